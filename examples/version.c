@@ -1,0 +1,25 @@
+/* version.c — the smallest libclef program: check the runtime library against the header and
+ * show how errors are reported. */
+#include <stdio.h>
+
+#include "clef.h"
+
+int main(void) {
+    if (clef_abi_version() != CLEF_ABI_VERSION) {
+        fprintf(stderr, "libclef ABI %d does not match header ABI %d\n", (int)clef_abi_version(),
+                CLEF_ABI_VERSION);
+        return 1;
+    }
+    printf("libclef %s\n%s\n", clef_version(), clef_build_info());
+
+    clef_ctx *ctx = NULL;
+    clef_status rc = clef_ctx_create(&ctx);
+    if (rc != CLEF_OK) {
+        fprintf(stderr, "clef_ctx_create: %s\n", clef_strerror(rc));
+        return 1;
+    }
+    rc = clef_ctx_set_n_threads(ctx, 0); /* deliberately invalid */
+    printf("set_n_threads(0) -> %s: %s\n", clef_strerror(rc), clef_ctx_errmsg(ctx));
+    clef_ctx_free(ctx);
+    return 0;
+}

@@ -1,0 +1,248 @@
+/*
+ * clef.h — the public C API of libclef, a clinical EEG foundation model (CLEF).
+ *
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * This is the only public header: nothing else under include/ or lib/ is API.
+ *
+ * Thread contract
+ * ---------------
+ * - Handles documented as "shared" (spectrogram, tokenizer, encoder, aligner) are immutable after
+ *   creation and may be used from several threads at once.
+ * - Every other handle (ctx, params, recording, stream, session, trainer, store) is used by one
+ *   thread at a time; different handles may be used concurrently.
+ * - The library starts no threads except those a caller requests through an explicit n_threads
+ *   argument. It reads no environment variables, never prints, never calls exit() or abort().
+ *
+ * Error contract
+ * --------------
+ * - Fallible functions return a clef_status: CLEF_OK (0), a positive non-error outcome, or a
+ *   negative CLEF_ERR_* code. Out-parameters come first; on failure *out is set to NULL.
+ * - Each stateful handle keeps a one-line, human-readable message about its last failure
+ *   (e.g. clef_ctx_errmsg()); constructors record theirs on the ctx they were given.
+ * - On failure the handle is unchanged and still usable, and the caller's inputs are untouched.
+ *
+ * Memory contract
+ * ---------------
+ * - The caller owns output buffers; functions that fill one take its capacity and report the
+ *   size needed (CLEF_ERR_BUFFER_TOO_SMALL).
+ * - Handles are freed with their clef_<noun>_free(); every free function accepts NULL.
+ * - All library allocations go through the ctx allocator (clef_ctx_create_with_allocator()).
+ */
+#ifndef CLEF_H
+#define CLEF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Export macro                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+#if defined(_WIN32)
+#if defined(CLEF_BUILDING_LIBRARY)
+#define CLEF_API __declspec(dllexport)
+#elif defined(CLEF_STATIC)
+#define CLEF_API
+#else
+#define CLEF_API __declspec(dllimport)
+#endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#define CLEF_API __attribute__((visibility("default")))
+#else
+#define CLEF_API
+#endif
+
+#if defined(__GNUC__)
+#define CLEF_DEPRECATED(hint) __attribute__((deprecated(hint)))
+#else
+#define CLEF_DEPRECATED(hint)
+#endif
+
+/* ------------------------------------------------------------------------------------------ */
+/* Versions                                                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Package version (semantic). CMake reads these three lines. */
+#define CLEF_VERSION_MAJOR 0
+#define CLEF_VERSION_MINOR 1
+#define CLEF_VERSION_PATCH 0
+/* ABI version: the SONAME is libclef.so.<CLEF_ABI_VERSION>. Bumped only on an incompatible
+ * change of the binary interface (see docs/ABI.md). */
+#define CLEF_ABI_VERSION 0
+
+#define CLEF_VERSION_NUMBER                                                                        \
+    (CLEF_VERSION_MAJOR * 10000 + CLEF_VERSION_MINOR * 100 + CLEF_VERSION_PATCH)
+#define CLEF_STRINGIFY_(x) #x
+#define CLEF_STRINGIFY(x)  CLEF_STRINGIFY_(x)
+#define CLEF_VERSION_STRING                                                                        \
+    CLEF_STRINGIFY(CLEF_VERSION_MAJOR)                                                             \
+    "." CLEF_STRINGIFY(CLEF_VERSION_MINOR) "." CLEF_STRINGIFY(CLEF_VERSION_PATCH)
+
+/** Runtime package version string of the loaded library, e.g. "0.1.0". */
+CLEF_API const char *clef_version(void);
+/** Runtime twin of CLEF_VERSION_STRING (same as clef_version()). */
+CLEF_API const char *clef_version_string(void);
+/** Runtime twin of CLEF_VERSION_NUMBER: major*10000 + minor*100 + patch. */
+CLEF_API int32_t clef_version_number(void);
+/** Runtime twin of CLEF_ABI_VERSION. A binding refuses a library whose value differs. */
+CLEF_API int32_t clef_abi_version(void);
+/** Source revision the library was built from (git describe), or "unknown". */
+CLEF_API const char *clef_source_id(void);
+/** One line describing the build: compiler, build type and linked dependency versions. */
+CLEF_API const char *clef_build_info(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Status codes                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Status returned by every fallible function. Values are pinned and only appended. */
+typedef int32_t clef_status;
+
+enum clef_status_code {
+    CLEF_OK = 0,                     /**< success */
+    CLEF_MORE = 1,                   /**< not an error: a stream needs more input */
+    CLEF_ERR_INVALID_ARG = -1,       /**< an argument is NULL, out of range or inconsistent */
+    CLEF_ERR_NOMEM = -2,             /**< an allocation failed */
+    CLEF_ERR_IO = -3,                /**< the operating system refused a read, write or open */
+    CLEF_ERR_FORMAT = -4,            /**< input data are malformed */
+    CLEF_ERR_UNSUPPORTED = -5,       /**< valid input using a feature libclef does not support */
+    CLEF_ERR_STATE = -6,             /**< the handle is not in a state that allows the call */
+    CLEF_ERR_SHAPE = -7,             /**< tensor or buffer shapes do not match */
+    CLEF_ERR_BUSY = -8,              /**< the handle is still in use by another handle */
+    CLEF_ERR_MISUSE = -9,            /**< the API was used against its contract */
+    CLEF_ERR_INTERNAL = -10,         /**< a broken internal invariant (a bug: please report) */
+    CLEF_ERR_BUFFER_TOO_SMALL = -11, /**< the caller's buffer is too small; size reported */
+    CLEF_ERR_NOT_FOUND = -12,        /**< a named item (channel, tensor, key, row) does not exist */
+    CLEF_ERR_RANGE = -13,            /**< a numeric value is outside its valid range */
+    CLEF_ERR_CANCELLED = -14,        /**< a progress callback asked to stop */
+    CLEF_ERR_OVERFLOW = -15          /**< a size computation would overflow */
+};
+
+/** A static, one-line English description of a status code (never NULL). */
+CLEF_API const char *clef_strerror(clef_status status);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context: allocator, log callback, defaults                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Library context. Reference counted internally: handles created from a ctx keep it alive, so
+ *  clef_ctx_free() may be called before them (useful for garbage-collected bindings). */
+typedef struct clef_ctx clef_ctx;
+
+enum clef_log_level {
+    CLEF_LOG_ERROR = 1,
+    CLEF_LOG_WARN = 2,
+    CLEF_LOG_INFO = 3,
+    CLEF_LOG_DEBUG = 4
+};
+
+/** Log callback: level is a clef_log_level, msg one line without a trailing newline. */
+typedef void (*clef_log_fn)(int32_t level, const char *msg, void *user);
+
+/** Allocator hooks. malloc/realloc return NULL on failure; free accepts NULL.
+ *  They must be thread-safe if handles of the ctx are used from several threads. */
+typedef void *(*clef_malloc_fn)(size_t size, void *user);
+typedef void *(*clef_realloc_fn)(void *ptr, size_t size, void *user);
+typedef void (*clef_free_fn)(void *ptr, void *user);
+
+/** Create a context with the C library allocator and logging off. */
+CLEF_API clef_status clef_ctx_create(clef_ctx **out);
+/** Create a context whose every allocation (the context included) goes through the given hooks.
+ *  All three functions are required. */
+CLEF_API clef_status clef_ctx_create_with_allocator(clef_ctx **out, clef_malloc_fn malloc_fn,
+                                                    clef_realloc_fn realloc_fn,
+                                                    clef_free_fn free_fn, void *user);
+/** Release the caller's reference. NULL-safe. */
+CLEF_API void clef_ctx_free(clef_ctx *ctx);
+/** Last error recorded on the context, "" if none. Valid until the next call on the ctx. */
+CLEF_API const char *clef_ctx_errmsg(const clef_ctx *ctx);
+/** Status of the last error recorded on the context, CLEF_OK if none. */
+CLEF_API clef_status clef_ctx_errcode(const clef_ctx *ctx);
+/** Install a log callback (NULL turns logging off). Messages above max_level are not built. */
+CLEF_API clef_status clef_ctx_set_log(clef_ctx *ctx, int32_t max_level, clef_log_fn fn, void *user);
+/** Default worker-thread count for handles created from this ctx (>= 1; default 1). */
+CLEF_API clef_status clef_ctx_set_n_threads(clef_ctx *ctx, int32_t n_threads);
+CLEF_API int32_t clef_ctx_get_n_threads(const clef_ctx *ctx);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Parameters: an opaque, kind-tagged parameter set with typed, range-checked setters          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct clef_params clef_params;
+
+/** Parameter-set kinds. Pinned, only appended. */
+enum clef_params_kind {
+    CLEF_PARAMS_CORE = 1 /**< generic settings (threads) */
+    /* io: 2, spectrogram: 3, tokenizer: 4, trainer: 5, cohort: 6 are reserved for their modules */
+};
+
+/** Value types of parameters. */
+enum clef_param_type { CLEF_PARAM_I64 = 1, CLEF_PARAM_F64 = 2, CLEF_PARAM_STR = 3 };
+
+/** Parameter keys. Pinned, only appended; each module owns a range of 100 values
+ *  (core 1-99, io 100-199, dsp 200-299, nn 300-399, model 400-499, clinical 500-599,
+ *  store 600-699). Experimental keys start at 1000. */
+enum clef_param_key {
+    CLEF_P_N_THREADS = 1, /**< i64, >= 1: worker threads */
+    CLEF_P_SEED = 2       /**< i64, >= 0: random seed */
+};
+
+/** Create a parameter set of the given kind with every key at its default. */
+CLEF_API clef_status clef_params_create(clef_params **out, clef_ctx *ctx, int32_t kind);
+CLEF_API void clef_params_free(clef_params *p);
+/** Copy all values of src into a new set. */
+CLEF_API clef_status clef_params_clone(clef_params **out, const clef_params *src);
+CLEF_API int32_t clef_params_kind(const clef_params *p);
+/** Set a key; CLEF_ERR_NOT_FOUND if the key does not belong to the set's kind,
+ *  CLEF_ERR_INVALID_ARG on a type mismatch, CLEF_ERR_RANGE outside clef_param_bounds(). */
+CLEF_API clef_status clef_params_set_i64(clef_params *p, int32_t key, int64_t value);
+CLEF_API clef_status clef_params_set_f64(clef_params *p, int32_t key, double value);
+CLEF_API clef_status clef_params_set_str(clef_params *p, int32_t key, const char *value);
+CLEF_API clef_status clef_params_get_i64(const clef_params *p, int32_t key, int64_t *out);
+CLEF_API clef_status clef_params_get_f64(const clef_params *p, int32_t key, double *out);
+/** The string stays valid until the key is set again or the set is freed. */
+CLEF_API clef_status clef_params_get_str(const clef_params *p, int32_t key, const char **out);
+/** Find a key by its stable name (e.g. "n_threads"), for bindings and config files. */
+CLEF_API clef_status clef_param_lookup(const char *name, int32_t *key_out);
+/** Describe a key: name, type (clef_param_type), kind and a one-line doc (static strings). */
+CLEF_API clef_status clef_param_info(int32_t key, const char **name, int32_t *type, int32_t *kind,
+                                     const char **doc);
+/** Inclusive bounds of a numeric key (as doubles). */
+CLEF_API clef_status clef_param_bounds(int32_t key, double *min_out, double *max_out);
+/** Last error of the parameter set (set by a failed setter), "" if none. */
+CLEF_API const char *clef_params_errmsg(const clef_params *p);
+
+/* ------------------------------------------------------------------------------------------ */
+/* io: EEG recordings (EDF/EDF+/BDF/BDF+) and streaming input                  (lib/io)       */
+/* ------------------------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* dsp: channel maps, resampling, multitaper spectrogram                        (lib/dsp)     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* nn: tensors, weights files (safetensors)                                     (lib/nn)      */
+/* ------------------------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* model: tokenizer (VQGAN), session encoder                                    (lib/model)   */
+/* ------------------------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* clinical: aligner, probes, evaluation                                        (lib/clinical)*/
+/* ------------------------------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------------------------------ */
+/* store: SQLite cohort store, synthetic cohort                                 (lib/store)   */
+/* ------------------------------------------------------------------------------------------ */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLEF_H */

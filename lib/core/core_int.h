@@ -1,0 +1,112 @@
+/*
+ * core_int.h — libclef internal core: allocator, errors, logging, params, thread pool.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Not API. Every module includes this header; nothing outside lib/ does.
+ */
+#ifndef CLEF_CORE_INT_H
+#define CLEF_CORE_INT_H
+
+#include "clef.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+/* Internal symbols are hidden by -fvisibility=hidden; this makes the intent explicit. */
+#if defined(__GNUC__)
+#define CLEFI_HIDDEN       __attribute__((visibility("hidden")))
+#define CLEFI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLEFI_HIDDEN
+#define CLEFI_PRINTF(f, a)
+#endif
+
+#define CLEFI_ERRMSG_CAP 320
+
+/** A handle's last error: a status and one line of text. */
+typedef struct clefi_err {
+    clef_status code;
+    char msg[CLEFI_ERRMSG_CAP];
+} clefi_err;
+
+typedef struct clefi_alloc {
+    clef_malloc_fn malloc_fn;
+    clef_realloc_fn realloc_fn;
+    clef_free_fn free_fn;
+    void *user;
+} clefi_alloc;
+
+struct clef_ctx {
+    clefi_alloc alloc;
+    atomic_int refs; /* the caller's reference plus one per live handle */
+    clef_log_fn log_fn;
+    void *log_user;
+    int32_t log_level;
+    int32_t n_threads;
+    clefi_err err;
+};
+
+/* ---- context lifetime ---- */
+CLEFI_HIDDEN clef_ctx *clefi_ctx_retain(clef_ctx *ctx);
+CLEFI_HIDDEN void clefi_ctx_release(clef_ctx *ctx);
+
+/* ---- allocation: every byte the library owns comes from here ---- */
+CLEFI_HIDDEN void *clefi_malloc(clef_ctx *ctx, size_t size);
+/** Zeroed array of count*size bytes; NULL on overflow or failure. */
+CLEFI_HIDDEN void *clefi_calloc(clef_ctx *ctx, size_t count, size_t size);
+CLEFI_HIDDEN void *clefi_realloc(clef_ctx *ctx, void *ptr, size_t size);
+/** Grow an array to at least count elements of size bytes; overflow-checked. */
+CLEFI_HIDDEN void *clefi_realloc_array(clef_ctx *ctx, void *ptr, size_t count, size_t size);
+CLEFI_HIDDEN void clefi_free(clef_ctx *ctx, void *ptr);
+CLEFI_HIDDEN char *clefi_strdup(clef_ctx *ctx, const char *s);
+/** 64-byte aligned block (SIMD/FFTW friendly) from the ctx allocator; free with
+ *  clefi_free_aligned. */
+CLEFI_HIDDEN void *clefi_malloc_aligned(clef_ctx *ctx, size_t size);
+CLEFI_HIDDEN void clefi_free_aligned(clef_ctx *ctx, void *ptr);
+
+/** a*b without overflow: returns 0 and sets *out, or returns 1 on overflow. */
+static inline int clefi_mul_overflow(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > SIZE_MAX / a)
+        return 1;
+    *out = a * b;
+    return 0;
+}
+static inline int clefi_add_overflow(size_t a, size_t b, size_t *out) {
+    if (b > SIZE_MAX - a)
+        return 1;
+    *out = a + b;
+    return 0;
+}
+
+/* ---- errors and logging ---- */
+/** Record an error on err (may be NULL), log it at debug level, return status. */
+CLEFI_HIDDEN clef_status clefi_error(clef_ctx *ctx, clefi_err *err, clef_status status,
+                                     const char *fmt, ...) CLEFI_PRINTF(4, 5);
+CLEFI_HIDDEN void clefi_err_clear(clefi_err *err);
+/** Same as clefi_error, recording on ctx->err. */
+#define clefi_ctx_error(ctx, status, ...) clefi_error((ctx), &(ctx)->err, (status), __VA_ARGS__)
+CLEFI_HIDDEN void clefi_log(const clef_ctx *ctx, int32_t level, const char *fmt, ...)
+    CLEFI_PRINTF(3, 4);
+CLEFI_HIDDEN void clefi_vlog(const clef_ctx *ctx, int32_t level, const char *fmt, va_list ap);
+
+/* ---- parameters ---- */
+/** Typed value of a parameter in a set; modules read their handles' settings with these. */
+CLEFI_HIDDEN int64_t clefi_params_i64(const clef_params *p, int32_t key);
+CLEFI_HIDDEN double clefi_params_f64(const clef_params *p, int32_t key);
+CLEFI_HIDDEN const char *clefi_params_str(const clef_params *p, int32_t key);
+
+/* ---- thread pool: static partition, so results never depend on scheduling ---- */
+typedef struct clefi_pool clefi_pool;
+/** Work over [begin, end) by worker tid (0 = the calling thread). */
+typedef void (*clefi_range_fn)(void *arg, int64_t begin, int64_t end, int32_t tid);
+
+/** A pool of n_threads - 1 workers plus the caller. n_threads == 1 starts no thread. */
+CLEFI_HIDDEN clef_status clefi_pool_create(clefi_pool **out, clef_ctx *ctx, int32_t n_threads);
+CLEFI_HIDDEN void clefi_pool_free(clefi_pool *pool);
+CLEFI_HIDDEN int32_t clefi_pool_size(const clefi_pool *pool);
+/** Split [0, n) into clefi_pool_size() contiguous chunks, run fn on each, wait for all.
+ *  pool may be NULL (runs serially). Not reentrant: one clefi_pool_for per pool at a time. */
+CLEFI_HIDDEN void clefi_pool_for(clefi_pool *pool, int64_t n, clefi_range_fn fn, void *arg);
+
+#endif /* CLEF_CORE_INT_H */

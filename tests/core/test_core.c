@@ -1,0 +1,205 @@
+/* test_core.c — versions, status codes, ctx, logging, allocator hooks, parameter sets. */
+#include "test_support.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core_int.h"
+
+static void test_versions(void **state) {
+    (void)state;
+    assert_int_equal(clef_version_number(), CLEF_VERSION_NUMBER);
+    assert_int_equal(clef_abi_version(), CLEF_ABI_VERSION);
+    assert_string_equal(clef_version(), CLEF_VERSION_STRING);
+    assert_string_equal(clef_version_string(), clef_version());
+    char expect[32];
+    snprintf(expect, sizeof expect, "%d.%d.%d", CLEF_VERSION_MAJOR, CLEF_VERSION_MINOR,
+             CLEF_VERSION_PATCH);
+    assert_string_equal(clef_version(), expect);
+    assert_non_null(clef_source_id());
+    /* build info names the dependencies actually linked */
+    const char *bi = clef_build_info();
+    assert_non_null(strstr(bi, "fftw-3"));
+    assert_non_null(strstr(bi, "OpenBLAS"));
+    assert_non_null(strstr(bi, "SQLite 3."));
+    assert_non_null(strstr(bi, "libxml2 2."));
+    assert_non_null(strstr(bi, "jansson 2."));
+}
+
+static void test_strerror(void **state) {
+    (void)state;
+    /* every pinned code has its own text; unknown codes get a generic one */
+    const char *seen[32] = {0};
+    int n = 0;
+    for (clef_status s = CLEF_ERR_OVERFLOW; s <= CLEF_MORE; s++) {
+        const char *t = clef_strerror(s);
+        assert_non_null(t);
+        assert_string_not_equal(t, "unknown status code");
+        for (int i = 0; i < n; i++)
+            assert_string_not_equal(seen[i], t);
+        seen[n++] = t;
+    }
+    assert_string_equal(clef_strerror(-9999), "unknown status code");
+    assert_string_equal(clef_strerror(CLEF_OK), "success");
+}
+
+static void test_ctx_args(void **state) {
+    (void)state;
+    assert_int_equal(clef_ctx_create(NULL), CLEF_ERR_INVALID_ARG);
+    clef_ctx *ctx = (clef_ctx *)0x1;
+    assert_int_equal(clef_ctx_create_with_allocator(&ctx, NULL, NULL, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_null(ctx);
+    clef_ctx_free(NULL);
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_string_equal(clef_ctx_errmsg(ctx), "");
+    assert_int_equal(clef_ctx_get_n_threads(ctx), 1);
+    assert_int_equal(clef_ctx_set_n_threads(ctx, 0), CLEF_ERR_RANGE);
+    assert_int_equal(clef_ctx_errcode(ctx), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "n_threads 0"));
+    assert_int_equal(clef_ctx_set_n_threads(ctx, 2), CLEF_OK);
+    assert_int_equal(clef_ctx_get_n_threads(ctx), 2);
+    clef_ctx_free(ctx);
+}
+
+typedef struct log_capture {
+    int n;
+    int32_t last_level;
+    char last[256];
+} log_capture;
+
+static void capture_log(int32_t level, const char *msg, void *user) {
+    log_capture *c = user;
+    c->n++;
+    c->last_level = level;
+    snprintf(c->last, sizeof c->last, "%s", msg);
+}
+
+static void test_log_callback(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    log_capture cap = {0};
+    assert_int_equal(clef_ctx_set_log(ctx, 99, capture_log, &cap), CLEF_ERR_RANGE);
+    assert_int_equal(clef_ctx_set_log(ctx, CLEF_LOG_DEBUG, capture_log, &cap), CLEF_OK);
+    /* errors are reported to the log at debug level */
+    assert_int_equal(clef_ctx_set_n_threads(ctx, -3), CLEF_ERR_RANGE);
+    assert_int_equal(cap.n, 1);
+    assert_int_equal(cap.last_level, CLEF_LOG_DEBUG);
+    assert_non_null(strstr(cap.last, "n_threads -3"));
+    /* a lower threshold filters them out */
+    assert_int_equal(clef_ctx_set_log(ctx, CLEF_LOG_WARN, capture_log, &cap), CLEF_OK);
+    assert_int_equal(clef_ctx_set_n_threads(ctx, -4), CLEF_ERR_RANGE);
+    assert_int_equal(cap.n, 1);
+    clefi_log(ctx, CLEF_LOG_WARN, "warning %d", 7);
+    assert_int_equal(cap.n, 2);
+    assert_string_equal(cap.last, "warning 7");
+    clef_ctx_free(ctx);
+}
+
+static void test_allocator_hook(void **state) {
+    (void)state;
+    test_alloc ta;
+    clef_ctx *ctx = test_ctx_with_alloc(&ta, -1);
+    assert_non_null(ctx);
+    assert_int_equal(ta.live, 1); /* the ctx itself came from the hook */
+    void *p = clefi_malloc(ctx, 100);
+    assert_non_null(p);
+    assert_int_equal(ta.live, 2);
+    void *a = clefi_malloc_aligned(ctx, 1000);
+    assert_non_null(a);
+    assert_int_equal((uintptr_t)a % 64, 0);
+    clefi_free_aligned(ctx, a);
+    assert_null(clefi_calloc(ctx, SIZE_MAX / 2, 4)); /* overflow, not a huge allocation */
+    clefi_free(ctx, p);
+    assert_int_equal(ta.live, 1);
+    clef_ctx_free(ctx);
+    assert_int_equal(ta.live, 0);
+}
+
+static void test_ctx_refcount(void **state) {
+    (void)state;
+    test_alloc ta;
+    clef_ctx *ctx = test_ctx_with_alloc(&ta, -1);
+    clef_params *p;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_CORE), CLEF_OK);
+    clef_ctx_free(ctx); /* the params set keeps the ctx alive */
+    assert_true(ta.live > 0);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_N_THREADS, 3), CLEF_OK);
+    clef_params_free(p);
+    assert_int_equal(ta.live, 0);
+}
+
+static void test_params(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = (clef_params *)0x1;
+    assert_int_equal(clef_params_create(&p, ctx, 4242), CLEF_ERR_INVALID_ARG);
+    assert_null(p);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "4242"));
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_CORE), CLEF_OK);
+    assert_int_equal(clef_params_kind(p), CLEF_PARAMS_CORE);
+
+    int64_t v = -1;
+    assert_int_equal(clef_params_get_i64(p, CLEF_P_N_THREADS, &v), CLEF_OK);
+    assert_int_equal(v, 1);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_N_THREADS, 0), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_params_errmsg(p), "n_threads = 0"));
+    assert_int_equal(clef_params_set_f64(p, CLEF_P_N_THREADS, 2.0), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_params_set_i64(p, 9999, 1), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_N_THREADS, 8), CLEF_OK);
+    assert_string_equal(clef_params_errmsg(p), "");
+    assert_int_equal(clefi_params_i64(p, CLEF_P_N_THREADS), 8);
+
+    clef_params *q;
+    assert_int_equal(clef_params_clone(&q, p), CLEF_OK);
+    assert_int_equal(clef_params_get_i64(q, CLEF_P_N_THREADS, &v), CLEF_OK);
+    assert_int_equal(v, 8);
+    clef_params_free(q);
+
+    int32_t key = 0, type = 0, kind = 0;
+    const char *name, *doc;
+    assert_int_equal(clef_param_lookup("n_threads", &key), CLEF_OK);
+    assert_int_equal(key, CLEF_P_N_THREADS);
+    assert_int_equal(clef_param_lookup("no_such_key", &key), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_param_info(CLEF_P_SEED, &name, &type, &kind, &doc), CLEF_OK);
+    assert_string_equal(name, "seed");
+    assert_int_equal(type, CLEF_PARAM_I64);
+    assert_int_equal(kind, CLEF_PARAMS_CORE);
+    double lo, hi;
+    assert_int_equal(clef_param_bounds(CLEF_P_N_THREADS, &lo, &hi), CLEF_OK);
+    assert_true(lo == 1.0 && hi == 1024.0);
+    clef_params_free(p);
+    clef_params_free(NULL);
+    clef_ctx_free(ctx);
+}
+
+static clef_status oom_params_body(clef_ctx *ctx, void *arg) {
+    (void)arg;
+    clef_params *p, *q;
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_CORE);
+    if (rc != CLEF_OK)
+        return rc;
+    rc = clef_params_clone(&q, p);
+    clef_params_free(p);
+    if (rc == CLEF_OK)
+        clef_params_free(q);
+    return rc;
+}
+
+static void test_params_oom(void **state) {
+    (void)state;
+    long n = test_oom_sweep(oom_params_body, NULL, 0);
+    assert_true(n >= 2);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_versions),       cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_ctx_args),       cmocka_unit_test(test_log_callback),
+        cmocka_unit_test(test_allocator_hook), cmocka_unit_test(test_ctx_refcount),
+        cmocka_unit_test(test_params),         cmocka_unit_test(test_params_oom),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

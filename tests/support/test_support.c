@@ -1,0 +1,137 @@
+/* test_support.c — shared helpers for libclef's CMocka tests. */
+#include "test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Each block carries its size in a header so live_bytes can be tracked. */
+typedef struct block_hdr {
+    size_t size;
+    size_t pad; /* keep 16-byte alignment of the payload */
+} block_hdr;
+
+static void *ta_malloc(size_t size, void *user) {
+    test_alloc *ta = user;
+    long idx = ta->n_allocs++;
+    if (ta->fail_at >= 0 && idx == ta->fail_at)
+        return NULL;
+    block_hdr *h = malloc(sizeof *h + size);
+    if (h == NULL)
+        return NULL;
+    h->size = size;
+    ta->live++;
+    ta->live_bytes += size;
+    return h + 1;
+}
+
+static void ta_free(void *ptr, void *user) {
+    test_alloc *ta = user;
+    if (ptr == NULL)
+        return;
+    block_hdr *h = (block_hdr *)ptr - 1;
+    ta->live--;
+    ta->live_bytes -= h->size;
+    free(h);
+}
+
+static void *ta_realloc(void *ptr, size_t size, void *user) {
+    test_alloc *ta = user;
+    if (ptr == NULL)
+        return ta_malloc(size, user);
+    long idx = ta->n_allocs++;
+    if (ta->fail_at >= 0 && idx == ta->fail_at)
+        return NULL;
+    block_hdr *h = (block_hdr *)ptr - 1;
+    size_t old = h->size;
+    block_hdr *n = realloc(h, sizeof *n + size);
+    if (n == NULL)
+        return NULL;
+    n->size = size;
+    ta->live_bytes = ta->live_bytes - old + size;
+    return n + 1;
+}
+
+clef_ctx *test_ctx_with_alloc(test_alloc *ta, long fail_at) {
+    memset(ta, 0, sizeof *ta);
+    ta->fail_at = -1; /* the ctx itself must be created */
+    clef_ctx *ctx = NULL;
+    if (clef_ctx_create_with_allocator(&ctx, ta_malloc, ta_realloc, ta_free, ta) != CLEF_OK)
+        return NULL;
+    ta->n_allocs = 0;
+    ta->fail_at = fail_at;
+    return ctx;
+}
+
+long test_oom_sweep(test_oom_body body, void *arg, int allowed_other) {
+    for (long k = 0; k < 1000000; k++) {
+        test_alloc ta;
+        clef_ctx *ctx = test_ctx_with_alloc(&ta, k);
+        assert_non_null(ctx);
+        clef_status rc = body(ctx, arg);
+        clef_ctx_free(ctx);
+        if (ta.live != 0)
+            fail_msg("OOM sweep: allocation %ld failed, %ld block(s) (%zu bytes) leaked", k,
+                     ta.live, ta.live_bytes);
+        if (rc == CLEF_OK) {
+            if (k < ta.n_allocs)
+                fail_msg("OOM sweep: allocation %ld failed but the call succeeded", k);
+            return ta.n_allocs;
+        }
+        if (rc != CLEF_ERR_NOMEM && !allowed_other)
+            fail_msg("OOM sweep: allocation %ld failed, got %s instead of NOMEM", k,
+                     clef_strerror(rc));
+    }
+    fail_msg("OOM sweep did not terminate");
+    return -1;
+}
+
+const char *test_data_path(const char *name) {
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s/%s", CLEF_TEST_DATA_DIR, name);
+    return buf;
+}
+
+static void close_report(size_t n, size_t first_bad, size_t n_bad, double max_err, size_t at,
+                         double got, double want, const char *what) {
+    if (n_bad == 0)
+        return;
+    fail_msg("%s: %zu of %zu values out of tolerance; first bad index %zu (got %.10g, want "
+             "%.10g); max error %.3g at %zu",
+             what, n_bad, n, first_bad, got, want, max_err, at);
+}
+
+#define CLOSE_BODY(a, b)                                                                           \
+    size_t n_bad = 0, first_bad = 0, at = 0;                                                       \
+    double max_err = 0.0, got = 0.0, want = 0.0;                                                   \
+    for (size_t i = 0; i < n; i++) {                                                               \
+        double x = (double)(a)[i], y = (double)(b)[i];                                             \
+        double err = fabs(x - y);                                                                  \
+        if (isnan(x) != isnan(y))                                                                  \
+            err = INFINITY;                                                                        \
+        else if (isnan(x))                                                                         \
+            err = 0.0;                                                                             \
+        if (err > max_err) {                                                                       \
+            max_err = err;                                                                         \
+            at = i;                                                                                \
+        }                                                                                          \
+        if (!(err <= atol + rtol * fabs(y))) {                                                     \
+            if (n_bad++ == 0) {                                                                    \
+                first_bad = i;                                                                     \
+                got = x;                                                                           \
+                want = y;                                                                          \
+            }                                                                                      \
+        }                                                                                          \
+    }                                                                                              \
+    close_report(n, first_bad, n_bad, max_err, at, got, want, what)
+
+void test_assert_close_f64(const double *a, const double *b, size_t n, double atol, double rtol,
+                           const char *what) {
+    CLOSE_BODY(a, b);
+}
+
+void test_assert_close_f32(const float *a, const float *b, size_t n, double atol, double rtol,
+                           const char *what) {
+    CLOSE_BODY(a, b);
+}

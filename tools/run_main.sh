@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job on the embedded defaults: install what is needed, build libclef and the clef
+# command, and run it end to end on the data shipped in the repository.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+bash tools/install_deps.sh
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g > build/release.configure.log
+cmake --build build/release -j "$(nproc)" > build/release.build.log 2>&1 || { tail -50 build/release.build.log; exit 1; }
+clef=build/release/tools/cli/clef
+"$clef" --version
+"$clef" build-info
