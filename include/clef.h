@@ -177,16 +177,20 @@ typedef struct clef_params clef_params;
 
 /** Parameter-set kinds. Pinned, only appended. */
 enum clef_params_kind {
-    CLEF_PARAMS_CORE = 1 /**< generic settings (threads) */
-    /* io: 2, spectrogram: 3, tokenizer: 4, trainer: 5, cohort: 6 are reserved for their modules */
+    CLEF_PARAMS_CORE = 1,      /**< generic settings (threads, seed) */
+    CLEF_PARAMS_IO = 2,        /**< recording input: channel map, units, resampling */
+    CLEF_PARAMS_SPEC = 3,      /**< multitaper spectrogram */
+    CLEF_PARAMS_TOKENIZER = 4, /**< VQGAN tokenizer architecture */
+    CLEF_PARAMS_TRAIN = 5,     /**< training: optimizer, schedule, batch */
+    CLEF_PARAMS_COHORT = 6     /**< synthetic cohort generation */
 };
 
 /** Value types of parameters. */
 enum clef_param_type { CLEF_PARAM_I64 = 1, CLEF_PARAM_F64 = 2, CLEF_PARAM_STR = 3 };
 
-/** Parameter keys. Pinned, only appended; each module owns a range of 100 values
- *  (core 1-99, io 100-199, dsp 200-299, nn 300-399, model 400-499, clinical 500-599,
- *  store 600-699). Experimental keys start at 1000. */
+/** Parameter keys. Pinned, only appended; each module owns a range of 100 values and declares
+ *  its keys in its own section below (core 1-99, io 100-199, dsp 200-299, nn 300-399,
+ *  model 400-499, clinical 500-599, store 600-699). Experimental keys start at 1000. */
 enum clef_param_key {
     CLEF_P_N_THREADS = 1, /**< i64, >= 1: worker threads */
     CLEF_P_SEED = 2       /**< i64, >= 0: random seed */

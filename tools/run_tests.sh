@@ -3,7 +3,7 @@
 #  1. format check;
 #  2. Release build (-g for abidiff): ctest (unit, parity, ABI exports, abidiff, install+consumer);
 #  3. Debug build with AddressSanitizer + UBSan (halt on error): ctest;
-#  4. Python-side tests (bindings) when present.
+#  4. the stages in tools/test.d/ (bindings, fuzz smoke runs, ...).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -30,8 +30,10 @@ cmake --build build/asan -j "$jobs" > build/asan.build.log 2>&1 || { tail -50 bu
 (cd build/asan && ctest -j "$jobs" --timeout 900)
 bash tools/cmocka_summary.sh build/asan
 
-if [ -x tools/run_extra_tests.sh ]; then
-  echo "== extra test stages"
-  bash tools/run_extra_tests.sh
-fi
+# Further stages (bindings, fuzz smoke runs, ...): one script each in tools/test.d/, in order.
+for stage in tools/test.d/*.sh; do
+  [ -e "$stage" ] || continue
+  echo "== stage $(basename "$stage")"
+  bash "$stage"
+done
 echo "== all test stages passed"
