@@ -88,7 +88,8 @@ CLEFI_HIDDEN void clefi_err_clear(clefi_err *err);
 #define clefi_ctx_error(ctx, status, ...) clefi_error((ctx), &(ctx)->err, (status), __VA_ARGS__)
 CLEFI_HIDDEN void clefi_log(const clef_ctx *ctx, int32_t level, const char *fmt, ...)
     CLEFI_PRINTF(3, 4);
-CLEFI_HIDDEN void clefi_vlog(const clef_ctx *ctx, int32_t level, const char *fmt, va_list ap);
+CLEFI_HIDDEN void clefi_vlog(const clef_ctx *ctx, int32_t level, const char *fmt, va_list ap)
+    CLEFI_PRINTF(3, 0);
 
 /* ---- parameters ---- */
 /** Typed value of a parameter in a set; modules read their handles' settings with these. */

@@ -11,6 +11,7 @@ struct clefi_pool {
     clef_ctx *ctx;
     int32_t n_threads;
     pthread_t *threads;
+    struct worker_arg *args; /* one per worker, owned by the pool (workers never allocate) */
     int32_t n_started;
     pthread_mutex_t mu;
     pthread_cond_t work_cv;
@@ -38,7 +39,6 @@ static void chunk(int64_t n, int32_t parts, int32_t k, int64_t *b, int64_t *e) {
 static void *worker_main(void *p) {
     worker_arg wa = *(worker_arg *)p;
     clefi_pool *pool = wa.pool;
-    clefi_free(pool->ctx, p);
     uint64_t seen = 0;
     pthread_mutex_lock(&pool->mu);
     for (;;) {
@@ -77,20 +77,15 @@ clef_status clefi_pool_create(clefi_pool **out, clef_ctx *ctx, int32_t n_threads
     pthread_cond_init(&pool->done_cv, NULL);
     if (n_threads > 1) {
         pool->threads = clefi_calloc(ctx, (size_t)n_threads - 1, sizeof *pool->threads);
-        if (pool->threads == NULL) {
+        pool->args = clefi_calloc(ctx, (size_t)n_threads - 1, sizeof *pool->args);
+        if (pool->threads == NULL || pool->args == NULL) {
             clefi_pool_free(pool);
             return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a thread pool");
         }
     }
     for (int32_t t = 1; t < n_threads; t++) {
-        worker_arg *wa = clefi_malloc(ctx, sizeof *wa);
-        if (wa == NULL) {
-            clefi_pool_free(pool);
-            return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a thread pool");
-        }
-        *wa = (worker_arg){pool, t};
-        if (pthread_create(&pool->threads[t - 1], NULL, worker_main, wa) != 0) {
-            clefi_free(ctx, wa);
+        pool->args[t - 1] = (worker_arg){pool, t};
+        if (pthread_create(&pool->threads[t - 1], NULL, worker_main, &pool->args[t - 1]) != 0) {
             clefi_pool_free(pool);
             return clefi_ctx_error(ctx, CLEF_ERR_INTERNAL, "cannot start worker thread %d", (int)t);
         }
@@ -114,6 +109,7 @@ void clefi_pool_free(clefi_pool *pool) {
     pthread_cond_destroy(&pool->done_cv);
     clef_ctx *ctx = pool->ctx;
     clefi_free(ctx, pool->threads);
+    clefi_free(ctx, pool->args);
     clefi_free(ctx, pool);
     clefi_ctx_release(ctx);
 }

@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,18 +13,21 @@ typedef struct block_hdr {
     size_t pad; /* keep 16-byte alignment of the payload */
 } block_hdr;
 
+/* The hooks must be thread-safe (clef.h): library worker threads may allocate and free. */
+static pthread_mutex_t g_ta_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void *ta_malloc(size_t size, void *user) {
     test_alloc *ta = user;
+    pthread_mutex_lock(&g_ta_mu);
     long idx = ta->n_allocs++;
-    if (ta->fail_at >= 0 && idx == ta->fail_at)
-        return NULL;
-    block_hdr *h = malloc(sizeof *h + size);
-    if (h == NULL)
-        return NULL;
-    h->size = size;
-    ta->live++;
-    ta->live_bytes += size;
-    return h + 1;
+    block_hdr *h = NULL;
+    if (!(ta->fail_at >= 0 && idx == ta->fail_at) && (h = malloc(sizeof *h + size)) != NULL) {
+        h->size = size;
+        ta->live++;
+        ta->live_bytes += size;
+    }
+    pthread_mutex_unlock(&g_ta_mu);
+    return h != NULL ? h + 1 : NULL;
 }
 
 static void ta_free(void *ptr, void *user) {
@@ -31,8 +35,10 @@ static void ta_free(void *ptr, void *user) {
     if (ptr == NULL)
         return;
     block_hdr *h = (block_hdr *)ptr - 1;
+    pthread_mutex_lock(&g_ta_mu);
     ta->live--;
     ta->live_bytes -= h->size;
+    pthread_mutex_unlock(&g_ta_mu);
     free(h);
 }
 
@@ -40,17 +46,16 @@ static void *ta_realloc(void *ptr, size_t size, void *user) {
     test_alloc *ta = user;
     if (ptr == NULL)
         return ta_malloc(size, user);
+    pthread_mutex_lock(&g_ta_mu);
     long idx = ta->n_allocs++;
-    if (ta->fail_at >= 0 && idx == ta->fail_at)
-        return NULL;
-    block_hdr *h = (block_hdr *)ptr - 1;
+    block_hdr *h = (block_hdr *)ptr - 1, *n = NULL;
     size_t old = h->size;
-    block_hdr *n = realloc(h, sizeof *n + size);
-    if (n == NULL)
-        return NULL;
-    n->size = size;
-    ta->live_bytes = ta->live_bytes - old + size;
-    return n + 1;
+    if (!(ta->fail_at >= 0 && idx == ta->fail_at) && (n = realloc(h, sizeof *n + size)) != NULL) {
+        n->size = size;
+        ta->live_bytes = ta->live_bytes - old + size;
+    }
+    pthread_mutex_unlock(&g_ta_mu);
+    return n != NULL ? n + 1 : NULL;
 }
 
 clef_ctx *test_ctx_with_alloc(test_alloc *ta, long fail_at) {
