@@ -11,30 +11,30 @@
 #include <ctype.h>
 #include <string.h>
 
-static const char *const k_canon[CLEF_N_CANONICAL] = {
-    "Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz",
-    "C4",  "T8",  "P7", "P3", "Pz", "P4", "P8", "O1", "O2"};
+static const char *const k_canon[CLEF_N_CANONICAL] = {"Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8",
+                                                      "T7",  "C3",  "Cz", "C4", "T8", "P7", "P3",
+                                                      "Pz",  "P4",  "P8", "O1", "O2"};
 
 /* Longitudinal bipolar ("double banana") montage, ACNS guideline 6 (2006): left temporal,
  * right temporal, left parasagittal, right parasagittal chains, then the midline. */
 static const int8_t k_bipolar[CLEF_N_BIPOLAR][2] = {
-    {0, 2},   {2, 7},   {7, 12},  {12, 17}, /* Fp1-F7 F7-T7 T7-P7 P7-O1 */
-    {1, 6},   {6, 11},  {11, 16}, {16, 18}, /* Fp2-F8 F8-T8 T8-P8 P8-O2 */
-    {0, 3},   {3, 8},   {8, 13},  {13, 17}, /* Fp1-F3 F3-C3 C3-P3 P3-O1 */
-    {1, 5},   {5, 10},  {10, 15}, {15, 18}, /* Fp2-F4 F4-C4 C4-P4 P4-O2 */
-    {4, 9},   {9, 14}};                     /* Fz-Cz Cz-Pz */
+    {0, 2}, {2, 7},  {7, 12},  {12, 17}, /* Fp1-F7 F7-T7 T7-P7 P7-O1 */
+    {1, 6}, {6, 11}, {11, 16}, {16, 18}, /* Fp2-F8 F8-T8 T8-P8 P8-O2 */
+    {0, 3}, {3, 8},  {8, 13},  {13, 17}, /* Fp1-F3 F3-C3 C3-P3 P3-O1 */
+    {1, 5}, {5, 10}, {10, 15}, {15, 18}, /* Fp2-F4 F4-C4 C4-P4 P4-O2 */
+    {4, 9}, {9, 14}};                    /* Fz-Cz Cz-Pz */
 static const char *const k_bipolar_names[CLEF_N_BIPOLAR] = {
-    "Fp1-F7", "F7-T7", "T7-P7", "P7-O1", "Fp2-F8", "F8-T8", "T8-P8", "P8-O2", "Fp1-F3",
-    "F3-C3",  "C3-P3", "P3-O1", "Fp2-F4", "F4-C4", "C4-P4", "P4-O2", "Fz-Cz", "Cz-Pz"};
+    "Fp1-F7", "F7-T7", "T7-P7", "P7-O1",  "Fp2-F8", "F8-T8", "T8-P8", "P8-O2", "Fp1-F3",
+    "F3-C3",  "C3-P3", "P3-O1", "Fp2-F4", "F4-C4",  "C4-P4", "P4-O2", "Fz-Cz", "Cz-Pz"};
 
 /* Other 10-20 / 10-10 electrode names: EEG, but outside the canonical 19. */
 static const char *const k_extra_eeg[] = {
-    "FPZ", "OZ",  "A1",  "A2",  "M1",  "M2",  "T1",  "T2",  "T9",  "T10", "AF3", "AF4",
-    "AF7", "AF8", "AFZ", "F1",  "F2",  "F5",  "F6",  "F9",  "F10", "FC1", "FC2", "FC3",
-    "FC4", "FC5", "FC6", "FCZ", "FT7", "FT8", "FT9", "FT10", "C1", "C2",  "C5",  "C6",
-    "CP1", "CP2", "CP3", "CP4", "CP5", "CP6", "CPZ", "TP7", "TP8", "TP9", "TP10", "P1",
-    "P2",  "P5",  "P6",  "P9",  "P10", "PO3", "PO4", "PO7", "PO8", "POZ", "O9",  "O10",
-    "IZ",  "NZ",  "SP1", "SP2", "PG1", "PG2"};
+    "FPZ", "OZ",  "A1",   "A2",  "M1",  "M2",  "T1",  "T2",  "T9",  "T10",  "AF3",
+    "AF4", "AF7", "AF8",  "AFZ", "F1",  "F2",  "F5",  "F6",  "F9",  "F10",  "FC1",
+    "FC2", "FC3", "FC4",  "FC5", "FC6", "FCZ", "FT7", "FT8", "FT9", "FT10", "C1",
+    "C2",  "C5",  "C6",   "CP1", "CP2", "CP3", "CP4", "CP5", "CP6", "CPZ",  "TP7",
+    "TP8", "TP9", "TP10", "P1",  "P2",  "P5",  "P6",  "P9",  "P10", "PO3",  "PO4",
+    "PO7", "PO8", "POZ",  "O9",  "O10", "IZ",  "NZ",  "SP1", "SP2", "PG1",  "PG2"};
 
 int32_t clef_canonical_n_channels(void) { return CLEF_N_CANONICAL; }
 
@@ -80,7 +80,7 @@ double clefi_unit_uv_scale(const char *u) {
 
 /* Strip a reference suffix ("-REF", "-LE", ...) in place; 1 if one was removed. */
 static int strip_reference(char *s) {
-    static const char *const suffixes[] = {"REF", "LE", "RE", "AVG", "AV", "AR",
+    static const char *const suffixes[] = {"REF", "LE", "RE", "AVG", "AV",    "AR",
                                            "A1",  "A2", "M1", "M2",  "LINKED"};
     char *dash = strrchr(s, '-');
     if (dash == NULL || dash == s)
@@ -116,15 +116,15 @@ static int32_t non_eeg_class(const char *s) {
     static const struct {
         const char *name;
         int32_t cls;
-    } k_types[] = {{"ECG", CLEF_CHAN_ECG},    {"EKG", CLEF_CHAN_ECG},   {"EMG", CLEF_CHAN_EMG},
-                   {"EOG", CLEF_CHAN_EOG},    {"LOC", CLEF_CHAN_EOG},   {"ROC", CLEF_CHAN_EOG},
-                   {"RESP", CLEF_CHAN_RESP},  {"SPO2", CLEF_CHAN_RESP}, {"SAO2", CLEF_CHAN_RESP},
-                   {"FLOW", CLEF_CHAN_RESP},  {"THOR", CLEF_CHAN_RESP}, {"ABD", CLEF_CHAN_RESP},
-                   {"PHOTIC", CLEF_CHAN_OTHER}, {"IBI", CLEF_CHAN_OTHER},
-                   {"BURSTS", CLEF_CHAN_OTHER}, {"SUPPR", CLEF_CHAN_OTHER},
-                   {"TRIG", CLEF_CHAN_OTHER}, {"STATUS", CLEF_CHAN_OTHER},
-                   {"EVENT", CLEF_CHAN_OTHER}, {"PULSE", CLEF_CHAN_OTHER},
-                   {"HR", CLEF_CHAN_OTHER},   {"DC", CLEF_CHAN_OTHER}};
+    } k_types[] = {
+        {"ECG", CLEF_CHAN_ECG},      {"EKG", CLEF_CHAN_ECG},     {"EMG", CLEF_CHAN_EMG},
+        {"EOG", CLEF_CHAN_EOG},      {"LOC", CLEF_CHAN_EOG},     {"ROC", CLEF_CHAN_EOG},
+        {"RESP", CLEF_CHAN_RESP},    {"SPO2", CLEF_CHAN_RESP},   {"SAO2", CLEF_CHAN_RESP},
+        {"FLOW", CLEF_CHAN_RESP},    {"THOR", CLEF_CHAN_RESP},   {"ABD", CLEF_CHAN_RESP},
+        {"PHOTIC", CLEF_CHAN_OTHER}, {"IBI", CLEF_CHAN_OTHER},   {"BURSTS", CLEF_CHAN_OTHER},
+        {"SUPPR", CLEF_CHAN_OTHER},  {"TRIG", CLEF_CHAN_OTHER},  {"STATUS", CLEF_CHAN_OTHER},
+        {"EVENT", CLEF_CHAN_OTHER},  {"PULSE", CLEF_CHAN_OTHER}, {"HR", CLEF_CHAN_OTHER},
+        {"DC", CLEF_CHAN_OTHER}};
     for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++) {
         size_t n = strlen(k_types[i].name);
         if (istarts(s, k_types[i].name) && !isalpha((unsigned char)s[n]))
@@ -133,8 +133,8 @@ static int32_t non_eeg_class(const char *s) {
     return -1;
 }
 
-void clefi_channel_classify(const char *label, char *name, size_t cap, int32_t *cls,
-                            int32_t *canon, int32_t *map) {
+void clefi_channel_classify(const char *label, char *name, size_t cap, int32_t *cls, int32_t *canon,
+                            int32_t *map) {
     char buf[128];
     size_t a = 0, n = strlen(label);
     while (a < n && isspace((unsigned char)label[a]))

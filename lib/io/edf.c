@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HDR_FIXED 256 /* main header bytes; each signal adds 256 (EDF spec) */
+#define HDR_FIXED   256 /* main header bytes; each signal adds 256 (EDF spec) */
 #define BLOCK_BYTES ((size_t)256 * 1024)
 
 /* ---- warnings ---- */
@@ -113,8 +113,8 @@ static clef_status field_text(clef_recording *rec, const uint8_t *p, size_t w, c
             if (sig >= 0)
                 snprintf(where, sizeof where, " of signal %d", (int)sig);
             return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
-                               "%s byte 0x%02x in %s%s (offset %zu)",
-                               p[i] == 0 ? "NUL" : "control", p[i], what, where, i);
+                               "%s byte 0x%02x in %s%s (offset %zu)", p[i] == 0 ? "NUL" : "control",
+                               p[i], what, where, i);
         }
     }
     while (a < b && p[a] == ' ')
@@ -218,8 +218,8 @@ static clef_status field_i64(clef_recording *rec, const uint8_t *p, size_t w, co
         if (sig >= 0)
             return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
                                "%s of signal %d is not an integer: '%s'", what, (int)sig, t);
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s is not an integer: '%s'",
-                           what, t);
+        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s is not an integer: '%s'", what,
+                           t);
     }
     return CLEF_OK;
 }
@@ -268,12 +268,12 @@ static clef_status parse_start(clef_recording *rec, int *ymdhms) {
     if (strlen(d) != 8 || two_digits(d, &dd) || two_digits(d + 3, &mo) || two_digits(d + 6, &yy) ||
         (d[2] != '.' && d[2] != ':' && d[2] != '-') || d[5] != d[2] || dd < 1 || dd > 31 ||
         mo < 1 || mo > 12)
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
-                           "start date is not dd.mm.yy: '%s'", d);
+        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "start date is not dd.mm.yy: '%s'",
+                           d);
     if (strlen(t) != 8 || two_digits(t, &hh) || two_digits(t + 3, &mi) || two_digits(t + 6, &ss) ||
         (t[2] != '.' && t[2] != ':') || t[5] != t[2] || hh > 23 || mi > 59 || ss > 60)
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
-                           "start time is not hh.mm.ss: '%s'", t);
+        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "start time is not hh.mm.ss: '%s'",
+                           t);
     if (d[2] != '.' || t[2] != '.')
         clefi_rec_warn(rec, "start date/time separators are not '.' ('%s' '%s')", d, t);
     int year = yy >= 85 ? 1900 + yy : 2000 + yy;
@@ -323,8 +323,8 @@ static void format_start(clef_recording *rec, const int *v) {
     civil_from_days(days, &y, &m, &d);
     int64_t secs = us / 1000000;
     int frac = (int)(us % 1000000);
-    int n = snprintf(rec->start_iso, sizeof rec->start_iso, "%04d-%02d-%02dT%02d:%02d:%02d", y,
-                     m, d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    int n = snprintf(rec->start_iso, sizeof rec->start_iso, "%04d-%02d-%02dT%02d:%02d:%02d", y, m,
+                     d, (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
     if (frac != 0 && n > 0)
         snprintf(rec->start_iso + n, sizeof rec->start_iso - (size_t)n, ".%06d", frac);
 }
@@ -389,8 +389,8 @@ static clef_status parse_main(clef_recording *rec, const uint8_t *h, int64_t *ns
                            "truncated header: %lld signals need %lld bytes, file has %llu",
                            (long long)ns, (long long)hb, (unsigned long long)rec->file_size);
     if (nr < -1)
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_RANGE,
-                           "number of data records is %lld", (long long)nr);
+        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_RANGE, "number of data records is %lld",
+                           (long long)nr);
     if (!(dur > 0) || dur > 1e7)
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_RANGE,
                            "data record duration %g s is not in (0, 1e7]", dur);
@@ -424,8 +424,8 @@ static clef_status parse_signals(clef_recording *rec, const uint8_t *h, int32_t 
                              quirks)) != CLEF_OK ||
             (rc = field_text(rec, tra + 80 * i, 80, s->transducer, sizeof s->transducer,
                              "transducer", i, quirks)) != CLEF_OK ||
-            (rc = field_text(rec, dim + 8 * i, 8, s->unit, sizeof s->unit, "physical dimension",
-                             i, quirks)) != CLEF_OK ||
+            (rc = field_text(rec, dim + 8 * i, 8, s->unit, sizeof s->unit, "physical dimension", i,
+                             quirks)) != CLEF_OK ||
             (rc = field_f64(rec, pmn + 8 * i, 8, "physical minimum", i, quirks, &s->phys_min)) !=
                 CLEF_OK ||
             (rc = field_f64(rec, pmx + 8 * i, 8, "physical maximum", i, quirks, &s->phys_max)) !=
@@ -465,13 +465,15 @@ static clef_status parse_signals(clef_recording *rec, const uint8_t *h, int32_t 
         s->gain = (s->phys_max - s->phys_min) / ((double)b - (double)a);
         s->offset = s->phys_min - s->gain * (double)a;
         if (s->phys_min == s->phys_max &&
-            (rc = clefi_rec_warn(rec, "signal %d ('%s'): physical minimum == maximum (%g); "
-                                      "values are constant",
+            (rc = clefi_rec_warn(rec,
+                                 "signal %d ('%s'): physical minimum == maximum (%g); "
+                                 "values are constant",
                                  (int)i, s->label, s->phys_min)) != CLEF_OK)
             return rc;
         if (s->phys_min > s->phys_max &&
-            (rc = clefi_rec_warn(rec, "signal %d ('%s'): physical minimum %g > maximum %g "
-                                      "(negative gain, inverted polarity)",
+            (rc = clefi_rec_warn(rec,
+                                 "signal %d ('%s'): physical minimum %g > maximum %g "
+                                 "(negative gain, inverted polarity)",
                                  (int)i, s->label, s->phys_min, s->phys_max)) != CLEF_OK)
             return rc;
         s->uv_scale = clefi_unit_uv_scale(s->unit);
@@ -531,8 +533,7 @@ static clef_status count_records(clef_recording *rec) {
             return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
                                "truncated data: header says %lld records of %zu bytes, file "
                                "holds %llu",
-                               (long long)rec->n_records, rec->rec_bytes,
-                               (unsigned long long)have);
+                               (long long)rec->n_records, rec->rec_bytes, (unsigned long long)have);
         rc = clefi_rec_warn(rec, "last data record truncated (%llu of %zu bytes); dropped",
                             (unsigned long long)rest, rec->rec_bytes);
         rec->n_records = (int64_t)have;

@@ -171,8 +171,9 @@ clef_status clefi_rec_scan_annotations(clef_recording *rec) {
     }
     clef_status rc = CLEF_OK;
     if (missing_tk > 0 &&
-        (rc = clefi_rec_warn(rec, "%lld data records without a time-keeping annotation (taken "
-                                  "as contiguous)",
+        (rc = clefi_rec_warn(rec,
+                             "%lld data records without a time-keeping annotation (taken "
+                             "as contiguous)",
                              (long long)missing_tk)) != CLEF_OK)
         return rc;
     if (st.latin1 && (rc = clefi_rec_warn(rec, "annotation text that is not UTF-8 (decoded as "

@@ -27,8 +27,8 @@ typedef struct visit_ctx {
 } visit_ctx;
 
 /* Convert samples [j0, j0 + n) of one record of span sp into its output at position pos. */
-static clef_status convert(clef_recording *rec, visit_ctx *v, const span *sp,
-                           const uint8_t *record, int64_t j0, int64_t n, int64_t pos) {
+static clef_status convert(clef_recording *rec, visit_ctx *v, const span *sp, const uint8_t *record,
+                           int64_t j0, int64_t n, int64_t pos) {
     const clefi_edf_signal *s = sp->s;
     switch (v->mode) {
     case MODE_DIGITAL: {
@@ -146,14 +146,14 @@ clef_status clef_recording_read_digital(clef_recording *rec, int32_t i, int64_t 
     return read_one(rec, MODE_DIGITAL, i, first, n, out);
 }
 
-clef_status clef_recording_read_physical(clef_recording *rec, int32_t i, int64_t first,
-                                         int64_t n, double *out) {
+clef_status clef_recording_read_physical(clef_recording *rec, int32_t i, int64_t first, int64_t n,
+                                         double *out) {
     return read_one(rec, MODE_PHYSICAL, i, first, n, out);
 }
 
 /* Sample range of signal i for a time range in data seconds. */
-static clef_status time_range(clef_recording *rec, int32_t i, double t0, double dur,
-                              int64_t *first, int64_t *count) {
+static clef_status time_range(clef_recording *rec, int32_t i, double t0, double dur, int64_t *first,
+                              int64_t *count) {
     double total = clef_recording_duration(rec);
     if (!(t0 >= 0) || t0 > total || isnan(dur))
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_RANGE,
@@ -281,8 +281,8 @@ static clef_status check_gaps(clef_recording *rec, const span *sp) {
     return CLEF_OK;
 }
 
-clef_status clef_recording_canonical_length(clef_recording *rec, double t_start,
-                                            double duration, int64_t *n_out) {
+clef_status clef_recording_canonical_length(clef_recording *rec, double t_start, double duration,
+                                            int64_t *n_out) {
     if (rec == NULL || n_out == NULL)
         return rec ? clefi_error(rec->ctx, &rec->err, CLEF_ERR_INVALID_ARG, "NULL n_out")
                    : CLEF_ERR_INVALID_ARG;
@@ -319,8 +319,8 @@ clef_status clef_recording_read_canonical(clef_recording *rec, double t_start, d
     for (int32_t i = 0; i < rec->n_sig && r_all && s_all; i++) {
         r_all[i] = clef_recording_signal_rate(rec, i);
         s_all[i] = rec->all[rec->data_idx[i]].uv_scale;
-        max_spr = rec->all[rec->data_idx[i]].spr > max_spr ? rec->all[rec->data_idx[i]].spr
-                                                           : max_spr;
+        max_spr =
+            rec->all[rec->data_idx[i]].spr > max_spr ? rec->all[rec->data_idx[i]].spr : max_spr;
     }
     float *pbuf = clefi_malloc(rec->ctx, (size_t)max_spr * sizeof *pbuf);
     clefi_pipeline pl;

@@ -40,9 +40,7 @@ double clef_recording_duration(const clef_recording *rec) {
     return rec != NULL ? (double)rec->n_records * rec->rec_dur : 0;
 }
 
-int32_t clef_recording_n_signals(const clef_recording *rec) {
-    return rec != NULL ? rec->n_sig : 0;
-}
+int32_t clef_recording_n_signals(const clef_recording *rec) { return rec != NULL ? rec->n_sig : 0; }
 
 const char *clef_recording_signal_label(const clef_recording *rec, int32_t i) {
     const clefi_edf_signal *s = sig(rec, i);

@@ -17,8 +17,8 @@ struct clef_stream {
 };
 
 static clef_status stream_setup(clef_stream *s, int32_t n, const char *const *labels,
-                                const double *rates, const char *const *units,
-                                const clef_params *p, double *scales) {
+                                const double *rates, const char *const *units, const clef_params *p,
+                                double *scales) {
     clef_ctx *ctx = s->ctx;
     double unknown = 0, out_rate = 200.0; /* CLEF input rate (arXiv 2605.10817) */
     int32_t reference = CLEF_IO_REF_AS_RECORDED;
@@ -75,8 +75,7 @@ clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_chann
         return CLEF_ERR_INVALID_ARG;
     if (out == NULL || labels == NULL || rates == NULL || n_channels < 1)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "clef_stream_create: NULL argument or %d channels",
-                               (int)n_channels);
+                               "clef_stream_create: NULL argument or %d channels", (int)n_channels);
     clef_stream *s = clefi_calloc(ctx, 1, sizeof *s);
     double *scales = clefi_calloc(ctx, (size_t)n_channels, sizeof *scales);
     if (s == NULL || scales == NULL) {
@@ -124,16 +123,17 @@ clef_status clef_stream_push_interleaved(clef_stream *s, const float *data, int6
     if (rc != CLEF_OK)
         return rc;
     if ((data == NULL && n_frames > 0) || n_frames < 0)
-        return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG, "interleaved push of %lld "
-                           "frames from NULL", (long long)n_frames);
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
+                           "interleaved push of %lld "
+                           "frames from NULL",
+                           (long long)n_frames);
     if (!s->same_rate)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_MISUSE,
                            "interleaved push needs equal channel rates; use push_planar");
     if (n_frames > s->tmp_cap) {
         float *t = clefi_realloc_array(s->ctx, s->tmp, (size_t)n_frames, sizeof *t);
         if (t == NULL)
-            return clefi_error(s->ctx, &s->err, CLEF_ERR_NOMEM, "%lld frames",
-                               (long long)n_frames);
+            return clefi_error(s->ctx, &s->err, CLEF_ERR_NOMEM, "%lld frames", (long long)n_frames);
         s->tmp = t;
         s->tmp_cap = n_frames;
     }
@@ -143,8 +143,8 @@ clef_status clef_stream_push_interleaved(clef_stream *s, const float *data, int6
             continue;
         for (int64_t f = 0; f < n_frames; f++)
             s->tmp[f] = data[(size_t)f * (size_t)s->n_ch + (size_t)k];
-        if ((rc = clefi_resampler_push(&s->pl.rs[c], s->ctx, s->tmp, n_frames,
-                                       s->pl.scale[c])) != CLEF_OK)
+        if ((rc = clefi_resampler_push(&s->pl.rs[c], s->ctx, s->tmp, n_frames, s->pl.scale[c])) !=
+            CLEF_OK)
             return clefi_error(s->ctx, &s->err, rc, "%lld frames", (long long)n_frames);
     }
     return CLEF_OK;
@@ -165,8 +165,7 @@ clef_status clef_stream_push_planar(clef_stream *s, const float *data, size_t st
                                "channel %d: count %lld outside [0, stride %zu]", (int)k,
                                (long long)counts[k], stride);
     for (int32_t k = 0; k < s->n_ch; k++)
-        if ((rc = clefi_pipeline_push(&s->pl, k, data + (size_t)k * stride, counts[k])) !=
-            CLEF_OK)
+        if ((rc = clefi_pipeline_push(&s->pl, k, data + (size_t)k * stride, counts[k])) != CLEF_OK)
             return clefi_error(s->ctx, &s->err, rc, "channel %d: %lld samples", (int)k,
                                (long long)counts[k]);
     return CLEF_OK;
