@@ -7,12 +7,12 @@
 #include <stdint.h>
 
 typedef struct test_npy {
-    char dtype;        /* 'f' float, 'i' signed int, 'u' unsigned int */
-    int itemsize;      /* bytes per element: 1, 2, 4 or 8 */
-    int ndim;          /* 0..8 */
+    char dtype;   /* 'f' float, 'i' signed int, 'u' unsigned int */
+    int itemsize; /* bytes per element: 1, 2, 4 or 8 */
+    int ndim;     /* 0..8 */
     size_t shape[8];
-    size_t count;      /* product of shape */
-    void *data;        /* raw elements (malloc'd) */
+    size_t count; /* product of shape */
+    void *data;   /* raw elements (malloc'd) */
 } test_npy;
 
 /* Load path into *out; returns 0, or -1 with a message on stderr. */
