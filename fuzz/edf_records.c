@@ -71,8 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (clef_recording_canonical_length(rec, 0, -1, &n) == CLEF_OK && n > 0) {
             float *out = malloc((size_t)n * 19 * sizeof *out);
             if (out != NULL)
-                (void)clef_recording_read_canonical(rec, 0, -1, out, 0, (size_t)n * 19, &n,
-                                                    NULL);
+                (void)clef_recording_read_canonical(rec, 0, -1, out, 0, (size_t)n * 19, &n, NULL);
             free(out);
         }
         int64_t ns = clef_recording_signal_n_samples(rec, 2);
