@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define HDR_FIXED   256 /* main header bytes; each signal adds 256 (EDF spec) */
-#define BLOCK_BYTES ((size_t)256 * 1024)
+#define BLOCK_BYTES ((size_t)64 * 1024)
 
 /* ---- warnings ---- */
 
@@ -574,7 +574,7 @@ static clef_status open_common(clef_recording *rec, const clef_params *p) {
     uint8_t h0[HDR_FIXED];
     unsigned quirks = 0;
     int64_t ns = 0;
-    int ymdhms[6];
+    int ymdhms[6] = {0, 0, 0, 0, 0, 0};
     clef_status rc = apply_params(rec, p);
     if (rc == CLEF_OK && rec->file_size < HDR_FIXED)
         rc = clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
