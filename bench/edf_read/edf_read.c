@@ -21,7 +21,7 @@
 #include "edf_write_min.h"
 
 #define N_SIG 21
-#define FS 256
+#define FS    256
 #define N_REC 1200 /* 20 min of 1 s records */
 
 static const char *const k_labels[N_SIG] = {
@@ -69,9 +69,9 @@ static double run_read_uv(const char *path) {
     for (int i = 0; i < N_SIG; i++)
         sel[i] = i;
     float *out = malloc((size_t)N_SIG * (size_t)n * sizeof *out);
-    clef_status rc = out ? clef_recording_read_uv(rec, sel, N_SIG, 0, -1, out, (size_t)n, counts,
-                                                  NULL)
-                         : CLEF_ERR_NOMEM;
+    clef_status rc =
+        out ? clef_recording_read_uv(rec, sel, N_SIG, 0, -1, out, (size_t)n, counts, NULL)
+            : CLEF_ERR_NOMEM;
     free(out);
     clef_recording_free(rec);
     clef_ctx_free(ctx);
@@ -203,8 +203,8 @@ int main(int argc, char **argv) {
     if (la != NULL)
         fclose(la);
     long base_kb = measure(run_nothing, path, 0).rss_kb;
-    printf("libclef %s, file %s, load average %.2f %.2f %.2f, best of %d\n", clef_version(),
-           path, load[0], load[1], load[2], reps);
+    printf("libclef %s, file %s, load average %.2f %.2f %.2f, best of %d\n", clef_version(), path,
+           load[0], load[1], load[2], reps);
     double out_mb = (double)N_SIG * FS * N_REC * 4 / 1048576.0;
     printf("output array (21 x 307200 float32) %.1f MiB; process baseline %.1f MiB\n\n", out_mb,
            base_kb / 1024.0);
