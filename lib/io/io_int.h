@@ -27,8 +27,12 @@ CLEFI_HIDDEN double clefi_unit_uv_scale(const char *unit);
  *  firwin(2*half+1, 1/max(up,down), window=("kaiser", 5.0)) * up, half = 10*max(up,down). */
 typedef struct clefi_polyfilt {
     int32_t up, down;
-    int32_t half; /* half-length; taps = 2*half + 1 */
-    double *h;    /* 2*half+1 taps, centre at index half */
+    int32_t half;   /* half-length; taps = 2*half + 1 */
+    int32_t n_poly; /* taps per phase: ceil((2*half+1)/up) */
+    /* Polyphase bank: phase p (row p, n_poly taps) holds h[p + j*up] for j = n_poly-1 .. 0,
+     * zero-padded at the front, h being the 2*half+1 taps centred at half. Output m uses
+     * phase (m*down + half) mod up against contiguous inputs ending at (m*down + half) / up. */
+    double *poly;
 } clefi_polyfilt;
 
 /** Largest max(up, down) after reduction accepted by the resampler (filter of 400,001 taps). */
