@@ -74,6 +74,18 @@ CLEFI_HIDDEN void clefi_resampler_finish(clefi_resampler *r);
 
 /* ---- canonical pipeline shared by the file reader and clef_stream (pipeline.c) ---- */
 
+/** Settings of a CLEF_PARAMS_IO set, shared by clef_recording and clef_stream. */
+typedef struct clefi_io_opts {
+    double unknown_scale; /* CLEF_P_IO_UNKNOWN_UNIT as a factor to uV, 0 none */
+    int32_t reference;    /* clef_io_reference */
+    double target_rate;   /* Hz */
+    int32_t join_gaps;
+} clefi_io_opts;
+
+/** Read p (NULL: defaults) into *o; CLEF_ERR_INVALID_ARG on a wrong kind or unknown unit. */
+CLEFI_HIDDEN clef_status clefi_io_opts_read(clefi_io_opts *o, clef_ctx *ctx, clefi_err *err,
+                                            const clef_params *p);
+
 /** Per canonical channel: a source (input channel index), its uV scale and resampler. */
 typedef struct clefi_pipeline {
     clef_ctx *ctx;
@@ -165,10 +177,7 @@ struct clef_recording {
     char **warn;
     int32_t canon_src[CLEF_N_CANONICAL];
     uint32_t mask;
-    double unknown_scale; /* CLEF_P_IO_UNKNOWN_UNIT as a factor, 0 none */
-    int32_t reference;
-    double target_rate;
-    int32_t join_gaps;
+    clefi_io_opts opt;
     uint8_t *blk; /* record block buffer (file mode) */
     size_t blk_cap;
 };
