@@ -100,7 +100,7 @@ clef_status clefi_rec_records(clef_recording *rec, int64_t r0, int64_t nr, const
 
 /* ---- header text fields ---- */
 
-enum { Q_NONASCII = 1, Q_LEADING = 2 };
+enum { Q_NONASCII = 1, Q_LEADING = 2, Q_COMMA = 4 };
 
 /* Copy a space-padded header field as trimmed UTF-8 (bytes >= 0x80 decoded as Latin-1, as MNE
  * does). NUL and other control bytes are errors. */
@@ -237,6 +237,8 @@ static clef_status field_f64(clef_recording *rec, const uint8_t *p, size_t w, co
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s is not a number: '%s'", what,
                            t);
     }
+    if (strchr(t, ',') != NULL)
+        *quirks |= Q_COMMA;
     return CLEF_OK;
 }
 
@@ -600,6 +602,9 @@ static clef_status open_common(clef_recording *rec, const clef_params *p) {
     if ((quirks & Q_NONASCII) &&
         (rc = clefi_rec_warn(rec, "non-ASCII bytes in header text (decoded as Latin-1)")) !=
             CLEF_OK)
+        return rc;
+    if ((quirks & Q_COMMA) &&
+        (rc = clefi_rec_warn(rec, "decimal comma in numeric header fields")) != CLEF_OK)
         return rc;
     if ((quirks & Q_LEADING) &&
         (rc = clefi_rec_warn(rec, "header fields with leading spaces")) != CLEF_OK)
