@@ -1,10 +1,12 @@
 /*
- * io_int.h — libclef internal module 'io': the EEG input layer. EDF/EDF+/BDF/BDF+ reader and
- * EDF+ annotations (TAL), channel-label normalisation and montages, the polyphase resampler and
- * streaming input. SPDX-License-Identifier: BSD-3-Clause
+ * io_int.h — libclef internal module 'io': EEG recording input: EDF/EDF+/BDF/BDF+ reader and
+ * writer, EDF+ annotations, streaming input, safetensors and FHIR parsers. SPDX-License-Identifier:
+ * BSD-3-Clause
  *
  * Internal only: other modules use this module through the declarations below, never by
  * reaching into its source files. The module's public API lives in include/clef.h.
+ * Also here: channel-label normalisation and montages, the polyphase resampler and the
+ * canonical 19-channel pipeline shared by the reader and clef_stream.
  */
 #ifndef CLEF_IO_INT_H
 #define CLEF_IO_INT_H
@@ -17,8 +19,9 @@
  *  enums. name may be NULL. */
 CLEFI_HIDDEN void clefi_channel_classify(const char *label, char *name, size_t cap, int32_t *cls,
                                          int32_t *canon, int32_t *map);
-/** Factor from a unit string to microvolts; 0 when unknown (uV, µV in UTF-8 or Latin-1, mV, V,
- *  nV; case of the prefix letter kept, "UV"/"MV" accepted as in MNE's _edf_unit table). */
+/** Factor from a unit string to microvolts; 0 when unknown. Accepts uV, µV (micro sign or Greek
+ *  mu, UTF-8), mV, V, nV, and their all-upper/all-lower spellings ("UV", "mv") that exports which
+ *  fold header case produce. */
 CLEFI_HIDDEN double clefi_unit_uv_scale(const char *unit);
 
 /* ---- polyphase resampler (resample.c) ---- */

@@ -381,6 +381,19 @@ static void test_canonical_vs_scipy(void **state) {
     for (int c = 1; c < 19; c++)
         for (int64_t k = 0; k < n; k += 997)
             assert_true(out[(size_t)c * stride + (size_t)k] == 0.0f);
+    /* a time range equals resample_poly of that range alone: 100 s + 10 s at 128 Hz */
+    double seg[1280];
+    float segf[1280], want[2000];
+    assert_int_equal(clef_recording_read_physical(rec, 0, 12800, 1280, seg), CLEF_OK);
+    for (int k = 0; k < 1280; k++)
+        segf[k] = (float)seg[k];
+    assert_int_equal(clef_resample(ctx, segf, 1280, 25, 16, want, 2000), CLEF_OK);
+    assert_int_equal(
+        clef_recording_read_canonical(rec, 100.0, 10.0, out, 2000, 19 * 2000, &n, NULL), CLEF_OK);
+    assert_int_equal(n, 2000);
+    assert_memory_equal(out, want, sizeof want);
+    assert_int_equal(clef_recording_read_canonical(rec, 699.0, 1.0, out, 2000, 19 * 2000, &n, NULL),
+                     CLEF_ERR_RANGE);
     free(head);
     free(tail);
     free(out);
