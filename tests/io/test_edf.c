@@ -572,7 +572,9 @@ static void test_stream_mixed_rates(void **state) {
     assert_null(s);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "counts"));
     const char *none[1] = {"EKG"};
-    assert_int_equal(clef_stream_create(&s, ctx, 1, none, rates, NULL, NULL), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_stream_create(&s, ctx, 1, none, rates, units, NULL), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_stream_create(&s, ctx, 4, labels, rates, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG); /* units are required */
     free(in);
     clef_ctx_free(ctx);
 }
@@ -581,8 +583,9 @@ static clef_status oom_stream(clef_ctx *ctx, void *arg) {
     (void)arg;
     const char *labels[3] = {"T3", "T4", "O1"};
     const double rates[3] = {256, 250, 512};
+    const char *units[3] = {"uV", "mV", "V"};
     clef_stream *s = NULL;
-    clef_status rc = clef_stream_create(&s, ctx, 3, labels, rates, NULL, NULL);
+    clef_status rc = clef_stream_create(&s, ctx, 3, labels, rates, units, NULL);
     float x[3 * 600] = {0}, out[19 * 100];
     const int64_t counts[3] = {512, 500, 600};
     int64_t got = 0;
