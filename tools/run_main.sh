@@ -10,3 +10,5 @@ cmake --build build/release -j "$(nproc)" > build/release.build.log 2>&1 || { ta
 clef=build/release/tools/cli/clef
 "$clef" --version
 "$clef" build-info
+# A real EEG recording shipped in the repository (pyEDFlib test data, BSD-3-Clause).
+"$clef" info tests/data/test_subsecond.edf
