@@ -60,6 +60,14 @@ static void reference(fw *f, const char *name, const char *uuid) {
     end(f);
 }
 
+/* FHIR ids allow [A-Za-z0-9.-] only (R4 datatypes "id"): '_' becomes '-'. */
+static void fhir_id(char *out, size_t cap, const char *a, const char *b) {
+    snprintf(out, cap, "%s%s", a, b);
+    for (char *c = out; *c; c++)
+        if (*c == '_')
+            *c = '-';
+}
+
 /* RFC 4122 version-4 layout from the FHIR stream: stable across runs. */
 static void make_uuid(clefi_crng *r, char out[37]) {
     uint64_t a = clefi_crng_u64(r), b = clefi_crng_u64(r);
@@ -113,8 +121,9 @@ static void patient(fw *f, const clefi_patient *p, const char *uuid) {
 
 static void condition(fw *f, const clefi_patient *p, int dis, const char *uuid,
                       const char *pat_uuid, const char *onset) {
-    char id[48];
-    snprintf(id, sizeof id, "%s-cond-%d", p->subject_id, dis);
+    char id[48], suffix[16];
+    snprintf(suffix, sizeof suffix, "-cond-%d", dis);
+    fhir_id(id, sizeof id, p->subject_id, suffix);
     entry_start(f, uuid, "Condition", id);
     codeable(f, "clinicalStatus", "http://terminology.hl7.org/CodeSystem/condition-clinical",
              "active", NULL);
@@ -130,7 +139,9 @@ static void condition(fw *f, const clefi_patient *p, int dis, const char *uuid,
 static void medication(fw *f, const clefi_session *s, int med, const char *uuid,
                        const char *pat_uuid, const char *enc_uuid, const char *when) {
     char id[48];
-    snprintf(id, sizeof id, "%s-med-%d", s->session_id, med);
+    char suffix[16];
+    snprintf(suffix, sizeof suffix, "-med-%d", med);
+    fhir_id(id, sizeof id, s->session_id, suffix);
     entry_start(f, uuid, "MedicationStatement", id);
     val(f, "status", "active");
     codeable(f, "medicationCodeableConcept", "http://www.whocc.no/atc", clefi_med_atc[med],
@@ -146,7 +157,14 @@ static void encounter(fw *f, const clefi_session *s, const char *uuid, const cha
     char t0[24], t1[24];
     clefi_iso8601(s->start, t0);
     clefi_iso8601(s->start + (int64_t)(duration_s + 0.5), t1);
-    entry_start(f, uuid, "Encounter", s->session_id);
+    char id[48];
+    fhir_id(id, sizeof id, s->session_id, "");
+    entry_start(f, uuid, "Encounter", id);
+    /* The cohort's session id (manifest.csv) links the encounter to its recording. */
+    start(f, "identifier");
+    val(f, "system", "urn:clef:cohort:session");
+    val(f, "value", s->session_id);
+    end(f);
     val(f, "status", "finished");
     start(f, "class");
     val(f, "system", "http://terminology.hl7.org/CodeSystem/v3-ActCode");

@@ -134,9 +134,10 @@ static void meds(clefi_sbuf *b, clefi_crng *r, const clefi_session *s) {
 
 static void technique(clefi_sbuf *b, clefi_crng *r, const clefi_session *s, double dur_s) {
     clefi_sbuf_printf(b,
-                      "TECHNIQUE:\nA %d-minute digital EEG was recorded with %s according to "
+                      "TECHNIQUE:\nA %d-%s digital EEG was recorded with %s according to "
                       "the international 10-20 system, at %d Hz. %s\n\n",
-                      (int)(dur_s / 60.0 + 0.5), PICK(r, "19 scalp electrodes", "scalp electrodes"),
+                      dur_s >= 60 ? (int)(dur_s / 60.0 + 0.5) : (int)dur_s,
+                      dur_s >= 60 ? "minute" : "second", PICK(r, "19 scalp electrodes", "scalp electrodes"),
                       (int)s->fs,
                       s->find[CLEFI_FIND_BURST_SUPP]
                           ? "The patient was unresponsive; no activation procedures."
