@@ -197,8 +197,8 @@ static clef_status tasks_csv(const gen *g, clefi_sbuf *b) {
             return clefi_ctx_error(g->ctx, CLEF_ERR_NOMEM, "cannot match task negatives");
         }
         for (int64_t i = 0; i < g->n_sessions; i++)
-            clefi_sbuf_printf(b, "%s,%s,%d\n", clefi_cohort_task_name(t),
-                              g->sessions[i].session_id, (int)lab[i]);
+            clefi_sbuf_printf(b, "%s,%s,%d\n", clefi_cohort_task_name(t), g->sessions[i].session_id,
+                              (int)lab[i]);
     }
     clefi_free(g->ctx, lab);
     return CLEF_OK;
@@ -212,8 +212,8 @@ static void small_csvs(const gen *g, clefi_sbuf *splits, clefi_sbuf *truth, clef
         clefi_sbuf_printf(splits, "%s,%s\n", g->patients[i].subject_id,
                           split_name[g->patients[i].split]);
     clefi_sbuf_printf(truth, "session_id,finding,present\n");
-    clefi_sbuf_printf(manifest,
-                      "session_id,subject_id,path,sha256,start_time,duration_s,age_years,sex,race\n");
+    clefi_sbuf_printf(
+        manifest, "session_id,subject_id,path,sha256,start_time,duration_s,age_years,sex,race\n");
     for (int64_t i = 0; i < g->n_sessions; i++) {
         const clefi_session *s = &g->sessions[i];
         const clefi_patient *p = &g->patients[s->patient];
@@ -223,8 +223,8 @@ static void small_csvs(const gen *g, clefi_sbuf *splits, clefi_sbuf *truth, clef
         char t[24];
         clefi_iso8601(s->start, t);
         clefi_sbuf_printf(manifest, "%s,%s,edf/%s%s,%s,%s,%.0f,%.1f,%c,%s\n", s->session_id,
-                          p->subject_id, s->session_id, ext_of(s), s->sha256, t,
-                          g->cfg.duration_s, s->age, k_sex[p->sex], clefi_race_code[p->race]);
+                          p->subject_id, s->session_id, ext_of(s), s->sha256, t, g->cfg.duration_s,
+                          s->age, k_sex[p->sex], clefi_race_code[p->race]);
     }
     const clefi_cohort_cfg *c = &g->cfg;
     clefi_sbuf_printf(json,
@@ -346,9 +346,8 @@ clef_status clef_cohort_generate(clef_ctx *ctx, const clef_params *params, const
                                (long long)g.cfg.n_patients);
     }
     for (int32_t t = 0; t < g.cfg.n_threads && rc == CLEF_OK; t++)
-        rc = clef_ctx_create_with_allocator(&g.tctx[t], ctx->alloc.malloc_fn,
-                                            ctx->alloc.realloc_fn, ctx->alloc.free_fn,
-                                            ctx->alloc.user);
+        rc = clef_ctx_create_with_allocator(&g.tctx[t], ctx->alloc.malloc_fn, ctx->alloc.realloc_fn,
+                                            ctx->alloc.free_fn, ctx->alloc.user);
     if (rc == CLEF_OK)
         rc = clefi_pool_create(&pool, ctx, g.cfg.n_threads);
     if (rc != CLEF_OK) {

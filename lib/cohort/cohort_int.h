@@ -48,19 +48,19 @@ CLEFI_HIDDEN int clefi_crng_bern(clefi_crng *r, double p);
 /* Diseases: task name (dis_<name>), ICD-10-CM code, display text. */
 #define CLEFI_DISEASES(X)                                                                          \
     X(EPILEPSY, "epilepsy", "G40.909", "Epilepsy, unspecified")                                    \
-    X(GEN_EPILEPSY, "generalized_epilepsy", "G40.309", "Generalized idiopathic epilepsy")           \
+    X(GEN_EPILEPSY, "generalized_epilepsy", "G40.309", "Generalized idiopathic epilepsy")          \
     X(FOCAL_EPILEPSY, "focal_epilepsy", "G40.209", "Localization-related symptomatic epilepsy")    \
     X(ENCEPHALOPATHY, "encephalopathy", "G93.40", "Encephalopathy, unspecified")                   \
-    X(METABOLIC_ENC, "metabolic_encephalopathy", "G93.41", "Metabolic encephalopathy")              \
-    X(STROKE, "ischemic_stroke", "I63.9", "Cerebral infarction, unspecified")                       \
-    X(ALZHEIMER, "alzheimer", "G30.9", "Alzheimer's disease, unspecified")                          \
-    X(DEMENTIA, "dementia", "F03.90", "Unspecified dementia without behavioral disturbance")        \
-    X(MIGRAINE, "migraine", "G43.909", "Migraine, unspecified")                                     \
-    X(TBI, "tbi", "S06.9X0A", "Unspecified intracranial injury, initial encounter")                 \
-    X(HYPOXIC, "hypoxic_injury", "G93.1", "Anoxic brain damage")                                    \
-    X(HYPERTENSION, "hypertension", "I10", "Essential (primary) hypertension")                      \
-    X(DIABETES, "diabetes", "E11.9", "Type 2 diabetes mellitus without complications")              \
-    X(DEPRESSION, "depression", "F32.9", "Major depressive disorder, single episode")                \
+    X(METABOLIC_ENC, "metabolic_encephalopathy", "G93.41", "Metabolic encephalopathy")             \
+    X(STROKE, "ischemic_stroke", "I63.9", "Cerebral infarction, unspecified")                      \
+    X(ALZHEIMER, "alzheimer", "G30.9", "Alzheimer's disease, unspecified")                         \
+    X(DEMENTIA, "dementia", "F03.90", "Unspecified dementia without behavioral disturbance")       \
+    X(MIGRAINE, "migraine", "G43.909", "Migraine, unspecified")                                    \
+    X(TBI, "tbi", "S06.9X0A", "Unspecified intracranial injury, initial encounter")                \
+    X(HYPOXIC, "hypoxic_injury", "G93.1", "Anoxic brain damage")                                   \
+    X(HYPERTENSION, "hypertension", "I10", "Essential (primary) hypertension")                     \
+    X(DIABETES, "diabetes", "E11.9", "Type 2 diabetes mellitus without complications")             \
+    X(DEPRESSION, "depression", "F32.9", "Major depressive disorder, single episode")              \
     X(SCHIZOPHRENIA, "schizophrenia", "F20.9", "Schizophrenia, unspecified")
 
 /* Medications: task name (med_<name>), ATC code, display text. */
@@ -142,7 +142,7 @@ typedef struct clefi_patient {
     char subject_id[24];
     char mrn[16];
     char given[24], family[24];
-    double age; /* at the first session */
+    double age;   /* at the first session */
     int32_t sex;  /* 0 F, 1 M, 2 U */
     int32_t race; /* index into clefi_race_code */
     int32_t birth_y, birth_m, birth_d;
@@ -160,7 +160,7 @@ typedef struct clefi_session {
     double age;
     uint8_t med[CLEFI_N_MED];
     uint8_t find[CLEFI_N_FIND];
-    double pdr_hz; /* posterior dominant rhythm; 0 when absent */
+    double pdr_hz;    /* posterior dominant rhythm; 0 when absent */
     int32_t severity; /* encephalopathy grade 0-3 */
     /* recording quirks */
     int32_t fs, is_bdf, unit_mv, label_style, line_hz, flat_ch, pop_ch;

@@ -22,22 +22,41 @@
 
 /* Approximate 2-D scalp positions (x: left -1 .. right 1, y: back -1 .. front 1) of the 10-20
  * electrodes in canonical order (docs/ARCHITECTURE.md section 8). */
-static const double k_pos[NC][2] = {
-    {-0.31, 0.95}, {0.31, 0.95}, {-0.81, 0.59}, {-0.40, 0.50}, {0.0, 0.45},  {0.40, 0.50},
-    {0.81, 0.59},  {-1.0, 0.0},  {-0.50, 0.0},  {0.0, 0.0},    {0.50, 0.0},  {1.0, 0.0},
-    {-0.81, -0.59}, {-0.40, -0.50}, {0.0, -0.45}, {0.40, -0.50}, {0.81, -0.59}, {-0.31, -0.95},
-    {0.31, -0.95}};
-static const char *const k_new[NC] = {"Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8",
-                                      "T7",  "C3",  "Cz", "C4", "T8", "P7", "P3",
-                                      "Pz",  "P4",  "P8", "O1", "O2"};
-static const char *const k_old[NC] = {"Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8",
-                                      "T3",  "C3",  "Cz", "C4", "T4", "T5", "P3",
-                                      "Pz",  "P4",  "T6", "O1", "O2"};
+static const double k_pos[NC][2] = {{-0.31, 0.95},  {0.31, 0.95},   {-0.81, 0.59}, {-0.40, 0.50},
+                                    {0.0, 0.45},    {0.40, 0.50},   {0.81, 0.59},  {-1.0, 0.0},
+                                    {-0.50, 0.0},   {0.0, 0.0},     {0.50, 0.0},   {1.0, 0.0},
+                                    {-0.81, -0.59}, {-0.40, -0.50}, {0.0, -0.45},  {0.40, -0.50},
+                                    {0.81, -0.59},  {-0.31, -0.95}, {0.31, -0.95}};
+static const char *const k_new[NC] = {"Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T7", "C3", "Cz",
+                                      "C4",  "T8",  "P7", "P3", "Pz", "P4", "P8", "O1", "O2"};
+static const char *const k_old[NC] = {"Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8", "T3", "C3", "Cz",
+                                      "C4",  "T4",  "T5", "P3", "Pz", "P4", "T6", "O1", "O2"};
 
-enum ev_type { EV_SPIKE, EV_SW, EV_TRIPHASIC, EV_VERTEX, EV_SPINDLE, EV_BLINK, EV_MUSCLE,
-               EV_POP, EV_BURST };
-enum wmap { W_FOCAL, W_FRONT, W_VERTEX, W_CENTRAL, W_EYE, W_TEMP_L, W_TEMP_R, W_POP, W_ALL,
-            W_POST, W_FC, N_WMAP };
+enum ev_type {
+    EV_SPIKE,
+    EV_SW,
+    EV_TRIPHASIC,
+    EV_VERTEX,
+    EV_SPINDLE,
+    EV_BLINK,
+    EV_MUSCLE,
+    EV_POP,
+    EV_BURST
+};
+enum wmap {
+    W_FOCAL,
+    W_FRONT,
+    W_VERTEX,
+    W_CENTRAL,
+    W_EYE,
+    W_TEMP_L,
+    W_TEMP_R,
+    W_POP,
+    W_ALL,
+    W_POST,
+    W_FC,
+    N_WMAP
+};
 
 typedef struct ev {
     int64_t onset, len; /* samples */
@@ -135,8 +154,8 @@ static clef_status schedule(synth *sy, int32_t type, int32_t wmap, double rate_m
     double t = t0 - log(1.0 - clefi_crng_unif(&sy->rng)) * 60.0 / rate_min;
     for (; t < t1; t -= log(1.0 - clefi_crng_unif(&sy->rng)) * 60.0 / rate_min) {
         double a = amp * (0.7 + 0.6 * clefi_crng_unif(&sy->rng));
-        clef_status rc = add_ev(sy, type, wmap, t, len_s * (0.8 + 0.4 * clefi_crng_unif(&sy->rng)),
-                                a, 0);
+        clef_status rc =
+            add_ev(sy, type, wmap, t, len_s * (0.8 + 0.4 * clefi_crng_unif(&sy->rng)), a, 0);
         if (rc != CLEF_OK)
             return rc;
     }
@@ -176,8 +195,8 @@ static clef_status plan_events(synth *sy, const clefi_patient *p, double dur) {
     clef_status rc = CLEF_OK;
     (void)p;
     if (f[CLEFI_FIND_FOCAL_IED])
-        rc = schedule(sy, EV_SPIKE, W_FOCAL, 3.0 + 6.0 * clefi_crng_unif(&sy->rng), 2.0, dur,
-                      0.3, 90.0);
+        rc = schedule(sy, EV_SPIKE, W_FOCAL, 3.0 + 6.0 * clefi_crng_unif(&sy->rng), 2.0, dur, 0.3,
+                      90.0);
     if (rc == CLEF_OK && f[CLEFI_FIND_GEN_IED])
         rc = schedule_trains(sy, EV_SW, W_FRONT, 1.2, dur, 4.0, 3.0, 170.0);
     if (rc == CLEF_OK && f[CLEFI_FIND_TRIPHASIC])
@@ -203,8 +222,8 @@ static clef_status plan_events(synth *sy, const clefi_patient *p, double dur) {
             rc = schedule(sy, EV_BLINK, W_EYE, 15.0, t0, t1 - 0.4, 0.35, 120.0);
     }
     if (rc == CLEF_OK && f[CLEFI_FIND_MUSCLE])
-        rc = schedule(sy, EV_MUSCLE, W_TEMP_L + clefi_crng_int(&sy->rng, 2), 1.5, 0, dur, 3.0,
-                      25.0);
+        rc =
+            schedule(sy, EV_MUSCLE, W_TEMP_L + clefi_crng_int(&sy->rng, 2), 1.5, 0, dur, 3.0, 25.0);
     if (rc == CLEF_OK && f[CLEFI_FIND_ELECTRODE_POP])
         rc = schedule(sy, EV_POP, W_POP, 1.0, 0, dur, 1.5, 250.0);
     if (rc != CLEF_OK)
@@ -273,12 +292,12 @@ static clef_status synth_init(synth *sy, clef_ctx *ctx, const clefi_cohort_cfg *
                          : (int64_t)n;
     /* Kellet's pink filter has an output std of about 3.4 for unit white input (measured). */
     sy->a_bg = (5.5 + 0.6 * (a > 0 ? a : 0)) / 3.4;
-    sy->a_pdr = s->pdr_hz > 0 ? 28.0 * (1.0 - 0.12 * a) * (0.7 + 0.6 * clefi_crng_unif(&sy->rng))
-                              : 0.0;
+    sy->a_pdr =
+        s->pdr_hz > 0 ? 28.0 * (1.0 - 0.12 * a) * (0.7 + 0.6 * clefi_crng_unif(&sy->rng)) : 0.0;
     sy->a_theta = 3.0 + 1.5 * (a > 0 ? a : 0) + 9.0 * f[CLEFI_FIND_GEN_SLOWING];
     sy->a_delta = f[CLEFI_FIND_GEN_SLOWING] ? 16.0 + 7.0 * s->severity : 2.0;
     sy->a_focal = f[CLEFI_FIND_FOCAL_SLOWING] ? 30.0 + 15.0 * clefi_crng_unif(&sy->rng) : 0.0;
-    sy->a_beta = f[CLEFI_FIND_EXCESS_BETA] ? 9.0 + 6.0 * clefi_crng_unif(&sy->rng) : 2.0;
+    sy->a_beta = f[CLEFI_FIND_EXCESS_BETA] ? 12.0 + 8.0 * clefi_crng_unif(&sy->rng) : 2.0;
     sy->a_line = f[CLEFI_FIND_LINE_NOISE] ? 3.0 + 12.0 * clefi_crng_unif(&sy->rng) : 0.0;
     for (int c = 0; c < NC; c++) {
         sy->line_phase[c] = TWO_PI * clefi_crng_unif(&sy->rng);
@@ -317,9 +336,9 @@ static double ev_value(const synth *sy, const ev *e, int64_t i) {
         return -0.8 * e->amp * sp + 0.6 * e->amp * wave;
     }
     case EV_TRIPHASIC: { /* small negative, dominant positive, slower negative phase */
-        return e->amp * (-0.3 * exp(-pow((t - 0.05) / 0.025, 2.0)) +
-                         exp(-pow((t - 0.14) / 0.04, 2.0)) -
-                         0.5 * exp(-pow((t - 0.3) / 0.08, 2.0)));
+        return e->amp *
+               (-0.3 * exp(-pow((t - 0.05) / 0.025, 2.0)) + exp(-pow((t - 0.14) / 0.04, 2.0)) -
+                0.5 * exp(-pow((t - 0.3) / 0.08, 2.0)));
     }
     case EV_VERTEX:
         return -e->amp * exp(-pow((t - 0.1) / 0.045, 2.0)) +
@@ -340,8 +359,8 @@ static double ev_value(const synth *sy, const ev *e, int64_t i) {
         return e->amp * exp(-t / 0.25);
     default: { /* EV_BURST: delta with sharp components */
         double env = sin(PI * t / len);
-        return e->amp * env * (sin(TWO_PI * 2.0 * t + (double)(e->key & 7)) +
-                               0.5 * hash_noise(e->key, i));
+        return e->amp * env *
+               (sin(TWO_PI * 2.0 * t + (double)(e->key & 7)) + 0.5 * hash_noise(e->key, i));
     }
     }
 }
@@ -452,11 +471,21 @@ static void channel_label(char *out, size_t cap, int32_t style, int c) {
         up[k] = (char)(nm[k] >= 'a' && nm[k] <= 'z' ? nm[k] - 32 : nm[k]);
     up[k] = '\0';
     switch (style) {
-    case 0: snprintf(out, cap, "EEG %s-REF", up); break;
-    case 1: snprintf(out, cap, "%s-LE", nm); break;
-    case 2: snprintf(out, cap, "%s", nm); break;
-    case 3: snprintf(out, cap, "EEG %s-Ref", nm); break;
-    default: snprintf(out, cap, "EEG %s-LE", up); break;
+    case 0:
+        snprintf(out, cap, "EEG %s-REF", up);
+        break;
+    case 1:
+        snprintf(out, cap, "%s-LE", nm);
+        break;
+    case 2:
+        snprintf(out, cap, "%s", nm);
+        break;
+    case 3:
+        snprintf(out, cap, "EEG %s-Ref", nm);
+        break;
+    default:
+        snprintf(out, cap, "EEG %s-LE", up);
+        break;
     }
 }
 
@@ -477,7 +506,10 @@ static clef_status setup_writer(clef_edf_writer *w, const clefi_patient *p,
     clefi_civil(s->start, &y, &mo, &d, &h, &mi, &sec);
     char name[64];
     snprintf(name, sizeof name, "%s %s", p->family, p->given);
-    clef_status rc = clef_edf_writer_set_patient(w, p->mrn, p->sex == 0 ? "F" : p->sex == 1 ? "M" : "X",
+    clef_status rc = clef_edf_writer_set_patient(w, p->mrn,
+                                                 p->sex == 0   ? "F"
+                                                 : p->sex == 1 ? "M"
+                                                               : "X",
                                                  p->birth_y, p->birth_m, p->birth_d, name);
     if (rc == CLEF_OK)
         rc = clef_edf_writer_set_recording(w, s->session_id, "EEG tech", "CLEF synth");

@@ -99,8 +99,7 @@ static void patient(fw *f, const clefi_patient *p, const char *uuid) {
     /* Race as a plain extension with the cohort's 8-category code (docs/COHORT-FORMAT.md). */
     start(f, "extension");
     if (!f->bad &&
-        xmlTextWriterWriteAttribute(f->w, BAD_CAST "url",
-                                    BAD_CAST "urn:clef:cohort:race") < 0)
+        xmlTextWriterWriteAttribute(f->w, BAD_CAST "url", BAD_CAST "urn:clef:cohort:race") < 0)
         f->bad = 1;
     val(f, "valueCode", clefi_race_code[p->race]);
     end(f);
@@ -113,22 +112,21 @@ static void patient(fw *f, const clefi_patient *p, const char *uuid) {
     val(f, "given", p->given);
     end(f);
     val(f, "gender", gender[p->sex]);
-    snprintf(dob, sizeof dob, "%04d-%02d-%02d", (int)p->birth_y, (int)p->birth_m,
-             (int)p->birth_d);
+    snprintf(dob, sizeof dob, "%04d-%02d-%02d", (int)p->birth_y, (int)p->birth_m, (int)p->birth_d);
     val(f, "birthDate", dob);
     entry_end(f);
 }
 
 static void condition(fw *f, const clefi_patient *p, int dis, const char *uuid,
                       const char *pat_uuid, const char *onset) {
-    char id[48], suffix[16];
+    char id[64], suffix[16];
     snprintf(suffix, sizeof suffix, "-cond-%d", dis);
     fhir_id(id, sizeof id, p->subject_id, suffix);
     entry_start(f, uuid, "Condition", id);
     codeable(f, "clinicalStatus", "http://terminology.hl7.org/CodeSystem/condition-clinical",
              "active", NULL);
-    codeable(f, "verificationStatus",
-             "http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed", NULL);
+    codeable(f, "verificationStatus", "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+             "confirmed", NULL);
     codeable(f, "code", "http://hl7.org/fhir/sid/icd-10-cm", clefi_dis_icd[dis],
              clefi_dis_display[dis]);
     reference(f, "subject", pat_uuid);
@@ -138,7 +136,7 @@ static void condition(fw *f, const clefi_patient *p, int dis, const char *uuid,
 
 static void medication(fw *f, const clefi_session *s, int med, const char *uuid,
                        const char *pat_uuid, const char *enc_uuid, const char *when) {
-    char id[48];
+    char id[64];
     char suffix[16];
     snprintf(suffix, sizeof suffix, "-med-%d", med);
     fhir_id(id, sizeof id, s->session_id, suffix);
@@ -157,7 +155,7 @@ static void encounter(fw *f, const clefi_session *s, const char *uuid, const cha
     char t0[24], t1[24];
     clefi_iso8601(s->start, t0);
     clefi_iso8601(s->start + (int64_t)(duration_s + 0.5), t1);
-    char id[48];
+    char id[64];
     fhir_id(id, sizeof id, s->session_id, "");
     entry_start(f, uuid, "Encounter", id);
     /* The cohort's session id (manifest.csv) links the encounter to its recording. */

@@ -73,17 +73,17 @@ const char *const clefi_find_name[CLEFI_N_FIND] = {CLEFI_FINDINGS(X)};
 #undef X
 
 /* Eight race codes (the CLEF EHR tower's 8 categories; OMB-style groups). */
-const char *const clefi_race_code[CLEFI_N_RACE] = {"white",    "black", "asian", "aian",
-                                                   "nhpi",     "multiple", "other", "unknown"};
+const char *const clefi_race_code[CLEFI_N_RACE] = {"white", "black",    "asian", "aian",
+                                                   "nhpi",  "multiple", "other", "unknown"};
 static const double k_race_p[CLEFI_N_RACE] = {0.60, 0.13, 0.07, 0.02, 0.01, 0.04, 0.06, 0.07};
 
-static const char *const k_given_f[] = {"Mary", "Linda", "Susan", "Maria", "Aisha", "Mei",
+static const char *const k_given_f[] = {"Mary", "Linda",  "Susan", "Maria", "Aisha", "Mei",
                                         "Olga", "Fatima", "Grace", "Elena", "Priya", "Rosa"};
-static const char *const k_given_m[] = {"James", "Robert", "Juan", "Wei", "Omar", "Ivan",
-                                        "David", "Kwame", "Luis", "Arjun", "Thomas", "Hiro"};
-static const char *const k_family[] = {"Smith",  "Garcia", "Nguyen", "Johnson", "Okafor",
-                                       "Kowalski", "Chen", "Haddad", "Silva",   "Brown",
-                                       "Petrov", "Tanaka", "Novak",  "Murphy",  "Singh"};
+static const char *const k_given_m[] = {"James", "Robert", "Juan", "Wei",   "Omar",   "Ivan",
+                                        "David", "Kwame",  "Luis", "Arjun", "Thomas", "Hiro"};
+static const char *const k_family[] = {"Smith",    "Garcia", "Nguyen", "Johnson", "Okafor",
+                                       "Kowalski", "Chen",   "Haddad", "Silva",   "Brown",
+                                       "Petrov",   "Tanaka", "Novak",  "Murphy",  "Singh"};
 #define NELEM(a) ((int32_t)(sizeof(a) / sizeof((a)[0])))
 
 static double sigm(double z) { return 1.0 / (1.0 + exp(-z)); }
@@ -106,11 +106,9 @@ static void sample_diseases(clefi_crng *r, clefi_patient *p) {
     d[CLEFI_DIS_GEN_EPILEPSY] = (uint8_t)clefi_crng_bern(r, sigm(-2.0 - 1.2 * a));
     d[CLEFI_DIS_FOCAL_EPILEPSY] = (uint8_t)clefi_crng_bern(
         r, sigm(-1.8 + 1.2 * d[CLEFI_DIS_STROKE] + 1.4 * d[CLEFI_DIS_TBI]));
-    d[CLEFI_DIS_EPILEPSY] =
-        (uint8_t)(d[CLEFI_DIS_GEN_EPILEPSY] || d[CLEFI_DIS_FOCAL_EPILEPSY] ||
-                  clefi_crng_bern(r, 0.05));
-    d[CLEFI_DIS_MIGRAINE] =
-        (uint8_t)clefi_crng_bern(r, sigm(-2.0 - 0.6 * a + 0.9 * (p->sex == 0)));
+    d[CLEFI_DIS_EPILEPSY] = (uint8_t)(d[CLEFI_DIS_GEN_EPILEPSY] || d[CLEFI_DIS_FOCAL_EPILEPSY] ||
+                                      clefi_crng_bern(r, 0.05));
+    d[CLEFI_DIS_MIGRAINE] = (uint8_t)clefi_crng_bern(r, sigm(-2.0 - 0.6 * a + 0.9 * (p->sex == 0)));
     d[CLEFI_DIS_HYPERTENSION] = (uint8_t)clefi_crng_bern(r, sigm(-0.8 + 1.1 * a));
     d[CLEFI_DIS_DIABETES] = (uint8_t)clefi_crng_bern(r, sigm(-1.8 + 0.7 * a));
     d[CLEFI_DIS_DEPRESSION] = (uint8_t)clefi_crng_bern(r, 0.15 + 0.05 * (p->sex == 0));
@@ -134,13 +132,12 @@ static void sample_chronic(clefi_crng *r, clefi_patient *p) {
     m[CLEFI_MED_DONEPEZIL] = (uint8_t)(dem && clefi_crng_bern(r, 0.6));
     m[CLEFI_MED_QUETIAPINE] = (uint8_t)clefi_crng_bern(
         r, 0.02 + 0.25 * dem + 0.2 * d[CLEFI_DIS_SCHIZOPHRENIA] + 0.08 * d[CLEFI_DIS_DEPRESSION]);
-    m[CLEFI_MED_HALOPERIDOL] =
-        (uint8_t)clefi_crng_bern(r, 0.01 + 0.5 * d[CLEFI_DIS_SCHIZOPHRENIA]);
+    m[CLEFI_MED_HALOPERIDOL] = (uint8_t)clefi_crng_bern(r, 0.01 + 0.5 * d[CLEFI_DIS_SCHIZOPHRENIA]);
     m[CLEFI_MED_SERTRALINE] = (uint8_t)(d[CLEFI_DIS_DEPRESSION] && clefi_crng_bern(r, 0.6));
     m[CLEFI_MED_SUMATRIPTAN] = (uint8_t)(d[CLEFI_DIS_MIGRAINE] && clefi_crng_bern(r, 0.5));
     m[CLEFI_MED_ASPIRIN] = (uint8_t)clefi_crng_bern(r, 0.05 + 0.7 * d[CLEFI_DIS_STROKE]);
-    m[CLEFI_MED_ATORVASTATIN] = (uint8_t)clefi_crng_bern(
-        r, 0.05 + 0.6 * d[CLEFI_DIS_STROKE] + 0.2 * d[CLEFI_DIS_DIABETES]);
+    m[CLEFI_MED_ATORVASTATIN] =
+        (uint8_t)clefi_crng_bern(r, 0.05 + 0.6 * d[CLEFI_DIS_STROKE] + 0.2 * d[CLEFI_DIS_DIABETES]);
     m[CLEFI_MED_LISINOPRIL] = (uint8_t)(d[CLEFI_DIS_HYPERTENSION] && clefi_crng_bern(r, 0.5));
     m[CLEFI_MED_METFORMIN] = (uint8_t)(d[CLEFI_DIS_DIABETES] && clefi_crng_bern(r, 0.7));
     /* Independent of everything else by construction: the harness's null task. */
@@ -153,7 +150,8 @@ static void sample_patient(const clefi_cohort_cfg *cfg, int64_t i, clefi_patient
     memset(p, 0, sizeof *p);
     p->index = i;
     snprintf(p->subject_id, sizeof p->subject_id, "P%06lld", (long long)i + 1);
-    snprintf(p->mrn, sizeof p->mrn, "%08llu", (unsigned long long)(clefi_crng_u64(&r) % 100000000u));
+    snprintf(p->mrn, sizeof p->mrn, "%08llu",
+             (unsigned long long)(clefi_crng_u64(&r) % 100000000u));
     p->age = 18.0 + 74.0 * pow(clefi_crng_unif(&r), 0.85);
     double u = clefi_crng_unif(&r);
     p->sex = u < 0.52 ? 0 : u < 0.99 ? 1 : 2;
@@ -211,9 +209,9 @@ static void sample_findings(clefi_crng *r, const clefi_patient *p, clefi_session
     f[CLEFI_FIND_GEN_SLOWING] = (uint8_t)clefi_crng_bern(
         r, sigm(-2.6 + 1.2 * s->severity + 1.3 * dem + 0.5 * a + 0.8 * m[CLEFI_MED_PROPOFOL] +
                 0.4 * m[CLEFI_MED_HALOPERIDOL]));
-    f[CLEFI_FIND_FOCAL_SLOWING] = (uint8_t)clefi_crng_bern(
-        r, sigm(-3.2 + 3.0 * d[CLEFI_DIS_STROKE] + 2.4 * d[CLEFI_DIS_TBI] +
-                1.0 * d[CLEFI_DIS_FOCAL_EPILEPSY]));
+    f[CLEFI_FIND_FOCAL_SLOWING] =
+        (uint8_t)clefi_crng_bern(r, sigm(-3.2 + 3.0 * d[CLEFI_DIS_STROKE] + 2.4 * d[CLEFI_DIS_TBI] +
+                                         1.0 * d[CLEFI_DIS_FOCAL_EPILEPSY]));
     f[CLEFI_FIND_TRIPHASIC] =
         (uint8_t)clefi_crng_bern(r, 0.01 + 0.35 * d[CLEFI_DIS_METABOLIC_ENC] * (s->severity >= 1));
     double asm_factor = 1.0 - 0.3 * m[CLEFI_MED_LEVETIRACETAM] - 0.2 * m[CLEFI_MED_LACOSAMIDE];
@@ -222,10 +220,10 @@ static void sample_findings(clefi_crng *r, const clefi_patient *p, clefi_session
                          0.12 * d[CLEFI_DIS_TBI]));
     f[CLEFI_FIND_GEN_IED] = (uint8_t)clefi_crng_bern(
         r, (1.0 - 0.5 * m[CLEFI_MED_VALPROATE]) * (0.01 + 0.6 * d[CLEFI_DIS_GEN_EPILEPSY]));
-    f[CLEFI_FIND_EXCESS_BETA] = (uint8_t)clefi_crng_bern(
-        r, benzo || barb ? 0.9 : 0.04 + 0.3 * m[CLEFI_MED_PROPOFOL]);
-    f[CLEFI_FIND_SLEEP] =
-        (uint8_t)(!f[CLEFI_FIND_BURST_SUPP] && clefi_crng_bern(r, sigm(-0.9 + 1.2 * sedated + 0.3 * a)));
+    f[CLEFI_FIND_EXCESS_BETA] =
+        (uint8_t)clefi_crng_bern(r, benzo || barb ? 0.97 : 0.03 + 0.3 * m[CLEFI_MED_PROPOFOL]);
+    f[CLEFI_FIND_SLEEP] = (uint8_t)(!f[CLEFI_FIND_BURST_SUPP] &&
+                                    clefi_crng_bern(r, sigm(-0.9 + 1.2 * sedated + 0.3 * a)));
     /* Posterior dominant rhythm: about 10 Hz in young adults, slower with age and disease. */
     double pdr = 10.3 - 0.35 * (a > -1.0 ? a + 1.0 : 0.0) - 1.6 * dem - 0.9 * s->severity -
                  0.4 * m[CLEFI_MED_PHENYTOIN] - 0.4 * m[CLEFI_MED_VALPROATE] +

@@ -73,15 +73,16 @@ void clefi_iso8601(int64_t t, char out[24]) {
 }
 
 #define PICK(r, ...)                                                                               \
-    (((const char *const[]){__VA_ARGS__})[clefi_crng_int(                                        \
+    (((const char *const[]){__VA_ARGS__})[clefi_crng_int(                                          \
         (r), (int32_t)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)))])
 
 static void history(clefi_sbuf *b, clefi_crng *r, const clefi_patient *p, const clefi_session *s) {
     const uint8_t *d = p->dis;
     const char *side = p->focal_side == 0 ? "left" : "right";
     clefi_sbuf_printf(b, "HISTORY:\n%d-year-old %s", (int)s->age,
-                      p->sex == 0 ? PICK(r, "woman", "female") : p->sex == 1 ? PICK(r, "man", "male")
-                                                                             : "patient");
+                      p->sex == 0   ? PICK(r, "woman", "female")
+                      : p->sex == 1 ? PICK(r, "man", "male")
+                                    : "patient");
     int n = 0;
     const char *items[12];
     if (d[CLEFI_DIS_EPILEPSY])
@@ -106,15 +107,16 @@ static void history(clefi_sbuf *b, clefi_crng *r, const clefi_patient *p, const 
     if (d[CLEFI_DIS_HYPERTENSION])
         items[n++] = "hypertension";
     if (n == 0)
-        clefi_sbuf_printf(b, " %s", PICK(r, "with a single episode of transient loss of awareness",
-                                         "with spells of uncertain etiology",
-                                         "referred for a routine EEG"));
+        clefi_sbuf_printf(b, " %s",
+                          PICK(r, "with a single episode of transient loss of awareness",
+                               "with spells of uncertain etiology", "referred for a routine EEG"));
     for (int k = 0; k < n; k++)
         clefi_sbuf_printf(b, "%s%s", k == 0 ? " with " : k == n - 1 ? " and " : ", ", items[k]);
     clefi_sbuf_printf(b, ". %s\n\n",
                       d[CLEFI_DIS_EPILEPSY] ? PICK(r, "Evaluate for epileptiform activity.",
                                                    "Please assess seizure risk.")
-                                            : PICK(r, "Rule out seizures.", "Evaluate for "
+                                            : PICK(r, "Rule out seizures.",
+                                                   "Evaluate for "
                                                    "encephalopathy or seizures.",
                                                    "EEG requested by the ward team."));
     (void)side;
@@ -133,17 +135,16 @@ static void meds(clefi_sbuf *b, clefi_crng *r, const clefi_session *s) {
 }
 
 static void technique(clefi_sbuf *b, clefi_crng *r, const clefi_session *s, double dur_s) {
-    clefi_sbuf_printf(b,
-                      "TECHNIQUE:\nA %d-%s digital EEG was recorded with %s according to "
-                      "the international 10-20 system, at %d Hz. %s\n\n",
-                      dur_s >= 60 ? (int)(dur_s / 60.0 + 0.5) : (int)dur_s,
-                      dur_s >= 60 ? "minute" : "second", PICK(r, "19 scalp electrodes", "scalp electrodes"),
-                      (int)s->fs,
-                      s->find[CLEFI_FIND_BURST_SUPP]
-                          ? "The patient was unresponsive; no activation procedures."
-                          : PICK(r, "Hyperventilation was not performed.",
-                                 "Photic stimulation was performed.",
-                                 "The patient was awake at the start of the recording."));
+    clefi_sbuf_printf(
+        b,
+        "TECHNIQUE:\nA %d-%s digital EEG was recorded with %s according to "
+        "the international 10-20 system, at %d Hz. %s\n\n",
+        dur_s >= 60 ? (int)(dur_s / 60.0 + 0.5) : (int)dur_s, dur_s >= 60 ? "minute" : "second",
+        PICK(r, "19 scalp electrodes", "scalp electrodes"), (int)s->fs,
+        s->find[CLEFI_FIND_BURST_SUPP]
+            ? "The patient was unresponsive; no activation procedures."
+            : PICK(r, "Hyperventilation was not performed.", "Photic stimulation was performed.",
+                   "The patient was awake at the start of the recording."));
 }
 
 static void description(clefi_sbuf *b, clefi_crng *r, const clefi_patient *p,
@@ -157,24 +158,28 @@ static void description(clefi_sbuf *b, clefi_crng *r, const clefi_patient *p,
     else if (s->pdr_hz > 0)
         clefi_sbuf_printf(b, "%s %.1f Hz %s. ",
                           PICK(r, "The posterior dominant rhythm is", "The background contains a"),
-                          s->pdr_hz, PICK(r, "posterior rhythm that attenuates with eye opening",
-                                          "alpha rhythm, reactive to eye opening"));
+                          s->pdr_hz,
+                          PICK(r, "posterior rhythm that attenuates with eye opening",
+                               "alpha rhythm, reactive to eye opening"));
     else
         clefi_sbuf_printf(b, "No posterior dominant rhythm is seen. ");
     if (f[CLEFI_FIND_GEN_SLOWING])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "There is diffuse polymorphic delta and theta slowing.",
-                                         "The background is diffusely slow."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r, "There is diffuse polymorphic delta and theta slowing.",
+                               "The background is diffusely slow."));
     if (f[CLEFI_FIND_FOCAL_SLOWING])
         clefi_sbuf_printf(b, "%s %s temporal region. ",
                           PICK(r, "Intermittent polymorphic delta activity is seen over the",
                                "There is focal slowing over the"),
                           side);
     else
-        clefi_sbuf_printf(b, "%s ", PICK(r, "No focal slowing.", "There is no focal slowing.",
-                                         "No definite focal abnormality."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r, "No focal slowing.", "There is no focal slowing.",
+                               "No definite focal abnormality."));
     if (f[CLEFI_FIND_EXCESS_BETA])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "Excess diffuse beta activity is present.",
-                                         "There is prominent frontocentral beta activity."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r, "Excess diffuse beta activity is present.",
+                               "There is prominent frontocentral beta activity."));
     if (f[CLEFI_FIND_TRIPHASIC])
         clefi_sbuf_printf(b, "Frontally predominant generalized periodic discharges with "
                              "triphasic morphology are seen at about 1.5-2 Hz. ");
@@ -184,20 +189,25 @@ static void description(clefi_sbuf *b, clefi_crng *r, const clefi_patient *p,
                                "Frequent epileptiform discharges arise from the"),
                           side);
     if (f[CLEFI_FIND_GEN_IED])
-        clefi_sbuf_printf(b, "Bursts of generalized 3 Hz spike-and-wave discharges lasting up to "
-                             "%d seconds are recorded. ",
+        clefi_sbuf_printf(b,
+                          "Bursts of generalized 3 Hz spike-and-wave discharges lasting up to "
+                          "%d seconds are recorded. ",
                           4 + clefi_crng_int(r, 4));
     if (!f[CLEFI_FIND_FOCAL_IED] && !f[CLEFI_FIND_GEN_IED])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "No epileptiform discharges were seen.",
-                                         "There are no epileptiform abnormalities.",
-                                         "No definite epileptiform discharges."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r, "No epileptiform discharges were seen.",
+                               "There are no epileptiform abnormalities.",
+                               "No definite epileptiform discharges."));
     if (f[CLEFI_FIND_SLEEP])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "Drowsiness and stage 2 sleep were recorded with "
-                                            "vertex waves and spindles.",
-                                         "The patient became drowsy; sleep spindles were seen."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r,
+                               "Drowsiness and stage 2 sleep were recorded with "
+                               "vertex waves and spindles.",
+                               "The patient became drowsy; sleep spindles were seen."));
     if (f[CLEFI_FIND_EYE_BLINKS] || f[CLEFI_FIND_MUSCLE])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "Eye blink and muscle artifact are noted.",
-                                         "Intermittent artifact obscures parts of the record."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r, "Eye blink and muscle artifact are noted.",
+                               "Intermittent artifact obscures parts of the record."));
     if (f[CLEFI_FIND_LINE_NOISE])
         clefi_sbuf_printf(b, "%d Hz line artifact is present. ", (int)s->line_hz);
     if (f[CLEFI_FIND_FLAT_CHANNEL])
@@ -211,9 +221,9 @@ static void impression(clefi_sbuf *b, clefi_crng *r, const clefi_patient *p,
     const char *side = p->focal_side == 0 ? "left" : "right";
     clefi_sbuf_printf(b, "IMPRESSION:\n");
     if (!f[CLEFI_FIND_ABNORMAL] && !f[CLEFI_FIND_EXCESS_BETA]) {
-        clefi_sbuf_printf(b, "%s\n\n", f[CLEFI_FIND_SLEEP] ? "Normal awake and asleep EEG."
-                                                           : PICK(r, "Normal awake EEG.",
-                                                                  "Normal EEG."));
+        clefi_sbuf_printf(b, "%s\n\n",
+                          f[CLEFI_FIND_SLEEP] ? "Normal awake and asleep EEG."
+                                              : PICK(r, "Normal awake EEG.", "Normal EEG."));
         clefi_sbuf_printf(b, "CLINICAL CORRELATION:\n%s\n",
                           PICK(r, "A normal EEG does not exclude a diagnosis of epilepsy.",
                                "No evidence of an epileptogenic process during this recording."));
@@ -240,24 +250,30 @@ static void impression(clefi_sbuf *b, clefi_crng *r, const clefi_patient *p,
         clefi_sbuf_printf(b, "%d. Excess beta activity.\n", k++);
     clefi_sbuf_printf(b, "\nCLINICAL CORRELATION:\n");
     if (f[CLEFI_FIND_GEN_IED] || f[CLEFI_FIND_FOCAL_IED])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "The epileptiform discharges indicate an increased "
-                                            "risk of seizures.",
-                                         "These findings are consistent with a potentially "
-                                         "epileptogenic process."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r,
+                               "The epileptiform discharges indicate an increased "
+                               "risk of seizures.",
+                               "These findings are consistent with a potentially "
+                               "epileptogenic process."));
     if (f[CLEFI_FIND_FOCAL_SLOWING])
         clefi_sbuf_printf(b, "Focal slowing %s focal cerebral dysfunction in the %s hemisphere. ",
                           PICK(r, "suggests", "may indicate", "is consistent with"), side);
     if (f[CLEFI_FIND_GEN_SLOWING] || f[CLEFI_FIND_TRIPHASIC] || f[CLEFI_FIND_BURST_SUPP])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "These findings are consistent with a diffuse "
-                                            "encephalopathy, nonspecific as to etiology.",
-                                         "Likely a moderate to severe diffuse cerebral "
-                                         "dysfunction; toxic-metabolic causes should be "
-                                         "considered."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r,
+                               "These findings are consistent with a diffuse "
+                               "encephalopathy, nonspecific as to etiology.",
+                               "Likely a moderate to severe diffuse cerebral "
+                               "dysfunction; toxic-metabolic causes should be "
+                               "considered."));
     if (f[CLEFI_FIND_EXCESS_BETA])
-        clefi_sbuf_printf(b, "%s ", PICK(r, "Excess beta is most often a medication effect, "
-                                            "for example benzodiazepines.",
-                                         "The beta activity possibly reflects sedative "
-                                         "medication."));
+        clefi_sbuf_printf(b, "%s ",
+                          PICK(r,
+                               "Excess beta is most often a medication effect, "
+                               "for example benzodiazepines.",
+                               "The beta activity possibly reflects sedative "
+                               "medication."));
     clefi_sbuf_printf(b, "\n");
 }
 

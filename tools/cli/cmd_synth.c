@@ -5,11 +5,12 @@
 #include "cli.h"
 
 static void synth_usage(FILE *f) {
-    fprintf(f, "usage: clef synth -o DIR [--patients N] [--sessions S] [--seed S] [--minutes M]\n"
-               "                  [--seconds S] [--threads T] [--quiet]\n\n"
-               "Generate a synthetic clinical EEG cohort with known ground truth: EDF+/BDF+\n"
-               "recordings, reports, FHIR R4 bundles, MEDS events, tasks and splits.\n"
-               "Defaults: 100 patients, 1-2 sessions each, 20-minute sessions, seed 1, 1 thread.\n");
+    fprintf(f,
+            "usage: clef synth -o DIR [--patients N] [--sessions S] [--seed S] [--minutes M]\n"
+            "                  [--seconds S] [--threads T] [--quiet]\n\n"
+            "Generate a synthetic clinical EEG cohort with known ground truth: EDF+/BDF+\n"
+            "recordings, reports, FHIR R4 bundles, MEDS events, tasks and splits.\n"
+            "Defaults: 100 patients, 1-2 sessions each, 20-minute sessions, seed 1, 1 thread.\n");
 }
 
 typedef struct bar {
