@@ -358,8 +358,8 @@ static void band_powers(clef_ctx *ctx, const clefi_cohort_cfg *cfg, const clefi_
             in[i] = x[(size_t)c * n + i] - mean;
         clefi_fft_execute(fft, in, out);
         for (size_t k = 1; k <= n / 2; k++) {
-            double f = (double)k * s->fs / (double)n, pw = out[2 * k] * out[2 * k] +
-                                                         out[2 * k + 1] * out[2 * k + 1];
+            double f = (double)k * s->fs / (double)n,
+                   pw = out[2 * k] * out[2 * k] + out[2 * k + 1] * out[2 * k + 1];
             if (f >= 1 && f < 30)
                 pt += pw;
             if (f >= 13 && f < 30)
@@ -420,20 +420,21 @@ static void test_known_truth(void **state) {
         find[i] = (int8_t)ss[i].find[CLEFI_FIND_GEN_SLOWING];
     double a_delta = auroc(delta, find, ns);
     /* Causal chain: benzodiazepine -> beta, on the task's matched labels. */
-    assert_int_equal(clefi_cohort_task_labels(ctx, cfg.seed, task_index("med_benzodiazepine"), pt,
-                                              ss, ns, lab),
-                     CLEF_OK);
+    assert_int_equal(
+        clefi_cohort_task_labels(ctx, cfg.seed, task_index("med_benzodiazepine"), pt, ss, ns, lab),
+        CLEF_OK);
     double a_benzo = auroc(beta, lab, ns);
     int n_pos = 0;
     for (int64_t i = 0; i < ns; i++)
         n_pos += lab[i] == 1;
     /* Null task: independent of the EEG by construction. */
-    assert_int_equal(clefi_cohort_task_labels(ctx, cfg.seed, task_index("med_cholecalciferol"),
-                                              pt, ss, ns, lab),
-                     CLEF_OK);
+    assert_int_equal(
+        clefi_cohort_task_labels(ctx, cfg.seed, task_index("med_cholecalciferol"), pt, ss, ns, lab),
+        CLEF_OK);
     double a_null = auroc(beta, lab, ns);
-    fprintf(stderr, "known truth: AUROC beta|excess_beta %.3f, delta|gen_slowing %.3f, "
-                    "beta|benzodiazepine %.3f (%d positives), beta|null task %.3f\n",
+    fprintf(stderr,
+            "known truth: AUROC beta|excess_beta %.3f, delta|gen_slowing %.3f, "
+            "beta|benzodiazepine %.3f (%d positives), beta|null task %.3f\n",
             a_beta, a_delta, a_benzo, n_pos, a_null);
     assert_true(a_beta > 0.95);
     assert_true(a_delta > 0.85);
