@@ -8,8 +8,8 @@
 #define GELU_K  0.7978845608028654f
 #define GELU_C3 0.044715f
 /* 1/sqrt(2) and 1/sqrt(2 pi) for the exact GELU x * Phi(x) */
-#define INV_SQRT2    0.7071067811865476f
-#define INV_SQRT2PI  0.3989422804014327f
+#define INV_SQRT2   0.7071067811865476f
+#define INV_SQRT2PI 0.3989422804014327f
 
 static inline float act_value(clefi_act act, float slope, float x) {
     switch (act) {
@@ -75,8 +75,8 @@ void clefi_act_forward(clefi_pool *pool, clefi_act act, float slope, float *out,
     clefi_pool_for(pool, n, act_fwd_range, &j);
 }
 
-void clefi_act_backward(clefi_pool *pool, clefi_act act, float slope, float *dinp,
-                        const float *inp, const float *dout, int64_t n) {
+void clefi_act_backward(clefi_pool *pool, clefi_act act, float slope, float *dinp, const float *inp,
+                        const float *dout, int64_t n) {
     act_job j = {act, slope, dinp, inp, dout};
     clefi_pool_for(pool, n, act_bwd_range, &j);
 }

@@ -11,8 +11,8 @@
 
 #include <math.h>
 
-#define QT CLEFI_ATTN_QT
-#define KT CLEFI_ATTN_KT
+#define QT         CLEFI_ATTN_QT
+#define KT         CLEFI_ATTN_KT
 #define PER_THREAD (2 * QT * KT + QT)
 
 size_t clefi_attention_scratch(int32_t n_threads) {
@@ -118,8 +118,16 @@ static void fwd_items(void *arg, int64_t b, int64_t e, int32_t tid) {
 static void attn_job_init(attn_job *j, const float *qkv, const uint8_t *key_pad,
                           const float *attn_mask, int64_t B, int64_t T, int64_t C, int64_t NH,
                           float *scratch) {
-    *j = (attn_job){.qkv = qkv, .key_pad = key_pad, .mask = attn_mask, .B = B, .T = T, .C = C,
-                    .NH = NH, .hd = C / NH, .n_qt = (T + QT - 1) / QT, .scratch = scratch};
+    *j = (attn_job){.qkv = qkv,
+                    .key_pad = key_pad,
+                    .mask = attn_mask,
+                    .B = B,
+                    .T = T,
+                    .C = C,
+                    .NH = NH,
+                    .hd = C / NH,
+                    .n_qt = (T + QT - 1) / QT,
+                    .scratch = scratch};
     j->scale = 1.f / sqrtf((float)j->hd);
 }
 

@@ -11,7 +11,16 @@ clef_status clefi_conv2d_init(clefi_conv2d *s, int64_t B, int64_t C, int64_t H, 
     if (B < 1 || C < 1 || H < 1 || W < 1 || OC < 1 || K < 1 || stride < 1 || pad < 0 ||
         H + 2 * pad < K || W + 2 * pad < K)
         return CLEF_ERR_SHAPE;
-    *s = (clefi_conv2d){B, C, H, W, OC, K, K, stride, pad, (H + 2 * pad - K) / stride + 1,
+    *s = (clefi_conv2d){B,
+                        C,
+                        H,
+                        W,
+                        OC,
+                        K,
+                        K,
+                        stride,
+                        pad,
+                        (H + 2 * pad - K) / stride + 1,
                         (W + 2 * pad - K) / stride + 1};
     return CLEF_OK;
 }
@@ -171,8 +180,8 @@ void clefi_conv_transpose2d_forward(clefi_pool *pool, float *out, const float *i
     int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW, hw = s->H * s->W;
     for (int64_t b = 0; b < s->B; b++) {
         float *o = out + b * s->C * hw;
-        clefi_sgemm(pool, 1, 0, ckk, ohw, s->OC, 1.f, weight, ckk, inp + b * s->OC * ohw, ohw,
-                    0.f, col, ohw);
+        clefi_sgemm(pool, 1, 0, ckk, ohw, s->OC, 1.f, weight, ckk, inp + b * s->OC * ohw, ohw, 0.f,
+                    col, ohw);
         for (int64_t k = 0; k < s->C * hw; k++)
             o[k] = 0.f;
         col2im_add(pool, o, col, s);
@@ -232,8 +241,8 @@ static void up_bwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
     }
 }
 
-void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp, int64_t B,
-                              int64_t C, int64_t H, int64_t W) {
+void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp, int64_t B, int64_t C,
+                              int64_t H, int64_t W) {
     up_job j = {out, inp, H, W};
     clefi_pool_for(pool, B * C, up_fwd_planes, &j);
 }

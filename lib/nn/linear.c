@@ -90,8 +90,7 @@ void clefi_residual_forward(clefi_pool *pool, float *out, const float *a, const 
     clefi_pool_for(pool, n, residual_range, &j);
 }
 
-void clefi_residual_backward(clefi_pool *pool, float *da, float *db, const float *dout,
-                             int64_t n) {
+void clefi_residual_backward(clefi_pool *pool, float *da, float *db, const float *dout, int64_t n) {
     if (da != NULL)
         clefi_add_inplace(pool, da, dout, n);
     if (db != NULL)

@@ -87,8 +87,7 @@ static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 /* sign of x in the term: each term is f(sgn * x) with f softplus or relu(1 + .) */
 static double gan_sign(clefi_gan_term term) { return term == CLEFI_GAN_D_FAKE ? 1.0 : -1.0; }
 
-double clefi_gan_loss_forward(clefi_gan kind, clefi_gan_term term, const float *logits,
-                              int64_t n) {
+double clefi_gan_loss_forward(clefi_gan kind, clefi_gan_term term, const float *logits, int64_t n) {
     double acc = 0.0, sg = gan_sign(term);
     for (int64_t i = 0; i < n; i++) {
         double x = sg * logits[i];

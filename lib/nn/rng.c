@@ -4,7 +4,8 @@
 
 #include <math.h>
 
-/* splitmix64 finaliser constants: Steele, Lea & Flood (OOPSLA 2014), as in java.util.SplittableRandom. */
+/* splitmix64 finaliser constants: Steele, Lea & Flood (OOPSLA 2014), as in
+ * java.util.SplittableRandom. */
 static uint64_t mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);

@@ -45,8 +45,8 @@ static void nearest_tile(const vq_job *j, int64_t t, float *S) {
     }
     for (int64_t k0 = 0; k0 < j->K; k0 += KT) {
         int64_t nk = j->K - k0 < KT ? j->K - k0 : KT;
-        clefi_sgemm(NULL, 0, 1, nr, nk, j->D, -2.f, j->z + r0 * j->D, j->D, j->cb + k0 * j->D,
-                    j->D, 0.f, S, KT);
+        clefi_sgemm(NULL, 0, 1, nr, nk, j->D, -2.f, j->z + r0 * j->D, j->D, j->cb + k0 * j->D, j->D,
+                    0.f, S, KT);
         for (int64_t r = 0; r < nr; r++)
             for (int64_t c = 0; c < nk; c++) {
                 float dist = S[r * KT + c] + j->enorm[k0 + c];
@@ -68,8 +68,15 @@ static void nearest_tiles(void *arg, int64_t b, int64_t e, int32_t tid) {
 
 double clefi_vq_forward(clefi_pool *pool, float *zq, int32_t *idx, const float *z,
                         const float *codebook, int64_t N, int64_t K, int64_t D, float *scratch) {
-    vq_job j = {.zq = zq, .tiles = scratch + K, .idx = idx, .z = z, .cb = codebook,
-                .enorm = scratch, .N = N, .K = K, .D = D};
+    vq_job j = {.zq = zq,
+                .tiles = scratch + K,
+                .idx = idx,
+                .z = z,
+                .cb = codebook,
+                .enorm = scratch,
+                .N = N,
+                .K = K,
+                .D = D};
     clefi_nn_blas_init();
     clefi_pool_for(pool, K, code_norms, &j);
     clefi_pool_for(pool, (N + ZT - 1) / ZT, nearest_tiles, &j);
@@ -120,8 +127,15 @@ static void ema_codes(void *arg, int64_t b, int64_t e, int32_t tid) {
 void clefi_vq_ema_update(clefi_pool *pool, float *codebook, float *cluster_size, float *embed_sum,
                          const float *z, const int32_t *idx, int64_t N, int64_t K, int64_t D,
                          float decay, float eps, float *counts) {
-    vq_job j = {.cluster_size = cluster_size, .embed_sum = embed_sum, .counts = counts,
-                .z = z, .cidx = idx, .N = N, .K = K, .D = D, .decay = decay};
+    vq_job j = {.cluster_size = cluster_size,
+                .embed_sum = embed_sum,
+                .counts = counts,
+                .z = z,
+                .cidx = idx,
+                .N = N,
+                .K = K,
+                .D = D,
+                .decay = decay};
     clefi_pool_for(pool, K, ema_codes, &j);
     double n = 0.0;
     for (int64_t k = 0; k < K; k++)
