@@ -13,7 +13,7 @@
  *   tied weights) and gradient accumulation over micro-batches need no extra code. Zero the
  *   gradient buffer once per optimizer step. A NULL gradient pointer skips that gradient.
  * - Parameters, gradients and AdamW moments of a model live in flat buffers laid out by one
- *   X-macro tensor list per model (clefi_tensor_desc, clefi_layout_finish).
+ *   X-macro tensor list per model (clefi_layout, below in the weights section).
  * - pool may be NULL (serial). Work is split by a static partition of the OUTPUT (rows of a GEMM
  *   result, channels of a weight gradient, heads of attention): no reduction is ever split
  *   across threads, so every result is bit-identical for any n_threads (tested in test_nn_threads).
@@ -27,7 +27,7 @@
 
 /* ============================================================================================ */
 /* Layers, losses, optimizer (branch nn-layers; files linear.c conv.c norm.c act.c attention.c  */
-/* loss.c vq.c adamw.c gemm.c rng.c layout.c)                                                   */
+/* loss.c vq.c adamw.c gemm.c rng.c)                                                   */
 /* ============================================================================================ */
 
 /* ---- GEMM and threading (gemm.c) ---- */
@@ -81,25 +81,6 @@ CLEFI_HIDDEN uint64_t clefi_rng_u64(uint64_t seed, uint64_t counter);
 CLEFI_HIDDEN float clefi_rng_uniform(uint64_t seed, uint64_t counter);
 /** Standard normal (Box-Muller on counters 2*counter and 2*counter+1). */
 CLEFI_HIDDEN float clefi_rng_normal(uint64_t seed, uint64_t counter);
-
-/* ---- flat parameter buffers (layout.c) ---- */
-
-#define CLEFI_TENSOR_MAX_DIMS 4
-
-/** One tensor of a model's flat buffer. A model lists its tensors once, as an X-macro
- *  X(name_string, ndim, d0, d1, d2, d3), expands it into an array of these, then calls
- *  clefi_layout_finish to assign offsets. */
-typedef struct clefi_tensor_desc {
-    const char *name; /* dotted safetensors name, e.g. "blocks.0.attn.qkv.weight" */
-    int32_t ndim;
-    int64_t shape[CLEFI_TENSOR_MAX_DIMS];
-    size_t offset; /* in floats, from the start of the flat buffer; 16-float (64-byte) aligned */
-    size_t numel;
-} clefi_tensor_desc;
-
-/** Fill numel and offset of t[0..n) and the total float count; CLEF_ERR_OVERFLOW or
- *  CLEF_ERR_SHAPE (a dimension < 1, ndim outside [1, 4]) on bad input. */
-CLEFI_HIDDEN clef_status clefi_layout_finish(clefi_tensor_desc *t, size_t n, size_t *total);
 
 /* ---- linear, embedding, residual (linear.c) ---- */
 
