@@ -359,6 +359,71 @@ CLEFI_HIDDEN double clefi_lr_at(clefi_sched kind, int64_t step, int64_t warmup, 
 CLEFI_HIDDEN void clefi_ema_update(clefi_pool *pool, float *ema, const float *params, int64_t n,
                                    float decay);
 
+/* ---- pre-LN Transformer block (block.c) ---- */
+
+/** Tensors of one pre-LN Transformer block (GPT-2 / ViT layout, torch names): X(field, name,
+ *  rank, dims...) with C = d_model and F = d_ff. The order is the flat-buffer order. */
+#define CLEFI_BLOCK_TENSORS(X, C, F)                                                               \
+    X(ln1_w, "ln1.weight", 1, C)                                                                   \
+    X(ln1_b, "ln1.bias", 1, C)                                                                     \
+    X(qkv_w, "attn.qkv.weight", 2, 3 * (C), C)                                                     \
+    X(qkv_b, "attn.qkv.bias", 1, 3 * (C))                                                          \
+    X(proj_w, "attn.proj.weight", 2, C, C)                                                         \
+    X(proj_b, "attn.proj.bias", 1, C)                                                              \
+    X(ln2_w, "ln2.weight", 1, C)                                                                   \
+    X(ln2_b, "ln2.bias", 1, C)                                                                     \
+    X(fc1_w, "mlp.fc1.weight", 2, F, C)                                                            \
+    X(fc1_b, "mlp.fc1.bias", 1, F)                                                                 \
+    X(fc2_w, "mlp.fc2.weight", 2, C, F)                                                            \
+    X(fc2_b, "mlp.fc2.bias", 1, C)
+
+/** Pointers to a block's tensors inside a flat buffer (parameters or gradients). */
+typedef struct clefi_block_params {
+#define CLEFI_BLOCK_FIELD_(field, name, rank, ...) float *field;
+    CLEFI_BLOCK_TENSORS(CLEFI_BLOCK_FIELD_, 1, 1)
+#undef CLEFI_BLOCK_FIELD_
+} clefi_block_params;
+
+/** Sizes of a block: x (B,T,C), NH heads, MLP width F, LayerNorm eps, MLP activation. */
+typedef struct clefi_block_dims {
+    int64_t B, T, C, NH, F;
+    float eps;
+    clefi_act act;
+} clefi_block_dims;
+
+/** Saved activations and backward scratch of one block, in one allocation. */
+typedef struct clefi_block_acts {
+    clef_ctx *ctx;
+    float *buf;
+    float *ln1, *ln1_mean, *ln1_rstd, *qkv, *att, *lse, *h, *ln2, *ln2_mean, *ln2_rstd, *fc1, *act,
+        *out, *attn_scratch;
+    float *dh, *dln, *datt, *dqkv, *dfc1, *dact; /* backward scratch */
+} clefi_block_acts;
+
+/** Append the block's tensors, named prefix + name (e.g. "enc.blocks.0."), to lay. */
+struct clefi_layout; /* weights section below */
+CLEFI_HIDDEN clef_status clefi_block_layout(struct clefi_layout *lay, const char *prefix, int64_t C,
+                                            int64_t F);
+/** Point p at the block's tensors in base, the block's first tensor being lay->t[first]. */
+CLEFI_HIDDEN void clefi_block_params_at(clefi_block_params *p, float *base,
+                                        const struct clefi_layout *lay, size_t first);
+/** Allocate activations for dims and n_threads; CLEF_ERR_NOMEM/OVERFLOW recorded on ctx. */
+CLEFI_HIDDEN clef_status clefi_block_acts_alloc(clefi_block_acts *a, clef_ctx *ctx,
+                                                const clefi_block_dims *d, int32_t n_threads);
+CLEFI_HIDDEN void clefi_block_acts_free(clefi_block_acts *a);
+/** a->out(B,T,C) = x + mlp(ln2(h)), h = x + proj(attention(ln1(x))); masks as in
+ *  clefi_attention_forward. */
+CLEFI_HIDDEN void clefi_block_forward(clefi_pool *pool, clefi_block_acts *a,
+                                      const clefi_block_params *p, const float *x,
+                                      const uint8_t *key_pad, const float *attn_mask,
+                                      const clefi_block_dims *d);
+/** dx(B,T,C) (may be NULL) and the gradients g += ..., from dout(B,T,C) and the saved a. */
+CLEFI_HIDDEN void clefi_block_backward(clefi_pool *pool, float *dx, const clefi_block_params *g,
+                                       const float *dout, clefi_block_acts *a,
+                                       const clefi_block_params *p, const float *x,
+                                       const uint8_t *key_pad, const float *attn_mask,
+                                       const clefi_block_dims *d);
+
 /* ---- weights: safetensors, checkpoints ---- */
 
 /* Reader (safetensors_read.c). struct clef_weights is private to it; the functions below give
