@@ -14,9 +14,10 @@
  *   gradient buffer once per optimizer step. A NULL gradient pointer skips that gradient.
  * - Parameters, gradients and AdamW moments of a model live in flat buffers laid out by one
  *   X-macro tensor list per model (clefi_layout, below in the weights section).
- * - pool may be NULL (serial). Work is split by a static partition of the OUTPUT (rows of a GEMM
- *   result, channels of a weight gradient, heads of attention): no reduction is ever split
- *   across threads, so every result is bit-identical for any n_threads (tested in test_nn_threads).
+ * - pool may be NULL (serial). Work is split by a static partition of the OUTPUT (blocks of a
+ *   GEMM result, channels of a weight gradient, heads of attention): no reduction is ever split
+ *   across threads, so every result is bit-identical for any n_threads (test_nn_train,
+ *   test_nn_threads).
  * - GEMMs: OpenBLAS is used single-threaded (clefi_nn_blas_init) and our pool partitions each
  *   GEMM over output rows or columns (clefi_sgemm). See docs/NN.md.
  */
@@ -38,8 +39,10 @@
 CLEFI_HIDDEN void clefi_nn_blas_init(void);
 
 /** Row-major C(M,N) = alpha * op(A) * op(B) + beta * C, op = transpose when trans_* != 0.
- *  op(A) is (M,K) with leading dimension lda, op(B) is (K,N) with ldb. The pool splits C into
- *  contiguous row blocks (or column blocks when M is small); K is never split. */
+ *  op(A) is (M,K) with leading dimension lda, op(B) is (K,N) with ldb. C is cut into fixed
+ *  blocks of 256 rows (or columns when N > M), one sgemm call each, shared among the pool's
+ *  threads; K is never split. The cut depends on the shape only: bit-identical results for
+ *  any thread count. */
 CLEFI_HIDDEN void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t N,
                               int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                               int64_t ldb, float beta, float *C, int64_t ldc);
