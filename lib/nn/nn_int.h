@@ -558,4 +558,48 @@ CLEFI_HIDDEN clef_status clefi_weights_check_extra(clef_weights *w, const unsign
 /** Format a shape as "[2, 3]" into buf (always terminated). */
 CLEFI_HIDDEN void clefi_shape_str(char *buf, size_t cap, const int64_t *shape, int32_t rank);
 
+/* Typed metadata (weights_bind.c): a decimal integer or real stored as a metadata string.
+ * CLEF_ERR_NOT_FOUND if absent, CLEF_ERR_FORMAT if not a complete number in range; recorded on
+ * err, or on the handle when err is NULL. */
+CLEFI_HIDDEN clef_status clefi_weights_meta_i64(clef_weights *w, const char *key, int64_t *out,
+                                                clefi_err *err);
+CLEFI_HIDDEN clef_status clefi_weights_meta_f64(clef_weights *w, const char *key, double *out,
+                                                clefi_err *err);
+
+/* Checkpoints (checkpoint.c).
+ *
+ * A checkpoint is a safetensors file with metadata clef.kind = "checkpoint". Tensors: the model
+ * parameters under their layout names (so a checkpoint also binds as a weights file), AdamW
+ * moments as "optim.m.<name>" and "optim.v.<name>", optional EMA weights as "ema.<name>", all
+ * F32 (bit-exact), and the opaque RNG state as the U8 tensor "train.rng". Metadata:
+ * clef.ckpt.step, clef.ckpt.data_cursor, clef.ckpt.world_size, clef.ckpt.has_ema ("0"/"1"),
+ * clef.ckpt.n_params (layout total), plus the caller's architecture keys. */
+typedef struct clefi_ckpt {
+    float *params; /* lay->total floats each */
+    float *adam_m;
+    float *adam_v;
+    float *ema;          /* NULL when the run keeps no EMA */
+    unsigned char *rng;  /* RNG state bytes (opaque to this module) */
+    size_t rng_len;      /* >= 1 */
+    int64_t step;        /* >= 0: optimizer steps taken */
+    int64_t data_cursor; /* >= 0: position in the (per-rank) data order */
+    int32_t world_size;  /* >= 1: ranks that trained */
+} clefi_ckpt;
+
+/** Write ck atomically to path. meta_kv holds n_meta key, value pairs (architecture and
+ *  spectrogram hyperparameters) written as they are; "clef.kind" and "clef.ckpt.*" keys are
+ *  reserved (CLEF_ERR_INVALID_ARG). The buffers are not copied. Errors recorded on err (or the
+ *  ctx when err is NULL). */
+CLEFI_HIDDEN clef_status clefi_ckpt_save(clef_ctx *ctx, const char *path, const clefi_layout *lay,
+                                         const clefi_ckpt *ck, const char *const *meta_kv,
+                                         size_t n_meta, clefi_err *err);
+/** Resume from an opened checkpoint into ck's buffers (params, adam_m, adam_v: lay->total floats;
+ *  ema: the file must hold EMA weights exactly when ck->ema is not NULL; rng: ck->rng_len must
+ *  equal the stored length) and set step, data_cursor and world_size. expect_world > 0 requires
+ *  the stored world size to equal it (CLEF_ERR_STATE otherwise). Every tensor is checked
+ *  (shapes against lay, no unknown tensor) before the first buffer is written: on failure ck is
+ *  unchanged. */
+CLEFI_HIDDEN clef_status clefi_ckpt_load(clef_weights *w, const clefi_layout *lay, clefi_ckpt *ck,
+                                         int32_t expect_world, clefi_err *err);
+
 #endif /* CLEF_NN_INT_H */

@@ -16,9 +16,9 @@ static const struct {
     const char *name;
     size_t size;
 } dtypes[] = {
-    {CLEF_DTYPE_F32, "F32", 4}, {CLEF_DTYPE_F16, "F16", 2},   {CLEF_DTYPE_BF16, "BF16", 2},
-    {CLEF_DTYPE_F64, "F64", 8}, {CLEF_DTYPE_I64, "I64", 8},   {CLEF_DTYPE_I32, "I32", 4},
-    {CLEF_DTYPE_I16, "I16", 2}, {CLEF_DTYPE_I8, "I8", 1},     {CLEF_DTYPE_U8, "U8", 1},
+    {CLEF_DTYPE_F32, "F32", 4},   {CLEF_DTYPE_F16, "F16", 2}, {CLEF_DTYPE_BF16, "BF16", 2},
+    {CLEF_DTYPE_F64, "F64", 8},   {CLEF_DTYPE_I64, "I64", 8}, {CLEF_DTYPE_I32, "I32", 4},
+    {CLEF_DTYPE_I16, "I16", 2},   {CLEF_DTYPE_I8, "I8", 1},   {CLEF_DTYPE_U8, "U8", 1},
     {CLEF_DTYPE_BOOL, "BOOL", 1}, {CLEF_DTYPE_U16, "U16", 2}, {CLEF_DTYPE_U32, "U32", 4},
     {CLEF_DTYPE_U64, "U64", 8},
 };
@@ -54,7 +54,8 @@ int32_t clef_weights_max_rank(void) { return CLEF_WEIGHTS_MAX_RANK; }
 int clefi_shape_numel(const int64_t *shape, int32_t rank, size_t *numel) {
     size_t n = 1;
     for (int32_t i = 0; i < rank; i++) {
-        if (shape[i] < 0 || (uint64_t)shape[i] > SIZE_MAX || clefi_mul_overflow(n, (size_t)shape[i], &n))
+        if (shape[i] < 0 || (uint64_t)shape[i] > SIZE_MAX ||
+            clefi_mul_overflow(n, (size_t)shape[i], &n))
             return 1;
     }
     *numel = n;
@@ -103,7 +104,7 @@ uint16_t clefi_f32_to_f16(float f) {
         return (uint16_t)(sign | 0x7c00u | (x > 0x7f800000u ? 0x200u | ((x >> 13) & 0x3ffu) : 0));
     if (x >= 0x477ff000u) /* >= 65520 rounds past the largest half, 65504 */
         return (uint16_t)(sign | 0x7c00u);
-    if (x < 0x38800000u) { /* below 2^-14: half subnormal, unit 2^-24 */
+    if (x < 0x38800000u) {   /* below 2^-14: half subnormal, unit 2^-24 */
         if (x < 0x33000000u) /* <= 2^-25 rounds to zero (2^-25 is a tie to even 0) */
             return sign;
         uint32_t fexp = x >> 23;
@@ -134,6 +135,8 @@ uint16_t clefi_f32_to_bf16(float f) {
 
 void clefi_dtype_to_f32(int32_t dtype, const void *src, float *dst, size_t n) {
     const unsigned char *s = src;
+    if (n == 0) /* src may be NULL: memcpy must not see it */
+        return;
     if (dtype == CLEF_DTYPE_F32) {
         memcpy(dst, s, n * sizeof(float));
         return;
@@ -146,6 +149,8 @@ void clefi_dtype_to_f32(int32_t dtype, const void *src, float *dst, size_t n) {
 
 void clefi_dtype_from_f32(int32_t dtype, const float *src, void *dst, size_t n) {
     unsigned char *d = dst;
+    if (n == 0)
+        return;
     if (dtype == CLEF_DTYPE_F32) {
         memcpy(d, src, n * sizeof(float));
         return;

@@ -63,7 +63,8 @@ static int json_size(const json_t *v, size_t *out) {
 static clef_status parse_shape(clef_weights *w, const char *name, const json_t *js,
                                clefi_st_tensor *t) {
     if (!json_is_array(js))
-        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': \"shape\" is not an array", name);
+        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': \"shape\" is not an array",
+                               name);
     size_t rank = json_array_size(js);
     if (rank > CLEF_WEIGHTS_MAX_RANK)
         return clefi_ctx_error(w->ctx, CLEF_ERR_UNSUPPORTED, "tensor '%s': rank %zu exceeds %d",
@@ -80,7 +81,8 @@ static clef_status parse_shape(clef_weights *w, const char *name, const json_t *
     size_t es = clef_dtype_size(t->dtype);
     if (clefi_shape_numel(t->shape, t->rank, &t->numel) ||
         clefi_mul_overflow(t->numel, es, &t->nbytes))
-        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': shape product overflows", name);
+        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': shape product overflows",
+                               name);
     return CLEF_OK;
 }
 
@@ -88,7 +90,8 @@ static clef_status parse_tensor(st_parse *st, const char *name, const json_t *ob
     clef_weights *w = st->w;
     clefi_st_tensor *t = &w->t[k];
     if (!json_is_object(obj))
-        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': entry is not an object", name);
+        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': entry is not an object",
+                               name);
     if (name[0] == '\0')
         return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor name is empty");
     const char *key;
@@ -96,20 +99,24 @@ static clef_status parse_tensor(st_parse *st, const char *name, const json_t *ob
     json_object_foreach((json_t *)obj, key, v) {
         if (strcmp(key, "dtype") != 0 && strcmp(key, "shape") != 0 &&
             strcmp(key, "data_offsets") != 0)
-            return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': unknown field '%s'", name, key);
+            return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': unknown field '%s'", name,
+                                   key);
     }
     const json_t *jd = json_object_get(obj, "dtype");
     const json_t *js = json_object_get(obj, "shape");
     const json_t *jo = json_object_get(obj, "data_offsets");
     if (jd == NULL || js == NULL || jo == NULL)
         return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': missing field '%s'", name,
-                    jd == NULL ? "dtype" : js == NULL ? "shape" : "data_offsets");
+                               jd == NULL   ? "dtype"
+                               : js == NULL ? "shape"
+                                            : "data_offsets");
     if (!json_is_string(jd))
-        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': \"dtype\" is not a string", name);
+        return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "tensor '%s': \"dtype\" is not a string",
+                               name);
     t->dtype = clefi_dtype_parse(json_string_value(jd));
     if (t->dtype == 0)
-        return clefi_ctx_error(w->ctx, CLEF_ERR_UNSUPPORTED, "tensor '%s': unknown dtype '%s'", name,
-                    json_string_value(jd));
+        return clefi_ctx_error(w->ctx, CLEF_ERR_UNSUPPORTED, "tensor '%s': unknown dtype '%s'",
+                               name, json_string_value(jd));
     clef_status rc = parse_shape(w, name, js, t);
     if (rc != CLEF_OK)
         return rc;
@@ -117,9 +124,9 @@ static clef_status parse_tensor(st_parse *st, const char *name, const json_t *ob
     if (!json_is_array(jo) || json_array_size(jo) != 2 || json_size(json_array_get(jo, 0), &b) ||
         json_size(json_array_get(jo, 1), &e))
         return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT,
-                    "tensor '%s': \"data_offsets\" is not [begin, end] of non-negative "
-                    "integers",
-                    name);
+                               "tensor '%s': \"data_offsets\" is not [begin, end] of non-negative "
+                               "integers",
+                               name);
     if (e < b || e > st->data_len)
         return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT,
                                "tensor '%s': data_offsets [%zu, %zu] outside the %zu data bytes",
@@ -147,7 +154,8 @@ static clef_status parse_meta(clef_weights *w, const json_t *obj) {
     json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
         if (!json_is_string(v))
-            return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "metadata '%s': value is not a string", key);
+            return clefi_ctx_error(w->ctx, CLEF_ERR_FORMAT, "metadata '%s': value is not a string",
+                                   key);
         st_meta *m = &w->meta[w->n_meta];
         m->key = clefi_strdup(w->ctx, key);
         m->value = m->key ? clefi_strdup(w->ctx, json_string_value(v)) : NULL;
@@ -374,8 +382,7 @@ clef_status clef_weights_open(clef_weights **out, clef_ctx *ctx, const char *pat
     int map_errno = errno;
     close(fd);
     if (map == MAP_FAILED)
-        return clefi_ctx_error(ctx, CLEF_ERR_IO, "cannot map '%s': %s", path,
-                               strerror(map_errno));
+        return clefi_ctx_error(ctx, CLEF_ERR_IO, "cannot map '%s': %s", path, strerror(map_errno));
     return clefi_weights_parse(out, ctx, map, len, release_map);
 }
 
@@ -472,8 +479,8 @@ clef_status clef_weights_tensor_shape(clef_weights *w, int64_t index, int64_t *s
         *needed = (size_t)t->rank;
     if (cap < (size_t)t->rank)
         return clefi_error(w->ctx, &w->err, CLEF_ERR_BUFFER_TOO_SMALL,
-                           "tensor '%s' has rank %d, shape buffer holds %zu", t->name,
-                           (int)t->rank, cap);
+                           "tensor '%s' has rank %d, shape buffer holds %zu", t->name, (int)t->rank,
+                           cap);
     for (int32_t i = 0; i < t->rank; i++)
         shape[i] = t->shape[i];
     return CLEF_OK;
@@ -489,8 +496,8 @@ clef_status clef_weights_read_f32(clef_weights *w, const char *name, float *out,
         return rc;
     if (!clefi_dtype_is_float(t->dtype))
         return clefi_error(w->ctx, &w->err, CLEF_ERR_UNSUPPORTED,
-                           "tensor '%s' has dtype %s; read as float32 needs F32, F16 or BF16",
-                           name, clef_dtype_name(t->dtype));
+                           "tensor '%s' has dtype %s; read as float32 needs F32, F16 or BF16", name,
+                           clef_dtype_name(t->dtype));
     if (needed != NULL)
         *needed = t->numel;
     if (cap < t->numel)
@@ -538,8 +545,8 @@ clef_status clef_weights_meta_at(clef_weights *w, int64_t index, const char **ke
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (index < 0 || (uint64_t)index >= w->n_meta)
-        return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE,
-                           "metadata index %lld outside [0, %zu)", (long long)index, w->n_meta);
+        return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE, "metadata index %lld outside [0, %zu)",
+                           (long long)index, w->n_meta);
     if (key != NULL)
         *key = w->meta[index].key;
     if (value != NULL)

@@ -22,9 +22,9 @@ typedef struct wr_entry {
     int32_t rank;
     int64_t shape[CLEF_WEIGHTS_MAX_RANK];
     size_t numel;
-    size_t nbytes;    /* stored bytes */
-    const void *src;  /* float32 values when src_f32, else the stored bytes */
-    void *owned;      /* the writer's copy, or NULL when borrowed */
+    size_t nbytes;   /* stored bytes */
+    const void *src; /* float32 values when src_f32, else the stored bytes */
+    void *owned;     /* the writer's copy, or NULL when borrowed */
     int src_f32;
 } wr_entry;
 
@@ -85,8 +85,9 @@ clef_status clef_weights_writer_set_meta(clef_weights_writer *wr, const char *ke
     if (wr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (key == NULL || value == NULL || key[0] == '\0' || !utf8_ok(key) || !utf8_ok(value))
-        return WERR(wr, CLEF_ERR_INVALID_ARG, "metadata key and value must be UTF-8, key not "
-                                              "empty");
+        return WERR(wr, CLEF_ERR_INVALID_ARG,
+                    "metadata key and value must be UTF-8, key not "
+                    "empty");
     for (size_t i = 0; i < wr->n_meta; i++) {
         if (strcmp(wr->meta[2 * i], key) == 0) {
             char *v = clefi_strdup(wr->ctx, value);
@@ -121,8 +122,9 @@ clef_status clef_weights_writer_set_meta(clef_weights_writer *wr, const char *ke
 static clef_status prepare(clef_weights_writer *wr, wr_entry *e, const char *name, int32_t dtype,
                            const int64_t *shape, int32_t rank) {
     if (name == NULL || name[0] == '\0' || !utf8_ok(name) || strcmp(name, "__metadata__") == 0)
-        return WERR(wr, CLEF_ERR_INVALID_ARG, "tensor name must be non-empty UTF-8, not "
-                                              "\"__metadata__\"");
+        return WERR(wr, CLEF_ERR_INVALID_ARG,
+                    "tensor name must be non-empty UTF-8, not "
+                    "\"__metadata__\"");
     for (size_t i = 0; i < wr->n; i++)
         if (strcmp(wr->e[i].name, name) == 0)
             return WERR(wr, CLEF_ERR_INVALID_ARG, "tensor '%s' added twice", name);
@@ -161,8 +163,9 @@ static clef_status add_f32(clef_weights_writer *wr, const char *name, int32_t dt
     if (wr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (!clefi_dtype_is_float(dtype))
-        return WERR(wr, CLEF_ERR_INVALID_ARG, "tensor '%s': float data stored as %s; use F32, "
-                                              "F16 or BF16",
+        return WERR(wr, CLEF_ERR_INVALID_ARG,
+                    "tensor '%s': float data stored as %s; use F32, "
+                    "F16 or BF16",
                     name ? name : "(null)", clef_dtype_name(dtype));
     wr_entry e;
     clef_status rc = prepare(wr, &e, name, dtype, shape, rank);
@@ -170,8 +173,8 @@ static clef_status add_f32(clef_weights_writer *wr, const char *name, int32_t dt
         return rc;
     if (n != e.numel || (data == NULL && n > 0)) {
         clefi_free(wr->ctx, e.name);
-        return WERR(wr, CLEF_ERR_SHAPE, "tensor '%s': %zu values given, shape holds %zu", name,
-                    n, e.numel);
+        return WERR(wr, CLEF_ERR_SHAPE, "tensor '%s': %zu values given, shape holds %zu", name, n,
+                    e.numel);
     }
     e.src_f32 = 1;
     e.src = data;
@@ -196,8 +199,8 @@ clef_status clef_weights_writer_add_f32(clef_weights_writer *wr, const char *nam
 }
 
 clef_status clefi_weights_writer_add_f32_borrowed(clef_weights_writer *wr, const char *name,
-                                                  int32_t dtype, const int64_t *shape,
-                                                  int32_t rank, const float *data, size_t n) {
+                                                  int32_t dtype, const int64_t *shape, int32_t rank,
+                                                  const float *data, size_t n) {
     return add_f32(wr, name, dtype, shape, rank, data, n, 0);
 }
 
@@ -212,8 +215,8 @@ clef_status clef_weights_writer_add_raw(clef_weights_writer *wr, const char *nam
         return rc;
     if (n_bytes != e.nbytes || (data == NULL && n_bytes > 0)) {
         clefi_free(wr->ctx, e.name);
-        return WERR(wr, CLEF_ERR_SHAPE, "tensor '%s': %zu bytes given, shape x %s needs %zu",
-                    name, n_bytes, clef_dtype_name(dtype), e.nbytes);
+        return WERR(wr, CLEF_ERR_SHAPE, "tensor '%s': %zu bytes given, shape x %s needs %zu", name,
+                    n_bytes, clef_dtype_name(dtype), e.nbytes);
     }
     e.owned = clefi_malloc(wr->ctx, n_bytes);
     if (e.owned == NULL) {
@@ -248,9 +251,9 @@ static json_t *header_json(const clef_weights_writer *wr) {
         for (int32_t d = 0; !bad && d < e->rank; d++)
             bad = json_array_append_new(shape, json_integer((json_int_t)e->shape[d])) != 0;
         if (!bad)
-            bad = json_object_set_new(t, "data_offsets",
-                                      json_pack("[II]", (json_int_t)off,
-                                                (json_int_t)(off + e->nbytes))) != 0;
+            bad = json_object_set_new(
+                      t, "data_offsets",
+                      json_pack("[II]", (json_int_t)off, (json_int_t)(off + e->nbytes))) != 0;
         off += e->nbytes;
     }
     if (bad) {

@@ -3,7 +3,12 @@
  * SPDX-License-Identifier: BSD-3-Clause */
 #include "nn_int.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void clefi_layout_init(clefi_layout *lay, clef_ctx *ctx) {
@@ -36,8 +41,7 @@ clef_status clefi_layout_add(clefi_layout *lay, const char *name, int32_t rank,
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "layout tensor '%s': rank %d", name,
                                (int)rank);
     if (clefi_layout_find(lay, name) >= 0)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "layout tensor '%s' listed twice",
-                               name);
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "layout tensor '%s' listed twice", name);
     clefi_layout_entry e = {0};
     e.rank = rank;
     for (int32_t i = 0; i < rank; i++)
@@ -45,8 +49,7 @@ clef_status clefi_layout_add(clefi_layout *lay, const char *name, int32_t rank,
     e.offset = lay->total;
     size_t total;
     if (clefi_shape_numel(e.shape, rank, &e.numel) ||
-        clefi_add_overflow(lay->total, e.numel, &total) ||
-        total > SIZE_MAX / sizeof(float))
+        clefi_add_overflow(lay->total, e.numel, &total) || total > SIZE_MAX / sizeof(float))
         return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW,
                                "layout tensor '%s': negative dimension or size overflow", name);
     if (lay->n == lay->cap) {
@@ -107,8 +110,8 @@ clef_status clefi_weights_bind_check(clef_weights *w, const clefi_layout *lay, c
         clefi_shape_str(got, sizeof got, t->shape, t->rank);
         if (!clefi_dtype_is_float(t->dtype))
             return clefi_error(ctx, err_slot(w, err), CLEF_ERR_UNSUPPORTED,
-                               "weights: tensor '%s' has dtype %s, expected F32, F16 or BF16",
-                               full, clef_dtype_name(t->dtype));
+                               "weights: tensor '%s' has dtype %s, expected F32, F16 or BF16", full,
+                               clef_dtype_name(t->dtype));
         int same = t->rank == e->rank;
         for (int32_t d = 0; same && d < e->rank; d++)
             same = t->shape[d] == e->shape[d];
@@ -134,8 +137,8 @@ void clefi_weights_bind_copy(const clef_weights *w, const clefi_layout *lay, con
     }
 }
 
-clef_status clefi_weights_check_extra(clef_weights *w, const unsigned char *seen,
-                                      const char *scope, clefi_err *err) {
+clef_status clefi_weights_check_extra(clef_weights *w, const unsigned char *seen, const char *scope,
+                                      clefi_err *err) {
     size_t sl = scope != NULL ? strlen(scope) : 0;
     for (size_t i = 0; i < (size_t)clef_weights_n_tensors(w); i++) {
         const clefi_st_tensor *t = clefi_weights_tensor(w, i);
@@ -151,9 +154,8 @@ clef_status clefi_weights_check_extra(clef_weights *w, const unsigned char *seen
     return CLEF_OK;
 }
 
-clef_status clefi_weights_bind(clef_weights *w, const clefi_layout *lay, float *dst,
-                               size_t dst_len, const char *scope, uint32_t flags,
-                               clefi_err *err) {
+clef_status clefi_weights_bind(clef_weights *w, const clefi_layout *lay, float *dst, size_t dst_len,
+                               const char *scope, uint32_t flags, clefi_err *err) {
     clef_ctx *ctx = clefi_weights_ctx(w);
     if (dst == NULL || dst_len < lay->total)
         return clefi_error(ctx, err_slot(w, err), CLEF_ERR_BUFFER_TOO_SMALL,
@@ -170,4 +172,47 @@ clef_status clefi_weights_bind(clef_weights *w, const clefi_layout *lay, float *
     if (rc == CLEF_OK)
         clefi_weights_bind_copy(w, lay, NULL, dst);
     return rc;
+}
+
+/* ---- typed metadata ---- */
+
+static clef_status meta_str(clef_weights *w, const char *key, const char **s, clefi_err *err) {
+    clef_status rc = clef_weights_meta_get(w, key, s);
+    if (rc != CLEF_OK)
+        return clefi_error(clefi_weights_ctx(w), err_slot(w, err), rc,
+                           "weights: metadata '%s' missing", key);
+    return CLEF_OK;
+}
+
+clef_status clefi_weights_meta_i64(clef_weights *w, const char *key, int64_t *out, clefi_err *err) {
+    const char *s;
+    clef_status rc = meta_str(w, key, &s, err);
+    if (rc != CLEF_OK)
+        return rc;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || isspace((unsigned char)s[0]))
+        return clefi_error(clefi_weights_ctx(w), err_slot(w, err), CLEF_ERR_FORMAT,
+                           "weights: metadata '%s' = '%.40s' is not a decimal integer", key, s);
+    *out = (int64_t)v;
+    return CLEF_OK;
+}
+
+clef_status clefi_weights_meta_f64(clef_weights *w, const char *key, double *out, clefi_err *err) {
+    const char *s;
+    clef_status rc = meta_str(w, key, &s, err);
+    if (rc != CLEF_OK)
+        return rc;
+    /* jansson's number grammar, independent of the host's LC_NUMERIC (strtod is not) */
+    size_t len = strlen(s);
+    int padded = len == 0 || isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]);
+    json_t *j = padded ? NULL : json_loads(s, JSON_DECODE_ANY, NULL);
+    double v = json_is_number(j) ? json_number_value(j) : NAN;
+    json_decref(j);
+    if (!isfinite(v))
+        return clefi_error(clefi_weights_ctx(w), err_slot(w, err), CLEF_ERR_FORMAT,
+                           "weights: metadata '%s' = '%.40s' is not a finite JSON number", key, s);
+    *out = v;
+    return CLEF_OK;
 }

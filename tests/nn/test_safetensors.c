@@ -186,8 +186,7 @@ static void test_conversion_parity(void **state) {
             continue; /* NaN payloads */
         uint16_t back = clefi_f32_to_f16(clefi_f16_to_f32((uint16_t)h));
         if (back != h)
-            fail_msg("f16 0x%04x -> %g -> 0x%04x", h, (double)clefi_f16_to_f32((uint16_t)h),
-                     back);
+            fail_msg("f16 0x%04x -> %g -> 0x%04x", h, (double)clefi_f16_to_f32((uint16_t)h), back);
         assert_int_equal(clefi_f32_to_bf16(clefi_bf16_to_f32((uint16_t)h)), h);
     }
     assert_true(isnan(clefi_f16_to_f32(clefi_f32_to_f16(NAN))));
@@ -211,19 +210,18 @@ static clef_status c_written_content(clef_weights_writer *wr) {
     for (size_t i = 0; i < 4 && rc == CLEF_OK; i++)
         rc = clef_weights_writer_set_meta(wr, meta[i][0], meta[i][1]);
     if (rc == CLEF_OK)
-        rc = clef_weights_writer_add_f32(wr, "w.f32", CLEF_DTYPE_F32, (const int64_t[]){3, 4}, 2,
-                                         v, 12);
+        rc = clef_weights_writer_add_f32(wr, "w.f32", CLEF_DTYPE_F32, (const int64_t[]){3, 4}, 2, v,
+                                         12);
     if (rc == CLEF_OK)
-        rc = clef_weights_writer_add_f32(wr, "w.f16", CLEF_DTYPE_F16, (const int64_t[]){5}, 1, v,
-                                         5);
+        rc =
+            clef_weights_writer_add_f32(wr, "w.f16", CLEF_DTYPE_F16, (const int64_t[]){5}, 1, v, 5);
     if (rc == CLEF_OK)
-        rc = clef_weights_writer_add_f32(wr, "w.bf16", CLEF_DTYPE_BF16, (const int64_t[]){2, 3},
-                                         2, v, 6);
+        rc = clef_weights_writer_add_f32(wr, "w.bf16", CLEF_DTYPE_BF16, (const int64_t[]){2, 3}, 2,
+                                         v, 6);
     if (rc == CLEF_OK)
         rc = clef_weights_writer_add_f32(wr, "s", CLEF_DTYPE_F32, NULL, 0, &s, 1);
     if (rc == CLEF_OK)
-        rc = clef_weights_writer_add_f32(wr, "z", CLEF_DTYPE_F32, (const int64_t[]){0}, 1, NULL,
-                                         0);
+        rc = clef_weights_writer_add_f32(wr, "z", CLEF_DTYPE_F32, (const int64_t[]){0}, 1, NULL, 0);
     if (rc == CLEF_OK)
         rc = clef_weights_writer_add_raw(wr, "ids", CLEF_DTYPE_I64, (const int64_t[]){4}, 1, ids,
                                          sizeof ids);

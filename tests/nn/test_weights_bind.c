@@ -54,9 +54,9 @@ static clef_weights *model(clef_ctx *ctx, int tweak) {
             shape[1] = 3;                                                                          \
         }                                                                                          \
         if (tweak == 3 && strcmp(name, "enc.ln.weight") == 0)                                      \
-            assert_int_equal(clef_weights_writer_add_raw(wr, name, CLEF_DTYPE_I32, shape, rank,   \
-                                                         buf, n * 4),                              \
-                             CLEF_OK);                                                             \
+            assert_int_equal(                                                                      \
+                clef_weights_writer_add_raw(wr, name, CLEF_DTYPE_I32, shape, rank, buf, n * 4),    \
+                CLEF_OK);                                                                          \
         else if (!(tweak == 1 && strcmp(name, "enc.ln.bias") == 0))                                \
             assert_int_equal(clef_weights_writer_add_f32(wr, name, dt, shape, rank, buf, n),       \
                              CLEF_OK);                                                             \
@@ -112,15 +112,16 @@ static void test_bind_ok(void **state) {
     assert_int_equal(clefi_weights_bind(w, &lay, dst, lay.total, NULL, 0, NULL), CLEF_ERR_FORMAT);
     wt_assert_msg(clef_weights_errmsg(w), "unexpected tensor 'tok.codebook' [2]");
     assert_untouched(dst, lay.total);
-    assert_int_equal(clefi_weights_bind(w, &lay, dst, lay.total, NULL, CLEFI_BIND_ALLOW_EXTRA,
-                                        NULL),
-                     CLEF_OK);
+    assert_int_equal(
+        clefi_weights_bind(w, &lay, dst, lay.total, NULL, CLEFI_BIND_ALLOW_EXTRA, NULL), CLEF_OK);
     fill(dst, lay.total);
     assert_int_equal(clefi_weights_bind(w, &lay, dst, lay.total, "enc.", 0, NULL), CLEF_OK);
     for (size_t t = 0; t < lay.n; t++)
         for (size_t i = 0; i < lay.t[t].numel; i++) {
             float want = val((int)t, i);
-            int32_t dt = t % 3 == 0 ? CLEF_DTYPE_F32 : t % 3 == 1 ? CLEF_DTYPE_F16 : CLEF_DTYPE_BF16;
+            int32_t dt = t % 3 == 0   ? CLEF_DTYPE_F32
+                         : t % 3 == 1 ? CLEF_DTYPE_F16
+                                      : CLEF_DTYPE_BF16;
             if (dt == CLEF_DTYPE_F16)
                 want = clefi_f16_to_f32(clefi_f32_to_f16(want));
             else if (dt == CLEF_DTYPE_BF16)
