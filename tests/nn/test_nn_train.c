@@ -88,48 +88,44 @@ static void test_grad_accumulation(void **state) {
     clef_ctx_free(ctx);
 }
 
-/* ---- checkpoint: the flat buffers and counters through a safetensors file ---- */
-static const char *BUFS[] = {"params", "adamw.m", "adamw.v", "ema"};
+/* ---- checkpoint (clefi_ckpt_save / clefi_ckpt_load): params, AdamW moments, EMA, the RNG
+ * state (the counter RNG's seed), step and data cursor ---- */
+static void save_ckpt(tiny *m, clef_ctx *ctx, const char *path) {
+    uint64_t seed = m->cfg.seed;
+    clefi_ckpt ck = {m->params,
+                     m->m,
+                     m->v,
+                     m->ema,
+                     (unsigned char *)&seed,
+                     sizeof seed,
+                     m->step,
+                     (int64_t)m->data_pos,
+                     1};
+    const char *meta[] = {"clef.test.model", "tiny"};
+    assert_int_equal(clefi_ckpt_save(ctx, path, &m->lay, &ck, meta, 1, NULL), CLEF_OK);
+}
+
+static void load_ckpt(tiny *m, clef_ctx *ctx, const char *path) {
+    clef_weights *w;
+    assert_int_equal(clef_weights_open(&w, ctx, path), CLEF_OK);
+    uint64_t seed = 0;
+    clefi_ckpt ck = {m->params, m->m, m->v, m->ema, (unsigned char *)&seed, sizeof seed, 0, 0, 0};
+    clef_status rc = clefi_ckpt_load(w, &m->lay, &ck, 1, NULL);
+    if (rc != CLEF_OK)
+        print_error("checkpoint load: %s\n", clef_weights_errmsg(w));
+    assert_int_equal(rc, CLEF_OK);
+    m->step = ck.step;
+    m->data_pos = (uint64_t)ck.data_cursor;
+    m->cfg.seed = seed;
+    clef_weights_free(w);
+}
 
 static float **bufs_of(tiny *m, float *out[4]) {
     out[0] = m->params, out[1] = m->m, out[2] = m->v, out[3] = m->ema;
     return out;
 }
 
-static void save_ckpt(tiny *m, clef_ctx *ctx, const char *path) {
-    clef_weights_writer *wr;
-    assert_int_equal(clef_weights_writer_create(&wr, ctx), CLEF_OK);
-    float *b[4];
-    bufs_of(m, b);
-    int64_t shape[1] = {(int64_t)m->lay.total}, one[1] = {1};
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(
-            clef_weights_writer_add_f32(wr, BUFS[i], CLEF_DTYPE_F32, shape, 1, b[i], m->lay.total),
-            CLEF_OK);
-    int64_t counters[2] = {m->step, (int64_t)m->data_pos};
-    assert_int_equal(
-        clef_weights_writer_add_raw(wr, "step", CLEF_DTYPE_I64, one, 1, &counters[0], 8), CLEF_OK);
-    assert_int_equal(
-        clef_weights_writer_add_raw(wr, "data_pos", CLEF_DTYPE_I64, one, 1, &counters[1], 8),
-        CLEF_OK);
-    assert_int_equal(clef_weights_writer_write(wr, path), CLEF_OK);
-    clef_weights_writer_free(wr);
-}
-
-static void load_ckpt(tiny *m, clef_ctx *ctx, const char *path) {
-    clef_weights *w;
-    assert_int_equal(clef_weights_open(&w, ctx, path), CLEF_OK);
-    float *b[4];
-    bufs_of(m, b);
-    for (int i = 0; i < 4; i++)
-        assert_int_equal(clef_weights_read_f32(w, BUFS[i], b[i], m->lay.total, NULL), CLEF_OK);
-    int64_t step, pos;
-    assert_int_equal(clef_weights_read_raw(w, "step", &step, 8, NULL), CLEF_OK);
-    assert_int_equal(clef_weights_read_raw(w, "data_pos", &pos, 8, NULL), CLEF_OK);
-    m->step = step;
-    m->data_pos = (uint64_t)pos;
-    clef_weights_free(w);
-}
+static const char *BUFS[] = {"params", "adamw.m", "adamw.v", "ema"};
 
 static void test_checkpoint_resume(void **state) {
     (void)state;
@@ -145,9 +141,8 @@ static void test_checkpoint_resume(void **state) {
     save_ckpt(&b, ctx, path);
     tiny_free(&b);
     tiny_cfg other = CFG;
-    other.seed = 99; /* a different init, overwritten by the checkpoint */
+    other.seed = 99; /* a different init and data seed, both restored from the checkpoint */
     assert_int_equal(tiny_create(&b, ctx, &other), CLEF_OK);
-    b.cfg.seed = CFG.seed; /* the data stream's seed is part of the run's configuration */
     load_ckpt(&b, ctx, path);
     for (int s = 0; s < 10; s++)
         tiny_train_step(&b, 1, 20);
