@@ -26,6 +26,8 @@
 
 #include "../core/core_int.h"
 
+#include <string.h>
+
 /* ============================================================================================ */
 /* Layers, losses, optimizer (branch nn-layers; files linear.c conv.c norm.c act.c attention.c  */
 /* loss.c vq.c adamw.c gemm.c rng.c)                                                   */
@@ -52,11 +54,15 @@ CLEFI_HIDDEN void clefi_scale(clefi_pool *pool, float *x, int64_t n, float s);
 /** y(n) += x(n). */
 CLEFI_HIDDEN void clefi_add_inplace(clefi_pool *pool, float *y, const float *x, int64_t n);
 
-/** Fast expf for softmax-like kernels: max relative error about 2e-7 (Cephes polynomial),
- *  exactly 0 below -87.3 (and for -INFINITY); branch-free so loops vectorize. */
+/** Fast expf for softmax-like kernels: max relative error about 2e-7 (Cephes expf polynomial),
+ *  exactly 0 below -87.3 (and for -INFINITY). Selects instead of branches and a memcpy bit cast,
+ *  so GCC vectorizes loops that call it. */
 static inline float clefi_expf(float x) {
-    float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-    float n = (float)(int)(xc * 1.44269504088896341f + (xc >= 0.f ? 0.5f : -0.5f));
+    float xc = x < -87.3f ? -87.3f : x;
+    xc = xc > 88.3f ? 88.3f : xc;
+    /* n = round(x log2 e) by the 1.5 * 2^23 trick: no branch, no libm call */
+    float n = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;
+    /* Cody-Waite: ln 2 = 0.693359375 - 2.12194440e-4 (Cephes expf.c C1, C2) */
     float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -65,12 +71,10 @@ static inline float clefi_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    union {
-        uint32_t u;
-        float f;
-    } s;
-    s.u = (uint32_t)((int32_t)n + 127) << 23;
-    return x < -87.3f ? 0.f : p * s.f;
+    int32_t bits = ((int32_t)n + 127) << 23; /* n + 127 in [1, 254] */
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < -87.3f ? 0.f : p * scale;
 }
 
 /* ---- counter-based RNG (rng.c) ---- */
