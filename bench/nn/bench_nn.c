@@ -246,10 +246,12 @@ typedef struct peer_row {
     int b, t;
     double s;
 } peer_row;
-static int run_peer(const char *python, const char *threads, const char *batches, peer_row *rows) {
+/* The peer runs right after each libclef measurement, one workload at a time, so both see the
+ * same machine load (the machine is shared). */
+static int run_peer(const char *python, const char *only, int threads, int batch, peer_row *rows) {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s %s --threads %s --batches %s", python, CLEF_BENCH_PEER, threads,
-             batches);
+    snprintf(cmd, sizeof cmd, "%s %s --only %s --threads %d --batches %d", python, CLEF_BENCH_PEER,
+             only, threads, batch);
     FILE *f = popen(cmd, "r");
     if (f == NULL)
         return 0;
@@ -305,7 +307,6 @@ int main(int argc, char **argv) {
         fclose(up);
     printf("bench_nn: %s; load average before: %s\n", openblas_get_config(), load);
     peer_row rows[MAX_PEER];
-    int npeer = peer ? run_peer(python, threads_s, batches_s, rows) : 0;
     clef_ctx *ctx;
     clef_ctx_create(&ctx);
     printf("%-8s %5s %7s %10s %9s %9s %10s %9s\n", "workload", "batch", "threads", "seconds",
@@ -330,6 +331,7 @@ int main(int argc, char **argv) {
                     t = bench_block(ctx, pool, bs[bi], &flops);
                 else
                     t = bench_conv(pool, bs[bi], &flops);
+                int npeer = peer ? run_peer(python, names[w], th[ti], bs[bi], rows) : 0;
                 double gf = flops / t * 1e-9, pt = peer_time(rows, npeer, names[w], bs[bi], th[ti]);
                 printf("%-8s %5d %7d %10.4f %9.1f %9.1f %10.4f %9.2f\n", names[w], bs[bi], th[ti],
                        t, gf, 100.0 * gf / peak, pt, pt / t);

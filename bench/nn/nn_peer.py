@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch CPU peer of bench_nn.c: the same workloads, forward + backward, float32.
 
-usage: nn_peer.py --threads 1,2 --batches 1,4
+usage: nn_peer.py --threads 1,2 --batches 1,4 [--only linear|attn|block|conv]
 Prints one line per run: "<workload> <batch> <threads> <best seconds>" (best of 3 after a
 warm-up; 2 for the Transformer block), as bench_nn parses it.
 """
@@ -76,20 +76,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batches", default="1,4")
+    ap.add_argument("--only", default=None)
     a = ap.parse_args()
+    want = lambda name: a.only is None or a.only == name
     torch.manual_seed(0)
     for t in map(int, a.threads.split(",")):
         torch.set_num_threads(t)
         for b in map(int, a.batches.split(",")):
-            lin = torch.nn.Linear(512, 2048)
-            x = torch.randn(2048 * b, 512, requires_grad=True)
-            print("linear", b, t, best(fwd_bwd(lin, x), 3), flush=True)
-            qkv = torch.randn(3, b, 8, 2048, 64, requires_grad=True)
-            print("attn", b, t, best(attn_fwd_bwd(qkv), 2), flush=True)
-            x = torch.randn(b, 2048, 512, requires_grad=True)
-            print("block", b, t, best(fwd_bwd(Block(), x), 2), flush=True)
-            x = torch.randn(b, 19, 128, 128, requires_grad=True)
-            print("conv", b, t, best(fwd_bwd(ConvStack(), x), 3), flush=True)
+            if want("linear"):
+                x = torch.randn(2048 * b, 512, requires_grad=True)
+                print("linear", b, t, best(fwd_bwd(torch.nn.Linear(512, 2048), x), 3), flush=True)
+            if want("attn"):
+                qkv = torch.randn(3, b, 8, 2048, 64, requires_grad=True)
+                print("attn", b, t, best(attn_fwd_bwd(qkv), 2), flush=True)
+            if want("block"):
+                x = torch.randn(b, 2048, 512, requires_grad=True)
+                print("block", b, t, best(fwd_bwd(Block(), x), 2), flush=True)
+            if want("conv"):
+                x = torch.randn(b, 19, 128, 128, requires_grad=True)
+                print("conv", b, t, best(fwd_bwd(ConvStack(), x), 3), flush=True)
 
 
 if __name__ == "__main__":

@@ -174,16 +174,21 @@ CLEFI_HIDDEN void clefi_groupnorm_backward(clefi_pool *pool, float *dinp, float 
 
 /* ---- convolutions and upsampling (conv.c) ---- */
 
-/** Geometry of a 2-D convolution (torch nn.Conv2d, dilation 1, groups 1): inp (B,C,H,W),
- *  weight (OC,C,KH,KW), out (B,OC,OH,OW), OH = (H + 2*pad - KH)/stride + 1. */
+/** Geometry of a 2-D convolution (torch nn.Conv2d, dilation 1, groups 1, zero padding):
+ *  inp (B,C,H,W), weight (OC,C,KH,KW), out (B,OC,OH,OW), OH = (H + 2*PH - KH)/SH + 1. */
 typedef struct clefi_conv2d {
-    int64_t B, C, H, W, OC, KH, KW, stride, pad, OH, OW;
+    int64_t B, C, H, W, OC, KH, KW, SH, SW, PH, PW, OH, OW;
 } clefi_conv2d;
 
-/** Fill s and derive OH, OW; CLEF_ERR_SHAPE if the kernel does not fit or a size is < 1. */
+/** Square kernel K, same stride and padding on both axes. Fills s and derives OH, OW;
+ *  CLEF_ERR_SHAPE if the kernel does not fit or a size is < 1. */
 CLEFI_HIDDEN clef_status clefi_conv2d_init(clefi_conv2d *s, int64_t B, int64_t C, int64_t H,
                                            int64_t W, int64_t OC, int64_t K, int64_t stride,
                                            int64_t pad);
+/** Rectangular kernel (KH,KW), strides (SH,SW) and paddings (PH,PW). */
+CLEFI_HIDDEN clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int64_t C, int64_t H,
+                                                int64_t W, int64_t OC, int64_t KH, int64_t KW,
+                                                int64_t SH, int64_t SW, int64_t PH, int64_t PW);
 /** Floats of the im2col scratch that forward and backward need: C*KH*KW*OH*OW. */
 CLEFI_HIDDEN size_t clefi_conv2d_scratch(const clefi_conv2d *s);
 /** out(B,OC,OH,OW) = conv(inp(B,C,H,W), weight(OC,C,KH,KW)) + bias(OC) (bias may be NULL);

@@ -83,6 +83,8 @@ static void test_parity_conv(void **state) {
     clefi_conv2d s;
     assert_int_equal(clefi_conv2d_init(&s, 2, 3, 9, 8, 4, 3, 2, 1), CLEF_OK);
     conv_parity("conv2d", &s, 0);
+    assert_int_equal(clefi_conv2d_init_rect(&s, 2, 3, 9, 8, 4, 3, 1, 2, 1, 1, 0), CLEF_OK);
+    conv_parity("conv2d_rect", &s, 0);
     assert_int_equal(clefi_conv_transpose2d_init(&s, 2, 3, 4, 5, 2, 3, 2, 1, 1), CLEF_OK);
     conv_parity("conv_transpose2d", &s, 1);
 }

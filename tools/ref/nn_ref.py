@@ -62,6 +62,14 @@ def case_conv2d():
     save("conv2d", x=x, w=w, b=b, y=y, dy=dy, dx=dx, dw=dw, db=db)
 
 
+def case_conv2d_rect():
+    x = f32(torch.randn(2, 3, 9, 8))
+    w, b = f32(torch.randn(4, 3, 3, 1) * 0.3), f32(torch.randn(4))
+    y = F.conv2d(x, w, b, stride=(2, 1), padding=(1, 0))
+    dy, (dx, dw, db) = backward(y, x, w, b)
+    save("conv2d_rect", x=x, w=w, b=b, y=y, dy=dy, dx=dx, dw=dw, db=db)
+
+
 def case_conv_transpose2d():
     x = f32(torch.randn(2, 3, 4, 5))
     w, b = f32(torch.randn(3, 2, 3, 3) * 0.3), f32(torch.randn(2))
@@ -288,7 +296,7 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for fn in [case_linear, case_embedding, case_conv2d, case_conv_transpose2d, case_upsample,
                case_norms, case_activations, case_attention, case_losses, case_vq, case_adamw,
-               case_block, case_conv_encoder]:
+               case_block, case_conv_encoder, case_conv2d_rect]:
         fn()
     print("wrote", len(list(OUT.glob("nn_*.safetensors"))), "files to", OUT)
 
