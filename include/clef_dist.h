@@ -40,8 +40,7 @@ CLEF_API clef_status clef_dist_allreduce_mean(float *buf, size_t n);
  *  needed (may be NULL) gets the shard size; CLEF_ERR_BUFFER_TOO_SMALL if cap is smaller.
  *  Pure function: needs no MPI. */
 CLEF_API clef_status clef_dist_shard(int32_t rank, int32_t world, const int64_t *ids, size_t n,
-                                     int32_t equal_size, int64_t *out, size_t cap,
-                                     size_t *needed);
+                                     int32_t equal_size, int64_t *out, size_t cap, size_t *needed);
 
 #ifdef __cplusplus
 }
