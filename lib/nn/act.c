@@ -22,7 +22,7 @@ static inline float act_value(clefi_act act, float slope, float x) {
     case CLEFI_ACT_GELU_TANH:
         return 0.5f * x * (1.f + tanhf(GELU_K * (x + GELU_C3 * x * x * x)));
     case CLEFI_ACT_SILU:
-        return x / (1.f + expf(-x));
+        return x / (1.f + clefi_expf(-x));
     }
     return 0.f;
 }
@@ -41,7 +41,7 @@ static inline float act_grad(clefi_act act, float slope, float x) {
         return 0.5f * (1.f + t) + 0.5f * x * (1.f - t * t) * GELU_K * (1.f + 3.f * GELU_C3 * x * x);
     }
     case CLEFI_ACT_SILU: {
-        float s = 1.f / (1.f + expf(-x));
+        float s = 1.f / (1.f + clefi_expf(-x));
         return s * (1.f + x * (1.f - s));
     }
     }
@@ -55,18 +55,48 @@ typedef struct act_job {
     const float *inp, *dout;
 } act_job;
 
+/* One loop per activation (the switch is hoisted, so each loop can vectorize). */
+#define ACT_LOOPS(body)                                                                            \
+    switch (j->act) {                                                                              \
+    case CLEFI_ACT_RELU:                                                                           \
+        body(CLEFI_ACT_RELU);                                                                      \
+        break;                                                                                     \
+    case CLEFI_ACT_LEAKY_RELU:                                                                     \
+        body(CLEFI_ACT_LEAKY_RELU);                                                                \
+        break;                                                                                     \
+    case CLEFI_ACT_GELU_ERF:                                                                       \
+        body(CLEFI_ACT_GELU_ERF);                                                                  \
+        break;                                                                                     \
+    case CLEFI_ACT_GELU_TANH:                                                                      \
+        body(CLEFI_ACT_GELU_TANH);                                                                 \
+        break;                                                                                     \
+    case CLEFI_ACT_SILU:                                                                           \
+        body(CLEFI_ACT_SILU);                                                                      \
+        break;                                                                                     \
+    }
+
 static void act_fwd_range(void *arg, int64_t b, int64_t e, int32_t tid) {
     (void)tid;
     const act_job *j = arg;
-    for (int64_t i = b; i < e; i++)
-        j->out[i] = act_value(j->act, j->slope, j->inp[i]);
+    float *restrict out = j->out;
+    const float *restrict inp = j->inp;
+#define FWD_(kind)                                                                                 \
+    for (int64_t i = b; i < e; i++)                                                                \
+    out[i] = act_value(kind, j->slope, inp[i])
+    ACT_LOOPS(FWD_)
+#undef FWD_
 }
 
 static void act_bwd_range(void *arg, int64_t b, int64_t e, int32_t tid) {
     (void)tid;
     const act_job *j = arg;
-    for (int64_t i = b; i < e; i++)
-        j->out[i] += act_grad(j->act, j->slope, j->inp[i]) * j->dout[i];
+    float *restrict dinp = j->out;
+    const float *restrict inp = j->inp, *restrict dout = j->dout;
+#define BWD_(kind)                                                                                 \
+    for (int64_t i = b; i < e; i++)                                                                \
+    dinp[i] += act_grad(kind, j->slope, inp[i]) * dout[i]
+    ACT_LOOPS(BWD_)
+#undef BWD_
 }
 
 void clefi_act_forward(clefi_pool *pool, clefi_act act, float slope, float *out, const float *inp,

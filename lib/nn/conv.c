@@ -6,6 +6,8 @@
  * gradients sum over images in a fixed order); each GEMM and im2col is split over the pool. */
 #include "nn_int.h"
 
+#include <string.h>
+
 clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int64_t C, int64_t H, int64_t W,
                                    int64_t OC, int64_t KH, int64_t KW, int64_t SH, int64_t SW,
                                    int64_t PH, int64_t PW) {
@@ -56,6 +58,17 @@ typedef struct col_job {
     const float *ccol, *cimg;
 } col_job;
 
+/* Outputs o in [lo, hi) of [0, n_out) whose input index o * stride + off lies in [0, n_in):
+ * the loops below run branch-free over that range and zero (or skip) the rest. */
+static void valid_range(int64_t n_out, int64_t stride, int64_t off, int64_t n_in, int64_t *lo,
+                        int64_t *hi) {
+    int64_t l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int64_t h = n_in - off <= 0 ? 0 : (n_in - off + stride - 1) / stride;
+    h = h < n_out ? h : n_out;
+    *lo = l < h ? l : h;
+    *hi = h;
+}
+
 /* rows (c, kh, kw) of col from one image (C,H,W) */
 static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
     (void)tid;
@@ -63,20 +76,24 @@ static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
     const clefi_conv2d *s = j->s;
     for (int64_t r = rb; r < re; r++) {
         int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
+        int64_t lo, hi, off = kw - s->PW;
+        valid_range(s->OW, s->SW, off, s->W, &lo, &hi);
         const float *plane = j->cimg + c * s->H * s->W;
-        float *dst = j->col + r * s->OH * s->OW;
         for (int64_t oh = 0; oh < s->OH; oh++) {
             int64_t ih = oh * s->SH - s->PH + kh;
-            float *d = dst + oh * s->OW;
+            float *d = j->col + (r * s->OH + oh) * s->OW;
             if (ih < 0 || ih >= s->H) {
-                for (int64_t ow = 0; ow < s->OW; ow++)
-                    d[ow] = 0.f;
+                memset(d, 0, (size_t)s->OW * sizeof *d);
                 continue;
             }
-            for (int64_t ow = 0; ow < s->OW; ow++) {
-                int64_t iw = ow * s->SW - s->PW + kw;
-                d[ow] = (iw >= 0 && iw < s->W) ? plane[ih * s->W + iw] : 0.f;
-            }
+            const float *src = plane + ih * s->W + lo * s->SW + off; /* input of output lo */
+            memset(d, 0, (size_t)lo * sizeof *d);
+            if (s->SW == 1)
+                memcpy(d + lo, src, (size_t)(hi - lo) * sizeof *d);
+            else
+                for (int64_t ow = lo; ow < hi; ow++)
+                    d[ow] = src[(ow - lo) * s->SW];
+            memset(d + hi, 0, (size_t)(s->OW - hi) * sizeof *d);
         }
     }
 }
@@ -91,15 +108,16 @@ static void col2im_channels(void *arg, int64_t cb, int64_t ce, int32_t tid) {
         for (int64_t kh = 0; kh < s->KH; kh++) {
             for (int64_t kw = 0; kw < s->KW; kw++) {
                 const float *src = j->ccol + ((c * s->KH + kh) * s->KW + kw) * s->OH * s->OW;
+                int64_t lo, hi, off = kw - s->PW;
+                valid_range(s->OW, s->SW, off, s->W, &lo, &hi);
                 for (int64_t oh = 0; oh < s->OH; oh++) {
                     int64_t ih = oh * s->SH - s->PH + kh;
                     if (ih < 0 || ih >= s->H)
                         continue;
-                    for (int64_t ow = 0; ow < s->OW; ow++) {
-                        int64_t iw = ow * s->SW - s->PW + kw;
-                        if (iw >= 0 && iw < s->W)
-                            plane[ih * s->W + iw] += src[oh * s->OW + ow];
-                    }
+                    float *restrict dst = plane + ih * s->W + lo * s->SW + off;
+                    const float *restrict g = src + oh * s->OW + lo;
+                    for (int64_t k = 0; k < hi - lo; k++)
+                        dst[k * s->SW] += g[k];
                 }
             }
         }

@@ -18,8 +18,8 @@
  *   GEMM result, channels of a weight gradient, heads of attention): no reduction is ever split
  *   across threads, so every result is bit-identical for any n_threads (test_nn_train,
  *   test_nn_threads).
- * - GEMMs: OpenBLAS is used single-threaded (clefi_nn_blas_init) and our pool partitions each
- *   GEMM over output rows or columns (clefi_sgemm). See docs/NN.md.
+ * - GEMMs: OpenBLAS is used single-threaded (clefi_nn_blas_init) and our pool shares out fixed
+ *   blocks of each GEMM's output (clefi_sgemm). See docs/NN.md.
  */
 #ifndef CLEF_NN_INT_H
 #define CLEF_NN_INT_H
@@ -29,8 +29,8 @@
 #include <string.h>
 
 /* ============================================================================================ */
-/* Layers, losses, optimizer (branch nn-layers; files linear.c conv.c norm.c act.c attention.c  */
-/* loss.c vq.c adamw.c gemm.c rng.c)                                                   */
+/* Layers, losses, optimizer: gemm.c rng.c linear.c act.c norm.c conv.c attention.c loss.c vq.c */
+/* adamw.c block.c (docs/NN.md)                                                                 */
 /* ============================================================================================ */
 
 /* ---- GEMM and threading (gemm.c) ---- */
