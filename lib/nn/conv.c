@@ -236,45 +236,59 @@ void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp, float *dweig
 typedef struct up_job {
     float *dst;
     const float *src;
-    int64_t H, W;
+    int64_t H, W, FH, FW;
 } up_job;
 
 static void up_fwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
     (void)tid;
     const up_job *j = arg;
-    int64_t W2 = 2 * j->W;
+    int64_t OW = j->FW * j->W, OH = j->FH * j->H;
     for (int64_t p = pb; p < pe; p++) {
         const float *x = j->src + p * j->H * j->W;
-        float *y = j->dst + p * 4 * j->H * j->W;
-        for (int64_t h = 0; h < 2 * j->H; h++)
-            for (int64_t w = 0; w < W2; w++)
-                y[h * W2 + w] = x[(h / 2) * j->W + w / 2];
+        float *y = j->dst + p * OH * OW;
+        for (int64_t h = 0; h < OH; h++)
+            for (int64_t w = 0; w < OW; w++)
+                y[h * OW + w] = x[(h / j->FH) * j->W + w / j->FW];
     }
 }
 
+/* each input pixel sums its FH x FW block of dout, in row-major order */
 static void up_bwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
     (void)tid;
     const up_job *j = arg;
-    int64_t W2 = 2 * j->W;
+    int64_t OW = j->FW * j->W, OH = j->FH * j->H;
     for (int64_t p = pb; p < pe; p++) {
-        const float *g = j->src + p * 4 * j->H * j->W;
+        const float *g = j->src + p * OH * OW;
         float *dx = j->dst + p * j->H * j->W;
         for (int64_t h = 0; h < j->H; h++)
             for (int64_t w = 0; w < j->W; w++) {
-                const float *q = g + 2 * h * W2 + 2 * w;
-                dx[h * j->W + w] += (q[0] + q[1]) + (q[W2] + q[W2 + 1]);
+                float acc = 0.f;
+                for (int64_t a = 0; a < j->FH; a++)
+                    for (int64_t b = 0; b < j->FW; b++)
+                        acc += g[(h * j->FH + a) * OW + w * j->FW + b];
+                dx[h * j->W + w] += acc;
             }
     }
 }
 
+void clefi_upsample_forward(clefi_pool *pool, float *out, const float *inp, int64_t B, int64_t C,
+                            int64_t H, int64_t W, int64_t FH, int64_t FW) {
+    up_job j = {out, inp, H, W, FH, FW};
+    clefi_pool_for(pool, B * C, up_fwd_planes, &j);
+}
+
+void clefi_upsample_backward(clefi_pool *pool, float *dinp, const float *dout, int64_t B, int64_t C,
+                             int64_t H, int64_t W, int64_t FH, int64_t FW) {
+    up_job j = {dinp, dout, H, W, FH, FW};
+    clefi_pool_for(pool, B * C, up_bwd_planes, &j);
+}
+
 void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp, int64_t B, int64_t C,
                               int64_t H, int64_t W) {
-    up_job j = {out, inp, H, W};
-    clefi_pool_for(pool, B * C, up_fwd_planes, &j);
+    clefi_upsample_forward(pool, out, inp, B, C, H, W, 2, 2);
 }
 
 void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const float *dout, int64_t B,
                                int64_t C, int64_t H, int64_t W) {
-    up_job j = {dinp, dout, H, W};
-    clefi_pool_for(pool, B * C, up_bwd_planes, &j);
+    clefi_upsample_backward(pool, dinp, dout, B, C, H, W, 2, 2);
 }

@@ -219,6 +219,14 @@ CLEFI_HIDDEN void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp,
                                                   const float *weight, const clefi_conv2d *s,
                                                   float *col);
 
+/** Nearest upsampling by integer factors (torch F.interpolate(scale_factor=(FH, FW),
+ *  mode="nearest")): inp (B,C,H,W), out (B,C,FH*H,FW*W). */
+CLEFI_HIDDEN void clefi_upsample_forward(clefi_pool *pool, float *out, const float *inp, int64_t B,
+                                         int64_t C, int64_t H, int64_t W, int64_t FH, int64_t FW);
+/** dinp(B,C,H,W) += sum of each input's FH x FW block of dout. */
+CLEFI_HIDDEN void clefi_upsample_backward(clefi_pool *pool, float *dinp, const float *dout,
+                                          int64_t B, int64_t C, int64_t H, int64_t W, int64_t FH,
+                                          int64_t FW);
 /** Nearest 2x upsampling (torch nn.Upsample(scale_factor=2)): inp (B,C,H,W), out (B,C,2H,2W). */
 CLEFI_HIDDEN void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp,
                                            int64_t B, int64_t C, int64_t H, int64_t W);
