@@ -238,7 +238,7 @@ CLEFI_HIDDEN void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const
 
 /** Tile sizes of the memory-efficient attention (FlashAttention-2, Dao 2023, on CPU): each
  *  thread holds one (QT x KT) score tile and one dP tile; the full T x T matrix never exists. */
-#define CLEFI_ATTN_QT 64
+#define CLEFI_ATTN_QT 128
 #define CLEFI_ATTN_KT 128
 
 /** Floats of attention scratch for n_threads workers (forward and backward). */

@@ -141,7 +141,7 @@ def attention_masks(B, T):
 
 
 def case_attention():
-    # T = 140 spans three query tiles and two key tiles of the C kernel
+    # T = 140 spans two query tiles and two key tiles of the C kernel (128 x 128)
     for name, (B, T, C, nh) in {"attention": (2, 9, 8, 2), "attention_tiled": (1, 140, 8, 2)}.items():
         qkv = f32(torch.randn(B, T, 3 * C))
         key_pad, mask = attention_masks(B, T)
