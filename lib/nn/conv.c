@@ -148,6 +148,14 @@ static void chan_bias_add(void *arg, int64_t cb, int64_t ce, int32_t tid) {
             j->x[c * j->HW + k] += j->bias[c];
 }
 
+static void chan_bias_fill(void *arg, int64_t cb, int64_t ce, int32_t tid) {
+    (void)tid;
+    const chan_job *j = arg;
+    for (int64_t c = cb; c < ce; c++)
+        for (int64_t k = 0; k < j->HW; k++)
+            j->x[c * j->HW + k] = j->bias[c];
+}
+
 static void chan_sum(void *arg, int64_t cb, int64_t ce, int32_t tid) {
     (void)tid;
     const chan_job *j = arg;
@@ -165,6 +173,12 @@ static void bias_add(clefi_pool *pool, float *x, const float *bias, int64_t C, i
     clefi_pool_for(pool, C, chan_bias_add, &j);
 }
 
+/* x(C,HW) = bias(C), before a GEMM that accumulates with beta = 1 */
+static void bias_fill(clefi_pool *pool, float *x, const float *bias, int64_t C, int64_t HW) {
+    chan_job j = {x, bias, HW};
+    clefi_pool_for(pool, C, chan_bias_fill, &j);
+}
+
 /* dbias(C) += sum over HW of g(C,HW) */
 static void bias_grad(clefi_pool *pool, float *dbias, const float *g, int64_t C, int64_t HW) {
     chan_job j = {dbias, g, HW};
@@ -177,9 +191,10 @@ void clefi_conv2d_forward(clefi_pool *pool, float *out, const float *inp, const 
     for (int64_t b = 0; b < s->B; b++) {
         float *o = out + b * s->OC * ohw;
         im2col(pool, col, inp + b * s->C * s->H * s->W, s);
-        clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw, 0.f, o, ohw);
         if (bias != NULL)
-            bias_add(pool, o, bias, s->OC, ohw);
+            bias_fill(pool, o, bias, s->OC, ohw);
+        clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw,
+                    bias != NULL ? 1.f : 0.f, o, ohw);
     }
 }
 
