@@ -255,6 +255,72 @@ CLEF_API const char *clef_params_errmsg(const clef_params *p);
 /* model: tokenizer (VQGAN), session encoder                                   (lib/model)    */
 /* ------------------------------------------------------------------------------------------ */
 
+/** VQGAN spectrogram tokenizer (docs/tokenizer.md): a session's spectrogram
+ *  [channels x frequency x frames] (dB) to grid_f x grid_t token ids (8 x 256 = 2,048 for the
+ *  default weights and a 20-minute session) and back. Shared: immutable after creation, usable
+ *  from several threads at once; each call takes its own ctx (errors, allocation) and
+ *  n_threads. */
+typedef struct clef_tokenizer clef_tokenizer;
+
+/** Keys of CLEF_PARAMS_TOKENIZER sets: the architecture of a new tokenizer
+ *  (clef_tokenizer_create()). A loaded tokenizer takes them from its weights' metadata. */
+enum clef_param_key_model {
+    CLEF_P_TOK_IN_CHANNELS = 400,   /**< i64, default 19: input image channels (EEG channels) */
+    CLEF_P_TOK_N_FREQ = 401,        /**< i64, default 128: frequency bins */
+    CLEF_P_TOK_CROP_T = 402,        /**< i64, default 1280: frames per session image */
+    CLEF_P_TOK_TIME_STRIDE = 403,   /**< i64, default 5: frames per token column */
+    CLEF_P_TOK_CH = 404,            /**< i64, default 32: base width */
+    CLEF_P_TOK_CH_MULT = 405,       /**< str, default "1,1,2,4": width multipliers, one
+                                         frequency halving each */
+    CLEF_P_TOK_N_RES_BLOCKS = 406,  /**< i64, default 1: residual blocks per level */
+    CLEF_P_TOK_GN_GROUPS = 407,     /**< i64, default 8: GroupNorm groups */
+    CLEF_P_TOK_CODEBOOK_SIZE = 408, /**< i64, default 1024: codes */
+    CLEF_P_TOK_CODE_DIM = 409       /**< i64, default 32: code width */
+};
+
+/** Load a tokenizer from a safetensors weights file holding the "tok" component. Every
+ *  clef.tok.* metadata key and every tensor must be present with the expected shape (F32);
+ *  a mismatch fails with CLEF_ERR_FORMAT or CLEF_ERR_SHAPE and a message naming it (on ctx). */
+CLEF_API clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path);
+/** A tokenizer with the architecture of params (a CLEF_PARAMS_TOKENIZER set; NULL: defaults)
+ *  and PyTorch-default random weights drawn from seed: the starting point of training. */
+CLEF_API clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx,
+                                           const clef_params *params, uint64_t seed);
+/** Free a tokenizer. NULL-safe. */
+CLEF_API void clef_tokenizer_free(clef_tokenizer *tok);
+/** Input and grid shape: channels, frequency bins, frames per image (crop_t), token rows and
+ *  columns. Any out pointer may be NULL. */
+CLEF_API clef_status clef_tokenizer_shape(const clef_tokenizer *tok, int64_t *n_channels,
+                                          int64_t *n_freq, int64_t *crop_t, int64_t *grid_f,
+                                          int64_t *grid_t);
+/** Codebook size and code width. Any out pointer may be NULL. */
+CLEF_API clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t *codebook_size,
+                                             int64_t *code_dim);
+/** Tokens per session: grid_f * grid_t (2,048 by default); 0 if tok is NULL. */
+CLEF_API int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok);
+/** Token columns holding real data for a session of n_frames frames: ceil(n_frames /
+ *  time_stride), at most grid_t. Columns at or after it cover padding (mask them). */
+CLEF_API int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t n_frames);
+/** Encode a spectrogram spec [n_channels][n_freq][n_frames] (dB, float32, contiguous) to token
+ *  ids [grid_f][grid_t] (row-major, "f,t" order). n_channels and n_freq must match the
+ *  tokenizer; n_frames >= 1: shorter sessions are zero-padded (0 dB), longer ones cut to their
+ *  first crop_t frames. ids holds ids_cap entries (needs clef_tokenizer_n_tokens()); latents
+ *  (may be NULL) receives the encoder output before quantisation [code_dim][grid_f][grid_t]
+ *  and must then hold latents_cap >= n_tokens * code_dim floats. *needed (may be NULL) is set
+ *  to n_tokens. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx,
+                                           const float *spec, int64_t n_channels, int64_t n_freq,
+                                           int64_t n_frames, int32_t n_threads, int32_t *ids,
+                                           size_t ids_cap, float *latents, size_t latents_cap,
+                                           size_t *needed);
+/** Decode n_ids = n_tokens token ids (each in [0, codebook_size)) to a spectrogram
+ *  out [n_channels][n_freq][crop_t] in dB; out holds out_cap floats, *needed (may be NULL) is
+ *  set to the floats required. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx,
+                                           const int32_t *ids, size_t n_ids, int32_t n_threads,
+                                           float *out, size_t out_cap, size_t *needed);
+
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
