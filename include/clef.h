@@ -320,7 +320,6 @@ CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *
                                            const int32_t *ids, size_t n_ids, int32_t n_threads,
                                            float *out, size_t out_cap, size_t *needed);
 
-
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */

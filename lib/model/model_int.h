@@ -69,13 +69,13 @@ typedef struct clefi_gnorm {
 /** Shared state of one forward pass: pool and per-thread scratch. */
 typedef struct clefi_fwd {
     clefi_pool *pool;
-    float *scratch;      /* n_threads * scratch_per floats */
-    size_t scratch_per;  /* floats per thread */
-    size_t block_pos;    /* output positions per GEMM block */
+    float *scratch;     /* n_threads * scratch_per floats */
+    size_t scratch_per; /* floats per thread */
+    size_t block_pos;   /* output positions per GEMM block */
 } clefi_fwd;
 
-/** Scratch floats per thread that a conv needs for blocks of block_pos positions. */
-CLEFI_HIDDEN size_t clefi_conv_scratch(const clefi_conv *c, size_t block_pos);
+/* A conv's im2col scratch is cin*kh*kw x (whole output rows of about block_pos positions):
+ * at most cin*kh*kw * max(block_pos, wo) floats per thread. */
 /** y [cout][ho][wo] = conv(x [cin][h][w]); ho, wo from the PyTorch formula. */
 CLEFI_HIDDEN void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h,
                                      int32_t w, float *y);
@@ -101,7 +101,6 @@ CLEFI_HIDDEN void clefi_vq_nearest(clefi_fwd *fw, const float *z, size_t n_pos, 
                                    const float *e, const float *e_sq, int32_t k, int32_t *ids);
 /** Scratch floats per thread of clefi_vq_nearest. */
 CLEFI_HIDDEN size_t clefi_vq_scratch(void);
-
 
 /* ---- tokenizer handle (tokenizer.c: architecture, load, create; tok_run.c: encode, decode) */
 
@@ -129,8 +128,8 @@ typedef struct clefi_tok_tensor {
     int32_t ndim;
     int64_t shape[4];
     size_t offset, numel;
-    int32_t init;   /* tok_init_kind in tokenizer.c */
-    size_t fan_in;  /* for the default initialisation */
+    int32_t init;  /* tok_init_kind in tokenizer.c */
+    size_t fan_in; /* for the default initialisation */
     const float **slot;
 } clefi_tok_tensor;
 
@@ -158,6 +157,6 @@ struct clef_tokenizer {
 };
 
 /** Positions per convolution GEMM block (the N of each sgemm). */
-#define CLEFI_TOK_BLOCK_POS 512
+#define CLEFI_TOK_BLOCK_POS 256
 
 #endif /* CLEF_MODEL_INT_H */

@@ -17,6 +17,7 @@
 #define VQ_CHUNK     256
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+static size_t rows_per_block(size_t block_pos, int32_t wo);
 
 void clefi_conv_out_size(const clefi_conv *c, int32_t h, int32_t w, int32_t *ho, int32_t *wo) {
     *ho = (h + 2 * c->ph - c->kh) / c->sh + 1;
@@ -27,12 +28,6 @@ static int conv_is_pointwise(const clefi_conv *c) {
     return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->ph == 0 && c->pw == 0;
 }
 
-size_t clefi_conv_scratch(const clefi_conv *c, size_t block_pos) {
-    if (conv_is_pointwise(c))
-        return 0;
-    return (size_t)c->cin * (size_t)c->kh * (size_t)c->kw * block_pos;
-}
-
 typedef struct conv_job {
     const clefi_conv *c;
     const float *x;
@@ -41,25 +36,46 @@ typedef struct conv_job {
     clefi_fwd *fw;
 } conv_job;
 
-/* col [cin*kh*kw][np] for output positions [p0, p0 + np). */
-static void im2col(const conv_job *j, size_t p0, size_t np, float *col) {
+/* Output rows per GEMM block: whole rows, about block_pos positions. */
+static size_t rows_per_block(size_t block_pos, int32_t wo) {
+    size_t r = block_pos / (size_t)wo;
+    return r > 0 ? r : 1;
+}
+
+/* One im2col row: d[ox] = x_row[ox * sw - pw + kx] for ox in [0, wo), zero outside [0, w). */
+static void gather_row(const float *src, int32_t w, int32_t wo, int32_t sw, int32_t off, float *d) {
+    if (sw == 1) {
+        int32_t lo = off < 0 ? -off : 0, hi = w - off < wo ? w - off : wo;
+        if (hi < lo)
+            hi = lo;
+        memset(d, 0, (size_t)lo * sizeof *d);
+        memcpy(d + lo, src + lo + off, (size_t)(hi - lo) * sizeof *d);
+        memset(d + hi, 0, (size_t)(wo - hi) * sizeof *d);
+        return;
+    }
+    for (int32_t ox = 0; ox < wo; ox++) {
+        int32_t ix = ox * sw + off;
+        d[ox] = ix >= 0 && ix < w ? src[ix] : 0.0f;
+    }
+}
+
+/* col [cin*kh*kw][nr*wo] for output rows [oy0, oy0 + nr). */
+static void im2col(const conv_job *j, int32_t oy0, int32_t nr, float *col) {
     const clefi_conv *c = j->c;
-    size_t hw = (size_t)j->h * (size_t)j->w;
+    size_t hw = (size_t)j->h * (size_t)j->w, np = (size_t)nr * (size_t)j->wo;
     float *dst = col;
     for (int32_t ci = 0; ci < c->cin; ci++) {
         const float *xc = j->x + (size_t)ci * hw;
         for (int32_t ky = 0; ky < c->kh; ky++) {
             for (int32_t kx = 0; kx < c->kw; kx++) {
-                int32_t oy = (int32_t)(p0 / (size_t)j->wo), ox = (int32_t)(p0 % (size_t)j->wo);
-                for (size_t i = 0; i < np; i++) {
-                    int32_t iy = oy * c->sh - c->ph + ky, ix = ox * c->sw - c->pw + kx;
-                    dst[i] = (iy >= 0 && iy < j->h && ix >= 0 && ix < j->w)
-                                 ? xc[(size_t)iy * (size_t)j->w + (size_t)ix]
-                                 : 0.0f;
-                    if (++ox == j->wo) {
-                        ox = 0;
-                        oy++;
-                    }
+                for (int32_t r = 0; r < nr; r++) {
+                    int32_t iy = (oy0 + r) * c->sh - c->ph + ky;
+                    float *d = dst + (size_t)r * (size_t)j->wo;
+                    if (iy < 0 || iy >= j->h)
+                        memset(d, 0, (size_t)j->wo * sizeof *d);
+                    else
+                        gather_row(xc + (size_t)iy * (size_t)j->w, j->w, j->wo, c->sw, kx - c->pw,
+                                   d);
                 }
                 dst += np;
             }
@@ -70,15 +86,16 @@ static void im2col(const conv_job *j, size_t p0, size_t np, float *col) {
 static void conv_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
     const conv_job *j = arg;
     const clefi_conv *c = j->c;
-    size_t n_pos = (size_t)j->ho * (size_t)j->wo, bp = j->fw->block_pos;
+    size_t n_pos = (size_t)j->ho * (size_t)j->wo, rpb = rows_per_block(j->fw->block_pos, j->wo);
     size_t kdim = (size_t)c->cin * (size_t)c->kh * (size_t)c->kw;
     float *col = j->fw->scratch + (size_t)tid * j->fw->scratch_per;
     for (int64_t blk = begin; blk < end; blk++) {
-        size_t p0 = (size_t)blk * bp, np = n_pos - p0 < bp ? n_pos - p0 : bp;
+        size_t oy0 = (size_t)blk * rpb, nr = (size_t)j->ho - oy0 < rpb ? (size_t)j->ho - oy0 : rpb;
+        size_t p0 = oy0 * (size_t)j->wo, np = nr * (size_t)j->wo;
         const float *b = j->x + p0;
         size_t ldb = n_pos;
         if (!conv_is_pointwise(c)) {
-            im2col(j, p0, np, col);
+            im2col(j, (int32_t)oy0, (int32_t)nr, col);
             b = col;
             ldb = np;
         }
@@ -97,7 +114,7 @@ void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const float *x, int3
                         float *y) {
     conv_job j = {.c = c, .x = x, .y = y, .h = h, .w = w, .fw = fw};
     clefi_conv_out_size(c, h, w, &j.ho, &j.wo);
-    size_t n_blocks = ceil_div((size_t)j.ho * (size_t)j.wo, fw->block_pos);
+    size_t n_blocks = ceil_div((size_t)j.ho, rows_per_block(fw->block_pos, j.wo));
     clefi_pool_for(fw->pool, (int64_t)n_blocks, conv_range, &j);
 }
 
@@ -206,9 +223,8 @@ static void vq_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
         for (int32_t k0 = 0; k0 < j->k; k0 += VQ_CHUNK) {
             int32_t kc = j->k - k0 < VQ_CHUNK ? j->k - k0 : VQ_CHUNK;
             /* g [np][kc] = z_block^T e_chunk^T; z is [d][n_pos], e is [k][d] */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)np, kc, j->d, 1.0f,
-                        j->z + p0, (int)j->n_pos, j->e + (size_t)k0 * (size_t)j->d, j->d, 0.0f,
-                        g, kc);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)np, kc, j->d, 1.0f, j->z + p0,
+                        (int)j->n_pos, j->e + (size_t)k0 * (size_t)j->d, j->d, 0.0f, g, kc);
             for (size_t i = 0; i < np; i++) {
                 const float *gi = g + i * (size_t)kc;
                 for (int32_t c = 0; c < kc; c++) {
@@ -226,7 +242,6 @@ static void vq_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
 
 void clefi_vq_nearest(clefi_fwd *fw, const float *z, size_t n_pos, int32_t d, const float *e,
                       const float *e_sq, int32_t k, int32_t *ids) {
-    vq_job j = {.z = z, .e = e, .e_sq = e_sq, .n_pos = n_pos, .d = d, .k = k, .ids = ids,
-                .fw = fw};
+    vq_job j = {.z = z, .e = e, .e_sq = e_sq, .n_pos = n_pos, .d = d, .k = k, .ids = ids, .fw = fw};
     clefi_pool_for(fw->pool, (int64_t)ceil_div(n_pos, VQ_BLOCK_POS), vq_range, &j);
 }

@@ -31,8 +31,10 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
         return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "tokenizer: working memory overflows");
     r->mem = clefi_malloc_aligned(ctx, total);
     if (r->mem == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for %zu bytes of "
-                               "activations", total);
+        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM,
+                               "tokenizer: no memory for %zu bytes of "
+                               "activations",
+                               total);
     r->x = r->mem;
     r->t = r->x + tok->max_act;
     r->h = r->t + tok->max_act;
@@ -157,14 +159,16 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (tok == NULL || spec == NULL || ids == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_encode: tok, spec and ids "
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                               "tokenizer_encode: tok, spec and ids "
                                "must not be NULL");
     const clefi_tok_cfg *c = &tok->cfg;
     size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t;
     if (needed != NULL)
         *needed = n_tok;
     if (n_channels != c->in_ch || n_freq != c->n_freq)
-        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE, "tokenizer_encode: spectrogram is %lld "
+        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
+                               "tokenizer_encode: spectrogram is %lld "
                                "channels x %lld bins, the tokenizer takes %d x %d",
                                (long long)n_channels, (long long)n_freq, (int)c->in_ch,
                                (int)c->n_freq);
@@ -172,8 +176,10 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_encode: n_frames %lld < 1",
                                (long long)n_frames);
     if (ids_cap < n_tok || (latents != NULL && latents_cap / (size_t)c->code_dim < n_tok))
-        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL, "tokenizer_encode: ids need %zu "
-                               "entries (latents %zu floats)", n_tok, n_tok * (size_t)c->code_dim);
+        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
+                               "tokenizer_encode: ids need %zu "
+                               "entries (latents %zu floats)",
+                               n_tok, n_tok * (size_t)c->code_dim);
     size_t img = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
     run r;
     clef_status rc = run_open(&r, tok, ctx, n_threads, img);
@@ -192,8 +198,8 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     encoder(&r, tok);
     if (latents != NULL)
         memcpy(latents, r.h, n_tok * (size_t)c->code_dim * sizeof *latents);
-    clefi_vq_nearest(&r.fw, r.h, n_tok, c->code_dim, tok->codebook, tok->code_sq,
-                     c->codebook_size, ids);
+    clefi_vq_nearest(&r.fw, r.h, n_tok, c->code_dim, tok->codebook, tok->code_sq, c->codebook_size,
+                     ids);
     run_close(&r);
     return CLEF_OK;
 }
@@ -204,7 +210,8 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (tok == NULL || ids == NULL || out == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_decode: tok, ids and out "
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                               "tokenizer_decode: tok, ids and out "
                                "must not be NULL");
     const clefi_tok_cfg *c = &tok->cfg;
     size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t;
@@ -212,15 +219,21 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     if (needed != NULL)
         *needed = n_out;
     if (n_ids != n_tok)
-        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE, "tokenizer_decode: %zu ids, the tokenizer "
-                               "decodes %zu", n_ids, n_tok);
+        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
+                               "tokenizer_decode: %zu ids, the tokenizer "
+                               "decodes %zu",
+                               n_ids, n_tok);
     if (out_cap < n_out)
-        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL, "tokenizer_decode: out needs %zu "
-                               "floats, has %zu", n_out, out_cap);
+        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
+                               "tokenizer_decode: out needs %zu "
+                               "floats, has %zu",
+                               n_out, out_cap);
     for (size_t i = 0; i < n_tok; i++)
         if (ids[i] < 0 || ids[i] >= c->codebook_size)
-            return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "tokenizer_decode: ids[%zu] = %d is not "
-                                   "in [0, %d)", i, (int)ids[i], (int)c->codebook_size);
+            return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                                   "tokenizer_decode: ids[%zu] = %d is not "
+                                   "in [0, %d)",
+                                   i, (int)ids[i], (int)c->codebook_size);
     run r;
     clef_status rc = run_open(&r, tok, ctx, n_threads, 0);
     if (rc != CLEF_OK)

@@ -57,11 +57,15 @@ static clef_status parse_tensor(clef_ctx *ctx, const char *path, const char *nam
     json_t *jo = json_object_get(v, "data_offsets");
     size_t esize = 0;
     if (!json_is_string(jd) || !json_is_array(js) || !json_is_array(jo) || json_array_size(jo) != 2)
-        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': tensor '%s' lacks dtype, "
-                               "shape or data_offsets", path, name);
+        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                               "safetensors '%s': tensor '%s' lacks dtype, "
+                               "shape or data_offsets",
+                               path, name);
     if (!dtype_of(json_string_value(jd), &t->dtype, &esize))
-        return clefi_ctx_error(ctx, CLEF_ERR_UNSUPPORTED, "safetensors '%s': tensor '%s' has dtype "
-                               "%s (F32, I32, I64 supported)", path, name, json_string_value(jd));
+        return clefi_ctx_error(ctx, CLEF_ERR_UNSUPPORTED,
+                               "safetensors '%s': tensor '%s' has dtype "
+                               "%s (F32, I32, I64 supported)",
+                               path, name, json_string_value(jd));
     if (json_array_size(js) > CLEFI_ST_MAX_DIMS)
         return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': tensor '%s' has %zu dims",
                                path, name, json_array_size(js));
@@ -71,8 +75,10 @@ static clef_status parse_tensor(clef_ctx *ctx, const char *path, const char *nam
         json_t *d = json_array_get(js, (size_t)i);
         if (!json_is_integer(d) || json_integer_value(d) < 0 ||
             clefi_mul_overflow(numel, (size_t)json_integer_value(d), &numel))
-            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': tensor '%s' has a bad "
-                                   "shape entry %d", path, name, (int)i);
+            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                   "safetensors '%s': tensor '%s' has a bad "
+                                   "shape entry %d",
+                                   path, name, (int)i);
         t->shape[i] = (int64_t)json_integer_value(d);
     }
     json_t *b = json_array_get(jo, 0), *e = json_array_get(jo, 1);
@@ -82,12 +88,15 @@ static clef_status parse_tensor(clef_ctx *ctx, const char *path, const char *nam
         (uint64_t)json_integer_value(e) > (uint64_t)data_size ||
         clefi_mul_overflow(numel, esize, &nbytes) ||
         (size_t)(json_integer_value(e) - json_integer_value(b)) != nbytes)
-        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': tensor '%s' has "
-                               "data_offsets outside the data or not matching its shape", path,
-                               name);
+        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                               "safetensors '%s': tensor '%s' has "
+                               "data_offsets outside the data or not matching its shape",
+                               path, name);
     if (((uintptr_t)data + (uintptr_t)json_integer_value(b)) % 4 != 0)
-        return clefi_ctx_error(ctx, CLEF_ERR_UNSUPPORTED, "safetensors '%s': tensor '%s' is not "
-                               "4-byte aligned", path, name);
+        return clefi_ctx_error(ctx, CLEF_ERR_UNSUPPORTED,
+                               "safetensors '%s': tensor '%s' is not "
+                               "4-byte aligned",
+                               path, name);
     t->numel = numel;
     t->data = data + json_integer_value(b);
     t->name = clefi_strdup(ctx, name);
@@ -98,8 +107,10 @@ static clef_status parse_tensor(clef_ctx *ctx, const char *path, const char *nam
 static clef_status parse_meta(clefi_st_file *f, const char *path, json_t *m) {
     clef_ctx *ctx = f->ctx;
     if (!json_is_object(m))
-        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': __metadata__ is not an "
-                               "object", path);
+        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                               "safetensors '%s': __metadata__ is not an "
+                               "object",
+                               path);
     f->meta = clefi_calloc(ctx, 2 * json_object_size(m) + 1, sizeof(char *));
     if (f->meta == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "safetensors: no memory");
@@ -107,8 +118,10 @@ static clef_status parse_meta(clefi_st_file *f, const char *path, json_t *m) {
     json_t *v;
     json_object_foreach(m, k, v) {
         if (!json_is_string(v))
-            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': metadata '%s' is not "
-                                   "a string", path, k);
+            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                   "safetensors '%s': metadata '%s' is not "
+                                   "a string",
+                                   path, k);
         char **kv = &f->meta[2 * f->n_meta];
         kv[0] = clefi_strdup(ctx, k);
         kv[1] = clefi_strdup(ctx, json_string_value(v));
@@ -123,20 +136,22 @@ static clef_status parse_header(clefi_st_file *f, const char *path) {
     clef_ctx *ctx = f->ctx;
     const uint8_t *p = f->buf;
     if (f->size < 8)
-        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': %zu bytes, too short",
-                               path, f->size);
+        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': %zu bytes, too short", path,
+                               f->size);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = (hlen << 8) | p[i];
     if (hlen > ST_MAX_HEADER || hlen > f->size - 8)
-        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': header length %llu "
-                               "exceeds the file", path, (unsigned long long)hlen);
+        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                               "safetensors '%s': header length %llu "
+                               "exceeds the file",
+                               path, (unsigned long long)hlen);
     json_error_t jerr;
     json_t *root = json_loadb((const char *)p + 8, (size_t)hlen, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL || !json_is_object(root)) {
         json_decref(root);
-        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': bad header JSON (%s)",
-                               path, root == NULL ? jerr.text : "not an object");
+        return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': bad header JSON (%s)", path,
+                               root == NULL ? jerr.text : "not an object");
     }
     clef_status rc = CLEF_OK;
     size_t n = json_object_size(root);
@@ -155,8 +170,10 @@ static clef_status parse_header(clefi_st_file *f, const char *path) {
             continue;
         }
         if (!json_is_object(v)) {
-            rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "safetensors '%s': entry '%s' is not an "
-                                 "object", path, k);
+            rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                 "safetensors '%s': entry '%s' is not an "
+                                 "object",
+                                 path, k);
             break;
         }
         rc = parse_tensor(ctx, path, k, v, data, data_size, &f->tensors[f->n_tensors]);

@@ -42,8 +42,8 @@ static void decl(builder *b, const float **slot, const char *prefix, const char 
 
 static void decl_conv(builder *b, clefi_conv *c, const char *prefix, int32_t cin, int32_t cout,
                       int32_t kh, int32_t kw, int32_t sh, int32_t sw, int32_t ph, int32_t pw) {
-    *c = (clefi_conv){.cin = cin, .cout = cout, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
-                      .ph = ph, .pw = pw};
+    *c = (clefi_conv){
+        .cin = cin, .cout = cout, .kh = kh, .kw = kw, .sh = sh, .sw = sw, .ph = ph, .pw = pw};
     size_t fan_in = (size_t)cin * (size_t)kh * (size_t)kw;
     decl(b, &c->w, prefix, "weight", INIT_UNIFORM_FAN_IN, fan_in, 4,
          (const int64_t[]){cout, cin, kh, kw});
@@ -112,8 +112,8 @@ static void declare_model(builder *b, clef_tokenizer *tok) {
     }
     decl_norm(b, &tok->d_norm_out, "dec.norm_out.", cfg, cin);
     /* ConvTranspose2d(cin, in_ch, (1, ts), stride (1, ts)): weight [cin][in_ch][1][ts] */
-    tok->d_conv_out = (clefi_conv){.cin = cin, .cout = cfg->in_ch, .kh = 1, .kw = ts, .sh = 1,
-                                   .sw = ts};
+    tok->d_conv_out =
+        (clefi_conv){.cin = cin, .cout = cfg->in_ch, .kh = 1, .kw = ts, .sh = 1, .sw = ts};
     decl(b, &tok->d_conv_out.w, "dec.conv_out.", "weight", INIT_UNIFORM_FAN_IN,
          (size_t)cfg->in_ch * (size_t)ts, 4, (const int64_t[]){cin, cfg->in_ch, 1, ts});
     decl(b, &tok->d_conv_out.b, "dec.conv_out.", "bias", INIT_UNIFORM_FAN_IN,
@@ -139,8 +139,8 @@ static clef_status check_cfg(clef_ctx *ctx, clefi_tok_cfg *c, const char *src) {
     if (bad == NULL && c->ch % c->gn_groups != 0)
         bad = "ch must be a multiple of gn_groups";
     /* Every feature map must fit comfortably in size_t and int GEMM sizes. */
-    if (bad == NULL && (double)c->ch * 64.0 * c->n_freq * (double)(c->crop_t / c->time_stride) >
-                           (double)INT32_MAX)
+    if (bad == NULL &&
+        (double)c->ch * 64.0 * c->n_freq * (double)(c->crop_t / c->time_stride) > (double)INT32_MAX)
         bad = "feature maps too large";
     if (bad == NULL && (double)c->in_ch * c->n_freq * (double)c->crop_t > (double)INT32_MAX)
         bad = "input image too large";
@@ -180,8 +180,7 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
     tok->code_sq = clefi_calloc(ctx, (size_t)cfg->codebook_size, sizeof(float));
     if (tok->tensors == NULL || tok->flat == NULL || tok->code_sq == NULL) {
         clef_tokenizer_free(tok);
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for %zu weights",
-                               b.off);
+        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for %zu weights", b.off);
     }
     b = (builder){.t = tok->tensors};
     declare_model(&b, tok);
@@ -190,7 +189,9 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
     for (size_t i = 0; i < tok->n_tensors; i++)
         *tok->tensors[i].slot = tok->flat + tok->tensors[i].offset;
     tok->max_act = max_activation(cfg);
-    size_t s = b.max_k * CLEFI_TOK_BLOCK_POS;
+    /* every convolution's output is grid_t wide (docs/tokenizer.md) */
+    size_t s = b.max_k * (CLEFI_TOK_BLOCK_POS > (size_t)cfg->grid_t ? CLEFI_TOK_BLOCK_POS
+                                                                    : (size_t)cfg->grid_t);
     size_t st = clefi_convt_time_scratch(&tok->d_conv_out, CLEFI_TOK_BLOCK_POS);
     tok->scratch_per = s > st ? s : st;
     if (clefi_vq_scratch() > tok->scratch_per)
@@ -255,7 +256,8 @@ static clef_status cfg_from_params(clef_ctx *ctx, const clef_params *p, clefi_to
         .db_scale = 40.0f, /* clef.spec.db_max: dB clipped to [-40, 40] */
     };
     if (!parse_mult(clefi_params_str(p, CLEF_P_TOK_CH_MULT), c))
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer params: tok_ch_mult '%s' is "
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                               "tokenizer params: tok_ch_mult '%s' is "
                                "not a list of 1 to 6 integers in [1, 64]",
                                clefi_params_str(p, CLEF_P_TOK_CH_MULT));
     return check_cfg(ctx, c, "params");
@@ -290,8 +292,10 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
     clefi_tok_cfg cfg;
     clef_status rc = CLEF_OK;
     if (clef_params_kind(params) != CLEF_PARAMS_TOKENIZER)
-        rc = clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer: params kind %d is not "
-                             "CLEF_PARAMS_TOKENIZER", (int)clef_params_kind(params));
+        rc = clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                             "tokenizer: params kind %d is not "
+                             "CLEF_PARAMS_TOKENIZER",
+                             (int)clef_params_kind(params));
     if (rc == CLEF_OK)
         rc = cfg_from_params(ctx, params, &cfg);
     clef_params_free(def);
@@ -306,7 +310,7 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
     for (size_t i = 0; i < tok->n_tensors; i++) {
         const clefi_tok_tensor *t = &tok->tensors[i];
         float *w = tok->flat + t->offset;
-        float bound = t->init == INIT_CODEBOOK ? 1.0f / (float)cfg.codebook_size
+        float bound = t->init == INIT_CODEBOOK         ? 1.0f / (float)cfg.codebook_size
                       : t->init == INIT_UNIFORM_FAN_IN ? 1.0f / sqrtf((float)t->fan_in)
                                                        : 0.0f;
         for (size_t k = 0; k < t->numel; k++)
@@ -331,8 +335,10 @@ static const char *meta_str(meta_reader *m, const char *key) {
         return NULL;
     const char *v = clefi_st_meta(m->f, key);
     if (v == NULL)
-        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT, "tokenizer '%s': metadata key '%s' is "
-                                "missing", m->path, key);
+        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
+                                "tokenizer '%s': metadata key '%s' is "
+                                "missing",
+                                m->path, key);
     return v;
 }
 
@@ -348,8 +354,10 @@ static int32_t meta_int(meta_reader *m, const char *key, int32_t param_key) {
     errno = 0;
     long long x = strtoll(v, &end, 10);
     if (end == v || *end != '\0' || errno != 0 || (double)x < lo || (double)x > hi) {
-        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT, "tokenizer '%s': metadata '%s' = '%s' "
-                                "is not an integer in [%.0f, %.0f]", m->path, key, v, lo, hi);
+        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
+                                "tokenizer '%s': metadata '%s' = '%s' "
+                                "is not an integer in [%.0f, %.0f]",
+                                m->path, key, v, lo, hi);
         return 0;
     }
     return (int32_t)x;
@@ -362,8 +370,10 @@ static float meta_float(meta_reader *m, const char *key) {
     char *end;
     double x = strtod(v, &end);
     if (end == v || *end != '\0' || !(x > 0.0) || x > 1e6) {
-        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT, "tokenizer '%s': metadata '%s' = '%s' "
-                                "is not a positive number", m->path, key, v);
+        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
+                                "tokenizer '%s': metadata '%s' = '%s' "
+                                "is not a positive number",
+                                m->path, key, v);
         return 0.0f;
     }
     return (float)x;
@@ -372,15 +382,19 @@ static float meta_float(meta_reader *m, const char *key) {
 static void meta_expect(meta_reader *m, const char *key, const char *want) {
     const char *v = meta_str(m, key);
     if (v != NULL && strcmp(v, want) != 0)
-        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_UNSUPPORTED, "tokenizer '%s': metadata '%s' = "
-                                "'%s', expected '%s'", m->path, key, v, want);
+        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_UNSUPPORTED,
+                                "tokenizer '%s': metadata '%s' = "
+                                "'%s', expected '%s'",
+                                m->path, key, v, want);
 }
 
 static void meta_derived(meta_reader *m, const char *key, int32_t want) {
     int32_t v = meta_int(m, key, 0);
     if (m->rc == CLEF_OK && v != want)
-        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT, "tokenizer '%s': metadata '%s' = %d, "
-                                "the architecture gives %d", m->path, key, (int)v, (int)want);
+        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
+                                "tokenizer '%s': metadata '%s' = %d, "
+                                "the architecture gives %d",
+                                m->path, key, (int)v, (int)want);
 }
 
 static int has_component(const char *list, const char *name) {
@@ -397,8 +411,10 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
     meta_expect(m, "clef.format", "1");
     const char *comp = meta_str(m, "clef.components");
     if (comp != NULL && !has_component(comp, "tok"))
-        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_NOT_FOUND, "tokenizer '%s': clef.components "
-                                "'%s' has no 'tok'", m->path, comp);
+        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_NOT_FOUND,
+                                "tokenizer '%s': clef.components "
+                                "'%s' has no 'tok'",
+                                m->path, comp);
     meta_expect(m, "clef.tok.arch", "vqgan-1");
     meta_expect(m, "clef.tok.token_order", "f,t");
     meta_expect(m, "clef.tok.pad", "zero");
@@ -417,8 +433,10 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
     };
     const char *mult = meta_str(m, "clef.tok.ch_mult");
     if (mult != NULL && !parse_mult(mult, c))
-        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT, "tokenizer '%s': clef.tok.ch_mult '%s' "
-                                "is not a list of 1 to 6 integers in [1, 64]", m->path, mult);
+        m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
+                                "tokenizer '%s': clef.tok.ch_mult '%s' "
+                                "is not a list of 1 to 6 integers in [1, 64]",
+                                m->path, mult);
     if (m->rc == CLEF_OK)
         m->rc = check_cfg(m->ctx, c, m->path);
     meta_derived(m, "clef.tok.crop_f", c->n_freq);
@@ -452,16 +470,20 @@ static clef_status bind_weights(clef_tokenizer *tok, const clefi_st_file *f, con
             char got[96], want[96];
             shape_str(got, sizeof got, s->ndim, s->shape);
             shape_str(want, sizeof want, t->ndim, t->shape);
-            return clefi_ctx_error(ctx, CLEF_ERR_SHAPE, "tokenizer '%s': tensor '%s' is %s %s, "
-                                   "expected F32 %s", path, t->name,
-                                   s->dtype == CLEFI_ST_F32 ? "F32" : "non-F32", got, want);
+            return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
+                                   "tokenizer '%s': tensor '%s' is %s %s, "
+                                   "expected F32 %s",
+                                   path, t->name, s->dtype == CLEFI_ST_F32 ? "F32" : "non-F32", got,
+                                   want);
         }
         float *dst = tok->flat + t->offset;
         memcpy(dst, s->data, t->numel * sizeof(float));
         for (size_t k = 0; k < t->numel; k++)
             if (!isfinite(dst[k]))
-                return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "tokenizer '%s': tensor '%s' has a "
-                                       "non-finite value at %zu", path, t->name, k);
+                return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                       "tokenizer '%s': tensor '%s' has a "
+                                       "non-finite value at %zu",
+                                       path, t->name, k);
     }
     if (f->n_tensors != tok->n_tensors) {
         for (size_t i = 0; i < f->n_tensors; i++) {
@@ -469,8 +491,10 @@ static clef_status bind_weights(clef_tokenizer *tok, const clefi_st_file *f, con
             while (k < tok->n_tensors && strcmp(tok->tensors[k].name, f->tensors[i].name) != 0)
                 k++;
             if (k == tok->n_tensors)
-                return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "tokenizer '%s': unexpected tensor "
-                                       "'%s'", path, f->tensors[i].name);
+                return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                       "tokenizer '%s': unexpected tensor "
+                                       "'%s'",
+                                       path, f->tensors[i].name);
         }
     }
     return CLEF_OK;
@@ -478,7 +502,8 @@ static clef_status bind_weights(clef_tokenizer *tok, const clefi_st_file *f, con
 
 clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
     if (out == NULL || ctx == NULL || path == NULL)
-        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_load: NULL "
+        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                                             "tokenizer_load: NULL "
                                              "argument")
                            : CLEF_ERR_INVALID_ARG;
     *out = NULL;

@@ -13,12 +13,13 @@
 
 #include "model/model_int.h"
 
-/* Parity tolerances. Latents: float32 sums of ~1,000 products through ~12 layers, computed
- * in a different order than PyTorch's (im2col GEMM vs mkldnn); decoded: dB, scale 40. */
-#define LAT_ATOL 2e-4
-#define LAT_RTOL 1e-3
-#define DEC_ATOL 2e-3
-#define DEC_RTOL 1e-4
+/* Parity tolerances (measured max errors: latents 1.9e-6, decoded 6.9e-5 dB). Latents: float32 sums
+ * of ~1,000 products through ~12 layers, computed in a different order than PyTorch's (im2col GEMM
+ * vs mkldnn); decoded: dB, scale 40. */
+#define LAT_ATOL 2e-5
+#define LAT_RTOL 1e-4
+#define DEC_ATOL 5e-4
+#define DEC_RTOL 1e-5
 /* A token may differ from PyTorch only where its best and second-best codes are this close
  * (squared distance): a tie at float32 rounding. */
 #define TIE_MARGIN 1e-3f
@@ -78,8 +79,7 @@ static void check_golden(const char *cfg) {
     }
     print_message("%s: %zu tokens, %zu differ from PyTorch at ties\n", cfg, n_tok, n_diff);
     /* decode the reference ids so that a tie above cannot change the comparison */
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 1, out, n_out, &needed),
-                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 1, out, n_out, &needed), CLEF_OK);
     assert_int_equal(needed, n_out);
     test_assert_close_f32(out, dec->data, n_out, DEC_ATOL, DEC_RTOL, "decoded");
 
@@ -141,9 +141,8 @@ static void test_default_grid(void **state) {
     for (size_t i = 0; i < n_in; i++)
         spec[i] = (float)(30.0 * sin(0.37 * (double)i) * cos(0.011 * (double)(i % 1197)));
     int32_t ids[2048];
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 19, 128, 1197, 2, ids, 2048, NULL, 0,
-                                           NULL),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_tokenizer_encode(tok, ctx, spec, 19, 128, 1197, 2, ids, 2048, NULL, 0, NULL), CLEF_OK);
     int distinct = 0;
     static unsigned char seen[1024];
     for (int i = 0; i < 2048; i++) {
@@ -226,8 +225,7 @@ static void test_bad_args(void **state) {
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "3 channels"));
     assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 0, 1, ids, 32, NULL, 0, NULL),
                      CLEF_ERR_INVALID_ARG);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 1, ids, 31, NULL, 0,
-                                           &needed),
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 1, ids, 31, NULL, 0, &needed),
                      CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(needed, 32);
     float z[127];
@@ -267,11 +265,11 @@ static void test_bad_args(void **state) {
 /* ---- bad weights files: variants of the tiny golden weights ---- */
 
 typedef struct variant {
-    const char *drop;      /* tensor left out */
-    const char *reshape;   /* tensor given a wrong shape (first dim + 1, data extended) */
-    const char *extra;     /* extra tensor added */
-    const char *meta_key;  /* metadata key changed ... */
-    const char *meta_val;  /* ... to this value (NULL: removed) */
+    const char *drop;     /* tensor left out */
+    const char *reshape;  /* tensor given a wrong shape (first dim + 1, data extended) */
+    const char *extra;    /* extra tensor added */
+    const char *meta_key; /* metadata key changed ... */
+    const char *meta_val; /* ... to this value (NULL: removed) */
 } variant;
 
 /* Tensor i of the variant (i == n_tensors: the extra one), or NULL when left out. */
@@ -374,18 +372,18 @@ static void test_bad_weights(void **state) {
                 "unexpected tensor 'enc.attn.q.weight'");
     expect_load(src, &(variant){.meta_key = "clef.tok.n_tokens", .meta_val = "2048"},
                 CLEF_ERR_FORMAT, "'clef.tok.n_tokens' = 2048, the architecture gives 64");
-    expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = NULL},
-                CLEF_ERR_FORMAT, "'clef.tok.code_dim' is missing");
+    expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = NULL}, CLEF_ERR_FORMAT,
+                "'clef.tok.code_dim' is missing");
     expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = "8"}, CLEF_ERR_SHAPE,
                 "'enc.conv_out.weight' is F32 [4,16,3,3], expected F32 [8,16,3,3]");
-    expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = "4x"},
-                CLEF_ERR_FORMAT, "'clef.tok.code_dim' = '4x' is not an integer");
+    expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = "4x"}, CLEF_ERR_FORMAT,
+                "'clef.tok.code_dim' = '4x' is not an integer");
     expect_load(src, &(variant){.meta_key = "clef.tok.arch", .meta_val = "vqgan-2"},
                 CLEF_ERR_UNSUPPORTED, "'clef.tok.arch' = 'vqgan-2', expected 'vqgan-1'");
     expect_load(src, &(variant){.meta_key = "clef.components", .meta_val = "enc,text"},
                 CLEF_ERR_NOT_FOUND, "has no 'tok'");
-    expect_load(src, &(variant){.meta_key = "clef.tok.n_freq", .meta_val = "30"},
-                CLEF_ERR_FORMAT, "n_freq must be divisible");
+    expect_load(src, &(variant){.meta_key = "clef.tok.n_freq", .meta_val = "30"}, CLEF_ERR_FORMAT,
+                "n_freq must be divisible");
     clefi_st_close(src);
 
     clef_tokenizer *tok = NULL;
@@ -437,8 +435,8 @@ static void *share_main(void *p) {
     clef_ctx *ctx = NULL;
     a->rc = clef_ctx_create(&ctx);
     for (int rep = 0; rep < 3 && a->rc == CLEF_OK; rep++)
-        a->rc = clef_tokenizer_encode(a->tok, ctx, a->spec, 2, 16, 40, 2, a->ids, 32, NULL, 0,
-                                      NULL);
+        a->rc =
+            clef_tokenizer_encode(a->tok, ctx, a->spec, 2, 16, 40, 2, a->ids, 32, NULL, 0, NULL);
     clef_ctx_free(ctx);
     return NULL;
 }
@@ -468,10 +466,10 @@ static void test_shared(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_tiny),   cmocka_unit_test(test_golden_real),
-        cmocka_unit_test(test_default_grid),  cmocka_unit_test(test_length_policy),
-        cmocka_unit_test(test_bad_args),      cmocka_unit_test(test_bad_weights),
-        cmocka_unit_test(test_oom),           cmocka_unit_test(test_shared),
+        cmocka_unit_test(test_golden_tiny),  cmocka_unit_test(test_golden_real),
+        cmocka_unit_test(test_default_grid), cmocka_unit_test(test_length_policy),
+        cmocka_unit_test(test_bad_args),     cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_oom),          cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
