@@ -243,6 +243,115 @@ CLEF_API const char *clef_params_errmsg(const clef_params *p);
 /* nn: weights files (safetensors), checkpoints                                (lib/nn)       */
 /* ------------------------------------------------------------------------------------------ */
 
+/* A weights file is a standard safetensors file (docs/weights.md): an 8-byte little-endian header
+ * length, a JSON header naming each tensor's dtype, shape and byte range, then the tensor data.
+ * Its "__metadata__" string map carries the architecture and spectrogram hyperparameters
+ * ("clef.*" keys, docs/ARCHITECTURE.md section 4), so a file describes itself. */
+
+/** Element types of safetensors tensors (the format's dtype strings in comments). Pinned. */
+enum clef_dtype {
+    CLEF_DTYPE_F32 = 1,   /**< "F32": IEEE 754 binary32 */
+    CLEF_DTYPE_F16 = 2,   /**< "F16": IEEE 754 binary16, widened to float32 when read */
+    CLEF_DTYPE_BF16 = 3,  /**< "BF16": bfloat16, widened to float32 when read */
+    CLEF_DTYPE_F64 = 4,   /**< "F64" (raw access only) */
+    CLEF_DTYPE_I64 = 5,   /**< "I64" (raw access only) */
+    CLEF_DTYPE_I32 = 6,   /**< "I32" (raw access only) */
+    CLEF_DTYPE_I16 = 7,   /**< "I16" (raw access only) */
+    CLEF_DTYPE_I8 = 8,    /**< "I8" (raw access only) */
+    CLEF_DTYPE_U8 = 9,    /**< "U8" (raw access only) */
+    CLEF_DTYPE_BOOL = 10, /**< "BOOL", one byte (raw access only) */
+    CLEF_DTYPE_U16 = 11,  /**< "U16" (raw access only) */
+    CLEF_DTYPE_U32 = 12,  /**< "U32" (raw access only) */
+    CLEF_DTYPE_U64 = 13   /**< "U64" (raw access only) */
+};
+
+/** Largest tensor rank libclef reads or writes. */
+#define CLEF_WEIGHTS_MAX_RANK 8
+/** Runtime twin of CLEF_WEIGHTS_MAX_RANK. */
+CLEF_API int32_t clef_weights_max_rank(void);
+
+/** Size in bytes of one element of a clef_dtype; 0 for an unknown value. */
+CLEF_API size_t clef_dtype_size(int32_t dtype);
+/** The safetensors name of a clef_dtype ("F32", ...); "" for an unknown value. */
+CLEF_API const char *clef_dtype_name(int32_t dtype);
+
+/** An opened weights file: its header, metadata and (memory-mapped) tensor data. Used by one
+ *  thread at a time; borrowed strings stay valid until clef_weights_free(). */
+typedef struct clef_weights clef_weights;
+
+/** Open a safetensors file read-only and memory-map it. Every header field is checked: header
+ *  length against the file size, dtype names, shapes (product overflow), byte ranges (each equal
+ *  to shape x dtype size, contiguous, covering the data exactly), duplicate names, metadata values
+ *  being strings. Errors: CLEF_ERR_IO (cannot open or map), CLEF_ERR_FORMAT (malformed, message
+ *  names the field), CLEF_ERR_UNSUPPORTED (unknown dtype, rank above CLEF_WEIGHTS_MAX_RANK). */
+CLEF_API clef_status clef_weights_open(clef_weights **out, clef_ctx *ctx, const char *path);
+/** Same as clef_weights_open(), from size bytes in memory (copied; the caller keeps data). */
+CLEF_API clef_status clef_weights_open_memory(clef_weights **out, clef_ctx *ctx, const void *data,
+                                              size_t size);
+/** Unmap and free. NULL-safe. */
+CLEF_API void clef_weights_free(clef_weights *w);
+/** Last error on the handle, "" if none. Valid until the next call on the handle. */
+CLEF_API const char *clef_weights_errmsg(const clef_weights *w);
+
+/** Number of tensors (metadata excluded); 0 for NULL. Index order is data order in the file. */
+CLEF_API int64_t clef_weights_n_tensors(const clef_weights *w);
+/** Index of the tensor called name; CLEF_ERR_NOT_FOUND if there is none. */
+CLEF_API clef_status clef_weights_tensor_index(clef_weights *w, const char *name,
+                                               int64_t *index_out);
+/** Describe tensor index: its name (borrowed), clef_dtype, rank and element count. Any output
+ *  pointer may be NULL. CLEF_ERR_RANGE for an index outside [0, n_tensors). */
+CLEF_API clef_status clef_weights_tensor_info(clef_weights *w, int64_t index, const char **name,
+                                              int32_t *dtype, int32_t *rank, int64_t *numel);
+/** Copy the shape of tensor index into shape[0..rank); needed gets the rank.
+ *  CLEF_ERR_BUFFER_TOO_SMALL if cap < rank. */
+CLEF_API clef_status clef_weights_tensor_shape(clef_weights *w, int64_t index, int64_t *shape,
+                                               size_t cap, size_t *needed);
+/** Copy tensor name as float32 into out (cap floats; F16 and BF16 are widened exactly); needed
+ *  (may be NULL) gets the element count. CLEF_ERR_BUFFER_TOO_SMALL if cap is smaller,
+ *  CLEF_ERR_UNSUPPORTED for a non-float dtype, CLEF_ERR_NOT_FOUND for an unknown name. */
+CLEF_API clef_status clef_weights_read_f32(clef_weights *w, const char *name, float *out,
+                                           size_t cap, size_t *needed);
+/** Copy the stored bytes (little-endian) of tensor name into out (cap bytes); needed (may be
+ *  NULL) gets the byte count. For integer tensors such as vocabulary offsets. */
+CLEF_API clef_status clef_weights_read_raw(clef_weights *w, const char *name, void *out, size_t cap,
+                                           size_t *needed);
+
+/** Number of "__metadata__" entries. */
+CLEF_API int64_t clef_weights_meta_count(const clef_weights *w);
+/** Value of metadata key (borrowed); CLEF_ERR_NOT_FOUND if absent. */
+CLEF_API clef_status clef_weights_meta_get(clef_weights *w, const char *key, const char **value);
+/** Metadata entry index (file order): key and value, both borrowed; CLEF_ERR_RANGE if out of
+ *  range. */
+CLEF_API clef_status clef_weights_meta_at(clef_weights *w, int64_t index, const char **key,
+                                          const char **value);
+
+/** Builds a safetensors file in memory and writes it atomically. One thread at a time. */
+typedef struct clef_weights_writer clef_weights_writer;
+
+CLEF_API clef_status clef_weights_writer_create(clef_weights_writer **out, clef_ctx *ctx);
+/** NULL-safe. */
+CLEF_API void clef_weights_writer_free(clef_weights_writer *wr);
+/** Last error on the writer, "" if none. */
+CLEF_API const char *clef_weights_writer_errmsg(const clef_weights_writer *wr);
+/** Set (or replace) a "__metadata__" entry; key and value are UTF-8 strings, key not empty. */
+CLEF_API clef_status clef_weights_writer_set_meta(clef_weights_writer *wr, const char *key,
+                                                  const char *value);
+/** Add a tensor from n float32 values (n must equal the shape's product; rank 0 is a scalar),
+ *  stored as dtype CLEF_DTYPE_F32, _F16 or _BF16 (rounded to nearest even). The data are
+ *  copied. A second tensor with the same name is CLEF_ERR_INVALID_ARG. */
+CLEF_API clef_status clef_weights_writer_add_f32(clef_weights_writer *wr, const char *name,
+                                                 int32_t dtype, const int64_t *shape, int32_t rank,
+                                                 const float *data, size_t n);
+/** Add a tensor of any dtype from its little-endian bytes (n_bytes = product x dtype size). */
+CLEF_API clef_status clef_weights_writer_add_raw(clef_weights_writer *wr, const char *name,
+                                                 int32_t dtype, const int64_t *shape, int32_t rank,
+                                                 const void *data, size_t n_bytes);
+/** Write the file: tensors in the order added, header padded with spaces so that the data
+ *  start on a 64-byte boundary. Written to a temporary file in the same directory, flushed,
+ *  then renamed over path, so a crash never leaves a partial file at path. The writer keeps its
+ *  contents and may write again. */
+CLEF_API clef_status clef_weights_writer_write(clef_weights_writer *wr, const char *path);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
