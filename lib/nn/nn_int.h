@@ -5,11 +5,359 @@
  *
  * Internal only: other modules use this module through the declarations below, never by
  * reaching into its source files. The module's public API lives in include/clef.h.
+ *
+ * Conventions of the layer API (in the manner of llm.c train_gpt2.c):
+ * - Every layer is a pair clefi_<op>_forward / clefi_<op>_backward. Each array argument carries
+ *   its shape in a comment; all tensors are dense, row-major float32 (NCHW for images).
+ * - Backward ACCUMULATES (+=) into every gradient it writes, so a tensor used twice (residuals,
+ *   tied weights) and gradient accumulation over micro-batches need no extra code. Zero the
+ *   gradient buffer once per optimizer step. A NULL gradient pointer skips that gradient.
+ * - Parameters, gradients and AdamW moments of a model live in flat buffers laid out by one
+ *   X-macro tensor list per model (clefi_layout, below in the weights section).
+ * - pool may be NULL (serial). Work is split by a static partition of the OUTPUT (rows of a GEMM
+ *   result, channels of a weight gradient, heads of attention): no reduction is ever split
+ *   across threads, so every result is bit-identical for any n_threads (tested in test_nn_threads).
+ * - GEMMs: OpenBLAS is used single-threaded (clefi_nn_blas_init) and our pool partitions each
+ *   GEMM over output rows or columns (clefi_sgemm). See docs/NN.md.
  */
 #ifndef CLEF_NN_INT_H
 #define CLEF_NN_INT_H
 
 #include "../core/core_int.h"
+
+/* ============================================================================================ */
+/* Layers, losses, optimizer (branch nn-layers; files linear.c conv.c norm.c act.c attention.c  */
+/* loss.c vq.c adamw.c gemm.c rng.c)                                                   */
+/* ============================================================================================ */
+
+/* ---- GEMM and threading (gemm.c) ---- */
+
+/** Make OpenBLAS single-threaded, once per process (pthread_once). Our pool does the threading:
+ *  a threaded BLAS called from pool workers would oversubscribe the cores, and OpenBLAS's own
+ *  split is not bit-stable across thread counts. Called by clefi_sgemm; idempotent. */
+CLEFI_HIDDEN void clefi_nn_blas_init(void);
+
+/** Row-major C(M,N) = alpha * op(A) * op(B) + beta * C, op = transpose when trans_* != 0.
+ *  op(A) is (M,K) with leading dimension lda, op(B) is (K,N) with ldb. The pool splits C into
+ *  contiguous row blocks (or column blocks when M is small); K is never split. */
+CLEFI_HIDDEN void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t N,
+                              int64_t K, float alpha, const float *A, int64_t lda, const float *B,
+                              int64_t ldb, float beta, float *C, int64_t ldc);
+
+/** x(n) *= s. */
+CLEFI_HIDDEN void clefi_scale(clefi_pool *pool, float *x, int64_t n, float s);
+/** y(n) += x(n). */
+CLEFI_HIDDEN void clefi_add_inplace(clefi_pool *pool, float *y, const float *x, int64_t n);
+
+/** Fast expf for softmax-like kernels: max relative error about 2e-7 (Cephes polynomial),
+ *  exactly 0 below -87.3 (and for -INFINITY); branch-free so loops vectorize. */
+static inline float clefi_expf(float x) {
+    float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+    float n = (float)(int)(xc * 1.44269504088896341f + (xc >= 0.f ? 0.5f : -0.5f));
+    float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    union {
+        uint32_t u;
+        float f;
+    } s;
+    s.u = (uint32_t)((int32_t)n + 127) << 23;
+    return x < -87.3f ? 0.f : p * s.f;
+}
+
+/* ---- counter-based RNG (rng.c) ---- */
+
+/** Random 64 bits for (seed, counter): splitmix64 finaliser applied twice (Steele, Lea, Flood,
+ *  "Fast splittable pseudorandom number generators", OOPSLA 2014). Stateless: element i of a
+ *  dropout mask is drawn from counter offset + i, so any thread may draw any element and a
+ *  checkpoint stores only (seed, offset). */
+CLEFI_HIDDEN uint64_t clefi_rng_u64(uint64_t seed, uint64_t counter);
+/** Uniform in [0, 1) with 24 random bits. */
+CLEFI_HIDDEN float clefi_rng_uniform(uint64_t seed, uint64_t counter);
+/** Standard normal (Box-Muller on counters 2*counter and 2*counter+1). */
+CLEFI_HIDDEN float clefi_rng_normal(uint64_t seed, uint64_t counter);
+
+/* ---- linear, embedding, residual (linear.c) ---- */
+
+/** out(N,OC) = inp(N,C) @ weight(OC,C)^T + bias(OC); bias may be NULL (torch nn.Linear). */
+CLEFI_HIDDEN void clefi_linear_forward(clefi_pool *pool, float *out, const float *inp,
+                                       const float *weight, const float *bias, int64_t N, int64_t C,
+                                       int64_t OC);
+/** dinp(N,C) += dout @ weight; dweight(OC,C) += dout^T @ inp; dbias(OC) += sum_n dout.
+ *  dinp and dbias may be NULL. */
+CLEFI_HIDDEN void clefi_linear_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
+                                        const float *dout, const float *inp, const float *weight,
+                                        int64_t N, int64_t C, int64_t OC);
+
+/** out(N,C) = table(V,C)[ids(N)]; CLEF_ERR_RANGE if an id is outside [0, V). */
+CLEFI_HIDDEN clef_status clefi_embedding_forward(float *out, const int32_t *ids, const float *table,
+                                                 int64_t N, int64_t C, int64_t V);
+/** dtable(V,C)[ids[i]] += dout(N,C)[i], in order of i (deterministic). */
+CLEFI_HIDDEN void clefi_embedding_backward(float *dtable, const float *dout, const int32_t *ids,
+                                           int64_t N, int64_t C);
+
+/** out(n) = a(n) + b(n) (out may alias a or b). */
+CLEFI_HIDDEN void clefi_residual_forward(clefi_pool *pool, float *out, const float *a,
+                                         const float *b, int64_t n);
+/** da(n) += dout; db(n) += dout (either may be NULL). */
+CLEFI_HIDDEN void clefi_residual_backward(clefi_pool *pool, float *da, float *db, const float *dout,
+                                          int64_t n);
+
+/* ---- activations, softmax, dropout (act.c) ---- */
+
+/** Elementwise activations. torch.nn.GELU() defaults to the exact erf form (approximate='none');
+ *  GELU_TANH is torch's approximate='tanh' (GPT-2, llm.c). LEAKY_RELU uses slope. */
+typedef enum clefi_act {
+    CLEFI_ACT_RELU = 0,
+    CLEFI_ACT_LEAKY_RELU = 1,
+    CLEFI_ACT_GELU_ERF = 2,
+    CLEFI_ACT_GELU_TANH = 3,
+    CLEFI_ACT_SILU = 4
+} clefi_act;
+
+/** out(n) = act(inp(n)); out may alias inp only if backward is not needed. */
+CLEFI_HIDDEN void clefi_act_forward(clefi_pool *pool, clefi_act act, float slope, float *out,
+                                    const float *inp, int64_t n);
+/** dinp(n) += act'(inp) * dout(n). */
+CLEFI_HIDDEN void clefi_act_backward(clefi_pool *pool, clefi_act act, float slope, float *dinp,
+                                     const float *inp, const float *dout, int64_t n);
+
+/** Row softmax: out(N,C) = softmax(inp(N,C)) over C. */
+CLEFI_HIDDEN void clefi_softmax_forward(clefi_pool *pool, float *out, const float *inp, int64_t N,
+                                        int64_t C);
+/** dinp(N,C) += out * (dout - sum_c dout*out). */
+CLEFI_HIDDEN void clefi_softmax_backward(clefi_pool *pool, float *dinp, const float *out,
+                                         const float *dout, int64_t N, int64_t C);
+
+/** Inverted dropout: out(n) = inp * keep_i / (1 - p), keep_i = (uniform(seed, offset + i) >= p).
+ *  No mask is stored: backward redraws it from (seed, offset). p in [0, 1); out may alias inp. */
+CLEFI_HIDDEN void clefi_dropout_forward(clefi_pool *pool, float *out, const float *inp, int64_t n,
+                                        float p, uint64_t seed, uint64_t offset);
+/** dinp(n) += dout * keep_i / (1 - p). */
+CLEFI_HIDDEN void clefi_dropout_backward(clefi_pool *pool, float *dinp, const float *dout,
+                                         int64_t n, float p, uint64_t seed, uint64_t offset);
+
+/* ---- normalization (norm.c) ---- */
+
+/** LayerNorm over the last dim (torch nn.LayerNorm(C, eps)): out(N,C); saves mean(N), rstd(N). */
+CLEFI_HIDDEN void clefi_layernorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
+                                          const float *inp, const float *weight, const float *bias,
+                                          int64_t N, int64_t C, float eps);
+/** dinp(N,C) (may be NULL), dweight(C), dbias(C) += ... */
+CLEFI_HIDDEN void clefi_layernorm_backward(clefi_pool *pool, float *dinp, float *dweight,
+                                           float *dbias, const float *dout, const float *inp,
+                                           const float *weight, const float *mean,
+                                           const float *rstd, int64_t N, int64_t C);
+
+/** GroupNorm (torch nn.GroupNorm(G, C, eps)): inp/out (B,C,HW), G divides C; saves
+ *  mean(B,G), rstd(B,G); weight, bias (C). */
+CLEFI_HIDDEN void clefi_groupnorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
+                                          const float *inp, const float *weight, const float *bias,
+                                          int64_t B, int64_t C, int64_t HW, int64_t G, float eps);
+CLEFI_HIDDEN void clefi_groupnorm_backward(clefi_pool *pool, float *dinp, float *dweight,
+                                           float *dbias, const float *dout, const float *inp,
+                                           const float *weight, const float *mean,
+                                           const float *rstd, int64_t B, int64_t C, int64_t HW,
+                                           int64_t G);
+
+/* ---- convolutions and upsampling (conv.c) ---- */
+
+/** Geometry of a 2-D convolution (torch nn.Conv2d, dilation 1, groups 1): inp (B,C,H,W),
+ *  weight (OC,C,KH,KW), out (B,OC,OH,OW), OH = (H + 2*pad - KH)/stride + 1. */
+typedef struct clefi_conv2d {
+    int64_t B, C, H, W, OC, KH, KW, stride, pad, OH, OW;
+} clefi_conv2d;
+
+/** Fill s and derive OH, OW; CLEF_ERR_SHAPE if the kernel does not fit or a size is < 1. */
+CLEFI_HIDDEN clef_status clefi_conv2d_init(clefi_conv2d *s, int64_t B, int64_t C, int64_t H,
+                                           int64_t W, int64_t OC, int64_t K, int64_t stride,
+                                           int64_t pad);
+/** Floats of the im2col scratch that forward and backward need: C*KH*KW*OH*OW. */
+CLEFI_HIDDEN size_t clefi_conv2d_scratch(const clefi_conv2d *s);
+/** out(B,OC,OH,OW) = conv(inp(B,C,H,W), weight(OC,C,KH,KW)) + bias(OC) (bias may be NULL);
+ *  col: scratch of clefi_conv2d_scratch floats. im2col + one GEMM per image. */
+CLEFI_HIDDEN void clefi_conv2d_forward(clefi_pool *pool, float *out, const float *inp,
+                                       const float *weight, const float *bias,
+                                       const clefi_conv2d *s, float *col);
+/** dinp(B,C,H,W) (may be NULL), dweight(OC,C,KH,KW), dbias(OC) (may be NULL) += ... */
+CLEFI_HIDDEN void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
+                                        const float *dout, const float *inp, const float *weight,
+                                        const clefi_conv2d *s, float *col);
+
+/** Transposed convolution (torch nn.ConvTranspose2d(Cin, Cout, K, stride, pad, output_padding)):
+ *  inp (B,Cin,H,W), weight (Cin,Cout,K,K), bias (Cout), out (B,Cout,OH,OW) with
+ *  OH = (H-1)*stride - 2*pad + K + output_padding. It is the adjoint of the conv2d described by
+ *  s (s->C = Cout, s->H = OH, s->OC = Cin, s->OH = H), which this fills. */
+CLEFI_HIDDEN clef_status clefi_conv_transpose2d_init(clefi_conv2d *s, int64_t B, int64_t Cin,
+                                                     int64_t H, int64_t W, int64_t Cout, int64_t K,
+                                                     int64_t stride, int64_t pad,
+                                                     int64_t output_padding);
+/** out(B,Cout,OH,OW) = conv_transpose(inp(B,Cin,H,W), weight(Cin,Cout,K,K)) + bias(Cout). */
+CLEFI_HIDDEN void clefi_conv_transpose2d_forward(clefi_pool *pool, float *out, const float *inp,
+                                                 const float *weight, const float *bias,
+                                                 const clefi_conv2d *s, float *col);
+/** dinp(B,Cin,H,W) (may be NULL), dweight(Cin,Cout,K,K), dbias(Cout) (may be NULL) += ... */
+CLEFI_HIDDEN void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp, float *dweight,
+                                                  float *dbias, const float *dout, const float *inp,
+                                                  const float *weight, const clefi_conv2d *s,
+                                                  float *col);
+
+/** Nearest 2x upsampling (torch nn.Upsample(scale_factor=2)): inp (B,C,H,W), out (B,C,2H,2W). */
+CLEFI_HIDDEN void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp,
+                                           int64_t B, int64_t C, int64_t H, int64_t W);
+/** dinp(B,C,H,W) += sum of the 4 matching dout(B,C,2H,2W) entries. */
+CLEFI_HIDDEN void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const float *dout,
+                                            int64_t B, int64_t C, int64_t H, int64_t W);
+
+/* ---- multi-head self-attention (attention.c) ---- */
+
+/** Tile sizes of the memory-efficient attention (FlashAttention-2, Dao 2023, on CPU): each
+ *  thread holds one (QT x KT) score tile and one dP tile; the full T x T matrix never exists. */
+#define CLEFI_ATTN_QT 64
+#define CLEFI_ATTN_KT 128
+
+/** Floats of attention scratch for n_threads workers (forward and backward). */
+CLEFI_HIDDEN size_t clefi_attention_scratch(int32_t n_threads);
+
+/** Scaled dot-product self-attention, torch F.scaled_dot_product_attention semantics.
+ *  qkv (B,T,3C): per token [q | k | v], head h in columns h*hd..(h+1)*hd of each, hd = C/NH.
+ *  out (B,T,C): heads concatenated. lse (B,NH,T): saved log-sum-exp of each query row.
+ *  key_pad (B,T) or NULL: nonzero = padding key, ignored (torch key_padding_mask=True).
+ *  attn_mask (T,T) or NULL: added to the scores, row = query (torch float attn_mask; use
+ *  -INFINITY to forbid). A query that sees no key outputs 0 (torch would give NaN).
+ *  scratch: clefi_attention_scratch(clefi_pool_size(pool)) floats. Parallel over (b, h). */
+CLEFI_HIDDEN void clefi_attention_forward(clefi_pool *pool, float *out, float *lse,
+                                          const float *qkv, const uint8_t *key_pad,
+                                          const float *attn_mask, int64_t B, int64_t T, int64_t C,
+                                          int64_t NH, float *scratch);
+/** dqkv(B,T,3C) += gradients of q, k, v; recomputes the scores tile by tile from lse. */
+CLEFI_HIDDEN void clefi_attention_backward(clefi_pool *pool, float *dqkv, const float *dout,
+                                           const float *out, const float *lse, const float *qkv,
+                                           const uint8_t *key_pad, const float *attn_mask,
+                                           int64_t B, int64_t T, int64_t C, int64_t NH,
+                                           float *scratch);
+
+/* ---- losses (loss.c); each returns the loss and its backward scales by dloss ---- */
+
+/** Mean cross-entropy of logits(N,V) against targets(N), skipping targets == ignore_index
+ *  (torch F.cross_entropy, reduction 'mean'); probs(N,V) receives the softmax. *n_valid gets
+ *  the count of counted rows (loss 0 when none). CLEF_ERR_RANGE for a target outside [0, V). */
+CLEFI_HIDDEN clef_status clefi_cross_entropy_forward(clefi_pool *pool, double *loss, float *probs,
+                                                     const float *logits, const int32_t *targets,
+                                                     int64_t N, int64_t V, int32_t ignore_index,
+                                                     int64_t *n_valid);
+/** dlogits(N,V) += dloss * (probs - onehot) / n_valid on counted rows. */
+CLEFI_HIDDEN void clefi_cross_entropy_backward(clefi_pool *pool, float *dlogits, const float *probs,
+                                               const int32_t *targets, int64_t N, int64_t V,
+                                               int32_t ignore_index, int64_t n_valid, float dloss);
+
+/** Mean squared error mean((pred - target)^2) over n; MSE backward: 2 (pred - target) / n. */
+CLEFI_HIDDEN double clefi_mse_forward(const float *pred, const float *target, int64_t n);
+CLEFI_HIDDEN void clefi_mse_backward(float *dpred, const float *pred, const float *target,
+                                     int64_t n, float dloss);
+/** Mean absolute error; backward uses sign(pred - target), 0 at equality (torch). */
+CLEFI_HIDDEN double clefi_l1_forward(const float *pred, const float *target, int64_t n);
+CLEFI_HIDDEN void clefi_l1_backward(float *dpred, const float *pred, const float *target, int64_t n,
+                                    float dloss);
+
+/** GAN loss terms, each a mean over n discriminator logits. Non-saturating (Goodfellow 2014):
+ *  D_REAL softplus(-x), D_FAKE softplus(x), G softplus(-x). Hinge (Lim & Ye 2017, as in VQGAN):
+ *  D_REAL relu(1 - x), D_FAKE relu(1 + x), G -x. The discriminator loss is D_REAL + D_FAKE. */
+typedef enum clefi_gan { CLEFI_GAN_NS = 0, CLEFI_GAN_HINGE = 1 } clefi_gan;
+typedef enum clefi_gan_term {
+    CLEFI_GAN_D_REAL = 0,
+    CLEFI_GAN_D_FAKE = 1,
+    CLEFI_GAN_G = 2
+} clefi_gan_term;
+CLEFI_HIDDEN double clefi_gan_loss_forward(clefi_gan kind, clefi_gan_term term, const float *logits,
+                                           int64_t n);
+CLEFI_HIDDEN void clefi_gan_loss_backward(clefi_gan kind, clefi_gan_term term, float *dlogits,
+                                          const float *logits, int64_t n, float dloss);
+
+/** Row L2 normalization (torch F.normalize(x, dim=1, eps)): out(N,D) = x / max(|x|, eps);
+ *  saves norm(N). */
+CLEFI_HIDDEN void clefi_l2norm_forward(float *out, float *norm, const float *inp, int64_t N,
+                                       int64_t D, float eps);
+CLEFI_HIDDEN void clefi_l2norm_backward(float *dinp, const float *dout, const float *out,
+                                        const float *norm, int64_t N, int64_t D, float eps);
+
+/** Symmetric InfoNCE (CLIP, Radford et al. 2021): logits = exp(log_scale) * a(N,D) b(N,D)^T,
+ *  loss = (CE(rows, diag) + CE(columns, diag)) / 2. log_scale is learnable (CLIP initialises
+ *  it to log(1/0.07)). scratch: 2*N*N floats; forward leaves the logits in scratch[0, N*N). */
+CLEFI_HIDDEN double clefi_infonce_forward(clefi_pool *pool, const float *a, const float *b,
+                                          float log_scale, int64_t N, int64_t D, float *scratch);
+/** da(N,D), db(N,D), dlog_scale(1) += ... (any may be NULL); scratch as left by forward. */
+CLEFI_HIDDEN void clefi_infonce_backward(clefi_pool *pool, float *da, float *db, float *dlog_scale,
+                                         const float *a, const float *b, float log_scale, int64_t N,
+                                         int64_t D, float dloss, float *scratch);
+
+/* ---- vector quantizer (vq.c) ---- */
+
+/** Rows of z and codes per GEMM tile of the nearest-code search. */
+#define CLEFI_VQ_ZT 128
+#define CLEFI_VQ_KT 512
+
+/** Floats of scratch for clefi_vq_forward: K code norms + one ZT x KT tile per thread. */
+CLEFI_HIDDEN size_t clefi_vq_scratch(int64_t K, int32_t n_threads);
+/** Nearest code of each z(N,D) in codebook(K,D) by |z|^2 - 2 z.e + |e|^2, computed tile by tile
+ *  with a running argmin (ties: lowest index); never forms the N x K matrix. Writes idx(N) and
+ *  zq(N,D) = codebook[idx] (the straight-through output). Returns mean((z - zq)^2). */
+CLEFI_HIDDEN double clefi_vq_forward(clefi_pool *pool, float *zq, int32_t *idx, const float *z,
+                                     const float *codebook, int64_t N, int64_t K, int64_t D,
+                                     float *scratch);
+/** Straight-through estimator plus commitment loss beta * mean((z - sg(zq))^2) (van den Oord
+ *  et al. 2017): dz(N,D) += dzq + beta * 2 (z - zq) / (N*D). */
+CLEFI_HIDDEN void clefi_vq_backward(clefi_pool *pool, float *dz, const float *dzq, const float *z,
+                                    const float *zq, int64_t N, int64_t D, float beta);
+/** EMA codebook update (VQ-VAE-2, Razavi et al. 2019, Laplace smoothing as in Sonnet
+ *  VectorQuantizerEMA): cluster_size(K) and embed_sum(K,D) decay toward the batch counts and
+ *  sums of z by idx, then codebook(K,D) = embed_sum / smoothed cluster_size. Parallel over
+ *  codes. counts: K floats of scratch. */
+CLEFI_HIDDEN void clefi_vq_ema_update(clefi_pool *pool, float *codebook, float *cluster_size,
+                                      float *embed_sum, const float *z, const int32_t *idx,
+                                      int64_t N, int64_t K, int64_t D, float decay, float eps,
+                                      float *counts);
+/** Dead-code restart: every code whose cluster_size is below threshold becomes a batch vector
+ *  z[r] (r drawn from (seed, offset + k)), with cluster_size = 1 and embed_sum = z[r].
+ *  Returns the number of codes restarted. */
+CLEFI_HIDDEN int64_t clefi_vq_restart_dead(float *codebook, float *cluster_size, float *embed_sum,
+                                           const float *z, int64_t N, int64_t K, int64_t D,
+                                           float threshold, uint64_t seed, uint64_t offset);
+/** Codebook-usage perplexity exp(-sum p log p) of the code histogram of idx(N). counts: K
+ *  floats of scratch. */
+CLEFI_HIDDEN double clefi_vq_perplexity(const int32_t *idx, int64_t N, int64_t K, float *counts);
+
+/* ---- optimizer and training utilities (adamw.c) ---- */
+
+/** AdamW hyperparameters (torch.optim.AdamW; decoupled weight decay, Loshchilov & Hutter 2019). */
+typedef struct clefi_adamw {
+    float lr, beta1, beta2, eps, weight_decay;
+} clefi_adamw;
+
+/** One AdamW step on params(n) with grads(n) and moments m(n), v(n); step is 1-based and gives
+ *  the bias corrections. Same operation order as torch's single-tensor AdamW. */
+CLEFI_HIDDEN void clefi_adamw_step(clefi_pool *pool, const clefi_adamw *h, float *params,
+                                   const float *grads, float *m, float *v, int64_t n, int64_t step);
+/** Global L2 norm of g(n), accumulated in double over 64 fixed blocks (thread-count
+ *  independent). */
+CLEFI_HIDDEN double clefi_grad_norm(clefi_pool *pool, const float *g, int64_t n);
+/** torch clip_grad_norm_: scale g by max_norm / (norm + 1e-6) when norm > max_norm. Returns the
+ *  norm before clipping. */
+CLEFI_HIDDEN double clefi_grad_clip(clefi_pool *pool, float *g, int64_t n, double max_norm);
+
+typedef enum clefi_sched { CLEFI_SCHED_CONSTANT = 0, CLEFI_SCHED_COSINE = 1 } clefi_sched;
+/** Learning rate at 0-based step: linear warmup base*(step+1)/warmup for step < warmup, then
+ *  constant base, or cosine from base down to min_lr at total_steps (held there after). */
+CLEFI_HIDDEN double clefi_lr_at(clefi_sched kind, int64_t step, int64_t warmup, int64_t total_steps,
+                                double base_lr, double min_lr);
+/** EMA of weights: ema(n) = decay * ema + (1 - decay) * params. */
+CLEFI_HIDDEN void clefi_ema_update(clefi_pool *pool, float *ema, const float *params, int64_t n,
+                                   float decay);
 
 /* ---- weights: safetensors, checkpoints ---- */
 

@@ -1,0 +1,207 @@
+/* attention.c — memory-efficient multi-head self-attention (FlashAttention-2 schedule on CPU).
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Dao, "FlashAttention-2: Faster Attention with Better Parallelism and Work Partitioning"
+ * (2023), Algorithms 1 and 2: scores are made one (QT x KT) tile at a time with an online
+ * softmax (running max m and sum l per query); only the log-sum-exp per query (O(T) per head) is
+ * kept for backward, which recomputes each tile. Per thread: one score tile, one dP tile and QT
+ * floats. Forward is split over (batch, head, query tile); backward over (batch, head), so the
+ * dK and dV of a head have one writer and one fixed summation order. */
+#include "nn_int.h"
+
+#include <math.h>
+
+#define QT         CLEFI_ATTN_QT
+#define KT         CLEFI_ATTN_KT
+#define PER_THREAD (2 * QT * KT + QT)
+
+size_t clefi_attention_scratch(int32_t n_threads) {
+    return (size_t)PER_THREAD * (size_t)(n_threads < 1 ? 1 : n_threads);
+}
+
+typedef struct attn_job {
+    float *out, *lse, *dqkv, *scratch;
+    const float *qkv, *dout, *cout, *clse, *mask;
+    const uint8_t *key_pad;
+    int64_t B, T, C, NH, hd, n_qt;
+    float scale;
+} attn_job;
+
+/* S(nq,nk) = scale * Q K^T plus masks, for query rows q0.. and keys k0.. of batch b */
+static void score_tile(const attn_job *j, float *S, const float *q, const float *k, int64_t b,
+                       int64_t q0, int64_t nq, int64_t k0, int64_t nk) {
+    int64_t ld = 3 * j->C;
+    clefi_sgemm(NULL, 0, 1, nq, nk, j->hd, j->scale, q + q0 * ld, ld, k + k0 * ld, ld, 0.f, S, KT);
+    if (j->mask != NULL)
+        for (int64_t i = 0; i < nq; i++)
+            for (int64_t c = 0; c < nk; c++)
+                S[i * KT + c] += j->mask[(q0 + i) * j->T + k0 + c];
+    if (j->key_pad != NULL)
+        for (int64_t c = 0; c < nk; c++)
+            if (j->key_pad[b * j->T + k0 + c])
+                for (int64_t i = 0; i < nq; i++)
+                    S[i * KT + c] = -INFINITY;
+}
+
+/* 1 if every key of the tile is padding: the tile contributes nothing and is skipped */
+static int tile_all_padded(const attn_job *j, int64_t b, int64_t k0, int64_t nk) {
+    if (j->key_pad == NULL)
+        return 0;
+    for (int64_t c = 0; c < nk; c++)
+        if (!j->key_pad[b * j->T + k0 + c])
+            return 0;
+    return 1;
+}
+
+/* Online softmax update of one row: returns the factor by which the old output row is scaled. */
+static float online_row(float *s, int64_t nk, float *m, float *l) {
+    float mx = *m;
+    for (int64_t c = 0; c < nk; c++)
+        mx = s[c] > mx ? s[c] : mx;
+    if (mx == -INFINITY) { /* nothing visible yet: p = 0 */
+        for (int64_t c = 0; c < nk; c++)
+            s[c] = 0.f;
+        return 1.f;
+    }
+    float alpha = clefi_expf(*m - mx), sum = 0.f;
+    for (int64_t c = 0; c < nk; c++) {
+        s[c] = clefi_expf(s[c] - mx);
+        sum += s[c];
+    }
+    *l = *l * alpha + sum;
+    *m = mx;
+    return alpha;
+}
+
+static void fwd_tile(const attn_job *j, int64_t item, float *S, float *ml) {
+    int64_t qt = item % j->n_qt, bh = item / j->n_qt, b = bh / j->NH, h = bh % j->NH;
+    int64_t q0 = qt * QT, nq = j->T - q0 < QT ? j->T - q0 : QT, ld = 3 * j->C;
+    const float *q = j->qkv + b * j->T * ld + h * j->hd, *k = q + j->C, *v = q + 2 * j->C;
+    float *o = j->out + (b * j->T + q0) * j->C + h * j->hd, *m = ml, *l = ml + QT;
+    for (int64_t i = 0; i < nq; i++) {
+        m[i] = -INFINITY;
+        l[i] = 0.f;
+        for (int64_t d = 0; d < j->hd; d++)
+            o[i * j->C + d] = 0.f;
+    }
+    for (int64_t k0 = 0; k0 < j->T; k0 += KT) {
+        int64_t nk = j->T - k0 < KT ? j->T - k0 : KT;
+        if (tile_all_padded(j, b, k0, nk))
+            continue;
+        score_tile(j, S, q, k, b, q0, nq, k0, nk);
+        for (int64_t i = 0; i < nq; i++) {
+            float alpha = online_row(S + i * KT, nk, &m[i], &l[i]);
+            if (alpha != 1.f)
+                for (int64_t d = 0; d < j->hd; d++)
+                    o[i * j->C + d] *= alpha;
+        }
+        clefi_sgemm(NULL, 0, 0, nq, j->hd, nk, 1.f, S, KT, v + k0 * ld, ld, 1.f, o, j->C);
+    }
+    float *lse = j->lse + bh * j->T + q0;
+    for (int64_t i = 0; i < nq; i++) {
+        float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;
+        for (int64_t d = 0; d < j->hd; d++)
+            o[i * j->C + d] *= inv;
+        /* +inf for a query that sees no key: backward then gets p = exp(s - inf) = 0 */
+        lse[i] = l[i] > 0.f ? m[i] + logf(l[i]) : INFINITY;
+    }
+}
+
+static void fwd_items(void *arg, int64_t b, int64_t e, int32_t tid) {
+    const attn_job *j = arg;
+    float *S = j->scratch + (size_t)tid * PER_THREAD;
+    float ml[2 * QT];
+    for (int64_t it = b; it < e; it++)
+        fwd_tile(j, it, S, ml);
+}
+
+static void attn_job_init(attn_job *j, const float *qkv, const uint8_t *key_pad,
+                          const float *attn_mask, int64_t B, int64_t T, int64_t C, int64_t NH,
+                          float *scratch) {
+    *j = (attn_job){.qkv = qkv,
+                    .key_pad = key_pad,
+                    .mask = attn_mask,
+                    .B = B,
+                    .T = T,
+                    .C = C,
+                    .NH = NH,
+                    .hd = C / NH,
+                    .n_qt = (T + QT - 1) / QT,
+                    .scratch = scratch};
+    j->scale = 1.f / sqrtf((float)j->hd);
+}
+
+void clefi_attention_forward(clefi_pool *pool, float *out, float *lse, const float *qkv,
+                             const uint8_t *key_pad, const float *attn_mask, int64_t B, int64_t T,
+                             int64_t C, int64_t NH, float *scratch) {
+    attn_job j;
+    attn_job_init(&j, qkv, key_pad, attn_mask, B, T, C, NH, scratch);
+    j.out = out;
+    j.lse = lse;
+    clefi_nn_blas_init();
+    clefi_pool_for(pool, B * NH * j.n_qt, fwd_items, &j);
+}
+
+/* P = exp(S - lse) in place; then dP -> dS = P * (dP - D) in place */
+static void bwd_softmax_tile(float *S, float *dP, const float *lse, const float *D, int64_t nq,
+                             int64_t nk) {
+    for (int64_t i = 0; i < nq; i++) {
+        float *s = S + i * KT, *dp = dP + i * KT;
+        for (int64_t c = 0; c < nk; c++) {
+            s[c] = clefi_expf(s[c] - lse[i]);
+            dp[c] = s[c] * (dp[c] - D[i]);
+        }
+    }
+}
+
+static void bwd_head(const attn_job *j, int64_t bh, float *S, float *dP, float *D) {
+    int64_t b = bh / j->NH, h = bh % j->NH, ld = 3 * j->C, hd = j->hd;
+    int64_t base = b * j->T * ld + h * hd;
+    const float *q = j->qkv + base, *k = q + j->C, *v = q + 2 * j->C;
+    float *dq = j->dqkv + base, *dk = dq + j->C, *dv = dq + 2 * j->C;
+    const float *go = j->dout + b * j->T * j->C + h * hd, *o = j->cout + b * j->T * j->C + h * hd;
+    for (int64_t q0 = 0; q0 < j->T; q0 += QT) {
+        int64_t nq = j->T - q0 < QT ? j->T - q0 : QT;
+        const float *lse = j->clse + bh * j->T + q0, *goi = go + q0 * j->C;
+        for (int64_t i = 0; i < nq; i++) {
+            float acc = 0.f;
+            for (int64_t d = 0; d < hd; d++)
+                acc += goi[i * j->C + d] * o[(q0 + i) * j->C + d];
+            D[i] = acc;
+        }
+        for (int64_t k0 = 0; k0 < j->T; k0 += KT) {
+            int64_t nk = j->T - k0 < KT ? j->T - k0 : KT;
+            if (tile_all_padded(j, b, k0, nk))
+                continue;
+            score_tile(j, S, q, k, b, q0, nq, k0, nk);
+            clefi_sgemm(NULL, 0, 1, nq, nk, hd, 1.f, goi, j->C, v + k0 * ld, ld, 0.f, dP, KT);
+            bwd_softmax_tile(S, dP, lse, D, nq, nk);
+            clefi_sgemm(NULL, 1, 0, nk, hd, nq, 1.f, S, KT, goi, j->C, 1.f, dv + k0 * ld, ld);
+            clefi_sgemm(NULL, 0, 0, nq, hd, nk, j->scale, dP, KT, k + k0 * ld, ld, 1.f,
+                        dq + q0 * ld, ld);
+            clefi_sgemm(NULL, 1, 0, nk, hd, nq, j->scale, dP, KT, q + q0 * ld, ld, 1.f,
+                        dk + k0 * ld, ld);
+        }
+    }
+}
+
+static void bwd_items(void *arg, int64_t b, int64_t e, int32_t tid) {
+    const attn_job *j = arg;
+    float *S = j->scratch + (size_t)tid * PER_THREAD, *dP = S + QT * KT, *D = dP + QT * KT;
+    for (int64_t bh = b; bh < e; bh++)
+        bwd_head(j, bh, S, dP, D);
+}
+
+void clefi_attention_backward(clefi_pool *pool, float *dqkv, const float *dout, const float *out,
+                              const float *lse, const float *qkv, const uint8_t *key_pad,
+                              const float *attn_mask, int64_t B, int64_t T, int64_t C, int64_t NH,
+                              float *scratch) {
+    attn_job j;
+    attn_job_init(&j, qkv, key_pad, attn_mask, B, T, C, NH, scratch);
+    j.dqkv = dqkv;
+    j.dout = dout;
+    j.cout = out;
+    j.clse = lse;
+    clefi_nn_blas_init();
+    clefi_pool_for(pool, B * NH, bwd_items, &j);
+}

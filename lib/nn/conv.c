@@ -1,0 +1,254 @@
+/* conv.c — conv2d (im2col + GEMM), transposed conv2d (its adjoint), nearest 2x upsampling.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Images are NCHW. For one image, col(C*KH*KW, OH*OW) holds the input patches, so the
+ * convolution is out(OC, OH*OW) = weight(OC, C*KH*KW) @ col. The batch loop is serial (weight
+ * gradients sum over images in a fixed order); each GEMM and im2col is split over the pool. */
+#include "nn_int.h"
+
+clef_status clefi_conv2d_init(clefi_conv2d *s, int64_t B, int64_t C, int64_t H, int64_t W,
+                              int64_t OC, int64_t K, int64_t stride, int64_t pad) {
+    if (B < 1 || C < 1 || H < 1 || W < 1 || OC < 1 || K < 1 || stride < 1 || pad < 0 ||
+        H + 2 * pad < K || W + 2 * pad < K)
+        return CLEF_ERR_SHAPE;
+    *s = (clefi_conv2d){B,
+                        C,
+                        H,
+                        W,
+                        OC,
+                        K,
+                        K,
+                        stride,
+                        pad,
+                        (H + 2 * pad - K) / stride + 1,
+                        (W + 2 * pad - K) / stride + 1};
+    return CLEF_OK;
+}
+
+clef_status clefi_conv_transpose2d_init(clefi_conv2d *s, int64_t B, int64_t Cin, int64_t H,
+                                        int64_t W, int64_t Cout, int64_t K, int64_t stride,
+                                        int64_t pad, int64_t output_padding) {
+    if (output_padding < 0 || output_padding >= stride)
+        return CLEF_ERR_SHAPE;
+    int64_t OH = (H - 1) * stride - 2 * pad + K + output_padding;
+    int64_t OW = (W - 1) * stride - 2 * pad + K + output_padding;
+    clef_status rc = clefi_conv2d_init(s, B, Cout, OH, OW, Cin, K, stride, pad);
+    if (rc == CLEF_OK && (s->OH != H || s->OW != W))
+        return CLEF_ERR_SHAPE;
+    return rc;
+}
+
+size_t clefi_conv2d_scratch(const clefi_conv2d *s) {
+    return (size_t)(s->C * s->KH * s->KW) * (size_t)(s->OH * s->OW);
+}
+
+typedef struct col_job {
+    const clefi_conv2d *s;
+    float *col, *img;
+    const float *ccol, *cimg;
+} col_job;
+
+/* rows (c, kh, kw) of col from one image (C,H,W) */
+static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
+    (void)tid;
+    const col_job *j = arg;
+    const clefi_conv2d *s = j->s;
+    for (int64_t r = rb; r < re; r++) {
+        int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
+        const float *plane = j->cimg + c * s->H * s->W;
+        float *dst = j->col + r * s->OH * s->OW;
+        for (int64_t oh = 0; oh < s->OH; oh++) {
+            int64_t ih = oh * s->stride - s->pad + kh;
+            float *d = dst + oh * s->OW;
+            if (ih < 0 || ih >= s->H) {
+                for (int64_t ow = 0; ow < s->OW; ow++)
+                    d[ow] = 0.f;
+                continue;
+            }
+            for (int64_t ow = 0; ow < s->OW; ow++) {
+                int64_t iw = ow * s->stride - s->pad + kw;
+                d[ow] = (iw >= 0 && iw < s->W) ? plane[ih * s->W + iw] : 0.f;
+            }
+        }
+    }
+}
+
+/* img(C,H,W) += col2im(col), split over channels so each image plane has one writer */
+static void col2im_channels(void *arg, int64_t cb, int64_t ce, int32_t tid) {
+    (void)tid;
+    const col_job *j = arg;
+    const clefi_conv2d *s = j->s;
+    for (int64_t c = cb; c < ce; c++) {
+        float *plane = j->img + c * s->H * s->W;
+        for (int64_t kh = 0; kh < s->KH; kh++) {
+            for (int64_t kw = 0; kw < s->KW; kw++) {
+                const float *src = j->ccol + ((c * s->KH + kh) * s->KW + kw) * s->OH * s->OW;
+                for (int64_t oh = 0; oh < s->OH; oh++) {
+                    int64_t ih = oh * s->stride - s->pad + kh;
+                    if (ih < 0 || ih >= s->H)
+                        continue;
+                    for (int64_t ow = 0; ow < s->OW; ow++) {
+                        int64_t iw = ow * s->stride - s->pad + kw;
+                        if (iw >= 0 && iw < s->W)
+                            plane[ih * s->W + iw] += src[oh * s->OW + ow];
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void im2col(clefi_pool *pool, float *col, const float *img, const clefi_conv2d *s) {
+    col_job j = {s, col, NULL, NULL, img};
+    clefi_pool_for(pool, s->C * s->KH * s->KW, im2col_rows, &j);
+}
+
+static void col2im_add(clefi_pool *pool, float *img, const float *col, const clefi_conv2d *s) {
+    col_job j = {s, NULL, img, col, NULL};
+    clefi_pool_for(pool, s->C, col2im_channels, &j);
+}
+
+typedef struct chan_job {
+    float *x;
+    const float *bias;
+    int64_t HW;
+} chan_job;
+
+static void chan_bias_add(void *arg, int64_t cb, int64_t ce, int32_t tid) {
+    (void)tid;
+    const chan_job *j = arg;
+    for (int64_t c = cb; c < ce; c++)
+        for (int64_t k = 0; k < j->HW; k++)
+            j->x[c * j->HW + k] += j->bias[c];
+}
+
+static void chan_sum(void *arg, int64_t cb, int64_t ce, int32_t tid) {
+    (void)tid;
+    const chan_job *j = arg;
+    for (int64_t c = cb; c < ce; c++) {
+        double acc = 0.0;
+        for (int64_t k = 0; k < j->HW; k++)
+            acc += j->bias[c * j->HW + k];
+        j->x[c] += (float)acc;
+    }
+}
+
+/* x(C,HW) += bias(C) */
+static void bias_add(clefi_pool *pool, float *x, const float *bias, int64_t C, int64_t HW) {
+    chan_job j = {x, bias, HW};
+    clefi_pool_for(pool, C, chan_bias_add, &j);
+}
+
+/* dbias(C) += sum over HW of g(C,HW) */
+static void bias_grad(clefi_pool *pool, float *dbias, const float *g, int64_t C, int64_t HW) {
+    chan_job j = {dbias, g, HW};
+    clefi_pool_for(pool, C, chan_sum, &j);
+}
+
+void clefi_conv2d_forward(clefi_pool *pool, float *out, const float *inp, const float *weight,
+                          const float *bias, const clefi_conv2d *s, float *col) {
+    int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
+    for (int64_t b = 0; b < s->B; b++) {
+        float *o = out + b * s->OC * ohw;
+        im2col(pool, col, inp + b * s->C * s->H * s->W, s);
+        clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw, 0.f, o, ohw);
+        if (bias != NULL)
+            bias_add(pool, o, bias, s->OC, ohw);
+    }
+}
+
+void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
+                           const float *dout, const float *inp, const float *weight,
+                           const clefi_conv2d *s, float *col) {
+    int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
+    for (int64_t b = 0; b < s->B; b++) {
+        const float *g = dout + b * s->OC * ohw;
+        im2col(pool, col, inp + b * s->C * s->H * s->W, s);
+        clefi_sgemm(pool, 0, 1, s->OC, ckk, ohw, 1.f, g, ohw, col, ohw, 1.f, dweight, ckk);
+        if (dbias != NULL)
+            bias_grad(pool, dbias, g, s->OC, ohw);
+        if (dinp != NULL) {
+            clefi_sgemm(pool, 1, 0, ckk, ohw, s->OC, 1.f, weight, ckk, g, ohw, 0.f, col, ohw);
+            col2im_add(pool, dinp + b * s->C * s->H * s->W, col, s);
+        }
+    }
+}
+
+void clefi_conv_transpose2d_forward(clefi_pool *pool, float *out, const float *inp,
+                                    const float *weight, const float *bias, const clefi_conv2d *s,
+                                    float *col) {
+    int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW, hw = s->H * s->W;
+    for (int64_t b = 0; b < s->B; b++) {
+        float *o = out + b * s->C * hw;
+        clefi_sgemm(pool, 1, 0, ckk, ohw, s->OC, 1.f, weight, ckk, inp + b * s->OC * ohw, ohw, 0.f,
+                    col, ohw);
+        for (int64_t k = 0; k < s->C * hw; k++)
+            o[k] = 0.f;
+        col2im_add(pool, o, col, s);
+        if (bias != NULL)
+            bias_add(pool, o, bias, s->C, hw);
+    }
+}
+
+void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
+                                     const float *dout, const float *inp, const float *weight,
+                                     const clefi_conv2d *s, float *col) {
+    int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW, hw = s->H * s->W;
+    for (int64_t b = 0; b < s->B; b++) {
+        const float *g = dout + b * s->C * hw;
+        im2col(pool, col, g, s);
+        clefi_sgemm(pool, 0, 1, s->OC, ckk, ohw, 1.f, inp + b * s->OC * ohw, ohw, col, ohw, 1.f,
+                    dweight, ckk);
+        if (dinp != NULL)
+            clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw, 1.f,
+                        dinp + b * s->OC * ohw, ohw);
+        if (dbias != NULL)
+            bias_grad(pool, dbias, g, s->C, hw);
+    }
+}
+
+typedef struct up_job {
+    float *dst;
+    const float *src;
+    int64_t H, W;
+} up_job;
+
+static void up_fwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
+    (void)tid;
+    const up_job *j = arg;
+    int64_t W2 = 2 * j->W;
+    for (int64_t p = pb; p < pe; p++) {
+        const float *x = j->src + p * j->H * j->W;
+        float *y = j->dst + p * 4 * j->H * j->W;
+        for (int64_t h = 0; h < 2 * j->H; h++)
+            for (int64_t w = 0; w < W2; w++)
+                y[h * W2 + w] = x[(h / 2) * j->W + w / 2];
+    }
+}
+
+static void up_bwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
+    (void)tid;
+    const up_job *j = arg;
+    int64_t W2 = 2 * j->W;
+    for (int64_t p = pb; p < pe; p++) {
+        const float *g = j->src + p * 4 * j->H * j->W;
+        float *dx = j->dst + p * j->H * j->W;
+        for (int64_t h = 0; h < j->H; h++)
+            for (int64_t w = 0; w < j->W; w++) {
+                const float *q = g + 2 * h * W2 + 2 * w;
+                dx[h * j->W + w] += (q[0] + q[1]) + (q[W2] + q[W2 + 1]);
+            }
+    }
+}
+
+void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp, int64_t B, int64_t C,
+                              int64_t H, int64_t W) {
+    up_job j = {out, inp, H, W};
+    clefi_pool_for(pool, B * C, up_fwd_planes, &j);
+}
+
+void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const float *dout, int64_t B,
+                               int64_t C, int64_t H, int64_t W) {
+    up_job j = {dinp, dout, H, W};
+    clefi_pool_for(pool, B * C, up_bwd_planes, &j);
+}

@@ -1,0 +1,180 @@
+/* norm.c — LayerNorm and GroupNorm through one shared kernel.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Both normalise groups of a tensor viewed as (I, C, S): instance i, channel c, position s.
+ * LayerNorm(N, C) is I = N, S = 1, one group per row; GroupNorm(B, C, HW, G) is I = B, S = HW,
+ * G groups of C/G channels. Statistics are two-pass in double; weight and bias are per channel. */
+#include "nn_int.h"
+
+#include <math.h>
+
+typedef struct norm_job {
+    int64_t I, C, S, G;
+    float eps;
+    float *out, *mean, *rstd, *dw, *db;
+    const float *inp, *dout, *w, *b;
+    const float *cmean, *crstd;
+} norm_job;
+
+static void norm_fwd_groups(void *arg, int64_t gb, int64_t ge, int32_t tid) {
+    (void)tid;
+    const norm_job *j = arg;
+    int64_t cpg = j->C / j->G, len = cpg * j->S;
+    for (int64_t ig = gb; ig < ge; ig++) {
+        const float *x = j->inp + ig * len; /* groups are contiguous: (i*G + g) * len */
+        float *y = j->out + ig * len;
+        double s = 0.0, ss = 0.0;
+        for (int64_t k = 0; k < len; k++)
+            s += x[k];
+        double mu = s / (double)len;
+        for (int64_t k = 0; k < len; k++)
+            ss += (x[k] - mu) * (x[k] - mu);
+        float m = (float)mu, r = (float)(1.0 / sqrt(ss / (double)len + j->eps));
+        j->mean[ig] = m;
+        j->rstd[ig] = r;
+        int64_t c0 = (ig % j->G) * cpg;
+        for (int64_t c = 0; c < cpg; c++) {
+            float wc = j->w ? j->w[c0 + c] : 1.f, bc = j->b ? j->b[c0 + c] : 0.f;
+            for (int64_t s2 = 0; s2 < j->S; s2++) {
+                int64_t k = c * j->S + s2;
+                y[k] = (x[k] - m) * r * wc + bc;
+            }
+        }
+    }
+}
+
+/* dx = rstd * (dn - mean(dn) - n * mean(dn * n)), dn = w * dout, n = normalised input */
+static void norm_bwd_groups(void *arg, int64_t gb, int64_t ge, int32_t tid) {
+    (void)tid;
+    const norm_job *j = arg;
+    int64_t cpg = j->C / j->G, len = cpg * j->S;
+    for (int64_t ig = gb; ig < ge; ig++) {
+        const float *x = j->inp + ig * len, *dy = j->dout + ig * len;
+        float *dx = j->out + ig * len;
+        float m = j->cmean[ig], r = j->crstd[ig];
+        int64_t c0 = (ig % j->G) * cpg;
+        double sdn = 0.0, sdnn = 0.0;
+        for (int64_t c = 0; c < cpg; c++) {
+            float wc = j->w ? j->w[c0 + c] : 1.f;
+            for (int64_t s2 = 0; s2 < j->S; s2++) {
+                int64_t k = c * j->S + s2;
+                float dn = wc * dy[k];
+                sdn += dn;
+                sdnn += dn * (x[k] - m) * r;
+            }
+        }
+        float mdn = (float)(sdn / (double)len), mdnn = (float)(sdnn / (double)len);
+        for (int64_t c = 0; c < cpg; c++) {
+            float wc = j->w ? j->w[c0 + c] : 1.f;
+            for (int64_t s2 = 0; s2 < j->S; s2++) {
+                int64_t k = c * j->S + s2;
+                dx[k] += r * (wc * dy[k] - mdn - (x[k] - m) * r * mdnn);
+            }
+        }
+    }
+}
+
+/* dw[c] += sum dout * n, db[c] += sum dout over instances and positions: split over channels */
+static void norm_param_grads(void *arg, int64_t cb, int64_t ce, int32_t tid) {
+    (void)tid;
+    const norm_job *j = arg;
+    int64_t cpg = j->C / j->G;
+    for (int64_t c = cb; c < ce; c++) {
+        double sw = 0.0, sb = 0.0;
+        for (int64_t i = 0; i < j->I; i++) {
+            int64_t st = i * j->G + c / cpg;
+            float m = j->cmean[st], r = j->crstd[st];
+            const float *x = j->inp + (i * j->C + c) * j->S, *dy = j->dout + (i * j->C + c) * j->S;
+            for (int64_t s2 = 0; s2 < j->S; s2++) {
+                sw += dy[s2] * (x[s2] - m) * r;
+                sb += dy[s2];
+            }
+        }
+        if (j->dw != NULL)
+            j->dw[c] += (float)sw;
+        if (j->db != NULL)
+            j->db[c] += (float)sb;
+    }
+}
+
+static void norm_forward(clefi_pool *pool, norm_job *j) {
+    clefi_pool_for(pool, j->I * j->G, norm_fwd_groups, j);
+}
+
+static void norm_backward(clefi_pool *pool, norm_job *j) {
+    if (j->out != NULL)
+        clefi_pool_for(pool, j->I * j->G, norm_bwd_groups, j);
+    if (j->dw != NULL || j->db != NULL)
+        clefi_pool_for(pool, j->C, norm_param_grads, j);
+}
+
+void clefi_layernorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
+                             const float *inp, const float *weight, const float *bias, int64_t N,
+                             int64_t C, float eps) {
+    norm_job j = {.I = N,
+                  .C = C,
+                  .S = 1,
+                  .G = 1,
+                  .eps = eps,
+                  .out = out,
+                  .mean = mean,
+                  .rstd = rstd,
+                  .inp = inp,
+                  .w = weight,
+                  .b = bias};
+    norm_forward(pool, &j);
+}
+
+void clefi_layernorm_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
+                              const float *dout, const float *inp, const float *weight,
+                              const float *mean, const float *rstd, int64_t N, int64_t C) {
+    norm_job j = {.I = N,
+                  .C = C,
+                  .S = 1,
+                  .G = 1,
+                  .out = dinp,
+                  .dw = dweight,
+                  .db = dbias,
+                  .inp = inp,
+                  .dout = dout,
+                  .w = weight,
+                  .cmean = mean,
+                  .crstd = rstd};
+    norm_backward(pool, &j);
+}
+
+void clefi_groupnorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
+                             const float *inp, const float *weight, const float *bias, int64_t B,
+                             int64_t C, int64_t HW, int64_t G, float eps) {
+    norm_job j = {.I = B,
+                  .C = C,
+                  .S = HW,
+                  .G = G,
+                  .eps = eps,
+                  .out = out,
+                  .mean = mean,
+                  .rstd = rstd,
+                  .inp = inp,
+                  .w = weight,
+                  .b = bias};
+    norm_forward(pool, &j);
+}
+
+void clefi_groupnorm_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
+                              const float *dout, const float *inp, const float *weight,
+                              const float *mean, const float *rstd, int64_t B, int64_t C,
+                              int64_t HW, int64_t G) {
+    norm_job j = {.I = B,
+                  .C = C,
+                  .S = HW,
+                  .G = G,
+                  .out = dinp,
+                  .dw = dweight,
+                  .db = dbias,
+                  .inp = inp,
+                  .dout = dout,
+                  .w = weight,
+                  .cmean = mean,
+                  .crstd = rstd};
+    norm_backward(pool, &j);
+}
