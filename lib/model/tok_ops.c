@@ -1,20 +1,12 @@
 /* tok_ops.c — forward kernels of the tokenizer's convolutional network and its code search.
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * Convolutions are im2col + sgemm over blocks of output positions, one block per worker at a
+ * Convolutions are im2col + sgemm over blocks of whole output rows, one block per worker at a
  * time (static partition: results do not depend on the thread count). Semantics follow
- * torch.nn.Conv2d, GroupNorm, F.silu, F.interpolate(mode="nearest") and ConvTranspose2d. */
+ * torch.nn.Conv2d, F.interpolate(scale_factor=(2, 1), mode="nearest") and ConvTranspose2d. */
 #include "model_int.h"
 
-#include <cblas.h>
-#include <float.h>
-#include <math.h>
 #include <string.h>
-
-/* Positions per code-search block and codes per GEMM chunk: a 256 x 256 score tile (256 KB)
- * stays in L2 while the running argmin reads it. */
-#define VQ_BLOCK_POS 256
-#define VQ_CHUNK     256
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 static size_t rows_per_block(size_t block_pos, int32_t wo);
@@ -100,8 +92,9 @@ static void conv_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
             ldb = np;
         }
         float *y = j->y + p0;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->cout, (int)np, (int)kdim, 1.0f,
-                    c->w, (int)kdim, b, (int)ldb, 0.0f, y, (int)n_pos);
+        /* serial GEMM inside a worker: the pool already splits the positions */
+        clefi_sgemm(NULL, 0, 0, c->cout, (int64_t)np, (int64_t)kdim, 1.0f, c->w, (int64_t)kdim, b,
+                    (int64_t)ldb, 0.0f, y, (int64_t)n_pos);
         for (int32_t co = 0; co < c->cout; co++) {
             float *row = y + (size_t)co * n_pos, bias = c->b[co];
             for (size_t i = 0; i < np; i++)
@@ -116,46 +109,6 @@ void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const float *x, int3
     clefi_conv_out_size(c, h, w, &j.ho, &j.wo);
     size_t n_blocks = ceil_div((size_t)j.ho, rows_per_block(fw->block_pos, j.wo));
     clefi_pool_for(fw->pool, (int64_t)n_blocks, conv_range, &j);
-}
-
-typedef struct gn_job {
-    const clefi_gnorm *g;
-    const float *x;
-    float *y;
-    size_t hw;
-} gn_job;
-
-static void gn_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
-    (void)tid;
-    const gn_job *j = arg;
-    size_t cpg = (size_t)(j->g->c / j->g->groups);
-    for (int64_t grp = begin; grp < end; grp++) {
-        size_t c0 = (size_t)grp * cpg, n = cpg * j->hw;
-        const float *x = j->x + c0 * j->hw;
-        double s = 0.0, ss = 0.0;
-        for (size_t i = 0; i < n; i++)
-            s += x[i];
-        double mean = s / (double)n;
-        for (size_t i = 0; i < n; i++)
-            ss += ((double)x[i] - mean) * ((double)x[i] - mean);
-        /* biased variance, as torch.nn.functional.group_norm */
-        float rstd = (float)(1.0 / sqrt(ss / (double)n + (double)j->g->eps));
-        for (size_t c = c0; c < c0 + cpg; c++) {
-            float a = rstd * j->g->g[c], b = j->g->b[c] - (float)mean * a;
-            const float *xc = j->x + c * j->hw;
-            float *yc = j->y + c * j->hw;
-            for (size_t i = 0; i < j->hw; i++) {
-                float v = xc[i] * a + b;
-                yc[i] = v / (1.0f + expf(-v));
-            }
-        }
-    }
-}
-
-void clefi_gnorm_silu_forward(clefi_fwd *fw, const clefi_gnorm *g, const float *x, size_t hw,
-                              float *y) {
-    gn_job j = {.g = g, .x = x, .y = y, .hw = hw};
-    clefi_pool_for(fw->pool, g->groups, gn_range, &j);
 }
 
 void clefi_upsample_h2(const float *x, int32_t c, int32_t h, int32_t w, float *y) {
@@ -179,8 +132,8 @@ static void convt_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
     for (int64_t blk = begin; blk < end; blk++) {
         size_t p0 = (size_t)blk * bp, np = n_pos - p0 < bp ? n_pos - p0 : bp;
         /* tmp [cout*k][np] = W^T x: W is [cin][cout*k] */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)np, c->cin, 1.0f, c->w,
-                    (int)m, j->x + p0, (int)n_pos, 0.0f, tmp, (int)np);
+        clefi_sgemm(NULL, 1, 0, (int64_t)m, (int64_t)np, c->cin, 1.0f, c->w, (int64_t)m, j->x + p0,
+                    (int64_t)n_pos, 0.0f, tmp, (int64_t)np);
         for (size_t co = 0; co < (size_t)c->cout; co++) {
             float *yc = j->y + co * n_pos * k, bias = c->b[co];
             for (size_t kk = 0; kk < k; kk++) {
@@ -197,51 +150,4 @@ void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, const float *x
     conv_job j = {.c = c, .x = x, .y = y, .h = h, .w = w, .fw = fw};
     size_t n_blocks = ceil_div((size_t)h * (size_t)w, fw->block_pos);
     clefi_pool_for(fw->pool, (int64_t)n_blocks, convt_range, &j);
-}
-
-size_t clefi_vq_scratch(void) { return (size_t)VQ_BLOCK_POS * (VQ_CHUNK + 1); }
-
-typedef struct vq_job {
-    const float *z, *e, *e_sq;
-    size_t n_pos;
-    int32_t d, k;
-    int32_t *ids;
-    clefi_fwd *fw;
-} vq_job;
-
-static void vq_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
-    const vq_job *j = arg;
-    float *g = j->fw->scratch + (size_t)tid * j->fw->scratch_per;
-    float *best = g + (size_t)VQ_BLOCK_POS * VQ_CHUNK;
-    for (int64_t blk = begin; blk < end; blk++) {
-        size_t p0 = (size_t)blk * VQ_BLOCK_POS;
-        size_t np = j->n_pos - p0 < VQ_BLOCK_POS ? j->n_pos - p0 : VQ_BLOCK_POS;
-        for (size_t i = 0; i < np; i++) {
-            best[i] = FLT_MAX;
-            j->ids[p0 + i] = 0;
-        }
-        for (int32_t k0 = 0; k0 < j->k; k0 += VQ_CHUNK) {
-            int32_t kc = j->k - k0 < VQ_CHUNK ? j->k - k0 : VQ_CHUNK;
-            /* g [np][kc] = z_block^T e_chunk^T; z is [d][n_pos], e is [k][d] */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)np, kc, j->d, 1.0f, j->z + p0,
-                        (int)j->n_pos, j->e + (size_t)k0 * (size_t)j->d, j->d, 0.0f, g, kc);
-            for (size_t i = 0; i < np; i++) {
-                const float *gi = g + i * (size_t)kc;
-                for (int32_t c = 0; c < kc; c++) {
-                    /* ||z||^2 is the same for every code: left out of the argmin */
-                    float s = j->e_sq[k0 + c] - 2.0f * gi[c];
-                    if (s < best[i]) {
-                        best[i] = s;
-                        j->ids[p0 + i] = k0 + c;
-                    }
-                }
-            }
-        }
-    }
-}
-
-void clefi_vq_nearest(clefi_fwd *fw, const float *z, size_t n_pos, int32_t d, const float *e,
-                      const float *e_sq, int32_t k, int32_t *ids) {
-    vq_job j = {.z = z, .e = e, .e_sq = e_sq, .n_pos = n_pos, .d = d, .k = k, .ids = ids, .fw = fw};
-    clefi_pool_for(fw->pool, (int64_t)ceil_div(n_pos, VQ_BLOCK_POS), vq_range, &j);
 }

@@ -9,15 +9,16 @@
 #include <string.h>
 
 /* One call's working memory: three feature maps (x: the stream, t and h: block temporaries),
- * the padded input image when encoding, and the per-thread scratch. */
+ * GroupNorm statistics, the padded input image when encoding, the per-thread conv scratch
+ * and the code-search scratch. */
 typedef struct run {
     clef_ctx *ctx;
     clefi_fwd fw;
-    float *mem, *x, *t, *h, *img;
+    float *mem, *x, *t, *h, *img, *gn_mean, *gn_rstd, *vq;
 } run;
 
 static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, int32_t n_threads,
-                            size_t img_floats) {
+                            size_t img_floats, size_t vq_floats) {
     *r = (run){.ctx = ctx};
     if (n_threads < 1 || n_threads > 1024)
         return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "tokenizer: n_threads %d is not in [1, 1024]",
@@ -26,6 +27,8 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
     if (clefi_mul_overflow(tok->scratch_per, (size_t)n_threads, &scratch) ||
         clefi_mul_overflow(tok->max_act, 3, &total) ||
         clefi_add_overflow(total, img_floats, &total) ||
+        clefi_add_overflow(total, 2 * (size_t)tok->cfg.gn_groups, &total) ||
+        clefi_add_overflow(total, vq_floats, &total) ||
         clefi_add_overflow(total, scratch, &total) ||
         clefi_mul_overflow(total, sizeof(float), &total))
         return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "tokenizer: working memory overflows");
@@ -39,7 +42,10 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
     r->t = r->x + tok->max_act;
     r->h = r->t + tok->max_act;
     r->img = r->h + tok->max_act;
-    r->fw.scratch = r->img + img_floats;
+    r->gn_mean = r->img + img_floats;
+    r->gn_rstd = r->gn_mean + tok->cfg.gn_groups;
+    r->vq = r->gn_rstd + tok->cfg.gn_groups;
+    r->fw.scratch = r->vq + vq_floats;
     r->fw.scratch_per = tok->scratch_per;
     r->fw.block_pos = CLEFI_TOK_BLOCK_POS;
     clef_status rc = clefi_pool_create(&r->fw.pool, ctx, n_threads);
@@ -61,21 +67,27 @@ static void swap(float **a, float **b) {
     *b = t;
 }
 
+/* y [c][hw] = SiLU(GroupNorm(x)) (lib/nn layers; y != x). */
+static void norm_silu(run *r, const clefi_gnorm *g, const float *x, size_t hw, float *y) {
+    size_t n = (size_t)g->c * hw;
+    clefi_groupnorm_forward(r->fw.pool, y, r->gn_mean, r->gn_rstd, x, g->g, g->b, 1, g->c,
+                            (int64_t)hw, g->groups, g->eps);
+    clefi_act_forward(r->fw.pool, CLEFI_ACT_SILU, 0.0f, y, y, (int64_t)n);
+}
+
 /* x [cin][hw] -> x [cout][hw] in place; t and h are temporaries of the same capacity. */
 static void resblock(run *r, const clefi_resblock *b, int32_t height, int32_t width) {
     size_t hw = (size_t)height * (size_t)width;
-    clefi_gnorm_silu_forward(&r->fw, &b->n1, r->x, hw, r->t);
+    norm_silu(r, &b->n1, r->x, hw, r->t);
     clefi_conv_forward(&r->fw, &b->c1, r->t, height, width, r->h);
-    clefi_gnorm_silu_forward(&r->fw, &b->n2, r->h, hw, r->t);
+    norm_silu(r, &b->n2, r->h, hw, r->t);
     clefi_conv_forward(&r->fw, &b->c2, r->t, height, width, r->h);
-    size_t n = (size_t)b->c2.cout * hw;
+    int64_t n = (int64_t)b->c2.cout * (int64_t)hw;
     if (b->has_nin) {
         clefi_conv_forward(&r->fw, &b->nin, r->x, height, width, r->t);
-        for (size_t i = 0; i < n; i++)
-            r->x[i] = r->t[i] + r->h[i];
+        clefi_residual_forward(r->fw.pool, r->x, r->t, r->h, n);
     } else {
-        for (size_t i = 0; i < n; i++)
-            r->x[i] += r->h[i];
+        clefi_add_inplace(r->fw.pool, r->x, r->h, n);
     }
 }
 
@@ -92,7 +104,7 @@ static void encoder(run *r, const clef_tokenizer *tok) {
         height /= 2;
     }
     resblock(r, &tok->e_mid, height, width);
-    clefi_gnorm_silu_forward(&r->fw, &tok->e_norm_out, r->x, (size_t)height * (size_t)width, r->t);
+    norm_silu(r, &tok->e_norm_out, r->x, (size_t)height * (size_t)width, r->t);
     clefi_conv_forward(&r->fw, &tok->e_conv_out, r->t, height, width, r->h);
 }
 
@@ -110,11 +122,9 @@ static void decoder(run *r, const clef_tokenizer *tok, float *out) {
         height *= 2;
         clefi_conv_forward(&r->fw, &tok->d_up[i], r->t, height, width, r->x);
     }
-    clefi_gnorm_silu_forward(&r->fw, &tok->d_norm_out, r->x, (size_t)height * (size_t)width, r->t);
+    norm_silu(r, &tok->d_norm_out, r->x, (size_t)height * (size_t)width, r->t);
     clefi_convt_time_forward(&r->fw, &tok->d_conv_out, r->t, height, width, out);
-    size_t n = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
-    for (size_t i = 0; i < n; i++)
-        out[i] *= c->db_scale;
+    clefi_scale(r->fw.pool, out, (int64_t)c->in_ch * c->n_freq * c->crop_t, c->db_scale);
 }
 
 int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok) {
@@ -182,7 +192,8 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
                                n_tok, n_tok * (size_t)c->code_dim);
     size_t img = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
     run r;
-    clef_status rc = run_open(&r, tok, ctx, n_threads, img);
+    clef_status rc =
+        run_open(&r, tok, ctx, n_threads, img, clefi_vq_scratch(c->codebook_size, n_threads));
     if (rc != CLEF_OK)
         return rc;
     /* Scale to [-1, 1]; pad with zeros (0 dB) or keep the first crop_t frames. */
@@ -198,8 +209,12 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     encoder(&r, tok);
     if (latents != NULL)
         memcpy(latents, r.h, n_tok * (size_t)c->code_dim * sizeof *latents);
-    clefi_vq_nearest(&r.fw, r.h, n_tok, c->code_dim, tok->codebook, tok->code_sq, c->codebook_size,
-                     ids);
+    /* lib/nn's code search takes z as (N, D): transpose the [D][N] latents into t */
+    for (size_t d = 0; d < (size_t)c->code_dim; d++)
+        for (size_t n = 0; n < n_tok; n++)
+            r.t[n * (size_t)c->code_dim + d] = r.h[d * n_tok + n];
+    clefi_vq_forward(r.fw.pool, r.x, ids, r.t, tok->codebook, (int64_t)n_tok, c->codebook_size,
+                     c->code_dim, r.vq);
     run_close(&r);
     return CLEF_OK;
 }
@@ -235,7 +250,7 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
                                    "in [0, %d)",
                                    i, (int)ids[i], (int)c->codebook_size);
     run r;
-    clef_status rc = run_open(&r, tok, ctx, n_threads, 0);
+    clef_status rc = run_open(&r, tok, ctx, n_threads, 0, 0);
     if (rc != CLEF_OK)
         return rc;
     for (size_t n = 0; n < n_tok; n++) {

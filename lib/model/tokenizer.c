@@ -14,30 +14,23 @@
 
 enum tok_init_kind { INIT_UNIFORM_FAN_IN = 1, INIT_ONE, INIT_ZERO, INIT_CODEBOOK };
 
-/* Declaration walk: first pass counts (t == NULL), second pass fills. */
+/* Declaration walk: the first pass counts (lay == NULL), the second fills the layout. */
 typedef struct builder {
-    clefi_tok_tensor *t;
-    size_t n, off, max_k;
+    clefi_layout *lay;
+    clefi_tok_param *p;
+    size_t n, max_k;
+    clef_status rc;
 } builder;
 
 static void decl(builder *b, const float **slot, const char *prefix, const char *suffix,
                  int32_t init, size_t fan_in, int32_t ndim, const int64_t *shape) {
-    size_t numel = 1;
-    for (int32_t i = 0; i < ndim; i++)
-        numel *= (size_t)shape[i]; /* bounded by check_cfg */
-    if (b->t != NULL) {
-        clefi_tok_tensor *t = &b->t[b->n];
-        snprintf(t->name, sizeof t->name, "%s%s", prefix, suffix);
-        t->ndim = ndim;
-        memcpy(t->shape, shape, (size_t)ndim * sizeof *shape);
-        t->offset = b->off;
-        t->numel = numel;
-        t->init = init;
-        t->fan_in = fan_in;
-        t->slot = slot;
+    if (b->lay != NULL && b->rc == CLEF_OK) {
+        char name[CLEFI_TOK_NAME_CAP + 8]; /* prefix + "weight" */
+        snprintf(name, sizeof name, "%s%s", prefix, suffix);
+        b->rc = clefi_layout_add(b->lay, name, ndim, shape);
+        b->p[b->n] = (clefi_tok_param){.slot = slot, .init = init, .fan_in = fan_in};
     }
     b->n++;
-    b->off += numel;
 }
 
 static void decl_conv(builder *b, clefi_conv *c, const char *prefix, int32_t cin, int32_t cout,
@@ -173,51 +166,41 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory");
     tok->ctx = clefi_ctx_retain(ctx);
     tok->cfg = *cfg;
+    clefi_layout_init(&tok->lay, ctx);
     builder b = {0};
     declare_model(&b, tok);
-    tok->tensors = clefi_calloc(ctx, b.n, sizeof *tok->tensors);
-    tok->flat = clefi_malloc_aligned(ctx, b.off * sizeof(float));
-    tok->code_sq = clefi_calloc(ctx, (size_t)cfg->codebook_size, sizeof(float));
-    if (tok->tensors == NULL || tok->flat == NULL || tok->code_sq == NULL) {
+    tok->params = clefi_calloc(ctx, b.n, sizeof *tok->params);
+    b = (builder){.lay = &tok->lay, .p = tok->params, .rc = CLEF_OK};
+    if (tok->params != NULL)
+        declare_model(&b, tok);
+    if (tok->params != NULL && b.rc == CLEF_OK)
+        tok->flat = clefi_malloc_aligned(ctx, tok->lay.total * sizeof(float));
+    if (tok->flat == NULL) {
         clef_tokenizer_free(tok);
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for %zu weights", b.off);
+        return b.rc != CLEF_OK ? b.rc
+                               : clefi_ctx_error(ctx, CLEF_ERR_NOMEM,
+                                                 "tokenizer: no memory for "
+                                                 "the weights");
     }
-    b = (builder){.t = tok->tensors};
-    declare_model(&b, tok);
-    tok->n_tensors = b.n;
-    tok->n_flat = b.off;
-    for (size_t i = 0; i < tok->n_tensors; i++)
-        *tok->tensors[i].slot = tok->flat + tok->tensors[i].offset;
+    for (size_t i = 0; i < tok->lay.n; i++)
+        *tok->params[i].slot = tok->flat + tok->lay.t[i].offset;
     tok->max_act = max_activation(cfg);
     /* every convolution's output is grid_t wide (docs/tokenizer.md) */
     size_t s = b.max_k * (CLEFI_TOK_BLOCK_POS > (size_t)cfg->grid_t ? CLEFI_TOK_BLOCK_POS
                                                                     : (size_t)cfg->grid_t);
     size_t st = clefi_convt_time_scratch(&tok->d_conv_out, CLEFI_TOK_BLOCK_POS);
     tok->scratch_per = s > st ? s : st;
-    if (clefi_vq_scratch() > tok->scratch_per)
-        tok->scratch_per = clefi_vq_scratch();
     *out = tok;
     return CLEF_OK;
-}
-
-static void finish_codebook(clef_tokenizer *tok) {
-    int32_t d = tok->cfg.code_dim;
-    for (int32_t k = 0; k < tok->cfg.codebook_size; k++) {
-        const float *e = tok->codebook + (size_t)k * (size_t)d;
-        float s = 0.0f;
-        for (int32_t i = 0; i < d; i++)
-            s += e[i] * e[i];
-        tok->code_sq[k] = s;
-    }
 }
 
 void clef_tokenizer_free(clef_tokenizer *tok) {
     if (tok == NULL)
         return;
     clef_ctx *ctx = tok->ctx;
-    clefi_free(ctx, tok->tensors);
+    clefi_layout_free(&tok->lay);
+    clefi_free(ctx, tok->params);
     clefi_free_aligned(ctx, tok->flat);
-    clefi_free(ctx, tok->code_sq);
     clefi_free(ctx, tok);
     clefi_ctx_release(ctx);
 }
@@ -263,19 +246,6 @@ static clef_status cfg_from_params(clef_ctx *ctx, const clef_params *p, clefi_to
     return check_cfg(ctx, c, "params");
 }
 
-/* splitmix64 (Steele et al. 2014): a tiny, well-mixed generator for reproducible init. */
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static float uniform_pm(uint64_t *s, float bound) {
-    double u = (double)(splitmix64(s) >> 11) * (1.0 / 9007199254740992.0);
-    return (float)((2.0 * u - 1.0) * bound);
-}
-
 clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const clef_params *params,
                                   uint64_t seed) {
     if (out == NULL || ctx == NULL)
@@ -306,17 +276,18 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
         return rc;
     /* torch defaults: Conv2d U(+-1/sqrt(fan_in)) (kaiming_uniform a=sqrt(5)), GroupNorm 1/0;
      * codebook U(+-1/K) as taming-transformers VectorQuantizer. */
-    uint64_t s = seed;
-    for (size_t i = 0; i < tok->n_tensors; i++) {
-        const clefi_tok_tensor *t = &tok->tensors[i];
-        float *w = tok->flat + t->offset;
+    uint64_t counter = 0; /* of the stateless generator */
+    for (size_t i = 0; i < tok->lay.n; i++) {
+        const clefi_tok_param *t = &tok->params[i];
+        float *w = tok->flat + tok->lay.t[i].offset;
         float bound = t->init == INIT_CODEBOOK         ? 1.0f / (float)cfg.codebook_size
                       : t->init == INIT_UNIFORM_FAN_IN ? 1.0f / sqrtf((float)t->fan_in)
                                                        : 0.0f;
-        for (size_t k = 0; k < t->numel; k++)
-            w[k] = t->init == INIT_ONE ? 1.0f : t->init == INIT_ZERO ? 0.0f : uniform_pm(&s, bound);
+        for (size_t k = 0; k < tok->lay.t[i].numel; k++) {
+            float u = 2.0f * clefi_rng_uniform(seed, counter++) - 1.0f;
+            w[k] = t->init == INIT_ONE ? 1.0f : t->init == INIT_ZERO ? 0.0f : u * bound;
+        }
     }
-    finish_codebook(tok);
     *out = tok;
     return CLEF_OK;
 }
@@ -325,58 +296,49 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
 
 typedef struct meta_reader {
     clef_ctx *ctx;
-    const clefi_st_file *f;
+    clef_weights *w;
     const char *path;
     clef_status rc; /* first error; later reads are skipped */
 } meta_reader;
 
 static const char *meta_str(meta_reader *m, const char *key) {
-    if (m->rc != CLEF_OK)
-        return NULL;
-    const char *v = clefi_st_meta(m->f, key);
-    if (v == NULL)
+    const char *v = NULL;
+    if (m->rc == CLEF_OK && clef_weights_meta_get(m->w, key, &v) != CLEF_OK)
         m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
                                 "tokenizer '%s': metadata key '%s' is "
                                 "missing",
                                 m->path, key);
-    return v;
+    return m->rc == CLEF_OK ? v : NULL;
 }
 
-/* An integer key, range-checked against the bounds of its parameter key (0: [0, INT32_MAX]). */
+/* An integer key within the bounds of its parameter key (0: [0, INT32_MAX]). */
 static int32_t meta_int(meta_reader *m, const char *key, int32_t param_key) {
-    const char *v = meta_str(m, key);
-    if (v == NULL)
+    if (meta_str(m, key) == NULL)
         return 0;
+    int64_t x = 0;
     double lo = 0.0, hi = (double)INT32_MAX;
     if (param_key != 0)
         clef_param_bounds(param_key, &lo, &hi);
-    char *end;
-    errno = 0;
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end != '\0' || errno != 0 || (double)x < lo || (double)x > hi) {
+    m->rc = clefi_weights_meta_i64(m->w, key, &x, &m->ctx->err);
+    if (m->rc == CLEF_OK && ((double)x < lo || (double)x > hi))
         m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
-                                "tokenizer '%s': metadata '%s' = '%s' "
-                                "is not an integer in [%.0f, %.0f]",
-                                m->path, key, v, lo, hi);
-        return 0;
-    }
-    return (int32_t)x;
+                                "tokenizer '%s': metadata '%s' = %lld "
+                                "is not in [%.0f, %.0f]",
+                                m->path, key, (long long)x, lo, hi);
+    return m->rc == CLEF_OK ? (int32_t)x : 0;
 }
 
 static float meta_float(meta_reader *m, const char *key) {
-    const char *v = meta_str(m, key);
-    if (v == NULL)
+    if (meta_str(m, key) == NULL)
         return 0.0f;
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end != '\0' || !(x > 0.0) || x > 1e6) {
+    double x = 0.0;
+    m->rc = clefi_weights_meta_f64(m->w, key, &x, &m->ctx->err);
+    if (m->rc == CLEF_OK && !(x > 0.0 && x < 1e6))
         m->rc = clefi_ctx_error(m->ctx, CLEF_ERR_FORMAT,
-                                "tokenizer '%s': metadata '%s' = '%s' "
-                                "is not a positive number",
-                                m->path, key, v);
-        return 0.0f;
-    }
-    return (float)x;
+                                "tokenizer '%s': metadata '%s' = %g is "
+                                "not in (0, 1e6)",
+                                m->path, key, x);
+    return m->rc == CLEF_OK ? (float)x : 0.0f;
 }
 
 static void meta_expect(meta_reader *m, const char *key, const char *want) {
@@ -446,60 +408,6 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
     return m->rc;
 }
 
-static void shape_str(char *buf, size_t cap, int32_t ndim, const int64_t *shape) {
-    size_t n = (size_t)snprintf(buf, cap, "[");
-    for (int32_t i = 0; i < ndim && n < cap; i++)
-        n += (size_t)snprintf(buf + n, cap - n, i ? ",%lld" : "%lld", (long long)shape[i]);
-    if (n < cap)
-        snprintf(buf + n, cap - n, "]");
-}
-
-/* Copy every declared tensor from the file; refuse missing, extra or misshapen tensors. */
-static clef_status bind_weights(clef_tokenizer *tok, const clefi_st_file *f, const char *path) {
-    clef_ctx *ctx = tok->ctx;
-    for (size_t i = 0; i < tok->n_tensors; i++) {
-        const clefi_tok_tensor *t = &tok->tensors[i];
-        const clefi_st_tensor *s = clefi_st_find(f, t->name);
-        if (s == NULL)
-            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "tokenizer '%s': tensor '%s' is missing",
-                                   path, t->name);
-        int same = s->ndim == t->ndim && s->dtype == CLEFI_ST_F32;
-        for (int32_t k = 0; same && k < t->ndim; k++)
-            same = s->shape[k] == t->shape[k];
-        if (!same) {
-            char got[96], want[96];
-            shape_str(got, sizeof got, s->ndim, s->shape);
-            shape_str(want, sizeof want, t->ndim, t->shape);
-            return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
-                                   "tokenizer '%s': tensor '%s' is %s %s, "
-                                   "expected F32 %s",
-                                   path, t->name, s->dtype == CLEFI_ST_F32 ? "F32" : "non-F32", got,
-                                   want);
-        }
-        float *dst = tok->flat + t->offset;
-        memcpy(dst, s->data, t->numel * sizeof(float));
-        for (size_t k = 0; k < t->numel; k++)
-            if (!isfinite(dst[k]))
-                return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
-                                       "tokenizer '%s': tensor '%s' has a "
-                                       "non-finite value at %zu",
-                                       path, t->name, k);
-    }
-    if (f->n_tensors != tok->n_tensors) {
-        for (size_t i = 0; i < f->n_tensors; i++) {
-            size_t k = 0;
-            while (k < tok->n_tensors && strcmp(tok->tensors[k].name, f->tensors[i].name) != 0)
-                k++;
-            if (k == tok->n_tensors)
-                return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
-                                       "tokenizer '%s': unexpected tensor "
-                                       "'%s'",
-                                       path, f->tensors[i].name);
-        }
-    }
-    return CLEF_OK;
-}
-
 clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
     if (out == NULL || ctx == NULL || path == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
@@ -507,24 +415,35 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
                                              "argument")
                            : CLEF_ERR_INVALID_ARG;
     *out = NULL;
-    clefi_st_file *f = NULL;
-    clef_status rc = clefi_st_open(&f, ctx, path);
+    clef_weights *w = NULL;
+    clef_status rc = clef_weights_open(&w, ctx, path);
     if (rc != CLEF_OK)
         return rc;
-    meta_reader m = {.ctx = ctx, .f = f, .path = path, .rc = CLEF_OK};
+    meta_reader m = {.ctx = ctx, .w = w, .path = path, .rc = CLEF_OK};
     clefi_tok_cfg cfg;
     clef_tokenizer *tok = NULL;
     rc = cfg_from_meta(&m, &cfg);
     if (rc == CLEF_OK)
         rc = tok_alloc(&tok, ctx, &cfg);
+    /* every tensor of the file must be one of the model's (scope "": all) */
     if (rc == CLEF_OK)
-        rc = bind_weights(tok, f, path);
-    clefi_st_close(f);
+        rc = clefi_weights_bind(w, &tok->lay, tok->flat, tok->lay.total, "", 0, &ctx->err);
+    for (size_t i = 0; rc == CLEF_OK && i < tok->lay.n; i++) {
+        const float *x = tok->flat + tok->lay.t[i].offset;
+        for (size_t k = 0; k < tok->lay.t[i].numel; k++)
+            if (!isfinite(x[k])) {
+                rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                     "tokenizer '%s': tensor '%s' has a "
+                                     "non-finite value at %zu",
+                                     path, tok->lay.t[i].name, k);
+                break;
+            }
+    }
+    clef_weights_free(w);
     if (rc != CLEF_OK) {
         clef_tokenizer_free(tok);
         return rc;
     }
-    finish_codebook(tok);
     *out = tok;
     return CLEF_OK;
 }

@@ -103,8 +103,9 @@ clef_status clefi_ckpt_save(clef_ctx *ctx, const char *path, const clefi_layout 
         rc = clef_weights_writer_write(wr, path);
     if (rc != CLEF_OK)
         clefi_error(ctx, slot(ctx, err), rc, "checkpoint '%s': %s", path ? path : "(null)",
-                    clef_weights_writer_errmsg(wr)[0] ? clef_weights_writer_errmsg(wr)
-                                                      : "reserved metadata key or tensor name too long");
+                    clef_weights_writer_errmsg(wr)[0]
+                        ? clef_weights_writer_errmsg(wr)
+                        : "reserved metadata key or tensor name too long");
     clef_weights_writer_free(wr);
     return rc;
 }
@@ -121,8 +122,8 @@ static clef_status load_meta(clef_weights *w, const clefi_layout *lay, int32_t e
     static const char *const keys[5] = {"clef.ckpt.step", "clef.ckpt.data_cursor",
                                         "clef.ckpt.world_size", "clef.ckpt.has_ema",
                                         "clef.ckpt.n_params"};
-    static const int64_t lo[5] = {0, 0, 1, 0, 0}, hi[5] = {INT64_MAX, INT64_MAX, INT32_MAX, 1,
-                                                          INT64_MAX};
+    static const int64_t lo[5] = {0, 0, 1, 0, 0},
+                         hi[5] = {INT64_MAX, INT64_MAX, INT32_MAX, 1, INT64_MAX};
     for (int i = 0; i < 5; i++) {
         clef_status rc = clefi_weights_meta_i64(w, keys[i], &v[i], slot(ctx, err));
         if (rc != CLEF_OK)

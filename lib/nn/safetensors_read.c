@@ -441,7 +441,7 @@ clef_status clef_weights_tensor_index(clef_weights *w, const char *name, int64_t
     if (w == NULL || index_out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *index_out = -1;
-    const clefi_st_tensor *t;
+    const clefi_st_tensor *t = NULL;
     clef_status rc = find(w, name, &t);
     if (rc == CLEF_OK)
         *index_out = t - w->t;
@@ -452,7 +452,7 @@ clef_status clef_weights_tensor_info(clef_weights *w, int64_t index, const char 
                                      int32_t *dtype, int32_t *rank, int64_t *numel) {
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
-    const clefi_st_tensor *t;
+    const clefi_st_tensor *t = NULL;
     clef_status rc = at(w, index, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -471,7 +471,7 @@ clef_status clef_weights_tensor_shape(clef_weights *w, int64_t index, int64_t *s
                                       size_t *needed) {
     if (w == NULL || (shape == NULL && cap > 0))
         return CLEF_ERR_INVALID_ARG;
-    const clefi_st_tensor *t;
+    const clefi_st_tensor *t = NULL;
     clef_status rc = at(w, index, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -490,7 +490,7 @@ clef_status clef_weights_read_f32(clef_weights *w, const char *name, float *out,
                                   size_t *needed) {
     if (w == NULL || (out == NULL && cap > 0))
         return CLEF_ERR_INVALID_ARG;
-    const clefi_st_tensor *t;
+    const clefi_st_tensor *t = NULL;
     clef_status rc = find(w, name, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -511,7 +511,7 @@ clef_status clef_weights_read_raw(clef_weights *w, const char *name, void *out, 
                                   size_t *needed) {
     if (w == NULL || (out == NULL && cap > 0))
         return CLEF_ERR_INVALID_ARG;
-    const clefi_st_tensor *t;
+    const clefi_st_tensor *t = NULL;
     clef_status rc = find(w, name, &t);
     if (rc != CLEF_OK)
         return rc;

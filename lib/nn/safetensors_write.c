@@ -322,8 +322,8 @@ static int write_entry(int fd, const wr_entry *e) {
 }
 
 static clef_status write_fd(clef_weights_writer *wr, int fd, const char *tmp) {
-    unsigned char *hdr;
-    size_t hlen;
+    unsigned char *hdr = NULL;
+    size_t hlen = 0;
     clef_status rc = header_bytes(wr, &hdr, &hlen);
     if (rc != CLEF_OK)
         return rc;

@@ -3,15 +3,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "test_support.h"
 
-#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "model/model_int.h"
 
 /* Parity tolerances (measured max errors: latents 1.9e-6, decoded 6.9e-5 dB). Latents: float32 sums
  * of ~1,000 products through ~12 layers, computed in a different order than PyTorch's (im2col GEMM
@@ -30,10 +27,23 @@ static const char *golden(const char *cfg, const char *what) {
     return test_data_path(name);
 }
 
-static const clefi_st_tensor *need(const clefi_st_file *f, const char *name) {
-    const clefi_st_tensor *t = clefi_st_find(f, name);
-    assert_non_null(t);
-    return t;
+/* Tensor name of a golden file as float32 (or raw int32 for ids), malloc'ed; shape out. */
+static void *read_tensor(clef_weights *w, const char *name, int64_t *shape, size_t *numel) {
+    int64_t idx = -1, n = 0;
+    int32_t dtype = 0, rank = 0;
+    assert_int_equal(clef_weights_tensor_index(w, name, &idx), CLEF_OK);
+    assert_int_equal(clef_weights_tensor_info(w, idx, NULL, &dtype, &rank, &n), CLEF_OK);
+    if (shape != NULL)
+        assert_int_equal(clef_weights_tensor_shape(w, idx, shape, 8, NULL), CLEF_OK);
+    void *buf = malloc((size_t)n * 4 + 4);
+    assert_non_null(buf);
+    if (dtype == CLEF_DTYPE_I32)
+        assert_int_equal(clef_weights_read_raw(w, name, buf, (size_t)n * 4, NULL), CLEF_OK);
+    else
+        assert_int_equal(clef_weights_read_f32(w, name, buf, (size_t)n, NULL), CLEF_OK);
+    if (numel != NULL)
+        *numel = (size_t)n;
+    return buf;
 }
 
 static void check_golden(const char *cfg) {
@@ -43,31 +53,32 @@ static void check_golden(const char *cfg) {
     char wpath[1024];
     snprintf(wpath, sizeof wpath, "%s", golden(cfg, "weights"));
     assert_int_equal(clef_tokenizer_load(&tok, ctx, wpath), CLEF_OK);
-    clefi_st_file *io = NULL;
-    assert_int_equal(clefi_st_open(&io, ctx, golden(cfg, "io")), CLEF_OK);
-    const clefi_st_tensor *in = need(io, "input"), *lat = need(io, "latents");
-    const clefi_st_tensor *gid = need(io, "ids"), *margin = need(io, "margin");
-    const clefi_st_tensor *dec = need(io, "decoded");
+    clef_weights *io = NULL;
+    assert_int_equal(clef_weights_open(&io, ctx, golden(cfg, "io")), CLEF_OK);
+    int64_t in_shape[8];
+    size_t n_gid = 0;
+    float *in = read_tensor(io, "input", in_shape, NULL),
+          *lat = read_tensor(io, "latents", NULL, NULL);
+    int32_t *want = read_tensor(io, "ids", NULL, &n_gid);
+    float *m = read_tensor(io, "margin", NULL, NULL), *dec = read_tensor(io, "decoded", NULL, NULL);
     int64_t n_ch, n_freq, crop_t, gf, gt, k, d;
     assert_int_equal(clef_tokenizer_shape(tok, &n_ch, &n_freq, &crop_t, &gf, &gt), CLEF_OK);
     assert_int_equal(clef_tokenizer_codebook(tok, &k, &d), CLEF_OK);
     size_t n_tok = (size_t)clef_tokenizer_n_tokens(tok);
     assert_int_equal(n_tok, (size_t)(gf * gt));
-    assert_int_equal(gid->numel, n_tok);
-    assert_int_equal(in->shape[0], n_ch);
-    assert_int_equal(in->shape[1], n_freq);
+    assert_int_equal(n_gid, n_tok);
+    assert_int_equal(in_shape[0], n_ch);
+    assert_int_equal(in_shape[1], n_freq);
 
     int32_t *ids = calloc(n_tok, sizeof *ids), *ids2 = calloc(n_tok, sizeof *ids2);
     float *z = calloc(n_tok * (size_t)d, sizeof *z), *z2 = calloc(n_tok * (size_t)d, sizeof *z2);
     size_t n_out = (size_t)(n_ch * n_freq * crop_t), needed = 0;
     float *out = calloc(n_out, sizeof *out), *out2 = calloc(n_out, sizeof *out2);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, in->data, n_ch, n_freq, in->shape[2], 1, ids,
-                                           n_tok, z, n_tok * (size_t)d, &needed),
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 1, ids, n_tok,
+                                           z, n_tok * (size_t)d, &needed),
                      CLEF_OK);
     assert_int_equal(needed, n_tok);
-    test_assert_close_f32(z, lat->data, n_tok * (size_t)d, LAT_ATOL, LAT_RTOL, "latents");
-    const int32_t *want = gid->data;
-    const float *m = margin->data;
+    test_assert_close_f32(z, lat, n_tok * (size_t)d, LAT_ATOL, LAT_RTOL, "latents");
     size_t n_diff = 0;
     for (size_t i = 0; i < n_tok; i++) {
         if (ids[i] != want[i]) {
@@ -81,11 +92,11 @@ static void check_golden(const char *cfg) {
     /* decode the reference ids so that a tie above cannot change the comparison */
     assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 1, out, n_out, &needed), CLEF_OK);
     assert_int_equal(needed, n_out);
-    test_assert_close_f32(out, dec->data, n_out, DEC_ATOL, DEC_RTOL, "decoded");
+    test_assert_close_f32(out, dec, n_out, DEC_ATOL, DEC_RTOL, "decoded");
 
     /* thread count changes nothing: static partition, same reduction order */
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, in->data, n_ch, n_freq, in->shape[2], 3, ids2,
-                                           n_tok, z2, n_tok * (size_t)d, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 3, ids2, n_tok,
+                                           z2, n_tok * (size_t)d, NULL),
                      CLEF_OK);
     assert_memory_equal(ids, ids2, n_tok * sizeof *ids);
     assert_memory_equal(z, z2, n_tok * (size_t)d * sizeof *z);
@@ -98,7 +109,12 @@ static void check_golden(const char *cfg) {
     free(z2);
     free(out);
     free(out2);
-    clefi_st_close(io);
+    free(in);
+    free(lat);
+    free(want);
+    free(m);
+    free(dec);
+    clef_weights_free(io);
     clef_tokenizer_free(tok);
     clef_ctx_free(ctx);
 }
@@ -264,6 +280,8 @@ static void test_bad_args(void **state) {
 
 /* ---- bad weights files: variants of the tiny golden weights ---- */
 
+static clef_ctx *clef_weights_ctx_for_test; /* ctx of the variant writer */
+
 typedef struct variant {
     const char *drop;     /* tensor left out */
     const char *reshape;  /* tensor given a wrong shape (first dim + 1, data extended) */
@@ -272,70 +290,48 @@ typedef struct variant {
     const char *meta_val; /* ... to this value (NULL: removed) */
 } variant;
 
-/* Tensor i of the variant (i == n_tensors: the extra one), or NULL when left out. */
-static const char *variant_name(const clefi_st_file *src, const variant *v, size_t i,
-                                const clefi_st_tensor **t, int *grow) {
-    *t = &src->tensors[i < src->n_tensors ? i : 0];
-    const char *name = i < src->n_tensors ? (*t)->name : v->extra;
-    if (name == NULL || (v->drop != NULL && strcmp(name, v->drop) == 0))
-        return NULL;
-    *grow = v->reshape != NULL && strcmp(name, v->reshape) == 0;
-    return name;
-}
-
-static void write_variant(const clefi_st_file *src, const char *path, const variant *v) {
-    json_t *root = json_object(), *meta = json_object();
-    for (size_t i = 0; i < src->n_meta; i++) {
-        const char *k = src->meta[2 * i], *val = src->meta[2 * i + 1];
+static void write_variant(clef_weights *src, const char *path, const variant *v) {
+    clef_weights_writer *wr = NULL;
+    assert_int_equal(clef_weights_writer_create(&wr, clef_weights_ctx_for_test), CLEF_OK);
+    for (int64_t i = 0; i < clef_weights_meta_count(src); i++) {
+        const char *k, *val;
+        assert_int_equal(clef_weights_meta_at(src, i, &k, &val), CLEF_OK);
         if (v->meta_key != NULL && strcmp(k, v->meta_key) == 0)
             val = v->meta_val;
         if (val != NULL)
-            json_object_set_new(meta, k, json_string(val));
+            assert_int_equal(clef_weights_writer_set_meta(wr, k, val), CLEF_OK);
     }
-    json_object_set_new(root, "__metadata__", meta);
-    size_t off = 0;
-    const clefi_st_tensor *t;
-    int grow;
-    for (size_t i = 0; i <= src->n_tensors; i++) {
-        const char *name = variant_name(src, v, i, &t, &grow);
-        if (name == NULL)
+    int64_t n = clef_weights_n_tensors(src);
+    for (int64_t i = 0; i <= n; i++) {
+        const char *name;
+        int32_t rank;
+        int64_t numel, shape[8];
+        assert_int_equal(clef_weights_tensor_info(src, i < n ? i : 0, &name, NULL, &rank, &numel),
+                         CLEF_OK);
+        assert_int_equal(clef_weights_tensor_shape(src, i < n ? i : 0, shape, 8, NULL), CLEF_OK);
+        float *data = malloc(((size_t)numel + (size_t)(numel / shape[0])) * sizeof *data);
+        assert_int_equal(clef_weights_read_f32(src, name, data, (size_t)numel, NULL), CLEF_OK);
+        if (i == n)
+            name = v->extra;
+        if (name == NULL || (v->drop != NULL && strcmp(name, v->drop) == 0)) {
+            free(data);
             continue;
-        size_t numel = t->numel + (grow ? t->numel / (size_t)t->shape[0] : 0);
-        json_t *e = json_object(), *shape = json_array(), *offs = json_array();
-        for (int32_t k = 0; k < t->ndim; k++)
-            json_array_append_new(shape, json_integer(t->shape[k] + (grow && k == 0)));
-        json_array_append_new(offs, json_integer((json_int_t)off));
-        json_array_append_new(offs, json_integer((json_int_t)(off + 4 * numel)));
-        json_object_set_new(e, "dtype", json_string("F32"));
-        json_object_set_new(e, "shape", shape);
-        json_object_set_new(e, "data_offsets", offs);
-        json_object_set_new(root, name, e);
-        off += 4 * numel;
+        }
+        if (v->reshape != NULL && strcmp(name, v->reshape) == 0) {
+            memcpy(data + numel, data, (size_t)(numel / shape[0]) * sizeof *data);
+            numel += numel / shape[0];
+            shape[0]++;
+        }
+        assert_int_equal(
+            clef_weights_writer_add_f32(wr, name, CLEF_DTYPE_F32, shape, rank, data, (size_t)numel),
+            CLEF_OK);
+        free(data);
     }
-    char *hdr = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    size_t hlen = strlen(hdr), padded = (hlen + 7) / 8 * 8;
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    unsigned char len8[8];
-    for (int b = 0; b < 8; b++)
-        len8[b] = (unsigned char)((uint64_t)padded >> (8 * b));
-    fwrite(len8, 1, 8, fp);
-    fwrite(hdr, 1, hlen, fp);
-    for (size_t k = hlen; k < padded; k++)
-        fputc(' ', fp);
-    free(hdr);
-    for (size_t i = 0; i <= src->n_tensors; i++) { /* data in the offsets' order */
-        if (variant_name(src, v, i, &t, &grow) == NULL)
-            continue;
-        fwrite(t->data, 4, t->numel, fp);
-        if (grow)
-            fwrite(t->data, 4, t->numel / (size_t)t->shape[0], fp);
-    }
-    fclose(fp);
+    assert_int_equal(clef_weights_writer_write(wr, path), CLEF_OK);
+    clef_weights_writer_free(wr);
 }
 
-static void expect_load(const clefi_st_file *src, const variant *v, clef_status want,
+static void expect_load(clef_weights *src, const variant *v, clef_status want,
                         const char *msg_part) {
     char path[] = "/tmp/clef_tok_XXXXXX";
     int fd = mkstemp(path);
@@ -360,14 +356,16 @@ static void test_bad_weights(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clefi_st_file *src = NULL;
-    assert_int_equal(clefi_st_open(&src, ctx, golden("tiny", "weights")), CLEF_OK);
+    clef_weights *src = NULL;
+    assert_int_equal(clef_weights_open(&src, ctx, golden("tiny", "weights")), CLEF_OK);
+    clef_weights_ctx_for_test = ctx;
     /* the rewriter itself round-trips */
     expect_load(src, &(variant){0}, CLEF_OK, "");
-    expect_load(src, &(variant){.drop = "enc.mid.conv2.bias"}, CLEF_ERR_FORMAT,
-                "tensor 'enc.mid.conv2.bias' is missing");
+    expect_load(src, &(variant){.drop = "enc.mid.conv2.bias"}, CLEF_ERR_NOT_FOUND,
+                "tensor 'enc.mid.conv2.bias' [16] missing");
     expect_load(src, &(variant){.reshape = "dec.up.1.resample.conv.weight"}, CLEF_ERR_SHAPE,
-                "'dec.up.1.resample.conv.weight' is F32 [17,16,3,3], expected F32 [16,16,3,3]");
+                "'dec.up.1.resample.conv.weight' has shape [17, 16, 3, 3] in the file, the model "
+                "expects [16, 16, 3, 3]");
     expect_load(src, &(variant){.extra = "enc.attn.q.weight"}, CLEF_ERR_FORMAT,
                 "unexpected tensor 'enc.attn.q.weight'");
     expect_load(src, &(variant){.meta_key = "clef.tok.n_tokens", .meta_val = "2048"},
@@ -375,16 +373,17 @@ static void test_bad_weights(void **state) {
     expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = NULL}, CLEF_ERR_FORMAT,
                 "'clef.tok.code_dim' is missing");
     expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = "8"}, CLEF_ERR_SHAPE,
-                "'enc.conv_out.weight' is F32 [4,16,3,3], expected F32 [8,16,3,3]");
+                "'enc.conv_out.weight' has shape [4, 16, 3, 3] in the file, the model expects "
+                "[8, 16, 3, 3]");
     expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = "4x"}, CLEF_ERR_FORMAT,
-                "'clef.tok.code_dim' = '4x' is not an integer");
+                "'clef.tok.code_dim' = '4x' is not a decimal integer");
     expect_load(src, &(variant){.meta_key = "clef.tok.arch", .meta_val = "vqgan-2"},
                 CLEF_ERR_UNSUPPORTED, "'clef.tok.arch' = 'vqgan-2', expected 'vqgan-1'");
     expect_load(src, &(variant){.meta_key = "clef.components", .meta_val = "enc,text"},
                 CLEF_ERR_NOT_FOUND, "has no 'tok'");
     expect_load(src, &(variant){.meta_key = "clef.tok.n_freq", .meta_val = "30"}, CLEF_ERR_FORMAT,
                 "n_freq must be divisible");
-    clefi_st_close(src);
+    clef_weights_free(src);
 
     clef_tokenizer *tok = NULL;
     assert_int_equal(clef_tokenizer_load(&tok, ctx, "/nonexistent/tok.safetensors"), CLEF_ERR_IO);

@@ -43,14 +43,14 @@ static void fill_state(state *s, unsigned seed, int with_ema) {
     memcpy(s->p, special, sizeof special);
     for (int i = 0; i < 24; i++)
         s->rng[i] = (unsigned char)rand();
-    s->ck = (clefi_ckpt){s->p, s->m, s->v, with_ema ? s->ema : NULL, s->rng, sizeof s->rng,
+    s->ck = (clefi_ckpt){s->p, s->m,         s->v, with_ema ? s->ema : NULL, s->rng, sizeof s->rng,
                          1234, 5678901234LL, 2};
 }
 
 static void blank(state *s, int with_ema) {
     memset(s, 0xA5, sizeof *s);
-    s->ck = (clefi_ckpt){s->p, s->m, s->v, with_ema ? s->ema : NULL, s->rng, sizeof s->rng,
-                         -1, -1, -1};
+    s->ck =
+        (clefi_ckpt){s->p, s->m, s->v, with_ema ? s->ema : NULL, s->rng, sizeof s->rng, -1, -1, -1};
 }
 
 static const char *const arch_meta[] = {"clef.format", "1", "clef.enc.d_model", "4"};
@@ -197,8 +197,10 @@ static void test_meta_numbers(void **state_) {
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_weights_writer *wr;
     assert_int_equal(clef_weights_writer_create(&wr, ctx), CLEF_OK);
-    const char *kv[][2] = {{"i", "-42"}, {"big", "99999999999999999999"}, {"sp", " 3"},
-                           {"f", "0.07"}, {"e", "1e-3"}, {"inf", "1e999"}, {"txt", "abc"}};
+    const char *kv[][2] = {{"i", "-42"},  {"big", "99999999999999999999"},
+                           {"sp", " 3"},  {"f", "0.07"},
+                           {"e", "1e-3"}, {"inf", "1e999"},
+                           {"txt", "abc"}};
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
         assert_int_equal(clef_weights_writer_set_meta(wr, kv[i][0], kv[i][1]), CLEF_OK);
     const char *dir = wt_tmpdir();

@@ -51,8 +51,8 @@ static void run(L *l, const char *what, void (*fwd)(void *), void (*bwd)(void *)
     c->atol = ATOL;
     c->rtol = RTOL;
     nt_gradcheck(c);
-    float *ps[] = {l->x, l->w, l->b, l->y, l->dx, l->dw, l->db, l->st1, l->st2, l->scratch,
-                   l->mask};
+    float *ps[] = {l->x,  l->w,   l->b,   l->y,       l->dx,  l->dw,
+                   l->db, l->st1, l->st2, l->scratch, l->mask};
     for (size_t i = 0; i < sizeof ps / sizeof ps[0]; i++)
         free(ps[i]);
     free(l->ids);
@@ -370,12 +370,12 @@ static void test_grad_attention(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_grad_linear),      cmocka_unit_test(test_grad_embedding),
-        cmocka_unit_test(test_grad_residual),    cmocka_unit_test(test_grad_activations),
-        cmocka_unit_test(test_grad_softmax),     cmocka_unit_test(test_grad_dropout),
-        cmocka_unit_test(test_grad_layernorm),   cmocka_unit_test(test_grad_groupnorm),
-        cmocka_unit_test(test_grad_conv2d),      cmocka_unit_test(test_grad_conv_transpose2d),
-        cmocka_unit_test(test_grad_upsample),    cmocka_unit_test(test_grad_attention),
+        cmocka_unit_test(test_grad_linear),    cmocka_unit_test(test_grad_embedding),
+        cmocka_unit_test(test_grad_residual),  cmocka_unit_test(test_grad_activations),
+        cmocka_unit_test(test_grad_softmax),   cmocka_unit_test(test_grad_dropout),
+        cmocka_unit_test(test_grad_layernorm), cmocka_unit_test(test_grad_groupnorm),
+        cmocka_unit_test(test_grad_conv2d),    cmocka_unit_test(test_grad_conv_transpose2d),
+        cmocka_unit_test(test_grad_upsample),  cmocka_unit_test(test_grad_attention),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

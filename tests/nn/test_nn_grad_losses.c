@@ -47,9 +47,9 @@ static void run(LS *l, double (*loss)(void *), void (*bwd)(void *)) {
 static double ce_l(void *a) {
     LS *l = a;
     double loss;
-    assert_int_equal(clefi_cross_entropy_forward(NULL, &loss, l->y, l->x, l->tg, l->N, l->V, -100,
-                                                 &l->n_valid),
-                     CLEF_OK);
+    assert_int_equal(
+        clefi_cross_entropy_forward(NULL, &loss, l->y, l->x, l->tg, l->N, l->V, -100, &l->n_valid),
+        CLEF_OK);
     return loss;
 }
 static void ce_b(void *a) {
