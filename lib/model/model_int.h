@@ -53,6 +53,19 @@ CLEFI_HIDDEN void clefi_upsample_h2(const float *x, int32_t c, int32_t h, int32_
  *  c->w is [cin][cout][1][k] (PyTorch layout); c->kw = c->sw = k. */
 CLEFI_HIDDEN void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, const float *x,
                                            int32_t h, int32_t w, float *y);
+/** Backward of clefi_conv_forward: dx [cin][h][w] (may be NULL), dw, db += ...; dy is
+ *  [cout][ho][wo]. Serial over row blocks (the weight gradient is one reduction, kept in a
+ *  fixed order); GEMMs use the pool. */
+CLEFI_HIDDEN void clefi_conv_backward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h,
+                                      int32_t w, const float *dy, float *dx, float *dw, float *db);
+/** Backward of clefi_convt_time_forward: dx [cin][h][w], dw, db += ...; uses scratch of
+ *  cout*k*h*w floats at fw->scratch (the trainer sizes it). */
+CLEFI_HIDDEN void clefi_convt_time_backward(clefi_fwd *fw, const clefi_conv *c, const float *x,
+                                            int32_t h, int32_t w, const float *dy, float *dx,
+                                            float *dw, float *db);
+/** dx [c][h][w] += dy [c][2h][w] summed over each pair of rows. */
+CLEFI_HIDDEN void clefi_upsample_h2_backward(const float *dy, int32_t c, int32_t h, int32_t w,
+                                             float *dx);
 /** Scratch floats per thread that clefi_convt_time_forward needs. */
 CLEFI_HIDDEN size_t clefi_convt_time_scratch(const clefi_conv *c, size_t block_pos);
 
@@ -107,5 +120,37 @@ struct clef_tokenizer {
 
 /** Positions per convolution GEMM block (the N of each sgemm). */
 #define CLEFI_TOK_BLOCK_POS 256
+
+/* ---- training (tok_train.c): L1 + commitment, EMA codebook, AdamW ---- */
+
+typedef struct clefi_tok_train_cfg {
+    int32_t batch, n_threads;
+    uint64_t seed;
+    float lr, weight_decay, grad_clip;
+    float commitment;     /* 0.1 (issue 8) */
+    float ema_decay;      /* 0.99 (VQ-VAE-2) */
+    float dead_threshold; /* restart codes whose EMA count falls below this */
+    int32_t bypass_vq;    /* gradient checks only: zq = z, so straight-through is exact */
+} clefi_tok_train_cfg;
+
+typedef struct clefi_tok_trainer clefi_tok_trainer;
+
+/** A trainer owning a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER or NULL). */
+CLEFI_HIDDEN clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
+                                                  const clef_params *arch,
+                                                  const clefi_tok_train_cfg *cfg);
+CLEFI_HIDDEN void clefi_tok_trainer_free(clefi_tok_trainer *tr);
+/** The tokenizer being trained (valid for encode/decode between steps). */
+CLEFI_HIDDEN const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr);
+/** One step on batch crops [batch][in_ch][n_freq][crop_t] (dB): mean L1 (dB) and codebook
+ *  perplexity of the batch out. */
+CLEFI_HIDDEN clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
+                                                double *l1_db, double *perplexity);
+/** Loss of one crop (L1 in [-1, 1] units + commitment * MSE(z, zq)); with_grad sets the
+ *  gradients (clefi_tok_trainer_grads) to its gradient. For gradient checks. */
+CLEFI_HIDDEN double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db,
+                                           int with_grad, double *l1_db);
+CLEFI_HIDDEN float *clefi_tok_trainer_params(clefi_tok_trainer *tr);
+CLEFI_HIDDEN const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr);
 
 #endif /* CLEF_MODEL_INT_H */

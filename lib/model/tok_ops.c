@@ -151,3 +151,107 @@ void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, const float *x
     size_t n_blocks = ceil_div((size_t)h * (size_t)w, fw->block_pos);
     clefi_pool_for(fw->pool, (int64_t)n_blocks, convt_range, &j);
 }
+
+/* ---- backward (training) ---- */
+
+/* Adjoint of gather_row: dst[ox * sw + off] += src[ox] inside [0, w). */
+static void scatter_row_add(const float *src, int32_t w, int32_t wo, int32_t sw, int32_t off,
+                            float *dst) {
+    for (int32_t ox = 0; ox < wo; ox++) {
+        int32_t ix = ox * sw + off;
+        if (ix >= 0 && ix < w)
+            dst[ix] += src[ox];
+    }
+}
+
+/* Adjoint of im2col: dx += col2im(col) for output rows [oy0, oy0 + nr). */
+static void col2im_add(const conv_job *j, int32_t oy0, int32_t nr, const float *col, float *dx) {
+    const clefi_conv *c = j->c;
+    size_t hw = (size_t)j->h * (size_t)j->w, np = (size_t)nr * (size_t)j->wo;
+    const float *src = col;
+    for (int32_t ci = 0; ci < c->cin; ci++) {
+        float *dxc = dx + (size_t)ci * hw;
+        for (int32_t ky = 0; ky < c->kh; ky++) {
+            for (int32_t kx = 0; kx < c->kw; kx++) {
+                for (int32_t r = 0; r < nr; r++) {
+                    int32_t iy = (oy0 + r) * c->sh - c->ph + ky;
+                    if (iy >= 0 && iy < j->h)
+                        scatter_row_add(src + (size_t)r * (size_t)j->wo, j->w, j->wo, c->sw,
+                                        kx - c->pw, dxc + (size_t)iy * (size_t)j->w);
+                }
+                src += np;
+            }
+        }
+    }
+}
+
+void clefi_conv_backward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h, int32_t w,
+                         const float *dy, float *dx, float *dw, float *db) {
+    conv_job j = {.c = c, .x = x, .h = h, .w = w, .fw = fw};
+    clefi_conv_out_size(c, h, w, &j.ho, &j.wo);
+    size_t n_pos = (size_t)j.ho * (size_t)j.wo, rpb = rows_per_block(fw->block_pos, j.wo);
+    int64_t kdim = (int64_t)c->cin * c->kh * c->kw;
+    for (int32_t co = 0; co < c->cout; co++) {
+        const float *row = dy + (size_t)co * n_pos;
+        float s = 0.0f;
+        for (size_t i = 0; i < n_pos; i++)
+            s += row[i];
+        db[co] += s;
+    }
+    float *col = fw->scratch;
+    for (size_t oy0 = 0; oy0 < (size_t)j.ho; oy0 += rpb) {
+        size_t nr = (size_t)j.ho - oy0 < rpb ? (size_t)j.ho - oy0 : rpb;
+        size_t p0 = oy0 * (size_t)j.wo, np = nr * (size_t)j.wo;
+        const float *b = x + p0;
+        int64_t ldb = (int64_t)n_pos;
+        if (!conv_is_pointwise(c)) {
+            im2col(&j, (int32_t)oy0, (int32_t)nr, col);
+            b = col;
+            ldb = (int64_t)np;
+        }
+        /* dw (cout, kdim) += dy_blk (cout, np) b^T */
+        clefi_sgemm(fw->pool, 0, 1, c->cout, kdim, (int64_t)np, 1.0f, dy + p0, (int64_t)n_pos, b,
+                    ldb, 1.0f, dw, kdim);
+        if (dx == NULL)
+            continue;
+        if (conv_is_pointwise(c)) {
+            clefi_sgemm(fw->pool, 1, 0, c->cin, (int64_t)np, c->cout, 1.0f, c->w, kdim, dy + p0,
+                        (int64_t)n_pos, 1.0f, dx + p0, (int64_t)n_pos);
+        } else {
+            /* col (kdim, np) = w^T dy_blk, then scattered back onto the input */
+            clefi_sgemm(fw->pool, 1, 0, kdim, (int64_t)np, c->cout, 1.0f, c->w, kdim, dy + p0,
+                        (int64_t)n_pos, 0.0f, col, (int64_t)np);
+            col2im_add(&j, (int32_t)oy0, (int32_t)nr, col, dx);
+        }
+    }
+}
+
+void clefi_convt_time_backward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h,
+                               int32_t w, const float *dy, float *dx, float *dw, float *db) {
+    size_t n_pos = (size_t)h * (size_t)w, k = (size_t)c->kw, m = (size_t)c->cout * k;
+    float *tmp = fw->scratch; /* [cout*k][n_pos] */
+    for (size_t co = 0; co < (size_t)c->cout; co++) {
+        const float *d = dy + co * n_pos * k;
+        float s = 0.0f;
+        for (size_t p = 0; p < n_pos; p++)
+            for (size_t kk = 0; kk < k; kk++) {
+                tmp[(co * k + kk) * n_pos + p] = d[p * k + kk];
+                s += d[p * k + kk];
+            }
+        db[co] += s;
+    }
+    /* forward: y = W^T x with W (cin, cout*k); so dx += W tmp, dW += x tmp^T */
+    clefi_sgemm(fw->pool, 0, 0, c->cin, (int64_t)n_pos, (int64_t)m, 1.0f, c->w, (int64_t)m, tmp,
+                (int64_t)n_pos, 1.0f, dx, (int64_t)n_pos);
+    clefi_sgemm(fw->pool, 0, 1, c->cin, (int64_t)m, (int64_t)n_pos, 1.0f, x, (int64_t)n_pos, tmp,
+                (int64_t)n_pos, 1.0f, dw, (int64_t)m);
+}
+
+void clefi_upsample_h2_backward(const float *dy, int32_t c, int32_t h, int32_t w, float *dx) {
+    for (size_t r = 0; r < (size_t)c * (size_t)h; r++) {
+        const float *a = dy + 2 * r * (size_t)w, *b = a + w;
+        float *d = dx + r * (size_t)w;
+        for (size_t i = 0; i < (size_t)w; i++)
+            d[i] += a[i] + b[i];
+    }
+}
