@@ -395,6 +395,10 @@ CLEF_API clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, co
  *  and PyTorch-default random weights drawn from seed: the starting point of training. */
 CLEF_API clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx,
                                            const clef_params *params, uint64_t seed);
+/** Write the tokenizer's weights and clef.tok.* metadata to a safetensors file (atomically),
+ *  loadable with clef_tokenizer_load(). Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx,
+                                         const char *path);
 /** Free a tokenizer. NULL-safe. */
 CLEF_API void clef_tokenizer_free(clef_tokenizer *tok);
 /** Input and grid shape: channels, frequency bins, frames per image (crop_t), token rows and

@@ -153,8 +153,12 @@ static void build_graph(clefi_tok_trainer *tr) {
     }
     x = b_norm_silu(tr, &tok->d_norm_out, x, h, w);
     tr->y = add_op(tr,
-                   (top){.kind = OP_CONVT, .conv = &tok->d_conv_out, .in = x,
-                         .c = tok->d_conv_out.cin, .h = h, .w = w},
+                   (top){.kind = OP_CONVT,
+                         .conv = &tok->d_conv_out,
+                         .in = x,
+                         .c = tok->d_conv_out.cin,
+                         .h = h,
+                         .w = w},
                    (size_t)c->in_ch * hw_of(c->n_freq, c->crop_t));
 }
 
@@ -227,12 +231,11 @@ static void backward(clefi_tok_trainer *tr) {
             break;
         case OP_GN:
             clefi_groupnorm_backward(tr->pool, bi->g, grad_of(tr, o->gn->g), grad_of(tr, o->gn->b),
-                                     bo->g, bi->v, o->gn->g, o->mean, o->rstd, 1, o->c,
-                                     (int64_t)hw, o->gn->groups);
+                                     bo->g, bi->v, o->gn->g, o->mean, o->rstd, 1, o->c, (int64_t)hw,
+                                     o->gn->groups);
             break;
         case OP_SILU:
-            clefi_act_backward(tr->pool, CLEFI_ACT_SILU, 0.0f, bi->g, bi->v, bo->g,
-                               (int64_t)bo->n);
+            clefi_act_backward(tr->pool, CLEFI_ACT_SILU, 0.0f, bi->g, bi->v, bo->g, (int64_t)bo->n);
             break;
         case OP_UP:
             clefi_upsample_h2_backward(bo->g, o->c, o->h, o->w, bi->g);
@@ -266,7 +269,7 @@ void clefi_tok_trainer_free(clefi_tok_trainer *tr) {
     }
     clefi_free(ctx, tr->buf);
     clefi_free(ctx, tr->op);
-    float *f[] = {tr->grads,  tr->m,  tr->v,  tr->cluster, tr->embed_sum, tr->counts,
+    float *f[] = {tr->grads,  tr->m,  tr->v,  tr->cluster,    tr->embed_sum, tr->counts,
                   tr->zbatch, tr->zq, tr->zt, tr->fw.scratch, tr->vq_scratch};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         clefi_free(ctx, f[i]);
@@ -281,9 +284,10 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
                                      const clef_params *arch, const clefi_tok_train_cfg *cfg) {
     *out = NULL;
     if (cfg->batch < 1 || cfg->n_threads < 1 || !(cfg->lr > 0.0f))
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer trainer: batch %d, "
-                               "n_threads %d and lr %g must be positive", (int)cfg->batch,
-                               (int)cfg->n_threads, (double)cfg->lr);
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                               "tokenizer trainer: batch %d, "
+                               "n_threads %d and lr %g must be positive",
+                               (int)cfg->batch, (int)cfg->n_threads, (double)cfg->lr);
     clefi_tok_trainer *tr = clefi_calloc(ctx, 1, sizeof *tr);
     if (tr == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer trainer: no memory");
@@ -301,8 +305,8 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
     size_t kd = (size_t)c->codebook_size * (size_t)c->code_dim, nd = n_tok * (size_t)c->code_dim;
     tr->cb_off = (size_t)(tr->tok->codebook - tr->tok->flat);
     tr->cb_len = kd;
-    tr->fw = (clefi_fwd){.pool = tr->pool, .scratch_per = tr->tok->scratch_per,
-                         .block_pos = CLEFI_TOK_BLOCK_POS};
+    tr->fw = (clefi_fwd){
+        .pool = tr->pool, .scratch_per = tr->tok->scratch_per, .block_pos = CLEFI_TOK_BLOCK_POS};
     tr->grads = clefi_calloc(ctx, total, sizeof(float));
     tr->m = clefi_calloc(ctx, total, sizeof(float));
     tr->v = clefi_calloc(ctx, total, sizeof(float));
@@ -316,8 +320,8 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
     size_t scratch = tr->tok->scratch_per * (size_t)cfg->n_threads;
     size_t convt = (size_t)c->in_ch * (size_t)c->time_stride * hw_of(c->n_freq, c->grid_t);
     tr->fw.scratch = clefi_calloc(ctx, scratch > convt ? scratch : convt, sizeof(float));
-    tr->vq_scratch = clefi_calloc(ctx, clefi_vq_scratch(c->codebook_size, cfg->n_threads),
-                                  sizeof(float));
+    tr->vq_scratch =
+        clefi_calloc(ctx, clefi_vq_scratch(c->codebook_size, cfg->n_threads), sizeof(float));
     tr->idx = clefi_calloc(ctx, n_tok * (size_t)cfg->batch, sizeof(int32_t));
     if (tr->grads == NULL || tr->m == NULL || tr->v == NULL || tr->cluster == NULL ||
         tr->counts == NULL || tr->embed_sum == NULL || tr->zbatch == NULL || tr->zq == NULL ||
@@ -398,7 +402,10 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     tr->step++;
     clefi_scale(tr->pool, tr->grads, (int64_t)total, 1.0f / (float)tr->cfg.batch);
     clefi_grad_clip(tr->pool, tr->grads, (int64_t)total, tr->cfg.grad_clip);
-    clefi_adamw h = {.lr = tr->cfg.lr, .beta1 = 0.9f, .beta2 = 0.95f, .eps = 1e-8f,
+    clefi_adamw h = {.lr = tr->cfg.lr,
+                     .beta1 = 0.9f,
+                     .beta2 = 0.95f,
+                     .eps = 1e-8f,
                      .weight_decay = tr->cfg.weight_decay};
     /* AdamW on every weight but the codebook, which follows the EMA of its assignments */
     clefi_adamw_step(tr->pool, &h, tok->flat, tr->grads, tr->m, tr->v, (int64_t)tr->cb_off,

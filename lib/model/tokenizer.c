@@ -447,3 +447,67 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
     *out = tok;
     return CLEF_OK;
 }
+
+/* ---- save ---- */
+
+clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const char *path) {
+    if (ctx == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (tok == NULL || path == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_save: NULL argument");
+    const clefi_tok_cfg *c = &tok->cfg;
+    char mult[64] = "", v[16][32];
+    for (int32_t i = 0; i < c->n_levels; i++)
+        snprintf(mult + strlen(mult), sizeof mult - strlen(mult), i ? ",%d" : "%d",
+                 (int)c->mult[i]);
+    const int32_t ints[] = {c->in_ch,
+                            c->n_freq,
+                            c->n_freq,
+                            c->crop_t,
+                            c->time_stride,
+                            c->ch,
+                            c->n_res,
+                            c->gn_groups,
+                            c->codebook_size,
+                            c->code_dim,
+                            c->grid_f,
+                            c->grid_t,
+                            c->grid_f * c->grid_t};
+    static const char *const int_keys[] = {
+        "clef.tok.in_channels",  "clef.tok.n_freq",      "clef.tok.crop_f",
+        "clef.tok.crop_t",       "clef.tok.time_stride", "clef.tok.ch",
+        "clef.tok.n_res_blocks", "clef.tok.gn_groups",   "clef.tok.codebook_size",
+        "clef.tok.code_dim",     "clef.tok.grid_f",      "clef.tok.grid_t",
+        "clef.tok.n_tokens"};
+    for (size_t i = 0; i < 13; i++)
+        snprintf(v[i], sizeof v[i], "%d", (int)ints[i]);
+    snprintf(v[13], sizeof v[13], "%.9g", (double)c->gn_eps);
+    snprintf(v[14], sizeof v[14], "%.9g", (double)c->db_scale);
+    const char *meta[][2] = {{"clef.format", "1"},
+                             {"clef.kind", "model"},
+                             {"clef.components", "tok"},
+                             {"clef.tok.arch", "vqgan-1"},
+                             {"clef.tok.token_order", "f,t"},
+                             {"clef.tok.pad", "zero"},
+                             {"clef.tok.ch_mult", mult},
+                             {"clef.tok.gn_eps", v[13]},
+                             {"clef.tok.db_scale", v[14]},
+                             {"clef.source", "libclef clef_tokenizer_save"}};
+    clef_weights_writer *wr = NULL;
+    clef_status rc = clef_weights_writer_create(&wr, ctx);
+    for (size_t i = 0; rc == CLEF_OK && i < sizeof meta / sizeof meta[0]; i++)
+        rc = clef_weights_writer_set_meta(wr, meta[i][0], meta[i][1]);
+    for (size_t i = 0; rc == CLEF_OK && i < 13; i++)
+        rc = clef_weights_writer_set_meta(wr, int_keys[i], v[i]);
+    for (size_t i = 0; rc == CLEF_OK && i < tok->lay.n; i++) {
+        const clefi_layout_entry *e = &tok->lay.t[i];
+        rc = clefi_weights_writer_add_f32_borrowed(wr, e->name, CLEF_DTYPE_F32, e->shape, e->rank,
+                                                   tok->flat + e->offset, e->numel);
+    }
+    if (rc == CLEF_OK)
+        rc = clef_weights_writer_write(wr, path);
+    if (rc != CLEF_OK && wr != NULL)
+        clefi_ctx_error(ctx, rc, "tokenizer_save: %s", clef_weights_writer_errmsg(wr));
+    clef_weights_writer_free(wr);
+    return rc;
+}

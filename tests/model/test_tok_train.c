@@ -24,9 +24,15 @@ static clef_params *arch(clef_ctx *ctx, int n_freq, int crop_t, int ch, int k) {
 }
 
 static clefi_tok_train_cfg train_cfg(int batch) {
-    return (clefi_tok_train_cfg){.batch = batch, .n_threads = 1, .seed = 5, .lr = 3e-3f,
-                                 .weight_decay = 0.0f, .grad_clip = 5.0f, .commitment = 0.1f,
-                                 .ema_decay = 0.99f, .dead_threshold = 0.05f};
+    return (clefi_tok_train_cfg){.batch = batch,
+                                 .n_threads = 1,
+                                 .seed = 5,
+                                 .lr = 3e-3f,
+                                 .weight_decay = 0.0f,
+                                 .grad_clip = 5.0f,
+                                 .commitment = 0.1f,
+                                 .ema_decay = 0.99f,
+                                 .dead_threshold = 0.05f};
 }
 
 /* Central differences on three elements of each of several tensors (every layer kind). The
@@ -50,13 +56,18 @@ static void test_gradients(void **state) {
     float *grad = malloc(total * sizeof *grad);
     memcpy(grad, clefi_tok_trainer_grads(tr), total * sizeof *grad);
     float *w = clefi_tok_trainer_params(tr);
-    static const char *const names[] = {
-        "enc.conv_in.weight",         "enc.down.0.block.0.conv1.weight",
-        "enc.down.0.resample.weight", "enc.down.1.block.0.nin_shortcut.weight",
-        "enc.mid.norm1.weight",       "enc.norm_out.bias",
-        "enc.conv_out.bias",          "dec.conv_in.weight",
-        "dec.up.1.resample.conv.weight", "dec.up.0.block.0.norm2.bias",
-        "dec.conv_out.weight",        "dec.conv_out.bias"};
+    static const char *const names[] = {"enc.conv_in.weight",
+                                        "enc.down.0.block.0.conv1.weight",
+                                        "enc.down.0.resample.weight",
+                                        "enc.down.1.block.0.nin_shortcut.weight",
+                                        "enc.mid.norm1.weight",
+                                        "enc.norm_out.bias",
+                                        "enc.conv_out.bias",
+                                        "dec.conv_in.weight",
+                                        "dec.up.1.resample.conv.weight",
+                                        "dec.up.0.block.0.norm2.bias",
+                                        "dec.conv_out.weight",
+                                        "dec.conv_out.bias"};
     int n_checked = 0;
     for (size_t t = 0; t < sizeof names / sizeof names[0]; t++) {
         int64_t li = clefi_layout_find(&tok->lay, names[t]);
@@ -153,9 +164,9 @@ static void test_train_beats_mean(void **state) {
     for (int s = N_TRAIN; s < N_TRAIN + N_TEST; s++) {
         for (int t0 = 0; t0 + CROP <= TS; t0 += CROP) {
             crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, in);
-            assert_int_equal(clef_tokenizer_encode(tok, ctx, in, 2, NF, CROP, 2, ids, 32, NULL, 0,
-                                                   NULL),
-                             CLEF_OK);
+            assert_int_equal(
+                clef_tokenizer_encode(tok, ctx, in, 2, NF, CROP, 2, ids, 32, NULL, 0, NULL),
+                CLEF_OK);
             assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 2, out, sizeof out / 4, NULL),
                              CLEF_OK);
             for (int i = 0; i < 2 * NF * CROP; i++) {

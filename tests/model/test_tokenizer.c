@@ -394,6 +394,38 @@ static void test_bad_weights(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* save -> load gives the same tokenizer: same tokens, same decoded output. */
+static void test_save_roundtrip(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *a = small_tok(ctx), *b = NULL;
+    char path[] = "/tmp/clef_tok_save_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(clef_tokenizer_save(a, ctx, path), CLEF_OK);
+    assert_int_equal(clef_tokenizer_load(&b, ctx, path), CLEF_OK);
+    float spec[2 * 16 * 37], za[128], zb[128], da[2 * 16 * 40], db[2 * 16 * 40];
+    for (int i = 0; i < 2 * 16 * 37; i++)
+        spec[i] = (float)(25.0 * cos(0.3 * i));
+    int32_t ia[32], ib[32];
+    assert_int_equal(clef_tokenizer_encode(a, ctx, spec, 2, 16, 37, 1, ia, 32, za, 128, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(b, ctx, spec, 2, 16, 37, 1, ib, 32, zb, 128, NULL),
+                     CLEF_OK);
+    assert_memory_equal(za, zb, sizeof za);
+    assert_memory_equal(ia, ib, sizeof ia);
+    assert_int_equal(clef_tokenizer_decode(a, ctx, ia, 32, 1, da, 1280, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(b, ctx, ia, 32, 1, db, 1280, NULL), CLEF_OK);
+    assert_memory_equal(da, db, sizeof da);
+    assert_int_equal(clef_tokenizer_save(a, ctx, "/nonexistent/dir/x.safetensors"), CLEF_ERR_IO);
+    unlink(path);
+    clef_tokenizer_free(a);
+    clef_tokenizer_free(b);
+    clef_ctx_free(ctx);
+}
+
 static clef_status oom_load(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_tokenizer *tok = NULL;
@@ -465,10 +497,11 @@ static void test_shared(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_tiny),  cmocka_unit_test(test_golden_real),
-        cmocka_unit_test(test_default_grid), cmocka_unit_test(test_length_policy),
-        cmocka_unit_test(test_bad_args),     cmocka_unit_test(test_bad_weights),
-        cmocka_unit_test(test_oom),          cmocka_unit_test(test_shared),
+        cmocka_unit_test(test_golden_tiny),    cmocka_unit_test(test_golden_real),
+        cmocka_unit_test(test_default_grid),   cmocka_unit_test(test_length_policy),
+        cmocka_unit_test(test_bad_args),       cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_save_roundtrip), cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
