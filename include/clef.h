@@ -384,7 +384,15 @@ enum clef_param_key_model {
     CLEF_P_TOK_N_RES_BLOCKS = 406,  /**< i64, default 1: residual blocks per level */
     CLEF_P_TOK_GN_GROUPS = 407,     /**< i64, default 8: GroupNorm groups */
     CLEF_P_TOK_CODEBOOK_SIZE = 408, /**< i64, default 1024: codes */
-    CLEF_P_TOK_CODE_DIM = 409       /**< i64, default 32: code width */
+    CLEF_P_TOK_CODE_DIM = 409,      /**< i64, default 32: code width */
+    /* CLEF_PARAMS_TRAIN keys of clef_tokenizer_trainer_create() */
+    CLEF_P_TOK_TRAIN_BATCH = 420,         /**< i64, default 8: crops per step (at most) */
+    CLEF_P_TOK_TRAIN_LR = 421,            /**< f64, default 1e-3: AdamW learning rate */
+    CLEF_P_TOK_TRAIN_WEIGHT_DECAY = 422,  /**< f64, default 0: AdamW weight decay */
+    CLEF_P_TOK_TRAIN_GRAD_CLIP = 423,     /**< f64, default 5: gradient-norm clip */
+    CLEF_P_TOK_TRAIN_COMMITMENT = 424,    /**< f64, default 0.1: VQ commitment weight */
+    CLEF_P_TOK_TRAIN_EMA_DECAY = 425,     /**< f64, default 0.99: codebook EMA decay */
+    CLEF_P_TOK_TRAIN_DEAD_THRESHOLD = 426 /**< f64, default 0.05: dead-code restart count */
 };
 
 /** Load a tokenizer from a safetensors weights file holding the "tok" component. Every
@@ -426,6 +434,34 @@ CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *
                                            int64_t n_frames, int32_t n_threads, int32_t *ids,
                                            size_t ids_cap, float *latents, size_t latents_cap,
                                            size_t *needed);
+/** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1): L1 reconstruction + commitment
+ *  loss, EMA codebook updates with dead-code restarts, AdamW on the encoder and decoder.
+ *  The caller feeds batches of crops. One thread at a time. (No adversarial loss yet.) */
+typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
+
+/** A trainer for a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER, NULL: defaults)
+ *  with settings train (CLEF_PARAMS_TRAIN, NULL: defaults), weights drawn from seed; it runs
+ *  on n_threads threads. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                                   const clef_params *arch,
+                                                   const clef_params *train, uint64_t seed,
+                                                   int32_t n_threads);
+/** Free a trainer (and the tokenizer it trains). NULL-safe. */
+CLEF_API void clef_tokenizer_trainer_free(clef_tokenizer_trainer *tr);
+/** Last error of the trainer, "" if none. */
+CLEF_API const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr);
+/** One optimiser step on n_crops crops [n_crops][n_channels][n_freq][crop_t] (dB), 1 <= n_crops
+ *  <= the batch setting. l1_db (may be NULL) gets the batch's mean absolute reconstruction
+ *  error in dB, perplexity (may be NULL) the codebook perplexity of its tokens. */
+CLEF_API clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
+                                                 int64_t n_crops, double *l1_db,
+                                                 double *perplexity);
+/** The tokenizer being trained: usable with encode/decode/save between steps; borrowed, valid
+ *  until the next step or clef_tokenizer_trainer_free(). */
+CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr);
+/** Steps taken. */
+CLEF_API int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr);
+
 /** Decode n_ids = n_tokens token ids (each in [0, codebook_size)) to a spectrogram
  *  out [n_channels][n_freq][crop_t] in dB; out holds out_cap floats, *needed (may be NULL) is
  *  set to the floats required. Errors go to ctx. */

@@ -133,7 +133,8 @@ typedef struct clefi_tok_train_cfg {
     int32_t bypass_vq;    /* gradient checks only: zq = z, so straight-through is exact */
 } clefi_tok_train_cfg;
 
-typedef struct clefi_tok_trainer clefi_tok_trainer;
+/* The public clef_tokenizer_trainer handle is this trainer. */
+typedef struct clef_tokenizer_trainer clefi_tok_trainer;
 
 /** A trainer owning a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER or NULL). */
 CLEFI_HIDDEN clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
@@ -142,10 +143,10 @@ CLEFI_HIDDEN clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_
 CLEFI_HIDDEN void clefi_tok_trainer_free(clefi_tok_trainer *tr);
 /** The tokenizer being trained (valid for encode/decode between steps). */
 CLEFI_HIDDEN const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr);
-/** One step on batch crops [batch][in_ch][n_freq][crop_t] (dB): mean L1 (dB) and codebook
- *  perplexity of the batch out. */
+/** One step on n crops [n][in_ch][n_freq][crop_t] (dB), 1 <= n <= cfg.batch: mean L1 (dB)
+ *  and codebook perplexity of the batch out. */
 CLEFI_HIDDEN clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
-                                                double *l1_db, double *perplexity);
+                                                int32_t n, double *l1_db, double *perplexity);
 /** Loss of one crop (L1 in [-1, 1] units + commitment * MSE(z, zq)); with_grad sets the
  *  gradients (clefi_tok_trainer_grads) to its gradient. For gradient checks. */
 CLEFI_HIDDEN double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db,

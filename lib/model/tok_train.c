@@ -25,8 +25,9 @@ typedef struct top {
     float *mean, *rstd;   /* OP_GN statistics */
 } top;
 
-struct clefi_tok_trainer {
+struct clef_tokenizer_trainer {
     clef_ctx *ctx;
+    clefi_err err;       /* last error of the public calls */
     clef_tokenizer *tok; /* weights being trained (owned) */
     clefi_tok_train_cfg cfg;
     clefi_pool *pool;
@@ -380,15 +381,21 @@ double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db, int w
 float *clefi_tok_trainer_params(clefi_tok_trainer *tr) { return tr->tok->flat; }
 const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr) { return tr->grads; }
 
-clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db, double *l1_db,
-                                   double *perplexity) {
+clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db, int32_t n,
+                                   double *l1_db, double *perplexity) {
+    if (crops_db == NULL || n < 1 || n > tr->cfg.batch)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                           "tokenizer trainer: %d crops "
+                           "(batch holds 1 to %d)",
+                           (int)n, (int)tr->cfg.batch);
+    clefi_err_clear(&tr->err);
     const clefi_tok_cfg *c = &tr->tok->cfg;
     clef_tokenizer *tok = tr->tok;
     size_t img = tr->buf[tr->img].n, n_tok = hw_of(c->grid_f, c->grid_t);
     size_t nd = n_tok * (size_t)c->code_dim, total = tok->lay.total;
     memset(tr->grads, 0, total * sizeof(float));
     double l1_sum = 0.0;
-    for (int32_t b = 0; b < tr->cfg.batch; b++) {
+    for (int32_t b = 0; b < n; b++) {
         double l1;
         load_image(tr, crops_db + (size_t)b * img);
         image_loss(tr, tr->idx + (size_t)b * n_tok, 1, &l1);
@@ -400,7 +407,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
                 tr->zbatch[(size_t)b * nd + p * (size_t)c->code_dim + d] = z[d * n_tok + p];
     }
     tr->step++;
-    clefi_scale(tr->pool, tr->grads, (int64_t)total, 1.0f / (float)tr->cfg.batch);
+    clefi_scale(tr->pool, tr->grads, (int64_t)total, 1.0f / (float)n);
     clefi_grad_clip(tr->pool, tr->grads, (int64_t)total, tr->cfg.grad_clip);
     clefi_adamw h = {.lr = tr->cfg.lr,
                      .beta1 = 0.9f,
@@ -413,7 +420,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     size_t rest = tr->cb_off + tr->cb_len;
     clefi_adamw_step(tr->pool, &h, tok->flat + rest, tr->grads + rest, tr->m + rest, tr->v + rest,
                      (int64_t)(total - rest), tr->step);
-    int64_t n_all = (int64_t)n_tok * tr->cfg.batch;
+    int64_t n_all = (int64_t)n_tok * n;
     float *cb = tok->flat + tr->cb_off;
     clefi_vq_ema_update(tr->pool, cb, tr->cluster, tr->embed_sum, tr->zbatch, tr->idx, n_all,
                         c->codebook_size, c->code_dim, tr->cfg.ema_decay, 1e-5f, tr->counts);
@@ -421,8 +428,78 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
                           c->code_dim, tr->cfg.dead_threshold, tr->cfg.seed,
                           (uint64_t)tr->step * (uint64_t)c->codebook_size);
     if (l1_db != NULL)
-        *l1_db = l1_sum / tr->cfg.batch * c->db_scale;
+        *l1_db = l1_sum / n * c->db_scale;
     if (perplexity != NULL)
         *perplexity = clefi_vq_perplexity(tr->idx, n_all, c->codebook_size, tr->counts);
     return CLEF_OK;
+}
+
+/* ---- public API ---- */
+
+clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                          const clef_params *arch, const clef_params *train,
+                                          uint64_t seed, int32_t n_threads) {
+    if (out == NULL || ctx == NULL)
+        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "trainer: out is NULL")
+                           : CLEF_ERR_INVALID_ARG;
+    *out = NULL;
+    clef_params *def = NULL;
+    if (train == NULL) {
+        clef_status rc = clef_params_create(&def, ctx, CLEF_PARAMS_TRAIN);
+        if (rc != CLEF_OK)
+            return rc;
+        train = def;
+    }
+    clef_status rc = CLEF_OK;
+    if (clef_params_kind(train) != CLEF_PARAMS_TRAIN)
+        rc = clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                             "tokenizer trainer: train params kind %d "
+                             "is not CLEF_PARAMS_TRAIN",
+                             (int)clef_params_kind(train));
+    clefi_tok_train_cfg cfg = {
+        .batch = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_BATCH),
+        .n_threads = n_threads,
+        .seed = seed,
+        .lr = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_LR),
+        .weight_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_WEIGHT_DECAY),
+        .grad_clip = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_GRAD_CLIP),
+        .commitment = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_COMMITMENT),
+        .ema_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_EMA_DECAY),
+        .dead_threshold = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DEAD_THRESHOLD),
+    };
+    clef_params_free(def);
+    if (rc == CLEF_OK && (n_threads < 1 || n_threads > 1024))
+        rc = clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                             "tokenizer trainer: n_threads %d is not in "
+                             "[1, 1024]",
+                             (int)n_threads);
+    if (rc == CLEF_OK)
+        rc = clefi_tok_trainer_create(out, ctx, arch, &cfg);
+    return rc;
+}
+
+void clef_tokenizer_trainer_free(clef_tokenizer_trainer *tr) { clefi_tok_trainer_free(tr); }
+
+const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr) {
+    return tr != NULL ? tr->err.msg : "";
+}
+
+clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
+                                        int64_t n_crops, double *l1_db, double *perplexity) {
+    if (tr == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (n_crops < 1 || n_crops > tr->cfg.batch)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                           "tokenizer trainer: %lld "
+                           "crops (batch holds 1 to %d)",
+                           (long long)n_crops, (int)tr->cfg.batch);
+    return clefi_tok_trainer_step(tr, crops, (int32_t)n_crops, l1_db, perplexity);
+}
+
+const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr) {
+    return tr != NULL ? tr->tok : NULL;
+}
+
+int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr) {
+    return tr != NULL ? tr->step : 0;
 }

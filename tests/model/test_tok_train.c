@@ -138,10 +138,13 @@ static void test_train_beats_mean(void **state) {
             for (int t = 0; t < TS; t++)
                 mean[r] += sess[((size_t)s * 2 * NF + r) * TS + t] / (double)(N_TRAIN * TS);
 
-    clef_params *p = arch(ctx, NF, CROP, 8, 32);
-    clefi_tok_train_cfg cfg = train_cfg(BATCH);
-    clefi_tok_trainer *tr = NULL;
-    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, p, &cfg), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP, 8, 32), *tp = NULL;
+    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, BATCH), CLEF_OK);
+    assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR, 3e-3), CLEF_OK);
+    clef_tokenizer_trainer *tr = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 5, 1), CLEF_OK);
+    clef_params_free(tp);
     float *batch = malloc((size_t)BATCH * 2 * NF * CROP * sizeof *batch);
     unsigned rng = 7;
     double l1 = 0.0, ppl = 0.0;
@@ -151,12 +154,16 @@ static void test_train_beats_mean(void **state) {
             int s = (int)((rng >> 8) % N_TRAIN), t0 = (int)((rng >> 4) % (TS - CROP));
             crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, batch + (size_t)b * 2 * NF * CROP);
         }
-        assert_int_equal(clefi_tok_trainer_step(tr, batch, &l1, &ppl), CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(tr, batch, BATCH, &l1, &ppl), CLEF_OK);
         if (step % 100 == 0 || step == STEPS - 1)
             print_message("step %d: L1 %.3f dB, perplexity %.1f\n", step, l1, ppl);
     }
+    assert_int_equal(clef_tokenizer_trainer_steps(tr), STEPS);
+    assert_int_equal(clef_tokenizer_trainer_step(tr, batch, BATCH + 1, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "9 crops"));
     /* held-out sessions: reconstruction MAE vs the mean-spectrum MAE */
-    const clef_tokenizer *tok = clefi_tok_trainer_model(tr);
+    const clef_tokenizer *tok = clef_tokenizer_trainer_tokenizer(tr);
     float in[2 * NF * CROP], out[2 * NF * CROP];
     int32_t ids[32];
     double mae = 0.0, mae_mean = 0.0;
@@ -184,15 +191,39 @@ static void test_train_beats_mean(void **state) {
     assert_true(mae < 0.7 * mae_mean);
     free(batch);
     free(sess);
-    clefi_tok_trainer_free(tr);
+    clef_tokenizer_trainer_free(tr);
     clef_params_free(p);
     clef_ctx_free(ctx);
+}
+
+static clef_status oom_trainer(clef_ctx *ctx, void *arg) {
+    (void)arg;
+    clef_params *p = NULL;
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_TOKENIZER);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_TOK_N_FREQ, 16);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_TOK_CROP_T, 20);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_TOK_CODEBOOK_SIZE, 16);
+    clef_tokenizer_trainer *tr = NULL;
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 1, 1);
+    clef_tokenizer_trainer_free(tr);
+    clef_params_free(p);
+    return rc;
+}
+
+static void test_trainer_oom(void **state) {
+    (void)state;
+    assert_true(test_oom_sweep(oom_trainer, NULL, 0) > 10);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_train_beats_mean),
+        cmocka_unit_test(test_trainer_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
