@@ -386,13 +386,16 @@ enum clef_param_key_model {
     CLEF_P_TOK_CODEBOOK_SIZE = 408, /**< i64, default 1024: codes */
     CLEF_P_TOK_CODE_DIM = 409,      /**< i64, default 32: code width */
     /* CLEF_PARAMS_TRAIN keys of clef_tokenizer_trainer_create() */
-    CLEF_P_TOK_TRAIN_BATCH = 420,         /**< i64, default 8: crops per step (at most) */
-    CLEF_P_TOK_TRAIN_LR = 421,            /**< f64, default 1e-3: AdamW learning rate */
-    CLEF_P_TOK_TRAIN_WEIGHT_DECAY = 422,  /**< f64, default 0: AdamW weight decay */
-    CLEF_P_TOK_TRAIN_GRAD_CLIP = 423,     /**< f64, default 5: gradient-norm clip */
-    CLEF_P_TOK_TRAIN_COMMITMENT = 424,    /**< f64, default 0.1: VQ commitment weight */
-    CLEF_P_TOK_TRAIN_EMA_DECAY = 425,     /**< f64, default 0.99: codebook EMA decay */
-    CLEF_P_TOK_TRAIN_DEAD_THRESHOLD = 426 /**< f64, default 0.05: dead-code restart count */
+    CLEF_P_TOK_TRAIN_BATCH = 420,          /**< i64, default 8: crops per step (at most) */
+    CLEF_P_TOK_TRAIN_LR = 421,             /**< f64, default 1e-3: AdamW learning rate */
+    CLEF_P_TOK_TRAIN_WEIGHT_DECAY = 422,   /**< f64, default 0: AdamW weight decay */
+    CLEF_P_TOK_TRAIN_GRAD_CLIP = 423,      /**< f64, default 5: gradient-norm clip */
+    CLEF_P_TOK_TRAIN_COMMITMENT = 424,     /**< f64, default 0.1: VQ commitment weight */
+    CLEF_P_TOK_TRAIN_EMA_DECAY = 425,      /**< f64, default 0.99: codebook EMA decay */
+    CLEF_P_TOK_TRAIN_DEAD_THRESHOLD = 426, /**< f64, default 0.05: dead-code restart count */
+    CLEF_P_TOK_TRAIN_DISC_NDF = 427,       /**< i64, default 16: PatchGAN width, 0: none */
+    CLEF_P_TOK_TRAIN_DISC_START = 428,     /**< i64, default 2000: first adversarial step */
+    CLEF_P_TOK_TRAIN_DISC_WEIGHT = 429     /**< f64, default 0.8: adversarial weight factor */
 };
 
 /** Load a tokenizer from a safetensors weights file holding the "tok" component. Every
@@ -435,8 +438,9 @@ CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *
                                            size_t ids_cap, float *latents, size_t latents_cap,
                                            size_t *needed);
 /** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1): L1 reconstruction + commitment
- *  loss, EMA codebook updates with dead-code restarts, AdamW on the encoder and decoder.
- *  The caller feeds batches of crops. One thread at a time. (No adversarial loss yet.) */
+ *  loss, EMA codebook updates with dead-code restarts, AdamW on the encoder and decoder, and
+ *  from a start step a PatchGAN hinge loss with taming's adaptive weight. The caller feeds
+ *  batches of crops. One thread at a time. */
 typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
 
 /** A trainer for a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER, NULL: defaults)

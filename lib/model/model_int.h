@@ -58,7 +58,8 @@ CLEFI_HIDDEN void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, c
  *  fixed order); GEMMs use the pool. */
 CLEFI_HIDDEN void clefi_conv_backward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h,
                                       int32_t w, const float *dy, float *dx, float *dw, float *db);
-/** Backward of clefi_convt_time_forward: dx [cin][h][w], dw, db += ...; uses scratch of
+/** Backward of clefi_convt_time_forward: dx [cin][h][w] and db may be NULL; dw, dx, db += ...;
+ *  uses scratch of
  *  cout*k*h*w floats at fw->scratch (the trainer sizes it). */
 CLEFI_HIDDEN void clefi_convt_time_backward(clefi_fwd *fw, const clefi_conv *c, const float *x,
                                             int32_t h, int32_t w, const float *dy, float *dx,
@@ -121,7 +122,33 @@ struct clef_tokenizer {
 /** Positions per convolution GEMM block (the N of each sgemm). */
 #define CLEFI_TOK_BLOCK_POS 256
 
-/* ---- training (tok_train.c): L1 + commitment, EMA codebook, AdamW ---- */
+/* ---- PatchGAN discriminator (tok_disc.c) ---- */
+
+#define CLEFI_DISC_LAYERS 4
+
+typedef struct clefi_tok_disc {
+    clef_ctx *ctx; /* not retained: owned by a trainer that holds it */
+    clefi_conv2d geo[CLEFI_DISC_LAYERS];
+    size_t w_off[CLEFI_DISC_LAYERS], b_off[CLEFI_DISC_LAYERS];
+    float *params; /* n_params floats */
+    size_t n_params, n_logits;
+    float *in[CLEFI_DISC_LAYERS], *pre[CLEFI_DISC_LAYERS]; /* saved activations */
+    float *g_in[CLEFI_DISC_LAYERS], *g_pre[CLEFI_DISC_LAYERS];
+    float *col; /* im2col scratch of lib/nn's conv2d */
+} clefi_tok_disc;
+
+/** Discriminator for images [in_ch][h][w] with base width ndf, weights drawn from seed. */
+CLEFI_HIDDEN clef_status clefi_tok_disc_create(clefi_tok_disc **out, clef_ctx *ctx, int32_t in_ch,
+                                               int32_t h, int32_t w, int32_t ndf, uint64_t seed);
+CLEFI_HIDDEN void clefi_tok_disc_free(clefi_tok_disc *d);
+/** Patch logits (n_logits floats, owned by d) of image x; activations kept for backward. */
+CLEFI_HIDDEN const float *clefi_tok_disc_forward(clefi_tok_disc *d, clefi_pool *pool,
+                                                 const float *x);
+/** Backward of the last forward: dx (may be NULL) and dparams (n_params) += ... */
+CLEFI_HIDDEN void clefi_tok_disc_backward(clefi_tok_disc *d, clefi_pool *pool, const float *dlogits,
+                                          float *dx, float *dparams);
+
+/* ---- training (tok_train.c): L1 + commitment, EMA codebook, AdamW, PatchGAN ---- */
 
 typedef struct clefi_tok_train_cfg {
     int32_t batch, n_threads;
@@ -131,6 +158,9 @@ typedef struct clefi_tok_train_cfg {
     float ema_decay;      /* 0.99 (VQ-VAE-2) */
     float dead_threshold; /* restart codes whose EMA count falls below this */
     int32_t bypass_vq;    /* gradient checks only: zq = z, so straight-through is exact */
+    int32_t disc_ndf;     /* PatchGAN base width; 0: no adversarial loss */
+    int64_t disc_start;   /* first step with the adversarial loss (taming: disc_start) */
+    float disc_weight;    /* factor on the adaptive weight (taming: disc_weight) */
 } clefi_tok_train_cfg;
 
 /* The public clef_tokenizer_trainer handle is this trainer. */
@@ -152,6 +182,10 @@ CLEFI_HIDDEN clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const flo
 CLEFI_HIDDEN double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db,
                                            int with_grad, double *l1_db);
 CLEFI_HIDDEN float *clefi_tok_trainer_params(clefi_tok_trainer *tr);
+/** Adversarial statistics of the last step: generator loss, discriminator loss and adaptive
+ *  weight (0 before disc_start or without a discriminator). */
+CLEFI_HIDDEN void clefi_tok_trainer_gan_stats(const clefi_tok_trainer *tr, double *g_loss,
+                                              double *d_loss, double *adaptive_weight);
 CLEFI_HIDDEN const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr);
 
 #endif /* CLEF_MODEL_INT_H */

@@ -238,11 +238,13 @@ void clefi_convt_time_backward(clefi_fwd *fw, const clefi_conv *c, const float *
                 tmp[(co * k + kk) * n_pos + p] = d[p * k + kk];
                 s += d[p * k + kk];
             }
-        db[co] += s;
+        if (db != NULL)
+            db[co] += s;
     }
     /* forward: y = W^T x with W (cin, cout*k); so dx += W tmp, dW += x tmp^T */
-    clefi_sgemm(fw->pool, 0, 0, c->cin, (int64_t)n_pos, (int64_t)m, 1.0f, c->w, (int64_t)m, tmp,
-                (int64_t)n_pos, 1.0f, dx, (int64_t)n_pos);
+    if (dx != NULL)
+        clefi_sgemm(fw->pool, 0, 0, c->cin, (int64_t)n_pos, (int64_t)m, 1.0f, c->w, (int64_t)m, tmp,
+                    (int64_t)n_pos, 1.0f, dx, (int64_t)n_pos);
     clefi_sgemm(fw->pool, 0, 1, c->cin, (int64_t)m, (int64_t)n_pos, 1.0f, x, (int64_t)n_pos, tmp,
                 (int64_t)n_pos, 1.0f, dw, (int64_t)m);
 }

@@ -3,7 +3,10 @@
  * dead-code restarts, AdamW (ARCHITECTURE.md section 6, stage 1).
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * Not yet here: the PatchGAN discriminator and its adaptive weight (issue 8), checkpoints. */
+ * Adversarial term (Esser et al. 2021, taming/modules/losses/vqperceptual.py): from step
+ * disc_start, hinge losses with the PatchGAN of tok_disc.c; the generator term is weighted by
+ * disc_weight * ||grad_W L1|| / (||grad_W G|| + 1e-4), clamped to [0, 1e4], W the last decoder
+ * layer (computed per image here, per batch in taming). Not yet here: checkpoints. */
 #include "model_int.h"
 
 #include <math.h>
@@ -42,6 +45,10 @@ struct clef_tokenizer_trainer {
     size_t cb_off, cb_len; /* codebook range of the flat buffer: EMA, not AdamW */
     int64_t step;
     clef_status rc; /* first build error */
+    /* adversarial part (cfg.disc_ndf > 0) */
+    clefi_tok_disc *disc;
+    float *d_grads, *d_junk, *d_m, *d_v, *dlog, *dy_gan, *gw_rec, *gw_gan;
+    double g_loss, d_loss, lambda; /* last step's means */
 };
 
 /* ---- building the op list ---- */
@@ -275,6 +282,11 @@ void clefi_tok_trainer_free(clefi_tok_trainer *tr) {
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         clefi_free(ctx, f[i]);
     clefi_free(ctx, tr->idx);
+    float *g[] = {tr->d_grads, tr->d_junk, tr->d_m,    tr->d_v,
+                  tr->dlog,    tr->dy_gan, tr->gw_rec, tr->gw_gan};
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+        clefi_free(ctx, g[i]);
+    clefi_tok_disc_free(tr->disc);
     clefi_pool_free(tr->pool);
     clef_tokenizer_free(tr->tok);
     clefi_free(ctx, tr);
@@ -334,6 +346,29 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
         clefi_tok_trainer_free(tr);
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer trainer: no memory");
     }
+    if (cfg->disc_ndf > 0) {
+        rc = clefi_tok_disc_create(&tr->disc, ctx, c->in_ch, c->n_freq, c->crop_t, cfg->disc_ndf,
+                                   cfg->seed ^ 0x5EEDD15Cull);
+        if (rc != CLEF_OK) {
+            clefi_tok_trainer_free(tr);
+            return rc;
+        }
+        size_t np = tr->disc->n_params, ny = tr->buf[tr->y].n;
+        size_t nw = (size_t)tr->tok->d_conv_out.cin * (size_t)c->in_ch * (size_t)c->time_stride;
+        tr->d_grads = clefi_calloc(ctx, np, sizeof(float));
+        tr->d_junk = clefi_calloc(ctx, np, sizeof(float));
+        tr->d_m = clefi_calloc(ctx, np, sizeof(float));
+        tr->d_v = clefi_calloc(ctx, np, sizeof(float));
+        tr->dlog = clefi_calloc(ctx, tr->disc->n_logits, sizeof(float));
+        tr->dy_gan = clefi_calloc(ctx, ny, sizeof(float));
+        tr->gw_rec = clefi_calloc(ctx, nw, sizeof(float));
+        tr->gw_gan = clefi_calloc(ctx, nw, sizeof(float));
+        if (tr->d_grads == NULL || tr->d_junk == NULL || tr->d_m == NULL || tr->d_v == NULL ||
+            tr->dlog == NULL || tr->dy_gan == NULL || tr->gw_rec == NULL || tr->gw_gan == NULL) {
+            clefi_tok_trainer_free(tr);
+            return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer trainer: no memory");
+        }
+    }
     /* EMA statistics start empty, so the first step restarts every code on batch latents */
     memcpy(tr->embed_sum, tr->tok->codebook, kd * sizeof(float));
     *out = tr;
@@ -342,8 +377,68 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
 
 const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr) { return tr->tok; }
 
-/* Loss of one image already in buf[img]: L1 in scaled units + commitment; with_grad adds its
- * gradient to tr->grads. */
+static double l2(const float *x, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)x[i] * x[i];
+    return sqrt(s);
+}
+
+/* Generator side of the adversarial loss for the output in buf[y]: adds the adaptively
+ * weighted gradient of -mean(D(y)) to buf[y].g (which holds the L1 gradient). */
+static void add_gan_grad(clefi_tok_trainer *tr, double *g_loss, double *lambda) {
+    clefi_tok_disc *d = tr->disc;
+    tbuf *y = &tr->buf[tr->y];
+    const top *last = &tr->op[tr->n_op - 1]; /* the ConvTranspose head */
+    const float *logits = clefi_tok_disc_forward(d, tr->pool, y->v);
+    *g_loss = clefi_gan_loss_forward(CLEFI_GAN_HINGE, CLEFI_GAN_G, logits, (int64_t)d->n_logits);
+    memset(tr->dlog, 0, d->n_logits * sizeof(float));
+    clefi_gan_loss_backward(CLEFI_GAN_HINGE, CLEFI_GAN_G, tr->dlog, logits, (int64_t)d->n_logits,
+                            1.0f);
+    memset(tr->dy_gan, 0, y->n * sizeof(float));
+    memset(tr->d_junk, 0, d->n_params * sizeof(float)); /* D's weights are not trained here */
+    clefi_tok_disc_backward(d, tr->pool, tr->dlog, tr->dy_gan, tr->d_junk);
+    size_t nw = (size_t)last->conv->cin * (size_t)last->conv->cout * (size_t)last->conv->kw;
+    memset(tr->gw_rec, 0, nw * sizeof(float));
+    memset(tr->gw_gan, 0, nw * sizeof(float));
+    const float *x = tr->buf[last->in].v;
+    clefi_convt_time_backward(&tr->fw, last->conv, x, last->h, last->w, y->g, NULL, tr->gw_rec,
+                              NULL);
+    clefi_convt_time_backward(&tr->fw, last->conv, x, last->h, last->w, tr->dy_gan, NULL,
+                              tr->gw_gan, NULL);
+    double lam = l2(tr->gw_rec, nw) / (l2(tr->gw_gan, nw) + 1e-4);
+    lam = lam < 0.0 ? 0.0 : lam > 1e4 ? 1e4 : lam;
+    *lambda = lam;
+    float f = (float)(lam * tr->cfg.disc_weight);
+    for (size_t i = 0; i < y->n; i++)
+        y->g[i] += f * tr->dy_gan[i];
+}
+
+/* Discriminator side: hinge loss on the real image and the detached reconstruction; its
+ * gradient is added to d_grads. Returns 0.5 (loss_real + loss_fake), as taming. */
+static double disc_step_image(clefi_tok_trainer *tr) {
+    clefi_tok_disc *d = tr->disc;
+    const tbuf *bufs[2] = {&tr->buf[tr->img], &tr->buf[tr->y]};
+    const clefi_gan_term term[2] = {CLEFI_GAN_D_REAL, CLEFI_GAN_D_FAKE};
+    double loss = 0.0;
+    for (int k = 0; k < 2; k++) {
+        const float *logits = clefi_tok_disc_forward(d, tr->pool, bufs[k]->v);
+        loss +=
+            0.5 * clefi_gan_loss_forward(CLEFI_GAN_HINGE, term[k], logits, (int64_t)d->n_logits);
+        memset(tr->dlog, 0, d->n_logits * sizeof(float));
+        clefi_gan_loss_backward(CLEFI_GAN_HINGE, term[k], tr->dlog, logits, (int64_t)d->n_logits,
+                                0.5f);
+        clefi_tok_disc_backward(d, tr->pool, tr->dlog, NULL, tr->d_grads);
+    }
+    return loss;
+}
+
+static int gan_on(const clefi_tok_trainer *tr) {
+    return tr->disc != NULL && tr->step >= tr->cfg.disc_start;
+}
+
+/* Loss of one image already in buf[img]: L1 in scaled units + commitment (+ the weighted
+ * adversarial term once active); with_grad adds its gradient to tr->grads. */
 static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, double *l1_out) {
     forward(tr, idx);
     const tbuf *y = &tr->buf[tr->y], *x = &tr->buf[tr->img], *z = &tr->buf[tr->z];
@@ -353,6 +448,12 @@ static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, dou
         for (size_t i = 0; i < tr->n_buf; i++)
             memset(tr->buf[i].g, 0, tr->buf[i].n * sizeof(float));
         clefi_l1_backward(tr->buf[tr->y].g, y->v, x->v, (int64_t)y->n, 1.0f);
+        if (gan_on(tr)) {
+            double g, lam;
+            add_gan_grad(tr, &g, &lam);
+            tr->g_loss += g;
+            tr->lambda += lam;
+        }
         backward(tr);
     }
     *l1_out = l1;
@@ -379,6 +480,13 @@ double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db, int w
 }
 
 float *clefi_tok_trainer_params(clefi_tok_trainer *tr) { return tr->tok->flat; }
+
+void clefi_tok_trainer_gan_stats(const clefi_tok_trainer *tr, double *g_loss, double *d_loss,
+                                 double *adaptive_weight) {
+    *g_loss = tr->g_loss;
+    *d_loss = tr->d_loss;
+    *adaptive_weight = tr->lambda;
+}
 const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr) { return tr->grads; }
 
 clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db, int32_t n,
@@ -394,12 +502,18 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     size_t img = tr->buf[tr->img].n, n_tok = hw_of(c->grid_f, c->grid_t);
     size_t nd = n_tok * (size_t)c->code_dim, total = tok->lay.total;
     memset(tr->grads, 0, total * sizeof(float));
+    int gan = gan_on(tr);
+    tr->g_loss = tr->d_loss = tr->lambda = 0.0;
+    if (gan)
+        memset(tr->d_grads, 0, tr->disc->n_params * sizeof(float));
     double l1_sum = 0.0;
     for (int32_t b = 0; b < n; b++) {
         double l1;
         load_image(tr, crops_db + (size_t)b * img);
         image_loss(tr, tr->idx + (size_t)b * n_tok, 1, &l1);
         l1_sum += l1;
+        if (gan)
+            tr->d_loss += disc_step_image(tr);
         /* batch latents as (N, D) rows for the EMA update */
         const float *z = tr->buf[tr->z].v;
         for (size_t d = 0; d < (size_t)c->code_dim; d++)
@@ -420,6 +534,16 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     size_t rest = tr->cb_off + tr->cb_len;
     clefi_adamw_step(tr->pool, &h, tok->flat + rest, tr->grads + rest, tr->m + rest, tr->v + rest,
                      (int64_t)(total - rest), tr->step);
+    if (gan) {
+        size_t np = tr->disc->n_params;
+        clefi_scale(tr->pool, tr->d_grads, (int64_t)np, 1.0f / (float)n);
+        clefi_grad_clip(tr->pool, tr->d_grads, (int64_t)np, tr->cfg.grad_clip);
+        clefi_adamw_step(tr->pool, &h, tr->disc->params, tr->d_grads, tr->d_m, tr->d_v, (int64_t)np,
+                         tr->step - tr->cfg.disc_start);
+        tr->g_loss /= n;
+        tr->d_loss /= n;
+        tr->lambda /= n;
+    }
     int64_t n_all = (int64_t)n_tok * n;
     float *cb = tok->flat + tr->cb_off;
     clefi_vq_ema_update(tr->pool, cb, tr->cluster, tr->embed_sum, tr->zbatch, tr->idx, n_all,
@@ -466,6 +590,9 @@ clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx
         .commitment = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_COMMITMENT),
         .ema_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_EMA_DECAY),
         .dead_threshold = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DEAD_THRESHOLD),
+        .disc_ndf = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_NDF),
+        .disc_start = clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_START),
+        .disc_weight = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DISC_WEIGHT),
     };
     clef_params_free(def);
     if (rc == CLEF_OK && (n_threads < 1 || n_threads > 1024))

@@ -97,8 +97,9 @@ static void test_gradients(void **state) {
 
 /* Synthetic sessions [2][16][T] in dB: 1/f slope, an alpha peak whose power and frequency vary
  * per session and slowly in time, channel offsets and noise; clipped to [-40, 40]. */
-#define NF 16
-#define TS 240
+#define NF       16
+#define TS       240
+#define CROP_GAN 20
 static void synth_session(float *x, unsigned seed) {
     srand(seed);
     double slope = 10.0 + 25.0 * rand() / RAND_MAX, peak = 4.0 + 6.0 * rand() / RAND_MAX;
@@ -196,6 +197,82 @@ static void test_train_beats_mean(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* PatchGAN input gradient against central differences (lib/nn conv2d + LeakyReLU). */
+static void test_disc_gradient(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clefi_tok_disc *d = NULL;
+    assert_int_equal(clefi_tok_disc_create(&d, ctx, 2, 16, 20, 4, 9), CLEF_OK);
+    float x[2 * 16 * 20], dx[2 * 16 * 20] = {0};
+    for (int i = 0; i < 2 * 16 * 20; i++)
+        x[i] = (float)sin(0.37 * i);
+    float *dlog = calloc(d->n_logits, sizeof *dlog), *dp = calloc(d->n_params, sizeof *dp);
+    for (size_t i = 0; i < d->n_logits; i++)
+        dlog[i] = 1.0f / (float)d->n_logits; /* loss = mean of the logits */
+    clefi_tok_disc_forward(d, NULL, x);
+    clefi_tok_disc_backward(d, NULL, dlog, dx, dp);
+    for (int i = 0; i < 2 * 16 * 20; i += 37) {
+        float keep = x[i];
+        double lp = 0.0, lm = 0.0;
+        x[i] = keep + 1e-2f;
+        const float *lg = clefi_tok_disc_forward(d, NULL, x);
+        for (size_t k = 0; k < d->n_logits; k++)
+            lp += lg[k] / (double)d->n_logits;
+        x[i] = keep - 1e-2f;
+        lg = clefi_tok_disc_forward(d, NULL, x);
+        for (size_t k = 0; k < d->n_logits; k++)
+            lm += lg[k] / (double)d->n_logits;
+        x[i] = keep;
+        double num = (lp - lm) / 2e-2;
+        if (fabs(num - dx[i]) > 1e-4 + 0.02 * fabs(num))
+            fail_msg("dD/dx[%d]: analytic %.6g, numeric %.6g", i, (double)dx[i], num);
+    }
+    free(dlog);
+    free(dp);
+    clefi_tok_disc_free(d);
+    clef_ctx_free(ctx);
+}
+
+/* With the adversarial loss on from step 2: finite losses and weight, training still works. */
+static void test_train_gan(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 8, 16);
+    clefi_tok_train_cfg cfg = train_cfg(4);
+    cfg.disc_ndf = 8;
+    cfg.disc_start = 2;
+    cfg.disc_weight = 0.8f;
+    clefi_tok_trainer *tr = NULL;
+    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, p, &cfg), CLEF_OK);
+    float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[4 * 2 * NF * CROP_GAN];
+    synth_session(sess, 3);
+    double first = 0.0, l1 = 0.0, ppl, g, dl, lam;
+    for (int step = 0; step < 40; step++) {
+        for (int b = 0; b < 4; b++)
+            crop(sess, (step * 13 + b * 29) % (TS - CROP_GAN), CROP_GAN,
+                 batch + b * 2 * NF * CROP_GAN);
+        assert_int_equal(clefi_tok_trainer_step(tr, batch, 4, &l1, &ppl), CLEF_OK);
+        clefi_tok_trainer_gan_stats(tr, &g, &dl, &lam);
+        if (step < 2) {
+            assert_true(g == 0.0 && dl == 0.0 && lam == 0.0);
+        } else {
+            assert_true(isfinite(g) && isfinite(dl) && dl >= 0.0 && dl < 10.0);
+            assert_true(lam > 0.0 && lam <= 1e4);
+        }
+        if (step == 0)
+            first = l1;
+    }
+    print_message("with PatchGAN: L1 %.2f -> %.2f dB; last G %.3f, D %.3f, adaptive weight %.3g\n",
+                  first, l1, g, dl, lam);
+    assert_true(l1 < 0.7 * first);
+    free(sess);
+    clefi_tok_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
 static clef_status oom_trainer(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_params *p = NULL;
@@ -221,9 +298,9 @@ static void test_trainer_oom(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gradients),
-        cmocka_unit_test(test_train_beats_mean),
-        cmocka_unit_test(test_trainer_oom),
+        cmocka_unit_test(test_gradients),   cmocka_unit_test(test_train_beats_mean),
+        cmocka_unit_test(test_trainer_oom), cmocka_unit_test(test_disc_gradient),
+        cmocka_unit_test(test_train_gan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
