@@ -119,6 +119,25 @@ struct clef_tokenizer {
     size_t scratch_per; /* per-thread scratch floats */
 };
 
+/** Architecture from a CLEF_PARAMS_TOKENIZER set (NULL: defaults) or from a weights file's
+ *  clef.tok.* metadata; errors on ctx. */
+CLEFI_HIDDEN clef_status clefi_tok_cfg_from_params(clef_ctx *ctx, const clef_params *params,
+                                                   clefi_tok_cfg *cfg);
+CLEFI_HIDDEN clef_status clefi_tok_cfg_from_weights(clef_ctx *ctx, clef_weights *w,
+                                                    const char *path, clefi_tok_cfg *cfg);
+/** A tokenizer of architecture cfg with PyTorch-default random weights from seed. */
+CLEFI_HIDDEN clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx,
+                                             const clefi_tok_cfg *cfg, uint64_t seed);
+
+/** The clef.tok.* (and clef.format, clef.components) metadata of an architecture as key,
+ *  value string pairs kv[2i], kv[2i+1], i < n (values stored in val). */
+typedef struct clefi_tok_meta {
+    const char *kv[2 * 24];
+    char val[16][64];
+    size_t n;
+} clefi_tok_meta;
+CLEFI_HIDDEN void clefi_tok_meta_fill(const clefi_tok_cfg *cfg, clefi_tok_meta *m);
+
 /** Positions per convolution GEMM block (the N of each sgemm). */
 #define CLEFI_TOK_BLOCK_POS 256
 
@@ -166,9 +185,9 @@ typedef struct clefi_tok_train_cfg {
 /* The public clef_tokenizer_trainer handle is this trainer. */
 typedef struct clef_tokenizer_trainer clefi_tok_trainer;
 
-/** A trainer owning a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER or NULL). */
+/** A trainer owning a new tokenizer of architecture arch (random weights from cfg->seed). */
 CLEFI_HIDDEN clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
-                                                  const clef_params *arch,
+                                                  const clefi_tok_cfg *arch,
                                                   const clefi_tok_train_cfg *cfg);
 CLEFI_HIDDEN void clefi_tok_trainer_free(clefi_tok_trainer *tr);
 /** The tokenizer being trained (valid for encode/decode between steps). */

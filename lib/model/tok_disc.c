@@ -63,8 +63,10 @@ clef_status clefi_tok_disc_create(clefi_tok_disc **out, clef_ctx *ctx, int32_t i
     }
     if (rc == CLEF_ERR_SHAPE) {
         clefi_tok_disc_free(d);
-        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE, "discriminator: a %d x %d crop is too small "
-                               "for three 4x4 stride-2/1 stages", (int)h, (int)w);
+        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
+                               "discriminator: a %d x %d crop is too small "
+                               "for three 4x4 stride-2/1 stages",
+                               (int)h, (int)w);
     }
     d->n_params = n_params;
     d->n_logits = (size_t)(hh * ww);
@@ -107,8 +109,8 @@ void clefi_tok_disc_backward(clefi_tok_disc *d, clefi_pool *pool, const float *d
         float *gin = l > 0 ? d->g_in[l] : dx;
         if (gin != NULL && l > 0)
             memset(gin, 0, (size_t)(g->C * g->H * g->W) * sizeof(float));
-        clefi_conv2d_backward(pool, gin, dparams + d->w_off[l], dparams + d->b_off[l],
-                              d->g_pre[l], d->in[l], d->params + d->w_off[l], g, d->col);
+        clefi_conv2d_backward(pool, gin, dparams + d->w_off[l], dparams + d->b_off[l], d->g_pre[l],
+                              d->in[l], d->params + d->w_off[l], g, d->col);
         if (l > 0) {
             const clefi_conv2d *p = &d->geo[l - 1];
             size_t n = (size_t)(p->OC * p->OH * p->OW);

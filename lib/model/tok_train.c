@@ -294,7 +294,7 @@ void clefi_tok_trainer_free(clefi_tok_trainer *tr) {
 }
 
 clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
-                                     const clef_params *arch, const clefi_tok_train_cfg *cfg) {
+                                     const clefi_tok_cfg *arch, const clefi_tok_train_cfg *cfg) {
     *out = NULL;
     if (cfg->batch < 1 || cfg->n_threads < 1 || !(cfg->lr > 0.0f))
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
@@ -306,7 +306,7 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer trainer: no memory");
     tr->ctx = clefi_ctx_retain(ctx);
     tr->cfg = *cfg;
-    clef_status rc = clef_tokenizer_create(&tr->tok, ctx, arch, cfg->seed);
+    clef_status rc = clefi_tokenizer_new(&tr->tok, ctx, arch, cfg->seed);
     if (rc == CLEF_OK)
         rc = clefi_pool_create(&tr->pool, ctx, cfg->n_threads);
     if (rc != CLEF_OK) {
@@ -600,8 +600,11 @@ clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx
                              "tokenizer trainer: n_threads %d is not in "
                              "[1, 1024]",
                              (int)n_threads);
+    clefi_tok_cfg acfg;
     if (rc == CLEF_OK)
-        rc = clefi_tok_trainer_create(out, ctx, arch, &cfg);
+        rc = clefi_tok_cfg_from_params(ctx, arch, &acfg);
+    if (rc == CLEF_OK)
+        rc = clefi_tok_trainer_create(out, ctx, &acfg, &cfg);
     return rc;
 }
 

@@ -246,12 +246,8 @@ static clef_status cfg_from_params(clef_ctx *ctx, const clef_params *p, clefi_to
     return check_cfg(ctx, c, "params");
 }
 
-clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const clef_params *params,
-                                  uint64_t seed) {
-    if (out == NULL || ctx == NULL)
-        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer: out is NULL")
-                           : CLEF_ERR_INVALID_ARG;
-    *out = NULL;
+clef_status clefi_tok_cfg_from_params(clef_ctx *ctx, const clef_params *params,
+                                      clefi_tok_cfg *cfg) {
     clef_params *def = NULL;
     if (params == NULL) {
         clef_status rc = clef_params_create(&def, ctx, CLEF_PARAMS_TOKENIZER);
@@ -259,7 +255,6 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
             return rc;
         params = def;
     }
-    clefi_tok_cfg cfg;
     clef_status rc = CLEF_OK;
     if (clef_params_kind(params) != CLEF_PARAMS_TOKENIZER)
         rc = clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
@@ -267,11 +262,15 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
                              "CLEF_PARAMS_TOKENIZER",
                              (int)clef_params_kind(params));
     if (rc == CLEF_OK)
-        rc = cfg_from_params(ctx, params, &cfg);
+        rc = cfg_from_params(ctx, params, cfg);
     clef_params_free(def);
+    return rc;
+}
+
+clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx, const clefi_tok_cfg *cfg,
+                                uint64_t seed) {
     clef_tokenizer *tok = NULL;
-    if (rc == CLEF_OK)
-        rc = tok_alloc(&tok, ctx, &cfg);
+    clef_status rc = tok_alloc(&tok, ctx, cfg);
     if (rc != CLEF_OK)
         return rc;
     /* torch defaults: Conv2d U(+-1/sqrt(fan_in)) (kaiming_uniform a=sqrt(5)), GroupNorm 1/0;
@@ -280,7 +279,7 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
     for (size_t i = 0; i < tok->lay.n; i++) {
         const clefi_tok_param *t = &tok->params[i];
         float *w = tok->flat + tok->lay.t[i].offset;
-        float bound = t->init == INIT_CODEBOOK         ? 1.0f / (float)cfg.codebook_size
+        float bound = t->init == INIT_CODEBOOK         ? 1.0f / (float)cfg->codebook_size
                       : t->init == INIT_UNIFORM_FAN_IN ? 1.0f / sqrtf((float)t->fan_in)
                                                        : 0.0f;
         for (size_t k = 0; k < tok->lay.t[i].numel; k++) {
@@ -290,6 +289,17 @@ clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const cle
     }
     *out = tok;
     return CLEF_OK;
+}
+
+clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const clef_params *params,
+                                  uint64_t seed) {
+    if (out == NULL || ctx == NULL)
+        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer: out is NULL")
+                           : CLEF_ERR_INVALID_ARG;
+    *out = NULL;
+    clefi_tok_cfg cfg;
+    clef_status rc = clefi_tok_cfg_from_params(ctx, params, &cfg);
+    return rc == CLEF_OK ? clefi_tokenizer_new(out, ctx, &cfg, seed) : rc;
 }
 
 /* ---- load ---- */
@@ -408,6 +418,12 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
     return m->rc;
 }
 
+clef_status clefi_tok_cfg_from_weights(clef_ctx *ctx, clef_weights *w, const char *path,
+                                       clefi_tok_cfg *cfg) {
+    meta_reader m = {.ctx = ctx, .w = w, .path = path, .rc = CLEF_OK};
+    return cfg_from_meta(&m, cfg);
+}
+
 clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
     if (out == NULL || ctx == NULL || path == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
@@ -419,10 +435,9 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
     clef_status rc = clef_weights_open(&w, ctx, path);
     if (rc != CLEF_OK)
         return rc;
-    meta_reader m = {.ctx = ctx, .w = w, .path = path, .rc = CLEF_OK};
     clefi_tok_cfg cfg;
     clef_tokenizer *tok = NULL;
-    rc = cfg_from_meta(&m, &cfg);
+    rc = clefi_tok_cfg_from_weights(ctx, w, path, &cfg);
     if (rc == CLEF_OK)
         rc = tok_alloc(&tok, ctx, &cfg);
     /* every tensor of the file must be one of the model's (scope "": all) */
@@ -450,16 +465,18 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
 
 /* ---- save ---- */
 
-clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const char *path) {
-    if (ctx == NULL)
-        return CLEF_ERR_INVALID_ARG;
-    if (tok == NULL || path == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_save: NULL argument");
-    const clefi_tok_cfg *c = &tok->cfg;
-    char mult[64] = "", v[16][32];
-    for (int32_t i = 0; i < c->n_levels; i++)
-        snprintf(mult + strlen(mult), sizeof mult - strlen(mult), i ? ",%d" : "%d",
-                 (int)c->mult[i]);
+void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
+    static const char *const fixed[][2] = {{"clef.format", "1"},
+                                           {"clef.components", "tok"},
+                                           {"clef.tok.arch", "vqgan-1"},
+                                           {"clef.tok.token_order", "f,t"},
+                                           {"clef.tok.pad", "zero"}};
+    static const char *const int_keys[] = {
+        "clef.tok.in_channels",  "clef.tok.n_freq",      "clef.tok.crop_f",
+        "clef.tok.crop_t",       "clef.tok.time_stride", "clef.tok.ch",
+        "clef.tok.n_res_blocks", "clef.tok.gn_groups",   "clef.tok.codebook_size",
+        "clef.tok.code_dim",     "clef.tok.grid_f",      "clef.tok.grid_t",
+        "clef.tok.n_tokens"};
     const int32_t ints[] = {c->in_ch,
                             c->n_freq,
                             c->n_freq,
@@ -473,32 +490,46 @@ clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const 
                             c->grid_f,
                             c->grid_t,
                             c->grid_f * c->grid_t};
-    static const char *const int_keys[] = {
-        "clef.tok.in_channels",  "clef.tok.n_freq",      "clef.tok.crop_f",
-        "clef.tok.crop_t",       "clef.tok.time_stride", "clef.tok.ch",
-        "clef.tok.n_res_blocks", "clef.tok.gn_groups",   "clef.tok.codebook_size",
-        "clef.tok.code_dim",     "clef.tok.grid_f",      "clef.tok.grid_t",
-        "clef.tok.n_tokens"};
-    for (size_t i = 0; i < 13; i++)
-        snprintf(v[i], sizeof v[i], "%d", (int)ints[i]);
-    snprintf(v[13], sizeof v[13], "%.9g", (double)c->gn_eps);
-    snprintf(v[14], sizeof v[14], "%.9g", (double)c->db_scale);
-    const char *meta[][2] = {{"clef.format", "1"},
-                             {"clef.kind", "model"},
-                             {"clef.components", "tok"},
-                             {"clef.tok.arch", "vqgan-1"},
-                             {"clef.tok.token_order", "f,t"},
-                             {"clef.tok.pad", "zero"},
-                             {"clef.tok.ch_mult", mult},
-                             {"clef.tok.gn_eps", v[13]},
-                             {"clef.tok.db_scale", v[14]},
-                             {"clef.source", "libclef clef_tokenizer_save"}};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {
+        m->kv[2 * n] = fixed[i][0];
+        m->kv[2 * n + 1] = fixed[i][1];
+    }
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++, n++) {
+        snprintf(m->val[i], sizeof m->val[i], "%d", (int)ints[i]);
+        m->kv[2 * n] = int_keys[i];
+        m->kv[2 * n + 1] = m->val[i];
+    }
+    m->val[13][0] = '\0';
+    for (int32_t i = 0; i < c->n_levels; i++)
+        snprintf(m->val[13] + strlen(m->val[13]), sizeof m->val[13] - strlen(m->val[13]),
+                 i ? ",%d" : "%d", (int)c->mult[i]);
+    snprintf(m->val[14], sizeof m->val[14], "%.9g", (double)c->gn_eps);
+    snprintf(m->val[15], sizeof m->val[15], "%.9g", (double)c->db_scale);
+    static const char *const str_keys[] = {"clef.tok.ch_mult", "clef.tok.gn_eps",
+                                           "clef.tok.db_scale"};
+    for (size_t i = 0; i < 3; i++, n++) {
+        m->kv[2 * n] = str_keys[i];
+        m->kv[2 * n + 1] = m->val[13 + i];
+    }
+    m->n = n;
+}
+
+clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const char *path) {
+    if (ctx == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (tok == NULL || path == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_save: NULL argument");
+    clefi_tok_meta meta;
+    clefi_tok_meta_fill(&tok->cfg, &meta);
     clef_weights_writer *wr = NULL;
     clef_status rc = clef_weights_writer_create(&wr, ctx);
-    for (size_t i = 0; rc == CLEF_OK && i < sizeof meta / sizeof meta[0]; i++)
-        rc = clef_weights_writer_set_meta(wr, meta[i][0], meta[i][1]);
-    for (size_t i = 0; rc == CLEF_OK && i < 13; i++)
-        rc = clef_weights_writer_set_meta(wr, int_keys[i], v[i]);
+    if (rc == CLEF_OK)
+        rc = clef_weights_writer_set_meta(wr, "clef.kind", "model");
+    if (rc == CLEF_OK)
+        rc = clef_weights_writer_set_meta(wr, "clef.source", "libclef clef_tokenizer_save");
+    for (size_t i = 0; rc == CLEF_OK && i < meta.n; i++)
+        rc = clef_weights_writer_set_meta(wr, meta.kv[2 * i], meta.kv[2 * i + 1]);
     for (size_t i = 0; rc == CLEF_OK && i < tok->lay.n; i++) {
         const clefi_layout_entry *e = &tok->lay.t[i];
         rc = clefi_weights_writer_add_f32_borrowed(wr, e->name, CLEF_DTYPE_F32, e->shape, e->rank,

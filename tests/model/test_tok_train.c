@@ -46,7 +46,9 @@ static void test_gradients(void **state) {
     clefi_tok_train_cfg cfg = train_cfg(1);
     cfg.bypass_vq = 1;
     clefi_tok_trainer *tr = NULL;
-    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, p, &cfg), CLEF_OK);
+    clefi_tok_cfg acfg;
+    assert_int_equal(clefi_tok_cfg_from_params(ctx, p, &acfg), CLEF_OK);
+    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, &acfg, &cfg), CLEF_OK);
     const clef_tokenizer *tok = clefi_tok_trainer_model(tr);
     float crop[2 * 8 * 10];
     for (int i = 0; i < 2 * 8 * 10; i++)
@@ -245,7 +247,9 @@ static void test_train_gan(void **state) {
     cfg.disc_start = 2;
     cfg.disc_weight = 0.8f;
     clefi_tok_trainer *tr = NULL;
-    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, p, &cfg), CLEF_OK);
+    clefi_tok_cfg acfg;
+    assert_int_equal(clefi_tok_cfg_from_params(ctx, p, &acfg), CLEF_OK);
+    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, &acfg, &cfg), CLEF_OK);
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[4 * 2 * NF * CROP_GAN];
     synth_session(sess, 3);
     double first = 0.0, l1 = 0.0, ppl, g, dl, lam;
