@@ -465,6 +465,16 @@ CLEF_API clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, con
 CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr);
 /** Steps taken. */
 CLEF_API int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr);
+/** Write a checkpoint (atomically): weights, EMA codebook statistics, discriminator, AdamW
+ *  moments, step and seed, plus the clef.tok.* metadata. Errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_save(clef_tokenizer_trainer *tr, const char *path);
+/** Resume training from a checkpoint of clef_tokenizer_trainer_save(): the architecture,
+ *  seed, step and discriminator presence come from the file, the other settings from train
+ *  (CLEF_PARAMS_TRAIN, NULL: defaults). Continuing gives the same weights as an uninterrupted
+ *  run fed the same batches with the same n_threads. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                                   const char *path, const clef_params *train,
+                                                   int32_t n_threads);
 
 /** Decode n_ids = n_tokens token ids (each in [0, codebook_size)) to a spectrogram
  *  out [n_channels][n_freq][crop_t] in dB; out holds out_cap floats, *needed (may be NULL) is

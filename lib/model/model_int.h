@@ -1,5 +1,5 @@
 /*
- * model_int.h — libclef internal module 'model': CLEF models on top of lib/nn: the VQGAN
+ * model_int.h — libclef internal module 'model': CLEF models on clefi_top of lib/nn: the VQGAN
  * spectrogram tokenizer and the Transformer session encoder, with their trainers.
  * SPDX-License-Identifier: BSD-3-Clause
  *
@@ -190,6 +190,10 @@ CLEFI_HIDDEN clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_
                                                   const clefi_tok_cfg *arch,
                                                   const clefi_tok_train_cfg *cfg);
 CLEFI_HIDDEN void clefi_tok_trainer_free(clefi_tok_trainer *tr);
+/** Training settings from a CLEF_PARAMS_TRAIN set (NULL: defaults); errors on ctx. */
+CLEFI_HIDDEN clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *train,
+                                                         uint64_t seed, int32_t n_threads,
+                                                         clefi_tok_train_cfg *cfg);
 /** The tokenizer being trained (valid for encode/decode between steps). */
 CLEFI_HIDDEN const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr);
 /** One step on n crops [n][in_ch][n_freq][crop_t] (dB), 1 <= n <= cfg.batch: mean L1 (dB)
@@ -206,5 +210,53 @@ CLEFI_HIDDEN float *clefi_tok_trainer_params(clefi_tok_trainer *tr);
 CLEFI_HIDDEN void clefi_tok_trainer_gan_stats(const clefi_tok_trainer *tr, double *g_loss,
                                               double *d_loss, double *adaptive_weight);
 CLEFI_HIDDEN const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr);
+
+/* Trainer internals (tok_train.c builds and runs them; tok_ckpt.c saves and restores). */
+enum clefi_top_kind {
+    CLEFI_OP_CONV = 1,
+    CLEFI_OP_CONVT,
+    CLEFI_OP_GN,
+    CLEFI_OP_SILU,
+    CLEFI_OP_UP,
+    CLEFI_OP_ADD,
+    CLEFI_OP_VQ
+};
+
+typedef struct clefi_tbuf {
+    float *v, *g; /* value and gradient */
+    size_t n;
+} clefi_tbuf;
+
+typedef struct clefi_top {
+    int32_t kind;
+    const clefi_conv *conv;
+    const clefi_gnorm *gn;
+    int32_t in, in2, out; /* buffer ids */
+    int32_t c, h, w;      /* input channels and size */
+    float *mean, *rstd;   /* CLEFI_OP_GN statistics */
+} clefi_top;
+
+struct clef_tokenizer_trainer {
+    clef_ctx *ctx;
+    clefi_err err;       /* last error of the public calls */
+    clef_tokenizer *tok; /* weights being trained (owned) */
+    clefi_tok_train_cfg cfg;
+    clefi_pool *pool;
+    clefi_fwd fw;
+    clefi_tbuf *buf;
+    size_t n_buf, cap_buf;
+    clefi_top *op;
+    size_t n_op, cap_op;
+    int32_t img, z, zq_buf, y; /* input, latents, quantised latents, output buffers */
+    float *grads, *m, *v, *cluster, *embed_sum, *counts, *zbatch, *zq, *zt, *vq_scratch;
+    int32_t *idx;
+    size_t cb_off, cb_len; /* codebook range of the flat buffer: EMA, not AdamW */
+    int64_t step;
+    clef_status rc; /* first build error */
+    /* adversarial part (cfg.disc_ndf > 0) */
+    clefi_tok_disc *disc;
+    float *d_grads, *d_junk, *d_m, *d_v, *dlog, *dy_gan, *gw_rec, *gw_gan;
+    double g_loss, d_loss, lambda; /* last step's means */
+};
 
 #endif /* CLEF_MODEL_INT_H */

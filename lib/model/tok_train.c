@@ -12,45 +12,6 @@
 #include <math.h>
 #include <string.h>
 
-enum op_kind { OP_CONV = 1, OP_CONVT, OP_GN, OP_SILU, OP_UP, OP_ADD, OP_VQ };
-
-typedef struct tbuf {
-    float *v, *g; /* value and gradient */
-    size_t n;
-} tbuf;
-
-typedef struct top {
-    int32_t kind;
-    const clefi_conv *conv;
-    const clefi_gnorm *gn;
-    int32_t in, in2, out; /* buffer ids */
-    int32_t c, h, w;      /* input channels and size */
-    float *mean, *rstd;   /* OP_GN statistics */
-} top;
-
-struct clef_tokenizer_trainer {
-    clef_ctx *ctx;
-    clefi_err err;       /* last error of the public calls */
-    clef_tokenizer *tok; /* weights being trained (owned) */
-    clefi_tok_train_cfg cfg;
-    clefi_pool *pool;
-    clefi_fwd fw;
-    tbuf *buf;
-    size_t n_buf, cap_buf;
-    top *op;
-    size_t n_op, cap_op;
-    int32_t img, z, zq_buf, y; /* input, latents, quantised latents, output buffers */
-    float *grads, *m, *v, *cluster, *embed_sum, *counts, *zbatch, *zq, *zt, *vq_scratch;
-    int32_t *idx;
-    size_t cb_off, cb_len; /* codebook range of the flat buffer: EMA, not AdamW */
-    int64_t step;
-    clef_status rc; /* first build error */
-    /* adversarial part (cfg.disc_ndf > 0) */
-    clefi_tok_disc *disc;
-    float *d_grads, *d_junk, *d_m, *d_v, *dlog, *dy_gan, *gw_rec, *gw_gan;
-    double g_loss, d_loss, lambda; /* last step's means */
-};
-
 /* ---- building the op list ---- */
 
 static int32_t new_buf(clefi_tok_trainer *tr, size_t n) {
@@ -58,7 +19,7 @@ static int32_t new_buf(clefi_tok_trainer *tr, size_t n) {
         return 0;
     if (tr->n_buf == tr->cap_buf) {
         size_t cap = tr->cap_buf ? 2 * tr->cap_buf : 64;
-        tbuf *b = clefi_realloc_array(tr->ctx, tr->buf, cap, sizeof *b);
+        clefi_tbuf *b = clefi_realloc_array(tr->ctx, tr->buf, cap, sizeof *b);
         if (b == NULL) {
             tr->rc = CLEF_ERR_NOMEM;
             return 0;
@@ -66,7 +27,7 @@ static int32_t new_buf(clefi_tok_trainer *tr, size_t n) {
         tr->buf = b;
         tr->cap_buf = cap;
     }
-    tbuf *b = &tr->buf[tr->n_buf];
+    clefi_tbuf *b = &tr->buf[tr->n_buf];
     b->n = n;
     b->v = clefi_calloc(tr->ctx, n, sizeof(float));
     b->g = clefi_calloc(tr->ctx, n, sizeof(float));
@@ -76,12 +37,12 @@ static int32_t new_buf(clefi_tok_trainer *tr, size_t n) {
     return (int32_t)tr->n_buf - 1;
 }
 
-static int32_t add_op(clefi_tok_trainer *tr, top o, size_t out_n) {
+static int32_t add_op(clefi_tok_trainer *tr, clefi_top o, size_t out_n) {
     if (tr->rc != CLEF_OK)
         return 0;
     if (tr->n_op == tr->cap_op) {
         size_t cap = tr->cap_op ? 2 * tr->cap_op : 64;
-        top *p = clefi_realloc_array(tr->ctx, tr->op, cap, sizeof *p);
+        clefi_top *p = clefi_realloc_array(tr->ctx, tr->op, cap, sizeof *p);
         if (p == NULL) {
             tr->rc = CLEF_ERR_NOMEM;
             return 0;
@@ -89,12 +50,12 @@ static int32_t add_op(clefi_tok_trainer *tr, top o, size_t out_n) {
         tr->op = p;
         tr->cap_op = cap;
     }
-    if (o.kind == OP_GN) {
+    if (o.kind == CLEFI_OP_GN) {
         o.mean = clefi_calloc(tr->ctx, (size_t)o.gn->groups, sizeof(float));
         o.rstd = clefi_calloc(tr->ctx, (size_t)o.gn->groups, sizeof(float));
     }
     tr->op[tr->n_op++] = o;
-    if (o.kind == OP_GN && (o.mean == NULL || o.rstd == NULL))
+    if (o.kind == CLEFI_OP_GN && (o.mean == NULL || o.rstd == NULL))
         tr->rc = CLEF_ERR_NOMEM;
     o.out = new_buf(tr, out_n);
     tr->op[tr->n_op - 1].out = o.out;
@@ -107,15 +68,17 @@ static int32_t b_conv(clefi_tok_trainer *tr, const clefi_conv *c, int32_t in, in
                       int32_t w) {
     int32_t ho, wo;
     clefi_conv_out_size(c, h, w, &ho, &wo);
-    return add_op(tr, (top){.kind = OP_CONV, .conv = c, .in = in, .c = c->cin, .h = h, .w = w},
-                  (size_t)c->cout * hw_of(ho, wo));
+    return add_op(
+        tr, (clefi_top){.kind = CLEFI_OP_CONV, .conv = c, .in = in, .c = c->cin, .h = h, .w = w},
+        (size_t)c->cout * hw_of(ho, wo));
 }
 
 static int32_t b_norm_silu(clefi_tok_trainer *tr, const clefi_gnorm *g, int32_t in, int32_t h,
                            int32_t w) {
     size_t n = (size_t)g->c * hw_of(h, w);
-    int32_t gn = add_op(tr, (top){.kind = OP_GN, .gn = g, .in = in, .c = g->c, .h = h, .w = w}, n);
-    return add_op(tr, (top){.kind = OP_SILU, .in = gn, .c = g->c, .h = h, .w = w}, n);
+    int32_t gn = add_op(
+        tr, (clefi_top){.kind = CLEFI_OP_GN, .gn = g, .in = in, .c = g->c, .h = h, .w = w}, n);
+    return add_op(tr, (clefi_top){.kind = CLEFI_OP_SILU, .in = gn, .c = g->c, .h = h, .w = w}, n);
 }
 
 static int32_t b_resblock(clefi_tok_trainer *tr, const clefi_resblock *r, int32_t x, int32_t h,
@@ -125,8 +88,10 @@ static int32_t b_resblock(clefi_tok_trainer *tr, const clefi_resblock *r, int32_
     a = b_norm_silu(tr, &r->n2, a, h, w);
     a = b_conv(tr, &r->c2, a, h, w);
     int32_t skip = r->has_nin ? b_conv(tr, &r->nin, x, h, w) : x;
-    return add_op(tr, (top){.kind = OP_ADD, .in = skip, .in2 = a, .c = r->c2.cout, .h = h, .w = w},
-                  (size_t)r->c2.cout * hw_of(h, w));
+    return add_op(
+        tr,
+        (clefi_top){.kind = CLEFI_OP_ADD, .in = skip, .in2 = a, .c = r->c2.cout, .h = h, .w = w},
+        (size_t)r->c2.cout * hw_of(h, w));
 }
 
 /* The same network as encoder() and decoder() in tok_run.c, with every activation kept. */
@@ -145,7 +110,7 @@ static void build_graph(clefi_tok_trainer *tr) {
     x = b_resblock(tr, &tok->e_mid, x, h, w);
     x = b_norm_silu(tr, &tok->e_norm_out, x, h, w);
     tr->z = b_conv(tr, &tok->e_conv_out, x, h, w);
-    x = add_op(tr, (top){.kind = OP_VQ, .in = tr->z, .c = c->code_dim, .h = h, .w = w},
+    x = add_op(tr, (clefi_top){.kind = CLEFI_OP_VQ, .in = tr->z, .c = c->code_dim, .h = h, .w = w},
                (size_t)c->code_dim * hw_of(h, w));
     tr->zq_buf = x;
     x = b_conv(tr, &tok->d_conv_in, x, h, w);
@@ -154,19 +119,19 @@ static void build_graph(clefi_tok_trainer *tr) {
         for (int32_t k = 0; k < c->n_res; k++)
             x = b_resblock(tr, &tok->d_blk[i][k], x, h, w);
         int32_t ch = tok->d_up[i].cin;
-        x = add_op(tr, (top){.kind = OP_UP, .in = x, .c = ch, .h = h, .w = w},
+        x = add_op(tr, (clefi_top){.kind = CLEFI_OP_UP, .in = x, .c = ch, .h = h, .w = w},
                    (size_t)ch * hw_of(2 * h, w));
         h *= 2;
         x = b_conv(tr, &tok->d_up[i], x, h, w);
     }
     x = b_norm_silu(tr, &tok->d_norm_out, x, h, w);
     tr->y = add_op(tr,
-                   (top){.kind = OP_CONVT,
-                         .conv = &tok->d_conv_out,
-                         .in = x,
-                         .c = tok->d_conv_out.cin,
-                         .h = h,
-                         .w = w},
+                   (clefi_top){.kind = CLEFI_OP_CONVT,
+                               .conv = &tok->d_conv_out,
+                               .in = x,
+                               .c = tok->d_conv_out.cin,
+                               .h = h,
+                               .w = w},
                    (size_t)c->in_ch * hw_of(c->n_freq, c->crop_t));
 }
 
@@ -180,31 +145,31 @@ static float *grad_of(clefi_tok_trainer *tr, const float *param) {
 static void forward(clefi_tok_trainer *tr, int32_t *idx) {
     const clefi_tok_cfg *c = &tr->tok->cfg;
     for (size_t i = 0; i < tr->n_op; i++) {
-        const top *o = &tr->op[i];
+        const clefi_top *o = &tr->op[i];
         const float *in = tr->buf[o->in].v;
         float *out = tr->buf[o->out].v;
         size_t n = tr->buf[o->out].n, hw = hw_of(o->h, o->w);
         switch (o->kind) {
-        case OP_CONV:
+        case CLEFI_OP_CONV:
             clefi_conv_forward(&tr->fw, o->conv, in, o->h, o->w, out);
             break;
-        case OP_CONVT:
+        case CLEFI_OP_CONVT:
             clefi_convt_time_forward(&tr->fw, o->conv, in, o->h, o->w, out);
             break;
-        case OP_GN:
+        case CLEFI_OP_GN:
             clefi_groupnorm_forward(tr->pool, out, o->mean, o->rstd, in, o->gn->g, o->gn->b, 1,
                                     o->c, (int64_t)hw, o->gn->groups, o->gn->eps);
             break;
-        case OP_SILU:
+        case CLEFI_OP_SILU:
             clefi_act_forward(tr->pool, CLEFI_ACT_SILU, 0.0f, out, in, (int64_t)n);
             break;
-        case OP_UP:
+        case CLEFI_OP_UP:
             clefi_upsample_h2(in, o->c, o->h, o->w, out);
             break;
-        case OP_ADD:
+        case CLEFI_OP_ADD:
             clefi_residual_forward(tr->pool, out, in, tr->buf[o->in2].v, (int64_t)n);
             break;
-        case OP_VQ: /* [D][N] -> (N, D) for lib/nn's search, codes back to [D][N] */
+        case CLEFI_OP_VQ: /* [D][N] -> (N, D) for lib/nn's search, codes back to [D][N] */
             for (size_t d = 0; d < (size_t)o->c; d++)
                 for (size_t p = 0; p < hw; p++)
                     tr->zt[p * (size_t)o->c + d] = in[d * hw + p];
@@ -224,34 +189,35 @@ static void forward(clefi_tok_trainer *tr, int32_t *idx) {
 
 static void backward(clefi_tok_trainer *tr) {
     for (size_t i = tr->n_op; i-- > 0;) {
-        const top *o = &tr->op[i];
-        const tbuf *bi = &tr->buf[o->in], *bo = &tr->buf[o->out];
+        const clefi_top *o = &tr->op[i];
+        const clefi_tbuf *bi = &tr->buf[o->in], *bo = &tr->buf[o->out];
         size_t hw = hw_of(o->h, o->w);
         switch (o->kind) {
-        case OP_CONV:
+        case CLEFI_OP_CONV:
             clefi_conv_backward(&tr->fw, o->conv, bi->v, o->h, o->w, bo->g,
                                 o->in == tr->img ? NULL : bi->g, grad_of(tr, o->conv->w),
                                 grad_of(tr, o->conv->b));
             break;
-        case OP_CONVT:
+        case CLEFI_OP_CONVT:
             clefi_convt_time_backward(&tr->fw, o->conv, bi->v, o->h, o->w, bo->g, bi->g,
                                       grad_of(tr, o->conv->w), grad_of(tr, o->conv->b));
             break;
-        case OP_GN:
+        case CLEFI_OP_GN:
             clefi_groupnorm_backward(tr->pool, bi->g, grad_of(tr, o->gn->g), grad_of(tr, o->gn->b),
                                      bo->g, bi->v, o->gn->g, o->mean, o->rstd, 1, o->c, (int64_t)hw,
                                      o->gn->groups);
             break;
-        case OP_SILU:
+        case CLEFI_OP_SILU:
             clefi_act_backward(tr->pool, CLEFI_ACT_SILU, 0.0f, bi->g, bi->v, bo->g, (int64_t)bo->n);
             break;
-        case OP_UP:
+        case CLEFI_OP_UP:
             clefi_upsample_h2_backward(bo->g, o->c, o->h, o->w, bi->g);
             break;
-        case OP_ADD:
+        case CLEFI_OP_ADD:
             clefi_residual_backward(tr->pool, bi->g, tr->buf[o->in2].g, bo->g, (int64_t)bo->n);
             break;
-        case OP_VQ: /* straight-through + commitment; elementwise, so the [D][N] layout is fine */
+        case CLEFI_OP_VQ: /* straight-through + commitment; elementwise, so the [D][N] layout is
+                             fine */
             clefi_vq_backward(tr->pool, bi->g, bo->g, bi->v, bo->v, (int64_t)hw, o->c,
                               tr->cfg.commitment);
             break;
@@ -388,8 +354,8 @@ static double l2(const float *x, size_t n) {
  * weighted gradient of -mean(D(y)) to buf[y].g (which holds the L1 gradient). */
 static void add_gan_grad(clefi_tok_trainer *tr, double *g_loss, double *lambda) {
     clefi_tok_disc *d = tr->disc;
-    tbuf *y = &tr->buf[tr->y];
-    const top *last = &tr->op[tr->n_op - 1]; /* the ConvTranspose head */
+    clefi_tbuf *y = &tr->buf[tr->y];
+    const clefi_top *last = &tr->op[tr->n_op - 1]; /* the ConvTranspose head */
     const float *logits = clefi_tok_disc_forward(d, tr->pool, y->v);
     *g_loss = clefi_gan_loss_forward(CLEFI_GAN_HINGE, CLEFI_GAN_G, logits, (int64_t)d->n_logits);
     memset(tr->dlog, 0, d->n_logits * sizeof(float));
@@ -418,7 +384,7 @@ static void add_gan_grad(clefi_tok_trainer *tr, double *g_loss, double *lambda) 
  * gradient is added to d_grads. Returns 0.5 (loss_real + loss_fake), as taming. */
 static double disc_step_image(clefi_tok_trainer *tr) {
     clefi_tok_disc *d = tr->disc;
-    const tbuf *bufs[2] = {&tr->buf[tr->img], &tr->buf[tr->y]};
+    const clefi_tbuf *bufs[2] = {&tr->buf[tr->img], &tr->buf[tr->y]};
     const clefi_gan_term term[2] = {CLEFI_GAN_D_REAL, CLEFI_GAN_D_FAKE};
     double loss = 0.0;
     for (int k = 0; k < 2; k++) {
@@ -441,7 +407,7 @@ static int gan_on(const clefi_tok_trainer *tr) {
  * adversarial term once active); with_grad adds its gradient to tr->grads. */
 static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, double *l1_out) {
     forward(tr, idx);
-    const tbuf *y = &tr->buf[tr->y], *x = &tr->buf[tr->img], *z = &tr->buf[tr->z];
+    const clefi_tbuf *y = &tr->buf[tr->y], *x = &tr->buf[tr->img], *z = &tr->buf[tr->z];
     double l1 = clefi_l1_forward(y->v, x->v, (int64_t)y->n);
     double commit = clefi_mse_forward(z->v, tr->buf[tr->zq_buf].v, (int64_t)z->n);
     if (with_grad) {
@@ -462,7 +428,7 @@ static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, dou
 
 static void load_image(clefi_tok_trainer *tr, const float *crop_db) {
     const clefi_tok_cfg *c = &tr->tok->cfg;
-    tbuf *x = &tr->buf[tr->img];
+    clefi_tbuf *x = &tr->buf[tr->img];
     for (size_t i = 0; i < x->n; i++)
         x->v[i] = crop_db[i] / c->db_scale;
 }
@@ -560,13 +526,8 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
 
 /* ---- public API ---- */
 
-clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
-                                          const clef_params *arch, const clef_params *train,
-                                          uint64_t seed, int32_t n_threads) {
-    if (out == NULL || ctx == NULL)
-        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "trainer: out is NULL")
-                           : CLEF_ERR_INVALID_ARG;
-    *out = NULL;
+clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *train, uint64_t seed,
+                                            int32_t n_threads, clefi_tok_train_cfg *cfg) {
     clef_params *def = NULL;
     if (train == NULL) {
         clef_status rc = clef_params_create(&def, ctx, CLEF_PARAMS_TRAIN);
@@ -580,27 +541,40 @@ clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx
                              "tokenizer trainer: train params kind %d "
                              "is not CLEF_PARAMS_TRAIN",
                              (int)clef_params_kind(train));
-    clefi_tok_train_cfg cfg = {
-        .batch = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_BATCH),
-        .n_threads = n_threads,
-        .seed = seed,
-        .lr = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_LR),
-        .weight_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_WEIGHT_DECAY),
-        .grad_clip = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_GRAD_CLIP),
-        .commitment = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_COMMITMENT),
-        .ema_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_EMA_DECAY),
-        .dead_threshold = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DEAD_THRESHOLD),
-        .disc_ndf = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_NDF),
-        .disc_start = clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_START),
-        .disc_weight = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DISC_WEIGHT),
-    };
+    else
+        *cfg = (clefi_tok_train_cfg){
+            .batch = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_BATCH),
+            .n_threads = n_threads,
+            .seed = seed,
+            .lr = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_LR),
+            .weight_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_WEIGHT_DECAY),
+            .grad_clip = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_GRAD_CLIP),
+            .commitment = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_COMMITMENT),
+            .ema_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_EMA_DECAY),
+            .dead_threshold = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DEAD_THRESHOLD),
+            .disc_ndf = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_NDF),
+            .disc_start = clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_START),
+            .disc_weight = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DISC_WEIGHT),
+        };
     clef_params_free(def);
     if (rc == CLEF_OK && (n_threads < 1 || n_threads > 1024))
         rc = clefi_ctx_error(ctx, CLEF_ERR_RANGE,
                              "tokenizer trainer: n_threads %d is not in "
                              "[1, 1024]",
                              (int)n_threads);
+    return rc;
+}
+
+clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                          const clef_params *arch, const clef_params *train,
+                                          uint64_t seed, int32_t n_threads) {
+    if (out == NULL || ctx == NULL)
+        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "trainer: out is NULL")
+                           : CLEF_ERR_INVALID_ARG;
+    *out = NULL;
+    clefi_tok_train_cfg cfg;
     clefi_tok_cfg acfg;
+    clef_status rc = clefi_tok_train_cfg_from_params(ctx, train, seed, n_threads, &cfg);
     if (rc == CLEF_OK)
         rc = clefi_tok_cfg_from_params(ctx, arch, &acfg);
     if (rc == CLEF_OK)
