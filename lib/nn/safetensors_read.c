@@ -363,7 +363,7 @@ clef_status clef_weights_open(clef_weights **out, clef_ctx *ctx, const char *pat
         return CLEF_ERR_INVALID_ARG;
     if (path == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "path is NULL");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
     if (fd < 0)
         return clefi_ctx_error(ctx, CLEF_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
     struct stat sb;

@@ -3,6 +3,7 @@
  * exactly; F16/BF16 conversions bit-identical to torch's; a file written by libclef is
  * byte-identical to a committed golden that the Python library loads (checked at dev time with
  * safetensors_ref.py --check-c); round trips, atomic writes, OOM sweeps. */
+#define _POSIX_C_SOURCE 200809L
 #include "test_support.h"
 #include "weights_util.h"
 
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nn/nn_int.h"
 
@@ -458,6 +460,10 @@ static void test_open_errors(void **state) {
     fclose(f);
     assert_int_equal(clef_weights_open(&w, ctx, wt_path(dir, "empty")), CLEF_ERR_FORMAT);
     wt_assert_msg(clef_ctx_errmsg(ctx), "shorter than");
+    /* a FIFO is refused without blocking */
+    assert_int_equal(mkfifo(wt_path(dir, "fifo"), 0600), 0);
+    assert_int_equal(clef_weights_open(&w, ctx, wt_path(dir, "fifo")), CLEF_ERR_IO);
+    wt_assert_msg(clef_ctx_errmsg(ctx), "not a regular file");
     wt_rmdir(dir);
     clef_ctx_free(ctx);
 }
