@@ -10,6 +10,7 @@
 #include "nn_int.h"
 
 #include <math.h>
+#include <string.h>
 
 #define QT         CLEFI_ATTN_QT
 #define KT         CLEFI_ATTN_KT
@@ -53,22 +54,49 @@ static int tile_all_padded(const attn_job *j, int64_t b, int64_t k0, int64_t nk)
     return 1;
 }
 
+/* max of s[0..n), four independent chains (the scalar max is latency bound) */
+static float row_max(const float *s, int64_t n, float init) {
+    float m0 = init, m1 = init, m2 = init, m3 = init;
+    int64_t c = 0;
+    for (; c + 4 <= n; c += 4) {
+        m0 = s[c] > m0 ? s[c] : m0;
+        m1 = s[c + 1] > m1 ? s[c + 1] : m1;
+        m2 = s[c + 2] > m2 ? s[c + 2] : m2;
+        m3 = s[c + 3] > m3 ? s[c + 3] : m3;
+    }
+    for (; c < n; c++)
+        m0 = s[c] > m0 ? s[c] : m0;
+    m0 = m1 > m0 ? m1 : m0;
+    m2 = m3 > m2 ? m3 : m2;
+    return m2 > m0 ? m2 : m0;
+}
+
+/* s = exp(s - mx) (a vectorized loop), then its sum over eight fixed partial sums */
+static float exp_sum(float *restrict s, int64_t n, float mx) {
+    for (int64_t c = 0; c < n; c++)
+        s[c] = clefi_expf(s[c] - mx);
+    float acc[8] = {0.f};
+    int64_t c = 0;
+    for (; c + 8 <= n; c += 8)
+        for (int k = 0; k < 8; k++)
+            acc[k] += s[c + k];
+    float sum = 0.f;
+    for (; c < n; c++)
+        sum += s[c];
+    for (int k = 0; k < 8; k++)
+        sum += acc[k];
+    return sum;
+}
+
 /* Online softmax update of one row: returns the factor by which the old output row is scaled. */
 static float online_row(float *s, int64_t nk, float *m, float *l) {
-    float mx = *m;
-    for (int64_t c = 0; c < nk; c++)
-        mx = s[c] > mx ? s[c] : mx;
+    float mx = row_max(s, nk, *m);
     if (mx == -INFINITY) { /* nothing visible yet: p = 0 */
-        for (int64_t c = 0; c < nk; c++)
-            s[c] = 0.f;
+        memset(s, 0, (size_t)nk * sizeof *s);
         return 1.f;
     }
-    float alpha = clefi_expf(*m - mx), sum = 0.f;
-    for (int64_t c = 0; c < nk; c++) {
-        s[c] = clefi_expf(s[c] - mx);
-        sum += s[c];
-    }
-    *l = *l * alpha + sum;
+    float alpha = clefi_expf(*m - mx);
+    *l = *l * alpha + exp_sum(s, nk, mx);
     *m = mx;
     return alpha;
 }
@@ -143,13 +171,14 @@ void clefi_attention_forward(clefi_pool *pool, float *out, float *lse, const flo
 }
 
 /* P = exp(S - lse) in place; then dP -> dS = P * (dP - D) in place */
-static void bwd_softmax_tile(float *S, float *dP, const float *lse, const float *D, int64_t nq,
-                             int64_t nk) {
+static void bwd_softmax_tile(float *restrict S, float *restrict dP, const float *restrict lse,
+                             const float *restrict D, int64_t nq, int64_t nk) {
     for (int64_t i = 0; i < nq; i++) {
-        float *s = S + i * KT, *dp = dP + i * KT;
+        float *restrict s = S + i * KT, *restrict dp = dP + i * KT;
+        float li = lse[i], di = D[i];
         for (int64_t c = 0; c < nk; c++) {
-            s[c] = clefi_expf(s[c] - lse[i]);
-            dp[c] = s[c] * (dp[c] - D[i]);
+            s[c] = clefi_expf(s[c] - li);
+            dp[c] = s[c] * (dp[c] - di);
         }
     }
 }

@@ -6,23 +6,31 @@
  * gradients sum over images in a fixed order); each GEMM and im2col is split over the pool. */
 #include "nn_int.h"
 
+clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int64_t C, int64_t H, int64_t W,
+                                   int64_t OC, int64_t KH, int64_t KW, int64_t SH, int64_t SW,
+                                   int64_t PH, int64_t PW) {
+    if (B < 1 || C < 1 || H < 1 || W < 1 || OC < 1 || KH < 1 || KW < 1 || SH < 1 || SW < 1 ||
+        PH < 0 || PW < 0 || H + 2 * PH < KH || W + 2 * PW < KW)
+        return CLEF_ERR_SHAPE;
+    *s = (clefi_conv2d){.B = B,
+                        .C = C,
+                        .H = H,
+                        .W = W,
+                        .OC = OC,
+                        .KH = KH,
+                        .KW = KW,
+                        .SH = SH,
+                        .SW = SW,
+                        .PH = PH,
+                        .PW = PW,
+                        .OH = (H + 2 * PH - KH) / SH + 1,
+                        .OW = (W + 2 * PW - KW) / SW + 1};
+    return CLEF_OK;
+}
+
 clef_status clefi_conv2d_init(clefi_conv2d *s, int64_t B, int64_t C, int64_t H, int64_t W,
                               int64_t OC, int64_t K, int64_t stride, int64_t pad) {
-    if (B < 1 || C < 1 || H < 1 || W < 1 || OC < 1 || K < 1 || stride < 1 || pad < 0 ||
-        H + 2 * pad < K || W + 2 * pad < K)
-        return CLEF_ERR_SHAPE;
-    *s = (clefi_conv2d){B,
-                        C,
-                        H,
-                        W,
-                        OC,
-                        K,
-                        K,
-                        stride,
-                        pad,
-                        (H + 2 * pad - K) / stride + 1,
-                        (W + 2 * pad - K) / stride + 1};
-    return CLEF_OK;
+    return clefi_conv2d_init_rect(s, B, C, H, W, OC, K, K, stride, stride, pad, pad);
 }
 
 clef_status clefi_conv_transpose2d_init(clefi_conv2d *s, int64_t B, int64_t Cin, int64_t H,
@@ -58,7 +66,7 @@ static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
         const float *plane = j->cimg + c * s->H * s->W;
         float *dst = j->col + r * s->OH * s->OW;
         for (int64_t oh = 0; oh < s->OH; oh++) {
-            int64_t ih = oh * s->stride - s->pad + kh;
+            int64_t ih = oh * s->SH - s->PH + kh;
             float *d = dst + oh * s->OW;
             if (ih < 0 || ih >= s->H) {
                 for (int64_t ow = 0; ow < s->OW; ow++)
@@ -66,7 +74,7 @@ static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
                 continue;
             }
             for (int64_t ow = 0; ow < s->OW; ow++) {
-                int64_t iw = ow * s->stride - s->pad + kw;
+                int64_t iw = ow * s->SW - s->PW + kw;
                 d[ow] = (iw >= 0 && iw < s->W) ? plane[ih * s->W + iw] : 0.f;
             }
         }
@@ -84,11 +92,11 @@ static void col2im_channels(void *arg, int64_t cb, int64_t ce, int32_t tid) {
             for (int64_t kw = 0; kw < s->KW; kw++) {
                 const float *src = j->ccol + ((c * s->KH + kh) * s->KW + kw) * s->OH * s->OW;
                 for (int64_t oh = 0; oh < s->OH; oh++) {
-                    int64_t ih = oh * s->stride - s->pad + kh;
+                    int64_t ih = oh * s->SH - s->PH + kh;
                     if (ih < 0 || ih >= s->H)
                         continue;
                     for (int64_t ow = 0; ow < s->OW; ow++) {
-                        int64_t iw = ow * s->stride - s->pad + kw;
+                        int64_t iw = ow * s->SW - s->PW + kw;
                         if (iw >= 0 && iw < s->W)
                             plane[ih * s->W + iw] += src[oh * s->OW + ow];
                     }

@@ -1,10 +1,12 @@
 /* gemm.c — GEMM over the thread pool, and small parallel vector helpers.
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * Threading policy (docs/NN.md): OpenBLAS runs single-threaded; clefi_sgemm splits the output
- * C into contiguous row (or column) blocks, one per pool thread, and calls cblas_sgemm once per
- * block. The K dimension is never split, so each element of C is the same dot product whatever
- * the thread count. */
+ * Threading policy (docs/NN.md): OpenBLAS runs single-threaded; clefi_sgemm cuts the output C
+ * into blocks of GEMM_BLOCK rows (or columns, whichever dimension is larger) and makes one
+ * cblas_sgemm call per block; pool threads take contiguous runs of blocks. The cut depends on
+ * the shape only, never on the thread count, so the same sgemm calls run for any n_threads and
+ * results are bit-identical. (Splitting by thread count is not: OpenBLAS's Haswell sgemm gives
+ * an element a different rounding depending on which micro-kernel tile it falls in.) */
 #define _POSIX_C_SOURCE 200809L
 #include "nn_int.h"
 
@@ -25,18 +27,12 @@ typedef struct gemm_job {
     float *C;
 } gemm_job;
 
-/* Blocks are multiples of 16 rows/columns so every block but the last uses full kernel tiles. */
-#define GEMM_ALIGN 16
+/* Rows or columns per sgemm call: large enough that packing costs stay small (B is repacked
+ * once per block: K*N floats against 2*GEMM_BLOCK*K*N flops), small enough to give 2-4 threads
+ * work at a batch of 2,048 tokens. */
+#define GEMM_BLOCK 256
 
-static void gemm_block(void *arg, int64_t b, int64_t e, int32_t tid) {
-    (void)tid;
-    const gemm_job *j = arg;
-    int64_t lo = b * GEMM_ALIGN, hi = e * GEMM_ALIGN;
-    int64_t lim = j->split_rows ? j->M : j->N;
-    if (hi > lim)
-        hi = lim;
-    if (lo >= hi)
-        return;
+static void gemm_one(const gemm_job *j, int64_t lo, int64_t hi) {
     enum CBLAS_TRANSPOSE ta = j->ta ? CblasTrans : CblasNoTrans;
     enum CBLAS_TRANSPOSE tb = j->tb ? CblasTrans : CblasNoTrans;
     if (j->split_rows) {
@@ -51,6 +47,15 @@ static void gemm_block(void *arg, int64_t b, int64_t e, int32_t tid) {
     }
 }
 
+static void gemm_blocks(void *arg, int64_t b, int64_t e, int32_t tid) {
+    (void)tid;
+    const gemm_job *j = arg;
+    for (int64_t blk = b; blk < e; blk++) {
+        int64_t lo = blk * GEMM_BLOCK, hi = lo + GEMM_BLOCK, lim = j->split_rows ? j->M : j->N;
+        gemm_one(j, lo, hi < lim ? hi : lim);
+    }
+}
+
 void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                  float alpha, const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
                  float *C, int64_t ldc) {
@@ -59,11 +64,7 @@ void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t 
     clefi_nn_blas_init();
     gemm_job j = {trans_a, trans_b, M >= N, M, N, K, lda, ldb, ldc, alpha, beta, A, B, C};
     int64_t dim = j.split_rows ? M : N;
-    int64_t blocks = (dim + GEMM_ALIGN - 1) / GEMM_ALIGN;
-    if (pool == NULL || clefi_pool_size(pool) == 1 || blocks < 2)
-        gemm_block(&j, 0, blocks, 0);
-    else
-        clefi_pool_for(pool, blocks, gemm_block, &j);
+    clefi_pool_for(pool, (dim + GEMM_BLOCK - 1) / GEMM_BLOCK, gemm_blocks, &j);
 }
 
 typedef struct vec_job {

@@ -14,9 +14,10 @@
  *   gradient buffer once per optimizer step. A NULL gradient pointer skips that gradient.
  * - Parameters, gradients and AdamW moments of a model live in flat buffers laid out by one
  *   X-macro tensor list per model (clefi_layout, below in the weights section).
- * - pool may be NULL (serial). Work is split by a static partition of the OUTPUT (rows of a GEMM
- *   result, channels of a weight gradient, heads of attention): no reduction is ever split
- *   across threads, so every result is bit-identical for any n_threads (tested in test_nn_threads).
+ * - pool may be NULL (serial). Work is split by a static partition of the OUTPUT (blocks of a
+ *   GEMM result, channels of a weight gradient, heads of attention): no reduction is ever split
+ *   across threads, so every result is bit-identical for any n_threads (test_nn_train,
+ *   test_nn_threads).
  * - GEMMs: OpenBLAS is used single-threaded (clefi_nn_blas_init) and our pool partitions each
  *   GEMM over output rows or columns (clefi_sgemm). See docs/NN.md.
  */
@@ -24,6 +25,8 @@
 #define CLEF_NN_INT_H
 
 #include "../core/core_int.h"
+
+#include <string.h>
 
 /* ============================================================================================ */
 /* Layers, losses, optimizer (branch nn-layers; files linear.c conv.c norm.c act.c attention.c  */
@@ -38,8 +41,10 @@
 CLEFI_HIDDEN void clefi_nn_blas_init(void);
 
 /** Row-major C(M,N) = alpha * op(A) * op(B) + beta * C, op = transpose when trans_* != 0.
- *  op(A) is (M,K) with leading dimension lda, op(B) is (K,N) with ldb. The pool splits C into
- *  contiguous row blocks (or column blocks when M is small); K is never split. */
+ *  op(A) is (M,K) with leading dimension lda, op(B) is (K,N) with ldb. C is cut into fixed
+ *  blocks of 256 rows (or columns when N > M), one sgemm call each, shared among the pool's
+ *  threads; K is never split. The cut depends on the shape only: bit-identical results for
+ *  any thread count. */
 CLEFI_HIDDEN void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t N,
                               int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                               int64_t ldb, float beta, float *C, int64_t ldc);
@@ -49,11 +54,15 @@ CLEFI_HIDDEN void clefi_scale(clefi_pool *pool, float *x, int64_t n, float s);
 /** y(n) += x(n). */
 CLEFI_HIDDEN void clefi_add_inplace(clefi_pool *pool, float *y, const float *x, int64_t n);
 
-/** Fast expf for softmax-like kernels: max relative error about 2e-7 (Cephes polynomial),
- *  exactly 0 below -87.3 (and for -INFINITY); branch-free so loops vectorize. */
+/** Fast expf for softmax-like kernels: max relative error about 2e-7 (Cephes expf polynomial),
+ *  exactly 0 below -87.3 (and for -INFINITY). Selects instead of branches and a memcpy bit cast,
+ *  so GCC vectorizes loops that call it. */
 static inline float clefi_expf(float x) {
-    float xc = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
-    float n = (float)(int)(xc * 1.44269504088896341f + (xc >= 0.f ? 0.5f : -0.5f));
+    float xc = x < -87.3f ? -87.3f : x;
+    xc = xc > 88.3f ? 88.3f : xc;
+    /* n = round(x log2 e) by the 1.5 * 2^23 trick: no branch, no libm call */
+    float n = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;
+    /* Cody-Waite: ln 2 = 0.693359375 - 2.12194440e-4 (Cephes expf.c C1, C2) */
     float r = xc - n * 0.693359375f + n * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
@@ -62,12 +71,10 @@ static inline float clefi_expf(float x) {
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    union {
-        uint32_t u;
-        float f;
-    } s;
-    s.u = (uint32_t)((int32_t)n + 127) << 23;
-    return x < -87.3f ? 0.f : p * s.f;
+    int32_t bits = ((int32_t)n + 127) << 23; /* n + 127 in [1, 254] */
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < -87.3f ? 0.f : p * scale;
 }
 
 /* ---- counter-based RNG (rng.c) ---- */
@@ -167,16 +174,21 @@ CLEFI_HIDDEN void clefi_groupnorm_backward(clefi_pool *pool, float *dinp, float 
 
 /* ---- convolutions and upsampling (conv.c) ---- */
 
-/** Geometry of a 2-D convolution (torch nn.Conv2d, dilation 1, groups 1): inp (B,C,H,W),
- *  weight (OC,C,KH,KW), out (B,OC,OH,OW), OH = (H + 2*pad - KH)/stride + 1. */
+/** Geometry of a 2-D convolution (torch nn.Conv2d, dilation 1, groups 1, zero padding):
+ *  inp (B,C,H,W), weight (OC,C,KH,KW), out (B,OC,OH,OW), OH = (H + 2*PH - KH)/SH + 1. */
 typedef struct clefi_conv2d {
-    int64_t B, C, H, W, OC, KH, KW, stride, pad, OH, OW;
+    int64_t B, C, H, W, OC, KH, KW, SH, SW, PH, PW, OH, OW;
 } clefi_conv2d;
 
-/** Fill s and derive OH, OW; CLEF_ERR_SHAPE if the kernel does not fit or a size is < 1. */
+/** Square kernel K, same stride and padding on both axes. Fills s and derives OH, OW;
+ *  CLEF_ERR_SHAPE if the kernel does not fit or a size is < 1. */
 CLEFI_HIDDEN clef_status clefi_conv2d_init(clefi_conv2d *s, int64_t B, int64_t C, int64_t H,
                                            int64_t W, int64_t OC, int64_t K, int64_t stride,
                                            int64_t pad);
+/** Rectangular kernel (KH,KW), strides (SH,SW) and paddings (PH,PW). */
+CLEFI_HIDDEN clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int64_t C, int64_t H,
+                                                int64_t W, int64_t OC, int64_t KH, int64_t KW,
+                                                int64_t SH, int64_t SW, int64_t PH, int64_t PW);
 /** Floats of the im2col scratch that forward and backward need: C*KH*KW*OH*OW. */
 CLEFI_HIDDEN size_t clefi_conv2d_scratch(const clefi_conv2d *s);
 /** out(B,OC,OH,OW) = conv(inp(B,C,H,W), weight(OC,C,KH,KW)) + bias(OC) (bias may be NULL);
@@ -358,6 +370,71 @@ CLEFI_HIDDEN double clefi_lr_at(clefi_sched kind, int64_t step, int64_t warmup, 
 /** EMA of weights: ema(n) = decay * ema + (1 - decay) * params. */
 CLEFI_HIDDEN void clefi_ema_update(clefi_pool *pool, float *ema, const float *params, int64_t n,
                                    float decay);
+
+/* ---- pre-LN Transformer block (block.c) ---- */
+
+/** Tensors of one pre-LN Transformer block (GPT-2 / ViT layout, torch names): X(field, name,
+ *  rank, dims...) with C = d_model and F = d_ff. The order is the flat-buffer order. */
+#define CLEFI_BLOCK_TENSORS(X, C, F)                                                               \
+    X(ln1_w, "ln1.weight", 1, C)                                                                   \
+    X(ln1_b, "ln1.bias", 1, C)                                                                     \
+    X(qkv_w, "attn.qkv.weight", 2, 3 * (C), C)                                                     \
+    X(qkv_b, "attn.qkv.bias", 1, 3 * (C))                                                          \
+    X(proj_w, "attn.proj.weight", 2, C, C)                                                         \
+    X(proj_b, "attn.proj.bias", 1, C)                                                              \
+    X(ln2_w, "ln2.weight", 1, C)                                                                   \
+    X(ln2_b, "ln2.bias", 1, C)                                                                     \
+    X(fc1_w, "mlp.fc1.weight", 2, F, C)                                                            \
+    X(fc1_b, "mlp.fc1.bias", 1, F)                                                                 \
+    X(fc2_w, "mlp.fc2.weight", 2, C, F)                                                            \
+    X(fc2_b, "mlp.fc2.bias", 1, C)
+
+/** Pointers to a block's tensors inside a flat buffer (parameters or gradients). */
+typedef struct clefi_block_params {
+#define CLEFI_BLOCK_FIELD_(field, name, rank, ...) float *field;
+    CLEFI_BLOCK_TENSORS(CLEFI_BLOCK_FIELD_, 1, 1)
+#undef CLEFI_BLOCK_FIELD_
+} clefi_block_params;
+
+/** Sizes of a block: x (B,T,C), NH heads, MLP width F, LayerNorm eps, MLP activation. */
+typedef struct clefi_block_dims {
+    int64_t B, T, C, NH, F;
+    float eps;
+    clefi_act act;
+} clefi_block_dims;
+
+/** Saved activations and backward scratch of one block, in one allocation. */
+typedef struct clefi_block_acts {
+    clef_ctx *ctx;
+    float *buf;
+    float *ln1, *ln1_mean, *ln1_rstd, *qkv, *att, *lse, *h, *ln2, *ln2_mean, *ln2_rstd, *fc1, *act,
+        *out, *attn_scratch;
+    float *dh, *dln, *datt, *dqkv, *dfc1, *dact; /* backward scratch */
+} clefi_block_acts;
+
+/** Append the block's tensors, named prefix + name (e.g. "enc.blocks.0."), to lay. */
+struct clefi_layout; /* weights section below */
+CLEFI_HIDDEN clef_status clefi_block_layout(struct clefi_layout *lay, const char *prefix, int64_t C,
+                                            int64_t F);
+/** Point p at the block's tensors in base, the block's first tensor being lay->t[first]. */
+CLEFI_HIDDEN void clefi_block_params_at(clefi_block_params *p, float *base,
+                                        const struct clefi_layout *lay, size_t first);
+/** Allocate activations for dims and n_threads; CLEF_ERR_NOMEM/OVERFLOW recorded on ctx. */
+CLEFI_HIDDEN clef_status clefi_block_acts_alloc(clefi_block_acts *a, clef_ctx *ctx,
+                                                const clefi_block_dims *d, int32_t n_threads);
+CLEFI_HIDDEN void clefi_block_acts_free(clefi_block_acts *a);
+/** a->out(B,T,C) = x + mlp(ln2(h)), h = x + proj(attention(ln1(x))); masks as in
+ *  clefi_attention_forward. */
+CLEFI_HIDDEN void clefi_block_forward(clefi_pool *pool, clefi_block_acts *a,
+                                      const clefi_block_params *p, const float *x,
+                                      const uint8_t *key_pad, const float *attn_mask,
+                                      const clefi_block_dims *d);
+/** dx(B,T,C) (may be NULL) and the gradients g += ..., from dout(B,T,C) and the saved a. */
+CLEFI_HIDDEN void clefi_block_backward(clefi_pool *pool, float *dx, const clefi_block_params *g,
+                                       const float *dout, clefi_block_acts *a,
+                                       const clefi_block_params *p, const float *x,
+                                       const uint8_t *key_pad, const float *attn_mask,
+                                       const clefi_block_dims *d);
 
 /* ---- weights: safetensors, checkpoints ---- */
 

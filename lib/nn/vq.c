@@ -14,9 +14,9 @@ size_t clefi_vq_scratch(int64_t K, int32_t n_threads) {
 }
 
 typedef struct vq_job {
-    float *zq, *tiles, *codebook, *cluster_size, *embed_sum, *counts;
+    float *zq, *tiles, *enorm, *cluster_size, *embed_sum, *counts;
     int32_t *idx;
-    const float *z, *cb, *enorm;
+    const float *z, *cb;
     const int32_t *cidx;
     int64_t N, K, D;
     float decay;
@@ -25,12 +25,11 @@ typedef struct vq_job {
 static void code_norms(void *arg, int64_t b, int64_t e, int32_t tid) {
     (void)tid;
     const vq_job *j = arg;
-    float *enorm = (float *)j->enorm;
     for (int64_t k = b; k < e; k++) {
         float s = 0.f;
         for (int64_t d = 0; d < j->D; d++)
             s += j->cb[k * j->D + d] * j->cb[k * j->D + d];
-        enorm[k] = s;
+        j->enorm[k] = s;
     }
 }
 

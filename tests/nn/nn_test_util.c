@@ -9,6 +9,8 @@
 #include "nn/nn_int.h"
 #include "nn_test_util.h"
 
+#include <stdio.h>
+
 void nt_fill(float *x, int64_t n, float lo, float hi, uint64_t seed) {
     for (int64_t i = 0; i < n; i++)
         x[i] = lo + (hi - lo) * clefi_rng_uniform(seed, (uint64_t)i);
@@ -83,4 +85,41 @@ void nt_gradcheck(nt_case *c) {
     test_assert_close_f32(c->buf[0].g, first, (size_t)c->buf[0].n, 1e-5, 1e-5, c->what);
     free(first);
     free(c->R);
+}
+
+clef_weights *nt_gold_open(const char *name) {
+    static clef_ctx *ctx;
+    if (ctx == NULL)
+        assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    char rel[256];
+    snprintf(rel, sizeof rel, "golden/nn/nn_%s.safetensors", name);
+    clef_weights *w = NULL;
+    clef_status rc = clef_weights_open(&w, ctx, test_data_path(rel));
+    if (rc != CLEF_OK)
+        print_error("%s: %s\n", rel, clef_ctx_errmsg(ctx));
+    assert_int_equal(rc, CLEF_OK);
+    return w;
+}
+
+float *nt_gold(clef_weights *w, const char *key, int64_t n, int64_t *got) {
+    size_t need = 0;
+    clef_status rc = clef_weights_read_f32(w, key, NULL, 0, &need);
+    if (rc != CLEF_ERR_BUFFER_TOO_SMALL && rc != CLEF_OK) {
+        print_error("golden tensor %s: %s\n", key, clef_weights_errmsg(w));
+        fail();
+    }
+    if (n >= 0)
+        assert_int_equal((int64_t)need, n);
+    float *p = nt_zeros((int64_t)need);
+    assert_int_equal(clef_weights_read_f32(w, key, p, need, NULL), CLEF_OK);
+    if (got != NULL)
+        *got = (int64_t)need;
+    return p;
+}
+
+void nt_gold_check(clef_weights *w, const char *key, const float *y, int64_t n, double atol,
+                   double rtol) {
+    float *ref = nt_gold(w, key, n, NULL);
+    test_assert_close_f32(y, ref, (size_t)n, atol, rtol, key);
+    free(ref);
 }

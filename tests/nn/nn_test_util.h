@@ -41,4 +41,16 @@ typedef struct nt_case {
  * Also checks that backward accumulates: a second backward doubles the gradient. */
 void nt_gradcheck(nt_case *c);
 
+/* ---- golden files (tools/ref/nn_ref.py) ---- */
+typedef struct clef_weights clef_weights;
+/* Open tests/data/golden/nn/nn_<name>.safetensors (fails the test if it cannot). */
+clef_weights *nt_gold_open(const char *name);
+/* Tensor key as a malloc'd float32 array; asserts its element count when n >= 0; *got (may be
+ * NULL) receives the count. */
+float *nt_gold(clef_weights *w, const char *key, int64_t n, int64_t *got);
+/* Compare y(n) with golden tensor key: |y - ref| <= atol + rtol |ref| (first bad index and
+ * max error printed on failure). */
+void nt_gold_check(clef_weights *w, const char *key, const float *y, int64_t n, double atol,
+                   double rtol);
+
 #endif

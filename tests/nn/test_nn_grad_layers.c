@@ -270,9 +270,10 @@ static void conv_b(void *a) {
     L *l = a;
     clefi_conv2d_backward(NULL, l->dx, l->dw, l->db, l->c.R, l->x, l->w, &l->s, l->scratch);
 }
-static void conv_case(int64_t K, int64_t stride, int64_t pad, const char *what) {
+static void conv_case(int64_t KH, int64_t KW, int64_t SH, int64_t SW, int64_t PH, int64_t PW,
+                      const char *what) {
     L *l = new_l();
-    assert_int_equal(clefi_conv2d_init(&l->s, 2, 3, 7, 6, 4, K, stride, pad), CLEF_OK);
+    assert_int_equal(clefi_conv2d_init_rect(&l->s, 2, 3, 7, 6, 4, KH, KW, SH, SW, PH, PW), CLEF_OK);
     const clefi_conv2d *s = &l->s;
     make_x(l, s->B * s->C * s->H * s->W, 0);
     make_wb(l, s->OC * s->C * s->KH * s->KW, s->OC);
@@ -282,9 +283,10 @@ static void conv_case(int64_t K, int64_t stride, int64_t pad, const char *what) 
 }
 static void test_grad_conv2d(void **state) {
     (void)state;
-    conv_case(3, 1, 1, "conv2d k3 s1 p1");
-    conv_case(3, 2, 1, "conv2d k3 s2 p1");
-    conv_case(4, 2, 0, "conv2d k4 s2 p0");
+    conv_case(3, 3, 1, 1, 1, 1, "conv2d k3 s1 p1");
+    conv_case(3, 3, 2, 2, 1, 1, "conv2d k3 s2 p1");
+    conv_case(4, 4, 2, 2, 0, 0, "conv2d k4 s2 p0");
+    conv_case(3, 1, 2, 1, 1, 0, "conv2d k3x1 s2x1 p1x0");
     clefi_conv2d s;
     assert_int_equal(clefi_conv2d_init(&s, 1, 1, 2, 2, 1, 5, 1, 0), CLEF_ERR_SHAPE);
 }
