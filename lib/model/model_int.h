@@ -17,8 +17,9 @@
  * conv and upsampling take square kernels, strides and scales; the tokenizer needs (3,5)/(1,5),
  * 3x3/(2,1), ConvTranspose (1,5)/(1,5) and nearest (2,1) (docs/tokenizer.md), so these live
  * here until lib/nn generalises its geometry. They also block the im2col by output rows, so
- * the scratch is per-thread and small instead of C*KH*KW*OH*OW. GroupNorm, SiLU, the code
- * search and the GEMM itself are lib/nn's. */
+ * the scratch is per-thread and small instead of C*KH*KW*OH*OW (38 MB for one 3x3 layer at
+ * 128 x 256). Training uses lib/nn's clefi_conv2d (rectangular geometry) for convolutions;
+ * GroupNorm, SiLU, the code search and the GEMM itself are lib/nn's everywhere. */
 
 typedef struct clefi_conv {
     const float *w; /* [cout][cin][kh][kw] (PyTorch Conv2d layout) */
@@ -53,11 +54,6 @@ CLEFI_HIDDEN void clefi_upsample_h2(const float *x, int32_t c, int32_t h, int32_
  *  c->w is [cin][cout][1][k] (PyTorch layout); c->kw = c->sw = k. */
 CLEFI_HIDDEN void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, const float *x,
                                            int32_t h, int32_t w, float *y);
-/** Backward of clefi_conv_forward: dx [cin][h][w] (may be NULL), dw, db += ...; dy is
- *  [cout][ho][wo]. Serial over row blocks (the weight gradient is one reduction, kept in a
- *  fixed order); GEMMs use the pool. */
-CLEFI_HIDDEN void clefi_conv_backward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h,
-                                      int32_t w, const float *dy, float *dx, float *dw, float *db);
 /** Backward of clefi_convt_time_forward: dx [cin][h][w] and db may be NULL; dw, dx, db += ...;
  *  uses scratch of
  *  cout*k*h*w floats at fw->scratch (the trainer sizes it). */
@@ -234,6 +230,7 @@ typedef struct clefi_top {
     int32_t in, in2, out; /* buffer ids */
     int32_t c, h, w;      /* input channels and size */
     float *mean, *rstd;   /* CLEFI_OP_GN statistics */
+    clefi_conv2d geo;     /* CLEFI_OP_CONV: lib/nn geometry */
 } clefi_top;
 
 struct clef_tokenizer_trainer {
@@ -249,6 +246,8 @@ struct clef_tokenizer_trainer {
     size_t n_op, cap_op;
     int32_t img, z, zq_buf, y; /* input, latents, quantised latents, output buffers */
     float *grads, *m, *v, *cluster, *embed_sum, *counts, *zbatch, *zq, *zt, *vq_scratch;
+    float *col;     /* im2col scratch of lib/nn's conv2d (largest CLEFI_OP_CONV) */
+    size_t col_len; /* floats */
     int32_t *idx;
     size_t cb_off, cb_len; /* codebook range of the flat buffer: EMA, not AdamW */
     int64_t step;

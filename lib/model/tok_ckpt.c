@@ -18,8 +18,8 @@ static clef_status ckpt_layout(const clefi_tok_trainer *tr, clefi_layout *lay) {
     for (size_t i = 0; rc == CLEF_OK && i < tok->lay.n; i++)
         rc = clefi_layout_add(lay, tok->lay.t[i].name, tok->lay.t[i].rank, tok->lay.t[i].shape);
     if (rc == CLEF_OK)
-        rc = clefi_layout_add(lay, "train.ema.cluster_size", 1,
-                              (const int64_t[]){c->codebook_size});
+        rc =
+            clefi_layout_add(lay, "train.ema.cluster_size", 1, (const int64_t[]){c->codebook_size});
     if (rc == CLEF_OK)
         rc = clefi_layout_add(lay, "train.ema.embed_sum", 2,
                               (const int64_t[]){c->codebook_size, c->code_dim});
@@ -136,7 +136,8 @@ clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx
                                           const char *path, const clef_params *train,
                                           int32_t n_threads) {
     if (out == NULL || ctx == NULL || path == NULL)
-        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "trainer_resume: NULL "
+        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                                             "trainer_resume: NULL "
                                              "argument")
                            : CLEF_ERR_INVALID_ARG;
     *out = NULL;

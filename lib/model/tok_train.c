@@ -66,11 +66,13 @@ static size_t hw_of(int32_t h, int32_t w) { return (size_t)h * (size_t)w; }
 
 static int32_t b_conv(clefi_tok_trainer *tr, const clefi_conv *c, int32_t in, int32_t h,
                       int32_t w) {
-    int32_t ho, wo;
-    clefi_conv_out_size(c, h, w, &ho, &wo);
-    return add_op(
-        tr, (clefi_top){.kind = CLEFI_OP_CONV, .conv = c, .in = in, .c = c->cin, .h = h, .w = w},
-        (size_t)c->cout * hw_of(ho, wo));
+    clefi_top o = {.kind = CLEFI_OP_CONV, .conv = c, .in = in, .c = c->cin, .h = h, .w = w};
+    if (tr->rc == CLEF_OK && clefi_conv2d_init_rect(&o.geo, 1, c->cin, h, w, c->cout, c->kh, c->kw,
+                                                    c->sh, c->sw, c->ph, c->pw) != CLEF_OK)
+        tr->rc = CLEF_ERR_INTERNAL; /* check_cfg admits no geometry that does not fit */
+    if (tr->rc == CLEF_OK && clefi_conv2d_scratch(&o.geo) > tr->col_len)
+        tr->col_len = clefi_conv2d_scratch(&o.geo);
+    return add_op(tr, o, (size_t)c->cout * (size_t)(o.geo.OH * o.geo.OW));
 }
 
 static int32_t b_norm_silu(clefi_tok_trainer *tr, const clefi_gnorm *g, int32_t in, int32_t h,
@@ -151,7 +153,7 @@ static void forward(clefi_tok_trainer *tr, int32_t *idx) {
         size_t n = tr->buf[o->out].n, hw = hw_of(o->h, o->w);
         switch (o->kind) {
         case CLEFI_OP_CONV:
-            clefi_conv_forward(&tr->fw, o->conv, in, o->h, o->w, out);
+            clefi_conv2d_forward(tr->pool, out, in, o->conv->w, o->conv->b, &o->geo, tr->col);
             break;
         case CLEFI_OP_CONVT:
             clefi_convt_time_forward(&tr->fw, o->conv, in, o->h, o->w, out);
@@ -194,9 +196,9 @@ static void backward(clefi_tok_trainer *tr) {
         size_t hw = hw_of(o->h, o->w);
         switch (o->kind) {
         case CLEFI_OP_CONV:
-            clefi_conv_backward(&tr->fw, o->conv, bi->v, o->h, o->w, bo->g,
-                                o->in == tr->img ? NULL : bi->g, grad_of(tr, o->conv->w),
-                                grad_of(tr, o->conv->b));
+            clefi_conv2d_backward(tr->pool, o->in == tr->img ? NULL : bi->g,
+                                  grad_of(tr, o->conv->w), grad_of(tr, o->conv->b), bo->g, bi->v,
+                                  o->conv->w, &o->geo, tr->col);
             break;
         case CLEFI_OP_CONVT:
             clefi_convt_time_backward(&tr->fw, o->conv, bi->v, o->h, o->w, bo->g, bi->g,
@@ -243,8 +245,8 @@ void clefi_tok_trainer_free(clefi_tok_trainer *tr) {
     }
     clefi_free(ctx, tr->buf);
     clefi_free(ctx, tr->op);
-    float *f[] = {tr->grads,  tr->m,  tr->v,  tr->cluster,    tr->embed_sum, tr->counts,
-                  tr->zbatch, tr->zq, tr->zt, tr->fw.scratch, tr->vq_scratch};
+    float *f[] = {tr->grads,  tr->m,  tr->v,  tr->cluster,    tr->embed_sum,  tr->counts,
+                  tr->zbatch, tr->zq, tr->zt, tr->fw.scratch, tr->vq_scratch, tr->col};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         clefi_free(ctx, f[i]);
     clefi_free(ctx, tr->idx);
@@ -308,9 +310,13 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
         tr->rc = CLEF_ERR_NOMEM;
     else
         build_graph(tr);
+    if (tr->rc == CLEF_OK && (tr->col = clefi_calloc(ctx, tr->col_len, sizeof(float))) == NULL)
+        tr->rc = CLEF_ERR_NOMEM;
     if (tr->rc != CLEF_OK) {
+        clef_status bad = tr->rc;
         clefi_tok_trainer_free(tr);
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer trainer: no memory");
+        return clefi_ctx_error(ctx, bad, "tokenizer trainer: %s",
+                               bad == CLEF_ERR_NOMEM ? "no memory" : "bad convolution geometry");
     }
     if (cfg->disc_ndf > 0) {
         rc = clefi_tok_disc_create(&tr->disc, ctx, c->in_ch, c->n_freq, c->crop_t, cfg->disc_ndf,
