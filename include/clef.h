@@ -410,6 +410,11 @@ CLEF_API clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx,
  *  loadable with clef_tokenizer_load(). Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx,
                                          const char *path);
+/** A copy of tok for images of crop_t frames (a multiple of the time stride): the network is
+ *  fully convolutional, so weights trained on short crops (e.g. 128 x 80 frames, an 8 x 16
+ *  grid) serve whole sessions (crop_t 1280, 8 x 256 tokens). Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer *tok,
+                                               clef_ctx *ctx, int64_t crop_t);
 /** Free a tokenizer. NULL-safe. */
 CLEF_API void clef_tokenizer_free(clef_tokenizer *tok);
 /** Input and grid shape: channels, frequency bins, frames per image (crop_t), token rows and

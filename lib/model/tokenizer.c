@@ -542,3 +542,32 @@ clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const 
     clef_weights_writer_free(wr);
     return rc;
 }
+
+clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer *tok,
+                                      clef_ctx *ctx, int64_t crop_t) {
+    if (out == NULL || ctx == NULL || tok == NULL)
+        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                                             "tokenizer_clone_crop: "
+                                             "NULL argument")
+                           : CLEF_ERR_INVALID_ARG;
+    *out = NULL;
+    double lo = 0.0, hi = 0.0;
+    clef_param_bounds(CLEF_P_TOK_CROP_T, &lo, &hi);
+    if ((double)crop_t < lo || (double)crop_t > hi)
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                               "tokenizer_clone_crop: crop_t %lld is not "
+                               "in [%.0f, %.0f]",
+                               (long long)crop_t, lo, hi);
+    clefi_tok_cfg cfg = tok->cfg;
+    cfg.crop_t = (int32_t)crop_t;
+    clef_status rc = check_cfg(ctx, &cfg, "clone_crop");
+    clef_tokenizer *t = NULL;
+    if (rc == CLEF_OK)
+        rc = tok_alloc(&t, ctx, &cfg);
+    if (rc != CLEF_OK)
+        return rc;
+    /* fully convolutional: the same weights serve any image width */
+    memcpy(t->flat, tok->flat, tok->lay.total * sizeof(float));
+    *out = t;
+    return CLEF_OK;
+}

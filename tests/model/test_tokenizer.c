@@ -426,6 +426,40 @@ static void test_save_roundtrip(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* A clone for another crop length keeps the weights: the same crop gives the same tokens, a
+ * longer crop a wider grid; crop lengths off the time stride are refused. */
+static void test_clone_crop(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *a = small_tok(ctx), *same = NULL, *wide = NULL;
+    assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 40), CLEF_OK);
+    assert_int_equal(clef_tokenizer_clone_crop(&wide, a, ctx, 400), CLEF_OK);
+    int64_t gt = 0;
+    assert_int_equal(clef_tokenizer_shape(wide, NULL, NULL, NULL, NULL, &gt), CLEF_OK);
+    assert_int_equal(gt, 80);
+    assert_int_equal(clef_tokenizer_n_tokens(wide), 4 * 80);
+    float spec[2 * 16 * 40];
+    for (int i = 0; i < 2 * 16 * 40; i++)
+        spec[i] = (float)(20.0 * sin(0.11 * i));
+    int32_t ia[32], ib[32], iw[320];
+    assert_int_equal(clef_tokenizer_encode(a, ctx, spec, 2, 16, 40, 1, ia, 32, NULL, 0, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(same, ctx, spec, 2, 16, 40, 1, ib, 32, NULL, 0, NULL),
+                     CLEF_OK);
+    assert_memory_equal(ia, ib, sizeof ia);
+    assert_int_equal(clef_tokenizer_encode(wide, ctx, spec, 2, 16, 40, 1, iw, 320, NULL, 0, NULL),
+                     CLEF_OK);
+    for (int i = 0; i < 320; i++)
+        assert_true(iw[i] >= 0 && iw[i] < 32);
+    assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 41), CLEF_ERR_FORMAT);
+    assert_null(same);
+    assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 0), CLEF_ERR_RANGE);
+    clef_tokenizer_free(a);
+    clef_tokenizer_free(wide);
+    clef_ctx_free(ctx);
+}
+
 static clef_status oom_load(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_tokenizer *tok = NULL;
@@ -497,10 +531,15 @@ static void test_shared(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_tiny),    cmocka_unit_test(test_golden_real),
-        cmocka_unit_test(test_default_grid),   cmocka_unit_test(test_length_policy),
-        cmocka_unit_test(test_bad_args),       cmocka_unit_test(test_bad_weights),
-        cmocka_unit_test(test_save_roundtrip), cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_golden_tiny),
+        cmocka_unit_test(test_golden_real),
+        cmocka_unit_test(test_default_grid),
+        cmocka_unit_test(test_length_policy),
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_save_roundtrip),
+        cmocka_unit_test(test_clone_crop),
+        cmocka_unit_test(test_oom),
         cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
