@@ -452,6 +452,7 @@ static void test_clone_crop(void **state) {
                      CLEF_OK);
     for (int i = 0; i < 320; i++)
         assert_true(iw[i] >= 0 && iw[i] < 32);
+    clef_tokenizer_free(same);
     assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 41), CLEF_ERR_FORMAT);
     assert_null(same);
     assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 0), CLEF_ERR_RANGE);
