@@ -312,9 +312,12 @@ int main(int argc, char **argv) {
     printf("%-8s %5s %7s %10s %9s %9s %10s %9s\n", "workload", "batch", "threads", "seconds",
            "GFLOP/s", "%peak", "torch s", "x torch");
     for (int ti = 0; ti < nth; ti++) {
-        double peak = sgemm_peak(th[ti]);
-        printf("%-8s %5d %7d %10s %9.1f %9s %10s %9s\n", "sgemm", 0, th[ti], "-", peak, "100", "-",
-               "-");
+        double peak = sgemm_peak(th[ti]), pflops = 2.0 * 2048.0 * 2048.0 * 2048.0;
+        int npk = peer ? run_peer(python, "sgemm", th[ti], 0, rows) : 0;
+        double ptk = peer_time(rows, npk, "sgemm", 0, th[ti]);
+        printf("%-8s %5d %7d %10.4f %9.1f %9s %10.4f %9.2f   (torch matmul %.1f GFLOP/s)\n",
+               "sgemm", 0, th[ti], pflops / peak * 1e-9, peak, "100", ptk,
+               ptk / (pflops / peak * 1e-9), pflops / ptk * 1e-9);
         clefi_pool *pool;
         clefi_pool_create(&pool, ctx, th[ti]);
         const char *names[] = {"linear", "attn", "block", "conv"};

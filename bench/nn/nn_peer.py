@@ -82,6 +82,9 @@ def main():
     torch.manual_seed(0)
     for t in map(int, a.threads.split(",")):
         torch.set_num_threads(t)
+        if want("sgemm"):
+            x, y = torch.randn(2048, 2048), torch.randn(2048, 2048)
+            print("sgemm", 0, t, best(lambda: torch.mm(x, y), 3), flush=True)
         for b in map(int, a.batches.split(",")):
             if want("linear"):
                 x = torch.randn(2048 * b, 512, requires_grad=True)

@@ -6,6 +6,8 @@
  * gradients sum over images in a fixed order); each GEMM and im2col is split over the pool. */
 #include "nn_int.h"
 
+#include <string.h>
+
 clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int64_t C, int64_t H, int64_t W,
                                    int64_t OC, int64_t KH, int64_t KW, int64_t SH, int64_t SW,
                                    int64_t PH, int64_t PW) {
@@ -56,6 +58,17 @@ typedef struct col_job {
     const float *ccol, *cimg;
 } col_job;
 
+/* Outputs o in [lo, hi) of [0, n_out) whose input index o * stride + off lies in [0, n_in):
+ * the loops below run branch-free over that range and zero (or skip) the rest. */
+static void valid_range(int64_t n_out, int64_t stride, int64_t off, int64_t n_in, int64_t *lo,
+                        int64_t *hi) {
+    int64_t l = off >= 0 ? 0 : (-off + stride - 1) / stride;
+    int64_t h = n_in - off <= 0 ? 0 : (n_in - off + stride - 1) / stride;
+    h = h < n_out ? h : n_out;
+    *lo = l < h ? l : h;
+    *hi = h;
+}
+
 /* rows (c, kh, kw) of col from one image (C,H,W) */
 static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
     (void)tid;
@@ -63,20 +76,24 @@ static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
     const clefi_conv2d *s = j->s;
     for (int64_t r = rb; r < re; r++) {
         int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
+        int64_t lo, hi, off = kw - s->PW;
+        valid_range(s->OW, s->SW, off, s->W, &lo, &hi);
         const float *plane = j->cimg + c * s->H * s->W;
-        float *dst = j->col + r * s->OH * s->OW;
         for (int64_t oh = 0; oh < s->OH; oh++) {
             int64_t ih = oh * s->SH - s->PH + kh;
-            float *d = dst + oh * s->OW;
+            float *d = j->col + (r * s->OH + oh) * s->OW;
             if (ih < 0 || ih >= s->H) {
-                for (int64_t ow = 0; ow < s->OW; ow++)
-                    d[ow] = 0.f;
+                memset(d, 0, (size_t)s->OW * sizeof *d);
                 continue;
             }
-            for (int64_t ow = 0; ow < s->OW; ow++) {
-                int64_t iw = ow * s->SW - s->PW + kw;
-                d[ow] = (iw >= 0 && iw < s->W) ? plane[ih * s->W + iw] : 0.f;
-            }
+            const float *src = plane + ih * s->W + lo * s->SW + off; /* input of output lo */
+            memset(d, 0, (size_t)lo * sizeof *d);
+            if (s->SW == 1)
+                memcpy(d + lo, src, (size_t)(hi - lo) * sizeof *d);
+            else
+                for (int64_t ow = lo; ow < hi; ow++)
+                    d[ow] = src[(ow - lo) * s->SW];
+            memset(d + hi, 0, (size_t)(s->OW - hi) * sizeof *d);
         }
     }
 }
@@ -91,15 +108,16 @@ static void col2im_channels(void *arg, int64_t cb, int64_t ce, int32_t tid) {
         for (int64_t kh = 0; kh < s->KH; kh++) {
             for (int64_t kw = 0; kw < s->KW; kw++) {
                 const float *src = j->ccol + ((c * s->KH + kh) * s->KW + kw) * s->OH * s->OW;
+                int64_t lo, hi, off = kw - s->PW;
+                valid_range(s->OW, s->SW, off, s->W, &lo, &hi);
                 for (int64_t oh = 0; oh < s->OH; oh++) {
                     int64_t ih = oh * s->SH - s->PH + kh;
                     if (ih < 0 || ih >= s->H)
                         continue;
-                    for (int64_t ow = 0; ow < s->OW; ow++) {
-                        int64_t iw = ow * s->SW - s->PW + kw;
-                        if (iw >= 0 && iw < s->W)
-                            plane[ih * s->W + iw] += src[oh * s->OW + ow];
-                    }
+                    float *restrict dst = plane + ih * s->W + lo * s->SW + off;
+                    const float *restrict g = src + oh * s->OW + lo;
+                    for (int64_t k = 0; k < hi - lo; k++)
+                        dst[k * s->SW] += g[k];
                 }
             }
         }
@@ -130,6 +148,14 @@ static void chan_bias_add(void *arg, int64_t cb, int64_t ce, int32_t tid) {
             j->x[c * j->HW + k] += j->bias[c];
 }
 
+static void chan_bias_fill(void *arg, int64_t cb, int64_t ce, int32_t tid) {
+    (void)tid;
+    const chan_job *j = arg;
+    for (int64_t c = cb; c < ce; c++)
+        for (int64_t k = 0; k < j->HW; k++)
+            j->x[c * j->HW + k] = j->bias[c];
+}
+
 static void chan_sum(void *arg, int64_t cb, int64_t ce, int32_t tid) {
     (void)tid;
     const chan_job *j = arg;
@@ -147,6 +173,12 @@ static void bias_add(clefi_pool *pool, float *x, const float *bias, int64_t C, i
     clefi_pool_for(pool, C, chan_bias_add, &j);
 }
 
+/* x(C,HW) = bias(C), before a GEMM that accumulates with beta = 1 */
+static void bias_fill(clefi_pool *pool, float *x, const float *bias, int64_t C, int64_t HW) {
+    chan_job j = {x, bias, HW};
+    clefi_pool_for(pool, C, chan_bias_fill, &j);
+}
+
 /* dbias(C) += sum over HW of g(C,HW) */
 static void bias_grad(clefi_pool *pool, float *dbias, const float *g, int64_t C, int64_t HW) {
     chan_job j = {dbias, g, HW};
@@ -159,9 +191,10 @@ void clefi_conv2d_forward(clefi_pool *pool, float *out, const float *inp, const 
     for (int64_t b = 0; b < s->B; b++) {
         float *o = out + b * s->OC * ohw;
         im2col(pool, col, inp + b * s->C * s->H * s->W, s);
-        clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw, 0.f, o, ohw);
         if (bias != NULL)
-            bias_add(pool, o, bias, s->OC, ohw);
+            bias_fill(pool, o, bias, s->OC, ohw);
+        clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw,
+                    bias != NULL ? 1.f : 0.f, o, ohw);
     }
 }
 
@@ -218,45 +251,59 @@ void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp, float *dweig
 typedef struct up_job {
     float *dst;
     const float *src;
-    int64_t H, W;
+    int64_t H, W, FH, FW;
 } up_job;
 
 static void up_fwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
     (void)tid;
     const up_job *j = arg;
-    int64_t W2 = 2 * j->W;
+    int64_t OW = j->FW * j->W, OH = j->FH * j->H;
     for (int64_t p = pb; p < pe; p++) {
         const float *x = j->src + p * j->H * j->W;
-        float *y = j->dst + p * 4 * j->H * j->W;
-        for (int64_t h = 0; h < 2 * j->H; h++)
-            for (int64_t w = 0; w < W2; w++)
-                y[h * W2 + w] = x[(h / 2) * j->W + w / 2];
+        float *y = j->dst + p * OH * OW;
+        for (int64_t h = 0; h < OH; h++)
+            for (int64_t w = 0; w < OW; w++)
+                y[h * OW + w] = x[(h / j->FH) * j->W + w / j->FW];
     }
 }
 
+/* each input pixel sums its FH x FW block of dout, in row-major order */
 static void up_bwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
     (void)tid;
     const up_job *j = arg;
-    int64_t W2 = 2 * j->W;
+    int64_t OW = j->FW * j->W, OH = j->FH * j->H;
     for (int64_t p = pb; p < pe; p++) {
-        const float *g = j->src + p * 4 * j->H * j->W;
+        const float *g = j->src + p * OH * OW;
         float *dx = j->dst + p * j->H * j->W;
         for (int64_t h = 0; h < j->H; h++)
             for (int64_t w = 0; w < j->W; w++) {
-                const float *q = g + 2 * h * W2 + 2 * w;
-                dx[h * j->W + w] += (q[0] + q[1]) + (q[W2] + q[W2 + 1]);
+                float acc = 0.f;
+                for (int64_t a = 0; a < j->FH; a++)
+                    for (int64_t b = 0; b < j->FW; b++)
+                        acc += g[(h * j->FH + a) * OW + w * j->FW + b];
+                dx[h * j->W + w] += acc;
             }
     }
 }
 
+void clefi_upsample_forward(clefi_pool *pool, float *out, const float *inp, int64_t B, int64_t C,
+                            int64_t H, int64_t W, int64_t FH, int64_t FW) {
+    up_job j = {out, inp, H, W, FH, FW};
+    clefi_pool_for(pool, B * C, up_fwd_planes, &j);
+}
+
+void clefi_upsample_backward(clefi_pool *pool, float *dinp, const float *dout, int64_t B, int64_t C,
+                             int64_t H, int64_t W, int64_t FH, int64_t FW) {
+    up_job j = {dinp, dout, H, W, FH, FW};
+    clefi_pool_for(pool, B * C, up_bwd_planes, &j);
+}
+
 void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp, int64_t B, int64_t C,
                               int64_t H, int64_t W) {
-    up_job j = {out, inp, H, W};
-    clefi_pool_for(pool, B * C, up_fwd_planes, &j);
+    clefi_upsample_forward(pool, out, inp, B, C, H, W, 2, 2);
 }
 
 void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const float *dout, int64_t B,
                                int64_t C, int64_t H, int64_t W) {
-    up_job j = {dinp, dout, H, W};
-    clefi_pool_for(pool, B * C, up_bwd_planes, &j);
+    clefi_upsample_backward(pool, dinp, dout, B, C, H, W, 2, 2);
 }

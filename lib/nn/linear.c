@@ -2,21 +2,21 @@
  * SPDX-License-Identifier: BSD-3-Clause */
 #include "nn_int.h"
 
+#include <string.h>
+
 typedef struct bias_job {
     float *y;
     const float *x;
     int64_t N, OC;
 } bias_job;
 
-/* out(N,OC) rows += bias(OC) */
-static void bias_add_rows(void *arg, int64_t b, int64_t e, int32_t tid) {
+/* out(N,OC) rows = bias(OC): the GEMM then accumulates with beta = 1, which also spares
+ * OpenBLAS its separate pass that zeroes C for beta = 0 */
+static void bias_fill_rows(void *arg, int64_t b, int64_t e, int32_t tid) {
     (void)tid;
     const bias_job *j = arg;
-    for (int64_t n = b; n < e; n++) {
-        float *row = j->y + n * j->OC;
-        for (int64_t o = 0; o < j->OC; o++)
-            row[o] += j->x[o];
-    }
+    for (int64_t n = b; n < e; n++)
+        memcpy(j->y + n * j->OC, j->x, (size_t)j->OC * sizeof(float));
 }
 
 /* dbias(OC) += column sums of dout(N,OC), split over columns so no sum is split */
@@ -32,11 +32,11 @@ static void bias_grad_cols(void *arg, int64_t b, int64_t e, int32_t tid) {
 
 void clefi_linear_forward(clefi_pool *pool, float *out, const float *inp, const float *weight,
                           const float *bias, int64_t N, int64_t C, int64_t OC) {
-    clefi_sgemm(pool, 0, 1, N, OC, C, 1.f, inp, C, weight, C, 0.f, out, OC);
     if (bias != NULL) {
         bias_job j = {out, bias, N, OC};
-        clefi_pool_for(pool, N, bias_add_rows, &j);
+        clefi_pool_for(pool, N, bias_fill_rows, &j);
     }
+    clefi_sgemm(pool, 0, 1, N, OC, C, 1.f, inp, C, weight, C, bias != NULL ? 1.f : 0.f, out, OC);
 }
 
 void clefi_linear_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,

@@ -18,8 +18,8 @@
  *   GEMM result, channels of a weight gradient, heads of attention): no reduction is ever split
  *   across threads, so every result is bit-identical for any n_threads (test_nn_train,
  *   test_nn_threads).
- * - GEMMs: OpenBLAS is used single-threaded (clefi_nn_blas_init) and our pool partitions each
- *   GEMM over output rows or columns (clefi_sgemm). See docs/NN.md.
+ * - GEMMs: OpenBLAS is used single-threaded (clefi_nn_blas_init) and our pool shares out fixed
+ *   blocks of each GEMM's output (clefi_sgemm). See docs/NN.md.
  */
 #ifndef CLEF_NN_INT_H
 #define CLEF_NN_INT_H
@@ -29,8 +29,8 @@
 #include <string.h>
 
 /* ============================================================================================ */
-/* Layers, losses, optimizer (branch nn-layers; files linear.c conv.c norm.c act.c attention.c  */
-/* loss.c vq.c adamw.c gemm.c rng.c)                                                   */
+/* Layers, losses, optimizer: gemm.c rng.c linear.c act.c norm.c conv.c attention.c loss.c vq.c */
+/* adamw.c block.c (docs/NN.md)                                                                 */
 /* ============================================================================================ */
 
 /* ---- GEMM and threading (gemm.c) ---- */
@@ -219,6 +219,14 @@ CLEFI_HIDDEN void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp,
                                                   const float *weight, const clefi_conv2d *s,
                                                   float *col);
 
+/** Nearest upsampling by integer factors (torch F.interpolate(scale_factor=(FH, FW),
+ *  mode="nearest")): inp (B,C,H,W), out (B,C,FH*H,FW*W). */
+CLEFI_HIDDEN void clefi_upsample_forward(clefi_pool *pool, float *out, const float *inp, int64_t B,
+                                         int64_t C, int64_t H, int64_t W, int64_t FH, int64_t FW);
+/** dinp(B,C,H,W) += sum of each input's FH x FW block of dout. */
+CLEFI_HIDDEN void clefi_upsample_backward(clefi_pool *pool, float *dinp, const float *dout,
+                                          int64_t B, int64_t C, int64_t H, int64_t W, int64_t FH,
+                                          int64_t FW);
 /** Nearest 2x upsampling (torch nn.Upsample(scale_factor=2)): inp (B,C,H,W), out (B,C,2H,2W). */
 CLEFI_HIDDEN void clefi_upsample2x_forward(clefi_pool *pool, float *out, const float *inp,
                                            int64_t B, int64_t C, int64_t H, int64_t W);
@@ -230,7 +238,7 @@ CLEFI_HIDDEN void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const
 
 /** Tile sizes of the memory-efficient attention (FlashAttention-2, Dao 2023, on CPU): each
  *  thread holds one (QT x KT) score tile and one dP tile; the full T x T matrix never exists. */
-#define CLEFI_ATTN_QT 64
+#define CLEFI_ATTN_QT 128
 #define CLEFI_ATTN_KT 128
 
 /** Floats of attention scratch for n_threads workers (forward and backward). */

@@ -323,6 +323,14 @@ static void up_b(void *a) {
     L *l = a;
     clefi_upsample2x_backward(NULL, l->dx, l->c.R, l->N, l->C, l->HH, l->WW);
 }
+static void upr_f(void *a) {
+    L *l = a;
+    clefi_upsample_forward(NULL, l->y, l->x, l->N, l->C, l->HH, l->WW, 2, 1);
+}
+static void upr_b(void *a) {
+    L *l = a;
+    clefi_upsample_backward(NULL, l->dx, l->c.R, l->N, l->C, l->HH, l->WW, 2, 1);
+}
 static void test_grad_upsample(void **state) {
     (void)state;
     L *l = new_l();
@@ -330,6 +338,11 @@ static void test_grad_upsample(void **state) {
     make_x(l, 48, 0);
     l->y = nt_zeros(4 * 48);
     run(l, "upsample2x", up_f, up_b, 4 * 48);
+    l = new_l();
+    l->N = 2, l->C = 2, l->HH = 3, l->WW = 4;
+    make_x(l, 48, 0);
+    l->y = nt_zeros(2 * 48);
+    run(l, "upsample (2,1)", upr_f, upr_b, 2 * 48);
 }
 
 /* ---- attention ---- */

@@ -99,6 +99,15 @@ static void test_parity_upsample(void **state) {
     check_grad(w, "dx", dx, 120, ATOL, RTOL);
     free(x), free(dy), free(y);
     clef_weights_free(w);
+
+    w = nt_gold_open("upsample21"); /* scale_factor (2, 1), as the tokenizer's frequency axis */
+    x = get(w, "x", 120), dy = get(w, "dy", 240), y = nt_zeros(240), dx = nt_zeros(120);
+    clefi_upsample_forward(NULL, y, x, 2, 3, 4, 5, 2, 1);
+    nt_gold_check(w, "y", y, 240, 0, 0);
+    clefi_upsample_backward(NULL, dx, dy, 2, 3, 4, 5, 2, 1);
+    check_grad(w, "dx", dx, 120, ATOL, RTOL);
+    free(x), free(dy), free(y);
+    clef_weights_free(w);
 }
 
 static void norm_parity(const char *name, int64_t I, int64_t C, int64_t S, int64_t G) {

@@ -85,6 +85,13 @@ def case_upsample():
     save("upsample2x", x=x, y=y, dy=dy, dx=dx)
 
 
+def case_upsample_rect():
+    x = f32(torch.randn(2, 3, 4, 5))
+    y = F.interpolate(x, scale_factor=(2, 1), mode="nearest")
+    dy, (dx,) = backward(y, x)
+    save("upsample21", x=x, y=y, dy=dy, dx=dx)
+
+
 def case_norms():
     x, w, b = f32(torch.randn(5, 8) * 2 + 1), f32(torch.randn(8)), f32(torch.randn(8))
     y = F.layer_norm(x, (8,), w, b, eps=1e-5)
@@ -134,7 +141,7 @@ def attention_masks(B, T):
 
 
 def case_attention():
-    # T = 140 spans three query tiles and two key tiles of the C kernel
+    # T = 140 spans two query tiles and two key tiles of the C kernel (128 x 128)
     for name, (B, T, C, nh) in {"attention": (2, 9, 8, 2), "attention_tiled": (1, 140, 8, 2)}.items():
         qkv = f32(torch.randn(B, T, 3 * C))
         key_pad, mask = attention_masks(B, T)
@@ -296,7 +303,7 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for fn in [case_linear, case_embedding, case_conv2d, case_conv_transpose2d, case_upsample,
                case_norms, case_activations, case_attention, case_losses, case_vq, case_adamw,
-               case_block, case_conv_encoder, case_conv2d_rect]:
+               case_block, case_conv_encoder, case_conv2d_rect, case_upsample_rect]:
         fn()
     print("wrote", len(list(OUT.glob("nn_*.safetensors"))), "files to", OUT)
 
