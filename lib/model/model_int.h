@@ -12,11 +12,10 @@
 #include "../core/core_int.h"
 #include "../nn/nn_int.h"
 
-/* ---- convolution kernels with rectangular kernels and strides (tok_ops.c) ----
- * Forward passes over one image [C][H][W] (float32, contiguous). lib/nn's conv2d, transposed
- * conv and upsampling take square kernels, strides and scales; the tokenizer needs (3,5)/(1,5),
- * 3x3/(2,1), ConvTranspose (1,5)/(1,5) and nearest (2,1) (docs/tokenizer.md), so these live
- * here until lib/nn generalises its geometry. They also block the im2col by output rows, so
+/* ---- inference convolutions and the (1,5) transposed conv (tok_ops.c) ----
+ * Forward passes over one image [C][H][W] (float32, contiguous). lib/nn's transposed conv
+ * takes square kernels; the tokenizer's head is ConvTranspose (1,5)/(1,5) (docs/tokenizer.md),
+ * so it lives here. The inference convolutions block the im2col by output rows, so
  * the scratch is per-thread and small instead of C*KH*KW*OH*OW (38 MB for one 3x3 layer at
  * 128 x 256). Training uses lib/nn's clefi_conv2d (rectangular geometry) for convolutions;
  * GroupNorm, SiLU, the code search and the GEMM itself are lib/nn's everywhere. */
@@ -48,8 +47,6 @@ CLEFI_HIDDEN void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const f
                                      int32_t w, float *y);
 CLEFI_HIDDEN void clefi_conv_out_size(const clefi_conv *c, int32_t h, int32_t w, int32_t *ho,
                                       int32_t *wo);
-/** y [c][2h][w] = nearest x [c][h][w] doubled along h (F.interpolate scale (2,1)). */
-CLEFI_HIDDEN void clefi_upsample_h2(const float *x, int32_t c, int32_t h, int32_t w, float *y);
 /** ConvTranspose2d with kernel (1,k) = stride (1,k): x [cin][h][w] -> y [cout][h][w*k].
  *  c->w is [cin][cout][1][k] (PyTorch layout); c->kw = c->sw = k. */
 CLEFI_HIDDEN void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, const float *x,
@@ -60,9 +57,6 @@ CLEFI_HIDDEN void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, c
 CLEFI_HIDDEN void clefi_convt_time_backward(clefi_fwd *fw, const clefi_conv *c, const float *x,
                                             int32_t h, int32_t w, const float *dy, float *dx,
                                             float *dw, float *db);
-/** dx [c][h][w] += dy [c][2h][w] summed over each pair of rows. */
-CLEFI_HIDDEN void clefi_upsample_h2_backward(const float *dy, int32_t c, int32_t h, int32_t w,
-                                             float *dx);
 /** Scratch floats per thread that clefi_convt_time_forward needs. */
 CLEFI_HIDDEN size_t clefi_convt_time_scratch(const clefi_conv *c, size_t block_pos);
 

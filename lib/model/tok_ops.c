@@ -111,14 +111,6 @@ void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const float *x, int3
     clefi_pool_for(fw->pool, (int64_t)n_blocks, conv_range, &j);
 }
 
-void clefi_upsample_h2(const float *x, int32_t c, int32_t h, int32_t w, float *y) {
-    for (size_t r = 0; r < (size_t)c * (size_t)h; r++) {
-        const float *src = x + r * (size_t)w;
-        memcpy(y + 2 * r * (size_t)w, src, (size_t)w * sizeof *y);
-        memcpy(y + (2 * r + 1) * (size_t)w, src, (size_t)w * sizeof *y);
-    }
-}
-
 size_t clefi_convt_time_scratch(const clefi_conv *c, size_t block_pos) {
     return (size_t)c->cout * (size_t)c->kw * block_pos;
 }
@@ -175,13 +167,4 @@ void clefi_convt_time_backward(clefi_fwd *fw, const clefi_conv *c, const float *
                     (int64_t)n_pos, 1.0f, dx, (int64_t)n_pos);
     clefi_sgemm(fw->pool, 0, 1, c->cin, (int64_t)m, (int64_t)n_pos, 1.0f, x, (int64_t)n_pos, tmp,
                 (int64_t)n_pos, 1.0f, dw, (int64_t)m);
-}
-
-void clefi_upsample_h2_backward(const float *dy, int32_t c, int32_t h, int32_t w, float *dx) {
-    for (size_t r = 0; r < (size_t)c * (size_t)h; r++) {
-        const float *a = dy + 2 * r * (size_t)w, *b = a + w;
-        float *d = dx + r * (size_t)w;
-        for (size_t i = 0; i < (size_t)w; i++)
-            d[i] += a[i] + b[i];
-    }
 }

@@ -118,7 +118,7 @@ static void decoder(run *r, const clef_tokenizer *tok, float *out) {
     for (int32_t i = c->n_levels - 1; i >= 0; i--) {
         for (int32_t k = 0; k < c->n_res; k++)
             resblock(r, &tok->d_blk[i][k], height, width);
-        clefi_upsample_h2(r->x, tok->d_up[i].cin, height, width, r->t);
+        clefi_upsample_forward(r->fw.pool, r->t, r->x, 1, tok->d_up[i].cin, height, width, 2, 1);
         height *= 2;
         clefi_conv_forward(&r->fw, &tok->d_up[i], r->t, height, width, r->x);
     }

@@ -166,7 +166,7 @@ static void forward(clefi_tok_trainer *tr, int32_t *idx) {
             clefi_act_forward(tr->pool, CLEFI_ACT_SILU, 0.0f, out, in, (int64_t)n);
             break;
         case CLEFI_OP_UP:
-            clefi_upsample_h2(in, o->c, o->h, o->w, out);
+            clefi_upsample_forward(tr->pool, out, in, 1, o->c, o->h, o->w, 2, 1);
             break;
         case CLEFI_OP_ADD:
             clefi_residual_forward(tr->pool, out, in, tr->buf[o->in2].v, (int64_t)n);
@@ -213,7 +213,7 @@ static void backward(clefi_tok_trainer *tr) {
             clefi_act_backward(tr->pool, CLEFI_ACT_SILU, 0.0f, bi->g, bi->v, bo->g, (int64_t)bo->n);
             break;
         case CLEFI_OP_UP:
-            clefi_upsample_h2_backward(bo->g, o->c, o->h, o->w, bi->g);
+            clefi_upsample_backward(tr->pool, bi->g, bo->g, 1, o->c, o->h, o->w, 2, 1);
             break;
         case CLEFI_OP_ADD:
             clefi_residual_backward(tr->pool, bi->g, tr->buf[o->in2].g, bo->g, (int64_t)bo->n);
