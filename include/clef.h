@@ -766,6 +766,130 @@ CLEF_API clef_status clef_weights_writer_write(clef_weights_writer *wr, const ch
 /* model: tokenizer (VQGAN), session encoder                                   (lib/model)    */
 /* ------------------------------------------------------------------------------------------ */
 
+/** VQGAN spectrogram tokenizer (docs/tokenizer.md): a session's spectrogram
+ *  [channels x frequency x frames] (dB) to grid_f x grid_t token ids (8 x 256 = 2,048 for the
+ *  default weights and a 20-minute session) and back. Shared: immutable after creation, usable
+ *  from several threads at once; each call takes its own ctx (errors, allocation) and
+ *  n_threads. */
+typedef struct clef_tokenizer clef_tokenizer;
+
+/** Keys of CLEF_PARAMS_TOKENIZER sets: the architecture of a new tokenizer
+ *  (clef_tokenizer_create()). A loaded tokenizer takes them from its weights' metadata. */
+enum clef_param_key_model {
+    CLEF_P_TOK_IN_CHANNELS = 400,   /**< i64, default 19: input image channels (EEG channels) */
+    CLEF_P_TOK_N_FREQ = 401,        /**< i64, default 128: frequency bins */
+    CLEF_P_TOK_CROP_T = 402,        /**< i64, default 1280: frames per session image */
+    CLEF_P_TOK_TIME_STRIDE = 403,   /**< i64, default 5: frames per token column */
+    CLEF_P_TOK_CH = 404,            /**< i64, default 32: base width */
+    CLEF_P_TOK_CH_MULT = 405,       /**< str, default "1,1,2,4": width multipliers, one
+                                         frequency halving each */
+    CLEF_P_TOK_N_RES_BLOCKS = 406,  /**< i64, default 1: residual blocks per level */
+    CLEF_P_TOK_GN_GROUPS = 407,     /**< i64, default 8: GroupNorm groups */
+    CLEF_P_TOK_CODEBOOK_SIZE = 408, /**< i64, default 1024: codes */
+    CLEF_P_TOK_CODE_DIM = 409,      /**< i64, default 32: code width */
+    /* CLEF_PARAMS_TRAIN keys of clef_tokenizer_trainer_create() */
+    CLEF_P_TOK_TRAIN_BATCH = 420,          /**< i64, default 8: crops per step (at most) */
+    CLEF_P_TOK_TRAIN_LR = 421,             /**< f64, default 1e-3: AdamW learning rate */
+    CLEF_P_TOK_TRAIN_WEIGHT_DECAY = 422,   /**< f64, default 0: AdamW weight decay */
+    CLEF_P_TOK_TRAIN_GRAD_CLIP = 423,      /**< f64, default 5: gradient-norm clip */
+    CLEF_P_TOK_TRAIN_COMMITMENT = 424,     /**< f64, default 0.1: VQ commitment weight */
+    CLEF_P_TOK_TRAIN_EMA_DECAY = 425,      /**< f64, default 0.99: codebook EMA decay */
+    CLEF_P_TOK_TRAIN_DEAD_THRESHOLD = 426, /**< f64, default 0.05: dead-code restart count */
+    CLEF_P_TOK_TRAIN_DISC_NDF = 427,       /**< i64, default 16: PatchGAN width, 0: none */
+    CLEF_P_TOK_TRAIN_DISC_START = 428,     /**< i64, default 2000: first adversarial step */
+    CLEF_P_TOK_TRAIN_DISC_WEIGHT = 429     /**< f64, default 0.8: adversarial weight factor */
+};
+
+/** Load a tokenizer from a safetensors weights file holding the "tok" component. Every
+ *  clef.tok.* metadata key and every tensor must be present with the expected shape (F32);
+ *  a mismatch fails with CLEF_ERR_FORMAT or CLEF_ERR_SHAPE and a message naming it (on ctx). */
+CLEF_API clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path);
+/** A tokenizer with the architecture of params (a CLEF_PARAMS_TOKENIZER set; NULL: defaults)
+ *  and PyTorch-default random weights drawn from seed: the starting point of training. */
+CLEF_API clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx,
+                                           const clef_params *params, uint64_t seed);
+/** Write the tokenizer's weights and clef.tok.* metadata to a safetensors file (atomically),
+ *  loadable with clef_tokenizer_load(). Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx,
+                                         const char *path);
+/** A copy of tok for images of crop_t frames (a multiple of the time stride): the network is
+ *  fully convolutional, so weights trained on short crops (e.g. 128 x 80 frames, an 8 x 16
+ *  grid) serve whole sessions (crop_t 1280, 8 x 256 tokens). Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer *tok,
+                                               clef_ctx *ctx, int64_t crop_t);
+/** Free a tokenizer. NULL-safe. */
+CLEF_API void clef_tokenizer_free(clef_tokenizer *tok);
+/** Input and grid shape: channels, frequency bins, frames per image (crop_t), token rows and
+ *  columns. Any out pointer may be NULL. */
+CLEF_API clef_status clef_tokenizer_shape(const clef_tokenizer *tok, int64_t *n_channels,
+                                          int64_t *n_freq, int64_t *crop_t, int64_t *grid_f,
+                                          int64_t *grid_t);
+/** Codebook size and code width. Any out pointer may be NULL. */
+CLEF_API clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t *codebook_size,
+                                             int64_t *code_dim);
+/** Tokens per session: grid_f * grid_t (2,048 by default); 0 if tok is NULL. */
+CLEF_API int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok);
+/** Token columns holding real data for a session of n_frames frames: ceil(n_frames /
+ *  time_stride), at most grid_t. Columns at or after it cover padding (mask them). */
+CLEF_API int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t n_frames);
+/** Encode a spectrogram spec [n_channels][n_freq][n_frames] (dB, float32, contiguous) to token
+ *  ids [grid_f][grid_t] (row-major, "f,t" order). n_channels and n_freq must match the
+ *  tokenizer; n_frames >= 1: shorter sessions are zero-padded (0 dB), longer ones cut to their
+ *  first crop_t frames. ids holds ids_cap entries (needs clef_tokenizer_n_tokens()); latents
+ *  (may be NULL) receives the encoder output before quantisation [code_dim][grid_f][grid_t]
+ *  and must then hold latents_cap >= n_tokens * code_dim floats. *needed (may be NULL) is set
+ *  to n_tokens. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx,
+                                           const float *spec, int64_t n_channels, int64_t n_freq,
+                                           int64_t n_frames, int32_t n_threads, int32_t *ids,
+                                           size_t ids_cap, float *latents, size_t latents_cap,
+                                           size_t *needed);
+/** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1): L1 reconstruction + commitment
+ *  loss, EMA codebook updates with dead-code restarts, AdamW on the encoder and decoder, and
+ *  from a start step a PatchGAN hinge loss with taming's adaptive weight. The caller feeds
+ *  batches of crops. One thread at a time. */
+typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
+
+/** A trainer for a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER, NULL: defaults)
+ *  with settings train (CLEF_PARAMS_TRAIN, NULL: defaults), weights drawn from seed; it runs
+ *  on n_threads threads. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                                   const clef_params *arch,
+                                                   const clef_params *train, uint64_t seed,
+                                                   int32_t n_threads);
+/** Free a trainer (and the tokenizer it trains). NULL-safe. */
+CLEF_API void clef_tokenizer_trainer_free(clef_tokenizer_trainer *tr);
+/** Last error of the trainer, "" if none. */
+CLEF_API const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr);
+/** One optimiser step on n_crops crops [n_crops][n_channels][n_freq][crop_t] (dB), 1 <= n_crops
+ *  <= the batch setting. l1_db (may be NULL) gets the batch's mean absolute reconstruction
+ *  error in dB, perplexity (may be NULL) the codebook perplexity of its tokens. */
+CLEF_API clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
+                                                 int64_t n_crops, double *l1_db,
+                                                 double *perplexity);
+/** The tokenizer being trained: usable with encode/decode/save between steps; borrowed, valid
+ *  until the next step or clef_tokenizer_trainer_free(). */
+CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr);
+/** Steps taken. */
+CLEF_API int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr);
+/** Write a checkpoint (atomically): weights, EMA codebook statistics, discriminator, AdamW
+ *  moments, step and seed, plus the clef.tok.* metadata. Errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_save(clef_tokenizer_trainer *tr, const char *path);
+/** Resume training from a checkpoint of clef_tokenizer_trainer_save(): the architecture,
+ *  seed, step and discriminator presence come from the file, the other settings from train
+ *  (CLEF_PARAMS_TRAIN, NULL: defaults). Continuing gives the same weights as an uninterrupted
+ *  run fed the same batches with the same n_threads. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                                   const char *path, const clef_params *train,
+                                                   int32_t n_threads);
+
+/** Decode n_ids = n_tokens token ids (each in [0, codebook_size)) to a spectrogram
+ *  out [n_channels][n_freq][crop_t] in dB; out holds out_cap floats, *needed (may be NULL) is
+ *  set to the floats required. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx,
+                                           const int32_t *ids, size_t n_ids, int32_t n_threads,
+                                           float *out, size_t out_cap, size_t *needed);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */

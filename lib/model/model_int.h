@@ -1,5 +1,5 @@
 /*
- * model_int.h — libclef internal module 'model': CLEF models on top of lib/nn: the VQGAN
+ * model_int.h — libclef internal module 'model': CLEF models on clefi_top of lib/nn: the VQGAN
  * spectrogram tokenizer and the Transformer session encoder, with their trainers.
  * SPDX-License-Identifier: BSD-3-Clause
  *
@@ -10,5 +10,246 @@
 #define CLEF_MODEL_INT_H
 
 #include "../core/core_int.h"
+#include "../nn/nn_int.h"
+
+/* ---- inference convolutions and the (1,5) transposed conv (tok_ops.c) ----
+ * Forward passes over one image [C][H][W] (float32, contiguous). lib/nn's transposed conv
+ * takes square kernels; the tokenizer's head is ConvTranspose (1,5)/(1,5) (docs/tokenizer.md),
+ * so it lives here. The inference convolutions block the im2col by output rows, so
+ * the scratch is per-thread and small instead of C*KH*KW*OH*OW (38 MB for one 3x3 layer at
+ * 128 x 256). Training uses lib/nn's clefi_conv2d (rectangular geometry) for convolutions;
+ * GroupNorm, SiLU, the code search and the GEMM itself are lib/nn's everywhere. */
+
+typedef struct clefi_conv {
+    const float *w; /* [cout][cin][kh][kw] (PyTorch Conv2d layout) */
+    const float *b; /* [cout] */
+    int32_t cin, cout, kh, kw, sh, sw, ph, pw;
+} clefi_conv;
+
+typedef struct clefi_gnorm {
+    const float *g, *b; /* [c] affine */
+    int32_t c, groups;
+    float eps;
+} clefi_gnorm;
+
+/** Shared state of one forward pass: pool and per-thread scratch. */
+typedef struct clefi_fwd {
+    clefi_pool *pool;
+    float *scratch;     /* n_threads * scratch_per floats */
+    size_t scratch_per; /* floats per thread */
+    size_t block_pos;   /* output positions per GEMM block */
+} clefi_fwd;
+
+/* A conv's im2col scratch is cin*kh*kw x (whole output rows of about block_pos positions):
+ * at most cin*kh*kw * max(block_pos, wo) floats per thread. */
+/** y [cout][ho][wo] = conv(x [cin][h][w]); ho, wo from the PyTorch formula. */
+CLEFI_HIDDEN void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h,
+                                     int32_t w, float *y);
+CLEFI_HIDDEN void clefi_conv_out_size(const clefi_conv *c, int32_t h, int32_t w, int32_t *ho,
+                                      int32_t *wo);
+/** ConvTranspose2d with kernel (1,k) = stride (1,k): x [cin][h][w] -> y [cout][h][w*k].
+ *  c->w is [cin][cout][1][k] (PyTorch layout); c->kw = c->sw = k. */
+CLEFI_HIDDEN void clefi_convt_time_forward(clefi_fwd *fw, const clefi_conv *c, const float *x,
+                                           int32_t h, int32_t w, float *y);
+/** Backward of clefi_convt_time_forward: dx [cin][h][w] and db may be NULL; dw, dx, db += ...;
+ *  uses scratch of
+ *  cout*k*h*w floats at fw->scratch (the trainer sizes it). */
+CLEFI_HIDDEN void clefi_convt_time_backward(clefi_fwd *fw, const clefi_conv *c, const float *x,
+                                            int32_t h, int32_t w, const float *dy, float *dx,
+                                            float *dw, float *db);
+/** Scratch floats per thread that clefi_convt_time_forward needs. */
+CLEFI_HIDDEN size_t clefi_convt_time_scratch(const clefi_conv *c, size_t block_pos);
+
+/* ---- tokenizer handle (tokenizer.c: architecture, load, create; tok_run.c: encode, decode) */
+
+#define CLEFI_TOK_MAX_LEVELS 6
+#define CLEFI_TOK_MAX_RES    4
+#define CLEFI_TOK_NAME_CAP   64
+
+/** Architecture hyperparameters (docs/tokenizer.md; clef.tok.* metadata). */
+typedef struct clefi_tok_cfg {
+    int32_t in_ch, n_freq, crop_t, time_stride, ch, n_levels, mult[CLEFI_TOK_MAX_LEVELS], n_res;
+    int32_t gn_groups, codebook_size, code_dim;
+    float gn_eps, db_scale;
+    int32_t grid_f, grid_t; /* derived: n_freq >> n_levels, crop_t / time_stride */
+} clefi_tok_cfg;
+
+typedef struct clefi_resblock {
+    clefi_gnorm n1, n2;
+    clefi_conv c1, c2, nin;
+    int32_t has_nin;
+} clefi_resblock;
+
+/** Per-tensor extras beside the clefi_layout entry of the same index: the layer field the
+ *  tensor feeds and its default initialisation. */
+typedef struct clefi_tok_param {
+    const float **slot;
+    int32_t init;  /* tok_init_kind in tokenizer.c */
+    size_t fan_in; /* for the default initialisation */
+} clefi_tok_param;
+
+struct clef_tokenizer {
+    clef_ctx *ctx;
+    clefi_tok_cfg cfg;
+    clefi_layout lay;        /* the one list of weights (names, shapes, offsets) */
+    clefi_tok_param *params; /* lay.n entries */
+    float *flat;             /* all weights (aligned), lay.total floats */
+    /* encoder */
+    clefi_conv e_conv_in, e_down[CLEFI_TOK_MAX_LEVELS], e_conv_out;
+    clefi_resblock e_blk[CLEFI_TOK_MAX_LEVELS][CLEFI_TOK_MAX_RES], e_mid;
+    clefi_gnorm e_norm_out;
+    /* quantiser */
+    const float *codebook; /* [codebook_size][code_dim] */
+    /* decoder */
+    clefi_conv d_conv_in, d_up[CLEFI_TOK_MAX_LEVELS], d_conv_out;
+    clefi_resblock d_blk[CLEFI_TOK_MAX_LEVELS][CLEFI_TOK_MAX_RES], d_mid;
+    clefi_gnorm d_norm_out;
+    /* run-time sizes */
+    size_t max_act;     /* floats of the largest feature map */
+    size_t scratch_per; /* per-thread scratch floats */
+};
+
+/** Architecture from a CLEF_PARAMS_TOKENIZER set (NULL: defaults) or from a weights file's
+ *  clef.tok.* metadata; errors on ctx. */
+CLEFI_HIDDEN clef_status clefi_tok_cfg_from_params(clef_ctx *ctx, const clef_params *params,
+                                                   clefi_tok_cfg *cfg);
+CLEFI_HIDDEN clef_status clefi_tok_cfg_from_weights(clef_ctx *ctx, clef_weights *w,
+                                                    const char *path, clefi_tok_cfg *cfg);
+/** A tokenizer of architecture cfg with PyTorch-default random weights from seed. */
+CLEFI_HIDDEN clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx,
+                                             const clefi_tok_cfg *cfg, uint64_t seed);
+
+/** The clef.tok.* (and clef.format, clef.components) metadata of an architecture as key,
+ *  value string pairs kv[2i], kv[2i+1], i < n (values stored in val). */
+typedef struct clefi_tok_meta {
+    const char *kv[2 * 24];
+    char val[16][64];
+    size_t n;
+} clefi_tok_meta;
+CLEFI_HIDDEN void clefi_tok_meta_fill(const clefi_tok_cfg *cfg, clefi_tok_meta *m);
+
+/** Positions per convolution GEMM block (the N of each sgemm). */
+#define CLEFI_TOK_BLOCK_POS 256
+
+/* ---- PatchGAN discriminator (tok_disc.c) ---- */
+
+#define CLEFI_DISC_LAYERS 4
+
+typedef struct clefi_tok_disc {
+    clef_ctx *ctx; /* not retained: owned by a trainer that holds it */
+    clefi_conv2d geo[CLEFI_DISC_LAYERS];
+    size_t w_off[CLEFI_DISC_LAYERS], b_off[CLEFI_DISC_LAYERS];
+    float *params; /* n_params floats */
+    size_t n_params, n_logits;
+    float *in[CLEFI_DISC_LAYERS], *pre[CLEFI_DISC_LAYERS]; /* saved activations */
+    float *g_in[CLEFI_DISC_LAYERS], *g_pre[CLEFI_DISC_LAYERS];
+    float *col; /* im2col scratch of lib/nn's conv2d */
+} clefi_tok_disc;
+
+/** Discriminator for images [in_ch][h][w] with base width ndf, weights drawn from seed. */
+CLEFI_HIDDEN clef_status clefi_tok_disc_create(clefi_tok_disc **out, clef_ctx *ctx, int32_t in_ch,
+                                               int32_t h, int32_t w, int32_t ndf, uint64_t seed);
+CLEFI_HIDDEN void clefi_tok_disc_free(clefi_tok_disc *d);
+/** Patch logits (n_logits floats, owned by d) of image x; activations kept for backward. */
+CLEFI_HIDDEN const float *clefi_tok_disc_forward(clefi_tok_disc *d, clefi_pool *pool,
+                                                 const float *x);
+/** Backward of the last forward: dx (may be NULL) and dparams (n_params) += ... */
+CLEFI_HIDDEN void clefi_tok_disc_backward(clefi_tok_disc *d, clefi_pool *pool, const float *dlogits,
+                                          float *dx, float *dparams);
+
+/* ---- training (tok_train.c): L1 + commitment, EMA codebook, AdamW, PatchGAN ---- */
+
+typedef struct clefi_tok_train_cfg {
+    int32_t batch, n_threads;
+    uint64_t seed;
+    float lr, weight_decay, grad_clip;
+    float commitment;     /* 0.1 (issue 8) */
+    float ema_decay;      /* 0.99 (VQ-VAE-2) */
+    float dead_threshold; /* restart codes whose EMA count falls below this */
+    int32_t bypass_vq;    /* gradient checks only: zq = z, so straight-through is exact */
+    int32_t disc_ndf;     /* PatchGAN base width; 0: no adversarial loss */
+    int64_t disc_start;   /* first step with the adversarial loss (taming: disc_start) */
+    float disc_weight;    /* factor on the adaptive weight (taming: disc_weight) */
+} clefi_tok_train_cfg;
+
+/* The public clef_tokenizer_trainer handle is this trainer. */
+typedef struct clef_tokenizer_trainer clefi_tok_trainer;
+
+/** A trainer owning a new tokenizer of architecture arch (random weights from cfg->seed). */
+CLEFI_HIDDEN clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
+                                                  const clefi_tok_cfg *arch,
+                                                  const clefi_tok_train_cfg *cfg);
+CLEFI_HIDDEN void clefi_tok_trainer_free(clefi_tok_trainer *tr);
+/** Training settings from a CLEF_PARAMS_TRAIN set (NULL: defaults); errors on ctx. */
+CLEFI_HIDDEN clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *train,
+                                                         uint64_t seed, int32_t n_threads,
+                                                         clefi_tok_train_cfg *cfg);
+/** The tokenizer being trained (valid for encode/decode between steps). */
+CLEFI_HIDDEN const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr);
+/** One step on n crops [n][in_ch][n_freq][crop_t] (dB), 1 <= n <= cfg.batch: mean L1 (dB)
+ *  and codebook perplexity of the batch out. */
+CLEFI_HIDDEN clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
+                                                int32_t n, double *l1_db, double *perplexity);
+/** Loss of one crop (L1 in [-1, 1] units + commitment * MSE(z, zq)); with_grad sets the
+ *  gradients (clefi_tok_trainer_grads) to its gradient. For gradient checks. */
+CLEFI_HIDDEN double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db,
+                                           int with_grad, double *l1_db);
+CLEFI_HIDDEN float *clefi_tok_trainer_params(clefi_tok_trainer *tr);
+/** Adversarial statistics of the last step: generator loss, discriminator loss and adaptive
+ *  weight (0 before disc_start or without a discriminator). */
+CLEFI_HIDDEN void clefi_tok_trainer_gan_stats(const clefi_tok_trainer *tr, double *g_loss,
+                                              double *d_loss, double *adaptive_weight);
+CLEFI_HIDDEN const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr);
+
+/* Trainer internals (tok_train.c builds and runs them; tok_ckpt.c saves and restores). */
+enum clefi_top_kind {
+    CLEFI_OP_CONV = 1,
+    CLEFI_OP_CONVT,
+    CLEFI_OP_GN,
+    CLEFI_OP_SILU,
+    CLEFI_OP_UP,
+    CLEFI_OP_ADD,
+    CLEFI_OP_VQ
+};
+
+typedef struct clefi_tbuf {
+    float *v, *g; /* value and gradient */
+    size_t n;
+} clefi_tbuf;
+
+typedef struct clefi_top {
+    int32_t kind;
+    const clefi_conv *conv;
+    const clefi_gnorm *gn;
+    int32_t in, in2, out; /* buffer ids */
+    int32_t c, h, w;      /* input channels and size */
+    float *mean, *rstd;   /* CLEFI_OP_GN statistics */
+    clefi_conv2d geo;     /* CLEFI_OP_CONV: lib/nn geometry */
+} clefi_top;
+
+struct clef_tokenizer_trainer {
+    clef_ctx *ctx;
+    clefi_err err;       /* last error of the public calls */
+    clef_tokenizer *tok; /* weights being trained (owned) */
+    clefi_tok_train_cfg cfg;
+    clefi_pool *pool;
+    clefi_fwd fw;
+    clefi_tbuf *buf;
+    size_t n_buf, cap_buf;
+    clefi_top *op;
+    size_t n_op, cap_op;
+    int32_t img, z, zq_buf, y; /* input, latents, quantised latents, output buffers */
+    float *grads, *m, *v, *cluster, *embed_sum, *counts, *zbatch, *zq, *zt, *vq_scratch;
+    float *col;     /* im2col scratch of lib/nn's conv2d (largest CLEFI_OP_CONV) */
+    size_t col_len; /* floats */
+    int32_t *idx;
+    size_t cb_off, cb_len; /* codebook range of the flat buffer: EMA, not AdamW */
+    int64_t step;
+    clef_status rc; /* first build error */
+    /* adversarial part (cfg.disc_ndf > 0) */
+    clefi_tok_disc *disc;
+    float *d_grads, *d_junk, *d_m, *d_v, *dlog, *dy_gan, *gw_rec, *gw_gan;
+    double g_loss, d_loss, lambda; /* last step's means */
+};
 
 #endif /* CLEF_MODEL_INT_H */

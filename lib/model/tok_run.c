@@ -1,0 +1,264 @@
+/* tok_run.c — tokenizer forward passes: encode (spectrogram -> ids, latents), decode (ids ->
+ * spectrogram), and the shape getters.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * The handle is read-only here; each call owns its activations, scratch and thread pool, so
+ * one tokenizer serves many threads at once. */
+#include "model_int.h"
+
+#include <string.h>
+
+/* One call's working memory: three feature maps (x: the stream, t and h: block temporaries),
+ * GroupNorm statistics, the padded input image when encoding, the per-thread conv scratch
+ * and the code-search scratch. */
+typedef struct run {
+    clef_ctx *ctx;
+    clefi_fwd fw;
+    float *mem, *x, *t, *h, *img, *gn_mean, *gn_rstd, *vq;
+} run;
+
+static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, int32_t n_threads,
+                            size_t img_floats, size_t vq_floats) {
+    *r = (run){.ctx = ctx};
+    if (n_threads < 1 || n_threads > 1024)
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "tokenizer: n_threads %d is not in [1, 1024]",
+                               (int)n_threads);
+    size_t scratch = 0, total = 0;
+    if (clefi_mul_overflow(tok->scratch_per, (size_t)n_threads, &scratch) ||
+        clefi_mul_overflow(tok->max_act, 3, &total) ||
+        clefi_add_overflow(total, img_floats, &total) ||
+        clefi_add_overflow(total, 2 * (size_t)tok->cfg.gn_groups, &total) ||
+        clefi_add_overflow(total, vq_floats, &total) ||
+        clefi_add_overflow(total, scratch, &total) ||
+        clefi_mul_overflow(total, sizeof(float), &total))
+        return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "tokenizer: working memory overflows");
+    r->mem = clefi_malloc_aligned(ctx, total);
+    if (r->mem == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM,
+                               "tokenizer: no memory for %zu bytes of "
+                               "activations",
+                               total);
+    r->x = r->mem;
+    r->t = r->x + tok->max_act;
+    r->h = r->t + tok->max_act;
+    r->img = r->h + tok->max_act;
+    r->gn_mean = r->img + img_floats;
+    r->gn_rstd = r->gn_mean + tok->cfg.gn_groups;
+    r->vq = r->gn_rstd + tok->cfg.gn_groups;
+    r->fw.scratch = r->vq + vq_floats;
+    r->fw.scratch_per = tok->scratch_per;
+    r->fw.block_pos = CLEFI_TOK_BLOCK_POS;
+    clef_status rc = clefi_pool_create(&r->fw.pool, ctx, n_threads);
+    if (rc != CLEF_OK) {
+        clefi_free_aligned(ctx, r->mem);
+        r->mem = NULL;
+    }
+    return rc;
+}
+
+static void run_close(run *r) {
+    clefi_pool_free(r->fw.pool);
+    clefi_free_aligned(r->ctx, r->mem);
+}
+
+static void swap(float **a, float **b) {
+    float *t = *a;
+    *a = *b;
+    *b = t;
+}
+
+/* y [c][hw] = SiLU(GroupNorm(x)) (lib/nn layers; y != x). */
+static void norm_silu(run *r, const clefi_gnorm *g, const float *x, size_t hw, float *y) {
+    size_t n = (size_t)g->c * hw;
+    clefi_groupnorm_forward(r->fw.pool, y, r->gn_mean, r->gn_rstd, x, g->g, g->b, 1, g->c,
+                            (int64_t)hw, g->groups, g->eps);
+    clefi_act_forward(r->fw.pool, CLEFI_ACT_SILU, 0.0f, y, y, (int64_t)n);
+}
+
+/* x [cin][hw] -> x [cout][hw] in place; t and h are temporaries of the same capacity. */
+static void resblock(run *r, const clefi_resblock *b, int32_t height, int32_t width) {
+    size_t hw = (size_t)height * (size_t)width;
+    norm_silu(r, &b->n1, r->x, hw, r->t);
+    clefi_conv_forward(&r->fw, &b->c1, r->t, height, width, r->h);
+    norm_silu(r, &b->n2, r->h, hw, r->t);
+    clefi_conv_forward(&r->fw, &b->c2, r->t, height, width, r->h);
+    int64_t n = (int64_t)b->c2.cout * (int64_t)hw;
+    if (b->has_nin) {
+        clefi_conv_forward(&r->fw, &b->nin, r->x, height, width, r->t);
+        clefi_residual_forward(r->fw.pool, r->x, r->t, r->h, n);
+    } else {
+        clefi_add_inplace(r->fw.pool, r->x, r->h, n);
+    }
+}
+
+/* Encoder: r->img -> z [code_dim][grid_f][grid_t] in r->h. */
+static void encoder(run *r, const clef_tokenizer *tok) {
+    const clefi_tok_cfg *c = &tok->cfg;
+    int32_t height = c->n_freq, width = c->grid_t;
+    clefi_conv_forward(&r->fw, &tok->e_conv_in, r->img, c->n_freq, c->crop_t, r->x);
+    for (int32_t i = 0; i < c->n_levels; i++) {
+        for (int32_t k = 0; k < c->n_res; k++)
+            resblock(r, &tok->e_blk[i][k], height, width);
+        clefi_conv_forward(&r->fw, &tok->e_down[i], r->x, height, width, r->t);
+        swap(&r->x, &r->t);
+        height /= 2;
+    }
+    resblock(r, &tok->e_mid, height, width);
+    norm_silu(r, &tok->e_norm_out, r->x, (size_t)height * (size_t)width, r->t);
+    clefi_conv_forward(&r->fw, &tok->e_conv_out, r->t, height, width, r->h);
+}
+
+/* Decoder: z [code_dim][grid_f][grid_t] in r->x -> out [in_ch][n_freq][crop_t] in dB. */
+static void decoder(run *r, const clef_tokenizer *tok, float *out) {
+    const clefi_tok_cfg *c = &tok->cfg;
+    int32_t height = c->grid_f, width = c->grid_t;
+    clefi_conv_forward(&r->fw, &tok->d_conv_in, r->x, height, width, r->t);
+    swap(&r->x, &r->t);
+    resblock(r, &tok->d_mid, height, width);
+    for (int32_t i = c->n_levels - 1; i >= 0; i--) {
+        for (int32_t k = 0; k < c->n_res; k++)
+            resblock(r, &tok->d_blk[i][k], height, width);
+        clefi_upsample_forward(r->fw.pool, r->t, r->x, 1, tok->d_up[i].cin, height, width, 2, 1);
+        height *= 2;
+        clefi_conv_forward(&r->fw, &tok->d_up[i], r->t, height, width, r->x);
+    }
+    norm_silu(r, &tok->d_norm_out, r->x, (size_t)height * (size_t)width, r->t);
+    clefi_convt_time_forward(&r->fw, &tok->d_conv_out, r->t, height, width, out);
+    clefi_scale(r->fw.pool, out, (int64_t)c->in_ch * c->n_freq * c->crop_t, c->db_scale);
+}
+
+int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok) {
+    return tok != NULL ? (int64_t)tok->cfg.grid_f * tok->cfg.grid_t : 0;
+}
+
+int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t n_frames) {
+    if (tok == NULL || n_frames <= 0)
+        return 0;
+    int64_t cols = (n_frames + tok->cfg.time_stride - 1) / tok->cfg.time_stride;
+    return cols < tok->cfg.grid_t ? cols : tok->cfg.grid_t;
+}
+
+clef_status clef_tokenizer_shape(const clef_tokenizer *tok, int64_t *n_channels, int64_t *n_freq,
+                                 int64_t *crop_t, int64_t *grid_f, int64_t *grid_t) {
+    if (tok == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    const int64_t v[5] = {tok->cfg.in_ch, tok->cfg.n_freq, tok->cfg.crop_t, tok->cfg.grid_f,
+                          tok->cfg.grid_t};
+    int64_t *o[5] = {n_channels, n_freq, crop_t, grid_f, grid_t};
+    for (int i = 0; i < 5; i++)
+        if (o[i] != NULL)
+            *o[i] = v[i];
+    return CLEF_OK;
+}
+
+clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t *codebook_size,
+                                    int64_t *code_dim) {
+    if (tok == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (codebook_size != NULL)
+        *codebook_size = tok->cfg.codebook_size;
+    if (code_dim != NULL)
+        *code_dim = tok->cfg.code_dim;
+    return CLEF_OK;
+}
+
+clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, const float *spec,
+                                  int64_t n_channels, int64_t n_freq, int64_t n_frames,
+                                  int32_t n_threads, int32_t *ids, size_t ids_cap, float *latents,
+                                  size_t latents_cap, size_t *needed) {
+    if (ctx == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (tok == NULL || spec == NULL || ids == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                               "tokenizer_encode: tok, spec and ids "
+                               "must not be NULL");
+    const clefi_tok_cfg *c = &tok->cfg;
+    size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t;
+    if (needed != NULL)
+        *needed = n_tok;
+    if (n_channels != c->in_ch || n_freq != c->n_freq)
+        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
+                               "tokenizer_encode: spectrogram is %lld "
+                               "channels x %lld bins, the tokenizer takes %d x %d",
+                               (long long)n_channels, (long long)n_freq, (int)c->in_ch,
+                               (int)c->n_freq);
+    if (n_frames < 1)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_encode: n_frames %lld < 1",
+                               (long long)n_frames);
+    if (ids_cap < n_tok || (latents != NULL && latents_cap / (size_t)c->code_dim < n_tok))
+        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
+                               "tokenizer_encode: ids need %zu "
+                               "entries (latents %zu floats)",
+                               n_tok, n_tok * (size_t)c->code_dim);
+    size_t img = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
+    run r;
+    clef_status rc =
+        run_open(&r, tok, ctx, n_threads, img, clefi_vq_scratch(c->codebook_size, n_threads));
+    if (rc != CLEF_OK)
+        return rc;
+    /* Scale to [-1, 1]; pad with zeros (0 dB) or keep the first crop_t frames. */
+    size_t t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t);
+    float inv = 1.0f / c->db_scale;
+    for (size_t row = 0; row < (size_t)c->in_ch * (size_t)c->n_freq; row++) {
+        const float *src = spec + row * (size_t)n_frames;
+        float *dst = r.img + row * (size_t)c->crop_t;
+        for (size_t k = 0; k < t_in; k++)
+            dst[k] = src[k] * inv;
+        memset(dst + t_in, 0, ((size_t)c->crop_t - t_in) * sizeof *dst);
+    }
+    encoder(&r, tok);
+    if (latents != NULL)
+        memcpy(latents, r.h, n_tok * (size_t)c->code_dim * sizeof *latents);
+    /* lib/nn's code search takes z as (N, D): transpose the [D][N] latents into t */
+    for (size_t d = 0; d < (size_t)c->code_dim; d++)
+        for (size_t n = 0; n < n_tok; n++)
+            r.t[n * (size_t)c->code_dim + d] = r.h[d * n_tok + n];
+    clefi_vq_forward(r.fw.pool, r.x, ids, r.t, tok->codebook, (int64_t)n_tok, c->codebook_size,
+                     c->code_dim, r.vq);
+    run_close(&r);
+    return CLEF_OK;
+}
+
+clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, const int32_t *ids,
+                                  size_t n_ids, int32_t n_threads, float *out, size_t out_cap,
+                                  size_t *needed) {
+    if (ctx == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (tok == NULL || ids == NULL || out == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                               "tokenizer_decode: tok, ids and out "
+                               "must not be NULL");
+    const clefi_tok_cfg *c = &tok->cfg;
+    size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t;
+    size_t n_out = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
+    if (needed != NULL)
+        *needed = n_out;
+    if (n_ids != n_tok)
+        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
+                               "tokenizer_decode: %zu ids, the tokenizer "
+                               "decodes %zu",
+                               n_ids, n_tok);
+    if (out_cap < n_out)
+        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
+                               "tokenizer_decode: out needs %zu "
+                               "floats, has %zu",
+                               n_out, out_cap);
+    for (size_t i = 0; i < n_tok; i++)
+        if (ids[i] < 0 || ids[i] >= c->codebook_size)
+            return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                                   "tokenizer_decode: ids[%zu] = %d is not "
+                                   "in [0, %d)",
+                                   i, (int)ids[i], (int)c->codebook_size);
+    run r;
+    clef_status rc = run_open(&r, tok, ctx, n_threads, 0, 0);
+    if (rc != CLEF_OK)
+        return rc;
+    for (size_t n = 0; n < n_tok; n++) {
+        const float *e = tok->codebook + (size_t)ids[n] * (size_t)c->code_dim;
+        for (size_t d = 0; d < (size_t)c->code_dim; d++)
+            r.x[d * n_tok + n] = e[d];
+    }
+    decoder(&r, tok, out);
+    run_close(&r);
+    return CLEF_OK;
+}

@@ -1,0 +1,363 @@
+/* test_tok_train.c — tokenizer training: finite-difference gradients of the whole network and
+ * a tiny tokenizer trained on synthetic spectrograms that must beat the training-set mean. */
+#define _POSIX_C_SOURCE 200809L
+#include "test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/model_int.h"
+
+static clef_params *arch(clef_ctx *ctx, int n_freq, int crop_t, int ch, int k) {
+    clef_params *p = NULL;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_IN_CHANNELS, 2), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_N_FREQ, n_freq), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CROP_T, crop_t), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CH, ch), CLEF_OK);
+    assert_int_equal(clef_params_set_str(p, CLEF_P_TOK_CH_MULT, "1,2"), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_GN_GROUPS, 2), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CODEBOOK_SIZE, k), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CODE_DIM, 4), CLEF_OK);
+    return p;
+}
+
+static clefi_tok_train_cfg train_cfg(int batch) {
+    return (clefi_tok_train_cfg){.batch = batch,
+                                 .n_threads = 1,
+                                 .seed = 5,
+                                 .lr = 3e-3f,
+                                 .weight_decay = 0.0f,
+                                 .grad_clip = 5.0f,
+                                 .commitment = 0.1f,
+                                 .ema_decay = 0.99f,
+                                 .dead_threshold = 0.05f};
+}
+
+/* Central differences on three elements of each of several tensors (every layer kind). The
+ * quantiser is bypassed (zq = z): through the argmin the straight-through gradient is an
+ * estimator, not a derivative; the commitment term is then 0 (checked by lib/nn's VQ tests). */
+static void test_gradients(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = arch(ctx, 8, 10, 4, 8);
+    clefi_tok_train_cfg cfg = train_cfg(1);
+    cfg.bypass_vq = 1;
+    clefi_tok_trainer *tr = NULL;
+    clefi_tok_cfg acfg;
+    assert_int_equal(clefi_tok_cfg_from_params(ctx, p, &acfg), CLEF_OK);
+    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, &acfg, &cfg), CLEF_OK);
+    const clef_tokenizer *tok = clefi_tok_trainer_model(tr);
+    float crop[2 * 8 * 10];
+    for (int i = 0; i < 2 * 8 * 10; i++)
+        crop[i] = (float)(30.0 * sin(1.3 * i) + 5.0 * cos(0.2 * i * i));
+    clefi_tok_trainer_loss(tr, crop, 1, NULL);
+    size_t total = tok->lay.total;
+    float *grad = malloc(total * sizeof *grad);
+    memcpy(grad, clefi_tok_trainer_grads(tr), total * sizeof *grad);
+    float *w = clefi_tok_trainer_params(tr);
+    static const char *const names[] = {"enc.conv_in.weight",
+                                        "enc.down.0.block.0.conv1.weight",
+                                        "enc.down.0.resample.weight",
+                                        "enc.down.1.block.0.nin_shortcut.weight",
+                                        "enc.mid.norm1.weight",
+                                        "enc.norm_out.bias",
+                                        "enc.conv_out.bias",
+                                        "dec.conv_in.weight",
+                                        "dec.up.1.resample.conv.weight",
+                                        "dec.up.0.block.0.norm2.bias",
+                                        "dec.conv_out.weight",
+                                        "dec.conv_out.bias"};
+    int n_checked = 0;
+    for (size_t t = 0; t < sizeof names / sizeof names[0]; t++) {
+        int64_t li = clefi_layout_find(&tok->lay, names[t]);
+        assert_true(li >= 0);
+        for (size_t e = 0; e < 3; e++) {
+            size_t off = tok->lay.t[li].offset + (e * 7919) % tok->lay.t[li].numel;
+            float keep = w[off], h = 1e-2f * fmaxf(0.05f, fabsf(keep));
+            w[off] = keep + h;
+            double lp = clefi_tok_trainer_loss(tr, crop, 0, NULL);
+            w[off] = keep - h;
+            double lm = clefi_tok_trainer_loss(tr, crop, 0, NULL);
+            w[off] = keep;
+            double num = (lp - lm) / (2.0 * (double)h), ana = grad[off];
+            double tol = 2e-3 + 0.05 * fmax(fabs(num), fabs(ana));
+            if (fabs(num - ana) > tol)
+                fail_msg("%s[%zu]: analytic %.6g, numeric %.6g", names[t],
+                         off - tok->lay.t[li].offset, ana, num);
+            n_checked++;
+        }
+    }
+    print_message("%d gradient entries match finite differences\n", n_checked);
+    free(grad);
+    clefi_tok_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* Synthetic sessions [2][16][T] in dB: 1/f slope, an alpha peak whose power and frequency vary
+ * per session and slowly in time, channel offsets and noise; clipped to [-40, 40]. */
+#define NF       16
+#define TS       240
+#define CROP_GAN 20
+static void synth_session(float *x, unsigned seed) {
+    srand(seed);
+    double slope = 10.0 + 25.0 * rand() / RAND_MAX, peak = 4.0 + 6.0 * rand() / RAND_MAX;
+    double amp = 5.0 + 20.0 * rand() / RAND_MAX, phase = 6.28 * rand() / RAND_MAX;
+    double period = 20.0 + 40.0 * rand() / RAND_MAX;
+    for (int c = 0; c < 2; c++) {
+        double off = 16.0 * rand() / RAND_MAX - 8.0;
+        for (int f = 0; f < NF; f++) {
+            for (int t = 0; t < TS; t++) {
+                double fr = 0.5 + f, mod = 0.5 + 0.5 * sin(t / period * 6.28 + phase + c);
+                double v = 20.0 - slope * log10(fr) + off +
+                           amp * mod * exp(-(fr - peak) * (fr - peak) / 4.0) +
+                           2.0 * ((double)rand() / RAND_MAX - 0.5);
+                x[(c * NF + f) * TS + t] = (float)fmax(-40.0, fmin(40.0, v));
+            }
+        }
+    }
+}
+
+static void crop(const float *sess, int t0, int len, float *out) {
+    for (int r = 0; r < 2 * NF; r++)
+        memcpy(out + r * len, sess + r * TS + t0, (size_t)len * sizeof *out);
+}
+
+static void test_train_beats_mean(void **state) {
+    (void)state;
+    enum { N_TRAIN = 32, N_TEST = 4, CROP = 40, BATCH = 8, STEPS = 500 };
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    float *sess = malloc((size_t)(N_TRAIN + N_TEST) * 2 * NF * TS * sizeof *sess);
+    for (int s = 0; s < N_TRAIN + N_TEST; s++)
+        synth_session(sess + (size_t)s * 2 * NF * TS, 100u + (unsigned)s);
+    /* baseline: the training-set mean spectrum per channel and frequency */
+    double mean[2 * NF] = {0};
+    for (int s = 0; s < N_TRAIN; s++)
+        for (int r = 0; r < 2 * NF; r++)
+            for (int t = 0; t < TS; t++)
+                mean[r] += sess[((size_t)s * 2 * NF + r) * TS + t] / (double)(N_TRAIN * TS);
+
+    clef_params *p = arch(ctx, NF, CROP, 8, 32), *tp = NULL;
+    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, BATCH), CLEF_OK);
+    assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR, 3e-3), CLEF_OK);
+    clef_tokenizer_trainer *tr = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 5, 1), CLEF_OK);
+    clef_params_free(tp);
+    float *batch = malloc((size_t)BATCH * 2 * NF * CROP * sizeof *batch);
+    unsigned rng = 7;
+    double l1 = 0.0, ppl = 0.0;
+    for (int step = 0; step < STEPS; step++) {
+        for (int b = 0; b < BATCH; b++) {
+            rng = rng * 1103515245u + 12345u;
+            int s = (int)((rng >> 8) % N_TRAIN), t0 = (int)((rng >> 4) % (TS - CROP));
+            crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, batch + (size_t)b * 2 * NF * CROP);
+        }
+        assert_int_equal(clef_tokenizer_trainer_step(tr, batch, BATCH, &l1, &ppl), CLEF_OK);
+        if (step % 100 == 0 || step == STEPS - 1)
+            print_message("step %d: L1 %.3f dB, perplexity %.1f\n", step, l1, ppl);
+    }
+    assert_int_equal(clef_tokenizer_trainer_steps(tr), STEPS);
+    assert_int_equal(clef_tokenizer_trainer_step(tr, batch, BATCH + 1, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "9 crops"));
+    /* held-out sessions: reconstruction MAE vs the mean-spectrum MAE */
+    const clef_tokenizer *tok = clef_tokenizer_trainer_tokenizer(tr);
+    float in[2 * NF * CROP], out[2 * NF * CROP];
+    int32_t ids[32];
+    double mae = 0.0, mae_mean = 0.0;
+    size_t n = 0;
+    for (int s = N_TRAIN; s < N_TRAIN + N_TEST; s++) {
+        for (int t0 = 0; t0 + CROP <= TS; t0 += CROP) {
+            crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, in);
+            assert_int_equal(
+                clef_tokenizer_encode(tok, ctx, in, 2, NF, CROP, 2, ids, 32, NULL, 0, NULL),
+                CLEF_OK);
+            assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 2, out, sizeof out / 4, NULL),
+                             CLEF_OK);
+            for (int i = 0; i < 2 * NF * CROP; i++) {
+                mae += fabs(out[i] - in[i]);
+                mae_mean += fabs(mean[i / CROP] - in[i]);
+                n++;
+            }
+        }
+    }
+    mae /= (double)n;
+    mae_mean /= (double)n;
+    print_message("held-out MAE: tokenizer %.3f dB (%.1f %% of 40 dB), mean spectrum %.3f dB\n",
+                  mae, 100.0 * mae / 40.0, mae_mean);
+    /* stated margin: at least 30 % below the mean-spectrum reconstruction (measured: 54 %) */
+    assert_true(mae < 0.7 * mae_mean);
+    free(batch);
+    free(sess);
+    clef_tokenizer_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* PatchGAN input gradient against central differences (lib/nn conv2d + LeakyReLU). */
+static void test_disc_gradient(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clefi_tok_disc *d = NULL;
+    assert_int_equal(clefi_tok_disc_create(&d, ctx, 2, 16, 20, 4, 9), CLEF_OK);
+    float x[2 * 16 * 20], dx[2 * 16 * 20] = {0};
+    for (int i = 0; i < 2 * 16 * 20; i++)
+        x[i] = (float)sin(0.37 * i);
+    float *dlog = calloc(d->n_logits, sizeof *dlog), *dp = calloc(d->n_params, sizeof *dp);
+    for (size_t i = 0; i < d->n_logits; i++)
+        dlog[i] = 1.0f / (float)d->n_logits; /* loss = mean of the logits */
+    clefi_tok_disc_forward(d, NULL, x);
+    clefi_tok_disc_backward(d, NULL, dlog, dx, dp);
+    for (int i = 0; i < 2 * 16 * 20; i += 37) {
+        float keep = x[i];
+        double lp = 0.0, lm = 0.0;
+        x[i] = keep + 1e-2f;
+        const float *lg = clefi_tok_disc_forward(d, NULL, x);
+        for (size_t k = 0; k < d->n_logits; k++)
+            lp += lg[k] / (double)d->n_logits;
+        x[i] = keep - 1e-2f;
+        lg = clefi_tok_disc_forward(d, NULL, x);
+        for (size_t k = 0; k < d->n_logits; k++)
+            lm += lg[k] / (double)d->n_logits;
+        x[i] = keep;
+        double num = (lp - lm) / 2e-2;
+        if (fabs(num - dx[i]) > 1e-4 + 0.02 * fabs(num))
+            fail_msg("dD/dx[%d]: analytic %.6g, numeric %.6g", i, (double)dx[i], num);
+    }
+    free(dlog);
+    free(dp);
+    clefi_tok_disc_free(d);
+    clef_ctx_free(ctx);
+}
+
+/* With the adversarial loss on from step 2: finite losses and weight, training still works. */
+static void test_train_gan(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 8, 16);
+    clefi_tok_train_cfg cfg = train_cfg(4);
+    cfg.disc_ndf = 8;
+    cfg.disc_start = 2;
+    cfg.disc_weight = 0.8f;
+    clefi_tok_trainer *tr = NULL;
+    clefi_tok_cfg acfg;
+    assert_int_equal(clefi_tok_cfg_from_params(ctx, p, &acfg), CLEF_OK);
+    assert_int_equal(clefi_tok_trainer_create(&tr, ctx, &acfg, &cfg), CLEF_OK);
+    float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[4 * 2 * NF * CROP_GAN];
+    synth_session(sess, 3);
+    double first = 0.0, l1 = 0.0, ppl, g, dl, lam;
+    for (int step = 0; step < 40; step++) {
+        for (int b = 0; b < 4; b++)
+            crop(sess, (step * 13 + b * 29) % (TS - CROP_GAN), CROP_GAN,
+                 batch + b * 2 * NF * CROP_GAN);
+        assert_int_equal(clefi_tok_trainer_step(tr, batch, 4, &l1, &ppl), CLEF_OK);
+        clefi_tok_trainer_gan_stats(tr, &g, &dl, &lam);
+        if (step < 2) {
+            assert_true(g == 0.0 && dl == 0.0 && lam == 0.0);
+        } else {
+            assert_true(isfinite(g) && isfinite(dl) && dl >= 0.0 && dl < 10.0);
+            assert_true(lam > 0.0 && lam <= 1e4);
+        }
+        if (step == 0)
+            first = l1;
+    }
+    print_message("with PatchGAN: L1 %.2f -> %.2f dB; last G %.3f, D %.3f, adaptive weight %.3g\n",
+                  first, l1, g, dl, lam);
+    assert_true(l1 < 0.7 * first);
+    free(sess);
+    clefi_tok_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* Save at step 6, run 4 more steps; resuming from the file and running the same 4 steps gives
+ * bit-identical weights (adversarial loss active from step 3). */
+static void test_checkpoint_resume(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = NULL;
+    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, 2), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, 4), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_START, 3), CLEF_OK);
+    clef_tokenizer_trainer *a = NULL, *b = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 77, 1), CLEF_OK);
+    float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[10][2 * 2 * NF * CROP_GAN];
+    synth_session(sess, 11);
+    for (int s = 0; s < 10; s++)
+        for (int k = 0; k < 2; k++)
+            crop(sess, (s * 17 + k * 41) % (TS - CROP_GAN), CROP_GAN,
+                 batch[s] + k * 2 * NF * CROP_GAN);
+    char path[] = "/tmp/clef_tok_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int s = 0; s < 10; s++) {
+        if (s == 6)
+            assert_int_equal(clef_tokenizer_trainer_save(a, path), CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(a, batch[s], 2, NULL, NULL), CLEF_OK);
+    }
+    assert_int_equal(clef_tokenizer_trainer_resume(&b, ctx, path, tp, 1), CLEF_OK);
+    assert_int_equal(clef_tokenizer_trainer_steps(b), 6);
+    for (int s = 6; s < 10; s++)
+        assert_int_equal(clef_tokenizer_trainer_step(b, batch[s], 2, NULL, NULL), CLEF_OK);
+    const clef_tokenizer *ta = clef_tokenizer_trainer_tokenizer(a);
+    const clef_tokenizer *tb = clef_tokenizer_trainer_tokenizer(b);
+    assert_int_equal(ta->lay.total, tb->lay.total);
+    assert_memory_equal(ta->flat, tb->flat, ta->lay.total * sizeof(float));
+    assert_memory_equal(a->disc->params, b->disc->params, a->disc->n_params * sizeof(float));
+    /* a model file is not a checkpoint */
+    clef_tokenizer_trainer *c = NULL;
+    assert_int_equal(clef_tokenizer_save(ta, ctx, path), CLEF_OK);
+    assert_int_not_equal(clef_tokenizer_trainer_resume(&c, ctx, path, tp, 1), CLEF_OK);
+    assert_null(c);
+    unlink(path);
+    free(sess);
+    clef_tokenizer_trainer_free(a);
+    clef_tokenizer_trainer_free(b);
+    clef_params_free(tp);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+static clef_status oom_trainer(clef_ctx *ctx, void *arg) {
+    (void)arg;
+    clef_params *p = NULL;
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_TOKENIZER);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_TOK_N_FREQ, 16);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_TOK_CROP_T, 20);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_TOK_CODEBOOK_SIZE, 16);
+    clef_tokenizer_trainer *tr = NULL;
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 1, 1);
+    clef_tokenizer_trainer_free(tr);
+    clef_params_free(p);
+    return rc;
+}
+
+static void test_trainer_oom(void **state) {
+    (void)state;
+    assert_true(test_oom_sweep(oom_trainer, NULL, 0) > 10);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradients),   cmocka_unit_test(test_train_beats_mean),
+        cmocka_unit_test(test_trainer_oom), cmocka_unit_test(test_disc_gradient),
+        cmocka_unit_test(test_train_gan),   cmocka_unit_test(test_checkpoint_resume),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

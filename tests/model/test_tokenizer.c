@@ -1,0 +1,547 @@
+/* test_tokenizer.c — VQGAN tokenizer: golden parity with the PyTorch reference
+ * (tools/ref/tokenizer_ref.py), length policy, argument checks, bad weights files, OOM. */
+#define _POSIX_C_SOURCE 200809L
+#include "test_support.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Parity tolerances (measured max errors: latents 1.9e-6, decoded 6.9e-5 dB). Latents: float32 sums
+ * of ~1,000 products through ~12 layers, computed in a different order than PyTorch's (im2col GEMM
+ * vs mkldnn); decoded: dB, scale 40. */
+#define LAT_ATOL 2e-5
+#define LAT_RTOL 1e-4
+#define DEC_ATOL 5e-4
+#define DEC_RTOL 1e-5
+/* A token may differ from PyTorch only where its best and second-best codes are this close
+ * (squared distance): a tie at float32 rounding. */
+#define TIE_MARGIN 1e-3f
+
+static const char *golden(const char *cfg, const char *what) {
+    static char name[128];
+    snprintf(name, sizeof name, "golden/model/tok_%s_%s.safetensors", cfg, what);
+    return test_data_path(name);
+}
+
+/* Tensor name of a golden file as float32 (or raw int32 for ids), malloc'ed; shape out. */
+static void *read_tensor(clef_weights *w, const char *name, int64_t *shape, size_t *numel) {
+    int64_t idx = -1, n = 0;
+    int32_t dtype = 0, rank = 0;
+    assert_int_equal(clef_weights_tensor_index(w, name, &idx), CLEF_OK);
+    assert_int_equal(clef_weights_tensor_info(w, idx, NULL, &dtype, &rank, &n), CLEF_OK);
+    if (shape != NULL)
+        assert_int_equal(clef_weights_tensor_shape(w, idx, shape, 8, NULL), CLEF_OK);
+    void *buf = malloc((size_t)n * 4 + 4);
+    assert_non_null(buf);
+    if (dtype == CLEF_DTYPE_I32)
+        assert_int_equal(clef_weights_read_raw(w, name, buf, (size_t)n * 4, NULL), CLEF_OK);
+    else
+        assert_int_equal(clef_weights_read_f32(w, name, buf, (size_t)n, NULL), CLEF_OK);
+    if (numel != NULL)
+        *numel = (size_t)n;
+    return buf;
+}
+
+static void check_golden(const char *cfg) {
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = NULL;
+    char wpath[1024];
+    snprintf(wpath, sizeof wpath, "%s", golden(cfg, "weights"));
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, wpath), CLEF_OK);
+    clef_weights *io = NULL;
+    assert_int_equal(clef_weights_open(&io, ctx, golden(cfg, "io")), CLEF_OK);
+    int64_t in_shape[8];
+    size_t n_gid = 0;
+    float *in = read_tensor(io, "input", in_shape, NULL),
+          *lat = read_tensor(io, "latents", NULL, NULL);
+    int32_t *want = read_tensor(io, "ids", NULL, &n_gid);
+    float *m = read_tensor(io, "margin", NULL, NULL), *dec = read_tensor(io, "decoded", NULL, NULL);
+    int64_t n_ch, n_freq, crop_t, gf, gt, k, d;
+    assert_int_equal(clef_tokenizer_shape(tok, &n_ch, &n_freq, &crop_t, &gf, &gt), CLEF_OK);
+    assert_int_equal(clef_tokenizer_codebook(tok, &k, &d), CLEF_OK);
+    size_t n_tok = (size_t)clef_tokenizer_n_tokens(tok);
+    assert_int_equal(n_tok, (size_t)(gf * gt));
+    assert_int_equal(n_gid, n_tok);
+    assert_int_equal(in_shape[0], n_ch);
+    assert_int_equal(in_shape[1], n_freq);
+
+    int32_t *ids = calloc(n_tok, sizeof *ids), *ids2 = calloc(n_tok, sizeof *ids2);
+    float *z = calloc(n_tok * (size_t)d, sizeof *z), *z2 = calloc(n_tok * (size_t)d, sizeof *z2);
+    size_t n_out = (size_t)(n_ch * n_freq * crop_t), needed = 0;
+    float *out = calloc(n_out, sizeof *out), *out2 = calloc(n_out, sizeof *out2);
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 1, ids, n_tok,
+                                           z, n_tok * (size_t)d, &needed),
+                     CLEF_OK);
+    assert_int_equal(needed, n_tok);
+    test_assert_close_f32(z, lat, n_tok * (size_t)d, LAT_ATOL, LAT_RTOL, "latents");
+    size_t n_diff = 0;
+    for (size_t i = 0; i < n_tok; i++) {
+        if (ids[i] != want[i]) {
+            n_diff++;
+            if (!(m[i] < TIE_MARGIN))
+                fail_msg("%s: token %zu is %d, PyTorch %d, margin %g (not a tie)", cfg, i, ids[i],
+                         want[i], (double)m[i]);
+        }
+    }
+    print_message("%s: %zu tokens, %zu differ from PyTorch at ties\n", cfg, n_tok, n_diff);
+    /* decode the reference ids so that a tie above cannot change the comparison */
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 1, out, n_out, &needed), CLEF_OK);
+    assert_int_equal(needed, n_out);
+    test_assert_close_f32(out, dec, n_out, DEC_ATOL, DEC_RTOL, "decoded");
+
+    /* thread count changes nothing: static partition, same reduction order */
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 3, ids2, n_tok,
+                                           z2, n_tok * (size_t)d, NULL),
+                     CLEF_OK);
+    assert_memory_equal(ids, ids2, n_tok * sizeof *ids);
+    assert_memory_equal(z, z2, n_tok * (size_t)d * sizeof *z);
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 2, out2, n_out, NULL), CLEF_OK);
+    assert_memory_equal(out, out2, n_out * sizeof *out);
+
+    free(ids);
+    free(ids2);
+    free(z);
+    free(z2);
+    free(out);
+    free(out2);
+    free(in);
+    free(lat);
+    free(want);
+    free(m);
+    free(dec);
+    clef_weights_free(io);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+}
+
+static void test_golden_tiny(void **state) {
+    (void)state;
+    check_golden("tiny");
+}
+
+static void test_golden_real(void **state) {
+    (void)state;
+    check_golden("real");
+}
+
+/* The default architecture gives exactly 2,048 tokens for a 20-minute session (1,197 frames). */
+static void test_default_grid(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = NULL;
+    assert_int_equal(clef_tokenizer_create(&tok, ctx, NULL, 42), CLEF_OK);
+    int64_t n_ch, n_freq, crop_t, gf, gt, k, d;
+    assert_int_equal(clef_tokenizer_shape(tok, &n_ch, &n_freq, &crop_t, &gf, &gt), CLEF_OK);
+    assert_int_equal(clef_tokenizer_codebook(tok, &k, &d), CLEF_OK);
+    assert_int_equal(n_ch, 19);
+    assert_int_equal(n_freq, 128);
+    assert_int_equal(crop_t, 1280);
+    assert_int_equal(gf, 8);
+    assert_int_equal(gt, 256);
+    assert_int_equal(k, 1024);
+    assert_int_equal(d, 32);
+    assert_int_equal(clef_tokenizer_n_tokens(tok), 2048);
+    assert_int_equal(clef_tokenizer_valid_columns(tok, 1197), 240);
+    assert_int_equal(clef_tokenizer_valid_columns(tok, 5000), 256);
+    assert_int_equal(clef_tokenizer_valid_columns(tok, 1), 1);
+    assert_int_equal(clef_tokenizer_valid_columns(tok, 0), 0);
+
+    size_t n_in = 19 * 128 * 1197;
+    float *spec = malloc(n_in * sizeof *spec);
+    for (size_t i = 0; i < n_in; i++)
+        spec[i] = (float)(30.0 * sin(0.37 * (double)i) * cos(0.011 * (double)(i % 1197)));
+    int32_t ids[2048];
+    assert_int_equal(
+        clef_tokenizer_encode(tok, ctx, spec, 19, 128, 1197, 2, ids, 2048, NULL, 0, NULL), CLEF_OK);
+    int distinct = 0;
+    static unsigned char seen[1024];
+    for (int i = 0; i < 2048; i++) {
+        assert_true(ids[i] >= 0 && ids[i] < 1024);
+        distinct += !seen[ids[i]];
+        seen[ids[i]] = 1;
+    }
+    assert_true(distinct > 1);
+    free(spec);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+}
+
+/* A small architecture through the params API. */
+static clef_tokenizer *small_tok(clef_ctx *ctx) {
+    clef_params *p = NULL;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_IN_CHANNELS, 2), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_N_FREQ, 16), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CROP_T, 40), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CH, 8), CLEF_OK);
+    assert_int_equal(clef_params_set_str(p, CLEF_P_TOK_CH_MULT, "1,2"), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_GN_GROUPS, 4), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CODEBOOK_SIZE, 32), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_CODE_DIM, 4), CLEF_OK);
+    clef_tokenizer *tok = NULL;
+    assert_int_equal(clef_tokenizer_create(&tok, ctx, p, 7), CLEF_OK);
+    clef_params_free(p);
+    return tok;
+}
+
+/* Longer sessions keep their first crop_t frames; shorter ones are zero-padded. */
+static void test_length_policy(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = small_tok(ctx);
+    assert_int_equal(clef_tokenizer_n_tokens(tok), 4 * 8);
+    float longs[2 * 16 * 55], first[2 * 16 * 40], padded[2 * 16 * 40] = {0}, shorts[2 * 16 * 23];
+    for (int r = 0; r < 32; r++) {
+        for (int t = 0; t < 55; t++) {
+            float v = (float)(35.0 * sin(0.3 * r + 0.21 * t * t));
+            longs[r * 55 + t] = v;
+            if (t < 40)
+                first[r * 40 + t] = v;
+            if (t < 23) {
+                shorts[r * 23 + t] = v;
+                padded[r * 40 + t] = v;
+            }
+        }
+    }
+    int32_t a[32], b[32];
+    float za[128], zb[128];
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, longs, 2, 16, 55, 1, a, 32, za, 128, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, first, 2, 16, 40, 1, b, 32, zb, 128, NULL),
+                     CLEF_OK);
+    assert_memory_equal(za, zb, sizeof za);
+    assert_memory_equal(a, b, sizeof a);
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, shorts, 2, 16, 23, 1, a, 32, za, 128, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, padded, 2, 16, 40, 1, b, 32, zb, 128, NULL),
+                     CLEF_OK);
+    assert_memory_equal(za, zb, sizeof za);
+    assert_int_equal(clef_tokenizer_valid_columns(tok, 23), 5);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+}
+
+static void test_bad_args(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = small_tok(ctx);
+    float spec[2 * 16 * 40] = {0}, out[2 * 16 * 40];
+    int32_t ids[32];
+    size_t needed = 0;
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 3, 16, 40, 1, ids, 32, NULL, 0, NULL),
+                     CLEF_ERR_SHAPE);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "3 channels"));
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 0, 1, ids, 32, NULL, 0, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 1, ids, 31, NULL, 0, &needed),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, 32);
+    float z[127];
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 1, ids, 32, z, 127, NULL),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 0, ids, 32, NULL, 0, NULL),
+                     CLEF_ERR_RANGE);
+    assert_int_equal(clef_tokenizer_encode(NULL, ctx, spec, 2, 16, 40, 1, ids, 32, NULL, 0, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    for (int i = 0; i < 32; i++)
+        ids[i] = i;
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 31, 1, out, 1280, NULL), CLEF_ERR_SHAPE);
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 1, out, 1279, &needed),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, 1280);
+    ids[5] = 32;
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 1, out, 1280, NULL), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "ids[5] = 32"));
+    ids[5] = 5;
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 1, out, 1280, NULL), CLEF_OK);
+
+    clef_params *p = NULL;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_N_FREQ, 100), CLEF_OK);
+    clef_tokenizer *bad = NULL;
+    assert_int_equal(clef_tokenizer_create(&bad, ctx, p, 1), CLEF_ERR_FORMAT);
+    assert_null(bad);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "n_freq"));
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_TOK_N_FREQ, 128), CLEF_OK);
+    assert_int_equal(clef_params_set_str(p, CLEF_P_TOK_CH_MULT, "1,x"), CLEF_OK);
+    assert_int_equal(clef_tokenizer_create(&bad, ctx, p, 1), CLEF_ERR_INVALID_ARG);
+    clef_params_free(p);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+}
+
+/* ---- bad weights files: variants of the tiny golden weights ---- */
+
+static clef_ctx *clef_weights_ctx_for_test; /* ctx of the variant writer */
+
+typedef struct variant {
+    const char *drop;     /* tensor left out */
+    const char *reshape;  /* tensor given a wrong shape (first dim + 1, data extended) */
+    const char *extra;    /* extra tensor added */
+    const char *meta_key; /* metadata key changed ... */
+    const char *meta_val; /* ... to this value (NULL: removed) */
+} variant;
+
+static void write_variant(clef_weights *src, const char *path, const variant *v) {
+    clef_weights_writer *wr = NULL;
+    assert_int_equal(clef_weights_writer_create(&wr, clef_weights_ctx_for_test), CLEF_OK);
+    for (int64_t i = 0; i < clef_weights_meta_count(src); i++) {
+        const char *k, *val;
+        assert_int_equal(clef_weights_meta_at(src, i, &k, &val), CLEF_OK);
+        if (v->meta_key != NULL && strcmp(k, v->meta_key) == 0)
+            val = v->meta_val;
+        if (val != NULL)
+            assert_int_equal(clef_weights_writer_set_meta(wr, k, val), CLEF_OK);
+    }
+    int64_t n = clef_weights_n_tensors(src);
+    for (int64_t i = 0; i <= n; i++) {
+        const char *name;
+        int32_t rank;
+        int64_t numel, shape[8];
+        assert_int_equal(clef_weights_tensor_info(src, i < n ? i : 0, &name, NULL, &rank, &numel),
+                         CLEF_OK);
+        assert_int_equal(clef_weights_tensor_shape(src, i < n ? i : 0, shape, 8, NULL), CLEF_OK);
+        float *data = malloc(((size_t)numel + (size_t)(numel / shape[0])) * sizeof *data);
+        assert_int_equal(clef_weights_read_f32(src, name, data, (size_t)numel, NULL), CLEF_OK);
+        if (i == n)
+            name = v->extra;
+        if (name == NULL || (v->drop != NULL && strcmp(name, v->drop) == 0)) {
+            free(data);
+            continue;
+        }
+        if (v->reshape != NULL && strcmp(name, v->reshape) == 0) {
+            memcpy(data + numel, data, (size_t)(numel / shape[0]) * sizeof *data);
+            numel += numel / shape[0];
+            shape[0]++;
+        }
+        assert_int_equal(
+            clef_weights_writer_add_f32(wr, name, CLEF_DTYPE_F32, shape, rank, data, (size_t)numel),
+            CLEF_OK);
+        free(data);
+    }
+    assert_int_equal(clef_weights_writer_write(wr, path), CLEF_OK);
+    clef_weights_writer_free(wr);
+}
+
+static void expect_load(clef_weights *src, const variant *v, clef_status want,
+                        const char *msg_part) {
+    char path[] = "/tmp/clef_tok_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_variant(src, path, v);
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = NULL;
+    clef_status rc = clef_tokenizer_load(&tok, ctx, path);
+    if (rc != want || strstr(clef_ctx_errmsg(ctx), msg_part) == NULL)
+        fail_msg("load gave %d '%s', expected %d with '%s'", rc, clef_ctx_errmsg(ctx), want,
+                 msg_part);
+    if (want != CLEF_OK)
+        assert_null(tok);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+    unlink(path);
+}
+
+static void test_bad_weights(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_weights *src = NULL;
+    assert_int_equal(clef_weights_open(&src, ctx, golden("tiny", "weights")), CLEF_OK);
+    clef_weights_ctx_for_test = ctx;
+    /* the rewriter itself round-trips */
+    expect_load(src, &(variant){0}, CLEF_OK, "");
+    expect_load(src, &(variant){.drop = "enc.mid.conv2.bias"}, CLEF_ERR_NOT_FOUND,
+                "tensor 'enc.mid.conv2.bias' [16] missing");
+    expect_load(src, &(variant){.reshape = "dec.up.1.resample.conv.weight"}, CLEF_ERR_SHAPE,
+                "'dec.up.1.resample.conv.weight' has shape [17, 16, 3, 3] in the file, the model "
+                "expects [16, 16, 3, 3]");
+    expect_load(src, &(variant){.extra = "enc.attn.q.weight"}, CLEF_ERR_FORMAT,
+                "unexpected tensor 'enc.attn.q.weight'");
+    expect_load(src, &(variant){.meta_key = "clef.tok.n_tokens", .meta_val = "2048"},
+                CLEF_ERR_FORMAT, "'clef.tok.n_tokens' = 2048, the architecture gives 64");
+    expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = NULL}, CLEF_ERR_FORMAT,
+                "'clef.tok.code_dim' is missing");
+    expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = "8"}, CLEF_ERR_SHAPE,
+                "'enc.conv_out.weight' has shape [4, 16, 3, 3] in the file, the model expects "
+                "[8, 16, 3, 3]");
+    expect_load(src, &(variant){.meta_key = "clef.tok.code_dim", .meta_val = "4x"}, CLEF_ERR_FORMAT,
+                "'clef.tok.code_dim' = '4x' is not a decimal integer");
+    expect_load(src, &(variant){.meta_key = "clef.tok.arch", .meta_val = "vqgan-2"},
+                CLEF_ERR_UNSUPPORTED, "'clef.tok.arch' = 'vqgan-2', expected 'vqgan-1'");
+    expect_load(src, &(variant){.meta_key = "clef.components", .meta_val = "enc,text"},
+                CLEF_ERR_NOT_FOUND, "has no 'tok'");
+    expect_load(src, &(variant){.meta_key = "clef.tok.n_freq", .meta_val = "30"}, CLEF_ERR_FORMAT,
+                "n_freq must be divisible");
+    clef_weights_free(src);
+
+    clef_tokenizer *tok = NULL;
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, "/nonexistent/tok.safetensors"), CLEF_ERR_IO);
+    assert_null(tok);
+    /* not a safetensors file */
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("tiny", "io")), CLEF_ERR_FORMAT);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "'clef.format' is missing"));
+    clef_ctx_free(ctx);
+}
+
+/* save -> load gives the same tokenizer: same tokens, same decoded output. */
+static void test_save_roundtrip(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *a = small_tok(ctx), *b = NULL;
+    char path[] = "/tmp/clef_tok_save_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(clef_tokenizer_save(a, ctx, path), CLEF_OK);
+    assert_int_equal(clef_tokenizer_load(&b, ctx, path), CLEF_OK);
+    float spec[2 * 16 * 37], za[128], zb[128], da[2 * 16 * 40], db[2 * 16 * 40];
+    for (int i = 0; i < 2 * 16 * 37; i++)
+        spec[i] = (float)(25.0 * cos(0.3 * i));
+    int32_t ia[32], ib[32];
+    assert_int_equal(clef_tokenizer_encode(a, ctx, spec, 2, 16, 37, 1, ia, 32, za, 128, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(b, ctx, spec, 2, 16, 37, 1, ib, 32, zb, 128, NULL),
+                     CLEF_OK);
+    assert_memory_equal(za, zb, sizeof za);
+    assert_memory_equal(ia, ib, sizeof ia);
+    assert_int_equal(clef_tokenizer_decode(a, ctx, ia, 32, 1, da, 1280, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(b, ctx, ia, 32, 1, db, 1280, NULL), CLEF_OK);
+    assert_memory_equal(da, db, sizeof da);
+    assert_int_equal(clef_tokenizer_save(a, ctx, "/nonexistent/dir/x.safetensors"), CLEF_ERR_IO);
+    unlink(path);
+    clef_tokenizer_free(a);
+    clef_tokenizer_free(b);
+    clef_ctx_free(ctx);
+}
+
+/* A clone for another crop length keeps the weights: the same crop gives the same tokens, a
+ * longer crop a wider grid; crop lengths off the time stride are refused. */
+static void test_clone_crop(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *a = small_tok(ctx), *same = NULL, *wide = NULL;
+    assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 40), CLEF_OK);
+    assert_int_equal(clef_tokenizer_clone_crop(&wide, a, ctx, 400), CLEF_OK);
+    int64_t gt = 0;
+    assert_int_equal(clef_tokenizer_shape(wide, NULL, NULL, NULL, NULL, &gt), CLEF_OK);
+    assert_int_equal(gt, 80);
+    assert_int_equal(clef_tokenizer_n_tokens(wide), 4 * 80);
+    float spec[2 * 16 * 40];
+    for (int i = 0; i < 2 * 16 * 40; i++)
+        spec[i] = (float)(20.0 * sin(0.11 * i));
+    int32_t ia[32], ib[32], iw[320];
+    assert_int_equal(clef_tokenizer_encode(a, ctx, spec, 2, 16, 40, 1, ia, 32, NULL, 0, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(same, ctx, spec, 2, 16, 40, 1, ib, 32, NULL, 0, NULL),
+                     CLEF_OK);
+    assert_memory_equal(ia, ib, sizeof ia);
+    assert_int_equal(clef_tokenizer_encode(wide, ctx, spec, 2, 16, 40, 1, iw, 320, NULL, 0, NULL),
+                     CLEF_OK);
+    for (int i = 0; i < 320; i++)
+        assert_true(iw[i] >= 0 && iw[i] < 32);
+    clef_tokenizer_free(same);
+    assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 41), CLEF_ERR_FORMAT);
+    assert_null(same);
+    assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 0), CLEF_ERR_RANGE);
+    clef_tokenizer_free(a);
+    clef_tokenizer_free(wide);
+    clef_ctx_free(ctx);
+}
+
+static clef_status oom_load(clef_ctx *ctx, void *arg) {
+    (void)arg;
+    clef_tokenizer *tok = NULL;
+    clef_status rc = clef_tokenizer_load(&tok, ctx, golden("tiny", "weights"));
+    if (rc != CLEF_OK)
+        return rc;
+    float spec[3 * 32 * 40] = {0};
+    int32_t ids[64];
+    rc = clef_tokenizer_encode(tok, ctx, spec, 3, 32, 40, 2, ids, 64, NULL, 0, NULL);
+    clef_tokenizer_free(tok);
+    return rc;
+}
+
+static clef_status oom_create(clef_ctx *ctx, void *arg) {
+    (void)arg;
+    clef_tokenizer *tok = NULL;
+    clef_status rc = clef_tokenizer_create(&tok, ctx, NULL, 3);
+    clef_tokenizer_free(tok);
+    return rc;
+}
+
+static void test_oom(void **state) {
+    (void)state;
+    assert_true(test_oom_sweep(oom_load, NULL, 0) > 5);
+    assert_true(test_oom_sweep(oom_create, NULL, 0) > 3);
+}
+
+/* One tokenizer, several threads encoding at once (each with its own ctx): same ids. */
+typedef struct share_arg {
+    const clef_tokenizer *tok;
+    const float *spec;
+    int32_t ids[32];
+    clef_status rc;
+} share_arg;
+
+static void *share_main(void *p) {
+    share_arg *a = p;
+    clef_ctx *ctx = NULL;
+    a->rc = clef_ctx_create(&ctx);
+    for (int rep = 0; rep < 3 && a->rc == CLEF_OK; rep++)
+        a->rc =
+            clef_tokenizer_encode(a->tok, ctx, a->spec, 2, 16, 40, 2, a->ids, 32, NULL, 0, NULL);
+    clef_ctx_free(ctx);
+    return NULL;
+}
+
+static void test_shared(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = small_tok(ctx);
+    float spec[2 * 16 * 40];
+    for (int i = 0; i < 2 * 16 * 40; i++)
+        spec[i] = (float)(30.0 * sin(0.7 * i));
+    share_arg args[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (share_arg){.tok = tok, .spec = spec};
+        assert_int_equal(pthread_create(&th[i], NULL, share_main, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].rc, CLEF_OK);
+        assert_memory_equal(args[i].ids, args[0].ids, sizeof args[0].ids);
+    }
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_golden_tiny),
+        cmocka_unit_test(test_golden_real),
+        cmocka_unit_test(test_default_grid),
+        cmocka_unit_test(test_length_policy),
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_save_roundtrip),
+        cmocka_unit_test(test_clone_crop),
+        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_shared),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

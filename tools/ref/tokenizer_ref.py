@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""PyTorch reference of the CLEF VQGAN spectrogram tokenizer (docs/tokenizer.md).
+
+Same architecture as lib/model/tokenizer*.c, taming-transformers style (Esser et al. 2021,
+taming/modules/diffusionmodules/model.py Encoder/Decoder/ResnetBlock), adapted to a 19-channel
+spectrogram image: a (3,5)-stride-(1,5) stem, len(ch_mult) frequency-halving stages, no
+attention, a ConvTranspose (1,5) head.
+
+Writes the golden files of tests/model/test_tokenizer.c (fixed seeds):
+  tests/data/golden/model/tok_<cfg>_weights.safetensors  weights + clef.* metadata
+  tests/data/golden/model/tok_<cfg>_io.safetensors       input, latents, ids, decoded, margin
+
+Usage: /work/venv-ref/bin/python tools/ref/tokenizer_ref.py [--out DIR]
+       --bench N_THREADS WEIGHTS : time encode of one 20-min session (bench/tokenizer).
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+
+DB_SCALE = 40.0  # clef.spec.db_max: dB clipped to [-40, 40] (ARCHITECTURE.md section 8)
+
+
+def cfg_default():
+    return dict(in_channels=19, n_freq=128, crop_t=1280, time_stride=5, ch=32, ch_mult=(1, 1, 2, 4),
+                n_res=1, gn_groups=8, gn_eps=1e-6, codebook_size=1024, code_dim=32)
+
+
+def Norm(c, cfg):
+    return nn.GroupNorm(cfg["gn_groups"], c, eps=cfg["gn_eps"], affine=True)
+
+
+class ResBlock(nn.Module):
+    def __init__(self, cin, cout, cfg):
+        super().__init__()
+        self.norm1 = Norm(cin, cfg)
+        self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1)
+        self.norm2 = Norm(cout, cfg)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.nin_shortcut = nn.Conv2d(cin, cout, 1) if cin != cout else None
+
+    def forward(self, x):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv2(F.silu(self.norm2(h)))
+        if self.nin_shortcut is not None:
+            x = self.nin_shortcut(x)
+        return x + h
+
+
+class Level(nn.Module):
+    def __init__(self, blocks, resample):
+        super().__init__()
+        self.block = nn.ModuleList(blocks)
+        self.resample = resample
+
+
+class Encoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        ch, ts = cfg["ch"], cfg["time_stride"]
+        self.conv_in = nn.Conv2d(cfg["in_channels"], ch, (3, ts), (1, ts), (1, 0))
+        self.down = nn.ModuleList()
+        cin = ch
+        for m in cfg["ch_mult"]:
+            cout = ch * m
+            blocks = []
+            for _ in range(cfg["n_res"]):
+                blocks.append(ResBlock(cin, cout, cfg))
+                cin = cout
+            self.down.append(Level(blocks, nn.Conv2d(cout, cout, 3, (2, 1), 1)))
+        self.mid = ResBlock(cin, cin, cfg)
+        self.norm_out = Norm(cin, cfg)
+        self.conv_out = nn.Conv2d(cin, cfg["code_dim"], 3, 1, 1)
+
+    def forward(self, x):
+        h = self.conv_in(x)
+        for lv in self.down:
+            for b in lv.block:
+                h = b(h)
+            h = lv.resample(h)
+        h = self.mid(h)
+        return self.conv_out(F.silu(self.norm_out(h)))
+
+
+class Upsample(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.conv = nn.Conv2d(c, c, 3, 1, 1)
+
+    def forward(self, x):
+        return self.conv(F.interpolate(x, scale_factor=(2, 1), mode="nearest"))
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        ch, ts = cfg["ch"], cfg["time_stride"]
+        cin = ch * cfg["ch_mult"][-1]
+        self.conv_in = nn.Conv2d(cfg["code_dim"], cin, 3, 1, 1)
+        self.mid = ResBlock(cin, cin, cfg)
+        levels = [None] * len(cfg["ch_mult"])
+        for i in reversed(range(len(cfg["ch_mult"]))):
+            cout = ch * cfg["ch_mult"][i]
+            blocks = []
+            for _ in range(cfg["n_res"]):
+                blocks.append(ResBlock(cin, cout, cfg))
+                cin = cout
+            levels[i] = Level(blocks, Upsample(cout))
+        self.up = nn.ModuleList(levels)
+        self.norm_out = Norm(cin, cfg)
+        self.conv_out = nn.ConvTranspose2d(cin, cfg["in_channels"], (1, ts), (1, ts))
+
+    def forward(self, z):
+        h = self.mid(self.conv_in(z))
+        for i in reversed(range(len(self.up))):
+            for b in self.up[i].block:
+                h = b(h)
+            h = self.up[i].resample(h)
+        return self.conv_out(F.silu(self.norm_out(h)))
+
+
+class Quantizer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.embedding = nn.Embedding(cfg["codebook_size"], cfg["code_dim"])
+
+    def ids(self, z):
+        """z [D, F, T] -> ids [F*T] (row-major f, t), margin to the second best code."""
+        d = z.shape[0]
+        zf = z.reshape(d, -1).t()  # [N, D]
+        e = self.embedding.weight
+        dist = (zf * zf).sum(1, keepdim=True) + (e * e).sum(1)[None, :] - 2.0 * zf @ e.t()
+        two = torch.topk(dist, 2, dim=1, largest=False)
+        return two.indices[:, 0], two.values[:, 1] - two.values[:, 0]
+
+
+class Tokenizer(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.enc = Encoder(cfg)
+        self.quantize = Quantizer(cfg)
+        self.dec = Decoder(cfg)
+
+    def encode(self, spec_db):
+        """spec_db [C, F, T<=crop_t] dB -> latents [D, F/2^L, crop_t/ts], ids, margin."""
+        c, f, t = spec_db.shape
+        x = torch.zeros(1, c, f, self.cfg["crop_t"])
+        x[0, :, :, :t] = spec_db / DB_SCALE  # pad policy: zeros (0 dB) after the data
+        z = self.enc(x)[0]
+        ids, margin = self.quantize.ids(z)
+        return z, ids, margin
+
+    def decode(self, ids):
+        n_f = self.cfg["n_freq"] >> len(self.cfg["ch_mult"])
+        n_t = self.cfg["crop_t"] // self.cfg["time_stride"]
+        zq = self.quantize.embedding.weight[ids].t().reshape(1, -1, n_f, n_t)
+        return self.dec(zq)[0] * DB_SCALE
+
+
+def metadata(cfg):
+    n_f = cfg["n_freq"] >> len(cfg["ch_mult"])
+    n_t = cfg["crop_t"] // cfg["time_stride"]
+    m = {
+        "clef.format": "1", "clef.kind": "model", "clef.components": "tok",
+        "clef.tok.arch": "vqgan-1", "clef.tok.in_channels": cfg["in_channels"],
+        "clef.tok.n_freq": cfg["n_freq"], "clef.tok.crop_f": cfg["n_freq"],
+        "clef.tok.crop_t": cfg["crop_t"], "clef.tok.time_stride": cfg["time_stride"],
+        "clef.tok.ch": cfg["ch"], "clef.tok.ch_mult": ",".join(str(v) for v in cfg["ch_mult"]),
+        "clef.tok.n_res_blocks": cfg["n_res"], "clef.tok.gn_groups": cfg["gn_groups"],
+        "clef.tok.gn_eps": repr(cfg["gn_eps"]), "clef.tok.codebook_size": cfg["codebook_size"],
+        "clef.tok.code_dim": cfg["code_dim"], "clef.tok.grid_f": n_f, "clef.tok.grid_t": n_t,
+        "clef.tok.n_tokens": n_f * n_t, "clef.tok.token_order": "f,t",
+        "clef.tok.db_scale": repr(DB_SCALE), "clef.tok.pad": "zero",
+        "clef.license": "CC0-1.0", "clef.source": "tools/ref/tokenizer_ref.py (random weights)",
+    }
+    return {k: str(v) for k, v in m.items()}
+
+
+def build(cfg, seed):
+    torch.manual_seed(seed)
+    model = Tokenizer(cfg).eval()
+    with torch.no_grad():
+        # Spread the GroupNorm affines so that a wrong norm implementation shows up.
+        for mod in model.modules():
+            if isinstance(mod, nn.GroupNorm):
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.2, 0.2)
+    return model
+
+
+def init_codebook(model, spec, seed):
+    """Codebook = encoder latents of a related input plus noise, so that codes are used."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        z, _, _ = model.encode(spec.flip(2))
+        zf = z.reshape(z.shape[0], -1).t()
+        k = model.cfg["codebook_size"]
+        pick = torch.randint(0, zf.shape[0], (k,), generator=g)
+        noise = 0.3 * zf.std() * torch.randn(k, zf.shape[1], generator=g)
+        model.quantize.embedding.weight.copy_(zf[pick] + noise)
+
+
+def synth_spec(cfg, t, seed):
+    """Smooth dB spectrogram-like input with 1/f slope, alpha peak and noise, clipped to ±40."""
+    g = torch.Generator().manual_seed(seed)
+    c, f = cfg["in_channels"], cfg["n_freq"]
+    fr = torch.linspace(0.25, 32.0, f)
+    base = 20.0 - 25.0 * torch.log10(fr)[None, :, None]
+    alpha = 12.0 * torch.exp(-((fr - 10.0) / 2.0) ** 2)[None, :, None]
+    wob = torch.sin(torch.arange(t)[None, None, :] / 7.0 + torch.rand(c, 1, 1, generator=g) * 6)
+    x = base + alpha * (0.5 + 0.5 * wob) + 4.0 * torch.randn(c, f, t, generator=g)
+    return x.clamp(-DB_SCALE, DB_SCALE)
+
+
+def write_golden(name, cfg, t_in, seed, out):
+    model = build(cfg, seed)
+    spec = synth_spec(cfg, t_in, seed + 1)
+    init_codebook(model, synth_spec(cfg, t_in, seed + 2), seed + 3)
+    with torch.no_grad():
+        z, ids, margin = model.encode(spec)
+        dec = model.decode(ids)
+    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(weights, os.path.join(out, f"tok_{name}_weights.safetensors"), metadata(cfg))
+    io = {"input": spec.contiguous(), "latents": z.contiguous(), "ids": ids.to(torch.int32),
+          "margin": margin.contiguous(), "decoded": dec.contiguous()}
+    save_file(io, os.path.join(out, f"tok_{name}_io.safetensors"))
+    n_used = len(torch.unique(ids))
+    print(f"{name}: {sum(v.numel() for v in weights.values())} params, {ids.numel()} tokens "
+          f"({n_used} distinct), min margin {margin.min():.3g}")
+
+
+def load_model(path):
+    from safetensors import safe_open
+    with safe_open(path, "pt") as f:
+        md = f.metadata()
+    cfg = dict(in_channels=int(md["clef.tok.in_channels"]), n_freq=int(md["clef.tok.n_freq"]),
+               crop_t=int(md["clef.tok.crop_t"]), time_stride=int(md["clef.tok.time_stride"]),
+               ch=int(md["clef.tok.ch"]),
+               ch_mult=tuple(int(v) for v in md["clef.tok.ch_mult"].split(",")),
+               n_res=int(md["clef.tok.n_res_blocks"]), gn_groups=int(md["clef.tok.gn_groups"]),
+               gn_eps=float(md["clef.tok.gn_eps"]),
+               codebook_size=int(md["clef.tok.codebook_size"]),
+               code_dim=int(md["clef.tok.code_dim"]))
+    model = Tokenizer(cfg).eval()
+    model.load_state_dict(load_file(path))
+    return model
+
+
+def save_default(path, seed):
+    """Random default-size weights (docs/tokenizer.md), for the benchmark."""
+    cfg = cfg_default()
+    model = build(cfg, seed)
+    init_codebook(model, synth_spec(cfg, 1197, seed + 2), seed + 3)
+    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(weights, path, metadata(cfg))
+
+
+def bench(path, n_threads, reps):
+    torch.set_num_threads(n_threads)
+    model = load_model(path)
+    spec = synth_spec(model.cfg, 1197, 7)
+    with torch.no_grad():
+        model.encode(spec)
+        best = 1e9
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            _, ids, _ = model.encode(spec)
+            best = min(best, time.perf_counter() - t0)
+    print(f"torch {torch.__version__} encode 20-min session: {best:.4f} s "
+          f"({n_threads} threads, best of {reps})")
+    print(f"encode_s={best:.6f}")
+    np.asarray(ids.numpy(), dtype=np.int32).tofile(path + ".torch_ids")
+    np.asarray(spec.numpy(), dtype=np.float32).tofile(path + ".input")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "..", "tests",
+                                                  "data", "golden", "model"))
+    ap.add_argument("--save-default", metavar="PATH")
+    ap.add_argument("--bench", nargs=2, metavar=("N_THREADS", "WEIGHTS"))
+    ap.add_argument("--reps", type=int, default=5)
+    a = ap.parse_args()
+    torch.use_deterministic_algorithms(True)
+    if a.save_default:
+        save_default(a.save_default, 1234)
+        return 0
+    if a.bench:
+        bench(a.bench[1], int(a.bench[0]), a.reps)
+        return 0
+    os.makedirs(a.out, exist_ok=True)
+    torch.set_num_threads(1)
+    tiny = dict(in_channels=3, n_freq=32, crop_t=40, time_stride=5, ch=8, ch_mult=(1, 2), n_res=1,
+                gn_groups=4, gn_eps=1e-6, codebook_size=16, code_dim=4)
+    write_golden("tiny", tiny, 33, 11, a.out)
+    # Real channel and frequency sizes and the default depth; short crop, narrow layers.
+    real = dict(cfg_default(), crop_t=20, ch=8, codebook_size=64)
+    write_golden("real", real, 17, 21, a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
