@@ -60,13 +60,13 @@ clef_status clefi_dpss_check(clef_ctx *ctx, clefi_err *err, int64_t n, double nw
     if (n < 1 || n > CLEFI_DPSS_MAX_N)
         return clefi_error(ctx, err, CLEF_ERR_RANGE, "DPSS length %lld outside [1, %d]",
                            (long long)n, CLEFI_DPSS_MAX_N);
-    if (k < 1 || k > n)
-        return clefi_error(ctx, err, CLEF_ERR_RANGE, "DPSS count %lld outside [1, %lld]",
-                           (long long)k, (long long)n);
     if (!(nw > 0.0) || !(nw < (double)n / 2.0))
         return clefi_error(ctx, err, CLEF_ERR_RANGE,
                            "DPSS half-bandwidth NW = %g must be in (0, N/2 = %g)", nw,
                            (double)n / 2.0);
+    if (k < 1 || k > n)
+        return clefi_error(ctx, err, CLEF_ERR_RANGE, "DPSS count %lld outside [1, %lld]",
+                           (long long)k, (long long)n);
     return CLEF_OK;
 }
 
@@ -104,15 +104,15 @@ clef_status clefi_dpss(clef_ctx *ctx, clefi_err *err, int64_t n, double nw, int6
             e[i - 1] = (double)i * (double)(m - i) / 2.0;
     }
     lapack_int found = 0;
-    lapack_int info = LAPACKE_dstevr_work(
-        LAPACK_COL_MAJOR, 'V', 'I', (lapack_int)m, d, e, 0.0, 0.0, (lapack_int)(m - k + 1),
-        (lapack_int)m, 0.0, &found, ev, z, (lapack_int)m, isuppz, work, (lapack_int)(20 * m),
-        iwork, (lapack_int)(10 * m));
+    lapack_int info = LAPACKE_dstevr_work(LAPACK_COL_MAJOR, 'V', 'I', (lapack_int)m, d, e, 0.0, 0.0,
+                                          (lapack_int)(m - k + 1), (lapack_int)m, 0.0, &found, ev,
+                                          z, (lapack_int)m, isuppz, work, (lapack_int)(20 * m),
+                                          iwork, (lapack_int)(10 * m));
     if (info != 0 || found != k) {
         clefi_free(ctx, d);
         clefi_free(ctx, iwork);
-        return clefi_error(ctx, err, CLEF_ERR_INTERNAL, "LAPACK dstevr failed (info %d) for N = %lld",
-                           (int)info, (long long)n);
+        return clefi_error(ctx, err, CLEF_ERR_INTERNAL,
+                           "LAPACK dstevr failed (info %d) for N = %lld", (int)info, (long long)n);
     }
     /* eigenvalues ascend: taper j is column k-1-j */
     double *rows = work + (size_t)m * 20;
@@ -137,8 +137,7 @@ clef_status clef_dpss_compute(clef_ctx *ctx, int64_t n, double nw, int64_t k, in
     if (rc != CLEF_OK)
         return rc;
     if (sym != 0 && sym != 1)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "DPSS sym = %d must be 0 or 1",
-                               (int)sym);
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "DPSS sym = %d must be 0 or 1", (int)sym);
     size_t need = (size_t)n * (size_t)k; /* both <= CLEFI_DPSS_MAX_N: no overflow */
     if (needed != NULL)
         *needed = need;

@@ -125,9 +125,9 @@ static clef_status check_args(const clef_spectrogram *sg, const float *x, size_t
     return CLEF_OK;
 }
 
-clef_status clef_spectrogram_compute(const clef_spectrogram *sg, const float *x,
-                                     size_t row_stride, int64_t n_ch, int64_t n_samples,
-                                     float *out, size_t cap, size_t *needed) {
+clef_status clef_spectrogram_compute(const clef_spectrogram *sg, const float *x, size_t row_stride,
+                                     int64_t n_ch, int64_t n_samples, float *out, size_t cap,
+                                     size_t *needed) {
     if (sg == NULL)
         return CLEF_ERR_INVALID_ARG;
     size_t need = 0;

@@ -78,7 +78,8 @@ const char *clef_spectrogram_stream_errmsg(const clef_spectrogram_stream *st) {
     return st != NULL ? st->err.msg : "";
 }
 
-/* Consume n samples per channel (x NULL: zeros), writing new frames to out [n_ch][n_freq][n_new]. */
+/* Consume n samples per channel (x NULL: zeros), writing new frames to out [n_ch][n_freq][n_new].
+ */
 static void consume(clef_spectrogram_stream *st, const float *x, size_t stride, int64_t n,
                     float *out, int64_t n_new) {
     const clef_spectrogram *sg = st->sg;

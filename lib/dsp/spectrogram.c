@@ -19,10 +19,10 @@ static clef_status pick(clef_ctx *ctx, const char *key, const char *value, const
             return CLEF_OK;
         }
     }
-    return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "spectrogram %s '%s' is not one of %s%s%s%s%s",
-                           key, value != NULL ? value : "(null)", names[0],
-                           n_names > 1 ? ", " : "", n_names > 1 ? names[1] : "",
-                           n_names > 2 ? ", " : "", n_names > 2 ? names[2] : "");
+    return clefi_ctx_error(
+        ctx, CLEF_ERR_INVALID_ARG, "spectrogram %s '%s' is not one of %s%s%s%s%s", key,
+        value != NULL ? value : "(null)", names[0], n_names > 1 ? ", " : "",
+        n_names > 1 ? names[1] : "", n_names > 2 ? ", " : "", n_names > 2 ? names[2] : "");
 }
 
 /* String-valued keys: detrend, scale, edge and weighting (1 = uniform). */
@@ -57,11 +57,12 @@ static clef_status parse_geometry(clef_spectrogram *sg, const clef_params *p) {
     if (step == 0)
         step = nearbyint(clefi_params_f64(p, CLEF_P_SPEC_STEP_S) * sg->fs);
     if (win < 2 || win > CLEFI_DPSS_MAX_N)
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "spectrogram window %.0f samples outside [2, %d]",
-                               win, CLEFI_DPSS_MAX_N);
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                               "spectrogram window %.0f samples outside [2, %d]", win,
+                               CLEFI_DPSS_MAX_N);
     if (step < 1 || step > 1e9)
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "spectrogram step %.0f samples outside [1, 1e9]",
-                               step);
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                               "spectrogram step %.0f samples outside [1, 1e9]", step);
     sg->win = (int32_t)win;
     sg->step = (int32_t)step;
     int64_t nfft = clefi_params_i64(p, CLEF_P_SPEC_NFFT);
@@ -86,7 +87,8 @@ static clef_status parse_geometry(clef_spectrogram *sg, const clef_params *p) {
         b1 = last;
     if (b0 >= b1)
         return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
-                               "spectrogram band [%g, %g) Hz holds no bin of %g Hz", fmin, fmax, df);
+                               "spectrogram band [%g, %g) Hz holds no bin of %g Hz", fmin, fmax,
+                               df);
     sg->bin0 = (int32_t)b0;
     sg->n_freq = (int32_t)(b1 - b0);
     sg->db_min = clefi_params_f64(p, CLEF_P_SPEC_DB_MIN);
@@ -306,8 +308,8 @@ static double edge_factor(const clef_spectrogram *sg, int32_t bin) {
     return (bin == 0 || (sg->nfft % 2 == 0 && bin == sg->nfft / 2)) ? 0.5 : 1.0;
 }
 
-int clefi_spec_frame(const clef_spectrogram *sg, clefi_spec_scratch *s, const float *row,
-                     int64_t n, int64_t start, float *out, size_t out_stride) {
+int clefi_spec_frame(const clef_spectrogram *sg, clefi_spec_scratch *s, const float *row, int64_t n,
+                     int64_t start, float *out, size_t out_stride) {
     const int32_t win = sg->win, nfft = sg->nfft, k_count = sg->n_tapers, nf = sg->n_freq;
     const int32_t nc = nfft / 2 + 1;
     double sum = 0.0;

@@ -65,8 +65,8 @@ static inline float *dt_signal(int64_t n_ch, int64_t n, uint64_t seed) {
         double drift = 0.0;
         for (int64_t t = 0; t < n; t++) {
             drift = 0.99 * drift + dt_normal(&s);
-            x[c * n + t] = (float)(10.0 * sin(2 * M_PI * (8.0 + c) * t / 200.0) + drift +
-                                   3.0 * dt_normal(&s));
+            x[c * n + t] =
+                (float)(10.0 * sin(2 * M_PI * (8.0 + c) * t / 200.0) + drift + 3.0 * dt_normal(&s));
         }
     }
     return x;

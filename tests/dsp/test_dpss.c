@@ -75,8 +75,7 @@ static void test_dpss_errors(void **state) {
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "NW"));
     assert_int_equal(clef_dpss_compute(ctx, 8, 0.0, 2, 1, buf, 64, NULL, NULL), CLEF_ERR_RANGE);
     assert_int_equal(clef_dpss_compute(ctx, 8, 2, 9, 1, buf, 64, NULL, NULL), CLEF_ERR_RANGE);
-    assert_int_equal(clef_dpss_compute(ctx, 8, 2, 2, 2, buf, 64, NULL, NULL),
-                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_dpss_compute(ctx, 8, 2, 2, 2, buf, 64, NULL, NULL), CLEF_ERR_INVALID_ARG);
     assert_int_equal(clef_dpss_compute(ctx, 16, 2, 4, 1, buf, 63, &needed, NULL),
                      CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(needed, 64);
