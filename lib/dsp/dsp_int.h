@@ -53,6 +53,7 @@ struct clef_spectrogram {
     int32_t n_threads;
     int detrend, scale;
     double nw, db_min, db_max;
+    double t2sum;     /* sum over the window of (i - (win-1)/2)^2: linear detrend */
     float p_lo, p_hi; /* db: power clamped to [10^(db_min/10), 10^(db_max/10)] before log */
     float *taper_f;   /* [n_tapers][win], aligned */
     double *taper_d;  /* [n_tapers][win] */
@@ -63,7 +64,7 @@ struct clef_spectrogram {
     clefi_fft *fft_d; /* same in double: the reference path */
 };
 
-/** One thread's scratch for window_psd: detrended window, tapered batch, spectra, powers. */
+/** One thread's scratch for clefi_spec_frame: window, tapered batch, spectra, powers. */
 typedef struct clefi_spec_scratch {
     double *xd;  /* [win] */
     float *xf;   /* [win] */

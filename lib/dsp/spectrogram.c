@@ -65,6 +65,7 @@ static clef_status parse_geometry(clef_spectrogram *sg, const clef_params *p) {
                                "spectrogram step %.0f samples outside [1, 1e9]", step);
     sg->win = (int32_t)win;
     sg->step = (int32_t)step;
+    sg->t2sum = win * (win * win - 1.0) / 12.0;
     int64_t nfft = clefi_params_i64(p, CLEF_P_SPEC_NFFT);
     sg->nfft = nfft == 0 ? sg->win : (int32_t)nfft;
     if (sg->nfft < sg->win)
@@ -219,12 +220,11 @@ clef_status clefi_spec_scratch_init(const clef_spectrogram *sg, clefi_spec_scrat
     clef_ctx *ctx = sg->ctx;
     size_t nc = (size_t)sg->nfft / 2 + 1, k = (size_t)sg->n_tapers;
     memset(s, 0, sizeof *s);
-    s->xd = clefi_malloc(ctx, (size_t)sg->win * sizeof(double));
     s->xf = clefi_malloc(ctx, (size_t)sg->win * sizeof(float));
     s->in = clefi_malloc_aligned(ctx, k * (size_t)sg->nfft * sizeof(float));
     s->spec = clefi_malloc_aligned(ctx, k * nc * 2 * sizeof(float));
     s->pow = clefi_malloc(ctx, (size_t)sg->n_freq * sizeof(float));
-    if (s->xd == NULL || s->xf == NULL || s->in == NULL || s->spec == NULL || s->pow == NULL) {
+    if (s->xf == NULL || s->in == NULL || s->spec == NULL || s->pow == NULL) {
         clefi_spec_scratch_free(sg, s);
         return CLEF_ERR_NOMEM;
     }
@@ -235,7 +235,6 @@ clef_status clefi_spec_scratch_init(const clef_spectrogram *sg, clefi_spec_scrat
 
 void clefi_spec_scratch_free(const clef_spectrogram *sg, clefi_spec_scratch *s) {
     clef_ctx *ctx = sg->ctx;
-    clefi_free(ctx, s->xd);
     clefi_free(ctx, s->xf);
     clefi_free_aligned(ctx, s->in);
     clefi_free_aligned(ctx, s->spec);
@@ -273,33 +272,42 @@ static inline float log2_pos(float x) {
     u = (u & 0x7fffffu) | 0x3f800000u;
     float m;
     memcpy(&m, &u, sizeof m);
-    if (m > 1.41421356f) {
-        m *= 0.5f;
-        e += 1;
-    }
+    /* m > sqrt(2): halve it through its exponent bits; branch-free so the loop vectorizes */
+    int32_t big = -(int32_t)(m > 1.41421356f);
+    u -= (uint32_t)big & 0x00800000u;
+    memcpy(&m, &u, sizeof m);
+    e -= big;
     float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
     float series = 1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9))));
     return (float)e + 2.0f * s * series * 1.4426950408889634f;
 }
 
-static inline float scale_one(const clef_spectrogram *sg, float p) {
-    switch (sg->scale) {
-    case CLEFI_SCALE_DB: {
+/* Power (n values) to the output scale, written with a stride. */
+static void scale_out(const clef_spectrogram *sg, float *p, int32_t n, float *out, size_t stride) {
+    if (sg->scale == CLEFI_SCALE_DB) {
         /* clamping first makes zero power db_min and keeps the log argument normal */
-        float c = p < sg->p_lo ? sg->p_lo : (p > sg->p_hi ? sg->p_hi : p);
-        float db = 3.0102999566398120f * log2_pos(c); /* 10 log10(2) log2(c) */
-        return db < (float)sg->db_min ? (float)sg->db_min
-                                      : (db > (float)sg->db_max ? (float)sg->db_max : db);
+        const float lo = sg->p_lo, hi = sg->p_hi, dlo = (float)sg->db_min;
+        const float dhi = (float)sg->db_max;
+        for (int32_t b = 0; b < n; b++) {
+            float v = p[b];
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+            float db = 3.0102999566398120f * log2_pos(v); /* 10 log10(2) log2(v) */
+            db = db < dlo ? dlo : db;
+            p[b] = db > dhi ? dhi : db;
+        }
+    } else if (sg->scale == CLEFI_SCALE_LOG1P) {
+        for (int32_t b = 0; b < n; b++)
+            p[b] = (float)log1p((double)p[b]);
     }
-    case CLEFI_SCALE_LOG1P:
-        return (float)log1p((double)p);
-    default:
-        return p;
-    }
+    for (int32_t b = 0; b < n; b++)
+        out[(size_t)b * stride] = p[b];
 }
 
 float clefi_spec_scale_value(const clef_spectrogram *sg, double p) {
-    return scale_one(sg, (float)p);
+    float v = (float)p, o = 0.0f;
+    scale_out(sg, &v, 1, &o, 1);
+    return o;
 }
 
 /* One-sided doubling is in the weights; undo it at DC and, for even nfft, at Nyquist (MNE
@@ -308,24 +316,58 @@ static double edge_factor(const clef_spectrogram *sg, int32_t bin) {
     return (bin == 0 || (sg->nfft % 2 == 0 && bin == sg->nfft / 2)) ? 0.5 : 1.0;
 }
 
+/* Sum of x[i] * (i - c)^p for p = 0 or 1, in double with four fixed partial sums: independent
+ * add chains (fast) in a fixed order (deterministic). */
+static double moment_f(const float *x, int32_t n, double c, int p) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int32_t i = 0;
+    if (p == 0) {
+        for (; i + 4 <= n; i += 4) {
+            a0 += x[i];
+            a1 += x[i + 1];
+            a2 += x[i + 2];
+            a3 += x[i + 3];
+        }
+        for (; i < n; i++)
+            a0 += x[i];
+    } else {
+        for (; i + 4 <= n; i += 4) {
+            a0 += (i - c) * x[i];
+            a1 += (i + 1 - c) * x[i + 1];
+            a2 += (i + 2 - c) * x[i + 2];
+            a3 += (i + 3 - c) * x[i + 3];
+        }
+        for (; i < n; i++)
+            a0 += (i - c) * x[i];
+    }
+    return (a0 + a1) + (a2 + a3);
+}
+
 int clefi_spec_frame(const clef_spectrogram *sg, clefi_spec_scratch *s, const float *row, int64_t n,
                      int64_t start, float *out, size_t out_stride) {
     const int32_t win = sg->win, nfft = sg->nfft, k_count = sg->n_tapers, nf = sg->n_freq;
     const int32_t nc = nfft / 2 + 1;
-    double sum = 0.0;
-    for (int32_t i = 0; i < win; i++) {
-        int64_t t = start + i;
-        s->xd[i] = (t >= 0 && t < n) ? (double)row[t] : 0.0;
-        sum += s->xd[i];
+    const float *src = row + start;
+    if (start < 0 || start + win > n) { /* crosses an edge: gather with zero padding */
+        for (int32_t i = 0; i < win; i++) {
+            int64_t t = start + i;
+            s->xf[i] = (t >= 0 && t < n) ? row[t] : 0.0f;
+        }
+        src = s->xf;
     }
+    double sum = moment_f(src, win, 0.0, 0), c = (win - 1) / 2.0, mean = 0.0, slope = 0.0;
     if (!isfinite(sum)) {
         for (int32_t b = 0; b < nf; b++)
             out[(size_t)b * out_stride] = 0.0f;
         return 0;
     }
-    detrend(sg->detrend, s->xd, win);
+    /* detrend as MNE remove_dc (mean) or scipy.signal.detrend 'linear' (least-squares line) */
+    if (sg->detrend != CLEFI_DETREND_NONE)
+        mean = sum / win;
+    if (sg->detrend == CLEFI_DETREND_LINEAR)
+        slope = moment_f(src, win, c, 1) / sg->t2sum;
     for (int32_t i = 0; i < win; i++)
-        s->xf[i] = (float)s->xd[i];
+        s->xf[i] = (float)((double)src[i] - (mean + slope * (i - c)));
     /* taper-major batch: each FFT input row is contiguous, the window stays in L1 */
     for (int32_t k = 0; k < k_count; k++) {
         const float *tp = sg->taper_f + (size_t)k * win;
@@ -338,15 +380,15 @@ int clefi_spec_frame(const clef_spectrogram *sg, clefi_spec_scratch *s, const fl
     for (int32_t b = 0; b < nf; b++)
         pw[b] = 0.0f;
     for (int32_t k = 0; k < k_count; k++) {
-        const float *c = s->spec + ((size_t)k * nc + (size_t)sg->bin0) * 2;
+        const float *cx = s->spec + ((size_t)k * nc + (size_t)sg->bin0) * 2;
         const float wk = sg->weight_f[k];
         for (int32_t b = 0; b < nf; b++)
-            pw[b] += wk * (c[2 * b] * c[2 * b] + c[2 * b + 1] * c[2 * b + 1]);
+            pw[b] += wk * (cx[2 * b] * cx[2 * b] + cx[2 * b + 1] * cx[2 * b + 1]);
     }
     pw[0] *= (float)edge_factor(sg, sg->bin0);
-    pw[nf - 1] *= nf > 1 ? (float)edge_factor(sg, sg->bin0 + nf - 1) : 1.0f;
-    for (int32_t b = 0; b < nf; b++)
-        out[(size_t)b * out_stride] = scale_one(sg, pw[b]);
+    if (nf > 1)
+        pw[nf - 1] *= (float)edge_factor(sg, sg->bin0 + nf - 1);
+    scale_out(sg, pw, nf, out, out_stride);
     return 1;
 }
 

@@ -82,8 +82,8 @@ static void test_stream_zero_edges(void **state) {
 
 static void test_stream_step_beyond_window(void **state) {
     (void)state;
-    const char *kv[] = {"window_samples=100", "step_samples=333", "nfft=128", "nw=2", "fmax_hz=0",
-                        NULL};
+    const char *kv[] = {
+        "window_samples=100", "step_samples=333", "nfft=128", "nw=2", "fmax_hz=0", NULL};
     check_config(kv);
 }
 
@@ -108,9 +108,9 @@ static void test_stream_errors(void **state) {
     assert_int_equal(needed, 128 * 2);
     assert_int_equal(clef_spectrogram_stream_frames(st), 0);
     x[1500] = NAN;
-    assert_int_equal(clef_spectrogram_stream_push(st, x + 1000, 2000, 1000, out, 128 * 8, NULL,
-                                                  &got),
-                     CLEF_ERR_FORMAT);
+    assert_int_equal(
+        clef_spectrogram_stream_push(st, x + 1000, 2000, 1000, out, 128 * 8, NULL, &got),
+        CLEF_ERR_FORMAT);
     assert_non_null(strstr(clef_spectrogram_stream_errmsg(st), "sample 500"));
     x[1500] = 1.0f;
     assert_int_equal(clef_spectrogram_stream_push(st, x, 2000, 2000, out, 128 * 8, NULL, &got),

@@ -20,8 +20,7 @@ static void *run_caller(void *arg) {
     float *out = malloc(c->total * sizeof(float));
     c->ok = out != NULL;
     for (int r = 0; r < ROUNDS && c->ok; r++)
-        c->ok = clef_spectrogram_compute(c->sg, c->x, N, N_CH, N, out, c->total, NULL) ==
-                    CLEF_OK &&
+        c->ok = clef_spectrogram_compute(c->sg, c->x, N, N_CH, N, out, c->total, NULL) == CLEF_OK &&
                 memcmp(out, c->ref, c->total * sizeof(float)) == 0;
     free(out);
     return NULL;

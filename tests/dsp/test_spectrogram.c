@@ -55,8 +55,8 @@ typedef struct mt_case {
 static int next_case(char **cursor, mt_case *c) {
     for (char *line = dt_line(cursor); line != NULL; line = dt_line(cursor)) {
         if (line[0] != '#' && sscanf(line, "%31s %lf %lf %lf %lf %lf %15s %15s %d %d", c->name,
-                                     &c->win_s, &c->step_s, &c->bw, &c->fmin, &c->fmax,
-                                     c->detrend, c->weighting, &c->n_frames, &c->n_freqs) == 10)
+                                     &c->win_s, &c->step_s, &c->bw, &c->fmin, &c->fmax, c->detrend,
+                                     c->weighting, &c->n_frames, &c->n_freqs) == 10)
             return 1;
     }
     return 0;
@@ -103,7 +103,8 @@ static void test_mne_parity(void **state) {
         assert_true((off + total) * sizeof(double) <= psd_size);
         const double *want = ref + off;
         double *got = malloc(total * sizeof(double)), *win = malloc(N * sizeof(double));
-        int32_t w = (int32_t)clef_spectrogram_window(lin), step = (int32_t)clef_spectrogram_step(lin);
+        int32_t w = (int32_t)clef_spectrogram_window(lin),
+                step = (int32_t)clef_spectrogram_step(lin);
         for (int ch = 0; ch < N_CH; ch++)
             for (int k = 0; k < c.n_frames; k++) {
                 for (int i = 0; i < w; i++)
@@ -292,11 +293,11 @@ static void test_bad_params(void **state) {
         clef_status rc;
         const char *msg;
     } cases[] = {
-        {"nw=400", CLEF_ERR_RANGE, "NW"},              /* NW = N/2 */
-        {"bandwidth_hz=250", CLEF_ERR_RANGE, "NW"},    /* NW = 500 > N/2 */
-        {"fmax_hz=150", CLEF_ERR_RANGE, "Nyquist"},    /* above fs/2 */
-        {"fmin_hz=40", CLEF_ERR_RANGE, "band"},        /* fmin >= fmax */
-        {"step_s=0.001", CLEF_ERR_RANGE, "step"},      /* rounds to 0 samples */
+        {"nw=400", CLEF_ERR_RANGE, "NW"},           /* NW = N/2 */
+        {"bandwidth_hz=250", CLEF_ERR_RANGE, "NW"}, /* NW = 500 > N/2 */
+        {"fmax_hz=150", CLEF_ERR_RANGE, "Nyquist"}, /* above fs/2 */
+        {"fmin_hz=40", CLEF_ERR_RANGE, "band"},     /* fmin >= fmax */
+        {"step_s=0.001", CLEF_ERR_RANGE, "step"},   /* rounds to 0 samples */
         {"window_samples=1", CLEF_ERR_RANGE, "window"},
         {"nfft=400", CLEF_ERR_RANGE, "nfft"},
         {"detrend=quadratic", CLEF_ERR_INVALID_ARG, "detrend"},
@@ -337,10 +338,11 @@ static void test_variants_match_f64(void **state) {
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     const char *a[] = {"nfft=1024", "fmin_hz=0.5", "fmax_hz=0", NULL};
-    const char *b[] = {"taper_sym=1", "weighting=uniform", "detrend=linear", "nw=3",
-                       "n_tapers=5", "eig_min=0", NULL};
-    const char *c[] = {"window_samples=257", "step_samples=300", "detrend=none", "fmin_hz=3",
-                       "fmax_hz=60", NULL};
+    const char *b[] = {"taper_sym=1", "weighting=uniform", "detrend=linear",
+                       "nw=3",        "n_tapers=5",        "eig_min=0",
+                       NULL};
+    const char *c[] = {"window_samples=257", "step_samples=300", "detrend=none",
+                       "fmin_hz=3",          "fmax_hz=60",       NULL};
     const char *const *variants[] = {a, b, c};
     for (int v = 0; v < 3; v++) {
         clef_spectrogram *sg = NULL;
@@ -349,7 +351,8 @@ static void test_variants_match_f64(void **state) {
         int64_t w = clef_spectrogram_window(sg), st = clef_spectrogram_step(sg);
         float *out = malloc((size_t)(nf * nt) * sizeof(float));
         float *want = malloc((size_t)(nf * nt) * sizeof(float));
-        double *win = malloc((size_t)w * sizeof(double)), *psd = malloc((size_t)nf * sizeof(double));
+        double *win = malloc((size_t)w * sizeof(double)),
+               *psd = malloc((size_t)nf * sizeof(double));
         assert_int_equal(clef_spectrogram_compute(sg, x, N, 1, N, out, (size_t)(nf * nt), NULL),
                          CLEF_OK);
         for (int64_t k = 0; k < nt; k++) {
@@ -392,14 +395,10 @@ static void test_oom(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_mne_parity),
-        cmocka_unit_test(test_white_noise_level),
-        cmocka_unit_test(test_thread_count_invariance),
-        cmocka_unit_test(test_bad_samples),
-        cmocka_unit_test(test_bad_params),
-        cmocka_unit_test(test_variants_match_f64),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_defaults),           cmocka_unit_test(test_mne_parity),
+        cmocka_unit_test(test_white_noise_level),  cmocka_unit_test(test_thread_count_invariance),
+        cmocka_unit_test(test_bad_samples),        cmocka_unit_test(test_bad_params),
+        cmocka_unit_test(test_variants_match_f64), cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
