@@ -2,7 +2,8 @@
  * (CLEF parameters), at 1 and 2 threads, and of the FFT-only lower bound: the same number and
  * size of FFTW transforms (19 x 1,197 x 7 of length 800) with no detrending, tapering or
  * averaging. Prints one "key value" line per result; bench_spectrogram.py adds the peers.
- * Usage: bench_spectrogram [repeats] [out.f32] */
+ * Usage: bench_spectrogram [repeats] [out.f32 [in.f32]]: also writes the output
+ * [19][128][1197] and the input [19][240000] (float32) for the peers to compare with. */
 #define _POSIX_C_SOURCE 200809L
 #include "dsp/dsp_int.h"
 
@@ -129,6 +130,12 @@ int main(int argc, char **argv) {
     if (argc > 2) {
         FILE *f = fopen(argv[2], "wb");
         if (f == NULL || fwrite(out, sizeof(float), cap, f) != cap)
+            return 1;
+        fclose(f);
+    }
+    if (argc > 3) {
+        FILE *f = fopen(argv[3], "wb");
+        if (f == NULL || fwrite(x, sizeof(float), (size_t)N_CH * N, f) != (size_t)N_CH * N)
             return 1;
         fclose(f);
     }
