@@ -63,8 +63,7 @@ clef_status clefi_roc_init(clefi_roc *roc, clef_ctx *ctx, clefi_err *err, const 
     if (tmp == NULL || roc->order == NULL || roc->group_end == NULL || roc->labels == NULL) {
         clefi_free(ctx, tmp);
         clefi_roc_free(roc, ctx);
-        return clefi_error(ctx, err, CLEF_ERR_NOMEM, "cannot allocate AUROC buffers for n=%zu",
-                           n);
+        return clefi_error(ctx, err, CLEF_ERR_NOMEM, "cannot allocate AUROC buffers for n=%zu", n);
     }
     for (size_t i = 0; i < n; i++)
         tmp[i] = (scored){scores[i], i};
@@ -124,9 +123,8 @@ static double percentile_sorted(const double *v, size_t n, double q) {
     return v[lo] + (v[hi] - v[lo]) * frac;
 }
 
-clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *err,
-                                int32_t n_boot, uint64_t seed, double level, double *lo,
-                                double *hi) {
+clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *err, int32_t n_boot,
+                                uint64_t seed, double level, double *lo, double *hi) {
     *lo = *hi = NAN;
     if (n_boot < 2 || n_boot > 1000000)
         return clefi_error(ctx, err, CLEF_ERR_RANGE, "n_boot %d outside [2, 1000000]", (int)n_boot);
@@ -134,8 +132,8 @@ clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *
         return clefi_error(ctx, err, CLEF_ERR_RANGE, "CI level %g outside (0, 1)", level);
     if (roc->n_pos == 0 || roc->n_neg == 0)
         return clefi_error(ctx, err, CLEF_ERR_INVALID_ARG,
-                           "bootstrap needs both classes (%zu positive, %zu negative)",
-                           roc->n_pos, roc->n_neg);
+                           "bootstrap needs both classes (%zu positive, %zu negative)", roc->n_pos,
+                           roc->n_neg);
     uint32_t *w = clefi_calloc(ctx, roc->n, sizeof *w);
     double *aucs = clefi_calloc(ctx, (size_t)n_boot, sizeof *aucs);
     if (w == NULL || aucs == NULL) {

@@ -74,8 +74,8 @@ clef_status clef_eval_set_c_grid(clef_eval *ev, const double *c, size_t n) {
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_INVALID_ARG, "C grid of %zu values", n);
     for (size_t i = 0; i < n; i++)
         if (!(c[i] > 0.0) || !isfinite(c[i]))
-            return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "C[%zu] = %g is not positive",
-                               i, c[i]);
+            return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "C[%zu] = %g is not positive", i,
+                               c[i]);
     double *g = clefi_calloc(ev->ctx, n, sizeof *g);
     if (g == NULL)
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_NOMEM, "cannot allocate the C grid");
@@ -93,8 +93,7 @@ clef_status clef_eval_set_bootstrap(clef_eval *ev, int32_t n_boot, uint64_t seed
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "n_boot %d outside [2, 1000000]",
                            (int)n_boot);
     if (!(level > 0.0 && level < 1.0))
-        return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "CI level %g outside (0, 1)",
-                           level);
+        return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "CI level %g outside (0, 1)", level);
     ev->n_boot = n_boot;
     ev->seed = seed;
     ev->level = level;
@@ -293,8 +292,8 @@ static clef_status store_fail(clef_eval *ev, clef_store *s, clef_status rc) {
 static clef_status load_split(clef_eval *ev, clef_store *s, const char *task, int32_t split,
                               int32_t kind, const char *model_hash, split_data *d) {
     memset(d, 0, sizeof *d);
-    clef_status rc = clef_store_task_data(s, task, split, kind, model_hash, NULL, 0, NULL, 0,
-                                          &d->n, &d->dim);
+    clef_status rc =
+        clef_store_task_data(s, task, split, kind, model_hash, NULL, 0, NULL, 0, &d->n, &d->dim);
     if (rc == CLEF_OK) /* no labelled session in this split */
         return CLEF_OK;
     if (rc != CLEF_ERR_BUFFER_TOO_SMALL)
@@ -306,8 +305,8 @@ static clef_status load_split(clef_eval *ev, clef_store *s, const char *task, in
     d->y = clefi_calloc(ev->ctx, (size_t)d->n, sizeof *d->y);
     if (d->x == NULL || d->y == NULL)
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_NOMEM, "cannot allocate task '%s'", task);
-    rc = clef_store_task_data(s, task, split, kind, model_hash, d->x, nx, d->y, (size_t)d->n,
-                              &d->n, &d->dim);
+    rc = clef_store_task_data(s, task, split, kind, model_hash, d->x, nx, d->y, (size_t)d->n, &d->n,
+                              &d->dim);
     return rc == CLEF_OK ? CLEF_OK : store_fail(ev, s, rc);
 }
 
@@ -335,9 +334,8 @@ static clef_status eval_store_task(clef_eval *ev, clef_store *s, const char *tas
     return rc;
 }
 
-clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind,
-                                const char *model_hash, clef_eval_progress_fn progress,
-                                void *user) {
+clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind, const char *model_hash,
+                                clef_eval_progress_fn progress, void *user) {
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (s == NULL || model_hash == NULL)

@@ -206,8 +206,8 @@ static clef_status check_xy(clef_ctx *ctx, const char *what, const double *x, co
         seen[y[i]] = 1;
         for (size_t j = 0; j < d; j++)
             if (!isfinite(x[i * d + j]))
-                return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                                       "%s x[%zu][%zu] is not finite", what, i, j);
+                return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s x[%zu][%zu] is not finite",
+                                       what, i, j);
     }
     if (!seen[0] || !seen[1])
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s set has only one class", what);

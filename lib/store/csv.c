@@ -12,10 +12,10 @@ struct clefi_csv {
     clef_ctx *ctx;
     const char *data;
     size_t n, pos;
-    int64_t line;   /* line of pos */
-    size_t col0;    /* offset of the first byte of the current line */
+    int64_t line; /* line of pos */
+    size_t col0;  /* offset of the first byte of the current line */
     int64_t rec_line;
-    char *buf;      /* fields of the current record, each NUL-terminated */
+    char *buf; /* fields of the current record, each NUL-terminated */
     size_t buf_len, buf_cap;
     size_t *starts; /* offset of each field in buf */
     size_t nfields, fields_cap;
@@ -128,7 +128,8 @@ static clef_status read_field(clefi_csv *r, clefi_err *err) {
     } else {
         while (r->pos < r->n) {
             char c = r->data[r->pos];
-            if (c == ',' || c == '\n' || (c == '\r' && r->pos + 1 < r->n && r->data[r->pos + 1] == '\n'))
+            if (c == ',' || c == '\n' ||
+                (c == '\r' && r->pos + 1 < r->n && r->data[r->pos + 1] == '\n'))
                 break;
             if (c == '"')
                 return syntax(r, err, "quote inside an unquoted field");

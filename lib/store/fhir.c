@@ -91,9 +91,8 @@ static clef_status check_subject(fhir_walk *w, const xmlNode *res) {
              (w->full_url[0] != '\0' && strcmp(ref, w->full_url) == 0);
     if (!ok)
         return clefi_error(w->ctx, w->err, CLEF_ERR_FORMAT,
-                           "%s line %ld: %s.subject '%s' is not the bundle's Patient '%s'",
-                           w->name, (long)xmlGetLineNo(res), (const char *)res->name, ref,
-                           w->patient);
+                           "%s line %ld: %s.subject '%s' is not the bundle's Patient '%s'", w->name,
+                           (long)xmlGetLineNo(res), (const char *)res->name, ref, w->patient);
     return CLEF_OK;
 }
 
@@ -116,8 +115,8 @@ static clef_status codings(fhir_walk *w, const xmlNode *concept, const char *sys
 }
 
 /* The first present of several time elements (paths of one or two steps). */
-static clef_status first_time(fhir_walk *w, const xmlNode *res, const char *const *paths,
-                              size_t n, char *out) {
+static clef_status first_time(fhir_walk *w, const xmlNode *res, const char *const *paths, size_t n,
+                              char *out) {
     out[0] = '\0';
     for (size_t i = 0; i < n && out[0] == '\0'; i++) {
         const char *dot = strchr(paths[i], '.');
@@ -146,7 +145,9 @@ static clef_status patient(fhir_walk *w, const xmlNode *res) {
     if (rc != CLEF_OK)
         return rc;
     if (gender[0] != '\0') {
-        const char *sex = strcmp(gender, "female") == 0 ? "F" : strcmp(gender, "male") == 0 ? "M" : "U";
+        const char *sex = strcmp(gender, "female") == 0 ? "F"
+                          : strcmp(gender, "male") == 0 ? "M"
+                                                        : "U";
         rc = emit(w, "", "SEX", "", sex);
     }
     if (rc == CLEF_OK && birth[0] != '\0')

@@ -144,8 +144,8 @@ static clef_status need_time(const field_ref *f, size_t k) {
     const char *v = clefi_csv_get(f->r, f->idx[k]);
     size_t n = strlen(v);
     /* ISO 8601 with a zone: YYYY-MM-DDThh:mm:ss[.f](Z|+hh:mm|-hh:mm) */
-    int zoned = n >= 20 && (v[n - 1] == 'Z' || (n >= 25 && (v[n - 6] == '+' || v[n - 6] == '-') &&
-                                               v[n - 3] == ':'));
+    int zoned = n >= 20 && (v[n - 1] == 'Z' ||
+                            (n >= 25 && (v[n - 6] == '+' || v[n - 6] == '-') && v[n - 3] == ':'));
     if (!zoned || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':')
         return bad_field(f, k, "is not an ISO 8601 time with a zone");
     return CLEF_OK;
@@ -170,8 +170,7 @@ static clef_status need_relpath(const field_ref *f, size_t k) {
     return CLEF_OK;
 }
 
-static clef_status need_one_of(const field_ref *f, size_t k, const char *const *allowed,
-                               size_t n) {
+static clef_status need_one_of(const field_ref *f, size_t k, const char *const *allowed, size_t n) {
     const char *v = clefi_csv_get(f->r, f->idx[k]);
     for (size_t i = 0; i < n; i++)
         if (strcmp(v, allowed[i]) == 0)
@@ -209,13 +208,12 @@ static clef_status open_csv(importer *im, const char *name, const char *const *c
     return rc;
 }
 
-
 /* ---- manifest.csv: patients, sessions, recording files ---- */
 
 enum { M_SESSION, M_SUBJECT, M_PATH, M_SHA, M_START, M_DUR, M_AGE, M_SEX, M_RACE, M_N };
-static const char *const k_manifest_cols[M_N] = {
-    "session_id", "subject_id", "path", "sha256", "start_time",
-    "duration_s", "age_years",  "sex",  "race"};
+static const char *const k_manifest_cols[M_N] = {"session_id", "subject_id", "path",
+                                                 "sha256",     "start_time", "duration_s",
+                                                 "age_years",  "sex",        "race"};
 
 static const char k_sql_patient[] =
     "INSERT INTO patients(subject_id, sex, race) VALUES (?1, ?2, ?3) ON CONFLICT(subject_id) DO "
@@ -364,8 +362,8 @@ static clef_status fhir_event(const char *subject, const char *time, const char 
     importer *im = user;
     if (strcmp(subject, im->fhir_subject) != 0)
         return clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_FORMAT,
-                           "fhir/%s.xml: the Patient id '%s' is not the file's subject", im->fhir_subject,
-                           subject);
+                           "fhir/%s.xml: the Patient id '%s' is not the file's subject",
+                           im->fhir_subject, subject);
     clefi_bind_text(im->st_event, 1, im->fhir_subject);
     clefi_bind_text(im->st_event, 2, time);
     clefi_bind_text(im->st_event, 3, code);

@@ -33,8 +33,8 @@ clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *
     if (item == NULL || item[0] == '\0')
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG, "job item is NULL or empty");
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(s, "INSERT INTO jobs(job, item) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                             &st);
+    rc = clefi_store_prepare(
+        s, "INSERT INTO jobs(job, item) VALUES (?1, ?2) ON CONFLICT DO NOTHING", &st);
     if (rc != CLEF_OK)
         return rc;
     clefi_bind_text(st, 1, job);
@@ -68,8 +68,8 @@ clef_status clef_store_job_add_sessions(clef_store *s, const char *job, int64_t 
 }
 
 /* Inside the claim transaction: pick the first pending item and mark it ours. */
-static clef_status claim_one(clef_store *s, const char *job, char *item, size_t cap,
-                             size_t *needed, int32_t *claimed) {
+static clef_status claim_one(clef_store *s, const char *job, char *item, size_t cap, size_t *needed,
+                             int32_t *claimed) {
     sqlite3_stmt *st;
     clef_status rc = clefi_store_prepare(
         s,
@@ -221,9 +221,8 @@ clef_status clef_store_job_count(clef_store *s, const char *job, int32_t state, 
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
                            "job state %d is not a clef_job_state or -1", (int)state);
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(s,
-                             "SELECT count(*) FROM jobs WHERE job = ?1 AND (?2 < 0 OR state = ?2)",
-                             &st);
+    rc = clefi_store_prepare(
+        s, "SELECT count(*) FROM jobs WHERE job = ?1 AND (?2 < 0 OR state = ?2)", &st);
     if (rc != CLEF_OK)
         return rc;
     clefi_bind_text(st, 1, job);

@@ -1,4 +1,5 @@
-/* query.c — read a task's labelled embeddings for evaluation. SPDX-License-Identifier: BSD-3-Clause */
+/* query.c — read a task's labelled embeddings for evaluation. SPDX-License-Identifier: BSD-3-Clause
+ */
 #include "store_int.h"
 
 #include <string.h>

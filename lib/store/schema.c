@@ -100,8 +100,8 @@ clef_status clefi_store_migrate(clef_store *s) {
                              "store schema version %d is newer than this library's (%d)", v,
                              N_MIGRATIONS);
         if (rc == CLEF_OK && v < 0)
-            rc = clefi_error(s->ctx, &s->err, CLEF_ERR_FORMAT,
-                             "store user_version %d is negative", v);
+            rc = clefi_error(s->ctx, &s->err, CLEF_ERR_FORMAT, "store user_version %d is negative",
+                             v);
         if (rc == CLEF_OK && v < N_MIGRATIONS)
             rc = clefi_store_exec(s, k_migrations[v]);
         if (rc != CLEF_OK) {

@@ -38,8 +38,7 @@ clef_status clefi_store_sqlite_error(clef_store *s, const char *what) {
     default:
         break;
     }
-    return clefi_error(s->ctx, &s->err, st, "%s: %s (SQLite %d)", what, sqlite3_errmsg(s->db),
-                       ext);
+    return clefi_error(s->ctx, &s->err, st, "%s: %s (SQLite %d)", what, sqlite3_errmsg(s->db), ext);
 }
 
 clef_status clefi_store_prepare(clef_store *s, const char *sql, sqlite3_stmt **out) {
@@ -242,8 +241,7 @@ clef_status clef_store_artifact_put(clef_store *s, const char *session_id, int32
 }
 
 clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32_t kind,
-                                    const char *model_hash, void *buf, size_t cap,
-                                    size_t *needed) {
+                                    const char *model_hash, void *buf, size_t cap, size_t *needed) {
     if (needed != NULL)
         *needed = 0;
     if (s == NULL)
@@ -299,8 +297,8 @@ clef_status clef_store_recording_path(clef_store *s, const char *session_id, cha
     if (r == SQLITE_ROW)
         rc = clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
     else if (r == SQLITE_DONE)
-        rc = clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND,
-                         "session '%s' has no recording file", session_id);
+        rc = clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND, "session '%s' has no recording file",
+                         session_id);
     else
         rc = clefi_store_sqlite_error(s, "reading a recording path");
     sqlite3_finalize(st);
