@@ -551,6 +551,86 @@ CLEF_API clef_status clef_stream_pull(clef_stream *s, float *out, size_t stride,
 /* io: EDF+/BDF writer                                                         (lib/io)       */
 /* ------------------------------------------------------------------------------------------ */
 
+/** A writer of EDF, EDF+, BDF and BDF+ files (EDF+ specification, Kemp & Olivan 2003; BDF:
+ *  BioSemi 24-bit variant). Used by one thread at a time. Bytes are deterministic: the same calls
+ *  give the same file. Life cycle: create, set header fields and add signals, write samples
+ *  (the header is frozen by the first write), add annotations at any time, close. */
+typedef struct clef_edf_writer clef_edf_writer;
+
+/** File formats of clef_edf_writer_create(). Pinned. */
+enum clef_edf_format {
+    CLEF_EDF_FORMAT_EDF = 1,     /**< EDF, 16-bit samples, no annotation signal */
+    CLEF_EDF_FORMAT_EDFPLUS = 2, /**< EDF+C, 16-bit samples plus an "EDF Annotations" signal */
+    CLEF_EDF_FORMAT_BDF = 3,     /**< BDF ("24BIT"), 24-bit samples, no annotation signal */
+    CLEF_EDF_FORMAT_BDFPLUS = 4  /**< BDF+C, 24-bit samples plus a "BDF Annotations" signal */
+};
+
+/** Open path for writing (truncating it) in one of the clef_edf_format formats. Defaults: record
+ *  duration 1 s, start 2000-01-01 00:00:00, patient and recording fields unknown ("X"),
+ *  annotation space 120 bytes per record. Errors are recorded on ctx. */
+CLEF_API clef_status clef_edf_writer_create(clef_edf_writer **out, clef_ctx *ctx, const char *path,
+                                            int32_t format);
+/** Close the file without finalizing it (if clef_edf_writer_close() was not called, the header
+ *  keeps a record count of -1) and free the writer. NULL-safe. */
+CLEF_API void clef_edf_writer_free(clef_edf_writer *w);
+/** Last error of the writer, "" if none. */
+CLEF_API const char *clef_edf_writer_errmsg(const clef_edf_writer *w);
+
+/** EDF+ patient identification: code (e.g. an MRN), sex ("M", "F" or NULL/"X" unknown), birth
+ *  date (birth_year 0: unknown) and name. Spaces become '_' and non-ASCII bytes '?' (the header
+ *  is ASCII). For EDF/BDF the same text fills the free-form field. Before the first write. */
+CLEF_API clef_status clef_edf_writer_set_patient(clef_edf_writer *w, const char *code,
+                                                 const char *sex, int32_t birth_year,
+                                                 int32_t birth_month, int32_t birth_day,
+                                                 const char *name);
+/** EDF+ recording identification after "Startdate dd-MMM-yyyy": admin code, technician,
+ *  equipment (NULL: "X"). Before the first write. */
+CLEF_API clef_status clef_edf_writer_set_recording(clef_edf_writer *w, const char *admin_code,
+                                                   const char *technician, const char *equipment);
+/** Start date and time of the recording (year 1985-2084: the header's two-digit year range).
+ *  Before the first write. */
+CLEF_API clef_status clef_edf_writer_set_start(clef_edf_writer *w, int32_t year, int32_t month,
+                                               int32_t day, int32_t hour, int32_t minute,
+                                               int32_t second);
+/** Duration of one data record in seconds (> 0, at most 8 header characters). Before the first
+ *  write and before adding signals. */
+CLEF_API clef_status clef_edf_writer_set_record_duration(clef_edf_writer *w, double seconds);
+/** Bytes reserved per data record for annotations (EDF+/BDF+; rounded up to whole samples,
+ *  >= 16). Annotations that do not fit in their own record spill into later ones; close()
+ *  fails with CLEF_ERR_RANGE if space runs out. Before the first write. */
+CLEF_API clef_status clef_edf_writer_set_annotation_bytes(clef_edf_writer *w, int32_t bytes);
+/** Add a signal. sample_rate * record duration must be a whole number of samples. Physical
+ *  range in unit (e.g. "uV"), digital range within the format's (EDF -32768..32767, BDF
+ *  -8388608..8388607). Header text fields are truncated to their width (label 16, unit 8,
+ *  transducer and prefilter 80); numbers are written in 8 characters and scaling uses the values
+ *  as written. index_out (may be NULL) receives the signal's index. Before the first write. */
+CLEF_API clef_status clef_edf_writer_add_signal(clef_edf_writer *w, const char *label,
+                                                const char *unit, double sample_rate,
+                                                double phys_min, double phys_max, int32_t dig_min,
+                                                int32_t dig_max, const char *transducer,
+                                                const char *prefilter, int32_t *index_out);
+/** Append n physical samples (in the signal's unit) to one signal. Values are quantized with
+ *  rounding to nearest and clipped to the digital range; non-finite values are rejected
+ *  (CLEF_ERR_INVALID_ARG, nothing appended). Records are written as soon as every signal has
+ *  one; chunks may have any length. */
+CLEF_API clef_status clef_edf_writer_write_signal_f32(clef_edf_writer *w, int32_t signal,
+                                                      const float *x, size_t n);
+/** Append n samples to every signal from a planar buffer: signal s reads data[s * stride + i],
+ *  i < n (stride >= n). For signals of equal sample rate. */
+CLEF_API clef_status clef_edf_writer_write_f32(clef_edf_writer *w, const float *data, size_t n,
+                                               size_t stride);
+/** Add an annotation (EDF+/BDF+ only): onset in seconds from the start (>= 0), duration in
+ *  seconds (< 0: none), UTF-8 text (control characters become spaces). Written as a TAL at
+ *  close, in the record holding its onset or the next one with space. */
+CLEF_API clef_status clef_edf_writer_add_annotation(clef_edf_writer *w, double onset_s,
+                                                    double duration_s, const char *text);
+/** Finish: pad the last partial record with physical zeros (clipped), write annotations, set
+ *  the record count in the header and close the file. The writer accepts no further call but
+ *  clef_edf_writer_errmsg() and clef_edf_writer_free(). */
+CLEF_API clef_status clef_edf_writer_close(clef_edf_writer *w);
+/** Number of data records written so far. */
+CLEF_API int64_t clef_edf_writer_n_records(const clef_edf_writer *w);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */

@@ -109,4 +109,20 @@ CLEFI_HIDDEN int32_t clefi_pool_size(const clefi_pool *pool);
  *  pool may be NULL (runs serially). Not reentrant: one clefi_pool_for per pool at a time. */
 CLEFI_HIDDEN void clefi_pool_for(clefi_pool *pool, int64_t n, clefi_range_fn fn, void *arg);
 
+/* ---- SHA-256 (FIPS 180-4): recording fingerprints in cohort manifests and the store ---- */
+typedef struct clefi_sha256_ctx {
+    uint32_t h[8];
+    uint64_t n_bytes;
+    uint8_t buf[64];
+    size_t fill;
+} clefi_sha256_ctx;
+
+CLEFI_HIDDEN void clefi_sha256_init(clefi_sha256_ctx *s);
+CLEFI_HIDDEN void clefi_sha256_update(clefi_sha256_ctx *s, const void *data, size_t len);
+CLEFI_HIDDEN void clefi_sha256_final(clefi_sha256_ctx *s, uint8_t digest[32]);
+/** One-shot digest of len bytes. */
+CLEFI_HIDDEN void clefi_sha256(const void *data, size_t len, uint8_t digest[32]);
+/** Lowercase hex of a digest, NUL-terminated (65 bytes). */
+CLEFI_HIDDEN void clefi_sha256_hex(const uint8_t digest[32], char hex[65]);
+
 #endif /* CLEF_CORE_INT_H */
