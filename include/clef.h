@@ -756,6 +756,22 @@ CLEF_API clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *st
 /** Mean test AUROC over the evaluated tasks; *n_evaluated counts them (may be NULL). */
 CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n_evaluated);
 
+/** Model hash under which the band-power embedding is stored ("bandpower-v1"). */
+CLEF_API const char *clef_bandpower_model_hash(void);
+/** Name of the store job that computes it ("embed:bandpower"). */
+CLEF_API const char *clef_bandpower_job_name(void);
+/** Compute the band-power embedding of every session of a store as a resumable job: each
+ *  session is claimed, read (clef_recording_read_canonical(), 19 channels, 200 Hz, first
+ *  20 min), embedded (clef_bandpower_embed()) and committed with its done state in one
+ *  transaction, with its canonical channel map. Claims older than stale_s seconds are first
+ *  returned to pending (0 after a killed single-worker run; < 0: none, when other workers may
+ *  be running). A session whose file cannot be read is marked failed with the reason and the
+ *  job goes on. max_items > 0 stops after that many items; *n_processed (may be NULL) counts
+ *  the items this call finished. */
+CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
+                                            int64_t max_items, clef_eval_progress_fn progress,
+                                            void *user, int64_t *n_processed);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -800,8 +816,8 @@ enum clef_job_state {
     CLEF_JOB_FAILED = 3   /**< the worker reported a failure */
 };
 
-/** Progress callback of long store operations: done of total units; return non-zero to cancel
- *  (the operation then rolls back and returns CLEF_ERR_CANCELLED). */
+/** Progress callback of long store operations: done of total units (total -1 while unknown);
+ *  return non-zero to cancel (the operation then rolls back and returns CLEF_ERR_CANCELLED). */
 typedef int32_t (*clef_store_progress_fn)(int64_t done, int64_t total, void *user);
 
 /** Schema version (PRAGMA user_version) this library creates and migrates stores to. */
@@ -840,6 +856,12 @@ CLEF_API clef_status clef_store_task_data(clef_store *s, const char *task, int32
                                           size_t x_cap, int32_t *y, size_t y_cap, int64_t *n_out,
                                           int64_t *dim_out);
 
+/** Record how canonical channel `channel` of a session was obtained: source_label is the
+ *  file's label ("" when missing), status one of "present", "aliased", "rereferenced",
+ *  "zero_filled". Insert or replace. */
+CLEF_API clef_status clef_store_channel_map_put(clef_store *s, const char *session_id,
+                                                const char *channel, const char *source_label,
+                                                const char *status);
 /** Store (insert or replace) a session's artifact blob. */
 CLEF_API clef_status clef_store_artifact_put(clef_store *s, const char *session_id, int32_t kind,
                                              const char *model_hash, const void *data,

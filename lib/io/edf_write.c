@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EDFW_MAX_SIGNALS 512
+#define EDFW_MAX_SIGNALS   512
 #define EDFW_DEFAULT_ANNOT 120
 
 enum { ST_SETUP = 0, ST_WRITING = 1, ST_CLOSED = 2 };
@@ -21,7 +21,7 @@ typedef struct edfw_signal {
     char phys_min_s[9], phys_max_s[9];
     double phys_min, phys_max; /* as written in the header */
     int32_t dig_min, dig_max;
-    int32_t spr; /* samples per record */
+    int32_t spr;    /* samples per record */
     int32_t *queue; /* quantized samples not yet written: [q_head, q_len) */
     size_t q_head, q_len, q_cap;
 } edfw_signal;
@@ -96,8 +96,10 @@ static void put_field(uint8_t *dst, size_t w, const char *s) {
 }
 
 static clef_status wr_error_state(clef_edf_writer *w, const char *what) {
-    return clefi_error(w->ctx, &w->err, CLEF_ERR_STATE, "%s: the header is frozen or the writer "
-                       "is closed", what);
+    return clefi_error(w->ctx, &w->err, CLEF_ERR_STATE,
+                       "%s: the header is frozen or the writer "
+                       "is closed",
+                       what);
 }
 
 clef_status clef_edf_writer_create(clef_edf_writer **out, clef_ctx *ctx, const char *path,
@@ -179,8 +181,8 @@ clef_status clef_edf_writer_set_patient(clef_edf_writer *w, const char *code, co
     char c[81], n[81];
     ascii_field(c, sizeof c, code, 1);
     ascii_field(n, sizeof n, name, 1);
-    snprintf(w->patient, sizeof w->patient, "%.40s %s %s %.40s", c, sex != NULL ? sex : "X",
-             birth, n);
+    snprintf(w->patient, sizeof w->patient, "%.40s %s %s %.40s", c, sex != NULL ? sex : "X", birth,
+             n);
     clefi_err_clear(&w->err);
     return CLEF_OK;
 }
@@ -207,8 +209,8 @@ clef_status clef_edf_writer_set_start(clef_edf_writer *w, int32_t year, int32_t 
     if (w->state != ST_SETUP)
         return wr_error_state(w, "set_start");
     /* EDF 2-digit years: 85-99 mean 1985-1999, 00-84 mean 2000-2084 (EDF+ 2.1.3.2). */
-    if (year < 1985 || year > 2084 || month < 1 || month > 12 || day < 1 || day > 31 ||
-        hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
+    if (year < 1985 || year > 2084 || month < 1 || month > 12 || day < 1 || day > 31 || hour < 0 ||
+        hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59)
         return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE,
                            "start %d-%d-%d %d:%d:%d is outside 1985-2084 or invalid", (int)year,
                            (int)month, (int)day, (int)hour, (int)minute, (int)second);
@@ -363,16 +365,39 @@ static clef_status write_header(clef_edf_writer *w) {
             }
             const edfw_signal *s = &w->sig[i];
             switch (fld) {
-            case 0: put_field(p, 16, s->label); break;
-            case 1: put_field(p, 80, s->transducer); break;
-            case 2: put_field(p, 8, s->unit); break;
-            case 3: put_field(p, 8, s->phys_min_s); break;
-            case 4: put_field(p, 8, s->phys_max_s); break;
-            case 5: snprintf(tmp, sizeof tmp, "%d", (int)s->dig_min); put_field(p, 8, tmp); break;
-            case 6: snprintf(tmp, sizeof tmp, "%d", (int)s->dig_max); put_field(p, 8, tmp); break;
-            case 7: put_field(p, 80, s->prefilter); break;
-            case 8: snprintf(tmp, sizeof tmp, "%d", (int)s->spr); put_field(p, 8, tmp); break;
-            default: put_field(p, 32, ""); break;
+            case 0:
+                put_field(p, 16, s->label);
+                break;
+            case 1:
+                put_field(p, 80, s->transducer);
+                break;
+            case 2:
+                put_field(p, 8, s->unit);
+                break;
+            case 3:
+                put_field(p, 8, s->phys_min_s);
+                break;
+            case 4:
+                put_field(p, 8, s->phys_max_s);
+                break;
+            case 5:
+                snprintf(tmp, sizeof tmp, "%d", (int)s->dig_min);
+                put_field(p, 8, tmp);
+                break;
+            case 6:
+                snprintf(tmp, sizeof tmp, "%d", (int)s->dig_max);
+                put_field(p, 8, tmp);
+                break;
+            case 7:
+                put_field(p, 80, s->prefilter);
+                break;
+            case 8:
+                snprintf(tmp, sizeof tmp, "%d", (int)s->spr);
+                put_field(p, 8, tmp);
+                break;
+            default:
+                put_field(p, 32, "");
+                break;
             }
         }
     }
@@ -551,8 +576,7 @@ clef_status clef_edf_writer_add_annotation(clef_edf_writer *w, double onset_s, d
     if (w->state == ST_CLOSED)
         return wr_error_state(w, "add_annotation");
     if (!w->plus)
-        return clefi_error(w->ctx, &w->err, CLEF_ERR_UNSUPPORTED,
-                           "annotations need EDF+ or BDF+");
+        return clefi_error(w->ctx, &w->err, CLEF_ERR_UNSUPPORTED, "annotations need EDF+ or BDF+");
     if (text == NULL || !isfinite(onset_s) || onset_s < 0 || !isfinite(duration_s))
         return clefi_error(w->ctx, &w->err, CLEF_ERR_INVALID_ARG,
                            "annotation onset %g / duration %g / text invalid", onset_s, duration_s);
@@ -593,9 +617,9 @@ static void sort_annotations(edfw_annot *a, size_t n) {
  * later one with space, and rewrite those annotation slots in place. */
 static clef_status write_annotations(clef_edf_writer *w) {
     if (!w->plus || w->n_ann == 0 || w->n_records == 0)
-        return w->n_ann == 0 || !w->plus ? CLEF_OK
-                                         : clefi_error(w->ctx, &w->err, CLEF_ERR_STATE,
-                                                       "annotations but no data record");
+        return w->n_ann == 0 || !w->plus
+                   ? CLEF_OK
+                   : clefi_error(w->ctx, &w->err, CLEF_ERR_STATE, "annotations but no data record");
     sort_annotations(w->ann, w->n_ann);
     size_t nb = w->rec_bytes - w->annot_offset;
     uint8_t *slot = w->rec + w->annot_offset; /* reuse the record buffer's tail */
@@ -633,11 +657,13 @@ static clef_status write_annotations(clef_edf_writer *w) {
             slot[used++] = 0;
             next++;
         }
-        long off = (long)(256 * (w->n_sig + 2)) + (long)r * (long)w->rec_bytes +
-                   (long)w->annot_offset;
+        long off =
+            (long)(256 * (w->n_sig + 2)) + (long)r * (long)w->rec_bytes + (long)w->annot_offset;
         if (fseek(w->f, off, SEEK_SET) != 0 || fwrite(slot, 1, nb, w->f) != nb)
-            return clefi_error(w->ctx, &w->err, CLEF_ERR_IO, "cannot rewrite annotations of "
-                               "record %lld", (long long)r);
+            return clefi_error(w->ctx, &w->err, CLEF_ERR_IO,
+                               "cannot rewrite annotations of "
+                               "record %lld",
+                               (long long)r);
     }
     if (next < w->n_ann)
         return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE,

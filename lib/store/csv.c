@@ -95,10 +95,15 @@ static clef_status read_field(clefi_csv *r, clefi_err *err) {
     if (rc != CLEF_OK)
         return rc;
     if (r->pos < r->n && r->data[r->pos] == '"') {
+        int64_t open_line = r->line;
+        size_t open_col = r->pos - r->col0 + 1;
         r->pos++;
         for (;;) {
             if (r->pos >= r->n)
-                return syntax(r, err, "end of file inside a quoted field");
+                return clefi_error(r->ctx, err, CLEF_ERR_FORMAT,
+                                   "%s line %lld, column %zu: quoted field not closed before the "
+                                   "end of the file",
+                                   r->name, (long long)open_line, open_col);
             char c = r->data[r->pos];
             if (c == '"') {
                 if (r->pos + 1 < r->n && r->data[r->pos + 1] == '"') {

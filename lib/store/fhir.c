@@ -26,6 +26,7 @@ typedef struct fhir_walk {
     clef_ctx *ctx;
     clefi_err *err;
     const char *name;
+    const char *expected; /* the subject the file must describe, or NULL */
     clefi_fhir_event_fn fn;
     void *user;
     char patient[FHIR_VALMAX];  /* Patient.id */
@@ -207,6 +208,10 @@ static clef_status walk_bundle(fhir_walk *w, const xmlNode *bundle) {
         return clefi_error(w->ctx, w->err, CLEF_ERR_FORMAT,
                            "%s: the Bundle has %d Patient resources with an id, expected 1",
                            w->name, n_patients);
+    if (w->expected != NULL && strcmp(w->patient, w->expected) != 0)
+        return clefi_error(w->ctx, w->err, CLEF_ERR_FORMAT,
+                           "%s: the Patient id '%s' is not the file's subject '%s'", w->name,
+                           w->patient, w->expected);
     for (xmlNode *e = bundle->children; e != NULL; e = e->next) {
         if (!is_elem(e, "entry"))
             continue;
@@ -230,7 +235,8 @@ static int has_doctype(const char *data, size_t n) {
 }
 
 clef_status clefi_fhir_parse(clef_ctx *ctx, const char *data, size_t n, const char *name,
-                             clefi_fhir_event_fn fn, void *user, clefi_err *err) {
+                             const char *expected_subject, clefi_fhir_event_fn fn, void *user,
+                             clefi_err *err) {
     if (n > (size_t)INT32_MAX)
         return clefi_error(ctx, err, CLEF_ERR_RANGE, "%s: %zu bytes is too large", name, n);
     if (has_doctype(data, n))
@@ -262,7 +268,7 @@ clef_status clefi_fhir_parse(clef_ctx *ctx, const char *data, size_t n, const ch
                              "%s: the root element is not a FHIR Bundle (namespace " FHIR_NS ")",
                              name);
         } else {
-            fhir_walk w = {ctx, err, name, fn, user, "", ""};
+            fhir_walk w = {ctx, err, name, expected_subject, fn, user, "", ""};
             rc = walk_bundle(&w, root);
         }
     }

@@ -26,7 +26,6 @@ typedef struct importer {
     sqlite3_stmt *st_event; /* ehr_events insert, shared by events.csv and FHIR */
     const char *event_source;
     const char *fhir_subject; /* subject of the FHIR file being read */
-    int64_t fhir_events;
 } importer;
 
 clef_status clefi_read_file(clef_ctx *ctx, const char *path, char **data, size_t *n,
@@ -231,15 +230,47 @@ static const char k_sql_recording[] =
     "ON CONFLICT(session_id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256 "
     "WHERE path IS NOT excluded.path OR sha256 IS NOT excluded.sha256";
 
-/* The recording must exist and be a readable file; its hash is checked by the caller. */
+/* SHA-256 of the file at im->path into hex (streamed in 64 KiB blocks). */
+static clef_status hash_file(importer *im, char hex[65]) {
+    FILE *fp = fopen(im->path, "rb");
+    if (fp == NULL)
+        return CLEF_ERR_NOT_FOUND;
+    enum { BLOCK = 65536 };
+    unsigned char *buf = clefi_malloc(im->s->ctx, BLOCK);
+    if (buf == NULL) {
+        fclose(fp);
+        return clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_NOMEM,
+                           "cannot allocate a hash buffer");
+    }
+    clefi_sha256_ctx h;
+    clefi_sha256_init(&h);
+    size_t got;
+    while ((got = fread(buf, 1, BLOCK, fp)) > 0)
+        clefi_sha256_update(&h, buf, got);
+    int bad = ferror(fp);
+    fclose(fp);
+    clefi_free(im->s->ctx, buf);
+    if (bad)
+        return clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_IO, "cannot read '%s'", im->path);
+    uint8_t digest[32];
+    clefi_sha256_final(&h, digest);
+    clefi_sha256_hex(digest, hex);
+    return CLEF_OK;
+}
+
+/* The recording must exist and its SHA-256 must equal the manifest's. */
 static clef_status check_recording(importer *im, const field_ref *f) {
     clef_status rc = join(im, clefi_csv_get(f->r, f->idx[M_PATH]));
     if (rc != CLEF_OK)
         return rc;
-    FILE *fp = fopen(im->path, "rb");
-    if (fp == NULL)
+    char hex[65];
+    rc = hash_file(im, hex);
+    if (rc == CLEF_ERR_NOT_FOUND)
         return bad_field(f, M_PATH, "names a file that cannot be opened");
-    fclose(fp);
+    if (rc != CLEF_OK)
+        return rc;
+    if (strcmp(hex, clefi_csv_get(f->r, f->idx[M_SHA])) != 0)
+        return bad_field(f, M_SHA, "differs from the file's SHA-256 (file changed or corrupt)");
     return CLEF_OK;
 }
 
@@ -331,8 +362,14 @@ static clef_status each_row(importer *im, const char *file, const char *const *c
     return rc;
 }
 
+static int report_progress(importer *im, int64_t done, int64_t total);
+
 static clef_status manifest_fn(importer *im, const field_ref *f, sqlite3_stmt *const *st) {
-    return manifest_row(im, f, st);
+    clef_status rc = manifest_row(im, f, st);
+    /* hashing the recordings is the slow part; their count is not known yet (-1) */
+    if (rc == CLEF_OK && report_progress(im, (int64_t)im->n_sessions, -1))
+        rc = clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_CANCELLED, "import cancelled");
+    return rc;
 }
 
 /* ---- events.csv and FHIR: MEDS events ---- */
@@ -360,16 +397,12 @@ static clef_status event_fn(importer *im, const field_ref *f, sqlite3_stmt *cons
 static clef_status fhir_event(const char *subject, const char *time, const char *code,
                               const char *value, void *user) {
     importer *im = user;
-    if (strcmp(subject, im->fhir_subject) != 0)
-        return clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_FORMAT,
-                           "fhir/%s.xml: the Patient id '%s' is not the file's subject",
-                           im->fhir_subject, subject);
+    (void)subject; /* equal to im->fhir_subject: clefi_fhir_parse checked it */
     clefi_bind_text(im->st_event, 1, im->fhir_subject);
     clefi_bind_text(im->st_event, 2, time);
     clefi_bind_text(im->st_event, 3, code);
     clefi_bind_text(im->st_event, 4, value);
     clefi_bind_text(im->st_event, 5, "fhir");
-    im->fhir_events++;
     return step_row(im, im->st_event, "fhir", 0);
 }
 
@@ -430,7 +463,8 @@ static clef_status import_reports_and_fhir(importer *im) {
         if (rc == CLEF_OK && xml != NULL) {
             snprintf(name, sizeof name, "fhir/%s.xml", im->subjects[i]);
             im->fhir_subject = im->subjects[i];
-            rc = clefi_fhir_parse(im->s->ctx, xml, n, name, fhir_event, im, &im->s->err);
+            rc = clefi_fhir_parse(im->s->ctx, xml, n, name, im->subjects[i], fhir_event, im,
+                                  &im->s->err);
         }
         clefi_free(im->s->ctx, xml);
         if (rc == CLEF_OK && report_progress(im, done + 1, total))

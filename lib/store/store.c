@@ -331,3 +331,29 @@ clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t
     sqlite3_finalize(st);
     return rc;
 }
+
+clef_status clef_store_channel_map_put(clef_store *s, const char *session_id, const char *channel,
+                                       const char *source_label, const char *status) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (session_id == NULL || channel == NULL || source_label == NULL || status == NULL)
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
+                           "channel map entry needs session, channel, source label and status");
+    sqlite3_stmt *st;
+    clef_status rc = clefi_store_prepare(
+        s,
+        "INSERT INTO channel_maps(session_id, channel, source_label, status) VALUES (?1, ?2, ?3, "
+        "?4) ON CONFLICT(session_id, channel) DO UPDATE SET source_label = excluded.source_label, "
+        "status = excluded.status WHERE source_label IS NOT excluded.source_label OR status IS NOT "
+        "excluded.status",
+        &st);
+    if (rc != CLEF_OK)
+        return rc;
+    clefi_bind_text(st, 1, session_id);
+    clefi_bind_text(st, 2, channel);
+    clefi_bind_text(st, 3, source_label);
+    clefi_bind_text(st, 4, status);
+    rc = clefi_store_step_done(s, st, "storing a channel map entry");
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -78,10 +78,11 @@ CLEFI_HIDDEN clef_status clefi_csv_check_width(const clefi_csv *r, clefi_err *er
 typedef clef_status (*clefi_fhir_event_fn)(const char *subject, const char *time, const char *code,
                                            const char *value, void *user);
 /** Parse a FHIR R4 Bundle in XML with libxml2 (no network, no entity substitution, no DTD
- *  loading) and call fn for each event. name is used in error messages. */
+ *  loading) and call fn for each event. name is used in error messages; expected_subject
+ *  (or NULL) is the Patient id the bundle must describe. */
 CLEFI_HIDDEN clef_status clefi_fhir_parse(clef_ctx *ctx, const char *data, size_t n,
-                                          const char *name, clefi_fhir_event_fn fn, void *user,
-                                          clefi_err *err);
+                                          const char *name, const char *expected_subject,
+                                          clefi_fhir_event_fn fn, void *user, clefi_err *err);
 
 /* ---- files ---- */
 /** Read a whole file into a NUL-terminated buffer from the ctx allocator. */

@@ -130,8 +130,7 @@ static void test_probe_golden(void **state) {
                                         getk(g, "c", k, NULL)[0]),
                          CLEF_OK);
         double *prob = malloc(nte * sizeof *prob);
-        assert_int_equal(clef_probe_predict(p, getk(g, "x_test", k, NULL), nte, d, prob),
-                         CLEF_OK);
+        assert_int_equal(clef_probe_predict(p, getk(g, "x_test", k, NULL), nte, d, prob), CLEF_OK);
         char what[48];
         snprintf(what, sizeof what, "probe case %d probabilities", k);
         test_assert_close_f64(prob, getk(g, "prob", k, NULL), nte, 1e-6, 0.0, what);
@@ -182,9 +181,9 @@ static void test_probe_select_golden(void **state) {
     float *xf[3] = {to_f32(golden_txt_get(g, "sel_x_train", NULL), ntr * d),
                     to_f32(golden_txt_get(g, "sel_x_val", NULL), nva * d),
                     to_f32(golden_txt_get(g, "sel_x_test", NULL), nte * d)};
-    assert_int_equal(clef_eval_add_task(ev, "sel", xf[0], ytr, ntr, xf[1], yva, nva, xf[2], yte,
-                                        nte, d),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_eval_add_task(ev, "sel", xf[0], ytr, ntr, xf[1], yva, nva, xf[2], yte, nte, d),
+        CLEF_OK);
     int32_t status;
     double eauc, lo, hi, c;
     int64_t n_test;
@@ -241,8 +240,7 @@ static void test_bandpower_golden(void **state) {
         assert_int_equal(clef_bandpower_embed(ctx, x, nch, ns, ns, fs, out, dim - 1, &needed),
                          CLEF_ERR_BUFFER_TOO_SMALL);
         assert_int_equal(needed, dim);
-        assert_int_equal(clef_bandpower_embed(ctx, x, nch, ns, ns, fs, out, dim, &needed),
-                         CLEF_OK);
+        assert_int_equal(clef_bandpower_embed(ctx, x, nch, ns, ns, fs, out, dim, &needed), CLEF_OK);
         double *got = malloc(dim * sizeof *got);
         for (size_t i = 0; i < dim; i++)
             got[i] = out[i];
@@ -256,8 +254,7 @@ static void test_bandpower_golden(void **state) {
     float sig[300] = {0}, o[4];
     assert_int_equal(clef_bandpower_embed(ctx, sig, 1, 300, 300, 200.0, o, 4, NULL),
                      CLEF_ERR_INVALID_ARG); /* < 2 s */
-    assert_int_equal(clef_bandpower_embed(ctx, sig, 1, 300, 300, 20.0, o, 4, NULL),
-                     CLEF_ERR_RANGE);
+    assert_int_equal(clef_bandpower_embed(ctx, sig, 1, 300, 300, 20.0, o, 4, NULL), CLEF_ERR_RANGE);
     clef_ctx_free(ctx);
     golden_txt_free(g);
 }
@@ -286,19 +283,19 @@ static void test_eval_arrays(void **state) {
     static int32_t y[3][N];
     for (int k = 0; k < 3; k++)
         fill_task(N, D, 0.8, 11 + (uint64_t)k, x[k], y[k]);
-    assert_int_equal(clef_eval_add_task(ev, "feat_signal", x[0], y[0], N, x[1], y[1], N, x[2],
-                                        y[2], N, D),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_eval_add_task(ev, "feat_signal", x[0], y[0], N, x[1], y[1], N, x[2], y[2], N, D),
+        CLEF_OK);
     for (int k = 0; k < 3; k++)
         fill_task(N, D, 0.0, 21 + (uint64_t)k, x[k], y[k]);
-    assert_int_equal(clef_eval_add_task(ev, "dis_noise", x[0], y[0], N, x[1], y[1], N, x[2],
-                                        y[2], N, D),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_eval_add_task(ev, "dis_noise", x[0], y[0], N, x[1], y[1], N, x[2], y[2], N, D),
+        CLEF_OK);
     for (size_t i = 0; i < N; i++)
         y[2][i] = 0;
-    assert_int_equal(clef_eval_add_task(ev, "med_skipped", x[0], y[0], N, x[1], y[1], N, x[2],
-                                        y[2], N, D),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_eval_add_task(ev, "med_skipped", x[0], y[0], N, x[1], y[1], N, x[2], y[2], N, D),
+        CLEF_OK);
     assert_int_equal(clef_eval_n_tasks(ev), 3);
     int32_t status;
     double auc, lo, hi, mean;
@@ -310,8 +307,8 @@ static void test_eval_arrays(void **state) {
                      CLEF_OK);
     assert_true(fabs(auc - 0.5) < 0.12);
     assert_true(lo < 0.5 + 0.12 && hi > 0.5 - 0.12);
-    assert_int_equal(clef_eval_task_result(ev, 2, &status, NULL, NULL, NULL, &auc, NULL, NULL, NULL),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_eval_task_result(ev, 2, &status, NULL, NULL, NULL, &auc, NULL, NULL, NULL), CLEF_OK);
     assert_int_equal(status, CLEF_ERR_INVALID_ARG);
     assert_true(isnan(auc));
     int64_t n_eval;
@@ -321,8 +318,9 @@ static void test_eval_arrays(void **state) {
     size_t needed;
     assert_int_equal(clef_eval_task_name(ev, 0, name, 4, &needed), CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(needed, strlen("feat_signal") + 1);
-    assert_int_equal(clef_eval_task_result(ev, 3, &status, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
-                     CLEF_ERR_RANGE);
+    assert_int_equal(
+        clef_eval_task_result(ev, 3, &status, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+        CLEF_ERR_RANGE);
     clef_eval_free(ev);
     clef_ctx_free(ctx);
 }
@@ -384,10 +382,14 @@ static void test_oom(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auroc_golden),     cmocka_unit_test(test_auroc_errors),
-        cmocka_unit_test(test_bootstrap_ci),     cmocka_unit_test(test_probe_golden),
-        cmocka_unit_test(test_probe_select_golden), cmocka_unit_test(test_probe_errors),
-        cmocka_unit_test(test_bandpower_golden), cmocka_unit_test(test_eval_arrays),
+        cmocka_unit_test(test_auroc_golden),
+        cmocka_unit_test(test_auroc_errors),
+        cmocka_unit_test(test_bootstrap_ci),
+        cmocka_unit_test(test_probe_golden),
+        cmocka_unit_test(test_probe_select_golden),
+        cmocka_unit_test(test_probe_errors),
+        cmocka_unit_test(test_bandpower_golden),
+        cmocka_unit_test(test_eval_arrays),
         cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

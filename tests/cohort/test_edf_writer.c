@@ -123,10 +123,12 @@ static void check_known(int32_t format) {
             }
         }
         /* TALs: time keeping first (EDF+ 2.2.4), then the annotations of this record. */
-        static const char *const tals[3] = {
-            "+0\x14\x14\0+0.5\x15" "1\x14" "Eyes closed\x14\0",
-            "+1\x14\x14\0+1.25\x14Spike \xc3\xa9t\xc3\xa9\x14\0",
-            "+2\x14\x14\0+2\x15" "0.5\x14Photic\x14\0"};
+        static const char *const tals[3] = {"+0\x14\x14\0+0.5\x15"
+                                            "1\x14"
+                                            "Eyes closed\x14\0",
+                                            "+1\x14\x14\0+1.25\x14Spike \xc3\xa9t\xc3\xa9\x14\0",
+                                            "+2\x14\x14\0+2\x15"
+                                            "0.5\x14Photic\x14\0"};
         size_t tl[3] = {25, 24, 20};
         assert_memory_equal(p, tals[r], tl[r]);
         for (size_t z = tl[r]; z < (size_t)annot_spr * (size_t)bps; z++)
@@ -140,9 +142,8 @@ static void check_known(int32_t format) {
     assert_int_equal(len2, len);
     assert_memory_equal(b, b2, len);
     size_t glen = 0;
-    unsigned char *g = slurp(test_data_path(bdf ? "golden/io/writer_known.bdf"
-                                                : "golden/io/writer_known.edf"),
-                             &glen);
+    unsigned char *g = slurp(
+        test_data_path(bdf ? "golden/io/writer_known.bdf" : "golden/io/writer_known.edf"), &glen);
     assert_int_equal(glen, len);
     assert_memory_equal(b, g, len);
     free(g);
@@ -170,26 +171,24 @@ static void test_plain_bdf_and_errors(void **state) {
     clef_edf_writer *w = NULL;
     assert_int_equal(clef_edf_writer_create(&w, ctx, tmp_path("x.bdf"), 7), CLEF_ERR_INVALID_ARG);
     assert_null(w);
-    assert_int_equal(clef_edf_writer_create(&w, ctx, "/nonexistent-dir/x.edf",
-                                            CLEF_EDF_FORMAT_EDF),
+    assert_int_equal(clef_edf_writer_create(&w, ctx, "/nonexistent-dir/x.edf", CLEF_EDF_FORMAT_EDF),
                      CLEF_ERR_IO);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "nonexistent"));
     assert_int_equal(clef_edf_writer_create(&w, ctx, tmp_path("x.bdf"), CLEF_EDF_FORMAT_BDF),
                      CLEF_OK);
     assert_int_equal(clef_edf_writer_set_start(w, 1970, 1, 1, 0, 0, 0), CLEF_ERR_RANGE);
-    assert_int_equal(clef_edf_writer_set_patient(w, "a", "Q", 0, 0, 0, "b"),
-                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_edf_writer_set_patient(w, "a", "Q", 0, 0, 0, "b"), CLEF_ERR_INVALID_ARG);
     assert_int_equal(clef_edf_writer_set_record_duration(w, 0.5), CLEF_OK);
     /* 255 Hz x 0.5 s is not a whole number of samples. */
-    assert_int_equal(clef_edf_writer_add_signal(w, "C3", "uV", 255, -1, 1, -10, 10, NULL, NULL,
-                                                NULL),
-                     CLEF_ERR_INVALID_ARG);
-    assert_int_equal(clef_edf_writer_add_signal(w, "C3", "uV", 256, -1, 1, -9000000, 10, NULL,
-                                                NULL, NULL),
-                     CLEF_ERR_RANGE);
-    assert_int_equal(clef_edf_writer_add_signal(w, "C3", "uV", 256, 1e12, 1, -10, 10, NULL, NULL,
-                                                NULL),
-                     CLEF_ERR_RANGE);
+    assert_int_equal(
+        clef_edf_writer_add_signal(w, "C3", "uV", 255, -1, 1, -10, 10, NULL, NULL, NULL),
+        CLEF_ERR_INVALID_ARG);
+    assert_int_equal(
+        clef_edf_writer_add_signal(w, "C3", "uV", 256, -1, 1, -9000000, 10, NULL, NULL, NULL),
+        CLEF_ERR_RANGE);
+    assert_int_equal(
+        clef_edf_writer_add_signal(w, "C3", "uV", 256, 1e12, 1, -10, 10, NULL, NULL, NULL),
+        CLEF_ERR_RANGE);
     int32_t idx = -1;
     assert_int_equal(clef_edf_writer_add_signal(w, "C3 \xc3\xa9", "uV", 256, -100, 100, -8388608,
                                                 8388607, NULL, NULL, &idx),
@@ -205,8 +204,7 @@ static void test_plain_bdf_and_errors(void **state) {
     x[5] = 0;
     assert_int_equal(clef_edf_writer_write_f32(w, x, 128, 128), CLEF_OK);
     assert_int_equal(clef_edf_writer_n_records(w), 1);
-    assert_int_equal(clef_edf_writer_add_signal(w, "C4", "uV", 256, -1, 1, -1, 1, NULL, NULL,
-                                                NULL),
+    assert_int_equal(clef_edf_writer_add_signal(w, "C4", "uV", 256, -1, 1, -1, 1, NULL, NULL, NULL),
                      CLEF_ERR_STATE);
     assert_int_equal(clef_edf_writer_close(w), CLEF_OK);
     assert_int_equal(clef_edf_writer_close(w), CLEF_ERR_STATE);
@@ -235,9 +233,9 @@ static void test_annotation_overflow(void **state) {
     assert_int_equal(clef_edf_writer_create(&w, ctx, path, CLEF_EDF_FORMAT_EDFPLUS), CLEF_OK);
     assert_int_equal(clef_edf_writer_set_annotation_bytes(w, 8), CLEF_ERR_RANGE);
     assert_int_equal(clef_edf_writer_set_annotation_bytes(w, 40), CLEF_OK);
-    assert_int_equal(clef_edf_writer_add_signal(w, "Cz", "uV", 10, -100, 100, -100, 100, NULL,
-                                                NULL, NULL),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_edf_writer_add_signal(w, "Cz", "uV", 10, -100, 100, -100, 100, NULL, NULL, NULL),
+        CLEF_OK);
     float x[20] = {0};
     assert_int_equal(clef_edf_writer_write_f32(w, x, 20, 20), CLEF_OK);
     /* Two records of 40 bytes hold at most three short TALs each: the seventh cannot fit. */
@@ -275,8 +273,10 @@ int main(int argc, char **argv) {
         return bad;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_edfplus),        cmocka_unit_test(test_known_bdfplus),
-        cmocka_unit_test(test_plain_bdf_and_errors), cmocka_unit_test(test_annotation_overflow),
+        cmocka_unit_test(test_known_edfplus),
+        cmocka_unit_test(test_known_bdfplus),
+        cmocka_unit_test(test_plain_bdf_and_errors),
+        cmocka_unit_test(test_annotation_overflow),
         cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,16 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HDR 768
-#define RECB 296
-#define ANN(r) (HDR + (r) * RECB + 256) /* annotation bytes of record r (40) */
+#define HDR    768
+#define RECB   296
+#define ANN(r) (HDR + (r)*RECB + 256) /* annotation bytes of record r (40) */
 
 typedef struct mutation {
     const char *name;
-    size_t off;      /* where to write bytes */
+    size_t off; /* where to write bytes */
     const char *bytes;
-    size_t len;      /* 0: strlen(bytes); bytes may hold NULs when len is given */
-    long size;       /* >= 0: truncate the image to this size */
+    size_t len; /* 0: strlen(bytes); bytes may hold NULs when len is given */
+    long size;  /* >= 0: truncate the image to this size */
     clef_status want;
     const char *msg; /* substring of the error or of a warning */
 } mutation;
@@ -77,12 +77,16 @@ static const mutation k_bad[] = {
     {"EDF+D without annotations", 192, "EDF+D", 0, -1, CLEF_ERR_FORMAT, "annotation signal"},
     {"TAL bad onset", ANN(0), "x0.3945312", 0, -1, CLEF_ERR_FORMAT, "bad TAL onset"},
     {"TAL onset without sign", ANN(3), "3.3945312", 0, -1, CLEF_ERR_FORMAT, "record 3"},
-    {"TAL bad duration", ANN(1), "+1.3945312\x15" "ab\x14\x14", 0, -1, CLEF_ERR_FORMAT,
-     "bad TAL duration"},
+    {"TAL bad duration", ANN(1),
+     "+1.3945312\x15"
+     "ab\x14\x14",
+     0, -1, CLEF_ERR_FORMAT, "bad TAL duration"},
     {"TAL unterminated", ANN(2), "+2.3945312\x14\x14XXXXXXXXXXXXXXXXXXXXXXXXXXX\x14", 40, -1,
      CLEF_ERR_FORMAT, "not terminated by 0x00"},
-    {"TAL text without 0x14", ANN(0), "+0.3945312\x14\x14\0+2\x14" "abc\0", 21, -1,
-     CLEF_ERR_FORMAT, "not terminated by 0x14"},
+    {"TAL text without 0x14", ANN(0),
+     "+0.3945312\x14\x14\0+2\x14"
+     "abc\0",
+     21, -1, CLEF_ERR_FORMAT, "not terminated by 0x14"},
     {"TAL without 0x14 after onset", ANN(5), "+5.3945312\x14\0", 12, -1, CLEF_ERR_FORMAT,
      "no 0x14 after its onset"},
     {"records out of order", ANN(1), "+0.3945312", 0, -1, CLEF_ERR_FORMAT, "before record 0"},
@@ -121,7 +125,7 @@ static void test_malformed(void **state) {
         int bad = rc != m->want || rec != NULL || strstr(msg, m->msg) == NULL;
         if (bad)
             print_error("case '%s': status %d (want %d), message '%s' (want '%s')", m->name, rc,
-                     m->want, msg, m->msg);
+                        m->want, msg, m->msg);
         clef_ctx_free(ctx);
         free(b);
         assert_false(bad);
