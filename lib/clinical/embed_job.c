@@ -23,9 +23,9 @@ static clef_status put_channel_map(clef_store *s, const char *sid, clef_recordin
     for (int32_t c = 0; c < clef_canonical_n_channels(); c++) {
         int32_t sig = clef_recording_canonical_signal(rec, c);
         const char *label = sig >= 0 ? clef_recording_signal_label(rec, sig) : "";
-        const char *status = sig < 0 ? "zero_filled"
+        const char *status = sig < 0                                                 ? "zero_filled"
                              : clef_recording_signal_map(rec, sig) == CLEF_MAP_EXACT ? "present"
-                                                                                      : "aliased";
+                                                                                     : "aliased";
         clef_status rc = clef_store_channel_map_put(s, sid, clef_canonical_channel_name(c),
                                                     label != NULL ? label : "", status);
         if (rc != CLEF_OK)
@@ -63,14 +63,14 @@ static clef_status embed_one(bp_item *it) {
         rc = CLEF_ERR_NOMEM;
     int64_t n_out = 0;
     if (rc == CLEF_OK)
-        rc = clef_recording_read_canonical(rec, 0.0, BP_LENGTH_S, buf, (size_t)n, cap, &n_out,
-                                           NULL);
+        rc =
+            clef_recording_read_canonical(rec, 0.0, BP_LENGTH_S, buf, (size_t)n, cap, &n_out, NULL);
     if (rc == CLEF_OK)
         rc = clef_bandpower_embed(it->ctx, buf, CLEF_N_CANONICAL, n_out, n, BP_FS, it->emb,
                                   sizeof it->emb / sizeof it->emb[0], NULL);
     if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM) {
         const char *m = rec != NULL && clef_recording_errmsg(rec)[0] ? clef_recording_errmsg(rec)
-                                                                      : clef_ctx_errmsg(it->ctx);
+                                                                     : clef_ctx_errmsg(it->ctx);
         snprintf(it->why, sizeof it->why, "%s: %s", clef_strerror(rc), m);
         rc = CLEF_OK;
     } else if (rc == CLEF_OK) {
@@ -85,8 +85,8 @@ static clef_status store_err(clef_ctx *ctx, clef_store *s, clef_status rc) {
     return clefi_ctx_error(ctx, rc, "store: %s", clef_store_errmsg(s));
 }
 
-clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
-                                   int64_t max_items, clef_eval_progress_fn progress, void *user,
+clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s, int64_t max_items,
+                                   clef_eval_progress_fn progress, void *user,
                                    int64_t *n_processed) {
     if (n_processed != NULL)
         *n_processed = 0;
@@ -122,8 +122,8 @@ clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
         if (rc == CLEF_OK && it->why[0] != '\0')
             rc = clef_store_job_fail(s, BP_JOB, sid, it->why);
         else if (rc == CLEF_OK)
-            rc = clef_store_job_complete(s, BP_JOB, sid, CLEF_ARTIFACT_EMBEDDING, BP_MODEL,
-                                         it->emb, sizeof it->emb);
+            rc = clef_store_job_complete(s, BP_JOB, sid, CLEF_ARTIFACT_EMBEDDING, BP_MODEL, it->emb,
+                                         sizeof it->emb);
         if (rc != CLEF_OK)
             break;
         done++;

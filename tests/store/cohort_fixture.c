@@ -40,7 +40,9 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 
 void fixture_rmtree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
 
-static double unit(uint64_t *st) { return (double)(clefi_splitmix64(st) >> 11) / 9007199254740992.0; }
+static double unit(uint64_t *st) {
+    return (double)(clefi_splitmix64(st) >> 11) / 9007199254740992.0;
+}
 
 static void sha_hex(const char *path, char hex[65]) {
     FILE *f = fopen(path, "rb");
@@ -101,27 +103,27 @@ static void write_edf(const char *path, int odd, int drop_pz, int benzo, double 
     free(x);
 }
 
-#define FHIR_FMT \
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
-    "<Bundle xmlns=\"http://hl7.org/fhir\">\n" \
-    "  <type value=\"collection\"/>\n" \
-    "  <entry><fullUrl value=\"urn:uuid:p-%s\"/><resource><Patient><id value=\"%s\"/>" \
-    "<gender value=\"%s\"/><birthDate value=\"1970-01-0%d\"/></Patient></resource></entry>\n" \
-    "  <entry><resource><Condition><subject><reference value=\"Patient/%s\"/></subject>" \
-    "<code><coding><system value=\"http://hl7.org/fhir/sid/icd-10-cm\"/>" \
-    "<code value=\"G40.909\"/></coding></code>" \
-    "<onsetDateTime value=\"2020-02-01T00:00:00Z\"/></Condition></resource></entry>\n" \
-    "%s" \
-    "  <entry><resource><Encounter><subject><reference value=\"urn:uuid:p-%s\"/></subject>" \
-    "<class><code value=\"AMB\"/></class><period><start value=\"2024-03-01T09:00:00Z\"/>" \
-    "</period></Encounter></resource></entry>\n" \
+#define FHIR_FMT                                                                                   \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                                 \
+    "<Bundle xmlns=\"http://hl7.org/fhir\">\n"                                                     \
+    "  <type value=\"collection\"/>\n"                                                             \
+    "  <entry><fullUrl value=\"urn:uuid:p-%s\"/><resource><Patient><id value=\"%s\"/>"             \
+    "<gender value=\"%s\"/><birthDate value=\"1970-01-0%d\"/></Patient></resource></entry>\n"      \
+    "  <entry><resource><Condition><subject><reference value=\"Patient/%s\"/></subject>"           \
+    "<code><coding><system value=\"http://hl7.org/fhir/sid/icd-10-cm\"/>"                          \
+    "<code value=\"G40.909\"/></coding></code>"                                                    \
+    "<onsetDateTime value=\"2020-02-01T00:00:00Z\"/></Condition></resource></entry>\n"             \
+    "%s"                                                                                           \
+    "  <entry><resource><Encounter><subject><reference value=\"urn:uuid:p-%s\"/></subject>"        \
+    "<class><code value=\"AMB\"/></class><period><start value=\"2024-03-01T09:00:00Z\"/>"          \
+    "</period></Encounter></resource></entry>\n"                                                   \
     "</Bundle>\n"
 
-#define FHIR_MED \
-    "  <entry><resource><MedicationStatement><subject><reference value=\"Patient/%s\"/>" \
-    "</subject><medicationCodeableConcept><coding><system value=\"http://www.whocc.no/atc\"/>" \
-    "<code value=\"N05BA06\"/></coding></medicationCodeableConcept>" \
-    "<effectiveDateTime value=\"2024-02-28T08:00:00Z\"/></MedicationStatement></resource>" \
+#define FHIR_MED                                                                                   \
+    "  <entry><resource><MedicationStatement><subject><reference value=\"Patient/%s\"/>"           \
+    "</subject><medicationCodeableConcept><coding><system value=\"http://www.whocc.no/atc\"/>"     \
+    "<code value=\"N05BA06\"/></coding></medicationCodeableConcept>"                               \
+    "<effectiveDateTime value=\"2024-02-28T08:00:00Z\"/></MedicationStatement></resource>"         \
     "</entry>\n"
 
 typedef struct buf {
@@ -161,8 +163,8 @@ int fixture_write_cohort(const char *dir, int n_subjects, int sessions_per, doub
         static const char *const split_of[5] = {"train", "train", "train", "val", "test"};
         snprintf(line, sizeof line, "%s,%s\n", subj, split_of[p % 5]);
         add(&splits, line);
-        snprintf(line, sizeof line, "%s,,SEX,%s\n%s,2024-01-01T00:00:00Z,AGE,%d\n", subj, sex,
-                 subj, 30 + p % 50);
+        snprintf(line, sizeof line, "%s,,SEX,%s\n%s,2024-01-01T00:00:00Z,AGE,%d\n", subj, sex, subj,
+                 30 + p % 50);
         add(&ev, line);
         for (int j = 0; j < sessions_per; j++, n++) {
             char sid[32];
@@ -173,11 +175,11 @@ int fixture_write_cohort(const char *dir, int n_subjects, int sessions_per, doub
             write_edf(path, n % 2, n % 3 == 0, benzo, seconds, &st);
             sha_hex(path, hex);
             snprintf(line, sizeof line,
-                     "%s,%s,edf/%s.edf,%s,2024-03-0%dT09:30:00Z,%.1f,%d.5,%s,race%d\r\n", sid,
-                     subj, sid, hex, 1 + j % 9, seconds, 30 + p % 50, sex, p % 8);
+                     "%s,%s,edf/%s.edf,%s,2024-03-0%dT09:30:00Z,%.1f,%d.5,%s,race%d\r\n", sid, subj,
+                     sid, hex, 1 + j % 9, seconds, 30 + p % 50, sex, p % 8);
             add(&man, line);
-            snprintf(line, sizeof line, "med_benzodiazepine,%s,%d\ndis_random,%s,%d\n", sid,
-                     benzo, sid, n % 17 == 5 ? -1 : rnd);
+            snprintf(line, sizeof line, "med_benzodiazepine,%s,%d\ndis_random,%s,%d\n", sid, benzo,
+                     sid, n % 17 == 5 ? -1 : rnd);
             add(&tasks, line);
             snprintf(path, sizeof path, "reports/%s.txt", sid);
             snprintf(line, sizeof line,
@@ -187,13 +189,14 @@ int fixture_write_cohort(const char *dir, int n_subjects, int sessions_per, doub
             fixture_write_file(dir, path, line);
         }
         if (any_benzo) {
-            snprintf(line, sizeof line, "%s,2024-02-28T08:00:00Z,ATC/N05BA06,\"dose, \"\"1 mg\"\"\"\n", subj);
+            snprintf(line, sizeof line,
+                     "%s,2024-02-28T08:00:00Z,ATC/N05BA06,\"dose, \"\"1 mg\"\"\"\n", subj);
             add(&ev, line);
         }
         char med[1024], xml[4096];
         snprintf(med, sizeof med, FHIR_MED, subj);
-        snprintf(xml, sizeof xml, FHIR_FMT, subj, subj, p % 2 ? "male" : "female", 1 + p % 9,
-                 subj, any_benzo ? med : "", subj);
+        snprintf(xml, sizeof xml, FHIR_FMT, subj, subj, p % 2 ? "male" : "female", 1 + p % 9, subj,
+                 any_benzo ? med : "", subj);
         snprintf(path, sizeof path, "fhir/%s.xml", subj);
         fixture_write_file(dir, path, xml);
     }
