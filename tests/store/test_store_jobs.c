@@ -164,7 +164,7 @@ static void test_known_truth_fixture(void **state) {
     (void)state;
     char dir[256], db[512];
     snprintf(dir, sizeof dir, "%s", fixture_tmpdir("truth"));
-    fixture_write_cohort(dir, 40, 3, 4.0, 2026);
+    fixture_write_cohort(dir, 80, 3, 4.0, 2026);
     snprintf(db, sizeof db, "%s/store.db", dir);
     clef_ctx *ctx;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
@@ -189,7 +189,7 @@ static void test_known_truth_fixture(void **state) {
     /* tasks sorted by name: dis_random, med_benzodiazepine */
     assert_int_equal(status[0], CLEF_OK);
     assert_int_equal(status[1], CLEF_OK);
-    assert_int_equal(n_test[1], 24); /* patients p % 5 == 4: 8 of 40, 3 sessions each */
+    assert_int_equal(n_test[1], 48); /* patients p % 5 == 4: 16 of 80, 3 sessions each */
     print_message("med_benzodiazepine AUROC %.3f [%.3f, %.3f]; dis_random AUROC %.3f [%.3f, "
                   "%.3f]\n",
                   auc[1], lo[1], hi[1], auc[0], lo[0], hi[0]);
