@@ -904,6 +904,41 @@ CLEF_API clef_status clef_store_job_count(clef_store *s, const char *job, int32_
 /* cohort: synthetic clinical cohort generator                                 (lib/cohort)   */
 /* ------------------------------------------------------------------------------------------ */
 
+/** Keys of CLEF_PARAMS_COHORT sets (range 700-799). */
+enum clef_param_key_cohort {
+    CLEF_P_COHORT_SEED = 700,         /**< i64 >= 0: seed; the same seed gives identical files */
+    CLEF_P_COHORT_N_PATIENTS = 701,   /**< i64 >= 1: number of patients (default 100) */
+    CLEF_P_COHORT_MAX_SESSIONS = 702, /**< i64 >= 1: sessions per patient, 1..this (default 2) */
+    CLEF_P_COHORT_DURATION_S = 703,   /**< f64: session length, whole seconds (default 1200) */
+    CLEF_P_COHORT_N_THREADS = 704,    /**< i64 >= 1: worker threads (never changes the output) */
+    CLEF_P_COHORT_FRAC_MISSING = 705, /**< f64 0-1: sessions with 1-2 missing channels */
+    CLEF_P_COHORT_FRAC_MV = 706,      /**< f64 0-1: sessions stored in mV instead of uV */
+    CLEF_P_COHORT_FRAC_BDF = 707,     /**< f64 0-1: sessions stored as BDF+ instead of EDF+ */
+    CLEF_P_COHORT_FRAC_ARTIFACT =
+        708 /**< f64 0-1: rate of muscle, line-noise, pop, flat artifacts */
+};
+
+/** Progress of clef_cohort_generate(): done of total sessions. Called from the calling thread.
+ *  Return non-zero to cancel (the call then returns CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_cohort_progress_fn)(int64_t done, int64_t total, void *user);
+
+/** Generate a synthetic clinical cohort with known ground truth into out_dir (created if
+ *  missing; its parent must exist), in the export format of docs/COHORT-FORMAT.md: EDF+/BDF+
+ *  recordings, reports, FHIR R4 bundles, MEDS events, tasks, splits, truth, cohort.json and,
+ *  written last, manifest.csv. Every file is written to a temporary name and renamed when
+ *  complete; an existing manifest.csv is removed first, so a cohort without manifest.csv is
+ *  incomplete. params: a CLEF_PARAMS_COHORT set or NULL for the defaults. Deterministic: the
+ *  same parameters give byte-identical files, whatever the thread count. progress may be NULL.
+ *  Errors are recorded on ctx. */
+CLEF_API clef_status clef_cohort_generate(clef_ctx *ctx, const clef_params *params,
+                                          const char *out_dir, clef_cohort_progress_fn progress,
+                                          void *user);
+/** Number of binary tasks a generated cohort defines (tasks.csv). */
+CLEF_API int32_t clef_cohort_n_tasks(void);
+/** Name of task i (0 <= i < clef_cohort_n_tasks()), e.g. "med_benzodiazepine"; NULL if out of
+ *  range. Static string. */
+CLEF_API const char *clef_cohort_task_name(int32_t i);
+
 /* (end of section) */
 
 #ifdef __cplusplus
