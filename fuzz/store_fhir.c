@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         return 0;
     clefi_err err = {0};
     size_t n = 0;
-    clef_status rc = clefi_fhir_parse(ctx, (const char *)data, size, "fuzz.xml", NULL,
-                                      count_event, &n, &err);
+    clef_status rc =
+        clefi_fhir_parse(ctx, (const char *)data, size, "fuzz.xml", NULL, count_event, &n, &err);
     if (rc != CLEF_OK && err.msg[0] == '\0')
         __builtin_trap(); /* every error names its cause */
     clef_ctx_free(ctx);

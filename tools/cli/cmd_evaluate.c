@@ -2,15 +2,26 @@
  * embedding of every session (a resumable job), then a linear probe per task with the test
  * AUROC and its bootstrap 95 % CI. */
 #include <math.h>
+#define _POSIX_C_SOURCE 200809L /* isatty */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
+
+/* On a terminal the progress line is redrawn; otherwise one line per 10 %. */
+static int quiet_step(int64_t done, int64_t total) {
+    return !isatty(STDERR_FILENO) &&
+           !(total > 0 && (done == total || (done * 10) / total != ((done - 1) * 10) / total));
+}
 
 static int32_t embed_progress(int64_t done, int64_t total, const char *item, void *user) {
     (void)item;
     (void)user;
+    if (quiet_step(done, total))
+        return 0;
     fprintf(stderr, "\rclef evaluate: band-power embeddings %lld/%lld", (long long)done,
             (long long)total);
     fflush(stderr);
@@ -19,8 +30,10 @@ static int32_t embed_progress(int64_t done, int64_t total, const char *item, voi
 
 static int32_t eval_progress(int64_t done, int64_t total, const char *task, void *user) {
     (void)user;
-    fprintf(stderr, "\rclef evaluate: probes %lld/%lld %-40.40s", (long long)done,
-            (long long)total, task);
+    if (quiet_step(done, total))
+        return 0;
+    fprintf(stderr, "\rclef evaluate: probes %lld/%lld %-40.40s", (long long)done, (long long)total,
+            task);
     fflush(stderr);
     return 0;
 }
@@ -71,8 +84,7 @@ static int report(clef_eval *ev, const char *out_path) {
         int64_t ntr, nva, nte;
         double auc, lo, hi, c;
         if (clef_eval_task_name(ev, i, name, sizeof name, &needed) != CLEF_OK ||
-            clef_eval_task_result(ev, i, &status, &ntr, &nva, &nte, &auc, &lo, &hi, &c) !=
-                CLEF_OK)
+            clef_eval_task_result(ev, i, &status, &ntr, &nva, &nte, &auc, &lo, &hi, &c) != CLEF_OK)
             continue;
         if (status == CLEF_OK)
             printf("%-32s %6lld %7.3f  [%.3f, %.3f]\n", name, (long long)nte, auc, lo, hi);
@@ -133,8 +145,9 @@ int cmd_evaluate(int argc, char **argv) {
     int64_t failed = 0;
     if (clef_store_job_count(s, clef_bandpower_job_name(), CLEF_JOB_FAILED, &failed) == CLEF_OK &&
         failed > 0)
-        fprintf(stderr, "clef evaluate: warning: %lld session(s) could not be read (see the "
-                        "jobs table)\n",
+        fprintf(stderr,
+                "clef evaluate: warning: %lld session(s) could not be read (see the "
+                "jobs table)\n",
                 (long long)failed);
     rc = clef_eval_create(&ev, ctx);
     if (rc == CLEF_OK)

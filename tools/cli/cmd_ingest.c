@@ -1,11 +1,21 @@
 /* cmd_ingest.c — clef ingest DIR --store PATH: import a cohort directory into a store. */
+#define _POSIX_C_SOURCE 200809L /* isatty */
 #include <stdint.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 
+/* On a terminal the progress line is redrawn; otherwise one line per 10 %. */
 static int32_t ingest_progress(int64_t done, int64_t total, void *user) {
     (void)user;
+    if (!isatty(STDERR_FILENO)) {
+        if (total > 0 && (done == total || (done * 10) / total != ((done - 1) * 10) / total))
+            fprintf(stderr, "clef ingest: reports and FHIR %lld/%lld\n", (long long)done,
+                    (long long)total);
+        return 0;
+    }
     if (total < 0)
         fprintf(stderr, "\rclef ingest: hashing recordings: %lld", (long long)done);
     else
@@ -59,9 +69,9 @@ int cmd_ingest(int argc, char **argv) {
         static const struct {
             int32_t table;
             const char *name;
-        } k_tables[] = {{CLEF_STORE_PATIENTS, "patients"},    {CLEF_STORE_SESSIONS, "sessions"},
-                        {CLEF_STORE_REPORTS, "reports"},      {CLEF_STORE_EHR_EVENTS, "EHR events"},
-                        {CLEF_STORE_TASKS, "tasks"},          {CLEF_STORE_LABELS, "labels"},
+        } k_tables[] = {{CLEF_STORE_PATIENTS, "patients"},   {CLEF_STORE_SESSIONS, "sessions"},
+                        {CLEF_STORE_REPORTS, "reports"},     {CLEF_STORE_EHR_EVENTS, "EHR events"},
+                        {CLEF_STORE_TASKS, "tasks"},         {CLEF_STORE_LABELS, "labels"},
                         {CLEF_STORE_SPLITS, "split entries"}};
         printf("%s -> %s: %lld rows changed\n", dir, store_path, (long long)changed);
         for (size_t i = 0; i < sizeof k_tables / sizeof k_tables[0]; i++) {
