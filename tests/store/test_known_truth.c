@@ -25,17 +25,16 @@ typedef struct split {
 } split;
 
 static void load(clef_store *s, const char *task, int32_t which, split *d) {
-    clef_status rc = clef_store_task_data(s, task, which, CLEF_ARTIFACT_EMBEDDING,
-                                          clef_bandpower_model_hash(), NULL, 0, NULL, 0, &d->n,
-                                          &d->dim);
+    clef_status rc =
+        clef_store_task_data(s, task, which, CLEF_ARTIFACT_EMBEDDING, clef_bandpower_model_hash(),
+                             NULL, 0, NULL, 0, &d->n, &d->dim);
     assert_int_equal(rc, CLEF_ERR_BUFFER_TOO_SMALL);
     d->x = malloc((size_t)(d->n * d->dim) * sizeof *d->x);
     d->y = malloc((size_t)d->n * sizeof *d->y);
-    assert_int_equal(clef_store_task_data(s, task, which, CLEF_ARTIFACT_EMBEDDING,
-                                          clef_bandpower_model_hash(), d->x,
-                                          (size_t)(d->n * d->dim), d->y, (size_t)d->n, &d->n,
-                                          &d->dim),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_store_task_data(s, task, which, CLEF_ARTIFACT_EMBEDDING, clef_bandpower_model_hash(),
+                             d->x, (size_t)(d->n * d->dim), d->y, (size_t)d->n, &d->n, &d->dim),
+        CLEF_OK);
 }
 
 static void eval_task(clef_eval *ev, clef_store *s, const char *task) {

@@ -1,8 +1,8 @@
 /* cmd_evaluate.c — clef evaluate --store PATH [--out results.csv]: band-power baseline
  * embedding of every session (a resumable job), then a linear probe per task with the test
  * AUROC and its bootstrap 95 % CI. */
-#include <math.h>
 #define _POSIX_C_SOURCE 200809L /* isatty */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +22,9 @@ static int32_t embed_progress(int64_t done, int64_t total, const char *item, voi
     (void)user;
     if (quiet_step(done, total))
         return 0;
-    fprintf(stderr, "\rclef evaluate: band-power embeddings %lld/%lld", (long long)done,
-            (long long)total);
+    fprintf(stderr, "%sclef evaluate: band-power embeddings %lld/%lld%s",
+            isatty(STDERR_FILENO) ? "\r" : "", (long long)done, (long long)total,
+            isatty(STDERR_FILENO) ? "" : "\n");
     fflush(stderr);
     return 0;
 }
@@ -32,8 +33,9 @@ static int32_t eval_progress(int64_t done, int64_t total, const char *task, void
     (void)user;
     if (quiet_step(done, total))
         return 0;
-    fprintf(stderr, "\rclef evaluate: probes %lld/%lld %-40.40s", (long long)done, (long long)total,
-            task);
+    fprintf(stderr, "%sclef evaluate: probes %lld/%lld %-40.40s%s",
+            isatty(STDERR_FILENO) ? "\r" : "", (long long)done, (long long)total, task,
+            isatty(STDERR_FILENO) ? "" : "\n");
     fflush(stderr);
     return 0;
 }
