@@ -10,3 +10,11 @@ cmake --build build/release -j "$(nproc)" > build/release.build.log 2>&1 || { ta
 clef=build/release/tools/cli/clef
 "$clef" --version
 "$clef" build-info
+# Baseline pipeline until the model stages exist: a synthetic cohort with known ground truth
+# -> SQLite store -> band-power embeddings (resumable job) -> linear probe per task.
+demo=build/demo
+rm -rf "$demo" && mkdir -p "$demo"
+"$clef" synth -o "$demo/cohort" --patients 200 --sessions 2 --seconds 60 --threads "$(nproc)" --quiet
+"$clef" ingest "$demo/cohort" --store "$demo/cohort.db"
+"$clef" evaluate --store "$demo/cohort.db" --out "$demo/results.csv"
+echo "per-task results: $demo/results.csv"
