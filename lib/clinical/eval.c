@@ -213,7 +213,7 @@ clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, size_t cap,
         *needed = 0;
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
-    eval_task *t;
+    eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -232,7 +232,7 @@ clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status, int
                                   double *ci_hi, double *c) {
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
-    eval_task *t;
+    eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
         return rc;
