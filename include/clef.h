@@ -928,8 +928,9 @@ typedef int32_t (*clef_cohort_progress_fn)(int64_t done, int64_t total, void *us
  *  written last, manifest.csv. Every file is written to a temporary name and renamed when
  *  complete; an existing manifest.csv is removed first, so a cohort without manifest.csv is
  *  incomplete. params: a CLEF_PARAMS_COHORT set or NULL for the defaults. Deterministic: the
- *  same parameters give byte-identical files, whatever the thread count. progress may be NULL.
- *  Errors are recorded on ctx. */
+ *  same parameters give byte-identical files, whatever the thread count. With n_threads > 1
+ *  the ctx allocator hooks must be thread-safe. progress may be NULL. Errors are recorded on
+ *  ctx. */
 CLEF_API clef_status clef_cohort_generate(clef_ctx *ctx, const clef_params *params,
                                           const char *out_dir, clef_cohort_progress_fn progress,
                                           void *user);
