@@ -23,7 +23,9 @@ const char *fixture_tmpdir(const char *tag) {
 
 void fixture_write_file(const char *dir, const char *rel, const char *text) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    int w = snprintf(path, sizeof path, "%s/%s", dir, rel);
+    if (w < 0 || (size_t)w >= sizeof path)
+        fail_msg("path %s/%s too long", dir, rel);
     FILE *f = fopen(path, "wb");
     if (f == NULL)
         fail_msg("cannot write %s", path);
