@@ -13,8 +13,10 @@
  * ENCOUNTER/<code> at period.start. */
 #include "store_int.h"
 
+#include <libxml/globals.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 #include <string.h>
 
 #define FHIR_NS     "http://hl7.org/fhir"
@@ -234,6 +236,39 @@ static int has_doctype(const char *data, size_t n) {
     return 0;
 }
 
+/* libxml2 reports some errors (e.g. I/O encoder errors) through its per-thread generic error
+ * handler, which prints to stderr by default. The library never prints: during a parse both
+ * per-thread handlers are silenced, then the host's are restored. */
+static void silent_generic(void *ctx, const char *msg, ...) {
+    (void)ctx;
+    (void)msg;
+}
+static void silent_structured(void *ctx, xmlErrorPtr e) {
+    (void)ctx;
+    (void)e;
+}
+
+typedef struct xml_handlers {
+    xmlGenericErrorFunc generic;
+    void *generic_ctx;
+    xmlStructuredErrorFunc structured;
+    void *structured_ctx;
+} xml_handlers;
+
+static void silence_xml(xml_handlers *saved) {
+    saved->generic = xmlGenericError;
+    saved->generic_ctx = xmlGenericErrorContext;
+    saved->structured = xmlStructuredError;
+    saved->structured_ctx = xmlStructuredErrorContext;
+    xmlSetGenericErrorFunc(NULL, silent_generic);
+    xmlSetStructuredErrorFunc(NULL, silent_structured);
+}
+
+static void restore_xml(const xml_handlers *saved) {
+    xmlSetGenericErrorFunc(saved->generic_ctx, saved->generic);
+    xmlSetStructuredErrorFunc(saved->structured_ctx, saved->structured);
+}
+
 clef_status clefi_fhir_parse(clef_ctx *ctx, const char *data, size_t n, const char *name,
                              const char *expected_subject, clefi_fhir_event_fn fn, void *user,
                              clefi_err *err) {
@@ -246,7 +281,10 @@ clef_status clefi_fhir_parse(clef_ctx *ctx, const char *data, size_t n, const ch
     if (pc == NULL)
         return clefi_error(ctx, err, CLEF_ERR_NOMEM, "%s: cannot create an XML parser", name);
     int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
+    xml_handlers saved;
+    silence_xml(&saved);
     xmlDocPtr doc = xmlCtxtReadMemory(pc, data, (int)n, name, NULL, opts);
+    restore_xml(&saved);
     clef_status rc = CLEF_OK;
     if (doc == NULL) {
         const xmlError *e = xmlCtxtGetLastError(pc);

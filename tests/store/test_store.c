@@ -1,5 +1,6 @@
 /* test_store.c — cohort store: schema and pragmas, migrations, import (idempotent, atomic,
  * errors naming file/line/column), CSV and FHIR parsing, artifacts, task queries, jobs. */
+#define _POSIX_C_SOURCE 200809L /* dup, dup2, fileno */
 #include "test_support.h"
 
 #include "cohort_fixture.h"
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char g_dir[256]; /* a fixture cohort shared by the tests (written once) */
 static int g_n_sessions;
@@ -442,6 +444,46 @@ static void test_jobs_api(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* libxml2 would print some errors (encoding) on stderr: the library must stay silent. */
+static clef_status no_event(const char *a, const char *b, const char *c, const char *d, void *u) {
+    (void)a;
+    (void)b;
+    (void)c;
+    (void)d;
+    (void)u;
+    return CLEF_OK;
+}
+
+static void test_fhir_silent(void **state) {
+    (void)state;
+    static const char bad[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Bundle "
+                              "xmlns=\"http://hl7.org/fhir\">\xff\xfe\0\0\0\0</Bundle>";
+    char log[300];
+    snprintf(log, sizeof log, "%s/stderr.txt", fixture_tmpdir("silent"));
+    fflush(stderr);
+    int saved = dup(2);
+    FILE *f = fopen(log, "w");
+    assert_non_null(f);
+    dup2(fileno(f), 2);
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clefi_err err = {0};
+    clef_status rc =
+        clefi_fhir_parse(ctx, bad, sizeof bad - 1, "bad.xml", NULL, no_event, NULL, &err);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    fclose(f);
+    assert_int_equal(rc, CLEF_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "bad.xml"));
+    f = fopen(log, "r");
+    assert_non_null(f);
+    assert_int_equal(fgetc(f), EOF); /* nothing was printed */
+    fclose(f);
+    clef_ctx_free(ctx);
+    rm_store(log);
+}
+
 /* ---- out of memory: every library allocation of open + import + close ---- */
 
 static clef_status oom_import(clef_ctx *ctx, void *arg) {
@@ -472,7 +514,7 @@ int main(void) {
         cmocka_unit_test(test_csv_parser),
         cmocka_unit_test(test_artifacts_and_task_data),
         cmocka_unit_test(test_jobs_api),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_fhir_silent),        cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
