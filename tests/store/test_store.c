@@ -456,7 +456,7 @@ static clef_status no_event(const char *a, const char *b, const char *c, const c
 
 static void test_fhir_silent(void **state) {
     (void)state;
-    static const char bad[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Bundle "
+    static const char bad[] = "<?xml version=\"1.0\" encoding=\"EUC-JP\"?><Bundle "
                               "xmlns=\"http://hl7.org/fhir\">\xff\xfe\0\0\0\0</Bundle>";
     char log[300];
     snprintf(log, sizeof log, "%s/stderr.txt", fixture_tmpdir("silent"));
@@ -514,7 +514,8 @@ int main(void) {
         cmocka_unit_test(test_csv_parser),
         cmocka_unit_test(test_artifacts_and_task_data),
         cmocka_unit_test(test_jobs_api),
-        cmocka_unit_test(test_fhir_silent),        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_fhir_silent),
+        cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
