@@ -715,7 +715,6 @@ CLEF_API clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t
  *  10^-4 .. 10^4), then the test AUROC with a percentile bootstrap CI (default 1000
  *  resamples, seed 0, level 0.95), and the mean over tasks. One thread at a time. */
 typedef struct clef_eval clef_eval;
-typedef struct clef_store clef_store;
 
 /** Progress of clef_eval_run_store(): done of total tasks, the last task's name; return
  *  non-zero to cancel (CLEF_ERR_CANCELLED). */
@@ -738,11 +737,6 @@ CLEF_API clef_status clef_eval_add_task(clef_eval *ev, const char *name, const f
                                         const int32_t *y_train, size_t n_train, const float *x_val,
                                         const int32_t *y_val, size_t n_val, const float *x_test,
                                         const int32_t *y_test, size_t n_test, size_t dim);
-/** Evaluate every task of a store (sorted by name) on the sessions' artifacts of the given
- *  kind (clef_artifact_kind, float32) and model hash; splits from the store. */
-CLEF_API clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind,
-                                         const char *model_hash, clef_eval_progress_fn progress,
-                                         void *user);
 /** Number of tasks evaluated or skipped so far. */
 CLEF_API int64_t clef_eval_n_tasks(const clef_eval *ev);
 /** Name of task i into buf (NUL-terminated); *needed = bytes including the NUL. */
@@ -755,22 +749,6 @@ CLEF_API clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *st
                                            double *auroc, double *ci_lo, double *ci_hi, double *c);
 /** Mean test AUROC over the evaluated tasks; *n_evaluated counts them (may be NULL). */
 CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n_evaluated);
-
-/** Model hash under which the band-power embedding is stored ("bandpower-v1"). */
-CLEF_API const char *clef_bandpower_model_hash(void);
-/** Name of the store job that computes it ("embed:bandpower"). */
-CLEF_API const char *clef_bandpower_job_name(void);
-/** Compute the band-power embedding of every session of a store as a resumable job: each
- *  session is claimed, read (clef_recording_read_canonical(), 19 channels, 200 Hz, first
- *  20 min), embedded (clef_bandpower_embed()) and committed with its done state in one
- *  transaction, with its canonical channel map. Claims older than stale_s seconds are first
- *  returned to pending (0 after a killed single-worker run; < 0: none, when other workers may
- *  be running). A session whose file cannot be read is marked failed with the reason and the
- *  job goes on. max_items > 0 stops after that many items; *n_processed (may be NULL) counts
- *  the items this call finished. */
-CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
-                                            int64_t max_items, clef_eval_progress_fn progress,
-                                            void *user, int64_t *n_processed);
 
 /* (end of section) */
 
@@ -897,6 +875,30 @@ CLEF_API clef_status clef_store_job_requeue(clef_store *s, const char *job, doub
 /** Number of items of a job in a state (clef_job_state), or of all states for -1. */
 CLEF_API clef_status clef_store_job_count(clef_store *s, const char *job, int32_t state,
                                           int64_t *out);
+
+/* ---- evaluation over a store (lib/clinical; declared here, after clef_store) ---- */
+
+/** Evaluate every task of a store (sorted by name) on the sessions' artifacts of the given
+ *  kind (clef_artifact_kind, float32) and model hash; splits from the store. */
+CLEF_API clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind,
+                                         const char *model_hash, clef_eval_progress_fn progress,
+                                         void *user);
+
+/** Model hash under which the band-power embedding is stored ("bandpower-v1"). */
+CLEF_API const char *clef_bandpower_model_hash(void);
+/** Name of the store job that computes it ("embed:bandpower"). */
+CLEF_API const char *clef_bandpower_job_name(void);
+/** Compute the band-power embedding of every session of a store as a resumable job: each
+ *  session is claimed, read (clef_recording_read_canonical(), 19 channels, 200 Hz, first
+ *  20 min), embedded (clef_bandpower_embed()) and committed with its done state in one
+ *  transaction, with its canonical channel map. Claims older than stale_s seconds are first
+ *  returned to pending (0 after a killed single-worker run; < 0: none, when other workers may
+ *  be running). A session whose file cannot be read is marked failed with the reason and the
+ *  job goes on. max_items > 0 stops after that many items; *n_processed (may be NULL) counts
+ *  the items this call finished. */
+CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
+                                            int64_t max_items, int64_t *n_processed,
+                                            clef_eval_progress_fn progress, void *user);
 
 /* (end of section) */
 

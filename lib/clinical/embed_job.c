@@ -86,8 +86,8 @@ static clef_status store_err(clef_ctx *ctx, clef_store *s, clef_status rc) {
 }
 
 clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s, int64_t max_items,
-                                   clef_eval_progress_fn progress, void *user,
-                                   int64_t *n_processed) {
+                                   int64_t *n_processed, clef_eval_progress_fn progress,
+                                   void *user) {
     if (n_processed != NULL)
         *n_processed = 0;
     if (ctx == NULL)

@@ -55,7 +55,7 @@ static void test_kill9_resume(void **state) {
         clef_store *cs;
         if (clef_ctx_create(&cctx) != CLEF_OK || clef_store_open(&cs, cctx, db) != CLEF_OK)
             _exit(2);
-        clef_status rc = clef_bandpower_job_run(cctx, cs, -1.0, 0, slow_progress, NULL, NULL);
+        clef_status rc = clef_bandpower_job_run(cctx, cs, -1.0, 0, NULL, slow_progress, NULL);
         _exit(rc == CLEF_OK ? 0 : 3);
     }
     /* parent: wait until a few items are done, then kill -9 the worker mid-job */
@@ -81,7 +81,7 @@ static void test_kill9_resume(void **state) {
 
     /* rerun: stale claims of the dead worker go back to pending; finished items are kept */
     int64_t processed = 0;
-    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, &processed), CLEF_OK);
+    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, &processed, NULL, NULL), CLEF_OK);
     assert_int_equal(processed, n - done_before); /* none redone, none lost */
     assert_int_equal(job_count(s, CLEF_JOB_DONE), n);
     assert_int_equal(job_count(s, -1), n);
@@ -91,7 +91,7 @@ static void test_kill9_resume(void **state) {
     assert_int_equal(clef_store_count(s, CLEF_STORE_CHANNEL_MAPS, &artifacts), CLEF_OK);
     assert_int_equal(artifacts, (int64_t)n * CLEF_N_CANONICAL);
     /* a third run finds nothing to do */
-    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, &processed), CLEF_OK);
+    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, &processed, NULL, NULL), CLEF_OK);
     assert_int_equal(processed, 0);
 
     /* every stored embedding equals a fresh computation from the file */
@@ -141,7 +141,7 @@ static void test_job_failed_item(void **state) {
     assert_int_equal(clef_store_import_cohort(s, dir, NULL, NULL, NULL), CLEF_OK);
     fixture_write_file(dir, "edf/S001_0.edf", "not an EDF file");
     int64_t processed;
-    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, &processed), CLEF_OK);
+    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, &processed, NULL, NULL), CLEF_OK);
     assert_int_equal(processed, n);
     assert_int_equal(job_count(s, CLEF_JOB_DONE), n - 1);
     assert_int_equal(job_count(s, CLEF_JOB_FAILED), 1);

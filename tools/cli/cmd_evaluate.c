@@ -138,7 +138,7 @@ int cmd_evaluate(int argc, char **argv) {
         goto done;
     }
     /* one worker: claims left by an interrupted run are taken over at once */
-    rc = clef_bandpower_job_run(ctx, s, 0.0, 0, embed_progress, NULL, NULL);
+    rc = clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, embed_progress, NULL);
     fprintf(stderr, "\n");
     if (rc != CLEF_OK) {
         r = cli_fail("evaluate: embedding", rc, clef_ctx_errmsg(ctx));
