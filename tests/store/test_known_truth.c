@@ -15,7 +15,7 @@
 /* Cohort size: small enough for the ASan run, large enough for a stable test split. */
 #define KT_PATIENTS   300
 #define KT_SESSIONS   2
-#define KT_DURATION_S 20.0
+#define KT_DURATION_S 12.0
 #define KT_SEED       3
 
 typedef struct split {
