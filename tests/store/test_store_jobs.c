@@ -127,6 +127,58 @@ static void test_kill9_resume(void **state) {
     fixture_rmtree(dir);
 }
 
+/* Two worker processes on one job: every item is processed exactly once. */
+static void test_two_workers(void **state) {
+    (void)state;
+    char dir[256], db[512];
+    snprintf(dir, sizeof dir, "%s", fixture_tmpdir("workers"));
+    int n = fixture_write_cohort(dir, 6, 3, 3.0, 12);
+    snprintf(db, sizeof db, "%s/store.db", dir);
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_store *s;
+    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_import_cohort(s, dir, NULL, NULL, NULL), CLEF_OK);
+    pid_t pids[2];
+    for (int w = 0; w < 2; w++) {
+        pids[w] = fork();
+        assert_true(pids[w] >= 0);
+        if (pids[w] == 0) {
+            clef_ctx *cctx;
+            clef_store *cs;
+            int64_t mine = 0;
+            if (clef_ctx_create(&cctx) != CLEF_OK || clef_store_open(&cs, cctx, db) != CLEF_OK)
+                _exit(2);
+            /* stale_s < 0: never take over the other live worker's claims */
+            clef_status rc = clef_bandpower_job_run(cctx, cs, -1.0, 0, &mine, slow_progress, NULL);
+            _exit(rc == CLEF_OK && mine > 0 ? 0 : 3);
+        }
+    }
+    for (int w = 0; w < 2; w++) {
+        int status;
+        assert_int_equal(waitpid(pids[w], &status, 0), pids[w]);
+        assert_true(WIFEXITED(status));
+        if (WEXITSTATUS(status) != 0)
+            fail_msg("worker %d exited with %d", w, WEXITSTATUS(status));
+    }
+    assert_int_equal(job_count(s, CLEF_JOB_DONE), n);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db,
+                                        "SELECT max(attempts), count(DISTINCT owner) FROM jobs", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1); /* no item claimed twice */
+    assert_int_equal(sqlite3_column_int(st, 1), 2); /* both workers took part */
+    sqlite3_finalize(st);
+    int64_t artifacts;
+    assert_int_equal(clef_store_count(s, CLEF_STORE_ARTIFACTS, &artifacts), CLEF_OK);
+    assert_int_equal(artifacts, n);
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+    fixture_rmtree(dir);
+}
+
 /* A session whose file is unreadable is marked failed; the job goes on. */
 static void test_job_failed_item(void **state) {
     (void)state;
@@ -206,6 +258,7 @@ static void test_known_truth_fixture(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kill9_resume),
+        cmocka_unit_test(test_two_workers),
         cmocka_unit_test(test_job_failed_item),
         cmocka_unit_test(test_known_truth_fixture),
     };
