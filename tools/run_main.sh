@@ -14,7 +14,7 @@ clef=build/release/tools/cli/clef
 # -> SQLite store -> band-power embeddings (resumable job) -> linear probe per task.
 demo=build/demo
 rm -rf "$demo" && mkdir -p "$demo"
-"$clef" synth -o "$demo/cohort" --patients 200 --sessions 2 --seconds 60 --threads "$(nproc)" --quiet
+"$clef" synth -o "$demo/cohort" --patients 400 --sessions 2 --seconds 120 --threads "$(nproc)" --quiet
 "$clef" ingest "$demo/cohort" --store "$demo/cohort.db"
 "$clef" evaluate --store "$demo/cohort.db" --out "$demo/results.csv"
 echo "per-task results: $demo/results.csv"
