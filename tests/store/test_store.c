@@ -88,6 +88,16 @@ static void test_open_schema(void **state) {
     assert_null(s2);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "newer"));
     assert_int_equal(clef_store_open(&s2, ctx, ""), CLEF_ERR_INVALID_ARG);
+    /* a file that is not a database is reported as such and left alone */
+    char junk[600];
+    snprintf(junk, sizeof junk, "%s.junk", path);
+    FILE *jf = fopen(junk, "wb");
+    assert_non_null(jf);
+    for (int i = 0; i < 4096; i++)
+        fputc('x', jf);
+    fclose(jf);
+    assert_int_equal(clef_store_open(&s2, ctx, junk), CLEF_ERR_FORMAT);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "junk"));
     assert_int_equal(clef_store_open(&s2, ctx, "/nonexistent/dir/x.db"), CLEF_ERR_IO);
     clef_store_free(NULL);
     rm_store(path);
