@@ -827,6 +827,7 @@ CLEF_API clef_status clef_store_recording_path(clef_store *s, const char *sessio
                                                size_t cap, size_t *needed);
 /** The labelled (0/1) sessions of a task in a split (clef_split), ordered by session id, with
  *  their float32 artifact of the given kind and model: x is [n][dim] row-major, y [n].
+ *  Sessions labelled -1 and sessions of a patient without a split are not included.
  *  *n_out and *dim_out are always set; CLEF_ERR_BUFFER_TOO_SMALL if x_cap < n*dim or
  *  y_cap < n (pass NULL, 0 to query). CLEF_ERR_NOT_FOUND if a labelled session has no such
  *  artifact, CLEF_ERR_SHAPE if the artifacts differ in length. */
