@@ -190,7 +190,8 @@ enum clef_param_type { CLEF_PARAM_I64 = 1, CLEF_PARAM_F64 = 2, CLEF_PARAM_STR = 
 
 /** Parameter keys. Pinned, only appended; each module owns a range of 100 values and declares
  *  its keys in its own section below (core 1-99, io 100-199, dsp 200-299, nn 300-399,
- *  model 400-499, clinical 500-599, store 600-699). Experimental keys start at 1000. */
+ *  model 400-499, clinical 500-599, store 600-699, cohort 700-799). Experimental keys start at
+ *  1000. */
 enum clef_param_key {
     CLEF_P_N_THREADS = 1, /**< i64, >= 1: worker threads */
     CLEF_P_SEED = 2       /**< i64, >= 0: random seed */
