@@ -18,11 +18,6 @@ if(CLEF_SANITIZE)
   message(STATUS "libclef: sanitizers ${CLEF_SANITIZE}")
 endif()
 
-if(CLEF_BUILD_FUZZ)
-  # coverage instrumentation for the library itself, not just the harnesses
-  add_compile_options(-fsanitize=fuzzer-no-link)
-endif()
-
 # Source revision for clef_source_id().
 execute_process(COMMAND git describe --always --dirty --tags
   WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}

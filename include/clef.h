@@ -1023,11 +1023,245 @@ CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *
 /* clinical: evaluation harness, probes, AUROC, aligner                        (lib/clinical) */
 /* ------------------------------------------------------------------------------------------ */
 
+/** AUROC of scores against labels (0/1), n values: the Mann-Whitney U statistic with
+ *  midranks, so tied scores count one half (equals sklearn.metrics.roc_auc_score).
+ *  CLEF_ERR_INVALID_ARG if a label is not 0/1, a score is not finite or a class is absent. */
+CLEF_API clef_status clef_auroc(clef_ctx *ctx, const double *scores, const int32_t *labels,
+                                size_t n, double *out);
+/** Percentile bootstrap confidence interval of the AUROC: n_boot resamples of the n pairs
+ *  with replacement (a resample missing a class is redrawn), seeded by seed (the same seed
+ *  gives the same interval), at the given level (e.g. 0.95). */
+CLEF_API clef_status clef_auroc_ci(clef_ctx *ctx, const double *scores, const int32_t *labels,
+                                   size_t n, int32_t n_boot, uint64_t seed, double level,
+                                   double *lo, double *hi);
+
+/** An L2-regularized logistic-regression linear probe. Policy (docs/evaluation.md): features
+ *  standardized with the training mean and population standard deviation (a constant
+ *  feature keeps scale 1), objective C * sum(log loss) + |w|^2 / 2 with an unpenalized
+ *  intercept, solved by Newton's method to machine precision: the probabilities equal those
+ *  of scikit-learn's StandardScaler + LogisticRegression(C, lbfgs) to 1e-6. Immutable after
+ *  fitting; one thread at a time (predict records errors on the probe). */
+typedef struct clef_probe clef_probe;
+
+/** Fit a probe on x [n][d] (row-major) and labels y (0/1) with regularization C > 0. */
+CLEF_API clef_status clef_probe_fit(clef_probe **out, clef_ctx *ctx, const double *x,
+                                    const int32_t *y, size_t n, size_t d, double c);
+/** Fit one probe per C of c_grid on the training set and keep the one with the best
+ *  validation AUROC (on ties, the earliest C in the grid). */
+CLEF_API clef_status clef_probe_fit_select(clef_probe **out, clef_ctx *ctx, const double *x_train,
+                                           const int32_t *y_train, size_t n_train,
+                                           const double *x_val, const int32_t *y_val, size_t n_val,
+                                           size_t d, const double *c_grid, size_t n_c);
+/** Probabilities of class 1 for x [n][d] into prob [n]. */
+CLEF_API clef_status clef_probe_predict(clef_probe *p, const double *x, size_t n, size_t d,
+                                        double *prob);
+/** The probe's regularization C (NaN for NULL). */
+CLEF_API double clef_probe_c(const clef_probe *p);
+/** Newton iterations the fit took. */
+CLEF_API int32_t clef_probe_n_iter(const clef_probe *p);
+/** Last error on the probe, "" if none. */
+CLEF_API const char *clef_probe_errmsg(const clef_probe *p);
+/** NULL-safe. */
+CLEF_API void clef_probe_free(clef_probe *p);
+
+/** Band-power baseline embedding of one session: for each of n_ch channels (planar float32 uV,
+ *  channel c at x + c * stride, n_samples at fs Hz), log10 of the power in delta (1-4 Hz),
+ *  theta (4-8), alpha (8-13) and beta (13-30) from a Welch periodogram (2 s Hann segments,
+ *  50 % overlap, as scipy.signal.welch), plus 1e-6 uV^2. out [n_ch][4]; *needed = n_ch * 4.
+ *  Needs at least 2 s of signal. */
+CLEF_API clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t n_ch,
+                                          int64_t n_samples, int64_t stride, double fs, float *out,
+                                          size_t cap, size_t *needed);
+
+/** Evaluation harness: per task, a probe fitted on train with C chosen on val (default grid
+ *  10^-4 .. 10^4), then the test AUROC with a percentile bootstrap CI (default 1000
+ *  resamples, seed 0, level 0.95), and the mean over tasks. One thread at a time. */
+typedef struct clef_eval clef_eval;
+
+/** Progress of clef_eval_run_store(): done of total tasks, the last task's name; return
+ *  non-zero to cancel (CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_eval_progress_fn)(int64_t done, int64_t total, const char *task, void *user);
+
+CLEF_API clef_status clef_eval_create(clef_eval **out, clef_ctx *ctx);
+/** NULL-safe. */
+CLEF_API void clef_eval_free(clef_eval *ev);
+/** Last error on the evaluator, "" if none. */
+CLEF_API const char *clef_eval_errmsg(const clef_eval *ev);
+/** Replace the grid of C values tried on the validation split (n in [1, 1000], each > 0). */
+CLEF_API clef_status clef_eval_set_c_grid(clef_eval *ev, const double *c, size_t n);
+/** Bootstrap resamples (>= 2), seed and confidence level in (0, 1). */
+CLEF_API clef_status clef_eval_set_bootstrap(clef_eval *ev, int32_t n_boot, uint64_t seed,
+                                             double level);
+/** Evaluate one task from arrays: x_* [n_*][dim] float32 embeddings, y_* labels 0/1. A task
+ *  whose train, val or test split lacks a class is kept with status CLEF_ERR_INVALID_ARG and
+ *  a NaN AUROC (the call still returns CLEF_OK). */
+CLEF_API clef_status clef_eval_add_task(clef_eval *ev, const char *name, const float *x_train,
+                                        const int32_t *y_train, size_t n_train, const float *x_val,
+                                        const int32_t *y_val, size_t n_val, const float *x_test,
+                                        const int32_t *y_test, size_t n_test, size_t dim);
+/** Number of tasks evaluated or skipped so far. */
+CLEF_API int64_t clef_eval_n_tasks(const clef_eval *ev);
+/** Name of task i into buf (NUL-terminated); *needed = bytes including the NUL. */
+CLEF_API clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, size_t cap,
+                                         size_t *needed);
+/** Result of task i: status (CLEF_OK or why it was skipped), split sizes, test AUROC, its CI
+ *  and the chosen C. Any out-pointer may be NULL. */
+CLEF_API clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status,
+                                           int64_t *n_train, int64_t *n_val, int64_t *n_test,
+                                           double *auroc, double *ci_lo, double *ci_hi, double *c);
+/** Mean test AUROC over the evaluated tasks; *n_evaluated counts them (may be NULL). */
+CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n_evaluated);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
 /* store: SQLite cohort store, importers, resumable jobs                       (lib/store)    */
 /* ------------------------------------------------------------------------------------------ */
+
+/** A cohort store: one SQLite connection to one store file (schema: docs/store.md). Used by one
+ *  thread at a time; open one handle per thread or process: many may share a file (WAL
+ *  journal, busy timeout). Every call records its failure in clef_store_errmsg(). */
+typedef struct clef_store clef_store;
+
+/** Tables counted by clef_store_count(). Pinned, only appended. */
+enum clef_store_table {
+    CLEF_STORE_PATIENTS = 1,
+    CLEF_STORE_SESSIONS = 2,
+    CLEF_STORE_RECORDING_FILES = 3,
+    CLEF_STORE_CHANNEL_MAPS = 4,
+    CLEF_STORE_REPORTS = 5,
+    CLEF_STORE_EHR_EVENTS = 6,
+    CLEF_STORE_TASKS = 7,
+    CLEF_STORE_LABELS = 8,
+    CLEF_STORE_SPLITS = 9,
+    CLEF_STORE_ARTIFACTS = 10,
+    CLEF_STORE_JOBS = 11
+};
+
+/** Kinds of derived artifacts kept per session (blobs keyed by session, kind and model hash). */
+enum clef_artifact_kind {
+    CLEF_ARTIFACT_SPECTROGRAM = 1, /**< float32 [19 x 128 x T] */
+    CLEF_ARTIFACT_TOKENS = 2,      /**< uint16 token ids */
+    CLEF_ARTIFACT_EMBEDDING = 3    /**< float32 vector */
+};
+
+/** Patient-level splits. */
+enum clef_split { CLEF_SPLIT_TRAIN = 1, CLEF_SPLIT_VAL = 2, CLEF_SPLIT_TEST = 3 };
+
+/** States of a job item. */
+enum clef_job_state {
+    CLEF_JOB_PENDING = 0, /**< not claimed yet (or requeued) */
+    CLEF_JOB_CLAIMED = 1, /**< claimed by a worker that has not finished it */
+    CLEF_JOB_DONE = 2,    /**< result committed */
+    CLEF_JOB_FAILED = 3   /**< the worker reported a failure */
+};
+
+/** Progress callback of long store operations: done of total units (total -1 while unknown);
+ *  return non-zero to cancel (the operation then rolls back and returns CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_store_progress_fn)(int64_t done, int64_t total, void *user);
+
+/** Schema version (PRAGMA user_version) this library creates and migrates stores to. */
+CLEF_API int32_t clef_store_schema_version(void);
+/** Open (creating if needed) the store file at path and migrate it forward to the current
+ *  schema. CLEF_ERR_UNSUPPORTED if the file's schema is newer than this library's. */
+CLEF_API clef_status clef_store_open(clef_store **out, clef_ctx *ctx, const char *path);
+/** Close the connection. NULL-safe. */
+CLEF_API void clef_store_free(clef_store *s);
+/** Last error on the store, "" if none. Valid until the next call on the handle. */
+CLEF_API const char *clef_store_errmsg(const clef_store *s);
+
+/** Import a cohort directory (docs/COHORT-FORMAT.md: manifest.csv, events.csv, tasks.csv,
+ *  splits.csv, optional reports/<session>.txt and fhir/<subject>.xml) in one transaction.
+ *  Idempotent: a repeated import changes nothing (*rows_changed = 0). On error nothing is
+ *  written and the message names the file, line and column. rows_changed and progress may
+ *  be NULL. */
+CLEF_API clef_status clef_store_import_cohort(clef_store *s, const char *dir, int64_t *rows_changed,
+                                              clef_store_progress_fn progress, void *user);
+/** Number of rows of a table (a clef_store_table). */
+CLEF_API clef_status clef_store_count(clef_store *s, int32_t table, int64_t *out);
+/** Name of the task at index (0-based, tasks sorted by name) into buf (NUL-terminated);
+ *  *needed = bytes including the NUL. CLEF_ERR_RANGE past the last task. */
+CLEF_API clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t cap,
+                                          size_t *needed);
+/** Absolute path of a session's recording file into buf (NUL-terminated). */
+CLEF_API clef_status clef_store_recording_path(clef_store *s, const char *session_id, char *buf,
+                                               size_t cap, size_t *needed);
+/** The labelled (0/1) sessions of a task in a split (clef_split), ordered by session id, with
+ *  their float32 artifact of the given kind and model: x is [n][dim] row-major, y [n].
+ *  Sessions labelled -1 and sessions of a patient without a split are not included.
+ *  *n_out and *dim_out are always set; CLEF_ERR_BUFFER_TOO_SMALL if x_cap < n*dim or
+ *  y_cap < n (pass NULL, 0 to query). CLEF_ERR_NOT_FOUND if a labelled session has no such
+ *  artifact, CLEF_ERR_SHAPE if the artifacts differ in length. */
+CLEF_API clef_status clef_store_task_data(clef_store *s, const char *task, int32_t split,
+                                          int32_t kind, const char *model_hash, float *x,
+                                          size_t x_cap, int32_t *y, size_t y_cap, int64_t *n_out,
+                                          int64_t *dim_out);
+
+/** Record how canonical channel `channel` of a session was obtained: source_label is the
+ *  file's label ("" when missing), status one of "present", "aliased", "rereferenced",
+ *  "zero_filled". Insert or replace. */
+CLEF_API clef_status clef_store_channel_map_put(clef_store *s, const char *session_id,
+                                                const char *channel, const char *source_label,
+                                                const char *status);
+/** Store (insert or replace) a session's artifact blob. */
+CLEF_API clef_status clef_store_artifact_put(clef_store *s, const char *session_id, int32_t kind,
+                                             const char *model_hash, const void *data,
+                                             size_t n_bytes);
+/** Copy a session's artifact into buf; *needed = its size in bytes. CLEF_ERR_NOT_FOUND if
+ *  absent, CLEF_ERR_BUFFER_TOO_SMALL if cap < size. */
+CLEF_API clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32_t kind,
+                                             const char *model_hash, void *buf, size_t cap,
+                                             size_t *needed);
+
+/** Add one item to a job (no-op if present). Jobs are named by the caller, e.g.
+ *  "embed:bandpower". */
+CLEF_API clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *item);
+/** Add every session of the store as an item of the job; *n_added counts the new ones. */
+CLEF_API clef_status clef_store_job_add_sessions(clef_store *s, const char *job, int64_t *n_added);
+/** Claim the next pending item (by item order) in one short transaction: *claimed = 1 and
+ *  the item name in buf, or *claimed = 0 when no item is pending. */
+CLEF_API clef_status clef_store_job_claim(clef_store *s, const char *job, char *buf, size_t cap,
+                                          size_t *needed, int32_t *claimed);
+/** Commit an item's result and its done state in one transaction. kind 0 stores no result;
+ *  otherwise the item must be a session id and data becomes its artifact (kind, model_hash).
+ *  CLEF_ERR_STATE if this handle does not hold the item's claim. */
+CLEF_API clef_status clef_store_job_complete(clef_store *s, const char *job, const char *item,
+                                             int32_t kind, const char *model_hash, const void *data,
+                                             size_t n_bytes);
+/** Mark a claimed item failed with a one-line message. */
+CLEF_API clef_status clef_store_job_fail(clef_store *s, const char *job, const char *item,
+                                         const char *message);
+/** Return claims older than older_than_s seconds (0: all) to pending, e.g. those of a killed
+ *  worker, and failed items too if include_failed. Done items are never touched. */
+CLEF_API clef_status clef_store_job_requeue(clef_store *s, const char *job, double older_than_s,
+                                            int32_t include_failed, int64_t *n_requeued);
+/** Number of items of a job in a state (clef_job_state), or of all states for -1. */
+CLEF_API clef_status clef_store_job_count(clef_store *s, const char *job, int32_t state,
+                                          int64_t *out);
+
+/* ---- evaluation over a store (lib/clinical; declared here, after clef_store) ---- */
+
+/** Evaluate every task of a store (sorted by name) on the sessions' artifacts of the given
+ *  kind (clef_artifact_kind, float32) and model hash; splits from the store. */
+CLEF_API clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind,
+                                         const char *model_hash, clef_eval_progress_fn progress,
+                                         void *user);
+
+/** Model hash under which the band-power embedding is stored ("bandpower-v1"). */
+CLEF_API const char *clef_bandpower_model_hash(void);
+/** Name of the store job that computes it ("embed:bandpower"). */
+CLEF_API const char *clef_bandpower_job_name(void);
+/** Compute the band-power embedding of every session of a store as a resumable job: each
+ *  session is claimed, read (clef_recording_read_canonical(), 19 channels, 200 Hz, first
+ *  20 min), embedded (clef_bandpower_embed()) and committed with its done state in one
+ *  transaction, with its canonical channel map. Claims older than stale_s seconds are first
+ *  returned to pending (0 after a killed single-worker run; < 0: none, when other workers may
+ *  be running). A session whose file cannot be read is marked failed with the reason and the
+ *  job goes on. max_items > 0 stops after that many items; *n_processed (may be NULL) counts
+ *  the items this call finished. */
+CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
+                                            int64_t max_items, int64_t *n_processed,
+                                            clef_eval_progress_fn progress, void *user);
 
 /* (end of section) */
 

@@ -12,3 +12,11 @@ clef=build/release/tools/cli/clef
 "$clef" build-info
 # A real EEG recording shipped in the repository (pyEDFlib test data, BSD-3-Clause).
 "$clef" info tests/data/test_subsecond.edf
+# Baseline pipeline until the model stages exist: a synthetic cohort with known ground truth
+# -> SQLite store -> band-power embeddings (resumable job) -> linear probe per task.
+demo=build/demo
+rm -rf "$demo" && mkdir -p "$demo"
+"$clef" synth -o "$demo/cohort" --patients 400 --sessions 2 --seconds 120 --threads "$(nproc)" --quiet
+"$clef" ingest "$demo/cohort" --store "$demo/cohort.db"
+"$clef" evaluate --store "$demo/cohort.db" --out "$demo/results.csv"
+echo "per-task results: $demo/results.csv"

@@ -11,4 +11,53 @@
 
 #include "../core/core_int.h"
 
+/* ---- AUROC (auroc.c) ---- */
+
+/** Scores sorted once, so that bootstrap resamples cost O(n) each. */
+typedef struct clefi_roc {
+    size_t n;
+    size_t *order;     /* indices sorted by ascending score */
+    size_t *group_end; /* for each sorted position, end of its tie group */
+    int32_t *labels;   /* copy of labels (0/1) */
+    size_t n_pos, n_neg;
+} clefi_roc;
+
+/** Validate labels (0/1), scores (finite) and sort; CLEF_ERR_INVALID_ARG on bad input. */
+CLEFI_HIDDEN clef_status clefi_roc_init(clefi_roc *roc, clef_ctx *ctx, clefi_err *err,
+                                        const double *scores, const int32_t *labels, size_t n);
+CLEFI_HIDDEN void clefi_roc_free(clefi_roc *roc, clef_ctx *ctx);
+/** AUROC with sample multiplicities w[i] (NULL: all 1): Mann-Whitney U with midranks (ties
+ *  count one half). NaN when one class has zero weight. */
+CLEFI_HIDDEN double clefi_roc_auc(const clefi_roc *roc, const uint32_t *w);
+/** Percentile bootstrap interval of the AUROC: n_boot resamples with replacement (a
+ *  resample missing a class is redrawn), seeded; [lo, hi] at the given level. */
+CLEFI_HIDDEN clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *err,
+                                             int32_t n_boot, uint64_t seed, double level,
+                                             double *lo, double *hi);
+
+/* ---- seeded RNG (auroc.c): splitmix64 (Steele, Lea, Flood 2014) ---- */
+CLEFI_HIDDEN uint64_t clefi_splitmix64(uint64_t *state);
+/** Uniform integer in [0, n), unbiased (rejection). */
+CLEFI_HIDDEN uint64_t clefi_rand_below(uint64_t *state, uint64_t n);
+
+/* ---- logistic-regression probe (probe.c) ---- */
+struct clef_probe {
+    clef_ctx *ctx;
+    clefi_err err;
+    size_t d;
+    double c;
+    double *mean, *scale; /* standardization fitted on the training set */
+    double *coef;         /* [d] in standardized units */
+    double intercept;
+    int32_t n_iter;
+};
+
+/** Fit in place on standardized data; p's mean/scale are set from x. */
+CLEFI_HIDDEN clef_status clefi_probe_fit(clef_probe *p, const double *x, const int32_t *y,
+                                         size_t n);
+
+/* ---- band-power baseline (bandpower.c) ---- */
+/** Bands of the baseline embedding, Hz, [lo, hi): delta, theta, alpha, beta. */
+#define CLEFI_N_BANDS 4
+
 #endif /* CLEF_CLINICAL_INT_H */

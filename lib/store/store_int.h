@@ -10,4 +10,83 @@
 
 #include "../core/core_int.h"
 
+#include <sqlite3.h>
+
+/** Schema version this library writes (PRAGMA user_version after all migrations). */
+#define CLEFI_STORE_SCHEMA_VERSION 1
+
+struct clef_store {
+    clef_ctx *ctx;
+    sqlite3 *db;
+    clefi_err err;
+    char owner[33]; /* random claim token of this handle (hex), for the jobs table */
+};
+
+/* ---- SQLite helpers (store.c) ---- */
+/** Prepare a constant SQL statement; on failure record the SQLite message on s. */
+CLEFI_HIDDEN clef_status clefi_store_prepare(clef_store *s, const char *sql, sqlite3_stmt **out);
+/** Run constant SQL without parameters (DDL, BEGIN/COMMIT). */
+CLEFI_HIDDEN clef_status clefi_store_exec(clef_store *s, const char *sql);
+/** Record the connection's last SQLite error on s, prefixed with what. */
+CLEFI_HIDDEN clef_status clefi_store_sqlite_error(clef_store *s, const char *what);
+/** Bind a UTF-8 string (SQLITE_TRANSIENT); NULL binds SQL NULL. */
+CLEFI_HIDDEN int clefi_bind_text(sqlite3_stmt *st, int idx, const char *v);
+/** Step a statement that returns no row, reset it; CLEF_OK or the recorded error. */
+CLEFI_HIDDEN clef_status clefi_store_step_done(clef_store *s, sqlite3_stmt *st, const char *what);
+/** Copy a NUL-terminated string into a caller buffer with the needed-size convention. */
+CLEFI_HIDDEN clef_status clefi_copy_out_str(clef_store *s, const char *v, char *buf, size_t cap,
+                                            size_t *needed);
+
+/** Apply the forward migrations up to CLEFI_STORE_SCHEMA_VERSION (schema.c). */
+CLEFI_HIDDEN clef_status clefi_store_migrate(clef_store *s);
+
+/** Upsert an artifact without argument checks (store.c; also used inside job transactions). */
+CLEFI_HIDDEN clef_status clefi_store_put_artifact(clef_store *s, const char *session_id,
+                                                  int32_t kind, const char *model_hash,
+                                                  const void *data, size_t n_bytes);
+
+/* ---- CSV reader (csv.c): RFC 4180 over a memory buffer ---- */
+typedef struct clefi_csv clefi_csv;
+
+/** A reader over data[0..n) (not copied: it must outlive the reader). name is used in
+ *  messages ("manifest.csv line 3, column 2: ..."). A UTF-8 byte-order mark is skipped. */
+CLEFI_HIDDEN clef_status clefi_csv_open(clefi_csv **out, clef_ctx *ctx, const char *data, size_t n,
+                                        const char *name, clefi_err *err);
+CLEFI_HIDDEN void clefi_csv_free(clefi_csv *r);
+/** Read the next record: *has_row = 1 and CLEF_OK, or *has_row = 0 at the end. Syntax errors
+ *  give CLEF_ERR_FORMAT naming the file, line and column. Empty lines are skipped. */
+CLEFI_HIDDEN clef_status clefi_csv_next(clefi_csv *r, int *has_row, clefi_err *err);
+CLEFI_HIDDEN size_t clefi_csv_nfields(const clefi_csv *r);
+/** Field i of the current record (NUL-terminated; valid until the next clefi_csv_next). */
+CLEFI_HIDDEN const char *clefi_csv_field(const clefi_csv *r, size_t i);
+/** Physical line number (1-based) where the current record starts. */
+CLEFI_HIDDEN int64_t clefi_csv_line(const clefi_csv *r);
+CLEFI_HIDDEN const char *clefi_csv_name(const clefi_csv *r);
+/** Read the header record and map each of names[0..n) to its column (idx[i]); a missing column
+ *  is CLEF_ERR_FORMAT unless optional[i] is set (then idx[i] = SIZE_MAX). */
+CLEFI_HIDDEN clef_status clefi_csv_header(clefi_csv *r, const char *const *names,
+                                          const int *optional, size_t n, size_t *idx,
+                                          clefi_err *err);
+/** Field by header index, "" for an optional column that is absent. */
+CLEFI_HIDDEN const char *clefi_csv_get(const clefi_csv *r, size_t idx);
+/** Require the current record to have exactly the header's field count. */
+CLEFI_HIDDEN clef_status clefi_csv_check_width(const clefi_csv *r, clefi_err *err);
+
+/* ---- FHIR R4 Bundle (XML) -> MEDS events (fhir.c) ---- */
+/** One event found in a FHIR Bundle: code "ICD10CM/G40.909", "ATC/N03AX14", "SEX", ...
+ *  time "" when the resource has none. Strings are valid during the callback only. */
+typedef clef_status (*clefi_fhir_event_fn)(const char *subject, const char *time, const char *code,
+                                           const char *value, void *user);
+/** Parse a FHIR R4 Bundle in XML with libxml2 (no network, no entity substitution, no DTD
+ *  loading) and call fn for each event. name is used in error messages; expected_subject
+ *  (or NULL) is the Patient id the bundle must describe. */
+CLEFI_HIDDEN clef_status clefi_fhir_parse(clef_ctx *ctx, const char *data, size_t n,
+                                          const char *name, const char *expected_subject,
+                                          clefi_fhir_event_fn fn, void *user, clefi_err *err);
+
+/* ---- files ---- */
+/** Read a whole file into a NUL-terminated buffer from the ctx allocator. */
+CLEFI_HIDDEN clef_status clefi_read_file(clef_ctx *ctx, const char *path, char **data, size_t *n,
+                                         clefi_err *err);
+
 #endif /* CLEF_STORE_INT_H */
