@@ -20,3 +20,6 @@ rm -rf "$demo" && mkdir -p "$demo"
 "$clef" ingest "$demo/cohort" --store "$demo/cohort.db"
 "$clef" evaluate --store "$demo/cohort.db" --out "$demo/results.csv"
 echo "per-task results: $demo/results.csv"
+# Multitaper spectrogram of one synthetic session (19 ch x 128 freq x frames, dB) and a picture.
+first=$(ls "$demo/cohort/edf" | head -n 1)
+"$clef" spectrogram "$demo/cohort/edf/$first" -o "$demo/spectrogram.npy" --png "$demo/spectrogram.png"
