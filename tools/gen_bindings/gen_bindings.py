@@ -525,6 +525,7 @@ def main(argv=None):
     ap.add_argument("--header", default=os.path.join(root, "include", "clef.h"))
     ap.add_argument("--out-dir", default=root)
     ap.add_argument("--list", action="store_true", help="print the bound function names")
+    ap.add_argument("--list-files", action="store_true", help="print the generated paths")
     a = ap.parse_args(argv)
     with open(a.header, encoding="utf-8") as fh:
         text = fh.read()
@@ -533,6 +534,9 @@ def main(argv=None):
     except clefh.GrammarError as e:
         print(f"gen_bindings: {a.header}: {e}", file=sys.stderr)
         return 2
+    if a.list_files:
+        print("\n".join(sorted(files)))
+        return 0
     if a.list:
         for f in clefh.parse(text).functions:
             print(f.name)

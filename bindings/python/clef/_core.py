@@ -5,6 +5,7 @@ type, freed handle, array dtype and length) before the C call, out-parameters ar
 and a negative status raises the ClefError subclass of that status with the handle's message.
 """
 
+import builtins
 import ctypes as C
 
 import numpy as np
@@ -35,7 +36,7 @@ class ClefError(Exception):
 STATUS_NAMES = {v: k for k, v in _ffi.ENUMS["clef_status_code"].items()}
 # Python base classes that match a status's meaning, so `except ValueError` also works.
 _MIXINS = {"INVALID_ARG": ValueError, "RANGE": ValueError, "SHAPE": ValueError,
-           "NOT_FOUND": LookupError, "NOMEM": MemoryError}
+           "NOT_FOUND": LookupError, "NOMEM": MemoryError, "OVERFLOW": OverflowError}
 ERROR_CLASSES = {}
 
 
@@ -47,7 +48,10 @@ for _name, _val in _ffi.ENUMS["clef_status_code"].items():
     if _val < 0 and _name.startswith("CLEF_ERR_"):
         _short = _name[len("CLEF_ERR_"):]
         _bases = (ClefError,) + ((_MIXINS[_short],) if _short in _MIXINS else ())
-        ERROR_CLASSES[_val] = type(_camel(_short) + "Error", _bases,
+        _cname = _camel(_short) + "Error"
+        if hasattr(builtins, _cname):  # never shadow a builtin (OverflowError)
+            _cname = "Clef" + _cname
+        ERROR_CLASSES[_val] = type(_cname, _bases,
                                    {"__doc__": f"Status {_name} ({_val}).", "status": _val})
         globals()[ERROR_CLASSES[_val].__name__] = ERROR_CLASSES[_val]
 
@@ -179,6 +183,11 @@ def as_array(x, base, fn, arg, writable=False):
     return x.ctypes.data_as(C.POINTER(_CT[base])), x.size
 
 
+def _int_range(base):
+    info = np.iinfo(NUMPY_DTYPES[base])
+    return int(info.min), int(info.max)
+
+
 def _user_params(meta):
     """Parameters the Python caller passes (outs, callbacks and user pointers excluded)."""
     return [m for m in meta if m[1] not in ("handle_out", "cstr_out", "ptr_out", "charbuf",
@@ -215,6 +224,10 @@ class _Generic:
                     v = float(v)
                 elif isinstance(v, (bool, float)) or not isinstance(v, (int, np.integer)):
                     raise TypeError(f"{name}: '{pname}' must be an int, not {type(v).__name__}")
+                else:
+                    lo, hi = _int_range(base)
+                    if not lo <= int(v) <= hi:  # ctypes would silently wrap it
+                        raise builtins.OverflowError(f"{name}: '{pname}' = {v} does not fit {base}")
                 cargs.append(v)
             elif kind == "cstr":
                 v = given[pname]
@@ -235,7 +248,9 @@ class _Generic:
                 keep.append(v)
                 cargs.append(C.cast(ptr, C.c_void_p) if kind == "bytes_in" and ptr else ptr)
                 self._check_len(pname, n, lenp, given)
-            elif kind in ("callback", "voidp"):
+            elif kind == "callback":
+                cargs.append(getattr(_ffi, base)())  # a NULL function pointer
+            elif kind == "voidp":
                 cargs.append(None)
             elif kind == "handle_out":
                 box = C.POINTER(getattr(_ffi, base))()
@@ -246,7 +261,9 @@ class _Generic:
                 outs.append((kind, base, box))
                 cargs.append(C.byref(box))
             elif kind in ("ptr_out", "charbuf") and lenp:
-                cap = int(given[lenp])
+                cap = given[lenp]
+                if not isinstance(cap, (int, np.integer)) or isinstance(cap, bool):
+                    raise TypeError(f"{name}: '{lenp}' must be an int")
                 if cap < 0:
                     raise ValueError(f"{name}: '{lenp}' must be >= 0")
                 if kind == "charbuf":

@@ -3,7 +3,6 @@
 
 .clef_abi_generated <- 0L
 
-#' @noRd
 .clef_constants <- list(
   CLEF_VERSION_MAJOR = 0L,
   CLEF_VERSION_MINOR = 1L,

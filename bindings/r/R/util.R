@@ -20,7 +20,7 @@
   }
   n <- length(outs)
   if (n == 0L) {
-    if (status) return(invisible(value))
+    if (status || is.null(value)) return(invisible(value))
     return(value)
   }
   o <- r[-(1:2)]
