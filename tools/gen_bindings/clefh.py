@@ -29,16 +29,24 @@ Types (a parameter must be named; ``(void)`` is the empty list)
   - ``const char *const *``     array of strings in
   - ``char *``                  caller-owned text buffer (its capacity is the next size_t)
   - ``const T *``               numeric array in (T numeric)
-  - ``T *``                     numeric out: a buffer when the next parameter is a size_t (its
-                                capacity in elements), otherwise one scalar out-parameter
+  - ``T *``                     numeric out: a buffer when an integer capacity follows it
+                                (named cap, capacity, *_cap, size, n_bytes; strides between are
+                                skipped); otherwise one value when named needed/*_out or when
+                                the function has no count argument (n, k, n_*, count, max_n);
+                                anything else is ambiguous and needs a line in
+                                annotations.txt ("function param in|out|inout|scalar size")
   - ``[const] clef_x *``        handle; as a return value: a borrowed handle
   - ``clef_x **``               out-parameter receiving a new handle
-  - ``void *`` / ``const void *``  opaque user pointer / bytes in
+  - ``void *`` / ``const void *``  raw output buffer when a capacity follows, else opaque user
+                                pointer / bytes in
+  Input arrays are checked against annotations.txt's size or, failing that, against the
+  integer argument right after them (a lower bound).
 Rejected: struct/union bodies, by-value structs, bool, int/long/short/char/unsigned,
 varargs, arrays, function pointers not behind a typedef, unnamed parameters, returned data
 pointers, enums without explicit values.
 """
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -93,7 +101,12 @@ class CType:
 class Param:
     name: str
     type: CType
-    length_param: str = ""  # for array_in/ptr_out/charbuf/bytes_in: the next size_t param
+    # Element count of a buffer: an expression over the function's integer and handle
+    # arguments and header functions (e.g. "cap", "n_ch*row_stride"); "" when unknown.
+    length_param: str = ""
+    # For ptr_out: "out" (a buffer of length_param elements), "scalar" (one value) or "inout"
+    # (a buffer read and written in place).
+    role: str = ""
 
 
 @dataclass
@@ -471,15 +484,6 @@ class _Parser:
         names = [p.name for p in res]
         if len(set(names)) != len(names):
             raise GrammarError(f"{where}: duplicate parameter names")
-        # Buffers take their length from the size_t right after them.
-        for i, p in enumerate(res):
-            if p.type.kind in ("array_in", "ptr_out", "charbuf", "bytes_in", "cstr_array"):
-                nxt = res[i + 1] if i + 1 < len(res) else None
-                if nxt is not None and nxt.type.kind == "scalar" and nxt.type.base == "size_t":
-                    p.length_param = nxt.name
-                elif p.type.kind in ("charbuf",):
-                    raise GrammarError(f"{where}: 'char *{p.name}' must be followed by its "
-                                       "size_t capacity")
         return res
 
     def statement(self, line, s):
@@ -490,7 +494,8 @@ class _Parser:
         if m:
             if m.group(1) != m.group(2):
                 raise GrammarError(f"{where}: handle typedef must repeat its tag: {s}")
-            self.hdr.handles.append(m.group(1))
+            if m.group(1) not in self.hdr.handles:  # C11 allows a repeated typedef
+                self.hdr.handles.append(m.group(1))
             return
         if s.startswith("typedef struct") or s.startswith("struct") or "union" in s.split():
             raise GrammarError(f"{where}: struct/union definitions are outside the binding "
@@ -576,8 +581,112 @@ class _Parser:
         self.hdr.functions.append(Function(name, ret, params, line, deprecated))
 
 
-def parse(text):
-    """Parse clef.h text into a Header, or raise GrammarError."""
+# ---------------------------------------------------------------------------------------------
+# Buffer sizes
+
+CAP_NAME = re.compile(r"(cap|capacity|size|n_bytes|\w+_cap|\w+_capacity|\w+_size)")
+COUNT_NAME = re.compile(r"(n|k|count|max_n|n_\w+|\w+_n|num_\w+)")
+SCALAR_OUT_NAME = re.compile(r"(needed|\w+_needed|\w+_out)")
+ANNOTATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "annotations.txt")
+
+
+def load_annotations(path=ANNOTATIONS):
+    """{(function, param): (role, size expression)} from annotations.txt."""
+    res = {}
+    if not os.path.exists(path):
+        return res
+    with open(path, encoding="utf-8") as fh:
+        for no, line in enumerate(fh, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            parts = line.split(None, 3)
+            if len(parts) < 3 or parts[2] not in ("in", "out", "inout", "scalar"):
+                raise GrammarError(f"annotations.txt line {no}: expected "
+                                   "'function param in|out|inout|scalar [size]'")
+            size = parts[3].replace(" ", "") if len(parts) > 3 else ""
+            if parts[2] != "scalar" and not size:
+                raise GrammarError(f"annotations.txt line {no}: a buffer needs a size")
+            res[(parts[0], parts[1])] = (parts[2], size)
+    return res
+
+
+def _is_int(p):
+    return p.type.kind == "scalar" and p.type.base in INT_TYPES
+
+
+def _capacity_after(params, i):
+    """Name of the integer capacity that follows params[i] (strides skipped), or ""."""
+    for q in params[i + 1 :]:
+        if _is_int(q) and "stride" in q.name:
+            continue
+        return q.name if _is_int(q) and CAP_NAME.fullmatch(q.name) else ""
+    return ""
+
+
+def _check_size_expr(hdr, f, expr, where):
+    names = {p.name: p for p in f.params}
+    funcs = {g.name for g in hdr.functions}
+    for tok in re.findall(r"[A-Za-z_]\w*|\d+|\S", expr):
+        if re.fullmatch(r"\d+|[-+*/(),]", tok):
+            continue
+        if tok in funcs:
+            continue
+        p = names.get(tok)
+        if p is None or not (_is_int(p) or p.type.kind == "handle"):
+            raise GrammarError(f"{where}: size '{expr}' uses '{tok}', which is neither an "
+                               "integer or handle argument nor a clef function")
+
+
+def _resolve_sizes(hdr, annotations):
+    """Give every buffer parameter its element count and every numeric out-pointer its role."""
+    fnames = {f.name for f in hdr.functions}
+    for (fname, pname) in annotations:
+        if fname in fnames and pname not in {p.name for p in next(
+                f for f in hdr.functions if f.name == fname).params}:
+            raise GrammarError(f"annotations.txt: {fname} has no parameter '{pname}'")
+    for f in hdr.functions:
+        where = f"line {f.line}: {f.name}"
+        counts = [p.name for p in f.params if _is_int(p) and COUNT_NAME.fullmatch(p.name)]
+        for i, p in enumerate(f.params):
+            k = p.type.kind
+            ann = annotations.get((f.name, p.name))
+            if k == "voidp" and _capacity_after(f.params, i):  # a raw output buffer
+                p.type = CType("ptr_out", "uint8_t", p.type.spelling)
+                k = "ptr_out"
+            if ann is not None:
+                role, size = ann
+                ok = {"in": ("array_in", "bytes_in", "cstr_array"), "out": ("ptr_out",),
+                      "inout": ("ptr_out",), "scalar": ("ptr_out",)}[role]
+                if k not in ok:
+                    raise GrammarError(f"{where}: annotation '{role}' does not fit "
+                                       f"'{p.type.spelling}{p.name}'")
+                _check_size_expr(hdr, f, size, where)
+                p.length_param, p.role = size, (role if k == "ptr_out" else "")
+                continue
+            if k in ("ptr_out", "charbuf"):
+                cap = _capacity_after(f.params, i)
+                if cap:
+                    p.length_param, p.role = cap, "out"
+                elif k == "charbuf":
+                    raise GrammarError(f"{where}: 'char *{p.name}' must be followed by its "
+                                       "capacity (cap, capacity, *_cap)")
+                elif SCALAR_OUT_NAME.fullmatch(p.name) or not counts:
+                    p.role = "scalar"
+                else:
+                    raise GrammarError(
+                        f"{where}: is '{p.type.spelling}{p.name}' one value or an array of "
+                        f"{'/'.join(counts)} elements? Follow it with its capacity (cap) or add "
+                        f"a line to tools/gen_bindings/annotations.txt")
+            elif k in ("array_in", "bytes_in", "cstr_array"):
+                nxt = f.params[i + 1] if i + 1 < len(f.params) else None
+                if nxt is not None and _is_int(nxt):
+                    p.length_param = nxt.name  # a lower bound: an array holds at least this
+
+
+def parse(text, annotations=None):
+    """Parse clef.h text into a Header, or raise GrammarError. annotations: see
+    load_annotations() (default: tools/gen_bindings/annotations.txt)."""
     hdr = Header()
     code = _preprocess(_strip_comments(text), hdr)
     p = _Parser(hdr)
@@ -590,4 +699,5 @@ def parse(text):
     for h in hdr.handles:
         if not h.startswith("clef_"):
             raise GrammarError(f"handle type '{h}' must be named clef_<noun>")
+    _resolve_sizes(hdr, load_annotations() if annotations is None else annotations)
     return hdr

@@ -20,6 +20,7 @@ Output is deterministic, so tools/gen_bindings/check_drift.sh can diff it.
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def _py_type(t, hdr):
 
 
 def _py_meta(p):
-    return f"({p.name!r}, {p.type.kind!r}, {p.type.base!r}, {p.length_param!r})"
+    return f"({p.name!r}, {p.type.kind!r}, {p.type.base!r}, {p.length_param!r}, {p.role!r})"
 
 
 def emit_python(hdr, header_sha):
@@ -135,7 +136,7 @@ def emit_python(hdr, header_sha):
         w(f"    {f.name!r}: ({_py_type(f.ret, hdr)}, [{args}]),")
     w("}")
     w("")
-    w("# ---- call metadata: name -> ((param, kind, base type, length param), ...)")
+    w("# ---- call metadata: name -> ((param, kind, base type, size expression, role), ...)")
     w("SIGNATURES = {")
     for f in hdr.functions:
         metas = "".join(_py_meta(p) + ", " for p in f.params)
@@ -220,10 +221,21 @@ def _r_args(f):
         k = p.type.kind
         if k in ("handle_out", "cstr_out", "callback", "voidp", "charbuf"):
             continue
-        if k == "ptr_out":
+        if k == "ptr_out" and p.role != "inout":
             continue
         res.append(p)
     return res
+
+
+def _c_size(expr, f):
+    """A size expression in C over the glue's converted arguments (v_<name>)."""
+    names = {p.name for p in f.params}
+    toks = re.findall(r"[A-Za-z_]\w*|\d+|\S", expr)
+    return "(double)(" + "".join(f"v_{t}" if t in names else t for t in toks) + ")"
+
+
+def _is_buffer(p):
+    return p.type.kind == "charbuf" or (p.type.kind == "ptr_out" and p.role in ("out", "inout"))
 
 
 def _r_outs(f):
@@ -297,25 +309,32 @@ def _glue_function(f, hdr):
             w(f"    const char *v_{p.name} = NULL;")
             call_args.append(f"&v_{p.name}")
         elif k in ("ptr_out", "charbuf"):
-            if p.length_param:
-                continue  # allocated below, once its capacity is known
+            if _is_buffer(p):
+                continue  # allocated below, once its size is known
             w(f"    {t.base} v_{p.name} = 0;")
             call_args.append(f"&v_{p.name}")
         else:
             raise AssertionError(k)
-    # length checks of input arrays against their size_t length
+    # length checks of input arrays (NULL is left to the C function to reject)
     for p in f.params:
         if p.type.kind in ("array_in", "bytes_in", "cstr_array") and p.length_param:
-            w(f"    clefr_check_length(n_{p.name}, (double)v_{p.length_param}, fn, "
+            w(f"    if (v_{p.name} != NULL)")
+            w(f"        clefr_check_length(n_{p.name}, {_c_size(p.length_param, f)}, fn, "
               f'"{p.name}", "{p.length_param}");')
-    # output buffers: an R vector of the capacity (plus a C buffer when types differ)
+    # output buffers: an R vector of the size (plus a C buffer when types differ)
     nprot = 0
     for p in f.params:
-        if p.type.kind in ("ptr_out", "charbuf") and p.length_param:
+        if _is_buffer(p):
             code = "CLEFR_CHAR" if p.type.kind == "charbuf" else _num_code(p.type.base)
+            w(f"    const double s_{p.name} = {_c_size(p.length_param, f)};")
+            size = f"s_{p.name}"
             w(f"    void *b_{p.name} = NULL;")
-            w(f"    SEXP r_{p.name} = PROTECT(clefr_out_buffer({code}, (double)v_{p.length_param}, "
-              f"&b_{p.name}));")
+            if p.role == "inout":
+                w(f"    SEXP r_{p.name} = PROTECT(clefr_inout_buffer(a_{p.name}, {code}, {size}, "
+                  f'&b_{p.name}, fn, "{p.name}"));')
+            else:
+                w(f"    SEXP r_{p.name} = PROTECT(clefr_out_buffer({code}, {size}, "
+                  f"&b_{p.name}));")
             nprot += 1
     # fix call args order for buffers
     call_args = []
@@ -326,7 +345,7 @@ def _glue_function(f, hdr):
         elif k in ("handle_out", "cstr_out"):
             call_args.append(f"&v_{p.name}")
         elif k in ("ptr_out", "charbuf"):
-            call_args.append(f"b_{p.name}" if p.length_param else f"&v_{p.name}")
+            call_args.append(f"b_{p.name}" if _is_buffer(p) else f"&v_{p.name}")
         else:
             call_args.append(f"v_{p.name}")
     # 2. the call
@@ -373,10 +392,10 @@ def _glue_function(f, hdr):
               f"{fin}, R_NilValue));")
         elif k == "cstr_out":
             w(f"    SET_VECTOR_ELT(res, {i}, clefr_from_string(v_{p.name}));")
-        elif k in ("ptr_out", "charbuf") and p.length_param:
+        elif _is_buffer(p):
             code = "CLEFR_CHAR" if k == "charbuf" else _num_code(p.type.base)
             w(f"    SET_VECTOR_ELT(res, {i}, clefr_finish_buffer({code}, r_{p.name}, "
-              f"b_{p.name}, (double)v_{p.length_param}));")
+              f"b_{p.name}, s_{p.name}));")
         else:
             w(f"    SET_VECTOR_ELT(res, {i}, clefr_from_num({_num_code(p.type.base)}, "
               f"(double)v_{p.name}));")

@@ -37,8 +37,8 @@ EPILOGUE = """
 """
 
 
-def parse(body):
-    return clefh.parse(PRELUDE + body + EPILOGUE)
+def parse(body, annotations=None):
+    return clefh.parse(PRELUDE + body + EPILOGUE, annotations)
 
 
 def fn(hdr, name):
@@ -147,14 +147,68 @@ class GoodSnippets(unittest.TestCase):
                      "bindings/r/R/ffi.R", "bindings/r/man/clef_ffi.Rd"):
             self.assertIn("clef_reader_read", files[path], path)
             self.assertIn("Do not edit", files[path], path)
-        self.assertIn("clefr_out_buffer(CLEFR_F32, (double)v_cap", files[
+        self.assertIn("const double s_out = (double)(v_cap);", files[
             "bindings/r/src/clef_glue.c"])
+        self.assertIn("clefr_out_buffer(CLEFR_F32, s_out", files["bindings/r/src/clef_glue.c"])
         self.assertIn("R_useDynamicSymbols(dll, FALSE)", files["bindings/r/src/init.c"])
 
     def test_deterministic(self):
         with open(os.path.join(ROOT, "include", "clef.h"), encoding="utf-8") as fh:
             text = fh.read()
         self.assertEqual(gen_bindings.generate(text), gen_bindings.generate(text))
+
+
+class BufferSizes(unittest.TestCase):
+    def test_capacity_after_stride_and_raw_void_buffer(self):
+        hdr = parse("""
+        CLEF_API clef_status clef_reader_canon(clef_reader *r, float *out, size_t stride,
+                                               size_t capacity, int64_t *n_out);
+        CLEF_API clef_status clef_reader_blob(clef_reader *r, void *buf, size_t cap,
+                                              size_t *needed);
+        CLEF_API clef_status clef_reader_pos(clef_reader *r, int64_t i, double *onset);
+        """, {})
+        out = fn(hdr, "clef_reader_canon").params[1]
+        self.assertEqual((out.length_param, out.role), ("capacity", "out"))
+        self.assertEqual(fn(hdr, "clef_reader_canon").params[4].role, "scalar")
+        blob = fn(hdr, "clef_reader_blob").params[1]
+        self.assertEqual((blob.type.kind, blob.type.base, blob.length_param),
+                         ("ptr_out", "uint8_t", "cap"))
+        self.assertEqual(fn(hdr, "clef_reader_pos").params[2].role, "scalar")
+
+    def test_ambiguous_out_pointer_needs_an_annotation(self):
+        body = ("CLEF_API clef_status clef_reader_digital(clef_reader *r, int64_t first, "
+                "int64_t n, int32_t *out);\n")
+        with self.assertRaises(clefh.GrammarError) as cm:
+            parse(body + "CLEF_API int32_t clef_reader_n_ch(const clef_reader *r);", {})
+        self.assertIn("one value or an array of n elements", str(cm.exception))
+        hdr = clefh.parse(PRELUDE + body + EPILOGUE,
+                          {("clef_reader_digital", "out"): ("out", "n")})
+        p = fn(hdr, "clef_reader_digital").params[3]
+        self.assertEqual((p.length_param, p.role), ("n", "out"))
+
+    def test_annotation_expressions_are_checked(self):
+        body = ("CLEF_API clef_status clef_reader_sum(clef_reader *r, const float *x, "
+                "int64_t n_ch, size_t stride, double *out);\n"
+                "CLEF_API int32_t clef_reader_n_ch(const clef_reader *r);\n")
+        ok = {("clef_reader_sum", "x"): ("in", "clef_reader_n_ch(r)*stride"),
+              ("clef_reader_sum", "out"): ("scalar", "")}
+        hdr = clefh.parse(PRELUDE + body + EPILOGUE, ok)
+        self.assertEqual(fn(hdr, "clef_reader_sum").params[1].length_param,
+                         "clef_reader_n_ch(r)*stride")
+        for bad, needle in [({("clef_reader_sum", "x"): ("in", "bogus*2")}, "bogus"),
+                            ({("clef_reader_sum", "nope"): ("in", "2")}, "no parameter"),
+                            ({("clef_reader_sum", "x"): ("out", "2")}, "does not fit")]:
+            with self.subTest(bad=bad):
+                with self.assertRaises(clefh.GrammarError) as cm:
+                    clefh.parse(PRELUDE + body + EPILOGUE, bad)
+                self.assertIn(needle, str(cm.exception))
+
+    def test_annotation_file_is_well_formed(self):
+        ann = clefh.load_annotations()
+        self.assertTrue(ann)
+        for (f, p), (role, size) in ann.items():
+            self.assertTrue(f.startswith("clef_"), f)
+            self.assertIn(role, ("in", "out", "inout", "scalar"))
 
 
 class BadSnippets(unittest.TestCase):

@@ -7,6 +7,7 @@ and a negative status raises the ClefError subclass of that status with the hand
 
 import builtins
 import ctypes as C
+import re
 
 import numpy as np
 
@@ -190,8 +191,26 @@ def _int_range(base):
 
 def _user_params(meta):
     """Parameters the Python caller passes (outs, callbacks and user pointers excluded)."""
-    return [m for m in meta if m[1] not in ("handle_out", "cstr_out", "ptr_out", "charbuf",
-                                            "callback", "voidp")]
+    return [m for m in meta if m[1] not in ("handle_out", "cstr_out", "charbuf", "callback",
+                                            "voidp") and not (m[1] == "ptr_out" and m[4] != "inout")]
+
+
+_SIZE_TOKEN = re.compile(r"[A-Za-z_]\w*|\d+|\S")
+
+
+def _eval_size(expr, values):
+    """Value of a generated size expression (integers, * + - / ( ), arguments, clef functions)."""
+    out = []
+    for tok in _SIZE_TOKEN.findall(expr):
+        if tok in values:
+            out.append(f"_v[{tok!r}]")
+        elif tok.startswith("clef_"):
+            out.append(f"_f[{tok!r}]")
+        elif tok.isdigit() or tok in "+-*/(),":
+            out.append("//" if tok == "/" else tok)
+        else:
+            raise AssertionError(f"bad size token {tok!r}")
+    return int(eval("".join(out), {"__builtins__": {}, "_v": values, "_f": _fns}))
 
 
 class _Generic:
@@ -211,24 +230,24 @@ class _Generic:
                             f"({', '.join(m[0] for m in self.params)}), got {len(args)}")
         given = {m[0]: a for m, a in zip(self.params, args)}
         cargs, outs, keep = [], [], []
-        lengths = {}
-        for pname, kind, base, lenp in meta:
-            if lenp and lenp in given:
-                lengths[pname] = given[lenp]
-        for pname, kind, base, lenp in meta:
+        # integer and handle arguments, as C sees them, for the size expressions
+        values = {}
+        for pname, kind, base, size, role in meta:
             if kind == "handle":
-                cargs.append(as_handle(given[pname], base, name, pname))
-            elif kind == "scalar":
+                values[pname] = as_handle(given[pname], base, name, pname)
+            elif kind == "scalar" and base not in ("float", "double"):
                 v = given[pname]
-                if base in ("float", "double"):
-                    v = float(v)
-                elif isinstance(v, (bool, float)) or not isinstance(v, (int, np.integer)):
+                if isinstance(v, (bool, float)) or not isinstance(v, (int, np.integer)):
                     raise TypeError(f"{name}: '{pname}' must be an int, not {type(v).__name__}")
-                else:
-                    lo, hi = _int_range(base)
-                    if not lo <= int(v) <= hi:  # ctypes would silently wrap it
-                        raise builtins.OverflowError(f"{name}: '{pname}' = {v} does not fit {base}")
-                cargs.append(v)
+                lo, hi = _int_range(base)
+                if not lo <= int(v) <= hi:  # ctypes would silently wrap it
+                    raise builtins.OverflowError(f"{name}: '{pname}' = {v} does not fit {base}")
+                values[pname] = int(v)
+        for pname, kind, base, size, role in meta:
+            if kind == "handle" or (kind == "scalar" and pname in values):
+                cargs.append(values[pname])
+            elif kind == "scalar":
+                cargs.append(float(given[pname]))
             elif kind == "cstr":
                 v = given[pname]
                 if v is not None and not isinstance(v, str):
@@ -236,18 +255,26 @@ class _Generic:
                 cargs.append(None if v is None else v.encode("utf-8"))
             elif kind == "cstr_array":
                 v = given[pname]
-                arr = (C.c_char_p * len(v))(*[s.encode("utf-8") for s in v]) if v else None
+                if v is not None and (isinstance(v, str) or
+                                      not all(isinstance(x, str) for x in v)):
+                    raise TypeError(f"{name}: '{pname}' must be a sequence of str or None")
+                arr = (C.c_char_p * len(v))(*[x.encode("utf-8") for x in v]) if v else None
                 keep.append(arr)
                 cargs.append(arr)
-                self._check_len(pname, 0 if v is None else len(v), lenp, given)
-            elif kind in ("array_in", "bytes_in"):
+                if v is not None:
+                    self._check_len(pname, len(v), size, values)
+            elif kind in ("array_in", "bytes_in") or role == "inout":
                 v = given[pname]
                 if kind == "bytes_in" and isinstance(v, (bytes, bytearray)):
                     v = np.frombuffer(bytes(v), dtype=np.uint8)
-                ptr, n = as_array(v, "uint8_t" if kind == "bytes_in" else base, name, pname)
+                ptr, n = as_array(v, "uint8_t" if kind == "bytes_in" else base, name, pname,
+                                  writable=role == "inout")
                 keep.append(v)
                 cargs.append(C.cast(ptr, C.c_void_p) if kind == "bytes_in" and ptr else ptr)
-                self._check_len(pname, n, lenp, given)
+                if v is not None:
+                    self._check_len(pname, n, size, values)
+                if role == "inout":
+                    outs.append(("array", base, v))
             elif kind == "callback":
                 cargs.append(getattr(_ffi, base)())  # a NULL function pointer
             elif kind == "voidp":
@@ -260,12 +287,10 @@ class _Generic:
                 box = C.c_char_p()
                 outs.append((kind, base, box))
                 cargs.append(C.byref(box))
-            elif kind in ("ptr_out", "charbuf") and lenp:
-                cap = given[lenp]
-                if not isinstance(cap, (int, np.integer)) or isinstance(cap, bool):
-                    raise TypeError(f"{name}: '{lenp}' must be an int")
+            elif kind == "charbuf" or role == "out":
+                cap = _eval_size(size, values)
                 if cap < 0:
-                    raise ValueError(f"{name}: '{lenp}' must be >= 0")
+                    raise ValueError(f"{name}: size of '{pname}' ({size}) = {cap} < 0")
                 if kind == "charbuf":
                     buf = C.create_string_buffer(max(cap, 1))
                     outs.append(("charbuf", base, buf))
@@ -273,7 +298,9 @@ class _Generic:
                 else:
                     arr = np.zeros(cap, dtype=NUMPY_DTYPES[base])
                     outs.append(("array", base, arr))
-                    cargs.append(arr.ctypes.data_as(C.POINTER(_CT[base])))
+                    ptr = arr.ctypes.data_as(C.POINTER(_CT[base]))
+                    cargs.append(C.cast(ptr, C.c_void_p) if _ffi.FUNCTIONS[name][1][
+                        len(cargs)] is C.c_void_p else ptr)
             elif kind == "ptr_out":
                 box = _CT[base]()
                 outs.append(("scalar", base, box))
@@ -294,10 +321,12 @@ class _Generic:
         vals = [self._out_value(o) for o in outs]
         return vals[0] if len(vals) == 1 else tuple(vals)
 
-    def _check_len(self, pname, n, lenp, given):
-        if lenp and n < int(given[lenp]):
-            raise ValueError(f"{self.name}: '{pname}' has {n} elements but '{lenp}' = "
-                             f"{given[lenp]}")
+    def _check_len(self, pname, n, size, values):
+        if size:
+            want = _eval_size(size, values)
+            if n < want:
+                raise ValueError(f"{self.name}: '{pname}' has {n} elements but needs {size} = "
+                                 f"{want}")
 
     @staticmethod
     def _out_value(o):

@@ -260,11 +260,26 @@ SEXP clefr_out_buffer(clefr_num t, double cap, void **cbuf) {
     return r;
 }
 
+SEXP clefr_inout_buffer(SEXP x, clefr_num t, double cap, void **cbuf, const char *fn,
+                        const char *arg) {
+    R_xlen_t n = 0;
+    if (Rf_isNull(x))
+        Rf_error("%s: '%s' must not be NULL", fn, arg);
+    const void *src = clefr_as_array(x, t, fn, arg, &n);
+    clefr_check_length(n, cap, fn, arg, "its size");
+    SEXP r = PROTECT(clefr_out_buffer(t, cap, cbuf));
+    if (cap > 0)
+        memcpy(*cbuf, src, (size_t)cap * num_size(t));
+    UNPROTECT(1);
+    return r;
+}
+
 SEXP clefr_finish_buffer(clefr_num t, SEXP r, void *cbuf, double cap) {
     R_xlen_t n = (R_xlen_t)cap;
     if (t == CLEFR_CHAR) {
         const char *s = (const char *)cbuf;
-        size_t len = n > 0 ? strnlen(s, (size_t)n) : 0;
+        const char *end = n > 0 ? memchr(s, '\0', (size_t)n) : s;
+        size_t len = end != NULL ? (size_t)(end - s) : (size_t)n;
         SET_STRING_ELT(r, 0, Rf_mkCharLenCE(s, (int)len, CE_UTF8));
         return r;
     }

@@ -45,6 +45,10 @@ void clefr_check_length(R_xlen_t have, double want, const char *fn, const char *
                         const char *len_arg);
 /** An R vector for an output buffer of cap elements; *cbuf is where C writes. */
 SEXP clefr_out_buffer(clefr_num t, double cap, void **cbuf);
+/** An output buffer of cap elements initialised from the R vector x (length >= cap): for C
+ *  functions that modify an array in place. x itself is never modified. */
+SEXP clefr_inout_buffer(SEXP x, clefr_num t, double cap, void **cbuf, const char *fn,
+                        const char *arg);
 /** Copy a converted output buffer into its R vector (no-op when C wrote in place). */
 SEXP clefr_finish_buffer(clefr_num t, SEXP r, void *cbuf, double cap);
 
