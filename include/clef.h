@@ -225,6 +225,326 @@ CLEF_API const char *clef_params_errmsg(const clef_params *p);
 /* io: EEG recordings (EDF/EDF+/BDF/BDF+ reader), channel maps, resampling, streaming (lib/io) */
 /* ------------------------------------------------------------------------------------------ */
 
+/* ---- parameters of a CLEF_PARAMS_IO set (range 100-199) ---- */
+
+/** Keys of a CLEF_PARAMS_IO parameter set (used by clef_recording_open() and
+ *  clef_stream_create()). */
+enum clef_param_key_io {
+    /** str, "" (default), "uV", "mV", "V" or "nV": unit assumed for signals whose unit field is
+     *  empty or not recognised. "" makes reading such a signal in microvolts an error. */
+    CLEF_P_IO_UNKNOWN_UNIT = 100,
+    /** i64, clef_io_reference: reference of the 19 canonical channels (default AS_RECORDED). */
+    CLEF_P_IO_REFERENCE = 101,
+    /** f64, Hz, 1 to 100000 (default 200): output rate of canonical reads and streams. */
+    CLEF_P_IO_TARGET_RATE = 102,
+    /** i64, 0 or 1 (default 0): let canonical reads of an EDF+D/BDF+D file run across record
+     *  gaps by concatenating the records (a warning is added). 0: such a read fails. */
+    CLEF_P_IO_JOIN_GAPS = 103
+};
+
+/** Reference of the canonical channels (CLEF_P_IO_REFERENCE). */
+enum clef_io_reference {
+    CLEF_IO_REF_AS_RECORDED = 0,   /**< keep the recorded reference */
+    CLEF_IO_REF_COMMON_AVERAGE = 1 /**< subtract the mean of the present canonical channels */
+};
+
+/* ---- canonical channels and label normalisation ---- */
+
+/** Number of canonical referential channels (the CLEF 10-20 set). */
+#define CLEF_N_CANONICAL 19
+/** Runtime twin of CLEF_N_CANONICAL. */
+CLEF_API int32_t clef_canonical_n_channels(void);
+/** Name of canonical channel i in the fixed order Fp1 Fp2 F7 F3 Fz F4 F8 T7 C3 Cz C4 T8 P7 P3
+ *  Pz P4 P8 O1 O2; NULL outside [0, 19). Static string. */
+CLEF_API const char *clef_canonical_channel_name(int32_t i);
+
+/** Number of channels of the longitudinal bipolar ("double banana") montage. */
+#define CLEF_N_BIPOLAR 18
+/** Runtime twin of CLEF_N_BIPOLAR. */
+CLEF_API int32_t clef_bipolar_n_channels(void);
+/** Name of bipolar channel i ("Fp1-F7", ...); NULL outside [0, 18). Static string. */
+CLEF_API const char *clef_bipolar_channel_name(int32_t i);
+
+/** Kind of a signal, from its label (clef_channel_parse()). */
+enum clef_channel_class {
+    CLEF_CHAN_EEG = 0,       /**< scalp EEG electrode (10-20 / 10-10 name) */
+    CLEF_CHAN_ECG = 1,       /**< ECG / EKG */
+    CLEF_CHAN_EMG = 2,       /**< EMG */
+    CLEF_CHAN_EOG = 3,       /**< EOG, LOC, ROC */
+    CLEF_CHAN_RESP = 4,      /**< respiration, SpO2, airflow */
+    CLEF_CHAN_OTHER = 5,     /**< anything else (photic, trigger, unknown) */
+    CLEF_CHAN_ANNOTATION = 6 /**< an EDF+/BDF+ annotation signal */
+};
+
+/** How a label was mapped onto the canonical set (the alias report). */
+enum clef_channel_map {
+    CLEF_MAP_EXACT = 0,             /**< the label is the canonical name (any case) */
+    CLEF_MAP_ALIASED = 1,           /**< canonical after removing a prefix/suffix or renaming
+                                         T3/T4/T5/T6 to T7/T8/P7/P8 */
+    CLEF_MAP_DROPPED_NON_EEG = 2,   /**< not an EEG channel */
+    CLEF_MAP_DROPPED_EXTRA = 3,     /**< EEG outside the 19 (e.g. A1, Fpz, Oz) or unknown */
+    CLEF_MAP_DROPPED_DUPLICATE = 4, /**< a second signal for a canonical channel already taken */
+    CLEF_MAP_DROPPED_BIPOLAR = 5    /**< a bipolar derivation such as "Fp1-F7" */
+};
+
+/** Parse one signal label: strip spaces, the type prefix (EEG, EKG, ECG, EMG, EOG) and the
+ *  reference suffix (-REF, -LE, -RE, -AVG, -AV, -AR, -A1, -A2, -M1, -M2), fold case, rename
+ *  T3/T4/T5/T6 to T7/T8/P7/P8. Writes the normalised name (canonical spelling when canonical)
+ *  as a NUL-terminated string into name_out (capacity name_cap bytes; may be NULL with 0).
+ *  class_out gets a clef_channel_class, canonical_out the canonical index or -1, map_out a
+ *  clef_channel_map (never DROPPED_DUPLICATE); each may be NULL.
+ *  @return CLEF_OK; CLEF_ERR_INVALID_ARG if label is NULL; CLEF_ERR_BUFFER_TOO_SMALL if the
+ *  name does not fit (name_out then holds a truncated name). */
+CLEF_API clef_status clef_channel_parse(const char *label, char *name_out, size_t name_cap,
+                                        int32_t *class_out, int32_t *canonical_out,
+                                        int32_t *map_out);
+
+/** Re-reference in place to the common average of the canonical channels present in mask:
+ *  data holds 19 rows of n samples, row i at data + i*stride; missing rows stay untouched.
+ *  @return CLEF_ERR_INVALID_ARG on NULL data or stride < n. */
+CLEF_API clef_status clef_montage_common_average(float *data, size_t stride, int64_t n,
+                                                 uint32_t present_mask);
+/** Longitudinal bipolar montage: out row j (out + j*out_stride) = in[a_j] - in[b_j] for the 18
+ *  pairs named by clef_bipolar_channel_name(). *out_mask (may be NULL) gets bit j set when both
+ *  electrodes are present in in_mask; other rows are zero.
+ *  @return CLEF_ERR_INVALID_ARG on NULL buffers or strides < n. */
+CLEF_API clef_status clef_montage_bipolar(const float *in, size_t in_stride, int64_t n,
+                                          uint32_t in_mask, float *out, size_t out_stride,
+                                          uint32_t *out_mask);
+
+/* ---- recordings: EDF, EDF+C, EDF+D, BDF, BDF+C, BDF+D ---- */
+
+/** An opened EEG file. Opening reads and validates the header and, for EDF+/BDF+ files, the
+ *  annotation signal (time-keeping and annotations); samples are read on demand, record block by
+ *  record block, so memory stays bounded for hours-long files. One thread at a time. */
+typedef struct clef_recording clef_recording;
+
+/** File type of a recording. */
+enum clef_file_type {
+    CLEF_FILE_EDF = 0,       /**< EDF (1992) */
+    CLEF_FILE_EDFPLUS_C = 1, /**< EDF+ continuous */
+    CLEF_FILE_EDFPLUS_D = 2, /**< EDF+ discontinuous */
+    CLEF_FILE_BDF = 3,       /**< BDF (BioSemi, 24-bit) */
+    CLEF_FILE_BDFPLUS_C = 4, /**< BDF+ continuous */
+    CLEF_FILE_BDFPLUS_D = 5  /**< BDF+ discontinuous */
+};
+
+/** Text fields of the main header (clef_recording_header_field()). */
+enum clef_header_field {
+    CLEF_HDR_VERSION = 0,   /**< version (8 bytes; "0" for EDF, "\xffBIOSEMI" shown as "BIOSEMI") */
+    CLEF_HDR_PATIENT = 1,   /**< local patient identification (80 bytes) */
+    CLEF_HDR_RECORDING = 2, /**< local recording identification (80 bytes) */
+    CLEF_HDR_STARTDATE = 3, /**< dd.mm.yy */
+    CLEF_HDR_STARTTIME = 4, /**< hh.mm.ss */
+    CLEF_HDR_RESERVED = 5   /**< reserved field ("EDF+C", "BDF+D", ...) */
+};
+
+/** Open an EDF/EDF+/BDF/BDF+ file. p is a CLEF_PARAMS_IO set or NULL (defaults); it is copied.
+ *  Tolerated quirks (record count -1, padding spaces, non-ASCII header bytes, EDF+C without an
+ *  annotation signal, physical min == max, physical min > max, a truncated last record) are
+ *  accepted and listed by clef_recording_warning().
+ *  @return CLEF_ERR_IO if the file cannot be opened or read; CLEF_ERR_FORMAT for a malformed
+ *  header, record or annotation; CLEF_ERR_RANGE for counts, sizes or durations out of range;
+ *  CLEF_ERR_OVERFLOW for sizes that do not fit in memory arithmetic; CLEF_ERR_UNSUPPORTED for
+ *  valid but unsupported content; CLEF_ERR_NOMEM. The reason is on clef_ctx_errmsg(ctx). */
+CLEF_API clef_status clef_recording_open(clef_recording **out, clef_ctx *ctx, const char *path,
+                                         const clef_params *p);
+/** Same as clef_recording_open() for a file image in memory. The bytes are borrowed: they must
+ *  stay valid and unchanged until clef_recording_free(). */
+CLEF_API clef_status clef_recording_open_memory(clef_recording **out, clef_ctx *ctx,
+                                                const void *data, size_t size,
+                                                const clef_params *p);
+/** Close the file and free the handle. NULL-safe. */
+CLEF_API void clef_recording_free(clef_recording *rec);
+/** Last error on the recording, "" if none. */
+CLEF_API const char *clef_recording_errmsg(const clef_recording *rec);
+
+/** clef_file_type of the recording. */
+CLEF_API int32_t clef_recording_file_type(const clef_recording *rec);
+/** Header text field (a clef_header_field), trailing spaces removed, non-ASCII bytes kept as
+ *  UTF-8 (Latin-1 decoded). NULL for an unknown field. Owned by the handle. */
+CLEF_API const char *clef_recording_header_field(const clef_recording *rec, int32_t field);
+/** Start of the recording as ISO 8601 "YYYY-MM-DDThh:mm:ss[.ffffff]" (EDF+ "Startdate"
+ *  year and the first record's sub-second time-keeping offset included). Owned by the handle. */
+CLEF_API const char *clef_recording_start_iso(const clef_recording *rec);
+/** Number of data records (the count found in the file when the header said -1). */
+CLEF_API int64_t clef_recording_n_records(const clef_recording *rec);
+/** Duration of one data record in seconds. */
+CLEF_API double clef_recording_record_duration(const clef_recording *rec);
+/** Data duration in seconds: n_records * record duration (gaps of EDF+D excluded). */
+CLEF_API double clef_recording_duration(const clef_recording *rec);
+
+/** Number of data signals (annotation signals are not counted). Signals are indexed
+ *  0..n-1 in file order, annotation signals skipped. */
+CLEF_API int32_t clef_recording_n_signals(const clef_recording *rec);
+/** Signal label as in the file (trimmed; UTF-8). NULL if i is out of range. */
+CLEF_API const char *clef_recording_signal_label(const clef_recording *rec, int32_t i);
+/** Physical dimension as in the file (trimmed; UTF-8). NULL if i is out of range. */
+CLEF_API const char *clef_recording_signal_unit(const clef_recording *rec, int32_t i);
+/** Transducer type (trimmed). NULL if i is out of range. */
+CLEF_API const char *clef_recording_signal_transducer(const clef_recording *rec, int32_t i);
+/** Prefiltering (trimmed). NULL if i is out of range. */
+CLEF_API const char *clef_recording_signal_prefilter(const clef_recording *rec, int32_t i);
+/** Sampling rate in Hz (samples per record / record duration); 0 if i is out of range. */
+CLEF_API double clef_recording_signal_rate(const clef_recording *rec, int32_t i);
+/** Samples per data record; 0 if i is out of range. */
+CLEF_API int32_t clef_recording_signal_samples_per_record(const clef_recording *rec, int32_t i);
+/** Total samples of the signal (n_records * samples per record); 0 if i is out of range. */
+CLEF_API int64_t clef_recording_signal_n_samples(const clef_recording *rec, int32_t i);
+/** Physical and digital ranges of signal i (any out-pointer may be NULL).
+ *  @return CLEF_ERR_INVALID_ARG if i is out of range. */
+CLEF_API clef_status clef_recording_signal_range(const clef_recording *rec, int32_t i,
+                                                 double *phys_min, double *phys_max,
+                                                 int32_t *dig_min, int32_t *dig_max);
+/** Factor from the signal's unit to microvolts (1 for uV, 1000 for mV, ...), after the
+ *  CLEF_P_IO_UNKNOWN_UNIT override; 0 when the unit is unknown and not overridden. */
+CLEF_API double clef_recording_signal_uv_scale(const clef_recording *rec, int32_t i);
+
+/** Read n samples of signal i from sample first as digital values (no scaling).
+ *  @return CLEF_ERR_RANGE if [first, first+n) is outside the signal; CLEF_ERR_IO/FORMAT on a
+ *  read failure. */
+CLEF_API clef_status clef_recording_read_digital(clef_recording *rec, int32_t i, int64_t first,
+                                                 int64_t n, int32_t *out);
+/** Read n samples of signal i from sample first as physical values in the signal's own unit,
+ *  computed in double: phys_min + (d - dig_min) * (phys_max - phys_min) / (dig_max - dig_min)
+ *  (EDF spec; a physical min == max gives the constant phys_min). Errors as read_digital. */
+CLEF_API clef_status clef_recording_read_physical(clef_recording *rec, int32_t i, int64_t first,
+                                                  int64_t n, double *out);
+/** Read a time range of selected signals in microvolts as float, at their native rates.
+ *  signals: n_sel signal indices. The range [t_start, t_start + duration) in seconds of data
+ *  time (records back to back; duration < 0: to the end) becomes, for each signal of rate fs,
+ *  samples [round(t_start*fs), min(round((t_start+duration)*fs), n_samples)).
+ *  Row k (signal signals[k]) is written at out + k*stride; counts (n_sel entries) receives each
+ *  row's length. Reads only the records in the range, one block at a time.
+ *  @return CLEF_ERR_BUFFER_TOO_SMALL (with *needed = the longest row) if out is NULL or
+ *  stride < a row's length; CLEF_ERR_UNSUPPORTED for a signal of unknown unit (see
+ *  CLEF_P_IO_UNKNOWN_UNIT); CLEF_ERR_RANGE for t_start outside the data or a bad index. */
+CLEF_API clef_status clef_recording_read_uv(clef_recording *rec, const int32_t *signals,
+                                            int32_t n_sel, double t_start, double duration,
+                                            float *out, size_t stride, int64_t *counts,
+                                            int64_t *needed);
+
+/* ---- EDF+D record times ---- */
+
+/** Onset of data record r in seconds from the start (from its time-keeping annotation; r times
+ *  the record duration for EDF/BDF and files without annotations). NaN when r is out of range. */
+CLEF_API double clef_recording_record_onset(const clef_recording *rec, int64_t r);
+/** Number of contiguous segments (1 for continuous files; n_gaps + 1 for EDF+D). */
+CLEF_API int64_t clef_recording_n_segments(const clef_recording *rec);
+/** Segment s: onset in seconds, first data record and number of records (out-pointers may be
+ *  NULL). @return CLEF_ERR_INVALID_ARG if s is out of range. */
+CLEF_API clef_status clef_recording_segment(const clef_recording *rec, int64_t s, double *onset,
+                                            int64_t *first_record, int64_t *n_records);
+
+/* ---- annotations ---- */
+
+/** Number of annotations (EDF+/BDF+ TALs; time-keeping entries excluded). */
+CLEF_API int64_t clef_recording_n_annotations(const clef_recording *rec);
+/** Annotation k: onset in seconds relative to the file start, duration in seconds (-1 when the
+ *  TAL gives none, as pyedflib), UTF-8 text owned by the handle. Out-pointers may be NULL.
+ *  @return CLEF_ERR_INVALID_ARG if k is out of range. */
+CLEF_API clef_status clef_recording_annotation(const clef_recording *rec, int64_t k, double *onset,
+                                               double *duration, const char **text);
+
+/* ---- warnings (tolerated quirks) ---- */
+
+/** Number of warnings raised while opening or reading. */
+CLEF_API int32_t clef_recording_n_warnings(const clef_recording *rec);
+/** Warning i, one line, owned by the handle; NULL if out of range. */
+CLEF_API const char *clef_recording_warning(const clef_recording *rec, int32_t i);
+
+/* ---- canonical channel map of a recording (the alias report) ---- */
+
+/** clef_channel_class of signal i; -1 if out of range. */
+CLEF_API int32_t clef_recording_signal_class(const clef_recording *rec, int32_t i);
+/** clef_channel_map of signal i (duplicates resolved: first signal in file order wins);
+ *  -1 if out of range. */
+CLEF_API int32_t clef_recording_signal_map(const clef_recording *rec, int32_t i);
+/** Canonical index signal i feeds, or -1 (dropped or out of range). */
+CLEF_API int32_t clef_recording_signal_canonical(const clef_recording *rec, int32_t i);
+/** Signal that feeds canonical channel c, or -1 when the channel is missing. */
+CLEF_API int32_t clef_recording_canonical_signal(const clef_recording *rec, int32_t c);
+/** Bit c set when canonical channel c is present. */
+CLEF_API uint32_t clef_recording_present_mask(const clef_recording *rec);
+
+/* ---- the model input: 19 canonical channels, microvolts, target rate ---- */
+
+/** Number of samples per channel that clef_recording_read_canonical() writes for a time range
+ *  (same range rules; duration < 0: to the end). @return CLEF_ERR_RANGE as read_canonical. */
+CLEF_API clef_status clef_recording_canonical_length(clef_recording *rec, double t_start,
+                                                     double duration, int64_t *n_out);
+/** Read a time range as the 19 canonical channels in microvolts at CLEF_P_IO_TARGET_RATE
+ *  (200 Hz by default), planar float32: channel c at out + c*stride, c in the order of
+ *  clef_canonical_channel_name(). Each present channel is converted to microvolts (double, then
+ *  float), resampled with the polyphase filter of scipy.signal.resample_poly (Kaiser beta 5,
+ *  half-length 10*max(up, down); rate ratio taken as an exact fraction), and re-referenced if
+ *  CLEF_P_IO_REFERENCE says so; missing channels are zero. The result equals a clef_stream fed
+ *  with the same samples.
+ *  stride == 0 means stride = n. *n_out gets the samples per channel (may be NULL only when the
+ *  buffer is known large enough); *present_mask (may be NULL) bit c = channel c present.
+ *  @return CLEF_ERR_BUFFER_TOO_SMALL (with *n_out set) if out is NULL, stride < n or
+ *  capacity (in floats) < 18*stride + n; CLEF_ERR_UNSUPPORTED for a canonical signal of unknown
+ *  unit, a rate ratio that is not a small fraction, or a range crossing an EDF+D gap (unless
+ *  CLEF_P_IO_JOIN_GAPS); CLEF_ERR_NOT_FOUND if no canonical channel is present; CLEF_ERR_RANGE
+ *  if t_start is outside the data. */
+CLEF_API clef_status clef_recording_read_canonical(clef_recording *rec, double t_start,
+                                                   double duration, float *out, size_t stride,
+                                                   size_t capacity, int64_t *n_out,
+                                                   uint32_t *present_mask);
+
+/* ---- resampling ---- */
+
+/** Length of clef_resample() output: ceil(n * up / down). 0 on bad arguments. */
+CLEF_API int64_t clef_resample_length(int64_t n, int32_t up, int32_t down);
+/** Resample n floats by up/down as scipy.signal.resample_poly(x, up, down) (window
+ *  ("kaiser", 5.0), zero padding): out receives clef_resample_length(n, up, down) values
+ *  (out_cap is its capacity). up == down copies. Filter in double, output float.
+ *  @return CLEF_ERR_INVALID_ARG for up or down < 1; CLEF_ERR_UNSUPPORTED when
+ *  max(up, down)/gcd > 20000; CLEF_ERR_BUFFER_TOO_SMALL; CLEF_ERR_NOMEM. */
+CLEF_API clef_status clef_resample(clef_ctx *ctx, const float *in, int64_t n, int32_t up,
+                                   int32_t down, float *out, int64_t out_cap);
+
+/* ---- streaming input ---- */
+
+/** Incremental input for acquisition software: the caller declares its channels, pushes
+ *  samples in chunks of any size and pulls the 19 canonical channels in microvolts at the
+ *  target rate. The output equals clef_recording_read_canonical() over the same samples.
+ *  One thread at a time. */
+typedef struct clef_stream clef_stream;
+
+/** Create a stream of n_channels channels: labels (parsed as clef_channel_parse()), rates in Hz
+ *  and units ("uV", "mV", "V", "nV"; NULL units = all microvolts; an unknown unit needs
+ *  CLEF_P_IO_UNKNOWN_UNIT). p is a CLEF_PARAMS_IO set or NULL.
+ *  @return CLEF_ERR_INVALID_ARG, CLEF_ERR_UNSUPPORTED (unknown unit, unusable rate ratio),
+ *  CLEF_ERR_NOT_FOUND (no canonical channel), CLEF_ERR_NOMEM. */
+CLEF_API clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_channels,
+                                        const char *const *labels, const double *rates,
+                                        const char *const *units, const clef_params *p);
+CLEF_API void clef_stream_free(clef_stream *s);
+CLEF_API const char *clef_stream_errmsg(const clef_stream *s);
+/** Bit c set when canonical channel c is fed by a declared channel. */
+CLEF_API uint32_t clef_stream_present_mask(const clef_stream *s);
+/** Push n_frames frames of interleaved samples (frame f, channel k at data[f*n_channels + k]).
+ *  All channels must have the same rate. @return CLEF_ERR_MISUSE for mixed rates,
+ *  CLEF_ERR_STATE after clef_stream_finish(), CLEF_ERR_NOMEM. */
+CLEF_API clef_status clef_stream_push_interleaved(clef_stream *s, const float *data,
+                                                  int64_t n_frames);
+/** Push planar samples: channel k has counts[k] samples at data + k*stride (channels may get
+ *  different counts, e.g. at different rates). @return as push_interleaved, and
+ *  CLEF_ERR_INVALID_ARG if a count exceeds stride or is negative. */
+CLEF_API clef_status clef_stream_push_planar(clef_stream *s, const float *data, size_t stride,
+                                             const int64_t *counts);
+/** Declare the end of input: the resampler tails are flushed (zero padding, as resample_poly). */
+CLEF_API clef_status clef_stream_finish(clef_stream *s);
+/** Output samples per channel ready to pull. */
+CLEF_API int64_t clef_stream_available(const clef_stream *s);
+/** Move up to max_n ready output samples per channel into out (channel c at out + c*stride,
+ *  stride >= max_n); *n_out gets the number moved (0 when none is ready).
+ *  @return CLEF_OK; CLEF_MORE when nothing was ready and input is still expected;
+ *  CLEF_ERR_INVALID_ARG on NULL buffers or stride < max_n. */
+CLEF_API clef_status clef_stream_pull(clef_stream *s, float *out, size_t stride, int64_t max_n,
+                                      int64_t *n_out);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
