@@ -557,6 +557,133 @@ CLEF_API clef_status clef_stream_pull(clef_stream *s, float *out, size_t stride,
 /* dsp: DPSS tapers, multitaper spectrogram, spectrogram streaming            (lib/dsp)       */
 /* ------------------------------------------------------------------------------------------ */
 
+/** Keys of a CLEF_PARAMS_SPEC set (names "spec_*"; see docs/spectrogram.md). The defaults are
+ *  CLEF's: 200 Hz, 4 s window, 1 s step, 2 Hz bandwidth (NW = 4), tapers with eigenvalue > 0.9
+ *  (7 of floor(2 NW) = 8), mean removed, eigenvalue weighting, [0, 32) Hz (128 bins of
+ *  0.25 Hz), 10 log10 dB clipped to [-40, 40], whole windows only. */
+enum clef_param_key_dsp {
+    CLEF_P_SPEC_FS = 200,             /**< f64 Hz, default 200: input sample rate */
+    CLEF_P_SPEC_WINDOW_S = 201,       /**< f64 s, default 4: window (if window_samples is 0) */
+    CLEF_P_SPEC_STEP_S = 202,         /**< f64 s, default 1: hop (if step_samples is 0); > 0 */
+    CLEF_P_SPEC_WINDOW_SAMPLES = 203, /**< i64, default 0: window in samples (0: from seconds) */
+    CLEF_P_SPEC_STEP_SAMPLES = 204,   /**< i64, default 0: hop in samples (0: from seconds) */
+    CLEF_P_SPEC_BANDWIDTH_HZ = 205,   /**< f64 Hz, default 2: full bandwidth 2W, MNE's bandwidth */
+    CLEF_P_SPEC_NW = 206,             /**< f64, default 0: NW; 0: bandwidth * window_s / 2 */
+    CLEF_P_SPEC_N_TAPERS = 207,       /**< i64, default 0: tapers computed; 0: floor(2 NW) */
+    CLEF_P_SPEC_EIG_MIN = 208,        /**< f64, default 0.9: keep tapers with eigenvalue > this */
+    CLEF_P_SPEC_FMIN_HZ = 209,        /**< f64 Hz, default 0: lowest kept frequency (inclusive) */
+    CLEF_P_SPEC_FMAX_HZ = 210,        /**< f64 Hz, default 32: kept f < fmax; 0: through fs/2 */
+    CLEF_P_SPEC_NFFT = 211,           /**< i64, default 0: FFT length >= window; 0: window */
+    CLEF_P_SPEC_DETREND = 212,        /**< str, default "constant": none, constant, linear */
+    CLEF_P_SPEC_WEIGHTING = 213,      /**< str, default "eigen": eigen (MNE) or uniform */
+    CLEF_P_SPEC_SCALE = 214,          /**< str, default "db": db, log1p or linear */
+    CLEF_P_SPEC_DB_MIN = 215,         /**< f64 dB, default -40: lower clip and zero-power floor */
+    CLEF_P_SPEC_DB_MAX = 216,         /**< f64 dB, default 40: upper clip */
+    CLEF_P_SPEC_EDGE = 217,           /**< str, default "valid": valid or zero (pad window/2) */
+    CLEF_P_SPEC_N_THREADS = 218,      /**< i64, default 0: batch threads; 0: ctx default */
+    CLEF_P_SPEC_TAPER_SYM = 219       /**< i64, default 0: 1 symmetric DPSS, 0 periodic (MNE) */
+};
+
+/** DPSS (Slepian) tapers, as scipy.signal.windows.dpss(n, nw, k, sym, norm=2,
+ *  return_ratios=True): k rows of n doubles, row j the taper of order j, unit energy (for
+ *  sym = 0 the taper of length n+1 has unit energy and its last sample is dropped), SciPy's sign
+ *  convention. ratios (k doubles, may be NULL) receives the concentration ratios (eigenvalues).
+ *  Requires 1 <= n <= 65536, 1 <= k <= n, 0 < nw < n/2 (CLEF_ERR_RANGE otherwise).
+ *  *needed (may be NULL) is set to n*k; CLEF_ERR_BUFFER_TOO_SMALL if tapers_cap is less.
+ *  Errors are recorded on ctx. */
+CLEF_API clef_status clef_dpss_compute(clef_ctx *ctx, int64_t n, double nw, int64_t k, int32_t sym,
+                                       double *tapers, size_t tapers_cap, size_t *needed,
+                                       double *ratios);
+
+/** Multitaper spectrogram: DPSS tapers, FFT plans and the frequency grid. Shared: immutable
+ *  after creation and usable from several threads at once (clef.h thread contract).
+ *
+ *  Conventions (docs/spectrogram.md): input planar float32 [n_ch][n_samples] in uV with a row
+ *  stride in floats. Frame k of a channel is the window of samples [k*step - pad,
+ *  k*step - pad + window) (pad = window/2 zeros at both ends for edge "zero", else 0); it is
+ *  detrended, multiplied by each taper, zero-padded to nfft and transformed. The one-sided PSD is
+ *  P(f) = 2 * sum_j w_j |X_j(f)|^2 / (fs * sum_j w_j) in uV^2/Hz, with w_j the eigenvalues
+ *  ("eigen") or 1 ("uniform"), except that the DC bin and (nfft even) the Nyquist bin are not
+ *  doubled: exactly MNE's psd_array_multitaper(adaptive=False, normalization='full'). Kept bins:
+ *  fmin <= b*fs/nfft < fmax (defaults: bins 0..127 = 0..31.75 Hz). Scales: "db" is 10 log10(P)
+ *  clipped to [db_min, db_max] (zero power gives db_min, never NaN); "log1p" is ln(1 + P);
+ *  "linear" is P. */
+typedef struct clef_spectrogram clef_spectrogram;
+
+/** Build a spectrogram from a CLEF_PARAMS_SPEC set (NULL: all defaults). Errors (on ctx):
+ *  CLEF_ERR_INVALID_ARG (wrong kind, unknown detrend/weighting/scale/edge string),
+ *  CLEF_ERR_RANGE (window < 2 samples, step rounding to 0, nfft < window, NW >= window/2,
+ *  fmax above fs/2, fmin >= fmax or an empty band, db_min >= db_max, no taper passing eig_min),
+ *  CLEF_ERR_NOMEM. */
+CLEF_API clef_status clef_spectrogram_create(clef_spectrogram **out, clef_ctx *ctx,
+                                             const clef_params *params);
+/** Release the caller's reference (streams keep their own). NULL-safe. */
+CLEF_API void clef_spectrogram_free(clef_spectrogram *sg);
+/** Frequency bins per frame (128 with the defaults); 0 if sg is NULL. */
+CLEF_API int64_t clef_spectrogram_n_freqs(const clef_spectrogram *sg);
+/** DPSS tapers kept (7 with the defaults); 0 if sg is NULL. */
+CLEF_API int64_t clef_spectrogram_n_tapers(const clef_spectrogram *sg);
+/** Window length in samples (800 with the defaults); 0 if sg is NULL. */
+CLEF_API int64_t clef_spectrogram_window(const clef_spectrogram *sg);
+/** Hop in samples (200 with the defaults); 0 if sg is NULL. */
+CLEF_API int64_t clef_spectrogram_step(const clef_spectrogram *sg);
+/** Frames produced from n_samples samples per channel: floor((n + 2 pad - window) / step) + 1,
+ *  or 0 when n + 2 pad < window (1,197 for 20 min at 200 Hz with the defaults). */
+CLEF_API int64_t clef_spectrogram_n_frames(const clef_spectrogram *sg, int64_t n_samples);
+/** Frequency axis in Hz (n_freqs values, b*fs/nfft). *needed (may be NULL) = n_freqs. */
+CLEF_API clef_status clef_spectrogram_freqs(const clef_spectrogram *sg, double *out, size_t cap,
+                                            size_t *needed);
+/** Frame-centre times in s for a recording of n_samples: (k*step - pad + window/2) / fs, the
+ *  middle of the window's time span (2.0 s for the first default frame). *needed = n_frames. */
+CLEF_API clef_status clef_spectrogram_times(const clef_spectrogram *sg, int64_t n_samples,
+                                            double *out, size_t cap, size_t *needed);
+/** The kept tapers (n_tapers rows of window doubles) and, if eigenvalues is not NULL, their
+ *  concentration ratios (n_tapers doubles). *needed = n_tapers * window. */
+CLEF_API clef_status clef_spectrogram_tapers(const clef_spectrogram *sg, double *tapers, size_t cap,
+                                             size_t *needed, double *eigenvalues);
+/** Spectrogram of n_ch channels of n_samples float32 samples (uV), channel c starting at
+ *  x + c*row_stride (row_stride >= n_samples). out receives float32 [n_ch][n_freqs][n_frames];
+ *  *needed (may be NULL) = n_ch*n_freqs*n_frames. Uses the spec_n_threads threads; the output is
+ *  bit-identical for every thread count. Allocates its scratch per call (ctx allocator).
+ *  Returns CLEF_ERR_SHAPE when the recording is shorter than one window (no frame),
+ *  CLEF_ERR_FORMAT when a sample read by some frame is NaN or infinite (the output is then
+ *  unspecified), CLEF_ERR_BUFFER_TOO_SMALL, CLEF_ERR_INVALID_ARG, CLEF_ERR_NOMEM. The handle
+ *  holds no error text: details go to the ctx log callback at debug level. */
+CLEF_API clef_status clef_spectrogram_compute(const clef_spectrogram *sg, const float *x,
+                                              size_t row_stride, int64_t n_ch, int64_t n_samples,
+                                              float *out, size_t cap, size_t *needed);
+
+/** Streaming spectrogram: pushes of any size; each frame is emitted as soon as its window is
+ *  complete. The concatenated output equals clef_spectrogram_compute() on the whole recording
+ *  bit for bit. One thread at a time; keeps a reference to its spectrogram. */
+typedef struct clef_spectrogram_stream clef_spectrogram_stream;
+
+/** Start a stream of n_ch channels (errors on the ctx of sg). */
+CLEF_API clef_status clef_spectrogram_stream_create(clef_spectrogram_stream **out,
+                                                    clef_spectrogram *sg, int64_t n_ch);
+CLEF_API void clef_spectrogram_stream_free(clef_spectrogram_stream *st);
+/** Frames that a push of n_samples would emit now (the capacity it needs is this times
+ *  n_ch * n_freqs floats). */
+CLEF_API int64_t clef_spectrogram_stream_pending(const clef_spectrogram_stream *st,
+                                                 int64_t n_samples);
+/** Push n_samples per channel (channel c at x + c*row_stride). The frames completed by this
+ *  push are written to out as float32 [n_ch][n_freqs][*n_frames_out]; *needed (may be NULL)
+ *  is the float count. On any error (CLEF_ERR_BUFFER_TOO_SMALL, CLEF_ERR_FORMAT for a NaN/Inf
+ *  sample, CLEF_ERR_STATE after finish) nothing is consumed and the stream is unchanged. */
+CLEF_API clef_status clef_spectrogram_stream_push(clef_spectrogram_stream *st, const float *x,
+                                                  size_t row_stride, int64_t n_samples, float *out,
+                                                  size_t cap, size_t *needed,
+                                                  int64_t *n_frames_out);
+/** End of input: emits the frames that the trailing zero padding completes (edge "zero"; none
+ *  for "valid"), same layout as push. Later pushes fail with CLEF_ERR_STATE. */
+CLEF_API clef_status clef_spectrogram_stream_finish(clef_spectrogram_stream *st, float *out,
+                                                    size_t cap, size_t *needed,
+                                                    int64_t *n_frames_out);
+/** Frames emitted so far (index of the next frame). */
+CLEF_API int64_t clef_spectrogram_stream_frames(const clef_spectrogram_stream *st);
+/** Last error of the stream, "" if none. */
+CLEF_API const char *clef_spectrogram_stream_errmsg(const clef_spectrogram_stream *st);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
