@@ -10,7 +10,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 venv="$root/build/venv"
-rel="$root/build/release"
+rel="${CLEF_BINDINGS_BUILD:-$root/build/release}"  # the libclef build to bind
 out="$root/build/bindings"
 
 if [ ! -e "$rel/lib/libclef.so" ]; then
@@ -30,10 +30,21 @@ mkdir -p "$out"
 cmake --install "$rel" --prefix "$out/prefix" > /dev/null
 libdir="$out/prefix/lib"
 [ -e "$libdir/libclef.so" ] || libdir="$(dirname "$(find "$out/prefix" -name 'libclef.so' | head -1)")"
-cc -std=c11 -Wall -Wextra -Werror -I"$out/prefix/include" bindings/c_reference/c_reference.c \
-   -L"$libdir" -lclef -Wl,-rpath,"$libdir" -o "$out/c_reference"
-"$out/c_reference" > "$out/c_reference.txt"
-export CLEF_C_REFERENCE="$out/c_reference.txt"
+# C reference values: core always; io and dsp when the header declares those APIs.
+ref="$out/reference"
+mkdir -p "$ref"
+cref() {
+  cc -std=c11 -Wall -Wextra -Werror -I"$out/prefix/include" "bindings/c_reference/$1.c" \
+     -L"$libdir" -lclef -Wl,-rpath,"$libdir" -o "$out/$1"
+}
+cref c_reference && "$out/c_reference" > "$ref/core.txt"
+if grep -q 'clef_stream_pull' include/clef.h; then
+  cref c_reference_io && "$out/c_reference_io" "$root/tests/data/test_generator.bdf" "$ref"
+fi
+if grep -q 'clef_spectrogram_compute' include/clef.h; then
+  cref c_reference_dsp && "$out/c_reference_dsp" "$ref"
+fi
+export CLEF_C_REFERENCE_DIR="$ref"
 export CLEF_LIBRARY="$libdir/libclef.so.0"
 
 echo "-- Python: pip install, pytest, quick-start"

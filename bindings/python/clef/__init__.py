@@ -27,6 +27,15 @@ from ._api import (  # noqa: F401
     version_number,
 )
 from ._mne import from_mne  # noqa: F401
+from ._signal import Canonical, canonical_channels  # noqa: F401
+
+# Classes over module APIs exist when the loaded header declares those APIs.
+from . import _signal as _sig
+
+for _n in ("Recording", "Stream", "Spectrogram"):
+    if hasattr(_sig, _n):
+        globals()[_n] = getattr(_sig, _n)
+del _n
 
 ABI_VERSION = _ffi.ABI_VERSION
 __version__ = "0.1.0"

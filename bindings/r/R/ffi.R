@@ -9,6 +9,8 @@
   CLEF_VERSION_PATCH = 0L,
   CLEF_ABI_VERSION = 0L,
   CLEF_VERSION_NUMBER = 100L,
+  CLEF_N_CANONICAL = 19L,
+  CLEF_N_BIPOLAR = 18L,
   CLEF_OK = 0L,
   CLEF_MORE = 1L,
   CLEF_ERR_INVALID_ARG = -1L,
@@ -40,7 +42,58 @@
   CLEF_PARAM_F64 = 2L,
   CLEF_PARAM_STR = 3L,
   CLEF_P_N_THREADS = 1L,
-  CLEF_P_SEED = 2L
+  CLEF_P_SEED = 2L,
+  CLEF_P_IO_UNKNOWN_UNIT = 100L,
+  CLEF_P_IO_REFERENCE = 101L,
+  CLEF_P_IO_TARGET_RATE = 102L,
+  CLEF_P_IO_JOIN_GAPS = 103L,
+  CLEF_IO_REF_AS_RECORDED = 0L,
+  CLEF_IO_REF_COMMON_AVERAGE = 1L,
+  CLEF_CHAN_EEG = 0L,
+  CLEF_CHAN_ECG = 1L,
+  CLEF_CHAN_EMG = 2L,
+  CLEF_CHAN_EOG = 3L,
+  CLEF_CHAN_RESP = 4L,
+  CLEF_CHAN_OTHER = 5L,
+  CLEF_CHAN_ANNOTATION = 6L,
+  CLEF_MAP_EXACT = 0L,
+  CLEF_MAP_ALIASED = 1L,
+  CLEF_MAP_DROPPED_NON_EEG = 2L,
+  CLEF_MAP_DROPPED_EXTRA = 3L,
+  CLEF_MAP_DROPPED_DUPLICATE = 4L,
+  CLEF_MAP_DROPPED_BIPOLAR = 5L,
+  CLEF_FILE_EDF = 0L,
+  CLEF_FILE_EDFPLUS_C = 1L,
+  CLEF_FILE_EDFPLUS_D = 2L,
+  CLEF_FILE_BDF = 3L,
+  CLEF_FILE_BDFPLUS_C = 4L,
+  CLEF_FILE_BDFPLUS_D = 5L,
+  CLEF_HDR_VERSION = 0L,
+  CLEF_HDR_PATIENT = 1L,
+  CLEF_HDR_RECORDING = 2L,
+  CLEF_HDR_STARTDATE = 3L,
+  CLEF_HDR_STARTTIME = 4L,
+  CLEF_HDR_RESERVED = 5L,
+  CLEF_P_SPEC_FS = 200L,
+  CLEF_P_SPEC_WINDOW_S = 201L,
+  CLEF_P_SPEC_STEP_S = 202L,
+  CLEF_P_SPEC_WINDOW_SAMPLES = 203L,
+  CLEF_P_SPEC_STEP_SAMPLES = 204L,
+  CLEF_P_SPEC_BANDWIDTH_HZ = 205L,
+  CLEF_P_SPEC_NW = 206L,
+  CLEF_P_SPEC_N_TAPERS = 207L,
+  CLEF_P_SPEC_EIG_MIN = 208L,
+  CLEF_P_SPEC_FMIN_HZ = 209L,
+  CLEF_P_SPEC_FMAX_HZ = 210L,
+  CLEF_P_SPEC_NFFT = 211L,
+  CLEF_P_SPEC_DETREND = 212L,
+  CLEF_P_SPEC_WEIGHTING = 213L,
+  CLEF_P_SPEC_SCALE = 214L,
+  CLEF_P_SPEC_DB_MIN = 215L,
+  CLEF_P_SPEC_DB_MAX = 216L,
+  CLEF_P_SPEC_EDGE = 217L,
+  CLEF_P_SPEC_N_THREADS = 218L,
+  CLEF_P_SPEC_TAPER_SYM = 219L
 )
 
 clef_version <- function() {
@@ -157,4 +210,300 @@ clef_param_bounds <- function(key) {
 
 clef_params_errmsg <- function(p) {
   .clef_result(.Call(C_clef_params_errmsg, p), "clef_params_errmsg", FALSE, c())
+}
+
+clef_canonical_n_channels <- function() {
+  .clef_result(.Call(C_clef_canonical_n_channels), "clef_canonical_n_channels", FALSE, c())
+}
+
+clef_canonical_channel_name <- function(i) {
+  .clef_result(.Call(C_clef_canonical_channel_name, i), "clef_canonical_channel_name", FALSE, c())
+}
+
+clef_bipolar_n_channels <- function() {
+  .clef_result(.Call(C_clef_bipolar_n_channels), "clef_bipolar_n_channels", FALSE, c())
+}
+
+clef_bipolar_channel_name <- function(i) {
+  .clef_result(.Call(C_clef_bipolar_channel_name, i), "clef_bipolar_channel_name", FALSE, c())
+}
+
+clef_channel_parse <- function(label, name_cap) {
+  .clef_result(.Call(C_clef_channel_parse, label, name_cap), "clef_channel_parse", TRUE, c("name_out", "class_out", "canonical_out", "map_out"))
+}
+
+clef_montage_common_average <- function(data, stride, n, present_mask) {
+  .clef_result(.Call(C_clef_montage_common_average, data, stride, n, present_mask), "clef_montage_common_average", TRUE, c("data"))
+}
+
+clef_montage_bipolar <- function(in_, in_stride, n, in_mask, out_stride) {
+  .clef_result(.Call(C_clef_montage_bipolar, in_, in_stride, n, in_mask, out_stride), "clef_montage_bipolar", TRUE, c("out", "out_mask"))
+}
+
+clef_recording_open <- function(ctx, path, p) {
+  .clef_result(.Call(C_clef_recording_open, ctx, path, p), "clef_recording_open", TRUE, c("out"))
+}
+
+clef_recording_open_memory <- function(ctx, data, size, p) {
+  .clef_result(.Call(C_clef_recording_open_memory, ctx, data, size, p), "clef_recording_open_memory", TRUE, c("out"))
+}
+
+clef_recording_free <- function(rec) {
+  .clef_result(.Call(C_clef_recording_free, rec), "clef_recording_free", FALSE, c())
+}
+
+clef_recording_errmsg <- function(rec) {
+  .clef_result(.Call(C_clef_recording_errmsg, rec), "clef_recording_errmsg", FALSE, c())
+}
+
+clef_recording_file_type <- function(rec) {
+  .clef_result(.Call(C_clef_recording_file_type, rec), "clef_recording_file_type", FALSE, c())
+}
+
+clef_recording_header_field <- function(rec, field) {
+  .clef_result(.Call(C_clef_recording_header_field, rec, field), "clef_recording_header_field", FALSE, c())
+}
+
+clef_recording_start_iso <- function(rec) {
+  .clef_result(.Call(C_clef_recording_start_iso, rec), "clef_recording_start_iso", FALSE, c())
+}
+
+clef_recording_n_records <- function(rec) {
+  .clef_result(.Call(C_clef_recording_n_records, rec), "clef_recording_n_records", FALSE, c())
+}
+
+clef_recording_record_duration <- function(rec) {
+  .clef_result(.Call(C_clef_recording_record_duration, rec), "clef_recording_record_duration", FALSE, c())
+}
+
+clef_recording_duration <- function(rec) {
+  .clef_result(.Call(C_clef_recording_duration, rec), "clef_recording_duration", FALSE, c())
+}
+
+clef_recording_n_signals <- function(rec) {
+  .clef_result(.Call(C_clef_recording_n_signals, rec), "clef_recording_n_signals", FALSE, c())
+}
+
+clef_recording_signal_label <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_label, rec, i), "clef_recording_signal_label", FALSE, c())
+}
+
+clef_recording_signal_unit <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_unit, rec, i), "clef_recording_signal_unit", FALSE, c())
+}
+
+clef_recording_signal_transducer <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_transducer, rec, i), "clef_recording_signal_transducer", FALSE, c())
+}
+
+clef_recording_signal_prefilter <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_prefilter, rec, i), "clef_recording_signal_prefilter", FALSE, c())
+}
+
+clef_recording_signal_rate <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_rate, rec, i), "clef_recording_signal_rate", FALSE, c())
+}
+
+clef_recording_signal_samples_per_record <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_samples_per_record, rec, i), "clef_recording_signal_samples_per_record", FALSE, c())
+}
+
+clef_recording_signal_n_samples <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_n_samples, rec, i), "clef_recording_signal_n_samples", FALSE, c())
+}
+
+clef_recording_signal_range <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_range, rec, i), "clef_recording_signal_range", TRUE, c("phys_min", "phys_max", "dig_min", "dig_max"))
+}
+
+clef_recording_signal_uv_scale <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_uv_scale, rec, i), "clef_recording_signal_uv_scale", FALSE, c())
+}
+
+clef_recording_read_digital <- function(rec, i, first, n) {
+  .clef_result(.Call(C_clef_recording_read_digital, rec, i, first, n), "clef_recording_read_digital", TRUE, c("out"))
+}
+
+clef_recording_read_physical <- function(rec, i, first, n) {
+  .clef_result(.Call(C_clef_recording_read_physical, rec, i, first, n), "clef_recording_read_physical", TRUE, c("out"))
+}
+
+clef_recording_read_uv <- function(rec, signals, n_sel, t_start, duration, stride) {
+  .clef_result(.Call(C_clef_recording_read_uv, rec, signals, n_sel, t_start, duration, stride), "clef_recording_read_uv", TRUE, c("out", "counts", "needed"))
+}
+
+clef_recording_record_onset <- function(rec, r) {
+  .clef_result(.Call(C_clef_recording_record_onset, rec, r), "clef_recording_record_onset", FALSE, c())
+}
+
+clef_recording_n_segments <- function(rec) {
+  .clef_result(.Call(C_clef_recording_n_segments, rec), "clef_recording_n_segments", FALSE, c())
+}
+
+clef_recording_segment <- function(rec, s) {
+  .clef_result(.Call(C_clef_recording_segment, rec, s), "clef_recording_segment", TRUE, c("onset", "first_record", "n_records"))
+}
+
+clef_recording_n_annotations <- function(rec) {
+  .clef_result(.Call(C_clef_recording_n_annotations, rec), "clef_recording_n_annotations", FALSE, c())
+}
+
+clef_recording_annotation <- function(rec, k) {
+  .clef_result(.Call(C_clef_recording_annotation, rec, k), "clef_recording_annotation", TRUE, c("onset", "duration", "text"))
+}
+
+clef_recording_n_warnings <- function(rec) {
+  .clef_result(.Call(C_clef_recording_n_warnings, rec), "clef_recording_n_warnings", FALSE, c())
+}
+
+clef_recording_warning <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_warning, rec, i), "clef_recording_warning", FALSE, c())
+}
+
+clef_recording_signal_class <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_class, rec, i), "clef_recording_signal_class", FALSE, c())
+}
+
+clef_recording_signal_map <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_map, rec, i), "clef_recording_signal_map", FALSE, c())
+}
+
+clef_recording_signal_canonical <- function(rec, i) {
+  .clef_result(.Call(C_clef_recording_signal_canonical, rec, i), "clef_recording_signal_canonical", FALSE, c())
+}
+
+clef_recording_canonical_signal <- function(rec, c) {
+  .clef_result(.Call(C_clef_recording_canonical_signal, rec, c), "clef_recording_canonical_signal", FALSE, c())
+}
+
+clef_recording_present_mask <- function(rec) {
+  .clef_result(.Call(C_clef_recording_present_mask, rec), "clef_recording_present_mask", FALSE, c())
+}
+
+clef_recording_canonical_length <- function(rec, t_start, duration) {
+  .clef_result(.Call(C_clef_recording_canonical_length, rec, t_start, duration), "clef_recording_canonical_length", TRUE, c("n_out"))
+}
+
+clef_recording_read_canonical <- function(rec, t_start, duration, stride, capacity) {
+  .clef_result(.Call(C_clef_recording_read_canonical, rec, t_start, duration, stride, capacity), "clef_recording_read_canonical", TRUE, c("out", "n_out", "present_mask"))
+}
+
+clef_resample_length <- function(n, up, down) {
+  .clef_result(.Call(C_clef_resample_length, n, up, down), "clef_resample_length", FALSE, c())
+}
+
+clef_resample <- function(ctx, in_, n, up, down, out_cap) {
+  .clef_result(.Call(C_clef_resample, ctx, in_, n, up, down, out_cap), "clef_resample", TRUE, c("out"))
+}
+
+clef_stream_create <- function(ctx, n_channels, labels, rates, units, p) {
+  .clef_result(.Call(C_clef_stream_create, ctx, n_channels, labels, rates, units, p), "clef_stream_create", TRUE, c("out"))
+}
+
+clef_stream_free <- function(s) {
+  .clef_result(.Call(C_clef_stream_free, s), "clef_stream_free", FALSE, c())
+}
+
+clef_stream_errmsg <- function(s) {
+  .clef_result(.Call(C_clef_stream_errmsg, s), "clef_stream_errmsg", FALSE, c())
+}
+
+clef_stream_present_mask <- function(s) {
+  .clef_result(.Call(C_clef_stream_present_mask, s), "clef_stream_present_mask", FALSE, c())
+}
+
+clef_stream_push_interleaved <- function(s, data, n_frames) {
+  .clef_result(.Call(C_clef_stream_push_interleaved, s, data, n_frames), "clef_stream_push_interleaved", TRUE, c())
+}
+
+clef_stream_push_planar <- function(s, data, stride, counts) {
+  .clef_result(.Call(C_clef_stream_push_planar, s, data, stride, counts), "clef_stream_push_planar", TRUE, c())
+}
+
+clef_stream_finish <- function(s) {
+  .clef_result(.Call(C_clef_stream_finish, s), "clef_stream_finish", TRUE, c())
+}
+
+clef_stream_available <- function(s) {
+  .clef_result(.Call(C_clef_stream_available, s), "clef_stream_available", FALSE, c())
+}
+
+clef_stream_pull <- function(s, stride, max_n) {
+  .clef_result(.Call(C_clef_stream_pull, s, stride, max_n), "clef_stream_pull", TRUE, c("out", "n_out"))
+}
+
+clef_dpss_compute <- function(ctx, n, nw, k, sym, tapers_cap) {
+  .clef_result(.Call(C_clef_dpss_compute, ctx, n, nw, k, sym, tapers_cap), "clef_dpss_compute", TRUE, c("tapers", "needed", "ratios"))
+}
+
+clef_spectrogram_create <- function(ctx, params) {
+  .clef_result(.Call(C_clef_spectrogram_create, ctx, params), "clef_spectrogram_create", TRUE, c("out"))
+}
+
+clef_spectrogram_free <- function(sg) {
+  .clef_result(.Call(C_clef_spectrogram_free, sg), "clef_spectrogram_free", FALSE, c())
+}
+
+clef_spectrogram_n_freqs <- function(sg) {
+  .clef_result(.Call(C_clef_spectrogram_n_freqs, sg), "clef_spectrogram_n_freqs", FALSE, c())
+}
+
+clef_spectrogram_n_tapers <- function(sg) {
+  .clef_result(.Call(C_clef_spectrogram_n_tapers, sg), "clef_spectrogram_n_tapers", FALSE, c())
+}
+
+clef_spectrogram_window <- function(sg) {
+  .clef_result(.Call(C_clef_spectrogram_window, sg), "clef_spectrogram_window", FALSE, c())
+}
+
+clef_spectrogram_step <- function(sg) {
+  .clef_result(.Call(C_clef_spectrogram_step, sg), "clef_spectrogram_step", FALSE, c())
+}
+
+clef_spectrogram_n_frames <- function(sg, n_samples) {
+  .clef_result(.Call(C_clef_spectrogram_n_frames, sg, n_samples), "clef_spectrogram_n_frames", FALSE, c())
+}
+
+clef_spectrogram_freqs <- function(sg, cap) {
+  .clef_result(.Call(C_clef_spectrogram_freqs, sg, cap), "clef_spectrogram_freqs", TRUE, c("out", "needed"))
+}
+
+clef_spectrogram_times <- function(sg, n_samples, cap) {
+  .clef_result(.Call(C_clef_spectrogram_times, sg, n_samples, cap), "clef_spectrogram_times", TRUE, c("out", "needed"))
+}
+
+clef_spectrogram_tapers <- function(sg, cap) {
+  .clef_result(.Call(C_clef_spectrogram_tapers, sg, cap), "clef_spectrogram_tapers", TRUE, c("tapers", "needed", "eigenvalues"))
+}
+
+clef_spectrogram_compute <- function(sg, x, row_stride, n_ch, n_samples, cap) {
+  .clef_result(.Call(C_clef_spectrogram_compute, sg, x, row_stride, n_ch, n_samples, cap), "clef_spectrogram_compute", TRUE, c("out", "needed"))
+}
+
+clef_spectrogram_stream_create <- function(sg, n_ch) {
+  .clef_result(.Call(C_clef_spectrogram_stream_create, sg, n_ch), "clef_spectrogram_stream_create", TRUE, c("out"))
+}
+
+clef_spectrogram_stream_free <- function(st) {
+  .clef_result(.Call(C_clef_spectrogram_stream_free, st), "clef_spectrogram_stream_free", FALSE, c())
+}
+
+clef_spectrogram_stream_pending <- function(st, n_samples) {
+  .clef_result(.Call(C_clef_spectrogram_stream_pending, st, n_samples), "clef_spectrogram_stream_pending", FALSE, c())
+}
+
+clef_spectrogram_stream_push <- function(st, x, row_stride, n_samples, cap) {
+  .clef_result(.Call(C_clef_spectrogram_stream_push, st, x, row_stride, n_samples, cap), "clef_spectrogram_stream_push", TRUE, c("out", "needed", "n_frames_out"))
+}
+
+clef_spectrogram_stream_finish <- function(st, cap) {
+  .clef_result(.Call(C_clef_spectrogram_stream_finish, st, cap), "clef_spectrogram_stream_finish", TRUE, c("out", "needed", "n_frames_out"))
+}
+
+clef_spectrogram_stream_frames <- function(st) {
+  .clef_result(.Call(C_clef_spectrogram_stream_frames, st), "clef_spectrogram_stream_frames", FALSE, c())
+}
+
+clef_spectrogram_stream_errmsg <- function(st) {
+  .clef_result(.Call(C_clef_spectrogram_stream_errmsg, st), "clef_spectrogram_stream_errmsg", FALSE, c())
 }

@@ -21,6 +21,38 @@ void clefr_fin_clef_params(SEXP x) {
     }
 }
 
+void clefr_fin_clef_recording(SEXP x) {
+    clef_recording *h = (clef_recording *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_recording_free(h);
+    }
+}
+
+void clefr_fin_clef_stream(SEXP x) {
+    clef_stream *h = (clef_stream *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_stream_free(h);
+    }
+}
+
+void clefr_fin_clef_spectrogram(SEXP x) {
+    clef_spectrogram *h = (clef_spectrogram *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_spectrogram_free(h);
+    }
+}
+
+void clefr_fin_clef_spectrogram_stream(SEXP x) {
+    clef_spectrogram_stream *h = (clef_spectrogram_stream *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_spectrogram_stream_free(h);
+    }
+}
+
 /* ---- functions ---- */
 SEXP clefr_clef_version(void) {
     const char *ret = clef_version();
@@ -357,6 +389,1118 @@ SEXP clefr_clef_params_errmsg(SEXP a_p) {
     static const char fn[] = "clef_params_errmsg";
     const clef_params *v_p = clefr_handle(a_p, "clef_params", fn, "p", 0);
     const char *ret = clef_params_errmsg(v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_canonical_n_channels(void) {
+    int32_t ret = clef_canonical_n_channels();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_canonical_channel_name(SEXP a_i) {
+    static const char fn[] = "clef_canonical_channel_name";
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_canonical_channel_name(v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bipolar_n_channels(void) {
+    int32_t ret = clef_bipolar_n_channels();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bipolar_channel_name(SEXP a_i) {
+    static const char fn[] = "clef_bipolar_channel_name";
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_bipolar_channel_name(v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_channel_parse(SEXP a_label, SEXP a_name_cap) {
+    static const char fn[] = "clef_channel_parse";
+    const char *v_label = clefr_as_string(a_label, fn, "label");
+    size_t v_name_cap =
+        (size_t)clefr_as_int(a_name_cap, fn, "name_cap", (double)0, (double)9007199254740992.0);
+    int32_t v_class_out = 0;
+    int32_t v_canonical_out = 0;
+    int32_t v_map_out = 0;
+    const double s_name_out = (double)(v_name_cap);
+    void *b_name_out = NULL;
+    SEXP r_name_out = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_name_out, &b_name_out));
+    clef_status ret = clef_channel_parse(v_label, b_name_out, v_name_cap, &v_class_out,
+                                         &v_canonical_out, &v_map_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_name_out, b_name_out, s_name_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I32, (double)v_class_out));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I32, (double)v_canonical_out));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I32, (double)v_map_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_montage_common_average(SEXP a_data, SEXP a_stride, SEXP a_n, SEXP a_present_mask) {
+    static const char fn[] = "clef_montage_common_average";
+    size_t v_stride =
+        (size_t)clefr_as_int(a_stride, fn, "stride", (double)0, (double)9007199254740992.0);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    uint32_t v_present_mask =
+        (uint32_t)clefr_as_int(a_present_mask, fn, "present_mask", (double)0, (double)UINT32_MAX);
+    const double s_data = (double)(clef_canonical_n_channels() * v_stride);
+    void *b_data = NULL;
+    SEXP r_data = PROTECT(clefr_inout_buffer(a_data, CLEFR_F32, s_data, &b_data, fn, "data"));
+    clef_status ret = clef_montage_common_average(b_data, v_stride, v_n, v_present_mask);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_data, b_data, s_data));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_montage_bipolar(SEXP a_in, SEXP a_in_stride, SEXP a_n, SEXP a_in_mask,
+                                SEXP a_out_stride) {
+    static const char fn[] = "clef_montage_bipolar";
+    R_xlen_t n_in = 0;
+    const float *v_in = clefr_as_array(a_in, CLEFR_F32, fn, "in", &n_in);
+    size_t v_in_stride =
+        (size_t)clefr_as_int(a_in_stride, fn, "in_stride", (double)0, (double)9007199254740992.0);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    uint32_t v_in_mask =
+        (uint32_t)clefr_as_int(a_in_mask, fn, "in_mask", (double)0, (double)UINT32_MAX);
+    size_t v_out_stride =
+        (size_t)clefr_as_int(a_out_stride, fn, "out_stride", (double)0, (double)9007199254740992.0);
+    uint32_t v_out_mask = 0;
+    if (v_in != NULL)
+        clefr_check_length(n_in, (double)(clef_canonical_n_channels() * v_in_stride), fn, "in",
+                           "clef_canonical_n_channels()*in_stride");
+    const double s_out = (double)(clef_bipolar_n_channels() * v_out_stride);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret =
+        clef_montage_bipolar(v_in, v_in_stride, v_n, v_in_mask, b_out, v_out_stride, &v_out_mask);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_U32, (double)v_out_mask));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_recording_open(SEXP a_ctx, SEXP a_path, SEXP a_p) {
+    static const char fn[] = "clef_recording_open";
+    clef_recording *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    const clef_params *v_p = clefr_handle(a_p, "clef_params", fn, "p", 0);
+    clef_status ret = clef_recording_open(&v_out, v_ctx, v_path, v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2, clefr_wrap_handle(v_out, "clef_recording", clefr_fin_clef_recording, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_open_memory(SEXP a_ctx, SEXP a_data, SEXP a_size, SEXP a_p) {
+    static const char fn[] = "clef_recording_open_memory";
+    clef_recording *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_data = 0;
+    const void *v_data = clefr_as_array(a_data, CLEFR_U8, fn, "data", &n_data);
+    size_t v_size = (size_t)clefr_as_int(a_size, fn, "size", (double)0, (double)9007199254740992.0);
+    const clef_params *v_p = clefr_handle(a_p, "clef_params", fn, "p", 0);
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_size), fn, "data", "size");
+    clef_status ret = clef_recording_open_memory(&v_out, v_ctx, v_data, v_size, v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2, clefr_wrap_handle(v_out, "clef_recording", clefr_fin_clef_recording, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_free(SEXP a_rec) {
+    static const char fn[] = "clef_recording_free";
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 1);
+    clef_recording_free(v_rec);
+    clefr_clear(a_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_errmsg(SEXP a_rec) {
+    static const char fn[] = "clef_recording_errmsg";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    const char *ret = clef_recording_errmsg(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_file_type(SEXP a_rec) {
+    static const char fn[] = "clef_recording_file_type";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t ret = clef_recording_file_type(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_header_field(SEXP a_rec, SEXP a_field) {
+    static const char fn[] = "clef_recording_header_field";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_field =
+        (int32_t)clefr_as_int(a_field, fn, "field", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_recording_header_field(v_rec, v_field);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_start_iso(SEXP a_rec) {
+    static const char fn[] = "clef_recording_start_iso";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    const char *ret = clef_recording_start_iso(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_n_records(SEXP a_rec) {
+    static const char fn[] = "clef_recording_n_records";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int64_t ret = clef_recording_n_records(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_record_duration(SEXP a_rec) {
+    static const char fn[] = "clef_recording_record_duration";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    double ret = clef_recording_record_duration(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_duration(SEXP a_rec) {
+    static const char fn[] = "clef_recording_duration";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    double ret = clef_recording_duration(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_n_signals(SEXP a_rec) {
+    static const char fn[] = "clef_recording_n_signals";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t ret = clef_recording_n_signals(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_label(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_label";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_recording_signal_label(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_unit(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_unit";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_recording_signal_unit(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_transducer(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_transducer";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_recording_signal_transducer(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_prefilter(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_prefilter";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_recording_signal_prefilter(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_rate(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_rate";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    double ret = clef_recording_signal_rate(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_samples_per_record(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_samples_per_record";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t ret = clef_recording_signal_samples_per_record(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_n_samples(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_n_samples";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t ret = clef_recording_signal_n_samples(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_range(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_range";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    double v_phys_min = 0;
+    double v_phys_max = 0;
+    int32_t v_dig_min = 0;
+    int32_t v_dig_max = 0;
+    clef_status ret =
+        clef_recording_signal_range(v_rec, v_i, &v_phys_min, &v_phys_max, &v_dig_min, &v_dig_max);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_phys_min));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_phys_max));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I32, (double)v_dig_min));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I32, (double)v_dig_max));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_uv_scale(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_uv_scale";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    double ret = clef_recording_signal_uv_scale(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_read_digital(SEXP a_rec, SEXP a_i, SEXP a_first, SEXP a_n) {
+    static const char fn[] = "clef_recording_read_digital";
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_first = (int64_t)clefr_as_int(a_first, fn, "first", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    const double s_out = (double)(v_n);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_I32, s_out, &b_out));
+    clef_status ret = clef_recording_read_digital(v_rec, v_i, v_first, v_n, b_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I32, r_out, b_out, s_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_recording_read_physical(SEXP a_rec, SEXP a_i, SEXP a_first, SEXP a_n) {
+    static const char fn[] = "clef_recording_read_physical";
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_first = (int64_t)clefr_as_int(a_first, fn, "first", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    const double s_out = (double)(v_n);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F64, s_out, &b_out));
+    clef_status ret = clef_recording_read_physical(v_rec, v_i, v_first, v_n, b_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F64, r_out, b_out, s_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_recording_read_uv(SEXP a_rec, SEXP a_signals, SEXP a_n_sel, SEXP a_t_start,
+                                  SEXP a_duration, SEXP a_stride) {
+    static const char fn[] = "clef_recording_read_uv";
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    R_xlen_t n_signals = 0;
+    const int32_t *v_signals = clefr_as_array(a_signals, CLEFR_I32, fn, "signals", &n_signals);
+    int32_t v_n_sel =
+        (int32_t)clefr_as_int(a_n_sel, fn, "n_sel", (double)INT32_MIN, (double)INT32_MAX);
+    double v_t_start = (double)clefr_as_double(a_t_start, fn, "t_start");
+    double v_duration = (double)clefr_as_double(a_duration, fn, "duration");
+    size_t v_stride =
+        (size_t)clefr_as_int(a_stride, fn, "stride", (double)0, (double)9007199254740992.0);
+    int64_t v_needed = 0;
+    if (v_signals != NULL)
+        clefr_check_length(n_signals, (double)(v_n_sel), fn, "signals", "n_sel");
+    const double s_out = (double)(v_n_sel * v_stride);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    const double s_counts = (double)(v_n_sel);
+    void *b_counts = NULL;
+    SEXP r_counts = PROTECT(clefr_out_buffer(CLEFR_I64, s_counts, &b_counts));
+    clef_status ret = clef_recording_read_uv(v_rec, v_signals, v_n_sel, v_t_start, v_duration,
+                                             b_out, v_stride, b_counts, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_finish_buffer(CLEFR_I64, r_counts, b_counts, s_counts));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_needed));
+    UNPROTECT(3);
+    return res;
+}
+
+SEXP clefr_clef_recording_record_onset(SEXP a_rec, SEXP a_r) {
+    static const char fn[] = "clef_recording_record_onset";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int64_t v_r = (int64_t)clefr_as_int(a_r, fn, "r", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    double ret = clef_recording_record_onset(v_rec, v_r);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_n_segments(SEXP a_rec) {
+    static const char fn[] = "clef_recording_n_segments";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int64_t ret = clef_recording_n_segments(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_segment(SEXP a_rec, SEXP a_s) {
+    static const char fn[] = "clef_recording_segment";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int64_t v_s = (int64_t)clefr_as_int(a_s, fn, "s", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    double v_onset = 0;
+    int64_t v_first_record = 0;
+    int64_t v_n_records = 0;
+    clef_status ret = clef_recording_segment(v_rec, v_s, &v_onset, &v_first_record, &v_n_records);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_onset));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_first_record));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_n_records));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_n_annotations(SEXP a_rec) {
+    static const char fn[] = "clef_recording_n_annotations";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int64_t ret = clef_recording_n_annotations(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_annotation(SEXP a_rec, SEXP a_k) {
+    static const char fn[] = "clef_recording_annotation";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int64_t v_k = (int64_t)clefr_as_int(a_k, fn, "k", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    double v_onset = 0;
+    double v_duration = 0;
+    const char *v_text = NULL;
+    clef_status ret = clef_recording_annotation(v_rec, v_k, &v_onset, &v_duration, &v_text);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_onset));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_duration));
+    SET_VECTOR_ELT(res, 4, clefr_from_string(v_text));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_n_warnings(SEXP a_rec) {
+    static const char fn[] = "clef_recording_n_warnings";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t ret = clef_recording_n_warnings(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_warning(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_warning";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_recording_warning(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_class(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_class";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t ret = clef_recording_signal_class(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_map(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_map";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t ret = clef_recording_signal_map(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_signal_canonical(SEXP a_rec, SEXP a_i) {
+    static const char fn[] = "clef_recording_signal_canonical";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t ret = clef_recording_signal_canonical(v_rec, v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_canonical_signal(SEXP a_rec, SEXP a_c) {
+    static const char fn[] = "clef_recording_canonical_signal";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    int32_t v_c = (int32_t)clefr_as_int(a_c, fn, "c", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t ret = clef_recording_canonical_signal(v_rec, v_c);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_present_mask(SEXP a_rec) {
+    static const char fn[] = "clef_recording_present_mask";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    uint32_t ret = clef_recording_present_mask(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_U32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_canonical_length(SEXP a_rec, SEXP a_t_start, SEXP a_duration) {
+    static const char fn[] = "clef_recording_canonical_length";
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    double v_t_start = (double)clefr_as_double(a_t_start, fn, "t_start");
+    double v_duration = (double)clefr_as_double(a_duration, fn, "duration");
+    int64_t v_n_out = 0;
+    clef_status ret = clef_recording_canonical_length(v_rec, v_t_start, v_duration, &v_n_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_read_canonical(SEXP a_rec, SEXP a_t_start, SEXP a_duration, SEXP a_stride,
+                                         SEXP a_capacity) {
+    static const char fn[] = "clef_recording_read_canonical";
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    double v_t_start = (double)clefr_as_double(a_t_start, fn, "t_start");
+    double v_duration = (double)clefr_as_double(a_duration, fn, "duration");
+    size_t v_stride =
+        (size_t)clefr_as_int(a_stride, fn, "stride", (double)0, (double)9007199254740992.0);
+    size_t v_capacity =
+        (size_t)clefr_as_int(a_capacity, fn, "capacity", (double)0, (double)9007199254740992.0);
+    int64_t v_n_out = 0;
+    uint32_t v_present_mask = 0;
+    const double s_out = (double)(v_capacity);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_recording_read_canonical(v_rec, v_t_start, v_duration, b_out, v_stride,
+                                                    v_capacity, &v_n_out, &v_present_mask);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_rec != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_recording_errmsg(v_rec)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_out));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_U32, (double)v_present_mask));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_resample_length(SEXP a_n, SEXP a_up, SEXP a_down) {
+    static const char fn[] = "clef_resample_length";
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int32_t v_up = (int32_t)clefr_as_int(a_up, fn, "up", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_down =
+        (int32_t)clefr_as_int(a_down, fn, "down", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t ret = clef_resample_length(v_n, v_up, v_down);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_resample(SEXP a_ctx, SEXP a_in, SEXP a_n, SEXP a_up, SEXP a_down, SEXP a_out_cap) {
+    static const char fn[] = "clef_resample";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_in = 0;
+    const float *v_in = clefr_as_array(a_in, CLEFR_F32, fn, "in", &n_in);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int32_t v_up = (int32_t)clefr_as_int(a_up, fn, "up", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_down =
+        (int32_t)clefr_as_int(a_down, fn, "down", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_out_cap = (int64_t)clefr_as_int(a_out_cap, fn, "out_cap", (double)-9007199254740992.0,
+                                              (double)9007199254740992.0);
+    if (v_in != NULL)
+        clefr_check_length(n_in, (double)(v_n), fn, "in", "n");
+    const double s_out = (double)(v_out_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_resample(v_ctx, v_in, v_n, v_up, v_down, b_out, v_out_cap);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_stream_create(SEXP a_ctx, SEXP a_n_channels, SEXP a_labels, SEXP a_rates,
+                              SEXP a_units, SEXP a_p) {
+    static const char fn[] = "clef_stream_create";
+    clef_stream *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    int32_t v_n_channels =
+        (int32_t)clefr_as_int(a_n_channels, fn, "n_channels", (double)INT32_MIN, (double)INT32_MAX);
+    R_xlen_t n_labels = 0;
+    const char *const *v_labels = clefr_as_strings(a_labels, fn, "labels", &n_labels);
+    R_xlen_t n_rates = 0;
+    const double *v_rates = clefr_as_array(a_rates, CLEFR_F64, fn, "rates", &n_rates);
+    R_xlen_t n_units = 0;
+    const char *const *v_units = clefr_as_strings(a_units, fn, "units", &n_units);
+    const clef_params *v_p = clefr_handle(a_p, "clef_params", fn, "p", 0);
+    if (v_labels != NULL)
+        clefr_check_length(n_labels, (double)(v_n_channels), fn, "labels", "n_channels");
+    if (v_rates != NULL)
+        clefr_check_length(n_rates, (double)(v_n_channels), fn, "rates", "n_channels");
+    if (v_units != NULL)
+        clefr_check_length(n_units, (double)(v_n_channels), fn, "units", "n_channels");
+    clef_status ret =
+        clef_stream_create(&v_out, v_ctx, v_n_channels, v_labels, v_rates, v_units, v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_stream", clefr_fin_clef_stream, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_free(SEXP a_s) {
+    static const char fn[] = "clef_stream_free";
+    clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 1);
+    clef_stream_free(v_s);
+    clefr_clear(a_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_errmsg(SEXP a_s) {
+    static const char fn[] = "clef_stream_errmsg";
+    const clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    const char *ret = clef_stream_errmsg(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_present_mask(SEXP a_s) {
+    static const char fn[] = "clef_stream_present_mask";
+    const clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    uint32_t ret = clef_stream_present_mask(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_U32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_push_interleaved(SEXP a_s, SEXP a_data, SEXP a_n_frames) {
+    static const char fn[] = "clef_stream_push_interleaved";
+    clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    R_xlen_t n_data = 0;
+    const float *v_data = clefr_as_array(a_data, CLEFR_F32, fn, "data", &n_data);
+    int64_t v_n_frames = (int64_t)clefr_as_int(
+        a_n_frames, fn, "n_frames", (double)-9007199254740992.0, (double)9007199254740992.0);
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_n_frames), fn, "data", "n_frames");
+    clef_status ret = clef_stream_push_interleaved(v_s, v_data, v_n_frames);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_stream_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_push_planar(SEXP a_s, SEXP a_data, SEXP a_stride, SEXP a_counts) {
+    static const char fn[] = "clef_stream_push_planar";
+    clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    R_xlen_t n_data = 0;
+    const float *v_data = clefr_as_array(a_data, CLEFR_F32, fn, "data", &n_data);
+    size_t v_stride =
+        (size_t)clefr_as_int(a_stride, fn, "stride", (double)0, (double)9007199254740992.0);
+    R_xlen_t n_counts = 0;
+    const int64_t *v_counts = clefr_as_array(a_counts, CLEFR_I64, fn, "counts", &n_counts);
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_stride), fn, "data", "stride");
+    clef_status ret = clef_stream_push_planar(v_s, v_data, v_stride, v_counts);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_stream_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_finish(SEXP a_s) {
+    static const char fn[] = "clef_stream_finish";
+    clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    clef_status ret = clef_stream_finish(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_stream_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_available(SEXP a_s) {
+    static const char fn[] = "clef_stream_available";
+    const clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    int64_t ret = clef_stream_available(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_stream_pull(SEXP a_s, SEXP a_stride, SEXP a_max_n) {
+    static const char fn[] = "clef_stream_pull";
+    clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    size_t v_stride =
+        (size_t)clefr_as_int(a_stride, fn, "stride", (double)0, (double)9007199254740992.0);
+    int64_t v_max_n = (int64_t)clefr_as_int(a_max_n, fn, "max_n", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    int64_t v_n_out = 0;
+    const double s_out = (double)(clef_canonical_n_channels() * v_stride);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_stream_pull(v_s, b_out, v_stride, v_max_n, &v_n_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_stream_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_dpss_compute(SEXP a_ctx, SEXP a_n, SEXP a_nw, SEXP a_k, SEXP a_sym,
+                             SEXP a_tapers_cap) {
+    static const char fn[] = "clef_dpss_compute";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    double v_nw = (double)clefr_as_double(a_nw, fn, "nw");
+    int64_t v_k = (int64_t)clefr_as_int(a_k, fn, "k", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int32_t v_sym = (int32_t)clefr_as_int(a_sym, fn, "sym", (double)INT32_MIN, (double)INT32_MAX);
+    size_t v_tapers_cap =
+        (size_t)clefr_as_int(a_tapers_cap, fn, "tapers_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_tapers = (double)(v_tapers_cap);
+    void *b_tapers = NULL;
+    SEXP r_tapers = PROTECT(clefr_out_buffer(CLEFR_F64, s_tapers, &b_tapers));
+    const double s_ratios = (double)(v_k);
+    void *b_ratios = NULL;
+    SEXP r_ratios = PROTECT(clefr_out_buffer(CLEFR_F64, s_ratios, &b_ratios));
+    clef_status ret = clef_dpss_compute(v_ctx, v_n, v_nw, v_k, v_sym, b_tapers, v_tapers_cap,
+                                        &v_needed, b_ratios);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F64, r_tapers, b_tapers, s_tapers));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4, clefr_finish_buffer(CLEFR_F64, r_ratios, b_ratios, s_ratios));
+    UNPROTECT(3);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_create(SEXP a_ctx, SEXP a_params) {
+    static const char fn[] = "clef_spectrogram_create";
+    clef_spectrogram *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const clef_params *v_params = clefr_handle(a_params, "clef_params", fn, "params", 0);
+    clef_status ret = clef_spectrogram_create(&v_out, v_ctx, v_params);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2,
+        clefr_wrap_handle(v_out, "clef_spectrogram", clefr_fin_clef_spectrogram, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_free(SEXP a_sg) {
+    static const char fn[] = "clef_spectrogram_free";
+    clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 1);
+    clef_spectrogram_free(v_sg);
+    clefr_clear(a_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_n_freqs(SEXP a_sg) {
+    static const char fn[] = "clef_spectrogram_n_freqs";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int64_t ret = clef_spectrogram_n_freqs(v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_n_tapers(SEXP a_sg) {
+    static const char fn[] = "clef_spectrogram_n_tapers";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int64_t ret = clef_spectrogram_n_tapers(v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_window(SEXP a_sg) {
+    static const char fn[] = "clef_spectrogram_window";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int64_t ret = clef_spectrogram_window(v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_step(SEXP a_sg) {
+    static const char fn[] = "clef_spectrogram_step";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int64_t ret = clef_spectrogram_step(v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_n_frames(SEXP a_sg, SEXP a_n_samples) {
+    static const char fn[] = "clef_spectrogram_n_frames";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t ret = clef_spectrogram_n_frames(v_sg, v_n_samples);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_freqs(SEXP a_sg, SEXP a_cap) {
+    static const char fn[] = "clef_spectrogram_freqs";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F64, s_out, &b_out));
+    clef_status ret = clef_spectrogram_freqs(v_sg, b_out, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F64, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_times(SEXP a_sg, SEXP a_n_samples, SEXP a_cap) {
+    static const char fn[] = "clef_spectrogram_times";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F64, s_out, &b_out));
+    clef_status ret = clef_spectrogram_times(v_sg, v_n_samples, b_out, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F64, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_tapers(SEXP a_sg, SEXP a_cap) {
+    static const char fn[] = "clef_spectrogram_tapers";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_tapers = (double)(v_cap);
+    void *b_tapers = NULL;
+    SEXP r_tapers = PROTECT(clefr_out_buffer(CLEFR_F64, s_tapers, &b_tapers));
+    const double s_eigenvalues = (double)(clef_spectrogram_n_tapers(v_sg));
+    void *b_eigenvalues = NULL;
+    SEXP r_eigenvalues = PROTECT(clefr_out_buffer(CLEFR_F64, s_eigenvalues, &b_eigenvalues));
+    clef_status ret = clef_spectrogram_tapers(v_sg, b_tapers, v_cap, &v_needed, b_eigenvalues);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F64, r_tapers, b_tapers, s_tapers));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4,
+                   clefr_finish_buffer(CLEFR_F64, r_eigenvalues, b_eigenvalues, s_eigenvalues));
+    UNPROTECT(3);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_compute(SEXP a_sg, SEXP a_x, SEXP a_row_stride, SEXP a_n_ch,
+                                    SEXP a_n_samples, SEXP a_cap) {
+    static const char fn[] = "clef_spectrogram_compute";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    R_xlen_t n_x = 0;
+    const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
+    size_t v_row_stride =
+        (size_t)clefr_as_int(a_row_stride, fn, "row_stride", (double)0, (double)9007199254740992.0);
+    int64_t v_n_ch = (int64_t)clefr_as_int(a_n_ch, fn, "n_ch", (double)-9007199254740992.0,
+                                           (double)9007199254740992.0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_n_ch * v_row_stride), fn, "x", "n_ch*row_stride");
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_spectrogram_compute(v_sg, v_x, v_row_stride, v_n_ch, v_n_samples, b_out,
+                                               v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_stream_create(SEXP a_sg, SEXP a_n_ch) {
+    static const char fn[] = "clef_spectrogram_stream_create";
+    clef_spectrogram_stream *v_out = NULL;
+    clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int64_t v_n_ch = (int64_t)clefr_as_int(a_n_ch, fn, "n_ch", (double)-9007199254740992.0,
+                                           (double)9007199254740992.0);
+    clef_status ret = clef_spectrogram_stream_create(&v_out, v_sg, v_n_ch);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_spectrogram_stream",
+                                     clefr_fin_clef_spectrogram_stream, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_stream_free(SEXP a_st) {
+    static const char fn[] = "clef_spectrogram_stream_free";
+    clef_spectrogram_stream *v_st = clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 1);
+    clef_spectrogram_stream_free(v_st);
+    clefr_clear(a_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_stream_pending(SEXP a_st, SEXP a_n_samples) {
+    static const char fn[] = "clef_spectrogram_stream_pending";
+    const clef_spectrogram_stream *v_st =
+        clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t ret = clef_spectrogram_stream_pending(v_st, v_n_samples);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_stream_push(SEXP a_st, SEXP a_x, SEXP a_row_stride, SEXP a_n_samples,
+                                        SEXP a_cap) {
+    static const char fn[] = "clef_spectrogram_stream_push";
+    clef_spectrogram_stream *v_st = clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 0);
+    R_xlen_t n_x = 0;
+    const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
+    size_t v_row_stride =
+        (size_t)clefr_as_int(a_row_stride, fn, "row_stride", (double)0, (double)9007199254740992.0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    int64_t v_n_frames_out = 0;
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_row_stride), fn, "x", "row_stride");
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_spectrogram_stream_push(v_st, v_x, v_row_stride, v_n_samples, b_out,
+                                                   v_cap, &v_needed, &v_n_frames_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_st != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_spectrogram_stream_errmsg(v_st)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_n_frames_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_stream_finish(SEXP a_st, SEXP a_cap) {
+    static const char fn[] = "clef_spectrogram_stream_finish";
+    clef_spectrogram_stream *v_st = clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    int64_t v_n_frames_out = 0;
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret =
+        clef_spectrogram_stream_finish(v_st, b_out, v_cap, &v_needed, &v_n_frames_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_st != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_spectrogram_stream_errmsg(v_st)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_n_frames_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_stream_frames(SEXP a_st) {
+    static const char fn[] = "clef_spectrogram_stream_frames";
+    const clef_spectrogram_stream *v_st =
+        clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 0);
+    int64_t ret = clef_spectrogram_stream_frames(v_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_stream_errmsg(SEXP a_st) {
+    static const char fn[] = "clef_spectrogram_stream_errmsg";
+    const clef_spectrogram_stream *v_st =
+        clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 0);
+    const char *ret = clef_spectrogram_stream_errmsg(v_st);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
     UNPROTECT(1);

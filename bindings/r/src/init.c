@@ -33,6 +33,80 @@ SEXP clefr_clef_param_lookup(SEXP);
 SEXP clefr_clef_param_info(SEXP);
 SEXP clefr_clef_param_bounds(SEXP);
 SEXP clefr_clef_params_errmsg(SEXP);
+SEXP clefr_clef_canonical_n_channels(void);
+SEXP clefr_clef_canonical_channel_name(SEXP);
+SEXP clefr_clef_bipolar_n_channels(void);
+SEXP clefr_clef_bipolar_channel_name(SEXP);
+SEXP clefr_clef_channel_parse(SEXP, SEXP);
+SEXP clefr_clef_montage_common_average(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_montage_bipolar(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_recording_open(SEXP, SEXP, SEXP);
+SEXP clefr_clef_recording_open_memory(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_recording_free(SEXP);
+SEXP clefr_clef_recording_errmsg(SEXP);
+SEXP clefr_clef_recording_file_type(SEXP);
+SEXP clefr_clef_recording_header_field(SEXP, SEXP);
+SEXP clefr_clef_recording_start_iso(SEXP);
+SEXP clefr_clef_recording_n_records(SEXP);
+SEXP clefr_clef_recording_record_duration(SEXP);
+SEXP clefr_clef_recording_duration(SEXP);
+SEXP clefr_clef_recording_n_signals(SEXP);
+SEXP clefr_clef_recording_signal_label(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_unit(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_transducer(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_prefilter(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_rate(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_samples_per_record(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_n_samples(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_range(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_uv_scale(SEXP, SEXP);
+SEXP clefr_clef_recording_read_digital(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_recording_read_physical(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_recording_read_uv(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_recording_record_onset(SEXP, SEXP);
+SEXP clefr_clef_recording_n_segments(SEXP);
+SEXP clefr_clef_recording_segment(SEXP, SEXP);
+SEXP clefr_clef_recording_n_annotations(SEXP);
+SEXP clefr_clef_recording_annotation(SEXP, SEXP);
+SEXP clefr_clef_recording_n_warnings(SEXP);
+SEXP clefr_clef_recording_warning(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_class(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_map(SEXP, SEXP);
+SEXP clefr_clef_recording_signal_canonical(SEXP, SEXP);
+SEXP clefr_clef_recording_canonical_signal(SEXP, SEXP);
+SEXP clefr_clef_recording_present_mask(SEXP);
+SEXP clefr_clef_recording_canonical_length(SEXP, SEXP, SEXP);
+SEXP clefr_clef_recording_read_canonical(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_resample_length(SEXP, SEXP, SEXP);
+SEXP clefr_clef_resample(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_stream_create(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_stream_free(SEXP);
+SEXP clefr_clef_stream_errmsg(SEXP);
+SEXP clefr_clef_stream_present_mask(SEXP);
+SEXP clefr_clef_stream_push_interleaved(SEXP, SEXP, SEXP);
+SEXP clefr_clef_stream_push_planar(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_stream_finish(SEXP);
+SEXP clefr_clef_stream_available(SEXP);
+SEXP clefr_clef_stream_pull(SEXP, SEXP, SEXP);
+SEXP clefr_clef_dpss_compute(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_spectrogram_create(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_free(SEXP);
+SEXP clefr_clef_spectrogram_n_freqs(SEXP);
+SEXP clefr_clef_spectrogram_n_tapers(SEXP);
+SEXP clefr_clef_spectrogram_window(SEXP);
+SEXP clefr_clef_spectrogram_step(SEXP);
+SEXP clefr_clef_spectrogram_n_frames(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_freqs(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_times(SEXP, SEXP, SEXP);
+SEXP clefr_clef_spectrogram_tapers(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_compute(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_spectrogram_stream_create(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_stream_free(SEXP);
+SEXP clefr_clef_spectrogram_stream_pending(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_stream_push(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_spectrogram_stream_finish(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_stream_frames(SEXP);
+SEXP clefr_clef_spectrogram_stream_errmsg(SEXP);
 
 static const R_CallMethodDef call_methods[] = {
     {"C_clef_version", (DL_FUNC)&clefr_clef_version, 0},
@@ -64,6 +138,81 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_param_info", (DL_FUNC)&clefr_clef_param_info, 1},
     {"C_clef_param_bounds", (DL_FUNC)&clefr_clef_param_bounds, 1},
     {"C_clef_params_errmsg", (DL_FUNC)&clefr_clef_params_errmsg, 1},
+    {"C_clef_canonical_n_channels", (DL_FUNC)&clefr_clef_canonical_n_channels, 0},
+    {"C_clef_canonical_channel_name", (DL_FUNC)&clefr_clef_canonical_channel_name, 1},
+    {"C_clef_bipolar_n_channels", (DL_FUNC)&clefr_clef_bipolar_n_channels, 0},
+    {"C_clef_bipolar_channel_name", (DL_FUNC)&clefr_clef_bipolar_channel_name, 1},
+    {"C_clef_channel_parse", (DL_FUNC)&clefr_clef_channel_parse, 2},
+    {"C_clef_montage_common_average", (DL_FUNC)&clefr_clef_montage_common_average, 4},
+    {"C_clef_montage_bipolar", (DL_FUNC)&clefr_clef_montage_bipolar, 5},
+    {"C_clef_recording_open", (DL_FUNC)&clefr_clef_recording_open, 3},
+    {"C_clef_recording_open_memory", (DL_FUNC)&clefr_clef_recording_open_memory, 4},
+    {"C_clef_recording_free", (DL_FUNC)&clefr_clef_recording_free, 1},
+    {"C_clef_recording_errmsg", (DL_FUNC)&clefr_clef_recording_errmsg, 1},
+    {"C_clef_recording_file_type", (DL_FUNC)&clefr_clef_recording_file_type, 1},
+    {"C_clef_recording_header_field", (DL_FUNC)&clefr_clef_recording_header_field, 2},
+    {"C_clef_recording_start_iso", (DL_FUNC)&clefr_clef_recording_start_iso, 1},
+    {"C_clef_recording_n_records", (DL_FUNC)&clefr_clef_recording_n_records, 1},
+    {"C_clef_recording_record_duration", (DL_FUNC)&clefr_clef_recording_record_duration, 1},
+    {"C_clef_recording_duration", (DL_FUNC)&clefr_clef_recording_duration, 1},
+    {"C_clef_recording_n_signals", (DL_FUNC)&clefr_clef_recording_n_signals, 1},
+    {"C_clef_recording_signal_label", (DL_FUNC)&clefr_clef_recording_signal_label, 2},
+    {"C_clef_recording_signal_unit", (DL_FUNC)&clefr_clef_recording_signal_unit, 2},
+    {"C_clef_recording_signal_transducer", (DL_FUNC)&clefr_clef_recording_signal_transducer, 2},
+    {"C_clef_recording_signal_prefilter", (DL_FUNC)&clefr_clef_recording_signal_prefilter, 2},
+    {"C_clef_recording_signal_rate", (DL_FUNC)&clefr_clef_recording_signal_rate, 2},
+    {"C_clef_recording_signal_samples_per_record",
+     (DL_FUNC)&clefr_clef_recording_signal_samples_per_record, 2},
+    {"C_clef_recording_signal_n_samples", (DL_FUNC)&clefr_clef_recording_signal_n_samples, 2},
+    {"C_clef_recording_signal_range", (DL_FUNC)&clefr_clef_recording_signal_range, 2},
+    {"C_clef_recording_signal_uv_scale", (DL_FUNC)&clefr_clef_recording_signal_uv_scale, 2},
+    {"C_clef_recording_read_digital", (DL_FUNC)&clefr_clef_recording_read_digital, 4},
+    {"C_clef_recording_read_physical", (DL_FUNC)&clefr_clef_recording_read_physical, 4},
+    {"C_clef_recording_read_uv", (DL_FUNC)&clefr_clef_recording_read_uv, 6},
+    {"C_clef_recording_record_onset", (DL_FUNC)&clefr_clef_recording_record_onset, 2},
+    {"C_clef_recording_n_segments", (DL_FUNC)&clefr_clef_recording_n_segments, 1},
+    {"C_clef_recording_segment", (DL_FUNC)&clefr_clef_recording_segment, 2},
+    {"C_clef_recording_n_annotations", (DL_FUNC)&clefr_clef_recording_n_annotations, 1},
+    {"C_clef_recording_annotation", (DL_FUNC)&clefr_clef_recording_annotation, 2},
+    {"C_clef_recording_n_warnings", (DL_FUNC)&clefr_clef_recording_n_warnings, 1},
+    {"C_clef_recording_warning", (DL_FUNC)&clefr_clef_recording_warning, 2},
+    {"C_clef_recording_signal_class", (DL_FUNC)&clefr_clef_recording_signal_class, 2},
+    {"C_clef_recording_signal_map", (DL_FUNC)&clefr_clef_recording_signal_map, 2},
+    {"C_clef_recording_signal_canonical", (DL_FUNC)&clefr_clef_recording_signal_canonical, 2},
+    {"C_clef_recording_canonical_signal", (DL_FUNC)&clefr_clef_recording_canonical_signal, 2},
+    {"C_clef_recording_present_mask", (DL_FUNC)&clefr_clef_recording_present_mask, 1},
+    {"C_clef_recording_canonical_length", (DL_FUNC)&clefr_clef_recording_canonical_length, 3},
+    {"C_clef_recording_read_canonical", (DL_FUNC)&clefr_clef_recording_read_canonical, 5},
+    {"C_clef_resample_length", (DL_FUNC)&clefr_clef_resample_length, 3},
+    {"C_clef_resample", (DL_FUNC)&clefr_clef_resample, 6},
+    {"C_clef_stream_create", (DL_FUNC)&clefr_clef_stream_create, 6},
+    {"C_clef_stream_free", (DL_FUNC)&clefr_clef_stream_free, 1},
+    {"C_clef_stream_errmsg", (DL_FUNC)&clefr_clef_stream_errmsg, 1},
+    {"C_clef_stream_present_mask", (DL_FUNC)&clefr_clef_stream_present_mask, 1},
+    {"C_clef_stream_push_interleaved", (DL_FUNC)&clefr_clef_stream_push_interleaved, 3},
+    {"C_clef_stream_push_planar", (DL_FUNC)&clefr_clef_stream_push_planar, 4},
+    {"C_clef_stream_finish", (DL_FUNC)&clefr_clef_stream_finish, 1},
+    {"C_clef_stream_available", (DL_FUNC)&clefr_clef_stream_available, 1},
+    {"C_clef_stream_pull", (DL_FUNC)&clefr_clef_stream_pull, 3},
+    {"C_clef_dpss_compute", (DL_FUNC)&clefr_clef_dpss_compute, 6},
+    {"C_clef_spectrogram_create", (DL_FUNC)&clefr_clef_spectrogram_create, 2},
+    {"C_clef_spectrogram_free", (DL_FUNC)&clefr_clef_spectrogram_free, 1},
+    {"C_clef_spectrogram_n_freqs", (DL_FUNC)&clefr_clef_spectrogram_n_freqs, 1},
+    {"C_clef_spectrogram_n_tapers", (DL_FUNC)&clefr_clef_spectrogram_n_tapers, 1},
+    {"C_clef_spectrogram_window", (DL_FUNC)&clefr_clef_spectrogram_window, 1},
+    {"C_clef_spectrogram_step", (DL_FUNC)&clefr_clef_spectrogram_step, 1},
+    {"C_clef_spectrogram_n_frames", (DL_FUNC)&clefr_clef_spectrogram_n_frames, 2},
+    {"C_clef_spectrogram_freqs", (DL_FUNC)&clefr_clef_spectrogram_freqs, 2},
+    {"C_clef_spectrogram_times", (DL_FUNC)&clefr_clef_spectrogram_times, 3},
+    {"C_clef_spectrogram_tapers", (DL_FUNC)&clefr_clef_spectrogram_tapers, 2},
+    {"C_clef_spectrogram_compute", (DL_FUNC)&clefr_clef_spectrogram_compute, 6},
+    {"C_clef_spectrogram_stream_create", (DL_FUNC)&clefr_clef_spectrogram_stream_create, 2},
+    {"C_clef_spectrogram_stream_free", (DL_FUNC)&clefr_clef_spectrogram_stream_free, 1},
+    {"C_clef_spectrogram_stream_pending", (DL_FUNC)&clefr_clef_spectrogram_stream_pending, 2},
+    {"C_clef_spectrogram_stream_push", (DL_FUNC)&clefr_clef_spectrogram_stream_push, 5},
+    {"C_clef_spectrogram_stream_finish", (DL_FUNC)&clefr_clef_spectrogram_stream_finish, 2},
+    {"C_clef_spectrogram_stream_frames", (DL_FUNC)&clefr_clef_spectrogram_stream_frames, 1},
+    {"C_clef_spectrogram_stream_errmsg", (DL_FUNC)&clefr_clef_spectrogram_stream_errmsg, 1},
     {NULL, NULL, 0}};
 
 void R_init_clef(DllInfo *dll) {

@@ -1,4 +1,5 @@
-ref_path <- Sys.getenv("CLEF_C_REFERENCE")
+ref_dir <- Sys.getenv("CLEF_C_REFERENCE_DIR")
+ref_path <- if (nzchar(ref_dir)) file.path(ref_dir, "core.txt") else ""
 read_ref <- function() {
   lines <- readLines(ref_path)
   kv <- strsplit(lines, "\t", fixed = TRUE)
@@ -6,7 +7,7 @@ read_ref <- function() {
 }
 
 test_that("versions and constants agree with the C library", {
-  skip_if(ref_path == "", "CLEF_C_REFERENCE not set")
+  skip_if(ref_path == "", "CLEF_C_REFERENCE_DIR not set")
   ref <- read_ref()
   expect_identical(clef_version(), ref[["version"]])
   expect_identical(clef_version_number(), as.integer(ref[["version_number"]]))
@@ -16,7 +17,7 @@ test_that("versions and constants agree with the C library", {
 })
 
 test_that("parameter metadata is identical to the C library's", {
-  skip_if(ref_path == "", "CLEF_C_REFERENCE not set")
+  skip_if(ref_path == "", "CLEF_C_REFERENCE_DIR not set")
   ref <- read_ref()
   keys <- as.integer(strsplit(ref[["param_keys"]], ",", fixed = TRUE)[[1L]])
   expect_gt(length(keys), 0L)
