@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "85dbb3f7d41be653a05aa5cceb0b5d1885afaa3f5587278928f8d8cc0b2b16d5"
+HEADER_SHA256 = "b8d35d752f7f0cca7a9953de04f68b1af5bb2f6907dec8787dc1df3f48bbb2de"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -12,8 +12,6 @@ CLEF_VERSION_MINOR = 1
 CLEF_VERSION_PATCH = 0
 CLEF_ABI_VERSION = 0
 CLEF_VERSION_NUMBER = 100
-CLEF_N_CANONICAL = 19
-CLEF_N_BIPOLAR = 18
 
 # ---- enums
 # enum clef_status_code
@@ -53,77 +51,12 @@ CLEF_PARAM_STR = 3
 # enum clef_param_key
 CLEF_P_N_THREADS = 1
 CLEF_P_SEED = 2
-# enum clef_param_key_io
-CLEF_P_IO_UNKNOWN_UNIT = 100
-CLEF_P_IO_REFERENCE = 101
-CLEF_P_IO_TARGET_RATE = 102
-CLEF_P_IO_JOIN_GAPS = 103
-# enum clef_io_reference
-CLEF_IO_REF_AS_RECORDED = 0
-CLEF_IO_REF_COMMON_AVERAGE = 1
-# enum clef_channel_class
-CLEF_CHAN_EEG = 0
-CLEF_CHAN_ECG = 1
-CLEF_CHAN_EMG = 2
-CLEF_CHAN_EOG = 3
-CLEF_CHAN_RESP = 4
-CLEF_CHAN_OTHER = 5
-CLEF_CHAN_ANNOTATION = 6
-# enum clef_channel_map
-CLEF_MAP_EXACT = 0
-CLEF_MAP_ALIASED = 1
-CLEF_MAP_DROPPED_NON_EEG = 2
-CLEF_MAP_DROPPED_EXTRA = 3
-CLEF_MAP_DROPPED_DUPLICATE = 4
-CLEF_MAP_DROPPED_BIPOLAR = 5
-# enum clef_file_type
-CLEF_FILE_EDF = 0
-CLEF_FILE_EDFPLUS_C = 1
-CLEF_FILE_EDFPLUS_D = 2
-CLEF_FILE_BDF = 3
-CLEF_FILE_BDFPLUS_C = 4
-CLEF_FILE_BDFPLUS_D = 5
-# enum clef_header_field
-CLEF_HDR_VERSION = 0
-CLEF_HDR_PATIENT = 1
-CLEF_HDR_RECORDING = 2
-CLEF_HDR_STARTDATE = 3
-CLEF_HDR_STARTTIME = 4
-CLEF_HDR_RESERVED = 5
-# enum clef_param_key_dsp
-CLEF_P_SPEC_FS = 200
-CLEF_P_SPEC_WINDOW_S = 201
-CLEF_P_SPEC_STEP_S = 202
-CLEF_P_SPEC_WINDOW_SAMPLES = 203
-CLEF_P_SPEC_STEP_SAMPLES = 204
-CLEF_P_SPEC_BANDWIDTH_HZ = 205
-CLEF_P_SPEC_NW = 206
-CLEF_P_SPEC_N_TAPERS = 207
-CLEF_P_SPEC_EIG_MIN = 208
-CLEF_P_SPEC_FMIN_HZ = 209
-CLEF_P_SPEC_FMAX_HZ = 210
-CLEF_P_SPEC_NFFT = 211
-CLEF_P_SPEC_DETREND = 212
-CLEF_P_SPEC_WEIGHTING = 213
-CLEF_P_SPEC_SCALE = 214
-CLEF_P_SPEC_DB_MIN = 215
-CLEF_P_SPEC_DB_MAX = 216
-CLEF_P_SPEC_EDGE = 217
-CLEF_P_SPEC_N_THREADS = 218
-CLEF_P_SPEC_TAPER_SYM = 219
 ENUMS = {
     'clef_status_code': {'CLEF_OK': 0, 'CLEF_MORE': 1, 'CLEF_ERR_INVALID_ARG': -1, 'CLEF_ERR_NOMEM': -2, 'CLEF_ERR_IO': -3, 'CLEF_ERR_FORMAT': -4, 'CLEF_ERR_UNSUPPORTED': -5, 'CLEF_ERR_STATE': -6, 'CLEF_ERR_SHAPE': -7, 'CLEF_ERR_BUSY': -8, 'CLEF_ERR_MISUSE': -9, 'CLEF_ERR_INTERNAL': -10, 'CLEF_ERR_BUFFER_TOO_SMALL': -11, 'CLEF_ERR_NOT_FOUND': -12, 'CLEF_ERR_RANGE': -13, 'CLEF_ERR_CANCELLED': -14, 'CLEF_ERR_OVERFLOW': -15},
     'clef_log_level': {'CLEF_LOG_ERROR': 1, 'CLEF_LOG_WARN': 2, 'CLEF_LOG_INFO': 3, 'CLEF_LOG_DEBUG': 4},
     'clef_params_kind': {'CLEF_PARAMS_CORE': 1, 'CLEF_PARAMS_IO': 2, 'CLEF_PARAMS_SPEC': 3, 'CLEF_PARAMS_TOKENIZER': 4, 'CLEF_PARAMS_TRAIN': 5, 'CLEF_PARAMS_COHORT': 6},
     'clef_param_type': {'CLEF_PARAM_I64': 1, 'CLEF_PARAM_F64': 2, 'CLEF_PARAM_STR': 3},
     'clef_param_key': {'CLEF_P_N_THREADS': 1, 'CLEF_P_SEED': 2},
-    'clef_param_key_io': {'CLEF_P_IO_UNKNOWN_UNIT': 100, 'CLEF_P_IO_REFERENCE': 101, 'CLEF_P_IO_TARGET_RATE': 102, 'CLEF_P_IO_JOIN_GAPS': 103},
-    'clef_io_reference': {'CLEF_IO_REF_AS_RECORDED': 0, 'CLEF_IO_REF_COMMON_AVERAGE': 1},
-    'clef_channel_class': {'CLEF_CHAN_EEG': 0, 'CLEF_CHAN_ECG': 1, 'CLEF_CHAN_EMG': 2, 'CLEF_CHAN_EOG': 3, 'CLEF_CHAN_RESP': 4, 'CLEF_CHAN_OTHER': 5, 'CLEF_CHAN_ANNOTATION': 6},
-    'clef_channel_map': {'CLEF_MAP_EXACT': 0, 'CLEF_MAP_ALIASED': 1, 'CLEF_MAP_DROPPED_NON_EEG': 2, 'CLEF_MAP_DROPPED_EXTRA': 3, 'CLEF_MAP_DROPPED_DUPLICATE': 4, 'CLEF_MAP_DROPPED_BIPOLAR': 5},
-    'clef_file_type': {'CLEF_FILE_EDF': 0, 'CLEF_FILE_EDFPLUS_C': 1, 'CLEF_FILE_EDFPLUS_D': 2, 'CLEF_FILE_BDF': 3, 'CLEF_FILE_BDFPLUS_C': 4, 'CLEF_FILE_BDFPLUS_D': 5},
-    'clef_header_field': {'CLEF_HDR_VERSION': 0, 'CLEF_HDR_PATIENT': 1, 'CLEF_HDR_RECORDING': 2, 'CLEF_HDR_STARTDATE': 3, 'CLEF_HDR_STARTTIME': 4, 'CLEF_HDR_RESERVED': 5},
-    'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_N_THREADS': 218, 'CLEF_P_SPEC_TAPER_SYM': 219},
 }
 
 # ---- integer aliases
@@ -140,25 +73,9 @@ class clef_params(_C.Structure):
     """Opaque clef_params (pointer only)."""
 
 
-class clef_recording(_C.Structure):
-    """Opaque clef_recording (pointer only)."""
-
-
-class clef_stream(_C.Structure):
-    """Opaque clef_stream (pointer only)."""
-
-
-class clef_spectrogram(_C.Structure):
-    """Opaque clef_spectrogram (pointer only)."""
-
-
-class clef_spectrogram_stream(_C.Structure):
-    """Opaque clef_spectrogram_stream (pointer only)."""
-
-
-HANDLES = ('clef_ctx', 'clef_params', 'clef_recording', 'clef_stream', 'clef_spectrogram', 'clef_spectrogram_stream')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg'}
+HANDLES = ('clef_ctx', 'clef_params')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_params': 'clef_params_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_params': 'clef_params_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -197,80 +114,6 @@ FUNCTIONS = {
     'clef_param_info': (clef_status, [_C.c_int32, _C.POINTER(_C.c_char_p), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_char_p)]),
     'clef_param_bounds': (clef_status, [_C.c_int32, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_params_errmsg': (_C.c_char_p, [_C.POINTER(clef_params)]),
-    'clef_canonical_n_channels': (_C.c_int32, []),
-    'clef_canonical_channel_name': (_C.c_char_p, [_C.c_int32]),
-    'clef_bipolar_n_channels': (_C.c_int32, []),
-    'clef_bipolar_channel_name': (_C.c_char_p, [_C.c_int32]),
-    'clef_channel_parse': (clef_status, [_C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int32)]),
-    'clef_montage_common_average': (clef_status, [_C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.c_uint32]),
-    'clef_montage_bipolar': (clef_status, [_C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.c_uint32, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_uint32)]),
-    'clef_recording_open': (clef_status, [_C.POINTER(_C.POINTER(clef_recording)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params)]),
-    'clef_recording_open_memory': (clef_status, [_C.POINTER(_C.POINTER(clef_recording)), _C.POINTER(clef_ctx), _C.c_void_p, _C.c_size_t, _C.POINTER(clef_params)]),
-    'clef_recording_free': (None, [_C.POINTER(clef_recording)]),
-    'clef_recording_errmsg': (_C.c_char_p, [_C.POINTER(clef_recording)]),
-    'clef_recording_file_type': (_C.c_int32, [_C.POINTER(clef_recording)]),
-    'clef_recording_header_field': (_C.c_char_p, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_start_iso': (_C.c_char_p, [_C.POINTER(clef_recording)]),
-    'clef_recording_n_records': (_C.c_int64, [_C.POINTER(clef_recording)]),
-    'clef_recording_record_duration': (_C.c_double, [_C.POINTER(clef_recording)]),
-    'clef_recording_duration': (_C.c_double, [_C.POINTER(clef_recording)]),
-    'clef_recording_n_signals': (_C.c_int32, [_C.POINTER(clef_recording)]),
-    'clef_recording_signal_label': (_C.c_char_p, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_unit': (_C.c_char_p, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_transducer': (_C.c_char_p, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_prefilter': (_C.c_char_p, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_rate': (_C.c_double, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_samples_per_record': (_C.c_int32, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_n_samples': (_C.c_int64, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_range': (clef_status, [_C.POINTER(clef_recording), _C.c_int32, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int32)]),
-    'clef_recording_signal_uv_scale': (_C.c_double, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_read_digital': (clef_status, [_C.POINTER(clef_recording), _C.c_int32, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_int32)]),
-    'clef_recording_read_physical': (clef_status, [_C.POINTER(clef_recording), _C.c_int32, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_double)]),
-    'clef_recording_read_uv': (clef_status, [_C.POINTER(clef_recording), _C.POINTER(_C.c_int32), _C.c_int32, _C.c_double, _C.c_double, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
-    'clef_recording_record_onset': (_C.c_double, [_C.POINTER(clef_recording), _C.c_int64]),
-    'clef_recording_n_segments': (_C.c_int64, [_C.POINTER(clef_recording)]),
-    'clef_recording_segment': (clef_status, [_C.POINTER(clef_recording), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
-    'clef_recording_n_annotations': (_C.c_int64, [_C.POINTER(clef_recording)]),
-    'clef_recording_annotation': (clef_status, [_C.POINTER(clef_recording), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_char_p)]),
-    'clef_recording_n_warnings': (_C.c_int32, [_C.POINTER(clef_recording)]),
-    'clef_recording_warning': (_C.c_char_p, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_class': (_C.c_int32, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_map': (_C.c_int32, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_signal_canonical': (_C.c_int32, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_canonical_signal': (_C.c_int32, [_C.POINTER(clef_recording), _C.c_int32]),
-    'clef_recording_present_mask': (_C.c_uint32, [_C.POINTER(clef_recording)]),
-    'clef_recording_canonical_length': (clef_status, [_C.POINTER(clef_recording), _C.c_double, _C.c_double, _C.POINTER(_C.c_int64)]),
-    'clef_recording_read_canonical': (clef_status, [_C.POINTER(clef_recording), _C.c_double, _C.c_double, _C.POINTER(_C.c_float), _C.c_size_t, _C.c_size_t, _C.POINTER(_C.c_int64), _C.POINTER(_C.c_uint32)]),
-    'clef_resample_length': (_C.c_int64, [_C.c_int64, _C.c_int32, _C.c_int32]),
-    'clef_resample': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int32, _C.c_int32, _C.POINTER(_C.c_float), _C.c_int64]),
-    'clef_stream_create': (clef_status, [_C.POINTER(_C.POINTER(clef_stream)), _C.POINTER(clef_ctx), _C.c_int32, _C.POINTER(_C.c_char_p), _C.POINTER(_C.c_double), _C.POINTER(_C.c_char_p), _C.POINTER(clef_params)]),
-    'clef_stream_free': (None, [_C.POINTER(clef_stream)]),
-    'clef_stream_errmsg': (_C.c_char_p, [_C.POINTER(clef_stream)]),
-    'clef_stream_present_mask': (_C.c_uint32, [_C.POINTER(clef_stream)]),
-    'clef_stream_push_interleaved': (clef_status, [_C.POINTER(clef_stream), _C.POINTER(_C.c_float), _C.c_int64]),
-    'clef_stream_push_planar': (clef_status, [_C.POINTER(clef_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_int64)]),
-    'clef_stream_finish': (clef_status, [_C.POINTER(clef_stream)]),
-    'clef_stream_available': (_C.c_int64, [_C.POINTER(clef_stream)]),
-    'clef_stream_pull': (clef_status, [_C.POINTER(clef_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_int64)]),
-    'clef_dpss_compute': (clef_status, [_C.POINTER(clef_ctx), _C.c_int64, _C.c_double, _C.c_int64, _C.c_int32, _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_double)]),
-    'clef_spectrogram_create': (clef_status, [_C.POINTER(_C.POINTER(clef_spectrogram)), _C.POINTER(clef_ctx), _C.POINTER(clef_params)]),
-    'clef_spectrogram_free': (None, [_C.POINTER(clef_spectrogram)]),
-    'clef_spectrogram_n_freqs': (_C.c_int64, [_C.POINTER(clef_spectrogram)]),
-    'clef_spectrogram_n_tapers': (_C.c_int64, [_C.POINTER(clef_spectrogram)]),
-    'clef_spectrogram_window': (_C.c_int64, [_C.POINTER(clef_spectrogram)]),
-    'clef_spectrogram_step': (_C.c_int64, [_C.POINTER(clef_spectrogram)]),
-    'clef_spectrogram_n_frames': (_C.c_int64, [_C.POINTER(clef_spectrogram), _C.c_int64]),
-    'clef_spectrogram_freqs': (clef_status, [_C.POINTER(clef_spectrogram), _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
-    'clef_spectrogram_times': (clef_status, [_C.POINTER(clef_spectrogram), _C.c_int64, _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
-    'clef_spectrogram_tapers': (clef_status, [_C.POINTER(clef_spectrogram), _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_double)]),
-    'clef_spectrogram_compute': (clef_status, [_C.POINTER(clef_spectrogram), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
-    'clef_spectrogram_stream_create': (clef_status, [_C.POINTER(_C.POINTER(clef_spectrogram_stream)), _C.POINTER(clef_spectrogram), _C.c_int64]),
-    'clef_spectrogram_stream_free': (None, [_C.POINTER(clef_spectrogram_stream)]),
-    'clef_spectrogram_stream_pending': (_C.c_int64, [_C.POINTER(clef_spectrogram_stream), _C.c_int64]),
-    'clef_spectrogram_stream_push': (clef_status, [_C.POINTER(clef_spectrogram_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int64)]),
-    'clef_spectrogram_stream_finish': (clef_status, [_C.POINTER(clef_spectrogram_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int64)]),
-    'clef_spectrogram_stream_frames': (_C.c_int64, [_C.POINTER(clef_spectrogram_stream)]),
-    'clef_spectrogram_stream_errmsg': (_C.c_char_p, [_C.POINTER(clef_spectrogram_stream)]),
 }
 
 # ---- call metadata: name -> ((param, kind, base type, size expression, role), ...)
@@ -304,80 +147,6 @@ SIGNATURES = {
     'clef_param_info': (('key', 'scalar', 'int32_t', '', ''), ('name', 'cstr_out', 'char', '', ''), ('type', 'ptr_out', 'int32_t', '', 'scalar'), ('kind', 'ptr_out', 'int32_t', '', 'scalar'), ('doc', 'cstr_out', 'char', '', ''), ),
     'clef_param_bounds': (('key', 'scalar', 'int32_t', '', ''), ('min_out', 'ptr_out', 'double', '', 'scalar'), ('max_out', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_params_errmsg': (('p', 'handle', 'clef_params', '', ''), ),
-    'clef_canonical_n_channels': (),
-    'clef_canonical_channel_name': (('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_bipolar_n_channels': (),
-    'clef_bipolar_channel_name': (('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_channel_parse': (('label', 'cstr', 'char', '', ''), ('name_out', 'charbuf', 'char', 'name_cap', 'out'), ('name_cap', 'scalar', 'size_t', '', ''), ('class_out', 'ptr_out', 'int32_t', '', 'scalar'), ('canonical_out', 'ptr_out', 'int32_t', '', 'scalar'), ('map_out', 'ptr_out', 'int32_t', '', 'scalar'), ),
-    'clef_montage_common_average': (('data', 'ptr_out', 'float', 'clef_canonical_n_channels()*stride', 'inout'), ('stride', 'scalar', 'size_t', '', ''), ('n', 'scalar', 'int64_t', '', ''), ('present_mask', 'scalar', 'uint32_t', '', ''), ),
-    'clef_montage_bipolar': (('in', 'array_in', 'float', 'clef_canonical_n_channels()*in_stride', ''), ('in_stride', 'scalar', 'size_t', '', ''), ('n', 'scalar', 'int64_t', '', ''), ('in_mask', 'scalar', 'uint32_t', '', ''), ('out', 'ptr_out', 'float', 'clef_bipolar_n_channels()*out_stride', 'out'), ('out_stride', 'scalar', 'size_t', '', ''), ('out_mask', 'ptr_out', 'uint32_t', '', 'scalar'), ),
-    'clef_recording_open': (('out', 'handle_out', 'clef_recording', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('p', 'handle', 'clef_params', '', ''), ),
-    'clef_recording_open_memory': (('out', 'handle_out', 'clef_recording', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('data', 'bytes_in', 'void', 'size', ''), ('size', 'scalar', 'size_t', '', ''), ('p', 'handle', 'clef_params', '', ''), ),
-    'clef_recording_free': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_errmsg': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_file_type': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_header_field': (('rec', 'handle', 'clef_recording', '', ''), ('field', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_start_iso': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_n_records': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_record_duration': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_duration': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_n_signals': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_signal_label': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_unit': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_transducer': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_prefilter': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_rate': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_samples_per_record': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_n_samples': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_range': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ('phys_min', 'ptr_out', 'double', '', 'scalar'), ('phys_max', 'ptr_out', 'double', '', 'scalar'), ('dig_min', 'ptr_out', 'int32_t', '', 'scalar'), ('dig_max', 'ptr_out', 'int32_t', '', 'scalar'), ),
-    'clef_recording_signal_uv_scale': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_read_digital': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ('first', 'scalar', 'int64_t', '', ''), ('n', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'int32_t', 'n', 'out'), ),
-    'clef_recording_read_physical': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ('first', 'scalar', 'int64_t', '', ''), ('n', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'double', 'n', 'out'), ),
-    'clef_recording_read_uv': (('rec', 'handle', 'clef_recording', '', ''), ('signals', 'array_in', 'int32_t', 'n_sel', ''), ('n_sel', 'scalar', 'int32_t', '', ''), ('t_start', 'scalar', 'double', '', ''), ('duration', 'scalar', 'double', '', ''), ('out', 'ptr_out', 'float', 'n_sel*stride', 'out'), ('stride', 'scalar', 'size_t', '', ''), ('counts', 'ptr_out', 'int64_t', 'n_sel', 'out'), ('needed', 'ptr_out', 'int64_t', '', 'scalar'), ),
-    'clef_recording_record_onset': (('rec', 'handle', 'clef_recording', '', ''), ('r', 'scalar', 'int64_t', '', ''), ),
-    'clef_recording_n_segments': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_segment': (('rec', 'handle', 'clef_recording', '', ''), ('s', 'scalar', 'int64_t', '', ''), ('onset', 'ptr_out', 'double', '', 'scalar'), ('first_record', 'ptr_out', 'int64_t', '', 'scalar'), ('n_records', 'ptr_out', 'int64_t', '', 'scalar'), ),
-    'clef_recording_n_annotations': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_annotation': (('rec', 'handle', 'clef_recording', '', ''), ('k', 'scalar', 'int64_t', '', ''), ('onset', 'ptr_out', 'double', '', 'scalar'), ('duration', 'ptr_out', 'double', '', 'scalar'), ('text', 'cstr_out', 'char', '', ''), ),
-    'clef_recording_n_warnings': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_warning': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_class': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_map': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_signal_canonical': (('rec', 'handle', 'clef_recording', '', ''), ('i', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_canonical_signal': (('rec', 'handle', 'clef_recording', '', ''), ('c', 'scalar', 'int32_t', '', ''), ),
-    'clef_recording_present_mask': (('rec', 'handle', 'clef_recording', '', ''), ),
-    'clef_recording_canonical_length': (('rec', 'handle', 'clef_recording', '', ''), ('t_start', 'scalar', 'double', '', ''), ('duration', 'scalar', 'double', '', ''), ('n_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
-    'clef_recording_read_canonical': (('rec', 'handle', 'clef_recording', '', ''), ('t_start', 'scalar', 'double', '', ''), ('duration', 'scalar', 'double', '', ''), ('out', 'ptr_out', 'float', 'capacity', 'out'), ('stride', 'scalar', 'size_t', '', ''), ('capacity', 'scalar', 'size_t', '', ''), ('n_out', 'ptr_out', 'int64_t', '', 'scalar'), ('present_mask', 'ptr_out', 'uint32_t', '', 'scalar'), ),
-    'clef_resample_length': (('n', 'scalar', 'int64_t', '', ''), ('up', 'scalar', 'int32_t', '', ''), ('down', 'scalar', 'int32_t', '', ''), ),
-    'clef_resample': (('ctx', 'handle', 'clef_ctx', '', ''), ('in', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'int64_t', '', ''), ('up', 'scalar', 'int32_t', '', ''), ('down', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'int64_t', '', ''), ),
-    'clef_stream_create': (('out', 'handle_out', 'clef_stream', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('n_channels', 'scalar', 'int32_t', '', ''), ('labels', 'cstr_array', 'char', 'n_channels', ''), ('rates', 'array_in', 'double', 'n_channels', ''), ('units', 'cstr_array', 'char', 'n_channels', ''), ('p', 'handle', 'clef_params', '', ''), ),
-    'clef_stream_free': (('s', 'handle', 'clef_stream', '', ''), ),
-    'clef_stream_errmsg': (('s', 'handle', 'clef_stream', '', ''), ),
-    'clef_stream_present_mask': (('s', 'handle', 'clef_stream', '', ''), ),
-    'clef_stream_push_interleaved': (('s', 'handle', 'clef_stream', '', ''), ('data', 'array_in', 'float', 'n_frames', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ),
-    'clef_stream_push_planar': (('s', 'handle', 'clef_stream', '', ''), ('data', 'array_in', 'float', 'stride', ''), ('stride', 'scalar', 'size_t', '', ''), ('counts', 'array_in', 'int64_t', '', ''), ),
-    'clef_stream_finish': (('s', 'handle', 'clef_stream', '', ''), ),
-    'clef_stream_available': (('s', 'handle', 'clef_stream', '', ''), ),
-    'clef_stream_pull': (('s', 'handle', 'clef_stream', '', ''), ('out', 'ptr_out', 'float', 'clef_canonical_n_channels()*stride', 'out'), ('stride', 'scalar', 'size_t', '', ''), ('max_n', 'scalar', 'int64_t', '', ''), ('n_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
-    'clef_dpss_compute': (('ctx', 'handle', 'clef_ctx', '', ''), ('n', 'scalar', 'int64_t', '', ''), ('nw', 'scalar', 'double', '', ''), ('k', 'scalar', 'int64_t', '', ''), ('sym', 'scalar', 'int32_t', '', ''), ('tapers', 'ptr_out', 'double', 'tapers_cap', 'out'), ('tapers_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('ratios', 'ptr_out', 'double', 'k', 'out'), ),
-    'clef_spectrogram_create': (('out', 'handle_out', 'clef_spectrogram', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('params', 'handle', 'clef_params', '', ''), ),
-    'clef_spectrogram_free': (('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_spectrogram_n_freqs': (('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_spectrogram_n_tapers': (('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_spectrogram_window': (('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_spectrogram_step': (('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_spectrogram_n_frames': (('sg', 'handle', 'clef_spectrogram', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ),
-    'clef_spectrogram_freqs': (('sg', 'handle', 'clef_spectrogram', '', ''), ('out', 'ptr_out', 'double', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
-    'clef_spectrogram_times': (('sg', 'handle', 'clef_spectrogram', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'double', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
-    'clef_spectrogram_tapers': (('sg', 'handle', 'clef_spectrogram', '', ''), ('tapers', 'ptr_out', 'double', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('eigenvalues', 'ptr_out', 'double', 'clef_spectrogram_n_tapers(sg)', 'out'), ),
-    'clef_spectrogram_compute': (('sg', 'handle', 'clef_spectrogram', '', ''), ('x', 'array_in', 'float', 'n_ch*row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_ch', 'scalar', 'int64_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
-    'clef_spectrogram_stream_create': (('out', 'handle_out', 'clef_spectrogram_stream', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('n_ch', 'scalar', 'int64_t', '', ''), ),
-    'clef_spectrogram_stream_free': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
-    'clef_spectrogram_stream_pending': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ),
-    'clef_spectrogram_stream_push': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ('x', 'array_in', 'float', 'row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('n_frames_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
-    'clef_spectrogram_stream_finish': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('n_frames_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
-    'clef_spectrogram_stream_frames': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
-    'clef_spectrogram_stream_errmsg': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
 }
 # name -> (kind, base type, C spelling) of the return value
 RETURNS = {
@@ -410,80 +179,6 @@ RETURNS = {
     'clef_param_info': ('scalar', 'int32_t', 'clef_status'),
     'clef_param_bounds': ('scalar', 'int32_t', 'clef_status'),
     'clef_params_errmsg': ('cstr', 'char', 'const char *'),
-    'clef_canonical_n_channels': ('scalar', 'int32_t', 'int32_t'),
-    'clef_canonical_channel_name': ('cstr', 'char', 'const char *'),
-    'clef_bipolar_n_channels': ('scalar', 'int32_t', 'int32_t'),
-    'clef_bipolar_channel_name': ('cstr', 'char', 'const char *'),
-    'clef_channel_parse': ('scalar', 'int32_t', 'clef_status'),
-    'clef_montage_common_average': ('scalar', 'int32_t', 'clef_status'),
-    'clef_montage_bipolar': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_open': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_open_memory': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_free': ('void', 'void', 'void'),
-    'clef_recording_errmsg': ('cstr', 'char', 'const char *'),
-    'clef_recording_file_type': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_header_field': ('cstr', 'char', 'const char *'),
-    'clef_recording_start_iso': ('cstr', 'char', 'const char *'),
-    'clef_recording_n_records': ('scalar', 'int64_t', 'int64_t'),
-    'clef_recording_record_duration': ('scalar', 'double', 'double'),
-    'clef_recording_duration': ('scalar', 'double', 'double'),
-    'clef_recording_n_signals': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_signal_label': ('cstr', 'char', 'const char *'),
-    'clef_recording_signal_unit': ('cstr', 'char', 'const char *'),
-    'clef_recording_signal_transducer': ('cstr', 'char', 'const char *'),
-    'clef_recording_signal_prefilter': ('cstr', 'char', 'const char *'),
-    'clef_recording_signal_rate': ('scalar', 'double', 'double'),
-    'clef_recording_signal_samples_per_record': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_signal_n_samples': ('scalar', 'int64_t', 'int64_t'),
-    'clef_recording_signal_range': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_signal_uv_scale': ('scalar', 'double', 'double'),
-    'clef_recording_read_digital': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_read_physical': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_read_uv': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_record_onset': ('scalar', 'double', 'double'),
-    'clef_recording_n_segments': ('scalar', 'int64_t', 'int64_t'),
-    'clef_recording_segment': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_n_annotations': ('scalar', 'int64_t', 'int64_t'),
-    'clef_recording_annotation': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_n_warnings': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_warning': ('cstr', 'char', 'const char *'),
-    'clef_recording_signal_class': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_signal_map': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_signal_canonical': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_canonical_signal': ('scalar', 'int32_t', 'int32_t'),
-    'clef_recording_present_mask': ('scalar', 'uint32_t', 'uint32_t'),
-    'clef_recording_canonical_length': ('scalar', 'int32_t', 'clef_status'),
-    'clef_recording_read_canonical': ('scalar', 'int32_t', 'clef_status'),
-    'clef_resample_length': ('scalar', 'int64_t', 'int64_t'),
-    'clef_resample': ('scalar', 'int32_t', 'clef_status'),
-    'clef_stream_create': ('scalar', 'int32_t', 'clef_status'),
-    'clef_stream_free': ('void', 'void', 'void'),
-    'clef_stream_errmsg': ('cstr', 'char', 'const char *'),
-    'clef_stream_present_mask': ('scalar', 'uint32_t', 'uint32_t'),
-    'clef_stream_push_interleaved': ('scalar', 'int32_t', 'clef_status'),
-    'clef_stream_push_planar': ('scalar', 'int32_t', 'clef_status'),
-    'clef_stream_finish': ('scalar', 'int32_t', 'clef_status'),
-    'clef_stream_available': ('scalar', 'int64_t', 'int64_t'),
-    'clef_stream_pull': ('scalar', 'int32_t', 'clef_status'),
-    'clef_dpss_compute': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_create': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_free': ('void', 'void', 'void'),
-    'clef_spectrogram_n_freqs': ('scalar', 'int64_t', 'int64_t'),
-    'clef_spectrogram_n_tapers': ('scalar', 'int64_t', 'int64_t'),
-    'clef_spectrogram_window': ('scalar', 'int64_t', 'int64_t'),
-    'clef_spectrogram_step': ('scalar', 'int64_t', 'int64_t'),
-    'clef_spectrogram_n_frames': ('scalar', 'int64_t', 'int64_t'),
-    'clef_spectrogram_freqs': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_times': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_tapers': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_compute': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_stream_create': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_stream_free': ('void', 'void', 'void'),
-    'clef_spectrogram_stream_pending': ('scalar', 'int64_t', 'int64_t'),
-    'clef_spectrogram_stream_push': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_stream_finish': ('scalar', 'int32_t', 'clef_status'),
-    'clef_spectrogram_stream_frames': ('scalar', 'int64_t', 'int64_t'),
-    'clef_spectrogram_stream_errmsg': ('cstr', 'char', 'const char *'),
 }
 # name -> (index of the argument whose _errmsg explains a failure, errmsg function)
 ERROR_SOURCES = {
@@ -497,26 +192,6 @@ ERROR_SOURCES = {
     'clef_params_get_i64': (0, 'clef_params_errmsg'),
     'clef_params_get_f64': (0, 'clef_params_errmsg'),
     'clef_params_get_str': (0, 'clef_params_errmsg'),
-    'clef_recording_open': (1, 'clef_ctx_errmsg'),
-    'clef_recording_open_memory': (1, 'clef_ctx_errmsg'),
-    'clef_recording_signal_range': (0, 'clef_recording_errmsg'),
-    'clef_recording_read_digital': (0, 'clef_recording_errmsg'),
-    'clef_recording_read_physical': (0, 'clef_recording_errmsg'),
-    'clef_recording_read_uv': (0, 'clef_recording_errmsg'),
-    'clef_recording_segment': (0, 'clef_recording_errmsg'),
-    'clef_recording_annotation': (0, 'clef_recording_errmsg'),
-    'clef_recording_canonical_length': (0, 'clef_recording_errmsg'),
-    'clef_recording_read_canonical': (0, 'clef_recording_errmsg'),
-    'clef_resample': (0, 'clef_ctx_errmsg'),
-    'clef_stream_create': (1, 'clef_ctx_errmsg'),
-    'clef_stream_push_interleaved': (0, 'clef_stream_errmsg'),
-    'clef_stream_push_planar': (0, 'clef_stream_errmsg'),
-    'clef_stream_finish': (0, 'clef_stream_errmsg'),
-    'clef_stream_pull': (0, 'clef_stream_errmsg'),
-    'clef_dpss_compute': (0, 'clef_ctx_errmsg'),
-    'clef_spectrogram_create': (1, 'clef_ctx_errmsg'),
-    'clef_spectrogram_stream_push': (0, 'clef_spectrogram_stream_errmsg'),
-    'clef_spectrogram_stream_finish': (0, 'clef_spectrogram_stream_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
 STATUS_FUNCTIONS = frozenset({
@@ -535,34 +210,6 @@ STATUS_FUNCTIONS = frozenset({
     'clef_param_lookup',
     'clef_param_info',
     'clef_param_bounds',
-    'clef_channel_parse',
-    'clef_montage_common_average',
-    'clef_montage_bipolar',
-    'clef_recording_open',
-    'clef_recording_open_memory',
-    'clef_recording_signal_range',
-    'clef_recording_read_digital',
-    'clef_recording_read_physical',
-    'clef_recording_read_uv',
-    'clef_recording_segment',
-    'clef_recording_annotation',
-    'clef_recording_canonical_length',
-    'clef_recording_read_canonical',
-    'clef_resample',
-    'clef_stream_create',
-    'clef_stream_push_interleaved',
-    'clef_stream_push_planar',
-    'clef_stream_finish',
-    'clef_stream_pull',
-    'clef_dpss_compute',
-    'clef_spectrogram_create',
-    'clef_spectrogram_freqs',
-    'clef_spectrogram_times',
-    'clef_spectrogram_tapers',
-    'clef_spectrogram_compute',
-    'clef_spectrogram_stream_create',
-    'clef_spectrogram_stream_push',
-    'clef_spectrogram_stream_finish',
 })
 DEPRECATED = ()
 
