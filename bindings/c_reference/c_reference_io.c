@@ -39,8 +39,7 @@ int main(int argc, char **argv) {
         dump(argv[2], "phys0.f64", phys, (size_t)n * sizeof *phys))
         return 1;
     fprintf(txt, "path\t%s\nn_signals\t%d\nphys0.n\t%lld\nlabel0\t%s\n", argv[1],
-            (int)clef_recording_n_signals(rec),
-            (long long)n, clef_recording_signal_label(rec, 0));
+            (int)clef_recording_n_signals(rec), (long long)n, clef_recording_signal_label(rec, 0));
     free(phys);
     clef_recording_free(rec);
 

@@ -68,7 +68,7 @@ if ! grep -q '^Status: ' "$out/r/check.log" || grep -qE '^Status: .*(ERROR|WARNI
   exit 1
 fi
 grep -E '^Status: ' "$out/r/check.log"
-grep -E '\[ FAIL' "$out"/r/clef.Rcheck/tests/testthat.Rout || true
+grep -m1 -E '\[ FAIL' "$out"/r/clef.Rcheck/tests/testthat.Rout || true
 R CMD INSTALL -l "$out/rlib" "$tarball" > "$out/r/install.log" 2>&1 \
   || { cat "$out/r/install.log"; exit 1; }
 R_LIBS="$out/rlib" Rscript "$root/bindings/r/inst/examples/quickstart.R"

@@ -316,7 +316,7 @@ void *clefr_handle(SEXP x, const char *type, const char *fn, const char *arg, in
                  TYPEOF(tag) == SYMSXP ? CHAR(PRINTNAME(tag)) : "a foreign external pointer");
     void *p = R_ExternalPtrAddr(x);
     if (p == NULL && !freed_ok)
-        Rf_error("%s: '%s' is a freed %s handle", fn, arg, type);
+        Rf_error("%s: '%s' is a freed %s handle (or one restored by readRDS/load)", fn, arg, type);
     return p;
 }
 

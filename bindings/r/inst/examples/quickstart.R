@@ -16,3 +16,16 @@ cat("refused:", res, "\n")
 
 clef_params_free(params)
 clef_ctx_free(ctx)
+
+# Signals are numeric matrices of channels x samples.
+if (exists("clef_spectrogram_create")) {
+  ctx <- clef_ctx_create()
+  tt <- seq(0, 30 - 1 / 200, by = 1 / 200)             # 30 s at 200 Hz
+  x <- rbind(10 * sin(2 * pi * 6 * tt), 10 * sin(2 * pi * 10 * tt))
+  sg <- clef_spectrogram_create(ctx, NULL)             # CLEF defaults
+  s <- clef_spectrogram_matrix(sg, x)                  # [channels, frequencies, frames]
+  freqs <- clef_spectrogram_freqs(sg, dim(s)[2])$out
+  cat("spectrogram", dim(s), "peaks at", freqs[apply(s[, , 1], 1, which.max)], "Hz\n")
+  clef_spectrogram_free(sg)
+  clef_ctx_free(ctx)
+}

@@ -81,6 +81,10 @@ test_that("bad arguments raise R errors, never crash", {
   expect_error(clef_ctx_set_n_threads(ctx, 2^40), "whole number in")
   # NULL reaches the C library, which rejects it with a status
   expect_error(clef_params_create(NULL, 1L), class = "clef_error_invalid_arg")
+  f <- tempfile(fileext = ".rds")
+  saveRDS(p, f)
+  expect_error(clef_params_kind(readRDS(f)), "restored by readRDS") # NULL address, no crash
+  unlink(f)
   clef_params_free(p)
   expect_error(clef_params_kind(p), "freed clef_params handle")
   expect_silent(clef_params_free(p)) # freeing twice is a no-op
