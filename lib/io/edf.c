@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define HDR_FIXED   256 /* main header bytes; each signal adds 256 (EDF spec) */
-#define BLOCK_BYTES ((size_t)256 * 1024)
+#define BLOCK_BYTES ((size_t)64 * 1024)
 
 /* ---- warnings ---- */
 
@@ -100,7 +100,7 @@ clef_status clefi_rec_records(clef_recording *rec, int64_t r0, int64_t nr, const
 
 /* ---- header text fields ---- */
 
-enum { Q_NONASCII = 1, Q_LEADING = 2 };
+enum { Q_NONASCII = 1, Q_LEADING = 2, Q_COMMA = 4 };
 
 /* Copy a space-padded header field as trimmed UTF-8 (bytes >= 0x80 decoded as Latin-1, as MNE
  * does). NUL and other control bytes are errors. */
@@ -237,6 +237,8 @@ static clef_status field_f64(clef_recording *rec, const uint8_t *p, size_t w, co
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s is not a number: '%s'", what,
                            t);
     }
+    if (strchr(t, ',') != NULL)
+        *quirks |= Q_COMMA;
     return CLEF_OK;
 }
 
@@ -478,7 +480,7 @@ static clef_status parse_signals(clef_recording *rec, const uint8_t *h, int32_t 
             return rc;
         s->uv_scale = clefi_unit_uv_scale(s->unit);
         if (s->uv_scale == 0)
-            s->uv_scale = rec->unknown_scale;
+            s->uv_scale = rec->opt.unknown_scale;
         clefi_channel_classify(s->label, NULL, 0, &s->cls, &s->canon, &s->map);
     }
     rec->rec_bytes = off;
@@ -546,36 +548,14 @@ static clef_status count_records(clef_recording *rec) {
     return rc;
 }
 
-static clef_status apply_params(clef_recording *rec, const clef_params *p) {
-    rec->target_rate = 200.0; /* CLEF: 19 channels at 200 Hz (arXiv 2605.10817) */
-    rec->unknown_scale = 0;
-    if (p == NULL)
-        return CLEF_OK;
-    if (clef_params_kind(p) != CLEF_PARAMS_IO)
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_INVALID_ARG,
-                           "parameter set of kind %d, expected CLEF_PARAMS_IO",
-                           (int)clef_params_kind(p));
-    const char *u = clefi_params_str(p, CLEF_P_IO_UNKNOWN_UNIT);
-    if (u != NULL && u[0] != '\0') {
-        rec->unknown_scale = clefi_unit_uv_scale(u);
-        if (rec->unknown_scale == 0)
-            return clefi_error(rec->ctx, &rec->err, CLEF_ERR_INVALID_ARG,
-                               "io.unknown_unit '%s' is not uV, mV, V or nV", u);
-    }
-    rec->reference = (int32_t)clefi_params_i64(p, CLEF_P_IO_REFERENCE);
-    rec->target_rate = clefi_params_f64(p, CLEF_P_IO_TARGET_RATE);
-    rec->join_gaps = (int32_t)clefi_params_i64(p, CLEF_P_IO_JOIN_GAPS);
-    return CLEF_OK;
-}
-
 CLEFI_HIDDEN clef_status clefi_rec_scan_annotations(clef_recording *rec);
 
 static clef_status open_common(clef_recording *rec, const clef_params *p) {
     uint8_t h0[HDR_FIXED];
     unsigned quirks = 0;
     int64_t ns = 0;
-    int ymdhms[6];
-    clef_status rc = apply_params(rec, p);
+    int ymdhms[6] = {0, 0, 0, 0, 0, 0};
+    clef_status rc = clefi_io_opts_read(&rec->opt, rec->ctx, &rec->err, p);
     if (rc == CLEF_OK && rec->file_size < HDR_FIXED)
         rc = clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
                          "truncated header: file has %llu bytes, the fixed header 256",
@@ -622,6 +602,9 @@ static clef_status open_common(clef_recording *rec, const clef_params *p) {
     if ((quirks & Q_NONASCII) &&
         (rc = clefi_rec_warn(rec, "non-ASCII bytes in header text (decoded as Latin-1)")) !=
             CLEF_OK)
+        return rc;
+    if ((quirks & Q_COMMA) &&
+        (rc = clefi_rec_warn(rec, "decimal comma in numeric header fields")) != CLEF_OK)
         return rc;
     if ((quirks & Q_LEADING) &&
         (rc = clefi_rec_warn(rec, "header fields with leading spaces")) != CLEF_OK)

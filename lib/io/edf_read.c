@@ -242,7 +242,7 @@ static clef_status canonical_spans(clef_recording *rec, double t0, double dur, s
             rc = time_range(rec, i, t0, dur, &sp[c].first, &sp[c].count);
         if (rc == CLEF_OK)
             rc = clefi_rate_ratio(rec->ctx, &rec->err, clef_recording_signal_rate(rec, i),
-                                  rec->target_rate, &up, &down);
+                                  rec->opt.target_rate, &up, &down);
         if (rc != CLEF_OK)
             return rc;
         sp[c].s = &rec->all[rec->data_idx[i]];
@@ -269,7 +269,7 @@ static clef_status check_gaps(clef_recording *rec, const span *sp) {
     for (int64_t s = 1; s < rec->n_seg; s++) {
         int64_t g = rec->seg_first[s];
         if (r_lo < g && r_hi >= g) {
-            if (rec->join_gaps)
+            if (rec->opt.join_gaps)
                 return clefi_rec_warn(rec, "canonical read joins records across %lld gap(s)",
                                       (long long)(rec->n_seg - 1));
             return clefi_error(rec->ctx, &rec->err, CLEF_ERR_UNSUPPORTED,
@@ -329,7 +329,7 @@ clef_status clef_recording_read_canonical(clef_recording *rec, double t_start, d
         rc = clefi_error(rec->ctx, &rec->err, CLEF_ERR_NOMEM, "canonical read buffers");
     if (rc == CLEF_OK)
         rc = clefi_pipeline_init(&pl, rec->ctx, &rec->err, rec->canon_src, r_all, s_all,
-                                 rec->target_rate, rec->reference);
+                                 rec->opt.target_rate, rec->opt.reference);
     if (rc == CLEF_OK) {
         span used[CLEF_N_CANONICAL];
         int32_t nu = 0;

@@ -1,10 +1,12 @@
 /*
- * io_int.h — libclef internal module 'io': the EEG input layer. EDF/EDF+/BDF/BDF+ reader and
- * EDF+ annotations (TAL), channel-label normalisation and montages, the polyphase resampler and
- * streaming input. SPDX-License-Identifier: BSD-3-Clause
+ * io_int.h — libclef internal module 'io': EEG recording input: EDF/EDF+/BDF/BDF+ reader and
+ * writer, EDF+ annotations, streaming input, safetensors and FHIR parsers. SPDX-License-Identifier:
+ * BSD-3-Clause
  *
  * Internal only: other modules use this module through the declarations below, never by
  * reaching into its source files. The module's public API lives in include/clef.h.
+ * Also here: channel-label normalisation and montages, the polyphase resampler and the
+ * canonical 19-channel pipeline shared by the reader and clef_stream.
  */
 #ifndef CLEF_IO_INT_H
 #define CLEF_IO_INT_H
@@ -17,8 +19,9 @@
  *  enums. name may be NULL. */
 CLEFI_HIDDEN void clefi_channel_classify(const char *label, char *name, size_t cap, int32_t *cls,
                                          int32_t *canon, int32_t *map);
-/** Factor from a unit string to microvolts; 0 when unknown (uV, µV in UTF-8 or Latin-1, mV, V,
- *  nV; case of the prefix letter kept, "UV"/"MV" accepted as in MNE's _edf_unit table). */
+/** Factor from a unit string to microvolts; 0 when unknown. Accepts uV, µV (micro sign or Greek
+ *  mu, UTF-8), mV, V, nV, and their all-upper/all-lower spellings ("UV", "mv") that exports which
+ *  fold header case produce. */
 CLEFI_HIDDEN double clefi_unit_uv_scale(const char *unit);
 
 /* ---- polyphase resampler (resample.c) ---- */
@@ -27,8 +30,12 @@ CLEFI_HIDDEN double clefi_unit_uv_scale(const char *unit);
  *  firwin(2*half+1, 1/max(up,down), window=("kaiser", 5.0)) * up, half = 10*max(up,down). */
 typedef struct clefi_polyfilt {
     int32_t up, down;
-    int32_t half; /* half-length; taps = 2*half + 1 */
-    double *h;    /* 2*half+1 taps, centre at index half */
+    int32_t half;   /* half-length; taps = 2*half + 1 */
+    int32_t n_poly; /* taps per phase: ceil((2*half+1)/up) */
+    /* Polyphase bank: phase p (row p, n_poly taps) holds h[p + j*up] for j = n_poly-1 .. 0,
+     * zero-padded at the front, h being the 2*half+1 taps centred at half. Output m uses
+     * phase (m*down + half) mod up against contiguous inputs ending at (m*down + half) / up. */
+    double *poly;
 } clefi_polyfilt;
 
 /** Largest max(up, down) after reduction accepted by the resampler (filter of 400,001 taps). */
@@ -69,6 +76,18 @@ CLEFI_HIDDEN void clefi_resampler_pull(clefi_resampler *r, float *out, int64_t n
 CLEFI_HIDDEN void clefi_resampler_finish(clefi_resampler *r);
 
 /* ---- canonical pipeline shared by the file reader and clef_stream (pipeline.c) ---- */
+
+/** Settings of a CLEF_PARAMS_IO set, shared by clef_recording and clef_stream. */
+typedef struct clefi_io_opts {
+    double unknown_scale; /* CLEF_P_IO_UNKNOWN_UNIT as a factor to uV, 0 none */
+    int32_t reference;    /* clef_io_reference */
+    double target_rate;   /* Hz */
+    int32_t join_gaps;
+} clefi_io_opts;
+
+/** Read p (NULL: defaults) into *o; CLEF_ERR_INVALID_ARG on a wrong kind or unknown unit. */
+CLEFI_HIDDEN clef_status clefi_io_opts_read(clefi_io_opts *o, clef_ctx *ctx, clefi_err *err,
+                                            const clef_params *p);
 
 /** Per canonical channel: a source (input channel index), its uV scale and resampler. */
 typedef struct clefi_pipeline {
@@ -161,10 +180,7 @@ struct clef_recording {
     char **warn;
     int32_t canon_src[CLEF_N_CANONICAL];
     uint32_t mask;
-    double unknown_scale; /* CLEF_P_IO_UNKNOWN_UNIT as a factor, 0 none */
-    int32_t reference;
-    double target_rate;
-    int32_t join_gaps;
+    clefi_io_opts opt;
     uint8_t *blk; /* record block buffer (file mode) */
     size_t blk_cap;
 };

@@ -6,6 +6,28 @@
 
 #include <string.h>
 
+clef_status clefi_io_opts_read(clefi_io_opts *o, clef_ctx *ctx, clefi_err *err,
+                               const clef_params *p) {
+    o->unknown_scale = 0;
+    o->reference = CLEF_IO_REF_AS_RECORDED;
+    o->target_rate = 200.0; /* CLEF: 19 channels at 200 Hz (arXiv 2605.10817) */
+    o->join_gaps = 0;
+    if (p == NULL)
+        return CLEF_OK;
+    if (clef_params_kind(p) != CLEF_PARAMS_IO)
+        return clefi_error(ctx, err, CLEF_ERR_INVALID_ARG,
+                           "parameter set of kind %d, expected CLEF_PARAMS_IO",
+                           (int)clef_params_kind(p));
+    const char *u = clefi_params_str(p, CLEF_P_IO_UNKNOWN_UNIT);
+    if (u != NULL && u[0] != '\0' && (o->unknown_scale = clefi_unit_uv_scale(u)) == 0)
+        return clefi_error(ctx, err, CLEF_ERR_INVALID_ARG,
+                           "io.unknown_unit '%s' is not uV, mV, V or nV", u);
+    o->reference = (int32_t)clefi_params_i64(p, CLEF_P_IO_REFERENCE);
+    o->target_rate = clefi_params_f64(p, CLEF_P_IO_TARGET_RATE);
+    o->join_gaps = (int32_t)clefi_params_i64(p, CLEF_P_IO_JOIN_GAPS);
+    return CLEF_OK;
+}
+
 clef_status clefi_pipeline_init(clefi_pipeline *pl, clef_ctx *ctx, clefi_err *err,
                                 const int32_t *src, const double *rates, const double *scales,
                                 double out_rate, int32_t reference) {

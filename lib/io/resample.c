@@ -54,33 +54,41 @@ clef_status clefi_polyfilt_init(clefi_polyfilt *f, clef_ctx *ctx, clefi_err *err
     f->down = (int32_t)down;
     f->half = up == 1 && down == 1 ? 0 : (int32_t)(10 * mx);
     int32_t nt = 2 * f->half + 1;
-    f->h = clefi_malloc(ctx, (size_t)nt * sizeof *f->h);
-    if (f->h == NULL)
+    f->n_poly = (int32_t)((nt + up - 1) / up);
+    double *h = clefi_malloc(ctx, (size_t)nt * sizeof *h);
+    f->poly = clefi_calloc(ctx, (size_t)up * (size_t)f->n_poly, sizeof *f->poly);
+    if (h == NULL || f->poly == NULL) {
+        clefi_free(ctx, h);
+        clefi_polyfilt_free(f, ctx);
         return clefi_error(ctx, err, CLEF_ERR_NOMEM, "resampling filter of %d taps", (int)nt);
+    }
     if (nt == 1) {
-        f->h[0] = 1.0; /* up == down: pass-through, exact */
-        return CLEF_OK;
+        h[0] = 1.0; /* up == down: pass-through, exact */
+    } else {
+        double fc = 1.0 / (double)mx, sum = 0, i0b = bessel_i0(KAISER_BETA);
+        for (int32_t i = 0; i < nt; i++) {
+            double x = fc * (double)(i - f->half);
+            double sinc = x == 0 ? 1.0 : sin(k_pi * x) / (k_pi * x);
+            double r = 2.0 * i / (nt - 1) - 1.0;
+            double w = bessel_i0(KAISER_BETA * sqrt(fmax(0.0, 1.0 - r * r))) / i0b;
+            h[i] = fc * sinc * w;
+            sum += h[i];
+        }
+        for (int32_t i = 0; i < nt; i++)
+            h[i] = h[i] / sum * (double)up;
     }
-    double fc = 1.0 / (double)mx, sum = 0, i0b = bessel_i0(KAISER_BETA);
-    for (int32_t i = 0; i < nt; i++) {
-        double m = (double)(i - f->half);
-        double x = fc * m;
-        double sinc = x == 0 ? 1.0 : sin(k_pi * x) / (k_pi * x);
-        double r = 2.0 * i / (nt - 1) - 1.0;
-        double w = bessel_i0(KAISER_BETA * sqrt(fmax(0.0, 1.0 - r * r))) / i0b;
-        f->h[i] = fc * sinc * w;
-        sum += f->h[i];
-    }
-    for (int32_t i = 0; i < nt; i++)
-        f->h[i] = f->h[i] / sum * (double)up;
+    for (int64_t p = 0; p < up; p++)
+        for (int64_t j = 0; p + j * up < nt; j++)
+            f->poly[p * f->n_poly + (f->n_poly - 1 - j)] = h[p + j * up];
+    clefi_free(ctx, h);
     return CLEF_OK;
 }
 
 void clefi_polyfilt_free(clefi_polyfilt *f, clef_ctx *ctx) {
     if (f == NULL)
         return;
-    clefi_free(ctx, f->h);
-    f->h = NULL;
+    clefi_free(ctx, f->poly);
+    f->poly = NULL;
 }
 
 clef_status clefi_rate_ratio(clef_ctx *ctx, clefi_err *err, double in_rate, double out_rate,
@@ -176,27 +184,36 @@ int64_t clefi_resampler_ready(const clefi_resampler *r) {
 
 void clefi_resampler_finish(clefi_resampler *r) { r->finished = 1; }
 
+/* Dot product of n taps and inputs; four partial sums (fixed order, so deterministic) let
+ * the compiler keep several multiply-adds in flight. */
+static double dot(const double *x, const double *t, int64_t n) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        a0 += x[i] * t[i];
+        a1 += x[i + 1] * t[i + 1];
+        a2 += x[i + 2] * t[i + 2];
+        a3 += x[i + 3] * t[i + 3];
+    }
+    for (; i < n; i++)
+        a0 += x[i] * t[i];
+    return (a0 + a1) + (a2 + a3);
+}
+
 void clefi_resampler_pull(clefi_resampler *r, float *out, int64_t n) {
     const clefi_polyfilt *f = r->f;
-    const int64_t up = f->up, down = f->down, half = f->half;
+    const int64_t up = f->up, down = f->down, half = f->half, np = f->n_poly;
+    const double *x = r->buf - r->base; /* x[k] for k in [base, base + n_buf) */
     for (int64_t j = 0; j < n; j++) {
-        int64_t m = r->n_done + j;
-        int64_t c = m * down + half; /* h index for k = 0 */
-        int64_t k_lo = floor_div(m * down - half + up - 1, up);
-        int64_t k_hi = floor_div(c, up);
-        if (k_lo < 0)
-            k_lo = 0;
-        if (k_hi > r->n_in - 1)
-            k_hi = r->n_in - 1;
-        double acc = 0;
-        const double *x = r->buf - r->base;
-        for (int64_t k = k_lo; k <= k_hi; k++)
-            acc += x[k] * f->h[c - k * up];
-        out[j] = (float)acc;
+        int64_t c = (r->n_done + j) * down + half;
+        int64_t k_hi = c / up, k0 = k_hi - np + 1; /* inputs k0..k_hi meet taps 0..np-1 */
+        const double *taps = f->poly + (c % up) * np;
+        int64_t lo = k0 > 0 ? k0 : 0, hi = k_hi < r->n_in - 1 ? k_hi : r->n_in - 1;
+        out[j] = hi >= lo ? (float)dot(x + lo, taps + (lo - k0), hi - lo + 1) : 0.0f;
     }
     r->n_done += n;
-    /* drop inputs older than the first one the next output needs */
-    int64_t keep = floor_div(r->n_done * down - half + up - 1, up);
+    /* drop inputs older than the first one the next output's tap row touches */
+    int64_t keep = (r->n_done * down + half) / up - np + 1;
     if (keep > r->base + r->n_buf / 2 && keep > r->base) {
         int64_t drop = keep - r->base;
         if (drop > r->n_buf)

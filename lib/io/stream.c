@@ -20,20 +20,10 @@ static clef_status stream_setup(clef_stream *s, int32_t n, const char *const *la
                                 const double *rates, const char *const *units, const clef_params *p,
                                 double *scales) {
     clef_ctx *ctx = s->ctx;
-    double unknown = 0, out_rate = 200.0; /* CLEF input rate (arXiv 2605.10817) */
-    int32_t reference = CLEF_IO_REF_AS_RECORDED;
-    if (p != NULL) {
-        if (clef_params_kind(p) != CLEF_PARAMS_IO)
-            return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                                   "parameter set of kind %d, expected CLEF_PARAMS_IO",
-                                   (int)clef_params_kind(p));
-        const char *u = clefi_params_str(p, CLEF_P_IO_UNKNOWN_UNIT);
-        if (u != NULL && u[0] != '\0' && (unknown = clefi_unit_uv_scale(u)) == 0)
-            return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                                   "io.unknown_unit '%s' is not uV, mV, V or nV", u);
-        out_rate = clefi_params_f64(p, CLEF_P_IO_TARGET_RATE);
-        reference = (int32_t)clefi_params_i64(p, CLEF_P_IO_REFERENCE);
-    }
+    clefi_io_opts o;
+    clef_status rc = clefi_io_opts_read(&o, ctx, &ctx->err, p);
+    if (rc != CLEF_OK)
+        return rc;
     int32_t src[CLEF_N_CANONICAL];
     for (int32_t c = 0; c < CLEF_N_CANONICAL; c++)
         src[c] = -1;
@@ -47,7 +37,7 @@ static clef_status stream_setup(clef_stream *s, int32_t n, const char *const *la
         clefi_channel_classify(labels[k], NULL, 0, &cls, &canon, &map);
         scales[k] = units != NULL ? clefi_unit_uv_scale(units[k]) : 1.0;
         if (scales[k] == 0)
-            scales[k] = unknown;
+            scales[k] = o.unknown_scale;
         if (canon < 0 || src[canon] >= 0)
             continue;
         if (scales[k] == 0)
@@ -63,7 +53,8 @@ static clef_status stream_setup(clef_stream *s, int32_t n, const char *const *la
     if (!any)
         return clefi_ctx_error(ctx, CLEF_ERR_NOT_FOUND,
                                "no declared channel maps to a canonical channel (Fp1 ... O2)");
-    return clefi_pipeline_init(&s->pl, ctx, &ctx->err, src, rates, scales, out_rate, reference);
+    return clefi_pipeline_init(&s->pl, ctx, &ctx->err, src, rates, scales, o.target_rate,
+                               o.reference);
 }
 
 clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_channels,

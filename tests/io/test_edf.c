@@ -374,12 +374,26 @@ static void test_canonical_vs_scipy(void **state) {
     size_t nh, nt;
     float *head = load_f32("subsecond_fp1_200hz_head.npy", &nh);
     float *tail = load_f32("subsecond_fp1_200hz_tail.npy", &nt);
-    /* 1e-4 relative to the signal scale (float32 output of a double reference) */
-    test_assert_close_f32(out, head, nh, 1e-4 * 200, 1e-4, "Fp1 200 Hz head");
-    test_assert_close_f32(out + n - (int64_t)nt, tail, nt, 1e-4 * 200, 1e-4, "Fp1 200 Hz tail");
+    /* 1e-6 of the +-200 uV signal scale: the path rounds samples to float32 before filtering
+     * (as a streaming caller would), the reference stays in double */
+    test_assert_close_f32(out, head, nh, 2e-4, 1e-6, "Fp1 200 Hz head");
+    test_assert_close_f32(out + n - (int64_t)nt, tail, nt, 2e-4, 1e-6, "Fp1 200 Hz tail");
     for (int c = 1; c < 19; c++)
         for (int64_t k = 0; k < n; k += 997)
             assert_true(out[(size_t)c * stride + (size_t)k] == 0.0f);
+    /* a time range equals resample_poly of that range alone: 100 s + 10 s at 128 Hz */
+    double seg[1280];
+    float segf[1280], want[2000];
+    assert_int_equal(clef_recording_read_physical(rec, 0, 12800, 1280, seg), CLEF_OK);
+    for (int k = 0; k < 1280; k++)
+        segf[k] = (float)seg[k];
+    assert_int_equal(clef_resample(ctx, segf, 1280, 25, 16, want, 2000), CLEF_OK);
+    assert_int_equal(
+        clef_recording_read_canonical(rec, 100.0, 10.0, out, 2000, 19 * 2000, &n, NULL), CLEF_OK);
+    assert_int_equal(n, 2000);
+    assert_memory_equal(out, want, sizeof want);
+    assert_int_equal(clef_recording_read_canonical(rec, 699.0, 1.0, out, 2000, 19 * 2000, &n, NULL),
+                     CLEF_ERR_RANGE);
     free(head);
     free(tail);
     free(out);
@@ -481,9 +495,125 @@ static clef_status oom_open_read(clef_ctx *ctx, void *arg) {
     return rc;
 }
 
+/* Mixed rates and units through planar pushes: each canonical row equals clef_resample of its
+ * input (uV), a mV channel at 200 Hz is copied times 1000; common average sums to ~0. */
+static void test_stream_mixed_rates(void **state) {
+    (void)state;
+    enum { N256 = 2560, N500 = 5000, N200 = 2000, CAP = 5000 };
+    const char *labels[4] = {"EEG Fp1-REF", "EEG FP2-REF", "Cz", "Photic"};
+    const double rates[4] = {256, 500, 200, 1};
+    const char *units[4] = {"uV", "\xc2\xb5V", "mV", "counts"};
+    float *in = calloc(4 * CAP, sizeof *in);
+    for (int k = 0; k < N256; k++)
+        in[k] = (float)(30 * sin(0.05 * k) + 0.01 * k);
+    for (int k = 0; k < N500; k++)
+        in[CAP + k] = (float)(20 * cos(0.013 * k));
+    for (int k = 0; k < N200; k++)
+        in[2 * CAP + k] = (float)(0.05 * sin(0.1 * k));
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    float ref[2][N200];
+    assert_int_equal(clef_resample(ctx, in, N256, 200, 256, ref[0], N200), CLEF_OK);
+    assert_int_equal(clef_resample(ctx, in + CAP, N500, 200, 500, ref[1], N200), CLEF_OK);
+    for (int car = 0; car < 2; car++) {
+        clef_params *p = NULL;
+        assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_IO), CLEF_OK);
+        assert_int_equal(clef_params_set_i64(p, CLEF_P_IO_REFERENCE, car), CLEF_OK);
+        clef_stream *s = NULL;
+        assert_int_equal(clef_stream_create(&s, ctx, 4, labels, rates, units, p), CLEF_OK);
+        assert_int_equal(clef_stream_present_mask(s), (1u << 0) | (1u << 1) | (1u << 9));
+        assert_int_equal(clef_stream_push_interleaved(s, in, 1), CLEF_ERR_MISUSE);
+        float *out = calloc(19 * N200, sizeof *out);
+        int64_t done[4] = {0, 0, 0, 0}, w = 0, got = 0;
+        const int64_t total[4] = {N256, N500, N200, 0};
+        float buf[4 * 300], pull[19 * 64];
+        for (int step = 0; done[0] < N256 || done[1] < N500 || done[2] < N200; step++) {
+            int64_t cnt[4] = {0, 0, 0, 0};
+            for (int c = 0; c < 3; c++) {
+                cnt[c] = (step * 37 + c * 11) % 300;
+                cnt[c] = cnt[c] < total[c] - done[c] ? cnt[c] : total[c] - done[c];
+                memcpy(buf + c * 300, in + c * CAP + done[c], (size_t)cnt[c] * sizeof *buf);
+                done[c] += cnt[c];
+            }
+            assert_int_equal(clef_stream_push_planar(s, buf, 300, cnt), CLEF_OK);
+            while (clef_stream_pull(s, pull, 64, 64, &got) == CLEF_OK && got > 0) {
+                for (int c = 0; c < 19; c++)
+                    memcpy(out + c * N200 + w, pull + c * 64, (size_t)got * sizeof *out);
+                w += got;
+            }
+        }
+        assert_int_equal(clef_stream_finish(s), CLEF_OK);
+        while (clef_stream_pull(s, pull, 64, 64, &got) == CLEF_OK && got > 0) {
+            for (int c = 0; c < 19; c++)
+                memcpy(out + c * N200 + w, pull + c * 64, (size_t)got * sizeof *out);
+            w += got;
+        }
+        assert_int_equal(w, N200);
+        if (car == 0) {
+            assert_memory_equal(out, ref[0], sizeof ref[0]);
+            assert_memory_equal(out + N200, ref[1], sizeof ref[1]);
+            for (int k = 0; k < N200; k++)
+                assert_true(out[9 * N200 + k] == (float)((double)in[2 * CAP + k] * 1000.0));
+        } else {
+            for (int k = 0; k < N200; k++) {
+                double sum = (double)out[k] + out[N200 + k] + out[9 * N200 + k];
+                assert_true(fabs(sum) < 1e-3);
+            }
+        }
+        free(out);
+        clef_stream_free(s);
+        clef_params_free(p);
+    }
+    /* an unknown unit on a canonical channel needs io.unknown_unit */
+    const char *bad_units[4] = {"counts", "uV", "uV", "uV"};
+    clef_stream *s = NULL;
+    assert_int_equal(clef_stream_create(&s, ctx, 4, labels, rates, bad_units, NULL),
+                     CLEF_ERR_UNSUPPORTED);
+    assert_null(s);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "counts"));
+    const char *none[1] = {"EKG"};
+    assert_int_equal(clef_stream_create(&s, ctx, 1, none, rates, NULL, NULL), CLEF_ERR_NOT_FOUND);
+    free(in);
+    clef_ctx_free(ctx);
+}
+
+static clef_status oom_stream(clef_ctx *ctx, void *arg) {
+    (void)arg;
+    const char *labels[3] = {"T3", "T4", "O1"};
+    const double rates[3] = {256, 250, 512};
+    clef_stream *s = NULL;
+    clef_status rc = clef_stream_create(&s, ctx, 3, labels, rates, NULL, NULL);
+    float x[3 * 600] = {0}, out[19 * 100];
+    const int64_t counts[3] = {512, 500, 600};
+    int64_t got = 0;
+    if (rc == CLEF_OK)
+        rc = clef_stream_push_planar(s, x, 600, counts);
+    if (rc == CLEF_OK)
+        rc = clef_stream_finish(s);
+    if (rc == CLEF_OK)
+        rc = clef_stream_pull(s, out, 100, 100, &got);
+    clef_stream_free(s);
+    return rc;
+}
+
+static clef_status oom_read_uv(clef_ctx *ctx, void *arg) {
+    clef_recording *rec = NULL;
+    clef_status rc = clef_recording_open(&rec, ctx, test_data_path(arg), NULL);
+    const int32_t sel[3] = {0, 3, 4};
+    int64_t counts[3];
+    float *out = malloc(3 * 2000 * sizeof *out);
+    if (rc == CLEF_OK)
+        rc = clef_recording_read_uv(rec, sel, 3, 1.0, 2.0, out, 2000, counts, NULL);
+    free(out);
+    clef_recording_free(rec);
+    return rc;
+}
+
 static void test_oom_open(void **state) {
     (void)state;
     assert_true(test_oom_sweep(oom_open_read, "test_subsecond.edf", 0) > 3);
+    assert_true(test_oom_sweep(oom_read_uv, "test_generator.bdf", 0) > 3);
+    assert_true(test_oom_sweep(oom_stream, NULL, 0) > 3);
 }
 
 int main(void) {
@@ -495,6 +625,7 @@ int main(void) {
         cmocka_unit_test(test_read_uv),
         cmocka_unit_test(test_canonical_vs_scipy),
         cmocka_unit_test(test_stream_equals_file),
+        cmocka_unit_test(test_stream_mixed_rates),
         cmocka_unit_test(test_oom_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

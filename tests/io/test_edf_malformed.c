@@ -98,7 +98,7 @@ static const mutation k_bad[] = {
 
 /* A fresh copy of the file with mutation m applied. */
 static uint8_t *mutate(const mutation *m, size_t *size) {
-    uint8_t *b = malloc(g_size);
+    uint8_t *b = calloc(g_size + 4096, 1); /* room for trailing bytes */
     memcpy(b, g_file, g_size);
     size_t len = m->len ? m->len : strlen(m->bytes);
     memcpy(b + m->off, m->bytes, len);
@@ -144,8 +144,8 @@ static const mutation k_quirks[] = {
     {"physical min == max", 464, "-8711   ", 0, -1, CLEF_OK, "minimum == maximum"},
     {"EDF+C without annotation signal", 272, "EEG Fp2-REF     ", 0, -1, CLEF_OK,
      "without an annotation signal"},
-    {"comma decimal", 244, "1,0     ", 0, -1, CLEF_OK, "negative gain"},
-    {"trailing bytes", 0, "", 0, -1, CLEF_OK, "negative gain"},
+    {"comma decimal", 244, "1,0     ", 0, -1, CLEF_OK, "decimal comma"},
+    {"trailing bytes", 0, "", 0, 207376 + 50, CLEF_OK, "50 bytes after the last data record"},
 };
 
 static void test_quirks(void **state) {
@@ -273,12 +273,46 @@ static void test_unknown_unit(void **state) {
     free(b);
 }
 
+/* BDF (24-bit) header mutations of test_generator.bdf (6 signals, 1792-byte header). */
+static void test_bdf_malformed(void **state) {
+    (void)state;
+    static const mutation k_bdf[] = {
+        {"BDF version text", 1, "BIOSEMX", 0, -1, CLEF_ERR_FORMAT, "version field"},
+        {"BDF digital max beyond 24 bits", 256 + 128 * 6, "8388608 ", 0, -1, CLEF_ERR_RANGE,
+         "digital range of signal 0"},
+        {"BDF truncated data", 0, "", 0, 1792 + 5 * 12990, CLEF_ERR_FORMAT, "truncated data"},
+    };
+    FILE *f = fopen(test_data_path("test_generator.bdf"), "rb");
+    assert_non_null(f);
+    uint8_t *img = malloc(389872);
+    assert_int_equal(fread(img, 1, 389872, f), 389872);
+    fclose(f);
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    for (size_t i = 0; i < sizeof k_bdf / sizeof k_bdf[0]; i++) {
+        uint8_t *b = malloc(389872);
+        memcpy(b, img, 389872);
+        memcpy(b + k_bdf[i].off, k_bdf[i].bytes, strlen(k_bdf[i].bytes));
+        size_t size = k_bdf[i].size >= 0 ? (size_t)k_bdf[i].size : 389872;
+        clef_recording *rec = NULL;
+        clef_status rc = clef_recording_open_memory(&rec, ctx, b, size, NULL);
+        int bad = rc != k_bdf[i].want || strstr(clef_ctx_errmsg(ctx), k_bdf[i].msg) == NULL;
+        if (bad)
+            print_error("case '%s': status %d, message '%s'\n", k_bdf[i].name, rc,
+                        clef_ctx_errmsg(ctx));
+        clef_recording_free(rec);
+        free(b);
+        assert_false(bad);
+    }
+    free(img);
+    clef_ctx_free(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_quirks),
-        cmocka_unit_test(test_discontinuous),
-        cmocka_unit_test(test_unknown_unit),
+        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_quirks),
+        cmocka_unit_test(test_discontinuous), cmocka_unit_test(test_unknown_unit),
+        cmocka_unit_test(test_bdf_malformed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,8 +39,10 @@ static void check_case(const char *tag, int32_t up, int32_t down) {
     double peak = 0;
     for (size_t i = 0; i < m; i++)
         peak = fmax(peak, fabs(y[i]));
-    /* 1e-4 relative: per element, and against the signal peak near zero crossings */
-    test_assert_close_f32(out, y, m, 1e-4 * peak, 1e-4, tag);
+    /* The issue asks for 1e-4 relative; float32 output of a double filter achieves ~6e-8, so
+     * check 1e-6 (per element, plus the signal peak near zero crossings) to catch any drift in
+     * the filter design. */
+    test_assert_close_f32(out, y, m, 1e-6 * peak, 1e-6, tag);
     if (up == down)
         assert_memory_equal(out, x, n * sizeof *x); /* exact pass-through */
     /* the streaming form gives the same output for any chunking */

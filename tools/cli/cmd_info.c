@@ -10,8 +10,9 @@ static const char *file_type_name(int32_t t) {
 }
 
 static const char *map_name(int32_t m) {
-    static const char *const names[] = {"exact",           "aliased",           "dropped: non-EEG",
-                                        "dropped: extra",  "dropped: duplicate", "dropped: bipolar"};
+    static const char *const names[] = {
+        "exact",           "aliased", "dropped: non-EEG", "dropped: extra", "dropped: duplicate",
+        "dropped: bipolar"};
     return m >= 0 && m < 6 ? names[m] : "?";
 }
 
