@@ -50,9 +50,9 @@ static void make_signal(float *x) {
             s ^= s << 17;
             double u = (double)(s >> 11) / 9007199254740992.0 - 0.5;
             walk = 0.995 * walk + u;
-            x[(size_t)c * N + t] = (float)(20.0 * sin(2 * 3.14159265358979 * (9.0 + 0.1 * c) * t /
-                                                      FS) +
-                                           5.0 * walk + 10.0 * u);
+            x[(size_t)c * N + t] =
+                (float)(20.0 * sin(2 * 3.14159265358979 * (9.0 + 0.1 * c) * t / FS) + 5.0 * walk +
+                        10.0 * u);
         }
     }
 }

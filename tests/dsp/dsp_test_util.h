@@ -14,11 +14,11 @@
 #define M_PI 3.14159265358979323846
 #endif
 
-/* Whole file under tests/data into a malloc'd buffer (fails the test if missing). */
-static inline void *dt_read(const char *name, size_t *size) {
-    FILE *f = fopen(test_data_path(name), "rb");
+/* Whole file at path into a malloc'd, NUL-terminated buffer (fails the test if missing). */
+static inline void *dt_read_abs(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
     if (f == NULL)
-        fail_msg("cannot open %s", test_data_path(name));
+        fail_msg("cannot open %s", path);
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -29,6 +29,11 @@ static inline void *dt_read(const char *name, size_t *size) {
     ((char *)buf)[n] = 0;
     *size = (size_t)n;
     return buf;
+}
+
+/* The same for a file under tests/data. */
+static inline void *dt_read(const char *name, size_t *size) {
+    return dt_read_abs(test_data_path(name), size);
 }
 
 /* Next line of a NUL-terminated text buffer (modified in place), NULL at the end. */
