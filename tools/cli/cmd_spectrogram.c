@@ -204,8 +204,7 @@ static int compute(clef_ctx *ctx, const sg_opts *o, const sg_input *in, clef_spe
         return cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
     rc = clef_spectrogram_compute(*sg, in->x, (size_t)in->n, in->n_ch, in->n, NULL, 0, total);
     if (rc == CLEF_ERR_BUFFER_TOO_SMALL && (*s = malloc(*total * sizeof(float))) != NULL)
-        rc = clef_spectrogram_compute(*sg, in->x, (size_t)in->n, in->n_ch, in->n, *s, *total,
-                                      NULL);
+        rc = clef_spectrogram_compute(*sg, in->x, (size_t)in->n, in->n_ch, in->n, *s, *total, NULL);
     if (rc != CLEF_OK)
         return cli_fail("spectrogram", rc,
                         rc == CLEF_ERR_SHAPE ? "the recording is shorter than one 4 s window"
@@ -226,13 +225,15 @@ int cmd_spectrogram(int argc, char **argv) {
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("spectrogram", CLEF_ERR_NOMEM, "no context");
     if (ret == 0)
-        ret = ends_with(o.in, ".npy") ? read_npy(o.in, &in) : read_edf(ctx, o.in, o.start, o.dur, &in);
+        ret = ends_with(o.in, ".npy") ? read_npy(o.in, &in)
+                                      : read_edf(ctx, o.in, o.start, o.dur, &in);
     if (ret == 0)
         ret = compute(ctx, &o, &in, &sg, &s, &total);
     if (ret == 0) {
         int64_t nf = clef_spectrogram_n_freqs(sg), frames = clef_spectrogram_n_frames(sg, in.n);
         int64_t shape[3] = {in.n_ch, nf, frames};
-        double *t = malloc((size_t)frames * sizeof(double)), *f = malloc((size_t)nf * sizeof(double));
+        double *t = malloc((size_t)frames * sizeof(double)),
+               *f = malloc((size_t)nf * sizeof(double));
         clef_spectrogram_times(sg, in.n, t, (size_t)frames, NULL);
         clef_spectrogram_freqs(sg, f, (size_t)nf, NULL);
         if (cli_npy_write_f32(o.out, s, shape, 3) != 0)
@@ -247,8 +248,8 @@ int cmd_spectrogram(int argc, char **argv) {
             hi = hi > lo ? hi : lo + 1;
         }
         if (ret == 0 && o.png != NULL &&
-            write_png(o.png, s, &in, nf, frames, t, nf > 1 ? 2 * f[nf - 1] - f[nf - 2] : f[0], lo, hi,
-                      strcmp(o.scale, "db") == 0 ? "dB" : "") != 0)
+            write_png(o.png, s, &in, nf, frames, t, nf > 1 ? 2 * f[nf - 1] - f[nf - 2] : f[0], lo,
+                      hi, strcmp(o.scale, "db") == 0 ? "dB" : "") != 0)
             ret = cli_fail(o.png, CLEF_ERR_IO, "cannot write the PNG file");
         if (ret == 0)
             printf("%s: %lld channels x %lld freqs (%g-%g Hz) x %lld frames (%g-%g s) -> %s%s%s\n",
