@@ -30,12 +30,12 @@ from ._mne import from_mne  # noqa: F401
 from ._signal import Canonical, canonical_channels  # noqa: F401
 
 # Classes over module APIs exist when the loaded header declares those APIs.
-from . import _signal as _sig
+from . import _signal as _sig, _store as _sto
 
-for _n in ("Recording", "Stream", "Spectrogram"):
-    if hasattr(_sig, _n):
-        globals()[_n] = getattr(_sig, _n)
-del _n
+for _m, _n in ((_sig, "Recording"), (_sig, "Stream"), (_sig, "Spectrogram"), (_sto, "Store")):
+    if hasattr(_m, _n):
+        globals()[_n] = getattr(_m, _n)
+del _m, _n
 
 ABI_VERSION = _ffi.ABI_VERSION
 __version__ = "0.1.0"
