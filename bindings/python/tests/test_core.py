@@ -141,3 +141,24 @@ def test_every_header_function_is_bound():
     for name in _ffi.FUNCTIONS:
         assert callable(getattr(clef.lowlevel, name))
         assert getattr(clef.raw[name], "argtypes", None) is not None, name
+
+
+def test_loader_refuses_another_abi(monkeypatch):
+    from clef import _loader
+
+    monkeypatch.setenv("CLEF_LIBRARY", clef.LIBRARY_PATH)
+    monkeypatch.setattr(_ffi, "ABI_VERSION", _ffi.ABI_VERSION + 1)
+    with pytest.raises(ImportError, match="has ABI version .* generated for ABI"):
+        _loader.load()
+
+
+def test_loader_search_order(monkeypatch):
+    from clef import _loader
+
+    monkeypatch.setenv("CLEF_LIBRARY", "/nonexistent/libclef.so.0")
+    assert _loader.candidates() == [("CLEF_LIBRARY", "/nonexistent/libclef.so.0")]
+    with pytest.raises(ImportError, match="set CLEF_LIBRARY"):
+        _loader.load()
+    monkeypatch.delenv("CLEF_LIBRARY")
+    kinds = [how for how, _ in _loader.candidates()]
+    assert kinds[0] == "installed" and kinds[-1] == "bundled"
