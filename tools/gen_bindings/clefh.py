@@ -388,7 +388,6 @@ class _Parser:
 
     def classify(self, toks, where, is_return=False, callback_return=False):
         """Classify a type given as tokens (no name)."""
-        spelling = " ".join(toks).replace(" *", " *").replace("* ", "*")
         spelling = re.sub(r"\s*\*\s*", " *", " ".join(toks)).replace("* *", "**").strip()
         stars = toks.count("*")
         # position of const relative to stars

@@ -242,11 +242,6 @@ def _r_outs(f):
     return [p for p in f.params if p.type.kind in ("handle_out", "cstr_out", "ptr_out", "charbuf")]
 
 
-def _c_decl_type(t):
-    """C type of a local holding a by-value argument."""
-    return t.spelling if t.kind == "scalar" else None
-
-
 def _num_code(base):
     return {
         "double": "CLEFR_F64", "float": "CLEFR_F32", "int8_t": "CLEFR_I8",
