@@ -513,8 +513,9 @@ CLEF_API clef_status clef_resample(clef_ctx *ctx, const float *in, int64_t n, in
 typedef struct clef_stream clef_stream;
 
 /** Create a stream of n_channels channels: labels (parsed as clef_channel_parse()), rates in Hz
- *  and units ("uV", "mV", "V", "nV"; NULL units = all microvolts; an unknown unit needs
- *  CLEF_P_IO_UNKNOWN_UNIT). p is a CLEF_PARAMS_IO set or NULL.
+ *  and units ("uV", "µV", "mV", "V", "nV"), all three required (units are never guessed; an
+ *  unknown unit on a canonical channel needs CLEF_P_IO_UNKNOWN_UNIT). p is a CLEF_PARAMS_IO set
+ *  or NULL.
  *  @return CLEF_ERR_INVALID_ARG, CLEF_ERR_UNSUPPORTED (unknown unit, unusable rate ratio),
  *  CLEF_ERR_NOT_FOUND (no canonical channel), CLEF_ERR_NOMEM. */
 CLEF_API clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_channels,

@@ -105,11 +105,13 @@ static double run_stream(const char *path) {
         return -1;
     double rates[N_SIG];
     int32_t sel[N_SIG];
+    const char *units[N_SIG];
     for (int i = 0; i < N_SIG; i++) {
         rates[i] = FS;
         sel[i] = i;
+        units[i] = "uV"; /* read_uv output */
     }
-    clef_status rc = clef_stream_create(&s, ctx, N_SIG, k_labels, rates, NULL, NULL);
+    clef_status rc = clef_stream_create(&s, ctx, N_SIG, k_labels, rates, units, NULL);
     int64_t total = (int64_t)N_REC * 200, w = 0, got = 0, counts[N_SIG];
     float *out = malloc((size_t)CLEF_N_CANONICAL * (size_t)total * sizeof *out);
     float chunk[N_SIG * FS];

@@ -80,8 +80,12 @@ int64_t clefi_rec_block_records(const clef_recording *rec) {
 }
 
 clef_status clefi_rec_records(clef_recording *rec, int64_t r0, int64_t nr, const uint8_t **out) {
-    uint64_t off = rec->hdr_bytes + (uint64_t)r0 * rec->rec_bytes;
-    size_t n = (size_t)nr * rec->rec_bytes;
+    return clefi_rec_span(rec, r0, 0, (size_t)nr * rec->rec_bytes, out);
+}
+
+clef_status clefi_rec_span(clef_recording *rec, int64_t r, size_t lo, size_t n,
+                           const uint8_t **out) {
+    uint64_t off = rec->hdr_bytes + (uint64_t)r * rec->rec_bytes + lo;
     if (rec->mem != NULL) {
         *out = rec->mem + off;
         return CLEF_OK;

@@ -115,33 +115,65 @@ static clef_status build_segments(clef_recording *rec) {
     return CLEF_OK;
 }
 
-/* Scan one block's annotation signals: record onsets and annotations. */
-static clef_status scan_block(clef_recording *rec, scan_state *st, const uint8_t *blk, int64_t r0,
-                              int64_t nr, int64_t *missing_tk) {
-    for (int64_t r = r0; r < r0 + nr; r++) {
-        const uint8_t *record = blk + (size_t)(r - r0) * rec->rec_bytes;
-        int first = 1;
-        double tk = NAN;
-        for (int32_t i = 0; i < rec->n_all; i++) {
-            const clefi_edf_signal *s = &rec->all[i];
-            if (!s->is_annot)
-                continue;
-            clef_status rc = clefi_tal_parse(rec->ctx, &rec->err, record + s->rec_off,
-                                             (size_t)s->spr * (size_t)rec->bps, r, first,
-                                             first ? &tk : NULL, add_annotation, st);
-            if (rc == CLEF_OK)
-                rc = st->rc;
-            if (rc != CLEF_OK)
-                return rc;
-            first = 0;
-        }
-        if (isnan(tk)) {
-            (*missing_tk)++;
-            tk = r > 0 ? rec->rec_onset[r - 1] + rec->rec_dur : 0.0;
-        }
-        rec->rec_onset[r] = tk;
+/* Scan record r's annotation signals (p points at byte lo of the record): its onset and its
+ * annotations. */
+static clef_status scan_record(clef_recording *rec, scan_state *st, int64_t r, const uint8_t *p,
+                               size_t lo, int64_t *missing_tk) {
+    int first = 1;
+    double tk = NAN;
+    for (int32_t i = 0; i < rec->n_all; i++) {
+        const clefi_edf_signal *s = &rec->all[i];
+        if (!s->is_annot)
+            continue;
+        clef_status rc = clefi_tal_parse(rec->ctx, &rec->err, p + (s->rec_off - lo),
+                                         (size_t)s->spr * (size_t)rec->bps, r, first,
+                                         first ? &tk : NULL, add_annotation, st);
+        if (rc == CLEF_OK)
+            rc = st->rc;
+        if (rc != CLEF_OK)
+            return rc;
+        first = 0;
     }
+    if (isnan(tk)) {
+        (*missing_tk)++;
+        tk = r > 0 ? rec->rec_onset[r - 1] + rec->rec_dur : 0.0;
+    }
+    rec->rec_onset[r] = tk;
     return CLEF_OK;
+}
+
+/* All records: whole blocks, or, for a file whose annotation signals are a small part of each
+ * record, only their byte span per record (open then reads a few bytes per record instead of
+ * the whole file). */
+static clef_status scan_records(clef_recording *rec, scan_state *st, int64_t *missing_tk) {
+    size_t lo = rec->rec_bytes, hi = 0;
+    for (int32_t i = 0; i < rec->n_all; i++) {
+        const clefi_edf_signal *s = &rec->all[i];
+        if (!s->is_annot)
+            continue;
+        lo = s->rec_off < lo ? s->rec_off : lo;
+        size_t end = s->rec_off + (size_t)s->spr * (size_t)rec->bps;
+        hi = end > hi ? end : hi;
+    }
+    clef_status rc = CLEF_OK;
+    if (rec->mem == NULL && (hi - lo) * 8 <= rec->rec_bytes) {
+        for (int64_t r = 0; r < rec->n_records && rc == CLEF_OK; r++) {
+            const uint8_t *p = NULL;
+            rc = clefi_rec_span(rec, r, lo, hi - lo, &p);
+            if (rc == CLEF_OK)
+                rc = scan_record(rec, st, r, p, lo, missing_tk);
+        }
+        return rc;
+    }
+    int64_t bn = clefi_rec_block_records(rec);
+    for (int64_t r0 = 0; r0 < rec->n_records && rc == CLEF_OK; r0 += bn) {
+        int64_t nr = rec->n_records - r0 < bn ? rec->n_records - r0 : bn;
+        const uint8_t *blk = NULL;
+        rc = clefi_rec_records(rec, r0, nr, &blk);
+        for (int64_t r = r0; r < r0 + nr && rc == CLEF_OK; r++)
+            rc = scan_record(rec, st, r, blk + (size_t)(r - r0) * rec->rec_bytes, 0, missing_tk);
+    }
+    return rc;
 }
 
 clef_status clefi_rec_scan_annotations(clef_recording *rec) {
@@ -159,17 +191,10 @@ clef_status clefi_rec_scan_annotations(clef_recording *rec) {
         return build_segments(rec);
     }
     scan_state st = {rec, CLEF_OK, 0};
-    int64_t bn = clefi_rec_block_records(rec), missing_tk = 0;
-    for (int64_t r0 = 0; r0 < rec->n_records; r0 += bn) {
-        int64_t nr = rec->n_records - r0 < bn ? rec->n_records - r0 : bn;
-        const uint8_t *blk = NULL;
-        clef_status rc = clefi_rec_records(rec, r0, nr, &blk);
-        if (rc == CLEF_OK)
-            rc = scan_block(rec, &st, blk, r0, nr, &missing_tk);
-        if (rc != CLEF_OK)
-            return rc;
-    }
-    clef_status rc = CLEF_OK;
+    int64_t missing_tk = 0;
+    clef_status rc = scan_records(rec, &st, &missing_tk);
+    if (rc != CLEF_OK)
+        return rc;
     if (missing_tk > 0 &&
         (rc = clefi_rec_warn(rec,
                              "%lld data records without a time-keeping annotation (taken "

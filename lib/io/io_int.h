@@ -192,7 +192,10 @@ CLEFI_HIDDEN clef_status clefi_rec_warn(clef_recording *rec, const char *fmt, ..
  *  nr * rec_bytes must fit the block buffer (clefi_rec_block_records()). */
 CLEFI_HIDDEN clef_status clefi_rec_records(clef_recording *rec, int64_t r0, int64_t nr,
                                            const uint8_t **out);
-/** Records per block read (>= 1), sized to about 256 KiB. */
+/** Bytes [lo, lo+n) of record r (n <= rec_bytes), as clefi_rec_records(). */
+CLEFI_HIDDEN clef_status clefi_rec_span(clef_recording *rec, int64_t r, size_t lo, size_t n,
+                                        const uint8_t **out);
+/** Records per block read (>= 1), sized to about 64 KiB. */
 CLEFI_HIDDEN int64_t clefi_rec_block_records(const clef_recording *rec);
 /** Decode digital sample j of signal s from a record's bytes. */
 static inline int32_t clefi_rec_sample(const clef_recording *rec, const uint8_t *record,

@@ -35,7 +35,7 @@ static clef_status stream_setup(clef_stream *s, int32_t n, const char *const *la
         s->same_rate &= rates[k] == rates[0];
         int32_t cls, canon, map;
         clefi_channel_classify(labels[k], NULL, 0, &cls, &canon, &map);
-        scales[k] = units != NULL ? clefi_unit_uv_scale(units[k]) : 1.0;
+        scales[k] = clefi_unit_uv_scale(units[k]);
         if (scales[k] == 0)
             scales[k] = o.unknown_scale;
         if (canon < 0 || src[canon] >= 0)
@@ -64,9 +64,10 @@ clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_chann
         *out = NULL;
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
-    if (out == NULL || labels == NULL || rates == NULL || n_channels < 1)
+    if (out == NULL || labels == NULL || rates == NULL || units == NULL || n_channels < 1)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "clef_stream_create: NULL argument or %d channels", (int)n_channels);
+                               "clef_stream_create: NULL labels, rates or units, or %d channels",
+                               (int)n_channels);
     clef_stream *s = clefi_calloc(ctx, 1, sizeof *s);
     double *scales = clefi_calloc(ctx, (size_t)n_channels, sizeof *scales);
     if (s == NULL || scales == NULL) {

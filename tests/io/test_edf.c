@@ -572,7 +572,9 @@ static void test_stream_mixed_rates(void **state) {
     assert_null(s);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "counts"));
     const char *none[1] = {"EKG"};
-    assert_int_equal(clef_stream_create(&s, ctx, 1, none, rates, NULL, NULL), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_stream_create(&s, ctx, 1, none, rates, units, NULL), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_stream_create(&s, ctx, 4, labels, rates, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG); /* units are required */
     free(in);
     clef_ctx_free(ctx);
 }
@@ -581,8 +583,9 @@ static clef_status oom_stream(clef_ctx *ctx, void *arg) {
     (void)arg;
     const char *labels[3] = {"T3", "T4", "O1"};
     const double rates[3] = {256, 250, 512};
+    const char *units[3] = {"uV", "mV", "V"};
     clef_stream *s = NULL;
-    clef_status rc = clef_stream_create(&s, ctx, 3, labels, rates, NULL, NULL);
+    clef_status rc = clef_stream_create(&s, ctx, 3, labels, rates, units, NULL);
     float x[3 * 600] = {0}, out[19 * 100];
     const int64_t counts[3] = {512, 500, 600};
     int64_t got = 0;
@@ -616,6 +619,45 @@ static void test_oom_open(void **state) {
     assert_true(test_oom_sweep(oom_stream, NULL, 0) > 3);
 }
 
+/* Getters are NULL-safe and return neutral values; constructors reject bad arguments. */
+static void test_null_safety(void **state) {
+    (void)state;
+    assert_string_equal(clef_recording_errmsg(NULL), "");
+    assert_int_equal(clef_recording_n_signals(NULL), 0);
+    assert_null(clef_recording_signal_label(NULL, 0));
+    assert_null(clef_recording_header_field(NULL, 0));
+    assert_null(clef_recording_start_iso(NULL));
+    assert_int_equal(clef_recording_n_records(NULL), 0);
+    assert_int_equal(clef_recording_n_annotations(NULL), 0);
+    assert_int_equal(clef_recording_n_warnings(NULL), 0);
+    assert_int_equal(clef_recording_present_mask(NULL), 0);
+    assert_int_equal(clef_recording_canonical_signal(NULL, 0), -1);
+    assert_int_equal(clef_recording_signal_class(NULL, 0), -1);
+    assert_true(isnan(clef_recording_record_onset(NULL, 0)));
+    assert_int_equal(clef_recording_read_physical(NULL, 0, 0, 1, NULL), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_recording_read_canonical(NULL, 0, -1, NULL, 0, 0, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    clef_recording_free(NULL);
+    clef_stream_free(NULL);
+    assert_string_equal(clef_stream_errmsg(NULL), "");
+    assert_int_equal(clef_stream_available(NULL), 0);
+    assert_int_equal(clef_stream_push_planar(NULL, NULL, 0, NULL), CLEF_ERR_INVALID_ARG);
+    clef_recording *rec = (clef_recording *)1;
+    assert_int_equal(clef_recording_open(&rec, NULL, "x.edf", NULL), CLEF_ERR_INVALID_ARG);
+    assert_null(rec);
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = NULL;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_CORE), CLEF_OK);
+    assert_int_equal(clef_recording_open(&rec, ctx, test_data_path("test_subsecond.edf"), p),
+                     CLEF_ERR_INVALID_ARG);
+    clef_params_free(p);
+    clef_stream *s = (clef_stream *)1;
+    assert_int_equal(clef_stream_create(&s, ctx, 0, NULL, NULL, NULL, NULL), CLEF_ERR_INVALID_ARG);
+    assert_null(s);
+    clef_ctx_free(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bdf_generator),
@@ -627,6 +669,7 @@ int main(void) {
         cmocka_unit_test(test_stream_equals_file),
         cmocka_unit_test(test_stream_mixed_rates),
         cmocka_unit_test(test_oom_open),
+        cmocka_unit_test(test_null_safety),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
