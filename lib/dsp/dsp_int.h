@@ -84,7 +84,5 @@ CLEFI_HIDDEN int clefi_spec_frame(const clef_spectrogram *sg, clefi_spec_scratch
  *  double FFT plan and tapers; for parity tests. Returns CLEF_ERR_NOMEM or CLEF_OK. */
 CLEFI_HIDDEN clef_status clefi_spec_window_psd_f64(const clef_spectrogram *sg, const double *x,
                                                    double *psd);
-/** Power to output scale (db/log1p/linear), as the float path does it. */
-CLEFI_HIDDEN float clefi_spec_scale_value(const clef_spectrogram *sg, double p);
 
 #endif /* CLEF_DSP_INT_H */

@@ -304,12 +304,6 @@ static void scale_out(const clef_spectrogram *sg, float *p, int32_t n, float *ou
         out[(size_t)b * stride] = p[b];
 }
 
-float clefi_spec_scale_value(const clef_spectrogram *sg, double p) {
-    float v = (float)p, o = 0.0f;
-    scale_out(sg, &v, 1, &o, 1);
-    return o;
-}
-
 /* One-sided doubling is in the weights; undo it at DC and, for even nfft, at Nyquist (MNE
  * _mt_spectra divides those bins by sqrt(2)). */
 static double edge_factor(const clef_spectrogram *sg, int32_t bin) {
