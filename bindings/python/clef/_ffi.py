@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "85dbb3f7d41be653a05aa5cceb0b5d1885afaa3f5587278928f8d8cc0b2b16d5"
+HEADER_SHA256 = "988b8892c7608a9da065ff0f43752bfbd33aef327eb2a5338eb8aefc258736f3"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
