@@ -1,12 +1,17 @@
 # Hand-written support for the generated wrappers in R/ffi.R, and a thin R layer.
 
 .onLoad <- function(libname, pkgname) {
-  abi <- .Call(C_clef_abi_version)[[1L]]
-  if (!identical(as.integer(abi), .clef_abi_generated)) {
+  .clef_check_abi(.Call(C_clef_abi_version)[[1L]], .clef_abi_generated)
+}
+
+# Refuse a libclef whose ABI differs from the one the glue was generated for.
+.clef_check_abi <- function(abi, generated) {
+  if (!identical(as.integer(abi), as.integer(generated))) {
     stop(sprintf(paste0("libclef has ABI version %d but the clef package was generated for ",
                         "ABI %d; reinstall the package against this libclef"),
-                 abi, .clef_abi_generated), call. = FALSE)
+                 as.integer(abi), as.integer(generated)), call. = FALSE)
   }
+  invisible(TRUE)
 }
 
 # Turn a glue result list(value, errmsg, outs...) into the R return value; a negative status

@@ -35,6 +35,12 @@ test_that("parameter metadata is identical to the C library's", {
   }
 })
 
+test_that("a library of another ABI is refused", {
+  expect_true(clef:::.clef_check_abi(clef_abi_version(), clef_const("CLEF_ABI_VERSION")))
+  expect_error(clef:::.clef_check_abi(clef_abi_version() + 1L, clef_abi_version()),
+               "generated for ABI")
+})
+
 test_that("a parameter set round-trips values", {
   ctx <- clef_ctx_create()
   p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_CORE"))
