@@ -1,0 +1,41 @@
+"""clef: Python bindings of libclef, a clinical EEG foundation model.
+
+The ctypes layer (``clef._ffi``) is generated from include/clef.h; ``clef.lowlevel`` exposes
+every C function with argument checks; the classes here are the Pythonic layer."""
+
+from . import _ffi
+from ._core import (  # noqa: F401
+    ERROR_CLASSES,
+    LIBRARY_PATH,
+    STATUS_NAMES,
+    ClefError,
+    Handle,
+    lowlevel,
+    raw,
+    strerror,
+)
+from ._core import *  # noqa: F401,F403  (the ClefError subclasses, e.g. InvalidArgError)
+from ._api import (  # noqa: F401
+    Context,
+    Params,
+    ParamInfo,
+    abi_version,
+    build_info,
+    param_info,
+    source_id,
+    version,
+    version_number,
+)
+from ._mne import from_mne  # noqa: F401
+from ._signal import Canonical, canonical_channels  # noqa: F401
+
+# Classes over module APIs exist when the loaded header declares those APIs.
+from . import _signal as _sig, _store as _sto
+
+for _m, _n in ((_sig, "Recording"), (_sig, "Stream"), (_sig, "Spectrogram"), (_sto, "Store")):
+    if hasattr(_m, _n):
+        globals()[_n] = getattr(_m, _n)
+del _m, _n
+
+ABI_VERSION = _ffi.ABI_VERSION
+__version__ = "0.1.0"

@@ -1,0 +1,150 @@
+"""Pythonic classes over the generic layer: versions, Context, Params."""
+
+
+from collections import namedtuple
+
+from . import _ffi
+from ._core import Handle, lowlevel, register
+
+_ll = lowlevel
+
+
+def version():
+    """Package version of the loaded library, e.g. "0.1.0"."""
+    return _ll.clef_version()
+
+
+def version_number():
+    return _ll.clef_version_number()
+
+
+def abi_version():
+    return _ll.clef_abi_version()
+
+
+def source_id():
+    return _ll.clef_source_id()
+
+
+def build_info():
+    return _ll.clef_build_info()
+
+
+@register("clef_ctx")
+class Context(Handle):
+    """Library context (allocator, log callback, default thread count).
+
+    >>> with clef.Context(n_threads=2) as ctx: ...
+    """
+
+    def __init__(self, n_threads=None):
+        h = _ll.clef_ctx_create()
+        Handle.__init__(self, h._ptr)
+        h._ptr = None  # ownership moves to self
+        self._log_cb = None
+        if n_threads is not None:
+            self.n_threads = n_threads
+
+    @property
+    def n_threads(self):
+        return _ll.clef_ctx_get_n_threads(self)
+
+    @n_threads.setter
+    def n_threads(self, n):
+        _ll.clef_ctx_set_n_threads(self, n)
+
+    @property
+    def errmsg(self):
+        """Last error recorded on the context ("" if none)."""
+        return _ll.clef_ctx_errmsg(self)
+
+    @property
+    def errcode(self):
+        return _ll.clef_ctx_errcode(self)
+
+    def set_log(self, fn, max_level=_ffi.CLEF_LOG_INFO):
+        """Route library log lines to fn(level, message); None turns logging off."""
+        if fn is None:
+            _ll.clef_ctx_set_log(self, 0)
+            self._log_cb = None
+            return
+        cb = _ffi.clef_log_fn(lambda level, msg, user: fn(level, msg.decode("utf-8", "replace")))
+        from ._core import _fns, raise_status
+
+        rc = _fns["clef_ctx_set_log"](self, max_level, cb, None)
+        if rc < 0:
+            raise_status(rc, self.errmsg, "clef_ctx_set_log")
+        self._log_cb = cb  # the C side holds a pointer to it: keep it alive
+
+
+ParamInfo = namedtuple("ParamInfo", "key name type kind doc min max")
+_KIND_NAMES = {k[len("CLEF_PARAMS_"):].lower(): v
+               for k, v in _ffi.ENUMS["clef_params_kind"].items()}
+_TYPE_NAMES = {_ffi.CLEF_PARAM_I64: "i64", _ffi.CLEF_PARAM_F64: "f64", _ffi.CLEF_PARAM_STR: "str"}
+
+
+def _key(key):
+    if isinstance(key, str):
+        return _ll.clef_param_lookup(key)
+    return key
+
+
+def param_info(key):
+    """ParamInfo of a key given by number or stable name (e.g. "n_threads")."""
+    k = _key(key)
+    name, typ, kind, doc = _ll.clef_param_info(k)
+    lo = hi = None
+    if typ != _ffi.CLEF_PARAM_STR:
+        lo, hi = _ll.clef_param_bounds(k)
+    return ParamInfo(k, name, _TYPE_NAMES.get(typ, typ), kind, doc, lo, hi)
+
+
+@register("clef_params")
+class Params(Handle):
+    """A kind-tagged parameter set created with defaults; index by key name or number.
+
+    >>> p = clef.Params(ctx, "core"); p["n_threads"] = 4
+    """
+
+    def __init__(self, ctx, kind):
+        if isinstance(kind, str):
+            if kind.lower() not in _KIND_NAMES:
+                raise ValueError(f"unknown parameter-set kind {kind!r}; one of "
+                                 f"{sorted(_KIND_NAMES)}")
+            kind = _KIND_NAMES[kind.lower()]
+        h = _ll.clef_params_create(ctx, kind)
+        Handle.__init__(self, h._ptr)
+        h._ptr = None
+
+    @property
+    def kind(self):
+        return _ll.clef_params_kind(self)
+
+    @property
+    def errmsg(self):
+        return _ll.clef_params_errmsg(self)
+
+    def clone(self):
+        h = _ll.clef_params_clone(self)
+        p = Params.__new__(Params)
+        Handle.__init__(p, h._ptr)
+        h._ptr = None
+        return p
+
+    def __getitem__(self, key):
+        info = param_info(key)
+        getter = {"i64": _ll.clef_params_get_i64, "f64": _ll.clef_params_get_f64,
+                  "str": _ll.clef_params_get_str}[info.type]
+        return getter(self, info.key)
+
+    def __setitem__(self, key, value):
+        info = param_info(key)
+        if info.type == "i64":
+            _ll.clef_params_set_i64(self, info.key, value)
+        elif info.type == "f64":
+            _ll.clef_params_set_f64(self, info.key, value)
+        else:
+            _ll.clef_params_set_str(self, info.key, value)
+
+
+

@@ -1,0 +1,44 @@
+"""clef.from_mne: an MNE Raw object to libclef's canonical model input."""
+
+import numpy as np
+
+from . import _ffi
+
+_NEEDED = ("clef_stream_create", "clef_stream_push_planar", "clef_stream_finish",
+           "clef_stream_pull")
+
+
+def from_mne(raw, ctx=None, params=None, picks="eeg"):
+    """The 19 canonical channels of an ``mne.io.Raw`` (clef.Canonical: float32 (19, n) in
+    microvolts at the target rate, present mask), through a clef.Stream: labels are mapped and
+    aliased as libclef does for files, and MNE's volts are passed with units "V".
+
+    Needs MNE (``pip install clef[mne]``) and a libclef with the stream API."""
+    missing = [f for f in _NEEDED if f not in _ffi.FUNCTIONS]
+    if missing:
+        raise NotImplementedError(f"this libclef lacks {', '.join(missing)}")
+    try:
+        import mne
+    except ImportError as e:
+        raise ImportError("clef.from_mne needs MNE: pip install mne") from e
+    from ._api import Context
+    from ._signal import Canonical, Stream, _io_rate, canonical_channels
+
+    if not isinstance(raw, mne.io.BaseRaw):
+        raise TypeError(f"from_mne: expected an mne.io.Raw, not {type(raw).__name__}")
+    idx = mne.pick_types(raw.info, eeg=True) if picks == "eeg" else np.asarray(picks)
+    if len(idx) == 0:
+        raise ValueError("from_mne: no EEG channel to convert")
+    own = ctx is None
+    ctx = Context() if own else ctx
+    try:
+        names = [raw.ch_names[i] for i in idx]
+        with Stream(ctx, names, rates=raw.info["sfreq"], units="V", params=params) as st:
+            st.push(np.ascontiguousarray(raw.get_data(picks=idx), dtype=np.float32))
+            st.finish()
+            data = st.pull()
+            mask = st.present_mask
+        return Canonical(data, mask, _io_rate(params), canonical_channels())
+    finally:
+        if own:
+            ctx.close()

@@ -1,0 +1,107 @@
+"""NumPy layer over the cohort store API (when the library has it)."""
+
+import ctypes as C
+
+import numpy as np
+
+from . import _ffi
+from ._core import Handle, _fns, as_handle, lowlevel, register
+from ._signal import _check, has
+
+_ll = lowlevel
+
+
+def _enum(enum, prefix, name):
+    """Value of a named enumerator: _enum("clef_split", "CLEF_SPLIT_", "train")."""
+    members = _ffi.ENUMS[enum]
+    key = prefix + str(name).upper()
+    if key not in members:
+        opts = sorted(k[len(prefix):].lower() for k in members)
+        raise ValueError(f"unknown {enum} {name!r}; one of {opts}")
+    return members[key]
+
+
+if has("clef_store_open", "clef_store_count", "clef_store_task_data", "clef_store_artifact_get"):
+
+    @register("clef_store")
+    class Store(Handle):
+        """A cohort store (one SQLite connection; one thread at a time).
+
+        >>> with clef.Store(ctx, "cohort.db") as st: st.count("sessions")
+        """
+
+        def __init__(self, ctx, path):
+            h = _ll.clef_store_open(ctx, str(path))
+            Handle.__init__(self, h._ptr)
+            h._ptr = None
+
+        @property
+        def errmsg(self):
+            return _ll.clef_store_errmsg(self)
+
+        def count(self, table):
+            """Rows of a table, by name ("sessions", "patients", ...) or clef_store_table."""
+            if isinstance(table, str):
+                table = _enum("clef_store_table", "CLEF_STORE_", table)
+            return _ll.clef_store_count(self, table)
+
+        def import_cohort(self, directory):
+            """Import a cohort directory (docs/COHORT-FORMAT.md); returns rows changed."""
+            return _ll.clef_store_import_cohort(self, str(directory))
+
+        def task_names(self):
+            names = []
+            while True:
+                buf = C.create_string_buffer(256)
+                needed = C.c_size_t()
+                rc = _fns["clef_store_task_name"](as_handle(self, "clef_store", "task_names", "self"),
+                                                  len(names), buf, 256, C.byref(needed))
+                if rc == _ffi.CLEF_ERR_RANGE:
+                    return names
+                _check(rc, "clef_store_task_name", self)
+                names.append(buf.value.decode("utf-8"))
+
+        def task_data(self, task, split, kind, model_hash):
+            """(x float32 (n, dim), y int32 (n,)) of a task's labelled sessions in a split
+            ("train", "val", "test") for artifacts of a kind ("embedding", ...)."""
+            split = _enum("clef_split", "CLEF_SPLIT_", split) if isinstance(split, str) else split
+            kind = (_enum("clef_artifact_kind", "CLEF_ARTIFACT_", kind)
+                    if isinstance(kind, str) else kind)
+            ptr = as_handle(self, "clef_store", "task_data", "self")
+            fn = _fns["clef_store_task_data"]
+            n, dim = C.c_int64(), C.c_int64()
+            rc = fn(ptr, task.encode(), split, kind, model_hash.encode(), None, 0, None, 0,
+                    C.byref(n), C.byref(dim))
+            if rc != _ffi.CLEF_ERR_BUFFER_TOO_SMALL:
+                _check(rc, "clef_store_task_data", self)
+            x = np.zeros((n.value, dim.value), dtype=np.float32)
+            y = np.zeros(n.value, dtype=np.int32)
+            rc = fn(ptr, task.encode(), split, kind, model_hash.encode(),
+                    x.ctypes.data_as(C.POINTER(C.c_float)), x.size,
+                    y.ctypes.data_as(C.POINTER(C.c_int32)), y.size, C.byref(n), C.byref(dim))
+            _check(rc, "clef_store_task_data", self)
+            return x, y
+
+        def artifact_put(self, session_id, kind, model_hash, data):
+            """Store a numpy array's bytes (C order) as a session's artifact."""
+            kind = (_enum("clef_artifact_kind", "CLEF_ARTIFACT_", kind)
+                    if isinstance(kind, str) else kind)
+            _ll.clef_store_artifact_put(self, session_id, kind, model_hash,
+                                        np.ascontiguousarray(data).view(np.uint8).ravel(),
+                                        np.asarray(data).nbytes)
+
+        def artifact_get(self, session_id, kind, model_hash, dtype=np.uint8):
+            """A session's artifact as a 1-D numpy array of dtype."""
+            kind = (_enum("clef_artifact_kind", "CLEF_ARTIFACT_", kind)
+                    if isinstance(kind, str) else kind)
+            ptr = as_handle(self, "clef_store", "artifact_get", "self")
+            fn = _fns["clef_store_artifact_get"]
+            needed = C.c_size_t()
+            rc = fn(ptr, session_id.encode(), kind, model_hash.encode(), None, 0, C.byref(needed))
+            if rc != _ffi.CLEF_ERR_BUFFER_TOO_SMALL:
+                _check(rc, "clef_store_artifact_get", self)
+            buf = np.zeros(needed.value, dtype=np.uint8)
+            rc = fn(ptr, session_id.encode(), kind, model_hash.encode(),
+                    buf.ctypes.data_as(C.POINTER(C.c_uint8)), buf.size, C.byref(needed))
+            _check(rc, "clef_store_artifact_get", self)
+            return buf.view(dtype)

@@ -1,0 +1,164 @@
+"""Versions, errors, contexts and parameter sets: parity with the C library, Pythonic layer."""
+
+import ctypes
+
+import numpy as np
+import pytest
+
+import clef
+from clef import _ffi
+
+
+def test_versions_identical_to_c(c_reference):
+    assert clef.version() == c_reference["version"]
+    assert clef.version_number() == int(c_reference["version_number"])
+    assert clef.abi_version() == int(c_reference["abi_version"]) == clef.ABI_VERSION
+    assert clef.build_info() == c_reference["build_info"]
+    assert clef.source_id() == c_reference["source_id"]
+    for s in range(-15, 2):
+        assert clef.strerror(s) == c_reference[f"strerror.{s}"]
+
+
+def test_param_metadata_identical_to_c(c_reference):
+    keys = [int(k) for k in c_reference["param_keys"].split(",")]
+    assert keys
+    with clef.Context() as ctx:
+        for k in keys:
+            info = clef.param_info(k)
+            assert info.name == c_reference[f"param.{k}.name"]
+            assert info.kind == int(c_reference[f"param.{k}.kind"])
+            assert info.doc == c_reference[f"param.{k}.doc"]
+            assert clef.param_info(info.name).key == k
+            if info.type != "str":
+                assert info.min == float(c_reference[f"param.{k}.min"])
+                assert info.max == float(c_reference[f"param.{k}.max"])
+            with clef.Params(ctx, info.kind) as p:
+                want = c_reference[f"param.{k}.default"]
+                got = p[k]
+                assert (str(got) if info.type == "i64" else
+                        repr(got) if info.type == "f64" else got) == want or \
+                    (info.type == "f64" and got == float(want))
+
+
+def test_constants_match_header_enums():
+    assert clef._ffi.CLEF_ERR_INVALID_ARG == -1
+    assert clef._ffi.ENUMS["clef_params_kind"]["CLEF_PARAMS_CORE"] == 1
+    assert set(clef.ERROR_CLASSES) == {v for k, v in _ffi.ENUMS["clef_status_code"].items()
+                                       if k.startswith("CLEF_ERR_")}
+
+
+def test_params_roundtrip():
+    with clef.Context(n_threads=3) as ctx:
+        assert ctx.n_threads == 3
+        with clef.Params(ctx, "core") as p:
+            assert p.kind == _ffi.CLEF_PARAMS_CORE
+            assert p["n_threads"] == 1
+            p["n_threads"] = 8
+            p[_ffi.CLEF_P_SEED] = 2**40
+            q = p.clone()
+            assert (q["n_threads"], q["seed"]) == (8, 2**40)
+            q.close()
+
+
+def test_errors_carry_status_and_message():
+    with clef.Context() as ctx, clef.Params(ctx, "core") as p:
+        with pytest.raises(clef.RangeError) as ei:
+            p["n_threads"] = 0
+        assert ei.value.status == _ffi.CLEF_ERR_RANGE
+        assert "n_threads = 0 outside [1, 1024]" in ei.value.message
+        assert ei.value.function == "clef_params_set_i64"
+        assert isinstance(ei.value, ValueError) and isinstance(ei.value, clef.ClefError)
+        assert "n_threads = 0" in p.errmsg
+        with pytest.raises(clef.InvalidArgError, match="unknown parameter-set kind 99"):
+            clef.Params(ctx, 99)
+        with pytest.raises(clef.NotFoundError):
+            clef.param_info("no_such_key")
+        with pytest.raises(clef.NotFoundError, match="unknown parameter key 999"):
+            clef.lowlevel.clef_params_get_i64(p, 999)
+        with pytest.raises(ValueError, match="unknown parameter-set kind"):
+            clef.Params(ctx, "nope")
+
+
+def test_log_callback_receives_messages():
+    lines = []
+    with clef.Context() as ctx:
+        ctx.set_log(lambda level, msg: lines.append((level, msg)), _ffi.CLEF_LOG_DEBUG)
+        with pytest.raises(clef.RangeError):
+            ctx.n_threads = 0
+        ctx.set_log(None)
+    assert any("n_threads 0 outside" in m for _, m in lines)
+
+
+def test_bad_input_raises_never_crashes():
+    ll = clef.lowlevel
+    ctx = clef.Context()
+    p = clef.Params(ctx, "core")
+    with pytest.raises(TypeError, match="must be a clef_params handle"):
+        ll.clef_params_kind(ctx)
+    with pytest.raises(TypeError, match="must be a clef_ctx handle"):
+        ll.clef_params_create(42, 1)
+    with pytest.raises(TypeError, match="must be an int"):
+        ll.clef_params_set_i64(p, 1, 1.5)
+    with pytest.raises(TypeError, match="must be an int"):
+        ll.clef_params_set_i64(p, "n_threads", 1)
+    with pytest.raises(TypeError, match="str or None"):
+        ll.clef_params_set_str(p, 1, b"bytes")
+    with pytest.raises(TypeError, match="takes 3 arguments"):
+        ll.clef_params_set_i64(p, 1)
+    with pytest.raises(OverflowError, match="does not fit int64_t"):
+        ll.clef_params_set_i64(p, 1, 2**70)  # ctypes alone would wrap it to 0
+    with pytest.raises(OverflowError, match="does not fit int32_t"):
+        ll.clef_ctx_set_n_threads(ctx, 2**31)
+    # None is NULL: the library reports it as a status, no crash
+    with pytest.raises(clef.InvalidArgError):
+        ll.clef_params_create(None, 1)
+    p.close()
+    with pytest.raises(ValueError, match="freed clef_params handle"):
+        ll.clef_params_kind(p)
+    with pytest.raises(ValueError, match="freed"):
+        p["seed"]
+    p.close()  # idempotent
+    ctx.close()
+    with pytest.raises(ValueError, match="freed clef_ctx handle"):
+        ctx.n_threads
+
+
+def test_array_checks_of_the_generic_layer():
+    from clef._core import as_array
+
+    a = np.zeros((2, 3), dtype=np.float32)
+    ptr, n = as_array(a, "float", "f", "x")
+    assert n == 6 and ctypes.addressof(ptr.contents) == a.ctypes.data  # no copy
+    with pytest.raises(TypeError, match="dtype float32, not float64"):
+        as_array(a.astype(np.float64), "float", "f", "x")
+    with pytest.raises(ValueError, match="C-contiguous"):
+        as_array(np.zeros((3, 2), dtype=np.float32).T, "float", "f", "x")
+    with pytest.raises(TypeError, match="numpy array"):
+        as_array([1.0, 2.0], "float", "f", "x")
+
+
+def test_every_header_function_is_bound():
+    for name in _ffi.FUNCTIONS:
+        assert callable(getattr(clef.lowlevel, name))
+        assert getattr(clef.raw[name], "argtypes", None) is not None, name
+
+
+def test_loader_refuses_another_abi(monkeypatch):
+    from clef import _loader
+
+    monkeypatch.setenv("CLEF_LIBRARY", clef.LIBRARY_PATH)
+    monkeypatch.setattr(_ffi, "ABI_VERSION", _ffi.ABI_VERSION + 1)
+    with pytest.raises(ImportError, match="has ABI version .* generated for ABI"):
+        _loader.load()
+
+
+def test_loader_search_order(monkeypatch):
+    from clef import _loader
+
+    monkeypatch.setenv("CLEF_LIBRARY", "/nonexistent/libclef.so.0")
+    assert _loader.candidates() == [("CLEF_LIBRARY", "/nonexistent/libclef.so.0")]
+    with pytest.raises(ImportError, match="set CLEF_LIBRARY"):
+        _loader.load()
+    monkeypatch.delenv("CLEF_LIBRARY")
+    kinds = [how for how, _ in _loader.candidates()]
+    assert kinds[0] == "installed" and kinds[-1] == "bundled"

@@ -1,0 +1,3 @@
+library(testthat)
+library(clef)
+test_check("clef")

@@ -1,0 +1,124 @@
+ref_dir <- Sys.getenv("CLEF_C_REFERENCE_DIR")
+ref_path <- if (nzchar(ref_dir)) file.path(ref_dir, "core.txt") else ""
+read_ref <- function() {
+  lines <- readLines(ref_path)
+  kv <- strsplit(lines, "\t", fixed = TRUE)
+  stats::setNames(vapply(kv, `[`, "", 2L), vapply(kv, `[`, "", 1L))
+}
+
+test_that("versions and constants agree with the C library", {
+  skip_if(ref_path == "", "CLEF_C_REFERENCE_DIR not set")
+  ref <- read_ref()
+  expect_identical(clef_version(), ref[["version"]])
+  expect_identical(clef_version_number(), as.integer(ref[["version_number"]]))
+  expect_identical(clef_abi_version(), as.integer(ref[["abi_version"]]))
+  expect_identical(clef_build_info(), ref[["build_info"]])
+  for (s in -15:1) expect_identical(clef_strerror(s), ref[[sprintf("strerror.%d", s)]])
+})
+
+test_that("parameter metadata is identical to the C library's", {
+  skip_if(ref_path == "", "CLEF_C_REFERENCE_DIR not set")
+  ref <- read_ref()
+  keys <- as.integer(strsplit(ref[["param_keys"]], ",", fixed = TRUE)[[1L]])
+  expect_gt(length(keys), 0L)
+  for (k in keys) {
+    info <- clef_param_info(k)
+    expect_identical(info$name, ref[[sprintf("param.%d.name", k)]])
+    expect_identical(info$type, as.integer(ref[[sprintf("param.%d.type", k)]]))
+    expect_identical(info$kind, as.integer(ref[[sprintf("param.%d.kind", k)]]))
+    expect_identical(clef_param_lookup(info$name), k)
+    if (info$type != clef_const("CLEF_PARAM_STR")) {
+      b <- clef_param_bounds(k)
+      expect_identical(b$min_out, as.numeric(ref[[sprintf("param.%d.min", k)]]))
+      expect_identical(b$max_out, as.numeric(ref[[sprintf("param.%d.max", k)]]))
+    }
+  }
+})
+
+test_that("a library of another ABI is refused", {
+  expect_true(clef:::.clef_check_abi(clef_abi_version(), clef_const("CLEF_ABI_VERSION")))
+  expect_error(clef:::.clef_check_abi(clef_abi_version() + 1L, clef_abi_version()),
+               "generated for ABI")
+})
+
+test_that("a parameter set round-trips values", {
+  ctx <- clef_ctx_create()
+  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_CORE"))
+  expect_identical(clef_params_kind(p), clef_const("CLEF_PARAMS_CORE"))
+  expect_identical(clef_param_get(p, "n_threads"), 1)
+  clef_param_set(p, "n_threads", 8L)
+  clef_param_set(p, "seed", 2^40)
+  q <- clef_params_clone(p)
+  expect_identical(clef_param_get(q, "n_threads"), 8)
+  expect_identical(clef_param_get(q, "seed"), 2^40)
+  clef_ctx_set_n_threads(ctx, 3L)
+  expect_identical(clef_ctx_get_n_threads(ctx), 3L)
+  clef_params_free(q)
+  clef_params_free(p)
+  clef_ctx_free(ctx)
+})
+
+test_that("failures are clef_error conditions with status and message", {
+  ctx <- clef_ctx_create()
+  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_CORE"))
+  e <- tryCatch(clef_param_set(p, "n_threads", 0), clef_error = function(e) e)
+  expect_s3_class(e, "clef_error_range")
+  expect_identical(e$status, clef_const("CLEF_ERR_RANGE"))
+  expect_match(conditionMessage(e), "n_threads = 0 outside")
+  e <- tryCatch(clef_params_create(ctx, 99L), clef_error = function(e) e)
+  expect_s3_class(e, "clef_error_invalid_arg")
+  expect_match(conditionMessage(e), "unknown parameter-set kind 99")
+  expect_error(clef_params_get_i64(p, 999L), class = "clef_error_not_found")
+  expect_error(clef_param_lookup("no_such_key"), class = "clef_error")
+  clef_params_free(p)
+  clef_ctx_free(ctx)
+})
+
+test_that("bad arguments raise R errors, never crash", {
+  ctx <- clef_ctx_create()
+  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_CORE"))
+  expect_error(clef_params_kind(ctx), "must be a clef_params handle")
+  expect_error(clef_params_kind(42), "must be a clef_params handle")
+  expect_error(clef_params_set_i64(p, "a", 1), "single number")
+  expect_error(clef_params_set_i64(p, 1L, 1.5), "whole number")
+  expect_error(clef_params_set_i64(p, 1L, NA), "NA")
+  expect_error(clef_params_set_i64(p, c(1L, 2L), 1), "single number")
+  expect_error(clef_params_set_str(p, 1L, 3), "string")
+  expect_error(clef_ctx_set_n_threads(ctx, 2^40), "whole number in")
+  # NULL reaches the C library, which rejects it with a status
+  expect_error(clef_params_create(NULL, 1L), class = "clef_error_invalid_arg")
+  f <- tempfile(fileext = ".rds")
+  saveRDS(p, f)
+  expect_error(clef_params_kind(readRDS(f)), "restored by readRDS") # NULL address, no crash
+  unlink(f)
+  clef_params_free(p)
+  expect_error(clef_params_kind(p), "freed clef_params handle")
+  expect_silent(clef_params_free(p)) # freeing twice is a no-op
+  clef_ctx_free(ctx)
+  expect_error(clef_ctx_get_n_threads(ctx), "freed")
+})
+
+test_that("10,000 create/free cycles neither leak nor crash", {
+  mem <- function() {
+    s <- readLines("/proc/self/statm")
+    as.numeric(strsplit(s, " ")[[1L]][2L]) * 4096
+  }
+  cycle <- function(n, explicit) {
+    for (i in seq_len(n)) {
+      ctx <- clef_ctx_create()
+      p <- clef_params_create(ctx, 1L)
+      if (explicit) {
+        clef_ctx_free(ctx) # params keep the ctx alive inside libclef
+        clef_params_free(p)
+      }
+    }
+    invisible(gc())
+  }
+  cycle(2000L, TRUE)
+  cycle(2000L, FALSE)
+  before <- mem()
+  cycle(5000L, TRUE)
+  cycle(5000L, FALSE) # finalizers free these
+  after <- mem()
+  expect_lt(after - before, 8 * 1024^2)
+})

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Stage: Python and R bindings (issue 9). Runs after the C suites (tools/run_tests.sh) on
+# build/release's libclef:
+#   1. generator unit tests and the drift check (committed bindings == regenerated, and every
+#      exported function bound);
+#   2. libclef installed into build/bindings/prefix (pkg-config for R), C reference values;
+#   3. pip install bindings/python into build/venv, pytest, Python quick-start;
+#   4. R CMD build + R CMD check --no-manual (0 errors, 0 warnings; runs testthat), R quick-start.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+venv="$root/build/venv"
+rel="${CLEF_BINDINGS_BUILD:-$root/build/release}"  # the libclef build to bind
+out="$root/build/bindings"
+
+if [ ! -e "$rel/lib/libclef.so" ]; then
+  cmake -S . -B "$rel" -DCMAKE_BUILD_TYPE=Release > /dev/null
+  cmake --build "$rel" -j "$(nproc)" > /dev/null
+fi
+
+echo "-- generator unit tests"
+"$venv/bin/python" -m pytest -q -p no:cacheprovider tools/gen_bindings/test_gen_bindings.py
+
+echo "-- drift check"
+PYTHON="$venv/bin/python" bash tools/gen_bindings/check_drift.sh "$rel/lib/libclef.so"
+
+echo "-- install libclef for the bindings"
+rm -rf "$out"
+mkdir -p "$out"
+cmake --install "$rel" --prefix "$out/prefix" > /dev/null
+libdir="$out/prefix/lib"
+[ -e "$libdir/libclef.so" ] || libdir="$(dirname "$(find "$out/prefix" -name 'libclef.so' | head -1)")"
+# C reference values: core always; io and dsp when the header declares those APIs.
+ref="$out/reference"
+mkdir -p "$ref"
+cref() {
+  cc -std=c11 -Wall -Wextra -Werror -I"$out/prefix/include" "bindings/c_reference/$1.c" \
+     -L"$libdir" -lclef -Wl,-rpath,"$libdir" -o "$out/$1"
+}
+cref c_reference && "$out/c_reference" > "$ref/core.txt"
+if grep -q 'clef_stream_pull' include/clef.h; then
+  cref c_reference_io && "$out/c_reference_io" "$root/tests/data/test_generator.bdf" "$ref"
+fi
+if grep -q 'clef_spectrogram_compute' include/clef.h; then
+  cref c_reference_dsp && "$out/c_reference_dsp" "$ref"
+fi
+export CLEF_C_REFERENCE_DIR="$ref"
+export CLEF_LIBRARY="$libdir/libclef.so.0"
+
+echo "-- Python: pip install, pytest, quick-start"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
+  --force-reinstall "$root/bindings/python" > "$out/pip.log" 2>&1 || { cat "$out/pip.log"; exit 1; }
+(cd "$out" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
+(cd "$out" && "$venv/bin/python" "$root/bindings/python/examples/quickstart.py")
+
+echo "-- R: build, check, quick-start"
+export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_FORCE_SUGGESTS_=false
+mkdir -p "$out/r" "$out/rlib"
+(cd "$out/r" && R CMD build --no-build-vignettes "$root/bindings/r" > build.log 2>&1) \
+  || { cat "$out/r/build.log"; exit 1; }
+tarball="$(ls "$out"/r/clef_*.tar.gz)"
+(cd "$out/r" && R CMD check --no-manual "$tarball" > check.log 2>&1) || true
+if ! grep -q '^Status: ' "$out/r/check.log" || grep -qE '^Status: .*(ERROR|WARNING)' "$out/r/check.log"; then
+  cat "$out/r/check.log"
+  cat "$out"/r/clef.Rcheck/tests/testthat.Rout.fail 2>/dev/null || true
+  echo "R CMD check failed"
+  exit 1
+fi
+grep -E '^Status: ' "$out/r/check.log"
+grep -m1 -E '\[ FAIL' "$out"/r/clef.Rcheck/tests/testthat.Rout || true
+R CMD INSTALL -l "$out/rlib" "$tarball" > "$out/r/install.log" 2>&1 \
+  || { cat "$out/r/install.log"; exit 1; }
+R_LIBS="$out/rlib" Rscript "$root/bindings/r/inst/examples/quickstart.R"
+echo "bindings stage: OK"
