@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "988b8892c7608a9da065ff0f43752bfbd33aef327eb2a5338eb8aefc258736f3"
+HEADER_SHA256 = "74405da278b7debd454d4c5c98e2ea484be87c6e9d9464e6b4d9941eb74ceab1"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -14,6 +14,7 @@ CLEF_ABI_VERSION = 0
 CLEF_VERSION_NUMBER = 100
 CLEF_N_CANONICAL = 19
 CLEF_N_BIPOLAR = 18
+CLEF_WEIGHTS_MAX_RANK = 8
 
 # ---- enums
 # enum clef_status_code
@@ -90,6 +91,11 @@ CLEF_HDR_RECORDING = 2
 CLEF_HDR_STARTDATE = 3
 CLEF_HDR_STARTTIME = 4
 CLEF_HDR_RESERVED = 5
+# enum clef_edf_format
+CLEF_EDF_FORMAT_EDF = 1
+CLEF_EDF_FORMAT_EDFPLUS = 2
+CLEF_EDF_FORMAT_BDF = 3
+CLEF_EDF_FORMAT_BDFPLUS = 4
 # enum clef_param_key_dsp
 CLEF_P_SPEC_FS = 200
 CLEF_P_SPEC_WINDOW_S = 201
@@ -111,6 +117,76 @@ CLEF_P_SPEC_DB_MAX = 216
 CLEF_P_SPEC_EDGE = 217
 CLEF_P_SPEC_N_THREADS = 218
 CLEF_P_SPEC_TAPER_SYM = 219
+# enum clef_dtype
+CLEF_DTYPE_F32 = 1
+CLEF_DTYPE_F16 = 2
+CLEF_DTYPE_BF16 = 3
+CLEF_DTYPE_F64 = 4
+CLEF_DTYPE_I64 = 5
+CLEF_DTYPE_I32 = 6
+CLEF_DTYPE_I16 = 7
+CLEF_DTYPE_I8 = 8
+CLEF_DTYPE_U8 = 9
+CLEF_DTYPE_BOOL = 10
+CLEF_DTYPE_U16 = 11
+CLEF_DTYPE_U32 = 12
+CLEF_DTYPE_U64 = 13
+# enum clef_param_key_model
+CLEF_P_TOK_IN_CHANNELS = 400
+CLEF_P_TOK_N_FREQ = 401
+CLEF_P_TOK_CROP_T = 402
+CLEF_P_TOK_TIME_STRIDE = 403
+CLEF_P_TOK_CH = 404
+CLEF_P_TOK_CH_MULT = 405
+CLEF_P_TOK_N_RES_BLOCKS = 406
+CLEF_P_TOK_GN_GROUPS = 407
+CLEF_P_TOK_CODEBOOK_SIZE = 408
+CLEF_P_TOK_CODE_DIM = 409
+CLEF_P_TOK_TRAIN_BATCH = 420
+CLEF_P_TOK_TRAIN_LR = 421
+CLEF_P_TOK_TRAIN_WEIGHT_DECAY = 422
+CLEF_P_TOK_TRAIN_GRAD_CLIP = 423
+CLEF_P_TOK_TRAIN_COMMITMENT = 424
+CLEF_P_TOK_TRAIN_EMA_DECAY = 425
+CLEF_P_TOK_TRAIN_DEAD_THRESHOLD = 426
+CLEF_P_TOK_TRAIN_DISC_NDF = 427
+CLEF_P_TOK_TRAIN_DISC_START = 428
+CLEF_P_TOK_TRAIN_DISC_WEIGHT = 429
+# enum clef_store_table
+CLEF_STORE_PATIENTS = 1
+CLEF_STORE_SESSIONS = 2
+CLEF_STORE_RECORDING_FILES = 3
+CLEF_STORE_CHANNEL_MAPS = 4
+CLEF_STORE_REPORTS = 5
+CLEF_STORE_EHR_EVENTS = 6
+CLEF_STORE_TASKS = 7
+CLEF_STORE_LABELS = 8
+CLEF_STORE_SPLITS = 9
+CLEF_STORE_ARTIFACTS = 10
+CLEF_STORE_JOBS = 11
+# enum clef_artifact_kind
+CLEF_ARTIFACT_SPECTROGRAM = 1
+CLEF_ARTIFACT_TOKENS = 2
+CLEF_ARTIFACT_EMBEDDING = 3
+# enum clef_split
+CLEF_SPLIT_TRAIN = 1
+CLEF_SPLIT_VAL = 2
+CLEF_SPLIT_TEST = 3
+# enum clef_job_state
+CLEF_JOB_PENDING = 0
+CLEF_JOB_CLAIMED = 1
+CLEF_JOB_DONE = 2
+CLEF_JOB_FAILED = 3
+# enum clef_param_key_cohort
+CLEF_P_COHORT_SEED = 700
+CLEF_P_COHORT_N_PATIENTS = 701
+CLEF_P_COHORT_MAX_SESSIONS = 702
+CLEF_P_COHORT_DURATION_S = 703
+CLEF_P_COHORT_N_THREADS = 704
+CLEF_P_COHORT_FRAC_MISSING = 705
+CLEF_P_COHORT_FRAC_MV = 706
+CLEF_P_COHORT_FRAC_BDF = 707
+CLEF_P_COHORT_FRAC_ARTIFACT = 708
 ENUMS = {
     'clef_status_code': {'CLEF_OK': 0, 'CLEF_MORE': 1, 'CLEF_ERR_INVALID_ARG': -1, 'CLEF_ERR_NOMEM': -2, 'CLEF_ERR_IO': -3, 'CLEF_ERR_FORMAT': -4, 'CLEF_ERR_UNSUPPORTED': -5, 'CLEF_ERR_STATE': -6, 'CLEF_ERR_SHAPE': -7, 'CLEF_ERR_BUSY': -8, 'CLEF_ERR_MISUSE': -9, 'CLEF_ERR_INTERNAL': -10, 'CLEF_ERR_BUFFER_TOO_SMALL': -11, 'CLEF_ERR_NOT_FOUND': -12, 'CLEF_ERR_RANGE': -13, 'CLEF_ERR_CANCELLED': -14, 'CLEF_ERR_OVERFLOW': -15},
     'clef_log_level': {'CLEF_LOG_ERROR': 1, 'CLEF_LOG_WARN': 2, 'CLEF_LOG_INFO': 3, 'CLEF_LOG_DEBUG': 4},
@@ -123,7 +199,15 @@ ENUMS = {
     'clef_channel_map': {'CLEF_MAP_EXACT': 0, 'CLEF_MAP_ALIASED': 1, 'CLEF_MAP_DROPPED_NON_EEG': 2, 'CLEF_MAP_DROPPED_EXTRA': 3, 'CLEF_MAP_DROPPED_DUPLICATE': 4, 'CLEF_MAP_DROPPED_BIPOLAR': 5},
     'clef_file_type': {'CLEF_FILE_EDF': 0, 'CLEF_FILE_EDFPLUS_C': 1, 'CLEF_FILE_EDFPLUS_D': 2, 'CLEF_FILE_BDF': 3, 'CLEF_FILE_BDFPLUS_C': 4, 'CLEF_FILE_BDFPLUS_D': 5},
     'clef_header_field': {'CLEF_HDR_VERSION': 0, 'CLEF_HDR_PATIENT': 1, 'CLEF_HDR_RECORDING': 2, 'CLEF_HDR_STARTDATE': 3, 'CLEF_HDR_STARTTIME': 4, 'CLEF_HDR_RESERVED': 5},
+    'clef_edf_format': {'CLEF_EDF_FORMAT_EDF': 1, 'CLEF_EDF_FORMAT_EDFPLUS': 2, 'CLEF_EDF_FORMAT_BDF': 3, 'CLEF_EDF_FORMAT_BDFPLUS': 4},
     'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_N_THREADS': 218, 'CLEF_P_SPEC_TAPER_SYM': 219},
+    'clef_dtype': {'CLEF_DTYPE_F32': 1, 'CLEF_DTYPE_F16': 2, 'CLEF_DTYPE_BF16': 3, 'CLEF_DTYPE_F64': 4, 'CLEF_DTYPE_I64': 5, 'CLEF_DTYPE_I32': 6, 'CLEF_DTYPE_I16': 7, 'CLEF_DTYPE_I8': 8, 'CLEF_DTYPE_U8': 9, 'CLEF_DTYPE_BOOL': 10, 'CLEF_DTYPE_U16': 11, 'CLEF_DTYPE_U32': 12, 'CLEF_DTYPE_U64': 13},
+    'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429},
+    'clef_store_table': {'CLEF_STORE_PATIENTS': 1, 'CLEF_STORE_SESSIONS': 2, 'CLEF_STORE_RECORDING_FILES': 3, 'CLEF_STORE_CHANNEL_MAPS': 4, 'CLEF_STORE_REPORTS': 5, 'CLEF_STORE_EHR_EVENTS': 6, 'CLEF_STORE_TASKS': 7, 'CLEF_STORE_LABELS': 8, 'CLEF_STORE_SPLITS': 9, 'CLEF_STORE_ARTIFACTS': 10, 'CLEF_STORE_JOBS': 11},
+    'clef_artifact_kind': {'CLEF_ARTIFACT_SPECTROGRAM': 1, 'CLEF_ARTIFACT_TOKENS': 2, 'CLEF_ARTIFACT_EMBEDDING': 3},
+    'clef_split': {'CLEF_SPLIT_TRAIN': 1, 'CLEF_SPLIT_VAL': 2, 'CLEF_SPLIT_TEST': 3},
+    'clef_job_state': {'CLEF_JOB_PENDING': 0, 'CLEF_JOB_CLAIMED': 1, 'CLEF_JOB_DONE': 2, 'CLEF_JOB_FAILED': 3},
+    'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_N_THREADS': 704, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
 }
 
 # ---- integer aliases
@@ -148,6 +232,10 @@ class clef_stream(_C.Structure):
     """Opaque clef_stream (pointer only)."""
 
 
+class clef_edf_writer(_C.Structure):
+    """Opaque clef_edf_writer (pointer only)."""
+
+
 class clef_spectrogram(_C.Structure):
     """Opaque clef_spectrogram (pointer only)."""
 
@@ -156,15 +244,46 @@ class clef_spectrogram_stream(_C.Structure):
     """Opaque clef_spectrogram_stream (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_params', 'clef_recording', 'clef_stream', 'clef_spectrogram', 'clef_spectrogram_stream')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg'}
+class clef_weights(_C.Structure):
+    """Opaque clef_weights (pointer only)."""
+
+
+class clef_weights_writer(_C.Structure):
+    """Opaque clef_weights_writer (pointer only)."""
+
+
+class clef_tokenizer(_C.Structure):
+    """Opaque clef_tokenizer (pointer only)."""
+
+
+class clef_tokenizer_trainer(_C.Structure):
+    """Opaque clef_tokenizer_trainer (pointer only)."""
+
+
+class clef_probe(_C.Structure):
+    """Opaque clef_probe (pointer only)."""
+
+
+class clef_eval(_C.Structure):
+    """Opaque clef_eval (pointer only)."""
+
+
+class clef_store(_C.Structure):
+    """Opaque clef_store (pointer only)."""
+
+
+HANDLES = ('clef_ctx', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_tokenizer_trainer', 'clef_probe', 'clef_eval', 'clef_store')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_store': 'clef_store_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_store': 'clef_store_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
 clef_malloc_fn = _C.CFUNCTYPE(_C.c_void_p, _C.c_size_t, _C.c_void_p)
 clef_realloc_fn = _C.CFUNCTYPE(_C.c_void_p, _C.c_void_p, _C.c_size_t, _C.c_void_p)
 clef_free_fn = _C.CFUNCTYPE(None, _C.c_void_p, _C.c_void_p)
+clef_eval_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_char_p, _C.c_void_p)
+clef_store_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
+clef_cohort_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
 
 # ---- functions: name -> (restype, argtypes)
 FUNCTIONS = {
@@ -252,6 +371,20 @@ FUNCTIONS = {
     'clef_stream_finish': (clef_status, [_C.POINTER(clef_stream)]),
     'clef_stream_available': (_C.c_int64, [_C.POINTER(clef_stream)]),
     'clef_stream_pull': (clef_status, [_C.POINTER(clef_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_int64)]),
+    'clef_edf_writer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_edf_writer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.c_int32]),
+    'clef_edf_writer_free': (None, [_C.POINTER(clef_edf_writer)]),
+    'clef_edf_writer_errmsg': (_C.c_char_p, [_C.POINTER(clef_edf_writer)]),
+    'clef_edf_writer_set_patient': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_char_p, _C.c_char_p, _C.c_int32, _C.c_int32, _C.c_int32, _C.c_char_p]),
+    'clef_edf_writer_set_recording': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_char_p, _C.c_char_p, _C.c_char_p]),
+    'clef_edf_writer_set_start': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_int32, _C.c_int32, _C.c_int32, _C.c_int32, _C.c_int32, _C.c_int32]),
+    'clef_edf_writer_set_record_duration': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_double]),
+    'clef_edf_writer_set_annotation_bytes': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_int32]),
+    'clef_edf_writer_add_signal': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_char_p, _C.c_char_p, _C.c_double, _C.c_double, _C.c_double, _C.c_int32, _C.c_int32, _C.c_char_p, _C.c_char_p, _C.POINTER(_C.c_int32)]),
+    'clef_edf_writer_write_signal_f32': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t]),
+    'clef_edf_writer_write_f32': (clef_status, [_C.POINTER(clef_edf_writer), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_size_t]),
+    'clef_edf_writer_add_annotation': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_double, _C.c_double, _C.c_char_p]),
+    'clef_edf_writer_close': (clef_status, [_C.POINTER(clef_edf_writer)]),
+    'clef_edf_writer_n_records': (_C.c_int64, [_C.POINTER(clef_edf_writer)]),
     'clef_dpss_compute': (clef_status, [_C.POINTER(clef_ctx), _C.c_int64, _C.c_double, _C.c_int64, _C.c_int32, _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_double)]),
     'clef_spectrogram_create': (clef_status, [_C.POINTER(_C.POINTER(clef_spectrogram)), _C.POINTER(clef_ctx), _C.POINTER(clef_params)]),
     'clef_spectrogram_free': (None, [_C.POINTER(clef_spectrogram)]),
@@ -271,6 +404,94 @@ FUNCTIONS = {
     'clef_spectrogram_stream_finish': (clef_status, [_C.POINTER(clef_spectrogram_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int64)]),
     'clef_spectrogram_stream_frames': (_C.c_int64, [_C.POINTER(clef_spectrogram_stream)]),
     'clef_spectrogram_stream_errmsg': (_C.c_char_p, [_C.POINTER(clef_spectrogram_stream)]),
+    'clef_weights_max_rank': (_C.c_int32, []),
+    'clef_dtype_size': (_C.c_size_t, [_C.c_int32]),
+    'clef_dtype_name': (_C.c_char_p, [_C.c_int32]),
+    'clef_weights_open': (clef_status, [_C.POINTER(_C.POINTER(clef_weights)), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_weights_open_memory': (clef_status, [_C.POINTER(_C.POINTER(clef_weights)), _C.POINTER(clef_ctx), _C.c_void_p, _C.c_size_t]),
+    'clef_weights_free': (None, [_C.POINTER(clef_weights)]),
+    'clef_weights_errmsg': (_C.c_char_p, [_C.POINTER(clef_weights)]),
+    'clef_weights_n_tensors': (_C.c_int64, [_C.POINTER(clef_weights)]),
+    'clef_weights_tensor_index': (clef_status, [_C.POINTER(clef_weights), _C.c_char_p, _C.POINTER(_C.c_int64)]),
+    'clef_weights_tensor_info': (clef_status, [_C.POINTER(clef_weights), _C.c_int64, _C.POINTER(_C.c_char_p), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int64)]),
+    'clef_weights_tensor_shape': (clef_status, [_C.POINTER(clef_weights), _C.c_int64, _C.POINTER(_C.c_int64), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_weights_read_f32': (clef_status, [_C.POINTER(clef_weights), _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_weights_read_raw': (clef_status, [_C.POINTER(clef_weights), _C.c_char_p, _C.POINTER(_C.c_uint8), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_weights_meta_count': (_C.c_int64, [_C.POINTER(clef_weights)]),
+    'clef_weights_meta_get': (clef_status, [_C.POINTER(clef_weights), _C.c_char_p, _C.POINTER(_C.c_char_p)]),
+    'clef_weights_meta_at': (clef_status, [_C.POINTER(clef_weights), _C.c_int64, _C.POINTER(_C.c_char_p), _C.POINTER(_C.c_char_p)]),
+    'clef_weights_writer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_weights_writer)), _C.POINTER(clef_ctx)]),
+    'clef_weights_writer_free': (None, [_C.POINTER(clef_weights_writer)]),
+    'clef_weights_writer_errmsg': (_C.c_char_p, [_C.POINTER(clef_weights_writer)]),
+    'clef_weights_writer_set_meta': (clef_status, [_C.POINTER(clef_weights_writer), _C.c_char_p, _C.c_char_p]),
+    'clef_weights_writer_add_f32': (clef_status, [_C.POINTER(clef_weights_writer), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_int64), _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t]),
+    'clef_weights_writer_add_raw': (clef_status, [_C.POINTER(clef_weights_writer), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_int64), _C.c_int32, _C.c_void_p, _C.c_size_t]),
+    'clef_weights_writer_write': (clef_status, [_C.POINTER(clef_weights_writer), _C.c_char_p]),
+    'clef_tokenizer_load': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer)), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_tokenizer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.c_uint64]),
+    'clef_tokenizer_save': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_tokenizer_clone_crop': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer)), _C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.c_int64]),
+    'clef_tokenizer_free': (None, [_C.POINTER(clef_tokenizer)]),
+    'clef_tokenizer_shape': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_tokenizer_codebook': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_tokenizer_n_tokens': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
+    'clef_tokenizer_valid_columns': (_C.c_int64, [_C.POINTER(clef_tokenizer), _C.c_int64]),
+    'clef_tokenizer_encode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_tokenizer_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.POINTER(clef_params), _C.c_uint64, _C.c_int32]),
+    'clef_tokenizer_trainer_free': (None, [_C.POINTER(clef_tokenizer_trainer)]),
+    'clef_tokenizer_trainer_errmsg': (_C.c_char_p, [_C.POINTER(clef_tokenizer_trainer)]),
+    'clef_tokenizer_trainer_step': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_tokenizer_trainer_tokenizer': (_C.POINTER(clef_tokenizer), [_C.POINTER(clef_tokenizer_trainer)]),
+    'clef_tokenizer_trainer_steps': (_C.c_int64, [_C.POINTER(clef_tokenizer_trainer)]),
+    'clef_tokenizer_trainer_save': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.c_char_p]),
+    'clef_tokenizer_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
+    'clef_tokenizer_decode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_auroc': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_double)]),
+    'clef_auroc_ci': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int32, _C.c_uint64, _C.c_double, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_probe_fit': (clef_status, [_C.POINTER(_C.POINTER(clef_probe)), _C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t, _C.c_double]),
+    'clef_probe_fit_select': (clef_status, [_C.POINTER(_C.POINTER(clef_probe)), _C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t, _C.POINTER(_C.c_double), _C.c_size_t]),
+    'clef_probe_predict': (clef_status, [_C.POINTER(clef_probe), _C.POINTER(_C.c_double), _C.c_size_t, _C.c_size_t, _C.POINTER(_C.c_double)]),
+    'clef_probe_c': (_C.c_double, [_C.POINTER(clef_probe)]),
+    'clef_probe_n_iter': (_C.c_int32, [_C.POINTER(clef_probe)]),
+    'clef_probe_errmsg': (_C.c_char_p, [_C.POINTER(clef_probe)]),
+    'clef_probe_free': (None, [_C.POINTER(clef_probe)]),
+    'clef_bandpower_embed': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_float), _C.c_int32, _C.c_int64, _C.c_int64, _C.c_double, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_eval_create': (clef_status, [_C.POINTER(_C.POINTER(clef_eval)), _C.POINTER(clef_ctx)]),
+    'clef_eval_free': (None, [_C.POINTER(clef_eval)]),
+    'clef_eval_errmsg': (_C.c_char_p, [_C.POINTER(clef_eval)]),
+    'clef_eval_set_c_grid': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(_C.c_double), _C.c_size_t]),
+    'clef_eval_set_bootstrap': (clef_status, [_C.POINTER(clef_eval), _C.c_int32, _C.c_uint64, _C.c_double]),
+    'clef_eval_add_task': (clef_status, [_C.POINTER(clef_eval), _C.c_char_p, _C.POINTER(_C.c_float), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t]),
+    'clef_eval_n_tasks': (_C.c_int64, [_C.POINTER(clef_eval)]),
+    'clef_eval_task_name': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_eval_task_result': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_eval_mean_auroc': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64)]),
+    'clef_store_schema_version': (_C.c_int32, []),
+    'clef_store_open': (clef_status, [_C.POINTER(_C.POINTER(clef_store)), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_store_free': (None, [_C.POINTER(clef_store)]),
+    'clef_store_errmsg': (_C.c_char_p, [_C.POINTER(clef_store)]),
+    'clef_store_import_cohort': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_int64), clef_store_progress_fn, _C.c_void_p]),
+    'clef_store_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
+    'clef_store_task_name': (clef_status, [_C.POINTER(clef_store), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_store_recording_path': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_store_task_data': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_int32, _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_store_channel_map_put': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.c_char_p, _C.c_char_p]),
+    'clef_store_artifact_put': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_char_p, _C.c_void_p, _C.c_size_t]),
+    'clef_store_artifact_get': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_char_p, _C.POINTER(_C.c_uint8), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_store_job_add_item': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_char_p]),
+    'clef_store_job_add_sessions': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_int64)]),
+    'clef_store_job_claim': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int32)]),
+    'clef_store_job_complete': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.c_int32, _C.c_char_p, _C.c_void_p, _C.c_size_t]),
+    'clef_store_job_fail': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.c_char_p]),
+    'clef_store_job_requeue': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_double, _C.c_int32, _C.POINTER(_C.c_int64)]),
+    'clef_store_job_count': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_int64)]),
+    'clef_eval_run_store': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(clef_store), _C.c_int32, _C.c_char_p, clef_eval_progress_fn, _C.c_void_p]),
+    'clef_bandpower_model_hash': (_C.c_char_p, []),
+    'clef_bandpower_job_name': (_C.c_char_p, []),
+    'clef_bandpower_job_run': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_store), _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
+    'clef_cohort_generate': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.c_char_p, clef_cohort_progress_fn, _C.c_void_p]),
+    'clef_cohort_n_tasks': (_C.c_int32, []),
+    'clef_cohort_task_name': (_C.c_char_p, [_C.c_int32]),
 }
 
 # ---- call metadata: name -> ((param, kind, base type, size expression, role), ...)
@@ -359,6 +580,20 @@ SIGNATURES = {
     'clef_stream_finish': (('s', 'handle', 'clef_stream', '', ''), ),
     'clef_stream_available': (('s', 'handle', 'clef_stream', '', ''), ),
     'clef_stream_pull': (('s', 'handle', 'clef_stream', '', ''), ('out', 'ptr_out', 'float', 'clef_canonical_n_channels()*stride', 'out'), ('stride', 'scalar', 'size_t', '', ''), ('max_n', 'scalar', 'int64_t', '', ''), ('n_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_edf_writer_create': (('out', 'handle_out', 'clef_edf_writer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('format', 'scalar', 'int32_t', '', ''), ),
+    'clef_edf_writer_free': (('w', 'handle', 'clef_edf_writer', '', ''), ),
+    'clef_edf_writer_errmsg': (('w', 'handle', 'clef_edf_writer', '', ''), ),
+    'clef_edf_writer_set_patient': (('w', 'handle', 'clef_edf_writer', '', ''), ('code', 'cstr', 'char', '', ''), ('sex', 'cstr', 'char', '', ''), ('birth_year', 'scalar', 'int32_t', '', ''), ('birth_month', 'scalar', 'int32_t', '', ''), ('birth_day', 'scalar', 'int32_t', '', ''), ('name', 'cstr', 'char', '', ''), ),
+    'clef_edf_writer_set_recording': (('w', 'handle', 'clef_edf_writer', '', ''), ('admin_code', 'cstr', 'char', '', ''), ('technician', 'cstr', 'char', '', ''), ('equipment', 'cstr', 'char', '', ''), ),
+    'clef_edf_writer_set_start': (('w', 'handle', 'clef_edf_writer', '', ''), ('year', 'scalar', 'int32_t', '', ''), ('month', 'scalar', 'int32_t', '', ''), ('day', 'scalar', 'int32_t', '', ''), ('hour', 'scalar', 'int32_t', '', ''), ('minute', 'scalar', 'int32_t', '', ''), ('second', 'scalar', 'int32_t', '', ''), ),
+    'clef_edf_writer_set_record_duration': (('w', 'handle', 'clef_edf_writer', '', ''), ('seconds', 'scalar', 'double', '', ''), ),
+    'clef_edf_writer_set_annotation_bytes': (('w', 'handle', 'clef_edf_writer', '', ''), ('bytes', 'scalar', 'int32_t', '', ''), ),
+    'clef_edf_writer_add_signal': (('w', 'handle', 'clef_edf_writer', '', ''), ('label', 'cstr', 'char', '', ''), ('unit', 'cstr', 'char', '', ''), ('sample_rate', 'scalar', 'double', '', ''), ('phys_min', 'scalar', 'double', '', ''), ('phys_max', 'scalar', 'double', '', ''), ('dig_min', 'scalar', 'int32_t', '', ''), ('dig_max', 'scalar', 'int32_t', '', ''), ('transducer', 'cstr', 'char', '', ''), ('prefilter', 'cstr', 'char', '', ''), ('index_out', 'ptr_out', 'int32_t', '', 'scalar'), ),
+    'clef_edf_writer_write_signal_f32': (('w', 'handle', 'clef_edf_writer', '', ''), ('signal', 'scalar', 'int32_t', '', ''), ('x', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ),
+    'clef_edf_writer_write_f32': (('w', 'handle', 'clef_edf_writer', '', ''), ('data', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('stride', 'scalar', 'size_t', '', ''), ),
+    'clef_edf_writer_add_annotation': (('w', 'handle', 'clef_edf_writer', '', ''), ('onset_s', 'scalar', 'double', '', ''), ('duration_s', 'scalar', 'double', '', ''), ('text', 'cstr', 'char', '', ''), ),
+    'clef_edf_writer_close': (('w', 'handle', 'clef_edf_writer', '', ''), ),
+    'clef_edf_writer_n_records': (('w', 'handle', 'clef_edf_writer', '', ''), ),
     'clef_dpss_compute': (('ctx', 'handle', 'clef_ctx', '', ''), ('n', 'scalar', 'int64_t', '', ''), ('nw', 'scalar', 'double', '', ''), ('k', 'scalar', 'int64_t', '', ''), ('sym', 'scalar', 'int32_t', '', ''), ('tapers', 'ptr_out', 'double', 'tapers_cap', 'out'), ('tapers_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('ratios', 'ptr_out', 'double', 'k', 'out'), ),
     'clef_spectrogram_create': (('out', 'handle_out', 'clef_spectrogram', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('params', 'handle', 'clef_params', '', ''), ),
     'clef_spectrogram_free': (('sg', 'handle', 'clef_spectrogram', '', ''), ),
@@ -378,6 +613,94 @@ SIGNATURES = {
     'clef_spectrogram_stream_finish': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('n_frames_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_spectrogram_stream_frames': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
     'clef_spectrogram_stream_errmsg': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
+    'clef_weights_max_rank': (),
+    'clef_dtype_size': (('dtype', 'scalar', 'int32_t', '', ''), ),
+    'clef_dtype_name': (('dtype', 'scalar', 'int32_t', '', ''), ),
+    'clef_weights_open': (('out', 'handle_out', 'clef_weights', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_weights_open_memory': (('out', 'handle_out', 'clef_weights', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('data', 'bytes_in', 'void', 'size', ''), ('size', 'scalar', 'size_t', '', ''), ),
+    'clef_weights_free': (('w', 'handle', 'clef_weights', '', ''), ),
+    'clef_weights_errmsg': (('w', 'handle', 'clef_weights', '', ''), ),
+    'clef_weights_n_tensors': (('w', 'handle', 'clef_weights', '', ''), ),
+    'clef_weights_tensor_index': (('w', 'handle', 'clef_weights', '', ''), ('name', 'cstr', 'char', '', ''), ('index_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_weights_tensor_info': (('w', 'handle', 'clef_weights', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('name', 'cstr_out', 'char', '', ''), ('dtype', 'ptr_out', 'int32_t', '', 'scalar'), ('rank', 'ptr_out', 'int32_t', '', 'scalar'), ('numel', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_weights_tensor_shape': (('w', 'handle', 'clef_weights', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('shape', 'ptr_out', 'int64_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_weights_read_f32': (('w', 'handle', 'clef_weights', '', ''), ('name', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_weights_read_raw': (('w', 'handle', 'clef_weights', '', ''), ('name', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'uint8_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_weights_meta_count': (('w', 'handle', 'clef_weights', '', ''), ),
+    'clef_weights_meta_get': (('w', 'handle', 'clef_weights', '', ''), ('key', 'cstr', 'char', '', ''), ('value', 'cstr_out', 'char', '', ''), ),
+    'clef_weights_meta_at': (('w', 'handle', 'clef_weights', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('key', 'cstr_out', 'char', '', ''), ('value', 'cstr_out', 'char', '', ''), ),
+    'clef_weights_writer_create': (('out', 'handle_out', 'clef_weights_writer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ),
+    'clef_weights_writer_free': (('wr', 'handle', 'clef_weights_writer', '', ''), ),
+    'clef_weights_writer_errmsg': (('wr', 'handle', 'clef_weights_writer', '', ''), ),
+    'clef_weights_writer_set_meta': (('wr', 'handle', 'clef_weights_writer', '', ''), ('key', 'cstr', 'char', '', ''), ('value', 'cstr', 'char', '', ''), ),
+    'clef_weights_writer_add_f32': (('wr', 'handle', 'clef_weights_writer', '', ''), ('name', 'cstr', 'char', '', ''), ('dtype', 'scalar', 'int32_t', '', ''), ('shape', 'array_in', 'int64_t', 'rank', ''), ('rank', 'scalar', 'int32_t', '', ''), ('data', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ),
+    'clef_weights_writer_add_raw': (('wr', 'handle', 'clef_weights_writer', '', ''), ('name', 'cstr', 'char', '', ''), ('dtype', 'scalar', 'int32_t', '', ''), ('shape', 'array_in', 'int64_t', 'rank', ''), ('rank', 'scalar', 'int32_t', '', ''), ('data', 'bytes_in', 'void', 'n_bytes', ''), ('n_bytes', 'scalar', 'size_t', '', ''), ),
+    'clef_weights_writer_write': (('wr', 'handle', 'clef_weights_writer', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_tokenizer_load': (('out', 'handle_out', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_tokenizer_create': (('out', 'handle_out', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('params', 'handle', 'clef_params', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ),
+    'clef_tokenizer_save': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_tokenizer_clone_crop': (('out', 'handle_out', 'clef_tokenizer', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('crop_t', 'scalar', 'int64_t', '', ''), ),
+    'clef_tokenizer_free': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
+    'clef_tokenizer_shape': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_channels', 'ptr_out', 'int64_t', '', 'scalar'), ('n_freq', 'ptr_out', 'int64_t', '', 'scalar'), ('crop_t', 'ptr_out', 'int64_t', '', 'scalar'), ('grid_f', 'ptr_out', 'int64_t', '', 'scalar'), ('grid_t', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_tokenizer_codebook': (('tok', 'handle', 'clef_tokenizer', '', ''), ('codebook_size', 'ptr_out', 'int64_t', '', 'scalar'), ('code_dim', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_tokenizer_n_tokens': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
+    'clef_tokenizer_valid_columns': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ),
+    'clef_tokenizer_encode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('latents', 'ptr_out', 'float', 'latents_cap', 'out'), ('latents_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_tokenizer_trainer_create': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('arch', 'handle', 'clef_params', '', ''), ('train', 'handle', 'clef_params', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_tokenizer_trainer_free': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
+    'clef_tokenizer_trainer_errmsg': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
+    'clef_tokenizer_trainer_step': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
+    'clef_tokenizer_trainer_steps': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
+    'clef_tokenizer_trainer_save': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_tokenizer_trainer_resume': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_tokenizer_decode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_auroc': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_auroc_ci': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('n_boot', 'scalar', 'int32_t', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('level', 'scalar', 'double', '', ''), ('lo', 'ptr_out', 'double', '', 'scalar'), ('hi', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_probe_fit': (('out', 'handle_out', 'clef_probe', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('y', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('c', 'scalar', 'double', '', ''), ),
+    'clef_probe_fit_select': (('out', 'handle_out', 'clef_probe', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('x_train', 'array_in', 'double', 'n_train*d', ''), ('y_train', 'array_in', 'int32_t', 'n_train', ''), ('n_train', 'scalar', 'size_t', '', ''), ('x_val', 'array_in', 'double', 'n_val*d', ''), ('y_val', 'array_in', 'int32_t', 'n_val', ''), ('n_val', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('c_grid', 'array_in', 'double', 'n_c', ''), ('n_c', 'scalar', 'size_t', '', ''), ),
+    'clef_probe_predict': (('p', 'handle', 'clef_probe', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('prob', 'ptr_out', 'double', 'n', 'out'), ),
+    'clef_probe_c': (('p', 'handle', 'clef_probe', '', ''), ),
+    'clef_probe_n_iter': (('p', 'handle', 'clef_probe', '', ''), ),
+    'clef_probe_errmsg': (('p', 'handle', 'clef_probe', '', ''), ),
+    'clef_probe_free': (('p', 'handle', 'clef_probe', '', ''), ),
+    'clef_bandpower_embed': (('ctx', 'handle', 'clef_ctx', '', ''), ('x', 'array_in', 'float', 'n_ch*stride', ''), ('n_ch', 'scalar', 'int32_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('stride', 'scalar', 'int64_t', '', ''), ('fs', 'scalar', 'double', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_eval_create': (('out', 'handle_out', 'clef_eval', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ),
+    'clef_eval_free': (('ev', 'handle', 'clef_eval', '', ''), ),
+    'clef_eval_errmsg': (('ev', 'handle', 'clef_eval', '', ''), ),
+    'clef_eval_set_c_grid': (('ev', 'handle', 'clef_eval', '', ''), ('c', 'array_in', 'double', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ),
+    'clef_eval_set_bootstrap': (('ev', 'handle', 'clef_eval', '', ''), ('n_boot', 'scalar', 'int32_t', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('level', 'scalar', 'double', '', ''), ),
+    'clef_eval_add_task': (('ev', 'handle', 'clef_eval', '', ''), ('name', 'cstr', 'char', '', ''), ('x_train', 'array_in', 'float', 'n_train*dim', ''), ('y_train', 'array_in', 'int32_t', 'n_train', ''), ('n_train', 'scalar', 'size_t', '', ''), ('x_val', 'array_in', 'float', 'n_val*dim', ''), ('y_val', 'array_in', 'int32_t', 'n_val', ''), ('n_val', 'scalar', 'size_t', '', ''), ('x_test', 'array_in', 'float', 'n_test*dim', ''), ('y_test', 'array_in', 'int32_t', 'n_test', ''), ('n_test', 'scalar', 'size_t', '', ''), ('dim', 'scalar', 'size_t', '', ''), ),
+    'clef_eval_n_tasks': (('ev', 'handle', 'clef_eval', '', ''), ),
+    'clef_eval_task_name': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_eval_task_result': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('status', 'ptr_out', 'int32_t', '', 'scalar'), ('n_train', 'ptr_out', 'int64_t', '', 'scalar'), ('n_val', 'ptr_out', 'int64_t', '', 'scalar'), ('n_test', 'ptr_out', 'int64_t', '', 'scalar'), ('auroc', 'ptr_out', 'double', '', 'scalar'), ('ci_lo', 'ptr_out', 'double', '', 'scalar'), ('ci_hi', 'ptr_out', 'double', '', 'scalar'), ('c', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_eval_mean_auroc': (('ev', 'handle', 'clef_eval', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ('n_evaluated', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_store_schema_version': (),
+    'clef_store_open': (('out', 'handle_out', 'clef_store', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_store_free': (('s', 'handle', 'clef_store', '', ''), ),
+    'clef_store_errmsg': (('s', 'handle', 'clef_store', '', ''), ),
+    'clef_store_import_cohort': (('s', 'handle', 'clef_store', '', ''), ('dir', 'cstr', 'char', '', ''), ('rows_changed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_store_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_store_count': (('s', 'handle', 'clef_store', '', ''), ('table', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_store_task_name': (('s', 'handle', 'clef_store', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_store_recording_path': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_store_task_data': (('s', 'handle', 'clef_store', '', ''), ('task', 'cstr', 'char', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('x', 'ptr_out', 'float', 'x_cap', 'out'), ('x_cap', 'scalar', 'size_t', '', ''), ('y', 'ptr_out', 'int32_t', 'y_cap', 'out'), ('y_cap', 'scalar', 'size_t', '', ''), ('n_out', 'ptr_out', 'int64_t', '', 'scalar'), ('dim_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_store_channel_map_put': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('channel', 'cstr', 'char', '', ''), ('source_label', 'cstr', 'char', '', ''), ('status', 'cstr', 'char', '', ''), ),
+    'clef_store_artifact_put': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('data', 'bytes_in', 'void', 'n_bytes', ''), ('n_bytes', 'scalar', 'size_t', '', ''), ),
+    'clef_store_artifact_get': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('buf', 'ptr_out', 'uint8_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_store_job_add_item': (('s', 'handle', 'clef_store', '', ''), ('job', 'cstr', 'char', '', ''), ('item', 'cstr', 'char', '', ''), ),
+    'clef_store_job_add_sessions': (('s', 'handle', 'clef_store', '', ''), ('job', 'cstr', 'char', '', ''), ('n_added', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_store_job_claim': (('s', 'handle', 'clef_store', '', ''), ('job', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('claimed', 'ptr_out', 'int32_t', '', 'scalar'), ),
+    'clef_store_job_complete': (('s', 'handle', 'clef_store', '', ''), ('job', 'cstr', 'char', '', ''), ('item', 'cstr', 'char', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('data', 'bytes_in', 'void', 'n_bytes', ''), ('n_bytes', 'scalar', 'size_t', '', ''), ),
+    'clef_store_job_fail': (('s', 'handle', 'clef_store', '', ''), ('job', 'cstr', 'char', '', ''), ('item', 'cstr', 'char', '', ''), ('message', 'cstr', 'char', '', ''), ),
+    'clef_store_job_requeue': (('s', 'handle', 'clef_store', '', ''), ('job', 'cstr', 'char', '', ''), ('older_than_s', 'scalar', 'double', '', ''), ('include_failed', 'scalar', 'int32_t', '', ''), ('n_requeued', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_store_job_count': (('s', 'handle', 'clef_store', '', ''), ('job', 'cstr', 'char', '', ''), ('state', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_eval_run_store': (('ev', 'handle', 'clef_eval', '', ''), ('s', 'handle', 'clef_store', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_bandpower_model_hash': (),
+    'clef_bandpower_job_name': (),
+    'clef_bandpower_job_run': (('ctx', 'handle', 'clef_ctx', '', ''), ('s', 'handle', 'clef_store', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_cohort_generate': (('ctx', 'handle', 'clef_ctx', '', ''), ('params', 'handle', 'clef_params', '', ''), ('out_dir', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_cohort_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_cohort_n_tasks': (),
+    'clef_cohort_task_name': (('i', 'scalar', 'int32_t', '', ''), ),
 }
 # name -> (kind, base type, C spelling) of the return value
 RETURNS = {
@@ -465,6 +788,20 @@ RETURNS = {
     'clef_stream_finish': ('scalar', 'int32_t', 'clef_status'),
     'clef_stream_available': ('scalar', 'int64_t', 'int64_t'),
     'clef_stream_pull': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_free': ('void', 'void', 'void'),
+    'clef_edf_writer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_edf_writer_set_patient': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_set_recording': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_set_start': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_set_record_duration': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_set_annotation_bytes': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_add_signal': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_write_signal_f32': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_write_f32': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_add_annotation': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_close': ('scalar', 'int32_t', 'clef_status'),
+    'clef_edf_writer_n_records': ('scalar', 'int64_t', 'int64_t'),
     'clef_dpss_compute': ('scalar', 'int32_t', 'clef_status'),
     'clef_spectrogram_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_spectrogram_free': ('void', 'void', 'void'),
@@ -484,6 +821,94 @@ RETURNS = {
     'clef_spectrogram_stream_finish': ('scalar', 'int32_t', 'clef_status'),
     'clef_spectrogram_stream_frames': ('scalar', 'int64_t', 'int64_t'),
     'clef_spectrogram_stream_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_weights_max_rank': ('scalar', 'int32_t', 'int32_t'),
+    'clef_dtype_size': ('scalar', 'size_t', 'size_t'),
+    'clef_dtype_name': ('cstr', 'char', 'const char *'),
+    'clef_weights_open': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_open_memory': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_free': ('void', 'void', 'void'),
+    'clef_weights_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_weights_n_tensors': ('scalar', 'int64_t', 'int64_t'),
+    'clef_weights_tensor_index': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_tensor_info': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_tensor_shape': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_read_f32': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_read_raw': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_meta_count': ('scalar', 'int64_t', 'int64_t'),
+    'clef_weights_meta_get': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_meta_at': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_writer_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_writer_free': ('void', 'void', 'void'),
+    'clef_weights_writer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_weights_writer_set_meta': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_writer_add_f32': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_writer_add_raw': ('scalar', 'int32_t', 'clef_status'),
+    'clef_weights_writer_write': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_load': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_save': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_clone_crop': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_free': ('void', 'void', 'void'),
+    'clef_tokenizer_shape': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_codebook': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_n_tokens': ('scalar', 'int64_t', 'int64_t'),
+    'clef_tokenizer_valid_columns': ('scalar', 'int64_t', 'int64_t'),
+    'clef_tokenizer_encode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_free': ('void', 'void', 'void'),
+    'clef_tokenizer_trainer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_tokenizer_trainer_step': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_tokenizer': ('handle', 'clef_tokenizer', 'const clef_tokenizer *'),
+    'clef_tokenizer_trainer_steps': ('scalar', 'int64_t', 'int64_t'),
+    'clef_tokenizer_trainer_save': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_decode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_auroc': ('scalar', 'int32_t', 'clef_status'),
+    'clef_auroc_ci': ('scalar', 'int32_t', 'clef_status'),
+    'clef_probe_fit': ('scalar', 'int32_t', 'clef_status'),
+    'clef_probe_fit_select': ('scalar', 'int32_t', 'clef_status'),
+    'clef_probe_predict': ('scalar', 'int32_t', 'clef_status'),
+    'clef_probe_c': ('scalar', 'double', 'double'),
+    'clef_probe_n_iter': ('scalar', 'int32_t', 'int32_t'),
+    'clef_probe_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_probe_free': ('void', 'void', 'void'),
+    'clef_bandpower_embed': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_free': ('void', 'void', 'void'),
+    'clef_eval_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_eval_set_c_grid': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_set_bootstrap': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_add_task': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_n_tasks': ('scalar', 'int64_t', 'int64_t'),
+    'clef_eval_task_name': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_task_result': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_mean_auroc': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_schema_version': ('scalar', 'int32_t', 'int32_t'),
+    'clef_store_open': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_free': ('void', 'void', 'void'),
+    'clef_store_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_store_import_cohort': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_count': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_task_name': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_recording_path': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_task_data': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_channel_map_put': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_artifact_put': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_artifact_get': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_job_add_item': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_job_add_sessions': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_job_claim': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_job_complete': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_job_fail': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_job_requeue': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_job_count': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_run_store': ('scalar', 'int32_t', 'clef_status'),
+    'clef_bandpower_model_hash': ('cstr', 'char', 'const char *'),
+    'clef_bandpower_job_name': ('cstr', 'char', 'const char *'),
+    'clef_bandpower_job_run': ('scalar', 'int32_t', 'clef_status'),
+    'clef_cohort_generate': ('scalar', 'int32_t', 'clef_status'),
+    'clef_cohort_n_tasks': ('scalar', 'int32_t', 'int32_t'),
+    'clef_cohort_task_name': ('cstr', 'char', 'const char *'),
 }
 # name -> (index of the argument whose _errmsg explains a failure, errmsg function)
 ERROR_SOURCES = {
@@ -513,10 +938,77 @@ ERROR_SOURCES = {
     'clef_stream_push_planar': (0, 'clef_stream_errmsg'),
     'clef_stream_finish': (0, 'clef_stream_errmsg'),
     'clef_stream_pull': (0, 'clef_stream_errmsg'),
+    'clef_edf_writer_create': (1, 'clef_ctx_errmsg'),
+    'clef_edf_writer_set_patient': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_set_recording': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_set_start': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_set_record_duration': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_set_annotation_bytes': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_add_signal': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_write_signal_f32': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_write_f32': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_add_annotation': (0, 'clef_edf_writer_errmsg'),
+    'clef_edf_writer_close': (0, 'clef_edf_writer_errmsg'),
     'clef_dpss_compute': (0, 'clef_ctx_errmsg'),
     'clef_spectrogram_create': (1, 'clef_ctx_errmsg'),
     'clef_spectrogram_stream_push': (0, 'clef_spectrogram_stream_errmsg'),
     'clef_spectrogram_stream_finish': (0, 'clef_spectrogram_stream_errmsg'),
+    'clef_weights_open': (1, 'clef_ctx_errmsg'),
+    'clef_weights_open_memory': (1, 'clef_ctx_errmsg'),
+    'clef_weights_tensor_index': (0, 'clef_weights_errmsg'),
+    'clef_weights_tensor_info': (0, 'clef_weights_errmsg'),
+    'clef_weights_tensor_shape': (0, 'clef_weights_errmsg'),
+    'clef_weights_read_f32': (0, 'clef_weights_errmsg'),
+    'clef_weights_read_raw': (0, 'clef_weights_errmsg'),
+    'clef_weights_meta_get': (0, 'clef_weights_errmsg'),
+    'clef_weights_meta_at': (0, 'clef_weights_errmsg'),
+    'clef_weights_writer_create': (1, 'clef_ctx_errmsg'),
+    'clef_weights_writer_set_meta': (0, 'clef_weights_writer_errmsg'),
+    'clef_weights_writer_add_f32': (0, 'clef_weights_writer_errmsg'),
+    'clef_weights_writer_add_raw': (0, 'clef_weights_writer_errmsg'),
+    'clef_weights_writer_write': (0, 'clef_weights_writer_errmsg'),
+    'clef_tokenizer_load': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_create': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_save': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_clone_crop': (2, 'clef_ctx_errmsg'),
+    'clef_tokenizer_encode': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_trainer_create': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_trainer_step': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_save': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_resume': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_decode': (1, 'clef_ctx_errmsg'),
+    'clef_auroc': (0, 'clef_ctx_errmsg'),
+    'clef_auroc_ci': (0, 'clef_ctx_errmsg'),
+    'clef_probe_fit': (1, 'clef_ctx_errmsg'),
+    'clef_probe_fit_select': (1, 'clef_ctx_errmsg'),
+    'clef_probe_predict': (0, 'clef_probe_errmsg'),
+    'clef_bandpower_embed': (0, 'clef_ctx_errmsg'),
+    'clef_eval_create': (1, 'clef_ctx_errmsg'),
+    'clef_eval_set_c_grid': (0, 'clef_eval_errmsg'),
+    'clef_eval_set_bootstrap': (0, 'clef_eval_errmsg'),
+    'clef_eval_add_task': (0, 'clef_eval_errmsg'),
+    'clef_eval_task_name': (0, 'clef_eval_errmsg'),
+    'clef_eval_task_result': (0, 'clef_eval_errmsg'),
+    'clef_eval_mean_auroc': (0, 'clef_eval_errmsg'),
+    'clef_store_open': (1, 'clef_ctx_errmsg'),
+    'clef_store_import_cohort': (0, 'clef_store_errmsg'),
+    'clef_store_count': (0, 'clef_store_errmsg'),
+    'clef_store_task_name': (0, 'clef_store_errmsg'),
+    'clef_store_recording_path': (0, 'clef_store_errmsg'),
+    'clef_store_task_data': (0, 'clef_store_errmsg'),
+    'clef_store_channel_map_put': (0, 'clef_store_errmsg'),
+    'clef_store_artifact_put': (0, 'clef_store_errmsg'),
+    'clef_store_artifact_get': (0, 'clef_store_errmsg'),
+    'clef_store_job_add_item': (0, 'clef_store_errmsg'),
+    'clef_store_job_add_sessions': (0, 'clef_store_errmsg'),
+    'clef_store_job_claim': (0, 'clef_store_errmsg'),
+    'clef_store_job_complete': (0, 'clef_store_errmsg'),
+    'clef_store_job_fail': (0, 'clef_store_errmsg'),
+    'clef_store_job_requeue': (0, 'clef_store_errmsg'),
+    'clef_store_job_count': (0, 'clef_store_errmsg'),
+    'clef_eval_run_store': (0, 'clef_eval_errmsg'),
+    'clef_bandpower_job_run': (0, 'clef_ctx_errmsg'),
+    'clef_cohort_generate': (0, 'clef_ctx_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
 STATUS_FUNCTIONS = frozenset({
@@ -554,6 +1046,17 @@ STATUS_FUNCTIONS = frozenset({
     'clef_stream_push_planar',
     'clef_stream_finish',
     'clef_stream_pull',
+    'clef_edf_writer_create',
+    'clef_edf_writer_set_patient',
+    'clef_edf_writer_set_recording',
+    'clef_edf_writer_set_start',
+    'clef_edf_writer_set_record_duration',
+    'clef_edf_writer_set_annotation_bytes',
+    'clef_edf_writer_add_signal',
+    'clef_edf_writer_write_signal_f32',
+    'clef_edf_writer_write_f32',
+    'clef_edf_writer_add_annotation',
+    'clef_edf_writer_close',
     'clef_dpss_compute',
     'clef_spectrogram_create',
     'clef_spectrogram_freqs',
@@ -563,6 +1066,64 @@ STATUS_FUNCTIONS = frozenset({
     'clef_spectrogram_stream_create',
     'clef_spectrogram_stream_push',
     'clef_spectrogram_stream_finish',
+    'clef_weights_open',
+    'clef_weights_open_memory',
+    'clef_weights_tensor_index',
+    'clef_weights_tensor_info',
+    'clef_weights_tensor_shape',
+    'clef_weights_read_f32',
+    'clef_weights_read_raw',
+    'clef_weights_meta_get',
+    'clef_weights_meta_at',
+    'clef_weights_writer_create',
+    'clef_weights_writer_set_meta',
+    'clef_weights_writer_add_f32',
+    'clef_weights_writer_add_raw',
+    'clef_weights_writer_write',
+    'clef_tokenizer_load',
+    'clef_tokenizer_create',
+    'clef_tokenizer_save',
+    'clef_tokenizer_clone_crop',
+    'clef_tokenizer_shape',
+    'clef_tokenizer_codebook',
+    'clef_tokenizer_encode',
+    'clef_tokenizer_trainer_create',
+    'clef_tokenizer_trainer_step',
+    'clef_tokenizer_trainer_save',
+    'clef_tokenizer_trainer_resume',
+    'clef_tokenizer_decode',
+    'clef_auroc',
+    'clef_auroc_ci',
+    'clef_probe_fit',
+    'clef_probe_fit_select',
+    'clef_probe_predict',
+    'clef_bandpower_embed',
+    'clef_eval_create',
+    'clef_eval_set_c_grid',
+    'clef_eval_set_bootstrap',
+    'clef_eval_add_task',
+    'clef_eval_task_name',
+    'clef_eval_task_result',
+    'clef_eval_mean_auroc',
+    'clef_store_open',
+    'clef_store_import_cohort',
+    'clef_store_count',
+    'clef_store_task_name',
+    'clef_store_recording_path',
+    'clef_store_task_data',
+    'clef_store_channel_map_put',
+    'clef_store_artifact_put',
+    'clef_store_artifact_get',
+    'clef_store_job_add_item',
+    'clef_store_job_add_sessions',
+    'clef_store_job_claim',
+    'clef_store_job_complete',
+    'clef_store_job_fail',
+    'clef_store_job_requeue',
+    'clef_store_job_count',
+    'clef_eval_run_store',
+    'clef_bandpower_job_run',
+    'clef_cohort_generate',
 })
 DEPRECATED = ()
 

@@ -11,6 +11,7 @@
   CLEF_VERSION_NUMBER = 100L,
   CLEF_N_CANONICAL = 19L,
   CLEF_N_BIPOLAR = 18L,
+  CLEF_WEIGHTS_MAX_RANK = 8L,
   CLEF_OK = 0L,
   CLEF_MORE = 1L,
   CLEF_ERR_INVALID_ARG = -1L,
@@ -74,6 +75,10 @@
   CLEF_HDR_STARTDATE = 3L,
   CLEF_HDR_STARTTIME = 4L,
   CLEF_HDR_RESERVED = 5L,
+  CLEF_EDF_FORMAT_EDF = 1L,
+  CLEF_EDF_FORMAT_EDFPLUS = 2L,
+  CLEF_EDF_FORMAT_BDF = 3L,
+  CLEF_EDF_FORMAT_BDFPLUS = 4L,
   CLEF_P_SPEC_FS = 200L,
   CLEF_P_SPEC_WINDOW_S = 201L,
   CLEF_P_SPEC_STEP_S = 202L,
@@ -93,7 +98,70 @@
   CLEF_P_SPEC_DB_MAX = 216L,
   CLEF_P_SPEC_EDGE = 217L,
   CLEF_P_SPEC_N_THREADS = 218L,
-  CLEF_P_SPEC_TAPER_SYM = 219L
+  CLEF_P_SPEC_TAPER_SYM = 219L,
+  CLEF_DTYPE_F32 = 1L,
+  CLEF_DTYPE_F16 = 2L,
+  CLEF_DTYPE_BF16 = 3L,
+  CLEF_DTYPE_F64 = 4L,
+  CLEF_DTYPE_I64 = 5L,
+  CLEF_DTYPE_I32 = 6L,
+  CLEF_DTYPE_I16 = 7L,
+  CLEF_DTYPE_I8 = 8L,
+  CLEF_DTYPE_U8 = 9L,
+  CLEF_DTYPE_BOOL = 10L,
+  CLEF_DTYPE_U16 = 11L,
+  CLEF_DTYPE_U32 = 12L,
+  CLEF_DTYPE_U64 = 13L,
+  CLEF_P_TOK_IN_CHANNELS = 400L,
+  CLEF_P_TOK_N_FREQ = 401L,
+  CLEF_P_TOK_CROP_T = 402L,
+  CLEF_P_TOK_TIME_STRIDE = 403L,
+  CLEF_P_TOK_CH = 404L,
+  CLEF_P_TOK_CH_MULT = 405L,
+  CLEF_P_TOK_N_RES_BLOCKS = 406L,
+  CLEF_P_TOK_GN_GROUPS = 407L,
+  CLEF_P_TOK_CODEBOOK_SIZE = 408L,
+  CLEF_P_TOK_CODE_DIM = 409L,
+  CLEF_P_TOK_TRAIN_BATCH = 420L,
+  CLEF_P_TOK_TRAIN_LR = 421L,
+  CLEF_P_TOK_TRAIN_WEIGHT_DECAY = 422L,
+  CLEF_P_TOK_TRAIN_GRAD_CLIP = 423L,
+  CLEF_P_TOK_TRAIN_COMMITMENT = 424L,
+  CLEF_P_TOK_TRAIN_EMA_DECAY = 425L,
+  CLEF_P_TOK_TRAIN_DEAD_THRESHOLD = 426L,
+  CLEF_P_TOK_TRAIN_DISC_NDF = 427L,
+  CLEF_P_TOK_TRAIN_DISC_START = 428L,
+  CLEF_P_TOK_TRAIN_DISC_WEIGHT = 429L,
+  CLEF_STORE_PATIENTS = 1L,
+  CLEF_STORE_SESSIONS = 2L,
+  CLEF_STORE_RECORDING_FILES = 3L,
+  CLEF_STORE_CHANNEL_MAPS = 4L,
+  CLEF_STORE_REPORTS = 5L,
+  CLEF_STORE_EHR_EVENTS = 6L,
+  CLEF_STORE_TASKS = 7L,
+  CLEF_STORE_LABELS = 8L,
+  CLEF_STORE_SPLITS = 9L,
+  CLEF_STORE_ARTIFACTS = 10L,
+  CLEF_STORE_JOBS = 11L,
+  CLEF_ARTIFACT_SPECTROGRAM = 1L,
+  CLEF_ARTIFACT_TOKENS = 2L,
+  CLEF_ARTIFACT_EMBEDDING = 3L,
+  CLEF_SPLIT_TRAIN = 1L,
+  CLEF_SPLIT_VAL = 2L,
+  CLEF_SPLIT_TEST = 3L,
+  CLEF_JOB_PENDING = 0L,
+  CLEF_JOB_CLAIMED = 1L,
+  CLEF_JOB_DONE = 2L,
+  CLEF_JOB_FAILED = 3L,
+  CLEF_P_COHORT_SEED = 700L,
+  CLEF_P_COHORT_N_PATIENTS = 701L,
+  CLEF_P_COHORT_MAX_SESSIONS = 702L,
+  CLEF_P_COHORT_DURATION_S = 703L,
+  CLEF_P_COHORT_N_THREADS = 704L,
+  CLEF_P_COHORT_FRAC_MISSING = 705L,
+  CLEF_P_COHORT_FRAC_MV = 706L,
+  CLEF_P_COHORT_FRAC_BDF = 707L,
+  CLEF_P_COHORT_FRAC_ARTIFACT = 708L
 )
 
 clef_version <- function() {
@@ -432,6 +500,62 @@ clef_stream_pull <- function(s, stride, max_n) {
   .clef_result(.Call(C_clef_stream_pull, s, stride, max_n), "clef_stream_pull", TRUE, c("out", "n_out"))
 }
 
+clef_edf_writer_create <- function(ctx, path, format) {
+  .clef_result(.Call(C_clef_edf_writer_create, ctx, path, format), "clef_edf_writer_create", TRUE, c("out"))
+}
+
+clef_edf_writer_free <- function(w) {
+  .clef_result(.Call(C_clef_edf_writer_free, w), "clef_edf_writer_free", FALSE, c())
+}
+
+clef_edf_writer_errmsg <- function(w) {
+  .clef_result(.Call(C_clef_edf_writer_errmsg, w), "clef_edf_writer_errmsg", FALSE, c())
+}
+
+clef_edf_writer_set_patient <- function(w, code, sex, birth_year, birth_month, birth_day, name) {
+  .clef_result(.Call(C_clef_edf_writer_set_patient, w, code, sex, birth_year, birth_month, birth_day, name), "clef_edf_writer_set_patient", TRUE, c())
+}
+
+clef_edf_writer_set_recording <- function(w, admin_code, technician, equipment) {
+  .clef_result(.Call(C_clef_edf_writer_set_recording, w, admin_code, technician, equipment), "clef_edf_writer_set_recording", TRUE, c())
+}
+
+clef_edf_writer_set_start <- function(w, year, month, day, hour, minute, second) {
+  .clef_result(.Call(C_clef_edf_writer_set_start, w, year, month, day, hour, minute, second), "clef_edf_writer_set_start", TRUE, c())
+}
+
+clef_edf_writer_set_record_duration <- function(w, seconds) {
+  .clef_result(.Call(C_clef_edf_writer_set_record_duration, w, seconds), "clef_edf_writer_set_record_duration", TRUE, c())
+}
+
+clef_edf_writer_set_annotation_bytes <- function(w, bytes) {
+  .clef_result(.Call(C_clef_edf_writer_set_annotation_bytes, w, bytes), "clef_edf_writer_set_annotation_bytes", TRUE, c())
+}
+
+clef_edf_writer_add_signal <- function(w, label, unit, sample_rate, phys_min, phys_max, dig_min, dig_max, transducer, prefilter) {
+  .clef_result(.Call(C_clef_edf_writer_add_signal, w, label, unit, sample_rate, phys_min, phys_max, dig_min, dig_max, transducer, prefilter), "clef_edf_writer_add_signal", TRUE, c("index_out"))
+}
+
+clef_edf_writer_write_signal_f32 <- function(w, signal, x, n) {
+  .clef_result(.Call(C_clef_edf_writer_write_signal_f32, w, signal, x, n), "clef_edf_writer_write_signal_f32", TRUE, c())
+}
+
+clef_edf_writer_write_f32 <- function(w, data, n, stride) {
+  .clef_result(.Call(C_clef_edf_writer_write_f32, w, data, n, stride), "clef_edf_writer_write_f32", TRUE, c())
+}
+
+clef_edf_writer_add_annotation <- function(w, onset_s, duration_s, text) {
+  .clef_result(.Call(C_clef_edf_writer_add_annotation, w, onset_s, duration_s, text), "clef_edf_writer_add_annotation", TRUE, c())
+}
+
+clef_edf_writer_close <- function(w) {
+  .clef_result(.Call(C_clef_edf_writer_close, w), "clef_edf_writer_close", TRUE, c())
+}
+
+clef_edf_writer_n_records <- function(w) {
+  .clef_result(.Call(C_clef_edf_writer_n_records, w), "clef_edf_writer_n_records", FALSE, c())
+}
+
 clef_dpss_compute <- function(ctx, n, nw, k, sym, tapers_cap) {
   .clef_result(.Call(C_clef_dpss_compute, ctx, n, nw, k, sym, tapers_cap), "clef_dpss_compute", TRUE, c("tapers", "needed", "ratios"))
 }
@@ -506,4 +630,356 @@ clef_spectrogram_stream_frames <- function(st) {
 
 clef_spectrogram_stream_errmsg <- function(st) {
   .clef_result(.Call(C_clef_spectrogram_stream_errmsg, st), "clef_spectrogram_stream_errmsg", FALSE, c())
+}
+
+clef_weights_max_rank <- function() {
+  .clef_result(.Call(C_clef_weights_max_rank), "clef_weights_max_rank", FALSE, c())
+}
+
+clef_dtype_size <- function(dtype) {
+  .clef_result(.Call(C_clef_dtype_size, dtype), "clef_dtype_size", FALSE, c())
+}
+
+clef_dtype_name <- function(dtype) {
+  .clef_result(.Call(C_clef_dtype_name, dtype), "clef_dtype_name", FALSE, c())
+}
+
+clef_weights_open <- function(ctx, path) {
+  .clef_result(.Call(C_clef_weights_open, ctx, path), "clef_weights_open", TRUE, c("out"))
+}
+
+clef_weights_open_memory <- function(ctx, data, size) {
+  .clef_result(.Call(C_clef_weights_open_memory, ctx, data, size), "clef_weights_open_memory", TRUE, c("out"))
+}
+
+clef_weights_free <- function(w) {
+  .clef_result(.Call(C_clef_weights_free, w), "clef_weights_free", FALSE, c())
+}
+
+clef_weights_errmsg <- function(w) {
+  .clef_result(.Call(C_clef_weights_errmsg, w), "clef_weights_errmsg", FALSE, c())
+}
+
+clef_weights_n_tensors <- function(w) {
+  .clef_result(.Call(C_clef_weights_n_tensors, w), "clef_weights_n_tensors", FALSE, c())
+}
+
+clef_weights_tensor_index <- function(w, name) {
+  .clef_result(.Call(C_clef_weights_tensor_index, w, name), "clef_weights_tensor_index", TRUE, c("index_out"))
+}
+
+clef_weights_tensor_info <- function(w, index) {
+  .clef_result(.Call(C_clef_weights_tensor_info, w, index), "clef_weights_tensor_info", TRUE, c("name", "dtype", "rank", "numel"))
+}
+
+clef_weights_tensor_shape <- function(w, index, cap) {
+  .clef_result(.Call(C_clef_weights_tensor_shape, w, index, cap), "clef_weights_tensor_shape", TRUE, c("shape", "needed"))
+}
+
+clef_weights_read_f32 <- function(w, name, cap) {
+  .clef_result(.Call(C_clef_weights_read_f32, w, name, cap), "clef_weights_read_f32", TRUE, c("out", "needed"))
+}
+
+clef_weights_read_raw <- function(w, name, cap) {
+  .clef_result(.Call(C_clef_weights_read_raw, w, name, cap), "clef_weights_read_raw", TRUE, c("out", "needed"))
+}
+
+clef_weights_meta_count <- function(w) {
+  .clef_result(.Call(C_clef_weights_meta_count, w), "clef_weights_meta_count", FALSE, c())
+}
+
+clef_weights_meta_get <- function(w, key) {
+  .clef_result(.Call(C_clef_weights_meta_get, w, key), "clef_weights_meta_get", TRUE, c("value"))
+}
+
+clef_weights_meta_at <- function(w, index) {
+  .clef_result(.Call(C_clef_weights_meta_at, w, index), "clef_weights_meta_at", TRUE, c("key", "value"))
+}
+
+clef_weights_writer_create <- function(ctx) {
+  .clef_result(.Call(C_clef_weights_writer_create, ctx), "clef_weights_writer_create", TRUE, c("out"))
+}
+
+clef_weights_writer_free <- function(wr) {
+  .clef_result(.Call(C_clef_weights_writer_free, wr), "clef_weights_writer_free", FALSE, c())
+}
+
+clef_weights_writer_errmsg <- function(wr) {
+  .clef_result(.Call(C_clef_weights_writer_errmsg, wr), "clef_weights_writer_errmsg", FALSE, c())
+}
+
+clef_weights_writer_set_meta <- function(wr, key, value) {
+  .clef_result(.Call(C_clef_weights_writer_set_meta, wr, key, value), "clef_weights_writer_set_meta", TRUE, c())
+}
+
+clef_weights_writer_add_f32 <- function(wr, name, dtype, shape, rank, data, n) {
+  .clef_result(.Call(C_clef_weights_writer_add_f32, wr, name, dtype, shape, rank, data, n), "clef_weights_writer_add_f32", TRUE, c())
+}
+
+clef_weights_writer_add_raw <- function(wr, name, dtype, shape, rank, data, n_bytes) {
+  .clef_result(.Call(C_clef_weights_writer_add_raw, wr, name, dtype, shape, rank, data, n_bytes), "clef_weights_writer_add_raw", TRUE, c())
+}
+
+clef_weights_writer_write <- function(wr, path) {
+  .clef_result(.Call(C_clef_weights_writer_write, wr, path), "clef_weights_writer_write", TRUE, c())
+}
+
+clef_tokenizer_load <- function(ctx, path) {
+  .clef_result(.Call(C_clef_tokenizer_load, ctx, path), "clef_tokenizer_load", TRUE, c("out"))
+}
+
+clef_tokenizer_create <- function(ctx, params, seed) {
+  .clef_result(.Call(C_clef_tokenizer_create, ctx, params, seed), "clef_tokenizer_create", TRUE, c("out"))
+}
+
+clef_tokenizer_save <- function(tok, ctx, path) {
+  .clef_result(.Call(C_clef_tokenizer_save, tok, ctx, path), "clef_tokenizer_save", TRUE, c())
+}
+
+clef_tokenizer_clone_crop <- function(tok, ctx, crop_t) {
+  .clef_result(.Call(C_clef_tokenizer_clone_crop, tok, ctx, crop_t), "clef_tokenizer_clone_crop", TRUE, c("out"))
+}
+
+clef_tokenizer_free <- function(tok) {
+  .clef_result(.Call(C_clef_tokenizer_free, tok), "clef_tokenizer_free", FALSE, c())
+}
+
+clef_tokenizer_shape <- function(tok) {
+  .clef_result(.Call(C_clef_tokenizer_shape, tok), "clef_tokenizer_shape", TRUE, c("n_channels", "n_freq", "crop_t", "grid_f", "grid_t"))
+}
+
+clef_tokenizer_codebook <- function(tok) {
+  .clef_result(.Call(C_clef_tokenizer_codebook, tok), "clef_tokenizer_codebook", TRUE, c("codebook_size", "code_dim"))
+}
+
+clef_tokenizer_n_tokens <- function(tok) {
+  .clef_result(.Call(C_clef_tokenizer_n_tokens, tok), "clef_tokenizer_n_tokens", FALSE, c())
+}
+
+clef_tokenizer_valid_columns <- function(tok, n_frames) {
+  .clef_result(.Call(C_clef_tokenizer_valid_columns, tok, n_frames), "clef_tokenizer_valid_columns", FALSE, c())
+}
+
+clef_tokenizer_encode <- function(tok, ctx, spec, n_channels, n_freq, n_frames, n_threads, ids_cap, latents_cap) {
+  .clef_result(.Call(C_clef_tokenizer_encode, tok, ctx, spec, n_channels, n_freq, n_frames, n_threads, ids_cap, latents_cap), "clef_tokenizer_encode", TRUE, c("ids", "latents", "needed"))
+}
+
+clef_tokenizer_trainer_create <- function(ctx, arch, train, seed, n_threads) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_create, ctx, arch, train, seed, n_threads), "clef_tokenizer_trainer_create", TRUE, c("out"))
+}
+
+clef_tokenizer_trainer_free <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_free, tr), "clef_tokenizer_trainer_free", FALSE, c())
+}
+
+clef_tokenizer_trainer_errmsg <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_errmsg, tr), "clef_tokenizer_trainer_errmsg", FALSE, c())
+}
+
+clef_tokenizer_trainer_step <- function(tr, crops, n_crops) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_step, tr, crops, n_crops), "clef_tokenizer_trainer_step", TRUE, c("l1_db", "perplexity"))
+}
+
+clef_tokenizer_trainer_tokenizer <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_tokenizer, tr), "clef_tokenizer_trainer_tokenizer", FALSE, c())
+}
+
+clef_tokenizer_trainer_steps <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_steps, tr), "clef_tokenizer_trainer_steps", FALSE, c())
+}
+
+clef_tokenizer_trainer_save <- function(tr, path) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_save, tr, path), "clef_tokenizer_trainer_save", TRUE, c())
+}
+
+clef_tokenizer_trainer_resume <- function(ctx, path, train, n_threads) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_resume, ctx, path, train, n_threads), "clef_tokenizer_trainer_resume", TRUE, c("out"))
+}
+
+clef_tokenizer_decode <- function(tok, ctx, ids, n_ids, n_threads, out_cap) {
+  .clef_result(.Call(C_clef_tokenizer_decode, tok, ctx, ids, n_ids, n_threads, out_cap), "clef_tokenizer_decode", TRUE, c("out", "needed"))
+}
+
+clef_auroc <- function(ctx, scores, labels, n) {
+  .clef_result(.Call(C_clef_auroc, ctx, scores, labels, n), "clef_auroc", TRUE, c("out"))
+}
+
+clef_auroc_ci <- function(ctx, scores, labels, n, n_boot, seed, level) {
+  .clef_result(.Call(C_clef_auroc_ci, ctx, scores, labels, n, n_boot, seed, level), "clef_auroc_ci", TRUE, c("lo", "hi"))
+}
+
+clef_probe_fit <- function(ctx, x, y, n, d, c) {
+  .clef_result(.Call(C_clef_probe_fit, ctx, x, y, n, d, c), "clef_probe_fit", TRUE, c("out"))
+}
+
+clef_probe_fit_select <- function(ctx, x_train, y_train, n_train, x_val, y_val, n_val, d, c_grid, n_c) {
+  .clef_result(.Call(C_clef_probe_fit_select, ctx, x_train, y_train, n_train, x_val, y_val, n_val, d, c_grid, n_c), "clef_probe_fit_select", TRUE, c("out"))
+}
+
+clef_probe_predict <- function(p, x, n, d) {
+  .clef_result(.Call(C_clef_probe_predict, p, x, n, d), "clef_probe_predict", TRUE, c("prob"))
+}
+
+clef_probe_c <- function(p) {
+  .clef_result(.Call(C_clef_probe_c, p), "clef_probe_c", FALSE, c())
+}
+
+clef_probe_n_iter <- function(p) {
+  .clef_result(.Call(C_clef_probe_n_iter, p), "clef_probe_n_iter", FALSE, c())
+}
+
+clef_probe_errmsg <- function(p) {
+  .clef_result(.Call(C_clef_probe_errmsg, p), "clef_probe_errmsg", FALSE, c())
+}
+
+clef_probe_free <- function(p) {
+  .clef_result(.Call(C_clef_probe_free, p), "clef_probe_free", FALSE, c())
+}
+
+clef_bandpower_embed <- function(ctx, x, n_ch, n_samples, stride, fs, cap) {
+  .clef_result(.Call(C_clef_bandpower_embed, ctx, x, n_ch, n_samples, stride, fs, cap), "clef_bandpower_embed", TRUE, c("out", "needed"))
+}
+
+clef_eval_create <- function(ctx) {
+  .clef_result(.Call(C_clef_eval_create, ctx), "clef_eval_create", TRUE, c("out"))
+}
+
+clef_eval_free <- function(ev) {
+  .clef_result(.Call(C_clef_eval_free, ev), "clef_eval_free", FALSE, c())
+}
+
+clef_eval_errmsg <- function(ev) {
+  .clef_result(.Call(C_clef_eval_errmsg, ev), "clef_eval_errmsg", FALSE, c())
+}
+
+clef_eval_set_c_grid <- function(ev, c, n) {
+  .clef_result(.Call(C_clef_eval_set_c_grid, ev, c, n), "clef_eval_set_c_grid", TRUE, c())
+}
+
+clef_eval_set_bootstrap <- function(ev, n_boot, seed, level) {
+  .clef_result(.Call(C_clef_eval_set_bootstrap, ev, n_boot, seed, level), "clef_eval_set_bootstrap", TRUE, c())
+}
+
+clef_eval_add_task <- function(ev, name, x_train, y_train, n_train, x_val, y_val, n_val, x_test, y_test, n_test, dim) {
+  .clef_result(.Call(C_clef_eval_add_task, ev, name, x_train, y_train, n_train, x_val, y_val, n_val, x_test, y_test, n_test, dim), "clef_eval_add_task", TRUE, c())
+}
+
+clef_eval_n_tasks <- function(ev) {
+  .clef_result(.Call(C_clef_eval_n_tasks, ev), "clef_eval_n_tasks", FALSE, c())
+}
+
+clef_eval_task_name <- function(ev, i, cap) {
+  .clef_result(.Call(C_clef_eval_task_name, ev, i, cap), "clef_eval_task_name", TRUE, c("buf", "needed"))
+}
+
+clef_eval_task_result <- function(ev, i) {
+  .clef_result(.Call(C_clef_eval_task_result, ev, i), "clef_eval_task_result", TRUE, c("status", "n_train", "n_val", "n_test", "auroc", "ci_lo", "ci_hi", "c"))
+}
+
+clef_eval_mean_auroc <- function(ev) {
+  .clef_result(.Call(C_clef_eval_mean_auroc, ev), "clef_eval_mean_auroc", TRUE, c("out", "n_evaluated"))
+}
+
+clef_store_schema_version <- function() {
+  .clef_result(.Call(C_clef_store_schema_version), "clef_store_schema_version", FALSE, c())
+}
+
+clef_store_open <- function(ctx, path) {
+  .clef_result(.Call(C_clef_store_open, ctx, path), "clef_store_open", TRUE, c("out"))
+}
+
+clef_store_free <- function(s) {
+  .clef_result(.Call(C_clef_store_free, s), "clef_store_free", FALSE, c())
+}
+
+clef_store_errmsg <- function(s) {
+  .clef_result(.Call(C_clef_store_errmsg, s), "clef_store_errmsg", FALSE, c())
+}
+
+clef_store_import_cohort <- function(s, dir) {
+  .clef_result(.Call(C_clef_store_import_cohort, s, dir), "clef_store_import_cohort", TRUE, c("rows_changed"))
+}
+
+clef_store_count <- function(s, table) {
+  .clef_result(.Call(C_clef_store_count, s, table), "clef_store_count", TRUE, c("out"))
+}
+
+clef_store_task_name <- function(s, index, cap) {
+  .clef_result(.Call(C_clef_store_task_name, s, index, cap), "clef_store_task_name", TRUE, c("buf", "needed"))
+}
+
+clef_store_recording_path <- function(s, session_id, cap) {
+  .clef_result(.Call(C_clef_store_recording_path, s, session_id, cap), "clef_store_recording_path", TRUE, c("buf", "needed"))
+}
+
+clef_store_task_data <- function(s, task, split, kind, model_hash, x_cap, y_cap) {
+  .clef_result(.Call(C_clef_store_task_data, s, task, split, kind, model_hash, x_cap, y_cap), "clef_store_task_data", TRUE, c("x", "y", "n_out", "dim_out"))
+}
+
+clef_store_channel_map_put <- function(s, session_id, channel, source_label, status) {
+  .clef_result(.Call(C_clef_store_channel_map_put, s, session_id, channel, source_label, status), "clef_store_channel_map_put", TRUE, c())
+}
+
+clef_store_artifact_put <- function(s, session_id, kind, model_hash, data, n_bytes) {
+  .clef_result(.Call(C_clef_store_artifact_put, s, session_id, kind, model_hash, data, n_bytes), "clef_store_artifact_put", TRUE, c())
+}
+
+clef_store_artifact_get <- function(s, session_id, kind, model_hash, cap) {
+  .clef_result(.Call(C_clef_store_artifact_get, s, session_id, kind, model_hash, cap), "clef_store_artifact_get", TRUE, c("buf", "needed"))
+}
+
+clef_store_job_add_item <- function(s, job, item) {
+  .clef_result(.Call(C_clef_store_job_add_item, s, job, item), "clef_store_job_add_item", TRUE, c())
+}
+
+clef_store_job_add_sessions <- function(s, job) {
+  .clef_result(.Call(C_clef_store_job_add_sessions, s, job), "clef_store_job_add_sessions", TRUE, c("n_added"))
+}
+
+clef_store_job_claim <- function(s, job, cap) {
+  .clef_result(.Call(C_clef_store_job_claim, s, job, cap), "clef_store_job_claim", TRUE, c("buf", "needed", "claimed"))
+}
+
+clef_store_job_complete <- function(s, job, item, kind, model_hash, data, n_bytes) {
+  .clef_result(.Call(C_clef_store_job_complete, s, job, item, kind, model_hash, data, n_bytes), "clef_store_job_complete", TRUE, c())
+}
+
+clef_store_job_fail <- function(s, job, item, message) {
+  .clef_result(.Call(C_clef_store_job_fail, s, job, item, message), "clef_store_job_fail", TRUE, c())
+}
+
+clef_store_job_requeue <- function(s, job, older_than_s, include_failed) {
+  .clef_result(.Call(C_clef_store_job_requeue, s, job, older_than_s, include_failed), "clef_store_job_requeue", TRUE, c("n_requeued"))
+}
+
+clef_store_job_count <- function(s, job, state) {
+  .clef_result(.Call(C_clef_store_job_count, s, job, state), "clef_store_job_count", TRUE, c("out"))
+}
+
+clef_eval_run_store <- function(ev, s, kind, model_hash) {
+  .clef_result(.Call(C_clef_eval_run_store, ev, s, kind, model_hash), "clef_eval_run_store", TRUE, c())
+}
+
+clef_bandpower_model_hash <- function() {
+  .clef_result(.Call(C_clef_bandpower_model_hash), "clef_bandpower_model_hash", FALSE, c())
+}
+
+clef_bandpower_job_name <- function() {
+  .clef_result(.Call(C_clef_bandpower_job_name), "clef_bandpower_job_name", FALSE, c())
+}
+
+clef_bandpower_job_run <- function(ctx, s, stale_s, max_items) {
+  .clef_result(.Call(C_clef_bandpower_job_run, ctx, s, stale_s, max_items), "clef_bandpower_job_run", TRUE, c("n_processed"))
+}
+
+clef_cohort_generate <- function(ctx, params, out_dir) {
+  .clef_result(.Call(C_clef_cohort_generate, ctx, params, out_dir), "clef_cohort_generate", TRUE, c())
+}
+
+clef_cohort_n_tasks <- function() {
+  .clef_result(.Call(C_clef_cohort_n_tasks), "clef_cohort_n_tasks", FALSE, c())
+}
+
+clef_cohort_task_name <- function(i) {
+  .clef_result(.Call(C_clef_cohort_task_name, i), "clef_cohort_task_name", FALSE, c())
 }

@@ -37,6 +37,14 @@ void clefr_fin_clef_stream(SEXP x) {
     }
 }
 
+void clefr_fin_clef_edf_writer(SEXP x) {
+    clef_edf_writer *h = (clef_edf_writer *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_edf_writer_free(h);
+    }
+}
+
 void clefr_fin_clef_spectrogram(SEXP x) {
     clef_spectrogram *h = (clef_spectrogram *)R_ExternalPtrAddr(x);
     if (h != NULL) {
@@ -50,6 +58,62 @@ void clefr_fin_clef_spectrogram_stream(SEXP x) {
     if (h != NULL) {
         R_ClearExternalPtr(x);
         clef_spectrogram_stream_free(h);
+    }
+}
+
+void clefr_fin_clef_weights(SEXP x) {
+    clef_weights *h = (clef_weights *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_weights_free(h);
+    }
+}
+
+void clefr_fin_clef_weights_writer(SEXP x) {
+    clef_weights_writer *h = (clef_weights_writer *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_weights_writer_free(h);
+    }
+}
+
+void clefr_fin_clef_tokenizer(SEXP x) {
+    clef_tokenizer *h = (clef_tokenizer *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_tokenizer_free(h);
+    }
+}
+
+void clefr_fin_clef_tokenizer_trainer(SEXP x) {
+    clef_tokenizer_trainer *h = (clef_tokenizer_trainer *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_tokenizer_trainer_free(h);
+    }
+}
+
+void clefr_fin_clef_probe(SEXP x) {
+    clef_probe *h = (clef_probe *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_probe_free(h);
+    }
+}
+
+void clefr_fin_clef_eval(SEXP x) {
+    clef_eval *h = (clef_eval *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_eval_free(h);
+    }
+}
+
+void clefr_fin_clef_store(SEXP x) {
+    clef_store *h = (clef_store *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_store_free(h);
     }
 }
 
@@ -1195,6 +1259,240 @@ SEXP clefr_clef_stream_pull(SEXP a_s, SEXP a_stride, SEXP a_max_n) {
     return res;
 }
 
+SEXP clefr_clef_edf_writer_create(SEXP a_ctx, SEXP a_path, SEXP a_format) {
+    static const char fn[] = "clef_edf_writer_create";
+    clef_edf_writer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    int32_t v_format =
+        (int32_t)clefr_as_int(a_format, fn, "format", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_edf_writer_create(&v_out, v_ctx, v_path, v_format);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2, clefr_wrap_handle(v_out, "clef_edf_writer", clefr_fin_clef_edf_writer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_free(SEXP a_w) {
+    static const char fn[] = "clef_edf_writer_free";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 1);
+    clef_edf_writer_free(v_w);
+    clefr_clear(a_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_errmsg(SEXP a_w) {
+    static const char fn[] = "clef_edf_writer_errmsg";
+    const clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    const char *ret = clef_edf_writer_errmsg(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_set_patient(SEXP a_w, SEXP a_code, SEXP a_sex, SEXP a_birth_year,
+                                       SEXP a_birth_month, SEXP a_birth_day, SEXP a_name) {
+    static const char fn[] = "clef_edf_writer_set_patient";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    const char *v_code = clefr_as_string(a_code, fn, "code");
+    const char *v_sex = clefr_as_string(a_sex, fn, "sex");
+    int32_t v_birth_year =
+        (int32_t)clefr_as_int(a_birth_year, fn, "birth_year", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_birth_month = (int32_t)clefr_as_int(a_birth_month, fn, "birth_month",
+                                                  (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_birth_day =
+        (int32_t)clefr_as_int(a_birth_day, fn, "birth_day", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    clef_status ret = clef_edf_writer_set_patient(v_w, v_code, v_sex, v_birth_year, v_birth_month,
+                                                  v_birth_day, v_name);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_set_recording(SEXP a_w, SEXP a_admin_code, SEXP a_technician,
+                                         SEXP a_equipment) {
+    static const char fn[] = "clef_edf_writer_set_recording";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    const char *v_admin_code = clefr_as_string(a_admin_code, fn, "admin_code");
+    const char *v_technician = clefr_as_string(a_technician, fn, "technician");
+    const char *v_equipment = clefr_as_string(a_equipment, fn, "equipment");
+    clef_status ret = clef_edf_writer_set_recording(v_w, v_admin_code, v_technician, v_equipment);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_set_start(SEXP a_w, SEXP a_year, SEXP a_month, SEXP a_day, SEXP a_hour,
+                                     SEXP a_minute, SEXP a_second) {
+    static const char fn[] = "clef_edf_writer_set_start";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    int32_t v_year =
+        (int32_t)clefr_as_int(a_year, fn, "year", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_month =
+        (int32_t)clefr_as_int(a_month, fn, "month", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_day = (int32_t)clefr_as_int(a_day, fn, "day", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_hour =
+        (int32_t)clefr_as_int(a_hour, fn, "hour", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_minute =
+        (int32_t)clefr_as_int(a_minute, fn, "minute", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_second =
+        (int32_t)clefr_as_int(a_second, fn, "second", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret =
+        clef_edf_writer_set_start(v_w, v_year, v_month, v_day, v_hour, v_minute, v_second);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_set_record_duration(SEXP a_w, SEXP a_seconds) {
+    static const char fn[] = "clef_edf_writer_set_record_duration";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    double v_seconds = (double)clefr_as_double(a_seconds, fn, "seconds");
+    clef_status ret = clef_edf_writer_set_record_duration(v_w, v_seconds);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_set_annotation_bytes(SEXP a_w, SEXP a_bytes) {
+    static const char fn[] = "clef_edf_writer_set_annotation_bytes";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    int32_t v_bytes =
+        (int32_t)clefr_as_int(a_bytes, fn, "bytes", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_edf_writer_set_annotation_bytes(v_w, v_bytes);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_add_signal(SEXP a_w, SEXP a_label, SEXP a_unit, SEXP a_sample_rate,
+                                      SEXP a_phys_min, SEXP a_phys_max, SEXP a_dig_min,
+                                      SEXP a_dig_max, SEXP a_transducer, SEXP a_prefilter) {
+    static const char fn[] = "clef_edf_writer_add_signal";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    const char *v_label = clefr_as_string(a_label, fn, "label");
+    const char *v_unit = clefr_as_string(a_unit, fn, "unit");
+    double v_sample_rate = (double)clefr_as_double(a_sample_rate, fn, "sample_rate");
+    double v_phys_min = (double)clefr_as_double(a_phys_min, fn, "phys_min");
+    double v_phys_max = (double)clefr_as_double(a_phys_max, fn, "phys_max");
+    int32_t v_dig_min =
+        (int32_t)clefr_as_int(a_dig_min, fn, "dig_min", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_dig_max =
+        (int32_t)clefr_as_int(a_dig_max, fn, "dig_max", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_transducer = clefr_as_string(a_transducer, fn, "transducer");
+    const char *v_prefilter = clefr_as_string(a_prefilter, fn, "prefilter");
+    int32_t v_index_out = 0;
+    clef_status ret =
+        clef_edf_writer_add_signal(v_w, v_label, v_unit, v_sample_rate, v_phys_min, v_phys_max,
+                                   v_dig_min, v_dig_max, v_transducer, v_prefilter, &v_index_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I32, (double)v_index_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_write_signal_f32(SEXP a_w, SEXP a_signal, SEXP a_x, SEXP a_n) {
+    static const char fn[] = "clef_edf_writer_write_signal_f32";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    int32_t v_signal =
+        (int32_t)clefr_as_int(a_signal, fn, "signal", (double)INT32_MIN, (double)INT32_MAX);
+    R_xlen_t n_x = 0;
+    const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_n), fn, "x", "n");
+    clef_status ret = clef_edf_writer_write_signal_f32(v_w, v_signal, v_x, v_n);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_write_f32(SEXP a_w, SEXP a_data, SEXP a_n, SEXP a_stride) {
+    static const char fn[] = "clef_edf_writer_write_f32";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    R_xlen_t n_data = 0;
+    const float *v_data = clefr_as_array(a_data, CLEFR_F32, fn, "data", &n_data);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    size_t v_stride =
+        (size_t)clefr_as_int(a_stride, fn, "stride", (double)0, (double)9007199254740992.0);
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_n), fn, "data", "n");
+    clef_status ret = clef_edf_writer_write_f32(v_w, v_data, v_n, v_stride);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_add_annotation(SEXP a_w, SEXP a_onset_s, SEXP a_duration_s,
+                                          SEXP a_text) {
+    static const char fn[] = "clef_edf_writer_add_annotation";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    double v_onset_s = (double)clefr_as_double(a_onset_s, fn, "onset_s");
+    double v_duration_s = (double)clefr_as_double(a_duration_s, fn, "duration_s");
+    const char *v_text = clefr_as_string(a_text, fn, "text");
+    clef_status ret = clef_edf_writer_add_annotation(v_w, v_onset_s, v_duration_s, v_text);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_close(SEXP a_w) {
+    static const char fn[] = "clef_edf_writer_close";
+    clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    clef_status ret = clef_edf_writer_close(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_edf_writer_errmsg(v_w)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_n_records(SEXP a_w) {
+    static const char fn[] = "clef_edf_writer_n_records";
+    const clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    int64_t ret = clef_edf_writer_n_records(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_dpss_compute(SEXP a_ctx, SEXP a_n, SEXP a_nw, SEXP a_k, SEXP a_sym,
                              SEXP a_tapers_cap) {
     static const char fn[] = "clef_dpss_compute";
@@ -1501,6 +1799,1533 @@ SEXP clefr_clef_spectrogram_stream_errmsg(SEXP a_st) {
     const clef_spectrogram_stream *v_st =
         clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 0);
     const char *ret = clef_spectrogram_stream_errmsg(v_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_max_rank(void) {
+    int32_t ret = clef_weights_max_rank();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_dtype_size(SEXP a_dtype) {
+    static const char fn[] = "clef_dtype_size";
+    int32_t v_dtype =
+        (int32_t)clefr_as_int(a_dtype, fn, "dtype", (double)INT32_MIN, (double)INT32_MAX);
+    size_t ret = clef_dtype_size(v_dtype);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_SIZE, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_dtype_name(SEXP a_dtype) {
+    static const char fn[] = "clef_dtype_name";
+    int32_t v_dtype =
+        (int32_t)clefr_as_int(a_dtype, fn, "dtype", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_dtype_name(v_dtype);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_open(SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_weights_open";
+    clef_weights *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_weights_open(&v_out, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_weights", clefr_fin_clef_weights, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_open_memory(SEXP a_ctx, SEXP a_data, SEXP a_size) {
+    static const char fn[] = "clef_weights_open_memory";
+    clef_weights *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_data = 0;
+    const void *v_data = clefr_as_array(a_data, CLEFR_U8, fn, "data", &n_data);
+    size_t v_size = (size_t)clefr_as_int(a_size, fn, "size", (double)0, (double)9007199254740992.0);
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_size), fn, "data", "size");
+    clef_status ret = clef_weights_open_memory(&v_out, v_ctx, v_data, v_size);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_weights", clefr_fin_clef_weights, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_free(SEXP a_w) {
+    static const char fn[] = "clef_weights_free";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 1);
+    clef_weights_free(v_w);
+    clefr_clear(a_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_errmsg(SEXP a_w) {
+    static const char fn[] = "clef_weights_errmsg";
+    const clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    const char *ret = clef_weights_errmsg(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_n_tensors(SEXP a_w) {
+    static const char fn[] = "clef_weights_n_tensors";
+    const clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    int64_t ret = clef_weights_n_tensors(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_tensor_index(SEXP a_w, SEXP a_name) {
+    static const char fn[] = "clef_weights_tensor_index";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    int64_t v_index_out = 0;
+    clef_status ret = clef_weights_tensor_index(v_w, v_name, &v_index_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_index_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_tensor_info(SEXP a_w, SEXP a_index) {
+    static const char fn[] = "clef_weights_tensor_info";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    int64_t v_index = (int64_t)clefr_as_int(a_index, fn, "index", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    const char *v_name = NULL;
+    int32_t v_dtype = 0;
+    int32_t v_rank = 0;
+    int64_t v_numel = 0;
+    clef_status ret = clef_weights_tensor_info(v_w, v_index, &v_name, &v_dtype, &v_rank, &v_numel);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_from_string(v_name));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I32, (double)v_dtype));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I32, (double)v_rank));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_numel));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_tensor_shape(SEXP a_w, SEXP a_index, SEXP a_cap) {
+    static const char fn[] = "clef_weights_tensor_shape";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    int64_t v_index = (int64_t)clefr_as_int(a_index, fn, "index", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_shape = (double)(v_cap);
+    void *b_shape = NULL;
+    SEXP r_shape = PROTECT(clefr_out_buffer(CLEFR_I64, s_shape, &b_shape));
+    clef_status ret = clef_weights_tensor_shape(v_w, v_index, b_shape, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I64, r_shape, b_shape, s_shape));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_weights_read_f32(SEXP a_w, SEXP a_name, SEXP a_cap) {
+    static const char fn[] = "clef_weights_read_f32";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_weights_read_f32(v_w, v_name, b_out, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_weights_read_raw(SEXP a_w, SEXP a_name, SEXP a_cap) {
+    static const char fn[] = "clef_weights_read_raw";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_U8, s_out, &b_out));
+    clef_status ret = clef_weights_read_raw(v_w, v_name, b_out, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_U8, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_weights_meta_count(SEXP a_w) {
+    static const char fn[] = "clef_weights_meta_count";
+    const clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    int64_t ret = clef_weights_meta_count(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_meta_get(SEXP a_w, SEXP a_key) {
+    static const char fn[] = "clef_weights_meta_get";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    const char *v_key = clefr_as_string(a_key, fn, "key");
+    const char *v_value = NULL;
+    clef_status ret = clef_weights_meta_get(v_w, v_key, &v_value);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_from_string(v_value));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_meta_at(SEXP a_w, SEXP a_index) {
+    static const char fn[] = "clef_weights_meta_at";
+    clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    int64_t v_index = (int64_t)clefr_as_int(a_index, fn, "index", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    const char *v_key = NULL;
+    const char *v_value = NULL;
+    clef_status ret = clef_weights_meta_at(v_w, v_index, &v_key, &v_value);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_w != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_errmsg(v_w)));
+    SET_VECTOR_ELT(res, 2, clefr_from_string(v_key));
+    SET_VECTOR_ELT(res, 3, clefr_from_string(v_value));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_create(SEXP a_ctx) {
+    static const char fn[] = "clef_weights_writer_create";
+    clef_weights_writer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_status ret = clef_weights_writer_create(&v_out, v_ctx);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2,
+        clefr_wrap_handle(v_out, "clef_weights_writer", clefr_fin_clef_weights_writer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_free(SEXP a_wr) {
+    static const char fn[] = "clef_weights_writer_free";
+    clef_weights_writer *v_wr = clefr_handle(a_wr, "clef_weights_writer", fn, "wr", 1);
+    clef_weights_writer_free(v_wr);
+    clefr_clear(a_wr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_errmsg(SEXP a_wr) {
+    static const char fn[] = "clef_weights_writer_errmsg";
+    const clef_weights_writer *v_wr = clefr_handle(a_wr, "clef_weights_writer", fn, "wr", 0);
+    const char *ret = clef_weights_writer_errmsg(v_wr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_set_meta(SEXP a_wr, SEXP a_key, SEXP a_value) {
+    static const char fn[] = "clef_weights_writer_set_meta";
+    clef_weights_writer *v_wr = clefr_handle(a_wr, "clef_weights_writer", fn, "wr", 0);
+    const char *v_key = clefr_as_string(a_key, fn, "key");
+    const char *v_value = clefr_as_string(a_value, fn, "value");
+    clef_status ret = clef_weights_writer_set_meta(v_wr, v_key, v_value);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_wr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_writer_errmsg(v_wr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_add_f32(SEXP a_wr, SEXP a_name, SEXP a_dtype, SEXP a_shape,
+                                       SEXP a_rank, SEXP a_data, SEXP a_n) {
+    static const char fn[] = "clef_weights_writer_add_f32";
+    clef_weights_writer *v_wr = clefr_handle(a_wr, "clef_weights_writer", fn, "wr", 0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    int32_t v_dtype =
+        (int32_t)clefr_as_int(a_dtype, fn, "dtype", (double)INT32_MIN, (double)INT32_MAX);
+    R_xlen_t n_shape = 0;
+    const int64_t *v_shape = clefr_as_array(a_shape, CLEFR_I64, fn, "shape", &n_shape);
+    int32_t v_rank =
+        (int32_t)clefr_as_int(a_rank, fn, "rank", (double)INT32_MIN, (double)INT32_MAX);
+    R_xlen_t n_data = 0;
+    const float *v_data = clefr_as_array(a_data, CLEFR_F32, fn, "data", &n_data);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    if (v_shape != NULL)
+        clefr_check_length(n_shape, (double)(v_rank), fn, "shape", "rank");
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_n), fn, "data", "n");
+    clef_status ret =
+        clef_weights_writer_add_f32(v_wr, v_name, v_dtype, v_shape, v_rank, v_data, v_n);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_wr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_writer_errmsg(v_wr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_add_raw(SEXP a_wr, SEXP a_name, SEXP a_dtype, SEXP a_shape,
+                                       SEXP a_rank, SEXP a_data, SEXP a_n_bytes) {
+    static const char fn[] = "clef_weights_writer_add_raw";
+    clef_weights_writer *v_wr = clefr_handle(a_wr, "clef_weights_writer", fn, "wr", 0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    int32_t v_dtype =
+        (int32_t)clefr_as_int(a_dtype, fn, "dtype", (double)INT32_MIN, (double)INT32_MAX);
+    R_xlen_t n_shape = 0;
+    const int64_t *v_shape = clefr_as_array(a_shape, CLEFR_I64, fn, "shape", &n_shape);
+    int32_t v_rank =
+        (int32_t)clefr_as_int(a_rank, fn, "rank", (double)INT32_MIN, (double)INT32_MAX);
+    R_xlen_t n_data = 0;
+    const void *v_data = clefr_as_array(a_data, CLEFR_U8, fn, "data", &n_data);
+    size_t v_n_bytes =
+        (size_t)clefr_as_int(a_n_bytes, fn, "n_bytes", (double)0, (double)9007199254740992.0);
+    if (v_shape != NULL)
+        clefr_check_length(n_shape, (double)(v_rank), fn, "shape", "rank");
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_n_bytes), fn, "data", "n_bytes");
+    clef_status ret =
+        clef_weights_writer_add_raw(v_wr, v_name, v_dtype, v_shape, v_rank, v_data, v_n_bytes);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_wr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_writer_errmsg(v_wr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_write(SEXP a_wr, SEXP a_path) {
+    static const char fn[] = "clef_weights_writer_write";
+    clef_weights_writer *v_wr = clefr_handle(a_wr, "clef_weights_writer", fn, "wr", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_weights_writer_write(v_wr, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_wr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_weights_writer_errmsg(v_wr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_load(SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_tokenizer_load";
+    clef_tokenizer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_tokenizer_load(&v_out, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2, clefr_wrap_handle(v_out, "clef_tokenizer", clefr_fin_clef_tokenizer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_create(SEXP a_ctx, SEXP a_params, SEXP a_seed) {
+    static const char fn[] = "clef_tokenizer_create";
+    clef_tokenizer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const clef_params *v_params = clefr_handle(a_params, "clef_params", fn, "params", 0);
+    uint64_t v_seed =
+        (uint64_t)clefr_as_int(a_seed, fn, "seed", (double)0, (double)9007199254740992.0);
+    clef_status ret = clef_tokenizer_create(&v_out, v_ctx, v_params, v_seed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2, clefr_wrap_handle(v_out, "clef_tokenizer", clefr_fin_clef_tokenizer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_save(SEXP a_tok, SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_tokenizer_save";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_tokenizer_save(v_tok, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_clone_crop(SEXP a_tok, SEXP a_ctx, SEXP a_crop_t) {
+    static const char fn[] = "clef_tokenizer_clone_crop";
+    clef_tokenizer *v_out = NULL;
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    int64_t v_crop_t = (int64_t)clefr_as_int(a_crop_t, fn, "crop_t", (double)-9007199254740992.0,
+                                             (double)9007199254740992.0);
+    clef_status ret = clef_tokenizer_clone_crop(&v_out, v_tok, v_ctx, v_crop_t);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2, clefr_wrap_handle(v_out, "clef_tokenizer", clefr_fin_clef_tokenizer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_free(SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_free";
+    clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 1);
+    clef_tokenizer_free(v_tok);
+    clefr_clear(a_tok);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_shape(SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_shape";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    int64_t v_n_channels = 0;
+    int64_t v_n_freq = 0;
+    int64_t v_crop_t = 0;
+    int64_t v_grid_f = 0;
+    int64_t v_grid_t = 0;
+    clef_status ret =
+        clef_tokenizer_shape(v_tok, &v_n_channels, &v_n_freq, &v_crop_t, &v_grid_f, &v_grid_t);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 7));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_channels));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_freq));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_crop_t));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_grid_f));
+    SET_VECTOR_ELT(res, 6, clefr_from_num(CLEFR_I64, (double)v_grid_t));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_codebook(SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_codebook";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    int64_t v_codebook_size = 0;
+    int64_t v_code_dim = 0;
+    clef_status ret = clef_tokenizer_codebook(v_tok, &v_codebook_size, &v_code_dim);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_codebook_size));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_code_dim));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_n_tokens(SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_n_tokens";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    int64_t ret = clef_tokenizer_n_tokens(v_tok);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_valid_columns(SEXP a_tok, SEXP a_n_frames) {
+    static const char fn[] = "clef_tokenizer_valid_columns";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    int64_t v_n_frames = (int64_t)clefr_as_int(
+        a_n_frames, fn, "n_frames", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t ret = clef_tokenizer_valid_columns(v_tok, v_n_frames);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_ctx, SEXP a_spec, SEXP a_n_channels,
+                                 SEXP a_n_freq, SEXP a_n_frames, SEXP a_n_threads, SEXP a_ids_cap,
+                                 SEXP a_latents_cap) {
+    static const char fn[] = "clef_tokenizer_encode";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_spec = 0;
+    const float *v_spec = clefr_as_array(a_spec, CLEFR_F32, fn, "spec", &n_spec);
+    int64_t v_n_channels = (int64_t)clefr_as_int(
+        a_n_channels, fn, "n_channels", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_freq = (int64_t)clefr_as_int(a_n_freq, fn, "n_freq", (double)-9007199254740992.0,
+                                             (double)9007199254740992.0);
+    int64_t v_n_frames = (int64_t)clefr_as_int(
+        a_n_frames, fn, "n_frames", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    size_t v_ids_cap =
+        (size_t)clefr_as_int(a_ids_cap, fn, "ids_cap", (double)0, (double)9007199254740992.0);
+    size_t v_latents_cap = (size_t)clefr_as_int(a_latents_cap, fn, "latents_cap", (double)0,
+                                                (double)9007199254740992.0);
+    size_t v_needed = 0;
+    if (v_spec != NULL)
+        clefr_check_length(n_spec, (double)(v_n_channels * v_n_freq * v_n_frames), fn, "spec",
+                           "n_channels*n_freq*n_frames");
+    const double s_ids = (double)(v_ids_cap);
+    void *b_ids = NULL;
+    SEXP r_ids = PROTECT(clefr_out_buffer(CLEFR_I32, s_ids, &b_ids));
+    const double s_latents = (double)(v_latents_cap);
+    void *b_latents = NULL;
+    SEXP r_latents = PROTECT(clefr_out_buffer(CLEFR_F32, s_latents, &b_latents));
+    clef_status ret =
+        clef_tokenizer_encode(v_tok, v_ctx, v_spec, v_n_channels, v_n_freq, v_n_frames, v_n_threads,
+                              b_ids, v_ids_cap, b_latents, v_latents_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I32, r_ids, b_ids, s_ids));
+    SET_VECTOR_ELT(res, 3, clefr_finish_buffer(CLEFR_F32, r_latents, b_latents, s_latents));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(3);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_create(SEXP a_ctx, SEXP a_arch, SEXP a_train, SEXP a_seed,
+                                         SEXP a_n_threads) {
+    static const char fn[] = "clef_tokenizer_trainer_create";
+    clef_tokenizer_trainer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const clef_params *v_arch = clefr_handle(a_arch, "clef_params", fn, "arch", 0);
+    const clef_params *v_train = clefr_handle(a_train, "clef_params", fn, "train", 0);
+    uint64_t v_seed =
+        (uint64_t)clefr_as_int(a_seed, fn, "seed", (double)0, (double)9007199254740992.0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret =
+        clef_tokenizer_trainer_create(&v_out, v_ctx, v_arch, v_train, v_seed, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_tokenizer_trainer",
+                                     clefr_fin_clef_tokenizer_trainer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_free(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_free";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 1);
+    clef_tokenizer_trainer_free(v_tr);
+    clefr_clear(a_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_errmsg(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_errmsg";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    const char *ret = clef_tokenizer_trainer_errmsg(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_step(SEXP a_tr, SEXP a_crops, SEXP a_n_crops) {
+    static const char fn[] = "clef_tokenizer_trainer_step";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    R_xlen_t n_crops = 0;
+    const float *v_crops = clefr_as_array(a_crops, CLEFR_F32, fn, "crops", &n_crops);
+    int64_t v_n_crops = (int64_t)clefr_as_int(a_n_crops, fn, "n_crops", (double)-9007199254740992.0,
+                                              (double)9007199254740992.0);
+    double v_l1_db = 0;
+    double v_perplexity = 0;
+    if (v_crops != NULL)
+        clefr_check_length(n_crops, (double)(v_n_crops), fn, "crops", "n_crops");
+    clef_status ret =
+        clef_tokenizer_trainer_step(v_tr, v_crops, v_n_crops, &v_l1_db, &v_perplexity);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_l1_db));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_perplexity));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_tokenizer";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    const clef_tokenizer *ret = clef_tokenizer_trainer_tokenizer(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_wrap_handle((void *)ret, "clef_tokenizer", NULL, a_tr));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_steps(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_steps";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    int64_t ret = clef_tokenizer_trainer_steps(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_save(SEXP a_tr, SEXP a_path) {
+    static const char fn[] = "clef_tokenizer_trainer_save";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_tokenizer_trainer_save(v_tr, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_resume(SEXP a_ctx, SEXP a_path, SEXP a_train, SEXP a_n_threads) {
+    static const char fn[] = "clef_tokenizer_trainer_resume";
+    clef_tokenizer_trainer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    const clef_params *v_train = clefr_handle(a_train, "clef_params", fn, "train", 0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_tokenizer_trainer_resume(&v_out, v_ctx, v_path, v_train, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_tokenizer_trainer",
+                                     clefr_fin_clef_tokenizer_trainer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_decode(SEXP a_tok, SEXP a_ctx, SEXP a_ids, SEXP a_n_ids, SEXP a_n_threads,
+                                 SEXP a_out_cap) {
+    static const char fn[] = "clef_tokenizer_decode";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_ids = 0;
+    const int32_t *v_ids = clefr_as_array(a_ids, CLEFR_I32, fn, "ids", &n_ids);
+    size_t v_n_ids =
+        (size_t)clefr_as_int(a_n_ids, fn, "n_ids", (double)0, (double)9007199254740992.0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    size_t v_out_cap =
+        (size_t)clefr_as_int(a_out_cap, fn, "out_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    if (v_ids != NULL)
+        clefr_check_length(n_ids, (double)(v_n_ids), fn, "ids", "n_ids");
+    const double s_out = (double)(v_out_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_tokenizer_decode(v_tok, v_ctx, v_ids, v_n_ids, v_n_threads, b_out,
+                                            v_out_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_auroc(SEXP a_ctx, SEXP a_scores, SEXP a_labels, SEXP a_n) {
+    static const char fn[] = "clef_auroc";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_scores = 0;
+    const double *v_scores = clefr_as_array(a_scores, CLEFR_F64, fn, "scores", &n_scores);
+    R_xlen_t n_labels = 0;
+    const int32_t *v_labels = clefr_as_array(a_labels, CLEFR_I32, fn, "labels", &n_labels);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    double v_out = 0;
+    if (v_scores != NULL)
+        clefr_check_length(n_scores, (double)(v_n), fn, "scores", "n");
+    if (v_labels != NULL)
+        clefr_check_length(n_labels, (double)(v_n), fn, "labels", "n");
+    clef_status ret = clef_auroc(v_ctx, v_scores, v_labels, v_n, &v_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_auroc_ci(SEXP a_ctx, SEXP a_scores, SEXP a_labels, SEXP a_n, SEXP a_n_boot,
+                         SEXP a_seed, SEXP a_level) {
+    static const char fn[] = "clef_auroc_ci";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_scores = 0;
+    const double *v_scores = clefr_as_array(a_scores, CLEFR_F64, fn, "scores", &n_scores);
+    R_xlen_t n_labels = 0;
+    const int32_t *v_labels = clefr_as_array(a_labels, CLEFR_I32, fn, "labels", &n_labels);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    int32_t v_n_boot =
+        (int32_t)clefr_as_int(a_n_boot, fn, "n_boot", (double)INT32_MIN, (double)INT32_MAX);
+    uint64_t v_seed =
+        (uint64_t)clefr_as_int(a_seed, fn, "seed", (double)0, (double)9007199254740992.0);
+    double v_level = (double)clefr_as_double(a_level, fn, "level");
+    double v_lo = 0;
+    double v_hi = 0;
+    if (v_scores != NULL)
+        clefr_check_length(n_scores, (double)(v_n), fn, "scores", "n");
+    if (v_labels != NULL)
+        clefr_check_length(n_labels, (double)(v_n), fn, "labels", "n");
+    clef_status ret =
+        clef_auroc_ci(v_ctx, v_scores, v_labels, v_n, v_n_boot, v_seed, v_level, &v_lo, &v_hi);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_lo));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_hi));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_probe_fit(SEXP a_ctx, SEXP a_x, SEXP a_y, SEXP a_n, SEXP a_d, SEXP a_c) {
+    static const char fn[] = "clef_probe_fit";
+    clef_probe *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_x = 0;
+    const double *v_x = clefr_as_array(a_x, CLEFR_F64, fn, "x", &n_x);
+    R_xlen_t n_y = 0;
+    const int32_t *v_y = clefr_as_array(a_y, CLEFR_I32, fn, "y", &n_y);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    size_t v_d = (size_t)clefr_as_int(a_d, fn, "d", (double)0, (double)9007199254740992.0);
+    double v_c = (double)clefr_as_double(a_c, fn, "c");
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_n * v_d), fn, "x", "n*d");
+    if (v_y != NULL)
+        clefr_check_length(n_y, (double)(v_n), fn, "y", "n");
+    clef_status ret = clef_probe_fit(&v_out, v_ctx, v_x, v_y, v_n, v_d, v_c);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_probe", clefr_fin_clef_probe, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_probe_fit_select(SEXP a_ctx, SEXP a_x_train, SEXP a_y_train, SEXP a_n_train,
+                                 SEXP a_x_val, SEXP a_y_val, SEXP a_n_val, SEXP a_d, SEXP a_c_grid,
+                                 SEXP a_n_c) {
+    static const char fn[] = "clef_probe_fit_select";
+    clef_probe *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_x_train = 0;
+    const double *v_x_train = clefr_as_array(a_x_train, CLEFR_F64, fn, "x_train", &n_x_train);
+    R_xlen_t n_y_train = 0;
+    const int32_t *v_y_train = clefr_as_array(a_y_train, CLEFR_I32, fn, "y_train", &n_y_train);
+    size_t v_n_train =
+        (size_t)clefr_as_int(a_n_train, fn, "n_train", (double)0, (double)9007199254740992.0);
+    R_xlen_t n_x_val = 0;
+    const double *v_x_val = clefr_as_array(a_x_val, CLEFR_F64, fn, "x_val", &n_x_val);
+    R_xlen_t n_y_val = 0;
+    const int32_t *v_y_val = clefr_as_array(a_y_val, CLEFR_I32, fn, "y_val", &n_y_val);
+    size_t v_n_val =
+        (size_t)clefr_as_int(a_n_val, fn, "n_val", (double)0, (double)9007199254740992.0);
+    size_t v_d = (size_t)clefr_as_int(a_d, fn, "d", (double)0, (double)9007199254740992.0);
+    R_xlen_t n_c_grid = 0;
+    const double *v_c_grid = clefr_as_array(a_c_grid, CLEFR_F64, fn, "c_grid", &n_c_grid);
+    size_t v_n_c = (size_t)clefr_as_int(a_n_c, fn, "n_c", (double)0, (double)9007199254740992.0);
+    if (v_x_train != NULL)
+        clefr_check_length(n_x_train, (double)(v_n_train * v_d), fn, "x_train", "n_train*d");
+    if (v_y_train != NULL)
+        clefr_check_length(n_y_train, (double)(v_n_train), fn, "y_train", "n_train");
+    if (v_x_val != NULL)
+        clefr_check_length(n_x_val, (double)(v_n_val * v_d), fn, "x_val", "n_val*d");
+    if (v_y_val != NULL)
+        clefr_check_length(n_y_val, (double)(v_n_val), fn, "y_val", "n_val");
+    if (v_c_grid != NULL)
+        clefr_check_length(n_c_grid, (double)(v_n_c), fn, "c_grid", "n_c");
+    clef_status ret = clef_probe_fit_select(&v_out, v_ctx, v_x_train, v_y_train, v_n_train, v_x_val,
+                                            v_y_val, v_n_val, v_d, v_c_grid, v_n_c);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_probe", clefr_fin_clef_probe, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_probe_predict(SEXP a_p, SEXP a_x, SEXP a_n, SEXP a_d) {
+    static const char fn[] = "clef_probe_predict";
+    clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
+    R_xlen_t n_x = 0;
+    const double *v_x = clefr_as_array(a_x, CLEFR_F64, fn, "x", &n_x);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    size_t v_d = (size_t)clefr_as_int(a_d, fn, "d", (double)0, (double)9007199254740992.0);
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_n * v_d), fn, "x", "n*d");
+    const double s_prob = (double)(v_n);
+    void *b_prob = NULL;
+    SEXP r_prob = PROTECT(clefr_out_buffer(CLEFR_F64, s_prob, &b_prob));
+    clef_status ret = clef_probe_predict(v_p, v_x, v_n, v_d, b_prob);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_p != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_probe_errmsg(v_p)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F64, r_prob, b_prob, s_prob));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_probe_c(SEXP a_p) {
+    static const char fn[] = "clef_probe_c";
+    const clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
+    double ret = clef_probe_c(v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_probe_n_iter(SEXP a_p) {
+    static const char fn[] = "clef_probe_n_iter";
+    const clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
+    int32_t ret = clef_probe_n_iter(v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_probe_errmsg(SEXP a_p) {
+    static const char fn[] = "clef_probe_errmsg";
+    const clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
+    const char *ret = clef_probe_errmsg(v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_probe_free(SEXP a_p) {
+    static const char fn[] = "clef_probe_free";
+    clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 1);
+    clef_probe_free(v_p);
+    clefr_clear(a_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bandpower_embed(SEXP a_ctx, SEXP a_x, SEXP a_n_ch, SEXP a_n_samples, SEXP a_stride,
+                                SEXP a_fs, SEXP a_cap) {
+    static const char fn[] = "clef_bandpower_embed";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_x = 0;
+    const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
+    int32_t v_n_ch =
+        (int32_t)clefr_as_int(a_n_ch, fn, "n_ch", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_stride = (int64_t)clefr_as_int(a_stride, fn, "stride", (double)-9007199254740992.0,
+                                             (double)9007199254740992.0);
+    double v_fs = (double)clefr_as_double(a_fs, fn, "fs");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_n_ch * v_stride), fn, "x", "n_ch*stride");
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_bandpower_embed(v_ctx, v_x, v_n_ch, v_n_samples, v_stride, v_fs, b_out,
+                                           v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_eval_create(SEXP a_ctx) {
+    static const char fn[] = "clef_eval_create";
+    clef_eval *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_status ret = clef_eval_create(&v_out, v_ctx);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_wrap_handle(v_out, "clef_eval", clefr_fin_clef_eval, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_free(SEXP a_ev) {
+    static const char fn[] = "clef_eval_free";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 1);
+    clef_eval_free(v_ev);
+    clefr_clear(a_ev);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_errmsg(SEXP a_ev) {
+    static const char fn[] = "clef_eval_errmsg";
+    const clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    const char *ret = clef_eval_errmsg(v_ev);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_set_c_grid(SEXP a_ev, SEXP a_c, SEXP a_n) {
+    static const char fn[] = "clef_eval_set_c_grid";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    R_xlen_t n_c = 0;
+    const double *v_c = clefr_as_array(a_c, CLEFR_F64, fn, "c", &n_c);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    if (v_c != NULL)
+        clefr_check_length(n_c, (double)(v_n), fn, "c", "n");
+    clef_status ret = clef_eval_set_c_grid(v_ev, v_c, v_n);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_set_bootstrap(SEXP a_ev, SEXP a_n_boot, SEXP a_seed, SEXP a_level) {
+    static const char fn[] = "clef_eval_set_bootstrap";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    int32_t v_n_boot =
+        (int32_t)clefr_as_int(a_n_boot, fn, "n_boot", (double)INT32_MIN, (double)INT32_MAX);
+    uint64_t v_seed =
+        (uint64_t)clefr_as_int(a_seed, fn, "seed", (double)0, (double)9007199254740992.0);
+    double v_level = (double)clefr_as_double(a_level, fn, "level");
+    clef_status ret = clef_eval_set_bootstrap(v_ev, v_n_boot, v_seed, v_level);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_add_task(SEXP a_ev, SEXP a_name, SEXP a_x_train, SEXP a_y_train,
+                              SEXP a_n_train, SEXP a_x_val, SEXP a_y_val, SEXP a_n_val,
+                              SEXP a_x_test, SEXP a_y_test, SEXP a_n_test, SEXP a_dim) {
+    static const char fn[] = "clef_eval_add_task";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    R_xlen_t n_x_train = 0;
+    const float *v_x_train = clefr_as_array(a_x_train, CLEFR_F32, fn, "x_train", &n_x_train);
+    R_xlen_t n_y_train = 0;
+    const int32_t *v_y_train = clefr_as_array(a_y_train, CLEFR_I32, fn, "y_train", &n_y_train);
+    size_t v_n_train =
+        (size_t)clefr_as_int(a_n_train, fn, "n_train", (double)0, (double)9007199254740992.0);
+    R_xlen_t n_x_val = 0;
+    const float *v_x_val = clefr_as_array(a_x_val, CLEFR_F32, fn, "x_val", &n_x_val);
+    R_xlen_t n_y_val = 0;
+    const int32_t *v_y_val = clefr_as_array(a_y_val, CLEFR_I32, fn, "y_val", &n_y_val);
+    size_t v_n_val =
+        (size_t)clefr_as_int(a_n_val, fn, "n_val", (double)0, (double)9007199254740992.0);
+    R_xlen_t n_x_test = 0;
+    const float *v_x_test = clefr_as_array(a_x_test, CLEFR_F32, fn, "x_test", &n_x_test);
+    R_xlen_t n_y_test = 0;
+    const int32_t *v_y_test = clefr_as_array(a_y_test, CLEFR_I32, fn, "y_test", &n_y_test);
+    size_t v_n_test =
+        (size_t)clefr_as_int(a_n_test, fn, "n_test", (double)0, (double)9007199254740992.0);
+    size_t v_dim = (size_t)clefr_as_int(a_dim, fn, "dim", (double)0, (double)9007199254740992.0);
+    if (v_x_train != NULL)
+        clefr_check_length(n_x_train, (double)(v_n_train * v_dim), fn, "x_train", "n_train*dim");
+    if (v_y_train != NULL)
+        clefr_check_length(n_y_train, (double)(v_n_train), fn, "y_train", "n_train");
+    if (v_x_val != NULL)
+        clefr_check_length(n_x_val, (double)(v_n_val * v_dim), fn, "x_val", "n_val*dim");
+    if (v_y_val != NULL)
+        clefr_check_length(n_y_val, (double)(v_n_val), fn, "y_val", "n_val");
+    if (v_x_test != NULL)
+        clefr_check_length(n_x_test, (double)(v_n_test * v_dim), fn, "x_test", "n_test*dim");
+    if (v_y_test != NULL)
+        clefr_check_length(n_y_test, (double)(v_n_test), fn, "y_test", "n_test");
+    clef_status ret = clef_eval_add_task(v_ev, v_name, v_x_train, v_y_train, v_n_train, v_x_val,
+                                         v_y_val, v_n_val, v_x_test, v_y_test, v_n_test, v_dim);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_n_tasks(SEXP a_ev) {
+    static const char fn[] = "clef_eval_n_tasks";
+    const clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    int64_t ret = clef_eval_n_tasks(v_ev);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_task_name(SEXP a_ev, SEXP a_i, SEXP a_cap) {
+    static const char fn[] = "clef_eval_task_name";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_eval_task_name(v_ev, v_i, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_eval_task_result(SEXP a_ev, SEXP a_i) {
+    static const char fn[] = "clef_eval_task_result";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int32_t v_status = 0;
+    int64_t v_n_train = 0;
+    int64_t v_n_val = 0;
+    int64_t v_n_test = 0;
+    double v_auroc = 0;
+    double v_ci_lo = 0;
+    double v_ci_hi = 0;
+    double v_c = 0;
+    clef_status ret = clef_eval_task_result(v_ev, v_i, &v_status, &v_n_train, &v_n_val, &v_n_test,
+                                            &v_auroc, &v_ci_lo, &v_ci_hi, &v_c);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 10));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I32, (double)v_status));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_train));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_n_val));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_n_test));
+    SET_VECTOR_ELT(res, 6, clefr_from_num(CLEFR_F64, (double)v_auroc));
+    SET_VECTOR_ELT(res, 7, clefr_from_num(CLEFR_F64, (double)v_ci_lo));
+    SET_VECTOR_ELT(res, 8, clefr_from_num(CLEFR_F64, (double)v_ci_hi));
+    SET_VECTOR_ELT(res, 9, clefr_from_num(CLEFR_F64, (double)v_c));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_mean_auroc(SEXP a_ev) {
+    static const char fn[] = "clef_eval_mean_auroc";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    double v_out = 0;
+    int64_t v_n_evaluated = 0;
+    clef_status ret = clef_eval_mean_auroc(v_ev, &v_out, &v_n_evaluated);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_evaluated));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_schema_version(void) {
+    int32_t ret = clef_store_schema_version();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_open(SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_store_open";
+    clef_store *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_store_open(&v_out, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_store", clefr_fin_clef_store, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_free(SEXP a_s) {
+    static const char fn[] = "clef_store_free";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 1);
+    clef_store_free(v_s);
+    clefr_clear(a_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_errmsg(SEXP a_s) {
+    static const char fn[] = "clef_store_errmsg";
+    const clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *ret = clef_store_errmsg(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_import_cohort(SEXP a_s, SEXP a_dir) {
+    static const char fn[] = "clef_store_import_cohort";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_dir = clefr_as_string(a_dir, fn, "dir");
+    int64_t v_rows_changed = 0;
+    clef_status ret = clef_store_import_cohort(v_s, v_dir, &v_rows_changed, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_rows_changed));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_count(SEXP a_s, SEXP a_table) {
+    static const char fn[] = "clef_store_count";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    int32_t v_table =
+        (int32_t)clefr_as_int(a_table, fn, "table", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_out = 0;
+    clef_status ret = clef_store_count(v_s, v_table, &v_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_task_name(SEXP a_s, SEXP a_index, SEXP a_cap) {
+    static const char fn[] = "clef_store_task_name";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    int64_t v_index = (int64_t)clefr_as_int(a_index, fn, "index", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_store_task_name(v_s, v_index, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_store_recording_path(SEXP a_s, SEXP a_session_id, SEXP a_cap) {
+    static const char fn[] = "clef_store_recording_path";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_session_id = clefr_as_string(a_session_id, fn, "session_id");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_store_recording_path(v_s, v_session_id, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_store_task_data(SEXP a_s, SEXP a_task, SEXP a_split, SEXP a_kind, SEXP a_model_hash,
+                                SEXP a_x_cap, SEXP a_y_cap) {
+    static const char fn[] = "clef_store_task_data";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_task = clefr_as_string(a_task, fn, "task");
+    int32_t v_split =
+        (int32_t)clefr_as_int(a_split, fn, "split", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_model_hash = clefr_as_string(a_model_hash, fn, "model_hash");
+    size_t v_x_cap =
+        (size_t)clefr_as_int(a_x_cap, fn, "x_cap", (double)0, (double)9007199254740992.0);
+    size_t v_y_cap =
+        (size_t)clefr_as_int(a_y_cap, fn, "y_cap", (double)0, (double)9007199254740992.0);
+    int64_t v_n_out = 0;
+    int64_t v_dim_out = 0;
+    const double s_x = (double)(v_x_cap);
+    void *b_x = NULL;
+    SEXP r_x = PROTECT(clefr_out_buffer(CLEFR_F32, s_x, &b_x));
+    const double s_y = (double)(v_y_cap);
+    void *b_y = NULL;
+    SEXP r_y = PROTECT(clefr_out_buffer(CLEFR_I32, s_y, &b_y));
+    clef_status ret = clef_store_task_data(v_s, v_task, v_split, v_kind, v_model_hash, b_x, v_x_cap,
+                                           b_y, v_y_cap, &v_n_out, &v_dim_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_x, b_x, s_x));
+    SET_VECTOR_ELT(res, 3, clefr_finish_buffer(CLEFR_I32, r_y, b_y, s_y));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_n_out));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_dim_out));
+    UNPROTECT(3);
+    return res;
+}
+
+SEXP clefr_clef_store_channel_map_put(SEXP a_s, SEXP a_session_id, SEXP a_channel,
+                                      SEXP a_source_label, SEXP a_status) {
+    static const char fn[] = "clef_store_channel_map_put";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_session_id = clefr_as_string(a_session_id, fn, "session_id");
+    const char *v_channel = clefr_as_string(a_channel, fn, "channel");
+    const char *v_source_label = clefr_as_string(a_source_label, fn, "source_label");
+    const char *v_status = clefr_as_string(a_status, fn, "status");
+    clef_status ret =
+        clef_store_channel_map_put(v_s, v_session_id, v_channel, v_source_label, v_status);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_artifact_put(SEXP a_s, SEXP a_session_id, SEXP a_kind, SEXP a_model_hash,
+                                   SEXP a_data, SEXP a_n_bytes) {
+    static const char fn[] = "clef_store_artifact_put";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_session_id = clefr_as_string(a_session_id, fn, "session_id");
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_model_hash = clefr_as_string(a_model_hash, fn, "model_hash");
+    R_xlen_t n_data = 0;
+    const void *v_data = clefr_as_array(a_data, CLEFR_U8, fn, "data", &n_data);
+    size_t v_n_bytes =
+        (size_t)clefr_as_int(a_n_bytes, fn, "n_bytes", (double)0, (double)9007199254740992.0);
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_n_bytes), fn, "data", "n_bytes");
+    clef_status ret =
+        clef_store_artifact_put(v_s, v_session_id, v_kind, v_model_hash, v_data, v_n_bytes);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_artifact_get(SEXP a_s, SEXP a_session_id, SEXP a_kind, SEXP a_model_hash,
+                                   SEXP a_cap) {
+    static const char fn[] = "clef_store_artifact_get";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_session_id = clefr_as_string(a_session_id, fn, "session_id");
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_model_hash = clefr_as_string(a_model_hash, fn, "model_hash");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_U8, s_buf, &b_buf));
+    clef_status ret =
+        clef_store_artifact_get(v_s, v_session_id, v_kind, v_model_hash, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_U8, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_store_job_add_item(SEXP a_s, SEXP a_job, SEXP a_item) {
+    static const char fn[] = "clef_store_job_add_item";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_job = clefr_as_string(a_job, fn, "job");
+    const char *v_item = clefr_as_string(a_item, fn, "item");
+    clef_status ret = clef_store_job_add_item(v_s, v_job, v_item);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_job_add_sessions(SEXP a_s, SEXP a_job) {
+    static const char fn[] = "clef_store_job_add_sessions";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_job = clefr_as_string(a_job, fn, "job");
+    int64_t v_n_added = 0;
+    clef_status ret = clef_store_job_add_sessions(v_s, v_job, &v_n_added);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_added));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_job_claim(SEXP a_s, SEXP a_job, SEXP a_cap) {
+    static const char fn[] = "clef_store_job_claim";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_job = clefr_as_string(a_job, fn, "job");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    int32_t v_claimed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_store_job_claim(v_s, v_job, b_buf, v_cap, &v_needed, &v_claimed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I32, (double)v_claimed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_store_job_complete(SEXP a_s, SEXP a_job, SEXP a_item, SEXP a_kind,
+                                   SEXP a_model_hash, SEXP a_data, SEXP a_n_bytes) {
+    static const char fn[] = "clef_store_job_complete";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_job = clefr_as_string(a_job, fn, "job");
+    const char *v_item = clefr_as_string(a_item, fn, "item");
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_model_hash = clefr_as_string(a_model_hash, fn, "model_hash");
+    R_xlen_t n_data = 0;
+    const void *v_data = clefr_as_array(a_data, CLEFR_U8, fn, "data", &n_data);
+    size_t v_n_bytes =
+        (size_t)clefr_as_int(a_n_bytes, fn, "n_bytes", (double)0, (double)9007199254740992.0);
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_n_bytes), fn, "data", "n_bytes");
+    clef_status ret =
+        clef_store_job_complete(v_s, v_job, v_item, v_kind, v_model_hash, v_data, v_n_bytes);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_job_fail(SEXP a_s, SEXP a_job, SEXP a_item, SEXP a_message) {
+    static const char fn[] = "clef_store_job_fail";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_job = clefr_as_string(a_job, fn, "job");
+    const char *v_item = clefr_as_string(a_item, fn, "item");
+    const char *v_message = clefr_as_string(a_message, fn, "message");
+    clef_status ret = clef_store_job_fail(v_s, v_job, v_item, v_message);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_job_requeue(SEXP a_s, SEXP a_job, SEXP a_older_than_s,
+                                  SEXP a_include_failed) {
+    static const char fn[] = "clef_store_job_requeue";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_job = clefr_as_string(a_job, fn, "job");
+    double v_older_than_s = (double)clefr_as_double(a_older_than_s, fn, "older_than_s");
+    int32_t v_include_failed = (int32_t)clefr_as_int(a_include_failed, fn, "include_failed",
+                                                     (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_n_requeued = 0;
+    clef_status ret =
+        clef_store_job_requeue(v_s, v_job, v_older_than_s, v_include_failed, &v_n_requeued);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_requeued));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_job_count(SEXP a_s, SEXP a_job, SEXP a_state) {
+    static const char fn[] = "clef_store_job_count";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_job = clefr_as_string(a_job, fn, "job");
+    int32_t v_state =
+        (int32_t)clefr_as_int(a_state, fn, "state", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_out = 0;
+    clef_status ret = clef_store_job_count(v_s, v_job, v_state, &v_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_run_store(SEXP a_ev, SEXP a_s, SEXP a_kind, SEXP a_model_hash) {
+    static const char fn[] = "clef_eval_run_store";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_model_hash = clefr_as_string(a_model_hash, fn, "model_hash");
+    clef_status ret = clef_eval_run_store(v_ev, v_s, v_kind, v_model_hash, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bandpower_model_hash(void) {
+    const char *ret = clef_bandpower_model_hash();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bandpower_job_name(void) {
+    const char *ret = clef_bandpower_job_name();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bandpower_job_run(SEXP a_ctx, SEXP a_s, SEXP a_stale_s, SEXP a_max_items) {
+    static const char fn[] = "clef_bandpower_job_run";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
+    int64_t v_max_items = (int64_t)clefr_as_int(
+        a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_processed = 0;
+    clef_status ret =
+        clef_bandpower_job_run(v_ctx, v_s, v_stale_s, v_max_items, &v_n_processed, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_cohort_generate(SEXP a_ctx, SEXP a_params, SEXP a_out_dir) {
+    static const char fn[] = "clef_cohort_generate";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const clef_params *v_params = clefr_handle(a_params, "clef_params", fn, "params", 0);
+    const char *v_out_dir = clefr_as_string(a_out_dir, fn, "out_dir");
+    clef_status ret = clef_cohort_generate(v_ctx, v_params, v_out_dir, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_cohort_n_tasks(void) {
+    int32_t ret = clef_cohort_n_tasks();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_cohort_task_name(SEXP a_i) {
+    static const char fn[] = "clef_cohort_task_name";
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_cohort_task_name(v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
     UNPROTECT(1);

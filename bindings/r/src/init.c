@@ -88,6 +88,20 @@ SEXP clefr_clef_stream_push_planar(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_stream_finish(SEXP);
 SEXP clefr_clef_stream_available(SEXP);
 SEXP clefr_clef_stream_pull(SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_create(SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_free(SEXP);
+SEXP clefr_clef_edf_writer_errmsg(SEXP);
+SEXP clefr_clef_edf_writer_set_patient(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_set_recording(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_set_start(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_set_record_duration(SEXP, SEXP);
+SEXP clefr_clef_edf_writer_set_annotation_bytes(SEXP, SEXP);
+SEXP clefr_clef_edf_writer_add_signal(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_write_signal_f32(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_write_f32(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_add_annotation(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_edf_writer_close(SEXP);
+SEXP clefr_clef_edf_writer_n_records(SEXP);
 SEXP clefr_clef_dpss_compute(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_spectrogram_create(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_free(SEXP);
@@ -107,6 +121,95 @@ SEXP clefr_clef_spectrogram_stream_push(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_spectrogram_stream_finish(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_stream_frames(SEXP);
 SEXP clefr_clef_spectrogram_stream_errmsg(SEXP);
+SEXP clefr_clef_weights_max_rank(void);
+SEXP clefr_clef_dtype_size(SEXP);
+SEXP clefr_clef_dtype_name(SEXP);
+SEXP clefr_clef_weights_open(SEXP, SEXP);
+SEXP clefr_clef_weights_open_memory(SEXP, SEXP, SEXP);
+SEXP clefr_clef_weights_free(SEXP);
+SEXP clefr_clef_weights_errmsg(SEXP);
+SEXP clefr_clef_weights_n_tensors(SEXP);
+SEXP clefr_clef_weights_tensor_index(SEXP, SEXP);
+SEXP clefr_clef_weights_tensor_info(SEXP, SEXP);
+SEXP clefr_clef_weights_tensor_shape(SEXP, SEXP, SEXP);
+SEXP clefr_clef_weights_read_f32(SEXP, SEXP, SEXP);
+SEXP clefr_clef_weights_read_raw(SEXP, SEXP, SEXP);
+SEXP clefr_clef_weights_meta_count(SEXP);
+SEXP clefr_clef_weights_meta_get(SEXP, SEXP);
+SEXP clefr_clef_weights_meta_at(SEXP, SEXP);
+SEXP clefr_clef_weights_writer_create(SEXP);
+SEXP clefr_clef_weights_writer_free(SEXP);
+SEXP clefr_clef_weights_writer_errmsg(SEXP);
+SEXP clefr_clef_weights_writer_set_meta(SEXP, SEXP, SEXP);
+SEXP clefr_clef_weights_writer_add_f32(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_weights_writer_add_raw(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_weights_writer_write(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_load(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_create(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_save(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_clone_crop(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_free(SEXP);
+SEXP clefr_clef_tokenizer_shape(SEXP);
+SEXP clefr_clef_tokenizer_codebook(SEXP);
+SEXP clefr_clef_tokenizer_n_tokens(SEXP);
+SEXP clefr_clef_tokenizer_valid_columns(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_encode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_free(SEXP);
+SEXP clefr_clef_tokenizer_trainer_errmsg(SEXP);
+SEXP clefr_clef_tokenizer_trainer_step(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
+SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
+SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_resume(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_auroc(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_auroc_ci(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_probe_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_probe_fit_select(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_probe_predict(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_probe_c(SEXP);
+SEXP clefr_clef_probe_n_iter(SEXP);
+SEXP clefr_clef_probe_errmsg(SEXP);
+SEXP clefr_clef_probe_free(SEXP);
+SEXP clefr_clef_bandpower_embed(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_eval_create(SEXP);
+SEXP clefr_clef_eval_free(SEXP);
+SEXP clefr_clef_eval_errmsg(SEXP);
+SEXP clefr_clef_eval_set_c_grid(SEXP, SEXP, SEXP);
+SEXP clefr_clef_eval_set_bootstrap(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_eval_add_task(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
+                              SEXP);
+SEXP clefr_clef_eval_n_tasks(SEXP);
+SEXP clefr_clef_eval_task_name(SEXP, SEXP, SEXP);
+SEXP clefr_clef_eval_task_result(SEXP, SEXP);
+SEXP clefr_clef_eval_mean_auroc(SEXP);
+SEXP clefr_clef_store_schema_version(void);
+SEXP clefr_clef_store_open(SEXP, SEXP);
+SEXP clefr_clef_store_free(SEXP);
+SEXP clefr_clef_store_errmsg(SEXP);
+SEXP clefr_clef_store_import_cohort(SEXP, SEXP);
+SEXP clefr_clef_store_count(SEXP, SEXP);
+SEXP clefr_clef_store_task_name(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_recording_path(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_task_data(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_channel_map_put(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_artifact_put(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_artifact_get(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_job_add_item(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_job_add_sessions(SEXP, SEXP);
+SEXP clefr_clef_store_job_claim(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_job_complete(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_job_fail(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_job_requeue(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_job_count(SEXP, SEXP, SEXP);
+SEXP clefr_clef_eval_run_store(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_bandpower_model_hash(void);
+SEXP clefr_clef_bandpower_job_name(void);
+SEXP clefr_clef_bandpower_job_run(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_cohort_generate(SEXP, SEXP, SEXP);
+SEXP clefr_clef_cohort_n_tasks(void);
+SEXP clefr_clef_cohort_task_name(SEXP);
 
 static const R_CallMethodDef call_methods[] = {
     {"C_clef_version", (DL_FUNC)&clefr_clef_version, 0},
@@ -194,6 +297,22 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_stream_finish", (DL_FUNC)&clefr_clef_stream_finish, 1},
     {"C_clef_stream_available", (DL_FUNC)&clefr_clef_stream_available, 1},
     {"C_clef_stream_pull", (DL_FUNC)&clefr_clef_stream_pull, 3},
+    {"C_clef_edf_writer_create", (DL_FUNC)&clefr_clef_edf_writer_create, 3},
+    {"C_clef_edf_writer_free", (DL_FUNC)&clefr_clef_edf_writer_free, 1},
+    {"C_clef_edf_writer_errmsg", (DL_FUNC)&clefr_clef_edf_writer_errmsg, 1},
+    {"C_clef_edf_writer_set_patient", (DL_FUNC)&clefr_clef_edf_writer_set_patient, 7},
+    {"C_clef_edf_writer_set_recording", (DL_FUNC)&clefr_clef_edf_writer_set_recording, 4},
+    {"C_clef_edf_writer_set_start", (DL_FUNC)&clefr_clef_edf_writer_set_start, 7},
+    {"C_clef_edf_writer_set_record_duration", (DL_FUNC)&clefr_clef_edf_writer_set_record_duration,
+     2},
+    {"C_clef_edf_writer_set_annotation_bytes", (DL_FUNC)&clefr_clef_edf_writer_set_annotation_bytes,
+     2},
+    {"C_clef_edf_writer_add_signal", (DL_FUNC)&clefr_clef_edf_writer_add_signal, 10},
+    {"C_clef_edf_writer_write_signal_f32", (DL_FUNC)&clefr_clef_edf_writer_write_signal_f32, 4},
+    {"C_clef_edf_writer_write_f32", (DL_FUNC)&clefr_clef_edf_writer_write_f32, 4},
+    {"C_clef_edf_writer_add_annotation", (DL_FUNC)&clefr_clef_edf_writer_add_annotation, 4},
+    {"C_clef_edf_writer_close", (DL_FUNC)&clefr_clef_edf_writer_close, 1},
+    {"C_clef_edf_writer_n_records", (DL_FUNC)&clefr_clef_edf_writer_n_records, 1},
     {"C_clef_dpss_compute", (DL_FUNC)&clefr_clef_dpss_compute, 6},
     {"C_clef_spectrogram_create", (DL_FUNC)&clefr_clef_spectrogram_create, 2},
     {"C_clef_spectrogram_free", (DL_FUNC)&clefr_clef_spectrogram_free, 1},
@@ -213,6 +332,94 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_spectrogram_stream_finish", (DL_FUNC)&clefr_clef_spectrogram_stream_finish, 2},
     {"C_clef_spectrogram_stream_frames", (DL_FUNC)&clefr_clef_spectrogram_stream_frames, 1},
     {"C_clef_spectrogram_stream_errmsg", (DL_FUNC)&clefr_clef_spectrogram_stream_errmsg, 1},
+    {"C_clef_weights_max_rank", (DL_FUNC)&clefr_clef_weights_max_rank, 0},
+    {"C_clef_dtype_size", (DL_FUNC)&clefr_clef_dtype_size, 1},
+    {"C_clef_dtype_name", (DL_FUNC)&clefr_clef_dtype_name, 1},
+    {"C_clef_weights_open", (DL_FUNC)&clefr_clef_weights_open, 2},
+    {"C_clef_weights_open_memory", (DL_FUNC)&clefr_clef_weights_open_memory, 3},
+    {"C_clef_weights_free", (DL_FUNC)&clefr_clef_weights_free, 1},
+    {"C_clef_weights_errmsg", (DL_FUNC)&clefr_clef_weights_errmsg, 1},
+    {"C_clef_weights_n_tensors", (DL_FUNC)&clefr_clef_weights_n_tensors, 1},
+    {"C_clef_weights_tensor_index", (DL_FUNC)&clefr_clef_weights_tensor_index, 2},
+    {"C_clef_weights_tensor_info", (DL_FUNC)&clefr_clef_weights_tensor_info, 2},
+    {"C_clef_weights_tensor_shape", (DL_FUNC)&clefr_clef_weights_tensor_shape, 3},
+    {"C_clef_weights_read_f32", (DL_FUNC)&clefr_clef_weights_read_f32, 3},
+    {"C_clef_weights_read_raw", (DL_FUNC)&clefr_clef_weights_read_raw, 3},
+    {"C_clef_weights_meta_count", (DL_FUNC)&clefr_clef_weights_meta_count, 1},
+    {"C_clef_weights_meta_get", (DL_FUNC)&clefr_clef_weights_meta_get, 2},
+    {"C_clef_weights_meta_at", (DL_FUNC)&clefr_clef_weights_meta_at, 2},
+    {"C_clef_weights_writer_create", (DL_FUNC)&clefr_clef_weights_writer_create, 1},
+    {"C_clef_weights_writer_free", (DL_FUNC)&clefr_clef_weights_writer_free, 1},
+    {"C_clef_weights_writer_errmsg", (DL_FUNC)&clefr_clef_weights_writer_errmsg, 1},
+    {"C_clef_weights_writer_set_meta", (DL_FUNC)&clefr_clef_weights_writer_set_meta, 3},
+    {"C_clef_weights_writer_add_f32", (DL_FUNC)&clefr_clef_weights_writer_add_f32, 7},
+    {"C_clef_weights_writer_add_raw", (DL_FUNC)&clefr_clef_weights_writer_add_raw, 7},
+    {"C_clef_weights_writer_write", (DL_FUNC)&clefr_clef_weights_writer_write, 2},
+    {"C_clef_tokenizer_load", (DL_FUNC)&clefr_clef_tokenizer_load, 2},
+    {"C_clef_tokenizer_create", (DL_FUNC)&clefr_clef_tokenizer_create, 3},
+    {"C_clef_tokenizer_save", (DL_FUNC)&clefr_clef_tokenizer_save, 3},
+    {"C_clef_tokenizer_clone_crop", (DL_FUNC)&clefr_clef_tokenizer_clone_crop, 3},
+    {"C_clef_tokenizer_free", (DL_FUNC)&clefr_clef_tokenizer_free, 1},
+    {"C_clef_tokenizer_shape", (DL_FUNC)&clefr_clef_tokenizer_shape, 1},
+    {"C_clef_tokenizer_codebook", (DL_FUNC)&clefr_clef_tokenizer_codebook, 1},
+    {"C_clef_tokenizer_n_tokens", (DL_FUNC)&clefr_clef_tokenizer_n_tokens, 1},
+    {"C_clef_tokenizer_valid_columns", (DL_FUNC)&clefr_clef_tokenizer_valid_columns, 2},
+    {"C_clef_tokenizer_encode", (DL_FUNC)&clefr_clef_tokenizer_encode, 9},
+    {"C_clef_tokenizer_trainer_create", (DL_FUNC)&clefr_clef_tokenizer_trainer_create, 5},
+    {"C_clef_tokenizer_trainer_free", (DL_FUNC)&clefr_clef_tokenizer_trainer_free, 1},
+    {"C_clef_tokenizer_trainer_errmsg", (DL_FUNC)&clefr_clef_tokenizer_trainer_errmsg, 1},
+    {"C_clef_tokenizer_trainer_step", (DL_FUNC)&clefr_clef_tokenizer_trainer_step, 3},
+    {"C_clef_tokenizer_trainer_tokenizer", (DL_FUNC)&clefr_clef_tokenizer_trainer_tokenizer, 1},
+    {"C_clef_tokenizer_trainer_steps", (DL_FUNC)&clefr_clef_tokenizer_trainer_steps, 1},
+    {"C_clef_tokenizer_trainer_save", (DL_FUNC)&clefr_clef_tokenizer_trainer_save, 2},
+    {"C_clef_tokenizer_trainer_resume", (DL_FUNC)&clefr_clef_tokenizer_trainer_resume, 4},
+    {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 6},
+    {"C_clef_auroc", (DL_FUNC)&clefr_clef_auroc, 4},
+    {"C_clef_auroc_ci", (DL_FUNC)&clefr_clef_auroc_ci, 7},
+    {"C_clef_probe_fit", (DL_FUNC)&clefr_clef_probe_fit, 6},
+    {"C_clef_probe_fit_select", (DL_FUNC)&clefr_clef_probe_fit_select, 10},
+    {"C_clef_probe_predict", (DL_FUNC)&clefr_clef_probe_predict, 4},
+    {"C_clef_probe_c", (DL_FUNC)&clefr_clef_probe_c, 1},
+    {"C_clef_probe_n_iter", (DL_FUNC)&clefr_clef_probe_n_iter, 1},
+    {"C_clef_probe_errmsg", (DL_FUNC)&clefr_clef_probe_errmsg, 1},
+    {"C_clef_probe_free", (DL_FUNC)&clefr_clef_probe_free, 1},
+    {"C_clef_bandpower_embed", (DL_FUNC)&clefr_clef_bandpower_embed, 7},
+    {"C_clef_eval_create", (DL_FUNC)&clefr_clef_eval_create, 1},
+    {"C_clef_eval_free", (DL_FUNC)&clefr_clef_eval_free, 1},
+    {"C_clef_eval_errmsg", (DL_FUNC)&clefr_clef_eval_errmsg, 1},
+    {"C_clef_eval_set_c_grid", (DL_FUNC)&clefr_clef_eval_set_c_grid, 3},
+    {"C_clef_eval_set_bootstrap", (DL_FUNC)&clefr_clef_eval_set_bootstrap, 4},
+    {"C_clef_eval_add_task", (DL_FUNC)&clefr_clef_eval_add_task, 12},
+    {"C_clef_eval_n_tasks", (DL_FUNC)&clefr_clef_eval_n_tasks, 1},
+    {"C_clef_eval_task_name", (DL_FUNC)&clefr_clef_eval_task_name, 3},
+    {"C_clef_eval_task_result", (DL_FUNC)&clefr_clef_eval_task_result, 2},
+    {"C_clef_eval_mean_auroc", (DL_FUNC)&clefr_clef_eval_mean_auroc, 1},
+    {"C_clef_store_schema_version", (DL_FUNC)&clefr_clef_store_schema_version, 0},
+    {"C_clef_store_open", (DL_FUNC)&clefr_clef_store_open, 2},
+    {"C_clef_store_free", (DL_FUNC)&clefr_clef_store_free, 1},
+    {"C_clef_store_errmsg", (DL_FUNC)&clefr_clef_store_errmsg, 1},
+    {"C_clef_store_import_cohort", (DL_FUNC)&clefr_clef_store_import_cohort, 2},
+    {"C_clef_store_count", (DL_FUNC)&clefr_clef_store_count, 2},
+    {"C_clef_store_task_name", (DL_FUNC)&clefr_clef_store_task_name, 3},
+    {"C_clef_store_recording_path", (DL_FUNC)&clefr_clef_store_recording_path, 3},
+    {"C_clef_store_task_data", (DL_FUNC)&clefr_clef_store_task_data, 7},
+    {"C_clef_store_channel_map_put", (DL_FUNC)&clefr_clef_store_channel_map_put, 5},
+    {"C_clef_store_artifact_put", (DL_FUNC)&clefr_clef_store_artifact_put, 6},
+    {"C_clef_store_artifact_get", (DL_FUNC)&clefr_clef_store_artifact_get, 5},
+    {"C_clef_store_job_add_item", (DL_FUNC)&clefr_clef_store_job_add_item, 3},
+    {"C_clef_store_job_add_sessions", (DL_FUNC)&clefr_clef_store_job_add_sessions, 2},
+    {"C_clef_store_job_claim", (DL_FUNC)&clefr_clef_store_job_claim, 3},
+    {"C_clef_store_job_complete", (DL_FUNC)&clefr_clef_store_job_complete, 7},
+    {"C_clef_store_job_fail", (DL_FUNC)&clefr_clef_store_job_fail, 4},
+    {"C_clef_store_job_requeue", (DL_FUNC)&clefr_clef_store_job_requeue, 4},
+    {"C_clef_store_job_count", (DL_FUNC)&clefr_clef_store_job_count, 3},
+    {"C_clef_eval_run_store", (DL_FUNC)&clefr_clef_eval_run_store, 4},
+    {"C_clef_bandpower_model_hash", (DL_FUNC)&clefr_clef_bandpower_model_hash, 0},
+    {"C_clef_bandpower_job_name", (DL_FUNC)&clefr_clef_bandpower_job_name, 0},
+    {"C_clef_bandpower_job_run", (DL_FUNC)&clefr_clef_bandpower_job_run, 4},
+    {"C_clef_cohort_generate", (DL_FUNC)&clefr_clef_cohort_generate, 3},
+    {"C_clef_cohort_n_tasks", (DL_FUNC)&clefr_clef_cohort_n_tasks, 0},
+    {"C_clef_cohort_task_name", (DL_FUNC)&clefr_clef_cohort_task_name, 1},
     {NULL, NULL, 0}};
 
 void R_init_clef(DllInfo *dll) {
