@@ -281,6 +281,20 @@ clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32
     return rc;
 }
 
+/* Step a query whose first column is text and copy the first row's value out; *found stays 0
+ * (and CLEF_OK is returned) when there is no row, so the caller words the miss. */
+static clef_status copy_out_first_str(clef_store *s, sqlite3_stmt *st, char *buf, size_t cap,
+                                      size_t *needed, const char *what, int *found) {
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *found = 1;
+        return clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
+    }
+    if (r == SQLITE_DONE)
+        return CLEF_OK;
+    return clefi_store_sqlite_error(s, what);
+}
+
 clef_status clef_store_recording_path(clef_store *s, const char *session_id, char *buf, size_t cap,
                                       size_t *needed) {
     if (needed != NULL)
@@ -293,14 +307,11 @@ clef_status clef_store_recording_path(clef_store *s, const char *session_id, cha
     if (rc != CLEF_OK)
         return rc;
     clefi_bind_text(st, 1, session_id);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        rc = clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
-    else if (r == SQLITE_DONE)
+    int found = 0;
+    rc = copy_out_first_str(s, st, buf, cap, needed, "reading a recording path", &found);
+    if (rc == CLEF_OK && !found)
         rc = clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND, "session '%s' has no recording file",
                          session_id);
-    else
-        rc = clefi_store_sqlite_error(s, "reading a recording path");
     sqlite3_finalize(st);
     return rc;
 }
@@ -320,14 +331,11 @@ clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t
     if (rc != CLEF_OK)
         return rc;
     sqlite3_bind_int64(st, 1, index);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        rc = clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
-    else if (r == SQLITE_DONE)
+    int found = 0;
+    rc = copy_out_first_str(s, st, buf, cap, needed, "reading a task name", &found);
+    if (rc == CLEF_OK && !found)
         rc = clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "task index %lld is past the last task",
                          (long long)index);
-    else
-        rc = clefi_store_sqlite_error(s, "reading a task name");
     sqlite3_finalize(st);
     return rc;
 }
