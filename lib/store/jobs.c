@@ -13,7 +13,10 @@
 /* Unix time in seconds, computed by SQLite so no value is formatted into SQL. */
 #define SQL_NOW "((julianday('now') - 2440587.5) * 86400.0)"
 
+/* The argument checks every job function starts with. */
 static clef_status check_job(clef_store *s, const char *job) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
     if (job == NULL || job[0] == '\0')
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG, "job name is NULL or empty");
     return CLEF_OK;
@@ -34,8 +37,6 @@ static clef_status rollback(clef_store *s, clef_status rc) {
 }
 
 clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *item) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -55,8 +56,6 @@ clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *
 clef_status clef_store_job_add_sessions(clef_store *s, const char *job, int64_t *n_added) {
     if (n_added != NULL)
         *n_added = 0;
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -150,8 +149,6 @@ static clef_status finish_item(clef_store *s, const char *job, const char *item,
 
 clef_status clef_store_job_complete(clef_store *s, const char *job, const char *item, int32_t kind,
                                     const char *model_hash, const void *data, size_t n_bytes) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -174,8 +171,6 @@ clef_status clef_store_job_complete(clef_store *s, const char *job, const char *
 
 clef_status clef_store_job_fail(clef_store *s, const char *job, const char *item,
                                 const char *message) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -188,8 +183,6 @@ clef_status clef_store_job_requeue(clef_store *s, const char *job, double older_
                                    int32_t include_failed, int64_t *n_requeued) {
     if (n_requeued != NULL)
         *n_requeued = 0;
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;

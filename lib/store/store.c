@@ -281,18 +281,29 @@ clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32
     return rc;
 }
 
-/* Step a query whose first column is text and copy the first row's value out; *found stays 0
- * (and CLEF_OK is returned) when there is no row, so the caller words the miss. */
-static clef_status copy_out_first_str(clef_store *s, sqlite3_stmt *st, char *buf, size_t cap,
-                                      size_t *needed, const char *what, int *found) {
+/* Run a query whose first column is text, its ?1 bound to key_text (or key_int when key_text
+ * is NULL), and copy the first row's value out; *found stays 0 (and CLEF_OK is returned) when
+ * there is no row, so the caller words the miss. */
+static clef_status query_first_str(clef_store *s, const char *sql, const char *key_text,
+                                   int64_t key_int, char *buf, size_t cap, size_t *needed,
+                                   const char *what, int *found) {
+    sqlite3_stmt *st;
+    clef_status rc = clefi_store_prepare(s, sql, &st);
+    if (rc != CLEF_OK)
+        return rc;
+    if (key_text != NULL)
+        clefi_bind_text(st, 1, key_text);
+    else
+        sqlite3_bind_int64(st, 1, key_int);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         *found = 1;
-        return clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
+        rc = clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
+    } else if (r != SQLITE_DONE) {
+        rc = clefi_store_sqlite_error(s, what);
     }
-    if (r == SQLITE_DONE)
-        return CLEF_OK;
-    return clefi_store_sqlite_error(s, what);
+    sqlite3_finalize(st);
+    return rc;
 }
 
 clef_status clef_store_recording_path(clef_store *s, const char *session_id, char *buf, size_t cap,
@@ -301,18 +312,13 @@ clef_status clef_store_recording_path(clef_store *s, const char *session_id, cha
         *needed = 0;
     if (s == NULL || session_id == NULL)
         return CLEF_ERR_INVALID_ARG;
-    sqlite3_stmt *st;
-    clef_status rc =
-        clefi_store_prepare(s, "SELECT path FROM recording_files WHERE session_id = ?1", &st);
-    if (rc != CLEF_OK)
-        return rc;
-    clefi_bind_text(st, 1, session_id);
     int found = 0;
-    rc = copy_out_first_str(s, st, buf, cap, needed, "reading a recording path", &found);
+    clef_status rc =
+        query_first_str(s, "SELECT path FROM recording_files WHERE session_id = ?1", session_id, 0,
+                        buf, cap, needed, "reading a recording path", &found);
     if (rc == CLEF_OK && !found)
         rc = clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND, "session '%s' has no recording file",
                          session_id);
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -325,18 +331,12 @@ clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t
     if (index < 0)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "task index %lld is negative",
                            (long long)index);
-    sqlite3_stmt *st;
-    clef_status rc =
-        clefi_store_prepare(s, "SELECT name FROM tasks ORDER BY name LIMIT 1 OFFSET ?1", &st);
-    if (rc != CLEF_OK)
-        return rc;
-    sqlite3_bind_int64(st, 1, index);
     int found = 0;
-    rc = copy_out_first_str(s, st, buf, cap, needed, "reading a task name", &found);
+    clef_status rc = query_first_str(s, "SELECT name FROM tasks ORDER BY name LIMIT 1 OFFSET ?1",
+                                     NULL, index, buf, cap, needed, "reading a task name", &found);
     if (rc == CLEF_OK && !found)
         rc = clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "task index %lld is past the last task",
                          (long long)index);
-    sqlite3_finalize(st);
     return rc;
 }
 
