@@ -196,6 +196,8 @@ clef_status clef_store_count(clef_store *s, int32_t table, int64_t *out) {
 
 static clef_status check_artifact_args(clef_store *s, const char *session_id, int32_t kind,
                                        const char *model_hash) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
     if (session_id == NULL || model_hash == NULL)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
                            "session_id and model_hash are required");
@@ -205,23 +207,32 @@ static clef_status check_artifact_args(clef_store *s, const char *session_id, in
     return CLEF_OK;
 }
 
+/* Prepare sql with an artifact's key (session, kind, model hash) bound to ?1, ?2, ?3. */
+static clef_status prepare_artifact(clef_store *s, const char *sql, const char *session_id,
+                                    int32_t kind, const char *model_hash, sqlite3_stmt **st) {
+    clef_status rc = clefi_store_prepare(s, sql, st);
+    if (rc != CLEF_OK)
+        return rc;
+    clefi_bind_text(*st, 1, session_id);
+    sqlite3_bind_int(*st, 2, kind);
+    clefi_bind_text(*st, 3, model_hash);
+    return CLEF_OK;
+}
+
 clef_status clefi_store_put_artifact(clef_store *s, const char *session_id, int32_t kind,
                                      const char *model_hash, const void *data, size_t n_bytes) {
     if (n_bytes > (size_t)INT32_MAX)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE,
                            "artifact of %zu bytes exceeds the 2 GiB blob limit", n_bytes);
     sqlite3_stmt *st;
-    clef_status rc = clefi_store_prepare(
+    clef_status rc = prepare_artifact(
         s,
         "INSERT INTO artifacts(session_id, kind, model_hash, data) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT(session_id, kind, model_hash) DO UPDATE SET data = excluded.data "
         "WHERE data IS NOT excluded.data",
-        &st);
+        session_id, kind, model_hash, &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, session_id);
-    sqlite3_bind_int(st, 2, kind);
-    clefi_bind_text(st, 3, model_hash);
     sqlite3_bind_blob(st, 4, n_bytes ? data : "", (int)n_bytes, SQLITE_STATIC);
     rc = clefi_store_step_done(s, st, "storing an artifact");
     sqlite3_finalize(st);
@@ -230,8 +241,6 @@ clef_status clefi_store_put_artifact(clef_store *s, const char *session_id, int3
 
 clef_status clef_store_artifact_put(clef_store *s, const char *session_id, int32_t kind,
                                     const char *model_hash, const void *data, size_t n_bytes) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_artifact_args(s, session_id, kind, model_hash);
     if (rc != CLEF_OK)
         return rc;
@@ -244,21 +253,16 @@ clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32
                                     const char *model_hash, void *buf, size_t cap, size_t *needed) {
     if (needed != NULL)
         *needed = 0;
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_artifact_args(s, session_id, kind, model_hash);
     if (rc != CLEF_OK)
         return rc;
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(s,
-                             "SELECT data FROM artifacts WHERE session_id = ?1 AND kind = ?2 "
-                             "AND model_hash = ?3",
-                             &st);
+    rc = prepare_artifact(s,
+                          "SELECT data FROM artifacts WHERE session_id = ?1 AND kind = ?2 "
+                          "AND model_hash = ?3",
+                          session_id, kind, model_hash, &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, session_id);
-    sqlite3_bind_int(st, 2, kind);
-    clefi_bind_text(st, 3, model_hash);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         const void *blob = sqlite3_column_blob(st, 0);
