@@ -200,7 +200,10 @@ clef_status clef_eval_add_task(clef_eval *ev, const char *name, const float *x_t
 
 int64_t clef_eval_n_tasks(const clef_eval *ev) { return ev != NULL ? (int64_t)ev->n_tasks : 0; }
 
+/* The argument checks shared by the per-task getters. */
 static clef_status task_at(clef_eval *ev, int64_t i, eval_task **t) {
+    if (ev == NULL)
+        return CLEF_ERR_INVALID_ARG;
     if (i < 0 || (uint64_t)i >= ev->n_tasks)
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "task index %lld outside [0, %zu)",
                            (long long)i, ev->n_tasks);
@@ -211,8 +214,6 @@ static clef_status task_at(clef_eval *ev, int64_t i, eval_task **t) {
 clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, size_t cap, size_t *needed) {
     if (needed != NULL)
         *needed = 0;
-    if (ev == NULL)
-        return CLEF_ERR_INVALID_ARG;
     eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
@@ -230,8 +231,6 @@ clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, size_t cap,
 clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status, int64_t *n_train,
                                   int64_t *n_val, int64_t *n_test, double *auroc, double *ci_lo,
                                   double *ci_hi, double *c) {
-    if (ev == NULL)
-        return CLEF_ERR_INVALID_ARG;
     eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)

@@ -205,6 +205,16 @@ static int parse_f64(const char *s, double *v) {
     return isfinite(*v) ? 0 : -1;
 }
 
+/* The error for a header field whose text t does not parse as `kind`; sig < 0: a main-header
+ * field. */
+static clef_status not_parsed(clef_recording *rec, const char *what, int32_t sig, const char *kind,
+                              const char *t) {
+    if (sig >= 0)
+        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s of signal %d is not %s: '%s'",
+                           what, (int)sig, kind, t);
+    return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s is not %s: '%s'", what, kind, t);
+}
+
 /* Numeric header field: text + parse, errors name the field. */
 static clef_status field_i64(clef_recording *rec, const uint8_t *p, size_t w, const char *what,
                              int32_t sig, unsigned *quirks, int64_t *v) {
@@ -219,11 +229,7 @@ static clef_status field_i64(clef_recording *rec, const uint8_t *p, size_t w, co
             *v = (int64_t)d;
             return CLEF_OK;
         }
-        if (sig >= 0)
-            return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
-                               "%s of signal %d is not an integer: '%s'", what, (int)sig, t);
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s is not an integer: '%s'", what,
-                           t);
+        return not_parsed(rec, what, sig, "an integer", t);
     }
     return CLEF_OK;
 }
@@ -235,11 +241,7 @@ static clef_status field_f64(clef_recording *rec, const uint8_t *p, size_t w, co
     if (rc != CLEF_OK)
         return rc;
     if (parse_f64(t, v) != 0) {
-        if (sig >= 0)
-            return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
-                               "%s of signal %d is not a number: '%s'", what, (int)sig, t);
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "%s is not a number: '%s'", what,
-                           t);
+        return not_parsed(rec, what, sig, "a number", t);
     }
     if (strchr(t, ',') != NULL)
         *quirks |= Q_COMMA;

@@ -66,23 +66,32 @@ static void decl_resblock(builder *b, clefi_resblock *r, const char *prefix,
 #undef SUB
 }
 
+/* One resolution level: n_res resblocks "<side>.<i>.block.<r>." then the 3x3 resample conv
+ * "<side>.<i>.<resample>" with time stride sh (2 down in the encoder, 1 in the decoder).
+ * Returns the level's output channels. */
+static int32_t decl_level(builder *b, clefi_resblock *blk, clefi_conv *resample, const char *side,
+                          int32_t i, const char *resample_name, int32_t sh,
+                          const clefi_tok_cfg *cfg, int32_t cin) {
+    char name[CLEFI_TOK_NAME_CAP];
+    int32_t cout = cfg->ch * cfg->mult[i];
+    for (int32_t r = 0; r < cfg->n_res; r++) {
+        snprintf(name, sizeof name, "%s.%d.block.%d.", side, (int)i, (int)r);
+        decl_resblock(b, &blk[r], name, cfg, cin, cout);
+        cin = cout;
+    }
+    snprintf(name, sizeof name, "%s.%d.%s", side, (int)i, resample_name);
+    decl_conv(b, resample, name, cout, cout, 3, 3, sh, 1, 1, 1);
+    return cout;
+}
+
 /* Encoder, codebook and decoder, in the order of the reference's modules. */
 static void declare_model(builder *b, clef_tokenizer *tok) {
     const clefi_tok_cfg *cfg = &tok->cfg;
-    char name[CLEFI_TOK_NAME_CAP];
     int32_t ts = cfg->time_stride, cin = cfg->ch;
     decl_conv(b, &tok->e_conv_in, "enc.conv_in.", cfg->in_ch, cfg->ch, 3, ts, 1, ts, 1, 0);
-    for (int32_t i = 0; i < cfg->n_levels; i++) {
-        int32_t cout = cfg->ch * cfg->mult[i];
-        for (int32_t r = 0; r < cfg->n_res; r++) {
-            snprintf(name, sizeof name, "enc.down.%d.block.%d.", (int)i, (int)r);
-            decl_resblock(b, &tok->e_blk[i][r], name, cfg, cin, cout);
-            cin = cout;
-        }
-        snprintf(name, sizeof name, "enc.down.%d.resample.", (int)i);
-        decl_conv(b, &tok->e_down[i], name, cout, cout, 3, 3, 2, 1, 1, 1);
-        cin = cout;
-    }
+    for (int32_t i = 0; i < cfg->n_levels; i++)
+        cin =
+            decl_level(b, tok->e_blk[i], &tok->e_down[i], "enc.down", i, "resample.", 2, cfg, cin);
     decl_resblock(b, &tok->e_mid, "enc.mid.", cfg, cin, cin);
     decl_norm(b, &tok->e_norm_out, "enc.norm_out.", cfg, cin);
     decl_conv(b, &tok->e_conv_out, "enc.conv_out.", cin, cfg->code_dim, 3, 3, 1, 1, 1, 1);
@@ -92,17 +101,9 @@ static void declare_model(builder *b, clef_tokenizer *tok) {
 
     decl_conv(b, &tok->d_conv_in, "dec.conv_in.", cfg->code_dim, cin, 3, 3, 1, 1, 1, 1);
     decl_resblock(b, &tok->d_mid, "dec.mid.", cfg, cin, cin);
-    for (int32_t i = cfg->n_levels - 1; i >= 0; i--) {
-        int32_t cout = cfg->ch * cfg->mult[i];
-        for (int32_t r = 0; r < cfg->n_res; r++) {
-            snprintf(name, sizeof name, "dec.up.%d.block.%d.", (int)i, (int)r);
-            decl_resblock(b, &tok->d_blk[i][r], name, cfg, cin, cout);
-            cin = cout;
-        }
-        snprintf(name, sizeof name, "dec.up.%d.resample.conv.", (int)i);
-        decl_conv(b, &tok->d_up[i], name, cout, cout, 3, 3, 1, 1, 1, 1);
-        cin = cout;
-    }
+    for (int32_t i = cfg->n_levels - 1; i >= 0; i--)
+        cin =
+            decl_level(b, tok->d_blk[i], &tok->d_up[i], "dec.up", i, "resample.conv.", 1, cfg, cin);
     decl_norm(b, &tok->d_norm_out, "dec.norm_out.", cfg, cin);
     /* ConvTranspose2d(cin, in_ch, (1, ts), stride (1, ts)): weight [cin][in_ch][1][ts] */
     tok->d_conv_out =

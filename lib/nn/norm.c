@@ -108,41 +108,6 @@ static void norm_backward(clefi_pool *pool, norm_job *j) {
         clefi_pool_for(pool, j->C, norm_param_grads, j);
 }
 
-void clefi_layernorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
-                             const float *inp, const float *weight, const float *bias, int64_t N,
-                             int64_t C, float eps) {
-    norm_job j = {.I = N,
-                  .C = C,
-                  .S = 1,
-                  .G = 1,
-                  .eps = eps,
-                  .out = out,
-                  .mean = mean,
-                  .rstd = rstd,
-                  .inp = inp,
-                  .w = weight,
-                  .b = bias};
-    norm_forward(pool, &j);
-}
-
-void clefi_layernorm_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
-                              const float *dout, const float *inp, const float *weight,
-                              const float *mean, const float *rstd, int64_t N, int64_t C) {
-    norm_job j = {.I = N,
-                  .C = C,
-                  .S = 1,
-                  .G = 1,
-                  .out = dinp,
-                  .dw = dweight,
-                  .db = dbias,
-                  .inp = inp,
-                  .dout = dout,
-                  .w = weight,
-                  .cmean = mean,
-                  .crstd = rstd};
-    norm_backward(pool, &j);
-}
-
 void clefi_groupnorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
                              const float *inp, const float *weight, const float *bias, int64_t B,
                              int64_t C, int64_t HW, int64_t G, float eps) {
@@ -177,4 +142,17 @@ void clefi_groupnorm_backward(clefi_pool *pool, float *dinp, float *dweight, flo
                   .cmean = mean,
                   .crstd = rstd};
     norm_backward(pool, &j);
+}
+
+/* LayerNorm(N, C) is GroupNorm with one group and one position per row (see the header). */
+void clefi_layernorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
+                             const float *inp, const float *weight, const float *bias, int64_t N,
+                             int64_t C, float eps) {
+    clefi_groupnorm_forward(pool, out, mean, rstd, inp, weight, bias, N, C, 1, 1, eps);
+}
+
+void clefi_layernorm_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
+                              const float *dout, const float *inp, const float *weight,
+                              const float *mean, const float *rstd, int64_t N, int64_t C) {
+    clefi_groupnorm_backward(pool, dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, 1, 1);
 }

@@ -486,40 +486,51 @@ clef_status clef_weights_tensor_shape(clef_weights *w, int64_t index, int64_t *s
     return CLEF_OK;
 }
 
-clef_status clef_weights_read_f32(clef_weights *w, const char *name, float *out, size_t cap,
-                                  size_t *needed) {
+/* The argument check and lookup shared by the readers into a caller buffer. */
+static clef_status find_for_read(clef_weights *w, const char *name, const void *out, size_t cap,
+                                 const clefi_st_tensor **t) {
     if (w == NULL || (out == NULL && cap > 0))
         return CLEF_ERR_INVALID_ARG;
+    return find(w, name, t);
+}
+
+/* Report the n units a read needs and check that the caller's buffer of cap holds them. */
+static clef_status check_fits(clef_weights *w, const char *name, size_t n, const char *unit,
+                              size_t cap, size_t *needed) {
+    if (needed != NULL)
+        *needed = n;
+    if (cap < n)
+        return clefi_error(w->ctx, &w->err, CLEF_ERR_BUFFER_TOO_SMALL,
+                           "tensor '%s' has %zu %s, buffer holds %zu", name, n, unit, cap);
+    return CLEF_OK;
+}
+
+clef_status clef_weights_read_f32(clef_weights *w, const char *name, float *out, size_t cap,
+                                  size_t *needed) {
     const clefi_st_tensor *t = NULL;
-    clef_status rc = find(w, name, &t);
+    clef_status rc = find_for_read(w, name, out, cap, &t);
     if (rc != CLEF_OK)
         return rc;
     if (!clefi_dtype_is_float(t->dtype))
         return clefi_error(w->ctx, &w->err, CLEF_ERR_UNSUPPORTED,
                            "tensor '%s' has dtype %s; read as float32 needs F32, F16 or BF16", name,
                            clef_dtype_name(t->dtype));
-    if (needed != NULL)
-        *needed = t->numel;
-    if (cap < t->numel)
-        return clefi_error(w->ctx, &w->err, CLEF_ERR_BUFFER_TOO_SMALL,
-                           "tensor '%s' has %zu elements, buffer holds %zu", name, t->numel, cap);
+    rc = check_fits(w, name, t->numel, "elements", cap, needed);
+    if (rc != CLEF_OK)
+        return rc;
     clefi_dtype_to_f32(t->dtype, t->data, out, t->numel);
     return CLEF_OK;
 }
 
 clef_status clef_weights_read_raw(clef_weights *w, const char *name, void *out, size_t cap,
                                   size_t *needed) {
-    if (w == NULL || (out == NULL && cap > 0))
-        return CLEF_ERR_INVALID_ARG;
     const clefi_st_tensor *t = NULL;
-    clef_status rc = find(w, name, &t);
+    clef_status rc = find_for_read(w, name, out, cap, &t);
     if (rc != CLEF_OK)
         return rc;
-    if (needed != NULL)
-        *needed = t->nbytes;
-    if (cap < t->nbytes)
-        return clefi_error(w->ctx, &w->err, CLEF_ERR_BUFFER_TOO_SMALL,
-                           "tensor '%s' has %zu bytes, buffer holds %zu", name, t->nbytes, cap);
+    rc = check_fits(w, name, t->nbytes, "bytes", cap, needed);
+    if (rc != CLEF_OK)
+        return rc;
     if (t->nbytes > 0)
         memcpy(out, t->data, t->nbytes);
     return CLEF_OK;

@@ -13,10 +13,22 @@
 /* Unix time in seconds, computed by SQLite so no value is formatted into SQL. */
 #define SQL_NOW "((julianday('now') - 2440587.5) * 86400.0)"
 
+/* The argument checks every job function starts with. */
 static clef_status check_job(clef_store *s, const char *job) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
     if (job == NULL || job[0] == '\0')
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG, "job name is NULL or empty");
     return CLEF_OK;
+}
+
+/* Prepare a statement about one job: the job name is always bound to ?1. */
+static clef_status prepare_for_job(clef_store *s, const char *job, const char *sql,
+                                   sqlite3_stmt **st) {
+    clef_status rc = clefi_store_prepare(s, sql, st);
+    if (rc == CLEF_OK)
+        clefi_bind_text(*st, 1, job);
+    return rc;
 }
 
 static clef_status rollback(clef_store *s, clef_status rc) {
@@ -25,19 +37,16 @@ static clef_status rollback(clef_store *s, clef_status rc) {
 }
 
 clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *item) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
     if (item == NULL || item[0] == '\0')
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG, "job item is NULL or empty");
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(
-        s, "INSERT INTO jobs(job, item) VALUES (?1, ?2) ON CONFLICT DO NOTHING", &st);
+    rc = prepare_for_job(s, job,
+                         "INSERT INTO jobs(job, item) VALUES (?1, ?2) ON CONFLICT DO NOTHING", &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, job);
     clefi_bind_text(st, 2, item);
     rc = clefi_store_step_done(s, st, "adding a job item");
     sqlite3_finalize(st);
@@ -47,19 +56,16 @@ clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *
 clef_status clef_store_job_add_sessions(clef_store *s, const char *job, int64_t *n_added) {
     if (n_added != NULL)
         *n_added = 0;
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(s,
-                             "INSERT INTO jobs(job, item) SELECT ?1, session_id FROM sessions "
-                             "WHERE true ON CONFLICT DO NOTHING",
-                             &st);
+    rc = prepare_for_job(s, job,
+                         "INSERT INTO jobs(job, item) SELECT ?1, session_id FROM sessions "
+                         "WHERE true ON CONFLICT DO NOTHING",
+                         &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, job);
     rc = clefi_store_step_done(s, st, "adding sessions to a job");
     sqlite3_finalize(st);
     if (rc == CLEF_OK && n_added != NULL)
@@ -71,15 +77,14 @@ clef_status clef_store_job_add_sessions(clef_store *s, const char *job, int64_t 
 static clef_status claim_one(clef_store *s, const char *job, char *item, size_t cap, size_t *needed,
                              int32_t *claimed) {
     sqlite3_stmt *st;
-    clef_status rc = clefi_store_prepare(
-        s,
+    clef_status rc = prepare_for_job(
+        s, job,
         "UPDATE jobs SET state = 1, owner = ?2, claimed_at = " SQL_NOW ", attempts = attempts + 1"
         " WHERE job = ?1 AND item = (SELECT item FROM jobs WHERE job = ?1 AND state = 0"
         " ORDER BY item LIMIT 1) RETURNING item",
         &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, job);
     clefi_bind_text(st, 2, s->owner);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
@@ -124,13 +129,12 @@ clef_status clef_store_job_claim(clef_store *s, const char *job, char *item, siz
 static clef_status finish_item(clef_store *s, const char *job, const char *item, int32_t state,
                                const char *message) {
     sqlite3_stmt *st;
-    clef_status rc = clefi_store_prepare(s,
-                                         "UPDATE jobs SET state = ?3, message = ?4 WHERE job = ?1 "
-                                         "AND item = ?2 AND state = 1 AND owner = ?5",
-                                         &st);
+    clef_status rc = prepare_for_job(s, job,
+                                     "UPDATE jobs SET state = ?3, message = ?4 WHERE job = ?1 "
+                                     "AND item = ?2 AND state = 1 AND owner = ?5",
+                                     &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, job);
     clefi_bind_text(st, 2, item);
     sqlite3_bind_int(st, 3, state);
     clefi_bind_text(st, 4, message);
@@ -145,8 +149,6 @@ static clef_status finish_item(clef_store *s, const char *job, const char *item,
 
 clef_status clef_store_job_complete(clef_store *s, const char *job, const char *item, int32_t kind,
                                     const char *model_hash, const void *data, size_t n_bytes) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -169,8 +171,6 @@ clef_status clef_store_job_complete(clef_store *s, const char *job, const char *
 
 clef_status clef_store_job_fail(clef_store *s, const char *job, const char *item,
                                 const char *message) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -183,8 +183,6 @@ clef_status clef_store_job_requeue(clef_store *s, const char *job, double older_
                                    int32_t include_failed, int64_t *n_requeued) {
     if (n_requeued != NULL)
         *n_requeued = 0;
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -192,14 +190,13 @@ clef_status clef_store_job_requeue(clef_store *s, const char *job, double older_
         return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "older_than_s %g is negative",
                            older_than_s);
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(s,
-                             "UPDATE jobs SET state = 0, owner = '' WHERE job = ?1 AND"
-                             " ((state = 1 AND claimed_at <= " SQL_NOW " - ?2)"
-                             " OR (state = 3 AND ?3 <> 0))",
-                             &st);
+    rc = prepare_for_job(s, job,
+                         "UPDATE jobs SET state = 0, owner = '' WHERE job = ?1 AND"
+                         " ((state = 1 AND claimed_at <= " SQL_NOW " - ?2)"
+                         " OR (state = 3 AND ?3 <> 0))",
+                         &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, job);
     sqlite3_bind_double(st, 2, older_than_s);
     sqlite3_bind_int(st, 3, include_failed);
     rc = clefi_store_step_done(s, st, "requeueing job items");
@@ -221,11 +218,10 @@ clef_status clef_store_job_count(clef_store *s, const char *job, int32_t state, 
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
                            "job state %d is not a clef_job_state or -1", (int)state);
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(
-        s, "SELECT count(*) FROM jobs WHERE job = ?1 AND (?2 < 0 OR state = ?2)", &st);
+    rc = prepare_for_job(
+        s, job, "SELECT count(*) FROM jobs WHERE job = ?1 AND (?2 < 0 OR state = ?2)", &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, job);
     sqlite3_bind_int(st, 2, state);
     if (sqlite3_step(st) == SQLITE_ROW)
         *out = sqlite3_column_int64(st, 0);

@@ -196,6 +196,8 @@ clef_status clef_store_count(clef_store *s, int32_t table, int64_t *out) {
 
 static clef_status check_artifact_args(clef_store *s, const char *session_id, int32_t kind,
                                        const char *model_hash) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
     if (session_id == NULL || model_hash == NULL)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
                            "session_id and model_hash are required");
@@ -205,23 +207,32 @@ static clef_status check_artifact_args(clef_store *s, const char *session_id, in
     return CLEF_OK;
 }
 
+/* Prepare sql with an artifact's key (session, kind, model hash) bound to ?1, ?2, ?3. */
+static clef_status prepare_artifact(clef_store *s, const char *sql, const char *session_id,
+                                    int32_t kind, const char *model_hash, sqlite3_stmt **st) {
+    clef_status rc = clefi_store_prepare(s, sql, st);
+    if (rc != CLEF_OK)
+        return rc;
+    clefi_bind_text(*st, 1, session_id);
+    sqlite3_bind_int(*st, 2, kind);
+    clefi_bind_text(*st, 3, model_hash);
+    return CLEF_OK;
+}
+
 clef_status clefi_store_put_artifact(clef_store *s, const char *session_id, int32_t kind,
                                      const char *model_hash, const void *data, size_t n_bytes) {
     if (n_bytes > (size_t)INT32_MAX)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE,
                            "artifact of %zu bytes exceeds the 2 GiB blob limit", n_bytes);
     sqlite3_stmt *st;
-    clef_status rc = clefi_store_prepare(
+    clef_status rc = prepare_artifact(
         s,
         "INSERT INTO artifacts(session_id, kind, model_hash, data) VALUES (?1, ?2, ?3, ?4) "
         "ON CONFLICT(session_id, kind, model_hash) DO UPDATE SET data = excluded.data "
         "WHERE data IS NOT excluded.data",
-        &st);
+        session_id, kind, model_hash, &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, session_id);
-    sqlite3_bind_int(st, 2, kind);
-    clefi_bind_text(st, 3, model_hash);
     sqlite3_bind_blob(st, 4, n_bytes ? data : "", (int)n_bytes, SQLITE_STATIC);
     rc = clefi_store_step_done(s, st, "storing an artifact");
     sqlite3_finalize(st);
@@ -230,8 +241,6 @@ clef_status clefi_store_put_artifact(clef_store *s, const char *session_id, int3
 
 clef_status clef_store_artifact_put(clef_store *s, const char *session_id, int32_t kind,
                                     const char *model_hash, const void *data, size_t n_bytes) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_artifact_args(s, session_id, kind, model_hash);
     if (rc != CLEF_OK)
         return rc;
@@ -244,21 +253,16 @@ clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32
                                     const char *model_hash, void *buf, size_t cap, size_t *needed) {
     if (needed != NULL)
         *needed = 0;
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_artifact_args(s, session_id, kind, model_hash);
     if (rc != CLEF_OK)
         return rc;
     sqlite3_stmt *st;
-    rc = clefi_store_prepare(s,
-                             "SELECT data FROM artifacts WHERE session_id = ?1 AND kind = ?2 "
-                             "AND model_hash = ?3",
-                             &st);
+    rc = prepare_artifact(s,
+                          "SELECT data FROM artifacts WHERE session_id = ?1 AND kind = ?2 "
+                          "AND model_hash = ?3",
+                          session_id, kind, model_hash, &st);
     if (rc != CLEF_OK)
         return rc;
-    clefi_bind_text(st, 1, session_id);
-    sqlite3_bind_int(st, 2, kind);
-    clefi_bind_text(st, 3, model_hash);
     int r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         const void *blob = sqlite3_column_blob(st, 0);
@@ -281,27 +285,44 @@ clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32
     return rc;
 }
 
+/* Run a query whose first column is text, its ?1 bound to key_text (or key_int when key_text
+ * is NULL), and copy the first row's value out; *found stays 0 (and CLEF_OK is returned) when
+ * there is no row, so the caller words the miss. */
+static clef_status query_first_str(clef_store *s, const char *sql, const char *key_text,
+                                   int64_t key_int, char *buf, size_t cap, size_t *needed,
+                                   const char *what, int *found) {
+    sqlite3_stmt *st;
+    clef_status rc = clefi_store_prepare(s, sql, &st);
+    if (rc != CLEF_OK)
+        return rc;
+    if (key_text != NULL)
+        clefi_bind_text(st, 1, key_text);
+    else
+        sqlite3_bind_int64(st, 1, key_int);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *found = 1;
+        rc = clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
+    } else if (r != SQLITE_DONE) {
+        rc = clefi_store_sqlite_error(s, what);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 clef_status clef_store_recording_path(clef_store *s, const char *session_id, char *buf, size_t cap,
                                       size_t *needed) {
     if (needed != NULL)
         *needed = 0;
     if (s == NULL || session_id == NULL)
         return CLEF_ERR_INVALID_ARG;
-    sqlite3_stmt *st;
+    int found = 0;
     clef_status rc =
-        clefi_store_prepare(s, "SELECT path FROM recording_files WHERE session_id = ?1", &st);
-    if (rc != CLEF_OK)
-        return rc;
-    clefi_bind_text(st, 1, session_id);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        rc = clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
-    else if (r == SQLITE_DONE)
+        query_first_str(s, "SELECT path FROM recording_files WHERE session_id = ?1", session_id, 0,
+                        buf, cap, needed, "reading a recording path", &found);
+    if (rc == CLEF_OK && !found)
         rc = clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND, "session '%s' has no recording file",
                          session_id);
-    else
-        rc = clefi_store_sqlite_error(s, "reading a recording path");
-    sqlite3_finalize(st);
     return rc;
 }
 
@@ -314,21 +335,12 @@ clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t
     if (index < 0)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "task index %lld is negative",
                            (long long)index);
-    sqlite3_stmt *st;
-    clef_status rc =
-        clefi_store_prepare(s, "SELECT name FROM tasks ORDER BY name LIMIT 1 OFFSET ?1", &st);
-    if (rc != CLEF_OK)
-        return rc;
-    sqlite3_bind_int64(st, 1, index);
-    int r = sqlite3_step(st);
-    if (r == SQLITE_ROW)
-        rc = clefi_copy_out_str(s, (const char *)sqlite3_column_text(st, 0), buf, cap, needed);
-    else if (r == SQLITE_DONE)
+    int found = 0;
+    clef_status rc = query_first_str(s, "SELECT name FROM tasks ORDER BY name LIMIT 1 OFFSET ?1",
+                                     NULL, index, buf, cap, needed, "reading a task name", &found);
+    if (rc == CLEF_OK && !found)
         rc = clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "task index %lld is past the last task",
                          (long long)index);
-    else
-        rc = clefi_store_sqlite_error(s, "reading a task name");
-    sqlite3_finalize(st);
     return rc;
 }
 

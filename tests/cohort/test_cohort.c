@@ -45,21 +45,7 @@ static char *tmp_dir(char *buf, size_t cap, const char *tag) {
     return buf;
 }
 
-static unsigned char *slurp(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = 0;
-    fclose(f);
-    *len = (size_t)n;
-    return b;
-}
+static unsigned char *slurp(const char *path, size_t *len) { return test_read_file(path, len); }
 
 static clef_params *tiny_params(clef_ctx *ctx, int64_t seed, int64_t patients, int64_t threads,
                                 double seconds) {
@@ -103,6 +89,18 @@ static int split_csv(char *line, char **f, int cap) {
     return n;
 }
 
+/* Both files exist and have the same bytes. */
+static void assert_same_file(const char *pa, const char *pb) {
+    size_t la = 0, lb = 0;
+    unsigned char *x = slurp(pa, &la), *y = slurp(pb, &lb);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x);
+    free(y);
+}
+
 /* Every file named in the manifest plus reports and FHIR bundles must be identical. */
 static void assert_same_cohort(const char *a, const char *b, int *n_files) {
     static const char *const fixed[] = {"manifest.csv", "events.csv", "tasks.csv",
@@ -112,14 +110,7 @@ static void assert_same_cohort(const char *a, const char *b, int *n_files) {
     for (size_t k = 0; k < sizeof fixed / sizeof *fixed; k++) {
         snprintf(pa, sizeof pa, "%s/%s", a, fixed[k]);
         snprintf(pb, sizeof pb, "%s/%s", b, fixed[k]);
-        size_t la = 0, lb = 0;
-        unsigned char *x = slurp(pa, &la), *y = slurp(pb, &lb);
-        assert_non_null(x);
-        assert_non_null(y);
-        assert_int_equal(la, lb);
-        assert_memory_equal(x, y, la);
-        free(x);
-        free(y);
+        assert_same_file(pa, pb);
         (*n_files)++;
     }
     static const char *const subs[] = {"edf", "reports", "fhir"};
@@ -134,13 +125,7 @@ static void assert_same_cohort(const char *a, const char *b, int *n_files) {
             char fa[1200], fb[1200];
             snprintf(fa, sizeof fa, "%s/%s/%s", a, subs[k], e->d_name);
             snprintf(fb, sizeof fb, "%s/%s/%s", b, subs[k], e->d_name);
-            size_t la = 0, lb = 0;
-            unsigned char *x = slurp(fa, &la), *y = slurp(fb, &lb);
-            assert_non_null(y);
-            assert_int_equal(la, lb);
-            assert_memory_equal(x, y, la);
-            free(x);
-            free(y);
+            assert_same_file(fa, fb);
             (*n_files)++;
         }
         closedir(d);

@@ -16,18 +16,9 @@
 
 /* Whole file at path into a malloc'd, NUL-terminated buffer (fails the test if missing). */
 static inline void *dt_read_abs(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    void *buf = test_read_file(path, size);
+    if (buf == NULL)
         fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    void *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    ((char *)buf)[n] = 0;
-    *size = (size_t)n;
     return buf;
 }
 

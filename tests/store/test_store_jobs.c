@@ -30,6 +30,33 @@ static int32_t slow_progress(int64_t done, int64_t total, const char *task, void
     return 0;
 }
 
+/* A fresh cohort written under a temporary dir[256] and imported into a new store at
+ * db[512] = dir/store.db. Returns the number of sessions. */
+static int open_cohort_store(const char *tag, int n_subjects, int sessions_per, double seconds,
+                             uint64_t seed, char *dir, char *db, clef_ctx **ctx, clef_store **s) {
+    snprintf(dir, 256, "%s", fixture_tmpdir(tag));
+    int n = fixture_write_cohort(dir, n_subjects, sessions_per, seconds, seed);
+    snprintf(db, 512, "%s/store.db", dir);
+    assert_int_equal(clef_ctx_create(ctx), CLEF_OK);
+    assert_int_equal(clef_store_open(s, *ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_import_cohort(*s, dir, NULL, NULL, NULL), CLEF_OK);
+    return n;
+}
+
+static void close_cohort_store(const char *dir, clef_ctx *ctx, clef_store *s) {
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+    fixture_rmtree(dir);
+}
+
+/* In a forked worker: its own context and connection to db; exit code 2 if they fail. */
+static clef_store *child_open_store(const char *db, clef_ctx **cctx) {
+    clef_store *cs;
+    if (clef_ctx_create(cctx) != CLEF_OK || clef_store_open(&cs, *cctx, db) != CLEF_OK)
+        _exit(2);
+    return cs;
+}
+
 static int64_t job_count(clef_store *s, int32_t state) {
     int64_t n = -1;
     assert_int_equal(clef_store_job_count(s, clef_bandpower_job_name(), state, &n), CLEF_OK);
@@ -39,22 +66,15 @@ static int64_t job_count(clef_store *s, int32_t state) {
 static void test_kill9_resume(void **state) {
     (void)state;
     char dir[256], db[512];
-    snprintf(dir, sizeof dir, "%s", fixture_tmpdir("kill9"));
-    int n = fixture_write_cohort(dir, 8, 3, 6.0, 5);
-    snprintf(db, sizeof db, "%s/store.db", dir);
     clef_ctx *ctx;
-    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_store *s;
-    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
-    assert_int_equal(clef_store_import_cohort(s, dir, NULL, NULL, NULL), CLEF_OK);
+    int n = open_cohort_store("kill9", 8, 3, 6.0, 5, dir, db, &ctx, &s);
 
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) { /* child: its own connection, runs the job until killed */
         clef_ctx *cctx;
-        clef_store *cs;
-        if (clef_ctx_create(&cctx) != CLEF_OK || clef_store_open(&cs, cctx, db) != CLEF_OK)
-            _exit(2);
+        clef_store *cs = child_open_store(db, &cctx);
         clef_status rc = clef_bandpower_job_run(cctx, cs, -1.0, 0, NULL, slow_progress, NULL);
         _exit(rc == CLEF_OK ? 0 : 3);
     }
@@ -122,33 +142,24 @@ static void test_kill9_resume(void **state) {
             free(x);
             clef_recording_free(rec);
         }
-    clef_store_free(s);
-    clef_ctx_free(ctx);
-    fixture_rmtree(dir);
+    close_cohort_store(dir, ctx, s);
 }
 
 /* Two worker processes on one job: every item is processed exactly once. */
 static void test_two_workers(void **state) {
     (void)state;
     char dir[256], db[512];
-    snprintf(dir, sizeof dir, "%s", fixture_tmpdir("workers"));
-    int n = fixture_write_cohort(dir, 6, 3, 3.0, 12);
-    snprintf(db, sizeof db, "%s/store.db", dir);
     clef_ctx *ctx;
-    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_store *s;
-    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
-    assert_int_equal(clef_store_import_cohort(s, dir, NULL, NULL, NULL), CLEF_OK);
+    int n = open_cohort_store("workers", 6, 3, 3.0, 12, dir, db, &ctx, &s);
     pid_t pids[2];
     for (int w = 0; w < 2; w++) {
         pids[w] = fork();
         assert_true(pids[w] >= 0);
         if (pids[w] == 0) {
             clef_ctx *cctx;
-            clef_store *cs;
             int64_t mine = 0;
-            if (clef_ctx_create(&cctx) != CLEF_OK || clef_store_open(&cs, cctx, db) != CLEF_OK)
-                _exit(2);
+            clef_store *cs = child_open_store(db, &cctx);
             /* stale_s < 0: never take over the other live worker's claims */
             clef_status rc = clef_bandpower_job_run(cctx, cs, -1.0, 0, &mine, slow_progress, NULL);
             _exit(rc == CLEF_OK && mine > 0 ? 0 : 3);
@@ -174,23 +185,16 @@ static void test_two_workers(void **state) {
     int64_t artifacts;
     assert_int_equal(clef_store_count(s, CLEF_STORE_ARTIFACTS, &artifacts), CLEF_OK);
     assert_int_equal(artifacts, n);
-    clef_store_free(s);
-    clef_ctx_free(ctx);
-    fixture_rmtree(dir);
+    close_cohort_store(dir, ctx, s);
 }
 
 /* A session whose file is unreadable is marked failed; the job goes on. */
 static void test_job_failed_item(void **state) {
     (void)state;
     char dir[256], db[512];
-    snprintf(dir, sizeof dir, "%s", fixture_tmpdir("jobfail"));
-    int n = fixture_write_cohort(dir, 2, 2, 3.0, 8);
-    snprintf(db, sizeof db, "%s/store.db", dir);
     clef_ctx *ctx;
-    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_store *s;
-    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
-    assert_int_equal(clef_store_import_cohort(s, dir, NULL, NULL, NULL), CLEF_OK);
+    int n = open_cohort_store("jobfail", 2, 2, 3.0, 8, dir, db, &ctx, &s);
     fixture_write_file(dir, "edf/S001_0.edf", "not an EDF file");
     int64_t processed;
     assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, &processed, NULL, NULL), CLEF_OK);
@@ -205,9 +209,7 @@ static void test_job_failed_item(void **state) {
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "S001_0");
     assert_true(strlen((const char *)sqlite3_column_text(st, 1)) > 0);
     sqlite3_finalize(st);
-    clef_store_free(s);
-    clef_ctx_free(ctx);
-    fixture_rmtree(dir);
+    close_cohort_store(dir, ctx, s);
 }
 
 /* Known truth on the hand-made cohort: the baseline recovers the injected beta of the
@@ -215,14 +217,9 @@ static void test_job_failed_item(void **state) {
 static void test_known_truth_fixture(void **state) {
     (void)state;
     char dir[256], db[512];
-    snprintf(dir, sizeof dir, "%s", fixture_tmpdir("truth"));
-    fixture_write_cohort(dir, 80, 3, 4.0, 2026);
-    snprintf(db, sizeof db, "%s/store.db", dir);
     clef_ctx *ctx;
-    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_store *s;
-    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
-    assert_int_equal(clef_store_import_cohort(s, dir, NULL, NULL, NULL), CLEF_OK);
+    open_cohort_store("truth", 80, 3, 4.0, 2026, dir, db, &ctx, &s);
     assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, NULL), CLEF_OK);
     clef_eval *ev;
     assert_int_equal(clef_eval_create(&ev, ctx), CLEF_OK);
@@ -250,9 +247,7 @@ static void test_known_truth_fixture(void **state) {
     if (!(fabs(auc[0] - 0.5) < 0.25 && lo[0] < 0.5 && hi[0] > 0.5))
         fail_msg("random-label AUROC %.3f [%.3f, %.3f], expected near 0.5", auc[0], lo[0], hi[0]);
     clef_eval_free(ev);
-    clef_store_free(s);
-    clef_ctx_free(ctx);
-    fixture_rmtree(dir);
+    close_cohort_store(dir, ctx, s);
 }
 
 int main(void) {

@@ -98,6 +98,22 @@ const char *test_data_path(const char *name) {
     return buf;
 }
 
+void *test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    buf[n] = 0;
+    *len = (size_t)n;
+    return buf;
+}
+
 static void close_report(size_t n, size_t first_bad, size_t n_bad, double max_err, size_t at,
                          double got, double want, const char *what) {
     if (n_bad == 0)

@@ -33,6 +33,10 @@ long test_oom_sweep(test_oom_body body, void *arg, int allowed_other);
 /* Path of a file under tests/data (static buffer). */
 const char *test_data_path(const char *name);
 
+/* Whole file at path into a malloc'd buffer with a NUL appended (*len excludes it); NULL when
+ * the file cannot be opened. */
+void *test_read_file(const char *path, size_t *len);
+
 /* Assert |a - b| <= atol + rtol*|b| elementwise; on failure print the first bad index and
  * the max error, then fail the test. */
 void test_assert_close_f64(const double *a, const double *b, size_t n, double atol, double rtol,
