@@ -101,8 +101,8 @@ clef_status clefi_tok_spec_from_weights(clef_ctx *ctx, clef_weights *w, const ch
         if (rc == CLEF_OK)
             rc = clefi_weights_meta_f64(w, key, field(s, i), &ctx->err);
         if (rc == CLEF_OK && !isfinite(*field(s, i)))
-            rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "tokenizer '%s': metadata '%s' is not finite",
-                                 path, key);
+            rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                 "tokenizer '%s': metadata '%s' is not finite", path, key);
     }
     int64_t nt = 0;
     if (rc == CLEF_OK)
@@ -137,7 +137,7 @@ clef_status clefi_tok_spec_from_weights(clef_ctx *ctx, clef_weights *w, const ch
 
 void clefi_tok_spec_meta_fill(const clefi_tok_spec *s, clefi_tok_meta *m) {
     static const char *const full[] = {
-        "clef.spec.fs",      "clef.spec.window_s", "clef.spec.step_s", "clef.spec.bandwidth_hz",
+        "clef.spec.fs",      "clef.spec.window_s", "clef.spec.step_s",  "clef.spec.bandwidth_hz",
         "clef.spec.eig_min", "clef.spec.fmin_hz",  "clef.spec.fmax_hz", "clef.spec.df_hz",
         "clef.spec.db_min",  "clef.spec.db_max"};
     size_t n = m->n;
@@ -165,8 +165,9 @@ clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_ctx
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (tok == NULL || sg == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_check_spectrogram: NULL "
-                                                          "argument");
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                               "tokenizer_check_spectrogram: NULL "
+                               "argument");
     const clefi_tok_spec *want = &tok->cfg.spec;
     clefi_tok_spec got;
     clefi_tok_spec_from_sg(sg, &got);
