@@ -61,9 +61,9 @@ static int32_t *library_tokens(clef_ctx *ctx, const char *edf, int64_t *n_frames
     int64_t n = 0;
     assert_int_equal(clef_recording_canonical_length(rec, 0, -1, &n), CLEF_OK);
     float *x = malloc((size_t)(19 * n) * sizeof *x);
-    assert_int_equal(clef_recording_read_canonical(rec, 0, -1, x, (size_t)n, (size_t)(19 * n), &n,
-                                                   NULL),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_recording_read_canonical(rec, 0, -1, x, (size_t)n, (size_t)(19 * n), &n, NULL),
+        CLEF_OK);
     clef_recording_free(rec);
     *n_frames = clef_spectrogram_n_frames(sg, n);
     size_t need = (size_t)(19 * 128 * *n_frames);

@@ -19,8 +19,8 @@ int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur
     if (rc == CLEF_OK && *x == NULL)
         rc = CLEF_ERR_NOMEM;
     if (rc == CLEF_OK)
-        rc = clef_recording_read_canonical(rec, start, dur, *x, (size_t)len,
-                                           (size_t)(*n_ch * len), n, present);
+        rc = clef_recording_read_canonical(rec, start, dur, *x, (size_t)len, (size_t)(*n_ch * len),
+                                           n, present);
     if (rc != CLEF_OK) {
         int ret = cli_fail(path, rc, clef_recording_errmsg(rec));
         clef_recording_free(rec);

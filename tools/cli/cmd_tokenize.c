@@ -125,7 +125,8 @@ static int recon_png(const char *path, const float *orig, const float *recon, in
                     cli_colormap((s[b * stride + k] + 40.0) / 80.0, col);
                     for (int r = 0; r < xs; r++)
                         memcpy(img + (((size_t)y0 + (size_t)(nf - 1 - b)) * w + x0 +
-                                      (size_t)(k * xs + r)) * 3,
+                                      (size_t)(k * xs + r)) *
+                                         3,
                                col, 3);
                 }
         }
@@ -199,10 +200,10 @@ int cmd_tokenize(int argc, char **argv) {
         clef_tokenizer_shape(tok, &n_ch, &nf, NULL, &gf, &gt);
         clef_tokenizer_codebook(tok, &cb, NULL);
         ids = malloc((size_t)(gf * gt) * sizeof *ids);
-        rc = ids == NULL ? CLEF_ERR_NOMEM
-                         : clef_tokenizer_encode(tok, ctx, spec, n_ch, nf, frames,
-                                                 (int32_t)o.threads, ids, (size_t)(gf * gt), NULL,
-                                                 0, NULL);
+        rc = ids == NULL
+                 ? CLEF_ERR_NOMEM
+                 : clef_tokenizer_encode(tok, ctx, spec, n_ch, nf, frames, (int32_t)o.threads, ids,
+                                         (size_t)(gf * gt), NULL, 0, NULL);
         if (rc != CLEF_OK)
             ret = cli_fail("encode", rc, clef_ctx_errmsg(ctx));
     }
@@ -281,12 +282,12 @@ static int train_parse(int argc, char **argv, train_opts *o) {
         int has = i + 1 < argc;
         const char *v = has ? argv[i + 1] : NULL;
         static const char *const long_opts[] = {
-            "--steps", "--threads", "--batch",          "--crop-t",    "--ch",
-            "--codebook", "--code-dim", "--gn-groups", "--checkpoint-every", "--log-every",
+            "--steps",      "--threads",  "--batch",       "--crop-t",           "--ch",
+            "--codebook",   "--code-dim", "--gn-groups",   "--checkpoint-every", "--log-every",
             "--disc-start", "--disc-ndf", "--max-sessions"};
-        long *const long_dst[] = {&o->steps,      &o->threads,   &o->batch,    &o->crop_t,
-                                  &o->ch,         &o->codebook,  &o->code_dim, &o->gn_groups,
-                                  &o->ckpt_every, &o->log_every, &o->disc_start, &o->disc_ndf,
+        long *const long_dst[] = {&o->steps,       &o->threads,   &o->batch,      &o->crop_t,
+                                  &o->ch,          &o->codebook,  &o->code_dim,   &o->gn_groups,
+                                  &o->ckpt_every,  &o->log_every, &o->disc_start, &o->disc_ndf,
                                   &o->max_sessions};
         int done = 0;
         for (size_t k = 0; has && k < sizeof long_opts / sizeof long_opts[0]; k++)
@@ -455,7 +456,7 @@ static int manifest_row(char **v, void *user) {
 /* ---- training data: the sessions' spectrograms ---- */
 
 typedef struct session_set {
-    float **spec;     /* [n][19][128][frames[i]] */
+    float **spec; /* [n][19][128][frames[i]] */
     int64_t *frames;
     size_t n;
     int64_t n_ch, nf;
@@ -629,16 +630,14 @@ int cmd_train_tokenizer(int argc, char **argv) {
             snprintf(ckpt + strlen(ckpt), sizeof ckpt - strlen(ckpt), ".ckpt");
         rc = o.resume != NULL
                  ? clef_tokenizer_trainer_resume(&tr, ctx, o.resume, train, (int32_t)o.threads)
-                 : clef_tokenizer_trainer_create(&tr, ctx, arch, train, o.seed,
-                                                 (int32_t)o.threads);
+                 : clef_tokenizer_trainer_create(&tr, ctx, arch, train, o.seed, (int32_t)o.threads);
         if (rc != CLEF_OK)
-            ret = cli_fail(o.resume != NULL ? o.resume : "train-tokenizer", rc,
-                           clef_ctx_errmsg(ctx));
+            ret =
+                cli_fail(o.resume != NULL ? o.resume : "train-tokenizer", rc, clef_ctx_errmsg(ctx));
     }
     int64_t crop_t = 0, n_ch = 0, nf = 0, batch = o.batch;
     if (ret == 0) {
-        clef_tokenizer_shape(clef_tokenizer_trainer_tokenizer(tr), &n_ch, &nf, &crop_t, NULL,
-                             NULL);
+        clef_tokenizer_shape(clef_tokenizer_trainer_tokenizer(tr), &n_ch, &nf, &crop_t, NULL, NULL);
         if (n_ch != clef_canonical_n_channels() || nf != clef_spectrogram_n_freqs(sg))
             ret = cli_fail("train-tokenizer", CLEF_ERR_SHAPE,
                            "the tokenizer must take 19 channels of 128 frequency bins");
