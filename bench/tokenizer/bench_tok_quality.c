@@ -118,7 +118,8 @@ static void report(const char *name, const acc *a) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_tok_quality WEIGHTS TRAIN_LIST HELDOUT_LIST [REAL.edf ...]\n");
+        fprintf(stderr,
+                "usage: bench_tok_quality WEIGHTS TRAIN_LIST HELDOUT_LIST [REAL.edf ...]\n");
         return 2;
     }
     clef_ctx *ctx = NULL;
@@ -179,7 +180,8 @@ int main(int argc, char **argv) {
                 clef_tokenizer_decode(tok, ctx, ids, (size_t)(gf * gt), 2, rec,
                                       (size_t)(NCH * nf * CROP_T), NULL) != CLEF_OK)
                 die(path, ctx);
-            int64_t valid = clef_tokenizer_valid_columns(tok, fr), shown = fr < CROP_T ? fr : CROP_T;
+            int64_t valid = clef_tokenizer_valid_columns(tok, fr),
+                    shown = fr < CROP_T ? fr : CROP_T;
             if (set == 0)
                 for (int64_t r = 0; r < gf; r++)
                     for (int64_t t = 0; t < valid; t++)

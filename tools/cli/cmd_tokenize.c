@@ -422,8 +422,9 @@ static int read_csv(const char *dir, const char *name, const char *const *cols, 
                 char why[64];
                 snprintf(why, sizeof why, "row %ld has %d fields", row, n);
                 ret = cli_fail(path, CLEF_ERR_FORMAT, why);
+            } else {
+                vals[c] = field[idx[c]];
             }
-            vals[c] = field[idx[c]];
         }
         if (ret == 0)
             ret = cb(vals, user);
