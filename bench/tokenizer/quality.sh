@@ -10,7 +10,7 @@
 #    tests/data: MAE beside the training-mean and session-time-mean references, the noise
 #    floor, codebook usage. Prints `uptime` before and after: the machine is shared.
 set -euo pipefail
-build=${1:?build dir (configured with -DCLEF_BUILD_BENCH=ON)}
+build="$(cd "${1:?build dir (configured with -DCLEF_BUILD_BENCH=ON)}" && pwd)"
 work=${2:?work dir}
 steps=${3:-1800}
 threads=${4:-2}
