@@ -709,6 +709,15 @@ CLEF_API int64_t clef_spectrogram_n_tapers(const clef_spectrogram *sg);
 CLEF_API int64_t clef_spectrogram_window(const clef_spectrogram *sg);
 /** Hop in samples (200 with the defaults); 0 if sg is NULL. */
 CLEF_API int64_t clef_spectrogram_step(const clef_spectrogram *sg);
+/** A numeric parameter of sg as built, by CLEF_P_SPEC_* key: FS; WINDOW_S and STEP_S (from the
+ *  sample counts); WINDOW_SAMPLES; STEP_SAMPLES; NFFT; NW; BANDWIDTH_HZ (2 NW fs / window);
+ *  N_TAPERS (kept); EIG_MIN; FMIN_HZ and FMAX_HZ (the kept band: first bin, last bin + fs/nfft);
+ *  DB_MIN; DB_MAX. CLEF_ERR_INVALID_ARG for another key or a NULL argument. */
+CLEF_API clef_status clef_spectrogram_param_f64(const clef_spectrogram *sg, int32_t key,
+                                                double *out);
+/** A string parameter of sg by key: DETREND, WEIGHTING, SCALE or EDGE (static string); NULL for
+ *  another key or a NULL sg. */
+CLEF_API const char *clef_spectrogram_param_str(const clef_spectrogram *sg, int32_t key);
 /** Frames produced from n_samples samples per channel: floor((n + 2 pad - window) / step) + 1,
  *  or 0 when n + 2 pad < window (1,197 for 20 min at 200 Hz with the defaults). */
 CLEF_API int64_t clef_spectrogram_n_frames(const clef_spectrogram *sg, int64_t n_samples);
@@ -971,6 +980,13 @@ CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *
                                            int64_t n_frames, int32_t n_threads, int32_t *ids,
                                            size_t ids_cap, float *latents, size_t latents_cap,
                                            size_t *needed);
+/** Check that sg computes the spectrogram tok's weights were trained on (clef.spec.*
+ *  metadata: fs, window_s, step_s, bandwidth_hz, eig_min, fmin_hz, fmax_hz, df_hz, db_min,
+ *  db_max, n_tapers, norm = the scale, and the number of frequency bins). Call it before
+ *  encoding spectrograms of sg. A difference fails with CLEF_ERR_INVALID_ARG (CLEF_ERR_SHAPE for
+ *  the bins) and a message on ctx naming the parameter and both values. */
+CLEF_API clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_ctx *ctx,
+                                                      const clef_spectrogram *sg);
 /** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1): L1 reconstruction + commitment
  *  loss, EMA codebook updates with dead-code restarts, AdamW on the encoder and decoder, and
  *  from a start step a PatchGAN hinge loss with taming's adaptive weight. The caller feeds
@@ -997,6 +1013,11 @@ CLEF_API clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, con
 /** The tokenizer being trained: usable with encode/decode/save between steps; borrowed, valid
  *  until the next step or clef_tokenizer_trainer_free(). */
 CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr);
+/** Record sg's parameters as the clef.spec.* metadata of the tokenizer being trained (saved
+ *  with it; a new tokenizer carries CLEF's default spectrogram). sg must have n_freq bins
+ *  (CLEF_ERR_SHAPE). Errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
+                                                            const clef_spectrogram *sg);
 /** Steps taken. */
 CLEF_API int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr);
 /** Write a checkpoint (atomically): weights, EMA codebook statistics, discriminator, AdamW

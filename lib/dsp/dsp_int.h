@@ -51,7 +51,8 @@ struct clef_spectrogram {
     int32_t win, step, nfft, pad;   /* pad: zeros before the first and after the last sample */
     int32_t n_tapers, bin0, n_freq; /* kept bins: bin0 .. bin0 + n_freq - 1 */
     int32_t n_threads;
-    int detrend, scale;
+    int detrend, scale, weighting, edge; /* indices into the key's names (spectrogram.c) */
+    double eig_min;                      /* CLEF_P_SPEC_EIG_MIN as given (kept for getters) */
     double nw, db_min, db_max;
     double t2sum;     /* sum over the window of (i - (win-1)/2)^2: linear detrend */
     float p_lo, p_hi; /* db: power clamped to [10^(db_min/10), 10^(db_max/10)] before log */

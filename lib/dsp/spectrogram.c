@@ -26,11 +26,12 @@ static clef_status pick(clef_ctx *ctx, const char *key, const char *value, const
 }
 
 /* String-valued keys: detrend, scale, edge and weighting (1 = uniform). */
+static const char *const k_detrend[] = {"none", "constant", "linear"};
+static const char *const k_scale[] = {"db", "log1p", "linear"};
+static const char *const k_edge[] = {"valid", "zero"};
+static const char *const k_weight[] = {"eigen", "uniform"};
+
 static clef_status parse_strings(clef_spectrogram *sg, const clef_params *p, int *uniform) {
-    static const char *const k_detrend[] = {"none", "constant", "linear"};
-    static const char *const k_scale[] = {"db", "log1p", "linear"};
-    static const char *const k_edge[] = {"valid", "zero"};
-    static const char *const k_weight[] = {"eigen", "uniform"};
     int edge = 0;
     clef_status rc;
     if ((rc = pick(sg->ctx, "detrend", clefi_params_str(p, CLEF_P_SPEC_DETREND), k_detrend, 3,
@@ -43,6 +44,8 @@ static clef_status parse_strings(clef_spectrogram *sg, const clef_params *p, int
                    uniform)) != CLEF_OK)
         return rc;
     sg->pad = edge == 1 ? sg->win / 2 : 0;
+    sg->edge = edge;
+    sg->weighting = *uniform;
     return CLEF_OK;
 }
 
@@ -125,6 +128,7 @@ static clef_status make_tapers(clef_spectrogram *sg, const clef_params *p, int u
         return rc;
     /* MNE dpss_windows(low_bias=True): keep eigenvalues > 0.9 (eig_min), order preserved */
     double eig_min = clefi_params_f64(p, CLEF_P_SPEC_EIG_MIN), wsum = 0.0;
+    sg->eig_min = eig_min;
     int32_t k = 0;
     for (int64_t j = 0; j < kmax; j++) {
         if (eig_min > 0 && !(sg->eig[j] > eig_min))
@@ -212,6 +216,79 @@ clef_status clef_spectrogram_create(clef_spectrogram **out, clef_ctx *ctx,
 void clef_spectrogram_free(clef_spectrogram *sg) {
     if (sg != NULL && atomic_fetch_sub(&sg->refs, 1) == 1)
         spectrogram_destroy(sg);
+}
+
+/* ---- parameters as built ---- */
+
+clef_status clef_spectrogram_param_f64(const clef_spectrogram *sg, int32_t key, double *out) {
+    if (sg == NULL || out == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    double df = sg->fs / sg->nfft;
+    switch (key) {
+    case CLEF_P_SPEC_FS:
+        *out = sg->fs;
+        break;
+    case CLEF_P_SPEC_WINDOW_S:
+        *out = sg->win / sg->fs;
+        break;
+    case CLEF_P_SPEC_STEP_S:
+        *out = sg->step / sg->fs;
+        break;
+    case CLEF_P_SPEC_WINDOW_SAMPLES:
+        *out = sg->win;
+        break;
+    case CLEF_P_SPEC_STEP_SAMPLES:
+        *out = sg->step;
+        break;
+    case CLEF_P_SPEC_NFFT:
+        *out = sg->nfft;
+        break;
+    case CLEF_P_SPEC_NW:
+        *out = sg->nw;
+        break;
+    /* MNE _compute_mt_params inverted: bandwidth = 2 half_nbw sfreq / n_times */
+    case CLEF_P_SPEC_BANDWIDTH_HZ:
+        *out = 2.0 * sg->nw * sg->fs / sg->win;
+        break;
+    case CLEF_P_SPEC_N_TAPERS:
+        *out = sg->n_tapers;
+        break;
+    case CLEF_P_SPEC_EIG_MIN:
+        *out = sg->eig_min;
+        break;
+    case CLEF_P_SPEC_FMIN_HZ:
+        *out = sg->bin0 * df;
+        break;
+    case CLEF_P_SPEC_FMAX_HZ:
+        *out = (sg->bin0 + sg->n_freq) * df;
+        break;
+    case CLEF_P_SPEC_DB_MIN:
+        *out = sg->db_min;
+        break;
+    case CLEF_P_SPEC_DB_MAX:
+        *out = sg->db_max;
+        break;
+    default:
+        return CLEF_ERR_INVALID_ARG;
+    }
+    return CLEF_OK;
+}
+
+const char *clef_spectrogram_param_str(const clef_spectrogram *sg, int32_t key) {
+    if (sg == NULL)
+        return NULL;
+    switch (key) {
+    case CLEF_P_SPEC_DETREND:
+        return k_detrend[sg->detrend];
+    case CLEF_P_SPEC_SCALE:
+        return k_scale[sg->scale];
+    case CLEF_P_SPEC_EDGE:
+        return k_edge[sg->edge];
+    case CLEF_P_SPEC_WEIGHTING:
+        return k_weight[sg->weighting];
+    default:
+        return NULL;
+    }
 }
 
 /* ---- per-window kernel ---- */

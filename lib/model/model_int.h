@@ -66,13 +66,32 @@ CLEFI_HIDDEN size_t clefi_convt_time_scratch(const clefi_conv *c, size_t block_p
 #define CLEFI_TOK_MAX_RES    4
 #define CLEFI_TOK_NAME_CAP   64
 
+/** The spectrogram a tokenizer's weights were trained on (clef.spec.* metadata,
+ *  ARCHITECTURE.md section 4; tok_spec.c). */
+typedef struct clefi_tok_spec {
+    double fs, window_s, step_s, bandwidth_hz, eig_min, fmin_hz, fmax_hz, df_hz, db_min, db_max;
+    int32_t n_tapers;
+    char norm[16];      /* CLEF_P_SPEC_SCALE: "db" */
+    char channels[256]; /* comma list, the image channels in order */
+} clefi_tok_spec;
+
 /** Architecture hyperparameters (docs/tokenizer.md; clef.tok.* metadata). */
 typedef struct clefi_tok_cfg {
     int32_t in_ch, n_freq, crop_t, time_stride, ch, n_levels, mult[CLEFI_TOK_MAX_LEVELS], n_res;
     int32_t gn_groups, codebook_size, code_dim;
     float gn_eps, db_scale;
     int32_t grid_f, grid_t; /* derived: n_freq >> n_levels, crop_t / time_stride */
+    clefi_tok_spec spec;
 } clefi_tok_cfg;
+
+/** CLEF's default spectrogram (clef_spectrogram_create(NULL)) over the first in_ch canonical
+ *  channels. */
+CLEFI_HIDDEN void clefi_tok_spec_default(clefi_tok_spec *s, int32_t in_ch);
+/** Read the clef.spec.* keys of a weights file; errors on ctx naming the key. */
+CLEFI_HIDDEN clef_status clefi_tok_spec_from_weights(clef_ctx *ctx, clef_weights *w,
+                                                     const char *path, clefi_tok_spec *s);
+/** The parameters of a spectrogram handle (channels left empty). */
+CLEFI_HIDDEN void clefi_tok_spec_from_sg(const clef_spectrogram *sg, clefi_tok_spec *s);
 
 typedef struct clefi_resblock {
     clefi_gnorm n1, n2;
@@ -122,11 +141,14 @@ CLEFI_HIDDEN clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx
 /** The clef.tok.* (and clef.format, clef.components) metadata of an architecture as key,
  *  value string pairs kv[2i], kv[2i+1], i < n (values stored in val). */
 typedef struct clefi_tok_meta {
-    const char *kv[2 * 24];
+    const char *kv[2 * 40];
     char val[16][64];
+    char spec_val[12][32]; /* clef.spec.* numbers */
     size_t n;
 } clefi_tok_meta;
 CLEFI_HIDDEN void clefi_tok_meta_fill(const clefi_tok_cfg *cfg, clefi_tok_meta *m);
+/** Append the clef.spec.* pairs of s to m (numbers in m->spec_val; norm, channels borrowed). */
+CLEFI_HIDDEN void clefi_tok_spec_meta_fill(const clefi_tok_spec *s, clefi_tok_meta *m);
 
 /** Positions per convolution GEMM block (the N of each sgemm). */
 #define CLEFI_TOK_BLOCK_POS 256

@@ -239,6 +239,7 @@ static clef_status cfg_from_params(clef_ctx *ctx, const clef_params *p, clefi_to
         .gn_eps = 1e-6f,   /* taming-transformers Normalize() */
         .db_scale = 40.0f, /* clef.spec.db_max: dB clipped to [-40, 40] */
     };
+    clefi_tok_spec_default(&c->spec, c->in_ch);
     if (!parse_mult(clefi_params_str(p, CLEF_P_TOK_CH_MULT), c))
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
                                "tokenizer params: tok_ch_mult '%s' is "
@@ -416,6 +417,8 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
     meta_derived(m, "clef.tok.grid_f", c->grid_f);
     meta_derived(m, "clef.tok.grid_t", c->grid_t);
     meta_derived(m, "clef.tok.n_tokens", c->grid_f * c->grid_t);
+    if (m->rc == CLEF_OK)
+        m->rc = clefi_tok_spec_from_weights(m->ctx, m->w, m->path, &c->spec);
     return m->rc;
 }
 
@@ -514,6 +517,7 @@ void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
         m->kv[2 * n + 1] = m->val[13 + i];
     }
     m->n = n;
+    clefi_tok_spec_meta_fill(&c->spec, m);
 }
 
 clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const char *path) {

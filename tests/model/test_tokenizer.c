@@ -383,6 +383,12 @@ static void test_bad_weights(void **state) {
                 CLEF_ERR_NOT_FOUND, "has no 'tok'");
     expect_load(src, &(variant){.meta_key = "clef.tok.n_freq", .meta_val = "30"}, CLEF_ERR_FORMAT,
                 "n_freq must be divisible");
+    expect_load(src, &(variant){.meta_key = "clef.spec.step_s", .meta_val = NULL}, CLEF_ERR_FORMAT,
+                "clef.spec.step_s");
+    expect_load(src, &(variant){.meta_key = "clef.spec.n_tapers", .meta_val = "0"}, CLEF_ERR_FORMAT,
+                "'clef.spec.n_tapers' = 0 is not in [1, 1024]");
+    expect_load(src, &(variant){.meta_key = "clef.spec.norm", .meta_val = NULL}, CLEF_ERR_FORMAT,
+                "'clef.spec.norm' is missing");
     clef_weights_free(src);
 
     clef_tokenizer *tok = NULL;
@@ -391,6 +397,158 @@ static void test_bad_weights(void **state) {
     /* not a safetensors file */
     assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("tiny", "io")), CLEF_ERR_FORMAT);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "'clef.format' is missing"));
+    clef_ctx_free(ctx);
+}
+
+/* ---- clef.spec.* metadata and the spectrogram check ---- */
+
+static clef_spectrogram *spec_with(clef_ctx *ctx, int32_t key, double val, const char *str) {
+    clef_params *p = NULL;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_SPEC), CLEF_OK);
+    if (str != NULL)
+        assert_int_equal(clef_params_set_str(p, key, str), CLEF_OK);
+    else if (key == CLEF_P_SPEC_N_TAPERS || key == CLEF_P_SPEC_NFFT ||
+             key == CLEF_P_SPEC_WINDOW_SAMPLES)
+        assert_int_equal(clef_params_set_i64(p, key, (int64_t)val), CLEF_OK);
+    else if (key != 0)
+        assert_int_equal(clef_params_set_f64(p, key, val), CLEF_OK);
+    clef_spectrogram *sg = NULL;
+    assert_int_equal(clef_spectrogram_create(&sg, ctx, p), CLEF_OK);
+    clef_params_free(p);
+    return sg;
+}
+
+static void expect_spec_check(const clef_tokenizer *tok, clef_ctx *ctx, clef_spectrogram *sg,
+                              clef_status want, const char *msg_part) {
+    clef_status rc = clef_tokenizer_check_spectrogram(tok, ctx, sg);
+    if (rc != want || (want != CLEF_OK && strstr(clef_ctx_errmsg(ctx), msg_part) == NULL))
+        fail_msg("check gave %d '%s', expected %d with '%s'", rc, clef_ctx_errmsg(ctx), want,
+                 msg_part);
+    clef_spectrogram_free(sg);
+}
+
+/* The dsp getters report the parameters a spectrogram was built with. */
+static void test_spec_getters(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_spectrogram *sg = spec_with(ctx, CLEF_P_SPEC_NFFT, 1600, NULL);
+    double v = 0.0;
+    const struct {
+        int32_t key;
+        double want;
+    } cases[] = {{CLEF_P_SPEC_FS, 200},
+                 {CLEF_P_SPEC_WINDOW_S, 4},
+                 {CLEF_P_SPEC_STEP_S, 1},
+                 {CLEF_P_SPEC_WINDOW_SAMPLES, 800},
+                 {CLEF_P_SPEC_STEP_SAMPLES, 200},
+                 {CLEF_P_SPEC_NFFT, 1600},
+                 {CLEF_P_SPEC_NW, 4},
+                 {CLEF_P_SPEC_BANDWIDTH_HZ, 2},
+                 {CLEF_P_SPEC_N_TAPERS, 7},
+                 {CLEF_P_SPEC_EIG_MIN, 0.9},
+                 {CLEF_P_SPEC_FMIN_HZ, 0},
+                 {CLEF_P_SPEC_FMAX_HZ, 32},
+                 {CLEF_P_SPEC_DB_MIN, -40},
+                 {CLEF_P_SPEC_DB_MAX, 40}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(clef_spectrogram_param_f64(sg, cases[i].key, &v), CLEF_OK);
+        if (fabs(v - cases[i].want) > 1e-12)
+            fail_msg("key %d: %.17g, expected %g", (int)cases[i].key, v, cases[i].want);
+    }
+    assert_int_equal(clef_spectrogram_param_f64(sg, CLEF_P_SPEC_SCALE, &v), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_spectrogram_param_f64(NULL, CLEF_P_SPEC_FS, &v), CLEF_ERR_INVALID_ARG);
+    assert_string_equal(clef_spectrogram_param_str(sg, CLEF_P_SPEC_SCALE), "db");
+    assert_string_equal(clef_spectrogram_param_str(sg, CLEF_P_SPEC_WEIGHTING), "eigen");
+    assert_string_equal(clef_spectrogram_param_str(sg, CLEF_P_SPEC_DETREND), "constant");
+    assert_string_equal(clef_spectrogram_param_str(sg, CLEF_P_SPEC_EDGE), "valid");
+    assert_null(clef_spectrogram_param_str(sg, CLEF_P_SPEC_FS));
+    assert_null(clef_spectrogram_param_str(NULL, CLEF_P_SPEC_SCALE));
+    clef_spectrogram_free(sg);
+    clef_ctx_free(ctx);
+}
+
+/* A tokenizer accepts the spectrogram of its metadata and refuses any other, naming the
+ * parameter; the metadata survive save/load and come from the trainer's spectrogram. */
+static void test_spec_check(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = NULL;
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("real", "weights")), CLEF_OK);
+    expect_spec_check(tok, ctx, spec_with(ctx, 0, 0, NULL), CLEF_OK, "");
+    /* the same spectrogram asked for in samples instead of seconds */
+    expect_spec_check(tok, ctx, spec_with(ctx, CLEF_P_SPEC_WINDOW_SAMPLES, 800, NULL), CLEF_OK, "");
+    const struct {
+        int32_t key;
+        double val;
+        const char *str, *msg;
+    } bad[] = {
+        {CLEF_P_SPEC_FS, 250, NULL,
+         "spectrogram fs = 250, the tokenizer's weights want "
+         "clef.spec.fs = 200"},
+        {CLEF_P_SPEC_WINDOW_S, 2, NULL, "window_s = 2,"},
+        {CLEF_P_SPEC_STEP_S, 0.5, NULL, "step_s = 0.5,"},
+        {CLEF_P_SPEC_BANDWIDTH_HZ, 3, NULL, "bandwidth_hz = 3,"},
+        {CLEF_P_SPEC_EIG_MIN, 0.5, NULL, "eig_min = 0.5,"},
+        {CLEF_P_SPEC_FMIN_HZ, 1, NULL, "fmin_hz = 1,"},
+        {CLEF_P_SPEC_FMAX_HZ, 30, NULL, "fmax_hz = 30,"},
+        {CLEF_P_SPEC_NFFT, 1600, NULL, "df_hz = 0.125,"},
+        {CLEF_P_SPEC_DB_MIN, -50, NULL, "db_min = -50,"},
+        {CLEF_P_SPEC_DB_MAX, 30, NULL, "db_max = 30,"},
+        {CLEF_P_SPEC_N_TAPERS, 5, NULL, "n_tapers = 5,"},
+        {CLEF_P_SPEC_SCALE, 0, "log1p",
+         "scale 'log1p', the tokenizer's weights want "
+         "clef.spec.norm 'db'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_spec_check(tok, ctx, spec_with(ctx, bad[i].key, bad[i].val, bad[i].str),
+                          CLEF_ERR_INVALID_ARG, bad[i].msg);
+    clef_tokenizer *small = small_tok(ctx); /* 16 bins: the default spectrogram has 128 */
+    expect_spec_check(small, ctx, spec_with(ctx, 0, 0, NULL), CLEF_ERR_SHAPE,
+                      "128 frequency bins, the tokenizer 16");
+    assert_int_equal(clef_tokenizer_check_spectrogram(NULL, ctx, NULL), CLEF_ERR_INVALID_ARG);
+    clef_tokenizer_free(small);
+
+    /* a trainer records its spectrogram; save/load keeps it */
+    clef_params *arch = NULL;
+    assert_int_equal(clef_params_create(&arch, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_IN_CHANNELS, 2), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CROP_T, 40), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CH, 8), CLEF_OK);
+    assert_int_equal(clef_params_set_str(arch, CLEF_P_TOK_CH_MULT, "1,1,1,1"), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_GN_GROUPS, 4), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CODEBOOK_SIZE, 16), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CODE_DIM, 4), CLEF_OK);
+    clef_tokenizer_trainer *tr = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, arch, NULL, 3, 1), CLEF_OK);
+    clef_params_free(arch);
+    clef_spectrogram *fs250 = spec_with(ctx, CLEF_P_SPEC_FS, 250, NULL);
+    clef_spectrogram *narrow = spec_with(ctx, CLEF_P_SPEC_FMAX_HZ, 16, NULL);
+    assert_int_equal(clef_tokenizer_trainer_set_spectrogram(tr, narrow), CLEF_ERR_SHAPE);
+    assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "64 frequency bins"));
+    assert_int_equal(clef_tokenizer_trainer_set_spectrogram(tr, fs250), CLEF_OK);
+    char path[] = "/tmp/clef_tok_spec_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(clef_tokenizer_save(clef_tokenizer_trainer_tokenizer(tr), ctx, path), CLEF_OK);
+    clef_tokenizer *loaded = NULL;
+    assert_int_equal(clef_tokenizer_load(&loaded, ctx, path), CLEF_OK);
+    expect_spec_check(loaded, ctx, fs250, CLEF_OK, "");
+    expect_spec_check(loaded, ctx, spec_with(ctx, 0, 0, NULL), CLEF_ERR_INVALID_ARG,
+                      "fs = 200, the tokenizer's weights want clef.spec.fs = 250");
+    clef_weights *w = NULL;
+    const char *ch = NULL;
+    assert_int_equal(clef_weights_open(&w, ctx, path), CLEF_OK);
+    assert_int_equal(clef_weights_meta_get(w, "clef.spec.channels", &ch), CLEF_OK);
+    assert_string_equal(ch, "Fp1,Fp2");
+    clef_weights_free(w);
+    unlink(path);
+    clef_spectrogram_free(narrow);
+    clef_tokenizer_free(loaded);
+    clef_tokenizer_trainer_free(tr);
+    clef_tokenizer_free(tok);
     clef_ctx_free(ctx);
 }
 
@@ -538,6 +696,8 @@ int main(void) {
         cmocka_unit_test(test_length_policy),
         cmocka_unit_test(test_bad_args),
         cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_spec_getters),
+        cmocka_unit_test(test_spec_check),
         cmocka_unit_test(test_save_roundtrip),
         cmocka_unit_test(test_clone_crop),
         cmocka_unit_test(test_oom),

@@ -99,8 +99,14 @@ int cli_png_write(const char *path, const uint8_t *rgb, uint32_t width, uint32_t
 }
 
 int cli_npy_write_f32(const char *path, const float *data, const int64_t *shape, int ndim) {
+    return cli_npy_write(path, "<f4", sizeof *data, data, shape, ndim);
+}
+
+int cli_npy_write(const char *path, const char *descr, size_t elem_size, const void *data,
+                  const int64_t *shape, int ndim) {
     char dict[256];
-    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (");
+    int n =
+        snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     size_t count = 1;
     for (int i = 0; i < ndim; i++) {
         n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld,%s", (long long)shape[i],
@@ -117,7 +123,7 @@ int cli_npy_write_f32(const char *path, const float *data, const int64_t *shape,
     int ok = fwrite(head, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
     for (size_t i = (size_t)n; ok && i + 1 < hlen; i++)
         ok = fputc(' ', f) != EOF;
-    ok = ok && fputc('\n', f) != EOF && fwrite(data, sizeof(float), count, f) == count;
+    ok = ok && fputc('\n', f) != EOF && fwrite(data, elem_size, count, f) == count;
     return fclose(f) == 0 && ok ? 0 : -1;
 }
 

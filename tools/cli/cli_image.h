@@ -17,6 +17,10 @@ uint32_t cli_adler32(uint32_t adler, const uint8_t *p, size_t n);
 /* Write a float32 .npy (format 1.0, little-endian '<f4', C order) of the given shape.
  * Returns 0 on success, -1 on an I/O error. */
 int cli_npy_write_f32(const char *path, const float *data, const int64_t *shape, int ndim);
+/* The same for a dtype descr ('<i4', '<u2', ...) of elem_size bytes; data are written in host
+ * order, so descr must say the host's ('<' on the little-endian hosts libclef supports). */
+int cli_npy_write(const char *path, const char *descr, size_t elem_size, const void *data,
+                  const int64_t *shape, int ndim);
 
 /* Read a float32 .npy of 2 dimensions (C order, '<f4'); *data is malloc'd. Returns 0, or -1 with
  * a reason in why. */

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_image.h"
+#include "cli_session.h"
 
 typedef struct sg_input {
     float *x; /* [n_ch][n] */
@@ -33,27 +34,10 @@ static int read_npy(const char *path, sg_input *in) {
 
 /* An EDF/BDF file as the 19 canonical channels at 200 Hz in uV (missing channels are zero). */
 static int read_edf(clef_ctx *ctx, const char *path, double start, double dur, sg_input *in) {
-    clef_recording *rec = NULL;
-    clef_status rc = clef_recording_open(&rec, ctx, path, NULL);
-    if (rc != CLEF_OK)
-        return cli_fail(path, rc, clef_ctx_errmsg(ctx));
-    int64_t n = 0;
-    rc = clef_recording_canonical_length(rec, start, dur, &n);
-    in->n_ch = clef_canonical_n_channels();
-    in->x = rc == CLEF_OK && n > 0 ? malloc((size_t)(in->n_ch * n) * sizeof(float)) : NULL;
-    if (rc == CLEF_OK && in->x == NULL)
-        rc = CLEF_ERR_NOMEM;
-    if (rc == CLEF_OK)
-        rc = clef_recording_read_canonical(rec, start, dur, in->x, (size_t)n,
-                                           (size_t)(in->n_ch * n), &in->n, &in->present);
-    if (rc != CLEF_OK) {
-        int ret = cli_fail(path, rc, clef_recording_errmsg(rec));
-        clef_recording_free(rec);
-        return ret;
-    }
+    if (cli_read_canonical(ctx, path, start, dur, &in->x, &in->n_ch, &in->n, &in->present) != 0)
+        return 1;
     for (int64_t c = 0; c < in->n_ch; c++)
         snprintf(in->labels[c], sizeof in->labels[c], "%s", clef_canonical_channel_name((int)c));
-    clef_recording_free(rec);
     return 0;
 }
 

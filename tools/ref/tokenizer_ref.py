@@ -180,7 +180,22 @@ def metadata(cfg):
         "clef.tok.db_scale": repr(DB_SCALE), "clef.tok.pad": "zero",
         "clef.license": "CC0-1.0", "clef.source": "tools/ref/tokenizer_ref.py (random weights)",
     }
+    m.update(spec_metadata(cfg["in_channels"]))
     return {k: str(v) for k, v in m.items()}
+
+
+CANONICAL = ("Fp1,Fp2,F7,F3,Fz,F4,F8,T7,C3,Cz,C4,T8,P7,P3,Pz,P4,P8,O1,O2").split(",")
+
+
+def spec_metadata(in_channels):
+    """clef.spec.* of CLEF's default spectrogram (clef.h CLEF_PARAMS_SPEC defaults), over the
+    first in_channels canonical channels: what lib/model's clefi_tok_spec_default writes."""
+    names = [CANONICAL[i] if i < len(CANONICAL) else f"ch{i}" for i in range(in_channels)]
+    return {"clef.spec.fs": "200", "clef.spec.window_s": "4", "clef.spec.step_s": "1",
+            "clef.spec.bandwidth_hz": "2", "clef.spec.eig_min": "0.90000000000000002",
+            "clef.spec.fmin_hz": "0", "clef.spec.fmax_hz": "32", "clef.spec.df_hz": "0.25",
+            "clef.spec.db_min": "-40", "clef.spec.db_max": "40", "clef.spec.n_tapers": "7",
+            "clef.spec.norm": "db", "clef.spec.channels": ",".join(names)}
 
 
 def build(cfg, seed):

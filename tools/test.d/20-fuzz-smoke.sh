@@ -13,6 +13,7 @@ if ! command -v clang > /dev/null; then
 fi
 secs="${FUZZ_SECONDS:-20}"
 cmake -S . -B build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+      -DCMAKE_CXX_COMPILER=clang++ \
       -DCLEF_BUILD_FUZZ=ON -DCLEF_SANITIZE=address,undefined \
       -DCLEF_WERROR=OFF > build/fuzz.configure.log
 cmake --build build/fuzz -j "$(nproc)" > build/fuzz.build.log 2>&1 || { tail -50 build/fuzz.build.log; exit 1; }

@@ -1,0 +1,251 @@
+/* bench_tok_quality.c — reconstruction quality of a trained tokenizer (issue 8, item 3):
+ *
+ *   bench_tok_quality WEIGHTS TRAIN_LIST HELDOUT_LIST [REAL.edf ...]
+ *
+ * TRAIN_LIST and HELDOUT_LIST are text files of EDF/BDF paths, one per line (quality.sh writes
+ * them from a cohort's manifest.csv and splits.csv). For the held-out sessions and each real
+ * recording it prints the session-image reconstruction MAE (dB and % of 40 dB) over the present
+ * channels and real frames, beside the two reference reconstructions of the issue: (a) the
+ * training-set mean spectrum (per channel and frequency) and (b) each session's own
+ * time-averaged spectrum per channel; then two estimates of the multitaper noise floor and the
+ * codebook usage (perplexity, dead codes) of the held-out tokens. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clef.h"
+
+enum { CROP_T = 1280, NCH = 19, LAG = 4 };
+
+static void die(const char *what, clef_ctx *ctx) {
+    fprintf(stderr, "bench_tok_quality: %s: %s\n", what, ctx ? clef_ctx_errmsg(ctx) : "");
+    exit(1);
+}
+
+/* The spectrogram [19][nf][*frames] of a whole file; *present = canonical channels present. */
+static float *session_spec(clef_ctx *ctx, const clef_spectrogram *sg, const char *path,
+                           int64_t *frames, uint32_t *present) {
+    clef_recording *rec = NULL;
+    if (clef_recording_open(&rec, ctx, path, NULL) != CLEF_OK)
+        die(path, ctx);
+    int64_t n = 0;
+    if (clef_recording_canonical_length(rec, 0, -1, &n) != CLEF_OK)
+        die(path, ctx);
+    float *x = malloc((size_t)(NCH * n) * sizeof *x);
+    if (x == NULL || clef_recording_read_canonical(rec, 0, -1, x, (size_t)n, (size_t)(NCH * n), &n,
+                                                   present) != CLEF_OK)
+        die(path, ctx);
+    clef_recording_free(rec);
+    *frames = clef_spectrogram_n_frames(sg, n);
+    size_t need = (size_t)(NCH * clef_spectrogram_n_freqs(sg) * *frames);
+    float *s = malloc(need * sizeof *s);
+    if (s == NULL || clef_spectrogram_compute(sg, x, (size_t)n, NCH, n, s, need, NULL) != CLEF_OK)
+        die(path, ctx);
+    free(x);
+    return s;
+}
+
+typedef struct lines {
+    char **s;
+    size_t n;
+} lines;
+
+static lines read_list(const char *path) {
+    lines l = {0};
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        die(path, NULL);
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) >= 0) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '\0')
+            continue;
+        l.s = realloc(l.s, (l.n + 1) * sizeof *l.s);
+        l.s[l.n++] = strdup(line);
+    }
+    free(line);
+    fclose(f);
+    return l;
+}
+
+/* Accumulated absolute errors (dB) over pixels. */
+typedef struct acc {
+    double tok, train_mean, sess_mean, lagdiff;
+    double n, n_lag;
+    int64_t sessions;
+} acc;
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Floor 1 (theory): a multitaper estimate is P * sum_j w_j E_j with E_j independent unit
+ * exponentials (chi^2_2 / 2) and w_j the normalised taper weights (Percival & Walden 1993,
+ * section 7.4; Gaussian data, spectrum flat over the bandwidth). Even the true spectrum, the best
+ * any reconstruction can do pixel by pixel, is off by E|10 log10(sum w_j E_j) - m| (m: the
+ * median, the best constant offset). Monte Carlo with a fixed LCG seed. */
+static double chi2_floor_db(const double *w, int k) {
+    enum { N = 200001 };
+    double *v = malloc(N * sizeof *v);
+    uint64_t s = 12345;
+    for (int i = 0; i < N; i++) {
+        double sum = 0.0;
+        for (int j = 0; j < k; j++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            double u = ((double)(s >> 11) + 0.5) / 9007199254740992.0;
+            sum += w[j] * -log(u);
+        }
+        v[i] = 10.0 * log10(sum);
+    }
+    qsort(v, N, sizeof *v, cmp);
+    double m = v[N / 2], mae = 0.0;
+    for (int i = 0; i < N; i++)
+        mae += fabs(v[i] - m);
+    free(v);
+    return mae / N;
+}
+
+static void report(const char *name, const acc *a) {
+    printf("| %s | %lld | %.3f (%.2f %%) | %.3f (%.2f %%) | %.3f (%.2f %%) | %.3f |\n", name,
+           (long long)a->sessions, a->tok / a->n, 100.0 * a->tok / a->n / 40.0,
+           a->train_mean / a->n, 100.0 * a->train_mean / a->n / 40.0, a->sess_mean / a->n,
+           100.0 * a->sess_mean / a->n / 40.0, a->n_lag > 0 ? a->lagdiff / a->n_lag : NAN);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr,
+                "usage: bench_tok_quality WEIGHTS TRAIN_LIST HELDOUT_LIST [REAL.edf ...]\n");
+        return 2;
+    }
+    clef_ctx *ctx = NULL;
+    clef_ctx_create(&ctx);
+    clef_tokenizer *w = NULL, *tok = NULL;
+    if (clef_tokenizer_load(&w, ctx, argv[1]) != CLEF_OK ||
+        clef_tokenizer_clone_crop(&tok, w, ctx, CROP_T) != CLEF_OK)
+        die(argv[1], ctx);
+    clef_tokenizer_free(w);
+    clef_params *p = NULL;
+    clef_spectrogram *sg = NULL;
+    clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
+    clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, 2);
+    if (clef_spectrogram_create(&sg, ctx, p) != CLEF_OK ||
+        clef_tokenizer_check_spectrogram(tok, ctx, sg) != CLEF_OK)
+        die("spectrogram", ctx);
+    clef_params_free(p);
+    int64_t nf = clef_spectrogram_n_freqs(sg), cb = 0, gf = 0, gt = 0;
+    clef_tokenizer_codebook(tok, &cb, NULL);
+    clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
+
+    /* (a) the training-set mean spectrum, per channel and frequency, over present channels */
+    lines train = read_list(argv[2]), held = read_list(argv[3]);
+    double *tsum = calloc((size_t)(NCH * nf), sizeof *tsum), *tcnt = calloc(NCH, sizeof *tcnt);
+    for (size_t i = 0; i < train.n; i++) {
+        int64_t fr = 0;
+        uint32_t pres = 0;
+        float *s = session_spec(ctx, sg, train.s[i], &fr, &pres);
+        for (int c = 0; c < NCH; c++) {
+            if (!(pres >> c & 1u))
+                continue;
+            tcnt[c] += (double)fr;
+            for (int64_t b = 0; b < nf; b++)
+                for (int64_t k = 0; k < fr; k++)
+                    tsum[c * nf + b] += s[(c * nf + b) * fr + k];
+        }
+        free(s);
+    }
+    for (int c = 0; c < NCH; c++)
+        for (int64_t b = 0; b < nf; b++)
+            tsum[c * nf + b] = tcnt[c] > 0 ? tsum[c * nf + b] / tcnt[c] : -40.0;
+
+    int32_t *ids = malloc((size_t)(gf * gt) * sizeof *ids);
+    float *rec = malloc((size_t)(NCH * nf * CROP_T) * sizeof *rec);
+    double *hist = calloc((size_t)cb, sizeof *hist), *smean = malloc((size_t)nf * sizeof *smean);
+    printf("| set | sessions | tokenizer MAE dB | training-mean MAE dB | session-time-mean MAE dB "
+           "| noise: |S(t)-S(t+4 s)|/sqrt2 dB |\n|---|---|---|---|---|---|\n");
+    for (int set = 0; set < 1 + (argc > 4); set++) {
+        acc a = {0};
+        size_t n_files = set == 0 ? held.n : (size_t)(argc - 4);
+        for (size_t i = 0; i < n_files; i++) {
+            const char *path = set == 0 ? held.s[i] : argv[4 + i];
+            int64_t fr = 0;
+            uint32_t pres = 0;
+            float *s = session_spec(ctx, sg, path, &fr, &pres);
+            if (clef_tokenizer_encode(tok, ctx, s, NCH, nf, fr, 2, ids, (size_t)(gf * gt), NULL, 0,
+                                      NULL) != CLEF_OK ||
+                clef_tokenizer_decode(tok, ctx, ids, (size_t)(gf * gt), 2, rec,
+                                      (size_t)(NCH * nf * CROP_T), NULL) != CLEF_OK)
+                die(path, ctx);
+            int64_t valid = clef_tokenizer_valid_columns(tok, fr),
+                    shown = fr < CROP_T ? fr : CROP_T;
+            if (set == 0)
+                for (int64_t r = 0; r < gf; r++)
+                    for (int64_t t = 0; t < valid; t++)
+                        hist[ids[r * gt + t]] += 1.0;
+            for (int c = 0; c < NCH; c++) {
+                if (!(pres >> c & 1u))
+                    continue;
+                for (int64_t b = 0; b < nf; b++) {
+                    const float *row = s + (c * nf + b) * fr;
+                    double m = 0.0;
+                    for (int64_t k = 0; k < shown; k++)
+                        m += row[k];
+                    smean[b] = m / (double)shown;
+                    for (int64_t k = 0; k < shown; k++) {
+                        a.tok += fabs(rec[(c * nf + b) * CROP_T + k] - row[k]);
+                        a.train_mean += fabs(tsum[c * nf + b] - row[k]);
+                        a.sess_mean += fabs(smean[b] - row[k]);
+                    }
+                    a.n += (double)shown;
+                    for (int64_t k = 0; k + LAG < shown; k++)
+                        a.lagdiff += fabs(row[k + LAG] - row[k]) / sqrt(2.0);
+                    a.n_lag += (double)(shown > LAG ? shown - LAG : 0);
+                }
+            }
+            a.sessions++;
+            free(s);
+        }
+        report(set == 0 ? "held-out synthetic" : "real EEG (present channels)", &a);
+    }
+    /* codebook usage over the held-out data columns */
+    double tot = 0.0, h = 0.0;
+    int64_t dead = 0;
+    for (int64_t k = 0; k < cb; k++)
+        tot += hist[k];
+    for (int64_t k = 0; k < cb; k++) {
+        if (hist[k] == 0)
+            dead++;
+        else
+            h -= hist[k] / tot * log(hist[k] / tot);
+    }
+    size_t need = 0;
+    clef_spectrogram_tapers(sg, NULL, 0, &need, NULL);
+    int k = (int)clef_spectrogram_n_tapers(sg);
+    double *tap = malloc(need * sizeof *tap), eig[64], wsum = 0.0;
+    clef_spectrogram_tapers(sg, tap, need, NULL, eig);
+    for (int j = 0; j < k; j++)
+        wsum += eig[j];
+    for (int j = 0; j < k; j++)
+        eig[j] /= wsum;
+    printf("\nmultitaper floor (theory, %d eigen-weighted tapers, chi^2 MAE about the median): "
+           "%.3f dB (%.2f %% of 40 dB)\n",
+           k, chi2_floor_db(eig, k), 100.0 * chi2_floor_db(eig, k) / 40.0);
+    printf("codebook (held-out tokens of data columns): %.0f tokens, perplexity %.1f of %lld, "
+           "dead codes %lld (%.1f %%)\n",
+           tot, exp(h), (long long)cb, (long long)dead, 100.0 * (double)dead / (double)cb);
+    free(tap);
+    free(ids);
+    free(rec);
+    free(hist);
+    free(smean);
+    free(tsum);
+    free(tcnt);
+    clef_spectrogram_free(sg);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+    return 0;
+}

@@ -1,0 +1,55 @@
+/* cli_session.c — a recording as the model input: canonical channels and spectrogram. */
+#include "cli_session.h"
+
+#include <stdlib.h>
+
+#include "cli.h"
+
+int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur, float **x,
+                       int64_t *n_ch, int64_t *n, uint32_t *present) {
+    *x = NULL;
+    clef_recording *rec = NULL;
+    clef_status rc = clef_recording_open(&rec, ctx, path, NULL);
+    if (rc != CLEF_OK)
+        return cli_fail(path, rc, clef_ctx_errmsg(ctx));
+    int64_t len = 0;
+    rc = clef_recording_canonical_length(rec, start, dur, &len);
+    *n_ch = clef_canonical_n_channels();
+    *x = rc == CLEF_OK && len > 0 ? malloc((size_t)(*n_ch * len) * sizeof(float)) : NULL;
+    if (rc == CLEF_OK && *x == NULL)
+        rc = CLEF_ERR_NOMEM;
+    if (rc == CLEF_OK)
+        rc = clef_recording_read_canonical(rec, start, dur, *x, (size_t)len, (size_t)(*n_ch * len),
+                                           n, present);
+    if (rc != CLEF_OK) {
+        int ret = cli_fail(path, rc, clef_recording_errmsg(rec));
+        clef_recording_free(rec);
+        free(*x);
+        *x = NULL;
+        return ret;
+    }
+    clef_recording_free(rec);
+    return 0;
+}
+
+int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path,
+                            float **spec, int64_t *n_frames, uint32_t *present) {
+    float *x = NULL;
+    int64_t n_ch = 0, n = 0;
+    *spec = NULL;
+    if (cli_read_canonical(ctx, path, 0.0, -1.0, &x, &n_ch, &n, present) != 0)
+        return 1;
+    *n_frames = clef_spectrogram_n_frames(sg, n);
+    size_t need = (size_t)(n_ch * clef_spectrogram_n_freqs(sg) * *n_frames);
+    *spec = *n_frames > 0 ? malloc(need * sizeof(float)) : NULL;
+    clef_status rc = *n_frames == 0 ? CLEF_ERR_SHAPE : *spec == NULL ? CLEF_ERR_NOMEM : CLEF_OK;
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_compute(sg, x, (size_t)n, n_ch, n, *spec, need, NULL);
+    free(x);
+    if (rc != CLEF_OK) {
+        free(*spec);
+        *spec = NULL;
+        return cli_fail(path, rc, "cannot compute its spectrogram (shorter than one window?)");
+    }
+    return 0;
+}

@@ -1,0 +1,19 @@
+/* cli_session.h — reading a recording as the model sees it: the 19 canonical channels at
+ * 200 Hz in uV (clef_recording_read_canonical), and its multitaper spectrogram. */
+#ifndef CLEF_CLI_SESSION_H
+#define CLEF_CLI_SESSION_H
+
+#include "clef.h"
+
+/* Read [start, start + dur) s of an EDF/BDF file (dur < 0: to the end) as *n_ch = 19 canonical
+ * channels of *n samples (*x malloc'd, [n_ch][n]); *present bit c = channel c in the file.
+ * Returns 0, or the exit code 1 after printing the reason. */
+int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur, float **x,
+                       int64_t *n_ch, int64_t *n, uint32_t *present);
+
+/* The spectrogram of a whole EDF/BDF file with sg: *spec malloc'd [19][n_freqs][*n_frames].
+ * Returns 0, or the exit code 1 after printing the reason. */
+int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path,
+                            float **spec, int64_t *n_frames, uint32_t *present);
+
+#endif

@@ -1,0 +1,669 @@
+/* cmd_tokenize.c — clef tokenize (a recording to its 8 x 256 session tokens, and optionally a
+ * picture of the original beside the reconstruction) and clef train-tokenizer (a tokenizer
+ * trained on random crops of the train-split sessions of a cohort directory,
+ * docs/COHORT-FORMAT.md). docs/tokenizer.md. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_image.h"
+#include "cli_session.h"
+
+/* Frames of a session image: 20 min padded to 1,280 (8 x 256 tokens, docs/tokenizer.md). */
+enum { SESSION_CROP_T = 1280 };
+
+static clef_spectrogram *default_spectrogram(clef_ctx *ctx, long threads) {
+    clef_params *p = NULL;
+    clef_spectrogram *sg = NULL;
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, threads);
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_create(&sg, ctx, p);
+    clef_params_free(p);
+    if (rc != CLEF_OK)
+        cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
+    return sg;
+}
+
+/* ---- clef tokenize ---- */
+
+typedef struct tok_opts {
+    const char *in, *weights, *out, *png, *dtype;
+    long threads;
+} tok_opts;
+
+static int tok_usage(void) {
+    printf("usage: clef tokenize FILE [-w WEIGHTS] -o OUT.npy [--recon-png PNG] [--threads N]\n"
+           "                     [--dtype uint16|int32]\n\n"
+           "Tokenize an EDF/BDF recording (docs/tokenizer.md): its 19 canonical channels at\n"
+           "200 Hz, CLEF's multitaper spectrogram (checked against the weights' clef.spec.*\n"
+           "metadata), then the VQGAN encoder and code search over a 1,280-frame session\n"
+           "image (20 min; shorter sessions are zero-padded, longer ones keep their first\n"
+           "1,280 frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
+           "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
+           "(grid_f, grid_t) = (8, 256) in 'f,t' order, uint16 (default when the codebook has\n"
+           "at most 65,536 codes) or int32. --recon-png draws each channel's original\n"
+           "spectrogram beside its reconstruction from the tokens.\n");
+    return 0;
+}
+
+static int tok_parse(int argc, char **argv, tok_opts *o) {
+    *o = (tok_opts){.weights = "tokenizer.safetensors", .threads = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (strcmp(a, "-o") == 0 && has)
+            o->out = argv[++i];
+        else if (strcmp(a, "-w") == 0 && has)
+            o->weights = argv[++i];
+        else if (strcmp(a, "--recon-png") == 0 && has)
+            o->png = argv[++i];
+        else if (strcmp(a, "--dtype") == 0 && has)
+            o->dtype = argv[++i];
+        else if (strcmp(a, "--threads") == 0 && has)
+            o->threads = strtol(argv[++i], NULL, 10);
+        else if (a[0] != '-' && o->in == NULL)
+            o->in = a;
+        else
+            return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, a);
+    }
+    if (o->in == NULL || o->out == NULL)
+        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, "need FILE and -o OUT.npy");
+    if (o->threads < 1 || o->threads > 256)
+        return cli_fail("tokenize", CLEF_ERR_RANGE, "--threads must be in [1, 256]");
+    if (o->dtype != NULL && strcmp(o->dtype, "uint16") != 0 && strcmp(o->dtype, "int32") != 0)
+        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, "--dtype must be uint16 or int32");
+    return 0;
+}
+
+/* The tokenizer of the weights file for a whole session image. */
+static clef_tokenizer *session_tokenizer(clef_ctx *ctx, const char *path) {
+    clef_tokenizer *tok = NULL, *session = NULL;
+    clef_status rc = clef_tokenizer_load(&tok, ctx, path);
+    if (rc != CLEF_OK) {
+        cli_fail(path, rc, clef_ctx_errmsg(ctx));
+        return NULL;
+    }
+    int64_t crop_t = 0;
+    clef_tokenizer_shape(tok, NULL, NULL, &crop_t, NULL, NULL);
+    if (crop_t == SESSION_CROP_T)
+        return tok;
+    /* trained on short crops: the same (fully convolutional) weights on the session image */
+    rc = clef_tokenizer_clone_crop(&session, tok, ctx, SESSION_CROP_T);
+    clef_tokenizer_free(tok);
+    if (rc != CLEF_OK)
+        cli_fail(path, rc, clef_ctx_errmsg(ctx));
+    return session;
+}
+
+enum { LEFT = 40, GAP = 8, TOP = 16, BAND_GAP = 2, RIGHT = 8, BOTTOM = 8 };
+
+/* Original (left) and reconstruction (right) of n_ch bands of nf bins x frames, dB in
+ * [-40, 40]: orig [n_ch][nf][frames], recon [n_ch][nf][crop_t]. */
+static int recon_png(const char *path, const float *orig, const float *recon, int64_t n_ch,
+                     int64_t nf, int64_t frames, int64_t crop_t, uint32_t present, double mae) {
+    static const uint8_t white[3] = {230, 230, 230}, grey[3] = {120, 120, 120};
+    int xs = frames < 300 ? (int)((300 + frames - 1) / frames) : 1;
+    uint32_t pw = (uint32_t)(frames * xs);
+    uint32_t w = LEFT + 2 * pw + GAP + RIGHT, h = (uint32_t)(TOP + n_ch * (nf + BAND_GAP) + BOTTOM);
+    uint8_t *img = malloc((size_t)w * h * 3);
+    if (img == NULL)
+        return -1;
+    memset(img, 24, (size_t)w * h * 3);
+    for (int64_t c = 0; c < n_ch; c++) {
+        uint32_t y0 = (uint32_t)(TOP + c * (nf + BAND_GAP));
+        for (int side = 0; side < 2; side++) {
+            const float *s = side ? recon + c * nf * crop_t : orig + c * nf * frames;
+            int64_t stride = side ? crop_t : frames;
+            uint32_t x0 = LEFT + (uint32_t)side * (pw + GAP);
+            for (int64_t b = 0; b < nf; b++)
+                for (int64_t k = 0; k < frames; k++) {
+                    uint8_t col[3];
+                    cli_colormap((s[b * stride + k] + 40.0) / 80.0, col);
+                    for (int r = 0; r < xs; r++)
+                        memcpy(img + (((size_t)y0 + (size_t)(nf - 1 - b)) * w + x0 +
+                                      (size_t)(k * xs + r)) *
+                                         3,
+                               col, 3);
+                }
+        }
+        cli_draw_text(img, w, h, 3, (int)(y0 + nf / 2 - 3),
+                      c < clef_canonical_n_channels() ? clef_canonical_channel_name((int)c) : "",
+                      c >= 32 || (present >> c & 1u) ? white : grey);
+    }
+    char title[64];
+    cli_draw_text(img, w, h, LEFT, 4, "ORIGINAL", white);
+    snprintf(title, sizeof title, "RECONSTRUCTION MAE %.2f DB", mae);
+    cli_draw_text(img, w, h, LEFT + (int)(pw + GAP), 4, title, white);
+    int rc = cli_png_write(path, img, w, h);
+    free(img);
+    return rc;
+}
+
+/* Decode ids and compare with the session's spectrogram: MAE over the real frames. */
+static int reconstruct(clef_ctx *ctx, const clef_tokenizer *tok, const tok_opts *o,
+                       const int32_t *ids, size_t n_ids, const float *spec, int64_t n_ch,
+                       int64_t nf, int64_t frames, uint32_t present) {
+    size_t need = (size_t)(n_ch * nf * SESSION_CROP_T);
+    float *rec = malloc(need * sizeof(float));
+    clef_status rc = rec == NULL ? CLEF_ERR_NOMEM
+                                 : clef_tokenizer_decode(tok, ctx, ids, n_ids, (int32_t)o->threads,
+                                                         rec, need, NULL);
+    int ret = 0;
+    if (rc != CLEF_OK)
+        ret = cli_fail("decode", rc, clef_ctx_errmsg(ctx));
+    int64_t shown = frames < SESSION_CROP_T ? frames : SESSION_CROP_T;
+    double sum = 0.0;
+    for (int64_t c = 0; ret == 0 && c < n_ch; c++)
+        for (int64_t b = 0; b < nf; b++)
+            for (int64_t k = 0; k < shown; k++)
+                sum += fabs((double)rec[(c * nf + b) * SESSION_CROP_T + k] -
+                            spec[(c * nf + b) * frames + k]);
+    double mae = sum / (double)(n_ch * nf * shown);
+    if (ret == 0 &&
+        recon_png(o->png, spec, rec, n_ch, nf, shown, SESSION_CROP_T, present, mae) != 0)
+        ret = cli_fail(o->png, CLEF_ERR_IO, "cannot write the PNG file");
+    if (ret == 0)
+        printf("reconstruction MAE %.3f dB (%.2f %% of 40 dB) over %lld frames -> %s\n", mae,
+               100.0 * mae / 40.0, (long long)shown, o->png);
+    free(rec);
+    return ret;
+}
+
+int cmd_tokenize(int argc, char **argv) {
+    if (cli_wants_help(argc, argv))
+        return tok_usage();
+    tok_opts o;
+    clef_ctx *ctx = NULL;
+    clef_tokenizer *tok = NULL;
+    clef_spectrogram *sg = NULL;
+    float *spec = NULL;
+    int32_t *ids = NULL;
+    int64_t frames = 0, n_ch = 0, nf = 0, gf = 0, gt = 0, cb = 0;
+    uint32_t present = 0;
+    int ret = tok_parse(argc, argv, &o);
+    if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
+        ret = cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
+    if (ret == 0 && (tok = session_tokenizer(ctx, o.weights)) == NULL)
+        ret = 1;
+    if (ret == 0 && (sg = default_spectrogram(ctx, o.threads)) == NULL)
+        ret = 1;
+    clef_status rc = CLEF_OK;
+    if (ret == 0 && (rc = clef_tokenizer_check_spectrogram(tok, ctx, sg)) != CLEF_OK)
+        ret = cli_fail(o.weights, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0)
+        ret = cli_session_spectrogram(ctx, sg, o.in, &spec, &frames, &present);
+    if (ret == 0) {
+        clef_tokenizer_shape(tok, &n_ch, &nf, NULL, &gf, &gt);
+        clef_tokenizer_codebook(tok, &cb, NULL);
+        ids = malloc((size_t)(gf * gt) * sizeof *ids);
+        rc = ids == NULL
+                 ? CLEF_ERR_NOMEM
+                 : clef_tokenizer_encode(tok, ctx, spec, n_ch, nf, frames, (int32_t)o.threads, ids,
+                                         (size_t)(gf * gt), NULL, 0, NULL);
+        if (rc != CLEF_OK)
+            ret = cli_fail("encode", rc, clef_ctx_errmsg(ctx));
+    }
+    if (ret == 0) {
+        int64_t shape[2] = {gf, gt};
+        int wide = o.dtype != NULL ? strcmp(o.dtype, "int32") == 0 : cb > 65536;
+        int wrc;
+        if (wide) {
+            wrc = cli_npy_write(o.out, "<i4", sizeof *ids, ids, shape, 2);
+        } else {
+            uint16_t *u = malloc((size_t)(gf * gt) * sizeof *u);
+            for (int64_t i = 0; u != NULL && i < gf * gt; i++)
+                u[i] = (uint16_t)ids[i];
+            wrc = u == NULL ? -1 : cli_npy_write(o.out, "<u2", sizeof *u, u, shape, 2);
+            free(u);
+        }
+        if (wrc != 0)
+            ret = cli_fail(o.out, CLEF_ERR_IO, "cannot write the .npy file");
+        else
+            printf("%s: %lld frames -> %lld x %lld tokens (%lld columns hold data) -> %s\n", o.in,
+                   (long long)frames, (long long)gf, (long long)gt,
+                   (long long)clef_tokenizer_valid_columns(tok, frames), o.out);
+    }
+    if (ret == 0 && o.png != NULL)
+        ret = reconstruct(ctx, tok, &o, ids, (size_t)(gf * gt), spec, n_ch, nf, frames, present);
+    free(ids);
+    free(spec);
+    clef_spectrogram_free(sg);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+    return ret;
+}
+
+/* ---- clef train-tokenizer ---- */
+
+typedef struct train_opts {
+    const char *dir, *out, *resume, *ckpt, *split, *ch_mult;
+    long steps, threads, batch, crop_t, ch, codebook, code_dim, gn_groups, ckpt_every, log_every;
+    long disc_start, disc_ndf, max_sessions;
+    double lr;
+    unsigned long long seed;
+} train_opts;
+
+static int train_usage(void) {
+    printf("usage: clef train-tokenizer COHORT_DIR -o WEIGHTS [--steps N] [--threads T]\n"
+           "         [--resume CKPT] [--checkpoint CKPT] [--checkpoint-every N] [--log-every N]\n"
+           "         [--batch B] [--crop-t T] [--lr X] [--seed S] [--split NAME]\n"
+           "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
+           "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n\n"
+           "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
+           "(docs/COHORT-FORMAT.md) whose subject is in split NAME of splits.csv (default\n"
+           "train): each recording's CLEF spectrogram, then N steps (default 2000) on batches of\n"
+           "B (8) random crops of T frames (80: a 128 x 80 crop, an 8 x 16 token grid). Progress\n"
+           "(step, L1 in dB, codebook perplexity) goes to stderr every --log-every steps (10).\n"
+           "A checkpoint (default WEIGHTS.ckpt) is written every --checkpoint-every steps (500)\n"
+           "and at the end; --resume continues one (its architecture wins over the options).\n"
+           "WEIGHTS holds the trained weights with their clef.tok.* and clef.spec.* metadata.\n"
+           "Architecture defaults (CLEF_P_TOK_*): --ch 32, --ch-mult 1,1,2,4, --codebook 1024,\n"
+           "--code-dim 32, --gn-groups 8; --disc-ndf 16 (0: no PatchGAN), --disc-start 2000.\n");
+    return 0;
+}
+
+static int train_parse(int argc, char **argv, train_opts *o) {
+    *o = (train_opts){.split = "train",
+                      .steps = 2000,
+                      .threads = 1,
+                      .batch = 8,
+                      .crop_t = 80,
+                      .ckpt_every = 500,
+                      .log_every = 10,
+                      .disc_start = -1,
+                      .disc_ndf = -1,
+                      .seed = 1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        const char *v = has ? argv[i + 1] : NULL;
+        static const char *const long_opts[] = {
+            "--steps",      "--threads",  "--batch",       "--crop-t",           "--ch",
+            "--codebook",   "--code-dim", "--gn-groups",   "--checkpoint-every", "--log-every",
+            "--disc-start", "--disc-ndf", "--max-sessions"};
+        long *const long_dst[] = {&o->steps,       &o->threads,   &o->batch,      &o->crop_t,
+                                  &o->ch,          &o->codebook,  &o->code_dim,   &o->gn_groups,
+                                  &o->ckpt_every,  &o->log_every, &o->disc_start, &o->disc_ndf,
+                                  &o->max_sessions};
+        int done = 0;
+        for (size_t k = 0; has && k < sizeof long_opts / sizeof long_opts[0]; k++)
+            if (strcmp(a, long_opts[k]) == 0) {
+                char *end = NULL;
+                *long_dst[k] = strtol(v, &end, 10);
+                if (end == v || *end != '\0')
+                    return cli_fail(a, CLEF_ERR_INVALID_ARG, v);
+                done = 1;
+            }
+        if (done)
+            i++;
+        else if (strcmp(a, "-o") == 0 && has)
+            o->out = argv[++i];
+        else if (strcmp(a, "--resume") == 0 && has)
+            o->resume = argv[++i];
+        else if (strcmp(a, "--checkpoint") == 0 && has)
+            o->ckpt = argv[++i];
+        else if (strcmp(a, "--split") == 0 && has)
+            o->split = argv[++i];
+        else if (strcmp(a, "--ch-mult") == 0 && has)
+            o->ch_mult = argv[++i];
+        else if (strcmp(a, "--lr") == 0 && has)
+            o->lr = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--seed") == 0 && has)
+            o->seed = strtoull(argv[++i], NULL, 10);
+        else if (a[0] != '-' && o->dir == NULL)
+            o->dir = a;
+        else
+            return cli_fail("train-tokenizer", CLEF_ERR_INVALID_ARG, a);
+    }
+    if (o->dir == NULL || o->out == NULL)
+        return cli_fail("train-tokenizer", CLEF_ERR_INVALID_ARG, "need COHORT_DIR and -o WEIGHTS");
+    if (o->steps < 0 || o->threads < 1 || o->threads > 256 || o->batch < 1 || o->crop_t < 1 ||
+        o->ckpt_every < 1 || o->log_every < 1)
+        return cli_fail("train-tokenizer", CLEF_ERR_RANGE,
+                        "--steps >= 0, --threads in [1, 256], --batch, --crop-t, "
+                        "--checkpoint-every and --log-every >= 1");
+    return 0;
+}
+
+/* ---- cohort directory: manifest.csv and splits.csv (RFC 4180, one record per line) ---- */
+
+#define MAX_FIELDS 16
+
+/* Split line (modified in place) into at most MAX_FIELDS fields; quotes are removed, "" inside
+ * quotes is a quote. Returns the field count. */
+static int csv_split(char *line, char **field) {
+    int n = 0;
+    char *r = line, *w = line;
+    line[strcspn(line, "\r\n")] = '\0';
+    while (n < MAX_FIELDS) {
+        field[n++] = w;
+        int quoted = *r == '"';
+        r += quoted;
+        for (; *r != '\0'; r++) {
+            if (quoted && *r == '"' && r[1] == '"')
+                *w++ = *r++;
+            else if (quoted && *r == '"')
+                quoted = 0;
+            else if (!quoted && *r == ',')
+                break;
+            else
+                *w++ = *r;
+        }
+        int more = *r == ',';
+        *w++ = '\0';
+        if (!more)
+            break;
+        r++;
+    }
+    return n;
+}
+
+static int column(char **field, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(field[i], name) == 0)
+            return i;
+    return -1;
+}
+
+typedef struct str_list {
+    char **s;
+    size_t n, cap;
+} str_list;
+
+static int list_add(str_list *l, const char *s) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char **p = realloc(l->s, cap * sizeof *p);
+        if (p == NULL)
+            return -1;
+        l->s = p;
+        l->cap = cap;
+    }
+    return (l->s[l->n] = strdup(s)) != NULL ? (int)l->n++ : -1;
+}
+
+static void list_free(str_list *l) {
+    for (size_t i = 0; i < l->n; i++)
+        free(l->s[i]);
+    free(l->s);
+}
+
+/* Rows of dir/name: for each row, cb(fields by the wanted column names) */
+typedef int (*row_fn)(char **vals, void *user);
+
+static int read_csv(const char *dir, const char *name, const char *const *cols, int n_cols,
+                    row_fn cb, void *user) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return cli_fail(path, CLEF_ERR_IO, "cannot open (is this a cohort directory?)");
+    char *line = NULL, *field[MAX_FIELDS], *vals[8];
+    size_t cap = 0;
+    int idx[8], ret = 0, n;
+    if (getline(&line, &cap, f) < 0) {
+        ret = cli_fail(path, CLEF_ERR_FORMAT, "empty file");
+    } else {
+        n = csv_split(line, field);
+        for (int c = 0; c < n_cols && ret == 0; c++)
+            if ((idx[c] = column(field, n, cols[c])) < 0)
+                ret = cli_fail(path, CLEF_ERR_FORMAT, cols[c]);
+    }
+    for (long row = 2; ret == 0 && getline(&line, &cap, f) >= 0; row++) {
+        if (line[strspn(line, "\r\n")] == '\0')
+            continue;
+        n = csv_split(line, field);
+        for (int c = 0; c < n_cols && ret == 0; c++) {
+            if (idx[c] >= n) {
+                char why[64];
+                snprintf(why, sizeof why, "row %ld has %d fields", row, n);
+                ret = cli_fail(path, CLEF_ERR_FORMAT, why);
+            } else {
+                vals[c] = field[idx[c]];
+            }
+        }
+        if (ret == 0)
+            ret = cb(vals, user);
+    }
+    free(line);
+    fclose(f);
+    return ret;
+}
+
+typedef struct cohort_rows {
+    const char *split;
+    str_list subjects, paths;
+} cohort_rows;
+
+static int split_row(char **v, void *user) {
+    cohort_rows *r = user;
+    if (strcmp(v[1], r->split) == 0 && list_add(&r->subjects, v[0]) < 0)
+        return cli_fail("splits.csv", CLEF_ERR_NOMEM, NULL);
+    return 0;
+}
+
+static int manifest_row(char **v, void *user) {
+    cohort_rows *r = user;
+    for (size_t i = 0; i < r->subjects.n; i++)
+        if (strcmp(r->subjects.s[i], v[0]) == 0)
+            return list_add(&r->paths, v[1]) < 0 ? cli_fail("manifest", CLEF_ERR_NOMEM, NULL) : 0;
+    return 0;
+}
+
+/* ---- training data: the sessions' spectrograms ---- */
+
+typedef struct session_set {
+    float **spec; /* [n][19][128][frames[i]] */
+    int64_t *frames;
+    size_t n;
+    int64_t n_ch, nf;
+} session_set;
+
+static void sessions_free(session_set *s) {
+    for (size_t i = 0; i < s->n; i++)
+        free(s->spec[i]);
+    free(s->spec);
+    free(s->frames);
+}
+
+static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_opts *o,
+                         session_set *set) {
+    static const char *const split_cols[] = {"subject_id", "split"};
+    static const char *const man_cols[] = {"subject_id", "path"};
+    cohort_rows rows = {.split = o->split};
+    int ret = read_csv(o->dir, "splits.csv", split_cols, 2, split_row, &rows);
+    if (ret == 0)
+        ret = read_csv(o->dir, "manifest.csv", man_cols, 2, manifest_row, &rows);
+    size_t n = rows.paths.n;
+    if (o->max_sessions > 0 && n > (size_t)o->max_sessions)
+        n = (size_t)o->max_sessions;
+    set->n_ch = clef_canonical_n_channels();
+    set->nf = clef_spectrogram_n_freqs(sg);
+    set->spec = calloc(n + 1, sizeof *set->spec);
+    set->frames = calloc(n + 1, sizeof *set->frames);
+    if (ret == 0 && (set->spec == NULL || set->frames == NULL))
+        ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, NULL);
+    int64_t total = 0;
+    for (size_t i = 0; ret == 0 && i < n; i++) {
+        char path[4096];
+        uint32_t present = 0;
+        snprintf(path, sizeof path, "%s/%s", o->dir, rows.paths.s[i]);
+        float *spec = NULL;
+        int64_t frames = 0;
+        ret = cli_session_spectrogram(ctx, sg, path, &spec, &frames, &present);
+        if (ret == 0 && frames < o->crop_t) {
+            fprintf(stderr, "clef: %s: %lld frames, shorter than a crop: skipped\n", path,
+                    (long long)frames);
+            free(spec);
+            continue;
+        }
+        if (ret == 0) {
+            set->spec[set->n] = spec;
+            set->frames[set->n++] = frames;
+            total += frames;
+        }
+    }
+    if (ret == 0 && set->n == 0)
+        ret = cli_fail(o->dir, CLEF_ERR_NOT_FOUND, "no usable session in the split");
+    if (ret == 0)
+        fprintf(stderr, "clef: %zu sessions of split '%s', %lld frames (%.1f h)\n", set->n,
+                o->split, (long long)total, (double)total / 3600.0);
+    list_free(&rows.subjects);
+    list_free(&rows.paths);
+    return ret;
+}
+
+/* splitmix64 (Steele, Lea, Flood 2014): the crop positions of step s depend on (seed, s)
+ * only, so a resumed run draws the same batches as an uninterrupted one. */
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void draw_batch(const session_set *set, uint64_t seed, int64_t step, int64_t batch,
+                       int64_t crop_t, float *crops) {
+    uint64_t rng = seed ^ ((uint64_t)step * 0xD1B54A32D192ED03ull);
+    size_t img = (size_t)(set->n_ch * set->nf * crop_t);
+    for (int64_t b = 0; b < batch; b++) {
+        size_t i = (size_t)(splitmix64(&rng) % set->n);
+        int64_t off = (int64_t)(splitmix64(&rng) % (uint64_t)(set->frames[i] - crop_t + 1));
+        for (int64_t r = 0; r < set->n_ch * set->nf; r++)
+            memcpy(crops + (size_t)b * img + (size_t)(r * crop_t),
+                   set->spec[i] + (size_t)(r * set->frames[i] + off),
+                   (size_t)crop_t * sizeof(float));
+    }
+}
+
+static clef_status make_params(clef_ctx *ctx, const train_opts *o, clef_params **arch,
+                               clef_params **train) {
+    clef_status rc = clef_params_create(arch, ctx, CLEF_PARAMS_TOKENIZER);
+    if (rc == CLEF_OK)
+        rc = clef_params_create(train, ctx, CLEF_PARAMS_TRAIN);
+    const struct {
+        int32_t key;
+        long v;
+        clef_params *p;
+    } ints[] = {{CLEF_P_TOK_CROP_T, o->crop_t, *arch},
+                {CLEF_P_TOK_CH, o->ch, *arch},
+                {CLEF_P_TOK_CODEBOOK_SIZE, o->codebook, *arch},
+                {CLEF_P_TOK_CODE_DIM, o->code_dim, *arch},
+                {CLEF_P_TOK_GN_GROUPS, o->gn_groups, *arch},
+                {CLEF_P_TOK_TRAIN_BATCH, o->batch, *train},
+                {CLEF_P_TOK_TRAIN_DISC_START, o->disc_start, *train},
+                {CLEF_P_TOK_TRAIN_DISC_NDF, o->disc_ndf, *train}};
+    for (size_t i = 0; rc == CLEF_OK && i < sizeof ints / sizeof ints[0]; i++)
+        if (ints[i].v > 0 || (ints[i].v == 0 && ints[i].key == CLEF_P_TOK_TRAIN_DISC_NDF) ||
+            (ints[i].v == 0 && ints[i].key == CLEF_P_TOK_TRAIN_DISC_START))
+            if ((rc = clef_params_set_i64(ints[i].p, ints[i].key, ints[i].v)) != CLEF_OK)
+                cli_fail("train-tokenizer options", rc, clef_params_errmsg(ints[i].p));
+    if (rc == CLEF_OK && o->ch_mult != NULL &&
+        (rc = clef_params_set_str(*arch, CLEF_P_TOK_CH_MULT, o->ch_mult)) != CLEF_OK)
+        cli_fail("--ch-mult", rc, clef_params_errmsg(*arch));
+    if (rc == CLEF_OK && o->lr > 0 &&
+        (rc = clef_params_set_f64(*train, CLEF_P_TOK_TRAIN_LR, o->lr)) != CLEF_OK)
+        cli_fail("--lr", rc, clef_params_errmsg(*train));
+    return rc;
+}
+
+static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const train_opts *o,
+                      const char *ckpt, int64_t batch, int64_t crop_t) {
+    size_t img = (size_t)(set->n_ch * set->nf * crop_t);
+    float *crops = malloc((size_t)batch * img * sizeof(float));
+    if (crops == NULL)
+        return cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "batch");
+    int ret = 0;
+    double l1_acc = 0.0, ppl_acc = 0.0;
+    int64_t acc_n = 0;
+    while (ret == 0 && clef_tokenizer_trainer_steps(tr) < o->steps) {
+        int64_t step = clef_tokenizer_trainer_steps(tr);
+        draw_batch(set, o->seed, step, batch, crop_t, crops);
+        double l1 = 0.0, ppl = 0.0;
+        clef_status rc = clef_tokenizer_trainer_step(tr, crops, batch, &l1, &ppl);
+        if (rc != CLEF_OK) {
+            ret = cli_fail("training step", rc, clef_tokenizer_trainer_errmsg(tr));
+            break;
+        }
+        l1_acc += l1;
+        ppl_acc += ppl;
+        acc_n++;
+        step++;
+        if (step % o->log_every == 0 || step == o->steps) {
+            fprintf(stderr, "step %lld/%lld  l1 %.3f dB (%.2f %% of 40 dB)  perplexity %.1f\n",
+                    (long long)step, (long long)o->steps, l1_acc / (double)acc_n,
+                    100.0 * l1_acc / (double)acc_n / 40.0, ppl_acc / (double)acc_n);
+            l1_acc = ppl_acc = 0.0;
+            acc_n = 0;
+        }
+        if (step % o->ckpt_every == 0 && (rc = clef_tokenizer_trainer_save(tr, ckpt)) != CLEF_OK)
+            ret = cli_fail(ckpt, rc, clef_tokenizer_trainer_errmsg(tr));
+    }
+    free(crops);
+    return ret;
+}
+
+int cmd_train_tokenizer(int argc, char **argv) {
+    if (cli_wants_help(argc, argv))
+        return train_usage();
+    train_opts o;
+    clef_ctx *ctx = NULL;
+    clef_spectrogram *sg = NULL;
+    clef_params *arch = NULL, *train = NULL;
+    clef_tokenizer_trainer *tr = NULL;
+    session_set set = {0};
+    char ckpt[4096];
+    int ret = train_parse(argc, argv, &o);
+    if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
+        ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "no context");
+    if (ret == 0 && (sg = default_spectrogram(ctx, o.threads)) == NULL)
+        ret = 1;
+    if (ret == 0 && make_params(ctx, &o, &arch, &train) != CLEF_OK)
+        ret = 1;
+    clef_status rc = CLEF_OK;
+    if (ret == 0) {
+        snprintf(ckpt, sizeof ckpt, "%s", o.ckpt != NULL ? o.ckpt : o.out);
+        if (o.ckpt == NULL)
+            snprintf(ckpt + strlen(ckpt), sizeof ckpt - strlen(ckpt), ".ckpt");
+        rc = o.resume != NULL
+                 ? clef_tokenizer_trainer_resume(&tr, ctx, o.resume, train, (int32_t)o.threads)
+                 : clef_tokenizer_trainer_create(&tr, ctx, arch, train, o.seed, (int32_t)o.threads);
+        if (rc != CLEF_OK)
+            ret =
+                cli_fail(o.resume != NULL ? o.resume : "train-tokenizer", rc, clef_ctx_errmsg(ctx));
+    }
+    int64_t crop_t = 0, n_ch = 0, nf = 0, batch = o.batch;
+    if (ret == 0) {
+        clef_tokenizer_shape(clef_tokenizer_trainer_tokenizer(tr), &n_ch, &nf, &crop_t, NULL, NULL);
+        if (n_ch != clef_canonical_n_channels() || nf != clef_spectrogram_n_freqs(sg))
+            ret = cli_fail("train-tokenizer", CLEF_ERR_SHAPE,
+                           "the tokenizer must take 19 channels of 128 frequency bins");
+        else if ((rc = clef_tokenizer_trainer_set_spectrogram(tr, sg)) != CLEF_OK)
+            ret = cli_fail("train-tokenizer", rc, clef_tokenizer_trainer_errmsg(tr));
+    }
+    if (ret == 0) {
+        o.crop_t = (long)crop_t; /* a resumed run's crops come from its checkpoint */
+        ret = load_sessions(ctx, sg, &o, &set);
+    }
+    if (ret == 0)
+        ret = train_loop(tr, &set, &o, ckpt, batch, crop_t);
+    if (ret == 0 && (rc = clef_tokenizer_trainer_save(tr, ckpt)) != CLEF_OK)
+        ret = cli_fail(ckpt, rc, clef_tokenizer_trainer_errmsg(tr));
+    if (ret == 0 &&
+        (rc = clef_tokenizer_save(clef_tokenizer_trainer_tokenizer(tr), ctx, o.out)) != CLEF_OK)
+        ret = cli_fail(o.out, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0)
+        printf("%lld steps -> %s (checkpoint %s)\n", (long long)clef_tokenizer_trainer_steps(tr),
+               o.out, ckpt);
+    sessions_free(&set);
+    clef_tokenizer_trainer_free(tr);
+    clef_params_free(arch);
+    clef_params_free(train);
+    clef_spectrogram_free(sg);
+    clef_ctx_free(ctx);
+    return ret;
+}
