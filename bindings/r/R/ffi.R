@@ -584,6 +584,14 @@ clef_spectrogram_step <- function(sg) {
   .clef_result(.Call(C_clef_spectrogram_step, sg), "clef_spectrogram_step", FALSE, c())
 }
 
+clef_spectrogram_param_f64 <- function(sg, key) {
+  .clef_result(.Call(C_clef_spectrogram_param_f64, sg, key), "clef_spectrogram_param_f64", TRUE, c("out"))
+}
+
+clef_spectrogram_param_str <- function(sg, key) {
+  .clef_result(.Call(C_clef_spectrogram_param_str, sg, key), "clef_spectrogram_param_str", FALSE, c())
+}
+
 clef_spectrogram_n_frames <- function(sg, n_samples) {
   .clef_result(.Call(C_clef_spectrogram_n_frames, sg, n_samples), "clef_spectrogram_n_frames", FALSE, c())
 }
@@ -764,6 +772,10 @@ clef_tokenizer_encode <- function(tok, ctx, spec, n_channels, n_freq, n_frames, 
   .clef_result(.Call(C_clef_tokenizer_encode, tok, ctx, spec, n_channels, n_freq, n_frames, n_threads, ids_cap, latents_cap), "clef_tokenizer_encode", TRUE, c("ids", "latents", "needed"))
 }
 
+clef_tokenizer_check_spectrogram <- function(tok, ctx, sg) {
+  .clef_result(.Call(C_clef_tokenizer_check_spectrogram, tok, ctx, sg), "clef_tokenizer_check_spectrogram", TRUE, c())
+}
+
 clef_tokenizer_trainer_create <- function(ctx, arch, train, seed, n_threads) {
   .clef_result(.Call(C_clef_tokenizer_trainer_create, ctx, arch, train, seed, n_threads), "clef_tokenizer_trainer_create", TRUE, c("out"))
 }
@@ -782,6 +794,10 @@ clef_tokenizer_trainer_step <- function(tr, crops, n_crops) {
 
 clef_tokenizer_trainer_tokenizer <- function(tr) {
   .clef_result(.Call(C_clef_tokenizer_trainer_tokenizer, tr), "clef_tokenizer_trainer_tokenizer", FALSE, c())
+}
+
+clef_tokenizer_trainer_set_spectrogram <- function(tr, sg) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_set_spectrogram, tr, sg), "clef_tokenizer_trainer_set_spectrogram", TRUE, c())
 }
 
 clef_tokenizer_trainer_steps <- function(tr) {

@@ -1592,6 +1592,30 @@ SEXP clefr_clef_spectrogram_step(SEXP a_sg) {
     return res;
 }
 
+SEXP clefr_clef_spectrogram_param_f64(SEXP a_sg, SEXP a_key) {
+    static const char fn[] = "clef_spectrogram_param_f64";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int32_t v_key = (int32_t)clefr_as_int(a_key, fn, "key", (double)INT32_MIN, (double)INT32_MAX);
+    double v_out = 0;
+    clef_status ret = clef_spectrogram_param_f64(v_sg, v_key, &v_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_spectrogram_param_str(SEXP a_sg, SEXP a_key) {
+    static const char fn[] = "clef_spectrogram_param_str";
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    int32_t v_key = (int32_t)clefr_as_int(a_key, fn, "key", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_spectrogram_param_str(v_sg, v_key);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_spectrogram_n_frames(SEXP a_sg, SEXP a_n_samples) {
     static const char fn[] = "clef_spectrogram_n_frames";
     const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
@@ -2339,6 +2363,20 @@ SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_ctx, SEXP a_spec, SEXP a_n_c
     return res;
 }
 
+SEXP clefr_clef_tokenizer_check_spectrogram(SEXP a_tok, SEXP a_ctx, SEXP a_sg) {
+    static const char fn[] = "clef_tokenizer_check_spectrogram";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_status ret = clef_tokenizer_check_spectrogram(v_tok, v_ctx, v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_tokenizer_trainer_create(SEXP a_ctx, SEXP a_arch, SEXP a_train, SEXP a_seed,
                                          SEXP a_n_threads) {
     static const char fn[] = "clef_tokenizer_trainer_create";
@@ -2412,6 +2450,19 @@ SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP a_tr) {
     const clef_tokenizer *ret = clef_tokenizer_trainer_tokenizer(v_tr);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_wrap_handle((void *)ret, "clef_tokenizer", NULL, a_tr));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP a_tr, SEXP a_sg) {
+    static const char fn[] = "clef_tokenizer_trainer_set_spectrogram";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_status ret = clef_tokenizer_trainer_set_spectrogram(v_tr, v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
     UNPROTECT(1);
     return res;
 }

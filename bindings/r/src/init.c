@@ -109,6 +109,8 @@ SEXP clefr_clef_spectrogram_n_freqs(SEXP);
 SEXP clefr_clef_spectrogram_n_tapers(SEXP);
 SEXP clefr_clef_spectrogram_window(SEXP);
 SEXP clefr_clef_spectrogram_step(SEXP);
+SEXP clefr_clef_spectrogram_param_f64(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_param_str(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_n_frames(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_freqs(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_times(SEXP, SEXP, SEXP);
@@ -154,11 +156,13 @@ SEXP clefr_clef_tokenizer_codebook(SEXP);
 SEXP clefr_clef_tokenizer_n_tokens(SEXP);
 SEXP clefr_clef_tokenizer_valid_columns(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_encode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_check_spectrogram(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_free(SEXP);
 SEXP clefr_clef_tokenizer_trainer_errmsg(SEXP);
 SEXP clefr_clef_tokenizer_trainer_step(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
+SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
 SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_resume(SEXP, SEXP, SEXP, SEXP);
@@ -320,6 +324,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_spectrogram_n_tapers", (DL_FUNC)&clefr_clef_spectrogram_n_tapers, 1},
     {"C_clef_spectrogram_window", (DL_FUNC)&clefr_clef_spectrogram_window, 1},
     {"C_clef_spectrogram_step", (DL_FUNC)&clefr_clef_spectrogram_step, 1},
+    {"C_clef_spectrogram_param_f64", (DL_FUNC)&clefr_clef_spectrogram_param_f64, 2},
+    {"C_clef_spectrogram_param_str", (DL_FUNC)&clefr_clef_spectrogram_param_str, 2},
     {"C_clef_spectrogram_n_frames", (DL_FUNC)&clefr_clef_spectrogram_n_frames, 2},
     {"C_clef_spectrogram_freqs", (DL_FUNC)&clefr_clef_spectrogram_freqs, 2},
     {"C_clef_spectrogram_times", (DL_FUNC)&clefr_clef_spectrogram_times, 3},
@@ -365,11 +371,14 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_n_tokens", (DL_FUNC)&clefr_clef_tokenizer_n_tokens, 1},
     {"C_clef_tokenizer_valid_columns", (DL_FUNC)&clefr_clef_tokenizer_valid_columns, 2},
     {"C_clef_tokenizer_encode", (DL_FUNC)&clefr_clef_tokenizer_encode, 9},
+    {"C_clef_tokenizer_check_spectrogram", (DL_FUNC)&clefr_clef_tokenizer_check_spectrogram, 3},
     {"C_clef_tokenizer_trainer_create", (DL_FUNC)&clefr_clef_tokenizer_trainer_create, 5},
     {"C_clef_tokenizer_trainer_free", (DL_FUNC)&clefr_clef_tokenizer_trainer_free, 1},
     {"C_clef_tokenizer_trainer_errmsg", (DL_FUNC)&clefr_clef_tokenizer_trainer_errmsg, 1},
     {"C_clef_tokenizer_trainer_step", (DL_FUNC)&clefr_clef_tokenizer_trainer_step, 3},
     {"C_clef_tokenizer_trainer_tokenizer", (DL_FUNC)&clefr_clef_tokenizer_trainer_tokenizer, 1},
+    {"C_clef_tokenizer_trainer_set_spectrogram",
+     (DL_FUNC)&clefr_clef_tokenizer_trainer_set_spectrogram, 2},
     {"C_clef_tokenizer_trainer_steps", (DL_FUNC)&clefr_clef_tokenizer_trainer_steps, 1},
     {"C_clef_tokenizer_trainer_save", (DL_FUNC)&clefr_clef_tokenizer_trainer_save, 2},
     {"C_clef_tokenizer_trainer_resume", (DL_FUNC)&clefr_clef_tokenizer_trainer_resume, 4},
