@@ -7,17 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { N_CH = 3, N_S = 6000 };
+#include "c_reference_util.h"
 
-static int dump(const char *dir, const char *name, const void *p, size_t bytes) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return 1;
-    size_t w = fwrite(p, 1, bytes, f);
-    return fclose(f) != 0 || w != bytes;
-}
+enum { N_CH = 3, N_S = 6000 };
 
 int main(int argc, char **argv) {
     if (argc != 2)

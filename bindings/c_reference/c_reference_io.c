@@ -8,19 +8,11 @@
 #include <clef.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "c_reference_util.h"
 #include <string.h>
 
 enum { N_CH = 4, N_S = 2560 };
-
-static int dump(const char *dir, const char *name, const void *p, size_t bytes) {
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return 1;
-    size_t w = fwrite(p, 1, bytes, f);
-    return fclose(f) != 0 || w != bytes;
-}
 
 int main(int argc, char **argv) {
     if (argc != 3)
