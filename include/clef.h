@@ -1284,6 +1284,30 @@ CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double
                                             int64_t max_items, int64_t *n_processed,
                                             clef_eval_progress_fn progress, void *user);
 
+/* ---- session tokens over a store (lib/model; declared here, after clef_store) ---- */
+
+/** Model hash under which clef_tokenizer_job_run() stores a weights file's tokens: the
+ *  lowercase hex SHA-256 of the file (64 characters + NUL) into buf; *needed (may be NULL) =
+ *  65. CLEF_ERR_BUFFER_TOO_SMALL if cap < 65, CLEF_ERR_IO if the file cannot be read. */
+CLEF_API clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, char *buf,
+                                               size_t cap, size_t *needed);
+/** Tokenize every session of a store as the resumable job "tokenize:<model hash>" (one job per
+ *  weights file): each session is claimed, read (clef_recording_read_canonical(), 19
+ *  channels, 200 Hz, the whole file), transformed with the spectrogram the weights were
+ *  trained on (clef_tokenizer_check_spectrogram()), encoded over a 1,280-frame session image
+ *  (weights trained on shorter crops are applied with clef_tokenizer_clone_crop()) and its
+ *  n_tokens ids (2,048 by default, [grid_f][grid_t]) committed as a uint16 artifact
+ *  (CLEF_ARTIFACT_TOKENS, model hash of clef_tokenizer_model_hash()) with its done state in one
+ *  transaction: a killed run resumes without redoing or duplicating a session, and a rerun
+ *  adds nothing. stale_s, max_items, n_processed, progress and user as in
+ *  clef_bandpower_job_run(). A session whose file cannot be read is marked failed with the
+ *  reason and the job goes on. CLEF_ERR_UNSUPPORTED for a codebook of more than 65,536
+ *  codes. n_threads >= 1 for the spectrogram and the encoder. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *weights_path,
+                                            int32_t n_threads, double stale_s, int64_t max_items,
+                                            int64_t *n_processed, clef_eval_progress_fn progress,
+                                            void *user);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */

@@ -135,6 +135,160 @@ static void test_training_files(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* Session ids and recording paths of the fixture cohort's manifest.csv (generated: no quotes,
+ * session_id first, path third). Returns the count. */
+enum { MAX_SESSIONS = 32 };
+static int manifest_sessions(char sid[][64], char path[][1024]) {
+    FILE *f = fopen(out_path("coh/manifest.csv"), "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f) != NULL && n < MAX_SESSIONS) {
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
+        assert_non_null(c3);
+        *c1 = *c3 = '\0';
+        assert_true(strlen(line) < 64);
+        memcpy(sid[n], line, strlen(line) + 1);
+        snprintf(path[n], 1024, "%s/coh/%s", CLI_TOK_DIR, c2 + 1);
+        n++;
+    }
+    fclose(f);
+    assert_true(n >= 4);
+    return n;
+}
+
+/* Every session of the store has exactly one token artifact under the weights' hash, 2,048
+ * uint16 equal to tokenizing its file directly, and the job has them all done. */
+static void check_store_tokens(clef_ctx *ctx, clef_store *s, const char *hash) {
+    char sid[MAX_SESSIONS][64], path[MAX_SESSIONS][1024];
+    int n = manifest_sessions(sid, path);
+    int64_t count = 0;
+    assert_int_equal(clef_store_count(s, CLEF_STORE_ARTIFACTS, &count), CLEF_OK);
+    assert_int_equal(count, n);
+    char job[80];
+    snprintf(job, sizeof job, "tokenize:%s", hash);
+    assert_int_equal(clef_store_job_count(s, job, CLEF_JOB_DONE, &count), CLEF_OK);
+    assert_int_equal(count, n);
+    assert_int_equal(clef_store_job_count(s, job, -1, &count), CLEF_OK);
+    assert_int_equal(count, n);
+    for (int i = 0; i < n; i++) {
+        uint16_t u[2049];
+        size_t needed = 0;
+        assert_int_equal(
+            clef_store_artifact_get(s, sid[i], CLEF_ARTIFACT_TOKENS, hash, u, sizeof u, &needed),
+            CLEF_OK);
+        assert_int_equal(needed, 2048 * sizeof(uint16_t));
+        int64_t frames = 0;
+        int32_t *ids = library_tokens(ctx, path[i], &frames);
+        for (int k = 0; k < 2048; k++)
+            if (u[k] != ids[k])
+                fail_msg("%s token %d: store %u, library %d", sid[i], k, u[k], ids[k]);
+        free(ids);
+    }
+}
+
+/* clef tokenize --store (run twice by the fixtures): the artifacts, and a third run through
+ * the library adds nothing. */
+static void test_store_cli(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    clef_store *s = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_store_open(&s, ctx, out_path("tok.db")), CLEF_OK);
+    char hash[65], hash4[65];
+    size_t needed = 0;
+    assert_int_equal(
+        clef_tokenizer_model_hash(ctx, out_path("w6.safetensors"), hash, sizeof hash, &needed),
+        CLEF_OK);
+    assert_int_equal(needed, 65);
+    assert_int_equal(strlen(hash), 64);
+    assert_int_equal(strspn(hash, "0123456789abcdef"), 64);
+    assert_int_equal(
+        clef_tokenizer_model_hash(ctx, out_path("w4.safetensors"), hash4, sizeof hash4, NULL),
+        CLEF_OK);
+    assert_string_not_equal(hash, hash4);
+    assert_int_equal(clef_tokenizer_model_hash(ctx, out_path("w6.safetensors"), hash4, 64, &needed),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, 65);
+    check_store_tokens(ctx, s, hash);
+    int64_t n = -1;
+    assert_int_equal(
+        clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 2, 0.0, 0, &n, NULL, NULL),
+        CLEF_OK);
+    assert_int_equal(n, 0);
+    check_store_tokens(ctx, s, hash);
+    /* not a weights file; no store */
+    assert_int_equal(clef_tokenizer_job_run(ctx, s, test_data_path("test_subsecond.edf"), 1, 0.0, 0,
+                                            &n, NULL, NULL),
+                     CLEF_ERR_FORMAT);
+    assert_int_equal(
+        clef_tokenizer_job_run(ctx, NULL, out_path("w6.safetensors"), 1, 0.0, 0, &n, NULL, NULL),
+        CLEF_ERR_INVALID_ARG);
+    assert_int_equal(
+        clef_tokenizer_job_run(ctx, s, out_path("none.safetensors"), 1, 0.0, 0, &n, NULL, NULL),
+        CLEF_ERR_IO);
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+}
+
+static int32_t cancel_after_one(int64_t done, int64_t total, const char *sid, void *user) {
+    (void)total;
+    (void)sid;
+    ++*(int *)user;
+    return done >= 1;
+}
+
+/* Resume: a worker killed while holding a claim, one item, a cancelled run, then the rest. */
+static void test_store_resume(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    clef_store *s = NULL, *dead = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    const char *db = out_path("resume.db");
+    remove(db);
+    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_import_cohort(s, out_path("coh"), NULL, NULL, NULL), CLEF_OK);
+    char hash[65], job[80], item[256];
+    assert_int_equal(
+        clef_tokenizer_model_hash(ctx, out_path("w6.safetensors"), hash, sizeof hash, NULL),
+        CLEF_OK);
+    snprintf(job, sizeof job, "tokenize:%s", hash);
+    /* a worker claims an item and dies (its handle closes without completing) */
+    assert_int_equal(clef_store_open(&dead, ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_job_add_sessions(dead, job, NULL), CLEF_OK);
+    int32_t claimed = 0;
+    size_t needed = 0;
+    assert_int_equal(clef_store_job_claim(dead, job, item, sizeof item, &needed, &claimed),
+                     CLEF_OK);
+    assert_int_equal(claimed, 1);
+    clef_store_free(dead);
+    int64_t n = -1, total = 0, count = 0;
+    assert_int_equal(clef_store_job_count(s, job, -1, &total), CLEF_OK);
+    /* stale_s < 0 leaves the dead claim: one item, then a cancel after one more */
+    assert_int_equal(
+        clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 1, -1.0, 1, &n, NULL, NULL),
+        CLEF_OK);
+    assert_int_equal(n, 1);
+    int calls = 0;
+    assert_int_equal(clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 1, -1.0, 0, &n,
+                                            cancel_after_one, &calls),
+                     CLEF_ERR_CANCELLED);
+    assert_int_equal(n, 1);
+    assert_int_equal(calls, 1);
+    assert_int_equal(clef_store_job_count(s, job, CLEF_JOB_CLAIMED, &count), CLEF_OK);
+    assert_int_equal(count, 1); /* the dead worker's */
+    /* the restart requeues the dead claim and finishes the rest, each once */
+    assert_int_equal(
+        clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 2, 0.0, 0, &n, NULL, NULL),
+        CLEF_OK);
+    assert_int_equal(n, total - 2);
+    check_store_tokens(ctx, s, hash);
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+}
+
 /* PNG signature and IHDR: 117 frames drawn 3 pixels wide, two panels, 19 bands of 128 rows. */
 static void test_png(void **state) {
     (void)state;
@@ -152,9 +306,9 @@ static void test_png(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tokens),
-        cmocka_unit_test(test_training_files),
-        cmocka_unit_test(test_png),
+        cmocka_unit_test(test_tokens),       cmocka_unit_test(test_training_files),
+        cmocka_unit_test(test_png),          cmocka_unit_test(test_store_cli),
+        cmocka_unit_test(test_store_resume),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

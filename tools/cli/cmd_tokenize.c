@@ -31,13 +31,14 @@ static clef_spectrogram *default_spectrogram(clef_ctx *ctx, long threads) {
 /* ---- clef tokenize ---- */
 
 typedef struct tok_opts {
-    const char *in, *weights, *out, *png, *dtype;
+    const char *in, *weights, *out, *png, *dtype, *store;
     long threads;
 } tok_opts;
 
 static int tok_usage(void) {
     printf("usage: clef tokenize FILE [-w WEIGHTS] -o OUT.npy [--recon-png PNG] [--threads N]\n"
-           "                     [--dtype uint16|int32]\n\n"
+           "                     [--dtype uint16|int32]\n"
+           "       clef tokenize --store DB [-w WEIGHTS] [--threads N]\n\n"
            "Tokenize an EDF/BDF recording (docs/tokenizer.md): its 19 canonical channels at\n"
            "200 Hz, CLEF's multitaper spectrogram (checked against the weights' clef.spec.*\n"
            "metadata), then the VQGAN encoder and code search over a 1,280-frame session\n"
@@ -46,7 +47,10 @@ static int tok_usage(void) {
            "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
            "(grid_f, grid_t) = (8, 256) in 'f,t' order, uint16 (default when the codebook has\n"
            "at most 65,536 codes) or int32. --recon-png draws each channel's original\n"
-           "spectrogram beside its reconstruction from the tokens.\n");
+           "spectrogram beside its reconstruction from the tokens.\n"
+           "--store DB tokenizes every session of a store (clef ingest) as a resumable job\n"
+           "(clef_tokenizer_job_run): each session's ids become a uint16 artifact keyed by the\n"
+           "SHA-256 of WEIGHTS; a killed run resumes where it stopped, a rerun adds nothing.\n");
     return 0;
 }
 
@@ -63,6 +67,8 @@ static int tok_parse(int argc, char **argv, tok_opts *o) {
             o->png = argv[++i];
         else if (strcmp(a, "--dtype") == 0 && has)
             o->dtype = argv[++i];
+        else if (strcmp(a, "--store") == 0 && has)
+            o->store = argv[++i];
         else if (strcmp(a, "--threads") == 0 && has)
             o->threads = strtol(argv[++i], NULL, 10);
         else if (a[0] != '-' && o->in == NULL)
@@ -70,7 +76,10 @@ static int tok_parse(int argc, char **argv, tok_opts *o) {
         else
             return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, a);
     }
-    if (o->in == NULL || o->out == NULL)
+    if (o->store != NULL && (o->in != NULL || o->out != NULL || o->png != NULL))
+        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG,
+                        "--store takes no FILE, -o or --recon-png");
+    if (o->store == NULL && (o->in == NULL || o->out == NULL))
         return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, "need FILE and -o OUT.npy");
     if (o->threads < 1 || o->threads > 256)
         return cli_fail("tokenize", CLEF_ERR_RANGE, "--threads must be in [1, 256]");
@@ -173,6 +182,45 @@ static int reconstruct(clef_ctx *ctx, const clef_tokenizer *tok, const tok_opts 
     return ret;
 }
 
+static int32_t store_progress(int64_t done, int64_t total, const char *session, void *user) {
+    (void)user;
+    fprintf(stderr, "clef tokenize: %lld/%lld %s\n", (long long)done, (long long)total, session);
+    return 0;
+}
+
+/* --store: every session of the store, as the resumable job of clef_tokenizer_job_run. */
+static int tokenize_store(const tok_opts *o) {
+    clef_ctx *ctx = NULL;
+    clef_store *s = NULL;
+    if (clef_ctx_create(&ctx) != CLEF_OK)
+        return cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
+    clef_status rc = clef_store_open(&s, ctx, o->store);
+    int64_t n = 0, done = 0, failed = 0;
+    char hash[65];
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_model_hash(ctx, o->weights, hash, sizeof hash, NULL);
+    /* claims of a killed earlier run (a single worker) go back to pending */
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_job_run(ctx, s, o->weights, (int32_t)o->threads, 0.0, 0, &n,
+                                    store_progress, NULL);
+    int ret = rc == CLEF_OK ? 0 : cli_fail("tokenize", rc, clef_ctx_errmsg(ctx));
+    if (ret == 0) {
+        char job[80];
+        snprintf(job, sizeof job, "tokenize:%s", hash);
+        if (clef_store_job_count(s, job, CLEF_JOB_DONE, &done) != CLEF_OK ||
+            clef_store_job_count(s, job, CLEF_JOB_FAILED, &failed) != CLEF_OK)
+            ret = cli_fail("tokenize", CLEF_ERR_IO, clef_store_errmsg(s));
+        else
+            printf("%s: %lld sessions tokenized now, %lld done in all, %lld failed "
+                   "(artifact kind %d, model hash %s)\n",
+                   o->store, (long long)n, (long long)done, (long long)failed, CLEF_ARTIFACT_TOKENS,
+                   hash);
+    }
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+    return ret;
+}
+
 int cmd_tokenize(int argc, char **argv) {
     if (cli_wants_help(argc, argv))
         return tok_usage();
@@ -185,6 +233,8 @@ int cmd_tokenize(int argc, char **argv) {
     int64_t frames = 0, n_ch = 0, nf = 0, gf = 0, gt = 0, cb = 0;
     uint32_t present = 0;
     int ret = tok_parse(argc, argv, &o);
+    if (ret == 0 && o.store != NULL)
+        return tokenize_store(&o);
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
     if (ret == 0 && (tok = session_tokenizer(ctx, o.weights)) == NULL)

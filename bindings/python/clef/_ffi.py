@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "a298d315f1e9cc6fa64f52acaa06839aa7c0abf8de9dabadf5577df000164370"
+HEADER_SHA256 = "82feb29de7ac76fe4a49fda58671d0709606f16103364556634fb849a5b26c7f"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -493,6 +493,8 @@ FUNCTIONS = {
     'clef_bandpower_model_hash': (_C.c_char_p, []),
     'clef_bandpower_job_name': (_C.c_char_p, []),
     'clef_bandpower_job_run': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_store), _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
+    'clef_tokenizer_model_hash': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_tokenizer_job_run': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
     'clef_cohort_generate': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.c_char_p, clef_cohort_progress_fn, _C.c_void_p]),
     'clef_cohort_n_tasks': (_C.c_int32, []),
     'clef_cohort_task_name': (_C.c_char_p, [_C.c_int32]),
@@ -706,6 +708,8 @@ SIGNATURES = {
     'clef_bandpower_model_hash': (),
     'clef_bandpower_job_name': (),
     'clef_bandpower_job_run': (('ctx', 'handle', 'clef_ctx', '', ''), ('s', 'handle', 'clef_store', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_tokenizer_model_hash': (('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_tokenizer_job_run': (('ctx', 'handle', 'clef_ctx', '', ''), ('s', 'handle', 'clef_store', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_cohort_generate': (('ctx', 'handle', 'clef_ctx', '', ''), ('params', 'handle', 'clef_params', '', ''), ('out_dir', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_cohort_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_cohort_n_tasks': (),
     'clef_cohort_task_name': (('i', 'scalar', 'int32_t', '', ''), ),
@@ -918,6 +922,8 @@ RETURNS = {
     'clef_bandpower_model_hash': ('cstr', 'char', 'const char *'),
     'clef_bandpower_job_name': ('cstr', 'char', 'const char *'),
     'clef_bandpower_job_run': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_model_hash': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_job_run': ('scalar', 'int32_t', 'clef_status'),
     'clef_cohort_generate': ('scalar', 'int32_t', 'clef_status'),
     'clef_cohort_n_tasks': ('scalar', 'int32_t', 'int32_t'),
     'clef_cohort_task_name': ('cstr', 'char', 'const char *'),
@@ -1022,6 +1028,8 @@ ERROR_SOURCES = {
     'clef_store_job_count': (0, 'clef_store_errmsg'),
     'clef_eval_run_store': (0, 'clef_eval_errmsg'),
     'clef_bandpower_job_run': (0, 'clef_ctx_errmsg'),
+    'clef_tokenizer_model_hash': (0, 'clef_ctx_errmsg'),
+    'clef_tokenizer_job_run': (0, 'clef_ctx_errmsg'),
     'clef_cohort_generate': (0, 'clef_ctx_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
@@ -1140,6 +1148,8 @@ STATUS_FUNCTIONS = frozenset({
     'clef_store_job_count',
     'clef_eval_run_store',
     'clef_bandpower_job_run',
+    'clef_tokenizer_model_hash',
+    'clef_tokenizer_job_run',
     'clef_cohort_generate',
 })
 DEPRECATED = ()

@@ -988,6 +988,14 @@ clef_bandpower_job_run <- function(ctx, s, stale_s, max_items) {
   .clef_result(.Call(C_clef_bandpower_job_run, ctx, s, stale_s, max_items), "clef_bandpower_job_run", TRUE, c("n_processed"))
 }
 
+clef_tokenizer_model_hash <- function(ctx, weights_path, cap) {
+  .clef_result(.Call(C_clef_tokenizer_model_hash, ctx, weights_path, cap), "clef_tokenizer_model_hash", TRUE, c("buf", "needed"))
+}
+
+clef_tokenizer_job_run <- function(ctx, s, weights_path, n_threads, stale_s, max_items) {
+  .clef_result(.Call(C_clef_tokenizer_job_run, ctx, s, weights_path, n_threads, stale_s, max_items), "clef_tokenizer_job_run", TRUE, c("n_processed"))
+}
+
 clef_cohort_generate <- function(ctx, params, out_dir) {
   .clef_result(.Call(C_clef_cohort_generate, ctx, params, out_dir), "clef_cohort_generate", TRUE, c())
 }

@@ -3351,6 +3351,49 @@ SEXP clefr_clef_bandpower_job_run(SEXP a_ctx, SEXP a_s, SEXP a_stale_s, SEXP a_m
     return res;
 }
 
+SEXP clefr_clef_tokenizer_model_hash(SEXP a_ctx, SEXP a_weights_path, SEXP a_cap) {
+    static const char fn[] = "clef_tokenizer_model_hash";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_tokenizer_model_hash(v_ctx, v_weights_path, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_job_run(SEXP a_ctx, SEXP a_s, SEXP a_weights_path, SEXP a_n_threads,
+                                  SEXP a_stale_s, SEXP a_max_items) {
+    static const char fn[] = "clef_tokenizer_job_run";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
+    int64_t v_max_items = (int64_t)clefr_as_int(
+        a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_processed = 0;
+    clef_status ret = clef_tokenizer_job_run(v_ctx, v_s, v_weights_path, v_n_threads, v_stale_s,
+                                             v_max_items, &v_n_processed, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_cohort_generate(SEXP a_ctx, SEXP a_params, SEXP a_out_dir) {
     static const char fn[] = "clef_cohort_generate";
     clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);

@@ -211,6 +211,8 @@ SEXP clefr_clef_eval_run_store(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_bandpower_model_hash(void);
 SEXP clefr_clef_bandpower_job_name(void);
 SEXP clefr_clef_bandpower_job_run(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_model_hash(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_generate(SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_n_tasks(void);
 SEXP clefr_clef_cohort_task_name(SEXP);
@@ -426,6 +428,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_bandpower_model_hash", (DL_FUNC)&clefr_clef_bandpower_model_hash, 0},
     {"C_clef_bandpower_job_name", (DL_FUNC)&clefr_clef_bandpower_job_name, 0},
     {"C_clef_bandpower_job_run", (DL_FUNC)&clefr_clef_bandpower_job_run, 4},
+    {"C_clef_tokenizer_model_hash", (DL_FUNC)&clefr_clef_tokenizer_model_hash, 3},
+    {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 6},
     {"C_clef_cohort_generate", (DL_FUNC)&clefr_clef_cohort_generate, 3},
     {"C_clef_cohort_n_tasks", (DL_FUNC)&clefr_clef_cohort_n_tasks, 0},
     {"C_clef_cohort_task_name", (DL_FUNC)&clefr_clef_cohort_task_name, 1},

@@ -1,0 +1,235 @@
+/* tok_job.c — the session tokens of every session of a store, as a resumable job.
+ * SPDX-License-Identifier: BSD-3-Clause
+ *
+ * Uses the recording reader, the spectrogram and the store only through the public API. The
+ * job is named after the weights' model hash ("tokenize:<sha256 of the weights file>"), so
+ * other weights make another job and other artifacts. Each item (a session) is claimed, read
+ * as the 19 canonical channels at 200 Hz (the whole file, like clef tokenize), turned into
+ * CLEF's spectrogram and encoded over a 1,280-frame session image (docs/tokenizer.md); its
+ * 2,048 uint16 ids are committed with the done state in one transaction
+ * (clef_store_job_complete), so a killed run loses at most the item in flight. */
+#include "model_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define TOK_JOB_PREFIX "tokenize:"
+#define SESSION_CROP_T 1280 /* frames of a 20-minute session image (docs/tokenizer.md) */
+#define HASH_HEX       65   /* 64 hex digits + NUL */
+
+/* SHA-256 of a file as lowercase hex. */
+static clef_status file_sha256(clef_ctx *ctx, const char *path, char hex[HASH_HEX]) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_IO, "weights '%s': cannot open", path);
+    clefi_sha256_ctx sh;
+    clefi_sha256_init(&sh);
+    unsigned char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        clefi_sha256_update(&sh, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return clefi_ctx_error(ctx, CLEF_ERR_IO, "weights '%s': read error", path);
+    uint8_t digest[32];
+    clefi_sha256_final(&sh, digest);
+    clefi_sha256_hex(digest, hex);
+    return CLEF_OK;
+}
+
+clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, char *buf,
+                                      size_t cap, size_t *needed) {
+    if (needed != NULL)
+        *needed = HASH_HEX;
+    if (ctx == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (weights_path == NULL || (buf == NULL && cap > 0))
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "weights_path or buf is NULL");
+    if (cap < HASH_HEX)
+        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
+                               "model hash: cap %zu < %d bytes", cap, HASH_HEX);
+    char hex[HASH_HEX];
+    clef_status rc = file_sha256(ctx, weights_path, hex);
+    if (rc == CLEF_OK)
+        memcpy(buf, hex, HASH_HEX);
+    return rc;
+}
+
+typedef struct tok_item {
+    clef_ctx *ctx;
+    clef_store *s;
+    clef_tokenizer *tok;
+    clef_spectrogram *sg;
+    int32_t n_threads;
+    int64_t n_ch, n_freq, n_tokens;
+    int32_t *ids;
+    uint16_t *u16;
+    char path[4096];
+    char why[CLEFI_ERRMSG_CAP]; /* data problem of this item (the job goes on) */
+} tok_item;
+
+/* Read, transform and encode one session into it->u16. A data problem (unreadable file,
+ * recording shorter than one spectrogram window) sets it->why and returns CLEF_OK; only store
+ * or memory failures are returned. */
+static clef_status tokenize_one(tok_item *it, const char *sid) {
+    size_t needed;
+    clef_status rc = clef_store_recording_path(it->s, sid, it->path, sizeof it->path, &needed);
+    if (rc != CLEF_OK)
+        return rc;
+    clef_recording *rec = NULL;
+    float *x = NULL, *spec = NULL;
+    int64_t n = 0, n_out = 0, frames = 0;
+    size_t x_cap = 0, spec_cap = 0;
+    rc = clef_recording_open(&rec, it->ctx, it->path, NULL);
+    if (rc == CLEF_OK)
+        rc = clef_recording_canonical_length(rec, 0.0, -1.0, &n);
+    if (rc == CLEF_OK && clefi_mul_overflow((size_t)n, (size_t)it->n_ch, &x_cap))
+        rc = CLEF_ERR_OVERFLOW;
+    if (rc == CLEF_OK && (x = clefi_malloc(it->ctx, (x_cap ? x_cap : 1) * sizeof *x)) == NULL)
+        rc = CLEF_ERR_NOMEM;
+    if (rc == CLEF_OK)
+        rc = clef_recording_read_canonical(rec, 0.0, -1.0, x, (size_t)n, x_cap, &n_out, NULL);
+    if (rc == CLEF_OK && (frames = clef_spectrogram_n_frames(it->sg, n_out)) < 1)
+        rc = clefi_ctx_error(it->ctx, CLEF_ERR_SHAPE,
+                             "%lld samples at 200 Hz: shorter than one spectrogram window",
+                             (long long)n_out);
+    if (rc == CLEF_OK && (clefi_mul_overflow((size_t)it->n_ch, (size_t)it->n_freq, &spec_cap) ||
+                          clefi_mul_overflow(spec_cap, (size_t)frames, &spec_cap)))
+        rc = CLEF_ERR_OVERFLOW;
+    if (rc == CLEF_OK && (spec = clefi_malloc(it->ctx, spec_cap * sizeof *spec)) == NULL)
+        rc = CLEF_ERR_NOMEM;
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_compute(it->sg, x, (size_t)n, it->n_ch, n_out, spec, spec_cap, NULL);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_encode(it->tok, it->ctx, spec, it->n_ch, it->n_freq, frames,
+                                   it->n_threads, it->ids, (size_t)it->n_tokens, NULL, 0, NULL);
+    if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM) {
+        const char *m = rec != NULL && clef_recording_errmsg(rec)[0] ? clef_recording_errmsg(rec)
+                                                                     : clef_ctx_errmsg(it->ctx);
+        snprintf(it->why, sizeof it->why, "%s: %s", clef_strerror(rc), m);
+        rc = CLEF_OK;
+    } else if (rc == CLEF_OK) {
+        for (int64_t i = 0; i < it->n_tokens; i++)
+            it->u16[i] = (uint16_t)it->ids[i]; /* ids < codebook size <= 65,536 (checked) */
+    }
+    clefi_free(it->ctx, spec);
+    clefi_free(it->ctx, x);
+    clef_recording_free(rec);
+    return rc;
+}
+
+/* The weights as a session tokenizer (crop 1,280) and the spectrogram they were trained on. */
+static clef_status job_setup(tok_item *it, const char *weights_path) {
+    clef_tokenizer *w = NULL, *tok = NULL;
+    clef_params *p = NULL;
+    clef_spectrogram *sg = NULL;
+    int64_t crop_t = 0, cb = 0;
+    clef_status rc = clef_tokenizer_load(&w, it->ctx, weights_path);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_shape(w, &it->n_ch, &it->n_freq, &crop_t, NULL, NULL);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_codebook(w, &cb, NULL);
+    if (rc == CLEF_OK && cb > 65536)
+        rc = clefi_ctx_error(it->ctx, CLEF_ERR_UNSUPPORTED,
+                             "codebook of %lld codes: token artifacts are uint16", (long long)cb);
+    if (rc == CLEF_OK && crop_t != SESSION_CROP_T)
+        rc = clef_tokenizer_clone_crop(&tok, w, it->ctx, SESSION_CROP_T);
+    else if (rc == CLEF_OK) {
+        tok = w;
+        w = NULL;
+    }
+    clef_tokenizer_free(w);
+    if (rc == CLEF_OK)
+        rc = clef_params_create(&p, it->ctx, CLEF_PARAMS_SPEC);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, it->n_threads);
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_create(&sg, it->ctx, p);
+    clef_params_free(p);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_check_spectrogram(tok, it->ctx, sg);
+    it->n_tokens = clef_tokenizer_n_tokens(tok);
+    if (rc == CLEF_OK &&
+        ((it->ids = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->ids)) == NULL ||
+         (it->u16 = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->u16)) == NULL))
+        rc = clefi_ctx_error(it->ctx, CLEF_ERR_NOMEM, "cannot allocate %lld token ids",
+                             (long long)it->n_tokens);
+    it->tok = tok;
+    it->sg = sg;
+    return rc;
+}
+
+static clef_status store_err(clef_ctx *ctx, clef_store *s, clef_status rc) {
+    return clefi_ctx_error(ctx, rc, "store: %s", clef_store_errmsg(s));
+}
+
+clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *weights_path,
+                                   int32_t n_threads, double stale_s, int64_t max_items,
+                                   int64_t *n_processed, clef_eval_progress_fn progress,
+                                   void *user) {
+    if (n_processed != NULL)
+        *n_processed = 0;
+    if (ctx == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (s == NULL || weights_path == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "store or weights_path is NULL");
+    if (n_threads < 1)
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "n_threads %d < 1", (int)n_threads);
+    char job[sizeof TOK_JOB_PREFIX + HASH_HEX];
+    memcpy(job, TOK_JOB_PREFIX, sizeof TOK_JOB_PREFIX - 1);
+    const char *hash = job + sizeof TOK_JOB_PREFIX - 1;
+    clef_status rc = file_sha256(ctx, weights_path, job + sizeof TOK_JOB_PREFIX - 1);
+    if (rc != CLEF_OK)
+        return rc;
+    tok_item *it = clefi_calloc(ctx, 1, sizeof *it);
+    if (it == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a job item");
+    it->ctx = ctx;
+    it->s = s;
+    it->n_threads = n_threads;
+    rc = job_setup(it, weights_path);
+    int64_t total = 0, done = 0;
+    clef_status src = CLEF_OK; /* store failures */
+    if (rc == CLEF_OK)
+        src = clef_store_job_add_sessions(s, job, NULL);
+    if (rc == CLEF_OK && src == CLEF_OK && stale_s >= 0.0)
+        src = clef_store_job_requeue(s, job, stale_s, 0, NULL);
+    if (rc == CLEF_OK && src == CLEF_OK)
+        src = clef_store_job_count(s, job, -1, &total);
+    if (rc == CLEF_OK && src == CLEF_OK)
+        src = clef_store_job_count(s, job, CLEF_JOB_DONE, &done);
+    char sid[256];
+    for (int64_t k = 0; rc == CLEF_OK && src == CLEF_OK && (max_items <= 0 || k < max_items);
+         k++) {
+        int32_t claimed = 0;
+        size_t needed;
+        src = clef_store_job_claim(s, job, sid, sizeof sid, &needed, &claimed);
+        if (src != CLEF_OK || !claimed)
+            break;
+        it->why[0] = '\0';
+        src = tokenize_one(it, sid);
+        if (src == CLEF_OK && it->why[0] != '\0')
+            src = clef_store_job_fail(s, job, sid, it->why);
+        else if (src == CLEF_OK)
+            src = clef_store_job_complete(s, job, sid, CLEF_ARTIFACT_TOKENS, hash, it->u16,
+                                          (size_t)it->n_tokens * sizeof *it->u16);
+        if (src != CLEF_OK)
+            break;
+        done++;
+        if (n_processed != NULL)
+            (*n_processed)++;
+        if (progress != NULL && progress(done, total, sid, user) != 0)
+            rc = clefi_ctx_error(ctx, CLEF_ERR_CANCELLED, "tokenize job cancelled");
+    }
+    if (rc == CLEF_OK && src == CLEF_ERR_NOMEM)
+        rc = clefi_ctx_error(ctx, src, "out of memory in the tokenize job");
+    else if (rc == CLEF_OK && src != CLEF_OK)
+        rc = store_err(ctx, s, src);
+    clefi_free(ctx, it->u16);
+    clefi_free(ctx, it->ids);
+    clef_spectrogram_free(it->sg);
+    clef_tokenizer_free(it->tok);
+    clefi_free(ctx, it);
+    return rc;
+}
