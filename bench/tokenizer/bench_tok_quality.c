@@ -15,37 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_session.h"
 #include "clef.h"
 
 enum { CROP_T = 1280, NCH = 19, LAG = 4 };
 
-static void die(const char *what, clef_ctx *ctx) {
-    fprintf(stderr, "bench_tok_quality: %s: %s\n", what, ctx ? clef_ctx_errmsg(ctx) : "");
-    exit(1);
-}
-
-/* The spectrogram [19][nf][*frames] of a whole file; *present = canonical channels present. */
-static float *session_spec(clef_ctx *ctx, const clef_spectrogram *sg, const char *path,
-                           int64_t *frames, uint32_t *present) {
-    clef_recording *rec = NULL;
-    if (clef_recording_open(&rec, ctx, path, NULL) != CLEF_OK)
-        die(path, ctx);
-    int64_t n = 0;
-    if (clef_recording_canonical_length(rec, 0, -1, &n) != CLEF_OK)
-        die(path, ctx);
-    float *x = malloc((size_t)(NCH * n) * sizeof *x);
-    if (x == NULL || clef_recording_read_canonical(rec, 0, -1, x, (size_t)n, (size_t)(NCH * n), &n,
-                                                   present) != CLEF_OK)
-        die(path, ctx);
-    clef_recording_free(rec);
-    *frames = clef_spectrogram_n_frames(sg, n);
-    size_t need = (size_t)(NCH * clef_spectrogram_n_freqs(sg) * *frames);
-    float *s = malloc(need * sizeof *s);
-    if (s == NULL || clef_spectrogram_compute(sg, x, (size_t)n, NCH, n, s, need, NULL) != CLEF_OK)
-        die(path, ctx);
-    free(x);
-    return s;
-}
+static void die(const char *what, clef_ctx *ctx) { bench_die("bench_tok_quality", what, ctx); }
 
 typedef struct lines {
     char **s;
@@ -147,7 +122,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < train.n; i++) {
         int64_t fr = 0;
         uint32_t pres = 0;
-        float *s = session_spec(ctx, sg, train.s[i], &fr, &pres);
+        float *s = bench_session_spec(ctx, sg, train.s[i], &fr, &pres);
         for (int c = 0; c < NCH; c++) {
             if (!(pres >> c & 1u))
                 continue;
@@ -174,7 +149,7 @@ int main(int argc, char **argv) {
             const char *path = set == 0 ? held.s[i] : argv[4 + i];
             int64_t fr = 0;
             uint32_t pres = 0;
-            float *s = session_spec(ctx, sg, path, &fr, &pres);
+            float *s = bench_session_spec(ctx, sg, path, &fr, &pres);
             if (clef_tokenizer_encode(tok, ctx, s, NCH, nf, fr, 2, ids, (size_t)(gf * gt), NULL, 0,
                                       NULL) != CLEF_OK ||
                 clef_tokenizer_decode(tok, ctx, ids, (size_t)(gf * gt), 2, rec,

@@ -47,8 +47,8 @@ clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, c
     if (weights_path == NULL || (buf == NULL && cap > 0))
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "weights_path or buf is NULL");
     if (cap < HASH_HEX)
-        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
-                               "model hash: cap %zu < %d bytes", cap, HASH_HEX);
+        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL, "model hash: cap %zu < %d bytes",
+                               cap, HASH_HEX);
     char hex[HASH_HEX];
     clef_status rc = file_sha256(ctx, weights_path, hex);
     if (rc == CLEF_OK)
@@ -200,8 +200,7 @@ clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *wei
     if (rc == CLEF_OK && src == CLEF_OK)
         src = clef_store_job_count(s, job, CLEF_JOB_DONE, &done);
     char sid[256];
-    for (int64_t k = 0; rc == CLEF_OK && src == CLEF_OK && (max_items <= 0 || k < max_items);
-         k++) {
+    for (int64_t k = 0; rc == CLEF_OK && src == CLEF_OK && (max_items <= 0 || k < max_items); k++) {
         int32_t claimed = 0;
         size_t needed;
         src = clef_store_job_claim(s, job, sid, sizeof sid, &needed, &claimed);

@@ -1,0 +1,208 @@
+/* bench_tok_downstream.c — does the tokenizer keep what the clinical features need? (issue 8,
+ * downstream check; docs/tokenizer.md "Downstream check"):
+ *
+ *   bench_tok_downstream WEIGHTS STORE [THREADS]
+ *
+ * STORE is a cohort store (clef ingest). 1. clef_tokenizer_job_run: every session's tokens as
+ * store artifacts. 2. For each session, band power from its true spectrogram and from the
+ * spectrogram decoded from its stored tokens: per channel, log10 of the mean power
+ * (10^(dB/10)) over the bins of delta [1, 4), theta [4, 8), alpha [8, 13) and beta [13, 30) Hz
+ * and over the session's real frames (at most the 1,280 of the session image); both stored as
+ * embedding artifacts (a resumable job too). 3. The evaluation harness (clef_eval_run_store:
+ * probe on train, C on val, test AUROC with bootstrap CI) on both embeddings and on the
+ * raw-signal band-power baseline (clef_bandpower_job_run, Welch); prints the feat_* tasks
+ * side by side with the AUROC change decoded - true, and the spectrogram MAE. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_session.h"
+#include "clef.h"
+
+enum { CROP_T = 1280, NB = 4, DIM = BENCH_NCH * NB };
+
+static const double k_band[NB][2] = {{1, 4}, {4, 8}, {8, 13}, {13, 30}};
+
+static void die(const char *what, clef_ctx *ctx) { bench_die("bench_tok_downstream", what, ctx); }
+
+/* Band power of spec [19][nf][stride] over its first frames: out [19][4] as above. */
+static void spec_bandpower(const float *spec, int64_t nf, int64_t stride, int64_t frames,
+                           const double *freq, float *out) {
+    for (int c = 0; c < BENCH_NCH; c++)
+        for (int b = 0; b < NB; b++) {
+            double sum = 0.0;
+            int64_t n = 0;
+            for (int64_t f = 0; f < nf; f++) {
+                if (freq[f] < k_band[b][0] || freq[f] >= k_band[b][1])
+                    continue;
+                const float *row = spec + ((int64_t)c * nf + f) * stride;
+                for (int64_t t = 0; t < frames; t++)
+                    sum += pow(10.0, row[t] / 10.0);
+                n += frames;
+            }
+            out[c * NB + b] = (float)log10(n > 0 ? sum / (double)n : 1e-12);
+        }
+}
+
+typedef struct result {
+    char name[64];
+    int32_t status;
+    int64_t n_test;
+    double auroc, lo, hi;
+} result;
+
+/* Evaluate every task on the embeddings of model hash; returns the results (malloc'd). */
+static result *evaluate(clef_ctx *ctx, clef_store *s, const char *hash, int64_t *n) {
+    clef_eval *ev = NULL;
+    if (clef_eval_create(&ev, ctx) != CLEF_OK)
+        die("eval", ctx);
+    if (clef_eval_run_store(ev, s, CLEF_ARTIFACT_EMBEDDING, hash, NULL, NULL) != CLEF_OK) {
+        fprintf(stderr, "eval %s: %s\n", hash, clef_eval_errmsg(ev));
+        exit(1);
+    }
+    *n = clef_eval_n_tasks(ev);
+    result *r = calloc((size_t)*n, sizeof *r);
+    for (int64_t i = 0; i < *n; i++) {
+        size_t needed;
+        clef_eval_task_name(ev, i, r[i].name, sizeof r[i].name, &needed);
+        clef_eval_task_result(ev, i, &r[i].status, NULL, NULL, &r[i].n_test, &r[i].auroc,
+                              &r[i].lo, &r[i].hi, NULL);
+    }
+    clef_eval_free(ev);
+    return r;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_tok_downstream WEIGHTS STORE [THREADS]\n");
+        return 2;
+    }
+    const char *weights = argv[1];
+    int32_t threads = argc > 3 ? (int32_t)atoi(argv[3]) : 2;
+    clef_ctx *ctx = NULL;
+    clef_store *s = NULL;
+    if (clef_ctx_create(&ctx) != CLEF_OK || clef_store_open(&s, ctx, argv[2]) != CLEF_OK)
+        die(argv[2], ctx);
+    char hash[65], true_hash[80], dec_hash[80], job[96];
+    if (clef_tokenizer_model_hash(ctx, weights, hash, sizeof hash, NULL) != CLEF_OK)
+        die(weights, ctx);
+    snprintf(true_hash, sizeof true_hash, "specbp-true");
+    snprintf(dec_hash, sizeof dec_hash, "specbp-decoded:%.16s", hash);
+    snprintf(job, sizeof job, "bench:specbp:%s", hash);
+
+    int64_t n_tok = 0;
+    if (clef_tokenizer_job_run(ctx, s, weights, threads, 0.0, 0, &n_tok, NULL, NULL) != CLEF_OK)
+        die("tokenize job", ctx);
+    int64_t n_bp = 0;
+    if (clef_bandpower_job_run(ctx, s, 0.0, 0, &n_bp, NULL, NULL) != CLEF_OK)
+        die("band-power job", ctx);
+    fprintf(stderr, "tokenized %lld sessions, raw band power of %lld\n", (long long)n_tok,
+            (long long)n_bp);
+
+    clef_tokenizer *w = NULL, *tok = NULL;
+    clef_spectrogram *sg = NULL;
+    if (clef_tokenizer_load(&w, ctx, weights) != CLEF_OK ||
+        clef_tokenizer_clone_crop(&tok, w, ctx, CROP_T) != CLEF_OK ||
+        clef_spectrogram_create(&sg, ctx, NULL) != CLEF_OK ||
+        clef_tokenizer_check_spectrogram(tok, ctx, sg) != CLEF_OK)
+        die(weights, ctx);
+    clef_tokenizer_free(w);
+    int64_t nf = clef_spectrogram_n_freqs(sg), n_ids = clef_tokenizer_n_tokens(tok);
+    double *freq = malloc((size_t)nf * sizeof *freq);
+    float *dec = malloc((size_t)(BENCH_NCH * nf * CROP_T) * sizeof *dec);
+    uint16_t *u = malloc((size_t)n_ids * sizeof *u);
+    int32_t *ids = malloc((size_t)n_ids * sizeof *ids);
+    if (clef_spectrogram_freqs(sg, freq, (size_t)nf, NULL) != CLEF_OK)
+        die("freqs", ctx);
+
+    /* 2. spectrogram band power, true and decoded, as a resumable job */
+    if (clef_store_job_add_sessions(s, job, NULL) != CLEF_OK ||
+        clef_store_job_requeue(s, job, 0.0, 0, NULL) != CLEF_OK)
+        die(clef_store_errmsg(s), NULL);
+    double abs_err = 0.0, n_pix = 0.0;
+    for (;;) {
+        char sid[256], path[4096];
+        size_t needed;
+        int32_t claimed = 0;
+        if (clef_store_job_claim(s, job, sid, sizeof sid, &needed, &claimed) != CLEF_OK)
+            die(clef_store_errmsg(s), NULL);
+        if (!claimed)
+            break;
+        if (clef_store_recording_path(s, sid, path, sizeof path, &needed) != CLEF_OK ||
+            clef_store_artifact_get(s, sid, CLEF_ARTIFACT_TOKENS, hash, u,
+                                    (size_t)n_ids * sizeof *u, &needed) != CLEF_OK)
+            die(clef_store_errmsg(s), NULL);
+        for (int64_t i = 0; i < n_ids; i++)
+            ids[i] = u[i];
+        int64_t frames = 0;
+        float *spec = bench_session_spec(ctx, sg, path, &frames, NULL);
+        if (clef_tokenizer_decode(tok, ctx, ids, (size_t)n_ids, threads, dec,
+                                  (size_t)(BENCH_NCH * nf * CROP_T), NULL) != CLEF_OK)
+            die("decode", ctx);
+        int64_t shown = frames < CROP_T ? frames : CROP_T;
+        for (int64_t r = 0; r < BENCH_NCH * nf; r++)
+            for (int64_t t = 0; t < shown; t++)
+                abs_err += fabs((double)dec[r * CROP_T + t] - spec[r * frames + t]);
+        n_pix += (double)(BENCH_NCH * nf * shown);
+        float e_true[DIM], e_dec[DIM];
+        spec_bandpower(spec, nf, frames, shown, freq, e_true);
+        spec_bandpower(dec, nf, CROP_T, shown, freq, e_dec);
+        free(spec);
+        if (clef_store_artifact_put(s, sid, CLEF_ARTIFACT_EMBEDDING, true_hash, e_true,
+                                    sizeof e_true) != CLEF_OK ||
+            clef_store_job_complete(s, job, sid, CLEF_ARTIFACT_EMBEDDING, dec_hash, e_dec,
+                                    sizeof e_dec) != CLEF_OK)
+            die(clef_store_errmsg(s), NULL);
+    }
+    if (n_pix > 0)
+        printf("spectrogram MAE, decoded vs true (sessions embedded in this run): %.3f dB "
+               "(%.2f %% of 40 dB)\n",
+               abs_err / n_pix, 100.0 * abs_err / n_pix / 40.0);
+
+    /* 3. evaluation */
+    int64_t nt = 0, nd = 0, nr = 0;
+    result *rt = evaluate(ctx, s, true_hash, &nt);
+    result *rd = evaluate(ctx, s, dec_hash, &nd);
+    result *rr = evaluate(ctx, s, clef_bandpower_model_hash(), &nr);
+    if (nt != nd || nt != nr)
+        die("task counts differ", NULL);
+    printf("%-30s %6s %22s %22s %8s %8s\n", "task (test AUROC, 95% CI)", "n_test",
+           "true spectrogram", "decoded", "dec-true", "raw BP");
+    int within = 0, compared = 0;
+    double sum_t = 0, sum_d = 0;
+    for (int64_t i = 0; i < nt; i++) {
+        if (strncmp(rt[i].name, "feat_", 5) != 0)
+            continue;
+        if (rt[i].status != CLEF_OK || rd[i].status != CLEF_OK) {
+            printf("%-30s %6lld %22s\n", rt[i].name, (long long)rt[i].n_test,
+                   "skipped: a split lacks a class");
+            continue;
+        }
+        double d = rd[i].auroc - rt[i].auroc;
+        compared++;
+        within += fabs(d) <= 0.02;
+        sum_t += rt[i].auroc;
+        sum_d += rd[i].auroc;
+        printf("%-30s %6lld  %.3f [%.3f, %.3f]  %.3f [%.3f, %.3f] %+8.3f %8.3f\n", rt[i].name,
+               (long long)rt[i].n_test, rt[i].auroc, rt[i].lo, rt[i].hi, rd[i].auroc, rd[i].lo,
+               rd[i].hi, d, rr[i].auroc);
+    }
+    if (compared > 0)
+        printf("feat_* tasks compared: %d; |decoded - true| <= 0.02 in %d; mean AUROC true %.3f, "
+               "decoded %.3f\n",
+               compared, within, sum_t / compared, sum_d / compared);
+    free(rt);
+    free(rd);
+    free(rr);
+    free(freq);
+    free(dec);
+    free(u);
+    free(ids);
+    clef_spectrogram_free(sg);
+    clef_tokenizer_free(tok);
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+    return 0;
+}
