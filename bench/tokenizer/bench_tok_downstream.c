@@ -67,8 +67,8 @@ static result *evaluate(clef_ctx *ctx, clef_store *s, const char *hash, int64_t 
     for (int64_t i = 0; i < *n; i++) {
         size_t needed;
         clef_eval_task_name(ev, i, r[i].name, sizeof r[i].name, &needed);
-        clef_eval_task_result(ev, i, &r[i].status, NULL, NULL, &r[i].n_test, &r[i].auroc,
-                              &r[i].lo, &r[i].hi, NULL);
+        clef_eval_task_result(ev, i, &r[i].status, NULL, NULL, &r[i].n_test, &r[i].auroc, &r[i].lo,
+                              &r[i].hi, NULL);
     }
     clef_eval_free(ev);
     return r;

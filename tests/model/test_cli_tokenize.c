@@ -289,6 +289,30 @@ static void test_store_resume(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* Out of memory anywhere in a job run (one session) leaves no block behind; the store (with
+ * its own ctx) holds the claims a failed run leaves, which the next run requeues. */
+static clef_status oom_job(clef_ctx *ctx, void *arg) {
+    return clef_tokenizer_job_run(ctx, arg, out_path("w6.safetensors"), 1, 0.0, 1, NULL, NULL,
+                                  NULL);
+}
+
+static void test_store_oom(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    clef_store *s = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    const char *db = out_path("oom.db");
+    remove(db);
+    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_import_cohort(s, out_path("coh"), NULL, NULL, NULL), CLEF_OK);
+    assert_true(test_oom_sweep(oom_job, s, 0) > 0);
+    int64_t count = 0;
+    assert_int_equal(clef_store_count(s, CLEF_STORE_ARTIFACTS, &count), CLEF_OK);
+    assert_int_equal(count, 1);
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+}
+
 /* PNG signature and IHDR: 117 frames drawn 3 pixels wide, two panels, 19 bands of 128 rows. */
 static void test_png(void **state) {
     (void)state;
@@ -308,7 +332,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_tokens),       cmocka_unit_test(test_training_files),
         cmocka_unit_test(test_png),          cmocka_unit_test(test_store_cli),
-        cmocka_unit_test(test_store_resume),
+        cmocka_unit_test(test_store_resume), cmocka_unit_test(test_store_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
