@@ -576,21 +576,10 @@ clef_status clefi_cohort_write_eeg(clef_ctx *ctx, const clefi_cohort_cfg *cfg,
     if (rc != CLEF_OK)
         return rc;
     /* Fingerprint of the finished file (the header was rewritten at close). */
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    rc = clefi_sha256_file_hex(path, s->sha256);
+    if (rc == CLEF_ERR_NOT_FOUND)
         return clefi_ctx_error(ctx, CLEF_ERR_IO, "cannot reopen '%s'", path);
-    clefi_sha256_ctx h;
-    clefi_sha256_init(&h);
-    unsigned char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        clefi_sha256_update(&h, buf, got);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
+    if (rc != CLEF_OK)
         return clefi_ctx_error(ctx, CLEF_ERR_IO, "cannot read back '%s'", path);
-    uint8_t dg[32];
-    clefi_sha256_final(&h, dg);
-    clefi_sha256_hex(dg, s->sha256);
     return CLEF_OK;
 }

@@ -125,5 +125,9 @@ CLEFI_HIDDEN void clefi_sha256_final(clefi_sha256_ctx *s, uint8_t digest[32]);
 CLEFI_HIDDEN void clefi_sha256(const void *data, size_t len, uint8_t digest[32]);
 /** Lowercase hex of a digest, NUL-terminated (65 bytes). */
 CLEFI_HIDDEN void clefi_sha256_hex(const uint8_t digest[32], char hex[65]);
+/** Lowercase hex SHA-256 of the file at path, streamed. Returns CLEF_OK, CLEF_ERR_NOT_FOUND
+ *  when the file cannot be opened or CLEF_ERR_IO on a read error; records no message (callers
+ *  word their own, naming what the file is). */
+CLEFI_HIDDEN clef_status clefi_sha256_file_hex(const char *path, char hex[65]);
 
 #endif /* CLEF_CORE_INT_H */

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: BSD-3-Clause */
 #include "core_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* FIPS 180-4 section 4.2.2: the first 32 bits of the fractional parts of the cube roots of the
@@ -114,4 +115,24 @@ void clefi_sha256_hex(const uint8_t digest[32], char hex[65]) {
         hex[2 * i + 1] = k_hex[digest[i] & 15];
     }
     hex[64] = '\0';
+}
+
+clef_status clefi_sha256_file_hex(const char *path, char hex[65]) {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return CLEF_ERR_NOT_FOUND;
+    clefi_sha256_ctx h;
+    clefi_sha256_init(&h);
+    unsigned char buf[16384];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        clefi_sha256_update(&h, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return CLEF_ERR_IO;
+    uint8_t digest[32];
+    clefi_sha256_final(&h, digest);
+    clefi_sha256_hex(digest, hex);
+    return CLEF_OK;
 }

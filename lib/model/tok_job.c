@@ -19,22 +19,11 @@
 
 /* SHA-256 of a file as lowercase hex. */
 static clef_status file_sha256(clef_ctx *ctx, const char *path, char hex[HASH_HEX]) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
+    clef_status rc = clefi_sha256_file_hex(path, hex);
+    if (rc == CLEF_ERR_NOT_FOUND)
         return clefi_ctx_error(ctx, CLEF_ERR_IO, "weights '%s': cannot open", path);
-    clefi_sha256_ctx sh;
-    clefi_sha256_init(&sh);
-    unsigned char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        clefi_sha256_update(&sh, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad)
+    if (rc != CLEF_OK)
         return clefi_ctx_error(ctx, CLEF_ERR_IO, "weights '%s': read error", path);
-    uint8_t digest[32];
-    clefi_sha256_final(&sh, digest);
-    clefi_sha256_hex(digest, hex);
     return CLEF_OK;
 }
 

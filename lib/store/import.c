@@ -230,32 +230,13 @@ static const char k_sql_recording[] =
     "ON CONFLICT(session_id) DO UPDATE SET path = excluded.path, sha256 = excluded.sha256 "
     "WHERE path IS NOT excluded.path OR sha256 IS NOT excluded.sha256";
 
-/* SHA-256 of the file at im->path into hex (streamed in 64 KiB blocks). */
+/* SHA-256 of the file at im->path into hex; CLEF_ERR_NOT_FOUND (no message) if it cannot be
+ * opened, so the caller can name the manifest row. */
 static clef_status hash_file(importer *im, char hex[65]) {
-    FILE *fp = fopen(im->path, "rb");
-    if (fp == NULL)
-        return CLEF_ERR_NOT_FOUND;
-    enum { BLOCK = 65536 };
-    unsigned char *buf = clefi_malloc(im->s->ctx, BLOCK);
-    if (buf == NULL) {
-        fclose(fp);
-        return clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_NOMEM,
-                           "cannot allocate a hash buffer");
-    }
-    clefi_sha256_ctx h;
-    clefi_sha256_init(&h);
-    size_t got;
-    while ((got = fread(buf, 1, BLOCK, fp)) > 0)
-        clefi_sha256_update(&h, buf, got);
-    int bad = ferror(fp);
-    fclose(fp);
-    clefi_free(im->s->ctx, buf);
-    if (bad)
+    clef_status rc = clefi_sha256_file_hex(im->path, hex);
+    if (rc == CLEF_ERR_IO)
         return clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_IO, "cannot read '%s'", im->path);
-    uint8_t digest[32];
-    clefi_sha256_final(&h, digest);
-    clefi_sha256_hex(digest, hex);
-    return CLEF_OK;
+    return rc;
 }
 
 /* The recording must exist and its SHA-256 must equal the manifest's. */

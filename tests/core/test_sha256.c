@@ -1,6 +1,8 @@
 /* test_sha256.c — clefi_sha256 against the FIPS 180-4 / NIST CSRC example vectors. */
 #include "test_support.h"
 
+#include <stdio.h>
+
 #include "core/core_int.h"
 
 #include <string.h>
@@ -64,11 +66,34 @@ static void test_block_boundaries(void **state) {
     check(msg, 64, "7ce100971f64e7001e8fe5a51973ecdfe1ced42befe7ee8d5fd6219506b5393c");
 }
 
+/* The streamed file digest equals the one-shot digest, across the 16 KiB read blocks. */
+static void test_file_hex(void **state) {
+    (void)state;
+    enum { N = 40000 };
+    static unsigned char data[N];
+    for (size_t i = 0; i < N; i++)
+        data[i] = (unsigned char)(i * 131u + 7u);
+    const char *path = "test_sha256_file.bin";
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, N, f), N);
+    assert_int_equal(fclose(f), 0);
+    uint8_t digest[32];
+    char want[65], got[65];
+    clefi_sha256(data, N, digest);
+    clefi_sha256_hex(digest, want);
+    assert_int_equal(clefi_sha256_file_hex(path, got), CLEF_OK);
+    assert_string_equal(got, want);
+    remove(path);
+    assert_int_equal(clefi_sha256_file_hex(path, got), CLEF_ERR_NOT_FOUND);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors),
         cmocka_unit_test(test_million_a_streamed),
         cmocka_unit_test(test_block_boundaries),
+        cmocka_unit_test(test_file_hex),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
