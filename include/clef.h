@@ -933,7 +933,11 @@ enum clef_param_key_model {
     CLEF_P_TOK_TRAIN_DEAD_THRESHOLD = 426, /**< f64, default 0.05: dead-code restart count */
     CLEF_P_TOK_TRAIN_DISC_NDF = 427,       /**< i64, default 16: PatchGAN width, 0: none */
     CLEF_P_TOK_TRAIN_DISC_START = 428,     /**< i64, default 2000: first adversarial step */
-    CLEF_P_TOK_TRAIN_DISC_WEIGHT = 429     /**< f64, default 0.8: adversarial weight factor */
+    CLEF_P_TOK_TRAIN_DISC_WEIGHT = 429,    /**< f64, default 0.8: adversarial weight factor */
+    CLEF_P_TOK_TRAIN_WARMUP = 430,         /**< i64, default 0: linear lr warmup steps */
+    CLEF_P_TOK_TRAIN_COSINE_STEPS = 431,   /**< i64, default 0: cosine lr decay from lr to
+                                                lr_min at this step (0: constant lr) */
+    CLEF_P_TOK_TRAIN_LR_MIN = 432          /**< f64, default 1e-5: lr after the cosine decay */
 };
 
 /** Load a tokenizer from a safetensors weights file holding the "tok" component. Every

@@ -192,6 +192,9 @@ typedef struct clefi_tok_train_cfg {
     int32_t disc_ndf;     /* PatchGAN base width; 0: no adversarial loss */
     int64_t disc_start;   /* first step with the adversarial loss (taming: disc_start) */
     float disc_weight;    /* factor on the adaptive weight (taming: disc_weight) */
+    int64_t warmup;       /* linear lr warmup steps */
+    int64_t cosine_steps; /* cosine lr decay to lr_min at this step; 0: constant lr */
+    float lr_min;
 } clefi_tok_train_cfg;
 
 /* The public clef_tokenizer_trainer handle is this trainer. */

@@ -495,7 +495,11 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     tr->step++;
     clefi_scale(tr->pool, tr->grads, (int64_t)total, 1.0f / (float)n);
     clefi_grad_clip(tr->pool, tr->grads, (int64_t)total, tr->cfg.grad_clip);
-    clefi_adamw h = {.lr = tr->cfg.lr,
+    /* the schedule is a function of the step alone, so a resumed run follows it exactly */
+    double lr =
+        clefi_lr_at(tr->cfg.cosine_steps > 0 ? CLEFI_SCHED_COSINE : CLEFI_SCHED_CONSTANT,
+                    tr->step - 1, tr->cfg.warmup, tr->cfg.cosine_steps, tr->cfg.lr, tr->cfg.lr_min);
+    clefi_adamw h = {.lr = (float)lr,
                      .beta1 = 0.9f,
                      .beta2 = 0.95f,
                      .eps = 1e-8f,
@@ -561,6 +565,9 @@ clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *tr
             .disc_ndf = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_NDF),
             .disc_start = clefi_params_i64(train, CLEF_P_TOK_TRAIN_DISC_START),
             .disc_weight = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_DISC_WEIGHT),
+            .warmup = clefi_params_i64(train, CLEF_P_TOK_TRAIN_WARMUP),
+            .cosine_steps = clefi_params_i64(train, CLEF_P_TOK_TRAIN_COSINE_STEPS),
+            .lr_min = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_LR_MIN),
         };
     clef_params_free(def);
     if (rc == CLEF_OK && (n_threads < 1 || n_threads > 1024))

@@ -290,6 +290,9 @@ static void test_checkpoint_resume(void **state) {
     assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, 2), CLEF_OK);
     assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, 4), CLEF_OK);
     assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_START, 3), CLEF_OK);
+    /* a schedule that changes the rate at every step, across the save point */
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_WARMUP, 3), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, 12), CLEF_OK);
     clef_tokenizer_trainer *a = NULL, *b = NULL;
     assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 77, 1), CLEF_OK);
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[10][2 * 2 * NF * CROP_GAN];
@@ -330,6 +333,50 @@ static void test_checkpoint_resume(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* Cosine decay to lr_min 0 at step 4: from then on AdamW leaves every weight outside the
+ * codebook (which follows its EMA) unchanged, while before it they move. */
+static void test_lr_schedule(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = NULL;
+    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, 2), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, 0), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_WARMUP, 1), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, 4), CLEF_OK);
+    assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR_MIN, 0.0), CLEF_OK);
+    assert_int_not_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, -1), CLEF_OK);
+    clef_tokenizer_trainer *a = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 5, 1), CLEF_OK);
+    const clef_tokenizer *t = clef_tokenizer_trainer_tokenizer(a);
+    size_t n = t->lay.total;
+    float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[2 * 2 * NF * CROP_GAN];
+    float *before = malloc(n * sizeof *before);
+    synth_session(sess, 13);
+    for (int s = 0; s < 8; s++) {
+        for (int k = 0; k < 2; k++)
+            crop(sess, (s * 19 + k * 37) % (TS - CROP_GAN), CROP_GAN,
+                 batch + k * 2 * NF * CROP_GAN);
+        memcpy(before, t->flat, n * sizeof *before);
+        assert_int_equal(clef_tokenizer_trainer_step(a, batch, 2, NULL, NULL), CLEF_OK);
+        t = clef_tokenizer_trainer_tokenizer(a);
+        size_t moved = 0;
+        for (size_t i = 0; i < n; i++)
+            moved += (i < a->cb_off || i >= a->cb_off + a->cb_len) && t->flat[i] != before[i];
+        if (s < 4)
+            assert_true(moved > n / 2); /* steps 0..3: lr > 0 */
+        else
+            assert_int_equal(moved, 0); /* step 4 on: lr = lr_min = 0 */
+    }
+    free(before);
+    free(sess);
+    clef_tokenizer_trainer_free(a);
+    clef_params_free(tp);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
 static clef_status oom_trainer(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_params *p = NULL;
@@ -358,6 +405,7 @@ int main(void) {
         cmocka_unit_test(test_gradients),   cmocka_unit_test(test_train_beats_mean),
         cmocka_unit_test(test_trainer_oom), cmocka_unit_test(test_disc_gradient),
         cmocka_unit_test(test_train_gan),   cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_lr_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -292,8 +292,8 @@ int cmd_tokenize(int argc, char **argv) {
 typedef struct train_opts {
     const char *dir, *out, *resume, *ckpt, *split, *ch_mult;
     long steps, threads, batch, crop_t, ch, codebook, code_dim, gn_groups, ckpt_every, log_every;
-    long disc_start, disc_ndf, max_sessions;
-    double lr;
+    long disc_start, disc_ndf, max_sessions, warmup, cosine_steps;
+    double lr, lr_min, ch_dropout;
     unsigned long long seed;
 } train_opts;
 
@@ -302,7 +302,8 @@ static int train_usage(void) {
            "         [--resume CKPT] [--checkpoint CKPT] [--checkpoint-every N] [--log-every N]\n"
            "         [--batch B] [--crop-t T] [--lr X] [--seed S] [--split NAME]\n"
            "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
-           "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n\n"
+           "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
+           "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n\n"
            "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
            "(docs/COHORT-FORMAT.md) whose subject is in split NAME of splits.csv (default\n"
            "train): each recording's CLEF spectrogram, then N steps (default 2000) on batches of\n"
@@ -312,7 +313,12 @@ static int train_usage(void) {
            "and at the end; --resume continues one (its architecture wins over the options).\n"
            "WEIGHTS holds the trained weights with their clef.tok.* and clef.spec.* metadata.\n"
            "Architecture defaults (CLEF_P_TOK_*): --ch 32, --ch-mult 1,1,2,4, --codebook 1024,\n"
-           "--code-dim 32, --gn-groups 8; --disc-ndf 16 (0: no PatchGAN), --disc-start 2000.\n");
+           "--code-dim 32, --gn-groups 8; --disc-ndf 16 (0: no PatchGAN), --disc-start 2000.\n"
+           "Learning rate: --lr (1e-3) after --warmup N linear steps (0), constant, or with\n"
+           "--cosine-steps N a cosine decay to --lr-min (1e-5) at step N.\n"
+           "--channel-dropout P (0.2): each crop, with probability P, keeps a random 1 to 18 of\n"
+           "its channels and blanks the others as absent channels are (-40 dB), so the\n"
+           "tokenizer learns recordings with missing electrodes.\n");
     return 0;
 }
 
@@ -326,19 +332,21 @@ static int train_parse(int argc, char **argv, train_opts *o) {
                       .log_every = 10,
                       .disc_start = -1,
                       .disc_ndf = -1,
+                      .lr_min = -1.0,
+                      .ch_dropout = 0.2,
                       .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
         const char *v = has ? argv[i + 1] : NULL;
         static const char *const long_opts[] = {
-            "--steps",      "--threads",  "--batch",       "--crop-t",           "--ch",
-            "--codebook",   "--code-dim", "--gn-groups",   "--checkpoint-every", "--log-every",
-            "--disc-start", "--disc-ndf", "--max-sessions"};
-        long *const long_dst[] = {&o->steps,       &o->threads,   &o->batch,      &o->crop_t,
-                                  &o->ch,          &o->codebook,  &o->code_dim,   &o->gn_groups,
-                                  &o->ckpt_every,  &o->log_every, &o->disc_start, &o->disc_ndf,
-                                  &o->max_sessions};
+            "--steps",      "--threads",  "--batch",        "--crop-t",           "--ch",
+            "--codebook",   "--code-dim", "--gn-groups",    "--checkpoint-every", "--log-every",
+            "--disc-start", "--disc-ndf", "--max-sessions", "--warmup",           "--cosine-steps"};
+        long *const long_dst[] = {&o->steps,        &o->threads,   &o->batch,       &o->crop_t,
+                                  &o->ch,           &o->codebook,  &o->code_dim,    &o->gn_groups,
+                                  &o->ckpt_every,   &o->log_every, &o->disc_start,  &o->disc_ndf,
+                                  &o->max_sessions, &o->warmup,    &o->cosine_steps};
         int done = 0;
         for (size_t k = 0; has && k < sizeof long_opts / sizeof long_opts[0]; k++)
             if (strcmp(a, long_opts[k]) == 0) {
@@ -362,6 +370,10 @@ static int train_parse(int argc, char **argv, train_opts *o) {
             o->ch_mult = argv[++i];
         else if (strcmp(a, "--lr") == 0 && has)
             o->lr = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--lr-min") == 0 && has)
+            o->lr_min = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--channel-dropout") == 0 && has)
+            o->ch_dropout = strtod(argv[++i], NULL);
         else if (strcmp(a, "--seed") == 0 && has)
             o->seed = strtoull(argv[++i], NULL, 10);
         else if (a[0] != '-' && o->dir == NULL)
@@ -372,10 +384,10 @@ static int train_parse(int argc, char **argv, train_opts *o) {
     if (o->dir == NULL || o->out == NULL)
         return cli_fail("train-tokenizer", CLEF_ERR_INVALID_ARG, "need COHORT_DIR and -o WEIGHTS");
     if (o->steps < 0 || o->threads < 1 || o->threads > 256 || o->batch < 1 || o->crop_t < 1 ||
-        o->ckpt_every < 1 || o->log_every < 1)
+        o->ckpt_every < 1 || o->log_every < 1 || !(o->ch_dropout >= 0.0 && o->ch_dropout <= 1.0))
         return cli_fail("train-tokenizer", CLEF_ERR_RANGE,
                         "--steps >= 0, --threads in [1, 256], --batch, --crop-t, "
-                        "--checkpoint-every and --log-every >= 1");
+                        "--checkpoint-every and --log-every >= 1, --channel-dropout in [0, 1]");
     return 0;
 }
 
@@ -511,6 +523,7 @@ typedef struct session_set {
     int64_t *frames;
     size_t n;
     int64_t n_ch, nf;
+    float blank_db; /* an absent channel's spectrogram value (the dB floor) */
 } session_set;
 
 static void sessions_free(session_set *s) {
@@ -533,6 +546,9 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
         n = (size_t)o->max_sessions;
     set->n_ch = clef_canonical_n_channels();
     set->nf = clef_spectrogram_n_freqs(sg);
+    double db_min = -40.0;
+    (void)clef_spectrogram_param_f64(sg, CLEF_P_SPEC_DB_MIN, &db_min);
+    set->blank_db = (float)db_min;
     set->spec = calloc(n + 1, sizeof *set->spec);
     set->frames = calloc(n + 1, sizeof *set->frames);
     if (ret == 0 && (set->spec == NULL || set->frames == NULL))
@@ -576,9 +592,29 @@ static uint64_t splitmix64(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
-static void draw_batch(const session_set *set, uint64_t seed, int64_t step, int64_t batch,
-                       int64_t crop_t, float *crops) {
-    uint64_t rng = seed ^ ((uint64_t)step * 0xD1B54A32D192ED03ull);
+/* With probability p, keep a random 1 .. n_ch - 1 of the crop's channels and blank the rest
+ * with blank_db, the value an absent channel's spectrogram has (docs/tokenizer.md). */
+static void drop_channels(uint64_t *rng, double p, int64_t n_ch, int64_t plane, float blank_db,
+                          float *crop) {
+    if (n_ch < 2 || n_ch > 64 || (double)(splitmix64(rng) >> 11) * 0x1p-53 >= p)
+        return;
+    int64_t order[64];
+    for (int64_t c = 0; c < n_ch; c++)
+        order[c] = c;
+    for (int64_t c = n_ch - 1; c > 0; c--) { /* Fisher-Yates */
+        int64_t j = (int64_t)(splitmix64(rng) % (uint64_t)(c + 1)), t = order[c];
+        order[c] = order[j];
+        order[j] = t;
+    }
+    int64_t keep = 1 + (int64_t)(splitmix64(rng) % (uint64_t)(n_ch - 1));
+    for (int64_t k = keep; k < n_ch; k++)
+        for (int64_t i = 0; i < plane; i++)
+            crop[order[k] * plane + i] = blank_db;
+}
+
+static void draw_batch(const session_set *set, const train_opts *o, int64_t step, int64_t batch,
+                       int64_t crop_t, float blank_db, float *crops) {
+    uint64_t rng = o->seed ^ ((uint64_t)step * 0xD1B54A32D192ED03ull);
     size_t img = (size_t)(set->n_ch * set->nf * crop_t);
     for (int64_t b = 0; b < batch; b++) {
         size_t i = (size_t)(splitmix64(&rng) % set->n);
@@ -587,6 +623,9 @@ static void draw_batch(const session_set *set, uint64_t seed, int64_t step, int6
             memcpy(crops + (size_t)b * img + (size_t)(r * crop_t),
                    set->spec[i] + (size_t)(r * set->frames[i] + off),
                    (size_t)crop_t * sizeof(float));
+        if (o->ch_dropout > 0.0)
+            drop_channels(&rng, o->ch_dropout, set->n_ch, set->nf * crop_t, blank_db,
+                          crops + (size_t)b * img);
     }
 }
 
@@ -606,7 +645,9 @@ static clef_status make_params(clef_ctx *ctx, const train_opts *o, clef_params *
                 {CLEF_P_TOK_GN_GROUPS, o->gn_groups, *arch},
                 {CLEF_P_TOK_TRAIN_BATCH, o->batch, *train},
                 {CLEF_P_TOK_TRAIN_DISC_START, o->disc_start, *train},
-                {CLEF_P_TOK_TRAIN_DISC_NDF, o->disc_ndf, *train}};
+                {CLEF_P_TOK_TRAIN_DISC_NDF, o->disc_ndf, *train},
+                {CLEF_P_TOK_TRAIN_WARMUP, o->warmup, *train},
+                {CLEF_P_TOK_TRAIN_COSINE_STEPS, o->cosine_steps, *train}};
     for (size_t i = 0; rc == CLEF_OK && i < sizeof ints / sizeof ints[0]; i++)
         if (ints[i].v > 0 || (ints[i].v == 0 && ints[i].key == CLEF_P_TOK_TRAIN_DISC_NDF) ||
             (ints[i].v == 0 && ints[i].key == CLEF_P_TOK_TRAIN_DISC_START))
@@ -618,6 +659,9 @@ static clef_status make_params(clef_ctx *ctx, const train_opts *o, clef_params *
     if (rc == CLEF_OK && o->lr > 0 &&
         (rc = clef_params_set_f64(*train, CLEF_P_TOK_TRAIN_LR, o->lr)) != CLEF_OK)
         cli_fail("--lr", rc, clef_params_errmsg(*train));
+    if (rc == CLEF_OK && o->lr_min >= 0 &&
+        (rc = clef_params_set_f64(*train, CLEF_P_TOK_TRAIN_LR_MIN, o->lr_min)) != CLEF_OK)
+        cli_fail("--lr-min", rc, clef_params_errmsg(*train));
     return rc;
 }
 
@@ -632,7 +676,7 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
     int64_t acc_n = 0;
     while (ret == 0 && clef_tokenizer_trainer_steps(tr) < o->steps) {
         int64_t step = clef_tokenizer_trainer_steps(tr);
-        draw_batch(set, o->seed, step, batch, crop_t, crops);
+        draw_batch(set, o, step, batch, crop_t, set->blank_db, crops);
         double l1 = 0.0, ppl = 0.0;
         clef_status rc = clef_tokenizer_trainer_step(tr, crops, batch, &l1, &ppl);
         if (rc != CLEF_OK) {
