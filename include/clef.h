@@ -1297,13 +1297,14 @@ CLEF_API clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weight
                                                size_t cap, size_t *needed);
 /** Tokenize every session of a store as the resumable job "tokenize:<model hash>" (one job per
  *  weights file): each session is claimed, read (clef_recording_read_canonical(), 19
- *  channels, 200 Hz, the whole file), transformed with the spectrogram the weights were
- *  trained on (clef_tokenizer_check_spectrogram()), encoded over a 1,280-frame session image
- *  (weights trained on shorter crops are applied with clef_tokenizer_clone_crop()) and its
- *  n_tokens ids (2,048 by default, [grid_f][grid_t]) committed as a uint16 artifact
- *  (CLEF_ARTIFACT_TOKENS, model hash of clef_tokenizer_model_hash()) with its done state in one
- *  transaction: a killed run resumes without redoing or duplicating a session, and a rerun
- *  adds nothing. stale_s, max_items, n_processed, progress and user as in
+ *  channels, 200 Hz; only the 1,283 s the session image covers plus a 2 s margin, so a longer
+ *  recording costs no more memory and gives the tokens of its whole-file read), transformed with
+ * the spectrogram the weights were trained on (clef_tokenizer_check_spectrogram()), encoded over a
+ * 1,280-frame session image (weights trained on shorter crops are applied with
+ * clef_tokenizer_clone_crop()) and its n_tokens ids (2,048 by default, [grid_f][grid_t]) committed
+ * as a uint16 artifact (CLEF_ARTIFACT_TOKENS, model hash of clef_tokenizer_model_hash()) with its
+ * done state in one transaction: a killed run resumes without redoing or duplicating a session, and
+ * a rerun adds nothing. stale_s, max_items, n_processed, progress and user as in
  *  clef_bandpower_job_run(). A session whose file cannot be read is marked failed with the
  *  reason and the job goes on. CLEF_ERR_UNSUPPORTED for a codebook of more than 65,536
  *  codes. n_threads >= 1 for the spectrogram and the encoder. Errors go to ctx. */

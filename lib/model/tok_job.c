@@ -4,8 +4,9 @@
  * Uses the recording reader, the spectrogram and the store only through the public API. The
  * job is named after the weights' model hash ("tokenize:<sha256 of the weights file>"), so
  * other weights make another job and other artifacts. Each item (a session) is claimed, read
- * as the 19 canonical channels at 200 Hz (the whole file, like clef tokenize), turned into
- * CLEF's spectrogram and encoded over a 1,280-frame session image (docs/tokenizer.md); its
+ * as the 19 canonical channels at 200 Hz (only the start that the 1,280-frame session image
+ * covers, plus a margin, so a long recording costs no more memory than 21 minutes), turned
+ * into CLEF's spectrogram and encoded over that image (docs/tokenizer.md); its
  * 2,048 uint16 ids are committed with the done state in one transaction
  * (clef_store_job_complete), so a killed run loses at most the item in flight. */
 #include "model_int.h"
@@ -16,6 +17,11 @@
 #define TOK_JOB_PREFIX "tokenize:"
 #define SESSION_CROP_T 1280 /* frames of a 20-minute session image (docs/tokenizer.md) */
 #define HASH_HEX       65   /* 64 hex digits + NUL */
+/* Seconds read beyond the last window of the session image. The polyphase resampler's output
+ * near the end of a read depends on input up to 10 * max(up, down) / up input samples later
+ * (a tenth of a second at any rate >= 100 Hz), so with this margin every sample the image
+ * uses equals the whole-file read bit for bit (test_cli_tokenize checks it). */
+#define READ_MARGIN_S 2.0
 
 /* SHA-256 of a file as lowercase hex. */
 static clef_status file_sha256(clef_ctx *ctx, const char *path, char hex[HASH_HEX]) {
@@ -52,6 +58,7 @@ typedef struct tok_item {
     clef_spectrogram *sg;
     int32_t n_threads;
     int64_t n_ch, n_freq, n_tokens;
+    double read_s; /* seconds of each recording read: the session image's span + margin */
     int32_t *ids;
     uint16_t *u16;
     char path[4096];
@@ -72,13 +79,13 @@ static clef_status tokenize_one(tok_item *it, const char *sid) {
     size_t x_cap = 0, spec_cap = 0;
     rc = clef_recording_open(&rec, it->ctx, it->path, NULL);
     if (rc == CLEF_OK)
-        rc = clef_recording_canonical_length(rec, 0.0, -1.0, &n);
+        rc = clef_recording_canonical_length(rec, 0.0, it->read_s, &n);
     if (rc == CLEF_OK && clefi_mul_overflow((size_t)n, (size_t)it->n_ch, &x_cap))
         rc = CLEF_ERR_OVERFLOW;
     if (rc == CLEF_OK && (x = clefi_malloc(it->ctx, (x_cap ? x_cap : 1) * sizeof *x)) == NULL)
         rc = CLEF_ERR_NOMEM;
     if (rc == CLEF_OK)
-        rc = clef_recording_read_canonical(rec, 0.0, -1.0, x, (size_t)n, x_cap, &n_out, NULL);
+        rc = clef_recording_read_canonical(rec, 0.0, it->read_s, x, (size_t)n, x_cap, &n_out, NULL);
     if (rc == CLEF_OK && (frames = clef_spectrogram_n_frames(it->sg, n_out)) < 1)
         rc = clefi_ctx_error(it->ctx, CLEF_ERR_SHAPE,
                              "%lld samples at 200 Hz: shorter than one spectrogram window",
@@ -138,6 +145,14 @@ static clef_status job_setup(tok_item *it, const char *weights_path) {
     clef_params_free(p);
     if (rc == CLEF_OK)
         rc = clef_tokenizer_check_spectrogram(tok, it->ctx, sg);
+    double fs = 0.0;
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_param_f64(sg, CLEF_P_SPEC_FS, &fs);
+    if (rc == CLEF_OK)
+        it->read_s = (double)(clef_spectrogram_window(sg) +
+                              (SESSION_CROP_T - 1) * clef_spectrogram_step(sg)) /
+                         fs +
+                     READ_MARGIN_S;
     it->n_tokens = clef_tokenizer_n_tokens(tok);
     if (rc == CLEF_OK &&
         ((it->ids = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->ids)) == NULL ||
