@@ -7,7 +7,9 @@
  * recording it prints the session-image reconstruction MAE (dB and % of 40 dB) over the present
  * channels and real frames, beside the two reference reconstructions of the issue: (a) the
  * training-set mean spectrum (per channel and frequency) and (b) each session's own
- * time-averaged spectrum per channel; then two estimates of the multitaper noise floor and the
+ * time-averaged spectrum per channel. The held-out sessions are measured whole, then with
+ * electrodes removed (10 of 19, then Fp1 alone), as recordings with missing channels give them;
+ * then two estimates of the multitaper noise floor and the
  * codebook usage (perplexity, dead codes) of the held-out tokens. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -91,6 +93,75 @@ static void report(const char *name, const acc *a) {
            100.0 * a->sess_mean / a->n / 40.0, a->n_lag > 0 ? a->lagdiff / a->n_lag : NAN);
 }
 
+enum { ALL_CHANNELS = (1 << NCH) - 1 };
+
+typedef struct evaluator {
+    clef_ctx *ctx;
+    const clef_spectrogram *sg;
+    const clef_tokenizer *tok;
+    int64_t nf, gf, gt;
+    const double *train_mean; /* [NCH][nf] */
+    double *hist;             /* code counts of the held-out data columns */
+} evaluator;
+
+/* Reconstruction MAE of the sessions at paths with only the channels of keep (and present in
+ * the file) given to the tokenizer; the others are blanked to the dB floor. Prints one row. */
+static void eval_set(const evaluator *ev, const char *name, const char *const *paths, size_t n,
+                     uint32_t keep, int count_codes) {
+    int64_t nf = ev->nf, n_tok = ev->gf * ev->gt;
+    int32_t *ids = malloc((size_t)n_tok * sizeof *ids);
+    float *rec = malloc((size_t)(NCH * nf * CROP_T) * sizeof *rec);
+    double *smean = malloc((size_t)nf * sizeof *smean), db_min = -40.0;
+    clef_spectrogram_param_f64(ev->sg, CLEF_P_SPEC_DB_MIN, &db_min);
+    acc a = {0};
+    for (size_t i = 0; i < n; i++) {
+        int64_t fr = 0;
+        uint32_t pres = 0;
+        float *s = bench_session_spec(ev->ctx, ev->sg, paths[i], &fr, &pres);
+        pres &= keep;
+        for (int c = 0; c < NCH; c++)
+            if (!(pres >> c & 1u))
+                for (int64_t k = 0; k < nf * fr; k++)
+                    s[c * nf * fr + k] = (float)db_min;
+        if (clef_tokenizer_encode(ev->tok, ev->ctx, s, NCH, nf, fr, 2, ids, (size_t)n_tok, NULL, 0,
+                                  NULL) != CLEF_OK ||
+            clef_tokenizer_decode(ev->tok, ev->ctx, ids, (size_t)n_tok, 2, rec,
+                                  (size_t)(NCH * nf * CROP_T), NULL) != CLEF_OK)
+            die(paths[i], ev->ctx);
+        int64_t valid = clef_tokenizer_valid_columns(ev->tok, fr),
+                shown = fr < CROP_T ? fr : CROP_T;
+        for (int64_t r = 0; count_codes && r < ev->gf; r++)
+            for (int64_t t = 0; t < valid; t++)
+                ev->hist[ids[r * ev->gt + t]] += 1.0;
+        for (int c = 0; c < NCH; c++) {
+            if (!(pres >> c & 1u))
+                continue;
+            for (int64_t b = 0; b < nf; b++) {
+                const float *row = s + (c * nf + b) * fr;
+                double m = 0.0;
+                for (int64_t k = 0; k < shown; k++)
+                    m += row[k];
+                smean[b] = m / (double)shown;
+                for (int64_t k = 0; k < shown; k++) {
+                    a.tok += fabs(rec[(c * nf + b) * CROP_T + k] - row[k]);
+                    a.train_mean += fabs(ev->train_mean[c * nf + b] - row[k]);
+                    a.sess_mean += fabs(smean[b] - row[k]);
+                }
+                a.n += (double)shown;
+                for (int64_t k = 0; k + LAG < shown; k++)
+                    a.lagdiff += fabs(row[k + LAG] - row[k]) / sqrt(2.0);
+                a.n_lag += (double)(shown > LAG ? shown - LAG : 0);
+            }
+        }
+        a.sessions++;
+        free(s);
+    }
+    report(name, &a);
+    free(ids);
+    free(rec);
+    free(smean);
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr,
@@ -137,55 +208,20 @@ int main(int argc, char **argv) {
         for (int64_t b = 0; b < nf; b++)
             tsum[c * nf + b] = tcnt[c] > 0 ? tsum[c * nf + b] / tcnt[c] : -40.0;
 
-    int32_t *ids = malloc((size_t)(gf * gt) * sizeof *ids);
-    float *rec = malloc((size_t)(NCH * nf * CROP_T) * sizeof *rec);
-    double *hist = calloc((size_t)cb, sizeof *hist), *smean = malloc((size_t)nf * sizeof *smean);
     printf("| set | sessions | tokenizer MAE dB | training-mean MAE dB | session-time-mean MAE dB "
            "| noise: |S(t)-S(t+4 s)|/sqrt2 dB |\n|---|---|---|---|---|---|\n");
-    for (int set = 0; set < 1 + (argc > 4); set++) {
-        acc a = {0};
-        size_t n_files = set == 0 ? held.n : (size_t)(argc - 4);
-        for (size_t i = 0; i < n_files; i++) {
-            const char *path = set == 0 ? held.s[i] : argv[4 + i];
-            int64_t fr = 0;
-            uint32_t pres = 0;
-            float *s = bench_session_spec(ctx, sg, path, &fr, &pres);
-            if (clef_tokenizer_encode(tok, ctx, s, NCH, nf, fr, 2, ids, (size_t)(gf * gt), NULL, 0,
-                                      NULL) != CLEF_OK ||
-                clef_tokenizer_decode(tok, ctx, ids, (size_t)(gf * gt), 2, rec,
-                                      (size_t)(NCH * nf * CROP_T), NULL) != CLEF_OK)
-                die(path, ctx);
-            int64_t valid = clef_tokenizer_valid_columns(tok, fr),
-                    shown = fr < CROP_T ? fr : CROP_T;
-            if (set == 0)
-                for (int64_t r = 0; r < gf; r++)
-                    for (int64_t t = 0; t < valid; t++)
-                        hist[ids[r * gt + t]] += 1.0;
-            for (int c = 0; c < NCH; c++) {
-                if (!(pres >> c & 1u))
-                    continue;
-                for (int64_t b = 0; b < nf; b++) {
-                    const float *row = s + (c * nf + b) * fr;
-                    double m = 0.0;
-                    for (int64_t k = 0; k < shown; k++)
-                        m += row[k];
-                    smean[b] = m / (double)shown;
-                    for (int64_t k = 0; k < shown; k++) {
-                        a.tok += fabs(rec[(c * nf + b) * CROP_T + k] - row[k]);
-                        a.train_mean += fabs(tsum[c * nf + b] - row[k]);
-                        a.sess_mean += fabs(smean[b] - row[k]);
-                    }
-                    a.n += (double)shown;
-                    for (int64_t k = 0; k + LAG < shown; k++)
-                        a.lagdiff += fabs(row[k + LAG] - row[k]) / sqrt(2.0);
-                    a.n_lag += (double)(shown > LAG ? shown - LAG : 0);
-                }
-            }
-            a.sessions++;
-            free(s);
-        }
-        report(set == 0 ? "held-out synthetic" : "real EEG (present channels)", &a);
-    }
+    evaluator ev = {ctx, sg, tok, nf, gf, gt, tsum, calloc((size_t)cb, sizeof(double))};
+    /* the held-out sessions whole, then with electrodes removed (blanked to the dB floor, as
+     * the canonical read leaves absent channels): every other channel, then Fp1 alone (the
+     * montage of tests/data/test_subsecond.edf) */
+    eval_set(&ev, "held-out synthetic", (const char *const *)held.s, held.n, ALL_CHANNELS, 1);
+    eval_set(&ev, "held-out, 10 of 19 channels (Fp1, F7, Fz, F8, C3, C4, P7, Pz, P8, O2)",
+             (const char *const *)held.s, held.n, 0x55555u, 0);
+    eval_set(&ev, "held-out, Fp1 only", (const char *const *)held.s, held.n, 0x1u, 0);
+    if (argc > 4)
+        eval_set(&ev, "real EEG (present channels)", (const char *const *)(argv + 4),
+                 (size_t)(argc - 4), ALL_CHANNELS, 0);
+    double *hist = ev.hist;
     /* codebook usage over the held-out data columns */
     double tot = 0.0, h = 0.0;
     int64_t dead = 0;
@@ -213,10 +249,7 @@ int main(int argc, char **argv) {
            "dead codes %lld (%.1f %%)\n",
            tot, exp(h), (long long)cb, (long long)dead, 100.0 * (double)dead / (double)cb);
     free(tap);
-    free(ids);
-    free(rec);
     free(hist);
-    free(smean);
     free(tsum);
     free(tcnt);
     clef_spectrogram_free(sg);
