@@ -972,6 +972,11 @@ CLEF_API int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok);
 /** Token columns holding real data for a session of n_frames frames: ceil(n_frames /
  *  time_stride), at most grid_t. Columns at or after it cover padding (mask them). */
 CLEF_API int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t n_frames);
+/** Seconds of a recording that tok's image (crop_t frames of sg) covers, plus a 2 s margin
+ *  beyond the polyphase resampler's reach: reading clef_recording_read_canonical() over
+ *  [0, this) gives the same tokens as reading the whole file, with bounded memory (1,285 s for
+ *  the 1,280-frame session image and CLEF's spectrogram). 0.0 if an argument is NULL. */
+CLEF_API double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const clef_spectrogram *sg);
 /** Encode a spectrogram spec [n_channels][n_freq][n_frames] (dB, float32, contiguous) to token
  *  ids [grid_f][grid_t] (row-major, "f,t" order). n_channels and n_freq must match the
  *  tokenizer; n_frames >= 1: shorter sessions are zero-padded (0 dB), longer ones cut to their

@@ -17,11 +17,6 @@
 #define TOK_JOB_PREFIX "tokenize:"
 #define SESSION_CROP_T 1280 /* frames of a 20-minute session image (docs/tokenizer.md) */
 #define HASH_HEX       65   /* 64 hex digits + NUL */
-/* Seconds read beyond the last window of the session image. The polyphase resampler's output
- * near the end of a read depends on input up to 10 * max(up, down) / up input samples later
- * (a tenth of a second at any rate >= 100 Hz), so with this margin every sample the image
- * uses equals the whole-file read bit for bit (test_cli_tokenize checks it). */
-#define READ_MARGIN_S 2.0
 
 /* SHA-256 of a file as lowercase hex. */
 static clef_status file_sha256(clef_ctx *ctx, const char *path, char hex[HASH_HEX]) {
@@ -145,14 +140,7 @@ static clef_status job_setup(tok_item *it, const char *weights_path) {
     clef_params_free(p);
     if (rc == CLEF_OK)
         rc = clef_tokenizer_check_spectrogram(tok, it->ctx, sg);
-    double fs = 0.0;
-    if (rc == CLEF_OK)
-        rc = clef_spectrogram_param_f64(sg, CLEF_P_SPEC_FS, &fs);
-    if (rc == CLEF_OK)
-        it->read_s = (double)(clef_spectrogram_window(sg) +
-                              (SESSION_CROP_T - 1) * clef_spectrogram_step(sg)) /
-                         fs +
-                     READ_MARGIN_S;
+    it->read_s = clef_tokenizer_read_seconds(tok, sg);
     it->n_tokens = clef_tokenizer_n_tokens(tok);
     if (rc == CLEF_OK &&
         ((it->ids = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->ids)) == NULL ||

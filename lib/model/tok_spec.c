@@ -212,3 +212,18 @@ clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
     tr->tok->cfg.spec = s;
     return CLEF_OK;
 }
+
+/* Seconds read beyond the last window of the image. The polyphase resampler's output near the
+ * end of a read depends on input up to 10 * max(up, down) / up input samples later (a tenth of
+ * a second at any rate >= 100 Hz), so with this margin every sample the image uses equals the
+ * whole-file read bit for bit (test_cli_tokenize test_store_long checks it). */
+#define READ_MARGIN_S 2.0
+
+double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const clef_spectrogram *sg) {
+    double fs = 0.0;
+    if (tok == NULL || sg == NULL ||
+        clef_spectrogram_param_f64(sg, CLEF_P_SPEC_FS, &fs) != CLEF_OK || !(fs > 0.0))
+        return 0.0;
+    int64_t span = clef_spectrogram_window(sg) + (tok->cfg.crop_t - 1) * clef_spectrogram_step(sg);
+    return (double)span / fs + READ_MARGIN_S;
+}

@@ -610,6 +610,14 @@ static void test_clone_crop(void **state) {
                      CLEF_OK);
     for (int i = 0; i < 320; i++)
         assert_true(iw[i] >= 0 && iw[i] < 32);
+    /* the recording span an image needs: (window + (crop_t - 1) * step) / fs + 2 s margin */
+    clef_spectrogram *sg = NULL;
+    assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
+    assert_true(clef_tokenizer_read_seconds(same, sg) == (800.0 + 39 * 200.0) / 200.0 + 2.0);
+    assert_true(clef_tokenizer_read_seconds(wide, sg) == (800.0 + 399 * 200.0) / 200.0 + 2.0);
+    assert_true(clef_tokenizer_read_seconds(NULL, sg) == 0.0);
+    assert_true(clef_tokenizer_read_seconds(wide, NULL) == 0.0);
+    clef_spectrogram_free(sg);
     clef_tokenizer_free(same);
     assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 41), CLEF_ERR_FORMAT);
     assert_null(same);

@@ -32,12 +32,12 @@ int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur
     return 0;
 }
 
-int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path,
+int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path, double dur,
                             float **spec, int64_t *n_frames, uint32_t *present) {
     float *x = NULL;
     int64_t n_ch = 0, n = 0;
     *spec = NULL;
-    if (cli_read_canonical(ctx, path, 0.0, -1.0, &x, &n_ch, &n, present) != 0)
+    if (cli_read_canonical(ctx, path, 0.0, dur, &x, &n_ch, &n, present) != 0)
         return 1;
     *n_frames = clef_spectrogram_n_frames(sg, n);
     size_t need = (size_t)(n_ch * clef_spectrogram_n_freqs(sg) * *n_frames);

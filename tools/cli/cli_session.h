@@ -11,9 +11,10 @@
 int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur, float **x,
                        int64_t *n_ch, int64_t *n, uint32_t *present);
 
-/* The spectrogram of a whole EDF/BDF file with sg: *spec malloc'd [19][n_freqs][*n_frames].
- * Returns 0, or the exit code 1 after printing the reason. */
-int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path,
+/* The spectrogram of the first dur s of an EDF/BDF file (dur < 0: the whole file) with sg:
+ * *spec malloc'd [19][n_freqs][*n_frames]. Returns 0, or the exit code 1 after printing the
+ * reason. */
+int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path, double dur,
                             float **spec, int64_t *n_frames, uint32_t *present);
 
 #endif

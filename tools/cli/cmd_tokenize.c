@@ -245,7 +245,8 @@ int cmd_tokenize(int argc, char **argv) {
     if (ret == 0 && (rc = clef_tokenizer_check_spectrogram(tok, ctx, sg)) != CLEF_OK)
         ret = cli_fail(o.weights, rc, clef_ctx_errmsg(ctx));
     if (ret == 0)
-        ret = cli_session_spectrogram(ctx, sg, o.in, &spec, &frames, &present);
+        ret = cli_session_spectrogram(ctx, sg, o.in, clef_tokenizer_read_seconds(tok, sg), &spec,
+                                      &frames, &present);
     if (ret == 0) {
         clef_tokenizer_shape(tok, &n_ch, &nf, NULL, &gf, &gt);
         clef_tokenizer_codebook(tok, &cb, NULL);
@@ -560,7 +561,7 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
         snprintf(path, sizeof path, "%s/%s", o->dir, rows.paths.s[i]);
         float *spec = NULL;
         int64_t frames = 0;
-        ret = cli_session_spectrogram(ctx, sg, path, &spec, &frames, &present);
+        ret = cli_session_spectrogram(ctx, sg, path, -1.0, &spec, &frames, &present);
         if (ret == 0 && frames < o->crop_t) {
             fprintf(stderr, "clef: %s: %lld frames, shorter than a crop: skipped\n", path,
                     (long long)frames);

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "b7226c7f3b0fbf9dff376ca1f7ebf7d5fcfb99e3ed4885003ea867db49c16158"
+HEADER_SHA256 = "4603683489914dafed3cee68e8bfaa03c1e85acd739035f3ecd515233ffa9383"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -441,6 +441,7 @@ FUNCTIONS = {
     'clef_tokenizer_codebook': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
     'clef_tokenizer_n_tokens': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
     'clef_tokenizer_valid_columns': (_C.c_int64, [_C.POINTER(clef_tokenizer), _C.c_int64]),
+    'clef_tokenizer_read_seconds': (_C.c_double, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_spectrogram)]),
     'clef_tokenizer_encode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_tokenizer_check_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(clef_spectrogram)]),
     'clef_tokenizer_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.POINTER(clef_params), _C.c_uint64, _C.c_int32]),
@@ -656,6 +657,7 @@ SIGNATURES = {
     'clef_tokenizer_codebook': (('tok', 'handle', 'clef_tokenizer', '', ''), ('codebook_size', 'ptr_out', 'int64_t', '', 'scalar'), ('code_dim', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_tokenizer_n_tokens': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_tokenizer_valid_columns': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ),
+    'clef_tokenizer_read_seconds': (('tok', 'handle', 'clef_tokenizer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
     'clef_tokenizer_encode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('latents', 'ptr_out', 'float', 'latents_cap', 'out'), ('latents_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_tokenizer_check_spectrogram': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
     'clef_tokenizer_trainer_create': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('arch', 'handle', 'clef_params', '', ''), ('train', 'handle', 'clef_params', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
@@ -870,6 +872,7 @@ RETURNS = {
     'clef_tokenizer_codebook': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_n_tokens': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_valid_columns': ('scalar', 'int64_t', 'int64_t'),
+    'clef_tokenizer_read_seconds': ('scalar', 'double', 'double'),
     'clef_tokenizer_encode': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_check_spectrogram': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_create': ('scalar', 'int32_t', 'clef_status'),

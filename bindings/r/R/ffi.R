@@ -771,6 +771,10 @@ clef_tokenizer_valid_columns <- function(tok, n_frames) {
   .clef_result(.Call(C_clef_tokenizer_valid_columns, tok, n_frames), "clef_tokenizer_valid_columns", FALSE, c())
 }
 
+clef_tokenizer_read_seconds <- function(tok, sg) {
+  .clef_result(.Call(C_clef_tokenizer_read_seconds, tok, sg), "clef_tokenizer_read_seconds", FALSE, c())
+}
+
 clef_tokenizer_encode <- function(tok, ctx, spec, n_channels, n_freq, n_frames, n_threads, ids_cap, latents_cap) {
   .clef_result(.Call(C_clef_tokenizer_encode, tok, ctx, spec, n_channels, n_freq, n_frames, n_threads, ids_cap, latents_cap), "clef_tokenizer_encode", TRUE, c("ids", "latents", "needed"))
 }

@@ -2319,6 +2319,17 @@ SEXP clefr_clef_tokenizer_valid_columns(SEXP a_tok, SEXP a_n_frames) {
     return res;
 }
 
+SEXP clefr_clef_tokenizer_read_seconds(SEXP a_tok, SEXP a_sg) {
+    static const char fn[] = "clef_tokenizer_read_seconds";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    double ret = clef_tokenizer_read_seconds(v_tok, v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_ctx, SEXP a_spec, SEXP a_n_channels,
                                  SEXP a_n_freq, SEXP a_n_frames, SEXP a_n_threads, SEXP a_ids_cap,
                                  SEXP a_latents_cap) {

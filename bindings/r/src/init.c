@@ -155,6 +155,7 @@ SEXP clefr_clef_tokenizer_shape(SEXP);
 SEXP clefr_clef_tokenizer_codebook(SEXP);
 SEXP clefr_clef_tokenizer_n_tokens(SEXP);
 SEXP clefr_clef_tokenizer_valid_columns(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_read_seconds(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_encode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_check_spectrogram(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -372,6 +373,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_codebook", (DL_FUNC)&clefr_clef_tokenizer_codebook, 1},
     {"C_clef_tokenizer_n_tokens", (DL_FUNC)&clefr_clef_tokenizer_n_tokens, 1},
     {"C_clef_tokenizer_valid_columns", (DL_FUNC)&clefr_clef_tokenizer_valid_columns, 2},
+    {"C_clef_tokenizer_read_seconds", (DL_FUNC)&clefr_clef_tokenizer_read_seconds, 2},
     {"C_clef_tokenizer_encode", (DL_FUNC)&clefr_clef_tokenizer_encode, 9},
     {"C_clef_tokenizer_check_spectrogram", (DL_FUNC)&clefr_clef_tokenizer_check_spectrogram, 3},
     {"C_clef_tokenizer_trainer_create", (DL_FUNC)&clefr_clef_tokenizer_trainer_create, 5},
