@@ -1019,6 +1019,17 @@ CLEF_API const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer 
 CLEF_API clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
                                                  int64_t n_crops, double *l1_db,
                                                  double *perplexity);
+/** As clef_tokenizer_trainer_step(), with present[b] (bit c set: channel c of crop b holds
+ *  data) for each crop: the L1 reconstruction loss of a crop covers its present channels only
+ *  (the mean over their pixels), so crops of recordings with missing electrodes, whose absent
+ *  channels are blanked to the dB floor, train the network without the tokens having to
+ *  reproduce the blank planes. present NULL: every channel present. CLEF_ERR_INVALID_ARG for a
+ *  mask without a channel of the tokenizer, CLEF_ERR_UNSUPPORTED with masks for a tokenizer of
+ *  more than 32 input channels. */
+CLEF_API clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr,
+                                                        const float *crops, const uint32_t *present,
+                                                        int64_t n_crops, double *l1_db,
+                                                        double *perplexity);
 /** The tokenizer being trained: usable with encode/decode/save between steps; borrowed, valid
  *  until the next step or clef_tokenizer_trainer_free(). */
 CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr);

@@ -211,10 +211,12 @@ CLEFI_HIDDEN clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const cl
                                                          clefi_tok_train_cfg *cfg);
 /** The tokenizer being trained (valid for encode/decode between steps). */
 CLEFI_HIDDEN const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr);
-/** One step on n crops [n][in_ch][n_freq][crop_t] (dB), 1 <= n <= cfg.batch: mean L1 (dB)
- *  and codebook perplexity of the batch out. */
+/** One step on n crops [n][in_ch][n_freq][crop_t] (dB), 1 <= n <= cfg.batch, the L1 loss of
+ *  crop b over the channels of present[b] (NULL: all; each mask non-empty): mean L1 (dB) and
+ *  codebook perplexity of the batch out. */
 CLEFI_HIDDEN clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
-                                                int32_t n, double *l1_db, double *perplexity);
+                                                const uint32_t *present, int32_t n, double *l1_db,
+                                                double *perplexity);
 /** Loss of one crop (L1 in [-1, 1] units + commitment * MSE(z, zq)); with_grad sets the
  *  gradients (clefi_tok_trainer_grads) to its gradient. For gradient checks. */
 CLEFI_HIDDEN double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db,
@@ -257,6 +259,7 @@ struct clef_tokenizer_trainer {
     clefi_err err;       /* last error of the public calls */
     clef_tokenizer *tok; /* weights being trained (owned) */
     clefi_tok_train_cfg cfg;
+    uint32_t present; /* channels of the current image in its L1 loss (bit c) */
     clefi_pool *pool;
     clefi_fwd fw;
     clefi_tbuf *buf;

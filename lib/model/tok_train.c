@@ -272,6 +272,7 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
     clefi_tok_trainer *tr = clefi_calloc(ctx, 1, sizeof *tr);
     if (tr == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer trainer: no memory");
+    tr->present = UINT32_MAX; /* every channel in the loss until a step says otherwise */
     tr->ctx = clefi_ctx_retain(ctx);
     tr->cfg = *cfg;
     clef_status rc = clefi_tokenizer_new(&tr->tok, ctx, arch, cfg->seed);
@@ -409,17 +410,44 @@ static int gan_on(const clefi_tok_trainer *tr) {
     return tr->disc != NULL && tr->step >= tr->cfg.disc_start;
 }
 
-/* Loss of one image already in buf[img]: L1 in scaled units + commitment (+ the weighted
- * adversarial term once active); with_grad adds its gradient to tr->grads. */
+/* L1 of the reconstruction over the channels of tr->present (the mean over their pixels: all
+ * channels give the plain mean); with_grad adds its gradient, none on absent channels. */
+static double present_l1(clefi_tok_trainer *tr, int with_grad) {
+    const clefi_tbuf *y = &tr->buf[tr->y], *x = &tr->buf[tr->img];
+    int32_t nc = tr->tok->cfg.in_ch, k = 0;
+    for (int32_t c = 0; c < nc; c++)
+        k += c >= 32 || (tr->present >> c & 1u);
+    if (k == nc) {
+        if (with_grad)
+            clefi_l1_backward(tr->buf[tr->y].g, y->v, x->v, (int64_t)y->n, 1.0f);
+        return clefi_l1_forward(y->v, x->v, (int64_t)y->n);
+    }
+    size_t plane = y->n / (size_t)nc;
+    double l1 = 0.0;
+    for (int32_t c = 0; c < nc; c++) {
+        if (!(tr->present >> c & 1u))
+            continue;
+        size_t o = (size_t)c * plane;
+        l1 += clefi_l1_forward(y->v + o, x->v + o, (int64_t)plane) / k;
+        if (with_grad)
+            clefi_l1_backward(tr->buf[tr->y].g + o, y->v + o, x->v + o, (int64_t)plane,
+                              1.0f / (float)k);
+    }
+    return l1;
+}
+
+/* Loss of one image already in buf[img]: L1 in scaled units over its present channels +
+ * commitment (+ the weighted adversarial term once active); with_grad adds its gradient to
+ * tr->grads. */
 static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, double *l1_out) {
     forward(tr, idx);
-    const clefi_tbuf *y = &tr->buf[tr->y], *x = &tr->buf[tr->img], *z = &tr->buf[tr->z];
-    double l1 = clefi_l1_forward(y->v, x->v, (int64_t)y->n);
+    const clefi_tbuf *z = &tr->buf[tr->z];
     double commit = clefi_mse_forward(z->v, tr->buf[tr->zq_buf].v, (int64_t)z->n);
-    if (with_grad) {
+    if (with_grad)
         for (size_t i = 0; i < tr->n_buf; i++)
             memset(tr->buf[i].g, 0, tr->buf[i].n * sizeof(float));
-        clefi_l1_backward(tr->buf[tr->y].g, y->v, x->v, (int64_t)y->n, 1.0f);
+    double l1 = present_l1(tr, with_grad);
+    if (with_grad) {
         if (gan_on(tr)) {
             double g, lam;
             add_gan_grad(tr, &g, &lam);
@@ -445,6 +473,7 @@ double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db, int w
     if (with_grad)
         memset(tr->grads, 0, tr->tok->lay.total * sizeof(float));
     load_image(tr, crop_db);
+    tr->present = UINT32_MAX;
     double loss = image_loss(tr, tr->idx, with_grad, &l1);
     if (l1_db != NULL)
         *l1_db = l1 * tr->tok->cfg.db_scale;
@@ -461,8 +490,9 @@ void clefi_tok_trainer_gan_stats(const clefi_tok_trainer *tr, double *g_loss, do
 }
 const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr) { return tr->grads; }
 
-clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db, int32_t n,
-                                   double *l1_db, double *perplexity) {
+clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
+                                   const uint32_t *present, int32_t n, double *l1_db,
+                                   double *perplexity) {
     if (crops_db == NULL || n < 1 || n > tr->cfg.batch)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                            "tokenizer trainer: %d crops "
@@ -482,6 +512,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     for (int32_t b = 0; b < n; b++) {
         double l1;
         load_image(tr, crops_db + (size_t)b * img);
+        tr->present = present != NULL ? present[b] : UINT32_MAX;
         image_loss(tr, tr->idx + (size_t)b * n_tok, 1, &l1);
         l1_sum += l1;
         if (gan)
@@ -601,8 +632,9 @@ const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr) {
     return tr != NULL ? tr->err.msg : "";
 }
 
-clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
-                                        int64_t n_crops, double *l1_db, double *perplexity) {
+clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr, const float *crops,
+                                               const uint32_t *present, int64_t n_crops,
+                                               double *l1_db, double *perplexity) {
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_crops < 1 || n_crops > tr->cfg.batch)
@@ -610,7 +642,23 @@ clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float 
                            "tokenizer trainer: %lld "
                            "crops (batch holds 1 to %d)",
                            (long long)n_crops, (int)tr->cfg.batch);
-    return clefi_tok_trainer_step(tr, crops, (int32_t)n_crops, l1_db, perplexity);
+    int32_t nc = tr->tok->cfg.in_ch;
+    if (present != NULL && nc > 32)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_UNSUPPORTED,
+                           "tokenizer trainer: channel masks hold 32 channels, the "
+                           "tokenizer has %d",
+                           (int)nc);
+    uint32_t all = nc == 32 ? UINT32_MAX : (1u << nc) - 1u;
+    for (int64_t b = 0; present != NULL && b < n_crops; b++)
+        if ((present[b] & all) == 0)
+            return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                               "tokenizer trainer: crop %lld has no present channel", (long long)b);
+    return clefi_tok_trainer_step(tr, crops, present, (int32_t)n_crops, l1_db, perplexity);
+}
+
+clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
+                                        int64_t n_crops, double *l1_db, double *perplexity) {
+    return clef_tokenizer_trainer_step_masked(tr, crops, NULL, n_crops, l1_db, perplexity);
 }
 
 const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr) {

@@ -259,7 +259,7 @@ static void test_train_gan(void **state) {
         for (int b = 0; b < 4; b++)
             crop(sess, (step * 13 + b * 29) % (TS - CROP_GAN), CROP_GAN,
                  batch + b * 2 * NF * CROP_GAN);
-        assert_int_equal(clefi_tok_trainer_step(tr, batch, 4, &l1, &ppl), CLEF_OK);
+        assert_int_equal(clefi_tok_trainer_step(tr, batch, NULL, 4, &l1, &ppl), CLEF_OK);
         clefi_tok_trainer_gan_stats(tr, &g, &dl, &lam);
         if (step < 2) {
             assert_true(g == 0.0 && dl == 0.0 && lam == 0.0);
@@ -377,6 +377,65 @@ static void test_lr_schedule(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* The masked step's L1 covers the present channels only: before the update it equals the MAE
+ * of the trainer's own encode/decode over channel 0, not over both channels; bad masks fail. */
+static void test_masked_step(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = NULL;
+    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, 1), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, 0), CLEF_OK);
+    float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), img[2 * NF * CROP_GAN],
+          rec[2 * NF * CROP_GAN];
+    synth_session(sess, 17);
+    crop(sess, 3, CROP_GAN, img);
+    for (int i = NF * CROP_GAN; i < 2 * NF * CROP_GAN; i++)
+        img[i] = 35.0f; /* channel 1: a plane far from anything channel 0 holds */
+    double mae[2] = {0.0, 0.0}, l1_masked = 0.0, l1_all = 0.0;
+    uint32_t only0 = 0x1u;
+    for (int masked = 1; masked >= 0; masked--) {
+        clef_tokenizer_trainer *tr = NULL;
+        assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 9, 1), CLEF_OK);
+        const clef_tokenizer *t = clef_tokenizer_trainer_tokenizer(tr);
+        int32_t ids[64];
+        size_t n_tok = (size_t)clef_tokenizer_n_tokens(t);
+        assert_true(n_tok <= 64);
+        assert_int_equal(
+            clef_tokenizer_encode(t, ctx, img, 2, NF, CROP_GAN, 1, ids, n_tok, NULL, 0, NULL),
+            CLEF_OK);
+        assert_int_equal(clef_tokenizer_decode(t, ctx, ids, n_tok, 1, rec, 2 * NF * CROP_GAN, NULL),
+                         CLEF_OK);
+        for (int c = 0; c < 2; c++)
+            for (int i = 0; i < NF * CROP_GAN; i++)
+                mae[c] +=
+                    fabs(rec[c * NF * CROP_GAN + i] - img[c * NF * CROP_GAN + i]) / (NF * CROP_GAN);
+        assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, masked ? &only0 : NULL, 1,
+                                                            masked ? &l1_masked : &l1_all, NULL),
+                         CLEF_OK);
+        if (masked) {
+            uint32_t none = 0x0u, beyond = 0x4u;
+            assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, &none, 1, NULL, NULL),
+                             CLEF_ERR_INVALID_ARG);
+            assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, &beyond, 1, NULL, NULL),
+                             CLEF_ERR_INVALID_ARG);
+            assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "no present channel"));
+            mae[0] = mae[1] = 0.0; /* the second trainer (same seed) measures again */
+        }
+        clef_tokenizer_trainer_free(tr);
+    }
+    print_message("masked L1 %.4f dB (channel 0 MAE %.4f), all-channel L1 %.4f (mean %.4f)\n",
+                  l1_masked, mae[0], l1_all, 0.5 * (mae[0] + mae[1]));
+    assert_true(fabs(l1_masked - mae[0]) < 1e-3 * (1.0 + mae[0]));
+    assert_true(fabs(l1_all - 0.5 * (mae[0] + mae[1])) < 1e-3 * (1.0 + mae[0] + mae[1]));
+    assert_true(fabs(mae[1] - mae[0]) > 1.0); /* the two losses are told apart */
+    free(sess);
+    clef_params_free(tp);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
 static clef_status oom_trainer(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_params *p = NULL;
@@ -405,7 +464,7 @@ int main(void) {
         cmocka_unit_test(test_gradients),   cmocka_unit_test(test_train_beats_mean),
         cmocka_unit_test(test_trainer_oom), cmocka_unit_test(test_disc_gradient),
         cmocka_unit_test(test_train_gan),   cmocka_unit_test(test_checkpoint_resume),
-        cmocka_unit_test(test_lr_schedule),
+        cmocka_unit_test(test_lr_schedule), cmocka_unit_test(test_masked_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -317,8 +317,9 @@ static int train_usage(void) {
            "--code-dim 32, --gn-groups 8; --disc-ndf 16 (0: no PatchGAN), --disc-start 2000.\n"
            "Learning rate: --lr (1e-3) after --warmup N linear steps (0), constant, or with\n"
            "--cosine-steps N a cosine decay to --lr-min (1e-5) at step N.\n"
-           "--channel-dropout P (0.2): each crop, with probability P, keeps a random 1 to 18 of\n"
-           "its channels and blanks the others as absent channels are (-40 dB), so the\n"
+           "--channel-dropout P (0): each crop, with probability P, keeps a random 1 to n-1 of\n"
+           "its n present channels and blanks the others as absent channels are (-40 dB); the\n"
+           "loss covers present channels only (clef_tokenizer_trainer_step_masked), so the\n"
            "tokenizer learns recordings with missing electrodes.\n");
     return 0;
 }
@@ -334,7 +335,7 @@ static int train_parse(int argc, char **argv, train_opts *o) {
                       .disc_start = -1,
                       .disc_ndf = -1,
                       .lr_min = -1.0,
-                      .ch_dropout = 0.2,
+                      .ch_dropout = 0.0,
                       .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -522,6 +523,7 @@ static int manifest_row(char **v, void *user) {
 typedef struct session_set {
     float **spec; /* [n][19][128][frames[i]] */
     int64_t *frames;
+    uint32_t *present; /* channels each recording holds (bit c) */
     size_t n;
     int64_t n_ch, nf;
     float blank_db; /* an absent channel's spectrogram value (the dB floor) */
@@ -532,6 +534,7 @@ static void sessions_free(session_set *s) {
         free(s->spec[i]);
     free(s->spec);
     free(s->frames);
+    free(s->present);
 }
 
 static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_opts *o,
@@ -552,7 +555,8 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
     set->blank_db = (float)db_min;
     set->spec = calloc(n + 1, sizeof *set->spec);
     set->frames = calloc(n + 1, sizeof *set->frames);
-    if (ret == 0 && (set->spec == NULL || set->frames == NULL))
+    set->present = calloc(n + 1, sizeof *set->present);
+    if (ret == 0 && (set->spec == NULL || set->frames == NULL || set->present == NULL))
         ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, NULL);
     int64_t total = 0;
     for (size_t i = 0; ret == 0 && i < n; i++) {
@@ -568,8 +572,14 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
             free(spec);
             continue;
         }
+        if (ret == 0 && (present & ((1u << set->n_ch) - 1u)) == 0) {
+            fprintf(stderr, "clef: %s: no canonical channel: skipped\n", path);
+            free(spec);
+            continue;
+        }
         if (ret == 0) {
             set->spec[set->n] = spec;
+            set->present[set->n] = present;
             set->frames[set->n++] = frames;
             total += frames;
         }
@@ -593,28 +603,33 @@ static uint64_t splitmix64(uint64_t *x) {
     return z ^ (z >> 31);
 }
 
-/* With probability p, keep a random 1 .. n_ch - 1 of the crop's channels and blank the rest
- * with blank_db, the value an absent channel's spectrogram has (docs/tokenizer.md). */
-static void drop_channels(uint64_t *rng, double p, int64_t n_ch, int64_t plane, float blank_db,
-                          float *crop) {
-    if (n_ch < 2 || n_ch > 64 || (double)(splitmix64(rng) >> 11) * 0x1p-53 >= p)
-        return;
-    int64_t order[64];
-    for (int64_t c = 0; c < n_ch; c++)
-        order[c] = c;
-    for (int64_t c = n_ch - 1; c > 0; c--) { /* Fisher-Yates */
+/* With probability p, keep a random 1 .. n - 1 of the crop's n present channels and blank the
+ * others with blank_db, the value an absent channel's spectrogram has (docs/tokenizer.md).
+ * Returns the channels left present. */
+static uint32_t drop_channels(uint64_t *rng, double p, int64_t n_ch, int64_t plane, float blank_db,
+                              uint32_t present, float *crop) {
+    int64_t order[32], n = 0;
+    for (int64_t c = 0; c < n_ch && c < 32; c++)
+        if (present >> c & 1u)
+            order[n++] = c;
+    if (n < 2 || (double)(splitmix64(rng) >> 11) * 0x1p-53 >= p)
+        return present;
+    for (int64_t c = n - 1; c > 0; c--) { /* Fisher-Yates */
         int64_t j = (int64_t)(splitmix64(rng) % (uint64_t)(c + 1)), t = order[c];
         order[c] = order[j];
         order[j] = t;
     }
-    int64_t keep = 1 + (int64_t)(splitmix64(rng) % (uint64_t)(n_ch - 1));
-    for (int64_t k = keep; k < n_ch; k++)
+    int64_t keep = 1 + (int64_t)(splitmix64(rng) % (uint64_t)(n - 1));
+    for (int64_t k = keep; k < n; k++) {
+        present &= ~(1u << order[k]);
         for (int64_t i = 0; i < plane; i++)
             crop[order[k] * plane + i] = blank_db;
+    }
+    return present;
 }
 
 static void draw_batch(const session_set *set, const train_opts *o, int64_t step, int64_t batch,
-                       int64_t crop_t, float blank_db, float *crops) {
+                       int64_t crop_t, float *crops, uint32_t *present) {
     uint64_t rng = o->seed ^ ((uint64_t)step * 0xD1B54A32D192ED03ull);
     size_t img = (size_t)(set->n_ch * set->nf * crop_t);
     for (int64_t b = 0; b < batch; b++) {
@@ -624,9 +639,10 @@ static void draw_batch(const session_set *set, const train_opts *o, int64_t step
             memcpy(crops + (size_t)b * img + (size_t)(r * crop_t),
                    set->spec[i] + (size_t)(r * set->frames[i] + off),
                    (size_t)crop_t * sizeof(float));
+        present[b] = set->present[i];
         if (o->ch_dropout > 0.0)
-            drop_channels(&rng, o->ch_dropout, set->n_ch, set->nf * crop_t, blank_db,
-                          crops + (size_t)b * img);
+            present[b] = drop_channels(&rng, o->ch_dropout, set->n_ch, set->nf * crop_t,
+                                       set->blank_db, present[b], crops + (size_t)b * img);
     }
 }
 
@@ -670,16 +686,20 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
                       const char *ckpt, int64_t batch, int64_t crop_t) {
     size_t img = (size_t)(set->n_ch * set->nf * crop_t);
     float *crops = malloc((size_t)batch * img * sizeof(float));
-    if (crops == NULL)
+    uint32_t *present = malloc((size_t)batch * sizeof *present);
+    if (crops == NULL || present == NULL) {
+        free(crops);
+        free(present);
         return cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "batch");
+    }
     int ret = 0;
     double l1_acc = 0.0, ppl_acc = 0.0;
     int64_t acc_n = 0;
     while (ret == 0 && clef_tokenizer_trainer_steps(tr) < o->steps) {
         int64_t step = clef_tokenizer_trainer_steps(tr);
-        draw_batch(set, o, step, batch, crop_t, set->blank_db, crops);
+        draw_batch(set, o, step, batch, crop_t, crops, present);
         double l1 = 0.0, ppl = 0.0;
-        clef_status rc = clef_tokenizer_trainer_step(tr, crops, batch, &l1, &ppl);
+        clef_status rc = clef_tokenizer_trainer_step_masked(tr, crops, present, batch, &l1, &ppl);
         if (rc != CLEF_OK) {
             ret = cli_fail("training step", rc, clef_tokenizer_trainer_errmsg(tr));
             break;
@@ -699,6 +719,7 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
             ret = cli_fail(ckpt, rc, clef_tokenizer_trainer_errmsg(tr));
     }
     free(crops);
+    free(present);
     return ret;
 }
 

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "4603683489914dafed3cee68e8bfaa03c1e85acd739035f3ecd515233ffa9383"
+HEADER_SHA256 = "f2054ac6b189357125f8d753a8099d190674517bc1991813c0003f734780099a"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -448,6 +448,7 @@ FUNCTIONS = {
     'clef_tokenizer_trainer_free': (None, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_errmsg': (_C.c_char_p, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_step': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_tokenizer_trainer_step_masked': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.POINTER(_C.c_uint32), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_tokenizer_trainer_tokenizer': (_C.POINTER(clef_tokenizer), [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_set_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(clef_spectrogram)]),
     'clef_tokenizer_trainer_steps': (_C.c_int64, [_C.POINTER(clef_tokenizer_trainer)]),
@@ -664,6 +665,7 @@ SIGNATURES = {
     'clef_tokenizer_trainer_free': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_errmsg': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_step': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_tokenizer_trainer_step_masked': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_set_spectrogram': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
     'clef_tokenizer_trainer_steps': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
@@ -879,6 +881,7 @@ RETURNS = {
     'clef_tokenizer_trainer_free': ('void', 'void', 'void'),
     'clef_tokenizer_trainer_errmsg': ('cstr', 'char', 'const char *'),
     'clef_tokenizer_trainer_step': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_step_masked': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_tokenizer': ('handle', 'clef_tokenizer', 'const clef_tokenizer *'),
     'clef_tokenizer_trainer_set_spectrogram': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_steps': ('scalar', 'int64_t', 'int64_t'),
@@ -999,6 +1002,7 @@ ERROR_SOURCES = {
     'clef_tokenizer_check_spectrogram': (1, 'clef_ctx_errmsg'),
     'clef_tokenizer_trainer_create': (1, 'clef_ctx_errmsg'),
     'clef_tokenizer_trainer_step': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_step_masked': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_set_spectrogram': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_save': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_resume': (1, 'clef_ctx_errmsg'),
@@ -1119,6 +1123,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_tokenizer_check_spectrogram',
     'clef_tokenizer_trainer_create',
     'clef_tokenizer_trainer_step',
+    'clef_tokenizer_trainer_step_masked',
     'clef_tokenizer_trainer_set_spectrogram',
     'clef_tokenizer_trainer_save',
     'clef_tokenizer_trainer_resume',

@@ -799,6 +799,10 @@ clef_tokenizer_trainer_step <- function(tr, crops, n_crops) {
   .clef_result(.Call(C_clef_tokenizer_trainer_step, tr, crops, n_crops), "clef_tokenizer_trainer_step", TRUE, c("l1_db", "perplexity"))
 }
 
+clef_tokenizer_trainer_step_masked <- function(tr, crops, present, n_crops) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_step_masked, tr, crops, present, n_crops), "clef_tokenizer_trainer_step_masked", TRUE, c("l1_db", "perplexity"))
+}
+
 clef_tokenizer_trainer_tokenizer <- function(tr) {
   .clef_result(.Call(C_clef_tokenizer_trainer_tokenizer, tr), "clef_tokenizer_trainer_tokenizer", FALSE, c())
 }

@@ -2455,6 +2455,32 @@ SEXP clefr_clef_tokenizer_trainer_step(SEXP a_tr, SEXP a_crops, SEXP a_n_crops) 
     return res;
 }
 
+SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP a_tr, SEXP a_crops, SEXP a_present,
+                                              SEXP a_n_crops) {
+    static const char fn[] = "clef_tokenizer_trainer_step_masked";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    R_xlen_t n_crops = 0;
+    const float *v_crops = clefr_as_array(a_crops, CLEFR_F32, fn, "crops", &n_crops);
+    R_xlen_t n_present = 0;
+    const uint32_t *v_present = clefr_as_array(a_present, CLEFR_U32, fn, "present", &n_present);
+    int64_t v_n_crops = (int64_t)clefr_as_int(a_n_crops, fn, "n_crops", (double)-9007199254740992.0,
+                                              (double)9007199254740992.0);
+    double v_l1_db = 0;
+    double v_perplexity = 0;
+    if (v_present != NULL)
+        clefr_check_length(n_present, (double)(v_n_crops), fn, "present", "n_crops");
+    clef_status ret = clef_tokenizer_trainer_step_masked(v_tr, v_crops, v_present, v_n_crops,
+                                                         &v_l1_db, &v_perplexity);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_l1_db));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_perplexity));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP a_tr) {
     static const char fn[] = "clef_tokenizer_trainer_tokenizer";
     const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);

@@ -162,6 +162,7 @@ SEXP clefr_clef_tokenizer_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_free(SEXP);
 SEXP clefr_clef_tokenizer_trainer_errmsg(SEXP);
 SEXP clefr_clef_tokenizer_trainer_step(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
 SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
@@ -380,6 +381,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_trainer_free", (DL_FUNC)&clefr_clef_tokenizer_trainer_free, 1},
     {"C_clef_tokenizer_trainer_errmsg", (DL_FUNC)&clefr_clef_tokenizer_trainer_errmsg, 1},
     {"C_clef_tokenizer_trainer_step", (DL_FUNC)&clefr_clef_tokenizer_trainer_step, 3},
+    {"C_clef_tokenizer_trainer_step_masked", (DL_FUNC)&clefr_clef_tokenizer_trainer_step_masked, 4},
     {"C_clef_tokenizer_trainer_tokenizer", (DL_FUNC)&clefr_clef_tokenizer_trainer_tokenizer, 1},
     {"C_clef_tokenizer_trainer_set_spectrogram",
      (DL_FUNC)&clefr_clef_tokenizer_trainer_set_spectrogram, 2},
