@@ -4,18 +4,20 @@
 # 1. clef synth: PATIENTS (default 300) synthetic patients, 20-minute sessions, seed SEED
 #    (default 23; its splits.csv gives the train / val / test subjects);
 # 2. clef train-tokenizer on the train split: the default architecture (1,024 x 32 codes),
-#    STEPS (default 14000) batches of 8 random 128 x 80 crops, lr 1e-3 with 300 warmup steps
-#    and a cosine decay to 1e-5 at the last step, channel dropout 0.2 (missing electrodes), no
-#    PatchGAN (--disc-ndf 0: the L1 target of the issue; docs/tokenizer.md), THREADS (2);
-#    resumable: rerun the script after an interruption and it continues from the checkpoint;
-# 3. bench_tok_quality on the held-out (val + test) sessions, whole and with electrodes
-#    removed, and on the real EEG file of tests/data: MAE beside the training-mean and
-#    session-time-mean references, the noise floor, codebook usage. Prints `uptime` before and
-#    after training: the machine may be shared.
+#    STEPS (default 13000) batches of 8 random 128 x 80 crops, lr 1e-3 with 300 warmup steps
+#    and a cosine decay to 1e-5 at the last step, no PatchGAN (--disc-ndf 0: the L1 target of
+#    the issue; docs/tokenizer.md), THREADS (2) -> tok_full.safetensors; then 1,500 more steps
+#    from its checkpoint at a constant lr 1e-4 with --channel-dropout 0.3 (missing electrodes,
+#    masked loss) -> tok_masked.safetensors. Both stages resume from their checkpoints when the
+#    script is rerun after an interruption;
+# 3. bench_tok_quality for both on the held-out (val + test) sessions, whole and with
+#    electrodes removed, and on the real EEG file of tests/data: MAE beside the training-mean
+#    and session-time-mean references, the noise floor, codebook usage. Prints `uptime` before
+#    and after training: the machine may be shared.
 set -euo pipefail
 build="$(cd "${1:?build dir (configured with -DCLEF_BUILD_BENCH=ON)}" && pwd)"
 work=${2:?work dir}
-steps=${3:-14000}
+steps=${3:-13000}
 threads=${4:-2}
 patients=${5:-300}
 seed=${6:-23}
@@ -32,14 +34,24 @@ awk -F, 'NR == FNR { if (FNR > 1) split_of[$1] = $2; next }
     coh/splits.csv coh/manifest.csv
 echo "train sessions: $(wc -l < train.txt), held-out sessions: $(wc -l < heldout.txt)"
 echo "load before training: $(uptime)"
-if [ ! -f tok.safetensors ]; then
-  resume=()
-  [ -f tok.safetensors.ckpt ] && resume=(--resume tok.safetensors.ckpt)
-  /usr/bin/time -v "$clef" train-tokenizer coh -o tok.safetensors --steps "$steps" \
-    --cosine-steps "$steps" --warmup 300 --lr 1e-3 --lr-min 1e-5 --channel-dropout 0.2 \
+# train OUT CKPT_IN STEPS OPTIONS...: one stage, resumed from OUT.ckpt (or CKPT_IN) if present
+train() {
+  local out=$1 from=$2 n=$3
+  shift 3
+  [ -f "$out" ] && return 0
+  local resume=()
+  if [ -f "$out.ckpt" ]; then resume=(--resume "$out.ckpt")
+  elif [ -n "$from" ]; then resume=(--resume "$from"); fi
+  /usr/bin/time -v "$clef" train-tokenizer coh -o "$out" --checkpoint "$out.ckpt" --steps "$n" \
     --threads "$threads" --log-every 100 --checkpoint-every 500 --disc-ndf 0 --seed 1 \
-    "${resume[@]}" 2>> train.log || { tail -20 train.log; exit 1; }
-  grep -E "^step .*000/|Elapsed|Maximum resident" train.log
-fi
+    "${resume[@]}" "$@" 2>> "$out.log" || { tail -20 "$out.log"; exit 1; }
+  grep -E "^step .*000/|Elapsed|Maximum resident" "$out.log"
+}
+train tok_full.safetensors "" "$steps" --cosine-steps "$steps" --warmup 300 --lr 1e-3 --lr-min 1e-5
+train tok_masked.safetensors tok_full.safetensors.ckpt $((steps + 1500)) --lr 1e-4 \
+  --channel-dropout 0.3
 echo "load after training: $(uptime)"
-"$bench" tok.safetensors train.txt heldout.txt "$root/tests/data/test_subsecond.edf"
+for w in tok_full tok_masked; do
+  echo "== $w"
+  "$bench" "$w.safetensors" train.txt heldout.txt "$root/tests/data/test_subsecond.edf"
+done
