@@ -2,7 +2,7 @@
 # Downstream check of the tokenizer (issue 8; docs/tokenizer.md "Downstream check").
 #   bench/tokenizer/downstream.sh BUILD_DIR WORK_DIR WEIGHTS [PATIENTS] [THREADS]
 # 1. clef synth: PATIENTS (default 100) synthetic patients, 20-minute sessions, seed 11 (a
-#    cohort the tokenizer never saw: quality.sh trains on seed 7), ingested into a store;
+#    cohort the tokenizer never saw: quality.sh trains on seed 23), ingested into a store;
 # 2. bench_tok_downstream: tokens of every session (clef_tokenizer_job_run), band power from
 #    the true and from the decoded spectrogram, the evaluation harness on both (and on the
 #    raw-signal Welch band power), feat_* test AUROCs side by side. Prints `uptime`.
