@@ -1227,6 +1227,13 @@ CLEF_API clef_status clef_store_task_name(clef_store *s, int64_t index, char *bu
 /** Absolute path of a session's recording file into buf (NUL-terminated). */
 CLEF_API clef_status clef_store_recording_path(clef_store *s, const char *session_id, char *buf,
                                                size_t cap, size_t *needed);
+/** Number of sessions whose patient is in split (a clef_split). */
+CLEF_API clef_status clef_store_split_count(clef_store *s, int32_t split, int64_t *out);
+/** Session id at index (0-based, in session-id order) among the sessions whose patient is in
+ *  split (a clef_split), into buf (NUL-terminated); *needed = bytes including the NUL.
+ *  CLEF_ERR_RANGE past the last session, CLEF_ERR_INVALID_ARG for an unknown split. */
+CLEF_API clef_status clef_store_split_session(clef_store *s, int32_t split, int64_t index,
+                                              char *buf, size_t cap, size_t *needed);
 /** The labelled (0/1) sessions of a task in a split (clef_split), ordered by session id, with
  *  their float32 artifact of the given kind and model: x is [n][dim] row-major, y [n].
  *  Sessions labelled -1 and sessions of a patient without a split are not included.

@@ -344,6 +344,67 @@ clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t
     return rc;
 }
 
+/* The sessions of a split, ordered by session id: SQL per split name (index 0 = CLEF_SPLIT_TRAIN;
+ * the names are the schema's CHECK values). */
+#define SPLIT_SESSIONS(name, what)                                                                 \
+    "SELECT " what                                                                                 \
+    " FROM sessions s JOIN splits p ON p.subject_id = s.subject_id WHERE p.split = '" name "'"
+#define SPLIT_SQL(name)                                                                            \
+    {                                                                                              \
+        SPLIT_SESSIONS(name, "s.session_id")                                                       \
+        " ORDER BY s.session_id LIMIT 1 OFFSET ?1", SPLIT_SESSIONS(name, "count(*)")               \
+    }
+static const char *const k_split_sql[3][2] = {SPLIT_SQL("train"), SPLIT_SQL("val"),
+                                              SPLIT_SQL("test")};
+
+static clef_status check_split(clef_store *s, int32_t split) {
+    if (split < CLEF_SPLIT_TRAIN || split > CLEF_SPLIT_TEST)
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG, "split %d is not a clef_split",
+                           (int)split);
+    return CLEF_OK;
+}
+
+clef_status clef_store_split_count(clef_store *s, int32_t split, int64_t *out) {
+    if (out != NULL)
+        *out = 0;
+    if (s == NULL || out == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    clef_status rc = check_split(s, split);
+    sqlite3_stmt *st = NULL;
+    if (rc == CLEF_OK)
+        rc = clefi_store_prepare(s, k_split_sql[split - 1][1], &st);
+    if (rc != CLEF_OK)
+        return rc;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        rc = clefi_store_sqlite_error(s, "counting a split's sessions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+clef_status clef_store_split_session(clef_store *s, int32_t split, int64_t index, char *buf,
+                                     size_t cap, size_t *needed) {
+    if (needed != NULL)
+        *needed = 0;
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    clef_status rc = check_split(s, split);
+    if (rc != CLEF_OK)
+        return rc;
+    if (index < 0)
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "session index %lld is negative",
+                           (long long)index);
+    int found = 0;
+    rc = query_first_str(s, k_split_sql[split - 1][0], NULL, index, buf, cap, needed,
+                         "reading a split's session", &found);
+    if (rc == CLEF_OK && !found)
+        rc = clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE,
+                         "session index %lld is past the last session of the split",
+                         (long long)index);
+    return rc;
+}
+
 clef_status clef_store_channel_map_put(clef_store *s, const char *session_id, const char *channel,
                                        const char *source_label, const char *status) {
     if (s == NULL)

@@ -368,6 +368,21 @@ static void test_store_long(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* clef train-tokenizer --store DB reads the same train-split sessions, in the same order, as
+ * from the cohort directory, so two steps give the same weights file byte for byte. */
+static void test_train_from_store(void **state) {
+    (void)state;
+    size_t na = 0, nb = 0;
+    unsigned char *a = test_read_file(out_path("w_dir.safetensors"), &na);
+    unsigned char *b = test_read_file(out_path("w_store.safetensors"), &nb);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, na);
+    free(a);
+    free(b);
+}
+
 /* PNG signature and IHDR: 117 frames drawn 3 pixels wide, two panels, 19 bands of 128 rows. */
 static void test_png(void **state) {
     (void)state;
@@ -388,7 +403,7 @@ int main(void) {
         cmocka_unit_test(test_tokens),       cmocka_unit_test(test_training_files),
         cmocka_unit_test(test_png),          cmocka_unit_test(test_store_cli),
         cmocka_unit_test(test_store_resume), cmocka_unit_test(test_store_oom),
-        cmocka_unit_test(test_store_long),
+        cmocka_unit_test(test_store_long),   cmocka_unit_test(test_train_from_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

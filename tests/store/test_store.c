@@ -153,6 +153,29 @@ static void test_import_idempotent(void **state) {
     assert_int_equal(clef_store_task_name(s, 0, name, sizeof name, &needed), CLEF_OK);
     assert_string_equal(name, "dis_random");
     assert_int_equal(clef_store_task_name(s, 2, name, sizeof name, &needed), CLEF_ERR_RANGE);
+    /* sessions by split (subject p is train, train, train, val, test for p % 5 = 0..4) */
+    int64_t n_split[3];
+    for (int32_t sp = CLEF_SPLIT_TRAIN; sp <= CLEF_SPLIT_TEST; sp++)
+        assert_int_equal(clef_store_split_count(s, sp, &n_split[sp - 1]), CLEF_OK);
+    assert_int_equal(n_split[0], 8);
+    assert_int_equal(n_split[1], 2);
+    assert_int_equal(n_split[2], 2);
+    assert_int_equal(clef_store_split_session(s, CLEF_SPLIT_VAL, 1, name, sizeof name, &needed),
+                     CLEF_OK);
+    assert_string_equal(name, "S003_1");
+    assert_int_equal(needed, 7);
+    assert_int_equal(clef_store_split_session(s, CLEF_SPLIT_TRAIN, 6, name, sizeof name, NULL),
+                     CLEF_OK);
+    assert_string_equal(name, "S005_0");
+    assert_int_equal(clef_store_split_session(s, CLEF_SPLIT_TEST, 2, name, sizeof name, NULL),
+                     CLEF_ERR_RANGE);
+    assert_int_equal(clef_store_split_session(s, CLEF_SPLIT_TEST, -1, name, sizeof name, NULL),
+                     CLEF_ERR_RANGE);
+    assert_int_equal(clef_store_split_session(s, 0, 0, name, sizeof name, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_store_split_count(s, 4, &n_split[0]), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_store_split_session(s, CLEF_SPLIT_VAL, 0, name, 3, &needed),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
     clef_store_free(s);
     rm_store(path);
     clef_ctx_free(ctx);

@@ -291,7 +291,7 @@ int cmd_tokenize(int argc, char **argv) {
 /* ---- clef train-tokenizer ---- */
 
 typedef struct train_opts {
-    const char *dir, *out, *resume, *ckpt, *split, *ch_mult;
+    const char *dir, *store, *out, *resume, *ckpt, *split, *ch_mult;
     long steps, threads, batch, crop_t, ch, codebook, code_dim, gn_groups, ckpt_every, log_every;
     long disc_start, disc_ndf, max_sessions, warmup, cosine_steps;
     double lr, lr_min, ch_dropout;
@@ -299,15 +299,17 @@ typedef struct train_opts {
 } train_opts;
 
 static int train_usage(void) {
-    printf("usage: clef train-tokenizer COHORT_DIR -o WEIGHTS [--steps N] [--threads T]\n"
+    printf("usage: clef train-tokenizer (COHORT_DIR | --store DB) -o WEIGHTS [--steps N]\n"
+           "         [--threads T]\n"
            "         [--resume CKPT] [--checkpoint CKPT] [--checkpoint-every N] [--log-every N]\n"
            "         [--batch B] [--crop-t T] [--lr X] [--seed S] [--split NAME]\n"
            "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
            "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
            "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n\n"
            "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
-           "(docs/COHORT-FORMAT.md) whose subject is in split NAME of splits.csv (default\n"
-           "train): each recording's CLEF spectrogram, then N steps (default 2000) on batches of\n"
+           "(docs/COHORT-FORMAT.md) or of a store (clef ingest; docs/store.md) whose subject is\n"
+           "in split NAME (default train): each recording's CLEF spectrogram, then N steps "
+           "(default 2000) on batches of\n"
            "B (8) random crops of T frames (80: a 128 x 80 crop, an 8 x 16 token grid). Progress\n"
            "(step, L1 in dB, codebook perplexity) goes to stderr every --log-every steps (10).\n"
            "A checkpoint (default WEIGHTS.ckpt) is written every --checkpoint-every steps (500)\n"
@@ -366,6 +368,8 @@ static int train_parse(int argc, char **argv, train_opts *o) {
             o->resume = argv[++i];
         else if (strcmp(a, "--checkpoint") == 0 && has)
             o->ckpt = argv[++i];
+        else if (strcmp(a, "--store") == 0 && has)
+            o->store = argv[++i];
         else if (strcmp(a, "--split") == 0 && has)
             o->split = argv[++i];
         else if (strcmp(a, "--ch-mult") == 0 && has)
@@ -383,8 +387,9 @@ static int train_parse(int argc, char **argv, train_opts *o) {
         else
             return cli_fail("train-tokenizer", CLEF_ERR_INVALID_ARG, a);
     }
-    if (o->dir == NULL || o->out == NULL)
-        return cli_fail("train-tokenizer", CLEF_ERR_INVALID_ARG, "need COHORT_DIR and -o WEIGHTS");
+    if ((o->dir == NULL) == (o->store == NULL) || o->out == NULL)
+        return cli_fail("train-tokenizer", CLEF_ERR_INVALID_ARG,
+                        "need COHORT_DIR or --store DB (one of them) and -o WEIGHTS");
     if (o->steps < 0 || o->threads < 1 || o->threads > 256 || o->batch < 1 || o->crop_t < 1 ||
         o->ckpt_every < 1 || o->log_every < 1 || !(o->ch_dropout >= 0.0 && o->ch_dropout <= 1.0))
         return cli_fail("train-tokenizer", CLEF_ERR_RANGE,
@@ -499,8 +504,8 @@ static int read_csv(const char *dir, const char *name, const char *const *cols, 
 }
 
 typedef struct cohort_rows {
-    const char *split;
-    str_list subjects, paths;
+    const char *dir, *split;
+    str_list subjects, paths; /* paths: dir/manifest path */
 } cohort_rows;
 
 static int split_row(char **v, void *user) {
@@ -513,9 +518,40 @@ static int split_row(char **v, void *user) {
 static int manifest_row(char **v, void *user) {
     cohort_rows *r = user;
     for (size_t i = 0; i < r->subjects.n; i++)
-        if (strcmp(r->subjects.s[i], v[0]) == 0)
-            return list_add(&r->paths, v[1]) < 0 ? cli_fail("manifest", CLEF_ERR_NOMEM, NULL) : 0;
+        if (strcmp(r->subjects.s[i], v[0]) == 0) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", r->dir, v[1]);
+            return list_add(&r->paths, path) < 0 ? cli_fail("manifest", CLEF_ERR_NOMEM, NULL) : 0;
+        }
     return 0;
+}
+
+/* The recording paths of the sessions of split o->split in store o->store (clef ingest). */
+static int store_paths(clef_ctx *ctx, const train_opts *o, str_list *paths) {
+    static const char *const names[] = {"train", "val", "test"};
+    int32_t split = 0;
+    for (int32_t k = 0; k < 3; k++)
+        if (strcmp(o->split, names[k]) == 0)
+            split = CLEF_SPLIT_TRAIN + k;
+    if (split == 0)
+        return cli_fail(o->split, CLEF_ERR_INVALID_ARG, "a store's splits are train, val, test");
+    clef_store *st = NULL;
+    clef_status rc = clef_store_open(&st, ctx, o->store);
+    if (rc != CLEF_OK)
+        return cli_fail(o->store, rc, clef_ctx_errmsg(ctx));
+    int64_t n = 0;
+    rc = clef_store_split_count(st, split, &n);
+    for (int64_t i = 0; rc == CLEF_OK && i < n; i++) {
+        char sid[256], path[4096];
+        rc = clef_store_split_session(st, split, i, sid, sizeof sid, NULL);
+        if (rc == CLEF_OK)
+            rc = clef_store_recording_path(st, sid, path, sizeof path, NULL);
+        if (rc == CLEF_OK && list_add(paths, path) < 0)
+            rc = CLEF_ERR_NOMEM;
+    }
+    int ret = rc != CLEF_OK ? cli_fail(o->store, rc, clef_store_errmsg(st)) : 0;
+    clef_store_free(st);
+    return ret;
 }
 
 /* ---- training data: the sessions' spectrograms ---- */
@@ -541,9 +577,11 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
                          session_set *set) {
     static const char *const split_cols[] = {"subject_id", "split"};
     static const char *const man_cols[] = {"subject_id", "path"};
-    cohort_rows rows = {.split = o->split};
-    int ret = read_csv(o->dir, "splits.csv", split_cols, 2, split_row, &rows);
-    if (ret == 0)
+    cohort_rows rows = {.dir = o->dir, .split = o->split};
+    int ret = 0;
+    if (o->store != NULL)
+        ret = store_paths(ctx, o, &rows.paths);
+    else if ((ret = read_csv(o->dir, "splits.csv", split_cols, 2, split_row, &rows)) == 0)
         ret = read_csv(o->dir, "manifest.csv", man_cols, 2, manifest_row, &rows);
     size_t n = rows.paths.n;
     if (o->max_sessions > 0 && n > (size_t)o->max_sessions)
@@ -560,9 +598,8 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
         ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, NULL);
     int64_t total = 0;
     for (size_t i = 0; ret == 0 && i < n; i++) {
-        char path[4096];
+        const char *path = rows.paths.s[i];
         uint32_t present = 0;
-        snprintf(path, sizeof path, "%s/%s", o->dir, rows.paths.s[i]);
         float *spec = NULL;
         int64_t frames = 0;
         ret = cli_session_spectrogram(ctx, sg, path, -1.0, &spec, &frames, &present);
@@ -585,7 +622,8 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
         }
     }
     if (ret == 0 && set->n == 0)
-        ret = cli_fail(o->dir, CLEF_ERR_NOT_FOUND, "no usable session in the split");
+        ret = cli_fail(o->store != NULL ? o->store : o->dir, CLEF_ERR_NOT_FOUND,
+                       "no usable session in the split");
     if (ret == 0)
         fprintf(stderr, "clef: %zu sessions of split '%s', %lld frames (%.1f h)\n", set->n,
                 o->split, (long long)total, (double)total / 3600.0);

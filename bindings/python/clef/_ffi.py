@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "f2054ac6b189357125f8d753a8099d190674517bc1991813c0003f734780099a"
+HEADER_SHA256 = "a777a6b421bd7faab3dc941ebf632f52588aebe3d65763144affd820c6f38d4a"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -483,6 +483,8 @@ FUNCTIONS = {
     'clef_store_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
     'clef_store_task_name': (clef_status, [_C.POINTER(clef_store), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_recording_path': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_store_split_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
+    'clef_store_split_session': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_task_data': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_int32, _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
     'clef_store_channel_map_put': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.c_char_p, _C.c_char_p]),
     'clef_store_artifact_put': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_char_p, _C.c_void_p, _C.c_size_t]),
@@ -700,6 +702,8 @@ SIGNATURES = {
     'clef_store_count': (('s', 'handle', 'clef_store', '', ''), ('table', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_task_name': (('s', 'handle', 'clef_store', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_recording_path': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_store_split_count': (('s', 'handle', 'clef_store', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_store_split_session': (('s', 'handle', 'clef_store', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_task_data': (('s', 'handle', 'clef_store', '', ''), ('task', 'cstr', 'char', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('x', 'ptr_out', 'float', 'x_cap', 'out'), ('x_cap', 'scalar', 'size_t', '', ''), ('y', 'ptr_out', 'int32_t', 'y_cap', 'out'), ('y_cap', 'scalar', 'size_t', '', ''), ('n_out', 'ptr_out', 'int64_t', '', 'scalar'), ('dim_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_channel_map_put': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('channel', 'cstr', 'char', '', ''), ('source_label', 'cstr', 'char', '', ''), ('status', 'cstr', 'char', '', ''), ),
     'clef_store_artifact_put': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('data', 'bytes_in', 'void', 'n_bytes', ''), ('n_bytes', 'scalar', 'size_t', '', ''), ),
@@ -916,6 +920,8 @@ RETURNS = {
     'clef_store_count': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_name': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_recording_path': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_split_count': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_split_session': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_data': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_channel_map_put': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_artifact_put': ('scalar', 'int32_t', 'clef_status'),
@@ -1025,6 +1031,8 @@ ERROR_SOURCES = {
     'clef_store_count': (0, 'clef_store_errmsg'),
     'clef_store_task_name': (0, 'clef_store_errmsg'),
     'clef_store_recording_path': (0, 'clef_store_errmsg'),
+    'clef_store_split_count': (0, 'clef_store_errmsg'),
+    'clef_store_split_session': (0, 'clef_store_errmsg'),
     'clef_store_task_data': (0, 'clef_store_errmsg'),
     'clef_store_channel_map_put': (0, 'clef_store_errmsg'),
     'clef_store_artifact_put': (0, 'clef_store_errmsg'),
@@ -1146,6 +1154,8 @@ STATUS_FUNCTIONS = frozenset({
     'clef_store_count',
     'clef_store_task_name',
     'clef_store_recording_path',
+    'clef_store_split_count',
+    'clef_store_split_session',
     'clef_store_task_data',
     'clef_store_channel_map_put',
     'clef_store_artifact_put',

@@ -939,6 +939,14 @@ clef_store_recording_path <- function(s, session_id, cap) {
   .clef_result(.Call(C_clef_store_recording_path, s, session_id, cap), "clef_store_recording_path", TRUE, c("buf", "needed"))
 }
 
+clef_store_split_count <- function(s, split) {
+  .clef_result(.Call(C_clef_store_split_count, s, split), "clef_store_split_count", TRUE, c("out"))
+}
+
+clef_store_split_session <- function(s, split, index, cap) {
+  .clef_result(.Call(C_clef_store_split_session, s, split, index, cap), "clef_store_split_session", TRUE, c("buf", "needed"))
+}
+
 clef_store_task_data <- function(s, task, split, kind, model_hash, x_cap, y_cap) {
   .clef_result(.Call(C_clef_store_task_data, s, task, split, kind, model_hash, x_cap, y_cap), "clef_store_task_data", TRUE, c("x", "y", "n_out", "dim_out"))
 }

@@ -3106,6 +3106,45 @@ SEXP clefr_clef_store_recording_path(SEXP a_s, SEXP a_session_id, SEXP a_cap) {
     return res;
 }
 
+SEXP clefr_clef_store_split_count(SEXP a_s, SEXP a_split) {
+    static const char fn[] = "clef_store_split_count";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    int32_t v_split =
+        (int32_t)clefr_as_int(a_split, fn, "split", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_out = 0;
+    clef_status ret = clef_store_split_count(v_s, v_split, &v_out);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_out));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_split_session(SEXP a_s, SEXP a_split, SEXP a_index, SEXP a_cap) {
+    static const char fn[] = "clef_store_split_session";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    int32_t v_split =
+        (int32_t)clefr_as_int(a_split, fn, "split", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_index = (int64_t)clefr_as_int(a_index, fn, "index", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_store_split_session(v_s, v_split, v_index, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
 SEXP clefr_clef_store_task_data(SEXP a_s, SEXP a_task, SEXP a_split, SEXP a_kind, SEXP a_model_hash,
                                 SEXP a_x_cap, SEXP a_y_cap) {
     static const char fn[] = "clef_store_task_data";

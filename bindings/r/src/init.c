@@ -198,6 +198,8 @@ SEXP clefr_clef_store_import_cohort(SEXP, SEXP);
 SEXP clefr_clef_store_count(SEXP, SEXP);
 SEXP clefr_clef_store_task_name(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_recording_path(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_split_count(SEXP, SEXP);
+SEXP clefr_clef_store_split_session(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_task_data(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_channel_map_put(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_artifact_put(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -417,6 +419,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_store_count", (DL_FUNC)&clefr_clef_store_count, 2},
     {"C_clef_store_task_name", (DL_FUNC)&clefr_clef_store_task_name, 3},
     {"C_clef_store_recording_path", (DL_FUNC)&clefr_clef_store_recording_path, 3},
+    {"C_clef_store_split_count", (DL_FUNC)&clefr_clef_store_split_count, 2},
+    {"C_clef_store_split_session", (DL_FUNC)&clefr_clef_store_split_session, 4},
     {"C_clef_store_task_data", (DL_FUNC)&clefr_clef_store_task_data, 7},
     {"C_clef_store_channel_map_put", (DL_FUNC)&clefr_clef_store_channel_map_put, 5},
     {"C_clef_store_artifact_put", (DL_FUNC)&clefr_clef_store_artifact_put, 6},
