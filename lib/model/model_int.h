@@ -21,8 +21,10 @@
  * GroupNorm, SiLU, the code search and the GEMM itself are lib/nn's everywhere. */
 
 typedef struct clefi_conv {
-    const float *w; /* [cout][cin][kh][kw] (PyTorch Conv2d layout) */
-    const float *b; /* [cout] */
+    const float *w;  /* [cout][cin][kh][kw] (PyTorch Conv2d layout) */
+    const float *b;  /* [cout] */
+    const float *wu; /* Winograd weights of a 3x3 stride-1 pad-1 conv (clefi_wino_weights), or
+                      * NULL: im2col */
     int32_t cin, cout, kh, kw, sh, sw, ph, pw;
 } clefi_conv;
 
@@ -123,10 +125,19 @@ struct clef_tokenizer {
     clefi_conv d_conv_in, d_up[CLEFI_TOK_MAX_LEVELS], d_conv_out;
     clefi_resblock d_blk[CLEFI_TOK_MAX_LEVELS][CLEFI_TOK_MAX_RES], d_mid;
     clefi_gnorm d_norm_out;
+    /* Winograd weights of the 3x3 stride-1 convolutions, derived from flat */
+    clefi_conv **wino_convs; /* n_wino convolutions that use them */
+    size_t n_wino;
+    float *wino; /* wino_total floats (aligned) */
+    size_t wino_total;
     /* run-time sizes */
     size_t max_act;     /* floats of the largest feature map */
     size_t scratch_per; /* per-thread scratch floats */
 };
+
+/** Recompute the Winograd weights from the flat weights: after they are loaded or changed
+ *  (load, create, clone, each trainer step, resume). */
+CLEFI_HIDDEN void clefi_tok_wino_refresh(clef_tokenizer *tok);
 
 /** Architecture from a CLEF_PARAMS_TOKENIZER set (NULL: defaults) or from a weights file's
  *  clef.tok.* metadata; errors on ctx. */
