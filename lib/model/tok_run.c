@@ -9,12 +9,12 @@
 #include <string.h>
 
 /* One call's working memory: three feature maps (x: the stream, t and h: block temporaries),
- * GroupNorm statistics, the padded input image when encoding, the per-thread conv scratch
- * and the code-search scratch. */
+ * the padded input image when encoding, the per-thread conv scratch and the code-search
+ * scratch. */
 typedef struct run {
     clef_ctx *ctx;
     clefi_fwd fw;
-    float *mem, *x, *t, *h, *img, *gn_mean, *gn_rstd, *vq;
+    float *mem, *x, *t, *h, *img, *vq;
 } run;
 
 static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, int32_t n_threads,
@@ -27,7 +27,6 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
     if (clefi_mul_overflow(tok->scratch_per, (size_t)n_threads, &scratch) ||
         clefi_mul_overflow(tok->max_act, 3, &total) ||
         clefi_add_overflow(total, img_floats, &total) ||
-        clefi_add_overflow(total, 2 * (size_t)tok->cfg.gn_groups, &total) ||
         clefi_add_overflow(total, vq_floats, &total) ||
         clefi_add_overflow(total, scratch, &total) ||
         clefi_mul_overflow(total, sizeof(float), &total))
@@ -42,9 +41,7 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
     r->t = r->x + tok->max_act;
     r->h = r->t + tok->max_act;
     r->img = r->h + tok->max_act;
-    r->gn_mean = r->img + img_floats;
-    r->gn_rstd = r->gn_mean + tok->cfg.gn_groups;
-    r->vq = r->gn_rstd + tok->cfg.gn_groups;
+    r->vq = r->img + img_floats;
     r->fw.scratch = r->vq + vq_floats;
     r->fw.scratch_per = tok->scratch_per;
     r->fw.block_pos = CLEFI_TOK_BLOCK_POS;
@@ -67,12 +64,10 @@ static void swap(float **a, float **b) {
     *b = t;
 }
 
-/* y [c][hw] = SiLU(GroupNorm(x)) (lib/nn layers; y != x). */
+/* y [c][hw] = SiLU(GroupNorm(x)) (lib/nn; y != x). */
 static void norm_silu(run *r, const clefi_gnorm *g, const float *x, size_t hw, float *y) {
-    size_t n = (size_t)g->c * hw;
-    clefi_groupnorm_forward(r->fw.pool, y, r->gn_mean, r->gn_rstd, x, g->g, g->b, 1, g->c,
-                            (int64_t)hw, g->groups, g->eps);
-    clefi_act_forward(r->fw.pool, CLEFI_ACT_SILU, 0.0f, y, y, (int64_t)n);
+    clefi_groupnorm_silu_forward(r->fw.pool, y, x, g->g, g->b, g->c, (int64_t)hw, g->groups,
+                                 g->eps);
 }
 
 /* x [cin][hw] -> x [cout][hw] in place; t and h are temporaries of the same capacity. */

@@ -77,6 +77,16 @@ static inline float clefi_expf(float x) {
     return x < -87.3f ? 0.f : p * scale;
 }
 
+/** Put before a hot, vectorizable loop nest: GCC compiles it for AVX-512F, AVX2 and baseline
+ *  x86-64 and picks one when the library loads (function multiversioning via ifunc), since
+ *  the library is built for the baseline. The clones do the same float operations in the same
+ *  order (ISO C mode contracts no a*b+c into an FMA), so results do not depend on the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define CLEFI_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLEFI_SIMD_CLONES
+#endif
+
 /* ---- counter-based RNG (rng.c) ---- */
 
 /** Random 64 bits for (seed, counter): splitmix64 finaliser applied twice (Steele, Lea, Flood,
@@ -171,6 +181,14 @@ CLEFI_HIDDEN void clefi_groupnorm_backward(clefi_pool *pool, float *dinp, float 
                                            const float *weight, const float *mean,
                                            const float *rstd, int64_t B, int64_t C, int64_t HW,
                                            int64_t G);
+
+/** Inference SiLU(GroupNorm(inp)) of one image in one pass (torch nn.GroupNorm(G, C, eps) then
+ *  nn.SiLU): inp/out (C, HW), weight, bias (C) (either may be NULL). Saves no statistics. The
+ *  statistics are two-pass, summed in float over chunks of 256 and in double across chunks,
+ *  so the loops vectorize; SiLU uses clefi_expf. Split over the pool by group. */
+CLEFI_HIDDEN void clefi_groupnorm_silu_forward(clefi_pool *pool, float *out, const float *inp,
+                                               const float *weight, const float *bias, int64_t C,
+                                               int64_t HW, int64_t G, float eps);
 
 /* ---- convolutions and upsampling (conv.c) ---- */
 

@@ -33,9 +33,12 @@
  *         [0  2 -1 -2 1 0]       [1/24 -1/12 1/6 ]
  *         [0  4  0 -5 0 1]       [   0    0    1 ]
  * B^T and A^T are applied in factored form in in_1d and out_1d. */
-static const double G4[WA][3] = {{1.0 / 4, 0, 0},          {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                 {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+static const double G4[WA][3] = {{1.0 / 4, 0, 0},
+                                 {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                 {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                 {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                 {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                 {0, 0, 1}};
 
 size_t clefi_wino_weights_size(int64_t cout, int64_t cin) {
     return (size_t)(WA * WA) * (size_t)cout * (size_t)cin;
@@ -102,11 +105,11 @@ typedef struct wino_job {
  * factored form of the matrices above; d are the input rows, o the output rows. */
 
 /* o[k] = sum_c BT[k][c] d[c], k, c < 6 */
-static void in_1d(float *const o[6], const float *const d[6], int64_t n) {
+static inline void in_1d(float *const o[6], const float *const d[6], int64_t n) {
     float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3],
                     *restrict o4 = o[4], *restrict o5 = o[5];
-    const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2],
-                          *restrict d3 = d[3], *restrict d4 = d[4], *restrict d5 = d[5];
+    const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2], *restrict d3 = d[3],
+                          *restrict d4 = d[4], *restrict d5 = d[5];
     for (int64_t i = 0; i < n; i++) {
         float t1 = d4[i] - 4.0f * d2[i], t2 = d3[i] - 4.0f * d1[i];
         float t3 = d4[i] - d2[i], t4 = 2.0f * (d3[i] - d1[i]);
@@ -120,10 +123,10 @@ static void in_1d(float *const o[6], const float *const d[6], int64_t n) {
 }
 
 /* o[k] = bias + sum_c AT[k][c] d[c], k < 4, c < 6 */
-static void out_1d(float *const o[4], const float *const d[6], int64_t n, float bias) {
+static inline void out_1d(float *const o[4], const float *const d[6], int64_t n, float bias) {
     float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
-    const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2],
-                          *restrict d3 = d[3], *restrict d4 = d[4], *restrict d5 = d[5];
+    const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2], *restrict d3 = d[3],
+                          *restrict d4 = d[4], *restrict d5 = d[5];
     for (int64_t i = 0; i < n; i++) {
         float a = d1[i] + d2[i], b = d1[i] - d2[i], c = d3[i] + d4[i], e = d3[i] - d4[i];
         o0[i] = bias + (d0[i] + a + c);
@@ -150,7 +153,8 @@ static int next_seg(const wino_job *j, int64_t t1, int64_t *t, int64_t t0, seg *
 }
 
 /* V[p][ci][off + i] = (B^T d B)_p of the block's tiles. */
-static void input_transform(const wino_job *j, int64_t t0, int64_t t1, const wino_scr *sc) {
+CLEFI_SIMD_CLONES static void input_transform(const wino_job *j, int64_t t0, int64_t t1,
+                                              const wino_scr *sc) {
     for (int64_t ci = 0; ci < j->cin; ci++) {
         const float *xc = j->x + (size_t)ci * (size_t)(j->h * j->w);
         int64_t tt = t0;
@@ -176,8 +180,9 @@ static void input_transform(const wino_job *j, int64_t t0, int64_t t1, const win
                     for (int64_t q = 0; q < WM; q++)
                         sc->col[q * COL_LD + i] = p[i * WM + q];
                 /* along W: tw[r][k][i] = sum_c BT[k][c] x[iy][c0 + 4i + c] */
-                const float *d[WA] = {sc->col,          sc->col + COL_LD,     sc->col + 2 * COL_LD,
-                                      sc->col + 3 * COL_LD, sc->col + 1, sc->col + COL_LD + 1};
+                const float *d[WA] = {
+                    sc->col,     sc->col + COL_LD,    sc->col + 2 * COL_LD, sc->col + 3 * COL_LD,
+                    sc->col + 1, sc->col + COL_LD + 1};
                 float *o[WA];
                 for (int64_t k = 0; k < WA; k++)
                     o[k] = tw + (size_t)k * WINO_TILES;
@@ -200,7 +205,8 @@ static void input_transform(const wino_job *j, int64_t t0, int64_t t1, const win
 }
 
 /* out[co][tile] = A^T M A + bias for the block's tiles, cut at the image border. */
-static void output_transform(const wino_job *j, int64_t t0, int64_t t1, const wino_scr *sc) {
+CLEFI_SIMD_CLONES static void output_transform(const wino_job *j, int64_t t0, int64_t t1,
+                                               const wino_scr *sc) {
     size_t ld_p = (size_t)j->cout * WINO_TILES; /* floats between transform points in M */
     for (int64_t co = 0; co < j->cout; co++) {
         float bias = j->bias != NULL ? j->bias[co] : 0.0f;
@@ -248,8 +254,8 @@ static void wino_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
     memset(sc.zero, 0, WINO_TILES * sizeof *sc.zero);
     size_t plane = (size_t)j->cout * (size_t)j->cin;
     for (int64_t blk = begin; blk < end; blk++) {
-        int64_t t0 = blk * WINO_TILES, t1 = t0 + WINO_TILES < j->n_tiles ? t0 + WINO_TILES
-                                                                          : j->n_tiles;
+        int64_t t0 = blk * WINO_TILES,
+                t1 = t0 + WINO_TILES < j->n_tiles ? t0 + WINO_TILES : j->n_tiles;
         input_transform(j, t0, t1, &sc);
         /* serial GEMMs inside a worker: the pool already splits the tiles */
         for (size_t p = 0; p < WA * WA; p++)
