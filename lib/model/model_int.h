@@ -23,8 +23,8 @@
 typedef struct clefi_conv {
     const float *w;  /* [cout][cin][kh][kw] (PyTorch Conv2d layout) */
     const float *b;  /* [cout] */
-    const float *wu; /* Winograd weights of a 3x3 stride-1 pad-1 conv (clefi_wino_weights), or
-                      * NULL: im2col */
+    const float *wu; /* Winograd weights of a 3x3 pad-1 conv of stride (1 or 2, 1)
+                      * (clefi_wino_weights), or NULL: im2col */
     int32_t cin, cout, kh, kw, sh, sw, ph, pw;
 } clefi_conv;
 

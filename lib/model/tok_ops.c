@@ -2,8 +2,9 @@
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Convolutions are im2col + sgemm over blocks of whole output rows, one block per worker at a
- * time (static partition: results do not depend on the thread count); the 3x3 stride-1 ones
- * use lib/nn's Winograd kernel when the handle holds their transformed weights. Semantics follow
+ * time (static partition: results do not depend on the thread count); the 3x3 ones with
+ * stride (1, 1) or (2, 1) use lib/nn's Winograd kernel (the handle holds their transformed
+ * weights). Semantics follow
  * torch.nn.Conv2d, F.interpolate(scale_factor=(2, 1), mode="nearest") and ConvTranspose2d. */
 #include "model_int.h"
 
@@ -107,7 +108,7 @@ static void conv_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
 void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h, int32_t w,
                         float *y) {
     if (c->wu != NULL) {
-        clefi_wino_forward(fw->pool, y, x, c->wu, c->b, c->cin, c->cout, h, w, fw->scratch,
+        clefi_wino_forward(fw->pool, y, x, c->wu, c->b, c->cin, c->cout, h, w, c->sh, fw->scratch,
                            fw->scratch_per);
         return;
     }

@@ -46,7 +46,7 @@ static void decl_conv(builder *b, clefi_conv *c, const char *prefix, int32_t cin
     decl(b, &c->b, prefix, "bias", INIT_UNIFORM_FAN_IN, fan_in, 1, (const int64_t[]){cout});
     if (fan_in > b->max_k)
         b->max_k = fan_in;
-    if (kh == 3 && kw == 3 && sh == 1 && sw == 1 && ph == 1 && pw == 1) {
+    if (kh == 3 && kw == 3 && (sh == 1 || sh == 2) && sw == 1 && ph == 1 && pw == 1) {
         if (b->wino != NULL)
             b->wino[b->n_wino] = c;
         b->n_wino++;

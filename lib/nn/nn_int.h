@@ -238,11 +238,12 @@ CLEFI_HIDDEN void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp,
                                                   float *col);
 
 /** Winograd F(4x4, 3x3) (Lavin & Gray, CVPR 2016; winograd.c), for inference: the 3x3,
- *  stride-1, padding-1 convolution out(cout,h,w) = conv(inp(cin,h,w)) + bias (torch
- *  Conv2d(cin, cout, 3, padding=1); bias may be NULL) of one image, as 36 GEMMs
- *  [cout x cin] x [cin x 64 tiles] per block of 64 output tiles of 4 x 4: 4x fewer multiplies
- *  than direct convolution, at a few times its float32 rounding error (docs/NN.md). Blocks are
- *  split over the pool: bit-identical results for any thread count. */
+ *  padding-1 convolution out(cout,ho,w) = conv(inp(cin,h,w)) + bias with stride (sh, 1),
+ *  sh = 1 or 2, ho = (h - 1) / sh + 1 (torch Conv2d(cin, cout, 3, stride=(sh, 1), padding=1);
+ *  bias may be NULL) of one image, as 36 GEMMs [cout x cin] x [cin x 64 tiles] per block of
+ *  64 tiles of 4 x 4 stride-1 outputs: 4x (sh = 1) or 2x (sh = 2: the even rows) fewer
+ *  multiplies than direct convolution, at a few times its float32 rounding error
+ *  (docs/NN.md). Blocks are split over the pool: bit-identical results for any thread count. */
 /** Floats of the transformed weights: 36 * cout * cin. */
 CLEFI_HIDDEN size_t clefi_wino_weights_size(int64_t cout, int64_t cin);
 /** u(36, cout, cin) = G w G^T of weight(cout, cin, 3, 3), computed in double. */
@@ -252,7 +253,7 @@ CLEFI_HIDDEN size_t clefi_wino_scratch(int64_t cin, int64_t cout, int64_t w);
 /** scratch: pool size * scratch_per floats, scratch_per >= clefi_wino_scratch(cin, cout, w). */
 CLEFI_HIDDEN void clefi_wino_forward(clefi_pool *pool, float *out, const float *inp, const float *u,
                                      const float *bias, int64_t cin, int64_t cout, int64_t h,
-                                     int64_t w, float *scratch, size_t scratch_per);
+                                     int64_t w, int64_t sh, float *scratch, size_t scratch_per);
 
 /** Nearest upsampling by integer factors (torch F.interpolate(scale_factor=(FH, FW),
  *  mode="nearest")): inp (B,C,H,W), out (B,C,FH*H,FW*W). */

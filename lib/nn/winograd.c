@@ -6,7 +6,8 @@
  * A^T below) a tile is Y = A^T [ (G g G^T) .* (B^T d B) ] A, summed over input channels. The
  * elementwise product summed over channels is one GEMM per transform point p (36 of them):
  * M_p[cout][tiles] = U_p[cout][cin] V_p[cin][tiles], U = G g G^T precomputed per layer: 36
- * multiplies per 16 outputs instead of 144 (4x fewer).
+ * multiplies per 16 outputs instead of 144 (4x fewer). A row stride of 2 (torch stride (2, 1))
+ * keeps the even output rows of the stride-1 convolution: 2x fewer multiplies.
  *
  * The tiles (row-major over the tile grid) are cut into blocks of WINO_TILES; a block is the
  * unit of work of the pool (static partition of the output, so results are bit-identical for
@@ -96,7 +97,7 @@ size_t clefi_wino_scratch(int64_t cin, int64_t cout, int64_t w) {
 typedef struct wino_job {
     float *out;
     const float *x, *u, *bias;
-    int64_t cin, cout, h, w, ntx, n_tiles;
+    int64_t cin, cout, h, w, sh, ntx, n_tiles;
     float *scratch;
     size_t scratch_per;
 } wino_job;
@@ -204,13 +205,14 @@ CLEFI_SIMD_CLONES static void input_transform(const wino_job *j, int64_t t0, int
     }
 }
 
-/* out[co][tile] = A^T M A + bias for the block's tiles, cut at the image border. */
+/* out[co][tile] = A^T M A + bias for the block's tiles, cut at the image border; with row
+ * stride 2 only the even rows, stored as rows oy / 2. */
 CLEFI_SIMD_CLONES static void output_transform(const wino_job *j, int64_t t0, int64_t t1,
                                                const wino_scr *sc) {
     size_t ld_p = (size_t)j->cout * WINO_TILES; /* floats between transform points in M */
     for (int64_t co = 0; co < j->cout; co++) {
         float bias = j->bias != NULL ? j->bias[co] : 0.0f;
-        float *yc = j->out + (size_t)co * (size_t)(j->h * j->w);
+        float *yc = j->out + (size_t)co * (size_t)(((j->h - 1) / j->sh + 1) * j->w);
         const float *mc = sc->mo + (size_t)co * WINO_TILES;
         int64_t tt = t0;
         seg s;
@@ -237,11 +239,14 @@ CLEFI_SIMD_CLONES static void output_transform(const wino_job *j, int64_t t0, in
                 out_1d(o, d, s.n, bias);
             }
             for (int64_t oi = 0; oi < WM && s.ty * WM + oi < j->h; oi++) {
+                int64_t oy = s.ty * WM + oi; /* row of the stride-1 output */
+                if (oy % j->sh != 0)
+                    continue;
                 const float *c = sc->col + (size_t)(oi * WM) * COL_LD;
                 for (int64_t i = 0; i < s.n; i++)
                     for (int64_t oj = 0; oj < WM; oj++)
                         sc->orow[i * WM + oj] = c[oj * COL_LD + i];
-                memcpy(yc + (s.ty * WM + oi) * j->w + x0, sc->orow, (size_t)nx * sizeof *yc);
+                memcpy(yc + oy / j->sh * j->w + x0, sc->orow, (size_t)nx * sizeof *yc);
             }
         }
     }
@@ -268,7 +273,7 @@ static void wino_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
 
 void clefi_wino_forward(clefi_pool *pool, float *out, const float *inp, const float *u,
                         const float *bias, int64_t cin, int64_t cout, int64_t h, int64_t w,
-                        float *scratch, size_t scratch_per) {
+                        int64_t sh, float *scratch, size_t scratch_per) {
     wino_job j = {.out = out,
                   .x = inp,
                   .u = u,
@@ -277,6 +282,7 @@ void clefi_wino_forward(clefi_pool *pool, float *out, const float *inp, const fl
                   .cout = cout,
                   .h = h,
                   .w = w,
+                  .sh = sh,
                   .ntx = (w + WM - 1) / WM,
                   .scratch = scratch,
                   .scratch_per = scratch_per};

@@ -1,4 +1,4 @@
-/* test_nn_winograd.c — Winograd F(4x4,3x3) convolution against a direct
+/* test_nn_winograd.c — Winograd F(4x4,3x3) convolution (row stride 1 and 2) against a direct
  * convolution summed in double, at sizes that are not multiples of the tile (partial tiles on
  * both image borders, several blocks of tiles), and bit-identical results for 1, 2 and 3
  * threads. */
@@ -17,29 +17,33 @@
 #define ATOL 1e-5
 
 typedef struct shape {
-    int64_t h, w, cin, cout;
+    int64_t h, w, cin, cout, sh; /* output rows: (h - 1) / sh + 1 */
 } shape;
 
 static const shape SHAPES[] = {
-    {1, 1, 1, 1}, {2, 2, 2, 3}, {5, 7, 3, 5}, {6, 13, 17, 9}, {9, 70, 8, 16}, {17, 129, 4, 6},
+    {1, 1, 1, 1, 1},   {2, 2, 2, 3, 1},    {5, 7, 3, 5, 1},    {6, 13, 17, 9, 1},
+    {9, 70, 8, 16, 1}, {17, 129, 4, 6, 1}, {1, 3, 2, 2, 2},    {2, 5, 3, 4, 2},
+    {9, 70, 8, 16, 2}, {16, 33, 12, 5, 2}, {17, 129, 4, 6, 2},
 };
 
-/* y(cout,h,w) = conv3x3(x) + b in double, zero padding 1 */
+static int64_t out_h(const shape *s) { return (s->h - 1) / s->sh + 1; }
+
+/* y(cout,ho,w) = conv3x3(x) + b in double, stride (sh, 1), zero padding 1 */
 static void direct(double *y, const float *x, const float *w, const float *b, const shape *s) {
     for (int64_t co = 0; co < s->cout; co++)
-        for (int64_t oy = 0; oy < s->h; oy++)
+        for (int64_t oy = 0; oy < out_h(s); oy++)
             for (int64_t ox = 0; ox < s->w; ox++) {
                 double acc = b[co];
                 for (int64_t ci = 0; ci < s->cin; ci++)
                     for (int64_t ky = 0; ky < 3; ky++)
                         for (int64_t kx = 0; kx < 3; kx++) {
-                            int64_t iy = oy + ky - 1, ix = ox + kx - 1;
+                            int64_t iy = oy * s->sh + ky - 1, ix = ox + kx - 1;
                             if (iy < 0 || iy >= s->h || ix < 0 || ix >= s->w)
                                 continue;
                             acc += (double)w[((co * s->cin + ci) * 3 + ky) * 3 + kx] *
                                    (double)x[(ci * s->h + iy) * s->w + ix];
                         }
-                y[(co * s->h + oy) * s->w + ox] = acc;
+                y[(co * out_h(s) + oy) * s->w + ox] = acc;
             }
 }
 
@@ -55,11 +59,13 @@ static float *run_wino(const shape *s, const float *x, const float *w, const flo
     clefi_wino_weights(u, w, s->cout, s->cin);
     size_t per = clefi_wino_scratch(s->cin, s->cout, s->w);
     float *scratch = nt_zeros((int64_t)(per * (size_t)n_threads));
-    float *y = nt_zeros(s->cout * s->h * s->w);
-    /* poison the output: every element must be written */
-    for (int64_t i = 0; i < s->cout * s->h * s->w; i++)
+    int64_t ny = s->cout * out_h(s) * s->w;
+    float *y = nt_zeros(ny + 1);
+    /* poison the output: every element must be written, and nothing after it */
+    for (int64_t i = 0; i <= ny; i++)
         y[i] = NAN;
-    clefi_wino_forward(pool, y, x, u, b, s->cin, s->cout, s->h, s->w, scratch, per);
+    clefi_wino_forward(pool, y, x, u, b, s->cin, s->cout, s->h, s->w, s->sh, scratch, per);
+    assert_true(isnan(y[ny]));
     free(u);
     free(scratch);
     clefi_pool_free(pool);
@@ -79,7 +85,8 @@ static void test_vs_direct(void **state) {
     (void)state;
     for (size_t k = 0; k < sizeof SHAPES / sizeof *SHAPES; k++) {
         const shape *s = &SHAPES[k];
-        int64_t nx = s->cin * s->h * s->w, nw = s->cout * s->cin * 9, ny = s->cout * s->h * s->w;
+        int64_t nx = s->cin * s->h * s->w, nw = s->cout * s->cin * 9;
+        int64_t ny = s->cout * out_h(s) * s->w;
         float *x = nt_zeros(nx), *w = nt_zeros(nw), *b = nt_zeros(s->cout);
         float bound = 1.0f / sqrtf(9.0f * (float)s->cin);
         nt_fill(x, nx, -1.f, 1.f, 10 + k);
@@ -93,18 +100,21 @@ static void test_vs_direct(void **state) {
             reff[i] = (float)ref[i];
         /* lib/nn's im2col convolution, for scale */
         clefi_conv2d cs;
-        assert_int_equal(clefi_conv2d_init(&cs, 1, s->cin, s->h, s->w, s->cout, 3, 1, 1), CLEF_OK);
+        assert_int_equal(
+            clefi_conv2d_init_rect(&cs, 1, s->cin, s->h, s->w, s->cout, 3, 3, s->sh, 1, 1, 1),
+            CLEF_OK);
         float *col = nt_zeros((int64_t)clefi_conv2d_scratch(&cs)), *yd = nt_zeros(ny);
         clefi_conv2d_forward(NULL, yd, x, w, b, &cs, col);
         float *y = run_wino(s, x, w, b, 1);
-        print_message("%lldx%lld cin %lld cout %lld: max error Winograd %.3g, im2col %.3g\n",
+        print_message("%lldx%lld cin %lld cout %lld stride %lld: max error Winograd %.3g, "
+                      "im2col %.3g\n",
                       (long long)s->h, (long long)s->w, (long long)s->cin, (long long)s->cout,
-                      max_err(y, ref, ny), max_err(yd, ref, ny));
+                      (long long)s->sh, max_err(y, ref, ny), max_err(yd, ref, ny));
         test_assert_close_f32(y, reff, (size_t)ny, ATOL, 0.0, "winograd vs direct");
         /* without bias */
         float *y0 = run_wino(s, x, w, NULL, 1);
         for (int64_t i = 0; i < ny; i++)
-            reff[i] = (float)(ref[i] - (double)b[i / (s->h * s->w)]);
+            reff[i] = (float)(ref[i] - (double)b[i / (out_h(s) * s->w)]);
         test_assert_close_f32(y0, reff, (size_t)ny, ATOL, 0.0, "winograd without bias");
         free(x), free(w), free(b), free(ref), free(reff), free(y), free(y0), free(col), free(yd);
     }
@@ -113,18 +123,20 @@ static void test_vs_direct(void **state) {
 /* Several blocks of tiles per image: the pool must not change a bit. */
 static void test_threads(void **state) {
     (void)state;
-    const shape s = {19, 150, 12, 7};
-    int64_t nx = s.cin * s.h * s.w, nw = s.cout * s.cin * 9, ny = s.cout * s.h * s.w;
-    float *x = nt_zeros(nx), *w = nt_zeros(nw), *b = nt_zeros(s.cout);
-    nt_fill(x, nx, -1.f, 1.f, 41), nt_fill(w, nw, -0.1f, 0.1f, 42), nt_fill(b, s.cout, -1, 1, 43);
-    float *y1 = run_wino(&s, x, w, b, 1);
-    for (int32_t nt = 2; nt <= 3; nt++) {
-        float *yn = run_wino(&s, x, w, b, nt);
-        assert_memory_equal(y1, yn, (size_t)ny * sizeof *y1);
-        free(yn);
+    for (int64_t sh = 1; sh <= 2; sh++) {
+        const shape s = {19, 150, 12, 7, sh};
+        int64_t nx = s.cin * s.h * s.w, nw = s.cout * s.cin * 9, ny = s.cout * out_h(&s) * s.w;
+        float *x = nt_zeros(nx), *w = nt_zeros(nw), *b = nt_zeros(s.cout);
+        nt_fill(x, nx, -1.f, 1.f, 41), nt_fill(w, nw, -0.1f, 0.1f, 42);
+        nt_fill(b, s.cout, -1, 1, 43);
+        float *y1 = run_wino(&s, x, w, b, 1);
+        for (int32_t nt = 2; nt <= 3; nt++) {
+            float *yn = run_wino(&s, x, w, b, nt);
+            assert_memory_equal(y1, yn, (size_t)ny * sizeof *y1);
+            free(yn);
+        }
+        free(y1), free(x), free(w), free(b);
     }
-    free(y1);
-    free(x), free(w), free(b);
 }
 
 int main(void) {
