@@ -105,12 +105,13 @@ typedef struct wino_job {
 /* The 1-D transforms of F(4,3) on runs of n tiles (i innermost, so the loops vectorize), in a
  * factored form of the matrices above; d are the input rows, o the output rows. */
 
-/* o[k] = sum_c BT[k][c] d[c], k, c < 6 */
-static inline void in_1d(float *const o[6], const float *const d[6], int64_t n) {
-    float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3],
-                    *restrict o4 = o[4], *restrict o5 = o[5];
-    const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2], *restrict d3 = d[3],
-                          *restrict d4 = d[4], *restrict d5 = d[5];
+/* o[k] = sum_c BT[k][c] d[c], k, c < 6. Restrict parameters (not array elements) so that GCC
+ * vectorizes without run-time alias checks. */
+static inline void in_1d_rows(float *restrict o0, float *restrict o1, float *restrict o2,
+                              float *restrict o3, float *restrict o4, float *restrict o5,
+                              const float *restrict d0, const float *restrict d1,
+                              const float *restrict d2, const float *restrict d3,
+                              const float *restrict d4, const float *restrict d5, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float t1 = d4[i] - 4.0f * d2[i], t2 = d3[i] - 4.0f * d1[i];
         float t3 = d4[i] - d2[i], t4 = 2.0f * (d3[i] - d1[i]);
@@ -123,11 +124,16 @@ static inline void in_1d(float *const o[6], const float *const d[6], int64_t n) 
     }
 }
 
+static inline void in_1d(float *const o[6], const float *const d[6], int64_t n) {
+    in_1d_rows(o[0], o[1], o[2], o[3], o[4], o[5], d[0], d[1], d[2], d[3], d[4], d[5], n);
+}
+
 /* o[k] = bias + sum_c AT[k][c] d[c], k < 4, c < 6 */
-static inline void out_1d(float *const o[4], const float *const d[6], int64_t n, float bias) {
-    float *restrict o0 = o[0], *restrict o1 = o[1], *restrict o2 = o[2], *restrict o3 = o[3];
-    const float *restrict d0 = d[0], *restrict d1 = d[1], *restrict d2 = d[2], *restrict d3 = d[3],
-                          *restrict d4 = d[4], *restrict d5 = d[5];
+static inline void out_1d_rows(float *restrict o0, float *restrict o1, float *restrict o2,
+                               float *restrict o3, const float *restrict d0,
+                               const float *restrict d1, const float *restrict d2,
+                               const float *restrict d3, const float *restrict d4,
+                               const float *restrict d5, int64_t n, float bias) {
     for (int64_t i = 0; i < n; i++) {
         float a = d1[i] + d2[i], b = d1[i] - d2[i], c = d3[i] + d4[i], e = d3[i] - d4[i];
         o0[i] = bias + (d0[i] + a + c);
@@ -135,6 +141,24 @@ static inline void out_1d(float *const o[4], const float *const d[6], int64_t n,
         o2[i] = bias + (a + 4.0f * c);
         o3[i] = bias + (b + 8.0f * e + d5[i]);
     }
+}
+
+static inline void out_1d(float *const o[4], const float *const d[6], int64_t n, float bias) {
+    out_1d_rows(o[0], o[1], o[2], o[3], d[0], d[1], d[2], d[3], d[4], d[5], n, bias);
+}
+
+/* col[q][i] = p[i * WM + q] (q < WM, i < n; rows COL_LD apart) */
+static inline void deinterleave(float *restrict col, const float *restrict p, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t q = 0; q < WM; q++)
+            col[q * COL_LD + i] = p[i * WM + q];
+}
+
+/* p[i * WM + q] = col[q][i], the inverse */
+static inline void interleave(float *restrict p, const float *restrict col, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t q = 0; q < WM; q++)
+            p[i * WM + q] = col[q * COL_LD + i];
 }
 
 /* A run of n tiles of tile row ty from tile column tx0, at offset off in its block. */
@@ -177,9 +201,7 @@ CLEFI_SIMD_CLONES static void input_transform(const wino_job *j, int64_t t0, int
                 float *p = sc->prow;
                 memset(p, 0, (size_t)(c1 - c0) * sizeof *p);
                 memcpy(p + (lo - c0), xc + iy * j->w + lo, (size_t)(hi - lo) * sizeof *p);
-                for (int64_t i = 0; i <= s.n; i++)
-                    for (int64_t q = 0; q < WM; q++)
-                        sc->col[q * COL_LD + i] = p[i * WM + q];
+                deinterleave(sc->col, p, s.n + 1);
                 /* along W: tw[r][k][i] = sum_c BT[k][c] x[iy][c0 + 4i + c] */
                 const float *d[WA] = {
                     sc->col,     sc->col + COL_LD,    sc->col + 2 * COL_LD, sc->col + 3 * COL_LD,
@@ -243,9 +265,7 @@ CLEFI_SIMD_CLONES static void output_transform(const wino_job *j, int64_t t0, in
                 if (oy % j->sh != 0)
                     continue;
                 const float *c = sc->col + (size_t)(oi * WM) * COL_LD;
-                for (int64_t i = 0; i < s.n; i++)
-                    for (int64_t oj = 0; oj < WM; oj++)
-                        sc->orow[i * WM + oj] = c[oj * COL_LD + i];
+                interleave(sc->orow, c, s.n);
                 memcpy(yc + oy / j->sh * j->w + x0, sc->orow, (size_t)nx * sizeof *yc);
             }
         }
