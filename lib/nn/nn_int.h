@@ -246,7 +246,7 @@ CLEFI_HIDDEN void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp,
  *  (docs/NN.md). Blocks are split over the pool: bit-identical results for any thread count. */
 /** Floats of the transformed weights: 36 * cout * cin. */
 CLEFI_HIDDEN size_t clefi_wino_weights_size(int64_t cout, int64_t cin);
-/** u(36, cout, cin) = G w G^T of weight(cout, cin, 3, 3), computed in double. */
+/** u(36, cout, cin) = G w G^T of weight(cout, cin, 3, 3) (one GEMM). */
 CLEFI_HIDDEN void clefi_wino_weights(float *u, const float *weight, int64_t cout, int64_t cin);
 /** Scratch floats per pool thread for images w wide. */
 CLEFI_HIDDEN size_t clefi_wino_scratch(int64_t cin, int64_t cout, int64_t w);

@@ -46,18 +46,15 @@ size_t clefi_wino_weights_size(int64_t cout, int64_t cin) {
 }
 
 void clefi_wino_weights(float *u, const float *weight, int64_t cout, int64_t cin) {
-    size_t plane = (size_t)cout * (size_t)cin;
-    for (size_t f = 0; f < plane; f++) { /* f = co * cin + ci: filter weight[co][ci][3][3] */
-        const float *g = weight + f * 9;
-        double gg[WA][3]; /* G g */
-        for (int k = 0; k < WA; k++)
-            for (int c = 0; c < 3; c++)
-                gg[k][c] = G4[k][0] * g[c] + G4[k][1] * g[3 + c] + G4[k][2] * g[6 + c];
-        for (int k1 = 0; k1 < WA; k1++)
-            for (int k2 = 0; k2 < WA; k2++)
-                u[(size_t)(k1 * WA + k2) * plane + f] =
-                    (float)(gg[k1][0] * G4[k2][0] + gg[k1][1] * G4[k2][1] + gg[k1][2] * G4[k2][2]);
-    }
+    /* U_p = (G g G^T)[k1][k2] = sum_ab G[k1][a] G[k2][b] g[a][b]: one GEMM
+     * u(36, cout*cin) = C(36, 9) weight(cout*cin, 9)^T with C from G in double */
+    float c[WA * WA * 9];
+    for (int k1 = 0; k1 < WA; k1++)
+        for (int k2 = 0; k2 < WA; k2++)
+            for (int ab = 0; ab < 9; ab++)
+                c[(k1 * WA + k2) * 9 + ab] = (float)(G4[k1][ab / 3] * G4[k2][ab % 3]);
+    int64_t plane = cout * cin;
+    clefi_sgemm(NULL, 0, 1, WA * WA, plane, 9, 1.0f, c, 9, weight, 9, 0.0f, u, plane);
 }
 
 /* Floats of each scratch part, rounded up to 16 (64 bytes). */
