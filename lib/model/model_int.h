@@ -130,6 +130,7 @@ struct clef_tokenizer {
     size_t n_wino;
     float *wino; /* wino_total floats (aligned) */
     size_t wino_total;
+    float *e_in_wu; /* e_conv_in as clefi_wino_h weights (in wino) */
     /* run-time sizes */
     size_t max_act;     /* floats of the largest feature map */
     size_t scratch_per; /* per-thread scratch floats */

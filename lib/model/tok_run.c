@@ -86,11 +86,15 @@ static void resblock(run *r, const clefi_resblock *b, int32_t height, int32_t wi
     }
 }
 
-/* Encoder: r->img -> z [code_dim][grid_f][grid_t] in r->h. */
+/* Encoder: r->img (space-to-depth, see clef_tokenizer_encode) -> z [code_dim][grid_f][grid_t]
+ * in r->h. */
 static void encoder(run *r, const clef_tokenizer *tok) {
     const clefi_tok_cfg *c = &tok->cfg;
     int32_t height = c->n_freq, width = c->grid_t;
-    clefi_conv_forward(&r->fw, &tok->e_conv_in, r->img, c->n_freq, c->crop_t, r->x);
+    /* conv_in (3, ts) stride (1, ts) = (3, 1) conv of the space-to-depth image */
+    clefi_wino_h_forward(r->fw.pool, r->x, r->img, tok->e_in_wu, tok->e_conv_in.b,
+                         (int64_t)c->in_ch * c->time_stride, c->ch, c->n_freq, c->grid_t,
+                         r->fw.scratch, r->fw.scratch_per);
     for (int32_t i = 0; i < c->n_levels; i++) {
         for (int32_t k = 0; k < c->n_res; k++)
             resblock(r, &tok->e_blk[i][k], height, width);
@@ -191,16 +195,22 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         run_open(&r, tok, ctx, n_threads, img, clefi_vq_scratch(c->codebook_size, n_threads));
     if (rc != CLEF_OK)
         return rc;
-    /* Scale to [-1, 1]; pad with zeros (0 dB) or keep the first crop_t frames. */
+    /* Scale to [-1, 1]; pad with zeros (0 dB) or keep the first crop_t frames. Stored
+     * space-to-depth for conv_in: img[ci * ts + kx][f][ox] = frame ox * ts + kx. */
     size_t t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t);
+    size_t ts = (size_t)c->time_stride, gt = (size_t)c->grid_t, nf = (size_t)c->n_freq;
     float inv = 1.0f / c->db_scale;
-    for (size_t row = 0; row < (size_t)c->in_ch * (size_t)c->n_freq; row++) {
-        const float *src = spec + row * (size_t)n_frames;
-        float *dst = r.img + row * (size_t)c->crop_t;
-        for (size_t k = 0; k < t_in; k++)
-            dst[k] = src[k] * inv;
-        memset(dst + t_in, 0, ((size_t)c->crop_t - t_in) * sizeof *dst);
-    }
+    for (size_t ci = 0; ci < (size_t)c->in_ch; ci++)
+        for (size_t f = 0; f < nf; f++) {
+            const float *src = spec + (ci * nf + f) * (size_t)n_frames;
+            for (size_t kx = 0; kx < ts; kx++) {
+                float *dst = r.img + ((ci * ts + kx) * nf + f) * gt;
+                for (size_t ox = 0; ox < gt; ox++) {
+                    size_t t = ox * ts + kx;
+                    dst[ox] = t < t_in ? src[t] * inv : 0.0f;
+                }
+            }
+        }
     encoder(&r, tok);
     if (latents != NULL)
         memcpy(latents, r.h, n_tok * (size_t)c->code_dim * sizeof *latents);

@@ -185,7 +185,9 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
     tok->params = clefi_calloc(ctx, b.n, sizeof *tok->params);
     tok->wino_convs = clefi_calloc(ctx, b.n_wino > 0 ? b.n_wino : 1, sizeof *tok->wino_convs);
     tok->n_wino = b.n_wino;
-    tok->wino_total = b.wino_total;
+    /* conv_in runs as a (3, 1) Winograd conv over the space-to-depth image (tok_run.c) */
+    size_t in_u = clefi_wino_h_weights_size(cfg->ch, cfg->in_ch, cfg->time_stride);
+    tok->wino_total = b.wino_total + in_u;
     b = (builder){.lay = &tok->lay,
                   .p = tok->params,
                   .rc = CLEF_OK,
@@ -197,8 +199,7 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
         b.lay = NULL;
     if (b.lay != NULL && b.rc == CLEF_OK) {
         tok->flat = clefi_malloc_aligned(ctx, tok->lay.total * sizeof(float));
-        tok->wino =
-            clefi_malloc_aligned(ctx, (b.wino_total > 0 ? b.wino_total : 1) * sizeof(float));
+        tok->wino = clefi_malloc_aligned(ctx, tok->wino_total * sizeof(float));
     }
     if (tok->flat == NULL || tok->wino == NULL) {
         clef_tokenizer_free(tok);
@@ -217,12 +218,16 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
     tok->scratch_per = s > st ? s : st;
     if (b.wino_scratch > tok->scratch_per)
         tok->scratch_per = b.wino_scratch;
+    size_t sh = clefi_wino_h_scratch((int64_t)cfg->in_ch * cfg->time_stride, cfg->ch, cfg->grid_t);
+    if (sh > tok->scratch_per)
+        tok->scratch_per = sh;
     size_t off = 0;
     for (size_t i = 0; i < tok->n_wino; i++) {
         clefi_conv *c = tok->wino_convs[i];
         c->wu = tok->wino + off;
         off += clefi_wino_weights_size(c->cout, c->cin);
     }
+    tok->e_in_wu = tok->wino + off;
     *out = tok;
     return CLEF_OK;
 }
@@ -245,6 +250,8 @@ void clefi_tok_wino_refresh(clef_tokenizer *tok) {
         const clefi_conv *c = tok->wino_convs[i];
         clefi_wino_weights(tok->wino + (c->wu - tok->wino), c->w, c->cout, c->cin);
     }
+    const clefi_conv *in = &tok->e_conv_in;
+    clefi_wino_h_weights(tok->e_in_wu, in->w, in->cout, in->cin, in->kw);
 }
 
 /* "1,1,2,4" -> mult[], n_levels; 0 on a malformed list. */

@@ -255,6 +255,23 @@ CLEFI_HIDDEN void clefi_wino_forward(clefi_pool *pool, float *out, const float *
                                      const float *bias, int64_t cin, int64_t cout, int64_t h,
                                      int64_t w, int64_t sh, float *scratch, size_t scratch_per);
 
+/** F(4, 3) along H only (winograd.c), for inference: out(cout,h,w) = conv(inp(cin,h,w)) + bias
+ *  with kernel (3, 1), stride 1, padding (1, 0), as 6 GEMMs [cout x cin] x [cin x w] per 4
+ *  output rows (2x fewer multiplies). A conv with kernel (3, kw), stride (1, kw), padding
+ *  (1, 0) is this one on its input rearranged space-to-depth: channel ci*kw + kx, column ox
+ *  holding x[ci][.][ox*kw + kx] (cin*kw channels). Split over the pool by 4-row blocks. */
+/** Floats of the transformed weights: 6 * cout * cin * kw. */
+CLEFI_HIDDEN size_t clefi_wino_h_weights_size(int64_t cout, int64_t cin, int64_t kw);
+/** u(6, cout, cin*kw) = G g of weight(cout, cin, 3, kw), in double: the weights of the (3, 1)
+ *  convolution over the space-to-depth input. */
+CLEFI_HIDDEN void clefi_wino_h_weights(float *u, const float *weight, int64_t cout, int64_t cin,
+                                       int64_t kw);
+/** Scratch floats per pool thread (cin: channels of the (3, 1) convolution). */
+CLEFI_HIDDEN size_t clefi_wino_h_scratch(int64_t cin, int64_t cout, int64_t w);
+CLEFI_HIDDEN void clefi_wino_h_forward(clefi_pool *pool, float *out, const float *inp,
+                                       const float *u, const float *bias, int64_t cin, int64_t cout,
+                                       int64_t h, int64_t w, float *scratch, size_t scratch_per);
+
 /** Nearest upsampling by integer factors (torch F.interpolate(scale_factor=(FH, FW),
  *  mode="nearest")): inp (B,C,H,W), out (B,C,FH*H,FW*W). */
 CLEFI_HIDDEN void clefi_upsample_forward(clefi_pool *pool, float *out, const float *inp, int64_t B,

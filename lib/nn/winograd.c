@@ -306,3 +306,113 @@ void clefi_wino_forward(clefi_pool *pool, float *out, const float *inp, const fl
     j.n_tiles = (h + WM - 1) / WM * j.ntx;
     clefi_pool_for(pool, (j.n_tiles + WINO_TILES - 1) / WINO_TILES, wino_range, &j);
 }
+
+/* ---- F(4, 3) along H only: kernel (3, 1), stride 1, padding (1, 0) ----
+ * One block is one tile row (4 output rows, all columns): V_k[ci][x] = (B^T d)_k of the six
+ * input rows, M_k = U_k V_k (6 GEMMs [cout x cin] x [cin x w]), out rows = A^T M. The rows are
+ * contiguous, so neither transform needs a gather. */
+
+size_t clefi_wino_h_weights_size(int64_t cout, int64_t cin, int64_t kw) {
+    return (size_t)WA * (size_t)cout * (size_t)cin * (size_t)kw;
+}
+
+void clefi_wino_h_weights(float *u, const float *weight, int64_t cout, int64_t cin, int64_t kw) {
+    size_t plane = (size_t)cout * (size_t)cin * (size_t)kw;
+    for (int64_t co = 0; co < cout; co++)
+        for (int64_t ci = 0; ci < cin; ci++)
+            for (int64_t kx = 0; kx < kw; kx++) {
+                const float *g = weight + ((co * cin + ci) * 3) * kw + kx; /* g[ky * kw] */
+                size_t f = (size_t)((co * cin + ci) * kw + kx);
+                for (int k = 0; k < WA; k++)
+                    u[(size_t)k * plane + f] =
+                        (float)(G4[k][0] * g[0] + G4[k][1] * g[kw] + G4[k][2] * g[2 * kw]);
+            }
+}
+
+typedef struct wino_h_scr {
+    float *v, *mo, *zero, *sink;
+} wino_h_scr;
+
+static size_t h_scratch_parts(int64_t cin, int64_t cout, int64_t w, float *base, wino_h_scr *p) {
+    const size_t n[4] = {up16(WA * (size_t)cin * (size_t)w), up16(WA * (size_t)cout * (size_t)w),
+                         up16((size_t)w), up16((size_t)w)};
+    float **dst[4] = {&p->v, &p->mo, &p->zero, &p->sink};
+    size_t off = 0;
+    for (int i = 0; i < 4; i++) {
+        if (base != NULL)
+            *dst[i] = base + off;
+        off += n[i];
+    }
+    return off;
+}
+
+size_t clefi_wino_h_scratch(int64_t cin, int64_t cout, int64_t w) {
+    wino_h_scr p;
+    return h_scratch_parts(cin, cout, w, NULL, &p);
+}
+
+/* V[k][ci][x] = sum_r BT[k][r] x[ci][4 ty - 1 + r][x] */
+CLEFI_SIMD_CLONES static void h_input_transform(const wino_job *j, int64_t ty,
+                                                const wino_h_scr *sc) {
+    size_t ld = (size_t)j->cin * (size_t)j->w;
+    for (int64_t ci = 0; ci < j->cin; ci++) {
+        const float *xc = j->x + (size_t)ci * (size_t)(j->h * j->w), *d[WA];
+        float *o[WA];
+        for (int64_t r = 0; r < WA; r++) {
+            int64_t iy = ty * WM - 1 + r;
+            d[r] = iy >= 0 && iy < j->h ? xc + iy * j->w : sc->zero;
+            o[r] = sc->v + (size_t)r * ld + (size_t)(ci * j->w);
+        }
+        in_1d(o, d, j->w);
+    }
+}
+
+/* out[co][4 ty + oi][x] = bias + sum_k AT[oi][k] M[k][co][x]; rows past h go to a sink */
+CLEFI_SIMD_CLONES static void h_output_transform(const wino_job *j, int64_t ty,
+                                                 const wino_h_scr *sc) {
+    size_t ld = (size_t)j->cout * (size_t)j->w;
+    for (int64_t co = 0; co < j->cout; co++) {
+        const float *d[WA];
+        float *o[WM];
+        for (int64_t k = 0; k < WA; k++)
+            d[k] = sc->mo + (size_t)k * ld + (size_t)(co * j->w);
+        for (int64_t oi = 0; oi < WM; oi++) {
+            int64_t oy = ty * WM + oi;
+            o[oi] = oy < j->h ? j->out + (size_t)((co * j->h + oy) * j->w) : sc->sink;
+        }
+        out_1d(o, d, j->w, j->bias != NULL ? j->bias[co] : 0.0f);
+    }
+}
+
+static void wino_h_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
+    const wino_job *j = arg;
+    wino_h_scr sc;
+    h_scratch_parts(j->cin, j->cout, j->w, j->scratch + (size_t)tid * j->scratch_per, &sc);
+    memset(sc.zero, 0, (size_t)j->w * sizeof *sc.zero);
+    size_t plane = (size_t)j->cout * (size_t)j->cin;
+    for (int64_t ty = begin; ty < end; ty++) {
+        h_input_transform(j, ty, &sc);
+        for (size_t k = 0; k < WA; k++)
+            clefi_sgemm(NULL, 0, 0, j->cout, j->w, j->cin, 1.0f, j->u + k * plane, j->cin,
+                        sc.v + k * (size_t)j->cin * (size_t)j->w, j->w, 0.0f,
+                        sc.mo + k * (size_t)j->cout * (size_t)j->w, j->w);
+        h_output_transform(j, ty, &sc);
+    }
+}
+
+void clefi_wino_h_forward(clefi_pool *pool, float *out, const float *inp, const float *u,
+                          const float *bias, int64_t cin, int64_t cout, int64_t h, int64_t w,
+                          float *scratch, size_t scratch_per) {
+    wino_job j = {.out = out,
+                  .x = inp,
+                  .u = u,
+                  .bias = bias,
+                  .cin = cin,
+                  .cout = cout,
+                  .h = h,
+                  .w = w,
+                  .sh = 1,
+                  .scratch = scratch,
+                  .scratch_per = scratch_per};
+    clefi_pool_for(pool, (h + WM - 1) / WM, wino_h_range, &j);
+}
