@@ -205,10 +205,10 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
             const float *src = spec + (ci * nf + f) * (size_t)n_frames;
             for (size_t kx = 0; kx < ts; kx++) {
                 float *dst = r.img + ((ci * ts + kx) * nf + f) * gt;
-                for (size_t ox = 0; ox < gt; ox++) {
-                    size_t t = ox * ts + kx;
-                    dst[ox] = t < t_in ? src[t] * inv : 0.0f;
-                }
+                size_t n_real = t_in > kx ? (t_in - kx + ts - 1) / ts : 0; /* ox*ts + kx < t_in */
+                for (size_t ox = 0; ox < n_real; ox++)
+                    dst[ox] = src[ox * ts + kx] * inv;
+                memset(dst + n_real, 0, (gt - n_real) * sizeof *dst);
             }
         }
     encoder(&r, tok);

@@ -1,5 +1,6 @@
-/* test_nn_winograd.c — Winograd F(4x4,3x3) convolution (row stride 1 and 2) against a direct
- * convolution summed in double, at sizes that are not multiples of the tile (partial tiles on
+/* test_nn_winograd.c — Winograd F(4x4,3x3) convolution (row stride 1 and 2) and F(4,3) along H
+ * (kernel (3, kw), stride (1, kw) through space-to-depth) against a direct convolution summed
+ * in double, at sizes that are not multiples of the tile (partial tiles on
  * both image borders, several blocks of tiles), and bit-identical results for 1, 2 and 3
  * threads. */
 #include "test_support.h"
@@ -139,10 +140,115 @@ static void test_threads(void **state) {
     }
 }
 
+/* ---- F(4, 3) along H: conv (3, kw), stride (1, kw), padding (1, 0) via space-to-depth ---- */
+
+typedef struct hshape {
+    int64_t h, w, cin, cout, kw; /* w: output columns; the input is w * kw wide */
+} hshape;
+
+static const hshape HSHAPES[] = {
+    {1, 1, 1, 1, 1}, {5, 7, 3, 4, 1}, {6, 13, 2, 5, 5}, {17, 33, 4, 3, 5}, {9, 20, 19, 32, 5},
+};
+
+/* out(cout, h, w) with the clefi_wino_h kernel; x (cin, h, w*kw) is rearranged here */
+static float *run_wino_h(const hshape *s, const float *x, const float *w, const float *b,
+                         int32_t n_threads) {
+    clef_ctx *ctx = NULL;
+    clefi_pool *pool = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    if (n_threads > 1)
+        assert_int_equal(clefi_pool_create(&pool, ctx, n_threads), CLEF_OK);
+    int64_t c2 = s->cin * s->kw, win = s->w * s->kw;
+    float *xs = nt_zeros(c2 * s->h * s->w);
+    for (int64_t ci = 0; ci < s->cin; ci++)
+        for (int64_t kx = 0; kx < s->kw; kx++)
+            for (int64_t y = 0; y < s->h; y++)
+                for (int64_t ox = 0; ox < s->w; ox++)
+                    xs[((ci * s->kw + kx) * s->h + y) * s->w + ox] =
+                        x[(ci * s->h + y) * win + ox * s->kw + kx];
+    float *u = nt_zeros((int64_t)clefi_wino_h_weights_size(s->cout, s->cin, s->kw));
+    clefi_wino_h_weights(u, w, s->cout, s->cin, s->kw);
+    size_t per = clefi_wino_h_scratch(c2, s->cout, s->w);
+    float *scratch = nt_zeros((int64_t)(per * (size_t)n_threads));
+    int64_t ny = s->cout * s->h * s->w;
+    float *y = nt_zeros(ny + 1);
+    for (int64_t i = 0; i <= ny; i++)
+        y[i] = NAN;
+    clefi_wino_h_forward(pool, y, xs, u, b, c2, s->cout, s->h, s->w, scratch, per);
+    assert_true(isnan(y[ny]));
+    free(xs), free(u), free(scratch);
+    clefi_pool_free(pool);
+    clef_ctx_free(ctx);
+    return y;
+}
+
+static void test_h_vs_direct(void **state) {
+    (void)state;
+    for (size_t k = 0; k < sizeof HSHAPES / sizeof *HSHAPES; k++) {
+        const hshape *s = &HSHAPES[k];
+        int64_t win = s->w * s->kw, nx = s->cin * s->h * win, nw = s->cout * s->cin * 3 * s->kw;
+        int64_t ny = s->cout * s->h * s->w;
+        float *x = nt_zeros(nx), *w = nt_zeros(nw), *b = nt_zeros(s->cout);
+        float bound = 1.0f / sqrtf(3.0f * (float)(s->cin * s->kw));
+        nt_fill(x, nx, -1.f, 1.f, 50 + k);
+        nt_fill(w, nw, -bound, bound, 60 + k);
+        nt_fill(b, s->cout, -bound, bound, 70 + k);
+        double *ref = malloc((size_t)ny * sizeof *ref);
+        float *reff = nt_zeros(ny);
+        assert_non_null(ref);
+        for (int64_t co = 0; co < s->cout; co++)
+            for (int64_t oy = 0; oy < s->h; oy++)
+                for (int64_t ox = 0; ox < s->w; ox++) {
+                    double acc = b[co];
+                    for (int64_t ci = 0; ci < s->cin; ci++)
+                        for (int64_t ky = 0; ky < 3; ky++)
+                            for (int64_t kx = 0; kx < s->kw; kx++) {
+                                int64_t iy = oy + ky - 1;
+                                if (iy >= 0 && iy < s->h)
+                                    acc += (double)w[((co * s->cin + ci) * 3 + ky) * s->kw + kx] *
+                                           (double)x[(ci * s->h + iy) * win + ox * s->kw + kx];
+                            }
+                    ref[(co * s->h + oy) * s->w + ox] = acc;
+                    reff[(co * s->h + oy) * s->w + ox] = (float)acc;
+                }
+        clefi_conv2d cs;
+        assert_int_equal(
+            clefi_conv2d_init_rect(&cs, 1, s->cin, s->h, win, s->cout, 3, s->kw, 1, s->kw, 1, 0),
+            CLEF_OK);
+        float *col = nt_zeros((int64_t)clefi_conv2d_scratch(&cs)), *yd = nt_zeros(ny);
+        clefi_conv2d_forward(NULL, yd, x, w, b, &cs, col);
+        float *y = run_wino_h(s, x, w, b, 1);
+        print_message("H only: %lldx%lld cin %lld cout %lld kw %lld: max error Winograd %.3g, "
+                      "im2col %.3g\n",
+                      (long long)s->h, (long long)s->w, (long long)s->cin, (long long)s->cout,
+                      (long long)s->kw, max_err(y, ref, ny), max_err(yd, ref, ny));
+        test_assert_close_f32(y, reff, (size_t)ny, ATOL, 0.0, "winograd (H) vs direct");
+        free(x), free(w), free(b), free(ref), free(reff), free(col), free(yd), free(y);
+    }
+}
+
+static void test_h_threads(void **state) {
+    (void)state;
+    const hshape s = {19, 40, 6, 5, 5};
+    int64_t nx = s.cin * s.h * s.w * s.kw, nw = s.cout * s.cin * 3 * s.kw;
+    int64_t ny = s.cout * s.h * s.w;
+    float *x = nt_zeros(nx), *w = nt_zeros(nw), *b = nt_zeros(s.cout);
+    nt_fill(x, nx, -1.f, 1.f, 81), nt_fill(w, nw, -0.1f, 0.1f, 82), nt_fill(b, s.cout, -1, 1, 83);
+    float *y1 = run_wino_h(&s, x, w, b, 1);
+    for (int32_t nt = 2; nt <= 3; nt++) {
+        float *yn = run_wino_h(&s, x, w, b, nt);
+        assert_memory_equal(y1, yn, (size_t)ny * sizeof *y1);
+        free(yn);
+    }
+    free(y1), free(x), free(w), free(b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vs_direct),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_h_vs_direct),
+        cmocka_unit_test(test_h_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
