@@ -147,7 +147,8 @@ typedef struct hshape {
 } hshape;
 
 static const hshape HSHAPES[] = {
-    {1, 1, 1, 1, 1}, {5, 7, 3, 4, 1}, {6, 13, 2, 5, 5}, {17, 33, 4, 3, 5}, {9, 20, 19, 32, 5},
+    {1, 1, 1, 1, 1},   {5, 7, 3, 4, 1},    {6, 13, 2, 5, 5},
+    {17, 33, 4, 3, 5}, {9, 20, 19, 32, 5}, {7, 128, 5, 6, 5}, /* 64-column panels */
 };
 
 /* out(cout, h, w) with the clefi_wino_h kernel; x (cin, h, w*kw) is rearranged here */
@@ -229,7 +230,7 @@ static void test_h_vs_direct(void **state) {
 
 static void test_h_threads(void **state) {
     (void)state;
-    const hshape s = {19, 40, 6, 5, 5};
+    const hshape s = {19, 64, 6, 5, 5};
     int64_t nx = s.cin * s.h * s.w * s.kw, nw = s.cout * s.cin * 3 * s.kw;
     int64_t ny = s.cout * s.h * s.w;
     float *x = nt_zeros(nx), *w = nt_zeros(nw), *b = nt_zeros(s.cout);
