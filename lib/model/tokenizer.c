@@ -22,7 +22,6 @@ typedef struct builder {
     clef_status rc;
     clefi_conv **wino; /* second pass: the Winograd convolutions */
     size_t n_wino, wino_total, wino_scratch;
-    int32_t width; /* of every feature map: grid_t */
 } builder;
 
 static void decl(builder *b, const float **slot, const char *prefix, const char *suffix,
@@ -51,7 +50,7 @@ static void decl_conv(builder *b, clefi_conv *c, const char *prefix, int32_t cin
             b->wino[b->n_wino] = c;
         b->n_wino++;
         b->wino_total += clefi_wino_weights_size(cout, cin);
-        size_t s = clefi_wino_scratch(cin, cout, b->width);
+        size_t s = clefi_wino_scratch(cin, cout);
         if (s > b->wino_scratch)
             b->wino_scratch = s;
     }
@@ -180,7 +179,7 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
     tok->ctx = clefi_ctx_retain(ctx);
     tok->cfg = *cfg;
     clefi_layout_init(&tok->lay, ctx);
-    builder b = {.width = cfg->grid_t};
+    builder b = {0};
     declare_model(&b, tok);
     tok->params = clefi_calloc(ctx, b.n, sizeof *tok->params);
     tok->wino_convs = clefi_calloc(ctx, b.n_wino > 0 ? b.n_wino : 1, sizeof *tok->wino_convs);
@@ -188,11 +187,7 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
     /* conv_in runs as a (3, 1) Winograd conv over the space-to-depth image (tok_run.c) */
     size_t in_u = clefi_wino_h_weights_size(cfg->ch, cfg->in_ch, cfg->time_stride);
     tok->wino_total = b.wino_total + in_u;
-    b = (builder){.lay = &tok->lay,
-                  .p = tok->params,
-                  .rc = CLEF_OK,
-                  .wino = tok->wino_convs,
-                  .width = cfg->grid_t};
+    b = (builder){.lay = &tok->lay, .p = tok->params, .rc = CLEF_OK, .wino = tok->wino_convs};
     if (tok->params != NULL && tok->wino_convs != NULL)
         declare_model(&b, tok);
     else

@@ -248,9 +248,9 @@ CLEFI_HIDDEN void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp,
 CLEFI_HIDDEN size_t clefi_wino_weights_size(int64_t cout, int64_t cin);
 /** u(36, cout, cin) = G w G^T of weight(cout, cin, 3, 3) (one GEMM). */
 CLEFI_HIDDEN void clefi_wino_weights(float *u, const float *weight, int64_t cout, int64_t cin);
-/** Scratch floats per pool thread for images w wide. */
-CLEFI_HIDDEN size_t clefi_wino_scratch(int64_t cin, int64_t cout, int64_t w);
-/** scratch: pool size * scratch_per floats, scratch_per >= clefi_wino_scratch(cin, cout, w). */
+/** Scratch floats per pool thread. */
+CLEFI_HIDDEN size_t clefi_wino_scratch(int64_t cin, int64_t cout);
+/** scratch: pool size * scratch_per floats, scratch_per >= clefi_wino_scratch(cin, cout). */
 CLEFI_HIDDEN void clefi_wino_forward(clefi_pool *pool, float *out, const float *inp, const float *u,
                                      const float *bias, int64_t cin, int64_t cout, int64_t h,
                                      int64_t w, int64_t sh, float *scratch, size_t scratch_per);

@@ -61,24 +61,23 @@ void clefi_wino_weights(float *u, const float *weight, int64_t cout, int64_t cin
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 typedef struct wino_scr {
-    float *v, *mo, *prow, *col, *tw, *s, *orow, *zero;
+    float *v, *mo, *col, *tw, *s, *orow, *zero;
 } wino_scr;
 
 /* Lay out (base != NULL) or size the scratch of one thread. */
-static size_t scratch_parts(int64_t cin, int64_t cout, int64_t w, float *base, wino_scr *p) {
-    const size_t pts = WA * WA, n[8] = {
+static size_t scratch_parts(int64_t cin, int64_t cout, float *base, wino_scr *p) {
+    const size_t pts = WA * WA, n[7] = {
                                     up16(pts * (size_t)cin * WINO_TILES),  /* v */
                                     up16(pts * (size_t)cout * WINO_TILES), /* mo */
-                                    up16((size_t)w + 2 * WM + 2),          /* prow */
                                     up16(WM * WM * COL_LD),                /* col */
                                     up16(pts * WINO_TILES),                /* tw */
                                     up16(WA * WM * WINO_TILES),            /* s */
                                     up16(WM * WINO_TILES),                 /* orow */
                                     up16(WINO_TILES),                      /* zero */
                                 };
-    float **dst[8] = {&p->v, &p->mo, &p->prow, &p->col, &p->tw, &p->s, &p->orow, &p->zero};
+    float **dst[7] = {&p->v, &p->mo, &p->col, &p->tw, &p->s, &p->orow, &p->zero};
     size_t off = 0;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 7; i++) {
         if (base != NULL)
             *dst[i] = base + off;
         off += n[i];
@@ -86,9 +85,9 @@ static size_t scratch_parts(int64_t cin, int64_t cout, int64_t w, float *base, w
     return off;
 }
 
-size_t clefi_wino_scratch(int64_t cin, int64_t cout, int64_t w) {
+size_t clefi_wino_scratch(int64_t cin, int64_t cout) {
     wino_scr p;
-    return scratch_parts(cin, cout, w, NULL, &p);
+    return scratch_parts(cin, cout, NULL, &p);
 }
 
 typedef struct wino_job {
@@ -182,9 +181,10 @@ CLEFI_SIMD_CLONES static void input_transform(const wino_job *j, int64_t t0, int
         int64_t tt = t0;
         seg s;
         while (next_seg(j, t1, &tt, t0, &s)) {
-            /* input columns [c0, c1): tile i reads c0 + 4i + [0, 6) */
-            int64_t c0 = s.tx0 * WM - 1, c1 = (s.tx0 + s.n + 1) * WM - 1;
-            int64_t lo = c0 < 0 ? 0 : c0, hi = c1 < j->w ? c1 : j->w;
+            /* tile i reads columns c0 + 4i + [0, 6): col[q][i] = x[iy][c0 + 4i + q], i <= n;
+             * [i_lo, i_hi) have all four columns inside the image */
+            int64_t c0 = s.tx0 * WM - 1, i_lo = c0 < 0 ? 1 : 0;
+            int64_t i_hi = (j->w - c0) / WM < s.n + 1 ? (j->w - c0) / WM : s.n + 1;
             const float *rows[WA]; /* tw[r] or zeros, per input row r of the tiles */
             for (int64_t r = 0; r < WA; r++) {
                 int64_t iy = s.ty * WM - 1 + r;
@@ -194,11 +194,15 @@ CLEFI_SIMD_CLONES static void input_transform(const wino_job *j, int64_t t0, int
                     rows[r] = sc->zero;
                     continue;
                 }
-                /* col[q][i] = x[iy][c0 + 4i + q] (zero outside the image), i <= n */
-                float *p = sc->prow;
-                memset(p, 0, (size_t)(c1 - c0) * sizeof *p);
-                memcpy(p + (lo - c0), xc + iy * j->w + lo, (size_t)(hi - lo) * sizeof *p);
-                deinterleave(sc->col, p, s.n + 1);
+                const float *xr = xc + iy * j->w;
+                if (i_hi > i_lo)
+                    deinterleave(sc->col + i_lo, xr + c0 + WM * i_lo, i_hi - i_lo);
+                for (int64_t i = 0; i <= s.n; i++) /* the edges, zero outside the image */
+                    if (i < i_lo || i >= i_hi)
+                        for (int64_t q = 0; q < WM; q++) {
+                            int64_t c = c0 + WM * i + q;
+                            sc->col[q * COL_LD + i] = c >= 0 && c < j->w ? xr[c] : 0.0f;
+                        }
                 /* along W: tw[r][k][i] = sum_c BT[k][c] x[iy][c0 + 4i + c] */
                 const float *d[WA] = {
                     sc->col,     sc->col + COL_LD,    sc->col + 2 * COL_LD, sc->col + 3 * COL_LD,
@@ -262,8 +266,13 @@ CLEFI_SIMD_CLONES static void output_transform(const wino_job *j, int64_t t0, in
                 if (oy % j->sh != 0)
                     continue;
                 const float *c = sc->col + (size_t)(oi * WM) * COL_LD;
-                interleave(sc->orow, c, s.n);
-                memcpy(yc + oy / j->sh * j->w + x0, sc->orow, (size_t)nx * sizeof *yc);
+                float *yr = yc + oy / j->sh * j->w + x0;
+                if (nx == s.n * WM) {
+                    interleave(yr, c, s.n);
+                } else { /* the last tile sticks out of the image */
+                    interleave(sc->orow, c, s.n);
+                    memcpy(yr, sc->orow, (size_t)nx * sizeof *yc);
+                }
             }
         }
     }
@@ -336,7 +345,7 @@ static void point_gemm(float *c, size_t ldc, const float *u, const float *v, siz
 static void wino_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
     const wino_job *j = arg;
     wino_scr sc;
-    scratch_parts(j->cin, j->cout, j->w, j->scratch + (size_t)tid * j->scratch_per, &sc);
+    scratch_parts(j->cin, j->cout, j->scratch + (size_t)tid * j->scratch_per, &sc);
     memset(sc.zero, 0, WINO_TILES * sizeof *sc.zero);
     size_t plane = (size_t)j->cout * (size_t)j->cin;
     for (int64_t blk = begin; blk < end; blk++) {

@@ -58,7 +58,7 @@ static float *run_wino(const shape *s, const float *x, const float *w, const flo
         assert_int_equal(clefi_pool_create(&pool, ctx, n_threads), CLEF_OK);
     float *u = nt_zeros((int64_t)clefi_wino_weights_size(s->cout, s->cin));
     clefi_wino_weights(u, w, s->cout, s->cin);
-    size_t per = clefi_wino_scratch(s->cin, s->cout, s->w);
+    size_t per = clefi_wino_scratch(s->cin, s->cout);
     float *scratch = nt_zeros((int64_t)(per * (size_t)n_threads));
     int64_t ny = s->cout * out_h(s) * s->w;
     float *y = nt_zeros(ny + 1);
