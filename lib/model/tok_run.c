@@ -161,6 +161,34 @@ clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t *codebook
     return CLEF_OK;
 }
 
+/* The encoder's input image: spectrogram rows (ci, f) scaled to [-1, 1], padded with zeros
+ * (0 dB) or cut to crop_t frames, stored space-to-depth for conv_in:
+ * img[ci * ts + kx][f][ox] = frame ox * ts + kx. */
+typedef struct img_job {
+    const clefi_tok_cfg *c;
+    const float *spec;
+    float *img;
+    size_t n_frames, t_in;
+} img_job;
+
+static void img_rows(void *arg, int64_t begin, int64_t end, int32_t tid) {
+    (void)tid;
+    const img_job *j = arg;
+    size_t ts = (size_t)j->c->time_stride, gt = (size_t)j->c->grid_t, nf = (size_t)j->c->n_freq;
+    float inv = 1.0f / j->c->db_scale;
+    for (size_t row = (size_t)begin; row < (size_t)end; row++) {
+        size_t ci = row / nf, f = row % nf;
+        const float *src = j->spec + row * j->n_frames;
+        for (size_t kx = 0; kx < ts; kx++) {
+            float *dst = j->img + ((ci * ts + kx) * nf + f) * gt;
+            size_t n_real = j->t_in > kx ? (j->t_in - kx + ts - 1) / ts : 0; /* ox*ts+kx < t_in */
+            for (size_t ox = 0; ox < n_real; ox++)
+                dst[ox] = src[ox * ts + kx] * inv;
+            memset(dst + n_real, 0, (gt - n_real) * sizeof *dst);
+        }
+    }
+}
+
 clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, const float *spec,
                                   int64_t n_channels, int64_t n_freq, int64_t n_frames,
                                   int32_t n_threads, int32_t *ids, size_t ids_cap, float *latents,
@@ -195,22 +223,12 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         run_open(&r, tok, ctx, n_threads, img, clefi_vq_scratch(c->codebook_size, n_threads));
     if (rc != CLEF_OK)
         return rc;
-    /* Scale to [-1, 1]; pad with zeros (0 dB) or keep the first crop_t frames. Stored
-     * space-to-depth for conv_in: img[ci * ts + kx][f][ox] = frame ox * ts + kx. */
-    size_t t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t);
-    size_t ts = (size_t)c->time_stride, gt = (size_t)c->grid_t, nf = (size_t)c->n_freq;
-    float inv = 1.0f / c->db_scale;
-    for (size_t ci = 0; ci < (size_t)c->in_ch; ci++)
-        for (size_t f = 0; f < nf; f++) {
-            const float *src = spec + (ci * nf + f) * (size_t)n_frames;
-            for (size_t kx = 0; kx < ts; kx++) {
-                float *dst = r.img + ((ci * ts + kx) * nf + f) * gt;
-                size_t n_real = t_in > kx ? (t_in - kx + ts - 1) / ts : 0; /* ox*ts + kx < t_in */
-                for (size_t ox = 0; ox < n_real; ox++)
-                    dst[ox] = src[ox * ts + kx] * inv;
-                memset(dst + n_real, 0, (gt - n_real) * sizeof *dst);
-            }
-        }
+    img_job ij = {.c = c,
+                  .spec = spec,
+                  .img = r.img,
+                  .n_frames = (size_t)n_frames,
+                  .t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t)};
+    clefi_pool_for(r.fw.pool, (int64_t)c->in_ch * c->n_freq, img_rows, &ij);
     encoder(&r, tok);
     if (latents != NULL)
         memcpy(latents, r.h, n_tok * (size_t)c->code_dim * sizeof *latents);
