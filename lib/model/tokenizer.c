@@ -243,6 +243,7 @@ void clef_tokenizer_free(clef_tokenizer *tok) {
 void clefi_tok_wino_refresh(clef_tokenizer *tok) {
     for (size_t i = 0; i < tok->n_wino; i++) {
         const clefi_conv *c = tok->wino_convs[i];
+        /* c->wu points into tok->wino: write through the handle's own pointer */
         clefi_wino_weights(tok->wino + (c->wu - tok->wino), c->w, c->cout, c->cin);
     }
     const clefi_conv *in = &tok->e_conv_in;
