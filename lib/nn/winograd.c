@@ -197,8 +197,10 @@ CLEFI_SIMD_CLONES static void input_transform(const wino_job *j, int64_t t0, int
                 const float *xr = xc + iy * j->w;
                 if (i_hi > i_lo)
                     deinterleave(sc->col + i_lo, xr + c0 + WM * i_lo, i_hi - i_lo);
-                for (int64_t i = 0; i <= s.n; i++) /* the edges, zero outside the image */
-                    if (i < i_lo || i >= i_hi)
+                /* the edges [0, i_lo) and [max(i_hi, i_lo), n], zero outside the image */
+                const int64_t edge[2][2] = {{0, i_lo}, {i_hi > i_lo ? i_hi : i_lo, s.n + 1}};
+                for (int e = 0; e < 2; e++)
+                    for (int64_t i = edge[e][0]; i < edge[e][1]; i++)
                         for (int64_t q = 0; q < WM; q++) {
                             int64_t c = c0 + WM * i + q;
                             sc->col[q * COL_LD + i] = c >= 0 && c < j->w ? xr[c] : 0.0f;
