@@ -95,8 +95,7 @@ static void conv_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
         }
         float *y = j->y + p0;
         /* serial GEMM inside a worker: the pool already splits the positions */
-        clefi_sgemm(NULL, 0, 0, c->cout, (int64_t)np, (int64_t)kdim, 1.0f, c->w, (int64_t)kdim, b,
-                    (int64_t)ldb, 0.0f, y, (int64_t)n_pos);
+        clefi_sgemm_small(y, n_pos, c->w, b, ldb, c->cout, (int64_t)kdim, (int64_t)np);
         for (int32_t co = 0; co < c->cout; co++) {
             float *row = y + (size_t)co * n_pos, bias = c->b[co];
             for (size_t i = 0; i < np; i++)

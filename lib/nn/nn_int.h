@@ -49,6 +49,12 @@ CLEFI_HIDDEN void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_
                               int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                               int64_t ldb, float beta, float *C, int64_t ldc);
 
+/** Serial c(M, N) = u(M, K) v(K, N), row-major, u dense (lda = K), for the small GEMMs of
+ *  inference kernels (M, K up to a few hundred): with N a multiple of 64 on an x86-64 CPU with
+ *  AVX-512F, a register-blocked kernel that avoids OpenBLAS's packing (docs/NN.md); otherwise
+ *  cblas_sgemm. */
+CLEFI_HIDDEN void clefi_sgemm_small(float *c, size_t ldc, const float *u, const float *v,
+                                    size_t ldv, int64_t M, int64_t K, int64_t N);
 /** x(n) *= s. */
 CLEFI_HIDDEN void clefi_scale(clefi_pool *pool, float *x, int64_t n, float s);
 /** y(n) += x(n). */

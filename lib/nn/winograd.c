@@ -280,70 +280,6 @@ CLEFI_SIMD_CLONES static void output_transform(const wino_job *j, int64_t t0, in
     }
 }
 
-/* ---- the per-point GEMMs ----
- * c(M, n) = u(M, K) v(K, n) with n a multiple of 64: small (M, K of 19 to 128), and OpenBLAS
- * spends more time packing and dispatching such calls than multiplying (measured: encode 38 ->
- * 25 ms with the kernel below). On x86-64 with AVX-512F the product runs in register blocks of
- * 4 rows x 64 columns (16 zmm accumulators), summing k = 0, 1, ... with a separate multiply and
- * add (ISO C: no FMA contraction); elsewhere through clefi_sgemm. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define WINO_AVX512 1
-typedef float wv16 __attribute__((vector_size(64)));
-
-/* acc[r][q] += s_r * v[q], the four 16-float column groups q of one 64-column panel */
-#define WV_LOAD(x, p)  memcpy(&(x), (p), sizeof(x))
-#define WV_STORE(p, x) memcpy((p), &(x), sizeof(x))
-
-__attribute__((target("avx512f"))) static void gemm64_avx512(float *restrict c, size_t ldc,
-                                                             const float *restrict u,
-                                                             const float *restrict v, size_t ldv,
-                                                             int64_t M, int64_t K) {
-    int64_t m0 = 0;
-    for (; m0 + 4 <= M; m0 += 4) {
-        wv16 a[4][4] = {{{0}}};
-        const float *ur = u + m0 * K;
-        for (int64_t k = 0; k < K; k++) {
-            wv16 x[4];
-            for (int q = 0; q < 4; q++)
-                WV_LOAD(x[q], v + (size_t)k * ldv + 16 * q);
-            for (int r = 0; r < 4; r++) {
-                float sr = ur[r * K + k];
-                for (int q = 0; q < 4; q++)
-                    a[r][q] += sr * x[q];
-            }
-        }
-        for (int r = 0; r < 4; r++)
-            for (int q = 0; q < 4; q++)
-                WV_STORE(c + (size_t)(m0 + r) * ldc + 16 * q, a[r][q]);
-    }
-    for (; m0 < M; m0++) {
-        wv16 a[4] = {{0}};
-        for (int64_t k = 0; k < K; k++) {
-            float sr = u[m0 * K + k];
-            for (int q = 0; q < 4; q++) {
-                wv16 x;
-                WV_LOAD(x, v + (size_t)k * ldv + 16 * q);
-                a[q] += sr * x;
-            }
-        }
-        for (int q = 0; q < 4; q++)
-            WV_STORE(c + (size_t)m0 * ldc + 16 * q, a[q]);
-    }
-}
-#endif
-
-static void point_gemm(float *c, size_t ldc, const float *u, const float *v, size_t ldv, int64_t M,
-                       int64_t K, int64_t n) {
-#ifdef WINO_AVX512
-    if (n % 64 == 0 && __builtin_cpu_supports("avx512f")) {
-        for (int64_t x = 0; x < n; x += 64)
-            gemm64_avx512(c + x, ldc, u, v + x, ldv, M, K);
-        return;
-    }
-#endif
-    clefi_sgemm(NULL, 0, 0, M, n, K, 1.0f, u, K, v, (int64_t)ldv, 0.0f, c, (int64_t)ldc);
-}
-
 static void wino_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
     const wino_job *j = arg;
     wino_scr sc;
@@ -358,9 +294,9 @@ static void wino_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
         input_transform(j, t0, t1, &sc);
         /* serial GEMMs inside a worker: the pool already splits the tiles */
         for (size_t p = 0; p < WA * WA; p++)
-            point_gemm(sc.mo + p * (size_t)j->cout * WINO_TILES, WINO_TILES, j->u + p * plane,
-                       sc.v + p * (size_t)j->cin * WINO_TILES, WINO_TILES, j->cout, j->cin,
-                       WINO_TILES);
+            clefi_sgemm_small(sc.mo + p * (size_t)j->cout * WINO_TILES, WINO_TILES,
+                              j->u + p * plane, sc.v + p * (size_t)j->cin * WINO_TILES, WINO_TILES,
+                              j->cout, j->cin, WINO_TILES);
         output_transform(j, t0, t1, &sc);
     }
 }
@@ -470,9 +406,9 @@ static void wino_h_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
     for (int64_t ty = begin; ty < end; ty++) {
         h_input_transform(j, ty, &sc);
         for (size_t k = 0; k < WA; k++)
-            point_gemm(sc.mo + k * (size_t)j->cout * (size_t)j->w, (size_t)j->w, j->u + k * plane,
-                       sc.v + k * (size_t)j->cin * (size_t)j->w, (size_t)j->w, j->cout, j->cin,
-                       j->w);
+            clefi_sgemm_small(sc.mo + k * (size_t)j->cout * (size_t)j->w, (size_t)j->w,
+                              j->u + k * plane, sc.v + k * (size_t)j->cin * (size_t)j->w,
+                              (size_t)j->w, j->cout, j->cin, j->w);
         h_output_transform(j, ty, &sc);
     }
 }
