@@ -1,5 +1,6 @@
-/* winograd.c — 3x3 stride-1 padding-1 convolution by Winograd's minimal filtering F(4x4, 3x3)
- * for inference (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016).
+/* winograd.c — 3x3 padding-1 convolution (stride 1 or (2, 1)) by Winograd's minimal filtering
+ * F(4x4, 3x3), and (3, 1) convolution by F(4, 3) along H, for inference (Lavin & Gray, "Fast
+ * Algorithms for Convolutional Neural Networks", CVPR 2016).
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * An output tile of 4 x 4 reads a 6 x 6 input tile d; with the transforms of the paper (B^T, G,
