@@ -15,14 +15,18 @@
 /* ---- inference convolutions and the (1,5) transposed conv (tok_ops.c) ----
  * Forward passes over one image [C][H][W] (float32, contiguous). lib/nn's transposed conv
  * takes square kernels; the tokenizer's head is ConvTranspose (1,5)/(1,5) (docs/tokenizer.md),
- * so it lives here. The inference convolutions block the im2col by output rows, so
- * the scratch is per-thread and small instead of C*KH*KW*OH*OW (38 MB for one 3x3 layer at
- * 128 x 256). Training uses lib/nn's clefi_conv2d (rectangular geometry) for convolutions;
- * GroupNorm, SiLU, the code search and the GEMM itself are lib/nn's everywhere. */
+ * so it lives here. The 3x3 convolutions of stride (1|2, 1) run as lib/nn's Winograd kernel
+ * (clefi_conv.wu) and conv_in as its F(4,3)-along-H kernel (tok_run.c); the others block the
+ * im2col by output rows, so the scratch is per-thread and small instead of C*KH*KW*OH*OW
+ * (38 MB for one 3x3 layer at 128 x 256). Training uses lib/nn's clefi_conv2d (rectangular
+ * geometry) for convolutions; GroupNorm, SiLU, the code search and the GEMM itself are lib/nn's
+ * everywhere (inference fuses GroupNorm and SiLU). */
 
 typedef struct clefi_conv {
-    const float *w; /* [cout][cin][kh][kw] (PyTorch Conv2d layout) */
-    const float *b; /* [cout] */
+    const float *w;  /* [cout][cin][kh][kw] (PyTorch Conv2d layout) */
+    const float *b;  /* [cout] */
+    const float *wu; /* Winograd weights of a 3x3 pad-1 conv of stride (1 or 2, 1)
+                      * (clefi_wino_weights), or NULL: im2col */
     int32_t cin, cout, kh, kw, sh, sw, ph, pw;
 } clefi_conv;
 
@@ -123,10 +127,21 @@ struct clef_tokenizer {
     clefi_conv d_conv_in, d_up[CLEFI_TOK_MAX_LEVELS], d_conv_out;
     clefi_resblock d_blk[CLEFI_TOK_MAX_LEVELS][CLEFI_TOK_MAX_RES], d_mid;
     clefi_gnorm d_norm_out;
+    /* Winograd weights of the 3x3 stride-(1|2, 1) convolutions and conv_in, derived from flat
+     * by clefi_tok_wino_refresh */
+    clefi_conv **wino_convs; /* n_wino convolutions that use them */
+    size_t n_wino;
+    float *wino; /* wino_total floats (aligned) */
+    size_t wino_total;
+    float *e_in_wu; /* e_conv_in as clefi_wino_h weights (in wino) */
     /* run-time sizes */
     size_t max_act;     /* floats of the largest feature map */
     size_t scratch_per; /* per-thread scratch floats */
 };
+
+/** Recompute the Winograd weights from the flat weights: after they are loaded or changed
+ *  (load, create, clone, each trainer step, resume). */
+CLEFI_HIDDEN void clefi_tok_wino_refresh(clef_tokenizer *tok);
 
 /** Architecture from a CLEF_PARAMS_TOKENIZER set (NULL: defaults) or from a weights file's
  *  clef.tok.* metadata; errors on ctx. */

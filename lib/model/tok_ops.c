@@ -2,7 +2,9 @@
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Convolutions are im2col + sgemm over blocks of whole output rows, one block per worker at a
- * time (static partition: results do not depend on the thread count). Semantics follow
+ * time (static partition: results do not depend on the thread count); the 3x3 ones with
+ * stride (1, 1) or (2, 1) use lib/nn's Winograd kernel (the handle holds their transformed
+ * weights). Semantics follow
  * torch.nn.Conv2d, F.interpolate(scale_factor=(2, 1), mode="nearest") and ConvTranspose2d. */
 #include "model_int.h"
 
@@ -93,8 +95,7 @@ static void conv_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
         }
         float *y = j->y + p0;
         /* serial GEMM inside a worker: the pool already splits the positions */
-        clefi_sgemm(NULL, 0, 0, c->cout, (int64_t)np, (int64_t)kdim, 1.0f, c->w, (int64_t)kdim, b,
-                    (int64_t)ldb, 0.0f, y, (int64_t)n_pos);
+        clefi_sgemm_small(y, n_pos, c->w, b, ldb, c->cout, (int64_t)kdim, (int64_t)np);
         for (int32_t co = 0; co < c->cout; co++) {
             float *row = y + (size_t)co * n_pos, bias = c->b[co];
             for (size_t i = 0; i < np; i++)
@@ -105,6 +106,11 @@ static void conv_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
 
 void clefi_conv_forward(clefi_fwd *fw, const clefi_conv *c, const float *x, int32_t h, int32_t w,
                         float *y) {
+    if (c->wu != NULL) {
+        clefi_wino_forward(fw->pool, y, x, c->wu, c->b, c->cin, c->cout, h, w, c->sh, fw->scratch,
+                           fw->scratch_per);
+        return;
+    }
     conv_job j = {.c = c, .x = x, .y = y, .h = h, .w = w, .fw = fw};
     clefi_conv_out_size(c, h, w, &j.ho, &j.wo);
     size_t n_blocks = ceil_div((size_t)j.ho, rows_per_block(fw->block_pos, j.wo));

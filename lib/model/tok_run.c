@@ -9,12 +9,12 @@
 #include <string.h>
 
 /* One call's working memory: three feature maps (x: the stream, t and h: block temporaries),
- * GroupNorm statistics, the padded input image when encoding, the per-thread conv scratch
- * and the code-search scratch. */
+ * the padded input image when encoding, the per-thread conv scratch and the code-search
+ * scratch. */
 typedef struct run {
     clef_ctx *ctx;
     clefi_fwd fw;
-    float *mem, *x, *t, *h, *img, *gn_mean, *gn_rstd, *vq;
+    float *mem, *x, *t, *h, *img, *vq;
 } run;
 
 static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, int32_t n_threads,
@@ -27,7 +27,6 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
     if (clefi_mul_overflow(tok->scratch_per, (size_t)n_threads, &scratch) ||
         clefi_mul_overflow(tok->max_act, 3, &total) ||
         clefi_add_overflow(total, img_floats, &total) ||
-        clefi_add_overflow(total, 2 * (size_t)tok->cfg.gn_groups, &total) ||
         clefi_add_overflow(total, vq_floats, &total) ||
         clefi_add_overflow(total, scratch, &total) ||
         clefi_mul_overflow(total, sizeof(float), &total))
@@ -42,9 +41,7 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
     r->t = r->x + tok->max_act;
     r->h = r->t + tok->max_act;
     r->img = r->h + tok->max_act;
-    r->gn_mean = r->img + img_floats;
-    r->gn_rstd = r->gn_mean + tok->cfg.gn_groups;
-    r->vq = r->gn_rstd + tok->cfg.gn_groups;
+    r->vq = r->img + img_floats;
     r->fw.scratch = r->vq + vq_floats;
     r->fw.scratch_per = tok->scratch_per;
     r->fw.block_pos = CLEFI_TOK_BLOCK_POS;
@@ -67,12 +64,10 @@ static void swap(float **a, float **b) {
     *b = t;
 }
 
-/* y [c][hw] = SiLU(GroupNorm(x)) (lib/nn layers; y != x). */
+/* y [c][hw] = SiLU(GroupNorm(x)) (lib/nn; y != x). */
 static void norm_silu(run *r, const clefi_gnorm *g, const float *x, size_t hw, float *y) {
-    size_t n = (size_t)g->c * hw;
-    clefi_groupnorm_forward(r->fw.pool, y, r->gn_mean, r->gn_rstd, x, g->g, g->b, 1, g->c,
-                            (int64_t)hw, g->groups, g->eps);
-    clefi_act_forward(r->fw.pool, CLEFI_ACT_SILU, 0.0f, y, y, (int64_t)n);
+    clefi_groupnorm_silu_forward(r->fw.pool, y, x, g->g, g->b, g->c, (int64_t)hw, g->groups,
+                                 g->eps);
 }
 
 /* x [cin][hw] -> x [cout][hw] in place; t and h are temporaries of the same capacity. */
@@ -91,11 +86,15 @@ static void resblock(run *r, const clefi_resblock *b, int32_t height, int32_t wi
     }
 }
 
-/* Encoder: r->img -> z [code_dim][grid_f][grid_t] in r->h. */
+/* Encoder: r->img (space-to-depth, see clef_tokenizer_encode) -> z [code_dim][grid_f][grid_t]
+ * in r->h. */
 static void encoder(run *r, const clef_tokenizer *tok) {
     const clefi_tok_cfg *c = &tok->cfg;
     int32_t height = c->n_freq, width = c->grid_t;
-    clefi_conv_forward(&r->fw, &tok->e_conv_in, r->img, c->n_freq, c->crop_t, r->x);
+    /* conv_in (3, ts) stride (1, ts) = (3, 1) conv of the space-to-depth image */
+    clefi_wino_h_forward(r->fw.pool, r->x, r->img, tok->e_in_wu, tok->e_conv_in.b,
+                         (int64_t)c->in_ch * c->time_stride, c->ch, c->n_freq, c->grid_t,
+                         r->fw.scratch, r->fw.scratch_per);
     for (int32_t i = 0; i < c->n_levels; i++) {
         for (int32_t k = 0; k < c->n_res; k++)
             resblock(r, &tok->e_blk[i][k], height, width);
@@ -162,6 +161,34 @@ clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t *codebook
     return CLEF_OK;
 }
 
+/* The encoder's input image: spectrogram rows (ci, f) scaled to [-1, 1], padded with zeros
+ * (0 dB) or cut to crop_t frames, stored space-to-depth for conv_in:
+ * img[ci * ts + kx][f][ox] = frame ox * ts + kx. */
+typedef struct img_job {
+    const clefi_tok_cfg *c;
+    const float *spec;
+    float *img;
+    size_t n_frames, t_in;
+} img_job;
+
+static void img_rows(void *arg, int64_t begin, int64_t end, int32_t tid) {
+    (void)tid;
+    const img_job *j = arg;
+    size_t ts = (size_t)j->c->time_stride, gt = (size_t)j->c->grid_t, nf = (size_t)j->c->n_freq;
+    float inv = 1.0f / j->c->db_scale;
+    for (size_t row = (size_t)begin; row < (size_t)end; row++) {
+        size_t ci = row / nf, f = row % nf;
+        const float *src = j->spec + row * j->n_frames;
+        for (size_t kx = 0; kx < ts; kx++) {
+            float *dst = j->img + ((ci * ts + kx) * nf + f) * gt;
+            size_t n_real = j->t_in > kx ? (j->t_in - kx + ts - 1) / ts : 0; /* ox*ts+kx < t_in */
+            for (size_t ox = 0; ox < n_real; ox++)
+                dst[ox] = src[ox * ts + kx] * inv;
+            memset(dst + n_real, 0, (gt - n_real) * sizeof *dst);
+        }
+    }
+}
+
 clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, const float *spec,
                                   int64_t n_channels, int64_t n_freq, int64_t n_frames,
                                   int32_t n_threads, int32_t *ids, size_t ids_cap, float *latents,
@@ -196,16 +223,12 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         run_open(&r, tok, ctx, n_threads, img, clefi_vq_scratch(c->codebook_size, n_threads));
     if (rc != CLEF_OK)
         return rc;
-    /* Scale to [-1, 1]; pad with zeros (0 dB) or keep the first crop_t frames. */
-    size_t t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t);
-    float inv = 1.0f / c->db_scale;
-    for (size_t row = 0; row < (size_t)c->in_ch * (size_t)c->n_freq; row++) {
-        const float *src = spec + row * (size_t)n_frames;
-        float *dst = r.img + row * (size_t)c->crop_t;
-        for (size_t k = 0; k < t_in; k++)
-            dst[k] = src[k] * inv;
-        memset(dst + t_in, 0, ((size_t)c->crop_t - t_in) * sizeof *dst);
-    }
+    img_job ij = {.c = c,
+                  .spec = spec,
+                  .img = r.img,
+                  .n_frames = (size_t)n_frames,
+                  .t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t)};
+    clefi_pool_for(r.fw.pool, (int64_t)c->in_ch * c->n_freq, img_rows, &ij);
     encoder(&r, tok);
     if (latents != NULL)
         memcpy(latents, r.h, n_tok * (size_t)c->code_dim * sizeof *latents);

@@ -558,6 +558,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     clefi_vq_restart_dead(cb, tr->cluster, tr->embed_sum, tr->zbatch, n_all, c->codebook_size,
                           c->code_dim, tr->cfg.dead_threshold, tr->cfg.seed,
                           (uint64_t)tr->step * (uint64_t)c->codebook_size);
+    clefi_tok_wino_refresh(tok); /* clef_tokenizer_trainer_tokenizer() encodes with them */
     if (l1_db != NULL)
         *l1_db = l1_sum / n * c->db_scale;
     if (perplexity != NULL)

@@ -20,6 +20,8 @@ typedef struct builder {
     clefi_tok_param *p;
     size_t n, max_k;
     clef_status rc;
+    clefi_conv **wino; /* second pass: the Winograd convolutions */
+    size_t n_wino, wino_total, wino_scratch;
 } builder;
 
 static void decl(builder *b, const float **slot, const char *prefix, const char *suffix,
@@ -43,6 +45,15 @@ static void decl_conv(builder *b, clefi_conv *c, const char *prefix, int32_t cin
     decl(b, &c->b, prefix, "bias", INIT_UNIFORM_FAN_IN, fan_in, 1, (const int64_t[]){cout});
     if (fan_in > b->max_k)
         b->max_k = fan_in;
+    if (kh == 3 && kw == 3 && (sh == 1 || sh == 2) && sw == 1 && ph == 1 && pw == 1) {
+        if (b->wino != NULL)
+            b->wino[b->n_wino] = c;
+        b->n_wino++;
+        b->wino_total += clefi_wino_weights_size(cout, cin);
+        size_t s = clefi_wino_scratch(cin, cout);
+        if (s > b->wino_scratch)
+            b->wino_scratch = s;
+    }
 }
 
 static void decl_norm(builder *b, clefi_gnorm *g, const char *prefix, const clefi_tok_cfg *cfg,
@@ -171,12 +182,21 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
     builder b = {0};
     declare_model(&b, tok);
     tok->params = clefi_calloc(ctx, b.n, sizeof *tok->params);
-    b = (builder){.lay = &tok->lay, .p = tok->params, .rc = CLEF_OK};
-    if (tok->params != NULL)
+    tok->wino_convs = clefi_calloc(ctx, b.n_wino > 0 ? b.n_wino : 1, sizeof *tok->wino_convs);
+    tok->n_wino = b.n_wino;
+    /* conv_in runs as a (3, 1) Winograd conv over the space-to-depth image (tok_run.c) */
+    size_t in_u = clefi_wino_h_weights_size(cfg->ch, cfg->in_ch, cfg->time_stride);
+    tok->wino_total = b.wino_total + in_u;
+    b = (builder){.lay = &tok->lay, .p = tok->params, .rc = CLEF_OK, .wino = tok->wino_convs};
+    if (tok->params != NULL && tok->wino_convs != NULL)
         declare_model(&b, tok);
-    if (tok->params != NULL && b.rc == CLEF_OK)
+    else
+        b.lay = NULL;
+    if (b.lay != NULL && b.rc == CLEF_OK) {
         tok->flat = clefi_malloc_aligned(ctx, tok->lay.total * sizeof(float));
-    if (tok->flat == NULL) {
+        tok->wino = clefi_malloc_aligned(ctx, tok->wino_total * sizeof(float));
+    }
+    if (tok->flat == NULL || tok->wino == NULL) {
         clef_tokenizer_free(tok);
         return b.rc != CLEF_OK ? b.rc
                                : clefi_ctx_error(ctx, CLEF_ERR_NOMEM,
@@ -191,6 +211,18 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
                                                                     : (size_t)cfg->grid_t);
     size_t st = clefi_convt_time_scratch(&tok->d_conv_out, CLEFI_TOK_BLOCK_POS);
     tok->scratch_per = s > st ? s : st;
+    if (b.wino_scratch > tok->scratch_per)
+        tok->scratch_per = b.wino_scratch;
+    size_t sh = clefi_wino_h_scratch((int64_t)cfg->in_ch * cfg->time_stride, cfg->ch, cfg->grid_t);
+    if (sh > tok->scratch_per)
+        tok->scratch_per = sh;
+    size_t off = 0;
+    for (size_t i = 0; i < tok->n_wino; i++) {
+        clefi_conv *c = tok->wino_convs[i];
+        c->wu = tok->wino + off;
+        off += clefi_wino_weights_size(c->cout, c->cin);
+    }
+    tok->e_in_wu = tok->wino + off;
     *out = tok;
     return CLEF_OK;
 }
@@ -202,8 +234,20 @@ void clef_tokenizer_free(clef_tokenizer *tok) {
     clefi_layout_free(&tok->lay);
     clefi_free(ctx, tok->params);
     clefi_free_aligned(ctx, tok->flat);
+    clefi_free_aligned(ctx, tok->wino);
+    clefi_free(ctx, tok->wino_convs);
     clefi_free(ctx, tok);
     clefi_ctx_release(ctx);
+}
+
+void clefi_tok_wino_refresh(clef_tokenizer *tok) {
+    for (size_t i = 0; i < tok->n_wino; i++) {
+        const clefi_conv *c = tok->wino_convs[i];
+        /* c->wu points into tok->wino: write through the handle's own pointer */
+        clefi_wino_weights(tok->wino + (c->wu - tok->wino), c->w, c->cout, c->cin);
+    }
+    const clefi_conv *in = &tok->e_conv_in;
+    clefi_wino_h_weights(tok->e_in_wu, in->w, in->cout, in->cin, in->kw);
 }
 
 /* "1,1,2,4" -> mult[], n_levels; 0 on a malformed list. */
@@ -289,6 +333,7 @@ clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx, const clefi
             w[k] = t->init == INIT_ONE ? 1.0f : t->init == INIT_ZERO ? 0.0f : u * bound;
         }
     }
+    clefi_tok_wino_refresh(tok);
     *out = tok;
     return CLEF_OK;
 }
@@ -463,6 +508,7 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
         clef_tokenizer_free(tok);
         return rc;
     }
+    clefi_tok_wino_refresh(tok);
     *out = tok;
     return CLEF_OK;
 }
@@ -573,6 +619,7 @@ clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer
         return rc;
     /* fully convolutional: the same weights serve any image width */
     memcpy(t->flat, tok->flat, tok->lay.total * sizeof(float));
+    memcpy(t->wino, tok->wino, tok->wino_total * sizeof(float));
     *out = t;
     return CLEF_OK;
 }

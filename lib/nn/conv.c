@@ -261,9 +261,14 @@ static void up_fwd_planes(void *arg, int64_t pb, int64_t pe, int32_t tid) {
     for (int64_t p = pb; p < pe; p++) {
         const float *x = j->src + p * j->H * j->W;
         float *y = j->dst + p * OH * OW;
-        for (int64_t h = 0; h < OH; h++)
-            for (int64_t w = 0; w < OW; w++)
-                y[h * OW + w] = x[(h / j->FH) * j->W + w / j->FW];
+        for (int64_t h = 0; h < OH; h++) {
+            const float *xr = x + (h / j->FH) * j->W;
+            if (j->FW == 1) /* (FH, 1): whole rows */
+                memcpy(y + h * OW, xr, (size_t)OW * sizeof *y);
+            else
+                for (int64_t w = 0; w < OW; w++)
+                    y[h * OW + w] = xr[w / j->FW];
+        }
     }
 }
 

@@ -49,6 +49,12 @@ CLEFI_HIDDEN void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_
                               int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                               int64_t ldb, float beta, float *C, int64_t ldc);
 
+/** Serial c(M, N) = u(M, K) v(K, N), row-major, u dense (lda = K), for the small GEMMs of
+ *  inference kernels (M, K up to a few hundred): with N a multiple of 64 on an x86-64 CPU with
+ *  AVX-512F, a register-blocked kernel that avoids OpenBLAS's packing (docs/NN.md); otherwise
+ *  cblas_sgemm. */
+CLEFI_HIDDEN void clefi_sgemm_small(float *c, size_t ldc, const float *u, const float *v,
+                                    size_t ldv, int64_t M, int64_t K, int64_t N);
 /** x(n) *= s. */
 CLEFI_HIDDEN void clefi_scale(clefi_pool *pool, float *x, int64_t n, float s);
 /** y(n) += x(n). */
@@ -76,6 +82,17 @@ static inline float clefi_expf(float x) {
     memcpy(&scale, &bits, sizeof scale);
     return x < -87.3f ? 0.f : p * scale;
 }
+
+/** Put before a hot, vectorizable loop nest: GCC compiles it for AVX-512F, AVX2 and baseline
+ *  x86-64 and picks one when the library loads (function multiversioning via ifunc), since
+ *  the library is built for the baseline. The clones do the same float operations in the same
+ *  order (ISO C mode contracts no a*b+c into an FMA), so results do not depend on the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) &&       \
+    !defined(__SANITIZE_THREAD__) /* TSan instruments the resolver, which runs before its init */
+#define CLEFI_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLEFI_SIMD_CLONES
+#endif
 
 /* ---- counter-based RNG (rng.c) ---- */
 
@@ -172,6 +189,14 @@ CLEFI_HIDDEN void clefi_groupnorm_backward(clefi_pool *pool, float *dinp, float 
                                            const float *rstd, int64_t B, int64_t C, int64_t HW,
                                            int64_t G);
 
+/** Inference SiLU(GroupNorm(inp)) of one image in one pass (torch nn.GroupNorm(G, C, eps) then
+ *  nn.SiLU): inp/out (C, HW), weight, bias (C) (either may be NULL). Saves no statistics. The
+ *  statistics are two-pass, summed in float over chunks of 256 and in double across chunks,
+ *  so the loops vectorize; SiLU uses clefi_expf. Split over the pool by group. */
+CLEFI_HIDDEN void clefi_groupnorm_silu_forward(clefi_pool *pool, float *out, const float *inp,
+                                               const float *weight, const float *bias, int64_t C,
+                                               int64_t HW, int64_t G, float eps);
+
 /* ---- convolutions and upsampling (conv.c) ---- */
 
 /** Geometry of a 2-D convolution (torch nn.Conv2d, dilation 1, groups 1, zero padding):
@@ -218,6 +243,41 @@ CLEFI_HIDDEN void clefi_conv_transpose2d_backward(clefi_pool *pool, float *dinp,
                                                   float *dbias, const float *dout, const float *inp,
                                                   const float *weight, const clefi_conv2d *s,
                                                   float *col);
+
+/** Winograd F(4x4, 3x3) (Lavin & Gray, CVPR 2016; winograd.c), for inference: the 3x3,
+ *  padding-1 convolution out(cout,ho,w) = conv(inp(cin,h,w)) + bias with stride (sh, 1),
+ *  sh = 1 or 2, ho = (h - 1) / sh + 1 (torch Conv2d(cin, cout, 3, stride=(sh, 1), padding=1);
+ *  bias may be NULL) of one image, as 36 GEMMs [cout x cin] x [cin x 64 tiles] per block of
+ *  64 tiles of 4 x 4 stride-1 outputs: 4x (sh = 1) or 2x (sh = 2: the even rows) fewer
+ *  multiplies than direct convolution, at a few times its float32 rounding error
+ *  (docs/NN.md). Blocks are split over the pool: bit-identical results for any thread count. */
+/** Floats of the transformed weights: 36 * cout * cin. */
+CLEFI_HIDDEN size_t clefi_wino_weights_size(int64_t cout, int64_t cin);
+/** u(36, cout, cin) = G w G^T of weight(cout, cin, 3, 3) (one GEMM). */
+CLEFI_HIDDEN void clefi_wino_weights(float *u, const float *weight, int64_t cout, int64_t cin);
+/** Scratch floats per pool thread. */
+CLEFI_HIDDEN size_t clefi_wino_scratch(int64_t cin, int64_t cout);
+/** scratch: pool size * scratch_per floats, scratch_per >= clefi_wino_scratch(cin, cout). */
+CLEFI_HIDDEN void clefi_wino_forward(clefi_pool *pool, float *out, const float *inp, const float *u,
+                                     const float *bias, int64_t cin, int64_t cout, int64_t h,
+                                     int64_t w, int64_t sh, float *scratch, size_t scratch_per);
+
+/** F(4, 3) along H only (winograd.c), for inference: out(cout,h,w) = conv(inp(cin,h,w)) + bias
+ *  with kernel (3, 1), stride 1, padding (1, 0), as 6 GEMMs [cout x cin] x [cin x w] per 4
+ *  output rows (2x fewer multiplies). A conv with kernel (3, kw), stride (1, kw), padding
+ *  (1, 0) is this one on its input rearranged space-to-depth: channel ci*kw + kx, column ox
+ *  holding x[ci][.][ox*kw + kx] (cin*kw channels). Split over the pool by 4-row blocks. */
+/** Floats of the transformed weights: 6 * cout * cin * kw. */
+CLEFI_HIDDEN size_t clefi_wino_h_weights_size(int64_t cout, int64_t cin, int64_t kw);
+/** u(6, cout, cin*kw) = G g of weight(cout, cin, 3, kw), in double: the weights of the (3, 1)
+ *  convolution over the space-to-depth input. */
+CLEFI_HIDDEN void clefi_wino_h_weights(float *u, const float *weight, int64_t cout, int64_t cin,
+                                       int64_t kw);
+/** Scratch floats per pool thread (cin: channels of the (3, 1) convolution). */
+CLEFI_HIDDEN size_t clefi_wino_h_scratch(int64_t cin, int64_t cout, int64_t w);
+CLEFI_HIDDEN void clefi_wino_h_forward(clefi_pool *pool, float *out, const float *inp,
+                                       const float *u, const float *bias, int64_t cin, int64_t cout,
+                                       int64_t h, int64_t w, float *scratch, size_t scratch_per);
 
 /** Nearest upsampling by integer factors (torch F.interpolate(scale_factor=(FH, FW),
  *  mode="nearest")): inp (B,C,H,W), out (B,C,FH*H,FW*W). */

@@ -156,3 +156,77 @@ void clefi_layernorm_backward(clefi_pool *pool, float *dinp, float *dweight, flo
                               const float *mean, const float *rstd, int64_t N, int64_t C) {
     clefi_groupnorm_backward(pool, dinp, dweight, dbias, dout, inp, weight, mean, rstd, N, C, 1, 1);
 }
+
+/* ---- inference: GroupNorm + SiLU in one pass over the output ---- */
+
+/* Floats per chunk of the statistics: each chunk is summed in GN_LANES float partial sums
+ * (a vectorizable order) and the chunk sums are added in double, so the float error is that
+ * of a sum of GN_CHUNK / GN_LANES terms. */
+#define GN_CHUNK 256
+#define GN_LANES 16
+
+/* sum of (x[k] - c)^sq over k < n, sq = 1 or 2 */
+CLEFI_SIMD_CLONES static double chunked_sum(const float *restrict x, int64_t n, float c, int sq) {
+    double s = 0.0;
+    for (int64_t k0 = 0; k0 < n; k0 += GN_CHUNK) {
+        int64_t len = n - k0 < GN_CHUNK ? n - k0 : GN_CHUNK, k = 0;
+        const float *xc = x + k0;
+        float acc[GN_LANES] = {0};
+        if (sq == 1)
+            for (; k + GN_LANES <= len; k += GN_LANES)
+                for (int l = 0; l < GN_LANES; l++)
+                    acc[l] += xc[k + l] - c;
+        else
+            for (; k + GN_LANES <= len; k += GN_LANES)
+                for (int l = 0; l < GN_LANES; l++)
+                    acc[l] += (xc[k + l] - c) * (xc[k + l] - c);
+        for (; k < len; k++)
+            acc[0] += sq == 1 ? xc[k] - c : (xc[k] - c) * (xc[k] - c);
+        for (int l = 0; l < GN_LANES; l++)
+            s += acc[l];
+    }
+    return s;
+}
+
+/* y = SiLU(x * a + b) = v / (1 + exp(-v)) (torch.nn.SiLU) */
+CLEFI_SIMD_CLONES static void affine_silu(float *restrict y, const float *restrict x, int64_t n,
+                                          float a, float b) {
+    for (int64_t k = 0; k < n; k++) {
+        float v = x[k] * a + b;
+        y[k] = v / (1.0f + clefi_expf(-v));
+    }
+}
+
+static void norm_silu_groups(void *arg, int64_t gb, int64_t ge, int32_t tid) {
+    (void)tid;
+    const norm_job *j = arg;
+    int64_t cpg = j->C / j->G, len = cpg * j->S;
+    for (int64_t g = gb; g < ge; g++) {
+        const float *x = j->inp + g * len;
+        float *y = j->out + g * len;
+        double mu = chunked_sum(x, len, 0.0f, 1) / (double)len;
+        double var = chunked_sum(x, len, (float)mu, 2) / (double)len;
+        float m = (float)mu, r = (float)(1.0 / sqrt(var + j->eps));
+        for (int64_t c = 0; c < cpg; c++) {
+            int64_t ch = g * cpg + c;
+            float a = r * (j->w != NULL ? j->w[ch] : 1.0f);
+            float b = (j->b != NULL ? j->b[ch] : 0.0f) - m * a;
+            affine_silu(y + c * j->S, x + c * j->S, j->S, a, b);
+        }
+    }
+}
+
+void clefi_groupnorm_silu_forward(clefi_pool *pool, float *out, const float *inp,
+                                  const float *weight, const float *bias, int64_t C, int64_t HW,
+                                  int64_t G, float eps) {
+    norm_job j = {.I = 1,
+                  .C = C,
+                  .S = HW,
+                  .G = G,
+                  .eps = eps,
+                  .out = out,
+                  .inp = inp,
+                  .w = weight,
+                  .b = bias};
+    clefi_pool_for(pool, G, norm_silu_groups, &j);
+}
