@@ -1052,8 +1052,9 @@ CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out,
                                                    int32_t n_threads);
 
 /** Decode n_ids = n_tokens token ids (each in [0, codebook_size)) to a spectrogram
- *  out [n_channels][n_freq][crop_t] in dB; out holds out_cap floats, *needed (may be NULL) is
- *  set to the floats required. Errors go to ctx. */
+ *  out [n_channels][n_freq][crop_t] in dB (channels absent from the encoded recording are not
+ *  reconstructed meaningfully: mask them with its present mask); out holds out_cap floats, *needed
+ * (may be NULL) is set to the floats required. Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx,
                                            const int32_t *ids, size_t n_ids, int32_t n_threads,
                                            float *out, size_t out_cap, size_t *needed);

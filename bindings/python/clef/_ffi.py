@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "a777a6b421bd7faab3dc941ebf632f52588aebe3d65763144affd820c6f38d4a"
+HEADER_SHA256 = "89402e5125f1297f2827e7042b85216855ef6d7d9d8aecb924838fd051458d44"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
