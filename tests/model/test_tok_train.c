@@ -25,6 +25,17 @@ static clef_params *arch(clef_ctx *ctx, int n_freq, int crop_t, int ch, int k) {
     return p;
 }
 
+/* CLEF_PARAMS_TRAIN: batch, PatchGAN width, lr warmup and cosine steps (others default). */
+static clef_params *train_params(clef_ctx *ctx, int batch, int disc_ndf, int warmup, int cosine) {
+    clef_params *tp = NULL;
+    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, batch), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, disc_ndf), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_WARMUP, warmup), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, cosine), CLEF_OK);
+    return tp;
+}
+
 static clefi_tok_train_cfg train_cfg(int batch) {
     return (clefi_tok_train_cfg){.batch = batch,
                                  .n_threads = 1,
@@ -285,14 +296,9 @@ static void test_checkpoint_resume(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = NULL;
-    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, 2), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, 4), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_START, 3), CLEF_OK);
     /* a schedule that changes the rate at every step, across the save point */
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_WARMUP, 3), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, 12), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 2, 4, 3, 12);
+    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_START, 3), CLEF_OK);
     clef_tokenizer_trainer *a = NULL, *b = NULL;
     assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 77, 1), CLEF_OK);
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[10][2 * 2 * NF * CROP_GAN];
@@ -339,12 +345,7 @@ static void test_lr_schedule(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = NULL;
-    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, 2), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, 0), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_WARMUP, 1), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, 4), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 2, 0, 1, 4);
     assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR_MIN, 0.0), CLEF_OK);
     assert_int_not_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, -1), CLEF_OK);
     clef_tokenizer_trainer *a = NULL;
@@ -383,10 +384,7 @@ static void test_masked_step(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = NULL;
-    assert_int_equal(clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, 1), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_NDF, 0), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 1, 0, 0, 0);
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), img[2 * NF * CROP_GAN],
           rec[2 * NF * CROP_GAN];
     synth_session(sess, 17);
