@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "89402e5125f1297f2827e7042b85216855ef6d7d9d8aecb924838fd051458d44"
+HEADER_SHA256 = "0c2a52c4a70fb5c257fc73175d6c370c8f81799bd86173631bd3f1f73e35b9cc"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
