@@ -274,7 +274,8 @@ struct clef_tokenizer_trainer {
     clefi_err err;       /* last error of the public calls */
     clef_tokenizer *tok; /* weights being trained (owned) */
     clefi_tok_train_cfg cfg;
-    uint32_t present; /* channels of the current image in its L1 loss (bit c) */
+    uint32_t present;   /* channels of the current image in its L1 loss (bit c) */
+    int32_t wino_stale; /* weights changed since the Winograd copy was made (see tok_model) */
     clefi_pool *pool;
     clefi_fwd fw;
     clefi_tbuf *buf;

@@ -167,7 +167,7 @@ clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx
     if (rc == CLEF_OK) {
         for (int which = 0; which < 3; which++)
             scatter(tr, which, b.buf + (size_t)which * b.lay.total);
-        clefi_tok_wino_refresh(tr->tok);
+        tr->wino_stale = 1;
         tr->step = b.ck.step;
         tr->cfg.seed = 0;
         for (int i = 0; i < SEED_BYTES; i++)

@@ -348,7 +348,20 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
     return CLEF_OK;
 }
 
-const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr) { return tr->tok; }
+/* The tokenizer being trained, with its Winograd weights brought up to date: training runs on
+ * im2col and never reads them, so steps only mark them stale and the refresh (about 3 ms) is
+ * paid when someone takes the tokenizer to encode or decode. The trainer is used by one
+ * thread at a time, and it is never a const object, so the refresh may write through tr. */
+static const clef_tokenizer *tok_model(const clefi_tok_trainer *tr) {
+    clefi_tok_trainer *mut = (clefi_tok_trainer *)(uintptr_t)tr;
+    if (mut->wino_stale) {
+        clefi_tok_wino_refresh(mut->tok);
+        mut->wino_stale = 0;
+    }
+    return tr->tok;
+}
+
+const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr) { return tok_model(tr); }
 
 static double l2(const float *x, size_t n) {
     double s = 0.0;
@@ -558,7 +571,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     clefi_vq_restart_dead(cb, tr->cluster, tr->embed_sum, tr->zbatch, n_all, c->codebook_size,
                           c->code_dim, tr->cfg.dead_threshold, tr->cfg.seed,
                           (uint64_t)tr->step * (uint64_t)c->codebook_size);
-    clefi_tok_wino_refresh(tok); /* clef_tokenizer_trainer_tokenizer() encodes with them */
+    tr->wino_stale = 1; /* refreshed when the tokenizer is taken (tok_model) */
     if (l1_db != NULL)
         *l1_db = l1_sum / n * c->db_scale;
     if (perplexity != NULL)
@@ -663,7 +676,7 @@ clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float 
 }
 
 const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr) {
-    return tr != NULL ? tr->tok : NULL;
+    return tr != NULL ? tok_model(tr) : NULL;
 }
 
 int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr) {
