@@ -210,6 +210,7 @@ typedef struct clefi_tok_train_cfg {
     int64_t warmup;       /* linear lr warmup steps */
     int64_t cosine_steps; /* cosine lr decay to lr_min at this step; 0: constant lr */
     float lr_min;
+    double power_weight; /* weight of the rows' mean-power L1 beside the pixel L1; 0: none */
 } clefi_tok_train_cfg;
 
 /* The public clef_tokenizer_trainer handle is this trainer. */
@@ -275,6 +276,7 @@ struct clef_tokenizer_trainer {
     clef_tokenizer *tok; /* weights being trained (owned) */
     clefi_tok_train_cfg cfg;
     uint32_t present;   /* channels of the current image in its L1 loss (bit c) */
+    double power_sum;   /* this step's mean-power L1 (scaled units), summed over its crops */
     int32_t wino_stale; /* weights changed since the Winograd copy was made (see tok_model) */
     clefi_pool *pool;
     clefi_fwd fw;

@@ -423,35 +423,43 @@ static int gan_on(const clefi_tok_trainer *tr) {
     return tr->disc != NULL && tr->step >= tr->cfg.disc_start;
 }
 
-/* L1 of the reconstruction over the channels of tr->present (the mean over their pixels: all
- * channels give the plain mean); with_grad adds its gradient, none on absent channels. */
-static double present_l1(clefi_tok_trainer *tr, int with_grad) {
+/* Reconstruction loss over the channels of tr->present, each channel's share 1/k of k present:
+ * the L1 over its pixels (all channels: the plain mean), returned in *l1, plus power_weight
+ * times the L1 of its rows' mean power (clefi_lme_l1_forward: each (channel, frequency) row's
+ * time-mean linear power in dB / db_scale, what band-power features average; a pixel L1 alone
+ * fits the median frame and lets sparse events such as spikes vanish from that mean).
+ * with_grad adds the gradient, none on absent channels. Returns the weighted sum. */
+static double present_loss(clefi_tok_trainer *tr, int with_grad, double *l1) {
     const clefi_tbuf *y = &tr->buf[tr->y], *x = &tr->buf[tr->img];
-    int32_t nc = tr->tok->cfg.in_ch, k = 0;
+    const clefi_tok_cfg *cfg = &tr->tok->cfg;
+    int32_t nc = cfg->in_ch, k = 0;
     for (int32_t c = 0; c < nc; c++)
         k += c >= 32 || (tr->present >> c & 1u);
-    if (k == nc) {
-        if (with_grad)
-            clefi_l1_backward(tr->buf[tr->y].g, y->v, x->v, (int64_t)y->n, 1.0f);
-        return clefi_l1_forward(y->v, x->v, (int64_t)y->n);
-    }
     size_t plane = y->n / (size_t)nc;
-    double l1 = 0.0;
+    int64_t rows = cfg->n_freq, len = (int64_t)plane / rows;
+    double a = cfg->db_scale * log(10.0) / 10.0, pw = tr->cfg.power_weight, power = 0.0;
+    *l1 = 0.0;
     for (int32_t c = 0; c < nc; c++) {
-        if (!(tr->present >> c & 1u))
+        if (c < 32 && !(tr->present >> c & 1u))
             continue;
         size_t o = (size_t)c * plane;
-        l1 += clefi_l1_forward(y->v + o, x->v + o, (int64_t)plane) / k;
+        *l1 += clefi_l1_forward(y->v + o, x->v + o, (int64_t)plane) / k;
         if (with_grad)
-            clefi_l1_backward(tr->buf[tr->y].g + o, y->v + o, x->v + o, (int64_t)plane,
-                              1.0f / (float)k);
+            clefi_l1_backward(y->g + o, y->v + o, x->v + o, (int64_t)plane, 1.0f / (float)k);
+        if (pw <= 0.0)
+            continue;
+        power += clefi_lme_l1_forward(y->v + o, x->v + o, rows, len, a) / k;
+        if (with_grad)
+            clefi_lme_l1_backward(y->g + o, y->v + o, x->v + o, rows, len, a,
+                                  (float)(pw / (double)k));
     }
-    return l1;
+    tr->power_sum += power;
+    return *l1 + pw * power;
 }
 
-/* Loss of one image already in buf[img]: L1 in scaled units over its present channels +
- * commitment (+ the weighted adversarial term once active); with_grad adds its gradient to
- * tr->grads. */
+/* Loss of one image already in buf[img]: L1 (+ weighted mean-power L1) in scaled units over
+ * its present channels + commitment (+ the weighted adversarial term once active); with_grad adds
+ * its gradient to tr->grads. */
 static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, double *l1_out) {
     forward(tr, idx);
     const clefi_tbuf *z = &tr->buf[tr->z];
@@ -459,7 +467,7 @@ static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, dou
     if (with_grad)
         for (size_t i = 0; i < tr->n_buf; i++)
             memset(tr->buf[i].g, 0, tr->buf[i].n * sizeof(float));
-    double l1 = present_l1(tr, with_grad);
+    double l1, rec = present_loss(tr, with_grad, &l1);
     if (with_grad) {
         if (gan_on(tr)) {
             double g, lam;
@@ -470,7 +478,7 @@ static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, dou
         backward(tr);
     }
     *l1_out = l1;
-    return l1 + tr->cfg.commitment * commit;
+    return rec + tr->cfg.commitment * commit;
 }
 
 static void load_image(clefi_tok_trainer *tr, const float *crop_db) {
@@ -518,7 +526,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     size_t nd = n_tok * (size_t)c->code_dim, total = tok->lay.total;
     memset(tr->grads, 0, total * sizeof(float));
     int gan = gan_on(tr);
-    tr->g_loss = tr->d_loss = tr->lambda = 0.0;
+    tr->g_loss = tr->d_loss = tr->lambda = tr->power_sum = 0.0;
     if (gan)
         memset(tr->d_grads, 0, tr->disc->n_params * sizeof(float));
     double l1_sum = 0.0;
@@ -613,6 +621,7 @@ clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *tr
             .warmup = clefi_params_i64(train, CLEF_P_TOK_TRAIN_WARMUP),
             .cosine_steps = clefi_params_i64(train, CLEF_P_TOK_TRAIN_COSINE_STEPS),
             .lr_min = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_LR_MIN),
+            .power_weight = clefi_params_f64(train, CLEF_P_TOK_TRAIN_POWER_WEIGHT),
         };
     clef_params_free(def);
     if (rc == CLEF_OK && (n_threads < 1 || n_threads > 1024))

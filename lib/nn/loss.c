@@ -80,6 +80,39 @@ void clefi_l1_backward(float *dpred, const float *pred, const float *target, int
     }
 }
 
+/* ln(mean_t exp(a v_t)) / a of one row, with the maximum taken out so exp cannot overflow. */
+static double row_lme(const float *v, int64_t len, double a) {
+    double m = v[0];
+    for (int64_t t = 1; t < len; t++)
+        m = v[t] > m ? v[t] : m;
+    double s = 0.0;
+    for (int64_t t = 0; t < len; t++)
+        s += exp(a * ((double)v[t] - m));
+    return m + log(s / (double)len) / a;
+}
+
+double clefi_lme_l1_forward(const float *pred, const float *target, int64_t rows, int64_t len,
+                            double a) {
+    double acc = 0.0;
+    for (int64_t r = 0; r < rows; r++)
+        acc += fabs(row_lme(pred + r * len, len, a) - row_lme(target + r * len, len, a));
+    return acc / (double)rows;
+}
+
+void clefi_lme_l1_backward(float *dpred, const float *pred, const float *target, int64_t rows,
+                           int64_t len, double a, float dloss) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *p = pred + r * len;
+        double lp = row_lme(p, len, a), d = lp - row_lme(target + r * len, len, a);
+        if (d == 0.0)
+            continue;
+        /* d lme / d p_t = softmax(a p)_t = exp(a (p_t - lme)) / len */
+        double s = (d > 0.0 ? dloss : -dloss) / (double)rows / (double)len;
+        for (int64_t t = 0; t < len; t++)
+            dpred[r * len + t] += (float)(s * exp(a * ((double)p[t] - lp)));
+    }
+}
+
 /* softplus(x) = log(1 + e^x), computed without overflow */
 static double softplus(double x) { return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); }
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }

@@ -48,7 +48,8 @@ static clefi_tok_train_cfg train_cfg(int batch) {
                                  .dead_threshold = 0.05f};
 }
 
-/* Central differences on three elements of each of several tensors (every layer kind). The
+/* Central differences on three elements of each of several tensors (every layer kind), on the
+ * pixel L1 plus the weighted mean-power L1. The
  * quantiser is bypassed (zq = z): through the argmin the straight-through gradient is an
  * estimator, not a derivative; the commitment term is then 0 (checked by lib/nn's VQ tests). */
 static void test_gradients(void **state) {
@@ -58,6 +59,7 @@ static void test_gradients(void **state) {
     clef_params *p = arch(ctx, 8, 10, 4, 8);
     clefi_tok_train_cfg cfg = train_cfg(1);
     cfg.bypass_vq = 1;
+    cfg.power_weight = 0.7; /* the mean-power term's gradient is checked with the L1's */
     clefi_tok_trainer *tr = NULL;
     clefi_tok_cfg acfg;
     assert_int_equal(clefi_tok_cfg_from_params(ctx, p, &acfg), CLEF_OK);

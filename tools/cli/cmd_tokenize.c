@@ -294,7 +294,7 @@ typedef struct train_opts {
     const char *dir, *store, *out, *resume, *ckpt, *split, *ch_mult;
     long steps, threads, batch, crop_t, ch, codebook, code_dim, gn_groups, ckpt_every, log_every;
     long disc_start, disc_ndf, max_sessions, warmup, cosine_steps;
-    double lr, lr_min, ch_dropout;
+    double lr, lr_min, ch_dropout, power_weight;
     unsigned long long seed;
 } train_opts;
 
@@ -305,7 +305,8 @@ static int train_usage(void) {
            "         [--batch B] [--crop-t T] [--lr X] [--seed S] [--split NAME]\n"
            "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
            "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
-           "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n\n"
+           "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n"
+           "         [--power-weight W]\n\n"
            "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
            "(docs/COHORT-FORMAT.md) or of a store (clef ingest; docs/store.md) whose subject is\n"
            "in split NAME (default train): each recording's CLEF spectrogram, then N steps "
@@ -322,7 +323,9 @@ static int train_usage(void) {
            "--channel-dropout P (0): each crop, with probability P, keeps a random 1 to n-1 of\n"
            "its n present channels and blanks the others as absent channels are (-40 dB); the\n"
            "loss covers present channels only (clef_tokenizer_trainer_step_masked), so the\n"
-           "tokenizer learns recordings with missing electrodes.\n");
+           "tokenizer learns recordings with missing electrodes.\n"
+           "--power-weight W (0) adds W times the L1 of each (channel, frequency) row's time-mean\n"
+           "power in dB to the loss, so what band-power features average survives the tokens.\n");
     return 0;
 }
 
@@ -338,6 +341,7 @@ static int train_parse(int argc, char **argv, train_opts *o) {
                       .disc_ndf = -1,
                       .lr_min = -1.0,
                       .ch_dropout = 0.0,
+                      .power_weight = -1.0,
                       .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -380,6 +384,8 @@ static int train_parse(int argc, char **argv, train_opts *o) {
             o->lr_min = strtod(argv[++i], NULL);
         else if (strcmp(a, "--channel-dropout") == 0 && has)
             o->ch_dropout = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--power-weight") == 0 && has)
+            o->power_weight = strtod(argv[++i], NULL);
         else if (strcmp(a, "--seed") == 0 && has)
             o->seed = strtoull(argv[++i], NULL, 10);
         else if (a[0] != '-' && o->dir == NULL)
@@ -717,6 +723,10 @@ static clef_status make_params(clef_ctx *ctx, const train_opts *o, clef_params *
     if (rc == CLEF_OK && o->lr_min >= 0 &&
         (rc = clef_params_set_f64(*train, CLEF_P_TOK_TRAIN_LR_MIN, o->lr_min)) != CLEF_OK)
         cli_fail("--lr-min", rc, clef_params_errmsg(*train));
+    if (rc == CLEF_OK && o->power_weight >= 0 &&
+        (rc = clef_params_set_f64(*train, CLEF_P_TOK_TRAIN_POWER_WEIGHT, o->power_weight)) !=
+            CLEF_OK)
+        cli_fail("--power-weight", rc, clef_params_errmsg(*train));
     return rc;
 }
 
