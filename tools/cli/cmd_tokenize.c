@@ -384,9 +384,11 @@ static int train_parse(int argc, char **argv, train_opts *o) {
             o->lr_min = strtod(argv[++i], NULL);
         else if (strcmp(a, "--channel-dropout") == 0 && has)
             o->ch_dropout = strtod(argv[++i], NULL);
-        else if (strcmp(a, "--power-weight") == 0 && has)
+        else if (strcmp(a, "--power-weight") == 0 && has) {
             o->power_weight = strtod(argv[++i], NULL);
-        else if (strcmp(a, "--seed") == 0 && has)
+            if (!(o->power_weight >= 0.0)) /* -1 stands for "not given" */
+                return cli_fail(a, CLEF_ERR_RANGE, "the weight must be >= 0");
+        } else if (strcmp(a, "--seed") == 0 && has)
             o->seed = strtoull(argv[++i], NULL, 10);
         else if (a[0] != '-' && o->dir == NULL)
             o->dir = a;
