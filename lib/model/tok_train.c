@@ -425,10 +425,13 @@ static int gan_on(const clefi_tok_trainer *tr) {
 
 /* Reconstruction loss over the channels of tr->present, each channel's share 1/k of k present:
  * the L1 over its pixels (all channels: the plain mean), returned in *l1, plus power_weight
- * times the L1 of its rows' mean power (clefi_lme_l1_forward: each (channel, frequency) row's
- * time-mean linear power in dB / db_scale, what band-power features average; a pixel L1 alone
- * fits the median frame and lets sparse events such as spikes vanish from that mean).
- * with_grad adds the gradient, none on absent channels. Returns the weighted sum. */
+ * times the squared error of its rows' mean power (clefi_lme_loss_forward: each (channel,
+ * frequency) row's time-mean linear power in dB / db_scale, what band-power features
+ * average). The pixel L1 fits each pixel's median, so a pattern a minority of sessions hold
+ * for their whole length (focal slowing in a few channels) can be left out at an error of
+ * 10-15 dB that L1 weighs like noise; the squared row-mean error weighs it by its size, and
+ * averaging over the crop's frames keeps the multitaper noise out of it. with_grad adds the
+ * gradient, none on absent channels. Returns the weighted sum. */
 static double present_loss(clefi_tok_trainer *tr, int with_grad, double *l1) {
     const clefi_tbuf *y = &tr->buf[tr->y], *x = &tr->buf[tr->img];
     const clefi_tok_cfg *cfg = &tr->tok->cfg;
@@ -448,10 +451,10 @@ static double present_loss(clefi_tok_trainer *tr, int with_grad, double *l1) {
             clefi_l1_backward(y->g + o, y->v + o, x->v + o, (int64_t)plane, 1.0f / (float)k);
         if (pw <= 0.0)
             continue;
-        power += clefi_lme_l1_forward(y->v + o, x->v + o, rows, len, a) / k;
+        power += clefi_lme_loss_forward(CLEFI_LME_MSE, y->v + o, x->v + o, rows, len, a) / k;
         if (with_grad)
-            clefi_lme_l1_backward(y->g + o, y->v + o, x->v + o, rows, len, a,
-                                  (float)(pw / (double)k));
+            clefi_lme_loss_backward(CLEFI_LME_MSE, y->g + o, y->v + o, x->v + o, rows, len, a,
+                                    (float)(pw / (double)k));
     }
     tr->power_sum += power;
     return *l1 + pw * power;

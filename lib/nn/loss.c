@@ -91,23 +91,27 @@ static double row_lme(const float *v, int64_t len, double a) {
     return m + log(s / (double)len) / a;
 }
 
-double clefi_lme_l1_forward(const float *pred, const float *target, int64_t rows, int64_t len,
-                            double a) {
+double clefi_lme_loss_forward(clefi_lme_dist dist, const float *pred, const float *target,
+                              int64_t rows, int64_t len, double a) {
     double acc = 0.0;
-    for (int64_t r = 0; r < rows; r++)
-        acc += fabs(row_lme(pred + r * len, len, a) - row_lme(target + r * len, len, a));
+    for (int64_t r = 0; r < rows; r++) {
+        double d = row_lme(pred + r * len, len, a) - row_lme(target + r * len, len, a);
+        acc += dist == CLEFI_LME_MSE ? d * d : fabs(d);
+    }
     return acc / (double)rows;
 }
 
-void clefi_lme_l1_backward(float *dpred, const float *pred, const float *target, int64_t rows,
-                           int64_t len, double a, float dloss) {
+void clefi_lme_loss_backward(clefi_lme_dist dist, float *dpred, const float *pred,
+                             const float *target, int64_t rows, int64_t len, double a,
+                             float dloss) {
     for (int64_t r = 0; r < rows; r++) {
         const float *p = pred + r * len;
         double lp = row_lme(p, len, a), d = lp - row_lme(target + r * len, len, a);
-        if (d == 0.0)
+        double dd = dist == CLEFI_LME_MSE ? 2.0 * d : (d > 0.0) - (d < 0.0);
+        if (dd == 0.0)
             continue;
         /* d lme / d p_t = softmax(a p)_t = exp(a (p_t - lme)) / len */
-        double s = (d > 0.0 ? dloss : -dloss) / (double)rows / (double)len;
+        double s = dd * dloss / (double)rows / (double)len;
         for (int64_t t = 0; t < len; t++)
             dpred[r * len + t] += (float)(s * exp(a * ((double)p[t] - lp)));
     }

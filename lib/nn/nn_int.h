@@ -345,15 +345,18 @@ CLEFI_HIDDEN double clefi_l1_forward(const float *pred, const float *target, int
 CLEFI_HIDDEN void clefi_l1_backward(float *dpred, const float *pred, const float *target, int64_t n,
                                     float dloss);
 
-/** L1 between row log-mean-exps: mean over rows r of |LME(pred_r) - LME(target_r)|, with
- *  LME(v) = ln(mean_t exp(a v_t)) / a over the row's len values. On spectrogram rows scaled
- *  dB / s it is the error of each (channel, frequency) row's mean linear power, in dB / s, for
- *  a = s ln(10) / 10: the quantity band-power features average. Backward: sign(diff) times
- *  softmax_t(a pred_r) / rows. */
-CLEFI_HIDDEN double clefi_lme_l1_forward(const float *pred, const float *target, int64_t rows,
-                                         int64_t len, double a);
-CLEFI_HIDDEN void clefi_lme_l1_backward(float *dpred, const float *pred, const float *target,
-                                        int64_t rows, int64_t len, double a, float dloss);
+/** Distance between row log-mean-exps: mean over rows r of D(LME(pred_r) - LME(target_r)), D
+ *  |d| (L1) or d^2 (MSE), with LME(v) = ln(mean_t exp(a v_t)) / a over the row's len values.
+ *  On spectrogram rows scaled dB / s and a = s ln(10) / 10, LME is each (channel, frequency)
+ *  row's time-mean linear power in dB / s: the quantity band-power features average.
+ *  Backward: D'(d) softmax_t(a pred_r) / rows. */
+typedef enum clefi_lme_dist { CLEFI_LME_L1 = 0, CLEFI_LME_MSE = 1 } clefi_lme_dist;
+CLEFI_HIDDEN double clefi_lme_loss_forward(clefi_lme_dist dist, const float *pred,
+                                           const float *target, int64_t rows, int64_t len,
+                                           double a);
+CLEFI_HIDDEN void clefi_lme_loss_backward(clefi_lme_dist dist, float *dpred, const float *pred,
+                                          const float *target, int64_t rows, int64_t len, double a,
+                                          float dloss);
 
 /** GAN loss terms, each a mean over n discriminator logits. Non-saturating (Goodfellow 2014):
  *  D_REAL softplus(-x), D_FAKE softplus(x), G softplus(-x). Hinge (Lim & Ye 2017, as in VQGAN):

@@ -106,33 +106,36 @@ static void test_grad_regression(void **state) {
     }
 }
 
-/* ---- L1 of row log-mean-exps (a = 40 ln(10) / 10, the tokenizer's dB / 40 scaling) ---- */
+/* ---- L1 / MSE of row log-mean-exps (a = 40 ln(10) / 10, the tokenizer's dB / 40) ---- */
 #define LME_A (4.0 * 2.302585092994046)
 static double lme_l(void *a) {
     LS *l = a;
-    return clefi_lme_l1_forward(l->x, l->t, l->N, l->D, LME_A);
+    return clefi_lme_loss_forward((clefi_lme_dist)l->kind, l->x, l->t, l->N, l->D, LME_A);
 }
 static void lme_b(void *a) {
     LS *l = a;
-    clefi_lme_l1_backward(l->dx, l->x, l->t, l->N, l->D, LME_A, 1.f);
+    clefi_lme_loss_backward((clefi_lme_dist)l->kind, l->dx, l->x, l->t, l->N, l->D, LME_A, 1.f);
 }
-static void test_grad_lme_l1(void **state) {
+static void test_grad_lme(void **state) {
     (void)state;
-    LS *l = new_ls("lme_l1", 3 * 6);
-    l->N = 3, l->D = 6;
-    l->t = nt_zeros(18);
-    /* each target row is its pred row reversed (same LME) shifted by -+0.4: the rows' LME
-     * differences are +-0.4, far from the L1 kink for the h = 1e-2 steps */
-    for (int r = 0; r < 3; r++)
-        for (int t = 0; t < 6; t++)
-            l->t[r * 6 + t] = l->x[r * 6 + 5 - t] + (r % 2 ? 0.4f : -0.4f);
-    assert_true(fabs(lme_l(l) - 0.4) < 1e-5);
+    for (int k = 0; k < 2; k++) {
+        LS *l = new_ls(k ? "lme mse" : "lme l1", 3 * 6);
+        l->N = 3, l->D = 6, l->kind = (clefi_gan)k; /* kind holds the clefi_lme_dist here */
+        l->t = nt_zeros(18);
+        /* each target row is its pred row reversed (same LME) shifted by -+0.4: the rows' LME
+         * differences are +-0.4, far from the L1 kink for the h = 1e-2 steps */
+        for (int r = 0; r < 3; r++)
+            for (int t = 0; t < 6; t++)
+                l->t[r * 6 + t] = l->x[r * 6 + 5 - t] + (r % 2 ? 0.4f : -0.4f);
+        assert_true(fabs(lme_l(l) - (k ? 0.16 : 0.4)) < 1e-5);
+        run(l, lme_l, lme_b);
+    }
     /* values: a constant row's LME is the constant; {0, 1} gives ln((1 + e^a) / 2) / a */
     float c3[4] = {0.7f, 0.7f, 0.7f, 0.7f}, zero[4] = {0}, two[2] = {0.f, 1.f}, z2[2] = {0};
-    assert_true(fabs(clefi_lme_l1_forward(c3, zero, 1, 4, LME_A) - 0.7) < 1e-6);
+    assert_true(fabs(clefi_lme_loss_forward(CLEFI_LME_L1, c3, zero, 1, 4, LME_A) - 0.7) < 1e-6);
     double want = log((1.0 + exp(LME_A)) / 2.0) / LME_A;
-    assert_true(fabs(clefi_lme_l1_forward(two, z2, 1, 2, LME_A) - want) < 1e-6);
-    run(l, lme_l, lme_b);
+    assert_true(fabs(clefi_lme_loss_forward(CLEFI_LME_MSE, two, z2, 1, 2, LME_A) - want * want) <
+                1e-6);
 }
 
 /* ---- GAN losses ---- */
@@ -242,7 +245,7 @@ int main(void) {
         cmocka_unit_test(test_grad_cross_entropy), cmocka_unit_test(test_grad_regression),
         cmocka_unit_test(test_grad_gan),           cmocka_unit_test(test_grad_l2norm),
         cmocka_unit_test(test_grad_infonce),       cmocka_unit_test(test_grad_vq_commitment),
-        cmocka_unit_test(test_grad_lme_l1),
+        cmocka_unit_test(test_grad_lme),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -259,15 +259,22 @@ static void test_parity_regression_gan(void **state) {
     clef_weights_free(w);
 }
 
-/* the tokenizer's mean-power loss: L1 of row log-mean-exps (torch.logsumexp) */
-static void test_parity_lme_l1(void **state) {
+/* the tokenizer's mean-power loss: L1 and MSE of row log-mean-exps (torch.logsumexp) */
+static void test_parity_lme(void **state) {
     (void)state;
-    clef_weights *w = nt_gold_open("lme_l1");
+    clef_weights *w = nt_gold_open("lme");
     float *pr = get(w, "pred", 36), *tg = get(w, "target", 36), *a = get(w, "a", 1);
-    expect_scalar(w, "loss", clefi_lme_l1_forward(pr, tg, 4, 9, (double)a[0]), 1e-6);
-    float *g = nt_zeros(36);
-    clefi_lme_l1_backward(g, pr, tg, 4, 9, (double)a[0], 1.f);
-    check_grad(w, "dpred", g, 36, ATOL, RTOL);
+    const char *names[2] = {"l1", "mse"};
+    char key[32];
+    for (int k = 0; k < 2; k++) {
+        snprintf(key, sizeof key, "%s.loss", names[k]);
+        expect_scalar(w, key, clefi_lme_loss_forward((clefi_lme_dist)k, pr, tg, 4, 9, (double)a[0]),
+                      1e-6);
+        float *g = nt_zeros(36);
+        clefi_lme_loss_backward((clefi_lme_dist)k, g, pr, tg, 4, 9, (double)a[0], 1.f);
+        snprintf(key, sizeof key, "%s.dpred", names[k]);
+        check_grad(w, key, g, 36, ATOL, RTOL);
+    }
     free(pr), free(tg), free(a);
     clef_weights_free(w);
 }
@@ -335,12 +342,18 @@ static void test_parity_adamw(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parity_linear),         cmocka_unit_test(test_parity_embedding),
-        cmocka_unit_test(test_parity_conv),           cmocka_unit_test(test_parity_upsample),
-        cmocka_unit_test(test_parity_norms),          cmocka_unit_test(test_parity_activations),
-        cmocka_unit_test(test_parity_attention),      cmocka_unit_test(test_parity_cross_entropy),
-        cmocka_unit_test(test_parity_regression_gan), cmocka_unit_test(test_parity_infonce),
-        cmocka_unit_test(test_parity_lme_l1),         cmocka_unit_test(test_parity_vq),
+        cmocka_unit_test(test_parity_linear),
+        cmocka_unit_test(test_parity_embedding),
+        cmocka_unit_test(test_parity_conv),
+        cmocka_unit_test(test_parity_upsample),
+        cmocka_unit_test(test_parity_norms),
+        cmocka_unit_test(test_parity_activations),
+        cmocka_unit_test(test_parity_attention),
+        cmocka_unit_test(test_parity_cross_entropy),
+        cmocka_unit_test(test_parity_regression_gan),
+        cmocka_unit_test(test_parity_infonce),
+        cmocka_unit_test(test_parity_lme),
+        cmocka_unit_test(test_parity_vq),
         cmocka_unit_test(test_parity_adamw),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -299,24 +299,27 @@ def case_conv_encoder():
     save("conv_encoder", **out)
 
 
-def case_lme_l1():
-    """L1 of row log-mean-exps (the tokenizer's mean-power loss), a = 4 ln 10 (dB / 40 rows)."""
+def case_lme():
+    """L1 and MSE of row log-mean-exps (the tokenizer's mean-power loss), a = 4 ln 10."""
     a = 4 * math.log(10)
     pred, tgt = f32(torch.randn(4, 9) * 0.4), torch.randn(4, 9).float().double() * 0.4
 
     def lme(v):
         return (torch.logsumexp(a * v, dim=1) - math.log(v.shape[1])) / a
 
-    loss = (lme(pred) - lme(tgt)).abs().mean()
-    (g,) = torch.autograd.grad(loss, pred)
-    save("lme_l1", pred=pred, target=tgt, a=torch.tensor(a), loss=loss, dpred=g)
+    out = {"pred": pred, "target": tgt, "a": torch.tensor(a)}
+    for name, dist in {"l1": torch.abs, "mse": torch.square}.items():
+        loss = dist(lme(pred) - lme(tgt)).mean()
+        (g,) = torch.autograd.grad(loss, pred)
+        out.update({f"{name}.loss": loss, f"{name}.dpred": g})
+    save("lme", **out)
 
 
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     for fn in [case_linear, case_embedding, case_conv2d, case_conv_transpose2d, case_upsample,
                case_norms, case_activations, case_attention, case_losses, case_vq, case_adamw,
-               case_block, case_conv_encoder, case_conv2d_rect, case_upsample_rect, case_lme_l1]:
+               case_block, case_conv_encoder, case_conv2d_rect, case_upsample_rect, case_lme]:
         fn()
     print("wrote", len(list(OUT.glob("nn_*.safetensors"))), "files to", OUT)
 
