@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
     if (clef_store_job_add_sessions(s, job, NULL) != CLEF_OK ||
         clef_store_job_requeue(s, job, 0.0, 0, NULL) != CLEF_OK)
         die(clef_store_errmsg(s), NULL);
-    double abs_err = 0.0, n_pix = 0.0, bp_err = 0.0, n_bp_sess = 0.0;
+    double abs_err = 0.0, n_pix = 0.0, bp_err[NB] = {0}, n_bp_sess = 0.0;
     for (;;) {
         char sid[256], path[4096];
         size_t needed;
@@ -150,7 +150,7 @@ int main(int argc, char **argv) {
         spec_bandpower(spec, nf, frames, shown, freq, e_true);
         spec_bandpower(dec, nf, CROP_T, shown, freq, e_dec);
         for (int k = 0; k < DIM; k++)
-            bp_err += 10.0 * fabs((double)e_dec[k] - e_true[k]); /* log10 power -> dB */
+            bp_err[k % NB] += 10.0 * fabs((double)e_dec[k] - e_true[k]); /* log10 -> dB */
         n_bp_sess += 1.0;
         free(spec);
         if (clef_store_artifact_put(s, sid, CLEF_ARTIFACT_EMBEDDING, true_hash, e_true,
@@ -163,9 +163,17 @@ int main(int argc, char **argv) {
         printf("spectrogram MAE, decoded vs true (sessions embedded in this run): %.3f dB "
                "(%.2f %% of 40 dB)\n",
                abs_err / n_pix, 100.0 * abs_err / n_pix / 40.0);
-    if (n_bp_sess > 0)
-        printf("band-power feature MAE, decoded vs true (19 channels x 4 bands): %.3f dB\n",
-               bp_err / n_bp_sess / DIM);
+    if (n_bp_sess > 0) {
+        double all = 0.0;
+        for (int b = 0; b < NB; b++)
+            all += bp_err[b];
+        printf("band-power feature MAE, decoded vs true (19 channels x 4 bands): %.3f dB; by band "
+               "(1-4, 4-8, 8-13, 13-30 Hz):",
+               all / n_bp_sess / DIM);
+        for (int b = 0; b < NB; b++)
+            printf(" %.3f", bp_err[b] / n_bp_sess / BENCH_NCH);
+        printf("\n");
+    }
 
     /* 3. evaluation */
     int64_t nt = 0, nd = 0, nr = 0;
