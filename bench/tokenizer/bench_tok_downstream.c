@@ -46,6 +46,46 @@ static void spec_bandpower(const float *spec, int64_t nf, int64_t stride, int64_
         }
 }
 
+/* Class contrast of a task on the train split: the feature (channel, band) whose mean differs
+ * most between positive and negative sessions in the true features, and that difference in dB
+ * in the true and in the decoded features. A tokenizer that drops a finding shows it here
+ * directly, without the probe's noise. */
+static void contrast(clef_store *s, const char *task, const char *true_hash, const char *dec_hash) {
+    int64_t n = 0, dim = 0;
+    if (clef_store_task_data(s, task, CLEF_SPLIT_TRAIN, CLEF_ARTIFACT_EMBEDDING, true_hash, NULL, 0,
+                             NULL, 0, &n, &dim) != CLEF_ERR_BUFFER_TOO_SMALL ||
+        dim != DIM)
+        return;
+    float *xt = malloc((size_t)(n * DIM) * sizeof *xt),
+          *xd = malloc((size_t)(n * DIM) * sizeof *xd);
+    int32_t *y = malloc((size_t)n * sizeof *y);
+    double c[2][DIM] = {{0}};
+    if (xt != NULL && xd != NULL && y != NULL &&
+        clef_store_task_data(s, task, CLEF_SPLIT_TRAIN, CLEF_ARTIFACT_EMBEDDING, true_hash, xt,
+                             (size_t)(n * DIM), y, (size_t)n, &n, &dim) == CLEF_OK &&
+        clef_store_task_data(s, task, CLEF_SPLIT_TRAIN, CLEF_ARTIFACT_EMBEDDING, dec_hash, xd,
+                             (size_t)(n * DIM), y, (size_t)n, &n, &dim) == CLEF_OK) {
+        int64_t n_pos = 0;
+        for (int64_t i = 0; i < n; i++)
+            n_pos += y[i] == 1;
+        for (int64_t i = 0; i < n && n_pos > 0 && n_pos < n; i++)
+            for (int k = 0; k < DIM; k++) {
+                double w = y[i] == 1 ? 10.0 / (double)n_pos : -10.0 / (double)(n - n_pos);
+                c[0][k] += w * xt[i * DIM + k]; /* log10 power -> dB */
+                c[1][k] += w * xd[i * DIM + k];
+            }
+        int best = 0;
+        for (int k = 1; k < DIM; k++)
+            best = fabs(c[0][k]) > fabs(c[0][best]) ? k : best;
+        static const char *const band[NB] = {"1-4", "4-8", "8-13", "13-30"};
+        printf("%-30s %-4s %5s Hz: %+6.2f dB true, %+6.2f dB decoded\n", task,
+               clef_canonical_channel_name(best / NB), band[best % NB], c[0][best], c[1][best]);
+    }
+    free(xt);
+    free(xd);
+    free(y);
+}
+
 typedef struct result {
     char name[64];
     int32_t status;
@@ -204,6 +244,10 @@ int main(int argc, char **argv) {
                (long long)rt[i].n_test, rt[i].auroc, rt[i].lo, rt[i].hi, rd[i].auroc, rd[i].lo,
                rd[i].hi, d, rr[i].auroc);
     }
+    printf("largest class contrast (positive - negative mean, train split), true vs decoded:\n");
+    for (int64_t i = 0; i < nt; i++)
+        if (strncmp(rt[i].name, "feat_", 5) == 0)
+            contrast(s, rt[i].name, true_hash, dec_hash);
     if (compared > 0)
         printf("feat_* tasks compared: %d; |decoded - true| <= 0.02 in %d; decoded - true >= "
                "-0.02 (AUROC kept) in %d; mean AUROC true %.3f, decoded %.3f\n",
