@@ -1043,6 +1043,10 @@ CLEF_API clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_train
                                                             const clef_spectrogram *sg);
 /** Steps taken. */
 CLEF_API int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr);
+/** The mean-power term of the last step, as an error in dB: the root mean square over its
+ *  crops' present (channel, frequency) rows of time-mean power decoded minus true. 0 before
+ *  the first step and when CLEF_P_TOK_TRAIN_POWER_WEIGHT is 0 (the term is not computed). */
+CLEF_API double clef_tokenizer_trainer_power_db(const clef_tokenizer_trainer *tr);
 /** Write a checkpoint (atomically): weights, EMA codebook statistics, discriminator, AdamW
  *  moments, step and seed, plus the clef.tok.* metadata. Errors on the trainer. */
 CLEF_API clef_status clef_tokenizer_trainer_save(clef_tokenizer_trainer *tr, const char *path);

@@ -276,7 +276,8 @@ struct clef_tokenizer_trainer {
     clef_tokenizer *tok; /* weights being trained (owned) */
     clefi_tok_train_cfg cfg;
     uint32_t present;   /* channels of the current image in its L1 loss (bit c) */
-    double power_sum;   /* this step's mean-power L1 (scaled units), summed over its crops */
+    double power_sum;   /* this step's mean-power term (scaled units), summed over its crops */
+    double power_last;  /* the last step's mean of it (clef_tokenizer_trainer_power_db) */
     int32_t wino_stale; /* weights changed since the Winograd copy was made (see tok_model) */
     clefi_pool *pool;
     clefi_fwd fw;

@@ -583,6 +583,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
                           c->code_dim, tr->cfg.dead_threshold, tr->cfg.seed,
                           (uint64_t)tr->step * (uint64_t)c->codebook_size);
     tr->wino_stale = 1; /* refreshed when the tokenizer is taken (tok_model) */
+    tr->power_last = tr->power_sum / n;
     if (l1_db != NULL)
         *l1_db = l1_sum / n * c->db_scale;
     if (perplexity != NULL)
@@ -689,6 +690,10 @@ clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float 
 
 const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr) {
     return tr != NULL ? tok_model(tr) : NULL;
+}
+
+double clef_tokenizer_trainer_power_db(const clef_tokenizer_trainer *tr) {
+    return tr != NULL ? sqrt(tr->power_last) * tr->tok->cfg.db_scale : 0.0;
 }
 
 int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr) {

@@ -381,14 +381,18 @@ static void test_lr_schedule(void **state) {
 }
 
 /* The masked step's L1 covers the present channels only: before the update it equals the MAE
- * of the trainer's own encode/decode over channel 0, not over both channels; bad masks fail. */
+ * of the trainer's own encode/decode over channel 0, not over both channels; so does the
+ * mean-power term (clef_tokenizer_trainer_power_db against the rows' mean power computed here
+ * from that encode/decode); bad masks fail. */
 static void test_masked_step(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 1, 0, 0, 0);
+    assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_POWER_WEIGHT, 1.0), CLEF_OK);
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), img[2 * NF * CROP_GAN],
           rec[2 * NF * CROP_GAN];
+    double power[2] = {0.0, 0.0}, power_db[2] = {0.0, 0.0};
     synth_session(sess, 17);
     crop(sess, 3, CROP_GAN, img);
     for (int i = NF * CROP_GAN; i < 2 * NF * CROP_GAN; i++)
@@ -411,9 +415,22 @@ static void test_masked_step(void **state) {
             for (int i = 0; i < NF * CROP_GAN; i++)
                 mae[c] +=
                     fabs(rec[c * NF * CROP_GAN + i] - img[c * NF * CROP_GAN + i]) / (NF * CROP_GAN);
+        /* the rows' time-mean power error in dB, rms over the loss's channels */
+        double sq = 0.0;
+        for (int r = 0; r < (masked ? 1 : 2) * NF; r++) {
+            double mr = 0.0, mi = 0.0;
+            for (int j = 0; j < CROP_GAN; j++) {
+                mr += pow(10.0, rec[r * CROP_GAN + j] / 10.0) / CROP_GAN;
+                mi += pow(10.0, img[r * CROP_GAN + j] / 10.0) / CROP_GAN;
+            }
+            sq += pow(10.0 * log10(mr) - 10.0 * log10(mi), 2.0) / ((masked ? 1 : 2) * NF);
+        }
+        power[masked] = sqrt(sq);
+        assert_true(clef_tokenizer_trainer_power_db(tr) == 0.0); /* before the first step */
         assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, masked ? &only0 : NULL, 1,
                                                             masked ? &l1_masked : &l1_all, NULL),
                          CLEF_OK);
+        power_db[masked] = clef_tokenizer_trainer_power_db(tr);
         if (masked) {
             uint32_t none = 0x0u, beyond = 0x4u;
             assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, &none, 1, NULL, NULL),
@@ -430,6 +447,11 @@ static void test_masked_step(void **state) {
     assert_true(fabs(l1_masked - mae[0]) < 1e-3 * (1.0 + mae[0]));
     assert_true(fabs(l1_all - 0.5 * (mae[0] + mae[1])) < 1e-3 * (1.0 + mae[0] + mae[1]));
     assert_true(fabs(mae[1] - mae[0]) > 1.0); /* the two losses are told apart */
+    print_message("row-mean power rms: masked %.4f dB (expected %.4f), all %.4f (%.4f)\n",
+                  power_db[1], power[1], power_db[0], power[0]);
+    for (int m = 0; m < 2; m++)
+        assert_true(fabs(power_db[m] - power[m]) < 1e-3 * (1.0 + power[m]));
+    assert_true(fabs(power[0] - power[1]) > 0.5);
     free(sess);
     clef_params_free(tp);
     clef_params_free(p);

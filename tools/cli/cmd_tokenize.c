@@ -743,7 +743,7 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
         return cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "batch");
     }
     int ret = 0;
-    double l1_acc = 0.0, ppl_acc = 0.0;
+    double l1_acc = 0.0, ppl_acc = 0.0, pw_acc = 0.0;
     int64_t acc_n = 0;
     while (ret == 0 && clef_tokenizer_trainer_steps(tr) < o->steps) {
         int64_t step = clef_tokenizer_trainer_steps(tr);
@@ -756,13 +756,17 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
         }
         l1_acc += l1;
         ppl_acc += ppl;
+        pw_acc += clef_tokenizer_trainer_power_db(tr) * clef_tokenizer_trainer_power_db(tr);
         acc_n++;
         step++;
         if (step % o->log_every == 0 || step == o->steps) {
-            fprintf(stderr, "step %lld/%lld  l1 %.3f dB (%.2f %% of 40 dB)  perplexity %.1f\n",
+            fprintf(stderr, "step %lld/%lld  l1 %.3f dB (%.2f %% of 40 dB)  perplexity %.1f",
                     (long long)step, (long long)o->steps, l1_acc / (double)acc_n,
                     100.0 * l1_acc / (double)acc_n / 40.0, ppl_acc / (double)acc_n);
-            l1_acc = ppl_acc = 0.0;
+            if (pw_acc > 0.0) /* only computed with --power-weight */
+                fprintf(stderr, "  row-mean power rms %.3f dB", sqrt(pw_acc / (double)acc_n));
+            fprintf(stderr, "\n");
+            l1_acc = ppl_acc = pw_acc = 0.0;
             acc_n = 0;
         }
         if (step % o->ckpt_every == 0 && (rc = clef_tokenizer_trainer_save(tr, ckpt)) != CLEF_OK)

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "e1eb79e7f8aba6f0d3f1af91464cde42f3ad47b1dd35cc242f03fc9671d5f80d"
+HEADER_SHA256 = "4ae85a21b454073c17cad51b4def08c058152e11d01f96454479b4df70fd5f34"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -453,6 +453,7 @@ FUNCTIONS = {
     'clef_tokenizer_trainer_tokenizer': (_C.POINTER(clef_tokenizer), [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_set_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(clef_spectrogram)]),
     'clef_tokenizer_trainer_steps': (_C.c_int64, [_C.POINTER(clef_tokenizer_trainer)]),
+    'clef_tokenizer_trainer_power_db': (_C.c_double, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_save': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.c_char_p]),
     'clef_tokenizer_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
     'clef_tokenizer_decode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
@@ -672,6 +673,7 @@ SIGNATURES = {
     'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_set_spectrogram': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
     'clef_tokenizer_trainer_steps': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
+    'clef_tokenizer_trainer_power_db': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_save': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_tokenizer_trainer_resume': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_tokenizer_decode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
@@ -890,6 +892,7 @@ RETURNS = {
     'clef_tokenizer_trainer_tokenizer': ('handle', 'clef_tokenizer', 'const clef_tokenizer *'),
     'clef_tokenizer_trainer_set_spectrogram': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_steps': ('scalar', 'int64_t', 'int64_t'),
+    'clef_tokenizer_trainer_power_db': ('scalar', 'double', 'double'),
     'clef_tokenizer_trainer_save': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_decode': ('scalar', 'int32_t', 'clef_status'),

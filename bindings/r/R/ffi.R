@@ -816,6 +816,10 @@ clef_tokenizer_trainer_steps <- function(tr) {
   .clef_result(.Call(C_clef_tokenizer_trainer_steps, tr), "clef_tokenizer_trainer_steps", FALSE, c())
 }
 
+clef_tokenizer_trainer_power_db <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_power_db, tr), "clef_tokenizer_trainer_power_db", FALSE, c())
+}
+
 clef_tokenizer_trainer_save <- function(tr, path) {
   .clef_result(.Call(C_clef_tokenizer_trainer_save, tr, path), "clef_tokenizer_trainer_save", TRUE, c())
 }

@@ -2514,6 +2514,16 @@ SEXP clefr_clef_tokenizer_trainer_steps(SEXP a_tr) {
     return res;
 }
 
+SEXP clefr_clef_tokenizer_trainer_power_db(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_power_db";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    double ret = clef_tokenizer_trainer_power_db(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_tokenizer_trainer_save(SEXP a_tr, SEXP a_path) {
     static const char fn[] = "clef_tokenizer_trainer_save";
     clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);

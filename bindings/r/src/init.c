@@ -166,6 +166,7 @@ SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
 SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
+SEXP clefr_clef_tokenizer_trainer_power_db(SEXP);
 SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_resume(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -388,6 +389,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_trainer_set_spectrogram",
      (DL_FUNC)&clefr_clef_tokenizer_trainer_set_spectrogram, 2},
     {"C_clef_tokenizer_trainer_steps", (DL_FUNC)&clefr_clef_tokenizer_trainer_steps, 1},
+    {"C_clef_tokenizer_trainer_power_db", (DL_FUNC)&clefr_clef_tokenizer_trainer_power_db, 1},
     {"C_clef_tokenizer_trainer_save", (DL_FUNC)&clefr_clef_tokenizer_trainer_save, 2},
     {"C_clef_tokenizer_trainer_resume", (DL_FUNC)&clefr_clef_tokenizer_trainer_resume, 4},
     {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 6},
