@@ -938,9 +938,9 @@ enum clef_param_key_model {
     CLEF_P_TOK_TRAIN_COSINE_STEPS = 431,   /**< i64, default 0: cosine lr decay from lr to
                                                 lr_min at this step (0: constant lr) */
     CLEF_P_TOK_TRAIN_LR_MIN = 432,         /**< f64, default 1e-5: lr after the cosine decay */
-    CLEF_P_TOK_TRAIN_POWER_WEIGHT = 433    /**< f64, default 0: weight of the L1 of each
-                                                (channel, frequency) row's time-mean power in
-                                                dB beside the pixel L1 (docs/tokenizer.md) */
+    CLEF_P_TOK_TRAIN_POWER_WEIGHT = 433    /**< f64, default 0: weight of the squared error of
+                                                each (channel, frequency) row's time-mean power
+                                                in dB beside the pixel L1 (docs/tokenizer.md) */
 };
 
 /** Load a tokenizer from a safetensors weights file holding the "tok" component. Every

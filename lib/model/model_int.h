@@ -210,7 +210,7 @@ typedef struct clefi_tok_train_cfg {
     int64_t warmup;       /* linear lr warmup steps */
     int64_t cosine_steps; /* cosine lr decay to lr_min at this step; 0: constant lr */
     float lr_min;
-    double power_weight; /* weight of the rows' mean-power L1 beside the pixel L1; 0: none */
+    double power_weight; /* weight of the rows' mean-power squared error; 0: none */
 } clefi_tok_train_cfg;
 
 /* The public clef_tokenizer_trainer handle is this trainer. */

@@ -460,7 +460,7 @@ static double present_loss(clefi_tok_trainer *tr, int with_grad, double *l1) {
     return *l1 + pw * power;
 }
 
-/* Loss of one image already in buf[img]: L1 (+ weighted mean-power L1) in scaled units over
+/* Loss of one image already in buf[img]: L1 (+ weighted mean-power term) in scaled units over
  * its present channels + commitment (+ the weighted adversarial term once active); with_grad adds
  * its gradient to tr->grads. */
 static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, double *l1_out) {

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "4ae85a21b454073c17cad51b4def08c058152e11d01f96454479b4df70fd5f34"
+HEADER_SHA256 = "eb6d37e4ebbcd821c30cb0a29b8ce4c3e280a1671f34a3e19cf0e1a8dbb2d208"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
