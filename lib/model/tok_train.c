@@ -451,10 +451,12 @@ static double present_loss(clefi_tok_trainer *tr, int with_grad, double *l1) {
             clefi_l1_backward(y->g + o, y->v + o, x->v + o, (int64_t)plane, 1.0f / (float)k);
         if (pw <= 0.0)
             continue;
-        power += clefi_lme_loss_forward(CLEFI_LME_MSE, y->v + o, x->v + o, rows, len, a) / k;
-        if (with_grad)
-            clefi_lme_loss_backward(CLEFI_LME_MSE, y->g + o, y->v + o, x->v + o, rows, len, a,
-                                    (float)(pw / (double)k));
+        /* backward returns the term as well: one pass over the rows' log-mean-exps */
+        double pc = with_grad
+                        ? clefi_lme_loss_backward(CLEFI_LME_MSE, y->g + o, y->v + o, x->v + o, rows,
+                                                  len, a, (float)(pw / (double)k))
+                        : clefi_lme_loss_forward(CLEFI_LME_MSE, y->v + o, x->v + o, rows, len, a);
+        power += pc / k;
     }
     tr->power_sum += power;
     return *l1 + pw * power;

@@ -101,13 +101,15 @@ double clefi_lme_loss_forward(clefi_lme_dist dist, const float *pred, const floa
     return acc / (double)rows;
 }
 
-void clefi_lme_loss_backward(clefi_lme_dist dist, float *dpred, const float *pred,
-                             const float *target, int64_t rows, int64_t len, double a,
-                             float dloss) {
+double clefi_lme_loss_backward(clefi_lme_dist dist, float *dpred, const float *pred,
+                               const float *target, int64_t rows, int64_t len, double a,
+                               float dloss) {
+    double acc = 0.0;
     for (int64_t r = 0; r < rows; r++) {
         const float *p = pred + r * len;
         double lp = row_lme(p, len, a), d = lp - row_lme(target + r * len, len, a);
         double dd = dist == CLEFI_LME_MSE ? 2.0 * d : (d > 0.0) - (d < 0.0);
+        acc += dist == CLEFI_LME_MSE ? d * d : fabs(d);
         if (dd == 0.0)
             continue;
         /* d lme / d p_t = softmax(a p)_t = exp(a (p_t - lme)) / len */
@@ -115,6 +117,7 @@ void clefi_lme_loss_backward(clefi_lme_dist dist, float *dpred, const float *pre
         for (int64_t t = 0; t < len; t++)
             dpred[r * len + t] += (float)(s * exp(a * ((double)p[t] - lp)));
     }
+    return acc / (double)rows;
 }
 
 /* softplus(x) = log(1 + e^x), computed without overflow */

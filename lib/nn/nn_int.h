@@ -349,14 +349,15 @@ CLEFI_HIDDEN void clefi_l1_backward(float *dpred, const float *pred, const float
  *  |d| (L1) or d^2 (MSE), with LME(v) = ln(mean_t exp(a v_t)) / a over the row's len values.
  *  On spectrogram rows scaled dB / s and a = s ln(10) / 10, LME is each (channel, frequency)
  *  row's time-mean linear power in dB / s: the quantity band-power features average.
- *  Backward: D'(d) softmax_t(a pred_r) / rows. */
+ *  Backward adds dloss D'(d) softmax_t(a pred_r) / rows to dpred and returns the loss, as
+ *  forward would (one pass over the rows for both). */
 typedef enum clefi_lme_dist { CLEFI_LME_L1 = 0, CLEFI_LME_MSE = 1 } clefi_lme_dist;
 CLEFI_HIDDEN double clefi_lme_loss_forward(clefi_lme_dist dist, const float *pred,
                                            const float *target, int64_t rows, int64_t len,
                                            double a);
-CLEFI_HIDDEN void clefi_lme_loss_backward(clefi_lme_dist dist, float *dpred, const float *pred,
-                                          const float *target, int64_t rows, int64_t len, double a,
-                                          float dloss);
+CLEFI_HIDDEN double clefi_lme_loss_backward(clefi_lme_dist dist, float *dpred, const float *pred,
+                                            const float *target, int64_t rows, int64_t len,
+                                            double a, float dloss);
 
 /** GAN loss terms, each a mean over n discriminator logits. Non-saturating (Goodfellow 2014):
  *  D_REAL softplus(-x), D_FAKE softplus(x), G softplus(-x). Hinge (Lim & Ye 2017, as in VQGAN):

@@ -49,7 +49,7 @@ static clefi_tok_train_cfg train_cfg(int batch) {
 }
 
 /* Central differences on three elements of each of several tensors (every layer kind), on the
- * pixel L1 plus the weighted mean-power L1. The
+ * pixel L1 plus the weighted mean-power term. The
  * quantiser is bypassed (zq = z): through the argmin the straight-through gradient is an
  * estimator, not a derivative; the commitment term is then 0 (checked by lib/nn's VQ tests). */
 static void test_gradients(void **state) {

@@ -324,8 +324,9 @@ static int train_usage(void) {
            "its n present channels and blanks the others as absent channels are (-40 dB); the\n"
            "loss covers present channels only (clef_tokenizer_trainer_step_masked), so the\n"
            "tokenizer learns recordings with missing electrodes.\n"
-           "--power-weight W (0) adds W times the L1 of each (channel, frequency) row's time-mean\n"
-           "power in dB to the loss, so what band-power features average survives the tokens.\n");
+           "--power-weight W (0) adds W times the squared error of each (channel, frequency)\n"
+           "row's time-mean power in dB to the loss, so what band-power features average\n"
+           "survives the tokens; progress then shows it as `row-mean power rms`.\n");
     return 0;
 }
 
@@ -756,7 +757,8 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
         }
         l1_acc += l1;
         ppl_acc += ppl;
-        pw_acc += clef_tokenizer_trainer_power_db(tr) * clef_tokenizer_trainer_power_db(tr);
+        double pdb = clef_tokenizer_trainer_power_db(tr);
+        pw_acc += pdb * pdb;
         acc_n++;
         step++;
         if (step % o->log_every == 0 || step == o->steps) {
