@@ -970,8 +970,20 @@ CLEF_API clef_status clef_tokenizer_shape(const clef_tokenizer *tok, int64_t *n_
 /** Codebook size and code width. Any out pointer may be NULL. */
 CLEF_API clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t *codebook_size,
                                              int64_t *code_dim);
-/** Tokens per session: grid_f * grid_t (2,048 by default); 0 if tok is NULL. */
+/** Tokens per image: grid_f * grid_t grid tokens, then the session-mean tokens (2,048 for a
+ *  session image, clef_tokenizer_session_frames()); 0 if tok is NULL. */
 CLEF_API int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok);
+/** Session-mean tokens (docs/tokenizer.md "Session-mean tokens"): the time-mean spectrum of
+ *  the image, coded apart from the grid as n_tokens principal-component coefficients of
+ *  n_levels levels each, with ids codebook_size + level (so the vocabulary has codebook_size +
+ *  n_levels ids). Both 0 for a tokenizer without them. Any out pointer may be NULL. */
+CLEF_API clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64_t *n_tokens,
+                                                int64_t *n_levels);
+/** Frames of the whole-session image (pass to clef_tokenizer_clone_crop()): 1,280 for a
+ *  tokenizer without session-mean tokens (8 x 256 = 2,048 tokens by default); with them, their
+ *  ceil(n_mean / grid_f) columns come off: 1,200 frames = 20 minutes for the default 128
+ *  (8 x 240 + 128 = 2,048 tokens). 0 if tok is NULL. */
+CLEF_API int64_t clef_tokenizer_session_frames(const clef_tokenizer *tok);
 /** Token columns holding real data for a session of n_frames frames: ceil(n_frames /
  *  time_stride), at most grid_t. Columns at or after it cover padding (mask them). */
 CLEF_API int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t n_frames);
@@ -981,12 +993,15 @@ CLEF_API int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t
  *  the 1,280-frame session image and CLEF's spectrogram). 0.0 if an argument is NULL. */
 CLEF_API double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const clef_spectrogram *sg);
 /** Encode a spectrogram spec [n_channels][n_freq][n_frames] (dB, float32, contiguous) to token
- *  ids [grid_f][grid_t] (row-major, "f,t" order). n_channels and n_freq must match the
- *  tokenizer; n_frames >= 1: shorter sessions are zero-padded (0 dB), longer ones cut to their
- *  first crop_t frames. ids holds ids_cap entries (needs clef_tokenizer_n_tokens()); latents
- *  (may be NULL) receives the encoder output before quantisation [code_dim][grid_f][grid_t]
- *  and must then hold latents_cap >= n_tokens * code_dim floats. *needed (may be NULL) is set
- *  to n_tokens. Errors go to ctx. */
+ *  ids [grid_f][grid_t] (row-major, "f,t" order) followed by the n_mean session-mean tokens.
+ *  n_channels and n_freq must match the tokenizer; n_frames >= 1: longer sessions are cut to
+ *  their first crop_t frames, shorter ones padded: with zeros (0 dB), or with session-mean
+ *  tokens at the session mean (the mean is over the real frames). ids holds ids_cap entries
+ *  (needs clef_tokenizer_n_tokens()); latents (may be NULL) receives the encoder output before
+ *  quantisation [code_dim][grid_f][grid_t], then the n_mean session-mean coefficients before
+ *  quantisation (in units of their range, [-1, 1]), and must then hold latents_cap >=
+ *  grid_f * grid_t * code_dim + n_mean floats. *needed (may be NULL) is set to n_tokens. Errors
+ *  go to ctx. */
 CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx,
                                            const float *spec, int64_t n_channels, int64_t n_freq,
                                            int64_t n_frames, int32_t n_threads, int32_t *ids,
@@ -1041,6 +1056,28 @@ CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_token
  *  (CLEF_ERR_SHAPE). Errors on the trainer. */
 CLEF_API clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
                                                             const clef_spectrogram *sg);
+/** Give the tokenizer being trained n_tokens session-mean tokens of n_levels levels, fitted to
+ *  the time-mean spectra of n_sessions training sessions, means [n_sessions][n_channels][n_freq]
+ *  (dB): their mean and n_tokens leading principal axes (LAPACK), each coefficient quantised
+ *  over +-16 standard deviations. Call it before the first step (or to add the tokens to a
+ *  tokenizer resumed from a checkpoint without them); from then on the network codes each crop
+ *  minus the coded mean (clef_tokenizer_trainer_step_sessions()). CLEF_ERR_RANGE unless 1 <=
+ *  n_tokens <= min(1024, n_sessions - 1, n_channels * n_freq) and 2 <= n_levels <= 65536 -
+ *  codebook_size; CLEF_ERR_INVALID_ARG for a non-finite mean. Errors on the trainer; on failure
+ *  the tokenizer is unchanged. */
+CLEF_API clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const float *means,
+                                                     int64_t n_sessions, int64_t n_tokens,
+                                                     int64_t n_levels);
+/** As clef_tokenizer_trainer_step_masked(), with means [n_crops][n_channels][n_freq] (dB): the
+ *  time-mean spectrum of each crop's whole session (its absent channels at their blank level),
+ *  which a tokenizer with session-mean tokens codes apart; the network then learns the crop
+ *  minus that coded mean. means NULL, and the other step calls, use each crop's own time mean:
+ *  fine for tests, but whole sessions are coded against their session mean. */
+CLEF_API clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr,
+                                                          const float *crops,
+                                                          const uint32_t *present,
+                                                          const float *means, int64_t n_crops,
+                                                          double *l1_db, double *perplexity);
 /** Steps taken. */
 CLEF_API int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr);
 /** The mean-power term of the last step, as an error in dB: the root mean square over its
@@ -1058,7 +1095,8 @@ CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out,
                                                    const char *path, const clef_params *train,
                                                    int32_t n_threads);
 
-/** Decode n_ids = n_tokens token ids (each in [0, codebook_size)) to a spectrogram
+/** Decode n_ids = n_tokens token ids (grid ids in [0, codebook_size), session-mean ids in
+ *  [codebook_size, codebook_size + n_levels)) to a spectrogram
  *  out [n_channels][n_freq][crop_t] in dB (channels absent from the encoded recording are not
  *  reconstructed meaningfully: mask them with its present mask); out holds out_cap floats, *needed
  * (may be NULL) is set to the floats required. Errors go to ctx. */

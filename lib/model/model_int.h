@@ -69,6 +69,7 @@ CLEFI_HIDDEN size_t clefi_convt_time_scratch(const clefi_conv *c, size_t block_p
 #define CLEFI_TOK_MAX_LEVELS 6
 #define CLEFI_TOK_MAX_RES    4
 #define CLEFI_TOK_NAME_CAP   64
+#define CLEFI_TOK_MAX_MEAN   1024 /* session-mean tokens */
 
 /** The spectrogram a tokenizer's weights were trained on (clef.spec.* metadata,
  *  ARCHITECTURE.md section 4; tok_spec.c). */
@@ -83,6 +84,7 @@ typedef struct clefi_tok_spec {
 typedef struct clefi_tok_cfg {
     int32_t in_ch, n_freq, crop_t, time_stride, ch, n_levels, mult[CLEFI_TOK_MAX_LEVELS], n_res;
     int32_t gn_groups, codebook_size, code_dim;
+    int32_t n_mean, mean_levels; /* session-mean tokens and their levels; 0: none (tok_mean.c) */
     float gn_eps, db_scale;
     int32_t grid_f, grid_t; /* derived: n_freq >> n_levels, crop_t / time_stride */
     clefi_tok_spec spec;
@@ -96,6 +98,20 @@ CLEFI_HIDDEN clef_status clefi_tok_spec_from_weights(clef_ctx *ctx, clef_weights
                                                      const char *path, clefi_tok_spec *s);
 /** The parameters of a spectrogram handle (channels left empty). */
 CLEFI_HIDDEN void clefi_tok_spec_from_sg(const clef_spectrogram *sg, clefi_tok_spec *s);
+
+/* ---- session-mean tokens (tok_mean.c; docs/tokenizer.md "Session-mean tokens") ----
+ * A gain-shape split of the image: each (channel, frequency) row's time-mean dB over the
+ * session, M, is transform-coded apart from the VQGAN grid: n_mean principal components of the
+ * training sessions' M, each uniformly quantised to mean_levels levels over [-scale, scale]
+ * (token id codebook_size + level). The convolutional path codes the residual X - M^. */
+typedef struct clefi_tok_mean {
+    float *buf;       /* center [dim], scale [n_mean], basis [n_mean][dim] (one allocation) */
+    float *center;    /* mean of the training sessions' M */
+    float *scale;     /* per component: half the quantiser range */
+    float *basis;     /* orthonormal rows, largest-magnitude entry positive */
+    size_t dim;       /* in_ch * n_freq */
+    clefi_layout lay; /* "mean.center", "mean.scale", "mean.basis" */
+} clefi_tok_mean;
 
 typedef struct clefi_resblock {
     clefi_gnorm n1, n2;
@@ -123,6 +139,7 @@ struct clef_tokenizer {
     clefi_gnorm e_norm_out;
     /* quantiser */
     const float *codebook; /* [codebook_size][code_dim] */
+    clefi_tok_mean mean;   /* session-mean tokens (cfg.n_mean > 0) */
     /* decoder */
     clefi_conv d_conv_in, d_up[CLEFI_TOK_MAX_LEVELS], d_conv_out;
     clefi_resblock d_blk[CLEFI_TOK_MAX_LEVELS][CLEFI_TOK_MAX_RES], d_mid;
@@ -138,6 +155,26 @@ struct clef_tokenizer {
     size_t max_act;     /* floats of the largest feature map */
     size_t scratch_per; /* per-thread scratch floats */
 };
+
+/** Replace tok->mean by an identity coder (center 0, basis 0, scale 1) of tok->cfg.n_mean
+ *  components (0: none), with its layout; on failure the old one is kept. */
+CLEFI_HIDDEN clef_status clefi_tok_mean_alloc(clef_tokenizer *tok, clef_ctx *ctx);
+CLEFI_HIDDEN void clefi_tok_mean_free(clef_tokenizer *tok, clef_ctx *ctx);
+/** m [dim] = time-mean of each row of spec [dim][stride] over its first frames. */
+CLEFI_HIDDEN void clefi_tok_mean_rows(const float *spec, size_t dim, size_t stride, size_t frames,
+                                      float *m);
+/** Code m [dim]: ids [n_mean] (codebook_size + level), coef (may be NULL) the unquantised
+ *  coefficients / scale, mhat (may be NULL) the decoded M^ [dim]. */
+CLEFI_HIDDEN void clefi_tok_mean_encode(const clef_tokenizer *tok, const float *m, int32_t *ids,
+                                        float *coef, float *mhat);
+/** M^ [dim] of n_mean ids, each in [codebook_size, codebook_size + mean_levels). */
+CLEFI_HIDDEN void clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat);
+/** Fit a coder of n components, levels levels to n_sessions rows M [n_sessions][dim] (dB):
+ *  center, the n leading principal axes, scale = 16 sd; it replaces tok's (and sets
+ *  cfg.n_mean, cfg.mean_levels) only on success. Arguments are checked by the caller. */
+CLEFI_HIDDEN clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *err,
+                                            const float *means, int64_t n_sessions, int32_t n,
+                                            int32_t levels);
 
 /** Recompute the Winograd weights from the flat weights: after they are loaded or changed
  *  (load, create, clone, each trainer step, resume). */
@@ -156,8 +193,8 @@ CLEFI_HIDDEN clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx
 /** The clef.tok.* (and clef.format, clef.components) metadata of an architecture as key,
  *  value string pairs kv[2i], kv[2i+1], i < n (values stored in val). */
 typedef struct clefi_tok_meta {
-    const char *kv[2 * 40];
-    char val[16][64];
+    const char *kv[2 * 42];
+    char val[18][64];
     char spec_val[12][32]; /* clef.spec.* numbers */
     size_t n;
 } clefi_tok_meta;
@@ -228,11 +265,13 @@ CLEFI_HIDDEN clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const cl
 /** The tokenizer being trained (valid for encode/decode between steps). */
 CLEFI_HIDDEN const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr);
 /** One step on n crops [n][in_ch][n_freq][crop_t] (dB), 1 <= n <= cfg.batch, the L1 loss of
- *  crop b over the channels of present[b] (NULL: all; each mask non-empty): mean L1 (dB) and
+ *  crop b over the channels of present[b] (NULL: all; each mask non-empty). With session-mean
+ *  tokens, crop b's network image is the crop minus the coded M^ of means_db[b] [in_ch][n_freq]
+ *  (its session's mean; means_db NULL: the crop's own time mean). Mean L1 (dB) and
  *  codebook perplexity of the batch out. */
 CLEFI_HIDDEN clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
-                                                const uint32_t *present, int32_t n, double *l1_db,
-                                                double *perplexity);
+                                                const uint32_t *present, const float *means_db,
+                                                int32_t n, double *l1_db, double *perplexity);
 /** Loss of one crop (L1 in [-1, 1] units + commitment * MSE(z, zq)); with_grad sets the
  *  gradients (clefi_tok_trainer_grads) to its gradient. For gradient checks. */
 CLEFI_HIDDEN double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db,
@@ -279,6 +318,7 @@ struct clef_tokenizer_trainer {
     double power_sum;   /* this step's mean-power term (scaled units), summed over its crops */
     double power_last;  /* the last step's mean of it (clef_tokenizer_trainer_power_db) */
     int32_t wino_stale; /* weights changed since the Winograd copy was made (see tok_model) */
+    float *mean_m, *mean_hat; /* in_ch * n_freq each: a crop's session mean and its M^ */
     clefi_pool *pool;
     clefi_fwd fw;
     clefi_tbuf *buf;

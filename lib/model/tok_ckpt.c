@@ -10,13 +10,17 @@
 #define KEY_DISC_NDF "clef.tok.train.disc_ndf"
 #define SEED_BYTES   8
 
-/* The trainer's state as one layout: tokenizer, EMA statistics, discriminator. */
+/* The trainer's state as one layout: tokenizer, its session-mean coder, EMA statistics,
+ * discriminator. */
 static clef_status ckpt_layout(const clefi_tok_trainer *tr, clefi_layout *lay) {
     const clef_tokenizer *tok = tr->tok;
     const clefi_tok_cfg *c = &tok->cfg;
     clef_status rc = CLEF_OK;
     for (size_t i = 0; rc == CLEF_OK && i < tok->lay.n; i++)
         rc = clefi_layout_add(lay, tok->lay.t[i].name, tok->lay.t[i].rank, tok->lay.t[i].shape);
+    for (size_t i = 0; rc == CLEF_OK && i < tok->mean.lay.n; i++)
+        rc = clefi_layout_add(lay, tok->mean.lay.t[i].name, tok->mean.lay.t[i].rank,
+                              tok->mean.lay.t[i].shape);
     if (rc == CLEF_OK)
         rc =
             clefi_layout_add(lay, "train.ema.cluster_size", 1, (const int64_t[]){c->codebook_size});
@@ -35,27 +39,28 @@ static clef_status ckpt_layout(const clefi_tok_trainer *tr, clefi_layout *lay) {
     return rc;
 }
 
-/* The pieces of one flat checkpoint buffer: which = 0 params, 1 AdamW m, 2 AdamW v. The EMA
- * statistics have no moments (zeros). */
+/* The pieces of one flat checkpoint buffer: which = 0 params, 1 AdamW m, 2 AdamW v. The
+ * session-mean coder (fitted, not trained) and the EMA statistics have no moments (zeros). */
 typedef struct piece {
     float *p;
     size_t n;
 } piece;
 
-static size_t pieces(clefi_tok_trainer *tr, int which, piece out[4]) {
+static size_t pieces(clefi_tok_trainer *tr, int which, piece out[5]) {
     size_t k = tr->tok->lay.total, cb = (size_t)tr->tok->cfg.codebook_size;
     size_t kd = cb * (size_t)tr->tok->cfg.code_dim, np = tr->disc ? tr->disc->n_params : 0;
     float *tok[3] = {tr->tok->flat, tr->m, tr->v};
     float *disc[3] = {tr->disc ? tr->disc->params : NULL, tr->d_m, tr->d_v};
     out[0] = (piece){tok[which], k};
-    out[1] = (piece){which == 0 ? tr->cluster : NULL, cb};
-    out[2] = (piece){which == 0 ? tr->embed_sum : NULL, kd};
-    out[3] = (piece){disc[which], np};
-    return 4;
+    out[1] = (piece){which == 0 ? tr->tok->mean.buf : NULL, tr->tok->mean.lay.total};
+    out[2] = (piece){which == 0 ? tr->cluster : NULL, cb};
+    out[3] = (piece){which == 0 ? tr->embed_sum : NULL, kd};
+    out[4] = (piece){disc[which], np};
+    return 5;
 }
 
 static void gather(clefi_tok_trainer *tr, int which, float *dst) {
-    piece pc[4];
+    piece pc[5];
     size_t n = pieces(tr, which, pc), off = 0;
     for (size_t i = 0; i < n; i++) {
         if (pc[i].p != NULL)
@@ -67,7 +72,7 @@ static void gather(clefi_tok_trainer *tr, int which, float *dst) {
 }
 
 static void scatter(clefi_tok_trainer *tr, int which, const float *src) {
-    piece pc[4];
+    piece pc[5];
     size_t n = pieces(tr, which, pc), off = 0;
     for (size_t i = 0; i < n; i++) {
         if (pc[i].p != NULL)

@@ -15,8 +15,7 @@
 #include <string.h>
 
 #define TOK_JOB_PREFIX "tokenize:"
-#define SESSION_CROP_T 1280 /* frames of a 20-minute session image (docs/tokenizer.md) */
-#define HASH_HEX       65   /* 64 hex digits + NUL */
+#define HASH_HEX       65 /* 64 hex digits + NUL */
 
 /* SHA-256 of a file as lowercase hex. */
 static clef_status file_sha256(clef_ctx *ctx, const char *path, char hex[HASH_HEX]) {
@@ -102,7 +101,7 @@ static clef_status tokenize_one(tok_item *it, const char *sid) {
         rc = CLEF_OK;
     } else if (rc == CLEF_OK) {
         for (int64_t i = 0; i < it->n_tokens; i++)
-            it->u16[i] = (uint16_t)it->ids[i]; /* ids < codebook size <= 65,536 (checked) */
+            it->u16[i] = (uint16_t)it->ids[i]; /* ids < codebook + mean levels <= 65,536 */
     }
     clefi_free(it->ctx, spec);
     clefi_free(it->ctx, x);
@@ -110,7 +109,8 @@ static clef_status tokenize_one(tok_item *it, const char *sid) {
     return rc;
 }
 
-/* The weights as a session tokenizer (crop 1,280) and the spectrogram they were trained on. */
+/* The weights as a session tokenizer (clef_tokenizer_session_frames()) and the spectrogram
+ * they were trained on. */
 static clef_status job_setup(tok_item *it, const char *weights_path) {
     clef_tokenizer *w = NULL, *tok = NULL;
     clef_params *p = NULL;
@@ -124,8 +124,9 @@ static clef_status job_setup(tok_item *it, const char *weights_path) {
     if (rc == CLEF_OK && cb > 65536)
         rc = clefi_ctx_error(it->ctx, CLEF_ERR_UNSUPPORTED,
                              "codebook of %lld codes: token artifacts are uint16", (long long)cb);
-    if (rc == CLEF_OK && crop_t != SESSION_CROP_T)
-        rc = clef_tokenizer_clone_crop(&tok, w, it->ctx, SESSION_CROP_T);
+    int64_t session_t = clef_tokenizer_session_frames(w);
+    if (rc == CLEF_OK && crop_t != session_t)
+        rc = clef_tokenizer_clone_crop(&tok, w, it->ctx, session_t);
     else if (rc == CLEF_OK) {
         tok = w;
         w = NULL;

@@ -127,7 +127,31 @@ static void decoder(run *r, const clef_tokenizer *tok, float *out) {
 }
 
 int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok) {
-    return tok != NULL ? (int64_t)tok->cfg.grid_f * tok->cfg.grid_t : 0;
+    return tok != NULL ? (int64_t)tok->cfg.grid_f * tok->cfg.grid_t + tok->cfg.n_mean : 0;
+}
+
+clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64_t *n_tokens,
+                                       int64_t *n_levels) {
+    if (tok == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (n_tokens != NULL)
+        *n_tokens = tok->cfg.n_mean;
+    if (n_levels != NULL)
+        *n_levels = tok->cfg.n_mean > 0 ? tok->cfg.mean_levels : 0;
+    return CLEF_OK;
+}
+
+/* CLEF's session image without session-mean tokens: 8 x 256 = 2,048 tokens by default. */
+#define SESSION_FRAMES_MAX 1280
+
+int64_t clef_tokenizer_session_frames(const clef_tokenizer *tok) {
+    if (tok == NULL)
+        return 0;
+    const clefi_tok_cfg *c = &tok->cfg;
+    /* session-mean tokens take the place of whole token columns */
+    int64_t cols = (c->n_mean + c->grid_f - 1) / c->grid_f;
+    int64_t frames = SESSION_FRAMES_MAX - cols * c->time_stride;
+    return frames >= c->time_stride ? frames : c->time_stride;
 }
 
 int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t n_frames) {
@@ -167,6 +191,7 @@ clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t *codebook
 typedef struct img_job {
     const clefi_tok_cfg *c;
     const float *spec;
+    const float *mhat; /* [in_ch * n_freq] dB subtracted from the data frames, or NULL */
     float *img;
     size_t n_frames, t_in;
 } img_job;
@@ -179,11 +204,12 @@ static void img_rows(void *arg, int64_t begin, int64_t end, int32_t tid) {
     for (size_t row = (size_t)begin; row < (size_t)end; row++) {
         size_t ci = row / nf, f = row % nf;
         const float *src = j->spec + row * j->n_frames;
+        float off = j->mhat != NULL ? j->mhat[row] : 0.0f;
         for (size_t kx = 0; kx < ts; kx++) {
             float *dst = j->img + ((ci * ts + kx) * nf + f) * gt;
             size_t n_real = j->t_in > kx ? (j->t_in - kx + ts - 1) / ts : 0; /* ox*ts+kx < t_in */
             for (size_t ox = 0; ox < n_real; ox++)
-                dst[ox] = src[ox * ts + kx] * inv;
+                dst[ox] = (src[ox * ts + kx] - off) * inv;
             memset(dst + n_real, 0, (gt - n_real) * sizeof *dst);
         }
     }
@@ -200,9 +226,10 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
                                "tokenizer_encode: tok, spec and ids "
                                "must not be NULL");
     const clefi_tok_cfg *c = &tok->cfg;
-    size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t;
+    size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t, n_all = n_tok + (size_t)c->n_mean;
+    size_t n_lat = n_tok * (size_t)c->code_dim + (size_t)c->n_mean;
     if (needed != NULL)
-        *needed = n_tok;
+        *needed = n_all;
     if (n_channels != c->in_ch || n_freq != c->n_freq)
         return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
                                "tokenizer_encode: spectrogram is %lld "
@@ -212,22 +239,33 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     if (n_frames < 1)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_encode: n_frames %lld < 1",
                                (long long)n_frames);
-    if (ids_cap < n_tok || (latents != NULL && latents_cap / (size_t)c->code_dim < n_tok))
+    if (ids_cap < n_all || (latents != NULL && latents_cap < n_lat))
         return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
                                "tokenizer_encode: ids need %zu "
                                "entries (latents %zu floats)",
-                               n_tok, n_tok * (size_t)c->code_dim);
+                               n_all, n_lat);
     size_t img = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
+    size_t dim = (size_t)c->in_ch * (size_t)c->n_freq;
+    size_t t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t);
     run r;
-    clef_status rc =
-        run_open(&r, tok, ctx, n_threads, img, clefi_vq_scratch(c->codebook_size, n_threads));
+    clef_status rc = run_open(&r, tok, ctx, n_threads, img + (c->n_mean > 0 ? 2 * dim : 0),
+                              clefi_vq_scratch(c->codebook_size, n_threads));
     if (rc != CLEF_OK)
         return rc;
+    float *mhat = NULL;
+    if (c->n_mean > 0) { /* the session mean first: the network codes the rest */
+        float *m = r.img + img;
+        mhat = m + dim;
+        clefi_tok_mean_rows(spec, dim, (size_t)n_frames, t_in, m);
+        clefi_tok_mean_encode(tok, m, ids + n_tok,
+                              latents != NULL ? latents + n_tok * (size_t)c->code_dim : NULL, mhat);
+    }
     img_job ij = {.c = c,
                   .spec = spec,
+                  .mhat = mhat,
                   .img = r.img,
                   .n_frames = (size_t)n_frames,
-                  .t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t)};
+                  .t_in = t_in};
     clefi_pool_for(r.fw.pool, (int64_t)c->in_ch * c->n_freq, img_rows, &ij);
     encoder(&r, tok);
     if (latents != NULL)
@@ -252,15 +290,15 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
                                "tokenizer_decode: tok, ids and out "
                                "must not be NULL");
     const clefi_tok_cfg *c = &tok->cfg;
-    size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t;
+    size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t, n_all = n_tok + (size_t)c->n_mean;
     size_t n_out = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
     if (needed != NULL)
         *needed = n_out;
-    if (n_ids != n_tok)
+    if (n_ids != n_all)
         return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
                                "tokenizer_decode: %zu ids, the tokenizer "
                                "decodes %zu",
-                               n_ids, n_tok);
+                               n_ids, n_all);
     if (out_cap < n_out)
         return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
                                "tokenizer_decode: out needs %zu "
@@ -272,8 +310,16 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
                                    "tokenizer_decode: ids[%zu] = %d is not "
                                    "in [0, %d)",
                                    i, (int)ids[i], (int)c->codebook_size);
+    for (size_t i = n_tok; i < n_all; i++)
+        if (ids[i] < c->codebook_size || ids[i] - c->codebook_size >= c->mean_levels)
+            return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                                   "tokenizer_decode: ids[%zu] = %d (a session-mean token) is "
+                                   "not in [%d, %d)",
+                                   i, (int)ids[i], (int)c->codebook_size,
+                                   (int)(c->codebook_size + c->mean_levels));
+    size_t dim = (size_t)c->in_ch * (size_t)c->n_freq;
     run r;
-    clef_status rc = run_open(&r, tok, ctx, n_threads, 0, 0);
+    clef_status rc = run_open(&r, tok, ctx, n_threads, c->n_mean > 0 ? dim : 0, 0);
     if (rc != CLEF_OK)
         return rc;
     for (size_t n = 0; n < n_tok; n++) {
@@ -282,6 +328,12 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
             r.x[d * n_tok + n] = e[d];
     }
     decoder(&r, tok, out);
+    if (c->n_mean > 0) {
+        clefi_tok_mean_decode(tok, ids + n_tok, r.img);
+        for (size_t row = 0; row < dim; row++)
+            for (size_t t = 0; t < (size_t)c->crop_t; t++)
+                out[row * (size_t)c->crop_t + t] += r.img[row];
+    }
     run_close(&r);
     return CLEF_OK;
 }

@@ -244,6 +244,8 @@ void clefi_tok_trainer_free(clefi_tok_trainer *tr) {
         clefi_free(ctx, tr->op[i].rstd);
     }
     clefi_free(ctx, tr->buf);
+    clefi_free(ctx, tr->mean_m);
+    clefi_free(ctx, tr->mean_hat);
     clefi_free(ctx, tr->op);
     float *f[] = {tr->grads,  tr->m,  tr->v,  tr->cluster,    tr->embed_sum,  tr->counts,
                   tr->zbatch, tr->zq, tr->zt, tr->fw.scratch, tr->vq_scratch, tr->col};
@@ -305,9 +307,13 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
     tr->vq_scratch =
         clefi_calloc(ctx, clefi_vq_scratch(c->codebook_size, cfg->n_threads), sizeof(float));
     tr->idx = clefi_calloc(ctx, n_tok * (size_t)cfg->batch, sizeof(int32_t));
-    if (tr->grads == NULL || tr->m == NULL || tr->v == NULL || tr->cluster == NULL ||
-        tr->counts == NULL || tr->embed_sum == NULL || tr->zbatch == NULL || tr->zq == NULL ||
-        tr->zt == NULL || tr->fw.scratch == NULL || tr->vq_scratch == NULL || tr->idx == NULL)
+    size_t dim = (size_t)c->in_ch * (size_t)c->n_freq;
+    tr->mean_m = clefi_calloc(ctx, dim, sizeof(float));
+    tr->mean_hat = clefi_calloc(ctx, dim, sizeof(float));
+    if (tr->mean_m == NULL || tr->mean_hat == NULL || tr->grads == NULL || tr->m == NULL ||
+        tr->v == NULL || tr->cluster == NULL || tr->counts == NULL || tr->embed_sum == NULL ||
+        tr->zbatch == NULL || tr->zq == NULL || tr->zt == NULL || tr->fw.scratch == NULL ||
+        tr->vq_scratch == NULL || tr->idx == NULL)
         tr->rc = CLEF_ERR_NOMEM;
     else
         build_graph(tr);
@@ -486,11 +492,26 @@ static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, dou
     return rec + tr->cfg.commitment * commit;
 }
 
-static void load_image(clefi_tok_trainer *tr, const float *crop_db) {
+/* The network's image of a crop: the crop in [-1, 1] units, minus the coded session mean M^
+ * of mean_db (NULL: the crop's time mean) when the tokenizer has session-mean tokens. The
+ * losses compare the decoded image with this one, the same as comparing crop and crop + M^. */
+static void load_image(clefi_tok_trainer *tr, const float *crop_db, const float *mean_db) {
     const clefi_tok_cfg *c = &tr->tok->cfg;
     clefi_tbuf *x = &tr->buf[tr->img];
-    for (size_t i = 0; i < x->n; i++)
-        x->v[i] = crop_db[i] / c->db_scale;
+    size_t t = (size_t)c->crop_t, dim = (size_t)c->in_ch * (size_t)c->n_freq;
+    if (c->n_mean > 0) {
+        int32_t ids[CLEFI_TOK_MAX_MEAN];
+        if (mean_db == NULL) {
+            clefi_tok_mean_rows(crop_db, dim, t, t, tr->mean_m);
+            mean_db = tr->mean_m;
+        }
+        clefi_tok_mean_encode(tr->tok, mean_db, ids, NULL, tr->mean_hat);
+    }
+    for (size_t r = 0; r < dim; r++) {
+        float off = c->n_mean > 0 ? tr->mean_hat[r] : 0.0f;
+        for (size_t i = r * t; i < (r + 1) * t; i++)
+            x->v[i] = (crop_db[i] - off) / c->db_scale;
+    }
 }
 
 double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db, int with_grad,
@@ -498,7 +519,7 @@ double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db, int w
     double l1;
     if (with_grad)
         memset(tr->grads, 0, tr->tok->lay.total * sizeof(float));
-    load_image(tr, crop_db);
+    load_image(tr, crop_db, NULL);
     tr->present = UINT32_MAX;
     double loss = image_loss(tr, tr->idx, with_grad, &l1);
     if (l1_db != NULL)
@@ -517,8 +538,8 @@ void clefi_tok_trainer_gan_stats(const clefi_tok_trainer *tr, double *g_loss, do
 const float *clefi_tok_trainer_grads(const clefi_tok_trainer *tr) { return tr->grads; }
 
 clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
-                                   const uint32_t *present, int32_t n, double *l1_db,
-                                   double *perplexity) {
+                                   const uint32_t *present, const float *means_db, int32_t n,
+                                   double *l1_db, double *perplexity) {
     if (crops_db == NULL || n < 1 || n > tr->cfg.batch)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                            "tokenizer trainer: %d crops "
@@ -537,7 +558,9 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     double l1_sum = 0.0;
     for (int32_t b = 0; b < n; b++) {
         double l1;
-        load_image(tr, crops_db + (size_t)b * img);
+        load_image(tr, crops_db + (size_t)b * img,
+                   means_db != NULL ? means_db + (size_t)b * (size_t)c->in_ch * (size_t)c->n_freq
+                                    : NULL);
         tr->present = present != NULL ? present[b] : UINT32_MAX;
         image_loss(tr, tr->idx + (size_t)b * n_tok, 1, &l1);
         l1_sum += l1;
@@ -661,9 +684,10 @@ const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr) {
     return tr != NULL ? tr->err.msg : "";
 }
 
-clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr, const float *crops,
-                                               const uint32_t *present, int64_t n_crops,
-                                               double *l1_db, double *perplexity) {
+clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr, const float *crops,
+                                                 const uint32_t *present, const float *means,
+                                                 int64_t n_crops, double *l1_db,
+                                                 double *perplexity) {
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_crops < 1 || n_crops > tr->cfg.batch)
@@ -682,7 +706,53 @@ clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr, const
         if ((present[b] & all) == 0)
             return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                                "tokenizer trainer: crop %lld has no present channel", (long long)b);
-    return clefi_tok_trainer_step(tr, crops, present, (int32_t)n_crops, l1_db, perplexity);
+    size_t nm = (size_t)n_crops * (size_t)nc * (size_t)tr->tok->cfg.n_freq;
+    for (size_t i = 0; means != NULL && i < nm; i++)
+        if (!isfinite(means[i]))
+            return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                               "tokenizer trainer: session mean %zu is not finite", i);
+    return clefi_tok_trainer_step(tr, crops, present, means, (int32_t)n_crops, l1_db, perplexity);
+}
+
+clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr, const float *crops,
+                                               const uint32_t *present, int64_t n_crops,
+                                               double *l1_db, double *perplexity) {
+    return clef_tokenizer_trainer_step_sessions(tr, crops, present, NULL, n_crops, l1_db,
+                                                perplexity);
+}
+
+clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const float *means,
+                                            int64_t n_sessions, int64_t n_tokens,
+                                            int64_t n_levels) {
+    if (tr == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    const clefi_tok_cfg *c = &tr->tok->cfg;
+    int64_t dim = (int64_t)c->in_ch * c->n_freq, cap = CLEFI_TOK_MAX_MEAN;
+    if (cap > n_sessions - 1)
+        cap = n_sessions - 1;
+    if (cap > dim)
+        cap = dim;
+    if (means == NULL)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG, "fit_mean: means is NULL");
+    if (n_tokens < 1 || n_tokens > cap)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE,
+                           "fit_mean: %lld session-mean tokens from %lld sessions: needs 1 to "
+                           "%lld (at most 1024, the sessions - 1 and the channels x bins)",
+                           (long long)n_tokens, (long long)n_sessions,
+                           (long long)(cap > 0 ? cap : 0));
+    if (n_levels < 2 || n_levels > 65536 - c->codebook_size)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE,
+                           "fit_mean: %lld levels is not in [2, %d] (ids are 16-bit, after the "
+                           "%d codes)",
+                           (long long)n_levels, 65536 - c->codebook_size, c->codebook_size);
+    for (int64_t i = 0; i < n_sessions * dim; i++)
+        if (!isfinite(means[i]))
+            return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                               "fit_mean: session %lld has a non-finite mean at %lld",
+                               (long long)(i / dim), (long long)(i % dim));
+    clefi_err_clear(&tr->err);
+    return clefi_tok_mean_fit(tr->tok, tr->ctx, &tr->err, means, n_sessions, (int32_t)n_tokens,
+                              (int32_t)n_levels);
 }
 
 clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,

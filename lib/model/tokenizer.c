@@ -143,6 +143,11 @@ static clef_status check_cfg(clef_ctx *ctx, clefi_tok_cfg *c, const char *src) {
             bad = "each ch * ch_mult entry must be a multiple of gn_groups (mult 1 to 64)";
     if (bad == NULL && c->ch % c->gn_groups != 0)
         bad = "ch must be a multiple of gn_groups";
+    /* token ids are stored as uint16 (CLEF_ARTIFACT_TOKENS) */
+    if (bad == NULL &&
+        (c->n_mean < 0 || c->n_mean > CLEFI_TOK_MAX_MEAN ||
+         (c->n_mean > 0 && (c->mean_levels < 2 || c->mean_levels > 65536 - c->codebook_size))))
+        bad = "mean_tokens must be 0 to 1024, mean_levels 2 to 65536 - codebook_size";
     /* Every feature map must fit comfortably in size_t and int GEMM sizes. */
     if (bad == NULL &&
         (double)c->ch * 64.0 * c->n_freq * (double)(c->crop_t / c->time_stride) > (double)INT32_MAX)
@@ -223,6 +228,11 @@ static clef_status tok_alloc(clef_tokenizer **out, clef_ctx *ctx, const clefi_to
         off += clefi_wino_weights_size(c->cout, c->cin);
     }
     tok->e_in_wu = tok->wino + off;
+    clef_status rc = clefi_tok_mean_alloc(tok, ctx);
+    if (rc != CLEF_OK) {
+        clef_tokenizer_free(tok);
+        return rc;
+    }
     *out = tok;
     return CLEF_OK;
 }
@@ -236,6 +246,7 @@ void clef_tokenizer_free(clef_tokenizer *tok) {
     clefi_free_aligned(ctx, tok->flat);
     clefi_free_aligned(ctx, tok->wino);
     clefi_free(ctx, tok->wino_convs);
+    clefi_tok_mean_free(tok, ctx);
     clefi_free(ctx, tok);
     clefi_ctx_release(ctx);
 }
@@ -456,12 +467,20 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
                                 "tokenizer '%s': clef.tok.ch_mult '%s' "
                                 "is not a list of 1 to 6 integers in [1, 64]",
                                 m->path, mult);
+    /* session-mean tokens are optional: weights without them code the image alone */
+    const char *has_mean = NULL;
+    if (m->rc == CLEF_OK &&
+        clef_weights_meta_get(m->w, "clef.tok.mean_tokens", &has_mean) == CLEF_OK) {
+        c->n_mean = meta_int(m, "clef.tok.mean_tokens", 0);
+        c->mean_levels = meta_int(m, "clef.tok.mean_levels", 0);
+        meta_expect(m, "clef.tok.mean_coder", "pca-uniform-1");
+    }
     if (m->rc == CLEF_OK)
         m->rc = check_cfg(m->ctx, c, m->path);
     meta_derived(m, "clef.tok.crop_f", c->n_freq);
     meta_derived(m, "clef.tok.grid_f", c->grid_f);
     meta_derived(m, "clef.tok.grid_t", c->grid_t);
-    meta_derived(m, "clef.tok.n_tokens", c->grid_f * c->grid_t);
+    meta_derived(m, "clef.tok.n_tokens", c->grid_f * c->grid_t + c->n_mean);
     if (m->rc == CLEF_OK)
         m->rc = clefi_tok_spec_from_weights(m->ctx, m->w, m->path, &c->spec);
     return m->rc;
@@ -471,6 +490,26 @@ clef_status clefi_tok_cfg_from_weights(clef_ctx *ctx, clef_weights *w, const cha
                                        clefi_tok_cfg *cfg) {
     meta_reader m = {.ctx = ctx, .w = w, .path = path, .rc = CLEF_OK};
     return cfg_from_meta(&m, cfg);
+}
+
+/* Bind the model's tensors and the session-mean coder's; every tensor of the file must be one
+ * of them. */
+static clef_status bind_all(clef_weights *w, clef_tokenizer *tok, clef_ctx *ctx) {
+    size_t n = (size_t)clef_weights_n_tensors(w);
+    unsigned char *seen = clefi_calloc(ctx, n ? n : 1, 1);
+    if (seen == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory binding the weights");
+    clef_status rc = clefi_weights_bind_check(w, &tok->lay, NULL, seen, &ctx->err);
+    if (rc == CLEF_OK)
+        rc = clefi_weights_bind_check(w, &tok->mean.lay, NULL, seen, &ctx->err);
+    if (rc == CLEF_OK)
+        rc = clefi_weights_check_extra(w, seen, "", &ctx->err);
+    clefi_free(ctx, seen);
+    if (rc == CLEF_OK) {
+        clefi_weights_bind_copy(w, &tok->lay, NULL, tok->flat);
+        clefi_weights_bind_copy(w, &tok->mean.lay, NULL, tok->mean.buf);
+    }
+    return rc;
 }
 
 clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
@@ -489,20 +528,27 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
     rc = clefi_tok_cfg_from_weights(ctx, w, path, &cfg);
     if (rc == CLEF_OK)
         rc = tok_alloc(&tok, ctx, &cfg);
-    /* every tensor of the file must be one of the model's (scope "": all) */
     if (rc == CLEF_OK)
-        rc = clefi_weights_bind(w, &tok->lay, tok->flat, tok->lay.total, "", 0, &ctx->err);
-    for (size_t i = 0; rc == CLEF_OK && i < tok->lay.n; i++) {
-        const float *x = tok->flat + tok->lay.t[i].offset;
-        for (size_t k = 0; k < tok->lay.t[i].numel; k++)
-            if (!isfinite(x[k])) {
-                rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
-                                     "tokenizer '%s': tensor '%s' has a "
-                                     "non-finite value at %zu",
-                                     path, tok->lay.t[i].name, k);
-                break;
-            }
-    }
+        rc = bind_all(w, tok, ctx);
+    const clefi_layout *lays[2] = {tok ? &tok->lay : NULL, tok ? &tok->mean.lay : NULL};
+    const float *bufs[2] = {tok ? tok->flat : NULL, tok ? tok->mean.buf : NULL};
+    for (int g = 0; rc == CLEF_OK && g < 2; g++)
+        for (size_t i = 0; rc == CLEF_OK && i < lays[g]->n; i++) {
+            const float *x = bufs[g] + lays[g]->t[i].offset;
+            for (size_t k = 0; k < lays[g]->t[i].numel; k++)
+                if (!isfinite(x[k])) {
+                    rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                         "tokenizer '%s': tensor '%s' has a "
+                                         "non-finite value at %zu",
+                                         path, lays[g]->t[i].name, k);
+                    break;
+                }
+        }
+    for (int32_t k = 0; rc == CLEF_OK && k < cfg.n_mean; k++)
+        if (!(tok->mean.scale[k] > 0.0f))
+            rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                 "tokenizer '%s': mean.scale[%d] = %g is not positive", path,
+                                 (int)k, (double)tok->mean.scale[k]);
     clef_weights_free(w);
     if (rc != CLEF_OK) {
         clef_tokenizer_free(tok);
@@ -539,7 +585,7 @@ void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
                             c->code_dim,
                             c->grid_f,
                             c->grid_t,
-                            c->grid_f * c->grid_t};
+                            c->grid_f * c->grid_t + c->n_mean};
     size_t n = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++, n++) {
         m->kv[2 * n] = fixed[i][0];
@@ -561,6 +607,17 @@ void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
     for (size_t i = 0; i < 3; i++, n++) {
         m->kv[2 * n] = str_keys[i];
         m->kv[2 * n + 1] = m->val[13 + i];
+    }
+    if (c->n_mean > 0) {
+        snprintf(m->val[16], sizeof m->val[16], "%d", (int)c->n_mean);
+        snprintf(m->val[17], sizeof m->val[17], "%d", (int)c->mean_levels);
+        const char *const mk[] = {"clef.tok.mean_tokens", m->val[16],
+                                  "clef.tok.mean_levels", m->val[17],
+                                  "clef.tok.mean_coder",  "pca-uniform-1"};
+        for (size_t i = 0; i < 3; i++, n++) {
+            m->kv[2 * n] = mk[2 * i];
+            m->kv[2 * n + 1] = mk[2 * i + 1];
+        }
     }
     m->n = n;
     clefi_tok_spec_meta_fill(&c->spec, m);
@@ -585,6 +642,11 @@ clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const 
         const clefi_layout_entry *e = &tok->lay.t[i];
         rc = clefi_weights_writer_add_f32_borrowed(wr, e->name, CLEF_DTYPE_F32, e->shape, e->rank,
                                                    tok->flat + e->offset, e->numel);
+    }
+    for (size_t i = 0; rc == CLEF_OK && i < tok->mean.lay.n; i++) {
+        const clefi_layout_entry *e = &tok->mean.lay.t[i];
+        rc = clefi_weights_writer_add_f32_borrowed(wr, e->name, CLEF_DTYPE_F32, e->shape, e->rank,
+                                                   tok->mean.buf + e->offset, e->numel);
     }
     if (rc == CLEF_OK)
         rc = clef_weights_writer_write(wr, path);
@@ -620,6 +682,8 @@ clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer
     /* fully convolutional: the same weights serve any image width */
     memcpy(t->flat, tok->flat, tok->lay.total * sizeof(float));
     memcpy(t->wino, tok->wino, tok->wino_total * sizeof(float));
+    if (tok->mean.buf != NULL)
+        memcpy(t->mean.buf, tok->mean.buf, tok->mean.lay.total * sizeof(float));
     *out = t;
     return CLEF_OK;
 }

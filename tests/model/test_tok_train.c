@@ -272,7 +272,7 @@ static void test_train_gan(void **state) {
         for (int b = 0; b < 4; b++)
             crop(sess, (step * 13 + b * 29) % (TS - CROP_GAN), CROP_GAN,
                  batch + b * 2 * NF * CROP_GAN);
-        assert_int_equal(clefi_tok_trainer_step(tr, batch, NULL, 4, &l1, &ppl), CLEF_OK);
+        assert_int_equal(clefi_tok_trainer_step(tr, batch, NULL, NULL, 4, &l1, &ppl), CLEF_OK);
         clefi_tok_trainer_gan_stats(tr, &g, &dl, &lam);
         if (step < 2) {
             assert_true(g == 0.0 && dl == 0.0 && lam == 0.0);

@@ -12,7 +12,6 @@
 #include "cli_session.h"
 
 /* Frames of a session image: 20 min padded to 1,280 (8 x 256 tokens, docs/tokenizer.md). */
-enum { SESSION_CROP_T = 1280 };
 
 static clef_spectrogram *default_spectrogram(clef_ctx *ctx, long threads) {
     clef_params *p = NULL;
@@ -41,12 +40,14 @@ static int tok_usage(void) {
            "       clef tokenize --store DB [-w WEIGHTS] [--threads N]\n\n"
            "Tokenize an EDF/BDF recording (docs/tokenizer.md): its 19 canonical channels at\n"
            "200 Hz, CLEF's multitaper spectrogram (checked against the weights' clef.spec.*\n"
-           "metadata), then the VQGAN encoder and code search over a 1,280-frame session\n"
-           "image (20 min; shorter sessions are zero-padded, longer ones keep their first\n"
-           "1,280 frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
+           "metadata), then the session-mean tokens and the VQGAN encoder and code search\n"
+           "over the session image (clef_tokenizer_session_frames(): 1,200 frames = 20 min with\n"
+           "session-mean tokens, else 1,280; shorter sessions are padded, longer ones keep\n"
+           "their first frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
            "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
-           "(grid_f, grid_t) = (8, 256) in 'f,t' order, uint16 (default when the codebook has\n"
-           "at most 65,536 codes) or int32. --recon-png draws each channel's original\n"
+           "(grid_f, grid_t) = (8, 256) in 'f,t' order, or with session-mean tokens\n"
+           "(1, 2048): the 8 x 240 grid then the 128 session-mean tokens; uint16 (default\n"
+           "when every id fits) or int32. --recon-png draws each channel's original\n"
            "spectrogram beside its reconstruction from the tokens.\n"
            "--store DB tokenizes every session of a store (clef ingest) as a resumable job\n"
            "(clef_tokenizer_job_run): each session's ids become a uint16 artifact keyed by the\n"
@@ -98,10 +99,10 @@ static clef_tokenizer *session_tokenizer(clef_ctx *ctx, const char *path) {
     }
     int64_t crop_t = 0;
     clef_tokenizer_shape(tok, NULL, NULL, &crop_t, NULL, NULL);
-    if (crop_t == SESSION_CROP_T)
+    if (crop_t == clef_tokenizer_session_frames(tok))
         return tok;
     /* trained on short crops: the same (fully convolutional) weights on the session image */
-    rc = clef_tokenizer_clone_crop(&session, tok, ctx, SESSION_CROP_T);
+    rc = clef_tokenizer_clone_crop(&session, tok, ctx, clef_tokenizer_session_frames(tok));
     clef_tokenizer_free(tok);
     if (rc != CLEF_OK)
         cli_fail(path, rc, clef_ctx_errmsg(ctx));
@@ -156,7 +157,8 @@ static int recon_png(const char *path, const float *orig, const float *recon, in
 static int reconstruct(clef_ctx *ctx, const clef_tokenizer *tok, const tok_opts *o,
                        const int32_t *ids, size_t n_ids, const float *spec, int64_t n_ch,
                        int64_t nf, int64_t frames, uint32_t present) {
-    size_t need = (size_t)(n_ch * nf * SESSION_CROP_T);
+    int64_t crop_t = clef_tokenizer_session_frames(tok);
+    size_t need = (size_t)(n_ch * nf * crop_t);
     float *rec = malloc(need * sizeof(float));
     clef_status rc = rec == NULL ? CLEF_ERR_NOMEM
                                  : clef_tokenizer_decode(tok, ctx, ids, n_ids, (int32_t)o->threads,
@@ -164,16 +166,15 @@ static int reconstruct(clef_ctx *ctx, const clef_tokenizer *tok, const tok_opts 
     int ret = 0;
     if (rc != CLEF_OK)
         ret = cli_fail("decode", rc, clef_ctx_errmsg(ctx));
-    int64_t shown = frames < SESSION_CROP_T ? frames : SESSION_CROP_T;
+    int64_t shown = frames < crop_t ? frames : crop_t;
     double sum = 0.0;
     for (int64_t c = 0; ret == 0 && c < n_ch; c++)
         for (int64_t b = 0; b < nf; b++)
             for (int64_t k = 0; k < shown; k++)
-                sum += fabs((double)rec[(c * nf + b) * SESSION_CROP_T + k] -
-                            spec[(c * nf + b) * frames + k]);
+                sum +=
+                    fabs((double)rec[(c * nf + b) * crop_t + k] - spec[(c * nf + b) * frames + k]);
     double mae = sum / (double)(n_ch * nf * shown);
-    if (ret == 0 &&
-        recon_png(o->png, spec, rec, n_ch, nf, shown, SESSION_CROP_T, present, mae) != 0)
+    if (ret == 0 && recon_png(o->png, spec, rec, n_ch, nf, shown, crop_t, present, mae) != 0)
         ret = cli_fail(o->png, CLEF_ERR_IO, "cannot write the PNG file");
     if (ret == 0)
         printf("reconstruction MAE %.3f dB (%.2f %% of 40 dB) over %lld frames -> %s\n", mae,
@@ -230,7 +231,7 @@ int cmd_tokenize(int argc, char **argv) {
     clef_spectrogram *sg = NULL;
     float *spec = NULL;
     int32_t *ids = NULL;
-    int64_t frames = 0, n_ch = 0, nf = 0, gf = 0, gt = 0, cb = 0;
+    int64_t frames = 0, n_ch = 0, nf = 0, gf = 0, gt = 0, cb = 0, n_tok = 0, n_mean = 0, lv = 0;
     uint32_t present = 0;
     int ret = tok_parse(argc, argv, &o);
     if (ret == 0 && o.store != NULL)
@@ -250,23 +251,26 @@ int cmd_tokenize(int argc, char **argv) {
     if (ret == 0) {
         clef_tokenizer_shape(tok, &n_ch, &nf, NULL, &gf, &gt);
         clef_tokenizer_codebook(tok, &cb, NULL);
-        ids = malloc((size_t)(gf * gt) * sizeof *ids);
+        clef_tokenizer_mean_tokens(tok, &n_mean, &lv);
+        n_tok = clef_tokenizer_n_tokens(tok);
+        ids = malloc((size_t)n_tok * sizeof *ids);
         rc = ids == NULL
                  ? CLEF_ERR_NOMEM
                  : clef_tokenizer_encode(tok, ctx, spec, n_ch, nf, frames, (int32_t)o.threads, ids,
-                                         (size_t)(gf * gt), NULL, 0, NULL);
+                                         (size_t)n_tok, NULL, 0, NULL);
         if (rc != CLEF_OK)
             ret = cli_fail("encode", rc, clef_ctx_errmsg(ctx));
     }
     if (ret == 0) {
-        int64_t shape[2] = {gf, gt};
-        int wide = o.dtype != NULL ? strcmp(o.dtype, "int32") == 0 : cb > 65536;
+        /* a grid alone is (grid_f, grid_t); with session-mean tokens one row of all tokens */
+        int64_t shape[2] = {n_mean > 0 ? 1 : gf, n_mean > 0 ? n_tok : gt};
+        int wide = o.dtype != NULL ? strcmp(o.dtype, "int32") == 0 : cb + lv > 65536;
         int wrc;
         if (wide) {
             wrc = cli_npy_write(o.out, "<i4", sizeof *ids, ids, shape, 2);
         } else {
-            uint16_t *u = malloc((size_t)(gf * gt) * sizeof *u);
-            for (int64_t i = 0; u != NULL && i < gf * gt; i++)
+            uint16_t *u = malloc((size_t)n_tok * sizeof *u);
+            for (int64_t i = 0; u != NULL && i < n_tok; i++)
                 u[i] = (uint16_t)ids[i];
             wrc = u == NULL ? -1 : cli_npy_write(o.out, "<u2", sizeof *u, u, shape, 2);
             free(u);
@@ -274,12 +278,13 @@ int cmd_tokenize(int argc, char **argv) {
         if (wrc != 0)
             ret = cli_fail(o.out, CLEF_ERR_IO, "cannot write the .npy file");
         else
-            printf("%s: %lld frames -> %lld x %lld tokens (%lld columns hold data) -> %s\n", o.in,
-                   (long long)frames, (long long)gf, (long long)gt,
-                   (long long)clef_tokenizer_valid_columns(tok, frames), o.out);
+            printf("%s: %lld frames -> %lld x %lld tokens (%lld columns hold data) + %lld "
+                   "session-mean tokens -> %s\n",
+                   o.in, (long long)frames, (long long)gf, (long long)gt,
+                   (long long)clef_tokenizer_valid_columns(tok, frames), (long long)n_mean, o.out);
     }
     if (ret == 0 && o.png != NULL)
-        ret = reconstruct(ctx, tok, &o, ids, (size_t)(gf * gt), spec, n_ch, nf, frames, present);
+        ret = reconstruct(ctx, tok, &o, ids, (size_t)n_tok, spec, n_ch, nf, frames, present);
     free(ids);
     free(spec);
     clef_spectrogram_free(sg);
@@ -293,7 +298,7 @@ int cmd_tokenize(int argc, char **argv) {
 typedef struct train_opts {
     const char *dir, *store, *out, *resume, *ckpt, *split, *ch_mult;
     long steps, threads, batch, crop_t, ch, codebook, code_dim, gn_groups, ckpt_every, log_every;
-    long disc_start, disc_ndf, max_sessions, warmup, cosine_steps;
+    long disc_start, disc_ndf, max_sessions, warmup, cosine_steps, mean_tokens, mean_levels;
     double lr, lr_min, ch_dropout, power_weight;
     unsigned long long seed;
 } train_opts;
@@ -306,7 +311,7 @@ static int train_usage(void) {
            "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
            "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
            "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n"
-           "         [--power-weight W]\n\n"
+           "         [--power-weight W] [--mean-tokens N] [--mean-levels L]\n\n"
            "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
            "(docs/COHORT-FORMAT.md) or of a store (clef ingest; docs/store.md) whose subject is\n"
            "in split NAME (default train): each recording's CLEF spectrogram, then N steps "
@@ -326,7 +331,13 @@ static int train_usage(void) {
            "tokenizer learns recordings with missing electrodes.\n"
            "--power-weight W (0) adds W times the squared error of each (channel, frequency)\n"
            "row's time-mean power in dB to the loss, so what band-power features average\n"
-           "survives the tokens; progress then shows it as `row-mean power rms`.\n");
+           "survives the tokens; progress then shows it as `row-mean power rms`.\n"
+           "--mean-tokens N (128; 0: none) codes each session's time-mean spectrum apart, as N\n"
+           "principal components of the training sessions' means with --mean-levels L (1024)\n"
+           "levels each, and trains the network on the rest (docs/tokenizer.md \"Session-mean\n"
+           "tokens\"); a 20-minute session then gives 8 x 240 + 128 = 2,048 tokens. It needs more\n"
+           "than N training sessions. A resumed checkpoint keeps its own; one without them gets\n"
+           "them only when --mean-tokens is given.\n");
     return 0;
 }
 
@@ -343,19 +354,25 @@ static int train_parse(int argc, char **argv, train_opts *o) {
                       .lr_min = -1.0,
                       .ch_dropout = 0.0,
                       .power_weight = -1.0,
+                      .mean_tokens = -1, /* 128 for a new tokenizer */
+                      .mean_levels = 1024,
                       .seed = 1};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has = i + 1 < argc;
         const char *v = has ? argv[i + 1] : NULL;
         static const char *const long_opts[] = {
-            "--steps",      "--threads",  "--batch",        "--crop-t",           "--ch",
-            "--codebook",   "--code-dim", "--gn-groups",    "--checkpoint-every", "--log-every",
-            "--disc-start", "--disc-ndf", "--max-sessions", "--warmup",           "--cosine-steps"};
-        long *const long_dst[] = {&o->steps,        &o->threads,   &o->batch,       &o->crop_t,
-                                  &o->ch,           &o->codebook,  &o->code_dim,    &o->gn_groups,
-                                  &o->ckpt_every,   &o->log_every, &o->disc_start,  &o->disc_ndf,
-                                  &o->max_sessions, &o->warmup,    &o->cosine_steps};
+            "--steps",        "--threads",    "--batch",
+            "--crop-t",       "--ch",         "--codebook",
+            "--code-dim",     "--gn-groups",  "--checkpoint-every",
+            "--log-every",    "--disc-start", "--disc-ndf",
+            "--max-sessions", "--warmup",     "--cosine-steps",
+            "--mean-tokens",  "--mean-levels"};
+        long *const long_dst[] = {
+            &o->steps,       &o->threads,    &o->batch,        &o->crop_t,     &o->ch,
+            &o->codebook,    &o->code_dim,   &o->gn_groups,    &o->ckpt_every, &o->log_every,
+            &o->disc_start,  &o->disc_ndf,   &o->max_sessions, &o->warmup,     &o->cosine_steps,
+            &o->mean_tokens, &o->mean_levels};
         int done = 0;
         for (size_t k = 0; has && k < sizeof long_opts / sizeof long_opts[0]; k++)
             if (strcmp(a, long_opts[k]) == 0) {
@@ -400,10 +417,12 @@ static int train_parse(int argc, char **argv, train_opts *o) {
         return cli_fail("train-tokenizer", CLEF_ERR_INVALID_ARG,
                         "need COHORT_DIR or --store DB (one of them) and -o WEIGHTS");
     if (o->steps < 0 || o->threads < 1 || o->threads > 256 || o->batch < 1 || o->crop_t < 1 ||
-        o->ckpt_every < 1 || o->log_every < 1 || !(o->ch_dropout >= 0.0 && o->ch_dropout <= 1.0))
+        o->ckpt_every < 1 || o->log_every < 1 || !(o->ch_dropout >= 0.0 && o->ch_dropout <= 1.0) ||
+        o->mean_tokens < -1 || o->mean_tokens > 1024 || o->mean_levels < 2)
         return cli_fail("train-tokenizer", CLEF_ERR_RANGE,
                         "--steps >= 0, --threads in [1, 256], --batch, --crop-t, "
-                        "--checkpoint-every and --log-every >= 1, --channel-dropout in [0, 1]");
+                        "--checkpoint-every and --log-every >= 1, --channel-dropout in [0, 1], "
+                        "--mean-tokens in [0, 1024], --mean-levels >= 2");
     return 0;
 }
 
@@ -567,6 +586,7 @@ static int store_paths(clef_ctx *ctx, const train_opts *o, str_list *paths) {
 
 typedef struct session_set {
     float **spec; /* [n][19][128][frames[i]] */
+    float *means; /* [n][19][128]: each session's time-mean spectrum (dB) */
     int64_t *frames;
     uint32_t *present; /* channels each recording holds (bit c) */
     size_t n;
@@ -578,6 +598,7 @@ static void sessions_free(session_set *s) {
     for (size_t i = 0; i < s->n; i++)
         free(s->spec[i]);
     free(s->spec);
+    free(s->means);
     free(s->frames);
     free(s->present);
 }
@@ -633,6 +654,16 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
     if (ret == 0 && set->n == 0)
         ret = cli_fail(o->store != NULL ? o->store : o->dir, CLEF_ERR_NOT_FOUND,
                        "no usable session in the split");
+    size_t dim = (size_t)(set->n_ch * set->nf);
+    if (ret == 0 && (set->means = malloc(set->n * dim * sizeof(float))) == NULL)
+        ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "session means");
+    for (size_t i = 0; ret == 0 && i < set->n; i++) /* over the whole recording */
+        for (size_t r = 0; r < dim; r++) {
+            double sum = 0.0;
+            for (int64_t t = 0; t < set->frames[i]; t++)
+                sum += set->spec[i][r * (size_t)set->frames[i] + (size_t)t];
+            set->means[i * dim + r] = (float)(sum / (double)set->frames[i]);
+        }
     if (ret == 0)
         fprintf(stderr, "clef: %zu sessions of split '%s', %lld frames (%.1f h)\n", set->n,
                 o->split, (long long)total, (double)total / 3600.0);
@@ -675,10 +706,12 @@ static uint32_t drop_channels(uint64_t *rng, double p, int64_t n_ch, int64_t pla
     return present;
 }
 
+/* Random crops of random sessions, with their present channels and session means (a channel
+ * blanked by --channel-dropout has the blank level as its mean, as a missing electrode would). */
 static void draw_batch(const session_set *set, const train_opts *o, int64_t step, int64_t batch,
-                       int64_t crop_t, float *crops, uint32_t *present) {
+                       int64_t crop_t, float *crops, uint32_t *present, float *means) {
     uint64_t rng = o->seed ^ ((uint64_t)step * 0xD1B54A32D192ED03ull);
-    size_t img = (size_t)(set->n_ch * set->nf * crop_t);
+    size_t img = (size_t)(set->n_ch * set->nf * crop_t), dim = (size_t)(set->n_ch * set->nf);
     for (int64_t b = 0; b < batch; b++) {
         size_t i = (size_t)(splitmix64(&rng) % set->n);
         int64_t off = (int64_t)(splitmix64(&rng) % (uint64_t)(set->frames[i] - crop_t + 1));
@@ -690,6 +723,11 @@ static void draw_batch(const session_set *set, const train_opts *o, int64_t step
         if (o->ch_dropout > 0.0)
             present[b] = drop_channels(&rng, o->ch_dropout, set->n_ch, set->nf * crop_t,
                                        set->blank_db, present[b], crops + (size_t)b * img);
+        memcpy(means + (size_t)b * dim, set->means + i * dim, dim * sizeof(float));
+        for (int64_t c = 0; c < set->n_ch && c < 32; c++)
+            if (!(present[b] >> c & 1u) && (set->present[i] >> c & 1u))
+                for (int64_t f = 0; f < set->nf; f++)
+                    means[(size_t)b * dim + (size_t)(c * set->nf + f)] = set->blank_db;
     }
 }
 
@@ -737,9 +775,11 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
                       const char *ckpt, int64_t batch, int64_t crop_t) {
     size_t img = (size_t)(set->n_ch * set->nf * crop_t);
     float *crops = malloc((size_t)batch * img * sizeof(float));
+    float *means = malloc((size_t)(batch * set->n_ch * set->nf) * sizeof(float));
     uint32_t *present = malloc((size_t)batch * sizeof *present);
-    if (crops == NULL || present == NULL) {
+    if (crops == NULL || present == NULL || means == NULL) {
         free(crops);
+        free(means);
         free(present);
         return cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "batch");
     }
@@ -748,9 +788,10 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
     int64_t acc_n = 0;
     while (ret == 0 && clef_tokenizer_trainer_steps(tr) < o->steps) {
         int64_t step = clef_tokenizer_trainer_steps(tr);
-        draw_batch(set, o, step, batch, crop_t, crops, present);
+        draw_batch(set, o, step, batch, crop_t, crops, present, means);
         double l1 = 0.0, ppl = 0.0;
-        clef_status rc = clef_tokenizer_trainer_step_masked(tr, crops, present, batch, &l1, &ppl);
+        clef_status rc =
+            clef_tokenizer_trainer_step_sessions(tr, crops, present, means, batch, &l1, &ppl);
         if (rc != CLEF_OK) {
             ret = cli_fail("training step", rc, clef_tokenizer_trainer_errmsg(tr));
             break;
@@ -775,8 +816,28 @@ static int train_loop(clef_tokenizer_trainer *tr, const session_set *set, const 
             ret = cli_fail(ckpt, rc, clef_tokenizer_trainer_errmsg(tr));
     }
     free(crops);
+    free(means);
     free(present);
     return ret;
+}
+
+/* Session-mean tokens: fitted once, before the first step of a new tokenizer or when a resumed
+ * one has none; a resumed one that has them keeps its own (its checkpoint decides). */
+static int fit_mean(clef_tokenizer_trainer *tr, const session_set *set, const train_opts *o) {
+    int64_t have = 0;
+    long want = o->mean_tokens >= 0 ? o->mean_tokens : o->resume != NULL ? 0 : 128;
+    clef_tokenizer_mean_tokens(clef_tokenizer_trainer_tokenizer(tr), &have, NULL);
+    if (have > 0 || want == 0)
+        return 0;
+    clef_status rc =
+        clef_tokenizer_trainer_fit_mean(tr, set->means, (int64_t)set->n, want, o->mean_levels);
+    if (rc != CLEF_OK)
+        return cli_fail("--mean-tokens", rc, clef_tokenizer_trainer_errmsg(tr));
+    fprintf(stderr,
+            "clef: session-mean tokens: %ld principal components of %zu sessions' "
+            "time-mean spectra, %ld levels each\n",
+            want, set->n, o->mean_levels);
+    return 0;
 }
 
 int cmd_train_tokenizer(int argc, char **argv) {
@@ -821,6 +882,8 @@ int cmd_train_tokenizer(int argc, char **argv) {
         o.crop_t = (long)crop_t; /* a resumed run's crops come from its checkpoint */
         ret = load_sessions(ctx, sg, &o, &set);
     }
+    if (ret == 0)
+        ret = fit_mean(tr, &set, &o);
     if (ret == 0)
         ret = train_loop(tr, &set, &o, ckpt, batch, crop_t);
     if (ret == 0 && (rc = clef_tokenizer_trainer_save(tr, ckpt)) != CLEF_OK)
