@@ -341,6 +341,255 @@ static void test_checkpoint_resume(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* ---- session-mean tokens ---- */
+
+/* A float tensor of a golden file (tests/data/golden/model, tools/ref/tokenizer_ref.py). */
+static float *golden_tensor(clef_ctx *ctx, const char *file, const char *name, size_t n) {
+    char rel[128];
+    snprintf(rel, sizeof rel, "golden/model/%s", file);
+    clef_weights *w = NULL;
+    assert_int_equal(clef_weights_open(&w, ctx, test_data_path(rel)), CLEF_OK);
+    float *x = malloc(n * sizeof *x);
+    assert_int_equal(clef_weights_read_f32(w, name, x, n, NULL), CLEF_OK);
+    clef_weights_free(w);
+    return x;
+}
+
+/* clef_tokenizer_trainer_fit_mean (LAPACK dsyevr on the covariance) against NumPy's eigh fit of
+ * the same 12 session means (tok_mean golden), and its argument checks. */
+static void test_mean_fit(void **state) {
+    (void)state;
+    enum { C = 3, F = 32, N = 12, K = 4, DIM = C * F };
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = NULL;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
+    const int32_t keys[] = {CLEF_P_TOK_IN_CHANNELS, CLEF_P_TOK_N_FREQ,    CLEF_P_TOK_CROP_T,
+                            CLEF_P_TOK_CH,          CLEF_P_TOK_GN_GROUPS, CLEF_P_TOK_CODEBOOK_SIZE,
+                            CLEF_P_TOK_CODE_DIM};
+    const int64_t vals[] = {C, F, 40, 8, 4, 16, 4};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        assert_int_equal(clef_params_set_i64(p, keys[i], vals[i]), CLEF_OK);
+    assert_int_equal(clef_params_set_str(p, CLEF_P_TOK_CH_MULT, "1,2"), CLEF_OK);
+    clef_tokenizer_trainer *tr = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 1, 1), CLEF_OK);
+    float *means = golden_tensor(ctx, "tok_mean_io.safetensors", "fit_means", N * DIM);
+    float *center = golden_tensor(ctx, "tok_mean_weights.safetensors", "mean.center", DIM);
+    float *scale = golden_tensor(ctx, "tok_mean_weights.safetensors", "mean.scale", K);
+    float *basis = golden_tensor(ctx, "tok_mean_weights.safetensors", "mean.basis", K * DIM);
+    int64_t n = -1;
+    assert_int_equal(clef_tokenizer_mean_tokens(clef_tokenizer_trainer_tokenizer(tr), &n, NULL),
+                     CLEF_OK);
+    assert_int_equal(n, 0); /* none until fitted */
+    /* argument checks leave the tokenizer as it was */
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, N, 1024), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "needs 1 to 11"));
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, 0, 1024), CLEF_ERR_RANGE);
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K, 1), CLEF_ERR_RANGE);
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K, 65536 - 15), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "not in [2, 65520]"));
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, NULL, N, K, 1024), CLEF_ERR_INVALID_ARG);
+    float keep = means[5 * DIM + 7];
+    means[5 * DIM + 7] = NAN;
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K, 1024), CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "session 5"));
+    means[5 * DIM + 7] = keep;
+    assert_int_equal(clef_tokenizer_mean_tokens(clef_tokenizer_trainer_tokenizer(tr), &n, NULL),
+                     CLEF_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K, 1024), CLEF_OK);
+    const clef_tokenizer *tok = clef_tokenizer_trainer_tokenizer(tr);
+    assert_int_equal(clef_tokenizer_n_tokens(tok), 8 * 8 + K);
+    /* double precision on both sides; float32 storage */
+    test_assert_close_f32(tok->mean.center, center, DIM, 1e-5, 1e-6, "center");
+    test_assert_close_f32(tok->mean.scale, scale, K, 1e-5, 1e-5, "scale");
+    test_assert_close_f32(tok->mean.basis, basis, K * DIM, 1e-5, 1e-4, "basis");
+    /* a failed refit keeps the fitted coder */
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, 3, K, 1024), CLEF_ERR_RANGE);
+    assert_int_equal(clef_tokenizer_n_tokens(tok), 8 * 8 + K);
+    test_assert_close_f32(tok->mean.basis, basis, K * DIM, 1e-5, 1e-4, "basis kept");
+    free(means);
+    free(center);
+    free(scale);
+    free(basis);
+    clef_tokenizer_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* Sessions with a session-long focal pattern: channel 1 below 4 Hz raised by FOCAL dB in every
+ * fifth session (as the synthetic cohort's focal slowing). */
+#define FOCAL 10.0f
+static void focal_session(float *x, unsigned seed) {
+    synth_session(x, seed);
+    if (seed % 5 == 0)
+        for (int f = 0; f < 4; f++)
+            for (int t = 0; t < TS; t++)
+                x[(NF + f) * TS + t] = fminf(40.0f, x[(NF + f) * TS + t] + FOCAL);
+}
+
+static void row_means(const float *x, int stride, int frames, double *m) {
+    for (int r = 0; r < 2 * NF; r++) {
+        m[r] = 0.0;
+        for (int t = 0; t < frames; t++)
+            m[r] += x[r * stride + t] / frames;
+    }
+}
+
+/* Train a tiny tokenizer with (n_mean > 0) or without session-mean tokens on the focal
+ * sessions; the mean absolute error of held-out sessions' decoded row means (whole-session
+ * images) over all rows and over the focal rows. */
+static void train_row_error(int n_mean, double *err_all, double *err_focal) {
+    enum { N_TRAIN = 40, N_TEST = 10, CROP = 40, BATCH = 8, STEPS = 300 };
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    float *sess = malloc((size_t)(N_TRAIN + N_TEST) * 2 * NF * TS * sizeof *sess);
+    float *means = malloc((size_t)(N_TRAIN + N_TEST) * 2 * NF * sizeof *means);
+    for (int s = 0; s < N_TRAIN + N_TEST; s++) {
+        focal_session(sess + (size_t)s * 2 * NF * TS, 200u + (unsigned)s);
+        double m[2 * NF];
+        row_means(sess + (size_t)s * 2 * NF * TS, TS, TS, m);
+        for (int r = 0; r < 2 * NF; r++)
+            means[s * 2 * NF + r] = (float)m[r];
+    }
+    clef_params *p = arch(ctx, NF, CROP, 8, 32), *tp = train_params(ctx, BATCH, 0, 0, 0);
+    assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR, 3e-3), CLEF_OK);
+    clef_tokenizer_trainer *tr = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 5, 1), CLEF_OK);
+    if (n_mean > 0)
+        assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N_TRAIN, n_mean, 1024),
+                         CLEF_OK);
+    float *batch = malloc((size_t)BATCH * 2 * NF * CROP * sizeof *batch);
+    float bm[BATCH * 2 * NF];
+    unsigned rng = 9;
+    for (int step = 0; step < STEPS; step++) {
+        for (int b = 0; b < BATCH; b++) {
+            rng = rng * 1103515245u + 12345u;
+            int s = (int)((rng >> 8) % N_TRAIN), t0 = (int)((rng >> 4) % (TS - CROP));
+            crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, batch + (size_t)b * 2 * NF * CROP);
+            memcpy(bm + b * 2 * NF, means + s * 2 * NF, 2 * NF * sizeof *bm);
+        }
+        assert_int_equal(
+            clef_tokenizer_trainer_step_sessions(tr, batch, NULL, bm, BATCH, NULL, NULL), CLEF_OK);
+    }
+    clef_tokenizer *whole = NULL;
+    assert_int_equal(
+        clef_tokenizer_clone_crop(&whole, clef_tokenizer_trainer_tokenizer(tr), ctx, TS), CLEF_OK);
+    size_t n_tok = (size_t)clef_tokenizer_n_tokens(whole);
+    int32_t *ids = malloc(n_tok * sizeof *ids);
+    float *out = malloc((size_t)2 * NF * TS * sizeof *out);
+    double e_all = 0.0, e_focal = 0.0;
+    int n_focal = 0;
+    for (int s = N_TRAIN; s < N_TRAIN + N_TEST; s++) {
+        const float *x = sess + (size_t)s * 2 * NF * TS;
+        assert_int_equal(
+            clef_tokenizer_encode(whole, ctx, x, 2, NF, TS, 1, ids, n_tok, NULL, 0, NULL), CLEF_OK);
+        assert_int_equal(
+            clef_tokenizer_decode(whole, ctx, ids, n_tok, 1, out, (size_t)2 * NF * TS, NULL),
+            CLEF_OK);
+        double mt[2 * NF], md[2 * NF];
+        row_means(x, TS, TS, mt);
+        row_means(out, TS, TS, md);
+        for (int r = 0; r < 2 * NF; r++)
+            e_all += fabs(md[r] - mt[r]) / (2 * NF * N_TEST);
+        if ((200u + (unsigned)s) % 5 == 0) {
+            for (int f = 0; f < 4; f++)
+                e_focal += fabs(md[NF + f] - mt[NF + f]);
+            n_focal += 4;
+        }
+    }
+    assert_true(n_focal > 0);
+    *err_all = e_all;
+    *err_focal = e_focal / n_focal;
+    free(ids);
+    free(out);
+    free(batch);
+    free(means);
+    free(sess);
+    clef_tokenizer_free(whole);
+    clef_tokenizer_trainer_free(tr);
+    clef_params_free(tp);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* What session-mean tokens are for: a whole session's per-row mean survives the tokens, focal
+ * rows included, where the grid alone loses much of it. */
+static void test_train_mean_tokens(void **state) {
+    (void)state;
+    double all0, focal0, all1, focal1;
+    train_row_error(0, &all0, &focal0);
+    train_row_error(8, &all1, &focal1);
+    print_message("held-out row-mean error: grid only %.3f dB (focal rows %.3f), with 8 "
+                  "session-mean tokens %.3f dB (focal rows %.3f)\n",
+                  all0, focal0, all1, focal1);
+    /* stated margins: the coded means are within 0.5 dB, at most half the grid's error */
+    assert_true(all1 < 0.5 && focal1 < 0.5);
+    assert_true(all1 < 0.5 * all0 && focal1 < 0.5 * focal0);
+}
+
+/* Checkpoints carry the coder: resuming gives the same coder and the same weights. */
+static void test_checkpoint_mean(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 2, 0, 0, 0);
+    clef_tokenizer_trainer *a = NULL, *b = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 3, 1), CLEF_OK);
+    float *sess = malloc((size_t)6 * 2 * NF * TS * sizeof *sess), means[6 * 2 * NF];
+    float batch[2 * 2 * NF * CROP_GAN];
+    for (int s = 0; s < 6; s++) {
+        focal_session(sess + (size_t)s * 2 * NF * TS, 40u + (unsigned)s);
+        double m[2 * NF];
+        row_means(sess + (size_t)s * 2 * NF * TS, TS, TS, m);
+        for (int r = 0; r < 2 * NF; r++)
+            means[s * 2 * NF + r] = (float)m[r];
+    }
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(a, means, 6, 3, 256), CLEF_OK);
+    char path[] = "/tmp/clef_tok_ckpt_mean_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    for (int s = 0; s < 6; s++) {
+        if (s == 3)
+            assert_int_equal(clef_tokenizer_trainer_save(a, path), CLEF_OK);
+        if (s == 3)
+            assert_int_equal(clef_tokenizer_trainer_resume(&b, ctx, path, tp, 1), CLEF_OK);
+        for (int k = 0; k < 2; k++)
+            crop(sess + (size_t)((s + k) % 6) * 2 * NF * TS, (s * 29 + k * 13) % (TS - CROP_GAN),
+                 CROP_GAN, batch + k * 2 * NF * CROP_GAN);
+        float bm[2 * 2 * NF];
+        memcpy(bm, means + (s % 6) * 2 * NF, sizeof bm / 2);
+        memcpy(bm + 2 * NF, means + ((s + 1) % 6) * 2 * NF, sizeof bm / 2);
+        assert_int_equal(clef_tokenizer_trainer_step_sessions(a, batch, NULL, bm, 2, NULL, NULL),
+                         CLEF_OK);
+        if (b != NULL)
+            assert_int_equal(
+                clef_tokenizer_trainer_step_sessions(b, batch, NULL, bm, 2, NULL, NULL), CLEF_OK);
+    }
+    const clef_tokenizer *ta = clef_tokenizer_trainer_tokenizer(a);
+    const clef_tokenizer *tb = clef_tokenizer_trainer_tokenizer(b);
+    int64_t n = 0, lv = 0;
+    assert_int_equal(clef_tokenizer_mean_tokens(tb, &n, &lv), CLEF_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(lv, 256);
+    assert_memory_equal(ta->mean.buf, tb->mean.buf, ta->mean.lay.total * sizeof(float));
+    assert_memory_equal(ta->flat, tb->flat, ta->lay.total * sizeof(float));
+    /* a non-finite session mean is refused */
+    float bad[2 * 2 * NF] = {0};
+    bad[5] = INFINITY;
+    assert_int_equal(clef_tokenizer_trainer_step_sessions(a, batch, NULL, bad, 2, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    unlink(path);
+    free(sess);
+    clef_tokenizer_trainer_free(a);
+    clef_tokenizer_trainer_free(b);
+    clef_params_free(tp);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
 /* Cosine decay to lr_min 0 at step 4: from then on AdamW leaves every weight outside the
  * codebook (which follows its EMA) unchanged, while before it they move. */
 static void test_lr_schedule(void **state) {
@@ -483,10 +732,12 @@ static void test_trainer_oom(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gradients),   cmocka_unit_test(test_train_beats_mean),
-        cmocka_unit_test(test_trainer_oom), cmocka_unit_test(test_disc_gradient),
-        cmocka_unit_test(test_train_gan),   cmocka_unit_test(test_checkpoint_resume),
-        cmocka_unit_test(test_lr_schedule), cmocka_unit_test(test_masked_step),
+        cmocka_unit_test(test_gradients),       cmocka_unit_test(test_train_beats_mean),
+        cmocka_unit_test(test_trainer_oom),     cmocka_unit_test(test_disc_gradient),
+        cmocka_unit_test(test_train_gan),       cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_lr_schedule),     cmocka_unit_test(test_masked_step),
+        cmocka_unit_test(test_mean_fit),        cmocka_unit_test(test_train_mean_tokens),
+        cmocka_unit_test(test_checkpoint_mean),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

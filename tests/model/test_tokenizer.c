@@ -62,26 +62,33 @@ static void check_golden(const char *cfg) {
           *lat = read_tensor(io, "latents", NULL, NULL);
     int32_t *want = read_tensor(io, "ids", NULL, &n_gid);
     float *m = read_tensor(io, "margin", NULL, NULL), *dec = read_tensor(io, "decoded", NULL, NULL);
-    int64_t n_ch, n_freq, crop_t, gf, gt, k, d;
+    int64_t n_ch, n_freq, crop_t, gf, gt, k, d, n_mean, levels;
     assert_int_equal(clef_tokenizer_shape(tok, &n_ch, &n_freq, &crop_t, &gf, &gt), CLEF_OK);
     assert_int_equal(clef_tokenizer_codebook(tok, &k, &d), CLEF_OK);
-    size_t n_tok = (size_t)clef_tokenizer_n_tokens(tok);
-    assert_int_equal(n_tok, (size_t)(gf * gt));
+    assert_int_equal(clef_tokenizer_mean_tokens(tok, &n_mean, &levels), CLEF_OK);
+    size_t n_tok = (size_t)clef_tokenizer_n_tokens(tok), n_grid = (size_t)(gf * gt);
+    assert_int_equal(n_tok, n_grid + (size_t)n_mean);
     assert_int_equal(n_gid, n_tok);
+    size_t n_lat = n_grid * (size_t)d + (size_t)n_mean; /* grid latents, then coefficients */
     assert_int_equal(in_shape[0], n_ch);
     assert_int_equal(in_shape[1], n_freq);
 
     int32_t *ids = calloc(n_tok, sizeof *ids), *ids2 = calloc(n_tok, sizeof *ids2);
-    float *z = calloc(n_tok * (size_t)d, sizeof *z), *z2 = calloc(n_tok * (size_t)d, sizeof *z2);
+    float *z = calloc(n_lat, sizeof *z), *z2 = calloc(n_lat, sizeof *z2);
     size_t n_out = (size_t)(n_ch * n_freq * crop_t), needed = 0;
     float *out = calloc(n_out, sizeof *out), *out2 = calloc(n_out, sizeof *out2);
     assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 1, ids, n_tok,
-                                           z, n_tok * (size_t)d, &needed),
+                                           z, n_lat, &needed),
                      CLEF_OK);
     assert_int_equal(needed, n_tok);
-    test_assert_close_f32(z, lat, n_tok * (size_t)d, LAT_ATOL, LAT_RTOL, "latents");
+    test_assert_close_f32(z, lat, n_lat, LAT_ATOL, LAT_RTOL, "latents");
+    /* session-mean ids: double-precision projections on both sides, so equal */
+    for (size_t i = n_grid; i < n_tok; i++)
+        if (ids[i] != want[i] || ids[i] < k || ids[i] >= k + levels)
+            fail_msg("%s: session-mean token %zu is %d, NumPy %d", cfg, i - n_grid, ids[i],
+                     want[i]);
     size_t n_diff = 0;
-    for (size_t i = 0; i < n_tok; i++) {
+    for (size_t i = 0; i < n_grid; i++) {
         if (ids[i] != want[i]) {
             n_diff++;
             if (!(m[i] < TIE_MARGIN))
@@ -97,10 +104,10 @@ static void check_golden(const char *cfg) {
 
     /* thread count changes nothing: static partition, same reduction order */
     assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 3, ids2, n_tok,
-                                           z2, n_tok * (size_t)d, NULL),
+                                           z2, n_lat, NULL),
                      CLEF_OK);
     assert_memory_equal(ids, ids2, n_tok * sizeof *ids);
-    assert_memory_equal(z, z2, n_tok * (size_t)d * sizeof *z);
+    assert_memory_equal(z, z2, n_lat * sizeof *z);
     assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 2, out2, n_out, NULL), CLEF_OK);
     assert_memory_equal(out, out2, n_out * sizeof *out);
 
@@ -128,6 +135,12 @@ static void test_golden_tiny(void **state) {
 static void test_golden_real(void **state) {
     (void)state;
     check_golden("real");
+}
+
+/* With session-mean tokens (NumPy MeanCoder + PyTorch network on the residual). */
+static void test_golden_mean(void **state) {
+    (void)state;
+    check_golden("mean");
 }
 
 /* The default architecture gives exactly 2,048 tokens for a 20-minute session (1,197 frames). */
@@ -289,6 +302,7 @@ typedef struct variant {
     const char *extra;    /* extra tensor added */
     const char *meta_key; /* metadata key changed ... */
     const char *meta_val; /* ... to this value (NULL: removed) */
+    const char *zero;     /* tensor whose values are set to 0 */
 } variant;
 
 static void write_variant(clef_weights *src, const char *path, const variant *v) {
@@ -318,6 +332,8 @@ static void write_variant(clef_weights *src, const char *path, const variant *v)
             free(data);
             continue;
         }
+        if (v->zero != NULL && strcmp(name, v->zero) == 0)
+            memset(data, 0, (size_t)numel * sizeof *data);
         if (v->reshape != NULL && strcmp(name, v->reshape) == 0) {
             memcpy(data + numel, data, (size_t)(numel / shape[0]) * sizeof *data);
             numel += numel / shape[0];
@@ -398,6 +414,117 @@ static void test_bad_weights(void **state) {
     /* not a safetensors file */
     assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("tiny", "io")), CLEF_ERR_FORMAT);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "'clef.format' is missing"));
+    clef_ctx_free(ctx);
+}
+
+/* Session-mean tokens: their tensors and clef.tok.mean_* keys are checked like the rest. */
+static void test_bad_weights_mean(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_weights *src = NULL;
+    assert_int_equal(clef_weights_open(&src, ctx, golden("mean", "weights")), CLEF_OK);
+    clef_weights_ctx_for_test = ctx;
+    expect_load(src, &(variant){0}, CLEF_OK, "");
+    expect_load(src, &(variant){.drop = "mean.basis"}, CLEF_ERR_NOT_FOUND,
+                "tensor 'mean.basis' [4, 3, 32] missing");
+    expect_load(src, &(variant){.reshape = "mean.scale"}, CLEF_ERR_SHAPE,
+                "'mean.scale' has shape [5] in the file, the model expects [4]");
+    expect_load(src, &(variant){.zero = "mean.scale"}, CLEF_ERR_FORMAT,
+                "mean.scale[0] = 0 is not positive");
+    expect_load(src, &(variant){.meta_key = "clef.tok.mean_tokens", .meta_val = "5"},
+                CLEF_ERR_FORMAT, "'clef.tok.n_tokens' = 68, the architecture gives 69");
+    /* without the key the file's mean tensors are strangers (after the token count) */
+    expect_load(src, &(variant){.meta_key = "clef.tok.mean_tokens", .meta_val = NULL},
+                CLEF_ERR_FORMAT, "'clef.tok.n_tokens' = 68, the architecture gives 64");
+    expect_load(src, &(variant){.meta_key = "clef.tok.mean_levels", .meta_val = "65530"},
+                CLEF_ERR_FORMAT, "mean_levels 2 to 65536 - codebook_size");
+    expect_load(src, &(variant){.meta_key = "clef.tok.mean_levels", .meta_val = NULL},
+                CLEF_ERR_FORMAT, "'clef.tok.mean_levels' is missing");
+    expect_load(src, &(variant){.meta_key = "clef.tok.mean_coder", .meta_val = "pca-2"},
+                CLEF_ERR_UNSUPPORTED, "'clef.tok.mean_coder' = 'pca-2', expected 'pca-uniform-1'");
+    clef_weights_free(src);
+    /* mean tensors in a file of a tokenizer without them */
+    assert_int_equal(clef_weights_open(&src, ctx, golden("tiny", "weights")), CLEF_OK);
+    expect_load(src, &(variant){.extra = "mean.scale"}, CLEF_ERR_FORMAT,
+                "unexpected tensor 'mean.scale'");
+    clef_weights_free(src);
+    clef_ctx_free(ctx);
+}
+
+/* Getters, id ranges, save/load, and a clone for another crop keeping the coder. */
+static void test_mean_tokens(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = NULL, *back = NULL, *wide = NULL;
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("mean", "weights")), CLEF_OK);
+    int64_t n = 0, lv = 0;
+    assert_int_equal(clef_tokenizer_mean_tokens(tok, &n, &lv), CLEF_OK);
+    assert_int_equal(n, 4);
+    assert_int_equal(lv, 1024);
+    assert_int_equal(clef_tokenizer_n_tokens(tok), 8 * 8 + 4);
+    /* 4 tokens take one of the 8-row columns: 1,280 - 5 frames */
+    assert_int_equal(clef_tokenizer_session_frames(tok), 1275);
+    assert_int_equal(clef_tokenizer_mean_tokens(NULL, &n, &lv), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_tokenizer_session_frames(NULL), 0);
+    float spec[3 * 32 * 33];
+    for (int i = 0; i < 3 * 32 * 33; i++)
+        spec[i] = (float)(15.0 * sin(0.07 * i) + (i / (32 * 33)) * 6.0);
+    int32_t ids[68], ib[68], iw[8 * 80 + 4];
+    float out[3 * 32 * 40], ob[3 * 32 * 40];
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 67, NULL, 0, NULL),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    float lat[8 * 8 * 4 + 4];
+    assert_int_equal(
+        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 3, NULL),
+        CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(
+        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 4, NULL),
+        CLEF_OK);
+    for (int i = 64; i < 68; i++) {
+        assert_true(ids[i] >= 16 && ids[i] < 16 + 1024);
+        assert_true(fabsf(lat[8 * 8 * 4 + i - 64]) <= 1.0f); /* inside the quantiser range */
+    }
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 67, 1, out, 3 * 32 * 40, NULL),
+                     CLEF_ERR_SHAPE);
+    memcpy(ib, ids, sizeof ids);
+    ib[65] = 15; /* a grid code where a session-mean id belongs */
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ib, 68, 1, out, 3 * 32 * 40, NULL),
+                     CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "ids[65] = 15 (a session-mean token) is not in "
+                                                 "[16, 1040)"));
+    ib[65] = 1040;
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ib, 68, 1, out, 3 * 32 * 40, NULL),
+                     CLEF_ERR_RANGE);
+    memcpy(ib, ids, sizeof ids);
+    ib[3] = 16; /* a session-mean id in the grid */
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ib, 68, 1, out, 3 * 32 * 40, NULL),
+                     CLEF_ERR_RANGE);
+    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 68, 1, out, 3 * 32 * 40, NULL), CLEF_OK);
+    /* save -> load: same ids, same decoded image */
+    char path[] = "/tmp/clef_tok_mean_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(clef_tokenizer_save(tok, ctx, path), CLEF_OK);
+    assert_int_equal(clef_tokenizer_load(&back, ctx, path), CLEF_OK);
+    unlink(path);
+    assert_int_equal(clef_tokenizer_encode(back, ctx, spec, 3, 32, 33, 1, ib, 68, NULL, 0, NULL),
+                     CLEF_OK);
+    assert_memory_equal(ids, ib, sizeof ids);
+    assert_int_equal(clef_tokenizer_decode(back, ctx, ids, 68, 1, ob, 3 * 32 * 40, NULL), CLEF_OK);
+    assert_memory_equal(out, ob, sizeof out);
+    /* a wider image of the same 33 frames: the same session mean, so the same mean tokens */
+    assert_int_equal(clef_tokenizer_clone_crop(&wide, tok, ctx, 400), CLEF_OK);
+    assert_int_equal(clef_tokenizer_n_tokens(wide), 8 * 80 + 4);
+    assert_int_equal(
+        clef_tokenizer_encode(wide, ctx, spec, 3, 32, 33, 1, iw, 8 * 80 + 4, NULL, 0, NULL),
+        CLEF_OK);
+    assert_memory_equal(iw + 8 * 80, ids + 64, 4 * sizeof *ids);
+    clef_tokenizer_free(tok);
+    clef_tokenizer_free(back);
+    clef_tokenizer_free(wide);
     clef_ctx_free(ctx);
 }
 
@@ -699,17 +826,13 @@ static void test_shared(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_tiny),
-        cmocka_unit_test(test_golden_real),
-        cmocka_unit_test(test_default_grid),
-        cmocka_unit_test(test_length_policy),
-        cmocka_unit_test(test_bad_args),
-        cmocka_unit_test(test_bad_weights),
-        cmocka_unit_test(test_spec_getters),
-        cmocka_unit_test(test_spec_check),
-        cmocka_unit_test(test_save_roundtrip),
-        cmocka_unit_test(test_clone_crop),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_golden_tiny),   cmocka_unit_test(test_golden_real),
+        cmocka_unit_test(test_golden_mean),   cmocka_unit_test(test_default_grid),
+        cmocka_unit_test(test_length_policy), cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_bad_weights),   cmocka_unit_test(test_bad_weights_mean),
+        cmocka_unit_test(test_mean_tokens),   cmocka_unit_test(test_spec_getters),
+        cmocka_unit_test(test_spec_check),    cmocka_unit_test(test_save_roundtrip),
+        cmocka_unit_test(test_clone_crop),    cmocka_unit_test(test_oom),
         cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

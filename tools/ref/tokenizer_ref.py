@@ -9,6 +9,8 @@ attention, a ConvTranspose (1,5) head.
 Writes the golden files of tests/model/test_tokenizer.c (fixed seeds):
   tests/data/golden/model/tok_<cfg>_weights.safetensors  weights + clef.* metadata
   tests/data/golden/model/tok_<cfg>_io.safetensors       input, latents, ids, decoded, margin
+  tok_mean_*: the same with session-mean tokens (MeanCoder, fitted in NumPy to the io file's
+  "fit_means"), so the C fit (LAPACK dsyevr) is checked against numpy.linalg.eigh as well.
 
 Usage: /work/venv-ref/bin/python tools/ref/tokenizer_ref.py [--out DIR]
        --bench N_THREADS WEIGHTS : time encode of one 20-min session (bench/tokenizer).
@@ -164,6 +166,65 @@ class Tokenizer(nn.Module):
         return self.dec(zq)[0] * DB_SCALE
 
 
+class MeanCoder:
+    """Session-mean tokens (lib/model/tok_mean.c), in NumPy float64: the time-mean spectrum M of
+    an image, projected on the leading principal axes of the training sessions' M and each
+    coefficient quantised uniformly to `levels` levels over [-scale, scale], scale = 16 sd."""
+
+    SCALE_SD = 16.0
+
+    def __init__(self, center, scale, basis, levels, codebook_size):
+        self.center = np.asarray(center, np.float32).reshape(-1)
+        self.scale = np.asarray(scale, np.float32)
+        self.basis = np.asarray(basis, np.float32).reshape(len(self.scale), -1)
+        self.levels, self.k = levels, codebook_size
+
+    @classmethod
+    def fit(cls, means, n, levels, codebook_size):
+        x = np.asarray(means, np.float32).reshape(len(means), -1).astype(np.float64)
+        a = x - x.mean(0)
+        w, v = np.linalg.eigh(a.T @ a / (len(x) - 1))
+        w, v = w[::-1][:n], v[:, ::-1][:, :n].T.copy()
+        for row in v:  # sign: the largest-magnitude entry positive
+            if row[np.argmax(np.abs(row))] < 0:
+                row *= -1
+        scale = np.maximum((cls.SCALE_SD * np.sqrt(np.maximum(w, 0))).astype(np.float32), 1e-6)
+        return cls(x.mean(0), scale, v, levels, codebook_size)
+
+    def encode(self, m):
+        """m [C*F] -> ids (codebook_size + level), coefficients / scale, decoded M^."""
+        c = self.basis.astype(np.float64) @ (np.asarray(m, np.float64).reshape(-1)
+                                              - self.center.astype(np.float64))
+        u = c / self.scale.astype(np.float64)
+        q = np.clip(np.floor((u + 1.0) * 0.5 * (self.levels - 1) + 0.5), 0, self.levels - 1)
+        ids = self.k + q.astype(np.int64)
+        return ids, u, self.decode(ids)
+
+    def decode(self, ids):
+        q = np.asarray(ids, np.int64) - self.k
+        chat = (2.0 * q / (self.levels - 1) - 1.0) * self.scale.astype(np.float64)
+        return self.center.astype(np.float64) + chat @ self.basis.astype(np.float64)
+
+    def tensors(self, c, f):
+        n = len(self.scale)
+        return {"mean.center": torch.from_numpy(self.center.reshape(c, f).copy()),
+                "mean.scale": torch.from_numpy(self.scale.copy()),
+                "mean.basis": torch.from_numpy(self.basis.reshape(n, c, f).copy())}
+
+
+def encode_with_mean(model, coder, spec_db):
+    """The C encode of a tokenizer with session-mean tokens: M over the real frames, the network
+    on the spectrogram minus M^ (padding: 0 dB of residual), ids = grid ids then mean ids."""
+    c, f, t = spec_db.shape
+    m = spec_db.double().mean(2).reshape(-1).numpy()
+    mids, coef, mhat = coder.encode(m)
+    mh = torch.from_numpy(mhat.astype(np.float32)).reshape(c, f, 1)
+    z, ids, margin = model.encode(spec_db - mh)
+    ids = torch.cat([ids, torch.from_numpy(mids)])
+    latents = torch.cat([z.reshape(-1), torch.from_numpy(coef.astype(np.float32))])
+    return latents, ids, margin, mh
+
+
 def metadata(cfg):
     n_f = cfg["n_freq"] >> len(cfg["ch_mult"])
     n_t = cfg["crop_t"] // cfg["time_stride"]
@@ -251,6 +312,34 @@ def write_golden(name, cfg, t_in, seed, out):
           f"({n_used} distinct), min margin {margin.min():.3g}")
 
 
+def write_golden_mean(name, cfg, t_in, seed, n_mean, levels, out):
+    """A tokenizer with session-mean tokens fitted to 12 synthetic sessions' means."""
+    model = build(cfg, seed)
+    fit_means = torch.stack([synth_spec(cfg, 24, seed + 10 + i).mean(2) * (0.6 + 0.1 * i)
+                             for i in range(12)])
+    coder = MeanCoder.fit(fit_means.numpy(), n_mean, levels, cfg["codebook_size"])
+    spec = synth_spec(cfg, t_in, seed + 1) * 1.1
+    init_codebook(model, synth_spec(cfg, t_in, seed + 2) - synth_spec(cfg, t_in, seed + 2).mean(2,
+                  keepdim=True), seed + 3)
+    with torch.no_grad():
+        latents, ids, margin, mh = encode_with_mean(model, coder, spec)
+        n_grid = len(ids) - n_mean
+        dec = model.decode(ids[:n_grid]) + mh
+    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    weights.update(coder.tensors(cfg["in_channels"], cfg["n_freq"]))
+    md = metadata(cfg)
+    md.update({"clef.tok.mean_tokens": str(n_mean), "clef.tok.mean_levels": str(levels),
+               "clef.tok.mean_coder": "pca-uniform-1",
+               "clef.tok.n_tokens": str(n_grid + n_mean)})
+    save_file(weights, os.path.join(out, f"tok_{name}_weights.safetensors"), md)
+    io = {"input": spec.contiguous(), "latents": latents.contiguous(),
+          "ids": ids.to(torch.int32), "margin": margin.contiguous(), "decoded": dec.contiguous(),
+          "fit_means": fit_means.contiguous()}
+    save_file(io, os.path.join(out, f"tok_{name}_io.safetensors"))
+    print(f"{name}: {n_grid} grid + {n_mean} mean tokens, mean ids {ids[n_grid:].tolist()}, "
+          f"min margin {margin.min():.3g}")
+
+
 def load_model(path):
     from safetensors import safe_open
     with safe_open(path, "pt") as f:
@@ -318,6 +407,7 @@ def main():
     # Real channel and frequency sizes and the default depth; short crop, narrow layers.
     real = dict(cfg_default(), crop_t=20, ch=8, codebook_size=64)
     write_golden("real", real, 17, 21, a.out)
+    write_golden_mean("mean", tiny, 33, 31, 4, 1024, a.out)
     return 0
 
 
