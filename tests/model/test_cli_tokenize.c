@@ -47,11 +47,15 @@ static const char *out_path(const char *name) {
     return buf[k];
 }
 
-/* The session tokens of an EDF file through the library: what clef tokenize must write. */
-static int32_t *library_tokens(clef_ctx *ctx, const char *edf, int64_t *n_frames) {
+/* The session tokens of an EDF file through the weights file of the library: what clef tokenize
+ * must write (2,048 ids). */
+static int32_t *weights_tokens(clef_ctx *ctx, const char *weights, const char *edf,
+                               int64_t *n_frames) {
     clef_tokenizer *w = NULL, *tok = NULL;
-    assert_int_equal(clef_tokenizer_load(&w, ctx, out_path("w6.safetensors")), CLEF_OK);
-    assert_int_equal(clef_tokenizer_clone_crop(&tok, w, ctx, 1280), CLEF_OK);
+    assert_int_equal(clef_tokenizer_load(&w, ctx, out_path(weights)), CLEF_OK);
+    assert_int_equal(clef_tokenizer_clone_crop(&tok, w, ctx, clef_tokenizer_session_frames(w)),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_n_tokens(tok), 2048);
     clef_tokenizer_free(w);
     clef_spectrogram *sg = NULL;
     assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
@@ -80,6 +84,10 @@ static int32_t *library_tokens(clef_ctx *ctx, const char *edf, int64_t *n_frames
     return ids;
 }
 
+static int32_t *library_tokens(clef_ctx *ctx, const char *edf, int64_t *n_frames) {
+    return weights_tokens(ctx, "w6.safetensors", edf, n_frames);
+}
+
 static void test_tokens(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
@@ -103,6 +111,28 @@ static void test_tokens(void **state) {
     ids = library_tokens(ctx, test_data_path("test_subsecond.edf"), &frames);
     assert_memory_equal(t, ids, 2048 * sizeof *ids);
     free(t);
+    free(ids);
+    clef_ctx_free(ctx);
+}
+
+/* With session-mean tokens: one row of 2,048 ids, the 8 x 255 grid then 8 session-mean ids
+ * (after the 32 codes), as the library encodes the 1,275-frame session image. */
+static void test_mean_tokens(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    char edf[1024];
+    snprintf(edf, sizeof edf, "%s/coh_mean/edf/P000001_S01.edf", CLI_TOK_DIR);
+    int64_t r = 0, c = 0, frames = 0;
+    uint16_t *u = read_npy(out_path("mean.npy"), "<u2", sizeof *u, &r, &c);
+    assert_int_equal(r, 1);
+    assert_int_equal(c, 2048);
+    int32_t *ids = weights_tokens(ctx, "wm.safetensors", edf, &frames);
+    assert_int_equal(frames, 57); /* 60 s */
+    for (int i = 0; i < 2048; i++)
+        if (u[i] != ids[i] || (i < 2040 ? u[i] >= 32 : u[i] < 32 || u[i] >= 32 + 1024))
+            fail_msg("session token %d: file %u, library %d", i, u[i], ids[i]);
+    free(u);
     free(ids);
     clef_ctx_free(ctx);
 }
@@ -400,10 +430,11 @@ static void test_png(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tokens),       cmocka_unit_test(test_training_files),
-        cmocka_unit_test(test_png),          cmocka_unit_test(test_store_cli),
-        cmocka_unit_test(test_store_resume), cmocka_unit_test(test_store_oom),
-        cmocka_unit_test(test_store_long),   cmocka_unit_test(test_train_from_store),
+        cmocka_unit_test(test_tokens),           cmocka_unit_test(test_training_files),
+        cmocka_unit_test(test_mean_tokens),      cmocka_unit_test(test_png),
+        cmocka_unit_test(test_store_cli),        cmocka_unit_test(test_store_resume),
+        cmocka_unit_test(test_store_oom),        cmocka_unit_test(test_store_long),
+        cmocka_unit_test(test_train_from_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
