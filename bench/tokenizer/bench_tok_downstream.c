@@ -21,7 +21,7 @@
 #include "bench_session.h"
 #include "clef.h"
 
-enum { CROP_T = 1280, NB = 4, DIM = BENCH_NCH * NB };
+enum { NB = 4, DIM = BENCH_NCH * NB };
 
 static const double k_band[NB][2] = {{1, 4}, {4, 8}, {8, 13}, {13, 30}};
 
@@ -143,15 +143,17 @@ int main(int argc, char **argv) {
 
     clef_tokenizer *w = NULL, *tok = NULL;
     clef_spectrogram *sg = NULL;
+    int64_t crop_t = 0; /* the session image (clef_tokenizer_session_frames) */
     if (clef_tokenizer_load(&w, ctx, weights) != CLEF_OK ||
-        clef_tokenizer_clone_crop(&tok, w, ctx, CROP_T) != CLEF_OK ||
+        (crop_t = clef_tokenizer_session_frames(w)) < 1 ||
+        clef_tokenizer_clone_crop(&tok, w, ctx, crop_t) != CLEF_OK ||
         clef_spectrogram_create(&sg, ctx, NULL) != CLEF_OK ||
         clef_tokenizer_check_spectrogram(tok, ctx, sg) != CLEF_OK)
         die(weights, ctx);
     clef_tokenizer_free(w);
     int64_t nf = clef_spectrogram_n_freqs(sg), n_ids = clef_tokenizer_n_tokens(tok);
     double *freq = malloc((size_t)nf * sizeof *freq);
-    float *dec = malloc((size_t)(BENCH_NCH * nf * CROP_T) * sizeof *dec);
+    float *dec = malloc((size_t)(BENCH_NCH * nf * crop_t) * sizeof *dec);
     uint16_t *u = malloc((size_t)n_ids * sizeof *u);
     int32_t *ids = malloc((size_t)n_ids * sizeof *ids);
     if (clef_spectrogram_freqs(sg, freq, (size_t)nf, NULL) != CLEF_OK)
@@ -179,16 +181,16 @@ int main(int argc, char **argv) {
         int64_t frames = 0;
         float *spec = bench_session_spec(ctx, sg, path, &frames, NULL);
         if (clef_tokenizer_decode(tok, ctx, ids, (size_t)n_ids, threads, dec,
-                                  (size_t)(BENCH_NCH * nf * CROP_T), NULL) != CLEF_OK)
+                                  (size_t)(BENCH_NCH * nf * crop_t), NULL) != CLEF_OK)
             die("decode", ctx);
-        int64_t shown = frames < CROP_T ? frames : CROP_T;
+        int64_t shown = frames < crop_t ? frames : crop_t;
         for (int64_t r = 0; r < BENCH_NCH * nf; r++)
             for (int64_t t = 0; t < shown; t++)
-                abs_err += fabs((double)dec[r * CROP_T + t] - spec[r * frames + t]);
+                abs_err += fabs((double)dec[r * crop_t + t] - spec[r * frames + t]);
         n_pix += (double)(BENCH_NCH * nf * shown);
         float e_true[DIM], e_dec[DIM];
         spec_bandpower(spec, nf, frames, shown, freq, e_true);
-        spec_bandpower(dec, nf, CROP_T, shown, freq, e_dec);
+        spec_bandpower(dec, nf, crop_t, shown, freq, e_dec);
         for (int k = 0; k < DIM; k++)
             bp_err[k % NB] += 10.0 * fabs((double)e_dec[k] - e_true[k]); /* log10 -> dB */
         n_bp_sess += 1.0;

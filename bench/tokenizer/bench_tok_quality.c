@@ -20,7 +20,7 @@
 #include "bench_session.h"
 #include "clef.h"
 
-enum { CROP_T = 1280, NCH = 19, LAG = 4 };
+enum { NCH = 19, LAG = 4 };
 
 static void die(const char *what, clef_ctx *ctx) { bench_die("bench_tok_quality", what, ctx); }
 
@@ -99,18 +99,18 @@ typedef struct evaluator {
     clef_ctx *ctx;
     const clef_spectrogram *sg;
     const clef_tokenizer *tok;
-    int64_t nf, gf, gt;
-    const double *train_mean; /* [NCH][nf] */
-    double *hist;             /* code counts of the held-out data columns */
+    int64_t nf, gf, gt, crop_t; /* crop_t: the session image (clef_tokenizer_session_frames) */
+    const double *train_mean;   /* [NCH][nf] */
+    double *hist;               /* code counts of the held-out data columns */
 } evaluator;
 
 /* Reconstruction MAE of the sessions at paths with only the channels of keep (and present in
  * the file) given to the tokenizer; the others are blanked to the dB floor. Prints one row. */
 static void eval_set(const evaluator *ev, const char *name, const char *const *paths, size_t n,
                      uint32_t keep, int count_codes) {
-    int64_t nf = ev->nf, n_tok = ev->gf * ev->gt;
+    int64_t nf = ev->nf, n_tok = clef_tokenizer_n_tokens(ev->tok), crop_t = ev->crop_t;
     int32_t *ids = malloc((size_t)n_tok * sizeof *ids);
-    float *rec = malloc((size_t)(NCH * nf * CROP_T) * sizeof *rec);
+    float *rec = malloc((size_t)(NCH * nf * crop_t) * sizeof *rec);
     double *smean = malloc((size_t)nf * sizeof *smean), db_min = -40.0;
     clef_spectrogram_param_f64(ev->sg, CLEF_P_SPEC_DB_MIN, &db_min);
     acc a = {0};
@@ -126,10 +126,10 @@ static void eval_set(const evaluator *ev, const char *name, const char *const *p
         if (clef_tokenizer_encode(ev->tok, ev->ctx, s, NCH, nf, fr, 2, ids, (size_t)n_tok, NULL, 0,
                                   NULL) != CLEF_OK ||
             clef_tokenizer_decode(ev->tok, ev->ctx, ids, (size_t)n_tok, 2, rec,
-                                  (size_t)(NCH * nf * CROP_T), NULL) != CLEF_OK)
+                                  (size_t)(NCH * nf * crop_t), NULL) != CLEF_OK)
             die(paths[i], ev->ctx);
         int64_t valid = clef_tokenizer_valid_columns(ev->tok, fr),
-                shown = fr < CROP_T ? fr : CROP_T;
+                shown = fr < crop_t ? fr : crop_t;
         for (int64_t r = 0; count_codes && r < ev->gf; r++)
             for (int64_t t = 0; t < valid; t++)
                 ev->hist[ids[r * ev->gt + t]] += 1.0;
@@ -143,7 +143,7 @@ static void eval_set(const evaluator *ev, const char *name, const char *const *p
                     m += row[k];
                 smean[b] = m / (double)shown;
                 for (int64_t k = 0; k < shown; k++) {
-                    a.tok += fabs(rec[(c * nf + b) * CROP_T + k] - row[k]);
+                    a.tok += fabs(rec[(c * nf + b) * crop_t + k] - row[k]);
                     a.train_mean += fabs(ev->train_mean[c * nf + b] - row[k]);
                     a.sess_mean += fabs(smean[b] - row[k]);
                 }
@@ -172,7 +172,7 @@ int main(int argc, char **argv) {
     clef_ctx_create(&ctx);
     clef_tokenizer *w = NULL, *tok = NULL;
     if (clef_tokenizer_load(&w, ctx, argv[1]) != CLEF_OK ||
-        clef_tokenizer_clone_crop(&tok, w, ctx, CROP_T) != CLEF_OK)
+        clef_tokenizer_clone_crop(&tok, w, ctx, clef_tokenizer_session_frames(w)) != CLEF_OK)
         die(argv[1], ctx);
     clef_tokenizer_free(w);
     clef_params *p = NULL;
@@ -210,7 +210,8 @@ int main(int argc, char **argv) {
 
     printf("| set | sessions | tokenizer MAE dB | training-mean MAE dB | session-time-mean MAE dB "
            "| noise: |S(t)-S(t+4 s)|/sqrt2 dB |\n|---|---|---|---|---|---|\n");
-    evaluator ev = {ctx, sg, tok, nf, gf, gt, tsum, calloc((size_t)cb, sizeof(double))};
+    int64_t crop_t = clef_tokenizer_session_frames(tok);
+    evaluator ev = {ctx, sg, tok, nf, gf, gt, crop_t, tsum, calloc((size_t)cb, sizeof(double))};
     /* the held-out sessions whole, then with electrodes removed (blanked to the dB floor, as
      * the canonical read leaves absent channels): every other channel, then Fp1 alone (the
      * montage of tests/data/test_subsecond.edf) */

@@ -42,7 +42,8 @@ static clef_status mean_new(clefi_tok_mean *m, clef_ctx *ctx, const clefi_tok_cf
         rc = clefi_layout_add(&m->lay, "mean.basis", 3,
                               (const int64_t[]){c->n_mean, c->in_ch, c->n_freq});
     if (rc == CLEF_OK && (m->buf = clefi_calloc(ctx, m->lay.total, sizeof(float))) == NULL)
-        rc = clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for the session-mean coder");
+        rc =
+            clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for the session-mean coder");
     if (rc != CLEF_OK) {
         mean_free(m, ctx);
         return rc;
@@ -114,8 +115,8 @@ void clefi_tok_mean_encode(const clef_tokenizer *tok, const float *mrow, int32_t
 void clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat) {
     double chat[CLEFI_TOK_MAX_MEAN];
     for (int32_t k = 0; k < tok->cfg.n_mean; k++)
-        chat[k] = level_value(ids[k] - tok->cfg.codebook_size, tok->cfg.mean_levels,
-                              tok->mean.scale[k]);
+        chat[k] =
+            level_value(ids[k] - tok->cfg.codebook_size, tok->cfg.mean_levels, tok->mean.scale[k]);
     synth(tok, chat, mhat);
 }
 
@@ -129,17 +130,19 @@ static clef_status principal_axes(clef_ctx *ctx, clefi_err *err, const double *a
     lapack_int *isuppz = clefi_calloc(ctx, 2 * (size_t)k, sizeof(lapack_int));
     clef_status rc = CLEF_OK;
     if (cov == NULL || w == NULL || z == NULL || isuppz == NULL)
-        rc = clefi_error(ctx, err, CLEF_ERR_NOMEM, "session-mean fit: no memory for a %zu x %zu "
-                         "covariance", dim, dim);
+        rc = clefi_error(ctx, err, CLEF_ERR_NOMEM,
+                         "session-mean fit: no memory for a %zu x %zu "
+                         "covariance",
+                         dim, dim);
     if (rc == CLEF_OK) {
         /* a is row-major [n][dim] = column-major [dim][n]: cov (upper) = a' a / (n - 1) */
         cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)dim, (int)n,
                     1.0 / (double)(n - 1), a, (int)dim, 0.0, cov, (int)dim);
         lapack_int found = 0;
         lapack_int il = (lapack_int)(dim - (size_t)k + 1), iu = (lapack_int)dim;
-        lapack_int info = LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'V', 'I', 'U', (lapack_int)dim, cov,
-                                         (lapack_int)dim, 0.0, 0.0, il, iu, 0.0, &found, w, z,
-                                         (lapack_int)dim, isuppz);
+        lapack_int info =
+            LAPACKE_dsyevr(LAPACK_COL_MAJOR, 'V', 'I', 'U', (lapack_int)dim, cov, (lapack_int)dim,
+                           0.0, 0.0, il, iu, 0.0, &found, w, z, (lapack_int)dim, isuppz);
         if (info != 0 || found != k)
             rc = clefi_error(ctx, err, CLEF_ERR_INTERNAL,
                              "session-mean fit: LAPACK dsyevr failed (info %d, %d of %d axes)",

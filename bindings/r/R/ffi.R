@@ -768,6 +768,14 @@ clef_tokenizer_n_tokens <- function(tok) {
   .clef_result(.Call(C_clef_tokenizer_n_tokens, tok), "clef_tokenizer_n_tokens", FALSE, c())
 }
 
+clef_tokenizer_mean_tokens <- function(tok) {
+  .clef_result(.Call(C_clef_tokenizer_mean_tokens, tok), "clef_tokenizer_mean_tokens", TRUE, c("n_tokens", "n_levels"))
+}
+
+clef_tokenizer_session_frames <- function(tok) {
+  .clef_result(.Call(C_clef_tokenizer_session_frames, tok), "clef_tokenizer_session_frames", FALSE, c())
+}
+
 clef_tokenizer_valid_columns <- function(tok, n_frames) {
   .clef_result(.Call(C_clef_tokenizer_valid_columns, tok, n_frames), "clef_tokenizer_valid_columns", FALSE, c())
 }
@@ -810,6 +818,14 @@ clef_tokenizer_trainer_tokenizer <- function(tr) {
 
 clef_tokenizer_trainer_set_spectrogram <- function(tr, sg) {
   .clef_result(.Call(C_clef_tokenizer_trainer_set_spectrogram, tr, sg), "clef_tokenizer_trainer_set_spectrogram", TRUE, c())
+}
+
+clef_tokenizer_trainer_fit_mean <- function(tr, means, n_sessions, n_tokens, n_levels) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_fit_mean, tr, means, n_sessions, n_tokens, n_levels), "clef_tokenizer_trainer_fit_mean", TRUE, c())
+}
+
+clef_tokenizer_trainer_step_sessions <- function(tr, crops, present, means, n_crops) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_step_sessions, tr, crops, present, means, n_crops), "clef_tokenizer_trainer_step_sessions", TRUE, c("l1_db", "perplexity"))
 }
 
 clef_tokenizer_trainer_steps <- function(tr) {

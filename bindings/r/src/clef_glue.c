@@ -2307,6 +2307,30 @@ SEXP clefr_clef_tokenizer_n_tokens(SEXP a_tok) {
     return res;
 }
 
+SEXP clefr_clef_tokenizer_mean_tokens(SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_mean_tokens";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    int64_t v_n_tokens = 0;
+    int64_t v_n_levels = 0;
+    clef_status ret = clef_tokenizer_mean_tokens(v_tok, &v_n_tokens, &v_n_levels);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_tokens));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_levels));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_session_frames(SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_session_frames";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    int64_t ret = clef_tokenizer_session_frames(v_tok);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_tokenizer_valid_columns(SEXP a_tok, SEXP a_n_frames) {
     static const char fn[] = "clef_tokenizer_valid_columns";
     const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
@@ -2500,6 +2524,60 @@ SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP a_tr, SEXP a_sg) {
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_tr != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP a_tr, SEXP a_means, SEXP a_n_sessions,
+                                           SEXP a_n_tokens, SEXP a_n_levels) {
+    static const char fn[] = "clef_tokenizer_trainer_fit_mean";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    R_xlen_t n_means = 0;
+    const float *v_means = clefr_as_array(a_means, CLEFR_F32, fn, "means", &n_means);
+    int64_t v_n_sessions = (int64_t)clefr_as_int(
+        a_n_sessions, fn, "n_sessions", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_tokens = (int64_t)clefr_as_int(
+        a_n_tokens, fn, "n_tokens", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_levels = (int64_t)clefr_as_int(
+        a_n_levels, fn, "n_levels", (double)-9007199254740992.0, (double)9007199254740992.0);
+    if (v_means != NULL)
+        clefr_check_length(n_means, (double)(v_n_sessions), fn, "means", "n_sessions");
+    clef_status ret =
+        clef_tokenizer_trainer_fit_mean(v_tr, v_means, v_n_sessions, v_n_tokens, v_n_levels);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_step_sessions(SEXP a_tr, SEXP a_crops, SEXP a_present,
+                                                SEXP a_means, SEXP a_n_crops) {
+    static const char fn[] = "clef_tokenizer_trainer_step_sessions";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    R_xlen_t n_crops = 0;
+    const float *v_crops = clefr_as_array(a_crops, CLEFR_F32, fn, "crops", &n_crops);
+    R_xlen_t n_present = 0;
+    const uint32_t *v_present = clefr_as_array(a_present, CLEFR_U32, fn, "present", &n_present);
+    R_xlen_t n_means = 0;
+    const float *v_means = clefr_as_array(a_means, CLEFR_F32, fn, "means", &n_means);
+    int64_t v_n_crops = (int64_t)clefr_as_int(a_n_crops, fn, "n_crops", (double)-9007199254740992.0,
+                                              (double)9007199254740992.0);
+    double v_l1_db = 0;
+    double v_perplexity = 0;
+    if (v_present != NULL)
+        clefr_check_length(n_present, (double)(v_n_crops), fn, "present", "n_crops");
+    if (v_means != NULL)
+        clefr_check_length(n_means, (double)(v_n_crops), fn, "means", "n_crops");
+    clef_status ret = clef_tokenizer_trainer_step_sessions(v_tr, v_crops, v_present, v_means,
+                                                           v_n_crops, &v_l1_db, &v_perplexity);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_l1_db));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_perplexity));
     UNPROTECT(1);
     return res;
 }

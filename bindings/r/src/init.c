@@ -154,6 +154,8 @@ SEXP clefr_clef_tokenizer_free(SEXP);
 SEXP clefr_clef_tokenizer_shape(SEXP);
 SEXP clefr_clef_tokenizer_codebook(SEXP);
 SEXP clefr_clef_tokenizer_n_tokens(SEXP);
+SEXP clefr_clef_tokenizer_mean_tokens(SEXP);
+SEXP clefr_clef_tokenizer_session_frames(SEXP);
 SEXP clefr_clef_tokenizer_valid_columns(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_read_seconds(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_encode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -165,6 +167,8 @@ SEXP clefr_clef_tokenizer_trainer_step(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
 SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_step_sessions(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
 SEXP clefr_clef_tokenizer_trainer_power_db(SEXP);
 SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
@@ -376,6 +380,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_shape", (DL_FUNC)&clefr_clef_tokenizer_shape, 1},
     {"C_clef_tokenizer_codebook", (DL_FUNC)&clefr_clef_tokenizer_codebook, 1},
     {"C_clef_tokenizer_n_tokens", (DL_FUNC)&clefr_clef_tokenizer_n_tokens, 1},
+    {"C_clef_tokenizer_mean_tokens", (DL_FUNC)&clefr_clef_tokenizer_mean_tokens, 1},
+    {"C_clef_tokenizer_session_frames", (DL_FUNC)&clefr_clef_tokenizer_session_frames, 1},
     {"C_clef_tokenizer_valid_columns", (DL_FUNC)&clefr_clef_tokenizer_valid_columns, 2},
     {"C_clef_tokenizer_read_seconds", (DL_FUNC)&clefr_clef_tokenizer_read_seconds, 2},
     {"C_clef_tokenizer_encode", (DL_FUNC)&clefr_clef_tokenizer_encode, 9},
@@ -388,6 +394,9 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_trainer_tokenizer", (DL_FUNC)&clefr_clef_tokenizer_trainer_tokenizer, 1},
     {"C_clef_tokenizer_trainer_set_spectrogram",
      (DL_FUNC)&clefr_clef_tokenizer_trainer_set_spectrogram, 2},
+    {"C_clef_tokenizer_trainer_fit_mean", (DL_FUNC)&clefr_clef_tokenizer_trainer_fit_mean, 5},
+    {"C_clef_tokenizer_trainer_step_sessions", (DL_FUNC)&clefr_clef_tokenizer_trainer_step_sessions,
+     5},
     {"C_clef_tokenizer_trainer_steps", (DL_FUNC)&clefr_clef_tokenizer_trainer_steps, 1},
     {"C_clef_tokenizer_trainer_power_db", (DL_FUNC)&clefr_clef_tokenizer_trainer_power_db, 1},
     {"C_clef_tokenizer_trainer_save", (DL_FUNC)&clefr_clef_tokenizer_trainer_save, 2},
