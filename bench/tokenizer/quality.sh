@@ -6,13 +6,17 @@
 # 2. clef train-tokenizer on the train split: the default architecture (1,024 x 32 codes),
 #    STEPS (default 13000) batches of 8 random 128 x 80 crops, lr 1e-3 with 300 warmup steps
 #    and a cosine decay to 1e-5 at the last step, no PatchGAN (--disc-ndf 0: the L1 target of
-#    the issue; docs/tokenizer.md), THREADS (2) -> tok_full.safetensors; then 1,500 more steps
+#    the issue; docs/tokenizer.md), the grid alone (--mean-tokens 0), THREADS (2) ->
+#    tok_full.safetensors; then 1,500 more steps
 #    from its checkpoint at a constant lr 1e-4 with --channel-dropout 0.3 (missing electrodes,
 #    masked loss) -> tok_masked.safetensors; and, from stage 1's checkpoint again, 4,500 steps
 #    with the mean-power loss (--power-weight: 600 steps at weight 10, lr 6e-3 on a cosine to
 #    step STEPS + 3000, then weight 20 on a cosine from 3.2e-3 ending at the last step; both
-#    start near 5e-4) -> tok_power.safetensors (docs/tokenizer.md "Downstream check"). Every
-#    stage resumes from its checkpoint when the script is rerun after an interruption;
+#    start near 5e-4) -> tok_power.safetensors (docs/tokenizer.md "Downstream check"); and,
+#    from stage 1's checkpoint again, 3,000 steps with 128 session-mean tokens fitted to the
+#    training sessions (--mean-tokens 128, lr 5e-4 on a cosine to 1e-5) -> tok_mean.safetensors,
+#    the default layout (docs/tokenizer.md "Session-mean tokens"). Every stage resumes from its
+#    checkpoint when the script is rerun after an interruption;
 # 3. bench_tok_quality for both on the held-out (val + test) sessions, whole and with
 #    electrodes removed, and on the real EEG file of tests/data: MAE beside the training-mean
 #    and session-time-mean references, the noise floor, codebook usage. Prints `uptime` before
@@ -50,15 +54,18 @@ train() {
     "${resume[@]}" "$@" 2>> "$out.log" || { tail -20 "$out.log"; exit 1; }
   grep -E "^step .*000/|Elapsed|Maximum resident" "$out.log"
 }
-train tok_full.safetensors "" "$steps" --cosine-steps "$steps" --warmup 300 --lr 1e-3 --lr-min 1e-5
+train tok_full.safetensors "" "$steps" --cosine-steps "$steps" --warmup 300 --lr 1e-3 --lr-min 1e-5 \
+  --mean-tokens 0
 train tok_masked.safetensors tok_full.safetensors.ckpt $((steps + 1500)) --lr 1e-4 \
   --channel-dropout 0.3
 train tok_power_a.safetensors tok_full.safetensors.ckpt $((steps + 600)) --lr 6e-3 \
   --cosine-steps $((steps + 3000)) --lr-min 1e-5 --power-weight 10
 train tok_power.safetensors tok_power_a.safetensors.ckpt $((steps + 4500)) --lr 3.2e-3 \
   --cosine-steps $((steps + 4500)) --lr-min 1e-5 --power-weight 20
+train tok_mean.safetensors tok_full.safetensors.ckpt $((steps + 3000)) --lr 5e-4 \
+  --cosine-steps $((steps + 3000)) --lr-min 1e-5 --mean-tokens 128
 echo "load after training: $(uptime)"
-for w in tok_full tok_masked tok_power; do
+for w in tok_full tok_masked tok_power tok_mean; do
   echo "== $w"
   "$bench" "$w.safetensors" train.txt heldout.txt "$root/tests/data/test_subsecond.edf"
 done
