@@ -186,6 +186,10 @@ CLEFI_HIDDEN clef_status clefi_tok_cfg_from_params(clef_ctx *ctx, const clef_par
                                                    clefi_tok_cfg *cfg);
 CLEFI_HIDDEN clef_status clefi_tok_cfg_from_weights(clef_ctx *ctx, clef_weights *w,
                                                     const char *path, clefi_tok_cfg *cfg);
+/** clef_tokenizer_load() of an open weights file (path names it in messages); the fuzzer's
+ *  entry point (fuzz/tok_weights.c). */
+CLEFI_HIDDEN clef_status clefi_tok_load_weights(clef_tokenizer **out, clef_ctx *ctx,
+                                                clef_weights *w, const char *path);
 /** A tokenizer of architecture cfg with PyTorch-default random weights from seed. */
 CLEFI_HIDDEN clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx,
                                              const clefi_tok_cfg *cfg, uint64_t seed);

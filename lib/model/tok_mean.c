@@ -104,7 +104,7 @@ void clefi_tok_mean_encode(const clef_tokenizer *tok, const float *mrow, int32_t
         if (coef != NULL)
             coef[k] = (float)u;
         double q = floor((u + 1.0) * 0.5 * (double)(levels - 1) + 0.5);
-        q = q < 0.0 ? 0.0 : q > (double)(levels - 1) ? (double)(levels - 1) : q;
+        q = !(q >= 0.0) ? 0.0 : q > (double)(levels - 1) ? (double)(levels - 1) : q; /* NaN: 0 */
         ids[k] = tok->cfg.codebook_size + (int32_t)q;
         chat[k] = level_value((int32_t)q, levels, m->scale[k]);
     }

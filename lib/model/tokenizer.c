@@ -512,20 +512,12 @@ static clef_status bind_all(clef_weights *w, clef_tokenizer *tok, clef_ctx *ctx)
     return rc;
 }
 
-clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
-    if (out == NULL || ctx == NULL || path == NULL)
-        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                                             "tokenizer_load: NULL "
-                                             "argument")
-                           : CLEF_ERR_INVALID_ARG;
+clef_status clefi_tok_load_weights(clef_tokenizer **out, clef_ctx *ctx, clef_weights *w,
+                                   const char *path) {
     *out = NULL;
-    clef_weights *w = NULL;
-    clef_status rc = clef_weights_open(&w, ctx, path);
-    if (rc != CLEF_OK)
-        return rc;
     clefi_tok_cfg cfg;
     clef_tokenizer *tok = NULL;
-    rc = clefi_tok_cfg_from_weights(ctx, w, path, &cfg);
+    clef_status rc = clefi_tok_cfg_from_weights(ctx, w, path, &cfg);
     if (rc == CLEF_OK)
         rc = tok_alloc(&tok, ctx, &cfg);
     if (rc == CLEF_OK)
@@ -549,7 +541,6 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
             rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
                                  "tokenizer '%s': mean.scale[%d] = %g is not positive", path,
                                  (int)k, (double)tok->mean.scale[k]);
-    clef_weights_free(w);
     if (rc != CLEF_OK) {
         clef_tokenizer_free(tok);
         return rc;
@@ -557,6 +548,21 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
     clefi_tok_wino_refresh(tok);
     *out = tok;
     return CLEF_OK;
+}
+
+clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
+    if (out == NULL || ctx == NULL || path == NULL)
+        return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
+                                             "tokenizer_load: NULL "
+                                             "argument")
+                           : CLEF_ERR_INVALID_ARG;
+    *out = NULL;
+    clef_weights *w = NULL;
+    clef_status rc = clef_weights_open(&w, ctx, path);
+    if (rc == CLEF_OK)
+        rc = clefi_tok_load_weights(out, ctx, w, path);
+    clef_weights_free(w);
+    return rc;
 }
 
 /* ---- save ---- */

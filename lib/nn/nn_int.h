@@ -61,10 +61,10 @@ CLEFI_HIDDEN void clefi_scale(clefi_pool *pool, float *x, int64_t n, float s);
 CLEFI_HIDDEN void clefi_add_inplace(clefi_pool *pool, float *y, const float *x, int64_t n);
 
 /** Fast expf for softmax-like kernels: max relative error about 2e-7 (Cephes expf polynomial),
- *  exactly 0 below -87.3 (and for -INFINITY). Selects instead of branches and a memcpy bit cast,
- *  so GCC vectorizes loops that call it. */
+ *  exactly 0 below -87.3 (and for -INFINITY), NaN for NaN. Selects instead of branches and a memcpy
+ * bit cast, so GCC vectorizes loops that call it. */
 static inline float clefi_expf(float x) {
-    float xc = x < -87.3f ? -87.3f : x;
+    float xc = x > -87.3f ? x : -87.3f; /* NaN -> -87.3: no NaN reaches the int conversion */
     xc = xc > 88.3f ? 88.3f : xc;
     /* n = round(x log2 e) by the 1.5 * 2^23 trick: no branch, no libm call */
     float n = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;
@@ -80,7 +80,7 @@ static inline float clefi_expf(float x) {
     int32_t bits = ((int32_t)n + 127) << 23; /* n + 127 in [1, 254] */
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return x < -87.3f ? 0.f : p * scale;
+    return x < -87.3f ? 0.f : x == x ? p * scale : x; /* NaN in, NaN out */
 }
 
 /** Put before a hot, vectorizable loop nest: GCC compiles it for AVX-512F, AVX2 and baseline

@@ -14,6 +14,7 @@ Writes the golden files of tests/model/test_tokenizer.c (fixed seeds):
 
 Usage: /work/venv-ref/bin/python tools/ref/tokenizer_ref.py [--out DIR]
        --bench N_THREADS WEIGHTS : time encode of one 20-min session (bench/tokenizer).
+       --fuzz-seeds DIR : micro weights files, the seeds of fuzz/corpus/tok_weights.
 """
 import argparse
 import os
@@ -340,6 +341,23 @@ def write_golden_mean(name, cfg, t_in, seed, n_mean, levels, out):
           f"min margin {margin.min():.3g}")
 
 
+def write_fuzz_seeds(out):
+    """Micro tokenizers (under libFuzzer's 64 KB input limit) for fuzz/corpus/tok_weights."""
+    os.makedirs(out, exist_ok=True)
+    micro = dict(in_channels=2, n_freq=8, crop_t=10, time_stride=5, ch=4, ch_mult=(1,), n_res=1,
+                 gn_groups=2, gn_eps=1e-6, codebook_size=4, code_dim=2)
+    model = build(micro, 3)
+    weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    save_file(weights, os.path.join(out, "micro"), metadata(micro))
+    means = torch.stack([synth_spec(micro, 12, 40 + i).mean(2) for i in range(5)])
+    coder = MeanCoder.fit(means.numpy(), 2, 16, micro["codebook_size"])
+    weights.update(coder.tensors(micro["in_channels"], micro["n_freq"]))
+    md = metadata(micro)
+    md.update({"clef.tok.mean_tokens": "2", "clef.tok.mean_levels": "16",
+               "clef.tok.mean_coder": "pca-uniform-1", "clef.tok.n_tokens": str(4 * 2 + 2)})
+    save_file(weights, os.path.join(out, "micro_mean"), md)
+
+
 def load_model(path):
     from safetensors import safe_open
     with safe_open(path, "pt") as f:
@@ -391,6 +409,7 @@ def main():
     ap.add_argument("--save-default", metavar="PATH")
     ap.add_argument("--bench", nargs=2, metavar=("N_THREADS", "WEIGHTS"))
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--fuzz-seeds", metavar="DIR")
     a = ap.parse_args()
     torch.use_deterministic_algorithms(True)
     if a.save_default:
@@ -398,6 +417,9 @@ def main():
         return 0
     if a.bench:
         bench(a.bench[1], int(a.bench[0]), a.reps)
+        return 0
+    if a.fuzz_seeds:
+        write_fuzz_seeds(a.fuzz_seeds)
         return 0
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(1)
