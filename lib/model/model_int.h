@@ -164,9 +164,13 @@ CLEFI_HIDDEN void clefi_tok_mean_free(clef_tokenizer *tok, clef_ctx *ctx);
 CLEFI_HIDDEN void clefi_tok_mean_rows(const float *spec, size_t dim, size_t stride, size_t frames,
                                       float *m);
 /** Code m [dim]: ids [n_mean] (codebook_size + level), coef (may be NULL) the unquantised
- *  coefficients / scale, mhat (may be NULL) the decoded M^ [dim]. */
-CLEFI_HIDDEN void clefi_tok_mean_encode(const clef_tokenizer *tok, const float *m, int32_t *ids,
-                                        float *coef, float *mhat);
+ *  coefficients / scale, mhat (may be NULL) the M^ [dim] to subtract from the image. Channels
+ *  whose mean is the blank level everywhere (absent electrodes) are left out of the fit (ridge
+ *  least squares on the present ones) and keep their own level in mhat (a zero residual);
+ *  CLEF_ERR_NOMEM (on ctx) is then possible. */
+CLEFI_HIDDEN clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx,
+                                               const float *m, int32_t *ids, float *coef,
+                                               float *mhat);
 /** M^ [dim] of n_mean ids, each in [codebook_size, codebook_size + mean_levels). */
 CLEFI_HIDDEN void clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat);
 /** Fit a coder of n components, levels levels to n_sessions rows M [n_sessions][dim] (dB):

@@ -90,17 +90,87 @@ static void synth(const clef_tokenizer *tok, const double *chat, float *mhat) {
     }
 }
 
-void clefi_tok_mean_encode(const clef_tokenizer *tok, const float *mrow, int32_t *ids, float *coef,
-                           float *mhat) {
+/* Channels absent from the image: every bin of their time mean at the blank level (an absent
+ * electrode's spectrogram is the dB floor everywhere). Bit c of the result; the count out. */
+static uint64_t absent_channels(const clef_tokenizer *tok, const float *mrow, int32_t *n_absent) {
+    const clefi_tok_cfg *c = &tok->cfg;
+    uint64_t mask = 0;
+    *n_absent = 0;
+    float blank = (float)c->spec.db_min + 1e-4f;
+    for (int32_t ch = 0; ch < c->in_ch && ch < 64; ch++) {
+        int32_t f = 0;
+        while (f < c->n_freq && mrow[(size_t)ch * (size_t)c->n_freq + (size_t)f] <= blank)
+            f++;
+        if (f == c->n_freq) {
+            mask |= (uint64_t)1 << ch;
+            (*n_absent)++;
+        }
+    }
+    return mask;
+}
+
+/* Coefficients of m from its present channels alone: ridge least squares
+ * (B_P B_P' + diag(NOISE_VAR / var_k)) c = B_P (m - center)_P, var_k the components' training
+ * variances (scale / 16)^2, so components the present channels do not pin down stay near 0
+ * (their training mean). Plain projection (c = B (m - center)) if the solve fails. */
+#define NOISE_VAR 0.01 /* (0.1 dB)^2 per value: the PCA truncation error of held-out means */
+static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx, const float *mrow,
+                                       uint64_t absent, double *c) {
     const clefi_tok_mean *m = &tok->mean;
-    int32_t levels = tok->cfg.mean_levels;
-    double chat[CLEFI_TOK_MAX_MEAN];
-    for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
-        const float *b = m->basis + (size_t)k * m->dim;
-        double c = 0.0;
+    size_t n = (size_t)tok->cfg.n_mean, nf = (size_t)tok->cfg.n_freq;
+    double *g = clefi_calloc(ctx, n * n + n, sizeof(double));
+    if (g == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for the session mean");
+    double *rhs = g + n * n;
+    for (size_t i = 0; i < n; i++) {
+        const float *bi = m->basis + i * m->dim;
         for (size_t r = 0; r < m->dim; r++)
-            c += (double)b[r] * ((double)mrow[r] - (double)m->center[r]);
-        double u = c / (double)m->scale[k];
+            if (!(r / nf < 64 && (absent >> (r / nf) & 1u)))
+                rhs[i] += (double)bi[r] * ((double)mrow[r] - (double)m->center[r]);
+        for (size_t j = 0; j <= i; j++) {
+            const float *bj = m->basis + j * m->dim;
+            double s = 0.0;
+            for (size_t r = 0; r < m->dim; r++)
+                if (!(r / nf < 64 && (absent >> (r / nf) & 1u)))
+                    s += (double)bi[r] * (double)bj[r];
+            g[i * n + j] = g[j * n + i] = s;
+        }
+        double sd = (double)m->scale[i] / SCALE_SD;
+        g[i * n + i] += NOISE_VAR / (sd * sd > 1e-12 ? sd * sd : 1e-12);
+    }
+    lapack_int info =
+        LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, 1, g, (lapack_int)n, rhs, 1);
+    for (size_t i = 0; i < n; i++)
+        c[i] = info == 0 ? rhs[i] : 0.0;
+    if (info != 0) /* not positive definite: project as if every channel were present */
+        for (size_t i = 0; i < n; i++)
+            for (size_t r = 0; r < m->dim; r++)
+                c[i] += (double)m->basis[i * m->dim + r] * ((double)mrow[r] - (double)m->center[r]);
+    clefi_free(ctx, g);
+    return CLEF_OK;
+}
+
+clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, const float *mrow,
+                                  int32_t *ids, float *coef, float *mhat) {
+    const clefi_tok_mean *m = &tok->mean;
+    int32_t levels = tok->cfg.mean_levels, n_absent = 0;
+    double c[CLEFI_TOK_MAX_MEAN], chat[CLEFI_TOK_MAX_MEAN];
+    uint64_t absent = absent_channels(tok, mrow, &n_absent);
+    if (n_absent > 0 && n_absent < tok->cfg.in_ch) {
+        clef_status rc = masked_coefficients(tok, ctx, mrow, absent, c);
+        if (rc != CLEF_OK)
+            return rc;
+    } else {
+        for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
+            const float *b = m->basis + (size_t)k * m->dim;
+            double s = 0.0;
+            for (size_t r = 0; r < m->dim; r++)
+                s += (double)b[r] * ((double)mrow[r] - (double)m->center[r]);
+            c[k] = s;
+        }
+    }
+    for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
+        double u = c[k] / (double)m->scale[k];
         if (coef != NULL)
             coef[k] = (float)u;
         double q = floor((u + 1.0) * 0.5 * (double)(levels - 1) + 0.5);
@@ -108,8 +178,16 @@ void clefi_tok_mean_encode(const clef_tokenizer *tok, const float *mrow, int32_t
         ids[k] = tok->cfg.codebook_size + (int32_t)q;
         chat[k] = level_value((int32_t)q, levels, m->scale[k]);
     }
-    if (mhat != NULL)
-        synth(tok, chat, mhat);
+    if (mhat == NULL)
+        return CLEF_OK;
+    synth(tok, chat, mhat);
+    /* absent channels: the network's image keeps them at 0 (their own level), the decoder
+     * imputes them from the coefficients */
+    size_t nf = (size_t)tok->cfg.n_freq;
+    for (size_t r = 0; n_absent > 0 && n_absent < tok->cfg.in_ch && r < m->dim; r++)
+        if (r / nf < 64 && (absent >> (r / nf) & 1u))
+            mhat[r] = mrow[r];
+    return CLEF_OK;
 }
 
 void clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat) {

@@ -257,8 +257,13 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         float *m = r.img + img;
         mhat = m + dim;
         clefi_tok_mean_rows(spec, dim, (size_t)n_frames, t_in, m);
-        clefi_tok_mean_encode(tok, m, ids + n_tok,
-                              latents != NULL ? latents + n_tok * (size_t)c->code_dim : NULL, mhat);
+        rc = clefi_tok_mean_encode(tok, ctx, m, ids + n_tok,
+                                   latents != NULL ? latents + n_tok * (size_t)c->code_dim : NULL,
+                                   mhat);
+        if (rc != CLEF_OK) {
+            run_close(&r);
+            return rc;
+        }
     }
     img_job ij = {.c = c,
                   .spec = spec,

@@ -495,7 +495,7 @@ static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, dou
 /* The network's image of a crop: the crop in [-1, 1] units, minus the coded session mean M^
  * of mean_db (NULL: the crop's time mean) when the tokenizer has session-mean tokens. The
  * losses compare the decoded image with this one, the same as comparing crop and crop + M^. */
-static void load_image(clefi_tok_trainer *tr, const float *crop_db, const float *mean_db) {
+static clef_status load_image(clefi_tok_trainer *tr, const float *crop_db, const float *mean_db) {
     const clefi_tok_cfg *c = &tr->tok->cfg;
     clefi_tbuf *x = &tr->buf[tr->img];
     size_t t = (size_t)c->crop_t, dim = (size_t)c->in_ch * (size_t)c->n_freq;
@@ -505,13 +505,16 @@ static void load_image(clefi_tok_trainer *tr, const float *crop_db, const float 
             clefi_tok_mean_rows(crop_db, dim, t, t, tr->mean_m);
             mean_db = tr->mean_m;
         }
-        clefi_tok_mean_encode(tr->tok, mean_db, ids, NULL, tr->mean_hat);
+        clef_status rc = clefi_tok_mean_encode(tr->tok, tr->ctx, mean_db, ids, NULL, tr->mean_hat);
+        if (rc != CLEF_OK)
+            return rc;
     }
     for (size_t r = 0; r < dim; r++) {
         float off = c->n_mean > 0 ? tr->mean_hat[r] : 0.0f;
         for (size_t i = r * t; i < (r + 1) * t; i++)
             x->v[i] = (crop_db[i] - off) / c->db_scale;
     }
+    return CLEF_OK;
 }
 
 double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db, int with_grad,
@@ -519,7 +522,8 @@ double clefi_tok_trainer_loss(clefi_tok_trainer *tr, const float *crop_db, int w
     double l1;
     if (with_grad)
         memset(tr->grads, 0, tr->tok->lay.total * sizeof(float));
-    load_image(tr, crop_db, NULL);
+    if (load_image(tr, crop_db, NULL) != CLEF_OK)
+        return NAN;
     tr->present = UINT32_MAX;
     double loss = image_loss(tr, tr->idx, with_grad, &l1);
     if (l1_db != NULL)
@@ -558,9 +562,12 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
     double l1_sum = 0.0;
     for (int32_t b = 0; b < n; b++) {
         double l1;
-        load_image(tr, crops_db + (size_t)b * img,
-                   means_db != NULL ? means_db + (size_t)b * (size_t)c->in_ch * (size_t)c->n_freq
-                                    : NULL);
+        clef_status rc = load_image(
+            tr, crops_db + (size_t)b * img,
+            means_db != NULL ? means_db + (size_t)b * (size_t)c->in_ch * (size_t)c->n_freq : NULL);
+        if (rc != CLEF_OK) /* the step is abandoned before any weight changed */
+            return clefi_error(tr->ctx, &tr->err, rc, "tokenizer trainer: %s",
+                               clef_ctx_errmsg(tr->ctx));
         tr->present = present != NULL ? present[b] : UINT32_MAX;
         image_loss(tr, tr->idx + (size_t)b * n_tok, 1, &l1);
         l1_sum += l1;

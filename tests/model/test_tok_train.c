@@ -529,6 +529,66 @@ static void test_train_mean_tokens(void **state) {
     assert_true(all1 < 0.5 * all0 && focal1 < 0.5 * focal0);
 }
 
+/* An absent channel (the dB floor everywhere) is left out of the session-mean fit: the present
+ * channel's coded mean stays as accurate as with both channels, where projecting the floor as
+ * if it were data would throw it off; the absent channel keeps a zero residual. */
+static void test_mean_absent_channel(void **state) {
+    (void)state;
+    enum { N = 40, N_TEST = 8, K = 6, DIM = 2 * NF };
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    float *sess = malloc((size_t)TS * DIM * sizeof *sess), means[(N + N_TEST) * DIM];
+    for (int s = 0; s < N + N_TEST; s++) {
+        focal_session(sess, 300u + (unsigned)s);
+        double m[DIM];
+        row_means(sess, TS, TS, m);
+        for (int r = 0; r < DIM; r++)
+            means[s * DIM + r] = (float)m[r];
+    }
+    clef_params *p = arch(ctx, NF, 40, 8, 32);
+    clef_tokenizer_trainer *tr = NULL;
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 5, 1), CLEF_OK);
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K, 1024), CLEF_OK);
+    const clef_tokenizer *tok = clef_tokenizer_trainer_tokenizer(tr);
+    double e_full = 0.0, e_masked = 0.0, e_naive = 0.0;
+    for (int s = N; s < N + N_TEST; s++) {
+        float m[DIM], blanked[DIM], hat[DIM], hat_b[DIM];
+        int32_t ids[K];
+        memcpy(m, means + s * DIM, sizeof m);
+        memcpy(blanked, m, sizeof m);
+        for (int f = 0; f < NF; f++)
+            blanked[f] = -40.0f; /* channel 0 absent */
+        assert_int_equal(clefi_tok_mean_encode(tok, ctx, m, ids, NULL, hat), CLEF_OK);
+        assert_int_equal(clefi_tok_mean_encode(tok, ctx, blanked, ids, NULL, hat_b), CLEF_OK);
+        /* the naive projection of the blanked mean, channel 1's part */
+        double c[K];
+        for (int k = 0; k < K; k++) {
+            c[k] = 0.0;
+            for (int r = 0; r < DIM; r++)
+                c[k] += (double)tok->mean.basis[k * DIM + r] * (blanked[r] - tok->mean.center[r]);
+        }
+        for (int r = NF; r < DIM; r++) {
+            double naive = tok->mean.center[r];
+            for (int k = 0; k < K; k++)
+                naive += c[k] * tok->mean.basis[k * DIM + r];
+            e_full += fabs(hat[r] - m[r]) / (NF * N_TEST);
+            e_masked += fabs(hat_b[r] - m[r]) / (NF * N_TEST);
+            e_naive += fabs(naive - m[r]) / (NF * N_TEST);
+        }
+        for (int f = 0; f < NF; f++)
+            assert_true(hat_b[f] == -40.0f); /* zero residual on the absent channel */
+    }
+    print_message("channel 1's coded mean: both channels %.3f dB, channel 0 absent %.3f dB "
+                  "(projecting its floor as data: %.3f dB)\n",
+                  e_full, e_masked, e_naive);
+    /* stated margins: within 0.5 dB, and a fifth of the naive projection's error at most */
+    assert_true(e_masked < 0.5 && e_masked < 0.2 * e_naive);
+    free(sess);
+    clef_tokenizer_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
 /* Checkpoints carry the coder: resuming gives the same coder and the same weights. */
 static void test_checkpoint_mean(void **state) {
     (void)state;
@@ -737,7 +797,7 @@ int main(void) {
         cmocka_unit_test(test_train_gan),       cmocka_unit_test(test_checkpoint_resume),
         cmocka_unit_test(test_lr_schedule),     cmocka_unit_test(test_masked_step),
         cmocka_unit_test(test_mean_fit),        cmocka_unit_test(test_train_mean_tokens),
-        cmocka_unit_test(test_checkpoint_mean),
+        cmocka_unit_test(test_checkpoint_mean), cmocka_unit_test(test_mean_absent_channel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -192,14 +192,32 @@ class MeanCoder:
         scale = np.maximum((cls.SCALE_SD * np.sqrt(np.maximum(w, 0))).astype(np.float32), 1e-6)
         return cls(x.mean(0), scale, v, levels, codebook_size)
 
-    def encode(self, m):
-        """m [C*F] -> ids (codebook_size + level), coefficients / scale, decoded M^."""
-        c = self.basis.astype(np.float64) @ (np.asarray(m, np.float64).reshape(-1)
-                                              - self.center.astype(np.float64))
+    NOISE_VAR = 0.01  # ridge prior: (0.1 dB)^2 per value
+
+    def encode(self, m, n_ch, blank=-DB_SCALE):
+        """m [C*F] -> ids (codebook_size + level), coefficients / scale, M^ to subtract.
+        Channels whose every bin is at the blank level are absent: the coefficients are then
+        the ridge least-squares fit to the present channels (prior: the components' training
+        variances), and M^ keeps the absent channels at their own level."""
+        m = np.asarray(m, np.float64).reshape(-1)
+        b = self.basis.astype(np.float64)
+        d = m - self.center.astype(np.float64)
+        absent = np.all(m.reshape(n_ch, -1) <= blank + 1e-4, axis=1)
+        if absent.any() and not absent.all():
+            keep = np.repeat(~absent, len(m) // n_ch)
+            bp = b[:, keep]
+            var = (self.scale.astype(np.float64) / self.SCALE_SD) ** 2
+            c = np.linalg.solve(bp @ bp.T + np.diag(self.NOISE_VAR / np.maximum(var, 1e-12)),
+                                bp @ d[keep])
+        else:
+            c = b @ d
         u = c / self.scale.astype(np.float64)
         q = np.clip(np.floor((u + 1.0) * 0.5 * (self.levels - 1) + 0.5), 0, self.levels - 1)
         ids = self.k + q.astype(np.int64)
-        return ids, u, self.decode(ids)
+        mhat = self.decode(ids)
+        if absent.any() and not absent.all():
+            mhat[np.repeat(absent, len(m) // n_ch)] = m[np.repeat(absent, len(m) // n_ch)]
+        return ids, u, mhat
 
     def decode(self, ids):
         q = np.asarray(ids, np.int64) - self.k
@@ -218,12 +236,14 @@ def encode_with_mean(model, coder, spec_db):
     on the spectrogram minus M^ (padding: 0 dB of residual), ids = grid ids then mean ids."""
     c, f, t = spec_db.shape
     m = spec_db.double().mean(2).reshape(-1).numpy()
-    mids, coef, mhat = coder.encode(m)
+    mids, coef, mhat = coder.encode(m, c)
     mh = torch.from_numpy(mhat.astype(np.float32)).reshape(c, f, 1)
     z, ids, margin = model.encode(spec_db - mh)
     ids = torch.cat([ids, torch.from_numpy(mids)])
     latents = torch.cat([z.reshape(-1), torch.from_numpy(coef.astype(np.float32))])
-    return latents, ids, margin, mh
+    # decode imputes absent channels from the coefficients
+    return latents, ids, margin, torch.from_numpy(
+        coder.decode(mids).astype(np.float32)).reshape(c, f, 1)
 
 
 def metadata(cfg):
@@ -338,6 +358,17 @@ def write_golden_mean(name, cfg, t_in, seed, n_mean, levels, out):
           "fit_means": fit_means.contiguous()}
     save_file(io, os.path.join(out, f"tok_{name}_io.safetensors"))
     print(f"{name}: {n_grid} grid + {n_mean} mean tokens, mean ids {ids[n_grid:].tolist()}, "
+          f"min margin {margin.min():.3g}")
+    # the same weights on an input with channel 1 absent (the dB floor everywhere)
+    spec_a = spec.clone()
+    spec_a[1] = -DB_SCALE
+    with torch.no_grad():
+        latents, ids, margin, mh = encode_with_mean(model, coder, spec_a)
+        dec = model.decode(ids[:n_grid]) + mh
+    io = {"input": spec_a.contiguous(), "latents": latents.contiguous(),
+          "ids": ids.to(torch.int32), "margin": margin.contiguous(), "decoded": dec.contiguous()}
+    save_file(io, os.path.join(out, f"tok_{name}_absent_io.safetensors"))
+    print(f"{name}, channel 1 absent: mean ids {ids[n_grid:].tolist()}, "
           f"min margin {margin.min():.3g}")
 
 
