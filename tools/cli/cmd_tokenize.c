@@ -831,6 +831,11 @@ static int fit_mean(clef_tokenizer_trainer *tr, const session_set *set, const tr
         return 0;
     clef_status rc =
         clef_tokenizer_trainer_fit_mean(tr, set->means, (int64_t)set->n, want, o->mean_levels);
+    if (rc == CLEF_ERR_RANGE && (long)set->n <= want)
+        fprintf(stderr,
+                "clef: %zu training sessions are too few for %ld session-mean tokens: "
+                "pass --mean-tokens %zu or fewer, or 0 for none\n",
+                set->n, want, set->n > 1 ? set->n - 1 : 0);
     if (rc != CLEF_OK)
         return cli_fail("--mean-tokens", rc, clef_tokenizer_trainer_errmsg(tr));
     fprintf(stderr,
