@@ -7,11 +7,13 @@
  * store artifacts. 2. For each session, band power from its true spectrogram and from the
  * spectrogram decoded from its stored tokens: per channel, log10 of the mean power
  * (10^(dB/10)) over the bins of delta [1, 4), theta [4, 8), alpha [8, 13) and beta [13, 30) Hz
- * and over the session's real frames (at most the 1,280 of the session image); both stored as
- * embedding artifacts (a resumable job too). 3. The evaluation harness (clef_eval_run_store:
- * probe on train, C on val, test AUROC with bootstrap CI) on both embeddings and on the
- * raw-signal band-power baseline (clef_bandpower_job_run, Welch); prints the feat_* tasks
- * side by side with the AUROC change decoded - true, and the spectrogram MAE. */
+ * and over the session's real frames (at most those of the session image); both stored as
+ * embedding artifacts (a resumable job too). A channel absent from the recording is masked in
+ * the decoded spectrogram as clef_tokenizer_decode() asks (it keeps the floor it was read
+ * with), and the spectrogram MAE covers the present channels. 3. The evaluation harness
+ * (clef_eval_run_store: probe on train, C on val, test AUROC with bootstrap CI) on both embeddings
+ * and on the raw-signal band-power baseline (clef_bandpower_job_run, Welch); prints the feat_*
+ * tasks side by side with the AUROC change decoded - true, and the spectrogram MAE. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -129,8 +131,9 @@ int main(int argc, char **argv) {
     if (clef_tokenizer_model_hash(ctx, weights, hash, sizeof hash, NULL) != CLEF_OK)
         die(weights, ctx);
     snprintf(true_hash, sizeof true_hash, "specbp-true");
-    snprintf(dec_hash, sizeof dec_hash, "specbp-decoded:%.16s", hash);
-    snprintf(job, sizeof job, "bench:specbp:%s", hash);
+    /* v2: absent channels masked in the decoded spectrogram */
+    snprintf(dec_hash, sizeof dec_hash, "specbp2-decoded:%.16s", hash);
+    snprintf(job, sizeof job, "bench:specbp2:%s", hash);
 
     int64_t n_tok = 0;
     if (clef_tokenizer_job_run(ctx, s, weights, threads, 0.0, 0, &n_tok, NULL, NULL) != CLEF_OK)
@@ -179,15 +182,21 @@ int main(int argc, char **argv) {
         for (int64_t i = 0; i < n_ids; i++)
             ids[i] = u[i];
         int64_t frames = 0;
-        float *spec = bench_session_spec(ctx, sg, path, &frames, NULL);
+        uint32_t present = 0;
+        float *spec = bench_session_spec(ctx, sg, path, &frames, &present);
         if (clef_tokenizer_decode(tok, ctx, ids, (size_t)n_ids, threads, dec,
                                   (size_t)(BENCH_NCH * nf * crop_t), NULL) != CLEF_OK)
             die("decode", ctx);
         int64_t shown = frames < crop_t ? frames : crop_t;
         for (int64_t r = 0; r < BENCH_NCH * nf; r++)
-            for (int64_t t = 0; t < shown; t++)
+            for (int64_t t = 0; t < shown; t++) {
+                if (!(present >> (r / nf) & 1u)) { /* the present mask, applied */
+                    dec[r * crop_t + t] = spec[r * frames + t];
+                    continue;
+                }
                 abs_err += fabs((double)dec[r * crop_t + t] - spec[r * frames + t]);
-        n_pix += (double)(BENCH_NCH * nf * shown);
+                n_pix += 1.0;
+            }
         float e_true[DIM], e_dec[DIM];
         spec_bandpower(spec, nf, frames, shown, freq, e_true);
         spec_bandpower(dec, nf, crop_t, shown, freq, e_dec);
