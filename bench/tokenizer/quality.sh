@@ -15,8 +15,10 @@
 #    start near 5e-4) -> tok_power.safetensors (docs/tokenizer.md "Downstream check"); and,
 #    from stage 1's checkpoint again, 3,000 steps with 128 session-mean tokens fitted to the
 #    training sessions (--mean-tokens 128, lr 5e-4 on a cosine to 1e-5) -> tok_mean.safetensors,
-#    the default layout (docs/tokenizer.md "Session-mean tokens"). Every stage resumes from its
-#    checkpoint when the script is rerun after an interruption;
+#    the default layout (docs/tokenizer.md "Session-mean tokens"); then 1,500 more steps from
+#    its checkpoint with --power-weight 10 (lr 3e-4 on a cosine to 1e-5) -> tok_mean_pw, the
+#    recommended tokenizer. Every stage resumes from its checkpoint when the script is rerun
+#    after an interruption;
 # 3. bench_tok_quality for both on the held-out (val + test) sessions, whole and with
 #    electrodes removed, and on the real EEG file of tests/data: MAE beside the training-mean
 #    and session-time-mean references, the noise floor, codebook usage. Prints `uptime` before
@@ -64,8 +66,10 @@ train tok_power.safetensors tok_power_a.safetensors.ckpt $((steps + 4500)) --lr 
   --cosine-steps $((steps + 4500)) --lr-min 1e-5 --power-weight 20
 train tok_mean.safetensors tok_full.safetensors.ckpt $((steps + 3000)) --lr 5e-4 \
   --cosine-steps $((steps + 3000)) --lr-min 1e-5 --mean-tokens 128
+train tok_mean_pw.safetensors tok_mean.safetensors.ckpt $((steps + 4500)) --lr 3e-4 \
+  --cosine-steps $((steps + 4500)) --lr-min 1e-5 --power-weight 10
 echo "load after training: $(uptime)"
-for w in tok_full tok_masked tok_power tok_mean; do
+for w in tok_full tok_masked tok_power tok_mean tok_mean_pw; do
   echo "== $w"
   "$bench" "$w.safetensors" train.txt heldout.txt "$root/tests/data/test_subsecond.edf"
 done
