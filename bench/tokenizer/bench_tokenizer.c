@@ -1,6 +1,7 @@
 /* bench_tokenizer.c — time clef_tokenizer_encode/decode on one 20-minute session.
  *
  * Usage: bench_tokenizer WEIGHTS INPUT_F32 N_FRAMES N_THREADS REPS [TORCH_IDS]
+ * (weights trained on crops run on their session image, clef_tokenizer_session_frames())
  * INPUT_F32 is raw float32 [19][128][N_FRAMES] (written by tokenizer_ref.py --bench); when
  * TORCH_IDS (raw int32) is given, token agreement with PyTorch is printed. */
 #define _POSIX_C_SOURCE 200809L
@@ -45,6 +46,17 @@ int main(int argc, char **argv) {
     }
     int64_t n_ch, n_freq, crop_t;
     clef_tokenizer_shape(tok, &n_ch, &n_freq, &crop_t, NULL, NULL);
+    if (crop_t != clef_tokenizer_session_frames(tok)) { /* trained on crops: the session image */
+        clef_tokenizer *session = NULL;
+        if (clef_tokenizer_clone_crop(&session, tok, ctx, clef_tokenizer_session_frames(tok)) !=
+            CLEF_OK) {
+            fprintf(stderr, "clone: %s\n", clef_ctx_errmsg(ctx));
+            return 1;
+        }
+        clef_tokenizer_free(tok);
+        tok = session;
+        clef_tokenizer_shape(tok, NULL, NULL, &crop_t, NULL, NULL);
+    }
     size_t n_tok = (size_t)clef_tokenizer_n_tokens(tok), n_in = (size_t)(n_ch * n_freq * n_frames);
     float *spec = read_all(argv[2], n_in * sizeof(float));
     int32_t *ids = malloc(n_tok * sizeof *ids);

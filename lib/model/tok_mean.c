@@ -68,10 +68,17 @@ clef_status clefi_tok_mean_alloc(clef_tokenizer *tok, clef_ctx *ctx) {
 
 void clefi_tok_mean_rows(const float *spec, size_t dim, size_t stride, size_t frames, float *m) {
     for (size_t r = 0; r < dim; r++) {
-        double s = 0.0;
-        for (size_t t = 0; t < frames; t++)
-            s += spec[r * stride + t];
-        m[r] = frames > 0 ? (float)(s / (double)frames) : 0.0f;
+        /* four independent sums: one chain of 1,200 dependent adds per row was latency-bound
+         * (3.5 ms of a 16 ms session encode) */
+        const float *x = spec + r * stride;
+        double s[4] = {0.0, 0.0, 0.0, 0.0};
+        size_t t = 0;
+        for (; t + 4 <= frames; t += 4)
+            for (int j = 0; j < 4; j++)
+                s[j] += x[t + (size_t)j];
+        for (; t < frames; t++)
+            s[0] += x[t];
+        m[r] = frames > 0 ? (float)((s[0] + s[1] + (s[2] + s[3])) / (double)frames) : 0.0f;
     }
 }
 
@@ -80,13 +87,16 @@ static double level_value(int32_t q, int32_t levels, float scale) {
     return (2.0 * q / (double)(levels - 1) - 1.0) * scale;
 }
 
+/* mhat = center + sum_k chat[k] basis[k], one contiguous basis row at a time (float sums of
+ * at most 1,024 terms: about 1e-5 dB, far below the quantiser step). */
 static void synth(const clef_tokenizer *tok, const double *chat, float *mhat) {
     const clefi_tok_mean *m = &tok->mean;
-    for (size_t r = 0; r < m->dim; r++) {
-        double s = m->center[r];
-        for (int32_t k = 0; k < tok->cfg.n_mean; k++)
-            s += chat[k] * m->basis[(size_t)k * m->dim + r];
-        mhat[r] = (float)s;
+    memcpy(mhat, m->center, m->dim * sizeof *mhat);
+    for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
+        const float *b = m->basis + (size_t)k * m->dim;
+        float ck = (float)chat[k];
+        for (size_t r = 0; r < m->dim; r++)
+            mhat[r] += ck * b[r];
     }
 }
 
