@@ -437,6 +437,19 @@ static void row_means(const float *x, int stride, int frames, double *m) {
     }
 }
 
+/* n focal sessions of seeds seed0.. into sess (all n kept, or with keep 0 one at a time in
+ * sess[0]) and their time-mean rows into means [n][2 * NF] (float). */
+static void focal_sessions(float *sess, float *means, int n, unsigned seed0, int keep) {
+    for (int s = 0; s < n; s++) {
+        float *x = sess + (keep ? (size_t)s * 2 * NF * TS : 0);
+        focal_session(x, seed0 + (unsigned)s);
+        double m[2 * NF];
+        row_means(x, TS, TS, m);
+        for (int r = 0; r < 2 * NF; r++)
+            means[s * 2 * NF + r] = (float)m[r];
+    }
+}
+
 /* Train a tiny tokenizer with (n_mean > 0) or without session-mean tokens on the focal
  * sessions; the mean absolute error of held-out sessions' decoded row means (whole-session
  * images) over all rows and over the focal rows. */
@@ -446,13 +459,7 @@ static void train_row_error(int n_mean, double *err_all, double *err_focal) {
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     float *sess = malloc((size_t)(N_TRAIN + N_TEST) * 2 * NF * TS * sizeof *sess);
     float *means = malloc((size_t)(N_TRAIN + N_TEST) * 2 * NF * sizeof *means);
-    for (int s = 0; s < N_TRAIN + N_TEST; s++) {
-        focal_session(sess + (size_t)s * 2 * NF * TS, 200u + (unsigned)s);
-        double m[2 * NF];
-        row_means(sess + (size_t)s * 2 * NF * TS, TS, TS, m);
-        for (int r = 0; r < 2 * NF; r++)
-            means[s * 2 * NF + r] = (float)m[r];
-    }
+    focal_sessions(sess, means, N_TRAIN + N_TEST, 200u, 1);
     clef_params *p = arch(ctx, NF, CROP, 8, 32), *tp = train_params(ctx, BATCH, 0, 0, 0);
     assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR, 3e-3), CLEF_OK);
     clef_tokenizer_trainer *tr = NULL;
@@ -538,13 +545,7 @@ static void test_mean_absent_channel(void **state) {
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     float *sess = malloc((size_t)TS * DIM * sizeof *sess), means[(N + N_TEST) * DIM];
-    for (int s = 0; s < N + N_TEST; s++) {
-        focal_session(sess, 300u + (unsigned)s);
-        double m[DIM];
-        row_means(sess, TS, TS, m);
-        for (int r = 0; r < DIM; r++)
-            means[s * DIM + r] = (float)m[r];
-    }
+    focal_sessions(sess, means, N + N_TEST, 300u, 0);
     clef_params *p = arch(ctx, NF, 40, 8, 32);
     clef_tokenizer_trainer *tr = NULL;
     assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 5, 1), CLEF_OK);
@@ -599,13 +600,7 @@ static void test_checkpoint_mean(void **state) {
     assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 3, 1), CLEF_OK);
     float *sess = malloc((size_t)6 * 2 * NF * TS * sizeof *sess), means[6 * 2 * NF];
     float batch[2 * 2 * NF * CROP_GAN];
-    for (int s = 0; s < 6; s++) {
-        focal_session(sess + (size_t)s * 2 * NF * TS, 40u + (unsigned)s);
-        double m[2 * NF];
-        row_means(sess + (size_t)s * 2 * NF * TS, TS, TS, m);
-        for (int r = 0; r < 2 * NF; r++)
-            means[s * 2 * NF + r] = (float)m[r];
-    }
+    focal_sessions(sess, means, 6, 40u, 1);
     assert_int_equal(clef_tokenizer_trainer_fit_mean(a, means, 6, 3, 256), CLEF_OK);
     char path[] = "/tmp/clef_tok_ckpt_mean_XXXXXX";
     int fd = mkstemp(path);
