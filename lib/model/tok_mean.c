@@ -119,6 +119,23 @@ static uint64_t absent_channels(const clef_tokenizer *tok, const float *mrow, in
     return mask;
 }
 
+/* Row r (of nf bins per channel) belongs to a channel of the absent mask. */
+static int row_absent(uint64_t absent, size_t r, size_t nf) {
+    return r / nf < 64 && (absent >> (r / nf) & 1u);
+}
+
+/* c = B (m - center): the coefficients of m with every channel present. */
+static void project(const clef_tokenizer *tok, const float *mrow, double *c) {
+    const clefi_tok_mean *m = &tok->mean;
+    for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
+        const float *b = m->basis + (size_t)k * m->dim;
+        double s = 0.0;
+        for (size_t r = 0; r < m->dim; r++)
+            s += (double)b[r] * ((double)mrow[r] - (double)m->center[r]);
+        c[k] = s;
+    }
+}
+
 /* Coefficients of m from its present channels alone: ridge least squares
  * (B_P B_P' + diag(NOISE_VAR / var_k)) c = B_P (m - center)_P, var_k the components' training
  * variances (scale / 16)^2, so components the present channels do not pin down stay near 0
@@ -135,13 +152,13 @@ static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx,
     for (size_t i = 0; i < n; i++) {
         const float *bi = m->basis + i * m->dim;
         for (size_t r = 0; r < m->dim; r++)
-            if (!(r / nf < 64 && (absent >> (r / nf) & 1u)))
+            if (!row_absent(absent, r, nf))
                 rhs[i] += (double)bi[r] * ((double)mrow[r] - (double)m->center[r]);
         for (size_t j = 0; j <= i; j++) {
             const float *bj = m->basis + j * m->dim;
             double s = 0.0;
             for (size_t r = 0; r < m->dim; r++)
-                if (!(r / nf < 64 && (absent >> (r / nf) & 1u)))
+                if (!row_absent(absent, r, nf))
                     s += (double)bi[r] * (double)bj[r];
             g[i * n + j] = g[j * n + i] = s;
         }
@@ -150,12 +167,10 @@ static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx,
     }
     lapack_int info =
         LAPACKE_dposv(LAPACK_ROW_MAJOR, 'L', (lapack_int)n, 1, g, (lapack_int)n, rhs, 1);
-    for (size_t i = 0; i < n; i++)
-        c[i] = info == 0 ? rhs[i] : 0.0;
-    if (info != 0) /* not positive definite: project as if every channel were present */
-        for (size_t i = 0; i < n; i++)
-            for (size_t r = 0; r < m->dim; r++)
-                c[i] += (double)m->basis[i * m->dim + r] * ((double)mrow[r] - (double)m->center[r]);
+    if (info == 0)
+        memcpy(c, rhs, n * sizeof *c);
+    else /* not positive definite: project as if every channel were present */
+        project(tok, mrow, c);
     clefi_free(ctx, g);
     return CLEF_OK;
 }
@@ -171,13 +186,7 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         if (rc != CLEF_OK)
             return rc;
     } else {
-        for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
-            const float *b = m->basis + (size_t)k * m->dim;
-            double s = 0.0;
-            for (size_t r = 0; r < m->dim; r++)
-                s += (double)b[r] * ((double)mrow[r] - (double)m->center[r]);
-            c[k] = s;
-        }
+        project(tok, mrow, c);
     }
     for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
         double u = c[k] / (double)m->scale[k];
@@ -195,7 +204,7 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
      * imputes them from the coefficients */
     size_t nf = (size_t)tok->cfg.n_freq;
     for (size_t r = 0; n_absent > 0 && n_absent < tok->cfg.in_ch && r < m->dim; r++)
-        if (r / nf < 64 && (absent >> (r / nf) & 1u))
+        if (row_absent(absent, r, nf))
             mhat[r] = mrow[r];
     return CLEF_OK;
 }
