@@ -973,12 +973,24 @@ CLEF_API clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t 
 /** Tokens per image: grid_f * grid_t grid tokens, then the session-mean tokens (2,048 for a
  *  session image, clef_tokenizer_session_frames()); 0 if tok is NULL. */
 CLEF_API int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok);
-/** Session-mean tokens (docs/tokenizer.md "Session-mean tokens"): the time-mean spectrum of
- *  the image, coded apart from the grid as n_tokens principal-component coefficients of
- *  n_levels levels each, with ids codebook_size + level (so the vocabulary has codebook_size +
- *  n_levels ids). Both 0 for a tokenizer without them. Any out pointer may be NULL. */
+/** Session-mean tokens (docs/tokenizer.md "Session-mean tokens"): the mean power spectrum of
+ *  the session (clef_tokenizer_session_mean()), coded apart from the grid as n_tokens - 1
+ *  principal-component coefficients of n_levels levels each, then one token holding the
+ *  number of valid token columns (clef_tokenizer_valid_columns()); ids are codebook_size +
+ *  level (so the vocabulary has codebook_size + n_levels ids). Decode gives each (channel,
+ *  frequency) row exactly the coded mean power over the valid columns, so band power over the
+ *  session survives the tokens. Both 0 for a tokenizer without them. Any out pointer may be
+ *  NULL. */
 CLEF_API clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64_t *n_tokens,
                                                 int64_t *n_levels);
+/** The session-mean spectrum that session-mean tokens code, for
+ *  clef_tokenizer_trainer_fit_mean() and clef_tokenizer_trainer_step_sessions(): mean
+ *  [n_channels][n_freq] = each row of spec [n_channels][n_freq][n_frames] (dB) as its mean
+ *  power over the n_frames frames, in dB: 10 log10 of the time mean of 10^(x / 10). A channel
+ *  at the blank level everywhere stays at it. CLEF_ERR_INVALID_ARG for a NULL pointer or a
+ *  size < 1. */
+CLEF_API clef_status clef_tokenizer_session_mean(const float *spec, int64_t n_channels,
+                                                 int64_t n_freq, int64_t n_frames, float *mean);
 /** Frames of the whole-session image (pass to clef_tokenizer_clone_crop()): 1,280 for a
  *  tokenizer without session-mean tokens (8 x 256 = 2,048 tokens by default); with them, their
  *  ceil(n_mean / grid_f) columns come off: 1,200 frames = 20 minutes for the default 128
@@ -996,12 +1008,13 @@ CLEF_API double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const cle
  *  ids [grid_f][grid_t] (row-major, "f,t" order) followed by the n_mean session-mean tokens.
  *  n_channels and n_freq must match the tokenizer; n_frames >= 1: longer sessions are cut to
  *  their first crop_t frames, shorter ones padded: with zeros (0 dB), or with session-mean
- *  tokens at the session mean (the mean is over the real frames). ids holds ids_cap entries
+ *  tokens at the session mean (the mean is over the real frames, which the last session-mean
+ *  token counts in columns). ids holds ids_cap entries
  *  (needs clef_tokenizer_n_tokens()); latents (may be NULL) receives the encoder output before
- *  quantisation [code_dim][grid_f][grid_t], then the n_mean session-mean coefficients before
- *  quantisation (in units of their range, [-1, 1]), and must then hold latents_cap >=
- *  grid_f * grid_t * code_dim + n_mean floats. *needed (may be NULL) is set to n_tokens. Errors
- *  go to ctx. */
+ *  quantisation [code_dim][grid_f][grid_t], then the n_mean - 1 session-mean coefficients before
+ *  quantisation (in units of their range, [-1, 1]) and the valid columns, and must then hold
+ * latents_cap >= grid_f * grid_t * code_dim + n_mean floats. *needed (may be NULL) is set to
+ * n_tokens. Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx,
                                            const float *spec, int64_t n_channels, int64_t n_freq,
                                            int64_t n_frames, int32_t n_threads, int32_t *ids,
@@ -1057,22 +1070,39 @@ CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_token
 CLEF_API clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
                                                             const clef_spectrogram *sg);
 /** Give the tokenizer being trained n_tokens session-mean tokens of n_levels levels, fitted to
- *  the time-mean spectra of n_sessions training sessions, means [n_sessions][n_channels][n_freq]
- *  (dB): their mean and n_tokens leading principal axes (LAPACK), each coefficient quantised
- *  over +-16 standard deviations. Call it before the first step (or to add the tokens to a
- *  tokenizer resumed from a checkpoint without them); from then on the network codes each crop
- *  minus the coded mean (clef_tokenizer_trainer_step_sessions()). CLEF_ERR_RANGE unless 1 <=
- *  n_tokens <= min(1024, n_sessions - 1, n_channels * n_freq) and 2 <= n_levels <= 65536 -
- *  codebook_size; CLEF_ERR_INVALID_ARG for a non-finite mean. Errors on the trainer; on failure
- *  the tokenizer is unchanged. */
+ *  the session-mean spectra (clef_tokenizer_session_mean()) of n_sessions training sessions,
+ *  means [n_sessions][n_channels][n_freq] (dB): their mean and n_tokens - 1 leading principal
+ *  axes (LAPACK), each coefficient quantised over +-16 standard deviations; the last token
+ *  counts valid columns. Call it before the first step (or to add the tokens to, or refit
+ *  them on, a tokenizer resumed from a checkpoint); from then on the network codes each crop
+ *  minus the coded mean (clef_tokenizer_trainer_step_sessions()). CLEF_ERR_RANGE unless 2 <=
+ *  n_tokens <= min(1024, n_sessions, n_channels * n_freq + 1) and 1280 / time_stride < n_levels
+ *  <= 65536 - codebook_size; CLEF_ERR_INVALID_ARG for a non-finite mean. Errors on the trainer;
+ *  on failure the tokenizer is unchanged. */
 CLEF_API clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const float *means,
                                                      int64_t n_sessions, int64_t n_tokens,
                                                      int64_t n_levels);
+/** Calibrate session-mean decoding on a training session spec [n_channels][n_freq][n_frames]
+ *  (dB; n_channels and n_freq must match the tokenizer, CLEF_ERR_SHAPE; absent channels at the
+ *  blank level): encode and
+ *  decode it as a whole-session image, and set the coder's per-row bias (tensor mean.bias) to
+ *  the average, over the sessions calibrated so far, of decoded minus true mean dB (absent
+ *  channels left out). first nonzero starts a new average. Decode makes each row's mean power
+ *  the coded one minus this bias: a decoded residual is smoother than data, and without the
+ *  bias its level would sit above the data's by the power of the noise it does not reproduce
+ *  (docs/tokenizer.md "Session-mean tokens"). Call it after training, on each training
+ *  session; a fit or refit (clef_tokenizer_trainer_fit_mean()) starts from bias 0.
+ *  CLEF_ERR_STATE without session-mean tokens; errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr,
+                                                           const float *spec, int64_t n_channels,
+                                                           int64_t n_freq, int64_t n_frames,
+                                                           int32_t first, int32_t n_threads);
 /** As clef_tokenizer_trainer_step_masked(), with means [n_crops][n_channels][n_freq] (dB): the
- *  time-mean spectrum of each crop's whole session (its absent channels at their blank level),
- *  which a tokenizer with session-mean tokens codes apart; the network then learns the crop
- *  minus that coded mean. means NULL, and the other step calls, use each crop's own time mean:
- *  fine for tests, but whole sessions are coded against their session mean. */
+ *  session-mean spectrum (clef_tokenizer_session_mean()) of each crop's whole session (its
+ *  absent channels at their blank level), which a tokenizer with session-mean tokens codes
+ *  apart; the network then learns the crop minus that coded mean. means NULL, and the other
+ *  step calls, use each crop's own mean power: fine for tests, but whole sessions are coded
+ *  against their session mean. */
 CLEF_API clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr,
                                                           const float *crops,
                                                           const uint32_t *present,
@@ -1097,9 +1127,11 @@ CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out,
 
 /** Decode n_ids = n_tokens token ids (grid ids in [0, codebook_size), session-mean ids in
  *  [codebook_size, codebook_size + n_levels)) to a spectrogram
- *  out [n_channels][n_freq][crop_t] in dB (channels absent from the encoded recording are not
- *  reconstructed meaningfully: mask them with its present mask); out holds out_cap floats, *needed
- * (may be NULL) is set to the floats required. Errors go to ctx. */
+ *  out [n_channels][n_freq][crop_t] in dB; with session-mean tokens, each row is shifted so
+ *  that its mean power over the valid columns' frames is the coded session mean less the
+ *  calibrated bias (clef_tokenizer_trainer_calibrate_mean()) (channels absent from the encoded
+ * recording are not reconstructed meaningfully: mask them with its present mask); out holds out_cap
+ * floats, *needed (may be NULL) is set to the floats required. Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx,
                                            const int32_t *ids, size_t n_ids, int32_t n_threads,
                                            float *out, size_t out_cap, size_t *needed);

@@ -66,10 +66,11 @@ CLEFI_HIDDEN size_t clefi_convt_time_scratch(const clefi_conv *c, size_t block_p
 
 /* ---- tokenizer handle (tokenizer.c: architecture, load, create; tok_run.c: encode, decode) */
 
-#define CLEFI_TOK_MAX_LEVELS 6
-#define CLEFI_TOK_MAX_RES    4
-#define CLEFI_TOK_NAME_CAP   64
-#define CLEFI_TOK_MAX_MEAN   1024 /* session-mean tokens */
+#define CLEFI_TOK_MAX_LEVELS     6
+#define CLEFI_TOK_MAX_RES        4
+#define CLEFI_TOK_NAME_CAP       64
+#define CLEFI_TOK_MAX_MEAN       1024 /* session-mean tokens */
+#define CLEFI_TOK_SESSION_FRAMES 1280 /* session image without session-mean tokens: 8 x 256 */
 
 /** The spectrogram a tokenizer's weights were trained on (clef.spec.* metadata,
  *  ARCHITECTURE.md section 4; tok_spec.c). */
@@ -100,16 +101,19 @@ CLEFI_HIDDEN clef_status clefi_tok_spec_from_weights(clef_ctx *ctx, clef_weights
 CLEFI_HIDDEN void clefi_tok_spec_from_sg(const clef_spectrogram *sg, clefi_tok_spec *s);
 
 /* ---- session-mean tokens (tok_mean.c; docs/tokenizer.md "Session-mean tokens") ----
- * A gain-shape split of the image: each (channel, frequency) row's time-mean dB over the
- * session, M, is transform-coded apart from the VQGAN grid: n_mean principal components of the
+ * A gain-shape split of the image: each (channel, frequency) row's mean power over the session,
+ * M (dB), is transform-coded apart from the VQGAN grid: n_mean - 1 principal components of the
  * training sessions' M, each uniformly quantised to mean_levels levels over [-scale, scale]
- * (token id codebook_size + level). The convolutional path codes the residual X - M^. */
+ * (token id codebook_size + level), then one token holding the valid token columns (id
+ * codebook_size + columns). The convolutional path codes the residual X - M^; decode shifts
+ * each residual row so that its mean power over the valid columns is M^. */
 typedef struct clefi_tok_mean {
-    float *buf;       /* center [dim], scale [n_mean], basis [n_mean][dim] (one allocation) */
-    float *center;    /* mean of the training sessions' M */
-    float *scale;     /* per component: half the quantiser range */
-    float *basis;     /* orthonormal rows, largest-magnitude entry positive */
-    size_t dim;       /* in_ch * n_freq */
+    float *buf;    /* center [dim], scale [k], basis [k][dim], bias [dim]; k = n_mean - 1 */
+    float *center; /* mean of the training sessions' M */
+    float *scale;  /* per component: half the quantiser range */
+    float *basis;  /* orthonormal rows, largest-magnitude entry positive */
+    float *bias; /* [dim] dB taken off the decoded power (clef_tokenizer_trainer_calibrate_mean) */
+    size_t dim;  /* in_ch * n_freq */
     clefi_layout lay; /* "mean.center", "mean.scale", "mean.basis" */
 } clefi_tok_mean;
 
@@ -160,25 +164,36 @@ struct clef_tokenizer {
  *  components (0: none), with its layout; on failure the old one is kept. */
 CLEFI_HIDDEN clef_status clefi_tok_mean_alloc(clef_tokenizer *tok, clef_ctx *ctx);
 CLEFI_HIDDEN void clefi_tok_mean_free(clef_tokenizer *tok, clef_ctx *ctx);
-/** m [dim] = time-mean of each row of spec [dim][stride] over its first frames. */
+/** Principal components of the coder: n_mean - 1 (0 without session-mean tokens). */
+CLEFI_HIDDEN int32_t clefi_tok_mean_components(const clefi_tok_cfg *c);
+/** m [dim] = mean power of each row of spec [dim][stride] over its first frames, in dB:
+ *  10 log10 of the time mean of 10^(x/10). */
 CLEFI_HIDDEN void clefi_tok_mean_rows(const float *spec, size_t dim, size_t stride, size_t frames,
                                       float *m);
-/** Code m [dim]: ids [n_mean] (codebook_size + level), coef (may be NULL) the unquantised
- *  coefficients / scale, mhat (may be NULL) the M^ [dim] to subtract from the image. Channels
- *  whose mean is the blank level everywhere (absent electrodes) are left out of the fit (ridge
- *  least squares on the present ones) and keep their own level in mhat (a zero residual);
- *  CLEF_ERR_NOMEM (on ctx) is then possible. */
+/** Shift each row of out [dim][stride] (all stride frames) so that its mean power over the
+ *  first frames is mhat [dim] dB; rows whose shift is not finite are left as they are. */
+CLEFI_HIDDEN void clefi_tok_mean_apply(const float *mhat, size_t dim, size_t stride, size_t frames,
+                                       float *out);
+/** Code m [dim] and the valid token columns cols (clamped to [1, grid_t]): ids [n_mean]
+ *  (codebook_size + level; the last codebook_size + cols), coef (may be NULL) [n_mean] the
+ *  unquantised coefficients / scale then cols, mhat (may be NULL) the M^ [dim] to subtract from
+ *  the image. Channels whose mean is the blank level everywhere (absent electrodes) are left
+ *  out of the fit (ridge least squares on the present ones) and keep their own level in mhat
+ *  (a zero residual); CLEF_ERR_NOMEM (on ctx) is then possible. */
 CLEFI_HIDDEN clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx,
-                                               const float *m, int32_t *ids, float *coef,
-                                               float *mhat);
-/** M^ [dim] of n_mean ids, each in [codebook_size, codebook_size + mean_levels). */
-CLEFI_HIDDEN void clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat);
-/** Fit a coder of n components, levels levels to n_sessions rows M [n_sessions][dim] (dB):
- *  center, the n leading principal axes, scale = 16 sd; it replaces tok's (and sets
- *  cfg.n_mean, cfg.mean_levels) only on success. Arguments are checked by the caller. */
+                                               const float *m, int32_t cols, int32_t *ids,
+                                               float *coef, float *mhat);
+/** M^ [dim] of n_mean ids, each in [codebook_size, codebook_size + mean_levels); returns the
+ *  valid token columns of the last id, clamped to [1, grid_t]. */
+CLEFI_HIDDEN int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids,
+                                           float *mhat);
+/** Fit a coder of n_tokens session tokens (n_tokens - 1 components), levels levels to
+ *  n_sessions rows M [n_sessions][dim] (dB): center, the leading principal axes, scale = 16 sd;
+ *  it replaces tok's (and sets cfg.n_mean, cfg.mean_levels) only on success. Arguments are
+ *  checked by the caller. */
 CLEFI_HIDDEN clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *err,
-                                            const float *means, int64_t n_sessions, int32_t n,
-                                            int32_t levels);
+                                            const float *means, int64_t n_sessions,
+                                            int32_t n_tokens, int32_t levels);
 
 /** Recompute the Winograd weights from the flat weights: after they are loaded or changed
  *  (load, create, clone, each trainer step, resume). */
@@ -327,6 +342,7 @@ struct clef_tokenizer_trainer {
     double power_last;  /* the last step's mean of it (clef_tokenizer_trainer_power_db) */
     int32_t wino_stale; /* weights changed since the Winograd copy was made (see tok_model) */
     float *mean_m, *mean_hat; /* in_ch * n_freq each: a crop's session mean and its M^ */
+    double *calib;            /* [2][in_ch * n_freq]: calibration sums and counts, or NULL */
     clefi_pool *pool;
     clefi_fwd fw;
     clefi_tbuf *buf;

@@ -1,14 +1,18 @@
-/* tok_mean.c — session-mean tokens: the time-mean spectrum of a session, transform-coded.
+/* tok_mean.c — session-mean tokens: the mean power spectrum of a session, transform-coded.
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Why: the VQGAN's pixel loss fits each pixel's typical value, so a pattern that lasts the
  * whole session in a few channels of a minority of sessions (focal slowing) is dropped, and
  * band-power features, which average the session, lose it (docs/tokenizer.md "Downstream
- * check"). Coding each (channel, frequency) row's session mean apart, as audio codecs code band
- * energies apart from their shape (gain-shape quantisation), keeps it: M (in_ch * n_freq dB) is
- * projected on the n_mean leading principal axes of the training sessions' M (Karhunen-Loeve
- * transform coding) and each coefficient is quantised uniformly to mean_levels levels over
- * [-scale, scale], scale = 16 standard deviations of that component. */
+ * check"). Coding each (channel, frequency) row's session power apart, as audio codecs code band
+ * energies apart from their shape (gain-shape quantisation, e.g. Opus/CELT), keeps it.
+ * M (in_ch * n_freq) is each row's mean power over the session's frames, in dB
+ * (10 log10 mean 10^(x/10)). It is projected on the n_mean - 1 leading principal axes of the
+ * training sessions' M (Karhunen-Loeve transform coding); each coefficient is quantised uniformly
+ * to mean_levels levels over [-scale, scale], scale = 16 standard deviations of that component.
+ * The last session token holds the number of valid token columns. Decode shifts each row of
+ * the decoded residual so that its mean power over those columns' frames is exactly M^: band
+ * power over the session is then kept up to the coder's error, whatever the grid loses. */
 #include "model_int.h"
 
 #include <cblas.h>
@@ -27,20 +31,22 @@ static void mean_free(clefi_tok_mean *m, clef_ctx *ctx) {
 
 void clefi_tok_mean_free(clef_tokenizer *tok, clef_ctx *ctx) { mean_free(&tok->mean, ctx); }
 
-/* An identity coder (center 0, basis 0, scale 1) of c->n_mean components into m. */
+/* An identity coder (center 0, basis 0, scale 1) of c->n_mean - 1 components into m. */
 static clef_status mean_new(clefi_tok_mean *m, clef_ctx *ctx, const clefi_tok_cfg *c) {
     memset(m, 0, sizeof *m);
     clefi_layout_init(&m->lay, ctx);
     if (c->n_mean <= 0)
         return CLEF_OK;
     m->dim = (size_t)c->in_ch * (size_t)c->n_freq;
+    int64_t k = clefi_tok_mean_components(c);
     clef_status rc =
         clefi_layout_add(&m->lay, "mean.center", 2, (const int64_t[]){c->in_ch, c->n_freq});
     if (rc == CLEF_OK)
-        rc = clefi_layout_add(&m->lay, "mean.scale", 1, (const int64_t[]){c->n_mean});
+        rc = clefi_layout_add(&m->lay, "mean.scale", 1, (const int64_t[]){k});
     if (rc == CLEF_OK)
-        rc = clefi_layout_add(&m->lay, "mean.basis", 3,
-                              (const int64_t[]){c->n_mean, c->in_ch, c->n_freq});
+        rc = clefi_layout_add(&m->lay, "mean.basis", 3, (const int64_t[]){k, c->in_ch, c->n_freq});
+    if (rc == CLEF_OK)
+        rc = clefi_layout_add(&m->lay, "mean.bias", 2, (const int64_t[]){c->in_ch, c->n_freq});
     if (rc == CLEF_OK && (m->buf = clefi_calloc(ctx, m->lay.total, sizeof(float))) == NULL)
         rc =
             clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for the session-mean coder");
@@ -51,8 +57,9 @@ static clef_status mean_new(clefi_tok_mean *m, clef_ctx *ctx, const clefi_tok_cf
     m->center = m->buf + m->lay.t[0].offset;
     m->scale = m->buf + m->lay.t[1].offset;
     m->basis = m->buf + m->lay.t[2].offset;
-    for (int32_t k = 0; k < c->n_mean; k++)
-        m->scale[k] = 1.0f;
+    m->bias = m->buf + m->lay.t[3].offset;
+    for (int64_t j = 0; j < k; j++)
+        m->scale[j] = 1.0f;
     return CLEF_OK;
 }
 
@@ -66,19 +73,43 @@ clef_status clefi_tok_mean_alloc(clef_tokenizer *tok, clef_ctx *ctx) {
     return rc;
 }
 
+int32_t clefi_tok_mean_components(const clefi_tok_cfg *c) {
+    return c->n_mean > 1 ? c->n_mean - 1 : 0;
+}
+
+/* 10 log10 of the mean of 10^(x/10) over x [n], n >= 1. clefi_expf in float lanes summed in
+ * double per chunk, so the loop vectorizes: 2.4 M exponentials per 20-min session encode. */
+CLEFI_SIMD_CLONES static float power_db(const float *x, size_t n) {
+    const float k = 0.230258509f; /* ln(10) / 10 */
+    double total = 0.0;
+    for (size_t t0 = 0; t0 < n; t0 += 256) {
+        size_t t1 = n - t0 < 256 ? n : t0 + 256;
+        float lane[8] = {0};
+        size_t t = t0;
+        for (; t + 8 <= t1; t += 8)
+            for (int j = 0; j < 8; j++)
+                lane[j] += clefi_expf(k * x[t + (size_t)j]);
+        for (; t < t1; t++)
+            lane[0] += clefi_expf(k * x[t]);
+        for (int j = 0; j < 8; j++)
+            total += (double)lane[j];
+    }
+    return (float)(10.0 * log10(total / (double)n));
+}
+
 void clefi_tok_mean_rows(const float *spec, size_t dim, size_t stride, size_t frames, float *m) {
-    for (size_t r = 0; r < dim; r++) {
-        /* four independent sums: one chain of 1,200 dependent adds per row was latency-bound
-         * (3.5 ms of a 16 ms session encode) */
-        const float *x = spec + r * stride;
-        double s[4] = {0.0, 0.0, 0.0, 0.0};
-        size_t t = 0;
-        for (; t + 4 <= frames; t += 4)
-            for (int j = 0; j < 4; j++)
-                s[j] += x[t + (size_t)j];
-        for (; t < frames; t++)
-            s[0] += x[t];
-        m[r] = frames > 0 ? (float)((s[0] + s[1] + (s[2] + s[3])) / (double)frames) : 0.0f;
+    for (size_t r = 0; r < dim; r++)
+        m[r] = frames > 0 ? power_db(spec + r * stride, frames) : 0.0f;
+}
+
+void clefi_tok_mean_apply(const float *mhat, size_t dim, size_t stride, size_t frames, float *out) {
+    for (size_t r = 0; r < dim && frames > 0; r++) {
+        float *x = out + r * stride;
+        float shift = mhat[r] - power_db(x, frames);
+        if (!isfinite(shift)) /* a decoded row of -inf or NaN: leave it to show */
+            continue;
+        for (size_t t = 0; t < stride; t++)
+            x[t] += shift;
     }
 }
 
@@ -87,17 +118,19 @@ static double level_value(int32_t q, int32_t levels, float scale) {
     return (2.0 * q / (double)(levels - 1) - 1.0) * scale;
 }
 
-/* mhat = center + sum_k chat[k] basis[k], one contiguous basis row at a time (float sums of
- * at most 1,024 terms: about 1e-5 dB, far below the quantiser step). */
+/* mhat = center + sum_k chat[k] basis[k] - bias, one contiguous basis row at a time (float
+ * sums of at most 1,024 terms: about 1e-5 dB, far below the quantiser step). */
 static void synth(const clef_tokenizer *tok, const double *chat, float *mhat) {
     const clefi_tok_mean *m = &tok->mean;
     memcpy(mhat, m->center, m->dim * sizeof *mhat);
-    for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
+    for (int32_t k = 0; k < clefi_tok_mean_components(&tok->cfg); k++) {
         const float *b = m->basis + (size_t)k * m->dim;
         float ck = (float)chat[k];
         for (size_t r = 0; r < m->dim; r++)
             mhat[r] += ck * b[r];
     }
+    for (size_t r = 0; r < m->dim; r++)
+        mhat[r] -= m->bias[r];
 }
 
 /* Channels absent from the image: every bin of their time mean at the blank level (an absent
@@ -127,7 +160,7 @@ static int row_absent(uint64_t absent, size_t r, size_t nf) {
 /* c = B (m - center): the coefficients of m with every channel present. */
 static void project(const clef_tokenizer *tok, const float *mrow, double *c) {
     const clefi_tok_mean *m = &tok->mean;
-    for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
+    for (int32_t k = 0; k < clefi_tok_mean_components(&tok->cfg); k++) {
         const float *b = m->basis + (size_t)k * m->dim;
         double s = 0.0;
         for (size_t r = 0; r < m->dim; r++)
@@ -144,7 +177,7 @@ static void project(const clef_tokenizer *tok, const float *mrow, double *c) {
 static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx, const float *mrow,
                                        uint64_t absent, double *c) {
     const clefi_tok_mean *m = &tok->mean;
-    size_t n = (size_t)tok->cfg.n_mean, nf = (size_t)tok->cfg.n_freq;
+    size_t n = (size_t)clefi_tok_mean_components(&tok->cfg), nf = (size_t)tok->cfg.n_freq;
     double *g = clefi_calloc(ctx, n * n + n, sizeof(double));
     if (g == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for the session mean");
@@ -176,7 +209,7 @@ static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx,
 }
 
 clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, const float *mrow,
-                                  int32_t *ids, float *coef, float *mhat) {
+                                  int32_t cols, int32_t *ids, float *coef, float *mhat) {
     const clefi_tok_mean *m = &tok->mean;
     int32_t levels = tok->cfg.mean_levels, n_absent = 0;
     double c[CLEFI_TOK_MAX_MEAN], chat[CLEFI_TOK_MAX_MEAN];
@@ -188,7 +221,8 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     } else {
         project(tok, mrow, c);
     }
-    for (int32_t k = 0; k < tok->cfg.n_mean; k++) {
+    int32_t nk = clefi_tok_mean_components(&tok->cfg);
+    for (int32_t k = 0; k < nk; k++) {
         double u = c[k] / (double)m->scale[k];
         if (coef != NULL)
             coef[k] = (float)u;
@@ -197,6 +231,10 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         ids[k] = tok->cfg.codebook_size + (int32_t)q;
         chat[k] = level_value((int32_t)q, levels, m->scale[k]);
     }
+    cols = cols < 1 ? 1 : cols > tok->cfg.grid_t ? tok->cfg.grid_t : cols;
+    ids[nk] = tok->cfg.codebook_size + cols;
+    if (coef != NULL)
+        coef[nk] = (float)cols;
     if (mhat == NULL)
         return CLEF_OK;
     synth(tok, chat, mhat);
@@ -209,12 +247,15 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     return CLEF_OK;
 }
 
-void clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat) {
+int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat) {
     double chat[CLEFI_TOK_MAX_MEAN];
-    for (int32_t k = 0; k < tok->cfg.n_mean; k++)
+    int32_t nk = clefi_tok_mean_components(&tok->cfg);
+    for (int32_t k = 0; k < nk; k++)
         chat[k] =
             level_value(ids[k] - tok->cfg.codebook_size, tok->cfg.mean_levels, tok->mean.scale[k]);
     synth(tok, chat, mhat);
+    int32_t cols = ids[nk] - tok->cfg.codebook_size;
+    return cols < 1 ? 1 : cols > tok->cfg.grid_t ? tok->cfg.grid_t : cols;
 }
 
 /* Principal axes of the rows of a [n][dim] (centred, double): the k leading eigenvectors of
@@ -264,7 +305,9 @@ static clef_status principal_axes(clef_ctx *ctx, clefi_err *err, const double *a
 }
 
 clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *err,
-                               const float *means, int64_t n_sessions, int32_t n, int32_t levels) {
+                               const float *means, int64_t n_sessions, int32_t n_tokens,
+                               int32_t levels) {
+    int32_t n = n_tokens - 1; /* components: the last token holds the valid columns */
     size_t dim = (size_t)tok->cfg.in_ch * (size_t)tok->cfg.n_freq, ns = (size_t)n_sessions;
     double *a = clefi_calloc(ctx, ns * dim, sizeof(double));
     double *center = clefi_calloc(ctx, dim, sizeof(double));
@@ -282,7 +325,7 @@ clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *er
     if (rc == CLEF_OK)
         rc = principal_axes(ctx, err, a, ns, dim, n, basis, var);
     clefi_tok_cfg cfg = tok->cfg;
-    cfg.n_mean = n;
+    cfg.n_mean = n_tokens;
     cfg.mean_levels = levels;
     clefi_tok_mean m = {0};
     if (rc == CLEF_OK && (rc = mean_new(&m, ctx, &cfg)) != CLEF_OK)

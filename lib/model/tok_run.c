@@ -141,17 +141,23 @@ clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64_t *n_tok
     return CLEF_OK;
 }
 
-/* CLEF's session image without session-mean tokens: 8 x 256 = 2,048 tokens by default. */
-#define SESSION_FRAMES_MAX 1280
-
 int64_t clef_tokenizer_session_frames(const clef_tokenizer *tok) {
     if (tok == NULL)
         return 0;
     const clefi_tok_cfg *c = &tok->cfg;
     /* session-mean tokens take the place of whole token columns */
     int64_t cols = (c->n_mean + c->grid_f - 1) / c->grid_f;
-    int64_t frames = SESSION_FRAMES_MAX - cols * c->time_stride;
+    int64_t frames = CLEFI_TOK_SESSION_FRAMES - cols * c->time_stride;
     return frames >= c->time_stride ? frames : c->time_stride;
+}
+
+clef_status clef_tokenizer_session_mean(const float *spec, int64_t n_channels, int64_t n_freq,
+                                        int64_t n_frames, float *mean) {
+    if (spec == NULL || mean == NULL || n_channels < 1 || n_freq < 1 || n_frames < 1)
+        return CLEF_ERR_INVALID_ARG;
+    clefi_tok_mean_rows(spec, (size_t)n_channels * (size_t)n_freq, (size_t)n_frames,
+                        (size_t)n_frames, mean);
+    return CLEF_OK;
 }
 
 int64_t clef_tokenizer_valid_columns(const clef_tokenizer *tok, int64_t n_frames) {
@@ -257,9 +263,9 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         float *m = r.img + img;
         mhat = m + dim;
         clefi_tok_mean_rows(spec, dim, (size_t)n_frames, t_in, m);
-        rc = clefi_tok_mean_encode(tok, ctx, m, ids + n_tok,
-                                   latents != NULL ? latents + n_tok * (size_t)c->code_dim : NULL,
-                                   mhat);
+        rc = clefi_tok_mean_encode(
+            tok, ctx, m, (int32_t)clef_tokenizer_valid_columns(tok, n_frames), ids + n_tok,
+            latents != NULL ? latents + n_tok * (size_t)c->code_dim : NULL, mhat);
         if (rc != CLEF_OK) {
             run_close(&r);
             return rc;
@@ -333,11 +339,11 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
             r.x[d * n_tok + n] = e[d];
     }
     decoder(&r, tok, out);
-    if (c->n_mean > 0) {
-        clefi_tok_mean_decode(tok, ids + n_tok, r.img);
-        for (size_t row = 0; row < dim; row++)
-            for (size_t t = 0; t < (size_t)c->crop_t; t++)
-                out[row * (size_t)c->crop_t + t] += r.img[row];
+    if (c->n_mean > 0) { /* each row's mean power over the valid columns becomes M^ */
+        size_t frames =
+            (size_t)clefi_tok_mean_decode(tok, ids + n_tok, r.img) * (size_t)c->time_stride;
+        clefi_tok_mean_apply(r.img, dim, (size_t)c->crop_t,
+                             frames < (size_t)c->crop_t ? frames : (size_t)c->crop_t, out);
     }
     run_close(&r);
     return CLEF_OK;

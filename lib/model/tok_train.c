@@ -246,6 +246,7 @@ void clefi_tok_trainer_free(clefi_tok_trainer *tr) {
     clefi_free(ctx, tr->buf);
     clefi_free(ctx, tr->mean_m);
     clefi_free(ctx, tr->mean_hat);
+    clefi_free(ctx, tr->calib);
     clefi_free(ctx, tr->op);
     float *f[] = {tr->grads,  tr->m,  tr->v,  tr->cluster,    tr->embed_sum,  tr->counts,
                   tr->zbatch, tr->zq, tr->zt, tr->fw.scratch, tr->vq_scratch, tr->col};
@@ -493,8 +494,10 @@ static double image_loss(clefi_tok_trainer *tr, int32_t *idx, int with_grad, dou
 }
 
 /* The network's image of a crop: the crop in [-1, 1] units, minus the coded session mean M^
- * of mean_db (NULL: the crop's time mean) when the tokenizer has session-mean tokens. The
- * losses compare the decoded image with this one, the same as comparing crop and crop + M^. */
+ * of mean_db (NULL: the crop's mean power) when the tokenizer has session-mean tokens. The
+ * losses compare the decoded image with this one, the same as comparing crop and crop + M^
+ * (decode's shift to the coded mean power is left out: it is about 0 for a faithful residual,
+ * and a crop is not the session it is measured over). */
 static clef_status load_image(clefi_tok_trainer *tr, const float *crop_db, const float *mean_db) {
     const clefi_tok_cfg *c = &tr->tok->cfg;
     clefi_tbuf *x = &tr->buf[tr->img];
@@ -505,7 +508,8 @@ static clef_status load_image(clefi_tok_trainer *tr, const float *crop_db, const
             clefi_tok_mean_rows(crop_db, dim, t, t, tr->mean_m);
             mean_db = tr->mean_m;
         }
-        clef_status rc = clefi_tok_mean_encode(tr->tok, tr->ctx, mean_db, ids, NULL, tr->mean_hat);
+        clef_status rc =
+            clefi_tok_mean_encode(tr->tok, tr->ctx, mean_db, c->grid_t, ids, NULL, tr->mean_hat);
         if (rc != CLEF_OK)
             return rc;
     }
@@ -734,24 +738,27 @@ clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const fl
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     const clefi_tok_cfg *c = &tr->tok->cfg;
+    /* n_tokens - 1 principal components, then the valid-columns token */
     int64_t dim = (int64_t)c->in_ch * c->n_freq, cap = CLEFI_TOK_MAX_MEAN;
-    if (cap > n_sessions - 1)
-        cap = n_sessions - 1;
-    if (cap > dim)
-        cap = dim;
+    if (cap > n_sessions)
+        cap = n_sessions;
+    if (cap > dim + 1)
+        cap = dim + 1;
+    int64_t min_levels = CLEFI_TOK_SESSION_FRAMES / c->time_stride + 1; /* any session's columns */
     if (means == NULL)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG, "fit_mean: means is NULL");
-    if (n_tokens < 1 || n_tokens > cap)
+    if (n_tokens < 2 || n_tokens > cap)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE,
-                           "fit_mean: %lld session-mean tokens from %lld sessions: needs 1 to "
-                           "%lld (at most 1024, the sessions - 1 and the channels x bins)",
+                           "fit_mean: %lld session-mean tokens from %lld sessions: needs 2 to "
+                           "%lld (at most 1024, the sessions and the channels x bins + 1)",
                            (long long)n_tokens, (long long)n_sessions,
-                           (long long)(cap > 0 ? cap : 0));
-    if (n_levels < 2 || n_levels > 65536 - c->codebook_size)
+                           (long long)(cap > 1 ? cap : 0));
+    if (n_levels < min_levels || n_levels > 65536 - c->codebook_size)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE,
-                           "fit_mean: %lld levels is not in [2, %d] (ids are 16-bit, after the "
-                           "%d codes)",
-                           (long long)n_levels, 65536 - c->codebook_size, c->codebook_size);
+                           "fit_mean: %lld levels is not in [%lld, %d] (one token counts up to "
+                           "%lld columns; ids are 16-bit, after the %d codes)",
+                           (long long)n_levels, (long long)min_levels, 65536 - c->codebook_size,
+                           (long long)(min_levels - 1), c->codebook_size);
     for (int64_t i = 0; i < n_sessions * dim; i++)
         if (!isfinite(means[i]))
             return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,

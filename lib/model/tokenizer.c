@@ -144,10 +144,11 @@ static clef_status check_cfg(clef_ctx *ctx, clefi_tok_cfg *c, const char *src) {
     if (bad == NULL && c->ch % c->gn_groups != 0)
         bad = "ch must be a multiple of gn_groups";
     /* token ids are stored as uint16 (CLEF_ARTIFACT_TOKENS) */
-    if (bad == NULL &&
-        (c->n_mean < 0 || c->n_mean > CLEFI_TOK_MAX_MEAN ||
-         (c->n_mean > 0 && (c->mean_levels < 2 || c->mean_levels > 65536 - c->codebook_size))))
-        bad = "mean_tokens must be 0 to 1024, mean_levels 2 to 65536 - codebook_size";
+    if (bad == NULL && (c->n_mean < 0 || c->n_mean == 1 || c->n_mean > CLEFI_TOK_MAX_MEAN ||
+                        (c->n_mean > 0 && (c->mean_levels <= c->crop_t / c->time_stride ||
+                                           c->mean_levels > 65536 - c->codebook_size))))
+        bad = "mean_tokens must be 0 or 2 to 1024, mean_levels grid_t + 1 to "
+              "65536 - codebook_size";
     /* Every feature map must fit comfortably in size_t and int GEMM sizes. */
     if (bad == NULL &&
         (double)c->ch * 64.0 * c->n_freq * (double)(c->crop_t / c->time_stride) > (double)INT32_MAX)
@@ -473,7 +474,7 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
         clef_weights_meta_get(m->w, "clef.tok.mean_tokens", &has_mean) == CLEF_OK) {
         c->n_mean = meta_int(m, "clef.tok.mean_tokens", 0);
         c->mean_levels = meta_int(m, "clef.tok.mean_levels", 0);
-        meta_expect(m, "clef.tok.mean_coder", "pca-uniform-1");
+        meta_expect(m, "clef.tok.mean_coder", "pca-power-2");
     }
     if (m->rc == CLEF_OK)
         m->rc = check_cfg(m->ctx, c, m->path);
@@ -536,7 +537,7 @@ clef_status clefi_tok_load_weights(clef_tokenizer **out, clef_ctx *ctx, clef_wei
                     break;
                 }
         }
-    for (int32_t k = 0; rc == CLEF_OK && k < cfg.n_mean; k++)
+    for (int32_t k = 0; rc == CLEF_OK && k < clefi_tok_mean_components(&cfg); k++)
         if (!(tok->mean.scale[k] > 0.0f))
             rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
                                  "tokenizer '%s': mean.scale[%d] = %g is not positive", path,
@@ -619,7 +620,7 @@ void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
         snprintf(m->val[17], sizeof m->val[17], "%d", (int)c->mean_levels);
         const char *const mk[] = {"clef.tok.mean_tokens", m->val[16],
                                   "clef.tok.mean_levels", m->val[17],
-                                  "clef.tok.mean_coder",  "pca-uniform-1"};
+                                  "clef.tok.mean_coder",  "pca-power-2"};
         for (size_t i = 0; i < 3; i++, n++) {
             m->kv[2 * n] = mk[2 * i];
             m->kv[2 * n + 1] = mk[2 * i + 1];

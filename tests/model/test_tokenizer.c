@@ -432,9 +432,9 @@ static void test_bad_weights_mean(void **state) {
     clef_weights_ctx_for_test = ctx;
     expect_load(src, &(variant){0}, CLEF_OK, "");
     expect_load(src, &(variant){.drop = "mean.basis"}, CLEF_ERR_NOT_FOUND,
-                "tensor 'mean.basis' [4, 3, 32] missing");
+                "tensor 'mean.basis' [3, 3, 32] missing");
     expect_load(src, &(variant){.reshape = "mean.scale"}, CLEF_ERR_SHAPE,
-                "'mean.scale' has shape [5] in the file, the model expects [4]");
+                "'mean.scale' has shape [4] in the file, the model expects [3]");
     expect_load(src, &(variant){.zero = "mean.scale"}, CLEF_ERR_FORMAT,
                 "mean.scale[0] = 0 is not positive");
     expect_load(src, &(variant){.meta_key = "clef.tok.mean_tokens", .meta_val = "5"},
@@ -443,11 +443,13 @@ static void test_bad_weights_mean(void **state) {
     expect_load(src, &(variant){.meta_key = "clef.tok.mean_tokens", .meta_val = NULL},
                 CLEF_ERR_FORMAT, "'clef.tok.n_tokens' = 68, the architecture gives 64");
     expect_load(src, &(variant){.meta_key = "clef.tok.mean_levels", .meta_val = "65530"},
-                CLEF_ERR_FORMAT, "mean_levels 2 to 65536 - codebook_size");
+                CLEF_ERR_FORMAT, "mean_levels grid_t + 1 to 65536 - codebook_size");
+    expect_load(src, &(variant){.meta_key = "clef.tok.mean_levels", .meta_val = "8"},
+                CLEF_ERR_FORMAT, "mean_levels grid_t + 1"); /* 8 columns need 9 levels */
     expect_load(src, &(variant){.meta_key = "clef.tok.mean_levels", .meta_val = NULL},
                 CLEF_ERR_FORMAT, "'clef.tok.mean_levels' is missing");
     expect_load(src, &(variant){.meta_key = "clef.tok.mean_coder", .meta_val = "pca-2"},
-                CLEF_ERR_UNSUPPORTED, "'clef.tok.mean_coder' = 'pca-2', expected 'pca-uniform-1'");
+                CLEF_ERR_UNSUPPORTED, "'clef.tok.mean_coder' = 'pca-2', expected 'pca-power-2'");
     clef_weights_free(src);
     /* mean tensors in a file of a tokenizer without them */
     assert_int_equal(clef_weights_open(&src, ctx, golden("tiny", "weights")), CLEF_OK);
@@ -487,10 +489,13 @@ static void test_mean_tokens(void **state) {
     assert_int_equal(
         clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 4, NULL),
         CLEF_OK);
-    for (int i = 64; i < 68; i++) {
+    for (int i = 64; i < 67; i++) {
         assert_true(ids[i] >= 16 && ids[i] < 16 + 1024);
         assert_true(fabsf(lat[8 * 8 * 4 + i - 64]) <= 1.0f); /* inside the quantiser range */
     }
+    /* the last session token counts the valid columns: 33 frames = 7 columns of 5 */
+    assert_int_equal(ids[67], 16 + 7);
+    assert_true(lat[8 * 8 * 4 + 3] == 7.0f);
     assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 67, 1, out, 3 * 32 * 40, NULL),
                      CLEF_ERR_SHAPE);
     memcpy(ib, ids, sizeof ids);
@@ -530,6 +535,49 @@ static void test_mean_tokens(void **state) {
     clef_tokenizer_free(tok);
     clef_tokenizer_free(back);
     clef_tokenizer_free(wide);
+    clef_ctx_free(ctx);
+}
+
+/* Decode keeps each row's coded session power: whatever the grid tokens say, the mean power
+ * of every (channel, frequency) row over the valid columns' frames is the same (the coded M^);
+ * and clef_tokenizer_session_mean() is 10 log10 of the mean power. */
+static void test_mean_power_kept(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_tokenizer *tok = NULL;
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("mean", "weights")), CLEF_OK);
+    enum { C = 3, NF = 32, T = 40, VALID = 35 }; /* 7 valid columns of 5 frames */
+    float spec[C * NF * 33], out[2][C * NF * T], p[2][C * NF];
+    for (int i = 0; i < C * NF * 33; i++)
+        spec[i] = (float)(12.0 * sin(0.05 * i) + 3.0 * cos(1.7 * i));
+    int32_t ids[68];
+    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, C, NF, 33, 1, ids, 68, NULL, 0, NULL),
+                     CLEF_OK);
+    for (int v = 0; v < 2; v++) {
+        if (v == 1)
+            for (int i = 0; i < 64; i++)
+                ids[i] = (ids[i] + 5 + i) % 16; /* other grid codes, same session tokens */
+        assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 68, 1, out[v], C * NF * T, NULL),
+                         CLEF_OK);
+        float rows[C * NF * VALID];
+        for (int r = 0; r < C * NF; r++)
+            memcpy(rows + r * VALID, out[v] + r * T, VALID * sizeof *rows);
+        assert_int_equal(clef_tokenizer_session_mean(rows, C, NF, VALID, p[v]), CLEF_OK);
+    }
+    double moved = 0.0;
+    for (int i = 0; i < C * NF * T; i++)
+        moved = fmax(moved, fabs((double)out[1][i] - out[0][i]));
+    assert_true(moved > 1.0); /* the grid codes do change the image */
+    test_assert_close_f32(p[1], p[0], C * NF, 1e-3, 0.0, "row power");
+    /* session_mean: rows {0, 10} dB -> 10 log10(5.5); the blank level stays */
+    const float two[4] = {0.0f, 10.0f, -40.0f, -40.0f};
+    float m[2];
+    assert_int_equal(clef_tokenizer_session_mean(two, 2, 1, 2, m), CLEF_OK);
+    assert_true(fabs(m[0] - 10.0 * log10(5.5)) < 1e-4 && fabs(m[1] + 40.0) < 1e-4);
+    assert_int_equal(clef_tokenizer_session_mean(two, 2, 1, 0, m), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_tokenizer_session_mean(NULL, 2, 1, 2, m), CLEF_ERR_INVALID_ARG);
+    clef_tokenizer_free(tok);
     clef_ctx_free(ctx);
 }
 
@@ -831,13 +879,21 @@ static void test_shared(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_tiny),   cmocka_unit_test(test_golden_real),
-        cmocka_unit_test(test_golden_mean),   cmocka_unit_test(test_default_grid),
-        cmocka_unit_test(test_length_policy), cmocka_unit_test(test_bad_args),
-        cmocka_unit_test(test_bad_weights),   cmocka_unit_test(test_bad_weights_mean),
-        cmocka_unit_test(test_mean_tokens),   cmocka_unit_test(test_spec_getters),
-        cmocka_unit_test(test_spec_check),    cmocka_unit_test(test_save_roundtrip),
-        cmocka_unit_test(test_clone_crop),    cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_golden_tiny),
+        cmocka_unit_test(test_golden_real),
+        cmocka_unit_test(test_golden_mean),
+        cmocka_unit_test(test_default_grid),
+        cmocka_unit_test(test_length_policy),
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_bad_weights),
+        cmocka_unit_test(test_bad_weights_mean),
+        cmocka_unit_test(test_mean_tokens),
+        cmocka_unit_test(test_mean_power_kept),
+        cmocka_unit_test(test_spec_getters),
+        cmocka_unit_test(test_spec_check),
+        cmocka_unit_test(test_save_roundtrip),
+        cmocka_unit_test(test_clone_crop),
+        cmocka_unit_test(test_oom),
         cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -332,11 +332,12 @@ static int train_usage(void) {
            "--power-weight W (0) adds W times the squared error of each (channel, frequency)\n"
            "row's time-mean power in dB to the loss, so what band-power features average\n"
            "survives the tokens; progress then shows it as `row-mean power rms`.\n"
-           "--mean-tokens N (128; 0: none) codes each session's time-mean spectrum apart, as N\n"
-           "principal components of the training sessions' means with --mean-levels L (1024)\n"
-           "levels each, and trains the network on the rest (docs/tokenizer.md \"Session-mean\n"
-           "tokens\"); a 20-minute session then gives 8 x 240 + 128 = 2,048 tokens. It needs more\n"
-           "than N training sessions. A resumed checkpoint keeps its own; one without them gets\n"
+           "--mean-tokens N (128; 0: none) codes each session's mean power spectrum apart, as\n"
+           "N - 1 principal components of the training sessions' with --mean-levels L (1024)\n"
+           "levels each and one token counting valid columns, and trains the network on the rest\n"
+           "(docs/tokenizer.md \"Session-mean tokens\"); decode then keeps each row's session\n"
+           "power, and a 20-minute session gives 8 x 240 + 128 = 2,048 tokens. It needs at least\n"
+           "N training sessions. A resumed checkpoint keeps its own; one without them gets\n"
            "them only when --mean-tokens is given.\n");
     return 0;
 }
@@ -586,7 +587,7 @@ static int store_paths(clef_ctx *ctx, const train_opts *o, str_list *paths) {
 
 typedef struct session_set {
     float **spec; /* [n][19][128][frames[i]] */
-    float *means; /* [n][19][128]: each session's time-mean spectrum (dB) */
+    float *means; /* [n][19][128]: each session's mean power spectrum (dB) */
     int64_t *frames;
     uint32_t *present; /* channels each recording holds (bit c) */
     size_t n;
@@ -658,12 +659,8 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
     if (ret == 0 && (set->means = malloc(set->n * dim * sizeof(float))) == NULL)
         ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "session means");
     for (size_t i = 0; ret == 0 && i < set->n; i++) /* over the whole recording */
-        for (size_t r = 0; r < dim; r++) {
-            double sum = 0.0;
-            for (int64_t t = 0; t < set->frames[i]; t++)
-                sum += set->spec[i][r * (size_t)set->frames[i] + (size_t)t];
-            set->means[i * dim + r] = (float)(sum / (double)set->frames[i]);
-        }
+        clef_tokenizer_session_mean(set->spec[i], set->n_ch, set->nf, set->frames[i],
+                                    set->means + i * dim);
     if (ret == 0)
         fprintf(stderr, "clef: %zu sessions of split '%s', %lld frames (%.1f h)\n", set->n,
                 o->split, (long long)total, (double)total / 3600.0);
@@ -831,17 +828,33 @@ static int fit_mean(clef_tokenizer_trainer *tr, const session_set *set, const tr
         return 0;
     clef_status rc =
         clef_tokenizer_trainer_fit_mean(tr, set->means, (int64_t)set->n, want, o->mean_levels);
-    if (rc == CLEF_ERR_RANGE && (long)set->n <= want)
+    if (rc == CLEF_ERR_RANGE && (long)set->n < want)
         fprintf(stderr,
                 "clef: %zu training sessions are too few for %ld session-mean tokens: "
                 "pass --mean-tokens %zu or fewer, or 0 for none\n",
-                set->n, want, set->n > 1 ? set->n - 1 : 0);
+                set->n, want, set->n);
     if (rc != CLEF_OK)
         return cli_fail("--mean-tokens", rc, clef_tokenizer_trainer_errmsg(tr));
     fprintf(stderr,
             "clef: session-mean tokens: %ld principal components of %zu sessions' "
-            "time-mean spectra, %ld levels each\n",
-            want, set->n, o->mean_levels);
+            "mean power spectra, %ld levels each, and a column count\n",
+            want - 1, set->n, o->mean_levels);
+    return 0;
+}
+
+/* Session-mean decoding calibrated on every training session after the last step
+ * (clef_tokenizer_trainer_calibrate_mean); nothing to do without session-mean tokens. */
+static int calibrate_mean(clef_tokenizer_trainer *tr, const session_set *set, const train_opts *o) {
+    int64_t have = 0;
+    clef_tokenizer_mean_tokens(clef_tokenizer_trainer_tokenizer(tr), &have, NULL);
+    for (size_t i = 0; have > 0 && i < set->n; i++) {
+        clef_status rc = clef_tokenizer_trainer_calibrate_mean(
+            tr, set->spec[i], set->n_ch, set->nf, set->frames[i], i == 0, (int32_t)o->threads);
+        if (rc != CLEF_OK)
+            return cli_fail("session-mean calibration", rc, clef_tokenizer_trainer_errmsg(tr));
+    }
+    if (have > 0)
+        fprintf(stderr, "clef: session-mean decoding calibrated on %zu sessions\n", set->n);
     return 0;
 }
 
@@ -891,6 +904,8 @@ int cmd_train_tokenizer(int argc, char **argv) {
         ret = fit_mean(tr, &set, &o);
     if (ret == 0)
         ret = train_loop(tr, &set, &o, ckpt, batch, crop_t);
+    if (ret == 0)
+        ret = calibrate_mean(tr, &set, &o);
     if (ret == 0 && (rc = clef_tokenizer_trainer_save(tr, ckpt)) != CLEF_OK)
         ret = cli_fail(ckpt, rc, clef_tokenizer_trainer_errmsg(tr));
     if (ret == 0 &&

@@ -167,21 +167,32 @@ class Tokenizer(nn.Module):
         return self.dec(zq)[0] * DB_SCALE
 
 
+def power_rows(x):
+    """Each row's mean power over the last axis, in dB: 10 log10 mean 10^(x/10) (float64)."""
+    x = np.asarray(x, np.float64)
+    return 10.0 * np.log10(np.mean(10.0 ** (x / 10.0), axis=-1))
+
+
 class MeanCoder:
-    """Session-mean tokens (lib/model/tok_mean.c), in NumPy float64: the time-mean spectrum M of
-    an image, projected on the leading principal axes of the training sessions' M and each
-    coefficient quantised uniformly to `levels` levels over [-scale, scale], scale = 16 sd."""
+    """Session-mean tokens (lib/model/tok_mean.c), in NumPy float64: the mean power spectrum M
+    of a session (power_rows), projected on the n_tokens - 1 leading principal axes of the
+    training sessions' M, each coefficient quantised uniformly to `levels` levels over
+    [-scale, scale], scale = 16 sd; the last token holds the valid token columns."""
 
     SCALE_SD = 16.0
 
-    def __init__(self, center, scale, basis, levels, codebook_size):
+    def __init__(self, center, scale, basis, levels, codebook_size, bias=None):
         self.center = np.asarray(center, np.float32).reshape(-1)
+        # mean.bias: dB taken off the decoded power (clef_tokenizer_trainer_calibrate_mean)
+        self.bias = (np.zeros_like(self.center) if bias is None
+                     else np.asarray(bias, np.float32).reshape(-1))
         self.scale = np.asarray(scale, np.float32)
         self.basis = np.asarray(basis, np.float32).reshape(len(self.scale), -1)
         self.levels, self.k = levels, codebook_size
 
     @classmethod
-    def fit(cls, means, n, levels, codebook_size):
+    def fit(cls, means, n_tokens, levels, codebook_size):
+        n = n_tokens - 1
         x = np.asarray(means, np.float32).reshape(len(means), -1).astype(np.float64)
         a = x - x.mean(0)
         w, v = np.linalg.eigh(a.T @ a / (len(x) - 1))
@@ -194,8 +205,9 @@ class MeanCoder:
 
     NOISE_VAR = 0.01  # ridge prior: (0.1 dB)^2 per value
 
-    def encode(self, m, n_ch, blank=-DB_SCALE):
-        """m [C*F] -> ids (codebook_size + level), coefficients / scale, M^ to subtract.
+    def encode(self, m, n_ch, cols, blank=-DB_SCALE):
+        """m [C*F], valid columns -> ids (codebook_size + level, then codebook_size + cols),
+        coefficients / scale then cols, M^ to subtract.
         Channels whose every bin is at the blank level are absent: the coefficients are then
         the ridge least-squares fit to the present channels (prior: the components' training
         variances), and M^ keeps the absent channels at their own level."""
@@ -213,37 +225,51 @@ class MeanCoder:
             c = b @ d
         u = c / self.scale.astype(np.float64)
         q = np.clip(np.floor((u + 1.0) * 0.5 * (self.levels - 1) + 0.5), 0, self.levels - 1)
-        ids = self.k + q.astype(np.int64)
-        mhat = self.decode(ids)
+        ids = np.concatenate([self.k + q.astype(np.int64), [self.k + cols]])
+        u = np.concatenate([u, [cols]])
+        mhat, _ = self.decode(ids)
         if absent.any() and not absent.all():
             mhat[np.repeat(absent, len(m) // n_ch)] = m[np.repeat(absent, len(m) // n_ch)]
         return ids, u, mhat
 
     def decode(self, ids):
+        """ids -> M^ [C*F], valid columns."""
         q = np.asarray(ids, np.int64) - self.k
-        chat = (2.0 * q / (self.levels - 1) - 1.0) * self.scale.astype(np.float64)
-        return self.center.astype(np.float64) + chat @ self.basis.astype(np.float64)
+        chat = (2.0 * q[:-1] / (self.levels - 1) - 1.0) * self.scale.astype(np.float64)
+        return (self.center.astype(np.float64) + chat @ self.basis.astype(np.float64)
+                - self.bias.astype(np.float64)), int(q[-1])
 
     def tensors(self, c, f):
         n = len(self.scale)
         return {"mean.center": torch.from_numpy(self.center.reshape(c, f).copy()),
                 "mean.scale": torch.from_numpy(self.scale.copy()),
-                "mean.basis": torch.from_numpy(self.basis.reshape(n, c, f).copy())}
+                "mean.basis": torch.from_numpy(self.basis.reshape(n, c, f).copy()),
+                "mean.bias": torch.from_numpy(self.bias.reshape(c, f).copy())}
 
 
 def encode_with_mean(model, coder, spec_db):
     """The C encode of a tokenizer with session-mean tokens: M over the real frames, the network
     on the spectrogram minus M^ (padding: 0 dB of residual), ids = grid ids then mean ids."""
     c, f, t = spec_db.shape
-    m = spec_db.double().mean(2).reshape(-1).numpy()
-    mids, coef, mhat = coder.encode(m, c)
+    ts = model.cfg["time_stride"]
+    cols = min(-(-t // ts), model.cfg["crop_t"] // ts)
+    m = power_rows(spec_db.numpy()).reshape(-1)
+    mids, coef, mhat = coder.encode(m, c, cols)
     mh = torch.from_numpy(mhat.astype(np.float32)).reshape(c, f, 1)
     z, ids, margin = model.encode(spec_db - mh)
     ids = torch.cat([ids, torch.from_numpy(mids)])
     latents = torch.cat([z.reshape(-1), torch.from_numpy(coef.astype(np.float32))])
-    # decode imputes absent channels from the coefficients
-    return latents, ids, margin, torch.from_numpy(
-        coder.decode(mids).astype(np.float32)).reshape(c, f, 1)
+    return latents, ids, margin
+
+
+def decode_with_mean(model, coder, ids, n_grid):
+    """The C decode: the network's residual, each row shifted so that its mean power over the
+    valid columns' frames is the coded M^ (absent channels imputed from the coefficients)."""
+    r = model.decode(ids[:n_grid]).double().numpy()
+    mhat, cols = coder.decode(ids[n_grid:].numpy())
+    frames = min(cols * model.cfg["time_stride"], r.shape[2])
+    shift = mhat.reshape(r.shape[0], r.shape[1]) - power_rows(r[:, :, :frames])
+    return torch.from_numpy((r + shift[:, :, None]).astype(np.float32))
 
 
 def metadata(cfg):
@@ -336,21 +362,23 @@ def write_golden(name, cfg, t_in, seed, out):
 def write_golden_mean(name, cfg, t_in, seed, n_mean, levels, out):
     """A tokenizer with session-mean tokens fitted to 12 synthetic sessions' means."""
     model = build(cfg, seed)
-    fit_means = torch.stack([synth_spec(cfg, 24, seed + 10 + i).mean(2) * (0.6 + 0.1 * i)
-                             for i in range(12)])
+    fit_means = torch.stack([torch.from_numpy(power_rows(
+        synth_spec(cfg, 24, seed + 10 + i).numpy() * (0.6 + 0.1 * i))).float() for i in range(12)])
     coder = MeanCoder.fit(fit_means.numpy(), n_mean, levels, cfg["codebook_size"])
+    # a calibrated bias (fit leaves 0): every row's decoded power comes down by 0.2-0.4 dB
+    coder.bias = (0.3 + 0.1 * np.sin(np.arange(len(coder.center)))).astype(np.float32)
     spec = synth_spec(cfg, t_in, seed + 1) * 1.1
     init_codebook(model, synth_spec(cfg, t_in, seed + 2) - synth_spec(cfg, t_in, seed + 2).mean(2,
                   keepdim=True), seed + 3)
     with torch.no_grad():
-        latents, ids, margin, mh = encode_with_mean(model, coder, spec)
+        latents, ids, margin = encode_with_mean(model, coder, spec)
         n_grid = len(ids) - n_mean
-        dec = model.decode(ids[:n_grid]) + mh
+        dec = decode_with_mean(model, coder, ids, n_grid)
     weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     weights.update(coder.tensors(cfg["in_channels"], cfg["n_freq"]))
     md = metadata(cfg)
     md.update({"clef.tok.mean_tokens": str(n_mean), "clef.tok.mean_levels": str(levels),
-               "clef.tok.mean_coder": "pca-uniform-1",
+               "clef.tok.mean_coder": "pca-power-2",
                "clef.tok.n_tokens": str(n_grid + n_mean)})
     save_file(weights, os.path.join(out, f"tok_{name}_weights.safetensors"), md)
     io = {"input": spec.contiguous(), "latents": latents.contiguous(),
@@ -363,8 +391,8 @@ def write_golden_mean(name, cfg, t_in, seed, n_mean, levels, out):
     spec_a = spec.clone()
     spec_a[1] = -DB_SCALE
     with torch.no_grad():
-        latents, ids, margin, mh = encode_with_mean(model, coder, spec_a)
-        dec = model.decode(ids[:n_grid]) + mh
+        latents, ids, margin = encode_with_mean(model, coder, spec_a)
+        dec = decode_with_mean(model, coder, ids, n_grid)
     io = {"input": spec_a.contiguous(), "latents": latents.contiguous(),
           "ids": ids.to(torch.int32), "margin": margin.contiguous(), "decoded": dec.contiguous()}
     save_file(io, os.path.join(out, f"tok_{name}_absent_io.safetensors"))
@@ -380,12 +408,12 @@ def write_fuzz_seeds(out):
     model = build(micro, 3)
     weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(weights, os.path.join(out, "micro"), metadata(micro))
-    means = torch.stack([synth_spec(micro, 12, 40 + i).mean(2) for i in range(5)])
-    coder = MeanCoder.fit(means.numpy(), 2, 16, micro["codebook_size"])
+    means = np.stack([power_rows(synth_spec(micro, 12, 40 + i).numpy()) for i in range(5)])
+    coder = MeanCoder.fit(means, 2, 16, micro["codebook_size"])
     weights.update(coder.tensors(micro["in_channels"], micro["n_freq"]))
     md = metadata(micro)
     md.update({"clef.tok.mean_tokens": "2", "clef.tok.mean_levels": "16",
-               "clef.tok.mean_coder": "pca-uniform-1", "clef.tok.n_tokens": str(4 * 2 + 2)})
+               "clef.tok.mean_coder": "pca-power-2", "clef.tok.n_tokens": str(4 * 2 + 2)})
     save_file(weights, os.path.join(out, "micro_mean"), md)
 
 

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "ccb34f8b9bd8c29c2c31b0f21b88fbc8e45f3f3f3b250ca8d6a925c843b2e2ad"
+HEADER_SHA256 = "bc698fe1a62802008039e57fc13027cc40a1ffcba52d619791f412fb1d67f1a9"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -442,6 +442,7 @@ FUNCTIONS = {
     'clef_tokenizer_codebook': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
     'clef_tokenizer_n_tokens': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
     'clef_tokenizer_mean_tokens': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_tokenizer_session_mean': (clef_status, [_C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_float)]),
     'clef_tokenizer_session_frames': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
     'clef_tokenizer_valid_columns': (_C.c_int64, [_C.POINTER(clef_tokenizer), _C.c_int64]),
     'clef_tokenizer_read_seconds': (_C.c_double, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_spectrogram)]),
@@ -455,6 +456,7 @@ FUNCTIONS = {
     'clef_tokenizer_trainer_tokenizer': (_C.POINTER(clef_tokenizer), [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_set_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(clef_spectrogram)]),
     'clef_tokenizer_trainer_fit_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64]),
+    'clef_tokenizer_trainer_calibrate_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32, _C.c_int32]),
     'clef_tokenizer_trainer_step_sessions': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.POINTER(_C.c_uint32), _C.POINTER(_C.c_float), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_tokenizer_trainer_steps': (_C.c_int64, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_power_db': (_C.c_double, [_C.POINTER(clef_tokenizer_trainer)]),
@@ -666,6 +668,7 @@ SIGNATURES = {
     'clef_tokenizer_codebook': (('tok', 'handle', 'clef_tokenizer', '', ''), ('codebook_size', 'ptr_out', 'int64_t', '', 'scalar'), ('code_dim', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_tokenizer_n_tokens': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_tokenizer_mean_tokens': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_tokens', 'ptr_out', 'int64_t', '', 'scalar'), ('n_levels', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_tokenizer_session_mean': (('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('mean', 'ptr_out', 'float', 'n_channels*n_freq', 'out'), ),
     'clef_tokenizer_session_frames': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_tokenizer_valid_columns': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ),
     'clef_tokenizer_read_seconds': (('tok', 'handle', 'clef_tokenizer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
@@ -679,6 +682,7 @@ SIGNATURES = {
     'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_set_spectrogram': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
     'clef_tokenizer_trainer_fit_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('means', 'array_in', 'float', 'n_sessions', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ('n_tokens', 'scalar', 'int64_t', '', ''), ('n_levels', 'scalar', 'int64_t', '', ''), ),
+    'clef_tokenizer_trainer_calibrate_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('first', 'scalar', 'int32_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_tokenizer_trainer_step_sessions': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', 'n_crops', ''), ('means', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_tokenizer_trainer_steps': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_power_db': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
@@ -889,6 +893,7 @@ RETURNS = {
     'clef_tokenizer_codebook': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_n_tokens': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_mean_tokens': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_session_mean': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_session_frames': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_valid_columns': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_read_seconds': ('scalar', 'double', 'double'),
@@ -902,6 +907,7 @@ RETURNS = {
     'clef_tokenizer_trainer_tokenizer': ('handle', 'clef_tokenizer', 'const clef_tokenizer *'),
     'clef_tokenizer_trainer_set_spectrogram': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_fit_mean': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_calibrate_mean': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_step_sessions': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_steps': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_trainer_power_db': ('scalar', 'double', 'double'),
@@ -1027,6 +1033,7 @@ ERROR_SOURCES = {
     'clef_tokenizer_trainer_step_masked': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_set_spectrogram': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_fit_mean': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_calibrate_mean': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_step_sessions': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_save': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_resume': (1, 'clef_ctx_errmsg'),
@@ -1146,6 +1153,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_tokenizer_shape',
     'clef_tokenizer_codebook',
     'clef_tokenizer_mean_tokens',
+    'clef_tokenizer_session_mean',
     'clef_tokenizer_encode',
     'clef_tokenizer_check_spectrogram',
     'clef_tokenizer_trainer_create',
@@ -1153,6 +1161,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_tokenizer_trainer_step_masked',
     'clef_tokenizer_trainer_set_spectrogram',
     'clef_tokenizer_trainer_fit_mean',
+    'clef_tokenizer_trainer_calibrate_mean',
     'clef_tokenizer_trainer_step_sessions',
     'clef_tokenizer_trainer_save',
     'clef_tokenizer_trainer_resume',

@@ -772,6 +772,10 @@ clef_tokenizer_mean_tokens <- function(tok) {
   .clef_result(.Call(C_clef_tokenizer_mean_tokens, tok), "clef_tokenizer_mean_tokens", TRUE, c("n_tokens", "n_levels"))
 }
 
+clef_tokenizer_session_mean <- function(spec, n_channels, n_freq, n_frames) {
+  .clef_result(.Call(C_clef_tokenizer_session_mean, spec, n_channels, n_freq, n_frames), "clef_tokenizer_session_mean", TRUE, c("mean"))
+}
+
 clef_tokenizer_session_frames <- function(tok) {
   .clef_result(.Call(C_clef_tokenizer_session_frames, tok), "clef_tokenizer_session_frames", FALSE, c())
 }
@@ -822,6 +826,10 @@ clef_tokenizer_trainer_set_spectrogram <- function(tr, sg) {
 
 clef_tokenizer_trainer_fit_mean <- function(tr, means, n_sessions, n_tokens, n_levels) {
   .clef_result(.Call(C_clef_tokenizer_trainer_fit_mean, tr, means, n_sessions, n_tokens, n_levels), "clef_tokenizer_trainer_fit_mean", TRUE, c())
+}
+
+clef_tokenizer_trainer_calibrate_mean <- function(tr, spec, n_channels, n_freq, n_frames, first, n_threads) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_calibrate_mean, tr, spec, n_channels, n_freq, n_frames, first, n_threads), "clef_tokenizer_trainer_calibrate_mean", TRUE, c())
 }
 
 clef_tokenizer_trainer_step_sessions <- function(tr, crops, present, means, n_crops) {

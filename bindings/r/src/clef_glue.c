@@ -2321,6 +2321,32 @@ SEXP clefr_clef_tokenizer_mean_tokens(SEXP a_tok) {
     return res;
 }
 
+SEXP clefr_clef_tokenizer_session_mean(SEXP a_spec, SEXP a_n_channels, SEXP a_n_freq,
+                                       SEXP a_n_frames) {
+    static const char fn[] = "clef_tokenizer_session_mean";
+    R_xlen_t n_spec = 0;
+    const float *v_spec = clefr_as_array(a_spec, CLEFR_F32, fn, "spec", &n_spec);
+    int64_t v_n_channels = (int64_t)clefr_as_int(
+        a_n_channels, fn, "n_channels", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_freq = (int64_t)clefr_as_int(a_n_freq, fn, "n_freq", (double)-9007199254740992.0,
+                                             (double)9007199254740992.0);
+    int64_t v_n_frames = (int64_t)clefr_as_int(
+        a_n_frames, fn, "n_frames", (double)-9007199254740992.0, (double)9007199254740992.0);
+    if (v_spec != NULL)
+        clefr_check_length(n_spec, (double)(v_n_channels * v_n_freq * v_n_frames), fn, "spec",
+                           "n_channels*n_freq*n_frames");
+    const double s_mean = (double)(v_n_channels * v_n_freq);
+    void *b_mean = NULL;
+    SEXP r_mean = PROTECT(clefr_out_buffer(CLEFR_F32, s_mean, &b_mean));
+    clef_status ret =
+        clef_tokenizer_session_mean(v_spec, v_n_channels, v_n_freq, v_n_frames, b_mean);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_mean, b_mean, s_mean));
+    UNPROTECT(2);
+    return res;
+}
+
 SEXP clefr_clef_tokenizer_session_frames(SEXP a_tok) {
     static const char fn[] = "clef_tokenizer_session_frames";
     const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
@@ -2544,6 +2570,36 @@ SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP a_tr, SEXP a_means, SEXP a_n_ses
         clefr_check_length(n_means, (double)(v_n_sessions), fn, "means", "n_sessions");
     clef_status ret =
         clef_tokenizer_trainer_fit_mean(v_tr, v_means, v_n_sessions, v_n_tokens, v_n_levels);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP a_tr, SEXP a_spec, SEXP a_n_channels,
+                                                 SEXP a_n_freq, SEXP a_n_frames, SEXP a_first,
+                                                 SEXP a_n_threads) {
+    static const char fn[] = "clef_tokenizer_trainer_calibrate_mean";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    R_xlen_t n_spec = 0;
+    const float *v_spec = clefr_as_array(a_spec, CLEFR_F32, fn, "spec", &n_spec);
+    int64_t v_n_channels = (int64_t)clefr_as_int(
+        a_n_channels, fn, "n_channels", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_freq = (int64_t)clefr_as_int(a_n_freq, fn, "n_freq", (double)-9007199254740992.0,
+                                             (double)9007199254740992.0);
+    int64_t v_n_frames = (int64_t)clefr_as_int(
+        a_n_frames, fn, "n_frames", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int32_t v_first =
+        (int32_t)clefr_as_int(a_first, fn, "first", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    if (v_spec != NULL)
+        clefr_check_length(n_spec, (double)(v_n_channels * v_n_freq * v_n_frames), fn, "spec",
+                           "n_channels*n_freq*n_frames");
+    clef_status ret = clef_tokenizer_trainer_calibrate_mean(v_tr, v_spec, v_n_channels, v_n_freq,
+                                                            v_n_frames, v_first, v_n_threads);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_tr != NULL)

@@ -155,6 +155,7 @@ SEXP clefr_clef_tokenizer_shape(SEXP);
 SEXP clefr_clef_tokenizer_codebook(SEXP);
 SEXP clefr_clef_tokenizer_n_tokens(SEXP);
 SEXP clefr_clef_tokenizer_mean_tokens(SEXP);
+SEXP clefr_clef_tokenizer_session_mean(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_session_frames(SEXP);
 SEXP clefr_clef_tokenizer_valid_columns(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_read_seconds(SEXP, SEXP);
@@ -168,6 +169,7 @@ SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
 SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_step_sessions(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
 SEXP clefr_clef_tokenizer_trainer_power_db(SEXP);
@@ -381,6 +383,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_codebook", (DL_FUNC)&clefr_clef_tokenizer_codebook, 1},
     {"C_clef_tokenizer_n_tokens", (DL_FUNC)&clefr_clef_tokenizer_n_tokens, 1},
     {"C_clef_tokenizer_mean_tokens", (DL_FUNC)&clefr_clef_tokenizer_mean_tokens, 1},
+    {"C_clef_tokenizer_session_mean", (DL_FUNC)&clefr_clef_tokenizer_session_mean, 4},
     {"C_clef_tokenizer_session_frames", (DL_FUNC)&clefr_clef_tokenizer_session_frames, 1},
     {"C_clef_tokenizer_valid_columns", (DL_FUNC)&clefr_clef_tokenizer_valid_columns, 2},
     {"C_clef_tokenizer_read_seconds", (DL_FUNC)&clefr_clef_tokenizer_read_seconds, 2},
@@ -395,6 +398,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_trainer_set_spectrogram",
      (DL_FUNC)&clefr_clef_tokenizer_trainer_set_spectrogram, 2},
     {"C_clef_tokenizer_trainer_fit_mean", (DL_FUNC)&clefr_clef_tokenizer_trainer_fit_mean, 5},
+    {"C_clef_tokenizer_trainer_calibrate_mean",
+     (DL_FUNC)&clefr_clef_tokenizer_trainer_calibrate_mean, 7},
     {"C_clef_tokenizer_trainer_step_sessions", (DL_FUNC)&clefr_clef_tokenizer_trainer_step_sessions,
      5},
     {"C_clef_tokenizer_trainer_steps", (DL_FUNC)&clefr_clef_tokenizer_trainer_steps, 1},
