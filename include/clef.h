@@ -975,14 +975,19 @@ CLEF_API clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t 
 CLEF_API int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok);
 /** Session-mean tokens (docs/tokenizer.md "Session-mean tokens"): the mean power spectrum of
  *  the session (clef_tokenizer_session_mean()), coded apart from the grid as n_tokens - 1
- *  principal-component coefficients of n_levels levels each, then one token holding the
- *  number of valid token columns (clef_tokenizer_valid_columns()); ids are codebook_size +
- *  level (so the vocabulary has codebook_size + n_levels ids). Decode gives each (channel,
+ *  tokens of principal-component coefficients (clef_tokenizer_mean_coefficients()), then one
+ *  token holding the number of valid token columns (clef_tokenizer_valid_columns()); ids are
+ *  codebook_size + level, level < n_levels (so the vocabulary has codebook_size + n_levels
+ *  ids). Decode gives each (channel,
  *  frequency) row exactly the coded mean power over the valid columns, so band power over the
  *  session survives the tokens. Both 0 for a tokenizer without them. Any out pointer may be
  *  NULL. */
 CLEF_API clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64_t *n_tokens,
                                                 int64_t *n_levels);
+/** Coefficients the session-mean tokens hold (docs/tokenizer.md "Session-mean tokens"): the
+ *  first tokens hold one each (n_levels levels), the others two (sqrt(n_levels) levels each);
+ *  191 for the default 128 tokens. 0 without session-mean tokens or if tok is NULL. */
+CLEF_API int64_t clef_tokenizer_mean_coefficients(const clef_tokenizer *tok);
 /** The session-mean spectrum that session-mean tokens code, for
  *  clef_tokenizer_trainer_fit_mean() and clef_tokenizer_trainer_step_sessions(): mean
  *  [n_channels][n_freq] = each row of spec [n_channels][n_freq][n_frames] (dB) as its mean
@@ -1011,10 +1016,11 @@ CLEF_API double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const cle
  *  tokens at the session mean (the mean is over the real frames, which the last session-mean
  *  token counts in columns). ids holds ids_cap entries
  *  (needs clef_tokenizer_n_tokens()); latents (may be NULL) receives the encoder output before
- *  quantisation [code_dim][grid_f][grid_t], then the n_mean - 1 session-mean coefficients before
- *  quantisation (in units of their range, [-1, 1]) and the valid columns, and must then hold
- * latents_cap >= grid_f * grid_t * code_dim + n_mean floats. *needed (may be NULL) is set to
- * n_tokens. Errors go to ctx. */
+ *  quantisation [code_dim][grid_f][grid_t], then (with session-mean tokens) the
+ *  clef_tokenizer_mean_coefficients() session-mean coefficients before quantisation (in
+ *  standard deviations of their component) and the valid columns, and must then hold
+ *  latents_cap >= grid_f * grid_t * code_dim + that + 1 floats. *needed (may be NULL) is set to
+ *  n_tokens. Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx,
                                            const float *spec, int64_t n_channels, int64_t n_freq,
                                            int64_t n_frames, int32_t n_threads, int32_t *ids,
@@ -1071,10 +1077,11 @@ CLEF_API clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_train
                                                             const clef_spectrogram *sg);
 /** Give the tokenizer being trained n_tokens session-mean tokens of n_levels levels, fitted to
  *  the session-mean spectra (clef_tokenizer_session_mean()) of n_sessions training sessions,
- *  means [n_sessions][n_channels][n_freq] (dB): their mean and n_tokens - 1 leading principal
- *  axes (LAPACK), each coefficient quantised over +-16 standard deviations; the last token
- *  counts valid columns. Call it before the first step (or to add the tokens to, or refit
- *  them on, a tokenizer resumed from a checkpoint); from then on the network codes each crop
+ *  means [n_sessions][n_channels][n_freq] (dB): their mean and leading principal axes
+ *  (LAPACK), half the coefficient tokens holding two coefficients each when n_levels is a
+ *  square and the sessions support that many components (clef_tokenizer_mean_coefficients());
+ *  the last token counts valid columns. Call it before the first step (or to add the tokens to, or
+ * refit them on, a tokenizer resumed from a checkpoint); from then on the network codes each crop
  *  minus the coded mean (clef_tokenizer_trainer_step_sessions()). CLEF_ERR_RANGE unless 2 <=
  *  n_tokens <= min(1024, n_sessions, n_channels * n_freq + 1) and 1280 / time_stride < n_levels
  *  <= 65536 - codebook_size; CLEF_ERR_INVALID_ARG for a non-finite mean. Errors on the trainer;

@@ -86,6 +86,7 @@ typedef struct clefi_tok_cfg {
     int32_t in_ch, n_freq, crop_t, time_stride, ch, n_levels, mult[CLEFI_TOK_MAX_LEVELS], n_res;
     int32_t gn_groups, codebook_size, code_dim;
     int32_t n_mean, mean_levels; /* session-mean tokens and their levels; 0: none (tok_mean.c) */
+    int32_t mean_full;           /* of them, tokens holding one coefficient (the rest hold two) */
     float gn_eps, db_scale;
     int32_t grid_f, grid_t; /* derived: n_freq >> n_levels, crop_t / time_stride */
     clefi_tok_spec spec;
@@ -102,13 +103,15 @@ CLEFI_HIDDEN void clefi_tok_spec_from_sg(const clef_spectrogram *sg, clefi_tok_s
 
 /* ---- session-mean tokens (tok_mean.c; docs/tokenizer.md "Session-mean tokens") ----
  * A gain-shape split of the image: each (channel, frequency) row's mean power over the session,
- * M (dB), is transform-coded apart from the VQGAN grid: n_mean - 1 principal components of the
- * training sessions' M, each uniformly quantised to mean_levels levels over [-scale, scale]
- * (token id codebook_size + level), then one token holding the valid token columns (id
- * codebook_size + columns). The convolutional path codes the residual X - M^; decode shifts
- * each residual row so that its mean power over the valid columns is M^. */
+ * M (dB), is transform-coded apart from the VQGAN grid on the leading principal components of
+ * the training sessions' M: mean_full tokens of one coefficient (mean_levels levels), then
+ * tokens of two (sqrt(mean_levels) levels each), each coefficient quantised uniformly in
+ * asinh(u / 0.5) (u in standard deviations of its component: fine near 0, and rare large values
+ * kept), then one token holding the valid token columns (id codebook_size + columns). The
+ * convolutional path codes the residual X - M^; decode shifts each residual row so that its mean
+ * power over the valid columns is M^. */
 typedef struct clefi_tok_mean {
-    float *buf;    /* center [dim], scale [k], basis [k][dim], bias [dim]; k = n_mean - 1 */
+    float *buf;    /* center [dim], scale [k], basis [k][dim], bias [dim]; k coefficients */
     float *center; /* mean of the training sessions' M */
     float *scale;  /* per component: half the quantiser range */
     float *basis;  /* orthonormal rows, largest-magnitude entry positive */
@@ -164,7 +167,8 @@ struct clef_tokenizer {
  *  components (0: none), with its layout; on failure the old one is kept. */
 CLEFI_HIDDEN clef_status clefi_tok_mean_alloc(clef_tokenizer *tok, clef_ctx *ctx);
 CLEFI_HIDDEN void clefi_tok_mean_free(clef_tokenizer *tok, clef_ctx *ctx);
-/** Principal components of the coder: n_mean - 1 (0 without session-mean tokens). */
+/** Principal components (coefficients) of the coder: mean_full + 2 (n_mean - 1 - mean_full);
+ *  0 without session-mean tokens. */
 CLEFI_HIDDEN int32_t clefi_tok_mean_components(const clefi_tok_cfg *c);
 /** m [dim] = mean power of each row of spec [dim][stride] over its first frames, in dB:
  *  10 log10 of the time mean of 10^(x/10). */
@@ -175,11 +179,11 @@ CLEFI_HIDDEN void clefi_tok_mean_rows(const float *spec, size_t dim, size_t stri
 CLEFI_HIDDEN void clefi_tok_mean_apply(const float *mhat, size_t dim, size_t stride, size_t frames,
                                        float *out);
 /** Code m [dim] and the valid token columns cols (clamped to [1, grid_t]): ids [n_mean]
- *  (codebook_size + level; the last codebook_size + cols), coef (may be NULL) [n_mean] the
- *  unquantised coefficients / scale then cols, mhat (may be NULL) the M^ [dim] to subtract from
- *  the image. Channels whose mean is the blank level everywhere (absent electrodes) are left
- *  out of the fit (ridge least squares on the present ones) and keep their own level in mhat
- *  (a zero residual); CLEF_ERR_NOMEM (on ctx) is then possible. */
+ *  (codebook_size + level; the last codebook_size + cols), coef (may be NULL) [components + 1]
+ *  the unquantised coefficients in standard deviations then cols, mhat (may be NULL) the M^ [dim]
+ * to subtract from the image. Channels whose mean is the blank level everywhere (absent electrodes)
+ * are left out of the fit (ridge least squares on the present ones) and keep their own level in
+ * mhat (a zero residual); CLEF_ERR_NOMEM (on ctx) is then possible. */
 CLEFI_HIDDEN clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx,
                                                const float *m, int32_t cols, int32_t *ids,
                                                float *coef, float *mhat);
@@ -187,9 +191,13 @@ CLEFI_HIDDEN clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_c
  *  valid token columns of the last id, clamped to [1, grid_t]. */
 CLEFI_HIDDEN int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids,
                                            float *mhat);
-/** Fit a coder of n_tokens session tokens (n_tokens - 1 components), levels levels to
- *  n_sessions rows M [n_sessions][dim] (dB): center, the leading principal axes, scale = 16 sd;
- *  it replaces tok's (and sets cfg.n_mean, cfg.mean_levels) only on success. Arguments are
+/** One-coefficient tokens of a coder of n_tokens tokens and levels levels with at most
+ *  max_components components: half the coefficient tokens (all if levels is not a square),
+ *  more when the two-coefficient ones would need more components. */
+CLEFI_HIDDEN int32_t clefi_tok_mean_full(int32_t n_tokens, int32_t levels, int64_t max_components);
+/** Fit a coder of n_tokens session tokens (clefi_tok_mean_full()), levels levels to
+ *  n_sessions rows M [n_sessions][dim] (dB): center, the leading principal axes, scale = sd;
+ *  it replaces tok's (and sets cfg.n_mean, mean_levels, mean_full) only on success. Arguments are
  *  checked by the caller. */
 CLEFI_HIDDEN clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *err,
                                             const float *means, int64_t n_sessions,
@@ -216,8 +224,8 @@ CLEFI_HIDDEN clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx
 /** The clef.tok.* (and clef.format, clef.components) metadata of an architecture as key,
  *  value string pairs kv[2i], kv[2i+1], i < n (values stored in val). */
 typedef struct clefi_tok_meta {
-    const char *kv[2 * 42];
-    char val[18][64];
+    const char *kv[2 * 43];
+    char val[19][64];
     char spec_val[12][32]; /* clef.spec.* numbers */
     size_t n;
 } clefi_tok_meta;

@@ -44,8 +44,7 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_SHAPE,
                            "calibrate_mean: spectrogram is %lld channels x %lld bins, the "
                            "tokenizer takes %d x %d",
-                           (long long)n_channels, (long long)n_freq, (int)c->in_ch,
-                           (int)c->n_freq);
+                           (long long)n_channels, (long long)n_freq, (int)c->in_ch, (int)c->n_freq);
     size_t dim = tok->mean.dim;
     if (tr->calib == NULL && (tr->calib = clefi_calloc(tr->ctx, 2 * dim, sizeof(double))) == NULL)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOMEM, "calibrate_mean: no memory");

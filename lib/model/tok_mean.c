@@ -7,10 +7,14 @@
  * check"). Coding each (channel, frequency) row's session power apart, as audio codecs code band
  * energies apart from their shape (gain-shape quantisation, e.g. Opus/CELT), keeps it.
  * M (in_ch * n_freq) is each row's mean power over the session's frames, in dB
- * (10 log10 mean 10^(x/10)). It is projected on the n_mean - 1 leading principal axes of the
- * training sessions' M (Karhunen-Loeve transform coding); each coefficient is quantised uniformly
- * to mean_levels levels over [-scale, scale], scale = 16 standard deviations of that component.
- * The last session token holds the number of valid token columns. Decode shifts each row of
+ * (10 log10 mean 10^(x/10)). It is projected on the leading principal axes of the training
+ * sessions' M (Karhunen-Loeve transform coding). Rare session-long patterns (a focal bump in one
+ * channel) live in the trailing components and in the tails of the coefficients' distribution,
+ * so the coder keeps many components and wide tails rather than fine steps: mean_full tokens
+ * hold one coefficient each (mean_levels levels), the others two (sqrt(mean_levels) levels
+ * each), and every coefficient u (in standard deviations of its component, stored as scale) is
+ * quantised uniformly in asinh(u / ASINH_A) up to |u| = RANGE_FULL or RANGE_PAIR. The last
+ * session token holds the number of valid token columns. Decode shifts each row of
  * the decoded residual so that its mean power over those columns' frames is exactly M^: band
  * power over the session is then kept up to the coder's error, whatever the grid loses. */
 #include "model_int.h"
@@ -20,8 +24,10 @@
 #include <math.h>
 #include <string.h>
 
-#define SCALE_SD    16.0  /* quantiser half-range in standard deviations of the component */
-#define SCALE_FLOOR 1e-6f /* for components without variance */
+#define ASINH_A     0.5    /* companding knee, in standard deviations */
+#define RANGE_FULL  1000.0 /* quantiser range of one-coefficient tokens, standard deviations */
+#define RANGE_PAIR  20.0   /* and of two-coefficient tokens */
+#define SCALE_FLOOR 1e-6f  /* for components without variance */
 
 static void mean_free(clefi_tok_mean *m, clef_ctx *ctx) {
     clefi_free(ctx, m->buf);
@@ -74,7 +80,13 @@ clef_status clefi_tok_mean_alloc(clef_tokenizer *tok, clef_ctx *ctx) {
 }
 
 int32_t clefi_tok_mean_components(const clefi_tok_cfg *c) {
-    return c->n_mean > 1 ? c->n_mean - 1 : 0;
+    return c->n_mean > 1 ? c->mean_full + 2 * (c->n_mean - 1 - c->mean_full) : 0;
+}
+
+/* Levels per coefficient of a two-coefficient token: sqrt(mean_levels). */
+static int32_t pair_levels(int32_t levels) {
+    int32_t p = (int32_t)floor(sqrt((double)levels) + 0.5);
+    return p * p == levels ? p : 0;
 }
 
 /* 10 log10 of the mean of 10^(x/10) over x [n], n >= 1. clefi_expf in float lanes summed in
@@ -113,9 +125,18 @@ void clefi_tok_mean_apply(const float *mhat, size_t dim, size_t stride, size_t f
     }
 }
 
-/* Quantised coefficient of level q. */
-static double level_value(int32_t q, int32_t levels, float scale) {
-    return (2.0 * q / (double)(levels - 1) - 1.0) * scale;
+/* Level of u (standard deviations) on a quantiser of levels levels up to |u| = range, uniform
+ * in asinh(u / ASINH_A); NaN gives level 0. */
+static int32_t quantise(double u, int32_t levels, double range) {
+    double vmax = asinh(range / ASINH_A);
+    double q = floor((asinh(u / ASINH_A) / vmax + 1.0) * 0.5 * (double)(levels - 1) + 0.5);
+    return !(q >= 0.0) ? 0 : q > (double)(levels - 1) ? levels - 1 : (int32_t)q;
+}
+
+/* u (standard deviations) of level q. */
+static double level_value(int32_t q, int32_t levels, double range) {
+    double vmax = asinh(range / ASINH_A);
+    return ASINH_A * sinh((2.0 * q / (double)(levels - 1) - 1.0) * vmax);
 }
 
 /* mhat = center + sum_k chat[k] basis[k] - bias, one contiguous basis row at a time (float
@@ -171,7 +192,7 @@ static void project(const clef_tokenizer *tok, const float *mrow, double *c) {
 
 /* Coefficients of m from its present channels alone: ridge least squares
  * (B_P B_P' + diag(NOISE_VAR / var_k)) c = B_P (m - center)_P, var_k the components' training
- * variances (scale / 16)^2, so components the present channels do not pin down stay near 0
+ * variances scale^2, so components the present channels do not pin down stay near 0
  * (their training mean). Plain projection (c = B (m - center)) if the solve fails. */
 #define NOISE_VAR 0.01 /* (0.1 dB)^2 per value: the PCA truncation error of held-out means */
 static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx, const float *mrow,
@@ -195,7 +216,7 @@ static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx,
                     s += (double)bi[r] * (double)bj[r];
             g[i * n + j] = g[j * n + i] = s;
         }
-        double sd = (double)m->scale[i] / SCALE_SD;
+        double sd = (double)m->scale[i];
         g[i * n + i] += NOISE_VAR / (sd * sd > 1e-12 ? sd * sd : 1e-12);
     }
     lapack_int info =
@@ -212,7 +233,7 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
                                   int32_t cols, int32_t *ids, float *coef, float *mhat) {
     const clefi_tok_mean *m = &tok->mean;
     int32_t levels = tok->cfg.mean_levels, n_absent = 0;
-    double c[CLEFI_TOK_MAX_MEAN], chat[CLEFI_TOK_MAX_MEAN];
+    double c[2 * CLEFI_TOK_MAX_MEAN], chat[2 * CLEFI_TOK_MAX_MEAN];
     uint64_t absent = absent_channels(tok, mrow, &n_absent);
     if (n_absent > 0 && n_absent < tok->cfg.in_ch) {
         clef_status rc = masked_coefficients(tok, ctx, mrow, absent, c);
@@ -221,18 +242,29 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     } else {
         project(tok, mrow, c);
     }
-    int32_t nk = clefi_tok_mean_components(&tok->cfg);
+    int32_t nk = clefi_tok_mean_components(&tok->cfg), full = tok->cfg.mean_full;
+    int32_t pl = pair_levels(levels), cb = tok->cfg.codebook_size, nt = tok->cfg.n_mean - 1;
     for (int32_t k = 0; k < nk; k++) {
         double u = c[k] / (double)m->scale[k];
         if (coef != NULL)
             coef[k] = (float)u;
-        double q = floor((u + 1.0) * 0.5 * (double)(levels - 1) + 0.5);
-        q = !(q >= 0.0) ? 0.0 : q > (double)(levels - 1) ? (double)(levels - 1) : q; /* NaN: 0 */
-        ids[k] = tok->cfg.codebook_size + (int32_t)q;
-        chat[k] = level_value((int32_t)q, levels, m->scale[k]);
+        c[k] = u;
+    }
+    for (int32_t j = 0; j < nt; j++) {
+        if (j < full) { /* one coefficient */
+            int32_t q = quantise(c[j], levels, RANGE_FULL);
+            ids[j] = cb + q;
+            chat[j] = level_value(q, levels, RANGE_FULL) * (double)m->scale[j];
+            continue;
+        }
+        int32_t k = full + 2 * (j - full), q0 = quantise(c[k], pl, RANGE_PAIR),
+                q1 = quantise(c[k + 1], pl, RANGE_PAIR);
+        ids[j] = cb + q0 * pl + q1;
+        chat[k] = level_value(q0, pl, RANGE_PAIR) * (double)m->scale[k];
+        chat[k + 1] = level_value(q1, pl, RANGE_PAIR) * (double)m->scale[k + 1];
     }
     cols = cols < 1 ? 1 : cols > tok->cfg.grid_t ? tok->cfg.grid_t : cols;
-    ids[nk] = tok->cfg.codebook_size + cols;
+    ids[nt] = cb + cols;
     if (coef != NULL)
         coef[nk] = (float)cols;
     if (mhat == NULL)
@@ -248,13 +280,22 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
 }
 
 int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat) {
-    double chat[CLEFI_TOK_MAX_MEAN];
-    int32_t nk = clefi_tok_mean_components(&tok->cfg);
-    for (int32_t k = 0; k < nk; k++)
-        chat[k] =
-            level_value(ids[k] - tok->cfg.codebook_size, tok->cfg.mean_levels, tok->mean.scale[k]);
+    double chat[2 * CLEFI_TOK_MAX_MEAN];
+    const float *sd = tok->mean.scale;
+    int32_t full = tok->cfg.mean_full, levels = tok->cfg.mean_levels, pl = pair_levels(levels);
+    int32_t cb = tok->cfg.codebook_size, nt = tok->cfg.n_mean - 1;
+    for (int32_t j = 0; j < nt; j++) {
+        int32_t q = ids[j] - cb;
+        if (j < full) {
+            chat[j] = level_value(q, levels, RANGE_FULL) * (double)sd[j];
+            continue;
+        }
+        int32_t k = full + 2 * (j - full);
+        chat[k] = level_value(q / pl, pl, RANGE_PAIR) * (double)sd[k];
+        chat[k + 1] = level_value(q % pl, pl, RANGE_PAIR) * (double)sd[k + 1];
+    }
     synth(tok, chat, mhat);
-    int32_t cols = ids[nk] - tok->cfg.codebook_size;
+    int32_t cols = ids[nt] - cb;
     return cols < 1 ? 1 : cols > tok->cfg.grid_t ? tok->cfg.grid_t : cols;
 }
 
@@ -304,11 +345,33 @@ static clef_status principal_axes(clef_ctx *ctx, clefi_err *err, const double *a
     return rc;
 }
 
+int32_t clefi_tok_mean_full(int32_t n_tokens, int32_t levels, int64_t max_components) {
+    int32_t nt = n_tokens - 1, full = pair_levels(levels) >= 2 ? nt / 2 : nt;
+    while (full < nt && full + 2 * (nt - full) > max_components)
+        full++;
+    return full;
+}
+
 clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *err,
                                const float *means, int64_t n_sessions, int32_t n_tokens,
                                int32_t levels) {
-    int32_t n = n_tokens - 1; /* components: the last token holds the valid columns */
-    size_t dim = (size_t)tok->cfg.in_ch * (size_t)tok->cfg.n_freq, ns = (size_t)n_sessions;
+    /* Sessions with an absent channel are left out when enough complete ones remain: their
+     * blank rows (-40 dB) would spend components on "this electrode is missing", which the
+     * ridge fit of encode handles anyway. */
+    size_t dim = (size_t)tok->cfg.in_ch * (size_t)tok->cfg.n_freq, ns = 0;
+    for (int64_t i = 0; i < n_sessions; i++) {
+        int32_t n_absent = 0;
+        absent_channels(tok, means + (size_t)i * dim, &n_absent);
+        ns += n_absent == 0;
+    }
+    int use_all = ns < (size_t)n_tokens;
+    if (use_all)
+        ns = (size_t)n_sessions;
+    /* half the coefficient tokens hold two coefficients, fewer if the sessions do not support
+     * that many components; the last token holds the valid columns */
+    int64_t cap = (int64_t)ns - 1 < (int64_t)dim ? (int64_t)ns - 1 : (int64_t)dim;
+    int32_t full = clefi_tok_mean_full(n_tokens, levels, cap);
+    int32_t n = full + 2 * (n_tokens - 1 - full);
     double *a = clefi_calloc(ctx, ns * dim, sizeof(double));
     double *center = clefi_calloc(ctx, dim, sizeof(double));
     double *var = clefi_calloc(ctx, (size_t)n, sizeof(double));
@@ -316,17 +379,28 @@ clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *er
     clef_status rc = CLEF_OK;
     if (a == NULL || center == NULL || var == NULL || basis == NULL)
         rc = clefi_error(ctx, err, CLEF_ERR_NOMEM, "session-mean fit: no memory");
+    for (size_t i = 0, j = 0; rc == CLEF_OK && i < (size_t)n_sessions; i++) {
+        const float *row = means + i * dim;
+        int32_t n_absent = 0;
+        absent_channels(tok, row, &n_absent);
+        if (!use_all && n_absent > 0)
+            continue;
+        for (size_t r = 0; r < dim; r++)
+            a[j * dim + r] = (double)row[r];
+        j++;
+    }
     for (size_t i = 0; rc == CLEF_OK && i < ns; i++)
         for (size_t r = 0; r < dim; r++)
-            center[r] += (double)means[i * dim + r] / (double)ns;
+            center[r] += a[i * dim + r] / (double)ns;
     for (size_t i = 0; rc == CLEF_OK && i < ns; i++)
         for (size_t r = 0; r < dim; r++)
-            a[i * dim + r] = (double)means[i * dim + r] - center[r];
+            a[i * dim + r] -= center[r];
     if (rc == CLEF_OK)
         rc = principal_axes(ctx, err, a, ns, dim, n, basis, var);
     clefi_tok_cfg cfg = tok->cfg;
     cfg.n_mean = n_tokens;
     cfg.mean_levels = levels;
+    cfg.mean_full = full;
     clefi_tok_mean m = {0};
     if (rc == CLEF_OK && (rc = mean_new(&m, ctx, &cfg)) != CLEF_OK)
         clefi_error(ctx, err, rc, "session-mean fit: no memory for the coder");
@@ -335,7 +409,7 @@ clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *er
             m.center[r] = (float)center[r];
         memcpy(m.basis, basis, (size_t)n * dim * sizeof(float));
         for (int32_t k = 0; k < n; k++) {
-            float s = (float)(SCALE_SD * sqrt(var[k]));
+            float s = (float)sqrt(var[k]);
             m.scale[k] = s > SCALE_FLOOR ? s : SCALE_FLOOR;
         }
         /* only a complete new coder replaces the old one */

@@ -151,6 +151,10 @@ int64_t clef_tokenizer_session_frames(const clef_tokenizer *tok) {
     return frames >= c->time_stride ? frames : c->time_stride;
 }
 
+int64_t clef_tokenizer_mean_coefficients(const clef_tokenizer *tok) {
+    return tok != NULL ? clefi_tok_mean_components(&tok->cfg) : 0;
+}
+
 clef_status clef_tokenizer_session_mean(const float *spec, int64_t n_channels, int64_t n_freq,
                                         int64_t n_frames, float *mean) {
     if (spec == NULL || mean == NULL || n_channels < 1 || n_freq < 1 || n_frames < 1)
@@ -233,7 +237,8 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
                                "must not be NULL");
     const clefi_tok_cfg *c = &tok->cfg;
     size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t, n_all = n_tok + (size_t)c->n_mean;
-    size_t n_lat = n_tok * (size_t)c->code_dim + (size_t)c->n_mean;
+    size_t n_mean_lat = c->n_mean > 0 ? (size_t)clefi_tok_mean_components(c) + 1 : 0;
+    size_t n_lat = n_tok * (size_t)c->code_dim + n_mean_lat;
     if (needed != NULL)
         *needed = n_all;
     if (n_channels != c->in_ch || n_freq != c->n_freq)

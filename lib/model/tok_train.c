@@ -740,7 +740,7 @@ clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const fl
     const clefi_tok_cfg *c = &tr->tok->cfg;
     /* n_tokens - 1 principal components, then the valid-columns token */
     int64_t dim = (int64_t)c->in_ch * c->n_freq, cap = CLEFI_TOK_MAX_MEAN;
-    if (cap > n_sessions)
+    if (cap > n_sessions) /* at least one component per coefficient token */
         cap = n_sessions;
     if (cap > dim + 1)
         cap = dim + 1;

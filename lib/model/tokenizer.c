@@ -149,6 +149,13 @@ static clef_status check_cfg(clef_ctx *ctx, clefi_tok_cfg *c, const char *src) {
                                            c->mean_levels > 65536 - c->codebook_size))))
         bad = "mean_tokens must be 0 or 2 to 1024, mean_levels grid_t + 1 to "
               "65536 - codebook_size";
+    if (bad == NULL && c->n_mean > 0 &&
+        (c->mean_full < 0 || c->mean_full > c->n_mean - 1 ||
+         (c->mean_full < c->n_mean - 1 && (int64_t)(sqrt((double)c->mean_levels) + 0.5) *
+                                                  (int64_t)(sqrt((double)c->mean_levels) + 0.5) !=
+                                              c->mean_levels)))
+        bad = "mean_full must be 0 to mean_tokens - 1, and all of them unless mean_levels is a "
+              "square (two-coefficient tokens)";
     /* Every feature map must fit comfortably in size_t and int GEMM sizes. */
     if (bad == NULL &&
         (double)c->ch * 64.0 * c->n_freq * (double)(c->crop_t / c->time_stride) > (double)INT32_MAX)
@@ -474,6 +481,7 @@ static clef_status cfg_from_meta(meta_reader *m, clefi_tok_cfg *c) {
         clef_weights_meta_get(m->w, "clef.tok.mean_tokens", &has_mean) == CLEF_OK) {
         c->n_mean = meta_int(m, "clef.tok.mean_tokens", 0);
         c->mean_levels = meta_int(m, "clef.tok.mean_levels", 0);
+        c->mean_full = meta_int(m, "clef.tok.mean_full", 0);
         meta_expect(m, "clef.tok.mean_coder", "pca-power-2");
     }
     if (m->rc == CLEF_OK)
@@ -618,10 +626,11 @@ void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
     if (c->n_mean > 0) {
         snprintf(m->val[16], sizeof m->val[16], "%d", (int)c->n_mean);
         snprintf(m->val[17], sizeof m->val[17], "%d", (int)c->mean_levels);
-        const char *const mk[] = {"clef.tok.mean_tokens", m->val[16],
-                                  "clef.tok.mean_levels", m->val[17],
-                                  "clef.tok.mean_coder",  "pca-power-2"};
-        for (size_t i = 0; i < 3; i++, n++) {
+        snprintf(m->val[18], sizeof m->val[18], "%d", (int)c->mean_full);
+        const char *const mk[] = {
+            "clef.tok.mean_tokens", m->val[16], "clef.tok.mean_levels", m->val[17],
+            "clef.tok.mean_full",   m->val[18], "clef.tok.mean_coder",  "pca-power-2"};
+        for (size_t i = 0; i < 4; i++, n++) {
             m->kv[2 * n] = mk[2 * i];
             m->kv[2 * n + 1] = mk[2 * i + 1];
         }

@@ -47,19 +47,9 @@ static const char *out_path(const char *name) {
     return buf[k];
 }
 
-/* The session tokens of an EDF file through the weights file of the library: what clef tokenize
- * must write (2,048 ids). */
-static int32_t *weights_tokens(clef_ctx *ctx, const char *weights, const char *edf,
-                               int64_t *n_frames) {
-    clef_tokenizer *w = NULL, *tok = NULL;
-    assert_int_equal(clef_tokenizer_load(&w, ctx, out_path(weights)), CLEF_OK);
-    assert_int_equal(clef_tokenizer_clone_crop(&tok, w, ctx, clef_tokenizer_session_frames(w)),
-                     CLEF_OK);
-    assert_int_equal(clef_tokenizer_n_tokens(tok), 2048);
-    clef_tokenizer_free(w);
-    clef_spectrogram *sg = NULL;
-    assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
-    assert_int_equal(clef_tokenizer_check_spectrogram(tok, ctx, sg), CLEF_OK);
+/* The spectrogram [19][128][*n_frames] of a whole EDF file (malloc'd). */
+static float *edf_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *edf,
+                              int64_t *n_frames) {
     clef_recording *rec = NULL;
     assert_int_equal(clef_recording_open(&rec, ctx, edf, NULL), CLEF_OK);
     int64_t n = 0;
@@ -73,11 +63,28 @@ static int32_t *weights_tokens(clef_ctx *ctx, const char *weights, const char *e
     size_t need = (size_t)(19 * 128 * *n_frames);
     float *spec = malloc(need * sizeof *spec);
     assert_int_equal(clef_spectrogram_compute(sg, x, (size_t)n, 19, n, spec, need, NULL), CLEF_OK);
+    free(x);
+    return spec;
+}
+
+/* The session tokens of an EDF file through the weights file of the library: what clef tokenize
+ * must write (2,048 ids). */
+static int32_t *weights_tokens(clef_ctx *ctx, const char *weights, const char *edf,
+                               int64_t *n_frames) {
+    clef_tokenizer *w = NULL, *tok = NULL;
+    assert_int_equal(clef_tokenizer_load(&w, ctx, out_path(weights)), CLEF_OK);
+    assert_int_equal(clef_tokenizer_clone_crop(&tok, w, ctx, clef_tokenizer_session_frames(w)),
+                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_n_tokens(tok), 2048);
+    clef_tokenizer_free(w);
+    clef_spectrogram *sg = NULL;
+    assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_check_spectrogram(tok, ctx, sg), CLEF_OK);
+    float *spec = edf_spectrogram(ctx, sg, edf, n_frames);
     int32_t *ids = malloc(2048 * sizeof *ids);
     assert_int_equal(
         clef_tokenizer_encode(tok, ctx, spec, 19, 128, *n_frames, 1, ids, 2048, NULL, 0, NULL),
         CLEF_OK);
-    free(x);
     free(spec);
     clef_spectrogram_free(sg);
     clef_tokenizer_free(tok);
@@ -134,6 +141,32 @@ static void test_mean_tokens(void **state) {
             fail_msg("session token %d: file %u, library %d", i, u[i], ids[i]);
     free(u);
     free(ids);
+    clef_ctx_free(ctx);
+}
+
+/* clef session-means: each file's row is the library's mean power spectrum of its spectrogram
+ * (60 s files: all 57 frames). */
+static void test_session_means(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_spectrogram *sg = NULL;
+    assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
+    int64_t r = 0, c = 0;
+    float *m = read_npy(out_path("means.npy"), "<f4", sizeof *m, &r, &c);
+    assert_int_equal(r, 2);
+    assert_int_equal(c, 19 * 128);
+    for (int i = 0; i < 2; i++) {
+        char edf[1024];
+        snprintf(edf, sizeof edf, "%s/coh_mean/edf/P00000%d_S01.edf", CLI_TOK_DIR, i + 1);
+        int64_t frames = 0;
+        float *spec = edf_spectrogram(ctx, sg, edf, &frames), want[19 * 128];
+        assert_int_equal(clef_tokenizer_session_mean(spec, 19, 128, frames, want), CLEF_OK);
+        test_assert_close_f32(m + i * 19 * 128, want, 19 * 128, 0.0, 0.0, "session means");
+        free(spec);
+    }
+    free(m);
+    clef_spectrogram_free(sg);
     clef_ctx_free(ctx);
 }
 
@@ -434,7 +467,7 @@ int main(void) {
         cmocka_unit_test(test_mean_tokens),      cmocka_unit_test(test_png),
         cmocka_unit_test(test_store_cli),        cmocka_unit_test(test_store_resume),
         cmocka_unit_test(test_store_oom),        cmocka_unit_test(test_store_long),
-        cmocka_unit_test(test_train_from_store),
+        cmocka_unit_test(test_train_from_store), cmocka_unit_test(test_session_means),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

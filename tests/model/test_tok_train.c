@@ -359,7 +359,14 @@ static float *golden_tensor(clef_ctx *ctx, const char *file, const char *name, s
  * the same 12 session means (tok_mean golden), and its argument checks. */
 static void test_mean_fit(void **state) {
     (void)state;
-    enum { C = 3, F = 32, N = 12, K = 4, KC = K - 1, DIM = C * F }; /* K tokens, KC components */
+    enum {
+        C = 3,
+        F = 32,
+        N = 12,
+        K = 4,
+        KC = 5,
+        DIM = C * F
+    }; /* K tokens: 1 + 2 x 2 coefficients */
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_params *p = NULL;
@@ -409,6 +416,17 @@ static void test_mean_fit(void **state) {
     assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, 3, K, 1024), CLEF_ERR_RANGE);
     assert_int_equal(clef_tokenizer_n_tokens(tok), 8 * 8 + K);
     test_assert_close_f32(tok->mean.basis, basis, KC * DIM, 1e-5, 1e-4, "basis kept");
+    /* a session with an absent channel (blank everywhere) is left out of the fit: the same
+     * coder as from the 12 complete sessions */
+    float *more = malloc((size_t)(N + 1) * DIM * sizeof *more);
+    memcpy(more, means, (size_t)N * DIM * sizeof *more);
+    for (int r = 0; r < DIM; r++)
+        more[N * DIM + r] = r < F ? -40.0f : means[r] + 20.0f;
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, more, N + 1, K, 1024), CLEF_OK);
+    tok = clef_tokenizer_trainer_tokenizer(tr);
+    test_assert_close_f32(tok->mean.center, center, DIM, 1e-5, 1e-6, "center, absent left out");
+    test_assert_close_f32(tok->mean.basis, basis, KC * DIM, 1e-5, 1e-4, "basis, absent left out");
+    free(more);
     free(means);
     free(center);
     free(scale);
@@ -513,9 +531,9 @@ static void train_row_error(int n_mean, row_err *trained, row_err *calibrated) {
     clef_tokenizer_trainer *tr = NULL;
     assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 5, 1), CLEF_OK);
     if (n_mean > 0)
-        assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N_TRAIN, n_mean, 1024),
-                         CLEF_OK);
-    else /* nothing to calibrate */
+        assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N_TRAIN, n_mean, 1000),
+                         CLEF_OK); /* not a square: one coefficient per token */
+    else                           /* nothing to calibrate */
         assert_int_equal(clef_tokenizer_trainer_calibrate_mean(tr, sess, 2, NF, TS, 1, 1),
                          CLEF_ERR_STATE);
     float *batch = malloc((size_t)BATCH * 2 * NF * CROP * sizeof *batch);
@@ -588,8 +606,10 @@ static void test_mean_absent_channel(void **state) {
     clef_params *p = arch(ctx, NF, 40, 8, 32);
     clef_tokenizer_trainer *tr = NULL;
     assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 5, 1), CLEF_OK);
-    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K + 1, 1024), CLEF_OK);
+    /* 1,000 levels (not a square): one coefficient per token, K in all */
+    assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K + 1, 1000), CLEF_OK);
     const clef_tokenizer *tok = clef_tokenizer_trainer_tokenizer(tr);
+    assert_int_equal(clef_tokenizer_mean_coefficients(tok), K);
     double e_full = 0.0, e_masked = 0.0, e_naive = 0.0;
     for (int s = N; s < N + N_TEST; s++) {
         float m[DIM], blanked[DIM], hat[DIM], hat_b[DIM];

@@ -53,3 +53,17 @@ int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const cha
     }
     return 0;
 }
+
+clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx, long threads) {
+    clef_params *p = NULL;
+    clef_spectrogram *sg = NULL;
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, threads);
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_create(&sg, ctx, p);
+    clef_params_free(p);
+    if (rc != CLEF_OK)
+        cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
+    return sg;
+}

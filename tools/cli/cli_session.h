@@ -17,4 +17,7 @@ int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur
 int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path, double dur,
                             float **spec, int64_t *n_frames, uint32_t *present);
 
+/* CLEF's default spectrogram on threads threads, or NULL after printing the reason. */
+clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx, long threads);
+
 #endif

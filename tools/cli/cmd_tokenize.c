@@ -13,20 +13,6 @@
 
 /* Frames of a session image: 20 min padded to 1,280 (8 x 256 tokens, docs/tokenizer.md). */
 
-static clef_spectrogram *default_spectrogram(clef_ctx *ctx, long threads) {
-    clef_params *p = NULL;
-    clef_spectrogram *sg = NULL;
-    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, threads);
-    if (rc == CLEF_OK)
-        rc = clef_spectrogram_create(&sg, ctx, p);
-    clef_params_free(p);
-    if (rc != CLEF_OK)
-        cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
-    return sg;
-}
-
 /* ---- clef tokenize ---- */
 
 typedef struct tok_opts {
@@ -240,7 +226,7 @@ int cmd_tokenize(int argc, char **argv) {
         ret = cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
     if (ret == 0 && (tok = session_tokenizer(ctx, o.weights)) == NULL)
         ret = 1;
-    if (ret == 0 && (sg = default_spectrogram(ctx, o.threads)) == NULL)
+    if (ret == 0 && (sg = cli_default_spectrogram(ctx, o.threads)) == NULL)
         ret = 1;
     clef_status rc = CLEF_OK;
     if (ret == 0 && (rc = clef_tokenizer_check_spectrogram(tok, ctx, sg)) != CLEF_OK)
@@ -301,6 +287,8 @@ typedef struct train_opts {
     long disc_start, disc_ndf, max_sessions, warmup, cosine_steps, mean_tokens, mean_levels;
     double lr, lr_min, ch_dropout, power_weight;
     unsigned long long seed;
+    const char *mean_fit[8]; /* --mean-fit: more sessions' mean power spectra (.npy) */
+    int n_mean_fit;
 } train_opts;
 
 static int train_usage(void) {
@@ -311,7 +299,8 @@ static int train_usage(void) {
            "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
            "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
            "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n"
-           "         [--power-weight W] [--mean-tokens N] [--mean-levels L]\n\n"
+           "         [--power-weight W] [--mean-tokens N] [--mean-levels L]\n"
+           "         [--mean-fit MEANS.npy]...\n\n"
            "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
            "(docs/COHORT-FORMAT.md) or of a store (clef ingest; docs/store.md) whose subject is\n"
            "in split NAME (default train): each recording's CLEF spectrogram, then N steps "
@@ -338,7 +327,10 @@ static int train_usage(void) {
            "(docs/tokenizer.md \"Session-mean tokens\"); decode then keeps each row's session\n"
            "power, and a 20-minute session gives 8 x 240 + 128 = 2,048 tokens. It needs at least\n"
            "N training sessions. A resumed checkpoint keeps its own; one without them gets\n"
-           "them only when --mean-tokens is given.\n");
+           "them only when --mean-tokens is given. --mean-fit MEANS.npy (up to 8 times; from\n"
+           "clef session-means) adds more sessions' mean power spectra to the coder's fit: its\n"
+           "principal axes want many more sessions than the network does. After the last step,\n"
+           "decoding is calibrated on the training sessions (mean.bias).\n");
     return 0;
 }
 
@@ -389,7 +381,11 @@ static int train_parse(int argc, char **argv, train_opts *o) {
             o->out = argv[++i];
         else if (strcmp(a, "--resume") == 0 && has)
             o->resume = argv[++i];
-        else if (strcmp(a, "--checkpoint") == 0 && has)
+        else if (strcmp(a, "--mean-fit") == 0 && has) {
+            if (o->n_mean_fit == 8)
+                return cli_fail(a, CLEF_ERR_RANGE, "at most 8 files");
+            o->mean_fit[o->n_mean_fit++] = argv[++i];
+        } else if (strcmp(a, "--checkpoint") == 0 && has)
             o->ckpt = argv[++i];
         else if (strcmp(a, "--store") == 0 && has)
             o->store = argv[++i];
@@ -824,10 +820,43 @@ static int fit_mean(clef_tokenizer_trainer *tr, const session_set *set, const tr
     int64_t have = 0;
     long want = o->mean_tokens >= 0 ? o->mean_tokens : o->resume != NULL ? 0 : 128;
     clef_tokenizer_mean_tokens(clef_tokenizer_trainer_tokenizer(tr), &have, NULL);
+    if ((have > 0 || want == 0) && o->n_mean_fit > 0)
+        return cli_fail("--mean-fit", CLEF_ERR_INVALID_ARG,
+                        have > 0 ? "the resumed tokenizer keeps its session-mean coder"
+                                 : "there are no session-mean tokens to fit (--mean-tokens 0)");
     if (have > 0 || want == 0)
         return 0;
-    clef_status rc =
-        clef_tokenizer_trainer_fit_mean(tr, set->means, (int64_t)set->n, want, o->mean_levels);
+    /* the training sessions' means, then those of --mean-fit */
+    size_t dim = (size_t)(set->n_ch * set->nf), n = set->n;
+    float *all = malloc(n * dim * sizeof *all);
+    if (all == NULL)
+        return cli_fail("--mean-fit", CLEF_ERR_NOMEM, "session means");
+    memcpy(all, set->means, n * dim * sizeof *all);
+    for (int f = 0; f < o->n_mean_fit; f++) {
+        float *x = NULL, *grown = NULL;
+        int64_t rows = 0, cols = 0;
+        const char *why = NULL;
+        if (cli_npy_read_f32_2d(o->mean_fit[f], &x, &rows, &cols, &why) != 0 ||
+            cols != (int64_t)dim) {
+            free(x);
+            free(all);
+            return cli_fail(o->mean_fit[f], CLEF_ERR_FORMAT,
+                            why != NULL && cols == 0 ? why
+                                                     : "need (sessions, 19 * 128) mean power "
+                                                       "spectra (clef session-means)");
+        }
+        if ((grown = realloc(all, (n + (size_t)rows) * dim * sizeof *all)) == NULL) {
+            free(x);
+            free(all);
+            return cli_fail("--mean-fit", CLEF_ERR_NOMEM, "session means");
+        }
+        all = grown;
+        memcpy(all + n * dim, x, (size_t)rows * dim * sizeof *all);
+        n += (size_t)rows;
+        free(x);
+    }
+    clef_status rc = clef_tokenizer_trainer_fit_mean(tr, all, (int64_t)n, want, o->mean_levels);
+    free(all);
     if (rc == CLEF_ERR_RANGE && (long)set->n < want)
         fprintf(stderr,
                 "clef: %zu training sessions are too few for %ld session-mean tokens: "
@@ -835,10 +864,11 @@ static int fit_mean(clef_tokenizer_trainer *tr, const session_set *set, const tr
                 set->n, want, set->n);
     if (rc != CLEF_OK)
         return cli_fail("--mean-tokens", rc, clef_tokenizer_trainer_errmsg(tr));
+    const clef_tokenizer *tok = clef_tokenizer_trainer_tokenizer(tr);
     fprintf(stderr,
-            "clef: session-mean tokens: %ld principal components of %zu sessions' "
-            "mean power spectra, %ld levels each, and a column count\n",
-            want - 1, set->n, o->mean_levels);
+            "clef: session-mean tokens: %lld principal components of %zu sessions' mean power "
+            "spectra in %ld tokens of %ld levels, and a column count\n",
+            (long long)clef_tokenizer_mean_coefficients(tok), n, want - 1, o->mean_levels);
     return 0;
 }
 
@@ -871,7 +901,7 @@ int cmd_train_tokenizer(int argc, char **argv) {
     int ret = train_parse(argc, argv, &o);
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "no context");
-    if (ret == 0 && (sg = default_spectrogram(ctx, o.threads)) == NULL)
+    if (ret == 0 && (sg = cli_default_spectrogram(ctx, o.threads)) == NULL)
         ret = 1;
     if (ret == 0 && make_params(ctx, &o, &arch, &train) != CLEF_OK)
         ret = 1;

@@ -175,39 +175,67 @@ def power_rows(x):
 
 class MeanCoder:
     """Session-mean tokens (lib/model/tok_mean.c), in NumPy float64: the mean power spectrum M
-    of a session (power_rows), projected on the n_tokens - 1 leading principal axes of the
-    training sessions' M, each coefficient quantised uniformly to `levels` levels over
-    [-scale, scale], scale = 16 sd; the last token holds the valid token columns."""
+    of a session (power_rows), projected on the leading principal axes of the training
+    sessions' M. The first `full` tokens hold one coefficient (`levels` levels), the others two
+    (sqrt(levels) levels each); each coefficient u, in standard deviations of its component
+    (scale), is quantised uniformly in asinh(u / A) up to |u| = RANGE_FULL or RANGE_PAIR. The
+    last token holds the valid token columns."""
 
-    SCALE_SD = 16.0
+    A, RANGE_FULL, RANGE_PAIR = 0.5, 1000.0, 20.0
 
-    def __init__(self, center, scale, basis, levels, codebook_size, bias=None):
+    def __init__(self, center, scale, basis, levels, codebook_size, full, bias=None):
         self.center = np.asarray(center, np.float32).reshape(-1)
         # mean.bias: dB taken off the decoded power (clef_tokenizer_trainer_calibrate_mean)
         self.bias = (np.zeros_like(self.center) if bias is None
                      else np.asarray(bias, np.float32).reshape(-1))
         self.scale = np.asarray(scale, np.float32)
         self.basis = np.asarray(basis, np.float32).reshape(len(self.scale), -1)
-        self.levels, self.k = levels, codebook_size
+        self.levels, self.k, self.full = levels, codebook_size, full
+        self.pair = int(round(np.sqrt(levels)))
+        self.n_tokens = full + (len(self.scale) - full) // 2 + 1
+
+    @staticmethod
+    def full_tokens(n_tokens, levels, max_components):
+        nt = n_tokens - 1
+        full = nt // 2 if int(round(np.sqrt(levels))) ** 2 == levels else nt
+        while full < nt and full + 2 * (nt - full) > max_components:
+            full += 1
+        return full
 
     @classmethod
-    def fit(cls, means, n_tokens, levels, codebook_size):
-        n = n_tokens - 1
-        x = np.asarray(means, np.float32).reshape(len(means), -1).astype(np.float64)
+    def fit(cls, means, n_tokens, levels, codebook_size, blank=-DB_SCALE):
+        """means [n, C, F]: sessions with a channel at the blank level everywhere are left out
+        when at least n_tokens complete ones remain (as tok_mean.c)."""
+        m = np.asarray(means, np.float32)
+        complete = ~np.any(np.all(m <= blank + 1e-4, axis=2), axis=1)
+        if complete.sum() >= n_tokens:
+            m = m[complete]
+        x = m.reshape(len(m), -1).astype(np.float64)
+        full = cls.full_tokens(n_tokens, levels, min(len(x) - 1, x.shape[1]))
+        n = full + 2 * (n_tokens - 1 - full)
         a = x - x.mean(0)
         w, v = np.linalg.eigh(a.T @ a / (len(x) - 1))
         w, v = w[::-1][:n], v[:, ::-1][:, :n].T.copy()
         for row in v:  # sign: the largest-magnitude entry positive
             if row[np.argmax(np.abs(row))] < 0:
                 row *= -1
-        scale = np.maximum((cls.SCALE_SD * np.sqrt(np.maximum(w, 0))).astype(np.float32), 1e-6)
-        return cls(x.mean(0), scale, v, levels, codebook_size)
+        scale = np.maximum(np.sqrt(np.maximum(w, 0)).astype(np.float32), 1e-6)
+        return cls(x.mean(0), scale, v, levels, codebook_size, full)
 
     NOISE_VAR = 0.01  # ridge prior: (0.1 dB)^2 per value
 
+    def _q(self, u, levels, rng):
+        vmax = np.arcsinh(rng / self.A)
+        t = np.floor((np.arcsinh(u / self.A) / vmax + 1.0) * 0.5 * (levels - 1) + 0.5)
+        return np.clip(t, 0, levels - 1).astype(np.int64)
+
+    def _v(self, q, levels, rng):
+        vmax = np.arcsinh(rng / self.A)
+        return self.A * np.sinh((2.0 * q / (levels - 1) - 1.0) * vmax)
+
     def encode(self, m, n_ch, cols, blank=-DB_SCALE):
         """m [C*F], valid columns -> ids (codebook_size + level, then codebook_size + cols),
-        coefficients / scale then cols, M^ to subtract.
+        coefficients in standard deviations then cols, M^ to subtract.
         Channels whose every bin is at the blank level are absent: the coefficients are then
         the ridge least-squares fit to the present channels (prior: the components' training
         variances), and M^ keeps the absent channels at their own level."""
@@ -218,14 +246,16 @@ class MeanCoder:
         if absent.any() and not absent.all():
             keep = np.repeat(~absent, len(m) // n_ch)
             bp = b[:, keep]
-            var = (self.scale.astype(np.float64) / self.SCALE_SD) ** 2
+            var = self.scale.astype(np.float64) ** 2
             c = np.linalg.solve(bp @ bp.T + np.diag(self.NOISE_VAR / np.maximum(var, 1e-12)),
                                 bp @ d[keep])
         else:
             c = b @ d
         u = c / self.scale.astype(np.float64)
-        q = np.clip(np.floor((u + 1.0) * 0.5 * (self.levels - 1) + 0.5), 0, self.levels - 1)
-        ids = np.concatenate([self.k + q.astype(np.int64), [self.k + cols]])
+        f, p = self.full, self.pair
+        qf = self._q(u[:f], self.levels, self.RANGE_FULL)
+        qp = self._q(u[f:], p, self.RANGE_PAIR).reshape(-1, 2)
+        ids = np.concatenate([self.k + qf, self.k + qp[:, 0] * p + qp[:, 1], [self.k + cols]])
         u = np.concatenate([u, [cols]])
         mhat, _ = self.decode(ids)
         if absent.any() and not absent.all():
@@ -235,7 +265,12 @@ class MeanCoder:
     def decode(self, ids):
         """ids -> M^ [C*F], valid columns."""
         q = np.asarray(ids, np.int64) - self.k
-        chat = (2.0 * q[:-1] / (self.levels - 1) - 1.0) * self.scale.astype(np.float64)
+        f, p = self.full, self.pair
+        pairs = q[f:-1]
+        u = np.concatenate([self._v(q[:f], self.levels, self.RANGE_FULL),
+                            self._v(np.stack([pairs // p, pairs % p], 1).reshape(-1), p,
+                                    self.RANGE_PAIR)])
+        chat = u * self.scale.astype(np.float64)
         return (self.center.astype(np.float64) + chat @ self.basis.astype(np.float64)
                 - self.bias.astype(np.float64)), int(q[-1])
 
@@ -378,7 +413,7 @@ def write_golden_mean(name, cfg, t_in, seed, n_mean, levels, out):
     weights.update(coder.tensors(cfg["in_channels"], cfg["n_freq"]))
     md = metadata(cfg)
     md.update({"clef.tok.mean_tokens": str(n_mean), "clef.tok.mean_levels": str(levels),
-               "clef.tok.mean_coder": "pca-power-2",
+               "clef.tok.mean_full": str(coder.full), "clef.tok.mean_coder": "pca-power-2",
                "clef.tok.n_tokens": str(n_grid + n_mean)})
     save_file(weights, os.path.join(out, f"tok_{name}_weights.safetensors"), md)
     io = {"input": spec.contiguous(), "latents": latents.contiguous(),
@@ -409,11 +444,12 @@ def write_fuzz_seeds(out):
     weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(weights, os.path.join(out, "micro"), metadata(micro))
     means = np.stack([power_rows(synth_spec(micro, 12, 40 + i).numpy()) for i in range(5)])
-    coder = MeanCoder.fit(means, 2, 16, micro["codebook_size"])
+    coder = MeanCoder.fit(means, 2, 16, micro["codebook_size"])  # [5, C, F]
     weights.update(coder.tensors(micro["in_channels"], micro["n_freq"]))
     md = metadata(micro)
     md.update({"clef.tok.mean_tokens": "2", "clef.tok.mean_levels": "16",
-               "clef.tok.mean_coder": "pca-power-2", "clef.tok.n_tokens": str(4 * 2 + 2)})
+               "clef.tok.mean_full": str(coder.full), "clef.tok.mean_coder": "pca-power-2",
+               "clef.tok.n_tokens": str(4 * 2 + 2)})
     save_file(weights, os.path.join(out, "micro_mean"), md)
 
 

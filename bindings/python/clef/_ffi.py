@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "bc698fe1a62802008039e57fc13027cc40a1ffcba52d619791f412fb1d67f1a9"
+HEADER_SHA256 = "568987f65b1ba63f16b85619811dc81121ee68b8890b34794f0ce4dd69a23340"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -442,6 +442,7 @@ FUNCTIONS = {
     'clef_tokenizer_codebook': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
     'clef_tokenizer_n_tokens': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
     'clef_tokenizer_mean_tokens': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_tokenizer_mean_coefficients': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
     'clef_tokenizer_session_mean': (clef_status, [_C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_float)]),
     'clef_tokenizer_session_frames': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
     'clef_tokenizer_valid_columns': (_C.c_int64, [_C.POINTER(clef_tokenizer), _C.c_int64]),
@@ -668,6 +669,7 @@ SIGNATURES = {
     'clef_tokenizer_codebook': (('tok', 'handle', 'clef_tokenizer', '', ''), ('codebook_size', 'ptr_out', 'int64_t', '', 'scalar'), ('code_dim', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_tokenizer_n_tokens': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_tokenizer_mean_tokens': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_tokens', 'ptr_out', 'int64_t', '', 'scalar'), ('n_levels', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_tokenizer_mean_coefficients': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_tokenizer_session_mean': (('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('mean', 'ptr_out', 'float', 'n_channels*n_freq', 'out'), ),
     'clef_tokenizer_session_frames': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_tokenizer_valid_columns': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ),
@@ -893,6 +895,7 @@ RETURNS = {
     'clef_tokenizer_codebook': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_n_tokens': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_mean_tokens': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_mean_coefficients': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_session_mean': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_session_frames': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_valid_columns': ('scalar', 'int64_t', 'int64_t'),

@@ -772,6 +772,10 @@ clef_tokenizer_mean_tokens <- function(tok) {
   .clef_result(.Call(C_clef_tokenizer_mean_tokens, tok), "clef_tokenizer_mean_tokens", TRUE, c("n_tokens", "n_levels"))
 }
 
+clef_tokenizer_mean_coefficients <- function(tok) {
+  .clef_result(.Call(C_clef_tokenizer_mean_coefficients, tok), "clef_tokenizer_mean_coefficients", FALSE, c())
+}
+
 clef_tokenizer_session_mean <- function(spec, n_channels, n_freq, n_frames) {
   .clef_result(.Call(C_clef_tokenizer_session_mean, spec, n_channels, n_freq, n_frames), "clef_tokenizer_session_mean", TRUE, c("mean"))
 }

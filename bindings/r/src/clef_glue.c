@@ -2321,6 +2321,16 @@ SEXP clefr_clef_tokenizer_mean_tokens(SEXP a_tok) {
     return res;
 }
 
+SEXP clefr_clef_tokenizer_mean_coefficients(SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_mean_coefficients";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    int64_t ret = clef_tokenizer_mean_coefficients(v_tok);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_tokenizer_session_mean(SEXP a_spec, SEXP a_n_channels, SEXP a_n_freq,
                                        SEXP a_n_frames) {
     static const char fn[] = "clef_tokenizer_session_mean";

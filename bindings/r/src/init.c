@@ -155,6 +155,7 @@ SEXP clefr_clef_tokenizer_shape(SEXP);
 SEXP clefr_clef_tokenizer_codebook(SEXP);
 SEXP clefr_clef_tokenizer_n_tokens(SEXP);
 SEXP clefr_clef_tokenizer_mean_tokens(SEXP);
+SEXP clefr_clef_tokenizer_mean_coefficients(SEXP);
 SEXP clefr_clef_tokenizer_session_mean(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_session_frames(SEXP);
 SEXP clefr_clef_tokenizer_valid_columns(SEXP, SEXP);
@@ -383,6 +384,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_codebook", (DL_FUNC)&clefr_clef_tokenizer_codebook, 1},
     {"C_clef_tokenizer_n_tokens", (DL_FUNC)&clefr_clef_tokenizer_n_tokens, 1},
     {"C_clef_tokenizer_mean_tokens", (DL_FUNC)&clefr_clef_tokenizer_mean_tokens, 1},
+    {"C_clef_tokenizer_mean_coefficients", (DL_FUNC)&clefr_clef_tokenizer_mean_coefficients, 1},
     {"C_clef_tokenizer_session_mean", (DL_FUNC)&clefr_clef_tokenizer_session_mean, 4},
     {"C_clef_tokenizer_session_frames", (DL_FUNC)&clefr_clef_tokenizer_session_frames, 1},
     {"C_clef_tokenizer_valid_columns", (DL_FUNC)&clefr_clef_tokenizer_valid_columns, 2},
