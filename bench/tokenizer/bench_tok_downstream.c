@@ -88,6 +88,76 @@ static void contrast(clef_store *s, const char *task, const char *true_hash, con
     free(y);
 }
 
+/* Features of the sessions embedded in this run, for the session-varying error and the control. */
+typedef struct sess_feats {
+    char (*sid)[256];
+    float *tru, *dec, *ctl; /* [n][DIM] */
+    size_t n, cap;
+} sess_feats;
+
+static int feats_add(sess_feats *f, const char *sid, const float *tru, const float *dec) {
+    if (f->n == f->cap) {
+        size_t nc = f->cap ? 2 * f->cap : 256;
+        void *a = realloc(f->sid, nc * sizeof *f->sid);
+        if (a != NULL)
+            f->sid = a;
+        float *b[3] = {realloc(f->tru, nc * DIM * sizeof(float)),
+                       realloc(f->dec, nc * DIM * sizeof(float)),
+                       realloc(f->ctl, nc * DIM * sizeof(float))};
+        f->tru = b[0] != NULL ? b[0] : f->tru;
+        f->dec = b[1] != NULL ? b[1] : f->dec;
+        f->ctl = b[2] != NULL ? b[2] : f->ctl;
+        if (a == NULL || b[0] == NULL || b[1] == NULL || b[2] == NULL)
+            return -1;
+        f->cap = nc;
+    }
+    snprintf(f->sid[f->n], sizeof f->sid[f->n], "%s", sid);
+    memcpy(f->tru + f->n * DIM, tru, DIM * sizeof(float));
+    memcpy(f->dec + f->n * DIM, dec, DIM * sizeof(float));
+    f->n++;
+    return 0;
+}
+
+static void feats_free(sess_feats *f) {
+    free(f->sid);
+    free(f->tru);
+    free(f->dec);
+    free(f->ctl);
+}
+
+/* Standard normal deviates from a fixed xorshift64* stream (Box-Muller). */
+static double normal(uint64_t *st) {
+    double u[2];
+    for (int i = 0; i < 2; i++) {
+        *st ^= *st >> 12;
+        *st ^= *st << 25;
+        *st ^= *st >> 27;
+        u[i] = ((double)((*st * 2685821657736338717ull) >> 11) + 0.5) / 9007199254740992.0;
+    }
+    return sqrt(-2.0 * log(u[0])) * cos(6.283185307179586 * u[1]);
+}
+
+/* Each feature's decoded-minus-true error less its mean over sessions (a constant offset does
+ * not change a probe); fills f->ctl = true + N(0, sd of that error) per feature. Returns the
+ * mean absolute session-varying error in dB. */
+static double feats_control(sess_feats *f) {
+    double mae = 0.0;
+    uint64_t st = 0x9e3779b97f4a7c15ull;
+    for (int k = 0; k < DIM; k++) {
+        double m = 0.0, v = 0.0;
+        for (size_t i = 0; i < f->n; i++)
+            m += ((double)f->dec[i * DIM + k] - f->tru[i * DIM + k]) / (double)f->n;
+        for (size_t i = 0; i < f->n; i++) {
+            double e = (double)f->dec[i * DIM + k] - f->tru[i * DIM + k] - m;
+            mae += 10.0 * fabs(e) / (double)(f->n * DIM); /* log10 power -> dB */
+            v += e * e / (double)(f->n - 1);
+        }
+        for (size_t i = 0; i < f->n; i++)
+            f->ctl[i * DIM + k] = (float)(f->tru[i * DIM + k] + sqrt(v) * normal(&st));
+    }
+    return mae;
+}
+
 typedef struct result {
     char name[64];
     int32_t status;
@@ -127,13 +197,14 @@ int main(int argc, char **argv) {
     clef_store *s = NULL;
     if (clef_ctx_create(&ctx) != CLEF_OK || clef_store_open(&s, ctx, argv[2]) != CLEF_OK)
         die(argv[2], ctx);
-    char hash[65], true_hash[80], dec_hash[80], job[96];
+    char hash[65], true_hash[80], dec_hash[80], ctl_hash[80], job[96];
     if (clef_tokenizer_model_hash(ctx, weights, hash, sizeof hash, NULL) != CLEF_OK)
         die(weights, ctx);
     snprintf(true_hash, sizeof true_hash, "specbp-true");
     /* v2: absent channels masked in the decoded spectrogram */
     snprintf(dec_hash, sizeof dec_hash, "specbp2-decoded:%.16s", hash);
     snprintf(job, sizeof job, "bench:specbp2:%s", hash);
+    snprintf(ctl_hash, sizeof ctl_hash, "specbp2-control:%.16s", hash);
 
     int64_t n_tok = 0;
     if (clef_tokenizer_job_run(ctx, s, weights, threads, 0.0, 0, &n_tok, NULL, NULL) != CLEF_OK)
@@ -167,6 +238,7 @@ int main(int argc, char **argv) {
         clef_store_job_requeue(s, job, 0.0, 0, NULL) != CLEF_OK)
         die(clef_store_errmsg(s), NULL);
     double abs_err = 0.0, n_pix = 0.0, bp_err[NB] = {0}, n_bp_sess = 0.0;
+    sess_feats run = {0}; /* the sessions of this run: ids, true and decoded features */
     for (;;) {
         char sid[256], path[4096];
         size_t needed;
@@ -203,6 +275,8 @@ int main(int argc, char **argv) {
         for (int k = 0; k < DIM; k++)
             bp_err[k % NB] += 10.0 * fabs((double)e_dec[k] - e_true[k]); /* log10 -> dB */
         n_bp_sess += 1.0;
+        if (feats_add(&run, sid, e_true, e_dec) != 0)
+            die("no memory", NULL);
         free(spec);
         if (clef_store_artifact_put(s, sid, CLEF_ARTIFACT_EMBEDDING, true_hash, e_true,
                                     sizeof e_true) != CLEF_OK ||
@@ -226,16 +300,32 @@ int main(int argc, char **argv) {
         printf("\n");
     }
 
+    /* the control: true features plus Gaussian noise as large as the decoded features'
+     * session-varying error, feature by feature (only when every session was embedded in this
+     * run: a resumed run lacks the others' errors) */
+    int64_t n_sessions = 0;
+    int with_ctl = clef_store_count(s, CLEF_STORE_SESSIONS, &n_sessions) == CLEF_OK &&
+                   (int64_t)run.n == n_sessions && run.n > 1;
+    if (run.n > 1)
+        printf("band-power feature error without each feature's mean offset (what a probe "
+               "sees): %.3f dB\n",
+               feats_control(&run));
+    for (size_t i = 0; with_ctl && i < run.n; i++)
+        if (clef_store_artifact_put(s, run.sid[i], CLEF_ARTIFACT_EMBEDDING, ctl_hash,
+                                    run.ctl + i * DIM, DIM * sizeof(float)) != CLEF_OK)
+            die(clef_store_errmsg(s), NULL);
+
     /* 3. evaluation */
-    int64_t nt = 0, nd = 0, nr = 0;
+    int64_t nt = 0, nd = 0, nr = 0, nc = 0;
     result *rt = evaluate(ctx, s, true_hash, &nt);
     result *rd = evaluate(ctx, s, dec_hash, &nd);
     result *rr = evaluate(ctx, s, clef_bandpower_model_hash(), &nr);
-    if (nt != nd || nt != nr)
+    result *rc = with_ctl ? evaluate(ctx, s, ctl_hash, &nc) : NULL;
+    if (nt != nd || nt != nr || (rc != NULL && nc != nt))
         die("task counts differ", NULL);
-    printf("%-30s %6s %22s %22s %8s %8s\n", "task (test AUROC, 95% CI)", "n_test",
-           "true spectrogram", "decoded", "dec-true", "raw BP");
-    int within = 0, kept = 0, compared = 0;
+    printf("%-30s %6s %22s %22s %8s %8s %8s\n", "task (test AUROC, 95% CI)", "n_test",
+           "true spectrogram", "decoded", "dec-true", "raw BP", "ctl-true");
+    int within = 0, kept = 0, compared = 0, ctl_kept = 0;
     double sum_t = 0, sum_d = 0;
     for (int64_t i = 0; i < nt; i++) {
         if (strncmp(rt[i].name, "feat_", 5) != 0)
@@ -251,9 +341,15 @@ int main(int argc, char **argv) {
         kept += d >= -0.02;
         sum_t += rt[i].auroc;
         sum_d += rd[i].auroc;
-        printf("%-30s %6lld  %.3f [%.3f, %.3f]  %.3f [%.3f, %.3f] %+8.3f %8.3f\n", rt[i].name,
+        printf("%-30s %6lld  %.3f [%.3f, %.3f]  %.3f [%.3f, %.3f] %+8.3f %8.3f", rt[i].name,
                (long long)rt[i].n_test, rt[i].auroc, rt[i].lo, rt[i].hi, rd[i].auroc, rd[i].lo,
                rd[i].hi, d, rr[i].auroc);
+        if (rc != NULL && rc[i].status == CLEF_OK) {
+            double dc = rc[i].auroc - rt[i].auroc;
+            ctl_kept += dc >= -0.02;
+            printf(" %+8.3f", dc);
+        }
+        printf("\n");
     }
     printf("largest class contrast (positive - negative mean, train split), true vs decoded:\n");
     for (int64_t i = 0; i < nt; i++)
@@ -263,9 +359,15 @@ int main(int argc, char **argv) {
         printf("feat_* tasks compared: %d; |decoded - true| <= 0.02 in %d; decoded - true >= "
                "-0.02 (AUROC kept) in %d; mean AUROC true %.3f, decoded %.3f\n",
                compared, within, kept, sum_t / compared, sum_d / compared);
+    if (compared > 0 && rc != NULL)
+        printf("control (true features + noise of the decoded error's size): AUROC kept in %d of "
+               "%d; the probe's own sensitivity to so small a change\n",
+               ctl_kept, compared);
     free(rt);
     free(rd);
     free(rr);
+    free(rc);
+    feats_free(&run);
     free(freq);
     free(dec);
     free(u);

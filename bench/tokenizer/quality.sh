@@ -14,7 +14,10 @@
 #    step STEPS + 3000, then weight 20 on a cosine from 3.2e-3 ending at the last step; both
 #    start near 5e-4) -> tok_power.safetensors (docs/tokenizer.md "Downstream check"); and,
 #    from stage 1's checkpoint again, 3,000 steps with 128 session-mean tokens fitted to the
-#    training sessions (--mean-tokens 128, lr 5e-4 on a cosine to 1e-5) -> tok_mean.safetensors,
+#    training sessions and to the mean power spectra of 3 x 450 more synthetic patients (seeds
+#    29, 31, 37: clef session-means, each chunk's recordings deleted once read, about 3 min and
+#    8 GB of disk at a time; --mean-tokens 128 --mean-fit, lr 5e-4 on a cosine to 1e-5) ->
+#    tok_mean.safetensors,
 #    the default layout (docs/tokenizer.md "Session-mean tokens"); then 1,500 more steps from
 #    its checkpoint with --power-weight 10 (lr 3e-4 on a cosine to 1e-5) -> tok_mean_pw, the
 #    recommended tokenizer. Every stage resumes from its checkpoint when the script is rerun
@@ -64,8 +67,18 @@ train tok_power_a.safetensors tok_full.safetensors.ckpt $((steps + 600)) --lr 6e
   --cosine-steps $((steps + 3000)) --lr-min 1e-5 --power-weight 10
 train tok_power.safetensors tok_power_a.safetensors.ckpt $((steps + 4500)) --lr 3.2e-3 \
   --cosine-steps $((steps + 4500)) --lr-min 1e-5 --power-weight 20
+# the session-mean coder's fit set: the principal axes want many more sessions than the network
+for s in 29 31 37; do
+  [ -f "fit_$s.npy" ] && continue
+  rm -rf fit_coh
+  "$clef" synth -o fit_coh --patients 450 --seed "$s" --threads "$threads" --quiet
+  find fit_coh/edf -type f | sort > fit_list.txt
+  "$clef" session-means -o "fit_$s.npy" --threads "$threads" --list fit_list.txt
+  rm -rf fit_coh fit_list.txt
+done
 train tok_mean.safetensors tok_full.safetensors.ckpt $((steps + 3000)) --lr 5e-4 \
-  --cosine-steps $((steps + 3000)) --lr-min 1e-5 --mean-tokens 128
+  --cosine-steps $((steps + 3000)) --lr-min 1e-5 --mean-tokens 128 \
+  --mean-fit fit_29.npy --mean-fit fit_31.npy --mean-fit fit_37.npy
 train tok_mean_pw.safetensors tok_mean.safetensors.ckpt $((steps + 4500)) --lr 3e-4 \
   --cosine-steps $((steps + 4500)) --lr-min 1e-5 --power-weight 10
 echo "load after training: $(uptime)"

@@ -107,7 +107,8 @@ CLEFI_HIDDEN void clefi_tok_spec_from_sg(const clef_spectrogram *sg, clefi_tok_s
  * the training sessions' M: mean_full tokens of one coefficient (mean_levels levels), then
  * tokens of two (sqrt(mean_levels) levels each), each coefficient quantised uniformly in
  * asinh(u / 0.5) (u in standard deviations of its component: fine near 0, and rare large values
- * kept), then one token holding the valid token columns (id codebook_size + columns). The
+ * kept), then presence tokens (a bit per absent channel), then one token holding the valid
+ * token columns (id codebook_size + columns). The
  * convolutional path codes the residual X - M^; decode shifts each residual row so that its mean
  * power over the valid columns is M^. */
 typedef struct clefi_tok_mean {
@@ -187,14 +188,18 @@ CLEFI_HIDDEN void clefi_tok_mean_apply(const float *mhat, size_t dim, size_t str
 CLEFI_HIDDEN clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx,
                                                const float *m, int32_t cols, int32_t *ids,
                                                float *coef, float *mhat);
-/** M^ [dim] of n_mean ids, each in [codebook_size, codebook_size + mean_levels); returns the
- *  valid token columns of the last id, clamped to [1, grid_t]. */
+/** M^ [dim] of n_mean ids, each in [codebook_size, codebook_size + mean_levels), and the
+ *  absent channels of the presence tokens (bit c: channel c); returns the valid token columns
+ *  of the last id, clamped to [1, grid_t]. */
 CLEFI_HIDDEN int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids,
-                                           float *mhat);
+                                           float *mhat, uint64_t *absent);
+/** Presence tokens of a coder: ceil(in_ch / floor(log2(levels))). */
+CLEFI_HIDDEN int32_t clefi_tok_mean_presence(int32_t in_ch, int32_t levels);
 /** One-coefficient tokens of a coder of n_tokens tokens and levels levels with at most
  *  max_components components: half the coefficient tokens (all if levels is not a square),
  *  more when the two-coefficient ones would need more components. */
-CLEFI_HIDDEN int32_t clefi_tok_mean_full(int32_t n_tokens, int32_t levels, int64_t max_components);
+CLEFI_HIDDEN int32_t clefi_tok_mean_full(int32_t in_ch, int32_t n_tokens, int32_t levels,
+                                         int64_t max_components);
 /** Fit a coder of n_tokens session tokens (clefi_tok_mean_full()), levels levels to
  *  n_sessions rows M [n_sessions][dim] (dB): center, the leading principal axes, scale = sd;
  *  it replaces tok's (and sets cfg.n_mean, mean_levels, mean_full) only on success. Arguments are

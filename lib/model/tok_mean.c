@@ -13,10 +13,13 @@
  * so the coder keeps many components and wide tails rather than fine steps: mean_full tokens
  * hold one coefficient each (mean_levels levels), the others two (sqrt(mean_levels) levels
  * each), and every coefficient u (in standard deviations of its component, stored as scale) is
- * quantised uniformly in asinh(u / ASINH_A) up to |u| = RANGE_FULL or RANGE_PAIR. The last
- * session token holds the number of valid token columns. Decode shifts each row of
- * the decoded residual so that its mean power over those columns' frames is exactly M^: band
- * power over the session is then kept up to the coder's error, whatever the grid loses. */
+ * quantised uniformly in asinh(u / ASINH_A) up to |u| = RANGE_FULL or RANGE_PAIR. Then
+ * presence tokens, log2(mean_levels) channels each, flag the absent channels (a bit per
+ * channel: an absent or flat electrode is blank in every bin), which decode gives back blank
+ * rather than imputed; the last session token holds the number of valid token columns. Decode
+ * shifts each row of the decoded residual so that its mean power over those columns' frames is
+ * exactly M^: band power over the session is then kept up to the coder's error, whatever the grid
+ * loses. */
 #include "model_int.h"
 
 #include <cblas.h>
@@ -79,8 +82,27 @@ clef_status clefi_tok_mean_alloc(clef_tokenizer *tok, clef_ctx *ctx) {
     return rc;
 }
 
+/* Channels per presence token: floor(log2(levels)) bits. */
+static int32_t presence_bits(int32_t levels) {
+    int32_t b = 0;
+    while (b < 30 && ((int64_t)1 << (b + 1)) <= levels)
+        b++;
+    return b > 0 ? b : 1;
+}
+
+int32_t clefi_tok_mean_presence(int32_t in_ch, int32_t levels) {
+    int32_t b = presence_bits(levels);
+    return (in_ch + b - 1) / b;
+}
+
+/* Coefficient tokens: all but the presence tokens and the valid-columns token. */
+static int32_t coef_tokens(const clefi_tok_cfg *c) {
+    int32_t n = c->n_mean - 1 - clefi_tok_mean_presence(c->in_ch, c->mean_levels);
+    return n > 0 ? n : 0;
+}
+
 int32_t clefi_tok_mean_components(const clefi_tok_cfg *c) {
-    return c->n_mean > 1 ? c->mean_full + 2 * (c->n_mean - 1 - c->mean_full) : 0;
+    return c->n_mean > 1 ? c->mean_full + 2 * (coef_tokens(c) - c->mean_full) : 0;
 }
 
 /* Levels per coefficient of a two-coefficient token: sqrt(mean_levels). */
@@ -243,7 +265,7 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         project(tok, mrow, c);
     }
     int32_t nk = clefi_tok_mean_components(&tok->cfg), full = tok->cfg.mean_full;
-    int32_t pl = pair_levels(levels), cb = tok->cfg.codebook_size, nt = tok->cfg.n_mean - 1;
+    int32_t pl = pair_levels(levels), cb = tok->cfg.codebook_size, nt = coef_tokens(&tok->cfg);
     for (int32_t k = 0; k < nk; k++) {
         double u = c[k] / (double)m->scale[k];
         if (coef != NULL)
@@ -263,8 +285,13 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         chat[k] = level_value(q0, pl, RANGE_PAIR) * (double)m->scale[k];
         chat[k + 1] = level_value(q1, pl, RANGE_PAIR) * (double)m->scale[k + 1];
     }
+    int32_t bits = presence_bits(levels), np = clefi_tok_mean_presence(tok->cfg.in_ch, levels);
+    for (int32_t j = 0; j < np; j++)
+        ids[nt + j] =
+            cb +
+            (j * bits < 64 ? (int32_t)((absent >> (j * bits)) & (((uint64_t)1 << bits) - 1)) : 0);
     cols = cols < 1 ? 1 : cols > tok->cfg.grid_t ? tok->cfg.grid_t : cols;
-    ids[nt] = cb + cols;
+    ids[tok->cfg.n_mean - 1] = cb + cols;
     if (coef != NULL)
         coef[nk] = (float)cols;
     if (mhat == NULL)
@@ -279,11 +306,12 @@ clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     return CLEF_OK;
 }
 
-int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat) {
+int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, float *mhat,
+                              uint64_t *absent) {
     double chat[2 * CLEFI_TOK_MAX_MEAN];
     const float *sd = tok->mean.scale;
     int32_t full = tok->cfg.mean_full, levels = tok->cfg.mean_levels, pl = pair_levels(levels);
-    int32_t cb = tok->cfg.codebook_size, nt = tok->cfg.n_mean - 1;
+    int32_t cb = tok->cfg.codebook_size, nt = coef_tokens(&tok->cfg);
     for (int32_t j = 0; j < nt; j++) {
         int32_t q = ids[j] - cb;
         if (j < full) {
@@ -295,7 +323,13 @@ int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int32_t *ids, flo
         chat[k + 1] = level_value(q % pl, pl, RANGE_PAIR) * (double)sd[k + 1];
     }
     synth(tok, chat, mhat);
-    int32_t cols = ids[nt] - cb;
+    int32_t bits = presence_bits(levels), np = clefi_tok_mean_presence(tok->cfg.in_ch, levels);
+    *absent = 0;
+    for (int32_t j = 0; j < np && j * bits < 64; j++)
+        *absent |= (uint64_t)(ids[nt + j] - cb) << (j * bits);
+    if (tok->cfg.in_ch < 64)
+        *absent &= ((uint64_t)1 << tok->cfg.in_ch) - 1;
+    int32_t cols = ids[tok->cfg.n_mean - 1] - cb;
     return cols < 1 ? 1 : cols > tok->cfg.grid_t ? tok->cfg.grid_t : cols;
 }
 
@@ -345,8 +379,10 @@ static clef_status principal_axes(clef_ctx *ctx, clefi_err *err, const double *a
     return rc;
 }
 
-int32_t clefi_tok_mean_full(int32_t n_tokens, int32_t levels, int64_t max_components) {
-    int32_t nt = n_tokens - 1, full = pair_levels(levels) >= 2 ? nt / 2 : nt;
+int32_t clefi_tok_mean_full(int32_t in_ch, int32_t n_tokens, int32_t levels,
+                            int64_t max_components) {
+    int32_t nt = n_tokens - 1 - clefi_tok_mean_presence(in_ch, levels);
+    int32_t full = pair_levels(levels) >= 2 ? nt / 2 : nt;
     while (full < nt && full + 2 * (nt - full) > max_components)
         full++;
     return full;
@@ -370,8 +406,8 @@ clef_status clefi_tok_mean_fit(clef_tokenizer *tok, clef_ctx *ctx, clefi_err *er
     /* half the coefficient tokens hold two coefficients, fewer if the sessions do not support
      * that many components; the last token holds the valid columns */
     int64_t cap = (int64_t)ns - 1 < (int64_t)dim ? (int64_t)ns - 1 : (int64_t)dim;
-    int32_t full = clefi_tok_mean_full(n_tokens, levels, cap);
-    int32_t n = full + 2 * (n_tokens - 1 - full);
+    int32_t full = clefi_tok_mean_full(tok->cfg.in_ch, n_tokens, levels, cap);
+    int32_t n = full + 2 * (n_tokens - 1 - clefi_tok_mean_presence(tok->cfg.in_ch, levels) - full);
     double *a = clefi_calloc(ctx, ns * dim, sizeof(double));
     double *center = clefi_calloc(ctx, dim, sizeof(double));
     double *var = clefi_calloc(ctx, (size_t)n, sizeof(double));

@@ -345,10 +345,16 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     }
     decoder(&r, tok, out);
     if (c->n_mean > 0) { /* each row's mean power over the valid columns becomes M^ */
-        size_t frames =
-            (size_t)clefi_tok_mean_decode(tok, ids + n_tok, r.img) * (size_t)c->time_stride;
+        uint64_t absent = 0;
+        size_t frames = (size_t)clefi_tok_mean_decode(tok, ids + n_tok, r.img, &absent) *
+                        (size_t)c->time_stride;
         clefi_tok_mean_apply(r.img, dim, (size_t)c->crop_t,
                              frames < (size_t)c->crop_t ? frames : (size_t)c->crop_t, out);
+        /* absent (or flat) channels come back blank, as they went in */
+        size_t plane = (size_t)c->n_freq * (size_t)c->crop_t;
+        for (int32_t ch = 0; ch < c->in_ch && ch < 64; ch++)
+            for (size_t i = 0; (absent >> ch & 1u) && i < plane; i++)
+                out[(size_t)ch * plane + i] = (float)c->spec.db_min;
     }
     run_close(&r);
     return CLEF_OK;

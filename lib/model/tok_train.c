@@ -738,27 +738,27 @@ clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const fl
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     const clefi_tok_cfg *c = &tr->tok->cfg;
-    /* n_tokens - 1 principal components, then the valid-columns token */
-    int64_t dim = (int64_t)c->in_ch * c->n_freq, cap = CLEFI_TOK_MAX_MEAN;
-    if (cap > n_sessions) /* at least one component per coefficient token */
-        cap = n_sessions;
-    if (cap > dim + 1)
-        cap = dim + 1;
+    int64_t dim = (int64_t)c->in_ch * c->n_freq;
     int64_t min_levels = CLEFI_TOK_SESSION_FRAMES / c->time_stride + 1; /* any session's columns */
     if (means == NULL)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG, "fit_mean: means is NULL");
-    if (n_tokens < 2 || n_tokens > cap)
-        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE,
-                           "fit_mean: %lld session-mean tokens from %lld sessions: needs 2 to "
-                           "%lld (at most 1024, the sessions and the channels x bins + 1)",
-                           (long long)n_tokens, (long long)n_sessions,
-                           (long long)(cap > 1 ? cap : 0));
     if (n_levels < min_levels || n_levels > 65536 - c->codebook_size)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE,
                            "fit_mean: %lld levels is not in [%lld, %d] (one token counts up to "
                            "%lld columns; ids are 16-bit, after the %d codes)",
                            (long long)n_levels, (long long)min_levels, 65536 - c->codebook_size,
                            (long long)(min_levels - 1), c->codebook_size);
+    /* coefficient tokens (at least one component each), presence tokens, the column count */
+    int64_t extra = 1 + clefi_tok_mean_presence(c->in_ch, (int32_t)n_levels);
+    int64_t cap = n_sessions < dim ? n_sessions + extra - 1 : dim + extra;
+    cap = cap < CLEFI_TOK_MAX_MEAN ? cap : CLEFI_TOK_MAX_MEAN;
+    if (n_tokens < extra + 1 || n_tokens > cap)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE,
+                           "fit_mean: %lld session-mean tokens from %lld sessions: needs %lld to "
+                           "%lld (%lld for presence and length, then at most one coefficient "
+                           "token per session - 1 and per channel x bin; at most 1024)",
+                           (long long)n_tokens, (long long)n_sessions, (long long)(extra + 1),
+                           (long long)cap, (long long)extra);
     for (int64_t i = 0; i < n_sessions * dim; i++)
         if (!isfinite(means[i]))
             return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,

@@ -149,13 +149,17 @@ static clef_status check_cfg(clef_ctx *ctx, clefi_tok_cfg *c, const char *src) {
                                            c->mean_levels > 65536 - c->codebook_size))))
         bad = "mean_tokens must be 0 or 2 to 1024, mean_levels grid_t + 1 to "
               "65536 - codebook_size";
+    int32_t coef_tok = c->n_mean - 1 - clefi_tok_mean_presence(c->in_ch, c->mean_levels);
+    if (bad == NULL && c->n_mean > 0 && (coef_tok < 1 || c->in_ch > 64))
+        bad = "mean_tokens must leave a coefficient token beside the presence tokens and the "
+              "column count, for at most 64 channels";
     if (bad == NULL && c->n_mean > 0 &&
-        (c->mean_full < 0 || c->mean_full > c->n_mean - 1 ||
-         (c->mean_full < c->n_mean - 1 && (int64_t)(sqrt((double)c->mean_levels) + 0.5) *
-                                                  (int64_t)(sqrt((double)c->mean_levels) + 0.5) !=
-                                              c->mean_levels)))
-        bad = "mean_full must be 0 to mean_tokens - 1, and all of them unless mean_levels is a "
-              "square (two-coefficient tokens)";
+        (c->mean_full < 0 || c->mean_full > coef_tok ||
+         (c->mean_full < coef_tok && (int64_t)(sqrt((double)c->mean_levels) + 0.5) *
+                                             (int64_t)(sqrt((double)c->mean_levels) + 0.5) !=
+                                         c->mean_levels)))
+        bad = "mean_full must be 0 to the coefficient tokens, and all of them unless mean_levels "
+              "is a square (two-coefficient tokens)";
     /* Every feature map must fit comfortably in size_t and int GEMM sizes. */
     if (bad == NULL &&
         (double)c->ch * 64.0 * c->n_freq * (double)(c->crop_t / c->time_stride) > (double)INT32_MAX)

@@ -434,9 +434,9 @@ static void test_bad_weights_mean(void **state) {
     clef_weights_ctx_for_test = ctx;
     expect_load(src, &(variant){0}, CLEF_OK, "");
     expect_load(src, &(variant){.drop = "mean.basis"}, CLEF_ERR_NOT_FOUND,
-                "tensor 'mean.basis' [5, 3, 32] missing");
+                "tensor 'mean.basis' [3, 3, 32] missing");
     expect_load(src, &(variant){.reshape = "mean.scale"}, CLEF_ERR_SHAPE,
-                "'mean.scale' has shape [6] in the file, the model expects [5]");
+                "'mean.scale' has shape [4] in the file, the model expects [3]");
     expect_load(src, &(variant){.zero = "mean.scale"}, CLEF_ERR_FORMAT,
                 "mean.scale[0] = 0 is not positive");
     expect_load(src, &(variant){.meta_key = "clef.tok.mean_tokens", .meta_val = "5"},
@@ -484,23 +484,25 @@ static void test_mean_tokens(void **state) {
     float out[3 * 32 * 40], ob[3 * 32 * 40];
     assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 67, NULL, 0, NULL),
                      CLEF_ERR_BUFFER_TOO_SMALL);
-    /* 3 coefficient tokens from 12 sessions: one of one coefficient, two of two */
-    assert_int_equal(clef_tokenizer_mean_coefficients(tok), 5);
+    /* 2 coefficient tokens (one of one coefficient, one of two), a presence token (3
+     * channels), the column count */
+    assert_int_equal(clef_tokenizer_mean_coefficients(tok), 3);
     assert_int_equal(clef_tokenizer_mean_coefficients(NULL), 0);
-    float lat[8 * 8 * 4 + 6];
+    float lat[8 * 8 * 4 + 4];
     assert_int_equal(
-        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 5, NULL),
+        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 3, NULL),
         CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(
-        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 6, NULL),
+        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 4, NULL),
         CLEF_OK);
-    for (int i = 64; i < 67; i++)
+    for (int i = 64; i < 66; i++)
         assert_true(ids[i] >= 16 && ids[i] < 16 + 1024);
-    for (int i = 0; i < 5; i++) /* coefficients, in standard deviations of the component */
+    for (int i = 0; i < 3; i++) /* coefficients, in standard deviations of the component */
         assert_true(isfinite(lat[8 * 8 * 4 + i]) && fabsf(lat[8 * 8 * 4 + i]) < 1000.0f);
+    assert_int_equal(ids[66], 16); /* no absent channel */
     /* the last session token counts the valid columns: 33 frames = 7 columns of 5 */
     assert_int_equal(ids[67], 16 + 7);
-    assert_true(lat[8 * 8 * 4 + 5] == 7.0f);
+    assert_true(lat[8 * 8 * 4 + 3] == 7.0f);
     assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 67, 1, out, 3 * 32 * 40, NULL),
                      CLEF_ERR_SHAPE);
     memcpy(ib, ids, sizeof ids);

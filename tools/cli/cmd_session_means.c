@@ -11,14 +11,15 @@
 #include "cli_session.h"
 
 static int usage(void) {
-    printf("usage: clef session-means -o OUT.npy [--frames N] [--threads T] [--list FILE] "
-           "[RECORDING...]\n\n"
-           "For each EDF/BDF recording (given as arguments, or one path per line of --list\n"
-           "FILE), the CLEF spectrogram of its first N frames (1200: the 20-minute session image\n"
-           "of a tokenizer with session-mean tokens) and each (channel, frequency) row's mean\n"
-           "power in dB (clef_tokenizer_session_mean). OUT.npy is float32 (sessions, 19 * 128),\n"
-           "rows in input order; clef train-tokenizer --mean-fit OUT.npy fits the session-mean\n"
-           "coder on them as well. One recording at a time: memory does not grow with the count.\n");
+    printf(
+        "usage: clef session-means -o OUT.npy [--frames N] [--threads T] [--list FILE] "
+        "[RECORDING...]\n\n"
+        "For each EDF/BDF recording (given as arguments, or one path per line of --list\n"
+        "FILE), the CLEF spectrogram of its first N frames (1200: the 20-minute session image\n"
+        "of a tokenizer with session-mean tokens) and each (channel, frequency) row's mean\n"
+        "power in dB (clef_tokenizer_session_mean). OUT.npy is float32 (sessions, 19 * 128),\n"
+        "rows in input order; clef train-tokenizer --mean-fit OUT.npy fits the session-mean\n"
+        "coder on them as well. One recording at a time: memory does not grow with the count.\n");
     return 0;
 }
 
@@ -106,8 +107,8 @@ int cmd_session_means(int argc, char **argv) {
             ret = cli_fail(paths[i], CLEF_ERR_NOMEM, "spectrogram");
         for (int64_t r = 0; ret == 0 && r < dim; r++)
             memcpy(cut + r * t, spec + r * nfr, (size_t)t * sizeof *cut);
-        if (ret == 0 && clef_tokenizer_session_mean(cut, 19, nf, t, means + i * (size_t)dim) !=
-                            CLEF_OK)
+        if (ret == 0 &&
+            clef_tokenizer_session_mean(cut, 19, nf, t, means + i * (size_t)dim) != CLEF_OK)
             ret = cli_fail(paths[i], CLEF_ERR_INVALID_ARG, "no frames");
         free(spec);
         free(cut);

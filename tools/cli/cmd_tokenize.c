@@ -857,18 +857,16 @@ static int fit_mean(clef_tokenizer_trainer *tr, const session_set *set, const tr
     }
     clef_status rc = clef_tokenizer_trainer_fit_mean(tr, all, (int64_t)n, want, o->mean_levels);
     free(all);
-    if (rc == CLEF_ERR_RANGE && (long)set->n < want)
-        fprintf(stderr,
-                "clef: %zu training sessions are too few for %ld session-mean tokens: "
-                "pass --mean-tokens %zu or fewer, or 0 for none\n",
-                set->n, want, set->n);
+    if (rc == CLEF_ERR_RANGE)
+        fprintf(stderr, "clef: pass fewer --mean-tokens, 0 for none, or more sessions "
+                        "(--mean-fit)\n");
     if (rc != CLEF_OK)
         return cli_fail("--mean-tokens", rc, clef_tokenizer_trainer_errmsg(tr));
     const clef_tokenizer *tok = clef_tokenizer_trainer_tokenizer(tr);
     fprintf(stderr,
             "clef: session-mean tokens: %lld principal components of %zu sessions' mean power "
-            "spectra in %ld tokens of %ld levels, and a column count\n",
-            (long long)clef_tokenizer_mean_coefficients(tok), n, want - 1, o->mean_levels);
+            "spectra, channel presence and the column count in %ld tokens of %ld levels\n",
+            (long long)clef_tokenizer_mean_coefficients(tok), n, want, o->mean_levels);
     return 0;
 }
 

@@ -178,12 +178,13 @@ class MeanCoder:
     of a session (power_rows), projected on the leading principal axes of the training
     sessions' M. The first `full` tokens hold one coefficient (`levels` levels), the others two
     (sqrt(levels) levels each); each coefficient u, in standard deviations of its component
-    (scale), is quantised uniformly in asinh(u / A) up to |u| = RANGE_FULL or RANGE_PAIR. The
-    last token holds the valid token columns."""
+    (scale), is quantised uniformly in asinh(u / A) up to |u| = RANGE_FULL or RANGE_PAIR. Then
+    presence tokens (floor(log2(levels)) channels each, a bit per absent channel), and the last
+    token holds the valid token columns."""
 
     A, RANGE_FULL, RANGE_PAIR = 0.5, 1000.0, 20.0
 
-    def __init__(self, center, scale, basis, levels, codebook_size, full, bias=None):
+    def __init__(self, center, scale, basis, levels, codebook_size, full, n_ch, bias=None):
         self.center = np.asarray(center, np.float32).reshape(-1)
         # mean.bias: dB taken off the decoded power (clef_tokenizer_trainer_calibrate_mean)
         self.bias = (np.zeros_like(self.center) if bias is None
@@ -192,11 +193,12 @@ class MeanCoder:
         self.basis = np.asarray(basis, np.float32).reshape(len(self.scale), -1)
         self.levels, self.k, self.full = levels, codebook_size, full
         self.pair = int(round(np.sqrt(levels)))
-        self.n_tokens = full + (len(self.scale) - full) // 2 + 1
+        self.n_ch, self.bits = n_ch, int(np.floor(np.log2(levels)))
+        self.n_presence = -(-n_ch // self.bits)
 
     @staticmethod
-    def full_tokens(n_tokens, levels, max_components):
-        nt = n_tokens - 1
+    def full_tokens(n_ch, n_tokens, levels, max_components):
+        nt = n_tokens - 1 - -(-n_ch // int(np.floor(np.log2(levels))))
         full = nt // 2 if int(round(np.sqrt(levels))) ** 2 == levels else nt
         while full < nt and full + 2 * (nt - full) > max_components:
             full += 1
@@ -211,8 +213,9 @@ class MeanCoder:
         if complete.sum() >= n_tokens:
             m = m[complete]
         x = m.reshape(len(m), -1).astype(np.float64)
-        full = cls.full_tokens(n_tokens, levels, min(len(x) - 1, x.shape[1]))
-        n = full + 2 * (n_tokens - 1 - full)
+        n_ch = m.shape[1]
+        full = cls.full_tokens(n_ch, n_tokens, levels, min(len(x) - 1, x.shape[1]))
+        n = full + 2 * (n_tokens - 1 - -(-n_ch // int(np.floor(np.log2(levels)))) - full)
         a = x - x.mean(0)
         w, v = np.linalg.eigh(a.T @ a / (len(x) - 1))
         w, v = w[::-1][:n], v[:, ::-1][:, :n].T.copy()
@@ -220,7 +223,7 @@ class MeanCoder:
             if row[np.argmax(np.abs(row))] < 0:
                 row *= -1
         scale = np.maximum(np.sqrt(np.maximum(w, 0)).astype(np.float32), 1e-6)
-        return cls(x.mean(0), scale, v, levels, codebook_size, full)
+        return cls(x.mean(0), scale, v, levels, codebook_size, full, n_ch)
 
     NOISE_VAR = 0.01  # ridge prior: (0.1 dB)^2 per value
 
@@ -255,24 +258,29 @@ class MeanCoder:
         f, p = self.full, self.pair
         qf = self._q(u[:f], self.levels, self.RANGE_FULL)
         qp = self._q(u[f:], p, self.RANGE_PAIR).reshape(-1, 2)
-        ids = np.concatenate([self.k + qf, self.k + qp[:, 0] * p + qp[:, 1], [self.k + cols]])
+        mask = sum(1 << c for c in range(self.n_ch) if absent[c])
+        pres = [(mask >> (j * self.bits)) & ((1 << self.bits) - 1) for j in range(self.n_presence)]
+        ids = np.concatenate([self.k + qf, self.k + qp[:, 0] * p + qp[:, 1],
+                              self.k + np.array(pres, np.int64), [self.k + cols]])
         u = np.concatenate([u, [cols]])
-        mhat, _ = self.decode(ids)
+        mhat, _, _ = self.decode(ids)
         if absent.any() and not absent.all():
             mhat[np.repeat(absent, len(m) // n_ch)] = m[np.repeat(absent, len(m) // n_ch)]
         return ids, u, mhat
 
     def decode(self, ids):
-        """ids -> M^ [C*F], valid columns."""
+        """ids -> M^ [C*F], valid columns, absent channels [C] (bool)."""
         q = np.asarray(ids, np.int64) - self.k
-        f, p = self.full, self.pair
-        pairs = q[f:-1]
+        f, p, npres = self.full, self.pair, self.n_presence
+        pairs = q[f:-1 - npres]
+        mask = sum(int(v) << (j * self.bits) for j, v in enumerate(q[-1 - npres:-1]))
+        absent = np.array([(mask >> c) & 1 for c in range(self.n_ch)], bool)
         u = np.concatenate([self._v(q[:f], self.levels, self.RANGE_FULL),
                             self._v(np.stack([pairs // p, pairs % p], 1).reshape(-1), p,
                                     self.RANGE_PAIR)])
         chat = u * self.scale.astype(np.float64)
         return (self.center.astype(np.float64) + chat @ self.basis.astype(np.float64)
-                - self.bias.astype(np.float64)), int(q[-1])
+                - self.bias.astype(np.float64)), int(q[-1]), absent
 
     def tensors(self, c, f):
         n = len(self.scale)
@@ -301,10 +309,12 @@ def decode_with_mean(model, coder, ids, n_grid):
     """The C decode: the network's residual, each row shifted so that its mean power over the
     valid columns' frames is the coded M^ (absent channels imputed from the coefficients)."""
     r = model.decode(ids[:n_grid]).double().numpy()
-    mhat, cols = coder.decode(ids[n_grid:].numpy())
+    mhat, cols, absent = coder.decode(ids[n_grid:].numpy())
     frames = min(cols * model.cfg["time_stride"], r.shape[2])
     shift = mhat.reshape(r.shape[0], r.shape[1]) - power_rows(r[:, :, :frames])
-    return torch.from_numpy((r + shift[:, :, None]).astype(np.float32))
+    out = r + shift[:, :, None]
+    out[absent] = -DB_SCALE  # absent (or flat) channels come back blank
+    return torch.from_numpy(out.astype(np.float32))
 
 
 def metadata(cfg):
@@ -444,12 +454,12 @@ def write_fuzz_seeds(out):
     weights = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(weights, os.path.join(out, "micro"), metadata(micro))
     means = np.stack([power_rows(synth_spec(micro, 12, 40 + i).numpy()) for i in range(5)])
-    coder = MeanCoder.fit(means, 2, 16, micro["codebook_size"])  # [5, C, F]
+    coder = MeanCoder.fit(means, 3, 16, micro["codebook_size"])  # [5, C, F]
     weights.update(coder.tensors(micro["in_channels"], micro["n_freq"]))
     md = metadata(micro)
-    md.update({"clef.tok.mean_tokens": "2", "clef.tok.mean_levels": "16",
+    md.update({"clef.tok.mean_tokens": "3", "clef.tok.mean_levels": "16",
                "clef.tok.mean_full": str(coder.full), "clef.tok.mean_coder": "pca-power-2",
-               "clef.tok.n_tokens": str(4 * 2 + 2)})
+               "clef.tok.n_tokens": str(4 * 2 + 3)})
     save_file(weights, os.path.join(out, "micro_mean"), md)
 
 
