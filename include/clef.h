@@ -974,9 +974,11 @@ CLEF_API clef_status clef_tokenizer_codebook(const clef_tokenizer *tok, int64_t 
  *  session image, clef_tokenizer_session_frames()); 0 if tok is NULL. */
 CLEF_API int64_t clef_tokenizer_n_tokens(const clef_tokenizer *tok);
 /** Session-mean tokens (docs/tokenizer.md "Session-mean tokens"): the mean power spectrum of
- *  the session (clef_tokenizer_session_mean()), coded apart from the grid as n_tokens - 1
- *  tokens of principal-component coefficients (clef_tokenizer_mean_coefficients()), then one
- *  token holding the number of valid token columns (clef_tokenizer_valid_columns()); ids are
+ *  the session (clef_tokenizer_session_mean()), coded apart from the grid as tokens of
+ *  principal-component coefficients (clef_tokenizer_mean_coefficients()), then presence tokens
+ *  (a bit per channel blank in every bin, floor(log2(n_levels)) channels each: 2 for 19
+ *  channels), then one token holding the number of valid token columns
+ *  (clef_tokenizer_valid_columns()); ids are
  *  codebook_size + level, level < n_levels (so the vocabulary has codebook_size + n_levels
  *  ids). Decode gives each (channel,
  *  frequency) row exactly the coded mean power over the valid columns, so band power over the
@@ -986,7 +988,7 @@ CLEF_API clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64
                                                 int64_t *n_levels);
 /** Coefficients the session-mean tokens hold (docs/tokenizer.md "Session-mean tokens"): the
  *  first tokens hold one each (n_levels levels), the others two (sqrt(n_levels) levels each);
- *  191 for the default 128 tokens. 0 without session-mean tokens or if tok is NULL. */
+ *  188 for the default 128 tokens. 0 without session-mean tokens or if tok is NULL. */
 CLEF_API int64_t clef_tokenizer_mean_coefficients(const clef_tokenizer *tok);
 /** The session-mean spectrum that session-mean tokens code, for
  *  clef_tokenizer_trainer_fit_mean() and clef_tokenizer_trainer_step_sessions(): mean
@@ -1136,8 +1138,10 @@ CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out,
  *  [codebook_size, codebook_size + n_levels)) to a spectrogram
  *  out [n_channels][n_freq][crop_t] in dB; with session-mean tokens, each row is shifted so
  *  that its mean power over the valid columns' frames is the coded session mean less the
- *  calibrated bias (clef_tokenizer_trainer_calibrate_mean()) (channels absent from the encoded
- * recording are not reconstructed meaningfully: mask them with its present mask); out holds out_cap
+ *  calibrated bias (clef_tokenizer_trainer_calibrate_mean()), and channels that were blank
+ *  in every bin (absent or flat electrodes, flagged by its presence tokens) come back at the
+ *  dB floor (without session-mean tokens, channels absent from the encoded recording are not
+ *  reconstructed meaningfully: mask them with its present mask); out holds out_cap
  * floats, *needed (may be NULL) is set to the floats required. Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx,
                                            const int32_t *ids, size_t n_ids, int32_t n_threads,

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "568987f65b1ba63f16b85619811dc81121ee68b8890b34794f0ce4dd69a23340"
+HEADER_SHA256 = "80fa25b3da97c0c8093aa2b5a1eef8c35a390f6c4f0143c09aaa203b096a3d6a"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
