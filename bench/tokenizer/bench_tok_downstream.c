@@ -25,6 +25,7 @@
 
 enum { NB = 4, DIM = BENCH_NCH * NB };
 
+enum { N_CTL = 5 }; /* noise-control draws */
 static const double k_band[NB][2] = {{1, 4}, {4, 8}, {8, 13}, {13, 30}};
 
 static void die(const char *what, clef_ctx *ctx) { bench_die("bench_tok_downstream", what, ctx); }
@@ -88,7 +89,7 @@ static void contrast(clef_store *s, const char *task, const char *true_hash, con
     free(y);
 }
 
-/* Features of the sessions embedded in this run, for the session-varying error and the control. */
+/* Every session's true and decoded features, for the session-varying error and the control. */
 typedef struct sess_feats {
     char (*sid)[256];
     float *tru, *dec, *ctl; /* [n][DIM] */
@@ -138,11 +139,11 @@ static double normal(uint64_t *st) {
 }
 
 /* Each feature's decoded-minus-true error less its mean over sessions (a constant offset does
- * not change a probe); fills f->ctl = true + N(0, sd of that error) per feature. Returns the
- * mean absolute session-varying error in dB. */
-static double feats_control(sess_feats *f) {
+ * not change a probe); fills f->ctl = true + N(0, sd of that error) per feature, noise draw
+ * `draw`. Returns the mean absolute session-varying error in dB. */
+static double feats_control(sess_feats *f, uint64_t draw) {
     double mae = 0.0;
-    uint64_t st = 0x9e3779b97f4a7c15ull;
+    uint64_t st = 0x9e3779b97f4a7c15ull * (draw + 1);
     for (int k = 0; k < DIM; k++) {
         double m = 0.0, v = 0.0;
         for (size_t i = 0; i < f->n; i++)
@@ -156,6 +157,29 @@ static double feats_control(sess_feats *f) {
             f->ctl[i * DIM + k] = (float)(f->tru[i * DIM + k] + sqrt(v) * normal(&st));
     }
     return mae;
+}
+
+/* Every session's true and decoded features from the store (the three splits); 0, or -1 if a
+ * session lacks one. */
+static int all_feats(clef_store *s, const char *true_hash, const char *dec_hash, sess_feats *f) {
+    for (int32_t split = CLEF_SPLIT_TRAIN; split <= CLEF_SPLIT_TEST; split++) {
+        int64_t n = 0;
+        if (clef_store_split_count(s, split, &n) != CLEF_OK)
+            return -1;
+        for (int64_t i = 0; i < n; i++) {
+            char sid[256];
+            float t[DIM], d[DIM];
+            size_t needed;
+            if (clef_store_split_session(s, split, i, sid, sizeof sid, &needed) != CLEF_OK ||
+                clef_store_artifact_get(s, sid, CLEF_ARTIFACT_EMBEDDING, true_hash, t, sizeof t,
+                                        &needed) != CLEF_OK ||
+                clef_store_artifact_get(s, sid, CLEF_ARTIFACT_EMBEDDING, dec_hash, d, sizeof d,
+                                        &needed) != CLEF_OK ||
+                feats_add(f, sid, t, d) != 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 typedef struct result {
@@ -197,14 +221,13 @@ int main(int argc, char **argv) {
     clef_store *s = NULL;
     if (clef_ctx_create(&ctx) != CLEF_OK || clef_store_open(&s, ctx, argv[2]) != CLEF_OK)
         die(argv[2], ctx);
-    char hash[65], true_hash[80], dec_hash[80], ctl_hash[80], job[96];
+    char hash[65], true_hash[80], dec_hash[80], ctl_hash[N_CTL][80], job[96];
     if (clef_tokenizer_model_hash(ctx, weights, hash, sizeof hash, NULL) != CLEF_OK)
         die(weights, ctx);
     snprintf(true_hash, sizeof true_hash, "specbp-true");
     /* v2: absent channels masked in the decoded spectrogram */
     snprintf(dec_hash, sizeof dec_hash, "specbp2-decoded:%.16s", hash);
     snprintf(job, sizeof job, "bench:specbp2:%s", hash);
-    snprintf(ctl_hash, sizeof ctl_hash, "specbp2-control:%.16s", hash);
 
     int64_t n_tok = 0;
     if (clef_tokenizer_job_run(ctx, s, weights, threads, 0.0, 0, &n_tok, NULL, NULL) != CLEF_OK)
@@ -238,7 +261,7 @@ int main(int argc, char **argv) {
         clef_store_job_requeue(s, job, 0.0, 0, NULL) != CLEF_OK)
         die(clef_store_errmsg(s), NULL);
     double abs_err = 0.0, n_pix = 0.0, bp_err[NB] = {0}, n_bp_sess = 0.0;
-    sess_feats run = {0}; /* the sessions of this run: ids, true and decoded features */
+
     for (;;) {
         char sid[256], path[4096];
         size_t needed;
@@ -275,8 +298,6 @@ int main(int argc, char **argv) {
         for (int k = 0; k < DIM; k++)
             bp_err[k % NB] += 10.0 * fabs((double)e_dec[k] - e_true[k]); /* log10 -> dB */
         n_bp_sess += 1.0;
-        if (feats_add(&run, sid, e_true, e_dec) != 0)
-            die("no memory", NULL);
         free(spec);
         if (clef_store_artifact_put(s, sid, CLEF_ARTIFACT_EMBEDDING, true_hash, e_true,
                                     sizeof e_true) != CLEF_OK ||
@@ -301,31 +322,37 @@ int main(int argc, char **argv) {
     }
 
     /* the control: true features plus Gaussian noise as large as the decoded features'
-     * session-varying error, feature by feature (only when every session was embedded in this
-     * run: a resumed run lacks the others' errors) */
-    int64_t n_sessions = 0;
-    int with_ctl = clef_store_count(s, CLEF_STORE_SESSIONS, &n_sessions) == CLEF_OK &&
-                   (int64_t)run.n == n_sessions && run.n > 1;
-    if (run.n > 1)
+     * session-varying error, feature by feature, in N_CTL draws: how far the probe's AUROC moves
+     * under a change that small */
+    sess_feats all = {0};
+    int with_ctl = all_feats(s, true_hash, dec_hash, &all) == 0 && all.n > 1;
+    if (with_ctl)
         printf("band-power feature error without each feature's mean offset (what a probe "
-               "sees): %.3f dB\n",
-               feats_control(&run));
-    for (size_t i = 0; with_ctl && i < run.n; i++)
-        if (clef_store_artifact_put(s, run.sid[i], CLEF_ARTIFACT_EMBEDDING, ctl_hash,
-                                    run.ctl + i * DIM, DIM * sizeof(float)) != CLEF_OK)
-            die(clef_store_errmsg(s), NULL);
+               "sees): %.3f dB over %zu sessions\n",
+               feats_control(&all, 0), all.n);
+    for (int d = 0; with_ctl && d < N_CTL; d++) {
+        feats_control(&all, (uint64_t)d);
+        snprintf(ctl_hash[d], sizeof ctl_hash[d], "specbp2-control%d:%.16s", d, hash);
+        for (size_t i = 0; i < all.n; i++)
+            if (clef_store_artifact_put(s, all.sid[i], CLEF_ARTIFACT_EMBEDDING, ctl_hash[d],
+                                        all.ctl + i * DIM, DIM * sizeof(float)) != CLEF_OK)
+                die(clef_store_errmsg(s), NULL);
+    }
 
     /* 3. evaluation */
     int64_t nt = 0, nd = 0, nr = 0, nc = 0;
     result *rt = evaluate(ctx, s, true_hash, &nt);
     result *rd = evaluate(ctx, s, dec_hash, &nd);
     result *rr = evaluate(ctx, s, clef_bandpower_model_hash(), &nr);
-    result *rc = with_ctl ? evaluate(ctx, s, ctl_hash, &nc) : NULL;
-    if (nt != nd || nt != nr || (rc != NULL && nc != nt))
+    result *rc[N_CTL] = {NULL};
+    for (int d = 0; with_ctl && d < N_CTL; d++)
+        if ((rc[d] = evaluate(ctx, s, ctl_hash[d], &nc)) == NULL || nc != nt)
+            die("control task counts differ", NULL);
+    if (nt != nd || nt != nr)
         die("task counts differ", NULL);
-    printf("%-30s %6s %22s %22s %8s %8s %8s\n", "task (test AUROC, 95% CI)", "n_test",
-           "true spectrogram", "decoded", "dec-true", "raw BP", "ctl-true");
-    int within = 0, kept = 0, compared = 0, ctl_kept = 0;
+    printf("%-30s %6s %22s %22s %8s %8s %16s\n", "task (test AUROC, 95% CI)", "n_test",
+           "true spectrogram", "decoded", "dec-true", "raw BP", "ctl-true range");
+    int within = 0, kept = 0, compared = 0, ctl_all = 0;
     double sum_t = 0, sum_d = 0;
     for (int64_t i = 0; i < nt; i++) {
         if (strncmp(rt[i].name, "feat_", 5) != 0)
@@ -344,10 +371,16 @@ int main(int argc, char **argv) {
         printf("%-30s %6lld  %.3f [%.3f, %.3f]  %.3f [%.3f, %.3f] %+8.3f %8.3f", rt[i].name,
                (long long)rt[i].n_test, rt[i].auroc, rt[i].lo, rt[i].hi, rd[i].auroc, rd[i].lo,
                rd[i].hi, d, rr[i].auroc);
-        if (rc != NULL && rc[i].status == CLEF_OK) {
-            double dc = rc[i].auroc - rt[i].auroc;
-            ctl_kept += dc >= -0.02;
-            printf(" %+8.3f", dc);
+        double lo = 1.0, hi = -1.0;
+        for (int k = 0; k < N_CTL && rc[k] != NULL; k++)
+            if (rc[k][i].status == CLEF_OK) {
+                double dc = rc[k][i].auroc - rt[i].auroc;
+                lo = dc < lo ? dc : lo;
+                hi = dc > hi ? dc : hi;
+            }
+        if (hi >= lo) {
+            ctl_all += lo >= -0.02;
+            printf("  [%+.3f, %+.3f]", lo, hi);
         }
         printf("\n");
     }
@@ -359,15 +392,16 @@ int main(int argc, char **argv) {
         printf("feat_* tasks compared: %d; |decoded - true| <= 0.02 in %d; decoded - true >= "
                "-0.02 (AUROC kept) in %d; mean AUROC true %.3f, decoded %.3f\n",
                compared, within, kept, sum_t / compared, sum_d / compared);
-    if (compared > 0 && rc != NULL)
-        printf("control (true features + noise of the decoded error's size): AUROC kept in %d of "
-               "%d; the probe's own sensitivity to so small a change\n",
-               ctl_kept, compared);
+    if (compared > 0 && rc[0] != NULL)
+        printf("control (true features + noise of the decoded error's size, %d draws): AUROC "
+               "kept in every draw in %d of %d tasks (the probe's own sensitivity)\n",
+               N_CTL, ctl_all, compared);
     free(rt);
     free(rd);
     free(rr);
-    free(rc);
-    feats_free(&run);
+    for (int d = 0; d < N_CTL; d++)
+        free(rc[d]);
+    feats_free(&all);
     free(freq);
     free(dec);
     free(u);
