@@ -13,7 +13,10 @@
  * with), and the spectrogram MAE covers the present channels. 3. The evaluation harness
  * (clef_eval_run_store: probe on train, C on val, test AUROC with bootstrap CI) on both embeddings
  * and on the raw-signal band-power baseline (clef_bandpower_job_run, Welch); prints the feat_*
- * tasks side by side with the AUROC change decoded - true, and the spectrogram MAE. */
+ * tasks side by side with the AUROC change decoded - true, and the spectrogram MAE. 4. The
+ * features' session-varying error (each feature's mean offset removed: no probe sees a constant)
+ * and a noise control: the true features plus Gaussian noise of that error's size per feature,
+ * N_CTL draws through the same harness; their AUROC range is the probe's own sensitivity. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
