@@ -52,14 +52,14 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
         memset(tr->calib, 0, 2 * dim * sizeof(double));
     clef_tokenizer *whole = NULL;
     int64_t crop = clef_tokenizer_session_frames(tok);
-    size_t n_tok = (size_t)c->grid_f * (size_t)(crop / c->time_stride) + (size_t)c->n_mean;
-    size_t n_out = dim * (size_t)crop, t_in = (size_t)(n_frames < crop ? n_frames : crop);
+    clef_status rc = clef_tokenizer_clone_crop(&whole, tok, tr->ctx, crop);
+    size_t n_tok = (size_t)clef_tokenizer_n_tokens(whole), n_out = dim * (size_t)crop;
+    size_t t_in = (size_t)(n_frames < crop ? n_frames : crop);
     int32_t *ids = clefi_calloc(tr->ctx, n_tok, sizeof *ids);
     float *out = clefi_calloc(tr->ctx, n_out, sizeof *out);
     double *lv = clefi_calloc(tr->ctx, 2 * dim, sizeof *lv);
-    clef_status rc = ids != NULL && out != NULL && lv != NULL ? CLEF_OK : CLEF_ERR_NOMEM;
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_clone_crop(&whole, tok, tr->ctx, crop);
+    if (rc == CLEF_OK && (ids == NULL || out == NULL || lv == NULL))
+        rc = CLEF_ERR_NOMEM;
     if (rc == CLEF_OK)
         rc = clef_tokenizer_encode(whole, tr->ctx, spec, c->in_ch, c->n_freq, n_frames, n_threads,
                                    ids, n_tok, NULL, 0, NULL);
