@@ -16,7 +16,9 @@
  * tasks side by side with the AUROC change decoded - true, and the spectrogram MAE. 4. The
  * features' session-varying error (each feature's mean offset removed: no probe sees a constant)
  * and a noise control: the true features plus Gaussian noise of that error's size per feature,
- * N_CTL draws through the same harness; their AUROC range is the probe's own sensitivity. */
+ * N_CTL draws through the same harness; their AUROC range is the probe's own sensitivity.
+ * 5. The same comparisons with rotated splits (each split fits, selects and tests in turn), so
+ * the AUROC change rests on every labelled session rather than on the test split alone. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -213,6 +215,83 @@ static result *evaluate(clef_ctx *ctx, clef_store *s, const char *hash, int64_t 
     return r;
 }
 
+/* Rotated splits: the cohort's three subject-disjoint splits take every role in turn (probe
+ * fitted on one, C chosen on another, AUROC on the third: 6 rotations), so every labelled
+ * session is tested twice instead of only the test split's. The AUROC change of one task is
+ * then averaged over about 6.7 times as many test sessions as the single split's. */
+enum { N_ROT = 6 };
+static const int32_t k_rot[N_ROT][3] = {{CLEF_SPLIT_TRAIN, CLEF_SPLIT_VAL, CLEF_SPLIT_TEST},
+                                        {CLEF_SPLIT_TRAIN, CLEF_SPLIT_TEST, CLEF_SPLIT_VAL},
+                                        {CLEF_SPLIT_VAL, CLEF_SPLIT_TRAIN, CLEF_SPLIT_TEST},
+                                        {CLEF_SPLIT_VAL, CLEF_SPLIT_TEST, CLEF_SPLIT_TRAIN},
+                                        {CLEF_SPLIT_TEST, CLEF_SPLIT_TRAIN, CLEF_SPLIT_VAL},
+                                        {CLEF_SPLIT_TEST, CLEF_SPLIT_VAL, CLEF_SPLIT_TRAIN}};
+
+/* One split of a task: its embeddings x [n][DIM] and labels (malloc'd), or n = -1. */
+typedef struct split_data {
+    float *x;
+    int32_t *y;
+    int64_t n;
+} split_data;
+
+static split_data load_split(clef_store *s, const char *task, int32_t split, const char *hash) {
+    split_data d = {NULL, NULL, -1};
+    int64_t n = 0, dim = 0;
+    if (clef_store_task_data(s, task, split, CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0, NULL, 0, &n,
+                             &dim) != CLEF_ERR_BUFFER_TOO_SMALL ||
+        dim != DIM)
+        return d;
+    d.x = malloc((size_t)(n * DIM) * sizeof *d.x);
+    d.y = malloc((size_t)n * sizeof *d.y);
+    if (d.x != NULL && d.y != NULL &&
+        clef_store_task_data(s, task, split, CLEF_ARTIFACT_EMBEDDING, hash, d.x, (size_t)(n * DIM),
+                             d.y, (size_t)n, &n, &dim) == CLEF_OK)
+        d.n = n;
+    return d;
+}
+
+/* auroc[t * N_ROT + r]: task t of names on the embeddings of hash, rotation r (NaN where a
+ * split lacks a class); n_labelled[t] (may be NULL) = the task's labelled sessions. */
+static void rotated(clef_ctx *ctx, clef_store *s, const char *hash, const result *names,
+                    int64_t n_names, double *auroc, int64_t *n_labelled) {
+    clef_eval *ev = NULL;
+    if (clef_eval_create(&ev, ctx) != CLEF_OK || clef_eval_set_bootstrap(ev, 2, 0, 0.95) != CLEF_OK)
+        die("eval", ctx);
+    for (int64_t t = 0; t < n_names; t++) {
+        split_data d[4] = {{0}};
+        for (int32_t sp = CLEF_SPLIT_TRAIN; sp <= CLEF_SPLIT_TEST; sp++)
+            if ((d[sp] = load_split(s, names[t].name, sp, hash)).n < 0)
+                die(names[t].name, NULL);
+        if (n_labelled != NULL)
+            n_labelled[t] = d[1].n + d[2].n + d[3].n;
+        for (int r = 0; r < N_ROT; r++) {
+            const split_data *a = &d[k_rot[r][0]], *b = &d[k_rot[r][1]], *c = &d[k_rot[r][2]];
+            if (clef_eval_add_task(ev, names[t].name, a->x, a->y, (size_t)a->n, b->x, b->y,
+                                   (size_t)b->n, c->x, c->y, (size_t)c->n, DIM) != CLEF_OK)
+                die(clef_eval_errmsg(ev), NULL);
+        }
+        for (int sp = CLEF_SPLIT_TRAIN; sp <= CLEF_SPLIT_TEST; sp++) {
+            free(d[sp].x);
+            free(d[sp].y);
+        }
+    }
+    for (int64_t i = 0; i < n_names * N_ROT; i++) {
+        int32_t st = 0;
+        clef_eval_task_result(ev, i, &st, NULL, NULL, NULL, &auroc[i], NULL, NULL, NULL);
+        auroc[i] = st == CLEF_OK ? auroc[i] : NAN;
+    }
+    clef_eval_free(ev);
+}
+
+/* Mean over the rotations of task t's AUROC change b - a (NaN if a rotation was skipped in
+ * either). */
+static double rot_change(const double *a, const double *b, int64_t t) {
+    double sum = 0.0;
+    for (int r = 0; r < N_ROT; r++)
+        sum += b[t * N_ROT + r] - a[t * N_ROT + r];
+    return sum / N_ROT;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: bench_tok_downstream WEIGHTS STORE [THREADS]\n");
@@ -399,6 +478,67 @@ int main(int argc, char **argv) {
         printf("control (true features + noise of the decoded error's size, %d draws): AUROC "
                "kept in every draw in %d of %d tasks (the probe's own sensitivity)\n",
                N_CTL, ctl_all, compared);
+
+    /* 4. the same comparison with rotated splits: every labelled session tested twice */
+    result *feat = calloc((size_t)(nt > 0 ? nt : 1), sizeof *feat);
+    int64_t nfeat = 0;
+    for (int64_t i = 0; feat != NULL && i < nt; i++)
+        if (strncmp(rt[i].name, "feat_", 5) == 0 && rt[i].status == CLEF_OK)
+            feat[nfeat++] = rt[i];
+    double *at = malloc((size_t)(nfeat * N_ROT + 1) * sizeof *at),
+           *ad = malloc((size_t)(nfeat * N_ROT + 1) * sizeof *ad),
+           *ac = malloc((size_t)(N_CTL * nfeat * N_ROT + 1) * sizeof *ac);
+    int64_t *n_lab = malloc((size_t)(nfeat + 1) * sizeof *n_lab);
+    if (feat == NULL || at == NULL || ad == NULL || ac == NULL || n_lab == NULL)
+        die("out of memory", NULL);
+    rotated(ctx, s, true_hash, feat, nfeat, at, n_lab);
+    rotated(ctx, s, dec_hash, feat, nfeat, ad, NULL);
+    for (int d = 0; with_ctl && d < N_CTL; d++)
+        rotated(ctx, s, ctl_hash[d], feat, nfeat, ac + d * nfeat * N_ROT, NULL);
+    printf("rotated splits (%d rotations: each split is test twice), mean AUROC over rotations:\n",
+           N_ROT);
+    printf("%-30s %9s %6s %8s %8s %16s %16s\n", "task", "labelled", "true", "decoded", "dec-true",
+           "range (rotation)", "ctl-true range");
+    int r_within = 0, r_kept = 0, r_ctl = 0, r_compared = 0;
+    for (int64_t t = 0; t < nfeat; t++) {
+        double m_t = 0.0, m_d = 0.0, lo = 1.0, hi = -1.0, clo = 1.0, chi = -1.0;
+        for (int r = 0; r < N_ROT; r++) {
+            double dr = ad[t * N_ROT + r] - at[t * N_ROT + r];
+            m_t += at[t * N_ROT + r] / N_ROT;
+            m_d += ad[t * N_ROT + r] / N_ROT;
+            lo = dr < lo ? dr : lo;
+            hi = dr > hi ? dr : hi;
+        }
+        double dm = rot_change(at, ad, t);
+        if (isnan(dm)) {
+            printf("%-30s %9lld %s\n", feat[t].name, (long long)n_lab[t],
+                   "skipped: a split lacks a class");
+            continue;
+        }
+        r_compared++;
+        r_within += fabs(dm) <= 0.02;
+        r_kept += dm >= -0.02;
+        printf("%-30s %9lld %6.3f %8.3f %+8.3f  [%+.3f, %+.3f]", feat[t].name, (long long)n_lab[t],
+               m_t, m_d, dm, lo, hi);
+        for (int d = 0; with_ctl && d < N_CTL; d++) {
+            double dc = rot_change(at, ac + d * nfeat * N_ROT, t);
+            clo = dc < clo ? dc : clo;
+            chi = dc > chi ? dc : chi;
+        }
+        if (chi >= clo) {
+            r_ctl += clo >= -0.02;
+            printf("  [%+.3f, %+.3f]", clo, chi);
+        }
+        printf("\n");
+    }
+    printf("rotated: feat_* tasks compared: %d; |decoded - true| <= 0.02 in %d; decoded - true >= "
+           "-0.02 in %d; control kept in every draw in %d\n",
+           r_compared, r_within, r_kept, r_ctl);
+    free(feat);
+    free(at);
+    free(ad);
+    free(ac);
+    free(n_lab);
     free(rt);
     free(rd);
     free(rr);
