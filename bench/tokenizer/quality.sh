@@ -19,9 +19,11 @@
 #    8 GB of disk at a time; --mean-tokens 128 --mean-fit, lr 5e-4 on a cosine to 1e-5) ->
 #    tok_mean.safetensors,
 #    the default layout (docs/tokenizer.md "Session-mean tokens"); then 1,500 more steps from
-#    its checkpoint with --power-weight 10 (lr 3e-4 on a cosine to 1e-5) -> tok_mean_pw, the
-#    recommended tokenizer. Every stage resumes from its checkpoint when the script is rerun
-#    after an interruption;
+#    its checkpoint with --power-weight 10 (lr 3e-4 on a cosine to 1e-5) -> tok_mean_pw; then
+#    600 more steps from its checkpoint at a constant lr 3e-4 with --power-weight 10 and
+#    --channel-dropout 0.5 --channel-lone 0.5 (half the crops lose channels, half of those keep
+#    one: montages down to a single channel) -> tok_mean_lone, the recommended tokenizer.
+#    Every stage resumes from its checkpoint when the script is rerun after an interruption;
 # 3. bench_tok_quality for both on the held-out (val + test) sessions, whole and with
 #    electrodes removed, and on the real EEG file of tests/data: MAE beside the training-mean
 #    and session-time-mean references, the noise floor, codebook usage. Prints `uptime` before
@@ -81,8 +83,10 @@ train tok_mean.safetensors tok_full.safetensors.ckpt $((steps + 3000)) --lr 5e-4
   --mean-fit fit_29.npy --mean-fit fit_31.npy --mean-fit fit_37.npy
 train tok_mean_pw.safetensors tok_mean.safetensors.ckpt $((steps + 4500)) --lr 3e-4 \
   --cosine-steps $((steps + 4500)) --lr-min 1e-5 --power-weight 10
+train tok_mean_lone.safetensors tok_mean_pw.safetensors.ckpt $((steps + 5100)) --lr 3e-4 \
+  --power-weight 10 --channel-dropout 0.5 --channel-lone 0.5
 echo "load after training: $(uptime)"
-for w in tok_full tok_masked tok_power tok_mean tok_mean_pw; do
+for w in tok_full tok_masked tok_power tok_mean tok_mean_pw tok_mean_lone; do
   echo "== $w"
   "$bench" "$w.safetensors" train.txt heldout.txt "$root/tests/data/test_subsecond.edf"
 done

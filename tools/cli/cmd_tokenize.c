@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_crops.h"
 #include "cli_image.h"
 #include "cli_session.h"
 
@@ -285,7 +286,7 @@ typedef struct train_opts {
     const char *dir, *store, *out, *resume, *ckpt, *split, *ch_mult;
     long steps, threads, batch, crop_t, ch, codebook, code_dim, gn_groups, ckpt_every, log_every;
     long disc_start, disc_ndf, max_sessions, warmup, cosine_steps, mean_tokens, mean_levels;
-    double lr, lr_min, ch_dropout, power_weight;
+    double lr, lr_min, ch_dropout, ch_lone, power_weight;
     unsigned long long seed;
     const char *mean_fit[8]; /* --mean-fit: more sessions' mean power spectra (.npy) */
     int n_mean_fit;
@@ -299,7 +300,7 @@ static int train_usage(void) {
            "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
            "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
            "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n"
-           "         [--power-weight W] [--mean-tokens N] [--mean-levels L]\n"
+           "         [--channel-lone Q] [--power-weight W] [--mean-tokens N] [--mean-levels L]\n"
            "         [--mean-fit MEANS.npy]...\n\n"
            "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
            "(docs/COHORT-FORMAT.md) or of a store (clef ingest; docs/store.md) whose subject is\n"
@@ -317,7 +318,8 @@ static int train_usage(void) {
            "--channel-dropout P (0): each crop, with probability P, keeps a random 1 to n-1 of\n"
            "its n present channels and blanks the others as absent channels are (-40 dB); the\n"
            "loss covers present channels only (clef_tokenizer_trainer_step_masked), so the\n"
-           "tokenizer learns recordings with missing electrodes.\n"
+           "tokenizer learns recordings with missing electrodes. --channel-lone Q (0): a share Q\n"
+           "of those crops keeps a single channel (single-channel recordings).\n"
            "--power-weight W (0) adds W times the squared error of each (channel, frequency)\n"
            "row's time-mean power in dB to the loss, so what band-power features average\n"
            "survives the tokens; progress then shows it as `row-mean power rms`.\n"
@@ -347,6 +349,7 @@ static int train_parse(int argc, char **argv, train_opts *o) {
                       .disc_ndf = -1,
                       .lr_min = -1.0,
                       .ch_dropout = 0.0,
+                      .ch_lone = 0.0,
                       .power_weight = -1.0,
                       .mean_tokens = -1, /* 128 for a new tokenizer */
                       .mean_levels = 1024,
@@ -400,6 +403,8 @@ static int train_parse(int argc, char **argv, train_opts *o) {
             o->lr_min = strtod(argv[++i], NULL);
         else if (strcmp(a, "--channel-dropout") == 0 && has)
             o->ch_dropout = strtod(argv[++i], NULL);
+        else if (strcmp(a, "--channel-lone") == 0 && has)
+            o->ch_lone = strtod(argv[++i], NULL);
         else if (strcmp(a, "--power-weight") == 0 && has) {
             o->power_weight = strtod(argv[++i], NULL);
             if (!(o->power_weight >= 0.0)) /* -1 stands for "not given" */
@@ -416,10 +421,12 @@ static int train_parse(int argc, char **argv, train_opts *o) {
                         "need COHORT_DIR or --store DB (one of them) and -o WEIGHTS");
     if (o->steps < 0 || o->threads < 1 || o->threads > 256 || o->batch < 1 || o->crop_t < 1 ||
         o->ckpt_every < 1 || o->log_every < 1 || !(o->ch_dropout >= 0.0 && o->ch_dropout <= 1.0) ||
-        o->mean_tokens < -1 || o->mean_tokens > 1024 || o->mean_levels < 2)
+        !(o->ch_lone >= 0.0 && o->ch_lone <= 1.0) || o->mean_tokens < -1 || o->mean_tokens > 1024 ||
+        o->mean_levels < 2)
         return cli_fail("train-tokenizer", CLEF_ERR_RANGE,
                         "--steps >= 0, --threads in [1, 256], --batch, --crop-t, "
-                        "--checkpoint-every and --log-every >= 1, --channel-dropout in [0, 1], "
+                        "--checkpoint-every and --log-every >= 1, --channel-dropout and "
+                        "--channel-lone in [0, 1], "
                         "--mean-tokens in [0, 1024], --mean-levels >= 2");
     return 0;
 }
@@ -666,40 +673,6 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
     return ret;
 }
 
-/* splitmix64 (Steele, Lea, Flood 2014): the crop positions of step s depend on (seed, s)
- * only, so a resumed run draws the same batches as an uninterrupted one. */
-static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* With probability p, keep a random 1 .. n - 1 of the crop's n present channels and blank the
- * others with blank_db, the value an absent channel's spectrogram has (docs/tokenizer.md).
- * Returns the channels left present. */
-static uint32_t drop_channels(uint64_t *rng, double p, int64_t n_ch, int64_t plane, float blank_db,
-                              uint32_t present, float *crop) {
-    int64_t order[32], n = 0;
-    for (int64_t c = 0; c < n_ch && c < 32; c++)
-        if (present >> c & 1u)
-            order[n++] = c;
-    if (n < 2 || (double)(splitmix64(rng) >> 11) * 0x1p-53 >= p)
-        return present;
-    for (int64_t c = n - 1; c > 0; c--) { /* Fisher-Yates */
-        int64_t j = (int64_t)(splitmix64(rng) % (uint64_t)(c + 1)), t = order[c];
-        order[c] = order[j];
-        order[j] = t;
-    }
-    int64_t keep = 1 + (int64_t)(splitmix64(rng) % (uint64_t)(n - 1));
-    for (int64_t k = keep; k < n; k++) {
-        present &= ~(1u << order[k]);
-        for (int64_t i = 0; i < plane; i++)
-            crop[order[k] * plane + i] = blank_db;
-    }
-    return present;
-}
-
 /* Random crops of random sessions, with their present channels and session means (a channel
  * blanked by --channel-dropout has the blank level as its mean, as a missing electrode would). */
 static void draw_batch(const session_set *set, const train_opts *o, int64_t step, int64_t batch,
@@ -707,16 +680,17 @@ static void draw_batch(const session_set *set, const train_opts *o, int64_t step
     uint64_t rng = o->seed ^ ((uint64_t)step * 0xD1B54A32D192ED03ull);
     size_t img = (size_t)(set->n_ch * set->nf * crop_t), dim = (size_t)(set->n_ch * set->nf);
     for (int64_t b = 0; b < batch; b++) {
-        size_t i = (size_t)(splitmix64(&rng) % set->n);
-        int64_t off = (int64_t)(splitmix64(&rng) % (uint64_t)(set->frames[i] - crop_t + 1));
+        size_t i = (size_t)(cli_splitmix64(&rng) % set->n);
+        int64_t off = (int64_t)(cli_splitmix64(&rng) % (uint64_t)(set->frames[i] - crop_t + 1));
         for (int64_t r = 0; r < set->n_ch * set->nf; r++)
             memcpy(crops + (size_t)b * img + (size_t)(r * crop_t),
                    set->spec[i] + (size_t)(r * set->frames[i] + off),
                    (size_t)crop_t * sizeof(float));
         present[b] = set->present[i];
         if (o->ch_dropout > 0.0)
-            present[b] = drop_channels(&rng, o->ch_dropout, set->n_ch, set->nf * crop_t,
-                                       set->blank_db, present[b], crops + (size_t)b * img);
+            present[b] =
+                cli_drop_channels(&rng, o->ch_dropout, o->ch_lone, set->n_ch, set->nf * crop_t,
+                                  set->blank_db, present[b], crops + (size_t)b * img);
         memcpy(means + (size_t)b * dim, set->means + i * dim, dim * sizeof(float));
         for (int64_t c = 0; c < set->n_ch && c < 32; c++)
             if (!(present[b] >> c & 1u) && (set->present[i] >> c & 1u))
