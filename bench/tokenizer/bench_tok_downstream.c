@@ -215,6 +215,24 @@ static result *evaluate(clef_ctx *ctx, clef_store *s, const char *hash, int64_t 
     return r;
 }
 
+/* The range of a set of AUROC changes. */
+typedef struct span {
+    double lo, hi;
+} span;
+
+static void span_add(span *r, double x) {
+    r->lo = x < r->lo ? x : r->lo;
+    r->hi = x > r->hi ? x : r->hi;
+}
+
+/* Print " [lo, hi]" of a non-empty range and count it in *kept if no change lost over 0.02. */
+static void span_print(const span *r, int *kept) {
+    if (r->hi < r->lo)
+        return;
+    *kept += r->lo >= -0.02;
+    printf("  [%+.3f, %+.3f]", r->lo, r->hi);
+}
+
 /* Rotated splits: the cohort's three subject-disjoint splits take every role in turn (probe
  * fitted on one, C chosen on another, AUROC on the third: 6 rotations), so every labelled
  * session is tested twice instead of only the test split's. The AUROC change of one task is
@@ -453,17 +471,11 @@ int main(int argc, char **argv) {
         printf("%-30s %6lld  %.3f [%.3f, %.3f]  %.3f [%.3f, %.3f] %+8.3f %8.3f", rt[i].name,
                (long long)rt[i].n_test, rt[i].auroc, rt[i].lo, rt[i].hi, rd[i].auroc, rd[i].lo,
                rd[i].hi, d, rr[i].auroc);
-        double lo = 1.0, hi = -1.0;
+        span ctl = {1.0, -1.0};
         for (int k = 0; k < N_CTL && rc[k] != NULL; k++)
-            if (rc[k][i].status == CLEF_OK) {
-                double dc = rc[k][i].auroc - rt[i].auroc;
-                lo = dc < lo ? dc : lo;
-                hi = dc > hi ? dc : hi;
-            }
-        if (hi >= lo) {
-            ctl_all += lo >= -0.02;
-            printf("  [%+.3f, %+.3f]", lo, hi);
-        }
+            if (rc[k][i].status == CLEF_OK)
+                span_add(&ctl, rc[k][i].auroc - rt[i].auroc);
+        span_print(&ctl, &ctl_all);
         printf("\n");
     }
     printf("largest class contrast (positive - negative mean, train split), true vs decoded:\n");
@@ -501,13 +513,12 @@ int main(int argc, char **argv) {
            "range (rotation)", "ctl-true range");
     int r_within = 0, r_kept = 0, r_ctl = 0, r_compared = 0;
     for (int64_t t = 0; t < nfeat; t++) {
-        double m_t = 0.0, m_d = 0.0, lo = 1.0, hi = -1.0, clo = 1.0, chi = -1.0;
+        double m_t = 0.0, m_d = 0.0;
+        span rot = {1.0, -1.0}, ctl = {1.0, -1.0};
         for (int r = 0; r < N_ROT; r++) {
-            double dr = ad[t * N_ROT + r] - at[t * N_ROT + r];
             m_t += at[t * N_ROT + r] / N_ROT;
             m_d += ad[t * N_ROT + r] / N_ROT;
-            lo = dr < lo ? dr : lo;
-            hi = dr > hi ? dr : hi;
+            span_add(&rot, ad[t * N_ROT + r] - at[t * N_ROT + r]);
         }
         double dm = rot_change(at, ad, t);
         if (isnan(dm)) {
@@ -519,16 +530,10 @@ int main(int argc, char **argv) {
         r_within += fabs(dm) <= 0.02;
         r_kept += dm >= -0.02;
         printf("%-30s %9lld %6.3f %8.3f %+8.3f  [%+.3f, %+.3f]", feat[t].name, (long long)n_lab[t],
-               m_t, m_d, dm, lo, hi);
-        for (int d = 0; with_ctl && d < N_CTL; d++) {
-            double dc = rot_change(at, ac + d * nfeat * N_ROT, t);
-            clo = dc < clo ? dc : clo;
-            chi = dc > chi ? dc : chi;
-        }
-        if (chi >= clo) {
-            r_ctl += clo >= -0.02;
-            printf("  [%+.3f, %+.3f]", clo, chi);
-        }
+               m_t, m_d, dm, rot.lo, rot.hi);
+        for (int d = 0; with_ctl && d < N_CTL; d++)
+            span_add(&ctl, rot_change(at, ac + d * nfeat * N_ROT, t));
+        span_print(&ctl, &r_ctl);
         printf("\n");
     }
     printf("rotated: feat_* tasks compared: %d; |decoded - true| <= 0.02 in %d; decoded - true >= "
