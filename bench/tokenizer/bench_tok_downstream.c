@@ -491,7 +491,7 @@ int main(int argc, char **argv) {
                "kept in every draw in %d of %d tasks (the probe's own sensitivity)\n",
                N_CTL, ctl_all, compared);
 
-    /* 4. the same comparison with rotated splits: every labelled session tested twice */
+    /* 5. the same comparison with rotated splits: every labelled session tested twice */
     result *feat = calloc((size_t)(nt > 0 ? nt : 1), sizeof *feat);
     int64_t nfeat = 0;
     for (int64_t i = 0; feat != NULL && i < nt; i++)
@@ -520,7 +520,7 @@ int main(int argc, char **argv) {
             m_d += ad[t * N_ROT + r] / N_ROT;
             span_add(&rot, ad[t * N_ROT + r] - at[t * N_ROT + r]);
         }
-        double dm = rot_change(at, ad, t);
+        double dm = m_d - m_t; /* NaN if a rotation was skipped */
         if (isnan(dm)) {
             printf("%-30s %9lld %s\n", feat[t].name, (long long)n_lab[t],
                    "skipped: a split lacks a class");
