@@ -73,7 +73,7 @@ extern "C" {
 #define CLEF_VERSION_PATCH 0
 /* ABI version: the SONAME is libclef.so.<CLEF_ABI_VERSION>. Bumped only on an incompatible
  * change of the binary interface (see docs/ABI.md). */
-#define CLEF_ABI_VERSION 0
+#define CLEF_ABI_VERSION 1
 
 #define CLEF_VERSION_NUMBER                                                                        \
     (CLEF_VERSION_MAJOR * 10000 + CLEF_VERSION_MINOR * 100 + CLEF_VERSION_PATCH)

@@ -3,14 +3,14 @@
 # fmt: off
 import ctypes as _C
 
-ABI_VERSION = 0  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "80fa25b3da97c0c8093aa2b5a1eef8c35a390f6c4f0143c09aaa203b096a3d6a"
+ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
+HEADER_SHA256 = "accb331bf962c10d4e5bc847ba04f3ce065b66377943436490d9466c090621ad"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
 CLEF_VERSION_MINOR = 1
 CLEF_VERSION_PATCH = 0
-CLEF_ABI_VERSION = 0
+CLEF_ABI_VERSION = 1
 CLEF_VERSION_NUMBER = 100
 CLEF_N_CANONICAL = 19
 CLEF_N_BIPOLAR = 18
