@@ -89,9 +89,12 @@ int cmd_session_means(int argc, char **argv) {
                        "need -o OUT.npy and at least one recording");
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
+    clef_session *sess = NULL;
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("session-means", CLEF_ERR_NOMEM, "no context");
-    if (ret == 0 && (sg = cli_default_spectrogram(ctx, threads)) == NULL)
+    if (ret == 0 && clef_session_create(&sess, ctx, (int32_t)threads) != CLEF_OK)
+        ret = cli_fail("--threads", CLEF_ERR_RANGE, clef_ctx_errmsg(ctx));
+    if (ret == 0 && (sg = cli_default_spectrogram(ctx)) == NULL)
         ret = 1;
     int64_t nf = ret == 0 ? clef_spectrogram_n_freqs(sg) : 0, dim = 19 * nf;
     float *means = ret == 0 ? malloc(n * (size_t)dim * sizeof *means) : NULL;
@@ -101,7 +104,7 @@ int cmd_session_means(int argc, char **argv) {
         float *spec = NULL, *cut = NULL;
         int64_t nfr = 0;
         uint32_t present = 0;
-        ret = cli_session_spectrogram(ctx, sg, paths[i], -1.0, &spec, &nfr, &present);
+        ret = cli_session_spectrogram(ctx, sess, sg, paths[i], -1.0, &spec, &nfr, &present);
         int64_t t = nfr < frames ? nfr : frames;
         if (ret == 0 && (cut = malloc((size_t)(dim * t) * sizeof *cut)) == NULL)
             ret = cli_fail(paths[i], CLEF_ERR_NOMEM, "spectrogram");
@@ -123,6 +126,7 @@ int cmd_session_means(int argc, char **argv) {
     free(paths);
     free(means);
     clef_spectrogram_free(sg);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
     return ret;
 }

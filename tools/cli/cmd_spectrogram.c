@@ -174,8 +174,6 @@ static int compute(clef_ctx *ctx, const sg_opts *o, const sg_input *in, clef_spe
     clef_params *p = NULL;
     clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
     if (rc == CLEF_OK)
-        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, o->threads);
-    if (rc == CLEF_OK)
         rc = clef_params_set_str(p, CLEF_P_SPEC_SCALE, o->scale);
     if (rc != CLEF_OK) {
         int ret = cli_fail("spectrogram parameters", rc, clef_params_errmsg(p));
@@ -186,14 +184,17 @@ static int compute(clef_ctx *ctx, const sg_opts *o, const sg_input *in, clef_spe
     clef_params_free(p);
     if (rc != CLEF_OK)
         return cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
-    rc = clef_spectrogram_compute(*sg, in->x, (size_t)in->n, in->n_ch, in->n, NULL, 0, total);
-    if (rc == CLEF_ERR_BUFFER_TOO_SMALL && (*s = malloc(*total * sizeof(float))) != NULL)
-        rc = clef_spectrogram_compute(*sg, in->x, (size_t)in->n, in->n_ch, in->n, *s, *total, NULL);
+    clef_session *sess = NULL;
+    rc = clef_session_create(&sess, ctx, (int32_t)o->threads);
     if (rc != CLEF_OK)
-        return cli_fail("spectrogram", rc,
-                        rc == CLEF_ERR_SHAPE ? "the recording is shorter than one 4 s window"
-                                             : "cannot compute the spectrogram");
-    return 0;
+        return cli_fail("--threads", rc, clef_ctx_errmsg(ctx));
+    rc = clef_spectrogram_compute(*sg, sess, in->x, (size_t)in->n, in->n_ch, in->n, NULL, 0, total);
+    if (rc == CLEF_ERR_BUFFER_TOO_SMALL && (*s = malloc(*total * sizeof(float))) != NULL)
+        rc = clef_spectrogram_compute(*sg, sess, in->x, (size_t)in->n, in->n_ch, in->n, *s, *total,
+                                      NULL);
+    int ret = rc != CLEF_OK ? cli_fail("spectrogram", rc, clef_session_errmsg(sess)) : 0;
+    clef_session_free(sess);
+    return ret;
 }
 
 int cmd_spectrogram(int argc, char **argv) {

@@ -94,6 +94,7 @@ int cmd_synth(int argc, char **argv) {
     }
     clef_ctx *ctx = NULL;
     clef_params *p = NULL;
+    clef_session *sess = NULL;
     clef_status rc = clef_ctx_create(&ctx);
     if (rc == CLEF_OK)
         rc = clef_params_create(&p, ctx, CLEF_PARAMS_COHORT);
@@ -105,22 +106,24 @@ int cmd_synth(int argc, char **argv) {
         rc = clef_params_set_i64(p, CLEF_P_COHORT_SEED, (int64_t)seed);
     if (rc == CLEF_OK)
         rc = clef_params_set_f64(p, CLEF_P_COHORT_DURATION_S, seconds);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(p, CLEF_P_COHORT_N_THREADS, (int64_t)threads);
     if (rc != CLEF_OK) {
         int r = cli_fail("synth", rc, p != NULL ? clef_params_errmsg(p) : clef_ctx_errmsg(ctx));
         clef_params_free(p);
         clef_ctx_free(ctx);
         return r;
     }
-    rc = clef_cohort_generate(ctx, p, out, on_progress, &b);
+    rc = clef_session_create(&sess, ctx, (int32_t)threads);
+    if (rc == CLEF_OK)
+        rc = clef_cohort_generate(sess, p, out, on_progress, &b);
     int ret = 0;
     if (rc != CLEF_OK)
-        ret = cli_fail("synth", rc, clef_ctx_errmsg(ctx));
+        ret =
+            cli_fail("synth", rc, sess != NULL ? clef_session_errmsg(sess) : clef_ctx_errmsg(ctx));
     else if (!b.quiet)
         fprintf(stderr, "synth: cohort written to %s (%d tasks)\n", out,
                 (int)clef_cohort_n_tasks());
     clef_params_free(p);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
     return ret;
 }
