@@ -18,62 +18,49 @@
 
 typedef struct tok_opts {
     const char *in, *weights, *out, *png, *dtype, *store;
-    long threads;
+    int64_t threads;
 } tok_opts;
 
-static int tok_usage(void) {
-    printf("usage: clef tokenize FILE [-w WEIGHTS] -o OUT.npy [--recon-png PNG] [--threads N]\n"
-           "                     [--dtype uint16|int32]\n"
-           "       clef tokenize --store DB [-w WEIGHTS] [--threads N]\n\n"
-           "Tokenize an EDF/BDF recording (docs/tokenizer.md): its 19 canonical channels at\n"
-           "200 Hz, CLEF's multitaper spectrogram (checked against the weights' clef.spec.*\n"
-           "metadata), then the session-mean tokens and the VQGAN encoder and code search\n"
-           "over the session image (clef_tokenizer_session_frames(): 1,200 frames = 20 min with\n"
-           "session-mean tokens, else 1,280; shorter sessions are padded, longer ones keep\n"
-           "their first frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
-           "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
-           "(grid_f, grid_t) = (8, 256) in 'f,t' order, or with session-mean tokens\n"
-           "(1, 2048): the 8 x 240 grid then the 128 session-mean tokens; uint16 (default\n"
-           "when every id fits) or int32. --recon-png draws each channel's original\n"
-           "spectrogram beside its reconstruction from the tokens.\n"
-           "--store DB tokenizes every session of a store (clef ingest) as a resumable job\n"
-           "(clef_tokenizer_job_run): each session's ids become a uint16 artifact keyed by the\n"
-           "SHA-256 of WEIGHTS; a killed run resumes where it stopped, a rerun adds nothing.\n");
-    return 0;
-}
+static const char k_tok_usage[] =
+    "usage: clef tokenize FILE [-w|--weights WEIGHTS] -o|--out OUT.npy [--recon-png PNG]\n"
+    "                     [--threads N] [--dtype uint16|int32]\n"
+    "       clef tokenize --store DB [-w|--weights WEIGHTS] [--threads N]\n\n"
+    "Tokenize an EDF/BDF recording (docs/tokenizer.md): its 19 canonical channels at\n"
+    "200 Hz, CLEF's multitaper spectrogram (checked against the weights' clef.spec.*\n"
+    "metadata), then the session-mean tokens and the VQGAN encoder and code search\n"
+    "over the session image (clef_tokenizer_session_frames(): 1,200 frames = 20 min with\n"
+    "session-mean tokens, else 1,280; shorter sessions are padded, longer ones keep\n"
+    "their first frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
+    "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
+    "(grid_f, grid_t) = (8, 256) in 'f,t' order, or with session-mean tokens\n"
+    "(1, 2048): the 8 x 240 grid then the 128 session-mean tokens; uint16 (default\n"
+    "when every id fits) or int32. --recon-png draws each channel's original\n"
+    "spectrogram beside its reconstruction from the tokens.\n"
+    "--store DB tokenizes every session of a store (clef ingest) as a resumable job\n"
+    "(clef_tokenizer_job_run): each session's ids become a uint16 artifact keyed by the\n"
+    "SHA-256 of WEIGHTS; a killed run resumes where it stopped, a rerun adds nothing.\n";
 
-static int tok_parse(int argc, char **argv, tok_opts *o) {
+/* 0 to go on, else the exit code (0 after --help). */
+static int tok_parse(int argc, char **argv, tok_opts *o, int *code) {
     *o = (tok_opts){.weights = "tokenizer.safetensors", .threads = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (strcmp(a, "-o") == 0 && has)
-            o->out = argv[++i];
-        else if (strcmp(a, "-w") == 0 && has)
-            o->weights = argv[++i];
-        else if (strcmp(a, "--recon-png") == 0 && has)
-            o->png = argv[++i];
-        else if (strcmp(a, "--dtype") == 0 && has)
-            o->dtype = argv[++i];
-        else if (strcmp(a, "--store") == 0 && has)
-            o->store = argv[++i];
-        else if (strcmp(a, "--threads") == 0 && has)
-            o->threads = strtol(argv[++i], NULL, 10);
-        else if (a[0] != '-' && o->in == NULL)
-            o->in = a;
-        else
-            return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, a);
-    }
+    const cli_opt opts[] = {CLI_POS("FILE", &o->in, 0),
+                            CLI_OUT(&o->out, 0),
+                            CLI_STR("--weights", "-w", &o->weights, 0),
+                            CLI_STR("--recon-png", NULL, &o->png, 0),
+                            CLI_CHOICE("--dtype", &o->dtype, "uint16|int32"),
+                            CLI_STR("--store", NULL, &o->store, 0),
+                            CLI_I64("--threads", &o->threads, 1, 256),
+                            CLI_END};
+    const cli_cmd cmd = {"tokenize", k_tok_usage, opts};
+    if (cli_parse(&cmd, argc, argv, code) != 0)
+        return 1;
     if (o->store != NULL && (o->in != NULL || o->out != NULL || o->png != NULL))
-        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG,
-                        "--store takes no FILE, -o or --recon-png");
-    if (o->store == NULL && (o->in == NULL || o->out == NULL))
-        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, "need FILE and -o OUT.npy");
-    if (o->threads < 1 || o->threads > 256)
-        return cli_fail("tokenize", CLEF_ERR_RANGE, "--threads must be in [1, 256]");
-    if (o->dtype != NULL && strcmp(o->dtype, "uint16") != 0 && strcmp(o->dtype, "int32") != 0)
-        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, "--dtype must be uint16 or int32");
-    return 0;
+        *code = cli_usage_error("tokenize", "--store: takes no FILE, -o or --recon-png");
+    else if (o->store == NULL && o->in == NULL)
+        *code = cli_usage_error("tokenize", "FILE: missing (see clef tokenize --help)");
+    else if (o->store == NULL && o->out == NULL)
+        *code = cli_usage_error("tokenize", "--out: missing (see clef tokenize --help)");
+    return *code != 0;
 }
 
 enum { LEFT = 40, GAP = 8, TOP = 16, BAND_GAP = 2, RIGHT = 8, BOTTOM = 8 };
@@ -149,12 +136,6 @@ static int reconstruct(clef_session *sess, const clef_tokenizer *tok, const tok_
     return ret;
 }
 
-static int32_t store_progress(int64_t done, int64_t total, const char *session, void *user) {
-    (void)user;
-    fprintf(stderr, "clef tokenize: %lld/%lld %s\n", (long long)done, (long long)total, session);
-    return 0;
-}
-
 /* --store: every session of the store, as the resumable job of clef_tokenizer_job_run. */
 static int tokenize_store(const tok_opts *o) {
     clef_ctx *ctx = NULL;
@@ -170,8 +151,11 @@ static int tokenize_store(const tok_opts *o) {
     if (rc == CLEF_OK)
         rc = clef_tokenizer_model_hash(ctx, o->weights, hash, sizeof hash, NULL);
     /* claims of a killed earlier run (a single worker) go back to pending */
+    cli_progress bar;
+    cli_progress_begin(&bar, "clef tokenize: sessions", 0);
     if (rc == CLEF_OK)
-        rc = clef_tokenizer_job_run(sess, s, o->weights, 0.0, 0, &n, store_progress, NULL);
+        rc = clef_tokenizer_job_run(sess, s, o->weights, 0.0, 0, &n, cli_progress_item_cb, &bar);
+    cli_progress_end(&bar);
     int ret = rc == CLEF_OK ? 0
                             : cli_fail("tokenize", rc,
                                        clef_session_errmsg(sess)[0] ? clef_session_errmsg(sess)
@@ -195,8 +179,6 @@ static int tokenize_store(const tok_opts *o) {
 }
 
 int cmd_tokenize(int argc, char **argv) {
-    if (cli_wants_help(argc, argv))
-        return tok_usage();
     tok_opts o;
     clef_ctx *ctx = NULL;
     clef_session *sess = NULL;
@@ -206,7 +188,9 @@ int cmd_tokenize(int argc, char **argv) {
     int32_t *ids = NULL;
     int64_t frames = 0, n_ch = 0, nf = 0, gf = 0, gt = 0, cb = 0, n_tok = 0, n_mean = 0, lv = 0;
     uint32_t present = 0;
-    int ret = tok_parse(argc, argv, &o);
+    int ret = 0;
+    if (tok_parse(argc, argv, &o, &ret) != 0)
+        return ret;
     if (ret == 0 && o.store != NULL)
         return tokenize_store(&o);
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
