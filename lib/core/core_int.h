@@ -1,5 +1,6 @@
 /*
- * core_int.h — libclef internal core: allocator, errors, logging, params, thread pool.
+ * core_int.h — libclef internal core: allocator, errors, logging, params, thread pool, RNG and
+ * SHA-256.
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Not API. Every module includes this header; nothing outside lib/ does.
@@ -109,6 +110,22 @@ CLEFI_HIDDEN int32_t clefi_pool_size(const clefi_pool *pool);
 /** Split [0, n) into clefi_pool_size() contiguous chunks, run fn on each, wait for all.
  *  pool may be NULL (runs serially). Not reentrant: one clefi_pool_for per pool at a time. */
 CLEFI_HIDDEN void clefi_pool_for(clefi_pool *pool, int64_t n, clefi_range_fn fn, void *arg);
+
+/* ---- random numbers (rng.c): splitmix64 (Steele, Lea, Flood, "Fast splittable pseudorandom
+ * number generators", OOPSLA 2014), the library's one generator ---- */
+
+/** Sequential: advance *state by the golden-ratio increment and return its splitmix64 mix. */
+CLEFI_HIDDEN uint64_t clefi_splitmix64(uint64_t *state);
+/** Sequential uniform integer in [0, n), n >= 1, unbiased (rejection). */
+CLEFI_HIDDEN uint64_t clefi_rand_below(uint64_t *state, uint64_t n);
+/** Stateless: random 64 bits for (seed, counter), the splitmix64 finaliser applied twice.
+ *  Element i of a dropout mask is drawn from counter offset + i, so any thread may draw any
+ *  element and a checkpoint stores only (seed, offset). */
+CLEFI_HIDDEN uint64_t clefi_rng_u64(uint64_t seed, uint64_t counter);
+/** Stateless uniform in [0, 1) with 24 random bits. */
+CLEFI_HIDDEN float clefi_rng_uniform(uint64_t seed, uint64_t counter);
+/** Stateless standard normal (Box-Muller on counters 2*counter and 2*counter+1). */
+CLEFI_HIDDEN float clefi_rng_normal(uint64_t seed, uint64_t counter);
 
 /* ---- SHA-256 (FIPS 180-4): recording fingerprints in cohort manifests and the store ---- */
 typedef struct clefi_sha256_ctx {
