@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_image.h"
+#include "cli_npy.h"
 #include "cli_session.h"
 
 static int usage(void) {
