@@ -7,9 +7,11 @@
  * as the 19 canonical channels at 200 Hz (only the start that the 1,280-frame session image
  * covers, plus a margin, so a long recording costs no more memory than 21 minutes), turned
  * into CLEF's spectrogram and encoded over that image (docs/tokenizer.md); its
- * 2,048 uint16 ids are committed with the done state in one transaction
- * (clef_store_job_complete), so a killed run loses at most the item in flight. */
+ * 2,048 uint16 ids are committed with the done state in one transaction by the store-job
+ * driver (lib/store/job_run.h), so a killed run loses at most the item in flight. */
 #include "model_int.h"
+
+#include "../store/job_run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,9 +47,8 @@ clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, c
     return rc;
 }
 
-typedef struct tok_item {
+typedef struct tok_job {
     clef_ctx *ctx;
-    clef_store *s;
     clef_tokenizer *tok;
     clef_spectrogram *sg;
     int32_t n_threads;
@@ -55,106 +56,93 @@ typedef struct tok_item {
     double read_s; /* seconds of each recording read: the session image's span + margin */
     int32_t *ids;
     uint16_t *u16;
-    char path[4096];
-    char why[CLEFI_ERRMSG_CAP]; /* data problem of this item (the job goes on) */
-} tok_item;
+} tok_job;
 
-/* Read, transform and encode one session into it->u16. A data problem (unreadable file,
- * recording shorter than one spectrogram window) sets it->why and returns CLEF_OK; only store
- * or memory failures are returned. */
-static clef_status tokenize_one(tok_item *it, const char *sid) {
-    size_t needed;
-    clef_status rc = clef_store_recording_path(it->s, sid, it->path, sizeof it->path, &needed);
-    if (rc != CLEF_OK)
-        return rc;
-    clef_recording *rec = NULL;
-    float *x = NULL, *spec = NULL;
-    int64_t n = 0, n_out = 0, frames = 0;
-    size_t x_cap = 0, spec_cap = 0;
-    rc = clef_recording_open(&rec, it->ctx, it->path, NULL);
-    if (rc == CLEF_OK)
-        rc = clef_recording_canonical_length(rec, 0.0, it->read_s, &n);
-    if (rc == CLEF_OK && clefi_mul_overflow((size_t)n, (size_t)it->n_ch, &x_cap))
-        rc = CLEF_ERR_OVERFLOW;
-    if (rc == CLEF_OK && (x = clefi_malloc(it->ctx, (x_cap ? x_cap : 1) * sizeof *x)) == NULL)
-        rc = CLEF_ERR_NOMEM;
-    if (rc == CLEF_OK)
-        rc = clef_recording_read_canonical(rec, 0.0, it->read_s, x, (size_t)n, x_cap, &n_out, NULL);
-    if (rc == CLEF_OK && (frames = clef_spectrogram_n_frames(it->sg, n_out)) < 1)
-        rc = clefi_ctx_error(it->ctx, CLEF_ERR_SHAPE,
-                             "%lld samples at 200 Hz: shorter than one spectrogram window",
-                             (long long)n_out);
-    if (rc == CLEF_OK && (clefi_mul_overflow((size_t)it->n_ch, (size_t)it->n_freq, &spec_cap) ||
-                          clefi_mul_overflow(spec_cap, (size_t)frames, &spec_cap)))
-        rc = CLEF_ERR_OVERFLOW;
-    if (rc == CLEF_OK && (spec = clefi_malloc(it->ctx, spec_cap * sizeof *spec)) == NULL)
-        rc = CLEF_ERR_NOMEM;
-    if (rc == CLEF_OK)
-        rc = clef_spectrogram_compute(it->sg, x, (size_t)n, it->n_ch, n_out, spec, spec_cap, NULL);
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_encode(it->tok, it->ctx, spec, it->n_ch, it->n_freq, frames,
-                                   it->n_threads, it->ids, (size_t)it->n_tokens, NULL, 0, NULL);
-    if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM) {
-        const char *m = rec != NULL && clef_recording_errmsg(rec)[0] ? clef_recording_errmsg(rec)
-                                                                     : clef_ctx_errmsg(it->ctx);
-        snprintf(it->why, sizeof it->why, "%s: %s", clef_strerror(rc), m);
-        rc = CLEF_OK;
-    } else if (rc == CLEF_OK) {
-        for (int64_t i = 0; i < it->n_tokens; i++)
-            it->u16[i] = (uint16_t)it->ids[i]; /* ids < codebook + mean levels <= 65,536 */
+/* The spectrogram of a session's samples, encoded into tj->u16 (the one place that computes
+ * spectrograms and tokens). A recording shorter than one spectrogram window fails the item. */
+static clef_status encode_session(tok_job *tj, clefi_job_item *it, const clefi_job_session *ses) {
+    int64_t frames = clef_spectrogram_n_frames(tj->sg, ses->n_out);
+    if (frames < 1) {
+        char m[96];
+        snprintf(m, sizeof m, "%lld samples at 200 Hz: shorter than one spectrogram window",
+                 (long long)ses->n_out);
+        return clefi_job_item_fail(it, CLEF_ERR_SHAPE, m);
     }
-    clefi_free(it->ctx, spec);
-    clefi_free(it->ctx, x);
-    clef_recording_free(rec);
+    size_t spec_cap;
+    if (clefi_mul_overflow((size_t)tj->n_ch, (size_t)tj->n_freq, &spec_cap) ||
+        clefi_mul_overflow(spec_cap, (size_t)frames, &spec_cap))
+        return clefi_job_item_fail(it, CLEF_ERR_OVERFLOW, "spectrogram size overflows");
+    float *spec = clefi_malloc(tj->ctx, spec_cap * sizeof *spec);
+    if (spec == NULL)
+        return clefi_job_item_fail(it, CLEF_ERR_NOMEM, "cannot allocate the spectrogram");
+    clef_status rc = clef_spectrogram_compute(tj->sg, ses->x, ses->stride, tj->n_ch, ses->n_out,
+                                              spec, spec_cap, NULL);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_encode(tj->tok, tj->ctx, spec, tj->n_ch, tj->n_freq, frames,
+                                   tj->n_threads, tj->ids, (size_t)tj->n_tokens, NULL, 0, NULL);
+    clefi_free(tj->ctx, spec);
+    if (rc != CLEF_OK)
+        return clefi_job_item_fail(it, rc, clef_ctx_errmsg(tj->ctx));
+    for (int64_t i = 0; i < tj->n_tokens; i++)
+        tj->u16[i] = (uint16_t)tj->ids[i]; /* ids < codebook + mean levels <= 65,536 */
+    it->data = tj->u16;
+    it->n_bytes = (size_t)tj->n_tokens * sizeof *tj->u16;
+    return CLEF_OK;
+}
+
+/* One session: read only as far as the session image covers, then encoded. */
+static clef_status tokenize_item(clefi_job_item *it, void *user) {
+    tok_job *tj = user;
+    clefi_job_session ses;
+    clef_status rc = clefi_job_read_session(it, tj->read_s, &ses);
+    if (rc == CLEF_OK && !it->failed)
+        rc = encode_session(tj, it, &ses);
+    clefi_job_session_free(tj->ctx, &ses);
     return rc;
 }
 
 /* The weights as a session tokenizer (clef_tokenizer_session_frames()) and the spectrogram
  * they were trained on. */
-static clef_status job_setup(tok_item *it, const char *weights_path) {
+static clef_status job_setup(tok_job *tj, const char *weights_path) {
     clef_tokenizer *w = NULL, *tok = NULL;
     clef_params *p = NULL;
     clef_spectrogram *sg = NULL;
     int64_t crop_t = 0, cb = 0;
-    clef_status rc = clef_tokenizer_load(&w, it->ctx, weights_path);
+    clef_status rc = clef_tokenizer_load(&w, tj->ctx, weights_path);
     if (rc == CLEF_OK)
-        rc = clef_tokenizer_shape(w, &it->n_ch, &it->n_freq, &crop_t, NULL, NULL);
+        rc = clef_tokenizer_shape(w, &tj->n_ch, &tj->n_freq, &crop_t, NULL, NULL);
     if (rc == CLEF_OK)
         rc = clef_tokenizer_codebook(w, &cb, NULL);
     if (rc == CLEF_OK && cb > 65536)
-        rc = clefi_ctx_error(it->ctx, CLEF_ERR_UNSUPPORTED,
+        rc = clefi_ctx_error(tj->ctx, CLEF_ERR_UNSUPPORTED,
                              "codebook of %lld codes: token artifacts are uint16", (long long)cb);
     int64_t session_t = clef_tokenizer_session_frames(w);
     if (rc == CLEF_OK && crop_t != session_t)
-        rc = clef_tokenizer_clone_crop(&tok, w, it->ctx, session_t);
+        rc = clef_tokenizer_clone_crop(&tok, w, tj->ctx, session_t);
     else if (rc == CLEF_OK) {
         tok = w;
         w = NULL;
     }
     clef_tokenizer_free(w);
     if (rc == CLEF_OK)
-        rc = clef_params_create(&p, it->ctx, CLEF_PARAMS_SPEC);
+        rc = clef_params_create(&p, tj->ctx, CLEF_PARAMS_SPEC);
     if (rc == CLEF_OK)
-        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, it->n_threads);
+        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, tj->n_threads);
     if (rc == CLEF_OK)
-        rc = clef_spectrogram_create(&sg, it->ctx, p);
+        rc = clef_spectrogram_create(&sg, tj->ctx, p);
     clef_params_free(p);
     if (rc == CLEF_OK)
-        rc = clef_tokenizer_check_spectrogram(tok, it->ctx, sg);
-    it->read_s = clef_tokenizer_read_seconds(tok, sg);
-    it->n_tokens = clef_tokenizer_n_tokens(tok);
+        rc = clef_tokenizer_check_spectrogram(tok, tj->ctx, sg);
+    tj->read_s = clef_tokenizer_read_seconds(tok, sg);
+    tj->n_tokens = clef_tokenizer_n_tokens(tok);
     if (rc == CLEF_OK &&
-        ((it->ids = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->ids)) == NULL ||
-         (it->u16 = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->u16)) == NULL))
-        rc = clefi_ctx_error(it->ctx, CLEF_ERR_NOMEM, "cannot allocate %lld token ids",
-                             (long long)it->n_tokens);
-    it->tok = tok;
-    it->sg = sg;
+        ((tj->ids = clefi_malloc(tj->ctx, (size_t)tj->n_tokens * sizeof *tj->ids)) == NULL ||
+         (tj->u16 = clefi_malloc(tj->ctx, (size_t)tj->n_tokens * sizeof *tj->u16)) == NULL))
+        rc = clefi_ctx_error(tj->ctx, CLEF_ERR_NOMEM, "cannot allocate %lld token ids",
+                             (long long)tj->n_tokens);
+    tj->tok = tok;
+    tj->sg = sg;
     return rc;
-}
-
-static clef_status store_err(clef_ctx *ctx, clef_store *s, clef_status rc) {
-    return clefi_ctx_error(ctx, rc, "store: %s", clef_store_errmsg(s));
 }
 
 clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *weights_path,
@@ -175,53 +163,19 @@ clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *wei
     clef_status rc = file_sha256(ctx, weights_path, job + sizeof TOK_JOB_PREFIX - 1);
     if (rc != CLEF_OK)
         return rc;
-    tok_item *it = clefi_calloc(ctx, 1, sizeof *it);
-    if (it == NULL)
+    tok_job *tj = clefi_calloc(ctx, 1, sizeof *tj);
+    if (tj == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a job item");
-    it->ctx = ctx;
-    it->s = s;
-    it->n_threads = n_threads;
-    rc = job_setup(it, weights_path);
-    int64_t total = 0, done = 0;
-    clef_status src = CLEF_OK; /* store failures */
+    tj->ctx = ctx;
+    tj->n_threads = n_threads;
+    rc = job_setup(tj, weights_path);
+    const clefi_job_def def = {job, "tokenize", CLEF_ARTIFACT_TOKENS, hash, tokenize_item, tj};
     if (rc == CLEF_OK)
-        src = clef_store_job_add_sessions(s, job, NULL);
-    if (rc == CLEF_OK && src == CLEF_OK && stale_s >= 0.0)
-        src = clef_store_job_requeue(s, job, stale_s, 0, NULL);
-    if (rc == CLEF_OK && src == CLEF_OK)
-        src = clef_store_job_count(s, job, -1, &total);
-    if (rc == CLEF_OK && src == CLEF_OK)
-        src = clef_store_job_count(s, job, CLEF_JOB_DONE, &done);
-    char sid[256];
-    for (int64_t k = 0; rc == CLEF_OK && src == CLEF_OK && (max_items <= 0 || k < max_items); k++) {
-        int32_t claimed = 0;
-        size_t needed;
-        src = clef_store_job_claim(s, job, sid, sizeof sid, &needed, &claimed);
-        if (src != CLEF_OK || !claimed)
-            break;
-        it->why[0] = '\0';
-        src = tokenize_one(it, sid);
-        if (src == CLEF_OK && it->why[0] != '\0')
-            src = clef_store_job_fail(s, job, sid, it->why);
-        else if (src == CLEF_OK)
-            src = clef_store_job_complete(s, job, sid, CLEF_ARTIFACT_TOKENS, hash, it->u16,
-                                          (size_t)it->n_tokens * sizeof *it->u16);
-        if (src != CLEF_OK)
-            break;
-        done++;
-        if (n_processed != NULL)
-            (*n_processed)++;
-        if (progress != NULL && progress(done, total, sid, user) != 0)
-            rc = clefi_ctx_error(ctx, CLEF_ERR_CANCELLED, "tokenize job cancelled");
-    }
-    if (rc == CLEF_OK && src == CLEF_ERR_NOMEM)
-        rc = clefi_ctx_error(ctx, src, "out of memory in the tokenize job");
-    else if (rc == CLEF_OK && src != CLEF_OK)
-        rc = store_err(ctx, s, src);
-    clefi_free(ctx, it->u16);
-    clefi_free(ctx, it->ids);
-    clef_spectrogram_free(it->sg);
-    clef_tokenizer_free(it->tok);
-    clefi_free(ctx, it);
+        rc = clefi_job_run(ctx, s, &def, stale_s, max_items, n_processed, progress, user);
+    clefi_free(ctx, tj->u16);
+    clefi_free(ctx, tj->ids);
+    clef_spectrogram_free(tj->sg);
+    clef_tokenizer_free(tj->tok);
+    clefi_free(ctx, tj);
     return rc;
 }

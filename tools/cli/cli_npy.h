@@ -10,15 +10,15 @@
 
 /* A loaded array: little-endian (or byte-sized) numbers in C order. */
 typedef struct cli_npy {
-    int version;         /* format major version: 1, 2 or 3 */
-    size_t data_offset;  /* bytes before the data (magic, version, length, header) */
-    char kind;           /* 'f' float, 'i' signed int, 'u' unsigned int */
-    int itemsize;        /* bytes per element: 1, 2, 4 or 8 */
-    int ndim;            /* 0 .. CLI_NPY_MAX_DIMS */
+    int version;        /* format major version: 1, 2 or 3 */
+    size_t data_offset; /* bytes before the data (magic, version, length, header) */
+    char kind;          /* 'f' float, 'i' signed int, 'u' unsigned int */
+    int itemsize;       /* bytes per element: 1, 2, 4 or 8 */
+    int ndim;           /* 0 .. CLI_NPY_MAX_DIMS */
     int64_t shape[CLI_NPY_MAX_DIMS];
-    size_t count;        /* product of shape */
-    int trailing;        /* 1 when the file holds bytes after the data */
-    void *data;          /* count * itemsize bytes (malloc'd) */
+    size_t count; /* product of shape */
+    int trailing; /* 1 when the file holds bytes after the data */
+    void *data;   /* count * itemsize bytes (malloc'd) */
 } cli_npy;
 
 /* Read path into *a. Returns 0, or -1 with a reason in why (a static string) and *a empty. */
