@@ -23,8 +23,7 @@ clef_status clefi_job_item_fail(clefi_job_item *it, clef_status rc, const char *
         return clefi_ctx_error(it->ctx, rc, "%s job, item '%s': %s", it->def->what, it->id, m);
     }
     it->failed = 1;
-    snprintf(it->why, sizeof it->why, "%s%s%s", clef_strerror(rc), msg[0] != '\0' ? ": " : "",
-             msg);
+    snprintf(it->why, sizeof it->why, "%s%s%s", clef_strerror(rc), msg[0] != '\0' ? ": " : "", msg);
     return CLEF_OK;
 }
 
@@ -91,8 +90,8 @@ static clef_status run_item(clefi_job_item *it) {
                                "%s job, item '%s': neither a result nor a failure", def->what,
                                it->id);
     else
-        rc = clef_store_job_complete(it->s, def->name, it->id, def->kind, def->model_hash,
-                                     it->data, it->n_bytes);
+        rc = clef_store_job_complete(it->s, def->name, it->id, def->kind, def->model_hash, it->data,
+                                     it->n_bytes);
     return rc != CLEF_OK ? clefi_job_store_error(it, rc) : CLEF_OK;
 }
 
