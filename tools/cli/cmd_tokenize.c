@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cli_crops.h"
 #include "cli_image.h"
+#include "cli_npy.h"
 #include "cli_session.h"
 
 /* Frames of a session image: 20 min padded to 1,280 (8 x 256 tokens, docs/tokenizer.md). */
