@@ -903,8 +903,9 @@ CLEF_API clef_status clef_weights_writer_write(clef_weights_writer *wr, const ch
 /* ------------------------------------------------------------------------------------------ */
 
 /** VQGAN spectrogram tokenizer (docs/tokenizer.md): a session's spectrogram
- *  [channels x frequency x frames] (dB) to grid_f x grid_t token ids (8 x 256 = 2,048 for the
- *  default weights and a 20-minute session) and back. Shared: immutable after creation, usable
+ *  [channels x frequency x frames] (dB) to token ids and back: 2,048 for a 20-minute session
+ *  with the default training (an 8 x 240 grid + 128 session-mean tokens; a tokenizer without
+ *  session-mean tokens: an 8 x 256 grid). Shared: immutable after creation, usable
  *  from several threads at once; each call takes its own ctx (errors, allocation) and
  *  n_threads. */
 typedef struct clef_tokenizer clef_tokenizer;
@@ -971,7 +972,7 @@ CLEF_API clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ct
                                          const char *path);
 /** A copy of tok for images of crop_t frames (a multiple of the time stride): the network is
  *  fully convolutional, so weights trained on short crops (e.g. 128 x 80 frames, an 8 x 16
- *  grid) serve whole sessions (crop_t 1280, 8 x 256 tokens). Errors go to ctx. */
+ *  grid) serve whole sessions (crop_t clef_tokenizer_session_frames()). Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer *tok,
                                                clef_ctx *ctx, int64_t crop_t);
 /** Free a tokenizer. NULL-safe. */
@@ -1005,7 +1006,7 @@ CLEF_API clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64
  *  188 for the default 128 tokens. 0 without session-mean tokens or if tok is NULL. */
 CLEF_API int64_t clef_tokenizer_mean_coefficients(const clef_tokenizer *tok);
 /** The session-mean spectrum that session-mean tokens code, for
- *  clef_tokenizer_trainer_fit_mean() and clef_tokenizer_trainer_step_sessions(): mean
+ *  clef_tokenizer_trainer_fit_mean() and the means of clef_tokenizer_trainer_step(): mean
  *  [n_channels][n_freq] = each row of spec [n_channels][n_freq][n_frames] (dB) as its mean
  *  power over the n_frames frames, in dB: 10 log10 of the time mean of 10^(x / 10). A channel
  *  at the blank level everywhere stays at it. CLEF_ERR_INVALID_ARG for a NULL pointer or a

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "a0536936b7a25173eb5456af4df26e5bb72210e904a863bfcab700207f2d05ce"
+HEADER_SHA256 = "8aa0b39cfd88b936738e1ae791fc1b9e7068171655de5115d3ce3bc36783061e"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -698,7 +698,7 @@ SIGNATURES = {
     'clef_tokenizer_trainer_add_means': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('means', 'array_in', 'float', 'n_sessions', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ),
     'clef_tokenizer_trainer_sessions': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('n_sessions', 'ptr_out', 'int64_t', '', 'scalar'), ('n_frames', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_tokenizer_trainer_run': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('checkpoint_path', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_tokenizer_train_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
-    'clef_tokenizer_trainer_step': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', '', ''), ('means', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_tokenizer_trainer_step': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', 'n_crops', ''), ('means', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_steps': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_power_db': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),

@@ -2610,6 +2610,8 @@ SEXP clefr_clef_tokenizer_trainer_step(SEXP a_tr, SEXP a_crops, SEXP a_present, 
                                               (double)9007199254740992.0);
     double v_l1_db = 0;
     double v_perplexity = 0;
+    if (v_present != NULL)
+        clefr_check_length(n_present, (double)(v_n_crops), fn, "present", "n_crops");
     if (v_means != NULL)
         clefr_check_length(n_means, (double)(v_n_crops), fn, "means", "n_crops");
     clef_status ret = clef_tokenizer_trainer_step(v_tr, v_crops, v_present, v_means, v_n_crops,
