@@ -256,8 +256,8 @@ static clef_status session_spec(clef_tokenizer_trainer *tr, const char *path, fl
     } else if (clefi_mul_overflow((size_t)(n_ch * nf), (size_t)*frames, &cap) ||
                (*spec = clefi_malloc(ctx, cap * sizeof **spec)) == NULL) {
         rc = nomem(tr, "spectrogram");
-    } else if ((rc = clef_spectrogram_compute(tr->sg, x, (size_t)len, n_ch, n, *spec, cap,
-                                              NULL)) != CLEF_OK) {
+    } else if ((rc = clef_spectrogram_compute(tr->sg, x, (size_t)len, n_ch, n, *spec, cap, NULL)) !=
+               CLEF_OK) {
         rc = clefi_error(ctx, &tr->err, rc, "training session '%s': its spectrogram: %s", path,
                          clef_strerror(rc));
     }
@@ -315,8 +315,8 @@ static clef_status add_paths(clef_tokenizer_trainer *tr, const path_list *paths,
         return rc;
     }
     d->total_frames += total;
-    clefi_log(tr->ctx, CLEF_LOG_INFO, "%zu sessions of split '%s', %lld frames (%.1f h)",
-              d->n - n0, split, (long long)total, (double)total / 3600.0);
+    clefi_log(tr->ctx, CLEF_LOG_INFO, "%zu sessions of split '%s', %lld frames (%.1f h)", d->n - n0,
+              split, (long long)total, (double)total / 3600.0);
     clefi_err_clear(&tr->err);
     return CLEF_OK;
 }

@@ -82,15 +82,15 @@ static clef_status train_loop(clef_tokenizer_trainer *tr, const char *ckpt,
     if (crops == NULL || present == NULL || means == NULL)
         rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOMEM, "tokenizer trainer: no memory (batch)");
     while (rc == CLEF_OK && tr->step < tr->cfg.steps) {
-        clefi_tok_draw_batch(&tr->data, &tr->cfg, n_ch, nf, tr->step, batch, crop_t, crops,
-                             present, means);
+        clefi_tok_draw_batch(&tr->data, &tr->cfg, n_ch, nf, tr->step, batch, crop_t, crops, present,
+                             means);
         double l1 = 0.0, ppl = 0.0;
         rc = clef_tokenizer_trainer_step(tr, crops, present, means, batch, &l1, &ppl);
         if (rc == CLEF_OK && tr->step % tr->cfg.checkpoint_every == 0)
             rc = save(tr, ckpt);
         if (rc == CLEF_OK && progress != NULL &&
-            progress(tr->step, tr->cfg.steps, l1, ppl, clef_tokenizer_trainer_power_db(tr),
-                     user) != 0)
+            progress(tr->step, tr->cfg.steps, l1, ppl, clef_tokenizer_trainer_power_db(tr), user) !=
+                0)
             rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_CANCELLED,
                              "tokenizer trainer: stopped by the progress callback at step %lld",
                              (long long)tr->step);

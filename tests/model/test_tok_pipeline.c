@@ -131,8 +131,7 @@ static void test_same_as_cli_mean_lone(void **state) {
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     run_cfg r = {.steps = 2, .mean_tokens = 8};
     clef_tokenizer_trainer *tr = tiny_trainer(ctx, &r);
-    assert_int_equal(clef_tokenizer_trainer_add_cohort(tr, out_path("coh_mean"), "train"),
-                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_trainer_add_cohort(tr, out_path("coh_mean"), "train"), CLEF_OK);
     check_same(ctx, tr, "wm.safetensors", 2);
     int64_t n_mean = 0;
     clef_tokenizer_mean_tokens(clef_tokenizer_trainer_tokenizer(tr), &n_mean, NULL);
@@ -207,8 +206,7 @@ static void test_errors(void **state) {
     /* a progress callback stops the run; the trainer stays usable and goes on */
     tr = tiny_trainer(ctx, &r);
     assert_int_equal(clef_tokenizer_trainer_add_cohort(tr, out_path("coh"), "train"), CLEF_OK);
-    expect(clef_tokenizer_trainer_run(tr, NULL, stop_at_1, NULL), CLEF_ERR_CANCELLED, tr,
-           "step 1");
+    expect(clef_tokenizer_trainer_run(tr, NULL, stop_at_1, NULL), CLEF_ERR_CANCELLED, tr, "step 1");
     assert_int_equal(clef_tokenizer_trainer_steps(tr), 1);
     assert_int_equal(clef_tokenizer_trainer_run(tr, NULL, NULL, NULL), CLEF_OK);
     assert_int_equal(clef_tokenizer_trainer_steps(tr), 3);
@@ -272,8 +270,10 @@ static void test_bad_csv(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_same_as_cli_dir),   cmocka_unit_test(test_same_as_cli_store),
-        cmocka_unit_test(test_same_as_cli_mean_lone), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_same_as_cli_dir),
+        cmocka_unit_test(test_same_as_cli_store),
+        cmocka_unit_test(test_same_as_cli_mean_lone),
+        cmocka_unit_test(test_errors),
         cmocka_unit_test(test_bad_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -287,8 +287,8 @@ int cmd_train_tokenizer(int argc, char **argv) {
     clef_ctx *ctx = NULL;
     clef_params *p[2] = {NULL, NULL};
     clef_tokenizer_trainer *tr = NULL;
-    int ret = clef_ctx_create(&ctx) != CLEF_OK ? cli_fail("train-tokenizer", CLEF_ERR_NOMEM, NULL)
-                                               : 0;
+    int ret =
+        clef_ctx_create(&ctx) != CLEF_OK ? cli_fail("train-tokenizer", CLEF_ERR_NOMEM, NULL) : 0;
     if (ret == 0 && (clef_params_create(&p[0], ctx, CLEF_PARAMS_TOKENIZER) != CLEF_OK ||
                      clef_params_create(&p[1], ctx, CLEF_PARAMS_TRAIN) != CLEF_OK ||
                      clef_params_set_i64(p[0], CLEF_P_TOK_CROP_T, 80) != CLEF_OK))
