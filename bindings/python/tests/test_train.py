@@ -31,22 +31,31 @@ def _clef_cli():
     return shutil.which("clef")
 
 
+def _run(exe, *args):
+    """Run the clef command on the library under test (an installed one has no rpath)."""
+    env = dict(os.environ)
+    lib = os.environ.get("CLEF_LIBRARY")
+    if lib:
+        d = str(pathlib.Path(lib).resolve().parent)
+        env["LD_LIBRARY_PATH"] = d + os.pathsep + env.get("LD_LIBRARY_PATH", "")
+    subprocess.run([exe, *map(str, args)], check=True, capture_output=True, env=env)
+
+
 @pytest.fixture(scope="module")
 def cohort(tmp_path_factory):
     exe = _clef_cli()
     if exe is None:
         pytest.skip("no clef command to synthesise a cohort")
     d = tmp_path_factory.mktemp("train") / "coh"
-    subprocess.run([exe, "synth", "-o", str(d), "--patients", "4", "--seconds", "120",
-                    "--quiet"], check=True)
+    _run(exe, "synth", "-o", d, "--patients", "4", "--seconds", "120", "--quiet")
     return exe, d
 
 
 def test_same_weights_as_cli(cohort, tmp_path):
     exe, coh = cohort
     cli_out, py_out = tmp_path / "cli.safetensors", tmp_path / "py.safetensors"
-    subprocess.run([exe, "train-tokenizer", str(coh), "-o", str(cli_out), "--steps", "2",
-                    "--channel-dropout", "0.5"] + TINY_FLAGS, check=True, capture_output=True)
+    _run(exe, "train-tokenizer", coh, "-o", cli_out, "--steps", "2", "--channel-dropout", "0.5",
+         *TINY_FLAGS)
     seen = []
     steps = clef.train_tokenizer(coh, py_out, steps=2, channel_dropout=0.5,
                                  progress=lambda *a: seen.append(a[0]), **TINY)
