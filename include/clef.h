@@ -675,7 +675,7 @@ CLEF_API int64_t clef_edf_writer_n_records(const clef_edf_writer *w);
 /* dsp: DPSS tapers, multitaper spectrogram, spectrogram streaming            (lib/dsp)       */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Keys of a CLEF_PARAMS_SPEC set (names "spec_*"; see docs/spectrogram.md). The defaults are
+/** Keys of a CLEF_PARAMS_SPEC set (names "spec.*"; see docs/spectrogram.md). The defaults are
  *  CLEF's: 200 Hz, 4 s window, 1 s step, 2 Hz bandwidth (NW = 4), tapers with eigenvalue > 0.9
  *  (7 of floor(2 NW) = 8), mean removed, eigenvalue weighting, [0, 32) Hz (128 bins of
  *  0.25 Hz), 10 log10 dB clipped to [-40, 40], whole windows only. */

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "8a831cd411c592fa3e76aa0f1f2cd0135584239406483832568489f04bbf9a9f"
+HEADER_SHA256 = "5d014d8d0f3fc3afc40bdc2e4a35cbc26ada9cbe54441558fbe83b0f9bb4ad5a"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
