@@ -23,13 +23,13 @@ int main(int argc, char **argv) {
         clef_ctx_free(ctx);
         return 1;
     }
-    printf("start %s, %lld records of %g s, %d signals\n", clef_recording_start_iso(rec),
+    printf("start %s, %lld records of %g s, %lld signals\n", clef_recording_start_iso(rec),
            (long long)clef_recording_n_records(rec), clef_recording_record_duration(rec),
-           (int)clef_recording_n_signals(rec));
+           (long long)clef_recording_n_signals(rec));
 
     /* channel mapping: canonical name <- file label */
-    for (int32_t c = 0; c < CLEF_N_CANONICAL; c++) {
-        int32_t s = clef_recording_canonical_signal(rec, c);
+    for (int64_t c = 0; c < CLEF_N_CANONICAL; c++) {
+        int64_t s = clef_recording_canonical_signal(rec, c);
         printf("  %-4s <- %s\n", clef_canonical_channel_name(c),
                s >= 0 ? clef_recording_signal_label(rec, s) : "(missing: zero-filled)");
     }

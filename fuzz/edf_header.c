@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         (void)clef_recording_start_iso(rec);
         for (int32_t f = 0; f <= CLEF_HDR_RESERVED; f++)
             (void)clef_recording_header_field(rec, f);
-        for (int32_t i = 0; i < clef_recording_n_signals(rec); i++) {
+        for (int64_t i = 0; i < clef_recording_n_signals(rec); i++) {
             double x[4];
             int64_t n = clef_recording_signal_n_samples(rec, i);
             (void)clef_recording_read_physical(rec, i, 0, n < 4 ? n : 4, x);

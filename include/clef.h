@@ -385,17 +385,17 @@ enum clef_io_reference {
 /** Number of canonical referential channels (the CLEF 10-20 set). */
 #define CLEF_N_CANONICAL 19
 /** Runtime twin of CLEF_N_CANONICAL. */
-CLEF_API int32_t clef_canonical_n_channels(void);
+CLEF_API int64_t clef_canonical_n_channels(void);
 /** Name of canonical channel i in the fixed order Fp1 Fp2 F7 F3 Fz F4 F8 T7 C3 Cz C4 T8 P7 P3
  *  Pz P4 P8 O1 O2; NULL outside [0, 19). Static string. */
-CLEF_API const char *clef_canonical_channel_name(int32_t i);
+CLEF_API const char *clef_canonical_channel_name(int64_t i);
 
 /** Number of channels of the longitudinal bipolar ("double banana") montage. */
 #define CLEF_N_BIPOLAR 18
 /** Runtime twin of CLEF_N_BIPOLAR. */
-CLEF_API int32_t clef_bipolar_n_channels(void);
+CLEF_API int64_t clef_bipolar_n_channels(void);
 /** Name of bipolar channel i ("Fp1-F7", ...); NULL outside [0, 18). Static string. */
-CLEF_API const char *clef_bipolar_channel_name(int32_t i);
+CLEF_API const char *clef_bipolar_channel_name(int64_t i);
 
 /** Kind of a signal, from its label (clef_channel_parse()). */
 enum clef_channel_class {
@@ -505,39 +505,39 @@ CLEF_API double clef_recording_duration(const clef_recording *rec);
 
 /** Number of data signals (annotation signals are not counted). Signals are indexed
  *  0..n-1 in file order, annotation signals skipped. */
-CLEF_API int32_t clef_recording_n_signals(const clef_recording *rec);
+CLEF_API int64_t clef_recording_n_signals(const clef_recording *rec);
 /** Signal label as in the file (trimmed; UTF-8). NULL if i is out of range. */
-CLEF_API const char *clef_recording_signal_label(const clef_recording *rec, int32_t i);
+CLEF_API const char *clef_recording_signal_label(const clef_recording *rec, int64_t i);
 /** Physical dimension as in the file (trimmed; UTF-8). NULL if i is out of range. */
-CLEF_API const char *clef_recording_signal_unit(const clef_recording *rec, int32_t i);
+CLEF_API const char *clef_recording_signal_unit(const clef_recording *rec, int64_t i);
 /** Transducer type (trimmed). NULL if i is out of range. */
-CLEF_API const char *clef_recording_signal_transducer(const clef_recording *rec, int32_t i);
+CLEF_API const char *clef_recording_signal_transducer(const clef_recording *rec, int64_t i);
 /** Prefiltering (trimmed). NULL if i is out of range. */
-CLEF_API const char *clef_recording_signal_prefilter(const clef_recording *rec, int32_t i);
+CLEF_API const char *clef_recording_signal_prefilter(const clef_recording *rec, int64_t i);
 /** Sampling rate in Hz (samples per record / record duration); 0 if i is out of range. */
-CLEF_API double clef_recording_signal_rate(const clef_recording *rec, int32_t i);
+CLEF_API double clef_recording_signal_rate(const clef_recording *rec, int64_t i);
 /** Samples per data record; 0 if i is out of range. */
-CLEF_API int32_t clef_recording_signal_samples_per_record(const clef_recording *rec, int32_t i);
+CLEF_API int64_t clef_recording_signal_samples_per_record(const clef_recording *rec, int64_t i);
 /** Total samples of the signal (n_records * samples per record); 0 if i is out of range. */
-CLEF_API int64_t clef_recording_signal_n_samples(const clef_recording *rec, int32_t i);
+CLEF_API int64_t clef_recording_signal_n_samples(const clef_recording *rec, int64_t i);
 /** Physical and digital ranges of signal i (any out-pointer may be NULL).
  *  @return CLEF_ERR_INVALID_ARG if i is out of range. */
-CLEF_API clef_status clef_recording_signal_range(const clef_recording *rec, int32_t i,
+CLEF_API clef_status clef_recording_signal_range(const clef_recording *rec, int64_t i,
                                                  double *phys_min, double *phys_max,
                                                  int32_t *dig_min, int32_t *dig_max);
 /** Factor from the signal's unit to microvolts (1 for uV, 1000 for mV, ...), after the
  *  CLEF_P_IO_UNKNOWN_UNIT override; 0 when the unit is unknown and not overridden. */
-CLEF_API double clef_recording_signal_uv_scale(const clef_recording *rec, int32_t i);
+CLEF_API double clef_recording_signal_uv_scale(const clef_recording *rec, int64_t i);
 
 /** Read n samples of signal i from sample first as digital values (no scaling).
  *  @return CLEF_ERR_RANGE if [first, first+n) is outside the signal; CLEF_ERR_IO/FORMAT on a
  *  read failure. */
-CLEF_API clef_status clef_recording_read_digital(clef_recording *rec, int32_t i, int64_t first,
+CLEF_API clef_status clef_recording_read_digital(clef_recording *rec, int64_t i, int64_t first,
                                                  int64_t n, int32_t *out);
 /** Read n samples of signal i from sample first as physical values in the signal's own unit,
  *  computed in double: phys_min + (d - dig_min) * (phys_max - phys_min) / (dig_max - dig_min)
  *  (EDF spec; a physical min == max gives the constant phys_min). Errors as read_digital. */
-CLEF_API clef_status clef_recording_read_physical(clef_recording *rec, int32_t i, int64_t first,
+CLEF_API clef_status clef_recording_read_physical(clef_recording *rec, int64_t i, int64_t first,
                                                   int64_t n, double *out);
 /** Read a time range of selected signals in microvolts as float, at their native rates.
  *  signals: n_sel signal indices. The range [t_start, t_start + duration) in seconds of data
@@ -548,8 +548,8 @@ CLEF_API clef_status clef_recording_read_physical(clef_recording *rec, int32_t i
  *  @return CLEF_ERR_BUFFER_TOO_SMALL (with *needed = the longest row) if out is NULL or
  *  stride < a row's length; CLEF_ERR_UNSUPPORTED for a signal of unknown unit (see
  *  CLEF_P_IO_UNKNOWN_UNIT); CLEF_ERR_RANGE for t_start outside the data or a bad index. */
-CLEF_API clef_status clef_recording_read_uv(clef_recording *rec, const int32_t *signals,
-                                            int32_t n_sel, double t_start, double duration,
+CLEF_API clef_status clef_recording_read_uv(clef_recording *rec, const int64_t *signals,
+                                            int64_t n_sel, double t_start, double duration,
                                             float *out, size_t stride, int64_t *counts,
                                             int64_t *needed);
 
@@ -578,21 +578,21 @@ CLEF_API clef_status clef_recording_annotation(const clef_recording *rec, int64_
 /* ---- warnings (tolerated quirks) ---- */
 
 /** Number of warnings raised while opening or reading. */
-CLEF_API int32_t clef_recording_n_warnings(const clef_recording *rec);
+CLEF_API int64_t clef_recording_n_warnings(const clef_recording *rec);
 /** Warning i, one line, owned by the handle; NULL if out of range. */
-CLEF_API const char *clef_recording_warning(const clef_recording *rec, int32_t i);
+CLEF_API const char *clef_recording_warning(const clef_recording *rec, int64_t i);
 
 /* ---- canonical channel map of a recording (the alias report) ---- */
 
 /** clef_channel_class of signal i; -1 if out of range. */
-CLEF_API int32_t clef_recording_signal_class(const clef_recording *rec, int32_t i);
+CLEF_API int32_t clef_recording_signal_class(const clef_recording *rec, int64_t i);
 /** clef_channel_map of signal i (duplicates resolved: first signal in file order wins);
  *  -1 if out of range. */
-CLEF_API int32_t clef_recording_signal_map(const clef_recording *rec, int32_t i);
+CLEF_API int32_t clef_recording_signal_map(const clef_recording *rec, int64_t i);
 /** Canonical index signal i feeds, or -1 (dropped or out of range). */
-CLEF_API int32_t clef_recording_signal_canonical(const clef_recording *rec, int32_t i);
+CLEF_API int64_t clef_recording_signal_canonical(const clef_recording *rec, int64_t i);
 /** Signal that feeds canonical channel c, or -1 when the channel is missing. */
-CLEF_API int32_t clef_recording_canonical_signal(const clef_recording *rec, int32_t c);
+CLEF_API int64_t clef_recording_canonical_signal(const clef_recording *rec, int64_t c);
 /** Bit c set when canonical channel c is present. */
 CLEF_API uint32_t clef_recording_present_mask(const clef_recording *rec);
 
@@ -641,7 +641,7 @@ CLEF_API clef_status clef_resample(clef_ctx *ctx, const float *in, int64_t n, in
  *  or NULL.
  *  @return CLEF_ERR_INVALID_ARG, CLEF_ERR_UNSUPPORTED (unknown unit, unusable rate ratio),
  *  CLEF_ERR_NOT_FOUND (no canonical channel), CLEF_ERR_NOMEM. */
-CLEF_API clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_channels,
+CLEF_API clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int64_t n_channels,
                                         const char *const *labels, const double *rates,
                                         const char *const *units, const clef_params *p);
 CLEF_API void clef_stream_free(clef_stream *s);
@@ -1337,7 +1337,7 @@ CLEF_API clef_status clef_auroc(clef_ctx *ctx, const double *scores, const int32
  *  with replacement (a resample missing a class is redrawn), seeded by seed (the same seed
  *  gives the same interval), at the given level (e.g. 0.95). */
 CLEF_API clef_status clef_auroc_ci(clef_ctx *ctx, const double *scores, const int32_t *labels,
-                                   size_t n, int32_t n_boot, uint64_t seed, double level,
+                                   size_t n, int64_t n_boot, uint64_t seed, double level,
                                    double *lo, double *hi);
 
 /** Fit a probe on x [n][d] (row-major) and labels y (0/1) with regularization C > 0. */
@@ -1355,7 +1355,7 @@ CLEF_API clef_status clef_probe_predict(clef_probe *p, const double *x, size_t n
 /** The probe's regularization C (NaN for NULL). */
 CLEF_API double clef_probe_c(const clef_probe *p);
 /** Newton iterations the fit took. */
-CLEF_API int32_t clef_probe_n_iter(const clef_probe *p);
+CLEF_API int64_t clef_probe_n_iter(const clef_probe *p);
 /** Last error on the probe, "" if none. */
 CLEF_API const char *clef_probe_errmsg(const clef_probe *p);
 /** Status of the last error on the handle, CLEF_OK if none. */
@@ -1368,7 +1368,7 @@ CLEF_API void clef_probe_free(clef_probe *p);
  *  theta (4-8), alpha (8-13) and beta (13-30) from a Welch periodogram (2 s Hann segments,
  *  50 % overlap, as scipy.signal.welch), plus 1e-6 uV^2. out [n_ch][4]; *needed = n_ch * 4.
  *  Needs at least 2 s of signal. */
-CLEF_API clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t n_ch,
+CLEF_API clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int64_t n_ch,
                                           int64_t n_samples, int64_t stride, double fs, float *out,
                                           size_t cap, size_t *needed);
 
@@ -1382,7 +1382,7 @@ CLEF_API clef_status clef_eval_errcode(const clef_eval *ev);
 /** Replace the grid of C values tried on the validation split (n in [1, 1000], each > 0). */
 CLEF_API clef_status clef_eval_set_c_grid(clef_eval *ev, const double *c, size_t n);
 /** Bootstrap resamples (>= 2), seed and confidence level in (0, 1). */
-CLEF_API clef_status clef_eval_set_bootstrap(clef_eval *ev, int32_t n_boot, uint64_t seed,
+CLEF_API clef_status clef_eval_set_bootstrap(clef_eval *ev, int64_t n_boot, uint64_t seed,
                                              double level);
 /** Evaluate one task from arrays: x_* [n_*][dim] float32 embeddings, y_* labels 0/1. A task
  *  whose train, val or test split lacks a class is kept with status CLEF_ERR_INVALID_ARG and
@@ -1590,10 +1590,10 @@ CLEF_API clef_status clef_cohort_generate(clef_session *s, const clef_params *pa
                                           const char *out_dir, clef_cohort_progress_fn progress,
                                           void *user);
 /** Number of binary tasks a generated cohort defines (tasks.csv). */
-CLEF_API int32_t clef_cohort_n_tasks(void);
+CLEF_API int64_t clef_cohort_n_tasks(void);
 /** Name of task i (0 <= i < clef_cohort_n_tasks()), e.g. "med_benzodiazepine"; NULL if out of
  *  range. Static string. */
-CLEF_API const char *clef_cohort_task_name(int32_t i);
+CLEF_API const char *clef_cohort_task_name(int64_t i);
 
 /* (end of section) */
 

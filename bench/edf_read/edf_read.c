@@ -64,7 +64,7 @@ static double run_read_uv(const char *path) {
     clef_recording *rec = NULL;
     if (clef_ctx_create(&ctx) != CLEF_OK || clef_recording_open(&rec, ctx, path, NULL) != 0)
         return -1;
-    int32_t sel[N_SIG];
+    int64_t sel[N_SIG];
     int64_t counts[N_SIG], n = clef_recording_signal_n_samples(rec, 0);
     for (int i = 0; i < N_SIG; i++)
         sel[i] = i;
@@ -104,7 +104,7 @@ static double run_stream(const char *path) {
     if (clef_ctx_create(&ctx) != CLEF_OK || clef_recording_open(&rec, ctx, path, NULL) != 0)
         return -1;
     double rates[N_SIG];
-    int32_t sel[N_SIG];
+    int64_t sel[N_SIG];
     const char *units[N_SIG];
     for (int i = 0; i < N_SIG; i++) {
         rates[i] = FS;

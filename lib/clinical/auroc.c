@@ -107,11 +107,12 @@ static double percentile_sorted(const double *v, size_t n, double q) {
     return v[lo] + (v[hi] - v[lo]) * frac;
 }
 
-clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *err, int32_t n_boot,
+clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *err, int64_t n_boot,
                                 uint64_t seed, double level, double *lo, double *hi) {
     *lo = *hi = NAN;
     if (n_boot < 2 || n_boot > 1000000)
-        return clefi_error(ctx, err, CLEF_ERR_RANGE, "n_boot %d outside [2, 1000000]", (int)n_boot);
+        return clefi_error(ctx, err, CLEF_ERR_RANGE, "n_boot %lld outside [2, 1000000]",
+                           (long long)n_boot);
     if (!(level > 0.0 && level < 1.0))
         return clefi_error(ctx, err, CLEF_ERR_RANGE, "CI level %g outside (0, 1)", level);
     if (roc->n_pos == 0 || roc->n_neg == 0)
@@ -126,7 +127,7 @@ clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *
         return clefi_error(ctx, err, CLEF_ERR_NOMEM, "cannot allocate bootstrap buffers");
     }
     uint64_t state = seed;
-    for (int32_t b = 0; b < n_boot; b++) {
+    for (int64_t b = 0; b < n_boot; b++) {
         double a;
         do { /* a resample without both classes has no AUROC: draw again */
             memset(w, 0, roc->n * sizeof *w);
@@ -167,7 +168,7 @@ clef_status clef_auroc(clef_ctx *ctx, const double *scores, const int32_t *label
 }
 
 clef_status clef_auroc_ci(clef_ctx *ctx, const double *scores, const int32_t *labels, size_t n,
-                          int32_t n_boot, uint64_t seed, double level, double *lo, double *hi) {
+                          int64_t n_boot, uint64_t seed, double level, double *lo, double *hi) {
     clefi_reset(ctx);
     if (lo != NULL)
         *lo = NAN;

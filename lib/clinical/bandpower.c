@@ -85,7 +85,7 @@ static void welch_channel(welch *w, const float *x, int64_t n) {
     }
 }
 
-clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t n_ch, int64_t n_samples,
+clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int64_t n_ch, int64_t n_samples,
                                  int64_t stride, double fs, float *out, size_t cap,
                                  size_t *needed) {
     clefi_reset(ctx);
@@ -94,7 +94,7 @@ clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t n_ch, in
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_ch < 1 || n_ch > 4096)
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "n_ch %d outside [1, 4096]", (int)n_ch);
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "n_ch %lld outside [1, 4096]", (long long)n_ch);
     size_t dim = (size_t)n_ch * CLEFI_N_BANDS;
     if (needed != NULL)
         *needed = dim;
@@ -116,7 +116,7 @@ clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t n_ch, in
         return rc;
     double df = fs / nseg;
     size_t nb = (size_t)nseg / 2 + 1;
-    for (int32_t c = 0; c < n_ch; c++) {
+    for (int64_t c = 0; c < n_ch; c++) {
         welch_channel(&w, x + (size_t)c * (size_t)stride, n_samples);
         for (int b = 0; b < CLEFI_N_BANDS; b++) {
             double p = 0.0;

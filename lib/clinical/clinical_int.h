@@ -32,7 +32,7 @@ CLEFI_HIDDEN double clefi_roc_auc(const clefi_roc *roc, const uint32_t *w);
 /** Percentile bootstrap interval of the AUROC: n_boot resamples with replacement (a
  *  resample missing a class is redrawn), seeded; [lo, hi] at the given level. */
 CLEFI_HIDDEN clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *err,
-                                             int32_t n_boot, uint64_t seed, double level,
+                                             int64_t n_boot, uint64_t seed, double level,
                                              double *lo, double *hi);
 
 /* ---- logistic-regression probe (probe.c) ---- */

@@ -19,8 +19,8 @@ const char *clef_bandpower_job_name(void) { return BP_JOB; }
 
 /* Record the canonical channel map of a recording in the store. */
 static clef_status put_channel_map(clef_store *s, const char *sid, clef_recording *rec) {
-    for (int32_t c = 0; c < clef_canonical_n_channels(); c++) {
-        int32_t sig = clef_recording_canonical_signal(rec, c);
+    for (int64_t c = 0; c < clef_canonical_n_channels(); c++) {
+        int64_t sig = clef_recording_canonical_signal(rec, c);
         const char *label = sig >= 0 ? clef_recording_signal_label(rec, sig) : "";
         const char *status = sig < 0                                                 ? "zero_filled"
                              : clef_recording_signal_map(rec, sig) == CLEF_MAP_EXACT ? "present"

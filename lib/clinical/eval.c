@@ -92,16 +92,16 @@ clef_status clef_eval_errcode(const clef_eval *ev) {
     return ev != NULL ? ev->err.code : CLEF_ERR_INVALID_ARG;
 }
 
-clef_status clef_eval_set_bootstrap(clef_eval *ev, int32_t n_boot, uint64_t seed, double level) {
+clef_status clef_eval_set_bootstrap(clef_eval *ev, int64_t n_boot, uint64_t seed, double level) {
     clefi_reset(ev);
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_boot < 2 || n_boot > 1000000)
-        return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "n_boot %d outside [2, 1000000]",
-                           (int)n_boot);
+        return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "n_boot %lld outside [2, 1000000]",
+                           (long long)n_boot);
     if (!(level > 0.0 && level < 1.0))
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_RANGE, "CI level %g outside (0, 1)", level);
-    ev->n_boot = n_boot;
+    ev->n_boot = (int32_t)n_boot;
     ev->seed = seed;
     ev->level = level;
     return CLEF_OK;

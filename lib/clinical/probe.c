@@ -326,7 +326,7 @@ clef_status clef_probe_predict(clef_probe *p, const double *x, size_t n, size_t 
 
 double clef_probe_c(const clef_probe *p) { return p != NULL ? p->c : NAN; }
 
-int32_t clef_probe_n_iter(const clef_probe *p) { return p != NULL ? p->n_iter : 0; }
+int64_t clef_probe_n_iter(const clef_probe *p) { return p != NULL ? p->n_iter : 0; }
 
 const char *clef_probe_errmsg(const clef_probe *p) { return p != NULL ? p->err.msg : ""; }
 

@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int32_t clef_cohort_n_tasks(void) { return clefi_cohort_n_tasks(); }
+int64_t clef_cohort_n_tasks(void) { return clefi_cohort_n_tasks(); }
 
-const char *clef_cohort_task_name(int32_t i) {
-    return i >= 0 && i < clefi_cohort_n_tasks() ? clefi_cohort_task_name(i) : NULL;
+const char *clef_cohort_task_name(int64_t i) {
+    return i >= 0 && i < clefi_cohort_n_tasks() ? clefi_cohort_task_name((int32_t)i) : NULL;
 }
 
 typedef struct gen {

@@ -36,15 +36,15 @@ static const char *const k_extra_eeg[] = {
     "TP8", "TP9", "TP10", "P1",  "P2",  "P5",  "P6",  "P9",  "P10", "PO3",  "PO4",
     "PO7", "PO8", "POZ",  "O9",  "O10", "IZ",  "NZ",  "SP1", "SP2", "PG1",  "PG2"};
 
-int32_t clef_canonical_n_channels(void) { return CLEF_N_CANONICAL; }
+int64_t clef_canonical_n_channels(void) { return CLEF_N_CANONICAL; }
 
-const char *clef_canonical_channel_name(int32_t i) {
+const char *clef_canonical_channel_name(int64_t i) {
     return i >= 0 && i < CLEF_N_CANONICAL ? k_canon[i] : NULL;
 }
 
-int32_t clef_bipolar_n_channels(void) { return CLEF_N_BIPOLAR; }
+int64_t clef_bipolar_n_channels(void) { return CLEF_N_BIPOLAR; }
 
-const char *clef_bipolar_channel_name(int32_t i) {
+const char *clef_bipolar_channel_name(int64_t i) {
     return i >= 0 && i < CLEF_N_BIPOLAR ? k_bipolar_names[i] : NULL;
 }
 

@@ -78,9 +78,9 @@ static void drain(visit_ctx *v) {
 }
 
 /* Walk the records covering every span, block by block. */
-static clef_status visit(clef_recording *rec, visit_ctx *v, const span *sp, int32_t n_sp) {
+static clef_status visit(clef_recording *rec, visit_ctx *v, const span *sp, int64_t n_sp) {
     int64_t r_lo = INT64_MAX, r_hi = -1;
-    for (int32_t k = 0; k < n_sp; k++) {
+    for (int64_t k = 0; k < n_sp; k++) {
         if (sp[k].count <= 0)
             continue;
         int64_t a = sp[k].first / sp[k].s->spr, b = (sp[k].first + sp[k].count - 1) / sp[k].s->spr;
@@ -96,7 +96,7 @@ static clef_status visit(clef_recording *rec, visit_ctx *v, const span *sp, int3
             return rc;
         for (int64_t r = r0; r < r0 + nr; r++) {
             const uint8_t *record = blk + (size_t)(r - r0) * rec->rec_bytes;
-            for (int32_t k = 0; k < n_sp; k++) {
+            for (int64_t k = 0; k < n_sp; k++) {
                 int64_t spr = sp[k].s->spr, a = r * spr, b = a + spr;
                 int64_t lo = sp[k].first > a ? sp[k].first : a;
                 int64_t hi = sp[k].first + sp[k].count < b ? sp[k].first + sp[k].count : b;
@@ -114,11 +114,11 @@ static clef_status visit(clef_recording *rec, visit_ctx *v, const span *sp, int3
     return CLEF_OK;
 }
 
-static clef_status check_signal(clef_recording *rec, int32_t i, int64_t first, int64_t n,
+static clef_status check_signal(clef_recording *rec, int64_t i, int64_t first, int64_t n,
                                 const void *out) {
     if (i < 0 || i >= rec->n_sig)
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_INVALID_ARG,
-                           "signal index %d not in [0, %d)", (int)i, (int)rec->n_sig);
+                           "signal index %lld not in [0, %d)", (long long)i, (int)rec->n_sig);
     if (out == NULL && n > 0)
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_INVALID_ARG, "NULL output buffer");
     int64_t ns = clef_recording_signal_n_samples(rec, i);
@@ -129,7 +129,7 @@ static clef_status check_signal(clef_recording *rec, int32_t i, int64_t first, i
     return CLEF_OK;
 }
 
-static clef_status read_one(clef_recording *rec, int mode, int32_t i, int64_t first, int64_t n,
+static clef_status read_one(clef_recording *rec, int mode, int64_t i, int64_t first, int64_t n,
                             void *out) {
     if (rec == NULL)
         return CLEF_ERR_INVALID_ARG;
@@ -141,20 +141,20 @@ static clef_status read_one(clef_recording *rec, int mode, int32_t i, int64_t fi
     return visit(rec, &v, &sp, 1);
 }
 
-clef_status clef_recording_read_digital(clef_recording *rec, int32_t i, int64_t first, int64_t n,
+clef_status clef_recording_read_digital(clef_recording *rec, int64_t i, int64_t first, int64_t n,
                                         int32_t *out) {
     clefi_reset(rec);
     return read_one(rec, MODE_DIGITAL, i, first, n, out);
 }
 
-clef_status clef_recording_read_physical(clef_recording *rec, int32_t i, int64_t first, int64_t n,
+clef_status clef_recording_read_physical(clef_recording *rec, int64_t i, int64_t first, int64_t n,
                                          double *out) {
     clefi_reset(rec);
     return read_one(rec, MODE_PHYSICAL, i, first, n, out);
 }
 
 /* Sample range of signal i for a time range in data seconds. */
-static clef_status time_range(clef_recording *rec, int32_t i, double t0, double dur, int64_t *first,
+static clef_status time_range(clef_recording *rec, int64_t i, double t0, double dur, int64_t *first,
                               int64_t *count) {
     double total = clef_recording_duration(rec);
     if (!(t0 >= 0) || t0 > total || isnan(dur))
@@ -173,7 +173,7 @@ static clef_status time_range(clef_recording *rec, int32_t i, double t0, double 
     return CLEF_OK;
 }
 
-static clef_status need_uv(clef_recording *rec, int32_t i) {
+static clef_status need_uv(clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = &rec->all[rec->data_idx[i]];
     if (s->uv_scale == 0)
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_UNSUPPORTED,
@@ -183,7 +183,7 @@ static clef_status need_uv(clef_recording *rec, int32_t i) {
     return CLEF_OK;
 }
 
-clef_status clef_recording_read_uv(clef_recording *rec, const int32_t *signals, int32_t n_sel,
+clef_status clef_recording_read_uv(clef_recording *rec, const int64_t *signals, int64_t n_sel,
                                    double t_start, double duration, float *out, size_t stride,
                                    int64_t *counts, int64_t *needed) {
     clefi_reset(rec);
@@ -192,12 +192,14 @@ clef_status clef_recording_read_uv(clef_recording *rec, const int32_t *signals, 
     if (signals == NULL || counts == NULL || n_sel < 1)
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_INVALID_ARG,
                            "clef_recording_read_uv: no signals selected");
-    span *sp = clefi_calloc(rec->ctx, (size_t)n_sel, sizeof *sp);
+    span *sp = (uint64_t)n_sel <= SIZE_MAX / sizeof *sp
+                   ? clefi_calloc(rec->ctx, (size_t)n_sel, sizeof *sp)
+                   : NULL;
     if (sp == NULL)
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_NOMEM, "%d spans", (int)n_sel);
+        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_NOMEM, "%lld spans", (long long)n_sel);
     clef_status rc = CLEF_OK;
     int64_t longest = 0;
-    for (int32_t k = 0; k < n_sel && rc == CLEF_OK; k++) {
+    for (int64_t k = 0; k < n_sel && rc == CLEF_OK; k++) {
         rc = check_signal(rec, signals[k], 0, 0, NULL);
         if (rc == CLEF_OK)
             rc = need_uv(rec, signals[k]);
@@ -221,7 +223,7 @@ clef_status clef_recording_read_uv(clef_recording *rec, const int32_t *signals, 
         rc = visit(rec, &v, sp, n_sel);
     }
     if (rc == CLEF_OK)
-        for (int32_t k = 0; k < n_sel; k++)
+        for (int64_t k = 0; k < n_sel; k++)
             counts[k] = sp[k].count;
     clefi_free(rec->ctx, sp);
     return rc;

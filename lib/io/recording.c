@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-static const clefi_edf_signal *sig(const clef_recording *rec, int32_t i) {
+static const clefi_edf_signal *sig(const clef_recording *rec, int64_t i) {
     if (rec == NULL || i < 0 || i >= rec->n_sig)
         return NULL;
     return &rec->all[rec->data_idx[i]];
@@ -44,44 +44,44 @@ double clef_recording_duration(const clef_recording *rec) {
     return rec != NULL ? (double)rec->n_records * rec->rec_dur : 0;
 }
 
-int32_t clef_recording_n_signals(const clef_recording *rec) { return rec != NULL ? rec->n_sig : 0; }
+int64_t clef_recording_n_signals(const clef_recording *rec) { return rec != NULL ? rec->n_sig : 0; }
 
-const char *clef_recording_signal_label(const clef_recording *rec, int32_t i) {
+const char *clef_recording_signal_label(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->label : NULL;
 }
 
-const char *clef_recording_signal_unit(const clef_recording *rec, int32_t i) {
+const char *clef_recording_signal_unit(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->unit : NULL;
 }
 
-const char *clef_recording_signal_transducer(const clef_recording *rec, int32_t i) {
+const char *clef_recording_signal_transducer(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->transducer : NULL;
 }
 
-const char *clef_recording_signal_prefilter(const clef_recording *rec, int32_t i) {
+const char *clef_recording_signal_prefilter(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->prefilter : NULL;
 }
 
-double clef_recording_signal_rate(const clef_recording *rec, int32_t i) {
+double clef_recording_signal_rate(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? (double)s->spr / rec->rec_dur : 0;
 }
 
-int32_t clef_recording_signal_samples_per_record(const clef_recording *rec, int32_t i) {
+int64_t clef_recording_signal_samples_per_record(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->spr : 0;
 }
 
-int64_t clef_recording_signal_n_samples(const clef_recording *rec, int32_t i) {
+int64_t clef_recording_signal_n_samples(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? (int64_t)s->spr * rec->n_records : 0;
 }
 
-clef_status clef_recording_signal_range(const clef_recording *rec, int32_t i, double *phys_min,
+clef_status clef_recording_signal_range(const clef_recording *rec, int64_t i, double *phys_min,
                                         double *phys_max, int32_t *dig_min, int32_t *dig_max) {
     const clefi_edf_signal *s = sig(rec, i);
     if (s == NULL)
@@ -97,7 +97,7 @@ clef_status clef_recording_signal_range(const clef_recording *rec, int32_t i, do
     return CLEF_OK;
 }
 
-double clef_recording_signal_uv_scale(const clef_recording *rec, int32_t i) {
+double clef_recording_signal_uv_scale(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->uv_scale : 0;
 }
@@ -143,32 +143,32 @@ clef_status clef_recording_annotation(const clef_recording *rec, int64_t k, doub
     return CLEF_OK;
 }
 
-int32_t clef_recording_n_warnings(const clef_recording *rec) {
+int64_t clef_recording_n_warnings(const clef_recording *rec) {
     return rec != NULL ? rec->n_warn : 0;
 }
 
-const char *clef_recording_warning(const clef_recording *rec, int32_t i) {
+const char *clef_recording_warning(const clef_recording *rec, int64_t i) {
     if (rec == NULL || i < 0 || i >= rec->n_warn)
         return NULL;
     return rec->warn[i];
 }
 
-int32_t clef_recording_signal_class(const clef_recording *rec, int32_t i) {
+int32_t clef_recording_signal_class(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->cls : -1;
 }
 
-int32_t clef_recording_signal_map(const clef_recording *rec, int32_t i) {
+int32_t clef_recording_signal_map(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->map : -1;
 }
 
-int32_t clef_recording_signal_canonical(const clef_recording *rec, int32_t i) {
+int64_t clef_recording_signal_canonical(const clef_recording *rec, int64_t i) {
     const clefi_edf_signal *s = sig(rec, i);
     return s ? s->canon : -1;
 }
 
-int32_t clef_recording_canonical_signal(const clef_recording *rec, int32_t c) {
+int64_t clef_recording_canonical_signal(const clef_recording *rec, int64_t c) {
     if (rec == NULL || c < 0 || c >= CLEF_N_CANONICAL)
         return -1;
     return rec->canon_src[c];

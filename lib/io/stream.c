@@ -57,7 +57,7 @@ static clef_status stream_setup(clef_stream *s, int32_t n, const char *const *la
                                o.reference);
 }
 
-clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_channels,
+clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int64_t n_channels,
                                const char *const *labels, const double *rates,
                                const char *const *units, const clef_params *p) {
     clefi_reset(ctx);
@@ -65,10 +65,11 @@ clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_chann
         *out = NULL;
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
-    if (out == NULL || labels == NULL || rates == NULL || units == NULL || n_channels < 1)
+    if (out == NULL || labels == NULL || rates == NULL || units == NULL || n_channels < 1 ||
+        n_channels > INT32_MAX)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "clef_stream_create: NULL labels, rates or units, or %d channels",
-                               (int)n_channels);
+                               "clef_stream_create: NULL labels, rates or units, or %lld channels",
+                               (long long)n_channels);
     clef_stream *s = clefi_calloc(ctx, 1, sizeof *s);
     double *scales = clefi_calloc(ctx, (size_t)n_channels, sizeof *scales);
     if (s == NULL || scales == NULL) {
@@ -77,8 +78,8 @@ clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_chann
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "stream handle");
     }
     s->ctx = clefi_ctx_retain(ctx);
-    s->n_ch = n_channels;
-    clef_status rc = stream_setup(s, n_channels, labels, rates, units, p, scales);
+    s->n_ch = (int32_t)n_channels;
+    clef_status rc = stream_setup(s, s->n_ch, labels, rates, units, p, scales);
     clefi_free(ctx, scales);
     if (rc != CLEF_OK) {
         clefi_ctx_release(ctx);

@@ -41,7 +41,7 @@ static double cfield(const clefi_tok_spec *s, size_t i) {
 
 static void channels_default(char *out, size_t cap, int32_t in_ch) {
     out[0] = '\0';
-    int32_t n_can = clef_canonical_n_channels();
+    int64_t n_can = clef_canonical_n_channels();
     for (int32_t i = 0; i < in_ch; i++) {
         size_t len = strlen(out);
         if (i < n_can)

@@ -231,7 +231,7 @@ static void test_bandpower_golden(void **state) {
     int n_cases = (int)golden_txt_get(g, "n_cases", NULL)[0];
     for (int k = 0; k < n_cases; k++) {
         const double *shape = getk(g, "shape", k, NULL);
-        int32_t nch = (int32_t)shape[0];
+        int64_t nch = (int64_t)shape[0];
         int64_t ns = (int64_t)shape[1];
         float *x = to_f32(getk(g, "x", k, NULL), (size_t)nch * (size_t)ns);
         size_t dim = (size_t)nch * 4, needed = 0;

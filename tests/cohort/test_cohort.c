@@ -226,8 +226,8 @@ static void test_format(void **state) {
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[4];
         assert_int_equal(split_csv(line, f, 4), 3);
-        int t = -1;
-        for (int k = 0; k < clef_cohort_n_tasks(); k++)
+        int64_t t = -1;
+        for (int64_t k = 0; k < clef_cohort_n_tasks(); k++)
             if (strcmp(clef_cohort_task_name(k), f[0]) == 0)
                 t = k;
         assert_true(t >= 0);
@@ -238,7 +238,7 @@ static void test_format(void **state) {
         n_task_rows++;
     }
     assert_int_equal(n_task_rows, rows * clef_cohort_n_tasks());
-    for (int t = 0; t < clef_cohort_n_tasks(); t++)
+    for (int64_t t = 0; t < clef_cohort_n_tasks(); t++)
         assert_true(neg[t] <= pos[t]);
     free(m);
     static const char *const others[] = {"events.csv", "splits.csv", "truth.csv", "cohort.json"};
@@ -254,16 +254,17 @@ static void test_format(void **state) {
 
 static void test_task_names(void **state) {
     (void)state;
-    int32_t n = clef_cohort_n_tasks();
+    int64_t n = clef_cohort_n_tasks();
     assert_true(n >= 30);
     assert_null(clef_cohort_task_name(-1));
     assert_null(clef_cohort_task_name(n));
+    assert_null(clef_cohort_task_name((int64_t)1 << 32));
     int benzo = 0, null_task = 0;
-    for (int32_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < n; i++) {
         const char *a = clef_cohort_task_name(i);
         assert_true(strncmp(a, "dis_", 4) == 0 || strncmp(a, "med_", 4) == 0 ||
                     strncmp(a, "feat_", 5) == 0);
-        for (int32_t j = 0; j < i; j++)
+        for (int64_t j = 0; j < i; j++)
             assert_string_not_equal(a, clef_cohort_task_name(j));
         benzo |= strcmp(a, "med_benzodiazepine") == 0;
         null_task |= strcmp(a, "med_cholecalciferol") == 0;
@@ -376,9 +377,9 @@ static double auroc(const double *score, const int8_t *lab, int64_t n) {
 }
 
 static int32_t task_index(const char *name) {
-    for (int32_t t = 0; t < clef_cohort_n_tasks(); t++)
+    for (int64_t t = 0; t < clef_cohort_n_tasks(); t++)
         if (strcmp(clef_cohort_task_name(t), name) == 0)
-            return t;
+            return (int32_t)t;
     return -1;
 }
 

@@ -239,6 +239,21 @@ static void check_channels(const char *file, const chan_fact *f, int32_t n, int3
                      CLEF_ERR_RANGE);
     assert_int_equal(clef_recording_read_physical(rec, n, 0, 1, (double[1]){0}),
                      CLEF_ERR_INVALID_ARG);
+    /* int64 indices past INT32_MAX are out of range, never truncated to a valid signal */
+    const int64_t big = (int64_t)1 << 32;
+    assert_int_equal(clef_recording_read_physical(rec, big, 0, 1, (double[1]){0}),
+                     CLEF_ERR_INVALID_ARG);
+    assert_null(clef_recording_signal_label(rec, big));
+    assert_int_equal(clef_recording_signal_samples_per_record(rec, big), 0);
+    assert_int_equal(clef_recording_signal_range(rec, big, NULL, NULL, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_recording_signal_class(rec, big), -1);
+    assert_int_equal(clef_recording_signal_canonical(rec, big), -1);
+    assert_int_equal(clef_recording_canonical_signal(rec, big), -1);
+    assert_null(clef_recording_warning(rec, big));
+    int64_t cnt = 0;
+    assert_int_equal(clef_recording_read_uv(rec, &big, 1, 0, 1, NULL, 0, &cnt, NULL),
+                     CLEF_ERR_INVALID_ARG);
     clef_recording_free(rec);
     clef_ctx_free(ctx);
 }
@@ -320,7 +335,7 @@ static void test_read_uv(void **state) {
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_recording *rec = open_data(ctx, "test_generator.bdf");
-    const int32_t sel[2] = {4, 0};
+    const int64_t sel[2] = {4, 0};
     int64_t counts[2], needed = 0;
     /* size query, then 2.5 s from t = 10.25 s: 2497.5 -> round() samples at 999 Hz */
     assert_int_equal(clef_recording_read_uv(rec, sel, 2, 10.25, 2.5, NULL, 0, counts, &needed),
@@ -590,7 +605,7 @@ static clef_status oom_stream(clef_ctx *ctx, void *arg) {
 static clef_status oom_read_uv(clef_ctx *ctx, void *arg) {
     clef_recording *rec = NULL;
     clef_status rc = clef_recording_open(&rec, ctx, test_data_path(arg), NULL);
-    const int32_t sel[3] = {0, 3, 4};
+    const int64_t sel[3] = {0, 3, 4};
     int64_t counts[3];
     float *out = malloc(3 * 2000 * sizeof *out);
     if (rc == CLEF_OK)

@@ -161,7 +161,7 @@ static void test_quirks(void **state) {
         if (rc != CLEF_OK)
             fail_msg("quirk '%s': %s", m->name, clef_ctx_errmsg(ctx));
         int found = 0;
-        for (int32_t w = 0; w < clef_recording_n_warnings(rec); w++)
+        for (int64_t w = 0; w < clef_recording_n_warnings(rec); w++)
             found |= strstr(clef_recording_warning(rec, w), m->msg) != NULL;
         if (!found)
             fail_msg("quirk '%s': no warning containing '%s'", m->name, m->msg);
@@ -235,7 +235,7 @@ static void test_discontinuous(void **state) {
     assert_int_equal(clef_recording_read_canonical(rec, 5, 10, out, 2000, 19 * 2000, &n, NULL),
                      CLEF_OK);
     int found = 0;
-    for (int32_t w = 0; w < clef_recording_n_warnings(rec); w++)
+    for (int64_t w = 0; w < clef_recording_n_warnings(rec); w++)
         found |= strstr(clef_recording_warning(rec, w), "gap") != NULL;
     assert_true(found);
     clef_recording_free(rec);

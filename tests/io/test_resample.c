@@ -148,6 +148,8 @@ static void test_labels(void **state) {
     assert_int_equal(clef_bipolar_n_channels(), 18);
     assert_string_equal(clef_bipolar_channel_name(17), "Cz-Pz");
     assert_null(clef_bipolar_channel_name(-1));
+    assert_null(clef_canonical_channel_name((int64_t)1 << 32));
+    assert_null(clef_bipolar_channel_name((int64_t)1 << 32));
 }
 
 static void test_montages(void **state) {

@@ -96,7 +96,7 @@ int cmd_evaluate(int argc, char **argv) {
                 (long long)failed);
     rc = clef_eval_create(&ev, ctx);
     if (rc == CLEF_OK)
-        rc = clef_eval_set_bootstrap(ev, (int32_t)n_boot, (uint64_t)seed, 0.95);
+        rc = clef_eval_set_bootstrap(ev, n_boot, (uint64_t)seed, 0.95);
     cli_progress_begin(&bar, "clef evaluate: probes", 0);
     if (rc == CLEF_OK)
         rc = clef_eval_run_store(ev, s, CLEF_ARTIFACT_EMBEDDING, clef_bandpower_model_hash(),

@@ -42,8 +42,8 @@ static void print_header(const clef_recording *rec) {
 static void print_signals(const clef_recording *rec) {
     printf("\n%-3s %-18s %-6s %10s %10s %-6s %-20s\n", "#", "label", "unit", "rate/Hz", "samples",
            "class", "canonical");
-    for (int32_t i = 0; i < clef_recording_n_signals(rec); i++) {
-        int32_t c = clef_recording_signal_canonical(rec, i);
+    for (int64_t i = 0; i < clef_recording_n_signals(rec); i++) {
+        int64_t c = clef_recording_signal_canonical(rec, i);
         char canon[48];
         snprintf(canon, sizeof canon, "%s%s%s", c >= 0 ? clef_canonical_channel_name(c) : "",
                  c >= 0 ? " " : "", map_name(clef_recording_signal_map(rec, i)));
@@ -54,7 +54,7 @@ static void print_signals(const clef_recording *rec) {
                class_name(clef_recording_signal_class(rec, i)), canon);
     }
     printf("\ncanonical   ");
-    for (int32_t c = 0; c < clef_canonical_n_channels(); c++)
+    for (int64_t c = 0; c < clef_canonical_n_channels(); c++)
         printf("%s%s", clef_canonical_channel_name(c),
                clef_recording_canonical_signal(rec, c) >= 0 ? " " : "(missing) ");
     printf("\n");
@@ -95,7 +95,7 @@ int cmd_info(int argc, char **argv) {
         else
             printf("  %12.4f s  %8s    %s\n", on, "-", text);
     }
-    for (int32_t w = 0; w < clef_recording_n_warnings(rec); w++)
+    for (int64_t w = 0; w < clef_recording_n_warnings(rec); w++)
         printf("warning: %s\n", clef_recording_warning(rec, w));
     clef_recording_free(rec);
     clef_ctx_free(ctx);

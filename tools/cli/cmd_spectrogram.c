@@ -39,7 +39,7 @@ static int read_edf(clef_ctx *ctx, const char *path, double start, double dur, s
     if (cli_read_canonical(ctx, path, start, dur, &in->x, &in->n_ch, &in->n, &in->present) != 0)
         return 1;
     for (int64_t c = 0; c < in->n_ch; c++)
-        snprintf(in->labels[c], sizeof in->labels[c], "%s", clef_canonical_channel_name((int)c));
+        snprintf(in->labels[c], sizeof in->labels[c], "%s", clef_canonical_channel_name(c));
     return 0;
 }
 

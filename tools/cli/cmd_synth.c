@@ -62,8 +62,8 @@ int cmd_synth(int argc, char **argv) {
         ret =
             cli_fail("synth", rc, sess != NULL ? clef_session_errmsg(sess) : clef_ctx_errmsg(ctx));
     else if (!quiet)
-        fprintf(stderr, "clef synth: cohort written to %s (%d tasks)\n", out,
-                (int)clef_cohort_n_tasks());
+        fprintf(stderr, "clef synth: cohort written to %s (%lld tasks)\n", out,
+                (long long)clef_cohort_n_tasks());
     clef_params_free(p);
     clef_session_free(sess);
     clef_ctx_free(ctx);

@@ -92,7 +92,7 @@ static int recon_png(const char *path, const float *orig, const float *recon, in
                 }
         }
         cli_draw_text(img, w, h, 3, (int)(y0 + nf / 2 - 3),
-                      c < clef_canonical_n_channels() ? clef_canonical_channel_name((int)c) : "",
+                      c < clef_canonical_n_channels() ? clef_canonical_channel_name(c) : "",
                       c >= 32 || (present >> c & 1u) ? white : grey);
     }
     char title[64];

@@ -18,7 +18,7 @@ def files(tmp_path_factory):
     """(weights path, a 60 s 19-channel EDF+) from random weights and the cohort generator."""
     d = tmp_path_factory.mktemp("tok")
     with clef.Context() as ctx, clef.Spectrogram(ctx) as sg:
-        tr = ll.clef_tokenizer_trainer_create(ctx, None, None, 1, 1)
+        tr = ll.clef_tokenizer_trainer_create(ctx, None, None, 1)
         ll.clef_tokenizer_trainer_set_spectrogram(tr, sg)  # clef.spec.* metadata
         weights = str(d / "tok.safetensors")
         ll.clef_tokenizer_save(ll.clef_tokenizer_trainer_tokenizer(tr), ctx, weights)

@@ -76,8 +76,8 @@ def test_errors_and_cancel(cohort, tmp_path):
         train = clef.Params(ctx, "train")
         train["train.steps"] = 3
         arch = clef.Params(ctx, "tokenizer")
-        for k, v in dict(tok.crop_t=40, tok.ch=8, tok.codebook_size=32, tok.code_dim=4,
-                         tok.gn_groups=4).items():
+        for k, v in {"tok.crop_t": 40, "tok.ch": 8, "tok.codebook_size": 32, "tok.code_dim": 4,
+                     "tok.gn_groups": 4}.items():
             arch[k] = v
         train["train.batch"] = 2
         train["train.mean_tokens"] = 0

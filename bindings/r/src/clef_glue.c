@@ -525,16 +525,17 @@ SEXP clefr_clef_params_errcode(SEXP a_p) {
 }
 
 SEXP clefr_clef_canonical_n_channels(void) {
-    int32_t ret = clef_canonical_n_channels();
+    int64_t ret = clef_canonical_n_channels();
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
 
 SEXP clefr_clef_canonical_channel_name(SEXP a_i) {
     static const char fn[] = "clef_canonical_channel_name";
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_canonical_channel_name(v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
@@ -543,16 +544,17 @@ SEXP clefr_clef_canonical_channel_name(SEXP a_i) {
 }
 
 SEXP clefr_clef_bipolar_n_channels(void) {
-    int32_t ret = clef_bipolar_n_channels();
+    int64_t ret = clef_bipolar_n_channels();
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
 
 SEXP clefr_clef_bipolar_channel_name(SEXP a_i) {
     static const char fn[] = "clef_bipolar_channel_name";
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_bipolar_channel_name(v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
@@ -765,9 +767,9 @@ SEXP clefr_clef_recording_duration(SEXP a_rec) {
 SEXP clefr_clef_recording_n_signals(SEXP a_rec) {
     static const char fn[] = "clef_recording_n_signals";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t ret = clef_recording_n_signals(v_rec);
+    int64_t ret = clef_recording_n_signals(v_rec);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -775,7 +777,8 @@ SEXP clefr_clef_recording_n_signals(SEXP a_rec) {
 SEXP clefr_clef_recording_signal_label(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_label";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_recording_signal_label(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
@@ -786,7 +789,8 @@ SEXP clefr_clef_recording_signal_label(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_unit(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_unit";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_recording_signal_unit(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
@@ -797,7 +801,8 @@ SEXP clefr_clef_recording_signal_unit(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_transducer(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_transducer";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_recording_signal_transducer(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
@@ -808,7 +813,8 @@ SEXP clefr_clef_recording_signal_transducer(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_prefilter(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_prefilter";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_recording_signal_prefilter(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
@@ -819,7 +825,8 @@ SEXP clefr_clef_recording_signal_prefilter(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_rate(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_rate";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     double ret = clef_recording_signal_rate(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
@@ -830,10 +837,11 @@ SEXP clefr_clef_recording_signal_rate(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_samples_per_record(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_samples_per_record";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
-    int32_t ret = clef_recording_signal_samples_per_record(v_rec, v_i);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int64_t ret = clef_recording_signal_samples_per_record(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -841,7 +849,8 @@ SEXP clefr_clef_recording_signal_samples_per_record(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_n_samples(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_n_samples";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     int64_t ret = clef_recording_signal_n_samples(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
@@ -852,7 +861,8 @@ SEXP clefr_clef_recording_signal_n_samples(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_range(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_range";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     double v_phys_min = 0;
     double v_phys_max = 0;
     int32_t v_dig_min = 0;
@@ -874,7 +884,8 @@ SEXP clefr_clef_recording_signal_range(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_uv_scale(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_uv_scale";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     double ret = clef_recording_signal_uv_scale(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
@@ -885,7 +896,8 @@ SEXP clefr_clef_recording_signal_uv_scale(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_read_digital(SEXP a_rec, SEXP a_i, SEXP a_first, SEXP a_n) {
     static const char fn[] = "clef_recording_read_digital";
     clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     int64_t v_first = (int64_t)clefr_as_int(a_first, fn, "first", (double)-9007199254740992.0,
                                             (double)9007199254740992.0);
     int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
@@ -906,7 +918,8 @@ SEXP clefr_clef_recording_read_digital(SEXP a_rec, SEXP a_i, SEXP a_first, SEXP 
 SEXP clefr_clef_recording_read_physical(SEXP a_rec, SEXP a_i, SEXP a_first, SEXP a_n) {
     static const char fn[] = "clef_recording_read_physical";
     clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     int64_t v_first = (int64_t)clefr_as_int(a_first, fn, "first", (double)-9007199254740992.0,
                                             (double)9007199254740992.0);
     int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
@@ -929,9 +942,9 @@ SEXP clefr_clef_recording_read_uv(SEXP a_rec, SEXP a_signals, SEXP a_n_sel, SEXP
     static const char fn[] = "clef_recording_read_uv";
     clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
     R_xlen_t n_signals = 0;
-    const int32_t *v_signals = clefr_as_array(a_signals, CLEFR_I32, fn, "signals", &n_signals);
-    int32_t v_n_sel =
-        (int32_t)clefr_as_int(a_n_sel, fn, "n_sel", (double)INT32_MIN, (double)INT32_MAX);
+    const int64_t *v_signals = clefr_as_array(a_signals, CLEFR_I64, fn, "signals", &n_signals);
+    int64_t v_n_sel = (int64_t)clefr_as_int(a_n_sel, fn, "n_sel", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
     double v_t_start = (double)clefr_as_double(a_t_start, fn, "t_start");
     double v_duration = (double)clefr_as_double(a_duration, fn, "duration");
     size_t v_stride =
@@ -1033,9 +1046,9 @@ SEXP clefr_clef_recording_annotation(SEXP a_rec, SEXP a_k) {
 SEXP clefr_clef_recording_n_warnings(SEXP a_rec) {
     static const char fn[] = "clef_recording_n_warnings";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t ret = clef_recording_n_warnings(v_rec);
+    int64_t ret = clef_recording_n_warnings(v_rec);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -1043,7 +1056,8 @@ SEXP clefr_clef_recording_n_warnings(SEXP a_rec) {
 SEXP clefr_clef_recording_warning(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_warning";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_recording_warning(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
@@ -1054,7 +1068,8 @@ SEXP clefr_clef_recording_warning(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_class(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_class";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     int32_t ret = clef_recording_signal_class(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
@@ -1065,7 +1080,8 @@ SEXP clefr_clef_recording_signal_class(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_map(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_map";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     int32_t ret = clef_recording_signal_map(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
@@ -1076,10 +1092,11 @@ SEXP clefr_clef_recording_signal_map(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_signal_canonical(SEXP a_rec, SEXP a_i) {
     static const char fn[] = "clef_recording_signal_canonical";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
-    int32_t ret = clef_recording_signal_canonical(v_rec, v_i);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int64_t ret = clef_recording_signal_canonical(v_rec, v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -1087,10 +1104,11 @@ SEXP clefr_clef_recording_signal_canonical(SEXP a_rec, SEXP a_i) {
 SEXP clefr_clef_recording_canonical_signal(SEXP a_rec, SEXP a_c) {
     static const char fn[] = "clef_recording_canonical_signal";
     const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
-    int32_t v_c = (int32_t)clefr_as_int(a_c, fn, "c", (double)INT32_MIN, (double)INT32_MAX);
-    int32_t ret = clef_recording_canonical_signal(v_rec, v_c);
+    int64_t v_c = (int64_t)clefr_as_int(a_c, fn, "c", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int64_t ret = clef_recording_canonical_signal(v_rec, v_c);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -1195,8 +1213,8 @@ SEXP clefr_clef_stream_create(SEXP a_ctx, SEXP a_n_channels, SEXP a_labels, SEXP
     static const char fn[] = "clef_stream_create";
     clef_stream *v_out = NULL;
     clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
-    int32_t v_n_channels =
-        (int32_t)clefr_as_int(a_n_channels, fn, "n_channels", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_n_channels = (int64_t)clefr_as_int(
+        a_n_channels, fn, "n_channels", (double)-9007199254740992.0, (double)9007199254740992.0);
     R_xlen_t n_labels = 0;
     const char *const *v_labels = clefr_as_strings(a_labels, fn, "labels", &n_labels);
     R_xlen_t n_rates = 0;
@@ -3039,8 +3057,8 @@ SEXP clefr_clef_auroc_ci(SEXP a_ctx, SEXP a_scores, SEXP a_labels, SEXP a_n, SEX
     R_xlen_t n_labels = 0;
     const int32_t *v_labels = clefr_as_array(a_labels, CLEFR_I32, fn, "labels", &n_labels);
     size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
-    int32_t v_n_boot =
-        (int32_t)clefr_as_int(a_n_boot, fn, "n_boot", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_n_boot = (int64_t)clefr_as_int(a_n_boot, fn, "n_boot", (double)-9007199254740992.0,
+                                             (double)9007199254740992.0);
     uint64_t v_seed =
         (uint64_t)clefr_as_int(a_seed, fn, "seed", (double)0, (double)9007199254740992.0);
     double v_level = (double)clefr_as_double(a_level, fn, "level");
@@ -3167,9 +3185,9 @@ SEXP clefr_clef_probe_c(SEXP a_p) {
 SEXP clefr_clef_probe_n_iter(SEXP a_p) {
     static const char fn[] = "clef_probe_n_iter";
     const clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
-    int32_t ret = clef_probe_n_iter(v_p);
+    int64_t ret = clef_probe_n_iter(v_p);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -3210,8 +3228,8 @@ SEXP clefr_clef_bandpower_embed(SEXP a_ctx, SEXP a_x, SEXP a_n_ch, SEXP a_n_samp
     clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
     R_xlen_t n_x = 0;
     const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
-    int32_t v_n_ch =
-        (int32_t)clefr_as_int(a_n_ch, fn, "n_ch", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_n_ch = (int64_t)clefr_as_int(a_n_ch, fn, "n_ch", (double)-9007199254740992.0,
+                                           (double)9007199254740992.0);
     int64_t v_n_samples = (int64_t)clefr_as_int(
         a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
     int64_t v_stride = (int64_t)clefr_as_int(a_stride, fn, "stride", (double)-9007199254740992.0,
@@ -3300,8 +3318,8 @@ SEXP clefr_clef_eval_set_c_grid(SEXP a_ev, SEXP a_c, SEXP a_n) {
 SEXP clefr_clef_eval_set_bootstrap(SEXP a_ev, SEXP a_n_boot, SEXP a_seed, SEXP a_level) {
     static const char fn[] = "clef_eval_set_bootstrap";
     clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
-    int32_t v_n_boot =
-        (int32_t)clefr_as_int(a_n_boot, fn, "n_boot", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_n_boot = (int64_t)clefr_as_int(a_n_boot, fn, "n_boot", (double)-9007199254740992.0,
+                                             (double)9007199254740992.0);
     uint64_t v_seed =
         (uint64_t)clefr_as_int(a_seed, fn, "seed", (double)0, (double)9007199254740992.0);
     double v_level = (double)clefr_as_double(a_level, fn, "level");
@@ -3901,16 +3919,17 @@ SEXP clefr_clef_cohort_generate(SEXP a_s, SEXP a_params, SEXP a_out_dir) {
 }
 
 SEXP clefr_clef_cohort_n_tasks(void) {
-    int32_t ret = clef_cohort_n_tasks();
+    int64_t ret = clef_cohort_n_tasks();
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);
     return res;
 }
 
 SEXP clefr_clef_cohort_task_name(SEXP a_i) {
     static const char fn[] = "clef_cohort_task_name";
-    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
     const char *ret = clef_cohort_task_name(v_i);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
