@@ -1,7 +1,11 @@
 /* test_cli_spectrogram.c — the clef spectrogram command's files (written by the cli_spectrogram
  * ctest fixture from tests/data/test_subsecond.edf) and its PNG/.npy writers, checked with
  * independent readers: table-driven CRC-32, a stored-deflate inflater with Adler-32. */
-#include "dsp_test_util.h"
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../../tools/cli/cli_image.h"
 
@@ -111,7 +115,8 @@ static void test_png_roundtrip(void **state) {
 static void test_cli_outputs(void **state) {
     (void)state;
     size_t n = 0;
-    uint8_t *b = dt_read_abs(CLI_OUT_DIR "/subsecond.npy", &n);
+    uint8_t *b = test_read_file(CLI_OUT_DIR "/subsecond.npy", &n);
+    assert_non_null(b);
     assert_memory_equal(b, "\x93NUMPY\x01\x00", 8);
     size_t hlen = b[8] | (size_t)b[9] << 8;
     assert_int_equal((10 + hlen) % 64, 0);
