@@ -1,6 +1,6 @@
 /*
- * nn.h — libclef module 'nn', interface header: neural-network core: layers as forward/backward pairs
- * over flat float32 buffers (OpenBLAS sgemm), losses, vector quantizer, AdamW, safetensors weights.
+ * nn.h — libclef module 'nn', interface header: neural-network core: layers as forward/backward
+ * pairs over flat float32 buffers (OpenBLAS sgemm), losses, vector quantizer, AdamW, weights.
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * The module's interface header (docs/ARCHITECTURE.md section 2): modules that declare nn among
