@@ -18,8 +18,10 @@ int main(void) {
         fprintf(stderr, "clef_ctx_create: %s\n", clef_strerror(rc));
         return 1;
     }
-    rc = clef_ctx_set_n_threads(ctx, 0); /* deliberately invalid */
-    printf("set_n_threads(0) -> %s: %s\n", clef_strerror(rc), clef_ctx_errmsg(ctx));
+    clef_session *s = NULL;
+    rc = clef_session_create(&s, ctx, 0); /* deliberately invalid: a session needs >= 1 thread */
+    printf("session_create(0 threads) -> %s: %s\n", clef_strerror(rc), clef_ctx_errmsg(ctx));
+    clef_session_free(s);
     clef_ctx_free(ctx);
     return 0;
 }

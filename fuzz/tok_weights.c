@@ -12,6 +12,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     clef_ctx *ctx;
     if (clef_ctx_create(&ctx) != CLEF_OK)
         return 0;
+    clef_session *ss = NULL;
+    if (clef_session_create(&ss, ctx, 1) != CLEF_OK) {
+        clef_ctx_free(ctx);
+        return 0;
+    }
     clef_weights *w = NULL;
     clef_tokenizer *tok = NULL;
     if (clef_weights_open_memory(&w, ctx, data, size) == CLEF_OK &&
@@ -26,9 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (spec != NULL && out != NULL && ids != NULL) {
                 for (size_t i = 0; i < n_in; i++)
                     spec[i] = (float)(i % 17) - 8.0f;
-                if (clef_tokenizer_encode(tok, ctx, spec, c, f, t, 1, ids, n_tok, NULL, 0, NULL) !=
+                if (clef_tokenizer_encode(tok, ss, spec, c, f, t, ids, n_tok, NULL, 0, NULL) !=
                         CLEF_OK ||
-                    clef_tokenizer_decode(tok, ctx, ids, n_tok, 1, out, n_in, NULL) != CLEF_OK)
+                    clef_tokenizer_decode(tok, ss, ids, n_tok, out, n_in, NULL) != CLEF_OK)
                     abort(); /* what loads must run */
             }
             free(spec);
@@ -38,6 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         clef_tokenizer_free(tok);
     }
     clef_weights_free(w);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
     return 0;
 }

@@ -165,9 +165,39 @@ CLEF_API const char *clef_ctx_errmsg(const clef_ctx *ctx);
 CLEF_API clef_status clef_ctx_errcode(const clef_ctx *ctx);
 /** Install a log callback (NULL turns logging off). Messages above max_level are not built. */
 CLEF_API clef_status clef_ctx_set_log(clef_ctx *ctx, int32_t max_level, clef_log_fn fn, void *user);
-/** Default worker-thread count for handles created from this ctx (>= 1; default 1). */
-CLEF_API clef_status clef_ctx_set_n_threads(clef_ctx *ctx, int32_t n_threads);
-CLEF_API int32_t clef_ctx_get_n_threads(const clef_ctx *ctx);
+/* (clef_ctx_set_n_threads / clef_ctx_get_n_threads: removed in ABI 1; threads are a
+ *  clef_session's, see below.) */
+
+/* ------------------------------------------------------------------------------------------ */
+/* Session: one thread's call state                                             (lib/core)    */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Call state of one thread: its worker threads (a pool started once), scratch memory reused
+ *  from call to call, and the last error. Every compute entry point (spectrogram, stream,
+ *  tokenizer, and the pipeline calls) takes a session beside the shared, immutable handles it
+ *  uses, so one spectrogram or tokenizer serves many threads, each with its own session.
+ *  One thread at a time. Resources rule (docs/C-STYLE.md): threads and scratch live here;
+ *  hyperparameters and seeds in params; data are arguments. */
+typedef struct clef_session clef_session;
+
+/** Create a session with n_threads threads (1 .. 1024: the calling thread plus n_threads - 1
+ *  workers, started now and kept until clef_session_free()). Outputs never depend on
+ *  n_threads. Errors on ctx. */
+CLEF_API clef_status clef_session_create(clef_session **out, clef_ctx *ctx, int32_t n_threads);
+/** Stop the workers and free the scratch. NULL-safe. */
+CLEF_API void clef_session_free(clef_session *s);
+/** Last error of a call on the session, "" after a call that succeeded (every call taking the
+ *  session resets it). Valid until the next call on the session. */
+CLEF_API const char *clef_session_errmsg(const clef_session *s);
+/** Status of the last call's error, CLEF_OK after a call that succeeded. */
+CLEF_API clef_status clef_session_errcode(const clef_session *s);
+/** Threads of the session. 0 for NULL. */
+CLEF_API int32_t clef_session_n_threads(const clef_session *s);
+/** Bytes of scratch the session holds now (it grows to the largest call and is then reused:
+ *  a warm session allocates nothing on the compute paths). */
+CLEF_API int64_t clef_session_scratch_bytes(const clef_session *s);
+/** Give the scratch back to the allocator (e.g. after a long session, before idling). */
+CLEF_API clef_status clef_session_release_scratch(clef_session *s);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Parameters: an opaque, kind-tagged parameter set with typed, range-checked setters          */
@@ -177,7 +207,7 @@ typedef struct clef_params clef_params;
 
 /** Parameter-set kinds. Pinned, only appended. */
 enum clef_params_kind {
-    CLEF_PARAMS_CORE = 1,      /**< generic settings (threads, seed) */
+    /* 1: CLEF_PARAMS_CORE, removed in ABI 1 (nothing read its keys) */
     CLEF_PARAMS_IO = 2,        /**< recording input: channel map, units, resampling */
     CLEF_PARAMS_SPEC = 3,      /**< multitaper spectrogram */
     CLEF_PARAMS_TOKENIZER = 4, /**< VQGAN tokenizer architecture */
@@ -192,10 +222,8 @@ enum clef_param_type { CLEF_PARAM_I64 = 1, CLEF_PARAM_F64 = 2, CLEF_PARAM_STR = 
  *  its keys in its own section below (core 1-99, io 100-199, dsp 200-299, nn 300-399,
  *  model 400-499, clinical 500-599, store 600-699, cohort 700-799). Experimental keys start at
  *  1000. */
-enum clef_param_key {
-    CLEF_P_N_THREADS = 1, /**< i64, >= 1: worker threads */
-    CLEF_P_SEED = 2       /**< i64, >= 0: random seed */
-};
+/* (core keys 1 n_threads and 2 seed: removed in ABI 1; threads are a clef_session's, seeds
+ *  are each module's own keys.) */
 
 /** Create a parameter set of the given kind with every key at its default. */
 CLEF_API clef_status clef_params_create(clef_params **out, clef_ctx *ctx, int32_t kind);
@@ -221,6 +249,8 @@ CLEF_API clef_status clef_param_info(int32_t key, const char **name, int32_t *ty
 CLEF_API clef_status clef_param_bounds(int32_t key, double *min_out, double *max_out);
 /** Last error of the parameter set (set by a failed setter), "" if none. */
 CLEF_API const char *clef_params_errmsg(const clef_params *p);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_params_errcode(const clef_params *p);
 
 /* ------------------------------------------------------------------------------------------ */
 /* io: EEG recordings (EDF/EDF+/BDF/BDF+ reader), channel maps, resampling, streaming (lib/io) */
@@ -359,6 +389,8 @@ CLEF_API clef_status clef_recording_open_memory(clef_recording **out, clef_ctx *
 CLEF_API void clef_recording_free(clef_recording *rec);
 /** Last error on the recording, "" if none. */
 CLEF_API const char *clef_recording_errmsg(const clef_recording *rec);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_recording_errcode(const clef_recording *rec);
 
 /** clef_file_type of the recording. */
 CLEF_API int32_t clef_recording_file_type(const clef_recording *rec);
@@ -524,6 +556,8 @@ CLEF_API clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_
                                         const char *const *units, const clef_params *p);
 CLEF_API void clef_stream_free(clef_stream *s);
 CLEF_API const char *clef_stream_errmsg(const clef_stream *s);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_stream_errcode(const clef_stream *s);
 /** Bit c set when canonical channel c is fed by a declared channel. */
 CLEF_API uint32_t clef_stream_present_mask(const clef_stream *s);
 /** Push n_frames frames of interleaved samples (frame f, channel k at data[f*n_channels + k]).
@@ -577,6 +611,8 @@ CLEF_API clef_status clef_edf_writer_create(clef_edf_writer **out, clef_ctx *ctx
 CLEF_API void clef_edf_writer_free(clef_edf_writer *w);
 /** Last error of the writer, "" if none. */
 CLEF_API const char *clef_edf_writer_errmsg(const clef_edf_writer *w);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_edf_writer_errcode(const clef_edf_writer *w);
 
 /** EDF+ patient identification: code (e.g. an MRN), sex ("M", "F" or NULL/"X" unknown), birth
  *  date (birth_year 0: unknown) and name. Spaces become '_' and non-ASCII bytes '?' (the header
@@ -662,8 +698,8 @@ enum clef_param_key_dsp {
     CLEF_P_SPEC_DB_MIN = 215,         /**< f64 dB, default -40: lower clip and zero-power floor */
     CLEF_P_SPEC_DB_MAX = 216,         /**< f64 dB, default 40: upper clip */
     CLEF_P_SPEC_EDGE = 217,           /**< str, default "valid": valid or zero (pad window/2) */
-    CLEF_P_SPEC_N_THREADS = 218,      /**< i64, default 0: batch threads; 0: ctx default */
-    CLEF_P_SPEC_TAPER_SYM = 219       /**< i64, default 0: 1 symmetric DPSS, 0 periodic (MNE) */
+    /* 218: spec_n_threads, removed in ABI 1 (threads are the clef_session's) */
+    CLEF_P_SPEC_TAPER_SYM = 219 /**< i64, default 0: 1 symmetric DPSS, 0 periodic (MNE) */
 };
 
 /** DPSS (Slepian) tapers, as scipy.signal.windows.dpss(n, nw, k, sym, norm=2,
@@ -734,24 +770,26 @@ CLEF_API clef_status clef_spectrogram_tapers(const clef_spectrogram *sg, double 
                                              size_t *needed, double *eigenvalues);
 /** Spectrogram of n_ch channels of n_samples float32 samples (uV), channel c starting at
  *  x + c*row_stride (row_stride >= n_samples). out receives float32 [n_ch][n_freqs][n_frames];
- *  *needed (may be NULL) = n_ch*n_freqs*n_frames. Uses the spec_n_threads threads; the output is
- *  bit-identical for every thread count. Allocates its scratch per call (ctx allocator).
- *  Returns CLEF_ERR_SHAPE when the recording is shorter than one window (no frame),
- *  CLEF_ERR_FORMAT when a sample read by some frame is NaN or infinite (the output is then
- *  unspecified), CLEF_ERR_BUFFER_TOO_SMALL, CLEF_ERR_INVALID_ARG, CLEF_ERR_NOMEM. The handle
- *  holds no error text: details go to the ctx log callback at debug level. */
-CLEF_API clef_status clef_spectrogram_compute(const clef_spectrogram *sg, const float *x,
-                                              size_t row_stride, int64_t n_ch, int64_t n_samples,
-                                              float *out, size_t cap, size_t *needed);
+ *  *needed (may be NULL) = n_ch*n_freqs*n_frames. Runs on the session's threads; the output is
+ *  bit-identical for every thread count. Working memory is the session's (reused across calls).
+ *  Errors, on the session (clef_session_errmsg()): CLEF_ERR_SHAPE when the recording is shorter
+ *  than one window (no frame), CLEF_ERR_FORMAT when a sample read by some frame is NaN or
+ *  infinite (the message names channel and sample; the output is then unspecified),
+ *  CLEF_ERR_BUFFER_TOO_SMALL, CLEF_ERR_INVALID_ARG, CLEF_ERR_NOMEM. */
+CLEF_API clef_status clef_spectrogram_compute(const clef_spectrogram *sg, clef_session *s,
+                                              const float *x, size_t row_stride, int64_t n_ch,
+                                              int64_t n_samples, float *out, size_t cap,
+                                              size_t *needed);
 
 /** Streaming spectrogram: pushes of any size; each frame is emitted as soon as its window is
  *  complete. The concatenated output equals clef_spectrogram_compute() on the whole recording
  *  bit for bit. One thread at a time; keeps a reference to its spectrogram. */
 typedef struct clef_spectrogram_stream clef_spectrogram_stream;
 
-/** Start a stream of n_ch channels (errors on the ctx of sg). */
-CLEF_API clef_status clef_spectrogram_stream_create(clef_spectrogram_stream **out,
-                                                    clef_spectrogram *sg, int64_t n_ch);
+/** Start a stream of n_ch channels of sg (errors on the session s, which the stream does not
+ *  keep: push and finish record theirs on the stream). */
+CLEF_API clef_status clef_spectrogram_stream_create(clef_spectrogram_stream **out, clef_session *s,
+                                                    const clef_spectrogram *sg, int64_t n_ch);
 CLEF_API void clef_spectrogram_stream_free(clef_spectrogram_stream *st);
 /** Frames that a push of n_samples would emit now (the capacity it needs is this times
  *  n_ch * n_freqs floats). */
@@ -772,8 +810,10 @@ CLEF_API clef_status clef_spectrogram_stream_finish(clef_spectrogram_stream *st,
                                                     int64_t *n_frames_out);
 /** Frames emitted so far (index of the next frame). */
 CLEF_API int64_t clef_spectrogram_stream_frames(const clef_spectrogram_stream *st);
-/** Last error of the stream, "" if none. */
+/** Last error of the stream, "" after a call that succeeded. */
 CLEF_API const char *clef_spectrogram_stream_errmsg(const clef_spectrogram_stream *st);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_spectrogram_stream_errcode(const clef_spectrogram_stream *st);
 
 /* (end of section) */
 
@@ -830,6 +870,8 @@ CLEF_API clef_status clef_weights_open_memory(clef_weights **out, clef_ctx *ctx,
 CLEF_API void clef_weights_free(clef_weights *w);
 /** Last error on the handle, "" if none. Valid until the next call on the handle. */
 CLEF_API const char *clef_weights_errmsg(const clef_weights *w);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_weights_errcode(const clef_weights *w);
 
 /** Number of tensors (metadata excluded); 0 for NULL. Index order is data order in the file. */
 CLEF_API int64_t clef_weights_n_tensors(const clef_weights *w);
@@ -871,6 +913,8 @@ CLEF_API clef_status clef_weights_writer_create(clef_weights_writer **out, clef_
 CLEF_API void clef_weights_writer_free(clef_weights_writer *wr);
 /** Last error on the writer, "" if none. */
 CLEF_API const char *clef_weights_writer_errmsg(const clef_weights_writer *wr);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_weights_writer_errcode(const clef_weights_writer *wr);
 /** Set (or replace) a "__metadata__" entry; key and value are UTF-8 strings, key not empty. */
 CLEF_API clef_status clef_weights_writer_set_meta(clef_weights_writer *wr, const char *key,
                                                   const char *value);
@@ -903,10 +947,10 @@ CLEF_API clef_status clef_weights_writer_write(clef_weights_writer *wr, const ch
 /* ------------------------------------------------------------------------------------------ */
 
 /** VQGAN spectrogram tokenizer (docs/tokenizer.md): a session's spectrogram
- *  [channels x frequency x frames] (dB) to grid_f x grid_t token ids (8 x 256 = 2,048 for the
- *  default weights and a 20-minute session) and back. Shared: immutable after creation, usable
- *  from several threads at once; each call takes its own ctx (errors, allocation) and
- *  n_threads. */
+ *  [channels x frequency x frames] (dB) to token ids and back: for the default weights and a
+ *  20-minute session an 8 x 240 grid plus 128 session-mean tokens = 2,048 (8 x 256 without
+ *  session-mean tokens). Shared: immutable after creation, usable from several threads at
+ *  once; each compute call takes its own clef_session (threads, scratch, errors). */
 typedef struct clef_tokenizer clef_tokenizer;
 
 /** Keys of CLEF_PARAMS_TOKENIZER sets: the architecture of a new tokenizer
@@ -943,9 +987,12 @@ enum clef_param_key_model {
                                                 in dB beside the pixel L1 (docs/tokenizer.md) */
 };
 
-/** Load a tokenizer from a safetensors weights file holding the "tok" component. Every
- *  clef.tok.* metadata key and every tensor must be present with the expected shape (F32);
- *  a mismatch fails with CLEF_ERR_FORMAT or CLEF_ERR_SHAPE and a message naming it (on ctx). */
+/** Load a tokenizer from a safetensors weights file holding the "tok" component, ready for
+ *  whole sessions: its image is the session image (clef_tokenizer_session_frames(): 1,200
+ *  frames = 8 x 240 grid tokens + 128 session-mean tokens = 2,048 for the default weights),
+ *  whatever crop the weights were trained on. Every clef.tok.* metadata key and every tensor
+ *  must be present with the expected shape (F32); a mismatch fails with CLEF_ERR_FORMAT or
+ *  CLEF_ERR_SHAPE and a message naming it (on ctx). */
 CLEF_API clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path);
 /** A tokenizer with the architecture of params (a CLEF_PARAMS_TOKENIZER set; NULL: defaults)
  *  and PyTorch-default random weights drawn from seed: the starting point of training. */
@@ -956,8 +1003,9 @@ CLEF_API clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx,
 CLEF_API clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx,
                                          const char *path);
 /** A copy of tok for images of crop_t frames (a multiple of the time stride): the network is
- *  fully convolutional, so weights trained on short crops (e.g. 128 x 80 frames, an 8 x 16
- *  grid) serve whole sessions (crop_t 1280, 8 x 256 tokens). Errors go to ctx. */
+ *  fully convolutional, so the same weights serve training crops (e.g. 128 x 80 frames, an
+ *  8 x 16 grid) and whole sessions (clef_tokenizer_load() already returns the session image).
+ *  Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer *tok,
                                                clef_ctx *ctx, int64_t crop_t);
 /** Free a tokenizer. NULL-safe. */
@@ -1022,18 +1070,40 @@ CLEF_API double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const cle
  *  clef_tokenizer_mean_coefficients() session-mean coefficients before quantisation (in
  *  standard deviations of their component) and the valid columns, and must then hold
  *  latents_cap >= grid_f * grid_t * code_dim + that + 1 floats. *needed (may be NULL) is set to
- *  n_tokens. Errors go to ctx. */
-CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx,
+ *  n_tokens. Runs on the session's threads and scratch; errors on the session. */
+CLEF_API clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_session *s,
                                            const float *spec, int64_t n_channels, int64_t n_freq,
-                                           int64_t n_frames, int32_t n_threads, int32_t *ids,
-                                           size_t ids_cap, float *latents, size_t latents_cap,
-                                           size_t *needed);
+                                           int64_t n_frames, int32_t *ids, size_t ids_cap,
+                                           float *latents, size_t latents_cap, size_t *needed);
+/** The spectrogram tok's weights were trained on (their clef.spec.* metadata), as a new
+ *  handle: what clef_tokenizer_encode_recording() needs. Errors on ctx. */
+CLEF_API clef_status clef_tokenizer_spectrogram_create(clef_spectrogram **out, clef_ctx *ctx,
+                                                       const clef_tokenizer *tok);
+/** The pipeline in one call: the first clef_tokenizer_read_seconds() of rec read as the 19
+ *  canonical channels (clef_recording_read_canonical()), transformed by sg (checked against the
+ *  weights: clef_tokenizer_check_spectrogram()) and encoded over tok's image
+ *  (clef_tokenizer_encode()) into ids (clef_tokenizer_n_tokens() entries; *needed, may be NULL,
+ *  gets that count). present_mask (may be NULL) gets the canonical channels present. A warm
+ *  session allocates nothing. Errors on the session, naming the recording's cause. */
+CLEF_API clef_status clef_tokenizer_encode_recording(const clef_tokenizer *tok, clef_session *s,
+                                                     const clef_spectrogram *sg,
+                                                     clef_recording *rec, int32_t *ids,
+                                                     size_t ids_cap, size_t *needed,
+                                                     uint32_t *present_mask);
+/** As clef_tokenizer_encode_recording() from samples already read: the 19 canonical channels
+ *  in microvolts at sg's rate, channel c at x + c*row_stride (e.g. what a clef_stream
+ *  produced, or an MNE array), n_samples per channel; only the span the image covers is
+ *  transformed. */
+CLEF_API clef_status clef_tokenizer_encode_signal(const clef_tokenizer *tok, clef_session *s,
+                                                  const clef_spectrogram *sg, const float *x,
+                                                  size_t row_stride, int64_t n_samples,
+                                                  int32_t *ids, size_t ids_cap, size_t *needed);
 /** Check that sg computes the spectrogram tok's weights were trained on (clef.spec.*
  *  metadata: fs, window_s, step_s, bandwidth_hz, eig_min, fmin_hz, fmax_hz, df_hz, db_min,
  *  db_max, n_tapers, norm = the scale, and the number of frequency bins). Call it before
  *  encoding spectrograms of sg. A difference fails with CLEF_ERR_INVALID_ARG (CLEF_ERR_SHAPE for
- *  the bins) and a message on ctx naming the parameter and both values. */
-CLEF_API clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_ctx *ctx,
+ *  the bins) and a message on the session naming the parameter and both values. */
+CLEF_API clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_session *s,
                                                       const clef_spectrogram *sg);
 /** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1): L1 reconstruction + commitment
  *  loss, EMA codebook updates with dead-code restarts, AdamW on the encoder and decoder, and
@@ -1052,6 +1122,8 @@ CLEF_API clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out,
 CLEF_API void clef_tokenizer_trainer_free(clef_tokenizer_trainer *tr);
 /** Last error of the trainer, "" if none. */
 CLEF_API const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_tokenizer_trainer_errcode(const clef_tokenizer_trainer *tr);
 /** One optimiser step on n_crops crops [n_crops][n_channels][n_freq][crop_t] (dB), 1 <= n_crops
  *  <= the batch setting. l1_db (may be NULL) gets the batch's mean absolute reconstruction
  *  error in dB, perplexity (may be NULL) the codebook perplexity of its tokens. */
@@ -1142,10 +1214,11 @@ CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out,
  *  in every bin (absent or flat electrodes, flagged by its presence tokens) come back at the
  *  dB floor (without session-mean tokens, channels absent from the encoded recording are not
  *  reconstructed meaningfully: mask them with its present mask); out holds out_cap
- * floats, *needed (may be NULL) is set to the floats required. Errors go to ctx. */
-CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx,
-                                           const int32_t *ids, size_t n_ids, int32_t n_threads,
-                                           float *out, size_t out_cap, size_t *needed);
+ * floats, *needed (may be NULL) is set to the floats required. Runs on the session's threads
+ * and scratch; errors on the session. */
+CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_session *s,
+                                           const int32_t *ids, size_t n_ids, float *out,
+                                           size_t out_cap, size_t *needed);
 
 /* (end of section) */
 
@@ -1191,6 +1264,8 @@ CLEF_API double clef_probe_c(const clef_probe *p);
 CLEF_API int32_t clef_probe_n_iter(const clef_probe *p);
 /** Last error on the probe, "" if none. */
 CLEF_API const char *clef_probe_errmsg(const clef_probe *p);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_probe_errcode(const clef_probe *p);
 /** NULL-safe. */
 CLEF_API void clef_probe_free(clef_probe *p);
 
@@ -1217,6 +1292,8 @@ CLEF_API clef_status clef_eval_create(clef_eval **out, clef_ctx *ctx);
 CLEF_API void clef_eval_free(clef_eval *ev);
 /** Last error on the evaluator, "" if none. */
 CLEF_API const char *clef_eval_errmsg(const clef_eval *ev);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_eval_errcode(const clef_eval *ev);
 /** Replace the grid of C values tried on the validation split (n in [1, 1000], each > 0). */
 CLEF_API clef_status clef_eval_set_c_grid(clef_eval *ev, const double *c, size_t n);
 /** Bootstrap resamples (>= 2), seed and confidence level in (0, 1). */
@@ -1299,6 +1376,8 @@ CLEF_API clef_status clef_store_open(clef_store **out, clef_ctx *ctx, const char
 CLEF_API void clef_store_free(clef_store *s);
 /** Last error on the store, "" if none. Valid until the next call on the handle. */
 CLEF_API const char *clef_store_errmsg(const clef_store *s);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_store_errcode(const clef_store *s);
 
 /** Import a cohort directory (docs/COHORT-FORMAT.md: manifest.csv, events.csv, tasks.csv,
  *  splits.csv, optional reports/<session>.txt and fhir/<subject>.xml) in one transaction.
@@ -1408,22 +1487,19 @@ CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double
 CLEF_API clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, char *buf,
                                                size_t cap, size_t *needed);
 /** Tokenize every session of a store as the resumable job "tokenize:<model hash>" (one job per
- *  weights file): each session is claimed, read (clef_recording_read_canonical(), 19
- *  channels, 200 Hz; only the 1,283 s the session image covers plus a 2 s margin, so a longer
- *  recording costs no more memory and gives the tokens of its whole-file read), transformed with
- * the spectrogram the weights were trained on (clef_tokenizer_check_spectrogram()), encoded over a
- * 1,280-frame session image (weights trained on shorter crops are applied with
- * clef_tokenizer_clone_crop()) and its n_tokens ids (2,048 by default, [grid_f][grid_t]) committed
- * as a uint16 artifact (CLEF_ARTIFACT_TOKENS, model hash of clef_tokenizer_model_hash()) with its
- * done state in one transaction: a killed run resumes without redoing or duplicating a session, and
- * a rerun adds nothing. stale_s, max_items, n_processed, progress and user as in
+ *  weights file): each session is claimed, tokenized by clef_tokenizer_encode_recording() with
+ *  the weights loaded for whole sessions and the spectrogram they were trained on
+ *  (clef_tokenizer_spectrogram_create()), and its n_tokens ids (2,048 by default) committed as a
+ *  uint16 artifact (CLEF_ARTIFACT_TOKENS, model hash of clef_tokenizer_model_hash()) with its
+ *  done state in one transaction: a killed run resumes without redoing or duplicating a
+ *  session, and a rerun adds nothing. stale_s, max_items, n_processed, progress and user as in
  *  clef_bandpower_job_run(). A session whose file cannot be read is marked failed with the
- *  reason and the job goes on. CLEF_ERR_UNSUPPORTED for a codebook of more than 65,536
- *  codes. n_threads >= 1 for the spectrogram and the encoder. Errors go to ctx. */
-CLEF_API clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *weights_path,
-                                            int32_t n_threads, double stale_s, int64_t max_items,
-                                            int64_t *n_processed, clef_eval_progress_fn progress,
-                                            void *user);
+ *  reason and the job goes on. CLEF_ERR_UNSUPPORTED for a codebook of more than 65,536 codes.
+ *  Runs on the session's threads; errors on the session. */
+CLEF_API clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s,
+                                            const char *weights_path, double stale_s,
+                                            int64_t max_items, int64_t *n_processed,
+                                            clef_eval_progress_fn progress, void *user);
 
 /* (end of section) */
 
@@ -1437,7 +1513,7 @@ enum clef_param_key_cohort {
     CLEF_P_COHORT_N_PATIENTS = 701,   /**< i64 >= 1: number of patients (default 100) */
     CLEF_P_COHORT_MAX_SESSIONS = 702, /**< i64 >= 1: sessions per patient, 1..this (default 2) */
     CLEF_P_COHORT_DURATION_S = 703,   /**< f64: session length, whole seconds (default 1200) */
-    CLEF_P_COHORT_N_THREADS = 704,    /**< i64 >= 1: worker threads (never changes the output) */
+    /* 704: cohort.n_threads, removed in ABI 1 (the clef_session's threads) */
     CLEF_P_COHORT_FRAC_MISSING = 705, /**< f64 0-1: sessions with 1-2 missing channels */
     CLEF_P_COHORT_FRAC_MV = 706,      /**< f64 0-1: sessions stored in mV instead of uV */
     CLEF_P_COHORT_FRAC_BDF = 707,     /**< f64 0-1: sessions stored as BDF+ instead of EDF+ */
@@ -1455,10 +1531,10 @@ typedef int32_t (*clef_cohort_progress_fn)(int64_t done, int64_t total, void *us
  *  written last, manifest.csv. Every file is written to a temporary name and renamed when
  *  complete; an existing manifest.csv is removed first, so a cohort without manifest.csv is
  *  incomplete. params: a CLEF_PARAMS_COHORT set or NULL for the defaults. Deterministic: the
- *  same parameters give byte-identical files, whatever the thread count. With n_threads > 1
- *  the ctx allocator hooks must be thread-safe. progress may be NULL. Errors are recorded on
- *  ctx. */
-CLEF_API clef_status clef_cohort_generate(clef_ctx *ctx, const clef_params *params,
+ *  same parameters give byte-identical files, whatever the session's thread count. With more
+ *  than one thread the ctx allocator hooks must be thread-safe. progress may be NULL. Errors
+ *  are recorded on the session. */
+CLEF_API clef_status clef_cohort_generate(clef_session *s, const clef_params *params,
                                           const char *out_dir, clef_cohort_progress_fn progress,
                                           void *user);
 /** Number of binary tasks a generated cohort defines (tasks.csv). */

@@ -59,25 +59,24 @@ static void make_signal(float *x) {
 
 static double time_spectrogram(clef_ctx *ctx, int threads, int reps, const float *x, float *out,
                                size_t cap) {
-    clef_params *p = NULL;
+    clef_session *s = NULL;
     clef_spectrogram *sg = NULL;
-    if (clef_params_create(&p, ctx, CLEF_PARAMS_SPEC) != CLEF_OK ||
-        clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, threads) != CLEF_OK ||
-        clef_spectrogram_create(&sg, ctx, p) != CLEF_OK) {
+    if (clef_session_create(&s, ctx, threads) != CLEF_OK ||
+        clef_spectrogram_create(&sg, ctx, NULL) != CLEF_OK) {
         fprintf(stderr, "cannot create the spectrogram: %s\n", clef_ctx_errmsg(ctx));
         exit(1);
     }
     double best = 1e30;
     for (int r = 0; r < reps; r++) {
         double t0 = now();
-        if (clef_spectrogram_compute(sg, x, N, N_CH, N, out, cap, NULL) != CLEF_OK) {
+        if (clef_spectrogram_compute(sg, s, x, N, N_CH, N, out, cap, NULL) != CLEF_OK) {
             fprintf(stderr, "compute failed\n");
             exit(1);
         }
         best = fmin(best, now() - t0);
     }
     clef_spectrogram_free(sg);
-    clef_params_free(p);
+    clef_session_free(s);
     return best;
 }
 

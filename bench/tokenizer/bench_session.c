@@ -25,9 +25,11 @@ float *bench_session_spec(clef_ctx *ctx, const clef_spectrogram *sg, const char 
     *frames = clef_spectrogram_n_frames(sg, n);
     size_t need = (size_t)(BENCH_NCH * clef_spectrogram_n_freqs(sg) * *frames);
     float *s = malloc(need * sizeof *s);
-    if (s == NULL ||
-        clef_spectrogram_compute(sg, x, (size_t)n, BENCH_NCH, n, s, need, NULL) != CLEF_OK)
+    clef_session *sess = NULL;
+    if (s == NULL || clef_session_create(&sess, ctx, 2) != CLEF_OK ||
+        clef_spectrogram_compute(sg, sess, x, (size_t)n, BENCH_NCH, n, s, need, NULL) != CLEF_OK)
         bench_die("bench", path, ctx);
+    clef_session_free(sess);
     free(x);
     return s;
 }

@@ -330,24 +330,26 @@ int main(int argc, char **argv) {
     snprintf(job, sizeof job, "bench:specbp2:%s", hash);
 
     int64_t n_tok = 0;
-    if (clef_tokenizer_job_run(ctx, s, weights, threads, 0.0, 0, &n_tok, NULL, NULL) != CLEF_OK)
-        die("tokenize job", ctx);
+    clef_session *sess = NULL;
+    if (clef_session_create(&sess, ctx, threads) != CLEF_OK)
+        die("session", ctx);
+    if (clef_tokenizer_job_run(sess, s, weights, 0.0, 0, &n_tok, NULL, NULL) != CLEF_OK) {
+        fprintf(stderr, "tokenize job: %s\n", clef_session_errmsg(sess));
+        exit(1);
+    }
     int64_t n_bp = 0;
     if (clef_bandpower_job_run(ctx, s, 0.0, 0, &n_bp, NULL, NULL) != CLEF_OK)
         die("band-power job", ctx);
     fprintf(stderr, "tokenized %lld sessions, raw band power of %lld\n", (long long)n_tok,
             (long long)n_bp);
 
-    clef_tokenizer *w = NULL, *tok = NULL;
+    clef_tokenizer *tok = NULL; /* loaded for the whole-session image */
     clef_spectrogram *sg = NULL;
     int64_t crop_t = 0; /* the session image (clef_tokenizer_session_frames) */
-    if (clef_tokenizer_load(&w, ctx, weights) != CLEF_OK ||
-        (crop_t = clef_tokenizer_session_frames(w)) < 1 ||
-        clef_tokenizer_clone_crop(&tok, w, ctx, crop_t) != CLEF_OK ||
-        clef_spectrogram_create(&sg, ctx, NULL) != CLEF_OK ||
-        clef_tokenizer_check_spectrogram(tok, ctx, sg) != CLEF_OK)
+    if (clef_tokenizer_load(&tok, ctx, weights) != CLEF_OK ||
+        (crop_t = clef_tokenizer_session_frames(tok)) < 1 ||
+        clef_tokenizer_spectrogram_create(&sg, ctx, tok) != CLEF_OK)
         die(weights, ctx);
-    clef_tokenizer_free(w);
     int64_t nf = clef_spectrogram_n_freqs(sg), n_ids = clef_tokenizer_n_tokens(tok);
     double *freq = malloc((size_t)nf * sizeof *freq);
     float *dec = malloc((size_t)(BENCH_NCH * nf * crop_t) * sizeof *dec);
@@ -379,9 +381,11 @@ int main(int argc, char **argv) {
         int64_t frames = 0;
         uint32_t present = 0;
         float *spec = bench_session_spec(ctx, sg, path, &frames, &present);
-        if (clef_tokenizer_decode(tok, ctx, ids, (size_t)n_ids, threads, dec,
-                                  (size_t)(BENCH_NCH * nf * crop_t), NULL) != CLEF_OK)
-            die("decode", ctx);
+        if (clef_tokenizer_decode(tok, sess, ids, (size_t)n_ids, dec,
+                                  (size_t)(BENCH_NCH * nf * crop_t), NULL) != CLEF_OK) {
+            fprintf(stderr, "decode: %s\n", clef_session_errmsg(sess));
+            exit(1);
+        }
         int64_t shown = frames < crop_t ? frames : crop_t;
         for (int64_t r = 0; r < BENCH_NCH * nf; r++)
             for (int64_t t = 0; t < shown; t++) {
@@ -557,6 +561,7 @@ int main(int argc, char **argv) {
     clef_spectrogram_free(sg);
     clef_tokenizer_free(tok);
     clef_store_free(s);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
     return 0;
 }

@@ -97,6 +97,7 @@ enum { ALL_CHANNELS = (1 << NCH) - 1 };
 
 typedef struct evaluator {
     clef_ctx *ctx;
+    clef_session *sess;
     const clef_spectrogram *sg;
     const clef_tokenizer *tok;
     int64_t nf, gf, gt, crop_t; /* crop_t: the session image (clef_tokenizer_session_frames) */
@@ -123,11 +124,13 @@ static void eval_set(const evaluator *ev, const char *name, const char *const *p
             if (!(pres >> c & 1u))
                 for (int64_t k = 0; k < nf * fr; k++)
                     s[c * nf * fr + k] = (float)db_min;
-        if (clef_tokenizer_encode(ev->tok, ev->ctx, s, NCH, nf, fr, 2, ids, (size_t)n_tok, NULL, 0,
+        if (clef_tokenizer_encode(ev->tok, ev->sess, s, NCH, nf, fr, ids, (size_t)n_tok, NULL, 0,
                                   NULL) != CLEF_OK ||
-            clef_tokenizer_decode(ev->tok, ev->ctx, ids, (size_t)n_tok, 2, rec,
-                                  (size_t)(NCH * nf * crop_t), NULL) != CLEF_OK)
-            die(paths[i], ev->ctx);
+            clef_tokenizer_decode(ev->tok, ev->sess, ids, (size_t)n_tok, rec,
+                                  (size_t)(NCH * nf * crop_t), NULL) != CLEF_OK) {
+            fprintf(stderr, "%s: %s\n", paths[i], clef_session_errmsg(ev->sess));
+            exit(1);
+        }
         int64_t valid = clef_tokenizer_valid_columns(ev->tok, fr),
                 shown = fr < crop_t ? fr : crop_t;
         for (int64_t r = 0; count_codes && r < ev->gf; r++)
@@ -170,19 +173,14 @@ int main(int argc, char **argv) {
     }
     clef_ctx *ctx = NULL;
     clef_ctx_create(&ctx);
-    clef_tokenizer *w = NULL, *tok = NULL;
-    if (clef_tokenizer_load(&w, ctx, argv[1]) != CLEF_OK ||
-        clef_tokenizer_clone_crop(&tok, w, ctx, clef_tokenizer_session_frames(w)) != CLEF_OK)
+    clef_tokenizer *tok = NULL; /* loaded for the whole-session image */
+    clef_session *sess = NULL;
+    if (clef_tokenizer_load(&tok, ctx, argv[1]) != CLEF_OK ||
+        clef_session_create(&sess, ctx, 2) != CLEF_OK)
         die(argv[1], ctx);
-    clef_tokenizer_free(w);
-    clef_params *p = NULL;
     clef_spectrogram *sg = NULL;
-    clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
-    clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, 2);
-    if (clef_spectrogram_create(&sg, ctx, p) != CLEF_OK ||
-        clef_tokenizer_check_spectrogram(tok, ctx, sg) != CLEF_OK)
+    if (clef_tokenizer_spectrogram_create(&sg, ctx, tok) != CLEF_OK)
         die("spectrogram", ctx);
-    clef_params_free(p);
     int64_t nf = clef_spectrogram_n_freqs(sg), cb = 0, gf = 0, gt = 0;
     clef_tokenizer_codebook(tok, &cb, NULL);
     clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
@@ -211,7 +209,8 @@ int main(int argc, char **argv) {
     printf("| set | sessions | tokenizer MAE dB | training-mean MAE dB | session-time-mean MAE dB "
            "| noise: |S(t)-S(t+4 s)|/sqrt2 dB |\n|---|---|---|---|---|---|\n");
     int64_t crop_t = clef_tokenizer_session_frames(tok);
-    evaluator ev = {ctx, sg, tok, nf, gf, gt, crop_t, tsum, calloc((size_t)cb, sizeof(double))};
+    evaluator ev = {ctx, sess, sg,     tok,  nf,
+                    gf,  gt,   crop_t, tsum, calloc((size_t)cb, sizeof(double))};
     /* the held-out sessions whole, then with electrodes removed (blanked to the dB floor, as
      * the canonical read leaves absent channels): every other channel, then Fp1 alone (the
      * montage of tests/data/test_subsecond.edf) */
@@ -255,6 +254,7 @@ int main(int argc, char **argv) {
     free(tcnt);
     clef_spectrogram_free(sg);
     clef_tokenizer_free(tok);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
     return 0;
 }

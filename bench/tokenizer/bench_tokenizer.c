@@ -39,24 +39,15 @@ int main(int argc, char **argv) {
     int32_t n_threads = atoi(argv[4]);
     int reps = atoi(argv[5]);
     clef_ctx *ctx = NULL;
-    clef_tokenizer *tok = NULL;
-    if (clef_ctx_create(&ctx) != CLEF_OK || clef_tokenizer_load(&tok, ctx, argv[1]) != CLEF_OK) {
+    clef_tokenizer *tok = NULL; /* loaded for the whole-session image */
+    clef_session *s = NULL;
+    if (clef_ctx_create(&ctx) != CLEF_OK || clef_tokenizer_load(&tok, ctx, argv[1]) != CLEF_OK ||
+        clef_session_create(&s, ctx, n_threads) != CLEF_OK) {
         fprintf(stderr, "load: %s\n", clef_ctx_errmsg(ctx));
         return 1;
     }
     int64_t n_ch, n_freq, crop_t;
     clef_tokenizer_shape(tok, &n_ch, &n_freq, &crop_t, NULL, NULL);
-    if (crop_t != clef_tokenizer_session_frames(tok)) { /* trained on crops: the session image */
-        clef_tokenizer *session = NULL;
-        if (clef_tokenizer_clone_crop(&session, tok, ctx, clef_tokenizer_session_frames(tok)) !=
-            CLEF_OK) {
-            fprintf(stderr, "clone: %s\n", clef_ctx_errmsg(ctx));
-            return 1;
-        }
-        clef_tokenizer_free(tok);
-        tok = session;
-        clef_tokenizer_shape(tok, NULL, NULL, &crop_t, NULL, NULL);
-    }
     size_t n_tok = (size_t)clef_tokenizer_n_tokens(tok), n_in = (size_t)(n_ch * n_freq * n_frames);
     float *spec = read_all(argv[2], n_in * sizeof(float));
     int32_t *ids = malloc(n_tok * sizeof *ids);
@@ -64,14 +55,13 @@ int main(int argc, char **argv) {
     double best_enc = 1e9, best_dec = 1e9;
     for (int r = 0; r <= reps; r++) { /* the first run warms up */
         double t0 = now();
-        if (clef_tokenizer_encode(tok, ctx, spec, n_ch, n_freq, n_frames, n_threads, ids, n_tok,
-                                  NULL, 0, NULL) != CLEF_OK) {
-            fprintf(stderr, "encode: %s\n", clef_ctx_errmsg(ctx));
+        if (clef_tokenizer_encode(tok, s, spec, n_ch, n_freq, n_frames, ids, n_tok, NULL, 0,
+                                  NULL) != CLEF_OK) {
+            fprintf(stderr, "encode: %s\n", clef_session_errmsg(s));
             return 1;
         }
         double t1 = now();
-        clef_tokenizer_decode(tok, ctx, ids, n_tok, n_threads, out,
-                              (size_t)(n_ch * n_freq * crop_t), NULL);
+        clef_tokenizer_decode(tok, s, ids, n_tok, out, (size_t)(n_ch * n_freq * crop_t), NULL);
         double t2 = now();
         if (r > 0 && t1 - t0 < best_enc)
             best_enc = t1 - t0;

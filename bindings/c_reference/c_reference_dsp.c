@@ -20,13 +20,15 @@ int main(int argc, char **argv) {
             in[c * N_S + t] = (float)((c * 7919 + t * 104729) % 2001 - 1000) / 16.0f;
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
-    if (clef_ctx_create(&ctx) != CLEF_OK || clef_spectrogram_create(&sg, ctx, NULL) != CLEF_OK)
+    clef_session *sess = NULL;
+    if (clef_ctx_create(&ctx) != CLEF_OK || clef_spectrogram_create(&sg, ctx, NULL) != CLEF_OK ||
+        clef_session_create(&sess, ctx, 1) != CLEF_OK)
         return 1;
     int64_t nf = clef_spectrogram_n_freqs(sg), nt = clef_spectrogram_n_frames(sg, N_S);
     size_t cap = (size_t)(N_CH * nf * nt), needed = 0;
     float *out = malloc(cap * sizeof *out);
     if (out == NULL ||
-        clef_spectrogram_compute(sg, in, N_S, N_CH, N_S, out, cap, &needed) != CLEF_OK)
+        clef_spectrogram_compute(sg, sess, in, N_S, N_CH, N_S, out, cap, &needed) != CLEF_OK)
         return 1;
     char path[1024];
     snprintf(path, sizeof path, "%s/dsp.txt", argv[1]);
@@ -39,6 +41,7 @@ int main(int argc, char **argv) {
         dump(argv[1], "spec_out.f32", out, cap * sizeof *out))
         return 1;
     free(out);
+    clef_session_free(sess);
     clef_spectrogram_free(sg);
     clef_ctx_free(ctx);
     return fclose(txt) != 0;

@@ -86,6 +86,10 @@ clef_status clef_eval_set_c_grid(clef_eval *ev, const double *c, size_t n) {
     return CLEF_OK;
 }
 
+clef_status clef_eval_errcode(const clef_eval *ev) {
+    return ev != NULL ? ev->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 clef_status clef_eval_set_bootstrap(clef_eval *ev, int32_t n_boot, uint64_t seed, double level) {
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;

@@ -337,3 +337,7 @@ void clef_probe_free(clef_probe *p) {
     clefi_free(ctx, p);
     clefi_ctx_release(ctx);
 }
+
+clef_status clef_probe_errcode(const clef_probe *p) {
+    return p != NULL ? p->err.code : CLEF_ERR_INVALID_ARG;
+}

@@ -280,7 +280,6 @@ static clef_status read_cfg(clef_ctx *ctx, const clef_params *params, clefi_coho
     cfg->n_patients = clefi_params_i64(params, CLEF_P_COHORT_N_PATIENTS);
     cfg->max_sessions = (int32_t)clefi_params_i64(params, CLEF_P_COHORT_MAX_SESSIONS);
     cfg->duration_s = floor(clefi_params_f64(params, CLEF_P_COHORT_DURATION_S) + 0.5);
-    cfg->n_threads = (int32_t)clefi_params_i64(params, CLEF_P_COHORT_N_THREADS);
     cfg->frac_missing = clefi_params_f64(params, CLEF_P_COHORT_FRAC_MISSING);
     cfg->frac_mv = clefi_params_f64(params, CLEF_P_COHORT_FRAC_MV);
     cfg->frac_bdf = clefi_params_f64(params, CLEF_P_COHORT_FRAC_BDF);
@@ -306,7 +305,7 @@ static clef_status prepare_dirs(clef_ctx *ctx, const char *dir) {
     return rc;
 }
 
-static void free_gen(gen *g, clefi_pool *pool) {
+static void free_gen(gen *g) {
     if (g->tctx != NULL)
         for (int32_t t = 0; t < g->cfg.n_threads; t++)
             clef_ctx_free(g->tctx[t]);
@@ -314,13 +313,11 @@ static void free_gen(gen *g, clefi_pool *pool) {
     clefi_free(g->ctx, g->srcs);
     clefi_free(g->ctx, g->sessions);
     clefi_free(g->ctx, g->patients);
-    clefi_pool_free(pool);
 }
 
-clef_status clef_cohort_generate(clef_ctx *ctx, const clef_params *params, const char *out_dir,
-                                 clef_cohort_progress_fn progress, void *user) {
-    if (ctx == NULL)
-        return CLEF_ERR_INVALID_ARG;
+/* The generation proper, on a private ctx (errors) and the session's pool (threads). */
+static clef_status generate(clef_ctx *ctx, clefi_pool *pool, const clef_params *params,
+                            const char *out_dir, clef_cohort_progress_fn progress, void *user) {
     if (out_dir == NULL || out_dir[0] == '\0')
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "cohort output directory is empty");
     gen g;
@@ -330,28 +327,26 @@ clef_status clef_cohort_generate(clef_ctx *ctx, const clef_params *params, const
     clef_status rc = read_cfg(ctx, params, &g.cfg);
     if (rc != CLEF_OK)
         return rc;
+    g.cfg.n_threads = clefi_pool_size(pool);
     size_t n_max;
     if (clefi_mul_overflow((size_t)g.cfg.n_patients, (size_t)g.cfg.max_sessions, &n_max))
         return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "cohort size overflows");
     if ((rc = prepare_dirs(ctx, out_dir)) != CLEF_OK)
         return rc;
-    clefi_pool *pool = NULL;
     g.patients = clefi_calloc(ctx, (size_t)g.cfg.n_patients, sizeof *g.patients);
     g.sessions = clefi_calloc(ctx, n_max, sizeof *g.sessions);
     g.srcs = clefi_calloc(ctx, n_max, sizeof *g.srcs);
     g.tctx = clefi_calloc(ctx, (size_t)g.cfg.n_threads, sizeof *g.tctx);
     if (g.patients == NULL || g.sessions == NULL || g.srcs == NULL || g.tctx == NULL) {
-        free_gen(&g, pool);
+        free_gen(&g);
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a cohort of %lld patients",
                                (long long)g.cfg.n_patients);
     }
     for (int32_t t = 0; t < g.cfg.n_threads && rc == CLEF_OK; t++)
         rc = clef_ctx_create_with_allocator(&g.tctx[t], ctx->alloc.malloc_fn, ctx->alloc.realloc_fn,
                                             ctx->alloc.free_fn, ctx->alloc.user);
-    if (rc == CLEF_OK)
-        rc = clefi_pool_create(&pool, ctx, g.cfg.n_threads);
     if (rc != CLEF_OK) {
-        free_gen(&g, pool);
+        free_gen(&g);
         return clefi_ctx_error(ctx, rc, "cannot start %d cohort workers", (int)g.cfg.n_threads);
     }
     clefi_cohort_sample(&g.cfg, g.patients, g.sessions, &g.n_sessions);
@@ -360,8 +355,26 @@ clef_status clef_cohort_generate(clef_ctx *ctx, const clef_params *params, const
         rc = write_reports_fhir(&g);
     if (rc == CLEF_OK)
         rc = write_tables(&g);
-    free_gen(&g, pool);
-    if (rc == CLEF_OK)
-        clefi_err_clear(&ctx->err);
+    free_gen(&g);
+    return rc;
+}
+
+clef_status clef_cohort_generate(clef_session *s, const clef_params *params, const char *out_dir,
+                                 clef_cohort_progress_fn progress, void *user) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    clefi_session_begin(s);
+    const clef_ctx *sc = s->ctx;
+    clef_ctx *ctx = NULL;
+    clef_status rc = clef_ctx_create_with_allocator(&ctx, sc->alloc.malloc_fn, sc->alloc.realloc_fn,
+                                                    sc->alloc.free_fn, sc->alloc.user);
+    if (rc != CLEF_OK)
+        return clefi_session_error(s, rc, "cohort: cannot create a context");
+    clef_ctx_set_log(ctx, sc->log_level, sc->log_fn, sc->log_user);
+    rc = generate(ctx, s->pool, params, out_dir, progress, user);
+    if (rc != CLEF_OK)
+        clefi_session_error(s, rc, "%s",
+                            clef_ctx_errmsg(ctx)[0] ? clef_ctx_errmsg(ctx) : clef_strerror(rc));
+    clef_ctx_free(ctx);
     return rc;
 }

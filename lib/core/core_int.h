@@ -110,6 +110,42 @@ CLEFI_HIDDEN int32_t clefi_pool_size(const clefi_pool *pool);
  *  pool may be NULL (runs serially). Not reentrant: one clefi_pool_for per pool at a time. */
 CLEFI_HIDDEN void clefi_pool_for(clefi_pool *pool, int64_t n, clefi_range_fn fn, void *arg);
 
+/* ---- clef_session: one thread's call state (session.c) ---- */
+#define CLEFI_MAX_THREADS 1024
+
+/** Scratch slots of a session: one grow-only, 64-byte aligned block per use, so calls that nest
+ *  (the pipeline's signal and spectrogram around the tokenizer's activations) never share one. */
+enum clefi_slot_id {
+    CLEFI_SLOT_SPEC = 0,      /* spectrogram per-thread frame scratch */
+    CLEFI_SLOT_TOK = 1,       /* tokenizer activations and conv/VQ scratch */
+    CLEFI_SLOT_PIPE_X = 2,    /* pipeline: canonical signal */
+    CLEFI_SLOT_PIPE_SPEC = 3, /* pipeline: spectrogram */
+    CLEFI_SLOT_PIPE_IDS = 4,  /* pipeline: token ids */
+    CLEFI_SLOT_COUNT = 5
+};
+
+typedef struct clefi_slot {
+    void *mem;
+    size_t size;
+} clefi_slot;
+
+struct clef_session {
+    clef_ctx *ctx;
+    int32_t n_threads;
+    clefi_pool *pool; /* n_threads - 1 workers, started once */
+    clefi_slot slot[CLEFI_SLOT_COUNT];
+    clefi_err err;
+};
+
+/** Start of every entry point that takes a session: the one error rule (clear the last error). */
+static inline void clefi_session_begin(clef_session *s) { clefi_err_clear(&s->err); }
+/** Record an error on the session (and the debug log); returns status. */
+CLEFI_HIDDEN clef_status clefi_session_error(clef_session *s, clef_status status, const char *fmt,
+                                             ...) CLEFI_PRINTF(3, 4);
+/** Slot `slot` with at least bytes bytes (contents unspecified); NULL after recording
+ *  CLEF_ERR_NOMEM on the session. The block stays valid until the slot is asked for more. */
+CLEFI_HIDDEN void *clefi_session_slot(clef_session *s, int32_t slot, size_t bytes);
+
 /* ---- SHA-256 (FIPS 180-4): recording fingerprints in cohort manifests and the store ---- */
 typedef struct clefi_sha256_ctx {
     uint32_t h[8];

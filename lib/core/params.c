@@ -154,6 +154,10 @@ static clef_status lookup(const clef_params *cp, int32_t key, int32_t type, size
     return CLEF_OK;
 }
 
+clef_status clef_params_errcode(const clef_params *p) {
+    return p != NULL ? p->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 clef_status clef_params_set_i64(clef_params *p, int32_t key, int64_t value) {
     size_t i = 0;
     if (p == NULL)

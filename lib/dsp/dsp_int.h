@@ -27,9 +27,8 @@ struct clef_spectrogram {
     clef_ctx *ctx;
     atomic_int refs; /* the caller's reference plus one per stream */
     double fs;
-    int32_t win, step, nfft, pad;   /* pad: zeros before the first and after the last sample */
-    int32_t n_tapers, bin0, n_freq; /* kept bins: bin0 .. bin0 + n_freq - 1 */
-    int32_t n_threads;
+    int32_t win, step, nfft, pad;        /* pad: zeros before the first and after the last sample */
+    int32_t n_tapers, bin0, n_freq;      /* kept bins: bin0 .. bin0 + n_freq - 1 */
     int detrend, scale, weighting, edge; /* indices into the key's names (spectrogram.c) */
     double eig_min;                      /* CLEF_P_SPEC_EIG_MIN as given (kept for getters) */
     double nw, db_min, db_max;
@@ -46,15 +45,17 @@ struct clef_spectrogram {
 
 /** One thread's scratch for clefi_spec_frame: window, tapered batch, spectra, powers. */
 typedef struct clefi_spec_scratch {
-    double *xd;  /* [win] */
     float *xf;   /* [win] */
     float *in;   /* [n_tapers][nfft], aligned */
     float *spec; /* [n_tapers][nfft/2+1] complex, aligned */
     float *pow;  /* [n_freq] */
 } clefi_spec_scratch;
 
-CLEFI_HIDDEN clef_status clefi_spec_scratch_init(const clef_spectrogram *sg, clefi_spec_scratch *s);
-CLEFI_HIDDEN void clefi_spec_scratch_free(const clef_spectrogram *sg, clefi_spec_scratch *s);
+/** Bytes of one thread's scratch (a 64-byte aligned block: clefi_spec_scratch_carve()). */
+CLEFI_HIDDEN size_t clefi_spec_scratch_bytes(const clef_spectrogram *sg);
+/** Lay s out in mem (clefi_spec_scratch_bytes(sg) bytes, 64-byte aligned). */
+CLEFI_HIDDEN void clefi_spec_scratch_carve(const clef_spectrogram *sg, clefi_spec_scratch *s,
+                                           void *mem);
 /** One frame: window samples [start, start + win) of a row of n samples (zeros outside), written
  *  to out[b * out_stride], b < n_freq. Returns 0 if a sample read is not finite. */
 CLEFI_HIDDEN int clefi_spec_frame(const clef_spectrogram *sg, clefi_spec_scratch *s,

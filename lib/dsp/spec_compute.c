@@ -90,85 +90,88 @@ static void batch_range(void *arg, int64_t begin, int64_t end, int32_t tid) {
 }
 
 /* Name the first non-finite sample that a frame reads (error path only). */
-static clef_status report_nonfinite(const batch_job *j, int64_t n_ch) {
+static clef_status report_nonfinite(clef_session *s, const batch_job *j, int64_t n_ch) {
     const clef_spectrogram *sg = j->sg;
     for (int64_t ch = 0; ch < n_ch; ch++) {
         const float *row = j->x + (size_t)ch * j->stride;
         for (int64_t k = 0; k < j->n_frames; k++) {
-            int64_t s = k * sg->step - sg->pad;
-            for (int64_t t = s < 0 ? 0 : s; t < s + sg->win && t < j->n; t++)
+            int64_t st = k * sg->step - sg->pad;
+            for (int64_t t = st < 0 ? 0 : st; t < st + sg->win && t < j->n; t++)
                 if (!isfinite(row[t]))
-                    return clefi_error(sg->ctx, NULL, CLEF_ERR_FORMAT,
-                                       "spectrogram input channel %lld sample %lld is %g",
-                                       (long long)ch, (long long)t, (double)row[t]);
+                    return clefi_session_error(s, CLEF_ERR_FORMAT,
+                                               "spectrogram input channel %lld sample %lld is %g",
+                                               (long long)ch, (long long)t, (double)row[t]);
         }
     }
-    return clefi_error(sg->ctx, NULL, CLEF_ERR_FORMAT, "spectrogram input is not finite");
+    return clefi_session_error(s, CLEF_ERR_FORMAT, "spectrogram input is not finite");
 }
 
-static clef_status check_args(const clef_spectrogram *sg, const float *x, size_t row_stride,
-                              int64_t n_ch, int64_t n_samples, size_t *need) {
+static clef_status check_args(clef_session *s, const clef_spectrogram *sg, const float *x,
+                              size_t row_stride, int64_t n_ch, int64_t n_samples, size_t *need) {
     if (x == NULL || n_ch < 1 || n_samples < 1 || row_stride < (size_t)n_samples ||
         (n_ch > 1 && row_stride > SIZE_MAX / (size_t)n_ch))
-        return clefi_error(sg->ctx, NULL, CLEF_ERR_INVALID_ARG,
-                           "spectrogram input %p, %lld channels, %lld samples, stride %zu",
-                           (const void *)x, (long long)n_ch, (long long)n_samples, row_stride);
+        return clefi_session_error(
+            s, CLEF_ERR_INVALID_ARG,
+            "spectrogram input %s, %lld channels, %lld samples, row stride %zu (need data, "
+            ">= 1 channel, >= 1 sample, stride >= samples)",
+            x == NULL ? "NULL" : "given", (long long)n_ch, (long long)n_samples, row_stride);
     int64_t nfr = clef_spectrogram_n_frames(sg, n_samples);
     if (nfr == 0)
-        return clefi_error(sg->ctx, NULL, CLEF_ERR_SHAPE,
-                           "spectrogram input of %lld samples is shorter than one window (%d)",
-                           (long long)n_samples, (int)sg->win);
+        return clefi_session_error(
+            s, CLEF_ERR_SHAPE, "spectrogram input of %lld samples is shorter than one window (%d)",
+            (long long)n_samples, (int)sg->win);
     size_t a;
     if (clefi_mul_overflow((size_t)n_ch, (size_t)sg->n_freq, &a) ||
         clefi_mul_overflow(a, (size_t)nfr, need))
-        return clefi_error(sg->ctx, NULL, CLEF_ERR_OVERFLOW, "spectrogram output size overflows");
+        return clefi_session_error(s, CLEF_ERR_OVERFLOW, "spectrogram output size overflows");
     return CLEF_OK;
 }
 
-clef_status clef_spectrogram_compute(const clef_spectrogram *sg, const float *x, size_t row_stride,
-                                     int64_t n_ch, int64_t n_samples, float *out, size_t cap,
-                                     size_t *needed) {
-    if (sg == NULL)
-        return CLEF_ERR_INVALID_ARG;
+static clef_status run(clef_session *s, const clef_spectrogram *sg, const float *x,
+                       size_t row_stride, int64_t n_ch, int64_t n_samples, float *out, size_t cap,
+                       size_t *needed) {
     size_t need = 0;
-    clef_status rc = check_args(sg, x, row_stride, n_ch, n_samples, &need);
+    clef_status rc = check_args(s, sg, x, row_stride, n_ch, n_samples, &need);
     if (rc != CLEF_OK)
         return rc;
     if (needed != NULL)
         *needed = need;
     if (out == NULL || cap < need)
-        return clefi_error(sg->ctx, NULL, CLEF_ERR_BUFFER_TOO_SMALL,
-                           "spectrogram output needs %zu floats, capacity %zu", need, cap);
-    int64_t n_frames = clef_spectrogram_n_frames(sg, n_samples), items = n_ch * n_frames;
-    int32_t nt = sg->n_threads < items ? sg->n_threads : (int32_t)items;
-    clef_ctx *ctx = sg->ctx;
-    clefi_pool *pool = NULL;
-    clefi_spec_scratch *scratch = clefi_calloc(ctx, (size_t)nt, sizeof *scratch);
-    int *bad = clefi_calloc(ctx, (size_t)nt, sizeof *bad);
-    rc = scratch != NULL && bad != NULL ? CLEF_OK : CLEF_ERR_NOMEM;
-    int32_t ready = 0;
-    for (; rc == CLEF_OK && ready < nt; ready++)
-        rc = clefi_spec_scratch_init(sg, &scratch[ready]);
-    if (rc != CLEF_OK)
-        ready--; /* the failed one cleaned up after itself */
-    if (rc == CLEF_OK && nt > 1)
-        rc = clefi_pool_create(&pool, ctx, nt);
-    if (rc == CLEF_OK) {
-        batch_job job = {sg, x, row_stride, n_samples, n_frames, out, scratch, bad};
-        clefi_pool_for(pool, items, batch_range, &job);
-        for (int32_t t = 0; t < nt; t++)
-            if (bad[t])
-                rc = CLEF_ERR_FORMAT;
-        if (rc != CLEF_OK)
-            rc = report_nonfinite(&job, n_ch);
-    } else {
-        rc = clefi_error(ctx, NULL, rc, "cannot allocate spectrogram scratch for %d threads",
-                         (int)nt);
+        return clefi_session_error(s, CLEF_ERR_BUFFER_TOO_SMALL,
+                                   "spectrogram output needs %zu floats, capacity %zu", need, cap);
+    int64_t n_frames = clef_spectrogram_n_frames(sg, n_samples);
+    int32_t nt = clefi_pool_size(s->pool);
+    /* per-thread frame scratch, then the thread table and flags: all in one session slot */
+    size_t per = clefi_spec_scratch_bytes(sg), head = (size_t)nt * sizeof(clefi_spec_scratch),
+           flags = (size_t)nt * sizeof(int), bytes;
+    head = (head + 63u) & ~(size_t)63u;
+    if (clefi_mul_overflow(per, (size_t)nt, &bytes) || clefi_add_overflow(bytes, head, &bytes) ||
+        clefi_add_overflow(bytes, flags, &bytes))
+        return clefi_session_error(s, CLEF_ERR_OVERFLOW, "spectrogram scratch size overflows");
+    unsigned char *mem = clefi_session_slot(s, CLEFI_SLOT_SPEC, bytes);
+    if (mem == NULL)
+        return CLEF_ERR_NOMEM; /* message on the session */
+    clefi_spec_scratch *scratch = (clefi_spec_scratch *)mem;
+    int *bad = (int *)(mem + head + (size_t)nt * per);
+    for (int32_t t = 0; t < nt; t++) {
+        clefi_spec_scratch_carve(sg, &scratch[t], mem + head + (size_t)t * per);
+        bad[t] = 0;
     }
-    clefi_pool_free(pool);
-    for (int32_t t = 0; t < ready; t++)
-        clefi_spec_scratch_free(sg, &scratch[t]);
-    clefi_free(ctx, scratch);
-    clefi_free(ctx, bad);
-    return rc;
+    batch_job job = {sg, x, row_stride, n_samples, n_frames, out, scratch, bad};
+    clefi_pool_for(s->pool, n_ch * n_frames, batch_range, &job);
+    for (int32_t t = 0; t < nt; t++)
+        if (bad[t])
+            return report_nonfinite(s, &job, n_ch);
+    return CLEF_OK;
+}
+
+clef_status clef_spectrogram_compute(const clef_spectrogram *sg, clef_session *s, const float *x,
+                                     size_t row_stride, int64_t n_ch, int64_t n_samples, float *out,
+                                     size_t cap, size_t *needed) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    clefi_session_begin(s);
+    if (sg == NULL)
+        return clefi_session_error(s, CLEF_ERR_INVALID_ARG, "spectrogram is NULL");
+    return run(s, sg, x, row_stride, n_ch, n_samples, out, cap, needed);
 }

@@ -10,38 +10,44 @@
 #include <string.h>
 
 struct clef_spectrogram_stream {
-    clef_spectrogram *sg;
+    clef_spectrogram *sg; /* a reference of its own (the handle is immutable; only refs change) */
     int64_t n_ch;
     float *buf; /* [n_ch][win] */
+    void *scratch_mem;
     int64_t pos, fill, emitted;
     int finished;
     clefi_spec_scratch scratch;
     clefi_err err;
 };
 
-clef_status clef_spectrogram_stream_create(clef_spectrogram_stream **out, clef_spectrogram *sg,
-                                           int64_t n_ch) {
-    if (out == NULL)
+clef_status clef_spectrogram_stream_create(clef_spectrogram_stream **out, clef_session *s,
+                                           const clef_spectrogram *sg, int64_t n_ch) {
+    if (out == NULL || s == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
+    clefi_session_begin(s);
     if (sg == NULL)
-        return CLEF_ERR_INVALID_ARG;
-    clef_ctx *ctx = sg->ctx;
+        return clefi_session_error(s, CLEF_ERR_INVALID_ARG, "stream: spectrogram is NULL");
     if (n_ch < 1 || n_ch > INT32_MAX)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "stream channel count %lld",
-                               (long long)n_ch);
+        return clefi_session_error(s, CLEF_ERR_INVALID_ARG,
+                                   "stream: channel count %lld is not in [1, 2^31)",
+                                   (long long)n_ch);
+    clef_ctx *ctx = sg->ctx;
     clef_spectrogram_stream *st = clefi_calloc(ctx, 1, sizeof *st);
     size_t nbuf;
     if (st == NULL || clefi_mul_overflow((size_t)n_ch, (size_t)sg->win, &nbuf) ||
         (st->buf = clefi_calloc(ctx, nbuf, sizeof(float))) == NULL ||
-        clefi_spec_scratch_init(sg, &st->scratch) != CLEF_OK) {
+        (st->scratch_mem = clefi_malloc_aligned(ctx, clefi_spec_scratch_bytes(sg))) == NULL) {
         if (st != NULL)
             clefi_free(ctx, st->buf);
         clefi_free(ctx, st);
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a spectrogram stream");
+        return clefi_session_error(s, CLEF_ERR_NOMEM,
+                                   "stream: no memory for %lld channels of a %d-sample window",
+                                   (long long)n_ch, (int)sg->win);
     }
-    atomic_fetch_add(&sg->refs, 1);
-    st->sg = sg;
+    clefi_spec_scratch_carve(sg, &st->scratch, st->scratch_mem);
+    st->sg = (clef_spectrogram *)sg; /* const: only the atomic reference count changes */
+    atomic_fetch_add(&st->sg->refs, 1);
     st->n_ch = n_ch;
     /* the leading zero padding is already in the (zeroed) buffer */
     st->pos = st->fill = sg->pad; /* pad = win/2 < win */
@@ -53,7 +59,7 @@ void clef_spectrogram_stream_free(clef_spectrogram_stream *st) {
     if (st == NULL)
         return;
     clef_spectrogram *sg = st->sg;
-    clefi_spec_scratch_free(sg, &st->scratch);
+    clefi_free_aligned(sg->ctx, st->scratch_mem);
     clefi_free(sg->ctx, st->buf);
     clefi_free(sg->ctx, st);
     clef_spectrogram_free(sg);
@@ -76,6 +82,10 @@ int64_t clef_spectrogram_stream_frames(const clef_spectrogram_stream *st) {
 
 const char *clef_spectrogram_stream_errmsg(const clef_spectrogram_stream *st) {
     return st != NULL ? st->err.msg : "";
+}
+
+clef_status clef_spectrogram_stream_errcode(const clef_spectrogram_stream *st) {
+    return st != NULL ? st->err.code : CLEF_ERR_INVALID_ARG;
 }
 
 /* Consume n samples per channel (x NULL: zeros), writing new frames to out [n_ch][n_freq][n_new].
@@ -139,15 +149,17 @@ static clef_status push(clef_spectrogram_stream *st, const float *x, size_t stri
                            (long long)n_new, need, cap);
     consume(st, x, stride, n, out, n_new);
     *n_frames_out = n_new;
-    clefi_err_clear(&st->err);
     return CLEF_OK;
 }
 
 clef_status clef_spectrogram_stream_push(clef_spectrogram_stream *st, const float *x,
                                          size_t row_stride, int64_t n_samples, float *out,
                                          size_t cap, size_t *needed, int64_t *n_frames_out) {
-    if (st == NULL || n_frames_out == NULL)
+    if (st == NULL)
         return CLEF_ERR_INVALID_ARG;
+    clefi_err_clear(&st->err);
+    if (n_frames_out == NULL)
+        return clefi_error(st->sg->ctx, &st->err, CLEF_ERR_INVALID_ARG, "n_frames_out is NULL");
     *n_frames_out = 0;
     clef_ctx *ctx = st->sg->ctx;
     if (st->finished)
@@ -170,8 +182,11 @@ clef_status clef_spectrogram_stream_push(clef_spectrogram_stream *st, const floa
 
 clef_status clef_spectrogram_stream_finish(clef_spectrogram_stream *st, float *out, size_t cap,
                                            size_t *needed, int64_t *n_frames_out) {
-    if (st == NULL || n_frames_out == NULL)
+    if (st == NULL)
         return CLEF_ERR_INVALID_ARG;
+    clefi_err_clear(&st->err);
+    if (n_frames_out == NULL)
+        return clefi_error(st->sg->ctx, &st->err, CLEF_ERR_INVALID_ARG, "n_frames_out is NULL");
     *n_frames_out = 0;
     if (st->finished)
         return clefi_error(st->sg->ctx, &st->err, CLEF_ERR_STATE, "stream finished twice");

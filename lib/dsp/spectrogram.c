@@ -102,8 +102,6 @@ static clef_status parse_geometry(clef_spectrogram *sg, const clef_params *p) {
                                sg->db_min, sg->db_max);
     sg->p_lo = (float)pow(10.0, sg->db_min / 10.0);
     sg->p_hi = (float)pow(10.0, sg->db_max / 10.0);
-    int64_t nt = clefi_params_i64(p, CLEF_P_SPEC_N_THREADS);
-    sg->n_threads = nt > 0 ? (int32_t)nt : ctx->n_threads;
     return CLEF_OK;
 }
 
@@ -293,30 +291,29 @@ const char *clef_spectrogram_param_str(const clef_spectrogram *sg, int32_t key) 
 
 /* ---- per-window kernel ---- */
 
-clef_status clefi_spec_scratch_init(const clef_spectrogram *sg, clefi_spec_scratch *s) {
-    clef_ctx *ctx = sg->ctx;
+/* Scratch sub-buffers, each rounded up to 64 bytes so every one stays SIMD/FFTW aligned. */
+static size_t round64(size_t n) { return (n + 63u) & ~(size_t)63u; }
+
+size_t clefi_spec_scratch_bytes(const clef_spectrogram *sg) {
     size_t nc = (size_t)sg->nfft / 2 + 1, k = (size_t)sg->n_tapers;
-    memset(s, 0, sizeof *s);
-    s->xf = clefi_malloc(ctx, (size_t)sg->win * sizeof(float));
-    s->in = clefi_malloc_aligned(ctx, k * (size_t)sg->nfft * sizeof(float));
-    s->spec = clefi_malloc_aligned(ctx, k * nc * 2 * sizeof(float));
-    s->pow = clefi_malloc(ctx, (size_t)sg->n_freq * sizeof(float));
-    if (s->xf == NULL || s->in == NULL || s->spec == NULL || s->pow == NULL) {
-        clefi_spec_scratch_free(sg, s);
-        return CLEF_ERR_NOMEM;
-    }
-    /* zero padding up to nfft: r2c out-of-place preserves its input, so it stays zero */
-    memset(s->in, 0, k * (size_t)sg->nfft * sizeof(float));
-    return CLEF_OK;
+    return round64((size_t)sg->win * sizeof(float)) +
+           round64(k * (size_t)sg->nfft * sizeof(float)) + round64(k * nc * 2 * sizeof(float)) +
+           round64((size_t)sg->n_freq * sizeof(float));
 }
 
-void clefi_spec_scratch_free(const clef_spectrogram *sg, clefi_spec_scratch *s) {
-    clef_ctx *ctx = sg->ctx;
-    clefi_free(ctx, s->xf);
-    clefi_free_aligned(ctx, s->in);
-    clefi_free_aligned(ctx, s->spec);
-    clefi_free(ctx, s->pow);
-    memset(s, 0, sizeof *s);
+void clefi_spec_scratch_carve(const clef_spectrogram *sg, clefi_spec_scratch *s, void *mem) {
+    size_t nc = (size_t)sg->nfft / 2 + 1, k = (size_t)sg->n_tapers;
+    unsigned char *p = mem;
+    s->xf = (float *)p;
+    p += round64((size_t)sg->win * sizeof(float));
+    s->in = (float *)p;
+    p += round64(k * (size_t)sg->nfft * sizeof(float));
+    s->spec = (float *)p;
+    p += round64(k * nc * 2 * sizeof(float));
+    s->pow = (float *)p;
+    /* zero padding up to nfft: r2c out-of-place preserves its input, so it stays zero (the block
+     * may have served another spectrogram before) */
+    memset(s->in, 0, k * (size_t)sg->nfft * sizeof(float));
 }
 
 /* Remove the mean (MNE remove_dc) or the least-squares line (scipy.signal.detrend 'linear'). */

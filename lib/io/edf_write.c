@@ -187,6 +187,10 @@ clef_status clef_edf_writer_set_patient(clef_edf_writer *w, const char *code, co
     return CLEF_OK;
 }
 
+clef_status clef_edf_writer_errcode(const clef_edf_writer *w) {
+    return w != NULL ? w->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 clef_status clef_edf_writer_set_recording(clef_edf_writer *w, const char *admin_code,
                                           const char *technician, const char *equipment) {
     if (w == NULL)

@@ -14,6 +14,10 @@ const char *clef_recording_errmsg(const clef_recording *rec) {
     return rec != NULL ? rec->err.msg : "";
 }
 
+clef_status clef_recording_errcode(const clef_recording *rec) {
+    return rec != NULL ? rec->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 int32_t clef_recording_file_type(const clef_recording *rec) {
     return rec != NULL ? rec->file_type : -1;
 }

@@ -108,6 +108,10 @@ static clef_status check_push(clef_stream *s) {
     return CLEF_OK;
 }
 
+clef_status clef_stream_errcode(const clef_stream *s) {
+    return s != NULL ? s->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 clef_status clef_stream_push_interleaved(clef_stream *s, const float *data, int64_t n_frames) {
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;

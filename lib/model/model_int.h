@@ -376,4 +376,14 @@ struct clef_tokenizer_trainer {
     double g_loss, d_loss, lambda; /* last step's means */
 };
 
+/** clef_tokenizer_encode() on a session whose error was already reset (pipeline calls). */
+CLEFI_HIDDEN clef_status clefi_tok_encode_run(const clef_tokenizer *tok, clef_session *s,
+                                              const float *spec, int64_t n_channels, int64_t n_freq,
+                                              int64_t n_frames, int32_t *ids, size_t ids_cap,
+                                              float *latents, size_t latents_cap, size_t *needed);
+
+/** clef_tokenizer_check_spectrogram() without resetting the session's error. */
+CLEFI_HIDDEN clef_status clefi_tok_check_spec(const clef_tokenizer *tok, clef_session *s,
+                                              const clef_spectrogram *sg);
+
 #endif /* CLEF_MODEL_INT_H */

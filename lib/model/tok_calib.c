@@ -51,8 +51,11 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
     if (first)
         memset(tr->calib, 0, 2 * dim * sizeof(double));
     clef_tokenizer *whole = NULL;
+    clef_session *sess = NULL;
     int64_t crop = clef_tokenizer_session_frames(tok);
     clef_status rc = clef_tokenizer_clone_crop(&whole, tok, tr->ctx, crop);
+    if (rc == CLEF_OK)
+        rc = clef_session_create(&sess, tr->ctx, n_threads);
     size_t n_tok = (size_t)clef_tokenizer_n_tokens(whole), n_out = dim * (size_t)crop;
     size_t t_in = (size_t)(n_frames < crop ? n_frames : crop);
     int32_t *ids = clefi_calloc(tr->ctx, n_tok, sizeof *ids);
@@ -61,10 +64,10 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
     if (rc == CLEF_OK && (ids == NULL || out == NULL || lv == NULL))
         rc = CLEF_ERR_NOMEM;
     if (rc == CLEF_OK)
-        rc = clef_tokenizer_encode(whole, tr->ctx, spec, c->in_ch, c->n_freq, n_frames, n_threads,
-                                   ids, n_tok, NULL, 0, NULL);
+        rc = clef_tokenizer_encode(whole, sess, spec, c->in_ch, c->n_freq, n_frames, ids, n_tok,
+                                   NULL, 0, NULL);
     if (rc == CLEF_OK)
-        rc = clef_tokenizer_decode(whole, tr->ctx, ids, n_tok, n_threads, out, n_out, NULL);
+        rc = clef_tokenizer_decode(whole, sess, ids, n_tok, out, n_out, NULL);
     if (rc == CLEF_OK) {
         row_levels(spec, dim, (size_t)n_frames, t_in, lv);
         row_levels(out, dim, (size_t)crop, t_in, lv + dim);
@@ -82,9 +85,12 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
                 tr->tok->mean.bias[r] = (float)(sum[r] / cnt[r]);
         clefi_err_clear(&tr->err);
     } else {
-        clefi_error(tr->ctx, &tr->err, rc, "calibrate_mean: %s",
-                    rc == CLEF_ERR_NOMEM ? "no memory" : clef_ctx_errmsg(tr->ctx));
+        const char *why = sess != NULL && clef_session_errmsg(sess)[0] ? clef_session_errmsg(sess)
+                          : rc == CLEF_ERR_NOMEM                       ? "no memory"
+                                                                       : clef_ctx_errmsg(tr->ctx);
+        clefi_error(tr->ctx, &tr->err, rc, "calibrate_mean: %s", why);
     }
+    clef_session_free(sess);
     clef_tokenizer_free(whole);
     clefi_free(tr->ctx, ids);
     clefi_free(tr->ctx, out);

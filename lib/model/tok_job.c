@@ -46,141 +46,97 @@ clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, c
 }
 
 typedef struct tok_item {
-    clef_ctx *ctx;
+    clef_session *sess;
+    clef_ctx *ctx; /* the session's: allocation and recording constructors */
     clef_store *s;
     clef_tokenizer *tok;
     clef_spectrogram *sg;
-    int32_t n_threads;
-    int64_t n_ch, n_freq, n_tokens;
-    double read_s; /* seconds of each recording read: the session image's span + margin */
+    int64_t n_tokens;
     int32_t *ids;
     uint16_t *u16;
     char path[4096];
     char why[CLEFI_ERRMSG_CAP]; /* data problem of this item (the job goes on) */
 } tok_item;
 
-/* Read, transform and encode one session into it->u16. A data problem (unreadable file,
- * recording shorter than one spectrogram window) sets it->why and returns CLEF_OK; only store
- * or memory failures are returned. */
+/* Read, transform and encode one session into it->u16 (clef_tokenizer_encode_recording). A
+ * data problem (unreadable file, recording shorter than one spectrogram window) sets it->why
+ * and returns CLEF_OK; only store or memory failures are returned. */
 static clef_status tokenize_one(tok_item *it, const char *sid) {
     size_t needed;
     clef_status rc = clef_store_recording_path(it->s, sid, it->path, sizeof it->path, &needed);
     if (rc != CLEF_OK)
         return rc;
     clef_recording *rec = NULL;
-    float *x = NULL, *spec = NULL;
-    int64_t n = 0, n_out = 0, frames = 0;
-    size_t x_cap = 0, spec_cap = 0;
     rc = clef_recording_open(&rec, it->ctx, it->path, NULL);
-    if (rc == CLEF_OK)
-        rc = clef_recording_canonical_length(rec, 0.0, it->read_s, &n);
-    if (rc == CLEF_OK && clefi_mul_overflow((size_t)n, (size_t)it->n_ch, &x_cap))
-        rc = CLEF_ERR_OVERFLOW;
-    if (rc == CLEF_OK && (x = clefi_malloc(it->ctx, (x_cap ? x_cap : 1) * sizeof *x)) == NULL)
-        rc = CLEF_ERR_NOMEM;
-    if (rc == CLEF_OK)
-        rc = clef_recording_read_canonical(rec, 0.0, it->read_s, x, (size_t)n, x_cap, &n_out, NULL);
-    if (rc == CLEF_OK && (frames = clef_spectrogram_n_frames(it->sg, n_out)) < 1)
-        rc = clefi_ctx_error(it->ctx, CLEF_ERR_SHAPE,
-                             "%lld samples at 200 Hz: shorter than one spectrogram window",
-                             (long long)n_out);
-    if (rc == CLEF_OK && (clefi_mul_overflow((size_t)it->n_ch, (size_t)it->n_freq, &spec_cap) ||
-                          clefi_mul_overflow(spec_cap, (size_t)frames, &spec_cap)))
-        rc = CLEF_ERR_OVERFLOW;
-    if (rc == CLEF_OK && (spec = clefi_malloc(it->ctx, spec_cap * sizeof *spec)) == NULL)
-        rc = CLEF_ERR_NOMEM;
-    if (rc == CLEF_OK)
-        rc = clef_spectrogram_compute(it->sg, x, (size_t)n, it->n_ch, n_out, spec, spec_cap, NULL);
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_encode(it->tok, it->ctx, spec, it->n_ch, it->n_freq, frames,
-                                   it->n_threads, it->ids, (size_t)it->n_tokens, NULL, 0, NULL);
+    const char *m = clef_ctx_errmsg(it->ctx);
+    if (rc == CLEF_OK) {
+        rc = clef_tokenizer_encode_recording(it->tok, it->sess, it->sg, rec, it->ids,
+                                             (size_t)it->n_tokens, NULL, NULL);
+        m = clef_session_errmsg(it->sess);
+    }
     if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM) {
-        const char *m = rec != NULL && clef_recording_errmsg(rec)[0] ? clef_recording_errmsg(rec)
-                                                                     : clef_ctx_errmsg(it->ctx);
         snprintf(it->why, sizeof it->why, "%s: %s", clef_strerror(rc), m);
         rc = CLEF_OK;
     } else if (rc == CLEF_OK) {
         for (int64_t i = 0; i < it->n_tokens; i++)
             it->u16[i] = (uint16_t)it->ids[i]; /* ids < codebook + mean levels <= 65,536 */
     }
-    clefi_free(it->ctx, spec);
-    clefi_free(it->ctx, x);
     clef_recording_free(rec);
     return rc;
 }
 
-/* The weights as a session tokenizer (clef_tokenizer_session_frames()) and the spectrogram
- * they were trained on. */
+/* The weights (loaded for whole-session images) and the spectrogram they were trained on. */
 static clef_status job_setup(tok_item *it, const char *weights_path) {
-    clef_tokenizer *w = NULL, *tok = NULL;
-    clef_params *p = NULL;
     clef_spectrogram *sg = NULL;
-    int64_t crop_t = 0, cb = 0;
-    clef_status rc = clef_tokenizer_load(&w, it->ctx, weights_path);
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_shape(w, &it->n_ch, &it->n_freq, &crop_t, NULL, NULL);
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_codebook(w, &cb, NULL);
+    int64_t cb = 0;
+    clef_status rc = clef_tokenizer_load(&it->tok, it->ctx, weights_path);
+    if (rc != CLEF_OK)
+        return clefi_session_error(it->sess, rc, "%s", clef_ctx_errmsg(it->ctx));
+    rc = clef_tokenizer_codebook(it->tok, &cb, NULL);
     if (rc == CLEF_OK && cb > 65536)
-        rc = clefi_ctx_error(it->ctx, CLEF_ERR_UNSUPPORTED,
-                             "codebook of %lld codes: token artifacts are uint16", (long long)cb);
-    int64_t session_t = clef_tokenizer_session_frames(w);
-    if (rc == CLEF_OK && crop_t != session_t)
-        rc = clef_tokenizer_clone_crop(&tok, w, it->ctx, session_t);
-    else if (rc == CLEF_OK) {
-        tok = w;
-        w = NULL;
-    }
-    clef_tokenizer_free(w);
-    if (rc == CLEF_OK)
-        rc = clef_params_create(&p, it->ctx, CLEF_PARAMS_SPEC);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, it->n_threads);
-    if (rc == CLEF_OK)
-        rc = clef_spectrogram_create(&sg, it->ctx, p);
-    clef_params_free(p);
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_check_spectrogram(tok, it->ctx, sg);
-    it->read_s = clef_tokenizer_read_seconds(tok, sg);
-    it->n_tokens = clef_tokenizer_n_tokens(tok);
-    if (rc == CLEF_OK &&
-        ((it->ids = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->ids)) == NULL ||
-         (it->u16 = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->u16)) == NULL))
-        rc = clefi_ctx_error(it->ctx, CLEF_ERR_NOMEM, "cannot allocate %lld token ids",
-                             (long long)it->n_tokens);
-    it->tok = tok;
+        return clefi_session_error(it->sess, CLEF_ERR_UNSUPPORTED,
+                                   "codebook of %lld codes: token artifacts are uint16",
+                                   (long long)cb);
+    rc = clef_tokenizer_spectrogram_create(&sg, it->ctx, it->tok);
+    if (rc != CLEF_OK)
+        return clefi_session_error(it->sess, rc, "%s", clef_ctx_errmsg(it->ctx));
     it->sg = sg;
-    return rc;
+    it->n_tokens = clef_tokenizer_n_tokens(it->tok);
+    if ((it->ids = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->ids)) == NULL ||
+        (it->u16 = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->u16)) == NULL)
+        return clefi_session_error(it->sess, CLEF_ERR_NOMEM, "cannot allocate %lld token ids",
+                                   (long long)it->n_tokens);
+    return CLEF_OK;
 }
 
-static clef_status store_err(clef_ctx *ctx, clef_store *s, clef_status rc) {
-    return clefi_ctx_error(ctx, rc, "store: %s", clef_store_errmsg(s));
+static clef_status store_err(clef_session *sess, clef_store *s, clef_status rc) {
+    return clefi_session_error(sess, rc, "store: %s", clef_store_errmsg(s));
 }
 
-clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *weights_path,
-                                   int32_t n_threads, double stale_s, int64_t max_items,
-                                   int64_t *n_processed, clef_eval_progress_fn progress,
-                                   void *user) {
+clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s, const char *weights_path,
+                                   double stale_s, int64_t max_items, int64_t *n_processed,
+                                   clef_eval_progress_fn progress, void *user) {
     if (n_processed != NULL)
         *n_processed = 0;
-    if (ctx == NULL)
+    if (sess == NULL)
         return CLEF_ERR_INVALID_ARG;
+    clefi_session_begin(sess);
+    clef_ctx *ctx = sess->ctx;
     if (s == NULL || weights_path == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "store or weights_path is NULL");
-    if (n_threads < 1)
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "n_threads %d < 1", (int)n_threads);
+        return clefi_session_error(sess, CLEF_ERR_INVALID_ARG, "store or weights_path is NULL");
     char job[sizeof TOK_JOB_PREFIX + HASH_HEX];
     memcpy(job, TOK_JOB_PREFIX, sizeof TOK_JOB_PREFIX - 1);
     const char *hash = job + sizeof TOK_JOB_PREFIX - 1;
-    clef_status rc = file_sha256(ctx, weights_path, job + sizeof TOK_JOB_PREFIX - 1);
+    clef_status rc = clefi_sha256_file_hex(weights_path, job + sizeof TOK_JOB_PREFIX - 1);
     if (rc != CLEF_OK)
-        return rc;
+        return clefi_session_error(sess, CLEF_ERR_IO, "weights '%s': %s", weights_path,
+                                   rc == CLEF_ERR_NOT_FOUND ? "cannot open" : "read error");
     tok_item *it = clefi_calloc(ctx, 1, sizeof *it);
     if (it == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a job item");
+        return clefi_session_error(sess, CLEF_ERR_NOMEM, "cannot allocate a job item");
+    it->sess = sess;
     it->ctx = ctx;
     it->s = s;
-    it->n_threads = n_threads;
     rc = job_setup(it, weights_path);
     int64_t total = 0, done = 0;
     clef_status src = CLEF_OK; /* store failures */
@@ -212,12 +168,14 @@ clef_status clef_tokenizer_job_run(clef_ctx *ctx, clef_store *s, const char *wei
         if (n_processed != NULL)
             (*n_processed)++;
         if (progress != NULL && progress(done, total, sid, user) != 0)
-            rc = clefi_ctx_error(ctx, CLEF_ERR_CANCELLED, "tokenize job cancelled");
+            rc = clefi_session_error(sess, CLEF_ERR_CANCELLED,
+                                     "tokenize job cancelled after %lld of %lld sessions",
+                                     (long long)done, (long long)total);
     }
     if (rc == CLEF_OK && src == CLEF_ERR_NOMEM)
-        rc = clefi_ctx_error(ctx, src, "out of memory in the tokenize job");
+        rc = clefi_session_error(sess, src, "out of memory in the tokenize job");
     else if (rc == CLEF_OK && src != CLEF_OK)
-        rc = store_err(ctx, s, src);
+        rc = store_err(sess, s, src);
     clefi_free(ctx, it->u16);
     clefi_free(ctx, it->ids);
     clef_spectrogram_free(it->sg);

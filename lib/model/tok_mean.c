@@ -223,7 +223,7 @@ static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx,
     size_t n = (size_t)clefi_tok_mean_components(&tok->cfg), nf = (size_t)tok->cfg.n_freq;
     double *g = clefi_calloc(ctx, n * n + n, sizeof(double));
     if (g == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "tokenizer: no memory for the session mean");
+        return CLEF_ERR_NOMEM; /* the caller words it on its own handle: ctx may be shared */
     double *rhs = g + n * n;
     for (size_t i = 0; i < n; i++) {
         const float *bi = m->basis + i * m->dim;

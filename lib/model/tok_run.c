@@ -2,42 +2,34 @@
  * spectrogram), and the shape getters.
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * The handle is read-only here; each call owns its activations, scratch and thread pool, so
- * one tokenizer serves many threads at once. */
+ * The handle is read-only here; activations, scratch and threads are the call's session's, so
+ * one tokenizer serves many threads at once (one session each). */
 #include "model_int.h"
 
 #include <string.h>
 
-/* One call's working memory: three feature maps (x: the stream, t and h: block temporaries),
- * the padded input image when encoding, the per-thread conv scratch and the code-search
- * scratch. */
+/* One call's working memory, in the session's tokenizer slot: three feature maps (x: the
+ * stream, t and h: block temporaries), the padded input image when encoding, the per-thread conv
+ * scratch and the code-search scratch. */
 typedef struct run {
-    clef_ctx *ctx;
     clefi_fwd fw;
-    float *mem, *x, *t, *h, *img, *vq;
+    float *x, *t, *h, *img, *vq;
 } run;
 
-static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, int32_t n_threads,
+static clef_status run_open(run *r, const clef_tokenizer *tok, clef_session *s, const char *what,
                             size_t img_floats, size_t vq_floats) {
-    *r = (run){.ctx = ctx};
-    if (n_threads < 1 || n_threads > 1024)
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "tokenizer: n_threads %d is not in [1, 1024]",
-                               (int)n_threads);
-    size_t scratch = 0, total = 0;
-    if (clefi_mul_overflow(tok->scratch_per, (size_t)n_threads, &scratch) ||
+    *r = (run){0};
+    size_t n_threads = (size_t)clefi_pool_size(s->pool), scratch = 0, total = 0;
+    if (clefi_mul_overflow(tok->scratch_per, n_threads, &scratch) ||
         clefi_mul_overflow(tok->max_act, 3, &total) ||
         clefi_add_overflow(total, img_floats, &total) ||
         clefi_add_overflow(total, vq_floats, &total) ||
         clefi_add_overflow(total, scratch, &total) ||
         clefi_mul_overflow(total, sizeof(float), &total))
-        return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "tokenizer: working memory overflows");
-    r->mem = clefi_malloc_aligned(ctx, total);
-    if (r->mem == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_NOMEM,
-                               "tokenizer: no memory for %zu bytes of "
-                               "activations",
-                               total);
-    r->x = r->mem;
+        return clefi_session_error(s, CLEF_ERR_OVERFLOW, "%s: working memory size overflows", what);
+    r->x = clefi_session_slot(s, CLEFI_SLOT_TOK, total);
+    if (r->x == NULL)
+        return CLEF_ERR_NOMEM; /* message on the session */
     r->t = r->x + tok->max_act;
     r->h = r->t + tok->max_act;
     r->img = r->h + tok->max_act;
@@ -45,17 +37,8 @@ static clef_status run_open(run *r, const clef_tokenizer *tok, clef_ctx *ctx, in
     r->fw.scratch = r->vq + vq_floats;
     r->fw.scratch_per = tok->scratch_per;
     r->fw.block_pos = CLEFI_TOK_BLOCK_POS;
-    clef_status rc = clefi_pool_create(&r->fw.pool, ctx, n_threads);
-    if (rc != CLEF_OK) {
-        clefi_free_aligned(ctx, r->mem);
-        r->mem = NULL;
-    }
-    return rc;
-}
-
-static void run_close(run *r) {
-    clefi_pool_free(r->fw.pool);
-    clefi_free_aligned(r->ctx, r->mem);
+    r->fw.pool = s->pool;
+    return CLEF_OK;
 }
 
 static void swap(float **a, float **b) {
@@ -225,16 +208,16 @@ static void img_rows(void *arg, int64_t begin, int64_t end, int32_t tid) {
     }
 }
 
-clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, const float *spec,
-                                  int64_t n_channels, int64_t n_freq, int64_t n_frames,
-                                  int32_t n_threads, int32_t *ids, size_t ids_cap, float *latents,
-                                  size_t latents_cap, size_t *needed) {
-    if (ctx == NULL)
-        return CLEF_ERR_INVALID_ARG;
+clef_status clefi_tok_encode_run(const clef_tokenizer *tok, clef_session *s, const float *spec,
+                                 int64_t n_channels, int64_t n_freq, int64_t n_frames, int32_t *ids,
+                                 size_t ids_cap, float *latents, size_t latents_cap,
+                                 size_t *needed) {
     if (tok == NULL || spec == NULL || ids == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "tokenizer_encode: tok, spec and ids "
-                               "must not be NULL");
+        return clefi_session_error(s, CLEF_ERR_INVALID_ARG,
+                                   "tokenizer_encode: tok (%s), spec (%s) and ids (%s) must not "
+                                   "be NULL",
+                                   tok ? "given" : "NULL", spec ? "given" : "NULL",
+                                   ids ? "given" : "NULL");
     const clefi_tok_cfg *c = &tok->cfg;
     size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t, n_all = n_tok + (size_t)c->n_mean;
     size_t n_mean_lat = c->n_mean > 0 ? (size_t)clefi_tok_mean_components(c) + 1 : 0;
@@ -242,25 +225,25 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
     if (needed != NULL)
         *needed = n_all;
     if (n_channels != c->in_ch || n_freq != c->n_freq)
-        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
-                               "tokenizer_encode: spectrogram is %lld "
-                               "channels x %lld bins, the tokenizer takes %d x %d",
-                               (long long)n_channels, (long long)n_freq, (int)c->in_ch,
-                               (int)c->n_freq);
+        return clefi_session_error(s, CLEF_ERR_SHAPE,
+                                   "tokenizer_encode: spectrogram is %lld "
+                                   "channels x %lld bins, the tokenizer takes %d x %d",
+                                   (long long)n_channels, (long long)n_freq, (int)c->in_ch,
+                                   (int)c->n_freq);
     if (n_frames < 1)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_encode: n_frames %lld < 1",
-                               (long long)n_frames);
+        return clefi_session_error(s, CLEF_ERR_INVALID_ARG, "tokenizer_encode: n_frames %lld < 1",
+                                   (long long)n_frames);
     if (ids_cap < n_all || (latents != NULL && latents_cap < n_lat))
-        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
-                               "tokenizer_encode: ids need %zu "
-                               "entries (latents %zu floats)",
-                               n_all, n_lat);
+        return clefi_session_error(s, CLEF_ERR_BUFFER_TOO_SMALL,
+                                   "tokenizer_encode: ids need %zu "
+                                   "entries (latents %zu floats)",
+                                   n_all, n_lat);
     size_t img = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
     size_t dim = (size_t)c->in_ch * (size_t)c->n_freq;
     size_t t_in = (size_t)(n_frames < c->crop_t ? n_frames : c->crop_t);
     run r;
-    clef_status rc = run_open(&r, tok, ctx, n_threads, img + (c->n_mean > 0 ? 2 * dim : 0),
-                              clefi_vq_scratch(c->codebook_size, n_threads));
+    clef_status rc = run_open(&r, tok, s, "tokenizer_encode", img + (c->n_mean > 0 ? 2 * dim : 0),
+                              clefi_vq_scratch(c->codebook_size, clefi_pool_size(s->pool)));
     if (rc != CLEF_OK)
         return rc;
     float *mhat = NULL;
@@ -269,12 +252,10 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
         mhat = m + dim;
         clefi_tok_mean_rows(spec, dim, (size_t)n_frames, t_in, m);
         rc = clefi_tok_mean_encode(
-            tok, ctx, m, (int32_t)clef_tokenizer_valid_columns(tok, n_frames), ids + n_tok,
+            tok, s->ctx, m, (int32_t)clef_tokenizer_valid_columns(tok, n_frames), ids + n_tok,
             latents != NULL ? latents + n_tok * (size_t)c->code_dim : NULL, mhat);
-        if (rc != CLEF_OK) {
-            run_close(&r);
-            return rc;
-        }
+        if (rc != CLEF_OK)
+            return clefi_session_error(s, rc, "tokenizer_encode: no memory for the session mean");
     }
     img_job ij = {.c = c,
                   .spec = spec,
@@ -292,50 +273,62 @@ clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_ctx *ctx, cons
             r.t[n * (size_t)c->code_dim + d] = r.h[d * n_tok + n];
     clefi_vq_forward(r.fw.pool, r.x, ids, r.t, tok->codebook, (int64_t)n_tok, c->codebook_size,
                      c->code_dim, r.vq);
-    run_close(&r);
     return CLEF_OK;
 }
 
-clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, const int32_t *ids,
-                                  size_t n_ids, int32_t n_threads, float *out, size_t out_cap,
+clef_status clef_tokenizer_encode(const clef_tokenizer *tok, clef_session *s, const float *spec,
+                                  int64_t n_channels, int64_t n_freq, int64_t n_frames,
+                                  int32_t *ids, size_t ids_cap, float *latents, size_t latents_cap,
                                   size_t *needed) {
-    if (ctx == NULL)
+    if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
+    clefi_session_begin(s);
+    return clefi_tok_encode_run(tok, s, spec, n_channels, n_freq, n_frames, ids, ids_cap, latents,
+                                latents_cap, needed);
+}
+
+clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_session *s, const int32_t *ids,
+                                  size_t n_ids, float *out, size_t out_cap, size_t *needed) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    clefi_session_begin(s);
     if (tok == NULL || ids == NULL || out == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "tokenizer_decode: tok, ids and out "
-                               "must not be NULL");
+        return clefi_session_error(s, CLEF_ERR_INVALID_ARG,
+                                   "tokenizer_decode: tok (%s), ids (%s) and out (%s) must not "
+                                   "be NULL",
+                                   tok ? "given" : "NULL", ids ? "given" : "NULL",
+                                   out ? "given" : "NULL");
     const clefi_tok_cfg *c = &tok->cfg;
     size_t n_tok = (size_t)c->grid_f * (size_t)c->grid_t, n_all = n_tok + (size_t)c->n_mean;
     size_t n_out = (size_t)c->in_ch * (size_t)c->n_freq * (size_t)c->crop_t;
     if (needed != NULL)
         *needed = n_out;
     if (n_ids != n_all)
-        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
-                               "tokenizer_decode: %zu ids, the tokenizer "
-                               "decodes %zu",
-                               n_ids, n_all);
+        return clefi_session_error(s, CLEF_ERR_SHAPE,
+                                   "tokenizer_decode: %zu ids, the tokenizer "
+                                   "decodes %zu",
+                                   n_ids, n_all);
     if (out_cap < n_out)
-        return clefi_ctx_error(ctx, CLEF_ERR_BUFFER_TOO_SMALL,
-                               "tokenizer_decode: out needs %zu "
-                               "floats, has %zu",
-                               n_out, out_cap);
+        return clefi_session_error(s, CLEF_ERR_BUFFER_TOO_SMALL,
+                                   "tokenizer_decode: out needs %zu "
+                                   "floats, has %zu",
+                                   n_out, out_cap);
     for (size_t i = 0; i < n_tok; i++)
         if (ids[i] < 0 || ids[i] >= c->codebook_size)
-            return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
-                                   "tokenizer_decode: ids[%zu] = %d is not "
-                                   "in [0, %d)",
-                                   i, (int)ids[i], (int)c->codebook_size);
+            return clefi_session_error(s, CLEF_ERR_RANGE,
+                                       "tokenizer_decode: ids[%zu] = %d is not "
+                                       "in [0, %d)",
+                                       i, (int)ids[i], (int)c->codebook_size);
     for (size_t i = n_tok; i < n_all; i++)
         if (ids[i] < c->codebook_size || ids[i] - c->codebook_size >= c->mean_levels)
-            return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
-                                   "tokenizer_decode: ids[%zu] = %d (a session-mean token) is "
-                                   "not in [%d, %d)",
-                                   i, (int)ids[i], (int)c->codebook_size,
-                                   (int)(c->codebook_size + c->mean_levels));
+            return clefi_session_error(s, CLEF_ERR_RANGE,
+                                       "tokenizer_decode: ids[%zu] = %d (a session-mean token) is "
+                                       "not in [%d, %d)",
+                                       i, (int)ids[i], (int)c->codebook_size,
+                                       (int)(c->codebook_size + c->mean_levels));
     size_t dim = (size_t)c->in_ch * (size_t)c->n_freq;
     run r;
-    clef_status rc = run_open(&r, tok, ctx, n_threads, c->n_mean > 0 ? dim : 0, 0);
+    clef_status rc = run_open(&r, tok, s, "tokenizer_decode", c->n_mean > 0 ? dim : 0, 0);
     if (rc != CLEF_OK)
         return rc;
     for (size_t n = 0; n < n_tok; n++) {
@@ -356,6 +349,5 @@ clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_ctx *ctx, cons
             for (size_t i = 0; (absent >> ch & 1u) && i < plane; i++)
                 out[(size_t)ch * plane + i] = (float)c->spec.db_min;
     }
-    run_close(&r);
     return CLEF_OK;
 }

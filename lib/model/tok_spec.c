@@ -160,39 +160,47 @@ void clefi_tok_spec_meta_fill(const clefi_tok_spec *s, clefi_tok_meta *m) {
  * genuinely different settings differ by more. */
 static int differs(double a, double b) { return fabs(a - b) > 1e-9 * fmax(1.0, fabs(b)); }
 
-clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_ctx *ctx,
-                                             const clef_spectrogram *sg) {
-    if (ctx == NULL)
-        return CLEF_ERR_INVALID_ARG;
+clef_status clefi_tok_check_spec(const clef_tokenizer *tok, clef_session *s,
+                                 const clef_spectrogram *sg) {
+    clef_ctx *ctx = s->ctx;
+    clefi_err *err = &s->err;
     if (tok == NULL || sg == NULL)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "tokenizer_check_spectrogram: NULL "
-                               "argument");
+        return clefi_error(ctx, err, CLEF_ERR_INVALID_ARG,
+                           "tokenizer_check_spectrogram: tokenizer (%s) or spectrogram (%s) is "
+                           "NULL",
+                           tok ? "given" : "NULL", sg ? "given" : "NULL");
     const clefi_tok_spec *want = &tok->cfg.spec;
     clefi_tok_spec got;
     clefi_tok_spec_from_sg(sg, &got);
     for (size_t i = 0; i < N_KEYS; i++)
         if (differs(cfield(&got, i), cfield(want, i)))
-            return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                                   "spectrogram %s = %.17g, the tokenizer's weights want "
-                                   "clef.spec.%s = %.17g",
-                                   k_keys[i].name, cfield(&got, i), k_keys[i].name,
-                                   cfield(want, i));
+            return clefi_error(ctx, err, CLEF_ERR_INVALID_ARG,
+                               "spectrogram %s = %.17g, the tokenizer's weights want "
+                               "clef.spec.%s = %.17g",
+                               k_keys[i].name, cfield(&got, i), k_keys[i].name, cfield(want, i));
     if (got.n_tapers != want->n_tapers)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "spectrogram n_tapers = %d, the tokenizer's weights want "
-                               "clef.spec.n_tapers = %d",
-                               (int)got.n_tapers, (int)want->n_tapers);
+        return clefi_error(ctx, err, CLEF_ERR_INVALID_ARG,
+                           "spectrogram n_tapers = %d, the tokenizer's weights want "
+                           "clef.spec.n_tapers = %d",
+                           (int)got.n_tapers, (int)want->n_tapers);
     if (strcmp(got.norm, want->norm) != 0)
-        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "spectrogram scale '%s', the tokenizer's weights want "
-                               "clef.spec.norm '%s'",
-                               got.norm, want->norm);
+        return clefi_error(ctx, err, CLEF_ERR_INVALID_ARG,
+                           "spectrogram scale '%s', the tokenizer's weights want "
+                           "clef.spec.norm '%s'",
+                           got.norm, want->norm);
     if (clef_spectrogram_n_freqs(sg) != tok->cfg.n_freq)
-        return clefi_ctx_error(ctx, CLEF_ERR_SHAPE,
-                               "spectrogram has %lld frequency bins, the tokenizer %d",
-                               (long long)clef_spectrogram_n_freqs(sg), (int)tok->cfg.n_freq);
+        return clefi_error(ctx, err, CLEF_ERR_SHAPE,
+                           "spectrogram has %lld frequency bins, the tokenizer %d",
+                           (long long)clef_spectrogram_n_freqs(sg), (int)tok->cfg.n_freq);
     return CLEF_OK;
+}
+
+clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_session *s,
+                                             const clef_spectrogram *sg) {
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    clefi_session_begin(s);
+    return clefi_tok_check_spec(tok, s, sg);
 }
 
 clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
@@ -226,4 +234,39 @@ double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const clef_spectro
         return 0.0;
     int64_t span = clef_spectrogram_window(sg) + (tok->cfg.crop_t - 1) * clef_spectrogram_step(sg);
     return (double)span / fs + READ_MARGIN_S;
+}
+
+clef_status clef_tokenizer_spectrogram_create(clef_spectrogram **out, clef_ctx *ctx,
+                                              const clef_tokenizer *tok) {
+    if (out == NULL || ctx == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    *out = NULL;
+    clefi_err_clear(&ctx->err);
+    if (tok == NULL)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_spectrogram: tok is NULL");
+    const clefi_tok_spec *w = &tok->cfg.spec;
+    clef_params *p = NULL;
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
+    for (size_t i = 0; rc == CLEF_OK && i < N_KEYS; i++)
+        if (k_keys[i].key != 0)
+            rc = clef_params_set_f64(p, k_keys[i].key, cfield(w, i));
+    if (rc == CLEF_OK && w->df_hz > 0.0) /* the frequency grid: nfft = fs / df */
+        rc = clef_params_set_i64(p, CLEF_P_SPEC_NFFT, (int64_t)floor(w->fs / w->df_hz + 0.5));
+    if (rc == CLEF_OK)
+        rc = clef_params_set_str(p, CLEF_P_SPEC_SCALE, w->norm);
+    if (rc != CLEF_OK)
+        rc = clefi_ctx_error(ctx, rc, "tokenizer_spectrogram: the weights' clef.spec.* values: %s",
+                             clef_params_errmsg(p));
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_create(out, ctx, p);
+    clef_params_free(p);
+    if (rc == CLEF_OK && clef_spectrogram_n_tapers(*out) != w->n_tapers) {
+        rc = clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                             "tokenizer_spectrogram: the weights' spectrogram keeps %d tapers, "
+                             "these parameters give %lld",
+                             (int)w->n_tapers, (long long)clef_spectrogram_n_tapers(*out));
+        clef_spectrogram_free(*out);
+        *out = NULL;
+    }
+    return rc;
 }

@@ -695,6 +695,10 @@ const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr) {
     return tr != NULL ? tr->err.msg : "";
 }
 
+clef_status clef_tokenizer_trainer_errcode(const clef_tokenizer_trainer *tr) {
+    return tr != NULL ? tr->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr, const float *crops,
                                                  const uint32_t *present, const float *means,
                                                  int64_t n_crops, double *l1_db,

@@ -570,11 +570,24 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
                                              "argument")
                            : CLEF_ERR_INVALID_ARG;
     *out = NULL;
+    clefi_err_clear(&ctx->err);
     clef_weights *w = NULL;
+    clef_tokenizer *tok = NULL;
     clef_status rc = clef_weights_open(&w, ctx, path);
     if (rc == CLEF_OK)
-        rc = clefi_tok_load_weights(out, ctx, w, path);
+        rc = clefi_tok_load_weights(&tok, ctx, w, path);
     clef_weights_free(w);
+    /* whole sessions: weights trained on short crops serve the session image (the network is
+     * fully convolutional), so no caller can encode a session as one short crop by mistake */
+    int64_t frames = clef_tokenizer_session_frames(tok);
+    if (rc == CLEF_OK && tok->cfg.crop_t != frames) {
+        clef_tokenizer *whole = NULL;
+        rc = clef_tokenizer_clone_crop(&whole, tok, ctx, frames);
+        clef_tokenizer_free(tok);
+        tok = whole;
+    }
+    if (rc == CLEF_OK)
+        *out = tok;
     return rc;
 }
 

@@ -418,6 +418,10 @@ int64_t clef_weights_meta_count(const clef_weights *w) {
     return w != NULL ? (int64_t)w->n_meta : 0;
 }
 
+clef_status clef_weights_errcode(const clef_weights *w) {
+    return w != NULL ? w->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 /* Find a tensor by name for a public call, recording NOT_FOUND on the handle. */
 static clef_status find(clef_weights *w, const char *name, const clefi_st_tensor **t) {
     if (name == NULL)

@@ -71,6 +71,10 @@ const char *clef_weights_writer_errmsg(const clef_weights_writer *wr) {
     return wr != NULL ? wr->err.msg : "";
 }
 
+clef_status clef_weights_writer_errcode(const clef_weights_writer *wr) {
+    return wr != NULL ? wr->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 /* jansson accepts only valid UTF-8; checking here keeps write() from failing later. */
 static int utf8_ok(const char *s) {
     json_t *j = json_string(s);

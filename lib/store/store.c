@@ -194,6 +194,10 @@ clef_status clef_store_count(clef_store *s, int32_t table, int64_t *out) {
     return rc;
 }
 
+clef_status clef_store_errcode(const clef_store *s) {
+    return s != NULL ? s->err.code : CLEF_ERR_INVALID_ARG;
+}
+
 static clef_status check_artifact_args(clef_store *s, const char *session_id, int32_t kind,
                                        const char *model_hash) {
     if (s == NULL)

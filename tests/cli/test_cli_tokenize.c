@@ -62,7 +62,11 @@ static float *edf_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const c
     *n_frames = clef_spectrogram_n_frames(sg, n);
     size_t need = (size_t)(19 * 128 * *n_frames);
     float *spec = malloc(need * sizeof *spec);
-    assert_int_equal(clef_spectrogram_compute(sg, x, (size_t)n, 19, n, spec, need, NULL), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, (size_t)n, 19, n, spec, need, NULL),
+                     CLEF_OK);
+    clef_session_free(ss);
     free(x);
     return spec;
 }
@@ -71,23 +75,27 @@ static float *edf_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const c
  * must write (2,048 ids). */
 static int32_t *weights_tokens(clef_ctx *ctx, const char *weights, const char *edf,
                                int64_t *n_frames) {
-    clef_tokenizer *w = NULL, *tok = NULL;
-    assert_int_equal(clef_tokenizer_load(&w, ctx, out_path(weights)), CLEF_OK);
-    assert_int_equal(clef_tokenizer_clone_crop(&tok, w, ctx, clef_tokenizer_session_frames(w)),
-                     CLEF_OK);
+    clef_tokenizer *tok = NULL;
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
+    /* loaded for whole sessions: the session image */
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, out_path(weights)), CLEF_OK);
+    int64_t crop_t = 0;
+    assert_int_equal(clef_tokenizer_shape(tok, NULL, NULL, &crop_t, NULL, NULL), CLEF_OK);
+    assert_int_equal(crop_t, clef_tokenizer_session_frames(tok));
     assert_int_equal(clef_tokenizer_n_tokens(tok), 2048);
-    clef_tokenizer_free(w);
     clef_spectrogram *sg = NULL;
     assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
-    assert_int_equal(clef_tokenizer_check_spectrogram(tok, ctx, sg), CLEF_OK);
+    assert_int_equal(clef_tokenizer_check_spectrogram(tok, ss, sg), CLEF_OK);
     float *spec = edf_spectrogram(ctx, sg, edf, n_frames);
     int32_t *ids = malloc(2048 * sizeof *ids);
     assert_int_equal(
-        clef_tokenizer_encode(tok, ctx, spec, 19, 128, *n_frames, 1, ids, 2048, NULL, 0, NULL),
+        clef_tokenizer_encode(tok, ss, spec, 19, 128, *n_frames, ids, 2048, NULL, 0, NULL),
         CLEF_OK);
     free(spec);
     clef_spectrogram_free(sg);
     clef_tokenizer_free(tok);
+    clef_session_free(ss);
     return ids;
 }
 
@@ -261,6 +269,9 @@ static void test_store_cli(void **state) {
     clef_ctx *ctx = NULL;
     clef_store *s = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *sess1 = NULL, *sess2 = NULL;
+    assert_int_equal(clef_session_create(&sess1, ctx, 1), CLEF_OK);
+    assert_int_equal(clef_session_create(&sess2, ctx, 2), CLEF_OK);
     assert_int_equal(clef_store_open(&s, ctx, out_path("tok.db")), CLEF_OK);
     char hash[65], hash4[65];
     size_t needed = 0;
@@ -280,21 +291,34 @@ static void test_store_cli(void **state) {
     check_store_tokens(ctx, s, "coh", hash);
     int64_t n = -1;
     assert_int_equal(
-        clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 2, 0.0, 0, &n, NULL, NULL),
+        clef_tokenizer_job_run(sess2, s, out_path("w6.safetensors"), 0.0, 0, &n, NULL, NULL),
         CLEF_OK);
     assert_int_equal(n, 0);
     check_store_tokens(ctx, s, "coh", hash);
     /* not a weights file; no store */
-    assert_int_equal(clef_tokenizer_job_run(ctx, s, test_data_path("test_subsecond.edf"), 1, 0.0, 0,
+    assert_int_equal(clef_tokenizer_job_run(sess1, s, test_data_path("test_subsecond.edf"), 0.0, 0,
                                             &n, NULL, NULL),
                      CLEF_ERR_FORMAT);
+    assert_int_equal(clef_session_errcode(sess1), CLEF_ERR_FORMAT);
+    assert_string_not_equal(clef_session_errmsg(sess1), "");
     assert_int_equal(
-        clef_tokenizer_job_run(ctx, NULL, out_path("w6.safetensors"), 1, 0.0, 0, &n, NULL, NULL),
+        clef_tokenizer_job_run(sess1, NULL, out_path("w6.safetensors"), 0.0, 0, &n, NULL, NULL),
         CLEF_ERR_INVALID_ARG);
     assert_int_equal(
-        clef_tokenizer_job_run(ctx, s, out_path("none.safetensors"), 1, 0.0, 0, &n, NULL, NULL),
+        clef_tokenizer_job_run(sess1, s, out_path("none.safetensors"), 0.0, 0, &n, NULL, NULL),
         CLEF_ERR_IO);
+    assert_non_null(strstr(clef_session_errmsg(sess1), "none.safetensors"));
+    assert_int_equal(
+        clef_tokenizer_job_run(NULL, s, out_path("w6.safetensors"), 0.0, 0, &n, NULL, NULL),
+        CLEF_ERR_INVALID_ARG);
+    /* a run that succeeds after the failures leaves no error */
+    assert_int_equal(
+        clef_tokenizer_job_run(sess1, s, out_path("w6.safetensors"), 0.0, 0, &n, NULL, NULL),
+        CLEF_OK);
+    assert_string_equal(clef_session_errmsg(sess1), "");
     clef_store_free(s);
+    clef_session_free(sess1);
+    clef_session_free(sess2);
     clef_ctx_free(ctx);
 }
 
@@ -311,6 +335,9 @@ static void test_store_resume(void **state) {
     clef_ctx *ctx = NULL;
     clef_store *s = NULL, *dead = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *sess1 = NULL, *sess2 = NULL;
+    assert_int_equal(clef_session_create(&sess1, ctx, 1), CLEF_OK);
+    assert_int_equal(clef_session_create(&sess2, ctx, 2), CLEF_OK);
     const char *db = out_path("resume.db");
     remove(db);
     assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
@@ -333,32 +360,41 @@ static void test_store_resume(void **state) {
     assert_int_equal(clef_store_job_count(s, job, -1, &total), CLEF_OK);
     /* stale_s < 0 leaves the dead claim: one item, then a cancel after one more */
     assert_int_equal(
-        clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 1, -1.0, 1, &n, NULL, NULL),
+        clef_tokenizer_job_run(sess1, s, out_path("w6.safetensors"), -1.0, 1, &n, NULL, NULL),
         CLEF_OK);
     assert_int_equal(n, 1);
     int calls = 0;
-    assert_int_equal(clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 1, -1.0, 0, &n,
+    assert_int_equal(clef_tokenizer_job_run(sess1, s, out_path("w6.safetensors"), -1.0, 0, &n,
                                             cancel_after_one, &calls),
                      CLEF_ERR_CANCELLED);
+    assert_int_equal(clef_session_errcode(sess1), CLEF_ERR_CANCELLED);
+    assert_string_not_equal(clef_session_errmsg(sess1), "");
     assert_int_equal(n, 1);
     assert_int_equal(calls, 1);
     assert_int_equal(clef_store_job_count(s, job, CLEF_JOB_CLAIMED, &count), CLEF_OK);
     assert_int_equal(count, 1); /* the dead worker's */
     /* the restart requeues the dead claim and finishes the rest, each once */
     assert_int_equal(
-        clef_tokenizer_job_run(ctx, s, out_path("w6.safetensors"), 2, 0.0, 0, &n, NULL, NULL),
+        clef_tokenizer_job_run(sess2, s, out_path("w6.safetensors"), 0.0, 0, &n, NULL, NULL),
         CLEF_OK);
     assert_int_equal(n, total - 2);
     check_store_tokens(ctx, s, "coh", hash);
     clef_store_free(s);
+    clef_session_free(sess1);
+    clef_session_free(sess2);
     clef_ctx_free(ctx);
 }
 
 /* Out of memory anywhere in a job run (one session) leaves no block behind; the store (with
  * its own ctx) holds the claims a failed run leaves, which the next run requeues. */
 static clef_status oom_job(clef_ctx *ctx, void *arg) {
-    return clef_tokenizer_job_run(ctx, arg, out_path("w6.safetensors"), 1, 0.0, 1, NULL, NULL,
-                                  NULL);
+    clef_session *sess = NULL;
+    clef_status rc = clef_session_create(&sess, ctx, 1);
+    if (rc == CLEF_OK)
+        rc =
+            clef_tokenizer_job_run(sess, arg, out_path("w6.safetensors"), 0.0, 1, NULL, NULL, NULL);
+    clef_session_free(sess);
+    return rc;
 }
 
 static void test_store_oom(void **state) {
@@ -418,14 +454,16 @@ static void test_store_long(void **state) {
         clef_tokenizer_model_hash(ctx, out_path("w6.safetensors"), hash, sizeof hash, NULL),
         CLEF_OK);
     int64_t n = 0;
+    clef_session *sc = NULL;
+    assert_int_equal(clef_session_create(&sc, counted, 1), CLEF_OK);
     assert_int_equal(
-        clef_tokenizer_job_run(counted, s, out_path("w6.safetensors"), 1, 0.0, 0, &n, NULL, NULL),
-        CLEF_OK);
+        clef_tokenizer_job_run(sc, s, out_path("w6.safetensors"), 0.0, 0, &n, NULL, NULL), CLEF_OK);
     assert_int_equal(n, 1);
     check_store_tokens(ctx, s, "coh_long", hash);
     size_t whole = (size_t)19 * 200 * 2400 * sizeof(float), image = (size_t)19 * 200 * 1286 * 4;
     print_message("largest block %zu bytes; the 40-minute signal is %zu\n", peak.largest, whole);
     assert_true(peak.largest <= image);
+    clef_session_free(sc);
     clef_store_free(s);
     clef_ctx_free(counted);
     clef_ctx_free(ctx);

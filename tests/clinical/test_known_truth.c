@@ -65,8 +65,10 @@ static void test_generated_cohort(void **state) {
     assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, KT_PATIENTS), CLEF_OK);
     assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_MAX_SESSIONS, KT_SESSIONS), CLEF_OK);
     assert_int_equal(clef_params_set_f64(p, CLEF_P_COHORT_DURATION_S, KT_DURATION_S), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_THREADS, 2), CLEF_OK);
-    assert_int_equal(clef_cohort_generate(ctx, p, cohort, NULL, NULL), CLEF_OK);
+    clef_session *sess;
+    assert_int_equal(clef_session_create(&sess, ctx, 2), CLEF_OK);
+    assert_int_equal(clef_cohort_generate(sess, p, cohort, NULL, NULL), CLEF_OK);
+    clef_session_free(sess);
     clef_params_free(p);
 
     clef_store *s;

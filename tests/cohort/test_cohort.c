@@ -47,14 +47,12 @@ static char *tmp_dir(char *buf, size_t cap, const char *tag) {
 
 static unsigned char *slurp(const char *path, size_t *len) { return test_read_file(path, len); }
 
-static clef_params *tiny_params(clef_ctx *ctx, int64_t seed, int64_t patients, int64_t threads,
-                                double seconds) {
+static clef_params *tiny_params(clef_ctx *ctx, int64_t seed, int64_t patients, double seconds) {
     clef_params *p = NULL;
     assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_COHORT), CLEF_OK);
     assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_SEED, seed), CLEF_OK);
     assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, patients), CLEF_OK);
     assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_MAX_SESSIONS, 2), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_THREADS, threads), CLEF_OK);
     assert_int_equal(clef_params_set_f64(p, CLEF_P_COHORT_DURATION_S, seconds), CLEF_OK);
     /* Every quirk often, so that tiny cohorts exercise them. */
     assert_int_equal(clef_params_set_f64(p, CLEF_P_COHORT_FRAC_MISSING, 0.5), CLEF_OK);
@@ -68,12 +66,16 @@ static void generate(const char *dir, int64_t seed, int64_t patients, int64_t th
                      double seconds) {
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_params *p = tiny_params(ctx, seed, patients, threads, seconds);
-    clef_status rc = clef_cohort_generate(ctx, p, dir, NULL, NULL);
+    clef_session *s = NULL;
+    assert_int_equal(clef_session_create(&s, ctx, (int32_t)threads), CLEF_OK);
+    clef_params *p = tiny_params(ctx, seed, patients, seconds);
+    clef_status rc = clef_cohort_generate(s, p, dir, NULL, NULL);
     if (rc != CLEF_OK)
-        fprintf(stderr, "generate: %s\n", clef_ctx_errmsg(ctx));
+        fprintf(stderr, "generate: %s\n", clef_session_errmsg(s));
     assert_int_equal(rc, CLEF_OK);
+    assert_string_equal(clef_session_errmsg(s), "");
     clef_params_free(p);
+    clef_session_free(s);
     clef_ctx_free(ctx);
 }
 
@@ -451,26 +453,32 @@ static void test_cancel_and_errors(void **state) {
     assert_int_equal(access(path, F_OK), 0);
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_params *p = tiny_params(ctx, 1, 30, 1, 1);
+    clef_session *s = NULL;
+    assert_int_equal(clef_session_create(&s, ctx, 1), CLEF_OK);
+    clef_params *p = tiny_params(ctx, 1, 30, 1);
     int calls = 0;
-    assert_int_equal(clef_cohort_generate(ctx, p, dir, cancel_at_first, &calls),
-                     CLEF_ERR_CANCELLED);
+    assert_int_equal(clef_cohort_generate(s, p, dir, cancel_at_first, &calls), CLEF_ERR_CANCELLED);
     assert_int_equal(calls, 1);
-    assert_non_null(strstr(clef_ctx_errmsg(ctx), "cancel"));
+    assert_int_equal(clef_session_errcode(s), CLEF_ERR_CANCELLED);
+    assert_non_null(strstr(clef_session_errmsg(s), "cancel"));
     /* The stale manifest of the earlier run is gone: the directory is not claimed complete. */
     assert_int_not_equal(access(path, F_OK), 0);
     snprintf(path, sizeof path, "%s/edf/P000001_S01.edf.tmp", dir);
     assert_int_not_equal(access(path, F_OK), 0);
-    assert_int_equal(clef_cohort_generate(ctx, p, "/nonexistent-parent/cohort", NULL, NULL),
+    assert_int_equal(clef_cohort_generate(s, p, "/nonexistent-parent/cohort", NULL, NULL),
                      CLEF_ERR_IO);
-    assert_int_equal(clef_cohort_generate(ctx, p, "", NULL, NULL), CLEF_ERR_INVALID_ARG);
+    assert_string_not_equal(clef_session_errmsg(s), "");
+    assert_int_equal(clef_cohort_generate(s, p, "", NULL, NULL), CLEF_ERR_INVALID_ARG);
+    assert_string_not_equal(clef_session_errmsg(s), "");
     assert_int_equal(clef_cohort_generate(NULL, p, dir, NULL, NULL), CLEF_ERR_INVALID_ARG);
     clef_params *wrong = NULL;
-    assert_int_equal(clef_params_create(&wrong, ctx, CLEF_PARAMS_CORE), CLEF_OK);
-    assert_int_equal(clef_cohort_generate(ctx, wrong, dir, NULL, NULL), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_params_create(&wrong, ctx, CLEF_PARAMS_SPEC), CLEF_OK);
+    assert_int_equal(clef_cohort_generate(s, wrong, dir, NULL, NULL), CLEF_ERR_INVALID_ARG);
+    assert_string_not_equal(clef_session_errmsg(s), "");
     assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, 0), CLEF_ERR_RANGE);
     clef_params_free(wrong);
     clef_params_free(p);
+    clef_session_free(s);
     clef_ctx_free(ctx);
     rm_tree(dir);
 }
@@ -483,11 +491,14 @@ static clef_status oom_body(clef_ctx *ctx, void *arg) {
         return rc;
     clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, 2);
     clef_params_set_i64(p, CLEF_P_COHORT_MAX_SESSIONS, 1);
+    clef_params_set_f64(p, CLEF_P_COHORT_DURATION_S, 1);
     /* One thread: the counting test allocator is not thread-safe (the ctx contract asks
      * thread-safe hooks when a handle's work is spread over threads). */
-    clef_params_set_i64(p, CLEF_P_COHORT_N_THREADS, 1);
-    clef_params_set_f64(p, CLEF_P_COHORT_DURATION_S, 1);
-    rc = clef_cohort_generate(ctx, p, dir, NULL, NULL);
+    clef_session *s = NULL;
+    rc = clef_session_create(&s, ctx, 1);
+    if (rc == CLEF_OK)
+        rc = clef_cohort_generate(s, p, dir, NULL, NULL);
+    clef_session_free(s);
     clef_params_free(p);
     return rc;
 }
@@ -507,9 +518,12 @@ int main(int argc, char **argv) {
         snprintf(dir, sizeof dir, "%s", argv[2]);
         clef_ctx *ctx = NULL;
         clef_ctx_create(&ctx);
-        clef_params *p = tiny_params(ctx, 11, 4, 1, 1);
-        clef_status rc = clef_cohort_generate(ctx, p, dir, NULL, NULL);
+        clef_session *s = NULL;
+        clef_session_create(&s, ctx, 1);
+        clef_params *p = tiny_params(ctx, 11, 4, 1);
+        clef_status rc = clef_cohort_generate(s, p, dir, NULL, NULL);
         clef_params_free(p);
+        clef_session_free(s);
         clef_ctx_free(ctx);
         return rc != CLEF_OK;
     }

@@ -53,12 +53,15 @@ static void test_ctx_args(void **state) {
     clef_ctx_free(NULL);
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     assert_string_equal(clef_ctx_errmsg(ctx), "");
-    assert_int_equal(clef_ctx_get_n_threads(ctx), 1);
-    assert_int_equal(clef_ctx_set_n_threads(ctx, 0), CLEF_ERR_RANGE);
+    clef_session *s = (clef_session *)0x1;
+    assert_int_equal(clef_session_create(&s, ctx, 0), CLEF_ERR_RANGE);
+    assert_null(s);
     assert_int_equal(clef_ctx_errcode(ctx), CLEF_ERR_RANGE);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "n_threads 0"));
-    assert_int_equal(clef_ctx_set_n_threads(ctx, 2), CLEF_OK);
-    assert_int_equal(clef_ctx_get_n_threads(ctx), 2);
+    assert_int_equal(clef_session_create(&s, ctx, 2), CLEF_OK);
+    assert_string_equal(clef_ctx_errmsg(ctx), "");
+    assert_int_equal(clef_session_n_threads(s), 2);
+    clef_session_free(s);
     clef_ctx_free(ctx);
 }
 
@@ -83,13 +86,14 @@ static void test_log_callback(void **state) {
     assert_int_equal(clef_ctx_set_log(ctx, 99, capture_log, &cap), CLEF_ERR_RANGE);
     assert_int_equal(clef_ctx_set_log(ctx, CLEF_LOG_DEBUG, capture_log, &cap), CLEF_OK);
     /* errors are reported to the log at debug level */
-    assert_int_equal(clef_ctx_set_n_threads(ctx, -3), CLEF_ERR_RANGE);
+    clef_session *s = NULL;
+    assert_int_equal(clef_session_create(&s, ctx, -3), CLEF_ERR_RANGE);
     assert_int_equal(cap.n, 1);
     assert_int_equal(cap.last_level, CLEF_LOG_DEBUG);
     assert_non_null(strstr(cap.last, "n_threads -3"));
     /* a lower threshold filters them out */
     assert_int_equal(clef_ctx_set_log(ctx, CLEF_LOG_WARN, capture_log, &cap), CLEF_OK);
-    assert_int_equal(clef_ctx_set_n_threads(ctx, -4), CLEF_ERR_RANGE);
+    assert_int_equal(clef_session_create(&s, ctx, -4), CLEF_ERR_RANGE);
     assert_int_equal(cap.n, 1);
     clefi_log(ctx, CLEF_LOG_WARN, "warning %d", 7);
     assert_int_equal(cap.n, 2);
@@ -122,10 +126,10 @@ static void test_ctx_refcount(void **state) {
     test_alloc ta;
     clef_ctx *ctx = test_ctx_with_alloc(&ta, -1);
     clef_params *p;
-    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_CORE), CLEF_OK);
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_COHORT), CLEF_OK);
     clef_ctx_free(ctx); /* the params set keeps the ctx alive */
     assert_true(ta.live > 0);
-    assert_int_equal(clef_params_set_i64(p, CLEF_P_N_THREADS, 3), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, 3), CLEF_OK);
     clef_params_free(p);
     assert_int_equal(ta.live, 0);
 }
@@ -138,38 +142,50 @@ static void test_params(void **state) {
     assert_int_equal(clef_params_create(&p, ctx, 4242), CLEF_ERR_INVALID_ARG);
     assert_null(p);
     assert_non_null(strstr(clef_ctx_errmsg(ctx), "4242"));
-    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_CORE), CLEF_OK);
-    assert_int_equal(clef_params_kind(p), CLEF_PARAMS_CORE);
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_COHORT), CLEF_OK);
+    assert_int_equal(clef_params_kind(p), CLEF_PARAMS_COHORT);
 
     int64_t v = -1;
-    assert_int_equal(clef_params_get_i64(p, CLEF_P_N_THREADS, &v), CLEF_OK);
-    assert_int_equal(v, 1);
-    assert_int_equal(clef_params_set_i64(p, CLEF_P_N_THREADS, 0), CLEF_ERR_RANGE);
-    assert_non_null(strstr(clef_params_errmsg(p), "n_threads = 0"));
-    assert_int_equal(clef_params_set_f64(p, CLEF_P_N_THREADS, 2.0), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_params_get_i64(p, CLEF_P_COHORT_N_PATIENTS, &v), CLEF_OK);
+    assert_int_equal(v, 100);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, 0), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_params_errmsg(p), "cohort.n_patients = 0"));
+    assert_int_equal(clef_params_set_f64(p, CLEF_P_COHORT_N_PATIENTS, 2.0), CLEF_ERR_INVALID_ARG);
     assert_int_equal(clef_params_set_i64(p, 9999, 1), CLEF_ERR_NOT_FOUND);
-    assert_int_equal(clef_params_set_i64(p, CLEF_P_N_THREADS, 8), CLEF_OK);
+    /* a key of another kind is not in the set */
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_SPEC_N_TAPERS, 3), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, 8), CLEF_OK);
     assert_string_equal(clef_params_errmsg(p), "");
-    assert_int_equal(clefi_params_i64(p, CLEF_P_N_THREADS), 8);
+    assert_int_equal(clefi_params_i64(p, CLEF_P_COHORT_N_PATIENTS), 8);
 
     clef_params *q;
     assert_int_equal(clef_params_clone(&q, p), CLEF_OK);
-    assert_int_equal(clef_params_get_i64(q, CLEF_P_N_THREADS, &v), CLEF_OK);
+    assert_int_equal(clef_params_get_i64(q, CLEF_P_COHORT_N_PATIENTS, &v), CLEF_OK);
     assert_int_equal(v, 8);
     clef_params_free(q);
 
     int32_t key = 0, type = 0, kind = 0;
     const char *name, *doc;
-    assert_int_equal(clef_param_lookup("n_threads", &key), CLEF_OK);
-    assert_int_equal(key, CLEF_P_N_THREADS);
+    assert_int_equal(clef_param_lookup("cohort.n_patients", &key), CLEF_OK);
+    assert_int_equal(key, CLEF_P_COHORT_N_PATIENTS);
     assert_int_equal(clef_param_lookup("no_such_key", &key), CLEF_ERR_NOT_FOUND);
-    assert_int_equal(clef_param_info(CLEF_P_SEED, &name, &type, &kind, &doc), CLEF_OK);
-    assert_string_equal(name, "seed");
+    /* the removed core keys are gone */
+    assert_int_equal(clef_param_lookup("n_threads", &key), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_param_lookup("seed", &key), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_param_lookup("spec_n_threads", &key), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_param_lookup("cohort.n_threads", &key), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_param_info(CLEF_P_COHORT_SEED, &name, &type, &kind, &doc), CLEF_OK);
+    assert_string_equal(name, "cohort.seed");
     assert_int_equal(type, CLEF_PARAM_I64);
-    assert_int_equal(kind, CLEF_PARAMS_CORE);
+    assert_int_equal(kind, CLEF_PARAMS_COHORT);
+    assert_int_not_equal(clef_param_info(1, &name, &type, &kind, &doc), CLEF_OK);
     double lo, hi;
-    assert_int_equal(clef_param_bounds(CLEF_P_N_THREADS, &lo, &hi), CLEF_OK);
-    assert_true(lo == 1.0 && hi == 1024.0);
+    assert_int_equal(clef_param_bounds(CLEF_P_COHORT_N_PATIENTS, &lo, &hi), CLEF_OK);
+    assert_true(lo == 1.0 && hi == 10000000.0);
+    /* kind 1 (core) no longer exists */
+    clef_params *r = (clef_params *)0x1;
+    assert_int_equal(clef_params_create(&r, ctx, 1), CLEF_ERR_INVALID_ARG);
+    assert_null(r);
     clef_params_free(p);
     clef_params_free(NULL);
     clef_ctx_free(ctx);
@@ -178,7 +194,7 @@ static void test_params(void **state) {
 static clef_status oom_params_body(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_params *p, *q;
-    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_CORE);
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_COHORT);
     if (rc != CLEF_OK)
         return rc;
     rc = clef_params_clone(&q, p);

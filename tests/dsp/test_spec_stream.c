@@ -5,10 +5,10 @@
 enum { N_CH = 3, N = 9000 };
 
 /* Push x in chunks drawn from [0, max_chunk], then finish; returns [n_ch][n_freq][frames]. */
-static float *stream_all(clef_spectrogram *sg, const float *x, uint64_t seed, int max_chunk,
-                         int64_t *frames) {
+static float *stream_all(clef_session *sess, const clef_spectrogram *sg, const float *x,
+                         uint64_t seed, int max_chunk, int64_t *frames) {
     clef_spectrogram_stream *st = NULL;
-    assert_int_equal(clef_spectrogram_stream_create(&st, sg, N_CH), CLEF_OK);
+    assert_int_equal(clef_spectrogram_stream_create(&st, sess, sg, N_CH), CLEF_OK);
     int64_t nf = clef_spectrogram_n_freqs(sg), total = clef_spectrogram_n_frames(sg, N);
     float *all = malloc((size_t)(N_CH * nf * (total + 1)) * sizeof(float));
     float *chunk_out = malloc((size_t)(N_CH * nf * (total + 1)) * sizeof(float));
@@ -47,18 +47,22 @@ static float *stream_all(clef_spectrogram *sg, const float *x, uint64_t seed, in
 static void check_config(const char *const *kv) {
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
+    clef_session *sess = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_session_create(&sess, ctx, 2), CLEF_OK);
     assert_int_equal(dt_spec(&sg, ctx, kv), CLEF_OK);
     float *x = dt_signal(N_CH, N, 5);
     size_t total = 0;
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, N_CH, N, NULL, 0, &total),
+    assert_int_equal(clef_spectrogram_compute(sg, sess, x, N, N_CH, N, NULL, 0, &total),
                      CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_string_not_equal(clef_session_errmsg(sess), "");
     float *ref = malloc(total * sizeof(float));
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, N_CH, N, ref, total, NULL), CLEF_OK);
+    assert_int_equal(clef_spectrogram_compute(sg, sess, x, N, N_CH, N, ref, total, NULL), CLEF_OK);
+    assert_string_equal(clef_session_errmsg(sess), "");
     static const int max_chunks[] = {1, 7, 199, 801, 5000, 9000};
     for (int i = 0; i < 6; i++) {
         int64_t frames = 0;
-        float *got = stream_all(sg, x, 1000 + (uint64_t)i, max_chunks[i], &frames);
+        float *got = stream_all(sess, sg, x, 1000 + (uint64_t)i, max_chunks[i], &frames);
         assert_int_equal(frames, clef_spectrogram_n_frames(sg, N));
         assert_memory_equal(got, ref, total * sizeof(float));
         free(got);
@@ -66,6 +70,7 @@ static void check_config(const char *const *kv) {
     free(ref);
     free(x);
     clef_spectrogram_free(sg);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
 }
 
@@ -93,11 +98,16 @@ static void test_stream_errors(void **state) {
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
     clef_spectrogram_stream *st = NULL;
+    clef_session *sess = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_session_create(&sess, ctx, 1), CLEF_OK);
     assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
-    assert_int_equal(clef_spectrogram_stream_create(&st, sg, 0), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_spectrogram_stream_create(&st, sess, sg, 0), CLEF_ERR_INVALID_ARG);
     assert_null(st);
-    assert_int_equal(clef_spectrogram_stream_create(&st, sg, 1), CLEF_OK);
+    assert_int_equal(clef_session_errcode(sess), CLEF_ERR_INVALID_ARG);
+    assert_string_not_equal(clef_session_errmsg(sess), "");
+    assert_int_equal(clef_spectrogram_stream_create(&st, sess, sg, 1), CLEF_OK);
+    assert_string_equal(clef_session_errmsg(sess), "");
     float *x = dt_signal(1, 2000, 9);
     clef_spectrogram_free(sg); /* the stream keeps it alive */
     float out[128 * 8], ref[128 * 7];
@@ -119,7 +129,8 @@ static void test_stream_errors(void **state) {
     /* same as the batch output of those 2000 samples */
     clef_spectrogram *sg2 = NULL;
     assert_int_equal(clef_spectrogram_create(&sg2, ctx, NULL), CLEF_OK);
-    assert_int_equal(clef_spectrogram_compute(sg2, x, 2000, 1, 2000, ref, 128 * 7, NULL), CLEF_OK);
+    assert_int_equal(clef_spectrogram_compute(sg2, sess, x, 2000, 1, 2000, ref, 128 * 7, NULL),
+                     CLEF_OK);
     assert_memory_equal(out, ref, sizeof ref);
     assert_int_equal(clef_spectrogram_stream_finish(st, out, 0, NULL, &got), CLEF_OK);
     assert_int_equal(got, 0);
@@ -130,6 +141,7 @@ static void test_stream_errors(void **state) {
     clef_spectrogram_stream_free(NULL);
     clef_spectrogram_free(sg2);
     free(x);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
 }
 
@@ -137,11 +149,15 @@ static clef_status oom_body(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_spectrogram *sg = NULL;
     clef_spectrogram_stream *st = NULL;
-    clef_status rc = clef_spectrogram_create(&sg, ctx, NULL);
+    clef_session *sess = NULL;
+    clef_status rc = clef_session_create(&sess, ctx, 1);
     if (rc == CLEF_OK)
-        rc = clef_spectrogram_stream_create(&st, sg, 2);
+        rc = clef_spectrogram_create(&sg, ctx, NULL);
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_stream_create(&st, sess, sg, 2);
     clef_spectrogram_stream_free(st);
     clef_spectrogram_free(sg);
+    clef_session_free(sess);
     return rc;
 }
 

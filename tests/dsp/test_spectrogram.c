@@ -89,6 +89,8 @@ static void test_mne_parity(void **state) {
     double *ref = dt_read("golden/dsp/mt_psd.f64", &psd_size);
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     char *cursor = txt;
     mt_case c;
     size_t off = 0;
@@ -121,7 +123,8 @@ static void test_mne_parity(void **state) {
         /* float32 batch output in dB, layout [ch][freq][frame] */
         float *out = malloc(total * sizeof(float)), *got_db = malloc(total * sizeof(float));
         float *want_db = malloc(total * sizeof(float));
-        assert_int_equal(clef_spectrogram_compute(db, x, N, N_CH, N, out, total, NULL), CLEF_OK);
+        assert_int_equal(clef_spectrogram_compute(db, ss, x, N, N_CH, N, out, total, NULL),
+                         CLEF_OK);
         for (int ch = 0; ch < N_CH; ch++)
             for (int k = 0; k < c.n_frames; k++)
                 for (int b = 0; b < c.n_freqs; b++) {
@@ -143,6 +146,7 @@ static void test_mne_parity(void **state) {
     }
     assert_int_equal(n_cases, 4);
     assert_int_equal(off * sizeof(double), psd_size);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
     free(txt);
     free(x);
@@ -161,12 +165,14 @@ static void test_white_noise_level(void **state) {
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     const char *kv[] = {"scale=linear", "fmax_hz=0", NULL};
     assert_int_equal(dt_spec(&sg, ctx, kv), CLEF_OK);
     int64_t nf = clef_spectrogram_n_freqs(sg), nt = clef_spectrogram_n_frames(sg, N);
     assert_int_equal(nf, 401);
     float *out = malloc((size_t)(nf * nt) * sizeof(float));
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 1, N, out, (size_t)(nf * nt), NULL),
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 1, N, out, (size_t)(nf * nt), NULL),
                      CLEF_OK);
     double acc = 0;
     for (int64_t b = 1; b < nf - 1; b++)
@@ -178,6 +184,7 @@ static void test_white_noise_level(void **state) {
     free(out);
     free(x);
     clef_spectrogram_free(sg);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -192,16 +199,18 @@ static void test_thread_count_invariance(void **state) {
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     float *ref = NULL;
     size_t total = 0;
-    const char *threads[] = {"n_threads=1", "n_threads=2", "n_threads=3", "n_threads=5"};
+    const int32_t threads[] = {1, 2, 3, 5};
+    clef_spectrogram *sg = NULL;
+    assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
     for (int i = 0; i < 4; i++) {
-        clef_spectrogram *sg = NULL;
-        const char *kv[] = {threads[i], NULL};
-        assert_int_equal(dt_spec(&sg, ctx, kv), CLEF_OK);
-        assert_int_equal(clef_spectrogram_compute(sg, x, STRIDE, N_CH, N, NULL, 0, &total),
+        clef_session *ss = NULL;
+        assert_int_equal(clef_session_create(&ss, ctx, threads[i]), CLEF_OK);
+        assert_int_equal(clef_session_n_threads(ss), threads[i]);
+        assert_int_equal(clef_spectrogram_compute(sg, ss, x, STRIDE, N_CH, N, NULL, 0, &total),
                          CLEF_ERR_BUFFER_TOO_SMALL);
         assert_int_equal(total, N_CH * 128 * 27);
         float *out = malloc(total * sizeof(float));
-        assert_int_equal(clef_spectrogram_compute(sg, x, STRIDE, N_CH, N, out, total, NULL),
+        assert_int_equal(clef_spectrogram_compute(sg, ss, x, STRIDE, N_CH, N, out, total, NULL),
                          CLEF_OK);
         for (size_t j = 0; j < total; j++)
             assert_true(out[j] >= -40.0f && out[j] <= 40.0f);
@@ -211,8 +220,18 @@ static void test_thread_count_invariance(void **state) {
             assert_memory_equal(out, ref, total * sizeof(float));
             free(out);
         }
-        clef_spectrogram_free(sg);
+        /* a second call on the warm session: same output, no new scratch */
+        int64_t warm = clef_session_scratch_bytes(ss);
+        assert_true(warm > 0);
+        out = malloc(total * sizeof(float));
+        assert_int_equal(clef_spectrogram_compute(sg, ss, x, STRIDE, N_CH, N, out, total, NULL),
+                         CLEF_OK);
+        assert_memory_equal(out, ref, total * sizeof(float));
+        assert_int_equal(clef_session_scratch_bytes(ss), warm);
+        free(out);
+        clef_session_free(ss);
     }
+    clef_spectrogram_free(sg);
     free(ref);
     free(sig);
     free(x);
@@ -229,32 +248,46 @@ static void test_bad_samples(void **state) {
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 2, N, out, sizeof out / 4, NULL), CLEF_OK);
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 2, N, out, sizeof out / 4, NULL),
+                     CLEF_OK);
+    assert_string_equal(clef_session_errmsg(ss), "");
     x[N + 1234] = NAN;
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 2, N, out, sizeof out / 4, NULL),
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 2, N, out, sizeof out / 4, NULL),
                      CLEF_ERR_FORMAT);
+    assert_int_equal(clef_session_errcode(ss), CLEF_ERR_FORMAT);
+    assert_non_null(strstr(clef_session_errmsg(ss), "channel 1 sample 1234"));
     x[N + 1234] = INFINITY;
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 2, N, out, sizeof out / 4, NULL),
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 2, N, out, sizeof out / 4, NULL),
                      CLEF_ERR_FORMAT);
     x[N + 1234] = 0.0f;
     /* shorter than one window, bad shapes */
     size_t needed = 99;
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 2, 799, out, sizeof out / 4, &needed),
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 2, 799, out, sizeof out / 4, &needed),
                      CLEF_ERR_SHAPE);
-    assert_int_equal(clef_spectrogram_compute(sg, x, 10, 2, N, out, sizeof out / 4, NULL),
+    assert_non_null(strstr(clef_session_errmsg(ss), "shorter than one window"));
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, 10, 2, N, out, sizeof out / 4, NULL),
                      CLEF_ERR_INVALID_ARG);
-    assert_int_equal(clef_spectrogram_compute(sg, NULL, N, 2, N, out, sizeof out / 4, NULL),
+    assert_int_equal(clef_spectrogram_compute(sg, ss, NULL, N, 2, N, out, sizeof out / 4, NULL),
                      CLEF_ERR_INVALID_ARG);
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 0, N, out, sizeof out / 4, NULL),
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 0, N, out, sizeof out / 4, NULL),
                      CLEF_ERR_INVALID_ARG);
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 2, N, out, 100, &needed),
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 2, N, out, 100, &needed),
                      CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(needed, 2 * 128 * 7);
+    assert_non_null(strstr(clef_session_errmsg(ss), "capacity 100"));
+    assert_int_equal(clef_spectrogram_compute(NULL, ss, x, N, 2, N, out, sizeof out / 4, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_string_not_equal(clef_session_errmsg(ss), "");
+    assert_int_equal(clef_spectrogram_compute(sg, NULL, x, N, 2, N, out, sizeof out / 4, NULL),
+                     CLEF_ERR_INVALID_ARG);
     /* a constant channel has zero power after mean removal: db_min, never NaN */
     for (int i = 0; i < N; i++)
         x[i] = 42.0f;
-    assert_int_equal(clef_spectrogram_compute(sg, x, N, 2, N, out, sizeof out / 4, NULL), CLEF_OK);
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 2, N, out, sizeof out / 4, NULL),
+                     CLEF_OK);
     for (int i = 0; i < 128 * 7; i++)
         assert_true(out[i] == -40.0f);
     for (int i = 128 * 7; i < 2 * 128 * 7; i++)
@@ -263,7 +296,7 @@ static void test_bad_samples(void **state) {
     const char *lin[] = {"scale=linear", NULL}, *l1p[] = {"scale=log1p", NULL};
     for (int v = 0; v < 2; v++) {
         assert_int_equal(dt_spec(&sg, ctx, v ? l1p : lin), CLEF_OK);
-        assert_int_equal(clef_spectrogram_compute(sg, x, N, 1, N, out, 128 * 7, NULL), CLEF_OK);
+        assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 1, N, out, 128 * 7, NULL), CLEF_OK);
         for (int i = 0; i < 128 * 7; i++)
             assert_true(out[i] == 0.0f);
         clef_spectrogram_free(sg);
@@ -275,9 +308,10 @@ static void test_bad_samples(void **state) {
     double t[2];
     assert_int_equal(clef_spectrogram_times(sg, 300, t, 2, NULL), CLEF_OK);
     assert_true(t[0] == 0.0 && t[1] == 1.0);
-    assert_int_equal(clef_spectrogram_compute(sg, x + N, N, 1, 300, out, 256, NULL), CLEF_OK);
+    assert_int_equal(clef_spectrogram_compute(sg, ss, x + N, N, 1, 300, out, 256, NULL), CLEF_OK);
     clef_spectrogram_free(sg);
     free(x);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -319,7 +353,7 @@ static void test_bad_params(void **state) {
     assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_SPEC), CLEF_OK);
     assert_int_equal(clef_params_set_f64(p, CLEF_P_SPEC_STEP_S, 0.0), CLEF_ERR_RANGE);
     clef_params_free(p);
-    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_CORE), CLEF_OK);
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_COHORT), CLEF_OK);
     assert_int_equal(clef_spectrogram_create(&sg, ctx, p), CLEF_ERR_INVALID_ARG);
     clef_params_free(p);
     assert_int_equal(clef_spectrogram_create(NULL, ctx, NULL), CLEF_ERR_INVALID_ARG);
@@ -337,6 +371,8 @@ static void test_variants_match_f64(void **state) {
     float *x = dt_signal(1, N, 11);
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     const char *a[] = {"nfft=1024", "fmin_hz=0.5", "fmax_hz=0", NULL};
     const char *b[] = {"taper_sym=1", "weighting=uniform", "detrend=linear",
                        "nw=3",        "n_tapers=5",        "eig_min=0",
@@ -353,7 +389,7 @@ static void test_variants_match_f64(void **state) {
         float *want = malloc((size_t)(nf * nt) * sizeof(float));
         double *win = malloc((size_t)w * sizeof(double)),
                *psd = malloc((size_t)nf * sizeof(double));
-        assert_int_equal(clef_spectrogram_compute(sg, x, N, 1, N, out, (size_t)(nf * nt), NULL),
+        assert_int_equal(clef_spectrogram_compute(sg, ss, x, N, 1, N, out, (size_t)(nf * nt), NULL),
                          CLEF_OK);
         for (int64_t k = 0; k < nt; k++) {
             for (int64_t i = 0; i < w; i++)
@@ -370,21 +406,28 @@ static void test_variants_match_f64(void **state) {
         clef_spectrogram_free(sg);
     }
     free(x);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
 static clef_status oom_body(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_spectrogram *sg = NULL;
-    const char *kv[] = {"n_threads=2", NULL};
-    clef_status rc = dt_spec(&sg, ctx, kv);
+    clef_session *ss = NULL;
+    clef_status rc = clef_session_create(&ss, ctx, 2);
     if (rc != CLEF_OK)
         return rc;
+    rc = dt_spec(&sg, ctx, NULL);
+    if (rc != CLEF_OK) {
+        clef_session_free(ss);
+        return rc;
+    }
     static float x[2 * 1200], out[2 * 128 * 3];
     for (int i = 0; i < 2 * 1200; i++)
         x[i] = (float)sin(0.1 * i);
-    rc = clef_spectrogram_compute(sg, x, 1200, 2, 1200, out, 2 * 128 * 3, NULL);
+    rc = clef_spectrogram_compute(sg, ss, x, 1200, 2, 1200, out, 2 * 128 * 3, NULL);
     clef_spectrogram_free(sg);
+    clef_session_free(ss);
     return rc;
 }
 

@@ -648,7 +648,7 @@ static void test_null_safety(void **state) {
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_params *p = NULL;
-    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_CORE), CLEF_OK);
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_COHORT), CLEF_OK);
     assert_int_equal(clef_recording_open(&rec, ctx, test_data_path("test_subsecond.edf"), p),
                      CLEF_ERR_INVALID_ARG);
     clef_params_free(p);

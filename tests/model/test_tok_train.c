@@ -146,6 +146,8 @@ static void test_train_beats_mean(void **state) {
     enum { N_TRAIN = 32, N_TEST = 4, CROP = 40, BATCH = 8, STEPS = 500 };
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 1), CLEF_OK);
     float *sess = malloc((size_t)(N_TRAIN + N_TEST) * 2 * NF * TS * sizeof *sess);
     for (int s = 0; s < N_TRAIN + N_TEST; s++)
         synth_session(sess + (size_t)s * 2 * NF * TS, 100u + (unsigned)s);
@@ -190,9 +192,8 @@ static void test_train_beats_mean(void **state) {
         for (int t0 = 0; t0 + CROP <= TS; t0 += CROP) {
             crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, in);
             assert_int_equal(
-                clef_tokenizer_encode(tok, ctx, in, 2, NF, CROP, 2, ids, 32, NULL, 0, NULL),
-                CLEF_OK);
-            assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 2, out, sizeof out / 4, NULL),
+                clef_tokenizer_encode(tok, ss, in, 2, NF, CROP, ids, 32, NULL, 0, NULL), CLEF_OK);
+            assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 32, out, sizeof out / 4, NULL),
                              CLEF_OK);
             for (int i = 0; i < 2 * NF * CROP; i++) {
                 mae += fabs(out[i] - in[i]);
@@ -211,6 +212,7 @@ static void test_train_beats_mean(void **state) {
     free(sess);
     clef_tokenizer_trainer_free(tr);
     clef_params_free(p);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -486,6 +488,8 @@ static row_err held_out(const clef_tokenizer *tok, clef_ctx *ctx, const float *s
                         int n) {
     clef_tokenizer *whole = NULL;
     assert_int_equal(clef_tokenizer_clone_crop(&whole, tok, ctx, TS), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     size_t n_tok = (size_t)clef_tokenizer_n_tokens(whole);
     int32_t *ids = malloc(n_tok * sizeof *ids);
     float *out = malloc((size_t)2 * NF * TS * sizeof *out);
@@ -494,11 +498,10 @@ static row_err held_out(const clef_tokenizer *tok, clef_ctx *ctx, const float *s
     int n_focal = 0;
     for (int s = s0; s < s0 + n; s++) {
         const float *x = sess + (size_t)s * 2 * NF * TS;
+        assert_int_equal(clef_tokenizer_encode(whole, ss, x, 2, NF, TS, ids, n_tok, NULL, 0, NULL),
+                         CLEF_OK);
         assert_int_equal(
-            clef_tokenizer_encode(whole, ctx, x, 2, NF, TS, 1, ids, n_tok, NULL, 0, NULL), CLEF_OK);
-        assert_int_equal(
-            clef_tokenizer_decode(whole, ctx, ids, n_tok, 1, out, (size_t)2 * NF * TS, NULL),
-            CLEF_OK);
+            clef_tokenizer_decode(whole, ss, ids, n_tok, out, (size_t)2 * NF * TS, NULL), CLEF_OK);
         double mt[2 * NF], md[2 * NF];
         row_means(x, TS, TS, mt);
         row_means(out, TS, TS, md);
@@ -522,6 +525,7 @@ static row_err held_out(const clef_tokenizer *tok, clef_ctx *ctx, const float *s
     free(ids);
     free(out);
     clef_tokenizer_free(whole);
+    clef_session_free(ss);
     return e;
 }
 
@@ -775,6 +779,8 @@ static void test_masked_step(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 1), CLEF_OK);
     clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 1, 0, 0, 0);
     assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_POWER_WEIGHT, 1.0), CLEF_OK);
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), img[2 * NF * CROP_GAN],
@@ -794,9 +800,8 @@ static void test_masked_step(void **state) {
         size_t n_tok = (size_t)clef_tokenizer_n_tokens(t);
         assert_true(n_tok <= 64);
         assert_int_equal(
-            clef_tokenizer_encode(t, ctx, img, 2, NF, CROP_GAN, 1, ids, n_tok, NULL, 0, NULL),
-            CLEF_OK);
-        assert_int_equal(clef_tokenizer_decode(t, ctx, ids, n_tok, 1, rec, 2 * NF * CROP_GAN, NULL),
+            clef_tokenizer_encode(t, ss, img, 2, NF, CROP_GAN, ids, n_tok, NULL, 0, NULL), CLEF_OK);
+        assert_int_equal(clef_tokenizer_decode(t, ss, ids, n_tok, rec, 2 * NF * CROP_GAN, NULL),
                          CLEF_OK);
         for (int c = 0; c < 2; c++)
             for (int i = 0; i < NF * CROP_GAN; i++)
@@ -842,6 +847,7 @@ static void test_masked_step(void **state) {
     free(sess);
     clef_params_free(tp);
     clef_params_free(p);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 

@@ -47,14 +47,33 @@ static void *read_tensor(clef_weights *w, const char *name, int64_t *shape, size
     return buf;
 }
 
+/* Crop each golden was made with (tools/ref/tokenizer_ref.py: tiny and mean crop_t 40, real
+ * crop_t 20): the PyTorch references encode one crop of that many frames. */
+static int64_t golden_crop_t(const char *cfg) { return strcmp(cfg, "real") == 0 ? 20 : 40; }
+
+/* clef_tokenizer_load() gives the whole-session image; crop-level checks need the crop the
+ * weights were made for. */
+static clef_tokenizer *load_crop(clef_ctx *ctx, const char *path, int64_t crop_t) {
+    clef_tokenizer *whole = NULL, *crop = NULL;
+    assert_int_equal(clef_tokenizer_load(&whole, ctx, path), CLEF_OK);
+    int64_t t = 0;
+    assert_int_equal(clef_tokenizer_shape(whole, NULL, NULL, &t, NULL, NULL), CLEF_OK);
+    assert_int_equal(t, clef_tokenizer_session_frames(whole));
+    assert_int_equal(clef_tokenizer_clone_crop(&crop, whole, ctx, crop_t), CLEF_OK);
+    clef_tokenizer_free(whole);
+    return crop;
+}
+
 /* Weights tok_<cfg>_weights against the reference's encode/decode in tok_<io>_io. */
 static void check_golden_io(const char *cfg, const char *io_name) {
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     clef_tokenizer *tok = NULL;
     char wpath[1024];
     snprintf(wpath, sizeof wpath, "%s", golden(cfg, "weights"));
-    assert_int_equal(clef_tokenizer_load(&tok, ctx, wpath), CLEF_OK);
+    tok = load_crop(ctx, wpath, golden_crop_t(cfg));
     clef_weights *io = NULL;
     assert_int_equal(clef_weights_open(&io, ctx, golden(io_name, "io")), CLEF_OK);
     int64_t in_shape[8];
@@ -80,8 +99,8 @@ static void check_golden_io(const char *cfg, const char *io_name) {
     float *z = calloc(n_lat, sizeof *z), *z2 = calloc(n_lat, sizeof *z2);
     size_t n_out = (size_t)(n_ch * n_freq * crop_t), needed = 0;
     float *out = calloc(n_out, sizeof *out), *out2 = calloc(n_out, sizeof *out2);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 1, ids, n_tok,
-                                           z, n_lat, &needed),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, in, n_ch, n_freq, in_shape[2], ids, n_tok, z,
+                                           n_lat, &needed),
                      CLEF_OK);
     assert_int_equal(needed, n_tok);
     test_assert_close_f32(z, lat, n_lat, LAT_ATOL, LAT_RTOL, "latents");
@@ -101,17 +120,20 @@ static void check_golden_io(const char *cfg, const char *io_name) {
     }
     print_message("%s: %zu tokens, %zu differ from PyTorch at ties\n", cfg, n_tok, n_diff);
     /* decode the reference ids so that a tie above cannot change the comparison */
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 1, out, n_out, &needed), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(tok, ss, want, n_tok, out, n_out, &needed), CLEF_OK);
     assert_int_equal(needed, n_out);
     test_assert_close_f32(out, dec, n_out, DEC_ATOL, DEC_RTOL, "decoded");
 
     /* thread count changes nothing: static partition, same reduction order */
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, in, n_ch, n_freq, in_shape[2], 3, ids2, n_tok,
-                                           z2, n_lat, NULL),
-                     CLEF_OK);
+    clef_session *s3 = NULL, *s2 = NULL;
+    assert_int_equal(clef_session_create(&s3, ctx, 3), CLEF_OK);
+    assert_int_equal(clef_session_create(&s2, ctx, 2), CLEF_OK);
+    assert_int_equal(
+        clef_tokenizer_encode(tok, s3, in, n_ch, n_freq, in_shape[2], ids2, n_tok, z2, n_lat, NULL),
+        CLEF_OK);
     assert_memory_equal(ids, ids2, n_tok * sizeof *ids);
     assert_memory_equal(z, z2, n_lat * sizeof *z);
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, want, n_tok, 2, out2, n_out, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(tok, s2, want, n_tok, out2, n_out, NULL), CLEF_OK);
     assert_memory_equal(out, out2, n_out * sizeof *out);
 
     free(ids);
@@ -127,6 +149,9 @@ static void check_golden_io(const char *cfg, const char *io_name) {
     free(dec);
     clef_weights_free(io);
     clef_tokenizer_free(tok);
+    clef_session_free(s3);
+    clef_session_free(s2);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -155,6 +180,8 @@ static void test_default_grid(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     clef_tokenizer *tok = NULL;
     assert_int_equal(clef_tokenizer_create(&tok, ctx, NULL, 42), CLEF_OK);
     int64_t n_ch, n_freq, crop_t, gf, gt, k, d;
@@ -178,8 +205,8 @@ static void test_default_grid(void **state) {
     for (size_t i = 0; i < n_in; i++)
         spec[i] = (float)(30.0 * sin(0.37 * (double)i) * cos(0.011 * (double)(i % 1197)));
     int32_t ids[2048];
-    assert_int_equal(
-        clef_tokenizer_encode(tok, ctx, spec, 19, 128, 1197, 2, ids, 2048, NULL, 0, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, 19, 128, 1197, ids, 2048, NULL, 0, NULL),
+                     CLEF_OK);
     int distinct = 0;
     static unsigned char seen[1024];
     for (int i = 0; i < 2048; i++) {
@@ -190,6 +217,7 @@ static void test_default_grid(void **state) {
     assert_true(distinct > 1);
     free(spec);
     clef_tokenizer_free(tok);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -216,6 +244,8 @@ static void test_length_policy(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     clef_tokenizer *tok = small_tok(ctx);
     assert_int_equal(clef_tokenizer_n_tokens(tok), 4 * 8);
     float longs[2 * 16 * 55], first[2 * 16 * 40], padded[2 * 16 * 40] = {0}, shorts[2 * 16 * 23];
@@ -233,19 +263,20 @@ static void test_length_policy(void **state) {
     }
     int32_t a[32], b[32];
     float za[128], zb[128];
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, longs, 2, 16, 55, 1, a, 32, za, 128, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, longs, 2, 16, 55, a, 32, za, 128, NULL),
                      CLEF_OK);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, first, 2, 16, 40, 1, b, 32, zb, 128, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, first, 2, 16, 40, b, 32, zb, 128, NULL),
                      CLEF_OK);
     assert_memory_equal(za, zb, sizeof za);
     assert_memory_equal(a, b, sizeof a);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, shorts, 2, 16, 23, 1, a, 32, za, 128, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, shorts, 2, 16, 23, a, 32, za, 128, NULL),
                      CLEF_OK);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, padded, 2, 16, 40, 1, b, 32, zb, 128, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, padded, 2, 16, 40, b, 32, zb, 128, NULL),
                      CLEF_OK);
     assert_memory_equal(za, zb, sizeof za);
     assert_int_equal(clef_tokenizer_valid_columns(tok, 23), 5);
     clef_tokenizer_free(tok);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -253,36 +284,43 @@ static void test_bad_args(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     clef_tokenizer *tok = small_tok(ctx);
     float spec[2 * 16 * 40] = {0}, out[2 * 16 * 40];
     int32_t ids[32];
     size_t needed = 0;
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 3, 16, 40, 1, ids, 32, NULL, 0, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, 3, 16, 40, ids, 32, NULL, 0, NULL),
                      CLEF_ERR_SHAPE);
-    assert_non_null(strstr(clef_ctx_errmsg(ctx), "3 channels"));
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 0, 1, ids, 32, NULL, 0, NULL),
+    assert_int_equal(clef_session_errcode(ss), CLEF_ERR_SHAPE);
+    assert_non_null(strstr(clef_session_errmsg(ss), "3 channels"));
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, 2, 16, 0, ids, 32, NULL, 0, NULL),
                      CLEF_ERR_INVALID_ARG);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 1, ids, 31, NULL, 0, &needed),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, 2, 16, 40, ids, 31, NULL, 0, &needed),
                      CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(needed, 32);
     float z[127];
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 1, ids, 32, z, 127, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, 2, 16, 40, ids, 32, z, 127, NULL),
                      CLEF_ERR_BUFFER_TOO_SMALL);
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 2, 16, 40, 0, ids, 32, NULL, 0, NULL),
-                     CLEF_ERR_RANGE);
-    assert_int_equal(clef_tokenizer_encode(NULL, ctx, spec, 2, 16, 40, 1, ids, 32, NULL, 0, NULL),
+    assert_int_equal(clef_tokenizer_encode(NULL, ss, spec, 2, 16, 40, ids, 32, NULL, 0, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_string_not_equal(clef_session_errmsg(ss), "");
+    assert_int_equal(clef_tokenizer_encode(tok, NULL, spec, 2, 16, 40, ids, 32, NULL, 0, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_tokenizer_decode(tok, NULL, ids, 32, out, 1280, NULL),
                      CLEF_ERR_INVALID_ARG);
     for (int i = 0; i < 32; i++)
         ids[i] = i;
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 31, 1, out, 1280, NULL), CLEF_ERR_SHAPE);
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 1, out, 1279, &needed),
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 31, out, 1280, NULL), CLEF_ERR_SHAPE);
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 32, out, 1279, &needed),
                      CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(needed, 1280);
     ids[5] = 32;
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 1, out, 1280, NULL), CLEF_ERR_RANGE);
-    assert_non_null(strstr(clef_ctx_errmsg(ctx), "ids[5] = 32"));
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 32, out, 1280, NULL), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_session_errmsg(ss), "ids[5] = 32"));
     ids[5] = 5;
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 32, 1, out, 1280, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 32, out, 1280, NULL), CLEF_OK);
+    assert_string_equal(clef_session_errmsg(ss), ""); /* the one error rule */
 
     clef_params *p = NULL;
     assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
@@ -296,6 +334,7 @@ static void test_bad_args(void **state) {
     assert_int_equal(clef_tokenizer_create(&bad, ctx, p, 1), CLEF_ERR_INVALID_ARG);
     clef_params_free(p);
     clef_tokenizer_free(tok);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -466,8 +505,17 @@ static void test_mean_tokens(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_tokenizer *tok = NULL, *back = NULL, *wide = NULL;
-    assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("mean", "weights")), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
+    clef_tokenizer *tok = NULL, *back = NULL, *wide = NULL, *whole = NULL;
+    /* loaded for whole sessions: the session image, whatever the training crop */
+    assert_int_equal(clef_tokenizer_load(&whole, ctx, golden("mean", "weights")), CLEF_OK);
+    int64_t whole_t = 0;
+    assert_int_equal(clef_tokenizer_shape(whole, NULL, NULL, &whole_t, NULL, NULL), CLEF_OK);
+    assert_int_equal(whole_t, 1275);
+    assert_int_equal(clef_tokenizer_n_tokens(whole), 8 * 255 + 4);
+    clef_tokenizer_free(whole);
+    tok = load_crop(ctx, golden("mean", "weights"), golden_crop_t("mean"));
     int64_t n = 0, lv = 0;
     assert_int_equal(clef_tokenizer_mean_tokens(tok, &n, &lv), CLEF_OK);
     assert_int_equal(n, 4);
@@ -482,7 +530,7 @@ static void test_mean_tokens(void **state) {
         spec[i] = (float)(15.0 * sin(0.07 * i) + (i / (32 * 33)) * 6.0);
     int32_t ids[68], ib[68], iw[8 * 80 + 4];
     float out[3 * 32 * 40], ob[3 * 32 * 40];
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 67, NULL, 0, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, 3, 32, 33, ids, 67, NULL, 0, NULL),
                      CLEF_ERR_BUFFER_TOO_SMALL);
     /* 2 coefficient tokens (one of one coefficient, one of two), a presence token (3
      * channels), the column count */
@@ -490,10 +538,10 @@ static void test_mean_tokens(void **state) {
     assert_int_equal(clef_tokenizer_mean_coefficients(NULL), 0);
     float lat[8 * 8 * 4 + 4];
     assert_int_equal(
-        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 3, NULL),
+        clef_tokenizer_encode(tok, ss, spec, 3, 32, 33, ids, 68, lat, 8 * 8 * 4 + 3, NULL),
         CLEF_ERR_BUFFER_TOO_SMALL);
     assert_int_equal(
-        clef_tokenizer_encode(tok, ctx, spec, 3, 32, 33, 1, ids, 68, lat, 8 * 8 * 4 + 4, NULL),
+        clef_tokenizer_encode(tok, ss, spec, 3, 32, 33, ids, 68, lat, 8 * 8 * 4 + 4, NULL),
         CLEF_OK);
     for (int i = 64; i < 66; i++)
         assert_true(ids[i] >= 16 && ids[i] < 16 + 1024);
@@ -503,45 +551,45 @@ static void test_mean_tokens(void **state) {
     /* the last session token counts the valid columns: 33 frames = 7 columns of 5 */
     assert_int_equal(ids[67], 16 + 7);
     assert_true(lat[8 * 8 * 4 + 3] == 7.0f);
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 67, 1, out, 3 * 32 * 40, NULL),
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 67, out, 3 * 32 * 40, NULL),
                      CLEF_ERR_SHAPE);
     memcpy(ib, ids, sizeof ids);
     ib[65] = 15; /* a grid code where a session-mean id belongs */
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ib, 68, 1, out, 3 * 32 * 40, NULL),
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ib, 68, out, 3 * 32 * 40, NULL),
                      CLEF_ERR_RANGE);
-    assert_non_null(strstr(clef_ctx_errmsg(ctx), "ids[65] = 15 (a session-mean token) is not in "
-                                                 "[16, 1040)"));
+    assert_non_null(strstr(clef_session_errmsg(ss), "ids[65] = 15 (a session-mean token) is not in "
+                                                    "[16, 1040)"));
     ib[65] = 1040;
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ib, 68, 1, out, 3 * 32 * 40, NULL),
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ib, 68, out, 3 * 32 * 40, NULL),
                      CLEF_ERR_RANGE);
     memcpy(ib, ids, sizeof ids);
     ib[3] = 16; /* a session-mean id in the grid */
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ib, 68, 1, out, 3 * 32 * 40, NULL),
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ib, 68, out, 3 * 32 * 40, NULL),
                      CLEF_ERR_RANGE);
-    assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 68, 1, out, 3 * 32 * 40, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 68, out, 3 * 32 * 40, NULL), CLEF_OK);
     /* save -> load: same ids, same decoded image */
     char path[] = "/tmp/clef_tok_mean_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(clef_tokenizer_save(tok, ctx, path), CLEF_OK);
-    assert_int_equal(clef_tokenizer_load(&back, ctx, path), CLEF_OK);
+    back = load_crop(ctx, path, 40);
     unlink(path);
-    assert_int_equal(clef_tokenizer_encode(back, ctx, spec, 3, 32, 33, 1, ib, 68, NULL, 0, NULL),
+    assert_int_equal(clef_tokenizer_encode(back, ss, spec, 3, 32, 33, ib, 68, NULL, 0, NULL),
                      CLEF_OK);
     assert_memory_equal(ids, ib, sizeof ids);
-    assert_int_equal(clef_tokenizer_decode(back, ctx, ids, 68, 1, ob, 3 * 32 * 40, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(back, ss, ids, 68, ob, 3 * 32 * 40, NULL), CLEF_OK);
     assert_memory_equal(out, ob, sizeof out);
     /* a wider image of the same 33 frames: the same session mean, so the same mean tokens */
     assert_int_equal(clef_tokenizer_clone_crop(&wide, tok, ctx, 400), CLEF_OK);
     assert_int_equal(clef_tokenizer_n_tokens(wide), 8 * 80 + 4);
     assert_int_equal(
-        clef_tokenizer_encode(wide, ctx, spec, 3, 32, 33, 1, iw, 8 * 80 + 4, NULL, 0, NULL),
-        CLEF_OK);
+        clef_tokenizer_encode(wide, ss, spec, 3, 32, 33, iw, 8 * 80 + 4, NULL, 0, NULL), CLEF_OK);
     assert_memory_equal(iw + 8 * 80, ids + 64, 4 * sizeof *ids);
     clef_tokenizer_free(tok);
     clef_tokenizer_free(back);
     clef_tokenizer_free(wide);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -552,20 +600,21 @@ static void test_mean_power_kept(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_tokenizer *tok = NULL;
-    assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("mean", "weights")), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
+    clef_tokenizer *tok = load_crop(ctx, golden("mean", "weights"), golden_crop_t("mean"));
     enum { C = 3, NF = 32, T = 40, VALID = 35 }; /* 7 valid columns of 5 frames */
     float spec[C * NF * 33], out[2][C * NF * T], p[2][C * NF];
     for (int i = 0; i < C * NF * 33; i++)
         spec[i] = (float)(12.0 * sin(0.05 * i) + 3.0 * cos(1.7 * i));
     int32_t ids[68];
-    assert_int_equal(clef_tokenizer_encode(tok, ctx, spec, C, NF, 33, 1, ids, 68, NULL, 0, NULL),
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, C, NF, 33, ids, 68, NULL, 0, NULL),
                      CLEF_OK);
     for (int v = 0; v < 2; v++) {
         if (v == 1)
             for (int i = 0; i < 64; i++)
                 ids[i] = (ids[i] + 5 + i) % 16; /* other grid codes, same session tokens */
-        assert_int_equal(clef_tokenizer_decode(tok, ctx, ids, 68, 1, out[v], C * NF * T, NULL),
+        assert_int_equal(clef_tokenizer_decode(tok, ss, ids, 68, out[v], C * NF * T, NULL),
                          CLEF_OK);
         float rows[C * NF * VALID];
         for (int r = 0; r < C * NF; r++)
@@ -585,6 +634,7 @@ static void test_mean_power_kept(void **state) {
     assert_int_equal(clef_tokenizer_session_mean(two, 2, 1, 0, m), CLEF_ERR_INVALID_ARG);
     assert_int_equal(clef_tokenizer_session_mean(NULL, 2, 1, 2, m), CLEF_ERR_INVALID_ARG);
     clef_tokenizer_free(tok);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -606,11 +656,12 @@ static clef_spectrogram *spec_with(clef_ctx *ctx, int32_t key, double val, const
     return sg;
 }
 
-static void expect_spec_check(const clef_tokenizer *tok, clef_ctx *ctx, clef_spectrogram *sg,
+static void expect_spec_check(const clef_tokenizer *tok, clef_session *ss, clef_spectrogram *sg,
                               clef_status want, const char *msg_part) {
-    clef_status rc = clef_tokenizer_check_spectrogram(tok, ctx, sg);
-    if (rc != want || (want != CLEF_OK && strstr(clef_ctx_errmsg(ctx), msg_part) == NULL))
-        fail_msg("check gave %d '%s', expected %d with '%s'", rc, clef_ctx_errmsg(ctx), want,
+    clef_status rc = clef_tokenizer_check_spectrogram(tok, ss, sg);
+    if (rc != want || (want != CLEF_OK && strstr(clef_session_errmsg(ss), msg_part) == NULL) ||
+        (want == CLEF_OK && clef_session_errmsg(ss)[0] != 0))
+        fail_msg("check gave %d '%s', expected %d with '%s'", rc, clef_session_errmsg(ss), want,
                  msg_part);
     clef_spectrogram_free(sg);
 }
@@ -662,11 +713,13 @@ static void test_spec_check(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     clef_tokenizer *tok = NULL;
     assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("real", "weights")), CLEF_OK);
-    expect_spec_check(tok, ctx, spec_with(ctx, 0, 0, NULL), CLEF_OK, "");
+    expect_spec_check(tok, ss, spec_with(ctx, 0, 0, NULL), CLEF_OK, "");
     /* the same spectrogram asked for in samples instead of seconds */
-    expect_spec_check(tok, ctx, spec_with(ctx, CLEF_P_SPEC_WINDOW_SAMPLES, 800, NULL), CLEF_OK, "");
+    expect_spec_check(tok, ss, spec_with(ctx, CLEF_P_SPEC_WINDOW_SAMPLES, 800, NULL), CLEF_OK, "");
     const struct {
         int32_t key;
         double val;
@@ -690,12 +743,12 @@ static void test_spec_check(void **state) {
          "clef.spec.norm 'db'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        expect_spec_check(tok, ctx, spec_with(ctx, bad[i].key, bad[i].val, bad[i].str),
+        expect_spec_check(tok, ss, spec_with(ctx, bad[i].key, bad[i].val, bad[i].str),
                           CLEF_ERR_INVALID_ARG, bad[i].msg);
     clef_tokenizer *small = small_tok(ctx); /* 16 bins: the default spectrogram has 128 */
-    expect_spec_check(small, ctx, spec_with(ctx, 0, 0, NULL), CLEF_ERR_SHAPE,
+    expect_spec_check(small, ss, spec_with(ctx, 0, 0, NULL), CLEF_ERR_SHAPE,
                       "128 frequency bins, the tokenizer 16");
-    assert_int_equal(clef_tokenizer_check_spectrogram(NULL, ctx, NULL), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_tokenizer_check_spectrogram(NULL, ss, NULL), CLEF_ERR_INVALID_ARG);
     clef_tokenizer_free(small);
 
     /* a trainer records its spectrogram; save/load keeps it */
@@ -723,8 +776,8 @@ static void test_spec_check(void **state) {
     assert_int_equal(clef_tokenizer_save(clef_tokenizer_trainer_tokenizer(tr), ctx, path), CLEF_OK);
     clef_tokenizer *loaded = NULL;
     assert_int_equal(clef_tokenizer_load(&loaded, ctx, path), CLEF_OK);
-    expect_spec_check(loaded, ctx, fs250, CLEF_OK, "");
-    expect_spec_check(loaded, ctx, spec_with(ctx, 0, 0, NULL), CLEF_ERR_INVALID_ARG,
+    expect_spec_check(loaded, ss, fs250, CLEF_OK, "");
+    expect_spec_check(loaded, ss, spec_with(ctx, 0, 0, NULL), CLEF_ERR_INVALID_ARG,
                       "fs = 200, the tokenizer's weights want clef.spec.fs = 250");
     clef_weights *w = NULL;
     const char *ch = NULL;
@@ -737,6 +790,188 @@ static void test_spec_check(void **state) {
     clef_tokenizer_free(loaded);
     clef_tokenizer_trainer_free(tr);
     clef_tokenizer_free(tok);
+    clef_session_free(ss);
+    clef_ctx_free(ctx);
+}
+
+/* ---- the pipeline calls: recording or signal -> spectrogram -> tokens on a session ---- */
+
+/* A 1-second cohort recording (shorter than one 4 s spectrogram window) under dir. */
+static void short_recording(const char *dir, char *path, size_t cap) {
+    clef_ctx *ctx = NULL;
+    clef_session *ss = NULL;
+    clef_params *p = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_session_create(&ss, ctx, 1), CLEF_OK);
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_COHORT), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_N_PATIENTS, 1), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_COHORT_MAX_SESSIONS, 1), CLEF_OK);
+    assert_int_equal(clef_params_set_f64(p, CLEF_P_COHORT_DURATION_S, 1), CLEF_OK);
+    assert_int_equal(clef_params_set_f64(p, CLEF_P_COHORT_FRAC_BDF, 0), CLEF_OK);
+    assert_int_equal(clef_cohort_generate(ss, p, dir, NULL, NULL), CLEF_OK);
+    snprintf(path, cap, "%s/edf/P000001_S01.edf", dir);
+    clef_params_free(p);
+    clef_session_free(ss);
+    clef_ctx_free(ctx);
+}
+
+/* clef_tokenizer_encode_recording() on a real EDF equals read_canonical -> spectrogram_compute
+ * -> encode bit for bit, as does encode_signal(); a warm session grows no scratch; errors leave
+ * a specific message on the session. */
+static void test_encode_recording(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
+    /* 19 channels, 128 bins, CLEF's spectrogram; loaded for whole sessions */
+    clef_tokenizer *tok = NULL;
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, golden("real", "weights")), CLEF_OK);
+    clef_spectrogram *sg = NULL;
+    assert_int_equal(clef_tokenizer_spectrogram_create(&sg, ctx, tok), CLEF_OK);
+    assert_int_equal(clef_tokenizer_check_spectrogram(tok, ss, sg), CLEF_OK);
+    assert_string_equal(clef_session_errmsg(ss), "");
+    size_t n_tok = (size_t)clef_tokenizer_n_tokens(tok), needed = 0;
+    int32_t *ids = calloc(n_tok, sizeof *ids), *want = calloc(n_tok, sizeof *want);
+    int32_t *again = calloc(n_tok, sizeof *again);
+
+    /* the manual path: test_subsecond.edf holds Fp1 only, 698 s (shorter than the image) */
+    clef_recording *rec = NULL;
+    assert_int_equal(clef_recording_open(&rec, ctx, test_data_path("test_subsecond.edf"), NULL),
+                     CLEF_OK);
+    double read_s = clef_tokenizer_read_seconds(tok, sg);
+    assert_true(read_s > 0.0);
+    int64_t n = 0, n_out = 0;
+    assert_int_equal(clef_recording_canonical_length(rec, 0.0, read_s, &n), CLEF_OK);
+    float *x = malloc((size_t)n * CLEF_N_CANONICAL * sizeof *x);
+    uint32_t mask_manual = 0, mask = 0;
+    assert_int_equal(clef_recording_read_canonical(rec, 0.0, read_s, x, (size_t)n,
+                                                   (size_t)n * CLEF_N_CANONICAL, &n_out,
+                                                   &mask_manual),
+                     CLEF_OK);
+    assert_int_equal(mask_manual, 1u); /* Fp1 */
+    int64_t nf = clef_spectrogram_n_freqs(sg), frames = clef_spectrogram_n_frames(sg, n_out);
+    assert_true(frames > 1);
+    size_t n_spec = (size_t)(CLEF_N_CANONICAL * nf * frames);
+    float *spec = malloc(n_spec * sizeof *spec);
+    assert_int_equal(
+        clef_spectrogram_compute(sg, ss, x, (size_t)n, CLEF_N_CANONICAL, n_out, spec, n_spec, NULL),
+        CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(tok, ss, spec, CLEF_N_CANONICAL, nf, frames, want, n_tok,
+                                           NULL, 0, NULL),
+                     CLEF_OK);
+
+    /* the one call */
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, sg, rec, ids, n_tok, &needed, &mask),
+                     CLEF_OK);
+    assert_string_equal(clef_session_errmsg(ss), "");
+    assert_int_equal(needed, n_tok);
+    assert_int_equal(mask, mask_manual);
+    assert_memory_equal(ids, want, n_tok * sizeof *ids);
+    /* a second call on the warm session: same tokens, no new scratch */
+    int64_t warm = clef_session_scratch_bytes(ss);
+    assert_true(warm > 0);
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, sg, rec, again, n_tok, NULL, NULL),
+                     CLEF_OK);
+    assert_memory_equal(again, want, n_tok * sizeof *again);
+    assert_int_equal(clef_session_scratch_bytes(ss), warm);
+    /* from samples already read */
+    memset(again, 0xff, n_tok * sizeof *again);
+    assert_int_equal(
+        clef_tokenizer_encode_signal(tok, ss, sg, x, (size_t)n, n_out, again, n_tok, &needed),
+        CLEF_OK);
+    assert_memory_equal(again, want, n_tok * sizeof *again);
+    assert_int_equal(clef_session_scratch_bytes(ss), warm);
+    /* another thread count gives the same tokens */
+    clef_session *s1 = NULL;
+    assert_int_equal(clef_session_create(&s1, ctx, 1), CLEF_OK);
+    memset(again, 0xff, n_tok * sizeof *again);
+    assert_int_equal(clef_tokenizer_encode_recording(tok, s1, sg, rec, again, n_tok, NULL, NULL),
+                     CLEF_OK);
+    assert_memory_equal(again, want, n_tok * sizeof *again);
+    clef_session_free(s1);
+    /* release_scratch gives it back; the next call takes it again */
+    assert_int_equal(clef_session_release_scratch(ss), CLEF_OK);
+    assert_int_equal(clef_session_scratch_bytes(ss), 0);
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, sg, rec, again, n_tok, NULL, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_session_scratch_bytes(ss), warm);
+
+    /* errors: each leaves a specific message on the session, the next success clears it */
+    assert_int_equal(
+        clef_tokenizer_encode_recording(tok, ss, sg, rec, ids, n_tok - 1, &needed, NULL),
+        CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, n_tok);
+    assert_non_null(strstr(clef_session_errmsg(ss), "capacity"));
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, sg, NULL, ids, n_tok, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_session_errmsg(ss), "NULL"));
+    assert_int_equal(clef_tokenizer_encode_recording(tok, NULL, sg, rec, ids, n_tok, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_tokenizer_encode_signal(tok, ss, sg, x, (size_t)n, 100, ids, n_tok, NULL),
+                     CLEF_ERR_SHAPE);
+    assert_non_null(strstr(clef_session_errmsg(ss), "shorter than one spectrogram window"));
+    assert_int_equal(clef_tokenizer_encode_signal(tok, ss, sg, x, 10, n_out, ids, n_tok, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_session_errmsg(ss), "row stride 10"));
+    /* a spectrogram whose parameters differ from the weights': the message names it */
+    clef_spectrogram *fs250 = spec_with(ctx, CLEF_P_SPEC_FS, 250, NULL);
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, fs250, rec, ids, n_tok, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_session_errmsg(ss), "fs = 250"));
+    assert_non_null(strstr(clef_session_errmsg(ss), "clef.spec.fs = 200"));
+    assert_int_equal(
+        clef_tokenizer_encode_signal(tok, ss, fs250, x, (size_t)n, n_out, ids, n_tok, NULL),
+        CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_session_errmsg(ss), "fs = 250"));
+    clef_spectrogram_free(fs250);
+    clef_spectrogram *narrow = spec_with(ctx, CLEF_P_SPEC_FMAX_HZ, 16, NULL);
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, narrow, rec, ids, n_tok, NULL, NULL),
+                     CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_session_errmsg(ss), "fmax_hz = 16"));
+    clef_spectrogram_free(narrow);
+    /* a tokenizer of other channels than the 19 canonical ones */
+    clef_tokenizer *small = small_tok(ctx);
+    assert_int_equal(clef_tokenizer_encode_recording(small, ss, sg, rec, ids, n_tok, NULL, NULL),
+                     CLEF_ERR_SHAPE);
+    assert_non_null(strstr(clef_session_errmsg(ss), "2 channels"));
+    clef_tokenizer_free(small);
+    /* success after the failures: the error is gone */
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, sg, rec, again, n_tok, NULL, NULL),
+                     CLEF_OK);
+    assert_string_equal(clef_session_errmsg(ss), "");
+    assert_int_equal(clef_session_errcode(ss), CLEF_OK);
+    assert_memory_equal(again, want, n_tok * sizeof *again);
+    assert_int_equal(clef_session_scratch_bytes(ss), warm);
+    clef_recording_free(rec);
+
+    /* a recording shorter than one window */
+    char dir[256], path[512];
+    snprintf(dir, sizeof dir, "/tmp/clef_tok_pipe_%ld", (long)getpid());
+    short_recording(dir, path, sizeof path);
+    assert_int_equal(clef_recording_open(&rec, ctx, path, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode_recording(tok, ss, sg, rec, ids, n_tok, NULL, NULL),
+                     CLEF_ERR_SHAPE);
+    assert_int_equal(clef_session_errcode(ss), CLEF_ERR_SHAPE);
+    assert_non_null(strstr(clef_session_errmsg(ss), "shorter than one spectrogram window"));
+    clef_recording_free(rec);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+
+    /* the spectrogram of the weights: NULL arguments */
+    clef_spectrogram *none = (clef_spectrogram *)0x1;
+    assert_int_equal(clef_tokenizer_spectrogram_create(&none, ctx, NULL), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_tokenizer_spectrogram_create(NULL, ctx, tok), CLEF_ERR_INVALID_ARG);
+
+    free(spec);
+    free(x);
+    free(ids);
+    free(want);
+    free(again);
+    clef_spectrogram_free(sg);
+    clef_tokenizer_free(tok);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -745,30 +980,31 @@ static void test_save_roundtrip(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     clef_tokenizer *a = small_tok(ctx), *b = NULL;
     char path[] = "/tmp/clef_tok_save_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(clef_tokenizer_save(a, ctx, path), CLEF_OK);
-    assert_int_equal(clef_tokenizer_load(&b, ctx, path), CLEF_OK);
+    b = load_crop(ctx, path, 40);
     float spec[2 * 16 * 37], za[128], zb[128], da[2 * 16 * 40], db[2 * 16 * 40];
     for (int i = 0; i < 2 * 16 * 37; i++)
         spec[i] = (float)(25.0 * cos(0.3 * i));
     int32_t ia[32], ib[32];
-    assert_int_equal(clef_tokenizer_encode(a, ctx, spec, 2, 16, 37, 1, ia, 32, za, 128, NULL),
-                     CLEF_OK);
-    assert_int_equal(clef_tokenizer_encode(b, ctx, spec, 2, 16, 37, 1, ib, 32, zb, 128, NULL),
-                     CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(a, ss, spec, 2, 16, 37, ia, 32, za, 128, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(b, ss, spec, 2, 16, 37, ib, 32, zb, 128, NULL), CLEF_OK);
     assert_memory_equal(za, zb, sizeof za);
     assert_memory_equal(ia, ib, sizeof ia);
-    assert_int_equal(clef_tokenizer_decode(a, ctx, ia, 32, 1, da, 1280, NULL), CLEF_OK);
-    assert_int_equal(clef_tokenizer_decode(b, ctx, ia, 32, 1, db, 1280, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(a, ss, ia, 32, da, 1280, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_decode(b, ss, ia, 32, db, 1280, NULL), CLEF_OK);
     assert_memory_equal(da, db, sizeof da);
     assert_int_equal(clef_tokenizer_save(a, ctx, "/nonexistent/dir/x.safetensors"), CLEF_ERR_IO);
     unlink(path);
     clef_tokenizer_free(a);
     clef_tokenizer_free(b);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
@@ -778,6 +1014,8 @@ static void test_clone_crop(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_session *ss = NULL;
+    assert_int_equal(clef_session_create(&ss, ctx, 2), CLEF_OK);
     clef_tokenizer *a = small_tok(ctx), *same = NULL, *wide = NULL;
     assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 40), CLEF_OK);
     assert_int_equal(clef_tokenizer_clone_crop(&wide, a, ctx, 400), CLEF_OK);
@@ -789,12 +1027,11 @@ static void test_clone_crop(void **state) {
     for (int i = 0; i < 2 * 16 * 40; i++)
         spec[i] = (float)(20.0 * sin(0.11 * i));
     int32_t ia[32], ib[32], iw[320];
-    assert_int_equal(clef_tokenizer_encode(a, ctx, spec, 2, 16, 40, 1, ia, 32, NULL, 0, NULL),
-                     CLEF_OK);
-    assert_int_equal(clef_tokenizer_encode(same, ctx, spec, 2, 16, 40, 1, ib, 32, NULL, 0, NULL),
+    assert_int_equal(clef_tokenizer_encode(a, ss, spec, 2, 16, 40, ia, 32, NULL, 0, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_encode(same, ss, spec, 2, 16, 40, ib, 32, NULL, 0, NULL),
                      CLEF_OK);
     assert_memory_equal(ia, ib, sizeof ia);
-    assert_int_equal(clef_tokenizer_encode(wide, ctx, spec, 2, 16, 40, 1, iw, 320, NULL, 0, NULL),
+    assert_int_equal(clef_tokenizer_encode(wide, ss, spec, 2, 16, 40, iw, 320, NULL, 0, NULL),
                      CLEF_OK);
     for (int i = 0; i < 320; i++)
         assert_true(iw[i] >= 0 && iw[i] < 32);
@@ -812,19 +1049,24 @@ static void test_clone_crop(void **state) {
     assert_int_equal(clef_tokenizer_clone_crop(&same, a, ctx, 0), CLEF_ERR_RANGE);
     clef_tokenizer_free(a);
     clef_tokenizer_free(wide);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
 }
 
 static clef_status oom_load(clef_ctx *ctx, void *arg) {
     (void)arg;
     clef_tokenizer *tok = NULL;
-    clef_status rc = clef_tokenizer_load(&tok, ctx, golden("tiny", "weights"));
-    if (rc != CLEF_OK)
-        return rc;
-    float spec[3 * 32 * 40] = {0};
-    int32_t ids[64];
-    rc = clef_tokenizer_encode(tok, ctx, spec, 3, 32, 40, 2, ids, 64, NULL, 0, NULL);
+    clef_session *ss = NULL;
+    clef_status rc = clef_session_create(&ss, ctx, 2);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_load(&tok, ctx, golden("tiny", "weights"));
+    if (rc == CLEF_OK) {
+        static float spec[3 * 32 * 1280];
+        static int32_t ids[8 * 256];
+        rc = clef_tokenizer_encode(tok, ss, spec, 3, 32, 40, ids, 8 * 256, NULL, 0, NULL);
+    }
     clef_tokenizer_free(tok);
+    clef_session_free(ss);
     return rc;
 }
 
@@ -842,7 +1084,8 @@ static void test_oom(void **state) {
     assert_true(test_oom_sweep(oom_create, NULL, 0) > 3);
 }
 
-/* One tokenizer, several threads encoding at once (each with its own ctx): same ids. */
+/* One tokenizer, several threads encoding at once (each with its own ctx and session): same
+ * ids. */
 typedef struct share_arg {
     const clef_tokenizer *tok;
     const float *spec;
@@ -853,10 +1096,13 @@ typedef struct share_arg {
 static void *share_main(void *p) {
     share_arg *a = p;
     clef_ctx *ctx = NULL;
+    clef_session *ss = NULL;
     a->rc = clef_ctx_create(&ctx);
+    if (a->rc == CLEF_OK)
+        a->rc = clef_session_create(&ss, ctx, 2);
     for (int rep = 0; rep < 3 && a->rc == CLEF_OK; rep++)
-        a->rc =
-            clef_tokenizer_encode(a->tok, ctx, a->spec, 2, 16, 40, 2, a->ids, 32, NULL, 0, NULL);
+        a->rc = clef_tokenizer_encode(a->tok, ss, a->spec, 2, 16, 40, a->ids, 32, NULL, 0, NULL);
+    clef_session_free(ss);
     clef_ctx_free(ctx);
     return NULL;
 }
@@ -886,21 +1132,14 @@ static void test_shared(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_golden_tiny),
-        cmocka_unit_test(test_golden_real),
-        cmocka_unit_test(test_golden_mean),
-        cmocka_unit_test(test_default_grid),
-        cmocka_unit_test(test_length_policy),
-        cmocka_unit_test(test_bad_args),
-        cmocka_unit_test(test_bad_weights),
-        cmocka_unit_test(test_bad_weights_mean),
-        cmocka_unit_test(test_mean_tokens),
-        cmocka_unit_test(test_mean_power_kept),
-        cmocka_unit_test(test_spec_getters),
-        cmocka_unit_test(test_spec_check),
-        cmocka_unit_test(test_save_roundtrip),
-        cmocka_unit_test(test_clone_crop),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_golden_tiny),      cmocka_unit_test(test_golden_real),
+        cmocka_unit_test(test_golden_mean),      cmocka_unit_test(test_default_grid),
+        cmocka_unit_test(test_length_policy),    cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_bad_weights),      cmocka_unit_test(test_bad_weights_mean),
+        cmocka_unit_test(test_mean_tokens),      cmocka_unit_test(test_mean_power_kept),
+        cmocka_unit_test(test_spec_getters),     cmocka_unit_test(test_spec_check),
+        cmocka_unit_test(test_encode_recording), cmocka_unit_test(test_save_roundtrip),
+        cmocka_unit_test(test_clone_crop),       cmocka_unit_test(test_oom),
         cmocka_unit_test(test_shared),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

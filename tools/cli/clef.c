@@ -19,14 +19,14 @@ static const command k_commands[] = {
 };
 #define N_COMMANDS (sizeof k_commands / sizeof k_commands[0])
 
-static void usage(FILE *f) {
-    fprintf(f,
-            "usage: clef [--version] [--help] <command> [<args>]\n\n"
-            "libclef %s: clinical EEG foundation model (CLEF).\n\ncommands:\n",
-            clef_version());
+static void usage(void) {
+    printf("usage: clef [--version] [--help] <command> [<args>]\n\n"
+           "libclef %s: clinical EEG foundation model (CLEF).\n\ncommands:\n",
+           clef_version());
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(f, "  %-16s %s\n", k_commands[i].name, k_commands[i].summary);
-    fprintf(f, "\nRun 'clef <command> --help' for a command's options.\n");
+        printf("  %-16s %s\n", k_commands[i].name, k_commands[i].summary);
+    printf("\nRun 'clef <command> --help' for a command's options. Exit status: 0 done,\n"
+           "1 a runtime failure, 2 a usage error (one line on stderr naming the option).\n");
 }
 
 int cli_wants_help(int argc, char **argv) {
@@ -44,20 +44,20 @@ int cli_fail(const char *what, clef_status rc, const char *detail) {
 
 int main(int argc, char **argv) {
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "clef: missing command (see clef --help)\n");
         return 2;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        usage(stdout);
+    const char *a = argv[1];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0) {
+        usage();
         return 0;
     }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+    if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0)
         return cmd_version(1, argv);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        if (strcmp(argv[1], k_commands[i].name) == 0)
+        if (strcmp(a, k_commands[i].name) == 0)
             return k_commands[i].run(argc - 1, argv + 1);
-    fprintf(stderr, "clef: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "clef: %s%s%s: unknown %s (see clef --help)\n", a[0] == '-' ? "" : "\"", a,
+            a[0] == '-' ? "" : "\"", a[0] == '-' ? "option" : "command");
     return 2;
 }

@@ -5,14 +5,17 @@
 #include <stdio.h>
 
 #include "clef.h"
+#include "cli_args.h"
+#include "cli_progress.h"
 
 #define X(name, fn, summary) int fn(int argc, char **argv);
 #include "commands.def"
 #undef X
 
-/* 1 if argv holds --help or -h. */
+/* 1 if argv holds --help or -h (train-tokenizer's own parser; the others use cli_parse). */
 int cli_wants_help(int argc, char **argv);
-/* Print "clef: <what>: <status text>: <detail>" to stderr; returns 1 (the exit code). */
+/* A runtime failure: "clef: <what>: <status text>: <detail>" on stderr; returns 1, its exit
+ * code (usage errors exit 2: cli_parse, cli_usage_error). */
 int cli_fail(const char *what, clef_status rc, const char *detail);
 
 #endif

@@ -32,8 +32,9 @@ int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur
     return 0;
 }
 
-int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path, double dur,
-                            float **spec, int64_t *n_frames, uint32_t *present) {
+int cli_session_spectrogram(clef_ctx *ctx, clef_session *sess, const clef_spectrogram *sg,
+                            const char *path, double dur, float **spec, int64_t *n_frames,
+                            uint32_t *present) {
     float *x = NULL;
     int64_t n_ch = 0, n = 0;
     *spec = NULL;
@@ -44,25 +45,22 @@ int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const cha
     *spec = *n_frames > 0 ? malloc(need * sizeof(float)) : NULL;
     clef_status rc = *n_frames == 0 ? CLEF_ERR_SHAPE : *spec == NULL ? CLEF_ERR_NOMEM : CLEF_OK;
     if (rc == CLEF_OK)
-        rc = clef_spectrogram_compute(sg, x, (size_t)n, n_ch, n, *spec, need, NULL);
+        rc = clef_spectrogram_compute(sg, sess, x, (size_t)n, n_ch, n, *spec, need, NULL);
     free(x);
     if (rc != CLEF_OK) {
         free(*spec);
         *spec = NULL;
-        return cli_fail(path, rc, "cannot compute its spectrogram (shorter than one window?)");
+        return cli_fail(path, rc,
+                        *n_frames == 0 ? "shorter than one spectrogram window"
+                        : *spec == NULL && rc == CLEF_ERR_NOMEM ? "out of memory"
+                                                                : clef_session_errmsg(sess));
     }
     return 0;
 }
 
-clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx, long threads) {
-    clef_params *p = NULL;
+clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx) {
     clef_spectrogram *sg = NULL;
-    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, threads);
-    if (rc == CLEF_OK)
-        rc = clef_spectrogram_create(&sg, ctx, p);
-    clef_params_free(p);
+    clef_status rc = clef_spectrogram_create(&sg, ctx, NULL);
     if (rc != CLEF_OK)
         cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
     return sg;

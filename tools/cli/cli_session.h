@@ -14,10 +14,11 @@ int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur
 /* The spectrogram of the first dur s of an EDF/BDF file (dur < 0: the whole file) with sg:
  * *spec malloc'd [19][n_freqs][*n_frames]. Returns 0, or the exit code 1 after printing the
  * reason. */
-int cli_session_spectrogram(clef_ctx *ctx, const clef_spectrogram *sg, const char *path, double dur,
-                            float **spec, int64_t *n_frames, uint32_t *present);
+int cli_session_spectrogram(clef_ctx *ctx, clef_session *sess, const clef_spectrogram *sg,
+                            const char *path, double dur, float **spec, int64_t *n_frames,
+                            uint32_t *present);
 
-/* CLEF's default spectrogram on threads threads, or NULL after printing the reason. */
-clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx, long threads);
+/* CLEF's default spectrogram, or NULL after printing the reason. */
+clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx);
 
 #endif

@@ -1,73 +1,10 @@
 /* cmd_evaluate.c — clef evaluate --store PATH [--out results.csv]: band-power baseline
  * embedding of every session (a resumable job), then a linear probe per task with the test
  * AUROC and its bootstrap 95 % CI. */
-#define _POSIX_C_SOURCE 200809L /* isatty */
-#include <math.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <unistd.h>
+#include <stdio.h>
 
 #include "cli.h"
-
-/* On a terminal the progress line is redrawn; otherwise one line per 10 %. */
-static int quiet_step(int64_t done, int64_t total) {
-    return !isatty(STDERR_FILENO) &&
-           !(total > 0 && (done == total || (done * 10) / total != ((done - 1) * 10) / total));
-}
-
-static int32_t embed_progress(int64_t done, int64_t total, const char *item, void *user) {
-    (void)item;
-    (void)user;
-    if (quiet_step(done, total))
-        return 0;
-    fprintf(stderr, "%sclef evaluate: band-power embeddings %lld/%lld%s",
-            isatty(STDERR_FILENO) ? "\r" : "", (long long)done, (long long)total,
-            isatty(STDERR_FILENO) ? "" : "\n");
-    fflush(stderr);
-    return 0;
-}
-
-static int32_t eval_progress(int64_t done, int64_t total, const char *task, void *user) {
-    (void)user;
-    if (quiet_step(done, total))
-        return 0;
-    fprintf(stderr, "%sclef evaluate: probes %lld/%lld %-40.40s%s",
-            isatty(STDERR_FILENO) ? "\r" : "", (long long)done, (long long)total, task,
-            isatty(STDERR_FILENO) ? "" : "\n");
-    fflush(stderr);
-    return 0;
-}
-
-typedef struct eval_opts {
-    const char *store, *out;
-    int32_t n_boot;
-    uint64_t seed;
-} eval_opts;
-
-static int parse_args(int argc, char **argv, eval_opts *o) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (i + 1 < argc && strcmp(a, "--store") == 0)
-            o->store = argv[++i];
-        else if (i + 1 < argc && strcmp(a, "--out") == 0)
-            o->out = argv[++i];
-        else if (i + 1 < argc && strcmp(a, "--bootstrap") == 0)
-            o->n_boot = (int32_t)strtol(argv[++i], NULL, 10);
-        else if (i + 1 < argc && strcmp(a, "--seed") == 0)
-            o->seed = strtoull(argv[++i], NULL, 10);
-        else {
-            fprintf(stderr, "clef evaluate: unexpected argument '%s' (see --help)\n", a);
-            return 2;
-        }
-    }
-    if (o->store == NULL) {
-        fprintf(stderr, "usage: clef evaluate --store PATH [--out results.csv]\n");
-        return 2;
-    }
-    return 0;
-}
 
 /* Print the table and write the CSV; returns the exit code. */
 static int report(clef_eval *ev, const char *out_path) {
@@ -112,19 +49,23 @@ static int report(clef_eval *ev, const char *out_path) {
     return 0;
 }
 
+static const char k_usage[] =
+    "usage: clef evaluate --store PATH [-o|--out results.csv] [--bootstrap N] [--seed S]\n\n"
+    "Compute the band-power baseline embedding of every session of the store (a\n"
+    "resumable job: rerun after an interruption to finish it), then fit a linear\n"
+    "probe per task on the train split with C chosen on val, and print the test\n"
+    "AUROC with a bootstrap 95% CI (default 1000 resamples, seed 0); --out also writes\n"
+    "the table as CSV.\n";
+
 int cmd_evaluate(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        printf("usage: clef evaluate --store PATH [--out results.csv] [--bootstrap N] "
-               "[--seed S]\n\n"
-               "Compute the band-power baseline embedding of every session of the store (a\n"
-               "resumable job: rerun after an interruption to finish it), then fit a linear\n"
-               "probe per task on the train split with C chosen on val, and print the test\n"
-               "AUROC with a bootstrap 95%% CI (default 1000 resamples, seed 0).\n");
-        return 0;
-    }
-    eval_opts o = {NULL, NULL, 1000, 0};
-    int r = parse_args(argc, argv, &o);
-    if (r != 0)
+    const char *store = NULL, *out = NULL;
+    int64_t n_boot = 1000, seed = 0;
+    const cli_opt opts[] = {CLI_STR("--store", NULL, &store, 1), CLI_OUT(&out, 0),
+                            CLI_I64("--bootstrap", &n_boot, 2, 1000000),
+                            CLI_I64("--seed", &seed, 0, INT64_MAX), CLI_END};
+    const cli_cmd cmd = {"evaluate", k_usage, opts};
+    int r = 0;
+    if (cli_parse(&cmd, argc, argv, &r) != 0)
         return r;
     clef_ctx *ctx;
     clef_status rc = clef_ctx_create(&ctx);
@@ -132,14 +73,16 @@ int cmd_evaluate(int argc, char **argv) {
         return cli_fail("evaluate", rc, NULL);
     clef_store *s = NULL;
     clef_eval *ev = NULL;
-    rc = clef_store_open(&s, ctx, o.store);
+    rc = clef_store_open(&s, ctx, store);
     if (rc != CLEF_OK) {
         r = cli_fail("evaluate", rc, clef_ctx_errmsg(ctx));
         goto done;
     }
     /* one worker: claims left by an interrupted run are taken over at once */
-    rc = clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, embed_progress, NULL);
-    fprintf(stderr, "\n");
+    cli_progress bar;
+    cli_progress_begin(&bar, "clef evaluate: band-power embeddings", 0);
+    rc = clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, cli_progress_item_cb, &bar);
+    cli_progress_end(&bar);
     if (rc != CLEF_OK) {
         r = cli_fail("evaluate: embedding", rc, clef_ctx_errmsg(ctx));
         goto done;
@@ -153,16 +96,17 @@ int cmd_evaluate(int argc, char **argv) {
                 (long long)failed);
     rc = clef_eval_create(&ev, ctx);
     if (rc == CLEF_OK)
-        rc = clef_eval_set_bootstrap(ev, o.n_boot, o.seed, 0.95);
+        rc = clef_eval_set_bootstrap(ev, (int32_t)n_boot, (uint64_t)seed, 0.95);
+    cli_progress_begin(&bar, "clef evaluate: probes", 0);
     if (rc == CLEF_OK)
         rc = clef_eval_run_store(ev, s, CLEF_ARTIFACT_EMBEDDING, clef_bandpower_model_hash(),
-                                 eval_progress, NULL);
-    fprintf(stderr, "\n");
+                                 cli_progress_item_cb, &bar);
+    cli_progress_end(&bar);
     if (rc != CLEF_OK) {
         r = cli_fail("evaluate", rc, ev != NULL ? clef_eval_errmsg(ev) : clef_ctx_errmsg(ctx));
         goto done;
     }
-    r = report(ev, o.out);
+    r = report(ev, out);
 done:
     clef_eval_free(ev);
     clef_store_free(s);

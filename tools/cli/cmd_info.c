@@ -61,20 +61,24 @@ static void print_signals(const clef_recording *rec) {
 }
 
 int cmd_info(int argc, char **argv) {
-    if (cli_wants_help(argc, argv) || argc != 2) {
-        printf("usage: clef info FILE\n\nPrint the header, the signals and how they map onto "
-               "the 19 canonical channels,\nrecord segments, annotations and reader warnings "
-               "of an EDF/EDF+/BDF/BDF+ file.\n");
-        return argc == 2 || cli_wants_help(argc, argv) ? 0 : 2;
-    }
+    const char *path = NULL;
+    const cli_opt opts[] = {CLI_POS("FILE", &path, 1), CLI_END};
+    const cli_cmd cmd = {"info",
+                         "usage: clef info FILE\n\nPrint the header, the signals and how they "
+                         "map onto the 19 canonical channels,\nrecord segments, annotations and "
+                         "reader warnings of an EDF/EDF+/BDF/BDF+ file.\n",
+                         opts};
+    int code = 0;
+    if (cli_parse(&cmd, argc, argv, &code) != 0)
+        return code;
     clef_ctx *ctx = NULL;
     clef_status rc = clef_ctx_create(&ctx);
     if (rc != CLEF_OK)
         return cli_fail("info", rc, NULL);
     clef_recording *rec = NULL;
-    rc = clef_recording_open(&rec, ctx, argv[1], NULL);
+    rc = clef_recording_open(&rec, ctx, path, NULL);
     if (rc != CLEF_OK) {
-        int code = cli_fail(argv[1], rc, clef_ctx_errmsg(ctx));
+        code = cli_fail(path, rc, clef_ctx_errmsg(ctx));
         clef_ctx_free(ctx);
         return code;
     }

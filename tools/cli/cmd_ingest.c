@@ -1,53 +1,38 @@
 /* cmd_ingest.c — clef ingest DIR --store PATH: import a cohort directory into a store. */
-#define _POSIX_C_SOURCE 200809L /* isatty */
 #include <stdint.h>
-#include <string.h>
-
-#include <unistd.h>
 
 #include "cli.h"
 
-/* On a terminal the progress line is redrawn; otherwise one line per 10 %. */
-static int32_t ingest_progress(int64_t done, int64_t total, void *user) {
-    (void)user;
-    if (!isatty(STDERR_FILENO)) {
-        if (total > 0 && (done == total || (done * 10) / total != ((done - 1) * 10) / total))
-            fprintf(stderr, "clef ingest: reports and FHIR %lld/%lld\n", (long long)done,
-                    (long long)total);
-        return 0;
+/* Two phases: hashing the recordings (total unknown), then reports and FHIR bundles. */
+typedef struct ingest_progress {
+    cli_progress hash, reports;
+} ingest_progress;
+
+static int32_t on_progress(int64_t done, int64_t total, void *user) {
+    ingest_progress *p = user;
+    if (total < 0) {
+        cli_progress_update(&p->hash, done, total, NULL);
+    } else {
+        cli_progress_end(&p->hash);
+        cli_progress_update(&p->reports, done, total, NULL);
     }
-    if (total < 0)
-        fprintf(stderr, "\rclef ingest: hashing recordings: %lld", (long long)done);
-    else
-        fprintf(stderr, "\rclef ingest: reports and FHIR: %lld/%lld      ", (long long)done,
-                (long long)total);
-    fflush(stderr);
     return 0;
 }
 
 int cmd_ingest(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        printf("usage: clef ingest DIR --store PATH\n\n"
-               "Import a cohort directory (docs/COHORT-FORMAT.md: manifest.csv, events.csv,\n"
-               "tasks.csv, splits.csv, reports/, fhir/) into the SQLite store at PATH (created\n"
-               "if needed). Recording hashes are verified. Importing again changes nothing.\n");
-        return 0;
-    }
     const char *dir = NULL, *store_path = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
-            store_path = argv[++i];
-        else if (argv[i][0] != '-' && dir == NULL)
-            dir = argv[i];
-        else {
-            fprintf(stderr, "clef ingest: unexpected argument '%s' (see --help)\n", argv[i]);
-            return 2;
-        }
-    }
-    if (dir == NULL || store_path == NULL) {
-        fprintf(stderr, "usage: clef ingest DIR --store PATH\n");
-        return 2;
-    }
+    const cli_opt opts[] = {CLI_POS("DIR", &dir, 1), CLI_STR("--store", NULL, &store_path, 1),
+                            CLI_END};
+    const cli_cmd cmd = {
+        "ingest",
+        "usage: clef ingest DIR --store PATH\n\n"
+        "Import a cohort directory (docs/COHORT-FORMAT.md: manifest.csv, events.csv,\n"
+        "tasks.csv, splits.csv, reports/, fhir/) into the SQLite store at PATH (created\n"
+        "if needed). Recording hashes are verified. Importing again changes nothing.\n",
+        opts};
+    int code = 0;
+    if (cli_parse(&cmd, argc, argv, &code) != 0)
+        return code;
     clef_ctx *ctx;
     clef_status rc = clef_ctx_create(&ctx);
     if (rc != CLEF_OK)
@@ -60,8 +45,12 @@ int cmd_ingest(int argc, char **argv) {
         return r;
     }
     int64_t changed = 0;
-    rc = clef_store_import_cohort(s, dir, &changed, ingest_progress, NULL);
-    fprintf(stderr, "\n");
+    ingest_progress p;
+    cli_progress_begin(&p.hash, "clef ingest: hashing recordings", 0);
+    cli_progress_begin(&p.reports, "clef ingest: reports and FHIR", 0);
+    rc = clef_store_import_cohort(s, dir, &changed, on_progress, &p);
+    cli_progress_end(&p.hash);
+    cli_progress_end(&p.reports);
     int ret = 0;
     if (rc != CLEF_OK) {
         ret = cli_fail("ingest", rc, clef_store_errmsg(s));

@@ -10,18 +10,15 @@
 #include "cli_image.h"
 #include "cli_session.h"
 
-static int usage(void) {
-    printf(
-        "usage: clef session-means -o OUT.npy [--frames N] [--threads T] [--list FILE] "
-        "[RECORDING...]\n\n"
-        "For each EDF/BDF recording (given as arguments, or one path per line of --list\n"
-        "FILE), the CLEF spectrogram of its first N frames (1200: the 20-minute session image\n"
-        "of a tokenizer with session-mean tokens) and each (channel, frequency) row's mean\n"
-        "power in dB (clef_tokenizer_session_mean). OUT.npy is float32 (sessions, 19 * 128),\n"
-        "rows in input order; clef train-tokenizer --mean-fit OUT.npy fits the session-mean\n"
-        "coder on them as well. One recording at a time: memory does not grow with the count.\n");
-    return 0;
-}
+static const char k_usage[] =
+    "usage: clef session-means -o|--out OUT.npy [--frames N] [--threads T] [--list FILE]\n"
+    "                          [RECORDING...]\n\n"
+    "For each EDF/BDF recording (given as arguments, or one path per line of --list\n"
+    "FILE), the CLEF spectrogram of its first N frames (1200: the 20-minute session image\n"
+    "of a tokenizer with session-mean tokens) and each (channel, frequency) row's mean\n"
+    "power in dB (clef_tokenizer_session_mean). OUT.npy is float32 (sessions, 19 * 128),\n"
+    "rows in input order; clef train-tokenizer --mean-fit OUT.npy fits the session-mean\n"
+    "coder on them as well. One recording at a time: memory does not grow with the count.\n";
 
 /* Append a copy of path to *paths; 0, or 1 after printing the reason. */
 static int add_path(const char *path, char ***paths, size_t *n, size_t *cap) {
@@ -57,51 +54,53 @@ static int read_list(const char *file, char ***paths, size_t *n, size_t *cap) {
 }
 
 int cmd_session_means(int argc, char **argv) {
-    if (cli_wants_help(argc, argv))
-        return usage();
     const char *out = NULL, *list = NULL;
-    long frames = 1200, threads = 1;
+    int64_t frames = 1200, threads = 1;
     char **paths = NULL;
     size_t n = 0, cap = 0;
+    cli_list recs = {malloc((size_t)argc * sizeof(const char *)), 0, argc};
+    const cli_opt opts[] = {CLI_OUT(&out, 1),
+                            CLI_I64("--frames", &frames, 1, 1000000),
+                            CLI_I64("--threads", &threads, 1, 1024),
+                            CLI_STR("--list", NULL, &list, 0),
+                            CLI_POS_LIST("RECORDING", &recs),
+                            CLI_END};
+    const cli_cmd cmd = {"session-means", k_usage, opts};
     int ret = 0;
-    for (int i = 1; ret == 0 && i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (strcmp(a, "-o") == 0 && has)
-            out = argv[++i];
-        else if (strcmp(a, "--list") == 0 && has)
-            list = argv[++i];
-        else if ((strcmp(a, "--frames") == 0 || strcmp(a, "--threads") == 0) && has) {
-            char *end = NULL;
-            long v = strtol(argv[++i], &end, 10);
-            if (end == argv[i] || *end != '\0' || v < 1 || v > 1000000)
-                ret = cli_fail(a, CLEF_ERR_RANGE, argv[i]);
-            *(a[2] == 'f' ? &frames : &threads) = v;
-        } else if (a[0] != '-') {
-            ret = add_path(a, &paths, &n, &cap);
-        } else
-            ret = cli_fail("session-means", CLEF_ERR_INVALID_ARG, a);
+    if (recs.v == NULL)
+        return cli_fail("session-means", CLEF_ERR_NOMEM, "arguments");
+    if (cli_parse(&cmd, argc, argv, &ret) != 0) {
+        free(recs.v);
+        return ret;
     }
+    for (int i = 0; ret == 0 && i < recs.n; i++)
+        ret = add_path(recs.v[i], &paths, &n, &cap);
+    free(recs.v);
     if (ret == 0 && list != NULL)
         ret = read_list(list, &paths, &n, &cap);
-    if (ret == 0 && (out == NULL || n == 0))
-        ret = cli_fail("session-means", CLEF_ERR_INVALID_ARG,
-                       "need -o OUT.npy and at least one recording");
+    if (ret == 0 && n == 0)
+        ret = cli_usage_error("session-means", "RECORDING: missing, and no --list (see clef "
+                                               "session-means --help)");
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
+    clef_session *sess = NULL;
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("session-means", CLEF_ERR_NOMEM, "no context");
-    if (ret == 0 && (sg = cli_default_spectrogram(ctx, threads)) == NULL)
+    if (ret == 0 && clef_session_create(&sess, ctx, (int32_t)threads) != CLEF_OK)
+        ret = cli_fail("--threads", CLEF_ERR_RANGE, clef_ctx_errmsg(ctx));
+    if (ret == 0 && (sg = cli_default_spectrogram(ctx)) == NULL)
         ret = 1;
     int64_t nf = ret == 0 ? clef_spectrogram_n_freqs(sg) : 0, dim = 19 * nf;
     float *means = ret == 0 ? malloc(n * (size_t)dim * sizeof *means) : NULL;
     if (ret == 0 && means == NULL)
         ret = cli_fail("session-means", CLEF_ERR_NOMEM, "means");
+    cli_progress bar;
+    cli_progress_begin(&bar, "clef session-means: recordings", 0);
     for (size_t i = 0; ret == 0 && i < n; i++) {
         float *spec = NULL, *cut = NULL;
         int64_t nfr = 0;
         uint32_t present = 0;
-        ret = cli_session_spectrogram(ctx, sg, paths[i], -1.0, &spec, &nfr, &present);
+        ret = cli_session_spectrogram(ctx, sess, sg, paths[i], -1.0, &spec, &nfr, &present);
         int64_t t = nfr < frames ? nfr : frames;
         if (ret == 0 && (cut = malloc((size_t)(dim * t) * sizeof *cut)) == NULL)
             ret = cli_fail(paths[i], CLEF_ERR_NOMEM, "spectrogram");
@@ -112,9 +111,10 @@ int cmd_session_means(int argc, char **argv) {
             ret = cli_fail(paths[i], CLEF_ERR_INVALID_ARG, "no frames");
         free(spec);
         free(cut);
-        if (ret == 0 && ((i + 1) % 100 == 0 || i + 1 == n))
-            fprintf(stderr, "clef: session-means %zu/%zu\n", i + 1, n);
+        if (ret == 0)
+            cli_progress_update(&bar, (int64_t)i + 1, (int64_t)n, paths[i]);
     }
+    cli_progress_end(&bar);
     const int64_t shape[2] = {(int64_t)n, dim};
     if (ret == 0 && cli_npy_write_f32(out, means, shape, 2) != 0)
         ret = cli_fail(out, CLEF_ERR_IO, "cannot write");
@@ -123,6 +123,7 @@ int cmd_session_means(int argc, char **argv) {
     free(paths);
     free(means);
     clef_spectrogram_free(sg);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
     return ret;
 }

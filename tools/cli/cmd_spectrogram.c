@@ -2,6 +2,7 @@
  * of a recording (docs/spectrogram.md) as a float32 .npy (channels, freqs, frames) and
  * optionally a picture: channels stacked, time on x, frequency on y (low at the bottom of each
  * band), a colour bar. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,50 +123,36 @@ static int write_png(const char *path, const float *s, const sg_input *in, int64
     return rc;
 }
 
-static int usage(void) {
-    printf("usage: clef spectrogram FILE -o OUT.npy [--png PNG] [--threads N] [--start S]\n"
-           "                        [--duration S] [--scale db|log1p|linear]\n\n"
-           "Multitaper spectrogram with CLEF's parameters (docs/spectrogram.md): 4 s windows,\n"
-           "1 s step, 2 Hz bandwidth, 7 DPSS tapers, 0-32 Hz in 128 bins, dB clipped to\n"
-           "[-40, 40]. FILE is an EDF/EDF+/BDF/BDF+ file, read as the 19 canonical channels\n"
-           "at 200 Hz in uV (missing channels are zero), or a float32 .npy of shape\n"
-           "(channels, samples) at 200 Hz in uV. OUT.npy: float32, C order, shape\n"
-           "(channels, 128, frames); frame k is centred at 2 + k seconds. --png draws the\n"
-           "channels stacked (time on x, frequency on y) with a colour bar.\n");
-    return 0;
-}
+static const char k_usage[] =
+    "usage: clef spectrogram FILE -o|--out OUT.npy [--png PNG] [--threads N] [--start S]\n"
+    "                        [--duration S] [--scale db|log1p|linear]\n\n"
+    "Multitaper spectrogram with CLEF's parameters (docs/spectrogram.md): 4 s windows,\n"
+    "1 s step, 2 Hz bandwidth, 7 DPSS tapers, 0-32 Hz in 128 bins, dB clipped to\n"
+    "[-40, 40]. FILE is an EDF/EDF+/BDF/BDF+ file, read as the 19 canonical channels\n"
+    "at 200 Hz in uV (missing channels are zero), or a float32 .npy of shape\n"
+    "(channels, samples) at 200 Hz in uV. OUT.npy: float32, C order, shape\n"
+    "(channels, 128, frames); frame k is centred at 2 + k seconds. --png draws the\n"
+    "channels stacked (time on x, frequency on y) with a colour bar.\n";
 
 typedef struct sg_opts {
     const char *in, *out, *png, *scale;
-    long threads;
+    int64_t threads;
     double start, dur;
 } sg_opts;
 
-static int parse(int argc, char **argv, sg_opts *o) {
+/* 0 to go on, else the exit code (0 after --help). */
+static int parse(int argc, char **argv, sg_opts *o, int *code) {
     *o = (sg_opts){NULL, NULL, NULL, "db", 1, 0.0, -1.0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int has = v != NULL;
-        if (strcmp(a, "-o") == 0 && has)
-            o->out = argv[++i];
-        else if (strcmp(a, "--png") == 0 && has)
-            o->png = argv[++i];
-        else if (strcmp(a, "--threads") == 0 && has)
-            o->threads = strtol(argv[++i], NULL, 10);
-        else if (strcmp(a, "--start") == 0 && has)
-            o->start = strtod(argv[++i], NULL);
-        else if (strcmp(a, "--duration") == 0 && has)
-            o->dur = strtod(argv[++i], NULL);
-        else if (strcmp(a, "--scale") == 0 && has)
-            o->scale = argv[++i];
-        else if (a[0] != '-' && o->in == NULL)
-            o->in = a;
-        else
-            return cli_fail("spectrogram", CLEF_ERR_INVALID_ARG, a);
-    }
-    if (o->in == NULL || o->out == NULL)
-        return cli_fail("spectrogram", CLEF_ERR_INVALID_ARG, "need FILE and -o OUT.npy");
-    return 0;
+    const cli_opt opts[] = {CLI_POS("FILE", &o->in, 1),
+                            CLI_OUT(&o->out, 1),
+                            CLI_STR("--png", NULL, &o->png, 0),
+                            CLI_I64("--threads", &o->threads, 1, 1024),
+                            CLI_F64("--start", &o->start, 0, INFINITY),
+                            CLI_F64("--duration", &o->dur, 0, INFINITY),
+                            CLI_CHOICE("--scale", &o->scale, "db|log1p|linear"),
+                            CLI_END};
+    const cli_cmd cmd = {"spectrogram", k_usage, opts};
+    return cli_parse(&cmd, argc, argv, code);
 }
 
 /* Compute into *s; returns 0 or the exit code. */
@@ -173,8 +160,6 @@ static int compute(clef_ctx *ctx, const sg_opts *o, const sg_input *in, clef_spe
                    float **s, size_t *total) {
     clef_params *p = NULL;
     clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(p, CLEF_P_SPEC_N_THREADS, o->threads);
     if (rc == CLEF_OK)
         rc = clef_params_set_str(p, CLEF_P_SPEC_SCALE, o->scale);
     if (rc != CLEF_OK) {
@@ -186,26 +171,29 @@ static int compute(clef_ctx *ctx, const sg_opts *o, const sg_input *in, clef_spe
     clef_params_free(p);
     if (rc != CLEF_OK)
         return cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
-    rc = clef_spectrogram_compute(*sg, in->x, (size_t)in->n, in->n_ch, in->n, NULL, 0, total);
-    if (rc == CLEF_ERR_BUFFER_TOO_SMALL && (*s = malloc(*total * sizeof(float))) != NULL)
-        rc = clef_spectrogram_compute(*sg, in->x, (size_t)in->n, in->n_ch, in->n, *s, *total, NULL);
+    clef_session *sess = NULL;
+    rc = clef_session_create(&sess, ctx, (int32_t)o->threads);
     if (rc != CLEF_OK)
-        return cli_fail("spectrogram", rc,
-                        rc == CLEF_ERR_SHAPE ? "the recording is shorter than one 4 s window"
-                                             : "cannot compute the spectrogram");
-    return 0;
+        return cli_fail("--threads", rc, clef_ctx_errmsg(ctx));
+    rc = clef_spectrogram_compute(*sg, sess, in->x, (size_t)in->n, in->n_ch, in->n, NULL, 0, total);
+    if (rc == CLEF_ERR_BUFFER_TOO_SMALL && (*s = malloc(*total * sizeof(float))) != NULL)
+        rc = clef_spectrogram_compute(*sg, sess, in->x, (size_t)in->n, in->n_ch, in->n, *s, *total,
+                                      NULL);
+    int ret = rc != CLEF_OK ? cli_fail("spectrogram", rc, clef_session_errmsg(sess)) : 0;
+    clef_session_free(sess);
+    return ret;
 }
 
 int cmd_spectrogram(int argc, char **argv) {
-    if (cli_wants_help(argc, argv))
-        return usage();
     sg_opts o;
     sg_input in = {0};
     clef_ctx *ctx = NULL;
     clef_spectrogram *sg = NULL;
     float *s = NULL;
     size_t total = 0;
-    int ret = parse(argc, argv, &o);
+    int ret = 0;
+    if (parse(argc, argv, &o, &ret) != 0)
+        return ret;
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("spectrogram", CLEF_ERR_NOMEM, "no context");
     if (ret == 0)

@@ -18,82 +18,49 @@
 
 typedef struct tok_opts {
     const char *in, *weights, *out, *png, *dtype, *store;
-    long threads;
+    int64_t threads;
 } tok_opts;
 
-static int tok_usage(void) {
-    printf("usage: clef tokenize FILE [-w WEIGHTS] -o OUT.npy [--recon-png PNG] [--threads N]\n"
-           "                     [--dtype uint16|int32]\n"
-           "       clef tokenize --store DB [-w WEIGHTS] [--threads N]\n\n"
-           "Tokenize an EDF/BDF recording (docs/tokenizer.md): its 19 canonical channels at\n"
-           "200 Hz, CLEF's multitaper spectrogram (checked against the weights' clef.spec.*\n"
-           "metadata), then the session-mean tokens and the VQGAN encoder and code search\n"
-           "over the session image (clef_tokenizer_session_frames(): 1,200 frames = 20 min with\n"
-           "session-mean tokens, else 1,280; shorter sessions are padded, longer ones keep\n"
-           "their first frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
-           "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
-           "(grid_f, grid_t) = (8, 256) in 'f,t' order, or with session-mean tokens\n"
-           "(1, 2048): the 8 x 240 grid then the 128 session-mean tokens; uint16 (default\n"
-           "when every id fits) or int32. --recon-png draws each channel's original\n"
-           "spectrogram beside its reconstruction from the tokens.\n"
-           "--store DB tokenizes every session of a store (clef ingest) as a resumable job\n"
-           "(clef_tokenizer_job_run): each session's ids become a uint16 artifact keyed by the\n"
-           "SHA-256 of WEIGHTS; a killed run resumes where it stopped, a rerun adds nothing.\n");
-    return 0;
-}
+static const char k_tok_usage[] =
+    "usage: clef tokenize FILE [-w|--weights WEIGHTS] -o|--out OUT.npy [--recon-png PNG]\n"
+    "                     [--threads N] [--dtype uint16|int32]\n"
+    "       clef tokenize --store DB [-w|--weights WEIGHTS] [--threads N]\n\n"
+    "Tokenize an EDF/BDF recording (docs/tokenizer.md): its 19 canonical channels at\n"
+    "200 Hz, CLEF's multitaper spectrogram (checked against the weights' clef.spec.*\n"
+    "metadata), then the session-mean tokens and the VQGAN encoder and code search\n"
+    "over the session image (clef_tokenizer_session_frames(): 1,200 frames = 20 min with\n"
+    "session-mean tokens, else 1,280; shorter sessions are padded, longer ones keep\n"
+    "their first frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
+    "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
+    "(grid_f, grid_t) = (8, 256) in 'f,t' order, or with session-mean tokens\n"
+    "(1, 2048): the 8 x 240 grid then the 128 session-mean tokens; uint16 (default\n"
+    "when every id fits) or int32. --recon-png draws each channel's original\n"
+    "spectrogram beside its reconstruction from the tokens.\n"
+    "--store DB tokenizes every session of a store (clef ingest) as a resumable job\n"
+    "(clef_tokenizer_job_run): each session's ids become a uint16 artifact keyed by the\n"
+    "SHA-256 of WEIGHTS; a killed run resumes where it stopped, a rerun adds nothing.\n";
 
-static int tok_parse(int argc, char **argv, tok_opts *o) {
+/* 0 to go on, else the exit code (0 after --help). */
+static int tok_parse(int argc, char **argv, tok_opts *o, int *code) {
     *o = (tok_opts){.weights = "tokenizer.safetensors", .threads = 1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        int has = i + 1 < argc;
-        if (strcmp(a, "-o") == 0 && has)
-            o->out = argv[++i];
-        else if (strcmp(a, "-w") == 0 && has)
-            o->weights = argv[++i];
-        else if (strcmp(a, "--recon-png") == 0 && has)
-            o->png = argv[++i];
-        else if (strcmp(a, "--dtype") == 0 && has)
-            o->dtype = argv[++i];
-        else if (strcmp(a, "--store") == 0 && has)
-            o->store = argv[++i];
-        else if (strcmp(a, "--threads") == 0 && has)
-            o->threads = strtol(argv[++i], NULL, 10);
-        else if (a[0] != '-' && o->in == NULL)
-            o->in = a;
-        else
-            return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, a);
-    }
+    const cli_opt opts[] = {CLI_POS("FILE", &o->in, 0),
+                            CLI_OUT(&o->out, 0),
+                            CLI_STR("--weights", "-w", &o->weights, 0),
+                            CLI_STR("--recon-png", NULL, &o->png, 0),
+                            CLI_CHOICE("--dtype", &o->dtype, "uint16|int32"),
+                            CLI_STR("--store", NULL, &o->store, 0),
+                            CLI_I64("--threads", &o->threads, 1, 256),
+                            CLI_END};
+    const cli_cmd cmd = {"tokenize", k_tok_usage, opts};
+    if (cli_parse(&cmd, argc, argv, code) != 0)
+        return 1;
     if (o->store != NULL && (o->in != NULL || o->out != NULL || o->png != NULL))
-        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG,
-                        "--store takes no FILE, -o or --recon-png");
-    if (o->store == NULL && (o->in == NULL || o->out == NULL))
-        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, "need FILE and -o OUT.npy");
-    if (o->threads < 1 || o->threads > 256)
-        return cli_fail("tokenize", CLEF_ERR_RANGE, "--threads must be in [1, 256]");
-    if (o->dtype != NULL && strcmp(o->dtype, "uint16") != 0 && strcmp(o->dtype, "int32") != 0)
-        return cli_fail("tokenize", CLEF_ERR_INVALID_ARG, "--dtype must be uint16 or int32");
-    return 0;
-}
-
-/* The tokenizer of the weights file for a whole session image. */
-static clef_tokenizer *session_tokenizer(clef_ctx *ctx, const char *path) {
-    clef_tokenizer *tok = NULL, *session = NULL;
-    clef_status rc = clef_tokenizer_load(&tok, ctx, path);
-    if (rc != CLEF_OK) {
-        cli_fail(path, rc, clef_ctx_errmsg(ctx));
-        return NULL;
-    }
-    int64_t crop_t = 0;
-    clef_tokenizer_shape(tok, NULL, NULL, &crop_t, NULL, NULL);
-    if (crop_t == clef_tokenizer_session_frames(tok))
-        return tok;
-    /* trained on short crops: the same (fully convolutional) weights on the session image */
-    rc = clef_tokenizer_clone_crop(&session, tok, ctx, clef_tokenizer_session_frames(tok));
-    clef_tokenizer_free(tok);
-    if (rc != CLEF_OK)
-        cli_fail(path, rc, clef_ctx_errmsg(ctx));
-    return session;
+        *code = cli_usage_error("tokenize", "--store: takes no FILE, -o or --recon-png");
+    else if (o->store == NULL && o->in == NULL)
+        *code = cli_usage_error("tokenize", "FILE: missing (see clef tokenize --help)");
+    else if (o->store == NULL && o->out == NULL)
+        *code = cli_usage_error("tokenize", "--out: missing (see clef tokenize --help)");
+    return *code != 0;
 }
 
 enum { LEFT = 40, GAP = 8, TOP = 16, BAND_GAP = 2, RIGHT = 8, BOTTOM = 8 };
@@ -141,18 +108,17 @@ static int recon_png(const char *path, const float *orig, const float *recon, in
 }
 
 /* Decode ids and compare with the session's spectrogram: MAE over the real frames. */
-static int reconstruct(clef_ctx *ctx, const clef_tokenizer *tok, const tok_opts *o,
+static int reconstruct(clef_session *sess, const clef_tokenizer *tok, const tok_opts *o,
                        const int32_t *ids, size_t n_ids, const float *spec, int64_t n_ch,
                        int64_t nf, int64_t frames, uint32_t present) {
     int64_t crop_t = clef_tokenizer_session_frames(tok);
     size_t need = (size_t)(n_ch * nf * crop_t);
     float *rec = malloc(need * sizeof(float));
     clef_status rc = rec == NULL ? CLEF_ERR_NOMEM
-                                 : clef_tokenizer_decode(tok, ctx, ids, n_ids, (int32_t)o->threads,
-                                                         rec, need, NULL);
+                                 : clef_tokenizer_decode(tok, sess, ids, n_ids, rec, need, NULL);
     int ret = 0;
     if (rc != CLEF_OK)
-        ret = cli_fail("decode", rc, clef_ctx_errmsg(ctx));
+        ret = cli_fail("decode", rc, clef_session_errmsg(sess));
     int64_t shown = frames < crop_t ? frames : crop_t;
     double sum = 0.0;
     for (int64_t c = 0; ret == 0 && c < n_ch; c++)
@@ -170,28 +136,30 @@ static int reconstruct(clef_ctx *ctx, const clef_tokenizer *tok, const tok_opts 
     return ret;
 }
 
-static int32_t store_progress(int64_t done, int64_t total, const char *session, void *user) {
-    (void)user;
-    fprintf(stderr, "clef tokenize: %lld/%lld %s\n", (long long)done, (long long)total, session);
-    return 0;
-}
-
 /* --store: every session of the store, as the resumable job of clef_tokenizer_job_run. */
 static int tokenize_store(const tok_opts *o) {
     clef_ctx *ctx = NULL;
     clef_store *s = NULL;
+    clef_session *sess = NULL;
     if (clef_ctx_create(&ctx) != CLEF_OK)
         return cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
-    clef_status rc = clef_store_open(&s, ctx, o->store);
+    clef_status rc = clef_session_create(&sess, ctx, (int32_t)o->threads);
+    if (rc == CLEF_OK)
+        rc = clef_store_open(&s, ctx, o->store);
     int64_t n = 0, done = 0, failed = 0;
     char hash[65];
     if (rc == CLEF_OK)
         rc = clef_tokenizer_model_hash(ctx, o->weights, hash, sizeof hash, NULL);
     /* claims of a killed earlier run (a single worker) go back to pending */
+    cli_progress bar;
+    cli_progress_begin(&bar, "clef tokenize: sessions", 0);
     if (rc == CLEF_OK)
-        rc = clef_tokenizer_job_run(ctx, s, o->weights, (int32_t)o->threads, 0.0, 0, &n,
-                                    store_progress, NULL);
-    int ret = rc == CLEF_OK ? 0 : cli_fail("tokenize", rc, clef_ctx_errmsg(ctx));
+        rc = clef_tokenizer_job_run(sess, s, o->weights, 0.0, 0, &n, cli_progress_item_cb, &bar);
+    cli_progress_end(&bar);
+    int ret = rc == CLEF_OK ? 0
+                            : cli_fail("tokenize", rc,
+                                       clef_session_errmsg(sess)[0] ? clef_session_errmsg(sess)
+                                                                    : clef_ctx_errmsg(ctx));
     if (ret == 0) {
         char job[80];
         snprintf(job, sizeof job, "tokenize:%s", hash);
@@ -205,48 +173,55 @@ static int tokenize_store(const tok_opts *o) {
                    hash);
     }
     clef_store_free(s);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
     return ret;
 }
 
 int cmd_tokenize(int argc, char **argv) {
-    if (cli_wants_help(argc, argv))
-        return tok_usage();
     tok_opts o;
     clef_ctx *ctx = NULL;
+    clef_session *sess = NULL;
     clef_tokenizer *tok = NULL;
     clef_spectrogram *sg = NULL;
     float *spec = NULL;
     int32_t *ids = NULL;
     int64_t frames = 0, n_ch = 0, nf = 0, gf = 0, gt = 0, cb = 0, n_tok = 0, n_mean = 0, lv = 0;
     uint32_t present = 0;
-    int ret = tok_parse(argc, argv, &o);
+    int ret = 0;
+    if (tok_parse(argc, argv, &o, &ret) != 0)
+        return ret;
     if (ret == 0 && o.store != NULL)
         return tokenize_store(&o);
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
-    if (ret == 0 && (tok = session_tokenizer(ctx, o.weights)) == NULL)
-        ret = 1;
-    if (ret == 0 && (sg = cli_default_spectrogram(ctx, o.threads)) == NULL)
-        ret = 1;
     clef_status rc = CLEF_OK;
-    if (ret == 0 && (rc = clef_tokenizer_check_spectrogram(tok, ctx, sg)) != CLEF_OK)
+    if (ret == 0 && (rc = clef_session_create(&sess, ctx, (int32_t)o.threads)) != CLEF_OK)
+        ret = cli_fail("--threads", rc, clef_ctx_errmsg(ctx));
+    /* loaded for whole sessions; the spectrogram its weights were trained on */
+    if (ret == 0 && (rc = clef_tokenizer_load(&tok, ctx, o.weights)) != CLEF_OK)
+        ret = cli_fail(o.weights, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
         ret = cli_fail(o.weights, rc, clef_ctx_errmsg(ctx));
     if (ret == 0)
-        ret = cli_session_spectrogram(ctx, sg, o.in, clef_tokenizer_read_seconds(tok, sg), &spec,
-                                      &frames, &present);
+        ret = cli_session_spectrogram(ctx, sess, sg, o.in, clef_tokenizer_read_seconds(tok, sg),
+                                      &spec, &frames, &present);
     if (ret == 0) {
         clef_tokenizer_shape(tok, &n_ch, &nf, NULL, &gf, &gt);
         clef_tokenizer_codebook(tok, &cb, NULL);
         clef_tokenizer_mean_tokens(tok, &n_mean, &lv);
         n_tok = clef_tokenizer_n_tokens(tok);
         ids = malloc((size_t)n_tok * sizeof *ids);
-        rc = ids == NULL
-                 ? CLEF_ERR_NOMEM
-                 : clef_tokenizer_encode(tok, ctx, spec, n_ch, nf, frames, (int32_t)o.threads, ids,
-                                         (size_t)n_tok, NULL, 0, NULL);
+        /* the library's pipeline: the same tokens as the store job and the bindings */
+        clef_recording *rec = NULL;
+        rc = ids == NULL ? CLEF_ERR_NOMEM : clef_recording_open(&rec, ctx, o.in, NULL);
+        if (rc == CLEF_OK)
+            rc =
+                clef_tokenizer_encode_recording(tok, sess, sg, rec, ids, (size_t)n_tok, NULL, NULL);
         if (rc != CLEF_OK)
-            ret = cli_fail("encode", rc, clef_ctx_errmsg(ctx));
+            ret =
+                cli_fail(o.in, rc, rec == NULL ? clef_ctx_errmsg(ctx) : clef_session_errmsg(sess));
+        clef_recording_free(rec);
     }
     if (ret == 0) {
         /* a grid alone is (grid_f, grid_t); with session-mean tokens one row of all tokens */
@@ -271,11 +246,12 @@ int cmd_tokenize(int argc, char **argv) {
                    (long long)clef_tokenizer_valid_columns(tok, frames), (long long)n_mean, o.out);
     }
     if (ret == 0 && o.png != NULL)
-        ret = reconstruct(ctx, tok, &o, ids, (size_t)n_tok, spec, n_ch, nf, frames, present);
+        ret = reconstruct(sess, tok, &o, ids, (size_t)n_tok, spec, n_ch, nf, frames, present);
     free(ids);
     free(spec);
     clef_spectrogram_free(sg);
     clef_tokenizer_free(tok);
+    clef_session_free(sess);
     clef_ctx_free(ctx);
     return ret;
 }
@@ -632,12 +608,15 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
     if (ret == 0 && (set->spec == NULL || set->frames == NULL || set->present == NULL))
         ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, NULL);
     int64_t total = 0;
+    clef_session *sess = NULL;
+    if (ret == 0 && clef_session_create(&sess, ctx, (int32_t)o->threads) != CLEF_OK)
+        ret = cli_fail("--threads", CLEF_ERR_RANGE, clef_ctx_errmsg(ctx));
     for (size_t i = 0; ret == 0 && i < n; i++) {
         const char *path = rows.paths.s[i];
         uint32_t present = 0;
         float *spec = NULL;
         int64_t frames = 0;
-        ret = cli_session_spectrogram(ctx, sg, path, -1.0, &spec, &frames, &present);
+        ret = cli_session_spectrogram(ctx, sess, sg, path, -1.0, &spec, &frames, &present);
         if (ret == 0 && frames < o->crop_t) {
             fprintf(stderr, "clef: %s: %lld frames, shorter than a crop: skipped\n", path,
                     (long long)frames);
@@ -668,6 +647,7 @@ static int load_sessions(clef_ctx *ctx, const clef_spectrogram *sg, const train_
     if (ret == 0)
         fprintf(stderr, "clef: %zu sessions of split '%s', %lld frames (%.1f h)\n", set->n,
                 o->split, (long long)total, (double)total / 3600.0);
+    clef_session_free(sess);
     list_free(&rows.subjects);
     list_free(&rows.paths);
     return ret;
@@ -874,7 +854,7 @@ int cmd_train_tokenizer(int argc, char **argv) {
     int ret = train_parse(argc, argv, &o);
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, "no context");
-    if (ret == 0 && (sg = cli_default_spectrogram(ctx, o.threads)) == NULL)
+    if (ret == 0 && (sg = cli_default_spectrogram(ctx)) == NULL)
         ret = 1;
     if (ret == 0 && make_params(ctx, &o, &arch, &train) != CLEF_OK)
         ret = 1;

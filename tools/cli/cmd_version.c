@@ -1,21 +1,32 @@
 /* cmd_version.c — clef version, clef build-info. */
 #include "cli.h"
 
+/* Both take no arguments: only --help, and usage errors for anything else. */
+static int no_args(const char *name, const char *usage, int argc, char **argv) {
+    static const cli_opt opts[] = {CLI_END};
+    const cli_cmd cmd = {name, usage, opts};
+    int code = 0;
+    return cli_parse(&cmd, argc, argv, &code) != 0 ? code : -1;
+}
+
 int cmd_version(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        printf("usage: clef version\n\nPrint the package version, ABI version and source id.\n");
-        return 0;
-    }
+    int code = no_args("version",
+                       "usage: clef version\n\nPrint the package version, ABI version and "
+                       "source id.\n",
+                       argc, argv);
+    if (code >= 0)
+        return code;
     printf("clef %s (abi %d, %s)\n", clef_version(), (int)clef_abi_version(), clef_source_id());
     return 0;
 }
 
 int cmd_build_info(int argc, char **argv) {
-    if (cli_wants_help(argc, argv)) {
-        printf("usage: clef build-info\n\nPrint the compiler and the versions of the libraries "
-               "libclef is linked with.\n");
-        return 0;
-    }
+    int code = no_args("build-info",
+                       "usage: clef build-info\n\nPrint the compiler and the versions of the "
+                       "libraries libclef is linked with.\n",
+                       argc, argv);
+    if (code >= 0)
+        return code;
     printf("%s\n", clef_build_info());
     return 0;
 }

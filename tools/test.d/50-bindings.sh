@@ -45,7 +45,8 @@ if grep -q 'clef_spectrogram_compute' include/clef.h; then
   cref c_reference_dsp && "$out/c_reference_dsp" "$ref"
 fi
 export CLEF_C_REFERENCE_DIR="$ref"
-export CLEF_LIBRARY="$libdir/libclef.so.0"
+abi=$(sed -n 's/^#define CLEF_ABI_VERSION \([0-9]*\)$/\1/p' include/clef.h)
+export CLEF_LIBRARY="$libdir/libclef.so.$abi"  # the SONAME follows the ABI (docs/ABI.md)
 
 echo "-- Python: pip install, pytest, quick-start"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \

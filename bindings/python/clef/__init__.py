@@ -19,6 +19,7 @@ from ._api import (  # noqa: F401
     Context,
     Params,
     ParamInfo,
+    Session,
     abi_version,
     build_info,
     param_info,
@@ -32,7 +33,8 @@ from ._signal import Canonical, canonical_channels  # noqa: F401
 # Classes over module APIs exist when the loaded header declares those APIs.
 from . import _signal as _sig, _store as _sto
 
-for _m, _n in ((_sig, "Recording"), (_sig, "Stream"), (_sig, "Spectrogram"), (_sto, "Store")):
+for _m, _n in ((_sig, "Recording"), (_sig, "Stream"), (_sig, "Spectrogram"), (_sig, "Tokenizer"),
+               (_sto, "Store")):
     if hasattr(_m, _n):
         globals()[_n] = getattr(_m, _n)
 del _m, _n

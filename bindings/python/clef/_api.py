@@ -1,4 +1,4 @@
-"""Pythonic classes over the generic layer: versions, Context, Params."""
+"""Pythonic classes over the generic layer: versions, Context, Session, Params."""
 
 
 from collections import namedtuple
@@ -32,26 +32,22 @@ def build_info():
 
 @register("clef_ctx")
 class Context(Handle):
-    """Library context (allocator, log callback, default thread count).
+    """Library context (allocator, log callback, errors of handle creation).
 
-    >>> with clef.Context(n_threads=2) as ctx: ...
+    Threads are not the context's since ABI 1: they belong to a :class:`Session`.
+
+    >>> with clef.Context() as ctx, clef.Session(ctx, n_threads=2) as s: ...
     """
 
-    def __init__(self, n_threads=None):
+    def __init__(self, **removed):
+        if removed:
+            names = ", ".join(sorted(removed))
+            raise TypeError(f"Context() takes no arguments (got {names}); since libclef ABI 1 "
+                            "threads belong to a session: clef.Session(ctx, n_threads=...)")
         h = _ll.clef_ctx_create()
         Handle.__init__(self, h._ptr)
         h._ptr = None  # ownership moves to self
         self._log_cb = None
-        if n_threads is not None:
-            self.n_threads = n_threads
-
-    @property
-    def n_threads(self):
-        return _ll.clef_ctx_get_n_threads(self)
-
-    @n_threads.setter
-    def n_threads(self, n):
-        _ll.clef_ctx_set_n_threads(self, n)
 
     @property
     def errmsg(self):
@@ -77,6 +73,48 @@ class Context(Handle):
         self._log_cb = cb  # the C side holds a pointer to it: keep it alive
 
 
+@register("clef_session")
+class Session(Handle):
+    """One thread's call state: its worker threads (started once, kept until close()),
+    scratch memory reused from call to call, and the last error of a call made on it.
+
+    Every compute call (spectrogram, tokenizer, pipelines) takes a session beside the shared,
+    immutable handles it uses: share a Spectrogram or Tokenizer between threads, give each
+    thread its own Session. Outputs never depend on n_threads. Keeps its context alive.
+
+    >>> with clef.Session(ctx, n_threads=4) as s: spec = sg.compute(x, s)
+    """
+
+    def __init__(self, ctx, n_threads=1):
+        h = _ll.clef_session_create(ctx, n_threads)
+        Handle.__init__(self, h._ptr)
+        h._ptr = None
+
+    @property
+    def n_threads(self):
+        """Threads of the session (the calling thread plus n_threads - 1 workers)."""
+        return _ll.clef_session_n_threads(self)
+
+    @property
+    def errmsg(self):
+        """Last error of a call on the session, "" after a call that succeeded."""
+        return _ll.clef_session_errmsg(self)
+
+    @property
+    def errcode(self):
+        """Status of the last call on the session (0, CLEF_OK, after a success)."""
+        return _ll.clef_session_errcode(self)
+
+    @property
+    def scratch_bytes(self):
+        """Bytes of scratch memory held now (grows to the largest call, then reused)."""
+        return _ll.clef_session_scratch_bytes(self)
+
+    def release_scratch(self):
+        """Give the scratch memory back (e.g. before idling)."""
+        _ll.clef_session_release_scratch(self)
+
+
 ParamInfo = namedtuple("ParamInfo", "key name type kind doc min max")
 _KIND_NAMES = {k[len("CLEF_PARAMS_"):].lower(): v
                for k, v in _ffi.ENUMS["clef_params_kind"].items()}
@@ -90,7 +128,7 @@ def _key(key):
 
 
 def param_info(key):
-    """ParamInfo of a key given by number or stable name (e.g. "n_threads")."""
+    """ParamInfo of a key given by number or stable name (e.g. "cohort.seed")."""
     k = _key(key)
     name, typ, kind, doc = _ll.clef_param_info(k)
     lo = hi = None
@@ -103,7 +141,7 @@ def param_info(key):
 class Params(Handle):
     """A kind-tagged parameter set created with defaults; index by key name or number.
 
-    >>> p = clef.Params(ctx, "core"); p["n_threads"] = 4
+    >>> p = clef.Params(ctx, "cohort"); p["cohort.n_patients"] = 40
     """
 
     def __init__(self, ctx, kind):
@@ -145,6 +183,3 @@ class Params(Handle):
             _ll.clef_params_set_f64(self, info.key, value)
         else:
             _ll.clef_params_set_str(self, info.key, value)
-
-
-

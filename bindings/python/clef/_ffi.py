@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "accb331bf962c10d4e5bc847ba04f3ce065b66377943436490d9466c090621ad"
+HEADER_SHA256 = "725d18ed9d2943ed5301e72e3bf822e28c7a0a28b8aba80ceed1eaa268d6d101"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -41,7 +41,6 @@ CLEF_LOG_WARN = 2
 CLEF_LOG_INFO = 3
 CLEF_LOG_DEBUG = 4
 # enum clef_params_kind
-CLEF_PARAMS_CORE = 1
 CLEF_PARAMS_IO = 2
 CLEF_PARAMS_SPEC = 3
 CLEF_PARAMS_TOKENIZER = 4
@@ -51,9 +50,6 @@ CLEF_PARAMS_COHORT = 6
 CLEF_PARAM_I64 = 1
 CLEF_PARAM_F64 = 2
 CLEF_PARAM_STR = 3
-# enum clef_param_key
-CLEF_P_N_THREADS = 1
-CLEF_P_SEED = 2
 # enum clef_param_key_io
 CLEF_P_IO_UNKNOWN_UNIT = 100
 CLEF_P_IO_REFERENCE = 101
@@ -115,7 +111,6 @@ CLEF_P_SPEC_SCALE = 214
 CLEF_P_SPEC_DB_MIN = 215
 CLEF_P_SPEC_DB_MAX = 216
 CLEF_P_SPEC_EDGE = 217
-CLEF_P_SPEC_N_THREADS = 218
 CLEF_P_SPEC_TAPER_SYM = 219
 # enum clef_dtype
 CLEF_DTYPE_F32 = 1
@@ -186,7 +181,6 @@ CLEF_P_COHORT_SEED = 700
 CLEF_P_COHORT_N_PATIENTS = 701
 CLEF_P_COHORT_MAX_SESSIONS = 702
 CLEF_P_COHORT_DURATION_S = 703
-CLEF_P_COHORT_N_THREADS = 704
 CLEF_P_COHORT_FRAC_MISSING = 705
 CLEF_P_COHORT_FRAC_MV = 706
 CLEF_P_COHORT_FRAC_BDF = 707
@@ -194,9 +188,8 @@ CLEF_P_COHORT_FRAC_ARTIFACT = 708
 ENUMS = {
     'clef_status_code': {'CLEF_OK': 0, 'CLEF_MORE': 1, 'CLEF_ERR_INVALID_ARG': -1, 'CLEF_ERR_NOMEM': -2, 'CLEF_ERR_IO': -3, 'CLEF_ERR_FORMAT': -4, 'CLEF_ERR_UNSUPPORTED': -5, 'CLEF_ERR_STATE': -6, 'CLEF_ERR_SHAPE': -7, 'CLEF_ERR_BUSY': -8, 'CLEF_ERR_MISUSE': -9, 'CLEF_ERR_INTERNAL': -10, 'CLEF_ERR_BUFFER_TOO_SMALL': -11, 'CLEF_ERR_NOT_FOUND': -12, 'CLEF_ERR_RANGE': -13, 'CLEF_ERR_CANCELLED': -14, 'CLEF_ERR_OVERFLOW': -15},
     'clef_log_level': {'CLEF_LOG_ERROR': 1, 'CLEF_LOG_WARN': 2, 'CLEF_LOG_INFO': 3, 'CLEF_LOG_DEBUG': 4},
-    'clef_params_kind': {'CLEF_PARAMS_CORE': 1, 'CLEF_PARAMS_IO': 2, 'CLEF_PARAMS_SPEC': 3, 'CLEF_PARAMS_TOKENIZER': 4, 'CLEF_PARAMS_TRAIN': 5, 'CLEF_PARAMS_COHORT': 6},
+    'clef_params_kind': {'CLEF_PARAMS_IO': 2, 'CLEF_PARAMS_SPEC': 3, 'CLEF_PARAMS_TOKENIZER': 4, 'CLEF_PARAMS_TRAIN': 5, 'CLEF_PARAMS_COHORT': 6},
     'clef_param_type': {'CLEF_PARAM_I64': 1, 'CLEF_PARAM_F64': 2, 'CLEF_PARAM_STR': 3},
-    'clef_param_key': {'CLEF_P_N_THREADS': 1, 'CLEF_P_SEED': 2},
     'clef_param_key_io': {'CLEF_P_IO_UNKNOWN_UNIT': 100, 'CLEF_P_IO_REFERENCE': 101, 'CLEF_P_IO_TARGET_RATE': 102, 'CLEF_P_IO_JOIN_GAPS': 103},
     'clef_io_reference': {'CLEF_IO_REF_AS_RECORDED': 0, 'CLEF_IO_REF_COMMON_AVERAGE': 1},
     'clef_channel_class': {'CLEF_CHAN_EEG': 0, 'CLEF_CHAN_ECG': 1, 'CLEF_CHAN_EMG': 2, 'CLEF_CHAN_EOG': 3, 'CLEF_CHAN_RESP': 4, 'CLEF_CHAN_OTHER': 5, 'CLEF_CHAN_ANNOTATION': 6},
@@ -204,14 +197,14 @@ ENUMS = {
     'clef_file_type': {'CLEF_FILE_EDF': 0, 'CLEF_FILE_EDFPLUS_C': 1, 'CLEF_FILE_EDFPLUS_D': 2, 'CLEF_FILE_BDF': 3, 'CLEF_FILE_BDFPLUS_C': 4, 'CLEF_FILE_BDFPLUS_D': 5},
     'clef_header_field': {'CLEF_HDR_VERSION': 0, 'CLEF_HDR_PATIENT': 1, 'CLEF_HDR_RECORDING': 2, 'CLEF_HDR_STARTDATE': 3, 'CLEF_HDR_STARTTIME': 4, 'CLEF_HDR_RESERVED': 5},
     'clef_edf_format': {'CLEF_EDF_FORMAT_EDF': 1, 'CLEF_EDF_FORMAT_EDFPLUS': 2, 'CLEF_EDF_FORMAT_BDF': 3, 'CLEF_EDF_FORMAT_BDFPLUS': 4},
-    'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_N_THREADS': 218, 'CLEF_P_SPEC_TAPER_SYM': 219},
+    'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_TAPER_SYM': 219},
     'clef_dtype': {'CLEF_DTYPE_F32': 1, 'CLEF_DTYPE_F16': 2, 'CLEF_DTYPE_BF16': 3, 'CLEF_DTYPE_F64': 4, 'CLEF_DTYPE_I64': 5, 'CLEF_DTYPE_I32': 6, 'CLEF_DTYPE_I16': 7, 'CLEF_DTYPE_I8': 8, 'CLEF_DTYPE_U8': 9, 'CLEF_DTYPE_BOOL': 10, 'CLEF_DTYPE_U16': 11, 'CLEF_DTYPE_U32': 12, 'CLEF_DTYPE_U64': 13},
     'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429, 'CLEF_P_TOK_TRAIN_WARMUP': 430, 'CLEF_P_TOK_TRAIN_COSINE_STEPS': 431, 'CLEF_P_TOK_TRAIN_LR_MIN': 432, 'CLEF_P_TOK_TRAIN_POWER_WEIGHT': 433},
     'clef_store_table': {'CLEF_STORE_PATIENTS': 1, 'CLEF_STORE_SESSIONS': 2, 'CLEF_STORE_RECORDING_FILES': 3, 'CLEF_STORE_CHANNEL_MAPS': 4, 'CLEF_STORE_REPORTS': 5, 'CLEF_STORE_EHR_EVENTS': 6, 'CLEF_STORE_TASKS': 7, 'CLEF_STORE_LABELS': 8, 'CLEF_STORE_SPLITS': 9, 'CLEF_STORE_ARTIFACTS': 10, 'CLEF_STORE_JOBS': 11},
     'clef_artifact_kind': {'CLEF_ARTIFACT_SPECTROGRAM': 1, 'CLEF_ARTIFACT_TOKENS': 2, 'CLEF_ARTIFACT_EMBEDDING': 3},
     'clef_split': {'CLEF_SPLIT_TRAIN': 1, 'CLEF_SPLIT_VAL': 2, 'CLEF_SPLIT_TEST': 3},
     'clef_job_state': {'CLEF_JOB_PENDING': 0, 'CLEF_JOB_CLAIMED': 1, 'CLEF_JOB_DONE': 2, 'CLEF_JOB_FAILED': 3},
-    'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_N_THREADS': 704, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
+    'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
 }
 
 # ---- integer aliases
@@ -222,6 +215,10 @@ clef_status = _C.c_int32
 
 class clef_ctx(_C.Structure):
     """Opaque clef_ctx (pointer only)."""
+
+
+class clef_session(_C.Structure):
+    """Opaque clef_session (pointer only)."""
 
 
 class clef_params(_C.Structure):
@@ -276,9 +273,9 @@ class clef_store(_C.Structure):
     """Opaque clef_store (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_tokenizer_trainer', 'clef_probe', 'clef_eval', 'clef_store')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_store': 'clef_store_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_store': 'clef_store_errmsg'}
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_tokenizer_trainer', 'clef_probe', 'clef_eval', 'clef_store')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_store': 'clef_store_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_store': 'clef_store_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -304,8 +301,13 @@ FUNCTIONS = {
     'clef_ctx_errmsg': (_C.c_char_p, [_C.POINTER(clef_ctx)]),
     'clef_ctx_errcode': (clef_status, [_C.POINTER(clef_ctx)]),
     'clef_ctx_set_log': (clef_status, [_C.POINTER(clef_ctx), _C.c_int32, clef_log_fn, _C.c_void_p]),
-    'clef_ctx_set_n_threads': (clef_status, [_C.POINTER(clef_ctx), _C.c_int32]),
-    'clef_ctx_get_n_threads': (_C.c_int32, [_C.POINTER(clef_ctx)]),
+    'clef_session_create': (clef_status, [_C.POINTER(_C.POINTER(clef_session)), _C.POINTER(clef_ctx), _C.c_int32]),
+    'clef_session_free': (None, [_C.POINTER(clef_session)]),
+    'clef_session_errmsg': (_C.c_char_p, [_C.POINTER(clef_session)]),
+    'clef_session_errcode': (clef_status, [_C.POINTER(clef_session)]),
+    'clef_session_n_threads': (_C.c_int32, [_C.POINTER(clef_session)]),
+    'clef_session_scratch_bytes': (_C.c_int64, [_C.POINTER(clef_session)]),
+    'clef_session_release_scratch': (clef_status, [_C.POINTER(clef_session)]),
     'clef_params_create': (clef_status, [_C.POINTER(_C.POINTER(clef_params)), _C.POINTER(clef_ctx), _C.c_int32]),
     'clef_params_free': (None, [_C.POINTER(clef_params)]),
     'clef_params_clone': (clef_status, [_C.POINTER(_C.POINTER(clef_params)), _C.POINTER(clef_params)]),
@@ -320,6 +322,7 @@ FUNCTIONS = {
     'clef_param_info': (clef_status, [_C.c_int32, _C.POINTER(_C.c_char_p), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_char_p)]),
     'clef_param_bounds': (clef_status, [_C.c_int32, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_params_errmsg': (_C.c_char_p, [_C.POINTER(clef_params)]),
+    'clef_params_errcode': (clef_status, [_C.POINTER(clef_params)]),
     'clef_canonical_n_channels': (_C.c_int32, []),
     'clef_canonical_channel_name': (_C.c_char_p, [_C.c_int32]),
     'clef_bipolar_n_channels': (_C.c_int32, []),
@@ -331,6 +334,7 @@ FUNCTIONS = {
     'clef_recording_open_memory': (clef_status, [_C.POINTER(_C.POINTER(clef_recording)), _C.POINTER(clef_ctx), _C.c_void_p, _C.c_size_t, _C.POINTER(clef_params)]),
     'clef_recording_free': (None, [_C.POINTER(clef_recording)]),
     'clef_recording_errmsg': (_C.c_char_p, [_C.POINTER(clef_recording)]),
+    'clef_recording_errcode': (clef_status, [_C.POINTER(clef_recording)]),
     'clef_recording_file_type': (_C.c_int32, [_C.POINTER(clef_recording)]),
     'clef_recording_header_field': (_C.c_char_p, [_C.POINTER(clef_recording), _C.c_int32]),
     'clef_recording_start_iso': (_C.c_char_p, [_C.POINTER(clef_recording)]),
@@ -369,6 +373,7 @@ FUNCTIONS = {
     'clef_stream_create': (clef_status, [_C.POINTER(_C.POINTER(clef_stream)), _C.POINTER(clef_ctx), _C.c_int32, _C.POINTER(_C.c_char_p), _C.POINTER(_C.c_double), _C.POINTER(_C.c_char_p), _C.POINTER(clef_params)]),
     'clef_stream_free': (None, [_C.POINTER(clef_stream)]),
     'clef_stream_errmsg': (_C.c_char_p, [_C.POINTER(clef_stream)]),
+    'clef_stream_errcode': (clef_status, [_C.POINTER(clef_stream)]),
     'clef_stream_present_mask': (_C.c_uint32, [_C.POINTER(clef_stream)]),
     'clef_stream_push_interleaved': (clef_status, [_C.POINTER(clef_stream), _C.POINTER(_C.c_float), _C.c_int64]),
     'clef_stream_push_planar': (clef_status, [_C.POINTER(clef_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_int64)]),
@@ -378,6 +383,7 @@ FUNCTIONS = {
     'clef_edf_writer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_edf_writer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.c_int32]),
     'clef_edf_writer_free': (None, [_C.POINTER(clef_edf_writer)]),
     'clef_edf_writer_errmsg': (_C.c_char_p, [_C.POINTER(clef_edf_writer)]),
+    'clef_edf_writer_errcode': (clef_status, [_C.POINTER(clef_edf_writer)]),
     'clef_edf_writer_set_patient': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_char_p, _C.c_char_p, _C.c_int32, _C.c_int32, _C.c_int32, _C.c_char_p]),
     'clef_edf_writer_set_recording': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_char_p, _C.c_char_p, _C.c_char_p]),
     'clef_edf_writer_set_start': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_int32, _C.c_int32, _C.c_int32, _C.c_int32, _C.c_int32, _C.c_int32]),
@@ -402,14 +408,15 @@ FUNCTIONS = {
     'clef_spectrogram_freqs': (clef_status, [_C.POINTER(clef_spectrogram), _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_spectrogram_times': (clef_status, [_C.POINTER(clef_spectrogram), _C.c_int64, _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_spectrogram_tapers': (clef_status, [_C.POINTER(clef_spectrogram), _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_double)]),
-    'clef_spectrogram_compute': (clef_status, [_C.POINTER(clef_spectrogram), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
-    'clef_spectrogram_stream_create': (clef_status, [_C.POINTER(_C.POINTER(clef_spectrogram_stream)), _C.POINTER(clef_spectrogram), _C.c_int64]),
+    'clef_spectrogram_compute': (clef_status, [_C.POINTER(clef_spectrogram), _C.POINTER(clef_session), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_spectrogram_stream_create': (clef_status, [_C.POINTER(_C.POINTER(clef_spectrogram_stream)), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.c_int64]),
     'clef_spectrogram_stream_free': (None, [_C.POINTER(clef_spectrogram_stream)]),
     'clef_spectrogram_stream_pending': (_C.c_int64, [_C.POINTER(clef_spectrogram_stream), _C.c_int64]),
     'clef_spectrogram_stream_push': (clef_status, [_C.POINTER(clef_spectrogram_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int64)]),
     'clef_spectrogram_stream_finish': (clef_status, [_C.POINTER(clef_spectrogram_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int64)]),
     'clef_spectrogram_stream_frames': (_C.c_int64, [_C.POINTER(clef_spectrogram_stream)]),
     'clef_spectrogram_stream_errmsg': (_C.c_char_p, [_C.POINTER(clef_spectrogram_stream)]),
+    'clef_spectrogram_stream_errcode': (clef_status, [_C.POINTER(clef_spectrogram_stream)]),
     'clef_weights_max_rank': (_C.c_int32, []),
     'clef_dtype_size': (_C.c_size_t, [_C.c_int32]),
     'clef_dtype_name': (_C.c_char_p, [_C.c_int32]),
@@ -417,6 +424,7 @@ FUNCTIONS = {
     'clef_weights_open_memory': (clef_status, [_C.POINTER(_C.POINTER(clef_weights)), _C.POINTER(clef_ctx), _C.c_void_p, _C.c_size_t]),
     'clef_weights_free': (None, [_C.POINTER(clef_weights)]),
     'clef_weights_errmsg': (_C.c_char_p, [_C.POINTER(clef_weights)]),
+    'clef_weights_errcode': (clef_status, [_C.POINTER(clef_weights)]),
     'clef_weights_n_tensors': (_C.c_int64, [_C.POINTER(clef_weights)]),
     'clef_weights_tensor_index': (clef_status, [_C.POINTER(clef_weights), _C.c_char_p, _C.POINTER(_C.c_int64)]),
     'clef_weights_tensor_info': (clef_status, [_C.POINTER(clef_weights), _C.c_int64, _C.POINTER(_C.c_char_p), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int64)]),
@@ -429,6 +437,7 @@ FUNCTIONS = {
     'clef_weights_writer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_weights_writer)), _C.POINTER(clef_ctx)]),
     'clef_weights_writer_free': (None, [_C.POINTER(clef_weights_writer)]),
     'clef_weights_writer_errmsg': (_C.c_char_p, [_C.POINTER(clef_weights_writer)]),
+    'clef_weights_writer_errcode': (clef_status, [_C.POINTER(clef_weights_writer)]),
     'clef_weights_writer_set_meta': (clef_status, [_C.POINTER(clef_weights_writer), _C.c_char_p, _C.c_char_p]),
     'clef_weights_writer_add_f32': (clef_status, [_C.POINTER(clef_weights_writer), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_int64), _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t]),
     'clef_weights_writer_add_raw': (clef_status, [_C.POINTER(clef_weights_writer), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_int64), _C.c_int32, _C.c_void_p, _C.c_size_t]),
@@ -447,11 +456,15 @@ FUNCTIONS = {
     'clef_tokenizer_session_frames': (_C.c_int64, [_C.POINTER(clef_tokenizer)]),
     'clef_tokenizer_valid_columns': (_C.c_int64, [_C.POINTER(clef_tokenizer), _C.c_int64]),
     'clef_tokenizer_read_seconds': (_C.c_double, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_spectrogram)]),
-    'clef_tokenizer_encode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
-    'clef_tokenizer_check_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(clef_spectrogram)]),
+    'clef_tokenizer_encode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_tokenizer_spectrogram_create': (clef_status, [_C.POINTER(_C.POINTER(clef_spectrogram)), _C.POINTER(clef_ctx), _C.POINTER(clef_tokenizer)]),
+    'clef_tokenizer_encode_recording': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(clef_recording), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_uint32)]),
+    'clef_tokenizer_encode_signal': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_tokenizer_check_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram)]),
     'clef_tokenizer_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.POINTER(clef_params), _C.c_uint64, _C.c_int32]),
     'clef_tokenizer_trainer_free': (None, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_errmsg': (_C.c_char_p, [_C.POINTER(clef_tokenizer_trainer)]),
+    'clef_tokenizer_trainer_errcode': (clef_status, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_step': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_tokenizer_trainer_step_masked': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.POINTER(_C.c_uint32), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_tokenizer_trainer_tokenizer': (_C.POINTER(clef_tokenizer), [_C.POINTER(clef_tokenizer_trainer)]),
@@ -463,7 +476,7 @@ FUNCTIONS = {
     'clef_tokenizer_trainer_power_db': (_C.c_double, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_save': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.c_char_p]),
     'clef_tokenizer_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
-    'clef_tokenizer_decode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_ctx), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_tokenizer_decode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_auroc': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_double)]),
     'clef_auroc_ci': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int32, _C.c_uint64, _C.c_double, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_probe_fit': (clef_status, [_C.POINTER(_C.POINTER(clef_probe)), _C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t, _C.c_double]),
@@ -472,11 +485,13 @@ FUNCTIONS = {
     'clef_probe_c': (_C.c_double, [_C.POINTER(clef_probe)]),
     'clef_probe_n_iter': (_C.c_int32, [_C.POINTER(clef_probe)]),
     'clef_probe_errmsg': (_C.c_char_p, [_C.POINTER(clef_probe)]),
+    'clef_probe_errcode': (clef_status, [_C.POINTER(clef_probe)]),
     'clef_probe_free': (None, [_C.POINTER(clef_probe)]),
     'clef_bandpower_embed': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_float), _C.c_int32, _C.c_int64, _C.c_int64, _C.c_double, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_eval_create': (clef_status, [_C.POINTER(_C.POINTER(clef_eval)), _C.POINTER(clef_ctx)]),
     'clef_eval_free': (None, [_C.POINTER(clef_eval)]),
     'clef_eval_errmsg': (_C.c_char_p, [_C.POINTER(clef_eval)]),
+    'clef_eval_errcode': (clef_status, [_C.POINTER(clef_eval)]),
     'clef_eval_set_c_grid': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(_C.c_double), _C.c_size_t]),
     'clef_eval_set_bootstrap': (clef_status, [_C.POINTER(clef_eval), _C.c_int32, _C.c_uint64, _C.c_double]),
     'clef_eval_add_task': (clef_status, [_C.POINTER(clef_eval), _C.c_char_p, _C.POINTER(_C.c_float), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t]),
@@ -488,6 +503,7 @@ FUNCTIONS = {
     'clef_store_open': (clef_status, [_C.POINTER(_C.POINTER(clef_store)), _C.POINTER(clef_ctx), _C.c_char_p]),
     'clef_store_free': (None, [_C.POINTER(clef_store)]),
     'clef_store_errmsg': (_C.c_char_p, [_C.POINTER(clef_store)]),
+    'clef_store_errcode': (clef_status, [_C.POINTER(clef_store)]),
     'clef_store_import_cohort': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_int64), clef_store_progress_fn, _C.c_void_p]),
     'clef_store_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
     'clef_store_task_name': (clef_status, [_C.POINTER(clef_store), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
@@ -510,8 +526,8 @@ FUNCTIONS = {
     'clef_bandpower_job_name': (_C.c_char_p, []),
     'clef_bandpower_job_run': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_store), _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
     'clef_tokenizer_model_hash': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
-    'clef_tokenizer_job_run': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
-    'clef_cohort_generate': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.c_char_p, clef_cohort_progress_fn, _C.c_void_p]),
+    'clef_tokenizer_job_run': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_store), _C.c_char_p, _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
+    'clef_cohort_generate': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_params), _C.c_char_p, clef_cohort_progress_fn, _C.c_void_p]),
     'clef_cohort_n_tasks': (_C.c_int32, []),
     'clef_cohort_task_name': (_C.c_char_p, [_C.c_int32]),
 }
@@ -531,8 +547,13 @@ SIGNATURES = {
     'clef_ctx_errmsg': (('ctx', 'handle', 'clef_ctx', '', ''), ),
     'clef_ctx_errcode': (('ctx', 'handle', 'clef_ctx', '', ''), ),
     'clef_ctx_set_log': (('ctx', 'handle', 'clef_ctx', '', ''), ('max_level', 'scalar', 'int32_t', '', ''), ('fn', 'callback', 'clef_log_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
-    'clef_ctx_set_n_threads': (('ctx', 'handle', 'clef_ctx', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
-    'clef_ctx_get_n_threads': (('ctx', 'handle', 'clef_ctx', '', ''), ),
+    'clef_session_create': (('out', 'handle_out', 'clef_session', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_session_free': (('s', 'handle', 'clef_session', '', ''), ),
+    'clef_session_errmsg': (('s', 'handle', 'clef_session', '', ''), ),
+    'clef_session_errcode': (('s', 'handle', 'clef_session', '', ''), ),
+    'clef_session_n_threads': (('s', 'handle', 'clef_session', '', ''), ),
+    'clef_session_scratch_bytes': (('s', 'handle', 'clef_session', '', ''), ),
+    'clef_session_release_scratch': (('s', 'handle', 'clef_session', '', ''), ),
     'clef_params_create': (('out', 'handle_out', 'clef_params', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ),
     'clef_params_free': (('p', 'handle', 'clef_params', '', ''), ),
     'clef_params_clone': (('out', 'handle_out', 'clef_params', '', ''), ('src', 'handle', 'clef_params', '', ''), ),
@@ -547,6 +568,7 @@ SIGNATURES = {
     'clef_param_info': (('key', 'scalar', 'int32_t', '', ''), ('name', 'cstr_out', 'char', '', ''), ('type', 'ptr_out', 'int32_t', '', 'scalar'), ('kind', 'ptr_out', 'int32_t', '', 'scalar'), ('doc', 'cstr_out', 'char', '', ''), ),
     'clef_param_bounds': (('key', 'scalar', 'int32_t', '', ''), ('min_out', 'ptr_out', 'double', '', 'scalar'), ('max_out', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_params_errmsg': (('p', 'handle', 'clef_params', '', ''), ),
+    'clef_params_errcode': (('p', 'handle', 'clef_params', '', ''), ),
     'clef_canonical_n_channels': (),
     'clef_canonical_channel_name': (('i', 'scalar', 'int32_t', '', ''), ),
     'clef_bipolar_n_channels': (),
@@ -558,6 +580,7 @@ SIGNATURES = {
     'clef_recording_open_memory': (('out', 'handle_out', 'clef_recording', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('data', 'bytes_in', 'void', 'size', ''), ('size', 'scalar', 'size_t', '', ''), ('p', 'handle', 'clef_params', '', ''), ),
     'clef_recording_free': (('rec', 'handle', 'clef_recording', '', ''), ),
     'clef_recording_errmsg': (('rec', 'handle', 'clef_recording', '', ''), ),
+    'clef_recording_errcode': (('rec', 'handle', 'clef_recording', '', ''), ),
     'clef_recording_file_type': (('rec', 'handle', 'clef_recording', '', ''), ),
     'clef_recording_header_field': (('rec', 'handle', 'clef_recording', '', ''), ('field', 'scalar', 'int32_t', '', ''), ),
     'clef_recording_start_iso': (('rec', 'handle', 'clef_recording', '', ''), ),
@@ -596,6 +619,7 @@ SIGNATURES = {
     'clef_stream_create': (('out', 'handle_out', 'clef_stream', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('n_channels', 'scalar', 'int32_t', '', ''), ('labels', 'cstr_array', 'char', 'n_channels', ''), ('rates', 'array_in', 'double', 'n_channels', ''), ('units', 'cstr_array', 'char', 'n_channels', ''), ('p', 'handle', 'clef_params', '', ''), ),
     'clef_stream_free': (('s', 'handle', 'clef_stream', '', ''), ),
     'clef_stream_errmsg': (('s', 'handle', 'clef_stream', '', ''), ),
+    'clef_stream_errcode': (('s', 'handle', 'clef_stream', '', ''), ),
     'clef_stream_present_mask': (('s', 'handle', 'clef_stream', '', ''), ),
     'clef_stream_push_interleaved': (('s', 'handle', 'clef_stream', '', ''), ('data', 'array_in', 'float', 'n_frames', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ),
     'clef_stream_push_planar': (('s', 'handle', 'clef_stream', '', ''), ('data', 'array_in', 'float', 'stride', ''), ('stride', 'scalar', 'size_t', '', ''), ('counts', 'array_in', 'int64_t', '', ''), ),
@@ -605,6 +629,7 @@ SIGNATURES = {
     'clef_edf_writer_create': (('out', 'handle_out', 'clef_edf_writer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('format', 'scalar', 'int32_t', '', ''), ),
     'clef_edf_writer_free': (('w', 'handle', 'clef_edf_writer', '', ''), ),
     'clef_edf_writer_errmsg': (('w', 'handle', 'clef_edf_writer', '', ''), ),
+    'clef_edf_writer_errcode': (('w', 'handle', 'clef_edf_writer', '', ''), ),
     'clef_edf_writer_set_patient': (('w', 'handle', 'clef_edf_writer', '', ''), ('code', 'cstr', 'char', '', ''), ('sex', 'cstr', 'char', '', ''), ('birth_year', 'scalar', 'int32_t', '', ''), ('birth_month', 'scalar', 'int32_t', '', ''), ('birth_day', 'scalar', 'int32_t', '', ''), ('name', 'cstr', 'char', '', ''), ),
     'clef_edf_writer_set_recording': (('w', 'handle', 'clef_edf_writer', '', ''), ('admin_code', 'cstr', 'char', '', ''), ('technician', 'cstr', 'char', '', ''), ('equipment', 'cstr', 'char', '', ''), ),
     'clef_edf_writer_set_start': (('w', 'handle', 'clef_edf_writer', '', ''), ('year', 'scalar', 'int32_t', '', ''), ('month', 'scalar', 'int32_t', '', ''), ('day', 'scalar', 'int32_t', '', ''), ('hour', 'scalar', 'int32_t', '', ''), ('minute', 'scalar', 'int32_t', '', ''), ('second', 'scalar', 'int32_t', '', ''), ),
@@ -629,14 +654,15 @@ SIGNATURES = {
     'clef_spectrogram_freqs': (('sg', 'handle', 'clef_spectrogram', '', ''), ('out', 'ptr_out', 'double', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_spectrogram_times': (('sg', 'handle', 'clef_spectrogram', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'double', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_spectrogram_tapers': (('sg', 'handle', 'clef_spectrogram', '', ''), ('tapers', 'ptr_out', 'double', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('eigenvalues', 'ptr_out', 'double', 'clef_spectrogram_n_tapers(sg)', 'out'), ),
-    'clef_spectrogram_compute': (('sg', 'handle', 'clef_spectrogram', '', ''), ('x', 'array_in', 'float', 'n_ch*row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_ch', 'scalar', 'int64_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
-    'clef_spectrogram_stream_create': (('out', 'handle_out', 'clef_spectrogram_stream', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('n_ch', 'scalar', 'int64_t', '', ''), ),
+    'clef_spectrogram_compute': (('sg', 'handle', 'clef_spectrogram', '', ''), ('s', 'handle', 'clef_session', '', ''), ('x', 'array_in', 'float', 'n_ch*row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_ch', 'scalar', 'int64_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_spectrogram_stream_create': (('out', 'handle_out', 'clef_spectrogram_stream', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('n_ch', 'scalar', 'int64_t', '', ''), ),
     'clef_spectrogram_stream_free': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
     'clef_spectrogram_stream_pending': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ),
     'clef_spectrogram_stream_push': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ('x', 'array_in', 'float', 'row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('n_frames_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_spectrogram_stream_finish': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('n_frames_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_spectrogram_stream_frames': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
     'clef_spectrogram_stream_errmsg': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
+    'clef_spectrogram_stream_errcode': (('st', 'handle', 'clef_spectrogram_stream', '', ''), ),
     'clef_weights_max_rank': (),
     'clef_dtype_size': (('dtype', 'scalar', 'int32_t', '', ''), ),
     'clef_dtype_name': (('dtype', 'scalar', 'int32_t', '', ''), ),
@@ -644,6 +670,7 @@ SIGNATURES = {
     'clef_weights_open_memory': (('out', 'handle_out', 'clef_weights', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('data', 'bytes_in', 'void', 'size', ''), ('size', 'scalar', 'size_t', '', ''), ),
     'clef_weights_free': (('w', 'handle', 'clef_weights', '', ''), ),
     'clef_weights_errmsg': (('w', 'handle', 'clef_weights', '', ''), ),
+    'clef_weights_errcode': (('w', 'handle', 'clef_weights', '', ''), ),
     'clef_weights_n_tensors': (('w', 'handle', 'clef_weights', '', ''), ),
     'clef_weights_tensor_index': (('w', 'handle', 'clef_weights', '', ''), ('name', 'cstr', 'char', '', ''), ('index_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_weights_tensor_info': (('w', 'handle', 'clef_weights', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('name', 'cstr_out', 'char', '', ''), ('dtype', 'ptr_out', 'int32_t', '', 'scalar'), ('rank', 'ptr_out', 'int32_t', '', 'scalar'), ('numel', 'ptr_out', 'int64_t', '', 'scalar'), ),
@@ -656,6 +683,7 @@ SIGNATURES = {
     'clef_weights_writer_create': (('out', 'handle_out', 'clef_weights_writer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ),
     'clef_weights_writer_free': (('wr', 'handle', 'clef_weights_writer', '', ''), ),
     'clef_weights_writer_errmsg': (('wr', 'handle', 'clef_weights_writer', '', ''), ),
+    'clef_weights_writer_errcode': (('wr', 'handle', 'clef_weights_writer', '', ''), ),
     'clef_weights_writer_set_meta': (('wr', 'handle', 'clef_weights_writer', '', ''), ('key', 'cstr', 'char', '', ''), ('value', 'cstr', 'char', '', ''), ),
     'clef_weights_writer_add_f32': (('wr', 'handle', 'clef_weights_writer', '', ''), ('name', 'cstr', 'char', '', ''), ('dtype', 'scalar', 'int32_t', '', ''), ('shape', 'array_in', 'int64_t', 'rank', ''), ('rank', 'scalar', 'int32_t', '', ''), ('data', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ),
     'clef_weights_writer_add_raw': (('wr', 'handle', 'clef_weights_writer', '', ''), ('name', 'cstr', 'char', '', ''), ('dtype', 'scalar', 'int32_t', '', ''), ('shape', 'array_in', 'int64_t', 'rank', ''), ('rank', 'scalar', 'int32_t', '', ''), ('data', 'bytes_in', 'void', 'n_bytes', ''), ('n_bytes', 'scalar', 'size_t', '', ''), ),
@@ -674,11 +702,15 @@ SIGNATURES = {
     'clef_tokenizer_session_frames': (('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_tokenizer_valid_columns': (('tok', 'handle', 'clef_tokenizer', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ),
     'clef_tokenizer_read_seconds': (('tok', 'handle', 'clef_tokenizer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_tokenizer_encode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('latents', 'ptr_out', 'float', 'latents_cap', 'out'), ('latents_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
-    'clef_tokenizer_check_spectrogram': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
+    'clef_tokenizer_encode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('latents', 'ptr_out', 'float', 'latents_cap', 'out'), ('latents_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_tokenizer_spectrogram_create': (('out', 'handle_out', 'clef_spectrogram', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ),
+    'clef_tokenizer_encode_recording': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('rec', 'handle', 'clef_recording', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('present_mask', 'ptr_out', 'uint32_t', '', 'scalar'), ),
+    'clef_tokenizer_encode_signal': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('x', 'array_in', 'float', 'row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_tokenizer_check_spectrogram': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
     'clef_tokenizer_trainer_create': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('arch', 'handle', 'clef_params', '', ''), ('train', 'handle', 'clef_params', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_tokenizer_trainer_free': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_errmsg': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
+    'clef_tokenizer_trainer_errcode': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_step': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_tokenizer_trainer_step_masked': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
@@ -690,7 +722,7 @@ SIGNATURES = {
     'clef_tokenizer_trainer_power_db': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_save': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_tokenizer_trainer_resume': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
-    'clef_tokenizer_decode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_tokenizer_decode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_auroc': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_auroc_ci': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('n_boot', 'scalar', 'int32_t', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('level', 'scalar', 'double', '', ''), ('lo', 'ptr_out', 'double', '', 'scalar'), ('hi', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_probe_fit': (('out', 'handle_out', 'clef_probe', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('y', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('c', 'scalar', 'double', '', ''), ),
@@ -699,11 +731,13 @@ SIGNATURES = {
     'clef_probe_c': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_probe_n_iter': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_probe_errmsg': (('p', 'handle', 'clef_probe', '', ''), ),
+    'clef_probe_errcode': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_probe_free': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_bandpower_embed': (('ctx', 'handle', 'clef_ctx', '', ''), ('x', 'array_in', 'float', 'n_ch*stride', ''), ('n_ch', 'scalar', 'int32_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('stride', 'scalar', 'int64_t', '', ''), ('fs', 'scalar', 'double', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_eval_create': (('out', 'handle_out', 'clef_eval', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ),
     'clef_eval_free': (('ev', 'handle', 'clef_eval', '', ''), ),
     'clef_eval_errmsg': (('ev', 'handle', 'clef_eval', '', ''), ),
+    'clef_eval_errcode': (('ev', 'handle', 'clef_eval', '', ''), ),
     'clef_eval_set_c_grid': (('ev', 'handle', 'clef_eval', '', ''), ('c', 'array_in', 'double', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ),
     'clef_eval_set_bootstrap': (('ev', 'handle', 'clef_eval', '', ''), ('n_boot', 'scalar', 'int32_t', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('level', 'scalar', 'double', '', ''), ),
     'clef_eval_add_task': (('ev', 'handle', 'clef_eval', '', ''), ('name', 'cstr', 'char', '', ''), ('x_train', 'array_in', 'float', 'n_train*dim', ''), ('y_train', 'array_in', 'int32_t', 'n_train', ''), ('n_train', 'scalar', 'size_t', '', ''), ('x_val', 'array_in', 'float', 'n_val*dim', ''), ('y_val', 'array_in', 'int32_t', 'n_val', ''), ('n_val', 'scalar', 'size_t', '', ''), ('x_test', 'array_in', 'float', 'n_test*dim', ''), ('y_test', 'array_in', 'int32_t', 'n_test', ''), ('n_test', 'scalar', 'size_t', '', ''), ('dim', 'scalar', 'size_t', '', ''), ),
@@ -715,6 +749,7 @@ SIGNATURES = {
     'clef_store_open': (('out', 'handle_out', 'clef_store', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_store_free': (('s', 'handle', 'clef_store', '', ''), ),
     'clef_store_errmsg': (('s', 'handle', 'clef_store', '', ''), ),
+    'clef_store_errcode': (('s', 'handle', 'clef_store', '', ''), ),
     'clef_store_import_cohort': (('s', 'handle', 'clef_store', '', ''), ('dir', 'cstr', 'char', '', ''), ('rows_changed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_store_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_store_count': (('s', 'handle', 'clef_store', '', ''), ('table', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_task_name': (('s', 'handle', 'clef_store', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
@@ -737,8 +772,8 @@ SIGNATURES = {
     'clef_bandpower_job_name': (),
     'clef_bandpower_job_run': (('ctx', 'handle', 'clef_ctx', '', ''), ('s', 'handle', 'clef_store', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_tokenizer_model_hash': (('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
-    'clef_tokenizer_job_run': (('ctx', 'handle', 'clef_ctx', '', ''), ('s', 'handle', 'clef_store', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
-    'clef_cohort_generate': (('ctx', 'handle', 'clef_ctx', '', ''), ('params', 'handle', 'clef_params', '', ''), ('out_dir', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_cohort_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_tokenizer_job_run': (('sess', 'handle', 'clef_session', '', ''), ('s', 'handle', 'clef_store', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_cohort_generate': (('s', 'handle', 'clef_session', '', ''), ('params', 'handle', 'clef_params', '', ''), ('out_dir', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_cohort_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_cohort_n_tasks': (),
     'clef_cohort_task_name': (('i', 'scalar', 'int32_t', '', ''), ),
 }
@@ -757,8 +792,13 @@ RETURNS = {
     'clef_ctx_errmsg': ('cstr', 'char', 'const char *'),
     'clef_ctx_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_ctx_set_log': ('scalar', 'int32_t', 'clef_status'),
-    'clef_ctx_set_n_threads': ('scalar', 'int32_t', 'clef_status'),
-    'clef_ctx_get_n_threads': ('scalar', 'int32_t', 'int32_t'),
+    'clef_session_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_session_free': ('void', 'void', 'void'),
+    'clef_session_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_session_errcode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_session_n_threads': ('scalar', 'int32_t', 'int32_t'),
+    'clef_session_scratch_bytes': ('scalar', 'int64_t', 'int64_t'),
+    'clef_session_release_scratch': ('scalar', 'int32_t', 'clef_status'),
     'clef_params_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_params_free': ('void', 'void', 'void'),
     'clef_params_clone': ('scalar', 'int32_t', 'clef_status'),
@@ -773,6 +813,7 @@ RETURNS = {
     'clef_param_info': ('scalar', 'int32_t', 'clef_status'),
     'clef_param_bounds': ('scalar', 'int32_t', 'clef_status'),
     'clef_params_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_params_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_canonical_n_channels': ('scalar', 'int32_t', 'int32_t'),
     'clef_canonical_channel_name': ('cstr', 'char', 'const char *'),
     'clef_bipolar_n_channels': ('scalar', 'int32_t', 'int32_t'),
@@ -784,6 +825,7 @@ RETURNS = {
     'clef_recording_open_memory': ('scalar', 'int32_t', 'clef_status'),
     'clef_recording_free': ('void', 'void', 'void'),
     'clef_recording_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_recording_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_recording_file_type': ('scalar', 'int32_t', 'int32_t'),
     'clef_recording_header_field': ('cstr', 'char', 'const char *'),
     'clef_recording_start_iso': ('cstr', 'char', 'const char *'),
@@ -822,6 +864,7 @@ RETURNS = {
     'clef_stream_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_stream_free': ('void', 'void', 'void'),
     'clef_stream_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_stream_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_stream_present_mask': ('scalar', 'uint32_t', 'uint32_t'),
     'clef_stream_push_interleaved': ('scalar', 'int32_t', 'clef_status'),
     'clef_stream_push_planar': ('scalar', 'int32_t', 'clef_status'),
@@ -831,6 +874,7 @@ RETURNS = {
     'clef_edf_writer_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_edf_writer_free': ('void', 'void', 'void'),
     'clef_edf_writer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_edf_writer_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_edf_writer_set_patient': ('scalar', 'int32_t', 'clef_status'),
     'clef_edf_writer_set_recording': ('scalar', 'int32_t', 'clef_status'),
     'clef_edf_writer_set_start': ('scalar', 'int32_t', 'clef_status'),
@@ -863,6 +907,7 @@ RETURNS = {
     'clef_spectrogram_stream_finish': ('scalar', 'int32_t', 'clef_status'),
     'clef_spectrogram_stream_frames': ('scalar', 'int64_t', 'int64_t'),
     'clef_spectrogram_stream_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_spectrogram_stream_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_max_rank': ('scalar', 'int32_t', 'int32_t'),
     'clef_dtype_size': ('scalar', 'size_t', 'size_t'),
     'clef_dtype_name': ('cstr', 'char', 'const char *'),
@@ -870,6 +915,7 @@ RETURNS = {
     'clef_weights_open_memory': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_free': ('void', 'void', 'void'),
     'clef_weights_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_weights_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_n_tensors': ('scalar', 'int64_t', 'int64_t'),
     'clef_weights_tensor_index': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_tensor_info': ('scalar', 'int32_t', 'clef_status'),
@@ -882,6 +928,7 @@ RETURNS = {
     'clef_weights_writer_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_writer_free': ('void', 'void', 'void'),
     'clef_weights_writer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_weights_writer_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_writer_set_meta': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_writer_add_f32': ('scalar', 'int32_t', 'clef_status'),
     'clef_weights_writer_add_raw': ('scalar', 'int32_t', 'clef_status'),
@@ -901,10 +948,14 @@ RETURNS = {
     'clef_tokenizer_valid_columns': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_read_seconds': ('scalar', 'double', 'double'),
     'clef_tokenizer_encode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_spectrogram_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_encode_recording': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_encode_signal': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_check_spectrogram': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_free': ('void', 'void', 'void'),
     'clef_tokenizer_trainer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_tokenizer_trainer_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_step': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_step_masked': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_tokenizer': ('handle', 'clef_tokenizer', 'const clef_tokenizer *'),
@@ -925,11 +976,13 @@ RETURNS = {
     'clef_probe_c': ('scalar', 'double', 'double'),
     'clef_probe_n_iter': ('scalar', 'int32_t', 'int32_t'),
     'clef_probe_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_probe_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_probe_free': ('void', 'void', 'void'),
     'clef_bandpower_embed': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_free': ('void', 'void', 'void'),
     'clef_eval_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_eval_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_set_c_grid': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_set_bootstrap': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_add_task': ('scalar', 'int32_t', 'clef_status'),
@@ -941,6 +994,7 @@ RETURNS = {
     'clef_store_open': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_free': ('void', 'void', 'void'),
     'clef_store_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_store_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_import_cohort': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_count': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_name': ('scalar', 'int32_t', 'clef_status'),
@@ -971,7 +1025,8 @@ RETURNS = {
 # name -> (index of the argument whose _errmsg explains a failure, errmsg function)
 ERROR_SOURCES = {
     'clef_ctx_set_log': (0, 'clef_ctx_errmsg'),
-    'clef_ctx_set_n_threads': (0, 'clef_ctx_errmsg'),
+    'clef_session_create': (1, 'clef_ctx_errmsg'),
+    'clef_session_release_scratch': (0, 'clef_session_errmsg'),
     'clef_params_create': (1, 'clef_ctx_errmsg'),
     'clef_params_clone': (1, 'clef_params_errmsg'),
     'clef_params_set_i64': (0, 'clef_params_errmsg'),
@@ -1009,6 +1064,8 @@ ERROR_SOURCES = {
     'clef_edf_writer_close': (0, 'clef_edf_writer_errmsg'),
     'clef_dpss_compute': (0, 'clef_ctx_errmsg'),
     'clef_spectrogram_create': (1, 'clef_ctx_errmsg'),
+    'clef_spectrogram_compute': (1, 'clef_session_errmsg'),
+    'clef_spectrogram_stream_create': (1, 'clef_session_errmsg'),
     'clef_spectrogram_stream_push': (0, 'clef_spectrogram_stream_errmsg'),
     'clef_spectrogram_stream_finish': (0, 'clef_spectrogram_stream_errmsg'),
     'clef_weights_open': (1, 'clef_ctx_errmsg'),
@@ -1029,8 +1086,11 @@ ERROR_SOURCES = {
     'clef_tokenizer_create': (1, 'clef_ctx_errmsg'),
     'clef_tokenizer_save': (1, 'clef_ctx_errmsg'),
     'clef_tokenizer_clone_crop': (2, 'clef_ctx_errmsg'),
-    'clef_tokenizer_encode': (1, 'clef_ctx_errmsg'),
-    'clef_tokenizer_check_spectrogram': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_encode': (1, 'clef_session_errmsg'),
+    'clef_tokenizer_spectrogram_create': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_encode_recording': (1, 'clef_session_errmsg'),
+    'clef_tokenizer_encode_signal': (1, 'clef_session_errmsg'),
+    'clef_tokenizer_check_spectrogram': (1, 'clef_session_errmsg'),
     'clef_tokenizer_trainer_create': (1, 'clef_ctx_errmsg'),
     'clef_tokenizer_trainer_step': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_step_masked': (0, 'clef_tokenizer_trainer_errmsg'),
@@ -1040,7 +1100,7 @@ ERROR_SOURCES = {
     'clef_tokenizer_trainer_step_sessions': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_save': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_resume': (1, 'clef_ctx_errmsg'),
-    'clef_tokenizer_decode': (1, 'clef_ctx_errmsg'),
+    'clef_tokenizer_decode': (1, 'clef_session_errmsg'),
     'clef_auroc': (0, 'clef_ctx_errmsg'),
     'clef_auroc_ci': (0, 'clef_ctx_errmsg'),
     'clef_probe_fit': (1, 'clef_ctx_errmsg'),
@@ -1075,15 +1135,16 @@ ERROR_SOURCES = {
     'clef_eval_run_store': (0, 'clef_eval_errmsg'),
     'clef_bandpower_job_run': (0, 'clef_ctx_errmsg'),
     'clef_tokenizer_model_hash': (0, 'clef_ctx_errmsg'),
-    'clef_tokenizer_job_run': (0, 'clef_ctx_errmsg'),
-    'clef_cohort_generate': (0, 'clef_ctx_errmsg'),
+    'clef_tokenizer_job_run': (0, 'clef_session_errmsg'),
+    'clef_cohort_generate': (0, 'clef_session_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
 STATUS_FUNCTIONS = frozenset({
     'clef_ctx_create',
     'clef_ctx_create_with_allocator',
     'clef_ctx_set_log',
-    'clef_ctx_set_n_threads',
+    'clef_session_create',
+    'clef_session_release_scratch',
     'clef_params_create',
     'clef_params_clone',
     'clef_params_set_i64',
@@ -1158,6 +1219,9 @@ STATUS_FUNCTIONS = frozenset({
     'clef_tokenizer_mean_tokens',
     'clef_tokenizer_session_mean',
     'clef_tokenizer_encode',
+    'clef_tokenizer_spectrogram_create',
+    'clef_tokenizer_encode_recording',
+    'clef_tokenizer_encode_signal',
     'clef_tokenizer_check_spectrogram',
     'clef_tokenizer_trainer_create',
     'clef_tokenizer_trainer_step',

@@ -204,19 +204,37 @@ if has("clef_stream_create", "clef_stream_push_planar", "clef_stream_pull"):
             return out[:, : n_out.value]
 
 
-if has("clef_spectrogram_create", "clef_spectrogram_compute"):
+def _session(session, ctx, fn):
+    """(session, owned): the caller's Session, or a new 1-thread one on ctx (a Context, or
+    None / a closed one: a fresh context) that the caller must close."""
+    from ._api import Context, Session
+
+    if session is not None:
+        as_handle(session, "clef_session", fn, "session")  # type check before any work
+        return session, False
+    if ctx is None or ctx.closed:
+        with Context() as tmp:
+            return Session(tmp, 1), True  # the session keeps its context alive
+    return Session(ctx, 1), True
+
+
+if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_create"):
 
     @register("clef_spectrogram")
     class Spectrogram(Handle):
         """Multitaper spectrogram (CLEF defaults: 200 Hz, 4 s window, 1 s step, 128 bins, dB).
+        Immutable once created: one Spectrogram may serve several threads, each computing on
+        its own clef.Session.
 
-        >>> with clef.Spectrogram(ctx) as sg: s = sg.compute(x)  # (n_ch, n_freqs, n_frames)
+        >>> with clef.Spectrogram(ctx) as sg, clef.Session(ctx, 4) as s:
+        ...     spec = sg.compute(x, s)  # (n_ch, n_freqs, n_frames)
         """
 
         def __init__(self, ctx, params=None):
             h = _ll.clef_spectrogram_create(ctx, params)
             Handle.__init__(self, h._ptr)
             h._ptr = None
+            self._ctx = ctx  # for the temporary session of compute(x) without one
 
         n_freqs = property(lambda self: _ll.clef_spectrogram_n_freqs(self))
         n_tapers = property(lambda self: _ll.clef_spectrogram_n_tapers(self))
@@ -235,10 +253,15 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute"):
             out, _needed = _ll.clef_spectrogram_times(self, n_samples, self.n_frames(n_samples))
             return out
 
-        def compute(self, x, out=None):
+        def compute(self, x, session=None, out=None):
             """x: float32 (n_channels, n_samples) microvolts, rows contiguous (a row-strided
             view is used without a copy). Returns float32 (n_channels, n_freqs, n_frames); out
-            (optional) is a C-contiguous float32 array of that shape to write into."""
+            (optional) is a C-contiguous float32 array of that shape to write into.
+
+            session: the clef.Session to run on (its threads and reused scratch; errors are
+            recorded on it). Without one, a 1-thread session is created for this call and
+            freed after it: pass a Session for threads, or to reuse memory across calls."""
+            sg = as_handle(self, "clef_spectrogram", "compute", "self")
             ptr, stride, rows, cols = _rows(x, "Spectrogram.compute")
             shape = (rows, self.n_freqs, self.n_frames(cols))
             if out is None:
@@ -247,9 +270,87 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute"):
                   or out.shape != shape or not out.flags.c_contiguous or not out.flags.writeable):
                 raise ValueError(f"Spectrogram.compute: out must be a writable C-contiguous "
                                  f"float32 array of shape {shape}")
-            needed = C.c_size_t()
-            rc = _fns["clef_spectrogram_compute"](
-                as_handle(self, "clef_spectrogram", "compute", "self"), ptr, stride, rows, cols,
-                out.ctypes.data_as(_F32P), out.size, C.byref(needed))
-            _check(rc, "clef_spectrogram_compute")
+            s, owned = _session(session, self._ctx, "Spectrogram.compute")
+            try:
+                needed = C.c_size_t()
+                rc = _fns["clef_spectrogram_compute"](
+                    sg, as_handle(s, "clef_session", "Spectrogram.compute", "session"), ptr,
+                    stride, rows, cols, out.ctypes.data_as(_F32P), out.size, C.byref(needed))
+                _check(rc, "clef_spectrogram_compute", s)
+            finally:
+                if owned:
+                    s.close()
             return out
+
+
+if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
+       "clef_tokenizer_encode_recording", "clef_tokenizer_encode_signal", "clef_session_create"):
+
+    @register("clef_tokenizer")
+    class Tokenizer(Handle):
+        """VQGAN spectrogram tokenizer loaded from a safetensors weights file, ready for whole
+        sessions (docs/tokenizer.md). Immutable: one Tokenizer may serve several threads, each
+        encoding on its own clef.Session.
+
+        >>> with clef.Tokenizer(ctx, "tok.safetensors") as tok, tok.spectrogram(ctx) as sg, \\
+        ...         clef.Session(ctx, 4) as s, clef.Recording(ctx, "night.edf") as rec:
+        ...     ids, present_mask = tok.tokenize_recording(s, sg, rec)
+        """
+
+        def __init__(self, ctx, path):
+            h = _ll.clef_tokenizer_load(ctx, str(path))
+            Handle.__init__(self, h._ptr)
+            h._ptr = None
+
+        @property
+        def n_tokens(self):
+            """Token ids per session (2,048 for the default weights)."""
+            return _ll.clef_tokenizer_n_tokens(self)
+
+        def read_seconds(self, sg):
+            """Seconds of a recording that the session image (frames of sg) covers, read from
+            its start (with a 2 s resampling margin)."""
+            return _ll.clef_tokenizer_read_seconds(self, sg)
+
+        def spectrogram(self, ctx):
+            """The Spectrogram the weights were trained on (their clef.spec.* metadata)."""
+            h = _ll.clef_tokenizer_spectrogram_create(ctx, self)
+            sg = Spectrogram.__new__(Spectrogram)
+            Handle.__init__(sg, h._ptr)
+            h._ptr = None
+            sg._ctx = ctx
+            return sg
+
+        def tokenize_recording(self, session, sg, rec):
+            """(ids int32 (n_tokens,), present_mask) of a clef.Recording: read as the 19
+            canonical channels, transformed by sg (checked against the weights) and encoded,
+            on session (a clef.Session; errors are recorded on it)."""
+            ids = np.zeros(self.n_tokens, dtype=np.int32)
+            needed, mask = C.c_size_t(), C.c_uint32()
+            fn = "Tokenizer.tokenize_recording"
+            rc = _fns["clef_tokenizer_encode_recording"](
+                as_handle(self, "clef_tokenizer", fn, "self"),
+                as_handle(session, "clef_session", fn, "session"),
+                as_handle(sg, "clef_spectrogram", fn, "sg"),
+                as_handle(rec, "clef_recording", fn, "rec"),
+                ids.ctypes.data_as(C.POINTER(C.c_int32)), ids.size, C.byref(needed),
+                C.byref(mask))
+            _check(rc, "clef_tokenizer_encode_recording", session)
+            return ids[: needed.value], mask.value
+
+        def tokenize_signal(self, session, sg, x):
+            """ids int32 (n_tokens,) of the 19 canonical channels x float32 (19, n_samples) in
+            microvolts at sg's rate (e.g. clef.Recording.read_canonical().data)."""
+            fn = "Tokenizer.tokenize_signal"
+            ptr, stride, rows, cols = _rows(x, fn)
+            if rows != len(canonical_channels()):
+                raise ValueError(f"{fn}: x has {rows} rows, not the 19 canonical channels")
+            ids = np.zeros(self.n_tokens, dtype=np.int32)
+            needed = C.c_size_t()
+            rc = _fns["clef_tokenizer_encode_signal"](
+                as_handle(self, "clef_tokenizer", fn, "self"),
+                as_handle(session, "clef_session", fn, "session"),
+                as_handle(sg, "clef_spectrogram", fn, "sg"), ptr, stride, cols,
+                ids.ctypes.data_as(C.POINTER(C.c_int32)), ids.size, C.byref(needed))
+            _check(rc, "clef_tokenizer_encode_signal", session)
+            return ids[: needed.value]

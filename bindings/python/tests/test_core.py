@@ -42,33 +42,72 @@ def test_param_metadata_identical_to_c(c_reference):
 
 def test_constants_match_header_enums():
     assert clef._ffi.CLEF_ERR_INVALID_ARG == -1
-    assert clef._ffi.ENUMS["clef_params_kind"]["CLEF_PARAMS_CORE"] == 1
+    kinds = clef._ffi.ENUMS["clef_params_kind"]
+    assert "CLEF_PARAMS_CORE" not in kinds and kinds["CLEF_PARAMS_IO"] == 2  # ABI 1
+    assert kinds["CLEF_PARAMS_COHORT"] == clef._ffi.CLEF_PARAMS_COHORT
     assert set(clef.ERROR_CLASSES) == {v for k, v in _ffi.ENUMS["clef_status_code"].items()
                                        if k.startswith("CLEF_ERR_")}
 
 
 def test_params_roundtrip():
-    with clef.Context(n_threads=3) as ctx:
-        assert ctx.n_threads == 3
-        with clef.Params(ctx, "core") as p:
-            assert p.kind == _ffi.CLEF_PARAMS_CORE
-            assert p["n_threads"] == 1
-            p["n_threads"] = 8
-            p[_ffi.CLEF_P_SEED] = 2**40
+    with clef.Context() as ctx:
+        with clef.Params(ctx, "cohort") as p:
+            assert p.kind == _ffi.CLEF_PARAMS_COHORT
+            assert p["cohort.n_patients"] == 100
+            p["cohort.n_patients"] = 8
+            p[_ffi.CLEF_P_COHORT_SEED] = 2**40
+            p["cohort.frac_mv"] = 0.5
             q = p.clone()
-            assert (q["n_threads"], q["seed"]) == (8, 2**40)
+            assert (q["cohort.n_patients"], q["cohort.seed"], q["cohort.frac_mv"]) == \
+                (8, 2**40, 0.5)
             q.close()
 
 
+def test_context_has_no_threads_since_abi_1():
+    with pytest.raises(TypeError, match=r"clef\.Session\(ctx, n_threads"):
+        clef.Context(n_threads=2)
+    with clef.Context() as ctx:
+        assert not hasattr(ctx, "n_threads")
+        assert not hasattr(clef.lowlevel, "clef_ctx_set_n_threads")
+        with pytest.raises(clef.NotFoundError):
+            clef.param_info("n_threads")
+
+
+def test_session_threads_and_errors():
+    with clef.Context() as ctx:
+        with clef.Session(ctx) as s:
+            assert s.n_threads == 1
+            assert s.errmsg == "" and s.errcode == _ffi.CLEF_OK
+        with clef.Session(ctx, n_threads=3) as s:
+            assert s.n_threads == 3
+            assert isinstance(s.scratch_bytes, int)
+            s.release_scratch()
+            assert s.scratch_bytes == 0
+        with pytest.raises(clef.RangeError, match="n_threads 0 is not in"):
+            clef.Session(ctx, 0)
+        assert "n_threads 0" in ctx.errmsg  # creation errors are on the ctx
+        with pytest.raises(TypeError, match="must be a clef_ctx handle"):
+            clef.Session(s, 1)
+        s = clef.Session(ctx, 2)
+    # the session keeps its context alive inside libclef; close() and GC free it
+    assert s.n_threads == 2
+    s.close()
+    with pytest.raises(ValueError, match="freed clef_session handle"):
+        s.errmsg
+    s.close()  # idempotent
+
+
 def test_errors_carry_status_and_message():
-    with clef.Context() as ctx, clef.Params(ctx, "core") as p:
+    with clef.Context() as ctx, clef.Params(ctx, "cohort") as p:
         with pytest.raises(clef.RangeError) as ei:
-            p["n_threads"] = 0
+            p["cohort.n_patients"] = 0
         assert ei.value.status == _ffi.CLEF_ERR_RANGE
-        assert "n_threads = 0 outside [1, 1024]" in ei.value.message
+        assert "cohort.n_patients = 0 outside [1, 1e+07]" in ei.value.message
         assert ei.value.function == "clef_params_set_i64"
         assert isinstance(ei.value, ValueError) and isinstance(ei.value, clef.ClefError)
-        assert "n_threads = 0" in p.errmsg
+        assert "cohort.n_patients = 0" in p.errmsg
+        with pytest.raises(clef.RangeError, match="cohort.frac_mv = 2 outside"):
+            p["cohort.frac_mv"] = 2.0
         with pytest.raises(clef.InvalidArgError, match="unknown parameter-set kind 99"):
             clef.Params(ctx, 99)
         with pytest.raises(clef.NotFoundError):
@@ -83,16 +122,16 @@ def test_log_callback_receives_messages():
     lines = []
     with clef.Context() as ctx:
         ctx.set_log(lambda level, msg: lines.append((level, msg)), _ffi.CLEF_LOG_DEBUG)
-        with pytest.raises(clef.RangeError):
-            ctx.n_threads = 0
+        with clef.Params(ctx, "cohort") as p, pytest.raises(clef.RangeError):
+            p["cohort.n_patients"] = 0
         ctx.set_log(None)
-    assert any("n_threads 0 outside" in m for _, m in lines)
+    assert any("cohort.n_patients = 0 outside" in m for _, m in lines)
 
 
 def test_bad_input_raises_never_crashes():
     ll = clef.lowlevel
     ctx = clef.Context()
-    p = clef.Params(ctx, "core")
+    p = clef.Params(ctx, "cohort")
     with pytest.raises(TypeError, match="must be a clef_params handle"):
         ll.clef_params_kind(ctx)
     with pytest.raises(TypeError, match="must be a clef_ctx handle"):
@@ -100,7 +139,7 @@ def test_bad_input_raises_never_crashes():
     with pytest.raises(TypeError, match="must be an int"):
         ll.clef_params_set_i64(p, 1, 1.5)
     with pytest.raises(TypeError, match="must be an int"):
-        ll.clef_params_set_i64(p, "n_threads", 1)
+        ll.clef_params_set_i64(p, "cohort.seed", 1)
     with pytest.raises(TypeError, match="str or None"):
         ll.clef_params_set_str(p, 1, b"bytes")
     with pytest.raises(TypeError, match="takes 3 arguments"):
@@ -108,7 +147,7 @@ def test_bad_input_raises_never_crashes():
     with pytest.raises(OverflowError, match="does not fit int64_t"):
         ll.clef_params_set_i64(p, 1, 2**70)  # ctypes alone would wrap it to 0
     with pytest.raises(OverflowError, match="does not fit int32_t"):
-        ll.clef_ctx_set_n_threads(ctx, 2**31)
+        ll.clef_session_create(ctx, 2**31)
     # None is NULL: the library reports it as a status, no crash
     with pytest.raises(clef.InvalidArgError):
         ll.clef_params_create(None, 1)
@@ -116,11 +155,13 @@ def test_bad_input_raises_never_crashes():
     with pytest.raises(ValueError, match="freed clef_params handle"):
         ll.clef_params_kind(p)
     with pytest.raises(ValueError, match="freed"):
-        p["seed"]
+        p["cohort.seed"]
     p.close()  # idempotent
     ctx.close()
     with pytest.raises(ValueError, match="freed clef_ctx handle"):
-        ctx.n_threads
+        ctx.errmsg
+    with pytest.raises(ValueError, match="freed clef_ctx handle"):
+        clef.Session(ctx)
 
 
 def test_array_checks_of_the_generic_layer():

@@ -17,16 +17,21 @@ def test_spectrogram_identical_to_c(cref):
     shape = (n_ch, int(ref["spec.n_freqs"]), int(ref["spec.n_frames"]))
     x = cref.array("spec_in.f32", np.float32).reshape(n_ch, n_s)
     want = cref.array("spec_out.f32", np.float32).reshape(shape)
-    with clef.Context() as ctx, clef.Spectrogram(ctx) as sg:
-        got = sg.compute(x)
+    with clef.Context() as ctx, clef.Spectrogram(ctx) as sg, clef.Session(ctx, 3) as s:
+        got = sg.compute(x, s)
         assert got.shape == shape and got.dtype == np.float32
         assert np.array_equal(got, want), f"max abs diff {np.max(np.abs(got - want))}"
+        assert s.errmsg == "" and s.scratch_bytes > 0  # scratch kept for the next call
         # a row-strided view goes through the stride, no copy, same numbers
         big = np.zeros((n_ch, n_s + 37), dtype=np.float32)
         big[:, 5:5 + n_s] = x
-        assert np.array_equal(sg.compute(big[:, 5:5 + n_s]), want)
+        assert np.array_equal(sg.compute(big[:, 5:5 + n_s], s), want)
         out = np.empty(shape, dtype=np.float32)
-        assert sg.compute(x, out=out) is out
+        assert sg.compute(x, s, out=out) is out
+        # without a session: a temporary 1-thread one, the same numbers
+        assert np.array_equal(sg.compute(x), want)
+        with clef.Session(ctx, 1) as s1:
+            assert np.array_equal(sg.compute(x, session=s1), want)
         assert sg.freqs[1] - sg.freqs[0] == 0.25 and len(sg.times(n_s)) == shape[2]
 
 
@@ -45,11 +50,64 @@ def test_spectrogram_bad_input(cref):
             sg.compute(None)
         with pytest.raises(ValueError, match="out must be"):
             sg.compute(x, out=np.empty((1, 2, 3), dtype=np.float32))
-        with pytest.raises(clef.ShapeError):
-            sg.compute(np.zeros((2, 100), dtype=np.float32))  # shorter than one window
+        with pytest.raises(clef.ShapeError, match="shorter than one window"):
+            sg.compute(np.zeros((2, 100), dtype=np.float32))  # temporary session's message
+        with pytest.raises(TypeError, match="clef_session handle"):
+            sg.compute(x, ctx)
         sg.close()
         with pytest.raises(ValueError, match="freed"):
             sg.compute(x)
+
+
+def test_session_records_the_errors_of_its_calls(cref):
+    cref.txt("dsp")
+    with clef.Context() as ctx, clef.Spectrogram(ctx) as sg, clef.Session(ctx, 2) as s:
+        x = np.ones((2, 2000), dtype=np.float32)
+        sg.compute(x, s)
+        assert s.errmsg == "" and s.errcode == clef._ffi.CLEF_OK
+        with pytest.raises(clef.ShapeError) as ei:
+            sg.compute(np.zeros((2, 100), dtype=np.float32), s)  # too short: no frame
+        assert "shorter than one window" in ei.value.message
+        assert ei.value.function == "clef_spectrogram_compute"
+        assert "shorter than one window" in s.errmsg
+        assert s.errcode == clef._ffi.CLEF_ERR_SHAPE
+        assert ctx.errmsg == ""  # on the session, not the ctx
+        bad = x.copy()
+        bad[1, 7] = np.nan
+        with pytest.raises(clef.FormatError):
+            sg.compute(bad, s)
+        assert s.errcode == clef._ffi.CLEF_ERR_FORMAT and s.errmsg
+        sg.compute(x, s)  # a call that succeeds resets the error
+        assert s.errmsg == "" and s.errcode == clef._ffi.CLEF_OK
+        # the generic layer reads the message from the session too
+        with pytest.raises(clef.ShapeError, match="shorter than one window"):
+            clef.lowlevel.clef_spectrogram_compute(sg, s, np.zeros(200, dtype=np.float32), 100,
+                                                   2, 100, 10)
+        s.release_scratch()
+        assert s.scratch_bytes == 0
+
+
+def test_one_spectrogram_many_sessions_threads(cref):
+    import threading
+
+    cref.txt("dsp")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 200 * 40)).astype(np.float32)
+    with clef.Context() as ctx, clef.Spectrogram(ctx) as sg:
+        with clef.Session(ctx) as s:
+            want = sg.compute(x, s)
+        got = [None] * 4
+
+        def work(i):
+            with clef.Session(ctx, 1 + i) as si:  # one session per thread
+                got[i] = sg.compute(x, si)
+
+        ts = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        assert all(np.array_equal(g, want) for g in got)  # bit-identical, any thread count
 
 
 def test_stream_identical_to_c(cref):

@@ -14,17 +14,21 @@ def rss_bytes():
 def cycle(n, mode):
     for _ in range(n):
         if mode == "with":
-            with clef.Context() as ctx, clef.Params(ctx, "core") as p:
-                p["seed"] = 1
+            with clef.Context() as ctx, clef.Params(ctx, "cohort") as p, \
+                    clef.Session(ctx) as sess:
+                p["cohort.seed"] = sess.n_threads
         elif mode == "ctx-first":
             ctx = clef.Context()
-            p = clef.Params(ctx, "core")
-            ctx.close()  # the params keep the ctx alive inside libclef
-            p["seed"] = 1
+            p = clef.Params(ctx, "cohort")
+            sess = clef.Session(ctx, 2)
+            ctx.close()  # the params and the session keep the ctx alive inside libclef
+            p["cohort.seed"] = 1
             p.close()
+            sess.close()
         else:  # garbage collection frees them
             ctx = clef.Context()
-            clef.Params(ctx, "core").clone()
+            clef.Params(ctx, "cohort").clone()
+            clef.Session(ctx)
     gc.collect()
 
 

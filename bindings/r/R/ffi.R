@@ -33,7 +33,6 @@
   CLEF_LOG_WARN = 2L,
   CLEF_LOG_INFO = 3L,
   CLEF_LOG_DEBUG = 4L,
-  CLEF_PARAMS_CORE = 1L,
   CLEF_PARAMS_IO = 2L,
   CLEF_PARAMS_SPEC = 3L,
   CLEF_PARAMS_TOKENIZER = 4L,
@@ -42,8 +41,6 @@
   CLEF_PARAM_I64 = 1L,
   CLEF_PARAM_F64 = 2L,
   CLEF_PARAM_STR = 3L,
-  CLEF_P_N_THREADS = 1L,
-  CLEF_P_SEED = 2L,
   CLEF_P_IO_UNKNOWN_UNIT = 100L,
   CLEF_P_IO_REFERENCE = 101L,
   CLEF_P_IO_TARGET_RATE = 102L,
@@ -97,7 +94,6 @@
   CLEF_P_SPEC_DB_MIN = 215L,
   CLEF_P_SPEC_DB_MAX = 216L,
   CLEF_P_SPEC_EDGE = 217L,
-  CLEF_P_SPEC_N_THREADS = 218L,
   CLEF_P_SPEC_TAPER_SYM = 219L,
   CLEF_DTYPE_F32 = 1L,
   CLEF_DTYPE_F16 = 2L,
@@ -161,7 +157,6 @@
   CLEF_P_COHORT_N_PATIENTS = 701L,
   CLEF_P_COHORT_MAX_SESSIONS = 702L,
   CLEF_P_COHORT_DURATION_S = 703L,
-  CLEF_P_COHORT_N_THREADS = 704L,
   CLEF_P_COHORT_FRAC_MISSING = 705L,
   CLEF_P_COHORT_FRAC_MV = 706L,
   CLEF_P_COHORT_FRAC_BDF = 707L,
@@ -220,12 +215,32 @@ clef_ctx_set_log <- function(ctx, max_level) {
   .clef_result(.Call(C_clef_ctx_set_log, ctx, max_level), "clef_ctx_set_log", TRUE, c())
 }
 
-clef_ctx_set_n_threads <- function(ctx, n_threads) {
-  .clef_result(.Call(C_clef_ctx_set_n_threads, ctx, n_threads), "clef_ctx_set_n_threads", TRUE, c())
+clef_session_create <- function(ctx, n_threads) {
+  .clef_result(.Call(C_clef_session_create, ctx, n_threads), "clef_session_create", TRUE, c("out"))
 }
 
-clef_ctx_get_n_threads <- function(ctx) {
-  .clef_result(.Call(C_clef_ctx_get_n_threads, ctx), "clef_ctx_get_n_threads", FALSE, c())
+clef_session_free <- function(s) {
+  .clef_result(.Call(C_clef_session_free, s), "clef_session_free", FALSE, c())
+}
+
+clef_session_errmsg <- function(s) {
+  .clef_result(.Call(C_clef_session_errmsg, s), "clef_session_errmsg", FALSE, c())
+}
+
+clef_session_errcode <- function(s) {
+  .clef_result(.Call(C_clef_session_errcode, s), "clef_session_errcode", FALSE, c())
+}
+
+clef_session_n_threads <- function(s) {
+  .clef_result(.Call(C_clef_session_n_threads, s), "clef_session_n_threads", FALSE, c())
+}
+
+clef_session_scratch_bytes <- function(s) {
+  .clef_result(.Call(C_clef_session_scratch_bytes, s), "clef_session_scratch_bytes", FALSE, c())
+}
+
+clef_session_release_scratch <- function(s) {
+  .clef_result(.Call(C_clef_session_release_scratch, s), "clef_session_release_scratch", TRUE, c())
 }
 
 clef_params_create <- function(ctx, kind) {
@@ -284,6 +299,10 @@ clef_params_errmsg <- function(p) {
   .clef_result(.Call(C_clef_params_errmsg, p), "clef_params_errmsg", FALSE, c())
 }
 
+clef_params_errcode <- function(p) {
+  .clef_result(.Call(C_clef_params_errcode, p), "clef_params_errcode", FALSE, c())
+}
+
 clef_canonical_n_channels <- function() {
   .clef_result(.Call(C_clef_canonical_n_channels), "clef_canonical_n_channels", FALSE, c())
 }
@@ -326,6 +345,10 @@ clef_recording_free <- function(rec) {
 
 clef_recording_errmsg <- function(rec) {
   .clef_result(.Call(C_clef_recording_errmsg, rec), "clef_recording_errmsg", FALSE, c())
+}
+
+clef_recording_errcode <- function(rec) {
+  .clef_result(.Call(C_clef_recording_errcode, rec), "clef_recording_errcode", FALSE, c())
 }
 
 clef_recording_file_type <- function(rec) {
@@ -480,6 +503,10 @@ clef_stream_errmsg <- function(s) {
   .clef_result(.Call(C_clef_stream_errmsg, s), "clef_stream_errmsg", FALSE, c())
 }
 
+clef_stream_errcode <- function(s) {
+  .clef_result(.Call(C_clef_stream_errcode, s), "clef_stream_errcode", FALSE, c())
+}
+
 clef_stream_present_mask <- function(s) {
   .clef_result(.Call(C_clef_stream_present_mask, s), "clef_stream_present_mask", FALSE, c())
 }
@@ -514,6 +541,10 @@ clef_edf_writer_free <- function(w) {
 
 clef_edf_writer_errmsg <- function(w) {
   .clef_result(.Call(C_clef_edf_writer_errmsg, w), "clef_edf_writer_errmsg", FALSE, c())
+}
+
+clef_edf_writer_errcode <- function(w) {
+  .clef_result(.Call(C_clef_edf_writer_errcode, w), "clef_edf_writer_errcode", FALSE, c())
 }
 
 clef_edf_writer_set_patient <- function(w, code, sex, birth_year, birth_month, birth_day, name) {
@@ -612,12 +643,12 @@ clef_spectrogram_tapers <- function(sg, cap) {
   .clef_result(.Call(C_clef_spectrogram_tapers, sg, cap), "clef_spectrogram_tapers", TRUE, c("tapers", "needed", "eigenvalues"))
 }
 
-clef_spectrogram_compute <- function(sg, x, row_stride, n_ch, n_samples, cap) {
-  .clef_result(.Call(C_clef_spectrogram_compute, sg, x, row_stride, n_ch, n_samples, cap), "clef_spectrogram_compute", TRUE, c("out", "needed"))
+clef_spectrogram_compute <- function(sg, s, x, row_stride, n_ch, n_samples, cap) {
+  .clef_result(.Call(C_clef_spectrogram_compute, sg, s, x, row_stride, n_ch, n_samples, cap), "clef_spectrogram_compute", TRUE, c("out", "needed"))
 }
 
-clef_spectrogram_stream_create <- function(sg, n_ch) {
-  .clef_result(.Call(C_clef_spectrogram_stream_create, sg, n_ch), "clef_spectrogram_stream_create", TRUE, c("out"))
+clef_spectrogram_stream_create <- function(s, sg, n_ch) {
+  .clef_result(.Call(C_clef_spectrogram_stream_create, s, sg, n_ch), "clef_spectrogram_stream_create", TRUE, c("out"))
 }
 
 clef_spectrogram_stream_free <- function(st) {
@@ -642,6 +673,10 @@ clef_spectrogram_stream_frames <- function(st) {
 
 clef_spectrogram_stream_errmsg <- function(st) {
   .clef_result(.Call(C_clef_spectrogram_stream_errmsg, st), "clef_spectrogram_stream_errmsg", FALSE, c())
+}
+
+clef_spectrogram_stream_errcode <- function(st) {
+  .clef_result(.Call(C_clef_spectrogram_stream_errcode, st), "clef_spectrogram_stream_errcode", FALSE, c())
 }
 
 clef_weights_max_rank <- function() {
@@ -670,6 +705,10 @@ clef_weights_free <- function(w) {
 
 clef_weights_errmsg <- function(w) {
   .clef_result(.Call(C_clef_weights_errmsg, w), "clef_weights_errmsg", FALSE, c())
+}
+
+clef_weights_errcode <- function(w) {
+  .clef_result(.Call(C_clef_weights_errcode, w), "clef_weights_errcode", FALSE, c())
 }
 
 clef_weights_n_tensors <- function(w) {
@@ -718,6 +757,10 @@ clef_weights_writer_free <- function(wr) {
 
 clef_weights_writer_errmsg <- function(wr) {
   .clef_result(.Call(C_clef_weights_writer_errmsg, wr), "clef_weights_writer_errmsg", FALSE, c())
+}
+
+clef_weights_writer_errcode <- function(wr) {
+  .clef_result(.Call(C_clef_weights_writer_errcode, wr), "clef_weights_writer_errcode", FALSE, c())
 }
 
 clef_weights_writer_set_meta <- function(wr, key, value) {
@@ -792,12 +835,24 @@ clef_tokenizer_read_seconds <- function(tok, sg) {
   .clef_result(.Call(C_clef_tokenizer_read_seconds, tok, sg), "clef_tokenizer_read_seconds", FALSE, c())
 }
 
-clef_tokenizer_encode <- function(tok, ctx, spec, n_channels, n_freq, n_frames, n_threads, ids_cap, latents_cap) {
-  .clef_result(.Call(C_clef_tokenizer_encode, tok, ctx, spec, n_channels, n_freq, n_frames, n_threads, ids_cap, latents_cap), "clef_tokenizer_encode", TRUE, c("ids", "latents", "needed"))
+clef_tokenizer_encode <- function(tok, s, spec, n_channels, n_freq, n_frames, ids_cap, latents_cap) {
+  .clef_result(.Call(C_clef_tokenizer_encode, tok, s, spec, n_channels, n_freq, n_frames, ids_cap, latents_cap), "clef_tokenizer_encode", TRUE, c("ids", "latents", "needed"))
 }
 
-clef_tokenizer_check_spectrogram <- function(tok, ctx, sg) {
-  .clef_result(.Call(C_clef_tokenizer_check_spectrogram, tok, ctx, sg), "clef_tokenizer_check_spectrogram", TRUE, c())
+clef_tokenizer_spectrogram_create <- function(ctx, tok) {
+  .clef_result(.Call(C_clef_tokenizer_spectrogram_create, ctx, tok), "clef_tokenizer_spectrogram_create", TRUE, c("out"))
+}
+
+clef_tokenizer_encode_recording <- function(tok, s, sg, rec, ids_cap) {
+  .clef_result(.Call(C_clef_tokenizer_encode_recording, tok, s, sg, rec, ids_cap), "clef_tokenizer_encode_recording", TRUE, c("ids", "needed", "present_mask"))
+}
+
+clef_tokenizer_encode_signal <- function(tok, s, sg, x, row_stride, n_samples, ids_cap) {
+  .clef_result(.Call(C_clef_tokenizer_encode_signal, tok, s, sg, x, row_stride, n_samples, ids_cap), "clef_tokenizer_encode_signal", TRUE, c("ids", "needed"))
+}
+
+clef_tokenizer_check_spectrogram <- function(tok, s, sg) {
+  .clef_result(.Call(C_clef_tokenizer_check_spectrogram, tok, s, sg), "clef_tokenizer_check_spectrogram", TRUE, c())
 }
 
 clef_tokenizer_trainer_create <- function(ctx, arch, train, seed, n_threads) {
@@ -810,6 +865,10 @@ clef_tokenizer_trainer_free <- function(tr) {
 
 clef_tokenizer_trainer_errmsg <- function(tr) {
   .clef_result(.Call(C_clef_tokenizer_trainer_errmsg, tr), "clef_tokenizer_trainer_errmsg", FALSE, c())
+}
+
+clef_tokenizer_trainer_errcode <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_errcode, tr), "clef_tokenizer_trainer_errcode", FALSE, c())
 }
 
 clef_tokenizer_trainer_step <- function(tr, crops, n_crops) {
@@ -856,8 +915,8 @@ clef_tokenizer_trainer_resume <- function(ctx, path, train, n_threads) {
   .clef_result(.Call(C_clef_tokenizer_trainer_resume, ctx, path, train, n_threads), "clef_tokenizer_trainer_resume", TRUE, c("out"))
 }
 
-clef_tokenizer_decode <- function(tok, ctx, ids, n_ids, n_threads, out_cap) {
-  .clef_result(.Call(C_clef_tokenizer_decode, tok, ctx, ids, n_ids, n_threads, out_cap), "clef_tokenizer_decode", TRUE, c("out", "needed"))
+clef_tokenizer_decode <- function(tok, s, ids, n_ids, out_cap) {
+  .clef_result(.Call(C_clef_tokenizer_decode, tok, s, ids, n_ids, out_cap), "clef_tokenizer_decode", TRUE, c("out", "needed"))
 }
 
 clef_auroc <- function(ctx, scores, labels, n) {
@@ -892,6 +951,10 @@ clef_probe_errmsg <- function(p) {
   .clef_result(.Call(C_clef_probe_errmsg, p), "clef_probe_errmsg", FALSE, c())
 }
 
+clef_probe_errcode <- function(p) {
+  .clef_result(.Call(C_clef_probe_errcode, p), "clef_probe_errcode", FALSE, c())
+}
+
 clef_probe_free <- function(p) {
   .clef_result(.Call(C_clef_probe_free, p), "clef_probe_free", FALSE, c())
 }
@@ -910,6 +973,10 @@ clef_eval_free <- function(ev) {
 
 clef_eval_errmsg <- function(ev) {
   .clef_result(.Call(C_clef_eval_errmsg, ev), "clef_eval_errmsg", FALSE, c())
+}
+
+clef_eval_errcode <- function(ev) {
+  .clef_result(.Call(C_clef_eval_errcode, ev), "clef_eval_errcode", FALSE, c())
 }
 
 clef_eval_set_c_grid <- function(ev, c, n) {
@@ -954,6 +1021,10 @@ clef_store_free <- function(s) {
 
 clef_store_errmsg <- function(s) {
   .clef_result(.Call(C_clef_store_errmsg, s), "clef_store_errmsg", FALSE, c())
+}
+
+clef_store_errcode <- function(s) {
+  .clef_result(.Call(C_clef_store_errcode, s), "clef_store_errcode", FALSE, c())
 }
 
 clef_store_import_cohort <- function(s, dir) {
@@ -1044,12 +1115,12 @@ clef_tokenizer_model_hash <- function(ctx, weights_path, cap) {
   .clef_result(.Call(C_clef_tokenizer_model_hash, ctx, weights_path, cap), "clef_tokenizer_model_hash", TRUE, c("buf", "needed"))
 }
 
-clef_tokenizer_job_run <- function(ctx, s, weights_path, n_threads, stale_s, max_items) {
-  .clef_result(.Call(C_clef_tokenizer_job_run, ctx, s, weights_path, n_threads, stale_s, max_items), "clef_tokenizer_job_run", TRUE, c("n_processed"))
+clef_tokenizer_job_run <- function(sess, s, weights_path, stale_s, max_items) {
+  .clef_result(.Call(C_clef_tokenizer_job_run, sess, s, weights_path, stale_s, max_items), "clef_tokenizer_job_run", TRUE, c("n_processed"))
 }
 
-clef_cohort_generate <- function(ctx, params, out_dir) {
-  .clef_result(.Call(C_clef_cohort_generate, ctx, params, out_dir), "clef_cohort_generate", TRUE, c())
+clef_cohort_generate <- function(s, params, out_dir) {
+  .clef_result(.Call(C_clef_cohort_generate, s, params, out_dir), "clef_cohort_generate", TRUE, c())
 }
 
 clef_cohort_n_tasks <- function() {

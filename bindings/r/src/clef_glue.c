@@ -13,6 +13,14 @@ void clefr_fin_clef_ctx(SEXP x) {
     }
 }
 
+void clefr_fin_clef_session(SEXP x) {
+    clef_session *h = (clef_session *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_session_free(h);
+    }
+}
+
 void clefr_fin_clef_params(SEXP x) {
     clef_params *h = (clef_params *)R_ExternalPtrAddr(x);
     if (h != NULL) {
@@ -241,26 +249,81 @@ SEXP clefr_clef_ctx_set_log(SEXP a_ctx, SEXP a_max_level) {
     return res;
 }
 
-SEXP clefr_clef_ctx_set_n_threads(SEXP a_ctx, SEXP a_n_threads) {
-    static const char fn[] = "clef_ctx_set_n_threads";
+SEXP clefr_clef_session_create(SEXP a_ctx, SEXP a_n_threads) {
+    static const char fn[] = "clef_session_create";
+    clef_session *v_out = NULL;
     clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
     int32_t v_n_threads =
         (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
-    clef_status ret = clef_ctx_set_n_threads(v_ctx, v_n_threads);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    clef_status ret = clef_session_create(&v_out, v_ctx, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_ctx != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_session", clefr_fin_clef_session, R_NilValue));
     UNPROTECT(1);
     return res;
 }
 
-SEXP clefr_clef_ctx_get_n_threads(SEXP a_ctx) {
-    static const char fn[] = "clef_ctx_get_n_threads";
-    const clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
-    int32_t ret = clef_ctx_get_n_threads(v_ctx);
+SEXP clefr_clef_session_free(SEXP a_s) {
+    static const char fn[] = "clef_session_free";
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 1);
+    clef_session_free(v_s);
+    clefr_clear(a_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_session_errmsg(SEXP a_s) {
+    static const char fn[] = "clef_session_errmsg";
+    const clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const char *ret = clef_session_errmsg(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_session_errcode(SEXP a_s) {
+    static const char fn[] = "clef_session_errcode";
+    const clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    clef_status ret = clef_session_errcode(v_s);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_session_n_threads(SEXP a_s) {
+    static const char fn[] = "clef_session_n_threads";
+    const clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    int32_t ret = clef_session_n_threads(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_session_scratch_bytes(SEXP a_s) {
+    static const char fn[] = "clef_session_scratch_bytes";
+    const clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    int64_t ret = clef_session_scratch_bytes(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_session_release_scratch(SEXP a_s) {
+    static const char fn[] = "clef_session_release_scratch";
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    clef_status ret = clef_session_release_scratch(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
     UNPROTECT(1);
     return res;
 }
@@ -459,6 +522,16 @@ SEXP clefr_clef_params_errmsg(SEXP a_p) {
     return res;
 }
 
+SEXP clefr_clef_params_errcode(SEXP a_p) {
+    static const char fn[] = "clef_params_errcode";
+    const clef_params *v_p = clefr_handle(a_p, "clef_params", fn, "p", 0);
+    clef_status ret = clef_params_errcode(v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_canonical_n_channels(void) {
     int32_t ret = clef_canonical_n_channels();
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
@@ -621,6 +694,16 @@ SEXP clefr_clef_recording_errmsg(SEXP a_rec) {
     const char *ret = clef_recording_errmsg(v_rec);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_recording_errcode(SEXP a_rec) {
+    static const char fn[] = "clef_recording_errcode";
+    const clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    clef_status ret = clef_recording_errcode(v_rec);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -1167,6 +1250,16 @@ SEXP clefr_clef_stream_errmsg(SEXP a_s) {
     return res;
 }
 
+SEXP clefr_clef_stream_errcode(SEXP a_s) {
+    static const char fn[] = "clef_stream_errcode";
+    const clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
+    clef_status ret = clef_stream_errcode(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_stream_present_mask(SEXP a_s) {
     static const char fn[] = "clef_stream_present_mask";
     const clef_stream *v_s = clefr_handle(a_s, "clef_stream", fn, "s", 0);
@@ -1293,6 +1386,16 @@ SEXP clefr_clef_edf_writer_errmsg(SEXP a_w) {
     const char *ret = clef_edf_writer_errmsg(v_w);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_edf_writer_errcode(SEXP a_w) {
+    static const char fn[] = "clef_edf_writer_errcode";
+    const clef_edf_writer *v_w = clefr_handle(a_w, "clef_edf_writer", fn, "w", 0);
+    clef_status ret = clef_edf_writer_errcode(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -1686,10 +1789,11 @@ SEXP clefr_clef_spectrogram_tapers(SEXP a_sg, SEXP a_cap) {
     return res;
 }
 
-SEXP clefr_clef_spectrogram_compute(SEXP a_sg, SEXP a_x, SEXP a_row_stride, SEXP a_n_ch,
+SEXP clefr_clef_spectrogram_compute(SEXP a_sg, SEXP a_s, SEXP a_x, SEXP a_row_stride, SEXP a_n_ch,
                                     SEXP a_n_samples, SEXP a_cap) {
     static const char fn[] = "clef_spectrogram_compute";
     const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
     R_xlen_t n_x = 0;
     const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
     size_t v_row_stride =
@@ -1705,25 +1809,30 @@ SEXP clefr_clef_spectrogram_compute(SEXP a_sg, SEXP a_x, SEXP a_row_stride, SEXP
     const double s_out = (double)(v_cap);
     void *b_out = NULL;
     SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
-    clef_status ret = clef_spectrogram_compute(v_sg, v_x, v_row_stride, v_n_ch, v_n_samples, b_out,
-                                               v_cap, &v_needed);
+    clef_status ret = clef_spectrogram_compute(v_sg, v_s, v_x, v_row_stride, v_n_ch, v_n_samples,
+                                               b_out, v_cap, &v_needed);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
     SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
     SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
     UNPROTECT(2);
     return res;
 }
 
-SEXP clefr_clef_spectrogram_stream_create(SEXP a_sg, SEXP a_n_ch) {
+SEXP clefr_clef_spectrogram_stream_create(SEXP a_s, SEXP a_sg, SEXP a_n_ch) {
     static const char fn[] = "clef_spectrogram_stream_create";
     clef_spectrogram_stream *v_out = NULL;
-    clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
     int64_t v_n_ch = (int64_t)clefr_as_int(a_n_ch, fn, "n_ch", (double)-9007199254740992.0,
                                            (double)9007199254740992.0);
-    clef_status ret = clef_spectrogram_stream_create(&v_out, v_sg, v_n_ch);
+    clef_status ret = clef_spectrogram_stream_create(&v_out, v_s, v_sg, v_n_ch);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
     SET_VECTOR_ELT(res, 2,
                    clefr_wrap_handle(v_out, "clef_spectrogram_stream",
                                      clefr_fin_clef_spectrogram_stream, R_NilValue));
@@ -1829,6 +1938,17 @@ SEXP clefr_clef_spectrogram_stream_errmsg(SEXP a_st) {
     return res;
 }
 
+SEXP clefr_clef_spectrogram_stream_errcode(SEXP a_st) {
+    static const char fn[] = "clef_spectrogram_stream_errcode";
+    const clef_spectrogram_stream *v_st =
+        clefr_handle(a_st, "clef_spectrogram_stream", fn, "st", 0);
+    clef_status ret = clef_spectrogram_stream_errcode(v_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_weights_max_rank(void) {
     int32_t ret = clef_weights_max_rank();
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
@@ -1911,6 +2031,16 @@ SEXP clefr_clef_weights_errmsg(SEXP a_w) {
     const char *ret = clef_weights_errmsg(v_w);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_errcode(SEXP a_w) {
+    static const char fn[] = "clef_weights_errcode";
+    const clef_weights *v_w = clefr_handle(a_w, "clef_weights", fn, "w", 0);
+    clef_status ret = clef_weights_errcode(v_w);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -2098,6 +2228,16 @@ SEXP clefr_clef_weights_writer_errmsg(SEXP a_wr) {
     const char *ret = clef_weights_writer_errmsg(v_wr);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_weights_writer_errcode(SEXP a_wr) {
+    static const char fn[] = "clef_weights_writer_errcode";
+    const clef_weights_writer *v_wr = clefr_handle(a_wr, "clef_weights_writer", fn, "wr", 0);
+    clef_status ret = clef_weights_writer_errcode(v_wr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -2390,12 +2530,12 @@ SEXP clefr_clef_tokenizer_read_seconds(SEXP a_tok, SEXP a_sg) {
     return res;
 }
 
-SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_ctx, SEXP a_spec, SEXP a_n_channels,
-                                 SEXP a_n_freq, SEXP a_n_frames, SEXP a_n_threads, SEXP a_ids_cap,
+SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_s, SEXP a_spec, SEXP a_n_channels,
+                                 SEXP a_n_freq, SEXP a_n_frames, SEXP a_ids_cap,
                                  SEXP a_latents_cap) {
     static const char fn[] = "clef_tokenizer_encode";
     const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
-    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
     R_xlen_t n_spec = 0;
     const float *v_spec = clefr_as_array(a_spec, CLEFR_F32, fn, "spec", &n_spec);
     int64_t v_n_channels = (int64_t)clefr_as_int(
@@ -2404,8 +2544,6 @@ SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_ctx, SEXP a_spec, SEXP a_n_c
                                              (double)9007199254740992.0);
     int64_t v_n_frames = (int64_t)clefr_as_int(
         a_n_frames, fn, "n_frames", (double)-9007199254740992.0, (double)9007199254740992.0);
-    int32_t v_n_threads =
-        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
     size_t v_ids_cap =
         (size_t)clefr_as_int(a_ids_cap, fn, "ids_cap", (double)0, (double)9007199254740992.0);
     size_t v_latents_cap = (size_t)clefr_as_int(a_latents_cap, fn, "latents_cap", (double)0,
@@ -2420,13 +2558,12 @@ SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_ctx, SEXP a_spec, SEXP a_n_c
     const double s_latents = (double)(v_latents_cap);
     void *b_latents = NULL;
     SEXP r_latents = PROTECT(clefr_out_buffer(CLEFR_F32, s_latents, &b_latents));
-    clef_status ret =
-        clef_tokenizer_encode(v_tok, v_ctx, v_spec, v_n_channels, v_n_freq, v_n_frames, v_n_threads,
-                              b_ids, v_ids_cap, b_latents, v_latents_cap, &v_needed);
+    clef_status ret = clef_tokenizer_encode(v_tok, v_s, v_spec, v_n_channels, v_n_freq, v_n_frames,
+                                            b_ids, v_ids_cap, b_latents, v_latents_cap, &v_needed);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ctx != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
     SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I32, r_ids, b_ids, s_ids));
     SET_VECTOR_ELT(res, 3, clefr_finish_buffer(CLEFR_F32, r_latents, b_latents, s_latents));
     SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_SIZE, (double)v_needed));
@@ -2434,16 +2571,92 @@ SEXP clefr_clef_tokenizer_encode(SEXP a_tok, SEXP a_ctx, SEXP a_spec, SEXP a_n_c
     return res;
 }
 
-SEXP clefr_clef_tokenizer_check_spectrogram(SEXP a_tok, SEXP a_ctx, SEXP a_sg) {
-    static const char fn[] = "clef_tokenizer_check_spectrogram";
-    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+SEXP clefr_clef_tokenizer_spectrogram_create(SEXP a_ctx, SEXP a_tok) {
+    static const char fn[] = "clef_tokenizer_spectrogram_create";
+    clef_spectrogram *v_out = NULL;
     clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
-    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
-    clef_status ret = clef_tokenizer_check_spectrogram(v_tok, v_ctx, v_sg);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_status ret = clef_tokenizer_spectrogram_create(&v_out, v_ctx, v_tok);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_ctx != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2,
+        clefr_wrap_handle(v_out, "clef_spectrogram", clefr_fin_clef_spectrogram, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_encode_recording(SEXP a_tok, SEXP a_s, SEXP a_sg, SEXP a_rec,
+                                           SEXP a_ids_cap) {
+    static const char fn[] = "clef_tokenizer_encode_recording";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    size_t v_ids_cap =
+        (size_t)clefr_as_int(a_ids_cap, fn, "ids_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    uint32_t v_present_mask = 0;
+    const double s_ids = (double)(v_ids_cap);
+    void *b_ids = NULL;
+    SEXP r_ids = PROTECT(clefr_out_buffer(CLEFR_I32, s_ids, &b_ids));
+    clef_status ret = clef_tokenizer_encode_recording(v_tok, v_s, v_sg, v_rec, b_ids, v_ids_cap,
+                                                      &v_needed, &v_present_mask);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I32, r_ids, b_ids, s_ids));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_U32, (double)v_present_mask));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_encode_signal(SEXP a_tok, SEXP a_s, SEXP a_sg, SEXP a_x,
+                                        SEXP a_row_stride, SEXP a_n_samples, SEXP a_ids_cap) {
+    static const char fn[] = "clef_tokenizer_encode_signal";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    R_xlen_t n_x = 0;
+    const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
+    size_t v_row_stride =
+        (size_t)clefr_as_int(a_row_stride, fn, "row_stride", (double)0, (double)9007199254740992.0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    size_t v_ids_cap =
+        (size_t)clefr_as_int(a_ids_cap, fn, "ids_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_row_stride), fn, "x", "row_stride");
+    const double s_ids = (double)(v_ids_cap);
+    void *b_ids = NULL;
+    SEXP r_ids = PROTECT(clefr_out_buffer(CLEFR_I32, s_ids, &b_ids));
+    clef_status ret = clef_tokenizer_encode_signal(v_tok, v_s, v_sg, v_x, v_row_stride, v_n_samples,
+                                                   b_ids, v_ids_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I32, r_ids, b_ids, s_ids));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_check_spectrogram(SEXP a_tok, SEXP a_s, SEXP a_sg) {
+    static const char fn[] = "clef_tokenizer_check_spectrogram";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_status ret = clef_tokenizer_check_spectrogram(v_tok, v_s, v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
     UNPROTECT(1);
     return res;
 }
@@ -2488,6 +2701,16 @@ SEXP clefr_clef_tokenizer_trainer_errmsg(SEXP a_tr) {
     const char *ret = clef_tokenizer_trainer_errmsg(v_tr);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_errcode(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_errcode";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    clef_status ret = clef_tokenizer_trainer_errcode(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -2701,17 +2924,14 @@ SEXP clefr_clef_tokenizer_trainer_resume(SEXP a_ctx, SEXP a_path, SEXP a_train, 
     return res;
 }
 
-SEXP clefr_clef_tokenizer_decode(SEXP a_tok, SEXP a_ctx, SEXP a_ids, SEXP a_n_ids, SEXP a_n_threads,
-                                 SEXP a_out_cap) {
+SEXP clefr_clef_tokenizer_decode(SEXP a_tok, SEXP a_s, SEXP a_ids, SEXP a_n_ids, SEXP a_out_cap) {
     static const char fn[] = "clef_tokenizer_decode";
     const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
-    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
     R_xlen_t n_ids = 0;
     const int32_t *v_ids = clefr_as_array(a_ids, CLEFR_I32, fn, "ids", &n_ids);
     size_t v_n_ids =
         (size_t)clefr_as_int(a_n_ids, fn, "n_ids", (double)0, (double)9007199254740992.0);
-    int32_t v_n_threads =
-        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
     size_t v_out_cap =
         (size_t)clefr_as_int(a_out_cap, fn, "out_cap", (double)0, (double)9007199254740992.0);
     size_t v_needed = 0;
@@ -2720,12 +2940,12 @@ SEXP clefr_clef_tokenizer_decode(SEXP a_tok, SEXP a_ctx, SEXP a_ids, SEXP a_n_id
     const double s_out = (double)(v_out_cap);
     void *b_out = NULL;
     SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
-    clef_status ret = clef_tokenizer_decode(v_tok, v_ctx, v_ids, v_n_ids, v_n_threads, b_out,
-                                            v_out_cap, &v_needed);
+    clef_status ret =
+        clef_tokenizer_decode(v_tok, v_s, v_ids, v_n_ids, b_out, v_out_cap, &v_needed);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ctx != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
     SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
     SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
     UNPROTECT(2);
@@ -2909,6 +3129,16 @@ SEXP clefr_clef_probe_errmsg(SEXP a_p) {
     return res;
 }
 
+SEXP clefr_clef_probe_errcode(SEXP a_p) {
+    static const char fn[] = "clef_probe_errcode";
+    const clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
+    clef_status ret = clef_probe_errcode(v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_probe_free(SEXP a_p) {
     static const char fn[] = "clef_probe_free";
     clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 1);
@@ -2981,6 +3211,16 @@ SEXP clefr_clef_eval_errmsg(SEXP a_ev) {
     const char *ret = clef_eval_errmsg(v_ev);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_errcode(SEXP a_ev) {
+    static const char fn[] = "clef_eval_errcode";
+    const clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    clef_status ret = clef_eval_errcode(v_ev);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -3184,6 +3424,16 @@ SEXP clefr_clef_store_errmsg(SEXP a_s) {
     const char *ret = clef_store_errmsg(v_s);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_errcode(SEXP a_s) {
+    static const char fn[] = "clef_store_errcode";
+    const clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    clef_status ret = clef_store_errcode(v_s);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     UNPROTECT(1);
     return res;
 }
@@ -3601,39 +3851,37 @@ SEXP clefr_clef_tokenizer_model_hash(SEXP a_ctx, SEXP a_weights_path, SEXP a_cap
     return res;
 }
 
-SEXP clefr_clef_tokenizer_job_run(SEXP a_ctx, SEXP a_s, SEXP a_weights_path, SEXP a_n_threads,
-                                  SEXP a_stale_s, SEXP a_max_items) {
+SEXP clefr_clef_tokenizer_job_run(SEXP a_sess, SEXP a_s, SEXP a_weights_path, SEXP a_stale_s,
+                                  SEXP a_max_items) {
     static const char fn[] = "clef_tokenizer_job_run";
-    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_session *v_sess = clefr_handle(a_sess, "clef_session", fn, "sess", 0);
     clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
     const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
-    int32_t v_n_threads =
-        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
     double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
     int64_t v_max_items = (int64_t)clefr_as_int(
         a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
     int64_t v_n_processed = 0;
-    clef_status ret = clef_tokenizer_job_run(v_ctx, v_s, v_weights_path, v_n_threads, v_stale_s,
-                                             v_max_items, &v_n_processed, NULL, NULL);
+    clef_status ret = clef_tokenizer_job_run(v_sess, v_s, v_weights_path, v_stale_s, v_max_items,
+                                             &v_n_processed, NULL, NULL);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ctx != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    if (ret < 0 && v_sess != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_sess)));
     SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
     UNPROTECT(1);
     return res;
 }
 
-SEXP clefr_clef_cohort_generate(SEXP a_ctx, SEXP a_params, SEXP a_out_dir) {
+SEXP clefr_clef_cohort_generate(SEXP a_s, SEXP a_params, SEXP a_out_dir) {
     static const char fn[] = "clef_cohort_generate";
-    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
     const clef_params *v_params = clefr_handle(a_params, "clef_params", fn, "params", 0);
     const char *v_out_dir = clefr_as_string(a_out_dir, fn, "out_dir");
-    clef_status ret = clef_cohort_generate(v_ctx, v_params, v_out_dir, NULL, NULL);
+    clef_status ret = clef_cohort_generate(v_s, v_params, v_out_dir, NULL, NULL);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ctx != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
     UNPROTECT(1);
     return res;
 }

@@ -17,8 +17,13 @@ SEXP clefr_clef_ctx_free(SEXP);
 SEXP clefr_clef_ctx_errmsg(SEXP);
 SEXP clefr_clef_ctx_errcode(SEXP);
 SEXP clefr_clef_ctx_set_log(SEXP, SEXP);
-SEXP clefr_clef_ctx_set_n_threads(SEXP, SEXP);
-SEXP clefr_clef_ctx_get_n_threads(SEXP);
+SEXP clefr_clef_session_create(SEXP, SEXP);
+SEXP clefr_clef_session_free(SEXP);
+SEXP clefr_clef_session_errmsg(SEXP);
+SEXP clefr_clef_session_errcode(SEXP);
+SEXP clefr_clef_session_n_threads(SEXP);
+SEXP clefr_clef_session_scratch_bytes(SEXP);
+SEXP clefr_clef_session_release_scratch(SEXP);
 SEXP clefr_clef_params_create(SEXP, SEXP);
 SEXP clefr_clef_params_free(SEXP);
 SEXP clefr_clef_params_clone(SEXP);
@@ -33,6 +38,7 @@ SEXP clefr_clef_param_lookup(SEXP);
 SEXP clefr_clef_param_info(SEXP);
 SEXP clefr_clef_param_bounds(SEXP);
 SEXP clefr_clef_params_errmsg(SEXP);
+SEXP clefr_clef_params_errcode(SEXP);
 SEXP clefr_clef_canonical_n_channels(void);
 SEXP clefr_clef_canonical_channel_name(SEXP);
 SEXP clefr_clef_bipolar_n_channels(void);
@@ -44,6 +50,7 @@ SEXP clefr_clef_recording_open(SEXP, SEXP, SEXP);
 SEXP clefr_clef_recording_open_memory(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_recording_free(SEXP);
 SEXP clefr_clef_recording_errmsg(SEXP);
+SEXP clefr_clef_recording_errcode(SEXP);
 SEXP clefr_clef_recording_file_type(SEXP);
 SEXP clefr_clef_recording_header_field(SEXP, SEXP);
 SEXP clefr_clef_recording_start_iso(SEXP);
@@ -82,6 +89,7 @@ SEXP clefr_clef_resample(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_stream_create(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_stream_free(SEXP);
 SEXP clefr_clef_stream_errmsg(SEXP);
+SEXP clefr_clef_stream_errcode(SEXP);
 SEXP clefr_clef_stream_present_mask(SEXP);
 SEXP clefr_clef_stream_push_interleaved(SEXP, SEXP, SEXP);
 SEXP clefr_clef_stream_push_planar(SEXP, SEXP, SEXP, SEXP);
@@ -91,6 +99,7 @@ SEXP clefr_clef_stream_pull(SEXP, SEXP, SEXP);
 SEXP clefr_clef_edf_writer_create(SEXP, SEXP, SEXP);
 SEXP clefr_clef_edf_writer_free(SEXP);
 SEXP clefr_clef_edf_writer_errmsg(SEXP);
+SEXP clefr_clef_edf_writer_errcode(SEXP);
 SEXP clefr_clef_edf_writer_set_patient(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_edf_writer_set_recording(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_edf_writer_set_start(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -115,14 +124,15 @@ SEXP clefr_clef_spectrogram_n_frames(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_freqs(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_times(SEXP, SEXP, SEXP);
 SEXP clefr_clef_spectrogram_tapers(SEXP, SEXP);
-SEXP clefr_clef_spectrogram_compute(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_spectrogram_stream_create(SEXP, SEXP);
+SEXP clefr_clef_spectrogram_compute(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_spectrogram_stream_create(SEXP, SEXP, SEXP);
 SEXP clefr_clef_spectrogram_stream_free(SEXP);
 SEXP clefr_clef_spectrogram_stream_pending(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_stream_push(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_spectrogram_stream_finish(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_stream_frames(SEXP);
 SEXP clefr_clef_spectrogram_stream_errmsg(SEXP);
+SEXP clefr_clef_spectrogram_stream_errcode(SEXP);
 SEXP clefr_clef_weights_max_rank(void);
 SEXP clefr_clef_dtype_size(SEXP);
 SEXP clefr_clef_dtype_name(SEXP);
@@ -130,6 +140,7 @@ SEXP clefr_clef_weights_open(SEXP, SEXP);
 SEXP clefr_clef_weights_open_memory(SEXP, SEXP, SEXP);
 SEXP clefr_clef_weights_free(SEXP);
 SEXP clefr_clef_weights_errmsg(SEXP);
+SEXP clefr_clef_weights_errcode(SEXP);
 SEXP clefr_clef_weights_n_tensors(SEXP);
 SEXP clefr_clef_weights_tensor_index(SEXP, SEXP);
 SEXP clefr_clef_weights_tensor_info(SEXP, SEXP);
@@ -142,6 +153,7 @@ SEXP clefr_clef_weights_meta_at(SEXP, SEXP);
 SEXP clefr_clef_weights_writer_create(SEXP);
 SEXP clefr_clef_weights_writer_free(SEXP);
 SEXP clefr_clef_weights_writer_errmsg(SEXP);
+SEXP clefr_clef_weights_writer_errcode(SEXP);
 SEXP clefr_clef_weights_writer_set_meta(SEXP, SEXP, SEXP);
 SEXP clefr_clef_weights_writer_add_f32(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_weights_writer_add_raw(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -160,11 +172,15 @@ SEXP clefr_clef_tokenizer_session_mean(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_session_frames(SEXP);
 SEXP clefr_clef_tokenizer_valid_columns(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_read_seconds(SEXP, SEXP);
-SEXP clefr_clef_tokenizer_encode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_encode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_spectrogram_create(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_encode_recording(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_encode_signal(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_check_spectrogram(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_free(SEXP);
 SEXP clefr_clef_tokenizer_trainer_errmsg(SEXP);
+SEXP clefr_clef_tokenizer_trainer_errcode(SEXP);
 SEXP clefr_clef_tokenizer_trainer_step(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
@@ -176,7 +192,7 @@ SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
 SEXP clefr_clef_tokenizer_trainer_power_db(SEXP);
 SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_resume(SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc_ci(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -185,11 +201,13 @@ SEXP clefr_clef_probe_predict(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_c(SEXP);
 SEXP clefr_clef_probe_n_iter(SEXP);
 SEXP clefr_clef_probe_errmsg(SEXP);
+SEXP clefr_clef_probe_errcode(SEXP);
 SEXP clefr_clef_probe_free(SEXP);
 SEXP clefr_clef_bandpower_embed(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_create(SEXP);
 SEXP clefr_clef_eval_free(SEXP);
 SEXP clefr_clef_eval_errmsg(SEXP);
+SEXP clefr_clef_eval_errcode(SEXP);
 SEXP clefr_clef_eval_set_c_grid(SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_set_bootstrap(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_add_task(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP,
@@ -202,6 +220,7 @@ SEXP clefr_clef_store_schema_version(void);
 SEXP clefr_clef_store_open(SEXP, SEXP);
 SEXP clefr_clef_store_free(SEXP);
 SEXP clefr_clef_store_errmsg(SEXP);
+SEXP clefr_clef_store_errcode(SEXP);
 SEXP clefr_clef_store_import_cohort(SEXP, SEXP);
 SEXP clefr_clef_store_count(SEXP, SEXP);
 SEXP clefr_clef_store_task_name(SEXP, SEXP, SEXP);
@@ -224,7 +243,7 @@ SEXP clefr_clef_bandpower_model_hash(void);
 SEXP clefr_clef_bandpower_job_name(void);
 SEXP clefr_clef_bandpower_job_run(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_model_hash(SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_generate(SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_n_tasks(void);
 SEXP clefr_clef_cohort_task_name(SEXP);
@@ -243,8 +262,13 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_ctx_errmsg", (DL_FUNC)&clefr_clef_ctx_errmsg, 1},
     {"C_clef_ctx_errcode", (DL_FUNC)&clefr_clef_ctx_errcode, 1},
     {"C_clef_ctx_set_log", (DL_FUNC)&clefr_clef_ctx_set_log, 2},
-    {"C_clef_ctx_set_n_threads", (DL_FUNC)&clefr_clef_ctx_set_n_threads, 2},
-    {"C_clef_ctx_get_n_threads", (DL_FUNC)&clefr_clef_ctx_get_n_threads, 1},
+    {"C_clef_session_create", (DL_FUNC)&clefr_clef_session_create, 2},
+    {"C_clef_session_free", (DL_FUNC)&clefr_clef_session_free, 1},
+    {"C_clef_session_errmsg", (DL_FUNC)&clefr_clef_session_errmsg, 1},
+    {"C_clef_session_errcode", (DL_FUNC)&clefr_clef_session_errcode, 1},
+    {"C_clef_session_n_threads", (DL_FUNC)&clefr_clef_session_n_threads, 1},
+    {"C_clef_session_scratch_bytes", (DL_FUNC)&clefr_clef_session_scratch_bytes, 1},
+    {"C_clef_session_release_scratch", (DL_FUNC)&clefr_clef_session_release_scratch, 1},
     {"C_clef_params_create", (DL_FUNC)&clefr_clef_params_create, 2},
     {"C_clef_params_free", (DL_FUNC)&clefr_clef_params_free, 1},
     {"C_clef_params_clone", (DL_FUNC)&clefr_clef_params_clone, 1},
@@ -259,6 +283,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_param_info", (DL_FUNC)&clefr_clef_param_info, 1},
     {"C_clef_param_bounds", (DL_FUNC)&clefr_clef_param_bounds, 1},
     {"C_clef_params_errmsg", (DL_FUNC)&clefr_clef_params_errmsg, 1},
+    {"C_clef_params_errcode", (DL_FUNC)&clefr_clef_params_errcode, 1},
     {"C_clef_canonical_n_channels", (DL_FUNC)&clefr_clef_canonical_n_channels, 0},
     {"C_clef_canonical_channel_name", (DL_FUNC)&clefr_clef_canonical_channel_name, 1},
     {"C_clef_bipolar_n_channels", (DL_FUNC)&clefr_clef_bipolar_n_channels, 0},
@@ -270,6 +295,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_recording_open_memory", (DL_FUNC)&clefr_clef_recording_open_memory, 4},
     {"C_clef_recording_free", (DL_FUNC)&clefr_clef_recording_free, 1},
     {"C_clef_recording_errmsg", (DL_FUNC)&clefr_clef_recording_errmsg, 1},
+    {"C_clef_recording_errcode", (DL_FUNC)&clefr_clef_recording_errcode, 1},
     {"C_clef_recording_file_type", (DL_FUNC)&clefr_clef_recording_file_type, 1},
     {"C_clef_recording_header_field", (DL_FUNC)&clefr_clef_recording_header_field, 2},
     {"C_clef_recording_start_iso", (DL_FUNC)&clefr_clef_recording_start_iso, 1},
@@ -309,6 +335,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_stream_create", (DL_FUNC)&clefr_clef_stream_create, 6},
     {"C_clef_stream_free", (DL_FUNC)&clefr_clef_stream_free, 1},
     {"C_clef_stream_errmsg", (DL_FUNC)&clefr_clef_stream_errmsg, 1},
+    {"C_clef_stream_errcode", (DL_FUNC)&clefr_clef_stream_errcode, 1},
     {"C_clef_stream_present_mask", (DL_FUNC)&clefr_clef_stream_present_mask, 1},
     {"C_clef_stream_push_interleaved", (DL_FUNC)&clefr_clef_stream_push_interleaved, 3},
     {"C_clef_stream_push_planar", (DL_FUNC)&clefr_clef_stream_push_planar, 4},
@@ -318,6 +345,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_edf_writer_create", (DL_FUNC)&clefr_clef_edf_writer_create, 3},
     {"C_clef_edf_writer_free", (DL_FUNC)&clefr_clef_edf_writer_free, 1},
     {"C_clef_edf_writer_errmsg", (DL_FUNC)&clefr_clef_edf_writer_errmsg, 1},
+    {"C_clef_edf_writer_errcode", (DL_FUNC)&clefr_clef_edf_writer_errcode, 1},
     {"C_clef_edf_writer_set_patient", (DL_FUNC)&clefr_clef_edf_writer_set_patient, 7},
     {"C_clef_edf_writer_set_recording", (DL_FUNC)&clefr_clef_edf_writer_set_recording, 4},
     {"C_clef_edf_writer_set_start", (DL_FUNC)&clefr_clef_edf_writer_set_start, 7},
@@ -344,14 +372,15 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_spectrogram_freqs", (DL_FUNC)&clefr_clef_spectrogram_freqs, 2},
     {"C_clef_spectrogram_times", (DL_FUNC)&clefr_clef_spectrogram_times, 3},
     {"C_clef_spectrogram_tapers", (DL_FUNC)&clefr_clef_spectrogram_tapers, 2},
-    {"C_clef_spectrogram_compute", (DL_FUNC)&clefr_clef_spectrogram_compute, 6},
-    {"C_clef_spectrogram_stream_create", (DL_FUNC)&clefr_clef_spectrogram_stream_create, 2},
+    {"C_clef_spectrogram_compute", (DL_FUNC)&clefr_clef_spectrogram_compute, 7},
+    {"C_clef_spectrogram_stream_create", (DL_FUNC)&clefr_clef_spectrogram_stream_create, 3},
     {"C_clef_spectrogram_stream_free", (DL_FUNC)&clefr_clef_spectrogram_stream_free, 1},
     {"C_clef_spectrogram_stream_pending", (DL_FUNC)&clefr_clef_spectrogram_stream_pending, 2},
     {"C_clef_spectrogram_stream_push", (DL_FUNC)&clefr_clef_spectrogram_stream_push, 5},
     {"C_clef_spectrogram_stream_finish", (DL_FUNC)&clefr_clef_spectrogram_stream_finish, 2},
     {"C_clef_spectrogram_stream_frames", (DL_FUNC)&clefr_clef_spectrogram_stream_frames, 1},
     {"C_clef_spectrogram_stream_errmsg", (DL_FUNC)&clefr_clef_spectrogram_stream_errmsg, 1},
+    {"C_clef_spectrogram_stream_errcode", (DL_FUNC)&clefr_clef_spectrogram_stream_errcode, 1},
     {"C_clef_weights_max_rank", (DL_FUNC)&clefr_clef_weights_max_rank, 0},
     {"C_clef_dtype_size", (DL_FUNC)&clefr_clef_dtype_size, 1},
     {"C_clef_dtype_name", (DL_FUNC)&clefr_clef_dtype_name, 1},
@@ -359,6 +388,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_weights_open_memory", (DL_FUNC)&clefr_clef_weights_open_memory, 3},
     {"C_clef_weights_free", (DL_FUNC)&clefr_clef_weights_free, 1},
     {"C_clef_weights_errmsg", (DL_FUNC)&clefr_clef_weights_errmsg, 1},
+    {"C_clef_weights_errcode", (DL_FUNC)&clefr_clef_weights_errcode, 1},
     {"C_clef_weights_n_tensors", (DL_FUNC)&clefr_clef_weights_n_tensors, 1},
     {"C_clef_weights_tensor_index", (DL_FUNC)&clefr_clef_weights_tensor_index, 2},
     {"C_clef_weights_tensor_info", (DL_FUNC)&clefr_clef_weights_tensor_info, 2},
@@ -371,6 +401,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_weights_writer_create", (DL_FUNC)&clefr_clef_weights_writer_create, 1},
     {"C_clef_weights_writer_free", (DL_FUNC)&clefr_clef_weights_writer_free, 1},
     {"C_clef_weights_writer_errmsg", (DL_FUNC)&clefr_clef_weights_writer_errmsg, 1},
+    {"C_clef_weights_writer_errcode", (DL_FUNC)&clefr_clef_weights_writer_errcode, 1},
     {"C_clef_weights_writer_set_meta", (DL_FUNC)&clefr_clef_weights_writer_set_meta, 3},
     {"C_clef_weights_writer_add_f32", (DL_FUNC)&clefr_clef_weights_writer_add_f32, 7},
     {"C_clef_weights_writer_add_raw", (DL_FUNC)&clefr_clef_weights_writer_add_raw, 7},
@@ -389,11 +420,15 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_session_frames", (DL_FUNC)&clefr_clef_tokenizer_session_frames, 1},
     {"C_clef_tokenizer_valid_columns", (DL_FUNC)&clefr_clef_tokenizer_valid_columns, 2},
     {"C_clef_tokenizer_read_seconds", (DL_FUNC)&clefr_clef_tokenizer_read_seconds, 2},
-    {"C_clef_tokenizer_encode", (DL_FUNC)&clefr_clef_tokenizer_encode, 9},
+    {"C_clef_tokenizer_encode", (DL_FUNC)&clefr_clef_tokenizer_encode, 8},
+    {"C_clef_tokenizer_spectrogram_create", (DL_FUNC)&clefr_clef_tokenizer_spectrogram_create, 2},
+    {"C_clef_tokenizer_encode_recording", (DL_FUNC)&clefr_clef_tokenizer_encode_recording, 5},
+    {"C_clef_tokenizer_encode_signal", (DL_FUNC)&clefr_clef_tokenizer_encode_signal, 7},
     {"C_clef_tokenizer_check_spectrogram", (DL_FUNC)&clefr_clef_tokenizer_check_spectrogram, 3},
     {"C_clef_tokenizer_trainer_create", (DL_FUNC)&clefr_clef_tokenizer_trainer_create, 5},
     {"C_clef_tokenizer_trainer_free", (DL_FUNC)&clefr_clef_tokenizer_trainer_free, 1},
     {"C_clef_tokenizer_trainer_errmsg", (DL_FUNC)&clefr_clef_tokenizer_trainer_errmsg, 1},
+    {"C_clef_tokenizer_trainer_errcode", (DL_FUNC)&clefr_clef_tokenizer_trainer_errcode, 1},
     {"C_clef_tokenizer_trainer_step", (DL_FUNC)&clefr_clef_tokenizer_trainer_step, 3},
     {"C_clef_tokenizer_trainer_step_masked", (DL_FUNC)&clefr_clef_tokenizer_trainer_step_masked, 4},
     {"C_clef_tokenizer_trainer_tokenizer", (DL_FUNC)&clefr_clef_tokenizer_trainer_tokenizer, 1},
@@ -408,7 +443,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_trainer_power_db", (DL_FUNC)&clefr_clef_tokenizer_trainer_power_db, 1},
     {"C_clef_tokenizer_trainer_save", (DL_FUNC)&clefr_clef_tokenizer_trainer_save, 2},
     {"C_clef_tokenizer_trainer_resume", (DL_FUNC)&clefr_clef_tokenizer_trainer_resume, 4},
-    {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 6},
+    {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 5},
     {"C_clef_auroc", (DL_FUNC)&clefr_clef_auroc, 4},
     {"C_clef_auroc_ci", (DL_FUNC)&clefr_clef_auroc_ci, 7},
     {"C_clef_probe_fit", (DL_FUNC)&clefr_clef_probe_fit, 6},
@@ -417,11 +452,13 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_probe_c", (DL_FUNC)&clefr_clef_probe_c, 1},
     {"C_clef_probe_n_iter", (DL_FUNC)&clefr_clef_probe_n_iter, 1},
     {"C_clef_probe_errmsg", (DL_FUNC)&clefr_clef_probe_errmsg, 1},
+    {"C_clef_probe_errcode", (DL_FUNC)&clefr_clef_probe_errcode, 1},
     {"C_clef_probe_free", (DL_FUNC)&clefr_clef_probe_free, 1},
     {"C_clef_bandpower_embed", (DL_FUNC)&clefr_clef_bandpower_embed, 7},
     {"C_clef_eval_create", (DL_FUNC)&clefr_clef_eval_create, 1},
     {"C_clef_eval_free", (DL_FUNC)&clefr_clef_eval_free, 1},
     {"C_clef_eval_errmsg", (DL_FUNC)&clefr_clef_eval_errmsg, 1},
+    {"C_clef_eval_errcode", (DL_FUNC)&clefr_clef_eval_errcode, 1},
     {"C_clef_eval_set_c_grid", (DL_FUNC)&clefr_clef_eval_set_c_grid, 3},
     {"C_clef_eval_set_bootstrap", (DL_FUNC)&clefr_clef_eval_set_bootstrap, 4},
     {"C_clef_eval_add_task", (DL_FUNC)&clefr_clef_eval_add_task, 12},
@@ -433,6 +470,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_store_open", (DL_FUNC)&clefr_clef_store_open, 2},
     {"C_clef_store_free", (DL_FUNC)&clefr_clef_store_free, 1},
     {"C_clef_store_errmsg", (DL_FUNC)&clefr_clef_store_errmsg, 1},
+    {"C_clef_store_errcode", (DL_FUNC)&clefr_clef_store_errcode, 1},
     {"C_clef_store_import_cohort", (DL_FUNC)&clefr_clef_store_import_cohort, 2},
     {"C_clef_store_count", (DL_FUNC)&clefr_clef_store_count, 2},
     {"C_clef_store_task_name", (DL_FUNC)&clefr_clef_store_task_name, 3},
@@ -455,7 +493,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_bandpower_job_name", (DL_FUNC)&clefr_clef_bandpower_job_name, 0},
     {"C_clef_bandpower_job_run", (DL_FUNC)&clefr_clef_bandpower_job_run, 4},
     {"C_clef_tokenizer_model_hash", (DL_FUNC)&clefr_clef_tokenizer_model_hash, 3},
-    {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 6},
+    {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 5},
     {"C_clef_cohort_generate", (DL_FUNC)&clefr_clef_cohort_generate, 3},
     {"C_clef_cohort_n_tasks", (DL_FUNC)&clefr_clef_cohort_n_tasks, 0},
     {"C_clef_cohort_task_name", (DL_FUNC)&clefr_clef_cohort_task_name, 1},

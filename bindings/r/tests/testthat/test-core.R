@@ -43,28 +43,55 @@ test_that("a library of another ABI is refused", {
 
 test_that("a parameter set round-trips values", {
   ctx <- clef_ctx_create()
-  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_CORE"))
-  expect_identical(clef_params_kind(p), clef_const("CLEF_PARAMS_CORE"))
-  expect_identical(clef_param_get(p, "n_threads"), 1)
-  clef_param_set(p, "n_threads", 8L)
-  clef_param_set(p, "seed", 2^40)
+  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_COHORT"))
+  expect_identical(clef_params_kind(p), clef_const("CLEF_PARAMS_COHORT"))
+  expect_identical(clef_param_get(p, "cohort.n_patients"), 100)
+  clef_param_set(p, "cohort.n_patients", 8L)
+  clef_param_set(p, "cohort.seed", 2^40)
+  clef_param_set(p, "cohort.frac_mv", 0.5)
   q <- clef_params_clone(p)
-  expect_identical(clef_param_get(q, "n_threads"), 8)
-  expect_identical(clef_param_get(q, "seed"), 2^40)
-  clef_ctx_set_n_threads(ctx, 3L)
-  expect_identical(clef_ctx_get_n_threads(ctx), 3L)
+  expect_identical(clef_param_get(q, "cohort.n_patients"), 8)
+  expect_identical(clef_param_get(q, "cohort.seed"), 2^40)
+  expect_identical(clef_param_get(q, "cohort.frac_mv"), 0.5)
   clef_params_free(q)
   clef_params_free(p)
   clef_ctx_free(ctx)
 })
 
+test_that("the core parameter kind and the ctx thread count are gone (ABI 1)", {
+  expect_error(clef_const("CLEF_PARAMS_CORE"), "unknown libclef constant")
+  expect_false(exists("clef_ctx_set_n_threads"))
+  expect_error(clef_param_lookup("n_threads"), class = "clef_error_not_found")
+})
+
+test_that("a session holds threads and the last error of its calls", {
+  ctx <- clef_ctx_create()
+  s <- clef_session_create(ctx, 3L)
+  expect_s3_class(s, "clef_session")
+  expect_identical(clef_session_n_threads(s), 3L)
+  expect_identical(clef_session_errmsg(s), "")
+  expect_identical(clef_session_errcode(s), clef_const("CLEF_OK"))
+  clef_session_release_scratch(s)
+  expect_identical(clef_session_scratch_bytes(s), 0)
+  e <- tryCatch(clef_session_create(ctx, 0L), clef_error = function(e) e)
+  expect_s3_class(e, "clef_error_range")
+  expect_match(conditionMessage(e), "n_threads 0 is not in")
+  expect_error(clef_session_create(ctx, 2^40), "whole number in")
+  expect_error(clef_session_n_threads(ctx), "must be a clef_session handle")
+  clef_ctx_free(ctx) # the session keeps its ctx alive inside libclef
+  expect_identical(clef_session_n_threads(s), 3L)
+  clef_session_free(s)
+  expect_error(clef_session_errmsg(s), "freed clef_session handle")
+  expect_silent(clef_session_free(s))
+})
+
 test_that("failures are clef_error conditions with status and message", {
   ctx <- clef_ctx_create()
-  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_CORE"))
-  e <- tryCatch(clef_param_set(p, "n_threads", 0), clef_error = function(e) e)
+  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_COHORT"))
+  e <- tryCatch(clef_param_set(p, "cohort.n_patients", 0), clef_error = function(e) e)
   expect_s3_class(e, "clef_error_range")
   expect_identical(e$status, clef_const("CLEF_ERR_RANGE"))
-  expect_match(conditionMessage(e), "n_threads = 0 outside")
+  expect_match(conditionMessage(e), "cohort.n_patients = 0 outside", fixed = TRUE)
   e <- tryCatch(clef_params_create(ctx, 99L), clef_error = function(e) e)
   expect_s3_class(e, "clef_error_invalid_arg")
   expect_match(conditionMessage(e), "unknown parameter-set kind 99")
@@ -76,7 +103,7 @@ test_that("failures are clef_error conditions with status and message", {
 
 test_that("bad arguments raise R errors, never crash", {
   ctx <- clef_ctx_create()
-  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_CORE"))
+  p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_COHORT"))
   expect_error(clef_params_kind(ctx), "must be a clef_params handle")
   expect_error(clef_params_kind(42), "must be a clef_params handle")
   expect_error(clef_params_set_i64(p, "a", 1), "single number")
@@ -84,7 +111,7 @@ test_that("bad arguments raise R errors, never crash", {
   expect_error(clef_params_set_i64(p, 1L, NA), "NA")
   expect_error(clef_params_set_i64(p, c(1L, 2L), 1), "single number")
   expect_error(clef_params_set_str(p, 1L, 3), "string")
-  expect_error(clef_ctx_set_n_threads(ctx, 2^40), "whole number in")
+  expect_error(clef_session_create(ctx, 2^40), "whole number in")
   # NULL reaches the C library, which rejects it with a status
   expect_error(clef_params_create(NULL, 1L), class = "clef_error_invalid_arg")
   f <- tempfile(fileext = ".rds")
@@ -95,7 +122,7 @@ test_that("bad arguments raise R errors, never crash", {
   expect_error(clef_params_kind(p), "freed clef_params handle")
   expect_silent(clef_params_free(p)) # freeing twice is a no-op
   clef_ctx_free(ctx)
-  expect_error(clef_ctx_get_n_threads(ctx), "freed")
+  expect_error(clef_session_create(ctx, 1L), "freed")
 })
 
 test_that("10,000 create/free cycles neither leak nor crash", {
@@ -106,10 +133,12 @@ test_that("10,000 create/free cycles neither leak nor crash", {
   cycle <- function(n, explicit) {
     for (i in seq_len(n)) {
       ctx <- clef_ctx_create()
-      p <- clef_params_create(ctx, 1L)
+      p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_COHORT"))
+      s <- clef_session_create(ctx, 1L)
       if (explicit) {
-        clef_ctx_free(ctx) # params keep the ctx alive inside libclef
+        clef_ctx_free(ctx) # params and sessions keep the ctx alive inside libclef
         clef_params_free(p)
+        clef_session_free(s)
       }
     }
     invisible(gc())
