@@ -163,6 +163,7 @@ clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *
 
 clef_status clef_auroc(clef_ctx *ctx, const double *scores, const int32_t *labels, size_t n,
                        double *out) {
+    clefi_reset(ctx);
     if (out != NULL)
         *out = NAN;
     if (ctx == NULL || out == NULL)
@@ -183,6 +184,7 @@ clef_status clef_auroc(clef_ctx *ctx, const double *scores, const int32_t *label
 
 clef_status clef_auroc_ci(clef_ctx *ctx, const double *scores, const int32_t *labels, size_t n,
                           int32_t n_boot, uint64_t seed, double level, double *lo, double *hi) {
+    clefi_reset(ctx);
     if (lo != NULL)
         *lo = NAN;
     if (hi != NULL)

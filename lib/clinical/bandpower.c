@@ -88,6 +88,7 @@ static void welch_channel(welch *w, const float *x, int64_t n) {
 clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t n_ch, int64_t n_samples,
                                  int64_t stride, double fs, float *out, size_t cap,
                                  size_t *needed) {
+    clefi_reset(ctx);
     if (needed != NULL)
         *needed = 0;
     if (ctx == NULL)

@@ -88,6 +88,7 @@ static clef_status store_err(clef_ctx *ctx, clef_store *s, clef_status rc) {
 clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s, int64_t max_items,
                                    int64_t *n_processed, clef_eval_progress_fn progress,
                                    void *user) {
+    clefi_reset(ctx);
     if (n_processed != NULL)
         *n_processed = 0;
     if (ctx == NULL)

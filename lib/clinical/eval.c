@@ -31,6 +31,7 @@ static const double k_default_c[] = {1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3,
 #define N_DEFAULT_C (sizeof k_default_c / sizeof k_default_c[0])
 
 clef_status clef_eval_create(clef_eval **out, clef_ctx *ctx) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -68,6 +69,7 @@ void clef_eval_free(clef_eval *ev) {
 const char *clef_eval_errmsg(const clef_eval *ev) { return ev != NULL ? ev->err.msg : ""; }
 
 clef_status clef_eval_set_c_grid(clef_eval *ev, const double *c, size_t n) {
+    clefi_reset(ev);
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (c == NULL || n == 0 || n > 1000)
@@ -91,6 +93,7 @@ clef_status clef_eval_errcode(const clef_eval *ev) {
 }
 
 clef_status clef_eval_set_bootstrap(clef_eval *ev, int32_t n_boot, uint64_t seed, double level) {
+    clefi_reset(ev);
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_boot < 2 || n_boot > 1000000)
@@ -162,6 +165,7 @@ clef_status clef_eval_add_task(clef_eval *ev, const char *name, const float *x_t
                                const int32_t *y_train, size_t n_train, const float *x_val,
                                const int32_t *y_val, size_t n_val, const float *x_test,
                                const int32_t *y_test, size_t n_test, size_t dim) {
+    clefi_reset(ev);
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
     const float *x[3] = {x_train, x_val, x_test};
@@ -216,6 +220,7 @@ static clef_status task_at(clef_eval *ev, int64_t i, eval_task **t) {
 }
 
 clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, size_t cap, size_t *needed) {
+    clefi_reset(ev);
     if (needed != NULL)
         *needed = 0;
     eval_task *t = NULL;
@@ -235,6 +240,7 @@ clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, size_t cap,
 clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status, int64_t *n_train,
                                   int64_t *n_val, int64_t *n_test, double *auroc, double *ci_lo,
                                   double *ci_hi, double *c) {
+    clefi_reset(ev);
     eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
@@ -259,6 +265,7 @@ clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status, int
 }
 
 clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n_evaluated) {
+    clefi_reset(ev);
     if (out != NULL)
         *out = NAN;
     if (n_evaluated != NULL)
@@ -339,6 +346,7 @@ static clef_status eval_store_task(clef_eval *ev, clef_store *s, const char *tas
 
 clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind, const char *model_hash,
                                 clef_eval_progress_fn progress, void *user) {
+    clefi_reset(ev);
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (s == NULL || model_hash == NULL)

@@ -240,6 +240,7 @@ static clef_status probe_new(clef_probe **out, clef_ctx *ctx, size_t d, double c
 
 clef_status clef_probe_fit(clef_probe **out, clef_ctx *ctx, const double *x, const int32_t *y,
                            size_t n, size_t d, double c) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -265,6 +266,7 @@ clef_status clef_probe_fit_select(clef_probe **out, clef_ctx *ctx, const double 
                                   const int32_t *y_train, size_t n_train, const double *x_val,
                                   const int32_t *y_val, size_t n_val, size_t d,
                                   const double *c_grid, size_t n_c) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -305,6 +307,7 @@ clef_status clef_probe_fit_select(clef_probe **out, clef_ctx *ctx, const double 
 }
 
 clef_status clef_probe_predict(clef_probe *p, const double *x, size_t n, size_t d, double *prob) {
+    clefi_reset(p);
     if (p == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (x == NULL || prob == NULL)

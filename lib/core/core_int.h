@@ -84,6 +84,13 @@ static inline int clefi_add_overflow(size_t a, size_t b, size_t *out) {
 CLEFI_HIDDEN clef_status clefi_error(clef_ctx *ctx, clefi_err *err, clef_status status,
                                      const char *fmt, ...) CLEFI_PRINTF(4, 5);
 CLEFI_HIDDEN void clefi_err_clear(clefi_err *err);
+/** The one error rule: every entry point starts by clearing its handle's last error (h may be
+ *  NULL; any handle with an `err` member: ctx, recording, store, ...). */
+#define clefi_reset(h)                                                                             \
+    do {                                                                                           \
+        if ((h) != NULL)                                                                           \
+            clefi_err_clear(&(h)->err);                                                            \
+    } while (0)
 /** Same as clefi_error, recording on ctx->err. */
 #define clefi_ctx_error(ctx, status, ...) clefi_error((ctx), &(ctx)->err, (status), __VA_ARGS__)
 CLEFI_HIDDEN void clefi_log(const clef_ctx *ctx, int32_t level, const char *fmt, ...)

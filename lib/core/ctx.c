@@ -66,6 +66,7 @@ clef_status clef_ctx_errcode(const clef_ctx *ctx) {
 }
 
 clef_status clef_ctx_set_log(clef_ctx *ctx, int32_t max_level, clef_log_fn fn, void *user) {
+    clefi_reset(ctx);
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (max_level < 0 || max_level > CLEF_LOG_DEBUG)
@@ -78,6 +79,7 @@ clef_status clef_ctx_set_log(clef_ctx *ctx, int32_t max_level, clef_log_fn fn, v
 }
 
 clef_status clef_ctx_set_n_threads(clef_ctx *ctx, int32_t n_threads) {
+    clefi_reset(ctx);
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_threads < 1 || n_threads > 1024)

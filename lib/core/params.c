@@ -104,6 +104,7 @@ static clef_status params_new(clef_params **out, clef_ctx *ctx, int32_t kind,
 }
 
 clef_status clef_params_create(clef_params **out, clef_ctx *ctx, int32_t kind) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -159,6 +160,7 @@ clef_status clef_params_errcode(const clef_params *p) {
 }
 
 clef_status clef_params_set_i64(clef_params *p, int32_t key, int64_t value) {
+    clefi_reset(p);
     size_t i = 0;
     if (p == NULL)
         return CLEF_ERR_INVALID_ARG;
@@ -174,6 +176,7 @@ clef_status clef_params_set_i64(clef_params *p, int32_t key, int64_t value) {
 }
 
 clef_status clef_params_set_f64(clef_params *p, int32_t key, double value) {
+    clefi_reset(p);
     size_t i = 0;
     if (p == NULL)
         return CLEF_ERR_INVALID_ARG;
@@ -189,6 +192,7 @@ clef_status clef_params_set_f64(clef_params *p, int32_t key, double value) {
 }
 
 clef_status clef_params_set_str(clef_params *p, int32_t key, const char *value) {
+    clefi_reset(p);
     size_t i = 0;
     if (p == NULL)
         return CLEF_ERR_INVALID_ARG;

@@ -131,6 +131,7 @@ clef_status clefi_dpss(clef_ctx *ctx, clefi_err *err, int64_t n, double nw, int6
 
 clef_status clef_dpss_compute(clef_ctx *ctx, int64_t n, double nw, int64_t k, int32_t sym,
                               double *tapers, size_t tapers_cap, size_t *needed, double *ratios) {
+    clefi_reset(ctx);
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     clef_status rc = clefi_dpss_check(ctx, &ctx->err, n, nw, k);

@@ -169,6 +169,7 @@ static void spectrogram_destroy(clef_spectrogram *sg) {
 
 clef_status clef_spectrogram_create(clef_spectrogram **out, clef_ctx *ctx,
                                     const clef_params *params) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;

@@ -646,6 +646,7 @@ static clef_recording *rec_new(clef_ctx *ctx) {
 
 clef_status clef_recording_open(clef_recording **out, clef_ctx *ctx, const char *path,
                                 const clef_params *p) {
+    clefi_reset(ctx);
     if (out != NULL)
         *out = NULL;
     if (ctx == NULL)
@@ -669,6 +670,7 @@ clef_status clef_recording_open(clef_recording **out, clef_ctx *ctx, const char 
 
 clef_status clef_recording_open_memory(clef_recording **out, clef_ctx *ctx, const void *data,
                                        size_t size, const clef_params *p) {
+    clefi_reset(ctx);
     if (out != NULL)
         *out = NULL;
     if (ctx == NULL)

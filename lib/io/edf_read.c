@@ -143,11 +143,13 @@ static clef_status read_one(clef_recording *rec, int mode, int32_t i, int64_t fi
 
 clef_status clef_recording_read_digital(clef_recording *rec, int32_t i, int64_t first, int64_t n,
                                         int32_t *out) {
+    clefi_reset(rec);
     return read_one(rec, MODE_DIGITAL, i, first, n, out);
 }
 
 clef_status clef_recording_read_physical(clef_recording *rec, int32_t i, int64_t first, int64_t n,
                                          double *out) {
+    clefi_reset(rec);
     return read_one(rec, MODE_PHYSICAL, i, first, n, out);
 }
 
@@ -184,6 +186,7 @@ static clef_status need_uv(clef_recording *rec, int32_t i) {
 clef_status clef_recording_read_uv(clef_recording *rec, const int32_t *signals, int32_t n_sel,
                                    double t_start, double duration, float *out, size_t stride,
                                    int64_t *counts, int64_t *needed) {
+    clefi_reset(rec);
     if (rec == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (signals == NULL || counts == NULL || n_sel < 1)
@@ -283,6 +286,7 @@ static clef_status check_gaps(clef_recording *rec, const span *sp) {
 
 clef_status clef_recording_canonical_length(clef_recording *rec, double t_start, double duration,
                                             int64_t *n_out) {
+    clefi_reset(rec);
     if (rec == NULL || n_out == NULL)
         return rec ? clefi_error(rec->ctx, &rec->err, CLEF_ERR_INVALID_ARG, "NULL n_out")
                    : CLEF_ERR_INVALID_ARG;
@@ -293,6 +297,7 @@ clef_status clef_recording_canonical_length(clef_recording *rec, double t_start,
 clef_status clef_recording_read_canonical(clef_recording *rec, double t_start, double duration,
                                           float *out, size_t stride, size_t capacity,
                                           int64_t *n_out, uint32_t *present_mask) {
+    clefi_reset(rec);
     if (rec == NULL)
         return CLEF_ERR_INVALID_ARG;
     span sp[CLEF_N_CANONICAL];

@@ -104,6 +104,7 @@ static clef_status wr_error_state(clef_edf_writer *w, const char *what) {
 
 clef_status clef_edf_writer_create(clef_edf_writer **out, clef_ctx *ctx, const char *path,
                                    int32_t format) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -162,6 +163,7 @@ int64_t clef_edf_writer_n_records(const clef_edf_writer *w) { return w != NULL ?
 clef_status clef_edf_writer_set_patient(clef_edf_writer *w, const char *code, const char *sex,
                                         int32_t birth_year, int32_t birth_month, int32_t birth_day,
                                         const char *name) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state != ST_SETUP)
@@ -193,6 +195,7 @@ clef_status clef_edf_writer_errcode(const clef_edf_writer *w) {
 
 clef_status clef_edf_writer_set_recording(clef_edf_writer *w, const char *admin_code,
                                           const char *technician, const char *equipment) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state != ST_SETUP)
@@ -208,6 +211,7 @@ clef_status clef_edf_writer_set_recording(clef_edf_writer *w, const char *admin_
 
 clef_status clef_edf_writer_set_start(clef_edf_writer *w, int32_t year, int32_t month, int32_t day,
                                       int32_t hour, int32_t minute, int32_t second) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state != ST_SETUP)
@@ -229,6 +233,7 @@ clef_status clef_edf_writer_set_start(clef_edf_writer *w, int32_t year, int32_t 
 }
 
 clef_status clef_edf_writer_set_record_duration(clef_edf_writer *w, double seconds) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state != ST_SETUP || w->n_sig > 0)
@@ -244,6 +249,7 @@ clef_status clef_edf_writer_set_record_duration(clef_edf_writer *w, double secon
 }
 
 clef_status clef_edf_writer_set_annotation_bytes(clef_edf_writer *w, int32_t bytes) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state != ST_SETUP)
@@ -260,6 +266,7 @@ clef_status clef_edf_writer_add_signal(clef_edf_writer *w, const char *label, co
                                        double sample_rate, double phys_min, double phys_max,
                                        int32_t dig_min, int32_t dig_max, const char *transducer,
                                        const char *prefilter, int32_t *index_out) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state != ST_SETUP)
@@ -524,6 +531,7 @@ static clef_status queue_reserve(clef_edf_writer *w, edfw_signal *s, size_t n) {
 
 clef_status clef_edf_writer_write_signal_f32(clef_edf_writer *w, int32_t signal, const float *x,
                                              size_t n) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state == ST_CLOSED)
@@ -553,6 +561,7 @@ clef_status clef_edf_writer_write_signal_f32(clef_edf_writer *w, int32_t signal,
 
 clef_status clef_edf_writer_write_f32(clef_edf_writer *w, const float *data, size_t n,
                                       size_t stride) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if ((data == NULL && n > 0) || stride < n)
@@ -575,6 +584,7 @@ clef_status clef_edf_writer_write_f32(clef_edf_writer *w, const float *data, siz
 
 clef_status clef_edf_writer_add_annotation(clef_edf_writer *w, double onset_s, double duration_s,
                                            const char *text) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state == ST_CLOSED)
@@ -677,6 +687,7 @@ static clef_status write_annotations(clef_edf_writer *w) {
 }
 
 clef_status clef_edf_writer_close(clef_edf_writer *w) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (w->state == ST_CLOSED)

@@ -226,6 +226,7 @@ void clefi_resampler_pull(clefi_resampler *r, float *out, int64_t n) {
 
 clef_status clef_resample(clef_ctx *ctx, const float *in, int64_t n, int32_t up, int32_t down,
                           float *out, int64_t out_cap) {
+    clefi_reset(ctx);
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if ((in == NULL && n > 0) || n < 0 || up < 1 || down < 1)

@@ -60,6 +60,7 @@ static clef_status stream_setup(clef_stream *s, int32_t n, const char *const *la
 clef_status clef_stream_create(clef_stream **out, clef_ctx *ctx, int32_t n_channels,
                                const char *const *labels, const double *rates,
                                const char *const *units, const clef_params *p) {
+    clefi_reset(ctx);
     if (out != NULL)
         *out = NULL;
     if (ctx == NULL)
@@ -113,6 +114,7 @@ clef_status clef_stream_errcode(const clef_stream *s) {
 }
 
 clef_status clef_stream_push_interleaved(clef_stream *s, const float *data, int64_t n_frames) {
+    clefi_reset(s);
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_push(s);
@@ -148,6 +150,7 @@ clef_status clef_stream_push_interleaved(clef_stream *s, const float *data, int6
 
 clef_status clef_stream_push_planar(clef_stream *s, const float *data, size_t stride,
                                     const int64_t *counts) {
+    clefi_reset(s);
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     clef_status rc = check_push(s);
@@ -168,6 +171,7 @@ clef_status clef_stream_push_planar(clef_stream *s, const float *data, size_t st
 }
 
 clef_status clef_stream_finish(clef_stream *s) {
+    clefi_reset(s);
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     s->finished = 1;
@@ -181,6 +185,7 @@ int64_t clef_stream_available(const clef_stream *s) {
 
 clef_status clef_stream_pull(clef_stream *s, float *out, size_t stride, int64_t max_n,
                              int64_t *n_out) {
+    clefi_reset(s);
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_out != NULL)

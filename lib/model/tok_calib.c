@@ -28,6 +28,7 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
                                                   int64_t n_channels, int64_t n_freq,
                                                   int64_t n_frames, int32_t first,
                                                   int32_t n_threads) {
+    clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     const clef_tokenizer *tok = clefi_tok_trainer_model(tr);

@@ -110,6 +110,7 @@ static void bufs_close(ckpt_bufs *b, clef_ctx *ctx) {
 }
 
 clef_status clef_tokenizer_trainer_save(clef_tokenizer_trainer *tr, const char *path) {
+    clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (path == NULL)
@@ -140,6 +141,7 @@ clef_status clef_tokenizer_trainer_save(clef_tokenizer_trainer *tr, const char *
 clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx *ctx,
                                           const char *path, const clef_params *train,
                                           int32_t n_threads) {
+    clefi_reset(ctx);
     if (out == NULL || ctx == NULL || path == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
                                              "trainer_resume: NULL "

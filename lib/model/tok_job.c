@@ -29,6 +29,7 @@ static clef_status file_sha256(clef_ctx *ctx, const char *path, char hex[HASH_HE
 
 clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, char *buf,
                                       size_t cap, size_t *needed) {
+    clefi_reset(ctx);
     if (needed != NULL)
         *needed = HASH_HEX;
     if (ctx == NULL)

@@ -205,6 +205,7 @@ clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_ses
 
 clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
                                                    const clef_spectrogram *sg) {
+    clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (sg == NULL)
@@ -238,6 +239,7 @@ double clef_tokenizer_read_seconds(const clef_tokenizer *tok, const clef_spectro
 
 clef_status clef_tokenizer_spectrogram_create(clef_spectrogram **out, clef_ctx *ctx,
                                               const clef_tokenizer *tok) {
+    clefi_reset(ctx);
     if (out == NULL || ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;

@@ -675,6 +675,7 @@ clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *tr
 clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
                                           const clef_params *arch, const clef_params *train,
                                           uint64_t seed, int32_t n_threads) {
+    clefi_reset(ctx);
     if (out == NULL || ctx == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "trainer: out is NULL")
                            : CLEF_ERR_INVALID_ARG;
@@ -703,6 +704,7 @@ clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr, con
                                                  const uint32_t *present, const float *means,
                                                  int64_t n_crops, double *l1_db,
                                                  double *perplexity) {
+    clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (n_crops < 1 || n_crops > tr->cfg.batch)
@@ -732,6 +734,7 @@ clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr, con
 clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr, const float *crops,
                                                const uint32_t *present, int64_t n_crops,
                                                double *l1_db, double *perplexity) {
+    clefi_reset(tr);
     return clef_tokenizer_trainer_step_sessions(tr, crops, present, NULL, n_crops, l1_db,
                                                 perplexity);
 }
@@ -739,6 +742,7 @@ clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr, const
 clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const float *means,
                                             int64_t n_sessions, int64_t n_tokens,
                                             int64_t n_levels) {
+    clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     const clefi_tok_cfg *c = &tr->tok->cfg;
@@ -775,6 +779,7 @@ clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const fl
 
 clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
                                         int64_t n_crops, double *l1_db, double *perplexity) {
+    clefi_reset(tr);
     return clef_tokenizer_trainer_step_masked(tr, crops, NULL, n_crops, l1_db, perplexity);
 }
 

@@ -363,6 +363,7 @@ clef_status clefi_tokenizer_new(clef_tokenizer **out, clef_ctx *ctx, const clefi
 
 clef_status clef_tokenizer_create(clef_tokenizer **out, clef_ctx *ctx, const clef_params *params,
                                   uint64_t seed) {
+    clefi_reset(ctx);
     if (out == NULL || ctx == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer: out is NULL")
                            : CLEF_ERR_INVALID_ARG;
@@ -564,6 +565,7 @@ clef_status clefi_tok_load_weights(clef_tokenizer **out, clef_ctx *ctx, clef_wei
 }
 
 clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
+    clefi_reset(ctx);
     if (out == NULL || ctx == NULL || path == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
                                              "tokenizer_load: NULL "
@@ -657,6 +659,7 @@ void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
 }
 
 clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const char *path) {
+    clefi_reset(ctx);
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (tok == NULL || path == NULL)
@@ -691,6 +694,7 @@ clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const 
 
 clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer *tok,
                                       clef_ctx *ctx, int64_t crop_t) {
+    clefi_reset(ctx);
     if (out == NULL || ctx == NULL || tok == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
                                              "tokenizer_clone_crop: "

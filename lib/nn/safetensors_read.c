@@ -340,6 +340,7 @@ static void release_map(clef_ctx *ctx, void *buf, size_t len) {
 
 clef_status clef_weights_open_memory(clef_weights **out, clef_ctx *ctx, const void *data,
                                      size_t size) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -356,6 +357,7 @@ clef_status clef_weights_open_memory(clef_weights **out, clef_ctx *ctx, const vo
 }
 
 clef_status clef_weights_open(clef_weights **out, clef_ctx *ctx, const char *path) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -442,6 +444,7 @@ static clef_status at(clef_weights *w, int64_t index, const clefi_st_tensor **t)
 }
 
 clef_status clef_weights_tensor_index(clef_weights *w, const char *name, int64_t *index_out) {
+    clefi_reset(w);
     if (w == NULL || index_out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *index_out = -1;
@@ -454,6 +457,7 @@ clef_status clef_weights_tensor_index(clef_weights *w, const char *name, int64_t
 
 clef_status clef_weights_tensor_info(clef_weights *w, int64_t index, const char **name,
                                      int32_t *dtype, int32_t *rank, int64_t *numel) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     const clefi_st_tensor *t = NULL;
@@ -473,6 +477,7 @@ clef_status clef_weights_tensor_info(clef_weights *w, int64_t index, const char 
 
 clef_status clef_weights_tensor_shape(clef_weights *w, int64_t index, int64_t *shape, size_t cap,
                                       size_t *needed) {
+    clefi_reset(w);
     if (w == NULL || (shape == NULL && cap > 0))
         return CLEF_ERR_INVALID_ARG;
     const clefi_st_tensor *t = NULL;
@@ -511,6 +516,7 @@ static clef_status check_fits(clef_weights *w, const char *name, size_t n, const
 
 clef_status clef_weights_read_f32(clef_weights *w, const char *name, float *out, size_t cap,
                                   size_t *needed) {
+    clefi_reset(w);
     const clefi_st_tensor *t = NULL;
     clef_status rc = find_for_read(w, name, out, cap, &t);
     if (rc != CLEF_OK)
@@ -528,6 +534,7 @@ clef_status clef_weights_read_f32(clef_weights *w, const char *name, float *out,
 
 clef_status clef_weights_read_raw(clef_weights *w, const char *name, void *out, size_t cap,
                                   size_t *needed) {
+    clefi_reset(w);
     const clefi_st_tensor *t = NULL;
     clef_status rc = find_for_read(w, name, out, cap, &t);
     if (rc != CLEF_OK)
@@ -541,6 +548,7 @@ clef_status clef_weights_read_raw(clef_weights *w, const char *name, void *out, 
 }
 
 clef_status clef_weights_meta_get(clef_weights *w, const char *key, const char **value) {
+    clefi_reset(w);
     if (w == NULL || value == NULL)
         return CLEF_ERR_INVALID_ARG;
     *value = NULL;
@@ -557,6 +565,7 @@ clef_status clef_weights_meta_get(clef_weights *w, const char *key, const char *
 
 clef_status clef_weights_meta_at(clef_weights *w, int64_t index, const char **key,
                                  const char **value) {
+    clefi_reset(w);
     if (w == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (index < 0 || (uint64_t)index >= w->n_meta)

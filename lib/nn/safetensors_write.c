@@ -38,6 +38,7 @@ struct clef_weights_writer {
 };
 
 clef_status clef_weights_writer_create(clef_weights_writer **out, clef_ctx *ctx) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -86,6 +87,7 @@ static int utf8_ok(const char *s) {
 
 clef_status clef_weights_writer_set_meta(clef_weights_writer *wr, const char *key,
                                          const char *value) {
+    clefi_reset(wr);
     if (wr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (key == NULL || value == NULL || key[0] == '\0' || !utf8_ok(key) || !utf8_ok(value))
@@ -199,6 +201,7 @@ static clef_status add_f32(clef_weights_writer *wr, const char *name, int32_t dt
 clef_status clef_weights_writer_add_f32(clef_weights_writer *wr, const char *name, int32_t dtype,
                                         const int64_t *shape, int32_t rank, const float *data,
                                         size_t n) {
+    clefi_reset(wr);
     return add_f32(wr, name, dtype, shape, rank, data, n, 1);
 }
 
@@ -211,6 +214,7 @@ clef_status clefi_weights_writer_add_f32_borrowed(clef_weights_writer *wr, const
 clef_status clef_weights_writer_add_raw(clef_weights_writer *wr, const char *name, int32_t dtype,
                                         const int64_t *shape, int32_t rank, const void *data,
                                         size_t n_bytes) {
+    clefi_reset(wr);
     if (wr == NULL)
         return CLEF_ERR_INVALID_ARG;
     wr_entry e;
@@ -343,6 +347,7 @@ static clef_status write_fd(clef_weights_writer *wr, int fd, const char *tmp) {
 }
 
 clef_status clef_weights_writer_write(clef_weights_writer *wr, const char *path) {
+    clefi_reset(wr);
     if (wr == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (path == NULL || path[0] == '\0')

@@ -527,6 +527,7 @@ static clef_status import_all(importer *im) {
 
 clef_status clef_store_import_cohort(clef_store *s, const char *dir, int64_t *rows_changed,
                                      clef_store_progress_fn progress, void *user) {
+    clefi_reset(s);
     if (rows_changed != NULL)
         *rows_changed = 0;
     if (s == NULL)

@@ -37,6 +37,7 @@ static clef_status rollback(clef_store *s, clef_status rc) {
 }
 
 clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *item) {
+    clefi_reset(s);
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -54,6 +55,7 @@ clef_status clef_store_job_add_item(clef_store *s, const char *job, const char *
 }
 
 clef_status clef_store_job_add_sessions(clef_store *s, const char *job, int64_t *n_added) {
+    clefi_reset(s);
     if (n_added != NULL)
         *n_added = 0;
     clef_status rc = check_job(s, job);
@@ -100,6 +102,7 @@ static clef_status claim_one(clef_store *s, const char *job, char *item, size_t 
 
 clef_status clef_store_job_claim(clef_store *s, const char *job, char *item, size_t cap,
                                  size_t *needed, int32_t *claimed) {
+    clefi_reset(s);
     if (needed != NULL)
         *needed = 0;
     if (claimed != NULL)
@@ -149,6 +152,7 @@ static clef_status finish_item(clef_store *s, const char *job, const char *item,
 
 clef_status clef_store_job_complete(clef_store *s, const char *job, const char *item, int32_t kind,
                                     const char *model_hash, const void *data, size_t n_bytes) {
+    clefi_reset(s);
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -171,6 +175,7 @@ clef_status clef_store_job_complete(clef_store *s, const char *job, const char *
 
 clef_status clef_store_job_fail(clef_store *s, const char *job, const char *item,
                                 const char *message) {
+    clefi_reset(s);
     clef_status rc = check_job(s, job);
     if (rc != CLEF_OK)
         return rc;
@@ -181,6 +186,7 @@ clef_status clef_store_job_fail(clef_store *s, const char *job, const char *item
 
 clef_status clef_store_job_requeue(clef_store *s, const char *job, double older_than_s,
                                    int32_t include_failed, int64_t *n_requeued) {
+    clefi_reset(s);
     if (n_requeued != NULL)
         *n_requeued = 0;
     clef_status rc = check_job(s, job);
@@ -207,6 +213,7 @@ clef_status clef_store_job_requeue(clef_store *s, const char *job, double older_
 }
 
 clef_status clef_store_job_count(clef_store *s, const char *job, int32_t state, int64_t *out) {
+    clefi_reset(s);
     if (out != NULL)
         *out = 0;
     if (s == NULL || out == NULL)

@@ -70,6 +70,7 @@ static clef_status take_row(clef_store *s, sqlite3_stmt *st, task_rows *t) {
 clef_status clef_store_task_data(clef_store *s, const char *task, int32_t split, int32_t kind,
                                  const char *model_hash, float *x, size_t x_cap, int32_t *y,
                                  size_t y_cap, int64_t *n_out, int64_t *dim_out) {
+    clefi_reset(s);
     if (n_out != NULL)
         *n_out = 0;
     if (dim_out != NULL)

@@ -116,6 +116,7 @@ static clef_status store_configure(clef_store *s) {
 }
 
 clef_status clef_store_open(clef_store **out, clef_ctx *ctx, const char *path) {
+    clefi_reset(ctx);
     if (out == NULL)
         return CLEF_ERR_INVALID_ARG;
     *out = NULL;
@@ -175,6 +176,7 @@ static const char *const k_count_sql[] = {
 };
 
 clef_status clef_store_count(clef_store *s, int32_t table, int64_t *out) {
+    clefi_reset(s);
     if (out != NULL)
         *out = 0;
     if (s == NULL || out == NULL)
@@ -245,6 +247,7 @@ clef_status clefi_store_put_artifact(clef_store *s, const char *session_id, int3
 
 clef_status clef_store_artifact_put(clef_store *s, const char *session_id, int32_t kind,
                                     const char *model_hash, const void *data, size_t n_bytes) {
+    clefi_reset(s);
     clef_status rc = check_artifact_args(s, session_id, kind, model_hash);
     if (rc != CLEF_OK)
         return rc;
@@ -255,6 +258,7 @@ clef_status clef_store_artifact_put(clef_store *s, const char *session_id, int32
 
 clef_status clef_store_artifact_get(clef_store *s, const char *session_id, int32_t kind,
                                     const char *model_hash, void *buf, size_t cap, size_t *needed) {
+    clefi_reset(s);
     if (needed != NULL)
         *needed = 0;
     clef_status rc = check_artifact_args(s, session_id, kind, model_hash);
@@ -316,6 +320,7 @@ static clef_status query_first_str(clef_store *s, const char *sql, const char *k
 
 clef_status clef_store_recording_path(clef_store *s, const char *session_id, char *buf, size_t cap,
                                       size_t *needed) {
+    clefi_reset(s);
     if (needed != NULL)
         *needed = 0;
     if (s == NULL || session_id == NULL)
@@ -332,6 +337,7 @@ clef_status clef_store_recording_path(clef_store *s, const char *session_id, cha
 
 clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t cap,
                                  size_t *needed) {
+    clefi_reset(s);
     if (needed != NULL)
         *needed = 0;
     if (s == NULL)
@@ -369,6 +375,7 @@ static clef_status check_split(clef_store *s, int32_t split) {
 }
 
 clef_status clef_store_split_count(clef_store *s, int32_t split, int64_t *out) {
+    clefi_reset(s);
     if (out != NULL)
         *out = 0;
     if (s == NULL || out == NULL)
@@ -389,6 +396,7 @@ clef_status clef_store_split_count(clef_store *s, int32_t split, int64_t *out) {
 
 clef_status clef_store_split_session(clef_store *s, int32_t split, int64_t index, char *buf,
                                      size_t cap, size_t *needed) {
+    clefi_reset(s);
     if (needed != NULL)
         *needed = 0;
     if (s == NULL)
@@ -411,6 +419,7 @@ clef_status clef_store_split_session(clef_store *s, int32_t split, int64_t index
 
 clef_status clef_store_channel_map_put(clef_store *s, const char *session_id, const char *channel,
                                        const char *source_label, const char *status) {
+    clefi_reset(s);
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (session_id == NULL || channel == NULL || source_label == NULL || status == NULL)
