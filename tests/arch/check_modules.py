@@ -7,9 +7,12 @@ the table that cmake/ClefModule.cmake writes from each clef_module(<m> DEPS ... 
     a header of <m> itself, a public header of include/, or an INTERFACE header of a module
     among <m>'s DEPS (never another module's private header);
  3. unless --no-symbols: every symbol that <m>'s objects take from another module's objects
-    (clefi_* and public clef_* alike) belongs to a module among <m>'s DEPS.
+    (clefi_* and public clef_* alike) belongs to a module among <m>'s DEPS;
+ 4. with --tests DIR: a test in DIR/<t>/ includes "<m>/<header>" only for an interface header
+    or for <t> == <m>: a white-box test lives under the module it tests. DIR/support (helpers
+    shared by several modules' tests) is not checked.
 
-usage: check_modules.py TABLE PUBLIC_INCLUDE_DIR [--nm NM] [--no-symbols]
+usage: check_modules.py TABLE PUBLIC_INCLUDE_DIR [--nm NM] [--no-symbols] [--tests DIR]
 Prints one line per violation and exits 1 if there is any.
 """
 import argparse
@@ -105,6 +108,26 @@ def check_includes(mods, public_dir):
     return errs
 
 
+def check_tests(mods, tests_dir):
+    errs = []
+    for t in sorted(os.listdir(tests_dir)):
+        tdir = os.path.join(tests_dir, t)
+        if t == "support" or not os.path.isdir(tdir):
+            continue
+        for fn in sorted(os.listdir(tdir)):
+            if not fn.endswith((".c", ".h")):
+                continue
+            with open(os.path.join(tdir, fn), encoding="utf-8", errors="replace") as f:
+                for no, line in enumerate(f, 1):
+                    r = INCLUDE.match(line)
+                    m, _, h = r.group(2).partition("/") if r else ("", "", "")
+                    if m in mods and h and m != t and h not in mods[m]["iface"]:
+                        errs.append(f"tests/{t}/{fn}:{no}: #include \"{m}/{h}\": {h} is private "
+                                    f"to module {m}; a test of {m}'s internals belongs in "
+                                    f"tests/{m}/")
+    return errs
+
+
 def nm_symbols(nm, objs):
     """(defined, undefined) global symbol sets of the objects."""
     defined, undefined = set(), set()
@@ -146,11 +169,14 @@ def main():
     ap.add_argument("public_include_dir")
     ap.add_argument("--nm", default="nm")
     ap.add_argument("--no-symbols", action="store_true")
+    ap.add_argument("--tests")
     a = ap.parse_args()
     mods = read_table(a.table)
     errs = check_graph(mods) + check_includes(mods, a.public_include_dir)
     if not a.no_symbols:
         errs += check_symbols(mods, a.nm)
+    if a.tests:
+        errs += check_tests(mods, a.tests)
     for e in errs:
         print(e)
     if errs:

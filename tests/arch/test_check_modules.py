@@ -11,15 +11,15 @@ checker, cc, nm = sys.argv[1:4]
 failures = []
 
 
-def case(label, a_src, a_deps, b_deps="", want=None, symbols=False):
+def case(label, a_src, a_deps, b_deps="", want=None, symbols=False, test_src=""):
     """Run the checker on a tree where lib/a/a.c is a_src; want: None for success, else a
     fragment of the expected error line."""
     with tempfile.TemporaryDirectory() as t:
-        for d in ("lib/a", "lib/b", "include"):
+        for d in ("lib/a", "lib/b", "include", "tests/a"):
             os.makedirs(os.path.join(t, d))
         files = {"include/clef.h": "", "lib/a/a_int.h": "", "lib/b/b_int.h": "",
                  "lib/b/b.h": "int b_fn(void);\n", "lib/a/a.c": a_src,
-                 "lib/b/b.c": "int b_fn(void) { return 1; }\n"}
+                 "lib/b/b.c": "int b_fn(void) { return 1; }\n", "tests/a/test_a.c": test_src}
         for p, s in files.items():
             with open(os.path.join(t, p), "w") as f:
                 f.write(s)
@@ -33,7 +33,8 @@ def case(label, a_src, a_deps, b_deps="", want=None, symbols=False):
             f.write(f"a|{a_deps}||{t}/lib/a|{objs['a'] if symbols else ''}\n")
             f.write(f"b|{b_deps}|b.h|{t}/lib/b|{objs['b'] if symbols else ''}\n")
         r = subprocess.run([sys.executable, checker, os.path.join(t, "table.txt"),
-                            os.path.join(t, "include"), "--nm", nm], capture_output=True,
+                            os.path.join(t, "include"), "--nm", nm,
+                            "--tests", os.path.join(t, "tests")], capture_output=True,
                            text=True)
         out = r.stdout + r.stderr
         ok = r.returncode == 0 if want is None else (r.returncode == 1 and want in out)
@@ -55,4 +56,8 @@ call = '#include "b.h"\nint a_fn(void) { return b_fn(); }\n'
 case("a declared call", call, "b", symbols=True)
 case("a call into an undeclared module", "int b_fn(void);\nint a_fn(void) { return b_fn(); }\n",
      "", symbols=True, want="calls module b (b_fn)")
+case("a test of a including a's private and b's interface header", "", "",
+     test_src='#include "a/a_int.h"\n#include "b/b.h"\n')
+case("a test of a including b's private header", "", "", test_src='#include "b/b_int.h"\n',
+     want="belongs in tests/b/")
 sys.exit(1 if failures else 0)
