@@ -1,7 +1,7 @@
-/* store_csv.c — libFuzzer harness for the store's RFC 4180 CSV reader (lib/store/csv.c):
- * any input is read record by record through a header lookup; it must never crash, leak or
- * read out of bounds, and every error must carry a message. */
-#include "store/store_int.h"
+/* store_csv.c — libFuzzer harness for the RFC 4180 CSV reader (lib/core/csv.c) the store
+ * imports with: any input is read record by record through a header lookup; it must never crash,
+ * leak or read out of bounds, and every error must carry a message. */
+#include "core/core_int.h"
 
 #include <string.h>
 

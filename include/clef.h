@@ -982,9 +982,23 @@ enum clef_param_key_model {
     CLEF_P_TOK_TRAIN_COSINE_STEPS = 431,   /**< i64, default 0: cosine lr decay from lr to
                                                 lr_min at this step (0: constant lr) */
     CLEF_P_TOK_TRAIN_LR_MIN = 432,         /**< f64, default 1e-5: lr after the cosine decay */
-    CLEF_P_TOK_TRAIN_POWER_WEIGHT = 433    /**< f64, default 0: weight of the squared error of
+    CLEF_P_TOK_TRAIN_POWER_WEIGHT = 433,   /**< f64, default 0: weight of the squared error of
                                                 each (channel, frequency) row's time-mean power
                                                 in dB beside the pixel L1 (docs/tokenizer.md) */
+    /* CLEF_PARAMS_TRAIN keys of the training pipeline (clef_tokenizer_trainer_run()) */
+    CLEF_P_TOK_TRAIN_STEPS = 434,            /**< i64, default 2000: the step count run() trains
+                                                  to (a resumed trainer's steps count) */
+    CLEF_P_TOK_TRAIN_SEED = 435,             /**< i64, default 1: a new tokenizer's weights and
+                                                  the crop draws (a resumed one keeps its own) */
+    CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT = 436,  /**< f64, default 0: share of crops keeping a
+                                                  random 1 .. n-1 of their n channels */
+    CLEF_P_TOK_TRAIN_CHANNEL_LONE = 437,     /**< f64, default 0: of those, share keeping one */
+    CLEF_P_TOK_TRAIN_MEAN_TOKENS = 438,      /**< i64, default 128: session-mean tokens fitted
+                                                  by run() when the tokenizer has none (0: none) */
+    CLEF_P_TOK_TRAIN_MEAN_LEVELS = 439,      /**< i64, default 1024: their levels */
+    CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY = 440, /**< i64, default 500: steps between checkpoints */
+    CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441      /**< i64, default 0 (all): recordings of a split
+                                                  each add_cohort() / add_store() reads */
 };
 
 /** Load a tokenizer from a safetensors weights file holding the "tok" component, ready for
@@ -1039,7 +1053,7 @@ CLEF_API clef_status clef_tokenizer_mean_tokens(const clef_tokenizer *tok, int64
  *  188 for the default 128 tokens. 0 without session-mean tokens or if tok is NULL. */
 CLEF_API int64_t clef_tokenizer_mean_coefficients(const clef_tokenizer *tok);
 /** The session-mean spectrum that session-mean tokens code, for
- *  clef_tokenizer_trainer_fit_mean() and clef_tokenizer_trainer_step_sessions(): mean
+ *  clef_tokenizer_trainer_fit_mean() and the means of clef_tokenizer_trainer_step(): mean
  *  [n_channels][n_freq] = each row of spec [n_channels][n_freq][n_frames] (dB) as its mean
  *  power over the n_frames frames, in dB: 10 log10 of the time mean of 10^(x / 10). A channel
  *  at the blank level everywhere stays at it. CLEF_ERR_INVALID_ARG for a NULL pointer or a
@@ -1105,90 +1119,108 @@ CLEF_API clef_status clef_tokenizer_encode_signal(const clef_tokenizer *tok, cle
  *  the bins) and a message on the session naming the parameter and both values. */
 CLEF_API clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_session *s,
                                                       const clef_spectrogram *sg);
-/** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1): L1 reconstruction + commitment
- *  loss, EMA codebook updates with dead-code restarts, AdamW on the encoder and decoder, and
- *  from a start step a PatchGAN hinge loss with taming's adaptive weight. The caller feeds
- *  batches of crops. One thread at a time. */
+/** A cohort store: one SQLite connection to one store file (schema: docs/store.md). Used by one
+ *  thread at a time; open one handle per thread or process: many may share a file (WAL
+ *  journal, busy timeout). Every call records its failure in clef_store_errmsg(). */
+typedef struct clef_store clef_store;
+
+/** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1; docs/tokenizer.md "Training"): L1
+ *  reconstruction + commitment loss, EMA codebook updates with dead-code restarts, AdamW on the
+ *  encoder and decoder, and from a start step a PatchGAN hinge loss with taming's adaptive
+ *  weight. The pipeline (what `clef train-tokenizer` runs): create or resume, add the
+ *  training sessions (clef_tokenizer_trainer_add_cohort(), _add_store()), then
+ *  clef_tokenizer_trainer_run() and clef_tokenizer_save(). Hyperparameters and seeds come from
+ *  the CLEF_PARAMS_TRAIN set, threads from n_threads. One thread at a time. */
 typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
 
-/** A trainer for a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER, NULL: defaults)
- *  with settings train (CLEF_PARAMS_TRAIN, NULL: defaults), weights drawn from seed; it runs
- *  on n_threads threads. Errors go to ctx. */
+/** Training progress: after each step, its number (1-based), the step count trained to, the
+ *  step's mean L1 (dB), codebook perplexity and mean-power error (dB; 0 when
+ *  CLEF_P_TOK_TRAIN_POWER_WEIGHT is 0). Return non-zero to stop (CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_tokenizer_train_progress_fn)(int64_t step, int64_t total, double l1_db,
+                                                    double perplexity, double power_db, void *user);
+
+/** A trainer for a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER, NULL: defaults:
+ *  with the default 128 session-mean tokens, 8 x 240 grid + 128 = 2,048 tokens per 20-minute
+ *  session) with settings train (CLEF_PARAMS_TRAIN, NULL: defaults; weights drawn from
+ *  CLEF_P_TOK_TRAIN_SEED); it runs on n_threads threads. Errors go to ctx. */
 CLEF_API clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
                                                    const clef_params *arch,
-                                                   const clef_params *train, uint64_t seed,
+                                                   const clef_params *train, int32_t n_threads);
+/** Resume training from a checkpoint of clef_tokenizer_trainer_save(): the architecture,
+ *  seed, step and discriminator presence come from the file, the other settings from train
+ *  (CLEF_PARAMS_TRAIN, NULL: defaults). Continuing gives the same weights as an uninterrupted
+ *  run fed the same batches with the same n_threads. Errors go to ctx. */
+CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                                   const char *path, const clef_params *train,
                                                    int32_t n_threads);
-/** Free a trainer (and the tokenizer it trains). NULL-safe. */
+/** Free a trainer (and the tokenizer and sessions it holds). NULL-safe. */
 CLEF_API void clef_tokenizer_trainer_free(clef_tokenizer_trainer *tr);
 /** Last error of the trainer, "" if none. */
 CLEF_API const char *clef_tokenizer_trainer_errmsg(const clef_tokenizer_trainer *tr);
 /** Status of the last error on the handle, CLEF_OK if none. */
 CLEF_API clef_status clef_tokenizer_trainer_errcode(const clef_tokenizer_trainer *tr);
+/** Record sg's parameters as the clef.spec.* metadata of the tokenizer being trained (saved
+ *  with it) and compute the spectrograms of the sessions added from now on with it (borrowed:
+ *  keep it alive until the last add call). Without it they use CLEF's default spectrogram on
+ *  the trainer's threads. sg must have n_freq bins (CLEF_ERR_SHAPE). Errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
+                                                            const clef_spectrogram *sg);
+/** Add the sessions of a cohort directory (docs/COHORT-FORMAT.md: manifest.csv, splits.csv)
+ *  whose subject is in split (e.g. "train"): each recording's 19 canonical channels, its
+ *  spectrogram and session mean, at most CLEF_P_TOK_TRAIN_MAX_SESSIONS recordings (0: all).
+ *  Recordings shorter than a crop or without a canonical channel are skipped (logged at
+ *  CLEF_LOG_WARN). CLEF_ERR_IO for a missing file, CLEF_ERR_FORMAT for a malformed CSV,
+ *  CLEF_ERR_NOT_FOUND when the split yields no usable session, CLEF_ERR_SHAPE unless the
+ *  tokenizer takes 19 channels of the spectrogram's bins; errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_add_cohort(clef_tokenizer_trainer *tr, const char *dir,
+                                                       const char *split);
+/** As clef_tokenizer_trainer_add_cohort() for the sessions of split "train", "val" or "test"
+ *  of a store (clef_store_open(); CLEF_ERR_INVALID_ARG for another split name). */
+CLEF_API clef_status clef_tokenizer_trainer_add_store(clef_tokenizer_trainer *tr, clef_store *store,
+                                                      const char *split);
+/** Add n_sessions more sessions' mean power spectra means [n_sessions][n_channels][n_freq]
+ *  (clef_tokenizer_session_mean(); `clef session-means`) to the session-mean coder's fit only:
+ *  its principal axes want many more sessions than the network does. Copied. Errors on the
+ *  trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_add_means(clef_tokenizer_trainer *tr,
+                                                      const float *means, int64_t n_sessions);
+/** Sessions added and their frames in all. Either pointer may be NULL. */
+CLEF_API clef_status clef_tokenizer_trainer_sessions(const clef_tokenizer_trainer *tr,
+                                                     int64_t *n_sessions, int64_t *n_frames);
+/** The training pipeline on the added sessions: when the tokenizer has no session-mean tokens
+ *  and CLEF_P_TOK_TRAIN_MEAN_TOKENS > 0, fit them on the sessions' means (and those of
+ *  clef_tokenizer_trainer_add_means(); a trainer that has them keeps its own); then until
+ *  CLEF_P_TOK_TRAIN_STEPS steps, batches of CLEF_P_TOK_TRAIN_BATCH random crops of random
+ *  sessions drawn from (seed, step) only (so a resumed run draws what an uninterrupted one
+ *  does), with channel dropout (CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT, _LONE), each step reported
+ *  to progress (may be NULL) and a checkpoint written to checkpoint_path (NULL: none) every
+ *  CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY steps; then session-mean decoding is calibrated on every
+ *  added session and the final checkpoint written. Save the result with clef_tokenizer_save()
+ *  of clef_tokenizer_trainer_tokenizer(). CLEF_ERR_STATE without sessions; CLEF_ERR_RANGE when
+ *  the sessions cannot carry the session-mean tokens; CLEF_ERR_CANCELLED when progress asked to
+ *  stop (the trainer stays usable). Errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_run(clef_tokenizer_trainer *tr,
+                                                const char *checkpoint_path,
+                                                clef_tokenizer_train_progress_fn progress,
+                                                void *user);
 /** One optimiser step on n_crops crops [n_crops][n_channels][n_freq][crop_t] (dB), 1 <= n_crops
- *  <= the batch setting. l1_db (may be NULL) gets the batch's mean absolute reconstruction
- *  error in dB, perplexity (may be NULL) the codebook perplexity of its tokens. */
+ *  <= CLEF_P_TOK_TRAIN_BATCH (clef_tokenizer_trainer_run() draws them for you). present (may be
+ *  NULL: every channel) holds a mask per crop, bit c set when channel c holds data: the L1 loss
+ *  of a crop covers its present channels only, so crops of recordings with missing electrodes
+ *  (blanked to the dB floor) train the network without the tokens reproducing the blank planes.
+ *  means (may be NULL) [n_crops][n_channels][n_freq] (dB): each crop's whole-session mean
+ *  (clef_tokenizer_session_mean()), which session-mean tokens code apart; NULL uses each crop's
+ *  own mean (fine for tests). l1_db (may be NULL) gets the batch's mean absolute
+ *  reconstruction error in dB, perplexity (may be NULL) the codebook perplexity of its tokens.
+ *  CLEF_ERR_INVALID_ARG for a mask without a channel of the tokenizer or a non-finite mean,
+ *  CLEF_ERR_UNSUPPORTED with masks for more than 32 input channels. */
 CLEF_API clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
+                                                 const uint32_t *present, const float *means,
                                                  int64_t n_crops, double *l1_db,
                                                  double *perplexity);
-/** As clef_tokenizer_trainer_step(), with present[b] (bit c set: channel c of crop b holds
- *  data) for each crop: the L1 reconstruction loss of a crop covers its present channels only
- *  (the mean over their pixels), so crops of recordings with missing electrodes, whose absent
- *  channels are blanked to the dB floor, train the network without the tokens having to
- *  reproduce the blank planes. present NULL: every channel present. CLEF_ERR_INVALID_ARG for a
- *  mask without a channel of the tokenizer, CLEF_ERR_UNSUPPORTED with masks for a tokenizer of
- *  more than 32 input channels. */
-CLEF_API clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr,
-                                                        const float *crops, const uint32_t *present,
-                                                        int64_t n_crops, double *l1_db,
-                                                        double *perplexity);
 /** The tokenizer being trained: usable with encode/decode/save between steps; borrowed, valid
  *  until the next step or clef_tokenizer_trainer_free(). */
 CLEF_API const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr);
-/** Record sg's parameters as the clef.spec.* metadata of the tokenizer being trained (saved
- *  with it; a new tokenizer carries CLEF's default spectrogram). sg must have n_freq bins
- *  (CLEF_ERR_SHAPE). Errors on the trainer. */
-CLEF_API clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
-                                                            const clef_spectrogram *sg);
-/** Give the tokenizer being trained n_tokens session-mean tokens of n_levels levels, fitted to
- *  the session-mean spectra (clef_tokenizer_session_mean()) of n_sessions training sessions,
- *  means [n_sessions][n_channels][n_freq] (dB): their mean and leading principal axes
- *  (LAPACK), half the coefficient tokens holding two coefficients each when n_levels is a
- *  square and the sessions support that many components (clef_tokenizer_mean_coefficients());
- *  the last token counts valid columns. Call it before the first step (or to add the tokens to, or
- * refit them on, a tokenizer resumed from a checkpoint); from then on the network codes each crop
- *  minus the coded mean (clef_tokenizer_trainer_step_sessions()). CLEF_ERR_RANGE unless 2 <=
- *  n_tokens <= min(1024, n_sessions, n_channels * n_freq + 1) and 1280 / time_stride < n_levels
- *  <= 65536 - codebook_size; CLEF_ERR_INVALID_ARG for a non-finite mean. Errors on the trainer;
- *  on failure the tokenizer is unchanged. */
-CLEF_API clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const float *means,
-                                                     int64_t n_sessions, int64_t n_tokens,
-                                                     int64_t n_levels);
-/** Calibrate session-mean decoding on a training session spec [n_channels][n_freq][n_frames]
- *  (dB; n_channels and n_freq must match the tokenizer, CLEF_ERR_SHAPE; absent channels at the
- *  blank level): encode and
- *  decode it as a whole-session image, and set the coder's per-row bias (tensor mean.bias) to
- *  the average, over the sessions calibrated so far, of decoded minus true mean dB (absent
- *  channels left out). first nonzero starts a new average. Decode makes each row's mean power
- *  the coded one minus this bias: a decoded residual is smoother than data, and without the
- *  bias its level would sit above the data's by the power of the noise it does not reproduce
- *  (docs/tokenizer.md "Session-mean tokens"). Call it after training, on each training
- *  session; a fit or refit (clef_tokenizer_trainer_fit_mean()) starts from bias 0.
- *  CLEF_ERR_STATE without session-mean tokens; errors on the trainer. */
-CLEF_API clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr,
-                                                           const float *spec, int64_t n_channels,
-                                                           int64_t n_freq, int64_t n_frames,
-                                                           int32_t first, int32_t n_threads);
-/** As clef_tokenizer_trainer_step_masked(), with means [n_crops][n_channels][n_freq] (dB): the
- *  session-mean spectrum (clef_tokenizer_session_mean()) of each crop's whole session (its
- *  absent channels at their blank level), which a tokenizer with session-mean tokens codes
- *  apart; the network then learns the crop minus that coded mean. means NULL, and the other
- *  step calls, use each crop's own mean power: fine for tests, but whole sessions are coded
- *  against their session mean. */
-CLEF_API clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr,
-                                                          const float *crops,
-                                                          const uint32_t *present,
-                                                          const float *means, int64_t n_crops,
-                                                          double *l1_db, double *perplexity);
 /** Steps taken. */
 CLEF_API int64_t clef_tokenizer_trainer_steps(const clef_tokenizer_trainer *tr);
 /** The mean-power term of the last step, as an error in dB: the root mean square over its
@@ -1198,13 +1230,36 @@ CLEF_API double clef_tokenizer_trainer_power_db(const clef_tokenizer_trainer *tr
 /** Write a checkpoint (atomically): weights, EMA codebook statistics, discriminator, AdamW
  *  moments, step and seed, plus the clef.tok.* metadata. Errors on the trainer. */
 CLEF_API clef_status clef_tokenizer_trainer_save(clef_tokenizer_trainer *tr, const char *path);
-/** Resume training from a checkpoint of clef_tokenizer_trainer_save(): the architecture,
- *  seed, step and discriminator presence come from the file, the other settings from train
- *  (CLEF_PARAMS_TRAIN, NULL: defaults). Continuing gives the same weights as an uninterrupted
- *  run fed the same batches with the same n_threads. Errors go to ctx. */
-CLEF_API clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx *ctx,
-                                                   const char *path, const clef_params *train,
-                                                   int32_t n_threads);
+
+/* Experimental: the session-mean steps clef_tokenizer_trainer_run() takes, for experiments that
+ * drive the trainer by hand (tests, tools/ref). They may change without an ABI bump notice. */
+
+/** Give the tokenizer being trained n_tokens session-mean tokens of n_levels levels, fitted to
+ *  the session-mean spectra (clef_tokenizer_session_mean()) of n_sessions training sessions,
+ *  means [n_sessions][n_channels][n_freq] (dB): their mean and leading principal axes
+ *  (LAPACK), half the coefficient tokens holding two coefficients each when n_levels is a
+ *  square and the sessions support that many components (clef_tokenizer_mean_coefficients());
+ *  the last token counts valid columns. Call it before the first step (or to add the tokens to,
+ *  or refit them on, a resumed tokenizer); from then on the network codes each crop minus the
+ *  coded mean (the means of clef_tokenizer_trainer_step()). CLEF_ERR_RANGE unless 2 <=
+ *  n_tokens <= min(1024, n_sessions, n_channels * n_freq + 1) and 1280 / time_stride < n_levels
+ *  <= 65536 - codebook_size; CLEF_ERR_INVALID_ARG for a non-finite mean. Errors on the trainer;
+ *  on failure the tokenizer is unchanged. */
+CLEF_API clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const float *means,
+                                                     int64_t n_sessions, int64_t n_tokens,
+                                                     int64_t n_levels);
+/** Calibrate session-mean decoding on a training session spec [n_channels][n_freq][n_frames]
+ *  (dB; n_channels and n_freq must match the tokenizer, CLEF_ERR_SHAPE; absent channels at the
+ *  blank level): encode and decode it as a whole-session image, and set the coder's per-row
+ *  bias (tensor mean.bias) to the average, over the sessions calibrated so far, of decoded
+ *  minus true mean dB (absent channels left out). first nonzero starts a new average. Decode
+ *  makes each row's mean power the coded one minus this bias (docs/tokenizer.md "Session-mean
+ *  tokens"). A fit or refit (clef_tokenizer_trainer_fit_mean()) starts from bias 0.
+ *  CLEF_ERR_STATE without session-mean tokens; errors on the trainer. */
+CLEF_API clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr,
+                                                           const float *spec, int64_t n_channels,
+                                                           int64_t n_freq, int64_t n_frames,
+                                                           int32_t first, int32_t n_threads);
 
 /** Decode n_ids = n_tokens token ids (grid ids in [0, codebook_size), session-mean ids in
  *  [codebook_size, codebook_size + n_levels)) to a spectrogram
@@ -1325,10 +1380,7 @@ CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n
 /* store: SQLite cohort store, importers, resumable jobs                       (lib/store)    */
 /* ------------------------------------------------------------------------------------------ */
 
-/** A cohort store: one SQLite connection to one store file (schema: docs/store.md). Used by one
- *  thread at a time; open one handle per thread or process: many may share a file (WAL
- *  journal, busy timeout). Every call records its failure in clef_store_errmsg(). */
-typedef struct clef_store clef_store;
+/* (clef_store: declared before the tokenizer trainer, which reads stores) */
 
 /** Tables counted by clef_store_count(). Pinned, only appended. */
 enum clef_store_table {

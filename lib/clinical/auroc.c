@@ -11,22 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t clefi_splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-uint64_t clefi_rand_below(uint64_t *state, uint64_t n) {
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n; /* reject the biased tail */
-    for (;;) {
-        uint64_t r = clefi_splitmix64(state);
-        if (r < limit)
-            return r % n;
-    }
-}
-
 /* qsort has no context argument: sort (score, index) pairs instead. */
 typedef struct scored {
     double s;

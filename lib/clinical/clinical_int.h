@@ -35,11 +35,6 @@ CLEFI_HIDDEN clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx
                                              int32_t n_boot, uint64_t seed, double level,
                                              double *lo, double *hi);
 
-/* ---- seeded RNG (auroc.c): splitmix64 (Steele, Lea, Flood 2014) ---- */
-CLEFI_HIDDEN uint64_t clefi_splitmix64(uint64_t *state);
-/** Uniform integer in [0, n), unbiased (rejection). */
-CLEFI_HIDDEN uint64_t clefi_rand_below(uint64_t *state, uint64_t n);
-
 /* ---- logistic-regression probe (probe.c) ---- */
 struct clef_probe {
     clef_ctx *ctx;

@@ -364,13 +364,10 @@ clef_status clef_cohort_generate(clef_session *s, const clef_params *params, con
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_session_begin(s);
-    const clef_ctx *sc = s->ctx;
     clef_ctx *ctx = NULL;
-    clef_status rc = clef_ctx_create_with_allocator(&ctx, sc->alloc.malloc_fn, sc->alloc.realloc_fn,
-                                                    sc->alloc.free_fn, sc->alloc.user);
+    clef_status rc = clefi_ctx_clone(&ctx, s->ctx);
     if (rc != CLEF_OK)
         return clefi_session_error(s, rc, "cohort: cannot create a context");
-    clef_ctx_set_log(ctx, sc->log_level, sc->log_fn, sc->log_user);
     rc = generate(ctx, s->pool, params, out_dir, progress, user);
     if (rc != CLEF_OK)
         clefi_session_error(s, rc, "%s",

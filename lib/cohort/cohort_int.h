@@ -13,8 +13,8 @@
 
 /* ---- counter-based random numbers ----
  * A stream is keyed by (seed, patient, session, purpose): results never depend on the order in
- * which sessions are generated or on the thread count. SplitMix64 (Steele, Lea & Flood 2014)
- * both hashes the key and advances the stream. */
+ * which sessions are generated or on the thread count. lib/core's clefi_splitmix64 both hashes
+ * the key and advances the stream. */
 typedef struct clefi_crng {
     uint64_t s;
     double spare; /* second Box-Muller deviate */

@@ -14,25 +14,18 @@
 
 /* ---- random numbers ---- */
 
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void clefi_crng_init(clefi_crng *r, uint64_t seed, uint64_t patient, uint64_t session,
                      uint64_t purpose) {
     uint64_t h = seed;
-    uint64_t k = splitmix64(&h) ^ patient;
-    k = splitmix64(&k) ^ session;
-    k = splitmix64(&k) ^ purpose;
-    r->s = splitmix64(&k);
+    uint64_t k = clefi_splitmix64(&h) ^ patient;
+    k = clefi_splitmix64(&k) ^ session;
+    k = clefi_splitmix64(&k) ^ purpose;
+    r->s = clefi_splitmix64(&k);
     r->has_spare = 0;
     r->spare = 0;
 }
 
-uint64_t clefi_crng_u64(clefi_crng *r) { return splitmix64(&r->s); }
+uint64_t clefi_crng_u64(clefi_crng *r) { return clefi_splitmix64(&r->s); }
 
 double clefi_crng_unif(clefi_crng *r) { return (double)(clefi_crng_u64(r) >> 11) * 0x1.0p-53; }
 

@@ -1,5 +1,6 @@
 /*
- * core_int.h — libclef internal core: allocator, errors, logging, params, thread pool.
+ * core_int.h — libclef internal core: allocator, errors, logging, params, thread pool, RNG,
+ * SHA-256, CSV reader.
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Not API. Every module includes this header; nothing outside lib/ does.
@@ -50,6 +51,9 @@ struct clef_ctx {
 /* ---- context lifetime ---- */
 CLEFI_HIDDEN clef_ctx *clefi_ctx_retain(clef_ctx *ctx);
 CLEFI_HIDDEN void clefi_ctx_release(clef_ctx *ctx);
+/** A new ctx with src's allocator and log callback, for work whose messages must not land on a
+ *  ctx other threads may share (jobs, cohort generation). */
+CLEFI_HIDDEN clef_status clefi_ctx_clone(clef_ctx **out, const clef_ctx *src);
 
 /* ---- allocation: every byte the library owns comes from here ---- */
 CLEFI_HIDDEN void *clefi_malloc(clef_ctx *ctx, size_t size);
@@ -153,6 +157,22 @@ CLEFI_HIDDEN clef_status clefi_session_error(clef_session *s, clef_status status
  *  CLEF_ERR_NOMEM on the session. The block stays valid until the slot is asked for more. */
 CLEFI_HIDDEN void *clefi_session_slot(clef_session *s, int32_t slot, size_t bytes);
 
+/* ---- random numbers (rng.c): splitmix64 (Steele, Lea, Flood, "Fast splittable pseudorandom
+ * number generators", OOPSLA 2014), the library's one generator ---- */
+
+/** Sequential: advance *state by the golden-ratio increment and return its splitmix64 mix. */
+CLEFI_HIDDEN uint64_t clefi_splitmix64(uint64_t *state);
+/** Sequential uniform integer in [0, n), n >= 1, unbiased (rejection). */
+CLEFI_HIDDEN uint64_t clefi_rand_below(uint64_t *state, uint64_t n);
+/** Stateless: random 64 bits for (seed, counter), the splitmix64 finaliser applied twice.
+ *  Element i of a dropout mask is drawn from counter offset + i, so any thread may draw any
+ *  element and a checkpoint stores only (seed, offset). */
+CLEFI_HIDDEN uint64_t clefi_rng_u64(uint64_t seed, uint64_t counter);
+/** Stateless uniform in [0, 1) with 24 random bits. */
+CLEFI_HIDDEN float clefi_rng_uniform(uint64_t seed, uint64_t counter);
+/** Stateless standard normal (Box-Muller on counters 2*counter and 2*counter+1). */
+CLEFI_HIDDEN float clefi_rng_normal(uint64_t seed, uint64_t counter);
+
 /* ---- SHA-256 (FIPS 180-4): recording fingerprints in cohort manifests and the store ---- */
 typedef struct clefi_sha256_ctx {
     uint32_t h[8];
@@ -172,5 +192,33 @@ CLEFI_HIDDEN void clefi_sha256_hex(const uint8_t digest[32], char hex[65]);
  *  when the file cannot be opened or CLEF_ERR_IO on a read error; records no message (callers
  *  word their own, naming what the file is). */
 CLEFI_HIDDEN clef_status clefi_sha256_file_hex(const char *path, char hex[65]);
+
+/* ---- CSV reader (csv.c): RFC 4180 over a memory buffer; the library's one CSV parser (the
+ * store's importers, cohort directories) ---- */
+typedef struct clefi_csv clefi_csv;
+
+/** A reader over data[0..n) (not copied: it must outlive the reader). name is used in
+ *  messages ("manifest.csv line 3, column 2: ..."). A UTF-8 byte-order mark is skipped. */
+CLEFI_HIDDEN clef_status clefi_csv_open(clefi_csv **out, clef_ctx *ctx, const char *data, size_t n,
+                                        const char *name, clefi_err *err);
+CLEFI_HIDDEN void clefi_csv_free(clefi_csv *r);
+/** Read the next record: *has_row = 1 and CLEF_OK, or *has_row = 0 at the end. Syntax errors
+ *  give CLEF_ERR_FORMAT naming the file, line and column. Empty lines are skipped. */
+CLEFI_HIDDEN clef_status clefi_csv_next(clefi_csv *r, int *has_row, clefi_err *err);
+CLEFI_HIDDEN size_t clefi_csv_nfields(const clefi_csv *r);
+/** Field i of the current record (NUL-terminated; valid until the next clefi_csv_next). */
+CLEFI_HIDDEN const char *clefi_csv_field(const clefi_csv *r, size_t i);
+/** Physical line number (1-based) where the current record starts. */
+CLEFI_HIDDEN int64_t clefi_csv_line(const clefi_csv *r);
+CLEFI_HIDDEN const char *clefi_csv_name(const clefi_csv *r);
+/** Read the header record and map each of names[0..n) to its column (idx[i]); a missing column
+ *  is CLEF_ERR_FORMAT unless optional[i] is set (then idx[i] = SIZE_MAX). */
+CLEFI_HIDDEN clef_status clefi_csv_header(clefi_csv *r, const char *const *names,
+                                          const int *optional, size_t n, size_t *idx,
+                                          clefi_err *err);
+/** Field by header index, "" for an optional column that is absent. */
+CLEFI_HIDDEN const char *clefi_csv_get(const clefi_csv *r, size_t idx);
+/** Require the current record to have exactly the header's field count. */
+CLEFI_HIDDEN clef_status clefi_csv_check_width(const clefi_csv *r, clefi_err *err);
 
 #endif /* CLEF_CORE_INT_H */

@@ -189,3 +189,11 @@ void clefi_log(const clef_ctx *ctx, int32_t level, const char *fmt, ...) {
     clefi_vlog(ctx, level, fmt, ap);
     va_end(ap);
 }
+
+clef_status clefi_ctx_clone(clef_ctx **out, const clef_ctx *src) {
+    clef_status rc = clef_ctx_create_with_allocator(
+        out, src->alloc.malloc_fn, src->alloc.realloc_fn, src->alloc.free_fn, src->alloc.user);
+    if (rc == CLEF_OK)
+        clef_ctx_set_log(*out, src->log_level, src->log_fn, src->log_user);
+    return rc;
+}

@@ -284,7 +284,41 @@ typedef struct clefi_tok_train_cfg {
     int64_t cosine_steps; /* cosine lr decay to lr_min at this step; 0: constant lr */
     float lr_min;
     double power_weight; /* weight of the rows' mean-power squared error; 0: none */
+    /* the pipeline (clef_tokenizer_trainer_run; tok_pipeline.c) */
+    int64_t steps, checkpoint_every, max_sessions;
+    double channel_dropout, channel_lone;
+    int32_t mean_tokens, mean_levels;
 } clefi_tok_train_cfg;
+
+/* ---- training data (tok_data.c): the sessions of clef_tokenizer_trainer_add_* ---- */
+typedef struct clefi_tok_data {
+    float **spec;      /* [n][in_ch][n_freq][frames[i]] (dB) */
+    float *means;      /* [n][in_ch * n_freq]: each session's mean power spectrum (dB) */
+    int64_t *frames;   /* [n] */
+    uint32_t *present; /* [n]: channels each recording holds (bit c) */
+    size_t n, cap;
+    int64_t total_frames;
+    float *extra; /* [n_extra][in_ch * n_freq]: clef_tokenizer_trainer_add_means */
+    int64_t n_extra;
+    float blank_db; /* an absent channel's spectrogram value (the dB floor) */
+} clefi_tok_data;
+
+CLEFI_HIDDEN void clefi_tok_data_free(clef_ctx *ctx, clefi_tok_data *d);
+/** Crops b < batch of step step [batch][in_ch][n_freq][crop_t], their present channels and
+ *  session means [batch][in_ch * n_freq], drawn from (seed, step) only: splitmix64 picks a
+ *  session and an offset, then channel dropout (clefi_tok_drop_channels); a dropped channel's
+ *  mean is the blank level, as a missing electrode's would be. */
+CLEFI_HIDDEN void clefi_tok_draw_batch(const clefi_tok_data *d, const clefi_tok_train_cfg *cfg,
+                                       int64_t n_ch, int64_t n_freq, int64_t step, int64_t batch,
+                                       int64_t crop_t, float *crops, uint32_t *present,
+                                       float *means);
+/** With probability p, keep a random 1 .. n - 1 of the n channels present in crop (channel c at
+ *  crop + c * plane, n_ch channels, at most 32) and set every value of the others to blank_db;
+ *  of those crops a share lone keeps exactly one. Returns the channels left present. With
+ *  lone = 0 the draws are those of a dropout without the option. */
+CLEFI_HIDDEN uint32_t clefi_tok_drop_channels(uint64_t *rng, double p, double lone, int64_t n_ch,
+                                              int64_t plane, float blank_db, uint32_t present,
+                                              float *crop);
 
 /* The public clef_tokenizer_trainer handle is this trainer. */
 typedef struct clef_tokenizer_trainer clefi_tok_trainer;
@@ -296,7 +330,7 @@ CLEFI_HIDDEN clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_
 CLEFI_HIDDEN void clefi_tok_trainer_free(clefi_tok_trainer *tr);
 /** Training settings from a CLEF_PARAMS_TRAIN set (NULL: defaults); errors on ctx. */
 CLEFI_HIDDEN clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *train,
-                                                         uint64_t seed, int32_t n_threads,
+                                                         int32_t n_threads,
                                                          clefi_tok_train_cfg *cfg);
 /** The tokenizer being trained (valid for encode/decode between steps). */
 CLEFI_HIDDEN const clef_tokenizer *clefi_tok_trainer_model(const clefi_tok_trainer *tr);
@@ -354,9 +388,13 @@ struct clef_tokenizer_trainer {
     double power_sum;   /* this step's mean-power term (scaled units), summed over its crops */
     double power_last;  /* the last step's mean of it (clef_tokenizer_trainer_power_db) */
     int32_t wino_stale; /* weights changed since the Winograd copy was made (see tok_model) */
-    float *mean_m, *mean_hat; /* in_ch * n_freq each: a crop's session mean and its M^ */
-    double *calib;            /* [2][in_ch * n_freq]: calibration sums and counts, or NULL */
-    clefi_pool *pool;
+    float *mean_m, *mean_hat;   /* in_ch * n_freq each: a crop's session mean and its M^ */
+    double *calib;              /* [2][in_ch * n_freq]: calibration sums and counts, or NULL */
+    clefi_tok_data data;        /* sessions of clef_tokenizer_trainer_add_* */
+    const clef_spectrogram *sg; /* of the added sessions: set_spectrogram's or sg_own */
+    clef_spectrogram *sg_own;   /* CLEF's default, made by the first add call without one */
+    clef_session *sess;         /* the trainer's threads (n_threads) and spectrogram scratch */
+    clefi_pool *pool;           /* sess's */
     clefi_fwd fw;
     clefi_tbuf *buf;
     size_t n_buf, cap_buf;

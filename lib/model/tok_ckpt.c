@@ -152,7 +152,7 @@ clef_status clef_tokenizer_trainer_resume(clef_tokenizer_trainer **out, clef_ctx
     clefi_tok_cfg arch;
     clef_weights *w = NULL;
     int64_t ndf = 0;
-    clef_status rc = clefi_tok_train_cfg_from_params(ctx, train, 0, n_threads, &cfg);
+    clef_status rc = clefi_tok_train_cfg_from_params(ctx, train, n_threads, &cfg);
     if (rc == CLEF_OK)
         rc = clef_weights_open(&w, ctx, path);
     if (rc == CLEF_OK)

@@ -7,9 +7,11 @@
  * as the 19 canonical channels at 200 Hz (only the start that the 1,280-frame session image
  * covers, plus a margin, so a long recording costs no more memory than 21 minutes), turned
  * into CLEF's spectrogram and encoded over that image (docs/tokenizer.md); its
- * 2,048 uint16 ids are committed with the done state in one transaction
- * (clef_store_job_complete), so a killed run loses at most the item in flight. */
+ * 2,048 uint16 ids are committed with the done state in one transaction by the store-job
+ * driver (lib/store/job_run.h), so a killed run loses at most the item in flight. */
 #include "model_int.h"
+
+#include "job_run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -46,72 +48,89 @@ clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, c
     return rc;
 }
 
-typedef struct tok_item {
-    clef_session *sess;
-    clef_ctx *ctx; /* the session's: allocation and recording constructors */
-    clef_store *s;
+typedef struct tok_job {
+    clef_session *sess; /* threads and scratch of every item */
+    clef_ctx *ctx;      /* the session's: allocation and the driver's messages */
     clef_tokenizer *tok;
     clef_spectrogram *sg;
     int64_t n_tokens;
+    double read_s; /* seconds of each recording read: the session image's span + margin */
     int32_t *ids;
     uint16_t *u16;
-    char path[4096];
-    char why[CLEFI_ERRMSG_CAP]; /* data problem of this item (the job goes on) */
-} tok_item;
+} tok_job;
 
-/* Read, transform and encode one session into it->u16 (clef_tokenizer_encode_recording). A
- * data problem (unreadable file, recording shorter than one spectrogram window) sets it->why
- * and returns CLEF_OK; only store or memory failures are returned. */
-static clef_status tokenize_one(tok_item *it, const char *sid) {
-    size_t needed;
-    clef_status rc = clef_store_recording_path(it->s, sid, it->path, sizeof it->path, &needed);
+/* A session's samples to tj->u16 with the library pipeline (clef_tokenizer_encode_signal): a
+ * recording shorter than one spectrogram window fails the item with the session's message. */
+static clef_status encode_session(tok_job *tj, clefi_job_item *it, const clefi_job_session *ses) {
+    clef_status rc =
+        ses->n_out < 1
+            ? CLEF_ERR_SHAPE
+            : clef_tokenizer_encode_signal(tj->tok, tj->sess, tj->sg, ses->x, ses->stride,
+                                           ses->n_out, tj->ids, (size_t)tj->n_tokens, NULL);
     if (rc != CLEF_OK)
-        return rc;
-    clef_recording *rec = NULL;
-    rc = clef_recording_open(&rec, it->ctx, it->path, NULL);
-    const char *m = clef_ctx_errmsg(it->ctx);
-    if (rc == CLEF_OK) {
-        rc = clef_tokenizer_encode_recording(it->tok, it->sess, it->sg, rec, it->ids,
-                                             (size_t)it->n_tokens, NULL, NULL);
-        m = clef_session_errmsg(it->sess);
-    }
-    if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM) {
-        snprintf(it->why, sizeof it->why, "%s: %s", clef_strerror(rc), m);
-        rc = CLEF_OK;
-    } else if (rc == CLEF_OK) {
-        for (int64_t i = 0; i < it->n_tokens; i++)
-            it->u16[i] = (uint16_t)it->ids[i]; /* ids < codebook + mean levels <= 65,536 */
-    }
-    clef_recording_free(rec);
+        return clefi_job_item_fail(it, rc,
+                                   ses->n_out < 1 ? "no samples" : clef_session_errmsg(tj->sess));
+    for (int64_t i = 0; i < tj->n_tokens; i++)
+        tj->u16[i] = (uint16_t)tj->ids[i]; /* ids < codebook + mean levels <= 65,536 */
+    it->data = tj->u16;
+    it->n_bytes = (size_t)tj->n_tokens * sizeof *tj->u16;
+    return CLEF_OK;
+}
+
+/* One session: read only as far as the session image covers, then encoded. */
+static clef_status tokenize_item(clefi_job_item *it, void *user) {
+    tok_job *tj = user;
+    clefi_job_session ses;
+    clef_status rc = clefi_job_read_session(it, tj->read_s, &ses);
+    if (rc == CLEF_OK && !it->failed)
+        rc = encode_session(tj, it, &ses);
+    clefi_job_session_free(tj->ctx, &ses);
     return rc;
 }
 
 /* The weights (loaded for whole-session images) and the spectrogram they were trained on. */
-static clef_status job_setup(tok_item *it, const char *weights_path) {
-    clef_spectrogram *sg = NULL;
+static clef_status job_setup(tok_job *tj, const char *weights_path) {
     int64_t cb = 0;
-    clef_status rc = clef_tokenizer_load(&it->tok, it->ctx, weights_path);
-    if (rc != CLEF_OK)
-        return clefi_session_error(it->sess, rc, "%s", clef_ctx_errmsg(it->ctx));
-    rc = clef_tokenizer_codebook(it->tok, &cb, NULL);
+    clef_status rc = clef_tokenizer_load(&tj->tok, tj->ctx, weights_path);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_codebook(tj->tok, &cb, NULL);
     if (rc == CLEF_OK && cb > 65536)
-        return clefi_session_error(it->sess, CLEF_ERR_UNSUPPORTED,
-                                   "codebook of %lld codes: token artifacts are uint16",
-                                   (long long)cb);
-    rc = clef_tokenizer_spectrogram_create(&sg, it->ctx, it->tok);
+        rc = clefi_ctx_error(tj->ctx, CLEF_ERR_UNSUPPORTED,
+                             "codebook of %lld codes: token artifacts are uint16", (long long)cb);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_spectrogram_create(&tj->sg, tj->ctx, tj->tok);
     if (rc != CLEF_OK)
-        return clefi_session_error(it->sess, rc, "%s", clef_ctx_errmsg(it->ctx));
-    it->sg = sg;
-    it->n_tokens = clef_tokenizer_n_tokens(it->tok);
-    if ((it->ids = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->ids)) == NULL ||
-        (it->u16 = clefi_malloc(it->ctx, (size_t)it->n_tokens * sizeof *it->u16)) == NULL)
-        return clefi_session_error(it->sess, CLEF_ERR_NOMEM, "cannot allocate %lld token ids",
-                                   (long long)it->n_tokens);
-    return CLEF_OK;
+        return rc;
+    tj->read_s = clef_tokenizer_read_seconds(tj->tok, tj->sg);
+    tj->n_tokens = clef_tokenizer_n_tokens(tj->tok);
+    if ((tj->ids = clefi_malloc(tj->ctx, (size_t)tj->n_tokens * sizeof *tj->ids)) == NULL ||
+        (tj->u16 = clefi_malloc(tj->ctx, (size_t)tj->n_tokens * sizeof *tj->u16)) == NULL)
+        rc = clefi_ctx_error(tj->ctx, CLEF_ERR_NOMEM, "cannot allocate %lld token ids",
+                             (long long)tj->n_tokens);
+    return rc;
 }
 
-static clef_status store_err(clef_session *sess, clef_store *s, clef_status rc) {
-    return clefi_session_error(sess, rc, "store: %s", clef_store_errmsg(s));
+/* The job on a private ctx (same allocator and log): the driver and the constructors record
+ * their messages there, never on a ctx that other threads may share. */
+static clef_status run(clef_session *sess, clef_ctx *ctx, clef_store *s, const char *weights_path,
+                       double stale_s, int64_t max_items, int64_t *n_processed,
+                       clef_eval_progress_fn progress, void *user) {
+    char job[sizeof TOK_JOB_PREFIX + HASH_HEX];
+    memcpy(job, TOK_JOB_PREFIX, sizeof TOK_JOB_PREFIX - 1);
+    const char *hash = job + sizeof TOK_JOB_PREFIX - 1;
+    clef_status rc = file_sha256(ctx, weights_path, job + sizeof TOK_JOB_PREFIX - 1);
+    if (rc != CLEF_OK)
+        return rc;
+    tok_job tj = {.sess = sess, .ctx = ctx};
+    rc = job_setup(&tj, weights_path);
+    const clefi_job_def def = {job, "tokenize", CLEF_ARTIFACT_TOKENS, hash, tokenize_item, &tj};
+    if (rc == CLEF_OK)
+        rc = clefi_job_run(ctx, s, &def, stale_s, max_items, n_processed, progress, user);
+    clefi_free(ctx, tj.u16);
+    clefi_free(ctx, tj.ids);
+    clef_spectrogram_free(tj.sg);
+    clef_tokenizer_free(tj.tok);
+    return rc;
 }
 
 clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s, const char *weights_path,
@@ -122,65 +141,16 @@ clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s, const char
     if (sess == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_session_begin(sess);
-    clef_ctx *ctx = sess->ctx;
     if (s == NULL || weights_path == NULL)
         return clefi_session_error(sess, CLEF_ERR_INVALID_ARG, "store or weights_path is NULL");
-    char job[sizeof TOK_JOB_PREFIX + HASH_HEX];
-    memcpy(job, TOK_JOB_PREFIX, sizeof TOK_JOB_PREFIX - 1);
-    const char *hash = job + sizeof TOK_JOB_PREFIX - 1;
-    clef_status rc = clefi_sha256_file_hex(weights_path, job + sizeof TOK_JOB_PREFIX - 1);
+    clef_ctx *ctx = NULL;
+    clef_status rc = clefi_ctx_clone(&ctx, sess->ctx);
     if (rc != CLEF_OK)
-        return clefi_session_error(sess, CLEF_ERR_IO, "weights '%s': %s", weights_path,
-                                   rc == CLEF_ERR_NOT_FOUND ? "cannot open" : "read error");
-    tok_item *it = clefi_calloc(ctx, 1, sizeof *it);
-    if (it == NULL)
-        return clefi_session_error(sess, CLEF_ERR_NOMEM, "cannot allocate a job item");
-    it->sess = sess;
-    it->ctx = ctx;
-    it->s = s;
-    rc = job_setup(it, weights_path);
-    int64_t total = 0, done = 0;
-    clef_status src = CLEF_OK; /* store failures */
-    if (rc == CLEF_OK)
-        src = clef_store_job_add_sessions(s, job, NULL);
-    if (rc == CLEF_OK && src == CLEF_OK && stale_s >= 0.0)
-        src = clef_store_job_requeue(s, job, stale_s, 0, NULL);
-    if (rc == CLEF_OK && src == CLEF_OK)
-        src = clef_store_job_count(s, job, -1, &total);
-    if (rc == CLEF_OK && src == CLEF_OK)
-        src = clef_store_job_count(s, job, CLEF_JOB_DONE, &done);
-    char sid[256];
-    for (int64_t k = 0; rc == CLEF_OK && src == CLEF_OK && (max_items <= 0 || k < max_items); k++) {
-        int32_t claimed = 0;
-        size_t needed;
-        src = clef_store_job_claim(s, job, sid, sizeof sid, &needed, &claimed);
-        if (src != CLEF_OK || !claimed)
-            break;
-        it->why[0] = '\0';
-        src = tokenize_one(it, sid);
-        if (src == CLEF_OK && it->why[0] != '\0')
-            src = clef_store_job_fail(s, job, sid, it->why);
-        else if (src == CLEF_OK)
-            src = clef_store_job_complete(s, job, sid, CLEF_ARTIFACT_TOKENS, hash, it->u16,
-                                          (size_t)it->n_tokens * sizeof *it->u16);
-        if (src != CLEF_OK)
-            break;
-        done++;
-        if (n_processed != NULL)
-            (*n_processed)++;
-        if (progress != NULL && progress(done, total, sid, user) != 0)
-            rc = clefi_session_error(sess, CLEF_ERR_CANCELLED,
-                                     "tokenize job cancelled after %lld of %lld sessions",
-                                     (long long)done, (long long)total);
-    }
-    if (rc == CLEF_OK && src == CLEF_ERR_NOMEM)
-        rc = clefi_session_error(sess, src, "out of memory in the tokenize job");
-    else if (rc == CLEF_OK && src != CLEF_OK)
-        rc = store_err(sess, s, src);
-    clefi_free(ctx, it->u16);
-    clefi_free(ctx, it->ids);
-    clef_spectrogram_free(it->sg);
-    clef_tokenizer_free(it->tok);
-    clefi_free(ctx, it);
+        return clefi_session_error(sess, rc, "tokenize job: cannot create a context");
+    rc = run(sess, ctx, s, weights_path, stale_s, max_items, n_processed, progress, user);
+    if (rc != CLEF_OK)
+        clefi_session_error(sess, rc, "%s",
+                            clef_ctx_errmsg(ctx)[0] ? clef_ctx_errmsg(ctx) : clef_strerror(rc));
+    clef_ctx_free(ctx);
     return rc;
 }

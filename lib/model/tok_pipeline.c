@@ -1,112 +1,123 @@
-/* tok_pipeline.c — recording or signal -> spectrogram -> tokens in one call on a session.
- * SPDX-License-Identifier: BSD-3-Clause
- *
- * The calls every user otherwise repeats: check that the spectrogram is the one the weights were
- * trained on, read only the span the tokenizer's image covers (bounded memory for hours-long
- * files), transform, encode. The signal, spectrogram and ids live in the session's pipeline
- * slots, so a warm session allocates nothing per recording. */
+/* tok_pipeline.c — clef_tokenizer_trainer_run: the tokenizer training pipeline that
+ * `clef train-tokenizer`, Python and R share (docs/tokenizer.md "Training"): the session-mean
+ * coder's fit, the steps on random crops, checkpoints, and the calibration of session-mean
+ * decoding.
+ * SPDX-License-Identifier: BSD-3-Clause */
 #include "model_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
-/* Spectrogram of the signal into the session's pipeline slot, then its tokens. */
-static clef_status encode_signal(const clef_tokenizer *tok, clef_session *s,
-                                 const clef_spectrogram *sg, const float *x, size_t stride,
-                                 int64_t n_samples, int32_t *ids, size_t ids_cap) {
-    const clefi_tok_cfg *c = &tok->cfg;
-    int64_t frames = clef_spectrogram_n_frames(sg, n_samples);
-    if (frames < 1)
-        return clefi_session_error(s, CLEF_ERR_SHAPE,
-                                   "%lld samples per channel: shorter than one spectrogram window "
-                                   "(%lld samples)",
-                                   (long long)n_samples, (long long)clef_spectrogram_window(sg));
-    if (frames > c->crop_t) /* only the frames the image holds */
-        frames = c->crop_t;
-    size_t need;
-    if (clefi_mul_overflow((size_t)c->in_ch * (size_t)c->n_freq, (size_t)frames, &need) ||
-        clefi_mul_overflow(need, sizeof(float), &need))
-        return clefi_session_error(s, CLEF_ERR_OVERFLOW, "spectrogram size overflows");
-    float *spec = clefi_session_slot(s, CLEFI_SLOT_PIPE_SPEC, need);
-    if (spec == NULL)
-        return CLEF_ERR_NOMEM;
-    /* the samples the first `frames` frames read */
-    int64_t used = clef_spectrogram_window(sg) + (frames - 1) * clef_spectrogram_step(sg);
-    if (used > n_samples)
-        used = n_samples;
-    /* a nested public call: it resets the session's error, which holds none yet */
-    clef_status rc = clef_spectrogram_compute(sg, s, x, stride, c->in_ch, used, spec,
-                                              need / sizeof(float), NULL);
-    if (rc == CLEF_OK)
-        rc = clefi_tok_encode_run(tok, s, spec, c->in_ch, c->n_freq, frames, ids, ids_cap, NULL, 0,
-                                  NULL);
+/* Session-mean tokens: fitted once, before the first step of a tokenizer that has none (when
+ * mean_tokens > 0); one that has them keeps its own (its checkpoint decides). */
+static clef_status fit_mean(clef_tokenizer_trainer *tr) {
+    const clefi_tok_data *d = &tr->data;
+    int32_t have = tr->tok->cfg.n_mean, want = tr->cfg.mean_tokens;
+    if ((have > 0 || want == 0) && d->n_extra > 0)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_STATE,
+                           "tokenizer trainer: %lld added session means, but %s",
+                           (long long)d->n_extra,
+                           have > 0 ? "the tokenizer keeps its session-mean coder"
+                                    : "there are no session-mean tokens to fit "
+                                      "(tok_train_mean_tokens 0)");
+    if (have > 0 || want == 0)
+        return CLEF_OK;
+    /* the training sessions' means, then those of add_means */
+    size_t dim = (size_t)tr->tok->cfg.in_ch * (size_t)tr->tok->cfg.n_freq;
+    size_t n = d->n + (size_t)d->n_extra;
+    float *all = clefi_malloc(tr->ctx, n * dim * sizeof *all);
+    if (all == NULL)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOMEM,
+                           "tokenizer trainer: no memory (session means)");
+    memcpy(all, d->means, d->n * dim * sizeof *all);
+    if (d->n_extra > 0)
+        memcpy(all + d->n * dim, d->extra, (size_t)d->n_extra * dim * sizeof *all);
+    clef_status rc =
+        clef_tokenizer_trainer_fit_mean(tr, all, (int64_t)n, want, tr->cfg.mean_levels);
+    clefi_free(tr->ctx, all);
+    if (rc != CLEF_OK) {
+        char why[CLEFI_ERRMSG_CAP];
+        snprintf(why, sizeof why, "%s", tr->err.msg);
+        return clefi_error(tr->ctx, &tr->err, rc, "tok_train_mean_tokens %d: %s", (int)want, why);
+    }
+    clefi_log(tr->ctx, CLEF_LOG_INFO,
+              "session-mean tokens: %lld principal components of %zu sessions' mean power "
+              "spectra, channel presence and the column count in %d tokens of %d levels",
+              (long long)clef_tokenizer_mean_coefficients(tr->tok), n, (int)want,
+              (int)tr->cfg.mean_levels);
+    return CLEF_OK;
+}
+
+/* Session-mean decoding calibrated on every training session after the last step
+ * (clef_tokenizer_trainer_calibrate_mean); nothing to do without session-mean tokens. */
+static clef_status calibrate(clef_tokenizer_trainer *tr) {
+    const clefi_tok_data *d = &tr->data;
+    const clefi_tok_cfg *c = &tr->tok->cfg;
+    if (c->n_mean == 0)
+        return CLEF_OK;
+    for (size_t i = 0; i < d->n; i++) {
+        clef_status rc = clef_tokenizer_trainer_calibrate_mean(
+            tr, d->spec[i], c->in_ch, c->n_freq, d->frames[i], i == 0, tr->cfg.n_threads);
+        if (rc != CLEF_OK)
+            return rc;
+    }
+    clefi_log(tr->ctx, CLEF_LOG_INFO, "session-mean decoding calibrated on %zu sessions", d->n);
+    return CLEF_OK;
+}
+
+static clef_status save(clef_tokenizer_trainer *tr, const char *path) {
+    return path != NULL ? clef_tokenizer_trainer_save(tr, path) : CLEF_OK;
+}
+
+/* Steps until cfg.steps on crops drawn from (seed, step). */
+static clef_status train_loop(clef_tokenizer_trainer *tr, const char *ckpt,
+                              clef_tokenizer_train_progress_fn progress, void *user) {
+    const clefi_tok_cfg *c = &tr->tok->cfg;
+    int64_t batch = tr->cfg.batch, crop_t = c->crop_t, n_ch = c->in_ch, nf = c->n_freq;
+    size_t img = (size_t)(n_ch * nf * crop_t);
+    float *crops = clefi_malloc(tr->ctx, (size_t)batch * img * sizeof(float));
+    float *means = clefi_malloc(tr->ctx, (size_t)(batch * n_ch * nf) * sizeof(float));
+    uint32_t *present = clefi_malloc(tr->ctx, (size_t)batch * sizeof *present);
+    clef_status rc = CLEF_OK;
+    if (crops == NULL || present == NULL || means == NULL)
+        rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOMEM, "tokenizer trainer: no memory (batch)");
+    while (rc == CLEF_OK && tr->step < tr->cfg.steps) {
+        clefi_tok_draw_batch(&tr->data, &tr->cfg, n_ch, nf, tr->step, batch, crop_t, crops, present,
+                             means);
+        double l1 = 0.0, ppl = 0.0;
+        rc = clef_tokenizer_trainer_step(tr, crops, present, means, batch, &l1, &ppl);
+        if (rc == CLEF_OK && tr->step % tr->cfg.checkpoint_every == 0)
+            rc = save(tr, ckpt);
+        if (rc == CLEF_OK && progress != NULL &&
+            progress(tr->step, tr->cfg.steps, l1, ppl, clef_tokenizer_trainer_power_db(tr), user) !=
+                0)
+            rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_CANCELLED,
+                             "tokenizer trainer: stopped by the progress callback at step %lld",
+                             (long long)tr->step);
+    }
+    clefi_free(tr->ctx, crops);
+    clefi_free(tr->ctx, means);
+    clefi_free(tr->ctx, present);
     return rc;
 }
 
-static clef_status check_call(const clef_tokenizer *tok, clef_session *s,
-                              const clef_spectrogram *sg, const void *data, const int32_t *ids,
-                              size_t ids_cap, size_t *needed) {
-    if (tok == NULL || sg == NULL || data == NULL || ids == NULL)
-        return clefi_session_error(s, CLEF_ERR_INVALID_ARG,
-                                   "tokenize: tokenizer, spectrogram, input and ids must not be "
-                                   "NULL");
-    size_t n_all = (size_t)clef_tokenizer_n_tokens(tok);
-    if (needed != NULL)
-        *needed = n_all;
-    if (ids_cap < n_all)
-        return clefi_session_error(s, CLEF_ERR_BUFFER_TOO_SMALL,
-                                   "tokenize: ids need %zu entries, capacity %zu", n_all, ids_cap);
-    if (tok->cfg.in_ch != CLEF_N_CANONICAL)
-        return clefi_session_error(s, CLEF_ERR_SHAPE,
-                                   "tokenize: the tokenizer takes %d channels, recordings give "
-                                   "the %d canonical ones",
-                                   (int)tok->cfg.in_ch, CLEF_N_CANONICAL);
-    return clefi_tok_check_spec(tok, s, sg);
-}
-
-clef_status clef_tokenizer_encode_signal(const clef_tokenizer *tok, clef_session *s,
-                                         const clef_spectrogram *sg, const float *x,
-                                         size_t row_stride, int64_t n_samples, int32_t *ids,
-                                         size_t ids_cap, size_t *needed) {
-    if (s == NULL)
+clef_status clef_tokenizer_trainer_run(clef_tokenizer_trainer *tr, const char *checkpoint_path,
+                                       clef_tokenizer_train_progress_fn progress, void *user) {
+    clefi_reset(tr);
+    if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
-    clefi_session_begin(s);
-    clef_status rc = check_call(tok, s, sg, x, ids, ids_cap, needed);
-    if (rc == CLEF_OK && (n_samples < 1 || row_stride < (size_t)n_samples))
-        rc = clefi_session_error(s, CLEF_ERR_INVALID_ARG,
-                                 "tokenize: %lld samples with row stride %zu (need >= 1 sample, "
-                                 "stride >= samples)",
-                                 (long long)n_samples, row_stride);
+    if (tr->data.n == 0)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_STATE,
+                           "tokenizer trainer: no training sessions (add them with "
+                           "clef_tokenizer_trainer_add_cohort or _add_store)");
+    clef_status rc = fit_mean(tr);
     if (rc == CLEF_OK)
-        rc = encode_signal(tok, s, sg, x, row_stride, n_samples, ids, ids_cap);
+        rc = train_loop(tr, checkpoint_path, progress, user);
+    if (rc == CLEF_OK)
+        rc = calibrate(tr);
+    if (rc == CLEF_OK)
+        rc = save(tr, checkpoint_path);
+    if (rc == CLEF_OK)
+        clefi_err_clear(&tr->err);
     return rc;
-}
-
-clef_status clef_tokenizer_encode_recording(const clef_tokenizer *tok, clef_session *s,
-                                            const clef_spectrogram *sg, clef_recording *rec,
-                                            int32_t *ids, size_t ids_cap, size_t *needed,
-                                            uint32_t *present_mask) {
-    if (s == NULL)
-        return CLEF_ERR_INVALID_ARG;
-    clefi_session_begin(s);
-    clef_status rc = check_call(tok, s, sg, rec, ids, ids_cap, needed);
-    if (rc != CLEF_OK)
-        return rc;
-    double read_s = clef_tokenizer_read_seconds(tok, sg);
-    int64_t n = 0;
-    size_t cap = 0;
-    rc = clef_recording_canonical_length(rec, 0.0, read_s, &n);
-    if (rc == CLEF_OK && clefi_mul_overflow((size_t)n, CLEF_N_CANONICAL * sizeof(float), &cap))
-        rc = CLEF_ERR_OVERFLOW;
-    float *x = rc == CLEF_OK ? clefi_session_slot(s, CLEFI_SLOT_PIPE_X, cap) : NULL;
-    if (rc == CLEF_OK && x == NULL)
-        return CLEF_ERR_NOMEM;
-    int64_t n_out = 0;
-    if (rc == CLEF_OK)
-        rc = clef_recording_read_canonical(rec, 0.0, read_s, x, (size_t)n, cap / sizeof(float),
-                                           &n_out, present_mask);
-    if (rc != CLEF_OK)
-        return clefi_session_error(s, rc, "recording: %s",
-                                   clef_recording_errmsg(rec)[0] ? clef_recording_errmsg(rec)
-                                                                 : clef_strerror(rc));
-    return encode_signal(tok, s, sg, x, (size_t)n, n_out, ids, ids_cap);
 }

@@ -219,6 +219,8 @@ clef_status clef_tokenizer_trainer_set_spectrogram(clef_tokenizer_trainer *tr,
     clefi_tok_spec_from_sg(sg, &s);
     memcpy(s.channels, tr->tok->cfg.spec.channels, sizeof s.channels);
     tr->tok->cfg.spec = s;
+    tr->sg = sg;
+    clefi_err_clear(&tr->err);
     return CLEF_OK;
 }
 

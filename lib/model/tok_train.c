@@ -258,7 +258,9 @@ void clefi_tok_trainer_free(clefi_tok_trainer *tr) {
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
         clefi_free(ctx, g[i]);
     clefi_tok_disc_free(tr->disc);
-    clefi_pool_free(tr->pool);
+    clefi_tok_data_free(ctx, &tr->data);
+    clef_spectrogram_free(tr->sg_own);
+    clef_session_free(tr->sess); /* and its pool */
     clef_tokenizer_free(tr->tok);
     clefi_free(ctx, tr);
     clefi_ctx_release(ctx);
@@ -279,8 +281,10 @@ clef_status clefi_tok_trainer_create(clefi_tok_trainer **out, clef_ctx *ctx,
     tr->ctx = clefi_ctx_retain(ctx);
     tr->cfg = *cfg;
     clef_status rc = clefi_tokenizer_new(&tr->tok, ctx, arch, cfg->seed);
+    if (rc == CLEF_OK) /* the trainer's threads and the sessions' spectrograms run on it */
+        rc = clef_session_create(&tr->sess, ctx, cfg->n_threads);
     if (rc == CLEF_OK)
-        rc = clefi_pool_create(&tr->pool, ctx, cfg->n_threads);
+        tr->pool = tr->sess->pool;
     if (rc != CLEF_OK) {
         clefi_tok_trainer_free(tr);
         return rc;
@@ -629,7 +633,7 @@ clef_status clefi_tok_trainer_step(clefi_tok_trainer *tr, const float *crops_db,
 
 /* ---- public API ---- */
 
-clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *train, uint64_t seed,
+clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *train,
                                             int32_t n_threads, clefi_tok_train_cfg *cfg) {
     clef_params *def = NULL;
     if (train == NULL) {
@@ -648,7 +652,7 @@ clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *tr
         *cfg = (clefi_tok_train_cfg){
             .batch = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_BATCH),
             .n_threads = n_threads,
-            .seed = seed,
+            .seed = (uint64_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_SEED),
             .lr = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_LR),
             .weight_decay = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_WEIGHT_DECAY),
             .grad_clip = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_GRAD_CLIP),
@@ -662,6 +666,13 @@ clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *tr
             .cosine_steps = clefi_params_i64(train, CLEF_P_TOK_TRAIN_COSINE_STEPS),
             .lr_min = (float)clefi_params_f64(train, CLEF_P_TOK_TRAIN_LR_MIN),
             .power_weight = clefi_params_f64(train, CLEF_P_TOK_TRAIN_POWER_WEIGHT),
+            .steps = clefi_params_i64(train, CLEF_P_TOK_TRAIN_STEPS),
+            .checkpoint_every = clefi_params_i64(train, CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY),
+            .max_sessions = clefi_params_i64(train, CLEF_P_TOK_TRAIN_MAX_SESSIONS),
+            .channel_dropout = clefi_params_f64(train, CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT),
+            .channel_lone = clefi_params_f64(train, CLEF_P_TOK_TRAIN_CHANNEL_LONE),
+            .mean_tokens = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_MEAN_TOKENS),
+            .mean_levels = (int32_t)clefi_params_i64(train, CLEF_P_TOK_TRAIN_MEAN_LEVELS),
         };
     clef_params_free(def);
     if (rc == CLEF_OK && (n_threads < 1 || n_threads > 1024))
@@ -674,7 +685,7 @@ clef_status clefi_tok_train_cfg_from_params(clef_ctx *ctx, const clef_params *tr
 
 clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
                                           const clef_params *arch, const clef_params *train,
-                                          uint64_t seed, int32_t n_threads) {
+                                          int32_t n_threads) {
     clefi_reset(ctx);
     if (out == NULL || ctx == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "trainer: out is NULL")
@@ -682,7 +693,7 @@ clef_status clef_tokenizer_trainer_create(clef_tokenizer_trainer **out, clef_ctx
     *out = NULL;
     clefi_tok_train_cfg cfg;
     clefi_tok_cfg acfg;
-    clef_status rc = clefi_tok_train_cfg_from_params(ctx, train, seed, n_threads, &cfg);
+    clef_status rc = clefi_tok_train_cfg_from_params(ctx, train, n_threads, &cfg);
     if (rc == CLEF_OK)
         rc = clefi_tok_cfg_from_params(ctx, arch, &acfg);
     if (rc == CLEF_OK)
@@ -700,10 +711,9 @@ clef_status clef_tokenizer_trainer_errcode(const clef_tokenizer_trainer *tr) {
     return tr != NULL ? tr->err.code : CLEF_ERR_INVALID_ARG;
 }
 
-clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr, const float *crops,
-                                                 const uint32_t *present, const float *means,
-                                                 int64_t n_crops, double *l1_db,
-                                                 double *perplexity) {
+clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
+                                        const uint32_t *present, const float *means,
+                                        int64_t n_crops, double *l1_db, double *perplexity) {
     clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
@@ -729,14 +739,6 @@ clef_status clef_tokenizer_trainer_step_sessions(clef_tokenizer_trainer *tr, con
             return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                                "tokenizer trainer: session mean %zu is not finite", i);
     return clefi_tok_trainer_step(tr, crops, present, means, (int32_t)n_crops, l1_db, perplexity);
-}
-
-clef_status clef_tokenizer_trainer_step_masked(clef_tokenizer_trainer *tr, const float *crops,
-                                               const uint32_t *present, int64_t n_crops,
-                                               double *l1_db, double *perplexity) {
-    clefi_reset(tr);
-    return clef_tokenizer_trainer_step_sessions(tr, crops, present, NULL, n_crops, l1_db,
-                                                perplexity);
 }
 
 clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const float *means,
@@ -775,12 +777,6 @@ clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr, const fl
     clefi_err_clear(&tr->err);
     return clefi_tok_mean_fit(tr->tok, tr->ctx, &tr->err, means, n_sessions, (int32_t)n_tokens,
                               (int32_t)n_levels);
-}
-
-clef_status clef_tokenizer_trainer_step(clef_tokenizer_trainer *tr, const float *crops,
-                                        int64_t n_crops, double *l1_db, double *perplexity) {
-    clefi_reset(tr);
-    return clef_tokenizer_trainer_step_masked(tr, crops, NULL, n_crops, l1_db, perplexity);
 }
 
 const clef_tokenizer *clef_tokenizer_trainer_tokenizer(const clef_tokenizer_trainer *tr) {

@@ -30,7 +30,7 @@
 #include <string.h>
 
 /* ============================================================================================ */
-/* Layers, losses, optimizer: gemm.c rng.c linear.c act.c norm.c conv.c attention.c loss.c vq.c */
+/* Layers, losses, optimizer: gemm.c linear.c act.c norm.c conv.c attention.c loss.c vq.c */
 /* adamw.c block.c (docs/NN.md)                                                                 */
 /* ============================================================================================ */
 
@@ -90,17 +90,7 @@ static inline float clefi_expf(float x) {
 #define CLEFI_SIMD_CLONES
 #endif
 
-/* ---- counter-based RNG (rng.c) ---- */
-
-/** Random 64 bits for (seed, counter): splitmix64 finaliser applied twice (Steele, Lea, Flood,
- *  "Fast splittable pseudorandom number generators", OOPSLA 2014). Stateless: element i of a
- *  dropout mask is drawn from counter offset + i, so any thread may draw any element and a
- *  checkpoint stores only (seed, offset). */
-CLEFI_HIDDEN uint64_t clefi_rng_u64(uint64_t seed, uint64_t counter);
-/** Uniform in [0, 1) with 24 random bits. */
-CLEFI_HIDDEN float clefi_rng_uniform(uint64_t seed, uint64_t counter);
-/** Standard normal (Box-Muller on counters 2*counter and 2*counter+1). */
-CLEFI_HIDDEN float clefi_rng_normal(uint64_t seed, uint64_t counter);
+/* The counter-based RNG (clefi_rng_*) is lib/core's (core_int.h). */
 
 /* ---- linear, embedding, residual (linear.c) ---- */
 

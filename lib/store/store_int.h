@@ -45,32 +45,7 @@ CLEFI_HIDDEN clef_status clefi_store_put_artifact(clef_store *s, const char *ses
                                                   int32_t kind, const char *model_hash,
                                                   const void *data, size_t n_bytes);
 
-/* ---- CSV reader (csv.c): RFC 4180 over a memory buffer ---- */
-typedef struct clefi_csv clefi_csv;
-
-/** A reader over data[0..n) (not copied: it must outlive the reader). name is used in
- *  messages ("manifest.csv line 3, column 2: ..."). A UTF-8 byte-order mark is skipped. */
-CLEFI_HIDDEN clef_status clefi_csv_open(clefi_csv **out, clef_ctx *ctx, const char *data, size_t n,
-                                        const char *name, clefi_err *err);
-CLEFI_HIDDEN void clefi_csv_free(clefi_csv *r);
-/** Read the next record: *has_row = 1 and CLEF_OK, or *has_row = 0 at the end. Syntax errors
- *  give CLEF_ERR_FORMAT naming the file, line and column. Empty lines are skipped. */
-CLEFI_HIDDEN clef_status clefi_csv_next(clefi_csv *r, int *has_row, clefi_err *err);
-CLEFI_HIDDEN size_t clefi_csv_nfields(const clefi_csv *r);
-/** Field i of the current record (NUL-terminated; valid until the next clefi_csv_next). */
-CLEFI_HIDDEN const char *clefi_csv_field(const clefi_csv *r, size_t i);
-/** Physical line number (1-based) where the current record starts. */
-CLEFI_HIDDEN int64_t clefi_csv_line(const clefi_csv *r);
-CLEFI_HIDDEN const char *clefi_csv_name(const clefi_csv *r);
-/** Read the header record and map each of names[0..n) to its column (idx[i]); a missing column
- *  is CLEF_ERR_FORMAT unless optional[i] is set (then idx[i] = SIZE_MAX). */
-CLEFI_HIDDEN clef_status clefi_csv_header(clefi_csv *r, const char *const *names,
-                                          const int *optional, size_t n, size_t *idx,
-                                          clefi_err *err);
-/** Field by header index, "" for an optional column that is absent. */
-CLEFI_HIDDEN const char *clefi_csv_get(const clefi_csv *r, size_t idx);
-/** Require the current record to have exactly the header's field count. */
-CLEFI_HIDDEN clef_status clefi_csv_check_width(const clefi_csv *r, clefi_err *err);
+/* The CSV reader (clefi_csv_*) is lib/core's (core_int.h). */
 
 /* ---- FHIR R4 Bundle (XML) -> MEDS events (fhir.c) ---- */
 /** One event found in a FHIR Bundle: code "ICD10CM/G40.909", "ATC/N03AX14", "SEX", ...

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../../tools/cli/cli_image.h"
+#include "test_npy.h"
 
 static uint32_t crc_table_crc(const uint8_t *p, size_t n) {
     static uint32_t table[256];
@@ -114,22 +115,13 @@ static void test_png_roundtrip(void **state) {
  * has structure, the missing channels are exactly -40 dB. */
 static void test_cli_outputs(void **state) {
     (void)state;
-    size_t n = 0;
-    uint8_t *b = test_read_file(CLI_OUT_DIR "/subsecond.npy", &n);
-    assert_non_null(b);
-    assert_memory_equal(b, "\x93NUMPY\x01\x00", 8);
-    size_t hlen = b[8] | (size_t)b[9] << 8;
-    assert_int_equal((10 + hlen) % 64, 0);
-    long long ch = 0, nf = 0, frames = 0;
-    const char *shape = strstr((const char *)b + 10, "'shape': (");
-    assert_non_null(strstr((const char *)b + 10, "'descr': '<f4'"));
-    assert_non_null(shape);
-    assert_int_equal(sscanf(shape, "'shape': (%lld, %lld, %lld)", &ch, &nf, &frames), 3);
+    test_npy a;
+    test_npy_load_cli(CLI_OUT_DIR "/subsecond.npy", 'f', 4, 3, &a);
+    int64_t ch = a.shape[0], nf = a.shape[1], frames = a.shape[2];
     assert_int_equal(ch, 19);
     assert_int_equal(nf, 128);
     assert_int_equal(frames, 695); /* 698 s at 200 Hz: (139,600 - 800) / 200 + 1 */
-    assert_int_equal(n, 10 + hlen + (size_t)(ch * nf * frames) * 4);
-    const float *s = (const float *)(b + 10 + hlen);
+    const float *s = a.data;
     double fp1 = 0;
     for (long long i = 0; i < ch * nf * frames; i++) {
         assert_true(s[i] >= -40.0f && s[i] <= 40.0f);
@@ -144,7 +136,51 @@ static void test_cli_outputs(void **state) {
     uint8_t *raw = read_png(CLI_OUT_DIR "/subsecond.png", &w, &h);
     assert_true(w > 695 && h > 19 * 128);
     free(raw);
-    free(b);
+    test_npy_free(&a);
+}
+
+/* The .npy writer and reader: dtypes and shapes round-trip; other layouts are refused with a
+ * reason. */
+static void test_npy_roundtrip(void **state) {
+    (void)state;
+    const char *path = CLI_OUT_DIR "/roundtrip.npy";
+    int32_t v[6] = {-3, 0, 1, 2147483647, -2147483647 - 1, 7};
+    int64_t shape[3] = {3, 2, 1};
+    test_npy a;
+    assert_int_equal(cli_npy_write(path, "<i4", sizeof *v, v, shape, 2), 0);
+    test_npy_load_cli(path, 'i', 4, 2, &a);
+    assert_true(a.shape[0] == 3 && a.shape[1] == 2 && a.count == 6);
+    assert_memory_equal(a.data, v, sizeof v);
+    test_npy_free(&a);
+    float f[3] = {0.5f, -1.0f, 3.25f};
+    assert_int_equal(cli_npy_write_f32(path, f, shape + 1, 1), 0); /* shape (2,): 2 of 3 */
+    float *x = NULL;
+    int64_t r = 0, c = 0;
+    const char *why = NULL;
+    assert_int_equal(cli_npy_read_f32_2d(path, &x, &r, &c, &why), -1);
+    assert_non_null(strstr(why, "float32"));
+    assert_int_equal(cli_npy_write_f32(path, f, shape + 1, 2), 0); /* shape (2, 1) */
+    assert_int_equal(cli_npy_read_f32_2d(path, &x, &r, &c, &why), 0);
+    assert_true(r == 2 && c == 1 && x[0] == 0.5f && x[1] == -1.0f);
+    free(x);
+    /* Fortran order, big-endian, truncated */
+    static const char *const bad[3][2] = {
+        {"{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", "C order"},
+        {"{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", "little-endian"},
+        {"{'descr': '<f4', 'fortran_order': False, 'shape': (9,), }", "truncated data"}};
+    for (int k = 0; k < 3; k++) {
+        FILE *fp = fopen(path, "wb");
+        assert_non_null(fp);
+        size_t n = strlen(bad[k][0]);
+        uint8_t head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)n, 0};
+        assert_int_equal(fwrite(head, 1, 10, fp), 10);
+        assert_int_equal(fwrite(bad[k][0], 1, n, fp), n);
+        assert_int_equal(fwrite(f, sizeof f[0], 3, fp), 3);
+        fclose(fp);
+        assert_int_equal(cli_npy_read(path, &a, &why), -1);
+        assert_non_null(strstr(why, bad[k][1]));
+        assert_null(a.data);
+    }
 }
 
 int main(void) {
@@ -152,6 +188,7 @@ int main(void) {
         cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_png_roundtrip),
         cmocka_unit_test(test_cli_outputs),
+        cmocka_unit_test(test_npy_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,37 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test_npy.h"
 #include "test_support.h"
 
 #include "clef.h"
 
-/* A .npy of 2 dimensions: descr and shape from the header (format 1.0), data malloc'd. */
-static void *read_npy(const char *path, const char *descr, size_t elem, int64_t *r, int64_t *c) {
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    unsigned char head[10];
-    assert_int_equal(fread(head, 1, 10, f), 10);
-    assert_memory_equal(head, "\x93NUMPY\x01\x00", 8);
-    size_t hlen = (size_t)head[8] | (size_t)head[9] << 8;
-    assert_int_equal((10 + hlen) % 64, 0);
-    char *dict = calloc(hlen + 1, 1);
-    assert_int_equal(fread(dict, 1, hlen, f), hlen);
-    char want[64];
-    snprintf(want, sizeof want, "'descr': '%s'", descr);
-    assert_non_null(strstr(dict, want));
-    assert_non_null(strstr(dict, "'fortran_order': False"));
-    long long rr = 0, cc = 0;
-    const char *shape = strstr(dict, "'shape': (");
-    assert_non_null(shape);
-    assert_int_equal(sscanf(shape, "'shape': (%lld, %lld)", &rr, &cc), 2);
-    free(dict);
-    *r = rr;
-    *c = cc;
-    void *data = malloc((size_t)(rr * cc) * elem);
-    assert_int_equal(fread(data, elem, (size_t)(rr * cc), f), (size_t)(rr * cc));
-    assert_int_equal(fgetc(f), EOF);
-    fclose(f);
-    return data;
+/* A .npy of 2 dimensions the clef program wrote (layout checked); data malloc'd. */
+static void *read_npy(const char *path, char kind, int itemsize, int64_t *r, int64_t *c) {
+    test_npy a;
+    test_npy_load_cli(path, kind, itemsize, 2, &a);
+    *r = a.shape[0];
+    *c = a.shape[1];
+    return a.data;
 }
 
 static const char *out_path(const char *name) {
@@ -110,7 +91,7 @@ static void test_tokens(void **state) {
     char edf[1024];
     snprintf(edf, sizeof edf, "%s/coh/edf/P000001_S01.edf", CLI_TOK_DIR);
     int64_t r = 0, c = 0, frames = 0;
-    uint16_t *u = read_npy(out_path("tokens.npy"), "<u2", sizeof *u, &r, &c);
+    uint16_t *u = read_npy(out_path("tokens.npy"), 'u', 2, &r, &c);
     assert_int_equal(r, 8);
     assert_int_equal(c, 256);
     int32_t *ids = library_tokens(ctx, edf, &frames);
@@ -121,7 +102,7 @@ static void test_tokens(void **state) {
     free(u);
     free(ids);
     /* the real recording, int32 */
-    int32_t *t = read_npy(out_path("real.npy"), "<i4", sizeof *t, &r, &c);
+    int32_t *t = read_npy(out_path("real.npy"), 'i', 4, &r, &c);
     assert_int_equal(r * c, 2048);
     ids = library_tokens(ctx, test_data_path("test_subsecond.edf"), &frames);
     assert_memory_equal(t, ids, 2048 * sizeof *ids);
@@ -139,7 +120,7 @@ static void test_mean_tokens(void **state) {
     char edf[1024];
     snprintf(edf, sizeof edf, "%s/coh_mean/edf/P000001_S01.edf", CLI_TOK_DIR);
     int64_t r = 0, c = 0, frames = 0;
-    uint16_t *u = read_npy(out_path("mean.npy"), "<u2", sizeof *u, &r, &c);
+    uint16_t *u = read_npy(out_path("mean.npy"), 'u', 2, &r, &c);
     assert_int_equal(r, 1);
     assert_int_equal(c, 2048);
     int32_t *ids = weights_tokens(ctx, "wm.safetensors", edf, &frames);
@@ -161,7 +142,7 @@ static void test_session_means(void **state) {
     clef_spectrogram *sg = NULL;
     assert_int_equal(clef_spectrogram_create(&sg, ctx, NULL), CLEF_OK);
     int64_t r = 0, c = 0;
-    float *m = read_npy(out_path("means.npy"), "<f4", sizeof *m, &r, &c);
+    float *m = read_npy(out_path("means.npy"), 'f', 4, &r, &c);
     assert_int_equal(r, 2);
     assert_int_equal(c, 19 * 128);
     for (int i = 0; i < 2; i++) {

@@ -243,7 +243,7 @@ static int setup(void **state) {
     assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CROP_T, 40), CLEF_OK);
     assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CH, 8), CLEF_OK);
     assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CODEBOOK_SIZE, 16), CLEF_OK);
-    assert_int_equal(clef_tokenizer_trainer_create(&f->tr, f->ctx, arch, NULL, 1, 1), CLEF_OK);
+    assert_int_equal(clef_tokenizer_trainer_create(&f->tr, f->ctx, arch, NULL, 1), CLEF_OK);
     clef_params_free(arch);
     *state = f;
     return 0;

@@ -342,18 +342,6 @@ static void test_read_uv(void **state) {
     clef_ctx_free(ctx);
 }
 
-static float *load_f32(const char *name, size_t *n) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/golden/io/%s", CLEF_TEST_DATA_DIR, name);
-    test_npy a;
-    if (test_npy_load(path, &a) != 0)
-        fail_msg("cannot load %s", path);
-    float *x = test_npy_as_f32(&a);
-    *n = a.count;
-    test_npy_free(&a);
-    return x;
-}
-
 static void test_canonical_vs_scipy(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
@@ -372,8 +360,8 @@ static void test_canonical_vs_scipy(void **state) {
                      CLEF_OK);
     assert_int_equal(mask, 1u);
     size_t nh, nt;
-    float *head = load_f32("subsecond_fp1_200hz_head.npy", &nh);
-    float *tail = load_f32("subsecond_fp1_200hz_tail.npy", &nt);
+    float *head = test_npy_data_f32("golden/io/subsecond_fp1_200hz_head.npy", &nh);
+    float *tail = test_npy_data_f32("golden/io/subsecond_fp1_200hz_tail.npy", &nt);
     /* 1e-6 of the +-200 uV signal scale: the path rounds samples to float32 before filtering
      * (as a streaming caller would), the reference stays in double */
     test_assert_close_f32(out, head, nh, 2e-4, 1e-6, "Fp1 200 Hz head");

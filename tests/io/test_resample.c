@@ -10,25 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *load(const char *name, size_t *n, int f32) {
-    char path[512];
-    snprintf(path, sizeof path, "%s/golden/io/%s", CLEF_TEST_DATA_DIR, name);
-    test_npy a;
-    if (test_npy_load(path, &a) != 0)
-        fail_msg("cannot load %s", path);
-    void *x = f32 ? (void *)test_npy_as_f32(&a) : (void *)test_npy_as_f64(&a);
-    *n = a.count;
-    test_npy_free(&a);
-    return x;
-}
-
 static void check_case(const char *tag, int32_t up, int32_t down) {
-    char nx[64], ny[64];
-    snprintf(nx, sizeof nx, "resample_%s_x.npy", tag);
-    snprintf(ny, sizeof ny, "resample_%s_y.npy", tag);
+    char nx[96], ny[96];
+    snprintf(nx, sizeof nx, "golden/io/resample_%s_x.npy", tag);
+    snprintf(ny, sizeof ny, "golden/io/resample_%s_y.npy", tag);
     size_t n, m;
-    float *x = load(nx, &n, 1);
-    float *y = load(ny, &m, 1);
+    float *x = test_npy_data_f32(nx, &n);
+    float *y = test_npy_data_f32(ny, &m);
     assert_int_equal(clef_resample_length((int64_t)n, up, down), (int64_t)m);
     float *out = malloc(m * sizeof *out);
     clef_ctx *ctx = NULL;

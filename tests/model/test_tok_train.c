@@ -163,7 +163,7 @@ static void test_train_beats_mean(void **state) {
     assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_BATCH, BATCH), CLEF_OK);
     assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR, 3e-3), CLEF_OK);
     clef_tokenizer_trainer *tr = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 5, 1), CLEF_OK);
+    assert_int_equal(test_trainer_create(&tr, ctx, p, tp, 5), CLEF_OK);
     clef_params_free(tp);
     float *batch = malloc((size_t)BATCH * 2 * NF * CROP * sizeof *batch);
     unsigned rng = 7;
@@ -174,12 +174,13 @@ static void test_train_beats_mean(void **state) {
             int s = (int)((rng >> 8) % N_TRAIN), t0 = (int)((rng >> 4) % (TS - CROP));
             crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, batch + (size_t)b * 2 * NF * CROP);
         }
-        assert_int_equal(clef_tokenizer_trainer_step(tr, batch, BATCH, &l1, &ppl), CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(tr, batch, NULL, NULL, BATCH, &l1, &ppl),
+                         CLEF_OK);
         if (step % 100 == 0 || step == STEPS - 1)
             print_message("step %d: L1 %.3f dB, perplexity %.1f\n", step, l1, ppl);
     }
     assert_int_equal(clef_tokenizer_trainer_steps(tr), STEPS);
-    assert_int_equal(clef_tokenizer_trainer_step(tr, batch, BATCH + 1, NULL, NULL),
+    assert_int_equal(clef_tokenizer_trainer_step(tr, batch, NULL, NULL, BATCH + 1, NULL, NULL),
                      CLEF_ERR_INVALID_ARG);
     assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "9 crops"));
     /* held-out sessions: reconstruction MAE vs the mean-spectrum MAE */
@@ -304,7 +305,7 @@ static void test_checkpoint_resume(void **state) {
     clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 2, 4, 3, 12);
     assert_int_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_DISC_START, 3), CLEF_OK);
     clef_tokenizer_trainer *a = NULL, *b = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 77, 1), CLEF_OK);
+    assert_int_equal(test_trainer_create(&a, ctx, p, tp, 77), CLEF_OK);
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[10][2 * 2 * NF * CROP_GAN];
     synth_session(sess, 11);
     for (int s = 0; s < 10; s++)
@@ -318,12 +319,14 @@ static void test_checkpoint_resume(void **state) {
     for (int s = 0; s < 10; s++) {
         if (s == 6)
             assert_int_equal(clef_tokenizer_trainer_save(a, path), CLEF_OK);
-        assert_int_equal(clef_tokenizer_trainer_step(a, batch[s], 2, NULL, NULL), CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(a, batch[s], NULL, NULL, 2, NULL, NULL),
+                         CLEF_OK);
     }
     assert_int_equal(clef_tokenizer_trainer_resume(&b, ctx, path, tp, 1), CLEF_OK);
     assert_int_equal(clef_tokenizer_trainer_steps(b), 6);
     for (int s = 6; s < 10; s++)
-        assert_int_equal(clef_tokenizer_trainer_step(b, batch[s], 2, NULL, NULL), CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(b, batch[s], NULL, NULL, 2, NULL, NULL),
+                         CLEF_OK);
     const clef_tokenizer *ta = clef_tokenizer_trainer_tokenizer(a);
     const clef_tokenizer *tb = clef_tokenizer_trainer_tokenizer(b);
     assert_int_equal(ta->lay.total, tb->lay.total);
@@ -381,7 +384,7 @@ static void test_mean_fit(void **state) {
         assert_int_equal(clef_params_set_i64(p, keys[i], vals[i]), CLEF_OK);
     assert_int_equal(clef_params_set_str(p, CLEF_P_TOK_CH_MULT, "1,2"), CLEF_OK);
     clef_tokenizer_trainer *tr = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 1, 1), CLEF_OK);
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 1), CLEF_OK);
     float *means = golden_tensor(ctx, "tok_mean_io.safetensors", "fit_means", N * DIM);
     float *center = golden_tensor(ctx, "tok_mean_weights.safetensors", "mean.center", DIM);
     float *scale = golden_tensor(ctx, "tok_mean_weights.safetensors", "mean.scale", KC);
@@ -542,7 +545,7 @@ static void train_row_error(int n_mean, row_err *trained, row_err *calibrated) {
     clef_params *p = arch(ctx, NF, CROP, 8, 32), *tp = train_params(ctx, BATCH, 0, 0, 0);
     assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR, 3e-3), CLEF_OK);
     clef_tokenizer_trainer *tr = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 5, 1), CLEF_OK);
+    assert_int_equal(test_trainer_create(&tr, ctx, p, tp, 5), CLEF_OK);
     if (n_mean > 0)
         assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N_TRAIN, n_mean, 1000),
                          CLEF_OK); /* not a square: one coefficient per token */
@@ -559,8 +562,8 @@ static void train_row_error(int n_mean, row_err *trained, row_err *calibrated) {
             crop(sess + (size_t)s * 2 * NF * TS, t0, CROP, batch + (size_t)b * 2 * NF * CROP);
             memcpy(bm + b * 2 * NF, means + s * 2 * NF, 2 * NF * sizeof *bm);
         }
-        assert_int_equal(
-            clef_tokenizer_trainer_step_sessions(tr, batch, NULL, bm, BATCH, NULL, NULL), CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(tr, batch, NULL, bm, BATCH, NULL, NULL),
+                         CLEF_OK);
     }
     *trained = held_out(clef_tokenizer_trainer_tokenizer(tr), ctx, sess, N_TRAIN, N_TEST);
     if (n_mean > 0) {
@@ -632,7 +635,7 @@ static void test_mean_absent_channel(void **state) {
     focal_sessions(sess, means, N + N_TEST, 300u, 0);
     clef_params *p = arch(ctx, NF, 40, 8, 32);
     clef_tokenizer_trainer *tr = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 5, 1), CLEF_OK);
+    assert_int_equal(test_trainer_create(&tr, ctx, p, NULL, 5), CLEF_OK);
     /* 1,000 levels (not a square): one coefficient per token, K in all, then a presence token
      * and the column count */
     assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N, K + 2, 1000), CLEF_OK);
@@ -684,7 +687,7 @@ static void test_checkpoint_mean(void **state) {
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_params *p = arch(ctx, NF, CROP_GAN, 4, 8), *tp = train_params(ctx, 2, 0, 0, 0);
     clef_tokenizer_trainer *a = NULL, *b = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 3, 1), CLEF_OK);
+    assert_int_equal(test_trainer_create(&a, ctx, p, tp, 3), CLEF_OK);
     float *sess = malloc((size_t)6 * 2 * NF * TS * sizeof *sess), means[6 * 2 * NF];
     float batch[2 * 2 * NF * CROP_GAN];
     focal_sessions(sess, means, 6, 40u, 1);
@@ -704,11 +707,10 @@ static void test_checkpoint_mean(void **state) {
         float bm[2 * 2 * NF];
         memcpy(bm, means + (s % 6) * 2 * NF, sizeof bm / 2);
         memcpy(bm + 2 * NF, means + ((s + 1) % 6) * 2 * NF, sizeof bm / 2);
-        assert_int_equal(clef_tokenizer_trainer_step_sessions(a, batch, NULL, bm, 2, NULL, NULL),
-                         CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(a, batch, NULL, bm, 2, NULL, NULL), CLEF_OK);
         if (b != NULL)
-            assert_int_equal(
-                clef_tokenizer_trainer_step_sessions(b, batch, NULL, bm, 2, NULL, NULL), CLEF_OK);
+            assert_int_equal(clef_tokenizer_trainer_step(b, batch, NULL, bm, 2, NULL, NULL),
+                             CLEF_OK);
     }
     const clef_tokenizer *ta = clef_tokenizer_trainer_tokenizer(a);
     const clef_tokenizer *tb = clef_tokenizer_trainer_tokenizer(b);
@@ -721,7 +723,7 @@ static void test_checkpoint_mean(void **state) {
     /* a non-finite session mean is refused */
     float bad[2 * 2 * NF] = {0};
     bad[5] = INFINITY;
-    assert_int_equal(clef_tokenizer_trainer_step_sessions(a, batch, NULL, bad, 2, NULL, NULL),
+    assert_int_equal(clef_tokenizer_trainer_step(a, batch, NULL, bad, 2, NULL, NULL),
                      CLEF_ERR_INVALID_ARG);
     unlink(path);
     free(sess);
@@ -742,7 +744,7 @@ static void test_lr_schedule(void **state) {
     assert_int_equal(clef_params_set_f64(tp, CLEF_P_TOK_TRAIN_LR_MIN, 0.0), CLEF_OK);
     assert_int_not_equal(clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_COSINE_STEPS, -1), CLEF_OK);
     clef_tokenizer_trainer *a = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&a, ctx, p, tp, 5, 1), CLEF_OK);
+    assert_int_equal(test_trainer_create(&a, ctx, p, tp, 5), CLEF_OK);
     const clef_tokenizer *t = clef_tokenizer_trainer_tokenizer(a);
     size_t n = t->lay.total;
     float *sess = malloc((size_t)2 * NF * TS * sizeof *sess), batch[2 * 2 * NF * CROP_GAN];
@@ -753,7 +755,7 @@ static void test_lr_schedule(void **state) {
             crop(sess, (s * 19 + k * 37) % (TS - CROP_GAN), CROP_GAN,
                  batch + k * 2 * NF * CROP_GAN);
         memcpy(before, t->flat, n * sizeof *before);
-        assert_int_equal(clef_tokenizer_trainer_step(a, batch, 2, NULL, NULL), CLEF_OK);
+        assert_int_equal(clef_tokenizer_trainer_step(a, batch, NULL, NULL, 2, NULL, NULL), CLEF_OK);
         t = clef_tokenizer_trainer_tokenizer(a);
         size_t moved = 0;
         for (size_t i = 0; i < n; i++)
@@ -794,7 +796,7 @@ static void test_masked_step(void **state) {
     uint32_t only0 = 0x1u;
     for (int masked = 1; masked >= 0; masked--) {
         clef_tokenizer_trainer *tr = NULL;
-        assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, p, tp, 9, 1), CLEF_OK);
+        assert_int_equal(test_trainer_create(&tr, ctx, p, tp, 9), CLEF_OK);
         const clef_tokenizer *t = clef_tokenizer_trainer_tokenizer(tr);
         int32_t ids[64];
         size_t n_tok = (size_t)clef_tokenizer_n_tokens(t);
@@ -819,15 +821,15 @@ static void test_masked_step(void **state) {
         }
         power[masked] = sqrt(sq);
         assert_true(clef_tokenizer_trainer_power_db(tr) == 0.0); /* before the first step */
-        assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, masked ? &only0 : NULL, 1,
-                                                            masked ? &l1_masked : &l1_all, NULL),
+        assert_int_equal(clef_tokenizer_trainer_step(tr, img, masked ? &only0 : NULL, NULL, 1,
+                                                     masked ? &l1_masked : &l1_all, NULL),
                          CLEF_OK);
         power_db[masked] = clef_tokenizer_trainer_power_db(tr);
         if (masked) {
             uint32_t none = 0x0u, beyond = 0x4u;
-            assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, &none, 1, NULL, NULL),
+            assert_int_equal(clef_tokenizer_trainer_step(tr, img, &none, NULL, 1, NULL, NULL),
                              CLEF_ERR_INVALID_ARG);
-            assert_int_equal(clef_tokenizer_trainer_step_masked(tr, img, &beyond, 1, NULL, NULL),
+            assert_int_equal(clef_tokenizer_trainer_step(tr, img, &beyond, NULL, 1, NULL, NULL),
                              CLEF_ERR_INVALID_ARG);
             assert_non_null(strstr(clef_tokenizer_trainer_errmsg(tr), "no present channel"));
             mae[0] = mae[1] = 0.0; /* the second trainer (same seed) measures again */
@@ -863,7 +865,7 @@ static clef_status oom_trainer(clef_ctx *ctx, void *arg) {
         rc = clef_params_set_i64(p, CLEF_P_TOK_CODEBOOK_SIZE, 16);
     clef_tokenizer_trainer *tr = NULL;
     if (rc == CLEF_OK)
-        rc = clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 1, 1);
+        rc = clef_tokenizer_trainer_create(&tr, ctx, p, NULL, 1);
     clef_tokenizer_trainer_free(tr);
     clef_params_free(p);
     return rc;

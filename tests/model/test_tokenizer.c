@@ -762,7 +762,7 @@ static void test_spec_check(void **state) {
     assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CODEBOOK_SIZE, 16), CLEF_OK);
     assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CODE_DIM, 4), CLEF_OK);
     clef_tokenizer_trainer *tr = NULL;
-    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, arch, NULL, 3, 1), CLEF_OK);
+    assert_int_equal(test_trainer_create(&tr, ctx, arch, NULL, 3), CLEF_OK);
     clef_params_free(arch);
     clef_spectrogram *fs250 = spec_with(ctx, CLEF_P_SPEC_FS, 250, NULL);
     clef_spectrogram *narrow = spec_with(ctx, CLEF_P_SPEC_FMAX_HZ, 16, NULL);

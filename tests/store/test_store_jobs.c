@@ -30,25 +30,6 @@ static int32_t slow_progress(int64_t done, int64_t total, const char *task, void
     return 0;
 }
 
-/* A fresh cohort written under a temporary dir[256] and imported into a new store at
- * db[512] = dir/store.db. Returns the number of sessions. */
-static int open_cohort_store(const char *tag, int n_subjects, int sessions_per, double seconds,
-                             uint64_t seed, char *dir, char *db, clef_ctx **ctx, clef_store **s) {
-    snprintf(dir, 256, "%s", fixture_tmpdir(tag));
-    int n = fixture_write_cohort(dir, n_subjects, sessions_per, seconds, seed);
-    snprintf(db, 512, "%s/store.db", dir);
-    assert_int_equal(clef_ctx_create(ctx), CLEF_OK);
-    assert_int_equal(clef_store_open(s, *ctx, db), CLEF_OK);
-    assert_int_equal(clef_store_import_cohort(*s, dir, NULL, NULL, NULL), CLEF_OK);
-    return n;
-}
-
-static void close_cohort_store(const char *dir, clef_ctx *ctx, clef_store *s) {
-    clef_store_free(s);
-    clef_ctx_free(ctx);
-    fixture_rmtree(dir);
-}
-
 /* In a forked worker: its own context and connection to db; exit code 2 if they fail. */
 static clef_store *child_open_store(const char *db, clef_ctx **cctx) {
     clef_store *cs;
@@ -68,7 +49,7 @@ static void test_kill9_resume(void **state) {
     char dir[256], db[512];
     clef_ctx *ctx;
     clef_store *s;
-    int n = open_cohort_store("kill9", 8, 3, 6.0, 5, dir, db, &ctx, &s);
+    int n = fixture_open_store("kill9", 8, 3, 6.0, 5, dir, db, &ctx, &s);
 
     pid_t pid = fork();
     assert_true(pid >= 0);
@@ -142,7 +123,7 @@ static void test_kill9_resume(void **state) {
             free(x);
             clef_recording_free(rec);
         }
-    close_cohort_store(dir, ctx, s);
+    fixture_close_store(dir, ctx, s);
 }
 
 /* Two worker processes on one job: every item is processed exactly once. */
@@ -151,7 +132,7 @@ static void test_two_workers(void **state) {
     char dir[256], db[512];
     clef_ctx *ctx;
     clef_store *s;
-    int n = open_cohort_store("workers", 6, 3, 3.0, 12, dir, db, &ctx, &s);
+    int n = fixture_open_store("workers", 6, 3, 3.0, 12, dir, db, &ctx, &s);
     pid_t pids[2];
     for (int w = 0; w < 2; w++) {
         pids[w] = fork();
@@ -185,7 +166,7 @@ static void test_two_workers(void **state) {
     int64_t artifacts;
     assert_int_equal(clef_store_count(s, CLEF_STORE_ARTIFACTS, &artifacts), CLEF_OK);
     assert_int_equal(artifacts, n);
-    close_cohort_store(dir, ctx, s);
+    fixture_close_store(dir, ctx, s);
 }
 
 /* A session whose file is unreadable is marked failed; the job goes on. */
@@ -194,7 +175,7 @@ static void test_job_failed_item(void **state) {
     char dir[256], db[512];
     clef_ctx *ctx;
     clef_store *s;
-    int n = open_cohort_store("jobfail", 2, 2, 3.0, 8, dir, db, &ctx, &s);
+    int n = fixture_open_store("jobfail", 2, 2, 3.0, 8, dir, db, &ctx, &s);
     fixture_write_file(dir, "edf/S001_0.edf", "not an EDF file");
     int64_t processed;
     assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, &processed, NULL, NULL), CLEF_OK);
@@ -209,7 +190,7 @@ static void test_job_failed_item(void **state) {
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "S001_0");
     assert_true(strlen((const char *)sqlite3_column_text(st, 1)) > 0);
     sqlite3_finalize(st);
-    close_cohort_store(dir, ctx, s);
+    fixture_close_store(dir, ctx, s);
 }
 
 /* Known truth on the hand-made cohort: the baseline recovers the injected beta of the
@@ -219,7 +200,7 @@ static void test_known_truth_fixture(void **state) {
     char dir[256], db[512];
     clef_ctx *ctx;
     clef_store *s;
-    open_cohort_store("truth", 80, 3, 4.0, 2026, dir, db, &ctx, &s);
+    fixture_open_store("truth", 80, 3, 4.0, 2026, dir, db, &ctx, &s);
     assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, NULL), CLEF_OK);
     clef_eval *ev;
     assert_int_equal(clef_eval_create(&ev, ctx), CLEF_OK);
@@ -247,7 +228,7 @@ static void test_known_truth_fixture(void **state) {
     if (!(fabs(auc[0] - 0.5) < 0.25 && lo[0] < 0.5 && hi[0] > 0.5))
         fail_msg("random-label AUROC %.3f [%.3f, %.3f], expected near 0.5", auc[0], lo[0], hi[0]);
     clef_eval_free(ev);
-    close_cohort_store(dir, ctx, s);
+    fixture_close_store(dir, ctx, s);
 }
 
 int main(void) {

@@ -216,3 +216,20 @@ int fixture_write_cohort(const char *dir, int n_subjects, int sessions_per, doub
 int mkdir_for_test(const char *path) { return mkdir(path, 0755); }
 
 int symlink_for_test(const char *target, const char *link) { return symlink(target, link); }
+
+int fixture_open_store(const char *tag, int n_subjects, int sessions_per, double seconds,
+                       uint64_t seed, char *dir, char *db, clef_ctx **ctx, clef_store **s) {
+    snprintf(dir, 256, "%s", fixture_tmpdir(tag));
+    int n = fixture_write_cohort(dir, n_subjects, sessions_per, seconds, seed);
+    snprintf(db, 512, "%s/store.db", dir);
+    assert_int_equal(clef_ctx_create(ctx), CLEF_OK);
+    assert_int_equal(clef_store_open(s, *ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_import_cohort(*s, dir, NULL, NULL, NULL), CLEF_OK);
+    return n;
+}
+
+void fixture_close_store(const char *dir, clef_ctx *ctx, clef_store *s) {
+    clef_store_free(s);
+    clef_ctx_free(ctx);
+    fixture_rmtree(dir);
+}

@@ -8,6 +8,8 @@
 #ifndef CLEF_COHORT_FIXTURE_H
 #define CLEF_COHORT_FIXTURE_H
 
+#include "clef.h"
+
 #include <stdint.h>
 
 /* Make a fresh temporary directory (template under /tmp); returns a static path. */
@@ -24,6 +26,13 @@ void fixture_write_file(const char *dir, const char *rel, const char *text);
 /* POSIX wrappers for the tests (mkdir 0755, symlink). */
 int mkdir_for_test(const char *path);
 int symlink_for_test(const char *target, const char *link);
+
+/* A fresh cohort written under a temporary dir[256] and imported into a new store at
+ * db[512] = dir/store.db, with a new ctx. Returns the number of sessions. */
+int fixture_open_store(const char *tag, int n_subjects, int sessions_per, double seconds,
+                       uint64_t seed, char *dir, char *db, clef_ctx **ctx, clef_store **s);
+/* Free the store and ctx and remove the directory. */
+void fixture_close_store(const char *dir, clef_ctx *ctx, clef_store *s);
 
 /* Remove a directory tree written by the fixture. */
 void fixture_rmtree(const char *dir);

@@ -156,3 +156,16 @@ void test_assert_close_f32(const float *a, const float *b, size_t n, double atol
                            const char *what) {
     CLOSE_BODY(a, b);
 }
+
+clef_status test_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                const clef_params *arch, const clef_params *train, uint64_t seed) {
+    clef_params *tp = NULL;
+    clef_status rc = train != NULL ? clef_params_clone(&tp, train)
+                                   : clef_params_create(&tp, ctx, CLEF_PARAMS_TRAIN);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(tp, CLEF_P_TOK_TRAIN_SEED, (int64_t)seed);
+    if (rc == CLEF_OK)
+        rc = clef_tokenizer_trainer_create(out, ctx, arch, tp, 1);
+    clef_params_free(tp);
+    return rc;
+}

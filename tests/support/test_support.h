@@ -30,6 +30,11 @@ clef_ctx *test_ctx_with_alloc(test_alloc *ta, long fail_at);
 typedef clef_status (*test_oom_body)(clef_ctx *ctx, void *arg);
 long test_oom_sweep(test_oom_body body, void *arg, int allowed_other);
 
+/* clef_tokenizer_trainer_create on one thread with train (NULL: defaults) and its
+ * CLEF_P_TOK_TRAIN_SEED set to seed. */
+clef_status test_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
+                                const clef_params *arch, const clef_params *train, uint64_t seed);
+
 /* Path of a file under tests/data (static buffer). */
 const char *test_data_path(const char *name);
 

@@ -1,5 +1,5 @@
 /* cli_image.c — PNG with stored deflate blocks (RFC 1950/1951, PNG spec sections 5 and 11),
- * NumPy .npy (format 1.0), a viridis colour map and a 5x7 bitmap font. */
+ * a viridis colour map and a 5x7 bitmap font. */
 #define _POSIX_C_SOURCE 200809L
 #include "cli_image.h"
 
@@ -95,75 +95,6 @@ int cli_png_write(const char *path, const uint8_t *rgb, uint32_t width, uint32_t
         rc = -1;
     free(raw);
     free(z);
-    return rc;
-}
-
-int cli_npy_write_f32(const char *path, const float *data, const int64_t *shape, int ndim) {
-    return cli_npy_write(path, "<f4", sizeof *data, data, shape, ndim);
-}
-
-int cli_npy_write(const char *path, const char *descr, size_t elem_size, const void *data,
-                  const int64_t *shape, int ndim) {
-    char dict[256];
-    int n =
-        snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
-    size_t count = 1;
-    for (int i = 0; i < ndim; i++) {
-        n += snprintf(dict + n, sizeof dict - (size_t)n, "%lld,%s", (long long)shape[i],
-                      i + 1 < ndim ? " " : "");
-        count *= (size_t)shape[i];
-    }
-    n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
-    /* magic (6) + version (2) + header length (2) + dict + spaces + '\n', a multiple of 64 */
-    size_t total = ((size_t)10 + (size_t)n + 1 + 63) / 64 * 64, hlen = total - 10;
-    uint8_t head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)hlen, (uint8_t)(hlen >> 8)};
-    FILE *f = fopen(path, "wb");
-    if (f == NULL)
-        return -1;
-    int ok = fwrite(head, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
-    for (size_t i = (size_t)n; ok && i + 1 < hlen; i++)
-        ok = fputc(' ', f) != EOF;
-    ok = ok && fputc('\n', f) != EOF && fwrite(data, elem_size, count, f) == count;
-    return fclose(f) == 0 && ok ? 0 : -1;
-}
-
-int cli_npy_read_f32_2d(const char *path, float **data, int64_t *rows, int64_t *cols,
-                        const char **why) {
-    *data = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        *why = "cannot open the file";
-        return -1;
-    }
-    uint8_t head[10];
-    char dict[4096];
-    long long r = 0, c = 0;
-    int rc = -1;
-    *why = "not a float32 C-order 2-D .npy (format 1.0)";
-    if (fread(head, 1, 10, f) == 10 && memcmp(head, "\x93NUMPY\x01", 7) == 0) {
-        size_t hlen = head[8] | (size_t)head[9] << 8;
-        if (hlen < sizeof dict && fread(dict, 1, hlen, f) == hlen) {
-            dict[hlen] = 0;
-            const char *shape = strstr(dict, "'shape': (");
-            if (strstr(dict, "'descr': '<f4'") != NULL &&
-                strstr(dict, "'fortran_order': False") != NULL && shape != NULL &&
-                sscanf(shape, "'shape': (%lld, %lld)", &r, &c) == 2 && r > 0 && c > 0 &&
-                (size_t)r <= SIZE_MAX / sizeof(float) / (size_t)c) {
-                *data = malloc((size_t)r * (size_t)c * sizeof(float));
-                if (*data != NULL &&
-                    fread(*data, sizeof(float), (size_t)r * (size_t)c, f) == (size_t)(r * c)) {
-                    rc = 0;
-                } else {
-                    *why = "truncated data";
-                    free(*data);
-                    *data = NULL;
-                }
-            }
-        }
-    }
-    fclose(f);
-    *rows = r;
-    *cols = c;
     return rc;
 }
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_image.h"
+#include "cli_npy.h"
 #include "cli_session.h"
 
 static const char k_usage[] =

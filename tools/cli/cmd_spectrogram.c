@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_image.h"
+#include "cli_npy.h"
 #include "cli_session.h"
 
 typedef struct sg_input {

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "725d18ed9d2943ed5301e72e3bf822e28c7a0a28b8aba80ceed1eaa268d6d101"
+HEADER_SHA256 = "8a831cd411c592fa3e76aa0f1f2cd0135584239406483832568489f04bbf9a9f"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -151,6 +151,14 @@ CLEF_P_TOK_TRAIN_WARMUP = 430
 CLEF_P_TOK_TRAIN_COSINE_STEPS = 431
 CLEF_P_TOK_TRAIN_LR_MIN = 432
 CLEF_P_TOK_TRAIN_POWER_WEIGHT = 433
+CLEF_P_TOK_TRAIN_STEPS = 434
+CLEF_P_TOK_TRAIN_SEED = 435
+CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT = 436
+CLEF_P_TOK_TRAIN_CHANNEL_LONE = 437
+CLEF_P_TOK_TRAIN_MEAN_TOKENS = 438
+CLEF_P_TOK_TRAIN_MEAN_LEVELS = 439
+CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY = 440
+CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441
 # enum clef_store_table
 CLEF_STORE_PATIENTS = 1
 CLEF_STORE_SESSIONS = 2
@@ -199,7 +207,7 @@ ENUMS = {
     'clef_edf_format': {'CLEF_EDF_FORMAT_EDF': 1, 'CLEF_EDF_FORMAT_EDFPLUS': 2, 'CLEF_EDF_FORMAT_BDF': 3, 'CLEF_EDF_FORMAT_BDFPLUS': 4},
     'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_TAPER_SYM': 219},
     'clef_dtype': {'CLEF_DTYPE_F32': 1, 'CLEF_DTYPE_F16': 2, 'CLEF_DTYPE_BF16': 3, 'CLEF_DTYPE_F64': 4, 'CLEF_DTYPE_I64': 5, 'CLEF_DTYPE_I32': 6, 'CLEF_DTYPE_I16': 7, 'CLEF_DTYPE_I8': 8, 'CLEF_DTYPE_U8': 9, 'CLEF_DTYPE_BOOL': 10, 'CLEF_DTYPE_U16': 11, 'CLEF_DTYPE_U32': 12, 'CLEF_DTYPE_U64': 13},
-    'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429, 'CLEF_P_TOK_TRAIN_WARMUP': 430, 'CLEF_P_TOK_TRAIN_COSINE_STEPS': 431, 'CLEF_P_TOK_TRAIN_LR_MIN': 432, 'CLEF_P_TOK_TRAIN_POWER_WEIGHT': 433},
+    'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429, 'CLEF_P_TOK_TRAIN_WARMUP': 430, 'CLEF_P_TOK_TRAIN_COSINE_STEPS': 431, 'CLEF_P_TOK_TRAIN_LR_MIN': 432, 'CLEF_P_TOK_TRAIN_POWER_WEIGHT': 433, 'CLEF_P_TOK_TRAIN_STEPS': 434, 'CLEF_P_TOK_TRAIN_SEED': 435, 'CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT': 436, 'CLEF_P_TOK_TRAIN_CHANNEL_LONE': 437, 'CLEF_P_TOK_TRAIN_MEAN_TOKENS': 438, 'CLEF_P_TOK_TRAIN_MEAN_LEVELS': 439, 'CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY': 440, 'CLEF_P_TOK_TRAIN_MAX_SESSIONS': 441},
     'clef_store_table': {'CLEF_STORE_PATIENTS': 1, 'CLEF_STORE_SESSIONS': 2, 'CLEF_STORE_RECORDING_FILES': 3, 'CLEF_STORE_CHANNEL_MAPS': 4, 'CLEF_STORE_REPORTS': 5, 'CLEF_STORE_EHR_EVENTS': 6, 'CLEF_STORE_TASKS': 7, 'CLEF_STORE_LABELS': 8, 'CLEF_STORE_SPLITS': 9, 'CLEF_STORE_ARTIFACTS': 10, 'CLEF_STORE_JOBS': 11},
     'clef_artifact_kind': {'CLEF_ARTIFACT_SPECTROGRAM': 1, 'CLEF_ARTIFACT_TOKENS': 2, 'CLEF_ARTIFACT_EMBEDDING': 3},
     'clef_split': {'CLEF_SPLIT_TRAIN': 1, 'CLEF_SPLIT_VAL': 2, 'CLEF_SPLIT_TEST': 3},
@@ -257,6 +265,10 @@ class clef_tokenizer(_C.Structure):
     """Opaque clef_tokenizer (pointer only)."""
 
 
+class clef_store(_C.Structure):
+    """Opaque clef_store (pointer only)."""
+
+
 class clef_tokenizer_trainer(_C.Structure):
     """Opaque clef_tokenizer_trainer (pointer only)."""
 
@@ -269,19 +281,16 @@ class clef_eval(_C.Structure):
     """Opaque clef_eval (pointer only)."""
 
 
-class clef_store(_C.Structure):
-    """Opaque clef_store (pointer only)."""
-
-
-HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_tokenizer_trainer', 'clef_probe', 'clef_eval', 'clef_store')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_store': 'clef_store_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_store': 'clef_store_errmsg'}
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_probe', 'clef_eval')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
 clef_malloc_fn = _C.CFUNCTYPE(_C.c_void_p, _C.c_size_t, _C.c_void_p)
 clef_realloc_fn = _C.CFUNCTYPE(_C.c_void_p, _C.c_void_p, _C.c_size_t, _C.c_void_p)
 clef_free_fn = _C.CFUNCTYPE(None, _C.c_void_p, _C.c_void_p)
+clef_tokenizer_train_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_double, _C.c_double, _C.c_double, _C.c_void_p)
 clef_eval_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_char_p, _C.c_void_p)
 clef_store_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
 clef_cohort_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
@@ -461,21 +470,24 @@ FUNCTIONS = {
     'clef_tokenizer_encode_recording': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(clef_recording), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_uint32)]),
     'clef_tokenizer_encode_signal': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_tokenizer_check_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram)]),
-    'clef_tokenizer_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.POINTER(clef_params), _C.c_uint64, _C.c_int32]),
+    'clef_tokenizer_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.POINTER(clef_params), _C.c_int32]),
+    'clef_tokenizer_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
     'clef_tokenizer_trainer_free': (None, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_errmsg': (_C.c_char_p, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_errcode': (clef_status, [_C.POINTER(clef_tokenizer_trainer)]),
-    'clef_tokenizer_trainer_step': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
-    'clef_tokenizer_trainer_step_masked': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.POINTER(_C.c_uint32), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
-    'clef_tokenizer_trainer_tokenizer': (_C.POINTER(clef_tokenizer), [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_set_spectrogram': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(clef_spectrogram)]),
-    'clef_tokenizer_trainer_fit_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64]),
-    'clef_tokenizer_trainer_calibrate_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32, _C.c_int32]),
-    'clef_tokenizer_trainer_step_sessions': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.POINTER(_C.c_uint32), _C.POINTER(_C.c_float), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_tokenizer_trainer_add_cohort': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.c_char_p, _C.c_char_p]),
+    'clef_tokenizer_trainer_add_store': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(clef_store), _C.c_char_p]),
+    'clef_tokenizer_trainer_add_means': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64]),
+    'clef_tokenizer_trainer_sessions': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_tokenizer_trainer_run': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.c_char_p, clef_tokenizer_train_progress_fn, _C.c_void_p]),
+    'clef_tokenizer_trainer_step': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.POINTER(_C.c_uint32), _C.POINTER(_C.c_float), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_tokenizer_trainer_tokenizer': (_C.POINTER(clef_tokenizer), [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_steps': (_C.c_int64, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_power_db': (_C.c_double, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_save': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.c_char_p]),
-    'clef_tokenizer_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_tokenizer_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
+    'clef_tokenizer_trainer_fit_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64]),
+    'clef_tokenizer_trainer_calibrate_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32, _C.c_int32]),
     'clef_tokenizer_decode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_auroc': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_double)]),
     'clef_auroc_ci': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int32, _C.c_uint64, _C.c_double, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
@@ -707,21 +719,24 @@ SIGNATURES = {
     'clef_tokenizer_encode_recording': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('rec', 'handle', 'clef_recording', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('present_mask', 'ptr_out', 'uint32_t', '', 'scalar'), ),
     'clef_tokenizer_encode_signal': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('x', 'array_in', 'float', 'row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_tokenizer_check_spectrogram': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_tokenizer_trainer_create': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('arch', 'handle', 'clef_params', '', ''), ('train', 'handle', 'clef_params', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_tokenizer_trainer_create': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('arch', 'handle', 'clef_params', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_tokenizer_trainer_resume': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_tokenizer_trainer_free': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_errmsg': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_errcode': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
-    'clef_tokenizer_trainer_step': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
-    'clef_tokenizer_trainer_step_masked': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
-    'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_set_spectrogram': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
-    'clef_tokenizer_trainer_fit_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('means', 'array_in', 'float', 'n_sessions', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ('n_tokens', 'scalar', 'int64_t', '', ''), ('n_levels', 'scalar', 'int64_t', '', ''), ),
-    'clef_tokenizer_trainer_calibrate_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('first', 'scalar', 'int32_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
-    'clef_tokenizer_trainer_step_sessions': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', 'n_crops', ''), ('means', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_tokenizer_trainer_add_cohort': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('dir', 'cstr', 'char', '', ''), ('split', 'cstr', 'char', '', ''), ),
+    'clef_tokenizer_trainer_add_store': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('store', 'handle', 'clef_store', '', ''), ('split', 'cstr', 'char', '', ''), ),
+    'clef_tokenizer_trainer_add_means': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('means', 'array_in', 'float', 'n_sessions', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ),
+    'clef_tokenizer_trainer_sessions': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('n_sessions', 'ptr_out', 'int64_t', '', 'scalar'), ('n_frames', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_tokenizer_trainer_run': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('checkpoint_path', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_tokenizer_train_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_tokenizer_trainer_step': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('crops', 'array_in', 'float', '', ''), ('present', 'array_in', 'uint32_t', 'n_crops', ''), ('means', 'array_in', 'float', 'n_crops', ''), ('n_crops', 'scalar', 'int64_t', '', ''), ('l1_db', 'ptr_out', 'double', '', 'scalar'), ('perplexity', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_tokenizer_trainer_tokenizer': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_steps': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_power_db': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_save': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
-    'clef_tokenizer_trainer_resume': (('out', 'handle_out', 'clef_tokenizer_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_tokenizer_trainer_fit_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('means', 'array_in', 'float', 'n_sessions', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ('n_tokens', 'scalar', 'int64_t', '', ''), ('n_levels', 'scalar', 'int64_t', '', ''), ),
+    'clef_tokenizer_trainer_calibrate_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('first', 'scalar', 'int32_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_tokenizer_decode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_auroc': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_auroc_ci': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('n_boot', 'scalar', 'int32_t', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('level', 'scalar', 'double', '', ''), ('lo', 'ptr_out', 'double', '', 'scalar'), ('hi', 'ptr_out', 'double', '', 'scalar'), ),
@@ -953,20 +968,23 @@ RETURNS = {
     'clef_tokenizer_encode_signal': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_check_spectrogram': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_trainer_free': ('void', 'void', 'void'),
     'clef_tokenizer_trainer_errmsg': ('cstr', 'char', 'const char *'),
     'clef_tokenizer_trainer_errcode': ('scalar', 'int32_t', 'clef_status'),
-    'clef_tokenizer_trainer_step': ('scalar', 'int32_t', 'clef_status'),
-    'clef_tokenizer_trainer_step_masked': ('scalar', 'int32_t', 'clef_status'),
-    'clef_tokenizer_trainer_tokenizer': ('handle', 'clef_tokenizer', 'const clef_tokenizer *'),
     'clef_tokenizer_trainer_set_spectrogram': ('scalar', 'int32_t', 'clef_status'),
-    'clef_tokenizer_trainer_fit_mean': ('scalar', 'int32_t', 'clef_status'),
-    'clef_tokenizer_trainer_calibrate_mean': ('scalar', 'int32_t', 'clef_status'),
-    'clef_tokenizer_trainer_step_sessions': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_add_cohort': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_add_store': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_add_means': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_sessions': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_run': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_step': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_tokenizer': ('handle', 'clef_tokenizer', 'const clef_tokenizer *'),
     'clef_tokenizer_trainer_steps': ('scalar', 'int64_t', 'int64_t'),
     'clef_tokenizer_trainer_power_db': ('scalar', 'double', 'double'),
     'clef_tokenizer_trainer_save': ('scalar', 'int32_t', 'clef_status'),
-    'clef_tokenizer_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_fit_mean': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_trainer_calibrate_mean': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_decode': ('scalar', 'int32_t', 'clef_status'),
     'clef_auroc': ('scalar', 'int32_t', 'clef_status'),
     'clef_auroc_ci': ('scalar', 'int32_t', 'clef_status'),
@@ -1092,14 +1110,17 @@ ERROR_SOURCES = {
     'clef_tokenizer_encode_signal': (1, 'clef_session_errmsg'),
     'clef_tokenizer_check_spectrogram': (1, 'clef_session_errmsg'),
     'clef_tokenizer_trainer_create': (1, 'clef_ctx_errmsg'),
-    'clef_tokenizer_trainer_step': (0, 'clef_tokenizer_trainer_errmsg'),
-    'clef_tokenizer_trainer_step_masked': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_resume': (1, 'clef_ctx_errmsg'),
     'clef_tokenizer_trainer_set_spectrogram': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_add_cohort': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_add_store': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_add_means': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_sessions': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_run': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_step': (0, 'clef_tokenizer_trainer_errmsg'),
+    'clef_tokenizer_trainer_save': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_fit_mean': (0, 'clef_tokenizer_trainer_errmsg'),
     'clef_tokenizer_trainer_calibrate_mean': (0, 'clef_tokenizer_trainer_errmsg'),
-    'clef_tokenizer_trainer_step_sessions': (0, 'clef_tokenizer_trainer_errmsg'),
-    'clef_tokenizer_trainer_save': (0, 'clef_tokenizer_trainer_errmsg'),
-    'clef_tokenizer_trainer_resume': (1, 'clef_ctx_errmsg'),
     'clef_tokenizer_decode': (1, 'clef_session_errmsg'),
     'clef_auroc': (0, 'clef_ctx_errmsg'),
     'clef_auroc_ci': (0, 'clef_ctx_errmsg'),
@@ -1224,14 +1245,17 @@ STATUS_FUNCTIONS = frozenset({
     'clef_tokenizer_encode_signal',
     'clef_tokenizer_check_spectrogram',
     'clef_tokenizer_trainer_create',
-    'clef_tokenizer_trainer_step',
-    'clef_tokenizer_trainer_step_masked',
+    'clef_tokenizer_trainer_resume',
     'clef_tokenizer_trainer_set_spectrogram',
+    'clef_tokenizer_trainer_add_cohort',
+    'clef_tokenizer_trainer_add_store',
+    'clef_tokenizer_trainer_add_means',
+    'clef_tokenizer_trainer_sessions',
+    'clef_tokenizer_trainer_run',
+    'clef_tokenizer_trainer_step',
+    'clef_tokenizer_trainer_save',
     'clef_tokenizer_trainer_fit_mean',
     'clef_tokenizer_trainer_calibrate_mean',
-    'clef_tokenizer_trainer_step_sessions',
-    'clef_tokenizer_trainer_save',
-    'clef_tokenizer_trainer_resume',
     'clef_tokenizer_decode',
     'clef_auroc',
     'clef_auroc_ci',

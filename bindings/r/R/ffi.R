@@ -132,6 +132,14 @@
   CLEF_P_TOK_TRAIN_COSINE_STEPS = 431L,
   CLEF_P_TOK_TRAIN_LR_MIN = 432L,
   CLEF_P_TOK_TRAIN_POWER_WEIGHT = 433L,
+  CLEF_P_TOK_TRAIN_STEPS = 434L,
+  CLEF_P_TOK_TRAIN_SEED = 435L,
+  CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT = 436L,
+  CLEF_P_TOK_TRAIN_CHANNEL_LONE = 437L,
+  CLEF_P_TOK_TRAIN_MEAN_TOKENS = 438L,
+  CLEF_P_TOK_TRAIN_MEAN_LEVELS = 439L,
+  CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY = 440L,
+  CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441L,
   CLEF_STORE_PATIENTS = 1L,
   CLEF_STORE_SESSIONS = 2L,
   CLEF_STORE_RECORDING_FILES = 3L,
@@ -855,8 +863,12 @@ clef_tokenizer_check_spectrogram <- function(tok, s, sg) {
   .clef_result(.Call(C_clef_tokenizer_check_spectrogram, tok, s, sg), "clef_tokenizer_check_spectrogram", TRUE, c())
 }
 
-clef_tokenizer_trainer_create <- function(ctx, arch, train, seed, n_threads) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_create, ctx, arch, train, seed, n_threads), "clef_tokenizer_trainer_create", TRUE, c("out"))
+clef_tokenizer_trainer_create <- function(ctx, arch, train, n_threads) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_create, ctx, arch, train, n_threads), "clef_tokenizer_trainer_create", TRUE, c("out"))
+}
+
+clef_tokenizer_trainer_resume <- function(ctx, path, train, n_threads) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_resume, ctx, path, train, n_threads), "clef_tokenizer_trainer_resume", TRUE, c("out"))
 }
 
 clef_tokenizer_trainer_free <- function(tr) {
@@ -871,32 +883,36 @@ clef_tokenizer_trainer_errcode <- function(tr) {
   .clef_result(.Call(C_clef_tokenizer_trainer_errcode, tr), "clef_tokenizer_trainer_errcode", FALSE, c())
 }
 
-clef_tokenizer_trainer_step <- function(tr, crops, n_crops) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_step, tr, crops, n_crops), "clef_tokenizer_trainer_step", TRUE, c("l1_db", "perplexity"))
-}
-
-clef_tokenizer_trainer_step_masked <- function(tr, crops, present, n_crops) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_step_masked, tr, crops, present, n_crops), "clef_tokenizer_trainer_step_masked", TRUE, c("l1_db", "perplexity"))
-}
-
-clef_tokenizer_trainer_tokenizer <- function(tr) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_tokenizer, tr), "clef_tokenizer_trainer_tokenizer", FALSE, c())
-}
-
 clef_tokenizer_trainer_set_spectrogram <- function(tr, sg) {
   .clef_result(.Call(C_clef_tokenizer_trainer_set_spectrogram, tr, sg), "clef_tokenizer_trainer_set_spectrogram", TRUE, c())
 }
 
-clef_tokenizer_trainer_fit_mean <- function(tr, means, n_sessions, n_tokens, n_levels) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_fit_mean, tr, means, n_sessions, n_tokens, n_levels), "clef_tokenizer_trainer_fit_mean", TRUE, c())
+clef_tokenizer_trainer_add_cohort <- function(tr, dir, split) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_add_cohort, tr, dir, split), "clef_tokenizer_trainer_add_cohort", TRUE, c())
 }
 
-clef_tokenizer_trainer_calibrate_mean <- function(tr, spec, n_channels, n_freq, n_frames, first, n_threads) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_calibrate_mean, tr, spec, n_channels, n_freq, n_frames, first, n_threads), "clef_tokenizer_trainer_calibrate_mean", TRUE, c())
+clef_tokenizer_trainer_add_store <- function(tr, store, split) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_add_store, tr, store, split), "clef_tokenizer_trainer_add_store", TRUE, c())
 }
 
-clef_tokenizer_trainer_step_sessions <- function(tr, crops, present, means, n_crops) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_step_sessions, tr, crops, present, means, n_crops), "clef_tokenizer_trainer_step_sessions", TRUE, c("l1_db", "perplexity"))
+clef_tokenizer_trainer_add_means <- function(tr, means, n_sessions) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_add_means, tr, means, n_sessions), "clef_tokenizer_trainer_add_means", TRUE, c())
+}
+
+clef_tokenizer_trainer_sessions <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_sessions, tr), "clef_tokenizer_trainer_sessions", TRUE, c("n_sessions", "n_frames"))
+}
+
+clef_tokenizer_trainer_run <- function(tr, checkpoint_path) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_run, tr, checkpoint_path), "clef_tokenizer_trainer_run", TRUE, c())
+}
+
+clef_tokenizer_trainer_step <- function(tr, crops, present, means, n_crops) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_step, tr, crops, present, means, n_crops), "clef_tokenizer_trainer_step", TRUE, c("l1_db", "perplexity"))
+}
+
+clef_tokenizer_trainer_tokenizer <- function(tr) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_tokenizer, tr), "clef_tokenizer_trainer_tokenizer", FALSE, c())
 }
 
 clef_tokenizer_trainer_steps <- function(tr) {
@@ -911,8 +927,12 @@ clef_tokenizer_trainer_save <- function(tr, path) {
   .clef_result(.Call(C_clef_tokenizer_trainer_save, tr, path), "clef_tokenizer_trainer_save", TRUE, c())
 }
 
-clef_tokenizer_trainer_resume <- function(ctx, path, train, n_threads) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_resume, ctx, path, train, n_threads), "clef_tokenizer_trainer_resume", TRUE, c("out"))
+clef_tokenizer_trainer_fit_mean <- function(tr, means, n_sessions, n_tokens, n_levels) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_fit_mean, tr, means, n_sessions, n_tokens, n_levels), "clef_tokenizer_trainer_fit_mean", TRUE, c())
+}
+
+clef_tokenizer_trainer_calibrate_mean <- function(tr, spec, n_channels, n_freq, n_frames, first, n_threads) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_calibrate_mean, tr, spec, n_channels, n_freq, n_frames, first, n_threads), "clef_tokenizer_trainer_calibrate_mean", TRUE, c())
 }
 
 clef_tokenizer_decode <- function(tok, s, ids, n_ids, out_cap) {

@@ -93,6 +93,14 @@ void clefr_fin_clef_tokenizer(SEXP x) {
     }
 }
 
+void clefr_fin_clef_store(SEXP x) {
+    clef_store *h = (clef_store *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_store_free(h);
+    }
+}
+
 void clefr_fin_clef_tokenizer_trainer(SEXP x) {
     clef_tokenizer_trainer *h = (clef_tokenizer_trainer *)R_ExternalPtrAddr(x);
     if (h != NULL) {
@@ -114,14 +122,6 @@ void clefr_fin_clef_eval(SEXP x) {
     if (h != NULL) {
         R_ClearExternalPtr(x);
         clef_eval_free(h);
-    }
-}
-
-void clefr_fin_clef_store(SEXP x) {
-    clef_store *h = (clef_store *)R_ExternalPtrAddr(x);
-    if (h != NULL) {
-        R_ClearExternalPtr(x);
-        clef_store_free(h);
     }
 }
 
@@ -2661,19 +2661,35 @@ SEXP clefr_clef_tokenizer_check_spectrogram(SEXP a_tok, SEXP a_s, SEXP a_sg) {
     return res;
 }
 
-SEXP clefr_clef_tokenizer_trainer_create(SEXP a_ctx, SEXP a_arch, SEXP a_train, SEXP a_seed,
-                                         SEXP a_n_threads) {
+SEXP clefr_clef_tokenizer_trainer_create(SEXP a_ctx, SEXP a_arch, SEXP a_train, SEXP a_n_threads) {
     static const char fn[] = "clef_tokenizer_trainer_create";
     clef_tokenizer_trainer *v_out = NULL;
     clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
     const clef_params *v_arch = clefr_handle(a_arch, "clef_params", fn, "arch", 0);
     const clef_params *v_train = clefr_handle(a_train, "clef_params", fn, "train", 0);
-    uint64_t v_seed =
-        (uint64_t)clefr_as_int(a_seed, fn, "seed", (double)0, (double)9007199254740992.0);
     int32_t v_n_threads =
         (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
-    clef_status ret =
-        clef_tokenizer_trainer_create(&v_out, v_ctx, v_arch, v_train, v_seed, v_n_threads);
+    clef_status ret = clef_tokenizer_trainer_create(&v_out, v_ctx, v_arch, v_train, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_tokenizer_trainer",
+                                     clefr_fin_clef_tokenizer_trainer, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_resume(SEXP a_ctx, SEXP a_path, SEXP a_train, SEXP a_n_threads) {
+    static const char fn[] = "clef_tokenizer_trainer_resume";
+    clef_tokenizer_trainer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    const clef_params *v_train = clefr_handle(a_train, "clef_params", fn, "train", 0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_tokenizer_trainer_resume(&v_out, v_ctx, v_path, v_train, v_n_threads);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_ctx != NULL)
@@ -2715,45 +2731,114 @@ SEXP clefr_clef_tokenizer_trainer_errcode(SEXP a_tr) {
     return res;
 }
 
-SEXP clefr_clef_tokenizer_trainer_step(SEXP a_tr, SEXP a_crops, SEXP a_n_crops) {
-    static const char fn[] = "clef_tokenizer_trainer_step";
+SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP a_tr, SEXP a_sg) {
+    static const char fn[] = "clef_tokenizer_trainer_set_spectrogram";
     clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
-    R_xlen_t n_crops = 0;
-    const float *v_crops = clefr_as_array(a_crops, CLEFR_F32, fn, "crops", &n_crops);
-    int64_t v_n_crops = (int64_t)clefr_as_int(a_n_crops, fn, "n_crops", (double)-9007199254740992.0,
-                                              (double)9007199254740992.0);
-    double v_l1_db = 0;
-    double v_perplexity = 0;
-    if (v_crops != NULL)
-        clefr_check_length(n_crops, (double)(v_n_crops), fn, "crops", "n_crops");
-    clef_status ret =
-        clef_tokenizer_trainer_step(v_tr, v_crops, v_n_crops, &v_l1_db, &v_perplexity);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_status ret = clef_tokenizer_trainer_set_spectrogram(v_tr, v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_tr != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
-    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_l1_db));
-    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_perplexity));
     UNPROTECT(1);
     return res;
 }
 
-SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP a_tr, SEXP a_crops, SEXP a_present,
-                                              SEXP a_n_crops) {
-    static const char fn[] = "clef_tokenizer_trainer_step_masked";
+SEXP clefr_clef_tokenizer_trainer_add_cohort(SEXP a_tr, SEXP a_dir, SEXP a_split) {
+    static const char fn[] = "clef_tokenizer_trainer_add_cohort";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    const char *v_dir = clefr_as_string(a_dir, fn, "dir");
+    const char *v_split = clefr_as_string(a_split, fn, "split");
+    clef_status ret = clef_tokenizer_trainer_add_cohort(v_tr, v_dir, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_add_store(SEXP a_tr, SEXP a_store, SEXP a_split) {
+    static const char fn[] = "clef_tokenizer_trainer_add_store";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    clef_store *v_store = clefr_handle(a_store, "clef_store", fn, "store", 0);
+    const char *v_split = clefr_as_string(a_split, fn, "split");
+    clef_status ret = clef_tokenizer_trainer_add_store(v_tr, v_store, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_add_means(SEXP a_tr, SEXP a_means, SEXP a_n_sessions) {
+    static const char fn[] = "clef_tokenizer_trainer_add_means";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    R_xlen_t n_means = 0;
+    const float *v_means = clefr_as_array(a_means, CLEFR_F32, fn, "means", &n_means);
+    int64_t v_n_sessions = (int64_t)clefr_as_int(
+        a_n_sessions, fn, "n_sessions", (double)-9007199254740992.0, (double)9007199254740992.0);
+    if (v_means != NULL)
+        clefr_check_length(n_means, (double)(v_n_sessions), fn, "means", "n_sessions");
+    clef_status ret = clef_tokenizer_trainer_add_means(v_tr, v_means, v_n_sessions);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_sessions(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_sessions";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    int64_t v_n_sessions = 0;
+    int64_t v_n_frames = 0;
+    clef_status ret = clef_tokenizer_trainer_sessions(v_tr, &v_n_sessions, &v_n_frames);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_sessions));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_frames));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_run(SEXP a_tr, SEXP a_checkpoint_path) {
+    static const char fn[] = "clef_tokenizer_trainer_run";
+    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    const char *v_checkpoint_path = clefr_as_string(a_checkpoint_path, fn, "checkpoint_path");
+    clef_status ret = clef_tokenizer_trainer_run(v_tr, v_checkpoint_path, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_step(SEXP a_tr, SEXP a_crops, SEXP a_present, SEXP a_means,
+                                       SEXP a_n_crops) {
+    static const char fn[] = "clef_tokenizer_trainer_step";
     clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
     R_xlen_t n_crops = 0;
     const float *v_crops = clefr_as_array(a_crops, CLEFR_F32, fn, "crops", &n_crops);
     R_xlen_t n_present = 0;
     const uint32_t *v_present = clefr_as_array(a_present, CLEFR_U32, fn, "present", &n_present);
+    R_xlen_t n_means = 0;
+    const float *v_means = clefr_as_array(a_means, CLEFR_F32, fn, "means", &n_means);
     int64_t v_n_crops = (int64_t)clefr_as_int(a_n_crops, fn, "n_crops", (double)-9007199254740992.0,
                                               (double)9007199254740992.0);
     double v_l1_db = 0;
     double v_perplexity = 0;
     if (v_present != NULL)
         clefr_check_length(n_present, (double)(v_n_crops), fn, "present", "n_crops");
-    clef_status ret = clef_tokenizer_trainer_step_masked(v_tr, v_crops, v_present, v_n_crops,
-                                                         &v_l1_db, &v_perplexity);
+    if (v_means != NULL)
+        clefr_check_length(n_means, (double)(v_n_crops), fn, "means", "n_crops");
+    clef_status ret = clef_tokenizer_trainer_step(v_tr, v_crops, v_present, v_means, v_n_crops,
+                                                  &v_l1_db, &v_perplexity);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_tr != NULL)
@@ -2774,11 +2859,31 @@ SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP a_tr) {
     return res;
 }
 
-SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP a_tr, SEXP a_sg) {
-    static const char fn[] = "clef_tokenizer_trainer_set_spectrogram";
+SEXP clefr_clef_tokenizer_trainer_steps(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_steps";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    int64_t ret = clef_tokenizer_trainer_steps(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_power_db(SEXP a_tr) {
+    static const char fn[] = "clef_tokenizer_trainer_power_db";
+    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
+    double ret = clef_tokenizer_trainer_power_db(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_trainer_save(SEXP a_tr, SEXP a_path) {
+    static const char fn[] = "clef_tokenizer_trainer_save";
     clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
-    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
-    clef_status ret = clef_tokenizer_trainer_set_spectrogram(v_tr, v_sg);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_tokenizer_trainer_save(v_tr, v_path);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_tr != NULL)
@@ -2837,89 +2942,6 @@ SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP a_tr, SEXP a_spec, SEXP a_
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_tr != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_tokenizer_trainer_step_sessions(SEXP a_tr, SEXP a_crops, SEXP a_present,
-                                                SEXP a_means, SEXP a_n_crops) {
-    static const char fn[] = "clef_tokenizer_trainer_step_sessions";
-    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
-    R_xlen_t n_crops = 0;
-    const float *v_crops = clefr_as_array(a_crops, CLEFR_F32, fn, "crops", &n_crops);
-    R_xlen_t n_present = 0;
-    const uint32_t *v_present = clefr_as_array(a_present, CLEFR_U32, fn, "present", &n_present);
-    R_xlen_t n_means = 0;
-    const float *v_means = clefr_as_array(a_means, CLEFR_F32, fn, "means", &n_means);
-    int64_t v_n_crops = (int64_t)clefr_as_int(a_n_crops, fn, "n_crops", (double)-9007199254740992.0,
-                                              (double)9007199254740992.0);
-    double v_l1_db = 0;
-    double v_perplexity = 0;
-    if (v_present != NULL)
-        clefr_check_length(n_present, (double)(v_n_crops), fn, "present", "n_crops");
-    if (v_means != NULL)
-        clefr_check_length(n_means, (double)(v_n_crops), fn, "means", "n_crops");
-    clef_status ret = clef_tokenizer_trainer_step_sessions(v_tr, v_crops, v_present, v_means,
-                                                           v_n_crops, &v_l1_db, &v_perplexity);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_tr != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
-    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_l1_db));
-    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_perplexity));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_tokenizer_trainer_steps(SEXP a_tr) {
-    static const char fn[] = "clef_tokenizer_trainer_steps";
-    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
-    int64_t ret = clef_tokenizer_trainer_steps(v_tr);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_tokenizer_trainer_power_db(SEXP a_tr) {
-    static const char fn[] = "clef_tokenizer_trainer_power_db";
-    const clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
-    double ret = clef_tokenizer_trainer_power_db(v_tr);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_F64, (double)ret));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_tokenizer_trainer_save(SEXP a_tr, SEXP a_path) {
-    static const char fn[] = "clef_tokenizer_trainer_save";
-    clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
-    const char *v_path = clefr_as_string(a_path, fn, "path");
-    clef_status ret = clef_tokenizer_trainer_save(v_tr, v_path);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_tr != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_tokenizer_trainer_errmsg(v_tr)));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_tokenizer_trainer_resume(SEXP a_ctx, SEXP a_path, SEXP a_train, SEXP a_n_threads) {
-    static const char fn[] = "clef_tokenizer_trainer_resume";
-    clef_tokenizer_trainer *v_out = NULL;
-    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
-    const char *v_path = clefr_as_string(a_path, fn, "path");
-    const clef_params *v_train = clefr_handle(a_train, "clef_params", fn, "train", 0);
-    int32_t v_n_threads =
-        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
-    clef_status ret = clef_tokenizer_trainer_resume(&v_out, v_ctx, v_path, v_train, v_n_threads);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ctx != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
-    SET_VECTOR_ELT(res, 2,
-                   clefr_wrap_handle(v_out, "clef_tokenizer_trainer",
-                                     clefr_fin_clef_tokenizer_trainer, R_NilValue));
     UNPROTECT(1);
     return res;
 }

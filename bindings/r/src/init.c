@@ -177,21 +177,24 @@ SEXP clefr_clef_tokenizer_spectrogram_create(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_encode_recording(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_encode_signal(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_check_spectrogram(SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_create(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_resume(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_free(SEXP);
 SEXP clefr_clef_tokenizer_trainer_errmsg(SEXP);
 SEXP clefr_clef_tokenizer_trainer_errcode(SEXP);
-SEXP clefr_clef_tokenizer_trainer_step(SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_step_masked(SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
 SEXP clefr_clef_tokenizer_trainer_set_spectrogram(SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_step_sessions(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_add_cohort(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_add_store(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_add_means(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_sessions(SEXP);
+SEXP clefr_clef_tokenizer_trainer_run(SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_step(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_tokenizer(SEXP);
 SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
 SEXP clefr_clef_tokenizer_trainer_power_db(SEXP);
 SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_resume(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc_ci(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -425,24 +428,26 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_encode_recording", (DL_FUNC)&clefr_clef_tokenizer_encode_recording, 5},
     {"C_clef_tokenizer_encode_signal", (DL_FUNC)&clefr_clef_tokenizer_encode_signal, 7},
     {"C_clef_tokenizer_check_spectrogram", (DL_FUNC)&clefr_clef_tokenizer_check_spectrogram, 3},
-    {"C_clef_tokenizer_trainer_create", (DL_FUNC)&clefr_clef_tokenizer_trainer_create, 5},
+    {"C_clef_tokenizer_trainer_create", (DL_FUNC)&clefr_clef_tokenizer_trainer_create, 4},
+    {"C_clef_tokenizer_trainer_resume", (DL_FUNC)&clefr_clef_tokenizer_trainer_resume, 4},
     {"C_clef_tokenizer_trainer_free", (DL_FUNC)&clefr_clef_tokenizer_trainer_free, 1},
     {"C_clef_tokenizer_trainer_errmsg", (DL_FUNC)&clefr_clef_tokenizer_trainer_errmsg, 1},
     {"C_clef_tokenizer_trainer_errcode", (DL_FUNC)&clefr_clef_tokenizer_trainer_errcode, 1},
-    {"C_clef_tokenizer_trainer_step", (DL_FUNC)&clefr_clef_tokenizer_trainer_step, 3},
-    {"C_clef_tokenizer_trainer_step_masked", (DL_FUNC)&clefr_clef_tokenizer_trainer_step_masked, 4},
-    {"C_clef_tokenizer_trainer_tokenizer", (DL_FUNC)&clefr_clef_tokenizer_trainer_tokenizer, 1},
     {"C_clef_tokenizer_trainer_set_spectrogram",
      (DL_FUNC)&clefr_clef_tokenizer_trainer_set_spectrogram, 2},
-    {"C_clef_tokenizer_trainer_fit_mean", (DL_FUNC)&clefr_clef_tokenizer_trainer_fit_mean, 5},
-    {"C_clef_tokenizer_trainer_calibrate_mean",
-     (DL_FUNC)&clefr_clef_tokenizer_trainer_calibrate_mean, 7},
-    {"C_clef_tokenizer_trainer_step_sessions", (DL_FUNC)&clefr_clef_tokenizer_trainer_step_sessions,
-     5},
+    {"C_clef_tokenizer_trainer_add_cohort", (DL_FUNC)&clefr_clef_tokenizer_trainer_add_cohort, 3},
+    {"C_clef_tokenizer_trainer_add_store", (DL_FUNC)&clefr_clef_tokenizer_trainer_add_store, 3},
+    {"C_clef_tokenizer_trainer_add_means", (DL_FUNC)&clefr_clef_tokenizer_trainer_add_means, 3},
+    {"C_clef_tokenizer_trainer_sessions", (DL_FUNC)&clefr_clef_tokenizer_trainer_sessions, 1},
+    {"C_clef_tokenizer_trainer_run", (DL_FUNC)&clefr_clef_tokenizer_trainer_run, 2},
+    {"C_clef_tokenizer_trainer_step", (DL_FUNC)&clefr_clef_tokenizer_trainer_step, 5},
+    {"C_clef_tokenizer_trainer_tokenizer", (DL_FUNC)&clefr_clef_tokenizer_trainer_tokenizer, 1},
     {"C_clef_tokenizer_trainer_steps", (DL_FUNC)&clefr_clef_tokenizer_trainer_steps, 1},
     {"C_clef_tokenizer_trainer_power_db", (DL_FUNC)&clefr_clef_tokenizer_trainer_power_db, 1},
     {"C_clef_tokenizer_trainer_save", (DL_FUNC)&clefr_clef_tokenizer_trainer_save, 2},
-    {"C_clef_tokenizer_trainer_resume", (DL_FUNC)&clefr_clef_tokenizer_trainer_resume, 4},
+    {"C_clef_tokenizer_trainer_fit_mean", (DL_FUNC)&clefr_clef_tokenizer_trainer_fit_mean, 5},
+    {"C_clef_tokenizer_trainer_calibrate_mean",
+     (DL_FUNC)&clefr_clef_tokenizer_trainer_calibrate_mean, 7},
     {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 5},
     {"C_clef_auroc", (DL_FUNC)&clefr_clef_auroc, 4},
     {"C_clef_auroc_ci", (DL_FUNC)&clefr_clef_auroc_ci, 7},

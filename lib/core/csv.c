@@ -4,7 +4,7 @@
  * inside which commas, line breaks and doubled quotes ("") are literal. Beyond RFC 4180 a lone
  * CR is not a line end (it is data) and blank lines are skipped. Errors name the file, the
  * line and the column (1-based, in bytes) of the offending character. */
-#include "store_int.h"
+#include "core_int.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* test_cli_crops.c — clef train-tokenizer's channel dropout (tools/cli/cli_crops.c): what a
+/* test_tok_crops.c — the training pipeline's channel dropout (lib/model/tok_crops.c): what a
  * dropped crop keeps, the share of single-channel crops --channel-lone asks for, and that runs
  * without the option draw the batches they drew before it existed. */
 #include "test_support.h"
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../tools/cli/cli_crops.h"
+#include "model/model_int.h"
 
 enum { NCH = 19, PLANE = 6 };
 
@@ -47,7 +47,7 @@ static void test_dropout_keeps(void **state) {
     int sizes[NCH + 1] = {0};
     for (int k = 0; k < 2000; k++) { /* p = 1: every crop drops, keeping 1 .. n - 1 */
         fill(crop);
-        uint32_t after = cli_drop_channels(&rng, 1.0, 0.0, NCH, PLANE, -40.0f, before, crop);
+        uint32_t after = clefi_tok_drop_channels(&rng, 1.0, 0.0, NCH, PLANE, -40.0f, before, crop);
         check_crop(crop, before, after);
         int kept = popcount(after);
         assert_true(kept >= 1 && kept <= NCH - 3);
@@ -57,9 +57,11 @@ static void test_dropout_keeps(void **state) {
         assert_in_range(sizes[k], 70, 190);
     /* p = 0, or a single present channel: nothing changes */
     fill(crop);
-    assert_int_equal(cli_drop_channels(&rng, 0.0, 1.0, NCH, PLANE, -40.0f, before, crop), before);
+    assert_int_equal(clefi_tok_drop_channels(&rng, 0.0, 1.0, NCH, PLANE, -40.0f, before, crop),
+                     before);
     check_crop(crop, before, before);
-    assert_int_equal(cli_drop_channels(&rng, 1.0, 1.0, NCH, PLANE, -40.0f, 1u << 3, crop), 1u << 3);
+    assert_int_equal(clefi_tok_drop_channels(&rng, 1.0, 1.0, NCH, PLANE, -40.0f, 1u << 3, crop),
+                     1u << 3);
 }
 
 static void test_lone_share(void **state) {
@@ -70,7 +72,7 @@ static void test_lone_share(void **state) {
     int lone = 0, dropped = 0, n = 20000;
     for (int k = 0; k < n; k++) {
         fill(crop);
-        uint32_t after = cli_drop_channels(&rng, 0.5, 0.5, NCH, PLANE, -40.0f, all, crop);
+        uint32_t after = clefi_tok_drop_channels(&rng, 0.5, 0.5, NCH, PLANE, -40.0f, all, crop);
         check_crop(crop, all, after);
         dropped += after != all;
         lone += popcount(after) == 1;
@@ -79,7 +81,8 @@ static void test_lone_share(void **state) {
     assert_float_equal((double)dropped / n, 0.5, 0.02);
     assert_float_equal((double)lone / dropped, 0.5 + 0.5 / 18.0, 0.02);
     fill(crop);
-    assert_int_equal(popcount(cli_drop_channels(&rng, 1.0, 1.0, NCH, PLANE, -40.0f, all, crop)), 1);
+    assert_int_equal(
+        popcount(clefi_tok_drop_channels(&rng, 1.0, 1.0, NCH, PLANE, -40.0f, all, crop)), 1);
 }
 
 /* Without --channel-lone the generator advances exactly as before the option: 1 draw for the
@@ -90,13 +93,13 @@ static void test_no_lone_same_draws(void **state) {
     uint32_t all = (1u << NCH) - 1u;
     uint64_t rng = 3, ref = 3;
     fill(crop);
-    (void)cli_drop_channels(&rng, 1.0, 0.0, NCH, PLANE, -40.0f, all, crop);
+    (void)clefi_tok_drop_channels(&rng, 1.0, 0.0, NCH, PLANE, -40.0f, all, crop);
     for (int k = 0; k < 1 + (NCH - 1) + 1; k++)
-        (void)cli_splitmix64(&ref);
+        (void)clefi_splitmix64(&ref);
     assert_true(rng == ref);
     /* and the first splitmix64 output of state 0 is the published one */
     uint64_t z = 0;
-    assert_true(cli_splitmix64(&z) == 0xE220A8397B1DCDAFull);
+    assert_true(clefi_splitmix64(&z) == 0xE220A8397B1DCDAFull);
 }
 
 int main(void) {

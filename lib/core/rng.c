@@ -1,21 +1,34 @@
-/* rng.c — stateless counter-based random numbers (splitmix64 finaliser).
+/* rng.c — the library's one random number generator: splitmix64 (Steele, Lea & Flood,
+ * "Fast splittable pseudorandom number generators", OOPSLA 2014, as in
+ * java.util.SplittableRandom), used statelessly (seed, counter) and sequentially (*state).
  * SPDX-License-Identifier: BSD-3-Clause */
-#include "nn_int.h"
+#include "core_int.h"
 
 #include <math.h>
 
-/* splitmix64 finaliser constants: Steele, Lea & Flood (OOPSLA 2014), as in
- * java.util.SplittableRandom. */
+#define GOLDEN UINT64_C(0x9e3779b97f4a7c15) /* the splitmix64 increment, 2^64 / phi */
+
+/* splitmix64 finaliser */
 static uint64_t mix64(uint64_t z) {
     z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
     return z ^ (z >> 31);
 }
 
+uint64_t clefi_splitmix64(uint64_t *state) { return mix64(*state += GOLDEN); }
+
+uint64_t clefi_rand_below(uint64_t *state, uint64_t n) {
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n; /* reject the biased tail */
+    for (;;) {
+        uint64_t r = clefi_splitmix64(state);
+        if (r < limit)
+            return r % n;
+    }
+}
+
 uint64_t clefi_rng_u64(uint64_t seed, uint64_t counter) {
     /* golden-ratio increment separates streams of neighbouring seeds */
-    return mix64(mix64(seed * UINT64_C(0x9e3779b97f4a7c15) + UINT64_C(0x632be59bd9b4e019)) ^
-                 (counter + UINT64_C(0x9e3779b97f4a7c15)));
+    return mix64(mix64(seed * GOLDEN + UINT64_C(0x632be59bd9b4e019)) ^ (counter + GOLDEN));
 }
 
 float clefi_rng_uniform(uint64_t seed, uint64_t counter) {
