@@ -18,8 +18,7 @@ fail() {
 
 # One row per subcommand: name | arguments that parse (output excluded) | the output
 # ("req": -o/--out required, "opt": optional, "": none) | numeric options | state.
-# State "pending": only --help is checked (train-tokenizer keeps its own parser until the lead
-# converts it to cli_args; then drop "pending" and every check runs).
+# State "pending": only --help is checked (for a subcommand not yet on cli_args; none now).
 rows=(
   "version||||"
   "build-info||||"
@@ -30,7 +29,7 @@ rows=(
   "spectrogram|F.edf|req|--threads --start --duration|"
   "tokenize|F.edf|req|--threads|"
   "session-means|F.edf|req|--frames --threads|"
-  "train-tokenizer|DIR|req|--steps --threads --batch --crop-t --ch --codebook --code-dim --gn-groups --checkpoint-every --log-every --disc-start --disc-ndf --max-sessions --warmup --cosine-steps --mean-tokens --mean-levels --lr --lr-min --channel-dropout --channel-lone --power-weight --seed|pending"
+  "train-tokenizer|DIR|req|--steps --threads --batch --crop-t --ch --codebook --code-dim --gn-groups --checkpoint-every --log-every --disc-start --disc-ndf --max-sessions --warmup --cosine-steps --mean-tokens --mean-levels --lr --lr-min --channel-dropout --channel-lone --power-weight --seed|"
 )
 
 # run ARGS...: rc, stdout and stderr of clef ARGS into $rc, $work/out, $work/err

@@ -29,13 +29,6 @@ static void usage(void) {
            "1 a runtime failure, 2 a usage error (one line on stderr naming the option).\n");
 }
 
-int cli_wants_help(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
-    return 0;
-}
-
 int cli_fail(const char *what, clef_status rc, const char *detail) {
     fprintf(stderr, "clef: %s: %s%s%s\n", what, clef_strerror(rc),
             detail != NULL && detail[0] ? ": " : "", detail != NULL ? detail : "");

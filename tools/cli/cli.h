@@ -12,8 +12,6 @@
 #include "commands.def"
 #undef X
 
-/* 1 if argv holds --help or -h (train-tokenizer's own parser; the others use cli_parse). */
-int cli_wants_help(int argc, char **argv);
 /* A runtime failure: "clef: <what>: <status text>: <detail>" on stderr; returns 1, its exit
  * code (usage errors exit 2: cli_parse, cli_usage_error). */
 int cli_fail(const char *what, clef_status rc, const char *detail);

@@ -31,9 +31,8 @@
  *
  * Destinations keep their values when an option is absent, so defaults are the initialisers;
  * "not given" is a default outside the option's range (e.g. -1 with range [0, 1]). Checks across
- * options (one of two given, ...) use cli_usage_error (one line, returns 2). Once train-tokenizer
- * parses with this, remove cli_wants_help (cli.h, clef.c) and "pending" from its row of
- * tests/cli/test_cli_table.sh, whose checks then cover it. */
+ * options (one of two given, ...) use cli_usage_error (one line, returns 2). Every subcommand
+ * parses with this; tests/cli/test_cli_table.sh checks each. */
 #ifndef CLEF_CLI_ARGS_H
 #define CLEF_CLI_ARGS_H
 

@@ -11,58 +11,56 @@
 
 typedef struct train_opts {
     const char *dir, *store, *out, *resume, *ckpt, *split;
-    long threads, log_every;
+    int64_t threads, log_every;
     int mean_tokens_given;
     const char *mean_fit[8]; /* --mean-fit: more sessions' mean power spectra (.npy) */
     int n_mean_fit;
 } train_opts;
 
-static int train_usage(void) {
-    printf("usage: clef train-tokenizer (COHORT_DIR | --store DB) -o WEIGHTS [--steps N]\n"
-           "         [--threads T]\n"
-           "         [--resume CKPT] [--checkpoint CKPT] [--checkpoint-every N] [--log-every N]\n"
-           "         [--batch B] [--crop-t T] [--lr X] [--seed S] [--split NAME]\n"
-           "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
-           "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
-           "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n"
-           "         [--channel-lone Q] [--power-weight W] [--mean-tokens N] [--mean-levels L]\n"
-           "         [--mean-fit MEANS.npy]...\n\n"
-           "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
-           "(docs/COHORT-FORMAT.md) or of a store (clef ingest; docs/store.md) whose subject is\n"
-           "in split NAME (default train): each recording's CLEF spectrogram, then N steps "
-           "(default 2000) on batches of\n"
-           "B (8) random crops of T frames (80: a 128 x 80 crop, an 8 x 16 token grid). Progress\n"
-           "(step, L1 in dB, codebook perplexity) goes to stderr every --log-every steps (10).\n"
-           "A checkpoint (default WEIGHTS.ckpt) is written every --checkpoint-every steps (500)\n"
-           "and at the end; --resume continues one (its architecture wins over the options).\n"
-           "WEIGHTS holds the trained weights with their clef.tok.* and clef.spec.* metadata.\n"
-           "Architecture defaults (CLEF_P_TOK_*): --ch 32, --ch-mult 1,1,2,4, --codebook 1024,\n"
-           "--code-dim 32, --gn-groups 8; --disc-ndf 16 (0: no PatchGAN), --disc-start 2000.\n"
-           "Learning rate: --lr (1e-3) after --warmup N linear steps (0), constant, or with\n"
-           "--cosine-steps N a cosine decay to --lr-min (1e-5) at step N.\n"
-           "--channel-dropout P (0): each crop, with probability P, keeps a random 1 to n-1 of\n"
-           "its n present channels and blanks the others as absent channels are (-40 dB); the\n"
-           "loss covers present channels only, so the tokenizer learns recordings with missing\n"
-           "electrodes. --channel-lone Q (0): a share Q of those crops keeps a single channel\n"
-           "(single-channel recordings).\n"
-           "--power-weight W (0) adds W times the squared error of each (channel, frequency)\n"
-           "row's time-mean power in dB to the loss, so what band-power features average\n"
-           "survives the tokens; progress then shows it as `row-mean power rms`.\n"
-           "--mean-tokens N (128; 0: none) codes each session's mean power spectrum apart in N\n"
-           "tokens of --mean-levels L (1024) levels: principal components of the training\n"
-           "sessions' (one or two per token; 188 for 128 tokens), absent channels and the valid\n"
-           "columns, and trains the network on the rest (docs/tokenizer.md \"Session-mean\n"
-           "tokens\"); decode then keeps each row's session power, and a 20-minute session gives\n"
-           "8 x 240 + 128 = 2,048 tokens. It needs about N training sessions. A resumed "
-           "checkpoint keeps its own; one without them gets\n"
-           "them only when --mean-tokens is given. --mean-fit MEANS.npy (up to 8 times; from\n"
-           "clef session-means) adds more sessions' mean power spectra to the coder's fit: its\n"
-           "principal axes want many more sessions than the network does. After the last step,\n"
-           "decoding is calibrated on the training sessions (mean.bias).\n"
-           "Every option but the file names, --threads and --log-every is a library setting\n"
-           "(clef_tokenizer_trainer_run(); Python clef.train_tokenizer()), so they train alike.\n");
-    return 0;
-}
+static const char k_usage[] =
+    "usage: clef train-tokenizer (COHORT_DIR | --store DB) -o WEIGHTS [--steps N]\n"
+    "         [--threads T]\n"
+    "         [--resume CKPT] [--checkpoint CKPT] [--checkpoint-every N] [--log-every N]\n"
+    "         [--batch B] [--crop-t T] [--lr X] [--seed S] [--split NAME]\n"
+    "         [--ch W] [--ch-mult L] [--codebook K] [--code-dim D] [--gn-groups G]\n"
+    "         [--disc-ndf W] [--disc-start N] [--max-sessions N]\n"
+    "         [--warmup N] [--cosine-steps N] [--lr-min X] [--channel-dropout P]\n"
+    "         [--channel-lone Q] [--power-weight W] [--mean-tokens N] [--mean-levels L]\n"
+    "         [--mean-fit MEANS.npy]...\n\n"
+    "Train a VQGAN tokenizer (docs/tokenizer.md) on the sessions of a cohort directory\n"
+    "(docs/COHORT-FORMAT.md) or of a store (clef ingest; docs/store.md) whose subject is\n"
+    "in split NAME (default train): each recording's CLEF spectrogram, then N steps "
+    "(default 2000) on batches of\n"
+    "B (8) random crops of T frames (80: a 128 x 80 crop, an 8 x 16 token grid). Progress\n"
+    "(step, L1 in dB, codebook perplexity) goes to stderr every --log-every steps (10).\n"
+    "A checkpoint (default WEIGHTS.ckpt) is written every --checkpoint-every steps (500)\n"
+    "and at the end; --resume continues one (its architecture wins over the options).\n"
+    "WEIGHTS holds the trained weights with their clef.tok.* and clef.spec.* metadata.\n"
+    "Architecture defaults (CLEF_P_TOK_*): --ch 32, --ch-mult 1,1,2,4, --codebook 1024,\n"
+    "--code-dim 32, --gn-groups 8; --disc-ndf 16 (0: no PatchGAN), --disc-start 2000.\n"
+    "Learning rate: --lr (1e-3) after --warmup N linear steps (0), constant, or with\n"
+    "--cosine-steps N a cosine decay to --lr-min (1e-5) at step N.\n"
+    "--channel-dropout P (0): each crop, with probability P, keeps a random 1 to n-1 of\n"
+    "its n present channels and blanks the others as absent channels are (-40 dB); the\n"
+    "loss covers present channels only, so the tokenizer learns recordings with missing\n"
+    "electrodes. --channel-lone Q (0): a share Q of those crops keeps a single channel\n"
+    "(single-channel recordings).\n"
+    "--power-weight W (0) adds W times the squared error of each (channel, frequency)\n"
+    "row's time-mean power in dB to the loss, so what band-power features average\n"
+    "survives the tokens; progress then shows it as `row-mean power rms`.\n"
+    "--mean-tokens N (128; 0: none) codes each session's mean power spectrum apart in N\n"
+    "tokens of --mean-levels L (1024) levels: principal components of the training\n"
+    "sessions' (one or two per token; 188 for 128 tokens), absent channels and the valid\n"
+    "columns, and trains the network on the rest (docs/tokenizer.md \"Session-mean\n"
+    "tokens\"); decode then keeps each row's session power, and a 20-minute session gives\n"
+    "8 x 240 + 128 = 2,048 tokens. It needs about N training sessions. A resumed "
+    "checkpoint keeps its own; one without them gets\n"
+    "them only when --mean-tokens is given. --mean-fit MEANS.npy (up to 8 times; from\n"
+    "clef session-means) adds more sessions' mean power spectra to the coder's fit: its\n"
+    "principal axes want many more sessions than the network does. After the last step,\n"
+    "decoding is calibrated on the training sessions (mean.bias).\n"
+    "Every option but the file names, --threads and --log-every is a library setting\n"
+    "(clef_tokenizer_trainer_run(); Python clef.train_tokenizer()), so they train alike.\n";
 
 /* Numeric flags: the params set (0 architecture, 1 training), the key, and whether the value
  * is a float. */
@@ -95,100 +93,74 @@ static const struct {
     {"--power-weight", 1, CLEF_P_TOK_TRAIN_POWER_WEIGHT, 1},
 };
 
-/* A usage error: the message, exit code 2. */
-static int usage_fail(const char *flag, clef_status rc, const char *detail) {
-    cli_fail(flag, rc, detail);
-    return 2;
-}
+#define N_NUM (sizeof num_flags / sizeof num_flags[0])
 
-/* value of flag as a whole number, or 2 after naming the flag. */
-static int parse_long(const char *flag, const char *v, long long *out) {
-    char *end = NULL;
-    *out = strtoll(v, &end, 10);
-    return end == v || *end != '\0' ? usage_fail(flag, CLEF_ERR_INVALID_ARG, v) : 0;
-}
-
-/* A numeric flag's value into its params set: 0, or 2 after naming the flag. */
-static int set_num(clef_params *p[2], int k, const char *v) {
-    const char *flag = num_flags[k].flag;
-    clef_params *ps = p[num_flags[k].set];
-    long long i = 0;
-    clef_status rc;
-    if (num_flags[k].f64) {
-        char *end = NULL;
-        double x = strtod(v, &end);
-        if (end == v || *end != '\0')
-            return usage_fail(flag, CLEF_ERR_INVALID_ARG, v);
-        rc = clef_params_set_f64(ps, num_flags[k].key, x);
-    } else {
-        if (parse_long(flag, v, &i) != 0)
-            return 2;
-        rc = clef_params_set_i64(ps, num_flags[k].key, (int64_t)i);
-    }
-    return rc != CLEF_OK ? usage_fail(flag, rc, clef_params_errmsg(ps)) : 0;
-}
-
+/* Parse with the common parser (cli_args.h): the numeric flags take their ranges from the
+ * parameter table (clef_param_bounds), so the CLI refuses what the library would, naming the
+ * flag; given values then go into the params sets. */
 static int train_parse(int argc, char **argv, train_opts *o, clef_params *p[2]) {
     *o = (train_opts){.split = "train", .threads = 1, .log_every = 10};
-    long long v = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        size_t k = 0;
-        while (k < sizeof num_flags / sizeof num_flags[0] && strcmp(a, num_flags[k].flag) != 0)
-            k++;
-        if (k < sizeof num_flags / sizeof num_flags[0] && val != NULL) {
-            if (set_num(p, (int)k, val) != 0)
-                return 2;
-            o->mean_tokens_given |= num_flags[k].key == CLEF_P_TOK_TRAIN_MEAN_TOKENS;
-            i++;
-        } else if ((strcmp(a, "--threads") == 0 || strcmp(a, "--log-every") == 0) && val != NULL) {
-            if (parse_long(a, val, &v) != 0)
-                return 2;
-            if (v < 1 || v > (a[2] == 't' ? 256 : 1000000000))
-                return usage_fail(a, CLEF_ERR_RANGE, "--threads in [1, 256], --log-every >= 1");
-            *(a[2] == 't' ? &o->threads : &o->log_every) = (long)v;
-            i++;
-        } else if (strcmp(a, "--ch-mult") == 0 && val != NULL) {
-            if (clef_params_set_str(p[0], CLEF_P_TOK_CH_MULT, val) != CLEF_OK)
-                return usage_fail(a, CLEF_ERR_INVALID_ARG, clef_params_errmsg(p[0]));
-            i++;
-        } else if (strcmp(a, "--mean-fit") == 0 && val != NULL) {
-            if (o->n_mean_fit == 8)
-                return usage_fail(a, CLEF_ERR_RANGE, "at most 8 files");
-            o->mean_fit[o->n_mean_fit++] = argv[++i];
-        } else if (val != NULL && (strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0)) {
-            o->out = argv[++i];
-        } else if (strcmp(a, "--resume") == 0 && val != NULL) {
-            o->resume = argv[++i];
-        } else if (strcmp(a, "--checkpoint") == 0 && val != NULL) {
-            o->ckpt = argv[++i];
-        } else if (strcmp(a, "--store") == 0 && val != NULL) {
-            o->store = argv[++i];
-        } else if (strcmp(a, "--split") == 0 && val != NULL) {
-            o->split = argv[++i];
-        } else if (a[0] != '-' && o->dir == NULL) {
-            o->dir = a;
-        } else {
-            return usage_fail("train-tokenizer", CLEF_ERR_INVALID_ARG, a);
-        }
+    int64_t iv[N_NUM];
+    double fv[N_NUM];
+    const char *ch_mult = NULL;
+    cli_list fits = {o->mean_fit, 0, 8};
+    cli_opt opts[N_NUM + 12];
+    size_t k = 0;
+    opts[k++] = (cli_opt)CLI_POS("COHORT_DIR", &o->dir, 0);
+    opts[k++] = (cli_opt)CLI_OUT(&o->out, 1);
+    opts[k++] = (cli_opt)CLI_STR("--store", NULL, &o->store, 0);
+    opts[k++] = (cli_opt)CLI_STR("--split", NULL, &o->split, 0);
+    opts[k++] = (cli_opt)CLI_STR("--resume", NULL, &o->resume, 0);
+    opts[k++] = (cli_opt)CLI_STR("--checkpoint", NULL, &o->ckpt, 0);
+    opts[k++] = (cli_opt)CLI_STR("--ch-mult", NULL, &ch_mult, 0);
+    opts[k++] = (cli_opt)CLI_STRS("--mean-fit", &fits);
+    opts[k++] = (cli_opt)CLI_I64("--threads", &o->threads, 1, 256);
+    opts[k++] = (cli_opt)CLI_I64("--log-every", &o->log_every, 1, 1000000000);
+    for (size_t i = 0; i < N_NUM; i++) {
+        double lo = 0.0, hi = 0.0;
+        clef_param_bounds(num_flags[i].key, &lo, &hi);
+        iv[i] = INT64_MIN; /* not given: outside every range */
+        fv[i] = NAN;
+        opts[k++] = num_flags[i].f64
+                        ? (cli_opt)CLI_F64(num_flags[i].flag, &fv[i], lo, hi)
+                        : (cli_opt)CLI_I64(num_flags[i].flag, &iv[i], (int64_t)lo, (int64_t)hi);
     }
-    if ((o->dir == NULL) == (o->store == NULL) || o->out == NULL)
-        return usage_fail("train-tokenizer", CLEF_ERR_INVALID_ARG,
-                          "need COHORT_DIR or --store DB (one of them) and -o WEIGHTS");
+    opts[k] = (cli_opt)CLI_END;
+    const cli_cmd cmd = {"train-tokenizer", k_usage, opts};
+    int code = 0;
+    if (cli_parse(&cmd, argc, argv, &code) != 0)
+        return code == 0 ? -1 : code; /* -1: --help printed (exit 0) */
+    if ((o->dir == NULL) == (o->store == NULL))
+        return cli_usage_error("train-tokenizer", "give COHORT_DIR or --store DB (one of them)");
+    o->n_mean_fit = fits.n;
+    if (ch_mult != NULL && clef_params_set_str(p[0], CLEF_P_TOK_CH_MULT, ch_mult) != CLEF_OK)
+        return cli_usage_error("train-tokenizer", "--ch-mult: %s", clef_params_errmsg(p[0]));
+    for (size_t i = 0; i < N_NUM; i++) {
+        clef_params *ps = p[num_flags[i].set];
+        int given = num_flags[i].f64 ? !isnan(fv[i]) : iv[i] != INT64_MIN;
+        clef_status rc = !given             ? CLEF_OK
+                         : num_flags[i].f64 ? clef_params_set_f64(ps, num_flags[i].key, fv[i])
+                                            : clef_params_set_i64(ps, num_flags[i].key, iv[i]);
+        if (rc != CLEF_OK)
+            return cli_usage_error("train-tokenizer", "%s: %s", num_flags[i].flag,
+                                   clef_params_errmsg(ps));
+        o->mean_tokens_given |= given && num_flags[i].key == CLEF_P_TOK_TRAIN_MEAN_TOKENS;
+    }
     /* a resumed checkpoint gets session-mean tokens only when --mean-tokens is given */
     if (o->resume != NULL && !o->mean_tokens_given)
         (void)clef_params_set_i64(p[1], CLEF_P_TOK_TRAIN_MEAN_TOKENS, 0);
     int64_t want = 0;
     (void)clef_params_get_i64(p[1], CLEF_P_TOK_TRAIN_MEAN_TOKENS, &want);
     if (o->n_mean_fit > 0 && want == 0)
-        return usage_fail("--mean-fit", CLEF_ERR_INVALID_ARG,
-                          "there are no session-mean tokens to fit (--mean-tokens 0)");
+        return cli_usage_error("train-tokenizer",
+                               "--mean-fit: there are no session-mean tokens to fit "
+                               "(--mean-tokens 0)");
     return 0;
 }
 
 /* Progress: the means of the steps since the last line, every --log-every steps. */
 typedef struct progress_acc {
-    long every;
+    int64_t every;
     double l1, ppl, pw;
     int64_t n;
 } progress_acc;
@@ -281,8 +253,6 @@ static int train_run(clef_ctx *ctx, clef_tokenizer_trainer *tr, const train_opts
 }
 
 int cmd_train_tokenizer(int argc, char **argv) {
-    if (cli_wants_help(argc, argv))
-        return train_usage();
     train_opts o;
     clef_ctx *ctx = NULL;
     clef_params *p[2] = {NULL, NULL};
@@ -293,12 +263,13 @@ int cmd_train_tokenizer(int argc, char **argv) {
                      clef_params_create(&p[1], ctx, CLEF_PARAMS_TRAIN) != CLEF_OK ||
                      clef_params_set_i64(p[0], CLEF_P_TOK_CROP_T, 80) != CLEF_OK))
         ret = cli_fail("train-tokenizer", CLEF_ERR_NOMEM, clef_ctx_errmsg(ctx));
-    if (ret == 0)
-        ret = train_parse(argc, argv, &o, p);
-    if (ret == 0)
+    int help = 0; /* --help printed: nothing more to do */
+    if (ret == 0 && (ret = train_parse(argc, argv, &o, p)) < 0)
+        ret = 0, help = 1;
+    if (ret == 0 && !help)
         (void)clef_ctx_set_log(ctx, CLEF_LOG_INFO, on_log, NULL);
     clef_status rc = CLEF_OK;
-    if (ret == 0) {
+    if (ret == 0 && !help) {
         rc = o.resume != NULL
                  ? clef_tokenizer_trainer_resume(&tr, ctx, o.resume, p[1], (int32_t)o.threads)
                  : clef_tokenizer_trainer_create(&tr, ctx, p[0], p[1], (int32_t)o.threads);
@@ -306,7 +277,7 @@ int cmd_train_tokenizer(int argc, char **argv) {
             ret =
                 cli_fail(o.resume != NULL ? o.resume : "train-tokenizer", rc, clef_ctx_errmsg(ctx));
     }
-    if (ret == 0)
+    if (ret == 0 && !help)
         ret = train_run(ctx, tr, &o);
     clef_tokenizer_trainer_free(tr);
     clef_params_free(p[0]);
