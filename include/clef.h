@@ -85,8 +85,7 @@ extern "C" {
 
 /** Runtime package version string of the loaded library, e.g. "0.1.0". */
 CLEF_API const char *clef_version(void);
-/** Runtime twin of CLEF_VERSION_STRING (same as clef_version()). */
-CLEF_API const char *clef_version_string(void);
+/* (clef_version_string(): removed in ABI 1, a duplicate of clef_version().) */
 /** Runtime twin of CLEF_VERSION_NUMBER: major*10000 + minor*100 + patch. */
 CLEF_API int32_t clef_version_number(void);
 /** Runtime twin of CLEF_ABI_VERSION. A binding refuses a library whose value differs. */
@@ -127,19 +126,102 @@ enum clef_status_code {
 CLEF_API const char *clef_strerror(clef_status status);
 
 /* ------------------------------------------------------------------------------------------ */
-/* Context: allocator, log callback, defaults                                                 */
+/* Types: every handle and callback, declared once here (sections below use them in any order) */
 /* ------------------------------------------------------------------------------------------ */
 
 /** Library context. Reference counted internally: handles created from a ctx keep it alive, so
  *  clef_ctx_free() may be called before them (useful for garbage-collected bindings). */
 typedef struct clef_ctx clef_ctx;
 
-enum clef_log_level {
-    CLEF_LOG_ERROR = 1,
-    CLEF_LOG_WARN = 2,
-    CLEF_LOG_INFO = 3,
-    CLEF_LOG_DEBUG = 4
-};
+/** Call state of one thread: its worker threads (a pool started once), scratch memory reused
+ *  from call to call, and the last error. Every compute entry point (spectrogram, stream,
+ *  tokenizer, and the pipeline calls) takes a session beside the shared, immutable handles it
+ *  uses, so one spectrogram or tokenizer serves many threads, each with its own session.
+ *  One thread at a time. Resources rule (docs/C-STYLE.md): threads and scratch live here;
+ *  hyperparameters and seeds in params; data are arguments. */
+typedef struct clef_session clef_session;
+
+/** An opaque, kind-tagged parameter set (clef_params_kind) created with every key at its
+ *  default; typed, range-checked setters. One thread at a time. */
+typedef struct clef_params clef_params;
+
+/** An opened EEG file. Opening reads and validates the header and, for EDF+/BDF+ files, the
+ *  annotation signal (time-keeping and annotations); samples are read on demand, record block by
+ *  record block, so memory stays bounded for hours-long files. One thread at a time. */
+typedef struct clef_recording clef_recording;
+
+/** Incremental input for acquisition software: the caller declares its channels, pushes
+ *  samples in chunks of any size and pulls the 19 canonical channels in microvolts at the
+ *  target rate. The output equals clef_recording_read_canonical() over the same samples.
+ *  One thread at a time. */
+typedef struct clef_stream clef_stream;
+
+/** A writer of EDF, EDF+, BDF and BDF+ files (EDF+ specification, Kemp & Olivan 2003; BDF:
+ *  BioSemi 24-bit variant). Used by one thread at a time. Bytes are deterministic: the same calls
+ *  give the same file. Life cycle: create, set header fields and add signals, write samples
+ *  (the header is frozen by the first write), add annotations at any time, close. */
+typedef struct clef_edf_writer clef_edf_writer;
+
+/** Multitaper spectrogram: DPSS tapers, FFT plans and the frequency grid. Shared: immutable
+ *  after creation and usable from several threads at once (clef.h thread contract).
+ *
+ *  Conventions (docs/spectrogram.md): input planar float32 [n_ch][n_samples] in uV with a row
+ *  stride in floats. Frame k of a channel is the window of samples [k*step - pad,
+ *  k*step - pad + window) (pad = window/2 zeros at both ends for edge "zero", else 0); it is
+ *  detrended, multiplied by each taper, zero-padded to nfft and transformed. The one-sided PSD is
+ *  P(f) = 2 * sum_j w_j |X_j(f)|^2 / (fs * sum_j w_j) in uV^2/Hz, with w_j the eigenvalues
+ *  ("eigen") or 1 ("uniform"), except that the DC bin and (nfft even) the Nyquist bin are not
+ *  doubled: exactly MNE's psd_array_multitaper(adaptive=False, normalization='full'). Kept bins:
+ *  fmin <= b*fs/nfft < fmax (defaults: bins 0..127 = 0..31.75 Hz). Scales: "db" is 10 log10(P)
+ *  clipped to [db_min, db_max] (zero power gives db_min, never NaN); "log1p" is ln(1 + P);
+ *  "linear" is P. */
+typedef struct clef_spectrogram clef_spectrogram;
+
+/** Streaming spectrogram: pushes of any size; each frame is emitted as soon as its window is
+ *  complete. The concatenated output equals clef_spectrogram_compute() on the whole recording
+ *  bit for bit. One thread at a time; keeps a reference to its spectrogram. */
+typedef struct clef_spectrogram_stream clef_spectrogram_stream;
+
+/** An opened weights file: its header, metadata and (memory-mapped) tensor data. Used by one
+ *  thread at a time; borrowed strings stay valid until clef_weights_free(). */
+typedef struct clef_weights clef_weights;
+
+/** Builds a safetensors file in memory and writes it atomically. One thread at a time. */
+typedef struct clef_weights_writer clef_weights_writer;
+
+/** VQGAN spectrogram tokenizer (docs/tokenizer.md): a session's spectrogram
+ *  [channels x frequency x frames] (dB) to token ids and back: for the default weights and a
+ *  20-minute session an 8 x 240 grid plus 128 session-mean tokens = 2,048 (8 x 256 without
+ *  session-mean tokens). Shared: immutable after creation, usable from several threads at
+ *  once; each compute call takes its own clef_session (threads, scratch, errors). */
+typedef struct clef_tokenizer clef_tokenizer;
+
+/** A cohort store: one SQLite connection to one store file (schema: docs/store.md). Used by one
+ *  thread at a time; open one handle per thread or process: many may share a file (WAL
+ *  journal, busy timeout). Every call records its failure in clef_store_errmsg(). */
+typedef struct clef_store clef_store;
+
+/** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1; docs/tokenizer.md "Training"): L1
+ *  reconstruction + commitment loss, EMA codebook updates with dead-code restarts, AdamW on the
+ *  encoder and decoder, and from a start step a PatchGAN hinge loss with taming's adaptive
+ *  weight. The pipeline (what `clef train-tokenizer` runs): create or resume, add the
+ *  training sessions (clef_tokenizer_trainer_add_cohort(), _add_store()), then
+ *  clef_tokenizer_trainer_run() and clef_tokenizer_save(). Hyperparameters and seeds come from
+ *  the CLEF_PARAMS_TRAIN set, threads from n_threads. One thread at a time. */
+typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
+
+/** An L2-regularized logistic-regression linear probe. Policy (docs/evaluation.md): features
+ *  standardized with the training mean and population standard deviation (a constant
+ *  feature keeps scale 1), objective C * sum(log loss) + |w|^2 / 2 with an unpenalized
+ *  intercept, solved by Newton's method to machine precision: the probabilities equal those
+ *  of scikit-learn's StandardScaler + LogisticRegression(C, lbfgs) to 1e-6. Immutable after
+ *  fitting; one thread at a time (predict records errors on the probe). */
+typedef struct clef_probe clef_probe;
+
+/** Evaluation harness: per task, a probe fitted on train with C chosen on val (default grid
+ *  10^-4 .. 10^4), then the test AUROC with a percentile bootstrap CI (default 1000
+ *  resamples, seed 0, level 0.95), and the mean over tasks. One thread at a time. */
+typedef struct clef_eval clef_eval;
 
 /** Log callback: level is a clef_log_level, msg one line without a trailing newline. */
 typedef void (*clef_log_fn)(int32_t level, const char *msg, void *user);
@@ -149,6 +231,35 @@ typedef void (*clef_log_fn)(int32_t level, const char *msg, void *user);
 typedef void *(*clef_malloc_fn)(size_t size, void *user);
 typedef void *(*clef_realloc_fn)(void *ptr, size_t size, void *user);
 typedef void (*clef_free_fn)(void *ptr, void *user);
+
+/** Training progress: after each step, its number (1-based), the step count trained to, the
+ *  step's mean L1 (dB), codebook perplexity and mean-power error (dB; 0 when
+ *  CLEF_P_TOK_TRAIN_POWER_WEIGHT is 0). Return non-zero to stop (CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_tokenizer_train_progress_fn)(int64_t step, int64_t total, double l1_db,
+                                                    double perplexity, double power_db, void *user);
+
+/** Progress of clef_eval_run_store(): done of total tasks, the last task's name; return
+ *  non-zero to cancel (CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_eval_progress_fn)(int64_t done, int64_t total, const char *task, void *user);
+
+/** Progress callback of long store operations: done of total units (total -1 while unknown);
+ *  return non-zero to cancel (the operation then rolls back and returns CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_store_progress_fn)(int64_t done, int64_t total, void *user);
+
+/** Progress of clef_cohort_generate(): done of total sessions. Called from the calling thread.
+ *  Return non-zero to cancel (the call then returns CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_cohort_progress_fn)(int64_t done, int64_t total, void *user);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Context: allocator, log callback, defaults                                                 */
+/* ------------------------------------------------------------------------------------------ */
+
+enum clef_log_level {
+    CLEF_LOG_ERROR = 1,
+    CLEF_LOG_WARN = 2,
+    CLEF_LOG_INFO = 3,
+    CLEF_LOG_DEBUG = 4
+};
 
 /** Create a context with the C library allocator and logging off. */
 CLEF_API clef_status clef_ctx_create(clef_ctx **out);
@@ -172,14 +283,6 @@ CLEF_API clef_status clef_ctx_set_log(clef_ctx *ctx, int32_t max_level, clef_log
 /* Session: one thread's call state                                             (lib/core)    */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Call state of one thread: its worker threads (a pool started once), scratch memory reused
- *  from call to call, and the last error. Every compute entry point (spectrogram, stream,
- *  tokenizer, and the pipeline calls) takes a session beside the shared, immutable handles it
- *  uses, so one spectrogram or tokenizer serves many threads, each with its own session.
- *  One thread at a time. Resources rule (docs/C-STYLE.md): threads and scratch live here;
- *  hyperparameters and seeds in params; data are arguments. */
-typedef struct clef_session clef_session;
-
 /** Create a session with n_threads threads (1 .. 1024: the calling thread plus n_threads - 1
  *  workers, started now and kept until clef_session_free()). Outputs never depend on
  *  n_threads. Errors on ctx. */
@@ -202,8 +305,6 @@ CLEF_API clef_status clef_session_release_scratch(clef_session *s);
 /* ------------------------------------------------------------------------------------------ */
 /* Parameters: an opaque, kind-tagged parameter set with typed, range-checked setters          */
 /* ------------------------------------------------------------------------------------------ */
-
-typedef struct clef_params clef_params;
 
 /** Parameter-set kinds. Pinned, only appended. */
 enum clef_params_kind {
@@ -344,11 +445,6 @@ CLEF_API clef_status clef_montage_bipolar(const float *in, size_t in_stride, int
                                           uint32_t *out_mask);
 
 /* ---- recordings: EDF, EDF+C, EDF+D, BDF, BDF+C, BDF+D ---- */
-
-/** An opened EEG file. Opening reads and validates the header and, for EDF+/BDF+ files, the
- *  annotation signal (time-keeping and annotations); samples are read on demand, record block by
- *  record block, so memory stays bounded for hours-long files. One thread at a time. */
-typedef struct clef_recording clef_recording;
 
 /** File type of a recording. */
 enum clef_file_type {
@@ -539,12 +635,6 @@ CLEF_API clef_status clef_resample(clef_ctx *ctx, const float *in, int64_t n, in
 
 /* ---- streaming input ---- */
 
-/** Incremental input for acquisition software: the caller declares its channels, pushes
- *  samples in chunks of any size and pulls the 19 canonical channels in microvolts at the
- *  target rate. The output equals clef_recording_read_canonical() over the same samples.
- *  One thread at a time. */
-typedef struct clef_stream clef_stream;
-
 /** Create a stream of n_channels channels: labels (parsed as clef_channel_parse()), rates in Hz
  *  and units ("uV", "µV", "mV", "V", "nV"), all three required (units are never guessed; an
  *  unknown unit on a canonical channel needs CLEF_P_IO_UNKNOWN_UNIT). p is a CLEF_PARAMS_IO set
@@ -586,12 +676,6 @@ CLEF_API clef_status clef_stream_pull(clef_stream *s, float *out, size_t stride,
 /* ------------------------------------------------------------------------------------------ */
 /* io: EDF+/BDF writer                                                         (lib/io)       */
 /* ------------------------------------------------------------------------------------------ */
-
-/** A writer of EDF, EDF+, BDF and BDF+ files (EDF+ specification, Kemp & Olivan 2003; BDF:
- *  BioSemi 24-bit variant). Used by one thread at a time. Bytes are deterministic: the same calls
- *  give the same file. Life cycle: create, set header fields and add signals, write samples
- *  (the header is frozen by the first write), add annotations at any time, close. */
-typedef struct clef_edf_writer clef_edf_writer;
 
 /** File formats of clef_edf_writer_create(). Pinned. */
 enum clef_edf_format {
@@ -675,7 +759,7 @@ CLEF_API int64_t clef_edf_writer_n_records(const clef_edf_writer *w);
 /* dsp: DPSS tapers, multitaper spectrogram, spectrogram streaming            (lib/dsp)       */
 /* ------------------------------------------------------------------------------------------ */
 
-/** Keys of a CLEF_PARAMS_SPEC set (names "spec_*"; see docs/spectrogram.md). The defaults are
+/** Keys of a CLEF_PARAMS_SPEC set (names "spec.*"; see docs/spectrogram.md). The defaults are
  *  CLEF's: 200 Hz, 4 s window, 1 s step, 2 Hz bandwidth (NW = 4), tapers with eigenvalue > 0.9
  *  (7 of floor(2 NW) = 8), mean removed, eigenvalue weighting, [0, 32) Hz (128 bins of
  *  0.25 Hz), 10 log10 dB clipped to [-40, 40], whole windows only. */
@@ -712,21 +796,6 @@ enum clef_param_key_dsp {
 CLEF_API clef_status clef_dpss_compute(clef_ctx *ctx, int64_t n, double nw, int64_t k, int32_t sym,
                                        double *tapers, size_t tapers_cap, size_t *needed,
                                        double *ratios);
-
-/** Multitaper spectrogram: DPSS tapers, FFT plans and the frequency grid. Shared: immutable
- *  after creation and usable from several threads at once (clef.h thread contract).
- *
- *  Conventions (docs/spectrogram.md): input planar float32 [n_ch][n_samples] in uV with a row
- *  stride in floats. Frame k of a channel is the window of samples [k*step - pad,
- *  k*step - pad + window) (pad = window/2 zeros at both ends for edge "zero", else 0); it is
- *  detrended, multiplied by each taper, zero-padded to nfft and transformed. The one-sided PSD is
- *  P(f) = 2 * sum_j w_j |X_j(f)|^2 / (fs * sum_j w_j) in uV^2/Hz, with w_j the eigenvalues
- *  ("eigen") or 1 ("uniform"), except that the DC bin and (nfft even) the Nyquist bin are not
- *  doubled: exactly MNE's psd_array_multitaper(adaptive=False, normalization='full'). Kept bins:
- *  fmin <= b*fs/nfft < fmax (defaults: bins 0..127 = 0..31.75 Hz). Scales: "db" is 10 log10(P)
- *  clipped to [db_min, db_max] (zero power gives db_min, never NaN); "log1p" is ln(1 + P);
- *  "linear" is P. */
-typedef struct clef_spectrogram clef_spectrogram;
 
 /** Build a spectrogram from a CLEF_PARAMS_SPEC set (NULL: all defaults). Errors (on ctx):
  *  CLEF_ERR_INVALID_ARG (wrong kind, unknown detrend/weighting/scale/edge string),
@@ -780,11 +849,6 @@ CLEF_API clef_status clef_spectrogram_compute(const clef_spectrogram *sg, clef_s
                                               const float *x, size_t row_stride, int64_t n_ch,
                                               int64_t n_samples, float *out, size_t cap,
                                               size_t *needed);
-
-/** Streaming spectrogram: pushes of any size; each frame is emitted as soon as its window is
- *  complete. The concatenated output equals clef_spectrogram_compute() on the whole recording
- *  bit for bit. One thread at a time; keeps a reference to its spectrogram. */
-typedef struct clef_spectrogram_stream clef_spectrogram_stream;
 
 /** Start a stream of n_ch channels of sg (errors on the session s, which the stream does not
  *  keep: push and finish record theirs on the stream). */
@@ -853,10 +917,6 @@ CLEF_API size_t clef_dtype_size(int32_t dtype);
 /** The safetensors name of a clef_dtype ("F32", ...); "" for an unknown value. */
 CLEF_API const char *clef_dtype_name(int32_t dtype);
 
-/** An opened weights file: its header, metadata and (memory-mapped) tensor data. Used by one
- *  thread at a time; borrowed strings stay valid until clef_weights_free(). */
-typedef struct clef_weights clef_weights;
-
 /** Open a safetensors file read-only and memory-map it. Every header field is checked: header
  *  length against the file size, dtype names, shapes (product overflow), byte ranges (each equal
  *  to shape x dtype size, contiguous, covering the data exactly), duplicate names, metadata values
@@ -905,9 +965,6 @@ CLEF_API clef_status clef_weights_meta_get(clef_weights *w, const char *key, con
 CLEF_API clef_status clef_weights_meta_at(clef_weights *w, int64_t index, const char **key,
                                           const char **value);
 
-/** Builds a safetensors file in memory and writes it atomically. One thread at a time. */
-typedef struct clef_weights_writer clef_weights_writer;
-
 CLEF_API clef_status clef_weights_writer_create(clef_weights_writer **out, clef_ctx *ctx);
 /** NULL-safe. */
 CLEF_API void clef_weights_writer_free(clef_weights_writer *wr);
@@ -937,21 +994,8 @@ CLEF_API clef_status clef_weights_writer_write(clef_weights_writer *wr, const ch
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
-/* nn: layers, losses, optimizer, training utilities                           (lib/nn)       */
-/* ------------------------------------------------------------------------------------------ */
-
-/* (end of section) */
-
-/* ------------------------------------------------------------------------------------------ */
 /* model: tokenizer (VQGAN), session encoder                                   (lib/model)    */
 /* ------------------------------------------------------------------------------------------ */
-
-/** VQGAN spectrogram tokenizer (docs/tokenizer.md): a session's spectrogram
- *  [channels x frequency x frames] (dB) to token ids and back: for the default weights and a
- *  20-minute session an 8 x 240 grid plus 128 session-mean tokens = 2,048 (8 x 256 without
- *  session-mean tokens). Shared: immutable after creation, usable from several threads at
- *  once; each compute call takes its own clef_session (threads, scratch, errors). */
-typedef struct clef_tokenizer clef_tokenizer;
 
 /** Keys of CLEF_PARAMS_TOKENIZER sets: the architecture of a new tokenizer
  *  (clef_tokenizer_create()). A loaded tokenizer takes them from its weights' metadata. */
@@ -1119,25 +1163,6 @@ CLEF_API clef_status clef_tokenizer_encode_signal(const clef_tokenizer *tok, cle
  *  the bins) and a message on the session naming the parameter and both values. */
 CLEF_API clef_status clef_tokenizer_check_spectrogram(const clef_tokenizer *tok, clef_session *s,
                                                       const clef_spectrogram *sg);
-/** A cohort store: one SQLite connection to one store file (schema: docs/store.md). Used by one
- *  thread at a time; open one handle per thread or process: many may share a file (WAL
- *  journal, busy timeout). Every call records its failure in clef_store_errmsg(). */
-typedef struct clef_store clef_store;
-
-/** Tokenizer trainer (ARCHITECTURE.md section 6, stage 1; docs/tokenizer.md "Training"): L1
- *  reconstruction + commitment loss, EMA codebook updates with dead-code restarts, AdamW on the
- *  encoder and decoder, and from a start step a PatchGAN hinge loss with taming's adaptive
- *  weight. The pipeline (what `clef train-tokenizer` runs): create or resume, add the
- *  training sessions (clef_tokenizer_trainer_add_cohort(), _add_store()), then
- *  clef_tokenizer_trainer_run() and clef_tokenizer_save(). Hyperparameters and seeds come from
- *  the CLEF_PARAMS_TRAIN set, threads from n_threads. One thread at a time. */
-typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
-
-/** Training progress: after each step, its number (1-based), the step count trained to, the
- *  step's mean L1 (dB), codebook perplexity and mean-power error (dB; 0 when
- *  CLEF_P_TOK_TRAIN_POWER_WEIGHT is 0). Return non-zero to stop (CLEF_ERR_CANCELLED). */
-typedef int32_t (*clef_tokenizer_train_progress_fn)(int64_t step, int64_t total, double l1_db,
-                                                    double perplexity, double power_db, void *user);
 
 /** A trainer for a new tokenizer of architecture arch (CLEF_PARAMS_TOKENIZER, NULL: defaults:
  *  with the default 128 session-mean tokens, 8 x 240 grid + 128 = 2,048 tokens per 20-minute
@@ -1275,6 +1300,28 @@ CLEF_API clef_status clef_tokenizer_decode(const clef_tokenizer *tok, clef_sessi
                                            const int32_t *ids, size_t n_ids, float *out,
                                            size_t out_cap, size_t *needed);
 
+/* ---- session tokens over a store ---- */
+
+/** Model hash under which clef_tokenizer_job_run() stores a weights file's tokens: the
+ *  lowercase hex SHA-256 of the file (64 characters + NUL) into buf; *needed (may be NULL) =
+ *  65. CLEF_ERR_BUFFER_TOO_SMALL if cap < 65, CLEF_ERR_IO if the file cannot be read. */
+CLEF_API clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, char *buf,
+                                               size_t cap, size_t *needed);
+/** Tokenize every session of a store as the resumable job "tokenize:<model hash>" (one job per
+ *  weights file): each session is claimed, tokenized by clef_tokenizer_encode_recording() with
+ *  the weights loaded for whole sessions and the spectrogram they were trained on
+ *  (clef_tokenizer_spectrogram_create()), and its n_tokens ids (2,048 by default) committed as a
+ *  uint16 artifact (CLEF_ARTIFACT_TOKENS, model hash of clef_tokenizer_model_hash()) with its
+ *  done state in one transaction: a killed run resumes without redoing or duplicating a
+ *  session, and a rerun adds nothing. stale_s, max_items, n_processed, progress and user as in
+ *  clef_bandpower_job_run(). A session whose file cannot be read is marked failed with the
+ *  reason and the job goes on. CLEF_ERR_UNSUPPORTED for a codebook of more than 65,536 codes.
+ *  Runs on the session's threads; errors on the session. */
+CLEF_API clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s,
+                                            const char *weights_path, double stale_s,
+                                            int64_t max_items, int64_t *n_processed,
+                                            clef_eval_progress_fn progress, void *user);
+
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1292,14 +1339,6 @@ CLEF_API clef_status clef_auroc(clef_ctx *ctx, const double *scores, const int32
 CLEF_API clef_status clef_auroc_ci(clef_ctx *ctx, const double *scores, const int32_t *labels,
                                    size_t n, int32_t n_boot, uint64_t seed, double level,
                                    double *lo, double *hi);
-
-/** An L2-regularized logistic-regression linear probe. Policy (docs/evaluation.md): features
- *  standardized with the training mean and population standard deviation (a constant
- *  feature keeps scale 1), objective C * sum(log loss) + |w|^2 / 2 with an unpenalized
- *  intercept, solved by Newton's method to machine precision: the probabilities equal those
- *  of scikit-learn's StandardScaler + LogisticRegression(C, lbfgs) to 1e-6. Immutable after
- *  fitting; one thread at a time (predict records errors on the probe). */
-typedef struct clef_probe clef_probe;
 
 /** Fit a probe on x [n][d] (row-major) and labels y (0/1) with regularization C > 0. */
 CLEF_API clef_status clef_probe_fit(clef_probe **out, clef_ctx *ctx, const double *x,
@@ -1333,15 +1372,6 @@ CLEF_API clef_status clef_bandpower_embed(clef_ctx *ctx, const float *x, int32_t
                                           int64_t n_samples, int64_t stride, double fs, float *out,
                                           size_t cap, size_t *needed);
 
-/** Evaluation harness: per task, a probe fitted on train with C chosen on val (default grid
- *  10^-4 .. 10^4), then the test AUROC with a percentile bootstrap CI (default 1000
- *  resamples, seed 0, level 0.95), and the mean over tasks. One thread at a time. */
-typedef struct clef_eval clef_eval;
-
-/** Progress of clef_eval_run_store(): done of total tasks, the last task's name; return
- *  non-zero to cancel (CLEF_ERR_CANCELLED). */
-typedef int32_t (*clef_eval_progress_fn)(int64_t done, int64_t total, const char *task, void *user);
-
 CLEF_API clef_status clef_eval_create(clef_eval **out, clef_ctx *ctx);
 /** NULL-safe. */
 CLEF_API void clef_eval_free(clef_eval *ev);
@@ -1373,6 +1403,30 @@ CLEF_API clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *st
                                            double *auroc, double *ci_lo, double *ci_hi, double *c);
 /** Mean test AUROC over the evaluated tasks; *n_evaluated counts them (may be NULL). */
 CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n_evaluated);
+
+/* ---- evaluation over a store ---- */
+
+/** Evaluate every task of a store (sorted by name) on the sessions' artifacts of the given
+ *  kind (clef_artifact_kind, float32) and model hash; splits from the store. */
+CLEF_API clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind,
+                                         const char *model_hash, clef_eval_progress_fn progress,
+                                         void *user);
+
+/** Model hash under which the band-power embedding is stored ("bandpower-v1"). */
+CLEF_API const char *clef_bandpower_model_hash(void);
+/** Name of the store job that computes it ("embed:bandpower"). */
+CLEF_API const char *clef_bandpower_job_name(void);
+/** Compute the band-power embedding of every session of a store as a resumable job: each
+ *  session is claimed, read (clef_recording_read_canonical(), 19 channels, 200 Hz, first
+ *  20 min), embedded (clef_bandpower_embed()) and committed with its done state in one
+ *  transaction, with its canonical channel map. Claims older than stale_s seconds are first
+ *  returned to pending (0 after a killed single-worker run; < 0: none, when other workers may
+ *  be running). A session whose file cannot be read is marked failed with the reason and the
+ *  job goes on. max_items > 0 stops after that many items; *n_processed (may be NULL) counts
+ *  the items this call finished. */
+CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
+                                            int64_t max_items, int64_t *n_processed,
+                                            clef_eval_progress_fn progress, void *user);
 
 /* (end of section) */
 
@@ -1414,10 +1468,6 @@ enum clef_job_state {
     CLEF_JOB_DONE = 2,    /**< result committed */
     CLEF_JOB_FAILED = 3   /**< the worker reported a failure */
 };
-
-/** Progress callback of long store operations: done of total units (total -1 while unknown);
- *  return non-zero to cancel (the operation then rolls back and returns CLEF_ERR_CANCELLED). */
-typedef int32_t (*clef_store_progress_fn)(int64_t done, int64_t total, void *user);
 
 /** Schema version (PRAGMA user_version) this library creates and migrates stores to. */
 CLEF_API int32_t clef_store_schema_version(void);
@@ -1507,52 +1557,6 @@ CLEF_API clef_status clef_store_job_requeue(clef_store *s, const char *job, doub
 CLEF_API clef_status clef_store_job_count(clef_store *s, const char *job, int32_t state,
                                           int64_t *out);
 
-/* ---- evaluation over a store (lib/clinical; declared here, after clef_store) ---- */
-
-/** Evaluate every task of a store (sorted by name) on the sessions' artifacts of the given
- *  kind (clef_artifact_kind, float32) and model hash; splits from the store. */
-CLEF_API clef_status clef_eval_run_store(clef_eval *ev, clef_store *s, int32_t kind,
-                                         const char *model_hash, clef_eval_progress_fn progress,
-                                         void *user);
-
-/** Model hash under which the band-power embedding is stored ("bandpower-v1"). */
-CLEF_API const char *clef_bandpower_model_hash(void);
-/** Name of the store job that computes it ("embed:bandpower"). */
-CLEF_API const char *clef_bandpower_job_name(void);
-/** Compute the band-power embedding of every session of a store as a resumable job: each
- *  session is claimed, read (clef_recording_read_canonical(), 19 channels, 200 Hz, first
- *  20 min), embedded (clef_bandpower_embed()) and committed with its done state in one
- *  transaction, with its canonical channel map. Claims older than stale_s seconds are first
- *  returned to pending (0 after a killed single-worker run; < 0: none, when other workers may
- *  be running). A session whose file cannot be read is marked failed with the reason and the
- *  job goes on. max_items > 0 stops after that many items; *n_processed (may be NULL) counts
- *  the items this call finished. */
-CLEF_API clef_status clef_bandpower_job_run(clef_ctx *ctx, clef_store *s, double stale_s,
-                                            int64_t max_items, int64_t *n_processed,
-                                            clef_eval_progress_fn progress, void *user);
-
-/* ---- session tokens over a store (lib/model; declared here, after clef_store) ---- */
-
-/** Model hash under which clef_tokenizer_job_run() stores a weights file's tokens: the
- *  lowercase hex SHA-256 of the file (64 characters + NUL) into buf; *needed (may be NULL) =
- *  65. CLEF_ERR_BUFFER_TOO_SMALL if cap < 65, CLEF_ERR_IO if the file cannot be read. */
-CLEF_API clef_status clef_tokenizer_model_hash(clef_ctx *ctx, const char *weights_path, char *buf,
-                                               size_t cap, size_t *needed);
-/** Tokenize every session of a store as the resumable job "tokenize:<model hash>" (one job per
- *  weights file): each session is claimed, tokenized by clef_tokenizer_encode_recording() with
- *  the weights loaded for whole sessions and the spectrogram they were trained on
- *  (clef_tokenizer_spectrogram_create()), and its n_tokens ids (2,048 by default) committed as a
- *  uint16 artifact (CLEF_ARTIFACT_TOKENS, model hash of clef_tokenizer_model_hash()) with its
- *  done state in one transaction: a killed run resumes without redoing or duplicating a
- *  session, and a rerun adds nothing. stale_s, max_items, n_processed, progress and user as in
- *  clef_bandpower_job_run(). A session whose file cannot be read is marked failed with the
- *  reason and the job goes on. CLEF_ERR_UNSUPPORTED for a codebook of more than 65,536 codes.
- *  Runs on the session's threads; errors on the session. */
-CLEF_API clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s,
-                                            const char *weights_path, double stale_s,
-                                            int64_t max_items, int64_t *n_processed,
-                                            clef_eval_progress_fn progress, void *user);
-
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
@@ -1572,10 +1576,6 @@ enum clef_param_key_cohort {
     CLEF_P_COHORT_FRAC_ARTIFACT =
         708 /**< f64 0-1: rate of muscle, line-noise, pop, flat artifacts */
 };
-
-/** Progress of clef_cohort_generate(): done of total sessions. Called from the calling thread.
- *  Return non-zero to cancel (the call then returns CLEF_ERR_CANCELLED). */
-typedef int32_t (*clef_cohort_progress_fn)(int64_t done, int64_t total, void *user);
 
 /** Generate a synthetic clinical cohort with known ground truth into out_dir (created if
  *  missing; its parent must exist), in the export format of docs/COHORT-FORMAT.md: EDF+/BDF+

@@ -17,7 +17,6 @@
 #endif
 
 const char *clef_version(void) { return CLEF_VERSION_STRING; }
-const char *clef_version_string(void) { return CLEF_VERSION_STRING; }
 int32_t clef_version_number(void) { return CLEF_VERSION_NUMBER; }
 int32_t clef_abi_version(void) { return CLEF_ABI_VERSION; }
 const char *clef_source_id(void) { return CLEF_SOURCE_ID; }

@@ -19,7 +19,7 @@ static clef_status fit_mean(clef_tokenizer_trainer *tr) {
                            (long long)d->n_extra,
                            have > 0 ? "the tokenizer keeps its session-mean coder"
                                     : "there are no session-mean tokens to fit "
-                                      "(tok_train_mean_tokens 0)");
+                                      "(train.mean_tokens 0)");
     if (have > 0 || want == 0)
         return CLEF_OK;
     /* the training sessions' means, then those of add_means */
@@ -38,7 +38,7 @@ static clef_status fit_mean(clef_tokenizer_trainer *tr) {
     if (rc != CLEF_OK) {
         char why[CLEFI_ERRMSG_CAP];
         snprintf(why, sizeof why, "%s", tr->err.msg);
-        return clefi_error(tr->ctx, &tr->err, rc, "tok_train_mean_tokens %d: %s", (int)want, why);
+        return clefi_error(tr->ctx, &tr->err, rc, "train.mean_tokens %d: %s", (int)want, why);
     }
     clefi_log(tr->ctx, CLEF_LOG_INFO,
               "session-mean tokens: %lld principal components of %zu sessions' mean power "

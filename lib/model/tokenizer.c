@@ -309,7 +309,7 @@ static clef_status cfg_from_params(clef_ctx *ctx, const clef_params *p, clefi_to
     clefi_tok_spec_default(&c->spec, c->in_ch);
     if (!parse_mult(clefi_params_str(p, CLEF_P_TOK_CH_MULT), c))
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
-                               "tokenizer params: tok_ch_mult '%s' is "
+                               "tokenizer params: tok.ch_mult '%s' is "
                                "not a list of 1 to 6 integers in [1, 64]",
                                clefi_params_str(p, CLEF_P_TOK_CH_MULT));
     return check_cfg(ctx, c, "params");

@@ -190,7 +190,7 @@ static const row k_rows[] = {
      ctx_code},
     {"session: input shorter than a window", sess_fail, CLEF_ERR_SHAPE,
      "100 samples is shorter than one window (800)", sess_ok, sess_msg, sess_code},
-    {"params: out of range", params_fail, CLEF_ERR_RANGE, "spec_fs", params_ok, params_msg,
+    {"params: out of range", params_fail, CLEF_ERR_RANGE, "spec.fs", params_ok, params_msg,
      params_code},
     {"recording: start past the end", rec_fail, CLEF_ERR_RANGE, "1e+06", rec_ok, rec_msg, rec_code},
     {"stream: NULL samples", in_fail, CLEF_ERR_INVALID_ARG, "NULL", in_ok, in_msg, in_code},

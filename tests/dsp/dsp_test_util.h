@@ -75,7 +75,7 @@ static inline clef_status dt_spec(clef_spectrogram **out, clef_ctx *ctx, const c
     for (int i = 0; rc == CLEF_OK && kv != NULL && kv[i] != NULL; i++) {
         char name[64];
         const char *eq = strchr(kv[i], '=');
-        snprintf(name, sizeof name, "spec_%.*s", (int)(eq - kv[i]), kv[i]);
+        snprintf(name, sizeof name, "spec.%.*s", (int)(eq - kv[i]), kv[i]);
         int32_t key = 0, type = 0, kind = 0;
         assert_int_equal(clef_param_lookup(name, &key), CLEF_OK);
         assert_int_equal(clef_param_info(key, NULL, &type, &kind, NULL), CLEF_OK);

@@ -200,7 +200,7 @@ static void test_errors(void **state) {
     tr = tiny_trainer(ctx, &many);
     assert_int_equal(clef_tokenizer_trainer_add_cohort(tr, out_path("coh"), "train"), CLEF_OK);
     expect(clef_tokenizer_trainer_run(tr, NULL, NULL, NULL), CLEF_ERR_RANGE, tr,
-           "tok_train_mean_tokens 12");
+           "train.mean_tokens 12");
     assert_int_equal(clef_tokenizer_trainer_steps(tr), 0);
     clef_tokenizer_trainer_free(tr);
     /* a progress callback stops the run; the trainer stays usable and goes on */

@@ -238,7 +238,7 @@ static int train_run(clef_ctx *ctx, clef_tokenizer_trainer *tr, const train_opts
     progress_acc acc = {.every = o->log_every};
     clef_status rc = ret == 0 ? clef_tokenizer_trainer_run(tr, ckpt, on_step, &acc) : CLEF_OK;
     const char *msg = clef_tokenizer_trainer_errmsg(tr);
-    if (rc != CLEF_OK && strstr(msg, "tok_train_mean_tokens") != NULL && rc == CLEF_ERR_RANGE)
+    if (rc != CLEF_OK && strstr(msg, "train.mean_tokens") != NULL && rc == CLEF_ERR_RANGE)
         fprintf(stderr, "clef: pass fewer --mean-tokens, 0 for none, or more sessions "
                         "(--mean-fit)\n");
     if (rc != CLEF_OK)

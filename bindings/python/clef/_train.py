@@ -19,8 +19,8 @@ CLI_DEFAULTS = {"crop_t": 80}
 
 
 def _setting(name):
-    """ParamInfo of a setting given as "steps", "tok_train_steps", "ch" or "tok_ch"."""
-    for cand in (name, "tok_train_" + name, "tok_" + name):
+    """ParamInfo of a setting given as "steps", "train.steps", "ch" or "tok.ch"."""
+    for cand in (name, "train." + name, "tok." + name):
         try:
             return param_info(cand)
         except Exception:  # noqa: BLE001  (an unknown name: try the next spelling)
@@ -131,7 +131,7 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
         cohort_dir: a cohort directory (or None with store=, a clef.Store); settings by name,
         e.g. steps=2000, batch=8, crop_t=80, ch=32, codebook_size=1024, channel_dropout=0.3,
         mean_tokens=128, seed=1 (the command's defaults; Params "tokenizer" and "train" keys,
-        with or without their tok_ / tok_train_ prefix). checkpoint defaults to out + ".ckpt";
+        with or without their tok. / train. prefix). checkpoint defaults to out + ".ckpt";
         resume continues a checkpoint (it gets session-mean tokens only when mean_tokens is
         given, as with the command); mean_fit: arrays of more sessions' mean spectra.
         Returns the steps taken."""
@@ -142,7 +142,7 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
         try:
             settings = {**CLI_DEFAULTS, **settings}
             if resume is not None and "mean_tokens" not in settings \
-                    and "tok_train_mean_tokens" not in settings:
+                    and "train.mean_tokens" not in settings:
                 settings["mean_tokens"] = 0
             arch, train = _params(ctx, settings)
             with TokenizerTrainer(ctx, arch, train, n_threads, resume) as tr:

@@ -56,7 +56,7 @@ def test_tokenize_recording_and_signal(files):
             with pytest.raises(TypeError, match="clef_session handle"):
                 tok.tokenize_recording(ctx, sg, rec)
             with clef.Params(ctx, "spec") as sp:  # a spectrogram the weights were not made on
-                sp["spec_window_s"] = 2.0
+                sp["spec.window_s"] = 2.0
                 with clef.Spectrogram(ctx, sp) as other, pytest.raises(clef.ClefError) as ei:
                     tok.tokenize_recording(s1, other, rec)
             assert ei.value.message and ei.value.message == s1.errmsg  # on the session

@@ -74,13 +74,13 @@ def test_errors_and_cancel(cohort, tmp_path):
         clef.train_tokenizer(coh, tmp_path / "x.safetensors", channel_lone=1.5, **TINY)
     with clef.Context() as ctx:
         train = clef.Params(ctx, "train")
-        train["tok_train_steps"] = 3
+        train["train.steps"] = 3
         arch = clef.Params(ctx, "tokenizer")
-        for k, v in dict(tok_crop_t=40, tok_ch=8, tok_codebook_size=32, tok_code_dim=4,
-                         tok_gn_groups=4).items():
+        for k, v in dict(tok.crop_t=40, tok.ch=8, tok.codebook_size=32, tok.code_dim=4,
+                         tok.gn_groups=4).items():
             arch[k] = v
-        train["tok_train_batch"] = 2
-        train["tok_train_mean_tokens"] = 0
+        train["train.batch"] = 2
+        train["train.mean_tokens"] = 0
         with clef.TokenizerTrainer(ctx, arch, train) as tr:
             with pytest.raises(clef.ClefError, match="no training sessions"):
                 tr.run()

@@ -175,10 +175,6 @@ clef_version <- function() {
   .clef_result(.Call(C_clef_version), "clef_version", FALSE, c())
 }
 
-clef_version_string <- function() {
-  .clef_result(.Call(C_clef_version_string), "clef_version_string", FALSE, c())
-}
-
 clef_version_number <- function() {
   .clef_result(.Call(C_clef_version_number), "clef_version_number", FALSE, c())
 }
@@ -939,6 +935,14 @@ clef_tokenizer_decode <- function(tok, s, ids, n_ids, out_cap) {
   .clef_result(.Call(C_clef_tokenizer_decode, tok, s, ids, n_ids, out_cap), "clef_tokenizer_decode", TRUE, c("out", "needed"))
 }
 
+clef_tokenizer_model_hash <- function(ctx, weights_path, cap) {
+  .clef_result(.Call(C_clef_tokenizer_model_hash, ctx, weights_path, cap), "clef_tokenizer_model_hash", TRUE, c("buf", "needed"))
+}
+
+clef_tokenizer_job_run <- function(sess, s, weights_path, stale_s, max_items) {
+  .clef_result(.Call(C_clef_tokenizer_job_run, sess, s, weights_path, stale_s, max_items), "clef_tokenizer_job_run", TRUE, c("n_processed"))
+}
+
 clef_auroc <- function(ctx, scores, labels, n) {
   .clef_result(.Call(C_clef_auroc, ctx, scores, labels, n), "clef_auroc", TRUE, c("out"))
 }
@@ -1027,6 +1031,22 @@ clef_eval_mean_auroc <- function(ev) {
   .clef_result(.Call(C_clef_eval_mean_auroc, ev), "clef_eval_mean_auroc", TRUE, c("out", "n_evaluated"))
 }
 
+clef_eval_run_store <- function(ev, s, kind, model_hash) {
+  .clef_result(.Call(C_clef_eval_run_store, ev, s, kind, model_hash), "clef_eval_run_store", TRUE, c())
+}
+
+clef_bandpower_model_hash <- function() {
+  .clef_result(.Call(C_clef_bandpower_model_hash), "clef_bandpower_model_hash", FALSE, c())
+}
+
+clef_bandpower_job_name <- function() {
+  .clef_result(.Call(C_clef_bandpower_job_name), "clef_bandpower_job_name", FALSE, c())
+}
+
+clef_bandpower_job_run <- function(ctx, s, stale_s, max_items) {
+  .clef_result(.Call(C_clef_bandpower_job_run, ctx, s, stale_s, max_items), "clef_bandpower_job_run", TRUE, c("n_processed"))
+}
+
 clef_store_schema_version <- function() {
   .clef_result(.Call(C_clef_store_schema_version), "clef_store_schema_version", FALSE, c())
 }
@@ -1113,30 +1133,6 @@ clef_store_job_requeue <- function(s, job, older_than_s, include_failed) {
 
 clef_store_job_count <- function(s, job, state) {
   .clef_result(.Call(C_clef_store_job_count, s, job, state), "clef_store_job_count", TRUE, c("out"))
-}
-
-clef_eval_run_store <- function(ev, s, kind, model_hash) {
-  .clef_result(.Call(C_clef_eval_run_store, ev, s, kind, model_hash), "clef_eval_run_store", TRUE, c())
-}
-
-clef_bandpower_model_hash <- function() {
-  .clef_result(.Call(C_clef_bandpower_model_hash), "clef_bandpower_model_hash", FALSE, c())
-}
-
-clef_bandpower_job_name <- function() {
-  .clef_result(.Call(C_clef_bandpower_job_name), "clef_bandpower_job_name", FALSE, c())
-}
-
-clef_bandpower_job_run <- function(ctx, s, stale_s, max_items) {
-  .clef_result(.Call(C_clef_bandpower_job_run, ctx, s, stale_s, max_items), "clef_bandpower_job_run", TRUE, c("n_processed"))
-}
-
-clef_tokenizer_model_hash <- function(ctx, weights_path, cap) {
-  .clef_result(.Call(C_clef_tokenizer_model_hash, ctx, weights_path, cap), "clef_tokenizer_model_hash", TRUE, c("buf", "needed"))
-}
-
-clef_tokenizer_job_run <- function(sess, s, weights_path, stale_s, max_items) {
-  .clef_result(.Call(C_clef_tokenizer_job_run, sess, s, weights_path, stale_s, max_items), "clef_tokenizer_job_run", TRUE, c("n_processed"))
 }
 
 clef_cohort_generate <- function(s, params, out_dir) {

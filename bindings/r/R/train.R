@@ -1,9 +1,9 @@
 # Tokenizer training (docs/tokenizer.md "Training"): the calls `clef train-tokenizer` makes, so
 # R trains the same weights from the same settings.
 
-# Key of a setting given as "steps", "tok_train_steps", "ch" or "tok_ch".
+# Key of a setting given as "steps", "train.steps", "ch" or "tok.ch".
 .clef_setting_key <- function(name) {
-  for (cand in c(name, paste0("tok_train_", name), paste0("tok_", name))) {
+  for (cand in c(name, paste0("train.", name), paste0("tok.", name))) {
     k <- tryCatch(clef_param_lookup(cand), clef_error = function(e) NULL)
     if (!is.null(k)) return(k)
   }
@@ -16,7 +16,7 @@
 clef_train_tokenizer <- function(cohort_dir, out, ..., split = "train", n_threads = 1L,
                                  checkpoint = paste0(out, ".ckpt")) {
   settings <- list(...)
-  if (is.null(settings$crop_t) && is.null(settings$tok_crop_t)) settings$crop_t <- 80L
+  if (is.null(settings$crop_t) && is.null(settings[["tok.crop_t"]])) settings$crop_t <- 80L
   ctx <- clef_ctx_create()
   arch <- clef_params_create(ctx, clef_const("CLEF_PARAMS_TOKENIZER"))
   train <- clef_params_create(ctx, clef_const("CLEF_PARAMS_TRAIN"))

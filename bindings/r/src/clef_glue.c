@@ -134,14 +134,6 @@ SEXP clefr_clef_version(void) {
     return res;
 }
 
-SEXP clefr_clef_version_string(void) {
-    const char *ret = clef_version_string();
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
-    UNPROTECT(1);
-    return res;
-}
-
 SEXP clefr_clef_version_number(void) {
     int32_t ret = clef_version_number();
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
@@ -2974,6 +2966,47 @@ SEXP clefr_clef_tokenizer_decode(SEXP a_tok, SEXP a_s, SEXP a_ids, SEXP a_n_ids,
     return res;
 }
 
+SEXP clefr_clef_tokenizer_model_hash(SEXP a_ctx, SEXP a_weights_path, SEXP a_cap) {
+    static const char fn[] = "clef_tokenizer_model_hash";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_tokenizer_model_hash(v_ctx, v_weights_path, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_job_run(SEXP a_sess, SEXP a_s, SEXP a_weights_path, SEXP a_stale_s,
+                                  SEXP a_max_items) {
+    static const char fn[] = "clef_tokenizer_job_run";
+    clef_session *v_sess = clefr_handle(a_sess, "clef_session", fn, "sess", 0);
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
+    double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
+    int64_t v_max_items = (int64_t)clefr_as_int(
+        a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_processed = 0;
+    clef_status ret = clef_tokenizer_job_run(v_sess, v_s, v_weights_path, v_stale_s, v_max_items,
+                                             &v_n_processed, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_sess != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_sess)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_auroc(SEXP a_ctx, SEXP a_scores, SEXP a_labels, SEXP a_n) {
     static const char fn[] = "clef_auroc";
     clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
@@ -3406,6 +3439,57 @@ SEXP clefr_clef_eval_mean_auroc(SEXP a_ev) {
     return res;
 }
 
+SEXP clefr_clef_eval_run_store(SEXP a_ev, SEXP a_s, SEXP a_kind, SEXP a_model_hash) {
+    static const char fn[] = "clef_eval_run_store";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    const char *v_model_hash = clefr_as_string(a_model_hash, fn, "model_hash");
+    clef_status ret = clef_eval_run_store(v_ev, v_s, v_kind, v_model_hash, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bandpower_model_hash(void) {
+    const char *ret = clef_bandpower_model_hash();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bandpower_job_name(void) {
+    const char *ret = clef_bandpower_job_name();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_bandpower_job_run(SEXP a_ctx, SEXP a_s, SEXP a_stale_s, SEXP a_max_items) {
+    static const char fn[] = "clef_bandpower_job_run";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
+    int64_t v_max_items = (int64_t)clefr_as_int(
+        a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_processed = 0;
+    clef_status ret =
+        clef_bandpower_job_run(v_ctx, v_s, v_stale_s, v_max_items, &v_n_processed, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_store_schema_version(void) {
     int32_t ret = clef_store_schema_version();
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
@@ -3798,98 +3882,6 @@ SEXP clefr_clef_store_job_count(SEXP a_s, SEXP a_job, SEXP a_state) {
     if (ret < 0 && v_s != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
     SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_out));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_eval_run_store(SEXP a_ev, SEXP a_s, SEXP a_kind, SEXP a_model_hash) {
-    static const char fn[] = "clef_eval_run_store";
-    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
-    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
-    int32_t v_kind =
-        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
-    const char *v_model_hash = clefr_as_string(a_model_hash, fn, "model_hash");
-    clef_status ret = clef_eval_run_store(v_ev, v_s, v_kind, v_model_hash, NULL, NULL);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ev != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_bandpower_model_hash(void) {
-    const char *ret = clef_bandpower_model_hash();
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_bandpower_job_name(void) {
-    const char *ret = clef_bandpower_job_name();
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
-    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_bandpower_job_run(SEXP a_ctx, SEXP a_s, SEXP a_stale_s, SEXP a_max_items) {
-    static const char fn[] = "clef_bandpower_job_run";
-    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
-    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
-    double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
-    int64_t v_max_items = (int64_t)clefr_as_int(
-        a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
-    int64_t v_n_processed = 0;
-    clef_status ret =
-        clef_bandpower_job_run(v_ctx, v_s, v_stale_s, v_max_items, &v_n_processed, NULL, NULL);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ctx != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
-    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
-    UNPROTECT(1);
-    return res;
-}
-
-SEXP clefr_clef_tokenizer_model_hash(SEXP a_ctx, SEXP a_weights_path, SEXP a_cap) {
-    static const char fn[] = "clef_tokenizer_model_hash";
-    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
-    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
-    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
-    size_t v_needed = 0;
-    const double s_buf = (double)(v_cap);
-    void *b_buf = NULL;
-    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
-    clef_status ret = clef_tokenizer_model_hash(v_ctx, v_weights_path, b_buf, v_cap, &v_needed);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_ctx != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
-    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
-    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
-    UNPROTECT(2);
-    return res;
-}
-
-SEXP clefr_clef_tokenizer_job_run(SEXP a_sess, SEXP a_s, SEXP a_weights_path, SEXP a_stale_s,
-                                  SEXP a_max_items) {
-    static const char fn[] = "clef_tokenizer_job_run";
-    clef_session *v_sess = clefr_handle(a_sess, "clef_session", fn, "sess", 0);
-    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
-    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
-    double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
-    int64_t v_max_items = (int64_t)clefr_as_int(
-        a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
-    int64_t v_n_processed = 0;
-    clef_status ret = clef_tokenizer_job_run(v_sess, v_s, v_weights_path, v_stale_s, v_max_items,
-                                             &v_n_processed, NULL, NULL);
-    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
-    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
-    if (ret < 0 && v_sess != NULL)
-        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_sess)));
-    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
     UNPROTECT(1);
     return res;
 }

@@ -5,7 +5,6 @@
 #include <R_ext/Rdynload.h>
 
 SEXP clefr_clef_version(void);
-SEXP clefr_clef_version_string(void);
 SEXP clefr_clef_version_number(void);
 SEXP clefr_clef_abi_version(void);
 SEXP clefr_clef_source_id(void);
@@ -196,6 +195,8 @@ SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_model_hash(SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc_ci(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -219,6 +220,10 @@ SEXP clefr_clef_eval_n_tasks(SEXP);
 SEXP clefr_clef_eval_task_name(SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_task_result(SEXP, SEXP);
 SEXP clefr_clef_eval_mean_auroc(SEXP);
+SEXP clefr_clef_eval_run_store(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_bandpower_model_hash(void);
+SEXP clefr_clef_bandpower_job_name(void);
+SEXP clefr_clef_bandpower_job_run(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_schema_version(void);
 SEXP clefr_clef_store_open(SEXP, SEXP);
 SEXP clefr_clef_store_free(SEXP);
@@ -241,19 +246,12 @@ SEXP clefr_clef_store_job_complete(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_job_fail(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_job_requeue(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_job_count(SEXP, SEXP, SEXP);
-SEXP clefr_clef_eval_run_store(SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_bandpower_model_hash(void);
-SEXP clefr_clef_bandpower_job_name(void);
-SEXP clefr_clef_bandpower_job_run(SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_model_hash(SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_generate(SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_n_tasks(void);
 SEXP clefr_clef_cohort_task_name(SEXP);
 
 static const R_CallMethodDef call_methods[] = {
     {"C_clef_version", (DL_FUNC)&clefr_clef_version, 0},
-    {"C_clef_version_string", (DL_FUNC)&clefr_clef_version_string, 0},
     {"C_clef_version_number", (DL_FUNC)&clefr_clef_version_number, 0},
     {"C_clef_abi_version", (DL_FUNC)&clefr_clef_abi_version, 0},
     {"C_clef_source_id", (DL_FUNC)&clefr_clef_source_id, 0},
@@ -449,6 +447,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_trainer_calibrate_mean",
      (DL_FUNC)&clefr_clef_tokenizer_trainer_calibrate_mean, 7},
     {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 5},
+    {"C_clef_tokenizer_model_hash", (DL_FUNC)&clefr_clef_tokenizer_model_hash, 3},
+    {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 5},
     {"C_clef_auroc", (DL_FUNC)&clefr_clef_auroc, 4},
     {"C_clef_auroc_ci", (DL_FUNC)&clefr_clef_auroc_ci, 7},
     {"C_clef_probe_fit", (DL_FUNC)&clefr_clef_probe_fit, 6},
@@ -471,6 +471,10 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_eval_task_name", (DL_FUNC)&clefr_clef_eval_task_name, 3},
     {"C_clef_eval_task_result", (DL_FUNC)&clefr_clef_eval_task_result, 2},
     {"C_clef_eval_mean_auroc", (DL_FUNC)&clefr_clef_eval_mean_auroc, 1},
+    {"C_clef_eval_run_store", (DL_FUNC)&clefr_clef_eval_run_store, 4},
+    {"C_clef_bandpower_model_hash", (DL_FUNC)&clefr_clef_bandpower_model_hash, 0},
+    {"C_clef_bandpower_job_name", (DL_FUNC)&clefr_clef_bandpower_job_name, 0},
+    {"C_clef_bandpower_job_run", (DL_FUNC)&clefr_clef_bandpower_job_run, 4},
     {"C_clef_store_schema_version", (DL_FUNC)&clefr_clef_store_schema_version, 0},
     {"C_clef_store_open", (DL_FUNC)&clefr_clef_store_open, 2},
     {"C_clef_store_free", (DL_FUNC)&clefr_clef_store_free, 1},
@@ -493,12 +497,6 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_store_job_fail", (DL_FUNC)&clefr_clef_store_job_fail, 4},
     {"C_clef_store_job_requeue", (DL_FUNC)&clefr_clef_store_job_requeue, 4},
     {"C_clef_store_job_count", (DL_FUNC)&clefr_clef_store_job_count, 3},
-    {"C_clef_eval_run_store", (DL_FUNC)&clefr_clef_eval_run_store, 4},
-    {"C_clef_bandpower_model_hash", (DL_FUNC)&clefr_clef_bandpower_model_hash, 0},
-    {"C_clef_bandpower_job_name", (DL_FUNC)&clefr_clef_bandpower_job_name, 0},
-    {"C_clef_bandpower_job_run", (DL_FUNC)&clefr_clef_bandpower_job_run, 4},
-    {"C_clef_tokenizer_model_hash", (DL_FUNC)&clefr_clef_tokenizer_model_hash, 3},
-    {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 5},
     {"C_clef_cohort_generate", (DL_FUNC)&clefr_clef_cohort_generate, 3},
     {"C_clef_cohort_n_tasks", (DL_FUNC)&clefr_clef_cohort_n_tasks, 0},
     {"C_clef_cohort_task_name", (DL_FUNC)&clefr_clef_cohort_task_name, 1},
