@@ -9,8 +9,8 @@ the table that cmake/ClefModule.cmake writes from each clef_module(<m> DEPS ... 
  3. unless --no-symbols: every symbol that <m>'s objects take from another module's objects
     (clefi_* and public clef_* alike) belongs to a module among <m>'s DEPS;
  4. with --tests DIR: a test in DIR/<t>/ includes "<m>/<header>" only for an interface header
-    or for <t> == <m>: a white-box test lives under the module it tests. DIR/support (helpers
-    shared by several modules' tests) is not checked.
+    or for <t> == <m>: a white-box test lives under the module it tests (DIR/support, DIR/cli
+    and the like, no module's, include interface headers only).
 
 usage: check_modules.py TABLE PUBLIC_INCLUDE_DIR [--nm NM] [--no-symbols] [--tests DIR]
 Prints one line per violation and exits 1 if there is any.
@@ -112,7 +112,7 @@ def check_tests(mods, tests_dir):
     errs = []
     for t in sorted(os.listdir(tests_dir)):
         tdir = os.path.join(tests_dir, t)
-        if t == "support" or not os.path.isdir(tdir):
+        if not os.path.isdir(tdir):
             continue
         for fn in sorted(os.listdir(tdir)):
             if not fn.endswith((".c", ".h")):
