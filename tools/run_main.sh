@@ -21,5 +21,6 @@ rm -rf "$demo" && mkdir -p "$demo"
 "$clef" evaluate --store "$demo/cohort.db" --out "$demo/results.csv"
 echo "per-task results: $demo/results.csv"
 # Multitaper spectrogram of one synthetic session (19 ch x 128 freq x frames, dB) and a picture.
-first=$(ls "$demo/cohort/edf" | head -n 1)
+edfs=("$demo"/cohort/edf/*)  # a glob: no pipe whose reader may close early (SIGPIPE under pipefail)
+first=$(basename "${edfs[0]}")
 "$clef" spectrogram "$demo/cohort/edf/$first" -o "$demo/spectrogram.npy" --png "$demo/spectrogram.png"
