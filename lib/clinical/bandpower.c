@@ -8,7 +8,7 @@
  * Neurophysiol Pract 2017): delta 1-4, theta 4-8, alpha 8-13, beta 13-30 Hz. */
 #include "clinical_int.h"
 
-#include "../dsp/dsp_int.h"
+#include "dsp_fft.h"
 
 #include <math.h>
 #include <string.h>

@@ -3,13 +3,13 @@
  * EHR towers, InfoNCE, zero-shot scoring, logistic-regression probes, AUROC with bootstrap
  * confidence intervals. SPDX-License-Identifier: BSD-3-Clause
  *
- * Internal only: other modules use this module through the declarations below, never by
- * reaching into its source files. The module's public API lives in include/clef.h.
+ * Private to the module (docs/ARCHITECTURE.md section 2): other modules use it through its
+ * public API in include/clef.h only; tests/arch fails the build's tests when one includes this.
  */
 #ifndef CLEF_CLINICAL_INT_H
 #define CLEF_CLINICAL_INT_H
 
-#include "../core/core_int.h"
+#include "core_int.h"
 
 /* ---- AUROC (auroc.c) ---- */
 

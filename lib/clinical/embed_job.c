@@ -7,7 +7,7 @@
  * state in one transaction, so a killed run loses at most the item in flight. */
 #include "clinical_int.h"
 
-#include "../store/job_run.h"
+#include "job_run.h"
 
 #define BP_JOB      "embed:bandpower"
 #define BP_MODEL    "bandpower-v1"

@@ -9,7 +9,7 @@
 #ifndef CLEF_COHORT_INT_H
 #define CLEF_COHORT_INT_H
 
-#include "../core/core_int.h"
+#include "core_int.h"
 
 /* ---- counter-based random numbers ----
  * A stream is keyed by (seed, patient, session, purpose): results never depend on the order in

@@ -1,33 +1,12 @@
 /*
- * dsp_int.h — libclef internal signal processing: FFT backend, (later) channel maps,
- * resampler, DPSS tapers and the multitaper spectrogram.
+ * dsp_int.h — libclef module 'dsp', private header: DPSS tapers and the multitaper spectrogram,
+ * on top of its interface dsp_fft.h (the FFT backend). Other modules include dsp_fft.h only.
  * SPDX-License-Identifier: BSD-3-Clause
  */
 #ifndef CLEF_DSP_INT_H
 #define CLEF_DSP_INT_H
 
-#include "../core/core_int.h"
-
-/* ---- FFT backend ----
- * The only place that includes fftw3.h. Other backends (e.g. pocketfft, cuFFT) can be added
- * behind this interface without touching callers.
- *
- * A plan is made once (the FFTW planner is not thread-safe: creation and destruction take a
- * global planner mutex) and executed from any number of threads on new arrays. Arrays passed
- * to execute must be 64-byte aligned (clefi_malloc_aligned) like the ones used for planning. */
-typedef struct clefi_fft clefi_fft;
-
-/** Batched real-to-complex forward transform of length n, howmany transforms.
- *  Input: howmany rows of n reals (row stride n). Output: howmany rows of n/2+1 complex values
- *  (interleaved re, im; row stride n/2+1 complex). */
-CLEFI_HIDDEN clef_status clefi_fft_create_r2c_f32(clefi_fft **out, clef_ctx *ctx, int32_t n,
-                                                  int32_t howmany);
-CLEFI_HIDDEN clef_status clefi_fft_create_r2c_f64(clefi_fft **out, clef_ctx *ctx, int32_t n,
-                                                  int32_t howmany);
-CLEFI_HIDDEN void clefi_fft_free(clefi_fft *fft);
-/** in is float* or double* (matching the plan), out the complex buffer; both aligned. */
-CLEFI_HIDDEN void clefi_fft_execute(const clefi_fft *fft, void *in, void *out);
-CLEFI_HIDDEN int32_t clefi_fft_length(const clefi_fft *fft);
+#include "dsp_fft.h"
 
 /* ---- DPSS (dpss.c) ---- */
 #define CLEFI_DPSS_MAX_N 65536

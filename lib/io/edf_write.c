@@ -4,7 +4,7 @@
  * Olivan 2003) sections 2.1 (patient, recording, reserved "EDF+C") and 2.2 (annotation signal,
  * TALs); BDF: BioSemi's 24-bit variant (version byte 0xFF + "BIOSEMI", reserved "24BIT").
  * Writer internals stay in this file (io_int.h belongs to the reader). */
-#include "../core/core_int.h"
+#include "core_int.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,15 +3,15 @@
  * writer, EDF+ annotations, streaming input, safetensors and FHIR parsers. SPDX-License-Identifier:
  * BSD-3-Clause
  *
- * Internal only: other modules use this module through the declarations below, never by
- * reaching into its source files. The module's public API lives in include/clef.h.
+ * Private to the module (docs/ARCHITECTURE.md section 2): other modules use it through its
+ * public API in include/clef.h only; tests/arch fails the build's tests when one includes this.
  * Also here: channel-label normalisation and montages, the polyphase resampler and the
  * canonical 19-channel pipeline shared by the reader and clef_stream.
  */
 #ifndef CLEF_IO_INT_H
 #define CLEF_IO_INT_H
 
-#include "../core/core_int.h"
+#include "core_int.h"
 
 /* ---- channel labels (channels.c) ---- */
 

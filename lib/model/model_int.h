@@ -3,14 +3,14 @@
  * spectrogram tokenizer and the Transformer session encoder, with their trainers.
  * SPDX-License-Identifier: BSD-3-Clause
  *
- * Internal only: other modules use this module through the declarations below, never by
- * reaching into its source files. The module's public API lives in include/clef.h.
+ * Private to the module (docs/ARCHITECTURE.md section 2): other modules use it through its
+ * public API in include/clef.h only; tests/arch fails the build's tests when one includes this.
  */
 #ifndef CLEF_MODEL_INT_H
 #define CLEF_MODEL_INT_H
 
-#include "../core/core_int.h"
-#include "../nn/nn_int.h"
+#include "core_int.h"
+#include "nn.h"
 
 /* ---- inference convolutions and the (1,5) transposed conv (tok_ops.c) ----
  * Forward passes over one image [C][H][W] (float32, contiguous). lib/nn's transposed conv

@@ -11,7 +11,7 @@
  * driver (lib/store/job_run.h), so a killed run loses at most the item in flight. */
 #include "model_int.h"
 
-#include "../store/job_run.h"
+#include "job_run.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 #ifndef CLEF_STORE_JOB_RUN_H
 #define CLEF_STORE_JOB_RUN_H
 
-#include "../core/core_int.h"
+#include "core_int.h"
 
 typedef struct clefi_job_def clefi_job_def;
 

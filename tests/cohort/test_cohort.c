@@ -7,7 +7,7 @@
 #include "test_support.h"
 
 #include "cohort/cohort_int.h"
-#include "dsp/dsp_int.h"
+#include "dsp/dsp_fft.h"
 
 #include <dirent.h>
 #include <libxml/parser.h>

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Read the writer's known EDF+/BDF+ files with pyedflib (an independent reader, EDFlib) and
-check header, samples and annotations against the values of tests/cohort/edf_known.c.
+check header, samples and annotations against the values of tests/io/edf_known.c.
 
 usage: check_edf_with_pyedflib.py DIR   (DIR holds writer_known.edf and writer_known.bdf, e.g.
 tests/data/golden/io or the output of `test_edf_writer --write DIR`). Exit 1 on a mismatch."""

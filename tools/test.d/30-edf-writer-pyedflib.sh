@@ -6,5 +6,5 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-build/release/tests/cohort/test_edf_writer --write "$out"
+build/release/tests/io/test_edf_writer --write "$out"
 build/venv/bin/python tools/ref/check_edf_with_pyedflib.py "$out"

@@ -2,7 +2,7 @@
 #define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
 #include "cohort_fixture.h"
 
-#include "clinical/clinical_int.h"
+#include "core/core_int.h"
 #include "test_support.h"
 
 #include <ftw.h>

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end through the clef program: synth (tiny cohort) -> ingest -> ingest again (no
 # change) -> evaluate (table + CSV) -> a corrupted manifest fails with file, line and column.
-# Usage: cli_e2e.sh CLEF_BINARY
+# Usage: cli_store_e2e.sh CLEF_BINARY
 set -euo pipefail
 clef="$1"
 work="$(mktemp -d /tmp/clef_cli_e2e_XXXXXX)"

@@ -1,7 +1,11 @@
 /* test_cli_spectrogram.c — the clef spectrogram command's files (written by the cli_spectrogram
  * ctest fixture from tests/data/test_subsecond.edf) and its PNG/.npy writers, checked with
  * independent readers: table-driven CRC-32, a stored-deflate inflater with Adler-32. */
-#include "dsp_test_util.h"
+#include "test_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../../tools/cli/cli_image.h"
 #include "test_npy.h"
