@@ -132,7 +132,8 @@ enum clefi_slot_id {
     CLEFI_SLOT_PIPE_X = 2,    /* pipeline: canonical signal */
     CLEFI_SLOT_PIPE_SPEC = 3, /* pipeline: spectrogram */
     CLEFI_SLOT_PIPE_IDS = 4,  /* pipeline: token ids */
-    CLEFI_SLOT_COUNT = 5
+    CLEFI_SLOT_TOK_MEAN = 5,  /* tokenizer: the session-mean ridge solve */
+    CLEFI_SLOT_COUNT = 6
 };
 
 typedef struct clefi_slot {

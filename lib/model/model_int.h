@@ -184,10 +184,14 @@ CLEFI_HIDDEN void clefi_tok_mean_apply(const float *mhat, size_t dim, size_t str
  *  the unquantised coefficients in standard deviations then cols, mhat (may be NULL) the M^ [dim]
  * to subtract from the image. Channels whose mean is the blank level everywhere (absent electrodes)
  * are left out of the fit (ridge least squares on the present ones) and keep their own level in
- * mhat (a zero residual); CLEF_ERR_NOMEM (on ctx) is then possible. */
+ * mhat (a zero residual), solved in work (clefi_tok_mean_work() bytes: a session's slot) or, with
+ * work NULL, in memory allocated from ctx (CLEF_ERR_NOMEM then possible; no message: the caller
+ * words it on its own handle). */
 CLEFI_HIDDEN clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx,
-                                               const float *m, int32_t cols, int32_t *ids,
-                                               float *coef, float *mhat);
+                                               double *work, const float *m, int32_t cols,
+                                               int32_t *ids, float *coef, float *mhat);
+/** Bytes of clefi_tok_mean_encode()'s work space. */
+CLEFI_HIDDEN size_t clefi_tok_mean_work(const clef_tokenizer *tok);
 /** M^ [dim] of n_mean ids, each in [codebook_size, codebook_size + mean_levels), and the
  *  absent channels of the presence tokens (bit c: channel c); returns the valid token columns
  *  of the last id, clamped to [1, grid_t]. */

@@ -218,12 +218,13 @@ static void project(const clef_tokenizer *tok, const float *mrow, double *c) {
  * (their training mean). Plain projection (c = B (m - center)) if the solve fails. */
 #define NOISE_VAR 0.01 /* (0.1 dB)^2 per value: the PCA truncation error of held-out means */
 static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx, const float *mrow,
-                                       uint64_t absent, double *c) {
+                                       uint64_t absent, double *work, double *c) {
     const clefi_tok_mean *m = &tok->mean;
     size_t n = (size_t)clefi_tok_mean_components(&tok->cfg), nf = (size_t)tok->cfg.n_freq;
-    double *g = clefi_calloc(ctx, n * n + n, sizeof(double));
+    double *g = work != NULL ? work : clefi_malloc(ctx, clefi_tok_mean_work(tok));
     if (g == NULL)
         return CLEF_ERR_NOMEM; /* the caller words it on its own handle: ctx may be shared */
+    memset(g, 0, clefi_tok_mean_work(tok));
     double *rhs = g + n * n;
     for (size_t i = 0; i < n; i++) {
         const float *bi = m->basis + i * m->dim;
@@ -247,18 +248,25 @@ static clef_status masked_coefficients(const clef_tokenizer *tok, clef_ctx *ctx,
         memcpy(c, rhs, n * sizeof *c);
     else /* not positive definite: project as if every channel were present */
         project(tok, mrow, c);
-    clefi_free(ctx, g);
+    if (work == NULL)
+        clefi_free(ctx, g);
     return CLEF_OK;
 }
 
-clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, const float *mrow,
-                                  int32_t cols, int32_t *ids, float *coef, float *mhat) {
+size_t clefi_tok_mean_work(const clef_tokenizer *tok) {
+    size_t n = (size_t)clefi_tok_mean_components(&tok->cfg);
+    return (n * n + n) * sizeof(double);
+}
+
+clef_status clefi_tok_mean_encode(const clef_tokenizer *tok, clef_ctx *ctx, double *work,
+                                  const float *mrow, int32_t cols, int32_t *ids, float *coef,
+                                  float *mhat) {
     const clefi_tok_mean *m = &tok->mean;
     int32_t levels = tok->cfg.mean_levels, n_absent = 0;
     double c[2 * CLEFI_TOK_MAX_MEAN], chat[2 * CLEFI_TOK_MAX_MEAN];
     uint64_t absent = absent_channels(tok, mrow, &n_absent);
     if (n_absent > 0 && n_absent < tok->cfg.in_ch) {
-        clef_status rc = masked_coefficients(tok, ctx, mrow, absent, c);
+        clef_status rc = masked_coefficients(tok, ctx, mrow, absent, work, c);
         if (rc != CLEF_OK)
             return rc;
     } else {

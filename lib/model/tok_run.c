@@ -251,11 +251,14 @@ clef_status clefi_tok_encode_run(const clef_tokenizer *tok, clef_session *s, con
         float *m = r.img + img;
         mhat = m + dim;
         clefi_tok_mean_rows(spec, dim, (size_t)n_frames, t_in, m);
+        double *work = clefi_session_slot(s, CLEFI_SLOT_TOK_MEAN, clefi_tok_mean_work(tok));
+        if (work == NULL)
+            return CLEF_ERR_NOMEM; /* message on the session */
         rc = clefi_tok_mean_encode(
-            tok, s->ctx, m, (int32_t)clef_tokenizer_valid_columns(tok, n_frames), ids + n_tok,
+            tok, s->ctx, work, m, (int32_t)clef_tokenizer_valid_columns(tok, n_frames), ids + n_tok,
             latents != NULL ? latents + n_tok * (size_t)c->code_dim : NULL, mhat);
         if (rc != CLEF_OK)
-            return clefi_session_error(s, rc, "tokenizer_encode: no memory for the session mean");
+            return clefi_session_error(s, rc, "tokenizer_encode: the session mean failed");
     }
     img_job ij = {.c = c,
                   .spec = spec,

@@ -512,8 +512,8 @@ static clef_status load_image(clefi_tok_trainer *tr, const float *crop_db, const
             clefi_tok_mean_rows(crop_db, dim, t, t, tr->mean_m);
             mean_db = tr->mean_m;
         }
-        clef_status rc =
-            clefi_tok_mean_encode(tr->tok, tr->ctx, mean_db, c->grid_t, ids, NULL, tr->mean_hat);
+        clef_status rc = clefi_tok_mean_encode(tr->tok, tr->ctx, NULL, mean_db, c->grid_t, ids,
+                                               NULL, tr->mean_hat);
         if (rc != CLEF_OK)
             return rc;
     }

@@ -649,8 +649,9 @@ static void test_mean_absent_channel(void **state) {
         memcpy(blanked, m, sizeof m);
         for (int f = 0; f < NF; f++)
             blanked[f] = -40.0f; /* channel 0 absent */
-        assert_int_equal(clefi_tok_mean_encode(tok, ctx, m, 1, ids, NULL, hat), CLEF_OK);
-        assert_int_equal(clefi_tok_mean_encode(tok, ctx, blanked, 1, ids, NULL, hat_b), CLEF_OK);
+        assert_int_equal(clefi_tok_mean_encode(tok, ctx, NULL, m, 1, ids, NULL, hat), CLEF_OK);
+        assert_int_equal(clefi_tok_mean_encode(tok, ctx, NULL, blanked, 1, ids, NULL, hat_b),
+                         CLEF_OK);
         /* the naive projection of the blanked mean, channel 1's part */
         double c[K];
         for (int k = 0; k < K; k++) {
