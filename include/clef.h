@@ -92,8 +92,18 @@ CLEF_API int32_t clef_version_number(void);
 CLEF_API int32_t clef_abi_version(void);
 /** Source revision the library was built from (git describe), or "unknown". */
 CLEF_API const char *clef_source_id(void);
-/** One line describing the build: compiler, build type and linked dependency versions. */
+/** One line describing the build and the machine: compiler, build type, linked dependency
+ *  versions, the CPU's instruction sets (clef_cpu_isa()) and the BLAS kernel in use
+ *  (clef_blas_kernel()). */
 CLEF_API const char *clef_build_info(void);
+/** The CPU's instruction sets that the CPU and the OS support, from cpuid, e.g.
+ *  "x86-64 SSE4.2 AVX AVX2 FMA AVX-512F AVX-512DQ AVX-512BW AVX-512VL". Static string. */
+CLEF_API const char *clef_cpu_isa(void);
+/** The kernel family OpenBLAS selected at load time (e.g. "Haswell", "SkylakeX", or "Prescott"
+ *  when it did not recognise the CPU). When it is older than the CPU supports, the first log
+ *  callback installed with warnings on (clef_ctx_set_log()) gets one warning naming the
+ *  OPENBLAS_CORETYPE that fits (docs/NN.md). Static string. */
+CLEF_API const char *clef_blas_kernel(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Status codes                                                                               */

@@ -44,7 +44,6 @@ struct clef_ctx {
     clef_log_fn log_fn;
     void *log_user;
     int32_t log_level;
-    int32_t n_threads;
     clefi_err err;
 };
 
@@ -120,6 +119,27 @@ CLEFI_HIDDEN int32_t clefi_pool_size(const clefi_pool *pool);
 /** Split [0, n) into clefi_pool_size() contiguous chunks, run fn on each, wait for all.
  *  pool may be NULL (runs serially). Not reentrant: one clefi_pool_for per pool at a time. */
 CLEFI_HIDDEN void clefi_pool_for(clefi_pool *pool, int64_t n, clefi_range_fn fn, void *arg);
+
+/* ---- the machine (cpu.c): instruction sets from cpuid (with OS support), BLAS kernel ---- */
+enum clefi_isa {
+    CLEFI_ISA_SSE42 = 1u << 0,
+    CLEFI_ISA_AVX = 1u << 1,
+    CLEFI_ISA_AVX2 = 1u << 2,
+    CLEFI_ISA_FMA = 1u << 3,
+    CLEFI_ISA_AVX512F = 1u << 4,
+    CLEFI_ISA_AVX512DQ = 1u << 5,
+    CLEFI_ISA_AVX512BW = 1u << 6,
+    CLEFI_ISA_AVX512VL = 1u << 7,
+    CLEFI_ISA_AVX512VBMI = 1u << 8,
+    CLEFI_ISA_AMX = 1u << 9
+};
+/** The CPU's usable instruction sets (clefi_isa bits), detected once. */
+CLEFI_HIDDEN uint32_t clefi_cpu_isa(void);
+/** When an OpenBLAS kernel family is older than what the CPU (isa bits) runs: a one-line
+ *  message naming the kernel that fits and how to select it, written to buf; else NULL. */
+CLEFI_HIDDEN const char *clefi_blas_advice(const char *kernel, uint32_t isa, char *buf, size_t cap);
+/** Log that advice once per process through ctx's callback, if it takes warnings. */
+CLEFI_HIDDEN void clefi_blas_warn_once(const clef_ctx *ctx);
 
 /* ---- clef_session: one thread's call state (session.c) ---- */
 #define CLEFI_MAX_THREADS 1024

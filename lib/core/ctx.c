@@ -37,7 +37,6 @@ clef_status clef_ctx_create_with_allocator(clef_ctx **out, clef_malloc_fn malloc
     memset(ctx, 0, sizeof *ctx);
     ctx->alloc = (clefi_alloc){malloc_fn, realloc_fn, free_fn, user};
     atomic_init(&ctx->refs, 1);
-    ctx->n_threads = 1;
     *out = ctx;
     return CLEF_OK;
 }
@@ -75,21 +74,21 @@ clef_status clef_ctx_set_log(clef_ctx *ctx, int32_t max_level, clef_log_fn fn, v
     ctx->log_fn = fn;
     ctx->log_user = user;
     ctx->log_level = max_level;
+    clefi_blas_warn_once(ctx);
     return CLEF_OK;
 }
 
-clef_status clef_ctx_set_n_threads(clef_ctx *ctx, int32_t n_threads) {
-    clefi_reset(ctx);
-    if (ctx == NULL)
-        return CLEF_ERR_INVALID_ARG;
-    if (n_threads < 1 || n_threads > 1024)
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "n_threads %d outside [1, 1024]",
-                               (int)n_threads);
-    ctx->n_threads = n_threads;
-    return CLEF_OK;
+/* The first log callback that takes warnings hears once per process when the BLAS kernels are
+ * older than the CPU (cpu.c): the most expensive slowdown a user cannot see otherwise. */
+void clefi_blas_warn_once(const clef_ctx *ctx) {
+    static atomic_int warned;
+    char buf[400];
+    if (ctx->log_fn == NULL || ctx->log_level < CLEF_LOG_WARN)
+        return;
+    const char *advice = clefi_blas_advice(clef_blas_kernel(), clefi_cpu_isa(), buf, sizeof buf);
+    if (advice != NULL && atomic_exchange(&warned, 1) == 0)
+        clefi_log(ctx, CLEF_LOG_WARN, "%s", advice);
 }
-
-int32_t clef_ctx_get_n_threads(const clef_ctx *ctx) { return ctx != NULL ? ctx->n_threads : 1; }
 
 /* ---- allocation ---- */
 

@@ -2,6 +2,7 @@
 #include "test_support.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core_int.h"
@@ -85,6 +86,17 @@ static void test_log_callback(void **state) {
     log_capture cap = {0};
     assert_int_equal(clef_ctx_set_log(ctx, 99, capture_log, &cap), CLEF_ERR_RANGE);
     assert_int_equal(clef_ctx_set_log(ctx, CLEF_LOG_DEBUG, capture_log, &cap), CLEF_OK);
+    /* the first callback taking warnings hears once whether the BLAS kernels are older than the
+     * CPU (cpu.c) */
+    char advice[400];
+    int old_kernel =
+        clefi_blas_advice(clef_blas_kernel(), clefi_cpu_isa(), advice, sizeof advice) != NULL;
+    assert_int_equal(cap.n, old_kernel);
+    if (old_kernel)
+        assert_non_null(strstr(cap.last, "OPENBLAS_CORETYPE="));
+    assert_int_equal(clef_ctx_set_log(ctx, CLEF_LOG_DEBUG, capture_log, &cap), CLEF_OK);
+    assert_int_equal(cap.n, old_kernel); /* once per process */
+    cap = (log_capture){0};
     /* errors are reported to the log at debug level */
     clef_session *s = NULL;
     assert_int_equal(clef_session_create(&s, ctx, -3), CLEF_ERR_RANGE);
@@ -226,6 +238,74 @@ static void test_rng(void **state) {
     assert_true(clefi_rand_below(&s, 1) == 0);
 }
 
+/* The instruction sets from cpuid agree with the kernel's view (/proc/cpuinfo flags), an
+ * independent reader; the build line names them and the BLAS kernel. */
+static int cpuinfo_has(const char *flags, const char *name) {
+    size_t n = strlen(name);
+    for (const char *p = strstr(flags, name); p != NULL; p = strstr(p + 1, name))
+        if ((p == flags || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static void test_cpu_isa(void **state) {
+    (void)state;
+    const char *isa = clef_cpu_isa();
+    assert_non_null(isa);
+    assert_non_null(strstr(clef_build_info(), isa));
+    assert_non_null(strstr(clef_build_info(), clef_blas_kernel()));
+    /* the first "flags" line of /proc/cpuinfo (a proc file reports size 0: read it by line) */
+    FILE *f = strstr(isa, "x86-64") != NULL ? fopen("/proc/cpuinfo", "r") : NULL;
+    if (f == NULL)
+        skip();
+    char *info = malloc(65536), *flags = NULL;
+    assert_non_null(info);
+    while (flags == NULL && fgets(info, 65536, f) != NULL)
+        if (strncmp(info, "flags", 5) == 0)
+            flags = info;
+    fclose(f);
+    assert_non_null(flags);
+    static const struct {
+        const char *proc, *ours;
+    } k_pairs[] = {{"avx2", " AVX2"},
+                   {"fma", " FMA"},
+                   {"avx512f", " AVX-512F"},
+                   {"avx512bw", " AVX-512BW"},
+                   {"avx512vl", " AVX-512VL"},
+                   {"avx512dq", " AVX-512DQ"},
+                   {"avx512vbmi", " AVX-512VBMI"},
+                   {"amx_tile", " AMX"}};
+    for (size_t i = 0; i < sizeof k_pairs / sizeof k_pairs[0]; i++) {
+        int want = cpuinfo_has(flags, k_pairs[i].proc), got = strstr(isa, k_pairs[i].ours) != NULL;
+        if (want != got)
+            fprintf(stderr, "%s: /proc/cpuinfo %d, clef_cpu_isa() %d (\"%s\")\n", k_pairs[i].proc,
+                    want, got, isa);
+        assert_int_equal(want, got);
+    }
+    free(info);
+}
+
+/* The advice names the kernel family that fits the CPU, and only when the kernel is older. */
+static void test_blas_advice(void **state) {
+    (void)state;
+    char buf[400];
+    const uint32_t avx512 = CLEFI_ISA_AVX | CLEFI_ISA_AVX2 | CLEFI_ISA_FMA | CLEFI_ISA_AVX512F |
+                            CLEFI_ISA_AVX512DQ | CLEFI_ISA_AVX512BW | CLEFI_ISA_AVX512VL,
+                   avx2 = CLEFI_ISA_AVX | CLEFI_ISA_AVX2 | CLEFI_ISA_FMA;
+    const char *m = clefi_blas_advice("Prescott", avx512, buf, sizeof buf);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "OPENBLAS_CORETYPE=SkylakeX"));
+    assert_non_null(strstr(m, "Prescott"));
+    m = clefi_blas_advice("Sandybridge", avx2, buf, sizeof buf);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "OPENBLAS_CORETYPE=Haswell"));
+    assert_null(clefi_blas_advice("Haswell", avx2, buf, sizeof buf));
+    assert_null(clefi_blas_advice("SkylakeX", avx512, buf, sizeof buf));
+    assert_null(clefi_blas_advice("Zen", avx2, buf, sizeof buf));
+    assert_null(clefi_blas_advice("Prescott", CLEFI_ISA_SSE42, buf, sizeof buf));
+    assert_null(clefi_blas_advice("SomeFutureCore", avx512, buf, sizeof buf)); /* no guessing */
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions),
@@ -237,6 +317,8 @@ int main(void) {
         cmocka_unit_test(test_params),
         cmocka_unit_test(test_params_oom),
         cmocka_unit_test(test_rng),
+        cmocka_unit_test(test_cpu_isa),
+        cmocka_unit_test(test_blas_advice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,12 @@ static void usage(void) {
            "1 a runtime failure, 2 a usage error (one line on stderr naming the option).\n");
 }
 
+void cli_log_stderr(int32_t level, const char *msg, void *user) {
+    (void)level;
+    (void)user;
+    fprintf(stderr, "clef: %s\n", msg);
+}
+
 int cli_fail(const char *what, clef_status rc, const char *detail) {
     fprintf(stderr, "clef: %s: %s%s%s\n", what, clef_strerror(rc),
             detail != NULL && detail[0] ? ": " : "", detail != NULL ? detail : "");

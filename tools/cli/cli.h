@@ -14,6 +14,9 @@
 
 /* A runtime failure: "clef: <what>: <status text>: <detail>" on stderr; returns 1, its exit
  * code (usage errors exit 2: cli_parse, cli_usage_error). */
+/* A log callback printing "clef: <message>" on stderr. */
+void cli_log_stderr(int32_t level, const char *msg, void *user);
+
 int cli_fail(const char *what, clef_status rc, const char *detail);
 
 #endif

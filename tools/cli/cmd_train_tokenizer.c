@@ -184,12 +184,6 @@ static int32_t on_step(int64_t step, int64_t total, double l1, double ppl, doubl
     return 0;
 }
 
-static void on_log(int32_t level, const char *msg, void *user) {
-    (void)level;
-    (void)user;
-    fprintf(stderr, "clef: %s\n", msg);
-}
-
 /* --mean-fit files (clef session-means) into the trainer's coder fit. */
 static int add_mean_files(clef_tokenizer_trainer *tr, const train_opts *o) {
     int64_t n_ch = 0, nf = 0, rows = 0, cols = 0;
@@ -267,7 +261,7 @@ int cmd_train_tokenizer(int argc, char **argv) {
     if (ret == 0 && (ret = train_parse(argc, argv, &o, p)) < 0)
         ret = 0, help = 1;
     if (ret == 0 && !help)
-        (void)clef_ctx_set_log(ctx, CLEF_LOG_INFO, on_log, NULL);
+        (void)clef_ctx_set_log(ctx, CLEF_LOG_INFO, cli_log_stderr, NULL);
     clef_status rc = CLEF_OK;
     if (ret == 0 && !help) {
         rc = o.resume != NULL

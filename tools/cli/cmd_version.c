@@ -22,11 +22,18 @@ int cmd_version(int argc, char **argv) {
 
 int cmd_build_info(int argc, char **argv) {
     int code = no_args("build-info",
-                       "usage: clef build-info\n\nPrint the compiler and the versions of the "
-                       "libraries libclef is linked with.\n",
+                       "usage: clef build-info\n\nPrint the compiler, the versions of the "
+                       "libraries libclef is linked with, the CPU's instruction sets and the "
+                       "BLAS kernel in use (with a warning when it is older than the CPU).\n",
                        argc, argv);
     if (code >= 0)
         return code;
     printf("%s\n", clef_build_info());
+    printf("cpu: %s\nblas kernel: %s\n", clef_cpu_isa(), clef_blas_kernel());
+    fflush(stdout);
+    clef_ctx *ctx = NULL; /* the kernel advice, if any, comes through the log callback */
+    if (clef_ctx_create(&ctx) == CLEF_OK)
+        clef_ctx_set_log(ctx, CLEF_LOG_WARN, cli_log_stderr, NULL);
+    clef_ctx_free(ctx);
     return 0;
 }

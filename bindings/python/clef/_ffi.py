@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "38d43c68c2c1dbbc68e6c2f62ca3d7f82607dafd0bec72cc77e5c9f16be88d6a"
+HEADER_SHA256 = "51f66022c02663e9a868f693b2a93e84312f1b0a9422bbfe8a3c53e8554ad9ae"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -302,6 +302,8 @@ FUNCTIONS = {
     'clef_abi_version': (_C.c_int32, []),
     'clef_source_id': (_C.c_char_p, []),
     'clef_build_info': (_C.c_char_p, []),
+    'clef_cpu_isa': (_C.c_char_p, []),
+    'clef_blas_kernel': (_C.c_char_p, []),
     'clef_strerror': (_C.c_char_p, [clef_status]),
     'clef_ctx_create': (clef_status, [_C.POINTER(_C.POINTER(clef_ctx))]),
     'clef_ctx_create_with_allocator': (clef_status, [_C.POINTER(_C.POINTER(clef_ctx)), clef_malloc_fn, clef_realloc_fn, clef_free_fn, _C.c_void_p]),
@@ -550,6 +552,8 @@ SIGNATURES = {
     'clef_abi_version': (),
     'clef_source_id': (),
     'clef_build_info': (),
+    'clef_cpu_isa': (),
+    'clef_blas_kernel': (),
     'clef_strerror': (('status', 'scalar', 'int32_t', '', ''), ),
     'clef_ctx_create': (('out', 'handle_out', 'clef_ctx', '', ''), ),
     'clef_ctx_create_with_allocator': (('out', 'handle_out', 'clef_ctx', '', ''), ('malloc_fn', 'callback', 'clef_malloc_fn', '', ''), ('realloc_fn', 'callback', 'clef_realloc_fn', '', ''), ('free_fn', 'callback', 'clef_free_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
@@ -797,6 +801,8 @@ RETURNS = {
     'clef_abi_version': ('scalar', 'int32_t', 'int32_t'),
     'clef_source_id': ('cstr', 'char', 'const char *'),
     'clef_build_info': ('cstr', 'char', 'const char *'),
+    'clef_cpu_isa': ('cstr', 'char', 'const char *'),
+    'clef_blas_kernel': ('cstr', 'char', 'const char *'),
     'clef_strerror': ('cstr', 'char', 'const char *'),
     'clef_ctx_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_ctx_create_with_allocator': ('scalar', 'int32_t', 'clef_status'),

@@ -191,6 +191,14 @@ clef_build_info <- function() {
   .clef_result(.Call(C_clef_build_info), "clef_build_info", FALSE, c())
 }
 
+clef_cpu_isa <- function() {
+  .clef_result(.Call(C_clef_cpu_isa), "clef_cpu_isa", FALSE, c())
+}
+
+clef_blas_kernel <- function() {
+  .clef_result(.Call(C_clef_blas_kernel), "clef_blas_kernel", FALSE, c())
+}
+
 clef_strerror <- function(status) {
   .clef_result(.Call(C_clef_strerror, status), "clef_strerror", FALSE, c())
 }

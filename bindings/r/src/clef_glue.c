@@ -166,6 +166,22 @@ SEXP clefr_clef_build_info(void) {
     return res;
 }
 
+SEXP clefr_clef_cpu_isa(void) {
+    const char *ret = clef_cpu_isa();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_blas_kernel(void) {
+    const char *ret = clef_blas_kernel();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_strerror(SEXP a_status) {
     static const char fn[] = "clef_strerror";
     clef_status v_status =
