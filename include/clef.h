@@ -1294,7 +1294,7 @@ CLEF_API clef_status clef_tokenizer_trainer_fit_mean(clef_tokenizer_trainer *tr,
 CLEF_API clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr,
                                                            const float *spec, int64_t n_channels,
                                                            int64_t n_freq, int64_t n_frames,
-                                                           int32_t first, int32_t n_threads);
+                                                           int32_t first);
 
 /** Decode n_ids = n_tokens token ids (grid ids in [0, codebook_size), session-mean ids in
  *  [codebook_size, codebook_size + n_levels)) to a spectrogram

@@ -214,6 +214,12 @@ CLEFI_HIDDEN void clefi_sha256_hex(const uint8_t digest[32], char hex[65]);
  *  word their own, naming what the file is). */
 CLEFI_HIDDEN clef_status clefi_sha256_file_hex(const char *path, char hex[65]);
 
+/* ---- files (file.c) ---- */
+/** Read a whole file into a NUL-terminated buffer from the ctx allocator; *n excludes the NUL.
+ *  CLEF_ERR_NOT_FOUND or CLEF_ERR_IO (message on err naming the path), CLEF_ERR_NOMEM. */
+CLEFI_HIDDEN clef_status clefi_read_file(clef_ctx *ctx, const char *path, char **data, size_t *n,
+                                         clefi_err *err);
+
 /* ---- CSV reader (csv.c): RFC 4180 over a memory buffer; the library's one CSV parser (the
  * store's importers, cohort directories) ---- */
 typedef struct clefi_csv clefi_csv;

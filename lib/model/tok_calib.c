@@ -26,8 +26,7 @@ static void row_levels(const float *x, size_t dim, size_t stride, size_t frames,
 
 clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, const float *spec,
                                                   int64_t n_channels, int64_t n_freq,
-                                                  int64_t n_frames, int32_t first,
-                                                  int32_t n_threads) {
+                                                  int64_t n_frames, int32_t first) {
     clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
@@ -52,11 +51,9 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
     if (first)
         memset(tr->calib, 0, 2 * dim * sizeof(double));
     clef_tokenizer *whole = NULL;
-    clef_session *sess = NULL;
+    clef_session *sess = tr->sess; /* the trainer's threads and scratch */
     int64_t crop = clef_tokenizer_session_frames(tok);
     clef_status rc = clef_tokenizer_clone_crop(&whole, tok, tr->ctx, crop);
-    if (rc == CLEF_OK)
-        rc = clef_session_create(&sess, tr->ctx, n_threads);
     size_t n_tok = (size_t)clef_tokenizer_n_tokens(whole), n_out = dim * (size_t)crop;
     size_t t_in = (size_t)(n_frames < crop ? n_frames : crop);
     int32_t *ids = clefi_calloc(tr->ctx, n_tok, sizeof *ids);
@@ -91,7 +88,6 @@ clef_status clef_tokenizer_trainer_calibrate_mean(clef_tokenizer_trainer *tr, co
                                                                        : clef_ctx_errmsg(tr->ctx);
         clefi_error(tr->ctx, &tr->err, rc, "calibrate_mean: %s", why);
     }
-    clef_session_free(sess);
     clef_tokenizer_free(whole);
     clefi_free(tr->ctx, ids);
     clefi_free(tr->ctx, out);

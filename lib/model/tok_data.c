@@ -37,34 +37,6 @@ static void list_free(clef_ctx *ctx, path_list *l) {
 
 /* ---- cohort directory: manifest.csv and splits.csv through lib/core's CSV reader ---- */
 
-/* The whole of a small text file, NUL-terminated (malloc'd on ctx), or NULL. */
-static char *read_text(clef_ctx *ctx, const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t n = 0, cap = 4096;
-    char *buf = clefi_malloc(ctx, cap);
-    for (size_t got; buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0;) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *p = clefi_realloc(ctx, buf, 2 * cap);
-            if (p == NULL)
-                clefi_free(ctx, buf);
-            buf = p;
-            cap *= 2;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (buf != NULL && bad) {
-        clefi_free(ctx, buf);
-        return NULL;
-    }
-    if (buf != NULL)
-        buf[n] = '\0';
-    return buf;
-}
-
 typedef struct cohort_rows {
     clef_tokenizer_trainer *tr;
     const char *dir, *split;
@@ -79,15 +51,18 @@ static clef_status read_csv(cohort_rows *r, const char *name, const char *const 
     clef_tokenizer_trainer *tr = r->tr;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    char *text = read_text(tr->ctx, path);
-    if (text == NULL)
-        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_IO,
+    char *text = NULL;
+    size_t len = 0;
+    clefi_err why;
+    clef_status rc = clefi_read_file(tr->ctx, path, &text, &len, &why);
+    if (rc != CLEF_OK)
+        return clefi_error(tr->ctx, &tr->err, rc == CLEF_ERR_NOMEM ? rc : CLEF_ERR_IO,
                            "cohort '%s': cannot read %s (is this a cohort directory?)", r->dir,
                            name);
     clefi_csv *csv = NULL;
     size_t idx[2];
     int has = 0;
-    clef_status rc = clefi_csv_open(&csv, tr->ctx, text, strlen(text), name, &tr->err);
+    rc = clefi_csv_open(&csv, tr->ctx, text, len, name, &tr->err);
     if (rc == CLEF_OK)
         rc = clefi_csv_header(csv, cols, NULL, 2, idx, &tr->err);
     while (rc == CLEF_OK && (rc = clefi_csv_next(csv, &has, &tr->err)) == CLEF_OK && has) {

@@ -56,11 +56,12 @@ static clef_status calibrate(clef_tokenizer_trainer *tr) {
     if (c->n_mean == 0)
         return CLEF_OK;
     for (size_t i = 0; i < d->n; i++) {
-        clef_status rc = clef_tokenizer_trainer_calibrate_mean(
-            tr, d->spec[i], c->in_ch, c->n_freq, d->frames[i], i == 0, tr->cfg.n_threads);
+        clef_status rc = clef_tokenizer_trainer_calibrate_mean(tr, d->spec[i], c->in_ch, c->n_freq,
+                                                               d->frames[i], i == 0);
         if (rc != CLEF_OK)
             return rc;
     }
+    clef_session_release_scratch(tr->sess); /* the session image's activations: done with them */
     clefi_log(tr->ctx, CLEF_LOG_INFO, "session-mean decoding calibrated on %zu sessions", d->n);
     return CLEF_OK;
 }

@@ -59,9 +59,4 @@ CLEFI_HIDDEN clef_status clefi_fhir_parse(clef_ctx *ctx, const char *data, size_
                                           const char *name, const char *expected_subject,
                                           clefi_fhir_event_fn fn, void *user, clefi_err *err);
 
-/* ---- files ---- */
-/** Read a whole file into a NUL-terminated buffer from the ctx allocator. */
-CLEFI_HIDDEN clef_status clefi_read_file(clef_ctx *ctx, const char *path, char **data, size_t *n,
-                                         clefi_err *err);
-
 #endif /* CLEF_STORE_INT_H */

@@ -179,7 +179,7 @@ static clef_status store_code(const fx *f) { return clef_store_errcode(f->store)
 
 /* ---- tokenizer trainer ---- */
 static clef_status tr_fail(fx *f) {
-    return clef_tokenizer_trainer_calibrate_mean(f->tr, NULL, 19, 128, 0, 1, 1);
+    return clef_tokenizer_trainer_calibrate_mean(f->tr, NULL, 19, 128, 0, 1);
 }
 static clef_status tr_ok(fx *f) { return clef_tokenizer_trainer_set_spectrogram(f->tr, f->sg); }
 static const char *tr_msg(const fx *f) { return clef_tokenizer_trainer_errmsg(f->tr); }

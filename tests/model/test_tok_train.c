@@ -550,7 +550,7 @@ static void train_row_error(int n_mean, row_err *trained, row_err *calibrated) {
         assert_int_equal(clef_tokenizer_trainer_fit_mean(tr, means, N_TRAIN, n_mean, 1000),
                          CLEF_OK); /* not a square: one coefficient per token */
     else                           /* nothing to calibrate */
-        assert_int_equal(clef_tokenizer_trainer_calibrate_mean(tr, sess, 2, NF, TS, 1, 1),
+        assert_int_equal(clef_tokenizer_trainer_calibrate_mean(tr, sess, 2, NF, TS, 1),
                          CLEF_ERR_STATE);
     float *batch = malloc((size_t)BATCH * 2 * NF * CROP * sizeof *batch);
     float bm[BATCH * 2 * NF];
@@ -567,13 +567,13 @@ static void train_row_error(int n_mean, row_err *trained, row_err *calibrated) {
     }
     *trained = held_out(clef_tokenizer_trainer_tokenizer(tr), ctx, sess, N_TRAIN, N_TEST);
     if (n_mean > 0) {
-        assert_int_equal(clef_tokenizer_trainer_calibrate_mean(tr, NULL, 2, NF, TS, 1, 1),
+        assert_int_equal(clef_tokenizer_trainer_calibrate_mean(tr, NULL, 2, NF, TS, 1),
                          CLEF_ERR_INVALID_ARG);
-        assert_int_equal(clef_tokenizer_trainer_calibrate_mean(tr, sess, 3, NF, TS, 1, 1),
+        assert_int_equal(clef_tokenizer_trainer_calibrate_mean(tr, sess, 3, NF, TS, 1),
                          CLEF_ERR_SHAPE);
         for (int s = 0; s < N_TRAIN; s++)
             assert_int_equal(clef_tokenizer_trainer_calibrate_mean(
-                                 tr, sess + (size_t)s * 2 * NF * TS, 2, NF, TS, s == 0, 1),
+                                 tr, sess + (size_t)s * 2 * NF * TS, 2, NF, TS, s == 0),
                              CLEF_OK);
         *calibrated = held_out(clef_tokenizer_trainer_tokenizer(tr), ctx, sess, N_TRAIN, N_TEST);
     }

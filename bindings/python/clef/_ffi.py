@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "51f66022c02663e9a868f693b2a93e84312f1b0a9422bbfe8a3c53e8554ad9ae"
+HEADER_SHA256 = "7aa85a4a3b025b79778836eb2e7d4ff4e5d56a1f37708fb6b6d57774b116e61c"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -488,7 +488,7 @@ FUNCTIONS = {
     'clef_tokenizer_trainer_power_db': (_C.c_double, [_C.POINTER(clef_tokenizer_trainer)]),
     'clef_tokenizer_trainer_save': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.c_char_p]),
     'clef_tokenizer_trainer_fit_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64]),
-    'clef_tokenizer_trainer_calibrate_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32, _C.c_int32]),
+    'clef_tokenizer_trainer_calibrate_mean': (clef_status, [_C.POINTER(clef_tokenizer_trainer), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_int64, _C.c_int32]),
     'clef_tokenizer_decode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_tokenizer_model_hash': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_tokenizer_job_run': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_store), _C.c_char_p, _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
@@ -738,7 +738,7 @@ SIGNATURES = {
     'clef_tokenizer_trainer_power_db': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ),
     'clef_tokenizer_trainer_save': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_tokenizer_trainer_fit_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('means', 'array_in', 'float', 'n_sessions', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ('n_tokens', 'scalar', 'int64_t', '', ''), ('n_levels', 'scalar', 'int64_t', '', ''), ),
-    'clef_tokenizer_trainer_calibrate_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('first', 'scalar', 'int32_t', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_tokenizer_trainer_calibrate_mean': (('tr', 'handle', 'clef_tokenizer_trainer', '', ''), ('spec', 'array_in', 'float', 'n_channels*n_freq*n_frames', ''), ('n_channels', 'scalar', 'int64_t', '', ''), ('n_freq', 'scalar', 'int64_t', '', ''), ('n_frames', 'scalar', 'int64_t', '', ''), ('first', 'scalar', 'int32_t', '', ''), ),
     'clef_tokenizer_decode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_tokenizer_model_hash': (('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_tokenizer_job_run': (('sess', 'handle', 'clef_session', '', ''), ('s', 'handle', 'clef_store', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),

@@ -935,8 +935,8 @@ clef_tokenizer_trainer_fit_mean <- function(tr, means, n_sessions, n_tokens, n_l
   .clef_result(.Call(C_clef_tokenizer_trainer_fit_mean, tr, means, n_sessions, n_tokens, n_levels), "clef_tokenizer_trainer_fit_mean", TRUE, c())
 }
 
-clef_tokenizer_trainer_calibrate_mean <- function(tr, spec, n_channels, n_freq, n_frames, first, n_threads) {
-  .clef_result(.Call(C_clef_tokenizer_trainer_calibrate_mean, tr, spec, n_channels, n_freq, n_frames, first, n_threads), "clef_tokenizer_trainer_calibrate_mean", TRUE, c())
+clef_tokenizer_trainer_calibrate_mean <- function(tr, spec, n_channels, n_freq, n_frames, first) {
+  .clef_result(.Call(C_clef_tokenizer_trainer_calibrate_mean, tr, spec, n_channels, n_freq, n_frames, first), "clef_tokenizer_trainer_calibrate_mean", TRUE, c())
 }
 
 clef_tokenizer_decode <- function(tok, s, ids, n_ids, out_cap) {

@@ -2943,8 +2943,7 @@ SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP a_tr, SEXP a_means, SEXP a_n_ses
 }
 
 SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP a_tr, SEXP a_spec, SEXP a_n_channels,
-                                                 SEXP a_n_freq, SEXP a_n_frames, SEXP a_first,
-                                                 SEXP a_n_threads) {
+                                                 SEXP a_n_freq, SEXP a_n_frames, SEXP a_first) {
     static const char fn[] = "clef_tokenizer_trainer_calibrate_mean";
     clef_tokenizer_trainer *v_tr = clefr_handle(a_tr, "clef_tokenizer_trainer", fn, "tr", 0);
     R_xlen_t n_spec = 0;
@@ -2957,13 +2956,11 @@ SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP a_tr, SEXP a_spec, SEXP a_
         a_n_frames, fn, "n_frames", (double)-9007199254740992.0, (double)9007199254740992.0);
     int32_t v_first =
         (int32_t)clefr_as_int(a_first, fn, "first", (double)INT32_MIN, (double)INT32_MAX);
-    int32_t v_n_threads =
-        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
     if (v_spec != NULL)
         clefr_check_length(n_spec, (double)(v_n_channels * v_n_freq * v_n_frames), fn, "spec",
                            "n_channels*n_freq*n_frames");
     clef_status ret = clef_tokenizer_trainer_calibrate_mean(v_tr, v_spec, v_n_channels, v_n_freq,
-                                                            v_n_frames, v_first, v_n_threads);
+                                                            v_n_frames, v_first);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_tr != NULL)

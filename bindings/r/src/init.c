@@ -195,7 +195,7 @@ SEXP clefr_clef_tokenizer_trainer_steps(SEXP);
 SEXP clefr_clef_tokenizer_trainer_power_db(SEXP);
 SEXP clefr_clef_tokenizer_trainer_save(SEXP, SEXP);
 SEXP clefr_clef_tokenizer_trainer_fit_mean(SEXP, SEXP, SEXP, SEXP, SEXP);
-SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_model_hash(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -449,7 +449,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_trainer_save", (DL_FUNC)&clefr_clef_tokenizer_trainer_save, 2},
     {"C_clef_tokenizer_trainer_fit_mean", (DL_FUNC)&clefr_clef_tokenizer_trainer_fit_mean, 5},
     {"C_clef_tokenizer_trainer_calibrate_mean",
-     (DL_FUNC)&clefr_clef_tokenizer_trainer_calibrate_mean, 7},
+     (DL_FUNC)&clefr_clef_tokenizer_trainer_calibrate_mean, 6},
     {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 5},
     {"C_clef_tokenizer_model_hash", (DL_FUNC)&clefr_clef_tokenizer_model_hash, 3},
     {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 5},
