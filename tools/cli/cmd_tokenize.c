@@ -200,9 +200,6 @@ int cmd_tokenize(int argc, char **argv) {
         ret = cli_fail(o.weights, rc, clef_ctx_errmsg(ctx));
     if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
         ret = cli_fail(o.weights, rc, clef_ctx_errmsg(ctx));
-    if (ret == 0)
-        ret = cli_session_spectrogram(ctx, sess, sg, o.in, clef_tokenizer_read_seconds(tok, sg),
-                                      &spec, &frames, &present);
     if (ret == 0) {
         clef_tokenizer_shape(tok, &n_ch, &nf, NULL, &gf, &gt);
         clef_tokenizer_codebook(tok, &cb, NULL);
@@ -211,15 +208,23 @@ int cmd_tokenize(int argc, char **argv) {
         ids = malloc((size_t)n_tok * sizeof *ids);
         /* the library's pipeline: the same tokens as the store job and the bindings */
         clef_recording *rec = NULL;
+        int64_t n = 0;
         rc = ids == NULL ? CLEF_ERR_NOMEM : clef_recording_open(&rec, ctx, o.in, NULL);
         if (rc == CLEF_OK)
-            rc =
-                clef_tokenizer_encode_recording(tok, sess, sg, rec, ids, (size_t)n_tok, NULL, NULL);
+            rc = clef_tokenizer_encode_recording(tok, sess, sg, rec, ids, (size_t)n_tok, NULL,
+                                                 &present);
         if (rc != CLEF_OK)
             ret =
                 cli_fail(o.in, rc, rec == NULL ? clef_ctx_errmsg(ctx) : clef_session_errmsg(sess));
+        else if (clef_recording_canonical_length(rec, 0.0, clef_tokenizer_read_seconds(tok, sg),
+                                                 &n) == CLEF_OK)
+            frames = clef_spectrogram_n_frames(sg, n); /* the frames the read span gives */
         clef_recording_free(rec);
     }
+    /* the spectrogram itself only for the picture */
+    if (ret == 0 && o.png != NULL)
+        ret = cli_session_spectrogram(ctx, sess, sg, o.in, clef_tokenizer_read_seconds(tok, sg),
+                                      &spec, &frames, &present);
     if (ret == 0) {
         /* a grid alone is (grid_f, grid_t); with session-mean tokens one row of all tokens */
         int64_t shape[2] = {n_mean > 0 ? 1 : gf, n_mean > 0 ? n_tok : gt};
