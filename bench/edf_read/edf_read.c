@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "edf_write_min.h"
+#include "bench_machine.h"
 
 #define N_SIG 21
 #define FS    256
@@ -174,6 +175,7 @@ static double run_nothing(const char *path) {
 }
 
 int main(int argc, char **argv) {
+    bench_print_machine("bench_edf_read");
     const char *path = "/tmp/clef_bench_edf_read.edf", *py = "/work/venv-ref/bin/python";
     int reps = 5;
     for (int i = 1; i + 1 < argc; i += 2) {

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "nn/nn_int.h"
+#include "bench_machine.h"
 
 static double now(void) {
     struct timespec ts;
@@ -284,6 +285,7 @@ static int parse_list(const char *s, int *out, int cap) {
 }
 
 int main(int argc, char **argv) {
+    bench_print_machine("bench_nn");
     const char *python = "python3", *threads_s = "1,2", *batches_s = "1,4", *only = NULL;
     int peer = 1;
     for (int i = 1; i < argc; i++) {

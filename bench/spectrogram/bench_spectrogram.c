@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include "bench_machine.h"
 
 enum { N_CH = 19, FS = 200, N = 20 * 60 * FS };
 
@@ -107,6 +108,7 @@ static double time_fft_bound(clef_ctx *ctx, int reps, int64_t frames, const floa
 }
 
 int main(int argc, char **argv) {
+    bench_print_machine("bench_spectrogram");
     int reps = argc > 1 ? atoi(argv[1]) : 5;
     clef_ctx *ctx = NULL;
     if (clef_ctx_create(&ctx) != CLEF_OK)

@@ -27,6 +27,7 @@
 
 #include "bench_session.h"
 #include "clef.h"
+#include "bench_machine.h"
 
 enum { NB = 4, DIM = BENCH_NCH * NB };
 
@@ -311,6 +312,7 @@ static double rot_change(const double *a, const double *b, int64_t t) {
 }
 
 int main(int argc, char **argv) {
+    bench_print_machine("bench_tok_downstream");
     if (argc < 3) {
         fprintf(stderr, "usage: bench_tok_downstream WEIGHTS STORE [THREADS]\n");
         return 2;

@@ -19,6 +19,7 @@
 
 #include "bench_session.h"
 #include "clef.h"
+#include "bench_machine.h"
 
 enum { NCH = 19, LAG = 4 };
 
@@ -166,6 +167,7 @@ static void eval_set(const evaluator *ev, const char *name, const char *const *p
 }
 
 int main(int argc, char **argv) {
+    bench_print_machine("bench_tok_quality");
     if (argc < 4) {
         fprintf(stderr,
                 "usage: bench_tok_quality WEIGHTS TRAIN_LIST HELDOUT_LIST [REAL.edf ...]\n");

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
+#include "bench_machine.h"
 
 static double now(void) {
     struct timespec ts;
@@ -30,6 +31,7 @@ static void *read_all(const char *path, size_t want) {
 }
 
 int main(int argc, char **argv) {
+    bench_print_machine("bench_tokenizer");
     if (argc < 6) {
         fprintf(stderr, "usage: %s WEIGHTS INPUT_F32 N_FRAMES N_THREADS REPS [TORCH_IDS]\n",
                 argv[0]);
