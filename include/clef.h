@@ -220,6 +220,23 @@ typedef struct clef_store clef_store;
  *  the CLEF_PARAMS_TRAIN set, threads from n_threads. One thread at a time. */
 typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
 
+/** Session encoder (docs/encoder.md): a Transformer over a session's token ids (the
+ *  tokenizer's 8 x 240 grid and 128 session-mean tokens by default) with token-type and 2-D
+ *  (frequency row, time column) positions, padding columns masked; its embedding is the mean
+ *  of the final states over the real tokens, projected (512-d by default). Weights name the
+ *  SHA-256 of the tokenizer they were trained with. Shared: immutable after loading, usable
+ *  from several threads at once; each compute call takes its own clef_session. */
+typedef struct clef_encoder clef_encoder;
+
+/** Session-encoder pretraining by masked-token prediction (docs/encoder.md "Pretraining"):
+ *  AdamW with warmup and cosine decay, gradient clipping, weight EMA, checkpoints with
+ *  bit-identical resume, bit-identical results for any thread count, optional data-parallel
+ *  gradient reduction (clef_encoder_trainer_set_reducer(); libclef_dist). The pipeline (what
+ *  `clef pretrain` runs): create or resume, add sessions (clef_encoder_trainer_add_store(),
+ *  _add_tokens()), clef_encoder_trainer_run(), then clef_encoder_save() of
+ *  clef_encoder_trainer_encoder(). One thread at a time. */
+typedef struct clef_encoder_trainer clef_encoder_trainer;
+
 /** An L2-regularized logistic-regression linear probe. Policy (docs/evaluation.md): features
  *  standardized with the training mean and population standard deviation (a constant
  *  feature keeps scale 1), objective C * sum(log loss) + |w|^2 / 2 with an unpenalized
@@ -247,6 +264,19 @@ typedef void (*clef_free_fn)(void *ptr, void *user);
  *  CLEF_P_TOK_TRAIN_POWER_WEIGHT is 0). Return non-zero to stop (CLEF_ERR_CANCELLED). */
 typedef int32_t (*clef_tokenizer_train_progress_fn)(int64_t step, int64_t total, double l1_db,
                                                     double perplexity, double power_db, void *user);
+
+/** Pretraining progress after each step (1-based) of total: the step's mean masked-token
+ *  cross-entropy (nats) and accuracy, throughput in tokens per second (all tokens of the step's
+ *  sessions, masked or not), and the held-out loss and accuracy when the step ran a validation
+ *  (NaN otherwise). Return non-zero to stop (CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_encoder_progress_fn)(int64_t step, int64_t total, double loss,
+                                            double accuracy, double tokens_per_s, double val_loss,
+                                            double val_accuracy, void *user);
+
+/** Gradient reduction hook for data-parallel training: replace grads[0..n) by the mean of the
+ *  same buffer over all ranks (clef_dist_allreduce_mean() of libclef_dist has this contract).
+ *  Return CLEF_OK or an error status. */
+typedef clef_status (*clef_grad_reduce_fn)(float *grads, size_t n, void *user);
 
 /** Progress of clef_eval_run_store(): done of total tasks, the last task's name; return
  *  non-zero to cancel (CLEF_ERR_CANCELLED). */
@@ -323,7 +353,9 @@ enum clef_params_kind {
     CLEF_PARAMS_SPEC = 3,      /**< multitaper spectrogram */
     CLEF_PARAMS_TOKENIZER = 4, /**< VQGAN tokenizer architecture */
     CLEF_PARAMS_TRAIN = 5,     /**< training: optimizer, schedule, batch */
-    CLEF_PARAMS_COHORT = 6     /**< synthetic cohort generation */
+    CLEF_PARAMS_COHORT = 6,    /**< synthetic cohort generation */
+    CLEF_PARAMS_ENCODER = 7,   /**< session encoder architecture ("enc.*") */
+    CLEF_PARAMS_PRETRAIN = 8   /**< session encoder pretraining ("pretrain.*") */
 };
 
 /** Value types of parameters. */
@@ -1331,6 +1363,193 @@ CLEF_API clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s,
                                             const char *weights_path, double stale_s,
                                             int64_t max_items, int64_t *n_processed,
                                             clef_eval_progress_fn progress, void *user);
+
+/** SHA-256 (lowercase hex, 64 characters + NUL) of the weights file tok was loaded from
+ *  (clef_tokenizer_load(); equal to clef_tokenizer_model_hash() of that file) into buf;
+ *  *needed (may be NULL) = 65. CLEF_ERR_STATE for a tokenizer not loaded from a file
+ *  (created, or a trainer's), CLEF_ERR_BUFFER_TOO_SMALL if cap < 65. */
+CLEF_API clef_status clef_tokenizer_sha256(const clef_tokenizer *tok, char *buf, size_t cap,
+                                           size_t *needed);
+
+/* ---- session encoder (docs/encoder.md) ---- */
+
+/** Keys of CLEF_PARAMS_ENCODER sets (names "enc.*"): the architecture of a new encoder
+ *  (clef_encoder_trainer_create()). A loaded encoder takes them from its weights' metadata.
+ *  Forward FLOPs per layer for n tokens: about 24 n d^2 + 4 n^2 d (docs/encoder.md). */
+enum clef_param_key_encoder {
+    CLEF_P_ENC_D_MODEL = 450,  /**< i64, default 256: width d */
+    CLEF_P_ENC_N_LAYERS = 451, /**< i64, default 4: pre-LN Transformer blocks */
+    CLEF_P_ENC_N_HEADS = 452,  /**< i64, default 4: attention heads (divide d) */
+    CLEF_P_ENC_D_FF = 453,     /**< i64, default 1024: MLP width */
+    CLEF_P_ENC_EMBED_DIM = 454 /**< i64, default 512: session embedding width */
+};
+
+/** Keys of CLEF_PARAMS_PRETRAIN sets (names "pretrain.*"; docs/encoder.md "Pretraining"). */
+enum clef_param_key_pretrain {
+    CLEF_P_PRETRAIN_BATCH = 460,            /**< i64, default 8: sessions per step (global) */
+    CLEF_P_PRETRAIN_STEPS = 461,            /**< i64, default 2000: steps to train to */
+    CLEF_P_PRETRAIN_LR = 462,               /**< f64, default 5e-4: peak AdamW learning rate
+                                                 (the paper: 1e-3 x batch / 256) */
+    CLEF_P_PRETRAIN_LR_MIN_FRAC = 463,      /**< f64, default 0.1: cosine decay to lr x this */
+    CLEF_P_PRETRAIN_WARMUP_FRAC = 464,      /**< f64, default 0.05: linear warmup share of steps */
+    CLEF_P_PRETRAIN_WEIGHT_DECAY = 465,     /**< f64, default 0.1: AdamW decoupled weight decay */
+    CLEF_P_PRETRAIN_BETA1 = 466,            /**< f64, default 0.9 */
+    CLEF_P_PRETRAIN_BETA2 = 467,            /**< f64, default 0.95 */
+    CLEF_P_PRETRAIN_EPS = 468,              /**< f64, default 1e-8 */
+    CLEF_P_PRETRAIN_GRAD_CLIP = 469,        /**< f64, default 5: global gradient-norm clip */
+    CLEF_P_PRETRAIN_EMA_DECAY = 470,        /**< f64, default 0.9999: weight EMA (0: none) */
+    CLEF_P_PRETRAIN_MASK_MIN = 471,         /**< f64, default 0.15: lowest per-session mask rate */
+    CLEF_P_PRETRAIN_MASK_MAX = 472,         /**< f64, default 0.85: highest per-session mask rate */
+    CLEF_P_PRETRAIN_CROP_COLS = 473,        /**< i64, default 0: train on windows of this many
+                                                 grid columns (0: whole sessions) */
+    CLEF_P_PRETRAIN_SEED = 474,             /**< i64, default 1: initial weights, batches, masks */
+    CLEF_P_PRETRAIN_CHECKPOINT_EVERY = 475, /**< i64, default 500: steps between checkpoints */
+    CLEF_P_PRETRAIN_VAL_EVERY = 476,        /**< i64, default 100: steps between validations
+                                                 (0: none) */
+    CLEF_P_PRETRAIN_MAX_SESSIONS = 477      /**< i64, default 0 (all): sessions of a split each
+                                                 add_store() / add_cohort() reads */
+};
+
+/** Load an encoder from a safetensors weights file holding the "enc" component. With tok
+ *  (may be NULL) the weights must name its SHA-256 (clef_tokenizer_sha256()) and its token
+ *  layout: a mismatch is CLEF_ERR_INVALID_ARG naming both. CLEF_ERR_FORMAT for malformed
+ *  metadata or non-finite weights, CLEF_ERR_SHAPE for a tensor of the wrong shape,
+ *  CLEF_ERR_NOT_FOUND for a missing one. Errors go to ctx. */
+CLEF_API clef_status clef_encoder_load(clef_encoder **out, clef_ctx *ctx, const char *path,
+                                       const clef_tokenizer *tok);
+/** Write the encoder's weights (float32) and metadata atomically; loadable with
+ *  clef_encoder_load(). Errors go to ctx. */
+CLEF_API clef_status clef_encoder_save(const clef_encoder *enc, clef_ctx *ctx, const char *path);
+/** Free an encoder. NULL-safe. */
+CLEF_API void clef_encoder_free(clef_encoder *enc);
+/** Token ids per session, width d and embedding width. Any pointer may be NULL. */
+CLEF_API clef_status clef_encoder_shape(const clef_encoder *enc, int64_t *n_tokens,
+                                        int64_t *d_model, int64_t *embed_dim);
+/** SHA-256 of the tokenizer the encoder was trained with (64 hex characters + NUL) into buf;
+ *  *needed (may be NULL) = 65. */
+CLEF_API clef_status clef_encoder_tokenizer_sha256(const clef_encoder *enc, char *buf, size_t cap,
+                                                   size_t *needed);
+/** Embed one session's n_ids = n_tokens token ids (grid ids in [0, codebook_size),
+ *  session-mean ids in [codebook_size, codebook_size + mean_levels)): emb receives embed_dim
+ *  floats. valid_cols > 0 keeps the grid columns [0, valid_cols) and masks the rest (streams:
+ *  the columns so far); 0 takes them from the ids' valid-columns token (all columns for a
+ *  tokenizer without session-mean tokens). states (may be NULL) receives the final per-token
+ *  states [n_tokens][d_model] (padding columns' rows too). *needed (may be NULL) = embed_dim.
+ *  CLEF_ERR_RANGE for an id out of range or valid_cols past the grid, CLEF_ERR_SHAPE for a
+ *  wrong n_ids, CLEF_ERR_BUFFER_TOO_SMALL for short buffers. Runs on the session's threads and
+ *  scratch; errors on the session. */
+CLEF_API clef_status clef_encoder_embed(const clef_encoder *enc, clef_session *s,
+                                        const int32_t *ids, size_t n_ids, int64_t valid_cols,
+                                        float *emb, size_t emb_cap, float *states,
+                                        size_t states_cap, size_t *needed);
+/** The pipeline in one call: rec -> spectrogram -> tokens (clef_tokenizer_encode_recording())
+ *  -> embedding. tok must be the tokenizer the encoder was trained with (its SHA-256:
+ *  CLEF_ERR_INVALID_ARG otherwise); sg the spectrogram its weights were trained on
+ *  (clef_tokenizer_spectrogram_create()). present_mask (may be NULL) as in
+ *  clef_tokenizer_encode_recording(). Errors on the session. */
+CLEF_API clef_status clef_encoder_embed_recording(const clef_encoder *enc,
+                                                  const clef_tokenizer *tok, clef_session *s,
+                                                  const clef_spectrogram *sg, clef_recording *rec,
+                                                  float *emb, size_t emb_cap, size_t *needed,
+                                                  uint32_t *present_mask);
+/** As clef_encoder_embed_recording() from the 19 canonical channels already read, planar
+ *  x [19][row_stride] (uV at the spectrogram's rate), n_samples per channel. */
+CLEF_API clef_status clef_encoder_embed_signal(const clef_encoder *enc, const clef_tokenizer *tok,
+                                               clef_session *s, const clef_spectrogram *sg,
+                                               const float *x, size_t row_stride, int64_t n_samples,
+                                               float *emb, size_t emb_cap, size_t *needed);
+
+/** A trainer for a new encoder of architecture arch (CLEF_PARAMS_ENCODER, NULL: defaults) over
+ *  the token layout of tok, which must have been loaded from a weights file (its SHA-256 is
+ *  recorded: CLEF_ERR_STATE otherwise); settings train (CLEF_PARAMS_PRETRAIN, NULL: defaults;
+ *  weights drawn from CLEF_P_PRETRAIN_SEED); n_threads threads. tok is not retained. Errors
+ *  go to ctx. */
+CLEF_API clef_status clef_encoder_trainer_create(clef_encoder_trainer **out, clef_ctx *ctx,
+                                                 const clef_tokenizer *tok, const clef_params *arch,
+                                                 const clef_params *train, int32_t n_threads);
+/** Resume from a checkpoint of clef_encoder_trainer_save(): architecture, token layout,
+ *  tokenizer SHA-256, seed, step and EMA from the file, the other settings from train (NULL:
+ *  defaults). Continuing gives the same weights as an uninterrupted run. Sessions are not in
+ *  the checkpoint: add them again. Errors go to ctx. */
+CLEF_API clef_status clef_encoder_trainer_resume(clef_encoder_trainer **out, clef_ctx *ctx,
+                                                 const char *path, const clef_params *train,
+                                                 int32_t n_threads);
+/** Free a trainer. NULL-safe. */
+CLEF_API void clef_encoder_trainer_free(clef_encoder_trainer *tr);
+/** Last error of the trainer, "" if none. */
+CLEF_API const char *clef_encoder_trainer_errmsg(const clef_encoder_trainer *tr);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_encoder_trainer_errcode(const clef_encoder_trainer *tr);
+/** Add n_sessions sessions' token ids ids [n_sessions][n_tokens] (copied) to split
+ *  CLEF_SPLIT_TRAIN or CLEF_SPLIT_VAL (held out: validation only). Ids are checked
+ *  (CLEF_ERR_RANGE naming the session and position). Errors on the trainer. */
+CLEF_API clef_status clef_encoder_trainer_add_tokens(clef_encoder_trainer *tr, const int32_t *ids,
+                                                     int64_t n_sessions, int32_t split);
+/** Add the sessions of a store split ("train" or "val") from their token artifacts under the
+ *  trainer's tokenizer SHA-256 (`clef tokenize --store`, clef_tokenizer_job_run()), at most
+ *  CLEF_P_PRETRAIN_MAX_SESSIONS. "train" and "val" go to the matching split of the trainer.
+ *  CLEF_ERR_NOT_FOUND when the split has no tokenized session (the message says how to
+ *  tokenize). Errors on the trainer. */
+CLEF_API clef_status clef_encoder_trainer_add_store(clef_encoder_trainer *tr, clef_store *store,
+                                                    const char *split);
+/** Sessions added to a split (CLEF_SPLIT_TRAIN or CLEF_SPLIT_VAL); -1 for another split. */
+CLEF_API int64_t clef_encoder_trainer_sessions(const clef_encoder_trainer *tr, int32_t split);
+/** Data-parallel training: this trainer is rank of world ranks; each step's global batch
+ *  (CLEF_P_PRETRAIN_BATCH sessions, drawn identically on every rank) is shared out by
+ *  position (rank, rank + world, ...) and the gradient summed over ranks through reduce
+ *  (clef_dist_allreduce_mean() of libclef_dist). Every rank must add the same sessions.
+ *  world 1 with reduce NULL restores single-process training. Checkpoints record world.
+ *  Errors on the trainer. */
+CLEF_API clef_status clef_encoder_trainer_set_reducer(clef_encoder_trainer *tr,
+                                                      clef_grad_reduce_fn reduce, void *user,
+                                                      int32_t rank, int32_t world);
+/** Pretraining on the added sessions until CLEF_P_PRETRAIN_STEPS steps: batches and masks
+ *  drawn from (seed, step) only (a resumed run draws what an uninterrupted one does), every
+ *  step reported to progress (may be NULL), the held-out sessions evaluated every
+ *  CLEF_P_PRETRAIN_VAL_EVERY steps and at the end (with fixed masks), a checkpoint written to
+ *  checkpoint_path (NULL: none) every CLEF_P_PRETRAIN_CHECKPOINT_EVERY steps and at the end.
+ *  CLEF_ERR_STATE without training sessions; CLEF_ERR_CANCELLED when progress asked to stop
+ *  (the trainer stays usable). Errors on the trainer. */
+CLEF_API clef_status clef_encoder_trainer_run(clef_encoder_trainer *tr, const char *checkpoint_path,
+                                              clef_encoder_progress_fn progress, void *user);
+/** One optimiser step on n_sessions sessions' ids [n_sessions][n_tokens] (this rank's share of
+ *  the global batch under a reducer, whose size is then CLEF_P_PRETRAIN_BATCH). loss and
+ *  accuracy (may be NULL) get this rank's mean masked-token cross-entropy and accuracy. Masks
+ *  come from (seed, step, position in the global batch). Errors on the trainer. */
+CLEF_API clef_status clef_encoder_trainer_step(clef_encoder_trainer *tr, const int32_t *ids,
+                                               int64_t n_sessions, double *loss, double *accuracy);
+/** Mean masked-token cross-entropy and accuracy of the current weights (ema nonzero: the EMA
+ *  weights) on the held-out sessions, masks drawn from a fixed seed (comparable across steps),
+ *  and of two baselines on the same masks (either may be NULL): the unigram frequency of the
+ *  training sessions' codes (baseline_acc[0]) and copying the nearest unmasked token of the
+ *  same row in time (baseline_acc[1]). CLEF_ERR_STATE without held-out sessions. */
+CLEF_API clef_status clef_encoder_trainer_validate(clef_encoder_trainer *tr, int32_t ema,
+                                                   double *loss, double *accuracy,
+                                                   double *baseline_acc);
+/** The encoder being trained, with its current weights (ema 0) or their EMA (ema nonzero; the
+ *  current weights when the run keeps no EMA): borrowed, valid until the next step or
+ *  clef_encoder_trainer_free(). */
+CLEF_API const clef_encoder *clef_encoder_trainer_encoder(clef_encoder_trainer *tr, int32_t ema);
+/** Steps taken. */
+CLEF_API int64_t clef_encoder_trainer_steps(const clef_encoder_trainer *tr);
+/** Write a checkpoint (atomically): weights, EMA, AdamW moments, step, seed, world size and the
+ *  encoder metadata. Errors on the trainer. */
+CLEF_API clef_status clef_encoder_trainer_save(clef_encoder_trainer *tr, const char *path);
+
+/** Model hash under which clef_encoder_job_run() stores an encoder's embeddings: the SHA-256
+ *  of its weights file, as clef_tokenizer_model_hash(). */
+CLEF_API clef_status clef_encoder_model_hash(clef_ctx *ctx, const char *weights_path, char *buf,
+                                             size_t cap, size_t *needed);
+/** Embed every session of a store as the resumable job "embed:<encoder hash>": each session's
+ *  tokens come from its token artifact under the tokenizer's SHA-256 when present, else from
+ *  its recording (clef_encoder_embed_recording()); its embedding (embed_dim float32) is
+ *  committed as a CLEF_ARTIFACT_EMBEDDING artifact under the encoder's model hash with its done
+ *  state in one transaction (a killed run resumes; a rerun adds nothing). Arguments after the
+ *  weights paths as in clef_tokenizer_job_run(). Errors on the session. */
+CLEF_API clef_status clef_encoder_job_run(clef_session *sess, clef_store *s,
+                                          const char *tokenizer_path, const char *encoder_path,
+                                          double stale_s, int64_t max_items, int64_t *n_processed,
+                                          clef_eval_progress_fn progress, void *user);
 
 /* (end of section) */
 

@@ -153,7 +153,9 @@ enum clefi_slot_id {
     CLEFI_SLOT_PIPE_SPEC = 3, /* pipeline: spectrogram */
     CLEFI_SLOT_PIPE_IDS = 4,  /* pipeline: token ids */
     CLEFI_SLOT_TOK_MEAN = 5,  /* tokenizer: the session-mean ridge solve */
-    CLEFI_SLOT_COUNT = 6
+    CLEFI_SLOT_ENC = 6,       /* encoder: token window, activations, states */
+    CLEFI_SLOT_ENC_IDS = 7,   /* encoder pipeline: the session's token ids */
+    CLEFI_SLOT_COUNT = 8
 };
 
 typedef struct clefi_slot {

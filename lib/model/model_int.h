@@ -162,6 +162,7 @@ struct clef_tokenizer {
     /* run-time sizes */
     size_t max_act;     /* floats of the largest feature map */
     size_t scratch_per; /* per-thread scratch floats */
+    char sha256[65];    /* of the weights file it was loaded from; "" if none */
 };
 
 /** Replace tok->mean by an identity coder (center 0, basis 0, scale 1) of tok->cfg.n_mean
@@ -427,5 +428,116 @@ CLEFI_HIDDEN clef_status clefi_tok_encode_run(const clef_tokenizer *tok, clef_se
 /** clef_tokenizer_check_spectrogram() without resetting the session's error. */
 CLEFI_HIDDEN clef_status clefi_tok_check_spec(const clef_tokenizer *tok, clef_session *s,
                                               const clef_spectrogram *sg);
+
+/* ---- session encoder (enc_model.c, enc_fwd.c, enc_train.c; docs/encoder.md) ---- */
+
+#define CLEFI_ENC_MAX_LAYERS 64
+#define CLEFI_ENC_LN_EPS     1e-5f
+
+/** Architecture and token layout (clef.enc.* metadata). */
+typedef struct clefi_enc_cfg {
+    int32_t d, n_layers, n_heads, d_ff, embed_dim;
+    /* the tokenizer's layout: grid_f x grid_t grid ids in [0, codebook_size), then n_mean
+     * session-mean ids in [codebook_size, codebook_size + mean_levels) */
+    int32_t grid_f, grid_t, n_mean, codebook_size, mean_levels;
+    char tok_sha[65];
+} clefi_enc_cfg;
+
+/** Ids per session, and the input vocabulary: every id plus the [MASK] id (the last). */
+static inline int32_t clefi_enc_n_tokens(const clefi_enc_cfg *c) {
+    return c->grid_f * c->grid_t + c->n_mean;
+}
+static inline int32_t clefi_enc_mask_id(const clefi_enc_cfg *c) {
+    return c->codebook_size + c->mean_levels;
+}
+
+struct clef_encoder {
+    clef_ctx *ctx;
+    clefi_enc_cfg cfg;
+    clefi_layout lay; /* names, shapes, offsets; the order of the flat buffer */
+    float *flat;      /* lay.total floats */
+    float *tok_emb, *type_emb, *row_emb, *col_emb, *mean_pos; /* mean_pos NULL if n_mean 0 */
+    clefi_block_params blk[CLEFI_ENC_MAX_LAYERS];
+    float *lnf_w, *lnf_b, *head_w, *head_b, *proj_w, *proj_b;
+    size_t trained; /* floats of flat that pretraining updates: all but the projection (last) */
+};
+
+/** An encoder of architecture cfg with its layout and zeroed weights. */
+CLEFI_HIDDEN clef_status clefi_enc_alloc(clef_encoder **out, clef_ctx *ctx,
+                                         const clefi_enc_cfg *cfg);
+/** Initial weights from seed: N(0, 0.02) for embeddings and linear weights, zero biases,
+ *  LayerNorm weight 1 (BERT / GPT-2 initialisation). */
+CLEFI_HIDDEN void clefi_enc_init(clef_encoder *enc, uint64_t seed);
+/** Architecture from a CLEF_PARAMS_ENCODER set (NULL: defaults) and a tokenizer's layout. */
+CLEFI_HIDDEN clef_status clefi_enc_cfg_from(clef_ctx *ctx, const clef_params *arch,
+                                            const clef_tokenizer *tok, clefi_enc_cfg *cfg);
+/** Architecture from a weights file's clef.enc.* metadata; errors on ctx naming the key. */
+CLEFI_HIDDEN clef_status clefi_enc_cfg_from_weights(clef_ctx *ctx, clef_weights *w,
+                                                    const char *path, clefi_enc_cfg *cfg);
+/** clef_encoder_load() of an open weights file (the fuzzer's entry point). */
+CLEFI_HIDDEN clef_status clefi_enc_load_weights(clef_encoder **out, clef_ctx *ctx, clef_weights *w,
+                                                const char *path, const clef_tokenizer *tok);
+/** Metadata of an encoder as key, value pairs. */
+typedef struct clefi_enc_meta {
+    const char *kv[2 * 24];
+    char val[16][72];
+    size_t n;
+} clefi_enc_meta;
+CLEFI_HIDDEN void clefi_enc_meta_fill(const clefi_enc_cfg *cfg, clefi_enc_meta *m);
+/** CLEF_ERR_INVALID_ARG (recorded on err) unless tok is the tokenizer of cfg (SHA-256 and
+ *  token layout). */
+CLEFI_HIDDEN clef_status clefi_enc_check_tokenizer(clef_ctx *ctx, clefi_err *err,
+                                                   const clefi_enc_cfg *cfg,
+                                                   const clef_tokenizer *tok);
+
+/** One forward pass over a token window: nt tokens ids[nt] with their types (0 grid, 1 mean)
+ *  and position rows into row_emb/col_emb (grid) or mean_pos (mean: pos_a = index,
+ *  pos_b unused), key_pad[nt] (1: padding). */
+typedef struct clefi_enc_input {
+    const int32_t *ids;
+    const uint8_t *type, *key_pad;
+    const int32_t *pos_a, *pos_b; /* grid: row, column; mean: index, - */
+    int64_t nt;
+} clefi_enc_input;
+
+/** x(nt, d) = tok_emb[ids] + type_emb[type] + positions. */
+CLEFI_HIDDEN void clefi_enc_embed_input(const clef_encoder *enc, const clefi_enc_input *in,
+                                        float *x);
+/** Gradients of clefi_enc_embed_input into g (an encoder-shaped gradient buffer) from dx. */
+CLEFI_HIDDEN void clefi_enc_embed_input_backward(const clef_encoder *enc, clef_encoder *g,
+                                                 const clefi_enc_input *in, const float *dx);
+/** Point the tensor fields of enc at base (a buffer of enc->lay.total floats). */
+CLEFI_HIDDEN void clefi_enc_bind(clef_encoder *enc, float *base);
+/** Fill in (ids, types, positions, padding) for a whole session's ids, the grid's columns
+ *  [c0, c0 + w) only (w = grid_t, c0 = 0: all), with grid columns >= valid padded.
+ *  Arrays hold grid_f * w + n_mean entries. Returns the token count. */
+CLEFI_HIDDEN int64_t clefi_enc_window(const clefi_enc_cfg *c, const int32_t *ids, int32_t c0,
+                                      int32_t w, int32_t valid, int32_t *wids, uint8_t *type,
+                                      uint8_t *key_pad, int32_t *pos_a, int32_t *pos_b);
+/** Valid grid columns of a session's ids: the valid-columns token, clamped to [1, grid_t]
+ *  (grid_t without session-mean tokens). */
+CLEFI_HIDDEN int32_t clefi_enc_valid_cols(const clefi_enc_cfg *c, const int32_t *ids);
+/** Block sizes of a window of nt tokens. */
+CLEFI_HIDDEN clefi_block_dims clefi_enc_dims(const clefi_enc_cfg *c, int64_t nt);
+/** The blocks over x(nt, d): block l saves into acts[l % n_acts]; returns the last output. */
+CLEFI_HIDDEN const float *clefi_enc_trunk(const clef_encoder *enc, clefi_pool *pool,
+                                          clefi_block_acts *acts, int32_t n_acts, const float *x,
+                                          const uint8_t *key_pad, const clefi_block_dims *dims);
+/** p(d) = mean of y(nt, d) over the tokens that are not padding. */
+CLEFI_HIDDEN void clefi_enc_pool(const float *y, const uint8_t *key_pad, int64_t nt, int64_t d,
+                                 float *p);
+/** A trainer of architecture cfg (tests: layouts no tokenizer has), weights from its seed. */
+CLEFI_HIDDEN clef_status clefi_enc_trainer_new(clef_encoder_trainer **out, clef_ctx *ctx,
+                                               const clefi_enc_cfg *cfg, const clef_params *train,
+                                               int32_t n_threads);
+/** Initial weights (and EMA) from the trainer's seed. */
+CLEFI_HIDDEN void clefi_enc_trainer_init(clef_encoder_trainer *tr);
+/** The step's loss and its gradient (layout order, 2 floats more: loss and accuracy) for ids
+ *  [n] at the current step's masks, without the optimiser step (finite-difference tests). */
+CLEFI_HIDDEN const float *clefi_enc_loss_grad(clef_encoder_trainer *tr, const int32_t *ids,
+                                              int64_t n, double *loss, double *acc);
+/** CLEF_ERR_RANGE (message in buf) for an id outside the layout's ranges. */
+CLEFI_HIDDEN clef_status clefi_enc_check_ids(const clefi_enc_cfg *c, const int32_t *ids, char *why,
+                                             size_t cap);
 
 #endif /* CLEF_MODEL_INT_H */

@@ -588,6 +588,14 @@ clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char 
         clef_tokenizer_free(tok);
         tok = whole;
     }
+    /* the identity an encoder's weights name (clef_tokenizer_sha256) */
+    if (rc == CLEF_OK && clefi_sha256_file_hex(path, tok->sha256) != CLEF_OK)
+        rc = clefi_ctx_error(ctx, CLEF_ERR_IO, "tokenizer '%s': cannot read it again to hash it",
+                             path);
+    if (rc != CLEF_OK) {
+        clef_tokenizer_free(tok);
+        tok = NULL;
+    }
     if (rc == CLEF_OK)
         *out = tok;
     return rc;
@@ -721,6 +729,7 @@ clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer
     memcpy(t->wino, tok->wino, tok->wino_total * sizeof(float));
     if (tok->mean.buf != NULL)
         memcpy(t->mean.buf, tok->mean.buf, tok->mean.lay.total * sizeof(float));
+    memcpy(t->sha256, tok->sha256, sizeof t->sha256);
     *out = t;
     return CLEF_OK;
 }

@@ -6,6 +6,7 @@
  * pre-activation), never a T x T matrix. */
 #include "nn_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,8 +31,9 @@ void clefi_block_params_at(clefi_block_params *p, float *base, const clefi_layou
 #undef AT_
 }
 
-/* Sizes of the activation buffers, in the order of the clefi_block_acts fields. */
-static void acts_sizes(const clefi_block_dims *d, int32_t n_threads, size_t sz[20]) {
+/* Sizes of the activation buffers, in the order of the clefi_block_acts fields; the last six
+ * are backward scratch (0 for a forward-only set). */
+static void acts_sizes(const clefi_block_dims *d, int32_t n_threads, int backward, size_t sz[20]) {
     size_t bt = (size_t)(d->B * d->T), C = (size_t)d->C, F = (size_t)d->F;
     size_t v[20] = {bt * C, bt,
                     bt,     bt * 3 * C,
@@ -43,31 +45,49 @@ static void acts_sizes(const clefi_block_dims *d, int32_t n_threads, size_t sz[2
                     bt * C, bt * C,
                     bt * C, bt * 3 * C,
                     bt * F, bt * F};
+    if (!backward)
+        memset(v + 14, 0, 6 * sizeof v[0]);
     memcpy(sz, v, sizeof v);
+}
+
+size_t clefi_block_acts_floats(const clefi_block_dims *d, int32_t n_threads, int backward) {
+    size_t sz[20], total = 0;
+    acts_sizes(d, n_threads, backward, sz);
+    for (int i = 0; i < 20; i++)
+        if (clefi_add_overflow(total, sz[i], &total))
+            return SIZE_MAX;
+    return total;
+}
+
+void clefi_block_acts_at(clefi_block_acts *a, float *buf, const clefi_block_dims *d,
+                         int32_t n_threads, int backward) {
+    memset(a, 0, sizeof *a);
+    size_t sz[20];
+    acts_sizes(d, n_threads, backward, sz);
+    float **f[20] = {&a->ln1, &a->ln1_mean, &a->ln1_rstd, &a->qkv,          &a->att,
+                     &a->lse, &a->h,        &a->ln2,      &a->ln2_mean,     &a->ln2_rstd,
+                     &a->fc1, &a->act,      &a->out,      &a->attn_scratch, &a->dh,
+                     &a->dln, &a->datt,     &a->dqkv,     &a->dfc1,         &a->dact};
+    float *q = buf;
+    for (int i = 0; i < 20; i++) {
+        *f[i] = sz[i] ? q : NULL;
+        q += sz[i];
+    }
+    a->buf = buf;
 }
 
 clef_status clefi_block_acts_alloc(clefi_block_acts *a, clef_ctx *ctx, const clefi_block_dims *d,
                                    int32_t n_threads) {
     memset(a, 0, sizeof *a);
-    size_t sz[20], total = 0;
-    acts_sizes(d, n_threads, sz);
-    for (int i = 0; i < 20; i++)
-        if (clefi_add_overflow(total, sz[i], &total))
-            return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "block activations overflow");
-    a->buf = clefi_calloc(ctx, total, sizeof(float));
-    if (a->buf == NULL)
+    size_t total = clefi_block_acts_floats(d, n_threads, 1);
+    if (total == SIZE_MAX)
+        return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "block activations overflow");
+    float *buf = clefi_calloc(ctx, total, sizeof(float));
+    if (buf == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate %zu floats of activations",
                                total);
+    clefi_block_acts_at(a, buf, d, n_threads, 1);
     a->ctx = ctx;
-    float **f[20] = {&a->ln1, &a->ln1_mean, &a->ln1_rstd, &a->qkv,          &a->att,
-                     &a->lse, &a->h,        &a->ln2,      &a->ln2_mean,     &a->ln2_rstd,
-                     &a->fc1, &a->act,      &a->out,      &a->attn_scratch, &a->dh,
-                     &a->dln, &a->datt,     &a->dqkv,     &a->dfc1,         &a->dact};
-    float *q = a->buf;
-    for (int i = 0; i < 20; i++) {
-        *f[i] = q;
-        q += sz[i];
-    }
     return CLEF_OK;
 }
 

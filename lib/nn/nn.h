@@ -491,6 +491,14 @@ CLEFI_HIDDEN void clefi_block_params_at(clefi_block_params *p, float *base,
 CLEFI_HIDDEN clef_status clefi_block_acts_alloc(clefi_block_acts *a, clef_ctx *ctx,
                                                 const clefi_block_dims *d, int32_t n_threads);
 CLEFI_HIDDEN void clefi_block_acts_free(clefi_block_acts *a);
+/** Floats of one block's activations (backward nonzero: with the backward scratch);
+ *  SIZE_MAX on overflow. */
+CLEFI_HIDDEN size_t clefi_block_acts_floats(const clefi_block_dims *d, int32_t n_threads,
+                                            int backward);
+/** Lay a's buffers out in buf (clefi_block_acts_floats() floats, owned by the caller: a->ctx
+ *  stays NULL, so clefi_block_acts_free() leaves it alone). */
+CLEFI_HIDDEN void clefi_block_acts_at(clefi_block_acts *a, float *buf, const clefi_block_dims *d,
+                                      int32_t n_threads, int backward);
 /** a->out(B,T,C) = x + mlp(ln2(h)), h = x + proj(attention(ln1(x))); masks as in
  *  clefi_attention_forward. */
 CLEFI_HIDDEN void clefi_block_forward(clefi_pool *pool, clefi_block_acts *a,

@@ -1,0 +1,364 @@
+/* test_encoder.c — the session encoder (lib/model/enc_*.c): gradients by finite differences,
+ * bit-identical training for any thread count and across a checkpoint resume, save/load round
+ * trip, padding columns that cannot change an embedding, the tokenizer check, and bad input.
+ * The layout is a small one no tokenizer has (3 x 8 grid, 4 session-mean tokens), through the
+ * internal constructor; PyTorch parity is test_encoder_parity. */
+#include "test_support.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/model_int.h"
+
+enum { GF = 3, GT = 8, NMEAN = 4, K = 12, LEVELS = 10, NT = GF * GT + NMEAN };
+
+static clefi_enc_cfg small_cfg(void) {
+    clefi_enc_cfg c;
+    memset(&c, 0, sizeof c);
+    c.d = 16;
+    c.n_layers = 2;
+    c.n_heads = 2;
+    c.d_ff = 24;
+    c.embed_dim = 20;
+    c.grid_f = GF;
+    c.grid_t = GT;
+    c.n_mean = NMEAN;
+    c.codebook_size = K;
+    c.mean_levels = LEVELS;
+    memset(c.tok_sha, 'a', 64);
+    c.tok_sha[64] = '\0';
+    return c;
+}
+
+/* n sessions of random ids; session i has valid columns GT - i % 3. */
+static void random_ids(int32_t *ids, int n, uint64_t seed) {
+    uint64_t st = seed;
+    for (int i = 0; i < n; i++) {
+        int32_t *s = ids + i * NT;
+        for (int k = 0; k < GF * GT; k++)
+            s[k] = (int32_t)(clefi_splitmix64(&st) % K);
+        for (int k = 0; k < NMEAN - 1; k++)
+            s[GF * GT + k] = K + (int32_t)(clefi_splitmix64(&st) % (GT + 1));
+        s[NT - 1] = K + GT - i % 3;
+    }
+}
+
+static clef_params *pretrain_params(clef_ctx *ctx, int64_t steps, int64_t batch) {
+    clef_params *p;
+    assert_int_equal(clef_params_create(&p, ctx, CLEF_PARAMS_PRETRAIN), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_PRETRAIN_STEPS, steps), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_PRETRAIN_BATCH, batch), CLEF_OK);
+    assert_int_equal(clef_params_set_f64(p, CLEF_P_PRETRAIN_LR, 3e-3), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(p, CLEF_P_PRETRAIN_VAL_EVERY, 0), CLEF_OK);
+    assert_int_equal(clef_params_set_f64(p, CLEF_P_PRETRAIN_EMA_DECAY, 0.9), CLEF_OK);
+    return p;
+}
+
+static clef_encoder_trainer *new_trainer(clef_ctx *ctx, const clef_params *p, int32_t threads) {
+    clefi_enc_cfg c = small_cfg();
+    clef_encoder_trainer *tr = NULL;
+    assert_int_equal(clefi_enc_trainer_new(&tr, ctx, &c, p, threads), CLEF_OK);
+    return tr;
+}
+
+/* The loss gradient of every kind of tensor (embeddings, positions, blocks, final norm, head)
+ * against central differences of the loss, in double-checked float32. */
+static void test_gradient_fd(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = pretrain_params(ctx, 10, 2);
+    clef_encoder_trainer *tr = new_trainer(ctx, p, 1);
+    int32_t ids[2 * NT];
+    random_ids(ids, 2, 5);
+    double loss0 = 0.0;
+    clef_encoder *enc = (clef_encoder *)clef_encoder_trainer_encoder(tr, 0);
+    size_t total = enc->lay.total;
+    float *g = malloc(total * sizeof *g);
+    memcpy(g, clefi_enc_loss_grad(tr, ids, 2, &loss0, NULL), total * sizeof *g);
+    assert_true(loss0 > 0.0 && isfinite(loss0));
+    int checked = 0, bad = 0;
+    double worst = 0.0;
+    for (size_t t = 0; t < enc->lay.n; t++) {
+        const clefi_layout_entry *e = &enc->lay.t[t];
+        if (strncmp(e->name, "enc.proj", 8) == 0) { /* not in the pretraining loss */
+            for (size_t k = 0; k < e->numel; k++)
+                assert_true(g[e->offset + k] == 0.0f);
+            continue;
+        }
+        /* the 3 largest-gradient entries of each tensor */
+        for (int r = 0; r < 3; r++) {
+            size_t best = e->offset;
+            for (size_t k = e->offset; k < e->offset + e->numel; k++)
+                if (fabsf(g[k]) > fabsf(g[best]))
+                    best = k;
+            if (fabsf(g[best]) < 1e-4f)
+                break;
+            float keep = enc->flat[best];
+            const float h = 1e-2f;
+            double lp, lm;
+            enc->flat[best] = keep + h;
+            clefi_enc_loss_grad(tr, ids, 2, &lp, NULL);
+            enc->flat[best] = keep - h;
+            clefi_enc_loss_grad(tr, ids, 2, &lm, NULL);
+            enc->flat[best] = keep;
+            double fd = (lp - lm) / (2.0 * (double)h);
+            double err = fabs(fd - (double)g[best]) / (fabs(fd) + 1e-3);
+            worst = err > worst ? err : worst;
+            if (err > 0.05) {
+                printf("  %s[%zu]: analytic %.6g, finite difference %.6g\n", e->name,
+                       best - e->offset, (double)g[best], fd);
+                bad++;
+            }
+            checked++;
+            g[best] = 0.0f; /* next-largest next */
+        }
+    }
+    printf("  %d gradient entries checked, worst relative error %.3g\n", checked, worst);
+    assert_true(checked > 40);
+    assert_int_equal(bad, 0);
+    free(g);
+    clef_encoder_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+static void train_steps(clef_encoder_trainer *tr, const int32_t *ids, int steps) {
+    for (int s = 0; s < steps; s++) {
+        double loss, acc;
+        assert_int_equal(clef_encoder_trainer_step(tr, ids + (s % 2) * 2 * NT, 2, &loss, &acc),
+                         CLEF_OK);
+        assert_true(isfinite(loss));
+    }
+}
+
+/* Same weights on 1 and 3 threads, bit for bit; the loss falls on a repeated batch. */
+static void test_threads_identical(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = pretrain_params(ctx, 30, 2);
+    int32_t ids[4 * NT];
+    random_ids(ids, 4, 9);
+    clef_encoder_trainer *a = new_trainer(ctx, p, 1), *b = new_trainer(ctx, p, 3);
+    train_steps(a, ids, 6);
+    train_steps(b, ids, 6);
+    const clef_encoder *ea = clef_encoder_trainer_encoder(a, 0),
+                       *eb = clef_encoder_trainer_encoder(b, 0);
+    assert_memory_equal(ea->flat, eb->flat, ea->lay.total * sizeof(float));
+    ea = clef_encoder_trainer_encoder(a, 1);
+    eb = clef_encoder_trainer_encoder(b, 1);
+    assert_memory_equal(ea->flat, eb->flat, ea->lay.total * sizeof(float));
+    /* learning: the training loss of a fixed batch goes down */
+    double first, last;
+    clefi_enc_loss_grad(a, ids, 2, &first, NULL);
+    train_steps(a, ids, 20);
+    clefi_enc_loss_grad(a, ids, 2, &last, NULL);
+    printf("  loss on a batch: %.4f after 6 steps, %.4f after 26\n", first, last);
+    assert_true(last < first);
+    clef_encoder_trainer_free(a);
+    clef_encoder_trainer_free(b);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+static int32_t stop_at_3(int64_t step, int64_t total, double loss, double acc, double tps,
+                         double vl, double va, void *user) {
+    (void)total, (void)loss, (void)acc, (void)tps, (void)vl, (void)va, (void)user;
+    return step == 3;
+}
+
+/* run() stopped at step 3, checkpointed and resumed gives the uninterrupted run's weights. */
+static void test_resume_identical(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = pretrain_params(ctx, 6, 2);
+    int32_t ids[5 * NT];
+    random_ids(ids, 5, 13);
+    char ckpt[256];
+    snprintf(ckpt, sizeof ckpt, "/tmp/clef_test_enc_%d.ckpt", (int)getpid());
+    clef_encoder_trainer *a = new_trainer(ctx, p, 2);
+    assert_int_equal(clef_encoder_trainer_add_tokens(a, ids, 4, CLEF_SPLIT_TRAIN), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_add_tokens(a, ids + 4 * NT, 1, CLEF_SPLIT_VAL), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_run(a, NULL, NULL, NULL), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_steps(a), 6);
+
+    clef_encoder_trainer *b = new_trainer(ctx, p, 1);
+    assert_int_equal(clef_encoder_trainer_add_tokens(b, ids, 4, CLEF_SPLIT_TRAIN), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_run(b, ckpt, stop_at_3, NULL), CLEF_ERR_CANCELLED);
+    assert_int_equal(clef_encoder_trainer_save(b, ckpt), CLEF_OK);
+    clef_encoder_trainer_free(b);
+    assert_int_equal(clef_encoder_trainer_resume(&b, ctx, ckpt, p, 1), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_steps(b), 3);
+    assert_int_equal(clef_encoder_trainer_add_tokens(b, ids, 4, CLEF_SPLIT_TRAIN), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_run(b, NULL, NULL, NULL), CLEF_OK);
+    for (int ema = 0; ema < 2; ema++) {
+        const clef_encoder *ea = clef_encoder_trainer_encoder(a, ema),
+                           *eb = clef_encoder_trainer_encoder(b, ema);
+        assert_memory_equal(ea->flat, eb->flat, ea->lay.total * sizeof(float));
+    }
+    /* held-out masked-token accuracy and its baselines are numbers in [0, 1] */
+    double vl, va, base[2];
+    assert_int_equal(clef_encoder_trainer_validate(a, 1, &vl, &va, base), CLEF_OK);
+    assert_true(vl > 0.0 && va >= 0.0 && va <= 1.0 && base[0] >= 0.0 && base[1] <= 1.0);
+    assert_int_equal(clef_encoder_trainer_validate(b, 1, &vl, &va, base), CLEF_ERR_STATE);
+    unlink(ckpt);
+    clef_encoder_trainer_free(a);
+    clef_encoder_trainer_free(b);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* Save, load, embed: the same embedding; padding columns' ids change nothing; valid_cols
+ * masks like the valid-columns token; bad input gets a specific status. */
+static void test_embed_roundtrip(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = pretrain_params(ctx, 3, 2);
+    clef_encoder_trainer *tr = new_trainer(ctx, p, 1);
+    int32_t ids[4 * NT];
+    random_ids(ids, 4, 21);
+    train_steps(tr, ids, 3);
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/clef_test_enc_%d.safetensors", (int)getpid());
+    const clef_encoder *live = clef_encoder_trainer_encoder(tr, 1);
+    assert_int_equal(clef_encoder_save(live, ctx, path), CLEF_OK);
+    clef_encoder *enc = NULL;
+    assert_int_equal(clef_encoder_load(&enc, ctx, path, NULL), CLEF_OK);
+    int64_t nt, d, e;
+    assert_int_equal(clef_encoder_shape(enc, &nt, &d, &e), CLEF_OK);
+    assert_int_equal(nt, NT);
+    assert_int_equal(e, 20);
+    clef_session *s;
+    assert_int_equal(clef_session_create(&s, ctx, 2), CLEF_OK);
+    float a[20], b[20], c2[20], *states = malloc(NT * 16 * sizeof *states);
+    size_t need = 0;
+    /* session 1 has GT - 1 valid columns */
+    int32_t *s1 = ids + NT;
+    assert_int_equal(clef_encoder_embed(enc, s, s1, NT, 0, a, 20, states, NT * 16, &need), CLEF_OK);
+    assert_int_equal(need, 20);
+    assert_int_equal(clef_encoder_embed(live, s, s1, NT, 0, b, 20, NULL, 0, NULL), CLEF_OK);
+    assert_memory_equal(a, b, sizeof a);
+    int64_t scratch = clef_session_scratch_bytes(s);
+    for (int r = 0; r < GF; r++) /* padding column GT - 1 */
+        s1[r * GT + GT - 1] = (s1[r * GT + GT - 1] + 5) % K;
+    assert_int_equal(clef_encoder_embed(enc, s, s1, NT, 0, b, 20, NULL, 0, NULL), CLEF_OK);
+    assert_memory_equal(a, b, sizeof a);
+    assert_int_equal(clef_session_scratch_bytes(s), scratch); /* warm: no new memory */
+    /* valid_cols given explicitly equals the token's */
+    assert_int_equal(clef_encoder_embed(enc, s, s1, NT, GT - 1, c2, 20, NULL, 0, NULL), CLEF_OK);
+    assert_memory_equal(a, c2, sizeof a);
+    assert_int_equal(clef_encoder_embed(enc, s, s1, NT, GT, c2, 20, NULL, 0, NULL), CLEF_OK);
+    assert_true(memcmp(a, c2, sizeof a) != 0);
+    /* bad input */
+    int32_t bad[NT];
+    memcpy(bad, ids, sizeof bad);
+    bad[5] = K; /* a grid id out of range */
+    assert_int_equal(clef_encoder_embed(enc, s, bad, NT, 0, a, 20, NULL, 0, NULL), CLEF_ERR_RANGE);
+    assert_non_null(strstr(clef_session_errmsg(s), "token 5"));
+    assert_int_equal(clef_encoder_embed(enc, s, ids, NT - 1, 0, a, 20, NULL, 0, NULL),
+                     CLEF_ERR_SHAPE);
+    assert_int_equal(clef_encoder_embed(enc, s, ids, 0, 0, a, 20, NULL, 0, NULL), CLEF_ERR_SHAPE);
+    assert_int_equal(clef_encoder_embed(enc, s, ids, NT, GT + 1, a, 20, NULL, 0, NULL),
+                     CLEF_ERR_RANGE);
+    assert_int_equal(clef_encoder_embed(enc, s, ids, NT, 0, a, 19, NULL, 0, &need),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(clef_encoder_embed(enc, s, ids, NT, 0, a, 20, states, 10, NULL),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(clef_encoder_embed(enc, s, ids, NT, 0, a, 20, NULL, 0, NULL), CLEF_OK);
+    assert_string_equal(clef_session_errmsg(s), "");
+    char sha[65];
+    assert_int_equal(clef_encoder_tokenizer_sha256(enc, sha, sizeof sha, NULL), CLEF_OK);
+    assert_int_equal(strlen(sha), 64);
+    /* a truncated weights file is refused, naming the file */
+    size_t len = 0;
+    char *bytes = test_read_file(path, &len);
+    assert_non_null(bytes);
+    FILE *f = fopen(path, "wb");
+    fwrite(bytes, 1, len / 2, f);
+    fclose(f);
+    free(bytes);
+    clef_encoder *trunc = NULL;
+    clef_status rc = clef_encoder_load(&trunc, ctx, path, NULL);
+    assert_true(rc == CLEF_ERR_FORMAT || rc == CLEF_ERR_IO);
+    assert_null(trunc);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), path));
+    unlink(path);
+    free(states);
+    clef_session_free(s);
+    clef_encoder_free(enc);
+    clef_encoder_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* The tokenizer check: an encoder refuses a tokenizer it was not trained with, and a trainer
+ * refuses a tokenizer that no file names. */
+static void test_tokenizer_check(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *arch;
+    assert_int_equal(clef_params_create(&arch, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CH, 8), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CODEBOOK_SIZE, 16), CLEF_OK);
+    clef_tokenizer *made = NULL, *tok = NULL;
+    assert_int_equal(clef_tokenizer_create(&made, ctx, arch, 1), CLEF_OK);
+    char tpath[256], epath[256];
+    snprintf(tpath, sizeof tpath, "/tmp/clef_test_enc_tok_%d.safetensors", (int)getpid());
+    snprintf(epath, sizeof epath, "/tmp/clef_test_enc_enc_%d.safetensors", (int)getpid());
+    assert_int_equal(clef_tokenizer_save(made, ctx, tpath), CLEF_OK);
+    char sha[65];
+    assert_int_equal(clef_tokenizer_sha256(made, sha, sizeof sha, NULL), CLEF_ERR_STATE);
+    clef_encoder_trainer *tr = NULL;
+    assert_int_equal(clef_encoder_trainer_create(&tr, ctx, made, NULL, NULL, 1), CLEF_ERR_STATE);
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, tpath), CLEF_OK);
+    assert_int_equal(clef_tokenizer_sha256(tok, sha, sizeof sha, NULL), CLEF_OK);
+    char want[65];
+    assert_int_equal(clef_tokenizer_model_hash(ctx, tpath, want, sizeof want, NULL), CLEF_OK);
+    assert_string_equal(sha, want);
+    clef_params *ea;
+    assert_int_equal(clef_params_create(&ea, ctx, CLEF_PARAMS_ENCODER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(ea, CLEF_P_ENC_D_MODEL, 16), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(ea, CLEF_P_ENC_N_LAYERS, 1), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(ea, CLEF_P_ENC_D_FF, 16), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(ea, CLEF_P_ENC_EMBED_DIM, 8), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_create(&tr, ctx, tok, ea, NULL, 1), CLEF_OK);
+    assert_int_equal(clef_encoder_save(clef_encoder_trainer_encoder(tr, 0), ctx, epath), CLEF_OK);
+    clef_encoder *enc = NULL;
+    assert_int_equal(clef_encoder_load(&enc, ctx, epath, tok), CLEF_OK);
+    clef_encoder_free(enc);
+    /* another tokenizer file: another SHA-256 */
+    assert_int_equal(clef_params_set_i64(arch, CLEF_P_TOK_CODEBOOK_SIZE, 32), CLEF_OK);
+    clef_tokenizer *other = NULL, *other_l = NULL;
+    assert_int_equal(clef_tokenizer_create(&other, ctx, arch, 2), CLEF_OK);
+    assert_int_equal(clef_tokenizer_save(other, ctx, tpath), CLEF_OK);
+    assert_int_equal(clef_tokenizer_load(&other_l, ctx, tpath), CLEF_OK);
+    assert_int_equal(clef_encoder_load(&enc, ctx, epath, other_l), CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "trained with tokenizer"));
+    assert_null(enc);
+    unlink(tpath);
+    unlink(epath);
+    clef_tokenizer_free(other);
+    clef_tokenizer_free(other_l);
+    clef_encoder_trainer_free(tr);
+    clef_tokenizer_free(made);
+    clef_tokenizer_free(tok);
+    clef_params_free(ea);
+    clef_params_free(arch);
+    clef_ctx_free(ctx);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradient_fd),      cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_resume_identical), cmocka_unit_test(test_embed_roundtrip),
+        cmocka_unit_test(test_tokenizer_check),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
