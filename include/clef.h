@@ -233,7 +233,7 @@ typedef struct clef_encoder clef_encoder;
  *  bit-identical resume, bit-identical results for any thread count, optional data-parallel
  *  gradient reduction (clef_encoder_trainer_set_reducer(); libclef_dist). The pipeline (what
  *  `clef pretrain` runs): create or resume, add sessions (clef_encoder_trainer_add_store(),
- *  _add_tokens()), clef_encoder_trainer_run(), then clef_encoder_save() of
+ *  _add_cohort(), _add_tokens()), clef_encoder_trainer_run(), then clef_encoder_save() of
  *  clef_encoder_trainer_encoder(). One thread at a time. */
 typedef struct clef_encoder_trainer clef_encoder_trainer;
 
@@ -1492,6 +1492,15 @@ CLEF_API clef_status clef_encoder_trainer_add_tokens(clef_encoder_trainer *tr, c
  *  tokenize). Errors on the trainer. */
 CLEF_API clef_status clef_encoder_trainer_add_store(clef_encoder_trainer *tr, clef_store *store,
                                                     const char *split);
+/** Add the sessions of a cohort directory's split ("train" or "val"; docs/COHORT-FORMAT.md),
+ *  tokenized on the trainer's threads by tok (clef_tokenizer_encode_recording() with the
+ *  spectrogram its weights were trained on), at most CLEF_P_PRETRAIN_MAX_SESSIONS. tok must be
+ *  the trainer's tokenizer (its SHA-256: CLEF_ERR_INVALID_ARG otherwise). A recording that
+ *  cannot be read or tokenized is skipped with a warning; CLEF_ERR_NOT_FOUND when none is
+ *  usable. Errors on the trainer. */
+CLEF_API clef_status clef_encoder_trainer_add_cohort(clef_encoder_trainer *tr,
+                                                     const clef_tokenizer *tok, const char *dir,
+                                                     const char *split);
 /** Sessions added to a split (CLEF_SPLIT_TRAIN or CLEF_SPLIT_VAL); -1 for another split. */
 CLEF_API int64_t clef_encoder_trainer_sessions(const clef_encoder_trainer *tr, int32_t split);
 /** Data-parallel training: this trainer is rank of world ranks; each step's global batch

@@ -365,6 +365,75 @@ clef_status clef_encoder_trainer_add_store(clef_encoder_trainer *tr, clef_store 
     return rc;
 }
 
+/* One recording's ids through the tokenizer pipeline on the trainer's session; a recording
+ * that cannot be read or tokenized is skipped with a warning (*ok = 0). */
+static clef_status cohort_session(clef_encoder_trainer *tr, const clef_tokenizer *tok,
+                                  const clef_spectrogram *sg, const char *path, int32_t *ids,
+                                  int *ok) {
+    clef_recording *rec = NULL;
+    size_t nt = (size_t)clefi_enc_n_tokens(&tr->enc->cfg);
+    clef_status rc = clef_recording_open(&rec, tr->ctx, path, NULL);
+    const char *why = clef_ctx_errmsg(tr->ctx);
+    if (rc == CLEF_OK) {
+        rc = clef_tokenizer_encode_recording(tok, tr->sess, sg, rec, ids, nt, NULL, NULL);
+        why = clef_session_errmsg(tr->sess);
+    }
+    *ok = rc == CLEF_OK;
+    if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM) {
+        clefi_log(tr->ctx, CLEF_LOG_WARN, "%s: %s: skipped", path, why);
+        rc = CLEF_OK;
+    } else if (rc == CLEF_ERR_NOMEM) {
+        rc = nomem(tr, path);
+    }
+    clef_recording_free(rec);
+    return rc;
+}
+
+clef_status clef_encoder_trainer_add_cohort(clef_encoder_trainer *tr, const clef_tokenizer *tok,
+                                            const char *dir, const char *split) {
+    clefi_reset(tr);
+    if (tr == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    int32_t sp = split == NULL             ? 0
+                 : !strcmp(split, "train") ? CLEF_SPLIT_TRAIN
+                 : !strcmp(split, "val")   ? CLEF_SPLIT_VAL
+                                           : 0;
+    if (tok == NULL || dir == NULL || sp == 0)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                           "encoder trainer: add_cohort needs a tokenizer, a directory and "
+                           "split \"train\" or \"val\"");
+    clef_status rc = clefi_enc_check_tokenizer(tr->ctx, &tr->err, &tr->enc->cfg, tok);
+    clef_spectrogram *sg = NULL;
+    clefi_path_list paths = {0};
+    if (rc == CLEF_OK && (rc = clef_tokenizer_spectrogram_create(&sg, tr->ctx, tok)) != CLEF_OK)
+        rc = clefi_error(tr->ctx, &tr->err, rc, "encoder trainer: %s", clef_ctx_errmsg(tr->ctx));
+    if (rc == CLEF_OK)
+        rc = clefi_cohort_split_paths(tr->ctx, &tr->err, dir, split, &paths);
+    int32_t *ids =
+        rc == CLEF_OK
+            ? clefi_malloc(tr->ctx, (size_t)clefi_enc_n_tokens(&tr->enc->cfg) * sizeof *ids)
+            : NULL;
+    if (rc == CLEF_OK && ids == NULL)
+        rc = nomem(tr, "tokens");
+    int64_t added = 0;
+    for (size_t i = 0; rc == CLEF_OK && i < paths.n; i++) {
+        if (tr->max_sessions > 0 && added >= tr->max_sessions)
+            break;
+        int ok = 0;
+        rc = cohort_session(tr, tok, sg, paths.s[i], ids, &ok);
+        if (rc == CLEF_OK && ok && (rc = trainer_add(tr, ids, 1, sp)) == CLEF_OK)
+            added++;
+    }
+    if (rc == CLEF_OK && added == 0)
+        rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOT_FOUND,
+                         "cohort '%s': no usable session in split '%s' (%zu recordings)", dir,
+                         split, paths.n);
+    clefi_free(tr->ctx, ids);
+    clefi_path_list_free(tr->ctx, &paths);
+    clef_spectrogram_free(sg);
+    return rc;
+}
+
 clef_status clef_encoder_trainer_set_reducer(clef_encoder_trainer *tr, clef_grad_reduce_fn reduce,
                                              void *user, int32_t rank, int32_t world) {
     clefi_reset(tr);

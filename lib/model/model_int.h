@@ -429,6 +429,21 @@ CLEFI_HIDDEN clef_status clefi_tok_encode_run(const clef_tokenizer *tok, clef_se
 CLEFI_HIDDEN clef_status clefi_tok_check_spec(const clef_tokenizer *tok, clef_session *s,
                                               const clef_spectrogram *sg);
 
+/* ---- cohort directories (cohort_paths.c) ---- */
+
+typedef struct clefi_path_list {
+    char **s;
+    size_t n, cap;
+} clefi_path_list;
+
+/** Append a copy of s; CLEF_ERR_NOMEM (no message). */
+CLEFI_HIDDEN clef_status clefi_path_list_add(clef_ctx *ctx, clefi_path_list *l, const char *s);
+CLEFI_HIDDEN void clefi_path_list_free(clef_ctx *ctx, clefi_path_list *l);
+/** Append to paths the recording paths (dir/manifest path) of the subjects in split; errors
+ *  recorded on err naming the cohort, file and line. */
+CLEFI_HIDDEN clef_status clefi_cohort_split_paths(clef_ctx *ctx, clefi_err *err, const char *dir,
+                                                  const char *split, clefi_path_list *paths);
+
 /* ---- session encoder (enc_model.c, enc_fwd.c, enc_train.c; docs/encoder.md) ---- */
 
 #define CLEFI_ENC_MAX_LAYERS 64

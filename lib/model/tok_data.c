@@ -10,97 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- a list of recording paths ---- */
-
-typedef struct path_list {
-    char **s;
-    size_t n, cap;
-} path_list;
-
-static clef_status list_add(clef_ctx *ctx, path_list *l, const char *s) {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **p = clefi_realloc_array(ctx, l->s, cap, sizeof *p);
-        if (p == NULL)
-            return CLEF_ERR_NOMEM;
-        l->s = p;
-        l->cap = cap;
-    }
-    return (l->s[l->n] = clefi_strdup(ctx, s)) != NULL ? (l->n++, CLEF_OK) : CLEF_ERR_NOMEM;
-}
-
-static void list_free(clef_ctx *ctx, path_list *l) {
-    for (size_t i = 0; i < l->n; i++)
-        clefi_free(ctx, l->s[i]);
-    clefi_free(ctx, l->s);
-}
-
-/* ---- cohort directory: manifest.csv and splits.csv through lib/core's CSV reader ---- */
-
-typedef struct cohort_rows {
-    clef_tokenizer_trainer *tr;
-    const char *dir, *split;
-    path_list subjects, paths; /* paths: dir/manifest path */
-} cohort_rows;
-
-typedef clef_status (*row_fn)(char **vals, cohort_rows *r);
-
-/* Rows of dir/name: cb(the fields of columns cols[0..2]) for each. */
-static clef_status read_csv(cohort_rows *r, const char *name, const char *const cols[2],
-                            row_fn cb) {
-    clef_tokenizer_trainer *tr = r->tr;
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", r->dir, name);
-    char *text = NULL;
-    size_t len = 0;
-    clefi_err why;
-    clef_status rc = clefi_read_file(tr->ctx, path, &text, &len, &why);
-    if (rc != CLEF_OK)
-        return clefi_error(tr->ctx, &tr->err, rc == CLEF_ERR_NOMEM ? rc : CLEF_ERR_IO,
-                           "cohort '%s': cannot read %s (is this a cohort directory?)", r->dir,
-                           name);
-    clefi_csv *csv = NULL;
-    size_t idx[2];
-    int has = 0;
-    rc = clefi_csv_open(&csv, tr->ctx, text, len, name, &tr->err);
-    if (rc == CLEF_OK)
-        rc = clefi_csv_header(csv, cols, NULL, 2, idx, &tr->err);
-    while (rc == CLEF_OK && (rc = clefi_csv_next(csv, &has, &tr->err)) == CLEF_OK && has) {
-        char *vals[2] = {(char *)clefi_csv_get(csv, idx[0]), (char *)clefi_csv_get(csv, idx[1])};
-        if (clefi_csv_nfields(csv) <= idx[0] || clefi_csv_nfields(csv) <= idx[1])
-            rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_FORMAT,
-                             "cohort '%s': %s line %lld has %zu fields", r->dir, name,
-                             (long long)clefi_csv_line(csv), clefi_csv_nfields(csv));
-        else
-            rc = cb(vals, r);
-    }
-    if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM && strncmp(tr->err.msg, "cohort", 6) != 0)
-        clefi_error(tr->ctx, &tr->err, rc, "cohort '%s': %s", r->dir, tr->err.msg);
-    clefi_csv_free(csv);
-    clefi_free(tr->ctx, text);
-    return rc;
-}
-
 static clef_status nomem(clef_tokenizer_trainer *tr, const char *what) {
     return clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOMEM, "tokenizer trainer: no memory (%s)",
                        what);
-}
-
-static clef_status split_row(char **v, cohort_rows *r) {
-    if (strcmp(v[1], r->split) == 0 && list_add(r->tr->ctx, &r->subjects, v[0]) != CLEF_OK)
-        return nomem(r->tr, "splits.csv");
-    return CLEF_OK;
-}
-
-static clef_status manifest_row(char **v, cohort_rows *r) {
-    for (size_t i = 0; i < r->subjects.n; i++)
-        if (strcmp(r->subjects.s[i], v[0]) == 0) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", r->dir, v[1]);
-            return list_add(r->tr->ctx, &r->paths, path) != CLEF_OK ? nomem(r->tr, "manifest.csv")
-                                                                    : CLEF_OK;
-        }
-    return CLEF_OK;
 }
 
 /* ---- sessions ---- */
@@ -198,8 +110,8 @@ static clef_status session_spec(clef_tokenizer_trainer *tr, const char *path, fl
 
 /* Add the recordings of paths (at most max_sessions of them) as training sessions; where
  * names the source in messages. On failure the trainer keeps the sessions it had. */
-static clef_status add_paths(clef_tokenizer_trainer *tr, const path_list *paths, const char *where,
-                             const char *split) {
+static clef_status add_paths(clef_tokenizer_trainer *tr, const clefi_path_list *paths,
+                             const char *where, const char *split) {
     clefi_tok_data *d = &tr->data;
     const clefi_tok_cfg *c = &tr->tok->cfg;
     size_t n = paths->n, n0 = d->n, dim = (size_t)c->in_ch * (size_t)c->n_freq;
@@ -268,22 +180,17 @@ static clef_status add_check(clef_tokenizer_trainer *tr, const void *src, const 
 clef_status clef_tokenizer_trainer_add_cohort(clef_tokenizer_trainer *tr, const char *dir,
                                               const char *split) {
     clefi_reset(tr);
-    static const char *const split_cols[2] = {"subject_id", "split"};
-    static const char *const man_cols[2] = {"subject_id", "path"};
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
     clef_status rc = add_check(tr, dir, split);
-    cohort_rows rows = {.tr = tr, .dir = dir, .split = split};
+    clefi_path_list paths = {0};
     if (rc == CLEF_OK)
-        rc = read_csv(&rows, "splits.csv", split_cols, split_row);
-    if (rc == CLEF_OK)
-        rc = read_csv(&rows, "manifest.csv", man_cols, manifest_row);
+        rc = clefi_cohort_split_paths(tr->ctx, &tr->err, dir, split, &paths);
     char where[4200];
     snprintf(where, sizeof where, "cohort '%s'", dir != NULL ? dir : "");
     if (rc == CLEF_OK)
-        rc = add_paths(tr, &rows.paths, where, split);
-    list_free(tr->ctx, &rows.subjects);
-    list_free(tr->ctx, &rows.paths);
+        rc = add_paths(tr, &paths, where, split);
+    clefi_path_list_free(tr->ctx, &paths);
     return rc;
 }
 
@@ -301,7 +208,7 @@ clef_status clef_tokenizer_trainer_add_store(clef_tokenizer_trainer *tr, clef_st
     if (rc == CLEF_OK && sp == 0)
         rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                          "store split '%s': a store's splits are train, val, test", split);
-    path_list paths = {0};
+    clefi_path_list paths = {0};
     int64_t n = 0;
     clef_status src = rc == CLEF_OK ? clef_store_split_count(store, sp, &n) : CLEF_OK;
     for (int64_t i = 0; rc == CLEF_OK && src == CLEF_OK && i < n; i++) {
@@ -309,7 +216,7 @@ clef_status clef_tokenizer_trainer_add_store(clef_tokenizer_trainer *tr, clef_st
         src = clef_store_split_session(store, sp, i, sid, sizeof sid, NULL);
         if (src == CLEF_OK)
             src = clef_store_recording_path(store, sid, path, sizeof path, NULL);
-        if (src == CLEF_OK && list_add(tr->ctx, &paths, path) != CLEF_OK)
+        if (src == CLEF_OK && clefi_path_list_add(tr->ctx, &paths, path) != CLEF_OK)
             rc = nomem(tr, "store paths");
     }
     if (rc == CLEF_OK && src != CLEF_OK)
@@ -317,7 +224,7 @@ clef_status clef_tokenizer_trainer_add_store(clef_tokenizer_trainer *tr, clef_st
                          clef_store_errmsg(store));
     if (rc == CLEF_OK)
         rc = add_paths(tr, &paths, "store", split);
-    list_free(tr->ctx, &paths);
+    clefi_path_list_free(tr->ctx, &paths);
     return rc;
 }
 
