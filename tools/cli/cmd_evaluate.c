@@ -1,8 +1,9 @@
-/* cmd_evaluate.c — clef evaluate --store PATH [--out results.csv]: band-power baseline
- * embedding of every session (a resumable job), then a linear probe per task with the test
- * AUROC and its bootstrap 95 % CI. */
+/* cmd_evaluate.c — clef evaluate --store PATH [--model M] [--out results.csv]: a linear probe
+ * per task on a stored embedding kind (the band-power baseline, computed first as a resumable
+ * job, or an encoder's: clef embed --store) with the test AUROC and its bootstrap 95 % CI. */
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -50,19 +51,38 @@ static int report(clef_eval *ev, const char *out_path) {
 }
 
 static const char k_usage[] =
-    "usage: clef evaluate --store PATH [-o|--out results.csv] [--bootstrap N] [--seed S]\n\n"
-    "Compute the band-power baseline embedding of every session of the store (a\n"
-    "resumable job: rerun after an interruption to finish it), then fit a linear\n"
-    "probe per task on the train split with C chosen on val, and print the test\n"
-    "AUROC with a bootstrap 95% CI (default 1000 resamples, seed 0); --out also writes\n"
-    "the table as CSV.\n";
+    "usage: clef evaluate --store PATH [--model bandpower|WEIGHTS|HASH] [-o|--out results.csv]\n"
+    "                     [--bootstrap N] [--seed S]\n\n"
+    "Fit a linear probe per task on the train split of a stored embedding kind with C\n"
+    "chosen on val, and print the test AUROC with a bootstrap 95% CI (default 1000\n"
+    "resamples, seed 0); --out also writes the table as CSV. --model bandpower (the\n"
+    "default) first computes the band-power baseline embedding of every session (a\n"
+    "resumable job: rerun after an interruption to finish it); --model WEIGHTS probes\n"
+    "the embeddings of an encoder weights file (clef embed --store, keyed by its\n"
+    "SHA-256), --model HASH those stored under a model hash.\n";
+
+/* The model hash of --model: band-power's, a 64-hex-digit hash, or a weights file's. */
+static int model_hash(clef_ctx *ctx, const char *model, char hash[65]) {
+    size_t n = strlen(model);
+    if (strcmp(model, "bandpower") == 0) {
+        snprintf(hash, 65, "%s", clef_bandpower_model_hash());
+        return 0;
+    }
+    if (n == 64 && strspn(model, "0123456789abcdef") == 64) {
+        memcpy(hash, model, 65);
+        return 0;
+    }
+    clef_status rc = clef_encoder_model_hash(ctx, model, hash, 65, NULL);
+    return rc != CLEF_OK ? cli_fail(model, rc, clef_ctx_errmsg(ctx)) : 0;
+}
 
 int cmd_evaluate(int argc, char **argv) {
-    const char *store = NULL, *out = NULL;
+    const char *store = NULL, *out = NULL, *model = "bandpower";
     int64_t n_boot = 1000, seed = 0;
-    const cli_opt opts[] = {CLI_STR("--store", NULL, &store, 1), CLI_OUT(&out, 0),
-                            CLI_I64("--bootstrap", &n_boot, 2, 1000000),
-                            CLI_I64("--seed", &seed, 0, INT64_MAX), CLI_END};
+    const cli_opt opts[] = {
+        CLI_STR("--store", NULL, &store, 1),    CLI_OUT(&out, 0),
+        CLI_STR("--model", NULL, &model, 0),    CLI_I64("--bootstrap", &n_boot, 2, 1000000),
+        CLI_I64("--seed", &seed, 0, INT64_MAX), CLI_END};
     const cli_cmd cmd = {"evaluate", k_usage, opts};
     int r = 0;
     if (cli_parse(&cmd, argc, argv, &r) != 0)
@@ -78,17 +98,23 @@ int cmd_evaluate(int argc, char **argv) {
         r = cli_fail("evaluate", rc, clef_ctx_errmsg(ctx));
         goto done;
     }
+    char hash[65];
+    if ((r = model_hash(ctx, model, hash)) != 0)
+        goto done;
+    int bandpower = strcmp(hash, clef_bandpower_model_hash()) == 0;
     /* one worker: claims left by an interrupted run are taken over at once */
     cli_progress bar;
     cli_progress_begin(&bar, "clef evaluate: band-power embeddings", 0);
-    rc = clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, cli_progress_item_cb, &bar);
+    rc = bandpower ? clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, cli_progress_item_cb, &bar)
+                   : CLEF_OK;
     cli_progress_end(&bar);
     if (rc != CLEF_OK) {
         r = cli_fail("evaluate: embedding", rc, clef_ctx_errmsg(ctx));
         goto done;
     }
     int64_t failed = 0;
-    if (clef_store_job_count(s, clef_bandpower_job_name(), CLEF_JOB_FAILED, &failed) == CLEF_OK &&
+    if (bandpower &&
+        clef_store_job_count(s, clef_bandpower_job_name(), CLEF_JOB_FAILED, &failed) == CLEF_OK &&
         failed > 0)
         fprintf(stderr,
                 "clef evaluate: warning: %lld session(s) could not be read (see the "
@@ -99,8 +125,7 @@ int cmd_evaluate(int argc, char **argv) {
         rc = clef_eval_set_bootstrap(ev, n_boot, (uint64_t)seed, 0.95);
     cli_progress_begin(&bar, "clef evaluate: probes", 0);
     if (rc == CLEF_OK)
-        rc = clef_eval_run_store(ev, s, CLEF_ARTIFACT_EMBEDDING, clef_bandpower_model_hash(),
-                                 cli_progress_item_cb, &bar);
+        rc = clef_eval_run_store(ev, s, CLEF_ARTIFACT_EMBEDDING, hash, cli_progress_item_cb, &bar);
     cli_progress_end(&bar);
     if (rc != CLEF_OK) {
         r = cli_fail("evaluate", rc, ev != NULL ? clef_eval_errmsg(ev) : clef_ctx_errmsg(ctx));

@@ -1,0 +1,134 @@
+/* cmd_embed.c — clef embed: session embeddings from the encoder (docs/encoder.md), of files to
+ * .npy (rows in the order given) or of every session of a store as a resumable job. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_npy.h"
+#include "cli_progress.h"
+
+typedef struct emb_opts {
+    const char *weights, *tok, *out, *store;
+    const char *files[4096];
+    int n_files;
+    int64_t threads;
+    int quiet;
+} emb_opts;
+
+static const char k_usage[] =
+    "usage: clef embed FILE... -w|--weights ENCODER -t|--tokenizer TOKENIZER -o EMB.npy\n"
+    "                  [--threads N] [--quiet]\n"
+    "       clef embed --store DB -w ENCODER -t TOKENIZER [--threads N] [--quiet]\n\n"
+    "Embed EDF/BDF recordings with the session encoder (docs/encoder.md): each file's\n"
+    "19 canonical channels -> CLEF spectrogram -> TOKENIZER's tokens -> ENCODER's\n"
+    "pooled, projected embedding (clef_encoder_embed_recording). ENCODER must have been\n"
+    "trained with TOKENIZER (its weights name the tokenizer's SHA-256). EMB.npy: float32\n"
+    "(files, embed_dim), rows in the order of the files.\n"
+    "--store DB embeds every session of a store (clef ingest) as a resumable job\n"
+    "(clef_encoder_job_run): tokens from the store when `clef tokenize --store` made them,\n"
+    "else from the recording; each embedding becomes an artifact keyed by the SHA-256 of\n"
+    "ENCODER, which `clef evaluate --store DB --model ENCODER` probes.\n";
+
+static int emb_parse(int argc, char **argv, emb_opts *o, int *code) {
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    cli_list files = {o->files, 0, 4096};
+    const cli_opt opts[] = {CLI_POS_LIST("FILE", &files),
+                            CLI_OUT(&o->out, 0),
+                            CLI_STR("--weights", "-w", &o->weights, 1),
+                            CLI_STR("--tokenizer", "-t", &o->tok, 1),
+                            CLI_STR("--store", NULL, &o->store, 0),
+                            CLI_I64("--threads", &o->threads, 1, 256),
+                            CLI_FLAG("--quiet", "-q", &o->quiet),
+                            CLI_END};
+    const cli_cmd cmd = {"embed", k_usage, opts};
+    if (cli_parse(&cmd, argc, argv, code) != 0)
+        return 1;
+    o->n_files = files.n;
+    if (o->store != NULL && (o->n_files > 0 || o->out != NULL))
+        *code = cli_usage_error("embed", "--store: takes no FILE or -o");
+    else if (o->store == NULL && o->n_files == 0)
+        *code = cli_usage_error("embed", "FILE: missing (see clef embed --help)");
+    else if (o->store == NULL && o->out == NULL)
+        *code = cli_usage_error("embed", "--out: missing (see clef embed --help)");
+    return *code != 0;
+}
+
+static int embed_store(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
+    clef_store *st = NULL;
+    clef_status rc = clef_store_open(&st, ctx, o->store);
+    if (rc != CLEF_OK)
+        return cli_fail(o->store, rc, clef_ctx_errmsg(ctx));
+    cli_progress p;
+    cli_progress_begin(&p, "clef embed: sessions", o->quiet);
+    int64_t n = 0;
+    rc = clef_encoder_job_run(s, st, o->tok, o->weights, 3600.0, 0, &n, cli_progress_item_cb, &p);
+    cli_progress_end(&p);
+    int ret = rc != CLEF_OK ? cli_fail("embed", rc, clef_session_errmsg(s)) : 0;
+    if (ret == 0)
+        printf("%lld sessions embedded into %s\n", (long long)n, o->store);
+    clef_store_free(st);
+    return ret;
+}
+
+static int embed_files(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
+    clef_tokenizer *tok = NULL;
+    clef_encoder *enc = NULL;
+    clef_spectrogram *sg = NULL;
+    clef_status rc = clef_tokenizer_load(&tok, ctx, o->tok);
+    int ret = rc != CLEF_OK ? cli_fail(o->tok, rc, clef_ctx_errmsg(ctx)) : 0;
+    if (ret == 0 && (rc = clef_encoder_load(&enc, ctx, o->weights, tok)) != CLEF_OK)
+        ret = cli_fail(o->weights, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
+        ret = cli_fail(o->tok, rc, clef_ctx_errmsg(ctx));
+    int64_t dim = 0;
+    float *emb = NULL;
+    if (ret == 0) {
+        clef_encoder_shape(enc, NULL, NULL, &dim);
+        emb = malloc((size_t)(dim * o->n_files) * sizeof *emb);
+        if (emb == NULL)
+            ret = cli_fail("embed", CLEF_ERR_NOMEM, NULL);
+    }
+    cli_progress p;
+    cli_progress_begin(&p, "clef embed: files", o->quiet || o->n_files < 2);
+    for (int i = 0; ret == 0 && i < o->n_files; i++) {
+        clef_recording *rec = NULL;
+        if ((rc = clef_recording_open(&rec, ctx, o->files[i], NULL)) != CLEF_OK)
+            ret = cli_fail(o->files[i], rc, clef_ctx_errmsg(ctx));
+        else if ((rc = clef_encoder_embed_recording(enc, tok, s, sg, rec, emb + i * dim,
+                                                    (size_t)dim, NULL, NULL)) != CLEF_OK)
+            ret = cli_fail(o->files[i], rc, clef_session_errmsg(s));
+        clef_recording_free(rec);
+        cli_progress_update(&p, i + 1, o->n_files, o->files[i]);
+    }
+    cli_progress_end(&p);
+    int64_t shape[2] = {o->n_files, dim};
+    if (ret == 0 && cli_npy_write_f32(o->out, emb, shape, 2) != 0)
+        ret = cli_fail(o->out, CLEF_ERR_IO, "cannot write");
+    if (ret == 0)
+        printf("%d x %lld embedding -> %s\n", o->n_files, (long long)dim, o->out);
+    free(emb);
+    clef_spectrogram_free(sg);
+    clef_encoder_free(enc);
+    clef_tokenizer_free(tok);
+    return ret;
+}
+
+int cmd_embed(int argc, char **argv) {
+    emb_opts o;
+    int code = 0;
+    if (emb_parse(argc, argv, &o, &code) != 0)
+        return code;
+    clef_ctx *ctx = NULL;
+    clef_session *s = NULL;
+    if (clef_ctx_create(&ctx) != CLEF_OK)
+        return cli_fail("embed", CLEF_ERR_NOMEM, NULL);
+    (void)clef_ctx_set_log(ctx, CLEF_LOG_WARN, cli_log_stderr, NULL);
+    clef_status rc = clef_session_create(&s, ctx, (int32_t)o.threads);
+    int ret = rc != CLEF_OK ? cli_fail("embed", rc, clef_ctx_errmsg(ctx)) : 0;
+    if (ret == 0)
+        ret = o.store != NULL ? embed_store(ctx, s, &o) : embed_files(ctx, s, &o);
+    clef_session_free(s);
+    clef_ctx_free(ctx);
+    return ret;
+}
