@@ -1541,6 +1541,8 @@ CLEF_API clef_status clef_encoder_trainer_validate(clef_encoder_trainer *tr, int
 CLEF_API const clef_encoder *clef_encoder_trainer_encoder(clef_encoder_trainer *tr, int32_t ema);
 /** Steps taken. */
 CLEF_API int64_t clef_encoder_trainer_steps(const clef_encoder_trainer *tr);
+/** Token ids per session of the trainer's encoder (0 if tr is NULL). */
+CLEF_API int64_t clef_encoder_trainer_n_tokens(const clef_encoder_trainer *tr);
 /** Write a checkpoint (atomically): weights, EMA, AdamW moments, step, seed, world size and the
  *  encoder metadata. Errors on the trainer. */
 CLEF_API clef_status clef_encoder_trainer_save(clef_encoder_trainer *tr, const char *path);

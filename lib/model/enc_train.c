@@ -250,6 +250,10 @@ int64_t clef_encoder_trainer_steps(const clef_encoder_trainer *tr) {
     return tr != NULL ? tr->step : 0;
 }
 
+int64_t clef_encoder_trainer_n_tokens(const clef_encoder_trainer *tr) {
+    return tr != NULL ? clefi_enc_n_tokens(&tr->enc->cfg) : 0;
+}
+
 const clef_encoder *clef_encoder_trainer_encoder(clef_encoder_trainer *tr, int32_t ema) {
     if (tr == NULL)
         return NULL;

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "7aa85a4a3b025b79778836eb2e7d4ff4e5d56a1f37708fb6b6d57774b116e61c"
+HEADER_SHA256 = "66fac3b47ea6c6237de94c96db5ea8aaacc750c28dd4b2811866132bb12ae97a"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -46,6 +46,8 @@ CLEF_PARAMS_SPEC = 3
 CLEF_PARAMS_TOKENIZER = 4
 CLEF_PARAMS_TRAIN = 5
 CLEF_PARAMS_COHORT = 6
+CLEF_PARAMS_ENCODER = 7
+CLEF_PARAMS_PRETRAIN = 8
 # enum clef_param_type
 CLEF_PARAM_I64 = 1
 CLEF_PARAM_F64 = 2
@@ -159,6 +161,31 @@ CLEF_P_TOK_TRAIN_MEAN_TOKENS = 438
 CLEF_P_TOK_TRAIN_MEAN_LEVELS = 439
 CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY = 440
 CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441
+# enum clef_param_key_encoder
+CLEF_P_ENC_D_MODEL = 450
+CLEF_P_ENC_N_LAYERS = 451
+CLEF_P_ENC_N_HEADS = 452
+CLEF_P_ENC_D_FF = 453
+CLEF_P_ENC_EMBED_DIM = 454
+# enum clef_param_key_pretrain
+CLEF_P_PRETRAIN_BATCH = 460
+CLEF_P_PRETRAIN_STEPS = 461
+CLEF_P_PRETRAIN_LR = 462
+CLEF_P_PRETRAIN_LR_MIN_FRAC = 463
+CLEF_P_PRETRAIN_WARMUP_FRAC = 464
+CLEF_P_PRETRAIN_WEIGHT_DECAY = 465
+CLEF_P_PRETRAIN_BETA1 = 466
+CLEF_P_PRETRAIN_BETA2 = 467
+CLEF_P_PRETRAIN_EPS = 468
+CLEF_P_PRETRAIN_GRAD_CLIP = 469
+CLEF_P_PRETRAIN_EMA_DECAY = 470
+CLEF_P_PRETRAIN_MASK_MIN = 471
+CLEF_P_PRETRAIN_MASK_MAX = 472
+CLEF_P_PRETRAIN_CROP_COLS = 473
+CLEF_P_PRETRAIN_SEED = 474
+CLEF_P_PRETRAIN_CHECKPOINT_EVERY = 475
+CLEF_P_PRETRAIN_VAL_EVERY = 476
+CLEF_P_PRETRAIN_MAX_SESSIONS = 477
 # enum clef_store_table
 CLEF_STORE_PATIENTS = 1
 CLEF_STORE_SESSIONS = 2
@@ -196,7 +223,7 @@ CLEF_P_COHORT_FRAC_ARTIFACT = 708
 ENUMS = {
     'clef_status_code': {'CLEF_OK': 0, 'CLEF_MORE': 1, 'CLEF_ERR_INVALID_ARG': -1, 'CLEF_ERR_NOMEM': -2, 'CLEF_ERR_IO': -3, 'CLEF_ERR_FORMAT': -4, 'CLEF_ERR_UNSUPPORTED': -5, 'CLEF_ERR_STATE': -6, 'CLEF_ERR_SHAPE': -7, 'CLEF_ERR_BUSY': -8, 'CLEF_ERR_MISUSE': -9, 'CLEF_ERR_INTERNAL': -10, 'CLEF_ERR_BUFFER_TOO_SMALL': -11, 'CLEF_ERR_NOT_FOUND': -12, 'CLEF_ERR_RANGE': -13, 'CLEF_ERR_CANCELLED': -14, 'CLEF_ERR_OVERFLOW': -15},
     'clef_log_level': {'CLEF_LOG_ERROR': 1, 'CLEF_LOG_WARN': 2, 'CLEF_LOG_INFO': 3, 'CLEF_LOG_DEBUG': 4},
-    'clef_params_kind': {'CLEF_PARAMS_IO': 2, 'CLEF_PARAMS_SPEC': 3, 'CLEF_PARAMS_TOKENIZER': 4, 'CLEF_PARAMS_TRAIN': 5, 'CLEF_PARAMS_COHORT': 6},
+    'clef_params_kind': {'CLEF_PARAMS_IO': 2, 'CLEF_PARAMS_SPEC': 3, 'CLEF_PARAMS_TOKENIZER': 4, 'CLEF_PARAMS_TRAIN': 5, 'CLEF_PARAMS_COHORT': 6, 'CLEF_PARAMS_ENCODER': 7, 'CLEF_PARAMS_PRETRAIN': 8},
     'clef_param_type': {'CLEF_PARAM_I64': 1, 'CLEF_PARAM_F64': 2, 'CLEF_PARAM_STR': 3},
     'clef_param_key_io': {'CLEF_P_IO_UNKNOWN_UNIT': 100, 'CLEF_P_IO_REFERENCE': 101, 'CLEF_P_IO_TARGET_RATE': 102, 'CLEF_P_IO_JOIN_GAPS': 103},
     'clef_io_reference': {'CLEF_IO_REF_AS_RECORDED': 0, 'CLEF_IO_REF_COMMON_AVERAGE': 1},
@@ -208,6 +235,8 @@ ENUMS = {
     'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_TAPER_SYM': 219},
     'clef_dtype': {'CLEF_DTYPE_F32': 1, 'CLEF_DTYPE_F16': 2, 'CLEF_DTYPE_BF16': 3, 'CLEF_DTYPE_F64': 4, 'CLEF_DTYPE_I64': 5, 'CLEF_DTYPE_I32': 6, 'CLEF_DTYPE_I16': 7, 'CLEF_DTYPE_I8': 8, 'CLEF_DTYPE_U8': 9, 'CLEF_DTYPE_BOOL': 10, 'CLEF_DTYPE_U16': 11, 'CLEF_DTYPE_U32': 12, 'CLEF_DTYPE_U64': 13},
     'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429, 'CLEF_P_TOK_TRAIN_WARMUP': 430, 'CLEF_P_TOK_TRAIN_COSINE_STEPS': 431, 'CLEF_P_TOK_TRAIN_LR_MIN': 432, 'CLEF_P_TOK_TRAIN_POWER_WEIGHT': 433, 'CLEF_P_TOK_TRAIN_STEPS': 434, 'CLEF_P_TOK_TRAIN_SEED': 435, 'CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT': 436, 'CLEF_P_TOK_TRAIN_CHANNEL_LONE': 437, 'CLEF_P_TOK_TRAIN_MEAN_TOKENS': 438, 'CLEF_P_TOK_TRAIN_MEAN_LEVELS': 439, 'CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY': 440, 'CLEF_P_TOK_TRAIN_MAX_SESSIONS': 441},
+    'clef_param_key_encoder': {'CLEF_P_ENC_D_MODEL': 450, 'CLEF_P_ENC_N_LAYERS': 451, 'CLEF_P_ENC_N_HEADS': 452, 'CLEF_P_ENC_D_FF': 453, 'CLEF_P_ENC_EMBED_DIM': 454},
+    'clef_param_key_pretrain': {'CLEF_P_PRETRAIN_BATCH': 460, 'CLEF_P_PRETRAIN_STEPS': 461, 'CLEF_P_PRETRAIN_LR': 462, 'CLEF_P_PRETRAIN_LR_MIN_FRAC': 463, 'CLEF_P_PRETRAIN_WARMUP_FRAC': 464, 'CLEF_P_PRETRAIN_WEIGHT_DECAY': 465, 'CLEF_P_PRETRAIN_BETA1': 466, 'CLEF_P_PRETRAIN_BETA2': 467, 'CLEF_P_PRETRAIN_EPS': 468, 'CLEF_P_PRETRAIN_GRAD_CLIP': 469, 'CLEF_P_PRETRAIN_EMA_DECAY': 470, 'CLEF_P_PRETRAIN_MASK_MIN': 471, 'CLEF_P_PRETRAIN_MASK_MAX': 472, 'CLEF_P_PRETRAIN_CROP_COLS': 473, 'CLEF_P_PRETRAIN_SEED': 474, 'CLEF_P_PRETRAIN_CHECKPOINT_EVERY': 475, 'CLEF_P_PRETRAIN_VAL_EVERY': 476, 'CLEF_P_PRETRAIN_MAX_SESSIONS': 477},
     'clef_store_table': {'CLEF_STORE_PATIENTS': 1, 'CLEF_STORE_SESSIONS': 2, 'CLEF_STORE_RECORDING_FILES': 3, 'CLEF_STORE_CHANNEL_MAPS': 4, 'CLEF_STORE_REPORTS': 5, 'CLEF_STORE_EHR_EVENTS': 6, 'CLEF_STORE_TASKS': 7, 'CLEF_STORE_LABELS': 8, 'CLEF_STORE_SPLITS': 9, 'CLEF_STORE_ARTIFACTS': 10, 'CLEF_STORE_JOBS': 11},
     'clef_artifact_kind': {'CLEF_ARTIFACT_SPECTROGRAM': 1, 'CLEF_ARTIFACT_TOKENS': 2, 'CLEF_ARTIFACT_EMBEDDING': 3},
     'clef_split': {'CLEF_SPLIT_TRAIN': 1, 'CLEF_SPLIT_VAL': 2, 'CLEF_SPLIT_TEST': 3},
@@ -273,6 +302,14 @@ class clef_tokenizer_trainer(_C.Structure):
     """Opaque clef_tokenizer_trainer (pointer only)."""
 
 
+class clef_encoder(_C.Structure):
+    """Opaque clef_encoder (pointer only)."""
+
+
+class clef_encoder_trainer(_C.Structure):
+    """Opaque clef_encoder_trainer (pointer only)."""
+
+
 class clef_probe(_C.Structure):
     """Opaque clef_probe (pointer only)."""
 
@@ -281,9 +318,9 @@ class clef_eval(_C.Structure):
     """Opaque clef_eval (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_probe', 'clef_eval')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg'}
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_trainer', 'clef_probe', 'clef_eval')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -291,6 +328,8 @@ clef_malloc_fn = _C.CFUNCTYPE(_C.c_void_p, _C.c_size_t, _C.c_void_p)
 clef_realloc_fn = _C.CFUNCTYPE(_C.c_void_p, _C.c_void_p, _C.c_size_t, _C.c_void_p)
 clef_free_fn = _C.CFUNCTYPE(None, _C.c_void_p, _C.c_void_p)
 clef_tokenizer_train_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_double, _C.c_double, _C.c_double, _C.c_void_p)
+clef_encoder_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_double, _C.c_double, _C.c_double, _C.c_double, _C.c_double, _C.c_void_p)
+clef_grad_reduce_fn = _C.CFUNCTYPE(clef_status, _C.POINTER(_C.c_float), _C.c_size_t, _C.c_void_p)
 clef_eval_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_char_p, _C.c_void_p)
 clef_store_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
 clef_cohort_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
@@ -492,6 +531,34 @@ FUNCTIONS = {
     'clef_tokenizer_decode': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_tokenizer_model_hash': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_tokenizer_job_run': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_store), _C.c_char_p, _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
+    'clef_tokenizer_sha256': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_encoder_load': (clef_status, [_C.POINTER(_C.POINTER(clef_encoder)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_tokenizer)]),
+    'clef_encoder_save': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_encoder_free': (None, [_C.POINTER(clef_encoder)]),
+    'clef_encoder_shape': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_encoder_tokenizer_sha256': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_encoder_embed': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_session), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_encoder_embed_recording': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(clef_recording), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_uint32)]),
+    'clef_encoder_embed_signal': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_encoder_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_encoder_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_tokenizer), _C.POINTER(clef_params), _C.POINTER(clef_params), _C.c_int32]),
+    'clef_encoder_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_encoder_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
+    'clef_encoder_trainer_free': (None, [_C.POINTER(clef_encoder_trainer)]),
+    'clef_encoder_trainer_errmsg': (_C.c_char_p, [_C.POINTER(clef_encoder_trainer)]),
+    'clef_encoder_trainer_errcode': (clef_status, [_C.POINTER(clef_encoder_trainer)]),
+    'clef_encoder_trainer_add_tokens': (clef_status, [_C.POINTER(clef_encoder_trainer), _C.POINTER(_C.c_int32), _C.c_int64, _C.c_int32]),
+    'clef_encoder_trainer_add_store': (clef_status, [_C.POINTER(clef_encoder_trainer), _C.POINTER(clef_store), _C.c_char_p]),
+    'clef_encoder_trainer_add_cohort': (clef_status, [_C.POINTER(clef_encoder_trainer), _C.POINTER(clef_tokenizer), _C.c_char_p, _C.c_char_p]),
+    'clef_encoder_trainer_sessions': (_C.c_int64, [_C.POINTER(clef_encoder_trainer), _C.c_int32]),
+    'clef_encoder_trainer_set_reducer': (clef_status, [_C.POINTER(clef_encoder_trainer), clef_grad_reduce_fn, _C.c_void_p, _C.c_int32, _C.c_int32]),
+    'clef_encoder_trainer_run': (clef_status, [_C.POINTER(clef_encoder_trainer), _C.c_char_p, clef_encoder_progress_fn, _C.c_void_p]),
+    'clef_encoder_trainer_step': (clef_status, [_C.POINTER(clef_encoder_trainer), _C.POINTER(_C.c_int32), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_encoder_trainer_validate': (clef_status, [_C.POINTER(clef_encoder_trainer), _C.c_int32, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_encoder_trainer_encoder': (_C.POINTER(clef_encoder), [_C.POINTER(clef_encoder_trainer), _C.c_int32]),
+    'clef_encoder_trainer_steps': (_C.c_int64, [_C.POINTER(clef_encoder_trainer)]),
+    'clef_encoder_trainer_n_tokens': (_C.c_int64, [_C.POINTER(clef_encoder_trainer)]),
+    'clef_encoder_trainer_save': (clef_status, [_C.POINTER(clef_encoder_trainer), _C.c_char_p]),
+    'clef_encoder_model_hash': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_encoder_job_run': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
     'clef_auroc': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_double)]),
     'clef_auroc_ci': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int64, _C.c_uint64, _C.c_double, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_probe_fit': (clef_status, [_C.POINTER(_C.POINTER(clef_probe)), _C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t, _C.c_double]),
@@ -742,6 +809,34 @@ SIGNATURES = {
     'clef_tokenizer_decode': (('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'float', 'out_cap', 'out'), ('out_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_tokenizer_model_hash': (('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_tokenizer_job_run': (('sess', 'handle', 'clef_session', '', ''), ('s', 'handle', 'clef_store', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_tokenizer_sha256': (('tok', 'handle', 'clef_tokenizer', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_encoder_load': (('out', 'handle_out', 'clef_encoder', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ),
+    'clef_encoder_save': (('enc', 'handle', 'clef_encoder', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_encoder_free': (('enc', 'handle', 'clef_encoder', '', ''), ),
+    'clef_encoder_shape': (('enc', 'handle', 'clef_encoder', '', ''), ('n_tokens', 'ptr_out', 'int64_t', '', 'scalar'), ('d_model', 'ptr_out', 'int64_t', '', 'scalar'), ('embed_dim', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_encoder_tokenizer_sha256': (('enc', 'handle', 'clef_encoder', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_encoder_embed': (('enc', 'handle', 'clef_encoder', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('valid_cols', 'scalar', 'int64_t', '', ''), ('emb', 'ptr_out', 'float', 'emb_cap', 'out'), ('emb_cap', 'scalar', 'size_t', '', ''), ('states', 'ptr_out', 'float', 'states_cap', 'out'), ('states_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_encoder_embed_recording': (('enc', 'handle', 'clef_encoder', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('rec', 'handle', 'clef_recording', '', ''), ('emb', 'ptr_out', 'float', 'emb_cap', 'out'), ('emb_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('present_mask', 'ptr_out', 'uint32_t', '', 'scalar'), ),
+    'clef_encoder_embed_signal': (('enc', 'handle', 'clef_encoder', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('x', 'array_in', 'float', 'row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('emb', 'ptr_out', 'float', 'emb_cap', 'out'), ('emb_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_encoder_trainer_create': (('out', 'handle_out', 'clef_encoder_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('arch', 'handle', 'clef_params', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_encoder_trainer_resume': (('out', 'handle_out', 'clef_encoder_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_encoder_trainer_free': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ),
+    'clef_encoder_trainer_errmsg': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ),
+    'clef_encoder_trainer_errcode': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ),
+    'clef_encoder_trainer_add_tokens': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('ids', 'array_in', 'int32_t', 'n_sessions*clef_encoder_trainer_n_tokens(tr)', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
+    'clef_encoder_trainer_add_store': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('store', 'handle', 'clef_store', '', ''), ('split', 'cstr', 'char', '', ''), ),
+    'clef_encoder_trainer_add_cohort': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('dir', 'cstr', 'char', '', ''), ('split', 'cstr', 'char', '', ''), ),
+    'clef_encoder_trainer_sessions': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
+    'clef_encoder_trainer_set_reducer': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('reduce', 'callback', 'clef_grad_reduce_fn', '', ''), ('user', 'voidp', 'void', '', ''), ('rank', 'scalar', 'int32_t', '', ''), ('world', 'scalar', 'int32_t', '', ''), ),
+    'clef_encoder_trainer_run': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('checkpoint_path', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_encoder_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_encoder_trainer_step': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('ids', 'array_in', 'int32_t', 'n_sessions*clef_encoder_trainer_n_tokens(tr)', ''), ('n_sessions', 'scalar', 'int64_t', '', ''), ('loss', 'ptr_out', 'double', '', 'scalar'), ('accuracy', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_encoder_trainer_validate': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('ema', 'scalar', 'int32_t', '', ''), ('loss', 'ptr_out', 'double', '', 'scalar'), ('accuracy', 'ptr_out', 'double', '', 'scalar'), ('baseline_acc', 'ptr_out', 'double', '2', 'out'), ),
+    'clef_encoder_trainer_encoder': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('ema', 'scalar', 'int32_t', '', ''), ),
+    'clef_encoder_trainer_steps': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ),
+    'clef_encoder_trainer_n_tokens': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ),
+    'clef_encoder_trainer_save': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_encoder_model_hash': (('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_encoder_job_run': (('sess', 'handle', 'clef_session', '', ''), ('s', 'handle', 'clef_store', '', ''), ('tokenizer_path', 'cstr', 'char', '', ''), ('encoder_path', 'cstr', 'char', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_auroc': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_auroc_ci': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('n_boot', 'scalar', 'int64_t', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('level', 'scalar', 'double', '', ''), ('lo', 'ptr_out', 'double', '', 'scalar'), ('hi', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_probe_fit': (('out', 'handle_out', 'clef_probe', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('y', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('c', 'scalar', 'double', '', ''), ),
@@ -991,6 +1086,34 @@ RETURNS = {
     'clef_tokenizer_decode': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_model_hash': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_job_run': ('scalar', 'int32_t', 'clef_status'),
+    'clef_tokenizer_sha256': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_load': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_save': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_free': ('void', 'void', 'void'),
+    'clef_encoder_shape': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_tokenizer_sha256': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_embed': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_embed_recording': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_embed_signal': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_free': ('void', 'void', 'void'),
+    'clef_encoder_trainer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_encoder_trainer_errcode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_add_tokens': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_add_store': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_add_cohort': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_sessions': ('scalar', 'int64_t', 'int64_t'),
+    'clef_encoder_trainer_set_reducer': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_run': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_step': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_validate': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_trainer_encoder': ('handle', 'clef_encoder', 'const clef_encoder *'),
+    'clef_encoder_trainer_steps': ('scalar', 'int64_t', 'int64_t'),
+    'clef_encoder_trainer_n_tokens': ('scalar', 'int64_t', 'int64_t'),
+    'clef_encoder_trainer_save': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_model_hash': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_job_run': ('scalar', 'int32_t', 'clef_status'),
     'clef_auroc': ('scalar', 'int32_t', 'clef_status'),
     'clef_auroc_ci': ('scalar', 'int32_t', 'clef_status'),
     'clef_probe_fit': ('scalar', 'int32_t', 'clef_status'),
@@ -1127,6 +1250,23 @@ ERROR_SOURCES = {
     'clef_tokenizer_decode': (1, 'clef_session_errmsg'),
     'clef_tokenizer_model_hash': (0, 'clef_ctx_errmsg'),
     'clef_tokenizer_job_run': (0, 'clef_session_errmsg'),
+    'clef_encoder_load': (1, 'clef_ctx_errmsg'),
+    'clef_encoder_save': (1, 'clef_ctx_errmsg'),
+    'clef_encoder_embed': (1, 'clef_session_errmsg'),
+    'clef_encoder_embed_recording': (2, 'clef_session_errmsg'),
+    'clef_encoder_embed_signal': (2, 'clef_session_errmsg'),
+    'clef_encoder_trainer_create': (1, 'clef_ctx_errmsg'),
+    'clef_encoder_trainer_resume': (1, 'clef_ctx_errmsg'),
+    'clef_encoder_trainer_add_tokens': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_trainer_add_store': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_trainer_add_cohort': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_trainer_set_reducer': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_trainer_run': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_trainer_step': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_trainer_validate': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_trainer_save': (0, 'clef_encoder_trainer_errmsg'),
+    'clef_encoder_model_hash': (0, 'clef_ctx_errmsg'),
+    'clef_encoder_job_run': (0, 'clef_session_errmsg'),
     'clef_auroc': (0, 'clef_ctx_errmsg'),
     'clef_auroc_ci': (0, 'clef_ctx_errmsg'),
     'clef_probe_fit': (1, 'clef_ctx_errmsg'),
@@ -1262,6 +1402,26 @@ STATUS_FUNCTIONS = frozenset({
     'clef_tokenizer_decode',
     'clef_tokenizer_model_hash',
     'clef_tokenizer_job_run',
+    'clef_tokenizer_sha256',
+    'clef_encoder_load',
+    'clef_encoder_save',
+    'clef_encoder_shape',
+    'clef_encoder_tokenizer_sha256',
+    'clef_encoder_embed',
+    'clef_encoder_embed_recording',
+    'clef_encoder_embed_signal',
+    'clef_encoder_trainer_create',
+    'clef_encoder_trainer_resume',
+    'clef_encoder_trainer_add_tokens',
+    'clef_encoder_trainer_add_store',
+    'clef_encoder_trainer_add_cohort',
+    'clef_encoder_trainer_set_reducer',
+    'clef_encoder_trainer_run',
+    'clef_encoder_trainer_step',
+    'clef_encoder_trainer_validate',
+    'clef_encoder_trainer_save',
+    'clef_encoder_model_hash',
+    'clef_encoder_job_run',
     'clef_auroc',
     'clef_auroc_ci',
     'clef_probe_fit',

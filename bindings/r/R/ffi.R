@@ -38,6 +38,8 @@
   CLEF_PARAMS_TOKENIZER = 4L,
   CLEF_PARAMS_TRAIN = 5L,
   CLEF_PARAMS_COHORT = 6L,
+  CLEF_PARAMS_ENCODER = 7L,
+  CLEF_PARAMS_PRETRAIN = 8L,
   CLEF_PARAM_I64 = 1L,
   CLEF_PARAM_F64 = 2L,
   CLEF_PARAM_STR = 3L,
@@ -140,6 +142,29 @@
   CLEF_P_TOK_TRAIN_MEAN_LEVELS = 439L,
   CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY = 440L,
   CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441L,
+  CLEF_P_ENC_D_MODEL = 450L,
+  CLEF_P_ENC_N_LAYERS = 451L,
+  CLEF_P_ENC_N_HEADS = 452L,
+  CLEF_P_ENC_D_FF = 453L,
+  CLEF_P_ENC_EMBED_DIM = 454L,
+  CLEF_P_PRETRAIN_BATCH = 460L,
+  CLEF_P_PRETRAIN_STEPS = 461L,
+  CLEF_P_PRETRAIN_LR = 462L,
+  CLEF_P_PRETRAIN_LR_MIN_FRAC = 463L,
+  CLEF_P_PRETRAIN_WARMUP_FRAC = 464L,
+  CLEF_P_PRETRAIN_WEIGHT_DECAY = 465L,
+  CLEF_P_PRETRAIN_BETA1 = 466L,
+  CLEF_P_PRETRAIN_BETA2 = 467L,
+  CLEF_P_PRETRAIN_EPS = 468L,
+  CLEF_P_PRETRAIN_GRAD_CLIP = 469L,
+  CLEF_P_PRETRAIN_EMA_DECAY = 470L,
+  CLEF_P_PRETRAIN_MASK_MIN = 471L,
+  CLEF_P_PRETRAIN_MASK_MAX = 472L,
+  CLEF_P_PRETRAIN_CROP_COLS = 473L,
+  CLEF_P_PRETRAIN_SEED = 474L,
+  CLEF_P_PRETRAIN_CHECKPOINT_EVERY = 475L,
+  CLEF_P_PRETRAIN_VAL_EVERY = 476L,
+  CLEF_P_PRETRAIN_MAX_SESSIONS = 477L,
   CLEF_STORE_PATIENTS = 1L,
   CLEF_STORE_SESSIONS = 2L,
   CLEF_STORE_RECORDING_FILES = 3L,
@@ -949,6 +974,118 @@ clef_tokenizer_model_hash <- function(ctx, weights_path, cap) {
 
 clef_tokenizer_job_run <- function(sess, s, weights_path, stale_s, max_items) {
   .clef_result(.Call(C_clef_tokenizer_job_run, sess, s, weights_path, stale_s, max_items), "clef_tokenizer_job_run", TRUE, c("n_processed"))
+}
+
+clef_tokenizer_sha256 <- function(tok, cap) {
+  .clef_result(.Call(C_clef_tokenizer_sha256, tok, cap), "clef_tokenizer_sha256", TRUE, c("buf", "needed"))
+}
+
+clef_encoder_load <- function(ctx, path, tok) {
+  .clef_result(.Call(C_clef_encoder_load, ctx, path, tok), "clef_encoder_load", TRUE, c("out"))
+}
+
+clef_encoder_save <- function(enc, ctx, path) {
+  .clef_result(.Call(C_clef_encoder_save, enc, ctx, path), "clef_encoder_save", TRUE, c())
+}
+
+clef_encoder_free <- function(enc) {
+  .clef_result(.Call(C_clef_encoder_free, enc), "clef_encoder_free", FALSE, c())
+}
+
+clef_encoder_shape <- function(enc) {
+  .clef_result(.Call(C_clef_encoder_shape, enc), "clef_encoder_shape", TRUE, c("n_tokens", "d_model", "embed_dim"))
+}
+
+clef_encoder_tokenizer_sha256 <- function(enc, cap) {
+  .clef_result(.Call(C_clef_encoder_tokenizer_sha256, enc, cap), "clef_encoder_tokenizer_sha256", TRUE, c("buf", "needed"))
+}
+
+clef_encoder_embed <- function(enc, s, ids, n_ids, valid_cols, emb_cap, states_cap) {
+  .clef_result(.Call(C_clef_encoder_embed, enc, s, ids, n_ids, valid_cols, emb_cap, states_cap), "clef_encoder_embed", TRUE, c("emb", "states", "needed"))
+}
+
+clef_encoder_embed_recording <- function(enc, tok, s, sg, rec, emb_cap) {
+  .clef_result(.Call(C_clef_encoder_embed_recording, enc, tok, s, sg, rec, emb_cap), "clef_encoder_embed_recording", TRUE, c("emb", "needed", "present_mask"))
+}
+
+clef_encoder_embed_signal <- function(enc, tok, s, sg, x, row_stride, n_samples, emb_cap) {
+  .clef_result(.Call(C_clef_encoder_embed_signal, enc, tok, s, sg, x, row_stride, n_samples, emb_cap), "clef_encoder_embed_signal", TRUE, c("emb", "needed"))
+}
+
+clef_encoder_trainer_create <- function(ctx, tok, arch, train, n_threads) {
+  .clef_result(.Call(C_clef_encoder_trainer_create, ctx, tok, arch, train, n_threads), "clef_encoder_trainer_create", TRUE, c("out"))
+}
+
+clef_encoder_trainer_resume <- function(ctx, path, train, n_threads) {
+  .clef_result(.Call(C_clef_encoder_trainer_resume, ctx, path, train, n_threads), "clef_encoder_trainer_resume", TRUE, c("out"))
+}
+
+clef_encoder_trainer_free <- function(tr) {
+  .clef_result(.Call(C_clef_encoder_trainer_free, tr), "clef_encoder_trainer_free", FALSE, c())
+}
+
+clef_encoder_trainer_errmsg <- function(tr) {
+  .clef_result(.Call(C_clef_encoder_trainer_errmsg, tr), "clef_encoder_trainer_errmsg", FALSE, c())
+}
+
+clef_encoder_trainer_errcode <- function(tr) {
+  .clef_result(.Call(C_clef_encoder_trainer_errcode, tr), "clef_encoder_trainer_errcode", FALSE, c())
+}
+
+clef_encoder_trainer_add_tokens <- function(tr, ids, n_sessions, split) {
+  .clef_result(.Call(C_clef_encoder_trainer_add_tokens, tr, ids, n_sessions, split), "clef_encoder_trainer_add_tokens", TRUE, c())
+}
+
+clef_encoder_trainer_add_store <- function(tr, store, split) {
+  .clef_result(.Call(C_clef_encoder_trainer_add_store, tr, store, split), "clef_encoder_trainer_add_store", TRUE, c())
+}
+
+clef_encoder_trainer_add_cohort <- function(tr, tok, dir, split) {
+  .clef_result(.Call(C_clef_encoder_trainer_add_cohort, tr, tok, dir, split), "clef_encoder_trainer_add_cohort", TRUE, c())
+}
+
+clef_encoder_trainer_sessions <- function(tr, split) {
+  .clef_result(.Call(C_clef_encoder_trainer_sessions, tr, split), "clef_encoder_trainer_sessions", FALSE, c())
+}
+
+clef_encoder_trainer_set_reducer <- function(tr, rank, world) {
+  .clef_result(.Call(C_clef_encoder_trainer_set_reducer, tr, rank, world), "clef_encoder_trainer_set_reducer", TRUE, c())
+}
+
+clef_encoder_trainer_run <- function(tr, checkpoint_path) {
+  .clef_result(.Call(C_clef_encoder_trainer_run, tr, checkpoint_path), "clef_encoder_trainer_run", TRUE, c())
+}
+
+clef_encoder_trainer_step <- function(tr, ids, n_sessions) {
+  .clef_result(.Call(C_clef_encoder_trainer_step, tr, ids, n_sessions), "clef_encoder_trainer_step", TRUE, c("loss", "accuracy"))
+}
+
+clef_encoder_trainer_validate <- function(tr, ema) {
+  .clef_result(.Call(C_clef_encoder_trainer_validate, tr, ema), "clef_encoder_trainer_validate", TRUE, c("loss", "accuracy", "baseline_acc"))
+}
+
+clef_encoder_trainer_encoder <- function(tr, ema) {
+  .clef_result(.Call(C_clef_encoder_trainer_encoder, tr, ema), "clef_encoder_trainer_encoder", FALSE, c())
+}
+
+clef_encoder_trainer_steps <- function(tr) {
+  .clef_result(.Call(C_clef_encoder_trainer_steps, tr), "clef_encoder_trainer_steps", FALSE, c())
+}
+
+clef_encoder_trainer_n_tokens <- function(tr) {
+  .clef_result(.Call(C_clef_encoder_trainer_n_tokens, tr), "clef_encoder_trainer_n_tokens", FALSE, c())
+}
+
+clef_encoder_trainer_save <- function(tr, path) {
+  .clef_result(.Call(C_clef_encoder_trainer_save, tr, path), "clef_encoder_trainer_save", TRUE, c())
+}
+
+clef_encoder_model_hash <- function(ctx, weights_path, cap) {
+  .clef_result(.Call(C_clef_encoder_model_hash, ctx, weights_path, cap), "clef_encoder_model_hash", TRUE, c("buf", "needed"))
+}
+
+clef_encoder_job_run <- function(sess, s, tokenizer_path, encoder_path, stale_s, max_items) {
+  .clef_result(.Call(C_clef_encoder_job_run, sess, s, tokenizer_path, encoder_path, stale_s, max_items), "clef_encoder_job_run", TRUE, c("n_processed"))
 }
 
 clef_auroc <- function(ctx, scores, labels, n) {

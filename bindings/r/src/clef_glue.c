@@ -109,6 +109,22 @@ void clefr_fin_clef_tokenizer_trainer(SEXP x) {
     }
 }
 
+void clefr_fin_clef_encoder(SEXP x) {
+    clef_encoder *h = (clef_encoder *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_encoder_free(h);
+    }
+}
+
+void clefr_fin_clef_encoder_trainer(SEXP x) {
+    clef_encoder_trainer *h = (clef_encoder_trainer *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_encoder_trainer_free(h);
+    }
+}
+
 void clefr_fin_clef_probe(SEXP x) {
     clef_probe *h = (clef_probe *)R_ExternalPtrAddr(x);
     if (h != NULL) {
@@ -3029,6 +3045,491 @@ SEXP clefr_clef_tokenizer_job_run(SEXP a_sess, SEXP a_s, SEXP a_weights_path, SE
     int64_t v_n_processed = 0;
     clef_status ret = clef_tokenizer_job_run(v_sess, v_s, v_weights_path, v_stale_s, v_max_items,
                                              &v_n_processed, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_sess != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_sess)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_processed));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_tokenizer_sha256(SEXP a_tok, SEXP a_cap) {
+    static const char fn[] = "clef_tokenizer_sha256";
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_tokenizer_sha256(v_tok, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_load(SEXP a_ctx, SEXP a_path, SEXP a_tok) {
+    static const char fn[] = "clef_encoder_load";
+    clef_encoder *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_status ret = clef_encoder_load(&v_out, v_ctx, v_path, v_tok);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_encoder", clefr_fin_clef_encoder, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_save(SEXP a_enc, SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_encoder_save";
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_encoder_save(v_enc, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_free(SEXP a_enc) {
+    static const char fn[] = "clef_encoder_free";
+    clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 1);
+    clef_encoder_free(v_enc);
+    clefr_clear(a_enc);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_shape(SEXP a_enc) {
+    static const char fn[] = "clef_encoder_shape";
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    int64_t v_n_tokens = 0;
+    int64_t v_d_model = 0;
+    int64_t v_embed_dim = 0;
+    clef_status ret = clef_encoder_shape(v_enc, &v_n_tokens, &v_d_model, &v_embed_dim);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_tokens));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_d_model));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_embed_dim));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_tokenizer_sha256(SEXP a_enc, SEXP a_cap) {
+    static const char fn[] = "clef_encoder_tokenizer_sha256";
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_encoder_tokenizer_sha256(v_enc, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_embed(SEXP a_enc, SEXP a_s, SEXP a_ids, SEXP a_n_ids, SEXP a_valid_cols,
+                              SEXP a_emb_cap, SEXP a_states_cap) {
+    static const char fn[] = "clef_encoder_embed";
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    R_xlen_t n_ids = 0;
+    const int32_t *v_ids = clefr_as_array(a_ids, CLEFR_I32, fn, "ids", &n_ids);
+    size_t v_n_ids =
+        (size_t)clefr_as_int(a_n_ids, fn, "n_ids", (double)0, (double)9007199254740992.0);
+    int64_t v_valid_cols = (int64_t)clefr_as_int(
+        a_valid_cols, fn, "valid_cols", (double)-9007199254740992.0, (double)9007199254740992.0);
+    size_t v_emb_cap =
+        (size_t)clefr_as_int(a_emb_cap, fn, "emb_cap", (double)0, (double)9007199254740992.0);
+    size_t v_states_cap =
+        (size_t)clefr_as_int(a_states_cap, fn, "states_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    if (v_ids != NULL)
+        clefr_check_length(n_ids, (double)(v_n_ids), fn, "ids", "n_ids");
+    const double s_emb = (double)(v_emb_cap);
+    void *b_emb = NULL;
+    SEXP r_emb = PROTECT(clefr_out_buffer(CLEFR_F32, s_emb, &b_emb));
+    const double s_states = (double)(v_states_cap);
+    void *b_states = NULL;
+    SEXP r_states = PROTECT(clefr_out_buffer(CLEFR_F32, s_states, &b_states));
+    clef_status ret = clef_encoder_embed(v_enc, v_s, v_ids, v_n_ids, v_valid_cols, b_emb, v_emb_cap,
+                                         b_states, v_states_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_emb, b_emb, s_emb));
+    SET_VECTOR_ELT(res, 3, clefr_finish_buffer(CLEFR_F32, r_states, b_states, s_states));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(3);
+    return res;
+}
+
+SEXP clefr_clef_encoder_embed_recording(SEXP a_enc, SEXP a_tok, SEXP a_s, SEXP a_sg, SEXP a_rec,
+                                        SEXP a_emb_cap) {
+    static const char fn[] = "clef_encoder_embed_recording";
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_recording *v_rec = clefr_handle(a_rec, "clef_recording", fn, "rec", 0);
+    size_t v_emb_cap =
+        (size_t)clefr_as_int(a_emb_cap, fn, "emb_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    uint32_t v_present_mask = 0;
+    const double s_emb = (double)(v_emb_cap);
+    void *b_emb = NULL;
+    SEXP r_emb = PROTECT(clefr_out_buffer(CLEFR_F32, s_emb, &b_emb));
+    clef_status ret = clef_encoder_embed_recording(v_enc, v_tok, v_s, v_sg, v_rec, b_emb, v_emb_cap,
+                                                   &v_needed, &v_present_mask);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_emb, b_emb, s_emb));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_U32, (double)v_present_mask));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_embed_signal(SEXP a_enc, SEXP a_tok, SEXP a_s, SEXP a_sg, SEXP a_x,
+                                     SEXP a_row_stride, SEXP a_n_samples, SEXP a_emb_cap) {
+    static const char fn[] = "clef_encoder_embed_signal";
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    R_xlen_t n_x = 0;
+    const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
+    size_t v_row_stride =
+        (size_t)clefr_as_int(a_row_stride, fn, "row_stride", (double)0, (double)9007199254740992.0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    size_t v_emb_cap =
+        (size_t)clefr_as_int(a_emb_cap, fn, "emb_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_row_stride), fn, "x", "row_stride");
+    const double s_emb = (double)(v_emb_cap);
+    void *b_emb = NULL;
+    SEXP r_emb = PROTECT(clefr_out_buffer(CLEFR_F32, s_emb, &b_emb));
+    clef_status ret = clef_encoder_embed_signal(v_enc, v_tok, v_s, v_sg, v_x, v_row_stride,
+                                                v_n_samples, b_emb, v_emb_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_emb, b_emb, s_emb));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_create(SEXP a_ctx, SEXP a_tok, SEXP a_arch, SEXP a_train,
+                                       SEXP a_n_threads) {
+    static const char fn[] = "clef_encoder_trainer_create";
+    clef_encoder_trainer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    const clef_params *v_arch = clefr_handle(a_arch, "clef_params", fn, "arch", 0);
+    const clef_params *v_train = clefr_handle(a_train, "clef_params", fn, "train", 0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret =
+        clef_encoder_trainer_create(&v_out, v_ctx, v_tok, v_arch, v_train, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_encoder_trainer", clefr_fin_clef_encoder_trainer,
+                                     R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_resume(SEXP a_ctx, SEXP a_path, SEXP a_train, SEXP a_n_threads) {
+    static const char fn[] = "clef_encoder_trainer_resume";
+    clef_encoder_trainer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    const clef_params *v_train = clefr_handle(a_train, "clef_params", fn, "train", 0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_encoder_trainer_resume(&v_out, v_ctx, v_path, v_train, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_encoder_trainer", clefr_fin_clef_encoder_trainer,
+                                     R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_free(SEXP a_tr) {
+    static const char fn[] = "clef_encoder_trainer_free";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 1);
+    clef_encoder_trainer_free(v_tr);
+    clefr_clear(a_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_errmsg(SEXP a_tr) {
+    static const char fn[] = "clef_encoder_trainer_errmsg";
+    const clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    const char *ret = clef_encoder_trainer_errmsg(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_errcode(SEXP a_tr) {
+    static const char fn[] = "clef_encoder_trainer_errcode";
+    const clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    clef_status ret = clef_encoder_trainer_errcode(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_add_tokens(SEXP a_tr, SEXP a_ids, SEXP a_n_sessions, SEXP a_split) {
+    static const char fn[] = "clef_encoder_trainer_add_tokens";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    R_xlen_t n_ids = 0;
+    const int32_t *v_ids = clefr_as_array(a_ids, CLEFR_I32, fn, "ids", &n_ids);
+    int64_t v_n_sessions = (int64_t)clefr_as_int(
+        a_n_sessions, fn, "n_sessions", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int32_t v_split =
+        (int32_t)clefr_as_int(a_split, fn, "split", (double)INT32_MIN, (double)INT32_MAX);
+    if (v_ids != NULL)
+        clefr_check_length(n_ids, (double)(v_n_sessions * clef_encoder_trainer_n_tokens(v_tr)), fn,
+                           "ids", "n_sessions*clef_encoder_trainer_n_tokens(tr)");
+    clef_status ret = clef_encoder_trainer_add_tokens(v_tr, v_ids, v_n_sessions, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_add_store(SEXP a_tr, SEXP a_store, SEXP a_split) {
+    static const char fn[] = "clef_encoder_trainer_add_store";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    clef_store *v_store = clefr_handle(a_store, "clef_store", fn, "store", 0);
+    const char *v_split = clefr_as_string(a_split, fn, "split");
+    clef_status ret = clef_encoder_trainer_add_store(v_tr, v_store, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_add_cohort(SEXP a_tr, SEXP a_tok, SEXP a_dir, SEXP a_split) {
+    static const char fn[] = "clef_encoder_trainer_add_cohort";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    const char *v_dir = clefr_as_string(a_dir, fn, "dir");
+    const char *v_split = clefr_as_string(a_split, fn, "split");
+    clef_status ret = clef_encoder_trainer_add_cohort(v_tr, v_tok, v_dir, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_sessions(SEXP a_tr, SEXP a_split) {
+    static const char fn[] = "clef_encoder_trainer_sessions";
+    const clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    int32_t v_split =
+        (int32_t)clefr_as_int(a_split, fn, "split", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t ret = clef_encoder_trainer_sessions(v_tr, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_set_reducer(SEXP a_tr, SEXP a_rank, SEXP a_world) {
+    static const char fn[] = "clef_encoder_trainer_set_reducer";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    int32_t v_rank =
+        (int32_t)clefr_as_int(a_rank, fn, "rank", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_world =
+        (int32_t)clefr_as_int(a_world, fn, "world", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_encoder_trainer_set_reducer(v_tr, NULL, NULL, v_rank, v_world);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_run(SEXP a_tr, SEXP a_checkpoint_path) {
+    static const char fn[] = "clef_encoder_trainer_run";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    const char *v_checkpoint_path = clefr_as_string(a_checkpoint_path, fn, "checkpoint_path");
+    clef_status ret = clef_encoder_trainer_run(v_tr, v_checkpoint_path, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_step(SEXP a_tr, SEXP a_ids, SEXP a_n_sessions) {
+    static const char fn[] = "clef_encoder_trainer_step";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    R_xlen_t n_ids = 0;
+    const int32_t *v_ids = clefr_as_array(a_ids, CLEFR_I32, fn, "ids", &n_ids);
+    int64_t v_n_sessions = (int64_t)clefr_as_int(
+        a_n_sessions, fn, "n_sessions", (double)-9007199254740992.0, (double)9007199254740992.0);
+    double v_loss = 0;
+    double v_accuracy = 0;
+    if (v_ids != NULL)
+        clefr_check_length(n_ids, (double)(v_n_sessions * clef_encoder_trainer_n_tokens(v_tr)), fn,
+                           "ids", "n_sessions*clef_encoder_trainer_n_tokens(tr)");
+    clef_status ret = clef_encoder_trainer_step(v_tr, v_ids, v_n_sessions, &v_loss, &v_accuracy);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_loss));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_accuracy));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_validate(SEXP a_tr, SEXP a_ema) {
+    static const char fn[] = "clef_encoder_trainer_validate";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    int32_t v_ema = (int32_t)clefr_as_int(a_ema, fn, "ema", (double)INT32_MIN, (double)INT32_MAX);
+    double v_loss = 0;
+    double v_accuracy = 0;
+    const double s_baseline_acc = (double)(2);
+    void *b_baseline_acc = NULL;
+    SEXP r_baseline_acc = PROTECT(clefr_out_buffer(CLEFR_F64, s_baseline_acc, &b_baseline_acc));
+    clef_status ret =
+        clef_encoder_trainer_validate(v_tr, v_ema, &v_loss, &v_accuracy, b_baseline_acc);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_loss));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_accuracy));
+    SET_VECTOR_ELT(res, 4,
+                   clefr_finish_buffer(CLEFR_F64, r_baseline_acc, b_baseline_acc, s_baseline_acc));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_encoder(SEXP a_tr, SEXP a_ema) {
+    static const char fn[] = "clef_encoder_trainer_encoder";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    int32_t v_ema = (int32_t)clefr_as_int(a_ema, fn, "ema", (double)INT32_MIN, (double)INT32_MAX);
+    const clef_encoder *ret = clef_encoder_trainer_encoder(v_tr, v_ema);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_wrap_handle((void *)ret, "clef_encoder", NULL, a_tr));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_steps(SEXP a_tr) {
+    static const char fn[] = "clef_encoder_trainer_steps";
+    const clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    int64_t ret = clef_encoder_trainer_steps(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_n_tokens(SEXP a_tr) {
+    static const char fn[] = "clef_encoder_trainer_n_tokens";
+    const clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    int64_t ret = clef_encoder_trainer_n_tokens(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_trainer_save(SEXP a_tr, SEXP a_path) {
+    static const char fn[] = "clef_encoder_trainer_save";
+    clef_encoder_trainer *v_tr = clefr_handle(a_tr, "clef_encoder_trainer", fn, "tr", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_encoder_trainer_save(v_tr, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_model_hash(SEXP a_ctx, SEXP a_weights_path, SEXP a_cap) {
+    static const char fn[] = "clef_encoder_model_hash";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_encoder_model_hash(v_ctx, v_weights_path, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_job_run(SEXP a_sess, SEXP a_s, SEXP a_tokenizer_path, SEXP a_encoder_path,
+                                SEXP a_stale_s, SEXP a_max_items) {
+    static const char fn[] = "clef_encoder_job_run";
+    clef_session *v_sess = clefr_handle(a_sess, "clef_session", fn, "sess", 0);
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_tokenizer_path = clefr_as_string(a_tokenizer_path, fn, "tokenizer_path");
+    const char *v_encoder_path = clefr_as_string(a_encoder_path, fn, "encoder_path");
+    double v_stale_s = (double)clefr_as_double(a_stale_s, fn, "stale_s");
+    int64_t v_max_items = (int64_t)clefr_as_int(
+        a_max_items, fn, "max_items", (double)-9007199254740992.0, (double)9007199254740992.0);
+    int64_t v_n_processed = 0;
+    clef_status ret = clef_encoder_job_run(v_sess, v_s, v_tokenizer_path, v_encoder_path, v_stale_s,
+                                           v_max_items, &v_n_processed, NULL, NULL);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_sess != NULL)

@@ -199,6 +199,34 @@ SEXP clefr_clef_tokenizer_trainer_calibrate_mean(SEXP, SEXP, SEXP, SEXP, SEXP, S
 SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_model_hash(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_tokenizer_sha256(SEXP, SEXP);
+SEXP clefr_clef_encoder_load(SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_save(SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_free(SEXP);
+SEXP clefr_clef_encoder_shape(SEXP);
+SEXP clefr_clef_encoder_tokenizer_sha256(SEXP, SEXP);
+SEXP clefr_clef_encoder_embed(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_embed_recording(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_embed_signal(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_resume(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_free(SEXP);
+SEXP clefr_clef_encoder_trainer_errmsg(SEXP);
+SEXP clefr_clef_encoder_trainer_errcode(SEXP);
+SEXP clefr_clef_encoder_trainer_add_tokens(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_add_store(SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_add_cohort(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_sessions(SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_set_reducer(SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_run(SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_step(SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_validate(SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_encoder(SEXP, SEXP);
+SEXP clefr_clef_encoder_trainer_steps(SEXP);
+SEXP clefr_clef_encoder_trainer_n_tokens(SEXP);
+SEXP clefr_clef_encoder_trainer_save(SEXP, SEXP);
+SEXP clefr_clef_encoder_model_hash(SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_job_run(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc_ci(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -453,6 +481,34 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_decode", (DL_FUNC)&clefr_clef_tokenizer_decode, 5},
     {"C_clef_tokenizer_model_hash", (DL_FUNC)&clefr_clef_tokenizer_model_hash, 3},
     {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 5},
+    {"C_clef_tokenizer_sha256", (DL_FUNC)&clefr_clef_tokenizer_sha256, 2},
+    {"C_clef_encoder_load", (DL_FUNC)&clefr_clef_encoder_load, 3},
+    {"C_clef_encoder_save", (DL_FUNC)&clefr_clef_encoder_save, 3},
+    {"C_clef_encoder_free", (DL_FUNC)&clefr_clef_encoder_free, 1},
+    {"C_clef_encoder_shape", (DL_FUNC)&clefr_clef_encoder_shape, 1},
+    {"C_clef_encoder_tokenizer_sha256", (DL_FUNC)&clefr_clef_encoder_tokenizer_sha256, 2},
+    {"C_clef_encoder_embed", (DL_FUNC)&clefr_clef_encoder_embed, 7},
+    {"C_clef_encoder_embed_recording", (DL_FUNC)&clefr_clef_encoder_embed_recording, 6},
+    {"C_clef_encoder_embed_signal", (DL_FUNC)&clefr_clef_encoder_embed_signal, 8},
+    {"C_clef_encoder_trainer_create", (DL_FUNC)&clefr_clef_encoder_trainer_create, 5},
+    {"C_clef_encoder_trainer_resume", (DL_FUNC)&clefr_clef_encoder_trainer_resume, 4},
+    {"C_clef_encoder_trainer_free", (DL_FUNC)&clefr_clef_encoder_trainer_free, 1},
+    {"C_clef_encoder_trainer_errmsg", (DL_FUNC)&clefr_clef_encoder_trainer_errmsg, 1},
+    {"C_clef_encoder_trainer_errcode", (DL_FUNC)&clefr_clef_encoder_trainer_errcode, 1},
+    {"C_clef_encoder_trainer_add_tokens", (DL_FUNC)&clefr_clef_encoder_trainer_add_tokens, 4},
+    {"C_clef_encoder_trainer_add_store", (DL_FUNC)&clefr_clef_encoder_trainer_add_store, 3},
+    {"C_clef_encoder_trainer_add_cohort", (DL_FUNC)&clefr_clef_encoder_trainer_add_cohort, 4},
+    {"C_clef_encoder_trainer_sessions", (DL_FUNC)&clefr_clef_encoder_trainer_sessions, 2},
+    {"C_clef_encoder_trainer_set_reducer", (DL_FUNC)&clefr_clef_encoder_trainer_set_reducer, 3},
+    {"C_clef_encoder_trainer_run", (DL_FUNC)&clefr_clef_encoder_trainer_run, 2},
+    {"C_clef_encoder_trainer_step", (DL_FUNC)&clefr_clef_encoder_trainer_step, 3},
+    {"C_clef_encoder_trainer_validate", (DL_FUNC)&clefr_clef_encoder_trainer_validate, 2},
+    {"C_clef_encoder_trainer_encoder", (DL_FUNC)&clefr_clef_encoder_trainer_encoder, 2},
+    {"C_clef_encoder_trainer_steps", (DL_FUNC)&clefr_clef_encoder_trainer_steps, 1},
+    {"C_clef_encoder_trainer_n_tokens", (DL_FUNC)&clefr_clef_encoder_trainer_n_tokens, 1},
+    {"C_clef_encoder_trainer_save", (DL_FUNC)&clefr_clef_encoder_trainer_save, 2},
+    {"C_clef_encoder_model_hash", (DL_FUNC)&clefr_clef_encoder_model_hash, 3},
+    {"C_clef_encoder_job_run", (DL_FUNC)&clefr_clef_encoder_job_run, 6},
     {"C_clef_auroc", (DL_FUNC)&clefr_clef_auroc, 4},
     {"C_clef_auroc_ci", (DL_FUNC)&clefr_clef_auroc_ci, 7},
     {"C_clef_probe_fit", (DL_FUNC)&clefr_clef_probe_fit, 6},
