@@ -1434,7 +1434,8 @@ CLEF_API clef_status clef_encoder_tokenizer_sha256(const clef_encoder *enc, char
  *  floats. valid_cols > 0 keeps the grid columns [0, valid_cols) and masks the rest (streams:
  *  the columns so far); 0 takes them from the ids' valid-columns token (all columns for a
  *  tokenizer without session-mean tokens). states (may be NULL) receives the final per-token
- *  states [n_tokens][d_model] (padding columns' rows too). *needed (may be NULL) = embed_dim.
+ *  states [n_tokens][d_model] in the layout of the ids (padding columns' rows 0: padding is
+ *  left out of the computation). *needed (may be NULL) = embed_dim.
  *  CLEF_ERR_RANGE for an id out of range or valid_cols past the grid, CLEF_ERR_SHAPE for a
  *  wrong n_ids, CLEF_ERR_BUFFER_TOO_SMALL for short buffers. Runs on the session's threads and
  *  scratch; errors on the session. */

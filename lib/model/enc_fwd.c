@@ -75,11 +75,26 @@ static int slot_plan(const clefi_enc_cfg *c, int64_t nt, int32_t n_threads, enc_
     return 1;
 }
 
+/* y (window rows: grid f-major over valid columns, then the mean tokens) into states [n_tokens]
+ * [d] in the ids' layout. */
+static void scatter_states(const clefi_enc_cfg *c, int32_t valid, const float *y, float *states) {
+    size_t d = (size_t)c->d, k = 0;
+    memset(states, 0, (size_t)clefi_enc_n_tokens(c) * d * sizeof(float));
+    for (int32_t r = 0; r < c->grid_f; r++)
+        for (int32_t j = 0; j < valid; j++, k++)
+            memcpy(states + ((size_t)r * (size_t)c->grid_t + (size_t)j) * d, y + k * d,
+                   d * sizeof(float));
+    size_t g = (size_t)c->grid_f * (size_t)c->grid_t;
+    memcpy(states + g * d, y + k * d, (size_t)c->n_mean * d * sizeof(float));
+}
+
 /* The forward pass of one whole session (ids checked), on the session. */
 static clef_status embed_run(const clef_encoder *enc, clef_session *s, const int32_t *ids,
                              int32_t valid, float *emb, float *states) {
     const clefi_enc_cfg *c = &enc->cfg;
-    int64_t nt = clefi_enc_n_tokens(c);
+    /* the real columns and the session-mean tokens: padding columns change nothing (they are
+     * masked keys) and cost a full session's work, so they are left out */
+    int64_t nt = (int64_t)c->grid_f * valid + c->n_mean;
     enc_slot p;
     if (!slot_plan(c, nt, s->n_threads, &p))
         return clefi_session_error(s, CLEF_ERR_OVERFLOW, "encoder: activation size overflows");
@@ -92,7 +107,7 @@ static clef_status embed_run(const clef_encoder *enc, clef_session *s, const int
                           .pos_a = (int32_t *)(void *)(m + p.pos_a),
                           .pos_b = (int32_t *)(void *)(m + p.pos_b),
                           .nt = nt};
-    clefi_enc_window(c, ids, 0, c->grid_t, valid, (int32_t *)(void *)(m + p.ids),
+    clefi_enc_window(c, ids, 0, valid, valid, (int32_t *)(void *)(m + p.ids),
                      (uint8_t *)(m + p.type), (uint8_t *)(m + p.pad),
                      (int32_t *)(void *)(m + p.pos_a), (int32_t *)(void *)(m + p.pos_b));
     float *x = (float *)(void *)(m + p.x);
@@ -103,13 +118,15 @@ static clef_status embed_run(const clef_encoder *enc, clef_session *s, const int
     clefi_block_acts_at(&acts[0], abuf, &dims, s->n_threads, 0);
     clefi_block_acts_at(&acts[1], abuf + p.acts_floats, &dims, s->n_threads, 0);
     const float *h = clefi_enc_trunk(enc, s->pool, acts, 2, x, in.key_pad, &dims);
-    float *y = states != NULL ? states : (float *)(void *)(m + p.y);
+    float *y = (float *)(void *)(m + p.y);
     float *stats = (float *)(void *)(m + p.stats);
     clefi_layernorm_forward(s->pool, y, stats, stats + nt, h, enc->lnf_w, enc->lnf_b, nt, c->d,
                             CLEFI_ENC_LN_EPS);
     float *pooled = (float *)(void *)(m + p.pooled);
     clefi_enc_pool(y, in.key_pad, nt, c->d, pooled);
     clefi_linear_forward(NULL, emb, pooled, enc->proj_w, enc->proj_b, 1, c->d, c->embed_dim);
+    if (states != NULL) /* back to the layout of the ids; padding columns' rows 0 */
+        scatter_states(c, valid, y, states);
     return CLEF_OK;
 }
 

@@ -471,12 +471,11 @@ static int64_t prepare(clef_encoder_trainer *tr, const int32_t *ids, uint64_t se
                        int crop, int64_t *n_mask) {
     const clefi_enc_cfg *c = &tr->enc->cfg;
     enc_work *w = &tr->w;
-    int32_t valid = clefi_enc_valid_cols(c, ids), c0 = 0, width = c->grid_t;
-    if (crop && tr->crop_cols > 0 && tr->crop_cols < c->grid_t) {
+    /* padding columns are never attended to nor predicted: the window leaves them out */
+    int32_t valid = clefi_enc_valid_cols(c, ids), c0 = 0, width = valid;
+    if (crop && tr->crop_cols > 0 && tr->crop_cols < valid) {
         width = tr->crop_cols;
-        if (valid > width)
-            c0 =
-                (int32_t)(clefi_rng_u64(seed ^ ENC_SALT_CROP, key) % (uint64_t)(valid - width + 1));
+        c0 = (int32_t)(clefi_rng_u64(seed ^ ENC_SALT_CROP, key) % (uint64_t)(valid - width + 1));
     }
     int64_t nt = clefi_enc_window(c, ids, c0, width, valid, w->wids, w->type, w->key_pad, w->pos_a,
                                   w->pos_b);

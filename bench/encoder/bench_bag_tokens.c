@@ -1,0 +1,92 @@
+/* bench_bag_tokens.c — the bag-of-tokens baseline of issue 19 item 7: each session's
+ * histogram of grid codes over its valid columns (codebook_size dims, frequencies summing to
+ * 1), stored as an embedding artifact so that `clef evaluate --model HASH` probes it.
+ *   bench_bag_tokens TOKENIZER STORE   (tokens first: clef tokenize --store STORE -w TOKENIZER)
+ * Prints the model hash: SHA-256 of "bag-of-tokens:" + the tokenizer's SHA-256. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clef.h"
+
+static int fail(const char *what, const char *msg) {
+    fprintf(stderr, "bench_bag_tokens: %s: %s\n", what, msg);
+    return 1;
+}
+
+/* SHA-256 hex of a short string: the library's model hash of a temporary file holding it (one
+ * SHA-256 implementation). */
+static int string_hash(clef_ctx *ctx, const char *s, char hash[65]) {
+    char path[] = "/tmp/clef_bag_XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    FILE *f = fdopen(fd, "w");
+    fputs(s, f);
+    fclose(f);
+    clef_status rc = clef_tokenizer_model_hash(ctx, path, hash, 65, NULL);
+    remove(path);
+    return rc == CLEF_OK ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: bench_bag_tokens TOKENIZER STORE\n");
+        return 2;
+    }
+    clef_ctx *ctx;
+    clef_ctx_create(&ctx);
+    clef_tokenizer *tok = NULL;
+    clef_store *st = NULL;
+    if (clef_tokenizer_load(&tok, ctx, argv[1]) != CLEF_OK)
+        return fail(argv[1], clef_ctx_errmsg(ctx));
+    if (clef_store_open(&st, ctx, argv[2]) != CLEF_OK)
+        return fail(argv[2], clef_ctx_errmsg(ctx));
+    char tsha[65], key[128], hash[65];
+    clef_tokenizer_sha256(tok, tsha, sizeof tsha, NULL);
+    snprintf(key, sizeof key, "bag-of-tokens:%s", tsha);
+    if (string_hash(ctx, key, hash) != 0)
+        return fail("hash", "cannot hash");
+    int64_t K = 0, gf = 0, gt = 0, n_mean = 0, levels = 0;
+    clef_tokenizer_codebook(tok, &K, NULL);
+    int64_t nt = clef_tokenizer_n_tokens(tok);
+    clef_tokenizer_mean_tokens(tok, &n_mean, &levels);
+    clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
+    uint16_t *ids = malloc((size_t)nt * sizeof *ids);
+    float *h = malloc((size_t)K * sizeof *h);
+    int64_t n_done = 0;
+    for (int32_t split = CLEF_SPLIT_TRAIN; split <= CLEF_SPLIT_TEST; split++) {
+        int64_t n = 0;
+        clef_store_split_count(st, split, &n);
+        for (int64_t i = 0; i < n; i++) {
+            char sid[256];
+            size_t got = 0;
+            clef_store_split_session(st, split, i, sid, sizeof sid, NULL);
+            if (clef_store_artifact_get(st, sid, CLEF_ARTIFACT_TOKENS, tsha, ids,
+                                        (size_t)nt * sizeof *ids, &got) != CLEF_OK)
+                return fail(sid, "no tokens (clef tokenize --store first)");
+            int64_t valid = n_mean > 0 ? ids[nt - 1] - K : gt, cnt = 0;
+            valid = valid < 1 ? 1 : valid > gt ? gt : valid;
+            memset(h, 0, (size_t)K * sizeof *h);
+            for (int64_t r = 0; r < gf; r++)
+                for (int64_t c = 0; c < valid; c++, cnt++)
+                    h[ids[r * gt + c]] += 1.0f;
+            for (int64_t k = 0; k < K; k++)
+                h[k] /= (float)cnt;
+            if (clef_store_artifact_put(st, sid, CLEF_ARTIFACT_EMBEDDING, hash, h,
+                                        (size_t)K * sizeof *h) != CLEF_OK)
+                return fail(sid, clef_store_errmsg(st));
+            n_done++;
+        }
+    }
+    fprintf(stderr, "bench_bag_tokens: %lld sessions, %lld-bin histograms\n", (long long)n_done,
+            (long long)K);
+    printf("%s\n", hash);
+    free(ids);
+    free(h);
+    clef_store_free(st);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+    return 0;
+}
