@@ -228,6 +228,13 @@ typedef struct clef_tokenizer_trainer clef_tokenizer_trainer;
  *  from several threads at once; each compute call takes its own clef_session. */
 typedef struct clef_encoder clef_encoder;
 
+/** Embeddings during acquisition (docs/encoder.md "Streaming"): pushes of the 19 canonical
+ *  channels of any size go through a spectrogram stream; tokens and the embedding of the
+ *  session so far can be asked for at any time, and once the input has ended (finish) they
+ *  equal the offline ones (clef_encoder_embed_signal()) bit for bit. Keeps pointers to its
+ *  encoder, tokenizer and spectrogram, which must outlive it. One thread at a time. */
+typedef struct clef_encoder_stream clef_encoder_stream;
+
 /** Session-encoder pretraining by masked-token prediction (docs/encoder.md "Pretraining"):
  *  AdamW with warmup and cosine decay, gradient clipping, weight EMA, checkpoints with
  *  bit-identical resume, bit-identical results for any thread count, optional data-parallel
@@ -1459,6 +1466,37 @@ CLEF_API clef_status clef_encoder_embed_signal(const clef_encoder *enc, const cl
                                                clef_session *s, const clef_spectrogram *sg,
                                                const float *x, size_t row_stride, int64_t n_samples,
                                                float *emb, size_t emb_cap, size_t *needed);
+
+/** Start a stream for enc over tok (its tokenizer: CLEF_ERR_INVALID_ARG otherwise) and sg (the
+ *  spectrogram tok was trained on: clef_tokenizer_spectrogram_create()). Errors on the session
+ *  s (not kept). */
+CLEF_API clef_status clef_encoder_stream_create(clef_encoder_stream **out, clef_session *s,
+                                                const clef_encoder *enc, const clef_tokenizer *tok,
+                                                const clef_spectrogram *sg);
+/** Free a stream. NULL-safe. */
+CLEF_API void clef_encoder_stream_free(clef_encoder_stream *st);
+/** Last error of the stream's own calls (push, finish), "" if none. */
+CLEF_API const char *clef_encoder_stream_errmsg(const clef_encoder_stream *st);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_encoder_stream_errcode(const clef_encoder_stream *st);
+/** Push n_samples per channel of the 19 canonical channels (uV at the spectrogram's rate;
+ *  channel c at x + c * row_stride). Frames past the session image
+ *  (clef_tokenizer_session_frames()) are not kept. CLEF_ERR_FORMAT for a NaN or infinite
+ *  sample (nothing consumed), CLEF_ERR_STATE after finish. Errors on the stream. */
+CLEF_API clef_status clef_encoder_stream_push(clef_encoder_stream *st, const float *x,
+                                              size_t row_stride, int64_t n_samples);
+/** End of input (the spectrogram's trailing frames, if its edge policy has any). */
+CLEF_API clef_status clef_encoder_stream_finish(clef_encoder_stream *st);
+/** Spectrogram frames kept so far (at most the session image's). */
+CLEF_API int64_t clef_encoder_stream_frames(const clef_encoder_stream *st);
+/** Token ids of the session so far (clef_tokenizer_n_tokens() entries) into ids; the session's
+ *  threads and scratch. CLEF_ERR_STATE before the first complete frame. Errors on s. */
+CLEF_API clef_status clef_encoder_stream_tokens(clef_encoder_stream *st, clef_session *s,
+                                                int32_t *ids, size_t ids_cap, size_t *needed);
+/** The embedding of the session so far (embed_dim floats): its tokens, then
+ *  clef_encoder_embed() over the columns they cover. Errors on s. */
+CLEF_API clef_status clef_encoder_stream_embed(clef_encoder_stream *st, clef_session *s, float *emb,
+                                               size_t emb_cap, size_t *needed);
 
 /** A trainer for a new encoder of architecture arch (CLEF_PARAMS_ENCODER, NULL: defaults) over
  *  the token layout of tok, which must have been loaded from a weights file (its SHA-256 is

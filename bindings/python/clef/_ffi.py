@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "66fac3b47ea6c6237de94c96db5ea8aaacc750c28dd4b2811866132bb12ae97a"
+HEADER_SHA256 = "c82964628c9b689ceba7b109267ccd52be2471c2b03317017870a78d318ff3da"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -306,6 +306,10 @@ class clef_encoder(_C.Structure):
     """Opaque clef_encoder (pointer only)."""
 
 
+class clef_encoder_stream(_C.Structure):
+    """Opaque clef_encoder_stream (pointer only)."""
+
+
 class clef_encoder_trainer(_C.Structure):
     """Opaque clef_encoder_trainer (pointer only)."""
 
@@ -318,9 +322,9 @@ class clef_eval(_C.Structure):
     """Opaque clef_eval (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_trainer', 'clef_probe', 'clef_eval')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg'}
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -540,6 +544,15 @@ FUNCTIONS = {
     'clef_encoder_embed': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_session), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_encoder_embed_recording': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(clef_recording), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_uint32)]),
     'clef_encoder_embed_signal': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_tokenizer), _C.POINTER(clef_session), _C.POINTER(clef_spectrogram), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_encoder_stream_create': (clef_status, [_C.POINTER(_C.POINTER(clef_encoder_stream)), _C.POINTER(clef_session), _C.POINTER(clef_encoder), _C.POINTER(clef_tokenizer), _C.POINTER(clef_spectrogram)]),
+    'clef_encoder_stream_free': (None, [_C.POINTER(clef_encoder_stream)]),
+    'clef_encoder_stream_errmsg': (_C.c_char_p, [_C.POINTER(clef_encoder_stream)]),
+    'clef_encoder_stream_errcode': (clef_status, [_C.POINTER(clef_encoder_stream)]),
+    'clef_encoder_stream_push': (clef_status, [_C.POINTER(clef_encoder_stream), _C.POINTER(_C.c_float), _C.c_size_t, _C.c_int64]),
+    'clef_encoder_stream_finish': (clef_status, [_C.POINTER(clef_encoder_stream)]),
+    'clef_encoder_stream_frames': (_C.c_int64, [_C.POINTER(clef_encoder_stream)]),
+    'clef_encoder_stream_tokens': (clef_status, [_C.POINTER(clef_encoder_stream), _C.POINTER(clef_session), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_encoder_stream_embed': (clef_status, [_C.POINTER(clef_encoder_stream), _C.POINTER(clef_session), _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_encoder_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_encoder_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_tokenizer), _C.POINTER(clef_params), _C.POINTER(clef_params), _C.c_int32]),
     'clef_encoder_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_encoder_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
     'clef_encoder_trainer_free': (None, [_C.POINTER(clef_encoder_trainer)]),
@@ -818,6 +831,15 @@ SIGNATURES = {
     'clef_encoder_embed': (('enc', 'handle', 'clef_encoder', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ids', 'array_in', 'int32_t', 'n_ids', ''), ('n_ids', 'scalar', 'size_t', '', ''), ('valid_cols', 'scalar', 'int64_t', '', ''), ('emb', 'ptr_out', 'float', 'emb_cap', 'out'), ('emb_cap', 'scalar', 'size_t', '', ''), ('states', 'ptr_out', 'float', 'states_cap', 'out'), ('states_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_encoder_embed_recording': (('enc', 'handle', 'clef_encoder', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('rec', 'handle', 'clef_recording', '', ''), ('emb', 'ptr_out', 'float', 'emb_cap', 'out'), ('emb_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('present_mask', 'ptr_out', 'uint32_t', '', 'scalar'), ),
     'clef_encoder_embed_signal': (('enc', 'handle', 'clef_encoder', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('s', 'handle', 'clef_session', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ('x', 'array_in', 'float', 'row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ('emb', 'ptr_out', 'float', 'emb_cap', 'out'), ('emb_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_encoder_stream_create': (('out', 'handle_out', 'clef_encoder_stream', '', ''), ('s', 'handle', 'clef_session', '', ''), ('enc', 'handle', 'clef_encoder', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('sg', 'handle', 'clef_spectrogram', '', ''), ),
+    'clef_encoder_stream_free': (('st', 'handle', 'clef_encoder_stream', '', ''), ),
+    'clef_encoder_stream_errmsg': (('st', 'handle', 'clef_encoder_stream', '', ''), ),
+    'clef_encoder_stream_errcode': (('st', 'handle', 'clef_encoder_stream', '', ''), ),
+    'clef_encoder_stream_push': (('st', 'handle', 'clef_encoder_stream', '', ''), ('x', 'array_in', 'float', 'row_stride', ''), ('row_stride', 'scalar', 'size_t', '', ''), ('n_samples', 'scalar', 'int64_t', '', ''), ),
+    'clef_encoder_stream_finish': (('st', 'handle', 'clef_encoder_stream', '', ''), ),
+    'clef_encoder_stream_frames': (('st', 'handle', 'clef_encoder_stream', '', ''), ),
+    'clef_encoder_stream_tokens': (('st', 'handle', 'clef_encoder_stream', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ids', 'ptr_out', 'int32_t', 'ids_cap', 'out'), ('ids_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_encoder_stream_embed': (('st', 'handle', 'clef_encoder_stream', '', ''), ('s', 'handle', 'clef_session', '', ''), ('emb', 'ptr_out', 'float', 'emb_cap', 'out'), ('emb_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_encoder_trainer_create': (('out', 'handle_out', 'clef_encoder_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ('arch', 'handle', 'clef_params', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_encoder_trainer_resume': (('out', 'handle_out', 'clef_encoder_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('train', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_encoder_trainer_free': (('tr', 'handle', 'clef_encoder_trainer', '', ''), ),
@@ -1095,6 +1117,15 @@ RETURNS = {
     'clef_encoder_embed': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_embed_recording': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_embed_signal': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_stream_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_stream_free': ('void', 'void', 'void'),
+    'clef_encoder_stream_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_encoder_stream_errcode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_stream_push': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_stream_finish': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_stream_frames': ('scalar', 'int64_t', 'int64_t'),
+    'clef_encoder_stream_tokens': ('scalar', 'int32_t', 'clef_status'),
+    'clef_encoder_stream_embed': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_trainer_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_trainer_free': ('void', 'void', 'void'),
@@ -1255,6 +1286,11 @@ ERROR_SOURCES = {
     'clef_encoder_embed': (1, 'clef_session_errmsg'),
     'clef_encoder_embed_recording': (2, 'clef_session_errmsg'),
     'clef_encoder_embed_signal': (2, 'clef_session_errmsg'),
+    'clef_encoder_stream_create': (1, 'clef_session_errmsg'),
+    'clef_encoder_stream_push': (0, 'clef_encoder_stream_errmsg'),
+    'clef_encoder_stream_finish': (0, 'clef_encoder_stream_errmsg'),
+    'clef_encoder_stream_tokens': (0, 'clef_encoder_stream_errmsg'),
+    'clef_encoder_stream_embed': (0, 'clef_encoder_stream_errmsg'),
     'clef_encoder_trainer_create': (1, 'clef_ctx_errmsg'),
     'clef_encoder_trainer_resume': (1, 'clef_ctx_errmsg'),
     'clef_encoder_trainer_add_tokens': (0, 'clef_encoder_trainer_errmsg'),
@@ -1410,6 +1446,11 @@ STATUS_FUNCTIONS = frozenset({
     'clef_encoder_embed',
     'clef_encoder_embed_recording',
     'clef_encoder_embed_signal',
+    'clef_encoder_stream_create',
+    'clef_encoder_stream_push',
+    'clef_encoder_stream_finish',
+    'clef_encoder_stream_tokens',
+    'clef_encoder_stream_embed',
     'clef_encoder_trainer_create',
     'clef_encoder_trainer_resume',
     'clef_encoder_trainer_add_tokens',

@@ -1012,6 +1012,42 @@ clef_encoder_embed_signal <- function(enc, tok, s, sg, x, row_stride, n_samples,
   .clef_result(.Call(C_clef_encoder_embed_signal, enc, tok, s, sg, x, row_stride, n_samples, emb_cap), "clef_encoder_embed_signal", TRUE, c("emb", "needed"))
 }
 
+clef_encoder_stream_create <- function(s, enc, tok, sg) {
+  .clef_result(.Call(C_clef_encoder_stream_create, s, enc, tok, sg), "clef_encoder_stream_create", TRUE, c("out"))
+}
+
+clef_encoder_stream_free <- function(st) {
+  .clef_result(.Call(C_clef_encoder_stream_free, st), "clef_encoder_stream_free", FALSE, c())
+}
+
+clef_encoder_stream_errmsg <- function(st) {
+  .clef_result(.Call(C_clef_encoder_stream_errmsg, st), "clef_encoder_stream_errmsg", FALSE, c())
+}
+
+clef_encoder_stream_errcode <- function(st) {
+  .clef_result(.Call(C_clef_encoder_stream_errcode, st), "clef_encoder_stream_errcode", FALSE, c())
+}
+
+clef_encoder_stream_push <- function(st, x, row_stride, n_samples) {
+  .clef_result(.Call(C_clef_encoder_stream_push, st, x, row_stride, n_samples), "clef_encoder_stream_push", TRUE, c())
+}
+
+clef_encoder_stream_finish <- function(st) {
+  .clef_result(.Call(C_clef_encoder_stream_finish, st), "clef_encoder_stream_finish", TRUE, c())
+}
+
+clef_encoder_stream_frames <- function(st) {
+  .clef_result(.Call(C_clef_encoder_stream_frames, st), "clef_encoder_stream_frames", FALSE, c())
+}
+
+clef_encoder_stream_tokens <- function(st, s, ids_cap) {
+  .clef_result(.Call(C_clef_encoder_stream_tokens, st, s, ids_cap), "clef_encoder_stream_tokens", TRUE, c("ids", "needed"))
+}
+
+clef_encoder_stream_embed <- function(st, s, emb_cap) {
+  .clef_result(.Call(C_clef_encoder_stream_embed, st, s, emb_cap), "clef_encoder_stream_embed", TRUE, c("emb", "needed"))
+}
+
 clef_encoder_trainer_create <- function(ctx, tok, arch, train, n_threads) {
   .clef_result(.Call(C_clef_encoder_trainer_create, ctx, tok, arch, train, n_threads), "clef_encoder_trainer_create", TRUE, c("out"))
 }

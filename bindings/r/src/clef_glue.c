@@ -117,6 +117,14 @@ void clefr_fin_clef_encoder(SEXP x) {
     }
 }
 
+void clefr_fin_clef_encoder_stream(SEXP x) {
+    clef_encoder_stream *h = (clef_encoder_stream *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_encoder_stream_free(h);
+    }
+}
+
 void clefr_fin_clef_encoder_trainer(SEXP x) {
     clef_encoder_trainer *h = (clef_encoder_trainer *)R_ExternalPtrAddr(x);
     if (h != NULL) {
@@ -3237,6 +3245,139 @@ SEXP clefr_clef_encoder_embed_signal(SEXP a_enc, SEXP a_tok, SEXP a_s, SEXP a_sg
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_s != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_emb, b_emb, s_emb));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_create(SEXP a_s, SEXP a_enc, SEXP a_tok, SEXP a_sg) {
+    static const char fn[] = "clef_encoder_stream_create";
+    clef_encoder_stream *v_out = NULL;
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    const clef_tokenizer *v_tok = clefr_handle(a_tok, "clef_tokenizer", fn, "tok", 0);
+    const clef_spectrogram *v_sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
+    clef_status ret = clef_encoder_stream_create(&v_out, v_s, v_enc, v_tok, v_sg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(
+        res, 2,
+        clefr_wrap_handle(v_out, "clef_encoder_stream", clefr_fin_clef_encoder_stream, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_free(SEXP a_st) {
+    static const char fn[] = "clef_encoder_stream_free";
+    clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 1);
+    clef_encoder_stream_free(v_st);
+    clefr_clear(a_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_errmsg(SEXP a_st) {
+    static const char fn[] = "clef_encoder_stream_errmsg";
+    const clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 0);
+    const char *ret = clef_encoder_stream_errmsg(v_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_errcode(SEXP a_st) {
+    static const char fn[] = "clef_encoder_stream_errcode";
+    const clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 0);
+    clef_status ret = clef_encoder_stream_errcode(v_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_push(SEXP a_st, SEXP a_x, SEXP a_row_stride, SEXP a_n_samples) {
+    static const char fn[] = "clef_encoder_stream_push";
+    clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 0);
+    R_xlen_t n_x = 0;
+    const float *v_x = clefr_as_array(a_x, CLEFR_F32, fn, "x", &n_x);
+    size_t v_row_stride =
+        (size_t)clefr_as_int(a_row_stride, fn, "row_stride", (double)0, (double)9007199254740992.0);
+    int64_t v_n_samples = (int64_t)clefr_as_int(
+        a_n_samples, fn, "n_samples", (double)-9007199254740992.0, (double)9007199254740992.0);
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_row_stride), fn, "x", "row_stride");
+    clef_status ret = clef_encoder_stream_push(v_st, v_x, v_row_stride, v_n_samples);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_st != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_stream_errmsg(v_st)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_finish(SEXP a_st) {
+    static const char fn[] = "clef_encoder_stream_finish";
+    clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 0);
+    clef_status ret = clef_encoder_stream_finish(v_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_st != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_stream_errmsg(v_st)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_frames(SEXP a_st) {
+    static const char fn[] = "clef_encoder_stream_frames";
+    const clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 0);
+    int64_t ret = clef_encoder_stream_frames(v_st);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_tokens(SEXP a_st, SEXP a_s, SEXP a_ids_cap) {
+    static const char fn[] = "clef_encoder_stream_tokens";
+    clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    size_t v_ids_cap =
+        (size_t)clefr_as_int(a_ids_cap, fn, "ids_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_ids = (double)(v_ids_cap);
+    void *b_ids = NULL;
+    SEXP r_ids = PROTECT(clefr_out_buffer(CLEFR_I32, s_ids, &b_ids));
+    clef_status ret = clef_encoder_stream_tokens(v_st, v_s, b_ids, v_ids_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_st != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_stream_errmsg(v_st)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I32, r_ids, b_ids, s_ids));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_encoder_stream_embed(SEXP a_st, SEXP a_s, SEXP a_emb_cap) {
+    static const char fn[] = "clef_encoder_stream_embed";
+    clef_encoder_stream *v_st = clefr_handle(a_st, "clef_encoder_stream", fn, "st", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    size_t v_emb_cap =
+        (size_t)clefr_as_int(a_emb_cap, fn, "emb_cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_emb = (double)(v_emb_cap);
+    void *b_emb = NULL;
+    SEXP r_emb = PROTECT(clefr_out_buffer(CLEFR_F32, s_emb, &b_emb));
+    clef_status ret = clef_encoder_stream_embed(v_st, v_s, b_emb, v_emb_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_st != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_encoder_stream_errmsg(v_st)));
     SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_emb, b_emb, s_emb));
     SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
     UNPROTECT(2);

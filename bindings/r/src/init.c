@@ -208,6 +208,15 @@ SEXP clefr_clef_encoder_tokenizer_sha256(SEXP, SEXP);
 SEXP clefr_clef_encoder_embed(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_embed_recording(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_embed_signal(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_stream_create(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_stream_free(SEXP);
+SEXP clefr_clef_encoder_stream_errmsg(SEXP);
+SEXP clefr_clef_encoder_stream_errcode(SEXP);
+SEXP clefr_clef_encoder_stream_push(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_stream_finish(SEXP);
+SEXP clefr_clef_encoder_stream_frames(SEXP);
+SEXP clefr_clef_encoder_stream_tokens(SEXP, SEXP, SEXP);
+SEXP clefr_clef_encoder_stream_embed(SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_trainer_create(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_trainer_resume(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_trainer_free(SEXP);
@@ -490,6 +499,15 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_encoder_embed", (DL_FUNC)&clefr_clef_encoder_embed, 7},
     {"C_clef_encoder_embed_recording", (DL_FUNC)&clefr_clef_encoder_embed_recording, 6},
     {"C_clef_encoder_embed_signal", (DL_FUNC)&clefr_clef_encoder_embed_signal, 8},
+    {"C_clef_encoder_stream_create", (DL_FUNC)&clefr_clef_encoder_stream_create, 4},
+    {"C_clef_encoder_stream_free", (DL_FUNC)&clefr_clef_encoder_stream_free, 1},
+    {"C_clef_encoder_stream_errmsg", (DL_FUNC)&clefr_clef_encoder_stream_errmsg, 1},
+    {"C_clef_encoder_stream_errcode", (DL_FUNC)&clefr_clef_encoder_stream_errcode, 1},
+    {"C_clef_encoder_stream_push", (DL_FUNC)&clefr_clef_encoder_stream_push, 4},
+    {"C_clef_encoder_stream_finish", (DL_FUNC)&clefr_clef_encoder_stream_finish, 1},
+    {"C_clef_encoder_stream_frames", (DL_FUNC)&clefr_clef_encoder_stream_frames, 1},
+    {"C_clef_encoder_stream_tokens", (DL_FUNC)&clefr_clef_encoder_stream_tokens, 3},
+    {"C_clef_encoder_stream_embed", (DL_FUNC)&clefr_clef_encoder_stream_embed, 3},
     {"C_clef_encoder_trainer_create", (DL_FUNC)&clefr_clef_encoder_trainer_create, 5},
     {"C_clef_encoder_trainer_resume", (DL_FUNC)&clefr_clef_encoder_trainer_resume, 4},
     {"C_clef_encoder_trainer_free", (DL_FUNC)&clefr_clef_encoder_trainer_free, 1},
