@@ -7,20 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_blas.h"
-
-#if defined(__GLIBC__)
-/* Every test runs OpenBLAS's kernel family for the CPU, as the clef program does (re-exec
- * before main, cli_blas.c): tests that compare the library with files the clef program wrote
- * need the same GEMM rounding. glibc passes main's arguments to constructors; the executable's
- * constructors run after OpenBLAS's, so the kernel it chose is known here. */
-__attribute__((constructor)) static void test_blas_select(int argc, char **argv, char **envp) {
-    (void)argc;
-    (void)envp;
-    cli_blas_select(argv);
-}
-#endif
-
 /* Each block carries its size in a header so live_bytes can be tracked. */
 typedef struct block_hdr {
     size_t size;

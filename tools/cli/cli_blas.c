@@ -16,7 +16,8 @@
 
 void cli_blas_select(char **argv) {
     const char *want = clef_blas_coretype(), *opt = getenv("CLEF_BLAS_SELECT");
-    if (want == NULL || getenv("OPENBLAS_CORETYPE") != NULL || (opt != NULL && strcmp(opt, "0") == 0))
+    if (want == NULL || getenv("OPENBLAS_CORETYPE") != NULL ||
+        (opt != NULL && strcmp(opt, "0") == 0))
         return;
     if (strcasecmp(clef_blas_kernel(), want) == 0)
         return;
@@ -27,3 +28,15 @@ void cli_blas_select(char **argv) {
 #endif
     unsetenv("OPENBLAS_CORETYPE"); /* exec failed: children should not inherit a half-done choice */
 }
+
+#if defined(CLI_BLAS_AT_START) && defined(__GLIBC__)
+/* The tests and the benchmarks link this in (CMake object library with CLI_BLAS_AT_START): they
+ * run the kernels users get, and tests comparing the library with files the clef program wrote
+ * need its GEMM rounding. glibc passes main's arguments to constructors; an executable's
+ * constructors run after those of the libraries it loads, so OpenBLAS has chosen already. */
+__attribute__((constructor)) static void cli_blas_at_start(int argc, char **argv, char **envp) {
+    (void)argc;
+    (void)envp;
+    cli_blas_select(argv);
+}
+#endif
