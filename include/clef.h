@@ -104,6 +104,12 @@ CLEF_API const char *clef_cpu_isa(void);
  *  callback installed with warnings on (clef_ctx_set_log()) gets one warning naming the
  *  OPENBLAS_CORETYPE that fits (docs/NN.md). Static string. */
 CLEF_API const char *clef_blas_kernel(void);
+/** The OpenBLAS kernel family that fits this CPU's instruction sets (cpuid): "SkylakeX",
+ *  "Haswell" or "Sandybridge"; NULL when none does (SSE only, not x86-64). The clef program and
+ *  the bindings select it by default (OPENBLAS_CORETYPE, read when OpenBLAS loads); a host
+ *  program that links libclef compares it with clef_blas_kernel() and, when they differ, sets
+ *  OPENBLAS_CORETYPE to it before starting (docs/NN.md). Static string. */
+CLEF_API const char *clef_blas_coretype(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Status codes                                                                               */

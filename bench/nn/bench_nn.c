@@ -308,6 +308,17 @@ int main(int argc, char **argv) {
     if (up != NULL)
         fclose(up);
     printf("bench_nn: %s; load average before: %s\n", openblas_get_config(), load);
+    if (peer) { /* the peer's BLAS and vector width, beside ours */
+        char cmd[1024], line[256] = "did not answer\n";
+        snprintf(cmd, sizeof cmd, "%s %s --describe", python, CLEF_BENCH_PEER);
+        FILE *f = popen(cmd, "r");
+        if (f != NULL) {
+            if (fgets(line, sizeof line, f) == NULL)
+                snprintf(line, sizeof line, "did not answer\n");
+            pclose(f);
+        }
+        printf("bench_nn: peer: %s", line);
+    }
     peer_row rows[MAX_PEER];
     clef_ctx *ctx;
     clef_ctx_create(&ctx);

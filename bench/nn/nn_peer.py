@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch CPU peer of bench_nn.c: the same workloads, forward + backward, float32.
 
-usage: nn_peer.py --threads 1,2 --batches 1,4 [--only linear|attn|block|conv]
+usage: nn_peer.py --threads 1,2 --batches 1,4 [--only linear|attn|block|conv] | --describe
 Prints one line per run: "<workload> <batch> <threads> <best seconds>" (best of 3 after a
 warm-up; 2 for the Transformer block), as bench_nn parses it.
 """
@@ -77,7 +77,15 @@ def main():
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--batches", default="1,4")
     ap.add_argument("--only", default=None)
+    ap.add_argument("--describe", action="store_true", help="print the peer's BLAS and exit")
     a = ap.parse_args()
+    if a.describe:  # which kernels the peer runs, for the machine line
+        cfg = torch.__config__.show()
+        blas = next((w.split("=", 1)[1].rstrip(",") for w in cfg.split()
+                     if w.startswith("BLAS_INFO=")), "unknown")
+        cap = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "?")()
+        print(f"torch {torch.__version__}, BLAS {blas}, CPU capability {cap}")
+        return
     want = lambda name: a.only is None or a.only == name
     torch.manual_seed(0)
     for t in map(int, a.threads.split(",")):

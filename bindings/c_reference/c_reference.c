@@ -5,11 +5,18 @@
 #include <clef.h>
 #include <stdio.h>
 
-int main(void) {
+#include "cli_blas.h"
+
+/* A host program's one step (docs/NN.md): the kernel family the clef program and the bindings
+ * run, so that build_info, and anything computed by GEMM, agree. */
+int main(int argc, char **argv) {
+    (void)argc;
+    cli_blas_select(argv);
     printf("version\t%s\n", clef_version());
     printf("version_number\t%d\n", (int)clef_version_number());
     printf("abi_version\t%d\n", (int)clef_abi_version());
     printf("build_info\t%s\n", clef_build_info());
+    printf("blas_kernel\t%s\n", clef_blas_kernel());
     printf("source_id\t%s\n", clef_source_id());
     for (int s = -15; s <= 1; s++)
         printf("strerror.%d\t%s\n", s, clef_strerror(s));

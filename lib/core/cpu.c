@@ -114,20 +114,30 @@ static int kernel_level(const char *k) {
     return 3;
 }
 
-const char *clefi_blas_advice(const char *kernel, uint32_t isa, char *buf, size_t cap) {
-    static const char *const fit[] = {NULL, "Sandybridge", "Haswell", "SkylakeX"};
+/* The kernel family that fits each level of isa_level(); OPENBLAS_CORETYPE spells them so. */
+static const char *const k_fit[] = {NULL, "Sandybridge", "Haswell", "SkylakeX"};
+
+/* What the CPU runs, on the scale of kernel_level(). AVX-512 needs the Skylake-X subsets
+ * (F, DQ, BW, VL) that OpenBLAS's SkylakeX kernels use; AVX2 without FMA gets Sandybridge. */
+static int isa_level(uint32_t isa) {
     const uint32_t avx512 =
         CLEFI_ISA_AVX512F | CLEFI_ISA_AVX512DQ | CLEFI_ISA_AVX512BW | CLEFI_ISA_AVX512VL;
-    int cpu = (isa & avx512) == avx512                                                       ? 3
-              : (isa & (CLEFI_ISA_AVX2 | CLEFI_ISA_FMA)) == (CLEFI_ISA_AVX2 | CLEFI_ISA_FMA) ? 2
-              : (isa & CLEFI_ISA_AVX) != 0                                                   ? 1
-                                                                                             : 0;
+    return (isa & avx512) == avx512                                                       ? 3
+           : (isa & (CLEFI_ISA_AVX2 | CLEFI_ISA_FMA)) == (CLEFI_ISA_AVX2 | CLEFI_ISA_FMA) ? 2
+           : (isa & CLEFI_ISA_AVX) != 0                                                   ? 1
+                                                                                          : 0;
+}
+
+const char *clef_blas_coretype(void) { return k_fit[isa_level(clefi_cpu_isa())]; }
+
+const char *clefi_blas_advice(const char *kernel, uint32_t isa, char *buf, size_t cap) {
+    int cpu = isa_level(isa);
     if (kernel == NULL || kernel_level(kernel) >= cpu)
         return NULL;
     snprintf(buf, cap,
              "OpenBLAS runs its %s kernels on a CPU with %s kernels' instructions: every GEMM "
              "runs several times slower than the CPU allows; set OPENBLAS_CORETYPE=%s in the "
              "environment before the library loads (docs/NN.md)",
-             kernel, fit[cpu], fit[cpu]);
+             kernel, k_fit[cpu], k_fit[cpu]);
     return buf;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core_int.h"
 
@@ -306,6 +307,27 @@ static void test_blas_advice(void **state) {
     assert_null(clefi_blas_advice("SomeFutureCore", avx512, buf, sizeof buf)); /* no guessing */
 }
 
+/* clef_blas_coretype() names the family for the CPU's ISA, and this test process runs it (the
+ * tests select it as the clef program does: test_support.c) unless the environment chose. */
+static void test_blas_coretype(void **state) {
+    (void)state;
+    const char *fit = clef_blas_coretype(), *env = getenv("OPENBLAS_CORETYPE"),
+               *opt = getenv("CLEF_BLAS_SELECT");
+    const uint32_t isa = clefi_cpu_isa(), skx = CLEFI_ISA_AVX512F | CLEFI_ISA_AVX512DQ |
+                                                CLEFI_ISA_AVX512BW | CLEFI_ISA_AVX512VL;
+    if ((isa & skx) == skx)
+        assert_string_equal(fit, "SkylakeX");
+    else if ((isa & (CLEFI_ISA_AVX2 | CLEFI_ISA_FMA)) == (CLEFI_ISA_AVX2 | CLEFI_ISA_FMA))
+        assert_string_equal(fit, "Haswell");
+    if (fit == NULL || (opt != NULL && strcmp(opt, "0") == 0) ||
+        (env != NULL && strcasecmp(env, fit) != 0))
+        return;
+    if (strcasecmp(clef_blas_kernel(), fit) != 0)
+        fprintf(stderr, "kernel %s, CPU calls for %s (OPENBLAS_CORETYPE %s)\n", clef_blas_kernel(),
+                fit, env != NULL ? env : "unset");
+    assert_int_equal(strcasecmp(clef_blas_kernel(), fit), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_versions),
@@ -319,6 +341,7 @@ int main(void) {
         cmocka_unit_test(test_rng),
         cmocka_unit_test(test_cpu_isa),
         cmocka_unit_test(test_blas_advice),
+        cmocka_unit_test(test_blas_coretype),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

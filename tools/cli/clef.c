@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_blas.h"
 
 typedef struct command {
     const char *name;
@@ -42,6 +43,7 @@ int cli_fail(const char *what, clef_status rc, const char *detail) {
 }
 
 int main(int argc, char **argv) {
+    cli_blas_select(argv); /* OpenBLAS's kernels for this CPU (may re-exec once; docs/NN.md) */
     if (argc < 2) {
         fprintf(stderr, "clef: missing command (see clef --help)\n");
         return 2;

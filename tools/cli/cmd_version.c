@@ -29,7 +29,9 @@ int cmd_build_info(int argc, char **argv) {
     if (code >= 0)
         return code;
     printf("%s\n", clef_build_info());
-    printf("cpu: %s\nblas kernel: %s\n", clef_cpu_isa(), clef_blas_kernel());
+    const char *fit = clef_blas_coretype();
+    printf("cpu: %s\nblas kernel: %s (fits this cpu: %s)\n", clef_cpu_isa(), clef_blas_kernel(),
+           fit != NULL ? fit : "none known");
     fflush(stdout);
     clef_ctx *ctx = NULL; /* the kernel advice, if any, comes through the log callback */
     if (clef_ctx_create(&ctx) == CLEF_OK)

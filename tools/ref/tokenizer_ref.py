@@ -500,7 +500,8 @@ def bench(path, n_threads, reps):
             t0 = time.perf_counter()
             _, ids, _ = model.encode(spec)
             best = min(best, time.perf_counter() - t0)
-    print(f"torch {torch.__version__} encode 20-min session: {best:.4f} s "
+    cap = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "?")()
+    print(f"torch {torch.__version__} (CPU capability {cap}) encode 20-min session: {best:.4f} s "
           f"({n_threads} threads, best of {reps})")
     print(f"encode_s={best:.6f}")
     np.asarray(ids.numpy(), dtype=np.int32).tofile(path + ".torch_ids")

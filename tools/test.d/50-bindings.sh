@@ -33,9 +33,10 @@ libdir="$out/prefix/lib"
 # C reference values: core always; io and dsp when the header declares those APIs.
 ref="$out/reference"
 mkdir -p "$ref"
+# (tools/cli/cli_blas.c: OpenBLAS's kernel family for the CPU, as the clef program and bindings)
 cref() {
-  cc -std=c11 -Wall -Wextra -Werror -I"$out/prefix/include" "bindings/c_reference/$1.c" \
-     -L"$libdir" -lclef -Wl,-rpath,"$libdir" -o "$out/$1"
+  cc -std=c11 -Wall -Wextra -Werror -I"$out/prefix/include" -Itools/cli "bindings/c_reference/$1.c" \
+     tools/cli/cli_blas.c -L"$libdir" -lclef -Wl,-rpath,"$libdir" -o "$out/$1"
 }
 cref c_reference && "$out/c_reference" > "$ref/core.txt"
 if grep -q 'clef_stream_pull' include/clef.h; then

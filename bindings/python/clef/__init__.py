@@ -3,6 +3,12 @@
 The ctypes layer (``clef._ffi``) is generated from include/clef.h; ``clef.lowlevel`` exposes
 every C function with argument checks; the classes here are the Pythonic layer."""
 
+# First, before numpy (which may be linked to the same system OpenBLAS) and libclef load:
+# OpenBLAS reads OPENBLAS_CORETYPE only when it loads (clef._blas, docs/NN.md).
+from . import _blas
+
+_blas.select()
+
 from . import _ffi
 from ._core import (  # noqa: F401
     ERROR_CLASSES,
@@ -21,7 +27,10 @@ from ._api import (  # noqa: F401
     ParamInfo,
     Session,
     abi_version,
+    blas_coretype,
+    blas_kernel,
     build_info,
+    cpu_isa,
     param_info,
     source_id,
     version,
@@ -38,6 +47,9 @@ for _m, _n in ((_sig, "Recording"), (_sig, "Stream"), (_sig, "Spectrogram"), (_s
     if hasattr(_m, _n):
         globals()[_n] = getattr(_m, _n)
 del _m, _n
+
+# OpenBLAS loaded before clef (e.g. by a numpy linked to the system OpenBLAS) keeps its kernels.
+_blas.warn_if_late(blas_kernel(), blas_coretype())
 
 ABI_VERSION = _ffi.ABI_VERSION
 __version__ = "0.1.0"

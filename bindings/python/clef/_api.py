@@ -30,6 +30,22 @@ def build_info():
     return _ll.clef_build_info()
 
 
+def cpu_isa():
+    """The CPU's instruction sets from cpuid, e.g. "x86-64 SSE4.2 AVX AVX2 FMA AVX-512F ..."."""
+    return _ll.clef_cpu_isa()
+
+
+def blas_kernel():
+    """The kernel family OpenBLAS runs, e.g. "SkylakeX" (chosen when libclef loaded)."""
+    return _ll.clef_blas_kernel()
+
+
+def blas_coretype():
+    """The kernel family that fits this CPU (None if none does); importing clef selects it
+    unless OPENBLAS_CORETYPE is set or CLEF_BLAS_SELECT=0 (docs/NN.md)."""
+    return _ll.clef_blas_coretype()
+
+
 @register("clef_ctx")
 class Context(Handle):
     """Library context (allocator, log callback, errors of handle creation).

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "c82964628c9b689ceba7b109267ccd52be2471c2b03317017870a78d318ff3da"
+HEADER_SHA256 = "4d5a679e995c4ffcaa969227d882098b380ea1dfef9ff428e486ea878a660eaf"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -347,6 +347,7 @@ FUNCTIONS = {
     'clef_build_info': (_C.c_char_p, []),
     'clef_cpu_isa': (_C.c_char_p, []),
     'clef_blas_kernel': (_C.c_char_p, []),
+    'clef_blas_coretype': (_C.c_char_p, []),
     'clef_strerror': (_C.c_char_p, [clef_status]),
     'clef_ctx_create': (clef_status, [_C.POINTER(_C.POINTER(clef_ctx))]),
     'clef_ctx_create_with_allocator': (clef_status, [_C.POINTER(_C.POINTER(clef_ctx)), clef_malloc_fn, clef_realloc_fn, clef_free_fn, _C.c_void_p]),
@@ -634,6 +635,7 @@ SIGNATURES = {
     'clef_build_info': (),
     'clef_cpu_isa': (),
     'clef_blas_kernel': (),
+    'clef_blas_coretype': (),
     'clef_strerror': (('status', 'scalar', 'int32_t', '', ''), ),
     'clef_ctx_create': (('out', 'handle_out', 'clef_ctx', '', ''), ),
     'clef_ctx_create_with_allocator': (('out', 'handle_out', 'clef_ctx', '', ''), ('malloc_fn', 'callback', 'clef_malloc_fn', '', ''), ('realloc_fn', 'callback', 'clef_realloc_fn', '', ''), ('free_fn', 'callback', 'clef_free_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
@@ -920,6 +922,7 @@ RETURNS = {
     'clef_build_info': ('cstr', 'char', 'const char *'),
     'clef_cpu_isa': ('cstr', 'char', 'const char *'),
     'clef_blas_kernel': ('cstr', 'char', 'const char *'),
+    'clef_blas_coretype': ('cstr', 'char', 'const char *'),
     'clef_strerror': ('cstr', 'char', 'const char *'),
     'clef_ctx_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_ctx_create_with_allocator': ('scalar', 'int32_t', 'clef_status'),

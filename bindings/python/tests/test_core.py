@@ -1,12 +1,15 @@
 """Versions, errors, contexts and parameter sets: parity with the C library, Pythonic layer."""
 
 import ctypes
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import clef
-from clef import _ffi
+from clef import _blas, _ffi
 
 
 def test_versions_identical_to_c(c_reference):
@@ -17,6 +20,68 @@ def test_versions_identical_to_c(c_reference):
     assert clef.source_id() == c_reference["source_id"]
     for s in range(-15, 2):
         assert clef.strerror(s) == c_reference[f"strerror.{s}"]
+
+
+def _fresh_import(code, **env):
+    """Run code after `import clef` in a new Python with neither OPENBLAS_CORETYPE nor
+    CLEF_BLAS_SELECT set unless given here (the kernel is fixed when OpenBLAS loads)."""
+    e = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "CLEF_BLAS_SELECT")}
+    e.update(env)
+    r = subprocess.run([sys.executable, "-c", "import clef; " + code], env=e, capture_output=True,
+                       text=True, check=True)
+    return r.stdout.split()
+
+
+def test_blas_kernel_fits_the_cpu_with_nothing_set():
+    fit = clef.blas_coretype()
+    if fit is None:
+        pytest.skip(f"no OpenBLAS kernel family fits this CPU ({clef.cpu_isa()})")
+    kernel, = _fresh_import("print(clef.blas_kernel())")
+    assert kernel.lower() == fit.lower(), f"import clef ran {kernel}, the CPU calls for {fit}"
+    # a user's choice wins (Prescott runs on every x86-64); the opt-out keeps OpenBLAS's own
+    assert _fresh_import("print(clef.blas_kernel())", OPENBLAS_CORETYPE="Prescott") == ["Prescott"]
+    assert _fresh_import("import os; print('OPENBLAS_CORETYPE' in os.environ)",
+                         CLEF_BLAS_SELECT="0") == ["False"]
+
+
+def test_blas_loaded_too_early_warns():
+    """A process that loaded libclef's OpenBLAS before clef keeps its kernels: a warning names
+    the fix (the library's own log warning needs a log callback)."""
+    fit = clef.blas_coretype()
+    if fit is None:
+        pytest.skip("no OpenBLAS kernel family fits this CPU")
+    code = ("import ctypes, sys; ctypes.CDLL('libopenblas.so.0'); import clef; "
+            "print(clef.blas_kernel(), file=sys.stderr)")
+    e = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "CLEF_BLAS_SELECT")}
+    r = subprocess.run([sys.executable, "-W", "always", "-c", code], env=e, capture_output=True,
+                       text=True)
+    if r.returncode != 0 and "libopenblas.so.0" in r.stderr:
+        pytest.skip("no libopenblas.so.0 to load first")
+    assert r.returncode == 0, r.stderr
+    kernel = r.stderr.split()[-1]
+    if kernel.lower() == fit.lower():
+        pytest.skip(f"OpenBLAS picks {kernel} by itself on this CPU")
+    assert f"OPENBLAS_CORETYPE={fit}" in r.stderr and "RuntimeWarning" in r.stderr
+    assert _blas.warn_if_late(fit, fit, {"OPENBLAS_CORETYPE": fit}) is None
+    assert _blas.warn_if_late("Prescott", fit, {"OPENBLAS_CORETYPE": "Prescott"}) is None
+
+
+def test_blas_choice_from_cpu_flags_equals_cpuid():
+    """clef._blas reads /proc/cpuinfo before libclef loads; clef_blas_coretype() reads cpuid."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the choice before loading reads /proc/cpuinfo (Linux)")
+    assert _blas.coretype_from_flags(_blas.cpu_flags()) == clef.blas_coretype()
+    skx = {"avx", "avx2", "fma", "avx512f", "avx512dq", "avx512bw", "avx512vl"}
+    assert _blas.coretype_from_flags(skx) == "SkylakeX"
+    assert _blas.coretype_from_flags(skx - {"avx512vl"}) == "Haswell"
+    assert _blas.coretype_from_flags({"avx", "avx2"}) == "Sandybridge"
+    assert _blas.coretype_from_flags({"sse4_2"}) is None
+    env = {"OPENBLAS_CORETYPE": "Haswell"}
+    assert _blas.select(env) is None and env == {"OPENBLAS_CORETYPE": "Haswell"}
+    assert _blas.select({"CLEF_BLAS_SELECT": "0"}) is None
+    env = {}
+    assert _blas.select(env) == clef.blas_coretype()
+    assert env == ({"OPENBLAS_CORETYPE": clef.blas_coretype()} if clef.blas_coretype() else {})
 
 
 def test_param_metadata_identical_to_c(c_reference):

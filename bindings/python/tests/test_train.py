@@ -34,6 +34,7 @@ def _clef_cli():
 def _run(exe, *args):
     """Run the clef command on the library under test (an installed one has no rpath)."""
     env = dict(os.environ)
+    env["OPENBLAS_CORETYPE"] = clef.blas_kernel()  # this process's GEMM rounding, whatever it is
     lib = os.environ.get("CLEF_LIBRARY")
     if lib:
         d = str(pathlib.Path(lib).resolve().parent)

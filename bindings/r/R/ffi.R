@@ -224,6 +224,10 @@ clef_blas_kernel <- function() {
   .clef_result(.Call(C_clef_blas_kernel), "clef_blas_kernel", FALSE, c())
 }
 
+clef_blas_coretype <- function() {
+  .clef_result(.Call(C_clef_blas_coretype), "clef_blas_coretype", FALSE, c())
+}
+
 clef_strerror <- function(status) {
   .clef_result(.Call(C_clef_strerror, status), "clef_strerror", FALSE, c())
 }

@@ -1,7 +1,68 @@
 # Hand-written support for the generated wrappers in R/ffi.R, and a thin R layer.
 
+# The glue library is loaded here rather than by useDynLib in NAMESPACE: OpenBLAS reads
+# OPENBLAS_CORETYPE once, when it loads with libclef, so the kernel family for this CPU is set
+# first (docs/NN.md). The registered routines become the namespace's C_* objects, as
+# useDynLib(.registration = TRUE) would make them.
 .onLoad <- function(libname, pkgname) {
+  .clef_blas_select()
+  dll <- library.dynam("clef", pkgname, libname)
+  ns <- parent.env(environment())
+  routines <- getDLLRegisteredRoutines(dll)$.Call
+  for (nm in names(routines)) assign(nm, routines[[nm]], envir = ns)
   .clef_check_abi(.Call(C_clef_abi_version)[[1L]], .clef_abi_generated)
+}
+
+.onUnload <- function(libpath) library.dynam.unload("clef", libpath)
+
+# When R's own BLAS is the same OpenBLAS (Debian's default), R loaded it at start with the kernel
+# it chose then, and setting OPENBLAS_CORETYPE here is too late: say once how to fix it.
+.onAttach <- function(libname, pkgname) {
+  msg <- .clef_blas_late(clef_blas_kernel(), clef_blas_coretype())
+  if (!is.null(msg)) packageStartupMessage(msg)
+}
+
+.clef_blas_late <- function(kernel, fit) {
+  if (is.null(fit) || is.na(fit) || tolower(kernel) == tolower(fit) ||
+      identical(Sys.getenv("CLEF_BLAS_SELECT"), "0") ||
+      tolower(Sys.getenv("OPENBLAS_CORETYPE")) != tolower(fit)) {
+    return(NULL)
+  }
+  sprintf(paste0("clef: R loaded OpenBLAS at start with its %s kernels, on a CPU that runs %s's: ",
+                 "GEMM runs several times slower. Set OPENBLAS_CORETYPE=%s in the environment ",
+                 "that starts R (shell profile, service unit; ~/.Renviron is read too late). ",
+                 "See docs/NN.md."), kernel, fit, fit)
+}
+
+# OpenBLAS's kernel family for a set of Linux CPU flags (/proc/cpuinfo lists what both the CPU
+# and the OS support): the choice of clef_blas_coretype(), which reads cpuid but needs libclef,
+# and so OpenBLAS, loaded.
+.clef_coretype_from_flags <- function(flags) {
+  has <- function(...) all(c(...) %in% flags)
+  if (has("avx512f", "avx512dq", "avx512bw", "avx512vl")) return("SkylakeX")
+  if (has("avx2", "fma")) return("Haswell")
+  if (has("avx")) return("Sandybridge")
+  NA_character_
+}
+
+.clef_cpu_flags <- function(path = "/proc/cpuinfo") {
+  lines <- if (file.exists(path)) readLines(path, warn = FALSE) else character()
+  line <- grep("^flags", lines, value = TRUE)
+  if (!length(line)) return(character())
+  strsplit(trimws(sub("^[^:]*:", "", line[[1L]])), "[[:space:]]+")[[1L]]
+}
+
+# Set OPENBLAS_CORETYPE for this CPU unless it is set or CLEF_BLAS_SELECT=0 (as the clef program
+# and the Python package do); returns the value set or NA, invisibly.
+.clef_blas_select <- function() {
+  if (Sys.info()[["sysname"]] != "Linux" ||
+      !is.na(Sys.getenv("OPENBLAS_CORETYPE", unset = NA)) ||
+      identical(Sys.getenv("CLEF_BLAS_SELECT"), "0")) {
+    return(invisible(NA_character_))
+  }
+  core <- .clef_coretype_from_flags(.clef_cpu_flags())
+  if (!is.na(core)) Sys.setenv(OPENBLAS_CORETYPE = core)
+  invisible(core)
 }
 
 # Refuse a libclef whose ABI differs from the one the glue was generated for.

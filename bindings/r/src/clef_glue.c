@@ -206,6 +206,14 @@ SEXP clefr_clef_blas_kernel(void) {
     return res;
 }
 
+SEXP clefr_clef_blas_coretype(void) {
+    const char *ret = clef_blas_coretype();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_strerror(SEXP a_status) {
     static const char fn[] = "clef_strerror";
     clef_status v_status =

@@ -11,6 +11,7 @@ SEXP clefr_clef_source_id(void);
 SEXP clefr_clef_build_info(void);
 SEXP clefr_clef_cpu_isa(void);
 SEXP clefr_clef_blas_kernel(void);
+SEXP clefr_clef_blas_coretype(void);
 SEXP clefr_clef_strerror(SEXP);
 SEXP clefr_clef_ctx_create(void);
 SEXP clefr_clef_ctx_create_with_allocator(void);
@@ -297,6 +298,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_build_info", (DL_FUNC)&clefr_clef_build_info, 0},
     {"C_clef_cpu_isa", (DL_FUNC)&clefr_clef_cpu_isa, 0},
     {"C_clef_blas_kernel", (DL_FUNC)&clefr_clef_blas_kernel, 0},
+    {"C_clef_blas_coretype", (DL_FUNC)&clefr_clef_blas_coretype, 0},
     {"C_clef_strerror", (DL_FUNC)&clefr_clef_strerror, 1},
     {"C_clef_ctx_create", (DL_FUNC)&clefr_clef_ctx_create, 0},
     {"C_clef_ctx_create_with_allocator", (DL_FUNC)&clefr_clef_ctx_create_with_allocator, 0},

@@ -12,8 +12,38 @@ test_that("versions and constants agree with the C library", {
   expect_identical(clef_version(), ref[["version"]])
   expect_identical(clef_version_number(), as.integer(ref[["version_number"]]))
   expect_identical(clef_abi_version(), as.integer(ref[["abi_version"]]))
-  expect_identical(clef_build_info(), ref[["build_info"]])
+  # the BLAS kernel is this R process's: R may have loaded OpenBLAS before clef could choose
+  expect_identical(clef_build_info(), gsub(ref[["blas_kernel"]], clef_blas_kernel(),
+                                           ref[["build_info"]], fixed = TRUE))
   for (s in -15:1) expect_identical(clef_strerror(s), ref[[sprintf("strerror.%d", s)]])
+})
+
+test_that("loading clef selects the BLAS kernel family for the CPU, or says how", {
+  fit <- clef_blas_coretype()
+  skip_if(is.null(fit) || is.na(fit), "no OpenBLAS kernel family fits this CPU")
+  expect_identical(clef:::.clef_coretype_from_flags(clef:::.clef_cpu_flags()), fit)
+  expect_identical(clef:::.clef_coretype_from_flags(c("avx", "avx2")), "Sandybridge")
+  expect_true(is.na(clef:::.clef_coretype_from_flags("sse4_2")))
+  # a fresh R with nothing set: the kernel for the CPU, unless R had loaded the same OpenBLAS
+  # before clef (Debian's R links it as its BLAS); then the startup message names the fix
+  rscript <- file.path(R.home("bin"), "Rscript")
+  code <- paste0("pre <- any(grepl('libopenblas', readLines('/proc/self/maps'))); ",
+                 "library(clef); cat('\\n', pre, clef_blas_kernel(), '\\n')")
+  run <- function(extra) {
+    out <- system2("env", c("-u", "OPENBLAS_CORETYPE", "-u", "CLEF_BLAS_SELECT", extra, rscript,
+                            "-e", shQuote(code)), stdout = TRUE, stderr = TRUE,
+                   env = sprintf("R_LIBS=%s", paste(.libPaths(), collapse = .Platform$path.sep)))
+    list(last = strsplit(trimws(tail(out, 1L)), " ")[[1L]], all = paste(out, collapse = "\n"))
+  }
+  r <- run(character())
+  if (identical(r$last[[1L]], "FALSE") || tolower(r$last[[2L]]) == tolower(fit)) {
+    expect_identical(tolower(r$last[[2L]]), tolower(fit))
+  } else {
+    expect_match(r$all, sprintf("OPENBLAS_CORETYPE=%s", fit), fixed = TRUE)
+  }
+  # the documented step: set in the environment that starts R, it always works
+  expect_identical(run(sprintf("OPENBLAS_CORETYPE=%s", fit))$last[[2L]], fit)
+  expect_null(clef:::.clef_blas_late(fit, fit))
 })
 
 test_that("parameter metadata is identical to the C library's", {

@@ -13,6 +13,12 @@ test_that("clef_train_tokenizer writes the weights clef train-tokenizer writes",
     Sys.setenv(LD_LIBRARY_PATH = paste(dirname(normalizePath(lib)), old, sep = ":"))
     on.exit(Sys.setenv(LD_LIBRARY_PATH = old), add = TRUE)
   }
+  # the clef command runs this process's BLAS kernel (the same GEMM rounding), whichever
+  # OpenBLAS chose when R started
+  old_core <- Sys.getenv("OPENBLAS_CORETYPE", unset = NA)
+  Sys.setenv(OPENBLAS_CORETYPE = clef_blas_kernel())
+  on.exit(if (is.na(old_core)) Sys.unsetenv("OPENBLAS_CORETYPE") else
+    Sys.setenv(OPENBLAS_CORETYPE = old_core), add = TRUE)
   d <- tempfile("train")
   dir.create(d)
   coh <- file.path(d, "coh")
