@@ -30,7 +30,7 @@ t() { /usr/bin/time -f "  [%C: %e s wall, %U s user, %M KB]" "$@"; }
 [ -f train/manifest.csv ] || t "$clef" synth -o train --patients "$train_n" --sessions 1 \
   --minutes "$minutes" --seed 31 --quiet
 [ -f tok.safetensors ] || t "$clef" train-tokenizer train -o tok.safetensors --steps "$tok_steps" \
-  --threads "$threads" --log-every 100 --channel-dropout 0.3 --disc-ndf 0
+  --threads "$threads" --log-every 100 --channel-dropout 0.3 --disc-ndf 0 ${TOK_ARGS:-}
 "$clef" ingest train --store train.db > /dev/null
 t "$clef" tokenize --store train.db -w tok.safetensors --threads "$threads" > /dev/null
 [ -f enc.safetensors ] || t "$clef" pretrain --store train.db -w tok.safetensors \
