@@ -10,8 +10,8 @@
  * the weights are written once (clef_encoder_save()); libclef's clef_encoder_embed() and
  * tools/ref/encoder_ref.py --bench (torch.set_num_threads(n), inference_mode) time the forward
  * of the same ids, best of --reps after a warm-up, one thread count at a time in turn (wall
- * time, and the process's CPU time, steadier on a shared machine; ratios = torch / libclef). GFLOP/s
- * counts the model FLOPs 24 n d^2 + 4 n^2 d per layer (QKV, projection, MLP, QK^T and PV).
+ * time, and the process's CPU time, steadier on a shared machine; ratios = torch / libclef).
+ * GFLOP/s counts the model FLOPs 24 n d^2 + 4 n^2 d per layer (QKV, projection, MLP, QK^T and PV).
  * Where the time goes: perf record on this program (docs/encoder-speed.md). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -84,8 +84,8 @@ typedef struct peer_row {
 static int run_peer(const char *python, const char *weights, const char *ids_path, int threads,
                     int reps, peer_row *row, int *info) {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s --bench %s %s --threads %d --reps %d", python,
-             CLEF_BENCH_PEER, weights, ids_path, threads, reps);
+    snprintf(cmd, sizeof cmd, "%s %s --bench %s %s --threads %d --reps %d", python, CLEF_BENCH_PEER,
+             weights, ids_path, threads, reps);
     FILE *f = popen(cmd, "r");
     if (f == NULL)
         return 0;
