@@ -49,10 +49,17 @@ static void make_sessions(int32_t *ids, int n) {
 /* A trainer of the small layout with the sessions added, as rank of world (reduce NULL and
  * world 2: the emulated ranks; world 1: plain single process). */
 static clef_encoder_trainer *trainer(clef_ctx *ctx, const clef_params *p, int32_t threads,
-                                     const int32_t *ids, clef_grad_reduce_fn reduce,
-                                     int32_t rank, int32_t world) {
-    clefi_enc_cfg c = {.d = 12, .n_layers = 2, .n_heads = 3, .d_ff = 20, .embed_dim = 8,
-                       .grid_f = ROWS, .grid_t = COLS, .n_mean = MEANS, .codebook_size = CODES,
+                                     const int32_t *ids, clef_grad_reduce_fn reduce, int32_t rank,
+                                     int32_t world) {
+    clefi_enc_cfg c = {.d = 12,
+                       .n_layers = 2,
+                       .n_heads = 3,
+                       .d_ff = 20,
+                       .embed_dim = 8,
+                       .grid_f = ROWS,
+                       .grid_t = COLS,
+                       .n_mean = MEANS,
+                       .codebook_size = CODES,
                        .mean_levels = LEVELS};
     memset(c.tok_sha, 'b', 64);
     clef_encoder_trainer *tr = NULL;
