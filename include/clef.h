@@ -1552,8 +1552,10 @@ CLEF_API int64_t clef_encoder_trainer_sessions(const clef_encoder_trainer *tr, i
  *  (CLEF_P_PRETRAIN_BATCH sessions, drawn identically on every rank) is shared out by
  *  position (rank, rank + world, ...) and the gradient summed over ranks through reduce
  *  (clef_dist_allreduce_mean() of libclef_dist). Every rank must add the same sessions.
- *  world 1 with reduce NULL restores single-process training. Checkpoints record world.
- *  Errors on the trainer. */
+ *  reduce NULL (rank 0): one process computes all world ranks' shares and combines them as
+ *  clef_dist_allreduce_mean() would (in rank order), reproducing a world-rank run bit for bit
+ *  when world is 2 (docs/distributed.md); world 1 restores plain single-process training.
+ *  Checkpoints record world. Errors on the trainer. */
 CLEF_API clef_status clef_encoder_trainer_set_reducer(clef_encoder_trainer *tr,
                                                       clef_grad_reduce_fn reduce, void *user,
                                                       int32_t rank, int32_t world);
@@ -1566,8 +1568,9 @@ CLEF_API clef_status clef_encoder_trainer_set_reducer(clef_encoder_trainer *tr,
  *  (the trainer stays usable). Errors on the trainer. */
 CLEF_API clef_status clef_encoder_trainer_run(clef_encoder_trainer *tr, const char *checkpoint_path,
                                               clef_encoder_progress_fn progress, void *user);
-/** One optimiser step on n_sessions sessions' ids [n_sessions][n_tokens] (this rank's share of
- *  the global batch under a reducer, whose size is then CLEF_P_PRETRAIN_BATCH). loss and
+/** One optimiser step on n_sessions sessions' ids [n_sessions][n_tokens] (world > 1: this
+ *  rank's share of the global batch, whose size is then CLEF_P_PRETRAIN_BATCH; with emulated
+ *  ranks the whole global batch, in order). loss and
  *  accuracy (may be NULL) get this rank's mean masked-token cross-entropy and accuracy. Masks
  *  come from (seed, step, position in the global batch). Errors on the trainer. */
 CLEF_API clef_status clef_encoder_trainer_step(clef_encoder_trainer *tr, const int32_t *ids,

@@ -42,6 +42,7 @@ struct clef_encoder_trainer {
     clef_encoder *enc, *ema, *grad; /* grad: an encoder whose flat buffer holds the gradients */
     float *m, *v;                   /* AdamW moments */
     float *gbuf;                    /* gradients + 2 (loss, accuracy) for the reducer */
+    float *gpart;                   /* emulated ranks (no reducer, world > 1): one rank's part */
     /* settings */
     int64_t batch, steps_total, ckpt_every, val_every, max_sessions;
     double lr, lr_min_frac, warmup_frac, wd, beta1, beta2, eps, clip, ema_decay, mask_min, mask_max;
@@ -230,6 +231,7 @@ void clef_encoder_trainer_free(clef_encoder_trainer *tr) {
     if (tr->grad != NULL)
         clefi_enc_bind(tr->grad, tr->grad->flat); /* its own buffer, freed with it */
     clefi_free(ctx, tr->gbuf);
+    clefi_free(ctx, tr->gpart);
     clef_encoder_free(tr->grad);
     clef_encoder_free(tr->ema);
     clef_encoder_free(tr->enc);
@@ -443,12 +445,15 @@ clef_status clef_encoder_trainer_set_reducer(clef_encoder_trainer *tr, clef_grad
     clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
-    if (world < 1 || rank < 0 || rank >= world || (world > 1 && reduce == NULL) ||
+    if (world < 1 || rank < 0 || rank >= world || (reduce == NULL && rank != 0) ||
         tr->batch % world != 0)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                            "encoder trainer: rank %d of world %d (the batch of %lld must be a "
-                           "multiple of world; world > 1 needs a reducer)",
+                           "multiple of world; without a reducer the rank must be 0)",
                            (int)rank, (int)world, (long long)tr->batch);
+    if (reduce == NULL && world > 1 && tr->gpart == NULL &&
+        (tr->gpart = clefi_calloc(tr->ctx, tr->enc->lay.total + 2, sizeof(float))) == NULL)
+        return nomem(tr, "emulated ranks' gradients");
     tr->reduce = reduce;
     tr->reduce_user = user;
     tr->rank = rank;
@@ -570,26 +575,51 @@ static void backward(clef_encoder_trainer *tr, int64_t nt, int64_t nm, const flo
 
 /* ---- the optimiser step ---- */
 
+/* Ranks this process computes: all world of them without a reducer (emulated), else its own. */
+static int32_t local_ranks(const clef_encoder_trainer *tr) {
+    return tr->reduce == NULL ? tr->world : 1;
+}
+
+/* Session j of this process's share of a step: its position in the global batch. */
+static uint64_t batch_position(const clef_encoder_trainer *tr, int64_t j) {
+    return local_ranks(tr) > 1 ? (uint64_t)j : (uint64_t)(tr->rank + j * tr->world);
+}
+
 const float *clefi_enc_loss_grad(clef_encoder_trainer *tr, const int32_t *ids, int64_t n,
                                  double *loss_out, double *acc_out) {
     const clefi_enc_cfg *c = &tr->enc->cfg;
     size_t nt_all = (size_t)clefi_enc_n_tokens(c), total = tr->enc->lay.total;
-    memset(tr->gbuf, 0, (total + 2) * sizeof(float));
-    double scale = 1.0 / ((double)n * (double)tr->world), loss_sum = 0.0, acc_sum = 0.0;
-    for (int64_t j = 0; j < n; j++) {
-        /* the session's position in the global batch: its draws */
-        uint64_t key =
-            (uint64_t)tr->step * (uint64_t)(n * tr->world) + (uint64_t)(tr->rank + j * tr->world);
-        int64_t nm = 0, nt = prepare(tr, ids + (size_t)j * nt_all, tr->seed, key, 1, &nm);
-        double acc = 0.0;
-        const float *h = NULL;
-        double loss = forward(tr, tr->enc, nt, nm, &acc, &h);
-        backward(tr, nt, nm, h, (float)scale);
-        loss_sum += loss;
-        acc_sum += acc;
+    int32_t ranks = local_ranks(tr);
+    int64_t per = n / ranks; /* sessions per rank */
+    double scale = 1.0 / ((double)per * (double)tr->world), loss_sum = 0.0, acc_sum = 0.0;
+    /* Emulated ranks: each rank's part summed on its own as that rank would, then added in
+     * rank order as the all-reduce does (bit-identical to world = 2 ranks, where a + b is the
+     * only order). ids are in global batch order: rank g's session j at g + j * world. */
+    for (int32_t g = 0; g < ranks; g++) {
+        float *buf = g == 0 ? tr->gbuf : tr->gpart;
+        memset(buf, 0, (total + 2) * sizeof(float));
+        clefi_enc_bind(tr->grad, buf);
+        double ls = 0.0, as = 0.0;
+        for (int64_t j = 0; j < per; j++) {
+            uint64_t pos = (uint64_t)(tr->rank + g + j * tr->world); /* draws: position */
+            uint64_t key = (uint64_t)tr->step * (uint64_t)(per * tr->world) + pos;
+            int64_t nm = 0,
+                    nt = prepare(tr, ids + (size_t)(g + j * ranks) * nt_all, tr->seed, key, 1, &nm);
+            double acc = 0.0;
+            const float *h = NULL;
+            double loss = forward(tr, tr->enc, nt, nm, &acc, &h);
+            backward(tr, nt, nm, h, (float)scale);
+            ls += loss;
+            as += acc;
+        }
+        buf[total] = (float)(ls * scale);
+        buf[total + 1] = (float)(as * scale);
+        for (size_t i = 0; g > 0 && i < total + 2; i++)
+            tr->gbuf[i] += buf[i];
+        loss_sum += ls;
+        acc_sum += as;
     }
-    tr->gbuf[total] = (float)(loss_sum * scale);
-    tr->gbuf[total + 1] = (float)(acc_sum * scale);
+    clefi_enc_bind(tr->grad, tr->gbuf);
     if (loss_out != NULL)
         *loss_out = loss_sum * scale;
     if (acc_out != NULL)
@@ -601,8 +631,14 @@ static clef_status step_sessions(clef_encoder_trainer *tr, const int32_t *ids, i
                                  double *loss_out, double *acc_out) {
     size_t total = tr->enc->lay.total;
     clefi_enc_loss_grad(tr, ids, n, NULL, NULL);
-    if (tr->reduce != NULL) {
-        clef_status rc = tr->reduce(tr->gbuf, total + 2, tr->reduce_user);
+    /* the mean over ranks (emulated: the sum scaled as clef_dist_allreduce_mean does), then
+     * back to the sum */
+    if (tr->world > 1) {
+        clef_status rc = CLEF_OK;
+        if (tr->reduce != NULL)
+            rc = tr->reduce(tr->gbuf, total + 2, tr->reduce_user);
+        else
+            clefi_scale(tr->sess->pool, tr->gbuf, (int64_t)(total + 2), 1.0f / (float)tr->world);
         if (rc != CLEF_OK)
             return clefi_error(tr->ctx, &tr->err, rc,
                                "encoder trainer: gradient reduction "
@@ -637,11 +673,12 @@ clef_status clef_encoder_trainer_step(clef_encoder_trainer *tr, const int32_t *i
     clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
-    if (ids == NULL || n_sessions < 1 || (tr->world > 1 && n_sessions * tr->world != tr->batch))
+    int64_t share = tr->batch / tr->world * local_ranks(tr);
+    if (ids == NULL || n_sessions < 1 || (tr->world > 1 && n_sessions != share))
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                            "encoder trainer: step needs ids of >= 1 session (%lld; with a "
-                           "reducer batch / world = %lld)",
-                           (long long)n_sessions, (long long)(tr->batch / tr->world));
+                           "world of %d ranks this process's share of the batch: %lld)",
+                           (long long)n_sessions, (int)tr->world, (long long)share);
     const clefi_enc_cfg *c = &tr->enc->cfg;
     size_t nt = (size_t)clefi_enc_n_tokens(c);
     for (int64_t i = 0; i < n_sessions; i++) {
@@ -783,7 +820,7 @@ clef_status clef_encoder_trainer_run(clef_encoder_trainer *tr, const char *check
                            "encoder trainer: no training sessions (add_store, add_tokens)");
     const clefi_enc_cfg *c = &tr->enc->cfg;
     size_t nt = (size_t)clefi_enc_n_tokens(c);
-    int64_t local = tr->batch / tr->world;
+    int64_t local = tr->batch / tr->world * local_ranks(tr);
     int32_t *batch = clefi_malloc(tr->ctx, (size_t)local * nt * sizeof *batch);
     if (batch == NULL)
         return nomem(tr, "batch");
@@ -795,8 +832,7 @@ clef_status clef_encoder_trainer_run(clef_encoder_trainer *tr, const char *check
         double t0 = now_s();
         for (int64_t j = 0; rc == CLEF_OK && j < local; j++) {
             int64_t s = 0;
-            uint64_t k =
-                (uint64_t)tr->step * (uint64_t)tr->batch + (uint64_t)(tr->rank + j * tr->world);
+            uint64_t k = (uint64_t)tr->step * (uint64_t)tr->batch + batch_position(tr, j);
             rc = sample_at(tr, k, &s);
             if (rc == CLEF_OK)
                 memcpy(batch + (size_t)j * nt, tr->data[0].ids + (size_t)s * nt,

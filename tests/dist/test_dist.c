@@ -6,16 +6,7 @@
 #include <string.h>
 
 #include "clef_dist.h"
-
-static int failures;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);               \
-            failures++;                                                                            \
-        }                                                                                          \
-    } while (0)
+#include "mpi_check.h"
 
 static void test_shard(void) {
     const int64_t ids[7] = {10, 11, 12, 13, 14, 15, 16};

@@ -16,7 +16,7 @@
 
 typedef struct pre_opts {
     const char *dir, *store, *tok, *out, *resume, *ckpt;
-    int64_t threads, log_every;
+    int64_t threads, log_every, as_ranks;
     int dist, quiet;
 } pre_opts;
 
@@ -27,7 +27,7 @@ static const char k_usage[] =
     "         [--crop-cols C] [--mask-min R] [--mask-max R] [--warmup-frac F]\n"
     "         [--weight-decay W] [--ema-decay E] [--grad-clip G] [--max-sessions N]\n"
     "         [--val-every N] [--checkpoint CKPT] [--checkpoint-every N] [--resume CKPT]\n"
-    "         [--log-every N] [--dist] [--quiet]\n\n"
+    "         [--log-every N] [--dist | --as-ranks W] [--quiet]\n\n"
     "Pretrain the session encoder (docs/encoder.md) by masked-token prediction on the\n"
     "sessions of the train split of a cohort directory (tokenized with TOKENIZER on the\n"
     "fly) or of a store (their token artifacts: clef tokenize --store DB -w TOKENIZER).\n"
@@ -46,6 +46,9 @@ static const char k_usage[] =
     "columns (0: whole sessions).\n"
     "--dist (under mpirun, in a build with MPI): data-parallel over the ranks; every rank\n"
     "reads the same sessions and trains batch / ranks of each batch; rank 0 writes.\n"
+    "--as-ranks W (one process): compute each batch as W ranks would and combine the\n"
+    "shares as the all-reduce does: the weights of mpirun -np 2 ... --dist, bit for bit,\n"
+    "with W 2 (docs/distributed.md).\n"
     "Every option but the file names, --threads, --log-every and --quiet is a library\n"
     "setting (CLEF_PARAMS_ENCODER, CLEF_PARAMS_PRETRAIN).\n";
 
@@ -79,10 +82,10 @@ static const struct {
 #define N_NUM (sizeof num_flags / sizeof num_flags[0])
 
 static int pre_parse(int argc, char **argv, pre_opts *o, clef_params *p[2]) {
-    *o = (pre_opts){.threads = 1, .log_every = 10};
+    *o = (pre_opts){.threads = 1, .log_every = 10, .as_ranks = 1};
     int64_t iv[N_NUM];
     double fv[N_NUM];
-    cli_opt opts[N_NUM + 12];
+    cli_opt opts[N_NUM + 13];
     size_t k = 0;
     opts[k++] = (cli_opt)CLI_POS("COHORT_DIR", &o->dir, 0);
     opts[k++] = (cli_opt)CLI_OUT(&o->out, 1);
@@ -93,6 +96,7 @@ static int pre_parse(int argc, char **argv, pre_opts *o, clef_params *p[2]) {
     opts[k++] = (cli_opt)CLI_I64("--threads", &o->threads, 1, 256);
     opts[k++] = (cli_opt)CLI_I64("--log-every", &o->log_every, 1, 1000000000);
     opts[k++] = (cli_opt)CLI_FLAG("--dist", NULL, &o->dist);
+    opts[k++] = (cli_opt)CLI_I64("--as-ranks", &o->as_ranks, 1, 65536);
     opts[k++] = (cli_opt)CLI_FLAG("--quiet", "-q", &o->quiet);
     for (size_t i = 0; i < N_NUM; i++) {
         double lo = 0.0, hi = 0.0;
@@ -110,6 +114,8 @@ static int pre_parse(int argc, char **argv, pre_opts *o, clef_params *p[2]) {
         return code == 0 ? -1 : code;
     if ((o->dir == NULL) == (o->store == NULL))
         return cli_usage_error("pretrain", "give COHORT_DIR or --store DB (one of them)");
+    if (o->dist && o->as_ranks > 1)
+        return cli_usage_error("pretrain", "--as-ranks is for one process, not with --dist");
 #ifndef CLEF_CLI_WITH_MPI
     if (o->dist)
         return cli_usage_error("pretrain", "--dist: this clef was built without MPI");
@@ -173,11 +179,15 @@ static clef_status reduce_mpi(float *g, size_t n, void *user) {
 }
 #endif
 
-/* Ranks: MPI's under --dist, else 0 of 1. Returns 0 or an exit code. */
+/* Ranks: MPI's under --dist, else 0 of 1 (or of --as-ranks, emulated). Returns 0 or an exit
+ * code. */
 static int dist_begin(const pre_opts *o, clef_encoder_trainer *tr, int32_t *rank) {
     *rank = 0;
-    if (!o->dist)
-        return 0;
+    if (!o->dist) {
+        clef_status rc = clef_encoder_trainer_set_reducer(tr, NULL, NULL, 0, (int32_t)o->as_ranks);
+        return rc == CLEF_OK ? 0
+                             : cli_fail("pretrain --as-ranks", rc, clef_encoder_trainer_errmsg(tr));
+    }
 #ifdef CLEF_CLI_WITH_MPI
     int32_t world = 1;
     clef_status rc = clef_dist_init();
