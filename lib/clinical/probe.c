@@ -100,7 +100,7 @@ static void grad_hess(const clef_probe *p, const double *z, const int32_t *y, si
 static clef_status newton(clef_probe *p, const double *z, const int32_t *y, size_t n,
                           newton_ws *ws) {
     size_t d = p->d, m = d + 1;
-    double f = objective(p, z, y, n, ws->theta, ws->eta);
+    double f = objective(p, z, y, n, ws->theta, ws->eta), prev_step = INFINITY;
     for (p->n_iter = 0; p->n_iter < PROBE_MAX_ITER; p->n_iter++) {
         grad_hess(p, z, y, n, ws);
         memcpy(ws->step, ws->grad, m * sizeof *ws->step);
@@ -128,14 +128,16 @@ static clef_status newton(clef_probe *p, const double *z, const int32_t *y, size
             smax = fmax(smax, fabs(ws->step[j]));
             tmax = fmax(tmax, fabs(ws->theta[j]));
         }
-        /* backtracking (Armijo, c1 = 1e-4; Nocedal & Wright alg. 3.1) */
+        /* backtracking (Armijo, c1 = 1e-4; Nocedal & Wright alg. 3.1); a small full Newton step
+         * is taken without it, since rounding of the objective hides its decrease */
+        int small = smax <= 1e-6 * (1.0 + tmax);
         double t = 1.0, fnew = f;
         int accepted = 0;
         for (int ls = 0; ls < 60; ls++, t *= 0.5) {
             for (size_t j = 0; j < m; j++)
                 ws->trial[j] = ws->theta[j] - t * ws->step[j];
             fnew = objective(p, z, y, n, ws->trial, ws->eta);
-            if (fnew <= f - 1e-4 * t * gdot) {
+            if (fnew <= f - 1e-4 * t * gdot || (small && ls == 0)) {
                 accepted = 1;
                 break;
             }
@@ -147,8 +149,10 @@ static clef_status newton(clef_probe *p, const double *z, const int32_t *y, size
             objective(p, z, y, n, ws->theta, ws->eta); /* at the precision floor: stop */
             break;
         }
-        if (t * smax <= 1e-14 * (1.0 + tmax))
+        /* done at a negligible step, or when small steps stop shrinking (the rounding floor) */
+        if (t * smax <= 1e-14 * (1.0 + tmax) || (small && t * smax > 0.25 * prev_step))
             break;
+        prev_step = t * smax;
     }
     memcpy(p->coef, ws->theta, d * sizeof *p->coef);
     p->intercept[0] = ws->theta[d];

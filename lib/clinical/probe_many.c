@@ -44,9 +44,9 @@ typedef struct slot {
     size_t task;
     const int32_t *y;
     double *theta, *g, *x, *r, *z, *p, *minv; /* [m]: u (rotated coef) and b; CG vectors */
-    double *eta, *trial, *sig, *sig_trial;   /* [n]: logits and sigmoid, current and trial */
-    double *qacc;                            /* [n]: [A 1] x, the Newton step in logits */
-    float *cd;                               /* [n]: C D, the Hessian's sample weights */
+    double *eta, *trial, *sig, *sig_trial;    /* [n]: logits and sigmoid, current and trial */
+    double *qacc;                             /* [n]: [A 1] x, the Newton step in logits */
+    float *cd;                                /* [n]: C D, the Hessian's sample weights */
     double f, rz, cg_tol, g0, gn, wsum;
     int newton, cg_it, products;
     int exact;     /* 0: logits accumulated from float steps; 1: recompute pending; 2: exact */
@@ -58,7 +58,7 @@ typedef struct slot {
 typedef struct many_ws {
     size_t n, d, m, n_slots;
     double c;
-    double *a, *v, *lam;        /* rotated features [n][d], eigenvectors [d][d], eigenvalues */
+    double *a, *v, *lam; /* rotated features [n][d], eigenvectors [d][d], eigenvalues */
     /* phase 1: [slots][d] -> [slots][n] = A v; phase 2: [slots][n] -> [slots][d] = A'r; in
      * float32 (fp, fq, fr, fs, on af) and double (pbuf, qbuf, rbuf, sbuf, on a); sbuf has
      * 2 x slots rows: the float results are copied to the first half */
@@ -128,8 +128,7 @@ CLEFI_SIMD_CLONES static void add_scaled_f32(double *restrict out, double t,
 
 /* out = C (sigmoid - y), the gradient's weights */
 CLEFI_SIMD_CLONES static void grad_weights(double *restrict out, double c,
-                                           const double *restrict sig, const int32_t *y,
-                                           size_t n) {
+                                           const double *restrict sig, const int32_t *y, size_t n) {
     for (size_t i = 0; i < n; i++)
         out[i] = c * (sig[i] - (y[i] ? 1.0 : 0.0));
 }
@@ -170,8 +169,7 @@ static clef_status rotate(clef_probe *p, const double *x, many_ws *w, clefi_err 
     size_t n = w->n, d = w->d;
     double *z = clefi_malloc(p->ctx, n * d * sizeof *z);
     if (z == NULL)
-        return clefi_error(p->ctx, err, CLEF_ERR_NOMEM, "cannot allocate %zu x %zu features", n,
-                           d);
+        return clefi_error(p->ctx, err, CLEF_ERR_NOMEM, "cannot allocate %zu x %zu features", n, d);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++)
             z[i * d + j] = (x[i * d + j] - p->mean[j]) / p->scale[j];
@@ -189,9 +187,10 @@ static clef_status rotate(clef_probe *p, const double *x, many_ws *w, clefi_err 
     }
     clefi_free(p->ctx, z);
     if (info != 0)
-        return clefi_error(p->ctx, err, CLEF_ERR_INTERNAL,
-                           "eigendecomposition of the %zu x %zu Gram matrix failed (LAPACK info %d)",
-                           d, d, (int)info);
+        return clefi_error(
+            p->ctx, err, CLEF_ERR_INTERNAL,
+            "eigendecomposition of the %zu x %zu Gram matrix failed (LAPACK info %d)", d, d,
+            (int)info);
     return CLEF_OK;
 }
 
@@ -275,8 +274,7 @@ static int line_search(many_ws *w, slot *s) {
             s->f = f;
             s->newton++;
             /* the gradient of this step was double: done if the error left is below tol */
-            if (s->exact == 2 && t == 1.0 &&
-                qmax * fmax(fmax(rel, FLOAT_FLOOR), qmax) <= STEP_TOL)
+            if (s->exact == 2 && t == 1.0 && qmax * fmax(fmax(rel, FLOAT_FLOOR), qmax) <= STEP_TOL)
                 return 1;
             if (s->exact == 0 && t * qmax <= NEAR)
                 s->exact = 1;
@@ -351,11 +349,12 @@ static void product(many_ws *w, int fwd, int single, size_t k) {
     enum CBLAS_TRANSPOSE tr = fwd ? CblasTrans : CblasNoTrans;
     int cols = fwd ? n : d, inner = fwd ? d : n;
     if (single)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, tr, (int)k, cols, inner, 1.0f,
-                    fwd ? w->fp : w->fr, inner, w->af, d, 0.0f, fwd ? w->fq : w->fs, cols);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, tr, (int)k, cols, inner, 1.0f, fwd ? w->fp : w->fr,
+                    inner, w->af, d, 0.0f, fwd ? w->fq : w->fs, cols);
     else
         cblas_dgemm(CblasRowMajor, CblasNoTrans, tr, (int)k, cols, inner, 1.0,
-                    fwd ? w->pbuf : w->rbuf, inner, w->a, d, 0.0, fwd ? w->qbuf : w->sbuf + w->n_slots * w->d, cols);
+                    fwd ? w->pbuf : w->rbuf, inner, w->a, d, 0.0,
+                    fwd ? w->qbuf : w->sbuf + w->n_slots * w->d, cols);
 }
 
 /* Phase 1 rows: CG directions (float), coefficients whose logits are recomputed (double). */
@@ -469,13 +468,13 @@ static clef_status ws_alloc(many_ws *w, clef_ctx *ctx) {
     struct {
         void **p;
         size_t bytes;
-    } bufs[] = {{(void **)&w->a, n * d * 8},       {(void **)&w->v, d * d * 8},
-                {(void **)&w->lam, d * 8},         {(void **)&w->pbuf, k * d * 8},
-                {(void **)&w->qbuf, k * n * 8},    {(void **)&w->rbuf, k * n * 8},
+    } bufs[] = {{(void **)&w->a, n * d * 8},        {(void **)&w->v, d * d * 8},
+                {(void **)&w->lam, d * 8},          {(void **)&w->pbuf, k * d * 8},
+                {(void **)&w->qbuf, k * n * 8},     {(void **)&w->rbuf, k * n * 8},
                 {(void **)&w->sbuf, 2 * k * d * 8}, {(void **)&w->slot_mem, total * 8},
-                {(void **)&w->af, n * d * 4},      {(void **)&w->fp, k * d * 4},
-                {(void **)&w->fq, k * n * 4},      {(void **)&w->fr, k * n * 4},
-                {(void **)&w->fs, k * d * 4},      {(void **)&w->slot_fmem, k * n * 4}};
+                {(void **)&w->af, n * d * 4},       {(void **)&w->fp, k * d * 4},
+                {(void **)&w->fq, k * n * 4},       {(void **)&w->fr, k * n * 4},
+                {(void **)&w->fs, k * d * 4},       {(void **)&w->slot_fmem, k * n * 4}};
     for (size_t j = 0; j < sizeof bufs / sizeof *bufs; j++)
         if ((*bufs[j].p = clefi_malloc(ctx, bufs[j].bytes)) == NULL)
             return CLEF_ERR_NOMEM;
@@ -495,8 +494,8 @@ static clef_status ws_alloc(many_ws *w, clef_ctx *ctx) {
 }
 
 static void ws_free(many_ws *w, clef_ctx *ctx) {
-    void *bufs[] = {w->a,  w->v,  w->lam, w->pbuf, w->qbuf, w->rbuf, w->sbuf,     w->slot_mem,
-                    w->af, w->fp, w->fq,  w->fr,   w->fs,   w->slot_fmem};
+    void *bufs[] = {w->a,        w->v,  w->lam, w->pbuf, w->qbuf, w->rbuf, w->sbuf,
+                    w->slot_mem, w->af, w->fp,  w->fq,   w->fr,   w->fs,   w->slot_fmem};
     for (size_t k = 0; k < sizeof bufs / sizeof *bufs; k++)
         clefi_free(ctx, bufs[k]);
 }
@@ -512,8 +511,7 @@ clef_status clef_probe_fit_many(clef_probe **out, clef_ctx *ctx, const double *x
     if (n_tasks == 0)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "no tasks to fit");
     if (n > INT_MAX / 2)
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "%zu training rows exceed the BLAS limit",
-                               n);
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "%zu training rows exceed the BLAS limit", n);
     clef_status rc = clefi_probe_check_x(ctx, "training", x, n, d);
     for (size_t t = 0; t < n_tasks && rc == CLEF_OK; t++) {
         char what[64];
