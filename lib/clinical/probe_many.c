@@ -194,16 +194,22 @@ static clef_status rotate(clef_probe *p, const double *x, many_ws *w, clefi_err 
     return CLEF_OK;
 }
 
-/* sigmoid(e) into s, and C * sum(log loss) at logits e unless y is NULL (then 0). */
+/* sigmoid(e) into s, and C * sum(log loss) at logits e unless y is NULL (then 0). The
+ * log1p(exp(-|t|)) terms are summed as logs of products of 256 factors in (1, 2], one log
+ * per 256 samples: within ~1e-12 of the sum, ample for the Armijo test, its only use. */
 static double loss_sig(double c, const double *e, const int32_t *y, size_t n, double *s) {
-    double loss = 0.0;
+    double loss = 0.0, prod = 1.0;
     for (size_t i = 0; i < n; i++) {
         double t = e[i], q = exp(-fabs(t));
         s[i] = t >= 0 ? 1.0 / (1.0 + q) : q / (1.0 + q);
-        if (y != NULL)
-            loss += (t > 0 ? t : 0.0) + log1p(q) - (y[i] ? t : 0.0);
+        if (y == NULL)
+            continue;
+        loss += (t > 0 ? t : 0.0) - (y[i] ? t : 0.0);
+        prod *= 1.0 + q;
+        if (i % 256 == 255)
+            loss += log(prod), prod = 1.0;
     }
-    return c * loss;
+    return y != NULL ? c * (loss + log(prod)) : 0.0;
 }
 
 /* Start task t in slot s: w = 0 and the intercept at its optimum for w = 0 (the log odds). */
