@@ -1355,10 +1355,10 @@ CLEF_API clef_status clef_probe_fit(clef_probe **out, clef_ctx *ctx, const doubl
                                     const int32_t *y, size_t n, size_t d, double c);
 /** Fit n_tasks probes at once on shared features: x [n][d] and labels y [n_tasks][n] (task t's
  *  at y + t * n), one C. The result is one probe with clef_probe_n_tasks() = n_tasks outputs,
- *  task t as clef_probe_fit(x, y + t * n, n, d, c) would fit it (the same standardization;
- *  probabilities within 1e-9), in a fraction of the time: batched inexact Newton on the
- *  eigenbasis of the standardized x (docs/evaluation.md). CLEF_ERR_INVALID_ARG names the first
- *  task whose labels are not 0/1 or lack a class. */
+ *  task t as clef_probe_fit(x, y + t * n, n, d, c) fits it (the same standardization and
+ *  optimum: probabilities within 1e-10 on the tests), in a fraction of the time: batched
+ *  inexact Newton-CG in the eigenbasis of the standardized x (docs/evaluation.md). Errors on
+ *  ctx; CLEF_ERR_INVALID_ARG names the first task whose labels are not 0/1 or lack a class. */
 CLEF_API clef_status clef_probe_fit_many(clef_probe **out, clef_ctx *ctx, const double *x,
                                          const int32_t *y, size_t n, size_t d, size_t n_tasks,
                                          double c);

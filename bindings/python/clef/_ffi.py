@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "c40a78055bc3cf7dd467677e4957d07da632d3e39349fb7baa1f39f91a56f710"
+HEADER_SHA256 = "084c98cc112b980726e16f1f07c63ae675a916b269226bfa85350cc7e6487136"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
