@@ -11,6 +11,8 @@
 
 #include "core_int.h"
 
+#include <math.h>
+
 /* ---- AUROC (auroc.c) ---- */
 
 /** Scores sorted once, so that bootstrap resamples cost O(n) each. */
@@ -39,14 +41,31 @@ CLEFI_HIDDEN clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx
 struct clef_probe {
     clef_ctx *ctx;
     clefi_err err;
-    size_t d;
+    size_t d, n_tasks; /* n_tasks label sets fitted on the same x (1 for clef_probe_fit) */
     double c;
     double *mean, *scale; /* standardization fitted on the training set */
-    double *coef;         /* [d] in standardized units */
-    double intercept;
-    int32_t n_iter;
+    double *coef;         /* [n_tasks][d] in standardized units */
+    double *intercept;    /* [n_tasks] */
+    int32_t n_iter;       /* the most Newton iterations of any task */
 };
 
+static inline double clefi_log1pexp(double t) { return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)); }
+static inline double clefi_sigmoid(double t) {
+    if (t >= 0)
+        return 1.0 / (1.0 + exp(-t));
+    double e = exp(t);
+    return e / (1.0 + e);
+}
+/** A probe of dimension d, regularization c and n_tasks outputs, unfitted; errors on ctx. */
+CLEFI_HIDDEN clef_status clefi_probe_new(clef_probe **out, clef_ctx *ctx, size_t d, double c,
+                                         size_t n_tasks);
+/** x [n][d] non-empty and finite; labels 0/1 with both classes; errors on ctx name `what`. */
+CLEFI_HIDDEN clef_status clefi_probe_check_x(clef_ctx *ctx, const char *what, const double *x,
+                                             size_t n, size_t d);
+CLEFI_HIDDEN clef_status clefi_probe_check_y(clef_ctx *ctx, const char *what, const int32_t *y,
+                                             size_t n);
+/** p's mean and scale from x [n][p->d] (population std; a constant feature keeps scale 1). */
+CLEFI_HIDDEN void clefi_probe_fit_scaler(clef_probe *p, const double *x, size_t n);
 /** Fit in place on standardized data; p's mean/scale are set from x. */
 CLEFI_HIDDEN clef_status clefi_probe_fit(clef_probe *p, const double *x, const int32_t *y,
                                          size_t n);

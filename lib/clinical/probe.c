@@ -12,20 +12,13 @@
 
 #include <cblas.h>
 #include <float.h>
+#include <limits.h>
 #include <lapacke.h>
 #include <math.h>
 #include <string.h>
 
 #define PROBE_MAX_ITER 100
 #define PROBE_MAX_DIM  65536
-
-static double log1pexp(double t) { return t > 0 ? t + log1p(exp(-t)) : log1p(exp(t)); }
-static double sigmoid(double t) {
-    if (t >= 0)
-        return 1.0 / (1.0 + exp(-t));
-    double e = exp(t);
-    return e / (1.0 + e);
-}
 
 /* Standardize x [n][d] into z [n][d] with the probe's mean/scale. */
 static void standardize(const clef_probe *p, const double *x, size_t n, double *z) {
@@ -34,21 +27,26 @@ static void standardize(const clef_probe *p, const double *x, size_t n, double *
             z[i * p->d + j] = (x[i * p->d + j] - p->mean[j]) / p->scale[j];
 }
 
-static void fit_scaler(clef_probe *p, const double *x, size_t n) {
+void clefi_probe_fit_scaler(clef_probe *p, const double *x, size_t n) {
     size_t d = p->d;
+    double *m = p->mean, *v = p->scale;
+    /* row by row (x is row-major), each column summed in row order as a column loop would */
+    memset(m, 0, d * sizeof *m);
+    memset(v, 0, d * sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            m[j] += x[i * d + j];
+    for (size_t j = 0; j < d; j++)
+        m[j] /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            v[j] += (x[i * d + j] - m[j]) * (x[i * d + j] - m[j]);
     for (size_t j = 0; j < d; j++) {
-        double m = 0.0, v = 0.0;
-        for (size_t i = 0; i < n; i++)
-            m += x[i * d + j];
-        m /= (double)n;
-        for (size_t i = 0; i < n; i++)
-            v += (x[i * d + j] - m) * (x[i * d + j] - m);
-        v /= (double)n;
+        v[j] /= (double)n;
         /* sklearn.preprocessing._data._is_constant_feature: var within rounding of zero */
-        double nm = (double)n * m * DBL_EPSILON;
-        int constant = v <= (double)n * DBL_EPSILON * v + nm * nm;
-        p->mean[j] = m;
-        p->scale[j] = constant ? 1.0 : sqrt(v);
+        double nm = (double)n * m[j] * DBL_EPSILON;
+        int constant = v[j] <= (double)n * DBL_EPSILON * v[j] + nm * nm;
+        v[j] = constant ? 1.0 : sqrt(v[j]);
     }
 }
 
@@ -62,7 +60,7 @@ static double objective(const clef_probe *p, const double *z, const int32_t *y, 
         for (size_t j = 0; j < d; j++)
             t += z[i * d + j] * theta[j];
         eta[i] = t;
-        loss += log1pexp(t) - (y[i] ? t : 0.0);
+        loss += clefi_log1pexp(t) - (y[i] ? t : 0.0);
     }
     for (size_t j = 0; j < d; j++)
         reg += theta[j] * theta[j];
@@ -79,7 +77,7 @@ static void grad_hess(const clef_probe *p, const double *z, const int32_t *y, si
     size_t d = p->d, m = d + 1;
     memset(ws->grad, 0, m * sizeof *ws->grad);
     for (size_t i = 0; i < n; i++) {
-        double pi = sigmoid(ws->eta[i]), r = pi - (y[i] ? 1.0 : 0.0);
+        double pi = clefi_sigmoid(ws->eta[i]), r = pi - (y[i] ? 1.0 : 0.0);
         double sw = sqrt(pi * (1.0 - pi));
         for (size_t j = 0; j < d; j++) {
             ws->grad[j] += r * z[i * d + j];
@@ -102,7 +100,7 @@ static void grad_hess(const clef_probe *p, const double *z, const int32_t *y, si
 static clef_status newton(clef_probe *p, const double *z, const int32_t *y, size_t n,
                           newton_ws *ws) {
     size_t d = p->d, m = d + 1;
-    double f = objective(p, z, y, n, ws->theta, ws->eta);
+    double f = objective(p, z, y, n, ws->theta, ws->eta), prev_step = INFINITY;
     for (p->n_iter = 0; p->n_iter < PROBE_MAX_ITER; p->n_iter++) {
         grad_hess(p, z, y, n, ws);
         memcpy(ws->step, ws->grad, m * sizeof *ws->step);
@@ -130,14 +128,16 @@ static clef_status newton(clef_probe *p, const double *z, const int32_t *y, size
             smax = fmax(smax, fabs(ws->step[j]));
             tmax = fmax(tmax, fabs(ws->theta[j]));
         }
-        /* backtracking (Armijo, c1 = 1e-4; Nocedal & Wright alg. 3.1) */
+        /* backtracking (Armijo, c1 = 1e-4; Nocedal & Wright alg. 3.1); a small full Newton step
+         * is taken without it, since rounding of the objective hides its decrease */
+        int small = smax <= 1e-6 * (1.0 + tmax);
         double t = 1.0, fnew = f;
         int accepted = 0;
         for (int ls = 0; ls < 60; ls++, t *= 0.5) {
             for (size_t j = 0; j < m; j++)
                 ws->trial[j] = ws->theta[j] - t * ws->step[j];
             fnew = objective(p, z, y, n, ws->trial, ws->eta);
-            if (fnew <= f - 1e-4 * t * gdot) {
+            if (fnew <= f - 1e-4 * t * gdot || (small && ls == 0)) {
                 accepted = 1;
                 break;
             }
@@ -149,11 +149,13 @@ static clef_status newton(clef_probe *p, const double *z, const int32_t *y, size
             objective(p, z, y, n, ws->theta, ws->eta); /* at the precision floor: stop */
             break;
         }
-        if (t * smax <= 1e-14 * (1.0 + tmax))
+        /* done at a negligible step, or when small steps stop shrinking (the rounding floor) */
+        if (t * smax <= 1e-14 * (1.0 + tmax) || (small && t * smax > 0.25 * prev_step))
             break;
+        prev_step = t * smax;
     }
     memcpy(p->coef, ws->theta, d * sizeof *p->coef);
-    p->intercept = ws->theta[d];
+    p->intercept[0] = ws->theta[d];
     return CLEF_OK;
 }
 
@@ -165,7 +167,7 @@ clef_status clefi_probe_fit(clef_probe *p, const double *x, const int32_t *y, si
                            d);
     if (mm > na)
         na = mm; /* a also holds the factorized Hessian */
-    fit_scaler(p, x, n);
+    clefi_probe_fit_scaler(p, x, n);
     newton_ws ws = {0};
     double *z = clefi_calloc(p->ctx, nz, sizeof *z);
     ws.theta = clefi_calloc(p->ctx, m, sizeof(double));
@@ -194,28 +196,44 @@ clef_status clefi_probe_fit(clef_probe *p, const double *x, const int32_t *y, si
     return rc;
 }
 
-static clef_status check_xy(clef_ctx *ctx, const char *what, const double *x, const int32_t *y,
-                            size_t n, size_t d) {
-    if (x == NULL || y == NULL || n == 0)
+clef_status clefi_probe_check_x(clef_ctx *ctx, const char *what, const double *x, size_t n,
+                                size_t d) {
+    if (x == NULL || n == 0)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s set is empty or NULL", what);
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(x[i]))
+            return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s x[%zu][%zu] is not finite", what,
+                                   i / d, i % d);
+    return CLEF_OK;
+}
+
+clef_status clefi_probe_check_y(clef_ctx *ctx, const char *what, const int32_t *y, size_t n) {
+    if (y == NULL || n == 0)
+        return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s labels are empty or NULL", what);
     int seen[2] = {0, 0};
     for (size_t i = 0; i < n; i++) {
         if (y[i] != 0 && y[i] != 1)
             return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s label[%zu] = %d is not 0 or 1",
                                    what, i, (int)y[i]);
         seen[y[i]] = 1;
-        for (size_t j = 0; j < d; j++)
-            if (!isfinite(x[i * d + j]))
-                return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s x[%zu][%zu] is not finite",
-                                       what, i, j);
     }
     if (!seen[0] || !seen[1])
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "%s set has only one class", what);
     return CLEF_OK;
 }
 
-static clef_status probe_new(clef_probe **out, clef_ctx *ctx, size_t d, double c) {
+static clef_status check_xy(clef_ctx *ctx, const char *what, const double *x, const int32_t *y,
+                            size_t n, size_t d) {
+    clef_status rc = clefi_probe_check_y(ctx, what, y, n);
+    return rc == CLEF_OK ? clefi_probe_check_x(ctx, what, x, n, d) : rc;
+}
+
+clef_status clefi_probe_new(clef_probe **out, clef_ctx *ctx, size_t d, double c, size_t n_tasks) {
     *out = NULL;
+    size_t n_coef;
+    if (n_tasks == 0 || clefi_mul_overflow(n_tasks, d, &n_coef))
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "probe of %zu tasks x %zu features", n_tasks,
+                               d);
     if (d == 0 || d > PROBE_MAX_DIM)
         return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "probe dimension %zu outside [1, %d]", d,
                                PROBE_MAX_DIM);
@@ -226,11 +244,13 @@ static clef_status probe_new(clef_probe **out, clef_ctx *ctx, size_t d, double c
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a probe");
     p->ctx = clefi_ctx_retain(ctx);
     p->d = d;
+    p->n_tasks = n_tasks;
     p->c = c;
     p->mean = clefi_calloc(ctx, d, sizeof *p->mean);
     p->scale = clefi_calloc(ctx, d, sizeof *p->scale);
-    p->coef = clefi_calloc(ctx, d, sizeof *p->coef);
-    if (p->mean == NULL || p->scale == NULL || p->coef == NULL) {
+    p->coef = clefi_calloc(ctx, n_coef, sizeof *p->coef);
+    p->intercept = clefi_calloc(ctx, n_tasks, sizeof *p->intercept);
+    if (p->mean == NULL || p->scale == NULL || p->coef == NULL || p->intercept == NULL) {
         clef_probe_free(p);
         return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "cannot allocate a probe of dimension %zu", d);
     }
@@ -249,7 +269,7 @@ clef_status clef_probe_fit(clef_probe **out, clef_ctx *ctx, const double *x, con
     clef_status rc = check_xy(ctx, "training", x, y, n, d);
     clef_probe *p = NULL;
     if (rc == CLEF_OK)
-        rc = probe_new(&p, ctx, d, c);
+        rc = clefi_probe_new(&p, ctx, d, c, 1);
     if (rc == CLEF_OK) {
         rc = clefi_probe_fit(p, x, y, n);
         if (rc != CLEF_OK) {
@@ -315,18 +335,39 @@ clef_status clef_probe_predict(clef_probe *p, const double *x, size_t n, size_t 
     if (d != p->d)
         return clefi_error(p->ctx, &p->err, CLEF_ERR_SHAPE,
                            "x has %zu features, the probe was fitted on %zu", d, p->d);
-    for (size_t i = 0; i < n; i++) {
-        double t = p->intercept;
-        for (size_t j = 0; j < d; j++)
-            t += (x[i * d + j] - p->mean[j]) / p->scale[j] * p->coef[j];
-        prob[i] = sigmoid(t);
+    if (n == 0)
+        return CLEF_OK;
+    if (n > INT_MAX)
+        return clefi_error(p->ctx, &p->err, CLEF_ERR_RANGE, "%zu rows exceed the BLAS limit %d", n,
+                           INT_MAX);
+    /* standardize a block of rows, then every task's logits of the block in one GEMM written
+     * straight into prob [task][n] */
+    size_t rows = (size_t)1 << 16 > d ? ((size_t)1 << 16) / d : 1;
+    rows = rows < n ? rows : n;
+    double *z = clefi_malloc(p->ctx, rows * d * sizeof *z);
+    if (z == NULL)
+        return clefi_error(p->ctx, &p->err, CLEF_ERR_NOMEM,
+                           "cannot allocate %zu standardized rows of %zu features", rows, d);
+    for (size_t i0 = 0; i0 < n; i0 += rows) {
+        size_t nb = n - i0 < rows ? n - i0 : rows;
+        for (size_t i = 0; i < nb; i++)
+            for (size_t j = 0; j < d; j++)
+                z[i * d + j] = (x[(i0 + i) * d + j] - p->mean[j]) / p->scale[j];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)p->n_tasks, (int)nb, (int)d, 1.0,
+                    p->coef, (int)d, z, (int)d, 0.0, prob + i0, (int)n);
     }
+    for (size_t t = 0; t < p->n_tasks; t++)
+        for (size_t i = 0; i < n; i++)
+            prob[t * n + i] = clefi_sigmoid(prob[t * n + i] + p->intercept[t]);
+    clefi_free(p->ctx, z);
     return CLEF_OK;
 }
 
 double clef_probe_c(const clef_probe *p) { return p != NULL ? p->c : NAN; }
 
 int64_t clef_probe_n_iter(const clef_probe *p) { return p != NULL ? p->n_iter : 0; }
+
+int64_t clef_probe_n_tasks(const clef_probe *p) { return p != NULL ? (int64_t)p->n_tasks : 0; }
 
 const char *clef_probe_errmsg(const clef_probe *p) { return p != NULL ? p->err.msg : ""; }
 
@@ -337,6 +378,7 @@ void clef_probe_free(clef_probe *p) {
     clefi_free(ctx, p->mean);
     clefi_free(ctx, p->scale);
     clefi_free(ctx, p->coef);
+    clefi_free(ctx, p->intercept);
     clefi_free(ctx, p);
     clefi_ctx_release(ctx);
 }

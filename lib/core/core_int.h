@@ -23,6 +23,17 @@
 #define CLEFI_PRINTF(f, a)
 #endif
 
+/** Put before a hot, vectorizable loop nest: GCC compiles it for AVX-512F, AVX2 and baseline
+ *  x86-64 and picks one when the library loads (function multiversioning via ifunc), since
+ *  the library is built for the baseline. The clones do the same float operations in the same
+ *  order (ISO C mode contracts no a*b+c into an FMA), so results do not depend on the CPU. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__) &&       \
+    !defined(__SANITIZE_THREAD__) /* TSan instruments the resolver, which runs before its init */
+#define CLEFI_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define CLEFI_SIMD_CLONES
+#endif
+
 #define CLEFI_ERRMSG_CAP 320
 
 /** A handle's last error: a status and one line of text. */

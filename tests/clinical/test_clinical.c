@@ -204,6 +204,114 @@ static void test_probe_select_golden(void **state) {
     golden_txt_free(g);
 }
 
+/* clef_probe_fit_many: golden probabilities and AUROCs of scikit-learn's exact optimum
+ * (tools/ref/probe_many_ref.py, newton-cholesky at tol 1e-12) to 1e-10, and each task as
+ * clef_probe_fit fits it alone. */
+static void test_probe_many_golden(void **state) {
+    (void)state;
+    golden_txt *g = golden_txt_load("golden/clinical/probe_many.txt");
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    int n_cases = (int)golden_txt_get(g, "n_cases", NULL)[0];
+    assert_true(n_cases >= 3);
+    for (int k = 0; k < n_cases; k++) {
+        const double *dims = getk(g, "dims", k, NULL), *x = getk(g, "x", k, NULL);
+        size_t ntr = (size_t)dims[0], nte = (size_t)dims[1], d = (size_t)dims[2];
+        size_t nt = (size_t)dims[3], n = ntr + nte;
+        double c = getk(g, "c", k, NULL)[0];
+        int32_t *y = to_i32(getk(g, "y", k, NULL), nt * n);
+        int32_t *ytr = malloc(nt * ntr * sizeof *ytr), *yte = malloc(nt * nte * sizeof *yte);
+        for (size_t t = 0; t < nt; t++) {
+            memcpy(ytr + t * ntr, y + t * n, ntr * sizeof *y);
+            memcpy(yte + t * nte, y + t * n + ntr, nte * sizeof *y);
+        }
+        clef_probe *p, *one;
+        assert_int_equal(clef_probe_fit_many(&p, ctx, x, ytr, ntr, d, nt, c), CLEF_OK);
+        assert_int_equal(clef_probe_n_tasks(p), (int64_t)nt);
+        assert_true(clef_probe_c(p) == c && clef_probe_n_iter(p) > 0);
+        double *prob = malloc(nt * nte * sizeof *prob), *alone = malloc(nte * sizeof *alone);
+        assert_int_equal(clef_probe_predict(p, x + ntr * d, nte, d, prob), CLEF_OK);
+        char what[96];
+        snprintf(what, sizeof what, "fit_many case %d vs sklearn", k);
+        test_assert_close_f64(prob, getk(g, "prob", k, NULL), nt * nte, 1e-10, 0.0, what);
+        for (size_t t = 0; t < nt; t++) {
+            double auc;
+            assert_int_equal(clef_auroc(ctx, prob + t * nte, yte + t * nte, nte, &auc), CLEF_OK);
+            snprintf(what, sizeof what, "fit_many case %d task %zu AUROC", k, t);
+            test_assert_close_f64(&auc, getk(g, "auroc", k, NULL) + t, 1, 1e-12, 0.0, what);
+            assert_int_equal(clef_probe_fit(&one, ctx, x, ytr + t * ntr, ntr, d, c), CLEF_OK);
+            assert_int_equal(clef_probe_predict(one, x + ntr * d, nte, d, alone), CLEF_OK);
+            snprintf(what, sizeof what, "fit_many case %d task %zu vs clef_probe_fit", k, t);
+            test_assert_close_f64(prob + t * nte, alone, nte, 1e-10, 0.0, what);
+            clef_probe_free(one);
+        }
+        clef_probe_free(p);
+        free(prob), free(alone), free(y), free(ytr), free(yte);
+    }
+    clef_ctx_free(ctx);
+    golden_txt_free(g);
+}
+
+/* More tasks than the solver keeps in flight: finished tasks hand their slots on. */
+static void test_probe_many_slots(void **state) {
+    (void)state;
+    enum { N = 80, D = 3, T = 300 };
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    double *x = malloc(N * D * sizeof *x), *prob = malloc(T * N * sizeof *prob), alone[N];
+    int32_t *y = malloc(T * N * sizeof *y);
+    for (size_t i = 0; i < N * D; i++)
+        x[i] = 2.0 * clefi_rng_uniform(7, i) - 1.0 + (i % D == 2 ? 10.0 : 0.0);
+    for (size_t t = 0; t < T; t++)
+        for (size_t i = 0; i < N; i++) {
+            double logit = (double)(t % 5) * x[i * D + t % D] + 0.3 * (double)(t % 3) - 0.5;
+            y[t * N + i] = clefi_rng_uniform(8, t * N + i) < 1.0 / (1.0 + exp(-logit));
+        }
+    for (size_t t = 0; t < T; t++) /* both classes in every task */
+        y[t * N] = 0, y[t * N + 1] = 1;
+    clef_probe *p, *one;
+    assert_int_equal(clef_probe_fit_many(&p, ctx, x, y, N, D, T, 3.0), CLEF_OK);
+    assert_int_equal(clef_probe_predict(p, x, N, D, prob), CLEF_OK);
+    for (size_t t = 0; t < T; t++) {
+        assert_int_equal(clef_probe_fit(&one, ctx, x, y + t * N, N, D, 3.0), CLEF_OK);
+        assert_int_equal(clef_probe_predict(one, x, N, D, alone), CLEF_OK);
+        test_assert_close_f64(prob + t * N, alone, N, 1e-10, 0.0, "fit_many task vs alone");
+        clef_probe_free(one);
+    }
+    clef_probe_free(p);
+    free(x), free(prob), free(y);
+    clef_ctx_free(ctx);
+}
+
+static void test_probe_many_errors(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    double x[4] = {0, 1, 2, 3};
+    int32_t y[8] = {0, 1, 0, 1, 1, 1, 1, 1};
+    clef_probe *p = (clef_probe *)&x;
+    assert_int_equal(clef_probe_fit_many(NULL, ctx, x, y, 4, 1, 1, 1.0), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_probe_fit_many(&p, NULL, x, y, 4, 1, 1, 1.0), CLEF_ERR_INVALID_ARG);
+    assert_null(p);
+    assert_int_equal(clef_probe_fit_many(&p, ctx, x, y, 4, 1, 0, 1.0), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_probe_fit_many(&p, ctx, x, y, 4, 1, 2, 1.0), CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "task 1"));
+    assert_null(p);
+    y[5] = 2;
+    assert_int_equal(clef_probe_fit_many(&p, ctx, x, y, 4, 1, 2, 1.0), CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "is not 0 or 1"));
+    assert_int_equal(clef_probe_fit_many(&p, ctx, x, y, 4, 1, 1, -1.0), CLEF_ERR_RANGE);
+    x[1] = NAN;
+    assert_int_equal(clef_probe_fit_many(&p, ctx, x, y, 4, 1, 1, 1.0), CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "not finite"));
+    assert_int_equal(clef_probe_n_tasks(NULL), 0);
+    x[1] = 1.0;
+    assert_int_equal(clef_probe_fit_many(&p, ctx, x, y, 4, 1, 1, 1.0), CLEF_OK);
+    assert_string_equal(clef_ctx_errmsg(ctx), "");
+    clef_probe_free(p);
+    clef_ctx_free(ctx);
+}
+
 static void test_probe_errors(void **state) {
     (void)state;
     clef_ctx *ctx;
@@ -345,6 +453,19 @@ static clef_status oom_probe(clef_ctx *ctx, void *arg) {
     return rc;
 }
 
+static clef_status oom_probe_many(clef_ctx *ctx, void *arg) {
+    (void)arg;
+    double x[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, prob[12];
+    int32_t y[12] = {0, 1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0};
+    clef_probe *p;
+    clef_status rc = clef_probe_fit_many(&p, ctx, x, y, 6, 2, 2, 1.0);
+    if (rc != CLEF_OK)
+        return rc;
+    rc = clef_probe_predict(p, x, 6, 2, prob);
+    clef_probe_free(p);
+    return rc;
+}
+
 static clef_status oom_eval(clef_ctx *ctx, void *arg) {
     (void)arg;
     float x[16] = {0, 1, 2, 3, 4, 5, 6, 7, 1, 0, 3, 2, 5, 4, 7, 6};
@@ -378,19 +499,17 @@ static void test_oom(void **state) {
     (void)state;
     assert_true(test_oom_sweep(oom_probe, NULL, 0) > 0);
     assert_true(test_oom_sweep(oom_eval, NULL, 0) > 0);
+    assert_true(test_oom_sweep(oom_probe_many, NULL, 0) > 0);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auroc_golden),
-        cmocka_unit_test(test_auroc_errors),
-        cmocka_unit_test(test_bootstrap_ci),
-        cmocka_unit_test(test_probe_golden),
-        cmocka_unit_test(test_probe_select_golden),
-        cmocka_unit_test(test_probe_errors),
-        cmocka_unit_test(test_bandpower_golden),
-        cmocka_unit_test(test_eval_arrays),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_auroc_golden),        cmocka_unit_test(test_auroc_errors),
+        cmocka_unit_test(test_bootstrap_ci),        cmocka_unit_test(test_probe_golden),
+        cmocka_unit_test(test_probe_select_golden), cmocka_unit_test(test_probe_errors),
+        cmocka_unit_test(test_probe_many_golden),   cmocka_unit_test(test_probe_many_slots),
+        cmocka_unit_test(test_probe_many_errors),   cmocka_unit_test(test_bandpower_golden),
+        cmocka_unit_test(test_eval_arrays),         cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "4d5a679e995c4ffcaa969227d882098b380ea1dfef9ff428e486ea878a660eaf"
+HEADER_SHA256 = "8f911260c524f087bdc1430ecd0dbe2afd13edf8f5753452e88b2694ca1ac396"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -576,10 +576,12 @@ FUNCTIONS = {
     'clef_auroc': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_double)]),
     'clef_auroc_ci': (clef_status, [_C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_int64, _C.c_uint64, _C.c_double, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_probe_fit': (clef_status, [_C.POINTER(_C.POINTER(clef_probe)), _C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t, _C.c_double]),
+    'clef_probe_fit_many': (clef_status, [_C.POINTER(_C.POINTER(clef_probe)), _C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t, _C.c_size_t, _C.c_double]),
     'clef_probe_fit_select': (clef_status, [_C.POINTER(_C.POINTER(clef_probe)), _C.POINTER(clef_ctx), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.c_size_t, _C.POINTER(_C.c_double), _C.c_size_t]),
     'clef_probe_predict': (clef_status, [_C.POINTER(clef_probe), _C.POINTER(_C.c_double), _C.c_size_t, _C.c_size_t, _C.POINTER(_C.c_double)]),
     'clef_probe_c': (_C.c_double, [_C.POINTER(clef_probe)]),
     'clef_probe_n_iter': (_C.c_int64, [_C.POINTER(clef_probe)]),
+    'clef_probe_n_tasks': (_C.c_int64, [_C.POINTER(clef_probe)]),
     'clef_probe_errmsg': (_C.c_char_p, [_C.POINTER(clef_probe)]),
     'clef_probe_errcode': (clef_status, [_C.POINTER(clef_probe)]),
     'clef_probe_free': (None, [_C.POINTER(clef_probe)]),
@@ -864,10 +866,12 @@ SIGNATURES = {
     'clef_auroc': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_auroc_ci': (('ctx', 'handle', 'clef_ctx', '', ''), ('scores', 'array_in', 'double', 'n', ''), ('labels', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('n_boot', 'scalar', 'int64_t', '', ''), ('seed', 'scalar', 'uint64_t', '', ''), ('level', 'scalar', 'double', '', ''), ('lo', 'ptr_out', 'double', '', 'scalar'), ('hi', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_probe_fit': (('out', 'handle_out', 'clef_probe', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('y', 'array_in', 'int32_t', 'n', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('c', 'scalar', 'double', '', ''), ),
+    'clef_probe_fit_many': (('out', 'handle_out', 'clef_probe', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('y', 'array_in', 'int32_t', 'n*n_tasks', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('n_tasks', 'scalar', 'size_t', '', ''), ('c', 'scalar', 'double', '', ''), ),
     'clef_probe_fit_select': (('out', 'handle_out', 'clef_probe', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('x_train', 'array_in', 'double', 'n_train*d', ''), ('y_train', 'array_in', 'int32_t', 'n_train', ''), ('n_train', 'scalar', 'size_t', '', ''), ('x_val', 'array_in', 'double', 'n_val*d', ''), ('y_val', 'array_in', 'int32_t', 'n_val', ''), ('n_val', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('c_grid', 'array_in', 'double', 'n_c', ''), ('n_c', 'scalar', 'size_t', '', ''), ),
-    'clef_probe_predict': (('p', 'handle', 'clef_probe', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('prob', 'ptr_out', 'double', 'n', 'out'), ),
+    'clef_probe_predict': (('p', 'handle', 'clef_probe', '', ''), ('x', 'array_in', 'double', 'n*d', ''), ('n', 'scalar', 'size_t', '', ''), ('d', 'scalar', 'size_t', '', ''), ('prob', 'ptr_out', 'double', 'n*clef_probe_n_tasks(p)', 'out'), ),
     'clef_probe_c': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_probe_n_iter': (('p', 'handle', 'clef_probe', '', ''), ),
+    'clef_probe_n_tasks': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_probe_errmsg': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_probe_errcode': (('p', 'handle', 'clef_probe', '', ''), ),
     'clef_probe_free': (('p', 'handle', 'clef_probe', '', ''), ),
@@ -1151,10 +1155,12 @@ RETURNS = {
     'clef_auroc': ('scalar', 'int32_t', 'clef_status'),
     'clef_auroc_ci': ('scalar', 'int32_t', 'clef_status'),
     'clef_probe_fit': ('scalar', 'int32_t', 'clef_status'),
+    'clef_probe_fit_many': ('scalar', 'int32_t', 'clef_status'),
     'clef_probe_fit_select': ('scalar', 'int32_t', 'clef_status'),
     'clef_probe_predict': ('scalar', 'int32_t', 'clef_status'),
     'clef_probe_c': ('scalar', 'double', 'double'),
     'clef_probe_n_iter': ('scalar', 'int64_t', 'int64_t'),
+    'clef_probe_n_tasks': ('scalar', 'int64_t', 'int64_t'),
     'clef_probe_errmsg': ('cstr', 'char', 'const char *'),
     'clef_probe_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_probe_free': ('void', 'void', 'void'),
@@ -1309,6 +1315,7 @@ ERROR_SOURCES = {
     'clef_auroc': (0, 'clef_ctx_errmsg'),
     'clef_auroc_ci': (0, 'clef_ctx_errmsg'),
     'clef_probe_fit': (1, 'clef_ctx_errmsg'),
+    'clef_probe_fit_many': (1, 'clef_ctx_errmsg'),
     'clef_probe_fit_select': (1, 'clef_ctx_errmsg'),
     'clef_probe_predict': (0, 'clef_probe_errmsg'),
     'clef_bandpower_embed': (0, 'clef_ctx_errmsg'),
@@ -1469,6 +1476,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_auroc',
     'clef_auroc_ci',
     'clef_probe_fit',
+    'clef_probe_fit_many',
     'clef_probe_fit_select',
     'clef_probe_predict',
     'clef_bandpower_embed',

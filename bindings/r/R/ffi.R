@@ -1140,6 +1140,10 @@ clef_probe_fit <- function(ctx, x, y, n, d, c) {
   .clef_result(.Call(C_clef_probe_fit, ctx, x, y, n, d, c), "clef_probe_fit", TRUE, c("out"))
 }
 
+clef_probe_fit_many <- function(ctx, x, y, n, d, n_tasks, c) {
+  .clef_result(.Call(C_clef_probe_fit_many, ctx, x, y, n, d, n_tasks, c), "clef_probe_fit_many", TRUE, c("out"))
+}
+
 clef_probe_fit_select <- function(ctx, x_train, y_train, n_train, x_val, y_val, n_val, d, c_grid, n_c) {
   .clef_result(.Call(C_clef_probe_fit_select, ctx, x_train, y_train, n_train, x_val, y_val, n_val, d, c_grid, n_c), "clef_probe_fit_select", TRUE, c("out"))
 }
@@ -1154,6 +1158,10 @@ clef_probe_c <- function(p) {
 
 clef_probe_n_iter <- function(p) {
   .clef_result(.Call(C_clef_probe_n_iter, p), "clef_probe_n_iter", FALSE, c())
+}
+
+clef_probe_n_tasks <- function(p) {
+  .clef_result(.Call(C_clef_probe_n_tasks, p), "clef_probe_n_tasks", FALSE, c())
 }
 
 clef_probe_errmsg <- function(p) {

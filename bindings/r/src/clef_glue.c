@@ -3769,6 +3769,35 @@ SEXP clefr_clef_probe_fit(SEXP a_ctx, SEXP a_x, SEXP a_y, SEXP a_n, SEXP a_d, SE
     return res;
 }
 
+SEXP clefr_clef_probe_fit_many(SEXP a_ctx, SEXP a_x, SEXP a_y, SEXP a_n, SEXP a_d, SEXP a_n_tasks,
+                               SEXP a_c) {
+    static const char fn[] = "clef_probe_fit_many";
+    clef_probe *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_x = 0;
+    const double *v_x = clefr_as_array(a_x, CLEFR_F64, fn, "x", &n_x);
+    R_xlen_t n_y = 0;
+    const int32_t *v_y = clefr_as_array(a_y, CLEFR_I32, fn, "y", &n_y);
+    size_t v_n = (size_t)clefr_as_int(a_n, fn, "n", (double)0, (double)9007199254740992.0);
+    size_t v_d = (size_t)clefr_as_int(a_d, fn, "d", (double)0, (double)9007199254740992.0);
+    size_t v_n_tasks =
+        (size_t)clefr_as_int(a_n_tasks, fn, "n_tasks", (double)0, (double)9007199254740992.0);
+    double v_c = (double)clefr_as_double(a_c, fn, "c");
+    if (v_x != NULL)
+        clefr_check_length(n_x, (double)(v_n * v_d), fn, "x", "n*d");
+    if (v_y != NULL)
+        clefr_check_length(n_y, (double)(v_n * v_n_tasks), fn, "y", "n*n_tasks");
+    clef_status ret = clef_probe_fit_many(&v_out, v_ctx, v_x, v_y, v_n, v_d, v_n_tasks, v_c);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_probe", clefr_fin_clef_probe, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_probe_fit_select(SEXP a_ctx, SEXP a_x_train, SEXP a_y_train, SEXP a_n_train,
                                  SEXP a_x_val, SEXP a_y_val, SEXP a_n_val, SEXP a_d, SEXP a_c_grid,
                                  SEXP a_n_c) {
@@ -3822,7 +3851,7 @@ SEXP clefr_clef_probe_predict(SEXP a_p, SEXP a_x, SEXP a_n, SEXP a_d) {
     size_t v_d = (size_t)clefr_as_int(a_d, fn, "d", (double)0, (double)9007199254740992.0);
     if (v_x != NULL)
         clefr_check_length(n_x, (double)(v_n * v_d), fn, "x", "n*d");
-    const double s_prob = (double)(v_n);
+    const double s_prob = (double)(v_n * clef_probe_n_tasks(v_p));
     void *b_prob = NULL;
     SEXP r_prob = PROTECT(clefr_out_buffer(CLEFR_F64, s_prob, &b_prob));
     clef_status ret = clef_probe_predict(v_p, v_x, v_n, v_d, b_prob);
@@ -3849,6 +3878,16 @@ SEXP clefr_clef_probe_n_iter(SEXP a_p) {
     static const char fn[] = "clef_probe_n_iter";
     const clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
     int64_t ret = clef_probe_n_iter(v_p);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_probe_n_tasks(SEXP a_p) {
+    static const char fn[] = "clef_probe_n_tasks";
+    const clef_probe *v_p = clefr_handle(a_p, "clef_probe", fn, "p", 0);
+    int64_t ret = clef_probe_n_tasks(v_p);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
     UNPROTECT(1);

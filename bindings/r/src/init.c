@@ -240,10 +240,12 @@ SEXP clefr_clef_encoder_job_run(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_auroc_ci(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_fit(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_probe_fit_many(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_fit_select(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_predict(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_probe_c(SEXP);
 SEXP clefr_clef_probe_n_iter(SEXP);
+SEXP clefr_clef_probe_n_tasks(SEXP);
 SEXP clefr_clef_probe_errmsg(SEXP);
 SEXP clefr_clef_probe_errcode(SEXP);
 SEXP clefr_clef_probe_free(SEXP);
@@ -532,10 +534,12 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_auroc", (DL_FUNC)&clefr_clef_auroc, 4},
     {"C_clef_auroc_ci", (DL_FUNC)&clefr_clef_auroc_ci, 7},
     {"C_clef_probe_fit", (DL_FUNC)&clefr_clef_probe_fit, 6},
+    {"C_clef_probe_fit_many", (DL_FUNC)&clefr_clef_probe_fit_many, 7},
     {"C_clef_probe_fit_select", (DL_FUNC)&clefr_clef_probe_fit_select, 10},
     {"C_clef_probe_predict", (DL_FUNC)&clefr_clef_probe_predict, 4},
     {"C_clef_probe_c", (DL_FUNC)&clefr_clef_probe_c, 1},
     {"C_clef_probe_n_iter", (DL_FUNC)&clefr_clef_probe_n_iter, 1},
+    {"C_clef_probe_n_tasks", (DL_FUNC)&clefr_clef_probe_n_tasks, 1},
     {"C_clef_probe_errmsg", (DL_FUNC)&clefr_clef_probe_errmsg, 1},
     {"C_clef_probe_errcode", (DL_FUNC)&clefr_clef_probe_errcode, 1},
     {"C_clef_probe_free", (DL_FUNC)&clefr_clef_probe_free, 1},
