@@ -307,6 +307,12 @@ if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
             """Token ids per session (2,048 for the default weights)."""
             return _ll.clef_tokenizer_n_tokens(self)
 
+        @property
+        def sha256(self):
+            """SHA-256 of the weights file, lowercase hex (an encoder trained on this tokenizer
+            names it: Encoder.tokenizer_sha256)."""
+            return _ll.clef_tokenizer_sha256(self, 65)[0]
+
         def read_seconds(self, sg):
             """Seconds of a recording that the session image (frames of sg) covers, read from
             its start (with a 2 s resampling margin)."""

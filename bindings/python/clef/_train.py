@@ -18,24 +18,49 @@ _ll = lowlevel
 CLI_DEFAULTS = {"crop_t": 80}
 
 
-def _setting(name):
-    """ParamInfo of a setting given as "steps", "train.steps", "ch" or "tok.ch"."""
-    for cand in (name, "train." + name, "tok." + name):
+def _setting(name, prefixes=("train.", "tok."), what="tokenizer or training"):
+    """ParamInfo of a setting given by its name with or without one of prefixes ("steps",
+    "train.steps", "ch", "tok.ch")."""
+    for cand in (name,) + tuple(p + name for p in prefixes):
         try:
             return param_info(cand)
         except Exception:  # noqa: BLE001  (an unknown name: try the next spelling)
             continue
-    raise ValueError(f"unknown tokenizer or training setting {name!r}")
+    raise ValueError(f"unknown {what} setting {name!r}")
 
 
-def _params(ctx, settings):
-    """(architecture, training) Params holding settings by name."""
-    arch, train = Params(ctx, "tokenizer"), Params(ctx, "train")
+def _params(ctx, settings, kinds=("tokenizer", "train"), prefixes=("tok.", "train."),
+            what="tokenizer or training"):
+    """(architecture, training) Params of kinds holding settings by name, each with or without
+    its kind's prefix."""
+    arch, train = Params(ctx, kinds[0]), Params(ctx, kinds[1])
     for name, value in settings.items():
-        info = _setting(name)
-        target = arch if info.kind == _ffi.CLEF_PARAMS_TOKENIZER else train
-        target[info.key] = value
+        info = _setting(name, prefixes[::-1], what)
+        if info.kind not in (arch.kind, train.kind):
+            raise ValueError(f"{name!r} ({info.name}) is not among the {what} settings")
+        (arch if info.kind == arch.kind else train)[info.key] = value
     return arch, train
+
+
+def run_with_progress(tr, fn, cb_type, checkpoint, progress):
+    """fn(tr, checkpoint, callback, NULL), a trainer's run: progress(*per-step values) is called
+    after each step; a true result stops the run (clef.CancelledError), an exception inside it
+    stops the run and is re-raised here (it cannot cross the C frames)."""
+    raised = []
+
+    def cb(*args):
+        try:
+            return 1 if progress is not None and progress(*args[:-1]) else 0
+        except BaseException as e:  # noqa: BLE001  (re-raised after the C call)
+            raised.append(e)
+            return 1
+
+    ptr = as_handle(tr, tr._ctype, fn, "self")
+    rc = _fns[fn](ptr, None if checkpoint is None else str(checkpoint).encode(), cb_type(cb),
+                  None)
+    if raised:
+        raise raised[0]
+    _check(rc, fn, tr)
 
 
 if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
@@ -95,22 +120,8 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
             """Train to the step count of the settings (clef_tokenizer_trainer_run).
             progress(step, total, l1_db, perplexity, power_db) may return True to stop
             (clef.CancelledError); an exception inside it stops the run and is re-raised."""
-            raised = []
-
-            def cb(step, total, l1, ppl, pw, user):
-                try:
-                    return 1 if progress is not None and progress(step, total, l1, ppl, pw) else 0
-                except BaseException as e:  # noqa: BLE001  (re-raised after the C call)
-                    raised.append(e)
-                    return 1
-
-            fn = _ffi.clef_tokenizer_train_progress_fn(cb)
-            ptr = as_handle(self, "clef_tokenizer_trainer", "run", "self")
-            rc = _fns["clef_tokenizer_trainer_run"](
-                ptr, None if checkpoint is None else str(checkpoint).encode(), fn, None)
-            if raised:
-                raise raised[0]
-            _check(rc, "clef_tokenizer_trainer_run", self)
+            run_with_progress(self, "clef_tokenizer_trainer_run",
+                              _ffi.clef_tokenizer_train_progress_fn, checkpoint, progress)
 
         def save(self, path):
             """Write the trained tokenizer's weights (clef_tokenizer_save)."""
