@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 for (int64_t i = 0; i < nt; i++) /* grid ids, then session-mean ids */
                     ids[i] = i < (int64_t)c->grid_f * c->grid_t ? (int32_t)(i % c->codebook_size)
                                                                 : c->codebook_size;
-                if (clef_encoder_embed(enc, ss, ids, (size_t)nt, 0, emb, (size_t)c->embed_dim,
-                                       NULL, 0, NULL) != CLEF_OK)
+                if (clef_encoder_embed(enc, ss, ids, (size_t)nt, 0, emb, (size_t)c->embed_dim, NULL,
+                                       0, NULL) != CLEF_OK)
                     abort(); /* what loads must run */
             }
             free(ids);

@@ -39,9 +39,9 @@ static void test_stream_equals_offline(void **state) {
     int64_t n = 0, n_out = 0;
     assert_int_equal(clef_recording_canonical_length(rec, 0.0, -1.0, &n), CLEF_OK);
     float *x = malloc((size_t)(19 * n) * sizeof *x);
-    assert_int_equal(clef_recording_read_canonical(rec, 0.0, -1.0, x, (size_t)n, (size_t)(19 * n),
-                                                   &n_out, NULL),
-                     CLEF_OK);
+    assert_int_equal(
+        clef_recording_read_canonical(rec, 0.0, -1.0, x, (size_t)n, (size_t)(19 * n), &n_out, NULL),
+        CLEF_OK);
     clef_recording_free(rec);
 
     clef_encoder_stream *st = NULL;
