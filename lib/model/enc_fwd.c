@@ -33,8 +33,6 @@ const float *clefi_enc_trunk(const clef_encoder *enc, clefi_pool *pool, clefi_bl
 
 void clefi_enc_pool(const float *y, const uint8_t *key_pad, int64_t nt, int64_t d, float *p) {
     int64_t n = 0;
-    for (int64_t k = 0; k < d; k++)
-        p[k] = 0.0f;
     /* double accumulation in token order: deterministic and accurate over 2,048 tokens */
     for (int64_t k = 0; k < d; k++) {
         double acc = 0.0;
