@@ -25,7 +25,7 @@ clef_status clefi_rec_warn(clef_recording *rec, const char *fmt, ...) {
     char line[CLEFI_ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    clefi_vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     for (int32_t i = 0; i < rec->n_warn; i++)
         if (strcmp(rec->warn[i], line) == 0)
@@ -158,51 +158,16 @@ static int parse_i64(const char *s, int64_t *v) {
     return 0;
 }
 
-/* Parse a decimal number [+-]d*[.d*][(e|E)[+-]d+] without the locale-dependent strtod. The
- * mantissa is exact up to 19 digits and scaled by an exact power of ten when possible, so
- * values such as "0.0039" or "-8711" round like strtod. */
+/* Parse a decimal number [+-]d*[.d*][(e|E)[+-]d+], locale-free and correctly rounded; a
+ * decimal comma is taken as a point (seen in files from European locales; MNE accepts it). */
 static int parse_f64(const char *s, double *v) {
-    int neg = 0, nd = 0, exp10 = 0;
-    uint64_t m = 0;
-    if (*s == '+' || *s == '-')
-        neg = *s++ == '-';
-    for (; *s >= '0' && *s <= '9'; s++, nd++) {
-        if (m < UINT64_MAX / 10 - 9)
-            m = m * 10 + (uint64_t)(*s - '0');
-        else
-            exp10++;
-    }
-    if (*s == '.' || *s == ',') { /* ',' seen in files from European locales (MNE accepts) */
-        for (s++; *s >= '0' && *s <= '9'; s++, nd++) {
-            if (m < UINT64_MAX / 10 - 9) {
-                m = m * 10 + (uint64_t)(*s - '0');
-                exp10--;
-            }
-        }
-    }
-    if (nd == 0)
+    char t[96];
+    size_t n = strlen(s);
+    if (n >= sizeof t)
         return -1;
-    if (*s == 'e' || *s == 'E') {
-        int64_t e = 0;
-        if (parse_i64(s + 1, &e) != 0 || e > 400 || e < -400)
-            return -1;
-        exp10 += (int)e;
-        s += strlen(s);
-    }
-    if (*s != '\0')
-        return -1;
-    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    double x = (double)m;
-    if (exp10 >= -22 && exp10 < 0)
-        x /= p10[-exp10];
-    else if (exp10 >= 0 && exp10 <= 22)
-        x *= p10[exp10];
-    else
-        x *= pow(10.0, exp10);
-    *v = neg ? -x : x;
-    return isfinite(*v) ? 0 : -1;
+    for (size_t i = 0; i <= n; i++)
+        t[i] = s[i] == ',' ? '.' : s[i];
+    return clefi_parse_double(t, v);
 }
 
 /* The error for a header field whose text t does not parse as `kind`; sig < 0: a main-header
