@@ -239,7 +239,8 @@ clef_status clef_edf_writer_set_record_duration(clef_edf_writer *w, double secon
     if (w->state != ST_SETUP || w->n_sig > 0)
         return wr_error_state(w, "set_record_duration (before add_signal)");
     char s[9];
-    if (!(seconds > 0) || !isfinite(seconds) || format_num8(s, seconds) != 0 || !(clefi_strtod(s, NULL) > 0))
+    if (!(seconds > 0) || !isfinite(seconds) || format_num8(s, seconds) != 0 ||
+        !(clefi_strtod(s, NULL) > 0))
         return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE, "record duration %g s is invalid",
                            seconds);
     memcpy(w->record_s_str, s, sizeof s);
@@ -291,7 +292,8 @@ clef_status clef_edf_writer_add_signal(clef_edf_writer *w, const char *label, co
     memset(&s, 0, sizeof s);
     if (!isfinite(phys_min) || !isfinite(phys_max) || format_num8(s.phys_min_s, phys_min) != 0 ||
         format_num8(s.phys_max_s, phys_max) != 0 ||
-        (s.phys_min = clefi_strtod(s.phys_min_s, NULL)) == (s.phys_max = clefi_strtod(s.phys_max_s, NULL)))
+        (s.phys_min = clefi_strtod(s.phys_min_s, NULL)) ==
+            (s.phys_max = clefi_strtod(s.phys_max_s, NULL)))
         return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE,
                            "signal '%.16s': physical range [%g, %g] invalid or not 8 characters",
                            label, phys_min, phys_max);
