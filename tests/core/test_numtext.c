@@ -46,10 +46,10 @@ static void *check_all(void *unused) {
     static const struct {
         const char *s;
         double v; /* NAN: refused */
-    } cases[] = {{"0.5", 0.5},    {"-1e-3", -1e-3}, {"1E+2", 100}, {"5.", 5},  {".5", 0.5},
-                 {"+7", 7},       {"0.1", 0.1},     {"0,5", NAN},  {" 1", NAN}, {"1 ", NAN},
-                 {"0x10", NAN},   {"inf", NAN},     {"nan", NAN},  {"1e", NAN}, {"", NAN},
-                 {"+", NAN},      {".", NAN},       {"1e999", NAN}, {"1.2.3", NAN}, {"e5", NAN}};
+    } cases[] = {{"0.5", 0.5},  {"-1e-3", -1e-3}, {"1E+2", 100},  {"5.", 5},      {".5", 0.5},
+                 {"+7", 7},     {"0.1", 0.1},     {"0,5", NAN},   {" 1", NAN},    {"1 ", NAN},
+                 {"0x10", NAN}, {"inf", NAN},     {"nan", NAN},   {"1e", NAN},    {"", NAN},
+                 {"+", NAN},    {".", NAN},       {"1e999", NAN}, {"1.2.3", NAN}, {"e5", NAN}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         double v = -42;
         int rc = clefi_parse_double(cases[i].s, &v);

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "7aa85a4a3b025b79778836eb2e7d4ff4e5d56a1f37708fb6b6d57774b116e61c"
+HEADER_SHA256 = "5f4d8c8328e125ecf3369659bcb592d4338e373601b6a440ae5f06955ed96036"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
