@@ -1,6 +1,6 @@
 /*
  * core_int.h — libclef internal core: allocator, errors, logging, params, thread pool, RNG,
- * SHA-256, CSV reader.
+ * SHA-256, CSV reader, numbers as text whatever the host's locale.
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Not API. Every module includes this header; nothing outside lib/ does.

@@ -83,8 +83,7 @@ static const char *patient_layout_problem(const char *f) {
     if (len[1] != 1 || strchr("FMX", sub[1][0]) == NULL)
         return "the sex subfield is not F, M or X";
     int ymd[3], caps = 1;
-    if (!(len[2] == 1 && sub[2][0] == 'X') &&
-        (parse_dmy(sub[2], len[2], ymd, &caps) != 0 || !caps))
+    if (!(len[2] == 1 && sub[2][0] == 'X') && (parse_dmy(sub[2], len[2], ymd, &caps) != 0 || !caps))
         return "the birthdate subfield is not dd-MMM-yyyy or X";
     return NULL;
 }

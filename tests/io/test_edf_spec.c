@@ -17,12 +17,12 @@
 /* A one-signal file: header fields by name, then the data records. */
 typedef struct spec_file {
     const char *patient, *recording, *date, *reserved, *duration;
-    const char *label;                /* the one signal */
-    const char *dig_min, *dig_max;    /* its digital range */
-    int spr, n_records;               /* samples per record, records */
-    const char *const *records;       /* n_records byte strings (annotation signal), or NULL */
-    const size_t *record_len;         /* their lengths, NULs included */
-    const int16_t *samples;           /* spr * n_records samples (data signal), or NULL */
+    const char *label;             /* the one signal */
+    const char *dig_min, *dig_max; /* its digital range */
+    int spr, n_records;            /* samples per record, records */
+    const char *const *records;    /* n_records byte strings (annotation signal), or NULL */
+    const size_t *record_len;      /* their lengths, NULs included */
+    const int16_t *samples;        /* spr * n_records samples (data signal), or NULL */
 } spec_file;
 
 static void put(uint8_t *b, size_t off, size_t w, const char *s) {
@@ -84,9 +84,18 @@ static const char *const k_scores[] = {k_r0, k_r1, k_r2};
 static const size_t k_scores_len[] = {sizeof k_r0, sizeof k_r1, sizeof k_r2};
 
 static spec_file annot_only(void) {
-    spec_file f = {"X X X X",         "Startdate 02-MAR-2002 X X X", "02.03.02", "EDF+C", "0",
-                   "EDF Annotations", "-32768",                      "32767",    30,      3,
-                   k_scores,          k_scores_len,                  NULL};
+    spec_file f = {.patient = "X X X X",
+                   .recording = "Startdate 02-MAR-2002 X X X",
+                   .date = "02.03.02",
+                   .reserved = "EDF+C",
+                   .duration = "0",
+                   .label = "EDF Annotations",
+                   .dig_min = "-32768",
+                   .dig_max = "32767",
+                   .spr = 30,
+                   .n_records = 3,
+                   .records = k_scores,
+                   .record_len = k_scores_len};
     return f;
 }
 
@@ -196,9 +205,17 @@ static void test_year_after_2084(void **state) {
 static const int16_t k_wild[] = {0, 10, -10, 100, -100, 250, 3, 4, 5, -300, 6, 7};
 
 static spec_file wild(void) {
-    spec_file f = {"X F 02-MAY-1951 X", "Startdate 02-MAR-2002 X X X", "02.03.02", "", "1",
-                   "EEG Fp1",           "-100",                        "100",      4,  3,
-                   NULL,                NULL,                          k_wild};
+    spec_file f = {.patient = "X F 02-MAY-1951 X",
+                   .recording = "Startdate 02-MAR-2002 X X X",
+                   .date = "02.03.02",
+                   .reserved = "",
+                   .duration = "1",
+                   .label = "EEG Fp1",
+                   .dig_min = "-100",
+                   .dig_max = "100",
+                   .spr = 4,
+                   .n_records = 3,
+                   .samples = k_wild};
     return f;
 }
 

@@ -180,7 +180,7 @@ int test_comma_locale(void) {
     char b[16];
     snprintf(b, sizeof b, "%.1f", 0.5);
     if (strcmp(b, "0,5") != 0) {
-        fprintf(stderr, "SKIP: de_DE.UTF-8 formats 0.5 as '%s', not '0,5'\n", b);
+        fprintf(stderr, "SKIP: locale de_DE.UTF-8 formats 0.5 as '%s', not '0,5'\n", b);
         test_c_locale();
         return 0;
     }
