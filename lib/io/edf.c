@@ -8,13 +8,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "io_int.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,8 +295,11 @@ static clef_status parse_main(clef_recording *rec, const uint8_t *h, int64_t *ns
     }
     const char *res = rec->fields[CLEF_HDR_RESERVED];
     /* "edf+c" in lower case is read as EDF+C (with a warning at the end of open) */
-    int plus = strncasecmp(res, "EDF+", 4) == 0 || strncasecmp(res, "BDF+", 4) == 0;
-    char kind = (char)toupper((unsigned char)res[plus ? 4 : 0]);
+    char up[6] = {0};
+    for (int i = 0; i < 5 && res[i] != '\0'; i++)
+        up[i] = clefi_ascii_upper(res[i]);
+    int plus = strncmp(up, "EDF+", 4) == 0 || strncmp(up, "BDF+", 4) == 0;
+    char kind = up[4];
     if (plus && kind != 'C' && kind != 'D')
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
                            "reserved field '%s' is neither EDF+C nor EDF+D", res);

@@ -9,7 +9,6 @@
  * read and reported as warnings; warnings never quote the patient field (patient data). */
 #include "io_int.h"
 
-#include <ctype.h>
 #include <string.h>
 
 static int two_digits(const char *s, int *v) {
@@ -43,8 +42,7 @@ static int parse_dmy(const char *s, size_t n, int *ymd, int *caps) {
     if (n != 11 || s[2] != '-' || s[6] != '-' || two_digits(s, &d) || two_digits(s + 7, &c1) ||
         two_digits(s + 9, &c2) || d < 1 || d > 31)
         return -1;
-    char m[4] = {(char)toupper((unsigned char)s[3]), (char)toupper((unsigned char)s[4]),
-                 (char)toupper((unsigned char)s[5]), '\0'};
+    char m[4] = {clefi_ascii_upper(s[3]), clefi_ascii_upper(s[4]), clefi_ascii_upper(s[5]), '\0'};
     const char *at = strstr(months, m);
     if (at == NULL || (at - months) % 3 != 0)
         return -1;

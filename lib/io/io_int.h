@@ -186,6 +186,8 @@ struct clef_recording {
     size_t blk_cap;
 };
 
+/** ASCII upper case, whatever the host's locale (toupper() follows LC_CTYPE). */
+static inline char clefi_ascii_upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 32) : c; }
 /** Append a warning (one line) to the recording; NOMEM is reported. */
 CLEFI_HIDDEN clef_status clefi_rec_warn(clef_recording *rec, const char *fmt, ...)
     CLEFI_PRINTF(2, 3);
