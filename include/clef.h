@@ -522,9 +522,14 @@ enum clef_header_field {
 };
 
 /** Open an EDF/EDF+/BDF/BDF+ file. p is a CLEF_PARAMS_IO set or NULL (defaults); it is copied.
+ *  An annotations-only EDF+ file may have record duration 0; a start date "dd.mm.yy" with the
+ *  letters yy (after 2084) takes its date from the recording field's Startdate.
  *  Tolerated quirks (record count -1, padding spaces, non-ASCII header bytes, EDF+C without an
- *  annotation signal, physical min == max, physical min > max, a truncated last record) are
- *  accepted and listed by clef_recording_warning().
+ *  annotation signal, physical min == max, physical min > max, a truncated last record, EDF+
+ *  patient or recording fields off the EDF+ subfield layout, a missing or disagreeing
+ *  Startdate, "edf+c" in lower case, text in a plain EDF's reserved field; and, found as
+ *  samples are read, samples outside the digital range) are accepted and listed by
+ *  clef_recording_warning().
  *  @return CLEF_ERR_IO if the file cannot be opened or read; CLEF_ERR_FORMAT for a malformed
  *  header, record or annotation; CLEF_ERR_RANGE for counts, sizes or durations out of range;
  *  CLEF_ERR_OVERFLOW for sizes that do not fit in memory arithmetic; CLEF_ERR_UNSUPPORTED for
@@ -632,7 +637,8 @@ CLEF_API clef_status clef_recording_annotation(const clef_recording *rec, int64_
 
 /* ---- warnings (tolerated quirks) ---- */
 
-/** Number of warnings raised while opening or reading. */
+/** Number of warnings raised while opening or reading (a read may add one: samples outside a
+ *  signal's digital range are reported once per signal, when first read). */
 CLEF_API int64_t clef_recording_n_warnings(const clef_recording *rec);
 /** Warning i, one line, owned by the handle; NULL if out of range. */
 CLEF_API const char *clef_recording_warning(const clef_recording *rec, int64_t i);

@@ -15,6 +15,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# de_DE.UTF-8 (decimal comma) for the locale tests; they SKIP, saying so, without it
+if ! locale -a 2> /dev/null | grep -qiE '^de_DE\.utf-?8$'; then
+  echo "generating locale de_DE.UTF-8"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO localedef -i de_DE -f UTF-8 de_DE.UTF-8
+fi
+
 venv="$root/build/venv"
 req="$root/tools/requirements-test.txt"
 stamp="$venv/.requirements.sha256"

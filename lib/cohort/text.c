@@ -16,7 +16,8 @@ void clefi_sbuf_printf(clefi_sbuf *b, const char *fmt, ...) {
         va_list ap;
         va_start(ap, fmt);
         size_t room = b->cap - b->len;
-        int n = vsnprintf(b->p != NULL ? b->p + b->len : NULL, b->p != NULL ? room : 0, fmt, ap);
+        int n =
+            clefi_vsnprintf(b->p != NULL ? b->p + b->len : NULL, b->p != NULL ? room : 0, fmt, ap);
         va_end(ap);
         if (n < 0) {
             b->err = 1;

@@ -1,6 +1,6 @@
 /*
  * core_int.h — libclef internal core: allocator, errors, logging, params, thread pool, RNG,
- * SHA-256, CSV reader.
+ * SHA-256, CSV reader, numbers as text whatever the host's locale.
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Not API. Every module includes this header; nothing outside lib/ does.
@@ -111,6 +111,22 @@ CLEFI_HIDDEN void clefi_log(const clef_ctx *ctx, int32_t level, const char *fmt,
     CLEFI_PRINTF(3, 4);
 CLEFI_HIDDEN void clefi_vlog(const clef_ctx *ctx, int32_t level, const char *fmt, va_list ap)
     CLEFI_PRINTF(3, 0);
+
+/* ---- numbers as text, whatever the host's locale (numtext.c) ----
+ * Every printf-style formatting and every decimal parse in lib/ goes through these (ctest
+ * check_locale): they run the C library under a "C" locale object on the calling thread only. */
+/** vsnprintf/snprintf with '.' as the decimal point and no grouping, always. */
+CLEFI_HIDDEN int clefi_vsnprintf(char *buf, size_t cap, const char *fmt, va_list ap)
+    CLEFI_PRINTF(3, 0);
+CLEFI_HIDDEN int clefi_snprintf(char *buf, size_t cap, const char *fmt, ...) CLEFI_PRINTF(3, 4);
+/** strtod in the "C" locale (same accepted text, same errno). */
+CLEFI_HIDDEN double clefi_strtod(const char *s, char **end);
+/** Shortest "%.{1..17}g" text of a finite v that reads back as exactly v; its length, or -1
+ *  (not finite, or cap too small; 25 bytes always suffice). */
+CLEFI_HIDDEN int clefi_fmt_double(char *buf, size_t cap, double v);
+/** The whole of s as a finite decimal [+-](d+[.d*]|.d+)[(e|E)[+-]d+], correctly rounded:
+ *  0, or -1 (blanks, hex, inf, nan, trailing text, overflow). */
+CLEFI_HIDDEN int clefi_parse_double(const char *s, double *v);
 
 /* ---- parameters ---- */
 /** Typed value of a parameter in a set; modules read their handles' settings with these. */

@@ -164,7 +164,7 @@ clef_status clefi_error(clef_ctx *ctx, clefi_err *err, clef_status status, const
     char buf[CLEFI_ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    clefi_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     if (err != NULL) {
         err->code = status;
@@ -178,7 +178,7 @@ void clefi_vlog(const clef_ctx *ctx, int32_t level, const char *fmt, va_list ap)
     if (ctx == NULL || ctx->log_fn == NULL || level > ctx->log_level)
         return;
     char buf[1024];
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    clefi_vsnprintf(buf, sizeof buf, fmt, ap);
     ctx->log_fn(level, buf, ctx->log_user);
 }
 

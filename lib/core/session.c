@@ -90,7 +90,7 @@ clef_status clefi_session_error(clef_session *s, clef_status status, const char 
     char buf[CLEFI_ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    clefi_vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     return clefi_error(s->ctx, &s->err, status, "%s", buf);
 }

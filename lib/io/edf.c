@@ -25,7 +25,7 @@ clef_status clefi_rec_warn(clef_recording *rec, const char *fmt, ...) {
     char line[CLEFI_ERRMSG_CAP];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
+    clefi_vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     for (int32_t i = 0; i < rec->n_warn; i++)
         if (strcmp(rec->warn[i], line) == 0)
@@ -158,51 +158,16 @@ static int parse_i64(const char *s, int64_t *v) {
     return 0;
 }
 
-/* Parse a decimal number [+-]d*[.d*][(e|E)[+-]d+] without the locale-dependent strtod. The
- * mantissa is exact up to 19 digits and scaled by an exact power of ten when possible, so
- * values such as "0.0039" or "-8711" round like strtod. */
+/* Parse a decimal number [+-]d*[.d*][(e|E)[+-]d+], locale-free and correctly rounded; a
+ * decimal comma is taken as a point (seen in files from European locales; MNE accepts it). */
 static int parse_f64(const char *s, double *v) {
-    int neg = 0, nd = 0, exp10 = 0;
-    uint64_t m = 0;
-    if (*s == '+' || *s == '-')
-        neg = *s++ == '-';
-    for (; *s >= '0' && *s <= '9'; s++, nd++) {
-        if (m < UINT64_MAX / 10 - 9)
-            m = m * 10 + (uint64_t)(*s - '0');
-        else
-            exp10++;
-    }
-    if (*s == '.' || *s == ',') { /* ',' seen in files from European locales (MNE accepts) */
-        for (s++; *s >= '0' && *s <= '9'; s++, nd++) {
-            if (m < UINT64_MAX / 10 - 9) {
-                m = m * 10 + (uint64_t)(*s - '0');
-                exp10--;
-            }
-        }
-    }
-    if (nd == 0)
+    char t[96];
+    size_t n = strlen(s);
+    if (n >= sizeof t)
         return -1;
-    if (*s == 'e' || *s == 'E') {
-        int64_t e = 0;
-        if (parse_i64(s + 1, &e) != 0 || e > 400 || e < -400)
-            return -1;
-        exp10 += (int)e;
-        s += strlen(s);
-    }
-    if (*s != '\0')
-        return -1;
-    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    double x = (double)m;
-    if (exp10 >= -22 && exp10 < 0)
-        x /= p10[-exp10];
-    else if (exp10 >= 0 && exp10 <= 22)
-        x *= p10[exp10];
-    else
-        x *= pow(10.0, exp10);
-    *v = neg ? -x : x;
-    return isfinite(*v) ? 0 : -1;
+    for (size_t i = 0; i <= n; i++)
+        t[i] = s[i] == ',' ? '.' : s[i];
+    return clefi_parse_double(t, v);
 }
 
 /* The error for a header field whose text t does not parse as `kind`; sig < 0: a main-header
@@ -259,48 +224,6 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * 146097 + doe - 719468;
-}
-
-static int two_digits(const char *s, int *v) {
-    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-        return -1;
-    *v = (s[0] - '0') * 10 + (s[1] - '0');
-    return 0;
-}
-
-/* "dd.mm.yy" and "hh.mm.ss" (EDF spec); the year comes from the EDF+ recording field
- * "Startdate dd-MMM-yyyy" when present, else yy >= 85 is 19yy (EDF spec, clipping year 1985). */
-static clef_status parse_start(clef_recording *rec, int *ymdhms) {
-    const char *d = rec->fields[CLEF_HDR_STARTDATE], *t = rec->fields[CLEF_HDR_STARTTIME];
-    int dd, mo, yy, hh, mi, ss;
-    if (strlen(d) != 8 || two_digits(d, &dd) || two_digits(d + 3, &mo) || two_digits(d + 6, &yy) ||
-        (d[2] != '.' && d[2] != ':' && d[2] != '-') || d[5] != d[2] || dd < 1 || dd > 31 ||
-        mo < 1 || mo > 12)
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "start date is not dd.mm.yy: '%s'",
-                           d);
-    if (strlen(t) != 8 || two_digits(t, &hh) || two_digits(t + 3, &mi) || two_digits(t + 6, &ss) ||
-        (t[2] != '.' && t[2] != ':') || t[5] != t[2] || hh > 23 || mi > 59 || ss > 60)
-        return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT, "start time is not hh.mm.ss: '%s'",
-                           t);
-    if (d[2] != '.' || t[2] != '.')
-        clefi_rec_warn(rec, "start date/time separators are not '.' ('%s' '%s')", d, t);
-    int year = yy >= 85 ? 1900 + yy : 2000 + yy;
-    const char *r = rec->fields[CLEF_HDR_RECORDING];
-    if (rec->plus && strncmp(r, "Startdate ", 10) == 0 && strlen(r) >= 21 && r[12] == '-' &&
-        r[16] == '-') {
-        int y4 = 0, ok = 1;
-        for (int i = 17; i < 21; i++) {
-            if (r[i] < '0' || r[i] > '9')
-                ok = 0;
-            else
-                y4 = y4 * 10 + (r[i] - '0');
-        }
-        if (ok && y4 % 100 == yy)
-            year = y4;
-    }
-    int v[6] = {year, mo, dd, hh, mi, ss};
-    memcpy(ymdhms, v, sizeof v);
-    return CLEF_OK;
 }
 
 /* civil_from_days of the same paper. */
@@ -371,12 +294,17 @@ static clef_status parse_main(clef_recording *rec, const uint8_t *h, int64_t *ns
             return rc;
     }
     const char *res = rec->fields[CLEF_HDR_RESERVED];
-    int plus = strncmp(res, "EDF+", 4) == 0 || strncmp(res, "BDF+", 4) == 0;
-    if (plus && res[4] != 'C' && res[4] != 'D')
+    /* "edf+c" in lower case is read as EDF+C (with a warning at the end of open) */
+    char up[6] = {0};
+    for (int i = 0; i < 5 && res[i] != '\0'; i++)
+        up[i] = clefi_ascii_upper(res[i]);
+    int plus = strncmp(up, "EDF+", 4) == 0 || strncmp(up, "BDF+", 4) == 0;
+    char kind = up[4];
+    if (plus && kind != 'C' && kind != 'D')
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_FORMAT,
                            "reserved field '%s' is neither EDF+C nor EDF+D", res);
     rec->plus = plus;
-    rec->discontinuous = plus && res[4] == 'D';
+    rec->discontinuous = plus && kind == 'D';
     int64_t hb = 0, nr = 0, ns = 0;
     double dur = 0;
     if ((rc = field_i64(rec, h + 184, 8, "header byte count", -1, quirks, &hb)) != CLEF_OK ||
@@ -399,9 +327,12 @@ static clef_status parse_main(clef_recording *rec, const uint8_t *h, int64_t *ns
     if (nr < -1)
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_RANGE, "number of data records is %lld",
                            (long long)nr);
-    if (!(dur > 0) || dur > 1e7)
+    /* 0 is allowed for EDF+ files without ordinary signals (EDF+ spec 2.1.2; checked once the
+     * signals are known) */
+    if (!(dur >= 0) || dur > 1e7 || (dur == 0 && !plus))
         return clefi_error(rec->ctx, &rec->err, CLEF_ERR_RANGE,
-                           "data record duration %g s is not in (0, 1e7]", dur);
+                           "data record duration %g s is not in (0, 1e7]%s", dur,
+                           dur == 0 ? " (0 only in an EDF+ file of annotations only)" : "");
     rec->hdr_bytes = (uint64_t)hb;
     rec->n_records = nr;
     rec->rec_dur = dur;
@@ -556,6 +487,21 @@ static clef_status count_records(clef_recording *rec) {
 
 CLEFI_HIDDEN clef_status clefi_rec_scan_annotations(clef_recording *rec);
 
+/* The reserved field: EDF+/BDF+ spelled in lower case, or text in a plain file's (the EDF spec
+ * leaves it blank; BioSemi writes "24BIT" in BDF). */
+static clef_status reserved_quirks(clef_recording *rec) {
+    const char *res = rec->fields[CLEF_HDR_RESERVED];
+    if (rec->plus && strncmp(res, "EDF+", 4) != 0 && strncmp(res, "BDF+", 4) != 0)
+        return clefi_rec_warn(rec, "reserved field '%.44s' is not in capitals; read as %s+%c", res,
+                              rec->bps == 3 ? "BDF" : "EDF", rec->discontinuous ? 'D' : 'C');
+    if (!rec->plus && res[0] != '\0' && !(rec->bps == 3 && strcmp(res, "24BIT") == 0))
+        return clefi_rec_warn(rec,
+                              "reserved field of a plain %s file holds '%.44s' (should be blank); "
+                              "ignored",
+                              rec->bps == 3 ? "BDF" : "EDF", res);
+    return CLEF_OK;
+}
+
 static clef_status open_common(clef_recording *rec, const clef_params *p) {
     uint8_t h0[HDR_FIXED];
     unsigned quirks = 0;
@@ -585,10 +531,19 @@ static clef_status open_common(clef_recording *rec, const clef_params *p) {
     clefi_free(rec->ctx, h);
     if (rc == CLEF_OK)
         rc = map_channels(rec);
+    if (rc == CLEF_OK && rec->rec_dur == 0 && rec->n_sig > 0)
+        rc = clefi_error(rec->ctx, &rec->err, CLEF_ERR_RANGE,
+                         "data record duration 0 s with %d ordinary signal(s): 0 is allowed only "
+                         "in an EDF+ file of annotations only (EDF+ spec 2.1.2)",
+                         (int)rec->n_sig);
     if (rc == CLEF_OK)
         rc = count_records(rec);
     if (rc == CLEF_OK)
-        rc = parse_start(rec, ymdhms);
+        rc = clefi_rec_check_ident(rec);
+    if (rc == CLEF_OK)
+        rc = reserved_quirks(rec);
+    if (rc == CLEF_OK)
+        rc = clefi_rec_parse_start(rec, ymdhms);
     if (rc != CLEF_OK)
         return rc;
     int has_annot = 0;

@@ -87,9 +87,11 @@ static void add_annotation(void *user, double onset, double dur, const char *tex
 }
 
 /* Group records into contiguous segments; a record starting before the previous one ends is
- * an error (EDF+ spec 2.2.4: data records are in chronological order). */
+ * an error (EDF+ spec 2.2.4: data records are in chronological order). Records of duration 0
+ * (an annotations-only EDF+ file) are instants: ordered, never gaps, one segment. */
 static clef_status build_segments(clef_recording *rec) {
     const double tol = 1e-6 * (rec->rec_dur > 1 ? rec->rec_dur : 1); /* TALs carry 100 ns */
+    const double gap_tol = rec->rec_dur > 0 ? tol : INFINITY;
     int64_t n_seg = rec->n_records > 0 ? 1 : 0;
     for (int64_t r = 1; r < rec->n_records; r++) {
         double end = rec->rec_onset[r - 1] + rec->rec_dur;
@@ -98,7 +100,7 @@ static clef_status build_segments(clef_recording *rec) {
                                "data record %lld starts at %.7f s, before record %lld ends "
                                "(%.7f s)",
                                (long long)r, rec->rec_onset[r], (long long)(r - 1), end);
-        n_seg += rec->rec_onset[r] > end + tol;
+        n_seg += rec->rec_onset[r] > end + gap_tol;
     }
     rec->seg_first = clefi_calloc(rec->ctx, (size_t)n_seg + 1, sizeof *rec->seg_first);
     if (rec->seg_first == NULL)
@@ -106,7 +108,7 @@ static clef_status build_segments(clef_recording *rec) {
     rec->n_seg = n_seg;
     int64_t s = 1;
     for (int64_t r = 1; r < rec->n_records; r++)
-        if (rec->rec_onset[r] > rec->rec_onset[r - 1] + rec->rec_dur + tol)
+        if (rec->rec_onset[r] > rec->rec_onset[r - 1] + rec->rec_dur + gap_tol)
             rec->seg_first[s++] = r;
     rec->seg_first[n_seg] = rec->n_records;
     if (n_seg > 1 && !rec->discontinuous)

@@ -26,22 +26,51 @@ typedef struct visit_ctx {
     int64_t n_written, n_out;
 } visit_ctx;
 
-/* Convert samples [j0, j0 + n) of one record of span sp into its output at position pos. */
+/* Samples outside the declared digital range (EDF spec: they should not occur) are read as
+ * stored, not clipped. They are found as records are read, so open stays cheap, and reported
+ * once per signal, naming the first record seen (clef info reads every sample). */
+static clef_status check_range(clef_recording *rec, const clefi_edf_signal *s, int32_t lo,
+                               int32_t hi, int64_t record) {
+    if (lo >= s->dig_min && hi <= s->dig_max)
+        return CLEF_OK;
+    clefi_edf_signal *m = &rec->all[s - rec->all];
+    m->range_warned = 1;
+    return clefi_rec_warn(rec,
+                          "signal %d ('%s'): samples outside the digital range [%d, %d] (from "
+                          "%d to %d in data record %lld); read as stored, not clipped",
+                          (int)(s - rec->all), s->label, (int)s->dig_min, (int)s->dig_max, (int)lo,
+                          (int)hi, (long long)record);
+}
+
+#define MINMAX(d)                                                                                  \
+    do {                                                                                           \
+        lo = (d) < lo ? (d) : lo;                                                                  \
+        hi = (d) > hi ? (d) : hi;                                                                  \
+    } while (0)
+
+/* Convert samples [j0, j0 + n) of record r of span sp into its output at position pos. */
 static clef_status convert(clef_recording *rec, visit_ctx *v, const span *sp, const uint8_t *record,
-                           int64_t j0, int64_t n, int64_t pos) {
+                           int64_t r, int64_t j0, int64_t n, int64_t pos) {
     const clefi_edf_signal *s = sp->s;
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    clef_status rc = CLEF_OK;
     switch (v->mode) {
     case MODE_DIGITAL: {
         int32_t *o = (int32_t *)sp->out + pos;
-        for (int64_t j = 0; j < n; j++)
+        for (int64_t j = 0; j < n; j++) {
             o[j] = clefi_rec_sample(rec, record, s, j0 + j);
-        return CLEF_OK;
+            MINMAX(o[j]);
+        }
+        break;
     }
     case MODE_PHYSICAL: {
         double *o = (double *)sp->out + pos;
-        for (int64_t j = 0; j < n; j++)
-            o[j] = s->offset + s->gain * (double)clefi_rec_sample(rec, record, s, j0 + j);
-        return CLEF_OK;
+        for (int64_t j = 0; j < n; j++) {
+            int32_t d = clefi_rec_sample(rec, record, s, j0 + j);
+            MINMAX(d);
+            o[j] = s->offset + s->gain * (double)d;
+        }
+        break;
     }
     case MODE_UV: {
         float *o = (float *)sp->out + pos;
@@ -50,21 +79,30 @@ static clef_status convert(clef_recording *rec, visit_ctx *v, const span *sp, co
             const uint8_t *p = record + s->rec_off + (size_t)j0 * 2;
             for (int64_t j = 0; j < n; j++) {
                 int16_t d = (int16_t)(uint16_t)(p[2 * j] | (p[2 * j + 1] << 8));
+                MINMAX(d);
                 o[j] = (float)(off + g * (double)d);
             }
         } else {
-            for (int64_t j = 0; j < n; j++)
-                o[j] = (float)(off + g * (double)clefi_rec_sample(rec, record, s, j0 + j));
+            for (int64_t j = 0; j < n; j++) {
+                int32_t d = clefi_rec_sample(rec, record, s, j0 + j);
+                MINMAX(d);
+                o[j] = (float)(off + g * (double)d);
+            }
         }
-        return CLEF_OK;
+        break;
     }
     default: { /* MODE_PIPE: physical as float, then the shared pipeline (scale inside) */
-        for (int64_t j = 0; j < n; j++)
-            v->pipe_buf[j] =
-                (float)(s->offset + s->gain * (double)clefi_rec_sample(rec, record, s, j0 + j));
-        return clefi_pipeline_push(v->pl, sp->k, v->pipe_buf, n);
+        for (int64_t j = 0; j < n; j++) {
+            int32_t d = clefi_rec_sample(rec, record, s, j0 + j);
+            MINMAX(d);
+            v->pipe_buf[j] = (float)(s->offset + s->gain * (double)d);
+        }
+        rc = clefi_pipeline_push(v->pl, sp->k, v->pipe_buf, n);
     }
     }
+    if (rc == CLEF_OK && !s->range_warned && n > 0)
+        rc = check_range(rec, s, lo, hi, r);
+    return rc;
 }
 
 static void drain(visit_ctx *v) {
@@ -102,7 +140,7 @@ static clef_status visit(clef_recording *rec, visit_ctx *v, const span *sp, int6
                 int64_t hi = sp[k].first + sp[k].count < b ? sp[k].first + sp[k].count : b;
                 if (hi <= lo)
                     continue;
-                rc = convert(rec, v, &sp[k], record, lo - a, hi - lo, lo - sp[k].first);
+                rc = convert(rec, v, &sp[k], record, r, lo - a, hi - lo, lo - sp[k].first);
                 if (rc != CLEF_OK)
                     return clefi_error(rec->ctx, &rec->err, rc, "reading record %lld",
                                        (long long)r);

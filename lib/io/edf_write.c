@@ -77,7 +77,7 @@ static void ascii_field(char *dst, size_t cap, const char *s, int underscore) {
 static int format_num8(char out[9], double v) {
     for (int prec = 8; prec >= 1; prec--) {
         char tmp[40];
-        int len = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        int len = clefi_snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (len > 0 && len <= 8 && strchr(tmp, 'e') == NULL) {
             memcpy(out, tmp, (size_t)len + 1);
             return 0;
@@ -239,11 +239,12 @@ clef_status clef_edf_writer_set_record_duration(clef_edf_writer *w, double secon
     if (w->state != ST_SETUP || w->n_sig > 0)
         return wr_error_state(w, "set_record_duration (before add_signal)");
     char s[9];
-    if (!(seconds > 0) || !isfinite(seconds) || format_num8(s, seconds) != 0 || !(atof(s) > 0))
+    if (!(seconds > 0) || !isfinite(seconds) || format_num8(s, seconds) != 0 ||
+        !(clefi_strtod(s, NULL) > 0))
         return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE, "record duration %g s is invalid",
                            seconds);
     memcpy(w->record_s_str, s, sizeof s);
-    w->record_s = atof(s);
+    w->record_s = clefi_strtod(s, NULL);
     clefi_err_clear(&w->err);
     return CLEF_OK;
 }
@@ -291,7 +292,8 @@ clef_status clef_edf_writer_add_signal(clef_edf_writer *w, const char *label, co
     memset(&s, 0, sizeof s);
     if (!isfinite(phys_min) || !isfinite(phys_max) || format_num8(s.phys_min_s, phys_min) != 0 ||
         format_num8(s.phys_max_s, phys_max) != 0 ||
-        (s.phys_min = atof(s.phys_min_s)) == (s.phys_max = atof(s.phys_max_s)))
+        (s.phys_min = clefi_strtod(s.phys_min_s, NULL)) ==
+            (s.phys_max = clefi_strtod(s.phys_max_s, NULL)))
         return clefi_error(w->ctx, &w->err, CLEF_ERR_RANGE,
                            "signal '%.16s': physical range [%g, %g] invalid or not 8 characters",
                            label, phys_min, phys_max);
@@ -448,7 +450,7 @@ static clef_status begin_writing(clef_edf_writer *w) {
 
 /* Onset text of a TAL: sign, integer part, fraction without trailing zeros (EDF+ 2.2.2). */
 static void format_onset(char *out, size_t cap, double t) {
-    int len = snprintf(out, cap, "%+.7f", t);
+    int len = clefi_snprintf(out, cap, "%+.7f", t);
     while (len > 2 && out[len - 1] == '0')
         out[--len] = '\0';
     if (len > 1 && out[len - 1] == '.')

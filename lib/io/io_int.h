@@ -145,6 +145,7 @@ typedef struct clefi_edf_signal {
     int32_t spr;    /* samples per record */
     size_t rec_off; /* byte offset of the signal inside a record */
     int32_t is_annot, cls, map, canon;
+    int32_t range_warned; /* a sample outside [dig_min, dig_max] was reported (edf_read.c) */
 } clefi_edf_signal;
 
 struct clef_recording {
@@ -185,9 +186,16 @@ struct clef_recording {
     size_t blk_cap;
 };
 
+/** ASCII upper case, whatever the host's locale (toupper() follows LC_CTYPE). */
+static inline char clefi_ascii_upper(char c) { return c >= 'a' && c <= 'z' ? (char)(c - 32) : c; }
 /** Append a warning (one line) to the recording; NOMEM is reported. */
 CLEFI_HIDDEN clef_status clefi_rec_warn(clef_recording *rec, const char *fmt, ...)
     CLEFI_PRINTF(2, 3);
+/** Start date and time of the header as {y, m, d, h, min, s}: dd.mm.yy (or "yy" after 2084,
+ *  resolved from the EDF+ recording field's Startdate) and hh.mm.ss (edf_ident.c). */
+CLEFI_HIDDEN clef_status clefi_rec_parse_start(clef_recording *rec, int *ymdhms);
+/** Warnings for EDF+ patient and recording fields off the EDF+ subfield layout. */
+CLEFI_HIDDEN clef_status clefi_rec_check_ident(clef_recording *rec);
 /** Records [r0, r0+nr) as bytes: a pointer into the memory image or into rec->blk.
  *  nr * rec_bytes must fit the block buffer (clefi_rec_block_records()). */
 CLEFI_HIDDEN clef_status clefi_rec_records(clef_recording *rec, int64_t r0, int64_t nr,

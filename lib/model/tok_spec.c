@@ -142,7 +142,7 @@ void clefi_tok_spec_meta_fill(const clefi_tok_spec *s, clefi_tok_meta *m) {
         "clef.spec.db_min",  "clef.spec.db_max"};
     size_t n = m->n;
     for (size_t i = 0; i < N_KEYS; i++, n++) {
-        snprintf(m->spec_val[i], sizeof m->spec_val[i], "%.17g", cfield(s, i));
+        clefi_snprintf(m->spec_val[i], sizeof m->spec_val[i], "%.17g", cfield(s, i));
         m->kv[2 * n] = full[i];
         m->kv[2 * n + 1] = m->spec_val[i];
     }

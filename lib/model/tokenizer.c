@@ -642,8 +642,8 @@ void clefi_tok_meta_fill(const clefi_tok_cfg *c, clefi_tok_meta *m) {
     for (int32_t i = 0; i < c->n_levels; i++)
         snprintf(m->val[13] + strlen(m->val[13]), sizeof m->val[13] - strlen(m->val[13]),
                  i ? ",%d" : "%d", (int)c->mult[i]);
-    snprintf(m->val[14], sizeof m->val[14], "%.9g", (double)c->gn_eps);
-    snprintf(m->val[15], sizeof m->val[15], "%.9g", (double)c->db_scale);
+    clefi_snprintf(m->val[14], sizeof m->val[14], "%.9g", (double)c->gn_eps);
+    clefi_snprintf(m->val[15], sizeof m->val[15], "%.9g", (double)c->db_scale);
     static const char *const str_keys[] = {"clef.tok.ch_mult", "clef.tok.gn_eps",
                                            "clef.tok.db_scale"};
     for (size_t i = 0; i < 3; i++, n++) {

@@ -204,15 +204,13 @@ clef_status clefi_weights_meta_f64(clef_weights *w, const char *key, double *out
     clef_status rc = meta_str(w, key, &s, err);
     if (rc != CLEF_OK)
         return rc;
-    /* jansson's number grammar, independent of the host's LC_NUMERIC (strtod is not) */
-    size_t len = strlen(s);
-    int padded = len == 0 || isspace((unsigned char)s[0]) || isspace((unsigned char)s[len - 1]);
-    json_t *j = padded ? NULL : json_loads(s, JSON_DECODE_ANY, NULL);
-    double v = json_is_number(j) ? json_number_value(j) : NAN;
-    json_decref(j);
-    if (!isfinite(v))
+    /* locale-free and correctly rounded (jansson's parser patches the decimal point into the
+     * host's locale, which fails for multi-byte decimal points) */
+    double v = NAN;
+    if (clefi_parse_double(s, &v) != 0)
         return clefi_error(clefi_weights_ctx(w), err_slot(w, err), CLEF_ERR_FORMAT,
-                           "weights: metadata '%s' = '%.40s' is not a finite JSON number", key, s);
+                           "weights: metadata '%s' = '%.40s' is not a finite decimal number", key,
+                           s);
     *out = v;
     return CLEF_OK;
 }

@@ -90,7 +90,7 @@ static clef_status need_real(const field_ref *f, size_t k, double lo, double hi,
     const char *v = clefi_csv_get(f->r, f->idx[k]);
     char *end;
     errno = 0;
-    double x = strtod(v, &end);
+    double x = clefi_strtod(v, &end);
     if (v[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(x))
         return bad_field(f, k, "is not a number");
     if (x < lo || x > hi)

@@ -146,6 +146,28 @@ static const mutation k_quirks[] = {
      "without an annotation signal"},
     {"comma decimal", 244, "1,0     ", 0, -1, CLEF_OK, "decimal comma"},
     {"trailing bytes", 0, "", 0, 207376 + 50, CLEF_OK, "50 bytes after the last data record"},
+    /* EDF+ spec 2.1.3 items 3 and 4 (patient "X F 20-JAN-1998 X,X", recording "Startdate
+     * 24-JAN-2020 X X X", header date 24.01.20) and the reserved field */
+    {"patient: 3 subfields", 8, "X F 20-JAN-1998_X,X", 0, -1, CLEF_OK,
+     "patient identification does not follow 'code sex birthdate name' (EDF+ spec 2.1.3 item 3): "
+     "fewer than 4 subfields"},
+    {"patient: sex", 8, "X Q", 0, -1, CLEF_OK, "the sex subfield is not F, M or X"},
+    {"patient: birthdate", 8, "X F 20-Jan-1998", 0, -1, CLEF_OK,
+     "the birthdate subfield is not dd-MMM-yyyy or X"},
+    {"recording: 4 subfields", 88, "Startdate 24-JAN-2020 X_X X", 0, -1, CLEF_OK,
+     "recording identification does not follow 'Startdate dd-MMM-yyyy code technician "
+     "equipment' (EDF+ spec 2.1.3 item 4): fewer than 5 subfields"},
+    {"recording: Startdate not a date", 88, "Startdate 24/JAN/2020", 0, -1, CLEF_OK,
+     "the Startdate subfield is not dd-MMM-yyyy or X"},
+    {"recording: no Startdate", 88, "StartDate", 0, -1, CLEF_OK,
+     "recording identification has no Startdate subfield"},
+    {"Startdate disagrees", 88, "Startdate 25-JAN-2020", 0, -1, CLEF_OK,
+     "recording-field Startdate 25-JAN-2020 disagrees with the header start date '24.01.20'; "
+     "the header date is used"},
+    {"reserved in lower case", 192, "edf+c", 0, -1, CLEF_OK,
+     "reserved field 'edf+c' is not in capitals; read as EDF+C"},
+    {"reserved garbage in plain EDF", 192, "ACME v2", 0, -1, CLEF_OK,
+     "reserved field of a plain EDF file holds 'ACME v2' (should be blank); ignored"},
 };
 
 static void test_quirks(void **state) {

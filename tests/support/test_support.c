@@ -1,6 +1,7 @@
 /* test_support.c — shared helpers for libclef's CMocka tests. */
 #include "test_support.h"
 
+#include <locale.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -169,3 +170,21 @@ clef_status test_trainer_create(clef_tokenizer_trainer **out, clef_ctx *ctx,
     clef_params_free(tp);
     return rc;
 }
+
+int test_comma_locale(void) {
+    if (setlocale(LC_ALL, "de_DE.UTF-8") == NULL) {
+        fprintf(stderr, "SKIP: locale de_DE.UTF-8 is not installed (tools/install_deps.sh "
+                        "generates it)\n");
+        return 0;
+    }
+    char b[16];
+    snprintf(b, sizeof b, "%.1f", 0.5);
+    if (strcmp(b, "0,5") != 0) {
+        fprintf(stderr, "SKIP: locale de_DE.UTF-8 formats 0.5 as '%s', not '0,5'\n", b);
+        test_c_locale();
+        return 0;
+    }
+    return 1;
+}
+
+void test_c_locale(void) { setlocale(LC_ALL, "C"); }

@@ -49,4 +49,11 @@ void test_assert_close_f64(const double *a, const double *b, size_t n, double at
 void test_assert_close_f32(const float *a, const float *b, size_t n, double atol, double rtol,
                            const char *what);
 
+/* Switch the whole process to de_DE.UTF-8 (setlocale(LC_ALL, ...), decimal comma), as a host
+ * that called setlocale(LC_ALL, "") in Germany would: 1 when done and printf really writes
+ * "0,5"; else 0 after printing why (the caller skips: tools/install_deps.sh installs it). */
+int test_comma_locale(void);
+/* Back to the "C" locale. */
+void test_c_locale(void);
+
 #endif

@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: BSD-3-Clause
  *
  * Subcommands are rows of commands.def, each implemented in its own cmd_<name>.c. */
+#include <locale.h>
 #include <string.h>
 
 #include "cli.h"
@@ -44,6 +45,10 @@ int cli_fail(const char *what, clef_status rc, const char *detail) {
 
 int main(int argc, char **argv) {
     cli_blas_select(argv); /* OpenBLAS's kernels for this CPU (may re-exec once; docs/NN.md) */
+    /* The user's locale, as a well-behaved program (and most hosts of the library) sets it: the
+     * library's files do not change with it (docs/io.md "Locale"), and the numbers this program
+     * writes for machines (CSV) or reads from arguments go through cli_fprintf_c/cli_parse_*. */
+    setlocale(LC_ALL, "");
     if (argc < 2) {
         fprintf(stderr, "clef: missing command (see clef --help)\n");
         return 2;

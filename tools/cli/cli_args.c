@@ -1,8 +1,10 @@
 /* cli_args.c — the one argument parser of every clef subcommand (rules in cli_args.h). */
+#define _POSIX_C_SOURCE 200809L
 #include "cli_args.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,13 +21,39 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return 2;
 }
 
+/* main() sets the user's locale; numbers for machines use the "C" one, on this thread only, for
+ * the length of one call (NULL: newlocale failed, the user's locale stays). */
+static locale_t c_locale_enter(void) {
+    static locale_t c = (locale_t)0;
+    if (c == (locale_t)0)
+        c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    return c != (locale_t)0 ? uselocale(c) : (locale_t)0;
+}
+
+static void c_locale_leave(locale_t old) {
+    if (old != (locale_t)0)
+        uselocale(old);
+}
+
+int cli_fprintf_c(FILE *f, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    locale_t old = c_locale_enter();
+    int n = vfprintf(f, fmt, ap);
+    c_locale_leave(old);
+    va_end(ap);
+    return n;
+}
+
 /* strtod over the whole of s (decimal only): 0, or -1 (empty, a leading blank, hex, trailing
  * characters). */
 static int whole_double(const char *s, double *x) {
     if (s[0] == '\0' || isspace((unsigned char)s[0]) || strpbrk(s, "xX") != NULL)
         return -1;
     char *end = NULL;
+    locale_t old = c_locale_enter();
     *x = strtod(s, &end);
+    c_locale_leave(old);
     return *end == '\0' ? 0 : -1;
 }
 

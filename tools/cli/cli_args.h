@@ -37,6 +37,7 @@
 #define CLEF_CLI_ARGS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 typedef enum cli_type {
@@ -99,6 +100,13 @@ typedef struct cli_cmd {
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, int *exit_code);
 
 /* Print "clef CMD: <message>" on stderr (one line); returns 2, the usage-error exit code. */
+/** fprintf with '.' as the decimal point whatever the user's locale: for every number written
+ *  for machines (CSV, JSON). Human-readable output may follow the locale. */
+int cli_fprintf_c(FILE *f, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

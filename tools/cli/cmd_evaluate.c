@@ -32,16 +32,16 @@ static int report(clef_eval *ev, const char *out_path) {
             printf("%-32s %6lld %7s  (skipped: a split lacks a class)\n", name, (long long)nte,
                    "-");
         if (csv != NULL)
-            fprintf(csv, "%s,%lld,%lld,%lld,%.6f,%.6f,%.6f,%g,%s\n", name, (long long)ntr,
-                    (long long)nva, (long long)nte, auc, lo, hi, c,
-                    status == CLEF_OK ? "ok" : "skipped");
+            cli_fprintf_c(csv, "%s,%lld,%lld,%lld,%.6f,%.6f,%.6f,%g,%s\n", name, (long long)ntr,
+                          (long long)nva, (long long)nte, auc, lo, hi, c,
+                          status == CLEF_OK ? "ok" : "skipped");
     }
     double mean;
     int64_t k;
     if (clef_eval_mean_auroc(ev, &mean, &k) == CLEF_OK) {
         printf("%-32s %6lld %7.3f  (tasks evaluated)\n", "mean", (long long)k, mean);
         if (csv != NULL)
-            fprintf(csv, "mean,,,%lld,%.6f,,,,ok\n", (long long)k, mean);
+            cli_fprintf_c(csv, "mean,,,%lld,%.6f,,,,ok\n", (long long)k, mean);
     }
     if (csv != NULL && fclose(csv) != 0) {
         fprintf(stderr, "clef evaluate: cannot write %s\n", out_path);

@@ -1,5 +1,6 @@
 /* cmd_info.c — clef info FILE: header, signals with their canonical mapping, record segments,
  * annotations and reader warnings of an EDF/EDF+/BDF/BDF+ file. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -60,13 +61,35 @@ static void print_signals(const clef_recording *rec) {
     printf("\n");
 }
 
+/* Read every sample once, so that the reader's sample checks (a digital value outside the
+ * declared range) join the warnings; 0, or the exit code. */
+static int scan_samples(clef_recording *rec, const char *path) {
+    enum { CHUNK = 1 << 18 };
+    int32_t *buf = malloc(CHUNK * sizeof *buf);
+    if (buf == NULL)
+        return cli_fail("info", CLEF_ERR_NOMEM, "sample buffer");
+    clef_status rc = CLEF_OK;
+    for (int64_t i = 0; i < clef_recording_n_signals(rec) && rc == CLEF_OK; i++) {
+        int64_t n = clef_recording_signal_n_samples(rec, i);
+        for (int64_t first = 0; first < n && rc == CLEF_OK; first += CHUNK)
+            rc = clef_recording_read_digital(rec, i, first, n - first < CHUNK ? n - first : CHUNK,
+                                             buf);
+    }
+    free(buf);
+    return rc == CLEF_OK ? 0 : cli_fail(path, rc, clef_recording_errmsg(rec));
+}
+
 int cmd_info(int argc, char **argv) {
     const char *path = NULL;
-    const cli_opt opts[] = {CLI_POS("FILE", &path, 1), CLI_END};
+    int header_only = 0;
+    const cli_opt opts[] = {CLI_FLAG("--header-only", NULL, &header_only),
+                            CLI_POS("FILE", &path, 1), CLI_END};
     const cli_cmd cmd = {"info",
-                         "usage: clef info FILE\n\nPrint the header, the signals and how they "
-                         "map onto the 19 canonical channels,\nrecord segments, annotations and "
-                         "reader warnings of an EDF/EDF+/BDF/BDF+ file.\n",
+                         "usage: clef info [--header-only] FILE\n\nPrint the header, the signals "
+                         "and how they map onto the 19 canonical channels,\nrecord segments, "
+                         "annotations and reader warnings of an EDF/EDF+/BDF/BDF+ file.\nEvery "
+                         "sample is read once to check it against its signal's digital range;\n"
+                         "--header-only skips that (header and annotations only).\n",
                          opts};
     int code = 0;
     if (cli_parse(&cmd, argc, argv, &code) != 0)
@@ -94,6 +117,11 @@ int cmd_info(int argc, char **argv) {
             printf("  %12.4f s  %8.3f s  %s\n", on, du, text);
         else
             printf("  %12.4f s  %8s    %s\n", on, "-", text);
+    }
+    if (!header_only && (code = scan_samples(rec, path)) != 0) {
+        clef_recording_free(rec);
+        clef_ctx_free(ctx);
+        return code;
     }
     for (int64_t w = 0; w < clef_recording_n_warnings(rec); w++)
         printf("warning: %s\n", clef_recording_warning(rec, w));

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "8f911260c524f087bdc1430ecd0dbe2afd13edf8f5753452e88b2694ca1ac396"
+HEADER_SHA256 = "ba203b5fdc2f9ea42945dd53030e02ab38c730e92fe3c6f825d0887a57089310"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
