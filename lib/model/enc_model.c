@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ENC_ARCH "transformer-1"
+#define ENC_ARCH "transformer-2"
 
 static clef_status add(clefi_layout *lay, clef_status rc, const char *name, int32_t rank,
                        int64_t d0, int64_t d1) {
@@ -29,8 +29,10 @@ static clef_status build_layout(clefi_layout *lay, const clefi_enc_cfg *c) {
     rc = add(lay, rc, "enc.type_emb.weight", 2, 2, d);
     rc = add(lay, rc, "enc.row_emb.weight", 2, c->grid_f, d);
     rc = add(lay, rc, "enc.col_emb.weight", 2, c->grid_t, d);
-    if (c->n_mean > 0)
+    if (c->n_mean > 0) {
         rc = add(lay, rc, "enc.mean_pos.weight", 2, c->n_mean, d);
+        rc = add(lay, rc, "enc.mean_val.weight", 2, 2 * (int64_t)(c->mean_full + c->mean_pairs), d);
+    }
     for (int32_t l = 0; rc == CLEF_OK && l < c->n_layers; l++) {
         char prefix[48];
         snprintf(prefix, sizeof prefix, "enc.blocks.%d.", (int)l);
@@ -52,6 +54,7 @@ void clefi_enc_bind(clef_encoder *enc, float *base) {
     for (size_t k = 0; k < 4; k++)
         *pre[k] = base + lay->t[i++].offset;
     enc->mean_pos = enc->cfg.n_mean > 0 ? base + lay->t[i++].offset : NULL;
+    enc->mean_val = enc->cfg.n_mean > 0 ? base + lay->t[i++].offset : NULL;
     for (int32_t l = 0; l < enc->cfg.n_layers; l++) {
         clefi_block_params_at(&enc->blk[l], base, lay, i);
         i += sizeof(clefi_block_params) / sizeof(float *);
@@ -74,7 +77,8 @@ static clef_status check_cfg(clef_ctx *ctx, const clefi_enc_cfg *c, const char *
     if (c->grid_f < 1 || c->grid_t < 1 || c->n_mean < 0 || c->codebook_size < 2 ||
         c->mean_levels < 0 || (c->n_mean > 0) != (c->mean_levels > 0) ||
         (int64_t)c->grid_f * c->grid_t + c->n_mean > 1048576 ||
-        (int64_t)c->codebook_size + c->mean_levels > 65536)
+        (int64_t)c->codebook_size + c->mean_levels > 65536 || c->mean_full < 0 ||
+        c->mean_pairs < 0 || (int64_t)c->mean_full + c->mean_pairs > (c->n_mean > 0 ? c->n_mean - 1 : 0))
         return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
                                "encoder %s: token layout %d x %d grid + %d session-mean tokens, "
                                "codebook %d, %d levels is not supported",
@@ -142,6 +146,8 @@ static void layout_from_tok(const clef_tokenizer *tok, clefi_enc_cfg *c) {
     c->n_mean = tok->cfg.n_mean;
     c->codebook_size = tok->cfg.codebook_size;
     c->mean_levels = tok->cfg.n_mean > 0 ? tok->cfg.mean_levels : 0;
+    c->mean_full = tok->cfg.n_mean > 0 ? tok->cfg.mean_full : 0;
+    c->mean_pairs = tok->cfg.n_mean > 0 ? clefi_tok_mean_pairs(&tok->cfg) : 0;
 }
 
 clef_status clefi_enc_cfg_from(clef_ctx *ctx, const clef_params *arch, const clef_tokenizer *tok,
@@ -181,7 +187,9 @@ clef_status clefi_enc_cfg_from(clef_ctx *ctx, const clef_params *arch, const cle
     X("clef.enc.grid_t", grid_t)                                                                   \
     X("clef.enc.mean_tokens", n_mean)                                                              \
     X("clef.enc.codebook_size", codebook_size)                                                     \
-    X("clef.enc.mean_levels", mean_levels)
+    X("clef.enc.mean_levels", mean_levels)                                                         \
+    X("clef.enc.mean_full", mean_full)                                                             \
+    X("clef.enc.mean_pairs", mean_pairs)
 
 /* Fixed descriptive keys: a loader checks that they read exactly so. */
 static const char *const k_fixed[][2] = {
@@ -189,7 +197,9 @@ static const char *const k_fixed[][2] = {
     {"clef.enc.token_order", "grid f-major (row = frequency band, column = time), then the "
                              "session-mean tokens"},
     {"clef.enc.input", "tok_emb[id] + type_emb[grid 0 | mean 1] + (row_emb[row] + col_emb[column] "
-                       "| mean_pos[index]); [MASK] id = codebook_size + mean_levels"},
+                       "| mean_pos[index] + v0 mean_val[2 index] + v1 mean_val[2 index + 1], v "
+                       "the companded coefficients of the token); [MASK] id = codebook_size + "
+                       "mean_levels"},
     {"clef.enc.padding", "grid columns >= valid columns (last session-mean id - codebook_size) "
                          "are attention key padding"},
     {"clef.enc.block", "pre-LN, GELU (erf), LayerNorm eps 1e-5"},
@@ -468,9 +478,24 @@ int64_t clefi_enc_window(const clefi_enc_cfg *c, const int32_t *ids, int32_t c0,
     return k;
 }
 
+/* The coefficients session-mean token t holds (v 0 for grid tokens), and the rows of mean_val
+ * they scale; 0 if none. */
+static size_t mean_values(const clefi_enc_cfg *c, const clefi_enc_input *in, int64_t t,
+                          float v[2]) {
+    v[0] = v[1] = 0.0f;
+    int32_t j = in->pos_a[t];
+    if (!in->type[t] || j >= c->mean_full + c->mean_pairs)
+        return 0;
+    clefi_tok_mean_token_values(j, in->ids[t] - c->codebook_size, c->mean_full, c->mean_pairs,
+                                c->mean_levels, v);
+    return 2 * (size_t)j;
+}
+
 void clefi_enc_embed_input(const clef_encoder *enc, const clefi_enc_input *in, float *x) {
     size_t d = (size_t)enc->cfg.d;
     for (int64_t t = 0; t < in->nt; t++) {
+        float v[2];
+        size_t row = mean_values(&enc->cfg, in, t, v);
         const float *e = enc->tok_emb + (size_t)in->ids[t] * d;
         const float *ty = enc->type_emb + (size_t)in->type[t] * d;
         const float *pa = in->type[t] ? enc->mean_pos + (size_t)in->pos_a[t] * d
@@ -479,6 +504,11 @@ void clefi_enc_embed_input(const clef_encoder *enc, const clefi_enc_input *in, f
         float *o = x + (size_t)t * d;
         for (size_t k = 0; k < d; k++)
             o[k] = e[k] + ty[k] + pa[k] + (pb != NULL ? pb[k] : 0.0f);
+        if (v[0] != 0.0f || v[1] != 0.0f) {
+            const float *w0 = enc->mean_val + row * d, *w1 = w0 + d;
+            for (size_t k = 0; k < d; k++)
+                o[k] += v[0] * w0[k] + v[1] * w1[k];
+        }
     }
 }
 
@@ -486,7 +516,16 @@ void clefi_enc_embed_input_backward(const clef_encoder *enc, clef_encoder *g,
                                     const clefi_enc_input *in, const float *dx) {
     size_t d = (size_t)enc->cfg.d;
     for (int64_t t = 0; t < in->nt; t++) { /* in token order: deterministic */
+        float v[2];
+        size_t row = mean_values(&enc->cfg, in, t, v);
         const float *o = dx + (size_t)t * d;
+        if (v[0] != 0.0f || v[1] != 0.0f) {
+            float *w0 = g->mean_val + row * d, *w1 = w0 + d;
+            for (size_t k = 0; k < d; k++) {
+                w0[k] += v[0] * o[k];
+                w1[k] += v[1] * o[k];
+            }
+        }
         float *e = g->tok_emb + (size_t)in->ids[t] * d;
         float *ty = g->type_emb + (size_t)in->type[t] * d;
         float *pa = in->type[t] ? g->mean_pos + (size_t)in->pos_a[t] * d

@@ -200,6 +200,15 @@ CLEFI_HIDDEN int32_t clefi_tok_mean_decode(const clef_tokenizer *tok, const int3
                                            float *mhat, uint64_t *absent);
 /** Presence tokens of a coder: ceil(in_ch / floor(log2(levels))). */
 CLEFI_HIDDEN int32_t clefi_tok_mean_presence(int32_t in_ch, int32_t levels);
+/** Tokens holding two coefficients (after the mean_full one-coefficient tokens). */
+CLEFI_HIDDEN int32_t clefi_tok_mean_pairs(const clefi_tok_cfg *c);
+/** The coefficients session-mean token j (of a coder with full one-coefficient tokens and
+ *  levels levels) holds, as companded values asinh(u / 0.5) in [-asinh(range / 0.5), +...]:
+ *  v[0] (and v[1] for a two-coefficient token) from q = id - codebook_size; 0 where the token
+ *  holds none (presence, valid columns) or q is out of range. The session encoder reads them
+ *  as numbers (docs/encoder.md "Input"). */
+CLEFI_HIDDEN void clefi_tok_mean_token_values(int32_t j, int32_t q, int32_t full, int32_t pairs,
+                                              int32_t levels, float v[2]);
 /** One-coefficient tokens of a coder of n_tokens tokens and levels levels with at most
  *  max_components components: half the coefficient tokens (all if levels is not a square),
  *  more when the two-coefficient ones would need more components. */
@@ -455,6 +464,9 @@ typedef struct clefi_enc_cfg {
     /* the tokenizer's layout: grid_f x grid_t grid ids in [0, codebook_size), then n_mean
      * session-mean ids in [codebook_size, codebook_size + mean_levels) */
     int32_t grid_f, grid_t, n_mean, codebook_size, mean_levels;
+    /* of the session-mean tokens, the first mean_full hold one coefficient, the next
+     * mean_pairs two (clefi_tok_mean_token_values) */
+    int32_t mean_full, mean_pairs;
     char tok_sha[65];
 } clefi_enc_cfg;
 
@@ -471,7 +483,8 @@ struct clef_encoder {
     clefi_enc_cfg cfg;
     clefi_layout lay; /* names, shapes, offsets; the order of the flat buffer */
     float *flat;      /* lay.total floats */
-    float *tok_emb, *type_emb, *row_emb, *col_emb, *mean_pos; /* mean_pos NULL if n_mean 0 */
+    float *tok_emb, *type_emb, *row_emb, *col_emb;
+    float *mean_pos, *mean_val; /* NULL if n_mean 0; mean_val [2 (mean_full + mean_pairs)][d] */
     clefi_block_params blk[CLEFI_ENC_MAX_LAYERS];
     float *lnf_w, *lnf_b, *head_w, *head_b, *proj_w, *proj_b;
     size_t trained; /* floats of flat that pretraining updates: all but the projection (last) */

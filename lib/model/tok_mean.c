@@ -155,10 +155,33 @@ static int32_t quantise(double u, int32_t levels, double range) {
     return !(q >= 0.0) ? 0 : q > (double)(levels - 1) ? levels - 1 : (int32_t)q;
 }
 
+/* asinh(u / ASINH_A) of level q: the quantiser's uniform steps. */
+static double level_companded(int32_t q, int32_t levels, double range) {
+    return (2.0 * q / (double)(levels - 1) - 1.0) * asinh(range / ASINH_A);
+}
+
 /* u (standard deviations) of level q. */
 static double level_value(int32_t q, int32_t levels, double range) {
-    double vmax = asinh(range / ASINH_A);
-    return ASINH_A * sinh((2.0 * q / (double)(levels - 1) - 1.0) * vmax);
+    return ASINH_A * sinh(level_companded(q, levels, range));
+}
+
+int32_t clefi_tok_mean_pairs(const clefi_tok_cfg *c) {
+    int32_t n = coef_tokens(c) - c->mean_full;
+    return c->n_mean > 1 && n > 0 ? n : 0;
+}
+
+void clefi_tok_mean_token_values(int32_t j, int32_t q, int32_t full, int32_t pairs,
+                                 int32_t levels, float v[2]) {
+    int32_t pl = pair_levels(levels);
+    v[0] = v[1] = 0.0f;
+    if (j < 0 || q < 0 || q >= levels || levels < 2)
+        return;
+    if (j < full) {
+        v[0] = (float)level_companded(q, levels, RANGE_FULL);
+    } else if (j < full + pairs && pl >= 2) {
+        v[0] = (float)level_companded(q / pl, pl, RANGE_PAIR);
+        v[1] = (float)level_companded(q % pl, pl, RANGE_PAIR);
+    }
 }
 
 /* mhat = center + sum_k chat[k] basis[k] - bias, one contiguous basis row at a time (float

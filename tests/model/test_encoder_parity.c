@@ -47,7 +47,7 @@ static void golden_load(golden *g) {
         print_error("clef_encoder_load: %s\n", clef_ctx_errmsg(g->ctx));
     assert_int_equal(rc, CLEF_OK);
     assert_int_equal(clef_encoder_shape(g->enc, &g->nt, &g->d, &g->e), CLEF_OK);
-    assert_int_equal(g->nt, 4 * 12 + 5);
+    assert_int_equal(g->nt, 4 * 12 + 6);
     assert_int_equal(g->d, 32);
     assert_int_equal(g->e, 24);
     clef_weights *w = NULL;

@@ -9,7 +9,12 @@ projection. It reads libclef's safetensors weights by their names (enc.blocks.0.
 
 Token window (clef.enc.* metadata): the grid f-major (row = frequency band, column = time), then
 the session-mean tokens. Input of token t: tok_emb[id] + type_emb[0 grid | 1 mean]
-+ (row_emb[row] + col_emb[column] | mean_pos[index]). Grid columns >= the valid columns (the
++ (row_emb[row] + col_emb[column] | mean_pos[index] + v0 mean_val[2 index] + v1 mean_val[2 index
++ 1]), v the companded coefficients asinh(u / 0.5) a session-mean token holds (its level mapped
+linearly onto [-asinh(range / 0.5), asinh(range / 0.5)]: range 1000 and mean_levels levels for
+the first mean_full tokens, range 20 and sqrt(mean_levels) levels for each of the two
+coefficients of the next mean_pairs tokens, id - codebook_size = q0 * sqrt(levels) + q1; 0 for
+the presence and valid-columns tokens). Grid columns >= the valid columns (the
 last session-mean id - codebook_size, clamped to [1, grid_t]; or a caller's valid_cols) are
 attention key padding and left out of the mean.
 
@@ -44,18 +49,34 @@ LN_EPS = 1e-5
 FIXED_META = {
     "clef.format": "1",
     "clef.components": "enc",
-    "clef.enc.arch": "transformer-1",
+    "clef.enc.arch": "transformer-2",
     "clef.enc.token_order": "grid f-major (row = frequency band, column = time), then the "
                             "session-mean tokens",
     "clef.enc.input": "tok_emb[id] + type_emb[grid 0 | mean 1] + (row_emb[row] + col_emb[column] "
-                      "| mean_pos[index]); [MASK] id = codebook_size + mean_levels",
+                      "| mean_pos[index] + v0 mean_val[2 index] + v1 mean_val[2 index + 1], v "
+                      "the companded coefficients of the token); [MASK] id = codebook_size + "
+                      "mean_levels",
     "clef.enc.padding": "grid columns >= valid columns (last session-mean id - codebook_size) "
                         "are attention key padding",
     "clef.enc.block": "pre-LN, GELU (erf), LayerNorm eps 1e-5",
     "clef.enc.pooling": "mean of ln_f states over non-padding tokens, then proj",
 }
 INT_KEYS = ["d_model", "n_layers", "n_heads", "d_ff", "embed_dim", "grid_f", "grid_t",
-            "mean_tokens", "codebook_size", "mean_levels"]
+            "mean_tokens", "codebook_size", "mean_levels", "mean_full", "mean_pairs"]
+
+
+def mean_values(c, ids):
+    """(B, mean_full + mean_pairs, 2) companded coefficients of the session-mean ids (B, n_tokens)."""
+    g, K, L = c["grid_f"] * c["grid_t"], c["codebook_size"], c["mean_levels"]
+    full, pairs = c["mean_full"], c["mean_pairs"]
+    pl = int(round(np.sqrt(L)))
+    q = (ids[:, g:g + full + pairs] - K).double()
+    v = torch.zeros(ids.shape[0], full + pairs, 2, dtype=torch.float64)
+    v[:, :full, 0] = (2 * q[:, :full] / (L - 1) - 1) * np.arcsinh(1000 / 0.5)
+    qp = q[:, full:]
+    v[:, full:, 0] = (2 * torch.div(qp, pl, rounding_mode="floor") / (pl - 1) - 1) * np.arcsinh(20 / 0.5)
+    v[:, full:, 1] = (2 * torch.remainder(qp, pl) / (pl - 1) - 1) * np.arcsinh(20 / 0.5)
+    return v
 
 
 class Block(nn.Module):
@@ -95,6 +116,7 @@ class Encoder(nn.Module):
         self.col_emb = nn.Embedding(c["grid_t"], d)
         if c["mean_tokens"] > 0:
             self.mean_pos = nn.Embedding(c["mean_tokens"], d)
+            self.mean_val = nn.Embedding(2 * (c["mean_full"] + c["mean_pairs"]), d)
         self.blocks = nn.ModuleList(Block(d, c["n_heads"], c["d_ff"])
                                     for _ in range(c["n_layers"]))
         self.ln_f = nn.LayerNorm(d, eps=LN_EPS)
@@ -124,6 +146,11 @@ class Encoder(nn.Module):
         if c["mean_tokens"] > 0:
             pos = torch.cat([pos, self.mean_pos(self.mean_idx)])
         x = self.tok_emb(ids) + self.type_emb(self.type_ids) + pos
+        if c["mean_tokens"] > 0:  # the coefficients as numbers (FT-Transformer's linear embedding)
+            nv = c["mean_full"] + c["mean_pairs"]
+            w = self.mean_val.weight.view(nv, 2, -1)
+            num = torch.einsum("bjk,jkd->bjd", mean_values(c, ids).to(w.dtype), w)
+            x = torch.cat([x[:, :g + nv] + F.pad(num, (0, 0, g, 0)), x[:, g + nv:]], dim=1)
         keep = torch.ones(ids.shape, dtype=torch.bool)
         keep[:, :g] = self.cols.view(1, g) < valid.view(-1, 1)
         for blk in self.blocks:
@@ -154,7 +181,8 @@ def build(c, tensors, dtype):
 
 def golden_cfg():
     return dict(d_model=32, n_layers=2, n_heads=4, d_ff=64, embed_dim=24, grid_f=4, grid_t=12,
-                mean_tokens=5, codebook_size=16, mean_levels=20)
+                mean_tokens=6, codebook_size=16, mean_levels=16, mean_full=2,
+                mean_pairs=2)
 
 
 def golden_weights(c, rng):
@@ -163,7 +191,8 @@ def golden_weights(c, rng):
     shapes = [("enc.tok_emb.weight", (c["codebook_size"] + c["mean_levels"] + 1, d)),
               ("enc.type_emb.weight", (2, d)), ("enc.row_emb.weight", (c["grid_f"], d)),
               ("enc.col_emb.weight", (c["grid_t"], d)),
-              ("enc.mean_pos.weight", (c["mean_tokens"], d))]
+              ("enc.mean_pos.weight", (c["mean_tokens"], d)),
+              ("enc.mean_val.weight", (2 * (c["mean_full"] + c["mean_pairs"]), d))]
     for l in range(c["n_layers"]):
         p = f"enc.blocks.{l}."
         shapes += [(p + "ln1.weight", (d,)), (p + "ln1.bias", (d,)),
@@ -183,6 +212,7 @@ def golden_weights(c, rng):
         else:
             fan_in = shape[1]
             scale = 0.5 if "emb" in name or "mean_pos" in name else 1.0 / np.sqrt(fan_in)
+            scale = 0.1 if "mean_val" in name else scale  # values up to 8.3
             w[name] = (scale * rng.standard_normal(shape)).astype(np.float32)
     return w
 
