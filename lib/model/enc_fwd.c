@@ -6,6 +6,7 @@
  * activation sets used in turn, states), so a warm session allocates nothing per call. */
 #include "model_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,9 +48,114 @@ void clefi_enc_pool(const float *y, const uint8_t *key_pad, int64_t nt, int64_t 
         p[k] = n > 0 ? p[k] / (float)n : 0.0f;
 }
 
+/* ---- inference attention and block ----
+ * lib/nn's attention (FlashAttention-2: 128 x 128 tiles, online softmax) keeps the log-sum-exp
+ * that training's backward needs in bounded scratch. Inference needs neither, and a whole
+ * session's scores of a block of IA_QB queries (IA_QB x 2,048 floats) fit in L2: each
+ * (head, query block) is one GEMM for the scores over all keys, a plain softmax (AVX-512 or
+ * AVX2 clones; the per-tile rescaling, row maxima and exp of the tiled kernel took 30 % of the
+ * forward, compiled for baseline SSE2), and one GEMM for the output. The window holds no
+ * padding (embed_run leaves padding columns out), so no key is masked. One thread per item,
+ * GEMM shapes fixed by the sizes: the same bits for any thread count. */
+#define IA_QB 64
+
+typedef struct ia_job {
+    const float *qkv, *k, *v; /* k, v: the keys and values, row stride ldkv */
+    float *out, *scores;      /* scores: IA_QB x nk floats per thread */
+    int64_t T, C, hd, nk, ldkv, n_qb;
+    float scale;
+} ia_job;
+
+/* s = exp(s - max s) over n (>= 1) scores; returns the sum, over 16 fixed partial sums */
+CLEFI_SIMD_CLONES
+static float softmax_row(float *restrict s, int64_t n) {
+    float mx[16], acc[16];
+    for (int k = 0; k < 16; k++)
+        mx[k] = s[0], acc[k] = 0.f;
+    int64_t n16 = n - n % 16;
+    for (int64_t c = 0; c < n16; c += 16)
+        for (int k = 0; k < 16; k++)
+            mx[k] = s[c + k] > mx[k] ? s[c + k] : mx[k];
+    for (int64_t c = n16; c < n; c++)
+        mx[0] = s[c] > mx[0] ? s[c] : mx[0];
+    float m = mx[0];
+    for (int k = 1; k < 16; k++)
+        m = mx[k] > m ? mx[k] : m;
+    for (int64_t c = 0; c < n; c++)
+        s[c] = clefi_expf(s[c] - m);
+    for (int64_t c = 0; c < n16; c += 16)
+        for (int k = 0; k < 16; k++)
+            acc[k] += s[c + k];
+    float sum = 0.f;
+    for (int64_t c = n16; c < n; c++)
+        sum += s[c];
+    for (int k = 0; k < 16; k++)
+        sum += acc[k];
+    return sum;
+}
+
+static void ia_items(void *arg, int64_t b, int64_t e, int32_t tid) {
+    const ia_job *j = arg;
+    float *S = j->scores + (size_t)tid * IA_QB * (size_t)j->nk;
+    int64_t ld = 3 * j->C;
+    for (int64_t it = b; it < e; it++) {
+        int64_t h = it / j->n_qb, q0 = (it % j->n_qb) * IA_QB;
+        int64_t nq = j->T - q0 < IA_QB ? j->T - q0 : IA_QB;
+        clefi_sgemm(NULL, 0, 1, nq, j->nk, j->hd, j->scale, j->qkv + q0 * ld + h * j->hd, ld,
+                    j->k + h * j->hd, j->ldkv, 0.f, S, j->nk);
+        float inv[IA_QB];
+        for (int64_t i = 0; i < nq; i++)
+            inv[i] = 1.f / softmax_row(S + i * j->nk, j->nk);
+        float *o = j->out + q0 * j->C + h * j->hd;
+        clefi_sgemm(NULL, 0, 0, nq, j->hd, j->nk, 1.f, S, j->nk, j->v + h * j->hd, j->ldkv, 0.f, o,
+                    j->C);
+        for (int64_t i = 0; i < nq; i++)
+            for (int64_t d = 0; d < j->hd; d++)
+                o[i * j->C + d] *= inv[i];
+    }
+}
+
+/* out (T, C) = softmax(Q K^T / sqrt(hd)) V per head over all T keys; scores: IA_QB T floats
+ * per thread. */
+static void infer_attention(clefi_pool *pool, float *out, const float *qkv, int64_t T, int64_t C,
+                            int64_t NH, float *scores) {
+    ia_job j = {.qkv = qkv,
+                .k = qkv + C,
+                .v = qkv + 2 * C,
+                .out = out,
+                .scores = scores,
+                .T = T,
+                .C = C,
+                .hd = C / NH,
+                .nk = T,
+                .ldkv = 3 * C,
+                .n_qb = (T + IA_QB - 1) / IA_QB};
+    j.scale = 1.f / sqrtf((float)j.hd);
+    clefi_pool_for(pool, NH * j.n_qb, ia_items, &j);
+}
+
+/* clefi_block_forward() (lib/nn/block.c) with infer_attention() in place of the training
+ * attention; keep the two in step. */
+static void infer_block(clefi_pool *pool, clefi_block_acts *a, const clefi_block_params *p,
+                        const float *x, const clefi_block_dims *d, float *scores) {
+    int64_t N = d->T, C = d->C;
+    clefi_layernorm_forward(pool, a->ln1, a->ln1_mean, a->ln1_rstd, x, p->ln1_w, p->ln1_b, N, C,
+                            d->eps);
+    clefi_linear_forward(pool, a->qkv, a->ln1, p->qkv_w, p->qkv_b, N, C, 3 * C);
+    infer_attention(pool, a->att, a->qkv, N, C, d->NH, scores);
+    clefi_linear_forward(pool, a->h, a->att, p->proj_w, p->proj_b, N, C, C);
+    clefi_residual_forward(pool, a->h, a->h, x, N * C);
+    clefi_layernorm_forward(pool, a->ln2, a->ln2_mean, a->ln2_rstd, a->h, p->ln2_w, p->ln2_b, N, C,
+                            d->eps);
+    clefi_linear_forward(pool, a->fc1, a->ln2, p->fc1_w, p->fc1_b, N, C, d->F);
+    clefi_act_forward(pool, d->act, 0.f, a->act, a->fc1, N * d->F);
+    clefi_linear_forward(pool, a->out, a->act, p->fc2_w, p->fc2_b, N, d->F, C);
+    clefi_residual_forward(pool, a->out, a->out, a->h, N * C);
+}
+
 /* Byte offsets of the pieces of the encoder slot for nt tokens. */
 typedef struct enc_slot {
-    size_t ids, type, pad, pos_a, pos_b, x, acts, y, stats, pooled, total;
+    size_t ids, type, pad, pos_a, pos_b, x, acts, y, stats, pooled, scores, total;
     size_t acts_floats;
 } enc_slot;
 
@@ -61,11 +167,20 @@ static int slot_plan(const clefi_enc_cfg *c, int64_t nt, int32_t n_threads, enc_
     if (p->acts_floats == SIZE_MAX || p->acts_floats > SIZE_MAX / 16)
         return 0;
     size_t n = (size_t)nt, d = (size_t)c->d, off = 0;
-    size_t sizes[10] = {n * 4,     n,         n,    n * 4, n * 4, n * d * 4, 2 * p->acts_floats * 4,
-                        n * d * 4, 2 * n * 4, d * 4};
-    size_t *at[10] = {&p->ids, &p->type, &p->pad, &p->pos_a, &p->pos_b,
-                      &p->x,   &p->acts, &p->y,   &p->stats, &p->pooled};
-    for (int i = 0; i < 10; i++) {
+    size_t sizes[11] = {n * 4,
+                        n,
+                        n,
+                        n * 4,
+                        n * 4,
+                        n * d * 4,
+                        2 * p->acts_floats * 4,
+                        n * d * 4,
+                        2 * n * 4,
+                        d * 4,
+                        (size_t)n_threads * IA_QB * n * 4};
+    size_t *at[11] = {&p->ids,  &p->type, &p->pad,   &p->pos_a,  &p->pos_b, &p->x,
+                      &p->acts, &p->y,    &p->stats, &p->pooled, &p->scores};
+    for (int i = 0; i < 11; i++) {
         *at[i] = off;
         off += up64(sizes[i]);
     }
@@ -115,7 +230,11 @@ static clef_status embed_run(const clef_encoder *enc, clef_session *s, const int
     float *abuf = (float *)(void *)(m + p.acts);
     clefi_block_acts_at(&acts[0], abuf, &dims, s->n_threads, 0);
     clefi_block_acts_at(&acts[1], abuf + p.acts_floats, &dims, s->n_threads, 0);
-    const float *h = clefi_enc_trunk(enc, s->pool, acts, 2, x, in.key_pad, &dims);
+    const float *h = x;
+    for (int32_t l = 0; l < c->n_layers; l++) {
+        infer_block(s->pool, &acts[l % 2], &enc->blk[l], h, &dims, (float *)(void *)(m + p.scores));
+        h = acts[l % 2].out;
+    }
     float *y = (float *)(void *)(m + p.y);
     float *stats = (float *)(void *)(m + p.stats);
     clefi_layernorm_forward(s->pool, y, stats, stats + nt, h, enc->lnf_w, enc->lnf_b, nt, c->d,
