@@ -54,6 +54,7 @@ echo "-- Python: pip install, pytest, quick-start"
   --force-reinstall "$root/bindings/python" > "$out/pip.log" 2>&1 || { cat "$out/pip.log"; exit 1; }
 (cd "$out" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
 (cd "$out" && "$venv/bin/python" "$root/bindings/python/examples/quickstart.py")
+mkdir -p "$out/embed" && (cd "$out/embed" && "$venv/bin/python" "$root/bindings/python/examples/embed_sessions.py")
 
 echo "-- R: build, check, quick-start"
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
