@@ -1425,8 +1425,11 @@ enum clef_param_key_pretrain {
     CLEF_P_PRETRAIN_CHECKPOINT_EVERY = 475, /**< i64, default 500: steps between checkpoints */
     CLEF_P_PRETRAIN_VAL_EVERY = 476,        /**< i64, default 100: steps between validations
                                                  (0: none) */
-    CLEF_P_PRETRAIN_MAX_SESSIONS = 477      /**< i64, default 0 (all): sessions of a split each
+    CLEF_P_PRETRAIN_MAX_SESSIONS = 477,     /**< i64, default 0 (all): sessions of a split each
                                                  add_store() / add_cohort() reads */
+    CLEF_P_PRETRAIN_MEAN_WEIGHT = 478       /**< f64, default 1: weight of the masked
+                                                 session-mean coefficients' squared error
+                                                 (0: never mask them) */
 };
 
 /** Load an encoder from a safetensors weights file holding the "enc" component. With tok

@@ -42,6 +42,10 @@ static clef_status build_layout(clefi_layout *lay, const clefi_enc_cfg *c) {
     rc = add(lay, rc, "enc.ln_f.bias", 1, d, 0);
     rc = add(lay, rc, "enc.head.weight", 2, c->codebook_size, d);
     rc = add(lay, rc, "enc.head.bias", 1, c->codebook_size, 0);
+    if (clefi_enc_n_value(c) > 0) {
+        rc = add(lay, rc, "enc.value_head.weight", 2, 2, d);
+        rc = add(lay, rc, "enc.value_head.bias", 1, 2, 0);
+    }
     rc = add(lay, rc, "enc.proj.weight", 2, c->embed_dim, d);
     rc = add(lay, rc, "enc.proj.bias", 1, c->embed_dim, 0);
     return rc;
@@ -59,10 +63,16 @@ void clefi_enc_bind(clef_encoder *enc, float *base) {
         clefi_block_params_at(&enc->blk[l], base, lay, i);
         i += sizeof(clefi_block_params) / sizeof(float *);
     }
-    float **post[] = {&enc->lnf_w,  &enc->lnf_b,  &enc->head_w,
-                      &enc->head_b, &enc->proj_w, &enc->proj_b};
-    for (size_t k = 0; k < 6; k++)
+    float **post[] = {&enc->lnf_w, &enc->lnf_b, &enc->head_w, &enc->head_b};
+    for (size_t k = 0; k < 4; k++)
         *post[k] = base + lay->t[i++].offset;
+    enc->vhead_w = enc->vhead_b = NULL;
+    if (clefi_enc_n_value(&enc->cfg) > 0) {
+        enc->vhead_w = base + lay->t[i++].offset;
+        enc->vhead_b = base + lay->t[i++].offset;
+    }
+    enc->proj_w = base + lay->t[i++].offset;
+    enc->proj_b = base + lay->t[i++].offset;
 }
 
 static clef_status check_cfg(clef_ctx *ctx, const clefi_enc_cfg *c, const char *src) {
@@ -78,7 +88,8 @@ static clef_status check_cfg(clef_ctx *ctx, const clefi_enc_cfg *c, const char *
         c->mean_levels < 0 || (c->n_mean > 0) != (c->mean_levels > 0) ||
         (int64_t)c->grid_f * c->grid_t + c->n_mean > 1048576 ||
         (int64_t)c->codebook_size + c->mean_levels > 65536 || c->mean_full < 0 ||
-        c->mean_pairs < 0 || (int64_t)c->mean_full + c->mean_pairs > (c->n_mean > 0 ? c->n_mean - 1 : 0))
+        c->mean_pairs < 0 ||
+        (int64_t)c->mean_full + c->mean_pairs > (c->n_mean > 0 ? c->n_mean - 1 : 0))
         return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
                                "encoder %s: token layout %d x %d grid + %d session-mean tokens, "
                                "codebook %d, %d levels is not supported",

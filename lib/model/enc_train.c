@@ -20,6 +20,7 @@
 #define ENC_SALT_MASK  0x6d61736bull   /* "mask" */
 #define ENC_SALT_CROP  0x63726f70ull   /* "crop" */
 #define ENC_SALT_VAL   0x76616cull     /* "val" */
+#define ENC_SALT_MEAN  0x6d65616eull   /* "mean" */
 #define SEED_BYTES     8
 
 typedef struct ids_set {
@@ -33,6 +34,11 @@ typedef struct enc_work {
     float *acts_buf, *x, *y, *stats, *dy, *dcur, *dnext, *hsel, *dhsel, *logits, *probs;
     int32_t *wids, *pos_a, *pos_b, *targets, *midx, *cand;
     uint8_t *type, *key_pad;
+    /* masked session-mean tokens: positions, target values (2 each, vn[k] of them used),
+     * predictions, their states and gradients */
+    int64_t n_vmask;
+    int32_t *vidx, *vn;
+    float *vtgt, *vpred, *vsel, *dvsel;
 } enc_work;
 
 struct clef_encoder_trainer {
@@ -46,6 +52,7 @@ struct clef_encoder_trainer {
     /* settings */
     int64_t batch, steps_total, ckpt_every, val_every, max_sessions;
     double lr, lr_min_frac, warmup_frac, wd, beta1, beta2, eps, clip, ema_decay, mask_min, mask_max;
+    double mean_weight;
     int32_t crop_cols;
     uint64_t seed;
     int64_t step;
@@ -76,6 +83,7 @@ static void settings(clef_encoder_trainer *tr, const clef_params *p) {
     tr->ema_decay = clefi_params_f64(p, CLEF_P_PRETRAIN_EMA_DECAY);
     tr->mask_min = clefi_params_f64(p, CLEF_P_PRETRAIN_MASK_MIN);
     tr->mask_max = clefi_params_f64(p, CLEF_P_PRETRAIN_MASK_MAX);
+    tr->mean_weight = clefi_params_f64(p, CLEF_P_PRETRAIN_MEAN_WEIGHT);
     tr->crop_cols = (int32_t)clefi_params_i64(p, CLEF_P_PRETRAIN_CROP_COLS);
     tr->ckpt_every = clefi_params_i64(p, CLEF_P_PRETRAIN_CHECKPOINT_EVERY);
     tr->val_every = clefi_params_i64(p, CLEF_P_PRETRAIN_VAL_EVERY);
@@ -96,7 +104,8 @@ static clef_status work_alloc(clef_encoder_trainer *tr) {
     for (int32_t l = 0; l < c->n_layers; l++)
         clefi_block_acts_at(&w->acts[l], w->acts_buf + (size_t)l * per, &dims, tr->sess->n_threads,
                             1);
-    float **f[] = {&w->x, &w->y, &w->dy, &w->dcur, &w->dnext, &w->hsel, &w->dhsel};
+    float **f[] = {&w->x,     &w->y,    &w->dy,    &w->dcur, &w->dnext, &w->hsel,
+                   &w->dhsel, &w->vsel, &w->dvsel, &w->vtgt, &w->vpred};
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if ((*f[i] = clefi_calloc(tr->ctx, nt * d, sizeof(float))) == NULL)
             return nomem(tr, "states");
@@ -104,7 +113,8 @@ static clef_status work_alloc(clef_encoder_trainer *tr) {
         (w->logits = clefi_calloc(tr->ctx, nt * K, sizeof(float))) == NULL ||
         (w->probs = clefi_calloc(tr->ctx, nt * K, sizeof(float))) == NULL)
         return nomem(tr, "logits");
-    int32_t **g[] = {&w->wids, &w->pos_a, &w->pos_b, &w->targets, &w->midx, &w->cand};
+    int32_t **g[] = {&w->wids, &w->pos_a, &w->pos_b, &w->targets,
+                     &w->midx, &w->cand,  &w->vidx,  &w->vn};
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
         if ((*g[i] = clefi_calloc(tr->ctx, nt, sizeof(int32_t))) == NULL)
             return nomem(tr, "token window");
@@ -115,9 +125,10 @@ static clef_status work_alloc(clef_encoder_trainer *tr) {
 }
 
 static void work_free(clef_ctx *ctx, enc_work *w) {
-    void *p[] = {w->acts_buf, w->x,     w->y,      w->stats, w->dy,     w->dcur,  w->dnext,
-                 w->hsel,     w->dhsel, w->logits, w->probs, w->wids,   w->pos_a, w->pos_b,
-                 w->targets,  w->midx,  w->cand,   w->type,  w->key_pad};
+    void *p[] = {w->acts_buf, w->x,     w->y,      w->stats, w->dy,      w->dcur,  w->dnext,
+                 w->hsel,     w->dhsel, w->logits, w->probs, w->wids,    w->pos_a, w->pos_b,
+                 w->targets,  w->midx,  w->cand,   w->type,  w->key_pad, w->vidx,  w->vn,
+                 w->vtgt,     w->vpred, w->vsel,   w->dvsel};
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
         clefi_free(ctx, p[i]);
 }
@@ -502,7 +513,42 @@ static int64_t prepare(clef_encoder_trainer *tr, const int32_t *ids, uint64_t se
         w->wids[t] = clefi_enc_mask_id(c);
     }
     *n_mask = nm;
+    /* the same share of the session-mean coefficient tokens, each drawn on its own: their
+     * values are regressed (the grid's codes alone do not need the session's mean spectrum,
+     * so without this the encoder has no reason to keep it) */
+    w->n_vmask = 0;
+    uint64_t vstate = clefi_rng_u64(seed ^ ENC_SALT_MEAN, key);
+    for (int64_t t = 0; tr->mean_weight > 0.0 && t < nt; t++) {
+        if (!w->type[t] || w->pos_a[t] >= clefi_enc_n_value(c))
+            continue;
+        if ((double)clefi_rand_below(&vstate, 1u << 24) >= r * 16777216.0)
+            continue;
+        int64_t k = w->n_vmask++;
+        w->vidx[k] = (int32_t)t;
+        w->vn[k] = w->pos_a[t] < c->mean_full ? 1 : 2;
+        clefi_tok_mean_token_values(w->pos_a[t], w->wids[t] - c->codebook_size, c->mean_full,
+                                    c->mean_pairs, c->mean_levels, w->vtgt + 2 * k);
+        w->wids[t] = clefi_enc_mask_id(c);
+    }
     return nt;
+}
+
+/* Squared error of the masked session-mean values, mean over the values; its gradient
+ * (times scale) into w->vpred when grad. */
+static double value_loss(enc_work *w, int grad, float scale) {
+    int64_t n = 0;
+    double sse = 0.0;
+    for (int64_t k = 0; k < w->n_vmask; k++)
+        for (int32_t i = 0; i < w->vn[k]; i++, n++) {
+            double e = (double)w->vpred[2 * k + i] - (double)w->vtgt[2 * k + i];
+            sse += e * e;
+        }
+    for (int64_t k = 0; grad && k < w->n_vmask; k++)
+        for (int32_t i = 0; i < 2; i++)
+            w->vpred[2 * k + i] =
+                i < w->vn[k] ? 2.0f * scale * (w->vpred[2 * k + i] - w->vtgt[2 * k + i]) / (float)n
+                             : 0.0f;
+    return n > 0 ? sse / (double)n : 0.0;
 }
 
 /* Forward of the prepared window through enc: logits of the masked positions; returns the
@@ -536,7 +582,12 @@ static double forward(clef_encoder_trainer *tr, const clef_encoder *enc, int64_t
     }
     *acc = nm > 0 ? (double)right / (double)nm : 0.0;
     *h_out = h;
-    return loss;
+    if (w->n_vmask == 0)
+        return loss;
+    for (int64_t k = 0; k < w->n_vmask; k++)
+        memcpy(w->vsel + k * d, w->y + (int64_t)w->vidx[k] * d, (size_t)d * sizeof(float));
+    clefi_linear_forward(pool, w->vpred, w->vsel, enc->vhead_w, enc->vhead_b, w->n_vmask, d, 2);
+    return loss + tr->mean_weight * value_loss(w, 0, 0.0f);
 }
 
 /* Gradients of dloss x the session's loss, accumulated into tr->grad. */
@@ -556,6 +607,15 @@ static void backward(clef_encoder_trainer *tr, int64_t nt, int64_t nm, const flo
     memset(w->dy, 0, (size_t)(nt * d) * sizeof(float));
     for (int64_t j = 0; j < nm; j++)
         memcpy(w->dy + (int64_t)w->midx[j] * d, w->dhsel + j * d, (size_t)d * sizeof(float));
+    if (w->n_vmask > 0) { /* vpred becomes d loss / d prediction */
+        int64_t nv = w->n_vmask;
+        value_loss(w, 1, (float)tr->mean_weight * dloss);
+        memset(w->dvsel, 0, (size_t)(nv * d) * sizeof(float));
+        clefi_linear_backward(pool, w->dvsel, g->vhead_w, g->vhead_b, w->vpred, w->vsel,
+                              enc->vhead_w, nv, d, 2);
+        for (int64_t k = 0; k < nv; k++)
+            memcpy(w->dy + (int64_t)w->vidx[k] * d, w->dvsel + k * d, (size_t)d * sizeof(float));
+    }
     memset(w->dcur, 0, (size_t)(nt * d) * sizeof(float));
     clefi_layernorm_backward(pool, w->dcur, g->lnf_w, g->lnf_b, w->dy, h, enc->lnf_w, w->stats,
                              w->stats + nt, nt, d);

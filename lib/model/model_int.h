@@ -477,6 +477,10 @@ static inline int32_t clefi_enc_n_tokens(const clefi_enc_cfg *c) {
 static inline int32_t clefi_enc_mask_id(const clefi_enc_cfg *c) {
     return c->codebook_size + c->mean_levels;
 }
+/** Session-mean tokens that hold coefficients (the first ones). */
+static inline int32_t clefi_enc_n_value(const clefi_enc_cfg *c) {
+    return c->mean_full + c->mean_pairs;
+}
 
 struct clef_encoder {
     clef_ctx *ctx;
@@ -487,6 +491,7 @@ struct clef_encoder {
     float *mean_pos, *mean_val; /* NULL if n_mean 0; mean_val [2 (mean_full + mean_pairs)][d] */
     clefi_block_params blk[CLEFI_ENC_MAX_LAYERS];
     float *lnf_w, *lnf_b, *head_w, *head_b, *proj_w, *proj_b;
+    float *vhead_w, *vhead_b; /* [2][d], [2]: session-mean values (NULL without value tokens) */
     size_t trained; /* floats of flat that pretraining updates: all but the projection (last) */
 };
 

@@ -170,8 +170,8 @@ int32_t clefi_tok_mean_pairs(const clefi_tok_cfg *c) {
     return c->n_mean > 1 && n > 0 ? n : 0;
 }
 
-void clefi_tok_mean_token_values(int32_t j, int32_t q, int32_t full, int32_t pairs,
-                                 int32_t levels, float v[2]) {
+void clefi_tok_mean_token_values(int32_t j, int32_t q, int32_t full, int32_t pairs, int32_t levels,
+                                 float v[2]) {
     int32_t pl = pair_levels(levels);
     v[0] = v[1] = 0.0f;
     if (j < 0 || q < 0 || q >= levels || levels < 2)

@@ -13,7 +13,7 @@
 
 #include "model/model_int.h"
 
-enum { GF = 3, GT = 8, NMEAN = 4, K = 12, LEVELS = 10, NT = GF * GT + NMEAN };
+enum { GF = 3, GT = 8, NMEAN = 4, K = 12, LEVELS = 16, NT = GF * GT + NMEAN };
 
 static clefi_enc_cfg small_cfg(void) {
     clefi_enc_cfg c;
@@ -28,6 +28,8 @@ static clefi_enc_cfg small_cfg(void) {
     c.n_mean = NMEAN;
     c.codebook_size = K;
     c.mean_levels = LEVELS;
+    c.mean_full = 1; /* a one-coefficient token, a two-coefficient token, then 2 others */
+    c.mean_pairs = 1;
     memset(c.tok_sha, 'a', 64);
     c.tok_sha[64] = '\0';
     return c;
@@ -64,7 +66,8 @@ static clef_encoder_trainer *new_trainer(clef_ctx *ctx, const clef_params *p, in
     return tr;
 }
 
-/* The loss gradient of every kind of tensor (embeddings, positions, blocks, final norm, head)
+/* The loss gradient of every kind of tensor (embeddings, positions, session-mean values, blocks,
+ * final norm, heads; the masked session-mean values regressed too)
  * against central differences of the loss, in double-checked float32. */
 static void test_gradient_fd(void **state) {
     (void)state;
@@ -152,7 +155,12 @@ static void test_threads_identical(void **state) {
     ea = clef_encoder_trainer_encoder(a, 1);
     eb = clef_encoder_trainer_encoder(b, 1);
     assert_memory_equal(ea->flat, eb->flat, ea->lay.total * sizeof(float));
-    /* learning: the training loss of a fixed batch goes down */
+    /* learning: the training loss of a fixed batch goes down (the grid's cross-entropy: how
+     * many session-mean tokens a step masks moves the regression term more than 20 steps do) */
+    clef_encoder_trainer_free(a);
+    assert_int_equal(clef_params_set_f64(p, CLEF_P_PRETRAIN_MEAN_WEIGHT, 0.0), CLEF_OK);
+    a = new_trainer(ctx, p, 1);
+    train_steps(a, ids, 6);
     double first, last;
     clefi_enc_loss_grad(a, ids, 2, &first, NULL);
     train_steps(a, ids, 20);

@@ -24,7 +24,8 @@ static const char k_usage[] =
     "usage: clef pretrain (COHORT_DIR | --store DB) -w|--tokenizer TOKENIZER -o WEIGHTS\n"
     "         [--threads T] [--steps N] [--batch B] [--lr X] [--seed S]\n"
     "         [--d-model D] [--layers L] [--heads H] [--d-ff F] [--embed-dim E]\n"
-    "         [--crop-cols C] [--mask-min R] [--mask-max R] [--warmup-frac F]\n"
+    "         [--crop-cols C] [--mask-min R] [--mask-max R] [--mean-weight W]\n"
+    "         [--warmup-frac F]\n"
     "         [--weight-decay W] [--ema-decay E] [--grad-clip G] [--max-sessions N]\n"
     "         [--val-every N] [--checkpoint CKPT] [--checkpoint-every N] [--resume CKPT]\n"
     "         [--log-every N] [--dist | --as-ranks W] [--quiet]\n\n"
@@ -42,7 +43,9 @@ static const char k_usage[] =
     "Defaults: --d-model 256 --layers 4 --heads 4 --d-ff 1024 --embed-dim 512, --steps 2000,\n"
     "--batch 8 sessions, --lr 5e-4 (warmup 5 %, cosine to 10 %), AdamW betas (0.9, 0.95),\n"
     "--weight-decay 0.1, --grad-clip 5, --ema-decay 0.9999, mask rates cos(pi u / 2) scaled\n"
-    "to [--mask-min 0.15, --mask-max 0.85]; --crop-cols C trains on windows of C token\n"
+    "to [--mask-min 0.15, --mask-max 0.85], the same share of the session-mean coefficient\n"
+    "tokens masked and their values regressed (squared error weighted --mean-weight 1);\n"
+    "--crop-cols C trains on windows of C token\n"
     "columns (0: whole sessions).\n"
     "--dist (under mpirun, in a build with MPI): data-parallel over the ranks; every rank\n"
     "reads the same sessions and trains batch / ranks of each batch; rank 0 writes.\n"
@@ -67,6 +70,7 @@ static const struct {
     {"--checkpoint-every", 1, CLEF_P_PRETRAIN_CHECKPOINT_EVERY, 0},
     {"--lr", 1, CLEF_P_PRETRAIN_LR, 1},
     {"--mask-min", 1, CLEF_P_PRETRAIN_MASK_MIN, 1},
+    {"--mean-weight", 1, CLEF_P_PRETRAIN_MEAN_WEIGHT, 1},
     {"--mask-max", 1, CLEF_P_PRETRAIN_MASK_MAX, 1},
     {"--warmup-frac", 1, CLEF_P_PRETRAIN_WARMUP_FRAC, 1},
     {"--weight-decay", 1, CLEF_P_PRETRAIN_WEIGHT_DECAY, 1},

@@ -121,6 +121,8 @@ class Encoder(nn.Module):
                                     for _ in range(c["n_layers"]))
         self.ln_f = nn.LayerNorm(d, eps=LN_EPS)
         self.head = nn.Linear(d, c["codebook_size"])
+        if c["mean_full"] + c["mean_pairs"] > 0:  # pretraining's session-mean value head
+            self.value_head = nn.Linear(d, 2)
         self.proj = nn.Linear(d, c["embed_dim"])
         gf, gt, nm = c["grid_f"], c["grid_t"], c["mean_tokens"]
         # per-token type, row, column and session-mean index of the window (buffers)
@@ -202,8 +204,10 @@ def golden_weights(c, rng):
                    (p + "mlp.fc1.weight", (F_, d)), (p + "mlp.fc1.bias", (F_,)),
                    (p + "mlp.fc2.weight", (d, F_)), (p + "mlp.fc2.bias", (d,))]
     shapes += [("enc.ln_f.weight", (d,)), ("enc.ln_f.bias", (d,)),
-               ("enc.head.weight", (c["codebook_size"], d)), ("enc.head.bias", (c["codebook_size"],)),
-               ("enc.proj.weight", (c["embed_dim"], d)), ("enc.proj.bias", (c["embed_dim"],))]
+               ("enc.head.weight", (c["codebook_size"], d)), ("enc.head.bias", (c["codebook_size"],))]
+    if c["mean_full"] + c["mean_pairs"] > 0:
+        shapes += [("enc.value_head.weight", (2, d)), ("enc.value_head.bias", (2,))]
+    shapes += [("enc.proj.weight", (c["embed_dim"], d)), ("enc.proj.bias", (c["embed_dim"],))]
     w = {}
     for name, shape in shapes:
         if len(shape) == 1:
