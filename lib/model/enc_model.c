@@ -383,25 +383,8 @@ clef_status clef_encoder_save(const clef_encoder *enc, clef_ctx *ctx, const char
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "encoder_save: NULL argument");
     clefi_enc_meta meta;
     clefi_enc_meta_fill(&enc->cfg, &meta);
-    clef_weights_writer *wr = NULL;
-    clef_status rc = clef_weights_writer_create(&wr, ctx);
-    if (rc == CLEF_OK)
-        rc = clef_weights_writer_set_meta(wr, "clef.kind", "model");
-    if (rc == CLEF_OK)
-        rc = clef_weights_writer_set_meta(wr, "clef.source", "libclef clef_encoder_save");
-    for (size_t i = 0; rc == CLEF_OK && i < meta.n; i++)
-        rc = clef_weights_writer_set_meta(wr, meta.kv[2 * i], meta.kv[2 * i + 1]);
-    for (size_t i = 0; rc == CLEF_OK && i < enc->lay.n; i++) {
-        const clefi_layout_entry *e = &enc->lay.t[i];
-        rc = clefi_weights_writer_add_f32_borrowed(wr, e->name, CLEF_DTYPE_F32, e->shape, e->rank,
-                                                   enc->flat + e->offset, e->numel);
-    }
-    if (rc == CLEF_OK)
-        rc = clef_weights_writer_write(wr, path);
-    if (rc != CLEF_OK && wr != NULL)
-        clefi_ctx_error(ctx, rc, "encoder_save: %s", clef_weights_writer_errmsg(wr));
-    clef_weights_writer_free(wr);
-    return rc;
+    const clefi_model_group g[1] = {{&enc->lay, enc->flat}};
+    return clefi_model_save(ctx, path, "encoder_save", meta.kv, meta.n, g, 1);
 }
 
 clef_status clef_encoder_shape(const clef_encoder *enc, int64_t *n_tokens, int64_t *d_model,

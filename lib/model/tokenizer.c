@@ -674,30 +674,8 @@ clef_status clef_tokenizer_save(const clef_tokenizer *tok, clef_ctx *ctx, const 
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "tokenizer_save: NULL argument");
     clefi_tok_meta meta;
     clefi_tok_meta_fill(&tok->cfg, &meta);
-    clef_weights_writer *wr = NULL;
-    clef_status rc = clef_weights_writer_create(&wr, ctx);
-    if (rc == CLEF_OK)
-        rc = clef_weights_writer_set_meta(wr, "clef.kind", "model");
-    if (rc == CLEF_OK)
-        rc = clef_weights_writer_set_meta(wr, "clef.source", "libclef clef_tokenizer_save");
-    for (size_t i = 0; rc == CLEF_OK && i < meta.n; i++)
-        rc = clef_weights_writer_set_meta(wr, meta.kv[2 * i], meta.kv[2 * i + 1]);
-    for (size_t i = 0; rc == CLEF_OK && i < tok->lay.n; i++) {
-        const clefi_layout_entry *e = &tok->lay.t[i];
-        rc = clefi_weights_writer_add_f32_borrowed(wr, e->name, CLEF_DTYPE_F32, e->shape, e->rank,
-                                                   tok->flat + e->offset, e->numel);
-    }
-    for (size_t i = 0; rc == CLEF_OK && i < tok->mean.lay.n; i++) {
-        const clefi_layout_entry *e = &tok->mean.lay.t[i];
-        rc = clefi_weights_writer_add_f32_borrowed(wr, e->name, CLEF_DTYPE_F32, e->shape, e->rank,
-                                                   tok->mean.buf + e->offset, e->numel);
-    }
-    if (rc == CLEF_OK)
-        rc = clef_weights_writer_write(wr, path);
-    if (rc != CLEF_OK && wr != NULL)
-        clefi_ctx_error(ctx, rc, "tokenizer_save: %s", clef_weights_writer_errmsg(wr));
-    clef_weights_writer_free(wr);
-    return rc;
+    const clefi_model_group g[2] = {{&tok->lay, tok->flat}, {&tok->mean.lay, tok->mean.buf}};
+    return clefi_model_save(ctx, path, "tokenizer_save", meta.kv, meta.n, g, 2);
 }
 
 clef_status clef_tokenizer_clone_crop(clef_tokenizer **out, const clef_tokenizer *tok,

@@ -110,6 +110,29 @@ clef_status clefi_ckpt_save(clef_ctx *ctx, const char *path, const clefi_layout 
     return rc;
 }
 
+clef_status clefi_model_save(clef_ctx *ctx, const char *path, const char *what,
+                             const char *const *meta_kv, size_t n_meta,
+                             const clefi_model_group *groups, size_t n_groups) {
+    char source[96];
+    snprintf(source, sizeof source, "libclef clef_%s", what);
+    clef_weights_writer *wr = NULL;
+    clef_status rc = clef_weights_writer_create(&wr, ctx);
+    if (rc == CLEF_OK)
+        rc = clef_weights_writer_set_meta(wr, "clef.kind", "model");
+    if (rc == CLEF_OK)
+        rc = clef_weights_writer_set_meta(wr, "clef.source", source);
+    for (size_t i = 0; rc == CLEF_OK && i < n_meta; i++)
+        rc = clef_weights_writer_set_meta(wr, meta_kv[2 * i], meta_kv[2 * i + 1]);
+    for (size_t g = 0; rc == CLEF_OK && g < n_groups; g++)
+        rc = add_group(wr, groups[g].lay, "", groups[g].buf);
+    if (rc == CLEF_OK)
+        rc = clef_weights_writer_write(wr, path);
+    if (rc != CLEF_OK && wr != NULL)
+        clefi_ctx_error(ctx, rc, "%s: %s", what, clef_weights_writer_errmsg(wr));
+    clef_weights_writer_free(wr);
+    return rc;
+}
+
 /* Read and range-check the scalar metadata; nothing is stored in ck yet. */
 static clef_status load_meta(clef_weights *w, const clefi_layout *lay, int32_t expect_world,
                              int64_t v[5], clefi_err *err) {

@@ -618,6 +618,17 @@ typedef struct clefi_ckpt {
     int32_t world_size;  /* >= 1: ranks that trained */
 } clefi_ckpt;
 
+/** One (layout, flat buffer) group of a model file. */
+typedef struct clefi_model_group {
+    const clefi_layout *lay;
+    const float *buf;
+} clefi_model_group;
+/** Write a model file atomically: clef.kind "model", clef.source "libclef clef_<what>", the
+ *  n_meta key/value pairs, then every tensor of each group as F32 (borrowed, not copied).
+ *  Failures are recorded on ctx as "<what>: <cause>". */
+CLEFI_HIDDEN clef_status clefi_model_save(clef_ctx *ctx, const char *path, const char *what,
+                                          const char *const *meta_kv, size_t n_meta,
+                                          const clefi_model_group *groups, size_t n_groups);
 /** Write ck atomically to path. meta_kv holds n_meta key, value pairs (architecture and
  *  spectrogram hyperparameters) written as they are; "clef.kind" and "clef.ckpt.*" keys are
  *  reserved (CLEF_ERR_INVALID_ARG). The buffers are not copied. Errors recorded on err (or the

@@ -251,3 +251,33 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, int *exit_code) {
     *exit_code = rc;
     return rc != 0;
 }
+
+void cli_param_opts(const cli_param_flag *flags, size_t n, cli_param_val *vals, cli_opt *opts,
+                    size_t *k) {
+    for (size_t i = 0; i < n; i++) {
+        double lo = 0.0, hi = 0.0;
+        clef_param_bounds(flags[i].key, &lo, &hi);
+        vals[i] = (cli_param_val){INT64_MIN, NAN};
+        opts[(*k)++] = flags[i].f64
+                           ? (cli_opt)CLI_F64(flags[i].flag, &vals[i].f, lo, hi)
+                           : (cli_opt)CLI_I64(flags[i].flag, &vals[i].i, (int64_t)lo, (int64_t)hi);
+    }
+}
+
+int cli_param_given(const cli_param_flag *f, const cli_param_val *v) {
+    return f->f64 ? !isnan(v->f) : v->i != INT64_MIN;
+}
+
+int cli_param_apply(const char *cmd, const cli_param_flag *flags, size_t n,
+                    const cli_param_val *vals, clef_params *const *sets) {
+    for (size_t i = 0; i < n; i++) {
+        if (!cli_param_given(&flags[i], &vals[i]))
+            continue;
+        clef_params *ps = sets[flags[i].set];
+        clef_status rc = flags[i].f64 ? clef_params_set_f64(ps, flags[i].key, vals[i].f)
+                                      : clef_params_set_i64(ps, flags[i].key, vals[i].i);
+        if (rc != CLEF_OK)
+            return cli_usage_error(cmd, "%s: %s", flags[i].flag, clef_params_errmsg(ps));
+    }
+    return 0;
+}

@@ -36,6 +36,8 @@
 #ifndef CLEF_CLI_ARGS_H
 #define CLEF_CLI_ARGS_H
 
+#include <clef.h>
+
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -112,6 +114,31 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* Numeric options that are library parameters: the range of each comes from the parameter table
+ * (clef_param_bounds), so the CLI refuses what the library would, naming the flag. */
+typedef struct cli_param_flag {
+    const char *flag; /* "--lr" */
+    int set;          /* index into the command's clef_params sets */
+    int32_t key;      /* CLEF_P_... */
+    int f64;          /* 1: a real number, 0: an integer */
+} cli_param_flag;
+
+/* One value slot per flag; "not given" is outside every range (INT64_MIN, NaN). */
+typedef struct cli_param_val {
+    int64_t i;
+    double f;
+} cli_param_val;
+
+/* Append one option per flag to opts at *k (room for n more), values in vals. */
+void cli_param_opts(const cli_param_flag *flags, size_t n, cli_param_val *vals, cli_opt *opts,
+                    size_t *k);
+/* 1 if the user gave flag i. */
+int cli_param_given(const cli_param_flag *f, const cli_param_val *v);
+/* Put every given value into sets[flag.set]; returns 0, or 2 after a usage error that names
+ * the flag and the library's reason. */
+int cli_param_apply(const char *cmd, const cli_param_flag *flags, size_t n,
+                    const cli_param_val *vals, clef_params *const *sets);
 
 /* Numbers as cli_parse reads them: the whole string, in [lo, hi]. Return 0, or -1 with why set
  * to e.g. "\"12x\" is not an integer" / "\"0\" is outside [1, 256]". */

@@ -55,12 +55,7 @@ static const char k_usage[] =
     "Every option but the file names, --threads, --log-every and --quiet is a library\n"
     "setting (CLEF_PARAMS_ENCODER, CLEF_PARAMS_PRETRAIN).\n";
 
-static const struct {
-    const char *flag;
-    int set; /* 0 architecture, 1 pretraining */
-    int32_t key;
-    int f64;
-} num_flags[] = {
+static const cli_param_flag num_flags[] = {
     {"--steps", 1, CLEF_P_PRETRAIN_STEPS, 0},
     {"--batch", 1, CLEF_P_PRETRAIN_BATCH, 0},
     {"--seed", 1, CLEF_P_PRETRAIN_SEED, 0},
@@ -87,8 +82,7 @@ static const struct {
 
 static int pre_parse(int argc, char **argv, pre_opts *o, clef_params *p[2]) {
     *o = (pre_opts){.threads = 1, .log_every = 10, .as_ranks = 1};
-    int64_t iv[N_NUM];
-    double fv[N_NUM];
+    cli_param_val vals[N_NUM];
     cli_opt opts[N_NUM + 13];
     size_t k = 0;
     opts[k++] = (cli_opt)CLI_POS("COHORT_DIR", &o->dir, 0);
@@ -102,15 +96,7 @@ static int pre_parse(int argc, char **argv, pre_opts *o, clef_params *p[2]) {
     opts[k++] = (cli_opt)CLI_FLAG("--dist", NULL, &o->dist);
     opts[k++] = (cli_opt)CLI_I64("--as-ranks", &o->as_ranks, 1, 65536);
     opts[k++] = (cli_opt)CLI_FLAG("--quiet", "-q", &o->quiet);
-    for (size_t i = 0; i < N_NUM; i++) {
-        double lo = 0.0, hi = 0.0;
-        clef_param_bounds(num_flags[i].key, &lo, &hi);
-        iv[i] = INT64_MIN;
-        fv[i] = NAN;
-        opts[k++] = num_flags[i].f64
-                        ? (cli_opt)CLI_F64(num_flags[i].flag, &fv[i], lo, hi)
-                        : (cli_opt)CLI_I64(num_flags[i].flag, &iv[i], (int64_t)lo, (int64_t)hi);
-    }
+    cli_param_opts(num_flags, N_NUM, vals, opts, &k);
     opts[k] = (cli_opt)CLI_END;
     const cli_cmd cmd = {"pretrain", k_usage, opts};
     int code = 0;
@@ -124,16 +110,7 @@ static int pre_parse(int argc, char **argv, pre_opts *o, clef_params *p[2]) {
     if (o->dist)
         return cli_usage_error("pretrain", "--dist: this clef was built without MPI");
 #endif
-    for (size_t i = 0; i < N_NUM; i++) {
-        clef_params *ps = p[num_flags[i].set];
-        int given = num_flags[i].f64 ? !isnan(fv[i]) : iv[i] != INT64_MIN;
-        clef_status rc = !given             ? CLEF_OK
-                         : num_flags[i].f64 ? clef_params_set_f64(ps, num_flags[i].key, fv[i])
-                                            : clef_params_set_i64(ps, num_flags[i].key, iv[i]);
-        if (rc != CLEF_OK)
-            return cli_usage_error("pretrain", "%s: %s", num_flags[i].flag, clef_params_errmsg(ps));
-    }
-    return 0;
+    return cli_param_apply("pretrain", num_flags, N_NUM, vals, p);
 }
 
 static double mono_s(void) {

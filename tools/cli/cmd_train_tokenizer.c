@@ -64,12 +64,7 @@ static const char k_usage[] =
 
 /* Numeric flags: the params set (0 architecture, 1 training), the key, and whether the value
  * is a float. */
-static const struct {
-    const char *flag;
-    int set;
-    int32_t key;
-    int f64;
-} num_flags[] = {
+static const cli_param_flag num_flags[] = {
     {"--steps", 1, CLEF_P_TOK_TRAIN_STEPS, 0},
     {"--batch", 1, CLEF_P_TOK_TRAIN_BATCH, 0},
     {"--crop-t", 0, CLEF_P_TOK_CROP_T, 0},
@@ -100,8 +95,7 @@ static const struct {
  * flag; given values then go into the params sets. */
 static int train_parse(int argc, char **argv, train_opts *o, clef_params *p[2]) {
     *o = (train_opts){.split = "train", .threads = 1, .log_every = 10};
-    int64_t iv[N_NUM];
-    double fv[N_NUM];
+    cli_param_val vals[N_NUM];
     const char *ch_mult = NULL;
     cli_list fits = {o->mean_fit, 0, 8};
     cli_opt opts[N_NUM + 12];
@@ -116,15 +110,7 @@ static int train_parse(int argc, char **argv, train_opts *o, clef_params *p[2]) 
     opts[k++] = (cli_opt)CLI_STRS("--mean-fit", &fits);
     opts[k++] = (cli_opt)CLI_I64("--threads", &o->threads, 1, 256);
     opts[k++] = (cli_opt)CLI_I64("--log-every", &o->log_every, 1, 1000000000);
-    for (size_t i = 0; i < N_NUM; i++) {
-        double lo = 0.0, hi = 0.0;
-        clef_param_bounds(num_flags[i].key, &lo, &hi);
-        iv[i] = INT64_MIN; /* not given: outside every range */
-        fv[i] = NAN;
-        opts[k++] = num_flags[i].f64
-                        ? (cli_opt)CLI_F64(num_flags[i].flag, &fv[i], lo, hi)
-                        : (cli_opt)CLI_I64(num_flags[i].flag, &iv[i], (int64_t)lo, (int64_t)hi);
-    }
+    cli_param_opts(num_flags, N_NUM, vals, opts, &k);
     opts[k] = (cli_opt)CLI_END;
     const cli_cmd cmd = {"train-tokenizer", k_usage, opts};
     int code = 0;
@@ -135,17 +121,12 @@ static int train_parse(int argc, char **argv, train_opts *o, clef_params *p[2]) 
     o->n_mean_fit = fits.n;
     if (ch_mult != NULL && clef_params_set_str(p[0], CLEF_P_TOK_CH_MULT, ch_mult) != CLEF_OK)
         return cli_usage_error("train-tokenizer", "--ch-mult: %s", clef_params_errmsg(p[0]));
-    for (size_t i = 0; i < N_NUM; i++) {
-        clef_params *ps = p[num_flags[i].set];
-        int given = num_flags[i].f64 ? !isnan(fv[i]) : iv[i] != INT64_MIN;
-        clef_status rc = !given             ? CLEF_OK
-                         : num_flags[i].f64 ? clef_params_set_f64(ps, num_flags[i].key, fv[i])
-                                            : clef_params_set_i64(ps, num_flags[i].key, iv[i]);
-        if (rc != CLEF_OK)
-            return cli_usage_error("train-tokenizer", "%s: %s", num_flags[i].flag,
-                                   clef_params_errmsg(ps));
-        o->mean_tokens_given |= given && num_flags[i].key == CLEF_P_TOK_TRAIN_MEAN_TOKENS;
-    }
+    code = cli_param_apply("train-tokenizer", num_flags, N_NUM, vals, p);
+    if (code != 0)
+        return code;
+    for (size_t i = 0; i < N_NUM; i++)
+        o->mean_tokens_given |= num_flags[i].key == CLEF_P_TOK_TRAIN_MEAN_TOKENS &&
+                                cli_param_given(&num_flags[i], &vals[i]);
     /* a resumed checkpoint gets session-mean tokens only when --mean-tokens is given */
     if (o->resume != NULL && !o->mean_tokens_given)
         (void)clef_params_set_i64(p[1], CLEF_P_TOK_TRAIN_MEAN_TOKENS, 0);
