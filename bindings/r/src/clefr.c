@@ -256,6 +256,8 @@ SEXP clefr_out_buffer(clefr_num t, double cap, void **cbuf) {
     }
     if (t == CLEFR_CHAR)
         SET_STRING_ELT(r, 0, NA_STRING);
+    else if (n == 0)
+        *cbuf = NULL; /* capacity 0: no buffer, as clef.h's optional ("may be NULL") outputs want */
     UNPROTECT(1);
     return r;
 }

@@ -1,9 +1,3 @@
-clef_cli <- function() {
-  lib <- Sys.getenv("CLEF_LIBRARY")
-  exe <- if (nzchar(lib)) file.path(dirname(dirname(normalizePath(lib))), "bin", "clef") else ""
-  if (nzchar(exe) && file.exists(exe)) exe else Sys.which("clef")
-}
-
 test_that("clef_train_tokenizer writes the weights clef train-tokenizer writes", {
   exe <- clef_cli()
   skip_if(!nzchar(exe), "no clef command to synthesise a cohort")
