@@ -8,26 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_hash.h"
 #include "clef.h"
 
 static int fail(const char *what, const char *msg) {
     fprintf(stderr, "bench_bag_tokens: %s: %s\n", what, msg);
     return 1;
-}
-
-/* SHA-256 hex of a short string: the library's model hash of a temporary file holding it (one
- * SHA-256 implementation). */
-static int string_hash(clef_ctx *ctx, const char *s, char hash[65]) {
-    char path[] = "/tmp/clef_bag_XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    FILE *f = fdopen(fd, "w");
-    fputs(s, f);
-    fclose(f);
-    clef_status rc = clef_tokenizer_model_hash(ctx, path, hash, 65, NULL);
-    remove(path);
-    return rc == CLEF_OK ? 0 : -1;
 }
 
 int main(int argc, char **argv) {
@@ -46,7 +32,7 @@ int main(int argc, char **argv) {
     char tsha[65], key[128], hash[65];
     clef_tokenizer_sha256(tok, tsha, sizeof tsha, NULL);
     snprintf(key, sizeof key, "bag-of-tokens:%s", tsha);
-    if (string_hash(ctx, key, hash) != 0)
+    if (bench_string_hash(ctx, key, hash) != 0)
         return fail("hash", "cannot hash");
     int64_t K = 0, gf = 0, gt = 0, n_mean = 0, levels = 0;
     clef_tokenizer_codebook(tok, &K, NULL);

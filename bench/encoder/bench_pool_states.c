@@ -1,0 +1,124 @@
+/* bench_pool_states.c — pooling experiments for issue 19 item 7: the encoder's final per-token
+ * states of every session of a store, pooled one way, stored as an embedding artifact so that
+ * `clef evaluate --model HASH` probes it beside the encoder's own embedding.
+ *   bench_pool_states TOKENIZER ENCODER STORE MODE   (tokens first: clef tokenize --store)
+ * MODE: grid (mean over the valid grid tokens), mean (mean over the session-mean tokens),
+ * concat (the two side by side), all (mean over every valid token: the encoder's pooling
+ * before its projection). Prints the model hash: SHA-256 of "pool:MODE:" + the encoder's. */
+#define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_hash.h"
+#include "clef.h"
+
+static int fail(const char *what, const char *msg) {
+    fprintf(stderr, "bench_pool_states: %s: %s\n", what, msg);
+    return 1;
+}
+
+/* Mean of the states of tokens [t0, t1) whose column is valid (grid) into out[d]. */
+static void mean_rows(const float *st, int64_t d, int64_t t0, int64_t t1, int64_t gt,
+                      int64_t n_grid, int64_t valid, float *out) {
+    int64_t n = 0;
+    memset(out, 0, (size_t)d * sizeof *out);
+    for (int64_t t = t0; t < t1; t++) {
+        if (t < n_grid && t % gt >= valid)
+            continue;
+        for (int64_t k = 0; k < d; k++)
+            out[k] += st[t * d + k];
+        n++;
+    }
+    for (int64_t k = 0; k < d; k++)
+        out[k] /= (float)(n > 0 ? n : 1);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 5) {
+        fprintf(stderr, "usage: bench_pool_states TOKENIZER ENCODER STORE grid|mean|concat|all\n");
+        return 2;
+    }
+    const char *mode = argv[4];
+    int m = !strcmp(mode, "grid") ? 0 : !strcmp(mode, "mean") ? 1 : !strcmp(mode, "concat") ? 2
+                                    : !strcmp(mode, "all")    ? 3
+                                                              : -1;
+    if (m < 0)
+        return fail(mode, "unknown mode");
+    clef_ctx *ctx;
+    clef_ctx_create(&ctx);
+    clef_tokenizer *tok = NULL;
+    clef_encoder *enc = NULL;
+    clef_store *st = NULL;
+    clef_session *s = NULL;
+    if (clef_tokenizer_load(&tok, ctx, argv[1]) != CLEF_OK)
+        return fail(argv[1], clef_ctx_errmsg(ctx));
+    if (clef_encoder_load(&enc, ctx, argv[2], tok) != CLEF_OK)
+        return fail(argv[2], clef_ctx_errmsg(ctx));
+    if (clef_store_open(&st, ctx, argv[3]) != CLEF_OK)
+        return fail(argv[3], clef_ctx_errmsg(ctx));
+    if (clef_session_create(&s, ctx, 2) != CLEF_OK)
+        return fail("session", clef_ctx_errmsg(ctx));
+    char tsha[65], esha[65], key[200], hash[65];
+    clef_tokenizer_sha256(tok, tsha, sizeof tsha, NULL);
+    if (clef_tokenizer_model_hash(ctx, argv[2], esha, sizeof esha, NULL) != CLEF_OK)
+        return fail(argv[2], clef_ctx_errmsg(ctx));
+    snprintf(key, sizeof key, "pool:%s:%s", mode, esha);
+    if (bench_string_hash(ctx, key, hash) != 0)
+        return fail("hash", "cannot hash");
+    int64_t K = 0, gf = 0, gt = 0, n_mean = 0, levels = 0, nt = 0, d = 0, e = 0;
+    clef_tokenizer_codebook(tok, &K, NULL);
+    clef_tokenizer_mean_tokens(tok, &n_mean, &levels);
+    clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
+    clef_encoder_shape(enc, &nt, &d, &e);
+    const int64_t n_grid = gf * gt, dim = m == 2 ? 2 * d : d;
+    uint16_t *ids16 = malloc((size_t)nt * sizeof *ids16);
+    int32_t *ids = malloc((size_t)nt * sizeof *ids);
+    float *states = malloc((size_t)(nt * d) * sizeof *states);
+    float *emb = malloc((size_t)e * sizeof *emb);
+    float *out = malloc((size_t)dim * sizeof *out);
+    int64_t n_done = 0;
+    for (int32_t split = CLEF_SPLIT_TRAIN; split <= CLEF_SPLIT_TEST; split++) {
+        int64_t n = 0;
+        clef_store_split_count(st, split, &n);
+        for (int64_t i = 0; i < n; i++) {
+            char sid[256];
+            size_t got = 0;
+            clef_store_split_session(st, split, i, sid, sizeof sid, NULL);
+            if (clef_store_artifact_get(st, sid, CLEF_ARTIFACT_TOKENS, tsha, ids16,
+                                        (size_t)nt * sizeof *ids16, &got) != CLEF_OK)
+                return fail(sid, "no tokens (clef tokenize --store first)");
+            for (int64_t t = 0; t < nt; t++)
+                ids[t] = ids16[t];
+            if (clef_encoder_embed(enc, s, ids, (size_t)nt, 0, emb, (size_t)e, states,
+                                   (size_t)(nt * d), NULL) != CLEF_OK)
+                return fail(sid, clef_session_errmsg(s));
+            int64_t valid = n_mean > 0 ? ids[nt - 1] - K : gt;
+            valid = valid < 1 ? 1 : valid > gt ? gt : valid;
+            if (m == 0 || m == 2)
+                mean_rows(states, d, 0, n_grid, gt, n_grid, valid, out);
+            if (m == 1 || m == 2)
+                mean_rows(states, d, n_grid, nt, gt, n_grid, valid, out + (m == 2 ? d : 0));
+            if (m == 3)
+                mean_rows(states, d, 0, nt, gt, n_grid, valid, out);
+            if (clef_store_artifact_put(st, sid, CLEF_ARTIFACT_EMBEDDING, hash, out,
+                                        (size_t)dim * sizeof *out) != CLEF_OK)
+                return fail(sid, clef_store_errmsg(st));
+            n_done++;
+        }
+    }
+    fprintf(stderr, "bench_pool_states: %lld sessions, %s pooling, %lld dims\n", (long long)n_done,
+            mode, (long long)dim);
+    printf("%s\n", hash);
+    free(ids16);
+    free(ids);
+    free(states);
+    free(emb);
+    free(out);
+    clef_session_free(s);
+    clef_store_free(st);
+    clef_encoder_free(enc);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+    return 0;
+}
