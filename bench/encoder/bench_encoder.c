@@ -12,7 +12,7 @@
  * of the same ids, best of --reps after a warm-up, one thread count at a time in turn (wall
  * time, and the process's CPU time, steadier on a shared machine; ratios = torch / libclef).
  * GFLOP/s counts the model FLOPs 24 n d^2 + 4 n^2 d per layer (QKV, projection, MLP, QK^T and PV).
- * Where the time goes: perf record on this program (docs/encoder-speed.md). */
+ * Where the time goes: perf record on this program (docs/encoder.md "Speed"). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
