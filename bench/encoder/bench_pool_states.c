@@ -40,9 +40,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *mode = argv[4];
-    int m = !strcmp(mode, "grid") ? 0 : !strcmp(mode, "mean") ? 1 : !strcmp(mode, "concat") ? 2
-                                    : !strcmp(mode, "all")    ? 3
-                                                              : -1;
+    int m = !strcmp(mode, "grid")     ? 0
+            : !strcmp(mode, "mean")   ? 1
+            : !strcmp(mode, "concat") ? 2
+            : !strcmp(mode, "all")    ? 3
+                                      : -1;
     if (m < 0)
         return fail(mode, "unknown mode");
     clef_ctx *ctx;
