@@ -148,7 +148,7 @@ class Encoder(nn.Module):
         if c["mean_tokens"] > 0:
             pos = torch.cat([pos, self.mean_pos(self.mean_idx)])
         x = self.tok_emb(ids) + self.type_emb(self.type_ids) + pos
-        if c["mean_tokens"] > 0:  # the coefficients as numbers (FT-Transformer's linear embedding)
+        if c["mean_full"] + c["mean_pairs"] > 0:  # the coefficients as numbers (FT-Transformer's linear embedding)
             nv = c["mean_full"] + c["mean_pairs"]
             w = self.mean_val.weight.view(nv, 2, -1)
             num = torch.einsum("bjk,jkd->bjd", mean_values(c, ids).to(w.dtype), w)
