@@ -56,6 +56,16 @@ echo "-- Python: pip install, pytest, quick-start"
 (cd "$out" && "$venv/bin/python" "$root/bindings/python/examples/quickstart.py")
 mkdir -p "$out/embed" && (cd "$out/embed" && "$venv/bin/python" "$root/bindings/python/examples/embed_sessions.py")
 
+echo "-- Python: the quick-start's install, literally, in a fresh venv with no environment variable"
+rm -rf "$out/freshvenv"
+python3 -m venv "$out/freshvenv"
+"$out/freshvenv/bin/pip" install -q --disable-pip-version-check "$root/bindings/python" \
+  > "$out/pip-fresh.log" 2>&1 || { cat "$out/pip-fresh.log"; exit 1; }
+(cd "$out" && env -u CLEF_LIBRARY "$out/freshvenv/bin/python" -c '
+import clef
+assert "/clef/_lib/" in clef.LIBRARY_PATH, clef.LIBRARY_PATH
+print("fresh venv: import clef", clef.version(), "from the bundled", clef.LIBRARY_PATH)')
+
 echo "-- R: build, check, quick-start"
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_FORCE_SUGGESTS_=false

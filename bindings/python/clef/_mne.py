@@ -13,7 +13,7 @@ def from_mne(raw, ctx=None, params=None, picks="eeg"):
     microvolts at the target rate, present mask), through a clef.Stream: labels are mapped and
     aliased as libclef does for files, and MNE's volts are passed with units "V".
 
-    Needs MNE (``pip install clef[mne]``) and a libclef with the stream API."""
+    Needs MNE (``pip install libclef[mne]``) and a libclef with the stream API."""
     missing = [f for f in _NEEDED if f not in _ffi.FUNCTIONS]
     if missing:
         raise NotImplementedError(f"this libclef lacks {', '.join(missing)}")
