@@ -241,6 +241,11 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_crea
         window = property(lambda self: _ll.clef_spectrogram_window(self))
         step = property(lambda self: _ll.clef_spectrogram_step(self))
 
+        @property
+        def fs(self):
+            """The sample rate in Hz the spectrogram is built for (its samples, Hz and s)."""
+            return _ll.clef_spectrogram_param_f64(self, _ffi.CLEF_P_SPEC_FS)
+
         def n_frames(self, n_samples):
             return _ll.clef_spectrogram_n_frames(self, n_samples)
 
@@ -253,15 +258,24 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_crea
             out, _needed = _ll.clef_spectrogram_times(self, n_samples, self.n_frames(n_samples))
             return out
 
-        def compute(self, x, session=None, out=None):
+        def compute(self, x, session=None, out=None, fs=None):
             """x: float32 (n_channels, n_samples) microvolts, rows contiguous (a row-strided
             view is used without a copy). Returns float32 (n_channels, n_freqs, n_frames); out
             (optional) is a C-contiguous float32 array of that shape to write into.
+
+            fs: x's sample rate in Hz. Give it: the spectrogram takes x as sampled at
+            Spectrogram.fs, so data at another rate (a recording read with another
+            io.target_rate, say) raises ValueError instead of giving wrong Hz and times.
 
             session: the clef.Session to run on (its threads and reused scratch; errors are
             recorded on it). Without one, a 1-thread session is created for this call and
             freed after it: pass a Session for threads, or to reuse memory across calls."""
             sg = as_handle(self, "clef_spectrogram", "compute", "self")
+            if fs is not None and float(fs) != self.fs:
+                raise ValueError(f"Spectrogram.compute: x is sampled at {float(fs):g} Hz, but "
+                                 f"this spectrogram is built for {self.fs:g} Hz; resample x "
+                                 f"(clef.lowlevel.clef_resample) or build the spectrogram "
+                                 f"with spec.fs")
             ptr, stride, rows, cols = _rows(x, "Spectrogram.compute")
             shape = (rows, self.n_freqs, self.n_frames(cols))
             if out is None:

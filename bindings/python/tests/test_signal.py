@@ -54,6 +54,11 @@ def test_spectrogram_bad_input(cref):
             sg.compute(np.zeros((2, 100), dtype=np.float32))  # temporary session's message
         with pytest.raises(TypeError, match="clef_session handle"):
             sg.compute(x, ctx)
+        assert sg.fs == 200.0
+        assert sg.compute(x, fs=200).shape[0] == 2
+        with pytest.raises(ValueError, match="sampled at 256 Hz, but this spectrogram is built "
+                                             "for 200 Hz"):
+            sg.compute(x, fs=256)
         sg.close()
         with pytest.raises(ValueError, match="freed"):
             sg.compute(x)
