@@ -12,6 +12,7 @@
 #    category (dis_, med_, feat_) side by side.
 # Build with -DCLEF_BUILD_BENCH=ON. Prints the machine and the CPU time of each stage.
 set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
 build="$(cd "${1:?build dir (configured with -DCLEF_BUILD_BENCH=ON)}" && pwd)"
 work=${2:?work dir}
 train_n=${3:-300}
@@ -52,12 +53,6 @@ for seed in 41 43; do
     "$clef" evaluate --store "$d.db" --model "$m" -o "$d.$name.csv" > /dev/null 2>&1
   done
   echo "cohort seed $seed ($eval_n patients, $minutes min sessions): mean test AUROC"
-  printf "  %-14s %8s %8s %8s %8s\n" model all dis_ med_ feat_
-  for name in bandpower bag_of_tokens encoder; do
-    awk -F, -v name="$name" '$9 == "ok" && $1 != "mean" {
-        a += $5; n++; p = substr($1, 1, index($1, "_"));
-        s[p] += $5; c[p]++ }
-      END { printf "  %-14s %8.4f %8.4f %8.4f %8.4f\n", name, a / n, s["dis_"] / c["dis_"],
-            s["med_"] / c["med_"], s["feat_"] / c["feat_"] }' "$d.$name.csv"
-  done
+  bash "$here/../../tools/auroc_summary.sh" bandpower="$d.bandpower.csv" \
+    bag_of_tokens="$d.bag_of_tokens.csv" encoder="$d.encoder.csv"
 done
