@@ -126,7 +126,7 @@ clef_status clef_ehr_parse_xml(clef_ehr **out, clef_ctx *ctx, const void *data, 
     if (rc != CLEF_OK)
         return rc;
     const xmlNode *root = xmlDocGetRootElement(doc);
-    int32_t format = clefi_xml_is(root, CLEFI_FHIR_NS, "Bundle")             ? CLEF_EHR_FORMAT_FHIR
+    int32_t format = clefi_xml_is(root, CLEFI_FHIR_NS, "Bundle")            ? CLEF_EHR_FORMAT_FHIR
                      : clefi_xml_is(root, CLEFI_CDA_NS, "ClinicalDocument") ? CLEF_EHR_FORMAT_CDA
                                                                             : 0;
     clef_ehr *e = NULL;
@@ -157,8 +157,8 @@ clef_status clef_ehr_read_xml(clef_ehr **out, clef_ctx *ctx, const char *path) {
         return clefi_ctx_error(ctx, errno == ENOENT ? CLEF_ERR_NOT_FOUND : CLEF_ERR_IO,
                                "cannot open '%s': %s", path, strerror(errno));
     if (st.st_size < 0 || (uint64_t)st.st_size > CLEFI_XML_MAX_BYTES) /* before reading it */
-        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "%s: %lld bytes exceed the limit of %zu",
-                               path, (long long)st.st_size, CLEFI_XML_MAX_BYTES);
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE, "%s: %lld bytes exceed the limit of %zu", path,
+                               (long long)st.st_size, CLEFI_XML_MAX_BYTES);
     char *data = NULL;
     size_t n = 0;
     clef_status rc = clefi_read_file(ctx, path, &data, &n, &ctx->err);

@@ -177,8 +177,8 @@ static clef_status demographics(cda_walk *w, const xmlNode *doc) {
     if (rc == CLEF_OK)
         rc = set_attr(w, CLEF_EHR_RACE, race, "displayName");
     if (rc == CLEF_OK && w->e->field[CLEF_EHR_PATIENT_ID] == NULL)
-        rc = clefi_error(w->e->ctx, w->err, CLEF_ERR_FORMAT,
-                         "%s line %ld: patientRole has no id", w->name, (long)xmlGetLineNo(role));
+        rc = clefi_error(w->e->ctx, w->err, CLEF_ERR_FORMAT, "%s line %ld: patientRole has no id",
+                         w->name, (long)xmlGetLineNo(role));
     return rc;
 }
 
@@ -211,8 +211,8 @@ static void put(clef_ctx *ctx, text_buf *b, const char *s, size_t n) {
 static int blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 static void narrative(clef_ctx *ctx, const xmlNode *n, text_buf *b) {
-    static const char *const blocks[] = {"paragraph", "br", "tr", "item", "caption", "list",
-                                         "table"};
+    static const char *const blocks[] = {"paragraph", "br",   "tr",   "item",
+                                         "caption",   "list", "table"};
     for (const xmlNode *c = n->children; c != NULL; c = c->next) {
         if (c->type == XML_TEXT_NODE && c->content != NULL) {
             for (const char *p = (const char *)c->content; *p != '\0'; p++) {
@@ -344,8 +344,7 @@ clef_status clefi_ehr_cda(clef_ehr *e, const xmlNode *doc, const char *name, cle
                       "encompassingEncounter");
     }
     const xmlNode *body = child(child(doc, "component"), "structuredBody");
-    for (xmlNode *c = body != NULL ? body->children : NULL; c != NULL && rc == CLEF_OK;
-         c = c->next)
+    for (xmlNode *c = body != NULL ? body->children : NULL; c != NULL && rc == CLEF_OK; c = c->next)
         if (is(c, "component") && child(c, "section") != NULL)
             rc = section(&w, child(c, "section"));
     return rc;

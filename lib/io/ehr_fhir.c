@@ -150,8 +150,7 @@ static clef_status race(fhir_walk *w, const xmlNode *res) {
         if (rc != CLEF_OK)
             return rc;
         for (xmlNode *s = is_race ? x->children : NULL; s != NULL && v[0] == '\0'; s = s->next) {
-            u = clefi_xml_is(s, NS, "extension") ? xmlGetNoNsProp(s, (const xmlChar *)"url")
-                                                 : NULL;
+            u = clefi_xml_is(s, NS, "extension") ? xmlGetNoNsProp(s, (const xmlChar *)"url") : NULL;
             int is_text = u != NULL && strcmp((const char *)u, "text") == 0;
             int is_omb = u != NULL && strcmp((const char *)u, "ombCategory") == 0;
             xmlFree(u);
@@ -244,7 +243,12 @@ static int b64_decode(clef_ctx *ctx, const char *in, char **out, size_t *n_out) 
 static int valid_utf8_text(const unsigned char *s, size_t n) {
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
-        size_t k = c == 0 ? 0 : c < 0x80 ? 1 : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4 : 0;
+        size_t k = c == 0                            ? 0
+                   : c < 0x80                        ? 1
+                   : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2
+                   : (c & 0xF0) == 0xE0              ? 3
+                   : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4
+                                                     : 0;
         if (k == 0 || i + k > n)
             return 0;
         for (size_t j = 1; j < k; j++)
@@ -347,8 +351,7 @@ static clef_status resource(fhir_walk *w, const xmlNode *res) {
     if (times == t_cond)
         return codings(w, child(res, "code"), CLEF_EHR_CONDITION, time, type);
     if (times == t_med)
-        return codings(w, child(res, "medicationCodeableConcept"), CLEF_EHR_MEDICATION, time,
-                       type);
+        return codings(w, child(res, "medicationCodeableConcept"), CLEF_EHR_MEDICATION, time, type);
     if (times == t_rep)
         return diagnostic_report(w, res, time);
     coding_vals c; /* Encounter.class is one Coding */
@@ -385,8 +388,8 @@ clef_status clefi_ehr_fhir(clef_ehr *e, const xmlNode *bundle, const char *name,
         rc = patient(&w, pat);
     /* pass 2: every other resource */
     for (xmlNode *en = bundle->children; en != NULL && rc == CLEF_OK; en = en->next) {
-        const xmlNode *res = clefi_xml_is(en, NS, "entry") ? first_elem(child(en, "resource"))
-                                                          : NULL;
+        const xmlNode *res =
+            clefi_xml_is(en, NS, "entry") ? first_elem(child(en, "resource")) : NULL;
         if (res != NULL)
             rc = resource(&w, res);
     }

@@ -30,9 +30,8 @@ typedef struct clefi_xml_limits {
  *  XML with CLEF_ERR_FORMAT naming line and column. lim NULL: the defaults above. Nothing is
  *  printed (libxml2's per-thread handlers are silenced during the parse, then restored).
  *  *out: a document to free with xmlFreeDoc. */
-CLEFI_HIDDEN clef_status clefi_xml_read(clef_ctx *ctx, const char *data, size_t n,
-                                        const char *name, const clefi_xml_limits *lim,
-                                        xmlDoc **out, clefi_err *err);
+CLEFI_HIDDEN clef_status clefi_xml_read(clef_ctx *ctx, const char *data, size_t n, const char *name,
+                                        const clefi_xml_limits *lim, xmlDoc **out, clefi_err *err);
 
 /** n is an element named name in namespace ns. */
 CLEFI_HIDDEN int clefi_xml_is(const xmlNode *n, const char *ns, const char *name);

@@ -70,7 +70,7 @@ static clef_status read_rows(clef_ehr *e, clefi_csv *r, const char *subject, cle
                                  clefi_csv_name(r), (long long)clefi_csv_line(r), subj, want);
             continue;
         }
-        if (want == NULL)
+        if (e->field[CLEF_EHR_PATIENT_ID] == NULL)
             rc = clefi_ehr_set(e, CLEF_EHR_PATIENT_ID, subj, strlen(subj), err);
         if (rc == CLEF_OK)
             rc = event(e, clefi_csv_get(r, idx[E_TIME]), clefi_csv_get(r, idx[E_CODE]),

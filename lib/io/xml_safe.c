@@ -157,8 +157,7 @@ static void guard(xmlParserCtxtPtr pc, xml_guard *g) {
 }
 
 /* The parse error libxml2 recorded, as one line naming line and column. */
-static clef_status xml_error(clef_ctx *ctx, clefi_err *err, xmlParserCtxtPtr pc,
-                             const char *name) {
+static clef_status xml_error(clef_ctx *ctx, clefi_err *err, xmlParserCtxtPtr pc, const char *name) {
     const xmlError *e = xmlCtxtGetLastError(pc);
     clef_status rc = clefi_error(ctx, err, CLEF_ERR_FORMAT, "%s line %d, column %d: XML: %s", name,
                                  e != NULL ? e->line : 0, e != NULL ? e->int2 : 0,
@@ -177,13 +176,12 @@ clef_status clefi_xml_read(clef_ctx *ctx, const char *data, size_t n, const char
     if (lim == NULL)
         lim = &k_default;
     if (n > lim->max_bytes || n > (size_t)INT_MAX)
-        return clefi_error(ctx, err, CLEF_ERR_RANGE, "%s: %zu bytes exceed the limit of %zu",
-                           name, n, lim->max_bytes);
+        return clefi_error(ctx, err, CLEF_ERR_RANGE, "%s: %zu bytes exceed the limit of %zu", name,
+                           n, lim->max_bytes);
     xmlParserCtxtPtr pc = xmlCreateMemoryParserCtxt(data, (int)n);
     if (pc == NULL)
         return clefi_error(ctx, err, n == 0 ? CLEF_ERR_FORMAT : CLEF_ERR_NOMEM,
-                           n == 0 ? "%s: empty document" : "%s: cannot create an XML parser",
-                           name);
+                           n == 0 ? "%s: empty document" : "%s: cannot create an XML parser", name);
     xml_guard g = {CLEF_OK, "", 0, 0, lim->max_depth, NULL, NULL};
     xmlCtxtUseOptions(pc, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
                               XML_PARSE_NOCDATA);

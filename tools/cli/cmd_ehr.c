@@ -11,11 +11,11 @@ static void json_str(const char *s) {
     putchar('"');
     while (*p != '\0') {
         unsigned c = *p;
-        size_t k = c < 0x80                             ? 1
-                   : (c & 0xE0) == 0xC0 && c >= 0xC2    ? 2
-                   : (c & 0xF0) == 0xE0                 ? 3
-                   : (c & 0xF8) == 0xF0 && c <= 0xF4    ? 4
-                                                        : 0;
+        size_t k = c < 0x80                          ? 1
+                   : (c & 0xE0) == 0xC0 && c >= 0xC2 ? 2
+                   : (c & 0xF0) == 0xE0              ? 3
+                   : (c & 0xF8) == 0xF0 && c <= 0xF4 ? 4
+                                                     : 0;
         for (size_t j = 1; j < k; j++)
             if ((p[j] & 0xC0) != 0x80)
                 k = 0;
@@ -48,7 +48,7 @@ static void json_str(const char *s) {
     putchar('"');
 }
 
-static const char *const k_attr_names[] = {"system", "code",  "display", "time",
+static const char *const k_attr_names[] = {"system", "code", "display", "time",
                                            "vocab",  "text", "source"};
 
 static void print_items(const clef_ehr *e, int32_t kind, const char *name, int last) {
