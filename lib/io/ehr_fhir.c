@@ -107,13 +107,15 @@ static clef_status read_coding(fhir_walk *w, const xmlNode *coding, const xmlNod
     return rc;
 }
 
-static clef_status add_coded(fhir_walk *w, int32_t kind, const coding_vals *c, const char *time,
-                             const char *source) {
+/* An item of a kind from a coding (a report's text, else NULL). */
+static clef_status add_item(fhir_walk *w, int32_t kind, const coding_vals *c, const char *time,
+                            const char *source, const char *text) {
     const char *a[CLEFI_EHR_N_ATTRS] = {NULL};
     a[CLEF_EHR_SYSTEM] = c->system;
     a[CLEF_EHR_CODE] = c->code;
     a[CLEF_EHR_DISPLAY] = c->display;
     a[CLEF_EHR_TIME] = time;
+    a[CLEF_EHR_TEXT] = text;
     a[CLEF_EHR_SOURCE] = source;
     return clefi_ehr_add(w->e, kind, a, w->err);
 }
@@ -127,7 +129,7 @@ static clef_status codings(fhir_walk *w, const xmlNode *concept, int32_t kind, c
         coding_vals v;
         clef_status rc = read_coding(w, c, concept, &v);
         if (rc == CLEF_OK && v.code[0] != '\0')
-            rc = add_coded(w, kind, &v, time, source);
+            rc = add_item(w, kind, &v, time, source, NULL);
         if (rc != CLEF_OK)
             return rc;
     }
@@ -262,18 +264,6 @@ static int valid_utf8_text(const unsigned char *s, size_t n) {
     return 1;
 }
 
-static clef_status add_text(fhir_walk *w, const coding_vals *c, const char *time,
-                            const char *source, const char *text) {
-    const char *a[CLEFI_EHR_N_ATTRS] = {NULL};
-    a[CLEF_EHR_SYSTEM] = c->system;
-    a[CLEF_EHR_CODE] = c->code;
-    a[CLEF_EHR_DISPLAY] = c->display;
-    a[CLEF_EHR_TIME] = time;
-    a[CLEF_EHR_TEXT] = text;
-    a[CLEF_EHR_SOURCE] = source;
-    return clefi_ehr_add(w->e, CLEF_EHR_REPORT, a, w->err);
-}
-
 /* One presentedForm Attachment: text/plain with inline data becomes a report text. */
 static clef_status presented_form(fhir_walk *w, const xmlNode *form, const coding_vals *c,
                                   const char *time) {
@@ -301,7 +291,7 @@ static clef_status presented_form(fhir_walk *w, const xmlNode *form, const codin
                          (long)xmlGetLineNo(data),
                          bad == 1 ? "not base64" : "not UTF-8 text (or holds a NUL byte)");
     else
-        rc = add_text(w, c, time, "DiagnosticReport.presentedForm", text);
+        rc = add_item(w, CLEF_EHR_REPORT, c, time, "DiagnosticReport.presentedForm", text);
     clefi_free(w->e->ctx, text);
     return rc;
 }
@@ -318,7 +308,8 @@ static clef_status diagnostic_report(fhir_walk *w, const xmlNode *res, const cha
     const xmlNode *concl = child(res, "conclusion");
     xmlChar *text = concl != NULL ? xmlGetNoNsProp(concl, (const xmlChar *)"value") : NULL;
     if (rc == CLEF_OK && text != NULL)
-        rc = add_text(w, &c, time, "DiagnosticReport.conclusion", (const char *)text);
+        rc = add_item(w, CLEF_EHR_REPORT, &c, time, "DiagnosticReport.conclusion",
+                      (const char *)text);
     xmlFree(text);
     for (xmlNode *f = res->children; f != NULL && rc == CLEF_OK; f = f->next)
         if (clefi_xml_is(f, NS, "presentedForm"))
@@ -358,7 +349,7 @@ static clef_status resource(fhir_walk *w, const xmlNode *res) {
     const xmlNode *cls = child(res, "class");
     rc = read_coding(w, cls, NULL, &c);
     if (rc == CLEF_OK && c.code[0] != '\0')
-        rc = add_coded(w, CLEF_EHR_ENCOUNTER, &c, time, type);
+        rc = add_item(w, CLEF_EHR_ENCOUNTER, &c, time, type, NULL);
     return rc;
 }
 

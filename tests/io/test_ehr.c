@@ -117,8 +117,7 @@ static void test_cda_fixture(void **state) {
     assert_string_equal(item(e, CLEF_EHR_MEDICATION, 0, CLEF_EHR_TIME), "2024-03-01T10:00:00");
     assert_string_equal(item(e, CLEF_EHR_MEDICATION, 1, CLEF_EHR_VOCAB), "RXNORM");
     assert_int_equal(clef_ehr_count(e, CLEF_EHR_ENCOUNTER), 1);
-    assert_string_equal(item(e, CLEF_EHR_ENCOUNTER, 0, CLEF_EHR_TIME),
-                        "2024-03-01T09:30:00+01:00");
+    assert_string_equal(item(e, CLEF_EHR_ENCOUNTER, 0, CLEF_EHR_TIME), "2024-03-01T09:30:00+01:00");
     /* section narratives, nested sections too */
     assert_int_equal(clef_ehr_count(e, CLEF_EHR_REPORT), 3);
     assert_string_equal(item(e, CLEF_EHR_REPORT, 0, CLEF_EHR_TEXT), "Epilepsy\nMigraine");
@@ -519,10 +518,10 @@ static void test_depth_and_size(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fhir_fixture),      cmocka_unit_test(test_cda_fixture),
-        cmocka_unit_test(test_events_csv),        cmocka_unit_test(test_oom),
-        cmocka_unit_test(test_malformed),         cmocka_unit_test(test_xxe_file_and_http),
-        cmocka_unit_test(test_external_dtd),      cmocka_unit_test(test_entity_expansion),
+        cmocka_unit_test(test_fhir_fixture),   cmocka_unit_test(test_cda_fixture),
+        cmocka_unit_test(test_events_csv),     cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_malformed),      cmocka_unit_test(test_xxe_file_and_http),
+        cmocka_unit_test(test_external_dtd),   cmocka_unit_test(test_entity_expansion),
         cmocka_unit_test(test_depth_and_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
