@@ -11,6 +11,8 @@
 #include "io/ehr_int.h"
 
 #include <arpa/inet.h>
+#include <libxml/globals.h>
+#include <libxml/parser.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -371,6 +373,22 @@ static void test_xxe_file_and_http(void **state) {
         wide[nw16++] = '\0';
     }
     expect_refused(ctx, wide, nw16, CLEF_ERR_UNSUPPORTED, "external entity 'xxe'");
+    /* a host that turned libxml2's global defaults to substitute entities and load DTDs (as an
+     * lxml user may) changes nothing */
+    int old_subst = xmlSubstituteEntitiesDefault(1);
+    int old_load = xmlLoadExtDtdDefaultValue;
+    xmlLoadExtDtdDefaultValue = XML_DETECT_IDS | XML_COMPLETE_ATTRS;
+    snprintf(doc, sizeof doc,
+             "<!DOCTYPE Bundle [<!ENTITY xxe SYSTEM \"file://%s\">]><Bundle "
+             "xmlns=\"http://hl7.org/fhir\">&xxe;</Bundle>",
+             fw.path);
+    expect_refused(ctx, doc, strlen(doc), CLEF_ERR_UNSUPPORTED, "external entity 'xxe'");
+    snprintf(doc, sizeof doc,
+             "<!DOCTYPE Bundle SYSTEM \"file://%s\"><Bundle xmlns=\"http://hl7.org/fhir\"/>",
+             fw.path);
+    expect_refused(ctx, doc, strlen(doc), CLEF_ERR_UNSUPPORTED, "an external DTD");
+    xmlSubstituteEntitiesDefault(old_subst);
+    xmlLoadExtDtdDefaultValue = old_load;
     /* nothing opened the file, nothing connected */
     assert_int_equal(witness_events(&fw), 0);
     assert_int_equal(net_connected(&nw), 0);
