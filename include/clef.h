@@ -817,6 +817,84 @@ CLEF_API int64_t clef_edf_writer_n_records(const clef_edf_writer *w);
 /* (end of section) */
 
 /* ------------------------------------------------------------------------------------------ */
+/* io: EHR records: FHIR R4 XML, HL7 CDA R2, MEDS events CSV                   (lib/io)       */
+/* ------------------------------------------------------------------------------------------ */
+
+/** One patient's clinical record (docs/ehr.md): demographics, coded conditions, medications and
+ *  encounters, and report texts, read from a FHIR R4 Bundle or an HL7 CDA R2 ClinicalDocument
+ *  (XML), or from MEDS-style events (CSV). Immutable once read: any number of threads may read
+ *  it at once. Strings are UTF-8, owned by the record. */
+typedef struct clef_ehr clef_ehr;
+
+/** Where a record was read from (clef_ehr_format()). Pinned. */
+enum clef_ehr_format {
+    CLEF_EHR_FORMAT_FHIR = 1, /**< FHIR R4 Bundle, XML (namespace http://hl7.org/fhir) */
+    CLEF_EHR_FORMAT_CDA = 2,  /**< HL7 CDA R2 ClinicalDocument (namespace urn:hl7-org:v3) */
+    CLEF_EHR_FORMAT_MEDS = 3  /**< events CSV: subject_id,time,code,value */
+};
+
+/** Patient fields (clef_ehr_patient()); "" when the source has none. Pinned. */
+enum clef_ehr_field {
+    CLEF_EHR_PATIENT_ID = 0, /**< Patient.id, CDA patientRole/id, or the CSV subject_id */
+    CLEF_EHR_SEX = 1,        /**< "F", "M" or "U" */
+    CLEF_EHR_BIRTH_DATE = 2, /**< ISO 8601 date, as precise as the source ("1980", "1980-03-14") */
+    CLEF_EHR_RACE = 3,       /**< as the source states it (code or display) */
+    CLEF_EHR_AGE_YEARS = 4   /**< decimal text; MEDS AGE events only (the last one) */
+};
+
+/** Kinds of items (clef_ehr_count(), clef_ehr_item()). Pinned. */
+enum clef_ehr_kind {
+    CLEF_EHR_CONDITION = 0,  /**< a coded diagnosis (FHIR Condition, CDA problem entry) */
+    CLEF_EHR_MEDICATION = 1, /**< a coded medication (MedicationStatement/Request, CDA drug) */
+    CLEF_EHR_ENCOUNTER = 2,  /**< an encounter (FHIR Encounter.class, CDA encounter code) */
+    CLEF_EHR_REPORT = 3      /**< a report text (DiagnosticReport, CDA section narrative) */
+};
+
+/** Attributes of an item (clef_ehr_item()); "" when absent. Pinned. */
+enum clef_ehr_attr {
+    CLEF_EHR_SYSTEM = 0,  /**< code system as written: FHIR URI or HL7 OID */
+    CLEF_EHR_CODE = 1,    /**< the code ("G40.909", "N03AX14", "AMB"; a report's LOINC code) */
+    CLEF_EHR_DISPLAY = 2, /**< display text (a CDA section's title) */
+    CLEF_EHR_TIME = 3,    /**< ISO 8601 time or date (CDA times converted) */
+    CLEF_EHR_VOCAB = 4, /**< the system's vocabulary: ICD10CM, ICD10, ATC, RXNORM, SNOMED, LOINC */
+    CLEF_EHR_TEXT = 5,  /**< report text (base64 presentedForm decoded; narrative flattened) */
+    CLEF_EHR_SOURCE = 6 /**< the element it came from: "Condition", "entry", "section", ... */
+};
+
+/** Parse one patient's record from XML in memory: a FHIR R4 Bundle or a CDA R2
+ *  ClinicalDocument (the root element decides). name labels messages (NULL: "(memory)").
+ *  Nothing but data is read: libxml2 runs with no network, no DTD loading and no entity
+ *  substitution. @return CLEF_ERR_UNSUPPORTED for a DOCTYPE (an external DTD, an external entity
+ *  (XXE) or any entity declaration: billion laughs, quadratic blow-up), refused before any
+ *  entity is used; CLEF_ERR_RANGE for more than 64 MiB or elements nested deeper than 100;
+ *  CLEF_ERR_FORMAT for malformed XML (line, column), another root element, a FHIR resource whose
+ *  subject is not the Bundle's one Patient, or undecodable presentedForm data; CLEF_ERR_NOMEM.
+ *  Errors are recorded on ctx. */
+CLEF_API clef_status clef_ehr_parse_xml(clef_ehr **out, clef_ctx *ctx, const void *data,
+                                        size_t size, const char *name);
+/** clef_ehr_parse_xml() of a file (its size checked before it is read); CLEF_ERR_NOT_FOUND or
+ *  CLEF_ERR_IO when it cannot be read. */
+CLEF_API clef_status clef_ehr_read_xml(clef_ehr **out, clef_ctx *ctx, const char *path);
+/** The record of one subject in an events CSV (header subject_id,time,code[,value], RFC 4180):
+ *  SEX, RACE, AGE, BIRTH rows give the patient fields, ICD10CM/ ICD10/ ATC/ RXNORM/ ENCOUNTER/
+ *  codes the items. subject_id NULL: the file must hold one subject (CLEF_ERR_FORMAT at a
+ *  second one). CLEF_ERR_NOT_FOUND when the subject has no row. Errors are recorded on ctx. */
+CLEF_API clef_status clef_ehr_read_events(clef_ehr **out, clef_ctx *ctx, const char *path,
+                                          const char *subject_id);
+/** Free a record. NULL-safe. */
+CLEF_API void clef_ehr_free(clef_ehr *e);
+/** clef_ehr_format of the record, 0 for NULL. */
+CLEF_API int32_t clef_ehr_format(const clef_ehr *e);
+/** A patient field (clef_ehr_field): "" when absent, NULL for an unknown field. */
+CLEF_API const char *clef_ehr_patient(const clef_ehr *e, int32_t field);
+/** Number of items of a kind (clef_ehr_kind), in document order; 0 for an unknown kind. */
+CLEF_API int64_t clef_ehr_count(const clef_ehr *e, int32_t kind);
+/** Attribute attr (clef_ehr_attr) of item i of a kind: "" when absent, NULL when kind, i or attr
+ *  is out of range. */
+CLEF_API const char *clef_ehr_item(const clef_ehr *e, int32_t kind, int64_t i, int32_t attr);
+/* (end of section) */
+
+/* ------------------------------------------------------------------------------------------ */
 /* dsp: DPSS tapers, multitaper spectrogram, spectrogram streaming            (lib/dsp)       */
 /* ------------------------------------------------------------------------------------------ */
 

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "d55bc98785e178a40e89dee36e3aa868e5a567faa2b3620deba13f0f5b9a9844"
+HEADER_SHA256 = "61a300e5ac242afd3299f3c6f15947932a2fd94d32a7dd60a2f13258ffb2dcbc"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -94,6 +94,29 @@ CLEF_EDF_FORMAT_EDF = 1
 CLEF_EDF_FORMAT_EDFPLUS = 2
 CLEF_EDF_FORMAT_BDF = 3
 CLEF_EDF_FORMAT_BDFPLUS = 4
+# enum clef_ehr_format
+CLEF_EHR_FORMAT_FHIR = 1
+CLEF_EHR_FORMAT_CDA = 2
+CLEF_EHR_FORMAT_MEDS = 3
+# enum clef_ehr_field
+CLEF_EHR_PATIENT_ID = 0
+CLEF_EHR_SEX = 1
+CLEF_EHR_BIRTH_DATE = 2
+CLEF_EHR_RACE = 3
+CLEF_EHR_AGE_YEARS = 4
+# enum clef_ehr_kind
+CLEF_EHR_CONDITION = 0
+CLEF_EHR_MEDICATION = 1
+CLEF_EHR_ENCOUNTER = 2
+CLEF_EHR_REPORT = 3
+# enum clef_ehr_attr
+CLEF_EHR_SYSTEM = 0
+CLEF_EHR_CODE = 1
+CLEF_EHR_DISPLAY = 2
+CLEF_EHR_TIME = 3
+CLEF_EHR_VOCAB = 4
+CLEF_EHR_TEXT = 5
+CLEF_EHR_SOURCE = 6
 # enum clef_param_key_dsp
 CLEF_P_SPEC_FS = 200
 CLEF_P_SPEC_WINDOW_S = 201
@@ -233,6 +256,10 @@ ENUMS = {
     'clef_file_type': {'CLEF_FILE_EDF': 0, 'CLEF_FILE_EDFPLUS_C': 1, 'CLEF_FILE_EDFPLUS_D': 2, 'CLEF_FILE_BDF': 3, 'CLEF_FILE_BDFPLUS_C': 4, 'CLEF_FILE_BDFPLUS_D': 5},
     'clef_header_field': {'CLEF_HDR_VERSION': 0, 'CLEF_HDR_PATIENT': 1, 'CLEF_HDR_RECORDING': 2, 'CLEF_HDR_STARTDATE': 3, 'CLEF_HDR_STARTTIME': 4, 'CLEF_HDR_RESERVED': 5},
     'clef_edf_format': {'CLEF_EDF_FORMAT_EDF': 1, 'CLEF_EDF_FORMAT_EDFPLUS': 2, 'CLEF_EDF_FORMAT_BDF': 3, 'CLEF_EDF_FORMAT_BDFPLUS': 4},
+    'clef_ehr_format': {'CLEF_EHR_FORMAT_FHIR': 1, 'CLEF_EHR_FORMAT_CDA': 2, 'CLEF_EHR_FORMAT_MEDS': 3},
+    'clef_ehr_field': {'CLEF_EHR_PATIENT_ID': 0, 'CLEF_EHR_SEX': 1, 'CLEF_EHR_BIRTH_DATE': 2, 'CLEF_EHR_RACE': 3, 'CLEF_EHR_AGE_YEARS': 4},
+    'clef_ehr_kind': {'CLEF_EHR_CONDITION': 0, 'CLEF_EHR_MEDICATION': 1, 'CLEF_EHR_ENCOUNTER': 2, 'CLEF_EHR_REPORT': 3},
+    'clef_ehr_attr': {'CLEF_EHR_SYSTEM': 0, 'CLEF_EHR_CODE': 1, 'CLEF_EHR_DISPLAY': 2, 'CLEF_EHR_TIME': 3, 'CLEF_EHR_VOCAB': 4, 'CLEF_EHR_TEXT': 5, 'CLEF_EHR_SOURCE': 6},
     'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_TAPER_SYM': 219},
     'clef_dtype': {'CLEF_DTYPE_F32': 1, 'CLEF_DTYPE_F16': 2, 'CLEF_DTYPE_BF16': 3, 'CLEF_DTYPE_F64': 4, 'CLEF_DTYPE_I64': 5, 'CLEF_DTYPE_I32': 6, 'CLEF_DTYPE_I16': 7, 'CLEF_DTYPE_I8': 8, 'CLEF_DTYPE_U8': 9, 'CLEF_DTYPE_BOOL': 10, 'CLEF_DTYPE_U16': 11, 'CLEF_DTYPE_U32': 12, 'CLEF_DTYPE_U64': 13},
     'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429, 'CLEF_P_TOK_TRAIN_WARMUP': 430, 'CLEF_P_TOK_TRAIN_COSINE_STEPS': 431, 'CLEF_P_TOK_TRAIN_LR_MIN': 432, 'CLEF_P_TOK_TRAIN_POWER_WEIGHT': 433, 'CLEF_P_TOK_TRAIN_STEPS': 434, 'CLEF_P_TOK_TRAIN_SEED': 435, 'CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT': 436, 'CLEF_P_TOK_TRAIN_CHANNEL_LONE': 437, 'CLEF_P_TOK_TRAIN_MEAN_TOKENS': 438, 'CLEF_P_TOK_TRAIN_MEAN_LEVELS': 439, 'CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY': 440, 'CLEF_P_TOK_TRAIN_MAX_SESSIONS': 441},
@@ -323,9 +350,13 @@ class clef_eval(_C.Structure):
     """Opaque clef_eval (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg'}
+class clef_ehr(_C.Structure):
+    """Opaque clef_ehr (pointer only)."""
+
+
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval', 'clef_ehr')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_ehr': 'clef_ehr_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_ehr': None}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -450,6 +481,14 @@ FUNCTIONS = {
     'clef_edf_writer_add_annotation': (clef_status, [_C.POINTER(clef_edf_writer), _C.c_double, _C.c_double, _C.c_char_p]),
     'clef_edf_writer_close': (clef_status, [_C.POINTER(clef_edf_writer)]),
     'clef_edf_writer_n_records': (_C.c_int64, [_C.POINTER(clef_edf_writer)]),
+    'clef_ehr_parse_xml': (clef_status, [_C.POINTER(_C.POINTER(clef_ehr)), _C.POINTER(clef_ctx), _C.c_void_p, _C.c_size_t, _C.c_char_p]),
+    'clef_ehr_read_xml': (clef_status, [_C.POINTER(_C.POINTER(clef_ehr)), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_ehr_read_events': (clef_status, [_C.POINTER(_C.POINTER(clef_ehr)), _C.POINTER(clef_ctx), _C.c_char_p, _C.c_char_p]),
+    'clef_ehr_free': (None, [_C.POINTER(clef_ehr)]),
+    'clef_ehr_format': (_C.c_int32, [_C.POINTER(clef_ehr)]),
+    'clef_ehr_patient': (_C.c_char_p, [_C.POINTER(clef_ehr), _C.c_int32]),
+    'clef_ehr_count': (_C.c_int64, [_C.POINTER(clef_ehr), _C.c_int32]),
+    'clef_ehr_item': (_C.c_char_p, [_C.POINTER(clef_ehr), _C.c_int32, _C.c_int64, _C.c_int32]),
     'clef_dpss_compute': (clef_status, [_C.POINTER(clef_ctx), _C.c_int64, _C.c_double, _C.c_int64, _C.c_int32, _C.POINTER(_C.c_double), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_double)]),
     'clef_spectrogram_create': (clef_status, [_C.POINTER(_C.POINTER(clef_spectrogram)), _C.POINTER(clef_ctx), _C.POINTER(clef_params)]),
     'clef_spectrogram_free': (None, [_C.POINTER(clef_spectrogram)]),
@@ -740,6 +779,14 @@ SIGNATURES = {
     'clef_edf_writer_add_annotation': (('w', 'handle', 'clef_edf_writer', '', ''), ('onset_s', 'scalar', 'double', '', ''), ('duration_s', 'scalar', 'double', '', ''), ('text', 'cstr', 'char', '', ''), ),
     'clef_edf_writer_close': (('w', 'handle', 'clef_edf_writer', '', ''), ),
     'clef_edf_writer_n_records': (('w', 'handle', 'clef_edf_writer', '', ''), ),
+    'clef_ehr_parse_xml': (('out', 'handle_out', 'clef_ehr', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('data', 'bytes_in', 'void', 'size', ''), ('size', 'scalar', 'size_t', '', ''), ('name', 'cstr', 'char', '', ''), ),
+    'clef_ehr_read_xml': (('out', 'handle_out', 'clef_ehr', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_ehr_read_events': (('out', 'handle_out', 'clef_ehr', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('subject_id', 'cstr', 'char', '', ''), ),
+    'clef_ehr_free': (('e', 'handle', 'clef_ehr', '', ''), ),
+    'clef_ehr_format': (('e', 'handle', 'clef_ehr', '', ''), ),
+    'clef_ehr_patient': (('e', 'handle', 'clef_ehr', '', ''), ('field', 'scalar', 'int32_t', '', ''), ),
+    'clef_ehr_count': (('e', 'handle', 'clef_ehr', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ),
+    'clef_ehr_item': (('e', 'handle', 'clef_ehr', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('attr', 'scalar', 'int32_t', '', ''), ),
     'clef_dpss_compute': (('ctx', 'handle', 'clef_ctx', '', ''), ('n', 'scalar', 'int64_t', '', ''), ('nw', 'scalar', 'double', '', ''), ('k', 'scalar', 'int64_t', '', ''), ('sym', 'scalar', 'int32_t', '', ''), ('tapers', 'ptr_out', 'double', 'tapers_cap', 'out'), ('tapers_cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('ratios', 'ptr_out', 'double', 'k', 'out'), ),
     'clef_spectrogram_create': (('out', 'handle_out', 'clef_spectrogram', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('params', 'handle', 'clef_params', '', ''), ),
     'clef_spectrogram_free': (('sg', 'handle', 'clef_spectrogram', '', ''), ),
@@ -1029,6 +1076,14 @@ RETURNS = {
     'clef_edf_writer_add_annotation': ('scalar', 'int32_t', 'clef_status'),
     'clef_edf_writer_close': ('scalar', 'int32_t', 'clef_status'),
     'clef_edf_writer_n_records': ('scalar', 'int64_t', 'int64_t'),
+    'clef_ehr_parse_xml': ('scalar', 'int32_t', 'clef_status'),
+    'clef_ehr_read_xml': ('scalar', 'int32_t', 'clef_status'),
+    'clef_ehr_read_events': ('scalar', 'int32_t', 'clef_status'),
+    'clef_ehr_free': ('void', 'void', 'void'),
+    'clef_ehr_format': ('scalar', 'int32_t', 'int32_t'),
+    'clef_ehr_patient': ('cstr', 'char', 'const char *'),
+    'clef_ehr_count': ('scalar', 'int64_t', 'int64_t'),
+    'clef_ehr_item': ('cstr', 'char', 'const char *'),
     'clef_dpss_compute': ('scalar', 'int32_t', 'clef_status'),
     'clef_spectrogram_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_spectrogram_free': ('void', 'void', 'void'),
@@ -1247,6 +1302,9 @@ ERROR_SOURCES = {
     'clef_edf_writer_write_f32': (0, 'clef_edf_writer_errmsg'),
     'clef_edf_writer_add_annotation': (0, 'clef_edf_writer_errmsg'),
     'clef_edf_writer_close': (0, 'clef_edf_writer_errmsg'),
+    'clef_ehr_parse_xml': (1, 'clef_ctx_errmsg'),
+    'clef_ehr_read_xml': (1, 'clef_ctx_errmsg'),
+    'clef_ehr_read_events': (1, 'clef_ctx_errmsg'),
     'clef_dpss_compute': (0, 'clef_ctx_errmsg'),
     'clef_spectrogram_create': (1, 'clef_ctx_errmsg'),
     'clef_spectrogram_compute': (1, 'clef_session_errmsg'),
@@ -1397,6 +1455,9 @@ STATUS_FUNCTIONS = frozenset({
     'clef_edf_writer_write_f32',
     'clef_edf_writer_add_annotation',
     'clef_edf_writer_close',
+    'clef_ehr_parse_xml',
+    'clef_ehr_read_xml',
+    'clef_ehr_read_events',
     'clef_dpss_compute',
     'clef_spectrogram_create',
     'clef_spectrogram_param_f64',

@@ -78,6 +78,25 @@
   CLEF_EDF_FORMAT_EDFPLUS = 2L,
   CLEF_EDF_FORMAT_BDF = 3L,
   CLEF_EDF_FORMAT_BDFPLUS = 4L,
+  CLEF_EHR_FORMAT_FHIR = 1L,
+  CLEF_EHR_FORMAT_CDA = 2L,
+  CLEF_EHR_FORMAT_MEDS = 3L,
+  CLEF_EHR_PATIENT_ID = 0L,
+  CLEF_EHR_SEX = 1L,
+  CLEF_EHR_BIRTH_DATE = 2L,
+  CLEF_EHR_RACE = 3L,
+  CLEF_EHR_AGE_YEARS = 4L,
+  CLEF_EHR_CONDITION = 0L,
+  CLEF_EHR_MEDICATION = 1L,
+  CLEF_EHR_ENCOUNTER = 2L,
+  CLEF_EHR_REPORT = 3L,
+  CLEF_EHR_SYSTEM = 0L,
+  CLEF_EHR_CODE = 1L,
+  CLEF_EHR_DISPLAY = 2L,
+  CLEF_EHR_TIME = 3L,
+  CLEF_EHR_VOCAB = 4L,
+  CLEF_EHR_TEXT = 5L,
+  CLEF_EHR_SOURCE = 6L,
   CLEF_P_SPEC_FS = 200L,
   CLEF_P_SPEC_WINDOW_S = 201L,
   CLEF_P_SPEC_STEP_S = 202L,
@@ -631,6 +650,38 @@ clef_edf_writer_close <- function(w) {
 
 clef_edf_writer_n_records <- function(w) {
   .clef_result(.Call(C_clef_edf_writer_n_records, w), "clef_edf_writer_n_records", FALSE, c())
+}
+
+clef_ehr_parse_xml <- function(ctx, data, size, name) {
+  .clef_result(.Call(C_clef_ehr_parse_xml, ctx, data, size, name), "clef_ehr_parse_xml", TRUE, c("out"))
+}
+
+clef_ehr_read_xml <- function(ctx, path) {
+  .clef_result(.Call(C_clef_ehr_read_xml, ctx, path), "clef_ehr_read_xml", TRUE, c("out"))
+}
+
+clef_ehr_read_events <- function(ctx, path, subject_id) {
+  .clef_result(.Call(C_clef_ehr_read_events, ctx, path, subject_id), "clef_ehr_read_events", TRUE, c("out"))
+}
+
+clef_ehr_free <- function(e) {
+  .clef_result(.Call(C_clef_ehr_free, e), "clef_ehr_free", FALSE, c())
+}
+
+clef_ehr_format <- function(e) {
+  .clef_result(.Call(C_clef_ehr_format, e), "clef_ehr_format", FALSE, c())
+}
+
+clef_ehr_patient <- function(e, field) {
+  .clef_result(.Call(C_clef_ehr_patient, e, field), "clef_ehr_patient", FALSE, c())
+}
+
+clef_ehr_count <- function(e, kind) {
+  .clef_result(.Call(C_clef_ehr_count, e, kind), "clef_ehr_count", FALSE, c())
+}
+
+clef_ehr_item <- function(e, kind, i, attr) {
+  .clef_result(.Call(C_clef_ehr_item, e, kind, i, attr), "clef_ehr_item", FALSE, c())
 }
 
 clef_dpss_compute <- function(ctx, n, nw, k, sym, tapers_cap) {

@@ -149,6 +149,14 @@ void clefr_fin_clef_eval(SEXP x) {
     }
 }
 
+void clefr_fin_clef_ehr(SEXP x) {
+    clef_ehr *h = (clef_ehr *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_ehr_free(h);
+    }
+}
+
 /* ---- functions ---- */
 SEXP clefr_clef_version(void) {
     const char *ret = clef_version();
@@ -1650,6 +1658,117 @@ SEXP clefr_clef_edf_writer_n_records(SEXP a_w) {
     int64_t ret = clef_edf_writer_n_records(v_w);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_parse_xml(SEXP a_ctx, SEXP a_data, SEXP a_size, SEXP a_name) {
+    static const char fn[] = "clef_ehr_parse_xml";
+    clef_ehr *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    R_xlen_t n_data = 0;
+    const void *v_data = clefr_as_array(a_data, CLEFR_U8, fn, "data", &n_data);
+    size_t v_size = (size_t)clefr_as_int(a_size, fn, "size", (double)0, (double)9007199254740992.0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    if (v_data != NULL)
+        clefr_check_length(n_data, (double)(v_size), fn, "data", "size");
+    clef_status ret = clef_ehr_parse_xml(&v_out, v_ctx, v_data, v_size, v_name);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_wrap_handle(v_out, "clef_ehr", clefr_fin_clef_ehr, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_read_xml(SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_ehr_read_xml";
+    clef_ehr *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_ehr_read_xml(&v_out, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_wrap_handle(v_out, "clef_ehr", clefr_fin_clef_ehr, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_read_events(SEXP a_ctx, SEXP a_path, SEXP a_subject_id) {
+    static const char fn[] = "clef_ehr_read_events";
+    clef_ehr *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    const char *v_subject_id = clefr_as_string(a_subject_id, fn, "subject_id");
+    clef_status ret = clef_ehr_read_events(&v_out, v_ctx, v_path, v_subject_id);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_wrap_handle(v_out, "clef_ehr", clefr_fin_clef_ehr, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_free(SEXP a_e) {
+    static const char fn[] = "clef_ehr_free";
+    clef_ehr *v_e = clefr_handle(a_e, "clef_ehr", fn, "e", 1);
+    clef_ehr_free(v_e);
+    clefr_clear(a_e);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_format(SEXP a_e) {
+    static const char fn[] = "clef_ehr_format";
+    const clef_ehr *v_e = clefr_handle(a_e, "clef_ehr", fn, "e", 0);
+    int32_t ret = clef_ehr_format(v_e);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_patient(SEXP a_e, SEXP a_field) {
+    static const char fn[] = "clef_ehr_patient";
+    const clef_ehr *v_e = clefr_handle(a_e, "clef_ehr", fn, "e", 0);
+    int32_t v_field =
+        (int32_t)clefr_as_int(a_field, fn, "field", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_ehr_patient(v_e, v_field);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_count(SEXP a_e, SEXP a_kind) {
+    static const char fn[] = "clef_ehr_count";
+    const clef_ehr *v_e = clefr_handle(a_e, "clef_ehr", fn, "e", 0);
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t ret = clef_ehr_count(v_e, v_kind);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_ehr_item(SEXP a_e, SEXP a_kind, SEXP a_i, SEXP a_attr) {
+    static const char fn[] = "clef_ehr_item";
+    const clef_ehr *v_e = clefr_handle(a_e, "clef_ehr", fn, "e", 0);
+    int32_t v_kind =
+        (int32_t)clefr_as_int(a_kind, fn, "kind", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int32_t v_attr =
+        (int32_t)clefr_as_int(a_attr, fn, "attr", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_ehr_item(v_e, v_kind, v_i, v_attr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
     UNPROTECT(1);
     return res;
 }

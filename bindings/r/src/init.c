@@ -113,6 +113,14 @@ SEXP clefr_clef_edf_writer_write_f32(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_edf_writer_add_annotation(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_edf_writer_close(SEXP);
 SEXP clefr_clef_edf_writer_n_records(SEXP);
+SEXP clefr_clef_ehr_parse_xml(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_ehr_read_xml(SEXP, SEXP);
+SEXP clefr_clef_ehr_read_events(SEXP, SEXP, SEXP);
+SEXP clefr_clef_ehr_free(SEXP);
+SEXP clefr_clef_ehr_format(SEXP);
+SEXP clefr_clef_ehr_patient(SEXP, SEXP);
+SEXP clefr_clef_ehr_count(SEXP, SEXP);
+SEXP clefr_clef_ehr_item(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_dpss_compute(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_spectrogram_create(SEXP, SEXP);
 SEXP clefr_clef_spectrogram_free(SEXP);
@@ -405,6 +413,14 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_edf_writer_add_annotation", (DL_FUNC)&clefr_clef_edf_writer_add_annotation, 4},
     {"C_clef_edf_writer_close", (DL_FUNC)&clefr_clef_edf_writer_close, 1},
     {"C_clef_edf_writer_n_records", (DL_FUNC)&clefr_clef_edf_writer_n_records, 1},
+    {"C_clef_ehr_parse_xml", (DL_FUNC)&clefr_clef_ehr_parse_xml, 4},
+    {"C_clef_ehr_read_xml", (DL_FUNC)&clefr_clef_ehr_read_xml, 2},
+    {"C_clef_ehr_read_events", (DL_FUNC)&clefr_clef_ehr_read_events, 3},
+    {"C_clef_ehr_free", (DL_FUNC)&clefr_clef_ehr_free, 1},
+    {"C_clef_ehr_format", (DL_FUNC)&clefr_clef_ehr_format, 1},
+    {"C_clef_ehr_patient", (DL_FUNC)&clefr_clef_ehr_patient, 2},
+    {"C_clef_ehr_count", (DL_FUNC)&clefr_clef_ehr_count, 2},
+    {"C_clef_ehr_item", (DL_FUNC)&clefr_clef_ehr_item, 4},
     {"C_clef_dpss_compute", (DL_FUNC)&clefr_clef_dpss_compute, 6},
     {"C_clef_spectrogram_create", (DL_FUNC)&clefr_clef_spectrogram_create, 2},
     {"C_clef_spectrogram_free", (DL_FUNC)&clefr_clef_spectrogram_free, 1},
