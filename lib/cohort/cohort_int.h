@@ -218,6 +218,12 @@ CLEFI_HIDDEN clef_status clefi_cohort_write_fhir(clef_ctx *ctx, uint64_t seed,
 /** Number of binary tasks and the name of task t ("dis_epilepsy", ...). */
 CLEFI_HIDDEN int32_t clefi_cohort_n_tasks(void);
 CLEFI_HIDDEN const char *clefi_cohort_task_name(int32_t t);
+/** Matched negatives (match.c): labels holds 1 (positive) or -1 (candidate) per session; each
+ *  positive gets the free candidate of its sex (0 F, 1 M, 2 U) nearest in age, within a
+ *  caliper, which becomes 0; a positive without one becomes -1. */
+CLEFI_HIDDEN clef_status clefi_cohort_match(clef_ctx *ctx, uint64_t seed, int32_t t,
+                                            const double *age, const int32_t *sex, int64_t n,
+                                            int8_t *labels);
 /** Labels of task t for every session (1, 0 matched negative, -1 excluded). */
 CLEFI_HIDDEN clef_status clefi_cohort_task_labels(clef_ctx *ctx, uint64_t seed, int32_t t,
                                                   const clefi_patient *patients,

@@ -345,83 +345,22 @@ static int task_positive(int32_t t, const clefi_patient *p, const clefi_session 
     return s->find[t - 2];
 }
 
-/* Stratum of the propensity model: 10-year age bucket x sex (CLEF matches on both). */
-static int32_t stratum(const clefi_patient *p, const clefi_session *s) {
-    int32_t b = (int32_t)(s->age / 10.0);
-    b = b > 9 ? 9 : b;
-    return b * 3 + p->sex;
-}
-
-#define N_STRATA 30
-
 clef_status clefi_cohort_task_labels(clef_ctx *ctx, uint64_t seed, int32_t t,
                                      const clefi_patient *patients, const clefi_session *sessions,
                                      int64_t n, int8_t *labels) {
-    /* Candidate negatives in a deterministic random order, then 1:1 matching: each positive
-     * (in session order) takes the first free candidate of its stratum, and in a second pass
-     * the first free one of its stratum or the adjacent age buckets of the same sex. Per-stratum
-     * lists in candidate order with a cursor make this O(n). */
     size_t nn = (size_t)(n > 0 ? n : 1);
-    int64_t *order = clefi_calloc(ctx, nn, sizeof *order);
-    int64_t *list = clefi_calloc(ctx, nn, sizeof *list); /* session ids grouped by stratum */
-    int64_t *rank = clefi_calloc(ctx, nn, sizeof *rank); /* position of list[k] in order */
-    if (order == NULL || list == NULL || rank == NULL) {
-        clefi_free(ctx, order);
-        clefi_free(ctx, list);
-        clefi_free(ctx, rank);
-        return CLEF_ERR_NOMEM;
+    double *age = clefi_calloc(ctx, nn, sizeof *age);
+    int32_t *sex = clefi_calloc(ctx, nn, sizeof *sex);
+    clef_status rc = age != NULL && sex != NULL ? CLEF_OK : CLEF_ERR_NOMEM;
+    for (int64_t i = 0; rc == CLEF_OK && i < n; i++) {
+        const clefi_patient *p = &patients[sessions[i].patient];
+        labels[i] = task_positive(t, p, &sessions[i]) ? 1 : -1;
+        age[i] = sessions[i].age;
+        sex[i] = p->sex;
     }
-    clefi_crng r;
-    clefi_crng_init(&r, seed, (uint64_t)t, 0, CRNG_MATCH);
-    for (int64_t i = 0; i < n; i++)
-        order[i] = i;
-    for (int64_t i = n - 1; i > 0; i--) {
-        int64_t j = (int64_t)(clefi_crng_unif(&r) * (double)(i + 1));
-        int64_t tmp = order[i];
-        order[i] = order[j];
-        order[j] = tmp;
-    }
-    for (int64_t i = 0; i < n; i++)
-        labels[i] = task_positive(t, &patients[sessions[i].patient], &sessions[i]) ? 1 : -1;
-    int64_t head[N_STRATA + 1] = {0}, end[N_STRATA] = {0};
-    for (int64_t i = 0; i < n; i++)
-        if (labels[i] == -1)
-            head[stratum(&patients[sessions[i].patient], &sessions[i]) + 1]++;
-    for (int k = 0; k < N_STRATA; k++)
-        head[k + 1] += head[k];
-    memcpy(end, head, sizeof end);
-    for (int64_t k = 0; k < n; k++) {
-        int64_t j = order[k];
-        if (labels[j] != -1)
-            continue;
-        int32_t sj = stratum(&patients[sessions[j].patient], &sessions[j]);
-        list[end[sj]] = j;
-        rank[end[sj]++] = k;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        for (int64_t i = 0; i < n; i++) {
-            if (labels[i] != 1)
-                continue;
-            int32_t want = stratum(&patients[sessions[i].patient], &sessions[i]);
-            int32_t best = -1;
-            for (int32_t d = pass == 0 ? 0 : -3; d <= (pass == 0 ? 0 : 3); d += 3) {
-                int32_t sj = want + d;
-                if (sj < 0 || sj >= N_STRATA || head[sj] == end[sj])
-                    continue;
-                if (best < 0 || rank[head[sj]] < rank[head[best]])
-                    best = sj;
-            }
-            if (best >= 0) {
-                labels[list[head[best]++]] = 0;
-                labels[i] = 2; /* matched: pass 2 serves only the rest */
-            }
-        }
-    }
-    for (int64_t i = 0; i < n; i++)
-        if (labels[i] == 2)
-            labels[i] = 1;
-    clefi_free(ctx, order);
-    clefi_free(ctx, list);
-    clefi_free(ctx, rank);
-    return CLEF_OK;
+    if (rc == CLEF_OK)
+        rc = clefi_cohort_match(ctx, seed, t, age, sex, n, labels);
+    clefi_free(ctx, age);
+    clefi_free(ctx, sex);
+    return rc;
 }

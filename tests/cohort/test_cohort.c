@@ -438,6 +438,77 @@ static void test_known_truth(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* Standardized mean difference of x between label 1 and label 0 (sample variances). */
+static double smd(const double *x, const int8_t *lab, int64_t n) {
+    double s[2] = {0, 0}, q[2] = {0, 0};
+    int64_t k[2] = {0, 0};
+    for (int64_t i = 0; i < n; i++)
+        if (lab[i] == 0 || lab[i] == 1) {
+            s[lab[i]] += x[i];
+            k[lab[i]]++;
+        }
+    for (int64_t i = 0; i < n; i++)
+        if (lab[i] == 0 || lab[i] == 1) {
+            double d = x[i] - s[lab[i]] / (double)k[lab[i]];
+            q[lab[i]] += d * d;
+        }
+    double sd = sqrt((q[0] / (double)(k[0] - 1) + q[1] / (double)(k[1] - 1)) / 2.0);
+    double diff = fabs(s[1] / (double)k[1] - s[0] / (double)k[0]);
+    return sd > 0 ? diff / sd : diff > 0 ? INFINITY : 0.0;
+}
+
+/* Matched negatives balance age and sex (issue 23 item 7): on every task with >= 10 matched
+ * positives the standardized mean difference of age and of sex (female 0/1) is < 0.1, and every
+ * positive kept has exactly one negative. Several seeds, one small and one larger cohort. */
+static void test_matched_balance(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    const int32_t sizes[2] = {150, 600};
+    int checked = 0;
+    for (int32_t v = 0; v < 4; v++) {
+        clefi_cohort_cfg cfg = {(uint64_t)(11 + v), sizes[v % 2], 2, 8.0, 1, 0.0, 0.0, 0.0, 0.0};
+        int64_t cap = 2 * (int64_t)cfg.n_patients, ns = 0;
+        clefi_patient *pt = calloc((size_t)cfg.n_patients, sizeof *pt);
+        clefi_session *ss = calloc((size_t)cap, sizeof *ss);
+        int8_t *lab = calloc((size_t)cap, 1);
+        double *age = calloc((size_t)cap, sizeof *age), *fem = calloc((size_t)cap, sizeof *fem);
+        assert_true(pt && ss && lab && age && fem);
+        clefi_cohort_sample(&cfg, pt, ss, &ns);
+        for (int64_t i = 0; i < ns; i++) {
+            age[i] = ss[i].age;
+            fem[i] = pt[ss[i].patient].sex == 0;
+        }
+        for (int32_t t = 0; t < clefi_cohort_n_tasks(); t++) {
+            assert_int_equal(clefi_cohort_task_labels(ctx, cfg.seed, t, pt, ss, ns, lab), CLEF_OK);
+            int64_t n1 = 0, n0 = 0;
+            for (int64_t i = 0; i < ns; i++) {
+                n1 += lab[i] == 1;
+                n0 += lab[i] == 0;
+            }
+            assert_int_equal(n1, n0);
+            if (n1 < 10)
+                continue;
+            double sa = smd(age, lab, ns), sx = smd(fem, lab, ns);
+            if (sa >= 0.1 || sx >= 0.1)
+                fprintf(stderr, "seed %d task %s: %lld pairs, SMD age %.3f sex %.3f\n",
+                        (int)cfg.seed, clefi_cohort_task_name(t), (long long)n1, sa, sx);
+            assert_true(sa < 0.1);
+            assert_true(sx < 0.1);
+            checked++;
+        }
+        free(pt);
+        free(ss);
+        free(lab);
+        free(age);
+        free(fem);
+    }
+    fprintf(stderr, "matched balance: %d task x cohort cases with >= 10 pairs, all SMD < 0.1\n",
+            checked);
+    assert_true(checked > 100);
+    clef_ctx_free(ctx);
+}
+
 static int32_t cancel_at_first(int64_t done, int64_t total, void *user) {
     (void)done;
     (void)total;
@@ -532,7 +603,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_task_names),  cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_format),      cmocka_unit_test(test_fhir),
         cmocka_unit_test(test_known_truth), cmocka_unit_test(test_cancel_and_errors),
-        cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_oom),         cmocka_unit_test(test_matched_balance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
