@@ -1789,6 +1789,11 @@ CLEF_API clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, si
 CLEF_API clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status,
                                            int64_t *n_train, int64_t *n_val, int64_t *n_test,
                                            double *auroc, double *ci_lo, double *ci_hi, double *c);
+/** Balance of task i's design (clef_store_task_balance()): the standardized mean difference of
+ *  age and of sex between its positives and negatives; NaN for tasks added from arrays or
+ *  without it. Any out-pointer may be NULL. */
+CLEF_API clef_status clef_eval_task_balance(clef_eval *ev, int64_t i, double *smd_age,
+                                            double *smd_sex);
 /** Mean test AUROC over the evaluated tasks; *n_evaluated counts them (may be NULL). */
 CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n_evaluated);
 
@@ -1892,6 +1897,14 @@ CLEF_API clef_status clef_store_split_count(clef_store *s, int32_t split, int64_
  *  CLEF_ERR_RANGE past the last session, CLEF_ERR_INVALID_ARG for an unknown split. */
 CLEF_API clef_status clef_store_split_session(clef_store *s, int32_t split, int64_t index,
                                               char *buf, size_t cap, size_t *needed);
+/** Balance of a task's design over all splits: the standardized mean difference, between its
+ *  positives (label 1) and matched negatives (label 0), of age (the session's) and of sex
+ *  (female 0/1): |mean1 - mean0| / sqrt((var1 + var0) / 2) with sample variances. NaN when a
+ *  side has fewer than 2 sessions. n_pos, n_neg (may be NULL) receive the counts.
+ *  CLEF_ERR_NOT_FOUND for a task without labelled sessions. A probe on a task with an SMD of
+ *  0.1 or more may partly learn age or sex (docs/evaluation.md). */
+CLEF_API clef_status clef_store_task_balance(clef_store *s, const char *task, double *smd_age,
+                                             double *smd_sex, int64_t *n_pos, int64_t *n_neg);
 /** The labelled (0/1) sessions of a task in a split (clef_split), ordered by session id, with
  *  their float32 artifact of the given kind and model: x is [n][dim] row-major, y [n].
  *  Sessions labelled -1 and sessions of a patient without a split are not included.

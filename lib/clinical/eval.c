@@ -11,6 +11,7 @@ typedef struct eval_task {
     int32_t status; /* CLEF_OK, or why the task was skipped */
     int64_t n[3];   /* train, val, test */
     double auroc, lo, hi, c;
+    double smd_age, smd_sex; /* the task design's balance (store runs), NaN if unknown */
 } eval_task;
 
 struct clef_eval {
@@ -186,7 +187,7 @@ clef_status clef_eval_add_task(clef_eval *ev, const char *name, const float *x_t
         ev->tasks = nt;
         ev->cap_tasks = cap;
     }
-    eval_task t = {clefi_strdup(ev->ctx, name), CLEF_OK, {0, 0, 0}, NAN, NAN, NAN, NAN};
+    eval_task t = {clefi_strdup(ev->ctx, name), CLEF_OK, {0, 0, 0}, NAN, NAN, NAN, NAN, NAN, NAN};
     if (t.name == NULL)
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_NOMEM, "cannot copy a task name");
     for (int k = 0; k < 3; k++)
@@ -261,6 +262,19 @@ clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status, int
         *ci_hi = t->hi;
     if (c != NULL)
         *c = t->c;
+    return CLEF_OK;
+}
+
+clef_status clef_eval_task_balance(clef_eval *ev, int64_t i, double *smd_age, double *smd_sex) {
+    clefi_reset(ev);
+    eval_task *t = NULL;
+    clef_status rc = task_at(ev, i, &t);
+    if (rc != CLEF_OK)
+        return rc;
+    if (smd_age != NULL)
+        *smd_age = t->smd_age;
+    if (smd_sex != NULL)
+        *smd_sex = t->smd_sex;
     return CLEF_OK;
 }
 
@@ -340,6 +354,11 @@ static clef_status eval_store_task(clef_eval *ev, clef_store *s, const char *tas
     for (int k = 0; k < 3; k++) {
         clefi_free(ev->ctx, d[k].x);
         clefi_free(ev->ctx, d[k].y);
+    }
+    if (rc == CLEF_OK) { /* the task design's balance, beside its AUROC */
+        eval_task *t = &ev->tasks[ev->n_tasks - 1];
+        if (clef_store_task_balance(s, task, &t->smd_age, &t->smd_sex, NULL, NULL) != CLEF_OK)
+            t->smd_age = t->smd_sex = NAN;
     }
     return rc;
 }

@@ -54,8 +54,8 @@ static int64_t lower_bound(const cand *c, int64_t n, double a) {
 
 /* Standardized mean difference of age between the positives and negatives of the kept pairs
  * (sample variances); *sign is the sign of mean(positive) - mean(negative). */
-static double smd_age(const double *age, const int64_t *pair, int64_t n_pairs,
-                      const int8_t *labels, double *sign) {
+static double smd_age(const double *age, const int64_t *pair, int64_t n_pairs, const int8_t *labels,
+                      double *sign) {
     double s[2] = {0, 0}, q[2] = {0, 0};
     int64_t k = 0;
     for (int64_t i = 0; i < n_pairs; i++) {
@@ -139,7 +139,10 @@ clef_status clefi_cohort_match(clef_ctx *ctx, uint64_t seed, int32_t t, const do
             int64_t ri = find(right, at), li = find(left, at) - 1; /* li: free at <= at - 1 */
             double dr = ri < m ? c[ri].age - age[p] : INFINITY;
             double dl = li >= 0 ? age[p] - c[li].age : INFINITY;
-            int64_t best = dr < dl ? ri : dl < dr ? li : ri < m && (li < 0 || c[ri].rank < c[li].rank) ? ri : li;
+            int64_t best = dr < dl                                         ? ri
+                           : dl < dr                                       ? li
+                           : ri < m && (li < 0 || c[ri].rank < c[li].rank) ? ri
+                                                                           : li;
             if (best < 0 || best >= m || fmin(dr, dl) > MATCH_CALIPER_YEARS) {
                 labels[p] = -2; /* no match: out of the task */
                 continue;

@@ -2,6 +2,7 @@
  */
 #include "store_int.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char *split_name(int32_t split) {
@@ -105,5 +106,65 @@ clef_status clef_store_task_data(clef_store *s, const char *task, int32_t split,
         return clefi_error(s->ctx, &s->err, CLEF_ERR_BUFFER_TOO_SMALL,
                            "task '%s' (%s) needs %zu x %zu floats and %zu labels", task, sp, t.n,
                            t.dim, t.n);
+    return CLEF_OK;
+}
+
+/* ---- balance of a task's positives and matched negatives ---- */
+
+static const char k_balance_sql[] =
+    "SELECT l.label, COUNT(*), AVG(se.age_years), AVG(se.age_years * se.age_years),"
+    " AVG(p.sex = 'F') FROM labels l"
+    " JOIN tasks t ON t.task_id = l.task_id"
+    " JOIN sessions se ON se.session_id = l.session_id"
+    " JOIN patients p ON p.subject_id = se.subject_id"
+    " WHERE t.name = ?1 AND l.label IN (0, 1) GROUP BY l.label";
+
+/* |m1 - m0| over the pooled sample standard deviation sqrt((v1 + v0) / 2). */
+static double smd(const double m[2], const double v[2]) {
+    double sd = sqrt((v[0] + v[1]) / 2.0), d = fabs(m[1] - m[0]);
+    return sd > 0 ? d / sd : d > 0 ? INFINITY : 0.0;
+}
+
+clef_status clef_store_task_balance(clef_store *s, const char *task, double *smd_age,
+                                    double *smd_sex, int64_t *n_pos, int64_t *n_neg) {
+    clefi_reset(s);
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (task == NULL || smd_age == NULL || smd_sex == NULL)
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
+                           "task balance needs a task name and two outputs");
+    *smd_age = *smd_sex = NAN;
+    sqlite3_stmt *st;
+    clef_status rc = clefi_store_prepare(s, k_balance_sql, &st);
+    if (rc != CLEF_OK)
+        return rc;
+    clefi_bind_text(st, 1, task);
+    int64_t n[2] = {0, 0};
+    double ma[2] = {0, 0}, va[2] = {0, 0}, mf[2] = {0, 0}, vf[2] = {0, 0};
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        int g = sqlite3_column_int(st, 0) == 1;
+        n[g] = sqlite3_column_int64(st, 1);
+        double k = (double)n[g], k1 = n[g] > 1 ? k / (k - 1.0) : 0.0; /* sample variances */
+        ma[g] = sqlite3_column_double(st, 2);
+        va[g] = fmax(0.0, sqlite3_column_double(st, 3) - ma[g] * ma[g]) * k1;
+        mf[g] = sqlite3_column_double(st, 4);
+        vf[g] = mf[g] * (1.0 - mf[g]) * k1;
+    }
+    if (r != SQLITE_DONE)
+        rc = clefi_store_sqlite_error(s, "reading task balance");
+    sqlite3_finalize(st);
+    if (rc != CLEF_OK)
+        return rc;
+    if (n_pos != NULL)
+        *n_pos = n[1];
+    if (n_neg != NULL)
+        *n_neg = n[0];
+    if (n[0] == 0 && n[1] == 0)
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND, "no task '%s' with labels", task);
+    if (n[0] > 1 && n[1] > 1) {
+        *smd_age = smd(ma, va);
+        *smd_sex = smd(mf, vf);
+    }
     return CLEF_OK;
 }

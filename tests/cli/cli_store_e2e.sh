@@ -15,7 +15,7 @@ grep -q ": 0 rows changed" "$work/ingest2.txt"
   > "$work/table.txt" 2> "$work/progress.txt"
 head -n 1 "$work/table.txt" | grep -q "AUROC"
 grep -q "band-power embeddings 40/40" "$work/progress.txt"
-head -n 1 "$work/results.csv" | grep -qx "task,n_train,n_val,n_test,auroc,ci_low,ci_high,c,status"
+head -n 1 "$work/results.csv" | grep -qx "task,n_train,n_val,n_test,auroc,ci_low,ci_high,c,status,smd_age,smd_sex"
 # one CSV row per task of tasks.csv, plus the mean
 n_rows=$(grep -c -E "^(dis|med|feat)_" "$work/results.csv")
 n_tasks=$(tail -n +2 "$work/cohort/tasks.csv" | cut -d, -f1 | sort -u | wc -l)

@@ -6,6 +6,7 @@
 #include "cohort_fixture.h"
 #include "store/store_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,6 +418,116 @@ static void test_artifacts_and_task_data(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* clef_store_task_balance against a generated cohort's own CSV files: for every task, the SMD
+ * of age and of sex (female) between label 1 and label 0 computed here from manifest.csv and
+ * tasks.csv. */
+static void test_task_balance(void **state) {
+    (void)state;
+    enum { MAXS = 64 };
+    static char sid[MAXS][32];
+    char line[1024], path[600], dir[256];
+    double age[MAXS], fem[MAXS];
+    int ns = 0;
+    snprintf(dir, sizeof dir, "%s", fixture_tmpdir("balance"));
+    {
+        clef_ctx *gctx;
+        clef_session *gs;
+        clef_params *gp;
+        assert_int_equal(clef_ctx_create(&gctx), CLEF_OK);
+        assert_int_equal(clef_session_create(&gs, gctx, 1), CLEF_OK);
+        assert_int_equal(clef_params_create(&gp, gctx, CLEF_PARAMS_COHORT), CLEF_OK);
+        assert_int_equal(clef_params_set_i64(gp, CLEF_P_COHORT_N_PATIENTS, 60), CLEF_OK);
+        assert_int_equal(clef_params_set_i64(gp, CLEF_P_COHORT_MAX_SESSIONS, 1), CLEF_OK);
+        assert_int_equal(clef_params_set_f64(gp, CLEF_P_COHORT_DURATION_S, 4.0), CLEF_OK);
+        assert_int_equal(clef_cohort_generate(gs, gp, dir, NULL, NULL), CLEF_OK);
+        clef_params_free(gp);
+        clef_session_free(gs);
+        clef_ctx_free(gctx);
+    }
+    snprintf(path, sizeof path, "%s/manifest.csv", dir);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (ns < MAXS && fgets(line, sizeof line, f) != NULL) {
+        char *col[9], *save = NULL;
+        int k = 0;
+        for (char *t = strtok_r(line, ",\n", &save); t != NULL && k < 9;
+             t = strtok_r(NULL, ",\n", &save))
+            col[k++] = t;
+        assert_int_equal(k, 9);
+        snprintf(sid[ns], sizeof sid[ns], "%s", col[0]);
+        age[ns] = strtod(col[6], NULL);
+        fem[ns++] = strcmp(col[7], "F") == 0;
+    }
+    fclose(f);
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    char spath[512];
+    clef_store *s = open_store(ctx, spath);
+    assert_int_equal(clef_store_import_cohort(s, dir, NULL, NULL, NULL), CLEF_OK);
+    int compared = 0;
+    for (int32_t t = 0; t < clef_cohort_n_tasks(); t++) {
+        double sum[2][2] = {{0}}, sq[2][2] = {{0}};
+        int64_t cnt[2] = {0, 0};
+        snprintf(path, sizeof path, "%s/tasks.csv", dir);
+        f = fopen(path, "r");
+        assert_non_null(f);
+        while (fgets(line, sizeof line, f) != NULL) {
+            char task[64], ses[32];
+            int label;
+            if (sscanf(line, "%63[^,],%31[^,],%d", task, ses, &label) != 3 ||
+                strcmp(task, clef_cohort_task_name(t)) != 0 || (label != 0 && label != 1))
+                continue;
+            for (int i = 0; i < ns; i++)
+                if (strcmp(sid[i], ses) == 0) {
+                    double v[2] = {age[i], fem[i]};
+                    for (int q = 0; q < 2; q++) {
+                        sum[label][q] += v[q];
+                        sq[label][q] += v[q] * v[q];
+                    }
+                    cnt[label]++;
+                }
+        }
+        fclose(f);
+        double want[2] = {NAN, NAN}, got[2];
+        for (int q = 0; q < 2 && cnt[0] > 1 && cnt[1] > 1; q++) {
+            double m[2], var[2];
+            for (int g = 0; g < 2; g++) {
+                m[g] = sum[g][q] / (double)cnt[g];
+                var[g] = (sq[g][q] - (double)cnt[g] * m[g] * m[g]) / (double)(cnt[g] - 1);
+            }
+            double sd = sqrt((var[0] + var[1]) / 2.0), d = fabs(m[1] - m[0]);
+            want[q] = sd > 0 ? d / sd : d > 0 ? INFINITY : 0.0;
+        }
+        int64_t np = -1, nn = -1;
+        clef_status rc =
+            clef_store_task_balance(s, clef_cohort_task_name(t), &got[0], &got[1], &np, &nn);
+        if (cnt[0] + cnt[1] == 0) {
+            assert_int_equal(rc, CLEF_ERR_NOT_FOUND);
+            continue;
+        }
+        assert_int_equal(rc, CLEF_OK);
+        assert_int_equal(np, cnt[1]);
+        assert_int_equal(nn, cnt[0]);
+        for (int q = 0; q < 2; q++) {
+            if (isnan(want[q]))
+                assert_true(isnan(got[q]));
+            else
+                assert_true(fabs(got[q] - want[q]) <= 1e-9 * (1.0 + want[q]));
+        }
+        compared += !isnan(want[0]);
+    }
+    assert_true(compared >= 2); /* tasks with >= 2 sessions on each side */
+    double a, x;
+    assert_int_equal(clef_store_task_balance(s, "no_such_task", &a, &x, NULL, NULL),
+                     CLEF_ERR_NOT_FOUND);
+    assert_int_equal(clef_store_task_balance(s, NULL, &a, &x, NULL, NULL), CLEF_ERR_INVALID_ARG);
+    clef_store_free(s);
+    rm_store(spath);
+    fixture_rmtree(dir);
+    clef_ctx_free(ctx);
+}
+
 static void test_jobs_api(void **state) {
     (void)state;
     clef_ctx *ctx;
@@ -546,6 +657,7 @@ int main(void) {
         cmocka_unit_test(test_import_errors),
         cmocka_unit_test(test_csv_parser),
         cmocka_unit_test(test_artifacts_and_task_data),
+        cmocka_unit_test(test_task_balance),
         cmocka_unit_test(test_jobs_api),
         cmocka_unit_test(test_fhir_silent),
         cmocka_unit_test(test_oom),

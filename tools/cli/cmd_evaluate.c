@@ -7,6 +7,8 @@
 
 #include "cli.h"
 
+#include <math.h>
+
 /* Print the table and write the CSV; returns the exit code. */
 static int report(clef_eval *ev, const char *out_path) {
     FILE *csv = NULL;
@@ -15,8 +17,9 @@ static int report(clef_eval *ev, const char *out_path) {
         return 1;
     }
     if (csv != NULL)
-        fprintf(csv, "task,n_train,n_val,n_test,auroc,ci_low,ci_high,c,status\n");
-    printf("%-32s %6s %7s  %-17s\n", "task", "n", "AUROC", "95% CI");
+        fprintf(csv, "task,n_train,n_val,n_test,auroc,ci_low,ci_high,c,status,smd_age,smd_sex\n");
+    printf("%-32s %6s %7s  %-17s %7s %7s\n", "task", "n", "AUROC", "95% CI", "SMD age", "sex");
+    int64_t n_unbalanced = 0;
     for (int64_t i = 0; i < clef_eval_n_tasks(ev); i++) {
         char name[256];
         size_t needed;
@@ -26,23 +29,33 @@ static int report(clef_eval *ev, const char *out_path) {
         if (clef_eval_task_name(ev, i, name, sizeof name, &needed) != CLEF_OK ||
             clef_eval_task_result(ev, i, &status, &ntr, &nva, &nte, &auc, &lo, &hi, &c) != CLEF_OK)
             continue;
+        double sa = NAN, sx = NAN;
+        (void)clef_eval_task_balance(ev, i, &sa, &sx);
+        /* the matched design's bound: a probe may partly learn age or sex beyond it */
+        int unbalanced = ntr + nva + nte >= 20 && (sa >= 0.1 || sx >= 0.1);
+        n_unbalanced += unbalanced;
         if (status == CLEF_OK)
-            printf("%-32s %6lld %7.3f  [%.3f, %.3f]\n", name, (long long)nte, auc, lo, hi);
+            printf("%-32s %6lld %7.3f  [%.3f, %.3f]    %7.3f %7.3f%s\n", name, (long long)nte, auc,
+                   lo, hi, sa, sx, unbalanced ? "  UNBALANCED" : "");
         else
             printf("%-32s %6lld %7s  (skipped: a split lacks a class)\n", name, (long long)nte,
                    "-");
         if (csv != NULL)
-            cli_fprintf_c(csv, "%s,%lld,%lld,%lld,%.6f,%.6f,%.6f,%g,%s\n", name, (long long)ntr,
-                          (long long)nva, (long long)nte, auc, lo, hi, c,
-                          status == CLEF_OK ? "ok" : "skipped");
+            cli_fprintf_c(csv, "%s,%lld,%lld,%lld,%.6f,%.6f,%.6f,%g,%s,%.4f,%.4f\n", name,
+                          (long long)ntr, (long long)nva, (long long)nte, auc, lo, hi, c,
+                          status == CLEF_OK ? "ok" : "skipped", sa, sx);
     }
     double mean;
     int64_t k;
     if (clef_eval_mean_auroc(ev, &mean, &k) == CLEF_OK) {
         printf("%-32s %6lld %7.3f  (tasks evaluated)\n", "mean", (long long)k, mean);
         if (csv != NULL)
-            cli_fprintf_c(csv, "mean,,,%lld,%.6f,,,,ok\n", (long long)k, mean);
+            cli_fprintf_c(csv, "mean,,,%lld,%.6f,,,,ok,,\n", (long long)k, mean);
     }
+    if (n_unbalanced > 0)
+        printf("%lld task(s) UNBALANCED: positives and negatives differ in age or sex by a "
+               "standardized mean difference >= 0.1\n",
+               (long long)n_unbalanced);
     if (csv != NULL && fclose(csv) != 0) {
         fprintf(stderr, "clef evaluate: cannot write %s\n", out_path);
         return 1;

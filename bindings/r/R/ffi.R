@@ -1272,6 +1272,10 @@ clef_eval_task_result <- function(ev, i) {
   .clef_result(.Call(C_clef_eval_task_result, ev, i), "clef_eval_task_result", TRUE, c("status", "n_train", "n_val", "n_test", "auroc", "ci_lo", "ci_hi", "c"))
 }
 
+clef_eval_task_balance <- function(ev, i) {
+  .clef_result(.Call(C_clef_eval_task_balance, ev, i), "clef_eval_task_balance", TRUE, c("smd_age", "smd_sex"))
+}
+
 clef_eval_mean_auroc <- function(ev) {
   .clef_result(.Call(C_clef_eval_mean_auroc, ev), "clef_eval_mean_auroc", TRUE, c("out", "n_evaluated"))
 }
@@ -1334,6 +1338,10 @@ clef_store_split_count <- function(s, split) {
 
 clef_store_split_session <- function(s, split, index, cap) {
   .clef_result(.Call(C_clef_store_split_session, s, split, index, cap), "clef_store_split_session", TRUE, c("buf", "needed"))
+}
+
+clef_store_task_balance <- function(s, task) {
+  .clef_result(.Call(C_clef_store_task_balance, s, task), "clef_store_task_balance", TRUE, c("smd_age", "smd_sex", "n_pos", "n_neg"))
 }
 
 clef_store_task_data <- function(s, task, split, kind, model_hash, x_cap, y_cap) {

@@ -4262,6 +4262,24 @@ SEXP clefr_clef_eval_task_result(SEXP a_ev, SEXP a_i) {
     return res;
 }
 
+SEXP clefr_clef_eval_task_balance(SEXP a_ev, SEXP a_i) {
+    static const char fn[] = "clef_eval_task_balance";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    double v_smd_age = 0;
+    double v_smd_sex = 0;
+    clef_status ret = clef_eval_task_balance(v_ev, v_i, &v_smd_age, &v_smd_sex);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_smd_age));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_smd_sex));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_eval_mean_auroc(SEXP a_ev) {
     static const char fn[] = "clef_eval_mean_auroc";
     clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
@@ -4491,6 +4509,28 @@ SEXP clefr_clef_store_split_session(SEXP a_s, SEXP a_split, SEXP a_index, SEXP a
     SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
     SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
     UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_store_task_balance(SEXP a_s, SEXP a_task) {
+    static const char fn[] = "clef_store_task_balance";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_task = clefr_as_string(a_task, fn, "task");
+    double v_smd_age = 0;
+    double v_smd_sex = 0;
+    int64_t v_n_pos = 0;
+    int64_t v_n_neg = 0;
+    clef_status ret =
+        clef_store_task_balance(v_s, v_task, &v_smd_age, &v_smd_sex, &v_n_pos, &v_n_neg);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_smd_age));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_smd_sex));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_n_pos));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_n_neg));
+    UNPROTECT(1);
     return res;
 }
 
