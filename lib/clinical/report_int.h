@@ -1,0 +1,55 @@
+/*
+ * report_int.h — reports (clinical module): a growable text buffer, the section finder and the
+ * findings lexicon shared by report_deid.c, report_sections.c and report_summary.c.
+ * SPDX-License-Identifier: BSD-3-Clause
+ */
+#ifndef CLEF_REPORT_INT_H
+#define CLEF_REPORT_INT_H
+
+#include "core_int.h"
+
+#include <string.h>
+
+/** ASCII case-insensitive equality of n bytes / of two NUL-terminated strings. */
+static inline int clefi_ncase_eq(const char *a, const char *b, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+        if ((x >= 'A' && x <= 'Z' ? x + 32 : x) != (y >= 'A' && y <= 'Z' ? y + 32 : y))
+            return 0;
+    }
+    return 1;
+}
+static inline int clefi_case_eq(const char *a, const char *b) {
+    size_t n = strlen(a);
+    return n == strlen(b) && clefi_ncase_eq(a, b, n);
+}
+
+/** Growable byte buffer (ctx allocator); err latches the first allocation failure. */
+typedef struct clefi_rbuf {
+    clef_ctx *ctx;
+    char *p;
+    size_t len, cap;
+    int err;
+} clefi_rbuf;
+CLEFI_HIDDEN void clefi_rbuf_put(clefi_rbuf *b, const char *s, size_t n);
+CLEFI_HIDDEN void clefi_rbuf_puts(clefi_rbuf *b, const char *s);
+CLEFI_HIDDEN void clefi_rbuf_free(clefi_rbuf *b);
+
+/** De-identify text[0..len) into b (NUL-terminated; b->len excludes the NUL). */
+CLEFI_HIDDEN void clefi_report_deid(clefi_rbuf *b, const char *text, size_t len);
+
+/** A section: its canonical name (static) and body [begin, end). */
+typedef struct clefi_section {
+    const char *name;
+    size_t begin, end;
+} clefi_section;
+/** Up to cap sections of text in order; returns how many were found (<= cap). */
+CLEFI_HIDDEN size_t clefi_report_sections(const char *text, size_t len, clefi_section *out,
+                                          size_t cap);
+
+#define CLEFI_REPORT_N_FIND 15
+/** Built-in summarizer: finding statuses and the extracted sentences (into b). */
+CLEFI_HIDDEN void clefi_report_extract(const char *text, size_t len, clefi_rbuf *b,
+                                       int32_t status[CLEFI_REPORT_N_FIND]);
+
+#endif /* CLEF_REPORT_INT_H */
