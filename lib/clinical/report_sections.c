@@ -24,7 +24,7 @@ static const alias k_alias[] = {
 
 /* The canonical name of a header line [i, eol) ("NAME:" possibly followed by text), its body
  * start in *body; NULL if the line is no known header. */
-static const char *header(const char *t, size_t i, size_t eol, size_t *body) {
+static const char *header(const char *t, size_t len, size_t i, size_t eol, size_t *body) {
     while (i < eol && (t[i] == ' ' || t[i] == '\t'))
         i++;
     for (size_t k = 0; k < sizeof k_alias / sizeof *k_alias; k++) {
@@ -37,7 +37,7 @@ static const char *header(const char *t, size_t i, size_t eol, size_t *body) {
                 j++;
             if (!caps && j < eol)
                 continue;
-            *body = j;
+            *body = j == eol && eol < len ? eol + 1 : j; /* a body starts on the next line */
             return k_alias[k].name;
         }
     }
@@ -51,7 +51,7 @@ size_t clefi_report_sections(const char *text, size_t len, clefi_section *out, s
         while (eol < len && text[eol] != '\n')
             eol++;
         size_t body;
-        const char *name = header(text, i, eol, &body);
+        const char *name = header(text, len, i, eol, &body);
         if (name != NULL) {
             if (n > 0 && n <= cap)
                 out[n - 1].end = i;

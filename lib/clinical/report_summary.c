@@ -238,8 +238,12 @@ static void scan_range(const char *t, size_t b, size_t e, clefi_rbuf *out, int32
         if (s > b && sentence(t, b, s, status)) {
             if (out->len > 0)
                 clefi_rbuf_puts(out, " ");
-            clefi_rbuf_put(out, t + b, s - b);
-            clefi_rbuf_puts(out, ".");
+            size_t e2 = s;
+            while (e2 > b && isspace((unsigned char)t[e2 - 1]))
+                e2--;
+            clefi_rbuf_put(out, t + b, e2 - b);
+            if (t[e2 - 1] != ':') /* "Abnormal EEG due to:" leads its list */
+                clefi_rbuf_puts(out, ".");
         }
         b = s + 1;
     }
