@@ -448,6 +448,17 @@ static size_t signature_at(const scan *s, size_t i) {
     return 0;
 }
 
+static size_t tag_at(const scan *s, size_t i) {
+    static const char *const k_tags[] = {"[NAME]",  "[ID]",    "[DATE]",   "[PHONE]",
+                                         "[ADDRESS]", "[EMAIL]", "[AGE 90+]"};
+    for (size_t k = 0; k < sizeof k_tags / sizeof *k_tags; k++) {
+        size_t n = strlen(k_tags[k]);
+        if (i + n <= s->n && memcmp(s->t + i, k_tags[k], n) == 0)
+            return i + n;
+    }
+    return 0;
+}
+
 void clefi_report_deid(clefi_rbuf *b, const char *text, size_t len) {
     scan s = {(const unsigned char *)text, len};
     learned L = {{0}, {0}, 0};
@@ -483,6 +494,10 @@ void clefi_report_deid(clefi_rbuf *b, const char *text, size_t len) {
             } else {
                 i = v;
             }
+            continue;
+        }
+        if (c == '[' && (end = tag_at(&s, i)) != 0) {
+            i = end; /* already de-identified: a summary passes through again */
             continue;
         }
         if (word_start) {
