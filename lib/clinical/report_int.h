@@ -43,9 +43,9 @@ typedef struct clefi_section {
     const char *name;
     size_t begin, end;
 } clefi_section;
-/** Up to cap sections of text in order; returns how many were found (<= cap). */
-CLEFI_HIDDEN size_t clefi_report_sections(const char *text, size_t len, clefi_section *out,
-                                          size_t cap);
+/** The next section at or after *pos (start with 0): 1 and *sec, or 0 at the end. */
+CLEFI_HIDDEN int clefi_report_next_section(const char *text, size_t len, size_t *pos,
+                                           clefi_section *sec);
 
 #define CLEFI_REPORT_N_FIND 15
 /** Built-in summarizer: finding statuses and the extracted sentences (into b). */

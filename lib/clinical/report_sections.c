@@ -44,24 +44,27 @@ static const char *header(const char *t, size_t len, size_t i, size_t eol, size_
     return NULL;
 }
 
-size_t clefi_report_sections(const char *text, size_t len, clefi_section *out, size_t cap) {
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
+int clefi_report_next_section(const char *text, size_t len, size_t *pos, clefi_section *sec) {
+    int found = 0;
+    for (size_t i = *pos; i < len;) {
         size_t eol = i;
         while (eol < len && text[eol] != '\n')
             eol++;
         size_t body;
         const char *name = header(text, len, i, eol, &body);
         if (name != NULL) {
-            if (n > 0 && n <= cap)
-                out[n - 1].end = i;
-            if (n < cap)
-                out[n] = (clefi_section){name, body, len};
-            n++;
+            if (found) {
+                sec->end = i;
+                *pos = i;
+                return 1;
+            }
+            *sec = (clefi_section){name, body, len};
+            found = 1;
         }
         i = eol + 1;
     }
-    return n < cap ? n : cap;
+    *pos = len;
+    return found;
 }
 
 clef_status clef_report_section(clef_ctx *ctx, const char *text, size_t len,
@@ -78,12 +81,11 @@ clef_status clef_report_section(clef_ctx *ctx, const char *text, size_t len,
     if (canon == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
                                "clef_report_section: unknown section name");
-    clefi_section sec[32];
-    size_t n = clefi_report_sections(text, len, sec, 32);
-    for (size_t k = 0; k < n; k++)
-        if (strcmp(sec[k].name, canon) == 0) {
-            *begin = sec[k].begin;
-            *end = sec[k].end;
+    clefi_section sec;
+    for (size_t pos = 0; clefi_report_next_section(text, len, &pos, &sec);)
+        if (strcmp(sec.name, canon) == 0) {
+            *begin = sec.begin;
+            *end = sec.end;
             return CLEF_OK;
         }
     return clefi_ctx_error(ctx, CLEF_ERR_NOT_FOUND, "clef_report_section: no such section");

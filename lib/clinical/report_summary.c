@@ -124,9 +124,10 @@ static size_t match(const char *t, size_t i, size_t end, const char *w) {
     return i + n;
 }
 
+/* Words in [a, b), counted up to SCOPE + 1 (bounded work per trigger). */
 static size_t words_between(const char *t, size_t a, size_t b) {
     size_t w = 0;
-    for (size_t i = a; i < b; i++)
+    for (size_t i = a; i < b && w <= SCOPE; i++)
         w += alnum((unsigned char)t[i]) && (i == a || !alnum((unsigned char)t[i - 1]));
     return w;
 }
@@ -254,11 +255,11 @@ void clefi_report_extract(const char *text, size_t len, clefi_rbuf *b,
     for (int k = 0; k < CLEFI_REPORT_N_FIND; k++)
         status[k] = CLEF_FINDING_NOT_MENTIONED;
     clefi_rbuf_put(b, "", 0);
-    clefi_section sec[32];
-    size_t n = clefi_report_sections(text, len, sec, 32), used = 0;
-    for (size_t k = 0; k < n; k++)
-        if (electrographic(sec[k].name)) {
-            scan_range(text, sec[k].begin, sec[k].end, b, status);
+    clefi_section sec;
+    size_t used = 0;
+    for (size_t pos = 0; clefi_report_next_section(text, len, &pos, &sec);)
+        if (electrographic(sec.name)) {
+            scan_range(text, sec.begin, sec.end, b, status);
             used++;
         }
     if (used == 0) /* no known sections: the whole text */
