@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             __builtin_trap();
     int32_t st[16];
     char sum[512];
-    clef_status rc = clef_report_summarize(ctx, text, size, NULL, NULL, sum, sizeof sum, &need,
-                                           st, 16);
+    clef_status rc =
+        clef_report_summarize(ctx, text, size, NULL, NULL, sum, sizeof sum, &need, st, 16);
     if (rc != CLEF_OK && rc != CLEF_ERR_BUFFER_TOO_SMALL && rc != CLEF_ERR_NOMEM)
         __builtin_trap();
     if (rc != CLEF_ERR_NOMEM)

@@ -89,12 +89,10 @@ static size_t cap_word(const scan *s, size_t i) {
 
 /* ---- detectors: each returns the end of its match at i (0: none) and its tag ---- */
 
-static const char *const k_months[] = {"january", "february", "march",     "april",
-                                       "may",     "june",     "july",      "august",
-                                       "september", "october", "november", "december",
-                                       "jan",     "feb",      "mar",       "apr",
-                                       "jun",     "jul",      "aug",       "sep",
-                                       "sept",    "oct",      "nov",       "dec"};
+static const char *const k_months[] = {
+    "january",   "february", "march",    "april",    "may",  "june", "july", "august",
+    "september", "october",  "november", "december", "jan",  "feb",  "mar",  "apr",
+    "jun",       "jul",      "aug",      "sep",      "sept", "oct",  "nov",  "dec"};
 
 static size_t month_at(const scan *s, size_t i) {
     for (size_t m = 0; m < sizeof k_months / sizeof *k_months; m++) {
@@ -171,8 +169,8 @@ static size_t date_at(const scan *s, size_t i) {
         return 0;
     if (c1 == 4)
         return k;
-    if (k + 1 < s->n && (word_at(s, k, "st") || word_at(s, k, "nd") || word_at(s, k, "rd") ||
-                         word_at(s, k, "th")))
+    if (k + 1 < s->n &&
+        (word_at(s, k, "st") || word_at(s, k, "nd") || word_at(s, k, "rd") || word_at(s, k, "th")))
         k += 2;
     size_t y = k < s->n && s->t[k] == ',' ? k + 1 : k;
     y = skip_spaces(s, y);
@@ -255,9 +253,9 @@ static size_t age_over_89_at(const scan *s, size_t i) {
         return 0;
     if (pre)
         return e;
-    static const char *const k_suffix[] = {"-year-old", " year-old", " year old", " years old",
-                                           "-years-old", " years", " yrs", " yo", " y/o",
-                                           "-yo", "yo", " y.o."};
+    static const char *const k_suffix[] = {"-year-old",  " year-old", " year old", " years old",
+                                           "-years-old", " years",    " yrs",      " yo",
+                                           " y/o",       "-yo",       "yo",        " y.o."};
     for (size_t k = 0; k < sizeof k_suffix / sizeof *k_suffix; k++) {
         size_t n = strlen(k_suffix[k]);
         if (e + n <= s->n && clefi_ncase_eq((const char *)s->t + e, k_suffix[k], n) &&
@@ -267,10 +265,10 @@ static size_t age_over_89_at(const scan *s, size_t i) {
     return 0;
 }
 
-static const char *const k_street[] = {"street", "st",    "avenue", "ave",   "road",   "rd",
-                                       "boulevard", "blvd", "lane", "ln",    "drive",  "dr",
-                                       "court", "ct",    "way",    "place", "pl",     "terrace",
-                                       "highway", "hwy", "parkway", "pkwy", "circle", "square"};
+static const char *const k_street[] = {"street",    "st",   "avenue",  "ave",   "road",   "rd",
+                                       "boulevard", "blvd", "lane",    "ln",    "drive",  "dr",
+                                       "court",     "ct",   "way",     "place", "pl",     "terrace",
+                                       "highway",   "hwy",  "parkway", "pkwy",  "circle", "square"};
 
 /* 12 Elm Street[, Apt 4][, Springfield][, IL 62704] */
 static size_t address_at(const scan *s, size_t i) {
@@ -365,15 +363,26 @@ static size_t titled_name_at(const scan *s, size_t i) {
 typedef struct field {
     const char *label, *tag;
 } field;
-static const field k_fields[] = {
-    {"patient name", "[NAME]"}, {"patient", "[NAME]"},  {"name", "[NAME]"},
-    {"mrn", "[ID]"},            {"medical record number", "[ID]"},
-    {"accession", "[ID]"},      {"study", "[ID]"},      {"ssn", "[ID]"},
-    {"dob", "[DATE]"},          {"date of birth", "[DATE]"}, {"date of study", "[DATE]"},
-    {"date", "[DATE]"},         {"referring", "[NAME]"}, {"physician", "[NAME]"},
-    {"interpreting physician", "[NAME]"}, {"technologist", "[NAME]"},
-    {"address", "[ADDRESS]"},   {"phone", "[PHONE]"},   {"tel", "[PHONE]"},
-    {"email", "[EMAIL]"}};
+static const field k_fields[] = {{"patient name", "[NAME]"},
+                                 {"patient", "[NAME]"},
+                                 {"name", "[NAME]"},
+                                 {"mrn", "[ID]"},
+                                 {"medical record number", "[ID]"},
+                                 {"accession", "[ID]"},
+                                 {"study", "[ID]"},
+                                 {"ssn", "[ID]"},
+                                 {"dob", "[DATE]"},
+                                 {"date of birth", "[DATE]"},
+                                 {"date of study", "[DATE]"},
+                                 {"date", "[DATE]"},
+                                 {"referring", "[NAME]"},
+                                 {"physician", "[NAME]"},
+                                 {"interpreting physician", "[NAME]"},
+                                 {"technologist", "[NAME]"},
+                                 {"address", "[ADDRESS]"},
+                                 {"phone", "[PHONE]"},
+                                 {"tel", "[PHONE]"},
+                                 {"email", "[EMAIL]"}};
 
 static const field *field_at(const scan *s, size_t i, size_t *value) {
     for (size_t k = 0; k < sizeof k_fields / sizeof *k_fields; k++) {
@@ -449,7 +458,7 @@ static size_t signature_at(const scan *s, size_t i) {
 }
 
 static size_t tag_at(const scan *s, size_t i) {
-    static const char *const k_tags[] = {"[NAME]",  "[ID]",    "[DATE]",   "[PHONE]",
+    static const char *const k_tags[] = {"[NAME]",    "[ID]",    "[DATE]",   "[PHONE]",
                                          "[ADDRESS]", "[EMAIL]", "[AGE 90+]"};
     for (size_t k = 0; k < sizeof k_tags / sizeof *k_tags; k++) {
         size_t n = strlen(k_tags[k]);

@@ -67,8 +67,8 @@ int clefi_report_next_section(const char *text, size_t len, size_t *pos, clefi_s
     return found;
 }
 
-clef_status clef_report_section(clef_ctx *ctx, const char *text, size_t len,
-                                         const char *name, size_t *begin, size_t *end) {
+clef_status clef_report_section(clef_ctx *ctx, const char *text, size_t len, const char *name,
+                                size_t *begin, size_t *end) {
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_reset(ctx);

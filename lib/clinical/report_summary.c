@@ -12,14 +12,39 @@
 #include <ctype.h>
 #include <string.h>
 
-enum { F_FOCAL_SLOW, F_GEN_SLOW, F_TRIPHASIC, F_FOCAL_IED, F_GEN_IED, F_BETA, F_SLEEP, F_BS,
-       F_SLOW_PDR, F_ABNORMAL, F_BLINK, F_MUSCLE, F_POP, F_LINE, F_FLAT };
+enum {
+    F_FOCAL_SLOW,
+    F_GEN_SLOW,
+    F_TRIPHASIC,
+    F_FOCAL_IED,
+    F_GEN_IED,
+    F_BETA,
+    F_SLEEP,
+    F_BS,
+    F_SLOW_PDR,
+    F_ABNORMAL,
+    F_BLINK,
+    F_MUSCLE,
+    F_POP,
+    F_LINE,
+    F_FLAT
+};
 
-static const char *const k_names[CLEFI_REPORT_N_FIND] = {
-    "focal_slowing", "generalized_slowing", "triphasic_waves", "focal_epileptiform",
-    "generalized_epileptiform", "excess_beta", "drowsiness_sleep", "burst_suppression",
-    "slow_pdr", "abnormal", "artifact_eye_blinks", "artifact_muscle", "artifact_electrode_pop",
-    "artifact_line_noise", "artifact_flat_channel"};
+static const char *const k_names[CLEFI_REPORT_N_FIND] = {"focal_slowing",
+                                                         "generalized_slowing",
+                                                         "triphasic_waves",
+                                                         "focal_epileptiform",
+                                                         "generalized_epileptiform",
+                                                         "excess_beta",
+                                                         "drowsiness_sleep",
+                                                         "burst_suppression",
+                                                         "slow_pdr",
+                                                         "abnormal",
+                                                         "artifact_eye_blinks",
+                                                         "artifact_muscle",
+                                                         "artifact_electrode_pop",
+                                                         "artifact_line_noise",
+                                                         "artifact_flat_channel"};
 
 /* A term names up to two findings; generic terms ("epileptiform discharges") only carry
  * negations (an affirmed generic mention says nothing about which kind); inverse terms
@@ -86,27 +111,48 @@ typedef struct trigger {
     int kind;
 } trigger;
 static const trigger k_triggers[] = {
-    {"no", TR_NEG_PRE},           {"not", TR_NEG_PRE},
-    {"without", TR_NEG_PRE},      {"absence of", TR_NEG_PRE},
-    {"negative for", TR_NEG_PRE}, {"free of", TR_NEG_PRE},
-    {"no evidence of", TR_NEG_PRE}, {"none", TR_NEG_PRE},
-    {"never", TR_NEG_PRE},        {"were not seen", TR_NEG_POST},
-    {"was not seen", TR_NEG_POST}, {"not seen", TR_NEG_POST},
-    {"is absent", TR_NEG_POST},   {"are absent", TR_NEG_POST},
-    {"was absent", TR_NEG_POST},  {"were absent", TR_NEG_POST},
-    {"not present", TR_NEG_POST}, {"possible", TR_UNC_PRE},
-    {"possibly", TR_UNC_PRE},     {"probable", TR_UNC_PRE},
-    {"probably", TR_UNC_PRE},     {"questionable", TR_UNC_PRE},
-    {"suspicious for", TR_UNC_PRE}, {"suspected", TR_UNC_PRE},
-    {"cannot exclude", TR_UNC_PRE}, {"cannot rule out", TR_UNC_PRE},
-    {"rule out", TR_UNC_PRE},     {"may represent", TR_UNC_PRE},
-    {"equivocal", TR_UNC_PRE},    {"cannot be excluded", TR_UNC_POST},
-    {"is questionable", TR_UNC_POST}, {"not excluded", TR_UNC_POST},
-    {"no change", TR_PSEUDO},     {"not only", TR_PSEUDO},
-    {"no increase", TR_PSEUDO},   {"no significant change", TR_PSEUDO},
-    {"but", TR_STOP},             {"however", TR_STOP},
-    {"although", TR_STOP},        {"except", TR_STOP},
-    {"apart from", TR_STOP},      {"aside from", TR_STOP},
+    {"no", TR_NEG_PRE},
+    {"not", TR_NEG_PRE},
+    {"without", TR_NEG_PRE},
+    {"absence of", TR_NEG_PRE},
+    {"negative for", TR_NEG_PRE},
+    {"free of", TR_NEG_PRE},
+    {"no evidence of", TR_NEG_PRE},
+    {"none", TR_NEG_PRE},
+    {"never", TR_NEG_PRE},
+    {"were not seen", TR_NEG_POST},
+    {"was not seen", TR_NEG_POST},
+    {"not seen", TR_NEG_POST},
+    {"is absent", TR_NEG_POST},
+    {"are absent", TR_NEG_POST},
+    {"was absent", TR_NEG_POST},
+    {"were absent", TR_NEG_POST},
+    {"not present", TR_NEG_POST},
+    {"possible", TR_UNC_PRE},
+    {"possibly", TR_UNC_PRE},
+    {"probable", TR_UNC_PRE},
+    {"probably", TR_UNC_PRE},
+    {"questionable", TR_UNC_PRE},
+    {"suspicious for", TR_UNC_PRE},
+    {"suspected", TR_UNC_PRE},
+    {"cannot exclude", TR_UNC_PRE},
+    {"cannot rule out", TR_UNC_PRE},
+    {"rule out", TR_UNC_PRE},
+    {"may represent", TR_UNC_PRE},
+    {"equivocal", TR_UNC_PRE},
+    {"cannot be excluded", TR_UNC_POST},
+    {"is questionable", TR_UNC_POST},
+    {"not excluded", TR_UNC_POST},
+    {"no change", TR_PSEUDO},
+    {"not only", TR_PSEUDO},
+    {"no increase", TR_PSEUDO},
+    {"no significant change", TR_PSEUDO},
+    {"but", TR_STOP},
+    {"however", TR_STOP},
+    {"although", TR_STOP},
+    {"except", TR_STOP},
+    {"apart from", TR_STOP},
+    {"aside from", TR_STOP},
 };
 
 #define SCOPE 6 /* words a pre-trigger reaches */
@@ -205,9 +251,7 @@ static int sentence(const char *t, size_t b, size_t e, int32_t *status) {
             else
                 neg = T->kind == T_INVERSE ? !neg : 1; /* "not a normal EEG" */
         }
-        int st = unc ? CLEF_FINDING_UNCERTAIN
-                     : neg ? CLEF_FINDING_NEGATED
-                           : CLEF_FINDING_PRESENT;
+        int st = unc ? CLEF_FINDING_UNCERTAIN : neg ? CLEF_FINDING_NEGATED : CLEF_FINDING_PRESENT;
         if (!(T->kind == T_NEG_ONLY && st == CLEF_FINDING_PRESENT)) {
             int8_t f[2] = {T->f1, T->f2};
             for (int k = 0; k < 2; k++) {

@@ -32,6 +32,7 @@ rows=(
   "train-tokenizer|DIR|req|--steps --threads --batch --crop-t --ch --codebook --code-dim --gn-groups --checkpoint-every --log-every --disc-start --disc-ndf --max-sessions --warmup --cosine-steps --mean-tokens --mean-levels --lr --lr-min --channel-dropout --channel-lone --power-weight --seed|"
   "pretrain|DIR -w T.st|req|--threads --log-every --steps --batch --seed --crop-cols --max-sessions --val-every --checkpoint-every --lr --mask-min --mask-max --warmup-frac --weight-decay --ema-decay --grad-clip --d-model --layers --heads --d-ff --embed-dim|"
   "embed|F.edf -w E.st -t T.st|req|--threads|"
+  "summarize|R.txt|||"
 )
 
 # run ARGS...: rc, stdout and stderr of clef ARGS into $rc, $work/out, $work/err

@@ -137,10 +137,18 @@ static void plant(char *buf, size_t cap, const char *report, int i, char items[]
     char phone[32], addr[64], date1[32], date2[32], who[32], age[32];
     int a = 100 + 37 * i, b = 1000 + 113 * i;
     switch (i % 4) {
-    case 0: snprintf(phone, sizeof phone, "(555) %03d-%04d", a % 1000, b % 10000); break;
-    case 1: snprintf(phone, sizeof phone, "555-%03d-%04d", a % 1000, b % 10000); break;
-    case 2: snprintf(phone, sizeof phone, "617.%03d.%04d", a % 1000, b % 10000); break;
-    default: snprintf(phone, sizeof phone, "+1 555 %03d %04d", a % 1000, b % 10000); break;
+    case 0:
+        snprintf(phone, sizeof phone, "(555) %03d-%04d", a % 1000, b % 10000);
+        break;
+    case 1:
+        snprintf(phone, sizeof phone, "555-%03d-%04d", a % 1000, b % 10000);
+        break;
+    case 2:
+        snprintf(phone, sizeof phone, "617.%03d.%04d", a % 1000, b % 10000);
+        break;
+    default:
+        snprintf(phone, sizeof phone, "+1 555 %03d %04d", a % 1000, b % 10000);
+        break;
     }
     snprintf(addr, sizeof addr, "%d %s", 10 + 7 * i, street[i % 5]);
     snprintf(date1, sizeof date1, "%s %d, %d", month[i % 4], 1 + i % 28, 2000 + i % 20);
@@ -243,8 +251,8 @@ static clef_status failing(const char *t, size_t len, char *summary, size_t cap,
     return CLEF_ERR_INTERNAL;
 }
 
-static clef_status bad_status(const char *t, size_t len, char *summary, size_t cap,
-                              int32_t *status, int32_t n, void *user) {
+static clef_status bad_status(const char *t, size_t len, char *summary, size_t cap, int32_t *status,
+                              int32_t n, void *user) {
     (void)t, (void)len, (void)cap, (void)n, (void)user;
     summary[0] = '\0';
     status[0] = 42;
@@ -254,8 +262,7 @@ static clef_status bad_status(const char *t, size_t len, char *summary, size_t c
 static const char k_phi_report[] = "Patient: Quartermaine, Eloise\nMRN: 99887766\n"
                                    "DOB: 02/03/1930\nPhone: (555) 246-8101\n\nHISTORY:\n"
                                    "94-year-old woman.\n\nDESCRIPTION:\nNo focal slowing.\n";
-static const char *const k_phi[] = {"Quartermaine", "Eloise", "99887766", "1930", "246-8101",
-                                    "94"};
+static const char *const k_phi[] = {"Quartermaine", "Eloise", "99887766", "1930", "246-8101", "94"};
 
 static void assert_no_phi(const char *s) {
     for (size_t k = 0; k < sizeof k_phi / sizeof *k_phi; k++)
@@ -283,14 +290,13 @@ static void test_no_phi_in_errors_or_logs(void **state) {
         clef_report_summarize(ctx, k_phi_report, len, bad_status, NULL, NULL, 0, NULL, st, 32),
         CLEF_ERR_FORMAT);
     assert_no_phi(clef_ctx_errmsg(ctx));
-    assert_int_equal(
-        clef_report_summarize(ctx, k_phi_report, len, NULL, NULL, small, sizeof small, NULL, st,
-                              32),
-        CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(clef_report_summarize(ctx, k_phi_report, len, NULL, NULL, small, sizeof small,
+                                           NULL, st, 32),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
     assert_no_phi(clef_ctx_errmsg(ctx));
-    assert_int_equal(clef_report_summarize(ctx, k_phi_report, len, NULL, NULL, NULL, 0, NULL, st,
-                                           3),
-                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(
+        clef_report_summarize(ctx, k_phi_report, len, NULL, NULL, NULL, 0, NULL, st, 3),
+        CLEF_ERR_INVALID_ARG);
     assert_true(L.len > 0); /* the errors were logged, so the check above saw them */
     assert_no_phi(L.text);
     char *out = deid(ctx, k_phi_report);
@@ -331,22 +337,18 @@ static void test_negation_uncertainty(void **state) {
          CLEF_FINDING_UNCERTAIN},
         {"Sharp waves cannot be excluded.", "focal_epileptiform", CLEF_FINDING_UNCERTAIN},
         {"Triphasic waves were not seen.", "triphasic_waves", CLEF_FINDING_NEGATED},
-        {"No epileptiform discharges were seen.", "generalized_epileptiform",
-         CLEF_FINDING_NEGATED},
+        {"No epileptiform discharges were seen.", "generalized_epileptiform", CLEF_FINDING_NEGATED},
         {"The epileptiform discharges indicate a risk of seizures.", "focal_epileptiform",
          CLEF_FINDING_NOT_MENTIONED},
-        {"No slowing, but triphasic waves are present.", "triphasic_waves",
-         CLEF_FINDING_PRESENT},
+        {"No slowing, but triphasic waves are present.", "triphasic_waves", CLEF_FINDING_PRESENT},
         {"Normal EEG.", "abnormal", CLEF_FINDING_NEGATED},
         {"Abnormal EEG due to burst suppression.", "abnormal", CLEF_FINDING_PRESENT},
         {"One channel shows no signal.", "artifact_flat_channel", CLEF_FINDING_PRESENT},
         {"No change in the excess beta activity.", "excess_beta", CLEF_FINDING_PRESENT},
         {"The record shows no burst-suppression; sleep spindles are seen.", "drowsiness_sleep",
          CLEF_FINDING_PRESENT},
-        {"No sharp waves. Sharp waves are seen later.", "focal_epileptiform",
-         CLEF_FINDING_PRESENT},
-        {"Absence of spike-and-wave discharges.", "generalized_epileptiform",
-         CLEF_FINDING_NEGATED},
+        {"No sharp waves. Sharp waves are seen later.", "focal_epileptiform", CLEF_FINDING_PRESENT},
+        {"Absence of spike-and-wave discharges.", "generalized_epileptiform", CLEF_FINDING_NEGATED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         int32_t got = status_of(ctx, cases[i].text, cases[i].finding);
@@ -385,8 +387,8 @@ static void test_external_summarizer(void **state) {
     seen s = {1};
     char out[256];
     int32_t st[15];
-    assert_int_equal(clef_report_summarize(ctx, k_phi_report, strlen(k_phi_report), echo, &s,
-                                           out, sizeof out, NULL, st, 15),
+    assert_int_equal(clef_report_summarize(ctx, k_phi_report, strlen(k_phi_report), echo, &s, out,
+                                           sizeof out, NULL, st, 15),
                      CLEF_OK);
     assert_int_equal(s.got_phi, 0);
     assert_null(strstr(out, "Smith"));
@@ -446,8 +448,8 @@ static void test_summary_f1(void **state) {
     print_message("%-26s %4s %4s %4s %6s\n", "finding", "tp", "fp", "fn", "F1");
     for (int k = 0; k < nf; k++) {
         double f1 = tp[k] + fp[k] + fn[k] > 0 ? 2.0 * tp[k] / (2.0 * tp[k] + fp[k] + fn[k]) : 1.0;
-        print_message("%-26s %4d %4d %4d %6.3f\n", clef_report_finding_name(k), tp[k], fp[k],
-                      fn[k], f1);
+        print_message("%-26s %4d %4d %4d %6.3f\n", clef_report_finding_name(k), tp[k], fp[k], fn[k],
+                      f1);
         if (k_min[k] >= 0 && tp[k] + fn[k] > 0 && f1 < k_min[k])
             fail_msg("%s: F1 %.3f < %.2f", clef_report_finding_name(k), f1, k_min[k]);
     }

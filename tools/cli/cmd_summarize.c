@@ -72,9 +72,9 @@ int cmd_summarize(int argc, char **argv) {
         rc = clef_report_summarize(ctx, text, len, NULL, NULL, NULL, 0, &need, status, 64);
     if (rc == CLEF_ERR_BUFFER_TOO_SMALL) {
         sum = malloc(need);
-        rc = sum == NULL ? CLEF_ERR_NOMEM
-                         : clef_report_summarize(ctx, text, len, NULL, NULL, sum, need, NULL,
-                                                 status, 64);
+        rc = sum == NULL
+                 ? CLEF_ERR_NOMEM
+                 : clef_report_summarize(ctx, text, len, NULL, NULL, sum, need, NULL, status, 64);
     }
     free(text);
     if (rc != CLEF_OK) {
@@ -88,8 +88,7 @@ int cmd_summarize(int argc, char **argv) {
     json_string(sum);
     fputs(", \"findings\": {", stdout);
     for (int32_t k = 0; k < clef_report_n_findings(); k++) {
-        printf("%s\"%s\": \"%s\"", k ? ", " : "", clef_report_finding_name(k),
-               k_status[status[k]]);
+        printf("%s\"%s\": \"%s\"", k ? ", " : "", clef_report_finding_name(k), k_status[status[k]]);
     }
     fputs("}}\n", stdout);
     free(sum);
