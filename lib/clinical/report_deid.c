@@ -8,7 +8,6 @@
  * start, longest tag wins. Recall is measured on the synthetic cohort (tests/clinical). */
 #include "report_int.h"
 
-#include <ctype.h>
 #include <string.h>
 
 void clefi_rbuf_put(clefi_rbuf *b, const char *s, size_t n) {
@@ -38,10 +37,10 @@ void clefi_rbuf_free(clefi_rbuf *b) {
 }
 
 /* ---- character helpers (ASCII; UTF-8 continuation bytes count as letters) ---- */
-static int is_alpha(unsigned char c) { return isalpha(c) || c >= 0x80; }
-static int is_alnum(unsigned char c) { return isalnum(c) || c >= 0x80; }
-static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static int is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static int is_alpha(unsigned char c) { return clefi_a_alpha(c) || c >= 0x80; }
+static int is_digit(unsigned char c) { return clefi_a_digit(c); }
+static int is_alnum(unsigned char c) { return is_alpha(c) || is_digit(c); }
+static int is_upper(unsigned char c) { return clefi_a_upper(c); }
 
 typedef struct scan {
     const unsigned char *t;
@@ -62,7 +61,7 @@ static size_t word_at(const scan *s, size_t i, const char *w) {
     if (i + k > s->n)
         return 0;
     for (size_t j = 0; j < k; j++)
-        if (tolower(s->t[i + j]) != tolower((unsigned char)w[j]))
+        if (!clefi_ncase_eq((const char *)s->t + i + j, w + j, 1))
             return 0;
     if (i + k < s->n && is_alnum(s->t[i + k]) && is_alnum((unsigned char)w[k - 1]))
         return 0;

@@ -10,6 +10,15 @@
 
 #include <string.h>
 
+/* ASCII character classes, whatever the host's locale (UTF-8 bytes >= 0x80 are none of them). */
+static inline int clefi_a_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static inline int clefi_a_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+static inline int clefi_a_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int clefi_a_alpha(unsigned char c) { return clefi_a_upper(c) || clefi_a_lower(c); }
+static inline int clefi_a_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
 /** ASCII case-insensitive equality of n bytes / of two NUL-terminated strings. */
 static inline int clefi_ncase_eq(const char *a, const char *b, size_t n) {
     for (size_t i = 0; i < n; i++) {

@@ -3,7 +3,6 @@
  * SPDX-License-Identifier: BSD-3-Clause */
 #include "report_int.h"
 
-#include <ctype.h>
 #include <string.h>
 
 typedef struct alias {
@@ -31,7 +30,8 @@ static const char *header(const char *t, size_t len, size_t i, size_t eol, size_
         size_t n = strlen(k_alias[k].text);
         if (i + n < eol && clefi_ncase_eq(t + i, k_alias[k].text, n) && t[i + n] == ':') {
             /* a header is written in capitals, or stands alone on its line */
-            int caps = isupper((unsigned char)t[i]) && isupper((unsigned char)t[i + n - 1]);
+            int caps =
+                clefi_a_upper((unsigned char)t[i]) && clefi_a_upper((unsigned char)t[i + n - 1]);
             size_t j = i + n + 1;
             while (j < eol && (t[j] == ' ' || t[j] == '\t' || t[j] == '\r'))
                 j++;

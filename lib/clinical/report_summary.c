@@ -9,7 +9,6 @@
  * one makes it uncertain, else negated. */
 #include "report_int.h"
 
-#include <ctype.h>
 #include <string.h>
 
 enum {
@@ -157,7 +156,7 @@ static const trigger k_triggers[] = {
 
 #define SCOPE 6 /* words a pre-trigger reaches */
 
-static int alnum(unsigned char c) { return isalnum(c) || c >= 0x80; }
+static int alnum(unsigned char c) { return clefi_a_alpha(c) || clefi_a_digit(c) || c >= 0x80; }
 
 static size_t match(const char *t, size_t i, size_t end, const char *w) {
     size_t n = strlen(w);
@@ -190,8 +189,8 @@ static size_t sentence_end(const char *t, size_t i, size_t end) {
         char c = t[i];
         if (c == '\n' || c == '!' || c == '?' || c == ';')
             return i;
-        if (c == '.' && !(i > 0 && i + 1 < end && isdigit((unsigned char)t[i - 1]) &&
-                          isdigit((unsigned char)t[i + 1])))
+        if (c == '.' && !(i > 0 && i + 1 < end && clefi_a_digit((unsigned char)t[i - 1]) &&
+                          clefi_a_digit((unsigned char)t[i + 1])))
             return i;
     }
     return end;
@@ -277,14 +276,14 @@ static int electrographic(const char *name) {
 
 static void scan_range(const char *t, size_t b, size_t e, clefi_rbuf *out, int32_t *status) {
     while (b < e) {
-        while (b < e && (isspace((unsigned char)t[b])))
+        while (b < e && (clefi_a_space((unsigned char)t[b])))
             b++;
         size_t s = sentence_end(t, b, e);
         if (s > b && sentence(t, b, s, status)) {
             if (out->len > 0)
                 clefi_rbuf_puts(out, " ");
             size_t e2 = s;
-            while (e2 > b && isspace((unsigned char)t[e2 - 1]))
+            while (e2 > b && clefi_a_space((unsigned char)t[e2 - 1]))
                 e2--;
             clefi_rbuf_put(out, t + b, e2 - b);
             if (t[e2 - 1] != ':') /* "Abnormal EEG due to:" leads its list */
