@@ -28,6 +28,10 @@ for line in open(truth).read().splitlines()[1:]:
         assert got == (v == "1"), (sid, f, v, j["findings"][f])
 PY
 done
+# --cohort: one row per finding; slowing is always stated in the text, so its F1 is 1
+"$clef" summarize --cohort "$work/c" > "$work/f1.txt"
+[ "$(grep -c -E '^(artifact_|focal_|generalized_|triphasic|excess|drowsiness|burst|slow_pdr|abnormal)' "$work/f1.txt")" -eq 15 ]
+grep -qE '^focal_slowing +[0-9]+ +0 +0 +1\.000$' "$work/f1.txt"
 set +e
 "$clef" summarize "$work/none.txt" 2> "$work/err"
 rc=$?
