@@ -218,8 +218,24 @@ static size_t phone_at(const scan *s, size_t i) {
     return 0;
 }
 
-/* A token of at least 6 digits, possibly with letters (MRN12345678, 00123456). */
+/* A token of at least 6 digits, possibly with letters (MRN12345678, 00123456), or any token
+ * with a digit after an identifier word ("MRN 4521", "record #A17"). */
 static size_t id_at(const scan *s, size_t i) {
+    static const char *const k_lead[] = {"mrn", "mr#", "record", "accession", "acc#", "ssn"};
+    for (size_t k = 0; k < sizeof k_lead / sizeof *k_lead; k++) {
+        size_t e = word_at(s, i, k_lead[k]);
+        if (e == 0)
+            continue;
+        while (e < s->n && (s->t[e] == ' ' || s->t[e] == ':' || s->t[e] == '#' || s->t[e] == '.'))
+            e++;
+        size_t f = e, nd = 0;
+        while (f < s->n && (is_alnum(s->t[f]) || s->t[f] == '-')) {
+            nd += is_digit(s->t[f]);
+            f++;
+        }
+        if (nd > 0)
+            return f;
+    }
     size_t j = i, nd = 0;
     while (j < s->n && (is_alnum(s->t[j]) || s->t[j] == '-' || s->t[j] == '_')) {
         nd += is_digit(s->t[j]);

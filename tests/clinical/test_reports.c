@@ -261,8 +261,10 @@ static clef_status bad_status(const char *t, size_t len, char *summary, size_t c
 
 static const char k_phi_report[] = "Patient: Quartermaine, Eloise\nMRN: 99887766\n"
                                    "DOB: 02/03/1930\nPhone: (555) 246-8101\n\nHISTORY:\n"
-                                   "94-year-old woman.\n\nDESCRIPTION:\nNo focal slowing.\n";
-static const char *const k_phi[] = {"Quartermaine", "Eloise", "99887766", "1930", "246-8101", "94"};
+                                   "94-year-old woman, MRN 4521. Eloise reports spells.\n\n"
+                                   "DESCRIPTION:\nNo focal slowing.\n";
+static const char *const k_phi[] = {"Quartermaine", "Eloise", "99887766", "1930",
+                                    "246-8101",     "94",     "4521"};
 
 static void assert_no_phi(const char *s) {
     for (size_t k = 0; k < sizeof k_phi / sizeof *k_phi; k++)
