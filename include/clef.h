@@ -1998,6 +1998,54 @@ CLEF_API const char *clef_cohort_task_name(int64_t i);
 
 /* (end of section) */
 
+/* ==== Reports: de-identification, sections, findings summary (docs/reports.md) ==== */
+
+/** Status of one finding in a report (clef_report_summarize()). */
+enum clef_report_finding_status {
+    CLEF_FINDING_NOT_MENTIONED = 0, /**< the report does not mention it */
+    CLEF_FINDING_PRESENT = 1,       /**< at least one affirmed mention */
+    CLEF_FINDING_NEGATED = 2,       /**< only negated mentions ("no focal slowing") */
+    CLEF_FINDING_UNCERTAIN = 3      /**< hedged mentions ("possible sharp waves"), none affirmed */
+};
+/** Number of findings of the lexicon: the synthetic cohort's truth.csv findings, same order. */
+CLEF_API int32_t clef_report_n_findings(void);
+/** Name of finding i (e.g. "focal_slowing", as in truth.csv); NULL if out of range. Static. */
+CLEF_API const char *clef_report_finding_name(int32_t i);
+/** Replace the protected health information of a report by tags: names ([NAME]), record and
+ *  accession numbers ([ID]), dates and times ([DATE]), phone numbers ([PHONE]), street
+ *  addresses ([ADDRESS]), e-mail addresses ([EMAIL]) and ages over 89 ([AGE 90+]). text: len
+ *  bytes (UTF-8, need not be NUL-terminated). Writes the NUL-terminated result to out (cap
+ *  bytes); *needed (may be NULL) = its size including the NUL; CLEF_ERR_BUFFER_TOO_SMALL when
+ *  cap is less (out may be NULL then). No part of the text ever reaches the log or an error
+ *  message. */
+CLEF_API clef_status clef_report_deidentify(clef_ctx *ctx, const char *text, size_t len, char *out,
+                                            size_t cap, size_t *needed);
+/** The body of section name (case-insensitive, e.g. "IMPRESSION"; aliases: FINDINGS and
+ *  DESCRIPTION OF THE RECORD = DESCRIPTION, INTERPRETATION = IMPRESSION) as byte offsets
+ *  [*begin, *end) into text; CLEF_ERR_NOT_FOUND if the report has no such section. */
+CLEF_API clef_status clef_report_section(clef_ctx *ctx, const char *text, size_t len,
+                                         const char *name, size_t *begin, size_t *end);
+/** An external summarizer (e.g. a language model) with the built-in one's contract: it gets
+ *  the de-identified report only, writes a NUL-terminated summary into summary (cap bytes) and
+ *  one enum clef_report_finding_status per finding into status[n_findings] (prefilled with
+ *  CLEF_FINDING_NOT_MENTIONED). Return CLEF_OK, or an error status to fail the call. */
+typedef clef_status (*clef_report_summarizer_fn)(const char *deid_text, size_t len, char *summary,
+                                                 size_t cap, int32_t *status, int32_t n_findings,
+                                                 void *user);
+/** Summarize a report: de-identify it, then run fn (NULL: the built-in extractive summarizer:
+ *  the sentences of the electrographic sections that mention a finding, with NegEx-style
+ *  negation and uncertainty scopes). The summary is de-identified again before it is
+ *  returned, whoever wrote it. Writes the NUL-terminated summary to summary (cap bytes;
+ *  *needed as clef_report_deidentify(); CLEF_ERR_BUFFER_TOO_SMALL) and the statuses to
+ *  status[n_status] (n_status >= clef_report_n_findings()); status is filled even when the
+ *  summary buffer is too small. */
+CLEF_API clef_status clef_report_summarize(clef_ctx *ctx, const char *text, size_t len,
+                                           clef_report_summarizer_fn fn, void *user, char *summary,
+                                           size_t cap, size_t *needed, int32_t *status,
+                                           int32_t n_status);
+
+/* (end of section) */
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,7 @@ rows=(
   "pretrain|DIR -w T.st|req|--threads --log-every --steps --batch --seed --crop-cols --max-sessions --val-every --checkpoint-every --lr --mask-min --mask-max --warmup-frac --weight-decay --ema-decay --grad-clip --d-model --layers --heads --d-ff --embed-dim|"
   "embed|F.edf -w E.st -t T.st|req|--threads|"
   "ehr|F.xml|||"
+  "summarize|R.txt|||"
 )
 
 # run ARGS...: rc, stdout and stderr of clef ARGS into $rc, $work/out, $work/err

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "8f5f1c54e0713d8408a8b606873936bfbb2ada00700cda2bbdd0ed52a02a4104"
+HEADER_SHA256 = "4010be1cb0826dd24a58d6daa5d851d159e49bb46b0857c12c3a227b48d84001"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -244,6 +244,11 @@ CLEF_P_COHORT_FRAC_MISSING = 705
 CLEF_P_COHORT_FRAC_MV = 706
 CLEF_P_COHORT_FRAC_BDF = 707
 CLEF_P_COHORT_FRAC_ARTIFACT = 708
+# enum clef_report_finding_status
+CLEF_FINDING_NOT_MENTIONED = 0
+CLEF_FINDING_PRESENT = 1
+CLEF_FINDING_NEGATED = 2
+CLEF_FINDING_UNCERTAIN = 3
 ENUMS = {
     'clef_status_code': {'CLEF_OK': 0, 'CLEF_MORE': 1, 'CLEF_ERR_INVALID_ARG': -1, 'CLEF_ERR_NOMEM': -2, 'CLEF_ERR_IO': -3, 'CLEF_ERR_FORMAT': -4, 'CLEF_ERR_UNSUPPORTED': -5, 'CLEF_ERR_STATE': -6, 'CLEF_ERR_SHAPE': -7, 'CLEF_ERR_BUSY': -8, 'CLEF_ERR_MISUSE': -9, 'CLEF_ERR_INTERNAL': -10, 'CLEF_ERR_BUFFER_TOO_SMALL': -11, 'CLEF_ERR_NOT_FOUND': -12, 'CLEF_ERR_RANGE': -13, 'CLEF_ERR_CANCELLED': -14, 'CLEF_ERR_OVERFLOW': -15},
     'clef_log_level': {'CLEF_LOG_ERROR': 1, 'CLEF_LOG_WARN': 2, 'CLEF_LOG_INFO': 3, 'CLEF_LOG_DEBUG': 4},
@@ -270,6 +275,7 @@ ENUMS = {
     'clef_split': {'CLEF_SPLIT_TRAIN': 1, 'CLEF_SPLIT_VAL': 2, 'CLEF_SPLIT_TEST': 3},
     'clef_job_state': {'CLEF_JOB_PENDING': 0, 'CLEF_JOB_CLAIMED': 1, 'CLEF_JOB_DONE': 2, 'CLEF_JOB_FAILED': 3},
     'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
+    'clef_report_finding_status': {'CLEF_FINDING_NOT_MENTIONED': 0, 'CLEF_FINDING_PRESENT': 1, 'CLEF_FINDING_NEGATED': 2, 'CLEF_FINDING_UNCERTAIN': 3},
 }
 
 # ---- integer aliases
@@ -369,6 +375,7 @@ clef_grad_reduce_fn = _C.CFUNCTYPE(clef_status, _C.POINTER(_C.c_float), _C.c_siz
 clef_eval_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_char_p, _C.c_void_p)
 clef_store_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
 clef_cohort_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
+clef_report_summarizer_fn = _C.CFUNCTYPE(clef_status, _C.c_char_p, _C.c_size_t, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_int32), _C.c_int32, _C.c_void_p)
 
 # ---- functions: name -> (restype, argtypes)
 FUNCTIONS = {
@@ -668,6 +675,11 @@ FUNCTIONS = {
     'clef_cohort_generate': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_params), _C.c_char_p, clef_cohort_progress_fn, _C.c_void_p]),
     'clef_cohort_n_tasks': (_C.c_int64, []),
     'clef_cohort_task_name': (_C.c_char_p, [_C.c_int64]),
+    'clef_report_n_findings': (_C.c_int32, []),
+    'clef_report_finding_name': (_C.c_char_p, [_C.c_int32]),
+    'clef_report_deidentify': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.c_size_t, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_report_section': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.c_size_t, _C.c_char_p, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_size_t)]),
+    'clef_report_summarize': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.c_size_t, clef_report_summarizer_fn, _C.c_void_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int32), _C.c_int32]),
 }
 
 # ---- call metadata: name -> ((param, kind, base type, size expression, role), ...)
@@ -968,6 +980,11 @@ SIGNATURES = {
     'clef_cohort_generate': (('s', 'handle', 'clef_session', '', ''), ('params', 'handle', 'clef_params', '', ''), ('out_dir', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_cohort_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_cohort_n_tasks': (),
     'clef_cohort_task_name': (('i', 'scalar', 'int64_t', '', ''), ),
+    'clef_report_n_findings': (),
+    'clef_report_finding_name': (('i', 'scalar', 'int32_t', '', ''), ),
+    'clef_report_deidentify': (('ctx', 'handle', 'clef_ctx', '', ''), ('text', 'cstr', 'char', '', ''), ('len', 'scalar', 'size_t', '', ''), ('out', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_report_section': (('ctx', 'handle', 'clef_ctx', '', ''), ('text', 'cstr', 'char', '', ''), ('len', 'scalar', 'size_t', '', ''), ('name', 'cstr', 'char', '', ''), ('begin', 'ptr_out', 'size_t', '', 'scalar'), ('end', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_report_summarize': (('ctx', 'handle', 'clef_ctx', '', ''), ('text', 'cstr', 'char', '', ''), ('len', 'scalar', 'size_t', '', ''), ('fn', 'callback', 'clef_report_summarizer_fn', '', ''), ('user', 'voidp', 'void', '', ''), ('summary', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('status', 'ptr_out', 'int32_t', 'n_status', 'out'), ('n_status', 'scalar', 'int32_t', '', ''), ),
 }
 # name -> (kind, base type, C spelling) of the return value
 RETURNS = {
@@ -1267,6 +1284,11 @@ RETURNS = {
     'clef_cohort_generate': ('scalar', 'int32_t', 'clef_status'),
     'clef_cohort_n_tasks': ('scalar', 'int64_t', 'int64_t'),
     'clef_cohort_task_name': ('cstr', 'char', 'const char *'),
+    'clef_report_n_findings': ('scalar', 'int32_t', 'int32_t'),
+    'clef_report_finding_name': ('cstr', 'char', 'const char *'),
+    'clef_report_deidentify': ('scalar', 'int32_t', 'clef_status'),
+    'clef_report_section': ('scalar', 'int32_t', 'clef_status'),
+    'clef_report_summarize': ('scalar', 'int32_t', 'clef_status'),
 }
 # name -> (index of the argument whose _errmsg explains a failure, errmsg function)
 ERROR_SOURCES = {
@@ -1414,6 +1436,9 @@ ERROR_SOURCES = {
     'clef_store_job_requeue': (0, 'clef_store_errmsg'),
     'clef_store_job_count': (0, 'clef_store_errmsg'),
     'clef_cohort_generate': (0, 'clef_session_errmsg'),
+    'clef_report_deidentify': (0, 'clef_ctx_errmsg'),
+    'clef_report_section': (0, 'clef_ctx_errmsg'),
+    'clef_report_summarize': (0, 'clef_ctx_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
 STATUS_FUNCTIONS = frozenset({
@@ -1580,6 +1605,9 @@ STATUS_FUNCTIONS = frozenset({
     'clef_store_job_requeue',
     'clef_store_job_count',
     'clef_cohort_generate',
+    'clef_report_deidentify',
+    'clef_report_section',
+    'clef_report_summarize',
 })
 DEPRECATED = ()
 

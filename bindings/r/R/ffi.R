@@ -213,7 +213,11 @@
   CLEF_P_COHORT_FRAC_MISSING = 705L,
   CLEF_P_COHORT_FRAC_MV = 706L,
   CLEF_P_COHORT_FRAC_BDF = 707L,
-  CLEF_P_COHORT_FRAC_ARTIFACT = 708L
+  CLEF_P_COHORT_FRAC_ARTIFACT = 708L,
+  CLEF_FINDING_NOT_MENTIONED = 0L,
+  CLEF_FINDING_PRESENT = 1L,
+  CLEF_FINDING_NEGATED = 2L,
+  CLEF_FINDING_UNCERTAIN = 3L
 )
 
 clef_version <- function() {
@@ -1398,4 +1402,24 @@ clef_cohort_n_tasks <- function() {
 
 clef_cohort_task_name <- function(i) {
   .clef_result(.Call(C_clef_cohort_task_name, i), "clef_cohort_task_name", FALSE, c())
+}
+
+clef_report_n_findings <- function() {
+  .clef_result(.Call(C_clef_report_n_findings), "clef_report_n_findings", FALSE, c())
+}
+
+clef_report_finding_name <- function(i) {
+  .clef_result(.Call(C_clef_report_finding_name, i), "clef_report_finding_name", FALSE, c())
+}
+
+clef_report_deidentify <- function(ctx, text, len, cap) {
+  .clef_result(.Call(C_clef_report_deidentify, ctx, text, len, cap), "clef_report_deidentify", TRUE, c("out", "needed"))
+}
+
+clef_report_section <- function(ctx, text, len, name) {
+  .clef_result(.Call(C_clef_report_section, ctx, text, len, name), "clef_report_section", TRUE, c("begin", "end"))
+}
+
+clef_report_summarize <- function(ctx, text, len, cap, n_status) {
+  .clef_result(.Call(C_clef_report_summarize, ctx, text, len, cap, n_status), "clef_report_summarize", TRUE, c("summary", "needed", "status"))
 }

@@ -4797,3 +4797,89 @@ SEXP clefr_clef_cohort_task_name(SEXP a_i) {
     UNPROTECT(1);
     return res;
 }
+
+SEXP clefr_clef_report_n_findings(void) {
+    int32_t ret = clef_report_n_findings();
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_report_finding_name(SEXP a_i) {
+    static const char fn[] = "clef_report_finding_name";
+    int32_t v_i = (int32_t)clefr_as_int(a_i, fn, "i", (double)INT32_MIN, (double)INT32_MAX);
+    const char *ret = clef_report_finding_name(v_i);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_report_deidentify(SEXP a_ctx, SEXP a_text, SEXP a_len, SEXP a_cap) {
+    static const char fn[] = "clef_report_deidentify";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_text = clefr_as_string(a_text, fn, "text");
+    size_t v_len = (size_t)clefr_as_int(a_len, fn, "len", (double)0, (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_out, &b_out));
+    clef_status ret = clef_report_deidentify(v_ctx, v_text, v_len, b_out, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_report_section(SEXP a_ctx, SEXP a_text, SEXP a_len, SEXP a_name) {
+    static const char fn[] = "clef_report_section";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_text = clefr_as_string(a_text, fn, "text");
+    size_t v_len = (size_t)clefr_as_int(a_len, fn, "len", (double)0, (double)9007199254740992.0);
+    const char *v_name = clefr_as_string(a_name, fn, "name");
+    size_t v_begin = 0;
+    size_t v_end = 0;
+    clef_status ret = clef_report_section(v_ctx, v_text, v_len, v_name, &v_begin, &v_end);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_SIZE, (double)v_begin));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_end));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_report_summarize(SEXP a_ctx, SEXP a_text, SEXP a_len, SEXP a_cap, SEXP a_n_status) {
+    static const char fn[] = "clef_report_summarize";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_text = clefr_as_string(a_text, fn, "text");
+    size_t v_len = (size_t)clefr_as_int(a_len, fn, "len", (double)0, (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    int32_t v_n_status =
+        (int32_t)clefr_as_int(a_n_status, fn, "n_status", (double)INT32_MIN, (double)INT32_MAX);
+    const double s_summary = (double)(v_cap);
+    void *b_summary = NULL;
+    SEXP r_summary = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_summary, &b_summary));
+    const double s_status = (double)(v_n_status);
+    void *b_status = NULL;
+    SEXP r_status = PROTECT(clefr_out_buffer(CLEFR_I32, s_status, &b_status));
+    clef_status ret = clef_report_summarize(v_ctx, v_text, v_len, NULL, NULL, b_summary, v_cap,
+                                            &v_needed, b_status, v_n_status);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_summary, b_summary, s_summary));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    SET_VECTOR_ELT(res, 4, clefr_finish_buffer(CLEFR_I32, r_status, b_status, s_status));
+    UNPROTECT(3);
+    return res;
+}

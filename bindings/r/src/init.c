@@ -301,6 +301,11 @@ SEXP clefr_clef_store_job_count(SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_generate(SEXP, SEXP, SEXP);
 SEXP clefr_clef_cohort_n_tasks(void);
 SEXP clefr_clef_cohort_task_name(SEXP);
+SEXP clefr_clef_report_n_findings(void);
+SEXP clefr_clef_report_finding_name(SEXP);
+SEXP clefr_clef_report_deidentify(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_report_section(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_report_summarize(SEXP, SEXP, SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_methods[] = {
     {"C_clef_version", (DL_FUNC)&clefr_clef_version, 0},
@@ -604,6 +609,11 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_cohort_generate", (DL_FUNC)&clefr_clef_cohort_generate, 3},
     {"C_clef_cohort_n_tasks", (DL_FUNC)&clefr_clef_cohort_n_tasks, 0},
     {"C_clef_cohort_task_name", (DL_FUNC)&clefr_clef_cohort_task_name, 1},
+    {"C_clef_report_n_findings", (DL_FUNC)&clefr_clef_report_n_findings, 0},
+    {"C_clef_report_finding_name", (DL_FUNC)&clefr_clef_report_finding_name, 1},
+    {"C_clef_report_deidentify", (DL_FUNC)&clefr_clef_report_deidentify, 4},
+    {"C_clef_report_section", (DL_FUNC)&clefr_clef_report_section, 4},
+    {"C_clef_report_summarize", (DL_FUNC)&clefr_clef_report_summarize, 5},
     {NULL, NULL, 0}};
 
 void R_init_clef(DllInfo *dll) {
