@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "d55bc98785e178a40e89dee36e3aa868e5a567faa2b3620deba13f0f5b9a9844"
+HEADER_SHA256 = "f78f4635158e65bed18db1d2d42d7f8e2c430a26feb9f942598f1d41c54ae328"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -323,9 +323,13 @@ class clef_eval(_C.Structure):
     """Opaque clef_eval (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg'}
+class clef_text_encoder(_C.Structure):
+    """Opaque clef_text_encoder (pointer only)."""
+
+
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval', 'clef_text_encoder')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_text_encoder': 'clef_text_encoder_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_text_encoder': 'clef_text_encoder_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -627,6 +631,14 @@ FUNCTIONS = {
     'clef_cohort_generate': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_params), _C.c_char_p, clef_cohort_progress_fn, _C.c_void_p]),
     'clef_cohort_n_tasks': (_C.c_int64, []),
     'clef_cohort_task_name': (_C.c_char_p, [_C.c_int64]),
+    'clef_text_encoder_load': (clef_status, [_C.POINTER(_C.POINTER(clef_text_encoder)), _C.POINTER(clef_ctx), _C.c_char_p, _C.c_char_p, _C.c_int32]),
+    'clef_text_encoder_free': (None, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_errmsg': (_C.c_char_p, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_errcode': (clef_status, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_dim': (_C.c_int64, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_max_tokens': (_C.c_int32, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_tokenize': (clef_status, [_C.POINTER(clef_text_encoder), _C.c_char_p, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_text_encoder_embed': (clef_status, [_C.POINTER(clef_text_encoder), _C.POINTER(clef_session), _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
 }
 
 # ---- call metadata: name -> ((param, kind, base type, size expression, role), ...)
@@ -917,6 +929,14 @@ SIGNATURES = {
     'clef_cohort_generate': (('s', 'handle', 'clef_session', '', ''), ('params', 'handle', 'clef_params', '', ''), ('out_dir', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_cohort_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_cohort_n_tasks': (),
     'clef_cohort_task_name': (('i', 'scalar', 'int64_t', '', ''), ),
+    'clef_text_encoder_load': (('out', 'handle_out', 'clef_text_encoder', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('vocab_path', 'cstr', 'char', '', ''), ('n_heads', 'scalar', 'int32_t', '', ''), ),
+    'clef_text_encoder_free': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_errmsg': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_errcode': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_dim': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_max_tokens': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_tokenize': (('te', 'handle', 'clef_text_encoder', '', ''), ('text', 'cstr', 'char', '', ''), ('ids', 'ptr_out', 'int32_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('n', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_text_encoder_embed': (('te', 'handle', 'clef_text_encoder', '', ''), ('s', 'handle', 'clef_session', '', ''), ('text', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
 }
 # name -> (kind, base type, C spelling) of the return value
 RETURNS = {
@@ -1206,6 +1226,14 @@ RETURNS = {
     'clef_cohort_generate': ('scalar', 'int32_t', 'clef_status'),
     'clef_cohort_n_tasks': ('scalar', 'int64_t', 'int64_t'),
     'clef_cohort_task_name': ('cstr', 'char', 'const char *'),
+    'clef_text_encoder_load': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_free': ('void', 'void', 'void'),
+    'clef_text_encoder_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_text_encoder_errcode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_dim': ('scalar', 'int64_t', 'int64_t'),
+    'clef_text_encoder_max_tokens': ('scalar', 'int32_t', 'int32_t'),
+    'clef_text_encoder_tokenize': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_embed': ('scalar', 'int32_t', 'clef_status'),
 }
 # name -> (index of the argument whose _errmsg explains a failure, errmsg function)
 ERROR_SOURCES = {
@@ -1348,6 +1376,9 @@ ERROR_SOURCES = {
     'clef_store_job_requeue': (0, 'clef_store_errmsg'),
     'clef_store_job_count': (0, 'clef_store_errmsg'),
     'clef_cohort_generate': (0, 'clef_session_errmsg'),
+    'clef_text_encoder_load': (1, 'clef_ctx_errmsg'),
+    'clef_text_encoder_tokenize': (0, 'clef_text_encoder_errmsg'),
+    'clef_text_encoder_embed': (0, 'clef_text_encoder_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
 STATUS_FUNCTIONS = frozenset({
@@ -1509,6 +1540,9 @@ STATUS_FUNCTIONS = frozenset({
     'clef_store_job_requeue',
     'clef_store_job_count',
     'clef_cohort_generate',
+    'clef_text_encoder_load',
+    'clef_text_encoder_tokenize',
+    'clef_text_encoder_embed',
 })
 DEPRECATED = ()
 
