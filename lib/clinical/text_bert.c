@@ -74,8 +74,7 @@ static clef_status bert_cfg(clef_text_encoder *te, clef_weights *w, const char *
     clefi_bert_cfg *c = &te->cfg;
     int64_t unused;
     *prefix = "";
-    if (clef_weights_tensor_index(w, "bert.embeddings.word_embeddings.weight", &unused) ==
-        CLEF_OK)
+    if (clef_weights_tensor_index(w, "bert.embeddings.word_embeddings.weight", &unused) == CLEF_OK)
         *prefix = "bert.";
     if (shape2(w, *prefix, "embeddings.word_embeddings.weight", &c->vocab, &c->d) != CLEF_OK ||
         shape2(w, *prefix, "embeddings.position_embeddings.weight", &c->max_pos, &unused) !=
@@ -129,7 +128,7 @@ clef_status clefi_bert_load(clef_text_encoder *te, clef_weights *w, int32_t n_he
     for (int64_t l = 0; l < te->cfg.n_layers && rc == CLEF_OK; l++) {
         char name[128];
 #define X(suffix, rank, ...)                                                                       \
-    snprintf(name, sizeof name, "encoder.layer.%d." suffix, (int)l);                             \
+    snprintf(name, sizeof name, "encoder.layer.%d.%s", (int)l, suffix);                            \
     if (rc == CLEF_OK)                                                                             \
         rc = clefi_layout_add(lay, name, rank, (const int64_t[]){__VA_ARGS__});
         BERT_LAYER_TENSORS(X)
@@ -154,11 +153,16 @@ typedef struct bert_bufs {
 
 static size_t bert_bufs_at(bert_bufs *b, float *base, const clefi_bert_cfg *c, int64_t T,
                            int32_t n_threads) {
-    size_t sizes[10] = {(size_t)(T * c->d),        (size_t)(T * c->d),
-                        (size_t)(T * c->d),        (size_t)(T * 3 * c->d),
-                        (size_t)(T * c->d),        (size_t)(T * c->d_ff),
-                        (size_t)T,                 (size_t)T,
-                        (size_t)(c->n_heads * T),  clefi_attention_scratch(n_threads)};
+    size_t sizes[10] = {(size_t)(T * c->d),
+                        (size_t)(T * c->d),
+                        (size_t)(T * c->d),
+                        (size_t)(T * 3 * c->d),
+                        (size_t)(T * c->d),
+                        (size_t)(T * c->d_ff),
+                        (size_t)T,
+                        (size_t)T,
+                        (size_t)(c->n_heads * T),
+                        clefi_attention_scratch(n_threads)};
     float **slots[10] = {&b->x,  &b->h,    &b->tmp,  &b->qkv, &b->att,
                          &b->ff, &b->mean, &b->rstd, &b->lse, &b->scratch};
     size_t off = 0;
@@ -195,8 +199,8 @@ clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s, const
         for (int64_t k = 0; k < d; k++)
             b.tmp[t * d + k] += pos[k] + typ[k];
     }
-    clefi_layernorm_forward(pool, b.x, b.mean, b.rstd, b.tmp, tens(te, E_LN_W), tens(te, E_LN_B),
-                            T, d, BERT_LN_EPS);
+    clefi_layernorm_forward(pool, b.x, b.mean, b.rstd, b.tmp, tens(te, E_LN_W), tens(te, E_LN_B), T,
+                            d, BERT_LN_EPS);
     for (int64_t l = 0; l < c->n_layers; l++) {
         size_t L = E_COUNT + (size_t)l * L_COUNT;
         clefi_linear_forward(pool, b.qkv, b.x, tens(te, L + L_QKV_W), tens(te, L + L_QKV_B), T, d,

@@ -1,5 +1,6 @@
 /* text_encoder.c — clef_text_encoder, the text tower's public API (docs/text-tower.md): load a
- * BERT safetensors file and its vocab.txt, tokenize, embed. SPDX-License-Identifier: BSD-3-Clause */
+ * BERT safetensors file and its vocab.txt, tokenize, embed. SPDX-License-Identifier: BSD-3-Clause
+ */
 #include "clef.h"
 #include "text_int.h"
 
@@ -16,9 +17,8 @@ void clef_text_encoder_free(clef_text_encoder *te) {
     clefi_ctx_release(ctx);
 }
 
-clef_status clef_text_encoder_load(clef_text_encoder **out, clef_ctx *ctx,
-                                   const char *weights_path, const char *vocab_path,
-                                   int32_t n_heads) {
+clef_status clef_text_encoder_load(clef_text_encoder **out, clef_ctx *ctx, const char *weights_path,
+                                   const char *vocab_path, int32_t n_heads) {
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_reset(ctx);
@@ -53,8 +53,8 @@ clef_status clef_text_encoder_load(clef_text_encoder **out, clef_ctx *ctx,
         clef_text_encoder_free(te);
         return rc;
     }
-    te->max_tokens = te->cfg.max_pos < CLEFI_TEXT_MAX_TOKENS ? (int32_t)te->cfg.max_pos
-                                                             : CLEFI_TEXT_MAX_TOKENS;
+    te->max_tokens =
+        te->cfg.max_pos < CLEFI_TEXT_MAX_TOKENS ? (int32_t)te->cfg.max_pos : CLEFI_TEXT_MAX_TOKENS;
     *out = te;
     return CLEF_OK;
 }
@@ -88,13 +88,14 @@ clef_status clef_text_encoder_tokenize(clef_text_encoder *te, const char *text, 
     return CLEF_OK;
 }
 
-clef_status clef_text_encoder_embed(const clef_text_encoder *te, clef_session *s,
-                                    const char *text, float *out, size_t cap, size_t *needed) {
+clef_status clef_text_encoder_embed(const clef_text_encoder *te, clef_session *s, const char *text,
+                                    float *out, size_t cap, size_t *needed) {
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_session_begin(s);
     if (te == NULL || text == NULL || (out == NULL && cap > 0))
-        return clefi_session_error(s, CLEF_ERR_INVALID_ARG, "clef_text_encoder_embed: bad argument");
+        return clefi_session_error(s, CLEF_ERR_INVALID_ARG,
+                                   "clef_text_encoder_embed: bad argument");
     if (needed != NULL)
         *needed = (size_t)te->cfg.d;
     if (cap < (size_t)te->cfg.d)

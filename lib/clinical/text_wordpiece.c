@@ -216,7 +216,7 @@ typedef struct wp_state {
     int32_t *ids;
     int32_t n, cap; /* cap: wordpieces allowed (the caller's cap less [CLS] and [SEP]) */
     char word[2 + 4 * (CLEFI_TEXT_MAX_WORD_CHARS + 1)]; /* "##" + up to 101 characters */
-    size_t len;      /* bytes in word[2..] */
+    size_t len;                                         /* bytes in word[2..] */
     int32_t n_chars; /* code points in the word; > 100 -> [UNK] */
 } wp_state;
 
