@@ -37,8 +37,9 @@ static int have_minilm(void) {
 
 /* ---- WordPiece on a hand-made vocabulary (no weights needed) ---- */
 
-static const char tiny_vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##aff\n##able\nhello\n,\n!\ncafe\n"
-                                 "\xe4\xb8\xad\n##s\nworld\r\n";
+static const char tiny_vocab[] =
+    "[PAD]\n[UNK]\n[CLS]\n[SEP]\nun\n##aff\n##able\nhello\n,\n!\ncafe\n"
+    "\xe4\xb8\xad\n##s\nworld\r\n";
 
 static void wp(const clefi_vocab *v, const char *text, const int32_t *want, int32_t n_want,
                int32_t cap) {
@@ -83,9 +84,9 @@ static void test_load_errors(void **state) {
     clef_ctx *ctx = NULL;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_text_encoder *te = NULL;
-    assert_int_equal(clef_text_encoder_load(&te, ctx, "/nonexistent.safetensors",
-                                            "/nonexistent-vocab.txt", 0),
-                     CLEF_ERR_NOT_FOUND);
+    assert_int_equal(
+        clef_text_encoder_load(&te, ctx, "/nonexistent.safetensors", "/nonexistent-vocab.txt", 0),
+        CLEF_ERR_NOT_FOUND);
     assert_null(te);
     assert_int_equal(clef_text_encoder_load(&te, ctx, NULL, NULL, 0), CLEF_ERR_INVALID_ARG);
     assert_int_equal(clef_text_encoder_dim(NULL), 0);

@@ -10,6 +10,7 @@ Tables (code point ranges, sorted, inclusive):
   fold   - code point -> lower-case, NFD, combining marks (Mn) removed, where that differs
            from the code point itself (Hangul syllables are decomposed in C, algorithmically)
 Usage: python3 tools/gen_unicode/gen_text_unicode.py > lib/clinical/text_unicode_tab.h
+       bash tools/check_format.sh --fix   (the committed header is clang-formatted)
 """
 import sys
 import unicodedata as ud
