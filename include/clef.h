@@ -2044,6 +2044,47 @@ CLEF_API clef_status clef_report_summarize(clef_ctx *ctx, const char *text, size
                                            size_t cap, size_t *needed, int32_t *status,
                                            int32_t n_status);
 
+/* ------------------------------------------------------------------------------------------ */
+/* text tower: frozen pretrained sentence encoder (docs/text-tower.md)       (lib/clinical)   */
+/* ------------------------------------------------------------------------------------------ */
+
+/** A BERT-family sentence encoder (default all-MiniLM-L6-v2) with its WordPiece vocabulary:
+ *  uncased tokenization, the encoder, mean pooling over the tokens and L2 normalization, as
+ *  sentence-transformers. Read-only after loading: usable from several threads at once; each
+ *  embed call takes its own clef_session. */
+typedef struct clef_text_encoder clef_text_encoder;
+
+/** Load a BERT encoder from a safetensors file (Hugging Face BertModel tensor names, with or
+ *  without a "bert." prefix; width, layers, MLP width and vocabulary size read from the tensor
+ *  shapes) and its vocab.txt (one token per line, id = line number; [UNK], [CLS] and [SEP]
+ *  required). n_heads: attention heads (0: 12, as all-MiniLM-L6-v2 and BERT-base). Texts are
+ *  cut to 256 tokens ([CLS] and [SEP] included), or the model's position count if smaller.
+ *  Errors on ctx: CLEF_ERR_NOT_FOUND (a file or tensor), CLEF_ERR_SHAPE, CLEF_ERR_FORMAT (the
+ *  vocabulary, or its size differs from the word embeddings'). */
+CLEF_API clef_status clef_text_encoder_load(clef_text_encoder **out, clef_ctx *ctx,
+                                            const char *weights_path, const char *vocab_path,
+                                            int32_t n_heads);
+/** NULL-safe. */
+CLEF_API void clef_text_encoder_free(clef_text_encoder *te);
+/** Last error of te (empty string when none); the one error rule applies. */
+CLEF_API const char *clef_text_encoder_errmsg(const clef_text_encoder *te);
+CLEF_API clef_status clef_text_encoder_errcode(const clef_text_encoder *te);
+/** Embedding width (384 for all-MiniLM-L6-v2); 0 for NULL. */
+CLEF_API int64_t clef_text_encoder_dim(const clef_text_encoder *te);
+/** Most tokens of one text, [CLS] and [SEP] included (256); 0 for NULL. */
+CLEF_API int32_t clef_text_encoder_max_tokens(const clef_text_encoder *te);
+/** Token ids of NUL-terminated UTF-8 text: [CLS] wordpieces [SEP], truncated to
+ *  clef_text_encoder_max_tokens(). *n = the count; CLEF_ERR_BUFFER_TOO_SMALL when cap < *n
+ *  (nothing written). Errors on te. */
+CLEF_API clef_status clef_text_encoder_tokenize(clef_text_encoder *te, const char *text,
+                                                int32_t *ids, size_t cap, size_t *n);
+/** The unit-norm embedding of NUL-terminated UTF-8 text into out (cap floats); *needed =
+ *  clef_text_encoder_dim() (may be NULL); CLEF_ERR_BUFFER_TOO_SMALL when cap is smaller.
+ *  Errors on the session. */
+CLEF_API clef_status clef_text_encoder_embed(const clef_text_encoder *te, clef_session *s,
+                                             const char *text, float *out, size_t cap,
+                                             size_t *needed);
+
 /* (end of section) */
 
 #ifdef __cplusplus

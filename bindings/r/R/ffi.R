@@ -1423,3 +1423,35 @@ clef_report_section <- function(ctx, text, len, name) {
 clef_report_summarize <- function(ctx, text, len, cap, n_status) {
   .clef_result(.Call(C_clef_report_summarize, ctx, text, len, cap, n_status), "clef_report_summarize", TRUE, c("summary", "needed", "status"))
 }
+
+clef_text_encoder_load <- function(ctx, weights_path, vocab_path, n_heads) {
+  .clef_result(.Call(C_clef_text_encoder_load, ctx, weights_path, vocab_path, n_heads), "clef_text_encoder_load", TRUE, c("out"))
+}
+
+clef_text_encoder_free <- function(te) {
+  .clef_result(.Call(C_clef_text_encoder_free, te), "clef_text_encoder_free", FALSE, c())
+}
+
+clef_text_encoder_errmsg <- function(te) {
+  .clef_result(.Call(C_clef_text_encoder_errmsg, te), "clef_text_encoder_errmsg", FALSE, c())
+}
+
+clef_text_encoder_errcode <- function(te) {
+  .clef_result(.Call(C_clef_text_encoder_errcode, te), "clef_text_encoder_errcode", FALSE, c())
+}
+
+clef_text_encoder_dim <- function(te) {
+  .clef_result(.Call(C_clef_text_encoder_dim, te), "clef_text_encoder_dim", FALSE, c())
+}
+
+clef_text_encoder_max_tokens <- function(te) {
+  .clef_result(.Call(C_clef_text_encoder_max_tokens, te), "clef_text_encoder_max_tokens", FALSE, c())
+}
+
+clef_text_encoder_tokenize <- function(te, text, cap) {
+  .clef_result(.Call(C_clef_text_encoder_tokenize, te, text, cap), "clef_text_encoder_tokenize", TRUE, c("ids", "n"))
+}
+
+clef_text_encoder_embed <- function(te, s, text, cap) {
+  .clef_result(.Call(C_clef_text_encoder_embed, te, s, text, cap), "clef_text_encoder_embed", TRUE, c("out", "needed"))
+}

@@ -157,6 +157,14 @@ void clefr_fin_clef_ehr(SEXP x) {
     }
 }
 
+void clefr_fin_clef_text_encoder(SEXP x) {
+    clef_text_encoder *h = (clef_text_encoder *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_text_encoder_free(h);
+    }
+}
+
 /* ---- functions ---- */
 SEXP clefr_clef_version(void) {
     const char *ret = clef_version();
@@ -4881,5 +4889,118 @@ SEXP clefr_clef_report_summarize(SEXP a_ctx, SEXP a_text, SEXP a_len, SEXP a_cap
     SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
     SET_VECTOR_ELT(res, 4, clefr_finish_buffer(CLEFR_I32, r_status, b_status, s_status));
     UNPROTECT(3);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_load(SEXP a_ctx, SEXP a_weights_path, SEXP a_vocab_path,
+                                  SEXP a_n_heads) {
+    static const char fn[] = "clef_text_encoder_load";
+    clef_text_encoder *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_weights_path = clefr_as_string(a_weights_path, fn, "weights_path");
+    const char *v_vocab_path = clefr_as_string(a_vocab_path, fn, "vocab_path");
+    int32_t v_n_heads =
+        (int32_t)clefr_as_int(a_n_heads, fn, "n_heads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret =
+        clef_text_encoder_load(&v_out, v_ctx, v_weights_path, v_vocab_path, v_n_heads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(
+        res, 2,
+        clefr_wrap_handle(v_out, "clef_text_encoder", clefr_fin_clef_text_encoder, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_free(SEXP a_te) {
+    static const char fn[] = "clef_text_encoder_free";
+    clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 1);
+    clef_text_encoder_free(v_te);
+    clefr_clear(a_te);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_errmsg(SEXP a_te) {
+    static const char fn[] = "clef_text_encoder_errmsg";
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    const char *ret = clef_text_encoder_errmsg(v_te);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_errcode(SEXP a_te) {
+    static const char fn[] = "clef_text_encoder_errcode";
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    clef_status ret = clef_text_encoder_errcode(v_te);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_dim(SEXP a_te) {
+    static const char fn[] = "clef_text_encoder_dim";
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    int64_t ret = clef_text_encoder_dim(v_te);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_max_tokens(SEXP a_te) {
+    static const char fn[] = "clef_text_encoder_max_tokens";
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    int32_t ret = clef_text_encoder_max_tokens(v_te);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_tokenize(SEXP a_te, SEXP a_text, SEXP a_cap) {
+    static const char fn[] = "clef_text_encoder_tokenize";
+    clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    const char *v_text = clefr_as_string(a_text, fn, "text");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_n = 0;
+    const double s_ids = (double)(v_cap);
+    void *b_ids = NULL;
+    SEXP r_ids = PROTECT(clefr_out_buffer(CLEFR_I32, s_ids, &b_ids));
+    clef_status ret = clef_text_encoder_tokenize(v_te, v_text, b_ids, v_cap, &v_n);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_te != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_text_encoder_errmsg(v_te)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_I32, r_ids, b_ids, s_ids));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_n));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_embed(SEXP a_te, SEXP a_s, SEXP a_text, SEXP a_cap) {
+    static const char fn[] = "clef_text_encoder_embed";
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const char *v_text = clefr_as_string(a_text, fn, "text");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_text_encoder_embed(v_te, v_s, v_text, b_out, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_te != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_text_encoder_errmsg(v_te)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
     return res;
 }

@@ -306,6 +306,14 @@ SEXP clefr_clef_report_finding_name(SEXP);
 SEXP clefr_clef_report_deidentify(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_report_section(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_report_summarize(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_text_encoder_load(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_text_encoder_free(SEXP);
+SEXP clefr_clef_text_encoder_errmsg(SEXP);
+SEXP clefr_clef_text_encoder_errcode(SEXP);
+SEXP clefr_clef_text_encoder_dim(SEXP);
+SEXP clefr_clef_text_encoder_max_tokens(SEXP);
+SEXP clefr_clef_text_encoder_tokenize(SEXP, SEXP, SEXP);
+SEXP clefr_clef_text_encoder_embed(SEXP, SEXP, SEXP, SEXP);
 
 static const R_CallMethodDef call_methods[] = {
     {"C_clef_version", (DL_FUNC)&clefr_clef_version, 0},
@@ -614,6 +622,14 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_report_deidentify", (DL_FUNC)&clefr_clef_report_deidentify, 4},
     {"C_clef_report_section", (DL_FUNC)&clefr_clef_report_section, 4},
     {"C_clef_report_summarize", (DL_FUNC)&clefr_clef_report_summarize, 5},
+    {"C_clef_text_encoder_load", (DL_FUNC)&clefr_clef_text_encoder_load, 4},
+    {"C_clef_text_encoder_free", (DL_FUNC)&clefr_clef_text_encoder_free, 1},
+    {"C_clef_text_encoder_errmsg", (DL_FUNC)&clefr_clef_text_encoder_errmsg, 1},
+    {"C_clef_text_encoder_errcode", (DL_FUNC)&clefr_clef_text_encoder_errcode, 1},
+    {"C_clef_text_encoder_dim", (DL_FUNC)&clefr_clef_text_encoder_dim, 1},
+    {"C_clef_text_encoder_max_tokens", (DL_FUNC)&clefr_clef_text_encoder_max_tokens, 1},
+    {"C_clef_text_encoder_tokenize", (DL_FUNC)&clefr_clef_text_encoder_tokenize, 3},
+    {"C_clef_text_encoder_embed", (DL_FUNC)&clefr_clef_text_encoder_embed, 4},
     {NULL, NULL, 0}};
 
 void R_init_clef(DllInfo *dll) {
