@@ -15,16 +15,8 @@ read_npy_f32 <- function(path) {
 test_that("clef_pretrain and the embedding matrices match the clef command", {
   exe <- clef_cli()
   skip_if(!nzchar(exe), "no clef command to synthesise a cohort")
-  lib <- Sys.getenv("CLEF_LIBRARY")
-  if (nzchar(lib)) {
-    old <- Sys.getenv("LD_LIBRARY_PATH")
-    Sys.setenv(LD_LIBRARY_PATH = paste(dirname(normalizePath(lib)), old, sep = ":"))
-    on.exit(Sys.setenv(LD_LIBRARY_PATH = old), add = TRUE)
-  }
-  old_core <- Sys.getenv("OPENBLAS_CORETYPE", unset = NA)
-  Sys.setenv(OPENBLAS_CORETYPE = clef_blas_kernel())
-  on.exit(if (is.na(old_core)) Sys.unsetenv("OPENBLAS_CORETYPE") else
-    Sys.setenv(OPENBLAS_CORETYPE = old_core), add = TRUE)
+  restore <- clef_cli_env()
+  on.exit(restore(), add = TRUE)
   d <- tempfile("enc")
   dir.create(d)
   on.exit(unlink(d, recursive = TRUE), add = TRUE)

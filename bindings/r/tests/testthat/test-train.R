@@ -1,18 +1,8 @@
 test_that("clef_train_tokenizer writes the weights clef train-tokenizer writes", {
   exe <- clef_cli()
   skip_if(!nzchar(exe), "no clef command to synthesise a cohort")
-  lib <- Sys.getenv("CLEF_LIBRARY")
-  if (nzchar(lib)) {  # an installed clef command has no rpath
-    old <- Sys.getenv("LD_LIBRARY_PATH")
-    Sys.setenv(LD_LIBRARY_PATH = paste(dirname(normalizePath(lib)), old, sep = ":"))
-    on.exit(Sys.setenv(LD_LIBRARY_PATH = old), add = TRUE)
-  }
-  # the clef command runs this process's BLAS kernel (the same GEMM rounding), whichever
-  # OpenBLAS chose when R started
-  old_core <- Sys.getenv("OPENBLAS_CORETYPE", unset = NA)
-  Sys.setenv(OPENBLAS_CORETYPE = clef_blas_kernel())
-  on.exit(if (is.na(old_core)) Sys.unsetenv("OPENBLAS_CORETYPE") else
-    Sys.setenv(OPENBLAS_CORETYPE = old_core), add = TRUE)
+  restore <- clef_cli_env()
+  on.exit(restore(), add = TRUE)
   d <- tempfile("train")
   dir.create(d)
   coh <- file.path(d, "coh")
