@@ -8,12 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_hash.h"
+#include "bench_derived.h"
 #include "clef.h"
 
 static int fail(const char *what, const char *msg) {
     fprintf(stderr, "bench_bag_tokens: %s: %s\n", what, msg);
     return 1;
+}
+
+typedef struct bag_ctx {
+    int64_t K, gf, gt, n_mean, nt;
+} bag_ctx;
+
+/* Histogram of the grid codes over the valid columns, frequencies summing to 1. */
+static int bag(const char *sid, const uint16_t *ids, float *h, char *why, size_t cap, void *user) {
+    (void)sid;
+    (void)why;
+    (void)cap;
+    const bag_ctx *b = user;
+    int64_t valid = b->n_mean > 0 ? ids[b->nt - 1] - b->K : b->gt, cnt = 0;
+    valid = valid < 1 ? 1 : valid > b->gt ? b->gt : valid;
+    memset(h, 0, (size_t)b->K * sizeof *h);
+    for (int64_t r = 0; r < b->gf; r++)
+        for (int64_t c = 0; c < valid; c++, cnt++)
+            h[ids[r * b->gt + c]] += 1.0f;
+    for (int64_t k = 0; k < b->K; k++)
+        h[k] /= (float)cnt;
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -39,38 +60,13 @@ int main(int argc, char **argv) {
     int64_t nt = clef_tokenizer_n_tokens(tok);
     clef_tokenizer_mean_tokens(tok, &n_mean, &levels);
     clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
-    uint16_t *ids = malloc((size_t)nt * sizeof *ids);
-    float *h = malloc((size_t)K * sizeof *h);
-    int64_t n_done = 0;
-    for (int32_t split = CLEF_SPLIT_TRAIN; split <= CLEF_SPLIT_TEST; split++) {
-        int64_t n = 0;
-        clef_store_split_count(st, split, &n);
-        for (int64_t i = 0; i < n; i++) {
-            char sid[256];
-            size_t got = 0;
-            clef_store_split_session(st, split, i, sid, sizeof sid, NULL);
-            if (clef_store_artifact_get(st, sid, CLEF_ARTIFACT_TOKENS, tsha, ids,
-                                        (size_t)nt * sizeof *ids, &got) != CLEF_OK)
-                return fail(sid, "no tokens (clef tokenize --store first)");
-            int64_t valid = n_mean > 0 ? ids[nt - 1] - K : gt, cnt = 0;
-            valid = valid < 1 ? 1 : valid > gt ? gt : valid;
-            memset(h, 0, (size_t)K * sizeof *h);
-            for (int64_t r = 0; r < gf; r++)
-                for (int64_t c = 0; c < valid; c++, cnt++)
-                    h[ids[r * gt + c]] += 1.0f;
-            for (int64_t k = 0; k < K; k++)
-                h[k] /= (float)cnt;
-            if (clef_store_artifact_put(st, sid, CLEF_ARTIFACT_EMBEDDING, hash, h,
-                                        (size_t)K * sizeof *h) != CLEF_OK)
-                return fail(sid, clef_store_errmsg(st));
-            n_done++;
-        }
-    }
+    bag_ctx b = {K, gf, gt, n_mean, nt};
+    int64_t n_done = bench_derive_all("bench_bag_tokens", st, tsha, nt, hash, K, bag, &b);
+    if (n_done < 0)
+        return 1;
     fprintf(stderr, "bench_bag_tokens: %lld sessions, %lld-bin histograms\n", (long long)n_done,
             (long long)K);
     printf("%s\n", hash);
-    free(ids);
-    free(h);
     clef_store_free(st);
     clef_tokenizer_free(tok);
     clef_ctx_free(ctx);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_hash.h"
+#include "bench_derived.h"
 #include "clef.h"
 
 static int fail(const char *what, const char *msg) {
@@ -32,6 +32,39 @@ static void mean_rows(const float *st, int64_t d, int64_t t0, int64_t t1, int64_
     }
     for (int64_t k = 0; k < d; k++)
         out[k] /= (float)(n > 0 ? n : 1);
+}
+
+typedef struct pool_ctx {
+    const clef_encoder *enc;
+    clef_session *s;
+    int m; /* 0 grid, 1 mean, 2 concat, 3 all */
+    int64_t K, gt, n_mean, nt, d, e, n_grid;
+    int32_t *ids;
+    float *states, *emb;
+} pool_ctx;
+
+/* The encoder's final states of one session, pooled by mode into out. */
+static int pool(const char *sid, const uint16_t *ids16, float *out, char *why, size_t cap,
+                void *user) {
+    (void)sid;
+    pool_ctx *p = user;
+    const int64_t nt = p->nt, d = p->d, gt = p->gt, n_grid = p->n_grid;
+    for (int64_t t = 0; t < nt; t++)
+        p->ids[t] = ids16[t];
+    if (clef_encoder_embed(p->enc, p->s, p->ids, (size_t)nt, 0, p->emb, (size_t)p->e, p->states,
+                           (size_t)(nt * d), NULL) != CLEF_OK) {
+        snprintf(why, cap, "%s", clef_session_errmsg(p->s));
+        return -1;
+    }
+    int64_t valid = p->n_mean > 0 ? p->ids[nt - 1] - p->K : gt;
+    valid = valid < 1 ? 1 : valid > gt ? gt : valid;
+    if (p->m == 0 || p->m == 2)
+        mean_rows(p->states, d, 0, n_grid, gt, n_grid, valid, out);
+    if (p->m == 1 || p->m == 2)
+        mean_rows(p->states, d, n_grid, nt, gt, n_grid, valid, out + (p->m == 2 ? d : 0));
+    if (p->m == 3)
+        mean_rows(p->states, d, 0, nt, gt, n_grid, valid, out);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -74,49 +107,21 @@ int main(int argc, char **argv) {
     clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
     clef_encoder_shape(enc, &nt, &d, &e);
     const int64_t n_grid = gf * gt, dim = m == 2 ? 2 * d : d;
-    uint16_t *ids16 = malloc((size_t)nt * sizeof *ids16);
     int32_t *ids = malloc((size_t)nt * sizeof *ids);
     float *states = malloc((size_t)(nt * d) * sizeof *states);
     float *emb = malloc((size_t)e * sizeof *emb);
-    float *out = malloc((size_t)dim * sizeof *out);
-    int64_t n_done = 0;
-    for (int32_t split = CLEF_SPLIT_TRAIN; split <= CLEF_SPLIT_TEST; split++) {
-        int64_t n = 0;
-        clef_store_split_count(st, split, &n);
-        for (int64_t i = 0; i < n; i++) {
-            char sid[256];
-            size_t got = 0;
-            clef_store_split_session(st, split, i, sid, sizeof sid, NULL);
-            if (clef_store_artifact_get(st, sid, CLEF_ARTIFACT_TOKENS, tsha, ids16,
-                                        (size_t)nt * sizeof *ids16, &got) != CLEF_OK)
-                return fail(sid, "no tokens (clef tokenize --store first)");
-            for (int64_t t = 0; t < nt; t++)
-                ids[t] = ids16[t];
-            if (clef_encoder_embed(enc, s, ids, (size_t)nt, 0, emb, (size_t)e, states,
-                                   (size_t)(nt * d), NULL) != CLEF_OK)
-                return fail(sid, clef_session_errmsg(s));
-            int64_t valid = n_mean > 0 ? ids[nt - 1] - K : gt;
-            valid = valid < 1 ? 1 : valid > gt ? gt : valid;
-            if (m == 0 || m == 2)
-                mean_rows(states, d, 0, n_grid, gt, n_grid, valid, out);
-            if (m == 1 || m == 2)
-                mean_rows(states, d, n_grid, nt, gt, n_grid, valid, out + (m == 2 ? d : 0));
-            if (m == 3)
-                mean_rows(states, d, 0, nt, gt, n_grid, valid, out);
-            if (clef_store_artifact_put(st, sid, CLEF_ARTIFACT_EMBEDDING, hash, out,
-                                        (size_t)dim * sizeof *out) != CLEF_OK)
-                return fail(sid, clef_store_errmsg(st));
-            n_done++;
-        }
-    }
+    if (ids == NULL || states == NULL || emb == NULL)
+        return fail("memory", "cannot allocate");
+    pool_ctx pc = {enc, s, m, K, gt, n_mean, nt, d, e, n_grid, ids, states, emb};
+    int64_t n_done = bench_derive_all("bench_pool_states", st, tsha, nt, hash, dim, pool, &pc);
+    if (n_done < 0)
+        return 1;
     fprintf(stderr, "bench_pool_states: %lld sessions, %s pooling, %lld dims\n", (long long)n_done,
             mode, (long long)dim);
     printf("%s\n", hash);
-    free(ids16);
     free(ids);
     free(states);
     free(emb);
-    free(out);
     clef_session_free(s);
     clef_store_free(st);
     clef_encoder_free(enc);
