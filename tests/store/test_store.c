@@ -63,8 +63,8 @@ static void test_open_schema(void **state) {
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     char path[512];
     clef_store *s = open_store(ctx, path);
-    assert_int_equal(clef_store_schema_version(), 1);
-    assert_int_equal(pragma_int(s, "PRAGMA user_version"), 1);
+    assert_int_equal(clef_store_schema_version(), 2);
+    assert_int_equal(pragma_int(s, "PRAGMA user_version"), 2);
     assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
