@@ -70,11 +70,10 @@ static const char k_migration_1[] =
 
 /* Files a quarantine import (CLEF_STORE_IMPORT_SKIP_BAD) left out, with the reason; a later
  * import that reads the file cleanly deletes its row. */
-static const char k_migration_2[] =
-    "CREATE TABLE import_skipped("
-    " path TEXT PRIMARY KEY,"
-    " reason TEXT NOT NULL) STRICT;"
-    "PRAGMA user_version = 2;";
+static const char k_migration_2[] = "CREATE TABLE import_skipped("
+                                    " path TEXT PRIMARY KEY,"
+                                    " reason TEXT NOT NULL) STRICT;"
+                                    "PRAGMA user_version = 2;";
 
 static const char *const k_migrations[] = {k_migration_1, k_migration_2};
 #define N_MIGRATIONS ((int)(sizeof k_migrations / sizeof k_migrations[0]))

@@ -25,7 +25,8 @@ static int print_skipped(clef_store *s, int64_t skipped) {
     size_t need = 0;
     for (int64_t i = 0; clef_store_skipped_file(s, i, line, sizeof line, &need) == CLEF_OK; i++) {
         if (i == 0)
-            printf("skipped files (%lld this run; fix them and ingest again):\n", (long long)skipped);
+            printf("skipped files (%lld this run; fix them and ingest again):\n",
+                   (long long)skipped);
         printf("  %s\n", line);
     }
     return skipped > 0 ? 3 : 0;
@@ -64,8 +65,8 @@ int cmd_ingest(int argc, char **argv) {
     ingest_progress p;
     cli_progress_begin(&p.hash, "clef ingest: hashing recordings", 0);
     cli_progress_begin(&p.reports, "clef ingest: reports and FHIR", 0);
-    rc = clef_store_import_cohort_flags(s, dir, skip_bad ? CLEF_STORE_IMPORT_SKIP_BAD : 0,
-                                        &changed, &skipped, on_progress, &p);
+    rc = clef_store_import_cohort_flags(s, dir, skip_bad ? CLEF_STORE_IMPORT_SKIP_BAD : 0, &changed,
+                                        &skipped, on_progress, &p);
     cli_progress_end(&p.hash);
     cli_progress_end(&p.reports);
     int ret = 0;
