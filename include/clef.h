@@ -1881,6 +1881,23 @@ CLEF_API clef_status clef_store_errcode(const clef_store *s);
  *  be NULL. */
 CLEF_API clef_status clef_store_import_cohort(clef_store *s, const char *dir, int64_t *rows_changed,
                                               clef_store_progress_fn progress, void *user);
+/** Flags of clef_store_import_cohort_flags. */
+enum clef_store_import_flag {
+    /** Quarantine mode: a report or FHIR file that cannot be read or parsed is skipped (none of
+     *  its rows kept), recorded with its reason (clef_store_skipped_file), and the rest is
+     *  imported. The four CSV files are still all-or-nothing. */
+    CLEF_STORE_IMPORT_SKIP_BAD = 1
+};
+/** clef_store_import_cohort with flags (clef_store_import_flag; 0 = all-or-nothing).
+ *  *n_skipped = files this import skipped (may be NULL). A file imported cleanly loses its
+ *  earlier quarantine record, so a rerun after fixing a file imports just that file. */
+CLEF_API clef_status clef_store_import_cohort_flags(clef_store *s, const char *dir, uint32_t flags,
+                                                    int64_t *rows_changed, int64_t *n_skipped,
+                                                    clef_store_progress_fn progress, void *user);
+/** Quarantined file at index (0-based, sorted by path) as "relative/path: reason" into buf
+ *  (NUL-terminated); *needed = bytes including the NUL. CLEF_ERR_RANGE past the last one. */
+CLEF_API clef_status clef_store_skipped_file(clef_store *s, int64_t index, char *buf, size_t cap,
+                                             size_t *needed);
 /** Number of rows of a table (a clef_store_table). */
 CLEF_API clef_status clef_store_count(clef_store *s, int32_t table, int64_t *out);
 /** Name of the task at index (0-based, tasks sorted by name) into buf (NUL-terminated);

@@ -243,12 +243,13 @@ static void wp_flush(wp_state *st) {
             if (start == 0) {
                 id = clefi_vocab_find(st->v, w, end);
             } else {
-                char save[2] = {w[start - 2], w[start - 1]};
-                w[start - 2] = '#';
-                w[start - 1] = '#';
-                id = clefi_vocab_find(st->v, w + start - 2, end - start + 2);
-                w[start - 2] = save[0];
-                w[start - 1] = save[1];
+                char *cont = st->word + start; /* = w + start - 2, without size_t wrap */
+                char save[2] = {cont[0], cont[1]};
+                cont[0] = '#';
+                cont[1] = '#';
+                id = clefi_vocab_find(st->v, cont, end - start + 2);
+                cont[0] = save[0];
+                cont[1] = save[1];
             }
             if (id >= 0)
                 break;

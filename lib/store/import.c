@@ -26,6 +26,9 @@ typedef struct importer {
     sqlite3_stmt *st_event; /* ehr_events insert, shared by events.csv and FHIR */
     const char *event_source;
     const char *fhir_subject; /* subject of the FHIR file being read */
+    uint32_t flags;           /* clef_store_import_flag */
+    int64_t n_skipped;        /* files quarantined by this import */
+    sqlite3_stmt *st_skip[2]; /* import_skipped: record a file, forget a file */
 } importer;
 
 static clef_status join(importer *im, const char *rel) {
@@ -367,6 +370,34 @@ static clef_status read_optional(importer *im, const char *sub, const char *id, 
     return rc;
 }
 
+/* A file whose content (not the store) failed: quarantined under CLEF_STORE_IMPORT_SKIP_BAD. */
+static int bad_file(clef_status rc) {
+    return rc == CLEF_ERR_FORMAT || rc == CLEF_ERR_UNSUPPORTED || rc == CLEF_ERR_RANGE ||
+           rc == CLEF_ERR_IO;
+}
+
+/* Close the per-file savepoint opened by file_begin. A clean file forgets an earlier
+ * quarantine of rel; under CLEF_STORE_IMPORT_SKIP_BAD a bad one is rolled back to the savepoint
+ * (none of its rows kept) and recorded with its reason, and the import goes on. */
+static clef_status file_end(importer *im, const char *rel, clef_status rc) {
+    if (rc == CLEF_OK) {
+        clefi_bind_text(im->st_skip[1], 1, rel);
+        rc = step_row(im, im->st_skip[1], "import_skipped", 0);
+    } else if ((im->flags & CLEF_STORE_IMPORT_SKIP_BAD) && bad_file(rc)) {
+        char reason[1024];
+        snprintf(reason, sizeof reason, "%s", clef_store_errmsg(im->s));
+        clefi_err_clear(&im->s->err);
+        rc = clefi_store_exec(im->s, "ROLLBACK TO file");
+        if (rc == CLEF_OK) {
+            clefi_bind_text(im->st_skip[0], 1, rel);
+            clefi_bind_text(im->st_skip[0], 2, reason);
+            rc = step_row(im, im->st_skip[0], "import_skipped", 0);
+            im->n_skipped++;
+        }
+    }
+    return rc == CLEF_OK ? clefi_store_exec(im->s, "RELEASE file") : rc;
+}
+
 static clef_status import_reports_and_fhir(importer *im) {
     sqlite3_stmt *st_rep = NULL;
     clef_status rc = clefi_store_prepare(
@@ -376,11 +407,23 @@ static clef_status import_reports_and_fhir(importer *im) {
         &st_rep);
     if (rc == CLEF_OK)
         rc = clefi_store_prepare(im->s, k_sql_event, &im->st_event);
+    if (rc == CLEF_OK)
+        rc = clefi_store_prepare(im->s,
+                                 "INSERT INTO import_skipped(path, reason) VALUES (?1, ?2) ON "
+                                 "CONFLICT(path) DO UPDATE SET reason = excluded.reason WHERE "
+                                 "reason IS NOT excluded.reason",
+                                 &im->st_skip[0]);
+    if (rc == CLEF_OK)
+        rc = clefi_store_prepare(im->s, "DELETE FROM import_skipped WHERE path = ?1",
+                                 &im->st_skip[1]);
     int64_t total = (int64_t)(im->n_sessions + im->n_subjects), done = 0;
     for (size_t i = 0; i < im->n_sessions && rc == CLEF_OK; i++, done++) {
-        char *text = NULL;
+        char *text = NULL, rel[300];
         size_t n = 0;
-        rc = read_optional(im, "reports", im->sessions[i], ".txt", &text, &n);
+        snprintf(rel, sizeof rel, "reports/%s.txt", im->sessions[i]);
+        rc = clefi_store_exec(im->s, "SAVEPOINT file");
+        if (rc == CLEF_OK)
+            rc = read_optional(im, "reports", im->sessions[i], ".txt", &text, &n);
         if (rc == CLEF_OK && text != NULL) {
             if (strlen(text) != n)
                 rc = clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_FORMAT,
@@ -394,25 +437,31 @@ static clef_status import_reports_and_fhir(importer *im) {
                 sqlite3_reset(st_rep);
         }
         clefi_free(im->s->ctx, text);
+        rc = file_end(im, rel, rc);
         if (rc == CLEF_OK && report_progress(im, done + 1, total))
             rc = clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_CANCELLED, "import cancelled");
     }
     for (size_t i = 0; i < im->n_subjects && rc == CLEF_OK; i++, done++) {
         char *xml = NULL, name[300];
         size_t n = 0;
-        rc = read_optional(im, "fhir", im->subjects[i], ".xml", &xml, &n);
+        snprintf(name, sizeof name, "fhir/%s.xml", im->subjects[i]);
+        rc = clefi_store_exec(im->s, "SAVEPOINT file");
+        if (rc == CLEF_OK)
+            rc = read_optional(im, "fhir", im->subjects[i], ".xml", &xml, &n);
         if (rc == CLEF_OK && xml != NULL) {
-            snprintf(name, sizeof name, "fhir/%s.xml", im->subjects[i]);
             im->fhir_subject = im->subjects[i];
             rc = clefi_fhir_parse(im->s->ctx, xml, n, name, im->subjects[i], fhir_event, im,
                                   &im->s->err);
         }
         clefi_free(im->s->ctx, xml);
+        rc = file_end(im, name, rc);
         if (rc == CLEF_OK && report_progress(im, done + 1, total))
             rc = clefi_error(im->s->ctx, &im->s->err, CLEF_ERR_CANCELLED, "import cancelled");
     }
     sqlite3_finalize(st_rep);
     sqlite3_finalize(im->st_event);
+    sqlite3_finalize(im->st_skip[0]);
+    sqlite3_finalize(im->st_skip[1]);
     im->st_event = NULL;
     return rc;
 }
@@ -487,9 +536,17 @@ static clef_status import_all(importer *im) {
 
 clef_status clef_store_import_cohort(clef_store *s, const char *dir, int64_t *rows_changed,
                                      clef_store_progress_fn progress, void *user) {
+    return clef_store_import_cohort_flags(s, dir, 0, rows_changed, NULL, progress, user);
+}
+
+clef_status clef_store_import_cohort_flags(clef_store *s, const char *dir, uint32_t flags,
+                                           int64_t *rows_changed, int64_t *n_skipped,
+                                           clef_store_progress_fn progress, void *user) {
     clefi_reset(s);
     if (rows_changed != NULL)
         *rows_changed = 0;
+    if (n_skipped != NULL)
+        *n_skipped = 0;
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (dir == NULL || dir[0] == '\0')
@@ -500,6 +557,7 @@ clef_status clef_store_import_cohort(clef_store *s, const char *dir, int64_t *ro
     im->s = s;
     im->progress = progress;
     im->user = user;
+    im->flags = flags;
     clef_status rc = CLEF_OK;
     /* stored paths are absolute, so a re-import from another working directory is a no-op */
     if (realpath(dir, im->dir) == NULL)
@@ -517,6 +575,8 @@ clef_status clef_store_import_cohort(clef_store *s, const char *dir, int64_t *ro
     }
     if (rc == CLEF_OK && rows_changed != NULL)
         *rows_changed = sqlite3_total_changes64(s->db) - before;
+    if (rc == CLEF_OK && n_skipped != NULL)
+        *n_skipped = im->n_skipped;
     free_ids(s->ctx, im->sessions, im->n_sessions);
     free_ids(s->ctx, im->subjects, im->n_subjects);
     clefi_free(s->ctx, im);

@@ -68,8 +68,17 @@ static const char k_migration_1[] =
     "CREATE INDEX jobs_state ON jobs(job, state);"
     "PRAGMA user_version = 1;";
 
-static const char *const k_migrations[] = {k_migration_1};
+/* Files a quarantine import (CLEF_STORE_IMPORT_SKIP_BAD) left out, with the reason; a later
+ * import that reads the file cleanly deletes its row. */
+static const char k_migration_2[] = "CREATE TABLE import_skipped("
+                                    " path TEXT PRIMARY KEY,"
+                                    " reason TEXT NOT NULL) STRICT;"
+                                    "PRAGMA user_version = 2;";
+
+static const char *const k_migrations[] = {k_migration_1, k_migration_2};
 #define N_MIGRATIONS ((int)(sizeof k_migrations / sizeof k_migrations[0]))
+_Static_assert(sizeof k_migrations / sizeof k_migrations[0] == CLEFI_STORE_SCHEMA_VERSION,
+               "one migration per schema version");
 
 static clef_status read_user_version(clef_store *s, int *out) {
     sqlite3_stmt *st;

@@ -335,23 +335,38 @@ clef_status clef_store_recording_path(clef_store *s, const char *session_id, cha
     return rc;
 }
 
-clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t cap,
-                                 size_t *needed) {
+/* Row `index` of a one-column, ordered query (LIMIT 1 OFFSET ?1) into buf; CLEF_ERR_RANGE
+ * naming `what` past the last row. */
+static clef_status indexed_str(clef_store *s, const char *sql, const char *what, int64_t index,
+                               char *buf, size_t cap, size_t *needed) {
     clefi_reset(s);
     if (needed != NULL)
         *needed = 0;
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (index < 0)
-        return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "task index %lld is negative",
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "%s index %lld is negative", what,
                            (long long)index);
     int found = 0;
-    clef_status rc = query_first_str(s, "SELECT name FROM tasks ORDER BY name LIMIT 1 OFFSET ?1",
-                                     NULL, index, buf, cap, needed, "reading a task name", &found);
+    clef_status rc = query_first_str(s, sql, NULL, index, buf, cap, needed, what, &found);
     if (rc == CLEF_OK && !found)
-        rc = clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "task index %lld is past the last task",
-                         (long long)index);
+        rc = clefi_error(s->ctx, &s->err, CLEF_ERR_RANGE, "%s index %lld is past the last one",
+                         what, (long long)index);
     return rc;
+}
+
+clef_status clef_store_task_name(clef_store *s, int64_t index, char *buf, size_t cap,
+                                 size_t *needed) {
+    return indexed_str(s, "SELECT name FROM tasks ORDER BY name LIMIT 1 OFFSET ?1", "task", index,
+                       buf, cap, needed);
+}
+
+clef_status clef_store_skipped_file(clef_store *s, int64_t index, char *buf, size_t cap,
+                                    size_t *needed) {
+    return indexed_str(s,
+                       "SELECT path || ': ' || reason FROM import_skipped ORDER BY path LIMIT 1 "
+                       "OFFSET ?1",
+                       "skipped file", index, buf, cap, needed);
 }
 
 /* The sessions of a split, ordered by session id: SQL per split name (index 0 = CLEF_SPLIT_TRAIN;

@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 
 /** Schema version this library writes (PRAGMA user_version after all migrations). */
-#define CLEFI_STORE_SCHEMA_VERSION 1
+#define CLEFI_STORE_SCHEMA_VERSION 2
 
 struct clef_store {
     clef_ctx *ctx;

@@ -64,8 +64,8 @@ static void test_open_schema(void **state) {
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     char path[512];
     clef_store *s = open_store(ctx, path);
-    assert_int_equal(clef_store_schema_version(), 1);
-    assert_int_equal(pragma_int(s, "PRAGMA user_version"), 1);
+    assert_int_equal(clef_store_schema_version(), 2);
+    assert_int_equal(pragma_int(s, "PRAGMA user_version"), 2);
     assert_int_equal(pragma_int(s, "PRAGMA foreign_keys"), 1);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
@@ -226,6 +226,21 @@ static void expect_import_error(const char *rel, const char *text, clef_status w
     assert_int_equal(changed, 0);
     assert_int_equal(count(s, CLEF_STORE_SESSIONS), 0); /* rolled back */
     assert_int_equal(count(s, CLEF_STORE_PATIENTS), 0);
+    if (strncmp(rel, "fhir/", 5) == 0 || strncmp(rel, "reports/", 8) == 0) {
+        /* quarantine mode: that file skipped with the same reason, the rest imported */
+        int64_t skipped = -1;
+        assert_int_equal(clef_store_import_cohort_flags(s, dir, CLEF_STORE_IMPORT_SKIP_BAD,
+                                                        &changed, &skipped, NULL, NULL),
+                         CLEF_OK);
+        assert_int_equal(skipped, 1);
+        assert_true(count(s, CLEF_STORE_SESSIONS) > 0);
+        char rec[1024];
+        size_t need = 0;
+        assert_int_equal(clef_store_skipped_file(s, 0, rec, sizeof rec, &need), CLEF_OK);
+        assert_int_equal(need, strlen(rec) + 1);
+        assert_true(strncmp(rec, rel, strlen(rel)) == 0 && strstr(rec, msg_part) != NULL);
+        assert_int_equal(clef_store_skipped_file(s, 1, rec, sizeof rec, &need), CLEF_ERR_RANGE);
+    }
     clef_store_free(s);
     rm_store(path);
     fixture_rmtree(dir);

@@ -62,7 +62,9 @@ static int embed_store(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
     cli_progress p;
     cli_progress_begin(&p, "clef embed: sessions", o->quiet);
     int64_t n = 0;
-    rc = clef_encoder_job_run(s, st, o->tok, o->weights, 3600.0, 0, &n, cli_progress_item_cb, &p);
+    /* one worker: a claim left by a killed run is returned to pending at once (stale_s 0), as
+     * clef tokenize --store does; with 3600 such a session stayed unembedded for an hour */
+    rc = clef_encoder_job_run(s, st, o->tok, o->weights, 0.0, 0, &n, cli_progress_item_cb, &p);
     cli_progress_end(&p);
     int ret = rc != CLEF_OK ? cli_fail("embed", rc, clef_session_errmsg(s)) : 0;
     if (ret == 0)

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "b2b44cf0d78d610c2c0065d9147bd580f70558caa17f57eb5a19ee5fa8ff2163"
+HEADER_SHA256 = "31177d7b5670581e9cf6710d48a2eb575eff3a7fc0476a5e05e7930e9e9e6048"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -235,6 +235,8 @@ CLEF_JOB_PENDING = 0
 CLEF_JOB_CLAIMED = 1
 CLEF_JOB_DONE = 2
 CLEF_JOB_FAILED = 3
+# enum clef_store_import_flag
+CLEF_STORE_IMPORT_SKIP_BAD = 1
 # enum clef_param_key_cohort
 CLEF_P_COHORT_SEED = 700
 CLEF_P_COHORT_N_PATIENTS = 701
@@ -274,6 +276,7 @@ ENUMS = {
     'clef_artifact_kind': {'CLEF_ARTIFACT_SPECTROGRAM': 1, 'CLEF_ARTIFACT_TOKENS': 2, 'CLEF_ARTIFACT_EMBEDDING': 3},
     'clef_split': {'CLEF_SPLIT_TRAIN': 1, 'CLEF_SPLIT_VAL': 2, 'CLEF_SPLIT_TEST': 3},
     'clef_job_state': {'CLEF_JOB_PENDING': 0, 'CLEF_JOB_CLAIMED': 1, 'CLEF_JOB_DONE': 2, 'CLEF_JOB_FAILED': 3},
+    'clef_store_import_flag': {'CLEF_STORE_IMPORT_SKIP_BAD': 1},
     'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
     'clef_report_finding_status': {'CLEF_FINDING_NOT_MENTIONED': 0, 'CLEF_FINDING_PRESENT': 1, 'CLEF_FINDING_NEGATED': 2, 'CLEF_FINDING_UNCERTAIN': 3},
 }
@@ -659,6 +662,8 @@ FUNCTIONS = {
     'clef_store_errmsg': (_C.c_char_p, [_C.POINTER(clef_store)]),
     'clef_store_errcode': (clef_status, [_C.POINTER(clef_store)]),
     'clef_store_import_cohort': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_int64), clef_store_progress_fn, _C.c_void_p]),
+    'clef_store_import_cohort_flags': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_uint32, _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), clef_store_progress_fn, _C.c_void_p]),
+    'clef_store_skipped_file': (clef_status, [_C.POINTER(clef_store), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
     'clef_store_task_name': (clef_status, [_C.POINTER(clef_store), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_recording_path': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
@@ -972,6 +977,8 @@ SIGNATURES = {
     'clef_store_errmsg': (('s', 'handle', 'clef_store', '', ''), ),
     'clef_store_errcode': (('s', 'handle', 'clef_store', '', ''), ),
     'clef_store_import_cohort': (('s', 'handle', 'clef_store', '', ''), ('dir', 'cstr', 'char', '', ''), ('rows_changed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_store_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_store_import_cohort_flags': (('s', 'handle', 'clef_store', '', ''), ('dir', 'cstr', 'char', '', ''), ('flags', 'scalar', 'uint32_t', '', ''), ('rows_changed', 'ptr_out', 'int64_t', '', 'scalar'), ('n_skipped', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_store_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_store_skipped_file': (('s', 'handle', 'clef_store', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_count': (('s', 'handle', 'clef_store', '', ''), ('table', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_task_name': (('s', 'handle', 'clef_store', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_recording_path': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
@@ -1284,6 +1291,8 @@ RETURNS = {
     'clef_store_errmsg': ('cstr', 'char', 'const char *'),
     'clef_store_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_import_cohort': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_import_cohort_flags': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_skipped_file': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_count': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_name': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_recording_path': ('scalar', 'int32_t', 'clef_status'),
@@ -1446,6 +1455,8 @@ ERROR_SOURCES = {
     'clef_bandpower_job_run': (0, 'clef_ctx_errmsg'),
     'clef_store_open': (1, 'clef_ctx_errmsg'),
     'clef_store_import_cohort': (0, 'clef_store_errmsg'),
+    'clef_store_import_cohort_flags': (0, 'clef_store_errmsg'),
+    'clef_store_skipped_file': (0, 'clef_store_errmsg'),
     'clef_store_count': (0, 'clef_store_errmsg'),
     'clef_store_task_name': (0, 'clef_store_errmsg'),
     'clef_store_recording_path': (0, 'clef_store_errmsg'),
@@ -1618,6 +1629,8 @@ STATUS_FUNCTIONS = frozenset({
     'clef_bandpower_job_run',
     'clef_store_open',
     'clef_store_import_cohort',
+    'clef_store_import_cohort_flags',
+    'clef_store_skipped_file',
     'clef_store_count',
     'clef_store_task_name',
     'clef_store_recording_path',

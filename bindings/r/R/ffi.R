@@ -206,6 +206,7 @@
   CLEF_JOB_CLAIMED = 1L,
   CLEF_JOB_DONE = 2L,
   CLEF_JOB_FAILED = 3L,
+  CLEF_STORE_IMPORT_SKIP_BAD = 1L,
   CLEF_P_COHORT_SEED = 700L,
   CLEF_P_COHORT_N_PATIENTS = 701L,
   CLEF_P_COHORT_MAX_SESSIONS = 702L,
@@ -1322,6 +1323,14 @@ clef_store_errcode <- function(s) {
 
 clef_store_import_cohort <- function(s, dir) {
   .clef_result(.Call(C_clef_store_import_cohort, s, dir), "clef_store_import_cohort", TRUE, c("rows_changed"))
+}
+
+clef_store_import_cohort_flags <- function(s, dir, flags) {
+  .clef_result(.Call(C_clef_store_import_cohort_flags, s, dir, flags), "clef_store_import_cohort_flags", TRUE, c("rows_changed", "n_skipped"))
+}
+
+clef_store_skipped_file <- function(s, index, cap) {
+  .clef_result(.Call(C_clef_store_skipped_file, s, index, cap), "clef_store_skipped_file", TRUE, c("buf", "needed"))
 }
 
 clef_store_count <- function(s, table) {

@@ -4424,6 +4424,46 @@ SEXP clefr_clef_store_import_cohort(SEXP a_s, SEXP a_dir) {
     return res;
 }
 
+SEXP clefr_clef_store_import_cohort_flags(SEXP a_s, SEXP a_dir, SEXP a_flags) {
+    static const char fn[] = "clef_store_import_cohort_flags";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_dir = clefr_as_string(a_dir, fn, "dir");
+    uint32_t v_flags = (uint32_t)clefr_as_int(a_flags, fn, "flags", (double)0, (double)UINT32_MAX);
+    int64_t v_rows_changed = 0;
+    int64_t v_n_skipped = 0;
+    clef_status ret = clef_store_import_cohort_flags(v_s, v_dir, v_flags, &v_rows_changed,
+                                                     &v_n_skipped, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_rows_changed));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_n_skipped));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_skipped_file(SEXP a_s, SEXP a_index, SEXP a_cap) {
+    static const char fn[] = "clef_store_skipped_file";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    int64_t v_index = (int64_t)clefr_as_int(a_index, fn, "index", (double)-9007199254740992.0,
+                                            (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_store_skipped_file(v_s, v_index, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
 SEXP clefr_clef_store_count(SEXP a_s, SEXP a_table) {
     static const char fn[] = "clef_store_count";
     clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);

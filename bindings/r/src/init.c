@@ -281,6 +281,8 @@ SEXP clefr_clef_store_free(SEXP);
 SEXP clefr_clef_store_errmsg(SEXP);
 SEXP clefr_clef_store_errcode(SEXP);
 SEXP clefr_clef_store_import_cohort(SEXP, SEXP);
+SEXP clefr_clef_store_import_cohort_flags(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_skipped_file(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_count(SEXP, SEXP);
 SEXP clefr_clef_store_task_name(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_recording_path(SEXP, SEXP, SEXP);
@@ -597,6 +599,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_store_errmsg", (DL_FUNC)&clefr_clef_store_errmsg, 1},
     {"C_clef_store_errcode", (DL_FUNC)&clefr_clef_store_errcode, 1},
     {"C_clef_store_import_cohort", (DL_FUNC)&clefr_clef_store_import_cohort, 2},
+    {"C_clef_store_import_cohort_flags", (DL_FUNC)&clefr_clef_store_import_cohort_flags, 3},
+    {"C_clef_store_skipped_file", (DL_FUNC)&clefr_clef_store_skipped_file, 3},
     {"C_clef_store_count", (DL_FUNC)&clefr_clef_store_count, 2},
     {"C_clef_store_task_name", (DL_FUNC)&clefr_clef_store_task_name, 3},
     {"C_clef_store_recording_path", (DL_FUNC)&clefr_clef_store_recording_path, 3},
