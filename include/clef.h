@@ -2202,6 +2202,17 @@ CLEF_API clef_status clef_aligner_score_text(const clef_aligner *al, clef_sessio
                                              int64_t n, int64_t eeg_dim, const char *prompt,
                                              float *scores, size_t cap);
 
+/** Aligned embeddings of every session of a store (train, val and test splits): its embedding
+ *  artifact under encoder_hash through the EEG tower, stored (insert or replace) as a
+ *  CLEF_ARTIFACT_EMBEDDING artifact under aligner_hash (clef_encoder_model_hash() of the
+ *  aligner's file), which clef_eval_run_store() then probes. *n_done (may be NULL) = sessions
+ *  written. CLEF_ERR_NOT_FOUND naming the first session without an encoder embedding.
+ *  progress (may be NULL) after each session. Errors on the session. */
+CLEF_API clef_status clef_aligner_embed_store(const clef_aligner *al, clef_session *s,
+                                              clef_store *store, const char *encoder_hash,
+                                              const char *aligner_hash, int64_t *n_done,
+                                              clef_eval_progress_fn progress, void *user);
+
 /** A trainer with settings p (CLEF_PARAMS_ALIGN, NULL: defaults) on n_threads threads. The
  *  architecture's input widths come from the first session added; the EHR vocabulary and the
  *  embedding standardization from the training sessions, at the first step. Errors go to ctx. */

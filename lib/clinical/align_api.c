@@ -31,8 +31,8 @@ static void drop_phrases(char *t, const char *drop) {
 }
 
 clef_status clefi_al_text_states(const clef_text_encoder *te, clef_session *s, const char *text,
-                                 int summarize, const char *drop, int32_t max_text,
-                                 float **states, int32_t *n) {
+                                 int summarize, const char *drop, int32_t max_text, float **states,
+                                 int32_t *n) {
     clef_ctx *ctx = s->ctx;
     *states = NULL;
     *n = 0;
@@ -78,8 +78,8 @@ static clef_status check_out(clef_session *s, const char *fn, size_t need, size_
     if (out == NULL && cap > 0)
         return clefi_session_error(s, CLEF_ERR_INVALID_ARG, "%s: bad argument", fn);
     if (cap < need)
-        return clefi_session_error(s, CLEF_ERR_BUFFER_TOO_SMALL, "%s: %zu floats, room for %zu",
-                                   fn, need, cap);
+        return clefi_session_error(s, CLEF_ERR_BUFFER_TOO_SMALL, "%s: %zu floats, room for %zu", fn,
+                                   need, cap);
     return CLEF_OK;
 }
 
@@ -198,8 +198,7 @@ clef_status clef_aligner_embed_ehr(const clef_aligner *al, clef_session *s, cons
 
 clef_status clef_aligner_score_text(const clef_aligner *al, clef_session *s,
                                     const clef_text_encoder *te, const float *emb, int64_t n,
-                                    int64_t in_dim, const char *prompt, float *scores,
-                                    size_t cap) {
+                                    int64_t in_dim, const char *prompt, float *scores, size_t cap) {
     if (s == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_session_begin(s);

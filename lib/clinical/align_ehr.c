@@ -50,7 +50,7 @@ static clef_status pushf(clef_ctx *ctx, clefi_strs *l, const char *prefix, const
 }
 
 clef_status clefi_al_ehr_tokens(clef_ctx *ctx, const char *text, int32_t max_icd, int32_t max_atc,
-                             clefi_strs *out) {
+                                clefi_strs *out) {
     int32_t n_icd = 0, n_atc = 0;
     clef_status rc = CLEF_OK;
     for (const char *p = text; rc == CLEF_OK && *p;) {

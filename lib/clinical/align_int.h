@@ -24,12 +24,12 @@
 #define CLEFI_AL_UNK        "[UNK]"
 
 typedef struct clefi_al_cfg {
-    int32_t in_dim;     /* session embedding width (the encoder's embed_dim) */
-    int32_t dim;        /* shared space */
+    int32_t in_dim;                         /* session embedding width (the encoder's embed_dim) */
+    int32_t dim;                            /* shared space */
     int32_t width, n_layers, n_heads, d_ff; /* report and EHR towers */
-    int32_t eeg_hidden; /* EEG MLP */
-    int32_t text_dim;   /* the text encoder's width */
-    int32_t max_text;   /* report tokens kept */
+    int32_t eeg_hidden;                     /* EEG MLP */
+    int32_t text_dim;                       /* the text encoder's width */
+    int32_t max_text;                       /* report tokens kept */
     int32_t max_icd, max_atc;
     int32_t vocab; /* EHR tokens, [UNK] (id 0) included */
 } clefi_al_cfg;
@@ -74,8 +74,7 @@ typedef struct clefi_al_work {
     clefi_block_acts acts[CLEFI_AL_MAX_LAYERS];
     float *buf;
     size_t cap; /* floats of buf */
-    float *x0, *lnf, *lnf_mean, *lnf_rstd, *pooled, *proj, *norm, *z, *dx, *dlnf, *dpooled,
-        *dproj;
+    float *x0, *lnf, *lnf_mean, *lnf_rstd, *pooled, *proj, *norm, *z, *dx, *dlnf, *dpooled, *dproj;
     uint8_t *pad;
 } clefi_al_work;
 
@@ -127,10 +126,10 @@ CLEFI_HIDDEN void clefi_strs_free(clef_ctx *ctx, clefi_strs *l);
  *  parents; at most max_icd diagnosis and max_atc medication codes, in the text's order),
  *  appended to out without duplicates. CLEF_ERR_NOMEM only. */
 CLEFI_HIDDEN clef_status clefi_al_ehr_tokens(clef_ctx *ctx, const char *text, int32_t max_icd,
-                                          int32_t max_atc, clefi_strs *out);
+                                             int32_t max_atc, clefi_strs *out);
 /** Sorted, distinct union of lists[n] with [UNK] first: a vocabulary (owned by *vocab). */
 CLEFI_HIDDEN clef_status clefi_al_vocab(clef_ctx *ctx, const clefi_strs *lists, size_t n,
-                                         clefi_strs *vocab);
+                                        clefi_strs *vocab);
 /** Id of a token in a vocabulary (vocab[0] = [UNK], the rest sorted): 0 when unknown. */
 CLEFI_HIDDEN int32_t clefi_al_vocab_id(char *const *vocab, int32_t n, const char *tok);
 

@@ -74,7 +74,8 @@ static void bind_tower(clef_aligner *al, clefi_al_tower *t, float *base, const c
     t->in_b = text ? at(al, base, "text.in.bias") : NULL;
     for (int32_t l = 0; l < al->cfg.n_layers; l++) {
         snprintf(name, sizeof name, "%s.blocks.%d.ln1.weight", tw, (int)l);
-        clefi_block_params_at(&t->blk[l], base, &al->lay, (size_t)clefi_layout_find(&al->lay, name));
+        clefi_block_params_at(&t->blk[l], base, &al->lay,
+                              (size_t)clefi_layout_find(&al->lay, name));
     }
 #define B_(field, suffix)                                                                          \
     snprintf(name, sizeof name, "%s.%s", tw, suffix);                                              \
@@ -101,14 +102,14 @@ void clefi_al_bind(clef_aligner *al, float *base) {
 static clef_status check_cfg(clef_ctx *ctx, const clefi_al_cfg *c) {
     if (c->in_dim < 1 || c->dim < 1 || c->width < 1 || c->n_layers < 0 ||
         c->n_layers > CLEFI_AL_MAX_LAYERS || c->n_heads < 1 || c->width % c->n_heads != 0 ||
-        c->d_ff < 1 || c->eeg_hidden < 1 || c->text_dim < 1 || c->max_text < 2 ||
-        c->max_icd < 0 || c->max_atc < 0 || c->vocab < 1)
+        c->d_ff < 1 || c->eeg_hidden < 1 || c->text_dim < 1 || c->max_text < 2 || c->max_icd < 0 ||
+        c->max_atc < 0 || c->vocab < 1)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
                                "aligner: bad architecture (input %d, dim %d, width %d, %d layers, "
                                "%d heads, MLP %d, EEG hidden %d, text %d, vocabulary %d)",
                                (int)c->in_dim, (int)c->dim, (int)c->width, (int)c->n_layers,
-                               (int)c->n_heads, (int)c->d_ff, (int)c->eeg_hidden,
-                               (int)c->text_dim, (int)c->vocab);
+                               (int)c->n_heads, (int)c->d_ff, (int)c->eeg_hidden, (int)c->text_dim,
+                               (int)c->vocab);
     return CLEF_OK;
 }
 
@@ -124,8 +125,7 @@ clef_status clefi_al_alloc(clef_aligner **out, clef_ctx *ctx, const clefi_al_cfg
     al->cfg = *cfg;
     clefi_layout_init(&al->lay, ctx);
     rc = al_layout(&al->lay, cfg);
-    if (rc == CLEF_OK &&
-        (al->flat = clefi_calloc(ctx, al->lay.total, sizeof *al->flat)) == NULL)
+    if (rc == CLEF_OK && (al->flat = clefi_calloc(ctx, al->lay.total, sizeof *al->flat)) == NULL)
         rc = clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "aligner: cannot allocate %zu weights",
                              al->lay.total);
     if (rc == CLEF_OK &&
@@ -182,8 +182,7 @@ void clefi_al_eeg_forward(const clef_aligner *al, clefi_pool *pool, clefi_al_eeg
     const clefi_al_cfg *c = &al->cfg;
     for (int64_t b = 0; b < B; b++)
         for (int32_t k = 0; k < c->in_dim; k++)
-            w->xs[b * c->in_dim + k] =
-                (emb[b * c->in_dim + k] - al->eeg_mu[k]) / al->eeg_sd[k];
+            w->xs[b * c->in_dim + k] = (emb[b * c->in_dim + k] - al->eeg_mu[k]) / al->eeg_sd[k];
     clefi_linear_forward(pool, w->h, w->xs, al->eeg_w1, al->eeg_b1, B, c->in_dim, c->eeg_hidden);
     clefi_act_forward(pool, CLEFI_ACT_GELU_ERF, 0.f, w->a, w->h, B * c->eeg_hidden);
     clefi_linear_forward(pool, w->o, w->a, al->eeg_w2, al->eeg_b2, B, c->eeg_hidden, c->dim);
@@ -218,17 +217,22 @@ void clefi_al_work_free(clefi_al_work *w) {
     memset(w, 0, sizeof *w);
 }
 
-clef_status clefi_al_work_prepare(clefi_al_work *w, clef_ctx *ctx, const clefi_al_cfg *c,
-                                  int64_t B, int64_t T, int32_t n_threads, int backward) {
-    clefi_block_dims d = {.B = B, .T = T, .C = c->width, .NH = c->n_heads, .F = c->d_ff,
-                          .eps = CLEFI_AL_LN_EPS, .act = CLEFI_ACT_GELU_ERF};
+clef_status clefi_al_work_prepare(clefi_al_work *w, clef_ctx *ctx, const clefi_al_cfg *c, int64_t B,
+                                  int64_t T, int32_t n_threads, int backward) {
+    clefi_block_dims d = {.B = B,
+                          .T = T,
+                          .C = c->width,
+                          .NH = c->n_heads,
+                          .F = c->d_ff,
+                          .eps = CLEFI_AL_LN_EPS,
+                          .act = CLEFI_ACT_GELU_ERF};
     size_t BT = (size_t)(B * T), W = (size_t)c->width, D = (size_t)c->dim;
     size_t per = clefi_block_acts_floats(&d, n_threads, backward);
     if (per == SIZE_MAX || (size_t)c->n_layers > SIZE_MAX / 2 / (per + 1))
         return clefi_ctx_error(ctx, CLEF_ERR_OVERFLOW, "aligner: batch of %lld x %lld too large",
                                (long long)B, (long long)T);
-    size_t sizes[12] = {BT * W, BT * W, BT, BT, (size_t)B * W, (size_t)B * D, (size_t)B,
-                        (size_t)B * D, BT * W, BT * W, (size_t)B * W, (size_t)B * D};
+    size_t sizes[12] = {BT * W,    BT * W,        BT,     BT,     (size_t)B * W, (size_t)B * D,
+                        (size_t)B, (size_t)B * D, BT * W, BT * W, (size_t)B * W, (size_t)B * D};
     size_t total = (size_t)c->n_layers * al16(per) + al16(BT);
     for (int i = 0; i < 12; i++)
         total += al16(sizes[i]);
@@ -236,8 +240,10 @@ clef_status clefi_al_work_prepare(clefi_al_work *w, clef_ctx *ctx, const clefi_a
         clefi_al_work_free(w);
         w->buf = clefi_malloc_aligned(ctx, total * sizeof(float));
         if (w->buf == NULL)
-            return clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "aligner: cannot allocate %zu floats of "
-                                   "activations", total);
+            return clefi_ctx_error(ctx, CLEF_ERR_NOMEM,
+                                   "aligner: cannot allocate %zu floats of "
+                                   "activations",
+                                   total);
         w->ctx = ctx;
         w->cap = total;
     }
@@ -251,7 +257,7 @@ clef_status clefi_al_work_prepare(clefi_al_work *w, clef_ctx *ctx, const clefi_a
         clefi_block_acts_at(&w->acts[l], p, &d, n_threads, backward);
         p += al16(per);
     }
-    float **slots[12] = {&w->x0,   &w->lnf, &w->lnf_mean, &w->lnf_rstd, &w->pooled, &w->proj,
+    float **slots[12] = {&w->x0,   &w->lnf, &w->lnf_mean, &w->lnf_rstd, &w->pooled,  &w->proj,
                          &w->norm, &w->z,   &w->dx,       &w->dlnf,     &w->dpooled, &w->dproj};
     for (int i = 0; i < 12; i++) {
         *slots[i] = p;
@@ -333,18 +339,16 @@ void clefi_al_tower_backward(const clef_aligner *al, const clefi_al_tower *t,
 
 /* ---- metadata ---- */
 
-static const char *const k_keys[] = {"clef.align.in_dim",   "clef.align.dim",
-                                      "clef.align.width",    "clef.align.n_layers",
-                                      "clef.align.n_heads",  "clef.align.d_ff",
-                                      "clef.align.eeg_hidden", "clef.align.text_dim",
-                                      "clef.align.max_text", "clef.align.max_icd",
-                                      "clef.align.max_atc",  "clef.align.vocab"};
+static const char *const k_keys[] = {
+    "clef.align.in_dim",   "clef.align.dim",     "clef.align.width",      "clef.align.n_layers",
+    "clef.align.n_heads",  "clef.align.d_ff",    "clef.align.eeg_hidden", "clef.align.text_dim",
+    "clef.align.max_text", "clef.align.max_icd", "clef.align.max_atc",    "clef.align.vocab"};
 #define N_KEYS ((int)(sizeof k_keys / sizeof k_keys[0]))
 
 static int32_t *cfg_field(clefi_al_cfg *c, int i) {
-    int32_t *f[N_KEYS] = {&c->in_dim,   &c->dim,        &c->width,    &c->n_layers,
-                          &c->n_heads,  &c->d_ff,       &c->eeg_hidden, &c->text_dim,
-                          &c->max_text, &c->max_icd,    &c->max_atc,  &c->vocab};
+    int32_t *f[N_KEYS] = {&c->in_dim,   &c->dim,     &c->width,      &c->n_layers,
+                          &c->n_heads,  &c->d_ff,    &c->eeg_hidden, &c->text_dim,
+                          &c->max_text, &c->max_icd, &c->max_atc,    &c->vocab};
     return f[i];
 }
 
@@ -391,8 +395,8 @@ clef_status clefi_al_from_meta(clef_aligner **out, clef_ctx *ctx, clef_weights *
         if (rc != CLEF_OK)
             return rc;
         if (v < 0 || v > (1 << 24))
-            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "aligner %s: %s = %lld out of range",
-                                   path, k_keys[i], (long long)v);
+            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "aligner %s: %s = %lld out of range", path,
+                                   k_keys[i], (long long)v);
         *cfg_field(&c, i) = (int32_t)v;
     }
     const char *joined = NULL;
@@ -404,8 +408,8 @@ clef_status clefi_al_from_meta(clef_aligner **out, clef_ctx *ctx, clef_weights *
         lines += *p == '\n';
     if (lines != c.vocab)
         return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
-                               "aligner %s: clef.align.vocab is %d, the vocabulary holds %d",
-                               path, (int)c.vocab, (int)lines);
+                               "aligner %s: clef.align.vocab is %d, the vocabulary holds %d", path,
+                               (int)c.vocab, (int)lines);
     clef_aligner *al;
     clef_status rc = clefi_al_alloc(&al, ctx, &c);
     if (rc != CLEF_OK)

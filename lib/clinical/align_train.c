@@ -117,8 +117,10 @@ static clef_status trainer_new(clef_aligner_trainer **out, clef_ctx *ctx, const 
                                "aligner trainer: settings are not a CLEF_PARAMS_ALIGN set");
     }
     clef_aligner_trainer *tr = clefi_calloc(ctx, 1, sizeof *tr);
-    clef_status rc = tr ? CLEF_OK : clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "aligner trainer: "
-                                                                          "out of memory");
+    clef_status rc = tr ? CLEF_OK
+                        : clefi_ctx_error(ctx, CLEF_ERR_NOMEM,
+                                          "aligner trainer: "
+                                          "out of memory");
     if (rc == CLEF_OK) {
         tr->ctx = clefi_ctx_retain(ctx);
         read_params(tr, p);
@@ -256,9 +258,9 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
     return CLEF_OK;
 }
 
-clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *emb,
-                                        int64_t in_dim, const float *states, int32_t n_text,
-                                        int64_t text_dim, const char *ehr, int32_t split) {
+clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *emb, int64_t in_dim,
+                                        const float *states, int32_t n_text, int64_t text_dim,
+                                        const char *ehr, int32_t split) {
     float *copy = NULL;
     if (states != NULL) {
         size_t n = (size_t)n_text * (size_t)text_dim;
@@ -269,10 +271,9 @@ clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *e
     return add_item(tr, emb, in_dim, copy, n_text, text_dim, ehr, split);
 }
 
-clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr,
-                                             const clef_text_encoder *te, const float *emb,
-                                             int64_t in_dim, const char *report, const char *ehr,
-                                             int32_t split) {
+clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr, const clef_text_encoder *te,
+                                             const float *emb, int64_t in_dim, const char *report,
+                                             const char *ehr, int32_t split) {
     clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
@@ -292,8 +293,8 @@ clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr,
 }
 
 /* A growing string buffer for the store's text columns. */
-static clef_status store_text(clef_store *store, const char *sid, int ehr, char **buf,
-                              size_t *cap, clef_ctx *ctx) {
+static clef_status store_text(clef_store *store, const char *sid, int ehr, char **buf, size_t *cap,
+                              clef_ctx *ctx) {
     for (;;) {
         size_t need = 0;
         clef_status rc = ehr ? clef_store_session_ehr(store, sid, *buf, *cap, &need)
@@ -314,7 +315,7 @@ clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr, const clef_
     clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
-    int32_t sp = split == NULL ? -1
+    int32_t sp = split == NULL                 ? -1
                  : strcmp(split, "train") == 0 ? CLEF_SPLIT_TRAIN
                  : strcmp(split, "val") == 0   ? CLEF_SPLIT_VAL
                                                : -1;
@@ -453,8 +454,8 @@ static clef_status prepare(clef_aligner_trainer *tr) {
         if (rc != CLEF_OK)
             return rc;
     }
-    if (tr->al->cfg.in_dim != tr->cfg.in_dim || (tr->cfg.text_dim != 0 &&
-                                                 tr->al->cfg.text_dim != tr->cfg.text_dim))
+    if (tr->al->cfg.in_dim != tr->cfg.in_dim ||
+        (tr->cfg.text_dim != 0 && tr->al->cfg.text_dim != tr->cfg.text_dim))
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_SHAPE,
                            "aligner trainer: the sessions (embedding %d, text %d wide) do not fit "
                            "the checkpoint's aligner (%d, %d)",
@@ -495,8 +496,8 @@ static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, cons
     clef_ctx *ctx = tr->ctx;
     sd->n = 0;
     sd->T = 1;
-    if ((sd->rows == NULL && (sd->rows = clefi_calloc(ctx, (size_t)tr->batch + 1,
-                                                      sizeof *sd->rows)) == NULL) ||
+    if ((sd->rows == NULL &&
+         (sd->rows = clefi_calloc(ctx, (size_t)tr->batch + 1, sizeof *sd->rows)) == NULL) ||
         (sd->len == NULL &&
          (sd->len = clefi_calloc(ctx, (size_t)tr->batch + 1, sizeof *sd->len)) == NULL))
         return CLEF_ERR_NOMEM;
@@ -540,8 +541,7 @@ static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, cons
                 dst[k] = k < sd->len[r] ? it->ids[k] : 0;
         }
     }
-    return clefi_al_work_prepare(&sd->w, ctx, c, sd->n, sd->T, clefi_pool_size(tr->sess->pool),
-                                 1);
+    return clefi_al_work_prepare(&sd->w, ctx, c, sd->n, sd->T, clefi_pool_size(tr->sess->pool), 1);
 }
 
 /* Forward of a batch: EEG rows into tr->ew.z, each side's tower; returns the loss terms and
@@ -586,8 +586,11 @@ static clef_status batch_pass(clef_aligner_trainer *tr, const al_set *set, const
             return tr_error(tr, rc, "batch buffers");
         if (sd->n < 2 || w[m] == 0.0)
             continue;
-        clefi_al_seq seq = {.B = sd->n, .T = sd->T, .x = m == 0 ? sd->x : NULL,
-                            .ids = m == 1 ? sd->ids : NULL, .len = sd->len};
+        clefi_al_seq seq = {.B = sd->n,
+                            .T = sd->T,
+                            .x = m == 0 ? sd->x : NULL,
+                            .ids = m == 1 ? sd->ids : NULL,
+                            .len = sd->len};
         rc = clefi_al_tower_forward(al, tw[m], pool, &sd->w, &seq);
         if (rc != CLEF_OK)
             return tr_error(tr, rc, "tower forward");
@@ -703,8 +706,8 @@ clef_status clef_aligner_trainer_run(clef_aligner_trainer *tr, const char *check
     return CLEF_OK;
 }
 
-clef_status clef_aligner_trainer_validate(clef_aligner_trainer *tr, double *loss,
-                                          double *r_at_1, double *r_at_10) {
+clef_status clef_aligner_trainer_validate(clef_aligner_trainer *tr, double *loss, double *r_at_1,
+                                          double *r_at_10) {
     clefi_reset(tr);
     if (tr == NULL)
         return CLEF_ERR_INVALID_ARG;
@@ -774,8 +777,13 @@ clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path
                            path ? "nothing trained yet (run first)" : "path NULL");
     unsigned char rng[SEED_BYTES];
     seed_bytes(tr->seed, rng);
-    clefi_ckpt ck = {.params = tr->al->flat, .adam_m = tr->m, .adam_v = tr->v, .rng = rng,
-                     .rng_len = SEED_BYTES, .step = tr->step, .world_size = 1};
+    clefi_ckpt ck = {.params = tr->al->flat,
+                     .adam_m = tr->m,
+                     .adam_v = tr->v,
+                     .rng = rng,
+                     .rng_len = SEED_BYTES,
+                     .step = tr->step,
+                     .world_size = 1};
     clefi_al_meta meta;
     clef_status rc = clefi_al_meta_fill(tr->al, &meta);
     if (rc == CLEF_OK)
@@ -784,9 +792,8 @@ clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path
     return rc;
 }
 
-clef_status clef_aligner_trainer_resume(clef_aligner_trainer **out, clef_ctx *ctx,
-                                        const char *path, const clef_params *p,
-                                        int32_t n_threads) {
+clef_status clef_aligner_trainer_resume(clef_aligner_trainer **out, clef_ctx *ctx, const char *path,
+                                        const clef_params *p, int32_t n_threads) {
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_reset(ctx);

@@ -55,9 +55,9 @@ static void add_planted(clef_aligner_trainer *tr, int n, int32_t split, uint64_t
         char ehr[160];
         snprintf(ehr, sizeof ehr, "age %d\nsex %s\nrace white\nICD10CM/G4%d.%d\nATC/N03AX%02d",
                  20 + (int)(urand(&s) * 60), (i & 1) ? "F" : "M", c, i % 3, 10 + c);
-        assert_int_equal(clefi_al_trainer_add_states(tr, emb, IN, i % 7 == 6 ? NULL : st, nt, TD,
-                                                     ehr, split),
-                         CLEF_OK);
+        assert_int_equal(
+            clefi_al_trainer_add_states(tr, emb, IN, i % 7 == 6 ? NULL : st, nt, TD, ehr, split),
+            CLEF_OK);
     }
 }
 
@@ -71,9 +71,9 @@ static void test_ehr_tokens(void **state) {
                                          "ICD10CM/G40.309\nICD10CM/G40.209\nICD10CM/E11.9\nbogus",
                                          2, 1, &t),
                      CLEF_OK);
-    const char *want[] = {"AGE/9",         "SEX/F",           "RACE/asian",
-                          "ATC/N03AX14",   "ATC/N03A",        "ICD10CM/G40.309",
-                          "ICD10CM/G40",   "ICD10CM/G40.209"}; /* caps: 1 ATC, 2 ICD codes */
+    const char *want[] = {"AGE/9",       "SEX/F",          "RACE/asian",
+                          "ATC/N03AX14", "ATC/N03A",       "ICD10CM/G40.309",
+                          "ICD10CM/G40", "ICD10CM/G40.209"}; /* caps: 1 ATC, 2 ICD codes */
     assert_int_equal(t.n, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < t.n; i++)
         assert_string_equal(t.s[i], want[i]);
@@ -269,9 +269,9 @@ static void test_save_load_errors(void **state) {
     assert_non_null(strstr(clef_aligner_trainer_errmsg(tr), "training sessions"));
     add_planted(tr, 20, CLEF_SPLIT_TRAIN, 9);
     float bad[IN + 1] = {0};
-    assert_int_equal(clefi_al_trainer_add_states(tr, bad, IN + 1, NULL, 0, TD, NULL,
-                                                 CLEF_SPLIT_TRAIN),
-                     CLEF_ERR_SHAPE);
+    assert_int_equal(
+        clefi_al_trainer_add_states(tr, bad, IN + 1, NULL, 0, TD, NULL, CLEF_SPLIT_TRAIN),
+        CLEF_ERR_SHAPE);
     assert_int_equal(clef_aligner_trainer_run(tr, NULL, NULL, NULL), CLEF_OK);
     char path[256];
     test_tmp_path(path, sizeof path, "aligner.safetensors");
@@ -317,10 +317,8 @@ static void test_save_load_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ehr_tokens),
-        cmocka_unit_test(test_gradient_fd),
-        cmocka_unit_test(test_learns_planted),
-        cmocka_unit_test(test_resume_bit_identical),
+        cmocka_unit_test(test_ehr_tokens),       cmocka_unit_test(test_gradient_fd),
+        cmocka_unit_test(test_learns_planted),   cmocka_unit_test(test_resume_bit_identical),
         cmocka_unit_test(test_save_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

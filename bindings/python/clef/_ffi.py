@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "25b808ea1456d8b094933d86c02bc168dbadfe67637debfe148dce23a87e23cd"
+HEADER_SHA256 = "0c99e66cb70e00b7e3c4eb01eb9dd0528ebddac6ae8304923ad4b1c0d8447eda"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -741,6 +741,7 @@ FUNCTIONS = {
     'clef_aligner_embed_text': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(clef_text_encoder), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t]),
     'clef_aligner_embed_ehr': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t]),
     'clef_aligner_score_text': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(clef_text_encoder), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t]),
+    'clef_aligner_embed_store': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
     'clef_aligner_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_aligner_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.c_int32]),
     'clef_aligner_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_aligner_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
     'clef_aligner_trainer_free': (None, [_C.POINTER(clef_aligner_trainer)]),
@@ -1079,6 +1080,7 @@ SIGNATURES = {
     'clef_aligner_embed_text': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('text', 'cstr', 'char', '', ''), ('summarize', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
     'clef_aligner_embed_ehr': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ehr', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
     'clef_aligner_score_text': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('emb', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'int64_t', '', ''), ('eeg_dim', 'scalar', 'int64_t', '', ''), ('prompt', 'cstr', 'char', '', ''), ('scores', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
+    'clef_aligner_embed_store': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('store', 'handle', 'clef_store', '', ''), ('encoder_hash', 'cstr', 'char', '', ''), ('aligner_hash', 'cstr', 'char', '', ''), ('n_done', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_aligner_trainer_create': (('out', 'handle_out', 'clef_aligner_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('p', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_aligner_trainer_resume': (('out', 'handle_out', 'clef_aligner_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('p', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
     'clef_aligner_trainer_free': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
@@ -1416,6 +1418,7 @@ RETURNS = {
     'clef_aligner_embed_text': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_embed_ehr': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_score_text': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_embed_store': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_create': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_free': ('void', 'void', 'void'),
@@ -1592,6 +1595,7 @@ ERROR_SOURCES = {
     'clef_aligner_embed_text': (1, 'clef_session_errmsg'),
     'clef_aligner_embed_ehr': (1, 'clef_session_errmsg'),
     'clef_aligner_score_text': (1, 'clef_session_errmsg'),
+    'clef_aligner_embed_store': (1, 'clef_session_errmsg'),
     'clef_aligner_trainer_create': (1, 'clef_ctx_errmsg'),
     'clef_aligner_trainer_resume': (1, 'clef_ctx_errmsg'),
     'clef_aligner_trainer_add_session': (0, 'clef_aligner_trainer_errmsg'),
@@ -1782,6 +1786,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_aligner_embed_text',
     'clef_aligner_embed_ehr',
     'clef_aligner_score_text',
+    'clef_aligner_embed_store',
     'clef_aligner_trainer_create',
     'clef_aligner_trainer_resume',
     'clef_aligner_trainer_add_session',

@@ -1528,6 +1528,10 @@ clef_aligner_score_text <- function(al, s, te, emb, n, eeg_dim, prompt, cap) {
   .clef_result(.Call(C_clef_aligner_score_text, al, s, te, emb, n, eeg_dim, prompt, cap), "clef_aligner_score_text", TRUE, c("scores"))
 }
 
+clef_aligner_embed_store <- function(al, s, store, encoder_hash, aligner_hash) {
+  .clef_result(.Call(C_clef_aligner_embed_store, al, s, store, encoder_hash, aligner_hash), "clef_aligner_embed_store", TRUE, c("n_done"))
+}
+
 clef_aligner_trainer_create <- function(ctx, p, n_threads) {
   .clef_result(.Call(C_clef_aligner_trainer_create, ctx, p, n_threads), "clef_aligner_trainer_create", TRUE, c("out"))
 }

@@ -5254,6 +5254,26 @@ SEXP clefr_clef_aligner_score_text(SEXP a_al, SEXP a_s, SEXP a_te, SEXP a_emb, S
     return res;
 }
 
+SEXP clefr_clef_aligner_embed_store(SEXP a_al, SEXP a_s, SEXP a_store, SEXP a_encoder_hash,
+                                    SEXP a_aligner_hash) {
+    static const char fn[] = "clef_aligner_embed_store";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    clef_store *v_store = clefr_handle(a_store, "clef_store", fn, "store", 0);
+    const char *v_encoder_hash = clefr_as_string(a_encoder_hash, fn, "encoder_hash");
+    const char *v_aligner_hash = clefr_as_string(a_aligner_hash, fn, "aligner_hash");
+    int64_t v_n_done = 0;
+    clef_status ret = clef_aligner_embed_store(v_al, v_s, v_store, v_encoder_hash, v_aligner_hash,
+                                               &v_n_done, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_done));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_aligner_trainer_create(SEXP a_ctx, SEXP a_p, SEXP a_n_threads) {
     static const char fn[] = "clef_aligner_trainer_create";
     clef_aligner_trainer *v_out = NULL;

@@ -326,6 +326,7 @@ SEXP clefr_clef_aligner_embed_eeg(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_embed_text(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_embed_ehr(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_score_text(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_embed_store(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_create(SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_resume(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_free(SEXP);
@@ -667,6 +668,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_aligner_embed_text", (DL_FUNC)&clefr_clef_aligner_embed_text, 6},
     {"C_clef_aligner_embed_ehr", (DL_FUNC)&clefr_clef_aligner_embed_ehr, 4},
     {"C_clef_aligner_score_text", (DL_FUNC)&clefr_clef_aligner_score_text, 8},
+    {"C_clef_aligner_embed_store", (DL_FUNC)&clefr_clef_aligner_embed_store, 5},
     {"C_clef_aligner_trainer_create", (DL_FUNC)&clefr_clef_aligner_trainer_create, 3},
     {"C_clef_aligner_trainer_resume", (DL_FUNC)&clefr_clef_aligner_trainer_resume, 4},
     {"C_clef_aligner_trainer_free", (DL_FUNC)&clefr_clef_aligner_trainer_free, 1},
