@@ -79,37 +79,44 @@ static void test_canvas_png(void **state) {
     assert_null(c.px);
 }
 
-/* Panel widths: short data widened, long data averaged; cells at their rows and columns; the
- * y-axis ticks every 10 Hz of a 0-32 Hz band of 128 rows; the time ticks every 10 s. */
-static void test_figure(void **state) {
+/* Two bands of 128 rows over 0-32 Hz, frames 1 s apart from 2 s, dB in [-40, 40]. */
+static cli_figure base_figure(int n_panels, int64_t n_cols) {
+    return (cli_figure){.n_panels = n_panels,
+                        .n_bands = 2,
+                        .n_rows = 128,
+                        .n_cols = n_cols,
+                        .y_lo = 0,
+                        .y_hi = 32,
+                        .x0 = 2,
+                        .dx = 1,
+                        .lo = -40,
+                        .hi = 40,
+                        .unit = "dB"};
+}
+
+/* Panel widths: short data widened, long data averaged. */
+static void test_figure_scale(void **state) {
     (void)state;
-    cli_figure f = {.n_panels = 1,
-                    .n_bands = 2,
-                    .n_rows = 128,
-                    .y_lo = 0,
-                    .y_hi = 32,
-                    .x0 = 2,
-                    .dx = 1,
-                    .lo = -40,
-                    .hi = 40,
-                    .unit = "dB"};
     static const int64_t cols[5] = {117, 600, 1197, 7200, 2401};
     static const int xs_want[5] = {6, 1, 1, 1, 1};
     static const int64_t step_want[5] = {1, 1, 1, 6, 3};
     static const uint32_t w_want[5] = {702, 600, 1197, 1200, 801};
+    int xs = 0;
+    int64_t step = 0;
     for (int i = 0; i < 5; i++) {
-        int xs = 0;
-        int64_t step = 0;
-        f.n_cols = cols[i];
+        cli_figure f = base_figure(1, cols[i]);
         assert_int_equal(cli_figure_scale(&f, &xs, &step), w_want[i]);
         assert_int_equal(xs, xs_want[i]);
         assert_int_equal(step, step_want[i]);
     }
-    f.n_panels = 2;
-    f.n_cols = 117;
-    int xs2 = 0;
-    int64_t step2 = 0;
-    assert_int_equal(cli_figure_scale(&f, &xs2, &step2), 351); /* 300 pixels at least */
+    cli_figure f = base_figure(2, 117);
+    assert_int_equal(cli_figure_scale(&f, &xs, &step), 351); /* 300 pixels at least */
+}
+
+/* Cells at their rows and columns; the y-axis ticks every 10 Hz of a 0-32 Hz band of 128 rows;
+ * the time ticks every 10 s; band labels. */
+static void test_figure_draw(void **state) {
+    (void)state;
     /* band c, row b, column k = c * 40 - 40 + (b == 5) * 20 + (k >= 60) * 40 dB */
     enum { NB = 2, NR = 128, NC = 120 };
     float *v = malloc(sizeof(float) * NB * NR * NC);
@@ -118,20 +125,10 @@ static void test_figure(void **state) {
             for (int k = 0; k < NC; k++)
                 v[(c * NR + b) * NC + k] = (float)(c * 40 - 40 + (b == 5) * 20 + (k >= 60) * 40);
     static const char *const names[NB] = {"Fp1", "Fp2"};
-    f = (cli_figure){.panel = {{v, NC, "t"}},
-                     .n_panels = 1,
-                     .n_bands = NB,
-                     .n_rows = NR,
-                     .n_cols = NC,
-                     .band_labels = names,
-                     .present = 1u,
-                     .y_lo = 0,
-                     .y_hi = 32,
-                     .x0 = 2,
-                     .dx = 1,
-                     .lo = -40,
-                     .hi = 40,
-                     .unit = "dB"};
+    cli_figure f = base_figure(1, NC);
+    f.panel[0] = (cli_panel){v, NC, "t"};
+    f.band_labels = names;
+    f.present = 1u; /* Fp2 missing */
     cli_canvas c;
     assert_int_equal(cli_figure_draw(&f, &c), 0);
     assert_int_equal(c.w, CLI_FIG_LEFT + 5 * NC + CLI_FIG_RIGHT);
@@ -245,9 +242,8 @@ static void test_npy_roundtrip(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_canvas_png),
-        cmocka_unit_test(test_figure),
-        cmocka_unit_test(test_cli_outputs),
+        cmocka_unit_test(test_canvas_png),    cmocka_unit_test(test_figure_scale),
+        cmocka_unit_test(test_figure_draw),   cmocka_unit_test(test_cli_outputs),
         cmocka_unit_test(test_npy_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
