@@ -76,7 +76,8 @@ static const char k_usage[] =
     "at 200 Hz in uV (missing channels are zero), or a float32 .npy of shape\n"
     "(channels, samples) at 200 Hz in uV. OUT.npy: float32, C order, shape\n"
     "(channels, 128, frames); frame k is centred at 2 + k seconds. --png draws the\n"
-    "channels stacked (time on x, frequency on y) with a colour bar.\n";
+    "channels stacked (time in s on x, frequency in Hz on y) with a colour bar, as a\n"
+    "palette PNG (docs/spectrogram.md).\n";
 
 typedef struct sg_opts {
     const char *in, *out, *png, *scale;
