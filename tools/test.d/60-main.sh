@@ -11,6 +11,8 @@ CLEF_MAIN_DIR="$out" CLEF_MAIN_PATIENTS=60 CLEF_MAIN_SECONDS=90 CLEF_MAIN_TOK_ST
 for f in bandpower.csv encoder.csv embedding.npy spectrogram.npy spectrogram.png; do
   [ -s "$out/$f" ] || { echo "main command: $out/$f missing"; exit 1; }
 done
+# its spectrogram picture: decodes, axes and colours as drawn, small (tests/cli/check_picture.py)
+build/venv/bin/python tests/cli/check_picture.py "$out/spectrogram.png" "$out/spectrogram.npy" 300000
 grep -A3 "mean test AUROC" build/main-small.log
 tail -n 1 build/main-small.log | grep -q "^results: $out" || { echo "no last line"; exit 1; }
 echo "main stage: OK"
