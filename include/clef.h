@@ -2164,6 +2164,11 @@ typedef int32_t (*clef_aligner_progress_fn)(int64_t step, int64_t total, double 
                                             double loss_ehr, double acc_report, double acc_ehr,
                                             void *user);
 
+/** All-gather hook for data-parallel alignment: every rank passes n floats (mine) and receives
+ *  all ranks' blocks in rank order into all (world x n floats); clef_dist_allgather() of
+ *  libclef_dist has this contract. Return CLEF_OK or an error status. */
+typedef clef_status (*clef_gather_fn)(const float *mine, size_t n, float *all, void *user);
+
 /** Load an aligner written by clef_aligner_save() (or a trainer checkpoint). CLEF_ERR_NOT_FOUND
  *  for a missing tensor or key, CLEF_ERR_FORMAT for bad metadata, CLEF_ERR_SHAPE for a tensor
  *  of the wrong shape. Errors go to ctx. */
@@ -2248,6 +2253,17 @@ CLEF_API clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr,
                                                     const char *encoder_hash, const char *split);
 /** Sessions added to a split (CLEF_SPLIT_TRAIN or CLEF_SPLIT_VAL); -1 for another split. */
 CLEF_API int64_t clef_aligner_trainer_sessions(const clef_aligner_trainer *tr, int32_t split);
+/** Data-parallel training: this trainer is rank of world ranks. Each step's global batch
+ *  (CLEF_P_ALIGN_BATCH sessions, drawn identically on every rank) is shared out by position
+ *  (rank, rank + world, ...); every rank embeds its share, gather exchanges the embeddings so
+ *  both InfoNCE terms (and their negatives) span the global batch, each rank back-propagates
+ *  its own rows and reduce averages the gradients (docs/distributed.md). Every rank must add
+ *  the same sessions. world 1 (reduce, gather NULL): one process. The result equals one
+ *  process with the same global batch up to float summation order. Errors on the trainer. */
+CLEF_API clef_status clef_aligner_trainer_set_dist(clef_aligner_trainer *tr,
+                                                   clef_grad_reduce_fn reduce,
+                                                   clef_gather_fn gather, void *user, int32_t rank,
+                                                   int32_t world);
 /** Train until CLEF_P_ALIGN_STEPS steps, each reported to progress (may be NULL), a checkpoint
  *  written to checkpoint_path (NULL: none) every CLEF_P_ALIGN_CHECKPOINT_EVERY steps and at
  *  the end. CLEF_ERR_STATE with fewer than 2 training sessions; CLEF_ERR_CANCELLED when

@@ -42,9 +42,10 @@ clef_status clef_aligner_embed_store(const clef_aligner *al, clef_session *s, cl
                                          "aligner: session %s has %s under encoder %.12s (the "
                                          "aligner takes %zu floats): embed the store with the "
                                          "aligner's encoder first",
-                                         sid, rc == CLEF_ERR_NOT_FOUND ? "no embedding"
-                                                                       : "an embedding of "
-                                                                         "another width",
+                                         sid,
+                                         rc == CLEF_ERR_NOT_FOUND ? "no embedding"
+                                                                  : "an embedding of "
+                                                                    "another width",
                                          encoder_hash, in);
                 break;
             }

@@ -32,15 +32,22 @@ typedef struct al_set {
     int64_t n, cap;
 } al_set;
 
-/* One modality's batch: rows (into the step's batch), sequences and their gradients. */
+/* One modality's sequences of this rank's rows (rows: local batch rows) and their gradients. */
 typedef struct al_side {
     int64_t n, T;
     int64_t *rows;
     int32_t *len, *ids;
-    float *x, *za, *dza, *dz, *scratch;
-    size_t cap_x, cap_ids, cap_s;
+    float *x, *dz;
+    size_t cap_rows, cap_len, cap_x, cap_ids, cap_dz;
     clefi_al_work w;
 } al_side;
+
+/* One modality's pairs over the global batch, in batch order (pos: batch positions). */
+typedef struct al_pairs {
+    int64_t n;
+    int64_t *pos;
+    float *za, *zt, *dza, *dzt, *scratch;
+} al_pairs;
 
 struct clef_aligner_trainer {
     clef_ctx *ctx;
@@ -58,12 +65,19 @@ struct clef_aligner_trainer {
     uint64_t seed;
     int64_t step;
     al_set data[2]; /* train, val */
-    /* step work */
-    int64_t *idx;
-    float *ebuf;
+    /* data parallelism (clef_aligner_trainer_set_dist) */
+    int32_t rank, world;
+    clef_grad_reduce_fn reduce;
+    clef_gather_fn gather;
+    void *dist_user;
+    /* step work (step_buffers) */
+    int64_t *idx, *lidx, *inv[2];
+    size_t cap_lidx;
+    float *ebuf, *X, *dz_eeg, *send, *all;
     size_t cap_ebuf;
     clefi_al_eeg_work ew;
     al_side side[2]; /* report, EHR */
+    al_pairs pairs[2];
 };
 
 static clef_status tr_error(clef_aligner_trainer *tr, clef_status rc, const char *what) {
@@ -123,6 +137,7 @@ static clef_status trainer_new(clef_aligner_trainer **out, clef_ctx *ctx, const 
                                           "out of memory");
     if (rc == CLEF_OK) {
         tr->ctx = clefi_ctx_retain(ctx);
+        tr->world = 1;
         read_params(tr, p);
         const char *drop = clefi_params_str(p, CLEF_P_ALIGN_DROP_WORDS);
         if (drop != NULL && drop[0] && (tr->drop = clefi_strdup(ctx, drop)) == NULL)
@@ -154,8 +169,9 @@ static void side_free(clef_ctx *ctx, al_side *sd) {
     clefi_free(ctx, sd->len);
     clefi_free(ctx, sd->ids);
     clefi_free(ctx, sd->x);
-    clefi_free(ctx, sd->za);
+    clefi_free(ctx, sd->dz);
     clefi_al_work_free(&sd->w);
+    memset(sd, 0, sizeof *sd);
 }
 
 void clef_aligner_trainer_free(clef_aligner_trainer *tr) {
@@ -178,6 +194,7 @@ void clef_aligner_trainer_free(clef_aligner_trainer *tr) {
     clefi_free(ctx, tr->m);
     clefi_free(ctx, tr->v);
     clefi_free(ctx, tr->idx);
+    clefi_free(ctx, tr->lidx);
     clefi_free(ctx, tr->ebuf);
     clefi_free(ctx, tr->drop);
     clef_session_free(tr->sess);
@@ -489,140 +506,223 @@ static clef_status grow(clef_ctx *ctx, void **p, size_t *cap, size_t bytes) {
     return CLEF_OK;
 }
 
-/* Gather the batch's sessions that have modality m (0 report, 1 EHR) into sd's sequences. */
-static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, const int64_t *idx,
-                               int64_t B, int m, al_side *sd) {
+/* Gather this rank's batch rows that have modality m (0 report, 1 EHR) into sd's sequences;
+ * inv[j] = sd's row of local row j, -1 without the modality. */
+static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, const int64_t *lidx,
+                               int64_t nl, int m, al_side *sd, int64_t *inv) {
     const clefi_al_cfg *c = &tr->al->cfg;
     clef_ctx *ctx = tr->ctx;
     sd->n = 0;
     sd->T = 1;
-    if ((sd->rows == NULL &&
-         (sd->rows = clefi_calloc(ctx, (size_t)tr->batch + 1, sizeof *sd->rows)) == NULL) ||
-        (sd->len == NULL &&
-         (sd->len = clefi_calloc(ctx, (size_t)tr->batch + 1, sizeof *sd->len)) == NULL))
-        return CLEF_ERR_NOMEM;
-    for (int64_t b = 0; b < B; b++) {
-        const al_item *it = &set->it[idx[b]];
+    clef_status rc =
+        grow(ctx, (void **)&sd->rows, &sd->cap_rows, (size_t)(nl + 1) * sizeof(int64_t));
+    if (rc == CLEF_OK)
+        rc = grow(ctx, (void **)&sd->len, &sd->cap_len, (size_t)(nl + 1) * sizeof(int32_t));
+    if (rc != CLEF_OK)
+        return rc;
+    for (int64_t j = 0; j < nl; j++) {
+        const al_item *it = &set->it[lidx[j]];
         int32_t len = m == 0 ? (it->states ? it->n_text : 0) : (int32_t)it->toks.n;
+        inv[j] = len > 0 ? sd->n : -1;
         if (len == 0)
             continue;
-        sd->rows[sd->n] = b;
+        sd->rows[sd->n] = j;
         sd->len[sd->n++] = len;
         if (len > sd->T)
             sd->T = len;
     }
     const size_t D = (size_t)c->dim, nT = (size_t)(sd->n * sd->T);
-    size_t zcap = 0;
-    clef_status rc = CLEF_OK;
     if (m == 0)
-        rc = grow(ctx, (void **)&sd->x, &sd->cap_x, nT * (size_t)c->text_dim * sizeof(float));
+        rc = grow(ctx, (void **)&sd->x, &sd->cap_x, (nT + 1) * (size_t)c->text_dim * sizeof(float));
     else
-        rc = grow(ctx, (void **)&sd->ids, &sd->cap_ids, nT * sizeof(int32_t));
-    /* za, dza, dz (n x D each) and the InfoNCE scratch (2 n^2) in one block */
-    zcap = 3 * (size_t)sd->n * D + 2 * (size_t)(sd->n * sd->n);
+        rc = grow(ctx, (void **)&sd->ids, &sd->cap_ids, (nT + 1) * sizeof(int32_t));
     if (rc == CLEF_OK)
-        rc = grow(ctx, (void **)&sd->za, &sd->cap_s, (zcap ? zcap : 1) * sizeof(float));
+        rc = grow(ctx, (void **)&sd->dz, &sd->cap_dz, ((size_t)sd->n + 1) * D * sizeof(float));
     if (rc != CLEF_OK)
         return rc;
-    sd->dza = sd->za + (size_t)sd->n * D;
-    sd->dz = sd->dza + (size_t)sd->n * D;
-    sd->scratch = sd->dz + (size_t)sd->n * D;
     for (int64_t r = 0; r < sd->n; r++) {
-        const al_item *it = &set->it[idx[sd->rows[r]]];
+        const al_item *it = &set->it[lidx[sd->rows[r]]];
         if (m == 0) {
-            size_t row = (size_t)sd->T * (size_t)c->text_dim;
+            size_t row = (size_t)sd->T * (size_t)c->text_dim,
+                   used = (size_t)it->n_text * (size_t)c->text_dim;
             float *dst = sd->x + (size_t)r * row;
-            memcpy(dst, it->states, (size_t)it->n_text * (size_t)c->text_dim * sizeof *dst);
-            memset(dst + (size_t)it->n_text * (size_t)c->text_dim, 0,
-                   (row - (size_t)it->n_text * (size_t)c->text_dim) * sizeof *dst);
+            memcpy(dst, it->states, used * sizeof *dst);
+            memset(dst + used, 0, (row - used) * sizeof *dst);
         } else {
             int32_t *dst = sd->ids + (size_t)r * (size_t)sd->T;
             for (int64_t k = 0; k < sd->T; k++)
                 dst[k] = k < sd->len[r] ? it->ids[k] : 0;
         }
     }
-    return clefi_al_work_prepare(&sd->w, ctx, c, sd->n, sd->T, clefi_pool_size(tr->sess->pool), 1);
+    return sd->n > 0 ? clefi_al_work_prepare(&sd->w, ctx, c, sd->n, sd->T,
+                                             clefi_pool_size(tr->sess->pool), 1)
+                     : CLEF_OK;
 }
 
-/* Forward of a batch: EEG rows into tr->ew.z, each side's tower; returns the loss terms and
- * in-batch retrieval accuracies (EEG -> text/EHR top-1), NaN for a skipped term. With grads
- * nonzero, also the backward into tr->gflat (zeroed first). */
+/* Work of one step: local rows, the exchanged rows of every rank, and per modality the global
+ * pairs (EEG, other side) in batch order with their InfoNCE scratch. */
+static clef_status step_buffers(clef_aligner_trainer *tr, int64_t B, int64_t nl, int64_t S,
+                                size_t F) {
+    const clefi_al_cfg *c = &tr->al->cfg;
+    const size_t D = (size_t)c->dim, H = (size_t)c->eeg_hidden, in = (size_t)c->in_dim;
+    const size_t wide = D > H ? D : H, W = (size_t)tr->world;
+    /* int64 maps first (8-byte aligned): 2 inverse maps (nl), 2 position lists (B); then the
+     * local raw rows, EEG activations and dz (wide: the EEG backward reuses it), the exchange
+     * (send S x F, all W x S x F) and per modality 4 B x D pairs and gradients + 2 B^2 */
+    size_t ints = 2 * (size_t)nl + 2 * (size_t)B;
+    size_t local = (size_t)nl * (2 * in + 2 * H + 2 * wide + D + 1);
+    size_t glob = (size_t)S * F * (1 + W) + 2 * (4 * (size_t)B * D + 2 * (size_t)(B * B));
+    clef_status rc = grow(tr->ctx, (void **)&tr->ebuf, &tr->cap_ebuf,
+                          ints * sizeof(int64_t) + (local + glob + 16) * sizeof(float));
+    if (rc != CLEF_OK)
+        return rc;
+    int64_t *q = (int64_t *)(void *)tr->ebuf;
+    tr->inv[0] = q, q += nl;
+    tr->inv[1] = q, q += nl;
+    tr->pairs[0].pos = q, q += B;
+    tr->pairs[1].pos = q, q += B;
+    float *p = (float *)(void *)q;
+    tr->X = p, p += (size_t)nl * in;
+    tr->ew.xs = p, p += (size_t)nl * in;
+    tr->ew.h = p, p += (size_t)nl * H;
+    tr->ew.a = p, p += (size_t)nl * H;
+    tr->ew.o = p, p += (size_t)nl * wide;
+    tr->ew.z = p, p += (size_t)nl * D;
+    tr->ew.norm = p, p += (size_t)nl;
+    tr->dz_eeg = p, p += (size_t)nl * wide;
+    tr->send = p, p += (size_t)S * F;
+    tr->all = p, p += (size_t)S * F * W;
+    for (int m = 0; m < 2; m++) {
+        al_pairs *g = &tr->pairs[m];
+        g->za = p, p += (size_t)B * D;
+        g->zt = p, p += (size_t)B * D;
+        g->dza = p, p += (size_t)B * D;
+        g->dzt = p, p += (size_t)B * D;
+        g->scratch = p, p += 2 * (size_t)(B * B);
+    }
+    return CLEF_OK;
+}
+
+/* Forward of a batch (this rank's share: positions p with p % world == rank), the exchange of
+ * every rank's embeddings (so each term's negatives span the global batch), both loss terms
+ * and their in-batch top-1 accuracies over the global batch (NaN for a skipped term), and
+ * with grads nonzero the backward of this rank's rows into tr->gflat, reduced over ranks. */
 static clef_status batch_pass(clef_aligner_trainer *tr, const al_set *set, const int64_t *idx,
                               int64_t B, int grads, double loss[2], double acc[2]) {
     clef_aligner *al = tr->al;
     const clefi_al_cfg *c = &al->cfg;
     clefi_pool *pool = tr->sess->pool;
-    const size_t D = (size_t)c->dim, H = (size_t)c->eeg_hidden, in = (size_t)c->in_dim;
-    const size_t wide = D > H ? D : H;
-    /* raw rows X, then the EEG tower's saved activations, then dz (B * wide: its backward
-     * reuses it for the hidden layer's gradient) */
-    size_t need = (size_t)B * (2 * in + 2 * H + 2 * wide + D + 1);
-    clef_status rc = grow(tr->ctx, (void **)&tr->ebuf, &tr->cap_ebuf, need * sizeof(float));
+    const int64_t W = tr->world, me = tr->rank, S = (B + W - 1) / W;
+    const size_t D = (size_t)c->dim, F = 3 * D + 3;
+    int64_t nl = 0;
+    clef_status rc =
+        grow(tr->ctx, (void **)&tr->lidx, &tr->cap_lidx, (size_t)(B + 1) * sizeof(int64_t));
     if (rc != CLEF_OK)
         return tr_error(tr, rc, "batch buffers");
-    float *X = tr->ebuf;
-    tr->ew.xs = X + (size_t)B * in;
-    tr->ew.h = tr->ew.xs + (size_t)B * in;
-    tr->ew.a = tr->ew.h + (size_t)B * H;
-    tr->ew.o = tr->ew.a + (size_t)B * H;
-    tr->ew.z = tr->ew.o + (size_t)B * wide;
-    tr->ew.norm = tr->ew.z + (size_t)B * D;
-    float *dz = tr->ew.norm + B;
-    for (int64_t b = 0; b < B; b++)
-        memcpy(X + (size_t)b * in, set->it[idx[b]].emb, in * sizeof *X);
-    clefi_al_eeg_forward(al, pool, &tr->ew, X, B);
+    for (int64_t p = me; p < B; p += W)
+        tr->lidx[nl++] = idx[p];
+    if ((rc = step_buffers(tr, B, nl, S, F)) != CLEF_OK)
+        return tr_error(tr, rc, "batch buffers");
+    const size_t H = (size_t)c->eeg_hidden, wide = D > H ? D : H;
+    for (int64_t j = 0; j < nl; j++)
+        memcpy(tr->X + (size_t)j * c->in_dim, set->it[tr->lidx[j]].emb,
+               (size_t)c->in_dim * sizeof(float));
+    clefi_al_eeg_forward(al, pool, &tr->ew, tr->X, nl);
     if (grads) {
         memset(tr->gflat, 0, al->lay.total * sizeof *tr->gflat);
-        memset(dz, 0, (size_t)B * wide * sizeof *dz);
+        memset(tr->dz_eeg, 0, (size_t)nl * wide * sizeof(float));
     }
     const double w[2] = {tr->w_report, tr->w_ehr};
     const clefi_al_tower *tw[2] = {&al->text, &al->ehr}, *gw[2] = {&tr->grad.text, &tr->grad.ehr};
-    float dls = 0.f;
+    clefi_al_seq seq[2];
     for (int m = 0; m < 2; m++) {
         al_side *sd = &tr->side[m];
-        loss[m] = acc[m] = NAN;
-        rc = side_gather(tr, set, idx, B, m, sd);
-        if (rc != CLEF_OK)
+        if ((rc = side_gather(tr, set, tr->lidx, nl, m, sd, tr->inv[m])) != CLEF_OK)
             return tr_error(tr, rc, "batch buffers");
-        if (sd->n < 2 || w[m] == 0.0)
-            continue;
-        clefi_al_seq seq = {.B = sd->n,
-                            .T = sd->T,
-                            .x = m == 0 ? sd->x : NULL,
-                            .ids = m == 1 ? sd->ids : NULL,
-                            .len = sd->len};
-        rc = clefi_al_tower_forward(al, tw[m], pool, &sd->w, &seq);
-        if (rc != CLEF_OK)
+        seq[m] = (clefi_al_seq){.B = sd->n,
+                                .T = sd->T,
+                                .x = m == 0 ? sd->x : NULL,
+                                .ids = m == 1 ? sd->ids : NULL,
+                                .len = sd->len};
+        if (sd->n > 0 && w[m] != 0.0 &&
+            (rc = clefi_al_tower_forward(al, tw[m], pool, &sd->w, &seq[m])) != CLEF_OK)
             return tr_error(tr, rc, "tower forward");
-        for (int64_t r = 0; r < sd->n; r++)
-            memcpy(sd->za + (size_t)r * D, tr->ew.z + (size_t)sd->rows[r] * D, D * sizeof(float));
-        loss[m] = clefi_infonce_forward(pool, sd->za, sd->w.z, *al->log_scale, sd->n, c->dim,
-                                        sd->scratch);
+    }
+    /* exchange rows [EEG z | report z | EHR z | valid | has report | has EHR] */
+    memset(tr->send, 0, (size_t)S * F * sizeof(float));
+    for (int64_t j = 0; j < nl; j++) {
+        float *row = tr->send + (size_t)j * F;
+        memcpy(row, tr->ew.z + (size_t)j * D, D * sizeof(float));
+        row[3 * D] = 1.f;
+        for (int m = 0; m < 2; m++) {
+            int64_t k = tr->inv[m][j];
+            if (k < 0 || w[m] == 0.0)
+                continue;
+            memcpy(row + (size_t)(1 + m) * D, tr->side[m].w.z + (size_t)k * D, D * sizeof(float));
+            row[3 * D + 1 + m] = 1.f;
+        }
+    }
+    if (W == 1)
+        memcpy(tr->all, tr->send, (size_t)S * F * sizeof(float));
+    else if ((rc = tr->gather(tr->send, (size_t)S * F, tr->all, tr->dist_user)) != CLEF_OK)
+        return clefi_error(tr->ctx, &tr->err, rc,
+                           "aligner trainer: the embedding all-gather failed");
+    float dls = 0.f;
+    for (int m = 0; m < 2; m++) {
+        al_pairs *g = &tr->pairs[m];
+        int64_t n = 0;
+        for (int64_t p = 0; p < B; p++) {
+            const float *row = tr->all + ((size_t)(p % W) * (size_t)S + (size_t)(p / W)) * F;
+            if (row[3 * D + 1 + m] == 0.f)
+                continue;
+            memcpy(g->za + (size_t)n * D, row, D * sizeof(float));
+            memcpy(g->zt + (size_t)n * D, row + (size_t)(1 + m) * D, D * sizeof(float));
+            g->pos[n++] = p;
+        }
+        g->n = n;
+        loss[m] = acc[m] = NAN;
+        if (n < 2)
+            continue;
+        loss[m] = clefi_infonce_forward(pool, g->za, g->zt, *al->log_scale, n, c->dim, g->scratch);
         int64_t hit = 0;
-        for (int64_t i = 0; i < sd->n; i++) {
-            const float *row = sd->scratch + i * sd->n;
+        for (int64_t i = 0; i < n; i++) {
+            const float *row = g->scratch + i * n;
             int64_t best = 0;
-            for (int64_t j = 1; j < sd->n; j++)
+            for (int64_t j = 1; j < n; j++)
                 if (row[j] > row[best])
                     best = j;
             hit += best == i;
         }
-        acc[m] = (double)hit / (double)sd->n;
+        acc[m] = (double)hit / (double)n;
         if (!grads)
             continue;
-        memset(sd->dza, 0, 2 * (size_t)sd->n * D * sizeof(float));
-        clefi_infonce_backward(pool, sd->dza, sd->dz, &dls, sd->za, sd->w.z, *al->log_scale, sd->n,
-                               c->dim, (float)w[m], sd->scratch);
-        for (int64_t r = 0; r < sd->n; r++) {
-            float *dst = dz + (size_t)sd->rows[r] * D;
-            for (size_t k = 0; k < D; k++)
-                dst[k] += sd->dza[(size_t)r * D + k];
+        memset(g->dza, 0, (size_t)n * D * sizeof(float));
+        memset(g->dzt, 0, (size_t)n * D * sizeof(float));
+        clefi_infonce_backward(pool, g->dza, g->dzt, &dls, g->za, g->zt, *al->log_scale, n, c->dim,
+                               (float)w[m], g->scratch);
+        al_side *sd = &tr->side[m];
+        for (int64_t i = 0; i < n; i++) {
+            if (g->pos[i] % W != me)
+                continue;
+            int64_t j = g->pos[i] / W, k = tr->inv[m][j];
+            float *dst = tr->dz_eeg + (size_t)j * D;
+            for (size_t e = 0; e < D; e++)
+                dst[e] += g->dza[(size_t)i * D + e];
+            memcpy(sd->dz + (size_t)k * D, g->dzt + (size_t)i * D, D * sizeof(float));
         }
-        clefi_al_tower_backward(al, tw[m], gw[m], pool, &sd->w, &seq, sd->dz);
+        if (sd->n > 0)
+            clefi_al_tower_backward(al, tw[m], gw[m], pool, &sd->w, &seq[m], sd->dz);
     }
-    if (grads) {
-        clefi_al_eeg_backward(al, &tr->grad, pool, &tr->ew, dz, B);
-        *tr->grad.log_scale = tr->learn_temp ? dls : 0.f;
+    if (!grads)
+        return CLEF_OK;
+    clefi_al_eeg_backward(al, &tr->grad, pool, &tr->ew, tr->dz_eeg, nl);
+    /* every rank computed the same dls: each adds its share so the sum over ranks is dls */
+    *tr->grad.log_scale = tr->learn_temp ? dls / (float)W : 0.f;
+    if (W > 1) {
+        if ((rc = tr->reduce(tr->gflat, al->lay.total, tr->dist_user)) != CLEF_OK)
+            return clefi_error(tr->ctx, &tr->err, rc,
+                               "aligner trainer: the gradient all-reduce failed");
+        clefi_scale(pool, tr->gflat, (int64_t)al->lay.total, (float)W); /* mean -> sum */
     }
     return CLEF_OK;
 }
@@ -725,28 +825,25 @@ clef_status clef_aligner_trainer_validate(clef_aligner_trainer *tr, double *loss
     for (int64_t i = 0; i < val->n; i++)
         idx[i] = i;
     double l[2], a[2];
-    int64_t keep = tr->batch;
-    tr->batch = val->n > keep ? val->n : keep; /* side buffers hold the whole split */
-    side_free(tr->ctx, &tr->side[0]);
-    side_free(tr->ctx, &tr->side[1]);
-    memset(tr->side, 0, sizeof tr->side);
+    /* every rank validates alone: no exchange */
+    int32_t world = tr->world, rank = tr->rank;
+    tr->world = 1;
+    tr->rank = 0;
     rc = batch_pass(tr, val, idx, val->n, 0, l, a);
+    tr->world = world;
+    tr->rank = rank;
     /* ranks of the true report among all held-out reports, EEG -> report */
-    const al_side *sd = &tr->side[0];
-    const int64_t n_rep = sd->n;
+    const al_pairs *g = &tr->pairs[0];
+    const int64_t n_rep = rc == CLEF_OK ? g->n : 0;
     int64_t top1 = 0, top10 = 0;
-    for (int64_t i = 0; rc == CLEF_OK && i < sd->n; i++) {
-        const float *row = sd->scratch + i * sd->n;
-        int64_t rank = 0;
-        for (int64_t j = 0; j < sd->n; j++)
-            rank += row[j] > row[i];
-        top1 += rank < 1;
-        top10 += rank < 10;
+    for (int64_t i = 0; i < n_rep; i++) {
+        const float *row = g->scratch + i * n_rep;
+        int64_t r = 0;
+        for (int64_t j = 0; j < n_rep; j++)
+            r += row[j] > row[i];
+        top1 += r < 1;
+        top10 += r < 10;
     }
-    side_free(tr->ctx, &tr->side[0]);
-    side_free(tr->ctx, &tr->side[1]);
-    memset(tr->side, 0, sizeof tr->side);
-    tr->batch = keep;
     clefi_free(tr->ctx, idx);
     if (rc != CLEF_OK)
         return rc;
@@ -765,6 +862,25 @@ clef_status clef_aligner_trainer_validate(clef_aligner_trainer *tr, double *loss
 static void seed_bytes(uint64_t seed, unsigned char *b) {
     for (int i = 0; i < SEED_BYTES; i++)
         b[i] = (unsigned char)(seed >> (8 * i));
+}
+
+clef_status clef_aligner_trainer_set_dist(clef_aligner_trainer *tr, clef_grad_reduce_fn reduce,
+                                          clef_gather_fn gather, void *user, int32_t rank,
+                                          int32_t world) {
+    clefi_reset(tr);
+    if (tr == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (world < 1 || rank < 0 || rank >= world || (world > 1 && (reduce == NULL || gather == NULL)))
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                           "clef_aligner_trainer_set_dist: rank %d of %d, reduce and gather "
+                           "needed with more than one rank",
+                           (int)rank, (int)world);
+    tr->reduce = reduce;
+    tr->gather = gather;
+    tr->dist_user = user;
+    tr->rank = rank;
+    tr->world = world;
+    return CLEF_OK;
 }
 
 clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path) {

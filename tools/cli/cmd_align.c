@@ -10,10 +10,14 @@
 #include "cli.h"
 #include "cli_text.h"
 
+#ifdef CLEF_CLI_WITH_MPI
+#include "clef_dist.h"
+#endif
+
 typedef struct al_opts {
     const char *store, *enc, *out, *resume, *ckpt, *text, *drop;
     int64_t threads, log_every;
-    int quiet;
+    int quiet, dist;
 } al_opts;
 
 static const char k_usage[] =
@@ -22,7 +26,7 @@ static const char k_usage[] =
     "         [--width W] [--layers L] [--heads H] [--eeg-hidden H] [--temperature T]\n"
     "         [--learn-temperature] [--report-weight W] [--ehr-weight W] [--weight-decay W]\n"
     "         [--drop-words \"w1,w2\"] [--checkpoint CKPT] [--checkpoint-every N]\n"
-    "         [--resume CKPT] [--log-every N] [--quiet]\n\n"
+    "         [--resume CKPT] [--log-every N] [--dist] [--quiet]\n\n"
     "Align session embeddings with reports and EHR records (docs/aligner.md): the store's\n"
     "train-split sessions, each with its embedding under ENCODER (clef embed --store DB\n"
     "-w ENCODER makes them), its report (de-identified, summarized to its electrographic\n"
@@ -37,6 +41,9 @@ static const char k_usage[] =
     "--drop-words blanks phrases out of every report summary (held-out concept checks).\n"
     "Defaults: --dim 512 --width 128 --layers 1 --heads 4 --eeg-hidden 512, --steps 600,\n"
     "--batch 64, --lr 5e-4 (warmup 5 %, cosine to 10 %), --weight-decay 0.05.\n"
+    "--dist (under mpirun, in a build with MPI): data-parallel over the ranks; every rank\n"
+    "reads the same sessions, embeds batch / ranks of each batch, the embeddings are\n"
+    "all-gathered so the negatives span the whole batch; rank 0 writes (docs/distributed.md).\n"
     "Every option but the file names, --text, --threads, --log-every and --quiet is a\n"
     "library setting (CLEF_PARAMS_ALIGN).\n";
 
@@ -62,7 +69,7 @@ static int al_parse(int argc, char **argv, al_opts *o, clef_params *p) {
     *o = (al_opts){.threads = 1, .log_every = 20};
     int learn = 0;
     cli_param_val vals[N_NUM];
-    cli_opt opts[N_NUM + 14];
+    cli_opt opts[N_NUM + 15];
     size_t k = 0;
     opts[k++] = (cli_opt)CLI_OUT(&o->out, 1);
     opts[k++] = (cli_opt)CLI_STR("--store", NULL, &o->store, 1);
@@ -75,12 +82,17 @@ static int al_parse(int argc, char **argv, al_opts *o, clef_params *p) {
     opts[k++] = (cli_opt)CLI_I64("--log-every", &o->log_every, 1, 1000000000);
     opts[k++] = (cli_opt)CLI_FLAG("--learn-temperature", NULL, &learn);
     opts[k++] = (cli_opt)CLI_FLAG("--quiet", "-q", &o->quiet);
+    opts[k++] = (cli_opt)CLI_FLAG("--dist", NULL, &o->dist);
     cli_param_opts(num_flags, N_NUM, vals, opts, &k);
     opts[k] = (cli_opt)CLI_END;
     const cli_cmd cmd = {"align", k_usage, opts};
     int code = 0;
     if (cli_parse(&cmd, argc, argv, &code) != 0)
         return code == 0 ? -1 : code;
+#ifndef CLEF_CLI_WITH_MPI
+    if (o->dist)
+        return cli_usage_error("align", "--dist: this clef was built without MPI");
+#endif
     if (learn)
         (void)clef_params_set_i64(p, CLEF_P_ALIGN_LEARN_TEMPERATURE, 1);
     if (o->drop != NULL && clef_params_set_str(p, CLEF_P_ALIGN_DROP_WORDS, o->drop) != CLEF_OK)
@@ -114,8 +126,8 @@ static int32_t on_step(int64_t step, int64_t total, double lr, double le, double
         a->v[i] += isnan(x[i]) ? 0.0 : x[i];
     a->n++;
     if (!a->quiet && (step % a->every == 0 || step == total)) {
-        double el = mono_s() - a->t0, eta = el / (double)(step - a->first_step) *
-                                            (double)(total - step);
+        double el = mono_s() - a->t0,
+               eta = el / (double)(step - a->first_step) * (double)(total - step);
         double n = (double)a->n;
         fprintf(stderr,
                 "step %lld/%lld  loss report %.4f ehr %.4f  in-batch top-1 report %.3f ehr %.3f"
@@ -125,6 +137,42 @@ static int32_t on_step(int64_t step, int64_t total, double lr, double le, double
         memset(a->v, 0, sizeof a->v);
         a->n = 0;
     }
+    return 0;
+}
+
+#ifdef CLEF_CLI_WITH_MPI
+static clef_status reduce_mpi(float *g, size_t n, void *user) {
+    (void)user;
+    return clef_dist_allreduce_mean(g, n);
+}
+static clef_status gather_mpi(const float *mine, size_t n, float *all, void *user) {
+    (void)user;
+    return clef_dist_allgather(mine, n, all);
+}
+#endif
+
+/* Under --dist: MPI's rank and world on the trainer. Returns 0 or an exit code. */
+static int dist_begin(const al_opts *o, clef_aligner_trainer *tr, int32_t *rank) {
+    *rank = 0;
+    if (!o->dist)
+        return 0;
+#ifdef CLEF_CLI_WITH_MPI
+    int32_t world = 1;
+    clef_status rc = clef_dist_init();
+    if (rc == CLEF_OK)
+        rc = clef_dist_rank(rank);
+    if (rc == CLEF_OK)
+        rc = clef_dist_world_size(&world);
+    if (rc != CLEF_OK)
+        return cli_fail("align --dist", rc, "MPI could not start");
+    rc = clef_aligner_trainer_set_dist(tr, reduce_mpi, gather_mpi, NULL, *rank, world);
+    if (rc != CLEF_OK)
+        return cli_fail("align --dist", rc, clef_aligner_trainer_errmsg(tr));
+    if (*rank == 0)
+        fprintf(stderr, "clef align: data-parallel over %d ranks\n", (int)world);
+#else
+    (void)tr;
+#endif
     return 0;
 }
 
@@ -156,17 +204,23 @@ static int al_run(clef_ctx *ctx, clef_aligner_trainer *tr, const clef_text_encod
     char ckpt[4096];
     snprintf(ckpt, sizeof ckpt, "%s%s", o->ckpt != NULL ? o->ckpt : o->out,
              o->ckpt != NULL ? "" : ".ckpt");
-    int ret = add_data(ctx, tr, te, o);
-    int64_t n_val = clef_aligner_trainer_sessions(tr, CLEF_SPLIT_VAL);
+    int32_t rank = 0;
+    int ret = dist_begin(o, tr, &rank);
     if (ret == 0)
+        ret = add_data(ctx, tr, te, o);
+    int64_t n_val = clef_aligner_trainer_sessions(tr, CLEF_SPLIT_VAL);
+    if (ret == 0 && rank == 0)
         fprintf(stderr, "clef align: %lld training, %lld held-out sessions\n",
                 (long long)clef_aligner_trainer_sessions(tr, CLEF_SPLIT_TRAIN), (long long)n_val);
-    al_progress acc = {.every = o->log_every, .first_step = -1, .quiet = o->quiet};
-    clef_status rc = ret == 0 ? clef_aligner_trainer_run(tr, ckpt, on_step, &acc) : CLEF_OK;
+    al_progress acc = {.every = o->log_every, .first_step = -1, .quiet = o->quiet || rank != 0};
+    clef_status rc =
+        ret == 0 ? clef_aligner_trainer_run(tr, rank == 0 ? ckpt : NULL, on_step, &acc) : CLEF_OK;
     if (rc != CLEF_OK)
         ret = cli_fail("align", rc, clef_aligner_trainer_errmsg(tr));
-    if (ret == 0 && (rc = clef_aligner_save(clef_aligner_trainer_aligner(tr), ctx, o->out)) !=
-                        CLEF_OK)
+    if (ret != 0 || rank != 0)
+        return ret;
+    if (ret == 0 &&
+        (rc = clef_aligner_save(clef_aligner_trainer_aligner(tr), ctx, o->out)) != CLEF_OK)
         ret = cli_fail(o->out, rc, clef_ctx_errmsg(ctx));
     double vl, r1, r10;
     if (ret == 0 && n_val >= 2 && clef_aligner_trainer_validate(tr, &vl, &r1, &r10) == CLEF_OK)
@@ -197,14 +251,19 @@ int cmd_align(int argc, char **argv) {
         ret = cli_text_encoder(ctx, o.text, &te);
     }
     if (ret == 0 && !help) {
-        clef_status rc = o.resume != NULL
-                             ? clef_aligner_trainer_resume(&tr, ctx, o.resume, p, (int32_t)o.threads)
-                             : clef_aligner_trainer_create(&tr, ctx, p, (int32_t)o.threads);
+        clef_status rc =
+            o.resume != NULL
+                ? clef_aligner_trainer_resume(&tr, ctx, o.resume, p, (int32_t)o.threads)
+                : clef_aligner_trainer_create(&tr, ctx, p, (int32_t)o.threads);
         if (rc != CLEF_OK)
             ret = cli_fail(o.resume != NULL ? o.resume : "align", rc, clef_ctx_errmsg(ctx));
     }
     if (ret == 0 && !help)
         ret = al_run(ctx, tr, te, &o);
+#ifdef CLEF_CLI_WITH_MPI
+    if (!help && o.dist)
+        (void)clef_dist_finalize();
+#endif
     clef_aligner_trainer_free(tr);
     clef_text_encoder_free(te);
     clef_params_free(p);

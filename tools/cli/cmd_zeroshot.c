@@ -27,16 +27,12 @@ static const char k_usage[] =
 
 static int zs_parse(int argc, char **argv, zs_opts *o, int *code) {
     *o = (zs_opts){.threads = 1, .split = "test"};
-    const cli_opt opts[] = {CLI_POS("PROMPT", &o->prompt, 1),
-                            CLI_OUT(&o->out, 0),
-                            CLI_STR("--store", NULL, &o->store, 1),
-                            CLI_STR("--encoder", "-w", &o->enc, 1),
-                            CLI_STR("--aligner", "-a", &o->al, 1),
-                            CLI_STR("--task", NULL, &o->task, 0),
-                            CLI_STR("--split", NULL, &o->split, 0),
-                            CLI_STR("--text", NULL, &o->text, 0),
-                            CLI_I64("--threads", &o->threads, 1, 256),
-                            CLI_END};
+    const cli_opt opts[] = {
+        CLI_POS("PROMPT", &o->prompt, 1),          CLI_OUT(&o->out, 0),
+        CLI_STR("--store", NULL, &o->store, 1),    CLI_STR("--encoder", "-w", &o->enc, 1),
+        CLI_STR("--aligner", "-a", &o->al, 1),     CLI_STR("--task", NULL, &o->task, 0),
+        CLI_STR("--split", NULL, &o->split, 0),    CLI_STR("--text", NULL, &o->text, 0),
+        CLI_I64("--threads", &o->threads, 1, 256), CLI_END};
     const cli_cmd cmd = {"zeroshot", k_usage, opts};
     if (cli_parse(&cmd, argc, argv, code) != 0)
         return 1;
@@ -56,7 +52,7 @@ static int32_t split_id(const char *s) {
 typedef struct zs_data {
     int64_t n, dim;
     float *x;
-    int32_t *y;   /* NULL without a task */
+    int32_t *y; /* NULL without a task */
     char (*id)[128];
 } zs_data;
 
@@ -70,8 +66,8 @@ static clef_status load_all(clef_store *st, const char *hash, int32_t split, zs_
         size_t len = 0;
         rc = clef_store_split_session(st, split, i, d->id[i], sizeof d->id[i], NULL);
         if (rc == CLEF_OK)
-            rc = clef_store_artifact_get(st, d->id[i], CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0,
-                                         &len);
+            rc =
+                clef_store_artifact_get(st, d->id[i], CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0, &len);
         if (rc == CLEF_ERR_BUFFER_TOO_SMALL)
             rc = CLEF_OK;
         if (rc == CLEF_OK && d->x == NULL) {

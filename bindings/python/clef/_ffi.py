@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "0c99e66cb70e00b7e3c4eb01eb9dd0528ebddac6ae8304923ad4b1c0d8447eda"
+HEADER_SHA256 = "decf9a87ffec2d56cd98bcc16626325881d6307eb9688ed06c5dadf90cdc3a5b"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -417,6 +417,7 @@ clef_store_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_v
 clef_cohort_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
 clef_report_summarizer_fn = _C.CFUNCTYPE(clef_status, _C.c_char_p, _C.c_size_t, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_int32), _C.c_int32, _C.c_void_p)
 clef_aligner_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_double, _C.c_double, _C.c_double, _C.c_double, _C.c_void_p)
+clef_gather_fn = _C.CFUNCTYPE(clef_status, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_void_p)
 
 # ---- functions: name -> (restype, argtypes)
 FUNCTIONS = {
@@ -750,6 +751,7 @@ FUNCTIONS = {
     'clef_aligner_trainer_add_session': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(clef_text_encoder), _C.POINTER(_C.c_float), _C.c_int64, _C.c_char_p, _C.c_char_p, _C.c_int32]),
     'clef_aligner_trainer_add_store': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(clef_text_encoder), _C.POINTER(clef_store), _C.c_char_p, _C.c_char_p]),
     'clef_aligner_trainer_sessions': (_C.c_int64, [_C.POINTER(clef_aligner_trainer), _C.c_int32]),
+    'clef_aligner_trainer_set_dist': (clef_status, [_C.POINTER(clef_aligner_trainer), clef_grad_reduce_fn, clef_gather_fn, _C.c_void_p, _C.c_int32, _C.c_int32]),
     'clef_aligner_trainer_run': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.c_char_p, clef_aligner_progress_fn, _C.c_void_p]),
     'clef_aligner_trainer_validate': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_aligner_trainer_aligner': (_C.POINTER(clef_aligner), [_C.POINTER(clef_aligner_trainer)]),
@@ -1089,6 +1091,7 @@ SIGNATURES = {
     'clef_aligner_trainer_add_session': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('emb', 'array_in', 'float', 'eeg_dim', ''), ('eeg_dim', 'scalar', 'int64_t', '', ''), ('report', 'cstr', 'char', '', ''), ('ehr', 'cstr', 'char', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
     'clef_aligner_trainer_add_store': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('store', 'handle', 'clef_store', '', ''), ('encoder_hash', 'cstr', 'char', '', ''), ('split', 'cstr', 'char', '', ''), ),
     'clef_aligner_trainer_sessions': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
+    'clef_aligner_trainer_set_dist': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('reduce', 'callback', 'clef_grad_reduce_fn', '', ''), ('gather', 'callback', 'clef_gather_fn', '', ''), ('user', 'voidp', 'void', '', ''), ('rank', 'scalar', 'int32_t', '', ''), ('world', 'scalar', 'int32_t', '', ''), ),
     'clef_aligner_trainer_run': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('checkpoint_path', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_aligner_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_aligner_trainer_validate': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('loss', 'ptr_out', 'double', '', 'scalar'), ('r_at_1', 'ptr_out', 'double', '', 'scalar'), ('r_at_10', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_aligner_trainer_aligner': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
@@ -1427,6 +1430,7 @@ RETURNS = {
     'clef_aligner_trainer_add_session': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_add_store': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_sessions': ('scalar', 'int64_t', 'int64_t'),
+    'clef_aligner_trainer_set_dist': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_run': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_validate': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_aligner': ('handle', 'clef_aligner', 'const clef_aligner *'),
@@ -1600,6 +1604,7 @@ ERROR_SOURCES = {
     'clef_aligner_trainer_resume': (1, 'clef_ctx_errmsg'),
     'clef_aligner_trainer_add_session': (0, 'clef_aligner_trainer_errmsg'),
     'clef_aligner_trainer_add_store': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_set_dist': (0, 'clef_aligner_trainer_errmsg'),
     'clef_aligner_trainer_run': (0, 'clef_aligner_trainer_errmsg'),
     'clef_aligner_trainer_validate': (0, 'clef_aligner_trainer_errmsg'),
     'clef_aligner_trainer_save': (0, 'clef_aligner_trainer_errmsg'),
@@ -1791,6 +1796,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_aligner_trainer_resume',
     'clef_aligner_trainer_add_session',
     'clef_aligner_trainer_add_store',
+    'clef_aligner_trainer_set_dist',
     'clef_aligner_trainer_run',
     'clef_aligner_trainer_validate',
     'clef_aligner_trainer_save',

@@ -1564,6 +1564,10 @@ clef_aligner_trainer_sessions <- function(tr, split) {
   .clef_result(.Call(C_clef_aligner_trainer_sessions, tr, split), "clef_aligner_trainer_sessions", FALSE, c())
 }
 
+clef_aligner_trainer_set_dist <- function(tr, rank, world) {
+  .clef_result(.Call(C_clef_aligner_trainer_set_dist, tr, rank, world), "clef_aligner_trainer_set_dist", TRUE, c())
+}
+
 clef_aligner_trainer_run <- function(tr, checkpoint_path) {
   .clef_result(.Call(C_clef_aligner_trainer_run, tr, checkpoint_path), "clef_aligner_trainer_run", TRUE, c())
 }

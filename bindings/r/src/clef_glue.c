@@ -5397,6 +5397,22 @@ SEXP clefr_clef_aligner_trainer_sessions(SEXP a_tr, SEXP a_split) {
     return res;
 }
 
+SEXP clefr_clef_aligner_trainer_set_dist(SEXP a_tr, SEXP a_rank, SEXP a_world) {
+    static const char fn[] = "clef_aligner_trainer_set_dist";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    int32_t v_rank =
+        (int32_t)clefr_as_int(a_rank, fn, "rank", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_world =
+        (int32_t)clefr_as_int(a_world, fn, "world", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_aligner_trainer_set_dist(v_tr, NULL, NULL, NULL, v_rank, v_world);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_aligner_trainer_run(SEXP a_tr, SEXP a_checkpoint_path) {
     static const char fn[] = "clef_aligner_trainer_run";
     clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);

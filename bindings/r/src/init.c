@@ -335,6 +335,7 @@ SEXP clefr_clef_aligner_trainer_errcode(SEXP);
 SEXP clefr_clef_aligner_trainer_add_session(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_add_store(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_sessions(SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_set_dist(SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_run(SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_validate(SEXP);
 SEXP clefr_clef_aligner_trainer_aligner(SEXP);
@@ -677,6 +678,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_aligner_trainer_add_session", (DL_FUNC)&clefr_clef_aligner_trainer_add_session, 7},
     {"C_clef_aligner_trainer_add_store", (DL_FUNC)&clefr_clef_aligner_trainer_add_store, 5},
     {"C_clef_aligner_trainer_sessions", (DL_FUNC)&clefr_clef_aligner_trainer_sessions, 2},
+    {"C_clef_aligner_trainer_set_dist", (DL_FUNC)&clefr_clef_aligner_trainer_set_dist, 3},
     {"C_clef_aligner_trainer_run", (DL_FUNC)&clefr_clef_aligner_trainer_run, 2},
     {"C_clef_aligner_trainer_validate", (DL_FUNC)&clefr_clef_aligner_trainer_validate, 1},
     {"C_clef_aligner_trainer_aligner", (DL_FUNC)&clefr_clef_aligner_trainer_aligner, 1},
