@@ -202,6 +202,8 @@ static int zs_run(clef_ctx *ctx, clef_session *s, const zs_opts *o) {
     if (ret == 0 && (rc = clef_aligner_load(&al, ctx, o->al)) != CLEF_OK)
         ret = cli_fail(o->al, rc, clef_ctx_errmsg(ctx));
     if (ret == 0)
+        ret = cli_aligner_matches(al, hash, o->al);
+    if (ret == 0)
         ret = cli_text_encoder(ctx, o->text, &te);
     if (ret == 0 && (rc = clef_store_open(&st, ctx, o->store)) != CLEF_OK)
         ret = cli_fail(o->store, rc, clef_ctx_errmsg(ctx));
