@@ -71,8 +71,8 @@ clef_status clef_default_model_path(clef_ctx *ctx, int32_t which, char *buf, siz
                            CLEF_SOURCE_MODELS_DIR[0] ? CLEF_SOURCE_MODELS_DIR : "(no source)");
 }
 
-clef_status clefi_model_path_or_default(clef_ctx *ctx, const char *path, int32_t which,
-                                        char *buf, size_t cap, const char **out) {
+clef_status clefi_model_path_or_default(clef_ctx *ctx, const char *path, int32_t which, char *buf,
+                                        size_t cap, const char **out) {
     if (path != NULL) {
         *out = path;
         return CLEF_OK;

@@ -30,8 +30,8 @@ static int cv_parse(int argc, char **argv, cv_opts *o, int *code) {
     o->dtype = "f16";
     cli_list sets = {o->set, 0, MAX_SET};
     const cli_opt opts[] = {CLI_POS("IN", &o->in, 1), CLI_OUT(&o->out, 1),
-                            CLI_STR("--dtype", NULL, &o->dtype, 0),
-                            CLI_STRS("--set-meta", &sets), CLI_END};
+                            CLI_STR("--dtype", NULL, &o->dtype, 0), CLI_STRS("--set-meta", &sets),
+                            CLI_END};
     const cli_cmd cmd = {"convert", k_usage, opts};
     if (cli_parse(&cmd, argc, argv, code) != 0)
         return 1;
