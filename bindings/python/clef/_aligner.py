@@ -11,7 +11,8 @@ from collections import namedtuple
 import numpy as np
 
 from . import _ffi
-from ._core import Handle, NotFoundError, StateError, _fns, as_handle, lowlevel, raise_status, register
+from ._core import (Handle, NotFoundError, StateError, _fns, as_handle, lowlevel, raise_status,
+                    register)
 from ._signal import _check, _session, has
 
 _ll = lowlevel

@@ -81,6 +81,13 @@ def test_align_trains_and_reports(store, aligned):
     assert [a[:2] for a in seen] == [(1, 3), (2, 3), (3, 3)]
     assert all(a[2] > 0 and 0.0 <= a[4] <= 1.0 for a in seen)  # report loss, accuracy
     assert out.exists() and pathlib.Path(str(out) + ".ckpt").exists()
+    # every session's aligned embedding into the store, under the aligner file's hash
+    h_enc, h_al = clef.model_hash(store[1]), clef.model_hash(out)
+    with clef.Context() as ctx, clef.Store(ctx, store[0]) as st, clef.Aligner(ctx, out) as al:
+        assert al.embed_store(st, h_enc, h_al) == len(embs)
+        for sid, e in embs.items():
+            assert np.array_equal(st.artifact_get(sid, "embedding", h_al, np.float32),
+                                  al.embed_eeg(e))
 
 
 def test_same_weights_as_cli(store, aligned, minilm, tmp_path):
