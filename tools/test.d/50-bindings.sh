@@ -48,6 +48,10 @@ fi
 export CLEF_C_REFERENCE_DIR="$ref"
 abi=$(sed -n 's/^#define CLEF_ABI_VERSION \([0-9]*\)$/\1/p' include/clef.h)
 export CLEF_LIBRARY="$libdir/libclef.so.$abi"  # the SONAME follows the ABI (docs/ABI.md)
+# The text encoder for the aligner tests (tools/install_deps.sh fetches it); they skip without.
+if [ -z "${CLEF_MINILM_DIR:-}" ] && [ -f "$root/build/minilm/model.safetensors" ]; then
+  export CLEF_MINILM_DIR="$root/build/minilm"
+fi
 
 echo "-- Python: pip install, pytest, quick-start"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \

@@ -110,7 +110,8 @@ def test_score_text_is_the_cosine(store, aligned, minilm, tmp_path):
         z = al.embed_eeg(x, s)
         assert z.shape == (len(x), 16) and z.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(z, axis=1), 1.0, atol=1e-5)
-        assert np.array_equal(al.embed_eeg(x[3]), z[3])  # one row alone, temporary session
+        # one row alone (temporary session): the same up to float rounding (GEMM blocking)
+        np.testing.assert_allclose(al.embed_eeg(x[3]), z[3], atol=1e-6)
         q = al.embed_text(te, PROMPT, session=s)
         assert q.shape == (16,) and abs(np.linalg.norm(q) - 1.0) < 1e-5
         scores = al.score_text(te, x, PROMPT, s)
