@@ -71,7 +71,7 @@ echo "-- Python: pip install, pytest, quick-start"
 (cd "$out" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
 (cd "$out" && "$venv/bin/python" "$root/bindings/python/examples/quickstart.py")
 mkdir -p "$out/embed" && (cd "$out/embed" && "$venv/bin/python" "$root/bindings/python/examples/embed_sessions.py")
-text_example "$out/zeroshot" "$venv/bin/python" "$root/bindings/python/examples/zeroshot.py"
+text_example "$out/embed" "$venv/bin/python" "$root/bindings/python/examples/zeroshot.py"
 
 echo "-- Python: the quick-start's install, literally, in a fresh venv with no environment variable"
 rm -rf "$out/freshvenv"

@@ -1,24 +1,14 @@
-"""Aligning and zero-shot (docs/python-quickstart.md): a small synthetic cohort in a store, a
-tiny tokenizer and session encoder (as embed_sessions.py), every session embedded into the
-store, an aligner trained on the embeddings, reports and EHR records (seconds; real settings in
-docs/aligner.md), then a prompt scored against the sessions. Needs the text encoder in
-$CLEF_TEXT_MODEL (all-MiniLM-L6-v2: tools/install_deps.sh fetches it into build/minilm). Run by
-the test suite (tools/test.d/50-bindings.sh) in a scratch directory."""
+"""Aligning and zero-shot (docs/python-quickstart.md), continuing embed_sessions.py in its
+directory (its cohort, tok.safetensors and enc.safetensors): the cohort in a store, every
+session embedded into it, an aligner trained on the embeddings, reports and EHR records
+(seconds; real settings in docs/aligner.md), then a prompt scored against the sessions. Needs
+the text encoder in $CLEF_TEXT_MODEL (all-MiniLM-L6-v2: tools/install_deps.sh fetches it into
+build/minilm). Run by the test suite (tools/test.d/50-bindings.sh) after embed_sessions.py."""
 import numpy as np
 
 import clef
 
 with clef.Context() as ctx, clef.Session(ctx, n_threads=2) as session:
-    with clef.Params(ctx, "cohort") as p:                    # 16 one-minute sessions
-        p["cohort.n_patients"] = 16
-        p["cohort.max_sessions"] = 1
-        p["cohort.duration_s"] = 60.0
-        clef.lowlevel.clef_cohort_generate(session, p, "cohort")
-    clef.train_tokenizer("cohort", "tok.safetensors", steps=2, ch=8, ch_mult="1,1,1,1",
-                         codebook_size=32, code_dim=4, gn_groups=4, batch=2, crop_t=40,
-                         disc_ndf=4, mean_tokens=8)
-    clef.pretrain("cohort", "tok.safetensors", "enc.safetensors", steps=4, d_model=16,
-                  n_layers=1, n_heads=2, d_ff=32, embed_dim=12, batch=2, crop_cols=24)
     with clef.Store(ctx, "cohort.db") as store:
         store.import_cohort("cohort")                        # reports and EHR records too
         # every session's embedding into the store (what `clef embed --store` runs)
