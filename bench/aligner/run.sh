@@ -7,9 +7,10 @@
 # aligner, its val split gives held-out EEG->report retrieval); each EVAL_DB a fresh cohort's
 # store (seeds never used for training). Per EVAL_DB: mean test AUROC over all tasks and per
 # category for band power, the recon-only encoder and the aligned embedding; zero-shot AUROC
-# of each feat_ task from a prompt; and the held-out-concept check: an aligner trained with
-# the words of one finding (beta) blanked out of every report, its feat_excess_beta probe and
-# zero-shot beside the full aligner's. Settings of clef align: ALIGN_ARGS. Prints the machine.
+# of each feat_ task from a prompt, over all the cohort's labelled sessions (the aligner never
+# saw the cohort); and the held-out-concept check: an aligner trained with the words of one
+# finding ("focal slowing") blanked out of every report, its feat_focal_slowing probe beside
+# the full aligner's and the encoder's. Settings of clef align: ALIGN_ARGS. Prints the machine.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 build="$(cd "${1:?build dir}" && pwd)"
@@ -23,11 +24,11 @@ cd "$work"
 t() { /usr/bin/time -f "  [%C: %e s wall, %U s user]" "$@"; }
 "$clef" embed --store "$align_db" -w enc.safetensors -t tok.safetensors --threads "$threads" \
   --quiet > /dev/null
-# the aligner, and one with the words of the excess-beta finding removed from every report
+# the aligner, and one with the words of the focal-slowing finding removed from every report
 t "$clef" align --store "$align_db" -w enc.safetensors -o al.safetensors --threads "$threads" \
   --log-every 100 ${ALIGN_ARGS:-}
-t "$clef" align --store "$align_db" -w enc.safetensors -o al_nobeta.safetensors \
-  --threads "$threads" --log-every 1000 --drop-words "beta" ${ALIGN_ARGS:-} > /dev/null
+t "$clef" align --store "$align_db" -w enc.safetensors -o al_held.safetensors \
+  --threads "$threads" --log-every 1000 --drop-words "focal slowing" ${ALIGN_ARGS:-} > /dev/null
 prompts=("feat_focal_slowing:focal slowing" "feat_generalized_slowing:generalized slowing"
   "feat_triphasic_waves:triphasic waves"
   "feat_focal_epileptiform:focal epileptiform discharges"
@@ -39,9 +40,9 @@ for db in "$@"; do
   name=$(basename "$db" .db)
   "$clef" embed --store "$db" -w enc.safetensors -t tok.safetensors -a al.safetensors \
     --threads "$threads" --quiet > /dev/null
-  "$clef" embed --store "$db" -w enc.safetensors -t tok.safetensors -a al_nobeta.safetensors \
+  "$clef" embed --store "$db" -w enc.safetensors -t tok.safetensors -a al_held.safetensors \
     --threads "$threads" --quiet > /dev/null
-  for m in bandpower enc al al_nobeta; do
+  for m in bandpower enc al al_held; do
     model=$([ "$m" = bandpower ] && echo bandpower || echo "$m.safetensors")
     # band power and the encoder do not change between aligner runs: probed once
     case "$m" in bandpower | enc) [ -s "$name.$m.csv" ] && continue ;; esac
@@ -51,22 +52,20 @@ for db in "$@"; do
   echo "== $name: mean test AUROC (probes)"
   bash "$here/../../tools/auroc_summary.sh" bandpower="$name.bandpower.csv" \
     recon_only="$name.enc.csv" aligned="$name.al.csv"
-  echo "== $name: zero-shot AUROC [95% CI] on the test split"
+  echo "== $name: zero-shot AUROC [95% CI] over all labelled sessions"
   sum=0
   for pt in "${prompts[@]}"; do
     task=${pt%%:*}
     line=$("$clef" zeroshot --store "$db" -w enc.safetensors -a al.safetensors \
-      "${pt#*:}" --task "$task")
+      "${pt#*:}" --task "$task" --split all)
     echo "  $line"
     sum=$(awk -v s="$sum" -v l="$line" 'BEGIN { split(l, a, "AUROC "); split(a[2], b, " ");
       printf "%.6f", s + b[1] }')
   done
   awk -v s="$sum" -v n="${#prompts[@]}" 'BEGIN { printf "  mean zero-shot AUROC over %d feat_ tasks: %.4f\n", n, s / n }'
-  echo "== $name: held-out concept (beta words removed from the reports during alignment)"
-  for m in al al_nobeta; do
-    grep "^feat_excess_beta," "$name.$m.csv" | awk -F, -v m="$m" '{ printf "  %-10s feat_excess_beta probe AUROC %s\n", m, $5 }'
+  echo "== $name: held-out concept (\"focal slowing\" removed from the reports during alignment)"
+  for m in enc al al_held; do
+    grep "^feat_focal_slowing," "$name.$m.csv" |
+      awk -F, -v m="$m" '{ printf "  %-8s feat_focal_slowing probe AUROC %s [%s, %s]\n", m, $5, $6, $7 }'
   done
-  grep "^feat_excess_beta," "$name.enc.csv" | awk -F, '{ printf "  %-10s feat_excess_beta probe AUROC %s\n", "recon", $5 }'
-  "$clef" zeroshot --store "$db" -w enc.safetensors -a al_nobeta.safetensors \
-    "excess beta activity" --task feat_excess_beta | sed 's/^/  without beta words: /'
 done

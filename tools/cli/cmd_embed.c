@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_npy.h"
 #include "cli_progress.h"
+#include "cli_text.h"
 
 typedef struct emb_opts {
     const char *weights, *tok, *out, *store, *aligner;
@@ -71,6 +72,11 @@ static int align_store(clef_ctx *ctx, clef_session *s, clef_store *st, const emb
         rc = clef_aligner_load(&al, ctx, o->aligner);
     if (rc != CLEF_OK)
         return cli_fail(o->aligner, rc, clef_ctx_errmsg(ctx));
+    int ret = cli_aligner_matches(al, enc_hash, o->aligner);
+    if (ret != 0) {
+        clef_aligner_free(al);
+        return ret;
+    }
     cli_progress p;
     cli_progress_begin(&p, "clef embed: aligned", o->quiet);
     int64_t n = 0;

@@ -9,43 +9,54 @@
 #include "cli_text.h"
 
 typedef struct zs_opts {
-    const char *store, *enc, *al, *prompt, *task, *split, *out, *text;
+    const char *store, *enc, *al, *prompt, *versus, *task, *split, *out, *text;
     int64_t threads;
 } zs_opts;
 
 static const char k_usage[] =
     "usage: clef zeroshot --store DB -w|--encoder ENCODER -a|--aligner ALIGNER \"PROMPT\"\n"
-    "         [--task TASK] [--split test|val|train] [-o SCORES.csv] [--text DIR]\n"
-    "         [--threads T]\n\n"
+    "         [--versus \"PROMPT2\"] [--task TASK] [--split test|val|train|all]\n"
+    "         [-o SCORES.csv] [--text DIR] [--threads T]\n\n"
     "Zero-shot scoring (docs/aligner.md): the cosine between each session's aligned\n"
     "embedding (its embedding under ENCODER, clef embed --store, through ALIGNER's EEG\n"
     "tower) and PROMPT's (through the text encoder and ALIGNER's report tower), for the\n"
-    "sessions of --split (test). Without --task: session_id,score lines (to SCORES.csv or\n"
+    "sessions of --split (test; all: train, val and test, for a cohort the aligner never\n"
+    "saw). --versus scores cos(PROMPT) - cos(PROMPT2) instead, e.g. \"focal slowing\"\n"
+    "--versus \"no focal slowing\" (reports mention findings negated as often as not).\n"
+    "Without --task: session_id,score lines (to SCORES.csv or\n"
     "stdout). With --task (e.g. feat_excess_beta): the sessions labelled for it, and the\n"
     "AUROC of the scores with its 95 % bootstrap CI (1000 resamples, seed 0); -o writes\n"
     "session_id,score,label.\n";
 
 static int zs_parse(int argc, char **argv, zs_opts *o, int *code) {
     *o = (zs_opts){.threads = 1, .split = "test"};
-    const cli_opt opts[] = {
-        CLI_POS("PROMPT", &o->prompt, 1),          CLI_OUT(&o->out, 0),
-        CLI_STR("--store", NULL, &o->store, 1),    CLI_STR("--encoder", "-w", &o->enc, 1),
-        CLI_STR("--aligner", "-a", &o->al, 1),     CLI_STR("--task", NULL, &o->task, 0),
-        CLI_STR("--split", NULL, &o->split, 0),    CLI_STR("--text", NULL, &o->text, 0),
-        CLI_I64("--threads", &o->threads, 1, 256), CLI_END};
+    const cli_opt opts[] = {CLI_POS("PROMPT", &o->prompt, 1),
+                            CLI_OUT(&o->out, 0),
+                            CLI_STR("--store", NULL, &o->store, 1),
+                            CLI_STR("--encoder", "-w", &o->enc, 1),
+                            CLI_STR("--aligner", "-a", &o->al, 1),
+                            CLI_STR("--task", NULL, &o->task, 0),
+                            CLI_STR("--split", NULL, &o->split, 0),
+                            CLI_STR("--text", NULL, &o->text, 0),
+                            CLI_STR("--versus", NULL, &o->versus, 0),
+                            CLI_I64("--threads", &o->threads, 1, 256),
+                            CLI_END};
     const cli_cmd cmd = {"zeroshot", k_usage, opts};
     if (cli_parse(&cmd, argc, argv, code) != 0)
         return 1;
     if (strcmp(o->split, "test") != 0 && strcmp(o->split, "val") != 0 &&
-        strcmp(o->split, "train") != 0)
-        *code = cli_usage_error("zeroshot", "--split: test, val or train");
+        strcmp(o->split, "train") != 0 && strcmp(o->split, "all") != 0)
+        *code = cli_usage_error("zeroshot", "--split: test, val, train or all");
+    else if (strcmp(o->split, "all") == 0 && o->task == NULL)
+        *code = cli_usage_error("zeroshot", "--split all: with --task");
     return *code != 0;
 }
 
 static int32_t split_id(const char *s) {
-    return strcmp(s, "train") == 0 ? CLEF_SPLIT_TRAIN
-           : strcmp(s, "val") == 0 ? CLEF_SPLIT_VAL
-                                   : CLEF_SPLIT_TEST;
+    return strcmp(s, "train") == 0  ? CLEF_SPLIT_TRAIN
+           : strcmp(s, "val") == 0  ? CLEF_SPLIT_VAL
+           : strcmp(s, "test") == 0 ? CLEF_SPLIT_TEST
+                                    : 0;
 }
 
 /* The split's sessions (ids) and embeddings, all of them or the task's labelled ones. */
@@ -82,8 +93,8 @@ static clef_status load_all(clef_store *st, const char *hash, int32_t split, zs_
     return rc;
 }
 
-static clef_status load_task(clef_store *st, const char *hash, int32_t split, const char *task,
-                             zs_data *d) {
+static clef_status load_task_split(clef_store *st, const char *hash, int32_t split,
+                                   const char *task, zs_data *d) {
     clef_status rc = clef_store_task_data(st, task, split, CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0,
                                           NULL, 0, &d->n, &d->dim);
     if (rc != CLEF_OK && rc != CLEF_ERR_BUFFER_TOO_SMALL)
@@ -94,6 +105,37 @@ static clef_status load_task(clef_store *st, const char *hash, int32_t split, co
         return CLEF_ERR_NOMEM;
     return clef_store_task_data(st, task, split, CLEF_ARTIFACT_EMBEDDING, hash, d->x,
                                 (size_t)(d->n * d->dim), d->y, (size_t)d->n, &d->n, &d->dim);
+}
+
+/* A task's labelled sessions of one split, or of all three (split 0) appended. */
+static clef_status load_task(clef_store *st, const char *hash, int32_t split, const char *task,
+                             zs_data *d) {
+    if (split != 0)
+        return load_task_split(st, hash, split, task, d);
+    clef_status rc = CLEF_OK;
+    for (int32_t k = CLEF_SPLIT_TRAIN; rc == CLEF_OK && k <= CLEF_SPLIT_TEST; k++) {
+        zs_data part = {0};
+        rc = load_task_split(st, hash, k, task, &part);
+        if (rc == CLEF_OK && part.n > 0) {
+            float *x = realloc(d->x, (size_t)((d->n + part.n) * part.dim) * sizeof *x + 1);
+            int32_t *y = realloc(d->y, (size_t)(d->n + part.n) * sizeof *y + 1);
+            if (x != NULL)
+                d->x = x;
+            if (y != NULL)
+                d->y = y;
+            if (x == NULL || y == NULL)
+                rc = CLEF_ERR_NOMEM;
+            else {
+                memcpy(d->x + d->n * part.dim, part.x, (size_t)(part.n * part.dim) * sizeof *x);
+                memcpy(d->y + d->n, part.y, (size_t)part.n * sizeof *y);
+                d->n += part.n;
+                d->dim = part.dim;
+            }
+        }
+        free(part.x);
+        free(part.y);
+    }
+    return rc;
 }
 
 static int report(clef_ctx *ctx, const zs_opts *o, const zs_data *d, const float *score) {
@@ -127,10 +169,25 @@ static int report(clef_ctx *ctx, const zs_opts *o, const zs_data *d, const float
     free(s);
     if (rc != CLEF_OK)
         return cli_fail(o->task, rc, clef_ctx_errmsg(ctx));
-    printf("%s  \"%s\"  zero-shot AUROC %.3f [%.3f, %.3f]  (%s split: %lld positive, %lld "
-           "negative)\n",
-           o->task, o->prompt, auc, lo, hi, o->split, (long long)pos, (long long)(d->n - pos));
+    printf("%s  \"%s\"%s%s%s  zero-shot AUROC %.3f [%.3f, %.3f]  (%s split: %lld positive, "
+           "%lld negative)\n",
+           o->task, o->prompt, o->versus ? " vs \"" : "", o->versus ? o->versus : "",
+           o->versus ? "\"" : "", auc, lo, hi, o->split, (long long)pos, (long long)(d->n - pos));
     return 0;
+}
+
+/* score -= cos(session, versus). */
+static int subtract_versus(const clef_aligner *al, clef_session *s, const clef_text_encoder *te,
+                           const zs_data *d, const char *versus, float *score) {
+    float *neg = malloc((size_t)d->n * sizeof *neg + 1);
+    if (neg == NULL)
+        return cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
+    clef_status rc =
+        clef_aligner_score_text(al, s, te, d->x, d->n, d->dim, versus, neg, (size_t)d->n);
+    for (int64_t i = 0; rc == CLEF_OK && i < d->n; i++)
+        score[i] -= neg[i];
+    free(neg);
+    return rc != CLEF_OK ? cli_fail("zeroshot --versus", rc, clef_session_errmsg(s)) : 0;
 }
 
 static int zs_run(clef_ctx *ctx, clef_session *s, const zs_opts *o) {
@@ -144,6 +201,8 @@ static int zs_run(clef_ctx *ctx, clef_session *s, const zs_opts *o) {
     int ret = rc != CLEF_OK ? cli_fail(o->enc, rc, clef_ctx_errmsg(ctx)) : 0;
     if (ret == 0 && (rc = clef_aligner_load(&al, ctx, o->al)) != CLEF_OK)
         ret = cli_fail(o->al, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0)
+        ret = cli_aligner_matches(al, hash, o->al);
     if (ret == 0)
         ret = cli_text_encoder(ctx, o->text, &te);
     if (ret == 0 && (rc = clef_store_open(&st, ctx, o->store)) != CLEF_OK)
@@ -160,6 +219,8 @@ static int zs_run(clef_ctx *ctx, clef_session *s, const zs_opts *o) {
     if (ret == 0 && (rc = clef_aligner_score_text(al, s, te, d.x, d.n, d.dim, o->prompt, score,
                                                   (size_t)d.n)) != CLEF_OK)
         ret = cli_fail("zeroshot", rc, clef_session_errmsg(s));
+    if (ret == 0 && o->versus != NULL)
+        ret = subtract_versus(al, s, te, &d, o->versus, score);
     if (ret == 0)
         ret = report(ctx, o, &d, score);
     free(score);
