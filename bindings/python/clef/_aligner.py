@@ -163,7 +163,7 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
     @register("clef_aligner")
     class Aligner(Handle):
         """A clinical aligner loaded from its weights file (clef_aligner_save or a trainer
-        checkpoint; docs/aligner.md). Immutable: one Aligner may serve several threads, each
+        checkpoint; None: the default model; docs/aligner.md). Immutable: one Aligner may serve several threads, each
         computing on its own clef.Session (session=None: a temporary 1-thread one).
 
         >>> with clef.Aligner(ctx, "al.safetensors") as al, clef.TextEncoder(ctx, d) as te:
@@ -171,16 +171,23 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
         ...     s = al.score_text(te, emb, "diffuse beta activity")  # (n,) cosines
         """
 
-        def __init__(self, ctx, path):
-            h = _ll.clef_aligner_load(ctx, os.fspath(path))
+        def __init__(self, ctx, path=None):
+            h = _ll.clef_aligner_load(ctx, None if path is None else os.fspath(path))
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._ctx = ctx
 
         @classmethod
-        def load(cls, ctx, path):
-            """The same as Aligner(ctx, path)."""
+        def load(cls, ctx, path=None):
+            """The same as Aligner(ctx, path); path None: the default model that ships with
+            libclef (clef_default_model_path)."""
             return cls(ctx, path)
+
+        @property
+        def encoder_sha256(self):
+            """SHA-256 of the encoder weights file whose embeddings it was trained on (equal to
+            model_hash(encoder) for the matching encoder), "" when unknown."""
+            return _ll.clef_aligner_encoder_sha256(self, 65)[0]
 
         @property
         def dims(self):

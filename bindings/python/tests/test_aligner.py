@@ -84,6 +84,7 @@ def test_align_trains_and_reports(store, aligned):
     # every session's aligned embedding into the store, under the aligner file's hash
     h_enc, h_al = clef.model_hash(store[1]), clef.model_hash(out)
     with clef.Context() as ctx, clef.Store(ctx, store[0]) as st, clef.Aligner(ctx, out) as al:
+        assert al.encoder_sha256 == h_enc  # recorded by add_store
         assert al.embed_store(st, h_enc, h_al) == len(embs)
         for sid, e in embs.items():
             assert np.array_equal(st.artifact_get(sid, "embedding", h_al, np.float32),

@@ -84,6 +84,7 @@ test_that("clef_align trains an aligner whose zero-shot scores are the cosines",
   te <- clef_text_encoder(mdir)
   s <- clef_session_create(ctx, 2L)
   expect_identical(unlist(clef_aligner_dims(al)), c(eeg_dim = 12, dim = 16))
+  expect_identical(clef_aligner_encoder_sha256(al, 65L)$buf, clef_model_hash(fx$enc))
   emb <- fx$emb
   z <- clef_aligner_embed_eeg_matrix(al, emb, s)
   expect_identical(dim(z), c(nrow(emb), 16L))
