@@ -4,8 +4,10 @@
 #   1. generator unit tests and the drift check (committed bindings == regenerated, and every
 #      exported function bound);
 #   2. libclef installed into build/bindings/prefix (pkg-config for R), C reference values;
-#   3. pip install bindings/python into build/venv, pytest, Python quick-start;
-#   4. R CMD build + R CMD check --no-manual (0 errors, 0 warnings; runs testthat), R quick-start.
+#   3. pip install bindings/python into build/venv, pytest, Python quick-start and examples;
+#   4. R CMD build + R CMD check --no-manual (0 errors, 0 warnings; runs testthat), R quick-start
+#      and examples. The aligner's tests and zero-shot examples need the text encoder
+#      (build/minilm, or $CLEF_MINILM_DIR) and skip without it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -48,6 +50,20 @@ fi
 export CLEF_C_REFERENCE_DIR="$ref"
 abi=$(sed -n 's/^#define CLEF_ABI_VERSION \([0-9]*\)$/\1/p' include/clef.h)
 export CLEF_LIBRARY="$libdir/libclef.so.$abi"  # the SONAME follows the ABI (docs/ABI.md)
+# The text encoder for the aligner tests (tools/install_deps.sh fetches it); they skip without.
+if [ -z "${CLEF_MINILM_DIR:-}" ] && [ -f "$root/build/minilm/model.safetensors" ]; then
+  export CLEF_MINILM_DIR="$root/build/minilm"
+fi
+# text_example DIR COMMAND...: run an example that needs the text encoder in a scratch DIR.
+text_example() {
+  local dir="$1"
+  shift
+  if [ -z "${CLEF_MINILM_DIR:-}" ]; then
+    echo "${!#}: skipped (no text encoder in build/minilm or \$CLEF_MINILM_DIR)"
+    return 0
+  fi
+  mkdir -p "$dir" && (cd "$dir" && CLEF_TEXT_MODEL="$CLEF_MINILM_DIR" "$@")
+}
 
 echo "-- Python: pip install, pytest, quick-start"
 "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation \
@@ -55,6 +71,7 @@ echo "-- Python: pip install, pytest, quick-start"
 (cd "$out" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
 (cd "$out" && "$venv/bin/python" "$root/bindings/python/examples/quickstart.py")
 mkdir -p "$out/embed" && (cd "$out/embed" && "$venv/bin/python" "$root/bindings/python/examples/embed_sessions.py")
+text_example "$out/embed" "$venv/bin/python" "$root/bindings/python/examples/zeroshot.py"
 
 echo "-- Python: the quick-start's install, literally, in a fresh venv with no environment variable"
 rm -rf "$out/freshvenv"
@@ -85,4 +102,6 @@ grep -m1 -E '\[ FAIL' "$out"/r/clef.Rcheck/tests/testthat.Rout || true
 R CMD INSTALL -l "$out/rlib" "$tarball" > "$out/r/install.log" 2>&1 \
   || { cat "$out/r/install.log"; exit 1; }
 R_LIBS="$out/rlib" Rscript "$root/bindings/r/inst/examples/quickstart.R"
+text_example "$out/r/zeroshot" env R_LIBS="$out/rlib" Rscript \
+  "$root/bindings/r/inst/examples/zeroshot.R"
 echo "bindings stage: OK"

@@ -40,12 +40,13 @@ from ._mne import from_mne  # noqa: F401
 from ._signal import Canonical, canonical_channels  # noqa: F401
 
 # Classes over module APIs exist when the loaded header declares those APIs.
-from . import _encoder as _enc, _signal as _sig, _store as _sto, _train as _tra
+from . import _aligner as _ali, _encoder as _enc, _signal as _sig, _store as _sto, _train as _tra
 
 for _m, _n in ((_sig, "Recording"), (_sig, "Stream"), (_sig, "Spectrogram"), (_sig, "Tokenizer"),
                (_sto, "Store"), (_tra, "TokenizerTrainer"), (_tra, "train_tokenizer"),
                (_enc, "Encoder"), (_enc, "EncoderTrainer"), (_enc, "pretrain"),
-               (_enc, "Pretrained")):
+               (_enc, "Pretrained"), (_ali, "TextEncoder"), (_ali, "Aligner"),
+               (_ali, "AlignerTrainer"), (_ali, "align"), (_ali, "Aligned"), (_ali, "model_hash")):
     if hasattr(_m, _n):
         globals()[_n] = getattr(_m, _n)
 del _m, _n

@@ -61,6 +61,38 @@ if has("clef_store_open", "clef_store_count", "clef_store_task_data", "clef_stor
                 _check(rc, "clef_store_task_name", self)
                 names.append(buf.value.decode("utf-8"))
 
+        def _text(self, cname, *args):
+            """A NUL-terminated string out of cname(store, *args, buf, cap, needed), sized by
+            a first call."""
+            ptr = as_handle(self, "clef_store", cname, "self")
+            needed = C.c_size_t()
+            cap = 256
+            while True:
+                buf = C.create_string_buffer(cap)
+                rc = _fns[cname](ptr, *args, buf, cap, C.byref(needed))
+                if rc != _ffi.CLEF_ERR_BUFFER_TOO_SMALL or needed.value <= cap:
+                    _check(rc, cname, self)
+                    return buf.value.decode("utf-8")
+                cap = needed.value
+
+        def sessions(self, split):
+            """Ids of the sessions whose patient is in split ("train", "val" or "test"), in
+            session-id order."""
+            sp = _enum("clef_split", "CLEF_SPLIT_", split)
+            n = _ll.clef_store_split_count(self, sp)
+            return [self._text("clef_store_split_session", sp, i) for i in range(n)]
+
+        def report_text(self, session_id):
+            """A session's report as imported (not de-identified); clef.NotFoundError without
+            one."""
+            return self._text("clef_store_report_text", session_id.encode())
+
+        def session_ehr(self, session_id):
+            """What the EHR held of a session's patient when it was recorded, one fact per line
+            ("age 42", "sex F", "race ...", then ICD10*/ and ATC/ codes dated at or before the
+            session)."""
+            return self._text("clef_store_session_ehr", session_id.encode())
+
         def task_data(self, task, split, kind, model_hash):
             """(x float32 (n, dim), y int32 (n,)) of a task's labelled sessions in a split
             ("train", "val", "test") for artifacts of a kind ("embedding", ...)."""

@@ -5206,7 +5206,7 @@ SEXP clefr_clef_aligner_embed_eeg(SEXP a_al, SEXP a_s, SEXP a_emb, SEXP a_n, SEX
                                               (double)9007199254740992.0);
     size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
     if (v_emb != NULL)
-        clefr_check_length(n_emb, (double)(v_n), fn, "emb", "n");
+        clefr_check_length(n_emb, (double)(v_n * v_eeg_dim), fn, "emb", "n*eeg_dim");
     const double s_out = (double)(v_cap);
     void *b_out = NULL;
     SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
@@ -5277,7 +5277,7 @@ SEXP clefr_clef_aligner_score_text(SEXP a_al, SEXP a_s, SEXP a_te, SEXP a_emb, S
     const char *v_prompt = clefr_as_string(a_prompt, fn, "prompt");
     size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
     if (v_emb != NULL)
-        clefr_check_length(n_emb, (double)(v_n), fn, "emb", "n");
+        clefr_check_length(n_emb, (double)(v_n * v_eeg_dim), fn, "emb", "n*eeg_dim");
     const double s_scores = (double)(v_cap);
     void *b_scores = NULL;
     SEXP r_scores = PROTECT(clefr_out_buffer(CLEFR_F32, s_scores, &b_scores));
