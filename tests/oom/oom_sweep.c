@@ -1,0 +1,237 @@
+/* oom_sweep.c — the driver and shared fixtures of the public-API OOM sweeps (oom_sweep.h). */
+#include "oom_sweep.h"
+
+#include "cohort_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void fx_free(oom_fx *fx) {
+    clef_encoder_stream_free(fx->est);
+    clef_spectrogram_stream_free(fx->sst);
+    clef_encoder_trainer_free(fx->etr);
+    clef_tokenizer_trainer_free(fx->ttr);
+    clef_encoder_free(fx->enc);
+    clef_text_encoder_free(fx->te);
+    clef_tokenizer_free(fx->tok);
+    clef_spectrogram_free(fx->sg);
+    clef_stream_free(fx->stream);
+    clef_edf_writer_free(fx->ew);
+    clef_recording_free(fx->rec);
+    clef_ehr_free(fx->ehr);
+    clef_weights_free(fx->w);
+    clef_weights_writer_free(fx->wr);
+    clef_probe_free(fx->probe);
+    clef_eval_free(fx->ev);
+    clef_store_free(fx->store);
+    clef_params_free(fx->p);
+    clef_session_free(fx->s);
+    if (fx->path[0] != '\0')
+        remove(fx->path);
+    if (fx->dir[0] != '\0')
+        fixture_rmtree(fx->dir);
+    memset(fx, 0, sizeof *fx);
+}
+
+/* One try: allocation k after the setup fails. Returns the status; *made receives how many
+ * allocations the call attempted. */
+static clef_status sweep_once(const oom_case *c, long k, long *made) {
+    test_alloc ta;
+    oom_fx fx;
+    memset(&fx, 0, sizeof fx);
+    fx.ctx = test_ctx_with_alloc(&ta, -1);
+    assert_non_null(fx.ctx);
+    clef_status rc = c->setup != NULL ? c->setup(&fx) : CLEF_OK;
+    if (rc != CLEF_OK)
+        fail_msg("%s: setup failed: %s (%s)", c->name, clef_strerror(rc), clef_ctx_errmsg(fx.ctx));
+    long base = ta.n_allocs;
+    ta.fail_at = base + k;
+    rc = c->call(&fx);
+    ta.fail_at = -1;
+    *made = ta.n_allocs - base;
+    if (rc != CLEF_OK) {
+        if (rc != CLEF_ERR_NOMEM && (c->also == CLEF_OK || rc != c->also))
+            fail_msg("%s: allocation %ld failed: got %s instead of CLEF_ERR_NOMEM", c->name, k,
+                     clef_strerror(rc));
+        clef_status again = c->call(&fx);
+        if (again != CLEF_OK)
+            fail_msg("%s: after allocation %ld failed, the same call without failures gives %s "
+                     "(%s)",
+                     c->name, k, clef_strerror(again), clef_ctx_errmsg(fx.ctx));
+    } else if (k < *made) {
+        fail_msg("%s: allocation %ld failed but the call succeeded", c->name, k);
+    }
+    if (c->check != NULL)
+        c->check(&fx);
+    clef_ctx *ctx = fx.ctx;
+    fx_free(&fx);
+    clef_ctx_free(ctx);
+    if (ta.live != 0)
+        fail_msg("%s: allocation %ld failed: %ld block(s) (%zu bytes) leaked", c->name, k, ta.live,
+                 ta.live_bytes);
+    return rc;
+}
+
+static void run_case(void **state) {
+    const oom_case *c = *state;
+    for (long k = 0;; k++) {
+        long made = 0;
+        if (sweep_once(c, k, &made) == CLEF_OK) {
+            print_message("  %s: %ld allocation(s) swept\n", c->name, k);
+            if (k == 0)
+                fail_msg("%s: the call allocates nothing through the ctx: exempt it instead",
+                         c->name);
+            return;
+        }
+        if (k > 200000)
+            fail_msg("%s: the sweep does not end", c->name);
+    }
+}
+
+int oom_run(const char *group, const oom_case *cases, size_t n) {
+    struct CMUnitTest *tests = calloc(n, sizeof *tests);
+    assert_non_null(tests);
+    for (size_t i = 0; i < n; i++) {
+        tests[i].name = cases[i].name;
+        tests[i].test_func = run_case;
+        tests[i].initial_state = (void *)&cases[i];
+    }
+    int failed = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+    free(tests);
+    return failed;
+}
+
+/* ---- shared fixtures ---- */
+
+static char g_tmp[256];
+
+static void rm_tmp(void) {
+    if (g_tmp[0] != '\0')
+        fixture_rmtree(g_tmp);
+}
+
+const char *oom_tmpdir(void) {
+    if (g_tmp[0] == '\0') {
+        snprintf(g_tmp, sizeof g_tmp, "%s", fixture_tmpdir("oom"));
+        atexit(rm_tmp);
+    }
+    return g_tmp;
+}
+
+static const char *tmp_file(char *buf, size_t cap, const char *name) {
+    snprintf(buf, cap, "%s/%s", oom_tmpdir(), name);
+    return buf;
+}
+
+/* The tests/cli tiny architecture: 8 base channels, 4 levels, 32 codes of width 4, 40-frame
+ * session image (a few milliseconds per encode). */
+const char *oom_tok_path(void) {
+    static char path[512];
+    if (path[0] != '\0')
+        return path;
+    clef_ctx *ctx;
+    clef_params *a;
+    clef_tokenizer *tok;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_params_create(&a, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CH, 8), CLEF_OK);
+    assert_int_equal(clef_params_set_str(a, CLEF_P_TOK_CH_MULT, "1,1,1,1"), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_GN_GROUPS, 4), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CODEBOOK_SIZE, 32), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CODE_DIM, 4), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CROP_T, 40), CLEF_OK);
+    assert_int_equal(clef_tokenizer_create(&tok, ctx, a, 7), CLEF_OK);
+    assert_int_equal(clef_tokenizer_save(tok, ctx, tmp_file(path, sizeof path, "tok.safetensors")),
+                     CLEF_OK);
+    clef_tokenizer_free(tok);
+    clef_params_free(a);
+    clef_ctx_free(ctx);
+    return path;
+}
+
+/* A one-layer encoder of width 16 for that tokenizer, as created (untrained). */
+const char *oom_enc_path(void) {
+    static char path[512];
+    if (path[0] != '\0')
+        return path;
+    clef_ctx *ctx;
+    clef_params *a;
+    clef_tokenizer *tok;
+    clef_encoder_trainer *tr;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, oom_tok_path()), CLEF_OK);
+    assert_int_equal(clef_params_create(&a, ctx, CLEF_PARAMS_ENCODER), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_ENC_D_MODEL, 16), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_ENC_N_LAYERS, 1), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_ENC_D_FF, 16), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_ENC_EMBED_DIM, 8), CLEF_OK);
+    assert_int_equal(clef_encoder_trainer_create(&tr, ctx, tok, a, NULL, 1), CLEF_OK);
+    assert_int_equal(clef_encoder_save(clef_encoder_trainer_encoder(tr, 0), ctx,
+                                       tmp_file(path, sizeof path, "enc.safetensors")),
+                     CLEF_OK);
+    clef_encoder_trainer_free(tr);
+    clef_params_free(a);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+    return path;
+}
+
+/* 5 patients, one 12-second session each (tests/support/cohort_fixture.h). */
+const char *oom_cohort_dir(void) {
+    static char dir[512];
+    if (dir[0] == '\0') {
+        tmp_file(dir, sizeof dir, "coh");
+        assert_int_equal(mkdir_for_test(dir), 0);
+        fixture_write_cohort(dir, 5, 1, 12.0, 3);
+    }
+    return dir;
+}
+
+/* The cohort imported, tokenized, embedded and band-power embedded. */
+const char *oom_store_db(void) {
+    static char db[512];
+    if (db[0] != '\0')
+        return db;
+    tmp_file(db, sizeof db, "store.db");
+    clef_ctx *ctx;
+    clef_store *s;
+    clef_session *ss;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_session_create(&ss, ctx, 1), CLEF_OK);
+    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_import_cohort(s, oom_cohort_dir(), NULL, NULL, NULL), CLEF_OK);
+    assert_int_equal(clef_tokenizer_job_run(ss, s, oom_tok_path(), 0.0, 0, NULL, NULL, NULL),
+                     CLEF_OK);
+    assert_int_equal(
+        clef_encoder_job_run(ss, s, oom_tok_path(), oom_enc_path(), 0.0, 0, NULL, NULL, NULL),
+        CLEF_OK);
+    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, NULL), CLEF_OK);
+    clef_store_free(s);
+    clef_session_free(ss);
+    clef_ctx_free(ctx);
+    return db;
+}
+
+static void copy_file(const char *from, const char *to) {
+    size_t n = 0;
+    void *data = test_read_file(from, &n);
+    if (data == NULL)
+        fail_msg("cannot read %s", from);
+    FILE *f = fopen(to, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, n, f), n);
+    fclose(f);
+    free(data);
+}
+
+clef_status oom_open_store_copy(oom_fx *fx) {
+    static unsigned serial;
+    const char *db = oom_store_db();
+    snprintf(fx->path, sizeof fx->path, "%s/copy%u.db", oom_tmpdir(), serial++);
+    copy_file(db, fx->path);
+    return clef_store_open(&fx->store, fx->ctx, fx->path);
+}
+
+clef_status oom_session(oom_fx *fx) { return clef_session_create(&fx->s, fx->ctx, 1); }

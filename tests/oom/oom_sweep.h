@@ -1,0 +1,75 @@
+/* oom_sweep.h — out-of-memory sweeps over the public API (docs/reliability.md promise 5).
+ *
+ * A case names the clef.h functions it sweeps (`covers`, read by check_oom_api.py, which fails
+ * when a CLEF_API function is neither covered by a case nor exempted in oom_exempt.txt). For
+ * k = 0, 1, ... the driver builds the case's fixture on a fresh counting ctx with no failures,
+ * fails the allocation number k made after that (0-based), runs `call`, then requires:
+ *  - the call fails with CLEF_ERR_NOMEM (or the case's `also`), or succeeds only once k is past
+ *    its last allocation (a swallowed failure is an error too);
+ *  - the handles it was given stay usable: the same call, run again without failures, succeeds
+ *    (and `check`, when given, finds what an undisturbed call leaves);
+ *  - when the fixture is freed, no block is left (the ctx allocator's count, and ASan for the
+ *    rest).
+ * Fixtures are public API only; everything a case makes it frees itself. */
+#ifndef CLEF_OOM_SWEEP_H
+#define CLEF_OOM_SWEEP_H
+
+#include "test_support.h"
+
+/* What a case's setup makes, freed by the driver (any field may stay NULL). */
+typedef struct oom_fx {
+    clef_ctx *ctx;
+    clef_session *s;
+    clef_params *p;
+    clef_recording *rec;
+    clef_stream *stream;
+    clef_edf_writer *ew;
+    clef_ehr *ehr;
+    clef_spectrogram *sg;
+    clef_spectrogram_stream *sst;
+    clef_weights *w;
+    clef_weights_writer *wr;
+    clef_tokenizer *tok;
+    clef_tokenizer_trainer *ttr;
+    clef_encoder *enc;
+    clef_encoder_stream *est;
+    clef_encoder_trainer *etr;
+    clef_text_encoder *te;
+    clef_probe *probe;
+    clef_eval *ev;
+    clef_store *store;
+    char path[512]; /* a file the case may write (removed by the driver) */
+    char dir[512];  /* a directory the case may write (removed by the driver) */
+} oom_fx;
+
+/* Marks a case's list of swept functions for check_oom_api.py. */
+#define COVERS(s) s
+
+/* One sweep; written with designated initializers (fields left out are NULL/CLEF_OK). */
+typedef struct oom_case {
+    const char *name;
+    const char *covers;               /* clef.h functions swept, space-separated */
+    clef_status (*setup)(oom_fx *fx); /* NULL: the ctx only */
+    clef_status (*call)(oom_fx *fx);
+    clef_status also; /* another status a failed allocation may give (CLEF_OK: none) */
+    /* NULL, or run once the call has succeeded (at once or when retried): asserts that the
+     * handles hold what an undisturbed call leaves (a failed call consumed nothing). */
+    void (*check)(oom_fx *fx);
+} oom_case;
+
+/* Run the cases as CMocka tests; returns the number of failed ones. */
+int oom_run(const char *group, const oom_case *cases, size_t n);
+
+/* Shared fixtures, made once per process with a plain ctx (paths stay valid until exit). */
+const char *oom_tmpdir(void);     /* a directory removed at exit */
+const char *oom_tok_path(void);   /* a tiny tokenizer's weights file */
+const char *oom_enc_path(void);   /* a tiny session encoder trained for it */
+const char *oom_cohort_dir(void); /* a small cohort directory (tests/support fixture) */
+const char *oom_store_db(void);   /* that cohort imported, tokenized and embedded */
+
+/* fx->store: a fresh copy of oom_store_db() opened with fx->ctx. */
+clef_status oom_open_store_copy(oom_fx *fx);
+/* fx->s: a one-thread session (outputs and allocation order do not depend on threads). */
+clef_status oom_session(oom_fx *fx);
+
+#endif
