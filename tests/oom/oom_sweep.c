@@ -1,4 +1,5 @@
 /* oom_sweep.c — the driver and shared fixtures of the public-API OOM sweeps (oom_sweep.h). */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include "oom_sweep.h"
 
 #include "cohort_fixture.h"
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void fx_free(oom_fx *fx) {
@@ -35,6 +37,25 @@ static void fx_free(oom_fx *fx) {
     memset(fx, 0, sizeof *fx);
 }
 
+/* The first error message any handle of the fixture holds (for failure reports). */
+static const char *fx_errmsg(const oom_fx *fx) {
+    const char *m[] = {clef_ctx_errmsg(fx->ctx),
+                       clef_session_errmsg(fx->s),
+                       clef_tokenizer_trainer_errmsg(fx->ttr),
+                       clef_encoder_trainer_errmsg(fx->etr),
+                       clef_store_errmsg(fx->store),
+                       clef_recording_errmsg(fx->rec),
+                       clef_stream_errmsg(fx->stream),
+                       clef_weights_errmsg(fx->w),
+                       clef_eval_errmsg(fx->ev),
+                       clef_probe_errmsg(fx->probe),
+                       clef_text_encoder_errmsg(fx->te)};
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++)
+        if (m[i] != NULL && m[i][0] != '\0')
+            return m[i];
+    return "";
+}
+
 /* One try: allocation k after the setup fails. Returns the status; *made receives how many
  * allocations the call attempted. */
 static clef_status sweep_once(const oom_case *c, long k, long *made) {
@@ -45,7 +66,7 @@ static clef_status sweep_once(const oom_case *c, long k, long *made) {
     assert_non_null(fx.ctx);
     clef_status rc = c->setup != NULL ? c->setup(&fx) : CLEF_OK;
     if (rc != CLEF_OK)
-        fail_msg("%s: setup failed: %s (%s)", c->name, clef_strerror(rc), clef_ctx_errmsg(fx.ctx));
+        fail_msg("%s: setup failed: %s (%s)", c->name, clef_strerror(rc), fx_errmsg(&fx));
     long base = ta.n_allocs;
     ta.fail_at = base + k;
     rc = c->call(&fx);
@@ -53,13 +74,13 @@ static clef_status sweep_once(const oom_case *c, long k, long *made) {
     *made = ta.n_allocs - base;
     if (rc != CLEF_OK) {
         if (rc != CLEF_ERR_NOMEM && (c->also == CLEF_OK || rc != c->also))
-            fail_msg("%s: allocation %ld failed: got %s instead of CLEF_ERR_NOMEM", c->name, k,
-                     clef_strerror(rc));
+            fail_msg("%s: allocation %ld failed: got %s instead of CLEF_ERR_NOMEM (%s)", c->name, k,
+                     clef_strerror(rc), fx_errmsg(&fx));
         clef_status again = c->call(&fx);
         if (again != CLEF_OK)
             fail_msg("%s: after allocation %ld failed, the same call without failures gives %s "
                      "(%s)",
-                     c->name, k, clef_strerror(again), clef_ctx_errmsg(fx.ctx));
+                     c->name, k, clef_strerror(again), fx_errmsg(&fx));
     } else if (k < *made) {
         fail_msg("%s: allocation %ld failed but the call succeeded", c->name, k);
     }
@@ -74,12 +95,19 @@ static clef_status sweep_once(const oom_case *c, long k, long *made) {
     return rc;
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static void run_case(void **state) {
     const oom_case *c = *state;
+    double t0 = now_s();
     for (long k = 0;; k++) {
         long made = 0;
         if (sweep_once(c, k, &made) == CLEF_OK) {
-            print_message("  %s: %ld allocation(s) swept\n", c->name, k);
+            print_message("  %s: %ld allocation(s) swept in %.2f s\n", c->name, k, now_s() - t0);
             if (k == 0)
                 fail_msg("%s: the call allocates nothing through the ctx: exempt it instead",
                          c->name);
@@ -90,7 +118,9 @@ static void run_case(void **state) {
     }
 }
 
-int oom_run(const char *group, const oom_case *cases, size_t n) {
+int oom_run(int argc, char **argv, const char *group, const oom_case *cases, size_t n) {
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]); /* e.g. "encoder_*" */
     struct CMUnitTest *tests = calloc(n, sizeof *tests);
     assert_non_null(tests);
     for (size_t i = 0; i < n; i++) {
@@ -125,8 +155,9 @@ static const char *tmp_file(char *buf, size_t cap, const char *name) {
     return buf;
 }
 
-/* The tests/cli tiny architecture: 8 base channels, 4 levels, 32 codes of width 4, 40-frame
- * session image (a few milliseconds per encode). */
+/* A tiny architecture: 4 base channels, 4 levels (16 token rows), a token column per 40
+ * frames (32 columns in the 1,280-frame session image: 512 tokens, so that the session
+ * encoder's attention stays cheap), 32 codes of width 4, 40-frame training crops. */
 const char *oom_tok_path(void) {
     static char path[512];
     if (path[0] != '\0')
@@ -136,9 +167,10 @@ const char *oom_tok_path(void) {
     clef_tokenizer *tok;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     assert_int_equal(clef_params_create(&a, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CH, 8), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CH, 4), CLEF_OK);
     assert_int_equal(clef_params_set_str(a, CLEF_P_TOK_CH_MULT, "1,1,1,1"), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_GN_GROUPS, 4), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_TIME_STRIDE, 40), CLEF_OK);
+    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_GN_GROUPS, 2), CLEF_OK);
     assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CODEBOOK_SIZE, 32), CLEF_OK);
     assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CODE_DIM, 4), CLEF_OK);
     assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CROP_T, 40), CLEF_OK);
@@ -178,40 +210,43 @@ const char *oom_enc_path(void) {
     return path;
 }
 
-/* 5 patients, one 12-second session each (tests/support/cohort_fixture.h). */
+/* 5 patients, one 48-second session each (tests/support/cohort_fixture.h): long enough for a
+ * tokenizer's 40-frame crop (4 s windows, 1 s apart). */
 const char *oom_cohort_dir(void) {
     static char dir[512];
     if (dir[0] == '\0') {
         tmp_file(dir, sizeof dir, "coh");
         assert_int_equal(mkdir_for_test(dir), 0);
-        fixture_write_cohort(dir, 5, 1, 12.0, 3);
+        fixture_write_cohort(dir, 5, 1, 48.0, 3);
     }
     return dir;
 }
 
-/* The cohort imported, tokenized, embedded and band-power embedded. */
-const char *oom_store_db(void) {
-    static char db[512];
-    if (db[0] != '\0')
-        return db;
-    tmp_file(db, sizeof db, "store.db");
+/* The cohort imported; with jobs, also tokenized, embedded and band-power embedded. */
+static const char *store_db(int jobs) {
+    static char db[2][512];
+    if (db[jobs][0] != '\0')
+        return db[jobs];
+    tmp_file(db[jobs], sizeof db[jobs], jobs ? "store_jobs.db" : "store.db");
     clef_ctx *ctx;
     clef_store *s;
     clef_session *ss;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     assert_int_equal(clef_session_create(&ss, ctx, 1), CLEF_OK);
-    assert_int_equal(clef_store_open(&s, ctx, db), CLEF_OK);
+    assert_int_equal(clef_store_open(&s, ctx, db[jobs]), CLEF_OK);
     assert_int_equal(clef_store_import_cohort(s, oom_cohort_dir(), NULL, NULL, NULL), CLEF_OK);
-    assert_int_equal(clef_tokenizer_job_run(ss, s, oom_tok_path(), 0.0, 0, NULL, NULL, NULL),
-                     CLEF_OK);
-    assert_int_equal(
-        clef_encoder_job_run(ss, s, oom_tok_path(), oom_enc_path(), 0.0, 0, NULL, NULL, NULL),
-        CLEF_OK);
-    assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, NULL), CLEF_OK);
+    if (jobs) {
+        assert_int_equal(clef_tokenizer_job_run(ss, s, oom_tok_path(), 0.0, 0, NULL, NULL, NULL),
+                         CLEF_OK);
+        assert_int_equal(
+            clef_encoder_job_run(ss, s, oom_tok_path(), oom_enc_path(), 0.0, 0, NULL, NULL, NULL),
+            CLEF_OK);
+        assert_int_equal(clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, NULL, NULL), CLEF_OK);
+    }
     clef_store_free(s);
     clef_session_free(ss);
     clef_ctx_free(ctx);
-    return db;
+    return db[jobs];
 }
 
 static void copy_file(const char *from, const char *to) {
@@ -226,12 +261,68 @@ static void copy_file(const char *from, const char *to) {
     free(data);
 }
 
-clef_status oom_open_store_copy(oom_fx *fx) {
+clef_status oom_open_store_copy(oom_fx *fx, int jobs) {
     static unsigned serial;
-    const char *db = oom_store_db();
+    const char *db = store_db(jobs);
     snprintf(fx->path, sizeof fx->path, "%s/copy%u.db", oom_tmpdir(), serial++);
     copy_file(db, fx->path);
     return clef_store_open(&fx->store, fx->ctx, fx->path);
 }
 
 clef_status oom_session(oom_fx *fx) { return clef_session_create(&fx->s, fx->ctx, 1); }
+
+/* A BERT of width 8 (2 heads, 1 layer, 16 positions) over a 16-piece vocabulary, in the layout
+ * of docs/text-tower.md, written with the weights writer: *vocab gets its vocab.txt. */
+const char *oom_text_paths(const char **vocab) {
+    static char st[512], voc[512];
+    *vocab = voc;
+    if (st[0] != '\0')
+        return st;
+    static const char pieces[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nnormal\neeg\n##s\nslow\n"
+                                 "no\nsharp\nwaves\n,\n.\nalpha\n##ing\n";
+    fixture_write_file(oom_tmpdir(), "vocab.txt", pieces);
+    tmp_file(voc, sizeof voc, "vocab.txt");
+    static const struct {
+        const char *name;
+        int64_t r, c; /* c 0: a vector */
+    } t[] = {{"embeddings.word_embeddings.weight", 16, 8},
+             {"embeddings.position_embeddings.weight", 16, 8},
+             {"embeddings.token_type_embeddings.weight", 2, 8},
+             {"embeddings.LayerNorm.weight", 8, 0},
+             {"embeddings.LayerNorm.bias", 8, 0},
+             {"encoder.layer.0.attention.self.query.weight", 8, 8},
+             {"encoder.layer.0.attention.self.key.weight", 8, 8},
+             {"encoder.layer.0.attention.self.value.weight", 8, 8},
+             {"encoder.layer.0.attention.self.query.bias", 8, 0},
+             {"encoder.layer.0.attention.self.key.bias", 8, 0},
+             {"encoder.layer.0.attention.self.value.bias", 8, 0},
+             {"encoder.layer.0.attention.output.dense.weight", 8, 8},
+             {"encoder.layer.0.attention.output.dense.bias", 8, 0},
+             {"encoder.layer.0.attention.output.LayerNorm.weight", 8, 0},
+             {"encoder.layer.0.attention.output.LayerNorm.bias", 8, 0},
+             {"encoder.layer.0.intermediate.dense.weight", 16, 8},
+             {"encoder.layer.0.intermediate.dense.bias", 16, 0},
+             {"encoder.layer.0.output.dense.weight", 8, 16},
+             {"encoder.layer.0.output.dense.bias", 8, 0},
+             {"encoder.layer.0.output.LayerNorm.weight", 8, 0},
+             {"encoder.layer.0.output.LayerNorm.bias", 8, 0}};
+    clef_ctx *ctx;
+    clef_weights_writer *wr;
+    static float x[16 * 16];
+    for (int i = 0; i < 16 * 16; i++)
+        x[i] = 0.05f * (float)((i * 7) % 11) - 0.25f;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_weights_writer_create(&wr, ctx), CLEF_OK);
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+        const int64_t shape[2] = {t[i].r, t[i].c};
+        int32_t rank = t[i].c ? 2 : 1;
+        size_t n = (size_t)t[i].r * (size_t)(t[i].c ? t[i].c : 1);
+        assert_int_equal(
+            clef_weights_writer_add_f32(wr, t[i].name, CLEF_DTYPE_F32, shape, rank, x, n), CLEF_OK);
+    }
+    assert_int_equal(clef_weights_writer_write(wr, tmp_file(st, sizeof st, "bert.safetensors")),
+                     CLEF_OK);
+    clef_weights_writer_free(wr);
+    clef_ctx_free(ctx);
+    return st;
+}

@@ -57,18 +57,22 @@ typedef struct oom_case {
     void (*check)(oom_fx *fx);
 } oom_case;
 
-/* Run the cases as CMocka tests; returns the number of failed ones. */
-int oom_run(const char *group, const oom_case *cases, size_t n);
+/* Run the cases as CMocka tests (argv[1], if given: a name filter such as "store_*"); returns
+ * the number of failed ones. */
+int oom_run(int argc, char **argv, const char *group, const oom_case *cases, size_t n);
 
 /* Shared fixtures, made once per process with a plain ctx (paths stay valid until exit). */
 const char *oom_tmpdir(void);     /* a directory removed at exit */
 const char *oom_tok_path(void);   /* a tiny tokenizer's weights file */
 const char *oom_enc_path(void);   /* a tiny session encoder trained for it */
 const char *oom_cohort_dir(void); /* a small cohort directory (tests/support fixture) */
-const char *oom_store_db(void);   /* that cohort imported, tokenized and embedded */
 
-/* fx->store: a fresh copy of oom_store_db() opened with fx->ctx. */
-clef_status oom_open_store_copy(oom_fx *fx);
+/* fx->store (and fx->path): a fresh copy of a store of oom_cohort_dir(), opened with fx->ctx;
+ * jobs: its sessions also tokenized (oom_tok_path()), embedded (oom_enc_path()) and
+ * band-power embedded. */
+clef_status oom_open_store_copy(oom_fx *fx, int jobs);
+/* A tiny BERT text tower's weights file; *vocab gets its vocab.txt. */
+const char *oom_text_paths(const char **vocab);
 /* fx->s: a one-thread session (outputs and allocation order do not depend on threads). */
 clef_status oom_session(oom_fx *fx);
 

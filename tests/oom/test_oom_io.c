@@ -382,4 +382,6 @@ static const oom_case k_cases[] = {
      .call = c_spectrogram_stream},
 };
 
-int main(void) { return oom_run("oom_io", k_cases, sizeof k_cases / sizeof *k_cases); }
+int main(int argc, char **argv) {
+    return oom_run(argc, argv, "oom_io", k_cases, sizeof k_cases / sizeof *k_cases);
+}
