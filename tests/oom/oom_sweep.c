@@ -155,29 +155,59 @@ static const char *tmp_file(char *buf, size_t cap, const char *name) {
     return buf;
 }
 
-/* A tiny architecture: 4 base channels, 4 levels (16 token rows), a token column per 40
- * frames (32 columns in the 1,280-frame session image: 512 tokens, so that the session
- * encoder's attention stays cheap), 32 codes of width 4, 40-frame training crops. */
+clef_status oom_spec16(clef_ctx *ctx, clef_spectrogram **out) {
+    clef_params *p = NULL;
+    clef_status rc = clef_params_create(&p, ctx, CLEF_PARAMS_SPEC);
+    if (rc == CLEF_OK) /* 1 s windows (a cheap DPSS and FFT plan per job run), 1 Hz bins */
+        rc = clef_params_set_f64(p, CLEF_P_SPEC_WINDOW_S, 1.0);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_f64(p, CLEF_P_SPEC_FMAX_HZ, 16.0);
+    if (rc == CLEF_OK)
+        rc = clef_spectrogram_create(out, ctx, p);
+    clef_params_free(p);
+    return rc;
+}
+
+clef_status oom_tok_arch(clef_ctx *ctx, clef_params **out) {
+    clef_status rc = clef_params_create(out, ctx, CLEF_PARAMS_TOKENIZER);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_TOK_N_FREQ, 16);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_TOK_CH, 4);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_str(*out, CLEF_P_TOK_CH_MULT, "1,1,1,1");
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_TOK_TIME_STRIDE, 40);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_TOK_GN_GROUPS, 2);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_TOK_CODEBOOK_SIZE, 32);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_TOK_CODE_DIM, 4);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_TOK_CROP_T, 40);
+    return rc;
+}
+
+/* Saved from a trainer, so that its weights carry oom_spec16()'s metadata. */
 const char *oom_tok_path(void) {
     static char path[512];
     if (path[0] != '\0')
         return path;
     clef_ctx *ctx;
     clef_params *a;
-    clef_tokenizer *tok;
+    clef_spectrogram *sg;
+    clef_tokenizer_trainer *tr;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    assert_int_equal(clef_params_create(&a, ctx, CLEF_PARAMS_TOKENIZER), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CH, 4), CLEF_OK);
-    assert_int_equal(clef_params_set_str(a, CLEF_P_TOK_CH_MULT, "1,1,1,1"), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_TIME_STRIDE, 40), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_GN_GROUPS, 2), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CODEBOOK_SIZE, 32), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CODE_DIM, 4), CLEF_OK);
-    assert_int_equal(clef_params_set_i64(a, CLEF_P_TOK_CROP_T, 40), CLEF_OK);
-    assert_int_equal(clef_tokenizer_create(&tok, ctx, a, 7), CLEF_OK);
-    assert_int_equal(clef_tokenizer_save(tok, ctx, tmp_file(path, sizeof path, "tok.safetensors")),
+    assert_int_equal(oom_tok_arch(ctx, &a), CLEF_OK);
+    assert_int_equal(oom_spec16(ctx, &sg), CLEF_OK);
+    assert_int_equal(clef_tokenizer_trainer_create(&tr, ctx, a, NULL, 1), CLEF_OK);
+    assert_int_equal(clef_tokenizer_trainer_set_spectrogram(tr, sg), CLEF_OK);
+    assert_int_equal(clef_tokenizer_save(clef_tokenizer_trainer_tokenizer(tr), ctx,
+                                         tmp_file(path, sizeof path, "tok.safetensors")),
                      CLEF_OK);
-    clef_tokenizer_free(tok);
+    clef_tokenizer_trainer_free(tr);
+    clef_spectrogram_free(sg);
     clef_params_free(a);
     clef_ctx_free(ctx);
     return path;
@@ -218,6 +248,18 @@ const char *oom_cohort_dir(void) {
         tmp_file(dir, sizeof dir, "coh");
         assert_int_equal(mkdir_for_test(dir), 0);
         fixture_write_cohort(dir, 5, 1, 48.0, 3);
+    }
+    return dir;
+}
+
+/* 3 patients, one 2-second session each: imports hash every file, so the import sweeps take
+ * small ones. */
+const char *oom_cohort_small_dir(void) {
+    static char dir[512];
+    if (dir[0] == '\0') {
+        tmp_file(dir, sizeof dir, "coh_small");
+        assert_int_equal(mkdir_for_test(dir), 0);
+        fixture_write_cohort(dir, 3, 1, 2.0, 5);
     }
     return dir;
 }

@@ -62,10 +62,16 @@ typedef struct oom_case {
 int oom_run(int argc, char **argv, const char *group, const oom_case *cases, size_t n);
 
 /* Shared fixtures, made once per process with a plain ctx (paths stay valid until exit). */
-const char *oom_tmpdir(void);     /* a directory removed at exit */
-const char *oom_tok_path(void);   /* a tiny tokenizer's weights file */
-const char *oom_enc_path(void);   /* a tiny session encoder trained for it */
-const char *oom_cohort_dir(void); /* a small cohort directory (tests/support fixture) */
+const char *oom_tmpdir(void); /* a directory removed at exit */
+/* Spectrograms of 16 bins (1 s windows, 0-15 Hz) and a tiny tokenizer for them: 4 base channels, 4
+ * levels (2 token rows), a token column per 40 frames (32 in the 1,280-frame session image: 64
+ * tokens), 32 codes of width 4, 40-frame training crops. Small, so that every sweep stays cheap. */
+clef_status oom_spec16(clef_ctx *ctx, clef_spectrogram **out);
+clef_status oom_tok_arch(clef_ctx *ctx, clef_params **out);
+const char *oom_tok_path(void);         /* oom_tok_arch()'s weights file, for oom_spec16() */
+const char *oom_enc_path(void);         /* a tiny session encoder trained for it */
+const char *oom_cohort_dir(void);       /* 5 sessions of 48 s (tests/support fixture) */
+const char *oom_cohort_small_dir(void); /* 3 sessions of 2 s */
 
 /* fx->store (and fx->path): a fresh copy of a store of oom_cohort_dir(), opened with fx->ctx;
  * jobs: its sessions also tokenized (oom_tok_path()), embedded (oom_enc_path()) and

@@ -101,7 +101,7 @@ static clef_status c_tok_spectrogram(oom_fx *fx) {
     return rc;
 }
 
-enum { NCH = 19, NF = 128, NT = 40, SCH = 2, SNF = 16 };
+enum { NCH = 19, NF = 16, NT = 40, SCH = 2, SNF = 16 };
 
 static float *spec_image(void) {
     static float spec[NCH * NF * NT];
@@ -159,29 +159,14 @@ static clef_status c_tok_encode_signal(oom_fx *fx) {
 
 /* ---- tokenizer trainer ---- */
 
-/* The architecture of oom_tok_path() (19 channels of 128 bins, for recordings) or, small, one
- * of 2 channels of 16 bins (trainer steps, session-mean fits and calibration on made-up data:
- * much less arithmetic per sweep). */
+/* oom_tok_arch() (for recordings) or, small, one of 2 channels of 16 bins (trainer steps,
+ * session-mean fits and calibration on made-up data: much less arithmetic per sweep). */
 static clef_status tiny_arch(clef_ctx *ctx, clef_params **out, int small) {
-    clef_status rc = clef_params_create(out, ctx, CLEF_PARAMS_TOKENIZER);
+    clef_status rc = oom_tok_arch(ctx, out);
     if (rc == CLEF_OK && small)
         rc = clef_params_set_i64(*out, CLEF_P_TOK_IN_CHANNELS, SCH);
     if (rc == CLEF_OK && small)
-        rc = clef_params_set_i64(*out, CLEF_P_TOK_N_FREQ, SNF);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(*out, CLEF_P_TOK_CH, 4);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_str(*out, CLEF_P_TOK_CH_MULT, small ? "1,1" : "1,1,1,1");
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(*out, CLEF_P_TOK_TIME_STRIDE, 40);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(*out, CLEF_P_TOK_GN_GROUPS, 2);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(*out, CLEF_P_TOK_CODEBOOK_SIZE, 32);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(*out, CLEF_P_TOK_CODE_DIM, 4);
-    if (rc == CLEF_OK)
-        rc = clef_params_set_i64(*out, CLEF_P_TOK_CROP_T, 40);
+        rc = clef_params_set_str(*out, CLEF_P_TOK_CH_MULT, "1,1");
     return rc;
 }
 
@@ -225,10 +210,14 @@ static clef_status c_ttr_create(oom_fx *fx) {
     return rc;
 }
 
-/* A trainer for recordings (the architecture of oom_tok_path()). */
+/* A trainer for recordings (the architecture and spectrogram of oom_tok_path()). */
 static clef_status s_ttr(oom_fx *fx) {
     clef_status rc = s_train_params(fx);
-    return rc == CLEF_OK ? trainer_new(fx, &fx->ttr, 0) : rc;
+    if (rc == CLEF_OK)
+        rc = trainer_new(fx, &fx->ttr, 0);
+    if (rc == CLEF_OK)
+        rc = oom_spec16(fx->ctx, &fx->sg);
+    return rc == CLEF_OK ? clef_tokenizer_trainer_set_spectrogram(fx->ttr, fx->sg) : rc;
 }
 
 /* A small trainer for made-up data. */
@@ -293,10 +282,6 @@ static clef_status c_ttr_add_store(oom_fx *fx) {
 
 static clef_status s_ttr_sessions(oom_fx *fx) {
     clef_status rc = s_ttr(fx);
-    if (rc == CLEF_OK)
-        rc = clef_spectrogram_create(&fx->sg, fx->ctx, NULL);
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_trainer_set_spectrogram(fx->ttr, fx->sg);
     return rc == CLEF_OK ? clef_tokenizer_trainer_add_cohort(fx->ttr, oom_cohort_dir(), "train")
                          : rc;
 }
@@ -307,7 +292,7 @@ static clef_status c_ttr_run(oom_fx *fx) {
 
 static clef_status c_ttr_set_spectrogram(oom_fx *fx) {
     clef_spectrogram *sg = NULL;
-    clef_status rc = clef_spectrogram_create(&sg, fx->ctx, NULL);
+    clef_status rc = oom_spec16(fx->ctx, &sg);
     if (rc == CLEF_OK)
         rc = clef_tokenizer_trainer_set_spectrogram(fx->ttr, sg);
     clef_spectrogram_free(sg);

@@ -31,13 +31,13 @@ static clef_status s_store_new(oom_fx *fx) {
 }
 
 static clef_status c_store_import(oom_fx *fx) {
-    return clef_store_import_cohort(fx->store, oom_cohort_dir(), NULL, NULL, NULL);
+    return clef_store_import_cohort(fx->store, oom_cohort_small_dir(), NULL, NULL, NULL);
 }
 
 static clef_status c_store_import_flags(oom_fx *fx) {
     int64_t rows = 0, skipped = -1;
     clef_status rc = clef_store_import_cohort_flags(
-        fx->store, oom_cohort_dir(), CLEF_STORE_IMPORT_SKIP_BAD, &rows, &skipped, NULL, NULL);
+        fx->store, oom_cohort_small_dir(), CLEF_STORE_IMPORT_SKIP_BAD, &rows, &skipped, NULL, NULL);
     if (rc == CLEF_OK)
         assert_int_equal(skipped, 0);
     return rc;
@@ -47,9 +47,9 @@ static clef_status c_store_import_flags(oom_fx *fx) {
 static void check_imported(oom_fx *fx) {
     int64_t n = 0;
     assert_int_equal(clef_store_count(fx->store, CLEF_STORE_SESSIONS, &n), CLEF_OK);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 3);
     assert_int_equal(clef_store_count(fx->store, CLEF_STORE_PATIENTS, &n), CLEF_OK);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 3);
 }
 
 /* ---- AUROC, probes, band power ---- */
