@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fail when a CLEF_API function of clef.h is neither swept for out-of-memory nor exempted.
 
-usage: check_oom_api.py include/clef.h tests/oom
+usage: check_oom_api.py [--selftest] include/clef.h tests/oom
 
 Every function declared CLEF_API (parsed by tools/gen_bindings/clefh.py, the bindings' parser)
 must be either
@@ -11,10 +11,16 @@ must be either
     of its group: it cannot allocate through the ctx).
 A name in both, a name listed twice, or a listed name that clef.h does not declare fails too.
 See docs/reliability.md ("Out of memory") for how to add a case.
+--selftest: check that a function added to a copy of clef.h, and a name exempted but not
+declared, each fail the check (so that the check can fail), and that the real header passes.
 """
+import io
 import os
 import re
+import shutil
 import sys
+import tempfile
+from contextlib import redirect_stdout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "gen_bindings"))
@@ -60,10 +66,7 @@ def exempt(path, errors):
     return names
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    header, case_dir = sys.argv[1], sys.argv[2]
+def check(header, case_dir):
     errors = []
     api = declared(header)
     cov = covered(case_dir, errors)
@@ -84,6 +87,53 @@ def main():
     print(f"check_oom_api: {len(api)} functions: {len(set(cov) & known)} swept, "
           f"{len(set(ex) & known)} exempt, {len(errors)} error(s)")
     return 1 if errors else 0
+
+
+def run_quiet(header, case_dir):
+    out = io.StringIO()
+    with redirect_stdout(out):
+        rc = check(header, case_dir)
+    return rc, out.getvalue()
+
+
+def selftest(header, case_dir):
+    failures = []
+    rc, out = run_quiet(header, case_dir)
+    if rc != 0:
+        failures.append("the real clef.h fails:\n" + out)
+    with tempfile.TemporaryDirectory() as tmp:
+        with open(header, encoding="utf-8") as f:
+            text = f.read()
+        anchor = "CLEF_API const char *clef_version(void);"
+        probe = "CLEF_API int32_t clef_oom_selftest_probe(void);"
+        h2 = os.path.join(tmp, "clef.h")
+        with open(h2, "w", encoding="utf-8") as f:
+            f.write(text.replace(anchor, anchor + "\n" + probe, 1))
+        rc, out = run_quiet(h2, case_dir)
+        if rc == 0 or "clef_oom_selftest_probe: declared CLEF_API but neither" not in out:
+            failures.append("a new function neither swept nor exempted passes:\n" + out)
+        d2 = os.path.join(tmp, "cases")
+        shutil.copytree(case_dir, d2)
+        with open(os.path.join(d2, "oom_exempt.txt"), "a", encoding="utf-8") as f:
+            f.write("clef_oom_selftest_gone\n")
+        rc, out = run_quiet(header, d2)
+        if rc == 0 or "clef_oom_selftest_gone" not in out:
+            failures.append("an exempted name clef.h lacks passes:\n" + out)
+    for f in failures:
+        print("check_oom_api --selftest:", f)
+    print(f"check_oom_api --selftest: {len(failures)} failure(s)")
+    return 1 if failures else 0
+
+
+def main():
+    args = sys.argv[1:]
+    mode = check
+    if args and args[0] == "--selftest":
+        mode = selftest
+        args = args[1:]
+    if len(args) != 2:
+        sys.exit(__doc__)
+    return mode(args[0], args[1])
 
 
 if __name__ == "__main__":
