@@ -10,6 +10,8 @@ must be either
   - exempt: listed in tests/oom/oom_exempt.txt (one name per line, the reason in the comment
     of its group: it cannot allocate through the ctx).
 A name in both, a name listed twice, or a listed name that clef.h does not declare fails too.
+Exempt functions may also be named in a NOALLOC("...") list of a .none case (test_oom_exempt.c),
+which shows that they attempt no allocation; a NOALLOC name must be exempt.
 See docs/reliability.md ("Out of memory") for how to add a case.
 --selftest: check that a function added to a copy of clef.h, and a name exempted but not
 declared, each fail the check (so that the check can fail), and that the real header passes.
@@ -27,6 +29,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "gen_bindings"))
 import clefh  # noqa: E402
 
 COVERS = re.compile(r'\bCOVERS\(((?:\s*"[^"]*")+)\s*\)')
+NOALLOC = re.compile(r'\bNOALLOC\(((?:\s*"[^"]*")+)\s*\)')
 
 
 def declared(header):
@@ -34,19 +37,20 @@ def declared(header):
         return [fn.name for fn in clefh.parse(f.read()).functions]
 
 
-def covered(case_dir, errors):
-    """name -> file, from every COVERS list; a name must also be called in its file."""
+def listed(case_dir, marker, errors):
+    """name -> file, from every marker list (COVERS or NOALLOC) of tests/oom/*.c; a name must
+    also be called in its file."""
     names = {}
     for fn in sorted(os.listdir(case_dir)):
         if not fn.endswith(".c"):
             continue
         with open(os.path.join(case_dir, fn), encoding="utf-8") as f:
             text = f.read()
-        body = COVERS.sub(" ", text)
-        for m in COVERS.finditer(text):
+        body = NOALLOC.sub(" ", COVERS.sub(" ", text))
+        for m in marker.finditer(text):
             for name in "".join(re.findall(r'"([^"]*)"', m.group(1))).split():
                 if not re.search(r"\b" + re.escape(name) + r"\s*\(", body):
-                    errors.append(f"{fn}: COVERS names {name} but the file never calls it")
+                    errors.append(f"{fn}: a list names {name} but the file never calls it")
                 names.setdefault(name, fn)
     return names
 
@@ -69,8 +73,12 @@ def exempt(path, errors):
 def check(header, case_dir):
     errors = []
     api = declared(header)
-    cov = covered(case_dir, errors)
+    cov = listed(case_dir, COVERS, errors)
     ex = exempt(os.path.join(case_dir, "oom_exempt.txt"), errors)
+    noalloc = listed(case_dir, NOALLOC, errors)
+    for name in sorted(noalloc):
+        if name not in ex:
+            errors.append(f"{noalloc[name]}: NOALLOC names {name}, which oom_exempt.txt lacks")
     for name in api:
         if name in cov and name in ex:
             errors.append(f"{name}: both swept ({cov[name]}) and exempted (oom_exempt.txt:{ex[name]})")
@@ -85,7 +93,8 @@ def check(header, case_dir):
     for e in errors:
         print("check_oom_api:", e)
     print(f"check_oom_api: {len(api)} functions: {len(set(cov) & known)} swept, "
-          f"{len(set(ex) & known)} exempt, {len(errors)} error(s)")
+          f"{len(set(ex) & known)} exempt ({len(set(noalloc) & set(ex))} of them shown to "
+          f"attempt no allocation), {len(errors)} error(s)")
     return 1 if errors else 0
 
 

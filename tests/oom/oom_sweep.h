@@ -44,6 +44,8 @@ typedef struct oom_fx {
 
 /* Marks a case's list of swept functions for check_oom_api.py. */
 #define COVERS(s) s
+/* Marks a .none case's list of exempt functions (oom_exempt.txt) it shows to allocate nothing. */
+#define NOALLOC(s) s
 
 /* One sweep; written with designated initializers (fields left out are NULL/CLEF_OK). */
 typedef struct oom_case {
@@ -55,6 +57,9 @@ typedef struct oom_case {
     /* NULL, or run once the call has succeeded (at once or when retried): asserts that the
      * handles hold what an undisturbed call leaves (a failed call consumed nothing). */
     void (*check)(oom_fx *fx);
+    /* Instead of a sweep: the call, with the first allocation failing, must succeed having
+     * attempted none (for exempt functions: `covers` is then a NOALLOC list). */
+    int none;
 } oom_case;
 
 /* Run the cases as CMocka tests (argv[1], if given: a name filter such as "store_*"); returns
@@ -81,5 +86,7 @@ clef_status oom_open_store_copy(oom_fx *fx, int jobs);
 const char *oom_text_paths(const char **vocab);
 /* fx->s: a one-thread session (outputs and allocation order do not depend on threads). */
 clef_status oom_session(oom_fx *fx);
+/* fx->s, fx->tok (oom_tok_path()) and fx->sg, the spectrogram of its weights. */
+clef_status oom_tok_fixture(oom_fx *fx);
 
 #endif

@@ -52,14 +52,7 @@ static clef_status c_weights_open(oom_fx *fx) {
 
 /* ---- tokenizer ---- */
 
-static clef_status s_tok(oom_fx *fx) {
-    clef_status rc = oom_session(fx);
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_load(&fx->tok, fx->ctx, oom_tok_path());
-    if (rc == CLEF_OK)
-        rc = clef_tokenizer_spectrogram_create(&fx->sg, fx->ctx, fx->tok);
-    return rc;
-}
+static clef_status s_tok(oom_fx *fx) { return oom_tok_fixture(fx); }
 
 static clef_status c_tok_load(oom_fx *fx) {
     clef_tokenizer *tok = NULL;
@@ -493,6 +486,11 @@ static clef_status s_etr_data(oom_fx *fx) {
                          : rc;
 }
 
+/* Two emulated ranks (no reducer): the trainer keeps a gradient buffer for them. */
+static clef_status c_etr_set_reducer(oom_fx *fx) {
+    return clef_encoder_trainer_set_reducer(fx->etr, NULL, NULL, 0, 2);
+}
+
 static clef_status c_etr_run(oom_fx *fx) {
     return clef_encoder_trainer_run(fx->etr, fx->path, NULL, NULL);
 }
@@ -643,6 +641,10 @@ static const oom_case k_cases[] = {
                       "clef_encoder_trainer_validate clef_encoder_trainer_save"),
      .setup = s_etr,
      .call = c_etr_tokens},
+    {.name = "encoder_trainer_set_reducer",
+     .covers = COVERS("clef_encoder_trainer_set_reducer"),
+     .setup = s_etr,
+     .call = c_etr_set_reducer},
     {.name = "encoder_trainer_run",
      .covers = COVERS("clef_encoder_trainer_run"),
      .setup = s_etr_data,
