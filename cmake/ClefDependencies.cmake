@@ -16,6 +16,11 @@ set(CLEF_DEP_TARGETS
   PkgConfig::FFTW3 PkgConfig::FFTW3F PkgConfig::OPENBLAS PkgConfig::LAPACKE
   PkgConfig::LIBXML2 PkgConfig::SQLITE3 PkgConfig::JANSSON Threads::Threads m)
 
+# libpng (and its zlib) for the clef command's pictures only: libclef does not link it.
+if(CLEF_BUILD_CLI)
+  find_package(PNG REQUIRED)
+endif()
+
 if(CLEF_BUILD_TESTS)
   pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
 endif()

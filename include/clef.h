@@ -368,7 +368,8 @@ enum clef_params_kind {
     CLEF_PARAMS_TRAIN = 5,     /**< training: optimizer, schedule, batch */
     CLEF_PARAMS_COHORT = 6,    /**< synthetic cohort generation */
     CLEF_PARAMS_ENCODER = 7,   /**< session encoder architecture ("enc.*") */
-    CLEF_PARAMS_PRETRAIN = 8   /**< session encoder pretraining ("pretrain.*") */
+    CLEF_PARAMS_PRETRAIN = 8,  /**< session encoder pretraining ("pretrain.*") */
+    CLEF_PARAMS_ALIGN = 9      /**< clinical aligner ("align.*") */
 };
 
 /** Value types of parameters. */
@@ -1907,6 +1908,17 @@ CLEF_API clef_status clef_store_task_name(clef_store *s, int64_t index, char *bu
 /** Absolute path of a session's recording file into buf (NUL-terminated). */
 CLEF_API clef_status clef_store_recording_path(clef_store *s, const char *session_id, char *buf,
                                                size_t cap, size_t *needed);
+/** A session's report text (as imported, not de-identified: pass it through
+ *  clef_report_summarize() before it is shown or stored elsewhere) into buf (NUL-terminated);
+ *  *needed = bytes including the NUL. CLEF_ERR_NOT_FOUND when the session has no report. */
+CLEF_API clef_status clef_store_report_text(clef_store *s, const char *session_id, char *buf,
+                                            size_t cap, size_t *needed);
+/** What the EHR held of a session's patient when it was recorded, one fact per line:
+ *  "age <years>", "sex <F|M|U>", "race <text>", then the distinct diagnosis (ICD10*) and
+ *  medication (ATC/) codes dated at or before the session's start, sorted (e.g.
+ *  "ICD10CM/G40.309", "ATC/N03AX14"). CLEF_ERR_NOT_FOUND for an unknown session. */
+CLEF_API clef_status clef_store_session_ehr(clef_store *s, const char *session_id, char *buf,
+                                            size_t cap, size_t *needed);
 /** Number of sessions whose patient is in split (a clef_split). */
 CLEF_API clef_status clef_store_split_count(clef_store *s, int32_t split, int64_t *out);
 /** Session id at index (0-based, in session-id order) among the sessions whose patient is in
@@ -2101,6 +2113,177 @@ CLEF_API clef_status clef_text_encoder_tokenize(clef_text_encoder *te, const cha
 CLEF_API clef_status clef_text_encoder_embed(const clef_text_encoder *te, clef_session *s,
                                              const char *text, float *out, size_t cap,
                                              size_t *needed);
+
+/* (end of section) */
+
+/* ------------------------------------------------------------------------------------------ */
+/* clinical aligner: EEG, reports and EHR in one space; zero-shot (docs/aligner.md) (lib/clinical)
+ */
+/* ------------------------------------------------------------------------------------------ */
+
+/** The second stage of CLEF: an EEG tower over the session encoder's embeddings, a report tower
+ *  over a frozen text encoder's token states (clef_text_encoder) and an EHR tower over a
+ *  patient's codes, trained so that a session lies near its own report and record (symmetric
+ *  InfoNCE). Immutable after loading: usable from several threads at once; each compute call
+ *  takes its own clef_session. */
+typedef struct clef_aligner clef_aligner;
+/** Contrastive training of an aligner (docs/aligner.md "Training"). One thread at a time. */
+typedef struct clef_aligner_trainer clef_aligner_trainer;
+
+/** Keys of CLEF_PARAMS_ALIGN sets (names "align.*"; docs/aligner.md). */
+enum clef_param_key_align {
+    CLEF_P_ALIGN_DIM = 500,               /**< i64, default 512: shared space width */
+    CLEF_P_ALIGN_WIDTH = 501,             /**< i64, default 128: report and EHR tower width */
+    CLEF_P_ALIGN_LAYERS = 502,            /**< i64, default 1: blocks per token tower */
+    CLEF_P_ALIGN_HEADS = 503,             /**< i64, default 4: attention heads */
+    CLEF_P_ALIGN_EEG_HIDDEN = 504,        /**< i64, default 512: EEG MLP hidden width */
+    CLEF_P_ALIGN_MAX_TEXT = 505,          /**< i64, default 256: report tokens kept */
+    CLEF_P_ALIGN_MAX_ICD = 506,           /**< i64, default 30: diagnosis codes kept */
+    CLEF_P_ALIGN_MAX_ATC = 507,           /**< i64, default 50: medication codes kept */
+    CLEF_P_ALIGN_BATCH = 520,             /**< i64, default 64: sessions per step */
+    CLEF_P_ALIGN_STEPS = 521,             /**< i64, default 600: steps to train to */
+    CLEF_P_ALIGN_LR = 522,                /**< f64, default 5e-4: peak AdamW learning rate */
+    CLEF_P_ALIGN_LR_MIN_FRAC = 523,       /**< f64, default 0.1: cosine decay to lr x this */
+    CLEF_P_ALIGN_WARMUP_FRAC = 524,       /**< f64, default 0.05: linear warmup share */
+    CLEF_P_ALIGN_WEIGHT_DECAY = 525,      /**< f64, default 0.05: AdamW weight decay */
+    CLEF_P_ALIGN_GRAD_CLIP = 526,         /**< f64, default 1: gradient-norm clip (0: none) */
+    CLEF_P_ALIGN_TEMPERATURE = 527,       /**< f64, default 0.07: InfoNCE temperature */
+    CLEF_P_ALIGN_LEARN_TEMPERATURE = 528, /**< i64, default 0: 1 learns it (CLIP) */
+    CLEF_P_ALIGN_REPORT_WEIGHT = 529,     /**< f64, default 1: EEG-report term weight */
+    CLEF_P_ALIGN_EHR_WEIGHT = 530,        /**< f64, default 1: EEG-EHR term weight */
+    CLEF_P_ALIGN_SEED = 531,              /**< i64, default 1: weights and batches */
+    CLEF_P_ALIGN_CHECKPOINT_EVERY = 532,  /**< i64, default 200: steps between checkpoints */
+    CLEF_P_ALIGN_DROP_WORDS = 533         /**< str, default "": phrases blanked out of every
+                                               report summary (held-out concept checks) */
+};
+
+/** Training progress after each step (1-based) of total: the step's report and EHR InfoNCE
+ *  losses and in-batch EEG-to-report and EEG-to-EHR top-1 retrieval accuracies (NaN for a term
+ *  the batch could not form). Return non-zero to stop (CLEF_ERR_CANCELLED). */
+typedef int32_t (*clef_aligner_progress_fn)(int64_t step, int64_t total, double loss_report,
+                                            double loss_ehr, double acc_report, double acc_ehr,
+                                            void *user);
+
+/** All-gather hook for data-parallel alignment: every rank passes n floats (mine) and receives
+ *  all ranks' blocks in rank order into all (world x n floats); clef_dist_allgather() of
+ *  libclef_dist has this contract. Return CLEF_OK or an error status. */
+typedef clef_status (*clef_gather_fn)(const float *mine, size_t n, float *all, void *user);
+
+/** Load an aligner written by clef_aligner_save() (or a trainer checkpoint). CLEF_ERR_NOT_FOUND
+ *  for a missing tensor or key, CLEF_ERR_FORMAT for bad metadata, CLEF_ERR_SHAPE for a tensor
+ *  of the wrong shape. Errors go to ctx. */
+CLEF_API clef_status clef_aligner_load(clef_aligner **out, clef_ctx *ctx, const char *path);
+/** Write the aligner's weights (float32), architecture and EHR vocabulary atomically. Errors go
+ *  to ctx. */
+CLEF_API clef_status clef_aligner_save(const clef_aligner *al, clef_ctx *ctx, const char *path);
+/** NULL-safe. */
+CLEF_API void clef_aligner_free(clef_aligner *al);
+/** Width of the session embeddings it takes (its encoder's embed_dim) and of the shared space.
+ *  Either pointer may be NULL. */
+CLEF_API clef_status clef_aligner_dims(const clef_aligner *al, int64_t *eeg_dim, int64_t *dim);
+/** Session embeddings emb [n][eeg_dim] (clef_encoder_embed(), or the store's embedding
+ *  artifacts) into the shared space: out [n][dim] unit rows (cap floats). CLEF_ERR_SHAPE for
+ *  another eeg_dim, CLEF_ERR_BUFFER_TOO_SMALL when cap < n * dim. Errors on the session. */
+CLEF_API clef_status clef_aligner_embed_eeg(const clef_aligner *al, clef_session *s,
+                                            const float *emb, int64_t n, int64_t eeg_dim,
+                                            float *out, size_t cap);
+/** NUL-terminated text into the shared space (out: dim floats, unit norm) through te (the text
+ *  encoder the aligner was trained with) and the report tower. summarize nonzero: the text is a
+ *  whole report, summarized first as in training (clef_report_summarize()); 0: a prompt or
+ *  summary used as it is. Errors on the session. */
+CLEF_API clef_status clef_aligner_embed_text(const clef_aligner *al, clef_session *s,
+                                             const clef_text_encoder *te, const char *text,
+                                             int32_t summarize, float *out, size_t cap);
+/** An EHR record in clef_store_session_ehr()'s format (one fact per line) into the shared
+ *  space (dim floats); codes the training data never held map to the unknown token.
+ *  CLEF_ERR_NOT_FOUND when no line is a fact. Errors on the session. */
+CLEF_API clef_status clef_aligner_embed_ehr(const clef_aligner *al, clef_session *s,
+                                            const char *ehr, float *out, size_t cap);
+/** Zero-shot: the cosine between each session's aligned embedding (emb [n][eeg_dim]) and the
+ *  prompt's (e.g. "diffuse beta activity"), into scores [n] (cap floats). Errors on the
+ *  session. */
+CLEF_API clef_status clef_aligner_score_text(const clef_aligner *al, clef_session *s,
+                                             const clef_text_encoder *te, const float *emb,
+                                             int64_t n, int64_t eeg_dim, const char *prompt,
+                                             float *scores, size_t cap);
+
+/** Aligned embeddings of every session of a store (train, val and test splits): its embedding
+ *  artifact under encoder_hash through the EEG tower, stored (insert or replace) as a
+ *  CLEF_ARTIFACT_EMBEDDING artifact under aligner_hash (clef_encoder_model_hash() of the
+ *  aligner's file), which clef_eval_run_store() then probes. *n_done (may be NULL) = sessions
+ *  written. CLEF_ERR_NOT_FOUND naming the first session without an encoder embedding.
+ *  progress (may be NULL) after each session. Errors on the session. */
+CLEF_API clef_status clef_aligner_embed_store(const clef_aligner *al, clef_session *s,
+                                              clef_store *store, const char *encoder_hash,
+                                              const char *aligner_hash, int64_t *n_done,
+                                              clef_eval_progress_fn progress, void *user);
+
+/** A trainer with settings p (CLEF_PARAMS_ALIGN, NULL: defaults) on n_threads threads. The
+ *  architecture's input widths come from the first session added; the EHR vocabulary and the
+ *  embedding standardization from the training sessions, at the first step. Errors go to ctx. */
+CLEF_API clef_status clef_aligner_trainer_create(clef_aligner_trainer **out, clef_ctx *ctx,
+                                                 const clef_params *p, int32_t n_threads);
+/** Resume from a clef_aligner_trainer_save() checkpoint: architecture, vocabulary, weights,
+ *  AdamW moments, step and seed from the file, the other settings from p. Continuing (after
+ *  adding the same sessions again) gives the same weights as an uninterrupted run. Errors go to
+ *  ctx. */
+CLEF_API clef_status clef_aligner_trainer_resume(clef_aligner_trainer **out, clef_ctx *ctx,
+                                                 const char *path, const clef_params *p,
+                                                 int32_t n_threads);
+/** NULL-safe. */
+CLEF_API void clef_aligner_trainer_free(clef_aligner_trainer *tr);
+/** Last error of the trainer, "" if none. */
+CLEF_API const char *clef_aligner_trainer_errmsg(const clef_aligner_trainer *tr);
+/** Status of the last error on the handle, CLEF_OK if none. */
+CLEF_API clef_status clef_aligner_trainer_errcode(const clef_aligner_trainer *tr);
+/** Add one session to split (CLEF_SPLIT_TRAIN or CLEF_SPLIT_VAL): its embedding emb
+ *  [eeg_dim] (copied), its report (may be NULL: masked out of the report loss; summarized,
+ *  with CLEF_P_ALIGN_DROP_WORDS blanked out, and encoded by te now, so te is not retained) and
+ *  its EHR record in clef_store_session_ehr()'s format (may be NULL). Errors on the trainer. */
+CLEF_API clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr,
+                                                      const clef_text_encoder *te, const float *emb,
+                                                      int64_t eeg_dim, const char *report,
+                                                      const char *ehr, int32_t split);
+/** Add every session of a store split ("train" or "val") with its embedding artifact under
+ *  encoder_hash (clef_encoder_model_hash(); `clef embed --store` makes them), report and EHR
+ *  record. CLEF_ERR_NOT_FOUND naming the session when one has no embedding. Errors on the
+ *  trainer. */
+CLEF_API clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr,
+                                                    const clef_text_encoder *te, clef_store *store,
+                                                    const char *encoder_hash, const char *split);
+/** Sessions added to a split (CLEF_SPLIT_TRAIN or CLEF_SPLIT_VAL); -1 for another split. */
+CLEF_API int64_t clef_aligner_trainer_sessions(const clef_aligner_trainer *tr, int32_t split);
+/** Data-parallel training: this trainer is rank of world ranks. Each step's global batch
+ *  (CLEF_P_ALIGN_BATCH sessions, drawn identically on every rank) is shared out by position
+ *  (rank, rank + world, ...); every rank embeds its share, gather exchanges the embeddings so
+ *  both InfoNCE terms (and their negatives) span the global batch, each rank back-propagates
+ *  its own rows and reduce averages the gradients (docs/distributed.md). Every rank must add
+ *  the same sessions. world 1 (reduce, gather NULL): one process. The result equals one
+ *  process with the same global batch up to float summation order. Errors on the trainer. */
+CLEF_API clef_status clef_aligner_trainer_set_dist(clef_aligner_trainer *tr,
+                                                   clef_grad_reduce_fn reduce,
+                                                   clef_gather_fn gather, void *user, int32_t rank,
+                                                   int32_t world);
+/** Train until CLEF_P_ALIGN_STEPS steps, each reported to progress (may be NULL), a checkpoint
+ *  written to checkpoint_path (NULL: none) every CLEF_P_ALIGN_CHECKPOINT_EVERY steps and at
+ *  the end. CLEF_ERR_STATE with fewer than 2 training sessions; CLEF_ERR_CANCELLED when
+ *  progress asked to stop (the trainer stays usable). Errors on the trainer. */
+CLEF_API clef_status clef_aligner_trainer_run(clef_aligner_trainer *tr, const char *checkpoint_path,
+                                              clef_aligner_progress_fn progress, void *user);
+/** On the held-out sessions: the report InfoNCE loss over all of them at once, and the share
+ *  whose own report ranks first (r_at_1) and in the first ten (r_at_10) among all held-out
+ *  reports, EEG to report (chance: 1/n and 10/n). Any pointer may be NULL. CLEF_ERR_STATE with
+ *  fewer than 2 held-out sessions with reports. Errors on the trainer. */
+CLEF_API clef_status clef_aligner_trainer_validate(clef_aligner_trainer *tr, double *loss,
+                                                   double *r_at_1, double *r_at_10);
+/** The aligner being trained (NULL before the first step): borrowed, valid until the next step
+ *  or clef_aligner_trainer_free(). */
+CLEF_API const clef_aligner *clef_aligner_trainer_aligner(const clef_aligner_trainer *tr);
+/** Steps taken. */
+CLEF_API int64_t clef_aligner_trainer_steps(const clef_aligner_trainer *tr);
+/** Write a checkpoint (atomically): weights, AdamW moments, step, seed, architecture and
+ *  vocabulary; it also loads as an aligner (clef_aligner_load()). Errors on the trainer. */
+CLEF_API clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path);
 
 /* (end of section) */
 

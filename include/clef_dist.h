@@ -34,6 +34,10 @@ CLEF_API clef_status clef_dist_world_size(int32_t *world_out);
  *  2^31-1 elements, then a scale by 1/world. Every rank must call it with the same n. All
  *  ranks receive identical values. */
 CLEF_API clef_status clef_dist_allreduce_mean(float *buf, size_t n);
+/** Every rank's n floats (mine), in rank order, into all (world x n floats) on every rank: one
+ *  MPI_Allgather. Every rank must call it with the same n (at most 2^31-1: CLEF_ERR_OVERFLOW).
+ *  The aligner's all-gather hook (clef_aligner_trainer_set_dist()). */
+CLEF_API clef_status clef_dist_allgather(const float *mine, size_t n, float *all);
 /** Rank-strided shard of a list of patient ids: ids[i] for i = rank, rank + world, ... (order
  *  kept). With equal_size != 0 every rank gets floor(n / world) ids (the remainder is dropped),
  *  so all ranks take the same number of steps; otherwise shard sizes differ by at most one.

@@ -16,7 +16,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # de_DE.UTF-8 (decimal comma) for the locale tests; they SKIP, saying so, without it
-if ! locale -a 2> /dev/null | grep -qiE '^de_DE\.utf-?8$'; then
+if ! grep -qiE '^de_DE\.utf-?8$' <(locale -a 2> /dev/null); then # no pipe: grep -q may exit early
   echo "generating locale de_DE.UTF-8"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO localedef -i de_DE -f UTF-8 de_DE.UTF-8

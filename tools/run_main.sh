@@ -17,12 +17,15 @@ clef=build/release/tools/cli/clef
 # split (small, minutes on 2 cores; docs/tokenizer.md and docs/encoder.md give real settings)
 # -> tokens and embeddings as resumable store jobs -> linear probes per task, band power beside
 # the encoder. CLEF_MAIN_PATIENTS / _SECONDS / _TOK_STEPS / _ENC_STEPS shrink it (the test
-# suite runs a reduced version: tools/test.d/60-main.sh). The aligner stage is not built yet.
+# suite runs a reduced version: tools/test.d/60-main.sh) -> the clinical aligner trained on the
+# train split's embeddings, reports and EHR (docs/aligner.md) -> aligned embeddings probed the
+# same way -> zero-shot AUROC of a few findings from text prompts.
 demo=${CLEF_MAIN_DIR:-build/demo}
 patients=${CLEF_MAIN_PATIENTS:-400}
 seconds=${CLEF_MAIN_SECONDS:-240}
 tok_steps=${CLEF_MAIN_TOK_STEPS:-300}
 enc_steps=${CLEF_MAIN_ENC_STEPS:-600}
+align_steps=${CLEF_MAIN_ALIGN_STEPS:-300}
 seed=${CLEF_MAIN_SEED:-$(( $(date +%s) % 1000000 + 1000 ))}
 threads=(--threads "$(nproc)")
 rm -rf "$demo" && mkdir -p "$demo"
@@ -41,16 +44,31 @@ echo "== session encoder ($enc_steps steps)"
   --steps "$enc_steps" --batch 8 --lr 2e-3 --log-every 100 "${threads[@]}"
 "$clef" embed --store "$demo/cohort.db" -w "$demo/enc.safetensors" -t "$demo/tok.safetensors" \
   "${threads[@]}"
+echo "== clinical aligner ($align_steps steps): EEG <-> report summaries and EHR codes"
+"$clef" align --store "$demo/cohort.db" -w "$demo/enc.safetensors" -o "$demo/aligner.safetensors" \
+  --steps "$align_steps" --batch 32 --log-every 50 "${threads[@]}"
+"$clef" embed --store "$demo/cohort.db" -w "$demo/enc.safetensors" -t "$demo/tok.safetensors" \
+  -a "$demo/aligner.safetensors" "${threads[@]}"
 echo "== evaluation: a linear probe per task on each embedding"
 "$clef" evaluate --store "$demo/cohort.db" --out "$demo/bandpower.csv" > /dev/null
 "$clef" evaluate --store "$demo/cohort.db" --model "$demo/enc.safetensors" \
   --out "$demo/encoder.csv" > /dev/null
-echo "mean test AUROC (per task with CIs: $demo/bandpower.csv, $demo/encoder.csv)"
-bash tools/auroc_summary.sh bandpower="$demo/bandpower.csv" encoder="$demo/encoder.csv"
+"$clef" evaluate --store "$demo/cohort.db" --model "$demo/aligner.safetensors" \
+  --out "$demo/aligned.csv" > /dev/null
+echo "mean test AUROC (per task with CIs: $demo/bandpower.csv, encoder.csv, aligned.csv)"
+bash tools/auroc_summary.sh bandpower="$demo/bandpower.csv" encoder="$demo/encoder.csv" \
+  aligned="$demo/aligned.csv"
+echo "== zero-shot: sessions scored against text prompts (test split)"
+for pt in "feat_excess_beta:excess beta activity" "feat_burst_suppression:burst suppression" \
+  "feat_focal_slowing:focal slowing"; do
+  "$clef" zeroshot --store "$demo/cohort.db" -w "$demo/enc.safetensors" \
+    -a "$demo/aligner.safetensors" "${pt#*:}" --task "${pt%%:*}" ||
+    echo "  ${pt%%:*}: no zero-shot AUROC (the test split lacks a class)"
+done
 # One session end to end through the library (EDF -> spectrogram -> tokens -> embedding).
 edfs=("$demo"/cohort/edf/*)  # a glob: no pipe whose reader may close early (SIGPIPE under pipefail)
 "$clef" embed "${edfs[0]}" -w "$demo/enc.safetensors" -t "$demo/tok.safetensors" \
   -o "$demo/embedding.npy"
 # Multitaper spectrogram of that session (19 ch x 128 freq x frames, dB) and a picture.
 "$clef" spectrogram "${edfs[0]}" -o "$demo/spectrogram.npy" --png "$demo/spectrogram.png"
-echo "results: $demo (bandpower.csv, encoder.csv, embedding.npy, spectrogram.png)"
+echo "results: $demo (bandpower.csv, encoder.csv, aligned.csv, aligner.safetensors, embedding.npy, spectrogram.png)"

@@ -179,7 +179,7 @@ static const float *tens(const clef_text_encoder *te, size_t i) {
 }
 
 clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s, const int32_t *ids,
-                             int32_t n, float *out) {
+                             int32_t n, float *out, float *states) {
     const clefi_bert_cfg *c = &te->cfg;
     const int64_t T = n, d = c->d;
     clefi_pool *pool = s->pool;
@@ -221,6 +221,10 @@ clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s, const
         clefi_layernorm_forward(pool, b.x, b.mean, b.rstd, b.tmp, tens(te, L + L_OLN_W),
                                 tens(te, L + L_OLN_B), T, d, BERT_LN_EPS);
     }
+    if (states != NULL)
+        memcpy(states, b.x, (size_t)(T * d) * sizeof *states);
+    if (out == NULL)
+        return CLEF_OK;
     /* mean over the tokens (one text: no padding), then x / max(|x|, 1e-12) */
     double norm2 = 0.0;
     for (int64_t k = 0; k < d; k++) {

@@ -104,5 +104,5 @@ clef_status clef_text_encoder_embed(const clef_text_encoder *te, clef_session *s
                                    (long long)te->cfg.d, cap);
     int32_t ids[CLEFI_TEXT_MAX_TOKENS];
     int32_t n = clefi_wordpiece(&te->vocab, text, strlen(text), ids, te->max_tokens);
-    return clefi_bert_embed(te, s, ids, n, out);
+    return clefi_bert_embed(te, s, ids, n, out, NULL);
 }

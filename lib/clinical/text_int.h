@@ -53,8 +53,9 @@ struct clef_text_encoder {
 
 /** Bind the BERT tensors of w (names with or without a "bert." prefix) into te->lay, te->w. */
 CLEFI_HIDDEN clef_status clefi_bert_load(clef_text_encoder *te, clef_weights *w, int32_t n_heads);
-/** Mean-pooled, L2-normalized embedding out(d) of ids(n), n <= cfg.max_pos. */
+/** Mean-pooled, L2-normalized embedding out(d) of ids(n), n <= cfg.max_pos, and the final
+ *  token states states(n, d); either may be NULL. */
 CLEFI_HIDDEN clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s,
-                                          const int32_t *ids, int32_t n, float *out);
+                                          const int32_t *ids, int32_t n, float *out, float *states);
 
 #endif /* CLEF_TEXT_INT_H */

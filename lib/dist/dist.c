@@ -90,6 +90,20 @@ clef_status clef_dist_allreduce_mean(float *buf, size_t n) {
     return CLEF_OK;
 }
 
+clef_status clef_dist_allgather(const float *mine, size_t n, float *all) {
+    if ((mine == NULL || all == NULL) && n > 0)
+        return CLEF_ERR_INVALID_ARG;
+    if (n > (size_t)INT_MAX)
+        return CLEF_ERR_OVERFLOW;
+    int32_t world;
+    clef_status rc = clef_dist_world_size(&world);
+    if (rc != CLEF_OK)
+        return rc;
+    if (MPI_Allgather(mine, (int)n, MPI_FLOAT, all, (int)n, MPI_FLOAT, dist_comm) != MPI_SUCCESS)
+        return CLEF_ERR_IO;
+    return CLEF_OK;
+}
+
 clef_status clef_dist_shard(int32_t rank, int32_t world, const int64_t *ids, size_t n,
                             int32_t equal_size, int64_t *out, size_t cap, size_t *needed) {
     if (world < 1 || rank < 0 || rank >= world || (ids == NULL && n > 0) ||

@@ -335,6 +335,45 @@ clef_status clef_store_recording_path(clef_store *s, const char *session_id, cha
     return rc;
 }
 
+/* One text column of a session's row (sql binds the session id at ?1); CLEF_ERR_NOT_FOUND
+ * naming `what` when the session has none. */
+static clef_status session_str(clef_store *s, const char *sql, const char *session_id, char *buf,
+                               size_t cap, size_t *needed, const char *what) {
+    clefi_reset(s);
+    if (needed != NULL)
+        *needed = 0;
+    if (s == NULL || session_id == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    int found = 0;
+    clef_status rc = query_first_str(s, sql, session_id, 0, buf, cap, needed, what, &found);
+    if (rc == CLEF_OK && !found)
+        rc = clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND, "session '%s' has no %s", session_id,
+                         what);
+    return rc;
+}
+
+clef_status clef_store_report_text(clef_store *s, const char *session_id, char *buf, size_t cap,
+                                   size_t *needed) {
+    return session_str(s, "SELECT text FROM reports WHERE session_id = ?1", session_id, buf, cap,
+                       needed, "report");
+}
+
+/* Codes recorded at or before the session's start (ISO-8601 UTC strings compare as times):
+ * what was known of the patient when the EEG was read. */
+clef_status clef_store_session_ehr(clef_store *s, const char *session_id, char *buf, size_t cap,
+                                   size_t *needed) {
+    return session_str(
+        s,
+        "SELECT 'age ' || s.age_years || char(10) || 'sex ' || p.sex || char(10) ||"
+        " 'race ' || p.race || coalesce((SELECT group_concat(char(10) || code, '') FROM"
+        " (SELECT DISTINCT code FROM ehr_events e WHERE e.subject_id = s.subject_id"
+        "  AND e.time <= s.start_time AND (code LIKE 'ICD10%' OR code LIKE 'ATC/%')"
+        "  ORDER BY code)), '')"
+        " FROM sessions s JOIN patients p ON p.subject_id = s.subject_id"
+        " WHERE s.session_id = ?1",
+        session_id, buf, cap, needed, "session record");
+}
+
 /* Row `index` of a one-column, ordered query (LIMIT 1 OFFSET ?1) into buf; CLEF_ERR_RANGE
  * naming `what` past the last row. */
 static clef_status indexed_str(clef_store *s, const char *sql, const char *what, int64_t index,

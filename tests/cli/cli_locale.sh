@@ -40,7 +40,8 @@ if ! diff -r "$work/C" "$work/$de" > "$work/diff.txt"; then
 fi
 # the comma locale really was in force: clef's own progress line followed it
 grep -qE "l1 [0-9]+,[0-9]+ dB" "$work/train_$de.log"
-edf="$work/$de/coh/edf/$(ls "$work/$de/coh/edf" | grep '\.edf$' | head -n 1)"
+edfs=("$work/$de"/coh/edf/*.edf) # a glob: no `ls | head` whose writer dies of SIGPIPE (pipefail)
+edf="${edfs[0]}"
 for loc in C "$de"; do
   LC_ALL=$loc "$clef" tokenize "$edf" -w "$work/$de/w.safetensors" -o "$work/tok_$loc.npy" \
     > /dev/null

@@ -1,118 +1,175 @@
 /* test_cli_spectrogram.c — the clef spectrogram command's files (written by the cli_spectrogram
- * ctest fixture from tests/data/test_subsecond.edf) and its PNG/.npy writers, checked with
- * independent readers: table-driven CRC-32, a stored-deflate inflater with Adler-32. */
+ * ctest fixture from tests/data/test_subsecond.edf), its picture layer (canvas, figure layout,
+ * PNG through libpng) and its .npy writer and reader. Pillow decodes the pictures in
+ * cli_picture.sh (check_picture.py). */
 #include "test_support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/cli/cli_image.h"
+#include "../../tools/cli/cli_plot.h"
 #include "test_npy.h"
-
-static uint32_t crc_table_crc(const uint8_t *p, size_t n) {
-    static uint32_t table[256];
-    if (table[1] == 0)
-        for (uint32_t i = 0; i < 256; i++) {
-            uint32_t c = i;
-            for (int k = 0; k < 8; k++)
-                c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[i] = c;
-        }
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++)
-        c = table[(c ^ p[i]) & 0xff] ^ (c >> 8);
-    return c ^ 0xffffffffu;
-}
 
 static uint32_t rd32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void test_checksums(void **state) {
-    (void)state;
-    assert_int_equal(cli_crc32(0, (const uint8_t *)"123456789", 9), 0xCBF43926u);
-    assert_int_equal(cli_adler32(1, (const uint8_t *)"Wikipedia", 9), 0x11E60398u);
-}
-
-/* Parse a PNG: chunk CRCs, IHDR, the zlib stream of stored blocks, Adler-32; returns the
- * inflated scanlines (malloc'd). */
-static uint8_t *read_png(const char *path, uint32_t *w, uint32_t *h) {
+/* Signature and IHDR of a PNG file: width, height, 8-bit palette. */
+static void png_header(const char *path, uint32_t *w, uint32_t *h) {
     FILE *f = fopen(path, "rb");
     assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    size_t n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *b = malloc(n), *z = malloc(n);
-    assert_int_equal(fread(b, 1, n, f), n);
+    uint8_t b[29];
+    assert_int_equal(fread(b, 1, sizeof b, f), sizeof b);
     fclose(f);
-    assert_memory_equal(b, "\x89PNG\r\n\x1a\n", 8);
-    size_t o = 8, zn = 0;
-    int seen_end = 0;
-    while (o + 12 <= n && !seen_end) {
-        uint32_t len = rd32(b + o);
-        assert_true(o + 12 + len <= n);
-        assert_int_equal(crc_table_crc(b + o + 4, len + 4), rd32(b + o + 8 + len));
-        if (memcmp(b + o + 4, "IHDR", 4) == 0) {
-            *w = rd32(b + o + 8);
-            *h = rd32(b + o + 12);
-            assert_int_equal(b[o + 16], 8);
-            assert_int_equal(b[o + 17], 2);
-        } else if (memcmp(b + o + 4, "IDAT", 4) == 0) {
-            memcpy(z + zn, b + o + 8, len);
-            zn += len;
-        } else if (memcmp(b + o + 4, "IEND", 4) == 0) {
-            seen_end = 1;
-        }
-        o += 12 + len;
-    }
-    assert_true(seen_end && o == n);
-    assert_int_equal((z[0] * 256 + z[1]) % 31, 0);
-    size_t raw_n = (size_t)(*w * 3 + 1) * *h, r = 0, zi = 2;
-    uint8_t *raw = malloc(raw_n);
-    for (int last = 0; !last;) {
-        last = z[zi] & 1;
-        assert_int_equal(z[zi] >> 1 & 3, 0); /* stored */
-        size_t len = z[zi + 1] | (size_t)z[zi + 2] << 8;
-        assert_int_equal(len ^ 0xffffu, z[zi + 3] | (size_t)z[zi + 4] << 8);
-        assert_true(r + len <= raw_n);
-        memcpy(raw + r, z + zi + 5, len);
-        r += len;
-        zi += 5 + len;
-    }
-    assert_int_equal(r, raw_n);
-    uint32_t a = 1, bb = 0;
-    for (size_t i = 0; i < raw_n; i++) {
-        a = (a + raw[i]) % 65521;
-        bb = (bb + a) % 65521;
-    }
-    assert_int_equal(bb << 16 | a, rd32(z + zi));
-    free(b);
-    free(z);
-    return raw;
+    assert_memory_equal(b, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
+    *w = rd32(b + 16);
+    *h = rd32(b + 20);
+    assert_int_equal(b[24], 8); /* bit depth */
+    assert_int_equal(b[25], 3); /* colour type: palette */
 }
 
-static void test_png_roundtrip(void **state) {
+/* Fills and text clip at the edges; the file holds the bytes cli_png_encode gives, a small
+ * palette PNG (a flat 1000 x 1000 picture: well under 1 % of its pixels). */
+static void test_canvas_png(void **state) {
     (void)state;
-    enum { W = 300, H = 250 }; /* > 65535 bytes: several stored blocks */
-    uint8_t *img = malloc(W * H * 3);
-    for (int i = 0; i < W * H * 3; i++)
-        img[i] = (uint8_t)(i * 7 + i / 11);
-    assert_int_equal(cli_png_write(CLI_OUT_DIR "/roundtrip.png", img, W, H), 0);
+    cli_canvas c;
+    assert_int_equal(cli_canvas_init(&c, 0, 5), -1);
+    assert_int_equal(cli_canvas_init(&c, 1000, 1000), 0);
+    assert_int_equal(c.px[0], CLI_BG);
+    cli_fill(&c, -5, 998, 8, 10, CLI_INK); /* clipped to x 0-2, y 998-999 */
+    assert_int_equal(c.px[999 * 1000 + 2], CLI_INK);
+    assert_int_equal(c.px[999 * 1000 + 3], CLI_BG);
+    assert_int_equal(c.px[997 * 1000], CLI_BG);
+    cli_text(&c, 995, -3, "H", CLI_MUTED); /* 'H': columns 0 and 4 on rows 1-7 */
+    assert_int_equal(c.px[0 * 1000 + 995], CLI_MUTED);
+    assert_int_equal(c.px[0 * 1000 + 999], CLI_MUTED);
+    assert_int_equal(c.px[0 * 1000 + 996], CLI_BG);
+    cli_text_up(&c, 10, 100, "H",
+                CLI_INK); /* rotated: 'H' row r at x 10 + r, column k at y 100 - k */
+    assert_int_equal(c.px[100 * 1000 + 11], CLI_INK);
+    assert_int_equal(c.px[96 * 1000 + 11], CLI_INK);
+    assert_int_equal(c.px[98 * 1000 + 11], CLI_BG);
+    assert_int_equal(cli_text_width("Fp1"), 18);
+    assert_true(cli_level(-1) == 0 && cli_level(0.0 / 0.0) == 0 && cli_level(2) == CLI_LEVELS - 1);
+    assert_int_equal(cli_level(0.5), CLI_LEVELS / 2);
+    uint8_t rgb[3];
+    cli_palette_rgb(0, rgb);
+    assert_true(rgb[0] == 68 && rgb[1] == 2 && rgb[2] == 85); /* viridis' bottom, half a step up */
+    cli_palette_rgb(CLI_BG, rgb);
+    assert_true(rgb[0] == 255 && rgb[1] == 255 && rgb[2] == 255);
+    const char *path = CLI_OUT_DIR "/canvas.png";
+    assert_int_equal(cli_png_write(path, &c), 0);
+    uint8_t *mem = NULL;
+    size_t n = 0;
+    assert_int_equal(cli_png_encode(&c, &mem, &n), 0);
+    size_t nf = 0;
+    unsigned char *file = test_read_file(path, &nf);
+    assert_non_null(file);
+    assert_int_equal(nf, n);
+    assert_memory_equal(file, mem, n);
+    assert_true(n < 10000);
     uint32_t w = 0, h = 0;
-    uint8_t *raw = read_png(CLI_OUT_DIR "/roundtrip.png", &w, &h);
-    assert_int_equal(w, W);
-    assert_int_equal(h, H);
-    for (int y = 0; y < H; y++) {
-        assert_int_equal(raw[y * (W * 3 + 1)], 0);
-        assert_memory_equal(raw + y * (W * 3 + 1) + 1, img + y * W * 3, W * 3);
+    png_header(path, &w, &h);
+    assert_true(w == 1000 && h == 1000);
+    assert_int_equal(cli_png_write(CLI_OUT_DIR "/no_such_dir/x.png", &c), -1);
+    free(file);
+    free(mem);
+    cli_canvas_free(&c);
+    assert_null(c.px);
+}
+
+/* Two bands of 128 rows over 0-32 Hz, frames 1 s apart from 2 s, dB in [-40, 40]. */
+static cli_figure base_figure(int n_panels, int64_t n_cols) {
+    return (cli_figure){.n_panels = n_panels,
+                        .n_bands = 2,
+                        .n_rows = 128,
+                        .n_cols = n_cols,
+                        .y_lo = 0,
+                        .y_hi = 32,
+                        .x0 = 2,
+                        .dx = 1,
+                        .lo = -40,
+                        .hi = 40,
+                        .unit = "dB"};
+}
+
+/* Panel widths: short data widened, long data averaged. */
+static void test_figure_scale(void **state) {
+    (void)state;
+    static const int64_t cols[5] = {117, 600, 1197, 7200, 2401};
+    static const int xs_want[5] = {6, 1, 1, 1, 1};
+    static const int64_t step_want[5] = {1, 1, 1, 6, 3};
+    static const uint32_t w_want[5] = {702, 600, 1197, 1200, 801};
+    int xs = 0;
+    int64_t step = 0;
+    for (int i = 0; i < 5; i++) {
+        cli_figure f = base_figure(1, cols[i]);
+        assert_int_equal(cli_figure_scale(&f, &xs, &step), w_want[i]);
+        assert_int_equal(xs, xs_want[i]);
+        assert_int_equal(step, step_want[i]);
     }
-    free(raw);
-    free(img);
+    cli_figure f = base_figure(2, 117);
+    assert_int_equal(cli_figure_scale(&f, &xs, &step), 351); /* 300 pixels at least */
+}
+
+/* Cells at their rows and columns; the y-axis ticks every 10 Hz of a 0-32 Hz band of 128 rows;
+ * the time ticks every 10 s; band labels. */
+static void test_figure_draw(void **state) {
+    (void)state;
+    /* band c, row b, column k = c * 40 - 40 + (b == 5) * 20 + (k >= 60) * 40 dB */
+    enum { NB = 2, NR = 128, NC = 120 };
+    float *v = malloc(sizeof(float) * NB * NR * NC);
+    for (int c = 0; c < NB; c++)
+        for (int b = 0; b < NR; b++)
+            for (int k = 0; k < NC; k++)
+                v[(c * NR + b) * NC + k] = (float)(c * 40 - 40 + (b == 5) * 20 + (k >= 60) * 40);
+    static const char *const names[NB] = {"Fp1", "Fp2"};
+    cli_figure f = base_figure(1, NC);
+    f.panel[0] = (cli_panel){v, NC, "t"};
+    f.band_labels = names;
+    f.present = 1u; /* Fp2 missing */
+    cli_canvas c;
+    assert_int_equal(cli_figure_draw(&f, &c), 0);
+    assert_int_equal(c.w, CLI_FIG_LEFT + 5 * NC + CLI_FIG_RIGHT);
+    assert_int_equal(c.h, CLI_FIG_TOP + NB * (NR + 2) - 2 + CLI_FIG_BOTTOM);
+#define PX(x, y) c.px[(size_t)(y)*c.w + (size_t)(x)]
+    int bottom0 = CLI_FIG_TOP + NR - 1, bottom1 = bottom0 + NR + 2;
+    assert_int_equal(PX(CLI_FIG_LEFT, bottom0), cli_level(0.0));
+    assert_int_equal(PX(CLI_FIG_LEFT + 4, bottom0 - 5), cli_level(0.25)); /* row 5: +20 dB */
+    assert_int_equal(PX(CLI_FIG_LEFT + 5 * 60, bottom0), cli_level(0.5)); /* column 60 */
+    assert_int_equal(PX(CLI_FIG_LEFT, bottom1), cli_level(0.5));
+    assert_int_equal(PX(CLI_FIG_LEFT + 5 * NC - 1, bottom1), CLI_LEVELS - 1);
+    assert_int_equal(PX(CLI_FIG_LEFT + 5 * NC, bottom1), CLI_BG);
+    for (int b = 0; b < 2; b++) /* the axis line, ticks at 0, 10, 20, 30 Hz (40 rows apart) */
+        for (int hz = 0; hz <= 30; hz += 10) {
+            int y = (b ? bottom1 : bottom0) - hz * 4;
+            assert_int_equal(PX(CLI_FIG_LEFT - 1, y), CLI_INK);
+            assert_int_equal(PX(CLI_FIG_LEFT - 5, y), CLI_INK);
+            assert_int_equal(PX(CLI_FIG_LEFT - 5, y - 1), CLI_BG);
+        }
+    /* time ticks every 10 s: t at 80 + (t - 1.5) * 5 */
+    int ya = CLI_FIG_TOP + NB * (NR + 2) - 2;
+    for (int x = CLI_FIG_LEFT; x < CLI_FIG_LEFT + 5 * NC; x++) {
+        int tick = x >= CLI_FIG_LEFT + 42 && (x - CLI_FIG_LEFT - 42) % 50 == 0 ? 1 : 0;
+        assert_int_equal(PX(x, ya), CLI_INK);
+        assert_int_equal(PX(x, ya + 2) == CLI_INK, tick);
+    }
+    /* the missing Fp2 label is grey, Fp1's ink */
+    int ink = 0, muted = 0;
+    for (int y = CLI_FIG_TOP; y < bottom1; y++)
+        for (int x = 16; x < 16 + 18; x++) {
+            ink += PX(x, y) == CLI_INK;
+            muted += PX(x, y) == CLI_MUTED;
+        }
+    assert_true(ink > 10 && muted > 10);
+#undef PX
+    cli_canvas_free(&c);
+    free(v);
 }
 
 /* The fixture's .npy: (19, 128, frames) float32 in [-40, 40]; Fp1 (the file's only EEG signal)
- * has structure, the missing channels are exactly -40 dB. */
+ * has structure, the missing channels are exactly -40 dB. Its picture: one pixel a frame. */
 static void test_cli_outputs(void **state) {
     (void)state;
     test_npy a;
@@ -133,9 +190,9 @@ static void test_cli_outputs(void **state) {
     fp1 /= (double)(nf * frames);
     assert_true(fp1 > -30 && fp1 < 20);
     uint32_t w = 0, h = 0;
-    uint8_t *raw = read_png(CLI_OUT_DIR "/subsecond.png", &w, &h);
-    assert_true(w > 695 && h > 19 * 128);
-    free(raw);
+    png_header(CLI_OUT_DIR "/subsecond.png", &w, &h);
+    assert_int_equal(w, CLI_FIG_LEFT + 695 + CLI_FIG_RIGHT);
+    assert_int_equal(h, CLI_FIG_TOP + 19 * 130 - 2 + CLI_FIG_BOTTOM);
     test_npy_free(&a);
 }
 
@@ -185,9 +242,8 @@ static void test_npy_roundtrip(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_checksums),
-        cmocka_unit_test(test_png_roundtrip),
-        cmocka_unit_test(test_cli_outputs),
+        cmocka_unit_test(test_canvas_png),    cmocka_unit_test(test_figure_scale),
+        cmocka_unit_test(test_figure_draw),   cmocka_unit_test(test_cli_outputs),
         cmocka_unit_test(test_npy_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

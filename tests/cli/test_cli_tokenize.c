@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../tools/cli/cli_plot.h"
 #include "test_npy.h"
 #include "test_support.h"
 
@@ -465,19 +466,21 @@ static void test_train_from_store(void **state) {
     free(b);
 }
 
-/* PNG signature and IHDR: 117 frames drawn 3 pixels wide, two panels, 19 bands of 128 rows. */
+/* PNG signature and IHDR: 117 frames drawn 3 pixels wide, two panels, 19 bands of 128 rows,
+ * 8-bit palette. */
 static void test_png(void **state) {
     (void)state;
     FILE *f = fopen(out_path("recon.png"), "rb");
     assert_non_null(f);
-    unsigned char b[24];
-    assert_int_equal(fread(b, 1, 24, f), 24);
+    unsigned char b[26];
+    assert_int_equal(fread(b, 1, 26, f), 26);
     fclose(f);
     assert_memory_equal(b, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
     uint32_t w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
     uint32_t h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
-    assert_int_equal(w, 40 + 2 * 117 * 3 + 8 + 8);
-    assert_int_equal(h, 16 + 19 * (128 + 2) + 8);
+    assert_int_equal(w, CLI_FIG_LEFT + 2 * 117 * 3 + CLI_FIG_PANEL_GAP + CLI_FIG_RIGHT);
+    assert_int_equal(h, CLI_FIG_TOP + 19 * (128 + 2) - 2 + CLI_FIG_BOTTOM);
+    assert_true(b[24] == 8 && b[25] == 3);
 }
 
 int main(void) {

@@ -59,6 +59,18 @@ static void test_allreduce(int32_t rank, int32_t world) {
     free(ref);
 }
 
+/* Every rank's block, in rank order, on every rank. */
+static void test_allgather(int32_t rank, int32_t world) {
+    float mine[3] = {(float)rank, (float)rank + 0.5f, -(float)rank}, all[3 * 2];
+    CHECK(world == 2);
+    CHECK(clef_dist_allgather(mine, 3, all) == CLEF_OK);
+    for (int r = 0; r < 2; r++)
+        CHECK(all[3 * r] == (float)r && all[3 * r + 1] == (float)r + 0.5f &&
+              all[3 * r + 2] == -(float)r);
+    CHECK(clef_dist_allgather(NULL, 3, all) == CLEF_ERR_INVALID_ARG);
+    CHECK(clef_dist_allgather(NULL, 0, NULL) == CLEF_OK);
+}
+
 int main(void) {
     int32_t rank = -1, world = -1;
     CHECK(clef_dist_rank(&rank) == CLEF_ERR_STATE);
@@ -69,6 +81,7 @@ int main(void) {
     CHECK(clef_dist_rank(NULL) == CLEF_ERR_INVALID_ARG);
     test_shard();
     test_allreduce(rank, world);
+    test_allgather(rank, world);
     /* every rank's failures count */
     int local = failures, total = 0;
     MPI_Allreduce(&local, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);

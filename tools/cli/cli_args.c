@@ -45,6 +45,16 @@ int cli_fprintf_c(FILE *f, const char *fmt, ...) {
     return n;
 }
 
+int cli_snprintf_c(char *buf, size_t cap, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    locale_t old = c_locale_enter();
+    int n = vsnprintf(buf, cap, fmt, ap);
+    c_locale_leave(old);
+    va_end(ap);
+    return n;
+}
+
 /* strtod over the whole of s (decimal only): 0, or -1 (empty, a leading blank, hex, trailing
  * characters). */
 static int whole_double(const char *s, double *x) {

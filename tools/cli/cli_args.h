@@ -101,7 +101,6 @@ typedef struct cli_cmd {
  * A CLI_T_STRS positional collects into its list, which must have room (cap) for argc values. */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, int *exit_code);
 
-/* Print "clef CMD: <message>" on stderr (one line); returns 2, the usage-error exit code. */
 /** fprintf with '.' as the decimal point whatever the user's locale: for every number written
  *  for machines (CSV, JSON). Human-readable output may follow the locale. */
 int cli_fprintf_c(FILE *f, const char *fmt, ...)
@@ -109,6 +108,14 @@ int cli_fprintf_c(FILE *f, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+/** snprintf with '.' as the decimal point: for text drawn into pictures, whose font has no
+ *  decimal comma. */
+int cli_snprintf_c(char *buf, size_t cap, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Print "clef CMD: <message>" on stderr (one line); returns 2, the usage-error exit code. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))

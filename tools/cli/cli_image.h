@@ -1,25 +1,49 @@
-/* cli_image.h — the clef program's pictures: PNG (stored deflate, no dependency), a colour map
- * and a bitmap font. */
+/* cli_image.h — the clef program's pictures: an indexed canvas (one palette byte a pixel), a
+ * colour map, a 6x10 bitmap font, and PNG output through libpng. */
 #ifndef CLEF_CLI_IMAGE_H
 #define CLEF_CLI_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Write an 8-bit RGB PNG of width x height pixels (rgb: rows top to bottom, 3 bytes per pixel).
- * Returns 0 on success, -1 on an I/O error (errno set). */
-int cli_png_write(const char *path, const uint8_t *rgb, uint32_t width, uint32_t height);
+/* Palette: CLI_LEVELS colour-map steps (viridis, low to high), then the plain colours. One
+ * byte a pixel keeps the PNG at about a byte per data cell before compression, and the ordered
+ * palette lets PNG's Sub/Up filters see smooth data as small differences. */
+enum {
+    CLI_LEVELS = 128,
+    CLI_BG = CLI_LEVELS, /* background: white */
+    CLI_INK,             /* text, ticks: near black */
+    CLI_MUTED,           /* labels of missing channels: grey */
+    CLI_N_COLOURS
+};
 
-/* CRC-32 (ISO 3309, as PNG) and Adler-32 (RFC 1950) of n bytes, continuing from crc/adler. */
-uint32_t cli_crc32(uint32_t crc, const uint8_t *p, size_t n);
-uint32_t cli_adler32(uint32_t adler, const uint8_t *p, size_t n);
+typedef struct cli_canvas {
+    uint32_t w, h;
+    uint8_t *px; /* [h][w] palette indices, rows top to bottom */
+} cli_canvas;
 
-/* Colour map (viridis, piecewise linear through 9 anchors) of t in [0, 1]. */
-void cli_colormap(double t, uint8_t rgb[3]);
+/* A w x h canvas filled with CLI_BG: 0, or -1 (no memory, or a size over 2^24 a side). */
+int cli_canvas_init(cli_canvas *c, uint32_t w, uint32_t h);
+void cli_canvas_free(cli_canvas *c);
 
-/* Draw text with a built-in 5x7 font (characters 0-9 A-Z a-z - . space) at (x, y), pixel size
- * scale, into an RGB image of width w and height h. */
-void cli_draw_text(uint8_t *rgb, uint32_t w, uint32_t h, int x, int y, const char *text,
-                   const uint8_t color[3]);
+/* Fill the rectangle [x, x + w) x [y, y + h), clipped to the canvas. */
+void cli_fill(cli_canvas *c, int x, int y, int w, int h, uint8_t colour);
+
+/* Colour-map step of t in [0, 1] (clamped; NaN is the lowest), and any palette entry's RGB. */
+uint8_t cli_level(double t);
+void cli_palette_rgb(uint8_t index, uint8_t rgb[3]);
+
+/* Text in the built-in 6x10 font (printable ASCII; others are blank), its cell's top-left
+ * corner at (x, y), clipped. Vertical text reads bottom to top, (x, y) its cells' bottom-left
+ * corner. Each character advances CLI_FONT_W pixels. */
+enum { CLI_FONT_W = 6, CLI_FONT_H = 10 };
+void cli_text(cli_canvas *c, int x, int y, const char *text, uint8_t colour);
+void cli_text_up(cli_canvas *c, int x, int y, const char *text, uint8_t colour);
+int cli_text_width(const char *text);
+
+/* The canvas as an 8-bit palette PNG (zlib level 9, adaptive filters): to a file (0, or -1 on
+ * an I/O error), or to a malloc'd buffer *out of *n bytes (0, or -1 with *out NULL). */
+int cli_png_write(const char *path, const cli_canvas *c);
+int cli_png_encode(const cli_canvas *c, uint8_t **out, size_t *n);
 
 #endif

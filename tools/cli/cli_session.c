@@ -65,3 +65,19 @@ clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx) {
         cli_fail("spectrogram", rc, clef_ctx_errmsg(ctx));
     return sg;
 }
+
+void cli_spectrogram_axes(const clef_spectrogram *sg, double *y_lo, double *y_hi, double *x0,
+                          double *dx) {
+    *y_lo = *x0 = 0.0;
+    *y_hi = *dx = 1.0;
+    clef_spectrogram_param_f64(sg, CLEF_P_SPEC_FMIN_HZ, y_lo);
+    clef_spectrogram_param_f64(sg, CLEF_P_SPEC_FMAX_HZ, y_hi);
+    clef_spectrogram_param_f64(sg, CLEF_P_SPEC_STEP_S, dx);
+    size_t n = 0; /* one window of samples: the first frame (more when the edges are padded) */
+    int64_t win = clef_spectrogram_window(sg);
+    clef_spectrogram_times(sg, win, NULL, 0, &n);
+    double *t = n > 0 ? malloc(n * sizeof *t) : NULL;
+    if (t != NULL && clef_spectrogram_times(sg, win, t, n, NULL) == CLEF_OK)
+        *x0 = t[0];
+    free(t);
+}

@@ -18,6 +18,11 @@ int cli_session_spectrogram(clef_ctx *ctx, clef_session *sess, const clef_spectr
                             const char *path, double dur, float **spec, int64_t *n_frames,
                             uint32_t *present);
 
+/* The axes of sg's pictures: a band spans [*y_lo, *y_hi) Hz, frame k is centred at
+ * *x0 + k * *dx s. */
+void cli_spectrogram_axes(const clef_spectrogram *sg, double *y_lo, double *y_hi, double *x0,
+                          double *dx);
+
 /* CLEF's default spectrogram, or NULL after printing the reason. */
 clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx);
 

@@ -8,7 +8,7 @@
 #include "cli_progress.h"
 
 typedef struct emb_opts {
-    const char *weights, *tok, *out, *store;
+    const char *weights, *tok, *out, *store, *aligner;
     const char *files[4096];
     int n_files;
     int64_t threads;
@@ -18,7 +18,8 @@ typedef struct emb_opts {
 static const char k_usage[] =
     "usage: clef embed FILE... -w|--weights ENCODER -t|--tokenizer TOKENIZER -o EMB.npy\n"
     "                  [--threads N] [--quiet]\n"
-    "       clef embed --store DB -w ENCODER -t TOKENIZER [--threads N] [--quiet]\n\n"
+    "       clef embed --store DB -w ENCODER -t TOKENIZER [-a ALIGNER] [--threads N]\n"
+    "                  [--quiet]\n\n"
     "Embed EDF/BDF recordings with the session encoder (docs/encoder.md): each file's\n"
     "19 canonical channels -> CLEF spectrogram -> TOKENIZER's tokens -> ENCODER's\n"
     "pooled, projected embedding (clef_encoder_embed_recording). ENCODER must have been\n"
@@ -27,7 +28,9 @@ static const char k_usage[] =
     "--store DB embeds every session of a store (clef ingest) as a resumable job\n"
     "(clef_encoder_job_run): tokens from the store when `clef tokenize --store` made them,\n"
     "else from the recording; each embedding becomes an artifact keyed by the SHA-256 of\n"
-    "ENCODER, which `clef evaluate --store DB --model ENCODER` probes.\n";
+    "ENCODER, which `clef evaluate --store DB --model ENCODER` probes. With -a ALIGNER\n"
+    "(clef align), each session's embedding then goes through ALIGNER's EEG tower too, as\n"
+    "an artifact keyed by the SHA-256 of ALIGNER (`clef evaluate --model ALIGNER`).\n";
 
 static int emb_parse(int argc, char **argv, emb_opts *o, int *code) {
     memset(o, 0, sizeof *o);
@@ -38,6 +41,7 @@ static int emb_parse(int argc, char **argv, emb_opts *o, int *code) {
                             CLI_STR("--weights", "-w", &o->weights, 1),
                             CLI_STR("--tokenizer", "-t", &o->tok, 1),
                             CLI_STR("--store", NULL, &o->store, 0),
+                            CLI_STR("--aligner", "-a", &o->aligner, 0),
                             CLI_I64("--threads", &o->threads, 1, 256),
                             CLI_FLAG("--quiet", "-q", &o->quiet),
                             CLI_END};
@@ -45,13 +49,38 @@ static int emb_parse(int argc, char **argv, emb_opts *o, int *code) {
     if (cli_parse(&cmd, argc, argv, code) != 0)
         return 1;
     o->n_files = files.n;
-    if (o->store != NULL && (o->n_files > 0 || o->out != NULL))
+    if (o->aligner != NULL && o->store == NULL)
+        *code = cli_usage_error("embed", "--aligner: with --store only");
+    else if (o->store != NULL && (o->n_files > 0 || o->out != NULL))
         *code = cli_usage_error("embed", "--store: takes no FILE or -o");
     else if (o->store == NULL && o->n_files == 0)
         *code = cli_usage_error("embed", "FILE: missing (see clef embed --help)");
     else if (o->store == NULL && o->out == NULL)
         *code = cli_usage_error("embed", "--out: missing (see clef embed --help)");
     return *code != 0;
+}
+
+/* The aligned embeddings of every session (clef_aligner_embed_store). */
+static int align_store(clef_ctx *ctx, clef_session *s, clef_store *st, const emb_opts *o) {
+    char enc_hash[65], al_hash[65];
+    clef_aligner *al = NULL;
+    clef_status rc = clef_encoder_model_hash(ctx, o->weights, enc_hash, sizeof enc_hash, NULL);
+    if (rc == CLEF_OK)
+        rc = clef_encoder_model_hash(ctx, o->aligner, al_hash, sizeof al_hash, NULL);
+    if (rc == CLEF_OK)
+        rc = clef_aligner_load(&al, ctx, o->aligner);
+    if (rc != CLEF_OK)
+        return cli_fail(o->aligner, rc, clef_ctx_errmsg(ctx));
+    cli_progress p;
+    cli_progress_begin(&p, "clef embed: aligned", o->quiet);
+    int64_t n = 0;
+    rc = clef_aligner_embed_store(al, s, st, enc_hash, al_hash, &n, cli_progress_item_cb, &p);
+    cli_progress_end(&p);
+    clef_aligner_free(al);
+    if (rc != CLEF_OK)
+        return cli_fail("embed --aligner", rc, clef_session_errmsg(s));
+    printf("%lld sessions aligned (model %.12s) into %s\n", (long long)n, al_hash, o->store);
+    return 0;
 }
 
 static int embed_store(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
@@ -69,6 +98,8 @@ static int embed_store(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
     int ret = rc != CLEF_OK ? cli_fail("embed", rc, clef_session_errmsg(s)) : 0;
     if (ret == 0)
         printf("%lld sessions embedded into %s\n", (long long)n, o->store);
+    if (ret == 0 && o->aligner != NULL)
+        ret = align_store(ctx, s, st, o);
     clef_store_free(st);
     return ret;
 }

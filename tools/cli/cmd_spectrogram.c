@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_image.h"
+#include "cli_plot.h"
 #include "cli_npy.h"
 #include "cli_session.h"
 
@@ -43,84 +43,27 @@ static int read_edf(clef_ctx *ctx, const char *path, double start, double dur, s
     return 0;
 }
 
-enum { LEFT = 40, RIGHT = 70, TOP = 16, BOTTOM = 26, GAP = 2 };
-
-static void put(uint8_t *img, uint32_t w, int x, int y, const uint8_t c[3]) {
-    memcpy(img + ((size_t)y * w + (size_t)x) * 3, c, 3);
-}
-
-/* Time ticks under the bands: every minute (or 10 s for short recordings). */
-static void draw_time_axis(uint8_t *img, uint32_t w, uint32_t h, int xs, int64_t frames,
-                           const double *t, int y) {
-    static const uint8_t white[3] = {230, 230, 230};
-    double span = t[frames - 1] - t[0], every = span > 180 ? 60 : 10, dt = 0;
-    if (frames > 1)
-        dt = (t[frames - 1] - t[0]) / (double)(frames - 1);
-    for (double s = 0; dt > 0 && s <= t[frames - 1] + 1e-9; s += every) {
-        if (s < t[0] - 1e-9)
-            continue;
-        int x = LEFT + (int)((s - t[0]) / dt * xs + 0.5);
-        for (int k = 0; k < 4; k++)
-            put(img, w, x, y + k, white);
-        char lab[16];
-        snprintf(lab, sizeof lab, "%d", (int)(s / (every == 60 ? 60 : 1)));
-        cli_draw_text(img, w, h, x - 2, y + 6, lab, white);
-    }
-    cli_draw_text(img, w, h, LEFT + (int)(frames * xs) + 6, y + 6, every == 60 ? "min" : "s",
-                  white);
-}
-
-static void draw_colorbar(uint8_t *img, uint32_t w, uint32_t h, int x0, int plot_h, double lo,
-                          double hi, const char *unit) {
-    static const uint8_t white[3] = {230, 230, 230};
-    for (int y = 0; y < plot_h; y++) {
-        uint8_t c[3];
-        cli_colormap(1.0 - (double)y / (plot_h - 1), c);
-        for (int x = 0; x < 14; x++)
-            put(img, w, x0 + x, TOP + y, c);
-    }
-    char lab[32];
-    snprintf(lab, sizeof lab, "%.4g", hi);
-    cli_draw_text(img, w, h, x0 + 18, TOP, lab, white);
-    snprintf(lab, sizeof lab, "%.4g", (lo + hi) / 2);
-    cli_draw_text(img, w, h, x0 + 18, TOP + plot_h / 2 - 3, lab, white);
-    snprintf(lab, sizeof lab, "%.4g", lo);
-    cli_draw_text(img, w, h, x0 + 18, TOP + plot_h - 7, lab, white);
-    cli_draw_text(img, w, h, x0 + 18, TOP + plot_h / 2 + 8, unit, white);
-}
-
-/* s: [n_ch][nf][frames]; colour range [lo, hi]. */
-static int write_png(const char *path, const float *s, const sg_input *in, int64_t nf,
-                     int64_t frames, const double *t, double fmax, double lo, double hi,
-                     const char *unit) {
-    int xs = frames < 600 ? (int)((600 + frames - 1) / frames) : 1;
-    int plot_h = (int)(in->n_ch * (nf + GAP) - GAP);
-    uint32_t w = (uint32_t)(LEFT + frames * xs + RIGHT), h = (uint32_t)(TOP + plot_h + BOTTOM);
-    uint8_t *img = malloc((size_t)w * h * 3);
-    if (img == NULL)
+/* s: [n_ch][nf][frames] from sg; colour range [lo, hi]. */
+static int write_png(const char *path, const clef_spectrogram *sg, const float *s,
+                     const sg_input *in, int64_t frames, double lo, double hi, const char *unit) {
+    const char **labels = malloc((size_t)in->n_ch * sizeof *labels);
+    if (labels == NULL)
         return -1;
-    memset(img, 24, (size_t)w * h * 3);
-    static const uint8_t white[3] = {230, 230, 230}, grey[3] = {120, 120, 120};
-    for (int64_t c = 0; c < in->n_ch; c++) {
-        int y0 = TOP + (int)(c * (nf + GAP));
-        for (int64_t b = 0; b < nf; b++)
-            for (int64_t k = 0; k < frames; k++) {
-                uint8_t col[3];
-                cli_colormap((s[(c * nf + b) * frames + k] - lo) / (hi - lo), col);
-                for (int r = 0; r < xs; r++)
-                    put(img, w, LEFT + (int)(k * xs) + r, y0 + (int)(nf - 1 - b), col);
-            }
-        int on = c >= 32 || (in->present >> c & 1u);
-        cli_draw_text(img, w, h, 3, y0 + (int)nf / 2 - 3, c < 32 ? in->labels[c] : "",
-                      on ? white : grey);
-    }
-    char title[64];
-    snprintf(title, sizeof title, "0-%.4g Hz", fmax); /* per band, 0 Hz at the bottom */
-    cli_draw_text(img, w, h, LEFT, 4, title, white);
-    draw_time_axis(img, w, h, xs, frames, t, TOP + plot_h + 2);
-    draw_colorbar(img, w, h, LEFT + (int)(frames * xs) + 10, plot_h, lo, hi, unit);
-    int rc = cli_png_write(path, img, w, h);
-    free(img);
+    for (int64_t c = 0; c < in->n_ch; c++) /* .npy channels beyond 32: unlabelled */
+        labels[c] = c < 32 ? in->labels[c] : "";
+    cli_figure fig = {.panel = {{s, frames, "multitaper spectrogram"}},
+                      .n_panels = 1,
+                      .n_bands = in->n_ch,
+                      .n_rows = clef_spectrogram_n_freqs(sg),
+                      .n_cols = frames,
+                      .band_labels = labels,
+                      .present = in->present,
+                      .lo = lo,
+                      .hi = hi,
+                      .unit = unit};
+    cli_spectrogram_axes(sg, &fig.y_lo, &fig.y_hi, &fig.x0, &fig.dx);
+    int rc = cli_figure_png(&fig, path);
+    free(labels);
     return rc;
 }
 
@@ -133,7 +76,8 @@ static const char k_usage[] =
     "at 200 Hz in uV (missing channels are zero), or a float32 .npy of shape\n"
     "(channels, samples) at 200 Hz in uV. OUT.npy: float32, C order, shape\n"
     "(channels, 128, frames); frame k is centred at 2 + k seconds. --png draws the\n"
-    "channels stacked (time on x, frequency on y) with a colour bar.\n";
+    "channels stacked (time in s on x, frequency in Hz on y) with a colour bar, as a\n"
+    "palette PNG (docs/spectrogram.md).\n";
 
 typedef struct sg_opts {
     const char *in, *out, *png, *scale;
@@ -221,8 +165,8 @@ int cmd_spectrogram(int argc, char **argv) {
             hi = hi > lo ? hi : lo + 1;
         }
         if (ret == 0 && o.png != NULL &&
-            write_png(o.png, s, &in, nf, frames, t, nf > 1 ? 2 * f[nf - 1] - f[nf - 2] : f[0], lo,
-                      hi, strcmp(o.scale, "db") == 0 ? "dB" : "") != 0)
+            write_png(o.png, sg, s, &in, frames, lo, hi, strcmp(o.scale, "db") == 0 ? "dB" : "") !=
+                0)
             ret = cli_fail(o.png, CLEF_ERR_IO, "cannot write the PNG file");
         if (ret == 0)
             printf("%s: %lld channels x %lld freqs (%g-%g Hz) x %lld frames (%g-%g s) -> %s%s%s\n",

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_image.h"
+#include "cli_plot.h"
 #include "cli_npy.h"
 #include "cli_session.h"
 
@@ -60,54 +60,38 @@ static int tok_parse(int argc, char **argv, tok_opts *o, int *code) {
     return *code != 0;
 }
 
-enum { LEFT = 40, GAP = 8, TOP = 16, BAND_GAP = 2, RIGHT = 8, BOTTOM = 8 };
-
-/* Original (left) and reconstruction (right) of n_ch bands of nf bins x frames, dB in
+/* Original (left) and reconstruction (right) of n_ch bands of nf bins of sg x frames, dB in
  * [-40, 40]: orig [n_ch][nf][frames], recon [n_ch][nf][crop_t]. */
-static int recon_png(const char *path, const float *orig, const float *recon, int64_t n_ch,
-                     int64_t nf, int64_t frames, int64_t crop_t, uint32_t present, double mae) {
-    static const uint8_t white[3] = {230, 230, 230}, grey[3] = {120, 120, 120};
-    int xs = frames < 300 ? (int)((300 + frames - 1) / frames) : 1;
-    uint32_t pw = (uint32_t)(frames * xs);
-    uint32_t w = LEFT + 2 * pw + GAP + RIGHT, h = (uint32_t)(TOP + n_ch * (nf + BAND_GAP) + BOTTOM);
-    uint8_t *img = malloc((size_t)w * h * 3);
-    if (img == NULL)
+static int recon_png(const char *path, const clef_spectrogram *sg, const float *orig,
+                     const float *recon, int64_t n_ch, int64_t nf, int64_t frames, int64_t crop_t,
+                     uint32_t present, double mae) {
+    const char **labels = malloc((size_t)n_ch * sizeof *labels);
+    if (labels == NULL)
         return -1;
-    memset(img, 24, (size_t)w * h * 3);
-    for (int64_t c = 0; c < n_ch; c++) {
-        uint32_t y0 = (uint32_t)(TOP + c * (nf + BAND_GAP));
-        for (int side = 0; side < 2; side++) {
-            const float *s = side ? recon + c * nf * crop_t : orig + c * nf * frames;
-            int64_t stride = side ? crop_t : frames;
-            uint32_t x0 = LEFT + (uint32_t)side * (pw + GAP);
-            for (int64_t b = 0; b < nf; b++)
-                for (int64_t k = 0; k < frames; k++) {
-                    uint8_t col[3];
-                    cli_colormap((s[b * stride + k] + 40.0) / 80.0, col);
-                    for (int r = 0; r < xs; r++)
-                        memcpy(img + (((size_t)y0 + (size_t)(nf - 1 - b)) * w + x0 +
-                                      (size_t)(k * xs + r)) *
-                                         3,
-                               col, 3);
-                }
-        }
-        cli_draw_text(img, w, h, 3, (int)(y0 + nf / 2 - 3),
-                      c < clef_canonical_n_channels() ? clef_canonical_channel_name(c) : "",
-                      c >= 32 || (present >> c & 1u) ? white : grey);
-    }
+    for (int64_t c = 0; c < n_ch; c++)
+        labels[c] = c < clef_canonical_n_channels() ? clef_canonical_channel_name(c) : "";
     char title[64];
-    cli_draw_text(img, w, h, LEFT, 4, "ORIGINAL", white);
-    snprintf(title, sizeof title, "RECONSTRUCTION MAE %.2f DB", mae);
-    cli_draw_text(img, w, h, LEFT + (int)(pw + GAP), 4, title, white);
-    int rc = cli_png_write(path, img, w, h);
-    free(img);
+    cli_snprintf_c(title, sizeof title, "reconstruction, MAE %.2f dB", mae);
+    cli_figure fig = {.panel = {{orig, frames, "original"}, {recon, crop_t, title}},
+                      .n_panels = 2,
+                      .n_bands = n_ch,
+                      .n_rows = nf,
+                      .n_cols = frames,
+                      .band_labels = labels,
+                      .present = present,
+                      .lo = -40.0,
+                      .hi = 40.0,
+                      .unit = "dB"};
+    cli_spectrogram_axes(sg, &fig.y_lo, &fig.y_hi, &fig.x0, &fig.dx);
+    int rc = cli_figure_png(&fig, path);
+    free(labels);
     return rc;
 }
 
 /* Decode ids and compare with the session's spectrogram: MAE over the real frames. */
-static int reconstruct(clef_session *sess, const clef_tokenizer *tok, const tok_opts *o,
-                       const int32_t *ids, size_t n_ids, const float *spec, int64_t n_ch,
-                       int64_t nf, int64_t frames, uint32_t present) {
+static int reconstruct(clef_session *sess, const clef_tokenizer *tok, const clef_spectrogram *sg,
+                       const tok_opts *o, const int32_t *ids, size_t n_ids, const float *spec,
+                       int64_t n_ch, int64_t nf, int64_t frames, uint32_t present) {
     int64_t crop_t = clef_tokenizer_session_frames(tok);
     size_t need = (size_t)(n_ch * nf * crop_t);
     float *rec = malloc(need * sizeof(float));
@@ -124,7 +108,7 @@ static int reconstruct(clef_session *sess, const clef_tokenizer *tok, const tok_
                 sum +=
                     fabs((double)rec[(c * nf + b) * crop_t + k] - spec[(c * nf + b) * frames + k]);
     double mae = sum / (double)(n_ch * nf * shown);
-    if (ret == 0 && recon_png(o->png, spec, rec, n_ch, nf, shown, crop_t, present, mae) != 0)
+    if (ret == 0 && recon_png(o->png, sg, spec, rec, n_ch, nf, shown, crop_t, present, mae) != 0)
         ret = cli_fail(o->png, CLEF_ERR_IO, "cannot write the PNG file");
     if (ret == 0)
         printf("reconstruction MAE %.3f dB (%.2f %% of 40 dB) over %lld frames -> %s\n", mae,
@@ -248,7 +232,7 @@ int cmd_tokenize(int argc, char **argv) {
                    (long long)clef_tokenizer_valid_columns(tok, frames), (long long)n_mean, o.out);
     }
     if (ret == 0 && o.png != NULL)
-        ret = reconstruct(sess, tok, &o, ids, (size_t)n_tok, spec, n_ch, nf, frames, present);
+        ret = reconstruct(sess, tok, sg, &o, ids, (size_t)n_tok, spec, n_ch, nf, frames, present);
     free(ids);
     free(spec);
     clef_spectrogram_free(sg);

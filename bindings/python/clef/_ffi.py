@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "31177d7b5670581e9cf6710d48a2eb575eff3a7fc0476a5e05e7930e9e9e6048"
+HEADER_SHA256 = "decf9a87ffec2d56cd98bcc16626325881d6307eb9688ed06c5dadf90cdc3a5b"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -48,6 +48,7 @@ CLEF_PARAMS_TRAIN = 5
 CLEF_PARAMS_COHORT = 6
 CLEF_PARAMS_ENCODER = 7
 CLEF_PARAMS_PRETRAIN = 8
+CLEF_PARAMS_ALIGN = 9
 # enum clef_param_type
 CLEF_PARAM_I64 = 1
 CLEF_PARAM_F64 = 2
@@ -251,10 +252,33 @@ CLEF_FINDING_NOT_MENTIONED = 0
 CLEF_FINDING_PRESENT = 1
 CLEF_FINDING_NEGATED = 2
 CLEF_FINDING_UNCERTAIN = 3
+# enum clef_param_key_align
+CLEF_P_ALIGN_DIM = 500
+CLEF_P_ALIGN_WIDTH = 501
+CLEF_P_ALIGN_LAYERS = 502
+CLEF_P_ALIGN_HEADS = 503
+CLEF_P_ALIGN_EEG_HIDDEN = 504
+CLEF_P_ALIGN_MAX_TEXT = 505
+CLEF_P_ALIGN_MAX_ICD = 506
+CLEF_P_ALIGN_MAX_ATC = 507
+CLEF_P_ALIGN_BATCH = 520
+CLEF_P_ALIGN_STEPS = 521
+CLEF_P_ALIGN_LR = 522
+CLEF_P_ALIGN_LR_MIN_FRAC = 523
+CLEF_P_ALIGN_WARMUP_FRAC = 524
+CLEF_P_ALIGN_WEIGHT_DECAY = 525
+CLEF_P_ALIGN_GRAD_CLIP = 526
+CLEF_P_ALIGN_TEMPERATURE = 527
+CLEF_P_ALIGN_LEARN_TEMPERATURE = 528
+CLEF_P_ALIGN_REPORT_WEIGHT = 529
+CLEF_P_ALIGN_EHR_WEIGHT = 530
+CLEF_P_ALIGN_SEED = 531
+CLEF_P_ALIGN_CHECKPOINT_EVERY = 532
+CLEF_P_ALIGN_DROP_WORDS = 533
 ENUMS = {
     'clef_status_code': {'CLEF_OK': 0, 'CLEF_MORE': 1, 'CLEF_ERR_INVALID_ARG': -1, 'CLEF_ERR_NOMEM': -2, 'CLEF_ERR_IO': -3, 'CLEF_ERR_FORMAT': -4, 'CLEF_ERR_UNSUPPORTED': -5, 'CLEF_ERR_STATE': -6, 'CLEF_ERR_SHAPE': -7, 'CLEF_ERR_BUSY': -8, 'CLEF_ERR_MISUSE': -9, 'CLEF_ERR_INTERNAL': -10, 'CLEF_ERR_BUFFER_TOO_SMALL': -11, 'CLEF_ERR_NOT_FOUND': -12, 'CLEF_ERR_RANGE': -13, 'CLEF_ERR_CANCELLED': -14, 'CLEF_ERR_OVERFLOW': -15},
     'clef_log_level': {'CLEF_LOG_ERROR': 1, 'CLEF_LOG_WARN': 2, 'CLEF_LOG_INFO': 3, 'CLEF_LOG_DEBUG': 4},
-    'clef_params_kind': {'CLEF_PARAMS_IO': 2, 'CLEF_PARAMS_SPEC': 3, 'CLEF_PARAMS_TOKENIZER': 4, 'CLEF_PARAMS_TRAIN': 5, 'CLEF_PARAMS_COHORT': 6, 'CLEF_PARAMS_ENCODER': 7, 'CLEF_PARAMS_PRETRAIN': 8},
+    'clef_params_kind': {'CLEF_PARAMS_IO': 2, 'CLEF_PARAMS_SPEC': 3, 'CLEF_PARAMS_TOKENIZER': 4, 'CLEF_PARAMS_TRAIN': 5, 'CLEF_PARAMS_COHORT': 6, 'CLEF_PARAMS_ENCODER': 7, 'CLEF_PARAMS_PRETRAIN': 8, 'CLEF_PARAMS_ALIGN': 9},
     'clef_param_type': {'CLEF_PARAM_I64': 1, 'CLEF_PARAM_F64': 2, 'CLEF_PARAM_STR': 3},
     'clef_param_key_io': {'CLEF_P_IO_UNKNOWN_UNIT': 100, 'CLEF_P_IO_REFERENCE': 101, 'CLEF_P_IO_TARGET_RATE': 102, 'CLEF_P_IO_JOIN_GAPS': 103},
     'clef_io_reference': {'CLEF_IO_REF_AS_RECORDED': 0, 'CLEF_IO_REF_COMMON_AVERAGE': 1},
@@ -279,6 +303,7 @@ ENUMS = {
     'clef_store_import_flag': {'CLEF_STORE_IMPORT_SKIP_BAD': 1},
     'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
     'clef_report_finding_status': {'CLEF_FINDING_NOT_MENTIONED': 0, 'CLEF_FINDING_PRESENT': 1, 'CLEF_FINDING_NEGATED': 2, 'CLEF_FINDING_UNCERTAIN': 3},
+    'clef_param_key_align': {'CLEF_P_ALIGN_DIM': 500, 'CLEF_P_ALIGN_WIDTH': 501, 'CLEF_P_ALIGN_LAYERS': 502, 'CLEF_P_ALIGN_HEADS': 503, 'CLEF_P_ALIGN_EEG_HIDDEN': 504, 'CLEF_P_ALIGN_MAX_TEXT': 505, 'CLEF_P_ALIGN_MAX_ICD': 506, 'CLEF_P_ALIGN_MAX_ATC': 507, 'CLEF_P_ALIGN_BATCH': 520, 'CLEF_P_ALIGN_STEPS': 521, 'CLEF_P_ALIGN_LR': 522, 'CLEF_P_ALIGN_LR_MIN_FRAC': 523, 'CLEF_P_ALIGN_WARMUP_FRAC': 524, 'CLEF_P_ALIGN_WEIGHT_DECAY': 525, 'CLEF_P_ALIGN_GRAD_CLIP': 526, 'CLEF_P_ALIGN_TEMPERATURE': 527, 'CLEF_P_ALIGN_LEARN_TEMPERATURE': 528, 'CLEF_P_ALIGN_REPORT_WEIGHT': 529, 'CLEF_P_ALIGN_EHR_WEIGHT': 530, 'CLEF_P_ALIGN_SEED': 531, 'CLEF_P_ALIGN_CHECKPOINT_EVERY': 532, 'CLEF_P_ALIGN_DROP_WORDS': 533},
 }
 
 # ---- integer aliases
@@ -367,9 +392,17 @@ class clef_text_encoder(_C.Structure):
     """Opaque clef_text_encoder (pointer only)."""
 
 
-HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval', 'clef_ehr', 'clef_text_encoder')
-FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_ehr': 'clef_ehr_free', 'clef_text_encoder': 'clef_text_encoder_free'}
-ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_ehr': None, 'clef_text_encoder': 'clef_text_encoder_errmsg'}
+class clef_aligner(_C.Structure):
+    """Opaque clef_aligner (pointer only)."""
+
+
+class clef_aligner_trainer(_C.Structure):
+    """Opaque clef_aligner_trainer (pointer only)."""
+
+
+HANDLES = ('clef_ctx', 'clef_session', 'clef_params', 'clef_recording', 'clef_stream', 'clef_edf_writer', 'clef_spectrogram', 'clef_spectrogram_stream', 'clef_weights', 'clef_weights_writer', 'clef_tokenizer', 'clef_store', 'clef_tokenizer_trainer', 'clef_encoder', 'clef_encoder_stream', 'clef_encoder_trainer', 'clef_probe', 'clef_eval', 'clef_ehr', 'clef_text_encoder', 'clef_aligner', 'clef_aligner_trainer')
+FREE_FUNCTIONS = {'clef_ctx': 'clef_ctx_free', 'clef_session': 'clef_session_free', 'clef_params': 'clef_params_free', 'clef_recording': 'clef_recording_free', 'clef_stream': 'clef_stream_free', 'clef_edf_writer': 'clef_edf_writer_free', 'clef_spectrogram': 'clef_spectrogram_free', 'clef_spectrogram_stream': 'clef_spectrogram_stream_free', 'clef_weights': 'clef_weights_free', 'clef_weights_writer': 'clef_weights_writer_free', 'clef_tokenizer': 'clef_tokenizer_free', 'clef_store': 'clef_store_free', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_free', 'clef_encoder': 'clef_encoder_free', 'clef_encoder_stream': 'clef_encoder_stream_free', 'clef_encoder_trainer': 'clef_encoder_trainer_free', 'clef_probe': 'clef_probe_free', 'clef_eval': 'clef_eval_free', 'clef_ehr': 'clef_ehr_free', 'clef_text_encoder': 'clef_text_encoder_free', 'clef_aligner': 'clef_aligner_free', 'clef_aligner_trainer': 'clef_aligner_trainer_free'}
+ERRMSG_FUNCTIONS = {'clef_ctx': 'clef_ctx_errmsg', 'clef_session': 'clef_session_errmsg', 'clef_params': 'clef_params_errmsg', 'clef_recording': 'clef_recording_errmsg', 'clef_stream': 'clef_stream_errmsg', 'clef_edf_writer': 'clef_edf_writer_errmsg', 'clef_spectrogram': None, 'clef_spectrogram_stream': 'clef_spectrogram_stream_errmsg', 'clef_weights': 'clef_weights_errmsg', 'clef_weights_writer': 'clef_weights_writer_errmsg', 'clef_tokenizer': None, 'clef_store': 'clef_store_errmsg', 'clef_tokenizer_trainer': 'clef_tokenizer_trainer_errmsg', 'clef_encoder': None, 'clef_encoder_stream': 'clef_encoder_stream_errmsg', 'clef_encoder_trainer': 'clef_encoder_trainer_errmsg', 'clef_probe': 'clef_probe_errmsg', 'clef_eval': 'clef_eval_errmsg', 'clef_ehr': None, 'clef_text_encoder': 'clef_text_encoder_errmsg', 'clef_aligner': None, 'clef_aligner_trainer': 'clef_aligner_trainer_errmsg'}
 
 # ---- callback types
 clef_log_fn = _C.CFUNCTYPE(None, _C.c_int32, _C.c_char_p, _C.c_void_p)
@@ -383,6 +416,8 @@ clef_eval_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_ch
 clef_store_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
 clef_cohort_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_void_p)
 clef_report_summarizer_fn = _C.CFUNCTYPE(clef_status, _C.c_char_p, _C.c_size_t, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_int32), _C.c_int32, _C.c_void_p)
+clef_aligner_progress_fn = _C.CFUNCTYPE(_C.c_int32, _C.c_int64, _C.c_int64, _C.c_double, _C.c_double, _C.c_double, _C.c_double, _C.c_void_p)
+clef_gather_fn = _C.CFUNCTYPE(clef_status, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_float), _C.c_void_p)
 
 # ---- functions: name -> (restype, argtypes)
 FUNCTIONS = {
@@ -667,6 +702,8 @@ FUNCTIONS = {
     'clef_store_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
     'clef_store_task_name': (clef_status, [_C.POINTER(clef_store), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_recording_path': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_store_report_text': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_store_session_ehr': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_split_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
     'clef_store_split_session': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_task_balance': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
@@ -697,6 +734,29 @@ FUNCTIONS = {
     'clef_text_encoder_max_tokens': (_C.c_int32, [_C.POINTER(clef_text_encoder)]),
     'clef_text_encoder_tokenize': (clef_status, [_C.POINTER(clef_text_encoder), _C.c_char_p, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_text_encoder_embed': (clef_status, [_C.POINTER(clef_text_encoder), _C.POINTER(clef_session), _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_aligner_load': (clef_status, [_C.POINTER(_C.POINTER(clef_aligner)), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_aligner_save': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_ctx), _C.c_char_p]),
+    'clef_aligner_free': (None, [_C.POINTER(clef_aligner)]),
+    'clef_aligner_dims': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_aligner_embed_eeg': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t]),
+    'clef_aligner_embed_text': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(clef_text_encoder), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t]),
+    'clef_aligner_embed_ehr': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t]),
+    'clef_aligner_score_text': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(clef_text_encoder), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t]),
+    'clef_aligner_embed_store': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
+    'clef_aligner_trainer_create': (clef_status, [_C.POINTER(_C.POINTER(clef_aligner_trainer)), _C.POINTER(clef_ctx), _C.POINTER(clef_params), _C.c_int32]),
+    'clef_aligner_trainer_resume': (clef_status, [_C.POINTER(_C.POINTER(clef_aligner_trainer)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_params), _C.c_int32]),
+    'clef_aligner_trainer_free': (None, [_C.POINTER(clef_aligner_trainer)]),
+    'clef_aligner_trainer_errmsg': (_C.c_char_p, [_C.POINTER(clef_aligner_trainer)]),
+    'clef_aligner_trainer_errcode': (clef_status, [_C.POINTER(clef_aligner_trainer)]),
+    'clef_aligner_trainer_add_session': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(clef_text_encoder), _C.POINTER(_C.c_float), _C.c_int64, _C.c_char_p, _C.c_char_p, _C.c_int32]),
+    'clef_aligner_trainer_add_store': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(clef_text_encoder), _C.POINTER(clef_store), _C.c_char_p, _C.c_char_p]),
+    'clef_aligner_trainer_sessions': (_C.c_int64, [_C.POINTER(clef_aligner_trainer), _C.c_int32]),
+    'clef_aligner_trainer_set_dist': (clef_status, [_C.POINTER(clef_aligner_trainer), clef_grad_reduce_fn, clef_gather_fn, _C.c_void_p, _C.c_int32, _C.c_int32]),
+    'clef_aligner_trainer_run': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.c_char_p, clef_aligner_progress_fn, _C.c_void_p]),
+    'clef_aligner_trainer_validate': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_aligner_trainer_aligner': (_C.POINTER(clef_aligner), [_C.POINTER(clef_aligner_trainer)]),
+    'clef_aligner_trainer_steps': (_C.c_int64, [_C.POINTER(clef_aligner_trainer)]),
+    'clef_aligner_trainer_save': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.c_char_p]),
 }
 
 # ---- call metadata: name -> ((param, kind, base type, size expression, role), ...)
@@ -982,6 +1042,8 @@ SIGNATURES = {
     'clef_store_count': (('s', 'handle', 'clef_store', '', ''), ('table', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_task_name': (('s', 'handle', 'clef_store', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_recording_path': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_store_report_text': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_store_session_ehr': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_split_count': (('s', 'handle', 'clef_store', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_split_session': (('s', 'handle', 'clef_store', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_task_balance': (('s', 'handle', 'clef_store', '', ''), ('task', 'cstr', 'char', '', ''), ('smd_age', 'ptr_out', 'double', '', 'scalar'), ('smd_sex', 'ptr_out', 'double', '', 'scalar'), ('n_pos', 'ptr_out', 'int64_t', '', 'scalar'), ('n_neg', 'ptr_out', 'int64_t', '', 'scalar'), ),
@@ -1012,6 +1074,29 @@ SIGNATURES = {
     'clef_text_encoder_max_tokens': (('te', 'handle', 'clef_text_encoder', '', ''), ),
     'clef_text_encoder_tokenize': (('te', 'handle', 'clef_text_encoder', '', ''), ('text', 'cstr', 'char', '', ''), ('ids', 'ptr_out', 'int32_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('n', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_text_encoder_embed': (('te', 'handle', 'clef_text_encoder', '', ''), ('s', 'handle', 'clef_session', '', ''), ('text', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_aligner_load': (('out', 'handle_out', 'clef_aligner', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_aligner_save': (('al', 'handle', 'clef_aligner', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
+    'clef_aligner_free': (('al', 'handle', 'clef_aligner', '', ''), ),
+    'clef_aligner_dims': (('al', 'handle', 'clef_aligner', '', ''), ('eeg_dim', 'ptr_out', 'int64_t', '', 'scalar'), ('dim', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_aligner_embed_eeg': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('emb', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'int64_t', '', ''), ('eeg_dim', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
+    'clef_aligner_embed_text': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('text', 'cstr', 'char', '', ''), ('summarize', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
+    'clef_aligner_embed_ehr': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('ehr', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
+    'clef_aligner_score_text': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('emb', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'int64_t', '', ''), ('eeg_dim', 'scalar', 'int64_t', '', ''), ('prompt', 'cstr', 'char', '', ''), ('scores', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
+    'clef_aligner_embed_store': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('store', 'handle', 'clef_store', '', ''), ('encoder_hash', 'cstr', 'char', '', ''), ('aligner_hash', 'cstr', 'char', '', ''), ('n_done', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_aligner_trainer_create': (('out', 'handle_out', 'clef_aligner_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('p', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_aligner_trainer_resume': (('out', 'handle_out', 'clef_aligner_trainer', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('p', 'handle', 'clef_params', '', ''), ('n_threads', 'scalar', 'int32_t', '', ''), ),
+    'clef_aligner_trainer_free': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
+    'clef_aligner_trainer_errmsg': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
+    'clef_aligner_trainer_errcode': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
+    'clef_aligner_trainer_add_session': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('emb', 'array_in', 'float', 'eeg_dim', ''), ('eeg_dim', 'scalar', 'int64_t', '', ''), ('report', 'cstr', 'char', '', ''), ('ehr', 'cstr', 'char', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
+    'clef_aligner_trainer_add_store': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('store', 'handle', 'clef_store', '', ''), ('encoder_hash', 'cstr', 'char', '', ''), ('split', 'cstr', 'char', '', ''), ),
+    'clef_aligner_trainer_sessions': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
+    'clef_aligner_trainer_set_dist': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('reduce', 'callback', 'clef_grad_reduce_fn', '', ''), ('gather', 'callback', 'clef_gather_fn', '', ''), ('user', 'voidp', 'void', '', ''), ('rank', 'scalar', 'int32_t', '', ''), ('world', 'scalar', 'int32_t', '', ''), ),
+    'clef_aligner_trainer_run': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('checkpoint_path', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_aligner_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
+    'clef_aligner_trainer_validate': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('loss', 'ptr_out', 'double', '', 'scalar'), ('r_at_1', 'ptr_out', 'double', '', 'scalar'), ('r_at_10', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_aligner_trainer_aligner': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
+    'clef_aligner_trainer_steps': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
+    'clef_aligner_trainer_save': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
 }
 # name -> (kind, base type, C spelling) of the return value
 RETURNS = {
@@ -1296,6 +1381,8 @@ RETURNS = {
     'clef_store_count': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_name': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_recording_path': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_report_text': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_session_ehr': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_split_count': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_split_session': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_balance': ('scalar', 'int32_t', 'clef_status'),
@@ -1326,6 +1413,29 @@ RETURNS = {
     'clef_text_encoder_max_tokens': ('scalar', 'int32_t', 'int32_t'),
     'clef_text_encoder_tokenize': ('scalar', 'int32_t', 'clef_status'),
     'clef_text_encoder_embed': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_load': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_save': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_free': ('void', 'void', 'void'),
+    'clef_aligner_dims': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_embed_eeg': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_embed_text': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_embed_ehr': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_score_text': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_embed_store': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_create': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_resume': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_free': ('void', 'void', 'void'),
+    'clef_aligner_trainer_errmsg': ('cstr', 'char', 'const char *'),
+    'clef_aligner_trainer_errcode': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_add_session': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_add_store': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_sessions': ('scalar', 'int64_t', 'int64_t'),
+    'clef_aligner_trainer_set_dist': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_run': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_validate': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_aligner': ('handle', 'clef_aligner', 'const clef_aligner *'),
+    'clef_aligner_trainer_steps': ('scalar', 'int64_t', 'int64_t'),
+    'clef_aligner_trainer_save': ('scalar', 'int32_t', 'clef_status'),
 }
 # name -> (index of the argument whose _errmsg explains a failure, errmsg function)
 ERROR_SOURCES = {
@@ -1460,6 +1570,8 @@ ERROR_SOURCES = {
     'clef_store_count': (0, 'clef_store_errmsg'),
     'clef_store_task_name': (0, 'clef_store_errmsg'),
     'clef_store_recording_path': (0, 'clef_store_errmsg'),
+    'clef_store_report_text': (0, 'clef_store_errmsg'),
+    'clef_store_session_ehr': (0, 'clef_store_errmsg'),
     'clef_store_split_count': (0, 'clef_store_errmsg'),
     'clef_store_split_session': (0, 'clef_store_errmsg'),
     'clef_store_task_balance': (0, 'clef_store_errmsg'),
@@ -1481,6 +1593,21 @@ ERROR_SOURCES = {
     'clef_text_encoder_load': (1, 'clef_ctx_errmsg'),
     'clef_text_encoder_tokenize': (0, 'clef_text_encoder_errmsg'),
     'clef_text_encoder_embed': (0, 'clef_text_encoder_errmsg'),
+    'clef_aligner_load': (1, 'clef_ctx_errmsg'),
+    'clef_aligner_save': (1, 'clef_ctx_errmsg'),
+    'clef_aligner_embed_eeg': (1, 'clef_session_errmsg'),
+    'clef_aligner_embed_text': (1, 'clef_session_errmsg'),
+    'clef_aligner_embed_ehr': (1, 'clef_session_errmsg'),
+    'clef_aligner_score_text': (1, 'clef_session_errmsg'),
+    'clef_aligner_embed_store': (1, 'clef_session_errmsg'),
+    'clef_aligner_trainer_create': (1, 'clef_ctx_errmsg'),
+    'clef_aligner_trainer_resume': (1, 'clef_ctx_errmsg'),
+    'clef_aligner_trainer_add_session': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_add_store': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_set_dist': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_run': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_validate': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_save': (0, 'clef_aligner_trainer_errmsg'),
 }
 # functions whose clef_status return value is the call's outcome
 STATUS_FUNCTIONS = frozenset({
@@ -1634,6 +1761,8 @@ STATUS_FUNCTIONS = frozenset({
     'clef_store_count',
     'clef_store_task_name',
     'clef_store_recording_path',
+    'clef_store_report_text',
+    'clef_store_session_ehr',
     'clef_store_split_count',
     'clef_store_split_session',
     'clef_store_task_balance',
@@ -1655,6 +1784,22 @@ STATUS_FUNCTIONS = frozenset({
     'clef_text_encoder_load',
     'clef_text_encoder_tokenize',
     'clef_text_encoder_embed',
+    'clef_aligner_load',
+    'clef_aligner_save',
+    'clef_aligner_dims',
+    'clef_aligner_embed_eeg',
+    'clef_aligner_embed_text',
+    'clef_aligner_embed_ehr',
+    'clef_aligner_score_text',
+    'clef_aligner_embed_store',
+    'clef_aligner_trainer_create',
+    'clef_aligner_trainer_resume',
+    'clef_aligner_trainer_add_session',
+    'clef_aligner_trainer_add_store',
+    'clef_aligner_trainer_set_dist',
+    'clef_aligner_trainer_run',
+    'clef_aligner_trainer_validate',
+    'clef_aligner_trainer_save',
 })
 DEPRECATED = ()
 

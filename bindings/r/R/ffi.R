@@ -40,6 +40,7 @@
   CLEF_PARAMS_COHORT = 6L,
   CLEF_PARAMS_ENCODER = 7L,
   CLEF_PARAMS_PRETRAIN = 8L,
+  CLEF_PARAMS_ALIGN = 9L,
   CLEF_PARAM_I64 = 1L,
   CLEF_PARAM_F64 = 2L,
   CLEF_PARAM_STR = 3L,
@@ -218,7 +219,29 @@
   CLEF_FINDING_NOT_MENTIONED = 0L,
   CLEF_FINDING_PRESENT = 1L,
   CLEF_FINDING_NEGATED = 2L,
-  CLEF_FINDING_UNCERTAIN = 3L
+  CLEF_FINDING_UNCERTAIN = 3L,
+  CLEF_P_ALIGN_DIM = 500L,
+  CLEF_P_ALIGN_WIDTH = 501L,
+  CLEF_P_ALIGN_LAYERS = 502L,
+  CLEF_P_ALIGN_HEADS = 503L,
+  CLEF_P_ALIGN_EEG_HIDDEN = 504L,
+  CLEF_P_ALIGN_MAX_TEXT = 505L,
+  CLEF_P_ALIGN_MAX_ICD = 506L,
+  CLEF_P_ALIGN_MAX_ATC = 507L,
+  CLEF_P_ALIGN_BATCH = 520L,
+  CLEF_P_ALIGN_STEPS = 521L,
+  CLEF_P_ALIGN_LR = 522L,
+  CLEF_P_ALIGN_LR_MIN_FRAC = 523L,
+  CLEF_P_ALIGN_WARMUP_FRAC = 524L,
+  CLEF_P_ALIGN_WEIGHT_DECAY = 525L,
+  CLEF_P_ALIGN_GRAD_CLIP = 526L,
+  CLEF_P_ALIGN_TEMPERATURE = 527L,
+  CLEF_P_ALIGN_LEARN_TEMPERATURE = 528L,
+  CLEF_P_ALIGN_REPORT_WEIGHT = 529L,
+  CLEF_P_ALIGN_EHR_WEIGHT = 530L,
+  CLEF_P_ALIGN_SEED = 531L,
+  CLEF_P_ALIGN_CHECKPOINT_EVERY = 532L,
+  CLEF_P_ALIGN_DROP_WORDS = 533L
 )
 
 clef_version <- function() {
@@ -1345,6 +1368,14 @@ clef_store_recording_path <- function(s, session_id, cap) {
   .clef_result(.Call(C_clef_store_recording_path, s, session_id, cap), "clef_store_recording_path", TRUE, c("buf", "needed"))
 }
 
+clef_store_report_text <- function(s, session_id, cap) {
+  .clef_result(.Call(C_clef_store_report_text, s, session_id, cap), "clef_store_report_text", TRUE, c("buf", "needed"))
+}
+
+clef_store_session_ehr <- function(s, session_id, cap) {
+  .clef_result(.Call(C_clef_store_session_ehr, s, session_id, cap), "clef_store_session_ehr", TRUE, c("buf", "needed"))
+}
+
 clef_store_split_count <- function(s, split) {
   .clef_result(.Call(C_clef_store_split_count, s, split), "clef_store_split_count", TRUE, c("out"))
 }
@@ -1463,4 +1494,96 @@ clef_text_encoder_tokenize <- function(te, text, cap) {
 
 clef_text_encoder_embed <- function(te, s, text, cap) {
   .clef_result(.Call(C_clef_text_encoder_embed, te, s, text, cap), "clef_text_encoder_embed", TRUE, c("out", "needed"))
+}
+
+clef_aligner_load <- function(ctx, path) {
+  .clef_result(.Call(C_clef_aligner_load, ctx, path), "clef_aligner_load", TRUE, c("out"))
+}
+
+clef_aligner_save <- function(al, ctx, path) {
+  .clef_result(.Call(C_clef_aligner_save, al, ctx, path), "clef_aligner_save", TRUE, c())
+}
+
+clef_aligner_free <- function(al) {
+  .clef_result(.Call(C_clef_aligner_free, al), "clef_aligner_free", FALSE, c())
+}
+
+clef_aligner_dims <- function(al) {
+  .clef_result(.Call(C_clef_aligner_dims, al), "clef_aligner_dims", TRUE, c("eeg_dim", "dim"))
+}
+
+clef_aligner_embed_eeg <- function(al, s, emb, n, eeg_dim, cap) {
+  .clef_result(.Call(C_clef_aligner_embed_eeg, al, s, emb, n, eeg_dim, cap), "clef_aligner_embed_eeg", TRUE, c("out"))
+}
+
+clef_aligner_embed_text <- function(al, s, te, text, summarize, cap) {
+  .clef_result(.Call(C_clef_aligner_embed_text, al, s, te, text, summarize, cap), "clef_aligner_embed_text", TRUE, c("out"))
+}
+
+clef_aligner_embed_ehr <- function(al, s, ehr, cap) {
+  .clef_result(.Call(C_clef_aligner_embed_ehr, al, s, ehr, cap), "clef_aligner_embed_ehr", TRUE, c("out"))
+}
+
+clef_aligner_score_text <- function(al, s, te, emb, n, eeg_dim, prompt, cap) {
+  .clef_result(.Call(C_clef_aligner_score_text, al, s, te, emb, n, eeg_dim, prompt, cap), "clef_aligner_score_text", TRUE, c("scores"))
+}
+
+clef_aligner_embed_store <- function(al, s, store, encoder_hash, aligner_hash) {
+  .clef_result(.Call(C_clef_aligner_embed_store, al, s, store, encoder_hash, aligner_hash), "clef_aligner_embed_store", TRUE, c("n_done"))
+}
+
+clef_aligner_trainer_create <- function(ctx, p, n_threads) {
+  .clef_result(.Call(C_clef_aligner_trainer_create, ctx, p, n_threads), "clef_aligner_trainer_create", TRUE, c("out"))
+}
+
+clef_aligner_trainer_resume <- function(ctx, path, p, n_threads) {
+  .clef_result(.Call(C_clef_aligner_trainer_resume, ctx, path, p, n_threads), "clef_aligner_trainer_resume", TRUE, c("out"))
+}
+
+clef_aligner_trainer_free <- function(tr) {
+  .clef_result(.Call(C_clef_aligner_trainer_free, tr), "clef_aligner_trainer_free", FALSE, c())
+}
+
+clef_aligner_trainer_errmsg <- function(tr) {
+  .clef_result(.Call(C_clef_aligner_trainer_errmsg, tr), "clef_aligner_trainer_errmsg", FALSE, c())
+}
+
+clef_aligner_trainer_errcode <- function(tr) {
+  .clef_result(.Call(C_clef_aligner_trainer_errcode, tr), "clef_aligner_trainer_errcode", FALSE, c())
+}
+
+clef_aligner_trainer_add_session <- function(tr, te, emb, eeg_dim, report, ehr, split) {
+  .clef_result(.Call(C_clef_aligner_trainer_add_session, tr, te, emb, eeg_dim, report, ehr, split), "clef_aligner_trainer_add_session", TRUE, c())
+}
+
+clef_aligner_trainer_add_store <- function(tr, te, store, encoder_hash, split) {
+  .clef_result(.Call(C_clef_aligner_trainer_add_store, tr, te, store, encoder_hash, split), "clef_aligner_trainer_add_store", TRUE, c())
+}
+
+clef_aligner_trainer_sessions <- function(tr, split) {
+  .clef_result(.Call(C_clef_aligner_trainer_sessions, tr, split), "clef_aligner_trainer_sessions", FALSE, c())
+}
+
+clef_aligner_trainer_set_dist <- function(tr, rank, world) {
+  .clef_result(.Call(C_clef_aligner_trainer_set_dist, tr, rank, world), "clef_aligner_trainer_set_dist", TRUE, c())
+}
+
+clef_aligner_trainer_run <- function(tr, checkpoint_path) {
+  .clef_result(.Call(C_clef_aligner_trainer_run, tr, checkpoint_path), "clef_aligner_trainer_run", TRUE, c())
+}
+
+clef_aligner_trainer_validate <- function(tr) {
+  .clef_result(.Call(C_clef_aligner_trainer_validate, tr), "clef_aligner_trainer_validate", TRUE, c("loss", "r_at_1", "r_at_10"))
+}
+
+clef_aligner_trainer_aligner <- function(tr) {
+  .clef_result(.Call(C_clef_aligner_trainer_aligner, tr), "clef_aligner_trainer_aligner", FALSE, c())
+}
+
+clef_aligner_trainer_steps <- function(tr) {
+  .clef_result(.Call(C_clef_aligner_trainer_steps, tr), "clef_aligner_trainer_steps", FALSE, c())
+}
+
+clef_aligner_trainer_save <- function(tr, path) {
+  .clef_result(.Call(C_clef_aligner_trainer_save, tr, path), "clef_aligner_trainer_save", TRUE, c())
 }

@@ -165,6 +165,22 @@ void clefr_fin_clef_text_encoder(SEXP x) {
     }
 }
 
+void clefr_fin_clef_aligner(SEXP x) {
+    clef_aligner *h = (clef_aligner *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_aligner_free(h);
+    }
+}
+
+void clefr_fin_clef_aligner_trainer(SEXP x) {
+    clef_aligner_trainer *h = (clef_aligner_trainer *)R_ExternalPtrAddr(x);
+    if (h != NULL) {
+        R_ClearExternalPtr(x);
+        clef_aligner_trainer_free(h);
+    }
+}
+
 /* ---- functions ---- */
 SEXP clefr_clef_version(void) {
     const char *ret = clef_version();
@@ -4521,6 +4537,46 @@ SEXP clefr_clef_store_recording_path(SEXP a_s, SEXP a_session_id, SEXP a_cap) {
     return res;
 }
 
+SEXP clefr_clef_store_report_text(SEXP a_s, SEXP a_session_id, SEXP a_cap) {
+    static const char fn[] = "clef_store_report_text";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_session_id = clefr_as_string(a_session_id, fn, "session_id");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_store_report_text(v_s, v_session_id, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_store_session_ehr(SEXP a_s, SEXP a_session_id, SEXP a_cap) {
+    static const char fn[] = "clef_store_session_ehr";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_session_id = clefr_as_string(a_session_id, fn, "session_id");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_store_session_ehr(v_s, v_session_id, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
 SEXP clefr_clef_store_split_count(SEXP a_s, SEXP a_split) {
     static const char fn[] = "clef_store_split_count";
     clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
@@ -5042,5 +5098,381 @@ SEXP clefr_clef_text_encoder_embed(SEXP a_te, SEXP a_s, SEXP a_text, SEXP a_cap)
     SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
     SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
     UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_aligner_load(SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_aligner_load";
+    clef_aligner *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_aligner_load(&v_out, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_aligner", clefr_fin_clef_aligner, R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_save(SEXP a_al, SEXP a_ctx, SEXP a_path) {
+    static const char fn[] = "clef_aligner_save";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_aligner_save(v_al, v_ctx, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_free(SEXP a_al) {
+    static const char fn[] = "clef_aligner_free";
+    clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 1);
+    clef_aligner_free(v_al);
+    clefr_clear(a_al);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_dims(SEXP a_al) {
+    static const char fn[] = "clef_aligner_dims";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    int64_t v_eeg_dim = 0;
+    int64_t v_dim = 0;
+    clef_status ret = clef_aligner_dims(v_al, &v_eeg_dim, &v_dim);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_eeg_dim));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_I64, (double)v_dim));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_embed_eeg(SEXP a_al, SEXP a_s, SEXP a_emb, SEXP a_n, SEXP a_eeg_dim,
+                                  SEXP a_cap) {
+    static const char fn[] = "clef_aligner_embed_eeg";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    R_xlen_t n_emb = 0;
+    const float *v_emb = clefr_as_array(a_emb, CLEFR_F32, fn, "emb", &n_emb);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int64_t v_eeg_dim = (int64_t)clefr_as_int(a_eeg_dim, fn, "eeg_dim", (double)-9007199254740992.0,
+                                              (double)9007199254740992.0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    if (v_emb != NULL)
+        clefr_check_length(n_emb, (double)(v_n), fn, "emb", "n");
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_aligner_embed_eeg(v_al, v_s, v_emb, v_n, v_eeg_dim, b_out, v_cap);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_aligner_embed_text(SEXP a_al, SEXP a_s, SEXP a_te, SEXP a_text, SEXP a_summarize,
+                                   SEXP a_cap) {
+    static const char fn[] = "clef_aligner_embed_text";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    const char *v_text = clefr_as_string(a_text, fn, "text");
+    int32_t v_summarize =
+        (int32_t)clefr_as_int(a_summarize, fn, "summarize", (double)INT32_MIN, (double)INT32_MAX);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_aligner_embed_text(v_al, v_s, v_te, v_text, v_summarize, b_out, v_cap);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_aligner_embed_ehr(SEXP a_al, SEXP a_s, SEXP a_ehr, SEXP a_cap) {
+    static const char fn[] = "clef_aligner_embed_ehr";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const char *v_ehr = clefr_as_string(a_ehr, fn, "ehr");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    const double s_out = (double)(v_cap);
+    void *b_out = NULL;
+    SEXP r_out = PROTECT(clefr_out_buffer(CLEFR_F32, s_out, &b_out));
+    clef_status ret = clef_aligner_embed_ehr(v_al, v_s, v_ehr, b_out, v_cap);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_out, b_out, s_out));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_aligner_score_text(SEXP a_al, SEXP a_s, SEXP a_te, SEXP a_emb, SEXP a_n,
+                                   SEXP a_eeg_dim, SEXP a_prompt, SEXP a_cap) {
+    static const char fn[] = "clef_aligner_score_text";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    R_xlen_t n_emb = 0;
+    const float *v_emb = clefr_as_array(a_emb, CLEFR_F32, fn, "emb", &n_emb);
+    int64_t v_n = (int64_t)clefr_as_int(a_n, fn, "n", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    int64_t v_eeg_dim = (int64_t)clefr_as_int(a_eeg_dim, fn, "eeg_dim", (double)-9007199254740992.0,
+                                              (double)9007199254740992.0);
+    const char *v_prompt = clefr_as_string(a_prompt, fn, "prompt");
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    if (v_emb != NULL)
+        clefr_check_length(n_emb, (double)(v_n), fn, "emb", "n");
+    const double s_scores = (double)(v_cap);
+    void *b_scores = NULL;
+    SEXP r_scores = PROTECT(clefr_out_buffer(CLEFR_F32, s_scores, &b_scores));
+    clef_status ret =
+        clef_aligner_score_text(v_al, v_s, v_te, v_emb, v_n, v_eeg_dim, v_prompt, b_scores, v_cap);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F32, r_scores, b_scores, s_scores));
+    UNPROTECT(2);
+    return res;
+}
+
+SEXP clefr_clef_aligner_embed_store(SEXP a_al, SEXP a_s, SEXP a_store, SEXP a_encoder_hash,
+                                    SEXP a_aligner_hash) {
+    static const char fn[] = "clef_aligner_embed_store";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    clef_session *v_s = clefr_handle(a_s, "clef_session", fn, "s", 0);
+    clef_store *v_store = clefr_handle(a_store, "clef_store", fn, "store", 0);
+    const char *v_encoder_hash = clefr_as_string(a_encoder_hash, fn, "encoder_hash");
+    const char *v_aligner_hash = clefr_as_string(a_aligner_hash, fn, "aligner_hash");
+    int64_t v_n_done = 0;
+    clef_status ret = clef_aligner_embed_store(v_al, v_s, v_store, v_encoder_hash, v_aligner_hash,
+                                               &v_n_done, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_session_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I64, (double)v_n_done));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_create(SEXP a_ctx, SEXP a_p, SEXP a_n_threads) {
+    static const char fn[] = "clef_aligner_trainer_create";
+    clef_aligner_trainer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const clef_params *v_p = clefr_handle(a_p, "clef_params", fn, "p", 0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_aligner_trainer_create(&v_out, v_ctx, v_p, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_aligner_trainer", clefr_fin_clef_aligner_trainer,
+                                     R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_resume(SEXP a_ctx, SEXP a_path, SEXP a_p, SEXP a_n_threads) {
+    static const char fn[] = "clef_aligner_trainer_resume";
+    clef_aligner_trainer *v_out = NULL;
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    const clef_params *v_p = clefr_handle(a_p, "clef_params", fn, "p", 0);
+    int32_t v_n_threads =
+        (int32_t)clefr_as_int(a_n_threads, fn, "n_threads", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_aligner_trainer_resume(&v_out, v_ctx, v_path, v_p, v_n_threads);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2,
+                   clefr_wrap_handle(v_out, "clef_aligner_trainer", clefr_fin_clef_aligner_trainer,
+                                     R_NilValue));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_free(SEXP a_tr) {
+    static const char fn[] = "clef_aligner_trainer_free";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 1);
+    clef_aligner_trainer_free(v_tr);
+    clefr_clear(a_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_errmsg(SEXP a_tr) {
+    static const char fn[] = "clef_aligner_trainer_errmsg";
+    const clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const char *ret = clef_aligner_trainer_errmsg(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_string(ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_errcode(SEXP a_tr) {
+    static const char fn[] = "clef_aligner_trainer_errcode";
+    const clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    clef_status ret = clef_aligner_trainer_errcode(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_add_session(SEXP a_tr, SEXP a_te, SEXP a_emb, SEXP a_eeg_dim,
+                                            SEXP a_report, SEXP a_ehr, SEXP a_split) {
+    static const char fn[] = "clef_aligner_trainer_add_session";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    R_xlen_t n_emb = 0;
+    const float *v_emb = clefr_as_array(a_emb, CLEFR_F32, fn, "emb", &n_emb);
+    int64_t v_eeg_dim = (int64_t)clefr_as_int(a_eeg_dim, fn, "eeg_dim", (double)-9007199254740992.0,
+                                              (double)9007199254740992.0);
+    const char *v_report = clefr_as_string(a_report, fn, "report");
+    const char *v_ehr = clefr_as_string(a_ehr, fn, "ehr");
+    int32_t v_split =
+        (int32_t)clefr_as_int(a_split, fn, "split", (double)INT32_MIN, (double)INT32_MAX);
+    if (v_emb != NULL)
+        clefr_check_length(n_emb, (double)(v_eeg_dim), fn, "emb", "eeg_dim");
+    clef_status ret =
+        clef_aligner_trainer_add_session(v_tr, v_te, v_emb, v_eeg_dim, v_report, v_ehr, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_add_store(SEXP a_tr, SEXP a_te, SEXP a_store, SEXP a_encoder_hash,
+                                          SEXP a_split) {
+    static const char fn[] = "clef_aligner_trainer_add_store";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    clef_store *v_store = clefr_handle(a_store, "clef_store", fn, "store", 0);
+    const char *v_encoder_hash = clefr_as_string(a_encoder_hash, fn, "encoder_hash");
+    const char *v_split = clefr_as_string(a_split, fn, "split");
+    clef_status ret = clef_aligner_trainer_add_store(v_tr, v_te, v_store, v_encoder_hash, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_sessions(SEXP a_tr, SEXP a_split) {
+    static const char fn[] = "clef_aligner_trainer_sessions";
+    const clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    int32_t v_split =
+        (int32_t)clefr_as_int(a_split, fn, "split", (double)INT32_MIN, (double)INT32_MAX);
+    int64_t ret = clef_aligner_trainer_sessions(v_tr, v_split);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_set_dist(SEXP a_tr, SEXP a_rank, SEXP a_world) {
+    static const char fn[] = "clef_aligner_trainer_set_dist";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    int32_t v_rank =
+        (int32_t)clefr_as_int(a_rank, fn, "rank", (double)INT32_MIN, (double)INT32_MAX);
+    int32_t v_world =
+        (int32_t)clefr_as_int(a_world, fn, "world", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_aligner_trainer_set_dist(v_tr, NULL, NULL, NULL, v_rank, v_world);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_run(SEXP a_tr, SEXP a_checkpoint_path) {
+    static const char fn[] = "clef_aligner_trainer_run";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const char *v_checkpoint_path = clefr_as_string(a_checkpoint_path, fn, "checkpoint_path");
+    clef_status ret = clef_aligner_trainer_run(v_tr, v_checkpoint_path, NULL, NULL);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_validate(SEXP a_tr) {
+    static const char fn[] = "clef_aligner_trainer_validate";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    double v_loss = 0;
+    double v_r_at_1 = 0;
+    double v_r_at_10 = 0;
+    clef_status ret = clef_aligner_trainer_validate(v_tr, &v_loss, &v_r_at_1, &v_r_at_10);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_loss));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_r_at_1));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_F64, (double)v_r_at_10));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_aligner(SEXP a_tr) {
+    static const char fn[] = "clef_aligner_trainer_aligner";
+    const clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const clef_aligner *ret = clef_aligner_trainer_aligner(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_wrap_handle((void *)ret, "clef_aligner", NULL, a_tr));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_steps(SEXP a_tr) {
+    static const char fn[] = "clef_aligner_trainer_steps";
+    const clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    int64_t ret = clef_aligner_trainer_steps(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I64, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_save(SEXP a_tr, SEXP a_path) {
+    static const char fn[] = "clef_aligner_trainer_save";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_aligner_trainer_save(v_tr, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
     return res;
 }

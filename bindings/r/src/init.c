@@ -286,6 +286,8 @@ SEXP clefr_clef_store_skipped_file(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_count(SEXP, SEXP);
 SEXP clefr_clef_store_task_name(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_recording_path(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_report_text(SEXP, SEXP, SEXP);
+SEXP clefr_clef_store_session_ehr(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_split_count(SEXP, SEXP);
 SEXP clefr_clef_store_split_session(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_task_balance(SEXP, SEXP);
@@ -316,6 +318,29 @@ SEXP clefr_clef_text_encoder_dim(SEXP);
 SEXP clefr_clef_text_encoder_max_tokens(SEXP);
 SEXP clefr_clef_text_encoder_tokenize(SEXP, SEXP, SEXP);
 SEXP clefr_clef_text_encoder_embed(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_load(SEXP, SEXP);
+SEXP clefr_clef_aligner_save(SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_free(SEXP);
+SEXP clefr_clef_aligner_dims(SEXP);
+SEXP clefr_clef_aligner_embed_eeg(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_embed_text(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_embed_ehr(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_score_text(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_embed_store(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_create(SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_resume(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_free(SEXP);
+SEXP clefr_clef_aligner_trainer_errmsg(SEXP);
+SEXP clefr_clef_aligner_trainer_errcode(SEXP);
+SEXP clefr_clef_aligner_trainer_add_session(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_add_store(SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_sessions(SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_set_dist(SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_run(SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_validate(SEXP);
+SEXP clefr_clef_aligner_trainer_aligner(SEXP);
+SEXP clefr_clef_aligner_trainer_steps(SEXP);
+SEXP clefr_clef_aligner_trainer_save(SEXP, SEXP);
 
 static const R_CallMethodDef call_methods[] = {
     {"C_clef_version", (DL_FUNC)&clefr_clef_version, 0},
@@ -604,6 +629,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_store_count", (DL_FUNC)&clefr_clef_store_count, 2},
     {"C_clef_store_task_name", (DL_FUNC)&clefr_clef_store_task_name, 3},
     {"C_clef_store_recording_path", (DL_FUNC)&clefr_clef_store_recording_path, 3},
+    {"C_clef_store_report_text", (DL_FUNC)&clefr_clef_store_report_text, 3},
+    {"C_clef_store_session_ehr", (DL_FUNC)&clefr_clef_store_session_ehr, 3},
     {"C_clef_store_split_count", (DL_FUNC)&clefr_clef_store_split_count, 2},
     {"C_clef_store_split_session", (DL_FUNC)&clefr_clef_store_split_session, 4},
     {"C_clef_store_task_balance", (DL_FUNC)&clefr_clef_store_task_balance, 2},
@@ -634,6 +661,29 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_text_encoder_max_tokens", (DL_FUNC)&clefr_clef_text_encoder_max_tokens, 1},
     {"C_clef_text_encoder_tokenize", (DL_FUNC)&clefr_clef_text_encoder_tokenize, 3},
     {"C_clef_text_encoder_embed", (DL_FUNC)&clefr_clef_text_encoder_embed, 4},
+    {"C_clef_aligner_load", (DL_FUNC)&clefr_clef_aligner_load, 2},
+    {"C_clef_aligner_save", (DL_FUNC)&clefr_clef_aligner_save, 3},
+    {"C_clef_aligner_free", (DL_FUNC)&clefr_clef_aligner_free, 1},
+    {"C_clef_aligner_dims", (DL_FUNC)&clefr_clef_aligner_dims, 1},
+    {"C_clef_aligner_embed_eeg", (DL_FUNC)&clefr_clef_aligner_embed_eeg, 6},
+    {"C_clef_aligner_embed_text", (DL_FUNC)&clefr_clef_aligner_embed_text, 6},
+    {"C_clef_aligner_embed_ehr", (DL_FUNC)&clefr_clef_aligner_embed_ehr, 4},
+    {"C_clef_aligner_score_text", (DL_FUNC)&clefr_clef_aligner_score_text, 8},
+    {"C_clef_aligner_embed_store", (DL_FUNC)&clefr_clef_aligner_embed_store, 5},
+    {"C_clef_aligner_trainer_create", (DL_FUNC)&clefr_clef_aligner_trainer_create, 3},
+    {"C_clef_aligner_trainer_resume", (DL_FUNC)&clefr_clef_aligner_trainer_resume, 4},
+    {"C_clef_aligner_trainer_free", (DL_FUNC)&clefr_clef_aligner_trainer_free, 1},
+    {"C_clef_aligner_trainer_errmsg", (DL_FUNC)&clefr_clef_aligner_trainer_errmsg, 1},
+    {"C_clef_aligner_trainer_errcode", (DL_FUNC)&clefr_clef_aligner_trainer_errcode, 1},
+    {"C_clef_aligner_trainer_add_session", (DL_FUNC)&clefr_clef_aligner_trainer_add_session, 7},
+    {"C_clef_aligner_trainer_add_store", (DL_FUNC)&clefr_clef_aligner_trainer_add_store, 5},
+    {"C_clef_aligner_trainer_sessions", (DL_FUNC)&clefr_clef_aligner_trainer_sessions, 2},
+    {"C_clef_aligner_trainer_set_dist", (DL_FUNC)&clefr_clef_aligner_trainer_set_dist, 3},
+    {"C_clef_aligner_trainer_run", (DL_FUNC)&clefr_clef_aligner_trainer_run, 2},
+    {"C_clef_aligner_trainer_validate", (DL_FUNC)&clefr_clef_aligner_trainer_validate, 1},
+    {"C_clef_aligner_trainer_aligner", (DL_FUNC)&clefr_clef_aligner_trainer_aligner, 1},
+    {"C_clef_aligner_trainer_steps", (DL_FUNC)&clefr_clef_aligner_trainer_steps, 1},
+    {"C_clef_aligner_trainer_save", (DL_FUNC)&clefr_clef_aligner_trainer_save, 2},
     {NULL, NULL, 0}};
 
 void R_init_clef(DllInfo *dll) {

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The clinical aligner through the clef program, on the tests' session-mean tokenizer and its
+# cohort (fixtures of tests/cli): a tiny encoder -> embed --store -> align (progress, held-out
+# retrieval), resume from its checkpoint, aligned embeddings (embed -a) probed by evaluate,
+# zero-shot scores, and a store without the encoder's embeddings refused with advice.
+# Needs the text encoder (build/minilm from tools/install_deps.sh): exit 77 (skip) without it.
+# Usage: cli_align_e2e.sh CLEF_BINARY FIXTURE_DIR MINILM_DIR
+set -euo pipefail
+clef="$1"
+fix="$2"
+minilm="$3"
+[ -f "$minilm/model.safetensors" ] || { echo "no text encoder in $minilm: skipped"; exit 77; }
+export CLEF_TEXT_MODEL="$minilm"
+work="$(mktemp -d /tmp/clef_cli_align_XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+"$clef" ingest "$fix/coh_mean" --store "$work/s.db" > /dev/null 2>&1
+"$clef" tokenize --store "$work/s.db" -w "$fix/wm.safetensors" > /dev/null 2>&1
+"$clef" pretrain --store "$work/s.db" -w "$fix/wm.safetensors" -o "$work/enc.safetensors" \
+  --steps 2 --d-model 16 --layers 1 --heads 2 --d-ff 32 --embed-dim 12 --batch 2 \
+  --crop-cols 24 --quiet > /dev/null 2>&1
+# no embeddings yet: refused, saying what to run
+if "$clef" align --store "$work/s.db" -w "$work/enc.safetensors" -o "$work/al.safetensors" \
+  > /dev/null 2> "$work/noemb.err"; then
+  echo "align without embeddings succeeded"; exit 1
+fi
+grep -q "clef embed --store" "$work/noemb.err"
+"$clef" embed --store "$work/s.db" -w "$work/enc.safetensors" -t "$fix/wm.safetensors" \
+  --quiet > /dev/null
+tiny=(--dim 16 --width 8 --layers 1 --heads 2 --eeg-hidden 16 --batch 4 --log-every 1
+  --checkpoint-every 2 --threads 2)
+"$clef" align --store "$work/s.db" -w "$work/enc.safetensors" -o "$work/al.safetensors" \
+  --steps 3 "${tiny[@]}" > "$work/al.txt" 2> "$work/al.err" || { cat "$work/al.err"; exit 1; }
+grep -q "step 3/3  loss report [0-9.]* ehr [0-9.]*  in-batch top-1 report" "$work/al.err"
+grep -q "^3 steps -> " "$work/al.txt"
+grep -Eq "R@1 [0-9.]+ \(chance|no val sessions" "$work/al.txt" "$work/al.err"
+# resume: two more steps
+"$clef" align --store "$work/s.db" -w "$work/enc.safetensors" -o "$work/al5.safetensors" \
+  --resume "$work/al.safetensors.ckpt" --steps 5 "${tiny[@]}" > "$work/res.txt" 2> /dev/null
+grep -q "^5 steps" "$work/res.txt"
+# aligned embeddings into the store, probed like a model
+"$clef" embed --store "$work/s.db" -w "$work/enc.safetensors" -t "$fix/wm.safetensors" \
+  -a "$work/al.safetensors" --quiet > "$work/emb.txt"
+grep -q "^16 sessions aligned" "$work/emb.txt"
+"$clef" evaluate --store "$work/s.db" --model "$work/al.safetensors" --bootstrap 20 \
+  > "$work/eval.txt" 2> "$work/eval.err" || { cat "$work/eval.err"; exit 1; }
+head -n 1 "$work/eval.txt" | grep -q "AUROC"
+# zero-shot scores of the train split: one line per session, scores are cosines
+"$clef" zeroshot --store "$work/s.db" -w "$work/enc.safetensors" -a "$work/al.safetensors" \
+  "diffuse beta activity" --split train -o "$work/zs.csv"
+n=$(($(wc -l < "$work/zs.csv") - 1))
+[ "$n" -ge 2 ]
+awk -F, 'NR > 1 && ($2 < -1.0001 || $2 > 1.0001) { bad = 1 } END { exit bad }' "$work/zs.csv"
+echo "cli align e2e: ok ($n zero-shot scores)"

@@ -1,0 +1,251 @@
+/* cmd_zeroshot.c — clef zeroshot: score a store's sessions against a text prompt through the
+ * clinical aligner (clef_aligner_score_text; docs/aligner.md "Zero-shot"), and with a task, the
+ * AUROC of those scores with its bootstrap CI. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_text.h"
+
+typedef struct zs_opts {
+    const char *store, *enc, *al, *prompt, *versus, *task, *split, *out, *text;
+    int64_t threads;
+} zs_opts;
+
+static const char k_usage[] =
+    "usage: clef zeroshot --store DB -w|--encoder ENCODER -a|--aligner ALIGNER \"PROMPT\"\n"
+    "         [--versus \"PROMPT2\"] [--task TASK] [--split test|val|train|all]\n"
+    "         [-o SCORES.csv] [--text DIR] [--threads T]\n\n"
+    "Zero-shot scoring (docs/aligner.md): the cosine between each session's aligned\n"
+    "embedding (its embedding under ENCODER, clef embed --store, through ALIGNER's EEG\n"
+    "tower) and PROMPT's (through the text encoder and ALIGNER's report tower), for the\n"
+    "sessions of --split (test; all: train, val and test, for a cohort the aligner never\n"
+    "saw). --versus scores cos(PROMPT) - cos(PROMPT2) instead, e.g. \"focal slowing\"\n"
+    "--versus \"no focal slowing\" (reports mention findings negated as often as not).\n"
+    "Without --task: session_id,score lines (to SCORES.csv or\n"
+    "stdout). With --task (e.g. feat_excess_beta): the sessions labelled for it, and the\n"
+    "AUROC of the scores with its 95 % bootstrap CI (1000 resamples, seed 0); -o writes\n"
+    "session_id,score,label.\n";
+
+static int zs_parse(int argc, char **argv, zs_opts *o, int *code) {
+    *o = (zs_opts){.threads = 1, .split = "test"};
+    const cli_opt opts[] = {CLI_POS("PROMPT", &o->prompt, 1),
+                            CLI_OUT(&o->out, 0),
+                            CLI_STR("--store", NULL, &o->store, 1),
+                            CLI_STR("--encoder", "-w", &o->enc, 1),
+                            CLI_STR("--aligner", "-a", &o->al, 1),
+                            CLI_STR("--task", NULL, &o->task, 0),
+                            CLI_STR("--split", NULL, &o->split, 0),
+                            CLI_STR("--text", NULL, &o->text, 0),
+                            CLI_STR("--versus", NULL, &o->versus, 0),
+                            CLI_I64("--threads", &o->threads, 1, 256),
+                            CLI_END};
+    const cli_cmd cmd = {"zeroshot", k_usage, opts};
+    if (cli_parse(&cmd, argc, argv, code) != 0)
+        return 1;
+    if (strcmp(o->split, "test") != 0 && strcmp(o->split, "val") != 0 &&
+        strcmp(o->split, "train") != 0 && strcmp(o->split, "all") != 0)
+        *code = cli_usage_error("zeroshot", "--split: test, val, train or all");
+    else if (strcmp(o->split, "all") == 0 && o->task == NULL)
+        *code = cli_usage_error("zeroshot", "--split all: with --task");
+    return *code != 0;
+}
+
+static int32_t split_id(const char *s) {
+    return strcmp(s, "train") == 0  ? CLEF_SPLIT_TRAIN
+           : strcmp(s, "val") == 0  ? CLEF_SPLIT_VAL
+           : strcmp(s, "test") == 0 ? CLEF_SPLIT_TEST
+                                    : 0;
+}
+
+/* The split's sessions (ids) and embeddings, all of them or the task's labelled ones. */
+typedef struct zs_data {
+    int64_t n, dim;
+    float *x;
+    int32_t *y; /* NULL without a task */
+    char (*id)[128];
+} zs_data;
+
+static clef_status load_all(clef_store *st, const char *hash, int32_t split, zs_data *d) {
+    clef_status rc = clef_store_split_count(st, split, &d->n);
+    if (rc != CLEF_OK)
+        return rc;
+    if ((d->id = calloc((size_t)d->n + 1, sizeof *d->id)) == NULL)
+        return CLEF_ERR_NOMEM;
+    for (int64_t i = 0; rc == CLEF_OK && i < d->n; i++) {
+        size_t len = 0;
+        rc = clef_store_split_session(st, split, i, d->id[i], sizeof d->id[i], NULL);
+        if (rc == CLEF_OK)
+            rc =
+                clef_store_artifact_get(st, d->id[i], CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0, &len);
+        if (rc == CLEF_ERR_BUFFER_TOO_SMALL)
+            rc = CLEF_OK;
+        if (rc == CLEF_OK && d->x == NULL) {
+            d->dim = (int64_t)(len / sizeof(float));
+            if ((d->x = malloc((size_t)(d->n * d->dim) * sizeof *d->x + 1)) == NULL)
+                return CLEF_ERR_NOMEM;
+        }
+        if (rc == CLEF_OK)
+            rc = clef_store_artifact_get(st, d->id[i], CLEF_ARTIFACT_EMBEDDING, hash,
+                                         d->x + i * d->dim, (size_t)d->dim * sizeof(float), &len);
+    }
+    return rc;
+}
+
+static clef_status load_task_split(clef_store *st, const char *hash, int32_t split,
+                                   const char *task, zs_data *d) {
+    clef_status rc = clef_store_task_data(st, task, split, CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0,
+                                          NULL, 0, &d->n, &d->dim);
+    if (rc != CLEF_OK && rc != CLEF_ERR_BUFFER_TOO_SMALL)
+        return rc;
+    d->x = malloc((size_t)(d->n * d->dim) * sizeof *d->x + 1);
+    d->y = malloc((size_t)d->n * sizeof *d->y + 1);
+    if (d->x == NULL || d->y == NULL)
+        return CLEF_ERR_NOMEM;
+    return clef_store_task_data(st, task, split, CLEF_ARTIFACT_EMBEDDING, hash, d->x,
+                                (size_t)(d->n * d->dim), d->y, (size_t)d->n, &d->n, &d->dim);
+}
+
+/* A task's labelled sessions of one split, or of all three (split 0) appended. */
+static clef_status load_task(clef_store *st, const char *hash, int32_t split, const char *task,
+                             zs_data *d) {
+    if (split != 0)
+        return load_task_split(st, hash, split, task, d);
+    clef_status rc = CLEF_OK;
+    for (int32_t k = CLEF_SPLIT_TRAIN; rc == CLEF_OK && k <= CLEF_SPLIT_TEST; k++) {
+        zs_data part = {0};
+        rc = load_task_split(st, hash, k, task, &part);
+        if (rc == CLEF_OK && part.n > 0) {
+            float *x = realloc(d->x, (size_t)((d->n + part.n) * part.dim) * sizeof *x + 1);
+            int32_t *y = realloc(d->y, (size_t)(d->n + part.n) * sizeof *y + 1);
+            if (x != NULL)
+                d->x = x;
+            if (y != NULL)
+                d->y = y;
+            if (x == NULL || y == NULL)
+                rc = CLEF_ERR_NOMEM;
+            else {
+                memcpy(d->x + d->n * part.dim, part.x, (size_t)(part.n * part.dim) * sizeof *x);
+                memcpy(d->y + d->n, part.y, (size_t)part.n * sizeof *y);
+                d->n += part.n;
+                d->dim = part.dim;
+            }
+        }
+        free(part.x);
+        free(part.y);
+    }
+    return rc;
+}
+
+static int report(clef_ctx *ctx, const zs_opts *o, const zs_data *d, const float *score) {
+    FILE *f = o->out != NULL ? fopen(o->out, "w") : (o->task == NULL ? stdout : NULL);
+    if (o->out != NULL && f == NULL)
+        return cli_fail(o->out, CLEF_ERR_IO, "cannot write");
+    if (f != NULL) {
+        fprintf(f, d->y ? "row,score,label\n" : "session_id,score\n");
+        for (int64_t i = 0; i < d->n; i++) {
+            if (d->y)
+                fprintf(f, "%lld,%.6f,%d\n", (long long)i, (double)score[i], (int)d->y[i]);
+            else
+                fprintf(f, "%s,%.6f\n", d->id[i], (double)score[i]);
+        }
+        if (f != stdout)
+            fclose(f);
+    }
+    if (o->task == NULL)
+        return 0;
+    double *s = malloc((size_t)d->n * sizeof *s + 1), auc = 0, lo = 0, hi = 0;
+    if (s == NULL)
+        return cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
+    int64_t pos = 0;
+    for (int64_t i = 0; i < d->n; i++) {
+        s[i] = score[i];
+        pos += d->y[i];
+    }
+    clef_status rc = clef_auroc(ctx, s, d->y, (size_t)d->n, &auc);
+    if (rc == CLEF_OK)
+        rc = clef_auroc_ci(ctx, s, d->y, (size_t)d->n, 1000, 0, 0.95, &lo, &hi);
+    free(s);
+    if (rc != CLEF_OK)
+        return cli_fail(o->task, rc, clef_ctx_errmsg(ctx));
+    printf("%s  \"%s\"%s%s%s  zero-shot AUROC %.3f [%.3f, %.3f]  (%s split: %lld positive, "
+           "%lld negative)\n",
+           o->task, o->prompt, o->versus ? " vs \"" : "", o->versus ? o->versus : "",
+           o->versus ? "\"" : "", auc, lo, hi, o->split, (long long)pos, (long long)(d->n - pos));
+    return 0;
+}
+
+/* score -= cos(session, versus). */
+static int subtract_versus(const clef_aligner *al, clef_session *s, const clef_text_encoder *te,
+                           const zs_data *d, const char *versus, float *score) {
+    float *neg = malloc((size_t)d->n * sizeof *neg + 1);
+    if (neg == NULL)
+        return cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
+    clef_status rc =
+        clef_aligner_score_text(al, s, te, d->x, d->n, d->dim, versus, neg, (size_t)d->n);
+    for (int64_t i = 0; rc == CLEF_OK && i < d->n; i++)
+        score[i] -= neg[i];
+    free(neg);
+    return rc != CLEF_OK ? cli_fail("zeroshot --versus", rc, clef_session_errmsg(s)) : 0;
+}
+
+static int zs_run(clef_ctx *ctx, clef_session *s, const zs_opts *o) {
+    char hash[65];
+    clef_text_encoder *te = NULL;
+    clef_aligner *al = NULL;
+    clef_store *st = NULL;
+    zs_data d = {0};
+    float *score = NULL;
+    clef_status rc = clef_encoder_model_hash(ctx, o->enc, hash, sizeof hash, NULL);
+    int ret = rc != CLEF_OK ? cli_fail(o->enc, rc, clef_ctx_errmsg(ctx)) : 0;
+    if (ret == 0 && (rc = clef_aligner_load(&al, ctx, o->al)) != CLEF_OK)
+        ret = cli_fail(o->al, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0)
+        ret = cli_text_encoder(ctx, o->text, &te);
+    if (ret == 0 && (rc = clef_store_open(&st, ctx, o->store)) != CLEF_OK)
+        ret = cli_fail(o->store, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0) {
+        rc = o->task != NULL ? load_task(st, hash, split_id(o->split), o->task, &d)
+                             : load_all(st, hash, split_id(o->split), &d);
+        if (rc != CLEF_OK)
+            ret = cli_fail(o->store, rc,
+                           rc == CLEF_ERR_NOMEM ? "out of memory" : clef_store_errmsg(st));
+    }
+    if (ret == 0 && (score = malloc((size_t)d.n * sizeof *score + 1)) == NULL)
+        ret = cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
+    if (ret == 0 && (rc = clef_aligner_score_text(al, s, te, d.x, d.n, d.dim, o->prompt, score,
+                                                  (size_t)d.n)) != CLEF_OK)
+        ret = cli_fail("zeroshot", rc, clef_session_errmsg(s));
+    if (ret == 0 && o->versus != NULL)
+        ret = subtract_versus(al, s, te, &d, o->versus, score);
+    if (ret == 0)
+        ret = report(ctx, o, &d, score);
+    free(score);
+    free(d.x);
+    free(d.y);
+    free(d.id);
+    clef_store_free(st);
+    clef_aligner_free(al);
+    clef_text_encoder_free(te);
+    return ret;
+}
+
+int cmd_zeroshot(int argc, char **argv) {
+    zs_opts o;
+    int code = 0;
+    if (zs_parse(argc, argv, &o, &code) != 0)
+        return code;
+    clef_ctx *ctx = NULL;
+    clef_session *s = NULL;
+    if (clef_ctx_create(&ctx) != CLEF_OK)
+        return cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
+    (void)clef_ctx_set_log(ctx, CLEF_LOG_WARN, cli_log_stderr, NULL);
+    clef_status rc = clef_session_create(&s, ctx, (int32_t)o.threads);
+    int ret = rc != CLEF_OK ? cli_fail("zeroshot", rc, clef_ctx_errmsg(ctx)) : 0;
+    if (ret == 0)
+        ret = zs_run(ctx, s, &o);
+    clef_session_free(s);
+    clef_ctx_free(ctx);
+    return ret;
+}
