@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 static void fx_free(oom_fx *fx) {
+    clef_aligner_trainer_free(fx->atr);
+    clef_aligner_free(fx->al);
     clef_encoder_stream_free(fx->est);
     clef_spectrogram_stream_free(fx->sst);
     clef_encoder_trainer_free(fx->etr);
@@ -43,6 +45,7 @@ static const char *fx_errmsg(const oom_fx *fx) {
                        clef_session_errmsg(fx->s),
                        clef_tokenizer_trainer_errmsg(fx->ttr),
                        clef_encoder_trainer_errmsg(fx->etr),
+                       clef_aligner_trainer_errmsg(fx->atr),
                        clef_store_errmsg(fx->store),
                        clef_recording_errmsg(fx->rec),
                        clef_stream_errmsg(fx->stream),

@@ -35,6 +35,8 @@ typedef struct oom_fx {
     clef_encoder_stream *est;
     clef_encoder_trainer *etr;
     clef_text_encoder *te;
+    clef_aligner *al;
+    clef_aligner_trainer *atr;
     clef_probe *probe;
     clef_eval *ev;
     clef_store *store;

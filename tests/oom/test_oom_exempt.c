@@ -153,6 +153,8 @@ static clef_status c_store(oom_fx *fx) {
     OK(clef_store_split_count(s, CLEF_SPLIT_TRAIN, &n));
     OK(clef_store_split_session(s, CLEF_SPLIT_TRAIN, 0, item, sizeof item, NULL));
     OK(clef_store_recording_path(s, item, buf, sizeof buf, NULL));
+    OK(clef_store_report_text(s, item, buf, sizeof buf, NULL));
+    OK(clef_store_session_ehr(s, item, buf, sizeof buf, NULL));
     OK(clef_store_task_balance(s, "med_benzodiazepine", &a, &b, &pos, &neg));
     OK(clef_store_task_data(s, "med_benzodiazepine", CLEF_SPLIT_TRAIN, CLEF_ARTIFACT_EMBEDDING,
                             clef_bandpower_model_hash(), x, 64 * 8, y, 64, &n, &dim));
@@ -223,6 +225,7 @@ static const oom_case k_cases[] = {
     {.name = "store_queries_and_jobs",
      .covers = NOALLOC("clef_store_count clef_store_task_name clef_store_split_count "
                        "clef_store_split_session clef_store_recording_path "
+                       "clef_store_report_text clef_store_session_ehr "
                        "clef_store_task_balance clef_store_task_data "
                        "clef_store_channel_map_put clef_store_artifact_put "
                        "clef_store_artifact_get clef_store_job_add_item "
