@@ -463,7 +463,7 @@ static int32_t *session_ids(const clef_tokenizer *tok, int n) {
 }
 
 static clef_status c_etr_tokens(oom_fx *fx) {
-    double loss = 0, acc = 0, base = 0;
+    double loss = 0, acc = 0, base[2] = {0, 0};
     clef_status rc =
         clef_encoder_trainer_add_tokens(fx->etr, session_ids(fx->tok, 4), 4, CLEF_SPLIT_TRAIN);
     if (rc == CLEF_OK)
@@ -471,7 +471,7 @@ static clef_status c_etr_tokens(oom_fx *fx) {
     if (rc == CLEF_OK)
         rc = clef_encoder_trainer_step(fx->etr, session_ids(fx->tok, 2), 2, &loss, &acc);
     if (rc == CLEF_OK)
-        rc = clef_encoder_trainer_validate(fx->etr, 1, &loss, &acc, &base);
+        rc = clef_encoder_trainer_validate(fx->etr, 1, &loss, &acc, base);
     if (rc == CLEF_OK)
         rc = clef_encoder_trainer_save(fx->etr, fx->path);
     return rc;
