@@ -76,7 +76,7 @@ const char *oom_tmpdir(void); /* a directory removed at exit */
 clef_status oom_spec16(clef_ctx *ctx, clef_spectrogram **out);
 clef_status oom_tok_arch(clef_ctx *ctx, clef_params **out);
 const char *oom_tok_path(void);         /* oom_tok_arch()'s weights file, for oom_spec16() */
-const char *oom_enc_path(void);         /* a tiny session encoder trained for it */
+const char *oom_enc_path(void);         /* a tiny session encoder made for it (untrained) */
 const char *oom_cohort_dir(void);       /* 5 sessions of 48 s (tests/support fixture) */
 const char *oom_cohort_small_dir(void); /* 3 sessions of 2 s */
 
