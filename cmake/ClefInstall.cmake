@@ -24,3 +24,6 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/clefConfig.cmake
 file(RELATIVE_PATH CLEF_PC_TO_PREFIX "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
 configure_file(cmake/clef.pc.in ${CMAKE_CURRENT_BINARY_DIR}/clef.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/clef.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# the shipped default models (docs/models.md), found by clef_default_model_path()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/clef/models
+  FILES_MATCHING PATTERN "*.safetensors")

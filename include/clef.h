@@ -1189,8 +1189,9 @@ enum clef_param_key_model {
  *  whole sessions: its image is the session image (clef_tokenizer_session_frames(): 1,200
  *  frames = 8 x 240 grid tokens + 128 session-mean tokens = 2,048 for the default weights),
  *  whatever crop the weights were trained on. Every clef.tok.* metadata key and every tensor
- *  must be present with the expected shape (F32); a mismatch fails with CLEF_ERR_FORMAT or
- *  CLEF_ERR_SHAPE and a message naming it (on ctx). */
+ *  must be present with the expected shape (F32, or F16/BF16 widened); a mismatch fails with
+ *  CLEF_ERR_FORMAT or CLEF_ERR_SHAPE and a message naming it (on ctx). path NULL: the default
+ *  model (clef_default_model_path()). */
 CLEF_API clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path);
 /** A tokenizer with the architecture of params (a CLEF_PARAMS_TOKENIZER set; NULL: defaults)
  *  and PyTorch-default random weights drawn from seed: the starting point of training. */
@@ -1469,6 +1470,23 @@ CLEF_API clef_status clef_tokenizer_job_run(clef_session *sess, clef_store *s,
 CLEF_API clef_status clef_tokenizer_sha256(const clef_tokenizer *tok, char *buf, size_t cap,
                                            size_t *needed);
 
+/* ---- shipped default models (docs/models.md) ---- */
+
+/** The default models that ship with libclef (trained on the synthetic cohort; model cards in
+ *  docs/models.md). Pinned. */
+enum clef_default_model {
+    CLEF_MODEL_TOKENIZER = 1, /**< tokenizer.safetensors */
+    CLEF_MODEL_ENCODER = 2,   /**< encoder.safetensors (trained with that tokenizer) */
+    CLEF_MODEL_ALIGNER = 3    /**< aligner.safetensors (trained on that encoder's embeddings) */
+};
+/** Path of a default model into buf (NUL-terminated; *needed = bytes with the NUL): the first
+ *  that exists of $CLEF_MODELS_DIR/<file>, the models directory installed with this libclef
+ *  (<prefix>/share/clef/models) and the source tree it was built from (models/).
+ *  clef_tokenizer_load(), clef_encoder_load() and clef_aligner_load() load it when given a NULL
+ *  path. CLEF_ERR_NOT_FOUND naming the places tried. Errors go to ctx. */
+CLEF_API clef_status clef_default_model_path(clef_ctx *ctx, int32_t which, char *buf, size_t cap,
+                                             size_t *needed);
+
 /* ---- session encoder (docs/encoder.md) ---- */
 
 /** Keys of CLEF_PARAMS_ENCODER sets (names "enc.*"): the architecture of a new encoder
@@ -1515,7 +1533,8 @@ enum clef_param_key_pretrain {
  *  (may be NULL) the weights must name its SHA-256 (clef_tokenizer_sha256()) and its token
  *  layout: a mismatch is CLEF_ERR_INVALID_ARG naming both. CLEF_ERR_FORMAT for malformed
  *  metadata or non-finite weights, CLEF_ERR_SHAPE for a tensor of the wrong shape,
- *  CLEF_ERR_NOT_FOUND for a missing one. Errors go to ctx. */
+ *  CLEF_ERR_NOT_FOUND for a missing one. path NULL: the default model
+ *  (clef_default_model_path()). Errors go to ctx. */
 CLEF_API clef_status clef_encoder_load(clef_encoder **out, clef_ctx *ctx, const char *path,
                                        const clef_tokenizer *tok);
 /** Write the encoder's weights (float32) and metadata atomically; loadable with
@@ -2169,7 +2188,8 @@ typedef int32_t (*clef_aligner_progress_fn)(int64_t step, int64_t total, double 
  *  libclef_dist has this contract. Return CLEF_OK or an error status. */
 typedef clef_status (*clef_gather_fn)(const float *mine, size_t n, float *all, void *user);
 
-/** Load an aligner written by clef_aligner_save() (or a trainer checkpoint). CLEF_ERR_NOT_FOUND
+/** Load an aligner written by clef_aligner_save() (or a trainer checkpoint); path NULL: the
+ *  default model (clef_default_model_path()). CLEF_ERR_NOT_FOUND
  *  for a missing tensor or key, CLEF_ERR_FORMAT for bad metadata, CLEF_ERR_SHAPE for a tensor
  *  of the wrong shape. Errors go to ctx. */
 CLEF_API clef_status clef_aligner_load(clef_aligner **out, clef_ctx *ctx, const char *path);
@@ -2178,6 +2198,11 @@ CLEF_API clef_status clef_aligner_load(clef_aligner **out, clef_ctx *ctx, const 
 CLEF_API clef_status clef_aligner_save(const clef_aligner *al, clef_ctx *ctx, const char *path);
 /** NULL-safe. */
 CLEF_API void clef_aligner_free(clef_aligner *al);
+/** SHA-256 (64 hex digits + NUL) of the encoder weights file whose embeddings the aligner was
+ *  trained on (recorded by clef_aligner_trainer_add_store()), or "" when unknown; *needed (may
+ *  be NULL) = its size with the NUL. CLEF_ERR_BUFFER_TOO_SMALL when cap is less. */
+CLEF_API clef_status clef_aligner_encoder_sha256(const clef_aligner *al, char *buf, size_t cap,
+                                                 size_t *needed);
 /** Width of the session embeddings it takes (its encoder's embed_dim) and of the shared space.
  *  Either pointer may be NULL. */
 CLEF_API clef_status clef_aligner_dims(const clef_aligner *al, int64_t *eeg_dim, int64_t *dim);

@@ -67,16 +67,17 @@ int main(int argc, char **argv) {
                        "are activated by drowsiness; no electrographic seizures were recorded. ";
     while (strlen(report) + strlen(para) < sizeof report && strlen(report) < 2400)
         strcat(report, para);
-    int32_t ids[CLEF_TEXT_MAX_TOKENS], n = 0;
-    clef_text_encoder_tokenize(te, s, report, ids, CLEF_TEXT_MAX_TOKENS, &n);
-    const char *texts[1] = {report};
+    int32_t ids[256];
+    size_t n = 0;
+    clef_text_encoder_tokenize(te, report, ids, 256, &n);
     float emb[1024];
     double *t = malloc((size_t)runs * sizeof *t);
     if (t == NULL)
         return 1;
     for (int i = 0; i < 3 + runs; i++) {
         double t0 = now_ms();
-        if (clef_text_encoder_embed(te, s, texts, 1, emb, sizeof emb / sizeof emb[0]) != CLEF_OK) {
+        if (clef_text_encoder_embed(te, s, report, emb, sizeof emb / sizeof emb[0], NULL) !=
+            CLEF_OK) {
             fprintf(stderr, "bench_text: %s\n", clef_session_errmsg(s));
             return 1;
         }

@@ -54,6 +54,7 @@ struct clef_aligner {
     float *eeg_mu, *eeg_sd; /* [in_dim] each; last in flat, never trained */
     size_t trained;         /* floats of flat before eeg_mu */
     char **vocab;           /* cfg.vocab sorted strings after vocab[0] = [UNK] */
+    char enc_sha[65];       /* SHA-256 of the encoder file it was trained on, "" if unknown */
 };
 
 /** Batch of token sequences for a tower: B rows of T slots; row b holds len[b] >= 1 tokens,

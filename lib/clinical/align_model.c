@@ -377,6 +377,11 @@ clef_status clefi_al_meta_fill(const clef_aligner *al, clefi_al_meta *m) {
     m->kv[2 * m->n] = "clef.align.ehr_vocab";
     m->kv[2 * m->n + 1] = m->vocab_joined;
     m->n++;
+    if (al->enc_sha[0]) {
+        m->kv[2 * m->n] = "clef.align.encoder_sha256";
+        m->kv[2 * m->n + 1] = al->enc_sha;
+        m->n++;
+    }
     return CLEF_OK;
 }
 
@@ -438,6 +443,17 @@ clef_status clefi_al_from_meta(clef_aligner **out, clef_ctx *ctx, clef_weights *
                                    "(line %d)",
                                    path, (int)i);
         }
+    const char *sha = NULL;
+    if (clef_weights_meta_get(w, "clef.align.encoder_sha256", &sha) == CLEF_OK) {
+        if (strlen(sha) != 64 || strspn(sha, "0123456789abcdef") != 64) {
+            clef_aligner_free(al);
+            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                   "aligner %s: clef.align.encoder_sha256 is not 64 lowercase "
+                                   "hex digits",
+                                   path);
+        }
+        memcpy(al->enc_sha, sha, 65);
+    }
     *out = al;
     return CLEF_OK;
 }
@@ -450,10 +466,15 @@ clef_status clef_aligner_load(clef_aligner **out, clef_ctx *ctx, const char *pat
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
     clefi_reset(ctx);
-    if (out == NULL || path == NULL)
+    if (out == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "clef_aligner_load: bad argument");
+    char def[4096];
+    clef_status rc =
+        clefi_model_path_or_default(ctx, path, CLEF_MODEL_ALIGNER, def, sizeof def, &path);
+    if (rc != CLEF_OK)
+        return rc;
     clef_weights *w = NULL;
-    clef_status rc = clef_weights_open(&w, ctx, path);
+    rc = clef_weights_open(&w, ctx, path);
     if (rc != CLEF_OK)
         return rc;
     clef_aligner *al = NULL;
@@ -488,6 +509,19 @@ clef_status clef_aligner_save(const clef_aligner *al, clef_ctx *ctx, const char 
     }
     clefi_al_meta_free(al->ctx, &m);
     return rc;
+}
+
+clef_status clef_aligner_encoder_sha256(const clef_aligner *al, char *buf, size_t cap,
+                                        size_t *needed) {
+    if (al == NULL || (buf == NULL && cap > 0))
+        return CLEF_ERR_INVALID_ARG;
+    size_t n = strlen(al->enc_sha) + 1;
+    if (needed != NULL)
+        *needed = n;
+    if (cap < n)
+        return CLEF_ERR_BUFFER_TOO_SMALL;
+    memcpy(buf, al->enc_sha, n);
+    return CLEF_OK;
 }
 
 clef_status clef_aligner_dims(const clef_aligner *al, int64_t *eeg_dim, int64_t *dim) {

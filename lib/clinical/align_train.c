@@ -62,6 +62,7 @@ struct clef_aligner_trainer {
     double lr, lr_min_frac, warmup_frac, wd, clip, temperature, w_report, w_ehr;
     int32_t learn_temp;
     char *drop;
+    char enc_sha[65]; /* the store's encoder (add_store), recorded in the aligner */
     uint64_t seed;
     int64_t step;
     al_set data[2]; /* train, val */
@@ -340,6 +341,8 @@ clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr, const clef_
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                            "clef_aligner_trainer_add_store: bad argument (split \"train\" or "
                            "\"val\")");
+    if (strlen(encoder_hash) == 64 && tr->enc_sha[0] == '\0')
+        memcpy(tr->enc_sha, encoder_hash, 65);
     int64_t n = 0;
     clef_status rc = clef_store_split_count(store, sp, &n);
     char sid[256], *report = NULL, *ehr = NULL;
@@ -445,6 +448,7 @@ static clef_status new_model(clef_aligner_trainer *tr) {
     }
     clefi_strs_free(tr->ctx, &vocab);
     clefi_al_init(tr->al, tr->seed, tr->temperature);
+    memcpy(tr->al->enc_sha, tr->enc_sha, sizeof tr->enc_sha);
     /* standardize each input dimension over the training sessions (population sd) */
     for (int32_t k = 0; k < c.in_dim; k++) {
         double s1 = 0.0, s2 = 0.0;

@@ -208,6 +208,12 @@ CLEFI_HIDDEN clef_status clefi_session_error(clef_session *s, clef_status status
  *  CLEF_ERR_NOMEM on the session. The block stays valid until the slot is asked for more. */
 CLEFI_HIDDEN void *clefi_session_slot(clef_session *s, int32_t slot, size_t bytes);
 
+/* ---- default models (models.c) ---- */
+/** *out = path, or when path is NULL the default model which (clef_default_model_path()) in
+ *  buf (cap bytes); errors on ctx. */
+CLEFI_HIDDEN clef_status clefi_model_path_or_default(clef_ctx *ctx, const char *path, int32_t which,
+                                                     char *buf, size_t cap, const char **out);
+
 /* ---- random numbers (rng.c): splitmix64 (Steele, Lea, Flood, "Fast splittable pseudorandom
  * number generators", OOPSLA 2014), the library's one generator ---- */
 

@@ -367,9 +367,14 @@ clef_status clef_encoder_load(clef_encoder **out, clef_ctx *ctx, const char *pat
     clefi_reset(ctx);
     if (ctx == NULL)
         return CLEF_ERR_INVALID_ARG;
-    if (out == NULL || path == NULL)
+    if (out == NULL)
         return clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG, "encoder_load: NULL argument");
     *out = NULL;
+    char def[4096];
+    clef_status drc =
+        clefi_model_path_or_default(ctx, path, CLEF_MODEL_ENCODER, def, sizeof def, &path);
+    if (drc != CLEF_OK)
+        return drc;
     clef_weights *w = NULL;
     clef_status rc = clef_weights_open(&w, ctx, path);
     if (rc != CLEF_OK && rc != CLEF_ERR_NOMEM) { /* name the file */

@@ -566,6 +566,13 @@ clef_status clefi_tok_load_weights(clef_tokenizer **out, clef_ctx *ctx, clef_wei
 
 clef_status clef_tokenizer_load(clef_tokenizer **out, clef_ctx *ctx, const char *path) {
     clefi_reset(ctx);
+    char def[4096];
+    if (out != NULL && ctx != NULL && path == NULL &&
+        clefi_model_path_or_default(ctx, NULL, CLEF_MODEL_TOKENIZER, def, sizeof def, &path) !=
+            CLEF_OK) {
+        *out = NULL;
+        return ctx->err.code;
+    }
     if (out == NULL || ctx == NULL || path == NULL)
         return ctx != NULL ? clefi_ctx_error(ctx, CLEF_ERR_INVALID_ARG,
                                              "tokenizer_load: NULL "

@@ -50,4 +50,15 @@ head -n 1 "$work/eval.txt" | grep -q "AUROC"
 n=$(($(wc -l < "$work/zs.csv") - 1))
 [ "$n" -ge 2 ]
 awk -F, 'NR > 1 && ($2 < -1.0001 || $2 > 1.0001) { bad = 1 } END { exit bad }' "$work/zs.csv"
+# an aligner with an encoder it was not trained on: refused, naming both
+"$clef" pretrain --store "$work/s.db" -w "$fix/wm.safetensors" -o "$work/enc2.safetensors" \
+  --steps 2 --seed 9 --d-model 16 --layers 1 --heads 2 --d-ff 32 --embed-dim 12 --batch 2 \
+  --crop-cols 24 --quiet > /dev/null 2>&1
+"$clef" embed --store "$work/s.db" -w "$work/enc2.safetensors" -t "$fix/wm.safetensors" \
+  --quiet > /dev/null
+if "$clef" zeroshot --store "$work/s.db" -w "$work/enc2.safetensors" -a "$work/al.safetensors" \
+  "burst suppression" --split train > /dev/null 2> "$work/pair.err"; then
+  echo "zeroshot with another encoder succeeded"; exit 1
+fi
+grep -q "was trained on the embeddings of encoder" "$work/pair.err"
 echo "cli align e2e: ok ($n zero-shot scores)"

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -27,4 +28,16 @@ int cli_text_encoder(clef_ctx *ctx, const char *dir, clef_text_encoder **out) {
             "bash tools/install_deps.sh fetches it; or give --text DIR / set CLEF_TEXT_MODEL)\n",
             dir);
     return cli_fail(w, rc, clef_ctx_errmsg(ctx));
+}
+
+int cli_aligner_matches(const clef_aligner *al, const char *enc_hash, const char *al_path) {
+    char sha[65] = "";
+    if (clef_aligner_encoder_sha256(al, sha, sizeof sha, NULL) != CLEF_OK || sha[0] == '\0' ||
+        strcmp(sha, enc_hash) == 0)
+        return 0;
+    fprintf(stderr,
+            "clef: %s was trained on the embeddings of encoder %.12s..., not of this one "
+            "(%.12s...): use that encoder\n",
+            al_path, sha, enc_hash);
+    return cli_fail(al_path, CLEF_ERR_INVALID_ARG, "aligner and encoder do not belong together");
 }

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_npy.h"
 #include "cli_progress.h"
+#include "cli_text.h"
 
 typedef struct emb_opts {
     const char *weights, *tok, *out, *store, *aligner;
@@ -16,7 +17,7 @@ typedef struct emb_opts {
 } emb_opts;
 
 static const char k_usage[] =
-    "usage: clef embed FILE... -w|--weights ENCODER -t|--tokenizer TOKENIZER -o EMB.npy\n"
+    "usage: clef embed FILE... [-w|--weights ENCODER -t|--tokenizer TOKENIZER] -o EMB.npy\n"
     "                  [--threads N] [--quiet]\n"
     "       clef embed --store DB -w ENCODER -t TOKENIZER [-a ALIGNER] [--threads N]\n"
     "                  [--quiet]\n\n"
@@ -28,7 +29,8 @@ static const char k_usage[] =
     "--store DB embeds every session of a store (clef ingest) as a resumable job\n"
     "(clef_encoder_job_run): tokens from the store when `clef tokenize --store` made them,\n"
     "else from the recording; each embedding becomes an artifact keyed by the SHA-256 of\n"
-    "ENCODER, which `clef evaluate --store DB --model ENCODER` probes. With -a ALIGNER\n"
+    "ENCODER, which `clef evaluate --store DB --model ENCODER` probes. Without -w and -t:\n"
+    "the shipped default models (docs/models.md). With -a ALIGNER\n"
     "(clef align), each session's embedding then goes through ALIGNER's EEG tower too, as\n"
     "an artifact keyed by the SHA-256 of ALIGNER (`clef evaluate --model ALIGNER`).\n";
 
@@ -38,8 +40,8 @@ static int emb_parse(int argc, char **argv, emb_opts *o, int *code) {
     cli_list files = {o->files, 0, 4096};
     const cli_opt opts[] = {CLI_POS_LIST("FILE", &files),
                             CLI_OUT(&o->out, 0),
-                            CLI_STR("--weights", "-w", &o->weights, 1),
-                            CLI_STR("--tokenizer", "-t", &o->tok, 1),
+                            CLI_STR("--weights", "-w", &o->weights, 0),
+                            CLI_STR("--tokenizer", "-t", &o->tok, 0),
                             CLI_STR("--store", NULL, &o->store, 0),
                             CLI_STR("--aligner", "-a", &o->aligner, 0),
                             CLI_I64("--threads", &o->threads, 1, 256),
@@ -71,6 +73,11 @@ static int align_store(clef_ctx *ctx, clef_session *s, clef_store *st, const emb
         rc = clef_aligner_load(&al, ctx, o->aligner);
     if (rc != CLEF_OK)
         return cli_fail(o->aligner, rc, clef_ctx_errmsg(ctx));
+    int ret = cli_aligner_matches(al, enc_hash, o->aligner);
+    if (ret != 0) {
+        clef_aligner_free(al);
+        return ret;
+    }
     cli_progress p;
     cli_progress_begin(&p, "clef embed: aligned", o->quiet);
     int64_t n = 0;
@@ -83,7 +90,18 @@ static int align_store(clef_ctx *ctx, clef_session *s, clef_store *st, const emb
     return 0;
 }
 
-static int embed_store(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
+static int embed_store(clef_ctx *ctx, clef_session *s, emb_opts *o) {
+    static char enc_buf[4096], tok_buf[4096]; /* the defaults' paths: the job hashes the files */
+    clef_status drc = CLEF_OK;
+    if (o->weights == NULL && (drc = clef_default_model_path(ctx, CLEF_MODEL_ENCODER, enc_buf,
+                                                             sizeof enc_buf, NULL)) == CLEF_OK)
+        o->weights = enc_buf;
+    if (drc == CLEF_OK && o->tok == NULL &&
+        (drc = clef_default_model_path(ctx, CLEF_MODEL_TOKENIZER, tok_buf, sizeof tok_buf, NULL)) ==
+            CLEF_OK)
+        o->tok = tok_buf;
+    if (drc != CLEF_OK)
+        return cli_fail("embed", drc, clef_ctx_errmsg(ctx));
     clef_store *st = NULL;
     clef_status rc = clef_store_open(&st, ctx, o->store);
     if (rc != CLEF_OK)
@@ -109,11 +127,13 @@ static int embed_files(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
     clef_encoder *enc = NULL;
     clef_spectrogram *sg = NULL;
     clef_status rc = clef_tokenizer_load(&tok, ctx, o->tok);
-    int ret = rc != CLEF_OK ? cli_fail(o->tok, rc, clef_ctx_errmsg(ctx)) : 0;
+    int ret = rc != CLEF_OK
+                  ? cli_fail(o->tok ? o->tok : "default tokenizer", rc, clef_ctx_errmsg(ctx))
+                  : 0;
     if (ret == 0 && (rc = clef_encoder_load(&enc, ctx, o->weights, tok)) != CLEF_OK)
-        ret = cli_fail(o->weights, rc, clef_ctx_errmsg(ctx));
+        ret = cli_fail(o->weights ? o->weights : "default encoder", rc, clef_ctx_errmsg(ctx));
     if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
-        ret = cli_fail(o->tok, rc, clef_ctx_errmsg(ctx));
+        ret = cli_fail(o->tok ? o->tok : "default tokenizer", rc, clef_ctx_errmsg(ctx));
     int64_t dim = 0;
     float *emb = NULL;
     if (ret == 0) {

@@ -9,15 +9,22 @@
 #include "cli_text.h"
 
 typedef struct zs_opts {
-    const char *store, *enc, *al, *prompt, *versus, *task, *split, *out, *text;
+    const char *store, *enc, *al, *tok, *prompt, *versus, *task, *split, *out, *text;
+    const char *args[4096];
+    int n_args;
     int64_t threads;
+    char enc_buf[4096], al_buf[4096];
 } zs_opts;
 
 static const char k_usage[] =
-    "usage: clef zeroshot --store DB -w|--encoder ENCODER -a|--aligner ALIGNER \"PROMPT\"\n"
+    "usage: clef zeroshot FILE... \"PROMPT\" [-w ENCODER -t TOKENIZER -a ALIGNER] [-o CSV]\n"
+    "       clef zeroshot --store DB [-w ENCODER -a ALIGNER] \"PROMPT\"\n"
     "         [--versus \"PROMPT2\"] [--task TASK] [--split test|val|train|all]\n"
     "         [-o SCORES.csv] [--text DIR] [--threads T]\n\n"
     "Zero-shot scoring (docs/aligner.md): the cosine between each session's aligned\n"
+    "embedding and PROMPT's. FILE...: EDF/BDF recordings embedded with ENCODER and TOKENIZER\n"
+    "(clef embed), printed as file,score. Without -w, -t, -a: the shipped default models\n"
+    "(docs/models.md). --store DB: the store's sessions, each with its aligned\n"
     "embedding (its embedding under ENCODER, clef embed --store, through ALIGNER's EEG\n"
     "tower) and PROMPT's (through the text encoder and ALIGNER's report tower), for the\n"
     "sessions of --split (test; all: train, val and test, for a cohort the aligner never\n"
@@ -30,11 +37,13 @@ static const char k_usage[] =
 
 static int zs_parse(int argc, char **argv, zs_opts *o, int *code) {
     *o = (zs_opts){.threads = 1, .split = "test"};
-    const cli_opt opts[] = {CLI_POS("PROMPT", &o->prompt, 1),
+    cli_list args = {o->args, 0, 4096};
+    const cli_opt opts[] = {CLI_POS_LIST("ARG", &args),
                             CLI_OUT(&o->out, 0),
-                            CLI_STR("--store", NULL, &o->store, 1),
-                            CLI_STR("--encoder", "-w", &o->enc, 1),
-                            CLI_STR("--aligner", "-a", &o->al, 1),
+                            CLI_STR("--store", NULL, &o->store, 0),
+                            CLI_STR("--encoder", "-w", &o->enc, 0),
+                            CLI_STR("--aligner", "-a", &o->al, 0),
+                            CLI_STR("--tokenizer", "-t", &o->tok, 0),
                             CLI_STR("--task", NULL, &o->task, 0),
                             CLI_STR("--split", NULL, &o->split, 0),
                             CLI_STR("--text", NULL, &o->text, 0),
@@ -44,8 +53,16 @@ static int zs_parse(int argc, char **argv, zs_opts *o, int *code) {
     const cli_cmd cmd = {"zeroshot", k_usage, opts};
     if (cli_parse(&cmd, argc, argv, code) != 0)
         return 1;
-    if (strcmp(o->split, "test") != 0 && strcmp(o->split, "val") != 0 &&
-        strcmp(o->split, "train") != 0 && strcmp(o->split, "all") != 0)
+    o->n_args = args.n;
+    o->prompt = o->n_args > 0 ? o->args[o->n_args - 1] : NULL;
+    if (o->store != NULL && o->n_args != 1)
+        *code = cli_usage_error("zeroshot", "--store: give just \"PROMPT\"");
+    else if (o->store == NULL && o->n_args < 2)
+        *code = cli_usage_error("zeroshot", "give FILE... \"PROMPT\" or --store DB \"PROMPT\"");
+    else if (o->store == NULL && o->task != NULL)
+        *code = cli_usage_error("zeroshot", "--task: with --store");
+    else if (strcmp(o->split, "test") != 0 && strcmp(o->split, "val") != 0 &&
+             strcmp(o->split, "train") != 0 && strcmp(o->split, "all") != 0)
         *code = cli_usage_error("zeroshot", "--split: test, val, train or all");
     else if (strcmp(o->split, "all") == 0 && o->task == NULL)
         *code = cli_usage_error("zeroshot", "--split all: with --task");
@@ -190,7 +207,76 @@ static int subtract_versus(const clef_aligner *al, clef_session *s, const clef_t
     return rc != CLEF_OK ? cli_fail("zeroshot --versus", rc, clef_session_errmsg(s)) : 0;
 }
 
-static int zs_run(clef_ctx *ctx, clef_session *s, const zs_opts *o) {
+/* Files: each recording embedded (tokenizer and encoder, NULL: the defaults), then scored. */
+static int zs_files(clef_ctx *ctx, clef_session *s, const zs_opts *o, const clef_aligner *al,
+                    const clef_text_encoder *te) {
+    clef_tokenizer *tok = NULL;
+    clef_encoder *enc = NULL;
+    clef_spectrogram *sg = NULL;
+    clef_status rc = clef_tokenizer_load(&tok, ctx, o->tok);
+    int ret = rc != CLEF_OK
+                  ? cli_fail(o->tok ? o->tok : "default tokenizer", rc, clef_ctx_errmsg(ctx))
+                  : 0;
+    if (ret == 0 && (rc = clef_encoder_load(&enc, ctx, o->enc, tok)) != CLEF_OK)
+        ret = cli_fail(o->enc ? o->enc : "default encoder", rc, clef_ctx_errmsg(ctx));
+    if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
+        ret = cli_fail("zeroshot", rc, clef_ctx_errmsg(ctx));
+    const int n = o->n_args - 1;
+    int64_t dim = 0;
+    float *emb = NULL, *score = NULL;
+    if (ret == 0) {
+        clef_encoder_shape(enc, NULL, NULL, &dim);
+        emb = malloc((size_t)(n * dim) * sizeof *emb + 1);
+        score = malloc((size_t)n * sizeof *score + 1);
+        if (emb == NULL || score == NULL)
+            ret = cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
+    }
+    for (int i = 0; ret == 0 && i < n; i++) {
+        clef_recording *rec = NULL;
+        if ((rc = clef_recording_open(&rec, ctx, o->args[i], NULL)) != CLEF_OK)
+            ret = cli_fail(o->args[i], rc, clef_ctx_errmsg(ctx));
+        else if ((rc = clef_encoder_embed_recording(enc, tok, s, sg, rec, emb + i * dim,
+                                                    (size_t)dim, NULL, NULL)) != CLEF_OK)
+            ret = cli_fail(o->args[i], rc, clef_session_errmsg(s));
+        clef_recording_free(rec);
+    }
+    if (ret == 0 && (rc = clef_aligner_score_text(al, s, te, emb, n, dim, o->prompt, score,
+                                                  (size_t)n)) != CLEF_OK)
+        ret = cli_fail("zeroshot", rc, clef_session_errmsg(s));
+    zs_data d = {.n = n, .dim = dim, .x = emb};
+    if (ret == 0 && o->versus != NULL)
+        ret = subtract_versus(al, s, te, &d, o->versus, score);
+    FILE *f = ret == 0 && o->out != NULL ? fopen(o->out, "w") : stdout;
+    if (f == NULL)
+        ret = cli_fail(o->out, CLEF_ERR_IO, "cannot write");
+    for (int i = 0; ret == 0 && i < n; i++)
+        fprintf(f, "%s%s,%.6f\n", i == 0 ? "file,score\n" : "", o->args[i], (double)score[i]);
+    if (f != NULL && f != stdout)
+        fclose(f);
+    free(emb);
+    free(score);
+    clef_spectrogram_free(sg);
+    clef_encoder_free(enc);
+    clef_tokenizer_free(tok);
+    return ret;
+}
+
+static int zs_run(clef_ctx *ctx, clef_session *s, zs_opts *o) {
+    /* the defaults' paths (the encoder's file hash keys the store's embeddings) */
+    if (o->enc == NULL) {
+        clef_status drc =
+            clef_default_model_path(ctx, CLEF_MODEL_ENCODER, o->enc_buf, sizeof o->enc_buf, NULL);
+        if (drc != CLEF_OK)
+            return cli_fail("default encoder", drc, clef_ctx_errmsg(ctx));
+        o->enc = o->enc_buf;
+    }
+    if (o->al == NULL) {
+        clef_status drc =
+            clef_default_model_path(ctx, CLEF_MODEL_ALIGNER, o->al_buf, sizeof o->al_buf, NULL);
+        if (drc != CLEF_OK)
+            return cli_fail("default aligner", drc, clef_ctx_errmsg(ctx));
+        o->al = o->al_buf;
+    }
     char hash[65];
     clef_text_encoder *te = NULL;
     clef_aligner *al = NULL;
@@ -202,7 +288,15 @@ static int zs_run(clef_ctx *ctx, clef_session *s, const zs_opts *o) {
     if (ret == 0 && (rc = clef_aligner_load(&al, ctx, o->al)) != CLEF_OK)
         ret = cli_fail(o->al, rc, clef_ctx_errmsg(ctx));
     if (ret == 0)
+        ret = cli_aligner_matches(al, hash, o->al);
+    if (ret == 0)
         ret = cli_text_encoder(ctx, o->text, &te);
+    if (ret == 0 && o->store == NULL) {
+        ret = zs_files(ctx, s, o, al, te);
+        clef_aligner_free(al);
+        clef_text_encoder_free(te);
+        return ret;
+    }
     if (ret == 0 && (rc = clef_store_open(&st, ctx, o->store)) != CLEF_OK)
         ret = cli_fail(o->store, rc, clef_ctx_errmsg(ctx));
     if (ret == 0) {

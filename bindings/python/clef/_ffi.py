@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "decf9a87ffec2d56cd98bcc16626325881d6307eb9688ed06c5dadf90cdc3a5b"
+HEADER_SHA256 = "a476d8511f5f3f3dd7cd6eadb897fc27f0b02c5f3284dd907593d96c11604980"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -185,6 +185,10 @@ CLEF_P_TOK_TRAIN_MEAN_TOKENS = 438
 CLEF_P_TOK_TRAIN_MEAN_LEVELS = 439
 CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY = 440
 CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441
+# enum clef_default_model
+CLEF_MODEL_TOKENIZER = 1
+CLEF_MODEL_ENCODER = 2
+CLEF_MODEL_ALIGNER = 3
 # enum clef_param_key_encoder
 CLEF_P_ENC_D_MODEL = 450
 CLEF_P_ENC_N_LAYERS = 451
@@ -294,6 +298,7 @@ ENUMS = {
     'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_TAPER_SYM': 219},
     'clef_dtype': {'CLEF_DTYPE_F32': 1, 'CLEF_DTYPE_F16': 2, 'CLEF_DTYPE_BF16': 3, 'CLEF_DTYPE_F64': 4, 'CLEF_DTYPE_I64': 5, 'CLEF_DTYPE_I32': 6, 'CLEF_DTYPE_I16': 7, 'CLEF_DTYPE_I8': 8, 'CLEF_DTYPE_U8': 9, 'CLEF_DTYPE_BOOL': 10, 'CLEF_DTYPE_U16': 11, 'CLEF_DTYPE_U32': 12, 'CLEF_DTYPE_U64': 13},
     'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429, 'CLEF_P_TOK_TRAIN_WARMUP': 430, 'CLEF_P_TOK_TRAIN_COSINE_STEPS': 431, 'CLEF_P_TOK_TRAIN_LR_MIN': 432, 'CLEF_P_TOK_TRAIN_POWER_WEIGHT': 433, 'CLEF_P_TOK_TRAIN_STEPS': 434, 'CLEF_P_TOK_TRAIN_SEED': 435, 'CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT': 436, 'CLEF_P_TOK_TRAIN_CHANNEL_LONE': 437, 'CLEF_P_TOK_TRAIN_MEAN_TOKENS': 438, 'CLEF_P_TOK_TRAIN_MEAN_LEVELS': 439, 'CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY': 440, 'CLEF_P_TOK_TRAIN_MAX_SESSIONS': 441},
+    'clef_default_model': {'CLEF_MODEL_TOKENIZER': 1, 'CLEF_MODEL_ENCODER': 2, 'CLEF_MODEL_ALIGNER': 3},
     'clef_param_key_encoder': {'CLEF_P_ENC_D_MODEL': 450, 'CLEF_P_ENC_N_LAYERS': 451, 'CLEF_P_ENC_N_HEADS': 452, 'CLEF_P_ENC_D_FF': 453, 'CLEF_P_ENC_EMBED_DIM': 454},
     'clef_param_key_pretrain': {'CLEF_P_PRETRAIN_BATCH': 460, 'CLEF_P_PRETRAIN_STEPS': 461, 'CLEF_P_PRETRAIN_LR': 462, 'CLEF_P_PRETRAIN_LR_MIN_FRAC': 463, 'CLEF_P_PRETRAIN_WARMUP_FRAC': 464, 'CLEF_P_PRETRAIN_WEIGHT_DECAY': 465, 'CLEF_P_PRETRAIN_BETA1': 466, 'CLEF_P_PRETRAIN_BETA2': 467, 'CLEF_P_PRETRAIN_EPS': 468, 'CLEF_P_PRETRAIN_GRAD_CLIP': 469, 'CLEF_P_PRETRAIN_EMA_DECAY': 470, 'CLEF_P_PRETRAIN_MASK_MIN': 471, 'CLEF_P_PRETRAIN_MASK_MAX': 472, 'CLEF_P_PRETRAIN_CROP_COLS': 473, 'CLEF_P_PRETRAIN_SEED': 474, 'CLEF_P_PRETRAIN_CHECKPOINT_EVERY': 475, 'CLEF_P_PRETRAIN_VAL_EVERY': 476, 'CLEF_P_PRETRAIN_MAX_SESSIONS': 477, 'CLEF_P_PRETRAIN_MEAN_WEIGHT': 478},
     'clef_store_table': {'CLEF_STORE_PATIENTS': 1, 'CLEF_STORE_SESSIONS': 2, 'CLEF_STORE_RECORDING_FILES': 3, 'CLEF_STORE_CHANNEL_MAPS': 4, 'CLEF_STORE_REPORTS': 5, 'CLEF_STORE_EHR_EVENTS': 6, 'CLEF_STORE_TASKS': 7, 'CLEF_STORE_LABELS': 8, 'CLEF_STORE_SPLITS': 9, 'CLEF_STORE_ARTIFACTS': 10, 'CLEF_STORE_JOBS': 11},
@@ -626,6 +631,7 @@ FUNCTIONS = {
     'clef_tokenizer_model_hash': (clef_status, [_C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_tokenizer_job_run': (clef_status, [_C.POINTER(clef_session), _C.POINTER(clef_store), _C.c_char_p, _C.c_double, _C.c_int64, _C.POINTER(_C.c_int64), clef_eval_progress_fn, _C.c_void_p]),
     'clef_tokenizer_sha256': (clef_status, [_C.POINTER(clef_tokenizer), _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_default_model_path': (clef_status, [_C.POINTER(clef_ctx), _C.c_int32, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_encoder_load': (clef_status, [_C.POINTER(_C.POINTER(clef_encoder)), _C.POINTER(clef_ctx), _C.c_char_p, _C.POINTER(clef_tokenizer)]),
     'clef_encoder_save': (clef_status, [_C.POINTER(clef_encoder), _C.POINTER(clef_ctx), _C.c_char_p]),
     'clef_encoder_free': (None, [_C.POINTER(clef_encoder)]),
@@ -737,6 +743,7 @@ FUNCTIONS = {
     'clef_aligner_load': (clef_status, [_C.POINTER(_C.POINTER(clef_aligner)), _C.POINTER(clef_ctx), _C.c_char_p]),
     'clef_aligner_save': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_ctx), _C.c_char_p]),
     'clef_aligner_free': (None, [_C.POINTER(clef_aligner)]),
+    'clef_aligner_encoder_sha256': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_aligner_dims': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
     'clef_aligner_embed_eeg': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(_C.c_float), _C.c_int64, _C.c_int64, _C.POINTER(_C.c_float), _C.c_size_t]),
     'clef_aligner_embed_text': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_session), _C.POINTER(clef_text_encoder), _C.c_char_p, _C.c_int32, _C.POINTER(_C.c_float), _C.c_size_t]),
@@ -966,6 +973,7 @@ SIGNATURES = {
     'clef_tokenizer_model_hash': (('ctx', 'handle', 'clef_ctx', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_tokenizer_job_run': (('sess', 'handle', 'clef_session', '', ''), ('s', 'handle', 'clef_store', '', ''), ('weights_path', 'cstr', 'char', '', ''), ('stale_s', 'scalar', 'double', '', ''), ('max_items', 'scalar', 'int64_t', '', ''), ('n_processed', 'ptr_out', 'int64_t', '', 'scalar'), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_tokenizer_sha256': (('tok', 'handle', 'clef_tokenizer', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_default_model_path': (('ctx', 'handle', 'clef_ctx', '', ''), ('which', 'scalar', 'int32_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_encoder_load': (('out', 'handle_out', 'clef_encoder', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ('tok', 'handle', 'clef_tokenizer', '', ''), ),
     'clef_encoder_save': (('enc', 'handle', 'clef_encoder', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_encoder_free': (('enc', 'handle', 'clef_encoder', '', ''), ),
@@ -1077,6 +1085,7 @@ SIGNATURES = {
     'clef_aligner_load': (('out', 'handle_out', 'clef_aligner', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_aligner_save': (('al', 'handle', 'clef_aligner', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_aligner_free': (('al', 'handle', 'clef_aligner', '', ''), ),
+    'clef_aligner_encoder_sha256': (('al', 'handle', 'clef_aligner', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_aligner_dims': (('al', 'handle', 'clef_aligner', '', ''), ('eeg_dim', 'ptr_out', 'int64_t', '', 'scalar'), ('dim', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_aligner_embed_eeg': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('emb', 'array_in', 'float', 'n', ''), ('n', 'scalar', 'int64_t', '', ''), ('eeg_dim', 'scalar', 'int64_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
     'clef_aligner_embed_text': (('al', 'handle', 'clef_aligner', '', ''), ('s', 'handle', 'clef_session', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('text', 'cstr', 'char', '', ''), ('summarize', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ),
@@ -1305,6 +1314,7 @@ RETURNS = {
     'clef_tokenizer_model_hash': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_job_run': ('scalar', 'int32_t', 'clef_status'),
     'clef_tokenizer_sha256': ('scalar', 'int32_t', 'clef_status'),
+    'clef_default_model_path': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_load': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_save': ('scalar', 'int32_t', 'clef_status'),
     'clef_encoder_free': ('void', 'void', 'void'),
@@ -1416,6 +1426,7 @@ RETURNS = {
     'clef_aligner_load': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_save': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_free': ('void', 'void', 'void'),
+    'clef_aligner_encoder_sha256': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_dims': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_embed_eeg': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_embed_text': ('scalar', 'int32_t', 'clef_status'),
@@ -1524,6 +1535,7 @@ ERROR_SOURCES = {
     'clef_tokenizer_decode': (1, 'clef_session_errmsg'),
     'clef_tokenizer_model_hash': (0, 'clef_ctx_errmsg'),
     'clef_tokenizer_job_run': (0, 'clef_session_errmsg'),
+    'clef_default_model_path': (0, 'clef_ctx_errmsg'),
     'clef_encoder_load': (1, 'clef_ctx_errmsg'),
     'clef_encoder_save': (1, 'clef_ctx_errmsg'),
     'clef_encoder_embed': (1, 'clef_session_errmsg'),
@@ -1713,6 +1725,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_tokenizer_model_hash',
     'clef_tokenizer_job_run',
     'clef_tokenizer_sha256',
+    'clef_default_model_path',
     'clef_encoder_load',
     'clef_encoder_save',
     'clef_encoder_shape',
@@ -1786,6 +1799,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_text_encoder_embed',
     'clef_aligner_load',
     'clef_aligner_save',
+    'clef_aligner_encoder_sha256',
     'clef_aligner_dims',
     'clef_aligner_embed_eeg',
     'clef_aligner_embed_text',

@@ -162,6 +162,9 @@
   CLEF_P_TOK_TRAIN_MEAN_LEVELS = 439L,
   CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY = 440L,
   CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441L,
+  CLEF_MODEL_TOKENIZER = 1L,
+  CLEF_MODEL_ENCODER = 2L,
+  CLEF_MODEL_ALIGNER = 3L,
   CLEF_P_ENC_D_MODEL = 450L,
   CLEF_P_ENC_N_LAYERS = 451L,
   CLEF_P_ENC_N_HEADS = 452L,
@@ -1064,6 +1067,10 @@ clef_tokenizer_sha256 <- function(tok, cap) {
   .clef_result(.Call(C_clef_tokenizer_sha256, tok, cap), "clef_tokenizer_sha256", TRUE, c("buf", "needed"))
 }
 
+clef_default_model_path <- function(ctx, which, cap) {
+  .clef_result(.Call(C_clef_default_model_path, ctx, which, cap), "clef_default_model_path", TRUE, c("buf", "needed"))
+}
+
 clef_encoder_load <- function(ctx, path, tok) {
   .clef_result(.Call(C_clef_encoder_load, ctx, path, tok), "clef_encoder_load", TRUE, c("out"))
 }
@@ -1506,6 +1513,10 @@ clef_aligner_save <- function(al, ctx, path) {
 
 clef_aligner_free <- function(al) {
   .clef_result(.Call(C_clef_aligner_free, al), "clef_aligner_free", FALSE, c())
+}
+
+clef_aligner_encoder_sha256 <- function(al, cap) {
+  .clef_result(.Call(C_clef_aligner_encoder_sha256, al, cap), "clef_aligner_encoder_sha256", TRUE, c("buf", "needed"))
 }
 
 clef_aligner_dims <- function(al) {

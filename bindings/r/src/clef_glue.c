@@ -3230,6 +3230,27 @@ SEXP clefr_clef_tokenizer_sha256(SEXP a_tok, SEXP a_cap) {
     return res;
 }
 
+SEXP clefr_clef_default_model_path(SEXP a_ctx, SEXP a_which, SEXP a_cap) {
+    static const char fn[] = "clef_default_model_path";
+    clef_ctx *v_ctx = clefr_handle(a_ctx, "clef_ctx", fn, "ctx", 0);
+    int32_t v_which =
+        (int32_t)clefr_as_int(a_which, fn, "which", (double)INT32_MIN, (double)INT32_MAX);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_default_model_path(v_ctx, v_which, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ctx != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_ctx_errmsg(v_ctx)));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
 SEXP clefr_clef_encoder_load(SEXP a_ctx, SEXP a_path, SEXP a_tok) {
     static const char fn[] = "clef_encoder_load";
     clef_encoder *v_out = NULL;
@@ -5138,6 +5159,23 @@ SEXP clefr_clef_aligner_free(SEXP a_al) {
     clefr_clear(a_al);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
     UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_encoder_sha256(SEXP a_al, SEXP a_cap) {
+    static const char fn[] = "clef_aligner_encoder_sha256";
+    const clef_aligner *v_al = clefr_handle(a_al, "clef_aligner", fn, "al", 0);
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_buf = (double)(v_cap);
+    void *b_buf = NULL;
+    SEXP r_buf = PROTECT(clefr_out_buffer(CLEFR_CHAR, s_buf, &b_buf));
+    clef_status ret = clef_aligner_encoder_sha256(v_al, b_buf, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 4));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_CHAR, r_buf, b_buf, s_buf));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
     return res;
 }
 

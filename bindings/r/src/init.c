@@ -209,6 +209,7 @@ SEXP clefr_clef_tokenizer_decode(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_model_hash(SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_job_run(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_tokenizer_sha256(SEXP, SEXP);
+SEXP clefr_clef_default_model_path(SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_load(SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_save(SEXP, SEXP, SEXP);
 SEXP clefr_clef_encoder_free(SEXP);
@@ -321,6 +322,7 @@ SEXP clefr_clef_text_encoder_embed(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_load(SEXP, SEXP);
 SEXP clefr_clef_aligner_save(SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_free(SEXP);
+SEXP clefr_clef_aligner_encoder_sha256(SEXP, SEXP);
 SEXP clefr_clef_aligner_dims(SEXP);
 SEXP clefr_clef_aligner_embed_eeg(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_embed_text(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -553,6 +555,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_tokenizer_model_hash", (DL_FUNC)&clefr_clef_tokenizer_model_hash, 3},
     {"C_clef_tokenizer_job_run", (DL_FUNC)&clefr_clef_tokenizer_job_run, 5},
     {"C_clef_tokenizer_sha256", (DL_FUNC)&clefr_clef_tokenizer_sha256, 2},
+    {"C_clef_default_model_path", (DL_FUNC)&clefr_clef_default_model_path, 3},
     {"C_clef_encoder_load", (DL_FUNC)&clefr_clef_encoder_load, 3},
     {"C_clef_encoder_save", (DL_FUNC)&clefr_clef_encoder_save, 3},
     {"C_clef_encoder_free", (DL_FUNC)&clefr_clef_encoder_free, 1},
@@ -664,6 +667,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_aligner_load", (DL_FUNC)&clefr_clef_aligner_load, 2},
     {"C_clef_aligner_save", (DL_FUNC)&clefr_clef_aligner_save, 3},
     {"C_clef_aligner_free", (DL_FUNC)&clefr_clef_aligner_free, 1},
+    {"C_clef_aligner_encoder_sha256", (DL_FUNC)&clefr_clef_aligner_encoder_sha256, 2},
     {"C_clef_aligner_dims", (DL_FUNC)&clefr_clef_aligner_dims, 1},
     {"C_clef_aligner_embed_eeg", (DL_FUNC)&clefr_clef_aligner_embed_eeg, 6},
     {"C_clef_aligner_embed_text", (DL_FUNC)&clefr_clef_aligner_embed_text, 6},
