@@ -483,14 +483,15 @@ static clef_status prepare(clef_aligner_trainer *tr) {
                            (int)tr->cfg.in_dim, (int)tr->cfg.text_dim, (int)tr->al->cfg.in_dim,
                            (int)tr->al->cfg.text_dim);
     size_t n = tr->al->lay.total;
-    if (tr->gflat == NULL) {
-        tr->gflat = clefi_calloc(tr->ctx, n, sizeof *tr->gflat);
-        if (tr->m == NULL)
-            tr->m = clefi_calloc(tr->ctx, n, sizeof *tr->m);
-        if (tr->v == NULL)
-            tr->v = clefi_calloc(tr->ctx, n, sizeof *tr->v);
-        if (tr->gflat == NULL || tr->m == NULL || tr->v == NULL)
-            return tr_error(tr, CLEF_ERR_NOMEM, "gradients and moments");
+    if (tr->m == NULL)
+        tr->m = clefi_calloc(tr->ctx, n, sizeof *tr->m);
+    if (tr->v == NULL)
+        tr->v = clefi_calloc(tr->ctx, n, sizeof *tr->v);
+    if (tr->m == NULL || tr->v == NULL)
+        return tr_error(tr, CLEF_ERR_NOMEM, "AdamW moments");
+    if (tr->gflat == NULL) { /* bound at once: a set gflat means bound gradients */
+        if ((tr->gflat = clefi_calloc(tr->ctx, n, sizeof *tr->gflat)) == NULL)
+            return tr_error(tr, CLEF_ERR_NOMEM, "gradients");
         tr->grad = *tr->al;
         clefi_al_bind(&tr->grad, tr->gflat);
     }

@@ -364,6 +364,10 @@ clef_status clef_report_summarize(clef_ctx *ctx, const char *text, size_t len,
     }
     if (fn == NULL) {
         clefi_report_extract(deid.p, deid.len, &sum, st);
+        if (sum.err) { /* not a shortened summary */
+            rc = clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "clef_report_summarize: out of memory");
+            goto done;
+        }
     } else {
         size_t scap = deid.len + 4096;
         sum.p = clefi_malloc(ctx, scap);

@@ -66,6 +66,8 @@ typedef struct clefi_resampler {
 
 CLEFI_HIDDEN void clefi_resampler_init(clefi_resampler *r, const clefi_polyfilt *f);
 CLEFI_HIDDEN void clefi_resampler_free(clefi_resampler *r, clef_ctx *ctx);
+/** Make room for n more inputs, so that pushing them cannot fail. */
+CLEFI_HIDDEN clef_status clefi_resampler_reserve(clefi_resampler *r, clef_ctx *ctx, int64_t n);
 /** Append n inputs (value = x[i] * scale, computed in double). */
 CLEFI_HIDDEN clef_status clefi_resampler_push(clefi_resampler *r, clef_ctx *ctx, const float *x,
                                               int64_t n, double scale);
@@ -110,6 +112,10 @@ CLEFI_HIDDEN void clefi_pipeline_free(clefi_pipeline *pl);
 /** Feed n samples of input channel k (ignored when k feeds no canonical channel). */
 CLEFI_HIDDEN clef_status clefi_pipeline_push(clefi_pipeline *pl, int32_t k, const float *x,
                                              int64_t n);
+/** Make room for counts[k] more samples of every input channel k < n_ch (NULL: n each), so
+ *  that the pushes that follow cannot fail half way: a failed push then consumes nothing. */
+CLEFI_HIDDEN clef_status clefi_pipeline_reserve(clefi_pipeline *pl, int32_t n_ch,
+                                                const int64_t *counts, int64_t n);
 CLEFI_HIDDEN void clefi_pipeline_finish(clefi_pipeline *pl);
 /** Outputs ready on every present channel. */
 CLEFI_HIDDEN int64_t clefi_pipeline_ready(const clefi_pipeline *pl);

@@ -87,6 +87,19 @@ clef_status clefi_pipeline_push(clefi_pipeline *pl, int32_t k, const float *x, i
     return CLEF_OK;
 }
 
+clef_status clefi_pipeline_reserve(clefi_pipeline *pl, int32_t n_ch, const int64_t *counts,
+                                   int64_t n) {
+    for (int32_t c = 0; c < CLEF_N_CANONICAL; c++) {
+        int32_t k = pl->src[c];
+        if (k < 0 || k >= n_ch)
+            continue;
+        clef_status rc = clefi_resampler_reserve(&pl->rs[c], pl->ctx, counts ? counts[k] : n);
+        if (rc != CLEF_OK)
+            return rc;
+    }
+    return CLEF_OK;
+}
+
 void clefi_pipeline_finish(clefi_pipeline *pl) {
     for (int32_t c = 0; c < CLEF_N_CANONICAL; c++)
         if (pl->src[c] >= 0)

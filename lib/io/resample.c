@@ -140,11 +140,8 @@ void clefi_resampler_free(clefi_resampler *r, clef_ctx *ctx) {
     r->buf = NULL;
 }
 
-clef_status clefi_resampler_push(clefi_resampler *r, clef_ctx *ctx, const float *x, int64_t n,
-                                 double scale) {
-    if (n <= 0)
-        return CLEF_OK;
-    if (r->n_buf + n > r->cap_buf) {
+clef_status clefi_resampler_reserve(clefi_resampler *r, clef_ctx *ctx, int64_t n) {
+    if (n > 0 && r->n_buf + n > r->cap_buf) {
         int64_t cap = r->cap_buf ? r->cap_buf : 1024;
         while (cap < r->n_buf + n)
             cap *= 2;
@@ -154,6 +151,16 @@ clef_status clefi_resampler_push(clefi_resampler *r, clef_ctx *ctx, const float 
         r->buf = b;
         r->cap_buf = cap;
     }
+    return CLEF_OK;
+}
+
+clef_status clefi_resampler_push(clefi_resampler *r, clef_ctx *ctx, const float *x, int64_t n,
+                                 double scale) {
+    if (n <= 0)
+        return CLEF_OK;
+    clef_status rc = clefi_resampler_reserve(r, ctx, n);
+    if (rc != CLEF_OK)
+        return rc;
     double *o = r->buf + r->n_buf;
     for (int64_t i = 0; i < n; i++)
         o[i] = (double)x[i] * scale;

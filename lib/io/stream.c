@@ -129,6 +129,9 @@ clef_status clef_stream_push_interleaved(clef_stream *s, const float *data, int6
     if (!s->same_rate)
         return clefi_error(s->ctx, &s->err, CLEF_ERR_MISUSE,
                            "interleaved push needs equal channel rates; use push_planar");
+    /* room first: a push that fails for memory consumes nothing (channels stay aligned) */
+    if ((rc = clefi_pipeline_reserve(&s->pl, s->n_ch, NULL, n_frames)) != CLEF_OK)
+        return clefi_error(s->ctx, &s->err, rc, "%lld frames", (long long)n_frames);
     if (n_frames > s->tmp_cap) {
         float *t = clefi_realloc_array(s->ctx, s->tmp, (size_t)n_frames, sizeof *t);
         if (t == NULL)
@@ -164,6 +167,8 @@ clef_status clef_stream_push_planar(clef_stream *s, const float *data, size_t st
             return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
                                "channel %d: count %lld outside [0, stride %zu]", (int)k,
                                (long long)counts[k], stride);
+    if ((rc = clefi_pipeline_reserve(&s->pl, s->n_ch, counts, 0)) != CLEF_OK)
+        return clefi_error(s->ctx, &s->err, rc, "planar push");
     for (int32_t k = 0; k < s->n_ch; k++)
         if ((rc = clefi_pipeline_push(&s->pl, k, data + (size_t)k * stride, counts[k])) != CLEF_OK)
             return clefi_error(s->ctx, &s->err, rc, "channel %d: %lld samples", (int)k,

@@ -780,12 +780,13 @@ static void baselines(const clef_encoder_trainer *tr, int32_t top_code, int64_t 
     b[1] = nm > 0 ? (double)right[1] / (double)nm : 0.0;
 }
 
+/* The most frequent code of the training sessions; -1 when out of memory. */
 static int32_t top_train_code(const clef_encoder_trainer *tr) {
     const clefi_enc_cfg *c = &tr->enc->cfg;
     size_t nt = (size_t)clefi_enc_n_tokens(c), g = (size_t)c->grid_f * (size_t)c->grid_t;
     int64_t *count = clefi_calloc(tr->ctx, (size_t)c->codebook_size, sizeof *count);
     if (count == NULL)
-        return 0;
+        return -1;
     const ids_set *d = &tr->data[0];
     for (int64_t i = 0; i < d->n; i++) {
         const int32_t *ids = d->ids + (size_t)i * nt;
@@ -814,6 +815,9 @@ clef_status clef_encoder_trainer_validate(clef_encoder_trainer *tr, int32_t ema,
     const clef_encoder *enc = clef_encoder_trainer_encoder(tr, ema);
     size_t nt_all = (size_t)clefi_enc_n_tokens(&enc->cfg);
     int32_t top = baseline_acc != NULL ? top_train_code(tr) : 0;
+    if (top < 0) /* not a baseline of code 0 */
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOMEM,
+                           "encoder trainer: validation baseline counts");
     double ls = 0.0, as = 0.0, bs[2] = {0.0, 0.0};
     for (int64_t i = 0; i < d->n; i++) {
         int64_t nm = 0;
