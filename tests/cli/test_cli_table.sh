@@ -34,6 +34,9 @@ rows=(
   "embed|F.edf -w E.st -t T.st|req|--threads|"
   "ehr|F.xml|||"
   "summarize|R.txt|||"
+  "align|--store DB -w E.st|req|--threads --log-every --steps --batch --seed --dim --width --layers --heads --eeg-hidden --checkpoint-every --lr --temperature --report-weight --ehr-weight --weight-decay|"
+  "zeroshot|--store DB P|opt|--threads|"
+  "convert|W.st|req||"
 )
 
 # run ARGS...: rc, stdout and stderr of clef ARGS into $rc, $work/out, $work/err

@@ -58,7 +58,8 @@ static int zs_parse(int argc, char **argv, zs_opts *o, int *code) {
     if (o->store != NULL && o->n_args != 1)
         *code = cli_usage_error("zeroshot", "--store: give just \"PROMPT\"");
     else if (o->store == NULL && o->n_args < 2)
-        *code = cli_usage_error("zeroshot", "give FILE... \"PROMPT\" or --store DB \"PROMPT\"");
+        *code = cli_usage_error("zeroshot", "PROMPT: missing (FILE... \"PROMPT\" or --store DB "
+                                            "\"PROMPT\")");
     else if (o->store == NULL && o->task != NULL)
         *code = cli_usage_error("zeroshot", "--task: with --store");
     else if (strcmp(o->split, "test") != 0 && strcmp(o->split, "val") != 0 &&
