@@ -392,7 +392,6 @@ clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr, const clef_
                 break; /* the error is on the trainer */
             added++;
         } else if (tr->err.code == CLEF_OK) {
-            tr_error(tr, rc, "reading the store");
             clefi_error(tr->ctx, &tr->err, rc, "aligner trainer: reading session %s: %s", sid,
                         rc == CLEF_ERR_NOMEM ? "out of memory" : clef_store_errmsg(store));
         }

@@ -13,11 +13,8 @@ minilm="$3"
 export CLEF_TEXT_MODEL="$minilm"
 work="$(mktemp -d /tmp/clef_cli_align_XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-"$clef" ingest "$fix/coh_mean" --store "$work/s.db" > /dev/null 2>&1
-"$clef" tokenize --store "$work/s.db" -w "$fix/wm.safetensors" > /dev/null 2>&1
-"$clef" pretrain --store "$work/s.db" -w "$fix/wm.safetensors" -o "$work/enc.safetensors" \
-  --steps 2 --d-model 16 --layers 1 --heads 2 --d-ff 32 --embed-dim 12 --batch 2 \
-  --crop-cols 24 --quiet > /dev/null 2>&1
+. "$(dirname "$0")/align_store.sh"
+align_store "$clef" "$fix" "$work"
 # no embeddings yet: refused, saying what to run
 if "$clef" align --store "$work/s.db" -w "$work/enc.safetensors" -o "$work/al.safetensors" \
   > /dev/null 2> "$work/noemb.err"; then

@@ -15,11 +15,8 @@ minilm="$5"
 export CLEF_TEXT_MODEL="$minilm"
 work="$(mktemp -d /tmp/clef_cli_adist_XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-"$clef" ingest "$fix/coh_mean" --store "$work/s.db" > /dev/null 2>&1
-"$clef" tokenize --store "$work/s.db" -w "$fix/wm.safetensors" > /dev/null 2>&1
-"$clef" pretrain --store "$work/s.db" -w "$fix/wm.safetensors" -o "$work/enc.safetensors" \
-  --steps 2 --d-model 16 --layers 1 --heads 2 --d-ff 32 --embed-dim 12 --batch 2 \
-  --crop-cols 24 --quiet > /dev/null 2>&1
+. "$(dirname "$0")/../cli/align_store.sh"
+align_store "$clef" "$fix" "$work"
 "$clef" embed --store "$work/s.db" -w "$work/enc.safetensors" -t "$fix/wm.safetensors" \
   --quiet > /dev/null
 args=(--store "$work/s.db" -w "$work/enc.safetensors" --dim 16 --width 8 --layers 1 --heads 2

@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-static double now_s(void) {
+double cli_now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -18,7 +18,7 @@ void cli_progress_begin(cli_progress *p, const char *label, int quiet) {
     p->mode = quiet                   ? CLI_PROGRESS_QUIET
               : isatty(STDERR_FILENO) ? CLI_PROGRESS_BAR
                                       : CLI_PROGRESS_LINES;
-    p->t0 = p->t_last = now_s();
+    p->t0 = p->t_last = cli_now_s();
     p->open = 0;
 }
 
@@ -63,7 +63,7 @@ static void rate_text(int64_t done, int64_t total, double elapsed, char *buf, si
 void cli_progress_update(cli_progress *p, int64_t done, int64_t total, const char *item) {
     if (p->mode == CLI_PROGRESS_QUIET)
         return;
-    double t = now_s();
+    double t = cli_now_s();
     int last = total >= 0 && done >= total;
     double every = p->mode == CLI_PROGRESS_BAR ? 0.1 : CLI_PROGRESS_LINE_S;
     if (!last && t - p->t_last < every)

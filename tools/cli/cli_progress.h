@@ -33,6 +33,8 @@ typedef struct cli_progress {
     int open;          /* a bar is drawn without its newline */
 } cli_progress;
 
+/* Monotonic seconds (ETAs). */
+double cli_now_s(void);
 /* Start timing; the mode is QUIET if quiet, else BAR when stderr is a terminal, else LINES. */
 void cli_progress_begin(cli_progress *p, const char *label, int quiet);
 /* done of total (total < 0: unknown) units; item (may be NULL) is shown after the numbers. */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "cli.h"
+#include "cli_progress.h"
 
 int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur, float **x,
                        int64_t *n_ch, int64_t *n, uint32_t *present) {
@@ -80,4 +81,46 @@ void cli_spectrogram_axes(const clef_spectrogram *sg, double *y_lo, double *y_hi
     if (t != NULL && clef_spectrogram_times(sg, win, t, n, NULL) == CLEF_OK)
         *x0 = t[0];
     free(t);
+}
+
+int cli_embed_files(clef_ctx *ctx, clef_session *s, const char *tok_path, const char *enc_path,
+                    const char *const *files, int n, int quiet, float **emb, int64_t *dim) {
+    *emb = NULL;
+    *dim = 0;
+    clef_tokenizer *tok = NULL;
+    clef_encoder *enc = NULL;
+    clef_spectrogram *sg = NULL;
+    const char *tname = tok_path ? tok_path : "default tokenizer";
+    clef_status rc = clef_tokenizer_load(&tok, ctx, tok_path);
+    int ret = rc != CLEF_OK ? cli_fail(tname, rc, clef_ctx_errmsg(ctx)) : 0;
+    if (ret == 0 && (rc = clef_encoder_load(&enc, ctx, enc_path, tok)) != CLEF_OK)
+        ret = cli_fail(enc_path ? enc_path : "default encoder", rc, clef_ctx_errmsg(ctx));
+    if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
+        ret = cli_fail(tname, rc, clef_ctx_errmsg(ctx));
+    if (ret == 0) {
+        clef_encoder_shape(enc, NULL, NULL, dim);
+        if ((*emb = malloc((size_t)(*dim * n) * sizeof **emb + 1)) == NULL)
+            ret = cli_fail("embed", CLEF_ERR_NOMEM, NULL);
+    }
+    cli_progress p;
+    cli_progress_begin(&p, "clef: embedding files", quiet || n < 2);
+    for (int i = 0; ret == 0 && i < n; i++) {
+        clef_recording *rec = NULL;
+        if ((rc = clef_recording_open(&rec, ctx, files[i], NULL)) != CLEF_OK)
+            ret = cli_fail(files[i], rc, clef_ctx_errmsg(ctx));
+        else if ((rc = clef_encoder_embed_recording(enc, tok, s, sg, rec, *emb + i * *dim,
+                                                    (size_t)*dim, NULL, NULL)) != CLEF_OK)
+            ret = cli_fail(files[i], rc, clef_session_errmsg(s));
+        clef_recording_free(rec);
+        cli_progress_update(&p, i + 1, n, files[i]);
+    }
+    cli_progress_end(&p);
+    clef_spectrogram_free(sg);
+    clef_encoder_free(enc);
+    clef_tokenizer_free(tok);
+    if (ret != 0) {
+        free(*emb);
+        *emb = NULL;
+    }
+    return ret;
 }

@@ -26,4 +26,10 @@ void cli_spectrogram_axes(const clef_spectrogram *sg, double *y_lo, double *y_hi
 /* CLEF's default spectrogram, or NULL after printing the reason. */
 clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx);
 
+/* Embed recordings files[n] with the tokenizer and encoder at those paths (NULL: the shipped
+ * defaults) into a new *emb [n][*dim] (free() it), with progress unless quiet or n < 2. 0, or
+ * an exit code after a message naming the file. */
+int cli_embed_files(clef_ctx *ctx, clef_session *s, const char *tok_path, const char *enc_path,
+                    const char *const *files, int n, int quiet, float **emb, int64_t *dim);
+
 #endif

@@ -10,9 +10,8 @@
 #include "cli.h"
 #include "cli_text.h"
 
-#ifdef CLEF_CLI_WITH_MPI
-#include "clef_dist.h"
-#endif
+#include "cli_dist.h"
+#include "cli_progress.h"
 
 typedef struct al_opts {
     const char *store, *enc, *out, *resume, *ckpt, *text, *drop;
@@ -101,12 +100,6 @@ static int al_parse(int argc, char **argv, al_opts *o, clef_params *p) {
     return cli_param_apply("align", num_flags, N_NUM, vals, sets);
 }
 
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 typedef struct al_progress {
     int64_t every, n, first_step;
     double v[4], t0;
@@ -119,14 +112,14 @@ static int32_t on_step(int64_t step, int64_t total, double lr, double le, double
     al_progress *a = user;
     if (a->first_step < 0) {
         a->first_step = step - 1;
-        a->t0 = mono_s();
+        a->t0 = cli_now_s();
     }
     const double x[4] = {lr, le, ar, ae};
     for (int i = 0; i < 4; i++)
         a->v[i] += isnan(x[i]) ? 0.0 : x[i];
     a->n++;
     if (!a->quiet && (step % a->every == 0 || step == total)) {
-        double el = mono_s() - a->t0,
+        double el = cli_now_s() - a->t0,
                eta = el / (double)(step - a->first_step) * (double)(total - step);
         double n = (double)a->n;
         fprintf(stderr,
@@ -140,17 +133,6 @@ static int32_t on_step(int64_t step, int64_t total, double lr, double le, double
     return 0;
 }
 
-#ifdef CLEF_CLI_WITH_MPI
-static clef_status reduce_mpi(float *g, size_t n, void *user) {
-    (void)user;
-    return clef_dist_allreduce_mean(g, n);
-}
-static clef_status gather_mpi(const float *mine, size_t n, float *all, void *user) {
-    (void)user;
-    return clef_dist_allgather(mine, n, all);
-}
-#endif
-
 /* Under --dist: MPI's rank and world on the trainer. Returns 0 or an exit code. */
 static int dist_begin(const al_opts *o, clef_aligner_trainer *tr, int32_t *rank) {
     *rank = 0;
@@ -158,14 +140,11 @@ static int dist_begin(const al_opts *o, clef_aligner_trainer *tr, int32_t *rank)
         return 0;
 #ifdef CLEF_CLI_WITH_MPI
     int32_t world = 1;
-    clef_status rc = clef_dist_init();
-    if (rc == CLEF_OK)
-        rc = clef_dist_rank(rank);
-    if (rc == CLEF_OK)
-        rc = clef_dist_world_size(&world);
-    if (rc != CLEF_OK)
-        return cli_fail("align --dist", rc, "MPI could not start");
-    rc = clef_aligner_trainer_set_dist(tr, reduce_mpi, gather_mpi, NULL, *rank, world);
+    int ret = cli_dist_start("align --dist", rank, &world);
+    if (ret != 0)
+        return ret;
+    clef_status rc =
+        clef_aligner_trainer_set_dist(tr, cli_dist_reduce, cli_dist_gather, NULL, *rank, world);
     if (rc != CLEF_OK)
         return cli_fail("align --dist", rc, clef_aligner_trainer_errmsg(tr));
     if (*rank == 0)

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "cli_npy.h"
 #include "cli_progress.h"
+#include "cli_session.h"
 #include "cli_text.h"
 
 typedef struct emb_opts {
@@ -123,47 +124,16 @@ static int embed_store(clef_ctx *ctx, clef_session *s, emb_opts *o) {
 }
 
 static int embed_files(clef_ctx *ctx, clef_session *s, const emb_opts *o) {
-    clef_tokenizer *tok = NULL;
-    clef_encoder *enc = NULL;
-    clef_spectrogram *sg = NULL;
-    clef_status rc = clef_tokenizer_load(&tok, ctx, o->tok);
-    int ret = rc != CLEF_OK
-                  ? cli_fail(o->tok ? o->tok : "default tokenizer", rc, clef_ctx_errmsg(ctx))
-                  : 0;
-    if (ret == 0 && (rc = clef_encoder_load(&enc, ctx, o->weights, tok)) != CLEF_OK)
-        ret = cli_fail(o->weights ? o->weights : "default encoder", rc, clef_ctx_errmsg(ctx));
-    if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
-        ret = cli_fail(o->tok ? o->tok : "default tokenizer", rc, clef_ctx_errmsg(ctx));
     int64_t dim = 0;
     float *emb = NULL;
-    if (ret == 0) {
-        clef_encoder_shape(enc, NULL, NULL, &dim);
-        emb = malloc((size_t)(dim * o->n_files) * sizeof *emb);
-        if (emb == NULL)
-            ret = cli_fail("embed", CLEF_ERR_NOMEM, NULL);
-    }
-    cli_progress p;
-    cli_progress_begin(&p, "clef embed: files", o->quiet || o->n_files < 2);
-    for (int i = 0; ret == 0 && i < o->n_files; i++) {
-        clef_recording *rec = NULL;
-        if ((rc = clef_recording_open(&rec, ctx, o->files[i], NULL)) != CLEF_OK)
-            ret = cli_fail(o->files[i], rc, clef_ctx_errmsg(ctx));
-        else if ((rc = clef_encoder_embed_recording(enc, tok, s, sg, rec, emb + i * dim,
-                                                    (size_t)dim, NULL, NULL)) != CLEF_OK)
-            ret = cli_fail(o->files[i], rc, clef_session_errmsg(s));
-        clef_recording_free(rec);
-        cli_progress_update(&p, i + 1, o->n_files, o->files[i]);
-    }
-    cli_progress_end(&p);
+    int ret =
+        cli_embed_files(ctx, s, o->tok, o->weights, o->files, o->n_files, o->quiet, &emb, &dim);
     int64_t shape[2] = {o->n_files, dim};
     if (ret == 0 && cli_npy_write_f32(o->out, emb, shape, 2) != 0)
         ret = cli_fail(o->out, CLEF_ERR_IO, "cannot write");
     if (ret == 0)
         printf("%d x %lld embedding -> %s\n", o->n_files, (long long)dim, o->out);
     free(emb);
-    clef_spectrogram_free(sg);
-    clef_encoder_free(enc);
-    clef_tokenizer_free(tok);
     return ret;
 }
 

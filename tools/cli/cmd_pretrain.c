@@ -10,9 +10,8 @@
 
 #include "cli.h"
 
-#ifdef CLEF_CLI_WITH_MPI
-#include "clef_dist.h"
-#endif
+#include "cli_dist.h"
+#include "cli_progress.h"
 
 typedef struct pre_opts {
     const char *dir, *store, *tok, *out, *resume, *ckpt;
@@ -113,12 +112,6 @@ static int pre_parse(int argc, char **argv, pre_opts *o, clef_params *p[2]) {
     return cli_param_apply("pretrain", num_flags, N_NUM, vals, p);
 }
 
-static double mono_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Progress: means of the steps since the last line. */
 typedef struct progress_acc {
     int64_t every, n, first_step;
@@ -131,14 +124,14 @@ static int32_t on_step(int64_t step, int64_t total, double loss, double acc, dou
     progress_acc *a = user;
     if (a->first_step < 0) {
         a->first_step = step - 1;
-        a->t0 = mono_s();
+        a->t0 = cli_now_s();
     }
     a->loss += loss;
     a->acc += acc;
     a->tps += tps;
     a->n++;
     if (!a->quiet && (step % a->every == 0 || step == total || !isnan(vl))) {
-        double el = mono_s() - a->t0, per = el / (double)(step - a->first_step);
+        double el = cli_now_s() - a->t0, per = el / (double)(step - a->first_step);
         double eta = per * (double)(total - step);
         fprintf(
             stderr, "step %lld/%lld  loss %.4f  masked acc %.3f  %.0f tokens/s  ETA %d:%02d:%02d",
@@ -153,13 +146,6 @@ static int32_t on_step(int64_t step, int64_t total, double loss, double acc, dou
     return 0;
 }
 
-#ifdef CLEF_CLI_WITH_MPI
-static clef_status reduce_mpi(float *g, size_t n, void *user) {
-    (void)user;
-    return clef_dist_allreduce_mean(g, n);
-}
-#endif
-
 /* Ranks: MPI's under --dist, else 0 of 1 (or of --as-ranks, emulated). Returns 0 or an exit
  * code. */
 static int dist_begin(const pre_opts *o, clef_encoder_trainer *tr, int32_t *rank) {
@@ -171,14 +157,10 @@ static int dist_begin(const pre_opts *o, clef_encoder_trainer *tr, int32_t *rank
     }
 #ifdef CLEF_CLI_WITH_MPI
     int32_t world = 1;
-    clef_status rc = clef_dist_init();
-    if (rc == CLEF_OK)
-        rc = clef_dist_rank(rank);
-    if (rc == CLEF_OK)
-        rc = clef_dist_world_size(&world);
-    if (rc != CLEF_OK)
-        return cli_fail("pretrain --dist", rc, "MPI could not start");
-    rc = clef_encoder_trainer_set_reducer(tr, reduce_mpi, NULL, *rank, world);
+    int ret = cli_dist_start("pretrain --dist", rank, &world);
+    if (ret != 0)
+        return ret;
+    clef_status rc = clef_encoder_trainer_set_reducer(tr, cli_dist_reduce, NULL, *rank, world);
     if (rc != CLEF_OK)
         return cli_fail("pretrain --dist", rc, clef_encoder_trainer_errmsg(tr));
     if (*rank == 0)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_session.h"
 #include "cli_text.h"
 
 typedef struct zs_opts {
@@ -211,36 +212,13 @@ static int subtract_versus(const clef_aligner *al, clef_session *s, const clef_t
 /* Files: each recording embedded (tokenizer and encoder, NULL: the defaults), then scored. */
 static int zs_files(clef_ctx *ctx, clef_session *s, const zs_opts *o, const clef_aligner *al,
                     const clef_text_encoder *te) {
-    clef_tokenizer *tok = NULL;
-    clef_encoder *enc = NULL;
-    clef_spectrogram *sg = NULL;
-    clef_status rc = clef_tokenizer_load(&tok, ctx, o->tok);
-    int ret = rc != CLEF_OK
-                  ? cli_fail(o->tok ? o->tok : "default tokenizer", rc, clef_ctx_errmsg(ctx))
-                  : 0;
-    if (ret == 0 && (rc = clef_encoder_load(&enc, ctx, o->enc, tok)) != CLEF_OK)
-        ret = cli_fail(o->enc ? o->enc : "default encoder", rc, clef_ctx_errmsg(ctx));
-    if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
-        ret = cli_fail("zeroshot", rc, clef_ctx_errmsg(ctx));
     const int n = o->n_args - 1;
     int64_t dim = 0;
     float *emb = NULL, *score = NULL;
-    if (ret == 0) {
-        clef_encoder_shape(enc, NULL, NULL, &dim);
-        emb = malloc((size_t)(n * dim) * sizeof *emb + 1);
-        score = malloc((size_t)n * sizeof *score + 1);
-        if (emb == NULL || score == NULL)
-            ret = cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
-    }
-    for (int i = 0; ret == 0 && i < n; i++) {
-        clef_recording *rec = NULL;
-        if ((rc = clef_recording_open(&rec, ctx, o->args[i], NULL)) != CLEF_OK)
-            ret = cli_fail(o->args[i], rc, clef_ctx_errmsg(ctx));
-        else if ((rc = clef_encoder_embed_recording(enc, tok, s, sg, rec, emb + i * dim,
-                                                    (size_t)dim, NULL, NULL)) != CLEF_OK)
-            ret = cli_fail(o->args[i], rc, clef_session_errmsg(s));
-        clef_recording_free(rec);
-    }
+    clef_status rc = CLEF_OK;
+    int ret = cli_embed_files(ctx, s, o->tok, o->enc, o->args, n, 0, &emb, &dim);
+    if (ret == 0 && (score = malloc((size_t)n * sizeof *score + 1)) == NULL)
+        ret = cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
     if (ret == 0 && (rc = clef_aligner_score_text(al, s, te, emb, n, dim, o->prompt, score,
                                                   (size_t)n)) != CLEF_OK)
         ret = cli_fail("zeroshot", rc, clef_session_errmsg(s));
@@ -256,9 +234,6 @@ static int zs_files(clef_ctx *ctx, clef_session *s, const zs_opts *o, const clef
         fclose(f);
     free(emb);
     free(score);
-    clef_spectrogram_free(sg);
-    clef_encoder_free(enc);
-    clef_tokenizer_free(tok);
     return ret;
 }
 
