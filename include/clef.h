@@ -1809,6 +1809,14 @@ CLEF_API clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, si
 CLEF_API clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status,
                                            int64_t *n_train, int64_t *n_val, int64_t *n_test,
                                            double *auroc, double *ci_lo, double *ci_hi, double *c);
+/** Test-split scores of task i: the chosen probe's probabilities of class 1 for the task's
+ *  test sessions, in the order they were given (session-id order for clef_eval_run_store(), as
+ *  clef_store_task_data()), into prob, and their labels (0/1) into labels; n_test values each
+ *  (either output may be NULL, not both). *needed (may be NULL) = n_test. For ROC curves and
+ *  per-session predictions. CLEF_ERR_NOT_FOUND for a skipped task, CLEF_ERR_BUFFER_TOO_SMALL
+ *  if cap < n_test. */
+CLEF_API clef_status clef_eval_task_scores(clef_eval *ev, int64_t i, double *prob, int32_t *labels,
+                                           size_t cap, size_t *needed);
 /** Balance of task i's design (clef_store_task_balance()): the standardized mean difference of
  *  age and of sex between its positives and negatives; NaN for tasks added from arrays or
  *  without it. Any out-pointer may be NULL. */
@@ -1953,6 +1961,10 @@ CLEF_API clef_status clef_store_split_session(clef_store *s, int32_t split, int6
  *  0.1 or more may partly learn age or sex (docs/evaluation.md). */
 CLEF_API clef_status clef_store_task_balance(clef_store *s, const char *task, double *smd_age,
                                              double *smd_sex, int64_t *n_pos, int64_t *n_neg);
+/** A session's label on a task into *label: 1 positive, 0 (matched) negative, -1 excluded.
+ *  CLEF_ERR_NOT_FOUND when the task does not list the session (or either is unknown). */
+CLEF_API clef_status clef_store_session_label(clef_store *s, const char *session_id,
+                                              const char *task, int32_t *label);
 /** The labelled (0/1) sessions of a task in a split (clef_split), ordered by session id, with
  *  their float32 artifact of the given kind and model: x is [n][dim] row-major, y [n].
  *  Sessions labelled -1 and sessions of a patient without a split are not included.

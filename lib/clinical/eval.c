@@ -12,6 +12,8 @@ typedef struct eval_task {
     int64_t n[3];   /* train, val, test */
     double auroc, lo, hi, c;
     double smd_age, smd_sex; /* the task design's balance (store runs), NaN if unknown */
+    double *prob;            /* [n[2]] test probabilities of the chosen probe (status CLEF_OK) */
+    int32_t *y;              /* [n[2]] their labels */
 } eval_task;
 
 struct clef_eval {
@@ -59,8 +61,11 @@ void clef_eval_free(clef_eval *ev) {
     if (ev == NULL)
         return;
     clef_ctx *ctx = ev->ctx;
-    for (size_t i = 0; i < ev->n_tasks; i++)
+    for (size_t i = 0; i < ev->n_tasks; i++) {
         clefi_free(ctx, ev->tasks[i].name);
+        clefi_free(ctx, ev->tasks[i].prob);
+        clefi_free(ctx, ev->tasks[i].y);
+    }
     clefi_free(ctx, ev->tasks);
     clefi_free(ctx, ev->c_grid);
     clefi_free(ctx, ev);
@@ -144,6 +149,8 @@ static clef_status eval_fit(clef_eval *ev, eval_task *t, const float *const x[3]
     if (rc == CLEF_OK)
         rc = clef_probe_predict(p, xd[2], n[2], d, prob);
     clefi_roc roc;
+    if (rc == CLEF_OK && (t->y = clefi_calloc(ctx, n[2], sizeof *t->y)) == NULL)
+        rc = clefi_error(ctx, &ev->err, CLEF_ERR_NOMEM, "cannot allocate test labels");
     if (rc == CLEF_OK)
         rc = clefi_roc_init(&roc, ctx, &ev->err, prob, y[2], n[2]);
     if (rc == CLEF_OK) {
@@ -156,6 +163,14 @@ static clef_status eval_fit(clef_eval *ev, eval_task *t, const float *const x[3]
         clefi_error(ctx, &ev->err, rc, "%s", ctx->err.msg);
     }
     clef_probe_free(p);
+    if (rc == CLEF_OK) { /* kept for clef_eval_task_scores() */
+        memcpy(t->y, y[2], n[2] * sizeof *t->y);
+        t->prob = prob;
+        prob = NULL;
+    } else {
+        clefi_free(ctx, t->y);
+        t->y = NULL;
+    }
     clefi_free(ctx, prob);
     for (int k = 0; k < 3; k++)
         clefi_free(ctx, xd[k]);
@@ -187,7 +202,8 @@ clef_status clef_eval_add_task(clef_eval *ev, const char *name, const float *x_t
         ev->tasks = nt;
         ev->cap_tasks = cap;
     }
-    eval_task t = {clefi_strdup(ev->ctx, name), CLEF_OK, {0, 0, 0}, NAN, NAN, NAN, NAN, NAN, NAN};
+    eval_task t = {
+        clefi_strdup(ev->ctx, name), CLEF_OK, {0, 0, 0}, NAN, NAN, NAN, NAN, NAN, NAN, NULL, NULL};
     if (t.name == NULL)
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_NOMEM, "cannot copy a task name");
     for (int k = 0; k < 3; k++)
@@ -262,6 +278,31 @@ clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status, int
         *ci_hi = t->hi;
     if (c != NULL)
         *c = t->c;
+    return CLEF_OK;
+}
+
+clef_status clef_eval_task_scores(clef_eval *ev, int64_t i, double *prob, int32_t *labels,
+                                  size_t cap, size_t *needed) {
+    clefi_reset(ev);
+    if (needed != NULL)
+        *needed = 0;
+    eval_task *t = NULL;
+    clef_status rc = task_at(ev, i, &t);
+    if (rc != CLEF_OK)
+        return rc;
+    if (t->status != CLEF_OK || t->prob == NULL)
+        return clefi_error(ev->ctx, &ev->err, CLEF_ERR_NOT_FOUND,
+                           "task '%s' was skipped: it has no test scores", t->name);
+    size_t n = (size_t)t->n[2];
+    if (needed != NULL)
+        *needed = n;
+    if ((prob == NULL && labels == NULL) || cap < n)
+        return clefi_error(ev->ctx, &ev->err, CLEF_ERR_BUFFER_TOO_SMALL,
+                           "task '%s' has %zu test scores", t->name, n);
+    if (prob != NULL)
+        memcpy(prob, t->prob, n * sizeof *prob);
+    if (labels != NULL)
+        memcpy(labels, t->y, n * sizeof *labels);
     return CLEF_OK;
 }
 

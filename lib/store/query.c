@@ -109,6 +109,35 @@ clef_status clef_store_task_data(clef_store *s, const char *task, int32_t split,
     return CLEF_OK;
 }
 
+clef_status clef_store_session_label(clef_store *s, const char *session_id, const char *task,
+                                     int32_t *label) {
+    clefi_reset(s);
+    if (s == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (session_id == NULL || task == NULL || label == NULL)
+        return clefi_error(s->ctx, &s->err, CLEF_ERR_INVALID_ARG,
+                           "a session label needs a session id, a task and an output");
+    sqlite3_stmt *st;
+    clef_status rc = clefi_store_prepare(s,
+                                         "SELECT l.label FROM labels l JOIN tasks t ON t.task_id ="
+                                         " l.task_id WHERE t.name = ?1 AND l.session_id = ?2",
+                                         &st);
+    if (rc != CLEF_OK)
+        return rc;
+    clefi_bind_text(st, 1, task);
+    clefi_bind_text(st, 2, session_id);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        *label = sqlite3_column_int(st, 0);
+    else if (r == SQLITE_DONE)
+        rc = clefi_error(s->ctx, &s->err, CLEF_ERR_NOT_FOUND,
+                         "task '%s' does not list session '%s'", task, session_id);
+    else
+        rc = clefi_store_sqlite_error(s, "reading a session label");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- balance of a task's positives and matched negatives ---- */
 
 static const char k_balance_sql[] =

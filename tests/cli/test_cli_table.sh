@@ -37,6 +37,7 @@ rows=(
   "align|--store DB -w E.st|req|--threads --log-every --steps --batch --seed --dim --width --layers --heads --eeg-hidden --checkpoint-every --lr --temperature --report-weight --ehr-weight --weight-decay|"
   "zeroshot|--store DB P|opt|--threads|"
   "convert|W.st|req||"
+  "report|--store DB|req|--sessions --bootstrap --threads|"
 )
 
 # run ARGS...: rc, stdout and stderr of clef ARGS into $rc, $work/out, $work/err

@@ -429,6 +429,24 @@ static void test_eval_arrays(void **state) {
     assert_int_equal(
         clef_eval_task_result(ev, 3, &status, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
         CLEF_ERR_RANGE);
+    /* test scores: the noise task's labels as given (seed 23 again) and the AUROC it reported */
+    static double prob[N];
+    static int32_t lab[N];
+    fill_task(N, D, 0.0, 23, x[2], y[2]);
+    assert_int_equal(clef_eval_task_scores(ev, 1, prob, lab, 10, &needed),
+                     CLEF_ERR_BUFFER_TOO_SMALL);
+    assert_int_equal(needed, N);
+    assert_int_equal(clef_eval_task_scores(ev, 1, prob, lab, N, &needed), CLEF_OK);
+    assert_memory_equal(lab, y[2], sizeof lab);
+    double auc2;
+    assert_int_equal(clef_eval_task_result(ev, 1, NULL, NULL, NULL, NULL, &auc, NULL, NULL, NULL),
+                     CLEF_OK);
+    assert_int_equal(clef_auroc(ctx, prob, lab, N, &auc2), CLEF_OK);
+    assert_true(auc2 == auc);
+    for (size_t i = 0; i < N; i++)
+        assert_true(prob[i] > 0.0 && prob[i] < 1.0);
+    assert_int_equal(clef_eval_task_scores(ev, 2, prob, NULL, N, NULL), CLEF_ERR_NOT_FOUND);
+    assert_non_null(strstr(clef_eval_errmsg(ev), "med_skipped"));
     clef_eval_free(ev);
     clef_ctx_free(ctx);
 }

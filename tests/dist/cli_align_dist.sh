@@ -16,9 +16,7 @@ export CLEF_TEXT_MODEL="$minilm"
 work="$(mktemp -d /tmp/clef_cli_adist_XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/../cli/align_store.sh"
-align_store "$clef" "$fix" "$work"
-"$clef" embed --store "$work/s.db" -w "$work/enc.safetensors" -t "$fix/wm.safetensors" \
-  --quiet > /dev/null
+align_store_embedded "$clef" "$fix" "$work"
 args=(--store "$work/s.db" -w "$work/enc.safetensors" --dim 16 --width 8 --layers 1 --heads 2
   --eeg-hidden 16 --steps 3 --lr 3e-3 --quiet)
 "$mpirun" --allow-run-as-root --oversubscribe -np 2 "$clef" align "${args[@]}" --batch 8 \

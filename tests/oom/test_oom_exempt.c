@@ -156,6 +156,8 @@ static clef_status c_store(oom_fx *fx) {
     OK(clef_store_report_text(s, item, buf, sizeof buf, NULL));
     OK(clef_store_session_ehr(s, item, buf, sizeof buf, NULL));
     OK(clef_store_task_balance(s, "med_benzodiazepine", &a, &b, &pos, &neg));
+    assert_int_equal(clef_store_session_label(s, item, "no_such_task", &claimed),
+                     CLEF_ERR_NOT_FOUND);
     OK(clef_store_task_data(s, "med_benzodiazepine", CLEF_SPLIT_TRAIN, CLEF_ARTIFACT_EMBEDDING,
                             clef_bandpower_model_hash(), x, 64 * 8, y, 64, &n, &dim));
     OK(clef_store_channel_map_put(s, item, "Fp1", "EEG Fp1", "present"));
@@ -226,7 +228,7 @@ static const oom_case k_cases[] = {
      .covers = NOALLOC("clef_store_count clef_store_task_name clef_store_split_count "
                        "clef_store_split_session clef_store_recording_path "
                        "clef_store_report_text clef_store_session_ehr "
-                       "clef_store_task_balance clef_store_task_data "
+                       "clef_store_task_balance clef_store_task_data clef_store_session_label "
                        "clef_store_channel_map_put clef_store_artifact_put "
                        "clef_store_artifact_get clef_store_job_add_item "
                        "clef_store_job_add_sessions clef_store_job_claim "

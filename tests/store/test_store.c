@@ -409,6 +409,24 @@ static void test_artifacts_and_task_data(void **state) {
     assert_true(x[0] == 0.0f && x[3] == 0.0f && x[4] == 1.0f && x[6] == 1.0f && x[21] == 5.0f);
     for (int i = 0; i < 8; i++)
         assert_true(y[i] == 0 || y[i] == 1);
+    /* per-session labels, walked in split order, give the task data's labels in its order */
+    int64_t n_split = 0, k = 0;
+    assert_int_equal(clef_store_split_count(s, CLEF_SPLIT_TRAIN, &n_split), CLEF_OK);
+    for (int64_t i = 0; i < n_split; i++) {
+        int32_t lab = 7;
+        assert_int_equal(clef_store_split_session(s, CLEF_SPLIT_TRAIN, i, sid, sizeof sid, NULL),
+                         CLEF_OK);
+        clef_status lrc = clef_store_session_label(s, sid, "med_benzodiazepine", &lab);
+        assert_true(lrc == CLEF_OK || lrc == CLEF_ERR_NOT_FOUND);
+        if (lrc == CLEF_OK && (lab == 0 || lab == 1))
+            assert_int_equal(lab, y[k++]);
+    }
+    assert_int_equal(k, 8);
+    int32_t lab;
+    assert_int_equal(clef_store_session_label(s, "S000_0", "no_such_task", &lab),
+                     CLEF_ERR_NOT_FOUND);
+    assert_non_null(strstr(clef_store_errmsg(s), "no_such_task"));
+    assert_int_equal(clef_store_session_label(s, "S000_0", NULL, &lab), CLEF_ERR_INVALID_ARG);
     assert_int_equal(clef_store_task_data(s, "med_benzodiazepine", CLEF_SPLIT_TEST,
                                           CLEF_ARTIFACT_EMBEDDING, "m", x, 24, y, 8, &n, &dim),
                      CLEF_OK);

@@ -1,9 +1,11 @@
 /* cli_session.c — a recording as the model input: canonical channels and spectrogram. */
 #include "cli_session.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "cli.h"
+#include "cli_plot.h"
 #include "cli_progress.h"
 
 int cli_read_canonical(clef_ctx *ctx, const char *path, double start, double dur, float **x,
@@ -122,5 +124,60 @@ int cli_embed_files(clef_ctx *ctx, clef_session *s, const char *tok_path, const 
         free(*emb);
         *emb = NULL;
     }
+    return ret;
+}
+
+/* Original (left) and reconstruction (right) of n_ch bands of nf bins, dB in [-40, 40]:
+ * orig [n_ch][nf][frames], recon [n_ch][nf][crop_t], the first `shown` frames of each. */
+static int recon_draw(const clef_spectrogram *sg, const float *orig, const float *recon,
+                      int64_t n_ch, int64_t nf, int64_t frames, int64_t crop_t, int64_t shown,
+                      uint32_t present, double mae, cli_canvas *out) {
+    const char **labels = malloc((size_t)n_ch * sizeof *labels);
+    if (labels == NULL)
+        return -1;
+    for (int64_t c = 0; c < n_ch; c++)
+        labels[c] = c < clef_canonical_n_channels() ? clef_canonical_channel_name(c) : "";
+    char title[64];
+    cli_snprintf_c(title, sizeof title, "reconstruction, MAE %.2f dB", mae);
+    cli_figure fig = {.panel = {{orig, frames, "original"}, {recon, crop_t, title}},
+                      .n_panels = 2,
+                      .n_bands = n_ch,
+                      .n_rows = nf,
+                      .n_cols = shown,
+                      .band_labels = labels,
+                      .present = present,
+                      .lo = -40.0,
+                      .hi = 40.0,
+                      .unit = "dB"};
+    cli_spectrogram_axes(sg, &fig.y_lo, &fig.y_hi, &fig.x0, &fig.dx);
+    int rc = cli_figure_draw(&fig, out);
+    free(labels);
+    return rc;
+}
+
+int cli_recon_figure(clef_session *sess, const clef_tokenizer *tok, const clef_spectrogram *sg,
+                     const int32_t *ids, size_t n_ids, const float *spec, int64_t frames,
+                     uint32_t present, cli_canvas *fig, double *mae) {
+    int64_t n_ch = 0, nf = 0, crop_t = clef_tokenizer_session_frames(tok);
+    clef_tokenizer_shape(tok, &n_ch, &nf, NULL, NULL, NULL);
+    size_t need = (size_t)(n_ch * nf * crop_t);
+    float *rec = malloc(need * sizeof(float));
+    clef_status rc = rec == NULL ? CLEF_ERR_NOMEM
+                                 : clef_tokenizer_decode(tok, sess, ids, n_ids, rec, need, NULL);
+    int ret = 0;
+    if (rc != CLEF_OK)
+        ret = cli_fail("decode", rc, clef_session_errmsg(sess));
+    int64_t shown = frames < crop_t ? frames : crop_t;
+    double sum = 0.0;
+    for (int64_t c = 0; ret == 0 && c < n_ch; c++)
+        for (int64_t b = 0; b < nf; b++)
+            for (int64_t k = 0; k < shown; k++)
+                sum +=
+                    fabs((double)rec[(c * nf + b) * crop_t + k] - spec[(c * nf + b) * frames + k]);
+    *mae = shown > 0 ? sum / (double)(n_ch * nf * shown) : 0.0;
+    if (ret == 0 &&
+        recon_draw(sg, spec, rec, n_ch, nf, frames, crop_t, shown, present, *mae, fig) != 0)
+        ret = cli_fail("reconstruction picture", CLEF_ERR_NOMEM, "out of memory");
+    free(rec);
     return ret;
 }

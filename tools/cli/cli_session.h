@@ -5,6 +5,8 @@
 
 #include "clef.h"
 
+#include "cli_image.h"
+
 /* Read [start, start + dur) s of an EDF/BDF file (dur < 0: to the end) as *n_ch = 19 canonical
  * channels of *n samples (*x malloc'd, [n_ch][n]); *present bit c = channel c in the file.
  * Returns 0, or the exit code 1 after printing the reason. */
@@ -31,5 +33,13 @@ clef_spectrogram *cli_default_spectrogram(clef_ctx *ctx);
  * an exit code after a message naming the file. */
 int cli_embed_files(clef_ctx *ctx, clef_session *s, const char *tok_path, const char *enc_path,
                     const char *const *files, int n, int quiet, float **emb, int64_t *dim);
+
+/* The tokens' reconstruction of a session: decode ids (n_ids), and draw the spectrogram spec
+ * [n_ch][n_freq][frames] (dB, as cli_session_spectrogram()) beside the decoded one, over the
+ * frames both hold, into a new canvas *fig (cli_canvas_free() it); *mae = the mean absolute
+ * error in dB over those frames. 0, or an exit code after a message. */
+int cli_recon_figure(clef_session *sess, const clef_tokenizer *tok, const clef_spectrogram *sg,
+                     const int32_t *ids, size_t n_ids, const float *spec, int64_t frames,
+                     uint32_t present, cli_canvas *fig, double *mae);
 
 #endif

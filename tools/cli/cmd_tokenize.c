@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cli_plot.h"
 #include "cli_npy.h"
 #include "cli_session.h"
 
@@ -60,60 +59,25 @@ static int tok_parse(int argc, char **argv, tok_opts *o, int *code) {
     return *code != 0;
 }
 
-/* Original (left) and reconstruction (right) of n_ch bands of nf bins of sg x frames, dB in
- * [-40, 40]: orig [n_ch][nf][frames], recon [n_ch][nf][crop_t]. */
-static int recon_png(const char *path, const clef_spectrogram *sg, const float *orig,
-                     const float *recon, int64_t n_ch, int64_t nf, int64_t frames, int64_t crop_t,
-                     uint32_t present, double mae) {
-    const char **labels = malloc((size_t)n_ch * sizeof *labels);
-    if (labels == NULL)
-        return -1;
-    for (int64_t c = 0; c < n_ch; c++)
-        labels[c] = c < clef_canonical_n_channels() ? clef_canonical_channel_name(c) : "";
-    char title[64];
-    cli_snprintf_c(title, sizeof title, "reconstruction, MAE %.2f dB", mae);
-    cli_figure fig = {.panel = {{orig, frames, "original"}, {recon, crop_t, title}},
-                      .n_panels = 2,
-                      .n_bands = n_ch,
-                      .n_rows = nf,
-                      .n_cols = frames,
-                      .band_labels = labels,
-                      .present = present,
-                      .lo = -40.0,
-                      .hi = 40.0,
-                      .unit = "dB"};
-    cli_spectrogram_axes(sg, &fig.y_lo, &fig.y_hi, &fig.x0, &fig.dx);
-    int rc = cli_figure_png(&fig, path);
-    free(labels);
-    return rc;
-}
-
-/* Decode ids and compare with the session's spectrogram: MAE over the real frames. */
+/* Decode ids, compare with the session's spectrogram and draw both; write the picture. */
 static int reconstruct(clef_session *sess, const clef_tokenizer *tok, const clef_spectrogram *sg,
                        const tok_opts *o, const int32_t *ids, size_t n_ids, const float *spec,
-                       int64_t n_ch, int64_t nf, int64_t frames, uint32_t present) {
-    int64_t crop_t = clef_tokenizer_session_frames(tok);
-    size_t need = (size_t)(n_ch * nf * crop_t);
-    float *rec = malloc(need * sizeof(float));
-    clef_status rc = rec == NULL ? CLEF_ERR_NOMEM
-                                 : clef_tokenizer_decode(tok, sess, ids, n_ids, rec, need, NULL);
-    int ret = 0;
-    if (rc != CLEF_OK)
-        ret = cli_fail("decode", rc, clef_session_errmsg(sess));
-    int64_t shown = frames < crop_t ? frames : crop_t;
-    double sum = 0.0;
-    for (int64_t c = 0; ret == 0 && c < n_ch; c++)
-        for (int64_t b = 0; b < nf; b++)
-            for (int64_t k = 0; k < shown; k++)
-                sum +=
-                    fabs((double)rec[(c * nf + b) * crop_t + k] - spec[(c * nf + b) * frames + k]);
-    double mae = sum / (double)(n_ch * nf * shown);
-    if (ret == 0 && recon_png(o->png, sg, spec, rec, n_ch, nf, shown, crop_t, present, mae) != 0)
+                       int64_t frames, uint32_t present) {
+    cli_canvas fig;
+    double mae = 0.0;
+    int ret = cli_recon_figure(sess, tok, sg, ids, n_ids, spec, frames, present, &fig, &mae);
+    if (ret != 0)
+        return ret;
+    if (cli_png_write(o->png, &fig) != 0)
         ret = cli_fail(o->png, CLEF_ERR_IO, "cannot write the PNG file");
-    if (ret == 0)
+    else
         printf("reconstruction MAE %.3f dB (%.2f %% of 40 dB) over %lld frames -> %s\n", mae,
-               100.0 * mae / 40.0, (long long)shown, o->png);
-    free(rec);
+               100.0 * mae / 40.0,
+               (long long)(frames < clef_tokenizer_session_frames(tok)
+                               ? frames
+                               : clef_tokenizer_session_frames(tok)),
+               o->png);
+    cli_canvas_free(&fig);
     return ret;
 }
 
@@ -167,7 +131,7 @@ int cmd_tokenize(int argc, char **argv) {
     clef_spectrogram *sg = NULL;
     float *spec = NULL;
     int32_t *ids = NULL;
-    int64_t frames = 0, n_ch = 0, nf = 0, gf = 0, gt = 0, cb = 0, n_tok = 0, n_mean = 0, lv = 0;
+    int64_t frames = 0, gf = 0, gt = 0, cb = 0, n_tok = 0, n_mean = 0, lv = 0;
     uint32_t present = 0;
     int ret = 0;
     if (tok_parse(argc, argv, &o, &ret) != 0)
@@ -185,7 +149,7 @@ int cmd_tokenize(int argc, char **argv) {
     if (ret == 0 && (rc = clef_tokenizer_spectrogram_create(&sg, ctx, tok)) != CLEF_OK)
         ret = cli_fail(o.weights, rc, clef_ctx_errmsg(ctx));
     if (ret == 0) {
-        clef_tokenizer_shape(tok, &n_ch, &nf, NULL, &gf, &gt);
+        clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
         clef_tokenizer_codebook(tok, &cb, NULL);
         clef_tokenizer_mean_tokens(tok, &n_mean, &lv);
         n_tok = clef_tokenizer_n_tokens(tok);
@@ -232,7 +196,7 @@ int cmd_tokenize(int argc, char **argv) {
                    (long long)clef_tokenizer_valid_columns(tok, frames), (long long)n_mean, o.out);
     }
     if (ret == 0 && o.png != NULL)
-        ret = reconstruct(sess, tok, sg, &o, ids, (size_t)n_tok, spec, n_ch, nf, frames, present);
+        ret = reconstruct(sess, tok, sg, &o, ids, (size_t)n_tok, spec, frames, present);
     free(ids);
     free(spec);
     clef_spectrogram_free(sg);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_rows.h"
 #include "cli_session.h"
 #include "cli_text.h"
 
@@ -78,86 +79,7 @@ static int32_t split_id(const char *s) {
                                     : 0;
 }
 
-/* The split's sessions (ids) and embeddings, all of them or the task's labelled ones. */
-typedef struct zs_data {
-    int64_t n, dim;
-    float *x;
-    int32_t *y; /* NULL without a task */
-    char (*id)[128];
-} zs_data;
-
-static clef_status load_all(clef_store *st, const char *hash, int32_t split, zs_data *d) {
-    clef_status rc = clef_store_split_count(st, split, &d->n);
-    if (rc != CLEF_OK)
-        return rc;
-    if ((d->id = calloc((size_t)d->n + 1, sizeof *d->id)) == NULL)
-        return CLEF_ERR_NOMEM;
-    for (int64_t i = 0; rc == CLEF_OK && i < d->n; i++) {
-        size_t len = 0;
-        rc = clef_store_split_session(st, split, i, d->id[i], sizeof d->id[i], NULL);
-        if (rc == CLEF_OK)
-            rc =
-                clef_store_artifact_get(st, d->id[i], CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0, &len);
-        if (rc == CLEF_ERR_BUFFER_TOO_SMALL)
-            rc = CLEF_OK;
-        if (rc == CLEF_OK && d->x == NULL) {
-            d->dim = (int64_t)(len / sizeof(float));
-            if ((d->x = malloc((size_t)(d->n * d->dim) * sizeof *d->x + 1)) == NULL)
-                return CLEF_ERR_NOMEM;
-        }
-        if (rc == CLEF_OK)
-            rc = clef_store_artifact_get(st, d->id[i], CLEF_ARTIFACT_EMBEDDING, hash,
-                                         d->x + i * d->dim, (size_t)d->dim * sizeof(float), &len);
-    }
-    return rc;
-}
-
-static clef_status load_task_split(clef_store *st, const char *hash, int32_t split,
-                                   const char *task, zs_data *d) {
-    clef_status rc = clef_store_task_data(st, task, split, CLEF_ARTIFACT_EMBEDDING, hash, NULL, 0,
-                                          NULL, 0, &d->n, &d->dim);
-    if (rc != CLEF_OK && rc != CLEF_ERR_BUFFER_TOO_SMALL)
-        return rc;
-    d->x = malloc((size_t)(d->n * d->dim) * sizeof *d->x + 1);
-    d->y = malloc((size_t)d->n * sizeof *d->y + 1);
-    if (d->x == NULL || d->y == NULL)
-        return CLEF_ERR_NOMEM;
-    return clef_store_task_data(st, task, split, CLEF_ARTIFACT_EMBEDDING, hash, d->x,
-                                (size_t)(d->n * d->dim), d->y, (size_t)d->n, &d->n, &d->dim);
-}
-
-/* A task's labelled sessions of one split, or of all three (split 0) appended. */
-static clef_status load_task(clef_store *st, const char *hash, int32_t split, const char *task,
-                             zs_data *d) {
-    if (split != 0)
-        return load_task_split(st, hash, split, task, d);
-    clef_status rc = CLEF_OK;
-    for (int32_t k = CLEF_SPLIT_TRAIN; rc == CLEF_OK && k <= CLEF_SPLIT_TEST; k++) {
-        zs_data part = {0};
-        rc = load_task_split(st, hash, k, task, &part);
-        if (rc == CLEF_OK && part.n > 0) {
-            float *x = realloc(d->x, (size_t)((d->n + part.n) * part.dim) * sizeof *x + 1);
-            int32_t *y = realloc(d->y, (size_t)(d->n + part.n) * sizeof *y + 1);
-            if (x != NULL)
-                d->x = x;
-            if (y != NULL)
-                d->y = y;
-            if (x == NULL || y == NULL)
-                rc = CLEF_ERR_NOMEM;
-            else {
-                memcpy(d->x + d->n * part.dim, part.x, (size_t)(part.n * part.dim) * sizeof *x);
-                memcpy(d->y + d->n, part.y, (size_t)part.n * sizeof *y);
-                d->n += part.n;
-                d->dim = part.dim;
-            }
-        }
-        free(part.x);
-        free(part.y);
-    }
-    return rc;
-}
-
-static int report(clef_ctx *ctx, const zs_opts *o, const zs_data *d, const float *score) {
+static int report(clef_ctx *ctx, const zs_opts *o, const cli_rows *d, const float *score) {
     FILE *f = o->out != NULL ? fopen(o->out, "w") : (o->task == NULL ? stdout : NULL);
     if (o->out != NULL && f == NULL)
         return cli_fail(o->out, CLEF_ERR_IO, "cannot write");
@@ -197,7 +119,7 @@ static int report(clef_ctx *ctx, const zs_opts *o, const zs_data *d, const float
 
 /* score -= cos(session, versus). */
 static int subtract_versus(const clef_aligner *al, clef_session *s, const clef_text_encoder *te,
-                           const zs_data *d, const char *versus, float *score) {
+                           const cli_rows *d, const char *versus, float *score) {
     float *neg = malloc((size_t)d->n * sizeof *neg + 1);
     if (neg == NULL)
         return cli_fail("zeroshot", CLEF_ERR_NOMEM, NULL);
@@ -222,7 +144,7 @@ static int zs_files(clef_ctx *ctx, clef_session *s, const zs_opts *o, const clef
     if (ret == 0 && (rc = clef_aligner_score_text(al, s, te, emb, n, dim, o->prompt, score,
                                                   (size_t)n)) != CLEF_OK)
         ret = cli_fail("zeroshot", rc, clef_session_errmsg(s));
-    zs_data d = {.n = n, .dim = dim, .x = emb};
+    cli_rows d = {.n = n, .dim = dim, .x = emb};
     if (ret == 0 && o->versus != NULL)
         ret = subtract_versus(al, s, te, &d, o->versus, score);
     FILE *f = ret == 0 && o->out != NULL ? fopen(o->out, "w") : stdout;
@@ -257,7 +179,7 @@ static int zs_run(clef_ctx *ctx, clef_session *s, zs_opts *o) {
     clef_text_encoder *te = NULL;
     clef_aligner *al = NULL;
     clef_store *st = NULL;
-    zs_data d = {0};
+    cli_rows d = {0};
     float *score = NULL;
     clef_status rc = clef_encoder_model_hash(ctx, o->enc, hash, sizeof hash, NULL);
     int ret = rc != CLEF_OK ? cli_fail(o->enc, rc, clef_ctx_errmsg(ctx)) : 0;
@@ -276,8 +198,8 @@ static int zs_run(clef_ctx *ctx, clef_session *s, zs_opts *o) {
     if (ret == 0 && (rc = clef_store_open(&st, ctx, o->store)) != CLEF_OK)
         ret = cli_fail(o->store, rc, clef_ctx_errmsg(ctx));
     if (ret == 0) {
-        rc = o->task != NULL ? load_task(st, hash, split_id(o->split), o->task, &d)
-                             : load_all(st, hash, split_id(o->split), &d);
+        rc = o->task != NULL ? cli_rows_task(st, hash, split_id(o->split), o->task, &d)
+                             : cli_rows_split(st, hash, split_id(o->split), &d);
         if (rc != CLEF_OK)
             ret = cli_fail(o->store, rc,
                            rc == CLEF_ERR_NOMEM ? "out of memory" : clef_store_errmsg(st));
@@ -292,9 +214,7 @@ static int zs_run(clef_ctx *ctx, clef_session *s, zs_opts *o) {
     if (ret == 0)
         ret = report(ctx, o, &d, score);
     free(score);
-    free(d.x);
-    free(d.y);
-    free(d.id);
+    cli_rows_free(&d);
     clef_store_free(st);
     clef_aligner_free(al);
     clef_text_encoder_free(te);

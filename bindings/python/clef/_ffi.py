@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "a476d8511f5f3f3dd7cd6eadb897fc27f0b02c5f3284dd907593d96c11604980"
+HEADER_SHA256 = "d9826a2c735e4c9479ad6332e191917d26a2c91e9d3dec6acde1b2a4634cdcf3"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -691,6 +691,7 @@ FUNCTIONS = {
     'clef_eval_n_tasks': (_C.c_int64, [_C.POINTER(clef_eval)]),
     'clef_eval_task_name': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_eval_task_result': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_int32), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
+    'clef_eval_task_scores': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_eval_task_balance': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_eval_mean_auroc': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64)]),
     'clef_eval_run_store': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(clef_store), _C.c_int32, _C.c_char_p, clef_eval_progress_fn, _C.c_void_p]),
@@ -713,6 +714,7 @@ FUNCTIONS = {
     'clef_store_split_count': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.POINTER(_C.c_int64)]),
     'clef_store_split_session': (clef_status, [_C.POINTER(clef_store), _C.c_int32, _C.c_int64, _C.POINTER(_C.c_char), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_store_task_balance': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
+    'clef_store_session_label': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.POINTER(_C.c_int32)]),
     'clef_store_task_data': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_int32, _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_int64), _C.POINTER(_C.c_int64)]),
     'clef_store_channel_map_put': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_char_p, _C.c_char_p, _C.c_char_p]),
     'clef_store_artifact_put': (clef_status, [_C.POINTER(clef_store), _C.c_char_p, _C.c_int32, _C.c_char_p, _C.c_void_p, _C.c_size_t]),
@@ -1033,6 +1035,7 @@ SIGNATURES = {
     'clef_eval_n_tasks': (('ev', 'handle', 'clef_eval', '', ''), ),
     'clef_eval_task_name': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_eval_task_result': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('status', 'ptr_out', 'int32_t', '', 'scalar'), ('n_train', 'ptr_out', 'int64_t', '', 'scalar'), ('n_val', 'ptr_out', 'int64_t', '', 'scalar'), ('n_test', 'ptr_out', 'int64_t', '', 'scalar'), ('auroc', 'ptr_out', 'double', '', 'scalar'), ('ci_lo', 'ptr_out', 'double', '', 'scalar'), ('ci_hi', 'ptr_out', 'double', '', 'scalar'), ('c', 'ptr_out', 'double', '', 'scalar'), ),
+    'clef_eval_task_scores': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('prob', 'ptr_out', 'double', '', 'scalar'), ('labels', 'ptr_out', 'int32_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_eval_task_balance': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('smd_age', 'ptr_out', 'double', '', 'scalar'), ('smd_sex', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_eval_mean_auroc': (('ev', 'handle', 'clef_eval', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ('n_evaluated', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_eval_run_store': (('ev', 'handle', 'clef_eval', '', ''), ('s', 'handle', 'clef_store', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
@@ -1055,6 +1058,7 @@ SIGNATURES = {
     'clef_store_split_count': (('s', 'handle', 'clef_store', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_split_session': (('s', 'handle', 'clef_store', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('index', 'scalar', 'int64_t', '', ''), ('buf', 'charbuf', 'char', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_store_task_balance': (('s', 'handle', 'clef_store', '', ''), ('task', 'cstr', 'char', '', ''), ('smd_age', 'ptr_out', 'double', '', 'scalar'), ('smd_sex', 'ptr_out', 'double', '', 'scalar'), ('n_pos', 'ptr_out', 'int64_t', '', 'scalar'), ('n_neg', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_store_session_label': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('task', 'cstr', 'char', '', ''), ('label', 'ptr_out', 'int32_t', '', 'scalar'), ),
     'clef_store_task_data': (('s', 'handle', 'clef_store', '', ''), ('task', 'cstr', 'char', '', ''), ('split', 'scalar', 'int32_t', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('x', 'ptr_out', 'float', 'x_cap', 'out'), ('x_cap', 'scalar', 'size_t', '', ''), ('y', 'ptr_out', 'int32_t', 'y_cap', 'out'), ('y_cap', 'scalar', 'size_t', '', ''), ('n_out', 'ptr_out', 'int64_t', '', 'scalar'), ('dim_out', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_store_channel_map_put': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('channel', 'cstr', 'char', '', ''), ('source_label', 'cstr', 'char', '', ''), ('status', 'cstr', 'char', '', ''), ),
     'clef_store_artifact_put': (('s', 'handle', 'clef_store', '', ''), ('session_id', 'cstr', 'char', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('data', 'bytes_in', 'void', 'n_bytes', ''), ('n_bytes', 'scalar', 'size_t', '', ''), ),
@@ -1374,6 +1378,7 @@ RETURNS = {
     'clef_eval_n_tasks': ('scalar', 'int64_t', 'int64_t'),
     'clef_eval_task_name': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_task_result': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_task_scores': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_task_balance': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_mean_auroc': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_run_store': ('scalar', 'int32_t', 'clef_status'),
@@ -1396,6 +1401,7 @@ RETURNS = {
     'clef_store_split_count': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_split_session': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_balance': ('scalar', 'int32_t', 'clef_status'),
+    'clef_store_session_label': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_task_data': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_channel_map_put': ('scalar', 'int32_t', 'clef_status'),
     'clef_store_artifact_put': ('scalar', 'int32_t', 'clef_status'),
@@ -1571,6 +1577,7 @@ ERROR_SOURCES = {
     'clef_eval_add_task': (0, 'clef_eval_errmsg'),
     'clef_eval_task_name': (0, 'clef_eval_errmsg'),
     'clef_eval_task_result': (0, 'clef_eval_errmsg'),
+    'clef_eval_task_scores': (0, 'clef_eval_errmsg'),
     'clef_eval_task_balance': (0, 'clef_eval_errmsg'),
     'clef_eval_mean_auroc': (0, 'clef_eval_errmsg'),
     'clef_eval_run_store': (0, 'clef_eval_errmsg'),
@@ -1587,6 +1594,7 @@ ERROR_SOURCES = {
     'clef_store_split_count': (0, 'clef_store_errmsg'),
     'clef_store_split_session': (0, 'clef_store_errmsg'),
     'clef_store_task_balance': (0, 'clef_store_errmsg'),
+    'clef_store_session_label': (0, 'clef_store_errmsg'),
     'clef_store_task_data': (0, 'clef_store_errmsg'),
     'clef_store_channel_map_put': (0, 'clef_store_errmsg'),
     'clef_store_artifact_put': (0, 'clef_store_errmsg'),
@@ -1763,6 +1771,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_eval_add_task',
     'clef_eval_task_name',
     'clef_eval_task_result',
+    'clef_eval_task_scores',
     'clef_eval_task_balance',
     'clef_eval_mean_auroc',
     'clef_eval_run_store',
@@ -1779,6 +1788,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_store_split_count',
     'clef_store_split_session',
     'clef_store_task_balance',
+    'clef_store_session_label',
     'clef_store_task_data',
     'clef_store_channel_map_put',
     'clef_store_artifact_put',

@@ -1307,6 +1307,10 @@ clef_eval_task_result <- function(ev, i) {
   .clef_result(.Call(C_clef_eval_task_result, ev, i), "clef_eval_task_result", TRUE, c("status", "n_train", "n_val", "n_test", "auroc", "ci_lo", "ci_hi", "c"))
 }
 
+clef_eval_task_scores <- function(ev, i, cap) {
+  .clef_result(.Call(C_clef_eval_task_scores, ev, i, cap), "clef_eval_task_scores", TRUE, c("prob", "labels", "needed"))
+}
+
 clef_eval_task_balance <- function(ev, i) {
   .clef_result(.Call(C_clef_eval_task_balance, ev, i), "clef_eval_task_balance", TRUE, c("smd_age", "smd_sex"))
 }
@@ -1393,6 +1397,10 @@ clef_store_split_session <- function(s, split, index, cap) {
 
 clef_store_task_balance <- function(s, task) {
   .clef_result(.Call(C_clef_store_task_balance, s, task), "clef_store_task_balance", TRUE, c("smd_age", "smd_sex", "n_pos", "n_neg"))
+}
+
+clef_store_session_label <- function(s, session_id, task) {
+  .clef_result(.Call(C_clef_store_session_label, s, session_id, task), "clef_store_session_label", TRUE, c("label"))
 }
 
 clef_store_task_data <- function(s, task, split, kind, model_hash, x_cap, y_cap) {

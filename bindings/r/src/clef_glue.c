@@ -4307,6 +4307,29 @@ SEXP clefr_clef_eval_task_result(SEXP a_ev, SEXP a_i) {
     return res;
 }
 
+SEXP clefr_clef_eval_task_scores(SEXP a_ev, SEXP a_i, SEXP a_cap) {
+    static const char fn[] = "clef_eval_task_scores";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
+                                        (double)9007199254740992.0);
+    double v_prob = 0;
+    size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
+    size_t v_needed = 0;
+    const double s_labels = (double)(v_cap);
+    void *b_labels = NULL;
+    SEXP r_labels = PROTECT(clefr_out_buffer(CLEFR_I32, s_labels, &b_labels));
+    clef_status ret = clef_eval_task_scores(v_ev, v_i, &v_prob, b_labels, v_cap, &v_needed);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_prob));
+    SET_VECTOR_ELT(res, 3, clefr_finish_buffer(CLEFR_I32, r_labels, b_labels, s_labels));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_SIZE, (double)v_needed));
+    UNPROTECT(2);
+    return res;
+}
+
 SEXP clefr_clef_eval_task_balance(SEXP a_ev, SEXP a_i) {
     static const char fn[] = "clef_eval_task_balance";
     clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
@@ -4655,6 +4678,22 @@ SEXP clefr_clef_store_task_balance(SEXP a_s, SEXP a_task) {
     SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_smd_sex));
     SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_I64, (double)v_n_pos));
     SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_n_neg));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_store_session_label(SEXP a_s, SEXP a_session_id, SEXP a_task) {
+    static const char fn[] = "clef_store_session_label";
+    clef_store *v_s = clefr_handle(a_s, "clef_store", fn, "s", 0);
+    const char *v_session_id = clefr_as_string(a_session_id, fn, "session_id");
+    const char *v_task = clefr_as_string(a_task, fn, "task");
+    int32_t v_label = 0;
+    clef_status ret = clef_store_session_label(v_s, v_session_id, v_task, &v_label);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 3));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_s != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_store_errmsg(v_s)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_I32, (double)v_label));
     UNPROTECT(1);
     return res;
 }

@@ -270,6 +270,7 @@ SEXP clefr_clef_eval_add_task(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SE
 SEXP clefr_clef_eval_n_tasks(SEXP);
 SEXP clefr_clef_eval_task_name(SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_task_result(SEXP, SEXP);
+SEXP clefr_clef_eval_task_scores(SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_task_balance(SEXP, SEXP);
 SEXP clefr_clef_eval_mean_auroc(SEXP);
 SEXP clefr_clef_eval_run_store(SEXP, SEXP, SEXP, SEXP);
@@ -292,6 +293,7 @@ SEXP clefr_clef_store_session_ehr(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_split_count(SEXP, SEXP);
 SEXP clefr_clef_store_split_session(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_task_balance(SEXP, SEXP);
+SEXP clefr_clef_store_session_label(SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_task_data(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_channel_map_put(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_store_artifact_put(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
@@ -615,6 +617,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_eval_n_tasks", (DL_FUNC)&clefr_clef_eval_n_tasks, 1},
     {"C_clef_eval_task_name", (DL_FUNC)&clefr_clef_eval_task_name, 3},
     {"C_clef_eval_task_result", (DL_FUNC)&clefr_clef_eval_task_result, 2},
+    {"C_clef_eval_task_scores", (DL_FUNC)&clefr_clef_eval_task_scores, 3},
     {"C_clef_eval_task_balance", (DL_FUNC)&clefr_clef_eval_task_balance, 2},
     {"C_clef_eval_mean_auroc", (DL_FUNC)&clefr_clef_eval_mean_auroc, 1},
     {"C_clef_eval_run_store", (DL_FUNC)&clefr_clef_eval_run_store, 4},
@@ -637,6 +640,7 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_store_split_count", (DL_FUNC)&clefr_clef_store_split_count, 2},
     {"C_clef_store_split_session", (DL_FUNC)&clefr_clef_store_split_session, 4},
     {"C_clef_store_task_balance", (DL_FUNC)&clefr_clef_store_task_balance, 2},
+    {"C_clef_store_session_label", (DL_FUNC)&clefr_clef_store_session_label, 3},
     {"C_clef_store_task_data", (DL_FUNC)&clefr_clef_store_task_data, 7},
     {"C_clef_store_channel_map_put", (DL_FUNC)&clefr_clef_store_channel_map_put, 5},
     {"C_clef_store_artifact_put", (DL_FUNC)&clefr_clef_store_artifact_put, 6},
