@@ -19,7 +19,8 @@ clef=build/release/tools/cli/clef
 # the encoder. CLEF_MAIN_PATIENTS / _SECONDS / _TOK_STEPS / _ENC_STEPS shrink it (the test
 # suite runs a reduced version: tools/test.d/60-main.sh) -> the clinical aligner trained on the
 # train split's embeddings, reports and EHR (docs/aligner.md) -> aligned embeddings probed the
-# same way -> zero-shot AUROC of a few findings from text prompts.
+# same way -> zero-shot AUROC of a few findings from text prompts -> a real EEG file with the
+# shipped models -> the HTML report (clef report).
 demo=${CLEF_MAIN_DIR:-build/demo}
 patients=${CLEF_MAIN_PATIENTS:-400}
 seconds=${CLEF_MAIN_SECONDS:-240}
@@ -65,10 +66,20 @@ for pt in "feat_excess_beta:excess beta activity" "feat_burst_suppression:burst 
     -a "$demo/aligner.safetensors" "${pt#*:}" --task "${pt%%:*}" ||
     echo "  ${pt%%:*}: no zero-shot AUROC (the test split lacks a class)"
 done
+# A real EEG recording (one Fp1 channel, 11.6 min, tests/data) with the shipped default models
+# (docs/models.md): its embedding and a zero-shot score, with no model arguments at all.
+echo "== a real EEG file with the shipped default models"
+"$clef" embed tests/data/test_subsecond.edf -o "$demo/real_embedding.npy"
+"$clef" zeroshot tests/data/test_subsecond.edf "excess beta activity"
 # One session end to end through the library (EDF -> spectrogram -> tokens -> embedding).
 edfs=("$demo"/cohort/edf/*)  # a glob: no pipe whose reader may close early (SIGPIPE under pipefail)
 "$clef" embed "${edfs[0]}" -w "$demo/enc.safetensors" -t "$demo/tok.safetensors" \
   -o "$demo/embedding.npy"
 # Multitaper spectrogram of that session (19 ch x 128 freq x frames, dB) and a picture.
 "$clef" spectrogram "${edfs[0]}" -o "$demo/spectrogram.npy" --png "$demo/spectrogram.png"
-echo "results: $demo (bandpower.csv, encoder.csv, aligned.csv, aligner.safetensors, embedding.npy, spectrogram.png)"
+# The report: one self-contained HTML page (docs/report.md).
+echo "== report"
+"$clef" report --store "$demo/cohort.db" -t "$demo/tok.safetensors" -w "$demo/enc.safetensors" \
+  -a "$demo/aligner.safetensors" -o "$demo/report.html" --sessions "${CLEF_MAIN_REPORT_SESSIONS:-4}" \
+  "${threads[@]}"
+echo "results: $demo (bandpower.csv, encoder.csv, aligned.csv, aligner.safetensors, embedding.npy, spectrogram.png); open $demo/report.html"
