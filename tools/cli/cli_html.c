@@ -27,8 +27,7 @@ void cli_html_text(FILE *f, const char *text) {
 }
 
 void cli_html_png(FILE *f, const uint8_t *png, size_t n, const char *alt) {
-    static const char k_b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char k_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     fputs("<img alt=\"", f);
     cli_html_text(f, alt);
     fputs("\" src=\"data:image/png;base64,", f);

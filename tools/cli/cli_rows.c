@@ -45,7 +45,7 @@ static clef_status rows_task_split(clef_store *st, const char *hash, int32_t spl
 }
 
 clef_status cli_rows_task(clef_store *st, const char *hash, int32_t split, const char *task,
-                             cli_rows *d) {
+                          cli_rows *d) {
     if (split != 0)
         return rows_task_split(st, hash, split, task, d);
     clef_status rc = CLEF_OK;

@@ -7,9 +7,9 @@
 
 typedef struct cli_rows {
     int64_t n, dim;
-    float *x;           /* [n][dim] embeddings (CLEF_ARTIFACT_EMBEDDING under one model hash) */
-    int32_t *y;         /* [n] labels 0/1 of a task, NULL for a split's sessions */
-    char (*id)[128];    /* [n] session ids of a split, NULL for a task's rows */
+    float *x;        /* [n][dim] embeddings (CLEF_ARTIFACT_EMBEDDING under one model hash) */
+    int32_t *y;      /* [n] labels 0/1 of a task, NULL for a split's sessions */
+    char (*id)[128]; /* [n] session ids of a split, NULL for a task's rows */
 } cli_rows;
 
 /* Every session of split (a clef_split) in session-id order with its embedding. */

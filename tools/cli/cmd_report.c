@@ -83,8 +83,8 @@ static int rp_parse(int argc, char **argv, rp_opts *o, int *code) {
 typedef struct rp_model {
     const char *name, *colour, *path;
     char hash[65];
-    clef_eval *ev;  /* NULL when not evaluated */
-    char why[512];  /* why not */
+    clef_eval *ev; /* NULL when not evaluated */
+    char why[512]; /* why not */
 } rp_model;
 
 typedef struct rp_zs {
@@ -92,9 +92,9 @@ typedef struct rp_zs {
     const char *text;
     double auc, lo, hi;
     int64_t n_pos, n_neg;
-    char why[512];   /* empty when scored */
-    float *score;    /* [n_test] every test session's score, or NULL */
-    int scored;      /* score holds them */
+    char why[512]; /* empty when scored */
+    float *score;  /* [n_test] every test session's score, or NULL */
+    int scored;    /* score holds them */
 } rp_zs;
 
 typedef struct rp_data {
@@ -164,8 +164,8 @@ static int gather_models(rp_data *d, const rp_opts *o, char bufs[3][4096]) {
             copy_msg(m[k].why, "no weights: ", clef_ctx_errmsg(d->ctx));
             continue;
         }
-        if (k > 0 && (rc = clef_encoder_model_hash(d->ctx, m[k].path, m[k].hash, 65, NULL)) !=
-                         CLEF_OK) {
+        if (k > 0 &&
+            (rc = clef_encoder_model_hash(d->ctx, m[k].path, m[k].hash, 65, NULL)) != CLEF_OK) {
             copy_msg(m[k].why, "cannot read the weights: ", clef_ctx_errmsg(d->ctx));
             continue;
         }
@@ -315,8 +315,8 @@ static void write_overview(FILE *f, const rp_data *d, const rp_opts *o) {
             "</code>: %lld patients, %lld sessions (train %lld, val %lld, test %lld), %lld "
             "reports, %lld tasks.</p>\n<table><tr><th>model</th><th>weights</th><th>model "
             "hash</th><th>status</th></tr>\n",
-            (long long)n[0], (long long)n[1], (long long)sp[0], (long long)sp[1],
-            (long long)sp[2], (long long)n[2], (long long)d->n_tasks);
+            (long long)n[0], (long long)n[1], (long long)sp[0], (long long)sp[1], (long long)sp[2],
+            (long long)n[2], (long long)d->n_tasks);
     for (int k = 0; k < RP_MODELS; k++) {
         const rp_model *m = &d->model[k];
         fprintf(f, "<tr><td>%s</td><td>", m->name);
@@ -426,8 +426,7 @@ static int write_rocs(FILE *f, const rp_data *d) {
     heading(f, 3);
     fputs("<p class=\"legend\">", f);
     for (int k = 0; k < RP_MODELS; k++)
-        fprintf(f, "<span style=\"background:%s\"></span>%s", d->model[k].colour,
-                d->model[k].name);
+        fprintf(f, "<span style=\"background:%s\"></span>%s", d->model[k].colour, d->model[k].name);
     fputs("</p><div class=\"rocs\">\n", f);
     int rc = 0, drawn = 0;
     for (int64_t t = 0; rc == 0 && t < d->n_tasks; t++) {
@@ -435,9 +434,8 @@ static int write_rocs(FILE *f, const rp_data *d) {
         int nc = 0;
         for (int k = 0; rc == 0 && k < RP_MODELS; k++) {
             size_t n = 0;
-            if (d->model[k].ev == NULL ||
-                clef_eval_task_scores(d->model[k].ev, t, NULL, NULL, 0, &n) !=
-                    CLEF_ERR_BUFFER_TOO_SMALL)
+            if (d->model[k].ev == NULL || clef_eval_task_scores(d->model[k].ev, t, NULL, NULL, 0,
+                                                                &n) != CLEF_ERR_BUFFER_TOO_SMALL)
                 continue;
             double *s = malloc(n * sizeof *s + 1);
             int32_t *y = malloc(n * sizeof *y + 1);
@@ -488,8 +486,8 @@ static void write_zeroshot(FILE *f, const rp_data *d) {
             cli_html_text(f, z->why);
             fputs("</td><td></td></tr>\n", f);
         } else {
-            cli_fprintf_c(f, "<td>%.3f [%.3f, %.3f]</td><td>%lld / %lld</td></tr>\n", z->auc,
-                          z->lo, z->hi, (long long)z->n_pos, (long long)z->n_neg);
+            cli_fprintf_c(f, "<td>%.3f [%.3f, %.3f]</td><td>%lld / %lld</td></tr>\n", z->auc, z->lo,
+                          z->hi, (long long)z->n_pos, (long long)z->n_neg);
         }
     }
     fputs("</table>\n", f);
@@ -516,8 +514,8 @@ static double session_prob(const rp_data *d, int k, int64_t t, int64_t i) {
 }
 
 /* The spectrogram beside its token reconstruction, as an inline PNG. */
-static void write_recon(FILE *f, rp_data *d, const clef_tokenizer *tok,
-                        const clef_spectrogram *sg, const char *path) {
+static void write_recon(FILE *f, rp_data *d, const clef_tokenizer *tok, const clef_spectrogram *sg,
+                        const char *path) {
     int64_t n_tok = clef_tokenizer_n_tokens(tok), frames = 0;
     int32_t *ids = malloc((size_t)n_tok * sizeof *ids);
     float *spec = NULL;
@@ -532,13 +530,13 @@ static void write_recon(FILE *f, rp_data *d, const clef_tokenizer *tok,
     double mae = 0;
     uint8_t *png = NULL;
     size_t n_png = 0;
-    int ok = rc == CLEF_OK &&
-             cli_session_spectrogram(d->ctx, d->sess, sg, path,
-                                     clef_tokenizer_read_seconds(tok, sg), &spec, &frames,
-                                     &present) == 0 &&
-             cli_recon_figure(d->sess, tok, sg, ids, (size_t)n_tok, spec, frames, present, &fig,
-                              &mae) == 0 &&
-             cli_png_encode(&fig, &png, &n_png) == 0;
+    int ok =
+        rc == CLEF_OK &&
+        cli_session_spectrogram(d->ctx, d->sess, sg, path, clef_tokenizer_read_seconds(tok, sg),
+                                &spec, &frames, &present) == 0 &&
+        cli_recon_figure(d->sess, tok, sg, ids, (size_t)n_tok, spec, frames, present, &fig, &mae) ==
+            0 &&
+        cli_png_encode(&fig, &png, &n_png) == 0;
     if (ok) {
         fputs("<div class=\"fig\">", f);
         cli_html_png(f, png, n_png, "spectrogram and its reconstruction from the tokens");
@@ -570,14 +568,13 @@ static void write_summary(FILE *f, rp_data *d, const char *sid) {
         rc = clef_report_summarize(d->ctx, text, strlen(text), NULL, NULL, NULL, 0, &sneed, status,
                                    n_find);
     if (rc == CLEF_ERR_BUFFER_TOO_SMALL && (sum = malloc(sneed)) != NULL)
-        rc = clef_report_summarize(d->ctx, text, strlen(text), NULL, NULL, sum, sneed, NULL,
-                                   status, n_find);
+        rc = clef_report_summarize(d->ctx, text, strlen(text), NULL, NULL, sum, sneed, NULL, status,
+                                   n_find);
     if (rc == CLEF_OK && sum != NULL) {
         fputs("<h4>Report summary (de-identified)</h4><pre>", f);
         cli_html_text(f, sum);
         fputs("</pre><p>Findings: ", f);
-        static const char *const k_status[] = {"not mentioned", "present", "negated",
-                                               "uncertain"};
+        static const char *const k_status[] = {"not mentioned", "present", "negated", "uncertain"};
         int any = 0;
         for (int32_t i = 0; i < n_find; i++)
             if (status[i] > 0 && status[i] < 4)
@@ -632,8 +629,8 @@ static void write_sessions(FILE *f, rp_data *d, const rp_opts *o, const char *to
     heading(f, 5);
     clef_tokenizer *tok = NULL;
     clef_spectrogram *sg = NULL;
-    clef_status rc = tok_path != NULL ? clef_tokenizer_load(&tok, d->ctx, tok_path)
-                                      : CLEF_ERR_NOT_FOUND;
+    clef_status rc =
+        tok_path != NULL ? clef_tokenizer_load(&tok, d->ctx, tok_path) : CLEF_ERR_NOT_FOUND;
     if (rc == CLEF_OK)
         rc = clef_tokenizer_spectrogram_create(&sg, d->ctx, tok);
     if (rc != CLEF_OK) {
