@@ -7,13 +7,33 @@ and a negative status raises the ClefError subclass of that status with the hand
 
 import builtins
 import ctypes as C
+import os
 import re
+from typing import Any, Callable, Dict, List, Optional, Type, TypeVar, Union
 
 import numpy as np
 
 from . import _ffi, _loader
 
 _lib, LIBRARY_PATH, _fns = _loader.load()
+
+# A C string argument: str (UTF-8), bytes (as is) or, for paths, an os.PathLike.
+CStr = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def cstr(value: Optional[CStr], fn: str, arg: str) -> Optional[bytes]:
+    """bytes for a C string argument: str is UTF-8 encoded, bytes pass as they are, an
+    os.PathLike is its os.fspath(); None passes NULL."""
+    if value is None:
+        return None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    raise TypeError(f"{fn}: '{arg}' must be a str, bytes or os.PathLike, not "
+                    f"{type(value).__name__}")
 
 # ---------------------------------------------------------------------------------------------
 # Errors
@@ -23,9 +43,9 @@ class ClefError(Exception):
     """A libclef call failed. ``status`` is the CLEF_ERR_* value, ``message`` the one-line
     reason recorded by the library, ``function`` the C function."""
 
-    status = None
+    status: Optional[int] = None
 
-    def __init__(self, status, message, function=None):
+    def __init__(self, status: int, message: str, function: Optional[str] = None) -> None:
         self.status = status
         self.message = message
         self.function = function
@@ -36,9 +56,11 @@ class ClefError(Exception):
 
 STATUS_NAMES = {v: k for k, v in _ffi.ENUMS["clef_status_code"].items()}
 # Python base classes that match a status's meaning, so `except ValueError` also works.
-_MIXINS = {"INVALID_ARG": ValueError, "RANGE": ValueError, "SHAPE": ValueError,
-           "NOT_FOUND": LookupError, "NOMEM": MemoryError, "OVERFLOW": OverflowError}
-ERROR_CLASSES = {}
+_MIXINS: Dict[str, Type[Exception]] = {
+    "INVALID_ARG": ValueError, "RANGE": ValueError, "SHAPE": ValueError,
+    "NOT_FOUND": LookupError, "NOMEM": MemoryError, "OVERFLOW": OverflowError,
+    "IO": OSError}
+ERROR_CLASSES: Dict[int, Type[ClefError]] = {}
 
 
 def _camel(s):
@@ -57,12 +79,13 @@ for _name, _val in _ffi.ENUMS["clef_status_code"].items():
         globals()[ERROR_CLASSES[_val].__name__] = ERROR_CLASSES[_val]
 
 
-def strerror(status):
+def strerror(status: int) -> str:
     """Static English description of a status code."""
     return _fns["clef_strerror"](status).decode("utf-8")
 
 
-def raise_status(status, message, function=None):
+def raise_status(status: int, message: Optional[str], function: Optional[str] = None) -> None:
+    """Raise the ClefError subclass of a status (its static description without message)."""
     cls = ERROR_CLASSES.get(status, ClefError)
     raise cls(status, message or strerror(status), function)
 
@@ -70,7 +93,8 @@ def raise_status(status, message, function=None):
 # ---------------------------------------------------------------------------------------------
 # Handles
 
-_HANDLE_CLASSES = {}
+_HANDLE_CLASSES: Dict[str, type] = {}
+_H = TypeVar("_H", bound="Handle")
 
 
 class Handle:
@@ -79,20 +103,34 @@ class Handle:
     Handles created from a ctx keep it alive inside libclef (clef_ctx is reference counted),
     so they may be freed in any order."""
 
-    _ctype = None  # C type name, e.g. "clef_ctx"
+    _ctype: Optional[str] = None  # C type name, e.g. "clef_ctx"
+    _ptr: Any
 
-    def __init__(self, ptr, owner=None):
+    def __init__(self, ptr: Any, owner: Any = None) -> None:
         self._ptr = ptr
         self._owner = owner  # keeps the owner of a borrowed handle alive
 
     @classmethod
-    def _wrap(cls, ptr, owner=None):
+    def _wrap(cls: Type[_H], ptr: Any, owner: Any = None) -> _H:
         obj = cls.__new__(cls)
         Handle.__init__(obj, ptr, owner)
         return obj
 
+    def _take(self, h: "Handle") -> None:
+        """Become the owner of h's pointer (h, from clef.lowlevel, no longer frees it)."""
+        Handle.__init__(self, h._ptr)
+        h._ptr = None
+
+    @classmethod
+    def _adopt(cls: Type[_H], h: "Handle") -> _H:
+        """A new cls that owns h's pointer (h no longer frees it)."""
+        obj = cls.__new__(cls)
+        obj._take(h)
+        return obj
+
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """True once the handle has been freed (close(), a with block)."""
         return self._ptr is None
 
     @property
@@ -101,31 +139,31 @@ class Handle:
             raise ValueError(f"{self._ctype} handle has been freed")
         return self._ptr
 
-    def close(self):
+    def close(self) -> None:
         """Free the handle now (idempotent)."""
         ptr, self._ptr = self._ptr, None
         free = _ffi.FREE_FUNCTIONS.get(self._ctype)
         if ptr and free and self._owner is None:
             _fns[free](ptr)
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:  # interpreter shutdown: modules may be gone
             pass
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "freed" if self._ptr is None else hex(C.cast(self._ptr, C.c_void_p).value or 0)
         return f"<{type(self).__name__} {self._ctype} {state}>"
 
 
-def handle_class(ctype):
+def handle_class(ctype: str) -> type:
     """The Handle subclass for a C handle type (generic unless registered)."""
     cls = _HANDLE_CLASSES.get(ctype)
     if cls is None:
@@ -134,8 +172,10 @@ def handle_class(ctype):
     return cls
 
 
-def register(ctype):
-    def deco(cls):
+def register(ctype: str) -> Callable[[type], type]:
+    """Class decorator: cls is the Handle subclass of the C handle type ctype."""
+
+    def deco(cls: type) -> type:
         cls._ctype = ctype
         _HANDLE_CLASSES[ctype] = cls
         return cls
@@ -221,9 +261,9 @@ class _Generic:
         self.meta = _ffi.SIGNATURES[name]
         self.params = _user_params(self.meta)
         self.__name__ = name
-        self.__doc__ = f"{name}({', '.join(m[0] for m in self.params)}) -- see clef.h"
+        self.optional = _ffi.OPTIONAL_OUTS.get(name, ())
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         name, meta = self.name, self.meta
         if len(args) != len(self.params):
             raise TypeError(f"{name}() takes {len(self.params)} arguments "
@@ -249,10 +289,7 @@ class _Generic:
             elif kind == "scalar":
                 cargs.append(float(given[pname]))
             elif kind == "cstr":
-                v = given[pname]
-                if v is not None and not isinstance(v, str):
-                    raise TypeError(f"{name}: '{pname}' must be a str or None")
-                cargs.append(None if v is None else v.encode("utf-8"))
+                cargs.append(cstr(given[pname], name, pname))
             elif kind == "cstr_array":
                 v = given[pname]
                 if v is not None and (isinstance(v, str) or
@@ -291,7 +328,10 @@ class _Generic:
                 cap = _eval_size(size, values)
                 if cap < 0:
                     raise ValueError(f"{name}: size of '{pname}' ({size}) = {cap} < 0")
-                if kind == "charbuf":
+                if cap == 0 and pname in self.optional:  # "may be NULL": not wanted
+                    outs.append(("none", base, None))
+                    cargs.append(None)
+                elif kind == "charbuf":
                     buf = C.create_string_buffer(max(cap, 1))
                     outs.append(("charbuf", base, buf))
                     cargs.append(C.cast(buf, C.POINTER(C.c_char)))
@@ -331,6 +371,8 @@ class _Generic:
     @staticmethod
     def _out_value(o):
         kind, base, box = o
+        if kind == "none":
+            return None
         if kind == "handle_out":
             return handle_class(base)._wrap(box) if box else None
         if kind == "cstr_out":
@@ -354,18 +396,9 @@ class _Generic:
         return ""
 
 
-class _LowLevel:
-    """Namespace of every generated function, with checks (``clef.lowlevel.clef_x(...)``)."""
-
-    def __init__(self):
-        for name in _ffi.FUNCTIONS:
-            setattr(self, name, _Generic(name))
-
-    def __dir__(self):
-        return list(_ffi.FUNCTIONS)
-
-
-lowlevel = _LowLevel()
-
 __all__ = [c.__name__ for c in ERROR_CLASSES.values()]
 raw = _fns  # the bare ctypes functions, no checks
+
+# Every generated function, typed, with clef.h's comment as its docstring (last: it uses the
+# definitions above).
+from . import _lowlevel as lowlevel  # noqa: E402
