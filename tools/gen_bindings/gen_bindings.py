@@ -8,6 +8,7 @@ Writes, under the output directory (default: the repository root):
                                  enums, handle and callback types, call metadata, ABI version
   bindings/python/clef/_lowlevel.py  one typed Python function per C function (clef.lowlevel),
                                  its docstring the function's comment in clef.h
+  bindings/python/clef/enums.py  the header's enums as IntEnum classes
   bindings/r/src/clef_glue.c     one .Call entry point per function (typed external pointers
                                  with finalizers, argument checks before any C call)
   bindings/r/src/init.c          R_registerRoutines table, R_useDynamicSymbols(FALSE)
@@ -316,6 +317,45 @@ def emit_python_lowlevel(hdr):
               f"    return _g_{f.name}({names})", "", "",
               f"_g_{f.name} = _Generic({f.name!r})"]
     o.append("")
+    return "\n".join(o)
+
+
+def enum_class_name(enum_name):
+    """clef_status_code -> StatusCode."""
+    return "".join(w.capitalize() for w in enum_name[len("clef_"):].split("_"))
+
+
+def enum_member_names(e):
+    """[(Python name, C name, value)]: the members without their common CLEF_..._ prefix."""
+    names = [n for n, _ in e.members]
+    prefix = os.path.commonprefix(names) if len(names) > 1 else "CLEF_"
+    prefix = prefix[: prefix.rfind("_") + 1]
+    res = []
+    for n, v in e.members:
+        short = n[len(prefix):]
+        res.append(("V" + short if short[:1].isdigit() else short, n, v))
+    return res
+
+
+def emit_python_enums(hdr):
+    o = [f"# {GEN_NOTE}",
+         '"""The enums of include/clef.h as IntEnum classes (a member is its C value, e.g.',
+         "``clef.enums.Split.TRAIN == clef.CLEF_SPLIT_TRAIN == 0``).",
+         "",
+         "``ENUM_CLASSES`` maps each C enum name (``clef_split``) to its class.",
+         '"""',
+         "# fmt: off",
+         "from enum import IntEnum",
+         "from typing import Dict, Type"]
+    for e in hdr.enums:
+        o += ["", "", f"class {enum_class_name(e.name)}(IntEnum):",
+              f'    """enum {e.name}."""', ""]
+        for short, n, v in enum_member_names(e):
+            o.append(f"    {short} = {v}  # {n}")
+    o += ["", "", "ENUM_CLASSES: Dict[str, Type[IntEnum]] = {"]
+    for e in hdr.enums:
+        o.append(f"    {e.name!r}: {enum_class_name(e.name)},")
+    o += ["}", ""]
     return "\n".join(o)
 
 
@@ -650,6 +690,7 @@ def generate(header_text, style_dir=None):
     files = {
         "bindings/python/clef/_ffi.py": emit_python(hdr, sha),
         "bindings/python/clef/_lowlevel.py": emit_python_lowlevel(hdr),
+        "bindings/python/clef/enums.py": emit_python_enums(hdr),
         "bindings/r/src/clef_glue.c": emit_r_glue(hdr),
         "bindings/r/src/init.c": emit_r_init(hdr),
         "bindings/r/R/ffi.R": emit_r_wrappers(hdr),

@@ -69,7 +69,7 @@ def model_hash(path, ctx=None):
     own = ctx is None
     ctx = Context() if own else ctx
     try:
-        return _ll.clef_encoder_model_hash(ctx, str(path), 65)[0]
+        return _ll.clef_encoder_model_hash(ctx, path, 65)[0]
     finally:
         if own:
             ctx.close()
@@ -112,6 +112,7 @@ if has("clef_text_encoder_load", "clef_text_encoder_embed", "clef_text_encoder_t
 
         @property
         def errmsg(self):
+            """Message of the last failure on the handle ("" if none)."""
             return _ll.clef_text_encoder_errmsg(self)
 
         @property
@@ -172,7 +173,7 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
         """
 
         def __init__(self, ctx, path=None):
-            h = _ll.clef_aligner_load(ctx, None if path is None else os.fspath(path))
+            h = _ll.clef_aligner_load(ctx, path)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._ctx = ctx
@@ -202,9 +203,9 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             ctx = self._ctx if ctx is None else ctx
             if ctx is None or ctx.closed:
                 with Context() as tmp:
-                    _ll.clef_aligner_save(self, tmp, os.fspath(path))
+                    _ll.clef_aligner_save(self, tmp, path)
             else:
-                _ll.clef_aligner_save(self, ctx, os.fspath(path))
+                _ll.clef_aligner_save(self, ctx, path)
 
         def _vector(self, fn, cname, session, *args):
             """cname(al, s, *args, out, dim): one float32 (dim,) vector."""
@@ -306,7 +307,7 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             p = _align_params(ctx, params) if own else params
             try:
                 if resume is not None:
-                    h = _ll.clef_aligner_trainer_resume(ctx, os.fspath(resume), p, n_threads)
+                    h = _ll.clef_aligner_trainer_resume(ctx, resume, p, n_threads)
                 else:
                     h = _ll.clef_aligner_trainer_create(ctx, p, n_threads)
             finally:
@@ -318,10 +319,12 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
 
         @property
         def errmsg(self):
+            """Message of the last failure on the handle ("" if none)."""
             return _ll.clef_aligner_trainer_errmsg(self)
 
         @property
         def steps(self):
+            """Optimizer steps taken so far."""
             return _ll.clef_aligner_trainer_steps(self)
 
         def sessions(self, split="train"):
@@ -388,7 +391,8 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             al.save(path, self._ctx)
 
         def save_checkpoint(self, path):
-            _ll.clef_aligner_trainer_save(self, os.fspath(path))
+            """Write a checkpoint that resume= continues from."""
+            _ll.clef_aligner_trainer_save(self, path)
 
     def align(store, encoder, out, text=None, *, n_threads=1, checkpoint=None, resume=None,
               progress=None, ctx=None, **settings):

@@ -9,7 +9,7 @@ import builtins
 import ctypes as C
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Type, TypeVar, Union
 
 import numpy as np
 
@@ -142,7 +142,7 @@ class Handle:
     def close(self) -> None:
         """Free the handle now (idempotent)."""
         ptr, self._ptr = self._ptr, None
-        free = _ffi.FREE_FUNCTIONS.get(self._ctype)
+        free = _ffi.FREE_FUNCTIONS.get(self._ctype or "")
         if ptr and free and self._owner is None:
             _fns[free](ptr)
 
@@ -163,7 +163,7 @@ class Handle:
         return f"<{type(self).__name__} {self._ctype} {state}>"
 
 
-def handle_class(ctype: str) -> type:
+def handle_class(ctype: str) -> Any:
     """The Handle subclass for a C handle type (generic unless registered)."""
     cls = _HANDLE_CLASSES.get(ctype)
     if cls is None:
@@ -172,10 +172,10 @@ def handle_class(ctype: str) -> type:
     return cls
 
 
-def register(ctype: str) -> Callable[[type], type]:
+def register(ctype: str) -> Callable[[Any], Any]:
     """Class decorator: cls is the Handle subclass of the C handle type ctype."""
 
-    def deco(cls: type) -> type:
+    def deco(cls: Any) -> Any:
         cls._ctype = ctype
         _HANDLE_CLASSES[ctype] = cls
         return cls
@@ -191,7 +191,7 @@ NUMPY_DTYPES = {
     "uint8_t": np.uint8, "uint16_t": np.uint16, "uint32_t": np.uint32, "uint64_t": np.uint64,
     "size_t": np.uintp, "float": np.float32, "double": np.float64,
 }
-_CT = {"int8_t": C.c_int8, "int16_t": C.c_int16, "int32_t": C.c_int32, "int64_t": C.c_int64,
+_CT: Dict[str, Any] = {"int8_t": C.c_int8, "int16_t": C.c_int16, "int32_t": C.c_int32, "int64_t": C.c_int64,
        "uint8_t": C.c_uint8, "uint16_t": C.c_uint16, "uint32_t": C.c_uint32,
        "uint64_t": C.c_uint64, "size_t": C.c_size_t, "float": C.c_float, "double": C.c_double}
 
@@ -269,7 +269,11 @@ class _Generic:
             raise TypeError(f"{name}() takes {len(self.params)} arguments "
                             f"({', '.join(m[0] for m in self.params)}), got {len(args)}")
         given = {m[0]: a for m, a in zip(self.params, args)}
-        cargs, outs, keep = [], [], []
+        cargs: List[Any] = []
+        outs: List[Any] = []
+        keep: List[Any] = []
+        arr: Any
+        box: Any
         # integer and handle arguments, as C sees them, for the size expressions
         values = {}
         for pname, kind, base, size, role in meta:
@@ -339,7 +343,8 @@ class _Generic:
                     arr = np.zeros(cap, dtype=NUMPY_DTYPES[base])
                     outs.append(("array", base, arr))
                     ptr = arr.ctypes.data_as(C.POINTER(_CT[base]))
-                    cargs.append(C.cast(ptr, C.c_void_p) if _ffi.FUNCTIONS[name][1][
+                    argtypes: Any = _ffi.FUNCTIONS[name][1]
+                    cargs.append(C.cast(ptr, C.c_void_p) if argtypes[
                         len(cargs)] is C.c_void_p else ptr)
             elif kind == "ptr_out":
                 box = _CT[base]()
@@ -396,7 +401,29 @@ class _Generic:
         return ""
 
 
-__all__ = [c.__name__ for c in ERROR_CLASSES.values()]
+__all__ = ["InvalidArgError", "NomemError", "IoError", "FormatError", "UnsupportedError",
+           "StateError", "ShapeError", "BusyError", "MisuseError", "InternalError",
+           "BufferTooSmallError", "NotFoundError", "RangeError", "CancelledError",
+           "ClefOverflowError"]
+assert sorted(__all__) == sorted(c.__name__ for c in ERROR_CLASSES.values()), \
+    "clef._core.__all__ and its TYPE_CHECKING classes must follow clef_status_code"
+
+if TYPE_CHECKING:  # the classes made above, for type checkers
+    class InvalidArgError(ClefError, ValueError): ...
+    class NomemError(ClefError, MemoryError): ...
+    class IoError(ClefError, OSError): ...
+    class FormatError(ClefError): ...
+    class UnsupportedError(ClefError): ...
+    class StateError(ClefError): ...
+    class ShapeError(ClefError, ValueError): ...
+    class BusyError(ClefError): ...
+    class MisuseError(ClefError): ...
+    class InternalError(ClefError): ...
+    class BufferTooSmallError(ClefError): ...
+    class NotFoundError(ClefError, LookupError): ...
+    class RangeError(ClefError, ValueError): ...
+    class CancelledError(ClefError): ...
+    class ClefOverflowError(ClefError, OverflowError): ...
 raw = _fns  # the bare ctypes functions, no checks
 
 # Every generated function, typed, with clef.h's comment as its docstring (last: it uses the

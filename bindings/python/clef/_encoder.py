@@ -65,7 +65,7 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
         """
 
         def __init__(self, ctx, path, tokenizer=None):
-            h = _ll.clef_encoder_load(ctx, str(path), tokenizer)
+            h = _ll.clef_encoder_load(ctx, path, tokenizer)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._ctx = ctx  # for the temporary session of a call without one
@@ -86,7 +86,7 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
 
         def save(self, path, ctx=None):
             """Write the weights (float32) and metadata atomically (clef_encoder_save)."""
-            _ll.clef_encoder_save(self, self._ctx if ctx is None else ctx, str(path))
+            _ll.clef_encoder_save(self, self._ctx if ctx is None else ctx, path)
 
         def embed(self, session, ids, valid_cols=0, states=False):
             """Embeddings of token ids: int (n_tokens,) gives float32 (embed_dim,), int
@@ -188,7 +188,7 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
 
         def __init__(self, ctx, tokenizer, arch=None, train=None, n_threads=1, resume=None):
             if resume is not None:
-                h = _ll.clef_encoder_trainer_resume(ctx, str(resume), train, n_threads)
+                h = _ll.clef_encoder_trainer_resume(ctx, resume, train, n_threads)
             else:
                 h = _ll.clef_encoder_trainer_create(ctx, tokenizer, arch, train, n_threads)
             Handle.__init__(self, h._ptr)
@@ -197,10 +197,12 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
 
         @property
         def errmsg(self):
+            """Message of the last failure on the trainer ("" if none)."""
             return _ll.clef_encoder_trainer_errmsg(self)
 
         @property
         def steps(self):
+            """Optimizer steps taken so far."""
             return _ll.clef_encoder_trainer_steps(self)
 
         @property
@@ -231,7 +233,7 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
 
         def add_cohort(self, directory, split="train"):
             """Add a cohort directory split's sessions, tokenized on the trainer's threads."""
-            _ll.clef_encoder_trainer_add_cohort(self, self._tok, str(directory), split)
+            _ll.clef_encoder_trainer_add_cohort(self, self._tok, directory, split)
 
         def run(self, checkpoint=None, progress=None):
             """Pretrain to the step count of the settings (clef_encoder_trainer_run), writing
@@ -269,7 +271,8 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
             self.encoder(ema=True).save(path, self._ctx)
 
         def save_checkpoint(self, path):
-            _ll.clef_encoder_trainer_save(self, str(path))
+            """Write a checkpoint that resume= continues from."""
+            _ll.clef_encoder_trainer_save(self, path)
 
     def pretrain(cohort_dir, tokenizer_path, out, *, store=None, n_threads=1, checkpoint=None,
                  resume=None, progress=None, ctx=None, **settings):

@@ -57,6 +57,7 @@ def _rows(x, fn, arg="x"):
 
 
 def canonical_channels():
+    """Names of the 19 canonical channels (10-20 system), in model order."""
     n = _ll.clef_canonical_n_channels()
     return [_ll.clef_canonical_channel_name(i) for i in range(n)]
 
@@ -71,34 +72,40 @@ if has("clef_recording_open", "clef_recording_read_canonical"):
         """
 
         def __init__(self, ctx, path, params=None):
-            h = _ll.clef_recording_open(ctx, str(path), params)
+            h = _ll.clef_recording_open(ctx, path, params)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._params = params
 
         @property
         def n_signals(self):
+            """Signals in the file (annotation signals excluded)."""
             return _ll.clef_recording_n_signals(self)
 
         @property
         def labels(self):
+            """Signal labels as written in the header."""
             return [_ll.clef_recording_signal_label(self, i) for i in range(self.n_signals)]
 
         @property
         def units(self):
+            """Physical units of the signals, e.g. "uV"."""
             return [_ll.clef_recording_signal_unit(self, i) for i in range(self.n_signals)]
 
         @property
         def rates(self):
+            """Sample rates of the signals in Hz, float64 (n_signals,)."""
             return np.array([_ll.clef_recording_signal_rate(self, i)
                              for i in range(self.n_signals)])
 
         @property
         def duration(self):
+            """Duration of the recording in seconds."""
             return _ll.clef_recording_duration(self)
 
         @property
         def start(self):
+            """Start date and time, ISO 8601 ("2000-01-01T00:00:00")."""
             return _ll.clef_recording_start_iso(self)
 
         @property
@@ -109,6 +116,7 @@ if has("clef_recording_open", "clef_recording_read_canonical"):
 
         @property
         def warnings(self):
+            """Tolerated quirks of the file, one message each."""
             return [_ll.clef_recording_warning(self, i)
                     for i in range(_ll.clef_recording_n_warnings(self))]
 
@@ -174,6 +182,7 @@ if has("clef_stream_create", "clef_stream_push_planar", "clef_stream_pull"):
 
         @property
         def present_mask(self):
+            """Bit c set: canonical channel c is among the stream's channels."""
             return _ll.clef_stream_present_mask(self)
 
         def push(self, x):
@@ -189,6 +198,7 @@ if has("clef_stream_create", "clef_stream_push_planar", "clef_stream_pull"):
             _check(rc, "clef_stream_push_planar", self)
 
         def finish(self):
+            """End of input: the remaining samples become available to pull()."""
             _ll.clef_stream_finish(self)
 
         def pull(self, max_n=None):
@@ -236,10 +246,10 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_crea
             h._ptr = None
             self._ctx = ctx  # for the temporary session of compute(x) without one
 
-        n_freqs = property(lambda self: _ll.clef_spectrogram_n_freqs(self))
-        n_tapers = property(lambda self: _ll.clef_spectrogram_n_tapers(self))
-        window = property(lambda self: _ll.clef_spectrogram_window(self))
-        step = property(lambda self: _ll.clef_spectrogram_step(self))
+        n_freqs = property(lambda self: _ll.clef_spectrogram_n_freqs(self), doc="Frequency bins per frame.")
+        n_tapers = property(lambda self: _ll.clef_spectrogram_n_tapers(self), doc="DPSS tapers averaged.")
+        window = property(lambda self: _ll.clef_spectrogram_window(self), doc="Window length in samples.")
+        step = property(lambda self: _ll.clef_spectrogram_step(self), doc="Step between frames in samples.")
 
         @property
         def fs(self):
@@ -247,14 +257,17 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_crea
             return _ll.clef_spectrogram_param_f64(self, _ffi.CLEF_P_SPEC_FS)
 
         def n_frames(self, n_samples):
+            """Frames of a signal of n_samples samples."""
             return _ll.clef_spectrogram_n_frames(self, n_samples)
 
         @property
         def freqs(self):
+            """Frequency axis in Hz, float64 (n_freqs,)."""
             out, _needed = _ll.clef_spectrogram_freqs(self, self.n_freqs)
             return out
 
         def times(self, n_samples):
+            """Frame centre times in seconds for n_samples samples, float64 (n_frames,)."""
             out, _needed = _ll.clef_spectrogram_times(self, n_samples, self.n_frames(n_samples))
             return out
 
@@ -312,7 +325,7 @@ if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
         """
 
         def __init__(self, ctx, path):
-            h = _ll.clef_tokenizer_load(ctx, str(path))
+            h = _ll.clef_tokenizer_load(ctx, path)
             Handle.__init__(self, h._ptr)
             h._ptr = None
 

@@ -31,12 +31,13 @@ if has("clef_store_open", "clef_store_count", "clef_store_task_data", "clef_stor
         """
 
         def __init__(self, ctx, path):
-            h = _ll.clef_store_open(ctx, str(path))
+            h = _ll.clef_store_open(ctx, path)
             Handle.__init__(self, h._ptr)
             h._ptr = None
 
         @property
         def errmsg(self):
+            """Message of the last failure on the store ("" if none)."""
             return _ll.clef_store_errmsg(self)
 
         def count(self, table):
@@ -47,9 +48,10 @@ if has("clef_store_open", "clef_store_count", "clef_store_task_data", "clef_stor
 
         def import_cohort(self, directory):
             """Import a cohort directory (docs/COHORT-FORMAT.md); returns rows changed."""
-            return _ll.clef_store_import_cohort(self, str(directory))
+            return _ll.clef_store_import_cohort(self, directory)
 
         def task_names(self):
+            """Names of the store's tasks, sorted."""
             names = []
             while True:
                 buf = C.create_string_buffer(256)
@@ -122,8 +124,10 @@ if has("clef_store_open", "clef_store_count", "clef_store_task_data", "clef_stor
                                         np.ascontiguousarray(data).view(np.uint8).ravel(),
                                         np.asarray(data).nbytes)
 
-        def artifact_get(self, session_id, kind, model_hash, dtype=np.uint8):
-            """A session's artifact as a 1-D numpy array of dtype."""
+        def artifact_get(self, session_id, kind, model_hash, dtype=np.uint8, shape=None):
+            """A session's artifact as a numpy array of dtype: 1-D, or of shape (a tuple, one
+            entry may be -1) when given. The store keeps bytes only: pass the shape that
+            artifact_put was given (e.g. (19, n_freqs, -1) for a spectrogram)."""
             kind = (_enum("clef_artifact_kind", "CLEF_ARTIFACT_", kind)
                     if isinstance(kind, str) else kind)
             ptr = as_handle(self, "clef_store", "artifact_get", "self")
@@ -136,4 +140,43 @@ if has("clef_store_open", "clef_store_count", "clef_store_task_data", "clef_stor
             rc = fn(ptr, session_id.encode(), kind, model_hash.encode(),
                     buf.ctypes.data_as(C.POINTER(C.c_uint8)), buf.size, C.byref(needed))
             _check(rc, "clef_store_artifact_get", self)
-            return buf.view(dtype)
+            out = buf.view(dtype)
+            return out if shape is None else out.reshape(shape)
+
+        # ---- jobs: a queue of work items per job name, claimed by one worker at a time
+
+        def job_add_item(self, job, item):
+            """Queue an item (e.g. a session id) for a job (pending)."""
+            _ll.clef_store_job_add_item(self, job, item)
+
+        def job_add_sessions(self, job):
+            """Queue every session of the store for a job; returns how many were added."""
+            return _ll.clef_store_job_add_sessions(self, job)
+
+        def job_claim(self, job):
+            """Claim the next pending item of a job: its name, or None when none is left."""
+            item, _needed, claimed = _ll.clef_store_job_claim(self, job, 4096)
+            return item if claimed else None
+
+        def job_complete(self, job, item, kind, model_hash, data):
+            """Mark a claimed item done, storing data (a numpy array, C order) as its artifact
+            of kind ("spectrogram", "tokens", "embedding") under model_hash."""
+            kind = (_enum("clef_artifact_kind", "CLEF_ARTIFACT_", kind)
+                    if isinstance(kind, str) else kind)
+            raw = np.ascontiguousarray(data).view(np.uint8).ravel()
+            _ll.clef_store_job_complete(self, job, item, kind, model_hash, raw, raw.size)
+
+        def job_fail(self, job, item, message):
+            """Mark a claimed item failed, with the reason."""
+            _ll.clef_store_job_fail(self, job, item, message)
+
+        def job_requeue(self, job, older_than_s=0.0, include_failed=False):
+            """Put items claimed longer than older_than_s seconds ago (and with include_failed
+            the failed ones) back to pending; returns how many."""
+            return _ll.clef_store_job_requeue(self, job, older_than_s, int(include_failed))
+
+        def job_count(self, job, state):
+            """Items of a job in a state ("pending", "claimed", "done", "failed")."""
+            state = (_enum("clef_job_state", "CLEF_JOB_", state)
+                     if isinstance(state, str) else state)
+            return _ll.clef_store_job_count(self, job, state)

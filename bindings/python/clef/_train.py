@@ -8,7 +8,7 @@ import numpy as np
 
 from . import _ffi
 from ._api import Params, param_info
-from ._core import Handle, _fns, as_handle, lowlevel, register
+from ._core import Handle, _fns, as_handle, cstr, lowlevel, register
 from ._signal import _check, has
 
 _ll = lowlevel
@@ -56,7 +56,7 @@ def run_with_progress(tr, fn, cb_type, checkpoint, progress):
             return 1
 
     ptr = as_handle(tr, tr._ctype, fn, "self")
-    rc = _fns[fn](ptr, None if checkpoint is None else str(checkpoint).encode(), cb_type(cb),
+    rc = _fns[fn](ptr, cstr(checkpoint, fn, "checkpoint"), cb_type(cb),
                   None)
     if raised:
         raise raised[0]
@@ -74,7 +74,7 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
 
         def __init__(self, ctx, arch=None, train=None, n_threads=1, resume=None):
             if resume is not None:
-                h = _ll.clef_tokenizer_trainer_resume(ctx, str(resume), train, n_threads)
+                h = _ll.clef_tokenizer_trainer_resume(ctx, resume, train, n_threads)
             else:
                 h = _ll.clef_tokenizer_trainer_create(ctx, arch, train, n_threads)
             Handle.__init__(self, h._ptr)
@@ -83,15 +83,17 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
 
         @property
         def errmsg(self):
+            """Message of the last failure on the trainer ("" if none)."""
             return _ll.clef_tokenizer_trainer_errmsg(self)
 
         @property
         def steps(self):
+            """Optimizer steps taken so far."""
             return _ll.clef_tokenizer_trainer_steps(self)
 
         def add_cohort(self, directory, split="train"):
             """Add the sessions of a cohort directory's split."""
-            _ll.clef_tokenizer_trainer_add_cohort(self, str(directory), split)
+            _ll.clef_tokenizer_trainer_add_cohort(self, directory, split)
 
         def add_store(self, store, split="train"):
             """Add the sessions of a clef.Store's split ("train", "val" or "test")."""
@@ -128,11 +130,12 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
             ptr = as_handle(self, "clef_tokenizer_trainer", "save", "self")
             tok = _fns["clef_tokenizer_trainer_tokenizer"](ptr)
             ctx = as_handle(self._ctx, "clef_ctx", "save", "ctx")
-            rc = _fns["clef_tokenizer_save"](tok, ctx, str(path).encode())
+            rc = _fns["clef_tokenizer_save"](tok, ctx, cstr(path, "clef_tokenizer_save", "path"))
             _check(rc, "clef_tokenizer_save", self._ctx)
 
         def save_checkpoint(self, path):
-            _ll.clef_tokenizer_trainer_save(self, str(path))
+            """Write a checkpoint that resume= continues from."""
+            _ll.clef_tokenizer_trainer_save(self, path)
 
     def train_tokenizer(cohort_dir, out, *, store=None, split="train", n_threads=1,
                         checkpoint=None, resume=None, mean_fit=(), progress=None, ctx=None,
