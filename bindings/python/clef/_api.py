@@ -4,7 +4,7 @@
 from typing import Callable, Iterator, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 from . import _ffi
-from ._core import Handle, NotFoundError, lowlevel, register  # type: ignore[attr-defined]
+from ._core import ClefError, Handle, NotFoundError, lowlevel, register
 from .enums import ParamsKind
 
 _ll = lowlevel
@@ -198,13 +198,14 @@ def param_keys(kind: Union[int, str]) -> List[str]:
     return [i.name for i in map(param_info, _ALL_KEYS) if i.kind == k]
 
 
-def _kind(kind: Union[int, str]) -> ParamsKind:
+def _kind(kind: Union[int, str]) -> int:
+    """A ParamsKind for a name or known number; another int as it is (libclef refuses it)."""
     if isinstance(kind, str):
         if kind.lower() not in _KIND_NAMES:
             raise ValueError(f"unknown parameter-set kind {kind!r}; one of "
                              f"{sorted(_KIND_NAMES)}")
         return _KIND_NAMES[kind.lower()]
-    return ParamsKind(kind)
+    return ParamsKind(kind) if kind in ParamsKind._value2member_map_ else kind
 
 
 @register("clef_params")
@@ -264,7 +265,9 @@ class Params(Handle, Mapping[str, ParamValue]):
                 _ll.clef_params_set_f64(self, info.key, value)  # type: ignore[arg-type]
             else:
                 _ll.clef_params_set_str(self, info.key, value)  # type: ignore[arg-type]
-        except (TypeError, ValueError) as e:
+        except ClefError:
+            raise  # the library's message names the key already
+        except (TypeError, ValueError) as e:  # the value's conversion, before the C call
             raise type(e)(f"{info.name}: {e}") from None
 
     def __delitem__(self, key: Union[int, str]) -> None:

@@ -2,12 +2,12 @@
 spectrogram (clef.SpectrogramStream)."""
 
 import ctypes as C
-from typing import Any, Tuple
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
 from ._core import Handle, _fns, as_handle, lowlevel, register
-from ._signal import Spectrogram, _check, _rows, canonical_channels
+from ._signal import Spectrogram, _at_rate, _check, _rows, canonical_channels
 
 _ll = lowlevel
 _F32P = C.POINTER(C.c_float)
@@ -105,6 +105,7 @@ class SpectrogramStream(Handle):
         self._session = session
         self.n_channels = n_channels
         self.n_freqs = sg.n_freqs
+        self._sg = sg
 
     @property
     def frames(self) -> int:
@@ -119,10 +120,12 @@ class SpectrogramStream(Handle):
     def _out(self, k: int) -> np.ndarray:
         return np.zeros((self.n_channels, self.n_freqs, k), dtype=np.float32)
 
-    def push(self, x: np.ndarray) -> np.ndarray:
-        """Push x float32 (n_channels, n) (rows contiguous); the frames it completes, float32
+    def push(self, x: Any, fs: Optional[float] = None) -> np.ndarray:
+        """Push x float32 (n_channels, n) (rows contiguous; a clef.Canonical or fs, its rate in
+        Hz, has the rate checked against the spectrogram's); the frames it completes, float32
         (n_channels, n_freqs, k), k possibly 0."""
         fn = "SpectrogramStream.push"
+        x = _at_rate(x, fs, self._sg, fn)
         ptr, stride, rows, cols = _rows(x, fn)
         if rows != self.n_channels:
             raise ValueError(f"{fn}: x has {rows} rows, the stream {self.n_channels} channels")

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _ffi
 from ._core import Handle, NotFoundError, _fns, as_handle, lowlevel, raise_status, register
-from ._signal import _check, _rows, _session, canonical_channels, has
+from ._signal import _at_rate, _check, _rows, _session, canonical_channels, has
 
 _ll = lowlevel
 _I32P = C.POINTER(C.c_int32)
@@ -145,10 +145,13 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
                     s.close()
             return emb, mask.value
 
-        def embed_signal(self, session, tokenizer, sg, x):
+        def embed_signal(self, session, tokenizer, sg, x, fs=None):
             """Embedding float32 (embed_dim,) of the 19 canonical channels x, float32
-            (19, n_samples) microvolts at sg's rate (rows contiguous, used without a copy)."""
+            (19, n_samples) microvolts at sg's rate (rows contiguous, used without a copy): a
+            clef.Canonical (its rate is checked) or an array whose rate fs (Hz) is checked when
+            given."""
             fn = "Encoder.embed_signal"
+            x = _at_rate(x, fs, sg, fn)
             ptr, stride, rows, cols = _rows(x, fn)
             if rows != len(canonical_channels()):
                 raise ValueError(f"{fn}: x has {rows} rows, not the 19 canonical channels")

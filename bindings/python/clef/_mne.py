@@ -26,7 +26,7 @@ def from_mne(raw: Any, ctx: Any = None, params: Any = None,
     if missing:
         raise NotImplementedError(f"this libclef lacks {', '.join(missing)}")
     try:
-        import mne
+        import mne  # type: ignore  # (MNE ships no type information)
     except ImportError as e:
         raise ImportError("clef.from_mne needs MNE: pip install mne") from e
     from ._api import Context

@@ -56,6 +56,21 @@ def _rows(x, fn, arg="x"):
     return x.ctypes.data_as(_F32P), max(stride, x.shape[1]), x.shape[0], x.shape[1]
 
 
+def _at_rate(x, fs, sg, fn):
+    """x's array, after checking its sample rate against sg's (a Spectrogram): x may be a
+    clef.Canonical (its rate is used when fs is None) or an array with fs its rate in Hz (None:
+    unchecked, taken as sg's). ValueError when the rates differ."""
+    if isinstance(x, Canonical):
+        x, fs = x.data, (x.rate if fs is None else fs)
+    if fs is not None:
+        want = _ll.clef_spectrogram_param_f64(sg, _ffi.CLEF_P_SPEC_FS)
+        if float(fs) != want:
+            raise ValueError(f"{fn}: x is sampled at {float(fs):g} Hz, but the spectrogram is "
+                             f"built for {want:g} Hz; resample x (clef.resample) or build the "
+                             "spectrogram with spec.fs")
+    return x
+
+
 def canonical_channels():
     """Names of the 19 canonical channels (10-20 system), in model order."""
     n = _ll.clef_canonical_n_channels()
@@ -276,7 +291,8 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_crea
             view is used without a copy). Returns float32 (n_channels, n_freqs, n_frames); out
             (optional) is a C-contiguous float32 array of that shape to write into.
 
-            fs: x's sample rate in Hz. Give it: the spectrogram takes x as sampled at
+            fs: x's sample rate in Hz. Give it, or pass a clef.Canonical (read_canonical(),
+            from_mne()) whose rate is checked: the spectrogram takes x as sampled at
             Spectrogram.fs, so data at another rate (a recording read with another
             io.target_rate, say) raises ValueError instead of giving wrong Hz and times.
 
@@ -284,11 +300,7 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_crea
             recorded on it). Without one, a 1-thread session is created for this call and
             freed after it: pass a Session for threads, or to reuse memory across calls."""
             sg = as_handle(self, "clef_spectrogram", "compute", "self")
-            if fs is not None and float(fs) != self.fs:
-                raise ValueError(f"Spectrogram.compute: x is sampled at {float(fs):g} Hz, but "
-                                 f"this spectrogram is built for {self.fs:g} Hz; resample x "
-                                 f"(clef.lowlevel.clef_resample) or build the spectrogram "
-                                 f"with spec.fs")
+            x = _at_rate(x, fs, self, "Spectrogram.compute")
             ptr, stride, rows, cols = _rows(x, "Spectrogram.compute")
             shape = (rows, self.n_freqs, self.n_frames(cols))
             if out is None:
@@ -371,10 +383,12 @@ if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
             _check(rc, "clef_tokenizer_encode_recording", session)
             return ids[: needed.value], mask.value
 
-        def tokenize_signal(self, session, sg, x):
+        def tokenize_signal(self, session, sg, x, fs=None):
             """ids int32 (n_tokens,) of the 19 canonical channels x float32 (19, n_samples) in
-            microvolts at sg's rate (e.g. clef.Recording.read_canonical().data)."""
+            microvolts at sg's rate: a clef.Canonical (read_canonical(), from_mne(); its rate
+            is checked) or an array whose rate fs (Hz) is checked when given."""
             fn = "Tokenizer.tokenize_signal"
+            x = _at_rate(x, fs, sg, fn)
             ptr, stride, rows, cols = _rows(x, fn)
             if rows != len(canonical_channels()):
                 raise ValueError(f"{fn}: x has {rows} rows, not the 19 canonical channels")

@@ -75,21 +75,30 @@ def test_py_typed_is_shipped():
 
 
 def test_mypy_on_the_package_and_a_typed_example(tmp_path):
+    """mypy on the package as installed (a copy without the bundled library, so that nothing
+    else in site-packages is checked) and on examples/typed_usage.py."""
     pytest.importorskip("mypy")
-    pkg = pathlib.Path(clef.__file__).parent
+    src = tmp_path / "src"
+    shutil.copytree(pathlib.Path(clef.__file__).parent, src / "clef",
+                    ignore=shutil.ignore_patterns("_lib", "__pycache__"))
     example = ROOT / "bindings" / "python" / "examples" / "typed_usage.py"
-    res = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental",
-                          "--cache-dir", str(tmp_path / "cache"), "--ignore-missing-imports",
-                          str(pkg), str(example)],
-                         cwd=str(pkg.parent), capture_output=True, text=True)
+    env = dict(os.environ, MYPYPATH=str(src))
+
+    def mypy(*args):
+        return subprocess.run([sys.executable, "-m", "mypy", "--no-incremental", "--cache-dir",
+                               str(tmp_path / "cache"), *args], cwd=str(tmp_path), env=env,
+                              capture_output=True, text=True)
+
+    res = mypy("-p", "clef")
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = mypy(str(example))
     assert res.returncode == 0, res.stdout + res.stderr
     # and mypy catches a misuse through the annotations
     bad = tmp_path / "bad.py"
     bad.write_text("import clef\nclef.lowlevel.clef_session_create(None, 'four')\n")
-    res = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental",
-                          "--cache-dir", str(tmp_path / "cache"), str(bad)],
-                         cwd=str(pkg.parent), capture_output=True, text=True)
-    assert res.returncode == 1 and "n_threads" in res.stdout, res.stdout
+    res = mypy(str(bad))
+    assert res.returncode == 1 and "clef_session_create" in res.stdout, res.stdout
+    assert 'expected "int"' in res.stdout, res.stdout
 
 
 # ---- item 2: the idiomatic surface
@@ -278,13 +287,46 @@ def test_store_jobs_and_shaped_artifacts(ctx, tmp_path):
         assert st.job_count("embed", "pending") == 2
 
 
-def test_store_artifact_shape(ctx, tmp_path):
-    st = clef.Store(ctx, tmp_path / "c.db")
-    spec = np.arange(19 * 4 * 3, dtype=np.float32).reshape(19, 4, 3)
-    try:
-        st.artifact_put("s1", "spectrogram", "m", spec)
-    except clef.ClefError:
-        pytest.skip("the store needs the session first")
-    got = st.artifact_get("s1", "spectrogram", "m", np.float32, shape=(19, 4, -1))
-    np.testing.assert_array_equal(got, spec)
-    st.close()
+def test_store_jobs_on_a_cohort_and_shaped_artifacts(ctx, tmp_path):
+    with clef.Session(ctx) as s, clef.Params(ctx, "cohort", {
+            "cohort.n_patients": 2, "cohort.duration_s": 60.0, "cohort.max_sessions": 1}) as p:
+        clef.lowlevel.clef_cohort_generate(s, p, tmp_path / "cohort")
+    with clef.Store(ctx, tmp_path / "c.db") as st:
+        st.import_cohort(tmp_path / "cohort")
+        assert st.job_add_sessions("spec") == 2
+        item = st.job_claim("spec")
+        spec = np.arange(19 * 4 * 3, dtype=np.float32).reshape(19, 4, 3)
+        st.job_complete("spec", item, "spectrogram", "m", spec)
+        assert st.job_count("spec", "done") == 1
+        got = st.artifact_get(item, "spectrogram", "m", np.float32, shape=(19, 4, -1))
+        np.testing.assert_array_equal(got, spec)
+        assert st.artifact_get(item, clef.ArtifactKind.SPECTROGRAM, "m", np.float32).shape == (
+            spec.size,)
+        assert st.job_claim("spec") is not None and st.job_claim("spec") is None
+
+
+def test_compute_calls_check_the_sample_rate(ctx, tmp_path):
+    x = (np.random.RandomState(4).randn(3, 256 * 30) * 20).astype(np.float32)
+    with clef.EdfWriter(ctx, tmp_path / "r.edf") as w:
+        for label in ("Fp1", "Fp2", "O1"):
+            w.add_signal(label, "uV", 256, -500, 500)
+        w.write(x)
+    p = clef.Params(ctx, "io", {"io.target_rate": 256.0})
+    with clef.Recording(ctx, tmp_path / "r.edf", p) as rec, clef.Spectrogram(ctx) as sg, \
+            clef.Session(ctx) as s, clef.Tokenizer(ctx, None) as tok:
+        sig = rec.read_canonical(0.0, 30.0)
+        assert sig.rate == 256.0
+        for call in (lambda: sg.compute(sig, s), lambda: sg.compute(sig.data, s, fs=256),
+                     lambda: tok.tokenize_signal(s, sg, sig),
+                     lambda: clef.SpectrogramStream(s, sg, 19).push(sig)):
+            with pytest.raises(ValueError, match="sampled at 256 Hz, but the spectrogram is "
+                               "built for 200 Hz"):
+                call()
+        at200 = clef.Canonical(clef.resample(ctx, sig.data, 200, 256), sig.present_mask, 200.0,
+                               sig.channels)
+        spec = sg.compute(at200, s)
+        assert spec.shape == (19, sg.n_freqs, sg.n_frames(at200.data.shape[1]))
+        with clef.SpectrogramStream(s, sg, 19) as st:
+            st.push(at200)
+        with pytest.raises(ValueError, match="2-D"):
+            sg.compute(at200.data[0], s)
