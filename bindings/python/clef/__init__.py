@@ -45,6 +45,7 @@ from ._api import (  # noqa: F401
 )
 from ._mne import from_mne  # noqa: F401
 from ._dsp import (  # noqa: F401
+    EncoderStream,
     SpectrogramStream,
     bipolar,
     bipolar_channels,
@@ -53,7 +54,7 @@ from ._dsp import (  # noqa: F401
     resample,
 )
 from ._eval import Eval, Probe, TaskResult, auroc, auroc_ci  # noqa: F401
-from ._files import EdfWriter, Weights, WeightsWriter  # noqa: F401
+from ._files import EdfWriter, Ehr, Weights, WeightsWriter  # noqa: F401
 from ._signal import Canonical, canonical_channels  # noqa: F401
 
 if TYPE_CHECKING:  # the classes below, as type checkers should see them

@@ -153,3 +153,56 @@ class SpectrogramStream(Handle):
                                                     C.byref(needed), C.byref(k))
         _check(rc, "clef_spectrogram_stream_finish", self)
         return out[:, :, : k.value]
+
+
+@register("clef_encoder_stream")
+class EncoderStream(Handle):
+    """A session's embedding while its signal arrives: push (19, n) float32 chunks of the
+    canonical channels (uV at the spectrogram's rate), then tokens() or embed() of the session
+    so far, at any time. The same as Encoder.embed_signal of the whole signal.
+
+    >>> with clef.EncoderStream(s, enc, tok, sg) as st:
+    ...     for chunk in chunks: st.push(chunk)
+    ...     st.finish(); emb = st.embed(s)
+    """
+
+    def __init__(self, session: Handle, encoder: Handle, tokenizer: Handle,
+                 sg: Spectrogram) -> None:
+        self._take(_ll.clef_encoder_stream_create(session, encoder, tokenizer, sg))
+        self._sg = sg
+        self._n_tokens = _ll.clef_tokenizer_n_tokens(tokenizer)
+        self._embed_dim = _ll.clef_encoder_shape(encoder)[2]
+
+    @property
+    def errmsg(self) -> str:
+        """Message of the last failure of push or finish ("" if none)."""
+        return _ll.clef_encoder_stream_errmsg(self) or ""
+
+    @property
+    def frames(self) -> int:
+        """Spectrogram frames kept so far (at most the session image's)."""
+        return _ll.clef_encoder_stream_frames(self)
+
+    def push(self, x: Any, fs: Optional[float] = None) -> None:
+        """Push x float32 (19, n): a clef.Canonical, or an array whose rate fs (Hz) is checked
+        when given."""
+        fn = "EncoderStream.push"
+        x = _at_rate(x, fs, self._sg, fn)
+        ptr, stride, cols = _canonical_rows(x, fn)
+        rc = _fns["clef_encoder_stream_push"](as_handle(self, self._ctype or "", fn, "self"),
+                                              ptr, stride, cols)
+        _check(rc, "clef_encoder_stream_push", self)
+
+    def finish(self) -> None:
+        """End of input (the spectrogram's trailing frames)."""
+        _ll.clef_encoder_stream_finish(self)
+
+    def tokens(self, session: Handle) -> np.ndarray:
+        """Token ids of the session so far, int32 (n_tokens,)."""
+        ids, _needed = _ll.clef_encoder_stream_tokens(self, session, self._n_tokens)
+        return ids
+
+    def embed(self, session: Handle) -> np.ndarray:
+        """The session's embedding so far, float32 (embed_dim,)."""
+        emb, _needed = _ll.clef_encoder_stream_embed(self, session, self._embed_dim)
+        return emb

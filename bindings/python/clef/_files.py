@@ -6,7 +6,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from ._core import CStr, Handle, lowlevel, register
-from .enums import Dtype, EdfFormat
+from .enums import Dtype, EdfFormat, EhrAttr, EhrField, EhrFormat, EhrKind
 
 _ll = lowlevel
 
@@ -269,3 +269,67 @@ class EdfWriter(Handle):
             Handle.close(self)
         else:
             self.close()
+
+
+_EHR_KINDS = {m.name.lower(): m for m in EhrKind}
+
+
+@register("clef_ehr")
+class Ehr(Handle):
+    """One patient's health record read from FHIR R4 / CDA R2 XML or an events CSV: patient
+    fields and items (conditions, medications, encounters, reports) with their attributes.
+
+    >>> with clef.Ehr.read_xml(ctx, "patient.xml") as e:
+    ...     e.format, e.patient["sex"], [i["code"] for i in e.items("condition")]
+    """
+
+    def __init__(self, ctx: Handle, path: CStr) -> None:
+        """Read an XML record (FHIR Bundle or CDA ClinicalDocument); Ehr.read_events for CSV."""
+        self._take(_ll.clef_ehr_read_xml(ctx, path))
+
+    @classmethod
+    def read_xml(cls, ctx: Handle, path: CStr) -> "Ehr":
+        """A record from an XML file (FHIR R4 Bundle or CDA R2 ClinicalDocument)."""
+        return cls(ctx, path)
+
+    @classmethod
+    def parse_xml(cls, ctx: Handle, data: Union[str, bytes], name: Optional[str] = None) -> "Ehr":
+        """A record from XML in memory (str is UTF-8 encoded); name labels messages."""
+        raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        return cls._adopt(_ll.clef_ehr_parse_xml(ctx, raw, len(raw), name))
+
+    @classmethod
+    def read_events(cls, ctx: Handle, path: CStr, subject_id: Optional[str] = None) -> "Ehr":
+        """The record of one subject of an events CSV (subject_id,time,code[,value]); without
+        subject_id the file must hold one subject."""
+        return cls._adopt(_ll.clef_ehr_read_events(ctx, path, subject_id))
+
+    @property
+    def format(self) -> EhrFormat:
+        """Where the record came from (clef.EhrFormat: FHIR, CDA or MEDS)."""
+        return EhrFormat(_ll.clef_ehr_format(self))
+
+    @property
+    def patient(self) -> Dict[str, str]:
+        """Patient fields by name ("patient_id", "sex", "birth_date", "race", "age_years"; ""
+        when absent)."""
+        return {f.name.lower(): _ll.clef_ehr_patient(self, int(f)) or "" for f in EhrField}
+
+    def count(self, kind: Union[int, str]) -> int:
+        """Items of a kind ("condition", "medication", "encounter", "report")."""
+        return _ll.clef_ehr_count(self, int(self._kind(kind)))
+
+    def items(self, kind: Union[int, str]) -> List[Dict[str, str]]:
+        """Items of a kind in document order, each {attribute: value} ("system", "code",
+        "display", "time", "vocab", "text", "source"; "" when absent)."""
+        k = int(self._kind(kind))
+        return [{a.name.lower(): _ll.clef_ehr_item(self, k, i, int(a)) or "" for a in EhrAttr}
+                for i in range(_ll.clef_ehr_count(self, k))]
+
+    @staticmethod
+    def _kind(kind: Union[int, str]) -> int:
+        if isinstance(kind, str):
+            if kind.lower() not in _EHR_KINDS:
+                raise ValueError(f"Ehr: unknown item kind {kind!r}; one of {sorted(_EHR_KINDS)}")
+            return _EHR_KINDS[kind.lower()]
+        return kind

@@ -330,3 +330,33 @@ def test_compute_calls_check_the_sample_rate(ctx, tmp_path):
             st.push(at200)
         with pytest.raises(ValueError, match="2-D"):
             sg.compute(at200.data[0], s)
+
+
+def test_ehr_records(ctx):
+    data = ROOT / "tests" / "data" / "ehr"
+    with clef.Ehr(ctx, data / "patient_fhir.xml") as e:
+        assert e.format is clef.EhrFormat.FHIR and e.patient["sex"] in ("F", "M")
+        conds = e.items("condition")
+        assert len(conds) == e.count(clef.EhrKind.CONDITION) > 0 and conds[0]["code"]
+        with pytest.raises(ValueError, match="unknown item kind"):
+            e.items("allergy")
+    text = (data / "patient_cda.xml").read_text(encoding="utf-8")
+    with clef.Ehr.parse_xml(ctx, text, "cda") as e:
+        assert e.format is clef.EhrFormat.CDA
+    with pytest.raises(clef.FormatError):
+        clef.Ehr.parse_xml(ctx, b"<nope/>")
+
+
+def test_encoder_stream_equals_embed_signal(ctx):
+    with clef.Tokenizer(ctx, None) as tok, clef.Encoder(ctx, None, tok) as enc, \
+            tok.spectrogram(ctx) as sg, clef.Session(ctx, 2) as s:
+        x = (np.random.RandomState(5).randn(19, int(sg.fs) * 40) * 20).astype(np.float32)
+        whole = enc.embed_signal(s, tok, sg, x, fs=sg.fs)
+        with clef.EncoderStream(s, enc, tok, sg) as st:
+            for i in range(0, x.shape[1], 3000):
+                st.push(np.ascontiguousarray(x[:, i:i + 3000]), fs=sg.fs)
+            st.finish()
+            assert st.tokens(s).shape == (tok.n_tokens,)
+            np.testing.assert_allclose(st.embed(s), whole, rtol=1e-4, atol=1e-5)
+            with pytest.raises(ValueError, match="19 canonical channels"):
+                st.push(x[:3])
