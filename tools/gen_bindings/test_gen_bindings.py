@@ -186,6 +186,19 @@ CLEF_API void clef_reader_free(clef_reader *r);
         self.assertIn("'clef_reader_lat': ('lat',),",
                       gen_bindings.generate(text)["bindings/python/clef/_ffi.py"])
 
+    def test_enums_become_intenum_classes(self):
+        text = PRELUDE + """
+enum clef_split { CLEF_SPLIT_TRAIN = 0, CLEF_SPLIT_VAL = 1 };
+enum clef_one { CLEF_ONE_FLAG = 4 };
+CLEF_API clef_status clef_reader_x(clef_reader *r);
+""" + EPILOGUE
+        src = gen_bindings.generate(text)["bindings/python/clef/enums.py"]
+        ns = {}
+        exec(compile(src, "enums.py", "exec"), ns)
+        self.assertEqual(ns["Split"].VAL, 1)
+        self.assertEqual(ns["One"].ONE_FLAG, 4)  # one member: only CLEF_ comes off
+        self.assertIs(ns["ENUM_CLASSES"]["clef_split"], ns["Split"])
+
     def test_deterministic(self):
         with open(os.path.join(ROOT, "include", "clef.h"), encoding="utf-8") as fh:
             text = fh.read()
