@@ -9,7 +9,8 @@ import builtins
 import ctypes as C
 import os
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Type, TypeVar, Union
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NoReturn, Optional, Type, TypeVar,
+                    Union)
 
 import numpy as np
 
@@ -84,7 +85,7 @@ def strerror(status: int) -> str:
     return _fns["clef_strerror"](status).decode("utf-8")
 
 
-def raise_status(status: int, message: Optional[str], function: Optional[str] = None) -> None:
+def raise_status(status: int, message: Optional[str], function: Optional[str] = None) -> NoReturn:
     """Raise the ClefError subclass of a status (its static description without message)."""
     cls = ERROR_CLASSES.get(status, ClefError)
     raise cls(status, message or strerror(status), function)
@@ -191,9 +192,10 @@ NUMPY_DTYPES = {
     "uint8_t": np.uint8, "uint16_t": np.uint16, "uint32_t": np.uint32, "uint64_t": np.uint64,
     "size_t": np.uintp, "float": np.float32, "double": np.float64,
 }
-_CT: Dict[str, Any] = {"int8_t": C.c_int8, "int16_t": C.c_int16, "int32_t": C.c_int32, "int64_t": C.c_int64,
-       "uint8_t": C.c_uint8, "uint16_t": C.c_uint16, "uint32_t": C.c_uint32,
-       "uint64_t": C.c_uint64, "size_t": C.c_size_t, "float": C.c_float, "double": C.c_double}
+_CT: Dict[str, Any] = {
+    "int8_t": C.c_int8, "int16_t": C.c_int16, "int32_t": C.c_int32, "int64_t": C.c_int64,
+    "uint8_t": C.c_uint8, "uint16_t": C.c_uint16, "uint32_t": C.c_uint32,
+    "uint64_t": C.c_uint64, "size_t": C.c_size_t, "float": C.c_float, "double": C.c_double}
 
 
 def as_handle(x, ctype, fn, arg):

@@ -8,10 +8,15 @@ a copy. Outputs are numpy arrays that libclef writes into directly.
 import ctypes as C
 from collections import namedtuple
 
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple, Union
+
 import numpy as np
 
 from . import _ffi
-from ._core import Handle, _fns, as_handle, lowlevel, raise_status, register
+from ._core import CStr, Handle, _fns, as_handle, lowlevel, raise_status, register
+
+if TYPE_CHECKING:
+    from ._api import Context, Params, Session
 
 _ll = lowlevel
 _F32P = C.POINTER(C.c_float)
@@ -21,23 +26,23 @@ Canonical.__doc__ = ("19 canonical channels: data float32 (19, n) in microvolts 
                      "present_mask bit c = channel c present, channels their names.")
 
 
-def has(*names):
+def has(*names: str) -> bool:
     return all(n in _ffi.FUNCTIONS for n in names)
 
 
-def _check(rc, fn, source=None):
+def _check(rc: int, fn: str, source: Optional[Handle] = None) -> int:
     """Raise for a negative status, with source's (a Handle) last error message."""
     if rc < 0:
         msg = ""
         if source is not None and not source.closed:
-            em = _ffi.ERRMSG_FUNCTIONS.get(source._ctype)
+            em = _ffi.ERRMSG_FUNCTIONS.get(source._ctype or "")
             if em:
                 msg = _fns[em](source._ptr).decode("utf-8", "replace")
         raise_status(rc, msg, fn)
     return rc
 
 
-def _rows(x, fn, arg="x"):
+def _rows(x: Any, fn: str, arg: str = "x") -> Tuple[Any, int, int, int]:
     """(pointer, row stride in floats, n_rows, n_cols) of a 2-D float32 array whose rows are
     contiguous; raises TypeError/ValueError otherwise (no silent conversion)."""
     if not isinstance(x, np.ndarray):
@@ -56,7 +61,7 @@ def _rows(x, fn, arg="x"):
     return x.ctypes.data_as(_F32P), max(stride, x.shape[1]), x.shape[0], x.shape[1]
 
 
-def _at_rate(x, fs, sg, fn):
+def _at_rate(x: Any, fs: Optional[float], sg: Handle, fn: str) -> np.ndarray:
     """x's array, after checking its sample rate against sg's (a Spectrogram): x may be a
     clef.Canonical (its rate is used when fs is None) or an array with fs its rate in Hz (None:
     unchecked, taken as sg's). ValueError when the rates differ."""
@@ -71,10 +76,10 @@ def _at_rate(x, fs, sg, fn):
     return x
 
 
-def canonical_channels():
+def canonical_channels() -> List[str]:
     """Names of the 19 canonical channels (10-20 system), in model order."""
     n = _ll.clef_canonical_n_channels()
-    return [_ll.clef_canonical_channel_name(i) for i in range(n)]
+    return [_ll.clef_canonical_channel_name(i) or "" for i in range(n)]
 
 
 if has("clef_recording_open", "clef_recording_read_canonical"):
@@ -86,62 +91,63 @@ if has("clef_recording_open", "clef_recording_read_canonical"):
         >>> with clef.Recording(ctx, "night.edf") as rec: sig = rec.read_canonical()
         """
 
-        def __init__(self, ctx, path, params=None):
+        def __init__(self, ctx: "Context", path: CStr, params: Optional["Params"] = None) -> None:
             h = _ll.clef_recording_open(ctx, path, params)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._params = params
 
         @property
-        def n_signals(self):
+        def n_signals(self) -> int:
             """Signals in the file (annotation signals excluded)."""
             return _ll.clef_recording_n_signals(self)
 
         @property
-        def labels(self):
+        def labels(self) -> List[str]:
             """Signal labels as written in the header."""
-            return [_ll.clef_recording_signal_label(self, i) for i in range(self.n_signals)]
+            return [_ll.clef_recording_signal_label(self, i) or "" for i in range(self.n_signals)]
 
         @property
-        def units(self):
+        def units(self) -> List[str]:
             """Physical units of the signals, e.g. "uV"."""
-            return [_ll.clef_recording_signal_unit(self, i) for i in range(self.n_signals)]
+            return [_ll.clef_recording_signal_unit(self, i) or "" for i in range(self.n_signals)]
 
         @property
-        def rates(self):
+        def rates(self) -> np.ndarray:
             """Sample rates of the signals in Hz, float64 (n_signals,)."""
             return np.array([_ll.clef_recording_signal_rate(self, i)
                              for i in range(self.n_signals)])
 
         @property
-        def duration(self):
+        def duration(self) -> float:
             """Duration of the recording in seconds."""
             return _ll.clef_recording_duration(self)
 
         @property
-        def start(self):
+        def start(self) -> str:
             """Start date and time, ISO 8601 ("2000-01-01T00:00:00")."""
-            return _ll.clef_recording_start_iso(self)
+            return _ll.clef_recording_start_iso(self) or ""
 
         @property
-        def annotations(self):
+        def annotations(self) -> List[Tuple[float, float, str]]:
             """[(onset_s, duration_s, text)]"""
             n = _ll.clef_recording_n_annotations(self)
-            return [_ll.clef_recording_annotation(self, k) for k in range(n)]
+            return [(onset, dur, text or "") for onset, dur, text in
+                    (_ll.clef_recording_annotation(self, k) for k in range(n))]
 
         @property
-        def warnings(self):
+        def warnings(self) -> List[str]:
             """Tolerated quirks of the file, one message each."""
-            return [_ll.clef_recording_warning(self, i)
+            return [_ll.clef_recording_warning(self, i) or ""
                     for i in range(_ll.clef_recording_n_warnings(self))]
 
-        def read_physical(self, i, first=0, n=None):
+        def read_physical(self, i: int, first: int = 0, n: Optional[int] = None) -> np.ndarray:
             """Samples of signal i in its own unit, float64."""
             if n is None:
                 n = _ll.clef_recording_signal_n_samples(self, i) - first
             return _ll.clef_recording_read_physical(self, i, first, n)
 
-        def read_canonical(self, t_start=0.0, duration=-1.0):
+        def read_canonical(self, t_start: float = 0.0, duration: float = -1.0) -> "Canonical":
             """The 19 canonical channels in microvolts at the target rate (Canonical)."""
             ptr = as_handle(self, "clef_recording", "read_canonical", "self")
             n = _ll.clef_recording_canonical_length(self, t_start, duration)
@@ -154,11 +160,11 @@ if has("clef_recording_open", "clef_recording_read_canonical"):
             return Canonical(out[:, : n_out.value], mask.value, self._target_rate(),
                              canonical_channels())
 
-        def _target_rate(self):
+        def _target_rate(self) -> Optional[float]:
             return _io_rate(self._params)
 
 
-def _io_rate(params):
+def _io_rate(params: Optional["Params"]) -> Optional[float]:
     """CLEF_P_IO_TARGET_RATE of an IO parameter set (None: the library default)."""
     key = _ffi.ENUMS.get("clef_param_key_io", {}).get("CLEF_P_IO_TARGET_RATE")
     if key is None:
@@ -181,26 +187,28 @@ if has("clef_stream_create", "clef_stream_push_planar", "clef_stream_pull"):
         >>> st = clef.Stream(ctx, ["Fp1", "Fp2"], rates=[256, 256], units="uV")
         """
 
-        def __init__(self, ctx, labels, rates, units, params=None):
+        def __init__(self, ctx: "Context", labels: Sequence[str],
+                     rates: Union[float, Sequence[float]], units: Union[str, Sequence[str]],
+                     params: Optional["Params"] = None) -> None:
             labels = list(labels)
             n = len(labels)
             if isinstance(units, str):
                 units = [units] * n
             if units is None or len(units) != n:
                 raise ValueError("Stream: units are required, one per channel (or one for all)")
-            rates = np.ascontiguousarray(np.broadcast_to(np.asarray(rates, np.float64), (n,)))
-            h = _ll.clef_stream_create(ctx, n, labels, rates, list(units), params)
+            hz = np.ascontiguousarray(np.broadcast_to(np.asarray(rates, np.float64), (n,)))
+            h = _ll.clef_stream_create(ctx, n, labels, hz, list(units), params)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self.n_channels = n
             self._rate = _io_rate(params)
 
         @property
-        def present_mask(self):
+        def present_mask(self) -> int:
             """Bit c set: canonical channel c is among the stream's channels."""
             return _ll.clef_stream_present_mask(self)
 
-        def push(self, x):
+        def push(self, x: np.ndarray) -> None:
             """Push x (n_channels, n) float32, without a copy."""
             ptr, stride, rows, cols = _rows(x, "Stream.push")
             if rows != self.n_channels:
@@ -212,11 +220,11 @@ if has("clef_stream_create", "clef_stream_push_planar", "clef_stream_pull"):
                 counts.ctypes.data_as(C.POINTER(C.c_int64)))
             _check(rc, "clef_stream_push_planar", self)
 
-        def finish(self):
+        def finish(self) -> None:
             """End of input: the remaining samples become available to pull()."""
             _ll.clef_stream_finish(self)
 
-        def pull(self, max_n=None):
+        def pull(self, max_n: Optional[int] = None) -> np.ndarray:
             """Ready output: float32 (19, k) microvolts at the target rate."""
             avail = _ll.clef_stream_available(self)
             n = avail if max_n is None else min(max_n, avail)
@@ -229,7 +237,7 @@ if has("clef_stream_create", "clef_stream_push_planar", "clef_stream_pull"):
             return out[:, : n_out.value]
 
 
-def _session(session, ctx, fn):
+def _session(session: Any, ctx: Any, fn: str) -> Tuple[Any, bool]:
     """(session, owned): the caller's Session, or a new 1-thread one on ctx (a Context, or
     None / a closed one: a fresh context) that the caller must close."""
     from ._api import Context, Session
@@ -255,38 +263,43 @@ if has("clef_spectrogram_create", "clef_spectrogram_compute", "clef_session_crea
         ...     spec = sg.compute(x, s)  # (n_ch, n_freqs, n_frames)
         """
 
-        def __init__(self, ctx, params=None):
+        def __init__(self, ctx: "Context", params: Optional["Params"] = None) -> None:
             h = _ll.clef_spectrogram_create(ctx, params)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._ctx = ctx  # for the temporary session of compute(x) without one
 
-        n_freqs = property(lambda self: _ll.clef_spectrogram_n_freqs(self), doc="Frequency bins per frame.")
-        n_tapers = property(lambda self: _ll.clef_spectrogram_n_tapers(self), doc="DPSS tapers averaged.")
-        window = property(lambda self: _ll.clef_spectrogram_window(self), doc="Window length in samples.")
-        step = property(lambda self: _ll.clef_spectrogram_step(self), doc="Step between frames in samples.")
+        n_freqs = property(lambda self: _ll.clef_spectrogram_n_freqs(self),
+                           doc="Frequency bins per frame.")
+        n_tapers = property(lambda self: _ll.clef_spectrogram_n_tapers(self),
+                            doc="DPSS tapers averaged.")
+        window = property(lambda self: _ll.clef_spectrogram_window(self),
+                          doc="Window length in samples.")
+        step = property(lambda self: _ll.clef_spectrogram_step(self),
+                        doc="Step between frames in samples.")
 
         @property
-        def fs(self):
+        def fs(self) -> float:
             """The sample rate in Hz the spectrogram is built for (its samples, Hz and s)."""
             return _ll.clef_spectrogram_param_f64(self, _ffi.CLEF_P_SPEC_FS)
 
-        def n_frames(self, n_samples):
+        def n_frames(self, n_samples: int) -> int:
             """Frames of a signal of n_samples samples."""
             return _ll.clef_spectrogram_n_frames(self, n_samples)
 
         @property
-        def freqs(self):
+        def freqs(self) -> np.ndarray:
             """Frequency axis in Hz, float64 (n_freqs,)."""
             out, _needed = _ll.clef_spectrogram_freqs(self, self.n_freqs)
             return out
 
-        def times(self, n_samples):
+        def times(self, n_samples: int) -> np.ndarray:
             """Frame centre times in seconds for n_samples samples, float64 (n_frames,)."""
             out, _needed = _ll.clef_spectrogram_times(self, n_samples, self.n_frames(n_samples))
             return out
 
-        def compute(self, x, session=None, out=None, fs=None):
+        def compute(self, x: Any, session: Optional["Session"] = None,
+                    out: Optional[np.ndarray] = None, fs: Optional[float] = None) -> np.ndarray:
             """x: float32 (n_channels, n_samples) microvolts, rows contiguous (a row-strided
             view is used without a copy). Returns float32 (n_channels, n_freqs, n_frames); out
             (optional) is a C-contiguous float32 array of that shape to write into.
@@ -336,28 +349,28 @@ if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
         ...     ids, present_mask = tok.tokenize_recording(s, sg, rec)
         """
 
-        def __init__(self, ctx, path):
+        def __init__(self, ctx: "Context", path: Optional[CStr]) -> None:
             h = _ll.clef_tokenizer_load(ctx, path)
             Handle.__init__(self, h._ptr)
             h._ptr = None
 
         @property
-        def n_tokens(self):
+        def n_tokens(self) -> int:
             """Token ids per session (2,048 for the default weights)."""
             return _ll.clef_tokenizer_n_tokens(self)
 
         @property
-        def sha256(self):
+        def sha256(self) -> str:
             """SHA-256 of the weights file, lowercase hex (an encoder trained on this tokenizer
             names it: Encoder.tokenizer_sha256)."""
             return _ll.clef_tokenizer_sha256(self, 65)[0]
 
-        def read_seconds(self, sg):
+        def read_seconds(self, sg: "Spectrogram") -> float:
             """Seconds of a recording that the session image (frames of sg) covers, read from
             its start (with a 2 s resampling margin)."""
             return _ll.clef_tokenizer_read_seconds(self, sg)
 
-        def spectrogram(self, ctx):
+        def spectrogram(self, ctx: "Context") -> "Spectrogram":
             """The Spectrogram the weights were trained on (their clef.spec.* metadata)."""
             h = _ll.clef_tokenizer_spectrogram_create(ctx, self)
             sg = Spectrogram.__new__(Spectrogram)
@@ -366,7 +379,8 @@ if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
             sg._ctx = ctx
             return sg
 
-        def tokenize_recording(self, session, sg, rec):
+        def tokenize_recording(self, session: "Session", sg: "Spectrogram",
+                               rec: "Recording") -> Tuple[np.ndarray, int]:
             """(ids int32 (n_tokens,), present_mask) of a clef.Recording: read as the 19
             canonical channels, transformed by sg (checked against the weights) and encoded,
             on session (a clef.Session; errors are recorded on it)."""
@@ -383,7 +397,8 @@ if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
             _check(rc, "clef_tokenizer_encode_recording", session)
             return ids[: needed.value], mask.value
 
-        def tokenize_signal(self, session, sg, x, fs=None):
+        def tokenize_signal(self, session: "Session", sg: "Spectrogram", x: Any,
+                            fs: Optional[float] = None) -> np.ndarray:
             """ids int32 (n_tokens,) of the 19 canonical channels x float32 (19, n_samples) in
             microvolts at sg's rate: a clef.Canonical (read_canonical(), from_mne(); its rate
             is checked) or an array whose rate fs (Hz) is checked when given."""
