@@ -55,6 +55,17 @@ from ._dsp import (  # noqa: F401
 )
 from ._eval import Eval, Probe, TaskResult, auroc, auroc_ci  # noqa: F401
 from ._files import EdfWriter, Ehr, Weights, WeightsWriter  # noqa: F401
+from ._misc import (  # noqa: F401
+    ChannelLabel,
+    bandpower,
+    cohort_tasks,
+    default_model_path,
+    deidentify,
+    generate_cohort,
+    parse_channel,
+    report_findings,
+    report_section,
+)
 from ._signal import Canonical, canonical_channels  # noqa: F401
 
 if TYPE_CHECKING:  # the classes below, as type checkers should see them

@@ -8,12 +8,13 @@ a copy. Outputs are numpy arrays that libclef writes into directly.
 import ctypes as C
 from collections import namedtuple
 
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _ffi
 from ._core import CStr, Handle, _fns, as_handle, lowlevel, raise_status, register
+from .enums import ChannelClass, ChannelMap, FileType, HeaderField
 
 if TYPE_CHECKING:
     from ._api import Context, Params, Session
@@ -140,6 +141,50 @@ if has("clef_recording_open", "clef_recording_read_canonical"):
             """Tolerated quirks of the file, one message each."""
             return [_ll.clef_recording_warning(self, i) or ""
                     for i in range(_ll.clef_recording_n_warnings(self))]
+
+        @property
+        def present_mask(self) -> int:
+            """Bit c set: canonical channel c is present (clef.canonical_channels()[c])."""
+            return _ll.clef_recording_present_mask(self)
+
+        @property
+        def file_type(self) -> FileType:
+            """EDF, EDF+C, EDF+D, BDF, ... (clef.FileType)."""
+            return FileType(_ll.clef_recording_file_type(self))
+
+        @property
+        def n_records(self) -> int:
+            """Data records in the file."""
+            return _ll.clef_recording_n_records(self)
+
+        @property
+        def record_duration(self) -> float:
+            """Duration of one data record in seconds."""
+            return _ll.clef_recording_record_duration(self)
+
+        @property
+        def header(self) -> Dict[str, str]:
+            """The header's text fields by name ("version", "patient", "recording",
+            "startdate", "starttime", "reserved")."""
+            return {f.name.lower(): _ll.clef_recording_header_field(self, int(f)) or ""
+                    for f in HeaderField}
+
+        @property
+        def channel_map(self) -> List[Tuple[str, ChannelClass, Optional[int], ChannelMap]]:
+            """Per signal: (label, channel class, canonical index or None, how it maps)."""
+            res = []
+            for i, label in enumerate(self.labels):
+                c = _ll.clef_recording_signal_canonical(self, i)
+                res.append((label, ChannelClass(_ll.clef_recording_signal_class(self, i)),
+                            None if c < 0 else c,
+                            ChannelMap(_ll.clef_recording_signal_map(self, i))))
+            return res
+
+        def read_digital(self, i: int, first: int = 0, n: Optional[int] = None) -> np.ndarray:
+            """Samples of signal i as stored (digital values, int32), no scaling."""
+            if n is None:
+                n = _ll.clef_recording_signal_n_samples(self, i) - first
+            return _ll.clef_recording_read_digital(self, i, first, n)
 
         def read_physical(self, i: int, first: int = 0, n: Optional[int] = None) -> np.ndarray:
             """Samples of signal i in its own unit, float64."""
@@ -364,6 +409,32 @@ if has("clef_tokenizer_load", "clef_tokenizer_spectrogram_create",
             """SHA-256 of the weights file, lowercase hex (an encoder trained on this tokenizer
             names it: Encoder.tokenizer_sha256)."""
             return _ll.clef_tokenizer_sha256(self, 65)[0]
+
+        @property
+        def session_frames(self) -> int:
+            """Spectrogram frames of the whole-session image (1,200 for the default weights)."""
+            return _ll.clef_tokenizer_session_frames(self)
+
+        def valid_columns(self, n_frames: int) -> int:
+            """Token columns holding real data for a session of n_frames frames (the rest cover
+            padding)."""
+            return _ll.clef_tokenizer_valid_columns(self, n_frames)
+
+        @property
+        def shape(self) -> Tuple[int, int, int, int, int]:
+            """(n_channels, n_freq, crop_t, grid_f, grid_t): input and token-grid shape."""
+            return _ll.clef_tokenizer_shape(self)
+
+        def decode(self, session: "Session", ids: Any) -> np.ndarray:
+            """Spectrogram (dB) float32 (n_channels, n_freq, crop_t) decoded from n_tokens ids
+            (e.g. tokenize_signal's), on session."""
+            a = np.ascontiguousarray(ids, dtype=np.int32).reshape(-1)
+            if a.size != self.n_tokens:
+                raise ValueError(f"Tokenizer.decode: {a.size} ids, the tokenizer has "
+                                 f"{self.n_tokens}")
+            c, f, t, _gf, _gt = self.shape
+            out, _needed = _ll.clef_tokenizer_decode(self, session, a, a.size, c * f * t)
+            return out.reshape(c, f, t)
 
         def read_seconds(self, sg: "Spectrogram") -> float:
             """Seconds of a recording that the session image (frames of sg) covers, read from

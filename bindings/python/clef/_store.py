@@ -82,6 +82,15 @@ if has("clef_store_open", "clef_store_count", "clef_store_task_data", "clef_stor
                     return buf.value.decode("utf-8")
                 cap = needed.value
 
+        def recording_path(self, session_id: str) -> str:
+            """Absolute path of a session's recording file."""
+            return self._text("clef_store_recording_path", session_id.encode())
+
+        def task_balance(self, task: str) -> Tuple[float, float, int, int]:
+            """(smd_age, smd_sex, n_pos, n_neg): standardized mean differences of age and sex
+            between a task's positives and negatives (NaN with fewer than 2 on a side)."""
+            return _ll.clef_store_task_balance(self, task)
+
         def sessions(self, split: Union[int, str]) -> List[str]:
             """Ids of the sessions whose patient is in split ("train", "val" or "test"), in
             session-id order."""

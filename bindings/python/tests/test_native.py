@@ -360,3 +360,55 @@ def test_encoder_stream_equals_embed_signal(ctx):
             np.testing.assert_allclose(st.embed(s), whole, rtol=1e-4, atol=1e-5)
             with pytest.raises(ValueError, match="19 canonical channels"):
                 st.push(x[:3])
+
+
+def test_free_function_groups(ctx, tmp_path):
+    lab = clef.parse_channel("EEG T3-REF")
+    assert lab.name == "T7" and lab.klass is clef.ChannelClass.EEG and lab.canonical == \
+        clef.canonical_channels().index("T7") and lab.map is clef.ChannelMap.ALIASED
+    assert clef.parse_channel("ECG").canonical is None
+    assert clef.default_model_path("tokenizer", ctx).endswith(".safetensors")
+    with pytest.raises(ValueError, match="unknown model"):
+        clef.default_model_path("vocoder")
+    assert "focal_slowing" in clef.report_findings() and len(clef.cohort_tasks()) > 3
+    text = "Seen 03/04/2021, MRN 12345678.\nIMPRESSION: Normal awake EEG.\n"
+    clean = clef.deidentify(ctx, text)
+    assert "[DATE]" in clean and "12345678" not in clean
+    assert clef.report_section(ctx, text, "interpretation").strip() == "Normal awake EEG."
+    with pytest.raises(LookupError):
+        clef.report_section(ctx, text, "history")
+    bp = clef.bandpower(ctx, np.random.RandomState(6).randn(3, 2000).astype(np.float32), 200.0)
+    assert bp.shape == (3, 4) and bp.dtype == np.float32
+    with clef.Session(ctx) as s, clef.Params(ctx, "cohort", {
+            "cohort.n_patients": 2, "cohort.duration_s": 60.0, "cohort.max_sessions": 1}) as p:
+        clef.generate_cohort(s, tmp_path / "cohort", p)
+    with clef.Store(ctx, tmp_path / "c.db") as st:
+        st.import_cohort(tmp_path / "cohort")
+        sid = st.sessions("train") + st.sessions("val") + st.sessions("test")
+        assert os.path.isfile(st.recording_path(sid[0]))
+        assert len(st.task_balance(st.task_names()[0])) == 4
+
+
+def test_recording_metadata_and_tokenizer_decode(ctx, tmp_path):
+    x = (np.random.RandomState(7).randn(2, 200 * 20) * 20).astype(np.float32)
+    with clef.EdfWriter(ctx, tmp_path / "m.edf") as w:
+        w.add_signal("EEG Fp1-REF", "uV", 200, -500, 500)
+        w.add_signal("ECG", "uV", 200, -500, 500)
+        w.write(x)
+    with clef.Recording(ctx, tmp_path / "m.edf") as rec:
+        assert rec.file_type is clef.FileType.EDFPLUS_C and rec.n_records == 20
+        assert rec.record_duration == 1.0 and rec.header["version"] == "0"
+        assert rec.present_mask == 1 << clef.canonical_channels().index("Fp1")
+        (l0, c0, i0, m0), (l1, c1, i1, m1) = rec.channel_map
+        assert (c0, i0) == (clef.ChannelClass.EEG, 0) and m0 in (clef.ChannelMap.EXACT,
+                                                                clef.ChannelMap.ALIASED)
+        assert (c1, i1, m1) == (clef.ChannelClass.ECG, None, clef.ChannelMap.DROPPED_NON_EEG)
+        assert rec.read_digital(0).dtype == np.int32 and rec.read_digital(0).size == x.shape[1]
+        with clef.Tokenizer(ctx, None) as tok, tok.spectrogram(ctx) as sg, \
+                clef.Session(ctx) as s:
+            ids = tok.tokenize_signal(s, sg, rec.read_canonical())
+            spec = tok.decode(s, ids)
+            assert spec.shape == tok.shape[:3] and tok.session_frames > 0
+            assert 0 < tok.valid_columns(20) <= tok.shape[4]
+            with pytest.raises(ValueError, match="ids"):
+                tok.decode(s, ids[:10])
