@@ -153,6 +153,23 @@ class Header:
                     return v
         return None
 
+    def doc(self, fn):
+        """fn's documentation: its clef.h comment, or one for an undocumented free, _errmsg or
+        _errcode function of a handle."""
+        if fn.doc:
+            return fn.doc
+        h = fn.params[0].type.base if len(fn.params) == 1 else ""
+        if fn.name == self.free_function(h):
+            return f"Free a {h} (NULL is accepted)."
+        if fn.name == self.errmsg_function(h):
+            return f"The message of the last failure recorded on a {h} (\"\" if none)."
+        if fn.name.endswith("_errcode") and h:
+            return f"The status of the last failure recorded on a {h} (CLEF_OK if none)."
+        if fn.name.endswith("_create") and fn.params and fn.params[0].type.kind == "handle_out":
+            return (f"Create a {fn.params[0].type.base}, freed by its _free function; errors "
+                    "are recorded on ctx.")
+        return "(No comment in clef.h.)"
+
     def free_function(self, handle):
         """clef_x_free(clef_x *) returning void, if declared."""
         for f in self.functions:
@@ -683,6 +700,39 @@ def _resolve_sizes(hdr, annotations):
                     p.length_param = nxt.name  # a lower bound: an array holds at least this
 
 
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_DECL = re.compile(r"^CLEF_API\b[^;]*?\b(clef_\w+)\s*\([^;]*;", re.S | re.M)
+
+
+def _doc_text(comment):
+    body = comment[3:-2]
+    lines = [re.sub(r"^\s*\*?\s?", "", ln).strip() for ln in body.split("\n")]
+    return "\n".join(lines).strip()
+
+
+def doc_comments(text):
+    """{function name: its documentation}: the ``/** ... */`` comment right before a CLEF_API
+    declaration (markers and leading ``*`` removed, one line per source line). A declaration
+    that directly follows a documented one, with no blank line between, shares its comment
+    (e.g. clef_params_set_i64 and clef_params_set_f64), except a _free, _errmsg or _errcode
+    function (Header.doc() describes those)."""
+    ends = {m.end(): m.group(0) for m in _COMMENT.finditer(text)}
+    res, prev_end, prev_doc = {}, -1, ""
+    for m in _DECL.finditer(text):
+        before = text[: m.start()].rstrip()
+        gap = text[len(before) : m.start()]
+        doc = ""
+        c = ends.get(len(before))
+        if c is not None and c.startswith("/**") and not c.startswith("/**<"):
+            doc = _doc_text(c)
+        elif (len(before) == prev_end and gap.count("\n") <= 1
+              and not re.search(r"_(free|errmsg|errcode)$", m.group(1))):
+            doc = prev_doc
+        res[m.group(1)] = doc
+        prev_end, prev_doc = m.end(), doc
+    return res
+
+
 def parse(text, annotations=None):
     """Parse clef.h text into a Header, or raise GrammarError. annotations: see
     load_annotations() (default: tools/gen_bindings/annotations.txt)."""
@@ -692,6 +742,9 @@ def parse(text, annotations=None):
     for line, s in _statements(code):
         if s:
             p.statement(line, s)
+    docs = doc_comments(text)
+    for f in hdr.functions:
+        f.doc = docs.get(f.name, "")
     if not hdr.functions:
         raise GrammarError("no CLEF_API functions found")
     # handle names must follow clef_<noun>

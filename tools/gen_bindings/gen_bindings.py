@@ -6,6 +6,9 @@ usage: gen_bindings.py [--header include/clef.h] [--out-dir REPO_ROOT]
 Writes, under the output directory (default: the repository root):
   bindings/python/clef/_ffi.py   ctypes restype/argtypes of every CLEF_API function, constants,
                                  enums, handle and callback types, call metadata, ABI version
+  bindings/python/clef/_lowlevel.py  one typed Python function per C function (clef.lowlevel),
+                                 its docstring the function's comment in clef.h
+  bindings/python/clef/enums.py  the header's enums as IntEnum classes
   bindings/r/src/clef_glue.c     one .Call entry point per function (typed external pointers
                                  with finalizers, argument checks before any C call)
   bindings/r/src/init.c          R_registerRoutines table, R_useDynamicSymbols(FALSE)
@@ -161,6 +164,12 @@ def emit_python(hdr, header_sha):
             w(f"    {f.name!r},")
     w("})")
     w(f"DEPRECATED = {tuple(f.name for f in hdr.functions if f.deprecated)!r}")
+    w('# output buffers that clef.h says "may be NULL": passed as NULL when their capacity is 0')
+    w("OPTIONAL_OUTS = {")
+    for f in hdr.functions:
+        if optional_outs(f):
+            w(f"    {f.name!r}: {optional_outs(f)!r},")
+    w("}")
     w("")
     w("")
     w("def bind(lib):")
@@ -189,6 +198,165 @@ def emit_python(hdr, header_sha):
     w("    stub.__name__ = name")
     w("    return stub")
     return "\n".join(o) + "\n"
+
+
+PY_KEYWORDS = {"in", "from", "lambda", "is", "not", "and", "or", "def", "class", "pass", "as",
+               "del", "global", "with", "yield", "try", "return", "import", "if", "else", "for",
+               "while", "break", "continue", "raise", "assert", "except", "finally", "elif",
+               "nonlocal", "async", "await", "None", "True", "False", "type"}
+
+
+def _py_name(n):
+    return n + "_" if n in PY_KEYWORDS else n
+
+
+def _py_user_params(f):
+    """Parameters the Python caller passes (as clef._core._user_params)."""
+    return [p for p in f.params if p.type.kind not in ("handle_out", "cstr_out", "charbuf",
+                                                        "callback", "voidp")
+            and not (p.type.kind == "ptr_out" and p.role != "inout")]
+
+
+def optional_outs(f):
+    """Output buffers that clef.h says "may be NULL": with a capacity of 0 the Python binding
+    passes NULL and returns None for them."""
+    res = []
+    for p in f.params:
+        if p.type.kind == "ptr_out" and p.role == "out" and re.search(
+                rf"\b{p.name}\s*\((?:[^()]*,\s*)?may be NULL", f.doc):
+            res.append(p.name)
+    return tuple(res)
+
+
+def _py_hint_in(p):
+    k, base = p.type.kind, p.type.base
+    if k == "handle":
+        return "Optional[Handle]"
+    if k == "scalar":
+        return "float" if base in ("float", "double") else "int"
+    if k == "cstr":
+        return "Optional[CStr]"
+    if k == "cstr_array":
+        return "Optional[Sequence[str]]"
+    if k == "bytes_in":
+        return "Union[bytes, bytearray, np.ndarray, None]"
+    if k == "array_in":
+        return "Optional[np.ndarray]"
+    if k == "ptr_out":  # inout
+        return "np.ndarray"
+    raise AssertionError(k)
+
+
+def _py_hint_out(f):
+    opt = optional_outs(f)
+    outs = []
+    for p in f.params:
+        k = p.type.kind
+        if k == "handle_out":
+            outs.append("Handle")
+        elif k == "cstr_out":
+            outs.append("Optional[str]")
+        elif k == "charbuf":
+            outs.append("str")
+        elif k == "ptr_out" and p.role in ("out", "inout"):
+            outs.append("Optional[np.ndarray]" if p.name in opt else "np.ndarray")
+        elif k == "ptr_out":
+            outs.append("float" if p.type.base in ("float", "double") else "int")
+    if len(outs) == 1:
+        return outs[0]
+    if outs:
+        return f"Tuple[{', '.join(outs)}]"
+    rk = f.ret.kind
+    if rk == "void":
+        return "None"
+    if rk == "scalar":
+        return "float" if f.ret.base in ("float", "double") else "int"
+    if rk == "cstr":
+        return "Optional[str]"
+    return "Optional[Handle]"
+
+
+def _py_docstring(text, indent):
+    text = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    lines = text.split("\n")
+    pad = " " * indent
+    body = "\n".join((pad + ln) if ln else "" for ln in lines[1:])
+    return f'{pad}"""{lines[0]}' + (f"\n{body}\n{pad}" if len(lines) > 1 else "") + '"""'
+
+
+def emit_python_lowlevel(hdr):
+    o = [f"# {GEN_NOTE}",
+         '"""Every CLEF_API function of include/clef.h with argument checks (``clef.lowlevel``).',
+         "",
+         "Each function takes the C function's inputs in its order (out-parameters, callbacks",
+         "and user pointers are not passed); handles, dtypes and lengths are checked before the",
+         "C call; out-parameters are returned (one value, or a tuple in C order); a negative",
+         "status raises the clef.ClefError subclass of that status with the handle's message. An",
+         'output buffer that clef.h says "may be NULL" is left out (None) when its capacity is 0.',
+         "The docstrings are clef.h's comments.",
+         '"""',
+         "# fmt: off",
+         "# flake8: noqa: E501",
+         "from typing import Optional, Sequence, Tuple, Union",
+         "",
+         "import numpy as np",
+         "",
+         "from ._core import CStr, Handle, _Generic",
+         ""]
+    for f in hdr.functions:
+        params = _py_user_params(f)
+        args = ", ".join(f"{_py_name(p.name)}: {_py_hint_in(p)}" for p in params)
+        names = ", ".join(_py_name(p.name) for p in params)
+        csig = ", ".join(f"{p.type.spelling}{'' if p.type.spelling.endswith('*') else ' '}"
+                         f"{p.name}" for p in f.params) or "void"
+        ret = f.ret.spelling if f.ret.spelling.endswith("*") else f.ret.spelling + " "
+        doc = f"{hdr.doc(f)}\n\nC: {ret}{f.name}({csig})"
+        if f.deprecated:
+            doc = "Deprecated (see clef.h).\n\n" + doc
+        o += ["", f"def {f.name}({args}) -> {_py_hint_out(f)}:", _py_docstring(doc, 4),
+              f"    return _g_{f.name}({names})", "", "",
+              f"_g_{f.name} = _Generic({f.name!r})"]
+    o.append("")
+    return "\n".join(o)
+
+
+def enum_class_name(enum_name):
+    """clef_status_code -> StatusCode."""
+    return "".join(w.capitalize() for w in enum_name[len("clef_"):].split("_"))
+
+
+def enum_member_names(e):
+    """[(Python name, C name, value)]: the members without their common CLEF_..._ prefix."""
+    names = [n for n, _ in e.members]
+    prefix = os.path.commonprefix(names) if len(names) > 1 else "CLEF_"
+    prefix = prefix[: prefix.rfind("_") + 1]
+    res = []
+    for n, v in e.members:
+        short = n[len(prefix):]
+        res.append(("V" + short if short[:1].isdigit() else short, n, v))
+    return res
+
+
+def emit_python_enums(hdr):
+    o = [f"# {GEN_NOTE}",
+         '"""The enums of include/clef.h as IntEnum classes (a member is its C value, e.g.',
+         "``clef.enums.Split.TRAIN == clef.CLEF_SPLIT_TRAIN == 0``).",
+         "",
+         "``ENUM_CLASSES`` maps each C enum name (``clef_split``) to its class.",
+         '"""',
+         "# fmt: off",
+         "from enum import IntEnum",
+         "from typing import Dict, Type"]
+    for e in hdr.enums:
+        o += ["", "", f"class {enum_class_name(e.name)}(IntEnum):",
+              f'    """enum {e.name}."""', ""]
+        for short, n, v in enum_member_names(e):
+            o.append(f"    {short} = {v}  # {n}")
+    o += ["", "", "ENUM_CLASSES: Dict[str, Type[IntEnum]] = {"]
+    for e in hdr.enums:
+        o.append(f"    {e.name!r}: {enum_class_name(e.name)},")
+    o += ["}", ""]
+    return "\n".join(o)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,6 +689,8 @@ def generate(header_text, style_dir=None):
     sha = hashlib.sha256(header_text.encode("utf-8")).hexdigest()
     files = {
         "bindings/python/clef/_ffi.py": emit_python(hdr, sha),
+        "bindings/python/clef/_lowlevel.py": emit_python_lowlevel(hdr),
+        "bindings/python/clef/enums.py": emit_python_enums(hdr),
         "bindings/r/src/clef_glue.c": emit_r_glue(hdr),
         "bindings/r/src/init.c": emit_r_init(hdr),
         "bindings/r/R/ffi.R": emit_r_wrappers(hdr),

@@ -152,6 +152,53 @@ class GoodSnippets(unittest.TestCase):
         self.assertIn("clefr_out_buffer(CLEFR_F32, s_out", files["bindings/r/src/clef_glue.c"])
         self.assertIn("R_useDynamicSymbols(dll, FALSE)", files["bindings/r/src/init.c"])
 
+    def test_doc_comments_become_typed_docstrings(self):
+        text = PRELUDE + """
+/** Read samples into out (cap floats); *needed (may be NULL) gets the count.
+ *  Second line. */
+CLEF_API clef_status clef_reader_read(clef_reader *r, float *out, size_t cap, size_t *needed);
+CLEF_API clef_status clef_reader_read2(clef_reader *r, float *out, size_t cap);
+
+/** Latents: lat (n floats, may be NULL) gets them; a string in. */
+CLEF_API clef_status clef_reader_lat(clef_reader *r, const char *in, float *lat, size_t lat_cap);
+/**< a trailing member comment, not documentation */
+CLEF_API void clef_reader_free(clef_reader *r);
+""" + EPILOGUE
+        hdr = clefh.parse(text)
+        self.assertEqual(fn(hdr, "clef_reader_read").doc, "Read samples into out (cap floats); "
+                         "*needed (may be NULL) gets the count.\nSecond line.")
+        # no blank line: the group shares the comment; a _free function gets its own
+        self.assertEqual(fn(hdr, "clef_reader_read2").doc, fn(hdr, "clef_reader_read").doc)
+        self.assertEqual(hdr.doc(fn(hdr, "clef_reader_free")),
+                         "Free a clef_reader (NULL is accepted).")
+        self.assertEqual(gen_bindings.optional_outs(fn(hdr, "clef_reader_lat")), ("lat",))
+        self.assertEqual(gen_bindings.optional_outs(fn(hdr, "clef_reader_read")), ())
+        ll = gen_bindings.generate(text)["bindings/python/clef/_lowlevel.py"]
+        compile(ll, "_lowlevel.py", "exec")
+        self.assertIn("def clef_reader_read(r: Optional[Handle], cap: int) -> "
+                      "Tuple[np.ndarray, int]:\n"
+                      '    """Read samples into out (cap floats); *needed (may be NULL) gets '
+                      "the count.\n    Second line.\n\n    C: clef_status clef_reader_read("
+                      "clef_reader *r, float *out, size_t cap, size_t *needed)\n", ll)
+        # a Python keyword as a parameter name; an optional output is Optional
+        self.assertIn("def clef_reader_lat(r: Optional[Handle], in_: Optional[CStr], lat_cap: "
+                      "int) -> Optional[np.ndarray]:", ll)
+        self.assertIn("'clef_reader_lat': ('lat',),",
+                      gen_bindings.generate(text)["bindings/python/clef/_ffi.py"])
+
+    def test_enums_become_intenum_classes(self):
+        text = PRELUDE + """
+enum clef_split { CLEF_SPLIT_TRAIN = 0, CLEF_SPLIT_VAL = 1 };
+enum clef_one { CLEF_ONE_FLAG = 4 };
+CLEF_API clef_status clef_reader_x(clef_reader *r);
+""" + EPILOGUE
+        src = gen_bindings.generate(text)["bindings/python/clef/enums.py"]
+        ns = {}
+        exec(compile(src, "enums.py", "exec"), ns)
+        self.assertEqual(ns["Split"].VAL, 1)
+        self.assertEqual(ns["One"].ONE_FLAG, 4)  # one member: only CLEF_ comes off
+        self.assertIs(ns["ENUM_CLASSES"]["clef_split"], ns["Split"])
+
     def test_deterministic(self):
         with open(os.path.join(ROOT, "include", "clef.h"), encoding="utf-8") as fh:
             text = fh.read()

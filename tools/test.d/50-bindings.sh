@@ -70,6 +70,7 @@ echo "-- Python: pip install, pytest, quick-start"
   --force-reinstall "$root/bindings/python" > "$out/pip.log" 2>&1 || { cat "$out/pip.log"; exit 1; }
 (cd "$out" && "$venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests")
 (cd "$out" && "$venv/bin/python" "$root/bindings/python/examples/quickstart.py")
+(cd "$out" && "$venv/bin/python" "$root/bindings/python/examples/typed_usage.py")
 mkdir -p "$out/embed" && (cd "$out/embed" && "$venv/bin/python" "$root/bindings/python/examples/embed_sessions.py")
 text_example "$out/embed" "$venv/bin/python" "$root/bindings/python/examples/zeroshot.py"
 

@@ -8,11 +8,14 @@ import operator
 import os
 from collections import namedtuple
 
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple, Union
+
 import numpy as np
 
 from . import _ffi
 from ._core import (Handle, NotFoundError, StateError, _fns, as_handle, lowlevel, raise_status,
                     register)
+from ._core import CStr
 from ._signal import _check, _session, has
 
 _ll = lowlevel
@@ -26,7 +29,7 @@ Aligned.__doc__ = ("What clef.align() trained: steps taken, training and held-ou
                    "None without.")
 
 
-def _text(text, fn, arg="text"):
+def _text(text: Union[str, bytes], fn: str, arg: str = "text") -> bytes:
     """text as UTF-8 bytes for a NUL-terminated C string (a NUL inside would cut it short)."""
     if not isinstance(text, str):
         raise TypeError(f"{fn}: '{arg}' must be a str, not {type(text).__name__}")
@@ -61,7 +64,7 @@ def _emb(emb, eeg_dim, fn, arg="emb"):
     return np.ascontiguousarray(emb.reshape(-1, eeg_dim))
 
 
-def model_hash(path, ctx=None):
+def model_hash(path: CStr, ctx: Any = None) -> str:
     """SHA-256 (hex) of a weights file: the key under which a store holds the embeddings of an
     encoder or aligner (clef_encoder_model_hash; `clef embed --store` writes them)."""
     from ._api import Context
@@ -69,7 +72,7 @@ def model_hash(path, ctx=None):
     own = ctx is None
     ctx = Context() if own else ctx
     try:
-        return _ll.clef_encoder_model_hash(ctx, str(path), 65)[0]
+        return _ll.clef_encoder_model_hash(ctx, path, 65)[0]
     finally:
         if own:
             ctx.close()
@@ -89,13 +92,14 @@ if has("clef_text_encoder_load", "clef_text_encoder_embed", "clef_text_encoder_t
         ...     v = te.embed("diffuse beta activity")  # float32 (384,), unit norm
         """
 
-        def __init__(self, ctx, path=None, vocab=None, n_heads=0):
+        def __init__(self, ctx: Any, path: Optional[CStr] = None, vocab: Optional[CStr] = None,
+                     n_heads: int = 0) -> None:
             if path is None:
                 path = os.environ.get("CLEF_TEXT_MODEL")
                 if not path:
                     raise ValueError("TextEncoder: no path and no $CLEF_TEXT_MODEL (a directory "
                                      "with model.safetensors and vocab.txt)")
-            path = os.fspath(path)
+            path = os.fsdecode(path)
             if os.path.isdir(path):
                 weights = os.path.join(path, "model.safetensors")
                 vocab = os.path.join(path, "vocab.txt") if vocab is None else vocab
@@ -104,27 +108,28 @@ if has("clef_text_encoder_load", "clef_text_encoder_embed", "clef_text_encoder_t
                                  "(the vocab.txt of the weights file)")
             else:
                 weights = path
-            h = _ll.clef_text_encoder_load(ctx, weights, os.fspath(vocab),
+            h = _ll.clef_text_encoder_load(ctx, weights, vocab,
                                            operator.index(n_heads))
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._ctx = ctx  # for the temporary session of a call without one
 
         @property
-        def errmsg(self):
-            return _ll.clef_text_encoder_errmsg(self)
+        def errmsg(self) -> str:
+            """Message of the last failure on the handle ("" if none)."""
+            return _ll.clef_text_encoder_errmsg(self) or ""
 
         @property
-        def dim(self):
+        def dim(self) -> int:
             """Embedding width (384 for all-MiniLM-L6-v2)."""
             return _ll.clef_text_encoder_dim(self)
 
         @property
-        def max_tokens(self):
+        def max_tokens(self) -> int:
             """Most tokens of one text, [CLS] and [SEP] included (256)."""
             return _ll.clef_text_encoder_max_tokens(self)
 
-        def tokenize(self, text):
+        def tokenize(self, text: Union[str, bytes]) -> np.ndarray:
             """Token ids int32 of text: [CLS] wordpieces [SEP], cut to max_tokens."""
             fn = "TextEncoder.tokenize"
             ids = np.empty(self.max_tokens, dtype=np.int32)
@@ -135,7 +140,7 @@ if has("clef_text_encoder_load", "clef_text_encoder_embed", "clef_text_encoder_t
             _check(rc, "clef_text_encoder_tokenize", self)
             return ids[:n.value].copy()
 
-        def embed(self, text, session=None):
+        def embed(self, text: Union[str, Sequence[str]], session: Any = None) -> np.ndarray:
             """Unit-norm embedding float32 (dim,) of a text; a list of texts gives (n, dim).
             Runs on session (None: a temporary 1-thread one)."""
             fn = "TextEncoder.embed"
@@ -171,40 +176,40 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
         ...     s = al.score_text(te, emb, "diffuse beta activity")  # (n,) cosines
         """
 
-        def __init__(self, ctx, path=None):
-            h = _ll.clef_aligner_load(ctx, None if path is None else os.fspath(path))
+        def __init__(self, ctx: Any, path: Optional[CStr] = None) -> None:
+            h = _ll.clef_aligner_load(ctx, path)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._ctx = ctx
 
         @classmethod
-        def load(cls, ctx, path=None):
+        def load(cls, ctx: Any, path: Optional[CStr] = None) -> "Aligner":
             """The same as Aligner(ctx, path); path None: the default model that ships with
             libclef (clef_default_model_path)."""
             return cls(ctx, path)
 
         @property
-        def encoder_sha256(self):
+        def encoder_sha256(self) -> str:
             """SHA-256 of the encoder weights file whose embeddings it was trained on (equal to
             model_hash(encoder) for the matching encoder), "" when unknown."""
             return _ll.clef_aligner_encoder_sha256(self, 65)[0]
 
         @property
-        def dims(self):
+        def dims(self) -> Tuple[int, int]:
             """(eeg_dim, dim): width of the session embeddings it takes, of the shared space."""
             return _ll.clef_aligner_dims(self)
 
         eeg_dim = property(lambda self: self.dims[0], doc="Width of the session embeddings.")
         dim = property(lambda self: self.dims[1], doc="Width of the shared space.")
 
-        def save(self, path, ctx=None):
+        def save(self, path: CStr, ctx: Any = None) -> None:
             """Write the weights (float32), architecture and EHR vocabulary atomically."""
             ctx = self._ctx if ctx is None else ctx
             if ctx is None or ctx.closed:
                 with Context() as tmp:
-                    _ll.clef_aligner_save(self, tmp, os.fspath(path))
+                    _ll.clef_aligner_save(self, tmp, path)
             else:
-                _ll.clef_aligner_save(self, ctx, os.fspath(path))
+                _ll.clef_aligner_save(self, ctx, path)
 
         def _vector(self, fn, cname, session, *args):
             """cname(al, s, *args, out, dim): one float32 (dim,) vector."""
@@ -218,7 +223,7 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             _on_session(session, self._ctx, fn, call)
             return out
 
-        def embed_eeg(self, emb, session=None):
+        def embed_eeg(self, emb: np.ndarray, session: Any = None) -> np.ndarray:
             """Session embeddings float32 (n, eeg_dim) into the shared space: float32 (n, dim),
             unit rows ((eeg_dim,) gives (dim,)). Another width raises clef.ShapeError."""
             fn = "Aligner.embed_eeg"
@@ -235,7 +240,8 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
                 _on_session(session, self._ctx, fn, call)
             return out[0] if emb.ndim == 1 else out
 
-        def embed_text(self, text_encoder, text, summarize=False, session=None):
+        def embed_text(self, text_encoder: "TextEncoder", text: Union[str, bytes],
+                       summarize: bool = False, session: Any = None) -> np.ndarray:
             """A text into the shared space, float32 (dim,), unit norm, through text_encoder
             (the TextEncoder the aligner was trained with) and the report tower. summarize=True:
             text is a whole report, de-identified and summarized first as in training; False:
@@ -245,7 +251,7 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             return self._vector(fn, "clef_aligner_embed_text", session, te, _text(text, fn),
                                 1 if summarize else 0)
 
-        def embed_ehr(self, ehr, session=None):
+        def embed_ehr(self, ehr: Union[str, bytes], session: Any = None) -> np.ndarray:
             """An EHR record in Store.session_ehr's format (one fact per line: "age 42",
             "sex F", "ICD10CM/G40.309", ...) into the shared space, float32 (dim,). Codes the
             training data never held map to the unknown token; clef.NotFoundError when no line
@@ -253,7 +259,8 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             fn = "Aligner.embed_ehr"
             return self._vector(fn, "clef_aligner_embed_ehr", session, _text(ehr, fn, "ehr"))
 
-        def score_text(self, text_encoder, emb, prompt, session=None):
+        def score_text(self, text_encoder: "TextEncoder", emb: np.ndarray,
+                       prompt: Union[str, bytes], session: Any = None) -> Any:
             """Zero-shot: the cosine between each session's aligned embedding (emb float32
             (n, eeg_dim)) and the prompt's (e.g. "diffuse beta activity"), float32 (n,)
             ((eeg_dim,) gives one float). Equals embed_eeg(emb) @ embed_text(te, prompt)."""
@@ -274,7 +281,8 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
                 _on_session(session, self._ctx, fn, call)
             return out[0] if emb.ndim == 1 else out
 
-        def embed_store(self, store, encoder_hash, aligner_hash, session=None):
+        def embed_store(self, store: Any, encoder_hash: str, aligner_hash: str,
+                        session: Any = None) -> Any:
             """Aligned embeddings of every session of a clef.Store (its embedding artifacts
             under encoder_hash through the EEG tower), stored under aligner_hash (model_hash()
             of the aligner's file) for Store.task_data and evaluation. Returns the sessions
@@ -301,12 +309,13 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
         architecture, vocabulary, weights and step, the other settings from params), on
         n_threads threads."""
 
-        def __init__(self, ctx, params=None, n_threads=1, resume=None):
+        def __init__(self, ctx: Any, params: Any = None, n_threads: int = 1,
+                     resume: Optional[CStr] = None) -> None:
             own = isinstance(params, dict)
             p = _align_params(ctx, params) if own else params
             try:
                 if resume is not None:
-                    h = _ll.clef_aligner_trainer_resume(ctx, os.fspath(resume), p, n_threads)
+                    h = _ll.clef_aligner_trainer_resume(ctx, resume, p, n_threads)
                 else:
                     h = _ll.clef_aligner_trainer_create(ctx, p, n_threads)
             finally:
@@ -317,19 +326,23 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             self._ctx = ctx
 
         @property
-        def errmsg(self):
-            return _ll.clef_aligner_trainer_errmsg(self)
+        def errmsg(self) -> str:
+            """Message of the last failure on the handle ("" if none)."""
+            return _ll.clef_aligner_trainer_errmsg(self) or ""
 
         @property
-        def steps(self):
+        def steps(self) -> int:
+            """Optimizer steps taken so far."""
             return _ll.clef_aligner_trainer_steps(self)
 
-        def sessions(self, split="train"):
+        def sessions(self, split: Union[int, str] = "train") -> int:
             """Sessions added to split ("train" or "val")."""
             return _ll.clef_aligner_trainer_sessions(self, _enum("clef_split", "CLEF_SPLIT_",
                                                                  split))
 
-        def add_session(self, text_encoder, emb, report=None, ehr=None, split="train"):
+        def add_session(self, text_encoder: "TextEncoder", emb: np.ndarray,
+                        report: Optional[str] = None, ehr: Optional[str] = None,
+                        split: Union[int, str] = "train") -> None:
             """Add one session: its embedding float32 (eeg_dim,), its report text (None: left
             out of the report term; summarized and encoded by text_encoder now) and its EHR
             record (Store.session_ehr's format; None: left out of the EHR term)."""
@@ -348,13 +361,15 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
                 _enum("clef_split", "CLEF_SPLIT_", split))
             _check(rc, "clef_aligner_trainer_add_session", self)
 
-        def add_store(self, text_encoder, store, encoder_hash, split="train"):
+        def add_store(self, text_encoder: "TextEncoder", store: Any, encoder_hash: str,
+                      split: str = "train") -> Any:
             """Add a clef.Store split's sessions ("train" or "val"): their embedding artifacts
             under encoder_hash (model_hash() of the encoder file; `clef embed --store` makes
             them), reports and EHR records. clef.NotFoundError names a session without one."""
             _ll.clef_aligner_trainer_add_store(self, text_encoder, store, encoder_hash, split)
 
-        def run(self, checkpoint=None, progress=None):
+        def run(self, checkpoint: Optional[CStr] = None,
+                progress: Optional[Callable[..., Any]] = None) -> None:
             """Train to the step count of the settings, writing checkpoints to checkpoint (None:
             none). progress(step, total, loss_report, loss_ehr, acc_report, acc_ehr) (NaN for a
             term a batch could not form) may return True to stop (clef.CancelledError); an
@@ -362,13 +377,13 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             run_with_progress(self, "clef_aligner_trainer_run", _ffi.clef_aligner_progress_fn,
                               checkpoint, progress)
 
-        def validate(self):
+        def validate(self) -> Any:
             """(loss, r_at_1, r_at_10) on the held-out sessions: the report InfoNCE loss and
             EEG-to-report retrieval among all held-out reports. clef.StateError with fewer than
             2 held-out sessions with reports."""
             return _ll.clef_aligner_trainer_validate(self)
 
-        def aligner(self):
+        def aligner(self) -> Optional["Aligner"]:
             """The aligner being trained, borrowed: valid until the next step or the trainer's
             close(). None before the first step."""
             ptr = _fns["clef_aligner_trainer_aligner"](
@@ -379,7 +394,7 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             al._ctx = self._ctx
             return al
 
-        def save(self, path):
+        def save(self, path: CStr) -> None:
             """Write the trained aligner (what `clef align -o` writes)."""
             al = self.aligner()
             if al is None:
@@ -387,8 +402,9 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
                              "AlignerTrainer.save")
             al.save(path, self._ctx)
 
-        def save_checkpoint(self, path):
-            _ll.clef_aligner_trainer_save(self, os.fspath(path))
+        def save_checkpoint(self, path: CStr) -> None:
+            """Write a checkpoint that resume= continues from."""
+            _ll.clef_aligner_trainer_save(self, path)
 
     def align(store, encoder, out, text=None, *, n_threads=1, checkpoint=None, resume=None,
               progress=None, ctx=None, **settings):

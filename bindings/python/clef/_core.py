@@ -7,13 +7,34 @@ and a negative status raises the ClefError subclass of that status with the hand
 
 import builtins
 import ctypes as C
+import os
 import re
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, NoReturn, Optional, Type, TypeVar,
+                    Union)
 
 import numpy as np
 
 from . import _ffi, _loader
 
 _lib, LIBRARY_PATH, _fns = _loader.load()
+
+# A C string argument: str (UTF-8), bytes (as is) or, for paths, an os.PathLike.
+CStr = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+
+
+def cstr(value: Optional[CStr], fn: str, arg: str) -> Optional[bytes]:
+    """bytes for a C string argument: str is UTF-8 encoded, bytes pass as they are, an
+    os.PathLike is its os.fspath(); None passes NULL."""
+    if value is None:
+        return None
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    raise TypeError(f"{fn}: '{arg}' must be a str, bytes or os.PathLike, not "
+                    f"{type(value).__name__}")
 
 # ---------------------------------------------------------------------------------------------
 # Errors
@@ -23,9 +44,9 @@ class ClefError(Exception):
     """A libclef call failed. ``status`` is the CLEF_ERR_* value, ``message`` the one-line
     reason recorded by the library, ``function`` the C function."""
 
-    status = None
+    status: Optional[int] = None
 
-    def __init__(self, status, message, function=None):
+    def __init__(self, status: int, message: str, function: Optional[str] = None) -> None:
         self.status = status
         self.message = message
         self.function = function
@@ -36,9 +57,11 @@ class ClefError(Exception):
 
 STATUS_NAMES = {v: k for k, v in _ffi.ENUMS["clef_status_code"].items()}
 # Python base classes that match a status's meaning, so `except ValueError` also works.
-_MIXINS = {"INVALID_ARG": ValueError, "RANGE": ValueError, "SHAPE": ValueError,
-           "NOT_FOUND": LookupError, "NOMEM": MemoryError, "OVERFLOW": OverflowError}
-ERROR_CLASSES = {}
+_MIXINS: Dict[str, Type[Exception]] = {
+    "INVALID_ARG": ValueError, "RANGE": ValueError, "SHAPE": ValueError,
+    "NOT_FOUND": LookupError, "NOMEM": MemoryError, "OVERFLOW": OverflowError,
+    "IO": OSError}
+ERROR_CLASSES: Dict[int, Type[ClefError]] = {}
 
 
 def _camel(s):
@@ -57,12 +80,13 @@ for _name, _val in _ffi.ENUMS["clef_status_code"].items():
         globals()[ERROR_CLASSES[_val].__name__] = ERROR_CLASSES[_val]
 
 
-def strerror(status):
+def strerror(status: int) -> str:
     """Static English description of a status code."""
     return _fns["clef_strerror"](status).decode("utf-8")
 
 
-def raise_status(status, message, function=None):
+def raise_status(status: int, message: Optional[str], function: Optional[str] = None) -> NoReturn:
+    """Raise the ClefError subclass of a status (its static description without message)."""
     cls = ERROR_CLASSES.get(status, ClefError)
     raise cls(status, message or strerror(status), function)
 
@@ -70,7 +94,8 @@ def raise_status(status, message, function=None):
 # ---------------------------------------------------------------------------------------------
 # Handles
 
-_HANDLE_CLASSES = {}
+_HANDLE_CLASSES: Dict[str, type] = {}
+_H = TypeVar("_H", bound="Handle")
 
 
 class Handle:
@@ -79,20 +104,34 @@ class Handle:
     Handles created from a ctx keep it alive inside libclef (clef_ctx is reference counted),
     so they may be freed in any order."""
 
-    _ctype = None  # C type name, e.g. "clef_ctx"
+    _ctype: Optional[str] = None  # C type name, e.g. "clef_ctx"
+    _ptr: Any
 
-    def __init__(self, ptr, owner=None):
+    def __init__(self, ptr: Any, owner: Any = None) -> None:
         self._ptr = ptr
         self._owner = owner  # keeps the owner of a borrowed handle alive
 
     @classmethod
-    def _wrap(cls, ptr, owner=None):
+    def _wrap(cls: Type[_H], ptr: Any, owner: Any = None) -> _H:
         obj = cls.__new__(cls)
         Handle.__init__(obj, ptr, owner)
         return obj
 
+    def _take(self, h: "Handle") -> None:
+        """Become the owner of h's pointer (h, from clef.lowlevel, no longer frees it)."""
+        Handle.__init__(self, h._ptr)
+        h._ptr = None
+
+    @classmethod
+    def _adopt(cls: Type[_H], h: "Handle") -> _H:
+        """A new cls that owns h's pointer (h no longer frees it)."""
+        obj = cls.__new__(cls)
+        obj._take(h)
+        return obj
+
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """True once the handle has been freed (close(), a with block)."""
         return self._ptr is None
 
     @property
@@ -101,31 +140,31 @@ class Handle:
             raise ValueError(f"{self._ctype} handle has been freed")
         return self._ptr
 
-    def close(self):
+    def close(self) -> None:
         """Free the handle now (idempotent)."""
         ptr, self._ptr = self._ptr, None
-        free = _ffi.FREE_FUNCTIONS.get(self._ctype)
+        free = _ffi.FREE_FUNCTIONS.get(self._ctype or "")
         if ptr and free and self._owner is None:
             _fns[free](ptr)
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    def __del__(self):
+    def __del__(self) -> None:
         try:
             self.close()
         except Exception:  # interpreter shutdown: modules may be gone
             pass
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         state = "freed" if self._ptr is None else hex(C.cast(self._ptr, C.c_void_p).value or 0)
         return f"<{type(self).__name__} {self._ctype} {state}>"
 
 
-def handle_class(ctype):
+def handle_class(ctype: str) -> Any:
     """The Handle subclass for a C handle type (generic unless registered)."""
     cls = _HANDLE_CLASSES.get(ctype)
     if cls is None:
@@ -134,8 +173,10 @@ def handle_class(ctype):
     return cls
 
 
-def register(ctype):
-    def deco(cls):
+def register(ctype: str) -> Callable[[Any], Any]:
+    """Class decorator: cls is the Handle subclass of the C handle type ctype."""
+
+    def deco(cls: Any) -> Any:
         cls._ctype = ctype
         _HANDLE_CLASSES[ctype] = cls
         return cls
@@ -151,9 +192,10 @@ NUMPY_DTYPES = {
     "uint8_t": np.uint8, "uint16_t": np.uint16, "uint32_t": np.uint32, "uint64_t": np.uint64,
     "size_t": np.uintp, "float": np.float32, "double": np.float64,
 }
-_CT = {"int8_t": C.c_int8, "int16_t": C.c_int16, "int32_t": C.c_int32, "int64_t": C.c_int64,
-       "uint8_t": C.c_uint8, "uint16_t": C.c_uint16, "uint32_t": C.c_uint32,
-       "uint64_t": C.c_uint64, "size_t": C.c_size_t, "float": C.c_float, "double": C.c_double}
+_CT: Dict[str, Any] = {
+    "int8_t": C.c_int8, "int16_t": C.c_int16, "int32_t": C.c_int32, "int64_t": C.c_int64,
+    "uint8_t": C.c_uint8, "uint16_t": C.c_uint16, "uint32_t": C.c_uint32,
+    "uint64_t": C.c_uint64, "size_t": C.c_size_t, "float": C.c_float, "double": C.c_double}
 
 
 def as_handle(x, ctype, fn, arg):
@@ -221,15 +263,19 @@ class _Generic:
         self.meta = _ffi.SIGNATURES[name]
         self.params = _user_params(self.meta)
         self.__name__ = name
-        self.__doc__ = f"{name}({', '.join(m[0] for m in self.params)}) -- see clef.h"
+        self.optional = _ffi.OPTIONAL_OUTS.get(name, ())
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         name, meta = self.name, self.meta
         if len(args) != len(self.params):
             raise TypeError(f"{name}() takes {len(self.params)} arguments "
                             f"({', '.join(m[0] for m in self.params)}), got {len(args)}")
         given = {m[0]: a for m, a in zip(self.params, args)}
-        cargs, outs, keep = [], [], []
+        cargs: List[Any] = []
+        outs: List[Any] = []
+        keep: List[Any] = []
+        arr: Any
+        box: Any
         # integer and handle arguments, as C sees them, for the size expressions
         values = {}
         for pname, kind, base, size, role in meta:
@@ -249,10 +295,7 @@ class _Generic:
             elif kind == "scalar":
                 cargs.append(float(given[pname]))
             elif kind == "cstr":
-                v = given[pname]
-                if v is not None and not isinstance(v, str):
-                    raise TypeError(f"{name}: '{pname}' must be a str or None")
-                cargs.append(None if v is None else v.encode("utf-8"))
+                cargs.append(cstr(given[pname], name, pname))
             elif kind == "cstr_array":
                 v = given[pname]
                 if v is not None and (isinstance(v, str) or
@@ -291,7 +334,10 @@ class _Generic:
                 cap = _eval_size(size, values)
                 if cap < 0:
                     raise ValueError(f"{name}: size of '{pname}' ({size}) = {cap} < 0")
-                if kind == "charbuf":
+                if cap == 0 and pname in self.optional:  # "may be NULL": not wanted
+                    outs.append(("none", base, None))
+                    cargs.append(None)
+                elif kind == "charbuf":
                     buf = C.create_string_buffer(max(cap, 1))
                     outs.append(("charbuf", base, buf))
                     cargs.append(C.cast(buf, C.POINTER(C.c_char)))
@@ -299,7 +345,8 @@ class _Generic:
                     arr = np.zeros(cap, dtype=NUMPY_DTYPES[base])
                     outs.append(("array", base, arr))
                     ptr = arr.ctypes.data_as(C.POINTER(_CT[base]))
-                    cargs.append(C.cast(ptr, C.c_void_p) if _ffi.FUNCTIONS[name][1][
+                    argtypes: Any = _ffi.FUNCTIONS[name][1]
+                    cargs.append(C.cast(ptr, C.c_void_p) if argtypes[
                         len(cargs)] is C.c_void_p else ptr)
             elif kind == "ptr_out":
                 box = _CT[base]()
@@ -331,6 +378,8 @@ class _Generic:
     @staticmethod
     def _out_value(o):
         kind, base, box = o
+        if kind == "none":
+            return None
         if kind == "handle_out":
             return handle_class(base)._wrap(box) if box else None
         if kind == "cstr_out":
@@ -354,18 +403,31 @@ class _Generic:
         return ""
 
 
-class _LowLevel:
-    """Namespace of every generated function, with checks (``clef.lowlevel.clef_x(...)``)."""
+__all__ = ["InvalidArgError", "NomemError", "IoError", "FormatError", "UnsupportedError",
+           "StateError", "ShapeError", "BusyError", "MisuseError", "InternalError",
+           "BufferTooSmallError", "NotFoundError", "RangeError", "CancelledError",
+           "ClefOverflowError"]
+assert sorted(__all__) == sorted(c.__name__ for c in ERROR_CLASSES.values()), \
+    "clef._core.__all__ and its TYPE_CHECKING classes must follow clef_status_code"
 
-    def __init__(self):
-        for name in _ffi.FUNCTIONS:
-            setattr(self, name, _Generic(name))
-
-    def __dir__(self):
-        return list(_ffi.FUNCTIONS)
-
-
-lowlevel = _LowLevel()
-
-__all__ = [c.__name__ for c in ERROR_CLASSES.values()]
+if TYPE_CHECKING:  # the classes made above, for type checkers
+    class InvalidArgError(ClefError, ValueError): ...
+    class NomemError(ClefError, MemoryError): ...
+    class IoError(ClefError, OSError): ...
+    class FormatError(ClefError): ...
+    class UnsupportedError(ClefError): ...
+    class StateError(ClefError): ...
+    class ShapeError(ClefError, ValueError): ...
+    class BusyError(ClefError): ...
+    class MisuseError(ClefError): ...
+    class InternalError(ClefError): ...
+    class BufferTooSmallError(ClefError): ...
+    class NotFoundError(ClefError, LookupError): ...
+    class RangeError(ClefError, ValueError): ...
+    class CancelledError(ClefError): ...
+    class ClefOverflowError(ClefError, OverflowError): ...
 raw = _fns  # the bare ctypes functions, no checks
+
+# Every generated function, typed, with clef.h's comment as its docstring (last: it uses the
+# definitions above).
+from . import _lowlevel as lowlevel  # noqa: E402

@@ -6,11 +6,14 @@ import ctypes as C
 import operator
 from collections import namedtuple
 
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple, Union
+
 import numpy as np
 
 from . import _ffi
 from ._core import Handle, NotFoundError, _fns, as_handle, lowlevel, raise_status, register
-from ._signal import _check, _rows, _session, canonical_channels, has
+from ._core import CStr
+from ._signal import _at_rate, _check, _rows, _session, canonical_channels, has
 
 _ll = lowlevel
 _I32P = C.POINTER(C.c_int32)
@@ -24,7 +27,7 @@ Pretrained.__doc__ = ("What clef.pretrain() trained: steps taken and, when the c
                       "time); None without held-out sessions.")
 
 
-def _ids(ids, fn, n_tokens=None):
+def _ids(ids: Any, fn: str, n_tokens: Optional[int] = None) -> np.ndarray:
     """ids as a C-contiguous int32 array (1-D: one session, 2-D: sessions x tokens). Integer
     dtypes only (a float array is a mistake, not something to round); values past int32 raise
     clef.RangeError as the library does for any id out of range; with n_tokens, a row of
@@ -64,14 +67,14 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
         ...     emb = enc.embed(s, ids)  # (n, n_tokens) int -> (n, embed_dim) float32
         """
 
-        def __init__(self, ctx, path, tokenizer=None):
-            h = _ll.clef_encoder_load(ctx, str(path), tokenizer)
+        def __init__(self, ctx: Any, path: Optional[CStr], tokenizer: Any = None) -> None:
+            h = _ll.clef_encoder_load(ctx, path, tokenizer)
             Handle.__init__(self, h._ptr)
             h._ptr = None
             self._ctx = ctx  # for the temporary session of a call without one
 
         @property
-        def shape(self):
+        def shape(self) -> Tuple[int, int, int]:
             """(n_tokens, d_model, embed_dim)."""
             return _ll.clef_encoder_shape(self)
 
@@ -80,15 +83,15 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
         embed_dim = property(lambda self: self.shape[2], doc="Width of a session embedding.")
 
         @property
-        def tokenizer_sha256(self):
+        def tokenizer_sha256(self) -> str:
             """SHA-256 of the tokenizer the encoder was trained with (Tokenizer.sha256)."""
             return _ll.clef_encoder_tokenizer_sha256(self, 65)[0]
 
-        def save(self, path, ctx=None):
+        def save(self, path: CStr, ctx: Any = None) -> None:
             """Write the weights (float32) and metadata atomically (clef_encoder_save)."""
-            _ll.clef_encoder_save(self, self._ctx if ctx is None else ctx, str(path))
+            _ll.clef_encoder_save(self, self._ctx if ctx is None else ctx, path)
 
-        def embed(self, session, ids, valid_cols=0, states=False):
+        def embed(self, session: Any, ids: Any, valid_cols: Any = 0, states: bool = False) -> Any:
             """Embeddings of token ids: int (n_tokens,) gives float32 (embed_dim,), int
             (n_sessions, n_tokens) gives (n_sessions, embed_dim), each row embedded alone (a
             row equals the same session embedded by itself). valid_cols > 0 keeps the grid
@@ -122,7 +125,8 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
                 emb, st = emb[0], None if st is None else st[0]
             return (emb, st) if states else emb
 
-        def embed_recording(self, session, tokenizer, sg, rec):
+        def embed_recording(self, session: Any, tokenizer: Any, sg: Any,
+                            rec: Any) -> Tuple[np.ndarray, int]:
             """(embedding float32 (embed_dim,), present_mask) of a clef.Recording: read as
             the 19 canonical channels, transformed by sg (the tokenizer's:
             tokenizer.spectrogram(ctx)), tokenized by tokenizer (the one the encoder was
@@ -145,10 +149,14 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
                     s.close()
             return emb, mask.value
 
-        def embed_signal(self, session, tokenizer, sg, x):
+        def embed_signal(self, session: Any, tokenizer: Any, sg: Any, x: Any,
+                         fs: Optional[float] = None) -> np.ndarray:
             """Embedding float32 (embed_dim,) of the 19 canonical channels x, float32
-            (19, n_samples) microvolts at sg's rate (rows contiguous, used without a copy)."""
+            (19, n_samples) microvolts at sg's rate (rows contiguous, used without a copy): a
+            clef.Canonical (its rate is checked) or an array whose rate fs (Hz) is checked when
+            given."""
             fn = "Encoder.embed_signal"
+            x = _at_rate(x, fs, sg, fn)
             ptr, stride, rows, cols = _rows(x, fn)
             if rows != len(canonical_channels()):
                 raise ValueError(f"{fn}: x has {rows} rows, not the 19 canonical channels")
@@ -167,7 +175,7 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
                     s.close()
             return emb
 
-        def embed_files(self, session, tokenizer, paths):
+        def embed_files(self, session: Any, tokenizer: Any, paths: Sequence[CStr]) -> np.ndarray:
             """Embeddings float32 (len(paths), embed_dim) of EDF/BDF files, one row per file in
             order (what `clef embed FILE... -o EMB.npy` writes)."""
             out = np.empty((len(paths), self.embed_dim), dtype=np.float32)
@@ -186,9 +194,10 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
         also tokenizes add_cohort()'s recordings (it may be None after resume= when only
         add_tokens()/add_store() are used)."""
 
-        def __init__(self, ctx, tokenizer, arch=None, train=None, n_threads=1, resume=None):
+        def __init__(self, ctx: Any, tokenizer: Any, arch: Any = None, train: Any = None,
+                     n_threads: int = 1, resume: Optional[CStr] = None) -> None:
             if resume is not None:
-                h = _ll.clef_encoder_trainer_resume(ctx, str(resume), train, n_threads)
+                h = _ll.clef_encoder_trainer_resume(ctx, resume, train, n_threads)
             else:
                 h = _ll.clef_encoder_trainer_create(ctx, tokenizer, arch, train, n_threads)
             Handle.__init__(self, h._ptr)
@@ -196,19 +205,21 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
             self._ctx, self._tok = ctx, tokenizer
 
         @property
-        def errmsg(self):
-            return _ll.clef_encoder_trainer_errmsg(self)
+        def errmsg(self) -> str:
+            """Message of the last failure on the trainer ("" if none)."""
+            return _ll.clef_encoder_trainer_errmsg(self) or ""
 
         @property
-        def steps(self):
+        def steps(self) -> int:
+            """Optimizer steps taken so far."""
             return _ll.clef_encoder_trainer_steps(self)
 
         @property
-        def n_tokens(self):
+        def n_tokens(self) -> int:
             """Token ids per session."""
             return _ll.clef_encoder_trainer_n_tokens(self)
 
-        def sessions(self, split="train"):
+        def sessions(self, split: Union[int, str] = "train") -> int:
             """Sessions added to split ("train" or "val")."""
             return _ll.clef_encoder_trainer_sessions(self, _enum("clef_split", "CLEF_SPLIT_",
                                                                  split))
@@ -217,23 +228,24 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
             a = _ids(ids, fn, self.n_tokens)
             return a.reshape(1, -1) if a.ndim == 1 else a
 
-        def add_tokens(self, ids, split="train"):
+        def add_tokens(self, ids: Any, split: Union[int, str] = "train") -> None:
             """Add sessions' token ids, int (n_tokens,) or (n_sessions, n_tokens), to split
             "train" or "val" (held out: validation only)."""
             a = self._rows(ids, "EncoderTrainer.add_tokens")
             _ll.clef_encoder_trainer_add_tokens(self, a.reshape(-1), a.shape[0],
                                                 _enum("clef_split", "CLEF_SPLIT_", split))
 
-        def add_store(self, store, split="train"):
+        def add_store(self, store: Any, split: str = "train") -> None:
             """Add a clef.Store split's sessions from their token artifacts under the
             tokenizer's SHA-256 (`clef tokenize --store`)."""
             _ll.clef_encoder_trainer_add_store(self, store, split)
 
-        def add_cohort(self, directory, split="train"):
+        def add_cohort(self, directory: CStr, split: str = "train") -> None:
             """Add a cohort directory split's sessions, tokenized on the trainer's threads."""
-            _ll.clef_encoder_trainer_add_cohort(self, self._tok, str(directory), split)
+            _ll.clef_encoder_trainer_add_cohort(self, self._tok, directory, split)
 
-        def run(self, checkpoint=None, progress=None):
+        def run(self, checkpoint: Optional[CStr] = None,
+                progress: Optional[Callable[..., Any]] = None) -> None:
             """Pretrain to the step count of the settings (clef_encoder_trainer_run), writing
             checkpoints to checkpoint (None: none). progress(step, total, loss, accuracy,
             tokens_per_s, val_loss, val_accuracy) (val_* NaN on steps without validation) may
@@ -242,20 +254,20 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
             run_with_progress(self, "clef_encoder_trainer_run", _ffi.clef_encoder_progress_fn,
                               checkpoint, progress)
 
-        def step(self, ids):
+        def step(self, ids: Any) -> Any:
             """One optimiser step on sessions' ids (n_sessions, n_tokens): (loss, accuracy)
             of the masked tokens."""
             a = self._rows(ids, "EncoderTrainer.step")
             return _ll.clef_encoder_trainer_step(self, a.reshape(-1), a.shape[0])
 
-        def validate(self, ema=True):
+        def validate(self, ema: bool = True) -> Tuple[float, float, Tuple[float, float]]:
             """(loss, accuracy, (unigram_accuracy, copy_nearest_accuracy)) of the held-out
             sessions' masked tokens under the EMA (ema=False: current) weights, with the two
             baselines on the same masks."""
             loss, acc, base = _ll.clef_encoder_trainer_validate(self, 1 if ema else 0)
             return loss, acc, (float(base[0]), float(base[1]))
 
-        def encoder(self, ema=True):
+        def encoder(self, ema: bool = True) -> "Encoder":
             """The encoder being trained (EMA or current weights), borrowed: valid until the
             next step or the trainer's close()."""
             ptr = _fns["clef_encoder_trainer_encoder"](
@@ -264,12 +276,13 @@ if has("clef_encoder_load", "clef_encoder_embed", "clef_encoder_embed_recording"
             enc._ctx = self._ctx
             return enc
 
-        def save(self, path):
+        def save(self, path: CStr) -> None:
             """Write the EMA encoder's weights (what `clef pretrain -o` writes)."""
             self.encoder(ema=True).save(path, self._ctx)
 
-        def save_checkpoint(self, path):
-            _ll.clef_encoder_trainer_save(self, str(path))
+        def save_checkpoint(self, path: CStr) -> None:
+            """Write a checkpoint that resume= continues from."""
+            _ll.clef_encoder_trainer_save(self, path)
 
     def pretrain(cohort_dir, tokenizer_path, out, *, store=None, n_threads=1, checkpoint=None,
                  resume=None, progress=None, ctx=None, **settings):

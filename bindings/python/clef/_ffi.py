@@ -1826,6 +1826,12 @@ STATUS_FUNCTIONS = frozenset({
     'clef_aligner_trainer_save',
 })
 DEPRECATED = ()
+# output buffers that clef.h says "may be NULL": passed as NULL when their capacity is 0
+OPTIONAL_OUTS = {
+    'clef_dpss_compute': ('ratios',),
+    'clef_tokenizer_encode': ('latents',),
+    'clef_encoder_embed': ('states',),
+}
 
 
 def bind(lib):

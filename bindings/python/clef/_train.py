@@ -4,11 +4,13 @@ settings."""
 
 import ctypes as C
 
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+
 import numpy as np
 
 from . import _ffi
 from ._api import Params, param_info
-from ._core import Handle, _fns, as_handle, lowlevel, register
+from ._core import CStr, Handle, _fns, as_handle, cstr, lowlevel, register
 from ._signal import _check, has
 
 _ll = lowlevel
@@ -56,7 +58,7 @@ def run_with_progress(tr, fn, cb_type, checkpoint, progress):
             return 1
 
     ptr = as_handle(tr, tr._ctype, fn, "self")
-    rc = _fns[fn](ptr, None if checkpoint is None else str(checkpoint).encode(), cb_type(cb),
+    rc = _fns[fn](ptr, cstr(checkpoint, fn, "checkpoint"), cb_type(cb),
                   None)
     if raised:
         raise raised[0]
@@ -72,9 +74,10 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
         (Params "tokenizer", None: defaults) or one resumed from a checkpoint, with settings
         train (Params "train", None: defaults) on n_threads threads."""
 
-        def __init__(self, ctx, arch=None, train=None, n_threads=1, resume=None):
+        def __init__(self, ctx: Any, arch: Optional[Params] = None, train: Optional[Params] = None,
+                     n_threads: int = 1, resume: Optional[CStr] = None) -> None:
             if resume is not None:
-                h = _ll.clef_tokenizer_trainer_resume(ctx, str(resume), train, n_threads)
+                h = _ll.clef_tokenizer_trainer_resume(ctx, resume, train, n_threads)
             else:
                 h = _ll.clef_tokenizer_trainer_create(ctx, arch, train, n_threads)
             Handle.__init__(self, h._ptr)
@@ -82,22 +85,24 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
             self._ctx = ctx
 
         @property
-        def errmsg(self):
-            return _ll.clef_tokenizer_trainer_errmsg(self)
+        def errmsg(self) -> str:
+            """Message of the last failure on the trainer ("" if none)."""
+            return _ll.clef_tokenizer_trainer_errmsg(self) or ""
 
         @property
-        def steps(self):
+        def steps(self) -> int:
+            """Optimizer steps taken so far."""
             return _ll.clef_tokenizer_trainer_steps(self)
 
-        def add_cohort(self, directory, split="train"):
+        def add_cohort(self, directory: CStr, split: str = "train") -> None:
             """Add the sessions of a cohort directory's split."""
-            _ll.clef_tokenizer_trainer_add_cohort(self, str(directory), split)
+            _ll.clef_tokenizer_trainer_add_cohort(self, directory, split)
 
-        def add_store(self, store, split="train"):
+        def add_store(self, store: Any, split: str = "train") -> None:
             """Add the sessions of a clef.Store's split ("train", "val" or "test")."""
             _ll.clef_tokenizer_trainer_add_store(self, store, split)
 
-        def add_means(self, means):
+        def add_means(self, means: np.ndarray) -> None:
             """More sessions' mean power spectra, float32 (sessions, 19 * 128), for the
             session-mean coder's fit."""
             m = np.ascontiguousarray(means, dtype=np.float32)
@@ -108,7 +113,7 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
                 ptr, m.ctypes.data_as(C.POINTER(C.c_float)), m.shape[0])
             _check(rc, "clef_tokenizer_trainer_add_means", self)
 
-        def sessions(self):
+        def sessions(self) -> Tuple[int, int]:
             """(sessions, frames) added."""
             n, frames = C.c_int64(), C.c_int64()
             ptr = as_handle(self, "clef_tokenizer_trainer", "sessions", "self")
@@ -116,23 +121,25 @@ if has("clef_tokenizer_trainer_create", "clef_tokenizer_trainer_add_cohort",
             _check(rc, "clef_tokenizer_trainer_sessions", self)
             return n.value, frames.value
 
-        def run(self, checkpoint=None, progress=None):
+        def run(self, checkpoint: Optional[CStr] = None,
+                progress: Optional[Callable[..., Any]] = None) -> None:
             """Train to the step count of the settings (clef_tokenizer_trainer_run).
             progress(step, total, l1_db, perplexity, power_db) may return True to stop
             (clef.CancelledError); an exception inside it stops the run and is re-raised."""
             run_with_progress(self, "clef_tokenizer_trainer_run",
                               _ffi.clef_tokenizer_train_progress_fn, checkpoint, progress)
 
-        def save(self, path):
+        def save(self, path: CStr) -> None:
             """Write the trained tokenizer's weights (clef_tokenizer_save)."""
             ptr = as_handle(self, "clef_tokenizer_trainer", "save", "self")
             tok = _fns["clef_tokenizer_trainer_tokenizer"](ptr)
             ctx = as_handle(self._ctx, "clef_ctx", "save", "ctx")
-            rc = _fns["clef_tokenizer_save"](tok, ctx, str(path).encode())
+            rc = _fns["clef_tokenizer_save"](tok, ctx, cstr(path, "clef_tokenizer_save", "path"))
             _check(rc, "clef_tokenizer_save", self._ctx)
 
-        def save_checkpoint(self, path):
-            _ll.clef_tokenizer_trainer_save(self, str(path))
+        def save_checkpoint(self, path: CStr) -> None:
+            """Write a checkpoint that resume= continues from."""
+            _ll.clef_tokenizer_trainer_save(self, path)
 
     def train_tokenizer(cohort_dir, out, *, store=None, split="train", n_threads=1,
                         checkpoint=None, resume=None, mean_fit=(), progress=None, ctx=None,

@@ -205,9 +205,9 @@ def test_bad_input_raises_never_crashes():
         ll.clef_params_set_i64(p, 1, 1.5)
     with pytest.raises(TypeError, match="must be an int"):
         ll.clef_params_set_i64(p, "cohort.seed", 1)
-    with pytest.raises(TypeError, match="str or None"):
-        ll.clef_params_set_str(p, 1, b"bytes")
-    with pytest.raises(TypeError, match="takes 3 arguments"):
+    with pytest.raises(TypeError, match="must be a str, bytes or os.PathLike, not int"):
+        ll.clef_params_set_str(p, 1, 12)
+    with pytest.raises(TypeError, match="missing 1 required positional argument: 'value'"):
         ll.clef_params_set_i64(p, 1)
     with pytest.raises(OverflowError, match="does not fit int64_t"):
         ll.clef_params_set_i64(p, 1, 2**70)  # ctypes alone would wrap it to 0

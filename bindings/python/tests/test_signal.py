@@ -56,7 +56,7 @@ def test_spectrogram_bad_input(cref):
             sg.compute(x, ctx)
         assert sg.fs == 200.0
         assert sg.compute(x, fs=200).shape[0] == 2
-        with pytest.raises(ValueError, match="sampled at 256 Hz, but this spectrogram is built "
+        with pytest.raises(ValueError, match="sampled at 256 Hz, but the spectrogram is built "
                                              "for 200 Hz"):
             sg.compute(x, fs=256)
         sg.close()
