@@ -3090,6 +3090,21 @@ def clef_eval_task_result(ev: Optional[Handle], i: int) -> Tuple[int, int, int, 
 
 _g_clef_eval_task_result = _Generic('clef_eval_task_result')
 
+def clef_eval_task_scores(ev: Optional[Handle], i: int, cap: int) -> Tuple[np.ndarray, np.ndarray, int]:
+    """Test-split scores of task i: the chosen probe's probabilities of class 1 for the task's
+    test sessions, in the order they were given (session-id order for clef_eval_run_store(), as
+    clef_store_task_data()), into prob, and their labels (0/1) into labels; n_test values each
+    (either output may be NULL, not both). *needed (may be NULL) = n_test. For ROC curves and
+    per-session predictions. CLEF_ERR_NOT_FOUND for a skipped task, CLEF_ERR_BUFFER_TOO_SMALL
+    if cap < n_test.
+
+    C: clef_status clef_eval_task_scores(clef_eval *ev, int64_t i, double *prob, int32_t *labels, size_t cap, size_t *needed)
+    """
+    return _g_clef_eval_task_scores(ev, i, cap)
+
+
+_g_clef_eval_task_scores = _Generic('clef_eval_task_scores')
+
 def clef_eval_task_balance(ev: Optional[Handle], i: int) -> Tuple[float, float]:
     """Balance of task i's design (clef_store_task_balance()): the standardized mean difference of
     age and of sex between its positives and negatives; NaN for tasks added from arrays or
@@ -3340,6 +3355,17 @@ def clef_store_task_balance(s: Optional[Handle], task: Optional[CStr]) -> Tuple[
 
 
 _g_clef_store_task_balance = _Generic('clef_store_task_balance')
+
+def clef_store_session_label(s: Optional[Handle], session_id: Optional[CStr], task: Optional[CStr]) -> int:
+    """A session's label on a task into *label: 1 positive, 0 (matched) negative, -1 excluded.
+    CLEF_ERR_NOT_FOUND when the task does not list the session (or either is unknown).
+
+    C: clef_status clef_store_session_label(clef_store *s, const char *session_id, const char *task, int32_t *label)
+    """
+    return _g_clef_store_session_label(s, session_id, task)
+
+
+_g_clef_store_session_label = _Generic('clef_store_session_label')
 
 def clef_store_task_data(s: Optional[Handle], task: Optional[CStr], split: int, kind: int, model_hash: Optional[CStr], x_cap: int, y_cap: int) -> Tuple[np.ndarray, np.ndarray, int, int]:
     """The labelled (0/1) sessions of a task in a split (clef_split), ordered by session id, with

@@ -4312,21 +4312,23 @@ SEXP clefr_clef_eval_task_scores(SEXP a_ev, SEXP a_i, SEXP a_cap) {
     clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
     int64_t v_i = (int64_t)clefr_as_int(a_i, fn, "i", (double)-9007199254740992.0,
                                         (double)9007199254740992.0);
-    double v_prob = 0;
     size_t v_cap = (size_t)clefr_as_int(a_cap, fn, "cap", (double)0, (double)9007199254740992.0);
     size_t v_needed = 0;
+    const double s_prob = (double)(v_cap);
+    void *b_prob = NULL;
+    SEXP r_prob = PROTECT(clefr_out_buffer(CLEFR_F64, s_prob, &b_prob));
     const double s_labels = (double)(v_cap);
     void *b_labels = NULL;
     SEXP r_labels = PROTECT(clefr_out_buffer(CLEFR_I32, s_labels, &b_labels));
-    clef_status ret = clef_eval_task_scores(v_ev, v_i, &v_prob, b_labels, v_cap, &v_needed);
+    clef_status ret = clef_eval_task_scores(v_ev, v_i, b_prob, b_labels, v_cap, &v_needed);
     SEXP res = PROTECT(Rf_allocVector(VECSXP, 5));
     SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
     if (ret < 0 && v_ev != NULL)
         SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
-    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_prob));
+    SET_VECTOR_ELT(res, 2, clefr_finish_buffer(CLEFR_F64, r_prob, b_prob, s_prob));
     SET_VECTOR_ELT(res, 3, clefr_finish_buffer(CLEFR_I32, r_labels, b_labels, s_labels));
     SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_SIZE, (double)v_needed));
-    UNPROTECT(2);
+    UNPROTECT(3);
     return res;
 }
 
