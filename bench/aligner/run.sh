@@ -29,13 +29,7 @@ t "$clef" align --store "$align_db" -w enc.safetensors -o al.safetensors --threa
   --log-every 100 ${ALIGN_ARGS:-}
 t "$clef" align --store "$align_db" -w enc.safetensors -o al_held.safetensors \
   --threads "$threads" --log-every 1000 --drop-words "focal slowing" ${ALIGN_ARGS:-} > /dev/null
-prompts=("feat_focal_slowing:focal slowing" "feat_generalized_slowing:generalized slowing"
-  "feat_triphasic_waves:triphasic waves"
-  "feat_focal_epileptiform:focal epileptiform discharges"
-  "feat_generalized_epileptiform:generalized spike and wave discharges"
-  "feat_excess_beta:excess beta activity" "feat_drowsiness_sleep:drowsiness and sleep spindles"
-  "feat_burst_suppression:burst suppression" "feat_slow_pdr:slow posterior dominant rhythm"
-  "feat_abnormal:abnormal EEG")
+. "$here/zeroshot.sh" # prompts (TASK:TEXT per feat_ task) and zeroshot_all
 for db in "$@"; do
   name=$(basename "$db" .db)
   "$clef" embed --store "$db" -w enc.safetensors -t tok.safetensors -a al.safetensors \
@@ -53,16 +47,7 @@ for db in "$@"; do
   bash "$here/../../tools/auroc_summary.sh" bandpower="$name.bandpower.csv" \
     recon_only="$name.enc.csv" aligned="$name.al.csv"
   echo "== $name: zero-shot AUROC [95% CI] over all labelled sessions"
-  sum=0
-  for pt in "${prompts[@]}"; do
-    task=${pt%%:*}
-    line=$("$clef" zeroshot --store "$db" -w enc.safetensors -a al.safetensors \
-      "${pt#*:}" --task "$task" --split all)
-    echo "  $line"
-    sum=$(awk -v s="$sum" -v l="$line" 'BEGIN { split(l, a, "AUROC "); split(a[2], b, " ");
-      printf "%.6f", s + b[1] }')
-  done
-  awk -v s="$sum" -v n="${#prompts[@]}" 'BEGIN { printf "  mean zero-shot AUROC over %d feat_ tasks: %.4f\n", n, s / n }'
+  zeroshot_all "$clef" "$db" enc.safetensors al.safetensors
   echo "== $name: held-out concept (\"focal slowing\" removed from the reports during alignment)"
   for m in enc al al_held; do
     grep "^feat_focal_slowing," "$name.$m.csv" |

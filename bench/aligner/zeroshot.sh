@@ -1,0 +1,25 @@
+# zeroshot.sh — sourced by the zero-shot benchmarks (bench/aligner/run.sh, bench/models/measure.sh).
+# prompts: one text prompt per feat_ task of the synthetic cohort, as TASK:TEXT.
+# shellcheck disable=SC2034 # used by the scripts that source it
+prompts=("feat_focal_slowing:focal slowing" "feat_generalized_slowing:generalized slowing"
+  "feat_triphasic_waves:triphasic waves"
+  "feat_focal_epileptiform:focal epileptiform discharges"
+  "feat_generalized_epileptiform:generalized spike and wave discharges"
+  "feat_excess_beta:excess beta activity" "feat_drowsiness_sleep:drowsiness and sleep spindles"
+  "feat_burst_suppression:burst suppression" "feat_slow_pdr:slow posterior dominant rhythm"
+  "feat_abnormal:abnormal EEG")
+
+# zeroshot_all CLEF STORE ENCODER ALIGNER: each prompt's zero-shot AUROC over all labelled
+# sessions of its task, then their mean.
+zeroshot_all() {
+  local clef=$1 db=$2 enc=$3 al=$4 pt line sum=0
+  for pt in "${prompts[@]}"; do
+    line=$("$clef" zeroshot --store "$db" -w "$enc" -a "$al" "${pt#*:}" --task "${pt%%:*}" \
+      --split all)
+    echo "  $line"
+    sum=$(awk -v s="$sum" -v l="$line" 'BEGIN { split(l, a, "AUROC "); split(a[2], b, " ");
+      printf "%.6f", s + b[1] }')
+  done
+  awk -v s="$sum" -v n="${#prompts[@]}" \
+    'BEGIN { printf "  mean zero-shot AUROC over %d feat_ tasks: %.4f\n", n, s / n }'
+}
