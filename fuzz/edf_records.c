@@ -1,5 +1,6 @@
-/* edf_records.c — libFuzzer harness for the data records: a fixed, valid EDF+C header (record
- * count -1, so the count comes from the input size) followed by the fuzz input as records.
+/* edf_records.c — libFuzzer harness for the data records: a fixed, valid EDF+C or BDF+C header
+ * (record count -1, so the count comes from the input size) followed by the fuzz input as
+ * records; the first input byte's low bit picks BDF (24-bit samples), the rest are the records.
  * Exercises the annotation scan of every record, digital/physical/uV reads and the canonical
  * 200 Hz path (resampler, pipeline, common average). */
 #include "clef.h"
@@ -22,29 +23,34 @@ static void field(uint8_t *h, size_t off, size_t w, const char *s) {
     memcpy(h + off, s, strlen(s) < w ? strlen(s) : w);
 }
 
-static size_t make_header(uint8_t *h) {
+static size_t make_header(uint8_t *h, int bdf) {
     char t[32];
     size_t hb = 256 * (NS + 1);
-    field(h, 0, 8, "0");
+    if (bdf) {
+        h[0] = 0xFF;
+        memcpy(h + 1, "BIOSEMI", 7);
+    } else {
+        field(h, 0, 8, "0");
+    }
     field(h, 8, 80, "X X X X");
     field(h, 88, 80, "Startdate 01-JAN-2020 X X X");
     field(h, 168, 8, "01.01.20");
     field(h, 176, 8, "10.00.00");
     snprintf(t, sizeof t, "%zu", hb);
     field(h, 184, 8, t);
-    field(h, 192, 44, "EDF+C");
+    field(h, 192, 44, bdf ? "BDF+C" : "EDF+C");
     field(h, 236, 8, "-1");
     field(h, 244, 8, "0.125");
     field(h, 252, 4, "4");
     uint8_t *p = h + 256;
     for (int i = 0; i < NS; i++) {
-        field(p, 16 * i, 16, k_label[i]);
+        field(p, 16 * i, 16, bdf && i == NS - 1 ? "BDF Annotations" : k_label[i]);
         field(p, 16 * NS + 80 * i, 80, "");
         field(p, 96 * NS + 8 * i, 8, k_unit[i]);
         field(p, 104 * NS + 8 * i, 8, i == 1 ? "5" : "-3200");
         field(p, 112 * NS + 8 * i, 8, i == 1 ? "-5" : "3200");
-        field(p, 120 * NS + 8 * i, 8, "-32768");
-        field(p, 128 * NS + 8 * i, 8, "32767");
+        field(p, 120 * NS + 8 * i, 8, bdf ? "-8388608" : "-32768");
+        field(p, 128 * NS + 8 * i, 8, bdf ? "8388607" : "32767");
         field(p, 136 * NS + 80 * i, 80, "");
         snprintf(t, sizeof t, "%d", k_spr[i]);
         field(p, 216 * NS + 8 * i, 8, t);
@@ -54,12 +60,15 @@ static size_t make_header(uint8_t *h) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size > (1u << 20))
+    if (size < 1 || size > (1u << 20))
         return 0;
+    int bdf = data[0] & 1;
+    data++;
+    size--;
     uint8_t *img = malloc(256 * (NS + 1) + size);
     if (img == NULL)
         return 0;
-    size_t hb = make_header(img);
+    size_t hb = make_header(img, bdf);
     memcpy(img + hb, data, size);
     clef_ctx *ctx = NULL;
     clef_params *p = NULL;

@@ -1,5 +1,6 @@
 # zeroshot.sh — sourced by the zero-shot benchmarks (bench/aligner/run.sh, bench/models/measure.sh).
-# prompts: one text prompt per feat_ task of the synthetic cohort, as TASK:TEXT.
+# prompts: one text prompt per feat_ task of the synthetic cohort, as TASK:TEXT or
+# TASK:TEXT|VERSUS (scored cos(TEXT) - cos(VERSUS), clef zeroshot --versus).
 # shellcheck disable=SC2034 # used by the scripts that source it
 prompts=("feat_focal_slowing:focal slowing" "feat_generalized_slowing:generalized slowing"
   "feat_triphasic_waves:triphasic waves"
@@ -12,10 +13,12 @@ prompts=("feat_focal_slowing:focal slowing" "feat_generalized_slowing:generalize
 # zeroshot_all CLEF STORE ENCODER ALIGNER: each prompt's zero-shot AUROC over all labelled
 # sessions of its task, then their mean.
 zeroshot_all() {
-  local clef=$1 db=$2 enc=$3 al=$4 pt line sum=0
+  local clef=$1 db=$2 enc=$3 al=$4 pt text line sum=0 versus
   for pt in "${prompts[@]}"; do
-    line=$("$clef" zeroshot --store "$db" -w "$enc" -a "$al" "${pt#*:}" --task "${pt%%:*}" \
-      --split all)
+    text=${pt#*:} versus=()
+    [[ $text == *"|"* ]] && versus=(--versus "${text#*|}") && text=${text%%|*}
+    line=$("$clef" zeroshot --store "$db" -w "$enc" -a "$al" "$text" "${versus[@]}" \
+      --task "${pt%%:*}" --split all)
     echo "  $line"
     sum=$(awk -v s="$sum" -v l="$line" 'BEGIN { split(l, a, "AUROC "); split(a[2], b, " ");
       printf "%.6f", s + b[1] }')
