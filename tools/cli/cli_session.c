@@ -167,14 +167,20 @@ int cli_recon_figure(clef_session *sess, const clef_tokenizer *tok, const clef_s
     int ret = 0;
     if (rc != CLEF_OK)
         ret = cli_fail("decode", rc, clef_session_errmsg(sess));
-    int64_t shown = frames < crop_t ? frames : crop_t;
+    int64_t shown = frames < crop_t ? frames : crop_t, used = 0;
     double sum = 0.0;
-    for (int64_t c = 0; ret == 0 && c < n_ch; c++)
+    /* Over the recorded channels only: an absent channel's filled rows reconstruct almost
+     * exactly and would dilute the error (all rows when the mask is empty). */
+    for (int64_t c = 0; ret == 0 && c < n_ch; c++) {
+        if (present != 0 && (c >= 32 || !(present >> c & 1u)))
+            continue;
+        used++;
         for (int64_t b = 0; b < nf; b++)
             for (int64_t k = 0; k < shown; k++)
                 sum +=
                     fabs((double)rec[(c * nf + b) * crop_t + k] - spec[(c * nf + b) * frames + k]);
-    *mae = shown > 0 ? sum / (double)(n_ch * nf * shown) : 0.0;
+    }
+    *mae = shown > 0 && used > 0 ? sum / (double)(used * nf * shown) : 0.0;
     if (ret == 0 &&
         recon_draw(sg, spec, rec, n_ch, nf, frames, crop_t, shown, present, *mae, fig) != 0)
         ret = cli_fail("reconstruction picture", CLEF_ERR_NOMEM, "out of memory");

@@ -37,7 +37,8 @@ int cli_embed_files(clef_ctx *ctx, clef_session *s, const char *tok_path, const 
 /* The tokens' reconstruction of a session: decode ids (n_ids), and draw the spectrogram spec
  * [n_ch][n_freq][frames] (dB, as cli_session_spectrogram()) beside the decoded one, over the
  * frames both hold, into a new canvas *fig (cli_canvas_free() it); *mae = the mean absolute
- * error in dB over those frames. 0, or an exit code after a message. */
+ * error in dB over those frames and the recorded channels (bit c of present; all if 0). 0, or an
+ * exit code after a message. */
 int cli_recon_figure(clef_session *sess, const clef_tokenizer *tok, const clef_spectrogram *sg,
                      const int32_t *ids, size_t n_ids, const float *spec, int64_t frames,
                      uint32_t present, cli_canvas *fig, double *mae);
