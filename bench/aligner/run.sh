@@ -29,7 +29,7 @@ t "$clef" align --store "$align_db" -w enc.safetensors -o al.safetensors --threa
   --log-every 100 ${ALIGN_ARGS:-}
 t "$clef" align --store "$align_db" -w enc.safetensors -o al_held.safetensors \
   --threads "$threads" --log-every 1000 --drop-words "focal slowing" ${ALIGN_ARGS:-} > /dev/null
-. "$here/zeroshot.sh" # prompts (TASK:TEXT per feat_ task) and zeroshot_all
+. "$here/../../tools/zeroshot_prompts.sh" # prompts (TASK:TEXT per feat_ task) and zeroshot_all
 for db in "$@"; do
   name=$(basename "$db" .db)
   "$clef" embed --store "$db" -w enc.safetensors -t tok.safetensors -a al.safetensors \

@@ -51,7 +51,7 @@ echo "== probes: mean test AUROC"
 bash "$root/tools/auroc_summary.sh" bandpower=bandpower.csv recon_only=encoder.csv \
   aligned=aligned.csv
 echo "== zero-shot AUROC [95% CI] over all labelled sessions"
-. "$root/bench/aligner/zeroshot.sh"
+. "$root/tools/zeroshot_prompts.sh"
 zeroshot_all "$clef" m.db "$enc" "$al"
 "$clef" report --store m.db -o report.html -t "$tok" -w "$enc" -a "$al" "${threads[@]}" \
   2> /dev/null | tail -n 1

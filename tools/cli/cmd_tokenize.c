@@ -26,8 +26,8 @@ static const char k_tok_usage[] =
     "metadata), then the session-mean tokens and the VQGAN encoder and code search\n"
     "over the session image (clef_tokenizer_session_frames(): 1,200 frames = 20 min with\n"
     "session-mean tokens, else 1,280; shorter sessions are padded, longer ones keep\n"
-    "their first frames). WEIGHTS (default tokenizer.safetensors) is a file of\n"
-    "clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
+    "their first frames). WEIGHTS (default: the shipped tokenizer, docs/models.md) is\n"
+    "a file of clef_tokenizer_save or clef train-tokenizer. OUT.npy: token ids, shape\n"
     "(grid_f, grid_t) = (8, 256) in 'f,t' order, or with session-mean tokens\n"
     "(1, 2048): the 8 x 240 grid then the 128 session-mean tokens; uint16 (default\n"
     "when every id fits) or int32. --recon-png draws each channel's original\n"
@@ -38,7 +38,7 @@ static const char k_tok_usage[] =
 
 /* 0 to go on, else the exit code (0 after --help). */
 static int tok_parse(int argc, char **argv, tok_opts *o, int *code) {
-    *o = (tok_opts){.weights = "tokenizer.safetensors", .threads = 1};
+    *o = (tok_opts){.threads = 1};
     const cli_opt opts[] = {CLI_POS("FILE", &o->in, 0),
                             CLI_OUT(&o->out, 0),
                             CLI_STR("--weights", "-w", &o->weights, 0),
@@ -81,13 +81,31 @@ static int reconstruct(clef_session *sess, const clef_tokenizer *tok, const clef
     return ret;
 }
 
+/* Without -w: the shipped default tokenizer's path (the store job hashes the file). 0, or an
+ * exit code after a message. */
+static int default_weights(clef_ctx *ctx, tok_opts *o) {
+    static char buf[4096];
+    if (o->weights != NULL)
+        return 0;
+    clef_status rc = clef_default_model_path(ctx, CLEF_MODEL_TOKENIZER, buf, sizeof buf, NULL);
+    if (rc != CLEF_OK)
+        return cli_fail("tokenize", rc, clef_ctx_errmsg(ctx));
+    o->weights = buf;
+    return 0;
+}
+
 /* --store: every session of the store, as the resumable job of clef_tokenizer_job_run. */
-static int tokenize_store(const tok_opts *o) {
+static int tokenize_store(tok_opts *o) {
     clef_ctx *ctx = NULL;
     clef_store *s = NULL;
     clef_session *sess = NULL;
     if (clef_ctx_create(&ctx) != CLEF_OK)
         return cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
+    int dret = default_weights(ctx, o);
+    if (dret != 0) {
+        clef_ctx_free(ctx);
+        return dret;
+    }
     clef_status rc = clef_session_create(&sess, ctx, (int32_t)o->threads);
     if (rc == CLEF_OK)
         rc = clef_store_open(&s, ctx, o->store);
@@ -141,6 +159,8 @@ int cmd_tokenize(int argc, char **argv) {
     if (ret == 0 && clef_ctx_create(&ctx) != CLEF_OK)
         ret = cli_fail("tokenize", CLEF_ERR_NOMEM, "no context");
     clef_status rc = CLEF_OK;
+    if (ret == 0)
+        ret = default_weights(ctx, &o);
     if (ret == 0 && (rc = clef_session_create(&sess, ctx, (int32_t)o.threads)) != CLEF_OK)
         ret = cli_fail("--threads", rc, clef_ctx_errmsg(ctx));
     /* loaded for whole sessions; the spectrogram its weights were trained on */

@@ -1,4 +1,5 @@
-# zeroshot.sh — sourced by the zero-shot benchmarks (bench/aligner/run.sh, bench/models/measure.sh).
+# zeroshot_prompts.sh — sourced by the main command (tools/run_main.sh) and the zero-shot
+# benchmarks (bench/aligner/run.sh, bench/models/measure.sh).
 # prompts: one text prompt per feat_ task of the synthetic cohort, as TASK:TEXT or
 # TASK:TEXT|VERSUS (scored cos(TEXT) - cos(VERSUS), clef zeroshot --versus).
 # shellcheck disable=SC2034 # used by the scripts that source it
@@ -11,18 +12,22 @@ prompts=("feat_focal_slowing:focal slowing" "feat_generalized_slowing:generalize
   "feat_abnormal:abnormal EEG")
 
 # zeroshot_all CLEF STORE ENCODER ALIGNER: each prompt's zero-shot AUROC over all labelled
-# sessions of its task, then their mean.
+# sessions of its task, then their mean (over the tasks whose labels hold both classes).
 zeroshot_all() {
-  local clef=$1 db=$2 enc=$3 al=$4 pt text line sum=0 versus
+  local clef=$1 db=$2 enc=$3 al=$4 pt text line sum=0 n=0 versus
   for pt in "${prompts[@]}"; do
     text=${pt#*:} versus=()
     [[ $text == *"|"* ]] && versus=(--versus "${text#*|}") && text=${text%%|*}
-    line=$("$clef" zeroshot --store "$db" -w "$enc" -a "$al" "$text" "${versus[@]}" \
-      --task "${pt%%:*}" --split all)
+    if ! line=$("$clef" zeroshot --store "$db" -w "$enc" -a "$al" "$text" "${versus[@]}" \
+      --task "${pt%%:*}" --split all); then
+      echo "  ${pt%%:*}: no zero-shot AUROC (its labelled sessions lack a class)"
+      continue
+    fi
     echo "  $line"
     sum=$(awk -v s="$sum" -v l="$line" 'BEGIN { split(l, a, "AUROC "); split(a[2], b, " ");
       printf "%.6f", s + b[1] }')
+    n=$((n + 1))
   done
-  awk -v s="$sum" -v n="${#prompts[@]}" \
-    'BEGIN { printf "  mean zero-shot AUROC over %d feat_ tasks: %.4f\n", n, s / n }'
+  awk -v s="$sum" -v n="$n" \
+    'BEGIN { if (n > 0) printf "  mean zero-shot AUROC over %d feat_ tasks: %.4f\n", n, s / n }'
 }
