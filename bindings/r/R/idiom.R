@@ -556,7 +556,7 @@ plot.clef_roc <- function(x, add = FALSE, col = 1, main = "ROC curve", ...) {
                    ci_lo = get(res, "ci_lo"), ci_hi = get(res, "ci_hi"), C = get(res, "c"),
                    smd_age = get(bal, "smd_age"), smd_sex = get(bal, "smd_sex"),
                    status = ifelse(status == 0L, "ok",
-                                   vapply(status, .clef_status_name, "")),
+                                   tolower(sub("^CLEF_ERR_", "", vapply(status, .clef_status_name, "")))),
                    stringsAsFactors = FALSE)
   structure(df, scores = scores, conf.level = level, class = c("clef_evaluation", "data.frame"))
 }

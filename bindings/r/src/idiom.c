@@ -35,55 +35,61 @@ SEXP clefr_idiom_spectrogram(SEXP a_sg, SEXP a_s, SEXP x, SEXP dimnames) {
         Rf_error("%s: x must be a double matrix (samples x channels)", fn);
     const R_xlen_t n_s = Rf_nrows(x), n_ch = Rf_ncols(x);
     const double *px = REAL(x);
-    int *present = (int *)R_alloc((size_t)n_ch + 1, sizeof(int));
+    const R_xlen_t per = (R_xlen_t)clef_spectrogram_n_freqs(sg) *
+                         (R_xlen_t)clef_spectrogram_n_frames(sg, (int64_t)n_s);
+    /* A few channels at a time (as many as the session has threads): the float buffers stay
+     * small and in cache, and each result slab is converted to double where it lands. */
+    R_xlen_t chunk = (R_xlen_t)clef_session_n_threads(s);
+    chunk = chunk < 1 ? 1 : chunk > n_ch ? n_ch : chunk;
+    float *xf = (float *)R_alloc((size_t)(chunk * n_s) + 1, sizeof(float));
+    float *of = (float *)R_alloc((size_t)(chunk * per) + 1, sizeof(float));
+    R_xlen_t *rows = (R_xlen_t *)R_alloc((size_t)chunk, sizeof(R_xlen_t));
+    SEXP out = PROTECT(Rf_allocVector(REALSXP, n_ch * per));
+    double *po = REAL(out);
     R_xlen_t n_p = 0;
-    for (R_xlen_t c = 0; c < n_ch; c++) {
-        R_xlen_t n_na = 0, first = -1;
-        for (R_xlen_t i = 0; i < n_s; i++)
-            if (ISNAN(px[c * n_s + i]) && n_na++ == 0)
-                first = i;
-        if (n_na > 0 && n_na < n_s)
-            Rf_error("%s: channel %lld has NA or NaN at sample %lld; only a channel that is NA "
-                     "throughout (absent) is allowed",
-                     fn, (long long)c + 1, (long long)first + 1);
-        present[c] = n_na == 0;
-        n_p += present[c];
+    for (R_xlen_t c = 0; c < n_ch;) {
+        R_xlen_t k = 0;
+        for (; c < n_ch && k < chunk; c++) {
+            const double *src = px + c * n_s;
+            float *dst = xf + k * n_s;
+            R_xlen_t n_na = 0, first = -1;
+            for (R_xlen_t i = 0; i < n_s; i++) {
+                dst[i] = (float)src[i];
+                if (ISNAN(src[i]) && n_na++ == 0)
+                    first = i;
+            }
+            if (n_na > 0 && n_na < n_s)
+                Rf_error("%s: channel %lld has NA or NaN at sample %lld; only a channel that is "
+                         "NA throughout (absent) is allowed",
+                         fn, (long long)c + 1, (long long)first + 1);
+            if (n_na == 0) {
+                rows[k++] = c;
+                continue;
+            }
+            for (R_xlen_t i = 0; i < per; i++) /* absent: NA, not computed */
+                po[c * per + i] = NA_REAL;
+        }
+        if (k == 0)
+            continue;
+        clef_status st = clef_spectrogram_compute(sg, s, xf, (size_t)n_s, (int64_t)k, (int64_t)n_s,
+                                                  of, (size_t)(k * per), NULL);
+        if (st < 0) {
+            UNPROTECT(1);
+            return status_list(st, clef_session_errmsg(s), R_NilValue);
+        }
+        for (R_xlen_t j = 0; j < k; j++) {
+            double *dst = po + rows[j] * per;
+            const float *src = of + j * per;
+            for (R_xlen_t i = 0; i < per; i++)
+                dst[i] = src[i];
+        }
+        n_p += k;
     }
     if (n_p == 0)
         Rf_error("%s: every channel of x is NA (absent)", fn);
-    const R_xlen_t n_f = (R_xlen_t)clef_spectrogram_n_freqs(sg);
-    const R_xlen_t n_t = (R_xlen_t)clef_spectrogram_n_frames(sg, (int64_t)n_s);
-    const size_t per = (size_t)(n_f * n_t);
-    float *xf = (float *)R_alloc((size_t)(n_p * n_s), sizeof(float));
-    float *of = (float *)R_alloc((size_t)n_p * per + 1, sizeof(float));
-    for (R_xlen_t c = 0, k = 0; c < n_ch; c++) {
-        if (!present[c])
-            continue;
-        const double *src = px + c * n_s;
-        float *dst = xf + k++ * n_s;
-        for (R_xlen_t i = 0; i < n_s; i++)
-            dst[i] = (float)src[i];
-    }
-    clef_status st = clef_spectrogram_compute(sg, s, xf, (size_t)n_s, (int64_t)n_p, (int64_t)n_s,
-                                              of, (size_t)n_p * per, NULL);
-    if (st < 0)
-        return status_list(st, clef_session_errmsg(s), R_NilValue);
-    SEXP out = PROTECT(Rf_allocVector(REALSXP, n_ch * (R_xlen_t)per));
-    double *po = REAL(out);
-    for (R_xlen_t c = 0, k = 0; c < n_ch; c++) {
-        double *dst = po + c * (R_xlen_t)per;
-        if (!present[c]) {
-            for (size_t i = 0; i < per; i++)
-                dst[i] = NA_REAL;
-            continue;
-        }
-        const float *src = of + k++ * (R_xlen_t)per;
-        for (size_t i = 0; i < per; i++)
-            dst[i] = src[i];
-    }
     SEXP dim = PROTECT(Rf_allocVector(INTSXP, 3));
-    INTEGER(dim)[0] = (int)n_t;
-    INTEGER(dim)[1] = (int)n_f;
+    INTEGER(dim)[0] = (int)clef_spectrogram_n_frames(sg, (int64_t)n_s);
+    INTEGER(dim)[1] = (int)clef_spectrogram_n_freqs(sg);
     INTEGER(dim)[2] = (int)n_ch;
     Rf_setAttrib(out, R_DimSymbol, dim);
     if (!Rf_isNull(dimnames))
