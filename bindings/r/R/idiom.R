@@ -515,6 +515,9 @@ roc_curve.default <- function(scores, labels, na.rm = TRUE, ...) {
 print.clef_roc <- function(x, ...) {
   cat(sprintf("<clef_roc: %d points, AUROC %.4f (%d positives, %d negatives)>\n", nrow(x),
               attr(x, "auc"), attr(x, "n_pos"), attr(x, "n_neg")))
+  d <- as.data.frame(x)
+  print(utils::head(d, 10L), ...)
+  if (nrow(d) > 10L) cat(sprintf("... %d more rows\n", nrow(d) - 10L))
   invisible(x)
 }
 
@@ -608,12 +611,16 @@ evaluate_store <- function(store, kind = c("bandpower", "embedding", "tokens", "
 }
 
 print.clef_evaluation <- function(x, digits = 3, ...) {
+  cols <- c("task", "n_test", "auroc", "ci_lo", "ci_hi", "C", "status")
+  if (!all(cols %in% names(x))) { # a subset of the columns: a plain data frame
+    print(as.data.frame(x), digits = digits, ...)
+    return(invisible(x))
+  }
   ok <- x$status == "ok"
   cat(sprintf("<clef_evaluation: %d tasks, %d evaluated, mean AUROC %s (%g%% CIs)>\n", nrow(x),
               sum(ok), if (any(ok)) format(mean(x$auroc[ok]), digits = digits) else "NA",
               100 * attr(x, "conf.level")))
-  print(as.data.frame(x)[, c("task", "n_test", "auroc", "ci_lo", "ci_hi", "C", "status")],
-        digits = digits, row.names = FALSE)
+  print(as.data.frame(x)[, cols], digits = digits, row.names = FALSE)
   invisible(x)
 }
 
