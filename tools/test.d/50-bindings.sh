@@ -93,7 +93,7 @@ mkdir -p "$out/r" "$out/rlib"
 (cd "$out/r" && R CMD build "$root/bindings/r" > build.log 2>&1) \
   || { cat "$out/r/build.log"; echo "R CMD build failed (the vignette needs r-cran-knitr and r-cran-markdown)"; exit 1; }
 tarball="$(ls "$out"/r/clef_*.tar.gz)"
-if ! tar tzf "$tarball" | grep -q '^clef/inst/doc/clef.html$'; then
+if ! grep -q '^clef/inst/doc/clef.html$' <(tar tzf "$tarball"); then # no pipe: grep -q exits early
   echo "R CMD build did not build the vignette (clef/inst/doc/clef.html missing from $tarball)"
   exit 1
 fi
