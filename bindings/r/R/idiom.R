@@ -179,11 +179,11 @@ print.clef_recording <- function(x, ...) {
 }
 
 summary.clef_recording <- function(object, ...) {
+  ch <- channels(object)
   structure(list(path = attr(object, "path"), type = .clef_file_type(object),
                  duration = clef_recording_duration(object),
-                 start = clef_recording_start_iso(object), channels = channels(object),
-                 missing = setdiff(clef_canonical_channels(),
-                                   stats::na.omit(channels(object)$canonical)),
+                 start = clef_recording_start_iso(object), channels = ch,
+                 missing = setdiff(clef_canonical_channels(), ch$canonical),
                  n_annotations = clef_recording_n_annotations(object),
                  warnings = vapply(seq_len(clef_recording_n_warnings(object)) - 1L,
                                    function(i) clef_recording_warning(object, i), "")),

@@ -3,7 +3,7 @@
 
 library(clef)
 dir <- file.path(tempdir(), "quickstart-cohort")
-generate_cohort(dir, seed = 5, n_patients = 40, duration_s = 60, frac_missing = 0.3)
+generate_cohort(dir, seed = 5, n_patients = 100, duration_s = 60, frac_missing = 0.3)
 manifest <- read_cohort(dir)
 rec <- read_edf(file.path(dir, manifest$path[[1]]))
 print(rec)
