@@ -5,7 +5,8 @@
 #          channels array in R's layout: no transpose);
 #   R old: clef_spectrogram_matrix(sg, x) on a channels x samples matrix (t() and aperm());
 #   Python: Spectrogram.compute() on a float32 (19, n) array.
-# Each is the median of REPS calls after one warm-up, on the same random signal.
+# Each is the median of REPS calls after one warm-up, on the same random signal; the peak RSS of
+# each process is printed too.
 #   usage: bench/bindings/spectrogram_r_vs_py.sh [REPS]
 # Needs the R package installed (R_LIBS) and the Python package importable (PYTHON, default
 # build/venv/bin/python; with PYTHONPATH=bindings/python and CLEF_LIBRARY when not installed).
@@ -25,7 +26,7 @@ x = (rng.standard_normal((19, 20 * 60 * 200)) * 20).astype("<f4")
 x.tofile(sys.argv[1])
 PYEOF
 
-py_s=$("$py" - "$tmp/x.f32" "$reps" <<'PYEOF'
+py_out=$("$py" - "$tmp/x.f32" "$reps" <<'PYEOF'
 import sys, time
 import numpy as np
 import clef
@@ -40,7 +41,8 @@ for _ in range(reps):
     t0 = time.perf_counter()
     sg.compute(x, s, fs=200.0)
     t.append(time.perf_counter() - t0)
-print(f"{np.median(t):.6f}")
+import resource
+print(f"{np.median(t):.6f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 PYEOF
 )
 
@@ -72,10 +74,13 @@ new_settings <- med[["new_settings"]]
 old <- med[["old"]]
 stopifnot(identical(unname(unclass(spectrogram(x, sg = sg, session = s))[, , 1L]),
                     t(clef_spectrogram_matrix(sg, xt, s)[1L, , ])))
-cat(sprintf("%.6f %.6f %.6f\n", new_sg, new_settings, old))
+hwm <- sub("^VmHWM:[[:space:]]*([0-9]+).*", "\\1",
+           grep("^VmHWM:", readLines("/proc/self/status"), value = TRUE))
+cat(sprintf("%.6f %.6f %.6f %.0f\n", new_sg, new_settings, old, as.numeric(hwm) / 1024))
 REOF
 )
-read -r r_new r_new_settings r_old <<< "$r_out"
+read -r py_s py_rss <<< "$py_out"
+read -r r_new r_new_settings r_old r_rss <<< "$r_out"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo "20-minute 19-channel spectrogram (200 Hz, 1197 frames x 128 freqs), median of $reps, on $cpu"
 printf '  %-44s %8.1f ms\n' "Python Spectrogram.compute()" "$(echo "$py_s * 1000" | bc -l)"
@@ -85,3 +90,4 @@ printf '  %-44s %8.1f ms  ratio %.2f\n' "R spectrogram(x) (new, builds its sg)" 
   "$(echo "$r_new_settings * 1000" | bc -l)" "$(echo "$r_new_settings / $py_s" | bc -l)"
 printf '  %-44s %8.1f ms  ratio %.2f\n' "R clef_spectrogram_matrix() (old)" \
   "$(echo "$r_old * 1000" | bc -l)" "$(echo "$r_old / $py_s" | bc -l)"
+echo "  peak RSS: Python process $py_rss MiB, R process (all three) $r_rss MiB"
