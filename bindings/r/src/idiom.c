@@ -32,7 +32,7 @@ SEXP clefr_idiom_spectrogram(SEXP a_sg, SEXP a_s, SEXP x, SEXP dimnames) {
     const clef_spectrogram *sg = clefr_handle(a_sg, "clef_spectrogram", fn, "sg", 0);
     clef_session *s = clefr_handle(a_s, "clef_session", fn, "session", 0);
     if (!Rf_isReal(x) || !Rf_isMatrix(x))
-        Rf_error("%s: x must be a double matrix (samples x channels)", fn);
+        Rf_errorcall(R_NilValue, "%s: x must be a double matrix (samples x channels)", fn);
     const R_xlen_t n_s = Rf_nrows(x), n_ch = Rf_ncols(x);
     const double *px = REAL(x);
     const R_xlen_t per = (R_xlen_t)clef_spectrogram_n_freqs(sg) *
@@ -59,9 +59,11 @@ SEXP clefr_idiom_spectrogram(SEXP a_sg, SEXP a_s, SEXP x, SEXP dimnames) {
                     first = i;
             }
             if (n_na > 0 && n_na < n_s)
-                Rf_error("%s: channel %lld has NA or NaN at sample %lld; only a channel that is "
-                         "NA throughout (absent) is allowed",
-                         fn, (long long)c + 1, (long long)first + 1);
+                Rf_errorcall(
+                    R_NilValue,
+                    "%s: channel %lld has NA or NaN at sample %lld; only a channel that is "
+                    "NA throughout (absent) is allowed",
+                    fn, (long long)c + 1, (long long)first + 1);
             if (n_na == 0) {
                 rows[k++] = c;
                 continue;
@@ -86,7 +88,7 @@ SEXP clefr_idiom_spectrogram(SEXP a_sg, SEXP a_s, SEXP x, SEXP dimnames) {
         n_p += k;
     }
     if (n_p == 0)
-        Rf_error("%s: every channel of x is NA (absent)", fn);
+        Rf_errorcall(R_NilValue, "%s: every channel of x is NA (absent)", fn);
     SEXP dim = PROTECT(Rf_allocVector(INTSXP, 3));
     INTEGER(dim)[0] = (int)clef_spectrogram_n_frames(sg, (int64_t)n_s);
     INTEGER(dim)[1] = (int)clef_spectrogram_n_freqs(sg);
@@ -142,7 +144,7 @@ typedef struct idiom_cb {
 
 static void cb_init(idiom_cb *cb, SEXP fun) {
     if (!Rf_isNull(fun) && !Rf_isFunction(fun))
-        Rf_error("progress must be a function or NULL");
+        Rf_errorcall(R_NilValue, "progress must be a function or NULL");
     cb->fun = fun;
     cb->thread = pthread_self();
     cb->keep_going = 1;
