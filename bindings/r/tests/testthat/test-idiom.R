@@ -284,3 +284,26 @@ test_that("set_log_handler gets libclef's messages on the R thread", {
   expect_error(set_log_handler(3), "function")
   expect_error(set_log_handler(print, "loud"), "should be one of")
 })
+
+test_that("spectrogram is the C library's output, written without a transpose", {
+  ref_dir <- Sys.getenv("CLEF_C_REFERENCE_DIR")
+  skip_if_not(nzchar(ref_dir) && file.exists(file.path(ref_dir, "dsp.txt")), "no dsp reference")
+  kv <- strsplit(readLines(file.path(ref_dir, "dsp.txt")), "\t", fixed = TRUE)
+  kv <- stats::setNames(as.numeric(vapply(kv, `[`, "", 2L)), vapply(kv, `[`, "", 1L))
+  f32 <- function(name, n) {
+    readBin(file.path(ref_dir, name), "double", n = n, size = 4L, endian = "little")
+  }
+  n_ch <- kv[["spec.n_ch"]]
+  n_s <- kv[["spec.n_samples"]]
+  n_f <- kv[["spec.n_freqs"]]
+  n_t <- kv[["spec.n_frames"]]
+  # the planar (channel-major) input is the column-major samples x channels matrix, and the
+  # [channel][freq][frame] output the column-major frames x freqs x channels array
+  x <- matrix(f32("spec_in.f32", n_ch * n_s), nrow = n_s)
+  want <- array(f32("spec_out.f32", n_ch * n_f * n_t), c(n_t, n_f, n_ch))
+  sg <- clef_spectrogram_create(clef_ctx_create(), NULL)
+  for (threads in c(1L, 3L)) {
+    got <- spectrogram(x, sg = sg, session = new_session(threads))
+    expect_identical(array(as.vector(got), dim(got)), want)
+  }
+})
