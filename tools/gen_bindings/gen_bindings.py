@@ -592,14 +592,15 @@ def emit_r_glue(hdr):
 
 def emit_r_init(hdr):
     o = [f"/* {GEN_NOTE} */", "/* Registration of the .Call entry points (R_registerRoutines). */",
-         '#include "clefr.h"', "", "#include <R_ext/Rdynload.h>", ""]
+         '#include "clefr.h"', '#include "idiom.h"', "", "#include <R_ext/Rdynload.h>", ""]
     for f in hdr.functions:
         args = ", ".join("SEXP" for _ in _r_args(f)) or "void"
         o.append(f"SEXP clefr_{f.name}({args});")
     o += ["", "static const R_CallMethodDef call_methods[] = {"]
     for f in hdr.functions:
         o.append(f'    {{"C_{f.name}", (DL_FUNC)&clefr_{f.name}, {len(_r_args(f))}}},')
-    o += ["    {NULL, NULL, 0}", "};", "",
+    o += ["    /* the hand-written entry points of the idiomatic layer (src/idiom.h) */",
+          "    CLEFR_IDIOM_CALL_METHODS,", "    {NULL, NULL, 0}", "};", "",
           "void R_init_clef(DllInfo *dll) {",
           "    R_registerRoutines(dll, NULL, call_methods, NULL, NULL);",
           "    R_useDynamicSymbols(dll, FALSE);",

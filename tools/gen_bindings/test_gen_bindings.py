@@ -151,6 +151,7 @@ class GoodSnippets(unittest.TestCase):
             "bindings/r/src/clef_glue.c"])
         self.assertIn("clefr_out_buffer(CLEFR_F32, s_out", files["bindings/r/src/clef_glue.c"])
         self.assertIn("R_useDynamicSymbols(dll, FALSE)", files["bindings/r/src/init.c"])
+        self.assertIn("CLEFR_IDIOM_CALL_METHODS", files["bindings/r/src/init.c"])
 
     def test_doc_comments_become_typed_docstrings(self):
         text = PRELUDE + """

@@ -5,9 +5,11 @@
 #      exported function bound);
 #   2. libclef installed into build/bindings/prefix (pkg-config for R), C reference values;
 #   3. pip install bindings/python into build/venv, pytest, Python quick-start and examples;
-#   4. R CMD build + R CMD check --no-manual (0 errors, 0 warnings; runs testthat), R quick-start
-#      and examples. The aligner's tests and zero-shot examples need the text encoder
-#      (build/minilm, or $CLEF_MINILM_DIR) and skip without it.
+#   4. R CMD build (with the knitr vignette) + R CMD check --no-manual (Status: OK: no error,
+#      warning or note; runs testthat and the vignette), the R quick-start page's code
+#      (tools/r/doc_blocks.awk, the same as bindings/r/inst/examples/quickstart.R) and examples.
+#      The aligner's tests and zero-shot examples need the text encoder (build/minilm, or
+#      $CLEF_MINILM_DIR) and skip without it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -84,25 +86,36 @@ import clef
 assert "/clef/_lib/" in clef.LIBRARY_PATH, clef.LIBRARY_PATH
 print("fresh venv: import clef", clef.version(), "from the bundled", clef.LIBRARY_PATH)')
 
-echo "-- R: build, check, quick-start"
+echo "-- R: build (with the vignette), check, quick-start"
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export _R_CHECK_SYSTEM_CLOCK_=0 _R_CHECK_FORCE_SUGGESTS_=false
 mkdir -p "$out/r" "$out/rlib"
-(cd "$out/r" && R CMD build --no-build-vignettes "$root/bindings/r" > build.log 2>&1) \
-  || { cat "$out/r/build.log"; exit 1; }
+(cd "$out/r" && R CMD build "$root/bindings/r" > build.log 2>&1) \
+  || { cat "$out/r/build.log"; echo "R CMD build failed (the vignette needs r-cran-knitr and r-cran-markdown)"; exit 1; }
 tarball="$(ls "$out"/r/clef_*.tar.gz)"
+if ! grep -q '^clef/inst/doc/clef.html$' <(tar tzf "$tarball"); then # no pipe: grep -q exits early
+  echo "R CMD build did not build the vignette (clef/inst/doc/clef.html missing from $tarball)"
+  exit 1
+fi
 (cd "$out/r" && R CMD check --no-manual "$tarball" > check.log 2>&1) || true
-if ! grep -q '^Status: ' "$out/r/check.log" || grep -qE '^Status: .*(ERROR|WARNING)' "$out/r/check.log"; then
+if ! grep -qx 'Status: OK' "$out/r/check.log"; then # no error, warning or note
   cat "$out/r/check.log"
   cat "$out"/r/clef.Rcheck/tests/testthat.Rout.fail 2>/dev/null || true
-  echo "R CMD check failed"
+  echo "R CMD check failed: Status OK required"
   exit 1
 fi
 grep -E '^Status: ' "$out/r/check.log"
 grep -m1 -E '\[ FAIL' "$out"/r/clef.Rcheck/tests/testthat.Rout || true
 R CMD INSTALL -l "$out/rlib" "$tarball" > "$out/r/install.log" 2>&1 \
   || { cat "$out/r/install.log"; exit 1; }
-R_LIBS="$out/rlib" Rscript "$root/bindings/r/inst/examples/quickstart.R"
+# The quick-start page's code, as bindings/r/inst/examples/quickstart.R (tools/r/doc_blocks.awk)
+awk -f "$root/tools/r/doc_blocks.awk" "$root/docs/r-quickstart.md" > "$out/r/quickstart_doc.R"
+if ! diff -u "$root/bindings/r/inst/examples/quickstart.R" "$out/r/quickstart_doc.R"; then
+  echo "bindings/r/inst/examples/quickstart.R differs from the code of docs/r-quickstart.md;"
+  echo "regenerate: awk -f tools/r/doc_blocks.awk docs/r-quickstart.md > bindings/r/inst/examples/quickstart.R"
+  exit 1
+fi
+mkdir -p "$out/r/quickstart" && (cd "$out/r/quickstart" && R_LIBS="$out/rlib" Rscript "$out/r/quickstart_doc.R")
 text_example "$out/r/zeroshot" env R_LIBS="$out/rlib" Rscript \
   "$root/bindings/r/inst/examples/zeroshot.R"
 echo "bindings stage: OK"

@@ -13,7 +13,10 @@
   .clef_check_abi(.Call(C_clef_abi_version)[[1L]], .clef_abi_generated)
 }
 
-.onUnload <- function(libpath) library.dynam.unload("clef", libpath)
+.onUnload <- function(libpath) {
+  .clef_free_state() # the package ctx's log callback lives in the library being unloaded
+  library.dynam.unload("clef", libpath)
+}
 
 # When R's own BLAS is the same OpenBLAS (Debian's default), R loaded it at start with the kernel
 # it chose then, and setting OPENBLAS_CORETYPE here is too late: say once how to fix it.

@@ -7,12 +7,9 @@
 library(clef)
 
 ctx <- clef_ctx_create()
-session <- clef_session_create(ctx, 2L)
-p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_COHORT"))
-clef_param_set(p, "cohort.n_patients", 16L)             # 16 one-minute sessions
-clef_param_set(p, "cohort.max_sessions", 1L)
-clef_param_set(p, "cohort.duration_s", 60)
-clef_cohort_generate(session, p, "cohort")
+session <- new_session(2L)
+generate_cohort("cohort", n_patients = 16L, max_sessions = 1L, duration_s = 60,  # 16 sessions
+                session = session)
 steps <- clef_train_tokenizer("cohort", "tok.safetensors", steps = 2L, ch = 8L,
                               ch_mult = "1,1,1,1", codebook_size = 32L, code_dim = 4L,
                               gn_groups = 4L, batch = 2L, crop_t = 40L, disc_ndf = 4L,
@@ -20,8 +17,8 @@ steps <- clef_train_tokenizer("cohort", "tok.safetensors", steps = 2L, ch = 8L,
 steps <- clef_pretrain("cohort", "tok.safetensors", "enc.safetensors", steps = 4L,
                        d_model = 16L, n_layers = 1L, n_heads = 2L, d_ff = 32L, embed_dim = 12L,
                        batch = 2L, crop_cols = 24L)
-store <- clef_store_open(ctx, "cohort.db")
-n_rows <- clef_store_import_cohort(store, "cohort")     # reports and EHR records too
+store <- open_store("cohort.db")
+n_rows <- ingest(store, "cohort")                        # reports and EHR records too
 # every session's embedding into the store (what `clef embed --store` runs)
 n_done <- clef_encoder_job_run(session, store, "tok.safetensors", "enc.safetensors", 0, 0)
 cat(n_done, "sessions embedded\n")
@@ -38,6 +35,8 @@ emb <- t(vapply(ids, function(id) {
   raw <- clef_store_artifact_get(store, id, clef_const("CLEF_ARTIFACT_EMBEDDING"), hash, 48L)
   readBin(raw$buf, "double", 12L, size = 4L)
 }, numeric(12)))
+# the embeddings probed on the store's tasks (most are skipped in so small a cohort)
+print(summary(evaluate_store(store, "embedding", model_hash = hash, n_boot = 100L)))
 clef_store_free(store)
 
 te <- clef_text_encoder()                                # from CLEF_TEXT_MODEL
