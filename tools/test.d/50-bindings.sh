@@ -118,4 +118,19 @@ fi
 mkdir -p "$out/r/quickstart" && (cd "$out/r/quickstart" && R_LIBS="$out/rlib" Rscript "$out/r/quickstart_doc.R")
 text_example "$out/r/zeroshot" env R_LIBS="$out/rlib" Rscript \
   "$root/bindings/r/inst/examples/zeroshot.R"
+echo "-- R: the quick-start's install, literally (into /usr/local), loaded with no environment variable"
+sudo_=""; [ "$(id -u)" -ne 0 ] && sudo_="sudo -n"
+if [ -n "$sudo_" ] && ! sudo -n true 2> /dev/null; then
+  echo "R literal install: skipped (not root and no password-less sudo to write /usr/local)"
+else
+  rm -rf "$out/r/literal" && mkdir -p "$out/r/literal"
+  $sudo_ cmake --install "$rel" > "$out/r/literal/cmake-install.log"
+  [ -z "$sudo_" ] || $sudo_ ldconfig
+  (cd "$out/r/literal" && env -u PKG_CONFIG_PATH -u R_LIBS -u CLEF_LIBRARY sh -c \
+    "R CMD build '$root/bindings/r' && $sudo_ R CMD INSTALL clef_*.tar.gz" > install.log 2>&1) \
+    || { cat "$out/r/literal/install.log"; echo "R literal install failed"; exit 1; }
+  (cd "$out/r/literal" && env -u PKG_CONFIG_PATH -u R_LIBS -u CLEF_LIBRARY -u LD_LIBRARY_PATH \
+    Rscript -e 'library(clef); rec <- read_edf(commandArgs(TRUE)[1]); print(rec)' \
+    "$root/tests/data/test_subsecond.edf")
+fi
 echo "bindings stage: OK"

@@ -22,6 +22,24 @@ def coretype_from_flags(flags):
     return None
 
 
+# OpenBLAS kernel families by the vector width they use, as kernel_level() in lib/core/cpu.c:
+# 0 SSE, 1 AVX, 2 AVX2+FMA; any other name (SkylakeX, Cooperlake, SapphireRapids, ...) is 3.
+_LEVELS = (("prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "barcelona",
+            "opteron", "katmai", "northwood", "banias"),
+           ("sandybridge", "bulldozer", "piledriver", "steamroller", "excavator"),
+           ("haswell", "zen"))
+
+
+def kernel_level(kernel):
+    """The vector width of an OpenBLAS kernel family: 0 SSE, 1 AVX, 2 AVX2, 3 AVX-512 (or
+    unknown: no advice rather than a wrong one)."""
+    k = kernel.lower()
+    for level, names in enumerate(_LEVELS):
+        if any(k.startswith(n) for n in names):
+            return level
+    return 3
+
+
 def cpu_flags(path="/proc/cpuinfo"):
     """The first processor's flags (the kernel lists only what both CPU and OS support)."""
     try:
@@ -49,10 +67,11 @@ def select(environ=os.environ):
 
 
 def warn_if_late(kernel, fit, environ=os.environ):
-    """Warn once when the selection came too late: OpenBLAS runs other kernels than the
-    OPENBLAS_CORETYPE for this CPU in the environment (it was loaded before clef, e.g. by a numpy
+    """Warn once when the selection came too late: OpenBLAS runs older (narrower) kernels than
+    the OPENBLAS_CORETYPE for this CPU in the environment (it was loaded before clef, e.g. by a numpy
     linked to the same system OpenBLAS). Returns the message or None."""
-    if fit is None or kernel.lower() == fit.lower() or environ.get("CLEF_BLAS_SELECT") == "0" \
+    if fit is None or kernel_level(kernel) >= kernel_level(fit) \
+            or environ.get("CLEF_BLAS_SELECT") == "0" \
             or environ.get("OPENBLAS_CORETYPE", "").lower() != fit.lower():
         return None
     msg = (f"OpenBLAS was loaded before clef and runs its {kernel} kernels on a CPU that runs "

@@ -59,11 +59,25 @@ def test_blas_loaded_too_early_warns():
         pytest.skip("no libopenblas.so.0 to load first")
     assert r.returncode == 0, r.stderr
     kernel = r.stderr.split()[-1]
-    if kernel.lower() == fit.lower():
-        pytest.skip(f"OpenBLAS picks {kernel} by itself on this CPU")
+    if _blas.kernel_level(kernel) >= _blas.kernel_level(fit):
+        pytest.skip(f"OpenBLAS picks {kernel} by itself on this CPU, as wide as {fit}")
     assert f"OPENBLAS_CORETYPE={fit}" in r.stderr and "RuntimeWarning" in r.stderr
     assert _blas.warn_if_late(fit, fit, {"OPENBLAS_CORETYPE": fit}) is None
     assert _blas.warn_if_late("Prescott", fit, {"OPENBLAS_CORETYPE": "Prescott"}) is None
+
+
+def test_blas_late_warning_only_for_narrower_kernels():
+    """A kernel family as wide as the CPU's (Cooperlake on an AVX-512 CPU: SkylakeX's SGEMM)
+    needs no advice; an older one does."""
+    env = {"OPENBLAS_CORETYPE": "SkylakeX"}
+    assert _blas.warn_if_late("Cooperlake", "SkylakeX", env) is None
+    assert _blas.warn_if_late("SapphireRapids", "SkylakeX", env) is None
+    with pytest.warns(RuntimeWarning, match="Haswell kernels"):
+        assert _blas.warn_if_late("Haswell", "SkylakeX", env) is not None
+    with pytest.warns(RuntimeWarning, match="Prescott kernels"):
+        assert _blas.warn_if_late("Prescott", "Haswell", {"OPENBLAS_CORETYPE": "Haswell"})
+    assert [_blas.kernel_level(k) for k in ("Prescott", "Sandybridge", "Zen", "SkylakeX")] \
+        == [0, 1, 2, 3]
 
 
 def test_blas_choice_from_cpu_flags_equals_cpuid():

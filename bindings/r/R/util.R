@@ -25,8 +25,22 @@
   if (!is.null(msg)) packageStartupMessage(msg)
 }
 
+# OpenBLAS kernel families by vector width, as kernel_level() in lib/core/cpu.c: 0 SSE, 1 AVX,
+# 2 AVX2+FMA; any other name (SkylakeX, Cooperlake, SapphireRapids, ...) is 3.
+.clef_kernel_level <- function(kernel) {
+  levels <- list(c("prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "barcelona",
+                   "opteron", "katmai", "northwood", "banias"),
+                 c("sandybridge", "bulldozer", "piledriver", "steamroller", "excavator"),
+                 c("haswell", "zen"))
+  k <- tolower(kernel)
+  for (i in seq_along(levels)) if (any(startsWith(k, levels[[i]]))) return(i - 1L)
+  3L
+}
+
+# The advice when R's OpenBLAS runs narrower kernels than the CPU's (a family as wide, e.g.
+# Cooperlake on an AVX-512 CPU, runs SkylakeX's SGEMM: nothing to say).
 .clef_blas_late <- function(kernel, fit) {
-  if (is.null(fit) || is.na(fit) || tolower(kernel) == tolower(fit) ||
+  if (is.null(fit) || is.na(fit) || .clef_kernel_level(kernel) >= .clef_kernel_level(fit) ||
       identical(Sys.getenv("CLEF_BLAS_SELECT"), "0") ||
       tolower(Sys.getenv("OPENBLAS_CORETYPE")) != tolower(fit)) {
     return(NULL)

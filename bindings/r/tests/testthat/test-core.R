@@ -36,14 +36,24 @@ test_that("loading clef selects the BLAS kernel family for the CPU, or says how"
     list(last = strsplit(trimws(tail(out, 1L)), " ")[[1L]], all = paste(out, collapse = "\n"))
   }
   r <- run(character())
-  if (identical(r$last[[1L]], "FALSE") || tolower(r$last[[2L]]) == tolower(fit)) {
+  if (identical(r$last[[1L]], "FALSE")) {
     expect_identical(tolower(r$last[[2L]]), tolower(fit))
+  } else if (clef:::.clef_kernel_level(r$last[[2L]]) >= clef:::.clef_kernel_level(fit)) {
+    expect_no_match(r$all, "OPENBLAS_CORETYPE=", fixed = TRUE) # as wide: no advice
   } else {
     expect_match(r$all, sprintf("OPENBLAS_CORETYPE=%s", fit), fixed = TRUE)
   }
   # the documented step: set in the environment that starts R, it always works
   expect_identical(run(sprintf("OPENBLAS_CORETYPE=%s", fit))$last[[2L]], fit)
   expect_null(clef:::.clef_blas_late(fit, fit))
+  old <- Sys.getenv("OPENBLAS_CORETYPE", unset = NA)
+  Sys.setenv(OPENBLAS_CORETYPE = "SkylakeX") # .clef_blas_late speaks only after a selection
+  expect_null(clef:::.clef_blas_late("Cooperlake", "SkylakeX"))
+  expect_match(clef:::.clef_blas_late("Haswell", "SkylakeX"), "Haswell kernels", fixed = TRUE)
+  if (is.na(old)) Sys.unsetenv("OPENBLAS_CORETYPE") else Sys.setenv(OPENBLAS_CORETYPE = old)
+  levels <- vapply(c("Prescott", "Sandybridge", "Zen", "SkylakeX"), clef:::.clef_kernel_level,
+                   integer(1), USE.NAMES = FALSE)
+  expect_identical(levels, 0:3)
 })
 
 test_that("parameter metadata is identical to the C library's", {
