@@ -91,7 +91,7 @@ typedef struct act_job {
         break;                                                                                     \
     }
 
-static void act_fwd_range(void *arg, int64_t b, int64_t e, int32_t tid) {
+CLEFI_SIMD_CLONES static void act_fwd_range(void *arg, int64_t b, int64_t e, int32_t tid) {
     (void)tid;
     const act_job *j = arg;
     float *restrict out = j->out;
@@ -103,7 +103,7 @@ static void act_fwd_range(void *arg, int64_t b, int64_t e, int32_t tid) {
 #undef FWD_
 }
 
-static void act_bwd_range(void *arg, int64_t b, int64_t e, int32_t tid) {
+CLEFI_SIMD_CLONES static void act_bwd_range(void *arg, int64_t b, int64_t e, int32_t tid) {
     (void)tid;
     const act_job *j = arg;
     float *restrict dinp = j->out;

@@ -54,8 +54,11 @@ static int tile_all_padded(const attn_job *j, int64_t b, int64_t k0, int64_t nk)
     return 1;
 }
 
+/* The per-row loops below are compiled for AVX-512F, AVX2 and baseline (CLEFI_SIMD_CLONES); the
+ * clones do the same float operations in the same order, so the bits do not depend on the CPU. */
+
 /* max of s[0..n), four independent chains (the scalar max is latency bound) */
-static float row_max(const float *s, int64_t n, float init) {
+CLEFI_SIMD_CLONES static float row_max(const float *s, int64_t n, float init) {
     float m0 = init, m1 = init, m2 = init, m3 = init;
     int64_t c = 0;
     for (; c + 4 <= n; c += 4) {
@@ -72,7 +75,7 @@ static float row_max(const float *s, int64_t n, float init) {
 }
 
 /* s = exp(s - mx) (a vectorized loop), then its sum over eight fixed partial sums */
-static float exp_sum(float *restrict s, int64_t n, float mx) {
+CLEFI_SIMD_CLONES static float exp_sum(float *restrict s, int64_t n, float mx) {
     for (int64_t c = 0; c < n; c++)
         s[c] = clefi_expf(s[c] - mx);
     float acc[8] = {0.f};
@@ -171,8 +174,9 @@ void clefi_attention_forward(clefi_pool *pool, float *out, float *lse, const flo
 }
 
 /* P = exp(S - lse) in place; then dP -> dS = P * (dP - D) in place */
-static void bwd_softmax_tile(float *restrict S, float *restrict dP, const float *restrict lse,
-                             const float *restrict D, int64_t nq, int64_t nk) {
+CLEFI_SIMD_CLONES static void bwd_softmax_tile(float *restrict S, float *restrict dP,
+                                               const float *restrict lse, const float *restrict D,
+                                               int64_t nq, int64_t nk) {
     for (int64_t i = 0; i < nq; i++) {
         float *restrict s = S + i * KT, *restrict dp = dP + i * KT;
         float li = lse[i], di = D[i];
