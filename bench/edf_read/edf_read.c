@@ -5,7 +5,7 @@
  * same run. Each measurement runs in a forked child so that its peak RSS is its own.
  *
  * usage: bench_edf_read [--file PATH] [--python PY] [--reps N]
- * (PY defaults to /work/venv-ref/bin/python when it exists; --python none skips the peers) */
+ * (PY defaults to build/refvenv/bin/python when it exists; --python none skips the peers) */
 #define _POSIX_C_SOURCE 200809L
 #include <clef.h>
 
@@ -176,7 +176,7 @@ static double run_nothing(const char *path) {
 
 int main(int argc, char **argv) {
     bench_print_machine("bench_edf_read");
-    const char *path = "/tmp/clef_bench_edf_read.edf", *py = "/work/venv-ref/bin/python";
+    const char *path = "/tmp/clef_bench_edf_read.edf", *py = "build/refvenv/bin/python";
     int reps = 5;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--file") == 0)

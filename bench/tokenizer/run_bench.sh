@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build="${1:-$root/build/bench}"
-py="${2:-/work/venv-ref/bin/python}"
+py="${2:-$root/build/refvenv/bin/python}"
 ref="$root/tools/ref/tokenizer_ref.py"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

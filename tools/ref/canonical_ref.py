@@ -4,7 +4,7 @@
 Independent path: pyedflib readSignal(0) (Fp1, uV, 128 Hz, double) then
 scipy.signal.resample_poly(x, 25, 16) to 200 Hz. Saves the first 8000 and last 2000 output
 samples (float64) to tests/data/golden/io/subsecond_fp1_200hz_{head,tail}.npy.
-Run with /work/venv-ref/bin/python tools/ref/canonical_ref.py.
+Run with build/refvenv/bin/python tools/ref/canonical_ref.py.
 """
 from pathlib import Path
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden DPSS tapers and concentration ratios from SciPy (dev-only; run with /work/venv-ref).
+"""Golden DPSS tapers and concentration ratios from SciPy (dev-only; run with build/refvenv).
 
 Writes tests/data/golden/dsp/dpss.txt (one case per line: N NW K sym) and dpss.f64 (for each
 case, in order: K*N tapers row-major, then K ratios; little-endian float64).

@@ -6,7 +6,7 @@ LogisticRegression(lbfgs, tight tol) (cross-checked against the newton-cholesky 
 scipy.signal.welch. Output: tests/data/golden/clinical/{auroc,probe,bandpower}.txt, a plain
 format the C tests read: a line "<key> <count>" followed by <count> numbers on one line.
 
-Run: /work/venv-ref/bin/python tools/ref/eval_ref.py  (dev only; outputs are committed)
+Run: build/refvenv/bin/python tools/ref/eval_ref.py  (dev only; outputs are committed)
 """
 import os
 import sys

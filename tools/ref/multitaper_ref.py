@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden multitaper spectrogram frames from MNE (dev-only; run with /work/venv-ref).
+"""Golden multitaper spectrogram frames from MNE (dev-only; run with build/refvenv).
 
 Signals (float32, [n_ch][n_samples] at 200 Hz): 3 synthetic channels (10 Hz sine in white noise,
 a chirp in 1/f-like noise, unit-variance white noise) and 3 real-EEG channels (Fp1 of

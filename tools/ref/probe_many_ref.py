@@ -7,7 +7,7 @@ test probabilities and roc_auc_score of each task.
 Output: tests/data/golden/clinical/probe_many.txt, the format of eval_ref.py (a line
 "<key> <count>", then the numbers on one line).
 
-Run: /work/venv-ref/bin/python tools/ref/probe_many_ref.py  (dev only; the output is committed)
+Run: build/refvenv/bin/python tools/ref/probe_many_ref.py  (dev only; the output is committed)
 """
 import os
 import sys

@@ -3,7 +3,7 @@
 
 Writes tests/data/golden/io/resample_<in>_<out>_{x,y}.npy: x = float32 input (3 s of a chirp
 plus noise, fixed seed), y = scipy.signal.resample_poly(x.astype(float64), up, down) as float64,
-with up/down = out/in reduced. Run with /work/venv-ref/bin/python tools/ref/resample_ref.py.
+with up/down = out/in reduced. Run with build/refvenv/bin/python tools/ref/resample_ref.py.
 """
 from fractions import Fraction
 from pathlib import Path

@@ -12,7 +12,7 @@ Writes the golden files of tests/model/test_tokenizer.c (fixed seeds):
   tok_mean_*: the same with session-mean tokens (MeanCoder, fitted in NumPy to the io file's
   "fit_means"), so the C fit (LAPACK dsyevr) is checked against numpy.linalg.eigh as well.
 
-Usage: /work/venv-ref/bin/python tools/ref/tokenizer_ref.py [--out DIR]
+Usage: build/refvenv/bin/python tools/ref/tokenizer_ref.py [--out DIR]
        --bench N_THREADS WEIGHTS : time encode of one 20-min session (bench/tokenizer).
        --fuzz-seeds DIR : micro weights files, the seeds of fuzz/corpus/tok_weights.
 """
