@@ -12,7 +12,7 @@ its peak RSS:
 Every peer's dB output is compared with libclef's (max |difference| in dB).
 
 Usage: bench_spectrogram.py [--bin build/bench/bench/spectrogram/bench_spectrogram] [--reps 5]
-Needs numpy, scipy, mne (e.g. /work/venv-ref/bin/python).
+Needs numpy, scipy, mne (e.g. build/refvenv/bin/python, tools/requirements-ref.txt).
 """
 import argparse
 import os
