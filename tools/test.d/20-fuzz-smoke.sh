@@ -10,5 +10,5 @@ if ! command -v clang > /dev/null; then
   echo "fuzz smoke: clang not found, skipped"
   exit 0
 fi
-tools/fuzz_campaign.sh -s "${FUZZ_SECONDS:-20}" --no-merge -o build/fuzz/smoke
+tools/fuzz_campaign.sh -s "${FUZZ_SECONDS:-20}" -j "$(nproc)" --no-merge -o build/fuzz/smoke
 echo "fuzz smoke: all harnesses ran clean"
