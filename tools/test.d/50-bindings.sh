@@ -85,6 +85,12 @@ python3 -m venv "$out/freshvenv"
 import clef
 assert "/clef/_lib/" in clef.LIBRARY_PATH, clef.LIBRARY_PATH
 print("fresh venv: import clef", clef.version(), "from the bundled", clef.LIBRARY_PATH)')
+# ... and the quick-start runs there with no environment variable of ours either
+mkdir -p "$out/fresh-quickstart" && (cd "$out/fresh-quickstart" &&
+  env -u CLEF_LIBRARY -u CLEF_C_REFERENCE_DIR -u CLEF_MINILM_DIR \
+  "$out/freshvenv/bin/python" "$root/bindings/python/examples/quickstart.py" > quickstart.log) \
+  || { cat "$out/fresh-quickstart/quickstart.log"; echo "Python quick-start failed in the fresh venv"; exit 1; }
+echo "fresh venv: the quick-start ran"
 
 echo "-- R: build (with the vignette), check, quick-start"
 export PKG_CONFIG_PATH="$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
