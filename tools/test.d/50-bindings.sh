@@ -131,7 +131,13 @@ if [ -n "$sudo_" ] && ! sudo -n true 2> /dev/null; then
 else
   rm -rf "$out/r/literal" && mkdir -p "$out/r/literal"
   $sudo_ cmake --install "$rel" > "$out/r/literal/cmake-install.log"
-  [ -z "$sudo_" ] || $sudo_ ldconfig
+  # leave the machine as it was: a libclef left in /usr/local would shadow the Python
+  # package's bundled copy (docs/python-quickstart.md, loading order) in later runs
+  cp "$rel/install_manifest.txt" "$out/r/literal/manifest.txt"
+  trap '$sudo_ xargs -d "\n" rm -f < "$out/r/literal/manifest.txt"
+        sed "s|/[^/]*$||" "$out/r/literal/manifest.txt" | sort -u |
+          $sudo_ xargs -d "\n" rmdir -p --ignore-fail-on-non-empty 2> /dev/null
+        $sudo_ R CMD REMOVE clef > /dev/null 2>&1 || true' EXIT
   (cd "$out/r/literal" && env -u PKG_CONFIG_PATH -u R_LIBS -u CLEF_LIBRARY sh -c \
     "R CMD build '$root/bindings/r' && $sudo_ R CMD INSTALL clef_*.tar.gz" > install.log 2>&1) \
     || { cat "$out/r/literal/install.log"; echo "R literal install failed"; exit 1; }
