@@ -16,6 +16,9 @@ reps="${1:-7}"
 py="${PYTHON:-$root/build/venv/bin/python}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+# the machine first: CPU model, ISA and the BLAS kernel (the clef program's build-info)
+echo "machine: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs"
+"$root/build/release/tools/cli/clef" build-info 2> /dev/null | grep -iE "^(cpu|blas)" || true
 
 # the signal, shared: float32 little-endian, channel-major (19 rows of 240,000 samples)
 "$py" - "$tmp/x.f32" <<'PYEOF'
@@ -81,13 +84,11 @@ REOF
 )
 read -r py_s py_rss <<< "$py_out"
 read -r r_new r_new_settings r_old r_rss <<< "$r_out"
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-echo "20-minute 19-channel spectrogram (200 Hz, 1197 frames x 128 freqs), median of $reps, on $cpu"
-printf '  %-44s %8.1f ms\n' "Python Spectrogram.compute()" "$(echo "$py_s * 1000" | bc -l)"
-printf '  %-44s %8.1f ms  ratio %.2f\n' "R spectrogram(x, sg = sg) (new)" \
-  "$(echo "$r_new * 1000" | bc -l)" "$(echo "$r_new / $py_s" | bc -l)"
-printf '  %-44s %8.1f ms  ratio %.2f\n' "R spectrogram(x) (new, builds its sg)" \
-  "$(echo "$r_new_settings * 1000" | bc -l)" "$(echo "$r_new_settings / $py_s" | bc -l)"
-printf '  %-44s %8.1f ms  ratio %.2f\n' "R clef_spectrogram_matrix() (old)" \
-  "$(echo "$r_old * 1000" | bc -l)" "$(echo "$r_old / $py_s" | bc -l)"
+echo "20-minute 19-channel spectrogram (200 Hz, 1197 frames x 128 freqs), median of $reps"
+row() { awk -v n="$1" -v t="$2" -v p="$py_s" \
+  'BEGIN { printf "  %-44s %8.1f ms  ratio %.2f\n", n, t * 1000, t / p }'; }
+row "Python Spectrogram.compute()" "$py_s"
+row "R spectrogram(x, sg = sg) (new)" "$r_new"
+row "R spectrogram(x) (new, builds its sg)" "$r_new_settings"
+row "R clef_spectrogram_matrix() (old)" "$r_old"
 echo "  peak RSS: Python process $py_rss MiB, R process (all three) $r_rss MiB"
