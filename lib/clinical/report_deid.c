@@ -226,7 +226,10 @@ static size_t id_at(const scan *s, size_t i) {
         size_t e = word_at(s, i, k_lead[k]);
         if (e == 0)
             continue;
-        while (e < s->n && (s->t[e] == ' ' || s->t[e] == ':' || s->t[e] == '#' || s->t[e] == '.'))
+        /* "MRN: 4521", "record #A17", "MRN.4521"; a period before a space ends the sentence
+         * ("... parts of the record. 60 Hz line artifact ..." is no identifier) */
+        while (e < s->n && (s->t[e] == ' ' || s->t[e] == ':' || s->t[e] == '#' ||
+                            (s->t[e] == '.' && (e + 1 == s->n || !clefi_a_space(s->t[e + 1])))))
             e++;
         size_t f = e, nd = 0;
         while (f < s->n && (is_alnum(s->t[f]) || s->t[f] == '-')) {

@@ -309,6 +309,22 @@ static void test_no_phi_in_errors_or_logs(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* An identifier word takes the identifier after it, but a sentence ending on the word is no
+ * identifier: "... the record. 60 Hz line artifact ..." keeps its sentences. */
+static void test_deid_identifier_words(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    char *out = deid(ctx, "Artifact obscures parts of the record. 60 Hz line artifact is "
+                          "present. Record #A17, MRN.4521 and MRN: 12345 were reviewed.");
+    assert_non_null(strstr(out, "parts of the record. 60 Hz line artifact is present."));
+    assert_false(has_word(out, "A17"));
+    assert_false(has_word(out, "4521"));
+    assert_false(has_word(out, "12345"));
+    free(out);
+    clef_ctx_free(ctx);
+}
+
 /* The status of finding `name` in text (built-in summarizer). */
 static int32_t status_of(clef_ctx *ctx, const char *text, const char *name) {
     int32_t st[32];
@@ -461,6 +477,7 @@ static void test_summary_f1(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deid_recall),
+        cmocka_unit_test(test_deid_identifier_words),
         cmocka_unit_test(test_no_phi_in_errors_or_logs),
         cmocka_unit_test(test_negation_uncertainty),
         cmocka_unit_test(test_external_summarizer),
