@@ -2171,6 +2171,8 @@ enum clef_param_key_align {
     CLEF_P_ALIGN_MAX_TEXT = 505,          /**< i64, default 256: report tokens kept */
     CLEF_P_ALIGN_MAX_ICD = 506,           /**< i64, default 30: diagnosis codes kept */
     CLEF_P_ALIGN_MAX_ATC = 507,           /**< i64, default 50: medication codes kept */
+    CLEF_P_ALIGN_TEXT_SENTENCES = 508,    /**< i64, default 1: each report sentence through
+                                               the text encoder on its own (0: whole text) */
     CLEF_P_ALIGN_BATCH = 520,             /**< i64, default 64: sessions per step */
     CLEF_P_ALIGN_STEPS = 521,             /**< i64, default 600: steps to train to */
     CLEF_P_ALIGN_LR = 522,                /**< f64, default 5e-4: peak AdamW learning rate */
@@ -2184,8 +2186,11 @@ enum clef_param_key_align {
     CLEF_P_ALIGN_EHR_WEIGHT = 530,        /**< f64, default 1: EEG-EHR term weight */
     CLEF_P_ALIGN_SEED = 531,              /**< i64, default 1: weights and batches */
     CLEF_P_ALIGN_CHECKPOINT_EVERY = 532,  /**< i64, default 200: steps between checkpoints */
-    CLEF_P_ALIGN_DROP_WORDS = 533         /**< str, default "": phrases blanked out of every
+    CLEF_P_ALIGN_DROP_WORDS = 533,        /**< str, default "": phrases blanked out of every
                                                report summary (held-out concept checks) */
+    CLEF_P_ALIGN_SENTENCE_DROPOUT = 534   /**< f64, default 0.5: chance that a training report
+                                               enters a step as a random subset of its
+                                               sentences (with TEXT_SENTENCES) */
 };
 
 /** Training progress after each step (1-based) of total: the step's report and EHR InfoNCE

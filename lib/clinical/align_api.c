@@ -30,12 +30,24 @@ static void drop_phrases(char *t, const char *drop) {
     }
 }
 
+/* End of the sentence starting at b: after a period followed by a space, or len. */
+static size_t sentence_end(const char *t, size_t b, size_t len) {
+    for (size_t e = b; e < len; e++)
+        if (t[e] == '.' && (e + 1 == len || t[e + 1] == ' '))
+            return e + 1;
+    return len;
+}
+
 clef_status clefi_al_text_states(const clef_text_encoder *te, clef_session *s, const char *text,
-                                 int summarize, const char *drop, int32_t max_text, float **states,
-                                 int32_t *n) {
+                                 int summarize, const char *drop, int32_t max_text, int sentences,
+                                 float **states, int32_t *n, int32_t **starts, int32_t *n_sent) {
     clef_ctx *ctx = s->ctx;
     *states = NULL;
     *n = 0;
+    if (starts != NULL) {
+        *starts = NULL;
+        *n_sent = 0;
+    }
     char *buf = NULL;
     clef_status rc = CLEF_OK;
     if (summarize) {
@@ -56,21 +68,54 @@ clef_status clefi_al_text_states(const clef_text_encoder *te, clef_session *s, c
     }
     if (drop != NULL)
         drop_phrases(buf, drop);
-    int32_t ids[CLEFI_TEXT_MAX_TOKENS];
-    int32_t cap = max_text < te->max_tokens ? max_text : te->max_tokens;
-    int32_t k = clefi_wordpiece(&te->vocab, buf, strlen(buf), ids, cap);
-    clefi_free(ctx, buf);
-    float *out = clefi_malloc(ctx, (size_t)k * (size_t)te->cfg.d * sizeof *out);
-    if (out == NULL)
-        return clefi_session_error(s, CLEF_ERR_NOMEM, "aligner: out of memory");
-    rc = clefi_bert_embed(te, s, ids, k, NULL, out);
-    if (rc != CLEF_OK) {
-        clefi_free(ctx, out);
-        return rc;
+    const int32_t cap = max_text < te->max_tokens ? max_text : te->max_tokens;
+    const size_t len = strlen(buf), td = (size_t)te->cfg.d;
+    size_t n_max = 2; /* sentences: at most one per period, plus the tail */
+    for (size_t i = 0; sentences && i < len; i++)
+        n_max += buf[i] == '.';
+    float *out = clefi_malloc(ctx, (size_t)cap * td * sizeof *out);
+    int32_t *off = starts != NULL ? clefi_malloc(ctx, (n_max + 1) * sizeof *off) : NULL;
+    if (out == NULL || (starts != NULL && off == NULL)) {
+        rc = clefi_session_error(s, CLEF_ERR_NOMEM, "aligner: out of memory");
+        goto fail;
     }
+    int32_t ids[CLEFI_TEXT_MAX_TOKENS], total = 0, k_sent = 0;
+    for (size_t b = 0; b < len && total + 2 < cap;) {
+        size_t e = sentences ? sentence_end(buf, b, len) : len;
+        int32_t k = clefi_wordpiece(&te->vocab, buf + b, e - b, ids, cap - total);
+        b = e;
+        if (k <= 2) /* blank: [CLS] [SEP] only */
+            continue;
+        if ((rc = clefi_bert_embed(te, s, ids, k, NULL, out + (size_t)total * td)) != CLEF_OK)
+            goto fail;
+        if (off != NULL)
+            off[k_sent] = total;
+        k_sent++;
+        total += k;
+    }
+    if (total == 0) { /* an empty text is [CLS] [SEP] */
+        int32_t k = clefi_wordpiece(&te->vocab, "", 0, ids, cap);
+        if ((rc = clefi_bert_embed(te, s, ids, k, NULL, out)) != CLEF_OK)
+            goto fail;
+        if (off != NULL)
+            off[0] = 0;
+        k_sent = 1;
+        total = k;
+    }
+    clefi_free(ctx, buf);
     *states = out;
-    *n = k;
+    *n = total;
+    if (off != NULL) {
+        off[k_sent] = total;
+        *starts = off;
+        *n_sent = k_sent;
+    }
     return CLEF_OK;
+fail:
+    clefi_free(ctx, buf);
+    clefi_free(ctx, out);
+    clefi_free(ctx, off);
+    return rc;
 }
 
 static clef_status check_out(clef_session *s, const char *fn, size_t need, size_t cap,
@@ -158,7 +203,8 @@ clef_status clef_aligner_embed_text(const clef_aligner *al, clef_session *s,
         return rc;
     float *states;
     int32_t n;
-    rc = clefi_al_text_states(te, s, text, summarize != 0, NULL, al->cfg.max_text, &states, &n);
+    rc = clefi_al_text_states(te, s, text, summarize != 0, NULL, al->cfg.max_text,
+                              al->cfg.text_sentences, &states, &n, NULL, NULL);
     if (rc != CLEF_OK)
         return rc;
     rc = tower_one(al, &al->text, s, states, NULL, n, out);

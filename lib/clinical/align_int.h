@@ -30,6 +30,7 @@ typedef struct clefi_al_cfg {
     int32_t eeg_hidden;                     /* EEG MLP */
     int32_t text_dim;                       /* the text encoder's width */
     int32_t max_text;                       /* report tokens kept */
+    int32_t text_sentences;                 /* 1: each sentence encoded on its own */
     int32_t max_icd, max_atc;
     int32_t vocab; /* EHR tokens, [UNK] (id 0) included */
 } clefi_al_cfg;
@@ -139,7 +140,7 @@ CLEFI_HIDDEN int32_t clefi_al_vocab_id(char *const *vocab, int32_t n, const char
 /** Metadata of an aligner: clef.align.* architecture keys and the EHR vocabulary. */
 typedef struct clefi_al_meta {
     const char *kv[2 * 16];
-    char val[14][24];
+    char val[14][24], val_sent[4];
     char *vocab_joined; /* owned: free with clefi_al_meta_free */
     size_t n;
 } clefi_al_meta;
@@ -150,21 +151,26 @@ CLEFI_HIDDEN clef_status clefi_al_from_meta(clef_aligner **out, clef_ctx *ctx, c
                                             const char *path);
 /** The report states of text: de-identified summary (words of drop removed, when not NULL or
  *  empty), then the text encoder's final token states, at most max_text tokens, into a new
- *  buffer *states (n x text_dim floats). The summary is written to summary (cap bytes) when
- *  not NULL. Errors on the session. */
+ *  buffer *states (n x text_dim floats). sentences: each sentence (ended by a period and a
+ *  space, or the end) through the text encoder on its own, its states after the previous
+ *  one's; else the whole text at once. starts (may be NULL): a new buffer of *n_sent + 1 token
+ *  offsets, sentence k at [starts[k], starts[k + 1]). Errors on the session. */
 CLEFI_HIDDEN clef_status clefi_al_text_states(const clef_text_encoder *te, clef_session *s,
                                               const char *text, int summarize, const char *drop,
-                                              int32_t max_text, float **states, int32_t *n);
+                                              int32_t max_text, int sentences, float **states,
+                                              int32_t *n, int32_t **starts, int32_t *n_sent);
 
 /** Tests: the training loss terms (loss[0] report, loss[1] EHR; NaN when skipped) of the
  *  training sessions idx[B] and their gradient, left in the trainer's gradient buffer and
  *  returned (layout order, clefi_al_trainer_grads()), without an optimiser step. */
 CLEFI_HIDDEN clef_status clefi_al_trainer_loss_grad(clef_aligner_trainer *tr, const int64_t *idx,
                                                     int64_t B, double loss[2]);
-/** Tests: add a session with ready report states (n_text x text_dim, copied; NULL: none). */
+/** Tests: add a session with ready report states (n_text x text_dim, copied; NULL: none) and
+ *  its sentences' token offsets (n_sent + 1, copied; NULL: one piece). */
 CLEFI_HIDDEN clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *emb,
                                                      int64_t in_dim, const float *states,
-                                                     int32_t n_text, int64_t text_dim,
+                                                     int32_t n_text, const int32_t *sent,
+                                                     int32_t n_sent, int64_t text_dim,
                                                      const char *ehr, int32_t split);
 /** The trainer's gradient buffer (the aligner's layout; NULL before the first step). */
 CLEFI_HIDDEN float *clefi_al_trainer_grads(clef_aligner_trainer *tr);

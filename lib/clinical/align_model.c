@@ -374,6 +374,11 @@ clef_status clefi_al_meta_fill(const clef_aligner *al, clefi_al_meta *m) {
         *p++ = '\n';
     }
     *p = '\0';
+    /* optional: files written before it existed encode a report whole (0) */
+    snprintf(m->val_sent, sizeof m->val_sent, "%d", (int)c.text_sentences);
+    m->kv[2 * m->n] = "clef.align.text_sentences";
+    m->kv[2 * m->n + 1] = m->val_sent;
+    m->n++;
     m->kv[2 * m->n] = "clef.align.ehr_vocab";
     m->kv[2 * m->n + 1] = m->vocab_joined;
     m->n++;
@@ -403,6 +408,15 @@ clef_status clefi_al_from_meta(clef_aligner **out, clef_ctx *ctx, clef_weights *
             return clefi_ctx_error(ctx, CLEF_ERR_FORMAT, "aligner %s: %s = %lld out of range", path,
                                    k_keys[i], (long long)v);
         *cfg_field(&c, i) = (int32_t)v;
+    }
+    c.text_sentences = 0;
+    const char *sent = NULL;
+    if (clef_weights_meta_get(w, "clef.align.text_sentences", &sent) == CLEF_OK) {
+        if (strcmp(sent, "0") != 0 && strcmp(sent, "1") != 0)
+            return clefi_ctx_error(ctx, CLEF_ERR_FORMAT,
+                                   "aligner %s: clef.align.text_sentences is \"%.16s\", not 0 or 1",
+                                   path, sent);
+        c.text_sentences = sent[0] == '1';
     }
     const char *joined = NULL;
     if (clef_weights_meta_get(w, "clef.align.ehr_vocab", &joined) != CLEF_OK)

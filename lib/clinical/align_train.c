@@ -17,12 +17,15 @@
 #include <string.h>
 
 #define AL_SALT_BATCH 0x616c62617463ull /* "albatc" */
+#define AL_SALT_SENT  0x616c73656e74ull /* "alsent" */
 #define SEED_BYTES    8
 
 typedef struct al_item {
     float *emb;    /* in_dim */
     float *states; /* n_text x text_dim, NULL without a report */
     int32_t n_text;
+    int32_t *sent; /* n_sent + 1 token offsets of its sentences (NULL: one piece) */
+    int32_t n_sent;
     clefi_strs toks; /* EHR tokens (empty: no record) */
     int32_t *ids;    /* their ids once the vocabulary exists */
 } al_item;
@@ -61,6 +64,7 @@ struct clef_aligner_trainer {
     int64_t batch, steps_total, ckpt_every;
     double lr, lr_min_frac, warmup_frac, wd, clip, temperature, w_report, w_ehr;
     int32_t learn_temp;
+    double sent_drop; /* chance a training report is cut to a subset of its sentences */
     char *drop;
     char enc_sha[65]; /* the store's encoder (add_store), recorded in the aligner */
     uint64_t seed;
@@ -100,6 +104,7 @@ static void read_params(clef_aligner_trainer *tr, const clef_params *p) {
     c->d_ff = 4 * c->width;
     c->eeg_hidden = (int32_t)clefi_params_i64(p, CLEF_P_ALIGN_EEG_HIDDEN);
     c->max_text = (int32_t)clefi_params_i64(p, CLEF_P_ALIGN_MAX_TEXT);
+    c->text_sentences = (int32_t)clefi_params_i64(p, CLEF_P_ALIGN_TEXT_SENTENCES);
     c->max_icd = (int32_t)clefi_params_i64(p, CLEF_P_ALIGN_MAX_ICD);
     c->max_atc = (int32_t)clefi_params_i64(p, CLEF_P_ALIGN_MAX_ATC);
     c->vocab = 1;
@@ -113,6 +118,7 @@ static void read_params(clef_aligner_trainer *tr, const clef_params *p) {
     tr->clip = clefi_params_f64(p, CLEF_P_ALIGN_GRAD_CLIP);
     tr->temperature = clefi_params_f64(p, CLEF_P_ALIGN_TEMPERATURE);
     tr->learn_temp = (int32_t)clefi_params_i64(p, CLEF_P_ALIGN_LEARN_TEMPERATURE);
+    tr->sent_drop = clefi_params_f64(p, CLEF_P_ALIGN_SENTENCE_DROPOUT);
     tr->w_report = clefi_params_f64(p, CLEF_P_ALIGN_REPORT_WEIGHT);
     tr->w_ehr = clefi_params_f64(p, CLEF_P_ALIGN_EHR_WEIGHT);
     tr->seed = (uint64_t)clefi_params_i64(p, CLEF_P_ALIGN_SEED);
@@ -184,6 +190,7 @@ void clef_aligner_trainer_free(clef_aligner_trainer *tr) {
             al_item *it = &tr->data[s].it[i];
             clefi_free(ctx, it->emb);
             clefi_free(ctx, it->states);
+            clefi_free(ctx, it->sent);
             clefi_free(ctx, it->ids);
             clefi_strs_free(ctx, &it->toks);
         }
@@ -223,10 +230,11 @@ const clef_aligner *clef_aligner_trainer_aligner(const clef_aligner_trainer *tr)
 
 /* ---- data ---- */
 
-/* Append a session; states (n_text x text_dim, may be NULL) is moved in, freed on failure. */
+/* Append a session; states (n_text x text_dim, may be NULL) and sent (n_sent + 1 sentence
+ * offsets, may be NULL) are moved in, freed on failure. */
 static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t in_dim,
-                            float *states, int32_t n_text, int64_t text_dim, const char *ehr,
-                            int32_t split) {
+                            float *states, int32_t n_text, int32_t *sent, int32_t n_sent,
+                            int64_t text_dim, const char *ehr, int32_t split) {
     clef_status rc = CLEF_OK;
     if (tr->cfg.in_dim == 0)
         tr->cfg.in_dim = (int32_t)in_dim;
@@ -255,7 +263,7 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
             set->cap = cap;
         }
     }
-    al_item it = {.states = states, .n_text = n_text};
+    al_item it = {.states = states, .n_text = n_text, .sent = sent, .n_sent = n_sent};
     if (rc == CLEF_OK) {
         if ((it.emb = clefi_malloc(tr->ctx, (size_t)in_dim * sizeof *it.emb)) == NULL)
             rc = CLEF_ERR_NOMEM;
@@ -269,6 +277,7 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
     if (rc != CLEF_OK) {
         clefi_free(tr->ctx, it.emb);
         clefi_free(tr->ctx, it.states);
+        clefi_free(tr->ctx, it.sent);
         clefi_strs_free(tr->ctx, &it.toks);
         return rc;
     }
@@ -277,16 +286,26 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
 }
 
 clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *emb, int64_t in_dim,
-                                        const float *states, int32_t n_text, int64_t text_dim,
-                                        const char *ehr, int32_t split) {
+                                        const float *states, int32_t n_text, const int32_t *sent,
+                                        int32_t n_sent, int64_t text_dim, const char *ehr,
+                                        int32_t split) {
     float *copy = NULL;
+    int32_t *off = NULL;
     if (states != NULL) {
         size_t n = (size_t)n_text * (size_t)text_dim;
         if ((copy = clefi_malloc(tr->ctx, n * sizeof *copy)) == NULL)
             return tr_error(tr, CLEF_ERR_NOMEM, "adding a session");
         memcpy(copy, states, n * sizeof *copy);
+        if (sent != NULL) {
+            if ((off = clefi_malloc(tr->ctx, ((size_t)n_sent + 1) * sizeof *off)) == NULL) {
+                clefi_free(tr->ctx, copy);
+                return tr_error(tr, CLEF_ERR_NOMEM, "adding a session");
+            }
+            memcpy(off, sent, ((size_t)n_sent + 1) * sizeof *off);
+        }
     }
-    return add_item(tr, emb, in_dim, copy, n_text, text_dim, ehr, split);
+    return add_item(tr, emb, in_dim, copy, n_text, off, off != NULL ? n_sent : 0, text_dim, ehr,
+                    split);
 }
 
 clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr, const clef_text_encoder *te,
@@ -300,14 +319,16 @@ clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr, const cle
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                            "clef_aligner_trainer_add_session: bad argument");
     float *states = NULL;
-    int32_t n_text = 0;
+    int32_t n_text = 0, *sent = NULL, n_sent = 0;
     if (report != NULL) {
-        clef_status rc = clefi_al_text_states(te, tr->sess, report, 1, tr->drop, tr->cfg.max_text,
-                                              &states, &n_text);
+        clef_status rc =
+            clefi_al_text_states(te, tr->sess, report, 1, tr->drop, tr->cfg.max_text,
+                                 tr->cfg.text_sentences, &states, &n_text, &sent, &n_sent);
         if (rc != CLEF_OK)
             return tr_error(tr, rc, "encoding a report");
     }
-    return add_item(tr, emb, in_dim, states, n_text, te != NULL ? te->cfg.d : 0, ehr, split);
+    return add_item(tr, emb, in_dim, states, n_text, sent, n_sent, te != NULL ? te->cfg.d : 0, ehr,
+                    split);
 }
 
 /* A growing string buffer for the store's text columns. */
@@ -510,10 +531,40 @@ static clef_status grow(clef_ctx *ctx, void **p, size_t *cap, size_t bytes) {
     return CLEF_OK;
 }
 
+/* Sentence dropout: which sentences of training item i enter this step (bit k: sentence k;
+ * sentences past the 64th always do). Drawn from (seed, step, item) only, so a resumed run
+ * and every rank draw the same; with chance 1 - sent_drop the whole report. */
+static uint64_t sentence_mask(const clef_aligner_trainer *tr, int64_t i, int32_t n_sent) {
+    if (n_sent < 2 || tr->sent_drop <= 0.0)
+        return ~0ull;
+    uint64_t u =
+        clefi_rng_u64(clefi_rng_u64(tr->seed ^ AL_SALT_SENT, (uint64_t)tr->step), (uint64_t)i);
+    if ((double)(u >> 11) * 0x1p-53 >= tr->sent_drop)
+        return ~0ull;
+    uint64_t bits = clefi_rng_u64(u, 1);
+    int32_t n = n_sent < 64 ? n_sent : 64;
+    uint64_t all = n == 64 ? ~0ull : (1ull << n) - 1;
+    if ((bits & all) == 0)
+        bits = 1ull << (u % (uint64_t)n);
+    return bits | ~all;
+}
+
+/* The tokens of item it that enter with mask (all when it has no sentence offsets). */
+static int32_t masked_len(const al_item *it, uint64_t mask) {
+    if (it->sent == NULL || mask == ~0ull)
+        return it->n_text;
+    int32_t len = 0;
+    for (int32_t k = 0; k < it->n_sent; k++)
+        if (k >= 64 || (mask >> k & 1))
+            len += it->sent[k + 1] - it->sent[k];
+    return len;
+}
+
 /* Gather this rank's batch rows that have modality m (0 report, 1 EHR) into sd's sequences;
- * inv[j] = sd's row of local row j, -1 without the modality. */
+ * inv[j] = sd's row of local row j, -1 without the modality. drop: training reports may be
+ * cut to a subset of their sentences (sentence_mask). */
 static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, const int64_t *lidx,
-                               int64_t nl, int m, al_side *sd, int64_t *inv) {
+                               int64_t nl, int m, int drop, al_side *sd, int64_t *inv) {
     const clefi_al_cfg *c = &tr->al->cfg;
     clef_ctx *ctx = tr->ctx;
     sd->n = 0;
@@ -526,7 +577,8 @@ static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, cons
         return rc;
     for (int64_t j = 0; j < nl; j++) {
         const al_item *it = &set->it[lidx[j]];
-        int32_t len = m == 0 ? (it->states ? it->n_text : 0) : (int32_t)it->toks.n;
+        uint64_t mask = drop && m == 0 ? sentence_mask(tr, lidx[j], it->n_sent) : ~0ull;
+        int32_t len = m == 0 ? (it->states ? masked_len(it, mask) : 0) : (int32_t)it->toks.n;
         inv[j] = len > 0 ? sd->n : -1;
         if (len == 0)
             continue;
@@ -547,10 +599,21 @@ static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, cons
     for (int64_t r = 0; r < sd->n; r++) {
         const al_item *it = &set->it[lidx[sd->rows[r]]];
         if (m == 0) {
-            size_t row = (size_t)sd->T * (size_t)c->text_dim,
-                   used = (size_t)it->n_text * (size_t)c->text_dim;
+            const size_t row = (size_t)sd->T * (size_t)c->text_dim, td = (size_t)c->text_dim;
             float *dst = sd->x + (size_t)r * row;
-            memcpy(dst, it->states, used * sizeof *dst);
+            uint64_t mask = drop ? sentence_mask(tr, lidx[sd->rows[r]], it->n_sent) : ~0ull;
+            size_t used = 0;
+            if (it->sent == NULL || mask == ~0ull) {
+                used = (size_t)it->n_text * td;
+                memcpy(dst, it->states, used * sizeof *dst);
+            } else {
+                for (int32_t k = 0; k < it->n_sent; k++)
+                    if (k >= 64 || (mask >> k & 1)) {
+                        size_t n = (size_t)(it->sent[k + 1] - it->sent[k]) * td;
+                        memcpy(dst + used, it->states + (size_t)it->sent[k] * td, n * sizeof *dst);
+                        used += n;
+                    }
+            }
             memset(dst + used, 0, (row - used) * sizeof *dst);
         } else {
             int32_t *dst = sd->ids + (size_t)r * (size_t)sd->T;
@@ -641,7 +704,8 @@ static clef_status batch_pass(clef_aligner_trainer *tr, const al_set *set, const
     clefi_al_seq seq[2];
     for (int m = 0; m < 2; m++) {
         al_side *sd = &tr->side[m];
-        if ((rc = side_gather(tr, set, tr->lidx, nl, m, sd, tr->inv[m])) != CLEF_OK)
+        int drop = grads && set == &tr->data[0];
+        if ((rc = side_gather(tr, set, tr->lidx, nl, m, drop, sd, tr->inv[m])) != CLEF_OK)
             return tr_error(tr, rc, "batch buffers");
         seq[m] = (clefi_al_seq){.B = sd->n,
                                 .T = sd->T,

@@ -41,7 +41,8 @@ static double urand(uint64_t *s) { return (double)(clefi_splitmix64(s) >> 11) * 
 
 /* n sessions of class i % 5: the embedding, the report states and the codes all carry the class
  * (with noise), so aligned views can find each other. Every 7th has no report. */
-static void add_planted(clef_aligner_trainer *tr, int n, int32_t split, uint64_t seed) {
+static void add_planted_as(clef_aligner_trainer *tr, int n, int32_t split, uint64_t seed,
+                           int sentences) {
     uint64_t s = seed;
     for (int i = 0; i < n; i++) {
         int c = i % 5;
@@ -49,16 +50,24 @@ static void add_planted(clef_aligner_trainer *tr, int n, int32_t split, uint64_t
         for (int k = 0; k < IN; k++)
             emb[k] = (float)((k == c ? 2.0 : 0.0) + 0.5 * (urand(&s) - 0.5));
         int nt = 3 + (int)(urand(&s) * 3.0);
+        /* as sentences: the first two states, then one per sentence */
+        int32_t sent[8] = {0, 2, 3, 4, 5, 6, 7, 8};
+        sent[nt - 1] = nt;
         for (int t = 0; t < nt; t++)
             for (int k = 0; k < TD; k++)
                 st[t * TD + k] = (float)((k == c % TD && t == 1 ? 1.5 : 0.0) + (urand(&s) - 0.5));
         char ehr[160];
         snprintf(ehr, sizeof ehr, "age %d\nsex %s\nrace white\nICD10CM/G4%d.%d\nATC/N03AX%02d",
                  20 + (int)(urand(&s) * 60), (i & 1) ? "F" : "M", c, i % 3, 10 + c);
-        assert_int_equal(
-            clefi_al_trainer_add_states(tr, emb, IN, i % 7 == 6 ? NULL : st, nt, TD, ehr, split),
-            CLEF_OK);
+        assert_int_equal(clefi_al_trainer_add_states(tr, emb, IN, i % 7 == 6 ? NULL : st, nt,
+                                                     sentences ? sent : NULL, nt - 1, TD, ehr,
+                                                     split),
+                         CLEF_OK);
     }
+}
+
+static void add_planted(clef_aligner_trainer *tr, int n, int32_t split, uint64_t seed) {
+    add_planted_as(tr, n, split, seed, 0);
 }
 
 static void test_ehr_tokens(void **state) {
@@ -256,6 +265,60 @@ static void test_resume_bit_identical(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* Trains 20 steps on the planted sessions, as sentences or not, with sentence dropout p;
+ * stops at step 10, saves and resumes when split. The trainer's aligner weights are copied
+ * to w (n floats). */
+static size_t train_sentences(clef_ctx *ctx, int sentences, double p, int split, float *w,
+                              size_t cap) {
+    clef_params *par = small_params(ctx, 20, 0);
+    assert_int_equal(clef_params_set_f64(par, CLEF_P_ALIGN_SENTENCE_DROPOUT, p), CLEF_OK);
+    clef_aligner_trainer *t;
+    assert_int_equal(clef_aligner_trainer_create(&t, ctx, par, split ? 1 : 2), CLEF_OK);
+    add_planted_as(t, 40, CLEF_SPLIT_TRAIN, 8, sentences);
+    if (split) {
+        char ck[256];
+        test_tmp_path(ck, sizeof ck, "align_sent.ckpt");
+        assert_int_equal(clef_aligner_trainer_run(t, NULL, stop_at_10, NULL), CLEF_ERR_CANCELLED);
+        assert_int_equal(clef_aligner_trainer_save(t, ck), CLEF_OK);
+        clef_aligner_trainer_free(t);
+        assert_int_equal(clef_aligner_trainer_resume(&t, ctx, ck, par, 2), CLEF_OK);
+        add_planted_as(t, 40, CLEF_SPLIT_TRAIN, 8, sentences);
+        remove(ck);
+    }
+    assert_int_equal(clef_aligner_trainer_run(t, NULL, NULL, NULL), CLEF_OK);
+    const clef_aligner *a = clef_aligner_trainer_aligner(t);
+    assert_true(a->lay.total <= cap);
+    memcpy(w, a->flat, a->lay.total * sizeof *w);
+    size_t n = a->lay.total;
+    clef_aligner_trainer_free(t);
+    clef_params_free(par);
+    return n;
+}
+
+/* Sentence dropout: drawn from (seed, step, session) only, so a resumed run on another thread
+ * count is bit-identical; with chance 0 it equals training on whole reports; with 0.5 it
+ * changes what is learned (so it is not a no-op). */
+static void test_sentence_dropout(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    enum { CAP = 1 << 16 };
+    float *w0 = malloc(CAP * sizeof *w0), *w1 = malloc(CAP * sizeof *w1);
+    assert_non_null(w0);
+    assert_non_null(w1);
+    size_t n = train_sentences(ctx, 1, 0.5, 0, w0, CAP);
+    assert_int_equal(train_sentences(ctx, 1, 0.5, 1, w1, CAP), n);
+    assert_memory_equal(w0, w1, n * sizeof *w0);
+    train_sentences(ctx, 1, 0.0, 0, w0, CAP);
+    train_sentences(ctx, 0, 0.5, 0, w1, CAP);
+    assert_memory_equal(w0, w1, n * sizeof *w0);
+    train_sentences(ctx, 1, 0.5, 0, w1, CAP);
+    assert_memory_not_equal(w0, w1, n * sizeof *w0);
+    free(w0);
+    free(w1);
+    clef_ctx_free(ctx);
+}
+
 /* save -> load gives the same embeddings; bad calls name their problem. */
 static void test_save_load_errors(void **state) {
     (void)state;
@@ -270,7 +333,7 @@ static void test_save_load_errors(void **state) {
     add_planted(tr, 20, CLEF_SPLIT_TRAIN, 9);
     float bad[IN + 1] = {0};
     assert_int_equal(
-        clefi_al_trainer_add_states(tr, bad, IN + 1, NULL, 0, TD, NULL, CLEF_SPLIT_TRAIN),
+        clefi_al_trainer_add_states(tr, bad, IN + 1, NULL, 0, NULL, 0, TD, NULL, CLEF_SPLIT_TRAIN),
         CLEF_ERR_SHAPE);
     assert_int_equal(clef_aligner_trainer_run(tr, NULL, NULL, NULL), CLEF_OK);
     char path[256];
@@ -319,7 +382,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ehr_tokens),       cmocka_unit_test(test_gradient_fd),
         cmocka_unit_test(test_learns_planted),   cmocka_unit_test(test_resume_bit_identical),
-        cmocka_unit_test(test_save_load_errors),
+        cmocka_unit_test(test_sentence_dropout), cmocka_unit_test(test_save_load_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

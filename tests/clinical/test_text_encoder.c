@@ -5,6 +5,7 @@
  * the binary exits 77 (ctest SKIP) after the tests that need no weights pass. */
 #include "test_support.h"
 
+#include "clinical/align_int.h"
 #include "clinical/text_int.h"
 #include "golden_txt.h"
 
@@ -171,6 +172,58 @@ static void test_minilm_parity(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* The aligner's report states (clefi_al_text_states): sentence by sentence, each sentence's
+ * states are exactly those of the sentence encoded alone, in order, with their offsets; whole,
+ * those of the whole text; an empty text is [CLS] [SEP]. */
+static void expect_alone(const clef_text_encoder *te, clef_session *s, const char *text,
+                         const float *got) {
+    int32_t ids[256];
+    int32_t k = clefi_wordpiece(&te->vocab, text, strlen(text), ids, 256);
+    float *want = malloc((size_t)k * 384 * sizeof *want);
+    assert_non_null(want);
+    assert_int_equal(clefi_bert_embed(te, s, ids, k, NULL, want), CLEF_OK);
+    assert_memory_equal(got, want, (size_t)k * 384 * sizeof *want);
+    free(want);
+}
+
+static void test_sentence_states(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    clef_session *s = NULL;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    assert_int_equal(clef_session_create(&s, ctx, 2), CLEF_OK);
+    clef_text_encoder *te = NULL;
+    assert_int_equal(clef_text_encoder_load(&te, ctx, st_path, vocab_path, 0), CLEF_OK);
+    static const char text[] =
+        "No focal slowing. Bursts of 3 Hz spike-and-wave, 1.5 s. Normal EEG.";
+    static const char *const parts[] = {"No focal slowing.",
+                                        "Bursts of 3 Hz spike-and-wave, 1.5 s.", "Normal EEG."};
+    float *st = NULL;
+    int32_t n = 0, *off = NULL, n_sent = 0;
+    assert_int_equal(clefi_al_text_states(te, s, text, 0, NULL, 256, 1, &st, &n, &off, &n_sent),
+                     CLEF_OK);
+    assert_int_equal(n_sent, 3);
+    assert_int_equal(off[0], 0);
+    assert_int_equal(off[3], n);
+    for (int k = 0; k < 3; k++)
+        expect_alone(te, s, parts[k], st + (size_t)off[k] * 384);
+    clefi_free(ctx, st);
+    clefi_free(ctx, off);
+    assert_int_equal(clefi_al_text_states(te, s, text, 0, NULL, 256, 0, &st, &n, &off, &n_sent),
+                     CLEF_OK);
+    assert_int_equal(n_sent, 1);
+    expect_alone(te, s, text, st);
+    clefi_free(ctx, st);
+    clefi_free(ctx, off);
+    assert_int_equal(clefi_al_text_states(te, s, "  ", 0, NULL, 256, 1, &st, &n, NULL, NULL),
+                     CLEF_OK);
+    assert_int_equal(n, 2);
+    clefi_free(ctx, st);
+    clef_text_encoder_free(te);
+    clef_session_free(s);
+    clef_ctx_free(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest base[] = {
         cmocka_unit_test(test_wordpiece_tiny),
@@ -183,6 +236,7 @@ int main(void) {
         printf("SKIP parity: no %s (run tools/install_deps.sh)\n", st_path);
         return 77;
     }
-    const struct CMUnitTest parity[] = {cmocka_unit_test(test_minilm_parity)};
+    const struct CMUnitTest parity[] = {cmocka_unit_test(test_minilm_parity),
+                                        cmocka_unit_test(test_sentence_states)};
     return cmocka_run_group_tests(parity, NULL, NULL);
 }

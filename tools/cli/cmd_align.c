@@ -24,7 +24,8 @@ static const char k_usage[] =
     "         [--threads T] [--steps N] [--batch B] [--lr X] [--seed S] [--dim D]\n"
     "         [--width W] [--layers L] [--heads H] [--eeg-hidden H] [--temperature T]\n"
     "         [--learn-temperature] [--report-weight W] [--ehr-weight W] [--weight-decay W]\n"
-    "         [--drop-words \"w1,w2\"] [--checkpoint CKPT] [--checkpoint-every N]\n"
+    "         [--drop-words \"w1,w2\"] [--text-sentences 0|1] [--sentence-dropout P]\n"
+    "         [--checkpoint CKPT] [--checkpoint-every N]\n"
     "         [--resume CKPT] [--log-every N] [--dist] [--quiet]\n\n"
     "Align session embeddings with reports and EHR records (docs/aligner.md): the store's\n"
     "train-split sessions, each with its embedding under ENCODER (clef embed --store DB\n"
@@ -38,6 +39,10 @@ static const char k_usage[] =
     "R@10 beside chance. A checkpoint (default ALIGNER.ckpt) is written every\n"
     "--checkpoint-every steps (200) and at the end; --resume continues it bit for bit.\n"
     "--drop-words blanks phrases out of every report summary (held-out concept checks).\n"
+    "Each sentence of a summary goes through the text encoder on its own (--text-sentences\n"
+    "0: the whole summary at once), and a training report enters a step cut to a random\n"
+    "subset of its sentences with chance --sentence-dropout (0.5), so short prompts meet\n"
+    "text like what the towers learned from.\n"
     "Defaults: --dim 512 --width 128 --layers 1 --heads 4 --eeg-hidden 512, --steps 600,\n"
     "--batch 64, --lr 5e-4 (warmup 5 %, cosine to 10 %), --weight-decay 0.05.\n"
     "--dist (under mpirun, in a build with MPI): data-parallel over the ranks; every rank\n"
@@ -55,12 +60,14 @@ static const cli_param_flag num_flags[] = {
     {"--layers", 0, CLEF_P_ALIGN_LAYERS, 0},
     {"--heads", 0, CLEF_P_ALIGN_HEADS, 0},
     {"--eeg-hidden", 0, CLEF_P_ALIGN_EEG_HIDDEN, 0},
+    {"--text-sentences", 0, CLEF_P_ALIGN_TEXT_SENTENCES, 0},
     {"--checkpoint-every", 0, CLEF_P_ALIGN_CHECKPOINT_EVERY, 0},
     {"--lr", 0, CLEF_P_ALIGN_LR, 1},
     {"--temperature", 0, CLEF_P_ALIGN_TEMPERATURE, 1},
     {"--report-weight", 0, CLEF_P_ALIGN_REPORT_WEIGHT, 1},
     {"--ehr-weight", 0, CLEF_P_ALIGN_EHR_WEIGHT, 1},
     {"--weight-decay", 0, CLEF_P_ALIGN_WEIGHT_DECAY, 1},
+    {"--sentence-dropout", 0, CLEF_P_ALIGN_SENTENCE_DROPOUT, 1},
 };
 #define N_NUM (sizeof num_flags / sizeof num_flags[0])
 
