@@ -314,6 +314,23 @@ static void test_sentence_dropout(void **state) {
     assert_memory_equal(w0, w1, n * sizeof *w0);
     train_sentences(ctx, 1, 0.5, 0, w1, CAP);
     assert_memory_not_equal(w0, w1, n * sizeof *w0);
+    /* the whole-text mode is kept in the weights too */
+    clef_params *par = small_params(ctx, 2, 0);
+    assert_int_equal(clef_params_set_i64(par, CLEF_P_ALIGN_TEXT_SENTENCES, 0), CLEF_OK);
+    clef_aligner_trainer *t;
+    assert_int_equal(clef_aligner_trainer_create(&t, ctx, par, 1), CLEF_OK);
+    add_planted(t, 20, CLEF_SPLIT_TRAIN, 3);
+    assert_int_equal(clef_aligner_trainer_run(t, NULL, NULL, NULL), CLEF_OK);
+    char path[256];
+    test_tmp_path(path, sizeof path, "align_whole.safetensors");
+    assert_int_equal(clef_aligner_save(clef_aligner_trainer_aligner(t), ctx, path), CLEF_OK);
+    clef_aligner *l;
+    assert_int_equal(clef_aligner_load(&l, ctx, path), CLEF_OK);
+    assert_int_equal(l->cfg.text_sentences, 0);
+    clef_aligner_free(l);
+    clef_aligner_trainer_free(t);
+    clef_params_free(par);
+    remove(path);
     free(w0);
     free(w1);
     clef_ctx_free(ctx);
@@ -346,6 +363,7 @@ static void test_save_load_errors(void **state) {
     assert_int_equal(clef_aligner_dims(l, &in, &dim), CLEF_OK);
     assert_int_equal(in, IN);
     assert_int_equal(dim, 8);
+    assert_int_equal(l->cfg.text_sentences, 1); /* the default, kept in the metadata */
     clef_session *s;
     assert_int_equal(clef_session_create(&s, ctx, 1), CLEF_OK);
     float emb[2 * IN] = {1, 2, 3, 4, 5, 6, -1, 0, 1, 0, -1, 0}, z1[16], z2[16];
