@@ -549,14 +549,23 @@ static uint64_t sentence_mask(const clef_aligner_trainer *tr, int64_t i, int32_t
     return bits | ~all;
 }
 
-/* The tokens of item it that enter with mask (all when it has no sentence offsets). */
-static int32_t masked_len(const al_item *it, uint64_t mask) {
-    if (it->sent == NULL || mask == ~0ull)
+/* The report states of item it that enter with mask (all of them when it has no sentence
+ * offsets), copied to dst (td floats per token) unless dst is NULL; returns their token count. */
+static int32_t masked_states(const al_item *it, uint64_t mask, float *dst, size_t td) {
+    if (it->sent == NULL || mask == ~0ull) {
+        if (dst != NULL)
+            memcpy(dst, it->states, (size_t)it->n_text * td * sizeof *dst);
         return it->n_text;
+    }
     int32_t len = 0;
     for (int32_t k = 0; k < it->n_sent; k++)
-        if (k >= 64 || (mask >> k & 1))
-            len += it->sent[k + 1] - it->sent[k];
+        if (k >= 64 || (mask >> k & 1)) {
+            int32_t n = it->sent[k + 1] - it->sent[k];
+            if (dst != NULL)
+                memcpy(dst + (size_t)len * td, it->states + (size_t)it->sent[k] * td,
+                       (size_t)n * td * sizeof *dst);
+            len += n;
+        }
     return len;
 }
 
@@ -578,7 +587,8 @@ static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, cons
     for (int64_t j = 0; j < nl; j++) {
         const al_item *it = &set->it[lidx[j]];
         uint64_t mask = drop && m == 0 ? sentence_mask(tr, lidx[j], it->n_sent) : ~0ull;
-        int32_t len = m == 0 ? (it->states ? masked_len(it, mask) : 0) : (int32_t)it->toks.n;
+        int32_t len =
+            m == 0 ? (it->states ? masked_states(it, mask, NULL, 0) : 0) : (int32_t)it->toks.n;
         inv[j] = len > 0 ? sd->n : -1;
         if (len == 0)
             continue;
@@ -602,18 +612,7 @@ static clef_status side_gather(clef_aligner_trainer *tr, const al_set *set, cons
             const size_t row = (size_t)sd->T * (size_t)c->text_dim, td = (size_t)c->text_dim;
             float *dst = sd->x + (size_t)r * row;
             uint64_t mask = drop ? sentence_mask(tr, lidx[sd->rows[r]], it->n_sent) : ~0ull;
-            size_t used = 0;
-            if (it->sent == NULL || mask == ~0ull) {
-                used = (size_t)it->n_text * td;
-                memcpy(dst, it->states, used * sizeof *dst);
-            } else {
-                for (int32_t k = 0; k < it->n_sent; k++)
-                    if (k >= 64 || (mask >> k & 1)) {
-                        size_t n = (size_t)(it->sent[k + 1] - it->sent[k]) * td;
-                        memcpy(dst + used, it->states + (size_t)it->sent[k] * td, n * sizeof *dst);
-                        used += n;
-                    }
-            }
+            size_t used = (size_t)masked_states(it, mask, dst, td) * td;
             memset(dst + used, 0, (row - used) * sizeof *dst);
         } else {
             int32_t *dst = sd->ids + (size_t)r * (size_t)sd->T;

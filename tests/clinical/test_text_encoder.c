@@ -96,14 +96,20 @@ static void test_load_errors(void **state) {
 
 /* ---- parity with sentence-transformers ---- */
 
+/* A ctx, a 2-thread session and all-MiniLM-L6-v2 (have_minilm() found it). */
+static clef_text_encoder *load_minilm(clef_ctx **ctx, clef_session **s) {
+    assert_int_equal(clef_ctx_create(ctx), CLEF_OK);
+    assert_int_equal(clef_session_create(s, *ctx, 2), CLEF_OK);
+    clef_text_encoder *te = NULL;
+    assert_int_equal(clef_text_encoder_load(&te, *ctx, st_path, vocab_path, 0), CLEF_OK);
+    return te;
+}
+
 static void test_minilm_parity(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     clef_session *s = NULL;
-    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    assert_int_equal(clef_session_create(&s, ctx, 2), CLEF_OK);
-    clef_text_encoder *te = NULL;
-    assert_int_equal(clef_text_encoder_load(&te, ctx, st_path, vocab_path, 0), CLEF_OK);
+    clef_text_encoder *te = load_minilm(&ctx, &s);
     assert_int_equal(clef_text_encoder_dim(te), 384);
     assert_int_equal(clef_text_encoder_max_tokens(te), 256);
     golden_txt *g = golden_txt_load("golden/clinical/minilm.txt");
@@ -190,10 +196,7 @@ static void test_sentence_states(void **state) {
     (void)state;
     clef_ctx *ctx = NULL;
     clef_session *s = NULL;
-    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    assert_int_equal(clef_session_create(&s, ctx, 2), CLEF_OK);
-    clef_text_encoder *te = NULL;
-    assert_int_equal(clef_text_encoder_load(&te, ctx, st_path, vocab_path, 0), CLEF_OK);
+    clef_text_encoder *te = load_minilm(&ctx, &s);
     static const char text[] =
         "No focal slowing. Bursts of 3 Hz spike-and-wave, 1.5 s. Normal EEG.";
     static const char *const parts[] = {"No focal slowing.",
