@@ -4,7 +4,8 @@
  *   bench_pool_states TOKENIZER ENCODER STORE MODE   (tokens first: clef tokenize --store)
  * MODE: grid (mean over the valid grid tokens), mean (mean over the session-mean tokens),
  * concat (the two side by side), all (mean over every valid token: the encoder's pooling
- * before its projection). Prints the model hash: SHA-256 of "pool:MODE:" + the encoder's. */
+ * before its projection), coef (no encoder: the session-mean tokens' quantisation levels, one
+ * number per coefficient), allcoef (all and coef side by side). Prints the model hash: SHA-256 of "pool:MODE:" + the encoder's. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +38,8 @@ static void mean_rows(const float *st, int64_t d, int64_t t0, int64_t t1, int64_
 typedef struct pool_ctx {
     const clef_encoder *enc;
     clef_session *s;
-    int m; /* 0 grid, 1 mean, 2 concat, 3 all */
-    int64_t K, gt, n_mean, nt, d, e, n_grid;
+    int m; /* 0 grid, 1 mean, 2 concat, 3 all, 4 coef, 5 allcoef */
+    int64_t K, gt, n_mean, nt, d, e, n_grid, full, pairs;
     int32_t *ids;
     float *states, *emb;
 } pool_ctx;
@@ -62,8 +63,20 @@ static int pool(const char *sid, const uint16_t *ids16, float *out, char *why, s
         mean_rows(p->states, d, 0, n_grid, gt, n_grid, valid, out);
     if (p->m == 1 || p->m == 2)
         mean_rows(p->states, d, n_grid, nt, gt, n_grid, valid, out + (p->m == 2 ? d : 0));
-    if (p->m == 3)
+    if (p->m == 3 || p->m == 5)
         mean_rows(p->states, d, 0, nt, gt, n_grid, valid, out);
+    if (p->m >= 4) { /* levels: a monotone map of the companded coefficient; probes standardize */
+        float *c = out + (p->m == 5 ? d : 0);
+        for (int64_t j = 0; j < p->full + p->pairs; j++) {
+            int64_t q = p->ids[n_grid + j] - p->K;
+            if (j < p->full)
+                *c++ = (float)q;
+            else {
+                *c++ = (float)(q / 32);
+                *c++ = (float)(q % 32);
+            }
+        }
+    }
     return 0;
 }
 
@@ -77,6 +90,8 @@ int main(int argc, char **argv) {
             : !strcmp(mode, "mean")   ? 1
             : !strcmp(mode, "concat") ? 2
             : !strcmp(mode, "all")    ? 3
+            : !strcmp(mode, "coef")   ? 4
+            : !strcmp(mode, "allcoef") ? 5
                                       : -1;
     if (m < 0)
         return fail(mode, "unknown mode");
@@ -106,13 +121,17 @@ int main(int argc, char **argv) {
     clef_tokenizer_mean_tokens(tok, &n_mean, &levels);
     clef_tokenizer_shape(tok, NULL, NULL, NULL, &gf, &gt);
     clef_encoder_shape(enc, &nt, &d, &e);
-    const int64_t n_grid = gf * gt, dim = m == 2 ? 2 * d : d;
+    /* 188 coefficients in n_mean - 3 tokens (2 presence, 1 valid columns): full + 2 pairs */
+    const int64_t n_coef = clef_tokenizer_mean_coefficients(tok), pairs = n_coef - (n_mean - 3),
+                  full = n_mean - 3 - pairs;
+    const int64_t n_grid = gf * gt,
+                  dim = m == 2 ? 2 * d : m == 4 ? n_coef : m == 5 ? d + n_coef : d;
     int32_t *ids = malloc((size_t)nt * sizeof *ids);
     float *states = malloc((size_t)(nt * d) * sizeof *states);
     float *emb = malloc((size_t)e * sizeof *emb);
     if (ids == NULL || states == NULL || emb == NULL)
         return fail("memory", "cannot allocate");
-    pool_ctx pc = {enc, s, m, K, gt, n_mean, nt, d, e, n_grid, ids, states, emb};
+    pool_ctx pc = {enc, s, m, K, gt, n_mean, nt, d, e, n_grid, full, pairs, ids, states, emb};
     int64_t n_done = bench_derive_all("bench_pool_states", st, tsha, nt, hash, dim, pool, &pc);
     if (n_done < 0)
         return 1;
