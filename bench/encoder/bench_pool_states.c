@@ -5,7 +5,8 @@
  * MODE: grid (mean over the valid grid tokens), mean (mean over the session-mean tokens),
  * concat (the two side by side), all (mean over every valid token: the encoder's pooling
  * before its projection), coef (no encoder: the session-mean tokens' quantisation levels, one
- * number per coefficient), allcoef (all and coef side by side). Prints the model hash: SHA-256 of "pool:MODE:" + the encoder's. */
+ * number per coefficient), allcoef (all and coef side by side). Prints the model hash: SHA-256 of
+ * "pool:MODE:" + the encoder's. */
 #define _POSIX_C_SOURCE 200809L /* mkstemp, fdopen */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,17 +83,19 @@ static int pool(const char *sid, const uint16_t *ids16, float *out, char *why, s
 
 int main(int argc, char **argv) {
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_pool_states TOKENIZER ENCODER STORE grid|mean|concat|all\n");
+        fprintf(
+            stderr,
+            "usage: bench_pool_states TOKENIZER ENCODER STORE grid|mean|concat|all|coef|allcoef\n");
         return 2;
     }
     const char *mode = argv[4];
-    int m = !strcmp(mode, "grid")     ? 0
-            : !strcmp(mode, "mean")   ? 1
-            : !strcmp(mode, "concat") ? 2
-            : !strcmp(mode, "all")    ? 3
-            : !strcmp(mode, "coef")   ? 4
+    int m = !strcmp(mode, "grid")      ? 0
+            : !strcmp(mode, "mean")    ? 1
+            : !strcmp(mode, "concat")  ? 2
+            : !strcmp(mode, "all")     ? 3
+            : !strcmp(mode, "coef")    ? 4
             : !strcmp(mode, "allcoef") ? 5
-                                      : -1;
+                                       : -1;
     if (m < 0)
         return fail(mode, "unknown mode");
     clef_ctx *ctx;
@@ -124,8 +127,10 @@ int main(int argc, char **argv) {
     /* 188 coefficients in n_mean - 3 tokens (2 presence, 1 valid columns): full + 2 pairs */
     const int64_t n_coef = clef_tokenizer_mean_coefficients(tok), pairs = n_coef - (n_mean - 3),
                   full = n_mean - 3 - pairs;
-    const int64_t n_grid = gf * gt,
-                  dim = m == 2 ? 2 * d : m == 4 ? n_coef : m == 5 ? d + n_coef : d;
+    const int64_t n_grid = gf * gt, dim = m == 2   ? 2 * d
+                                          : m == 4 ? n_coef
+                                          : m == 5 ? d + n_coef
+                                                   : d;
     int32_t *ids = malloc((size_t)nt * sizeof *ids);
     float *states = malloc((size_t)(nt * d) * sizeof *states);
     float *emb = malloc((size_t)e * sizeof *emb);
