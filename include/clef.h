@@ -1824,6 +1824,21 @@ CLEF_API clef_status clef_eval_task_balance(clef_eval *ev, int64_t i, double *sm
                                             double *smd_sex);
 /** Mean test AUROC over the evaluated tasks; *n_evaluated counts them (may be NULL). */
 CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n_evaluated);
+/** Mean test AUROC over the evaluated tasks whose names start with prefix (NULL or "": all;
+ *  e.g. "feat_") with a percentile bootstrap CI at ev's settings (clef_eval_set_bootstrap()):
+ *  resample b draws every task's test sessions with replacement (a draw that lacks a class is
+ *  drawn again) and averages the tasks' AUROCs (docs/evaluation.md). *n_tasks (may be NULL)
+ *  counts the tasks; CLEF_ERR_NOT_FOUND if there are none. Errors on ev. */
+CLEF_API clef_status clef_eval_mean_ci(clef_eval *ev, const char *prefix, double *mean,
+                                       double *lo, double *hi, int64_t *n_tasks);
+/** Paired comparison of two evaluations of the same sessions (two embeddings of one store):
+ *  *diff = mean test AUROC of ev minus that of base over the tasks evaluated in both (matched
+ *  by name, names starting with prefix), with a percentile bootstrap CI whose resamples draw
+ *  the same test sessions for both (ev's settings), so the sessions' own difficulty cancels.
+ *  CLEF_ERR_INVALID_ARG naming a task whose test rows differ (count or labels);
+ *  CLEF_ERR_NOT_FOUND if no task is in both. Errors on ev. */
+CLEF_API clef_status clef_eval_compare(clef_eval *ev, const clef_eval *base, const char *prefix,
+                                       double *diff, double *lo, double *hi, int64_t *n_tasks);
 
 /* ---- evaluation over a store ---- */
 

@@ -93,13 +93,12 @@ double clefi_roc_auc(const clefi_roc *roc, const uint32_t *w) {
     return u / (tot_pos * neg_below);
 }
 
-static int cmp_double(const void *a, const void *b) {
+int clefi_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
-/* numpy.percentile's default ("linear") interpolation on sorted values. */
-static double percentile_sorted(const double *v, size_t n, double q) {
+double clefi_percentile_sorted(const double *v, size_t n, double q) {
     double pos = q * (double)(n - 1);
     size_t lo = (size_t)floor(pos);
     size_t hi = lo + 1 < n ? lo + 1 : lo;
@@ -137,10 +136,10 @@ clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx, clefi_err *
         } while (isnan(a));
         aucs[b] = a;
     }
-    qsort(aucs, (size_t)n_boot, sizeof *aucs, cmp_double);
+    qsort(aucs, (size_t)n_boot, sizeof *aucs, clefi_cmp_double);
     double alpha = 1.0 - level;
-    *lo = percentile_sorted(aucs, (size_t)n_boot, alpha / 2.0);
-    *hi = percentile_sorted(aucs, (size_t)n_boot, 1.0 - alpha / 2.0);
+    *lo = clefi_percentile_sorted(aucs, (size_t)n_boot, alpha / 2.0);
+    *hi = clefi_percentile_sorted(aucs, (size_t)n_boot, 1.0 - alpha / 2.0);
     clefi_free(ctx, w);
     clefi_free(ctx, aucs);
     return CLEF_OK;

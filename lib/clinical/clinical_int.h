@@ -37,6 +37,34 @@ CLEFI_HIDDEN clef_status clefi_roc_bootstrap(const clefi_roc *roc, clef_ctx *ctx
                                              int64_t n_boot, uint64_t seed, double level,
                                              double *lo, double *hi);
 
+/** numpy.percentile's default ("linear") interpolation at q in [0, 1] of n sorted values. */
+CLEFI_HIDDEN double clefi_percentile_sorted(const double *v, size_t n, double q);
+/** qsort comparator of doubles, ascending. */
+CLEFI_HIDDEN int clefi_cmp_double(const void *a, const void *b);
+
+/* ---- evaluation harness (eval.c, eval_compare.c) ---- */
+typedef struct clefi_eval_task {
+    char *name;
+    int32_t status; /* CLEF_OK, or why the task was skipped */
+    int64_t n[3];   /* train, val, test */
+    double auroc, lo, hi, c;
+    double smd_age, smd_sex; /* the task design's balance (store runs), NaN if unknown */
+    double *prob;            /* [n[2]] test probabilities of the chosen probe (status CLEF_OK) */
+    int32_t *y;              /* [n[2]] their labels */
+} clefi_eval_task;
+
+struct clef_eval {
+    clef_ctx *ctx;
+    clefi_err err;
+    double *c_grid;
+    size_t n_c;
+    int32_t n_boot;
+    uint64_t seed;
+    double level;
+    clefi_eval_task *tasks;
+    size_t n_tasks, cap_tasks;
+};
+
 /* ---- logistic-regression probe (probe.c) ---- */
 struct clef_probe {
     clef_ctx *ctx;

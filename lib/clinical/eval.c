@@ -6,28 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct eval_task {
-    char *name;
-    int32_t status; /* CLEF_OK, or why the task was skipped */
-    int64_t n[3];   /* train, val, test */
-    double auroc, lo, hi, c;
-    double smd_age, smd_sex; /* the task design's balance (store runs), NaN if unknown */
-    double *prob;            /* [n[2]] test probabilities of the chosen probe (status CLEF_OK) */
-    int32_t *y;              /* [n[2]] their labels */
-} eval_task;
-
-struct clef_eval {
-    clef_ctx *ctx;
-    clefi_err err;
-    double *c_grid;
-    size_t n_c;
-    int32_t n_boot;
-    uint64_t seed;
-    double level;
-    eval_task *tasks;
-    size_t n_tasks, cap_tasks;
-};
-
 /* Default C grid: 10^-4 .. 10^4, one value per decade (as sklearn LogisticRegressionCV's
  * default Cs=10 spans 1e-4..1e4 on a log scale). */
 static const double k_default_c[] = {1e-4, 1e-3, 1e-2, 1e-1, 1.0, 1e1, 1e2, 1e3, 1e4};
@@ -132,7 +110,7 @@ static double *widen(clef_ctx *ctx, const float *x, size_t n, size_t d) {
 }
 
 /* Fit, select C, score the test split; fills t (status CLEF_OK). */
-static clef_status eval_fit(clef_eval *ev, eval_task *t, const float *const x[3],
+static clef_status eval_fit(clef_eval *ev, clefi_eval_task *t, const float *const x[3],
                             const int32_t *const y[3], const size_t n[3], size_t d) {
     clef_ctx *ctx = ev->ctx;
     double *xd[3] = {NULL, NULL, NULL}, *prob = NULL;
@@ -196,13 +174,13 @@ clef_status clef_eval_add_task(clef_eval *ev, const char *name, const float *x_t
                                "task '%s': split %d has n = %zu but NULL data", name, k, n[k]);
     if (ev->n_tasks == ev->cap_tasks) {
         size_t cap = ev->cap_tasks ? ev->cap_tasks * 2 : 16;
-        eval_task *nt = clefi_realloc_array(ev->ctx, ev->tasks, cap, sizeof *nt);
+        clefi_eval_task *nt = clefi_realloc_array(ev->ctx, ev->tasks, cap, sizeof *nt);
         if (nt == NULL)
             return clefi_error(ev->ctx, &ev->err, CLEF_ERR_NOMEM, "cannot grow the task list");
         ev->tasks = nt;
         ev->cap_tasks = cap;
     }
-    eval_task t = {
+    clefi_eval_task t = {
         clefi_strdup(ev->ctx, name), CLEF_OK, {0, 0, 0}, NAN, NAN, NAN, NAN, NAN, NAN, NULL, NULL};
     if (t.name == NULL)
         return clefi_error(ev->ctx, &ev->err, CLEF_ERR_NOMEM, "cannot copy a task name");
@@ -226,7 +204,7 @@ clef_status clef_eval_add_task(clef_eval *ev, const char *name, const float *x_t
 int64_t clef_eval_n_tasks(const clef_eval *ev) { return ev != NULL ? (int64_t)ev->n_tasks : 0; }
 
 /* The argument checks shared by the per-task getters. */
-static clef_status task_at(clef_eval *ev, int64_t i, eval_task **t) {
+static clef_status task_at(clef_eval *ev, int64_t i, clefi_eval_task **t) {
     if (ev == NULL)
         return CLEF_ERR_INVALID_ARG;
     if (i < 0 || (uint64_t)i >= ev->n_tasks)
@@ -240,7 +218,7 @@ clef_status clef_eval_task_name(clef_eval *ev, int64_t i, char *buf, size_t cap,
     clefi_reset(ev);
     if (needed != NULL)
         *needed = 0;
-    eval_task *t = NULL;
+    clefi_eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -258,7 +236,7 @@ clef_status clef_eval_task_result(clef_eval *ev, int64_t i, int32_t *status, int
                                   int64_t *n_val, int64_t *n_test, double *auroc, double *ci_lo,
                                   double *ci_hi, double *c) {
     clefi_reset(ev);
-    eval_task *t = NULL;
+    clefi_eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -286,7 +264,7 @@ clef_status clef_eval_task_scores(clef_eval *ev, int64_t i, double *prob, int32_
     clefi_reset(ev);
     if (needed != NULL)
         *needed = 0;
-    eval_task *t = NULL;
+    clefi_eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -308,7 +286,7 @@ clef_status clef_eval_task_scores(clef_eval *ev, int64_t i, double *prob, int32_
 
 clef_status clef_eval_task_balance(clef_eval *ev, int64_t i, double *smd_age, double *smd_sex) {
     clefi_reset(ev);
-    eval_task *t = NULL;
+    clefi_eval_task *t = NULL;
     clef_status rc = task_at(ev, i, &t);
     if (rc != CLEF_OK)
         return rc;
@@ -397,7 +375,7 @@ static clef_status eval_store_task(clef_eval *ev, clef_store *s, const char *tas
         clefi_free(ev->ctx, d[k].y);
     }
     if (rc == CLEF_OK) { /* the task design's balance, beside its AUROC */
-        eval_task *t = &ev->tasks[ev->n_tasks - 1];
+        clefi_eval_task *t = &ev->tasks[ev->n_tasks - 1];
         if (clef_store_task_balance(s, task, &t->smd_age, &t->smd_sex, NULL, NULL) != CLEF_OK)
             t->smd_age = t->smd_sex = NAN;
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end through the clef program: synth (tiny cohort) -> ingest -> ingest again (no
-# change) -> evaluate (table + CSV) -> a corrupted manifest fails with file, line and column.
+# change) -> evaluate (table + CSV, the means' CIs, --versus) -> a corrupted manifest fails with
+# file, line and column.
 # Usage: cli_store_e2e.sh CLEF_BINARY
 set -euo pipefail
 clef="$1"
@@ -21,6 +22,16 @@ n_rows=$(grep -c -E "^(dis|med|feat)_" "$work/results.csv")
 n_tasks=$(tail -n +2 "$work/cohort/tasks.csv" | cut -d, -f1 | sort -u | wc -l)
 [ "$n_rows" -eq "$n_tasks" ]
 grep -q "^mean," "$work/results.csv"
+grep -qE "^mean +[0-9]+ +[0-9.]+ +\[[0-9.]+, [0-9.]+\]" "$work/table.txt" # the mean's CI
+# a paired comparison of band power with itself: 0 in every resample
+"$clef" evaluate --store "$work/store.db" --versus bandpower --bootstrap 50 > "$work/vs.txt" \
+  2> /dev/null
+grep -qE "^  all +[0-9]+ +\+0\.000  \[\+0\.000, \+0\.000\]$" "$work/vs.txt"
+if "$clef" evaluate --store "$work/store.db" --versus "$work/none.safetensors" > /dev/null \
+  2> "$work/vs_err.txt"; then
+  echo "evaluate --versus with a missing file succeeded"; exit 1
+fi
+grep -q "none.safetensors" "$work/vs_err.txt"
 # a recording that no longer matches its manifest hash is refused, naming the place
 printf 'x' >> "$work/cohort/edf/$(sed -n 2p "$work/cohort/manifest.csv" | cut -d, -f3 | xargs basename)"
 if "$clef" ingest "$work/cohort" --store "$work/store2.db" > /dev/null 2> "$work/err.txt"; then

@@ -55,6 +55,101 @@ static void test_auroc_golden(void **state) {
     golden_txt_free(g);
 }
 
+/* One evaluation of the golden tasks of mean_ci.txt with test features test_<which>_k
+ * (tasks named by k; the last task of B is left out, to be matched by name). */
+static clef_eval *golden_eval(clef_ctx *ctx, const golden_txt *g, const char *which, int n_tasks) {
+    static const char *const names[] = {"dis_a", "dis_b", "feat_a", "feat_b", "feat_c", "med_a"};
+    clef_eval *ev;
+    assert_int_equal(clef_eval_create(&ev, ctx), CLEF_OK);
+    const double *bt = golden_txt_get(g, "boot", NULL);
+    assert_int_equal(clef_eval_set_bootstrap(ev, (int64_t)bt[0], (uint64_t)bt[1], bt[2]), CLEF_OK);
+    const char *split[3][2] = {{"train_x", "train_y"}, {"val_x", "val_y"}, {NULL, "test_y"}};
+    for (int k = 0; k < n_tasks; k++) {
+        float *x[3];
+        int32_t *y[3];
+        size_t n[3];
+        for (int j = 0; j < 3; j++) {
+            size_t m;
+            char key[16];
+            snprintf(key, sizeof key, "test_%s", which);
+            const double *xd = getk(g, j < 2 ? split[j][0] : key, k, &n[j]);
+            const double *yd = getk(g, split[j][1], k, &m);
+            assert_int_equal(m, n[j]);
+            x[j] = malloc(n[j] * sizeof *x[j]);
+            for (size_t i = 0; i < n[j]; i++)
+                x[j][i] = (float)xd[i];
+            y[j] = to_i32(yd, m);
+        }
+        assert_int_equal(clef_eval_add_task(ev, names[k], x[0], y[0], n[0], x[1], y[1], n[1], x[2],
+                                            y[2], n[2], 1),
+                         CLEF_OK);
+        for (int j = 0; j < 3; j++) {
+            free(x[j]);
+            free(y[j]);
+        }
+    }
+    return ev;
+}
+
+/* clef_eval_mean_ci and clef_eval_compare against tools/ref/eval_mean_ref.py: one feature per
+ * task, so each probe ranks the test sessions as the feature does and the reference scores the
+ * feature itself (sklearn's weighted AUROC per resample, numpy's percentile). */
+static void test_mean_ci_golden(void **state) {
+    (void)state;
+    golden_txt *g = golden_txt_load("golden/clinical/mean_ci.txt");
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    int n_tasks = (int)golden_txt_get(g, "n_tasks", NULL)[0];
+    clef_eval *a = golden_eval(ctx, g, "a", n_tasks), *b = golden_eval(ctx, g, "b", n_tasks);
+    for (int p = 0; p < 2; p++) {
+        const char *prefix = p == 0 ? NULL : "feat_";
+        char key[32];
+        double got[3];
+        int64_t nt = 0;
+        assert_int_equal(clef_eval_mean_ci(a, prefix, &got[0], &got[1], &got[2], &nt), CLEF_OK);
+        assert_int_equal(nt, p == 0 ? n_tasks : 3);
+        snprintf(key, sizeof key, "mean_%s", p == 0 ? "all" : "feat_");
+        test_assert_close_f64(got, golden_txt_get(g, key, NULL), 3, 1e-12, 0.0, key);
+        assert_int_equal(clef_eval_compare(a, b, prefix, &got[0], &got[1], &got[2], &nt), CLEF_OK);
+        snprintf(key, sizeof key, "diff_%s", p == 0 ? "all" : "feat_");
+        test_assert_close_f64(got, golden_txt_get(g, key, NULL), 3, 1e-12, 0.0, key);
+    }
+    /* the same evaluation against itself: a difference of exactly 0 in every resample */
+    double d, lo, hi;
+    assert_int_equal(clef_eval_compare(a, a, "", &d, &lo, &hi, NULL), CLEF_OK);
+    assert_true(d == 0.0 && lo == 0.0 && hi == 0.0);
+    /* tasks are matched by name: B without its last task compares over the others */
+    clef_eval *b5 = golden_eval(ctx, g, "b", n_tasks - 1);
+    int64_t nt = 0;
+    assert_int_equal(clef_eval_compare(a, b5, NULL, &d, &lo, &hi, &nt), CLEF_OK);
+    assert_int_equal(nt, n_tasks - 1);
+    assert_true(lo <= d && d <= hi);
+    /* no such task; other test sessions; NULL outputs */
+    assert_int_equal(clef_eval_mean_ci(a, "xyz_", &d, &lo, &hi, &nt), CLEF_ERR_NOT_FOUND);
+    assert_int_equal(nt, 0);
+    assert_non_null(strstr(clef_eval_errmsg(a), "xyz_"));
+    assert_true(isnan(d) && isnan(lo) && isnan(hi));
+    clef_eval *other;
+    assert_int_equal(clef_eval_create(&other, ctx), CLEF_OK);
+    float xs[6] = {0, 1, 2, 3, 4, 5};
+    int32_t ys[6] = {0, 1, 0, 1, 0, 1};
+    assert_int_equal(clef_eval_add_task(other, "feat_a", xs, ys, 6, xs, ys, 6, xs, ys, 6, 1),
+                     CLEF_OK);
+    assert_int_equal(clef_eval_compare(a, other, NULL, &d, &lo, &hi, NULL), CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_eval_errmsg(a), "feat_a"));
+    assert_int_equal(clef_eval_compare(a, NULL, NULL, &d, &lo, &hi, NULL), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_eval_mean_ci(a, NULL, NULL, &lo, &hi, NULL), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_eval_mean_ci(NULL, NULL, &d, &lo, &hi, NULL), CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_eval_mean_ci(a, NULL, &d, &lo, &hi, NULL), CLEF_OK);
+    assert_string_equal(clef_eval_errmsg(a), "");
+    clef_eval_free(other);
+    clef_eval_free(b5);
+    clef_eval_free(a);
+    clef_eval_free(b);
+    clef_ctx_free(ctx);
+    golden_txt_free(g);
+}
+
 static void test_auroc_errors(void **state) {
     (void)state;
     clef_ctx *ctx;
@@ -522,12 +617,19 @@ static void test_oom(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_auroc_golden),        cmocka_unit_test(test_auroc_errors),
-        cmocka_unit_test(test_bootstrap_ci),        cmocka_unit_test(test_probe_golden),
-        cmocka_unit_test(test_probe_select_golden), cmocka_unit_test(test_probe_errors),
-        cmocka_unit_test(test_probe_many_golden),   cmocka_unit_test(test_probe_many_slots),
-        cmocka_unit_test(test_probe_many_errors),   cmocka_unit_test(test_bandpower_golden),
-        cmocka_unit_test(test_eval_arrays),         cmocka_unit_test(test_oom),
+        cmocka_unit_test(test_auroc_golden),
+        cmocka_unit_test(test_auroc_errors),
+        cmocka_unit_test(test_bootstrap_ci),
+        cmocka_unit_test(test_probe_golden),
+        cmocka_unit_test(test_probe_select_golden),
+        cmocka_unit_test(test_probe_errors),
+        cmocka_unit_test(test_probe_many_golden),
+        cmocka_unit_test(test_probe_many_slots),
+        cmocka_unit_test(test_probe_many_errors),
+        cmocka_unit_test(test_bandpower_golden),
+        cmocka_unit_test(test_eval_arrays),
+        cmocka_unit_test(test_mean_ci_golden),
+        cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

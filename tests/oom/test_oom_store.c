@@ -127,24 +127,52 @@ static clef_status c_bandpower(oom_fx *fx) {
 
 /* ---- evaluation ---- */
 
-static clef_status c_eval(oom_fx *fx) {
-    enum { M = 24 };
-    static float x[M * 2];
-    static int32_t y[M];
-    for (int i = 0; i < M; i++) {
-        y[i] = i % 2;
-        x[i * 2] = (float)y[i] + 0.1f * (float)(i % 5);
-        x[i * 2 + 1] = (float)(i % 7);
+/* 24 sessions of 2 features and alternating labels: train, val, test of 8 each. */
+enum { EVAL_M = 24 };
+static float k_eval_x[EVAL_M * 2];
+static int32_t k_eval_y[EVAL_M];
+static void eval_data(void) {
+    for (int i = 0; i < EVAL_M; i++) {
+        k_eval_y[i] = i % 2;
+        k_eval_x[i * 2] = (float)k_eval_y[i] + 0.1f * (float)(i % 5);
+        k_eval_x[i * 2 + 1] = (float)(i % 7);
     }
+}
+
+static clef_status add_eval_task(clef_eval *ev, const char *name) {
+    const float *x = k_eval_x;
+    const int32_t *y = k_eval_y;
+    return clef_eval_add_task(ev, name, x, y, 8, x + 16, y + 8, 8, x + 32, y + 16, 8, 2);
+}
+
+static clef_status c_eval(oom_fx *fx) {
+    eval_data();
     static const double grid[2] = {0.5, 2.0};
     clef_eval *ev = NULL;
     clef_status rc = clef_eval_create(&ev, fx->ctx);
     if (rc == CLEF_OK)
         rc = clef_eval_set_c_grid(ev, grid, 2);
     if (rc == CLEF_OK)
-        rc = clef_eval_add_task(ev, "t", x, y, 8, x + 16, y + 8, 8, x + 32, y + 16, 8, 2);
+        rc = add_eval_task(ev, "t");
     clef_eval_free(ev);
     return rc;
+}
+
+/* An evaluation of two tasks, for the means over tasks. */
+static clef_status s_eval_tasks(oom_fx *fx) {
+    eval_data();
+    clef_status rc = clef_eval_create(&fx->ev, fx->ctx);
+    if (rc == CLEF_OK)
+        rc = clef_eval_set_bootstrap(fx->ev, 20, 1, 0.95);
+    for (int t = 0; t < 2 && rc == CLEF_OK; t++)
+        rc = add_eval_task(fx->ev, t == 0 ? "feat_a" : "feat_b");
+    return rc;
+}
+
+static clef_status c_eval_means(oom_fx *fx) {
+    double m, lo, hi;
+    clef_status rc = clef_eval_mean_ci(fx->ev, "feat_", &m, &lo, &hi, NULL);
+    return rc == CLEF_OK ? clef_eval_compare(fx->ev, fx->ev, NULL, &m, &lo, &hi, NULL) : rc;
 }
 
 static clef_status s_eval_store(oom_fx *fx) {
@@ -260,6 +288,10 @@ static const oom_case k_cases[] = {
     {.name = "eval",
      .covers = COVERS("clef_eval_create clef_eval_set_c_grid clef_eval_add_task"),
      .call = c_eval},
+    {.name = "eval_means",
+     .covers = COVERS("clef_eval_mean_ci clef_eval_compare"),
+     .setup = s_eval_tasks,
+     .call = c_eval_means},
     {.name = "eval_run_store",
      .covers = COVERS("clef_eval_run_store"),
      .setup = s_eval_store,

@@ -1,6 +1,7 @@
-/* cmd_evaluate.c — clef evaluate --store PATH [--model M] [--out results.csv]: a linear probe
- * per task on a stored embedding kind (the band-power baseline, computed first as a resumable
- * job, or an encoder's: clef embed --store) with the test AUROC and its bootstrap 95 % CI. */
+/* cmd_evaluate.c — clef evaluate --store PATH [--model M] [--versus M] [--out results.csv]: a
+ * linear probe per task on a stored embedding kind (the band-power baseline, computed first as
+ * a resumable job, or an encoder's: clef embed --store) with the test AUROC and its bootstrap
+ * 95 % CI; the means over tasks with theirs, and paired differences against a second kind. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,50 @@
 #include "cli.h"
 
 #include <math.h>
+
+enum { MAX_PREFIXES = 16, PREFIX_CAP = 32 };
+
+/* The task categories of ev: each distinct name prefix up to its first '_' (dis_, med_,
+ * feat_), in order of first appearance; returns how many (at most MAX_PREFIXES). */
+static int64_t prefixes(clef_eval *ev, char pre[MAX_PREFIXES][PREFIX_CAP]) {
+    int64_t n = 0;
+    for (int64_t i = 0; i < clef_eval_n_tasks(ev) && n < MAX_PREFIXES; i++) {
+        char name[256];
+        const char *us;
+        if (clef_eval_task_name(ev, i, name, sizeof name, NULL) != CLEF_OK ||
+            (us = strchr(name, '_')) == NULL || us - name + 2 > PREFIX_CAP)
+            continue;
+        name[us - name + 1] = '\0';
+        int64_t j = 0;
+        while (j < n && strcmp(pre[j], name) != 0)
+            j++;
+        if (j == n)
+            memcpy(pre[n++], name, strlen(name) + 1);
+    }
+    return n;
+}
+
+/* Paired differences ev - base over all tasks and each category, with their CIs. */
+static void report_versus(clef_eval *ev, clef_eval *base, const char *base_name) {
+    char pre[MAX_PREFIXES][PREFIX_CAP];
+    int64_t np = prefixes(ev, pre);
+    printf("\ndifference in mean AUROC against %s (the same test sessions, paired bootstrap 95%% "
+           "CI):\n",
+           base_name);
+    for (int64_t j = -1; j < np; j++) {
+        double d, lo, hi;
+        int64_t k;
+        clef_status rc = clef_eval_compare(ev, base, j < 0 ? NULL : pre[j], &d, &lo, &hi, &k);
+        if (rc == CLEF_OK)
+            printf("  %-30s %6lld %+7.3f  [%+.3f, %+.3f]%s\n", j < 0 ? "all" : pre[j], (long long)k,
+                   d, lo, hi,
+                   lo > 0.0   ? "  higher"
+                   : hi < 0.0 ? "  lower"
+                              : "");
+        else
+            printf("  %-30s %s\n", j < 0 ? "all" : pre[j], clef_eval_errmsg(ev));
+    }
+}
 
 /* Print the table and write the CSV; returns the exit code. */
 static int report(clef_eval *ev, const char *out_path) {
@@ -45,12 +90,18 @@ static int report(clef_eval *ev, const char *out_path) {
                           (long long)ntr, (long long)nva, (long long)nte, auc, lo, hi, c,
                           status == CLEF_OK ? "ok" : "skipped", sa, sx);
     }
-    double mean;
+    double mean, lo, hi;
     int64_t k;
-    if (clef_eval_mean_auroc(ev, &mean, &k) == CLEF_OK) {
-        printf("%-32s %6lld %7.3f  (tasks evaluated)\n", "mean", (long long)k, mean);
+    if (clef_eval_mean_ci(ev, NULL, &mean, &lo, &hi, &k) == CLEF_OK) {
+        printf("%-32s %6lld %7.3f  [%.3f, %.3f]    (tasks evaluated)\n", "mean", (long long)k, mean,
+               lo, hi);
         if (csv != NULL)
-            cli_fprintf_c(csv, "mean,,,%lld,%.6f,,,,ok,,\n", (long long)k, mean);
+            cli_fprintf_c(csv, "mean,,,%lld,%.6f,%.6f,%.6f,,ok,,\n", (long long)k, mean, lo, hi);
+        char pre[MAX_PREFIXES][PREFIX_CAP];
+        for (int64_t j = 0, np = prefixes(ev, pre); j < np; j++)
+            if (clef_eval_mean_ci(ev, pre[j], &mean, &lo, &hi, &k) == CLEF_OK)
+                printf("mean %-27s %6lld %7.3f  [%.3f, %.3f]\n", pre[j], (long long)k, mean, lo,
+                       hi);
     }
     if (n_unbalanced > 0)
         printf("%lld task(s) UNBALANCED: positives and negatives differ in age or sex by a "
@@ -65,14 +116,18 @@ static int report(clef_eval *ev, const char *out_path) {
 
 static const char k_usage[] =
     "usage: clef evaluate --store PATH [--model bandpower|WEIGHTS|HASH] [-o|--out results.csv]\n"
-    "                     [--bootstrap N] [--seed S]\n\n"
+    "                     [--versus bandpower|WEIGHTS|HASH] [--bootstrap N] [--seed S]\n\n"
     "Fit a linear probe per task on the train split of a stored embedding kind with C\n"
     "chosen on val, and print the test AUROC with a bootstrap 95% CI (default 1000\n"
     "resamples, seed 0); --out also writes the table as CSV. --model bandpower (the\n"
     "default) first computes the band-power baseline embedding of every session (a\n"
     "resumable job: rerun after an interruption to finish it); --model WEIGHTS probes\n"
     "the embeddings of an encoder weights file (clef embed --store, keyed by its\n"
-    "SHA-256), --model HASH those stored under a model hash.\n";
+    "SHA-256), --model HASH those stored under a model hash. The mean over tasks and\n"
+    "over each category (dis_, med_, feat_) is printed with a bootstrap 95% CI that\n"
+    "resamples every task's test sessions. --versus M evaluates M too and prints the\n"
+    "difference in mean AUROC (--model minus M) with a paired bootstrap CI: the same\n"
+    "test sessions drawn for both (docs/evaluation.md).\n";
 
 /* The model hash of --model: band-power's, a 64-hex-digit hash, or a weights file's. */
 static int model_hash(clef_ctx *ctx, const char *model, char hash[65]) {
@@ -89,42 +144,23 @@ static int model_hash(clef_ctx *ctx, const char *model, char hash[65]) {
     return rc != CLEF_OK ? cli_fail(model, rc, clef_ctx_errmsg(ctx)) : 0;
 }
 
-int cmd_evaluate(int argc, char **argv) {
-    const char *store = NULL, *out = NULL, *model = "bandpower";
-    int64_t n_boot = 1000, seed = 0;
-    const cli_opt opts[] = {
-        CLI_STR("--store", NULL, &store, 1),    CLI_OUT(&out, 0),
-        CLI_STR("--model", NULL, &model, 0),    CLI_I64("--bootstrap", &n_boot, 2, 1000000),
-        CLI_I64("--seed", &seed, 0, INT64_MAX), CLI_END};
-    const cli_cmd cmd = {"evaluate", k_usage, opts};
-    int r = 0;
-    if (cli_parse(&cmd, argc, argv, &r) != 0)
-        return r;
-    clef_ctx *ctx;
-    clef_status rc = clef_ctx_create(&ctx);
-    if (rc != CLEF_OK)
-        return cli_fail("evaluate", rc, NULL);
-    clef_store *s = NULL;
-    clef_eval *ev = NULL;
-    rc = clef_store_open(&s, ctx, store);
-    if (rc != CLEF_OK) {
-        r = cli_fail("evaluate", rc, clef_ctx_errmsg(ctx));
-        goto done;
-    }
+/* Evaluate the embeddings stored under model (band power first computed as a job). */
+static int evaluate(clef_ctx *ctx, clef_store *s, const char *model, int64_t n_boot, int64_t seed,
+                    clef_eval **out) {
     char hash[65];
-    if ((r = model_hash(ctx, model, hash)) != 0)
-        goto done;
+    int r = model_hash(ctx, model, hash);
+    if (r != 0)
+        return r;
     int bandpower = strcmp(hash, clef_bandpower_model_hash()) == 0;
     /* one worker: claims left by an interrupted run are taken over at once */
     cli_progress bar;
     cli_progress_begin(&bar, "clef evaluate: band-power embeddings", 0);
-    rc = bandpower ? clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, cli_progress_item_cb, &bar)
-                   : CLEF_OK;
+    clef_status rc = bandpower
+                         ? clef_bandpower_job_run(ctx, s, 0.0, 0, NULL, cli_progress_item_cb, &bar)
+                         : CLEF_OK;
     cli_progress_end(&bar);
-    if (rc != CLEF_OK) {
-        r = cli_fail("evaluate: embedding", rc, clef_ctx_errmsg(ctx));
-        goto done;
-    }
+    if (rc != CLEF_OK)
+        return cli_fail("evaluate: embedding", rc, clef_ctx_errmsg(ctx));
     int64_t failed = 0;
     if (bandpower &&
         clef_store_job_count(s, clef_bandpower_job_name(), CLEF_JOB_FAILED, &failed) == CLEF_OK &&
@@ -133,6 +169,7 @@ int cmd_evaluate(int argc, char **argv) {
                 "clef evaluate: warning: %lld session(s) could not be read (see the "
                 "jobs table)\n",
                 (long long)failed);
+    clef_eval *ev = NULL;
     rc = clef_eval_create(&ev, ctx);
     if (rc == CLEF_OK)
         rc = clef_eval_set_bootstrap(ev, n_boot, (uint64_t)seed, 0.95);
@@ -142,10 +179,47 @@ int cmd_evaluate(int argc, char **argv) {
     cli_progress_end(&bar);
     if (rc != CLEF_OK) {
         r = cli_fail("evaluate", rc, ev != NULL ? clef_eval_errmsg(ev) : clef_ctx_errmsg(ctx));
+        clef_eval_free(ev);
+        return r;
+    }
+    *out = ev;
+    return 0;
+}
+
+int cmd_evaluate(int argc, char **argv) {
+    const char *store = NULL, *out = NULL, *model = "bandpower", *versus = NULL;
+    int64_t n_boot = 1000, seed = 0;
+    const cli_opt opts[] = {CLI_STR("--store", NULL, &store, 1),
+                            CLI_OUT(&out, 0),
+                            CLI_STR("--model", NULL, &model, 0),
+                            CLI_STR("--versus", NULL, &versus, 0),
+                            CLI_I64("--bootstrap", &n_boot, 2, 1000000),
+                            CLI_I64("--seed", &seed, 0, INT64_MAX),
+                            CLI_END};
+    const cli_cmd cmd = {"evaluate", k_usage, opts};
+    int r = 0;
+    if (cli_parse(&cmd, argc, argv, &r) != 0)
+        return r;
+    clef_ctx *ctx;
+    clef_status rc = clef_ctx_create(&ctx);
+    if (rc != CLEF_OK)
+        return cli_fail("evaluate", rc, NULL);
+    clef_store *s = NULL;
+    clef_eval *ev = NULL, *base = NULL;
+    rc = clef_store_open(&s, ctx, store);
+    if (rc != CLEF_OK) {
+        r = cli_fail("evaluate", rc, clef_ctx_errmsg(ctx));
         goto done;
     }
+    if ((r = evaluate(ctx, s, model, n_boot, seed, &ev)) != 0)
+        goto done;
+    if (versus != NULL && (r = evaluate(ctx, s, versus, n_boot, seed, &base)) != 0)
+        goto done;
     r = report(ev, out);
+    if (r == 0 && base != NULL)
+        report_versus(ev, base, versus);
 done:
+    clef_eval_free(base);
     clef_eval_free(ev);
     clef_store_free(s);
     clef_ctx_free(ctx);

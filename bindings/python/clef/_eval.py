@@ -199,3 +199,18 @@ class Eval(Handle):
     def mean_auroc(self) -> float:
         """Mean test AUROC over the evaluated tasks."""
         return float(_ll.clef_eval_mean_auroc(self)[0])
+
+    def mean_ci(self, prefix: Optional[str] = None) -> Tuple[float, float, float, int]:
+        """(mean, lo, hi, n_tasks): the mean test AUROC over the evaluated tasks whose names
+        start with prefix (None: all; e.g. "feat_") and its bootstrap interval, every task's
+        test sessions resampled (the evaluator's n_boot, seed and level)."""
+        m, lo, hi, n = _ll.clef_eval_mean_ci(self, prefix)
+        return float(m), float(lo), float(hi), int(n)
+
+    def compare(self, base: "Eval", prefix: Optional[str] = None
+                ) -> Tuple[float, float, float, int]:
+        """(diff, lo, hi, n_tasks): this evaluation's mean test AUROC minus base's over the
+        tasks evaluated in both (same store, same sessions), with a paired bootstrap interval
+        that draws the same test sessions for both."""
+        d, lo, hi, n = _ll.clef_eval_compare(self, base, prefix)
+        return float(d), float(lo), float(hi), int(n)

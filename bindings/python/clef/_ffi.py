@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "5b20df6a45c6da122b41807da7acdcc7b2793c6344669e1c4cee05bdb3930882"
+HEADER_SHA256 = "ae26284f58ac84fdcb8c7fa7b1fdf82b9514b82926d4663e72e1d05c5544e69a"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -696,6 +696,8 @@ FUNCTIONS = {
     'clef_eval_task_scores': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_eval_task_balance': (clef_status, [_C.POINTER(clef_eval), _C.c_int64, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double)]),
     'clef_eval_mean_auroc': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64)]),
+    'clef_eval_mean_ci': (clef_status, [_C.POINTER(clef_eval), _C.c_char_p, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64)]),
+    'clef_eval_compare': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(clef_eval), _C.c_char_p, _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_double), _C.POINTER(_C.c_int64)]),
     'clef_eval_run_store': (clef_status, [_C.POINTER(clef_eval), _C.POINTER(clef_store), _C.c_int32, _C.c_char_p, clef_eval_progress_fn, _C.c_void_p]),
     'clef_bandpower_model_hash': (_C.c_char_p, []),
     'clef_bandpower_job_name': (_C.c_char_p, []),
@@ -1040,6 +1042,8 @@ SIGNATURES = {
     'clef_eval_task_scores': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('prob', 'ptr_out', 'double', 'cap', 'out'), ('labels', 'ptr_out', 'int32_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_eval_task_balance': (('ev', 'handle', 'clef_eval', '', ''), ('i', 'scalar', 'int64_t', '', ''), ('smd_age', 'ptr_out', 'double', '', 'scalar'), ('smd_sex', 'ptr_out', 'double', '', 'scalar'), ),
     'clef_eval_mean_auroc': (('ev', 'handle', 'clef_eval', '', ''), ('out', 'ptr_out', 'double', '', 'scalar'), ('n_evaluated', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_eval_mean_ci': (('ev', 'handle', 'clef_eval', '', ''), ('prefix', 'cstr', 'char', '', ''), ('mean', 'ptr_out', 'double', '', 'scalar'), ('lo', 'ptr_out', 'double', '', 'scalar'), ('hi', 'ptr_out', 'double', '', 'scalar'), ('n_tasks', 'ptr_out', 'int64_t', '', 'scalar'), ),
+    'clef_eval_compare': (('ev', 'handle', 'clef_eval', '', ''), ('base', 'handle', 'clef_eval', '', ''), ('prefix', 'cstr', 'char', '', ''), ('diff', 'ptr_out', 'double', '', 'scalar'), ('lo', 'ptr_out', 'double', '', 'scalar'), ('hi', 'ptr_out', 'double', '', 'scalar'), ('n_tasks', 'ptr_out', 'int64_t', '', 'scalar'), ),
     'clef_eval_run_store': (('ev', 'handle', 'clef_eval', '', ''), ('s', 'handle', 'clef_store', '', ''), ('kind', 'scalar', 'int32_t', '', ''), ('model_hash', 'cstr', 'char', '', ''), ('progress', 'callback', 'clef_eval_progress_fn', '', ''), ('user', 'voidp', 'void', '', ''), ),
     'clef_bandpower_model_hash': (),
     'clef_bandpower_job_name': (),
@@ -1383,6 +1387,8 @@ RETURNS = {
     'clef_eval_task_scores': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_task_balance': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_mean_auroc': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_mean_ci': ('scalar', 'int32_t', 'clef_status'),
+    'clef_eval_compare': ('scalar', 'int32_t', 'clef_status'),
     'clef_eval_run_store': ('scalar', 'int32_t', 'clef_status'),
     'clef_bandpower_model_hash': ('cstr', 'char', 'const char *'),
     'clef_bandpower_job_name': ('cstr', 'char', 'const char *'),
@@ -1582,6 +1588,8 @@ ERROR_SOURCES = {
     'clef_eval_task_scores': (0, 'clef_eval_errmsg'),
     'clef_eval_task_balance': (0, 'clef_eval_errmsg'),
     'clef_eval_mean_auroc': (0, 'clef_eval_errmsg'),
+    'clef_eval_mean_ci': (0, 'clef_eval_errmsg'),
+    'clef_eval_compare': (0, 'clef_eval_errmsg'),
     'clef_eval_run_store': (0, 'clef_eval_errmsg'),
     'clef_bandpower_job_run': (0, 'clef_ctx_errmsg'),
     'clef_store_open': (1, 'clef_ctx_errmsg'),
@@ -1776,6 +1784,8 @@ STATUS_FUNCTIONS = frozenset({
     'clef_eval_task_scores',
     'clef_eval_task_balance',
     'clef_eval_mean_auroc',
+    'clef_eval_mean_ci',
+    'clef_eval_compare',
     'clef_eval_run_store',
     'clef_bandpower_job_run',
     'clef_store_open',

@@ -3127,6 +3127,35 @@ def clef_eval_mean_auroc(ev: Optional[Handle]) -> Tuple[float, int]:
 
 _g_clef_eval_mean_auroc = _Generic('clef_eval_mean_auroc')
 
+def clef_eval_mean_ci(ev: Optional[Handle], prefix: Optional[CStr]) -> Tuple[float, float, float, int]:
+    """Mean test AUROC over the evaluated tasks whose names start with prefix (NULL or "": all;
+    e.g. "feat_") with a percentile bootstrap CI at ev's settings (clef_eval_set_bootstrap()):
+    resample b draws every task's test sessions with replacement (a draw that lacks a class is
+    drawn again) and averages the tasks' AUROCs (docs/evaluation.md). *n_tasks (may be NULL)
+    counts the tasks; CLEF_ERR_NOT_FOUND if there are none. Errors on ev.
+
+    C: clef_status clef_eval_mean_ci(clef_eval *ev, const char *prefix, double *mean, double *lo, double *hi, int64_t *n_tasks)
+    """
+    return _g_clef_eval_mean_ci(ev, prefix)
+
+
+_g_clef_eval_mean_ci = _Generic('clef_eval_mean_ci')
+
+def clef_eval_compare(ev: Optional[Handle], base: Optional[Handle], prefix: Optional[CStr]) -> Tuple[float, float, float, int]:
+    """Paired comparison of two evaluations of the same sessions (two embeddings of one store):
+    *diff = mean test AUROC of ev minus that of base over the tasks evaluated in both (matched
+    by name, names starting with prefix), with a percentile bootstrap CI whose resamples draw
+    the same test sessions for both (ev's settings), so the sessions' own difficulty cancels.
+    CLEF_ERR_INVALID_ARG naming a task whose test rows differ (count or labels);
+    CLEF_ERR_NOT_FOUND if no task is in both. Errors on ev.
+
+    C: clef_status clef_eval_compare(clef_eval *ev, const clef_eval *base, const char *prefix, double *diff, double *lo, double *hi, int64_t *n_tasks)
+    """
+    return _g_clef_eval_compare(ev, base, prefix)
+
+
+_g_clef_eval_compare = _Generic('clef_eval_compare')
+
 def clef_eval_run_store(ev: Optional[Handle], s: Optional[Handle], kind: int, model_hash: Optional[CStr]) -> int:
     """Evaluate every task of a store (sorted by name) on the sessions' artifacts of the given
     kind (clef_artifact_kind, float32) and model hash; splits from the store.

@@ -270,6 +270,11 @@ def test_auroc_probe_and_eval(ctx):
         (r,) = ev.results()
         assert r.name == "t" and r.status == 0 and r.n_test == 15 and r.ci_lo <= r.auroc
         assert ev.mean_auroc == r.auroc
+        m, lo, hi, n = ev.mean_ci()
+        assert m == r.auroc and lo <= m <= hi and n == 1
+        assert ev.compare(ev, "t") == (0.0, 0.0, 0.0, 1)
+        with pytest.raises(clef.ClefError, match="xyz"):
+            ev.mean_ci("xyz")
         with pytest.raises(ValueError, match="y_val"):
             ev.add_task("u", (xf[:30], y[:30]), (xf[30:45], y[:3]), (xf[45:], y[45:]))
 

@@ -1321,6 +1321,14 @@ clef_eval_mean_auroc <- function(ev) {
   .clef_result(.Call(C_clef_eval_mean_auroc, ev), "clef_eval_mean_auroc", TRUE, c("out", "n_evaluated"))
 }
 
+clef_eval_mean_ci <- function(ev, prefix) {
+  .clef_result(.Call(C_clef_eval_mean_ci, ev, prefix), "clef_eval_mean_ci", TRUE, c("mean", "lo", "hi", "n_tasks"))
+}
+
+clef_eval_compare <- function(ev, base, prefix) {
+  .clef_result(.Call(C_clef_eval_compare, ev, base, prefix), "clef_eval_compare", TRUE, c("diff", "lo", "hi", "n_tasks"))
+}
+
 clef_eval_run_store <- function(ev, s, kind, model_hash) {
   .clef_result(.Call(C_clef_eval_run_store, ev, s, kind, model_hash), "clef_eval_run_store", TRUE, c())
 }

@@ -4366,6 +4366,49 @@ SEXP clefr_clef_eval_mean_auroc(SEXP a_ev) {
     return res;
 }
 
+SEXP clefr_clef_eval_mean_ci(SEXP a_ev, SEXP a_prefix) {
+    static const char fn[] = "clef_eval_mean_ci";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    const char *v_prefix = clefr_as_string(a_prefix, fn, "prefix");
+    double v_mean = 0;
+    double v_lo = 0;
+    double v_hi = 0;
+    int64_t v_n_tasks = 0;
+    clef_status ret = clef_eval_mean_ci(v_ev, v_prefix, &v_mean, &v_lo, &v_hi, &v_n_tasks);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_mean));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_lo));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_F64, (double)v_hi));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_n_tasks));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_eval_compare(SEXP a_ev, SEXP a_base, SEXP a_prefix) {
+    static const char fn[] = "clef_eval_compare";
+    clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);
+    const clef_eval *v_base = clefr_handle(a_base, "clef_eval", fn, "base", 0);
+    const char *v_prefix = clefr_as_string(a_prefix, fn, "prefix");
+    double v_diff = 0;
+    double v_lo = 0;
+    double v_hi = 0;
+    int64_t v_n_tasks = 0;
+    clef_status ret = clef_eval_compare(v_ev, v_base, v_prefix, &v_diff, &v_lo, &v_hi, &v_n_tasks);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 6));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_ev != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_eval_errmsg(v_ev)));
+    SET_VECTOR_ELT(res, 2, clefr_from_num(CLEFR_F64, (double)v_diff));
+    SET_VECTOR_ELT(res, 3, clefr_from_num(CLEFR_F64, (double)v_lo));
+    SET_VECTOR_ELT(res, 4, clefr_from_num(CLEFR_F64, (double)v_hi));
+    SET_VECTOR_ELT(res, 5, clefr_from_num(CLEFR_I64, (double)v_n_tasks));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_eval_run_store(SEXP a_ev, SEXP a_s, SEXP a_kind, SEXP a_model_hash) {
     static const char fn[] = "clef_eval_run_store";
     clef_eval *v_ev = clefr_handle(a_ev, "clef_eval", fn, "ev", 0);

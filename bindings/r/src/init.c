@@ -274,6 +274,8 @@ SEXP clefr_clef_eval_task_result(SEXP, SEXP);
 SEXP clefr_clef_eval_task_scores(SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_task_balance(SEXP, SEXP);
 SEXP clefr_clef_eval_mean_auroc(SEXP);
+SEXP clefr_clef_eval_mean_ci(SEXP, SEXP);
+SEXP clefr_clef_eval_compare(SEXP, SEXP, SEXP);
 SEXP clefr_clef_eval_run_store(SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_bandpower_model_hash(void);
 SEXP clefr_clef_bandpower_job_name(void);
@@ -621,6 +623,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_eval_task_scores", (DL_FUNC)&clefr_clef_eval_task_scores, 3},
     {"C_clef_eval_task_balance", (DL_FUNC)&clefr_clef_eval_task_balance, 2},
     {"C_clef_eval_mean_auroc", (DL_FUNC)&clefr_clef_eval_mean_auroc, 1},
+    {"C_clef_eval_mean_ci", (DL_FUNC)&clefr_clef_eval_mean_ci, 2},
+    {"C_clef_eval_compare", (DL_FUNC)&clefr_clef_eval_compare, 3},
     {"C_clef_eval_run_store", (DL_FUNC)&clefr_clef_eval_run_store, 4},
     {"C_clef_bandpower_model_hash", (DL_FUNC)&clefr_clef_bandpower_model_hash, 0},
     {"C_clef_bandpower_job_name", (DL_FUNC)&clefr_clef_bandpower_job_name, 0},
