@@ -1829,8 +1829,8 @@ CLEF_API clef_status clef_eval_mean_auroc(clef_eval *ev, double *out, int64_t *n
  *  resample b draws every task's test sessions with replacement (a draw that lacks a class is
  *  drawn again) and averages the tasks' AUROCs (docs/evaluation.md). *n_tasks (may be NULL)
  *  counts the tasks; CLEF_ERR_NOT_FOUND if there are none. Errors on ev. */
-CLEF_API clef_status clef_eval_mean_ci(clef_eval *ev, const char *prefix, double *mean,
-                                       double *lo, double *hi, int64_t *n_tasks);
+CLEF_API clef_status clef_eval_mean_ci(clef_eval *ev, const char *prefix, double *mean, double *lo,
+                                       double *hi, int64_t *n_tasks);
 /** Paired comparison of two evaluations of the same sessions (two embeddings of one store):
  *  *diff = mean test AUROC of ev minus that of base over the tasks evaluated in both (matched
  *  by name, names starting with prefix), with a percentile bootstrap CI whose resamples draw

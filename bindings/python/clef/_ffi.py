@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "ae26284f58ac84fdcb8c7fa7b1fdf82b9514b82926d4663e72e1d05c5544e69a"
+HEADER_SHA256 = "02f9d98a73e6f9f5f99c2e014c3aa5548fe3df1901047a7702e9fc3eaee4674d"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
