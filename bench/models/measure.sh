@@ -5,7 +5,9 @@
 # 1. tokenizer: reconstruction MAE (dB) of held-out (test split) sessions and of the real EEG
 #    file tests/data/test_subsecond.edf (clef tokenize --recon-png);
 # 2. probes: mean test AUROC over all tasks and per category for band power, the encoder's
-#    embeddings (recon-only) and the aligned ones (clef evaluate);
+#    embeddings (recon-only) and the aligned ones (clef evaluate), and their paired differences
+#    with bootstrap CIs (clef evaluate --versus); with BENCH_BUILD set to a bench build, the
+#    tokens' coefficients too (bench_pool_states coef);
 # 3. zero-shot AUROC of each feat_ task from a prompt over all labelled sessions (the aligner
 #    never saw the cohort), and their mean;
 # 4. the HTML report of the store with the same models (clef report).
@@ -26,7 +28,7 @@ al="$root/models/aligner.safetensors"
 cd "$work"
 "$clef" build-info | grep -iE "cpu|blas" || true
 echo "== cohort: $patients patients x 1 session x 5 min, seed $seed"
-rm -rf cohort m.db
+rm -rf cohort m.db ./*_vs_*.txt
 "$clef" synth -o cohort --patients "$patients" --sessions 1 --minutes 5 --seed "$seed" \
   "${threads[@]}" --quiet
 "$clef" ingest cohort --store m.db > /dev/null
@@ -46,10 +48,26 @@ awk -v s="$sum" -v n="$n" 'BEGIN { printf "  held-out synthetic sessions: %.3f d
 echo "  real EEG tests/data/test_subsecond.edf (1 of 19 channels): $(mae "$root/tests/data/test_subsecond.edf") dB"
 echo "== probes: mean test AUROC"
 "$clef" evaluate --store m.db -o bandpower.csv > /dev/null 2>&1
-"$clef" evaluate --store m.db --model "$enc" -o encoder.csv > /dev/null
-"$clef" evaluate --store m.db --model "$al" -o aligned.csv > /dev/null
+# each with its paired difference (same test sessions, bootstrap 95% CI; docs/evaluation.md)
+versus() { "$clef" evaluate --store m.db "$@" 2> /dev/null | sed -n '/^difference/,$p'; }
+versus --model "$enc" --versus bandpower -o encoder.csv > encoder_vs_bandpower.txt
+versus --model "$al" --versus bandpower -o aligned.csv > aligned_vs_bandpower.txt
 bash "$root/tools/auroc_summary.sh" bandpower=bandpower.csv recon_only=encoder.csv \
   aligned=aligned.csv
+# the session-mean tokens' coefficients as an embedding, no network (docs/encoder.md "What the
+# tokens hold"): with a bench build (BENCH_BUILD, -DCLEF_BUILD_BENCH=ON) only
+pool="${BENCH_BUILD:-}/bench/encoder/bench_pool_states"
+if [ -n "${BENCH_BUILD:-}" ] && [ -x "$pool" ]; then
+  coef=$("$pool" "$tok" "$enc" m.db coef 2> /dev/null | tail -n 1)
+  versus --model "$coef" --versus bandpower -o coef.csv > coef_vs_bandpower.txt
+  bash "$root/tools/auroc_summary.sh" tokens_coef=coef.csv | tail -n 1
+fi
+echo "== paired differences in mean AUROC"
+for f in encoder_vs_bandpower aligned_vs_bandpower coef_vs_bandpower; do
+  [ -f "$f.txt" ] && { echo "-- ${f//_/ }"; tail -n +2 "$f.txt"; }
+done
+echo "-- aligned vs encoder"
+versus --model "$al" --versus "$enc" | tail -n +2
 echo "== zero-shot AUROC [95% CI] over all labelled sessions"
 . "$root/tools/zeroshot_prompts.sh"
 zeroshot_all "$clef" m.db "$enc" "$al"
