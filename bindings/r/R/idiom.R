@@ -561,7 +561,27 @@ plot.clef_roc <- function(x, add = FALSE, col = 1, main = "ROC curve", ...) {
                    status = ifelse(status == 0L, "ok",
                                    tolower(sub("^CLEF_ERR_", "", vapply(status, .clef_status_name, "")))),
                    stringsAsFactors = FALSE)
-  structure(df, scores = scores, conf.level = level, class = c("clef_evaluation", "data.frame"))
+  structure(df, scores = scores, conf.level = level, means = .clef_eval_means(ev, names, status),
+            class = c("clef_evaluation", "data.frame"))
+}
+
+# Task categories: each distinct name prefix up to its first "_" (dis_, med_, feat_).
+.clef_categories <- function(names) {
+  p <- regmatches(names, regexpr("^[^_]*_", names))
+  unique(p)
+}
+
+# The mean AUROC over all evaluated tasks and over each category, with bootstrap CIs
+# (clef_eval_mean_ci: every task's test sessions resampled). NULL when none was evaluated.
+.clef_eval_means <- function(ev, names, status) {
+  if (!any(status == 0L)) return(NULL)
+  cats <- c("all", .clef_categories(names[status == 0L]))
+  rows <- lapply(cats, function(cat) {
+    m <- clef_eval_mean_ci(ev, if (cat == "all") NULL else cat)
+    data.frame(category = cat, n_tasks = as.double(m$n_tasks), mean = m$mean, ci_lo = m$lo,
+               ci_hi = m$hi, stringsAsFactors = FALSE)
+  })
+  do.call(rbind, rows)
 }
 
 evaluate <- function(x, labels, split, n_boot = 1000, seed = 0, level = 0.95, c_grid = NULL) {
@@ -610,6 +630,34 @@ evaluate_store <- function(store, kind = c("bandpower", "embedding", "tokens", "
   .clef_eval_frame(ev, level)
 }
 
+compare_store <- function(store, model_hash, versus = "bandpower", kind = "embedding",
+                          n_boot = 1000, seed = 0, level = 0.95, c_grid = NULL) {
+  fn <- "compare_store"
+  if (!is.character(model_hash) || length(model_hash) != 1L || !is.character(versus) ||
+      length(versus) != 1L) {
+    .clef_stopf(fn, "model_hash and versus must be single strings")
+  }
+  k <- clef_const(paste0("CLEF_ARTIFACT_", toupper(kind)))
+  hash <- function(h) if (h == "bandpower") clef_bandpower_model_hash() else h
+  evs <- lapply(c(model_hash, versus), function(h) {
+    ev <- .clef_evaluator(n_boot, seed, level, c_grid)
+    tryCatch(clef_eval_run_store(ev, store, k, hash(h)), error = function(e) {
+      clef_eval_free(ev)
+      stop(e)
+    })
+    ev
+  })
+  on.exit(lapply(evs, clef_eval_free))
+  n <- clef_eval_n_tasks(evs[[1L]])
+  names <- vapply(seq_len(n) - 1L, function(i) clef_eval_task_name(evs[[1L]], i, 4096)$buf, "")
+  rows <- lapply(c("all", .clef_categories(names)), function(cat) {
+    d <- clef_eval_compare(evs[[1L]], evs[[2L]], if (cat == "all") NULL else cat)
+    data.frame(category = cat, n_tasks = as.double(d$n_tasks), diff = d$diff, ci_lo = d$lo,
+               ci_hi = d$hi, stringsAsFactors = FALSE)
+  })
+  structure(do.call(rbind, rows), conf.level = level, model_hash = model_hash, versus = versus)
+}
+
 print.clef_evaluation <- function(x, digits = 3, ...) {
   cols <- c("task", "n_test", "auroc", "ci_lo", "ci_hi", "C", "status")
   if (!all(cols %in% names(x))) { # a subset of the columns: a plain data frame
@@ -621,6 +669,11 @@ print.clef_evaluation <- function(x, digits = 3, ...) {
               sum(ok), if (any(ok)) format(mean(x$auroc[ok]), digits = digits) else "NA",
               100 * attr(x, "conf.level")))
   print(as.data.frame(x)[, cols], digits = digits, row.names = FALSE)
+  m <- attr(x, "means")
+  if (!is.null(m)) {
+    cat("means over tasks (bootstrap CIs resampling every task's test sessions):\n")
+    print(m, digits = digits, row.names = FALSE)
+  }
   invisible(x)
 }
 

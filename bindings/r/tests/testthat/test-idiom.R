@@ -191,6 +191,19 @@ test_that("stores: ingest, embed_bandpower and evaluate_store with progress call
   expect_true(all(ev$ci_lo[ok] <= ev$auroc[ok] & ev$auroc[ok] <= ev$ci_hi[ok]))
   expect_true(all(is.nan(ev$auroc[!ok])))
   expect_output(print(ev), "clef_evaluation: [0-9]+ tasks")
+  m <- attr(ev, "means")
+  expect_identical(names(m), c("category", "n_tasks", "mean", "ci_lo", "ci_hi"))
+  expect_identical(m$category[[1L]], "all")
+  expect_equal(m$n_tasks[[1L]], sum(ok))
+  expect_equal(m$mean[[1L]], mean(ev$auroc[ok]))
+  expect_true(all(m$ci_lo <= m$mean & m$mean <= m$ci_hi))
+  expect_output(print(ev), "means over tasks")
+  # band power against itself: a difference of exactly 0 in every resample
+  d <- compare_store(st, "bandpower", n_boot = 50)
+  expect_identical(d$category, m$category)
+  expect_true(all(d$diff == 0 & d$ci_lo == 0 & d$ci_hi == 0))
+  expect_error(compare_store(st, "bandpower", versus = strrep("0", 64), n_boot = 50),
+               class = "clef_error")
   expect_identical(names(summary(ev)), c("n_tasks", "n_evaluated", "mean_auroc", "min_auroc",
                                          "max_auroc"))
   r <- roc_curve(ev, ev$task[ok][[1L]])
