@@ -36,11 +36,18 @@ echo "== tokens, session embeddings and aligned embeddings (shipped models: $tok
 "$clef" embed --store "$demo/cohort.db" -w "$enc" -t "$tok" -a "$al" "${threads[@]}"
 echo "== evaluation: a linear probe per task on each embedding"
 "$clef" evaluate --store "$demo/cohort.db" --out "$demo/bandpower.csv" > /dev/null
-"$clef" evaluate --store "$demo/cohort.db" --model "$enc" --out "$demo/encoder.csv" > /dev/null
-"$clef" evaluate --store "$demo/cohort.db" --model "$al" --out "$demo/aligned.csv" > /dev/null
+# each with its paired difference against band power (same test sessions, bootstrap 95% CI)
+"$clef" evaluate --store "$demo/cohort.db" --model "$enc" --out "$demo/encoder.csv" \
+  --versus bandpower > "$demo/encoder.txt"
+"$clef" evaluate --store "$demo/cohort.db" --model "$al" --out "$demo/aligned.csv" \
+  --versus bandpower > "$demo/aligned.txt"
 echo "mean test AUROC (per task with CIs: $demo/bandpower.csv, encoder.csv, aligned.csv)"
 bash tools/auroc_summary.sh bandpower="$demo/bandpower.csv" encoder="$demo/encoder.csv" \
   aligned="$demo/aligned.csv"
+for m in encoder aligned; do
+  echo "$m minus band power, mean AUROC [paired bootstrap 95% CI]:"
+  sed -n '/^difference/,$p' "$demo/$m.txt" | tail -n +2
+done
 # The aligner never saw this cohort, so every labelled session counts (--split all).
 echo "== zero-shot: each feat_ finding scored from a text prompt (AUROC over all labelled sessions)"
 . tools/zeroshot_prompts.sh

@@ -16,5 +16,6 @@ build/venv/bin/python tests/cli/check_picture.py "$out/spectrogram.png" "$out/sp
 # the report, in a real browser: self-contained, no console message, every section shown
 build/venv/bin/python tests/cli/check_report.py "$out/report.html" --sessions 2 --rocs 5
 grep -A4 "mean test AUROC" build/main-small.log
+grep -A5 "aligned minus band power" build/main-small.log || { echo "no paired difference"; exit 1; }
 tail -n 1 build/main-small.log | grep -q "^results: $out" || { echo "no last line"; exit 1; }
 echo "main stage: OK"
