@@ -380,45 +380,58 @@ static void write_evaluation(FILE *f, const rp_data *d) {
           f);
 }
 
+/* One category row (prefix NULL: all tasks): each model's mean AUROC with its bootstrap CI
+ * (clef_eval_mean_ci), then each model's paired difference from band power (model 0). */
+static void category_row(FILE *f, const rp_data *d, const char *label, const char *prefix) {
+    fprintf(f, "<tr><td>%s</td>", label);
+    for (int k = 0; k < RP_MODELS; k++) {
+        double m, lo, hi;
+        int64_t n = 0;
+        clef_eval *ev = d->model[k].ev;
+        if (ev != NULL && clef_eval_mean_ci(ev, prefix, &m, &lo, &hi, &n) == CLEF_OK)
+            cli_fprintf_c(f, "<td>%.3f [%.3f, %.3f] (%lld)</td>", m, lo, hi, (long long)n);
+        else
+            fputs("<td class=\"muted\">-</td>", f);
+    }
+    for (int k = 1; k < RP_MODELS; k++) {
+        double m, lo, hi;
+        clef_eval *ev = d->model[k].ev, *base = d->model[0].ev;
+        if (ev != NULL && base != NULL &&
+            clef_eval_compare(ev, base, prefix, &m, &lo, &hi, NULL) == CLEF_OK)
+            cli_fprintf_c(f, "<td>%s%+.3f [%+.3f, %+.3f]%s</td>", lo > 0.0 || hi < 0.0 ? "<b>" : "",
+                          m, lo, hi, lo > 0.0 || hi < 0.0 ? "</b>" : "");
+        else
+            fputs("<td class=\"muted\">-</td>", f);
+    }
+    fputs("</tr>\n", f);
+}
+
 /* Categories: the task name's prefix up to its first '_' (dis, med, feat). */
 static void write_categories(FILE *f, const rp_data *d) {
     heading(f, 2);
-    fputs("<table><tr><th>category</th><th>tasks</th>", f);
+    fputs("<table><tr><th>category</th>", f);
     for (int k = 0; k < RP_MODELS; k++)
         fprintf(f, "<th>%s</th>", d->model[k].name);
+    for (int k = 1; k < RP_MODELS; k++)
+        fprintf(f, "<th>%s &minus; %s</th>", d->model[k].name, d->model[0].name);
     fputs("</tr>\n", f);
+    category_row(f, d, "all", NULL);
     for (int64_t t = 0; t < d->n_tasks; t++) {
         size_t len = strcspn(d->task[t], "_");
-        int seen = 0;
+        int seen = d->task[t][len] != '_';
         for (int64_t u = 0; u < t && !seen; u++)
             seen = strncmp(d->task[u], d->task[t], len + 1) == 0;
         if (seen)
             continue;
-        double sum[RP_MODELS] = {0}, lo, hi;
-        int64_t cnt[RP_MODELS] = {0}, n_cat = 0;
-        for (int64_t u = t; u < d->n_tasks; u++) {
-            if (strncmp(d->task[u], d->task[t], len + 1) != 0)
-                continue;
-            n_cat++;
-            for (int k = 0; k < RP_MODELS; k++) {
-                double a = task_auc(d, k, u, &lo, &hi);
-                if (!isnan(a)) {
-                    sum[k] += a;
-                    cnt[k]++;
-                }
-            }
-        }
-        fprintf(f, "<tr><td>%.*s</td><td>%lld</td>", (int)len, d->task[t], (long long)n_cat);
-        for (int k = 0; k < RP_MODELS; k++)
-            if (cnt[k] > 0)
-                cli_fprintf_c(f, "<td>%.3f (%lld)</td>", sum[k] / (double)cnt[k],
-                              (long long)cnt[k]);
-            else
-                fputs("<td class=\"muted\">-</td>", f);
-        fputs("</tr>\n", f);
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "%.*s", (int)len + 1, d->task[t]);
+        category_row(f, d, prefix, prefix);
     }
-    fputs("</table><p class=\"muted\">Mean test AUROC over a category's evaluated tasks (their "
-          "count).</p>\n",
+    fputs("</table><p class=\"muted\">Mean test AUROC over a category's evaluated tasks with a "
+          "bootstrap 95 % CI that resamples every task's test sessions (the task count); the "
+          "last columns: the difference from band power over the tasks evaluated in both, "
+          "with a paired bootstrap CI (the same test sessions drawn for both), in bold when it "
+          "excludes 0 (docs/evaluation.md).</p>\n",
           f);
 }
 
