@@ -49,7 +49,8 @@ clef_status clefi_conv_transpose2d_init(clefi_conv2d *s, int64_t B, int64_t Cin,
 }
 
 size_t clefi_conv2d_scratch(const clefi_conv2d *s) {
-    return (size_t)(s->C * s->KH * s->KW) * (size_t)(s->OH * s->OW);
+    /* two columns buffers: backward's input columns and input-gradient columns side by side */
+    return 2 * (size_t)(s->C * s->KH * s->KW) * (size_t)(s->OH * s->OW);
 }
 
 typedef struct col_job {
@@ -205,13 +206,19 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
     for (int64_t b = 0; b < s->B; b++) {
         const float *g = dout + b * s->OC * ohw;
         im2col(pool, col, inp + b * s->C * s->H * s->W, s);
-        clefi_sgemm(pool, 0, 1, s->OC, ckk, ohw, 1.f, g, ohw, col, ohw, 1.f, dweight, ckk);
+        /* dW += g col^T and dcol = W^T g in one job: dW alone is 1-5 blocks (K is the pixels) */
+        const clefi_gemm_args dw = {0,   1,       s->OC, ckk, ohw, 1.f, g,   ohw,
+                                    col, ohw,     1.f,   dweight, ckk};
+        const clefi_gemm_args dx = {1, 0, ckk, ohw, s->OC, 1.f, weight, ckk, g, ohw, 0.f,
+                                    col + ckk * ohw, ohw};
+        if (dinp != NULL)
+            clefi_sgemm2(pool, &dw, &dx);
+        else
+            clefi_sgemm(pool, 0, 1, s->OC, ckk, ohw, 1.f, g, ohw, col, ohw, 1.f, dweight, ckk);
         if (dbias != NULL)
             bias_grad(pool, dbias, g, s->OC, ohw);
-        if (dinp != NULL) {
-            clefi_sgemm(pool, 1, 0, ckk, ohw, s->OC, 1.f, weight, ckk, g, ohw, 0.f, col, ohw);
-            col2im_add(pool, dinp + b * s->C * s->H * s->W, col, s);
-        }
+        if (dinp != NULL)
+            col2im_add(pool, dinp + b * s->C * s->H * s->W, col + ckk * ohw, s);
     }
 }
 

@@ -68,6 +68,73 @@ void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t 
     clefi_pool_for(pool, (dim + GEMM_BLOCK - 1) / GEMM_BLOCK, gemm_blocks, &j);
 }
 
+/* ---- two GEMMs in one job (clefi_sgemm2) ---- */
+
+enum { PAIR_MAX_ITEMS = 512 };
+
+typedef struct pair_item {
+    int g;          /* which GEMM */
+    int64_t b0, b1; /* its blocks [b0, b1) */
+} pair_item;
+
+typedef struct pair_job {
+    gemm_job j[2];
+    pair_item item[PAIR_MAX_ITEMS];
+    int64_t n_items;
+} pair_job;
+
+static gemm_job job_of(const clefi_gemm_args *a) {
+    gemm_job j = {a->trans_a, a->trans_b, a->M >= a->N, a->M, a->N, a->K, a->lda, a->ldb,
+                  a->ldc,     a->alpha,   a->beta,      a->A, a->B, a->C};
+    return j;
+}
+
+static int64_t n_blocks(const gemm_job *j) {
+    return ((j->split_rows ? j->M : j->N) + GEMM_BLOCK - 1) / GEMM_BLOCK;
+}
+
+/* Multiply-adds of one full block. */
+static double block_cost(const gemm_job *j) {
+    return (double)GEMM_BLOCK * (double)(j->split_rows ? j->N : j->M) * (double)j->K;
+}
+
+static void pair_items(void *arg, int64_t b, int64_t e, int32_t tid) {
+    const pair_job *p = arg;
+    for (int64_t i = b; i < e; i++) {
+        const pair_item *it = &p->item[i];
+        gemm_blocks((void *)&p->j[it->g], it->b0, it->b1, tid);
+    }
+}
+
+void clefi_sgemm2(clefi_pool *pool, const clefi_gemm_args *a, const clefi_gemm_args *b) {
+    const clefi_gemm_args *ab[2] = {a, b};
+    pair_job p;
+    p.n_items = 0;
+    double cost[2] = {0.0, 0.0}, unit = 0.0;
+    int64_t nb[2] = {0, 0};
+    for (int g = 0; g < 2; g++) {
+        p.j[g] = job_of(ab[g]);
+        if (ab[g]->M > 0 && ab[g]->N > 0) {
+            nb[g] = n_blocks(&p.j[g]);
+            cost[g] = block_cost(&p.j[g]);
+            unit = cost[g] > unit ? cost[g] : unit;
+        }
+    }
+    clefi_nn_blas_init();
+    /* items of about `unit` multiply-adds: runs of consecutive blocks of one GEMM */
+    for (int g = 0; g < 2; g++) {
+        if (nb[g] == 0)
+            continue;
+        int64_t per = (int64_t)(unit / cost[g] + 0.5);
+        per = per < 1 ? 1 : per;
+        while ((nb[g] + per - 1) / per > PAIR_MAX_ITEMS / 2)
+            per++;
+        for (int64_t b0 = 0; b0 < nb[g]; b0 += per)
+            p.item[p.n_items++] = (pair_item){g, b0, b0 + per < nb[g] ? b0 + per : nb[g]};
+    }
+    clefi_pool_for(pool, p.n_items, pair_items, &p);
+}
+
 /* ---- small GEMMs of the inference kernels (clefi_sgemm_small) ----
  * M and K of 19 to 128 (the Winograd point GEMMs, 1x1 convolutions): OpenBLAS spends more time
  * packing and dispatching such calls than multiplying (measured on the tokenizer's encode: 38 ->

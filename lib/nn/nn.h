@@ -44,6 +44,26 @@
 CLEFI_HIDDEN void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t N,
                               int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                               int64_t ldb, float beta, float *C, int64_t ldc);
+/** The arguments of one clefi_sgemm call. */
+typedef struct clefi_gemm_args {
+    int trans_a, trans_b;
+    int64_t M, N, K;
+    float alpha;
+    const float *A;
+    int64_t lda;
+    const float *B;
+    int64_t ldb;
+    float beta;
+    float *C;
+    int64_t ldc;
+} clefi_gemm_args;
+/** Two independent GEMMs (neither reads the other's output) as one pool job: the same
+ *  shape-fixed blocks and sgemm calls as two clefi_sgemm calls, so the same bits, but the
+ *  threads share all the blocks, grouped into items of about equal cost (the pool hands out
+ *  equal counts). For pairs whose own block counts leave threads idle: a convolution's
+ *  weight-gradient GEMM (K the pixels, 1-5 blocks) beside its input-gradient GEMM. */
+CLEFI_HIDDEN void clefi_sgemm2(clefi_pool *pool, const clefi_gemm_args *a,
+                               const clefi_gemm_args *b);
 
 /** Serial c(M, N) = u(M, K) v(K, N), row-major, u dense (lda = K), for the small GEMMs of
  *  inference kernels (M, K up to a few hundred): with N a multiple of 64 on an x86-64 CPU with
@@ -191,7 +211,8 @@ CLEFI_HIDDEN clef_status clefi_conv2d_init(clefi_conv2d *s, int64_t B, int64_t C
 CLEFI_HIDDEN clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int64_t C, int64_t H,
                                                 int64_t W, int64_t OC, int64_t KH, int64_t KW,
                                                 int64_t SH, int64_t SW, int64_t PH, int64_t PW);
-/** Floats of the im2col scratch that forward and backward need: C*KH*KW*OH*OW. */
+/** Floats of the im2col scratch that forward and backward need: 2*C*KH*KW*OH*OW (backward
+ *  keeps the input's columns and the input gradient's side by side; forward uses half). */
 CLEFI_HIDDEN size_t clefi_conv2d_scratch(const clefi_conv2d *s);
 /** out(B,OC,OH,OW) = conv(inp(B,C,H,W), weight(OC,C,KH,KW)) + bias(OC) (bias may be NULL);
  *  col: scratch of clefi_conv2d_scratch floats. im2col + one GEMM per image. */

@@ -1,5 +1,6 @@
-/* test_nn_threads.c — the thread-count policy: conv2d, transposed conv, attention, the VQ
- * search and the gradient norm give bit-identical results with 1, 2 and 3 threads, at shapes
+/* test_nn_threads.c — the thread-count policy: conv2d, transposed conv, two GEMMs in one job
+ * (clefi_sgemm2, also against two clefi_sgemm calls), attention, the VQ search and the
+ * gradient norm give bit-identical results with 1, 2 and 3 threads, at shapes
  * where every GEMM is cut into several blocks. (The Transformer block and AdamW are covered
  * by test_nn_train's 1/2/3-thread training run.) */
 #include "test_support.h"
@@ -75,6 +76,35 @@ static void vq_work(clefi_pool *pool, int32_t nt, outs *o) {
     free(z), free(cb), free(scr), free(idx);
 }
 
+/* clefi_sgemm2: a conv-backward-like pair (one GEMM of 3 column blocks, one of 2,200 blocks:
+ * more than the item table holds unless grouped) gives the bits of two clefi_sgemm calls, and a
+ * pair with an empty GEMM runs the other alone. Outputs: the pair's two results, then the
+ * differences' count from the serial reference (must be 0). */
+static void gemm2_work(clefi_pool *pool, int32_t nt, outs *o) {
+    (void)nt;
+    const int64_t M1 = 24, N1 = 600, K1 = 700, M2 = 8, N2 = 2200 * 256 / 8, K2 = 4;
+    float *a1 = nt_zeros(M1 * K1), *b1 = nt_zeros(K1 * N1), *a2 = nt_zeros(M2 * K2),
+          *b2 = nt_zeros(K2 * N2), *r1 = nt_zeros(M1 * N1), *r2 = nt_zeros(M2 * N2);
+    nt_fill(a1, M1 * K1, -1.f, 1.f, 11), nt_fill(b1, K1 * N1, -1.f, 1.f, 12);
+    nt_fill(a2, M2 * K2, -1.f, 1.f, 13), nt_fill(b2, K2 * N2, -1.f, 1.f, 14);
+    *o = (outs){nt_zeros(M1 * N1), nt_zeros(M2 * N2), nt_zeros(1), NULL, M1 * N1, M2 * N2, 1, 0};
+    nt_fill(o->a, M1 * N1, -1.f, 1.f, 15), memcpy(r1, o->a, (size_t)(M1 * N1) * sizeof(float));
+    const clefi_gemm_args g1 = {0, 0, M1, N1, K1, 0.5f, a1, K1, b1, N1, 1.f, o->a, N1};
+    const clefi_gemm_args g2 = {0, 0, M2, N2, K2, 1.f, a2, K2, b2, N2, 0.f, o->b, N2};
+    clefi_sgemm2(pool, &g1, &g2);
+    clefi_sgemm(NULL, 0, 0, M1, N1, K1, 0.5f, a1, K1, b1, N1, 1.f, r1, N1);
+    clefi_sgemm(NULL, 0, 0, M2, N2, K2, 1.f, a2, K2, b2, N2, 0.f, r2, N2);
+    float *again = nt_zeros(M2 * N2);
+    const clefi_gemm_args none = {0, 0, 0, N1, K1, 1.f, a1, K1, b1, N1, 0.f, NULL, N1};
+    const clefi_gemm_args g2b = {0, 0, M2, N2, K2, 1.f, a2, K2, b2, N2, 0.f, again, N2};
+    clefi_sgemm2(pool, &none, &g2b);
+    o->c[0] = (float)(memcmp(r1, o->a, (size_t)(M1 * N1) * sizeof(float)) != 0) +
+              (float)(memcmp(r2, o->b, (size_t)(M2 * N2) * sizeof(float)) != 0) +
+              (float)(memcmp(r2, again, (size_t)(M2 * N2) * sizeof(float)) != 0);
+    assert_true(o->c[0] == 0.f);
+    free(a1), free(b1), free(a2), free(b2), free(r1), free(r2), free(again);
+}
+
 static void free_outs(outs *o) { free(o->a), free(o->b), free(o->c), free(o->d); }
 
 static void same_for_threads(workload fn, const char *what) {
@@ -107,6 +137,11 @@ static void test_threads_conv(void **state) {
     same_for_threads(convt_work, "conv_transpose2d");
 }
 
+static void test_threads_gemm2(void **state) {
+    (void)state;
+    same_for_threads(gemm2_work, "sgemm2");
+}
+
 static void test_threads_attention(void **state) {
     (void)state;
     same_for_threads(attn_work, "attention");
@@ -119,6 +154,7 @@ static void test_threads_vq(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads_conv),
+                                       cmocka_unit_test(test_threads_gemm2),
                                        cmocka_unit_test(test_threads_attention),
                                        cmocka_unit_test(test_threads_vq)};
     return cmocka_run_group_tests(tests, NULL, NULL);
