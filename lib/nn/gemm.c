@@ -84,8 +84,8 @@ typedef struct pair_job {
 } pair_job;
 
 static gemm_job job_of(const clefi_gemm_args *a) {
-    gemm_job j = {a->trans_a, a->trans_b, a->M >= a->N, a->M, a->N, a->K, a->lda, a->ldb,
-                  a->ldc,     a->alpha,   a->beta,      a->A, a->B, a->C};
+    gemm_job j = {a->trans_a, a->trans_b, a->M >= a->N, a->M,    a->N, a->K, a->lda,
+                  a->ldb,     a->ldc,     a->alpha,     a->beta, a->A, a->B, a->C};
     return j;
 }
 

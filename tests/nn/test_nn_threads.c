@@ -153,9 +153,8 @@ static void test_threads_vq(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads_conv),
-                                       cmocka_unit_test(test_threads_gemm2),
-                                       cmocka_unit_test(test_threads_attention),
-                                       cmocka_unit_test(test_threads_vq)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_conv), cmocka_unit_test(test_threads_gemm2),
+        cmocka_unit_test(test_threads_attention), cmocka_unit_test(test_threads_vq)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
