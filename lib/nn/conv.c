@@ -207,10 +207,30 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
         const float *g = dout + b * s->OC * ohw;
         im2col(pool, col, inp + b * s->C * s->H * s->W, s);
         /* dW += g col^T and dcol = W^T g in one job: dW alone is 1-5 blocks (K is the pixels) */
-        const clefi_gemm_args dw = {0,   1,   s->OC, ckk, ohw,     1.f, g,
-                                    ohw, col, ohw,   1.f, dweight, ckk};
-        const clefi_gemm_args dx = {1,   0, ckk, ohw, s->OC,           1.f, weight,
-                                    ckk, g, ohw, 0.f, col + ckk * ohw, ohw};
+        const clefi_gemm_args dw = {.trans_b = 1,
+                                    .M = s->OC,
+                                    .N = ckk,
+                                    .K = ohw,
+                                    .alpha = 1.f,
+                                    .A = g,
+                                    .lda = ohw,
+                                    .B = col,
+                                    .ldb = ohw,
+                                    .beta = 1.f,
+                                    .C = dweight,
+                                    .ldc = ckk};
+        const clefi_gemm_args dx = {.trans_a = 1,
+                                    .M = ckk,
+                                    .N = ohw,
+                                    .K = s->OC,
+                                    .alpha = 1.f,
+                                    .A = weight,
+                                    .lda = ckk,
+                                    .B = g,
+                                    .ldb = ohw,
+                                    .beta = 0.f,
+                                    .C = col + ckk * ohw,
+                                    .ldc = ohw};
         if (dinp != NULL)
             clefi_sgemm2(pool, &dw, &dx);
         else
