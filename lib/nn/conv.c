@@ -220,7 +220,7 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
                                     .C = dweight,
                                     .ldc = ckk};
         const clefi_gemm_args dx = {.trans_a = 1,
-                                    .M = ckk,
+                                    .M = dinp != NULL ? ckk : 0,
                                     .N = ohw,
                                     .K = s->OC,
                                     .alpha = 1.f,
@@ -231,10 +231,7 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
                                     .beta = 0.f,
                                     .C = col + ckk * ohw,
                                     .ldc = ohw};
-        if (dinp != NULL)
-            clefi_sgemm2(pool, &dw, &dx);
-        else
-            clefi_sgemm(pool, 0, 1, s->OC, ckk, ohw, 1.f, g, ohw, col, ohw, 1.f, dweight, ckk);
+        clefi_sgemm2(pool, &dw, &dx); /* without dinp, dx is empty: dW alone */
         if (dbias != NULL)
             bias_grad(pool, dbias, g, s->OC, ohw);
         if (dinp != NULL)

@@ -7,50 +7,40 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_category.h"
 
 #include <math.h>
 
-enum { MAX_PREFIXES = 16, PREFIX_CAP = 32 };
-
-/* The task categories of ev: each distinct name prefix up to its first '_' (dis_, med_,
- * feat_), in order of first appearance; returns how many (at most MAX_PREFIXES). */
-static int64_t prefixes(clef_eval *ev, char pre[MAX_PREFIXES][PREFIX_CAP]) {
-    int64_t n = 0;
-    for (int64_t i = 0; i < clef_eval_n_tasks(ev) && n < MAX_PREFIXES; i++) {
+/* The task categories of ev (dis_, med_, feat_). */
+static cli_categories categories(clef_eval *ev) {
+    cli_categories c = {.n = 0};
+    for (int64_t i = 0; i < clef_eval_n_tasks(ev); i++) {
         char name[256];
-        const char *us;
-        if (clef_eval_task_name(ev, i, name, sizeof name, NULL) != CLEF_OK ||
-            (us = strchr(name, '_')) == NULL || us - name + 2 > PREFIX_CAP)
-            continue;
-        name[us - name + 1] = '\0';
-        int64_t j = 0;
-        while (j < n && strcmp(pre[j], name) != 0)
-            j++;
-        if (j == n)
-            memcpy(pre[n++], name, strlen(name) + 1);
+        if (clef_eval_task_name(ev, i, name, sizeof name, NULL) == CLEF_OK)
+            cli_categories_add(&c, name);
     }
-    return n;
+    return c;
 }
 
 /* Paired differences ev - base over all tasks and each category, with their CIs. */
 static void report_versus(clef_eval *ev, clef_eval *base, const char *base_name) {
-    char pre[MAX_PREFIXES][PREFIX_CAP];
-    int64_t np = prefixes(ev, pre);
+    cli_categories cat = categories(ev);
     printf("\ndifference in mean AUROC against %s (the same test sessions, paired bootstrap 95%% "
            "CI):\n",
            base_name);
-    for (int64_t j = -1; j < np; j++) {
+    for (int64_t j = -1; j < cat.n; j++) {
+        const char *pre = j < 0 ? NULL : cat.name[j];
         double d, lo, hi;
         int64_t k;
-        clef_status rc = clef_eval_compare(ev, base, j < 0 ? NULL : pre[j], &d, &lo, &hi, &k);
+        clef_status rc = clef_eval_compare(ev, base, pre, &d, &lo, &hi, &k);
         if (rc == CLEF_OK)
-            printf("  %-30s %6lld %+7.3f  [%+.3f, %+.3f]%s\n", j < 0 ? "all" : pre[j], (long long)k,
-                   d, lo, hi,
+            printf("  %-30s %6lld %+7.3f  [%+.3f, %+.3f]%s\n", j < 0 ? "all" : pre, (long long)k, d,
+                   lo, hi,
                    lo > 0.0   ? "  higher"
                    : hi < 0.0 ? "  lower"
                               : "");
         else
-            printf("  %-30s %s\n", j < 0 ? "all" : pre[j], clef_eval_errmsg(ev));
+            printf("  %-30s %s\n", j < 0 ? "all" : pre, clef_eval_errmsg(ev));
     }
 }
 
@@ -97,11 +87,11 @@ static int report(clef_eval *ev, const char *out_path) {
                lo, hi);
         if (csv != NULL)
             cli_fprintf_c(csv, "mean,,,%lld,%.6f,%.6f,%.6f,,ok,,\n", (long long)k, mean, lo, hi);
-        char pre[MAX_PREFIXES][PREFIX_CAP];
-        for (int64_t j = 0, np = prefixes(ev, pre); j < np; j++)
-            if (clef_eval_mean_ci(ev, pre[j], &mean, &lo, &hi, &k) == CLEF_OK)
-                printf("mean %-27s %6lld %7.3f  [%.3f, %.3f]\n", pre[j], (long long)k, mean, lo,
-                       hi);
+        cli_categories cat = categories(ev);
+        for (int64_t j = 0; j < cat.n; j++)
+            if (clef_eval_mean_ci(ev, cat.name[j], &mean, &lo, &hi, &k) == CLEF_OK)
+                printf("mean %-27s %6lld %7.3f  [%.3f, %.3f]\n", cat.name[j], (long long)k, mean,
+                       lo, hi);
     }
     if (n_unbalanced > 0)
         printf("%lld task(s) UNBALANCED: positives and negatives differ in age or sex by a "

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "cli_category.h"
 #include "cli_html.h"
 #include "cli_rows.h"
 #include "cli_session.h"
@@ -416,17 +417,11 @@ static void write_categories(FILE *f, const rp_data *d) {
         fprintf(f, "<th>%s &minus; %s</th>", d->model[k].name, d->model[0].name);
     fputs("</tr>\n", f);
     category_row(f, d, "all", NULL);
-    for (int64_t t = 0; t < d->n_tasks; t++) {
-        size_t len = strcspn(d->task[t], "_");
-        int seen = d->task[t][len] != '_';
-        for (int64_t u = 0; u < t && !seen; u++)
-            seen = strncmp(d->task[u], d->task[t], len + 1) == 0;
-        if (seen)
-            continue;
-        char prefix[128];
-        snprintf(prefix, sizeof prefix, "%.*s", (int)len + 1, d->task[t]);
-        category_row(f, d, prefix, prefix);
-    }
+    cli_categories cat = {.n = 0};
+    for (int64_t t = 0; t < d->n_tasks; t++)
+        cli_categories_add(&cat, d->task[t]);
+    for (int64_t j = 0; j < cat.n; j++)
+        category_row(f, d, cat.name[j], cat.name[j]);
     fputs("</table><p class=\"muted\">Mean test AUROC over a category's evaluated tasks with a "
           "bootstrap 95 % CI that resamples every task's test sessions (the task count); the "
           "last columns: the difference from band power over the tasks evaluated in both, "
