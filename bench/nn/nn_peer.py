@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """PyTorch CPU peer of bench_nn.c: the same workloads, forward + backward, float32.
 
-usage: nn_peer.py --threads 1,2 --batches 1,4 [--only linear|attn|block|conv] | --describe
+usage: nn_peer.py --threads 1,2 --batches 1,4 [--only sgemm|npsgemm|linear|attn|block|blockf|conv]
+       nn_peer.py --describe
 Prints one line per run: "<workload> <batch> <threads> <best seconds>" (best of 3 after a
-warm-up; 2 for the Transformer block), as bench_nn parses it.
+warm-up; 2 for the Transformer block), as bench_nn parses it. npsgemm is numpy's float32 matmul
+(the best sgemm a Python user has at hand, its own OpenBLAS); blockf the block's forward alone,
+under torch.inference_mode().
 """
 import argparse
 import time
@@ -93,6 +96,12 @@ def main():
         if want("sgemm"):
             x, y = torch.randn(2048, 2048), torch.randn(2048, 2048)
             print("sgemm", 0, t, best(lambda: torch.mm(x, y), 3), flush=True)
+        if want("npsgemm"):
+            import numpy as np
+            from threadpoolctl import threadpool_limits
+            x, y = (np.random.default_rng(s).standard_normal((2048, 2048), np.float32) for s in (1, 2))
+            with threadpool_limits(limits=t, user_api="blas"):
+                print("npsgemm", 0, t, best(lambda: x @ y, 3), flush=True)
         for b in map(int, a.batches.split(",")):
             if want("linear"):
                 x = torch.randn(2048 * b, 512, requires_grad=True)
@@ -103,6 +112,10 @@ def main():
             if want("block"):
                 x = torch.randn(b, 2048, 512, requires_grad=True)
                 print("block", b, t, best(fwd_bwd(Block(), x), 2), flush=True)
+            if want("blockf"):
+                x, m = torch.randn(b, 2048, 512), Block()
+                with torch.inference_mode():
+                    print("blockf", b, t, best(lambda: m(x), 3), flush=True)
             if want("conv"):
                 x = torch.randn(b, 19, 128, 128, requires_grad=True)
                 print("conv", b, t, best(fwd_bwd(ConvStack(), x), 3), flush=True)
