@@ -49,7 +49,7 @@ void clefi_enc_pool(const float *y, const uint8_t *key_pad, int64_t nt, int64_t 
 }
 
 /* ---- inference attention and block ----
- * lib/nn's attention (FlashAttention-2: 128 x 128 tiles, online softmax) keeps the log-sum-exp
+ * lib/nn's attention (FlashAttention-2: 256 x 256 tiles, online softmax) keeps the log-sum-exp
  * that training's backward needs in bounded scratch. Inference needs neither, and a whole
  * session's scores of a block of IA_QB queries (IA_QB x 2,048 floats) fit in L2: each
  * (head, query block) is one GEMM for the scores over all keys, a plain softmax (AVX-512 or

@@ -481,10 +481,10 @@ static double mask_rate(const clef_encoder_trainer *tr, uint64_t seed, uint64_t 
     return tr->mask_min + (tr->mask_max - tr->mask_min) * cos(1.5707963267948966 * u);
 }
 
-/* Build the window and mask of session ids for draw key (seed, key): returns the window's
- * token count; w->midx[0..*n_mask) are the masked positions, w->targets their codes. */
-static int64_t prepare(clef_encoder_trainer *tr, const int32_t *ids, uint64_t seed, uint64_t key,
-                       int crop, int64_t *n_mask) {
+/* The token window of session ids (a crop drawn from (seed, key) when crop): returns its
+ * token count. */
+static int64_t window(clef_encoder_trainer *tr, const int32_t *ids, uint64_t seed, uint64_t key,
+                      int crop) {
     const clefi_enc_cfg *c = &tr->enc->cfg;
     enc_work *w = &tr->w;
     /* padding columns are never attended to nor predicted: the window leaves them out */
@@ -493,9 +493,17 @@ static int64_t prepare(clef_encoder_trainer *tr, const int32_t *ids, uint64_t se
         width = tr->crop_cols;
         c0 = (int32_t)(clefi_rng_u64(seed ^ ENC_SALT_CROP, key) % (uint64_t)(valid - width + 1));
     }
-    int64_t nt = clefi_enc_window(c, ids, c0, width, valid, w->wids, w->type, w->key_pad, w->pos_a,
-                                  w->pos_b);
-    int64_t nc = 0;
+    return clefi_enc_window(c, ids, c0, width, valid, w->wids, w->type, w->key_pad, w->pos_a,
+                            w->pos_b);
+}
+
+/* Build the window and mask of session ids for draw key (seed, key): returns the window's
+ * token count; w->midx[0..*n_mask) are the masked positions, w->targets their codes. */
+static int64_t prepare(clef_encoder_trainer *tr, const int32_t *ids, uint64_t seed, uint64_t key,
+                       int crop, int64_t *n_mask) {
+    const clefi_enc_cfg *c = &tr->enc->cfg;
+    enc_work *w = &tr->w;
+    int64_t nt = window(tr, ids, seed, key, crop), nc = 0;
     for (int64_t t = 0; t < nt; t++)
         if (w->type[t] == 0 && !w->key_pad[t])
             w->cand[nc++] = (int32_t)t;
@@ -551,6 +559,21 @@ static double value_loss(enc_work *w, int grad, float scale) {
     return n > 0 ? sse / (double)n : 0.0;
 }
 
+/* The window's embeddings, blocks (activations kept for backward) and final LayerNorm into
+ * w->y; returns the last block's output (the LayerNorm's input). */
+static const float *trunk_forward(clef_encoder_trainer *tr, const clef_encoder *enc, int64_t nt) {
+    const clefi_enc_cfg *c = &enc->cfg;
+    enc_work *w = &tr->w;
+    clefi_pool *pool = tr->sess->pool;
+    clefi_enc_input in = {w->wids, w->type, w->key_pad, w->pos_a, w->pos_b, nt};
+    clefi_enc_embed_input(enc, &in, w->x);
+    clefi_block_dims dims = clefi_enc_dims(c, nt);
+    const float *h = clefi_enc_trunk(enc, pool, w->acts, c->n_layers, w->x, w->key_pad, &dims);
+    clefi_layernorm_forward(pool, w->y, w->stats, w->stats + nt, h, enc->lnf_w, enc->lnf_b, nt,
+                            c->d, CLEFI_ENC_LN_EPS);
+    return h;
+}
+
 /* Forward of the prepared window through enc: logits of the masked positions; returns the
  * mean cross-entropy and sets *acc to the share predicted right. */
 static double forward(clef_encoder_trainer *tr, const clef_encoder *enc, int64_t nt, int64_t nm,
@@ -559,12 +582,7 @@ static double forward(clef_encoder_trainer *tr, const clef_encoder *enc, int64_t
     enc_work *w = &tr->w;
     clefi_pool *pool = tr->sess->pool;
     int64_t d = c->d, K = c->codebook_size;
-    clefi_enc_input in = {w->wids, w->type, w->key_pad, w->pos_a, w->pos_b, nt};
-    clefi_enc_embed_input(enc, &in, w->x);
-    clefi_block_dims dims = clefi_enc_dims(c, nt);
-    const float *h = clefi_enc_trunk(enc, pool, w->acts, c->n_layers, w->x, w->key_pad, &dims);
-    clefi_layernorm_forward(pool, w->y, w->stats, w->stats + nt, h, enc->lnf_w, enc->lnf_b, nt, d,
-                            CLEFI_ENC_LN_EPS);
+    const float *h = trunk_forward(tr, enc, nt);
     for (int64_t j = 0; j < nm; j++)
         memcpy(w->hsel + j * d, w->y + (int64_t)w->midx[j] * d, (size_t)d * sizeof(float));
     clefi_linear_forward(pool, w->logits, w->hsel, enc->head_w, enc->head_b, nm, d, K);
@@ -589,6 +607,8 @@ static double forward(clef_encoder_trainer *tr, const clef_encoder *enc, int64_t
     clefi_linear_forward(pool, w->vpred, w->vsel, enc->vhead_w, enc->vhead_b, w->n_vmask, d, 2);
     return loss + tr->mean_weight * value_loss(w, 0, 0.0f);
 }
+
+static void trunk_backward(clef_encoder_trainer *tr, int64_t nt, const float *h);
 
 /* Gradients of dloss x the session's loss, accumulated into tr->grad. */
 static void backward(clef_encoder_trainer *tr, int64_t nt, int64_t nm, const float *h,
@@ -616,6 +636,18 @@ static void backward(clef_encoder_trainer *tr, int64_t nt, int64_t nm, const flo
         for (int64_t k = 0; k < nv; k++)
             memcpy(w->dy + (int64_t)w->vidx[k] * d, w->dvsel + k * d, (size_t)d * sizeof(float));
     }
+    trunk_backward(tr, nt, h);
+}
+
+/* From w->dy (the gradient of the final LayerNorm's output) back through the blocks to the
+ * embeddings, accumulated into tr->grad; h: trunk_forward's return. */
+static void trunk_backward(clef_encoder_trainer *tr, int64_t nt, const float *h) {
+    const clef_encoder *enc = tr->enc;
+    clef_encoder *g = tr->grad;
+    const clefi_enc_cfg *c = &enc->cfg;
+    enc_work *w = &tr->w;
+    clefi_pool *pool = tr->sess->pool;
+    int64_t d = c->d;
     memset(w->dcur, 0, (size_t)(nt * d) * sizeof(float));
     clefi_layernorm_backward(pool, w->dcur, g->lnf_w, g->lnf_b, w->dy, h, enc->lnf_w, w->stats,
                              w->stats + nt, nt, d);
@@ -684,6 +716,37 @@ const float *clefi_enc_loss_grad(clef_encoder_trainer *tr, const int32_t *ids, i
         *loss_out = loss_sum * scale;
     if (acc_out != NULL)
         *acc_out = acc_sum * scale;
+    return tr->gbuf;
+}
+
+const float *clefi_enc_embed_grad(clef_encoder_trainer *tr, const int32_t *ids, const float *demb,
+                                  float *emb, int zero) {
+    const clef_encoder *enc = tr->enc;
+    const clefi_enc_cfg *c = &enc->cfg;
+    enc_work *w = &tr->w;
+    clefi_pool *pool = tr->sess->pool;
+    int64_t d = c->d, E = c->embed_dim;
+    size_t total = enc->lay.total;
+    clefi_enc_bind(tr->grad, tr->gbuf);
+    if (zero)
+        memset(tr->gbuf, 0, (total + 2) * sizeof(float));
+    int64_t nt = window(tr, ids, tr->seed, 0, 0); /* the whole session, as clef_encoder_embed */
+    const float *h = trunk_forward(tr, enc, nt);
+    float *pooled = w->hsel, *dpooled = w->dhsel; /* no masked states here: their buffers */
+    clefi_enc_pool(w->y, w->key_pad, nt, d, pooled);
+    clefi_linear_forward(pool, emb, pooled, enc->proj_w, enc->proj_b, 1, d, E);
+    if (demb == NULL)
+        return tr->gbuf;
+    memset(dpooled, 0, (size_t)d * sizeof(float));
+    clefi_linear_backward(pool, dpooled, tr->grad->proj_w, tr->grad->proj_b, demb, pooled,
+                          enc->proj_w, 1, d, E);
+    int64_t n = 0; /* the pooled mean's gradient: dpooled / n on every real token */
+    for (int64_t t = 0; t < nt; t++)
+        n += !w->key_pad[t];
+    for (int64_t t = 0; t < nt; t++)
+        for (int64_t k = 0; k < d; k++)
+            w->dy[t * d + k] = w->key_pad[t] || n == 0 ? 0.0f : dpooled[k] / (float)n;
+    trunk_backward(tr, nt, h);
     return tr->gbuf;
 }
 

@@ -66,6 +66,60 @@ static clef_encoder_trainer *new_trainer(clef_ctx *ctx, const clef_params *p, in
     return tr;
 }
 
+/* A scalar loss of the trainer's current weights (finite differences move them). */
+typedef double (*loss_fn)(clef_encoder_trainer *tr, void *arg);
+
+/* The 3 largest-gradient entries of every tensor of g (layout order) against central
+ * differences of loss; tensors named enc.proj must have zero gradient unless with_proj.
+ * Returns the number checked; fails the test on a relative error over 5 %. */
+static int fd_check(clef_encoder_trainer *tr, float *g, loss_fn loss, void *arg, int with_proj) {
+    clef_encoder *enc = (clef_encoder *)clef_encoder_trainer_encoder(tr, 0);
+    int checked = 0, bad = 0;
+    double worst = 0.0;
+    for (size_t t = 0; t < enc->lay.n; t++) {
+        const clefi_layout_entry *e = &enc->lay.t[t];
+        if (!with_proj && strncmp(e->name, "enc.proj", 8) == 0) { /* not in the loss */
+            for (size_t k = 0; k < e->numel; k++)
+                assert_true(g[e->offset + k] == 0.0f);
+            continue;
+        }
+        for (int r = 0; r < 3; r++) {
+            size_t best = e->offset;
+            for (size_t k = e->offset; k < e->offset + e->numel; k++)
+                if (fabsf(g[k]) > fabsf(g[best]))
+                    best = k;
+            if (fabsf(g[best]) < 1e-4f)
+                break;
+            float keep = enc->flat[best];
+            const float h = 1e-2f;
+            enc->flat[best] = keep + h;
+            double lp = loss(tr, arg);
+            enc->flat[best] = keep - h;
+            double lm = loss(tr, arg);
+            enc->flat[best] = keep;
+            double fd = (lp - lm) / (2.0 * (double)h);
+            double err = fabs(fd - (double)g[best]) / (fabs(fd) + 1e-3);
+            worst = err > worst ? err : worst;
+            if (err > 0.05) {
+                printf("  %s[%zu]: analytic %.6g, finite difference %.6g\n", e->name,
+                       best - e->offset, (double)g[best], fd);
+                bad++;
+            }
+            checked++;
+            g[best] = 0.0f; /* next-largest next */
+        }
+    }
+    printf("  %d gradient entries checked, worst relative error %.3g\n", checked, worst);
+    assert_int_equal(bad, 0);
+    return checked;
+}
+
+static double pretrain_loss(clef_encoder_trainer *tr, void *ids) {
+    double loss = 0.0;
+    clefi_enc_loss_grad(tr, ids, 2, &loss, NULL);
+    return loss;
+}
+
 /* The loss gradient of every kind of tensor (embeddings, positions, session-mean values, blocks,
  * final norm, heads; the masked session-mean values regressed too)
  * against central differences of the loss, in double-checked float32. */
@@ -83,47 +137,65 @@ static void test_gradient_fd(void **state) {
     float *g = malloc(total * sizeof *g);
     memcpy(g, clefi_enc_loss_grad(tr, ids, 2, &loss0, NULL), total * sizeof *g);
     assert_true(loss0 > 0.0 && isfinite(loss0));
-    int checked = 0, bad = 0;
-    double worst = 0.0;
-    for (size_t t = 0; t < enc->lay.n; t++) {
-        const clefi_layout_entry *e = &enc->lay.t[t];
-        if (strncmp(e->name, "enc.proj", 8) == 0) { /* not in the pretraining loss */
-            for (size_t k = 0; k < e->numel; k++)
-                assert_true(g[e->offset + k] == 0.0f);
-            continue;
-        }
-        /* the 3 largest-gradient entries of each tensor */
-        for (int r = 0; r < 3; r++) {
-            size_t best = e->offset;
-            for (size_t k = e->offset; k < e->offset + e->numel; k++)
-                if (fabsf(g[k]) > fabsf(g[best]))
-                    best = k;
-            if (fabsf(g[best]) < 1e-4f)
-                break;
-            float keep = enc->flat[best];
-            const float h = 1e-2f;
-            double lp, lm;
-            enc->flat[best] = keep + h;
-            clefi_enc_loss_grad(tr, ids, 2, &lp, NULL);
-            enc->flat[best] = keep - h;
-            clefi_enc_loss_grad(tr, ids, 2, &lm, NULL);
-            enc->flat[best] = keep;
-            double fd = (lp - lm) / (2.0 * (double)h);
-            double err = fabs(fd - (double)g[best]) / (fabs(fd) + 1e-3);
-            worst = err > worst ? err : worst;
-            if (err > 0.05) {
-                printf("  %s[%zu]: analytic %.6g, finite difference %.6g\n", e->name,
-                       best - e->offset, (double)g[best], fd);
-                bad++;
-            }
-            checked++;
-            g[best] = 0.0f; /* next-largest next */
-        }
-    }
-    printf("  %d gradient entries checked, worst relative error %.3g\n", checked, worst);
-    assert_true(checked > 40);
-    assert_int_equal(bad, 0);
+    assert_true(fd_check(tr, g, pretrain_loss, ids, 0) > 40);
     free(g);
+    clef_encoder_trainer_free(tr);
+    clef_params_free(p);
+    clef_ctx_free(ctx);
+}
+
+/* sum_k r[k] emb[k] of one session through the training forward */
+typedef struct embed_loss_arg {
+    const int32_t *ids;
+    const float *r;
+    float emb[20];
+} embed_loss_arg;
+static double embed_loss(clef_encoder_trainer *tr, void *arg) {
+    embed_loss_arg *a = arg;
+    clefi_enc_embed_grad(tr, a->ids, NULL, a->emb, 0);
+    double l = 0.0;
+    for (int k = 0; k < 20; k++)
+        l += (double)a->r[k] * (double)a->emb[k];
+    return l;
+}
+
+/* clefi_enc_embed_grad (joint fine-tuning's building block): its embedding equals
+ * clef_encoder_embed()'s (another attention kernel: to 1e-4 of the largest entry), and its
+ * gradient of a linear function of the embedding, the projection included, matches central
+ * differences; a session with padding columns too. */
+static void test_embed_gradient_fd(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clef_params *p = pretrain_params(ctx, 10, 2);
+    clef_encoder_trainer *tr = new_trainer(ctx, p, 1);
+    clef_encoder *enc = (clef_encoder *)clef_encoder_trainer_encoder(tr, 0);
+    for (size_t k = 0; k < 20 * 16; k++) /* a projection that mixes (it starts as identity) */
+        enc->proj_w[k] += 0.1f * (float)((k * 7) % 11) / 11.0f - 0.05f;
+    int32_t ids[2 * NT];
+    random_ids(ids, 2, 7);
+    float r[20];
+    for (int k = 0; k < 20; k++)
+        r[k] = (float)((k * 5) % 7) / 7.0f - 0.4f;
+    clef_session *s;
+    assert_int_equal(clef_session_create(&s, ctx, 1), CLEF_OK);
+    size_t total = enc->lay.total;
+    float *g = malloc(total * sizeof *g);
+    for (int i = 0; i < 2; i++) { /* session 1 has a padding column */
+        embed_loss_arg a = {.ids = ids + i * NT, .r = r};
+        memcpy(g, clefi_enc_embed_grad(tr, a.ids, r, a.emb, 1), total * sizeof *g);
+        float ref[20], big = 0.0f, diff = 0.0f;
+        assert_int_equal(clef_encoder_embed(enc, s, a.ids, NT, 0, ref, 20, NULL, 0, NULL),
+                         CLEF_OK);
+        for (int k = 0; k < 20; k++) {
+            big = fabsf(ref[k]) > big ? fabsf(ref[k]) : big;
+            diff = fabsf(ref[k] - a.emb[k]) > diff ? fabsf(ref[k] - a.emb[k]) : diff;
+        }
+        assert_true(big > 0.0f && diff <= 1e-4f * big);
+        assert_true(fd_check(tr, g, embed_loss, &a, 1) > 40);
+    }
+    free(g);
+    clef_session_free(s);
     clef_encoder_trainer_free(tr);
     clef_params_free(p);
     clef_ctx_free(ctx);
@@ -364,7 +436,8 @@ static void test_tokenizer_check(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gradient_fd),      cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_gradient_fd),      cmocka_unit_test(test_embed_gradient_fd),
+        cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_resume_identical), cmocka_unit_test(test_embed_roundtrip),
         cmocka_unit_test(test_tokenizer_check),
     };
