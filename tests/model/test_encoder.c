@@ -185,8 +185,7 @@ static void test_embed_gradient_fd(void **state) {
         embed_loss_arg a = {.ids = ids + i * NT, .r = r};
         memcpy(g, clefi_enc_embed_grad(tr, a.ids, r, a.emb, 1), total * sizeof *g);
         float ref[20], big = 0.0f, diff = 0.0f;
-        assert_int_equal(clef_encoder_embed(enc, s, a.ids, NT, 0, ref, 20, NULL, 0, NULL),
-                         CLEF_OK);
+        assert_int_equal(clef_encoder_embed(enc, s, a.ids, NT, 0, ref, 20, NULL, 0, NULL), CLEF_OK);
         for (int k = 0; k < 20; k++) {
             big = fabsf(ref[k]) > big ? fabsf(ref[k]) : big;
             diff = fabsf(ref[k] - a.emb[k]) > diff ? fabsf(ref[k] - a.emb[k]) : diff;
@@ -436,10 +435,9 @@ static void test_tokenizer_check(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gradient_fd),      cmocka_unit_test(test_embed_gradient_fd),
-        cmocka_unit_test(test_threads_identical),
-        cmocka_unit_test(test_resume_identical), cmocka_unit_test(test_embed_roundtrip),
-        cmocka_unit_test(test_tokenizer_check),
+        cmocka_unit_test(test_gradient_fd),       cmocka_unit_test(test_embed_gradient_fd),
+        cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_resume_identical),
+        cmocka_unit_test(test_embed_roundtrip),   cmocka_unit_test(test_tokenizer_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
