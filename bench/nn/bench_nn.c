@@ -4,12 +4,12 @@
  *
  * Workloads (forward + backward, float32): a linear layer (2,048 tokens x batch, 512 -> 2,048),
  * a pre-LN Transformer block (d = 512, 8 heads, MLP 2,048, 2,048 tokens, key padding on; also
- * its forward alone, "blockf"), and a conv stack on 19 x 128 x 128 inputs (3x3 19->64, 3x3 64->64, 4x4/2 64->128, 3x3 128->128,
- * GroupNorm + SiLU between). In the same run: OpenBLAS sgemm peak (2048^3) for each thread
- * count beside torch's and numpy's (the best of the three is "%best"), and PyTorch CPU on the
- * same workloads with torch.set_num_threads (nn_peer.py). BENCH_NN_REPS=N repeats each timing
- * at least N times (for a profiler).
- * GFLOP/s counts model FLOPs (backward = 2 x forward, attention recomputation not counted). */
+ * its forward alone, "blockf"), and a conv stack on 19 x 128 x 128 inputs (3x3 19->64, 3x3 64->64,
+ * 4x4/2 64->128, 3x3 128->128, GroupNorm + SiLU between). In the same run: OpenBLAS sgemm peak
+ * (2048^3) for each thread count beside torch's and numpy's (the best of the three is "%best"), and
+ * PyTorch CPU on the same workloads with torch.set_num_threads (nn_peer.py). BENCH_NN_REPS=N
+ * repeats each timing at least N times (for a profiler). GFLOP/s counts model FLOPs (backward = 2 x
+ * forward, attention recomputation not counted). */
 #define _POSIX_C_SOURCE 200809L
 #include <cblas.h>
 #include <math.h>
@@ -42,7 +42,8 @@ static float *randn(int64_t n, uint64_t seed, float scale) {
 typedef void (*work_fn)(void *arg);
 
 /* best of reps runs after one warm-up */
-/* BENCH_NN_REPS raises the repetitions, e.g. so that a profile (perf record) is mostly the timed work */
+/* BENCH_NN_REPS raises the repetitions, e.g. so that a profile (perf record) is mostly the timed
+ * work */
 static double best_time(work_fn fn, void *arg, int reps) {
     const char *env = getenv("BENCH_NN_REPS");
     if (env != NULL && atoi(env) > reps)
@@ -122,8 +123,7 @@ static void blk_run_fwd(void *p) {
     blk_arg *a = p;
     clefi_block_forward(a->pool, &a->acts, &a->p, a->x, a->pad, NULL, &a->d);
 }
-static double bench_block(clef_ctx *ctx, clefi_pool *pool, int64_t B, int fwd_only,
-                          double *flops) {
+static double bench_block(clef_ctx *ctx, clefi_pool *pool, int64_t B, int fwd_only, double *flops) {
     blk_arg a = {.pool = pool, .d = {B, 2048, 512, 8, 2048, 1e-5f, CLEFI_ACT_GELU_ERF}};
     clefi_layout lay;
     clefi_layout_init(&lay, ctx);
@@ -141,7 +141,8 @@ static double bench_block(clef_ctx *ctx, clefi_pool *pool, int64_t B, int fwd_on
     a.pad = calloc((size_t)(B * 2048), 1); /* all keys valid: same work as the peer */
     double t = fwd_only ? best_time(blk_run_fwd, &a, 3) : best_time(blk_run, &a, 2);
     double tok = (double)(B * 2048), C = 512, F = 2048;
-    *flops = (fwd_only ? 1.0 : 3.0) * (tok * 2.0 * (4 * C * C + 2 * C * F) + (double)B * 4.0 * 2048.0 * 2048.0 * C);
+    *flops = (fwd_only ? 1.0 : 3.0) *
+             (tok * 2.0 * (4 * C * C + 2 * C * F) + (double)B * 4.0 * 2048.0 * 2048.0 * C);
     clefi_block_acts_free(&a.acts);
     clefi_layout_free(&lay);
     free(params), free(grads), free(a.x), free(a.dy), free(a.dx), free(a.pad);
@@ -382,8 +383,9 @@ int main(int argc, char **argv) {
     if (up != NULL)
         fclose(up);
     printf("peak RSS %.1f MiB; load average after: %s\n", (double)ru.ru_maxrss / 1024.0, load);
-    printf("%%peak: of libclef's sgemm in the run; %%best: of the fastest sgemm in the run (libclef's,"
-           " torch's or numpy's)\n");
+    printf(
+        "%%peak: of libclef's sgemm in the run; %%best: of the fastest sgemm in the run (libclef's,"
+        " torch's or numpy's)\n");
     printf("x torch = torch seconds / libclef seconds (> 1: libclef faster); blockf: forward only"
            " (torch under inference_mode)\n");
     clef_ctx_free(ctx);
