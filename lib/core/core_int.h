@@ -163,8 +163,10 @@ enum clefi_isa {
 /** The CPU's usable instruction sets (clefi_isa bits), detected once. */
 CLEFI_HIDDEN uint32_t clefi_cpu_isa(void);
 /** When an OpenBLAS kernel family is older than what the CPU (isa bits) runs: a one-line
- *  message naming the kernel that fits and how to select it, written to buf; else NULL. */
-CLEFI_HIDDEN const char *clefi_blas_advice(const char *kernel, uint32_t isa, char *buf, size_t cap);
+ *  message naming the kernel that fits and how to select it, written to buf; else NULL.
+ *  env: OPENBLAS_CORETYPE's value (NULL if unset); when set, the message names it as the cause. */
+CLEFI_HIDDEN const char *clefi_blas_advice(const char *kernel, uint32_t isa, const char *env,
+                                           char *buf, size_t cap);
 /** Log that advice once per process through ctx's callback, if it takes warnings. */
 CLEFI_HIDDEN void clefi_blas_warn_once(const clef_ctx *ctx);
 

@@ -130,11 +130,20 @@ static int isa_level(uint32_t isa) {
 
 const char *clef_blas_coretype(void) { return k_fit[isa_level(clefi_cpu_isa())]; }
 
-const char *clefi_blas_advice(const char *kernel, uint32_t isa, char *buf, size_t cap) {
+const char *clefi_blas_advice(const char *kernel, uint32_t isa, const char *env, char *buf,
+                              size_t cap) {
     int cpu = isa_level(isa);
     if (kernel == NULL || kernel_level(kernel) >= cpu)
         return NULL;
-    snprintf(buf, cap,
+    if (env != NULL && env[0] != '\0') /* the user's (or the machine's) own choice: say so */
+        snprintf(buf, cap,
+                 "OPENBLAS_CORETYPE=%s in the environment makes OpenBLAS run its %s kernels on a "
+                 "CPU with %s kernels' instructions: every GEMM runs several times slower than the "
+                 "CPU allows; unset it (the clef program and the bindings then select %s) or set "
+                 "OPENBLAS_CORETYPE=%s (docs/NN.md)",
+                 env, kernel, k_fit[cpu], k_fit[cpu], k_fit[cpu]);
+    else
+        snprintf(buf, cap,
              "OpenBLAS runs its %s kernels on a CPU with %s kernels' instructions: every GEMM "
              "runs several times slower than the CPU allows; set OPENBLAS_CORETYPE=%s in the "
              "environment before the library loads (docs/NN.md)",

@@ -85,7 +85,8 @@ void clefi_blas_warn_once(const clef_ctx *ctx) {
     char buf[400];
     if (ctx->log_fn == NULL || ctx->log_level < CLEF_LOG_WARN)
         return;
-    const char *advice = clefi_blas_advice(clef_blas_kernel(), clefi_cpu_isa(), buf, sizeof buf);
+    const char *advice = clefi_blas_advice(clef_blas_kernel(), clefi_cpu_isa(),
+                                           getenv("OPENBLAS_CORETYPE"), buf, sizeof buf);
     if (advice != NULL && atomic_exchange(&warned, 1) == 0)
         clefi_log(ctx, CLEF_LOG_WARN, "%s", advice);
 }

@@ -91,7 +91,7 @@ static void test_log_callback(void **state) {
      * CPU (cpu.c) */
     char advice[400];
     int old_kernel =
-        clefi_blas_advice(clef_blas_kernel(), clefi_cpu_isa(), advice, sizeof advice) != NULL;
+        clefi_blas_advice(clef_blas_kernel(), clefi_cpu_isa(), NULL, advice, sizeof advice) != NULL;
     assert_int_equal(cap.n, old_kernel);
     if (old_kernel)
         assert_non_null(strstr(cap.last, "OPENBLAS_CORETYPE="));
@@ -293,18 +293,24 @@ static void test_blas_advice(void **state) {
     const uint32_t avx512 = CLEFI_ISA_AVX | CLEFI_ISA_AVX2 | CLEFI_ISA_FMA | CLEFI_ISA_AVX512F |
                             CLEFI_ISA_AVX512DQ | CLEFI_ISA_AVX512BW | CLEFI_ISA_AVX512VL,
                    avx2 = CLEFI_ISA_AVX | CLEFI_ISA_AVX2 | CLEFI_ISA_FMA;
-    const char *m = clefi_blas_advice("Prescott", avx512, buf, sizeof buf);
+    const char *m = clefi_blas_advice("Prescott", avx512, NULL, buf, sizeof buf);
     assert_non_null(m);
     assert_non_null(strstr(m, "OPENBLAS_CORETYPE=SkylakeX"));
     assert_non_null(strstr(m, "Prescott"));
-    m = clefi_blas_advice("Sandybridge", avx2, buf, sizeof buf);
+    m = clefi_blas_advice("Sandybridge", avx2, NULL, buf, sizeof buf);
     assert_non_null(m);
     assert_non_null(strstr(m, "OPENBLAS_CORETYPE=Haswell"));
-    assert_null(clefi_blas_advice("Haswell", avx2, buf, sizeof buf));
-    assert_null(clefi_blas_advice("SkylakeX", avx512, buf, sizeof buf));
-    assert_null(clefi_blas_advice("Zen", avx2, buf, sizeof buf));
-    assert_null(clefi_blas_advice("Prescott", CLEFI_ISA_SSE42, buf, sizeof buf));
-    assert_null(clefi_blas_advice("SomeFutureCore", avx512, buf, sizeof buf)); /* no guessing */
+    assert_null(clefi_blas_advice("Haswell", avx2, NULL, buf, sizeof buf));
+    assert_null(clefi_blas_advice("SkylakeX", avx512, NULL, buf, sizeof buf));
+    assert_null(clefi_blas_advice("Zen", avx2, NULL, buf, sizeof buf));
+    assert_null(clefi_blas_advice("Prescott", CLEFI_ISA_SSE42, NULL, buf, sizeof buf));
+    assert_null(clefi_blas_advice("SomeFutureCore", avx512, NULL, buf, sizeof buf)); /* no guessing */
+    /* set in the environment: the advice names the variable as the cause */
+    m = clefi_blas_advice("Haswell", avx512, "Haswell", buf, sizeof buf);
+    assert_non_null(m);
+    assert_non_null(strstr(m, "OPENBLAS_CORETYPE=Haswell in the environment"));
+    assert_non_null(strstr(m, "OPENBLAS_CORETYPE=SkylakeX"));
+    assert_null(clefi_blas_advice("SkylakeX", avx512, "SkylakeX", buf, sizeof buf));
 }
 
 /* clef_blas_coretype() names the family for the CPU's ISA, and this test process runs it (the
