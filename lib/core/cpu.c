@@ -144,9 +144,9 @@ const char *clefi_blas_advice(const char *kernel, uint32_t isa, const char *env,
                  env, kernel, k_fit[cpu], k_fit[cpu], k_fit[cpu]);
     else
         snprintf(buf, cap,
-             "OpenBLAS runs its %s kernels on a CPU with %s kernels' instructions: every GEMM "
-             "runs several times slower than the CPU allows; set OPENBLAS_CORETYPE=%s in the "
-             "environment before the library loads (docs/NN.md)",
-             kernel, k_fit[cpu], k_fit[cpu]);
+                 "OpenBLAS runs its %s kernels on a CPU with %s kernels' instructions: every GEMM "
+                 "runs several times slower than the CPU allows; set OPENBLAS_CORETYPE=%s in the "
+                 "environment before the library loads (docs/NN.md)",
+                 kernel, k_fit[cpu], k_fit[cpu]);
     return buf;
 }

@@ -304,7 +304,8 @@ static void test_blas_advice(void **state) {
     assert_null(clefi_blas_advice("SkylakeX", avx512, NULL, buf, sizeof buf));
     assert_null(clefi_blas_advice("Zen", avx2, NULL, buf, sizeof buf));
     assert_null(clefi_blas_advice("Prescott", CLEFI_ISA_SSE42, NULL, buf, sizeof buf));
-    assert_null(clefi_blas_advice("SomeFutureCore", avx512, NULL, buf, sizeof buf)); /* no guessing */
+    assert_null(
+        clefi_blas_advice("SomeFutureCore", avx512, NULL, buf, sizeof buf)); /* no guessing */
     /* set in the environment: the advice names the variable as the cause */
     m = clefi_blas_advice("Haswell", avx512, "Haswell", buf, sizeof buf);
     assert_non_null(m);
