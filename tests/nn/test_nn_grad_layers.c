@@ -284,6 +284,9 @@ static void conv_case(int64_t KH, int64_t KW, int64_t SH, int64_t SW, int64_t PH
 static void test_grad_conv2d(void **state) {
     (void)state;
     conv_case(3, 3, 1, 1, 1, 1, "conv2d k3 s1 p1");
+    /* stride 1: the input gradient as a full convolution (conv.c), other paddings and shapes */
+    conv_case(3, 2, 1, 1, 0, 1, "conv2d k3x2 s1 p0x1");
+    conv_case(1, 1, 1, 1, 0, 0, "conv2d k1 s1 p0");
     conv_case(3, 3, 2, 2, 1, 1, "conv2d k3 s2 p1");
     conv_case(4, 4, 2, 2, 0, 0, "conv2d k4 s2 p0");
     conv_case(3, 1, 2, 1, 1, 0, "conv2d k3x1 s2x1 p1x0");
