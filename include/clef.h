@@ -2203,9 +2203,14 @@ enum clef_param_key_align {
     CLEF_P_ALIGN_CHECKPOINT_EVERY = 532,  /**< i64, default 200: steps between checkpoints */
     CLEF_P_ALIGN_DROP_WORDS = 533,        /**< str, default "": phrases blanked out of every
                                                report summary (held-out concept checks) */
-    CLEF_P_ALIGN_SENTENCE_DROPOUT = 534   /**< f64, default 0.5: chance that a training report
+    CLEF_P_ALIGN_SENTENCE_DROPOUT = 534,  /**< f64, default 0.5: chance that a training report
                                                enters a step as a random subset of its
                                                sentences (with TEXT_SENTENCES) */
+    CLEF_P_ALIGN_RECON_WEIGHT = 535,      /**< f64, default 1: with a fine-tuned encoder
+                                               (clef_aligner_trainer_finetune()), the weight of
+                                               its masked-token loss beside the InfoNCE terms */
+    CLEF_P_ALIGN_ENCODER_LR = 536         /**< f64, default 1e-4: the fine-tuned encoder's peak
+                                               learning rate (the aligner's schedule) */
 };
 
 /** Training progress after each step (1-based) of total: the step's report and EHR InfoNCE
@@ -2301,6 +2306,26 @@ CLEF_API clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr,
                                                       const clef_text_encoder *te, const float *emb,
                                                       int64_t eeg_dim, const char *report,
                                                       const char *ehr, int32_t split);
+/** Fine-tune a copy of enc during alignment (docs/aligner.md "Joint fine-tuning"): the EEG
+ *  tower then reads enc's embedding of each session's tokens, recomputed every step, and the
+ *  loss is report + EHR InfoNCE + CLEF_P_ALIGN_RECON_WEIGHT x enc's masked-token loss (its
+ *  pretraining objective and settings), back-propagated into enc's weights (AdamW at
+ *  CLEF_P_ALIGN_ENCODER_LR on the aligner's schedule). Call before adding sessions; they must
+ *  then come from clef_aligner_trainer_add_store(), which reads their tokens too
+ *  (clef_aligner_trainer_add_session() gives CLEF_ERR_STATE). Checkpoints write the encoder's
+ *  state beside them (PATH.encoder) and resume reads it. Not with set_dist (CLEF_ERR_UNSUPPORTED
+ *  at the first step). CLEF_ERR_STATE once sessions were added or a step taken. Errors on the
+ *  trainer. */
+CLEF_API clef_status clef_aligner_trainer_finetune(clef_aligner_trainer *tr,
+                                                   const clef_encoder *enc);
+/** The fine-tuned encoder (NULL when not fine-tuning): borrowed, valid until the next step or
+ *  clef_aligner_trainer_free(). */
+CLEF_API const clef_encoder *clef_aligner_trainer_encoder(const clef_aligner_trainer *tr);
+/** Write the fine-tuned encoder (atomically) and record its file's SHA-256 as the encoder of
+ *  the aligner being trained, so that clef_aligner_save() and checkpoints name it; embed with
+ *  it (clef embed --store) before using the aligner. CLEF_ERR_STATE when not fine-tuning.
+ *  Errors on the trainer. */
+CLEF_API clef_status clef_aligner_trainer_save_encoder(clef_aligner_trainer *tr, const char *path);
 /** Add every session of a store split ("train" or "val") with its embedding artifact under
  *  encoder_hash (clef_encoder_model_hash(); `clef embed --store` makes them), report and EHR
  *  record. CLEF_ERR_NOT_FOUND naming the session when one has no embedding. Errors on the

@@ -101,10 +101,11 @@ typedef struct clefi_al_eeg_work {
 } clefi_al_eeg_work;
 CLEFI_HIDDEN void clefi_al_eeg_forward(const clef_aligner *al, clefi_pool *pool,
                                        clefi_al_eeg_work *w, const float *emb, int64_t B);
-/** Gradients (g: an aligner-shaped gradient view) from dz(B, dim); dz is overwritten. */
+/** Gradients (g: an aligner-shaped gradient view) from dz(B, dim); dz is overwritten. demb
+ *  (B, in_dim; may be NULL): the gradient of the input embeddings. */
 CLEFI_HIDDEN void clefi_al_eeg_backward(const clef_aligner *al, const clef_aligner *g,
                                         clefi_pool *pool, clefi_al_eeg_work *w, float *dz,
-                                        int64_t B);
+                                        float *demb, int64_t B);
 
 /** A token tower's forward over seq into w (prepared for seq's B, T): w->z (B, dim). */
 CLEFI_HIDDEN clef_status clefi_al_tower_forward(const clef_aligner *al, const clefi_al_tower *t,
@@ -165,13 +166,19 @@ CLEFI_HIDDEN clef_status clefi_al_text_states(const clef_text_encoder *te, clef_
  *  returned (layout order, clefi_al_trainer_grads()), without an optimiser step. */
 CLEFI_HIDDEN clef_status clefi_al_trainer_loss_grad(clef_aligner_trainer *tr, const int64_t *idx,
                                                     int64_t B, double loss[2]);
-/** Tests: add a session with ready report states (n_text x text_dim, copied; NULL: none) and
- *  its sentences' token offsets (n_sent + 1, copied; NULL: one piece). */
+/** Tests: the fine-tuned encoder's trainer (NULL when not fine-tuning); after
+ *  clefi_al_trainer_loss_grad(), its gradient buffer holds the encoder's gradient of the same
+ *  loss plus recon_weight x its masked-token loss (that loss at [total]). */
+CLEFI_HIDDEN clef_encoder_trainer *clefi_al_trainer_etr(clef_aligner_trainer *tr);
+/** Tests: add a session with ready report states (n_text x text_dim, copied; NULL: none), its
+ *  sentences' token offsets (n_sent + 1, copied; NULL: one piece) and, when fine-tuning, its
+ *  encoder token ids (copied). */
 CLEFI_HIDDEN clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *emb,
                                                      int64_t in_dim, const float *states,
                                                      int32_t n_text, const int32_t *sent,
                                                      int32_t n_sent, int64_t text_dim,
-                                                     const char *ehr, int32_t split);
+                                                     const char *ehr, const int32_t *tok,
+                                                     int32_t split);
 /** The trainer's gradient buffer (the aligner's layout; NULL before the first step). */
 CLEFI_HIDDEN float *clefi_al_trainer_grads(clef_aligner_trainer *tr);
 

@@ -190,7 +190,7 @@ void clefi_al_eeg_forward(const clef_aligner *al, clefi_pool *pool, clefi_al_eeg
 }
 
 void clefi_al_eeg_backward(const clef_aligner *al, const clef_aligner *g, clefi_pool *pool,
-                           clefi_al_eeg_work *w, float *dz, int64_t B) {
+                           clefi_al_eeg_work *w, float *dz, float *demb, int64_t B) {
     const clefi_al_cfg *c = &al->cfg;
     /* do, da and dh reuse o, a's gradient scratch: o is not needed after the norm backward */
     float *dout = w->o;
@@ -203,8 +203,13 @@ void clefi_al_eeg_backward(const clef_aligner *al, const clef_aligner *g, clefi_
     float *dh = w->a; /* a is dead after the fc2 weight gradient */
     memset(dh, 0, (size_t)(B * c->eeg_hidden) * sizeof *dh);
     clefi_act_backward(pool, CLEFI_ACT_GELU_ERF, 0.f, dh, w->h, da, B * c->eeg_hidden);
-    clefi_linear_backward(pool, NULL, g->eeg_w1, g->eeg_b1, dh, w->xs, al->eeg_w1, B, c->in_dim,
+    if (demb != NULL)
+        memset(demb, 0, (size_t)(B * c->in_dim) * sizeof *demb);
+    clefi_linear_backward(pool, demb, g->eeg_w1, g->eeg_b1, dh, w->xs, al->eeg_w1, B, c->in_dim,
                           c->eeg_hidden);
+    for (int64_t b = 0; demb != NULL && b < B; b++) /* through the standardization */
+        for (int32_t k = 0; k < c->in_dim; k++)
+            demb[b * c->in_dim + k] /= al->eeg_sd[k];
 }
 
 /* ---- token towers ---- */

@@ -6,11 +6,15 @@
  * InfoNCE(EEG, EHR), each the symmetric CLIP loss over the batch's sessions that have that
  * modality (a session without a report is masked out of the report term; a term with fewer
  * than 2 sessions is skipped: it has no negatives). The temperature is fixed (0.07, the paper's)
- * unless CLEF_P_ALIGN_LEARN_TEMPERATURE. The session encoder is frozen: the aligner learns on
- * its embeddings (docs/aligner.md says why). */
+ * unless CLEF_P_ALIGN_LEARN_TEMPERATURE. The session encoder is frozen (the aligner learns on
+ * its stored embeddings, docs/aligner.md says why) unless clef_aligner_trainer_finetune() gave
+ * it one to fine-tune: then each step embeds its sessions' tokens through that encoder's
+ * training forward, and the EEG tower's input gradient flows back into it beside its own
+ * masked-token loss. */
 #define _POSIX_C_SOURCE 200809L
 #include "align_int.h"
 #include "clef.h"
+#include "enc_tune.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +32,7 @@ typedef struct al_item {
     int32_t n_sent;
     clefi_strs toks; /* EHR tokens (empty: no record) */
     int32_t *ids;    /* their ids once the vocabulary exists */
+    int32_t *tok;    /* the session's encoder token ids (fine-tuning only) */
 } al_item;
 
 typedef struct al_set {
@@ -83,6 +88,12 @@ struct clef_aligner_trainer {
     clefi_al_eeg_work ew;
     al_side side[2]; /* report, EHR */
     al_pairs pairs[2];
+    /* fine-tuning (clef_aligner_trainer_finetune): the encoder's trainer, loss weight, lr */
+    clef_encoder_trainer *etr;
+    double recon_w, enc_lr;
+    int32_t *tokbuf; /* the local batch's token ids, for the masked-token loss */
+    float *demb;     /* d loss / d embedding of the local batch */
+    size_t cap_tokbuf, cap_demb;
 };
 
 static clef_status tr_error(clef_aligner_trainer *tr, clef_status rc, const char *what) {
@@ -122,6 +133,8 @@ static void read_params(clef_aligner_trainer *tr, const clef_params *p) {
     tr->w_report = clefi_params_f64(p, CLEF_P_ALIGN_REPORT_WEIGHT);
     tr->w_ehr = clefi_params_f64(p, CLEF_P_ALIGN_EHR_WEIGHT);
     tr->seed = (uint64_t)clefi_params_i64(p, CLEF_P_ALIGN_SEED);
+    tr->recon_w = clefi_params_f64(p, CLEF_P_ALIGN_RECON_WEIGHT);
+    tr->enc_lr = clefi_params_f64(p, CLEF_P_ALIGN_ENCODER_LR);
 }
 
 static clef_status trainer_new(clef_aligner_trainer **out, clef_ctx *ctx, const clef_params *p,
@@ -192,6 +205,7 @@ void clef_aligner_trainer_free(clef_aligner_trainer *tr) {
             clefi_free(ctx, it->states);
             clefi_free(ctx, it->sent);
             clefi_free(ctx, it->ids);
+            clefi_free(ctx, it->tok);
             clefi_strs_free(ctx, &it->toks);
         }
         clefi_free(ctx, tr->data[s].it);
@@ -205,6 +219,9 @@ void clef_aligner_trainer_free(clef_aligner_trainer *tr) {
     clefi_free(ctx, tr->lidx);
     clefi_free(ctx, tr->ebuf);
     clefi_free(ctx, tr->drop);
+    clefi_free(ctx, tr->tokbuf);
+    clefi_free(ctx, tr->demb);
+    clef_encoder_trainer_free(tr->etr);
     clef_session_free(tr->sess);
     clefi_free(ctx, tr);
     clefi_ctx_release(ctx);
@@ -234,8 +251,22 @@ const clef_aligner *clef_aligner_trainer_aligner(const clef_aligner_trainer *tr)
  * offsets, may be NULL) are moved in, freed on failure. */
 static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t in_dim,
                             float *states, int32_t n_text, int32_t *sent, int32_t n_sent,
-                            int64_t text_dim, const char *ehr, int32_t split) {
+                            int64_t text_dim, const char *ehr, const int32_t *tok, int32_t split) {
     clef_status rc = CLEF_OK;
+    size_t n_tok = 0;
+    if (tr->etr != NULL) {
+        const clef_encoder *enc = clef_encoder_trainer_encoder(tr->etr, 0);
+        int64_t nt = 0;
+        (void)clef_encoder_shape(enc, &nt, NULL, NULL);
+        n_tok = (size_t)nt;
+        char why[128];
+        if (tok == NULL)
+            rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_STATE,
+                             "aligner trainer: fine-tuning the encoder needs each session's "
+                             "tokens (add sessions with clef_aligner_trainer_add_store())");
+        else if (clefi_enc_check_session(enc, tok, why, sizeof why) != CLEF_OK)
+            rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_RANGE, "aligner trainer: %s", why);
+    }
     if (tr->cfg.in_dim == 0)
         tr->cfg.in_dim = (int32_t)in_dim;
     if (states != NULL && tr->cfg.text_dim == 0)
@@ -269,6 +300,12 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
             rc = CLEF_ERR_NOMEM;
         else
             memcpy(it.emb, emb, (size_t)in_dim * sizeof *it.emb);
+        if (rc == CLEF_OK && n_tok > 0) {
+            if ((it.tok = clefi_malloc(tr->ctx, n_tok * sizeof *it.tok)) == NULL)
+                rc = CLEF_ERR_NOMEM;
+            else
+                memcpy(it.tok, tok, n_tok * sizeof *it.tok);
+        }
         if (rc == CLEF_OK && ehr != NULL)
             rc = clefi_al_ehr_tokens(tr->ctx, ehr, tr->cfg.max_icd, tr->cfg.max_atc, &it.toks);
         if (rc != CLEF_OK)
@@ -276,6 +313,7 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
     }
     if (rc != CLEF_OK) {
         clefi_free(tr->ctx, it.emb);
+        clefi_free(tr->ctx, it.tok);
         clefi_free(tr->ctx, it.states);
         clefi_free(tr->ctx, it.sent);
         clefi_strs_free(tr->ctx, &it.toks);
@@ -288,7 +326,7 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
 clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *emb, int64_t in_dim,
                                         const float *states, int32_t n_text, const int32_t *sent,
                                         int32_t n_sent, int64_t text_dim, const char *ehr,
-                                        int32_t split) {
+                                        const int32_t *tok, int32_t split) {
     float *copy = NULL;
     int32_t *off = NULL;
     if (states != NULL) {
@@ -305,7 +343,24 @@ clef_status clefi_al_trainer_add_states(clef_aligner_trainer *tr, const float *e
         }
     }
     return add_item(tr, emb, in_dim, copy, n_text, off, off != NULL ? n_sent : 0, text_dim, ehr,
-                    split);
+                    tok, split);
+}
+
+/* One session: its report encoded now, then add_item (tok: its token ids or NULL). */
+static clef_status add_report(clef_aligner_trainer *tr, const clef_text_encoder *te,
+                              const float *emb, int64_t in_dim, const char *report, const char *ehr,
+                              const int32_t *tok, int32_t split) {
+    float *states = NULL;
+    int32_t n_text = 0, *sent = NULL, n_sent = 0;
+    if (report != NULL) {
+        clef_status rc =
+            clefi_al_text_states(te, tr->sess, report, 1, tr->drop, tr->cfg.max_text,
+                                 tr->cfg.text_sentences, &states, &n_text, &sent, &n_sent);
+        if (rc != CLEF_OK)
+            return tr_error(tr, rc, "encoding a report");
+    }
+    return add_item(tr, emb, in_dim, states, n_text, sent, n_sent, te != NULL ? te->cfg.d : 0, ehr,
+                    tok, split);
 }
 
 clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr, const clef_text_encoder *te,
@@ -318,17 +373,31 @@ clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr, const cle
         (split != CLEF_SPLIT_TRAIN && split != CLEF_SPLIT_VAL))
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
                            "clef_aligner_trainer_add_session: bad argument");
-    float *states = NULL;
-    int32_t n_text = 0, *sent = NULL, n_sent = 0;
-    if (report != NULL) {
-        clef_status rc =
-            clefi_al_text_states(te, tr->sess, report, 1, tr->drop, tr->cfg.max_text,
-                                 tr->cfg.text_sentences, &states, &n_text, &sent, &n_sent);
-        if (rc != CLEF_OK)
-            return tr_error(tr, rc, "encoding a report");
-    }
-    return add_item(tr, emb, in_dim, states, n_text, sent, n_sent, te != NULL ? te->cfg.d : 0, ehr,
-                    split);
+    return add_report(tr, te, emb, in_dim, report, ehr, NULL, split);
+}
+
+/* The session's token ids under the fine-tuned encoder's tokenizer into tok (uint16 artifact
+ * read through u16). */
+static clef_status store_tokens(clef_aligner_trainer *tr, clef_store *store, const char *sid,
+                                uint16_t *u16, int32_t *tok) {
+    const clef_encoder *enc = clef_encoder_trainer_encoder(tr->etr, 0);
+    const char *tok_sha = clefi_enc_tokenizer_sha(enc);
+    int64_t n_tok = 0;
+    (void)clef_encoder_shape(enc, &n_tok, NULL, NULL);
+    size_t nt = (size_t)n_tok, got = 0;
+    clef_status rc = clef_store_artifact_get(store, sid, CLEF_ARTIFACT_TOKENS, tok_sha, u16,
+                                             nt * sizeof *u16, &got);
+    if (rc == CLEF_OK && got != nt * sizeof *u16)
+        rc = CLEF_ERR_SHAPE;
+    if (rc != CLEF_OK)
+        return clefi_error(tr->ctx, &tr->err, rc,
+                           "aligner trainer: session %s has no tokens of tokenizer %.12s for "
+                           "the fine-tuned encoder (%s; clef tokenize --store first)",
+                           sid, tok_sha,
+                           rc == CLEF_ERR_SHAPE ? "wrong count" : clef_store_errmsg(store));
+    for (size_t k = 0; k < nt; k++)
+        tok[k] = u16[k];
+    return CLEF_OK;
 }
 
 /* A growing string buffer for the store's text columns. */
@@ -370,6 +439,17 @@ clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr, const clef_
     size_t rcap = 0, ecap = 0;
     float *emb = NULL;
     int64_t added = 0;
+    uint16_t *u16 = NULL;
+    int32_t *tok = NULL;
+    if (tr->etr != NULL) {
+        int64_t n_tok = 0;
+        (void)clef_encoder_shape(clef_encoder_trainer_encoder(tr->etr, 0), &n_tok, NULL, NULL);
+        size_t nt = (size_t)n_tok;
+        u16 = clefi_malloc(tr->ctx, nt * sizeof *u16);
+        tok = clefi_malloc(tr->ctx, nt * sizeof *tok);
+        if (u16 == NULL || tok == NULL)
+            rc = tr_error(tr, CLEF_ERR_NOMEM, "token ids");
+    }
     for (int64_t i = 0; rc == CLEF_OK && i < n; i++) {
         size_t need;
         rc = clef_store_split_session(store, sp, i, sid, sizeof sid, &need);
@@ -406,9 +486,12 @@ clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr, const clef_
         }
         if (rc == CLEF_OK)
             rc = store_text(store, sid, 1, &ehr, &ecap, tr->ctx);
+        if (rc == CLEF_OK && tok != NULL &&
+            (rc = store_tokens(tr, store, sid, u16, tok)) != CLEF_OK)
+            break; /* the error is on the trainer */
         if (rc == CLEF_OK) {
-            rc = clef_aligner_trainer_add_session(tr, te, emb, (int64_t)(len / sizeof(float)),
-                                                  has_report ? report : NULL, ehr, sp);
+            rc = add_report(tr, te, emb, (int64_t)(len / sizeof(float)), has_report ? report : NULL,
+                            ehr, tok, sp);
             if (rc != CLEF_OK)
                 break; /* the error is on the trainer */
             added++;
@@ -420,6 +503,8 @@ clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr, const clef_
     clefi_free(tr->ctx, emb);
     clefi_free(tr->ctx, report);
     clefi_free(tr->ctx, ehr);
+    clefi_free(tr->ctx, u16);
+    clefi_free(tr->ctx, tok);
     if (rc == CLEF_OK && added == 0)
         rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_NOT_FOUND,
                          "aligner trainer: the store's %s split has no sessions", split);
@@ -485,6 +570,10 @@ static clef_status new_model(clef_aligner_trainer *tr) {
 }
 
 static clef_status prepare(clef_aligner_trainer *tr) {
+    if (tr->etr != NULL && tr->world > 1)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_UNSUPPORTED,
+                           "aligner trainer: fine-tuning the encoder runs in one process (not "
+                           "with set_dist / --dist yet)");
     if (tr->data[0].n < 2)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_STATE,
                            "aligner trainer: %lld training sessions; contrastive training needs "
@@ -673,6 +762,34 @@ static clef_status step_buffers(clef_aligner_trainer *tr, int64_t B, int64_t nl,
  * every rank's embeddings (so each term's negatives span the global batch), both loss terms
  * and their in-batch top-1 accuracies over the global batch (NaN for a skipped term), and
  * with grads nonzero the backward of this rank's rows into tr->gflat, reduced over ranks. */
+/* The fine-tuned encoder's gradient for the local batch (lidx[nl]), into its trainer's buffer:
+ * recon_weight x its masked-token loss over these sessions (their mean), then, session by
+ * session, the gradient through its embedding of the InfoNCE terms (tr->demb, from the EEG
+ * tower), each recomputing that session's forward so one session's activations are held. */
+static clef_status encoder_grads(clef_aligner_trainer *tr, const al_set *set, int64_t nl) {
+    int64_t n_tok = 0;
+    (void)clef_encoder_shape(clef_encoder_trainer_encoder(tr->etr, 0), &n_tok, NULL, NULL);
+    const size_t nt = (size_t)n_tok, total = clefi_enc_trainer_n_weights(tr->etr);
+    const int64_t in_dim = tr->al->cfg.in_dim;
+    clef_status rc =
+        grow(tr->ctx, (void **)&tr->tokbuf, &tr->cap_tokbuf, (size_t)nl * nt * sizeof(int32_t));
+    if (rc != CLEF_OK)
+        return tr_error(tr, rc, "batch buffers");
+    for (int64_t j = 0; j < nl; j++)
+        memcpy(tr->tokbuf + (size_t)j * nt, set->it[tr->lidx[j]].tok, nt * sizeof(int32_t));
+    float *g = clefi_enc_trainer_gbuf(tr->etr);
+    if (tr->recon_w > 0.0) { /* fills (not adds to) the buffer: masks of the encoder's step */
+        clefi_enc_loss_grad(tr->etr, tr->tokbuf, nl, NULL, NULL);
+        clefi_scale(tr->sess->pool, g, (int64_t)total, (float)tr->recon_w);
+    } else {
+        memset(g, 0, (total + 2) * sizeof *g);
+    }
+    float *emb = tr->X; /* the forward's embeddings are no longer needed */
+    for (int64_t j = 0; j < nl; j++)
+        clefi_enc_embed_grad(tr->etr, tr->tokbuf + (size_t)j * nt, tr->demb + j * in_dim, emb, 0);
+    return CLEF_OK;
+}
+
 static clef_status batch_pass(clef_aligner_trainer *tr, const al_set *set, const int64_t *idx,
                               int64_t B, int grads, double loss[2], double acc[2]) {
     clef_aligner *al = tr->al;
@@ -690,9 +807,13 @@ static clef_status batch_pass(clef_aligner_trainer *tr, const al_set *set, const
     if ((rc = step_buffers(tr, B, nl, S, F)) != CLEF_OK)
         return tr_error(tr, rc, "batch buffers");
     const size_t H = (size_t)c->eeg_hidden, wide = D > H ? D : H;
-    for (int64_t j = 0; j < nl; j++)
-        memcpy(tr->X + (size_t)j * c->in_dim, set->it[tr->lidx[j]].emb,
-               (size_t)c->in_dim * sizeof(float));
+    for (int64_t j = 0; j < nl; j++) { /* fine-tuning: the current encoder's embedding */
+        float *x = tr->X + (size_t)j * c->in_dim;
+        if (tr->etr != NULL)
+            clefi_enc_embed_grad(tr->etr, set->it[tr->lidx[j]].tok, NULL, x, 0);
+        else
+            memcpy(x, set->it[tr->lidx[j]].emb, (size_t)c->in_dim * sizeof(float));
+    }
     clefi_al_eeg_forward(al, pool, &tr->ew, tr->X, nl);
     if (grads) {
         memset(tr->gflat, 0, al->lay.total * sizeof *tr->gflat);
@@ -782,7 +903,13 @@ static clef_status batch_pass(clef_aligner_trainer *tr, const al_set *set, const
     }
     if (!grads)
         return CLEF_OK;
-    clefi_al_eeg_backward(al, &tr->grad, pool, &tr->ew, tr->dz_eeg, nl);
+    if (tr->etr != NULL && (rc = grow(tr->ctx, (void **)&tr->demb, &tr->cap_demb,
+                                      (size_t)nl * (size_t)c->in_dim * sizeof(float))) != CLEF_OK)
+        return tr_error(tr, rc, "batch buffers");
+    clefi_al_eeg_backward(al, &tr->grad, pool, &tr->ew, tr->dz_eeg,
+                          tr->etr != NULL ? tr->demb : NULL, nl);
+    if (tr->etr != NULL && (rc = encoder_grads(tr, set, nl)) != CLEF_OK)
+        return rc;
     /* every rank computed the same dls: each adds its share so the sum over ranks is dls */
     *tr->grad.log_scale = tr->learn_temp ? dls / (float)W : 0.f;
     if (W > 1) {
@@ -818,6 +945,8 @@ clef_status clefi_al_trainer_loss_grad(clef_aligner_trainer *tr, const int64_t *
 
 float *clefi_al_trainer_grads(clef_aligner_trainer *tr) { return tr->gflat; }
 
+clef_encoder_trainer *clefi_al_trainer_etr(clef_aligner_trainer *tr) { return tr->etr; }
+
 static clef_status one_step(clef_aligner_trainer *tr, double loss[2], double acc[2]) {
     int64_t B = draw_batch(tr, tr->idx);
     clef_status rc = batch_pass(tr, &tr->data[0], tr->idx, B, 1, loss, acc);
@@ -833,6 +962,8 @@ static clef_status one_step(clef_aligner_trainer *tr, double loss[2], double acc
     clefi_adamw h = {(float)lr, 0.9f, 0.999f, 1e-8f, (float)tr->wd};
     tr->step++;
     clefi_adamw_step(pool, &h, tr->al->flat, tr->gflat, tr->m, tr->v, (int64_t)n, tr->step);
+    if (tr->etr != NULL) /* the encoder on the aligner's schedule, at its own peak rate */
+        clefi_enc_trainer_apply(tr->etr, tr->enc_lr * lr / tr->lr);
     if (!tr->learn_temp)
         *tr->al->log_scale = (float)log(1.0 / tr->temperature);
     else if (*tr->al->log_scale > (float)log(100.0))
@@ -950,6 +1081,69 @@ clef_status clef_aligner_trainer_set_dist(clef_aligner_trainer *tr, clef_grad_re
     return CLEF_OK;
 }
 
+/* The fine-tuned encoder's trainer settings: its own pretraining objective and optimiser
+ * settings, its current weights (no EMA), masks drawn from the aligner's seed. */
+static clef_status finetune_params(clef_ctx *ctx, uint64_t seed, clef_params **out) {
+    clef_status rc = clef_params_create(out, ctx, CLEF_PARAMS_PRETRAIN);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_f64(*out, CLEF_P_PRETRAIN_EMA_DECAY, 0.0);
+    if (rc == CLEF_OK)
+        rc = clef_params_set_i64(*out, CLEF_P_PRETRAIN_SEED, (int64_t)(seed & 0x1FFFFFFFFFFFFFull));
+    return rc;
+}
+
+clef_status clef_aligner_trainer_finetune(clef_aligner_trainer *tr, const clef_encoder *enc) {
+    clefi_reset(tr);
+    if (tr == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (enc == NULL)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_INVALID_ARG,
+                           "clef_aligner_trainer_finetune: encoder NULL");
+    if (tr->etr != NULL || tr->data[0].n > 0 || tr->data[1].n > 0 || tr->al != NULL)
+        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_STATE,
+                           "aligner trainer: fine-tuning is chosen once, before any session is "
+                           "added or step taken");
+    clef_params *p = NULL;
+    clef_status rc = finetune_params(tr->ctx, tr->seed, &p);
+    if (rc == CLEF_OK)
+        rc = clefi_enc_trainer_from(&tr->etr, tr->ctx, enc, p, tr->sess->n_threads);
+    clef_params_free(p);
+    return rc == CLEF_OK ? CLEF_OK : tr_error(tr, rc, "fine-tuning the encoder");
+}
+
+const clef_encoder *clef_aligner_trainer_encoder(const clef_aligner_trainer *tr) {
+    return tr != NULL && tr->etr != NULL ? clef_encoder_trainer_encoder(tr->etr, 0) : NULL;
+}
+
+clef_status clef_aligner_trainer_save_encoder(clef_aligner_trainer *tr, const char *path) {
+    clefi_reset(tr);
+    if (tr == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    if (path == NULL || tr->etr == NULL)
+        return clefi_error(tr->ctx, &tr->err, path ? CLEF_ERR_STATE : CLEF_ERR_INVALID_ARG,
+                           "aligner trainer: %s",
+                           path ? "not fine-tuning an encoder" : "path NULL");
+    char sha[65];
+    clef_status rc = clef_encoder_save(clef_encoder_trainer_encoder(tr->etr, 0), tr->ctx, path);
+    if (rc == CLEF_OK)
+        rc = clef_encoder_model_hash(tr->ctx, path, sha, sizeof sha, NULL);
+    if (rc != CLEF_OK)
+        return clefi_error(tr->ctx, &tr->err, rc, "aligner trainer: %s", clef_ctx_errmsg(tr->ctx));
+    memcpy(tr->enc_sha, sha, sizeof sha);
+    if (tr->al != NULL)
+        memcpy(tr->al->enc_sha, sha, sizeof sha);
+    return CLEF_OK;
+}
+
+/* PATH.encoder: the fine-tuned encoder's checkpoint beside the aligner's */
+static char *encoder_ckpt_path(clef_ctx *ctx, const char *path) {
+    size_t n = strlen(path) + sizeof ".encoder";
+    char *p = clefi_malloc(ctx, n);
+    if (p != NULL)
+        snprintf(p, n, "%s.encoder", path);
+    return p;
+}
+
 clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path) {
     clefi_reset(tr);
     if (tr == NULL)
@@ -968,7 +1162,20 @@ clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path
                      .step = tr->step,
                      .world_size = 1};
     clefi_al_meta meta;
-    clef_status rc = clefi_al_meta_fill(tr->al, &meta);
+    clef_status rc = CLEF_OK;
+    if (tr->etr != NULL) { /* first: a crash between the two leaves the older aligner step */
+        char *ep = encoder_ckpt_path(tr->ctx, path);
+        rc = ep == NULL ? tr_error(tr, CLEF_ERR_NOMEM, "checkpoint")
+             : clef_encoder_trainer_save(tr->etr, ep) != CLEF_OK
+                 ? clefi_error(tr->ctx, &tr->err, clef_encoder_trainer_errcode(tr->etr),
+                               "aligner trainer: %s", clef_encoder_trainer_errmsg(tr->etr))
+                 : CLEF_OK;
+        clefi_free(tr->ctx, ep);
+    }
+    if (rc == CLEF_OK)
+        rc = clefi_al_meta_fill(tr->al, &meta);
+    else
+        return rc;
     if (rc == CLEF_OK)
         rc = clefi_ckpt_save(tr->ctx, path, &tr->al->lay, &ck, meta.kv, meta.n, &tr->err);
     clefi_al_meta_free(tr->ctx, &meta);
@@ -1014,6 +1221,28 @@ clef_status clef_aligner_trainer_resume(clef_aligner_trainer **out, clef_ctx *ct
     tr->seed = 0;
     for (int i = 0; i < SEED_BYTES; i++)
         tr->seed |= (uint64_t)rng[i] << (8 * i);
+    /* a fine-tuning run's encoder state, when written beside the checkpoint */
+    char *ep = encoder_ckpt_path(ctx, path);
+    FILE *probe = ep != NULL ? fopen(ep, "rb") : NULL;
+    if (ep == NULL)
+        rc = clefi_ctx_error(ctx, CLEF_ERR_NOMEM, "aligner trainer: out of memory");
+    if (probe != NULL) {
+        fclose(probe);
+        clef_params *ep_params = NULL;
+        rc = finetune_params(ctx, tr->seed, &ep_params);
+        if (rc == CLEF_OK)
+            rc = clef_encoder_trainer_resume(&tr->etr, ctx, ep, ep_params, tr->sess->n_threads);
+        clef_params_free(ep_params);
+        if (rc == CLEF_OK && clef_encoder_trainer_steps(tr->etr) != tr->step)
+            rc = clefi_ctx_error(
+                ctx, CLEF_ERR_FORMAT, "aligner trainer: %s is at step %lld, the aligner at %lld",
+                ep, (long long)clef_encoder_trainer_steps(tr->etr), (long long)tr->step);
+    }
+    clefi_free(ctx, ep);
+    if (rc != CLEF_OK) {
+        clef_aligner_trainer_free(tr);
+        return rc;
+    }
     /* the architecture is the checkpoint's, whatever p says */
     int32_t vocab = tr->al->cfg.vocab;
     tr->cfg = tr->al->cfg;

@@ -750,6 +750,44 @@ const float *clefi_enc_embed_grad(clef_encoder_trainer *tr, const int32_t *ids, 
     return tr->gbuf;
 }
 
+void clefi_enc_trainer_apply(clef_encoder_trainer *tr, double lr) {
+    size_t n_tr = tr->enc->trained, total = tr->enc->lay.total;
+    if (tr->clip > 0.0)
+        (void)clefi_grad_clip(tr->sess->pool, tr->gbuf, (int64_t)n_tr, tr->clip);
+    clefi_adamw h = {(float)lr, (float)tr->beta1, (float)tr->beta2, (float)tr->eps, (float)tr->wd};
+    clefi_adamw_step(tr->sess->pool, &h, tr->enc->flat, tr->gbuf, tr->m, tr->v, (int64_t)n_tr,
+                     tr->step + 1);
+    tr->step++;
+    if (tr->ema != NULL) { /* warmed-up decay (timm ModelEmaV2 style): early weights fade fast */
+        double dec = (1.0 + (double)tr->step) / (10.0 + (double)tr->step);
+        dec = dec < tr->ema_decay ? dec : tr->ema_decay;
+        clefi_ema_update(tr->sess->pool, tr->ema->flat, tr->enc->flat, (int64_t)total, (float)dec);
+    }
+}
+
+float *clefi_enc_trainer_gbuf(clef_encoder_trainer *tr) { return tr->gbuf; }
+
+size_t clefi_enc_trainer_n_weights(clef_encoder_trainer *tr) { return tr->enc->lay.total; }
+
+const char *clefi_enc_tokenizer_sha(const clef_encoder *enc) { return enc->cfg.tok_sha; }
+
+clef_status clefi_enc_check_session(const clef_encoder *enc, const int32_t *ids, char *why,
+                                    size_t cap) {
+    return clefi_enc_check_ids(&enc->cfg, ids, why, cap);
+}
+
+clef_status clefi_enc_trainer_from(clef_encoder_trainer **out, clef_ctx *ctx,
+                                   const clef_encoder *enc, const clef_params *train,
+                                   int32_t n_threads) {
+    clef_status rc = trainer_new(out, ctx, &enc->cfg, train, n_threads);
+    if (rc != CLEF_OK)
+        return rc;
+    memcpy((*out)->enc->flat, enc->flat, enc->lay.total * sizeof(float));
+    if ((*out)->ema != NULL)
+        memcpy((*out)->ema->flat, enc->flat, enc->lay.total * sizeof(float));
+    return CLEF_OK;
+}
+
 static clef_status step_sessions(clef_encoder_trainer *tr, const int32_t *ids, int64_t n,
                                  double *loss_out, double *acc_out) {
     size_t total = tr->enc->lay.total;
@@ -769,21 +807,9 @@ static clef_status step_sessions(clef_encoder_trainer *tr, const int32_t *ids, i
                                clef_strerror(rc));
         clefi_scale(tr->sess->pool, tr->gbuf, (int64_t)(total + 2), (float)tr->world);
     }
-    size_t n_tr = tr->enc->trained;
-    if (tr->clip > 0.0)
-        (void)clefi_grad_clip(tr->sess->pool, tr->gbuf, (int64_t)n_tr, tr->clip);
     int64_t warmup = (int64_t)floor(tr->warmup_frac * (double)tr->steps_total + 0.5);
-    double lr = clefi_lr_at(CLEFI_SCHED_COSINE, tr->step, warmup, tr->steps_total, tr->lr,
-                            tr->lr * tr->lr_min_frac);
-    clefi_adamw h = {(float)lr, (float)tr->beta1, (float)tr->beta2, (float)tr->eps, (float)tr->wd};
-    clefi_adamw_step(tr->sess->pool, &h, tr->enc->flat, tr->gbuf, tr->m, tr->v, (int64_t)n_tr,
-                     tr->step + 1);
-    tr->step++;
-    if (tr->ema != NULL) { /* warmed-up decay (timm ModelEmaV2 style): early weights fade fast */
-        double dec = (1.0 + (double)tr->step) / (10.0 + (double)tr->step);
-        dec = dec < tr->ema_decay ? dec : tr->ema_decay;
-        clefi_ema_update(tr->sess->pool, tr->ema->flat, tr->enc->flat, (int64_t)total, (float)dec);
-    }
+    clefi_enc_trainer_apply(tr, clefi_lr_at(CLEFI_SCHED_COSINE, tr->step, warmup, tr->steps_total,
+                                            tr->lr, tr->lr * tr->lr_min_frac));
     if (loss_out != NULL)
         *loss_out = tr->gbuf[total];
     if (acc_out != NULL)

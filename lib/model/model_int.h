@@ -565,20 +565,10 @@ CLEFI_HIDDEN clef_status clefi_enc_trainer_new(clef_encoder_trainer **out, clef_
                                                int32_t n_threads);
 /** Initial weights (and EMA) from the trainer's seed. */
 CLEFI_HIDDEN void clefi_enc_trainer_init(clef_encoder_trainer *tr);
-/** The step's loss and its gradient (layout order, 2 floats more: loss and accuracy) for ids
- *  [n] at the current step's masks, without the optimiser step (finite-difference tests). */
-CLEFI_HIDDEN const float *clefi_enc_loss_grad(clef_encoder_trainer *tr, const int32_t *ids,
-                                              int64_t n, double *loss, double *acc);
-/** The embedding of session ids (the whole session, unmasked, as clef_encoder_embed() embeds
- *  it, but through the training forward) into emb[embed_dim]; with demb non-NULL, adds the
- *  gradient of sum_k demb[k] emb[k] with respect to every encoder weight (the projection
- *  included) to the trainer's gradient buffer, which it returns (layout order; cleared first
- *  when zero). The building block of fine-tuning the encoder through a loss on its embeddings
- *  (docs/aligner.md "Joint fine-tuning"). */
-CLEFI_HIDDEN const float *clefi_enc_embed_grad(clef_encoder_trainer *tr, const int32_t *ids,
-                                               const float *demb, float *emb, int zero);
 /** CLEF_ERR_RANGE (message in buf) for an id outside the layout's ranges. */
 CLEFI_HIDDEN clef_status clefi_enc_check_ids(const clefi_enc_cfg *c, const int32_t *ids, char *why,
                                              size_t cap);
+
+#include "enc_tune.h"
 
 #endif /* CLEF_MODEL_INT_H */

@@ -47,6 +47,29 @@ head -n 1 "$work/eval.txt" | grep -q "AUROC"
 n=$(($(wc -l < "$work/zs.csv") - 1))
 [ "$n" -ge 2 ]
 awk -F, 'NR > 1 && ($2 < -1.0001 || $2 > 1.0001) { bad = 1 } END { exit bad }' "$work/zs.csv"
+# fine-tuning the encoder during alignment: the encoder written (changed), the aligner naming
+# it, the store embedded and aligned with the pair; the checkpoint resumed goes on fine-tuning
+"$clef" align --store "$work/s.db" -w "$work/enc.safetensors" -o "$work/alft.safetensors" \
+  --steps 2 "${tiny[@]}" --finetune-encoder "$work/encft.safetensors" --recon-weight 0.5 \
+  > "$work/ft.txt" 2> "$work/ft.err" || { cat "$work/ft.err"; exit 1; }
+grep -q "^fine-tuned encoder -> $work/encft.safetensors" "$work/ft.txt"
+if cmp -s "$work/enc.safetensors" "$work/encft.safetensors"; then
+  echo "the fine-tuned encoder equals the original"; exit 1
+fi
+"$clef" embed --store "$work/s.db" -w "$work/encft.safetensors" -t "$fix/wm.safetensors" \
+  --quiet > /dev/null
+"$clef" embed --store "$work/s.db" -w "$work/encft.safetensors" -t "$fix/wm.safetensors" \
+  -a "$work/alft.safetensors" --quiet | grep -q "^16 sessions aligned"
+"$clef" align --store "$work/s.db" -w "$work/enc.safetensors" -o "$work/alft4.safetensors" \
+  --resume "$work/alft.safetensors.ckpt" --steps 4 "${tiny[@]}" \
+  --finetune-encoder "$work/encft4.safetensors" > "$work/ft4.txt" 2> /dev/null
+grep -q "^4 steps" "$work/ft4.txt"
+[ -f "$work/encft4.safetensors" ]
+if "$clef" align --store "$work/s.db" -w "$work/enc.safetensors" -o "$work/x.safetensors" \
+  --finetune-encoder "$work/y.safetensors" --dist > /dev/null 2> "$work/ftdist.err"; then
+  echo "--finetune-encoder with --dist accepted"; exit 1
+fi
+grep -q "one process" "$work/ftdist.err"
 # an aligner with an encoder it was not trained on: refused, naming both
 "$clef" pretrain --store "$work/s.db" -w "$fix/wm.safetensors" -o "$work/enc2.safetensors" \
   --steps 2 --seed 9 --d-model 16 --layers 1 --heads 2 --d-ff 32 --embed-dim 12 --batch 2 \

@@ -60,7 +60,7 @@ static void add_planted_as(clef_aligner_trainer *tr, int n, int32_t split, uint6
         snprintf(ehr, sizeof ehr, "age %d\nsex %s\nrace white\nICD10CM/G4%d.%d\nATC/N03AX%02d",
                  20 + (int)(urand(&s) * 60), (i & 1) ? "F" : "M", c, i % 3, 10 + c);
         assert_int_equal(clefi_al_trainer_add_states(tr, emb, IN, i % 7 == 6 ? NULL : st, nt,
-                                                     sentences ? sent : NULL, nt - 1, TD, ehr,
+                                                     sentences ? sent : NULL, nt - 1, TD, ehr, NULL,
                                                      split),
                          CLEF_OK);
     }
@@ -349,9 +349,9 @@ static void test_save_load_errors(void **state) {
     assert_non_null(strstr(clef_aligner_trainer_errmsg(tr), "training sessions"));
     add_planted(tr, 20, CLEF_SPLIT_TRAIN, 9);
     float bad[IN + 1] = {0};
-    assert_int_equal(
-        clefi_al_trainer_add_states(tr, bad, IN + 1, NULL, 0, NULL, 0, TD, NULL, CLEF_SPLIT_TRAIN),
-        CLEF_ERR_SHAPE);
+    assert_int_equal(clefi_al_trainer_add_states(tr, bad, IN + 1, NULL, 0, NULL, 0, TD, NULL, NULL,
+                                                 CLEF_SPLIT_TRAIN),
+                     CLEF_ERR_SHAPE);
     assert_int_equal(clef_aligner_trainer_run(tr, NULL, NULL, NULL), CLEF_OK);
     char path[256];
     test_tmp_path(path, sizeof path, "aligner.safetensors");

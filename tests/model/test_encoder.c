@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fd_layout.h"
 #include "model/model_int.h"
 
 enum { GF = 3, GT = 8, NMEAN = 4, K = 12, LEVELS = 16, NT = GF * GT + NMEAN };
@@ -68,48 +69,25 @@ static clef_encoder_trainer *new_trainer(clef_ctx *ctx, const clef_params *p, in
 
 /* A scalar loss of the trainer's current weights (finite differences move them). */
 typedef double (*loss_fn)(clef_encoder_trainer *tr, void *arg);
+typedef struct fd_arg {
+    clef_encoder_trainer *tr;
+    loss_fn loss;
+    void *arg;
+} fd_arg;
+static double fd_loss(void *a) {
+    fd_arg *f = a;
+    return f->loss(f->tr, f->arg);
+}
 
 /* The 3 largest-gradient entries of every tensor of g (layout order) against central
  * differences of loss; tensors named enc.proj must have zero gradient unless with_proj.
  * Returns the number checked; fails the test on a relative error over 5 %. */
 static int fd_check(clef_encoder_trainer *tr, float *g, loss_fn loss, void *arg, int with_proj) {
     clef_encoder *enc = (clef_encoder *)clef_encoder_trainer_encoder(tr, 0);
-    int checked = 0, bad = 0;
-    double worst = 0.0;
-    for (size_t t = 0; t < enc->lay.n; t++) {
-        const clefi_layout_entry *e = &enc->lay.t[t];
-        if (!with_proj && strncmp(e->name, "enc.proj", 8) == 0) { /* not in the loss */
-            for (size_t k = 0; k < e->numel; k++)
-                assert_true(g[e->offset + k] == 0.0f);
-            continue;
-        }
-        for (int r = 0; r < 3; r++) {
-            size_t best = e->offset;
-            for (size_t k = e->offset; k < e->offset + e->numel; k++)
-                if (fabsf(g[k]) > fabsf(g[best]))
-                    best = k;
-            if (fabsf(g[best]) < 1e-4f)
-                break;
-            float keep = enc->flat[best];
-            const float h = 1e-2f;
-            enc->flat[best] = keep + h;
-            double lp = loss(tr, arg);
-            enc->flat[best] = keep - h;
-            double lm = loss(tr, arg);
-            enc->flat[best] = keep;
-            double fd = (lp - lm) / (2.0 * (double)h);
-            double err = fabs(fd - (double)g[best]) / (fabs(fd) + 1e-3);
-            worst = err > worst ? err : worst;
-            if (err > 0.05) {
-                printf("  %s[%zu]: analytic %.6g, finite difference %.6g\n", e->name,
-                       best - e->offset, (double)g[best], fd);
-                bad++;
-            }
-            checked++;
-            g[best] = 0.0f; /* next-largest next */
-        }
-    }
-    printf("  %d gradient entries checked, worst relative error %.3g\n", checked, worst);
+    fd_arg f = {tr, loss, arg};
+    int bad = 0;
+    int checked = fd_layout_check(enc->flat, &enc->lay, g, fd_loss, &f, 1e-2f, 3, 0.05,
+                                  with_proj ? NULL : "enc.proj", &bad);
     assert_int_equal(bad, 0);
     return checked;
 }

@@ -166,6 +166,29 @@ static clef_status c_resume(oom_fx *fx) {
     return rc;
 }
 
+/* fine-tuning: the trainer takes a copy of the store's encoder, then reads tokens with the
+ * sessions, trains a step with the encoder and writes it */
+static clef_status s_trainer_enc(oom_fx *fx) {
+    clef_status rc = s_trainer_store(fx);
+    return rc == CLEF_OK ? clef_encoder_load(&fx->enc, fx->ctx, oom_enc_path(), NULL) : rc;
+}
+
+static clef_status c_finetune(oom_fx *fx) {
+    return clef_aligner_trainer_finetune(fx->atr, fx->enc);
+}
+
+static clef_status s_finetune_data(oom_fx *fx) {
+    clef_status rc = s_trainer_enc(fx);
+    if (rc == CLEF_OK)
+        rc = clef_aligner_trainer_finetune(fx->atr, fx->enc);
+    return rc == CLEF_OK ? c_add_store(fx) : rc;
+}
+
+static clef_status c_finetune_run(oom_fx *fx) {
+    clef_status rc = clef_aligner_trainer_run(fx->atr, fx->path, NULL, NULL);
+    return rc == CLEF_OK ? clef_aligner_trainer_save_encoder(fx->atr, fx->path) : rc;
+}
+
 /* ---- aligner ---- */
 
 static clef_status c_load_save(oom_fx *fx) {
@@ -231,6 +254,14 @@ static const oom_case k_cases[] = {
                       "clef_aligner_trainer_save"),
      .setup = s_trainer_data,
      .call = c_run},
+    {.name = "aligner_trainer_finetune",
+     .covers = COVERS("clef_aligner_trainer_finetune"),
+     .setup = s_trainer_enc,
+     .call = c_finetune},
+    {.name = "aligner_trainer_finetune_run",
+     .covers = COVERS("clef_aligner_trainer_save_encoder"),
+     .setup = s_finetune_data,
+     .call = c_finetune_run},
     {.name = "aligner_trainer_resume",
      .covers = COVERS("clef_aligner_trainer_resume"),
      .setup = s_params,

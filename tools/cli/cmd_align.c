@@ -14,7 +14,7 @@
 #include "cli_progress.h"
 
 typedef struct al_opts {
-    const char *store, *enc, *out, *resume, *ckpt, *text, *drop;
+    const char *store, *enc, *out, *resume, *ckpt, *text, *drop, *finetune;
     int64_t threads, log_every;
     int quiet, dist;
 } al_opts;
@@ -25,6 +25,7 @@ static const char k_usage[] =
     "         [--width W] [--layers L] [--heads H] [--eeg-hidden H] [--temperature T]\n"
     "         [--learn-temperature] [--report-weight W] [--ehr-weight W] [--weight-decay W]\n"
     "         [--drop-words \"w1,w2\"] [--text-sentences 0|1] [--sentence-dropout P]\n"
+    "         [--finetune-encoder OUT [--recon-weight W] [--encoder-lr X]]\n"
     "         [--checkpoint CKPT] [--checkpoint-every N]\n"
     "         [--resume CKPT] [--log-every N] [--dist] [--quiet]\n\n"
     "Align session embeddings with reports and EHR records (docs/aligner.md): the store's\n"
@@ -43,6 +44,12 @@ static const char k_usage[] =
     "0: the whole summary at once), and a training report enters a step cut to a random\n"
     "subset of its sentences with chance --sentence-dropout (0.5), so short prompts meet\n"
     "text like what the towers learned from.\n"
+    "--finetune-encoder OUT fine-tunes a copy of ENCODER during alignment (docs/aligner.md\n"
+    "\"Joint fine-tuning\"): each step embeds the sessions' tokens (clef tokenize --store)\n"
+    "with it, the InfoNCE terms reach its weights, and its masked-token loss is kept with\n"
+    "weight --recon-weight (1), AdamW at --encoder-lr (1e-4) on the aligner's schedule;\n"
+    "it is written to OUT, and ALIGNER names it: embed the store with OUT before using\n"
+    "ALIGNER. One process (not with --dist); a resumed checkpoint goes on fine-tuning.\n"
     "Defaults: --dim 512 --width 128 --layers 1 --heads 4 --eeg-hidden 512, --steps 600,\n"
     "--batch 64, --lr 5e-4 (warmup 5 %, cosine to 10 %), --weight-decay 0.05.\n"
     "--dist (under mpirun, in a build with MPI): data-parallel over the ranks; every rank\n"
@@ -68,6 +75,8 @@ static const cli_param_flag num_flags[] = {
     {"--ehr-weight", 0, CLEF_P_ALIGN_EHR_WEIGHT, 1},
     {"--weight-decay", 0, CLEF_P_ALIGN_WEIGHT_DECAY, 1},
     {"--sentence-dropout", 0, CLEF_P_ALIGN_SENTENCE_DROPOUT, 1},
+    {"--recon-weight", 0, CLEF_P_ALIGN_RECON_WEIGHT, 1},
+    {"--encoder-lr", 0, CLEF_P_ALIGN_ENCODER_LR, 1},
 };
 #define N_NUM (sizeof num_flags / sizeof num_flags[0])
 
@@ -75,7 +84,7 @@ static int al_parse(int argc, char **argv, al_opts *o, clef_params *p) {
     *o = (al_opts){.threads = 1, .log_every = 20};
     int learn = 0;
     cli_param_val vals[N_NUM];
-    cli_opt opts[N_NUM + 15];
+    cli_opt opts[N_NUM + 16];
     size_t k = 0;
     opts[k++] = (cli_opt)CLI_OUT(&o->out, 1);
     opts[k++] = (cli_opt)CLI_STR("--store", NULL, &o->store, 1);
@@ -84,6 +93,7 @@ static int al_parse(int argc, char **argv, al_opts *o, clef_params *p) {
     opts[k++] = (cli_opt)CLI_STR("--resume", NULL, &o->resume, 0);
     opts[k++] = (cli_opt)CLI_STR("--checkpoint", NULL, &o->ckpt, 0);
     opts[k++] = (cli_opt)CLI_STR("--drop-words", NULL, &o->drop, 0);
+    opts[k++] = (cli_opt)CLI_STR("--finetune-encoder", NULL, &o->finetune, 0);
     opts[k++] = (cli_opt)CLI_I64("--threads", &o->threads, 1, 256);
     opts[k++] = (cli_opt)CLI_I64("--log-every", &o->log_every, 1, 1000000000);
     opts[k++] = (cli_opt)CLI_FLAG("--learn-temperature", NULL, &learn);
@@ -95,6 +105,8 @@ static int al_parse(int argc, char **argv, al_opts *o, clef_params *p) {
     int code = 0;
     if (cli_parse(&cmd, argc, argv, &code) != 0)
         return code == 0 ? -1 : code;
+    if (o->finetune != NULL && o->dist)
+        return cli_usage_error("align", "--finetune-encoder runs in one process, not with --dist");
 #ifndef CLEF_CLI_WITH_MPI
     if (o->dist)
         return cli_usage_error("align", "--dist: this clef was built without MPI");
@@ -162,12 +174,32 @@ static int dist_begin(const al_opts *o, clef_aligner_trainer *tr, int32_t *rank)
     return 0;
 }
 
+/* --finetune-encoder on a new run: the trainer takes a copy of ENCODER (a resumed run has
+ * its own from the checkpoint). Returns 0 or an exit code. */
+static int finetune_begin(clef_ctx *ctx, clef_aligner_trainer *tr, const al_opts *o) {
+    if (o->finetune == NULL || clef_aligner_trainer_encoder(tr) != NULL)
+        return 0;
+    if (o->resume != NULL)
+        return cli_fail(o->resume, CLEF_ERR_STATE,
+                        "--finetune-encoder: this checkpoint was not fine-tuning an encoder");
+    clef_encoder *enc = NULL;
+    clef_status rc = clef_encoder_load(&enc, ctx, o->enc, NULL);
+    if (rc != CLEF_OK)
+        return cli_fail(o->enc, rc, clef_ctx_errmsg(ctx));
+    rc = clef_aligner_trainer_finetune(tr, enc);
+    clef_encoder_free(enc);
+    return rc != CLEF_OK ? cli_fail("align", rc, clef_aligner_trainer_errmsg(tr)) : 0;
+}
+
 static int add_data(clef_ctx *ctx, clef_aligner_trainer *tr, const clef_text_encoder *te,
                     const al_opts *o) {
     char hash[65];
     clef_status rc = clef_encoder_model_hash(ctx, o->enc, hash, sizeof hash, NULL);
     if (rc != CLEF_OK)
         return cli_fail(o->enc, rc, clef_ctx_errmsg(ctx));
+    int ret = finetune_begin(ctx, tr, o);
+    if (ret != 0)
+        return ret;
     clef_store *st = NULL;
     if ((rc = clef_store_open(&st, ctx, o->store)) != CLEF_OK)
         return cli_fail(o->store, rc, clef_ctx_errmsg(ctx));
@@ -205,6 +237,21 @@ static int al_run(clef_ctx *ctx, clef_aligner_trainer *tr, const clef_text_encod
         ret = cli_fail("align", rc, clef_aligner_trainer_errmsg(tr));
     if (ret != 0 || rank != 0)
         return ret;
+    /* the fine-tuned encoder first: saving it makes the aligner name it */
+    if (ret == 0 && clef_aligner_trainer_encoder(tr) != NULL) {
+        const char *eo = o->finetune;
+        char def[4096];
+        if (eo == NULL) { /* resumed without the option: beside the aligner */
+            snprintf(def, sizeof def, "%s.encoder.safetensors", o->out);
+            eo = def;
+        }
+        if ((rc = clef_aligner_trainer_save_encoder(tr, eo)) != CLEF_OK)
+            ret = cli_fail(eo, rc, clef_aligner_trainer_errmsg(tr));
+        else
+            printf("fine-tuned encoder -> %s (embed the store with it: clef embed --store DB -w "
+                   "%s)\n",
+                   eo, eo);
+    }
     if (ret == 0 &&
         (rc = clef_aligner_save(clef_aligner_trainer_aligner(tr), ctx, o->out)) != CLEF_OK)
         ret = cli_fail(o->out, rc, clef_ctx_errmsg(ctx));

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "02f9d98a73e6f9f5f99c2e014c3aa5548fe3df1901047a7702e9fc3eaee4674d"
+HEADER_SHA256 = "c4b99b39c1551e050cb217dc0f9ab82e726429faba76fb17d58730d30f25a4f3"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -281,6 +281,8 @@ CLEF_P_ALIGN_SEED = 531
 CLEF_P_ALIGN_CHECKPOINT_EVERY = 532
 CLEF_P_ALIGN_DROP_WORDS = 533
 CLEF_P_ALIGN_SENTENCE_DROPOUT = 534
+CLEF_P_ALIGN_RECON_WEIGHT = 535
+CLEF_P_ALIGN_ENCODER_LR = 536
 ENUMS = {
     'clef_status_code': {'CLEF_OK': 0, 'CLEF_MORE': 1, 'CLEF_ERR_INVALID_ARG': -1, 'CLEF_ERR_NOMEM': -2, 'CLEF_ERR_IO': -3, 'CLEF_ERR_FORMAT': -4, 'CLEF_ERR_UNSUPPORTED': -5, 'CLEF_ERR_STATE': -6, 'CLEF_ERR_SHAPE': -7, 'CLEF_ERR_BUSY': -8, 'CLEF_ERR_MISUSE': -9, 'CLEF_ERR_INTERNAL': -10, 'CLEF_ERR_BUFFER_TOO_SMALL': -11, 'CLEF_ERR_NOT_FOUND': -12, 'CLEF_ERR_RANGE': -13, 'CLEF_ERR_CANCELLED': -14, 'CLEF_ERR_OVERFLOW': -15},
     'clef_log_level': {'CLEF_LOG_ERROR': 1, 'CLEF_LOG_WARN': 2, 'CLEF_LOG_INFO': 3, 'CLEF_LOG_DEBUG': 4},
@@ -310,7 +312,7 @@ ENUMS = {
     'clef_store_import_flag': {'CLEF_STORE_IMPORT_SKIP_BAD': 1},
     'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
     'clef_report_finding_status': {'CLEF_FINDING_NOT_MENTIONED': 0, 'CLEF_FINDING_PRESENT': 1, 'CLEF_FINDING_NEGATED': 2, 'CLEF_FINDING_UNCERTAIN': 3},
-    'clef_param_key_align': {'CLEF_P_ALIGN_DIM': 500, 'CLEF_P_ALIGN_WIDTH': 501, 'CLEF_P_ALIGN_LAYERS': 502, 'CLEF_P_ALIGN_HEADS': 503, 'CLEF_P_ALIGN_EEG_HIDDEN': 504, 'CLEF_P_ALIGN_MAX_TEXT': 505, 'CLEF_P_ALIGN_MAX_ICD': 506, 'CLEF_P_ALIGN_MAX_ATC': 507, 'CLEF_P_ALIGN_TEXT_SENTENCES': 508, 'CLEF_P_ALIGN_BATCH': 520, 'CLEF_P_ALIGN_STEPS': 521, 'CLEF_P_ALIGN_LR': 522, 'CLEF_P_ALIGN_LR_MIN_FRAC': 523, 'CLEF_P_ALIGN_WARMUP_FRAC': 524, 'CLEF_P_ALIGN_WEIGHT_DECAY': 525, 'CLEF_P_ALIGN_GRAD_CLIP': 526, 'CLEF_P_ALIGN_TEMPERATURE': 527, 'CLEF_P_ALIGN_LEARN_TEMPERATURE': 528, 'CLEF_P_ALIGN_REPORT_WEIGHT': 529, 'CLEF_P_ALIGN_EHR_WEIGHT': 530, 'CLEF_P_ALIGN_SEED': 531, 'CLEF_P_ALIGN_CHECKPOINT_EVERY': 532, 'CLEF_P_ALIGN_DROP_WORDS': 533, 'CLEF_P_ALIGN_SENTENCE_DROPOUT': 534},
+    'clef_param_key_align': {'CLEF_P_ALIGN_DIM': 500, 'CLEF_P_ALIGN_WIDTH': 501, 'CLEF_P_ALIGN_LAYERS': 502, 'CLEF_P_ALIGN_HEADS': 503, 'CLEF_P_ALIGN_EEG_HIDDEN': 504, 'CLEF_P_ALIGN_MAX_TEXT': 505, 'CLEF_P_ALIGN_MAX_ICD': 506, 'CLEF_P_ALIGN_MAX_ATC': 507, 'CLEF_P_ALIGN_TEXT_SENTENCES': 508, 'CLEF_P_ALIGN_BATCH': 520, 'CLEF_P_ALIGN_STEPS': 521, 'CLEF_P_ALIGN_LR': 522, 'CLEF_P_ALIGN_LR_MIN_FRAC': 523, 'CLEF_P_ALIGN_WARMUP_FRAC': 524, 'CLEF_P_ALIGN_WEIGHT_DECAY': 525, 'CLEF_P_ALIGN_GRAD_CLIP': 526, 'CLEF_P_ALIGN_TEMPERATURE': 527, 'CLEF_P_ALIGN_LEARN_TEMPERATURE': 528, 'CLEF_P_ALIGN_REPORT_WEIGHT': 529, 'CLEF_P_ALIGN_EHR_WEIGHT': 530, 'CLEF_P_ALIGN_SEED': 531, 'CLEF_P_ALIGN_CHECKPOINT_EVERY': 532, 'CLEF_P_ALIGN_DROP_WORDS': 533, 'CLEF_P_ALIGN_SENTENCE_DROPOUT': 534, 'CLEF_P_ALIGN_RECON_WEIGHT': 535, 'CLEF_P_ALIGN_ENCODER_LR': 536},
 }
 
 # ---- integer aliases
@@ -762,6 +764,9 @@ FUNCTIONS = {
     'clef_aligner_trainer_errmsg': (_C.c_char_p, [_C.POINTER(clef_aligner_trainer)]),
     'clef_aligner_trainer_errcode': (clef_status, [_C.POINTER(clef_aligner_trainer)]),
     'clef_aligner_trainer_add_session': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(clef_text_encoder), _C.POINTER(_C.c_float), _C.c_int64, _C.c_char_p, _C.c_char_p, _C.c_int32]),
+    'clef_aligner_trainer_finetune': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(clef_encoder)]),
+    'clef_aligner_trainer_encoder': (_C.POINTER(clef_encoder), [_C.POINTER(clef_aligner_trainer)]),
+    'clef_aligner_trainer_save_encoder': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.c_char_p]),
     'clef_aligner_trainer_add_store': (clef_status, [_C.POINTER(clef_aligner_trainer), _C.POINTER(clef_text_encoder), _C.POINTER(clef_store), _C.c_char_p, _C.c_char_p]),
     'clef_aligner_trainer_sessions': (_C.c_int64, [_C.POINTER(clef_aligner_trainer), _C.c_int32]),
     'clef_aligner_trainer_set_dist': (clef_status, [_C.POINTER(clef_aligner_trainer), clef_grad_reduce_fn, clef_gather_fn, _C.c_void_p, _C.c_int32, _C.c_int32]),
@@ -1108,6 +1113,9 @@ SIGNATURES = {
     'clef_aligner_trainer_errmsg': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
     'clef_aligner_trainer_errcode': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
     'clef_aligner_trainer_add_session': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('emb', 'array_in', 'float', 'eeg_dim', ''), ('eeg_dim', 'scalar', 'int64_t', '', ''), ('report', 'cstr', 'char', '', ''), ('ehr', 'cstr', 'char', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
+    'clef_aligner_trainer_finetune': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('enc', 'handle', 'clef_encoder', '', ''), ),
+    'clef_aligner_trainer_encoder': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ),
+    'clef_aligner_trainer_save_encoder': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_aligner_trainer_add_store': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('te', 'handle', 'clef_text_encoder', '', ''), ('store', 'handle', 'clef_store', '', ''), ('encoder_hash', 'cstr', 'char', '', ''), ('split', 'cstr', 'char', '', ''), ),
     'clef_aligner_trainer_sessions': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('split', 'scalar', 'int32_t', '', ''), ),
     'clef_aligner_trainer_set_dist': (('tr', 'handle', 'clef_aligner_trainer', '', ''), ('reduce', 'callback', 'clef_grad_reduce_fn', '', ''), ('gather', 'callback', 'clef_gather_fn', '', ''), ('user', 'voidp', 'void', '', ''), ('rank', 'scalar', 'int32_t', '', ''), ('world', 'scalar', 'int32_t', '', ''), ),
@@ -1453,6 +1461,9 @@ RETURNS = {
     'clef_aligner_trainer_errmsg': ('cstr', 'char', 'const char *'),
     'clef_aligner_trainer_errcode': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_add_session': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_finetune': ('scalar', 'int32_t', 'clef_status'),
+    'clef_aligner_trainer_encoder': ('handle', 'clef_encoder', 'const clef_encoder *'),
+    'clef_aligner_trainer_save_encoder': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_add_store': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_trainer_sessions': ('scalar', 'int64_t', 'int64_t'),
     'clef_aligner_trainer_set_dist': ('scalar', 'int32_t', 'clef_status'),
@@ -1633,6 +1644,8 @@ ERROR_SOURCES = {
     'clef_aligner_trainer_create': (1, 'clef_ctx_errmsg'),
     'clef_aligner_trainer_resume': (1, 'clef_ctx_errmsg'),
     'clef_aligner_trainer_add_session': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_finetune': (0, 'clef_aligner_trainer_errmsg'),
+    'clef_aligner_trainer_save_encoder': (0, 'clef_aligner_trainer_errmsg'),
     'clef_aligner_trainer_add_store': (0, 'clef_aligner_trainer_errmsg'),
     'clef_aligner_trainer_set_dist': (0, 'clef_aligner_trainer_errmsg'),
     'clef_aligner_trainer_run': (0, 'clef_aligner_trainer_errmsg'),
@@ -1831,6 +1844,8 @@ STATUS_FUNCTIONS = frozenset({
     'clef_aligner_trainer_create',
     'clef_aligner_trainer_resume',
     'clef_aligner_trainer_add_session',
+    'clef_aligner_trainer_finetune',
+    'clef_aligner_trainer_save_encoder',
     'clef_aligner_trainer_add_store',
     'clef_aligner_trainer_set_dist',
     'clef_aligner_trainer_run',

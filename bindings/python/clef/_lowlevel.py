@@ -3901,6 +3901,49 @@ def clef_aligner_trainer_add_session(tr: Optional[Handle], te: Optional[Handle],
 
 _g_clef_aligner_trainer_add_session = _Generic('clef_aligner_trainer_add_session')
 
+def clef_aligner_trainer_finetune(tr: Optional[Handle], enc: Optional[Handle]) -> int:
+    """Fine-tune a copy of enc during alignment (docs/aligner.md "Joint fine-tuning"): the EEG
+    tower then reads enc's embedding of each session's tokens, recomputed every step, and the
+    loss is report + EHR InfoNCE + CLEF_P_ALIGN_RECON_WEIGHT x enc's masked-token loss (its
+    pretraining objective and settings), back-propagated into enc's weights (AdamW at
+    CLEF_P_ALIGN_ENCODER_LR on the aligner's schedule). Call before adding sessions; they must
+    then come from clef_aligner_trainer_add_store(), which reads their tokens too
+    (clef_aligner_trainer_add_session() gives CLEF_ERR_STATE). Checkpoints write the encoder's
+    state beside them (PATH.encoder) and resume reads it. Not with set_dist (CLEF_ERR_UNSUPPORTED
+    at the first step). CLEF_ERR_STATE once sessions were added or a step taken. Errors on the
+    trainer.
+
+    C: clef_status clef_aligner_trainer_finetune(clef_aligner_trainer *tr, const clef_encoder *enc)
+    """
+    return _g_clef_aligner_trainer_finetune(tr, enc)
+
+
+_g_clef_aligner_trainer_finetune = _Generic('clef_aligner_trainer_finetune')
+
+def clef_aligner_trainer_encoder(tr: Optional[Handle]) -> Optional[Handle]:
+    """The fine-tuned encoder (NULL when not fine-tuning): borrowed, valid until the next step or
+    clef_aligner_trainer_free().
+
+    C: const clef_encoder *clef_aligner_trainer_encoder(const clef_aligner_trainer *tr)
+    """
+    return _g_clef_aligner_trainer_encoder(tr)
+
+
+_g_clef_aligner_trainer_encoder = _Generic('clef_aligner_trainer_encoder')
+
+def clef_aligner_trainer_save_encoder(tr: Optional[Handle], path: Optional[CStr]) -> int:
+    """Write the fine-tuned encoder (atomically) and record its file's SHA-256 as the encoder of
+    the aligner being trained, so that clef_aligner_save() and checkpoints name it; embed with
+    it (clef embed --store) before using the aligner. CLEF_ERR_STATE when not fine-tuning.
+    Errors on the trainer.
+
+    C: clef_status clef_aligner_trainer_save_encoder(clef_aligner_trainer *tr, const char *path)
+    """
+    return _g_clef_aligner_trainer_save_encoder(tr, path)
+
+
+_g_clef_aligner_trainer_save_encoder = _Generic('clef_aligner_trainer_save_encoder')
+
 def clef_aligner_trainer_add_store(tr: Optional[Handle], te: Optional[Handle], store: Optional[Handle], encoder_hash: Optional[CStr], split: Optional[CStr]) -> int:
     """Add every session of a store split ("train" or "val") with its embedding artifact under
     encoder_hash (clef_encoder_model_hash(); `clef embed --store` makes them), report and EHR

@@ -246,7 +246,9 @@
   CLEF_P_ALIGN_SEED = 531L,
   CLEF_P_ALIGN_CHECKPOINT_EVERY = 532L,
   CLEF_P_ALIGN_DROP_WORDS = 533L,
-  CLEF_P_ALIGN_SENTENCE_DROPOUT = 534L
+  CLEF_P_ALIGN_SENTENCE_DROPOUT = 534L,
+  CLEF_P_ALIGN_RECON_WEIGHT = 535L,
+  CLEF_P_ALIGN_ENCODER_LR = 536L
 )
 
 clef_version <- function() {
@@ -1583,6 +1585,18 @@ clef_aligner_trainer_errcode <- function(tr) {
 
 clef_aligner_trainer_add_session <- function(tr, te, emb, eeg_dim, report, ehr, split) {
   .clef_result(.Call(C_clef_aligner_trainer_add_session, tr, te, emb, eeg_dim, report, ehr, split), "clef_aligner_trainer_add_session", TRUE, c())
+}
+
+clef_aligner_trainer_finetune <- function(tr, enc) {
+  .clef_result(.Call(C_clef_aligner_trainer_finetune, tr, enc), "clef_aligner_trainer_finetune", TRUE, c())
+}
+
+clef_aligner_trainer_encoder <- function(tr) {
+  .clef_result(.Call(C_clef_aligner_trainer_encoder, tr), "clef_aligner_trainer_encoder", FALSE, c())
+}
+
+clef_aligner_trainer_save_encoder <- function(tr, path) {
+  .clef_result(.Call(C_clef_aligner_trainer_save_encoder, tr, path), "clef_aligner_trainer_save_encoder", TRUE, c())
 }
 
 clef_aligner_trainer_add_store <- function(tr, te, store, encoder_hash, split) {

@@ -5490,6 +5490,42 @@ SEXP clefr_clef_aligner_trainer_add_session(SEXP a_tr, SEXP a_te, SEXP a_emb, SE
     return res;
 }
 
+SEXP clefr_clef_aligner_trainer_finetune(SEXP a_tr, SEXP a_enc) {
+    static const char fn[] = "clef_aligner_trainer_finetune";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const clef_encoder *v_enc = clefr_handle(a_enc, "clef_encoder", fn, "enc", 0);
+    clef_status ret = clef_aligner_trainer_finetune(v_tr, v_enc);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_encoder(SEXP a_tr) {
+    static const char fn[] = "clef_aligner_trainer_encoder";
+    const clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const clef_encoder *ret = clef_aligner_trainer_encoder(v_tr);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_wrap_handle((void *)ret, "clef_encoder", NULL, a_tr));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_aligner_trainer_save_encoder(SEXP a_tr, SEXP a_path) {
+    static const char fn[] = "clef_aligner_trainer_save_encoder";
+    clef_aligner_trainer *v_tr = clefr_handle(a_tr, "clef_aligner_trainer", fn, "tr", 0);
+    const char *v_path = clefr_as_string(a_path, fn, "path");
+    clef_status ret = clef_aligner_trainer_save_encoder(v_tr, v_path);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_tr != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_aligner_trainer_errmsg(v_tr)));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_aligner_trainer_add_store(SEXP a_tr, SEXP a_te, SEXP a_store, SEXP a_encoder_hash,
                                           SEXP a_split) {
     static const char fn[] = "clef_aligner_trainer_add_store";

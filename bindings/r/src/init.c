@@ -340,6 +340,9 @@ SEXP clefr_clef_aligner_trainer_free(SEXP);
 SEXP clefr_clef_aligner_trainer_errmsg(SEXP);
 SEXP clefr_clef_aligner_trainer_errcode(SEXP);
 SEXP clefr_clef_aligner_trainer_add_session(SEXP, SEXP, SEXP, SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_finetune(SEXP, SEXP);
+SEXP clefr_clef_aligner_trainer_encoder(SEXP);
+SEXP clefr_clef_aligner_trainer_save_encoder(SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_add_store(SEXP, SEXP, SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_sessions(SEXP, SEXP);
 SEXP clefr_clef_aligner_trainer_set_dist(SEXP, SEXP, SEXP);
@@ -689,6 +692,9 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_aligner_trainer_errmsg", (DL_FUNC)&clefr_clef_aligner_trainer_errmsg, 1},
     {"C_clef_aligner_trainer_errcode", (DL_FUNC)&clefr_clef_aligner_trainer_errcode, 1},
     {"C_clef_aligner_trainer_add_session", (DL_FUNC)&clefr_clef_aligner_trainer_add_session, 7},
+    {"C_clef_aligner_trainer_finetune", (DL_FUNC)&clefr_clef_aligner_trainer_finetune, 2},
+    {"C_clef_aligner_trainer_encoder", (DL_FUNC)&clefr_clef_aligner_trainer_encoder, 1},
+    {"C_clef_aligner_trainer_save_encoder", (DL_FUNC)&clefr_clef_aligner_trainer_save_encoder, 2},
     {"C_clef_aligner_trainer_add_store", (DL_FUNC)&clefr_clef_aligner_trainer_add_store, 5},
     {"C_clef_aligner_trainer_sessions", (DL_FUNC)&clefr_clef_aligner_trainer_sessions, 2},
     {"C_clef_aligner_trainer_set_dist", (DL_FUNC)&clefr_clef_aligner_trainer_set_dist, 3},
