@@ -406,6 +406,18 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             """Write a checkpoint that resume= continues from."""
             _ll.clef_aligner_trainer_save(self, path)
 
+        def finetune(self, encoder: Any) -> None:
+            """Fine-tune a copy of encoder (a clef.Encoder) during alignment, its masked-token
+            loss kept (settings recon_weight, encoder_lr; docs/aligner.md "Joint
+            fine-tuning"). Call before adding sessions; they must then come from add_store,
+            which reads their tokens too. One process only."""
+            _ll.clef_aligner_trainer_finetune(self, encoder)
+
+        def save_encoder(self, path: CStr) -> None:
+            """Write the fine-tuned encoder and make the aligner name it (embed the store with
+            it before using the aligner). clef.StateError when not fine-tuning."""
+            _ll.clef_aligner_trainer_save_encoder(self, path)
+
     def align(store, encoder, out, text=None, *, n_threads=1, checkpoint=None, resume=None,
               progress=None, ctx=None, **settings):
         """Train an aligner as `clef align --store DB -w ENCODER -o OUT` does and write it to out.

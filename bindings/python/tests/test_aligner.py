@@ -254,3 +254,13 @@ def test_trainer_resume_equals_uninterrupted(store, minilm, tmp_path):
             assert np.array_equal(tr.aligner().embed_eeg(x), full)
         with clef.Aligner(ctx, tmp_path / "full.safetensors") as al:
             assert np.array_equal(al.embed_eeg(x), full)
+
+
+def test_trainer_finetune_surface():
+    """The fine-tuning calls exist; without an encoder there is nothing to write (the CLI test
+    cli_align_e2e trains one end to end)."""
+    with clef.Context() as ctx, clef.AlignerTrainer(ctx, dict(steps=1, **TINY)) as tr:
+        with pytest.raises(clef.StateError):
+            tr.save_encoder("/tmp/clef_no_encoder.safetensors")
+        with pytest.raises((TypeError, clef.ClefError)):
+            tr.finetune(None)
