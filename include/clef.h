@@ -2313,9 +2313,10 @@ CLEF_API clef_status clef_aligner_trainer_add_session(clef_aligner_trainer *tr,
  *  CLEF_P_ALIGN_ENCODER_LR on the aligner's schedule). Call before adding sessions; they must
  *  then come from clef_aligner_trainer_add_store(), which reads their tokens too
  *  (clef_aligner_trainer_add_session() gives CLEF_ERR_STATE). Checkpoints write the encoder's
- *  state beside them (PATH.encoder) and resume reads it. Not with set_dist (CLEF_ERR_UNSUPPORTED
- *  at the first step). CLEF_ERR_STATE once sessions were added or a step taken. Errors on the
- *  trainer. */
+ *  state beside them (PATH.encoder) and resume reads it. With set_dist the encoder's gradient
+ *  is all-reduced too, and the batch must be divisible by world (CLEF_ERR_UNSUPPORTED at the
+ *  first step otherwise). CLEF_ERR_STATE once sessions were added or a step taken. Errors on
+ *  the trainer. */
 CLEF_API clef_status clef_aligner_trainer_finetune(clef_aligner_trainer *tr,
                                                    const clef_encoder *enc);
 /** The fine-tuned encoder (NULL when not fine-tuning): borrowed, valid until the next step or

@@ -570,10 +570,21 @@ static clef_status new_model(clef_aligner_trainer *tr) {
 }
 
 static clef_status prepare(clef_aligner_trainer *tr) {
-    if (tr->etr != NULL && tr->world > 1)
-        return clefi_error(tr->ctx, &tr->err, CLEF_ERR_UNSUPPORTED,
-                           "aligner trainer: fine-tuning the encoder runs in one process (not "
-                           "with set_dist / --dist yet)");
+    if (tr->etr != NULL && tr->world > 1) {
+        /* the masked-token term draws its masks by global batch position, as one process does,
+         * when every rank holds an equal share */
+        int64_t B = tr->batch < tr->data[0].n ? tr->batch : tr->data[0].n;
+        if (B % tr->world != 0)
+            return clefi_error(tr->ctx, &tr->err, CLEF_ERR_UNSUPPORTED,
+                               "aligner trainer: fine-tuning the encoder over %d ranks needs a "
+                               "batch divisible by them (%lld sessions)",
+                               (int)tr->world, (long long)B);
+        clef_status rc = clef_encoder_trainer_set_reducer(tr->etr, tr->reduce, tr->dist_user,
+                                                          tr->rank, tr->world);
+        if (rc != CLEF_OK)
+            return clefi_error(tr->ctx, &tr->err, rc, "aligner trainer: %s",
+                               clef_encoder_trainer_errmsg(tr->etr));
+    }
     if (tr->data[0].n < 2)
         return clefi_error(tr->ctx, &tr->err, CLEF_ERR_STATE,
                            "aligner trainer: %lld training sessions; contrastive training needs "
@@ -763,7 +774,8 @@ static clef_status step_buffers(clef_aligner_trainer *tr, int64_t B, int64_t nl,
  * and their in-batch top-1 accuracies over the global batch (NaN for a skipped term), and
  * with grads nonzero the backward of this rank's rows into tr->gflat, reduced over ranks. */
 /* The fine-tuned encoder's gradient for the local batch (lidx[nl]), into its trainer's buffer:
- * recon_weight x its masked-token loss over these sessions (their mean), then, session by
+ * recon_weight x its masked-token loss (the mean over the global batch: with ranks, the
+ * encoder trainer knows rank and world and scales this rank's share), then, session by
  * session, the gradient through its embedding of the InfoNCE terms (tr->demb, from the EEG
  * tower), each recomputing that session's forward so one session's activations are held. */
 static clef_status encoder_grads(clef_aligner_trainer *tr, const al_set *set, int64_t nl) {
@@ -787,6 +799,12 @@ static clef_status encoder_grads(clef_aligner_trainer *tr, const al_set *set, in
     float *emb = tr->X; /* the forward's embeddings are no longer needed */
     for (int64_t j = 0; j < nl; j++)
         clefi_enc_embed_grad(tr->etr, tr->tokbuf + (size_t)j * nt, tr->demb + j * in_dim, emb, 0);
+    if (tr->world > 1) { /* each rank's part: the mean over ranks, then back to the sum */
+        if ((rc = tr->reduce(g, total + 2, tr->dist_user)) != CLEF_OK)
+            return clefi_error(tr->ctx, &tr->err, rc,
+                               "aligner trainer: the encoder's gradient all-reduce failed");
+        clefi_scale(tr->sess->pool, g, (int64_t)(total + 2), (float)tr->world);
+    }
     return CLEF_OK;
 }
 

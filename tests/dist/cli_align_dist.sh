@@ -30,4 +30,24 @@ grep -q "data-parallel over 2 ranks" "$work/dist.err"
 rc=0
 "$wdiff" "$work/dist.safetensors" "$work/half.safetensors" 1e-3 || rc=$?
 [ "$rc" = 1 ]
+# fine-tuning the encoder: the encoder's gradient all-reduced, its masks drawn by global batch
+# position, so the aligner and the fine-tuned encoder equal one process's
+ft=(--finetune-encoder)
+"$mpirun" --allow-run-as-root --oversubscribe -np 2 "$clef" align "${args[@]}" --batch 8 \
+  --dist -o "$work/fdist.safetensors" "${ft[@]}" "$work/fdist_enc.safetensors" \
+  > /dev/null 2> "$work/fdist.err" || { cat "$work/fdist.err"; exit 1; }
+"$clef" align "${args[@]}" --batch 8 -o "$work/fplain.safetensors" "${ft[@]}" \
+  "$work/fplain_enc.safetensors" > /dev/null 2>&1
+"$wdiff" "$work/fdist.safetensors" "$work/fplain.safetensors" 1e-5
+"$wdiff" "$work/fdist_enc.safetensors" "$work/fplain_enc.safetensors" 1e-5
+if cmp -s "$work/enc.safetensors" "$work/fplain_enc.safetensors"; then
+  echo "the fine-tuned encoder equals the original"; exit 1
+fi
+# a batch the ranks cannot share equally is refused
+if "$mpirun" --allow-run-as-root --oversubscribe -np 2 "$clef" align "${args[@]}" --batch 7 \
+  --dist -o "$work/odd.safetensors" "${ft[@]}" "$work/odd_enc.safetensors" \
+  > /dev/null 2> "$work/odd.err"; then
+  echo "an odd batch over 2 ranks was accepted"; exit 1
+fi
+grep -q "divisible" "$work/odd.err"
 echo "cli align dist: ok"

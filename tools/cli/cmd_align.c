@@ -49,7 +49,8 @@ static const char k_usage[] =
     "with it, the InfoNCE terms reach its weights, and its masked-token loss is kept with\n"
     "weight --recon-weight (1), AdamW at --encoder-lr (1e-4) on the aligner's schedule;\n"
     "it is written to OUT, and ALIGNER names it: embed the store with OUT before using\n"
-    "ALIGNER. One process (not with --dist); a resumed checkpoint goes on fine-tuning.\n"
+    "ALIGNER. A resumed checkpoint goes on fine-tuning; with --dist the batch must be\n"
+    "divisible by the ranks.\n"
     "Defaults: --dim 512 --width 128 --layers 1 --heads 4 --eeg-hidden 512, --steps 600,\n"
     "--batch 64, --lr 5e-4 (warmup 5 %, cosine to 10 %), --weight-decay 0.05.\n"
     "--dist (under mpirun, in a build with MPI): data-parallel over the ranks; every rank\n"
@@ -105,8 +106,6 @@ static int al_parse(int argc, char **argv, al_opts *o, clef_params *p) {
     int code = 0;
     if (cli_parse(&cmd, argc, argv, &code) != 0)
         return code == 0 ? -1 : code;
-    if (o->finetune != NULL && o->dist)
-        return cli_usage_error("align", "--finetune-encoder runs in one process, not with --dist");
 #ifndef CLEF_CLI_WITH_MPI
     if (o->dist)
         return cli_usage_error("align", "--dist: this clef was built without MPI");

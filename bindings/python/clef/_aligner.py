@@ -410,7 +410,7 @@ if has("clef_aligner_load", "clef_aligner_embed_eeg", "clef_aligner_score_text",
             """Fine-tune a copy of encoder (a clef.Encoder) during alignment, its masked-token
             loss kept (settings recon_weight, encoder_lr; docs/aligner.md "Joint
             fine-tuning"). Call before adding sessions; they must then come from add_store,
-            which reads their tokens too. One process only."""
+            which reads their tokens too."""
             _ll.clef_aligner_trainer_finetune(self, encoder)
 
         def save_encoder(self, path: CStr) -> None:

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "c4b99b39c1551e050cb217dc0f9ab82e726429faba76fb17d58730d30f25a4f3"
+HEADER_SHA256 = "121f8ab58765caf59ac034fc2ba82785c81c06d34d175c452e55b86ea5880c71"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
