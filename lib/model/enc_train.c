@@ -769,6 +769,11 @@ float *clefi_enc_trainer_gbuf(clef_encoder_trainer *tr) { return tr->gbuf; }
 
 size_t clefi_enc_trainer_n_weights(clef_encoder_trainer *tr) { return tr->enc->lay.total; }
 
+float *clefi_enc_trainer_weights(clef_encoder_trainer *tr, const clefi_layout **lay) {
+    *lay = &tr->enc->lay;
+    return tr->enc->flat;
+}
+
 const char *clefi_enc_tokenizer_sha(const clef_encoder *enc) { return enc->cfg.tok_sha; }
 
 clef_status clefi_enc_check_session(const clef_encoder *enc, const int32_t *ids, char *why,

@@ -8,6 +8,7 @@
 
 #include "clef.h"
 #include "core_int.h"
+#include "nn.h"
 
 /** A trainer (settings train, CLEF_PARAMS_PRETRAIN) that starts from enc's weights. */
 CLEFI_HIDDEN clef_status clefi_enc_trainer_from(clef_encoder_trainer **out, clef_ctx *ctx,
@@ -31,6 +32,9 @@ CLEFI_HIDDEN void clefi_enc_trainer_apply(clef_encoder_trainer *tr, double lr);
 /** The gradient buffer (clefi_enc_trainer_n_weights() floats, then the loss and accuracy of
  *  the last clefi_enc_loss_grad()). */
 CLEFI_HIDDEN float *clefi_enc_trainer_gbuf(clef_encoder_trainer *tr);
+/** The weights being trained (clefi_enc_trainer_n_weights() floats, layout order) and, in
+ *  *lay, their layout (tensor names and offsets). */
+CLEFI_HIDDEN float *clefi_enc_trainer_weights(clef_encoder_trainer *tr, const clefi_layout **lay);
 /** Floats of the encoder's weights (of its gradient). */
 CLEFI_HIDDEN size_t clefi_enc_trainer_n_weights(clef_encoder_trainer *tr);
 /** The SHA-256 (hex) of the tokenizer whose token ids the encoder reads. */

@@ -2,13 +2,15 @@
  * (clef_aligner_trainer_finetune, docs/aligner.md "Joint fine-tuning"): the encoder's gradient
  * of report + EHR InfoNCE + recon_weight x its masked-token loss against central differences;
  * bit-identical results on another thread count and across a checkpoint resume; the encoder
- * written and named by the aligner; errors. A small encoder layout no tokenizer has, through
- * the internal constructor; synthetic report states. SPDX-License-Identifier: BSD-3-Clause */
+ * written and named by the aligner; errors. The small encoder of the PyTorch parity test
+ * (tests/data/golden/model: 4 x 12 grid + 6 session-mean tokens of which the last gives the
+ * valid columns, codebook 16, 16 levels, d 32, 2 layers, embedding 24); synthetic report
+ * states. SPDX-License-Identifier: BSD-3-Clause */
 #define _POSIX_C_SOURCE 200809L /* getpid */
 #include "clef.h"
 #include "clinical/align_int.h"
 #include "fd_layout.h"
-#include "model/model_int.h"
+#include "model/enc_tune.h"
 #include "test_support.h"
 
 #include <math.h>
@@ -17,37 +19,19 @@
 #include <string.h>
 #include <unistd.h>
 
-enum { GF = 2, GT = 6, NMEAN = 4, K = 10, EMB = 12, TD = 5, NT = GF * GT + NMEAN };
+enum { GF = 4, GT = 12, NMEAN = 6, K = 16, LEVELS = 16, EMB = 24, TD = 5, NT = GF * GT + NMEAN };
 
-static clefi_enc_cfg small_cfg(void) {
-    clefi_enc_cfg c;
-    memset(&c, 0, sizeof c);
-    c.d = 16;
-    c.n_layers = 1;
-    c.n_heads = 2;
-    c.d_ff = 24;
-    c.embed_dim = EMB;
-    c.grid_f = GF;
-    c.grid_t = GT;
-    c.n_mean = NMEAN;
-    c.codebook_size = K;
-    c.mean_levels = 8;
-    c.mean_full = 1;
-    c.mean_pairs = 1;
-    memset(c.tok_sha, 'b', 64);
-    c.tok_sha[64] = '\0';
-    return c;
-}
-
-/* An encoder with seeded weights and a mixing projection (it starts as identity). */
-static clef_encoder_trainer *new_encoder(clef_ctx *ctx) {
-    clefi_enc_cfg c = small_cfg();
-    clef_encoder_trainer *etr;
-    assert_int_equal(clefi_enc_trainer_new(&etr, ctx, &c, NULL, 1), CLEF_OK);
-    clef_encoder *enc = (clef_encoder *)clef_encoder_trainer_encoder(etr, 0);
-    for (size_t k = 0; k < (size_t)(EMB * 16); k++)
-        enc->proj_w[k] += 0.2f * (float)clefi_rng_normal(7, k);
-    return etr;
+static clef_encoder *load_encoder(clef_ctx *ctx) {
+    clef_encoder *enc;
+    assert_int_equal(
+        clef_encoder_load(&enc, ctx,
+                          CLEF_TEST_DATA_DIR "/golden/model/enc_parity_weights.safetensors", NULL),
+        CLEF_OK);
+    int64_t nt = 0, e = 0;
+    assert_int_equal(clef_encoder_shape(enc, &nt, NULL, &e), CLEF_OK);
+    assert_int_equal(nt, NT);
+    assert_int_equal(e, EMB);
+    return enc;
 }
 
 static clef_params *params(clef_ctx *ctx, int64_t steps) {
@@ -78,10 +62,10 @@ static void add_sessions(clef_aligner_trainer *tr, const clef_encoder *enc, int 
         int c = i % 3;
         int32_t ids[NT];
         for (int k = 0; k < GF * GT; k++)
-            ids[k] = (int32_t)((clefi_splitmix64(&st) % 4) + (uint64_t)(3 * c)) % K;
+            ids[k] = (int32_t)((clefi_splitmix64(&st) % 5) + (uint64_t)(5 * c)) % K;
         for (int k = 0; k < NMEAN - 1; k++)
-            ids[GF * GT + k] = K + (int32_t)(clefi_splitmix64(&st) % 8);
-        ids[NT - 1] = K + GT - i % 2; /* valid columns: 6 or 5 */
+            ids[GF * GT + k] = K + (int32_t)(clefi_splitmix64(&st) % LEVELS);
+        ids[NT - 1] = K + GT - i % 2; /* valid columns: 12 or 11 */
         float emb[EMB], states[3 * TD];
         assert_int_equal(clef_encoder_embed(enc, s, ids, NT, 0, emb, EMB, NULL, 0, NULL), CLEF_OK);
         for (int k = 0; k < 3 * TD; k++)
@@ -119,8 +103,8 @@ static double joint_loss(void *a) {
     double l[2];
     assert_int_equal(clefi_al_trainer_loss_grad(j->tr, j->idx, j->B, l), CLEF_OK);
     clef_encoder_trainer *etr = clefi_al_trainer_etr(j->tr);
-    const clef_encoder *enc = clef_encoder_trainer_encoder(etr, 0);
-    return l[0] + l[1] + j->recon_w * (double)clefi_enc_trainer_gbuf(etr)[enc->lay.total];
+    return l[0] + l[1] +
+           j->recon_w * (double)clefi_enc_trainer_gbuf(etr)[clefi_enc_trainer_n_weights(etr)];
 }
 
 /* The encoder's gradient of the joint loss (the InfoNCE terms through the EEG tower's input and
@@ -130,9 +114,9 @@ static void test_joint_gradient_fd(void **state) {
     (void)state;
     clef_ctx *ctx;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_encoder_trainer *src = new_encoder(ctx);
+    clef_encoder *src = load_encoder(ctx);
     clef_params *p = params(ctx, 10);
-    clef_aligner_trainer *tr = new_trainer(ctx, p, 1, clef_encoder_trainer_encoder(src, 0));
+    clef_aligner_trainer *tr = new_trainer(ctx, p, 1, src);
     const int64_t idx[6] = {0, 1, 2, 3, 4, 5};
     joint j = {tr, idx, 6, 0.5};
     double l0 = joint_loss(&j);
@@ -142,20 +126,21 @@ static void test_joint_gradient_fd(void **state) {
     for (size_t k = 0; k < al->trained; k++)
         al->flat[k] += 0.1f * (float)clefi_rng_normal(99, k);
     l0 = joint_loss(&j);
+    assert_true(isfinite(l0));
     clef_encoder_trainer *etr = clefi_al_trainer_etr(tr);
-    clef_encoder *enc = (clef_encoder *)clef_encoder_trainer_encoder(etr, 0);
-    size_t total = enc->lay.total;
+    const clefi_layout *lay = NULL;
+    float *w = clefi_enc_trainer_weights(etr, &lay);
+    size_t total = clefi_enc_trainer_n_weights(etr);
     float *g = malloc(total * sizeof *g);
     memcpy(g, clefi_enc_trainer_gbuf(etr), total * sizeof *g);
     int bad = 0;
-    int checked =
-        fd_layout_check(enc->flat, &enc->lay, g, joint_loss, &j, 2e-3f, 3, 0.05, NULL, &bad);
+    int checked = fd_layout_check(w, lay, g, joint_loss, &j, 2e-3f, 3, 0.05, NULL, &bad);
     assert_true(checked > 30);
     assert_int_equal(bad, 0);
     free(g);
     clef_aligner_trainer_free(tr);
     clef_params_free(p);
-    clef_encoder_trainer_free(src);
+    clef_encoder_free(src);
     clef_ctx_free(ctx);
 }
 
@@ -175,8 +160,8 @@ static void test_resume_and_threads(void **state) {
     (void)state;
     clef_ctx *ctx;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_encoder_trainer *src = new_encoder(ctx);
-    const clef_encoder *e0 = clef_encoder_trainer_encoder(src, 0);
+    clef_encoder *src = load_encoder(ctx);
+    const clef_encoder *e0 = src;
     clef_params *p = params(ctx, 8);
     char ck[256], encp[256], alp[256];
     tmp_path(ck, sizeof ck, "ft.ckpt");
@@ -195,9 +180,11 @@ static void test_resume_and_threads(void **state) {
     assert_int_equal(clef_aligner_trainer_run(c, NULL, NULL, NULL), CLEF_OK);
     const clef_aligner *x = clef_aligner_trainer_aligner(a), *y = clef_aligner_trainer_aligner(c);
     assert_memory_equal(x->flat, y->flat, x->lay.total * sizeof(float));
-    const clef_encoder *ex = clef_aligner_trainer_encoder(a), *ey = clef_aligner_trainer_encoder(c);
-    assert_memory_equal(ex->flat, ey->flat, ex->lay.total * sizeof(float));
-    assert_true(memcmp(ex->flat, e0->flat, ex->lay.total * sizeof(float)) != 0);
+    const clefi_layout *lay = NULL;
+    const float *wa = clefi_enc_trainer_weights(clefi_al_trainer_etr(a), &lay);
+    const float *wc = clefi_enc_trainer_weights(clefi_al_trainer_etr(c), &lay);
+    assert_memory_equal(wa, wc, lay->total * sizeof(float));
+    assert_non_null(clef_aligner_trainer_encoder(a));
     /* the encoder written, loadable, and named by the aligner */
     assert_int_equal(clef_aligner_trainer_save_encoder(a, encp), CLEF_OK);
     char sha[65];
@@ -207,13 +194,28 @@ static void test_resume_and_threads(void **state) {
     assert_int_equal(clef_aligner_load(&l, ctx, alp), CLEF_OK);
     assert_string_equal(l->enc_sha, sha);
     clef_aligner_free(l);
+    /* and it moved: another embedding of the same session than the original encoder's */
+    clef_encoder *tuned;
+    assert_int_equal(clef_encoder_load(&tuned, ctx, encp, NULL), CLEF_OK);
+    clef_session *s;
+    assert_int_equal(clef_session_create(&s, ctx, 1), CLEF_OK);
+    int32_t ids[NT] = {0};
+    for (int k = GF * GT; k < NT; k++)
+        ids[k] = K + 3;
+    ids[NT - 1] = K + GT;
+    float before[EMB], after[EMB];
+    assert_int_equal(clef_encoder_embed(e0, s, ids, NT, 0, before, EMB, NULL, 0, NULL), CLEF_OK);
+    assert_int_equal(clef_encoder_embed(tuned, s, ids, NT, 0, after, EMB, NULL, 0, NULL), CLEF_OK);
+    assert_true(memcmp(before, after, sizeof before) != 0);
+    clef_session_free(s);
+    clef_encoder_free(tuned);
     clef_aligner_trainer_free(a);
     clef_aligner_trainer_free(c);
     char ep[300];
     snprintf(ep, sizeof ep, "%s.encoder", ck);
     remove(ck), remove(ep), remove(encp), remove(alp);
     clef_params_free(p);
-    clef_encoder_trainer_free(src);
+    clef_encoder_free(src);
     clef_ctx_free(ctx);
 }
 
@@ -221,8 +223,8 @@ static void test_errors(void **state) {
     (void)state;
     clef_ctx *ctx;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
-    clef_encoder_trainer *src = new_encoder(ctx);
-    const clef_encoder *e0 = clef_encoder_trainer_encoder(src, 0);
+    clef_encoder *src = load_encoder(ctx);
+    const clef_encoder *e0 = src;
     clef_params *p = params(ctx, 2);
     clef_aligner_trainer *tr;
     assert_int_equal(clef_aligner_trainer_create(&tr, ctx, p, 1), CLEF_OK);
@@ -245,7 +247,7 @@ static void test_errors(void **state) {
                      CLEF_ERR_RANGE);
     clef_aligner_trainer_free(tr);
     clef_params_free(p);
-    clef_encoder_trainer_free(src);
+    clef_encoder_free(src);
     clef_ctx_free(ctx);
 }
 
