@@ -105,10 +105,13 @@ clef_model_hash <- function(path) {
 # the encoder file, reports and EHR records. text: a clef_text_encoder handle or its directory
 # (NULL: $CLEF_TEXT_MODEL). Settings by name, with or without the align. prefix (dim = 512,
 # width = 128, n_layers = 1, n_heads = 4, eeg_hidden = 512, batch = 64, steps = 600, ...: the
-# command's defaults). Returns list(steps, n_train, n_val, val_loss, r_at_1, r_at_10), the
-# last three NA with fewer than 2 held-out sessions.
+# command's defaults). finetune_encoder: a path, to fine-tune a copy of the encoder during
+# alignment and write it there (clef align --finetune-encoder; docs/aligner.md). Returns
+# list(steps, n_train, n_val, val_loss, r_at_1, r_at_10), the last three NA with fewer than 2
+# held-out sessions.
 clef_align <- function(store, encoder, out, ..., text = NULL, n_threads = 1L,
-                       checkpoint = paste0(out, ".ckpt"), resume = NULL) {
+                       checkpoint = paste0(out, ".ckpt"), resume = NULL,
+                       finetune_encoder = NULL) {
   ctx <- clef_ctx_create()
   on.exit(clef_ctx_free(ctx))
   p <- clef_params_create(ctx, clef_const("CLEF_PARAMS_ALIGN"))
@@ -131,6 +134,11 @@ clef_align <- function(store, encoder, out, ..., text = NULL, n_threads = 1L,
   tr <- if (is.null(resume)) clef_aligner_trainer_create(ctx, p, as.integer(n_threads)) else
     clef_aligner_trainer_resume(ctx, path.expand(resume), p, as.integer(n_threads))
   on.exit(clef_aligner_trainer_free(tr), add = TRUE, after = FALSE)
+  if (!is.null(finetune_encoder) && is.null(resume)) { # a resumed one has its own
+    enc <- clef_encoder_load(ctx, path.expand(encoder), NULL)
+    on.exit(clef_encoder_free(enc), add = TRUE, after = FALSE)
+    clef_aligner_trainer_finetune(tr, enc)
+  }
   clef_aligner_trainer_add_store(tr, te, st, hash, "train")
   val <- clef_const("CLEF_SPLIT_VAL")
   tryCatch(clef_aligner_trainer_add_store(tr, te, st, hash, "val"),
@@ -138,6 +146,8 @@ clef_align <- function(store, encoder, out, ..., text = NULL, n_threads = 1L,
              if (clef_aligner_trainer_sessions(tr, val) > 0) stop(e) # not an empty split
            })
   clef_aligner_trainer_run(tr, path.expand(checkpoint))
+  # the fine-tuned encoder first: the aligner then names it
+  if (!is.null(finetune_encoder)) clef_aligner_trainer_save_encoder(tr, path.expand(finetune_encoder))
   clef_aligner_save(clef_aligner_trainer_aligner(tr), ctx, path.expand(out))
   n_val <- clef_aligner_trainer_sessions(tr, val)
   v <- list(loss = NA_real_, r_at_1 = NA_real_, r_at_10 = NA_real_)

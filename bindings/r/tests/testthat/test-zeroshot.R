@@ -64,6 +64,10 @@ test_that("clef_align trains an aligner whose zero-shot scores are the cosines",
   expect_true(res$val_loss > 0 && res$r_at_1 <= res$r_at_10 && res$r_at_10 <= 1)
   expect_true(file.exists(paste0(out, ".ckpt")))
   expect_error(clef_align(fx$db, fx$enc, out, text = mdir, no_such_setting = 1), "unknown aligner")
+  # fine-tuning loads the encoder file: the fixture's stand-in is not one
+  expect_error(clef_align(fx$db, fx$enc, out, text = mdir, steps = 1L,
+                          finetune_encoder = file.path(d, "ft.safetensors")),
+               class = "clef_error")
 
   exe <- clef_cli()
   if (nzchar(exe)) { # the same bytes as the command
