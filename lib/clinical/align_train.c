@@ -96,6 +96,13 @@ struct clef_aligner_trainer {
     size_t cap_tokbuf, cap_demb;
 };
 
+/* Token ids per session of the fine-tuned encoder. */
+static size_t enc_tokens(const clef_aligner_trainer *tr) {
+    int64_t n = 0;
+    (void)clef_encoder_shape(clef_encoder_trainer_encoder(tr->etr, 0), &n, NULL, NULL);
+    return (size_t)n;
+}
+
 static clef_status tr_error(clef_aligner_trainer *tr, clef_status rc, const char *what) {
     if (rc == CLEF_ERR_NOMEM)
         return clefi_error(tr->ctx, &tr->err, rc, "aligner trainer: out of memory (%s)", what);
@@ -256,9 +263,7 @@ static clef_status add_item(clef_aligner_trainer *tr, const float *emb, int64_t 
     size_t n_tok = 0;
     if (tr->etr != NULL) {
         const clef_encoder *enc = clef_encoder_trainer_encoder(tr->etr, 0);
-        int64_t nt = 0;
-        (void)clef_encoder_shape(enc, &nt, NULL, NULL);
-        n_tok = (size_t)nt;
+        n_tok = enc_tokens(tr);
         char why[128];
         if (tok == NULL)
             rc = clefi_error(tr->ctx, &tr->err, CLEF_ERR_STATE,
@@ -382,9 +387,7 @@ static clef_status store_tokens(clef_aligner_trainer *tr, clef_store *store, con
                                 uint16_t *u16, int32_t *tok) {
     const clef_encoder *enc = clef_encoder_trainer_encoder(tr->etr, 0);
     const char *tok_sha = clefi_enc_tokenizer_sha(enc);
-    int64_t n_tok = 0;
-    (void)clef_encoder_shape(enc, &n_tok, NULL, NULL);
-    size_t nt = (size_t)n_tok, got = 0;
+    size_t nt = enc_tokens(tr), got = 0;
     clef_status rc = clef_store_artifact_get(store, sid, CLEF_ARTIFACT_TOKENS, tok_sha, u16,
                                              nt * sizeof *u16, &got);
     if (rc == CLEF_OK && got != nt * sizeof *u16)
@@ -442,9 +445,7 @@ clef_status clef_aligner_trainer_add_store(clef_aligner_trainer *tr, const clef_
     uint16_t *u16 = NULL;
     int32_t *tok = NULL;
     if (tr->etr != NULL) {
-        int64_t n_tok = 0;
-        (void)clef_encoder_shape(clef_encoder_trainer_encoder(tr->etr, 0), &n_tok, NULL, NULL);
-        size_t nt = (size_t)n_tok;
+        size_t nt = enc_tokens(tr);
         u16 = clefi_malloc(tr->ctx, nt * sizeof *u16);
         tok = clefi_malloc(tr->ctx, nt * sizeof *tok);
         if (u16 == NULL || tok == NULL)
@@ -779,9 +780,7 @@ static clef_status step_buffers(clef_aligner_trainer *tr, int64_t B, int64_t nl,
  * session, the gradient through its embedding of the InfoNCE terms (tr->demb, from the EEG
  * tower), each recomputing that session's forward so one session's activations are held. */
 static clef_status encoder_grads(clef_aligner_trainer *tr, const al_set *set, int64_t nl) {
-    int64_t n_tok = 0;
-    (void)clef_encoder_shape(clef_encoder_trainer_encoder(tr->etr, 0), &n_tok, NULL, NULL);
-    const size_t nt = (size_t)n_tok, total = clefi_enc_trainer_n_weights(tr->etr);
+    const size_t nt = enc_tokens(tr), total = clefi_enc_trainer_n_weights(tr->etr);
     const int64_t in_dim = tr->al->cfg.in_dim;
     clef_status rc =
         grow(tr->ctx, (void **)&tr->tokbuf, &tr->cap_tokbuf, (size_t)nl * nt * sizeof(int32_t));
@@ -1162,6 +1161,18 @@ static char *encoder_ckpt_path(clef_ctx *ctx, const char *path) {
     return p;
 }
 
+/* The fine-tuned encoder trainer's checkpoint at PATH.encoder. */
+static clef_status save_encoder_ckpt(clef_aligner_trainer *tr, const char *path) {
+    char *ep = encoder_ckpt_path(tr->ctx, path);
+    if (ep == NULL)
+        return tr_error(tr, CLEF_ERR_NOMEM, "checkpoint");
+    clef_status rc = clef_encoder_trainer_save(tr->etr, ep);
+    clefi_free(tr->ctx, ep);
+    return rc == CLEF_OK ? CLEF_OK
+                         : clefi_error(tr->ctx, &tr->err, rc, "aligner trainer: %s",
+                                       clef_encoder_trainer_errmsg(tr->etr));
+}
+
 clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path) {
     clefi_reset(tr);
     if (tr == NULL)
@@ -1179,21 +1190,12 @@ clef_status clef_aligner_trainer_save(clef_aligner_trainer *tr, const char *path
                      .rng_len = SEED_BYTES,
                      .step = tr->step,
                      .world_size = 1};
-    clefi_al_meta meta;
-    clef_status rc = CLEF_OK;
-    if (tr->etr != NULL) { /* first: a crash between the two leaves the older aligner step */
-        char *ep = encoder_ckpt_path(tr->ctx, path);
-        rc = ep == NULL ? tr_error(tr, CLEF_ERR_NOMEM, "checkpoint")
-             : clef_encoder_trainer_save(tr->etr, ep) != CLEF_OK
-                 ? clefi_error(tr->ctx, &tr->err, clef_encoder_trainer_errcode(tr->etr),
-                               "aligner trainer: %s", clef_encoder_trainer_errmsg(tr->etr))
-                 : CLEF_OK;
-        clefi_free(tr->ctx, ep);
-    }
-    if (rc == CLEF_OK)
-        rc = clefi_al_meta_fill(tr->al, &meta);
-    else
+    /* the encoder first: a crash between the two leaves the older aligner step to resume */
+    clef_status rc = tr->etr != NULL ? save_encoder_ckpt(tr, path) : CLEF_OK;
+    if (rc != CLEF_OK)
         return rc;
+    clefi_al_meta meta;
+    rc = clefi_al_meta_fill(tr->al, &meta);
     if (rc == CLEF_OK)
         rc = clefi_ckpt_save(tr->ctx, path, &tr->al->lay, &ck, meta.kv, meta.n, &tr->err);
     clefi_al_meta_free(tr->ctx, &meta);

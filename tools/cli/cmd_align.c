@@ -237,7 +237,7 @@ static int al_run(clef_ctx *ctx, clef_aligner_trainer *tr, const clef_text_encod
     if (ret != 0 || rank != 0)
         return ret;
     /* the fine-tuned encoder first: saving it makes the aligner name it */
-    if (ret == 0 && clef_aligner_trainer_encoder(tr) != NULL) {
+    if (clef_aligner_trainer_encoder(tr) != NULL) {
         const char *eo = o->finetune;
         char def[4096];
         if (eo == NULL) { /* resumed without the option: beside the aligner */
