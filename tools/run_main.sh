@@ -15,8 +15,9 @@ clef=build/release/tools/cli/clef
 # CLEF on a synthetic cohort with known ground truth (a fresh seed each run unless CLEF_MAIN_SEED
 # is set), with the shipped default models (models/, docs/models.md; tools/train_default_models.sh
 # rebuilds them): SQLite store -> tokens -> session embeddings -> aligned embeddings, each a
-# resumable store job -> linear probes per task for band power, the recon-only encoder and the
-# aligned embeddings -> zero-shot AUROC of a few findings from text prompts -> a real EEG file ->
+# resumable store job -> linear probes per task for band power, the recon-only (pretrained)
+# encoder, the encoder fine-tuned during alignment and the aligned embeddings -> zero-shot AUROC
+# of a few findings from text prompts -> a real EEG file ->
 # the HTML report (clef report). CLEF_MAIN_PATIENTS / _SECONDS shrink it (the test suite runs a
 # reduced version: tools/test.d/60-main.sh).
 demo=${CLEF_MAIN_DIR:-build/demo}
@@ -25,26 +26,30 @@ seconds=${CLEF_MAIN_SECONDS:-300}
 seed=${CLEF_MAIN_SEED:-$(( $(date +%s) % 1000000 + 1000 ))}
 threads=(--threads "$(nproc)")
 tok=models/tokenizer.safetensors enc=models/encoder.safetensors al=models/aligner.safetensors
+pre=models/encoder-pretrained.safetensors  # masked-token pretraining only, before alignment
 rm -rf "$demo" && mkdir -p "$demo"
 echo "== synthetic cohort: $patients patients x 1 session x $seconds s, seed $seed"
 "$clef" synth -o "$demo/cohort" --patients "$patients" --sessions 1 --seconds "$seconds" \
   --seed "$seed" "${threads[@]}" --quiet
 "$clef" ingest "$demo/cohort" --store "$demo/cohort.db"
-echo "== tokens, session embeddings and aligned embeddings (shipped models: $tok, $enc, $al)"
+echo "== tokens, session embeddings and aligned embeddings (shipped models: $tok, $pre, $enc, $al)"
 "$clef" tokenize --store "$demo/cohort.db" -w "$tok" "${threads[@]}"
+"$clef" embed --store "$demo/cohort.db" -w "$pre" -t "$tok" "${threads[@]}"
 "$clef" embed --store "$demo/cohort.db" -w "$enc" -t "$tok" "${threads[@]}"
 "$clef" embed --store "$demo/cohort.db" -w "$enc" -t "$tok" -a "$al" "${threads[@]}"
 echo "== evaluation: a linear probe per task on each embedding"
 "$clef" evaluate --store "$demo/cohort.db" --out "$demo/bandpower.csv" > /dev/null
 # each with its paired difference against band power (same test sessions, bootstrap 95% CI)
+"$clef" evaluate --store "$demo/cohort.db" --model "$pre" --out "$demo/recon_only.csv" \
+  --versus bandpower > "$demo/recon_only.txt"
 "$clef" evaluate --store "$demo/cohort.db" --model "$enc" --out "$demo/encoder.csv" \
   --versus bandpower > "$demo/encoder.txt"
 "$clef" evaluate --store "$demo/cohort.db" --model "$al" --out "$demo/aligned.csv" \
   --versus bandpower > "$demo/aligned.txt"
-echo "mean test AUROC (per task with CIs: $demo/bandpower.csv, encoder.csv, aligned.csv)"
-bash tools/auroc_summary.sh bandpower="$demo/bandpower.csv" encoder="$demo/encoder.csv" \
-  aligned="$demo/aligned.csv"
-for m in encoder aligned; do
+echo "mean test AUROC (per task with CIs: $demo/bandpower.csv, recon_only.csv, encoder.csv, aligned.csv)"
+bash tools/auroc_summary.sh bandpower="$demo/bandpower.csv" recon_only="$demo/recon_only.csv" \
+  encoder="$demo/encoder.csv" aligned="$demo/aligned.csv"
+for m in recon_only encoder aligned; do
   echo "$m minus band power, mean AUROC [paired bootstrap 95% CI]:"
   sed -n '/^difference/,$p' "$demo/$m.txt" | tail -n +2
 done
@@ -66,4 +71,4 @@ edfs=("$demo"/cohort/edf/*)  # a glob: no pipe whose reader may close early (SIG
 echo "== report"
 "$clef" report --store "$demo/cohort.db" -t "$tok" -w "$enc" -a "$al" -o "$demo/report.html" \
   --sessions "${CLEF_MAIN_REPORT_SESSIONS:-4}" "${threads[@]}"
-echo "results: $demo (bandpower.csv, encoder.csv, aligned.csv, embedding.npy, spectrogram.png); open $demo/report.html"
+echo "results: $demo (bandpower.csv, recon_only.csv, encoder.csv, aligned.csv, embedding.npy, spectrogram.png); open $demo/report.html"

@@ -5,12 +5,14 @@
 # 1. a training cohort (seed 31: 300 patients x 1 session x 5 min): tokenizer (400 steps) and
 #    session encoder (800 steps) on its train split, held-out checks on its val split;
 # 2. an alignment cohort (seed 33: 800 patients x 1 x 5 min): its sessions embedded, the
-#    clinical aligner trained on its train split (400 steps), retrieval on its val split;
+#    clinical aligner trained on its train split (400 steps) while it fine-tunes the encoder
+#    (--finetune-encoder, masked-token loss kept), retrieval on its val split;
 # 3. F16 copies into models/ (clef convert), each naming the SHA-256 of the model it depends
-#    on (encoder -> tokenizer, aligner -> encoder).
+#    on: encoder.safetensors (the fine-tuned encoder) and encoder-pretrained.safetensors (the
+#    masked-token pretrained one it started from) -> tokenizer, aligner -> encoder.
 # Deterministic: every trainer draws from its seed only and gives the same bits on any thread
 # count; OpenBLAS's kernel family is pinned (OPENBLAS_CORETYPE=SkylakeX when the CPU has
-# AVX-512, else Haswell) because another kernel rounds differently. About 40 min on 2 cores.
+# AVX-512, else Haswell) because another kernel rounds differently. About 75 min on 2 cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-$root/build/default-models}"
@@ -38,13 +40,15 @@ t "$clef" tokenize --store train.db -w tok.safetensors "${threads[@]}" > /dev/nu
 t "$clef" tokenize --store align.db -w tok.safetensors "${threads[@]}" > /dev/null
 t "$clef" embed --store align.db -w enc.safetensors -t tok.safetensors "${threads[@]}" --quiet
 [ -f al.safetensors ] || t "$clef" align --store align.db -w enc.safetensors -o al.safetensors \
-  --steps 400 --log-every 100 "${threads[@]}"
+  --finetune-encoder encft.safetensors --steps 400 --log-every 100 "${threads[@]}"
 # 3. F16 copies, each naming its dependency's (F16) SHA-256
 out="$root/models"
 mkdir -p "$out"
 "$clef" convert tok.safetensors -o "$out/tokenizer.safetensors"
 tsha=$(sha256sum "$out/tokenizer.safetensors" | cut -c1-64)
-"$clef" convert enc.safetensors -o "$out/encoder.safetensors" \
+"$clef" convert enc.safetensors -o "$out/encoder-pretrained.safetensors" \
+  --set-meta "clef.enc.tokenizer_sha256=$tsha"
+"$clef" convert encft.safetensors -o "$out/encoder.safetensors" \
   --set-meta "clef.enc.tokenizer_sha256=$tsha"
 esha=$(sha256sum "$out/encoder.safetensors" | cut -c1-64)
 "$clef" convert al.safetensors -o "$out/aligner.safetensors" \

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Joint fine-tuning against the frozen encoder (issue 20 items 5 and 7; docs/aligner.md "Joint
-# fine-tuning"), end to end through the clef program with the shipped models (models/):
+# fine-tuning"), end to end through the clef program, from the shipped tokenizer and pretrained
+# (recon-only) encoder (models/tokenizer.safetensors, models/encoder-pretrained.safetensors):
 #   bench/aligner/finetune.sh BUILD_DIR WORK_DIR [STEPS] [SEED]
 # 1. the shipped aligner's training cohort (clef synth --patients 800 --minutes 5 --seed 33, as
 #    tools/train_default_models.sh makes it), tokenized and embedded by the shipped models;
 # 2. two aligners of STEPS steps (default 150) from the same seed and settings: one on the
-#    frozen shipped encoder, one fine-tuning it (--finetune-encoder, RECON_WEIGHT, ENCODER_LR);
+#    frozen pretrained encoder, one fine-tuning it (--finetune-encoder, RECON_WEIGHT, ENCODER_LR);
 # 3. a fresh cohort (SEED, default 51; PATIENTS, default 400, x 5 min): band power, both
 #    encoders' embeddings and both aligned embeddings probed (clef evaluate), each paired
 #    against band power and the fine-tuned ones against the frozen ones, and the ten findings
@@ -21,7 +22,7 @@ seed=${4:-51}
 clef="$build/tools/cli/clef"
 th=(--threads "${THREADS:-2}")
 tok="$root/models/tokenizer.safetensors"
-enc="$root/models/encoder.safetensors"
+enc="$root/models/encoder-pretrained.safetensors"
 cd "$work"
 "$clef" build-info | grep -iE "cpu|blas" || true
 t() { /usr/bin/time -f "  [%e s wall, %U s user]" "$@"; }
@@ -61,7 +62,7 @@ for f in encoder_vs_bp tuned_enc_vs_bp frozen_vs_bp tuned_vs_bp; do
 done
 echo "-- aligned, fine-tuned vs frozen"
 versus --model tuned.safetensors --versus frozen.safetensors | tail -n +2
-echo "-- encoder, fine-tuned vs shipped"
+echo "-- encoder, fine-tuned vs pretrained"
 versus --model tuned_enc.safetensors --versus "$enc" | tail -n +2
 . "$root/tools/zeroshot_prompts.sh"
 echo "== zero-shot, frozen pair"

@@ -4,10 +4,11 @@
 #   bench/models/measure.sh BUILD_DIR WORK_DIR [SEED]     (PATIENTS, THREADS in the environment)
 # 1. tokenizer: reconstruction MAE (dB) of held-out (test split) sessions and of the real EEG
 #    file tests/data/test_subsecond.edf (clef tokenize --recon-png);
-# 2. probes: mean test AUROC over all tasks and per category for band power, the encoder's
-#    embeddings (recon-only) and the aligned ones (clef evaluate), and their paired differences
-#    with bootstrap CIs (clef evaluate --versus); with BENCH_BUILD set to a bench build, the
-#    tokens' coefficients too (bench_pool_states coef);
+# 2. probes: mean test AUROC over all tasks and per category for band power, the pretrained
+#    encoder's embeddings (recon-only, encoder-pretrained.safetensors), the default encoder's
+#    (fine-tuned during alignment) and the aligned ones (clef evaluate), and their paired
+#    differences with bootstrap CIs (clef evaluate --versus); with BENCH_BUILD set to a bench
+#    build, the tokens' coefficients too (bench_pool_states coef);
 # 3. zero-shot AUROC of each feat_ task from a prompt over all labelled sessions (the aligner
 #    never saw the cohort), and their mean;
 # 4. the HTML report of the store with the same models (clef report).
@@ -24,6 +25,7 @@ threads=(--threads "${THREADS:-2}")
 clef="$build/tools/cli/clef"
 tok="$root/models/tokenizer.safetensors"
 enc="$root/models/encoder.safetensors"
+pre="$root/models/encoder-pretrained.safetensors"
 al="$root/models/aligner.safetensors"
 cd "$work"
 "$clef" build-info | grep -iE "cpu|blas" || true
@@ -33,6 +35,7 @@ rm -rf cohort m.db ./*_vs_*.txt
   "${threads[@]}" --quiet
 "$clef" ingest cohort --store m.db > /dev/null
 "$clef" tokenize --store m.db -w "$tok" "${threads[@]}" > /dev/null 2>&1
+"$clef" embed --store m.db -w "$pre" -t "$tok" "${threads[@]}" --quiet > /dev/null
 "$clef" embed --store m.db -w "$enc" -t "$tok" "${threads[@]}" --quiet > /dev/null
 "$clef" embed --store m.db -w "$enc" -t "$tok" -a "$al" "${threads[@]}" --quiet > /dev/null
 echo "== tokenizer: reconstruction MAE (dB)"
@@ -53,10 +56,11 @@ echo "== probes: mean test AUROC"
 "$clef" evaluate --store m.db -o bandpower.csv > /dev/null 2>&1
 # each with its paired difference (same test sessions, bootstrap 95% CI; docs/evaluation.md)
 versus() { "$clef" evaluate --store m.db "$@" 2> /dev/null | sed -n '/^difference/,$p'; }
+versus --model "$pre" --versus bandpower -o recon_only.csv > recon_only_vs_bandpower.txt
 versus --model "$enc" --versus bandpower -o encoder.csv > encoder_vs_bandpower.txt
 versus --model "$al" --versus bandpower -o aligned.csv > aligned_vs_bandpower.txt
-bash "$root/tools/auroc_summary.sh" bandpower=bandpower.csv recon_only=encoder.csv \
-  aligned=aligned.csv
+bash "$root/tools/auroc_summary.sh" bandpower=bandpower.csv recon_only=recon_only.csv \
+  encoder=encoder.csv aligned=aligned.csv
 # the session-mean tokens' coefficients as an embedding, no network (docs/encoder.md "What the
 # tokens hold"): with a bench build (BENCH_BUILD, -DCLEF_BUILD_BENCH=ON) only
 pool="${BENCH_BUILD:-}/bench/encoder/bench_pool_states"
@@ -66,11 +70,13 @@ if [ -n "${BENCH_BUILD:-}" ] && [ -x "$pool" ]; then
   bash "$root/tools/auroc_summary.sh" tokens_coef=coef.csv | tail -n 1
 fi
 echo "== paired differences in mean AUROC"
-for f in encoder_vs_bandpower aligned_vs_bandpower coef_vs_bandpower; do
+for f in recon_only_vs_bandpower encoder_vs_bandpower aligned_vs_bandpower coef_vs_bandpower; do
   [ -f "$f.txt" ] && { echo "-- ${f//_/ }"; tail -n +2 "$f.txt"; }
 done
-echo "-- aligned vs encoder"
-versus --model "$al" --versus "$enc" | tail -n +2
+echo "-- aligned vs recon-only"
+versus --model "$al" --versus "$pre" | tail -n +2
+echo "-- encoder (fine-tuned) vs recon-only"
+versus --model "$enc" --versus "$pre" | tail -n +2
 echo "== zero-shot AUROC [95% CI] over all labelled sessions"
 . "$root/tools/zeroshot_prompts.sh"
 zeroshot_all "$clef" m.db "$enc" "$al"

@@ -1,8 +1,9 @@
 /* bench_text.c — the text tower: embed one EEG report of 256 tokens (the cap) on 1 thread,
- * median of --runs after 3 warm-ups, against the target (<= 20 ms) and sentence-transformers on
- * CPU with 1 torch thread in the same run (text_peer.py; target: >= 1.5x faster).
+ * median of --runs after 3 warm-ups, in float32 and (where the CPU has AVX-512 BF16) in BF16
+ * precision, against the target (<= 20 ms) and sentence-transformers on CPU with 1 torch thread
+ * in the same run (text_peer.py; target: >= 1.5x faster).
  *
- * usage: bench_text [--model DIR] [--python PYTHON] [--runs N] [--no-peer]
+ * usage: bench_text [--model DIR] [--python PYTHON] [--runs N] [--no-peer] [--precision f32|bf16]
  * DIR holds model.safetensors and vocab.txt (default: the wheel unpacked by install_deps). The
  * peer needs torch and sentence-transformers (tools/requirements-ref.txt) in PYTHON. */
 #define _POSIX_C_SOURCE 200809L
@@ -28,9 +29,33 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* median of runs embeddings of text after 3 warm-ups (ms); -1 on an error */
+static double median_embed_ms(const clef_text_encoder *te, clef_session *s, const char *text,
+                              int runs) {
+    float emb[1024];
+    double *t = malloc((size_t)runs * sizeof *t), ms = -1;
+    if (t == NULL)
+        return -1;
+    for (int i = 0; i < 3 + runs; i++) {
+        double t0 = now_ms();
+        if (clef_text_encoder_embed(te, s, text, emb, sizeof emb / sizeof emb[0], NULL) !=
+            CLEF_OK) {
+            fprintf(stderr, "bench_text: %s\n", clef_session_errmsg(s));
+            free(t);
+            return -1;
+        }
+        if (i >= 3)
+            t[i - 3] = now_ms() - t0;
+    }
+    qsort(t, (size_t)runs, sizeof *t, cmp_double);
+    ms = t[runs / 2];
+    free(t);
+    return ms;
+}
+
 int main(int argc, char **argv) {
     const char *model = CLEF_BENCH_MINILM, *python = "python3";
-    int runs = 50, peer = 1;
+    int runs = 50, peer = 1, first = CLEF_PRECISION_F32, last = CLEF_PRECISION_BF16;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc)
             model = argv[++i];
@@ -40,9 +65,12 @@ int main(int argc, char **argv) {
             runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "--no-peer") == 0)
             peer = 0;
-        else {
-            fprintf(stderr,
-                    "usage: bench_text [--model DIR] [--python PYTHON] [--runs N] [--no-peer]\n");
+        else if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) {
+            first = last =
+                strcmp(argv[++i], "bf16") == 0 ? CLEF_PRECISION_BF16 : CLEF_PRECISION_F32;
+        } else {
+            fprintf(stderr, "usage: bench_text [--model DIR] [--python PYTHON] [--runs N] "
+                            "[--no-peer] [--precision f32|bf16]\n");
             return 2;
         }
     }
@@ -70,26 +98,24 @@ int main(int argc, char **argv) {
     int32_t ids[256];
     size_t n = 0;
     clef_text_encoder_tokenize(te, report, ids, 256, &n);
-    float emb[1024];
-    double *t = malloc((size_t)runs * sizeof *t);
-    if (t == NULL)
-        return 1;
-    for (int i = 0; i < 3 + runs; i++) {
-        double t0 = now_ms();
-        if (clef_text_encoder_embed(te, s, report, emb, sizeof emb / sizeof emb[0], NULL) !=
-            CLEF_OK) {
-            fprintf(stderr, "bench_text: %s\n", clef_session_errmsg(s));
-            return 1;
+    /* float32, then BF16 where this CPU has it */
+    double ms[2] = {-1, -1};
+    int rc = 0;
+    for (int prec = first; prec <= last; prec++) {
+        if (clef_text_encoder_set_precision(te, prec) != CLEF_OK) {
+            printf("bench_text: BF16 precision not run: %s\n", clef_text_encoder_errmsg(te));
+            break;
         }
-        if (i >= 3)
-            t[i - 3] = now_ms() - t0;
+        ms[prec] = median_embed_ms(te, s, report, runs);
+        if (ms[prec] < 0)
+            return 1;
+        printf("bench_text: libclef embed (%s), %d tokens, 1 thread: median %.2f ms (%d runs); "
+               "target <= %.0f ms: %s\n",
+               prec == CLEF_PRECISION_F32 ? "float32" : "BF16", (int)n, ms[prec], runs, TARGET_MS,
+               ms[prec] <= TARGET_MS ? "met" : "MISSED");
     }
-    qsort(t, (size_t)runs, sizeof *t, cmp_double);
-    double ms = t[runs / 2];
-    printf("bench_text: libclef embed, %d tokens, 1 thread: median %.2f ms (min %.2f, %d runs); "
-           "target <= %.0f ms: %s\n",
-           (int)n, ms, t[0], runs, TARGET_MS, ms <= TARGET_MS ? "met" : "MISSED");
-    int rc = ms <= TARGET_MS ? 0 : 1;
+    double best = ms[1] > 0 && (ms[0] < 0 || ms[1] < ms[0]) ? ms[1] : ms[0];
+    rc = best <= TARGET_MS ? 0 : 1;
     if (peer) {
         char tmp[] = "/tmp/bench_text_XXXXXX", cmd[4096], line[256];
         int fd = mkstemp(tmp);
@@ -114,14 +140,17 @@ int main(int argc, char **argv) {
             rc = 1;
         } else {
             printf("bench_text: sentence-transformers encode, %d tokens, 1 torch thread: median "
-                   "%.2f ms; libclef is %.2fx faster; target >= %.1fx: %s\n",
-                   peer_tok, peer_ms, peer_ms / ms, TARGET_SPEEDUP,
-                   peer_ms / ms >= TARGET_SPEEDUP ? "met" : "MISSED");
-            if (peer_ms / ms < TARGET_SPEEDUP)
+                   "%.2f ms\n",
+                   peer_tok, peer_ms);
+            for (int prec = 0; prec < 2; prec++)
+                if (ms[prec] > 0)
+                    printf("bench_text: libclef (%s) is %.2fx faster; target >= %.1fx: %s\n",
+                           prec == 0 ? "float32" : "BF16", peer_ms / ms[prec], TARGET_SPEEDUP,
+                           peer_ms / ms[prec] >= TARGET_SPEEDUP ? "met" : "MISSED");
+            if (peer_ms / best < TARGET_SPEEDUP)
                 rc = 1;
         }
     }
-    free(t);
     clef_text_encoder_free(te);
     clef_session_free(s);
     clef_ctx_free(ctx);

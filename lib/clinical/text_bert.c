@@ -147,13 +147,56 @@ clef_status clefi_bert_load(clef_text_encoder *te, clef_weights *w, int32_t n_he
 }
 
 /* The floats of activations for T tokens, laid out by bert_bufs. */
+static const float *tens(const clef_text_encoder *te, size_t i) {
+    return te->w + te->lay.t[i].offset;
+}
+
+/* The four linear layers of a block: QKV (d -> 3d), attention output (d -> d), intermediate
+ * (d -> d_ff), output (d_ff -> d); their weight and bias tensors in a layer. */
+enum { LIN_QKV, LIN_AO, LIN_I, LIN_O, LIN_COUNT };
+static const int k_lin_w[LIN_COUNT] = {L_QKV_W, L_AO_W, L_I_W, L_O_W};
+static const int k_lin_b[LIN_COUNT] = {L_QKV_B, L_AO_B, L_I_B, L_O_B};
+
+static void lin_shape(const clefi_bert_cfg *c, int which, int64_t *in, int64_t *out) {
+    *in = which == LIN_O ? c->d_ff : c->d;
+    *out = which == LIN_QKV ? 3 * c->d : which == LIN_I ? c->d_ff : c->d;
+}
+
+/* where linear `which` of layer l starts in the packed BF16 weights; the end of all when l is
+ * n_layers and which 0 */
+static size_t bf16_at(const clefi_bert_cfg *c, int64_t l, int which) {
+    size_t per = 0, before = 0;
+    for (int k = 0; k < LIN_COUNT; k++) {
+        int64_t in, out;
+        lin_shape(c, k, &in, &out);
+        size_t words = clefi_bf16_packed_words(in, out);
+        before += k < which ? words : 0;
+        per += words;
+    }
+    return (size_t)l * per + before;
+}
+
+size_t clefi_bert_bf16_words(const clefi_bert_cfg *c) { return bf16_at(c, c->n_layers, 0); }
+
+void clefi_bert_bf16_pack(const clef_text_encoder *te, uint32_t *dst) {
+    for (int64_t l = 0; l < te->cfg.n_layers; l++)
+        for (int k = 0; k < LIN_COUNT; k++) {
+            int64_t in, out;
+            lin_shape(&te->cfg, k, &in, &out);
+            size_t L = E_COUNT + (size_t)l * L_COUNT;
+            clefi_bf16_pack(dst + bf16_at(&te->cfg, l, k), tens(te, L + (size_t)k_lin_w[k]), in,
+                            out);
+        }
+}
+
 typedef struct bert_bufs {
-    float *x, *h, *tmp, *qkv, *att, *ff, *mean, *rstd, *lse, *scratch;
+    float *x, *h, *tmp, *qkv, *att, *ff, *mean, *rstd, *lse, *scratch, *act;
 } bert_bufs;
 
-static size_t bert_bufs_at(bert_bufs *b, float *base, const clefi_bert_cfg *c, int64_t T,
+static size_t bert_bufs_at(bert_bufs *b, float *base, const clef_text_encoder *te, int64_t T,
                            int32_t n_threads) {
-    size_t sizes[10] = {(size_t)(T * c->d),
+    const clefi_bert_cfg *c = &te->cfg;
+    size_t sizes[11] = {(size_t)(T * c->d),
                         (size_t)(T * c->d),
                         (size_t)(T * c->d),
                         (size_t)(T * 3 * c->d),
@@ -162,11 +205,13 @@ static size_t bert_bufs_at(bert_bufs *b, float *base, const clefi_bert_cfg *c, i
                         (size_t)T,
                         (size_t)T,
                         (size_t)(c->n_heads * T),
-                        clefi_attention_scratch(n_threads)};
-    float **slots[10] = {&b->x,  &b->h,    &b->tmp,  &b->qkv, &b->att,
-                         &b->ff, &b->mean, &b->rstd, &b->lse, &b->scratch};
+                        clefi_attention_scratch(n_threads),
+                        te->wbf != NULL ? clefi_bf16_act_words(T, c->d > c->d_ff ? c->d : c->d_ff)
+                                        : 0};
+    float **slots[11] = {&b->x,    &b->h,    &b->tmp, &b->qkv,     &b->att, &b->ff,
+                         &b->mean, &b->rstd, &b->lse, &b->scratch, &b->act};
     size_t off = 0;
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < 11; i++) {
         if (base != NULL)
             *slots[i] = base + off;
         off += (sizes[i] + 15) & ~(size_t)15; /* 64-byte aligned */
@@ -174,8 +219,29 @@ static size_t bert_bufs_at(bert_bufs *b, float *base, const clefi_bert_cfg *c, i
     return off;
 }
 
-static const float *tens(const clef_text_encoder *te, size_t i) {
-    return te->w + te->lay.t[i].offset;
+/* y = x W^T + b for linear `which` of layer l: in BF16 mode through the packed weights */
+static void lin(const clef_text_encoder *te, clefi_pool *pool, const bert_bufs *b, float *y,
+                const float *x, int64_t l, int which, int64_t T) {
+    int64_t in, out;
+    lin_shape(&te->cfg, which, &in, &out);
+    size_t L = E_COUNT + (size_t)l * L_COUNT;
+    const float *bias = tens(te, L + (size_t)k_lin_b[which]);
+    if (te->wbf != NULL &&
+        clefi_linear_forward_bf16(pool, y, x, te->wbf + bf16_at(&te->cfg, l, which), bias, T, in,
+                                  out, (uint32_t *)(void *)b->act))
+        return;
+    clefi_linear_forward(pool, y, x, tens(te, L + (size_t)k_lin_w[which]), bias, T, in, out);
+}
+
+/* LayerNorm; in BF16 mode the vectorized inference one (float32 mode keeps the bits the
+ * aligner's training saw) */
+static void norm(const clef_text_encoder *te, clefi_pool *pool, const bert_bufs *b, float *y,
+                 const float *x, size_t w, size_t bias, int64_t T) {
+    if (te->wbf != NULL)
+        clefi_layernorm_infer(pool, y, x, tens(te, w), tens(te, bias), T, te->cfg.d, BERT_LN_EPS);
+    else
+        clefi_layernorm_forward(pool, y, b->mean, b->rstd, x, tens(te, w), tens(te, bias), T,
+                                te->cfg.d, BERT_LN_EPS);
 }
 
 clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s, const int32_t *ids,
@@ -184,12 +250,12 @@ clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s, const
     const int64_t T = n, d = c->d;
     clefi_pool *pool = s->pool;
     bert_bufs b;
-    size_t floats = bert_bufs_at(&b, NULL, c, T, clefi_pool_size(pool));
+    size_t floats = bert_bufs_at(&b, NULL, te, T, clefi_pool_size(pool));
     float *base = clefi_session_slot(s, CLEFI_SLOT_TEXT, floats * sizeof(float) + 64);
     if (base == NULL)
         return CLEF_ERR_NOMEM;
     base = (float *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
-    bert_bufs_at(&b, base, c, T, clefi_pool_size(pool));
+    bert_bufs_at(&b, base, te, T, clefi_pool_size(pool));
 
     clef_status rc = clefi_embedding_forward(b.tmp, ids, tens(te, E_WORD), T, d, c->vocab);
     if (rc != CLEF_OK)
@@ -199,27 +265,20 @@ clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s, const
         for (int64_t k = 0; k < d; k++)
             b.tmp[t * d + k] += pos[k] + typ[k];
     }
-    clefi_layernorm_forward(pool, b.x, b.mean, b.rstd, b.tmp, tens(te, E_LN_W), tens(te, E_LN_B), T,
-                            d, BERT_LN_EPS);
+    norm(te, pool, &b, b.x, b.tmp, E_LN_W, E_LN_B, T);
     for (int64_t l = 0; l < c->n_layers; l++) {
         size_t L = E_COUNT + (size_t)l * L_COUNT;
-        clefi_linear_forward(pool, b.qkv, b.x, tens(te, L + L_QKV_W), tens(te, L + L_QKV_B), T, d,
-                             3 * d);
+        lin(te, pool, &b, b.qkv, b.x, l, LIN_QKV, T);
         clefi_attention_forward(pool, b.att, b.lse, b.qkv, NULL, NULL, 1, T, d, c->n_heads,
                                 b.scratch);
-        clefi_linear_forward(pool, b.tmp, b.att, tens(te, L + L_AO_W), tens(te, L + L_AO_B), T, d,
-                             d);
+        lin(te, pool, &b, b.tmp, b.att, l, LIN_AO, T);
         clefi_add_inplace(pool, b.tmp, b.x, T * d);
-        clefi_layernorm_forward(pool, b.h, b.mean, b.rstd, b.tmp, tens(te, L + L_ALN_W),
-                                tens(te, L + L_ALN_B), T, d, BERT_LN_EPS);
-        clefi_linear_forward(pool, b.ff, b.h, tens(te, L + L_I_W), tens(te, L + L_I_B), T, d,
-                             c->d_ff);
+        norm(te, pool, &b, b.h, b.tmp, L + L_ALN_W, L + L_ALN_B, T);
+        lin(te, pool, &b, b.ff, b.h, l, LIN_I, T);
         clefi_act_forward(pool, CLEFI_ACT_GELU_ERF, 0.f, b.ff, b.ff, T * c->d_ff);
-        clefi_linear_forward(pool, b.tmp, b.ff, tens(te, L + L_O_W), tens(te, L + L_O_B), T,
-                             c->d_ff, d);
+        lin(te, pool, &b, b.tmp, b.ff, l, LIN_O, T);
         clefi_add_inplace(pool, b.tmp, b.h, T * d);
-        clefi_layernorm_forward(pool, b.x, b.mean, b.rstd, b.tmp, tens(te, L + L_OLN_W),
-                                tens(te, L + L_OLN_B), T, d, BERT_LN_EPS);
+        norm(te, pool, &b, b.x, b.tmp, L + L_OLN_W, L + L_OLN_B, T);
     }
     if (states != NULL)
         memcpy(states, b.x, (size_t)(T * d) * sizeof *states);

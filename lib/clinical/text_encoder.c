@@ -13,6 +13,7 @@ void clef_text_encoder_free(clef_text_encoder *te) {
     clefi_vocab_free(&te->vocab, ctx);
     clefi_layout_free(&te->lay);
     clefi_free_aligned(ctx, te->w);
+    clefi_free_aligned(ctx, te->wbf);
     clefi_free(ctx, te);
     clefi_ctx_release(ctx);
 }
@@ -105,4 +106,39 @@ clef_status clef_text_encoder_embed(const clef_text_encoder *te, clef_session *s
     int32_t ids[CLEFI_TEXT_MAX_TOKENS];
     int32_t n = clefi_wordpiece(&te->vocab, text, strlen(text), ids, te->max_tokens);
     return clefi_bert_embed(te, s, ids, n, out, NULL);
+}
+
+clef_status clef_text_encoder_set_precision(clef_text_encoder *te, int32_t precision) {
+    if (te == NULL)
+        return CLEF_ERR_INVALID_ARG;
+    clefi_reset(te);
+    if (precision != CLEF_PRECISION_F32 && precision != CLEF_PRECISION_BF16)
+        return clefi_error(te->ctx, &te->err, CLEF_ERR_INVALID_ARG,
+                           "clef_text_encoder_set_precision: %d is not a clef_precision",
+                           (int)precision);
+    if (precision == CLEF_PRECISION_F32) {
+        clefi_free_aligned(te->ctx, te->wbf);
+        te->wbf = NULL;
+        return CLEF_OK;
+    }
+    if (te->wbf != NULL)
+        return CLEF_OK;
+    if (!clefi_bf16_available())
+        return clefi_error(te->ctx, &te->err, CLEF_ERR_UNSUPPORTED,
+                           "text encoder: BF16 precision needs a CPU with AVX-512 BF16 (this "
+                           "one: %s)",
+                           clef_cpu_isa());
+    size_t words = clefi_bert_bf16_words(&te->cfg);
+    uint32_t *wbf = clefi_malloc_aligned(te->ctx, words * sizeof *wbf);
+    if (wbf == NULL)
+        return clefi_error(te->ctx, &te->err, CLEF_ERR_NOMEM,
+                           "text encoder: out of memory for the BF16 weights (%zu bytes)",
+                           words * sizeof *wbf);
+    clefi_bert_bf16_pack(te, wbf);
+    te->wbf = wbf;
+    return CLEF_OK;
+}
+
+int32_t clef_text_encoder_precision(const clef_text_encoder *te) {
+    return te != NULL && te->wbf != NULL ? CLEF_PRECISION_BF16 : CLEF_PRECISION_F32;
 }

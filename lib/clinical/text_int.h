@@ -49,10 +49,17 @@ struct clef_text_encoder {
     clefi_layout lay;
     float *w; /* lay.total floats */
     int32_t max_tokens;
+    /* CLEF_PRECISION_BF16: each layer's four linear weights rounded and packed
+     * (clefi_bf16_pack(); clefi_bert_bf16_at() gives each one's place); NULL in float32 mode */
+    uint32_t *wbf;
 };
 
 /** Bind the BERT tensors of w (names with or without a "bert." prefix) into te->lay, te->w. */
 CLEFI_HIDDEN clef_status clefi_bert_load(clef_text_encoder *te, clef_weights *w, int32_t n_heads);
+/** Words of the packed BF16 weights of te's layers (clefi_bert_bf16_pack()). */
+CLEFI_HIDDEN size_t clefi_bert_bf16_words(const clefi_bert_cfg *c);
+/** Round and pack te's linear weights into dst (clefi_bert_bf16_words() words). */
+CLEFI_HIDDEN void clefi_bert_bf16_pack(const clef_text_encoder *te, uint32_t *dst);
 /** Mean-pooled, L2-normalized embedding out(d) of ids(n), n <= cfg.max_pos, and the final
  *  token states states(n, d); either may be NULL. */
 CLEFI_HIDDEN clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s,

@@ -158,7 +158,8 @@ enum clefi_isa {
     CLEFI_ISA_AVX512BW = 1u << 6,
     CLEFI_ISA_AVX512VL = 1u << 7,
     CLEFI_ISA_AVX512VBMI = 1u << 8,
-    CLEFI_ISA_AMX = 1u << 9
+    CLEFI_ISA_AMX = 1u << 9,
+    CLEFI_ISA_AVX512BF16 = 1u << 10
 };
 /** The CPU's usable instruction sets (clefi_isa bits), detected once. */
 CLEFI_HIDDEN uint32_t clefi_cpu_isa(void);

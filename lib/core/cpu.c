@@ -50,6 +50,9 @@ static void detect(void) {
             f |= os_512 && (c >> 1 & 1u) ? CLEFI_ISA_AVX512VBMI : 0;
             f |= os_amx && (d >> 24 & 1u) ? CLEFI_ISA_AMX : 0;
         }
+        /* leaf 7, sub-leaf 1, EAX bit 5: VDPBF16PS and the BF16 conversions */
+        if (__get_cpuid_count(7, 1, &a, &b, &c, &d))
+            f |= os_512 && (a >> 5 & 1u) ? CLEFI_ISA_AVX512BF16 : 0;
     }
 #endif
     g_isa = f;
@@ -65,6 +68,7 @@ static void detect(void) {
                    {CLEFI_ISA_AVX512BW, "AVX-512BW"},
                    {CLEFI_ISA_AVX512VL, "AVX-512VL"},
                    {CLEFI_ISA_AVX512VBMI, "AVX-512VBMI"},
+                   {CLEFI_ISA_AVX512BF16, "AVX-512BF16"},
                    {CLEFI_ISA_AMX, "AMX"}};
 #if defined(CLEFI_X86)
     snprintf(g_isa_str, sizeof g_isa_str, "x86-64");

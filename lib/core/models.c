@@ -25,6 +25,8 @@ static const char *file_of(int32_t which) {
         return "encoder.safetensors";
     case CLEF_MODEL_ALIGNER:
         return "aligner.safetensors";
+    case CLEF_MODEL_ENCODER_PRETRAINED:
+        return "encoder-pretrained.safetensors";
     default:
         return NULL;
     }

@@ -115,6 +115,23 @@ CLEFI_HIDDEN void clefi_linear_backward(clefi_pool *pool, float *dinp, float *dw
                                         const float *dout, const float *inp, const float *weight,
                                         int64_t N, int64_t C, int64_t OC);
 
+/* ---- bfloat16 inference linear layers for frozen weights (bf16.c) ---- */
+
+/** Whether this CPU runs the BF16 path (AVX-512F and AVX-512 BF16, x86-64 GCC builds). */
+CLEFI_HIDDEN int clefi_bf16_available(void);
+/** 32-bit words of a packed weight(OC,C) (clefi_bf16_pack()). */
+CLEFI_HIDDEN size_t clefi_bf16_packed_words(int64_t C, int64_t OC);
+/** 32-bit words of the activation scratch for N rows of C (clefi_linear_forward_bf16()). */
+CLEFI_HIDDEN size_t clefi_bf16_act_words(int64_t N, int64_t C);
+/** weight(OC,C) rounded to bfloat16 (nearest even) into panels of 32 output columns of k-pairs. */
+CLEFI_HIDDEN void clefi_bf16_pack(uint32_t *dst, const float *weight, int64_t C, int64_t OC);
+/** out(N,OC) = bf16(inp(N,C)) @ packed^T + bias(OC) (bias may be NULL), float32 sums over
+ *  k-pairs in order; act: clefi_bf16_act_words(N, C) words of scratch. Returns 1, or 0 (nothing
+ *  done) where clefi_bf16_available() is false. Bit-identical for any thread count. */
+CLEFI_HIDDEN int clefi_linear_forward_bf16(clefi_pool *pool, float *out, const float *inp,
+                                           const uint32_t *packed, const float *bias, int64_t N,
+                                           int64_t C, int64_t OC, uint32_t *act);
+
 /** out(N,C) = table(V,C)[ids(N)]; CLEF_ERR_RANGE if an id is outside [0, V). */
 CLEFI_HIDDEN clef_status clefi_embedding_forward(float *out, const int32_t *ids, const float *table,
                                                  int64_t N, int64_t C, int64_t V);
@@ -169,6 +186,11 @@ CLEFI_HIDDEN void clefi_dropout_backward(clefi_pool *pool, float *dinp, const fl
 CLEFI_HIDDEN void clefi_layernorm_forward(clefi_pool *pool, float *out, float *mean, float *rstd,
                                           const float *inp, const float *weight, const float *bias,
                                           int64_t N, int64_t C, float eps);
+/** The same LayerNorm for inference, its sums in 8 double lanes (vectorized; other rounding
+ *  than clefi_layernorm_forward, within float precision): out(N,C), weight and bias required. */
+CLEFI_HIDDEN void clefi_layernorm_infer(clefi_pool *pool, float *out, const float *inp,
+                                        const float *weight, const float *bias, int64_t N,
+                                        int64_t C, float eps);
 /** dinp(N,C) (may be NULL), dweight(C), dbias(C) += ... */
 CLEFI_HIDDEN void clefi_layernorm_backward(clefi_pool *pool, float *dinp, float *dweight,
                                            float *dbias, const float *dout, const float *inp,

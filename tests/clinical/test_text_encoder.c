@@ -1,6 +1,7 @@
 /* test_text_encoder.c — the text tower (docs/text-tower.md): WordPiece on a tiny vocabulary,
  * and parity with sentence-transformers' all-MiniLM-L6-v2 (tools/ref/minilm_ref.py) on the
- * golden texts: token ids exact, embeddings cosine >= 0.9999. The parity tests need the
+ * golden texts: token ids exact, embeddings cosine >= 0.9999, in float32 and in BF16 precision
+ * (where the CPU has AVX-512 BF16). The parity tests need the
  * weights that tools/install_deps.sh puts in build/minilm (or $CLEF_MINILM_DIR); without them
  * the binary exits 77 (ctest SKIP) after the tests that need no weights pass. */
 #include "test_support.h"
@@ -105,14 +106,8 @@ static clef_text_encoder *load_minilm(clef_ctx **ctx, clef_session **s) {
     return te;
 }
 
-static void test_minilm_parity(void **state) {
-    (void)state;
-    clef_ctx *ctx = NULL;
-    clef_session *s = NULL;
-    clef_text_encoder *te = load_minilm(&ctx, &s);
-    assert_int_equal(clef_text_encoder_dim(te), 384);
-    assert_int_equal(clef_text_encoder_max_tokens(te), 256);
-    golden_txt *g = golden_txt_load("golden/clinical/minilm.txt");
+/* Every golden text: token ids exact, embedding cosine >= COS_MIN, unit norm; the worst cosine. */
+static double check_parity(clef_text_encoder *te, clef_session *s, golden_txt *g) {
     size_t one;
     int n_texts = (int)golden_txt_get(g, "n", &one)[0];
     assert_true(n_texts >= 50);
@@ -159,7 +154,18 @@ static void test_minilm_parity(void **state) {
         free(text);
     }
     assert_true(saw_cap); /* the long report was truncated at 256 */
-    printf("text encoder parity: %d texts, worst cosine %.7f\n", n_texts, worst);
+    return worst;
+}
+
+static void test_minilm_parity(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    clef_session *s = NULL;
+    clef_text_encoder *te = load_minilm(&ctx, &s);
+    assert_int_equal(clef_text_encoder_dim(te), 384);
+    assert_int_equal(clef_text_encoder_max_tokens(te), 256);
+    golden_txt *g = golden_txt_load("golden/clinical/minilm.txt");
+    printf("text encoder parity: worst cosine %.7f\n", check_parity(te, s, g));
     /* buffers too small */
     int32_t ids[4];
     size_t n = 0;
@@ -173,6 +179,52 @@ static void test_minilm_parity(void **state) {
     assert_int_equal(needed, 384);
     assert_non_null(strstr(clef_session_errmsg(s), "384"));
     golden_txt_free(g);
+    clef_text_encoder_free(te);
+    clef_session_free(s);
+    clef_ctx_free(ctx);
+}
+
+/* BF16 precision: the same golden parity; the same bits on 1 and 3 threads; back to F32 gives
+ * F32's bits again. Where the CPU lacks AVX-512 BF16: CLEF_ERR_UNSUPPORTED, te unchanged. */
+static void test_minilm_bf16(void **state) {
+    (void)state;
+    clef_ctx *ctx = NULL;
+    clef_session *s = NULL;
+    clef_text_encoder *te = load_minilm(&ctx, &s);
+    static const char text[] = "Diffuse excess beta activity, likely medication effect.";
+    float f32[384], b1[384], b3[384], again[384];
+    assert_int_equal(clef_text_encoder_embed(te, s, text, f32, 384, NULL), CLEF_OK);
+    assert_int_equal(clef_text_encoder_set_precision(te, 7), CLEF_ERR_INVALID_ARG);
+    assert_non_null(strstr(clef_text_encoder_errmsg(te), "clef_precision"));
+    assert_int_equal(clef_text_encoder_set_precision(NULL, CLEF_PRECISION_BF16),
+                     CLEF_ERR_INVALID_ARG);
+    assert_int_equal(clef_text_encoder_precision(NULL), CLEF_PRECISION_F32);
+    clef_status rc = clef_text_encoder_set_precision(te, CLEF_PRECISION_BF16);
+    if (!clefi_bf16_available()) {
+        assert_int_equal(rc, CLEF_ERR_UNSUPPORTED);
+        assert_non_null(strstr(clef_text_encoder_errmsg(te), "AVX-512 BF16"));
+        assert_int_equal(clef_text_encoder_precision(te), CLEF_PRECISION_F32);
+        printf("BF16 precision: not on this CPU (%s)\n", clef_cpu_isa());
+    } else {
+        assert_int_equal(rc, CLEF_OK);
+        assert_int_equal(clef_text_encoder_precision(te), CLEF_PRECISION_BF16);
+        golden_txt *g = golden_txt_load("golden/clinical/minilm.txt");
+        printf("text encoder parity, BF16: worst cosine %.7f\n", check_parity(te, s, g));
+        golden_txt_free(g);
+        clef_session *s1 = NULL, *s3 = NULL;
+        assert_int_equal(clef_session_create(&s1, ctx, 1), CLEF_OK);
+        assert_int_equal(clef_session_create(&s3, ctx, 3), CLEF_OK);
+        assert_int_equal(clef_text_encoder_embed(te, s1, text, b1, 384, NULL), CLEF_OK);
+        assert_int_equal(clef_text_encoder_embed(te, s3, text, b3, 384, NULL), CLEF_OK);
+        assert_memory_equal(b1, b3, sizeof b1);
+        assert_memory_not_equal(b1, f32, sizeof b1);
+        clef_session_free(s1);
+        clef_session_free(s3);
+    }
+    assert_int_equal(clef_text_encoder_set_precision(te, CLEF_PRECISION_F32), CLEF_OK);
+    assert_int_equal(clef_text_encoder_precision(te), CLEF_PRECISION_F32);
+    assert_int_equal(clef_text_encoder_embed(te, s, text, again, 384, NULL), CLEF_OK);
+    assert_memory_equal(again, f32, sizeof f32);
     clef_text_encoder_free(te);
     clef_session_free(s);
     clef_ctx_free(ctx);
@@ -240,6 +292,7 @@ int main(void) {
         return 77;
     }
     const struct CMUnitTest parity[] = {cmocka_unit_test(test_minilm_parity),
+                                        cmocka_unit_test(test_minilm_bf16),
                                         cmocka_unit_test(test_sentence_states)};
     return cmocka_run_group_tests(parity, NULL, NULL);
 }

@@ -275,6 +275,7 @@ static void test_cpu_isa(void **state) {
                    {"avx512vl", " AVX-512VL"},
                    {"avx512dq", " AVX-512DQ"},
                    {"avx512vbmi", " AVX-512VBMI"},
+                   {"avx512_bf16", " AVX-512BF16"},
                    {"amx_tile", " AMX"}};
     for (size_t i = 0; i < sizeof k_pairs / sizeof k_pairs[0]; i++) {
         int want = cpuinfo_has(flags, k_pairs[i].proc), got = strstr(isa, k_pairs[i].ours) != NULL;

@@ -1,6 +1,7 @@
 /* test_encoder.c — the session encoder (lib/model/enc_*.c): gradients by finite differences,
  * bit-identical training for any thread count and across a checkpoint resume, save/load round
- * trip, padding columns that cannot change an embedding, the tokenizer check, and bad input.
+ * trip, padding columns that cannot change an embedding, the tokenizer check, bad input, and
+ * the shipped default models' pairing.
  * The layout is a small one no tokenizer has (3 x 8 grid, 4 session-mean tokens), through the
  * internal constructor; PyTorch parity is test_encoder_parity. */
 #include "test_support.h"
@@ -411,11 +412,51 @@ static void test_tokenizer_check(void **state) {
     clef_ctx_free(ctx);
 }
 
+/* The shipped default models (models/, docs/models.md) pair up: the default encoder and the
+ * pretrained one it was fine-tuned from both load on the default tokenizer, and the default
+ * aligner names the default encoder's SHA-256. */
+static void test_default_models(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    char path[4096], esha[65];
+    size_t need = 0;
+    const int32_t all[] = {CLEF_MODEL_TOKENIZER, CLEF_MODEL_ENCODER, CLEF_MODEL_ALIGNER,
+                           CLEF_MODEL_ENCODER_PRETRAINED};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        assert_int_equal(clef_default_model_path(ctx, all[i], path, sizeof path, &need), CLEF_OK);
+    assert_non_null(strstr(path, "/encoder-pretrained.safetensors"));
+    assert_int_equal(clef_default_model_path(ctx, 5, path, sizeof path, &need),
+                     CLEF_ERR_INVALID_ARG);
+    clef_tokenizer *tok = NULL;
+    clef_encoder *enc = NULL, *pre = NULL;
+    clef_aligner *al = NULL;
+    assert_int_equal(clef_tokenizer_load(&tok, ctx, NULL), CLEF_OK);
+    assert_int_equal(clef_encoder_load(&enc, ctx, NULL, tok), CLEF_OK);
+    assert_int_equal(
+        clef_default_model_path(ctx, CLEF_MODEL_ENCODER_PRETRAINED, path, sizeof path, NULL),
+        CLEF_OK);
+    assert_int_equal(clef_encoder_load(&pre, ctx, path, tok), CLEF_OK);
+    assert_int_equal(clef_aligner_load(&al, ctx, NULL), CLEF_OK);
+    assert_int_equal(clef_aligner_encoder_sha256(al, esha, sizeof esha, NULL), CLEF_OK);
+    assert_int_equal(clef_default_model_path(ctx, CLEF_MODEL_ENCODER, path, sizeof path, NULL),
+                     CLEF_OK);
+    char want[65];
+    assert_int_equal(clef_encoder_model_hash(ctx, path, want, sizeof want, NULL), CLEF_OK);
+    assert_string_equal(esha, want);
+    clef_aligner_free(al);
+    clef_encoder_free(pre);
+    clef_encoder_free(enc);
+    clef_tokenizer_free(tok);
+    clef_ctx_free(ctx);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradient_fd),       cmocka_unit_test(test_embed_gradient_fd),
         cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_resume_identical),
         cmocka_unit_test(test_embed_roundtrip),   cmocka_unit_test(test_tokenizer_check),
+        cmocka_unit_test(test_default_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -235,7 +235,25 @@ static clef_status c_embed_store(oom_fx *fx) {
                                     NULL);
 }
 
+/* BF16 precision packs a copy of the weights; a CPU without AVX-512 BF16 refuses at once (no
+ * allocation), which counts as the undisturbed outcome there. */
+static clef_status c_precision(oom_fx *fx) {
+    clef_status rc = clef_text_encoder_set_precision(fx->te, CLEF_PRECISION_BF16);
+    return rc == CLEF_ERR_UNSUPPORTED ? CLEF_OK : rc;
+}
+
+static void check_precision(oom_fx *fx) {
+    int bf16 = strstr(clef_cpu_isa(), "AVX-512BF16") != NULL;
+    assert_int_equal(clef_text_encoder_precision(fx->te),
+                     bf16 ? CLEF_PRECISION_BF16 : CLEF_PRECISION_F32);
+}
+
 static const oom_case k_cases[] = {
+    {.name = "text_encoder_precision",
+     .covers = COVERS("clef_text_encoder_set_precision"),
+     .setup = text_encoder,
+     .call = c_precision,
+     .check = check_precision},
     {.name = "aligner_trainer_create",
      .covers = COVERS("clef_aligner_trainer_create"),
      .setup = s_params,

@@ -4,7 +4,7 @@
 import ctypes as _C
 
 ABI_VERSION = 1  # CLEF_ABI_VERSION of the header at generation time
-HEADER_SHA256 = "121f8ab58765caf59ac034fc2ba82785c81c06d34d175c452e55b86ea5880c71"
+HEADER_SHA256 = "729eb1fd7e0cd6e7422b3d01bf5a33b3c610d2b45463d99317fd19f3f92abe80"
 
 # ---- integer constants (#define)
 CLEF_VERSION_MAJOR = 0
@@ -189,6 +189,7 @@ CLEF_P_TOK_TRAIN_MAX_SESSIONS = 441
 CLEF_MODEL_TOKENIZER = 1
 CLEF_MODEL_ENCODER = 2
 CLEF_MODEL_ALIGNER = 3
+CLEF_MODEL_ENCODER_PRETRAINED = 4
 # enum clef_param_key_encoder
 CLEF_P_ENC_D_MODEL = 450
 CLEF_P_ENC_N_LAYERS = 451
@@ -256,6 +257,9 @@ CLEF_FINDING_NOT_MENTIONED = 0
 CLEF_FINDING_PRESENT = 1
 CLEF_FINDING_NEGATED = 2
 CLEF_FINDING_UNCERTAIN = 3
+# enum clef_precision
+CLEF_PRECISION_F32 = 0
+CLEF_PRECISION_BF16 = 1
 # enum clef_param_key_align
 CLEF_P_ALIGN_DIM = 500
 CLEF_P_ALIGN_WIDTH = 501
@@ -302,7 +306,7 @@ ENUMS = {
     'clef_param_key_dsp': {'CLEF_P_SPEC_FS': 200, 'CLEF_P_SPEC_WINDOW_S': 201, 'CLEF_P_SPEC_STEP_S': 202, 'CLEF_P_SPEC_WINDOW_SAMPLES': 203, 'CLEF_P_SPEC_STEP_SAMPLES': 204, 'CLEF_P_SPEC_BANDWIDTH_HZ': 205, 'CLEF_P_SPEC_NW': 206, 'CLEF_P_SPEC_N_TAPERS': 207, 'CLEF_P_SPEC_EIG_MIN': 208, 'CLEF_P_SPEC_FMIN_HZ': 209, 'CLEF_P_SPEC_FMAX_HZ': 210, 'CLEF_P_SPEC_NFFT': 211, 'CLEF_P_SPEC_DETREND': 212, 'CLEF_P_SPEC_WEIGHTING': 213, 'CLEF_P_SPEC_SCALE': 214, 'CLEF_P_SPEC_DB_MIN': 215, 'CLEF_P_SPEC_DB_MAX': 216, 'CLEF_P_SPEC_EDGE': 217, 'CLEF_P_SPEC_TAPER_SYM': 219},
     'clef_dtype': {'CLEF_DTYPE_F32': 1, 'CLEF_DTYPE_F16': 2, 'CLEF_DTYPE_BF16': 3, 'CLEF_DTYPE_F64': 4, 'CLEF_DTYPE_I64': 5, 'CLEF_DTYPE_I32': 6, 'CLEF_DTYPE_I16': 7, 'CLEF_DTYPE_I8': 8, 'CLEF_DTYPE_U8': 9, 'CLEF_DTYPE_BOOL': 10, 'CLEF_DTYPE_U16': 11, 'CLEF_DTYPE_U32': 12, 'CLEF_DTYPE_U64': 13},
     'clef_param_key_model': {'CLEF_P_TOK_IN_CHANNELS': 400, 'CLEF_P_TOK_N_FREQ': 401, 'CLEF_P_TOK_CROP_T': 402, 'CLEF_P_TOK_TIME_STRIDE': 403, 'CLEF_P_TOK_CH': 404, 'CLEF_P_TOK_CH_MULT': 405, 'CLEF_P_TOK_N_RES_BLOCKS': 406, 'CLEF_P_TOK_GN_GROUPS': 407, 'CLEF_P_TOK_CODEBOOK_SIZE': 408, 'CLEF_P_TOK_CODE_DIM': 409, 'CLEF_P_TOK_TRAIN_BATCH': 420, 'CLEF_P_TOK_TRAIN_LR': 421, 'CLEF_P_TOK_TRAIN_WEIGHT_DECAY': 422, 'CLEF_P_TOK_TRAIN_GRAD_CLIP': 423, 'CLEF_P_TOK_TRAIN_COMMITMENT': 424, 'CLEF_P_TOK_TRAIN_EMA_DECAY': 425, 'CLEF_P_TOK_TRAIN_DEAD_THRESHOLD': 426, 'CLEF_P_TOK_TRAIN_DISC_NDF': 427, 'CLEF_P_TOK_TRAIN_DISC_START': 428, 'CLEF_P_TOK_TRAIN_DISC_WEIGHT': 429, 'CLEF_P_TOK_TRAIN_WARMUP': 430, 'CLEF_P_TOK_TRAIN_COSINE_STEPS': 431, 'CLEF_P_TOK_TRAIN_LR_MIN': 432, 'CLEF_P_TOK_TRAIN_POWER_WEIGHT': 433, 'CLEF_P_TOK_TRAIN_STEPS': 434, 'CLEF_P_TOK_TRAIN_SEED': 435, 'CLEF_P_TOK_TRAIN_CHANNEL_DROPOUT': 436, 'CLEF_P_TOK_TRAIN_CHANNEL_LONE': 437, 'CLEF_P_TOK_TRAIN_MEAN_TOKENS': 438, 'CLEF_P_TOK_TRAIN_MEAN_LEVELS': 439, 'CLEF_P_TOK_TRAIN_CHECKPOINT_EVERY': 440, 'CLEF_P_TOK_TRAIN_MAX_SESSIONS': 441},
-    'clef_default_model': {'CLEF_MODEL_TOKENIZER': 1, 'CLEF_MODEL_ENCODER': 2, 'CLEF_MODEL_ALIGNER': 3},
+    'clef_default_model': {'CLEF_MODEL_TOKENIZER': 1, 'CLEF_MODEL_ENCODER': 2, 'CLEF_MODEL_ALIGNER': 3, 'CLEF_MODEL_ENCODER_PRETRAINED': 4},
     'clef_param_key_encoder': {'CLEF_P_ENC_D_MODEL': 450, 'CLEF_P_ENC_N_LAYERS': 451, 'CLEF_P_ENC_N_HEADS': 452, 'CLEF_P_ENC_D_FF': 453, 'CLEF_P_ENC_EMBED_DIM': 454},
     'clef_param_key_pretrain': {'CLEF_P_PRETRAIN_BATCH': 460, 'CLEF_P_PRETRAIN_STEPS': 461, 'CLEF_P_PRETRAIN_LR': 462, 'CLEF_P_PRETRAIN_LR_MIN_FRAC': 463, 'CLEF_P_PRETRAIN_WARMUP_FRAC': 464, 'CLEF_P_PRETRAIN_WEIGHT_DECAY': 465, 'CLEF_P_PRETRAIN_BETA1': 466, 'CLEF_P_PRETRAIN_BETA2': 467, 'CLEF_P_PRETRAIN_EPS': 468, 'CLEF_P_PRETRAIN_GRAD_CLIP': 469, 'CLEF_P_PRETRAIN_EMA_DECAY': 470, 'CLEF_P_PRETRAIN_MASK_MIN': 471, 'CLEF_P_PRETRAIN_MASK_MAX': 472, 'CLEF_P_PRETRAIN_CROP_COLS': 473, 'CLEF_P_PRETRAIN_SEED': 474, 'CLEF_P_PRETRAIN_CHECKPOINT_EVERY': 475, 'CLEF_P_PRETRAIN_VAL_EVERY': 476, 'CLEF_P_PRETRAIN_MAX_SESSIONS': 477, 'CLEF_P_PRETRAIN_MEAN_WEIGHT': 478},
     'clef_store_table': {'CLEF_STORE_PATIENTS': 1, 'CLEF_STORE_SESSIONS': 2, 'CLEF_STORE_RECORDING_FILES': 3, 'CLEF_STORE_CHANNEL_MAPS': 4, 'CLEF_STORE_REPORTS': 5, 'CLEF_STORE_EHR_EVENTS': 6, 'CLEF_STORE_TASKS': 7, 'CLEF_STORE_LABELS': 8, 'CLEF_STORE_SPLITS': 9, 'CLEF_STORE_ARTIFACTS': 10, 'CLEF_STORE_JOBS': 11},
@@ -312,6 +316,7 @@ ENUMS = {
     'clef_store_import_flag': {'CLEF_STORE_IMPORT_SKIP_BAD': 1},
     'clef_param_key_cohort': {'CLEF_P_COHORT_SEED': 700, 'CLEF_P_COHORT_N_PATIENTS': 701, 'CLEF_P_COHORT_MAX_SESSIONS': 702, 'CLEF_P_COHORT_DURATION_S': 703, 'CLEF_P_COHORT_FRAC_MISSING': 705, 'CLEF_P_COHORT_FRAC_MV': 706, 'CLEF_P_COHORT_FRAC_BDF': 707, 'CLEF_P_COHORT_FRAC_ARTIFACT': 708},
     'clef_report_finding_status': {'CLEF_FINDING_NOT_MENTIONED': 0, 'CLEF_FINDING_PRESENT': 1, 'CLEF_FINDING_NEGATED': 2, 'CLEF_FINDING_UNCERTAIN': 3},
+    'clef_precision': {'CLEF_PRECISION_F32': 0, 'CLEF_PRECISION_BF16': 1},
     'clef_param_key_align': {'CLEF_P_ALIGN_DIM': 500, 'CLEF_P_ALIGN_WIDTH': 501, 'CLEF_P_ALIGN_LAYERS': 502, 'CLEF_P_ALIGN_HEADS': 503, 'CLEF_P_ALIGN_EEG_HIDDEN': 504, 'CLEF_P_ALIGN_MAX_TEXT': 505, 'CLEF_P_ALIGN_MAX_ICD': 506, 'CLEF_P_ALIGN_MAX_ATC': 507, 'CLEF_P_ALIGN_TEXT_SENTENCES': 508, 'CLEF_P_ALIGN_BATCH': 520, 'CLEF_P_ALIGN_STEPS': 521, 'CLEF_P_ALIGN_LR': 522, 'CLEF_P_ALIGN_LR_MIN_FRAC': 523, 'CLEF_P_ALIGN_WARMUP_FRAC': 524, 'CLEF_P_ALIGN_WEIGHT_DECAY': 525, 'CLEF_P_ALIGN_GRAD_CLIP': 526, 'CLEF_P_ALIGN_TEMPERATURE': 527, 'CLEF_P_ALIGN_LEARN_TEMPERATURE': 528, 'CLEF_P_ALIGN_REPORT_WEIGHT': 529, 'CLEF_P_ALIGN_EHR_WEIGHT': 530, 'CLEF_P_ALIGN_SEED': 531, 'CLEF_P_ALIGN_CHECKPOINT_EVERY': 532, 'CLEF_P_ALIGN_DROP_WORDS': 533, 'CLEF_P_ALIGN_SENTENCE_DROPOUT': 534, 'CLEF_P_ALIGN_RECON_WEIGHT': 535, 'CLEF_P_ALIGN_ENCODER_LR': 536},
 }
 
@@ -748,6 +753,8 @@ FUNCTIONS = {
     'clef_text_encoder_max_tokens': (_C.c_int32, [_C.POINTER(clef_text_encoder)]),
     'clef_text_encoder_tokenize': (clef_status, [_C.POINTER(clef_text_encoder), _C.c_char_p, _C.POINTER(_C.c_int32), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
     'clef_text_encoder_embed': (clef_status, [_C.POINTER(clef_text_encoder), _C.POINTER(clef_session), _C.c_char_p, _C.POINTER(_C.c_float), _C.c_size_t, _C.POINTER(_C.c_size_t)]),
+    'clef_text_encoder_set_precision': (clef_status, [_C.POINTER(clef_text_encoder), _C.c_int32]),
+    'clef_text_encoder_precision': (_C.c_int32, [_C.POINTER(clef_text_encoder)]),
     'clef_aligner_load': (clef_status, [_C.POINTER(_C.POINTER(clef_aligner)), _C.POINTER(clef_ctx), _C.c_char_p]),
     'clef_aligner_save': (clef_status, [_C.POINTER(clef_aligner), _C.POINTER(clef_ctx), _C.c_char_p]),
     'clef_aligner_free': (None, [_C.POINTER(clef_aligner)]),
@@ -1097,6 +1104,8 @@ SIGNATURES = {
     'clef_text_encoder_max_tokens': (('te', 'handle', 'clef_text_encoder', '', ''), ),
     'clef_text_encoder_tokenize': (('te', 'handle', 'clef_text_encoder', '', ''), ('text', 'cstr', 'char', '', ''), ('ids', 'ptr_out', 'int32_t', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('n', 'ptr_out', 'size_t', '', 'scalar'), ),
     'clef_text_encoder_embed': (('te', 'handle', 'clef_text_encoder', '', ''), ('s', 'handle', 'clef_session', '', ''), ('text', 'cstr', 'char', '', ''), ('out', 'ptr_out', 'float', 'cap', 'out'), ('cap', 'scalar', 'size_t', '', ''), ('needed', 'ptr_out', 'size_t', '', 'scalar'), ),
+    'clef_text_encoder_set_precision': (('te', 'handle', 'clef_text_encoder', '', ''), ('precision', 'scalar', 'int32_t', '', ''), ),
+    'clef_text_encoder_precision': (('te', 'handle', 'clef_text_encoder', '', ''), ),
     'clef_aligner_load': (('out', 'handle_out', 'clef_aligner', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_aligner_save': (('al', 'handle', 'clef_aligner', '', ''), ('ctx', 'handle', 'clef_ctx', '', ''), ('path', 'cstr', 'char', '', ''), ),
     'clef_aligner_free': (('al', 'handle', 'clef_aligner', '', ''), ),
@@ -1445,6 +1454,8 @@ RETURNS = {
     'clef_text_encoder_max_tokens': ('scalar', 'int32_t', 'int32_t'),
     'clef_text_encoder_tokenize': ('scalar', 'int32_t', 'clef_status'),
     'clef_text_encoder_embed': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_set_precision': ('scalar', 'int32_t', 'clef_status'),
+    'clef_text_encoder_precision': ('scalar', 'int32_t', 'int32_t'),
     'clef_aligner_load': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_save': ('scalar', 'int32_t', 'clef_status'),
     'clef_aligner_free': ('void', 'void', 'void'),
@@ -1634,6 +1645,7 @@ ERROR_SOURCES = {
     'clef_text_encoder_load': (1, 'clef_ctx_errmsg'),
     'clef_text_encoder_tokenize': (0, 'clef_text_encoder_errmsg'),
     'clef_text_encoder_embed': (0, 'clef_text_encoder_errmsg'),
+    'clef_text_encoder_set_precision': (0, 'clef_text_encoder_errmsg'),
     'clef_aligner_load': (1, 'clef_ctx_errmsg'),
     'clef_aligner_save': (1, 'clef_ctx_errmsg'),
     'clef_aligner_embed_eeg': (1, 'clef_session_errmsg'),
@@ -1832,6 +1844,7 @@ STATUS_FUNCTIONS = frozenset({
     'clef_text_encoder_load',
     'clef_text_encoder_tokenize',
     'clef_text_encoder_embed',
+    'clef_text_encoder_set_precision',
     'clef_aligner_load',
     'clef_aligner_save',
     'clef_aligner_encoder_sha256',

@@ -3712,6 +3712,29 @@ def clef_text_encoder_embed(te: Optional[Handle], s: Optional[Handle], text: Opt
 
 _g_clef_text_encoder_embed = _Generic('clef_text_encoder_embed')
 
+def clef_text_encoder_set_precision(te: Optional[Handle], precision: int) -> int:
+    """Choose te's precision. BF16 packs a bfloat16 copy of the linear weights (about 2 bytes per
+    parameter of its layers); F32 frees it. Call it before sharing te with other threads, not
+    while another thread embeds with it. CLEF_ERR_UNSUPPORTED when the CPU lacks AVX-512 BF16
+    (te unchanged), CLEF_ERR_INVALID_ARG for another value, CLEF_ERR_NOMEM. Errors on te.
+
+    C: clef_status clef_text_encoder_set_precision(clef_text_encoder *te, int32_t precision)
+    """
+    return _g_clef_text_encoder_set_precision(te, precision)
+
+
+_g_clef_text_encoder_set_precision = _Generic('clef_text_encoder_set_precision')
+
+def clef_text_encoder_precision(te: Optional[Handle]) -> int:
+    """te's precision (clef_precision); CLEF_PRECISION_F32 for NULL.
+
+    C: int32_t clef_text_encoder_precision(const clef_text_encoder *te)
+    """
+    return _g_clef_text_encoder_precision(te)
+
+
+_g_clef_text_encoder_precision = _Generic('clef_text_encoder_precision')
+
 def clef_aligner_load(ctx: Optional[Handle], path: Optional[CStr]) -> Handle:
     """Load an aligner written by clef_aligner_save() (or a trainer checkpoint); path NULL: the
     default model (clef_default_model_path()). CLEF_ERR_NOT_FOUND

@@ -30,9 +30,9 @@ def parse_channel(label: str) -> ChannelLabel:
 
 
 def default_model_path(which: Union[int, str], ctx: Optional[Handle] = None) -> str:
-    """Path of a default model ("tokenizer", "encoder", "aligner" or a clef.DefaultModel):
-    $CLEF_MODELS_DIR, the installed models, or the source tree's; clef.NotFoundError naming
-    the places tried."""
+    """Path of a default model ("tokenizer", "encoder", "aligner", "encoder_pretrained" or a
+    clef.DefaultModel): $CLEF_MODELS_DIR, the installed models, or the source tree's;
+    clef.NotFoundError naming the places tried."""
     if isinstance(which, str):
         if which.upper() not in DefaultModel.__members__:
             raise ValueError(f"default_model_path: unknown model {which!r}; one of "

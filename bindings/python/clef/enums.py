@@ -255,6 +255,7 @@ class DefaultModel(IntEnum):
     TOKENIZER = 1  # CLEF_MODEL_TOKENIZER
     ENCODER = 2  # CLEF_MODEL_ENCODER
     ALIGNER = 3  # CLEF_MODEL_ALIGNER
+    ENCODER_PRETRAINED = 4  # CLEF_MODEL_ENCODER_PRETRAINED
 
 
 class ParamKeyEncoder(IntEnum):
@@ -360,6 +361,13 @@ class ReportFindingStatus(IntEnum):
     UNCERTAIN = 3  # CLEF_FINDING_UNCERTAIN
 
 
+class Precision(IntEnum):
+    """enum clef_precision."""
+
+    F32 = 0  # CLEF_PRECISION_F32
+    BF16 = 1  # CLEF_PRECISION_BF16
+
+
 class ParamKeyAlign(IntEnum):
     """enum clef_param_key_align."""
 
@@ -420,5 +428,6 @@ ENUM_CLASSES: Dict[str, Type[IntEnum]] = {
     'clef_store_import_flag': StoreImportFlag,
     'clef_param_key_cohort': ParamKeyCohort,
     'clef_report_finding_status': ReportFindingStatus,
+    'clef_precision': Precision,
     'clef_param_key_align': ParamKeyAlign,
 }

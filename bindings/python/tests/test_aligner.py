@@ -145,6 +145,25 @@ def test_score_text_is_the_cosine(store, aligned, minilm, tmp_path):
             assert np.array_equal(al2.score_text(te, x, PROMPT), scores)
 
 
+def test_text_encoder_bf16(minilm):
+    texts = ["diffuse beta activity", "Frequent left temporal sharp waves. " * 20]
+    with clef.Context() as ctx, clef.TextEncoder(ctx, minilm) as te:
+        assert te.precision == "f32"
+        ref = te.embed(texts)
+        with pytest.raises(ValueError, match="precision"):
+            clef.TextEncoder(ctx, minilm, precision="int8")
+        try:
+            fast = clef.TextEncoder(ctx, minilm, precision="bf16")
+        except clef.UnsupportedError as e:  # a CPU without AVX-512 BF16
+            assert "AVX-512 BF16" in str(e)
+            return
+        with fast:
+            assert fast.precision == "bf16"
+            got = fast.embed(texts)
+            assert not np.array_equal(got, ref)
+            assert np.min(np.sum(got * ref, axis=1)) >= 0.9999  # unit rows: the cosine
+
+
 def test_errors_name_the_shape(store, aligned, minilm, tmp_path):
     _, _, embs = store
     x = np.stack(list(embs.values()))

@@ -373,6 +373,8 @@ def test_free_function_groups(ctx, tmp_path):
         clef.canonical_channels().index("T7") and lab.map is clef.ChannelMap.ALIASED
     assert clef.parse_channel("ECG").canonical is None
     assert clef.default_model_path("tokenizer", ctx).endswith(".safetensors")
+    assert clef.default_model_path("encoder_pretrained", ctx).endswith(
+        "/encoder-pretrained.safetensors")
     with pytest.raises(ValueError, match="unknown model"):
         clef.default_model_path("vocoder")
     assert "focal_slowing" in clef.report_findings() and len(clef.cohort_tasks()) > 3

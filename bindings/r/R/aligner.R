@@ -4,9 +4,12 @@
 
 # A text encoder from a directory holding model.safetensors and vocab.txt (default
 # $CLEF_TEXT_MODEL; tools/install_deps.sh fetches all-MiniLM-L6-v2 into build/minilm), or from a
-# safetensors file with vocab its vocab.txt. The handle keeps ctx (default: a new one) alive.
+# safetensors file with vocab its vocab.txt. precision "bf16": linear layers in bfloat16 with
+# float32 sums (CPUs with AVX-512 BF16; about 2x faster, cosine >= 0.9999 to "f32"). The handle
+# keeps ctx (default: a new one) alive.
 clef_text_encoder <- function(path = Sys.getenv("CLEF_TEXT_MODEL"), vocab = NULL, n_heads = 0L,
-                              ctx = NULL) {
+                              ctx = NULL, precision = c("f32", "bf16")) {
+  precision <- match.arg(precision)
   if (!nzchar(path)) {
     stop("clef_text_encoder: no path and no CLEF_TEXT_MODEL (a directory with ",
          "model.safetensors and vocab.txt)", call. = FALSE)
@@ -23,7 +26,14 @@ clef_text_encoder <- function(path = Sys.getenv("CLEF_TEXT_MODEL"), vocab = NULL
   own <- is.null(ctx)
   if (own) ctx <- clef_ctx_create()
   on.exit(if (own) clef_ctx_free(ctx)) # the text encoder keeps its ctx alive inside libclef
-  clef_text_encoder_load(ctx, weights, path.expand(vocab), as.integer(n_heads))
+  te <- clef_text_encoder_load(ctx, weights, path.expand(vocab), as.integer(n_heads))
+  if (precision == "bf16") {
+    ok <- FALSE
+    on.exit(if (!ok) clef_text_encoder_free(te), add = TRUE)
+    clef_text_encoder_set_precision(te, clef_const("CLEF_PRECISION_BF16"))
+    ok <- TRUE
+  }
+  te
 }
 
 # Unit-norm embeddings of texts: a numeric matrix texts x dim, named by names(texts) (or the

@@ -165,6 +165,7 @@
   CLEF_MODEL_TOKENIZER = 1L,
   CLEF_MODEL_ENCODER = 2L,
   CLEF_MODEL_ALIGNER = 3L,
+  CLEF_MODEL_ENCODER_PRETRAINED = 4L,
   CLEF_P_ENC_D_MODEL = 450L,
   CLEF_P_ENC_N_LAYERS = 451L,
   CLEF_P_ENC_N_HEADS = 452L,
@@ -223,6 +224,8 @@
   CLEF_FINDING_PRESENT = 1L,
   CLEF_FINDING_NEGATED = 2L,
   CLEF_FINDING_UNCERTAIN = 3L,
+  CLEF_PRECISION_F32 = 0L,
+  CLEF_PRECISION_BF16 = 1L,
   CLEF_P_ALIGN_DIM = 500L,
   CLEF_P_ALIGN_WIDTH = 501L,
   CLEF_P_ALIGN_LAYERS = 502L,
@@ -1521,6 +1524,14 @@ clef_text_encoder_tokenize <- function(te, text, cap) {
 
 clef_text_encoder_embed <- function(te, s, text, cap) {
   .clef_result(.Call(C_clef_text_encoder_embed, te, s, text, cap), "clef_text_encoder_embed", TRUE, c("out", "needed"))
+}
+
+clef_text_encoder_set_precision <- function(te, precision) {
+  .clef_result(.Call(C_clef_text_encoder_set_precision, te, precision), "clef_text_encoder_set_precision", TRUE, c())
+}
+
+clef_text_encoder_precision <- function(te) {
+  .clef_result(.Call(C_clef_text_encoder_precision, te), "clef_text_encoder_precision", FALSE, c())
 }
 
 clef_aligner_load <- function(ctx, path) {

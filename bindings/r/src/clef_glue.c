@@ -5206,6 +5206,30 @@ SEXP clefr_clef_text_encoder_embed(SEXP a_te, SEXP a_s, SEXP a_text, SEXP a_cap)
     return res;
 }
 
+SEXP clefr_clef_text_encoder_set_precision(SEXP a_te, SEXP a_precision) {
+    static const char fn[] = "clef_text_encoder_set_precision";
+    clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    int32_t v_precision =
+        (int32_t)clefr_as_int(a_precision, fn, "precision", (double)INT32_MIN, (double)INT32_MAX);
+    clef_status ret = clef_text_encoder_set_precision(v_te, v_precision);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    if (ret < 0 && v_te != NULL)
+        SET_VECTOR_ELT(res, 1, clefr_from_string(clef_text_encoder_errmsg(v_te)));
+    UNPROTECT(1);
+    return res;
+}
+
+SEXP clefr_clef_text_encoder_precision(SEXP a_te) {
+    static const char fn[] = "clef_text_encoder_precision";
+    const clef_text_encoder *v_te = clefr_handle(a_te, "clef_text_encoder", fn, "te", 0);
+    int32_t ret = clef_text_encoder_precision(v_te);
+    SEXP res = PROTECT(Rf_allocVector(VECSXP, 2));
+    SET_VECTOR_ELT(res, 0, clefr_from_num(CLEFR_I32, (double)ret));
+    UNPROTECT(1);
+    return res;
+}
+
 SEXP clefr_clef_aligner_load(SEXP a_ctx, SEXP a_path) {
     static const char fn[] = "clef_aligner_load";
     clef_aligner *v_out = NULL;

@@ -324,6 +324,8 @@ SEXP clefr_clef_text_encoder_dim(SEXP);
 SEXP clefr_clef_text_encoder_max_tokens(SEXP);
 SEXP clefr_clef_text_encoder_tokenize(SEXP, SEXP, SEXP);
 SEXP clefr_clef_text_encoder_embed(SEXP, SEXP, SEXP, SEXP);
+SEXP clefr_clef_text_encoder_set_precision(SEXP, SEXP);
+SEXP clefr_clef_text_encoder_precision(SEXP);
 SEXP clefr_clef_aligner_load(SEXP, SEXP);
 SEXP clefr_clef_aligner_save(SEXP, SEXP, SEXP);
 SEXP clefr_clef_aligner_free(SEXP);
@@ -676,6 +678,8 @@ static const R_CallMethodDef call_methods[] = {
     {"C_clef_text_encoder_max_tokens", (DL_FUNC)&clefr_clef_text_encoder_max_tokens, 1},
     {"C_clef_text_encoder_tokenize", (DL_FUNC)&clefr_clef_text_encoder_tokenize, 3},
     {"C_clef_text_encoder_embed", (DL_FUNC)&clefr_clef_text_encoder_embed, 4},
+    {"C_clef_text_encoder_set_precision", (DL_FUNC)&clefr_clef_text_encoder_set_precision, 2},
+    {"C_clef_text_encoder_precision", (DL_FUNC)&clefr_clef_text_encoder_precision, 1},
     {"C_clef_aligner_load", (DL_FUNC)&clefr_clef_aligner_load, 2},
     {"C_clef_aligner_save", (DL_FUNC)&clefr_clef_aligner_save, 3},
     {"C_clef_aligner_free", (DL_FUNC)&clefr_clef_aligner_free, 1},

@@ -115,6 +115,19 @@ test_that("clef_align trains an aligner whose zero-shot scores are the cosines",
   expect_error(clef_aligner_embed_eeg_matrix(al, emb[, 1:10]), "12 x 10.*takes 12 columns")
   expect_error(clef_aligner_embed_eeg_matrix(al, "a"), "numeric matrix")
   expect_error(clef_aligner_embed_eeg(al, s, emb[1, 1:3], 3, 12, 48), "n\\*eeg_dim")
+  expect_error(clef_text_encoder(mdir, precision = "int8"), "should be one of")
+  fast <- tryCatch(clef_text_encoder(mdir, precision = "bf16"),
+                   clef_error_unsupported = function(e) {
+                     expect_match(conditionMessage(e), "AVX-512 BF16")
+                     NULL
+                   })
+  if (!is.null(fast)) {
+    expect_identical(clef_text_encoder_precision(fast), clef_const("CLEF_PRECISION_BF16"))
+    vb <- clef_text_embed_matrix(fast, c(a = prompt, b = "spikes"))
+    expect_false(identical(vb, v))
+    expect_gte(min(rowSums(vb * v)), 0.9999)
+    clef_text_encoder_free(fast)
+  }
   expect_error(clef_text_encoder(file.path(mdir, "model.safetensors")), "give vocab")
   expect_error(clef_text_encoder(d), class = "clef_error_not_found")
   clef_session_free(s)
