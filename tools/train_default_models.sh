@@ -12,7 +12,7 @@
 #    masked-token pretrained one it started from) -> tokenizer, aligner -> encoder.
 # Deterministic: every trainer draws from its seed only and gives the same bits on any thread
 # count; OpenBLAS's kernel family is pinned (OPENBLAS_CORETYPE=SkylakeX when the CPU has
-# AVX-512, else Haswell) because another kernel rounds differently. About 75 min on 2 cores.
+# AVX-512, else Haswell) because another kernel rounds differently. About 45 min on 2 cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="${1:-$root/build/default-models}"

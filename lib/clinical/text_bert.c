@@ -190,13 +190,14 @@ void clefi_bert_bf16_pack(const clef_text_encoder *te, uint32_t *dst) {
 }
 
 typedef struct bert_bufs {
-    float *x, *h, *tmp, *qkv, *att, *ff, *mean, *rstd, *lse, *scratch, *act;
+    float *x, *h, *tmp, *qkv, *att, *ff, *mean, *rstd, *lse, *scratch, *act, *att16;
 } bert_bufs;
 
 static size_t bert_bufs_at(bert_bufs *b, float *base, const clef_text_encoder *te, int64_t T,
                            int32_t n_threads) {
     const clefi_bert_cfg *c = &te->cfg;
-    size_t sizes[11] = {(size_t)(T * c->d),
+    const int bf = te->wbf != NULL;
+    size_t sizes[12] = {(size_t)(T * c->d),
                         (size_t)(T * c->d),
                         (size_t)(T * c->d),
                         (size_t)(T * 3 * c->d),
@@ -206,12 +207,12 @@ static size_t bert_bufs_at(bert_bufs *b, float *base, const clef_text_encoder *t
                         (size_t)T,
                         (size_t)(c->n_heads * T),
                         clefi_attention_scratch(n_threads),
-                        te->wbf != NULL ? clefi_bf16_act_words(T, c->d > c->d_ff ? c->d : c->d_ff)
-                                        : 0};
-    float **slots[11] = {&b->x,    &b->h,    &b->tmp, &b->qkv,     &b->att, &b->ff,
-                         &b->mean, &b->rstd, &b->lse, &b->scratch, &b->act};
+                        bf ? clefi_bf16_act_words(T, c->d > c->d_ff ? c->d : c->d_ff) : 0,
+                        bf ? (size_t)n_threads * clefi_bf16_attn_words(T, c->d, c->n_heads) : 0};
+    float **slots[12] = {&b->x,    &b->h,    &b->tmp, &b->qkv,     &b->att, &b->ff,
+                         &b->mean, &b->rstd, &b->lse, &b->scratch, &b->act, &b->att16};
     size_t off = 0;
-    for (int i = 0; i < 11; i++) {
+    for (int i = 0; i < 12; i++) {
         if (base != NULL)
             *slots[i] = base + off;
         off += (sizes[i] + 15) & ~(size_t)15; /* 64-byte aligned */
@@ -269,8 +270,10 @@ clef_status clefi_bert_embed(const clef_text_encoder *te, clef_session *s, const
     for (int64_t l = 0; l < c->n_layers; l++) {
         size_t L = E_COUNT + (size_t)l * L_COUNT;
         lin(te, pool, &b, b.qkv, b.x, l, LIN_QKV, T);
-        clefi_attention_forward(pool, b.att, b.lse, b.qkv, NULL, NULL, 1, T, d, c->n_heads,
-                                b.scratch);
+        if (te->wbf == NULL || !clefi_attention_forward_bf16(pool, b.att, b.qkv, T, d, c->n_heads,
+                                                             (uint32_t *)(void *)b.att16))
+            clefi_attention_forward(pool, b.att, b.lse, b.qkv, NULL, NULL, 1, T, d, c->n_heads,
+                                    b.scratch);
         lin(te, pool, &b, b.tmp, b.att, l, LIN_AO, T);
         clefi_add_inplace(pool, b.tmp, b.x, T * d);
         norm(te, pool, &b, b.h, b.tmp, L + L_ALN_W, L + L_ALN_B, T);

@@ -132,6 +132,16 @@ CLEFI_HIDDEN int clefi_linear_forward_bf16(clefi_pool *pool, float *out, const f
                                            const uint32_t *packed, const float *bias, int64_t N,
                                            int64_t C, int64_t OC, uint32_t *act);
 
+/** Words of scratch per pool thread of clefi_attention_forward_bf16(). */
+CLEFI_HIDDEN size_t clefi_bf16_attn_words(int64_t T, int64_t C, int64_t NH);
+/** Self-attention of one unpadded sequence for inference: out(T,C) from qkv(T,3C) (q | k | v,
+ *  NH heads of C/NH columns each), as clefi_attention_forward with B = 1, no mask; Q K^T and
+ *  P V on bfloat16 inputs with float32 sums, the softmax in float32. scratch: pool size x
+ *  clefi_bf16_attn_words() words. Returns 1, or 0 (nothing done) where clefi_bf16_available()
+ *  is false. Bit-identical for any thread count (threads take whole heads). */
+CLEFI_HIDDEN int clefi_attention_forward_bf16(clefi_pool *pool, float *out, const float *qkv,
+                                              int64_t T, int64_t C, int64_t NH, uint32_t *scratch);
+
 /** out(N,C) = table(V,C)[ids(N)]; CLEF_ERR_RANGE if an id is outside [0, V). */
 CLEFI_HIDDEN clef_status clefi_embedding_forward(float *out, const int32_t *ids, const float *table,
                                                  int64_t N, int64_t C, int64_t V);
