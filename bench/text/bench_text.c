@@ -100,7 +100,6 @@ int main(int argc, char **argv) {
     clef_text_encoder_tokenize(te, report, ids, 256, &n);
     /* float32, then BF16 where this CPU has it */
     double ms[2] = {-1, -1};
-    int rc = 0;
     for (int prec = first; prec <= last; prec++) {
         if (clef_text_encoder_set_precision(te, prec) != CLEF_OK) {
             printf("bench_text: BF16 precision not run: %s\n", clef_text_encoder_errmsg(te));
@@ -115,7 +114,7 @@ int main(int argc, char **argv) {
                ms[prec] <= TARGET_MS ? "met" : "MISSED");
     }
     double best = ms[1] > 0 && (ms[0] < 0 || ms[1] < ms[0]) ? ms[1] : ms[0];
-    rc = best <= TARGET_MS ? 0 : 1;
+    int rc = best <= TARGET_MS ? 0 : 1;
     if (peer) {
         char tmp[] = "/tmp/bench_text_XXXXXX", cmd[4096], line[256];
         int fd = mkstemp(tmp);

@@ -146,7 +146,6 @@ clef_status clefi_bert_load(clef_text_encoder *te, clef_weights *w, int32_t n_he
     return rc;
 }
 
-/* The floats of activations for T tokens, laid out by bert_bufs. */
 static const float *tens(const clef_text_encoder *te, size_t i) {
     return te->w + te->lay.t[i].offset;
 }
@@ -189,6 +188,7 @@ void clefi_bert_bf16_pack(const clef_text_encoder *te, uint32_t *dst) {
         }
 }
 
+/* The floats of activations for T tokens, laid out by bert_bufs. */
 typedef struct bert_bufs {
     float *x, *h, *tmp, *qkv, *att, *ff, *mean, *rstd, *lse, *scratch, *act, *att16;
 } bert_bufs;

@@ -49,8 +49,8 @@ struct clef_text_encoder {
     clefi_layout lay;
     float *w; /* lay.total floats */
     int32_t max_tokens;
-    /* CLEF_PRECISION_BF16: each layer's four linear weights rounded and packed
-     * (clefi_bf16_pack(); clefi_bert_bf16_at() gives each one's place); NULL in float32 mode */
+    /* CLEF_PRECISION_BF16: each layer's four linear weights rounded and packed, layer by layer
+     * (clefi_bert_bf16_pack()); NULL in float32 mode */
     uint32_t *wbf;
 };
 

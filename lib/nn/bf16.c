@@ -25,6 +25,12 @@ enum { BF_NR = 32, BF_MR = 12 };
 
 static int64_t kpairs(int64_t in) { return (in + 1) / 2; }
 static int64_t panels(int64_t out) { return (out + BF_NR - 1) / BF_NR; }
+/* rows rounded up to whole register blocks */
+static int64_t padded_rows(int64_t T) { return (T + BF_MR - 1) / BF_MR * BF_MR; }
+/* columns of panel p of an n-column output */
+static int64_t panel_cols(int64_t n, int64_t p) {
+    return n - p * BF_NR < BF_NR ? n - p * BF_NR : BF_NR;
+}
 
 int clefi_bf16_available(void) {
     const uint32_t need = CLEFI_ISA_AVX512F | CLEFI_ISA_AVX512BF16;
@@ -40,9 +46,7 @@ size_t clefi_bf16_packed_words(int64_t in, int64_t out) {
     return (size_t)(panels(out) * kpairs(in) * BF_NR);
 }
 
-size_t clefi_bf16_act_words(int64_t T, int64_t in) {
-    return (size_t)(((T + BF_MR - 1) / BF_MR) * BF_MR * kpairs(in));
-}
+size_t clefi_bf16_act_words(int64_t T, int64_t in) { return (size_t)(padded_rows(T) * kpairs(in)); }
 
 /* float -> bfloat16, round to nearest even (as VCVTNE2PS2BF16 for normal numbers); NaN stays NaN */
 static uint32_t to_bf16(float f) {
@@ -101,25 +105,27 @@ bf_block(float *y, int64_t ldy, const uint32_t *xa, int64_t kp, const uint32_t *
     }
 }
 
+/* all T rows of xa (kp words each) times one panel wpanel into cols columns of y */
+static void bf_panel(float *y, int64_t ldy, const uint32_t *xa, int64_t kp, const uint32_t *wpanel,
+                     const float *bias, int64_t T, int64_t cols) {
+    for (int64_t m0 = 0; m0 < T; m0 += BF_MR)
+        bf_block(y + m0 * ldy, ldy, xa + m0 * kp, kp, wpanel, bias,
+                 (int)(T - m0 < BF_MR ? T - m0 : BF_MR), (int)cols);
+}
+
 static void bf_panels(void *arg, int64_t b, int64_t e, int32_t tid) {
     (void)tid;
     const bf_job *j = arg;
-    for (int64_t p = b; p < e; p++) {
-        int64_t n0 = p * BF_NR, cols = j->out - n0 < BF_NR ? j->out - n0 : BF_NR;
-        for (int64_t m0 = 0; m0 < j->T; m0 += BF_MR) {
-            int64_t rows = j->T - m0 < BF_MR ? j->T - m0 : BF_MR;
-            bf_block(j->y + m0 * j->out + n0, j->out, j->xa + m0 * j->kp, j->kp,
-                     j->wp + p * j->kp * BF_NR, j->bias ? j->bias + n0 : NULL, (int)rows,
-                     (int)cols);
-        }
-    }
+    for (int64_t p = b; p < e; p++)
+        bf_panel(j->y + p * BF_NR, j->out, j->xa, j->kp, j->wp + p * j->kp * BF_NR,
+                 j->bias ? j->bias + p * BF_NR : NULL, j->T, panel_cols(j->out, p));
 }
 
 /* x (T rows of in, row stride ldx) -> rows of k-pairs, zero-padded to a multiple of 12 rows and
  * an even width */
 __attribute__((target("avx512f,avx512bf16"))) static void
 bf_round(uint32_t *xa, const float *x, int64_t T, int64_t in, int64_t ldx) {
-    const int64_t kp = kpairs(in), tp = ((T + BF_MR - 1) / BF_MR) * BF_MR;
+    const int64_t kp = kpairs(in), tp = padded_rows(T);
     for (int64_t t = 0; t < T; t++) {
         const float *xr = x + t * ldx;
         uint32_t *dr = xa + t * kp;
@@ -144,7 +150,7 @@ typedef struct bf_attn_job {
 } bf_attn_job;
 
 size_t clefi_bf16_attn_words(int64_t T, int64_t C, int64_t NH) {
-    const int64_t dh = C / NH, tp = ((T + BF_MR - 1) / BF_MR) * BF_MR;
+    const int64_t dh = C / NH, tp = padded_rows(T);
     return (size_t)(tp * kpairs(dh) + T * kpairs(dh) + panels(T) * kpairs(dh) * BF_NR + tp * T +
                     tp * kpairs(T) + panels(dh) * kpairs(T) * BF_NR);
 }
@@ -182,7 +188,7 @@ __attribute__((target("avx512f,avx512bf16"))) static inline __m512 bf_exp(__m512
  * bfloat16 into pb (zero rows pad to a multiple of 12) */
 __attribute__((target("avx512f,avx512bf16"))) static void bf_softmax_rows(uint32_t *pb, float *s,
                                                                           int64_t T, float scale) {
-    const int64_t kt = kpairs(T), tp = ((T + BF_MR - 1) / BF_MR) * BF_MR;
+    const int64_t kt = kpairs(T), tp = padded_rows(T);
     for (int64_t i = 0; i < T; i++) {
         float *r = s + i * T, mx = r[0], sum = 0.f, lane[16];
         int64_t c = 0;
@@ -253,7 +259,7 @@ bf_pack_vt(uint32_t *vpan, const float *v, int64_t ldv, int64_t T, int64_t dh) {
 static void bf_attn_heads(void *arg, int64_t hb, int64_t he, int32_t tid) {
     const bf_attn_job *j = arg;
     const int64_t T = j->T, C = j->C, dh = C / j->NH, kd = kpairs(dh), kt = kpairs(T);
-    const int64_t tp = ((T + BF_MR - 1) / BF_MR) * BF_MR;
+    const int64_t tp = padded_rows(T);
     uint32_t *qb = j->scratch + (size_t)tid * (size_t)j->words, *krows = qb + tp * kd;
     uint32_t *kpan = krows + T * kd, *pb = kpan + panels(T) * kd * BF_NR;
     float *sc = (float *)(void *)(pb + tp * kt);
@@ -264,17 +270,12 @@ static void bf_attn_heads(void *arg, int64_t hb, int64_t he, int32_t tid) {
         bf_round(krows, k, T, dh, 3 * C);
         bf_panelize(kpan, krows, T, kd);
         for (int64_t p = 0; p < panels(T); p++)
-            for (int64_t m0 = 0; m0 < T; m0 += BF_MR)
-                bf_block(sc + m0 * T + p * BF_NR, T, qb + m0 * kd, kd, kpan + p * kd * BF_NR, NULL,
-                         (int)(T - m0 < BF_MR ? T - m0 : BF_MR),
-                         (int)(T - p * BF_NR < BF_NR ? T - p * BF_NR : BF_NR));
+            bf_panel(sc + p * BF_NR, T, qb, kd, kpan + p * kd * BF_NR, NULL, T, panel_cols(T, p));
         bf_softmax_rows(pb, sc, T, 1.f / sqrtf((float)dh));
         bf_pack_vt(vpan, v, 3 * C, T, dh);
-        for (int64_t pp = 0; pp < panels(dh); pp++)
-            for (int64_t m0 = 0; m0 < T; m0 += BF_MR)
-                bf_block(j->out + m0 * C + h * dh + pp * BF_NR, C, pb + m0 * kt, kt,
-                         vpan + pp * kt * BF_NR, NULL, (int)(T - m0 < BF_MR ? T - m0 : BF_MR),
-                         (int)(dh - pp * BF_NR < BF_NR ? dh - pp * BF_NR : BF_NR));
+        for (int64_t p = 0; p < panels(dh); p++)
+            bf_panel(j->out + h * dh + p * BF_NR, C, pb, kt, vpan + p * kt * BF_NR, NULL, T,
+                     panel_cols(dh, p));
     }
 }
 #endif
