@@ -70,33 +70,54 @@ static void valid_range(int64_t n_out, int64_t stride, int64_t off, int64_t n_in
     *hi = h;
 }
 
-/* rows (c, kh, kw) of col from one image (C,H,W) */
+/* Row r = (c, kh, kw) of the columns of output pixels [p0, p1) (p = oh * OW + ow) from one
+ * image (C,H,W), written to d[0, p1 - p0). */
+static void im2col_row(float *d, const float *img, const clefi_conv2d *s, int64_t r, int64_t p0,
+                       int64_t p1) {
+    int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
+    int64_t lo, hi, off = kw - s->PW;
+    valid_range(s->OW, s->SW, off, s->W, &lo, &hi);
+    const float *plane = img + c * s->H * s->W;
+    for (int64_t p = p0; p < p1;) {
+        /* output row oh, its columns [a, e): d[p - p0 + (ow - a)] */
+        int64_t oh = p / s->OW, a = p % s->OW, e = s->OW < a + p1 - p ? s->OW : a + p1 - p;
+        int64_t ih = oh * s->SH - s->PH + kh;
+        float *dr = d + (p - p0);
+        p += e - a;
+        int64_t l = lo > a ? lo : a, h = hi < e ? hi : e;
+        if (ih < 0 || ih >= s->H || h < l)
+            l = h = e;
+        memset(dr, 0, (size_t)(l - a) * sizeof *dr);
+        if (h > l) {
+            const float *src = plane + ih * s->W + l * s->SW + off; /* input of column l */
+            if (s->SW == 1)
+                memcpy(dr + (l - a), src, (size_t)(h - l) * sizeof *dr);
+            else
+                for (int64_t ow = l; ow < h; ow++)
+                    dr[ow - a] = src[(ow - l) * s->SW];
+        }
+        memset(dr + (h - a), 0, (size_t)(e - h) * sizeof *dr);
+    }
+}
+
+/* rows (c, kh, kw) of col from one image (C,H,W), all output pixels */
 static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
     (void)tid;
     const col_job *j = arg;
-    const clefi_conv2d *s = j->s;
-    for (int64_t r = rb; r < re; r++) {
-        int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
-        int64_t lo, hi, off = kw - s->PW;
-        valid_range(s->OW, s->SW, off, s->W, &lo, &hi);
-        const float *plane = j->cimg + c * s->H * s->W;
-        for (int64_t oh = 0; oh < s->OH; oh++) {
-            int64_t ih = oh * s->SH - s->PH + kh;
-            float *d = j->col + (r * s->OH + oh) * s->OW;
-            if (ih < 0 || ih >= s->H) {
-                memset(d, 0, (size_t)s->OW * sizeof *d);
-                continue;
-            }
-            const float *src = plane + ih * s->W + lo * s->SW + off; /* input of output lo */
-            memset(d, 0, (size_t)lo * sizeof *d);
-            if (s->SW == 1)
-                memcpy(d + lo, src, (size_t)(hi - lo) * sizeof *d);
-            else
-                for (int64_t ow = lo; ow < hi; ow++)
-                    d[ow] = src[(ow - lo) * s->SW];
-            memset(d + hi, 0, (size_t)(s->OW - hi) * sizeof *d);
-        }
-    }
+    int64_t ohw = j->s->OH * j->s->OW;
+    for (int64_t r = rb; r < re; r++)
+        im2col_row(j->col + r * ohw, j->cimg, j->s, r, 0, ohw);
+}
+
+/* dst[k * stride] += g[k], k < n; stride 1 (most convolutions) vectorizes */
+CLEFI_SIMD_CLONES static void add_strided(float *restrict dst, const float *restrict g, int64_t n,
+                                          int64_t stride) {
+    if (stride == 1)
+        for (int64_t k = 0; k < n; k++)
+            dst[k] += g[k];
+    else
+        for (int64_t k = 0; k < n; k++)
+            dst[k * stride] += g[k];
 }
 
 /* img(C,H,W) += col2im(col), split over channels so each image plane has one writer */
@@ -115,10 +136,8 @@ static void col2im_channels(void *arg, int64_t cb, int64_t ce, int32_t tid) {
                     int64_t ih = oh * s->SH - s->PH + kh;
                     if (ih < 0 || ih >= s->H)
                         continue;
-                    float *restrict dst = plane + ih * s->W + lo * s->SW + off;
-                    const float *restrict g = src + oh * s->OW + lo;
-                    for (int64_t k = 0; k < hi - lo; k++)
-                        dst[k * s->SW] += g[k];
+                    add_strided(plane + ih * s->W + lo * s->SW + off, src + oh * s->OW + lo,
+                                hi - lo, s->SW);
                 }
             }
         }
@@ -157,14 +176,23 @@ static void chan_bias_fill(void *arg, int64_t cb, int64_t ce, int32_t tid) {
             j->x[c * j->HW + k] = j->bias[c];
 }
 
+/* per channel one chained double sum (the trained bits rest on its order), 8 channels side by
+ * side since each chain is latency-bound */
+enum { SUM_LANES = 8 };
 static void chan_sum(void *arg, int64_t cb, int64_t ce, int32_t tid) {
     (void)tid;
     const chan_job *j = arg;
-    for (int64_t c = cb; c < ce; c++) {
-        double acc = 0.0;
+    for (int64_t c0 = cb; c0 < ce; c0 += SUM_LANES) {
+        int64_t n = ce - c0 < SUM_LANES ? ce - c0 : SUM_LANES;
+        const float *g[SUM_LANES];
+        for (int q = 0; q < SUM_LANES; q++)
+            g[q] = j->bias + (c0 + (q < n ? q : n - 1)) * j->HW;
+        double acc[SUM_LANES] = {0};
         for (int64_t k = 0; k < j->HW; k++)
-            acc += j->bias[c * j->HW + k];
-        j->x[c] += (float)acc;
+            for (int q = 0; q < SUM_LANES; q++)
+                acc[q] += g[q][k];
+        for (int q = 0; q < n; q++)
+            j->x[c0 + q] += (float)acc[q];
     }
 }
 
@@ -186,16 +214,51 @@ static void bias_grad(clefi_pool *pool, float *dbias, const float *g, int64_t C,
     clefi_pool_for(pool, C, chan_sum, &j);
 }
 
+/* Forward by blocks of output pixels: each pool thread builds a block's columns in its own
+ * slice of the scratch (C*KH*KW x CLEFI_GEMM_BLOCK floats, cache-resident) and multiplies at
+ * once. The blocks and sgemm calls are those clefi_sgemm makes on the full columns (it cuts
+ * N = OH*OW into the same blocks when N > OC), so the bits are the same; but the columns of
+ * a whole image (9x the input for a 3x3 kernel) never go through memory. */
+typedef struct fwd_job {
+    const clefi_conv2d *s;
+    const float *img, *weight;
+    float *out, *col;
+    float beta;
+} fwd_job;
+
+static void fwd_blocks(void *arg, int64_t bb, int64_t be, int32_t tid) {
+    const fwd_job *j = arg;
+    const clefi_conv2d *s = j->s;
+    int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
+    float *col = j->col + (int64_t)tid * ckk * CLEFI_GEMM_BLOCK;
+    for (int64_t blk = bb; blk < be; blk++) {
+        int64_t p0 = blk * CLEFI_GEMM_BLOCK,
+                p1 = p0 + CLEFI_GEMM_BLOCK < ohw ? p0 + CLEFI_GEMM_BLOCK : ohw;
+        for (int64_t r = 0; r < ckk; r++)
+            im2col_row(col + r * (p1 - p0), j->img, s, r, p0, p1);
+        clefi_sgemm_call(0, 0, s->OC, p1 - p0, ckk, 1.f, j->weight, ckk, col, p1 - p0, j->beta,
+                         j->out + p0, ohw);
+    }
+}
+
 void clefi_conv2d_forward(clefi_pool *pool, float *out, const float *inp, const float *weight,
                           const float *bias, const clefi_conv2d *s, float *col) {
     int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
+    /* blocked when clefi_sgemm would cut columns and every thread's slice fits the scratch */
+    int blocked = ohw > s->OC && (int64_t)clefi_pool_size(pool) * CLEFI_GEMM_BLOCK <= 2 * ohw;
     for (int64_t b = 0; b < s->B; b++) {
         float *o = out + b * s->OC * ohw;
-        im2col(pool, col, inp + b * s->C * s->H * s->W, s);
+        const float *img = inp + b * s->C * s->H * s->W;
         if (bias != NULL)
             bias_fill(pool, o, bias, s->OC, ohw);
-        clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw,
-                    bias != NULL ? 1.f : 0.f, o, ohw);
+        float beta = bias != NULL ? 1.f : 0.f;
+        if (blocked) {
+            fwd_job j = {s, img, weight, o, col, beta};
+            clefi_pool_for(pool, (ohw + CLEFI_GEMM_BLOCK - 1) / CLEFI_GEMM_BLOCK, fwd_blocks, &j);
+            continue;
+        }
+        im2col(pool, col, img, s);
+        clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw, beta, o, ohw);
     }
 }
 

@@ -31,20 +31,27 @@ typedef struct gemm_job {
 /* Rows or columns per sgemm call: large enough that packing costs stay small (B is repacked
  * once per block: K*N floats against 2*GEMM_BLOCK*K*N flops), small enough to give 2-4 threads
  * work at a batch of 2,048 tokens. */
-#define GEMM_BLOCK 256
+#define GEMM_BLOCK CLEFI_GEMM_BLOCK
+
+void clefi_sgemm_call(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                      const float *A, int64_t lda, const float *B, int64_t ldb, float beta,
+                      float *C, int64_t ldc) {
+    clefi_nn_blas_init();
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                trans_b ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K, alpha, A, (int)lda, B,
+                (int)ldb, beta, C, (int)ldc);
+}
 
 static void gemm_one(const gemm_job *j, int64_t lo, int64_t hi) {
-    enum CBLAS_TRANSPOSE ta = j->ta ? CblasTrans : CblasNoTrans;
-    enum CBLAS_TRANSPOSE tb = j->tb ? CblasTrans : CblasNoTrans;
     if (j->split_rows) {
         /* rows lo..hi of op(A): row r starts at A + r*lda (no trans) or at column r (trans) */
         const float *a = j->A + (j->ta ? lo : lo * j->lda);
-        cblas_sgemm(CblasRowMajor, ta, tb, (int)(hi - lo), (int)j->N, (int)j->K, j->alpha, a,
-                    (int)j->lda, j->B, (int)j->ldb, j->beta, j->C + lo * j->ldc, (int)j->ldc);
+        clefi_sgemm_call(j->ta, j->tb, hi - lo, j->N, j->K, j->alpha, a, j->lda, j->B, j->ldb,
+                         j->beta, j->C + lo * j->ldc, j->ldc);
     } else {
         const float *bm = j->B + (j->tb ? lo * j->ldb : lo);
-        cblas_sgemm(CblasRowMajor, ta, tb, (int)j->M, (int)(hi - lo), (int)j->K, j->alpha, j->A,
-                    (int)j->lda, bm, (int)j->ldb, j->beta, j->C + lo, (int)j->ldc);
+        clefi_sgemm_call(j->ta, j->tb, j->M, hi - lo, j->K, j->alpha, j->A, j->lda, bm, j->ldb,
+                         j->beta, j->C + lo, j->ldc);
     }
 }
 

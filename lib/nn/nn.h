@@ -44,6 +44,13 @@
 CLEFI_HIDDEN void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t N,
                               int64_t K, float alpha, const float *A, int64_t lda, const float *B,
                               int64_t ldb, float beta, float *C, int64_t ldc);
+/** The block clefi_sgemm cuts C into (rows, or columns when N > M). */
+#define CLEFI_GEMM_BLOCK 256
+/** One serial cblas_sgemm call with the arguments of clefi_sgemm: what clefi_sgemm makes per
+ *  block, for callers that produce a block's operand themselves (conv2d's forward). */
+CLEFI_HIDDEN void clefi_sgemm_call(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
+                                   float alpha, const float *A, int64_t lda, const float *B,
+                                   int64_t ldb, float beta, float *C, int64_t ldc);
 /** The arguments of one clefi_sgemm call. */
 typedef struct clefi_gemm_args {
     int trans_a, trans_b;

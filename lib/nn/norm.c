@@ -16,29 +16,69 @@ typedef struct norm_job {
     const float *cmean, *crstd;
 } norm_job;
 
+/* The statistics are chained double sums, one chain per group (per channel for the parameter
+ * gradients): that order is what the trained models' bits rest on, so it stays. A chain is
+ * latency-bound (about 4 cycles an element), so NORM_LANES groups run side by side, each in its
+ * own chain; a block of fewer groups repeats its last one in the spare lanes and drops them. */
+enum { NORM_LANES = 8 };
+
+/* lane pointers: base + (first + q) * stride for the n groups of the block, repeated after */
+static void lane_ptrs(const float *p[NORM_LANES], const float *base, int64_t first, int64_t n,
+                      int64_t stride) {
+    for (int q = 0; q < NORM_LANES; q++)
+        p[q] = base + (first + (q < n ? q : n - 1)) * stride;
+}
+
+/* y = (x - m) * r * w + b over one group's channels */
+CLEFI_SIMD_CLONES static void norm_apply(float *restrict y, const float *restrict x,
+                                         const norm_job *j, int64_t c0, int64_t cpg, float m,
+                                         float r) {
+    for (int64_t c = 0; c < cpg; c++) {
+        float wc = j->w ? j->w[c0 + c] : 1.f, bc = j->b ? j->b[c0 + c] : 0.f;
+        const float *xc = x + c * j->S;
+        float *yc = y + c * j->S;
+        for (int64_t s2 = 0; s2 < j->S; s2++)
+            yc[s2] = (xc[s2] - m) * r * wc + bc;
+    }
+}
+
 static void norm_fwd_groups(void *arg, int64_t gb, int64_t ge, int32_t tid) {
     (void)tid;
     const norm_job *j = arg;
     int64_t cpg = j->C / j->G, len = cpg * j->S;
-    for (int64_t ig = gb; ig < ge; ig++) {
-        const float *x = j->inp + ig * len; /* groups are contiguous: (i*G + g) * len */
-        float *y = j->out + ig * len;
-        double s = 0.0, ss = 0.0;
+    for (int64_t g0 = gb; g0 < ge; g0 += NORM_LANES) {
+        int64_t n = ge - g0 < NORM_LANES ? ge - g0 : NORM_LANES;
+        const float *x[NORM_LANES]; /* groups are contiguous: (i*G + g) * len */
+        lane_ptrs(x, j->inp, g0, n, len);
+        double s[NORM_LANES] = {0}, ss[NORM_LANES] = {0}, mu[NORM_LANES];
         for (int64_t k = 0; k < len; k++)
-            s += x[k];
-        double mu = s / (double)len;
+            for (int q = 0; q < NORM_LANES; q++)
+                s[q] += x[q][k];
+        for (int q = 0; q < NORM_LANES; q++)
+            mu[q] = s[q] / (double)len;
         for (int64_t k = 0; k < len; k++)
-            ss += (x[k] - mu) * (x[k] - mu);
-        float m = (float)mu, r = (float)(1.0 / sqrt(ss / (double)len + j->eps));
-        j->mean[ig] = m;
-        j->rstd[ig] = r;
-        int64_t c0 = (ig % j->G) * cpg;
-        for (int64_t c = 0; c < cpg; c++) {
-            float wc = j->w ? j->w[c0 + c] : 1.f, bc = j->b ? j->b[c0 + c] : 0.f;
-            for (int64_t s2 = 0; s2 < j->S; s2++) {
-                int64_t k = c * j->S + s2;
-                y[k] = (x[k] - m) * r * wc + bc;
-            }
+            for (int q = 0; q < NORM_LANES; q++)
+                ss[q] += (x[q][k] - mu[q]) * (x[q][k] - mu[q]);
+        for (int q = 0; q < n; q++) {
+            int64_t ig = g0 + q;
+            float m = (float)mu[q], r = (float)(1.0 / sqrt(ss[q] / (double)len + j->eps));
+            j->mean[ig] = m;
+            j->rstd[ig] = r;
+            norm_apply(j->out + ig * len, x[q], j, (ig % j->G) * cpg, cpg, m, r);
+        }
+    }
+}
+
+/* dx += r * (w * dy - mdn - (x - m) * r * mdnn) over one group's channels */
+CLEFI_SIMD_CLONES static void norm_apply_bwd(float *restrict dx, const float *restrict x,
+                                             const float *restrict dy, const norm_job *j,
+                                             int64_t c0, int64_t cpg, float m, float r, float mdn,
+                                             float mdnn) {
+    for (int64_t c = 0; c < cpg; c++) {
+        float wc = j->w ? j->w[c0 + c] : 1.f;
+        for (int64_t s2 = 0; s2 < j->S; s2++) {
+            int64_t k = c * j->S + s2;
+            dx[k] += r * (wc * dy[k] - mdn - (x[k] - m) * r * mdnn);
         }
     }
 }
@@ -48,28 +88,33 @@ static void norm_bwd_groups(void *arg, int64_t gb, int64_t ge, int32_t tid) {
     (void)tid;
     const norm_job *j = arg;
     int64_t cpg = j->C / j->G, len = cpg * j->S;
-    for (int64_t ig = gb; ig < ge; ig++) {
-        const float *x = j->inp + ig * len, *dy = j->dout + ig * len;
-        float *dx = j->out + ig * len;
-        float m = j->cmean[ig], r = j->crstd[ig];
-        int64_t c0 = (ig % j->G) * cpg;
-        double sdn = 0.0, sdnn = 0.0;
-        for (int64_t c = 0; c < cpg; c++) {
-            float wc = j->w ? j->w[c0 + c] : 1.f;
-            for (int64_t s2 = 0; s2 < j->S; s2++) {
-                int64_t k = c * j->S + s2;
-                float dn = wc * dy[k];
-                sdn += dn;
-                sdnn += dn * (x[k] - m) * r;
-            }
+    for (int64_t g0 = gb; g0 < ge; g0 += NORM_LANES) {
+        int64_t n = ge - g0 < NORM_LANES ? ge - g0 : NORM_LANES;
+        const float *x[NORM_LANES], *dy[NORM_LANES];
+        lane_ptrs(x, j->inp, g0, n, len);
+        lane_ptrs(dy, j->dout, g0, n, len);
+        float m[NORM_LANES], r[NORM_LANES];
+        const float *wq[NORM_LANES];
+        for (int q = 0; q < NORM_LANES; q++) {
+            int64_t ig = g0 + (q < n ? q : n - 1);
+            m[q] = j->cmean[ig], r[q] = j->crstd[ig];
+            wq[q] = j->w ? j->w + (ig % j->G) * cpg : NULL;
         }
-        float mdn = (float)(sdn / (double)len), mdnn = (float)(sdnn / (double)len);
-        for (int64_t c = 0; c < cpg; c++) {
-            float wc = j->w ? j->w[c0 + c] : 1.f;
+        double sdn[NORM_LANES] = {0}, sdnn[NORM_LANES] = {0};
+        for (int64_t c = 0; c < cpg; c++)
             for (int64_t s2 = 0; s2 < j->S; s2++) {
                 int64_t k = c * j->S + s2;
-                dx[k] += r * (wc * dy[k] - mdn - (x[k] - m) * r * mdnn);
+                for (int q = 0; q < NORM_LANES; q++) {
+                    float dn = (wq[q] ? wq[q][c] : 1.f) * dy[q][k];
+                    sdn[q] += dn;
+                    sdnn[q] += dn * (x[q][k] - m[q]) * r[q];
+                }
             }
+        for (int q = 0; q < n; q++) {
+            int64_t ig = g0 + q;
+            float mdn = (float)(sdn[q] / (double)len), mdnn = (float)(sdnn[q] / (double)len);
+            norm_apply_bwd(j->out + ig * len, x[q], dy[q], j, (ig % j->G) * cpg, cpg, m[q], r[q],
+                           mdn, mdnn);
         }
     }
 }
@@ -79,21 +124,30 @@ static void norm_param_grads(void *arg, int64_t cb, int64_t ce, int32_t tid) {
     (void)tid;
     const norm_job *j = arg;
     int64_t cpg = j->C / j->G;
-    for (int64_t c = cb; c < ce; c++) {
-        double sw = 0.0, sb = 0.0;
+    for (int64_t c0 = cb; c0 < ce; c0 += NORM_LANES) {
+        int64_t n = ce - c0 < NORM_LANES ? ce - c0 : NORM_LANES;
+        double sw[NORM_LANES] = {0}, sb[NORM_LANES] = {0};
         for (int64_t i = 0; i < j->I; i++) {
-            int64_t st = i * j->G + c / cpg;
-            float m = j->cmean[st], r = j->crstd[st];
-            const float *x = j->inp + (i * j->C + c) * j->S, *dy = j->dout + (i * j->C + c) * j->S;
-            for (int64_t s2 = 0; s2 < j->S; s2++) {
-                sw += dy[s2] * (x[s2] - m) * r;
-                sb += dy[s2];
+            const float *x[NORM_LANES], *dy[NORM_LANES];
+            lane_ptrs(x, j->inp + i * j->C * j->S, c0, n, j->S);
+            lane_ptrs(dy, j->dout + i * j->C * j->S, c0, n, j->S);
+            float m[NORM_LANES], r[NORM_LANES];
+            for (int q = 0; q < NORM_LANES; q++) {
+                int64_t st = i * j->G + (c0 + (q < n ? q : n - 1)) / cpg;
+                m[q] = j->cmean[st], r[q] = j->crstd[st];
             }
+            for (int64_t s2 = 0; s2 < j->S; s2++)
+                for (int q = 0; q < NORM_LANES; q++) {
+                    sw[q] += dy[q][s2] * (x[q][s2] - m[q]) * r[q];
+                    sb[q] += dy[q][s2];
+                }
         }
-        if (j->dw != NULL)
-            j->dw[c] += (float)sw;
-        if (j->db != NULL)
-            j->db[c] += (float)sb;
+        for (int q = 0; q < n; q++) {
+            if (j->dw != NULL)
+                j->dw[c0 + q] += (float)sw[q];
+            if (j->db != NULL)
+                j->db[c0 + q] += (float)sb[q];
+        }
     }
 }
 
