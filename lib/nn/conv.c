@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+int clefi_conv_plain = 0;
+
 clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int64_t C, int64_t H, int64_t W,
                                    int64_t OC, int64_t KH, int64_t KW, int64_t SH, int64_t SW,
                                    int64_t PH, int64_t PW) {
@@ -245,7 +247,8 @@ void clefi_conv2d_forward(clefi_pool *pool, float *out, const float *inp, const 
                           const float *bias, const clefi_conv2d *s, float *col) {
     int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
     /* blocked when clefi_sgemm would cut columns and every thread's slice fits the scratch */
-    int blocked = ohw > s->OC && (int64_t)clefi_pool_size(pool) * CLEFI_GEMM_BLOCK <= 2 * ohw;
+    int blocked = !clefi_conv_plain && ohw > s->OC &&
+                  (int64_t)clefi_pool_size(pool) * CLEFI_GEMM_BLOCK <= 2 * ohw;
     for (int64_t b = 0; b < s->B; b++) {
         float *o = out + b * s->OC * ohw;
         const float *img = inp + b * s->C * s->H * s->W;
@@ -261,6 +264,96 @@ void clefi_conv2d_forward(clefi_pool *pool, float *out, const float *inp, const 
         clefi_sgemm(pool, 0, 0, s->OC, ohw, ckk, 1.f, weight, ckk, col, ohw, beta, o, ohw);
     }
 }
+
+/* ---- the input gradient's columns, dcol = W^T g, on CPUs with AVX-512F ----
+ * dcol(C*KH*KW, OH*OW) has K = OC: OpenBLAS zeroes dcol first (beta = 0), repacks W^T and g
+ * for every block of 256 pixels, and its micro-kernel runs only OC steps per tile. Here g is
+ * packed once per panel of 64 pixels (rows OH*OW apart sit in one cache set: unpacked, they
+ * evict each other) and a 4-row x 64-pixel register block sums k = 0, 1, ... with one FMA each,
+ * from zero, and stores sum + 0: the order and roundings of OpenBLAS's SkylakeX-family kernel
+ * for K within one of its blocks, so the bits are the same (test_nn_threads test_conv_paths,
+ * bench/nn/trained_bits.sh). Other kernel families round differently; on an AVX-512 CPU
+ * libclef selects SkylakeX (docs/NN.md), whose bits the shipped models were trained with. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#include <immintrin.h>
+#define DCOL_AVX512 1
+enum { DCOL_PX = 64, DCOL_KC = 128 }; /* pixels per panel, k per packed chunk (32 KB) */
+/* OpenBLAS sums K in blocks of at most GEMM_Q (448 SkylakeX, 320 Sapphire Rapids), each from
+ * zero: one chain matches it for K up to the smallest of those */
+enum { DCOL_MAX_K = 256 };
+
+/* 4 rows (nr <= 4) of one panel: acc += w[k * ldw + i] * v[k], k < kc, from acc0 or zero */
+__attribute__((target("avx512f,fma"), always_inline)) static inline void
+dcol_rows(float *d, int64_t ldd, const float *w, int64_t ldw, const float *v, int64_t kc, int nr,
+          const __mmask16 m[4], int first, int last) {
+    __m512 acc[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int q = 0; q < 4; q++)
+            acc[i][q] = first || i >= nr ? _mm512_setzero_ps()
+                                         : _mm512_maskz_loadu_ps(m[q], d + i * ldd + 16 * q);
+    for (int64_t k = 0; k < kc; k++) {
+        __m512 x[4];
+        for (int q = 0; q < 4; q++)
+            x[q] = _mm512_load_ps(v + k * DCOL_PX + 16 * q);
+        for (int i = 0; i < 4; i++) {
+            __m512 sw = _mm512_set1_ps(w[k * ldw + (i < nr ? i : 0)]);
+            for (int q = 0; q < 4; q++)
+                acc[i][q] = _mm512_fmadd_ps(sw, x[q], acc[i][q]);
+        }
+    }
+    for (int i = 0; i < nr; i++)
+        for (int q = 0; q < 4; q++) {
+            __m512 o = last ? _mm512_add_ps(acc[i][q], _mm512_setzero_ps()) : acc[i][q];
+            _mm512_mask_storeu_ps(d + i * ldd + 16 * q, m[q], o);
+        }
+}
+
+typedef struct dcol_job {
+    const clefi_conv2d *s;
+    float *dcol;
+    const float *w, *g;
+} dcol_job;
+
+/* pixels [CLEFI_GEMM_BLOCK * bb, CLEFI_GEMM_BLOCK * be) of dcol, a panel at a time */
+__attribute__((target("avx512f,fma"))) static void dcol_blocks(void *arg, int64_t bb, int64_t be,
+                                                               int32_t tid) {
+    (void)tid;
+    const dcol_job *j = arg;
+    const clefi_conv2d *s = j->s;
+    int64_t R = s->C * s->KH * s->KW, K = s->OC, n = s->OH * s->OW;
+    int64_t p_end = be * CLEFI_GEMM_BLOCK < n ? be * CLEFI_GEMM_BLOCK : n;
+    _Alignas(64) float pk[DCOL_KC * DCOL_PX];
+    const __mmask16 full[4] = {0xffff, 0xffff, 0xffff, 0xffff};
+    for (int64_t p = bb * CLEFI_GEMM_BLOCK; p < p_end; p += DCOL_PX) {
+        int64_t np = p_end - p < DCOL_PX ? p_end - p : DCOL_PX;
+        __mmask16 m[4];
+        for (int q = 0; q < 4; q++) {
+            int64_t left = np - 16 * q;
+            m[q] = left >= 16  ? (__mmask16)0xffff
+                   : left <= 0 ? (__mmask16)0
+                               : (__mmask16)((1u << left) - 1u);
+        }
+        for (int64_t k0 = 0; k0 < K; k0 += DCOL_KC) {
+            int64_t kc = K - k0 < DCOL_KC ? K - k0 : DCOL_KC;
+            for (int64_t k = 0; k < kc; k++)
+                for (int q = 0; q < 4; q++)
+                    _mm512_store_ps(pk + k * DCOL_PX + 16 * q,
+                                    _mm512_maskz_loadu_ps(m[q], j->g + (k0 + k) * n + p + 16 * q));
+            int64_t r = 0;
+            if (np == DCOL_PX && K <= DCOL_KC) /* the common case, specialised */
+                for (; r + 4 <= R; r += 4)
+                    dcol_rows(j->dcol + r * n + p, n, j->w + r, R, pk, kc, 4, full, 1, 1);
+            for (; r < R; r += 4)
+                dcol_rows(j->dcol + r * n + p, n, j->w + k0 * R + r, R, pk, kc,
+                          R - r < 4 ? (int)(R - r) : 4, m, k0 == 0, k0 + kc == K);
+        }
+    }
+}
+
+static int dcol_avx512(void) { return __builtin_cpu_supports("avx512f"); }
+#else
+static int dcol_avx512(void) { return 0; }
+#endif
 
 void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float *dbias,
                            const float *dout, const float *inp, const float *weight,
@@ -294,7 +387,16 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
                                     .beta = 0.f,
                                     .C = col + ckk * ohw,
                                     .ldc = ohw};
-        clefi_sgemm2(pool, &dw, &dx); /* without dinp, dx is empty: dW alone */
+#ifdef DCOL_AVX512
+        if (dinp != NULL && s->OC <= DCOL_MAX_K && !clefi_conv_plain && dcol_avx512()) {
+            dcol_job dj = {s, col + ckk * ohw, weight, g};
+            clefi_side_work w = {(ohw + CLEFI_GEMM_BLOCK - 1) / CLEFI_GEMM_BLOCK,
+                                 (double)CLEFI_GEMM_BLOCK * (double)ckk * (double)s->OC,
+                                 dcol_blocks, &dj};
+            clefi_sgemm_beside(pool, &dw, &w);
+        } else
+#endif
+            clefi_sgemm2(pool, &dw, &dx); /* without dinp, dx is empty: dW alone */
         if (dbias != NULL)
             bias_grad(pool, dbias, g, s->OC, ohw);
         if (dinp != NULL)

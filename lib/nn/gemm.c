@@ -75,17 +75,18 @@ void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t 
     clefi_pool_for(pool, (dim + GEMM_BLOCK - 1) / GEMM_BLOCK, gemm_blocks, &j);
 }
 
-/* ---- two GEMMs in one job (clefi_sgemm2) ---- */
+/* ---- a GEMM and other work in one job (clefi_sgemm_beside, clefi_sgemm2) ---- */
 
 enum { PAIR_MAX_ITEMS = 512 };
 
 typedef struct pair_item {
-    int g;          /* which GEMM */
-    int64_t b0, b1; /* its blocks [b0, b1) */
+    int g;          /* 0: the GEMM's blocks, 1: the other work's */
+    int64_t b0, b1; /* blocks [b0, b1) */
 } pair_item;
 
 typedef struct pair_job {
-    gemm_job j[2];
+    gemm_job j;
+    clefi_side_work w;
     pair_item item[PAIR_MAX_ITEMS];
     int64_t n_items;
 } pair_job;
@@ -97,6 +98,8 @@ static gemm_job job_of(const clefi_gemm_args *a) {
 }
 
 static int64_t n_blocks(const gemm_job *j) {
+    if (j->M <= 0 || j->N <= 0)
+        return 0;
     return ((j->split_rows ? j->M : j->N) + GEMM_BLOCK - 1) / GEMM_BLOCK;
 }
 
@@ -109,30 +112,29 @@ static void pair_items(void *arg, int64_t b, int64_t e, int32_t tid) {
     const pair_job *p = arg;
     for (int64_t i = b; i < e; i++) {
         const pair_item *it = &p->item[i];
-        gemm_blocks((void *)&p->j[it->g], it->b0, it->b1, tid);
+        if (it->g == 0)
+            gemm_blocks((void *)&p->j, it->b0, it->b1, tid);
+        else
+            p->w.fn(p->w.arg, it->b0, it->b1, tid);
     }
 }
 
-void clefi_sgemm2(clefi_pool *pool, const clefi_gemm_args *a, const clefi_gemm_args *b) {
-    const clefi_gemm_args *ab[2] = {a, b};
+void clefi_sgemm_beside(clefi_pool *pool, const clefi_gemm_args *a, const clefi_side_work *w) {
     pair_job p;
+    p.j = job_of(a);
+    p.w = *w;
     p.n_items = 0;
-    double cost[2] = {0.0, 0.0}, unit = 0.0;
-    int64_t nb[2] = {0, 0};
-    for (int g = 0; g < 2; g++) {
-        p.j[g] = job_of(ab[g]);
-        if (ab[g]->M > 0 && ab[g]->N > 0) {
-            nb[g] = n_blocks(&p.j[g]);
-            cost[g] = block_cost(&p.j[g]);
-            unit = cost[g] > unit ? cost[g] : unit;
-        }
-    }
+    int64_t nb[2] = {n_blocks(&p.j), w->n_blocks > 0 ? w->n_blocks : 0};
+    double cost[2] = {block_cost(&p.j), w->block_cost}, unit = 0.0;
+    for (int g = 0; g < 2; g++)
+        if (nb[g] > 0 && cost[g] > unit)
+            unit = cost[g];
     clefi_nn_blas_init();
-    /* items of about `unit` multiply-adds: runs of consecutive blocks of one GEMM */
+    /* items of about `unit` multiply-adds: runs of consecutive blocks of one kind */
     for (int g = 0; g < 2; g++) {
         if (nb[g] == 0)
             continue;
-        int64_t per = (int64_t)(unit / cost[g] + 0.5);
+        int64_t per = cost[g] > 0.0 ? (int64_t)(unit / cost[g] + 0.5) : nb[g];
         per = per < 1 ? 1 : per;
         while ((nb[g] + per - 1) / per > PAIR_MAX_ITEMS / 2)
             per++;
@@ -140,6 +142,12 @@ void clefi_sgemm2(clefi_pool *pool, const clefi_gemm_args *a, const clefi_gemm_a
             p.item[p.n_items++] = (pair_item){g, b0, b0 + per < nb[g] ? b0 + per : nb[g]};
     }
     clefi_pool_for(pool, p.n_items, pair_items, &p);
+}
+
+void clefi_sgemm2(clefi_pool *pool, const clefi_gemm_args *a, const clefi_gemm_args *b) {
+    gemm_job jb = job_of(b);
+    clefi_side_work w = {n_blocks(&jb), block_cost(&jb), gemm_blocks, &jb};
+    clefi_sgemm_beside(pool, a, &w);
 }
 
 /* ---- small GEMMs of the inference kernels (clefi_sgemm_small) ----

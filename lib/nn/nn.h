@@ -72,6 +72,19 @@ typedef struct clefi_gemm_args {
 CLEFI_HIDDEN void clefi_sgemm2(clefi_pool *pool, const clefi_gemm_args *a,
                                const clefi_gemm_args *b);
 
+/** Work that can run beside a GEMM: n_blocks independent blocks of about block_cost
+ *  multiply-adds each; fn(arg, b, e, tid) runs blocks [b, e) on pool thread tid. */
+typedef struct clefi_side_work {
+    int64_t n_blocks;
+    double block_cost;
+    clefi_range_fn fn;
+    void *arg;
+} clefi_side_work;
+/** clefi_sgemm(a) and the side work w in one pool job, as clefi_sgemm2 (which is this with a
+ *  second GEMM's blocks as the side work): the GEMM's calls and bits are clefi_sgemm's. */
+CLEFI_HIDDEN void clefi_sgemm_beside(clefi_pool *pool, const clefi_gemm_args *a,
+                                     const clefi_side_work *w);
+
 /** Serial c(M, N) = u(M, K) v(K, N), row-major, u dense (lda = K), for the small GEMMs of
  *  inference kernels (M, K up to a few hundred): with N a multiple of 64 on an x86-64 CPU with
  *  AVX-512F, a register-blocked kernel that avoids OpenBLAS's packing (docs/NN.md); otherwise

@@ -15,6 +15,13 @@
  *  split is not bit-stable across thread counts. Called by clefi_sgemm; idempotent. */
 CLEFI_HIDDEN void clefi_nn_blas_init(void);
 
+/* ---- convolution (conv.c) ---- */
+
+/** For tests only (0 otherwise): nonzero makes clefi_conv2d_forward and _backward take their
+ *  plain path, columns of the whole image and OpenBLAS for every product, which the blocked
+ *  forward and the AVX-512 input-gradient kernel must match bit for bit (test_nn_threads). */
+CLEFI_HIDDEN extern int clefi_conv_plain;
+
 /* ---- weights: the safetensors reader's internals, element types ---- */
 
 /* Reader (safetensors_read.c). struct clef_weights is private to it; the functions below give

@@ -1,12 +1,14 @@
 /* test_nn_threads.c — the thread-count policy: conv2d, transposed conv, two GEMMs in one job
  * (clefi_sgemm2, also against two clefi_sgemm calls), attention, the VQ search and the
- * gradient norm give bit-identical results with 1, 2 and 3 threads, at shapes
- * where every GEMM is cut into several blocks. (The Transformer block and AdamW are covered
- * by test_nn_train's 1/2/3-thread training run.) */
+ * gradient norm give bit-identical results with 1, 2 and 3 threads, at shapes where every
+ * GEMM is cut into several blocks; and conv2d's fast paths give the bits of its plain path
+ * (test_conv_paths). (The Transformer block and AdamW are covered by test_nn_train's 1/2/3-thread
+ * training run.) */
 #include "test_support.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nn/nn_int.h"
 #include "nn_test_util.h"
@@ -105,6 +107,58 @@ static void gemm2_work(clefi_pool *pool, int32_t nt, outs *o) {
     free(a1), free(b1), free(a2), free(b2), free(r1), free(r2), free(again);
 }
 
+/* The blocked forward and the AVX-512 input-gradient kernel against the plain path (whole-image
+ * columns, OpenBLAS): the same bits at shapes with partial pixel panels, rows not a multiple
+ * of 4, more than 128 output channels (two k chunks), strides and rectangular kernels. */
+static void conv_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
+    static const int64_t shapes[][9] = {
+        /* C, H, W, OC, KH, KW, stride, pad, batch */
+        {4, 24, 24, 16, 3, 3, 1, 1, 2},  {3, 13, 11, 5, 3, 3, 1, 1, 1},
+        {6, 20, 18, 130, 3, 3, 1, 1, 1}, {8, 32, 32, 12, 4, 4, 2, 1, 1},
+        {5, 16, 40, 7, 3, 1, 1, 1, 1},   {2, 30, 70, 9, 1, 3, 1, 0, 1}};
+    int64_t nshape = (int64_t)(sizeof shapes / sizeof shapes[0]), differ = 0;
+    /* the input gradient's kernel sums as OpenBLAS's SkylakeX-family sgemm kernel does; other
+     * kernel families (Haswell forced on an AVX-512 CPU) round differently */
+    const char *kern = clef_blas_kernel();
+    int skx = strncasecmp(kern, "skylakex", 8) == 0 || strncasecmp(kern, "cooperlake", 10) == 0 ||
+              strncasecmp(kern, "sapphirerapids", 14) == 0;
+    if (!skx && nt == 1 && pool == NULL)
+        print_message("conv paths: OpenBLAS kernel %s: input gradients not compared\n", kern);
+    for (int64_t i = 0; i < nshape; i++) {
+        const int64_t *h = shapes[i];
+        clefi_conv2d s;
+        assert_int_equal(clefi_conv2d_init_rect(&s, h[8], h[0], h[1], h[2], h[3], h[4], h[5], h[6],
+                                                h[6], h[7], h[7]),
+                         CLEF_OK);
+        int64_t nx = s.B * s.C * s.H * s.W, nw = s.OC * s.C * s.KH * s.KW,
+                ny = s.B * s.OC * s.OH * s.OW;
+        float *x = nt_zeros(nx), *w = nt_zeros(nw), *b = nt_zeros(s.OC), *dy = nt_zeros(ny);
+        float *col = nt_zeros((int64_t)clefi_conv2d_scratch(&s)), *out[2][3];
+        nt_fill(x, nx, -1.f, 1.f, 20 + (uint64_t)i), nt_fill(w, nw, -1.f, 1.f, 30 + (uint64_t)i);
+        nt_fill(b, s.OC, -1.f, 1.f, 40), nt_fill(dy, ny, -1.f, 1.f, 50 + (uint64_t)i);
+        for (int plain = 0; plain < 2; plain++) {
+            clefi_conv_plain = plain;
+            out[plain][0] = nt_zeros(ny), out[plain][1] = nt_zeros(nx),
+            out[plain][2] = nt_zeros(nw);
+            clefi_conv2d_forward(pool, out[plain][0], x, w, b, &s, col);
+            clefi_conv2d_backward(pool, out[plain][1], out[plain][2], NULL, dy, x, w, &s, col);
+        }
+        clefi_conv_plain = 0;
+        int64_t n[3] = {ny, nx, nw};
+        for (int k = 0; k < 3; k++) {
+            if ((k != 1 || skx) &&
+                memcmp(out[0][k], out[1][k], (size_t)n[k] * sizeof(float)) != 0) {
+                print_error("conv paths: shape %d output %d differs\n", (int)i, k);
+                differ++;
+            }
+            free(out[0][k]), free(out[1][k]);
+        }
+        free(x), free(w), free(b), free(dy), free(col);
+    }
+    assert_int_equal(differ, 0);
+    *o = (outs){nt_zeros(1), NULL, NULL, NULL, 1, 0, 0, 0};
+}
+
 static void free_outs(outs *o) { free(o->a), free(o->b), free(o->c), free(o->d); }
 
 static void same_for_threads(workload fn, const char *what) {
@@ -137,6 +191,11 @@ static void test_threads_conv(void **state) {
     same_for_threads(convt_work, "conv_transpose2d");
 }
 
+static void test_conv_paths(void **state) {
+    (void)state;
+    same_for_threads(conv_paths_work, "conv paths");
+}
+
 static void test_threads_gemm2(void **state) {
     (void)state;
     same_for_threads(gemm2_work, "sgemm2");
@@ -154,7 +213,8 @@ static void test_threads_vq(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_conv), cmocka_unit_test(test_threads_gemm2),
-        cmocka_unit_test(test_threads_attention), cmocka_unit_test(test_threads_vq)};
+        cmocka_unit_test(test_threads_conv), cmocka_unit_test(test_conv_paths),
+        cmocka_unit_test(test_threads_gemm2), cmocka_unit_test(test_threads_attention),
+        cmocka_unit_test(test_threads_vq)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
