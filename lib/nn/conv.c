@@ -51,8 +51,10 @@ clef_status clefi_conv_transpose2d_init(clefi_conv2d *s, int64_t B, int64_t Cin,
 }
 
 size_t clefi_conv2d_scratch(const clefi_conv2d *s) {
-    /* two columns buffers: backward's input columns and input-gradient columns side by side */
-    return 2 * (size_t)(s->C * s->KH * s->KW) * (size_t)(s->OH * s->OW);
+    /* two columns buffers: backward's input columns and input-gradient columns side by side;
+     * then the transposed output gradient and weight gradient of the AVX-512 kernels */
+    size_t ckk = (size_t)(s->C * s->KH * s->KW), ohw = (size_t)(s->OH * s->OW);
+    return 2 * ckk * ohw + (size_t)s->OC * (ohw + ckk);
 }
 
 typedef struct col_job {
@@ -73,23 +75,25 @@ static void valid_range(int64_t n_out, int64_t stride, int64_t off, int64_t n_in
 }
 
 /* Row r = (c, kh, kw) of the columns of output pixels [p0, p1) (p = oh * OW + ow) from one
- * image (C,H,W), written to d[0, p1 - p0). */
-static void im2col_row(float *d, const float *img, const clefi_conv2d *s, int64_t r, int64_t p0,
-                       int64_t p1) {
-    int64_t c = r / (s->KH * s->KW), kh = r / s->KW % s->KH, kw = r % s->KW;
+ * image (C,H,W), written to d[0, p1 - p0). Divisions are hoisted: a block's rows cost a few
+ * cycles each beside their copies. */
+static void im2col_row(float *d, const float *img, const clefi_conv2d *s, int64_t c, int64_t kh,
+                       int64_t kw, int64_t p0, int64_t p1) {
     int64_t lo, hi, off = kw - s->PW;
     valid_range(s->OW, s->SW, off, s->W, &lo, &hi);
     const float *plane = img + c * s->H * s->W;
-    for (int64_t p = p0; p < p1;) {
+    int64_t oh = p0 / s->OW, a = p0 % s->OW;
+    for (int64_t p = p0; p < p1; oh++, a = 0) {
         /* output row oh, its columns [a, e): d[p - p0 + (ow - a)] */
-        int64_t oh = p / s->OW, a = p % s->OW, e = s->OW < a + p1 - p ? s->OW : a + p1 - p;
+        int64_t e = s->OW < a + p1 - p ? s->OW : a + p1 - p;
         int64_t ih = oh * s->SH - s->PH + kh;
         float *dr = d + (p - p0);
         p += e - a;
         int64_t l = lo > a ? lo : a, h = hi < e ? hi : e;
         if (ih < 0 || ih >= s->H || h < l)
             l = h = e;
-        memset(dr, 0, (size_t)(l - a) * sizeof *dr);
+        for (int64_t k = 0; k < l - a; k++)
+            dr[k] = 0.f;
         if (h > l) {
             const float *src = plane + ih * s->W + l * s->SW + off; /* input of column l */
             if (s->SW == 1)
@@ -98,17 +102,27 @@ static void im2col_row(float *d, const float *img, const clefi_conv2d *s, int64_
                 for (int64_t ow = l; ow < h; ow++)
                     dr[ow - a] = src[(ow - l) * s->SW];
         }
-        memset(dr + (h - a), 0, (size_t)(e - h) * sizeof *dr);
+        for (int64_t k = h - a; k < e - a; k++)
+            dr[k] = 0.f;
     }
+}
+
+/* rows [rb, re) of the columns of output pixels [p0, p1), row r at col + r * (p1 - p0) */
+static void im2col_block(float *col, const float *img, const clefi_conv2d *s, int64_t rb,
+                         int64_t re, int64_t p0, int64_t p1) {
+    int64_t kk = s->KH * s->KW;
+    for (int64_t c = rb / kk, r = c * kk; r < re; c++)
+        for (int64_t kh = 0; kh < s->KH; kh++)
+            for (int64_t kw = 0; kw < s->KW; kw++, r++)
+                if (r >= rb && r < re)
+                    im2col_row(col + r * (p1 - p0), img, s, c, kh, kw, p0, p1);
 }
 
 /* rows (c, kh, kw) of col from one image (C,H,W), all output pixels */
 static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
     (void)tid;
     const col_job *j = arg;
-    int64_t ohw = j->s->OH * j->s->OW;
-    for (int64_t r = rb; r < re; r++)
-        im2col_row(j->col + r * ohw, j->cimg, j->s, r, 0, ohw);
+    im2col_block(j->col, j->cimg, j->s, rb, re, 0, j->s->OH * j->s->OW);
 }
 
 /* dst[k * stride] += g[k], k < n; stride 1 (most convolutions) vectorizes */
@@ -236,8 +250,7 @@ static void fwd_blocks(void *arg, int64_t bb, int64_t be, int32_t tid) {
     for (int64_t blk = bb; blk < be; blk++) {
         int64_t p0 = blk * CLEFI_GEMM_BLOCK,
                 p1 = p0 + CLEFI_GEMM_BLOCK < ohw ? p0 + CLEFI_GEMM_BLOCK : ohw;
-        for (int64_t r = 0; r < ckk; r++)
-            im2col_row(col + r * (p1 - p0), j->img, s, r, p0, p1);
+        im2col_block(col, j->img, s, 0, ckk, p0, p1);
         clefi_sgemm_call(0, 0, s->OC, p1 - p0, ckk, 1.f, j->weight, ckk, col, p1 - p0, j->beta,
                          j->out + p0, ohw);
     }
@@ -350,6 +363,99 @@ __attribute__((target("avx512f,fma"))) static void dcol_blocks(void *arg, int64_
     }
 }
 
+/* ---- the weight gradient, dW += g col^T (K = OH*OW pixels), on CPUs with AVX-512F ----
+ * OpenBLAS's level-3 driver cuts K into blocks of GEMM_Q = 448 (SkylakeX; the last two blocks
+ * split the rest evenly, rounded up to 16), sums each block from zero with one FMA per k and
+ * adds the block's sum to dW. The kernel below keeps exactly that order, so the bits are the
+ * same (test_conv_paths), without OpenBLAS repacking g for every 256 columns of dW: g is
+ * transposed once to gT (pixels x OC), dW to dWT (C*KH*KW x OC), and a register block of 4
+ * rows of col x 64 output channels runs over each K block. */
+enum { DW_Q = 448, DW_UNROLL = 16, DW_ROWS = 64 }; /* DW_ROWS: rows of col per work block */
+
+static int64_t dw_block_len(int64_t K, int64_t ls) {
+    int64_t l = K - ls;
+    if (l >= 2 * DW_Q)
+        return DW_Q;
+    if (l > DW_Q)
+        return (l / 2 + DW_UNROLL - 1) / DW_UNROLL * DW_UNROLL;
+    return l;
+}
+
+typedef struct dw_job {
+    const clefi_conv2d *s;
+    const float *col, *gT;
+    float *dWT;
+} dw_job;
+
+/* 4 rows (nr <= 4) of col against 64 channels of gT over pixels [p0, p0 + l): dWT += sum */
+__attribute__((target("avx512f,fma"), always_inline)) static inline void
+dw_rows(float *dwt, int64_t oc, const float *col, int64_t ohw, const float *gT, int64_t p0,
+        int64_t l, int nr) {
+    __m512 acc[4][4];
+    for (int i = 0; i < 4; i++)
+        for (int q = 0; q < 4; q++)
+            acc[i][q] = _mm512_setzero_ps();
+    for (int64_t p = p0; p < p0 + l; p++) {
+        __m512 x[4];
+        for (int q = 0; q < 4; q++)
+            x[q] = _mm512_loadu_ps(gT + p * oc + 16 * q);
+        for (int i = 0; i < 4; i++) {
+            __m512 b = _mm512_set1_ps(col[(i < nr ? i : 0) * ohw + p]);
+            for (int q = 0; q < 4; q++)
+                acc[i][q] = _mm512_fmadd_ps(b, x[q], acc[i][q]);
+        }
+    }
+    for (int i = 0; i < nr; i++)
+        for (int q = 0; q < 4; q++)
+            _mm512_storeu_ps(dwt + i * oc + 16 * q,
+                             _mm512_add_ps(_mm512_loadu_ps(dwt + i * oc + 16 * q), acc[i][q]));
+}
+
+/* rows [DW_ROWS * bb, DW_ROWS * be) of dWT, K block by K block */
+__attribute__((target("avx512f,fma"))) static void dw_blocks(void *arg, int64_t bb, int64_t be,
+                                                             int32_t tid) {
+    (void)tid;
+    const dw_job *j = arg;
+    const clefi_conv2d *s = j->s;
+    int64_t R = s->C * s->KH * s->KW, OC = s->OC, K = s->OH * s->OW;
+    int64_t r0 = bb * DW_ROWS, r1 = be * DW_ROWS < R ? be * DW_ROWS : R;
+    for (int64_t ls = 0, l; ls < K; ls += l) {
+        l = dw_block_len(K, ls);
+        for (int64_t o0 = 0; o0 < OC; o0 += 64) {
+            int64_t r = r0;
+            for (; r + 4 <= r1; r += 4)
+                dw_rows(j->dWT + r * OC + o0, OC, j->col + r * K, K, j->gT + o0, ls, l, 4);
+            for (; r < r1; r += 4)
+                dw_rows(j->dWT + r * OC + o0, OC, j->col + r * K, K, j->gT + o0, ls, l,
+                        r1 - r < 4 ? (int)(r1 - r) : 4);
+        }
+    }
+}
+
+typedef struct tr_job {
+    float *dst;
+    const float *src;
+    int64_t rows, cols; /* of src */
+} tr_job;
+
+/* dst(cols, rows) = src(rows, cols)^T, source columns [64 * cb, 64 * ce) */
+static void transpose_cols(void *arg, int64_t cb, int64_t ce, int32_t tid) {
+    (void)tid;
+    const tr_job *j = arg;
+    int64_t c1 = ce * 64 < j->cols ? ce * 64 : j->cols;
+    for (int64_t c0 = cb * 64; c0 < c1; c0 += 64) {
+        int64_t n = c1 - c0 < 64 ? c1 - c0 : 64;
+        for (int64_t r = 0; r < j->rows; r++)
+            for (int64_t c = 0; c < n; c++)
+                j->dst[(c0 + c) * j->rows + r] = j->src[r * j->cols + c0 + c];
+    }
+}
+
+static void transpose(clefi_pool *pool, float *dst, const float *src, int64_t rows, int64_t cols) {
+    tr_job j = {dst, src, rows, cols};
+    clefi_pool_for(pool, (cols + 63) / 64, transpose_cols, &j);
+}
+
 static int dcol_avx512(void) { return __builtin_cpu_supports("avx512f"); }
 #else
 static int dcol_avx512(void) { return 0; }
@@ -388,13 +494,27 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
                                     .C = col + ckk * ohw,
                                     .ldc = ohw};
 #ifdef DCOL_AVX512
-        if (dinp != NULL && s->OC <= DCOL_MAX_K && !clefi_conv_plain && dcol_avx512()) {
-            dcol_job dj = {s, col + ckk * ohw, weight, g};
-            clefi_side_work w = {(ohw + CLEFI_GEMM_BLOCK - 1) / CLEFI_GEMM_BLOCK,
-                                 (double)CLEFI_GEMM_BLOCK * (double)ckk * (double)s->OC,
-                                 dcol_blocks, &dj};
-            clefi_sgemm_beside(pool, &dw, &w);
-        } else
+        int fast = !clefi_conv_plain && dcol_avx512();
+        int fast_dx = fast && dinp != NULL && s->OC <= DCOL_MAX_K, fast_dw = fast && s->OC == 64;
+        dcol_job dj = {s, col + ckk * ohw, weight, g};
+        clefi_side_work dxw = {fast_dx ? (ohw + CLEFI_GEMM_BLOCK - 1) / CLEFI_GEMM_BLOCK : 0,
+                               (double)CLEFI_GEMM_BLOCK * (double)ckk * (double)s->OC, dcol_blocks,
+                               &dj};
+        if (fast_dw) {
+            float *gT = col + 2 * ckk * ohw, *dWT = gT + s->OC * ohw;
+            transpose(pool, gT, g, s->OC, ohw);
+            transpose(pool, dWT, dweight, s->OC, ckk);
+            dw_job wj = {s, col, gT, dWT};
+            clefi_side_work dww = {(ckk + DW_ROWS - 1) / DW_ROWS,
+                                   (double)DW_ROWS * (double)s->OC * (double)ohw, dw_blocks, &wj};
+            if (fast_dx || dinp == NULL)
+                clefi_pool_pair(pool, &dww, &dxw);
+            else
+                clefi_sgemm_beside(pool, &dx, &dww);
+            transpose(pool, dweight, dWT, ckk, s->OC);
+        } else if (fast_dx)
+            clefi_sgemm_beside(pool, &dw, &dxw);
+        else
 #endif
             clefi_sgemm2(pool, &dw, &dx); /* without dinp, dx is empty: dW alone */
         if (dbias != NULL)

@@ -75,18 +75,17 @@ void clefi_sgemm(clefi_pool *pool, int trans_a, int trans_b, int64_t M, int64_t 
     clefi_pool_for(pool, (dim + GEMM_BLOCK - 1) / GEMM_BLOCK, gemm_blocks, &j);
 }
 
-/* ---- a GEMM and other work in one job (clefi_sgemm_beside, clefi_sgemm2) ---- */
+/* ---- two kinds of work in one job (clefi_pool_pair, clefi_sgemm_beside, clefi_sgemm2) ---- */
 
 enum { PAIR_MAX_ITEMS = 512 };
 
 typedef struct pair_item {
-    int g;          /* 0: the GEMM's blocks, 1: the other work's */
-    int64_t b0, b1; /* blocks [b0, b1) */
+    int g;          /* which work */
+    int64_t b0, b1; /* its blocks [b0, b1) */
 } pair_item;
 
 typedef struct pair_job {
-    gemm_job j;
-    clefi_side_work w;
+    clefi_side_work w[2];
     pair_item item[PAIR_MAX_ITEMS];
     int64_t n_items;
 } pair_job;
@@ -97,56 +96,55 @@ static gemm_job job_of(const clefi_gemm_args *a) {
     return j;
 }
 
-static int64_t n_blocks(const gemm_job *j) {
-    if (j->M <= 0 || j->N <= 0)
-        return 0;
-    return ((j->split_rows ? j->M : j->N) + GEMM_BLOCK - 1) / GEMM_BLOCK;
-}
-
-/* Multiply-adds of one full block. */
-static double block_cost(const gemm_job *j) {
-    return (double)GEMM_BLOCK * (double)(j->split_rows ? j->N : j->M) * (double)j->K;
+/* a GEMM's blocks as work: n_blocks blocks of block_cost multiply-adds */
+static clefi_side_work gemm_work(gemm_job *j) {
+    clefi_side_work w = {0, 0.0, gemm_blocks, j};
+    if (j->M > 0 && j->N > 0) {
+        w.n_blocks = ((j->split_rows ? j->M : j->N) + GEMM_BLOCK - 1) / GEMM_BLOCK;
+        w.block_cost = (double)GEMM_BLOCK * (double)(j->split_rows ? j->N : j->M) * (double)j->K;
+    }
+    return w;
 }
 
 static void pair_items(void *arg, int64_t b, int64_t e, int32_t tid) {
     const pair_job *p = arg;
     for (int64_t i = b; i < e; i++) {
         const pair_item *it = &p->item[i];
-        if (it->g == 0)
-            gemm_blocks((void *)&p->j, it->b0, it->b1, tid);
-        else
-            p->w.fn(p->w.arg, it->b0, it->b1, tid);
+        p->w[it->g].fn(p->w[it->g].arg, it->b0, it->b1, tid);
     }
 }
 
-void clefi_sgemm_beside(clefi_pool *pool, const clefi_gemm_args *a, const clefi_side_work *w) {
-    pair_job p;
-    p.j = job_of(a);
-    p.w = *w;
-    p.n_items = 0;
-    int64_t nb[2] = {n_blocks(&p.j), w->n_blocks > 0 ? w->n_blocks : 0};
-    double cost[2] = {block_cost(&p.j), w->block_cost}, unit = 0.0;
+void clefi_pool_pair(clefi_pool *pool, const clefi_side_work *a, const clefi_side_work *b) {
+    pair_job p = {.w = {*a, *b}, .n_items = 0};
+    double unit = 0.0;
     for (int g = 0; g < 2; g++)
-        if (nb[g] > 0 && cost[g] > unit)
-            unit = cost[g];
-    clefi_nn_blas_init();
+        if (p.w[g].n_blocks > 0 && p.w[g].block_cost > unit)
+            unit = p.w[g].block_cost;
     /* items of about `unit` multiply-adds: runs of consecutive blocks of one kind */
     for (int g = 0; g < 2; g++) {
-        if (nb[g] == 0)
+        int64_t nb = p.w[g].n_blocks;
+        if (nb <= 0)
             continue;
-        int64_t per = cost[g] > 0.0 ? (int64_t)(unit / cost[g] + 0.5) : nb[g];
+        int64_t per = p.w[g].block_cost > 0.0 ? (int64_t)(unit / p.w[g].block_cost + 0.5) : nb;
         per = per < 1 ? 1 : per;
-        while ((nb[g] + per - 1) / per > PAIR_MAX_ITEMS / 2)
+        while ((nb + per - 1) / per > PAIR_MAX_ITEMS / 2)
             per++;
-        for (int64_t b0 = 0; b0 < nb[g]; b0 += per)
-            p.item[p.n_items++] = (pair_item){g, b0, b0 + per < nb[g] ? b0 + per : nb[g]};
+        for (int64_t b0 = 0; b0 < nb; b0 += per)
+            p.item[p.n_items++] = (pair_item){g, b0, b0 + per < nb ? b0 + per : nb};
     }
     clefi_pool_for(pool, p.n_items, pair_items, &p);
 }
 
+void clefi_sgemm_beside(clefi_pool *pool, const clefi_gemm_args *a, const clefi_side_work *w) {
+    gemm_job ja = job_of(a);
+    clefi_side_work wa = gemm_work(&ja);
+    clefi_nn_blas_init();
+    clefi_pool_pair(pool, &wa, w);
+}
+
 void clefi_sgemm2(clefi_pool *pool, const clefi_gemm_args *a, const clefi_gemm_args *b) {
     gemm_job jb = job_of(b);
-    clefi_side_work w = {n_blocks(&jb), block_cost(&jb), gemm_blocks, &jb};
+    clefi_side_work w = gemm_work(&jb);
     clefi_sgemm_beside(pool, a, &w);
 }
 

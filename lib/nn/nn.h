@@ -80,6 +80,11 @@ typedef struct clefi_side_work {
     clefi_range_fn fn;
     void *arg;
 } clefi_side_work;
+/** Two kinds of work in one pool job: consecutive blocks of each grouped into items of about
+ *  equal cost (the pool hands out equal counts of items), a's items first. Which thread runs
+ *  a block depends on the thread count; what a block computes must not. */
+CLEFI_HIDDEN void clefi_pool_pair(clefi_pool *pool, const clefi_side_work *a,
+                                  const clefi_side_work *b);
 /** clefi_sgemm(a) and the side work w in one pool job, as clefi_sgemm2 (which is this with a
  *  second GEMM's blocks as the side work): the GEMM's calls and bits are clefi_sgemm's. */
 CLEFI_HIDDEN void clefi_sgemm_beside(clefi_pool *pool, const clefi_gemm_args *a,
@@ -264,7 +269,8 @@ CLEFI_HIDDEN clef_status clefi_conv2d_init_rect(clefi_conv2d *s, int64_t B, int6
                                                 int64_t W, int64_t OC, int64_t KH, int64_t KW,
                                                 int64_t SH, int64_t SW, int64_t PH, int64_t PW);
 /** Floats of the im2col scratch that forward and backward need: 2*C*KH*KW*OH*OW (backward
- *  keeps the input's columns and the input gradient's side by side; forward uses half). */
+ *  keeps the input's columns and the input gradient's side by side; forward uses half) plus
+ *  OC*(OH*OW + C*KH*KW) for the AVX-512 weight-gradient kernel's transposes. */
 CLEFI_HIDDEN size_t clefi_conv2d_scratch(const clefi_conv2d *s);
 /** out(B,OC,OH,OW) = conv(inp(B,C,H,W), weight(OC,C,KH,KW)) + bias(OC) (bias may be NULL);
  *  col: scratch of clefi_conv2d_scratch floats. im2col + one GEMM per image. */

@@ -109,7 +109,7 @@ typedef struct enc_a {
     clefi_conv2d s1, s2, s3;
     float c1[A1], g1[A1], s1a[A1], c2[A2], g2[A2], s2a[A2], up[A1];
     float m1[8], r1[8], m2[4], r2[4];
-    float col[8 * 16 * 30 + 27 * 120 + 8 * 120];
+    float col[8 * 16 * 30 + 27 * 120 + 8 * 120 + 8 * (30 + 8 * 16)]; /* >= each scratch */
 } enc_a;
 
 static void enc_forward(enc_a *a, const enc_p *p, const float *x, float *y) {

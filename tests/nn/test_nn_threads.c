@@ -107,15 +107,18 @@ static void gemm2_work(clefi_pool *pool, int32_t nt, outs *o) {
     free(a1), free(b1), free(a2), free(b2), free(r1), free(r2), free(again);
 }
 
-/* The blocked forward and the AVX-512 input-gradient kernel against the plain path (whole-image
- * columns, OpenBLAS): the same bits at shapes with partial pixel panels, rows not a multiple
- * of 4, more than 128 output channels (two k chunks), strides and rectangular kernels. */
+/* The blocked forward and the AVX-512 input- and weight-gradient kernels against the plain path
+ * (whole-image columns, OpenBLAS): the same bits at shapes with partial pixel panels, rows not
+ * a multiple of 4, more than 128 output channels (two k chunks), strides, rectangular kernels,
+ * and 64 or 128 output channels over more than 2 x 448 pixels (OpenBLAS's K blocks). */
 static void conv_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
     static const int64_t shapes[][9] = {
         /* C, H, W, OC, KH, KW, stride, pad, batch */
         {4, 24, 24, 16, 3, 3, 1, 1, 2},  {3, 13, 11, 5, 3, 3, 1, 1, 1},
         {6, 20, 18, 130, 3, 3, 1, 1, 1}, {8, 32, 32, 12, 4, 4, 2, 1, 1},
-        {5, 16, 40, 7, 3, 1, 1, 1, 1},   {2, 30, 70, 9, 1, 3, 1, 0, 1}};
+        {5, 16, 40, 7, 3, 1, 1, 1, 1},   {2, 30, 70, 9, 1, 3, 1, 0, 1},
+        {4, 40, 40, 64, 3, 3, 1, 1, 1},  {3, 23, 29, 128, 3, 3, 1, 1, 2},
+        {5, 10, 9, 64, 3, 3, 1, 1, 1},   {6, 48, 40, 64, 4, 4, 2, 1, 1}};
     int64_t nshape = (int64_t)(sizeof shapes / sizeof shapes[0]), differ = 0;
     /* the input gradient's kernel sums as OpenBLAS's SkylakeX-family sgemm kernel does; other
      * kernel families (Haswell forced on an AVX-512 CPU) round differently */
