@@ -107,7 +107,7 @@ static void im2col_row(float *d, const float *img, const clefi_conv2d *s, int64_
     }
 }
 
-/* rows [rb, re) of the columns of output pixels [p0, p1), row r at col + r * (p1 - p0) */
+/* rows [rb, re) of the columns of output pixels [p0, p1), row r at col + (r - rb) * (p1 - p0) */
 static void im2col_block(float *col, const float *img, const clefi_conv2d *s, int64_t rb,
                          int64_t re, int64_t p0, int64_t p1) {
     int64_t kk = s->KH * s->KW;
@@ -115,14 +115,15 @@ static void im2col_block(float *col, const float *img, const clefi_conv2d *s, in
         for (int64_t kh = 0; kh < s->KH; kh++)
             for (int64_t kw = 0; kw < s->KW; kw++, r++)
                 if (r >= rb && r < re)
-                    im2col_row(col + r * (p1 - p0), img, s, c, kh, kw, p0, p1);
+                    im2col_row(col + (r - rb) * (p1 - p0), img, s, c, kh, kw, p0, p1);
 }
 
 /* rows (c, kh, kw) of col from one image (C,H,W), all output pixels */
 static void im2col_rows(void *arg, int64_t rb, int64_t re, int32_t tid) {
     (void)tid;
     const col_job *j = arg;
-    im2col_block(j->col, j->cimg, j->s, rb, re, 0, j->s->OH * j->s->OW);
+    int64_t ohw = j->s->OH * j->s->OW;
+    im2col_block(j->col + rb * ohw, j->cimg, j->s, rb, re, 0, ohw);
 }
 
 /* dst[k * stride] += g[k], k < n; stride 1 (most convolutions) vectorizes */
@@ -383,24 +384,23 @@ static int64_t dw_block_len(int64_t K, int64_t ls) {
 
 typedef struct dw_job {
     const clefi_conv2d *s;
-    const float *col, *gT;
-    float *dWT;
+    const float *col, *gT, *img; /* col: the image's columns, or NULL: built per K block */
+    float *dWT, *cbuf;           /* cbuf: DW_ROWS x DW_Q floats per thread when col is NULL */
 } dw_job;
 
-/* 4 rows (nr <= 4) of col against 64 channels of gT over pixels [p0, p0 + l): dWT += sum */
+/* 4 rows (nr <= 4) of col (row stride ldc) against 64 channels of gT over l pixels: dWT += sum */
 __attribute__((target("avx512f,fma"), always_inline)) static inline void
-dw_rows(float *dwt, int64_t oc, const float *col, int64_t ohw, const float *gT, int64_t p0,
-        int64_t l, int nr) {
+dw_rows(float *dwt, int64_t oc, const float *col, int64_t ldc, const float *gT, int64_t l, int nr) {
     __m512 acc[4][4];
     for (int i = 0; i < 4; i++)
         for (int q = 0; q < 4; q++)
             acc[i][q] = _mm512_setzero_ps();
-    for (int64_t p = p0; p < p0 + l; p++) {
+    for (int64_t p = 0; p < l; p++) {
         __m512 x[4];
         for (int q = 0; q < 4; q++)
             x[q] = _mm512_loadu_ps(gT + p * oc + 16 * q);
         for (int i = 0; i < 4; i++) {
-            __m512 b = _mm512_set1_ps(col[(i < nr ? i : 0) * ohw + p]);
+            __m512 b = _mm512_set1_ps(col[(i < nr ? i : 0) * ldc + p]);
             for (int q = 0; q < 4; q++)
                 acc[i][q] = _mm512_fmadd_ps(b, x[q], acc[i][q]);
         }
@@ -411,23 +411,31 @@ dw_rows(float *dwt, int64_t oc, const float *col, int64_t ohw, const float *gT, 
                              _mm512_add_ps(_mm512_loadu_ps(dwt + i * oc + 16 * q), acc[i][q]));
 }
 
-/* rows [DW_ROWS * bb, DW_ROWS * be) of dWT, K block by K block */
+/* blocks [bb, be) of DW_ROWS rows of dWT, K block by K block; without the image's columns,
+ * each K block's columns of the block's rows are built in the thread's cbuf slice (L2) */
 __attribute__((target("avx512f,fma"))) static void dw_blocks(void *arg, int64_t bb, int64_t be,
                                                              int32_t tid) {
-    (void)tid;
     const dw_job *j = arg;
     const clefi_conv2d *s = j->s;
     int64_t R = s->C * s->KH * s->KW, OC = s->OC, K = s->OH * s->OW;
-    int64_t r0 = bb * DW_ROWS, r1 = be * DW_ROWS < R ? be * DW_ROWS : R;
-    for (int64_t ls = 0, l; ls < K; ls += l) {
-        l = dw_block_len(K, ls);
-        for (int64_t o0 = 0; o0 < OC; o0 += 64) {
-            int64_t r = r0;
-            for (; r + 4 <= r1; r += 4)
-                dw_rows(j->dWT + r * OC + o0, OC, j->col + r * K, K, j->gT + o0, ls, l, 4);
-            for (; r < r1; r += 4)
-                dw_rows(j->dWT + r * OC + o0, OC, j->col + r * K, K, j->gT + o0, ls, l,
-                        r1 - r < 4 ? (int)(r1 - r) : 4);
+    float *cb = j->cbuf != NULL ? j->cbuf + (int64_t)tid * DW_ROWS * DW_Q : NULL;
+    for (int64_t blk = bb; blk < be; blk++) {
+        int64_t r0 = blk * DW_ROWS, r1 = r0 + DW_ROWS < R ? r0 + DW_ROWS : R;
+        for (int64_t ls = 0, l; ls < K; ls += l) {
+            l = dw_block_len(K, ls);
+            const float *c0 = j->col != NULL ? j->col + r0 * K + ls : cb;
+            int64_t ldc = j->col != NULL ? K : l;
+            if (j->col == NULL)
+                im2col_block(cb, j->img, s, r0, r1, ls, ls + l);
+            for (int64_t o0 = 0; o0 < OC; o0 += 64) {
+                const float *g0 = j->gT + ls * OC + o0;
+                int64_t r = r0;
+                for (; r + 4 <= r1; r += 4)
+                    dw_rows(j->dWT + r * OC + o0, OC, c0 + (r - r0) * ldc, ldc, g0, l, 4);
+                for (; r < r1; r += 4)
+                    dw_rows(j->dWT + r * OC + o0, OC, c0 + (r - r0) * ldc, ldc, g0, l,
+                            r1 - r < 4 ? (int)(r1 - r) : 4);
+            }
         }
     }
 }
@@ -467,7 +475,14 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
     int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
     for (int64_t b = 0; b < s->B; b++) {
         const float *g = dout + b * s->OC * ohw;
-        im2col(pool, col, inp + b * s->C * s->H * s->W, s);
+        const float *img = inp + b * s->C * s->H * s->W;
+        int cols_per_block = 0; /* the AVX-512 dW kernel builds its columns per K block */
+#ifdef DCOL_AVX512
+        cols_per_block = !clefi_conv_plain && dcol_avx512() && s->OC == 64 &&
+                         (int64_t)clefi_pool_size(pool) * DW_ROWS * DW_Q <= ckk * ohw;
+#endif
+        if (!cols_per_block)
+            im2col(pool, col, img, s);
         /* dW += g col^T and dcol = W^T g in one job: dW alone is 1-5 blocks (K is the pixels) */
         const clefi_gemm_args dw = {.trans_b = 1,
                                     .M = s->OC,
@@ -504,7 +519,7 @@ void clefi_conv2d_backward(clefi_pool *pool, float *dinp, float *dweight, float 
             float *gT = col + 2 * ckk * ohw, *dWT = gT + s->OC * ohw;
             transpose(pool, gT, g, s->OC, ohw);
             transpose(pool, dWT, dweight, s->OC, ckk);
-            dw_job wj = {s, col, gT, dWT};
+            dw_job wj = {s, cols_per_block ? NULL : col, gT, img, dWT, cols_per_block ? col : NULL};
             clefi_side_work dww = {(ckk + DW_ROWS - 1) / DW_ROWS,
                                    (double)DW_ROWS * (double)s->OC * (double)ohw, dw_blocks, &wj};
             if (fast_dx || dinp == NULL)
