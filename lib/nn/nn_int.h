@@ -22,6 +22,12 @@ CLEFI_HIDDEN void clefi_nn_blas_init(void);
  *  forward and the AVX-512 input-gradient kernel must match bit for bit (test_nn_threads). */
 CLEFI_HIDDEN extern int clefi_conv_plain;
 
+/* ---- normalisation (norm.c) ---- */
+
+/** For tests only (0 otherwise): nonzero makes the LayerNorm/GroupNorm statistics take their
+ *  scalar loops, which the AVX-512 ones must match bit for bit (test_nn_threads). */
+CLEFI_HIDDEN extern int clefi_norm_plain;
+
 /* ---- weights: the safetensors reader's internals, element types ---- */
 
 /* Reader (safetensors_read.c). struct clef_weights is private to it; the functions below give

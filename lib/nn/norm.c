@@ -8,6 +8,8 @@
 
 #include <math.h>
 
+int clefi_norm_plain = 0;
+
 typedef struct norm_job {
     int64_t I, C, S, G;
     float eps;
@@ -27,6 +29,151 @@ static void lane_ptrs(const float *p[NORM_LANES], const float *base, int64_t fir
                       int64_t stride) {
     for (int q = 0; q < NORM_LANES; q++)
         p[q] = base + (first + (q < n ? q : n - 1)) * stride;
+}
+
+/* The chains themselves. Each adds lane q's terms in order of k; on CPUs with AVX-512F, 8
+ * terms of each of the 8 lanes at a time: converted to double, the 8 x 8 block transposed so
+ * that step t holds every lane's k + t, and added step by step: the same additions in the
+ * same order, 8 lanes per instruction. The scalar loops finish the last k < 8 (and run alone
+ * elsewhere). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#include <immintrin.h>
+#define NORM_AVX512 1
+#define NORM_TGT    __attribute__((target("avx512f")))
+
+static int norm_avx512(void) { return !clefi_norm_plain && __builtin_cpu_supports("avx512f"); }
+
+/* v[q][t] -> v[t][q] */
+NORM_TGT static inline void tr8(__m512d v[8]) {
+    __m512d a[8], b[8];
+    for (int i = 0; i < 4; i++) {
+        a[2 * i] = _mm512_unpacklo_pd(v[2 * i], v[2 * i + 1]);     /* t = 0 2 4 6 */
+        a[2 * i + 1] = _mm512_unpackhi_pd(v[2 * i], v[2 * i + 1]); /* t = 1 3 5 7 */
+    }
+    const __m512i lo = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
+    const __m512i hi = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
+    for (int h = 0; h < 2; h++) /* rows 4h .. 4h + 3 */
+        for (int u = 0; u < 2; u++) {
+            b[4 * h + u] = _mm512_permutex2var_pd(a[4 * h + u], lo, a[4 * h + u + 2]);
+            b[4 * h + u + 2] = _mm512_permutex2var_pd(a[4 * h + u], hi, a[4 * h + u + 2]);
+        }
+    /* b[4h + 0]: t 0|4, b[4h + 1]: t 1|5, b[4h + 2]: t 2|6, b[4h + 3]: t 3|7 (rows 4h..4h+3) */
+    const __m512i c0 = _mm512_set_epi64(11, 10, 9, 8, 3, 2, 1, 0);
+    const __m512i c1 = _mm512_set_epi64(15, 14, 13, 12, 7, 6, 5, 4);
+    for (int t = 0; t < 4; t++) {
+        v[t] = _mm512_permutex2var_pd(b[t], c0, b[4 + t]);
+        v[t + 4] = _mm512_permutex2var_pd(b[t], c1, b[4 + t]);
+    }
+}
+
+/* terms k .. k + 7 of each lane, as doubles, step t in v[t] */
+NORM_TGT static inline void load8(__m512d v[8], const float *const x[NORM_LANES], int64_t k) {
+    for (int q = 0; q < 8; q++)
+        v[q] = _mm512_cvtps_pd(_mm256_loadu_ps(x[q] + k));
+    tr8(v);
+}
+
+NORM_TGT static int64_t sum_lanes_avx512(const float *const x[NORM_LANES], int64_t len,
+                                         double s[NORM_LANES]) {
+    __m512d acc = _mm512_loadu_pd(s), v[8];
+    int64_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        load8(v, x, k);
+        for (int t = 0; t < 8; t++)
+            acc = _mm512_add_pd(acc, v[t]);
+    }
+    _mm512_storeu_pd(s, acc);
+    return k;
+}
+
+NORM_TGT static int64_t sqdev_lanes_avx512(const float *const x[NORM_LANES], int64_t len,
+                                           const double mu[NORM_LANES], double ss[NORM_LANES]) {
+    __m512d acc = _mm512_loadu_pd(ss), m = _mm512_loadu_pd(mu), v[8];
+    int64_t k = 0;
+    for (; k + 8 <= len; k += 8) {
+        load8(v, x, k);
+        for (int t = 0; t < 8; t++) {
+            __m512d d = _mm512_sub_pd(v[t], m);
+            acc = _mm512_add_pd(acc, _mm512_mul_pd(d, d));
+        }
+    }
+    _mm512_storeu_pd(ss, acc);
+    return k;
+}
+
+/* terms a[q][k] = (f[q] * u[q][k]) and b[q][k] = (a * (v[q][k] - m[q])) * r[q] in float, summed
+ * in double: sa += a, sb += b (the backward's dn and dn * n, the parameters' dy and dy * n);
+ * f NULL: a = u. Over k in [0, n); returns the k reached. */
+NORM_TGT static int64_t dot_lanes_avx512(const float *const u[NORM_LANES],
+                                         const float *const v[NORM_LANES], int64_t off, int64_t n,
+                                         const float *f, const float m[NORM_LANES],
+                                         const float r[NORM_LANES], double sa[NORM_LANES],
+                                         double sb[NORM_LANES]) {
+    __m512d acca = _mm512_loadu_pd(sa), accb = _mm512_loadu_pd(sb), ta[8], tb[8];
+    int64_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        for (int q = 0; q < 8; q++) {
+            __m256 a = _mm256_loadu_ps(u[q] + off + k);
+            if (f != NULL)
+                a = _mm256_mul_ps(_mm256_set1_ps(f[q]), a);
+            __m256 d = _mm256_sub_ps(_mm256_loadu_ps(v[q] + off + k), _mm256_set1_ps(m[q]));
+            __m256 b = _mm256_mul_ps(_mm256_mul_ps(a, d), _mm256_set1_ps(r[q]));
+            ta[q] = _mm512_cvtps_pd(a);
+            tb[q] = _mm512_cvtps_pd(b);
+        }
+        tr8(ta);
+        tr8(tb);
+        for (int t = 0; t < 8; t++) {
+            acca = _mm512_add_pd(acca, ta[t]);
+            accb = _mm512_add_pd(accb, tb[t]);
+        }
+    }
+    _mm512_storeu_pd(sa, acca);
+    _mm512_storeu_pd(sb, accb);
+    return k;
+}
+#endif
+
+/* s[q] += x[q][k], k < len */
+static void sum_lanes(const float *const x[NORM_LANES], int64_t len, double s[NORM_LANES]) {
+    int64_t k = 0;
+#ifdef NORM_AVX512
+    if (norm_avx512())
+        k = sum_lanes_avx512(x, len, s);
+#endif
+    for (; k < len; k++)
+        for (int q = 0; q < NORM_LANES; q++)
+            s[q] += x[q][k];
+}
+
+/* ss[q] += (x[q][k] - mu[q])^2, k < len */
+static void sqdev_lanes(const float *const x[NORM_LANES], int64_t len, const double mu[NORM_LANES],
+                        double ss[NORM_LANES]) {
+    int64_t k = 0;
+#ifdef NORM_AVX512
+    if (norm_avx512())
+        k = sqdev_lanes_avx512(x, len, mu, ss);
+#endif
+    for (; k < len; k++)
+        for (int q = 0; q < NORM_LANES; q++)
+            ss[q] += (x[q][k] - mu[q]) * (x[q][k] - mu[q]);
+}
+
+/* dot_lanes_avx512's sums over k in [off, off + n), any CPU */
+static void dot_lanes(const float *const u[NORM_LANES], const float *const v[NORM_LANES],
+                      int64_t off, int64_t n, const float *f, const float m[NORM_LANES],
+                      const float r[NORM_LANES], double sa[NORM_LANES], double sb[NORM_LANES]) {
+    int64_t k = 0;
+#ifdef NORM_AVX512
+    if (norm_avx512())
+        k = dot_lanes_avx512(u, v, off, n, f, m, r, sa, sb);
+#endif
+    for (; k < n; k++)
+        for (int q = 0; q < NORM_LANES; q++) {
+            float a = f != NULL ? f[q] * u[q][off + k] : u[q][off + k];
+            sa[q] += a;
+            sb[q] += a * (v[q][off + k] - m[q]) * r[q];
+        }
 }
 
 /* y = (x - m) * r * w + b over one group's channels */
@@ -51,14 +198,10 @@ static void norm_fwd_groups(void *arg, int64_t gb, int64_t ge, int32_t tid) {
         const float *x[NORM_LANES]; /* groups are contiguous: (i*G + g) * len */
         lane_ptrs(x, j->inp, g0, n, len);
         double s[NORM_LANES] = {0}, ss[NORM_LANES] = {0}, mu[NORM_LANES];
-        for (int64_t k = 0; k < len; k++)
-            for (int q = 0; q < NORM_LANES; q++)
-                s[q] += x[q][k];
+        sum_lanes(x, len, s);
         for (int q = 0; q < NORM_LANES; q++)
             mu[q] = s[q] / (double)len;
-        for (int64_t k = 0; k < len; k++)
-            for (int q = 0; q < NORM_LANES; q++)
-                ss[q] += (x[q][k] - mu[q]) * (x[q][k] - mu[q]);
+        sqdev_lanes(x, len, mu, ss);
         for (int q = 0; q < n; q++) {
             int64_t ig = g0 + q;
             float m = (float)mu[q], r = (float)(1.0 / sqrt(ss[q] / (double)len + j->eps));
@@ -101,15 +244,12 @@ static void norm_bwd_groups(void *arg, int64_t gb, int64_t ge, int32_t tid) {
             wq[q] = j->w ? j->w + (ig % j->G) * cpg : NULL;
         }
         double sdn[NORM_LANES] = {0}, sdnn[NORM_LANES] = {0};
-        for (int64_t c = 0; c < cpg; c++)
-            for (int64_t s2 = 0; s2 < j->S; s2++) {
-                int64_t k = c * j->S + s2;
-                for (int q = 0; q < NORM_LANES; q++) {
-                    float dn = (wq[q] ? wq[q][c] : 1.f) * dy[q][k];
-                    sdn[q] += dn;
-                    sdnn[q] += dn * (x[q][k] - m[q]) * r[q];
-                }
-            }
+        for (int64_t c = 0; c < cpg; c++) { /* dn = w * dout, then sums of dn and dn * n */
+            float f[NORM_LANES];
+            for (int q = 0; q < NORM_LANES; q++)
+                f[q] = wq[q] ? wq[q][c] : 1.f;
+            dot_lanes(dy, x, c * j->S, j->S, j->w ? f : NULL, m, r, sdn, sdnn);
+        }
         for (int q = 0; q < n; q++) {
             int64_t ig = g0 + q;
             float mdn = (float)(sdn[q] / (double)len), mdnn = (float)(sdnn[q] / (double)len);
@@ -136,11 +276,7 @@ static void norm_param_grads(void *arg, int64_t cb, int64_t ce, int32_t tid) {
                 int64_t st = i * j->G + (c0 + (q < n ? q : n - 1)) / cpg;
                 m[q] = j->cmean[st], r[q] = j->crstd[st];
             }
-            for (int64_t s2 = 0; s2 < j->S; s2++)
-                for (int q = 0; q < NORM_LANES; q++) {
-                    sw[q] += dy[q][s2] * (x[q][s2] - m[q]) * r[q];
-                    sb[q] += dy[q][s2];
-                }
+            dot_lanes(dy, x, 0, j->S, NULL, m, r, sb, sw);
         }
         for (int q = 0; q < n; q++) {
             if (j->dw != NULL)

@@ -1,9 +1,9 @@
 /* test_nn_threads.c — the thread-count policy: conv2d, transposed conv, two GEMMs in one job
  * (clefi_sgemm2, also against two clefi_sgemm calls), attention, the VQ search and the
  * gradient norm give bit-identical results with 1, 2 and 3 threads, at shapes where every
- * GEMM is cut into several blocks; and conv2d's fast paths give the bits of its plain path
- * (test_conv_paths). (The Transformer block and AdamW are covered by test_nn_train's 1/2/3-thread
- * training run.) */
+ * GEMM is cut into several blocks; and conv2d's and the norms' fast paths give the bits of
+ * their plain paths (test_conv_paths, test_norm_paths). (The Transformer block and AdamW are
+ * covered by test_nn_train's 1/2/3-thread training run.) */
 #include "test_support.h"
 
 #include <stdlib.h>
@@ -162,6 +162,49 @@ static void conv_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
     *o = (outs){nt_zeros(1), NULL, NULL, NULL, 1, 0, 0, 0};
 }
 
+/* GroupNorm and LayerNorm forward and backward: the AVX-512 statistics against the scalar
+ * ones, bit for bit, at positions per channel that are not multiples of 8 and group counts
+ * that leave lanes empty. */
+static void norm_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
+    (void)nt;
+    static const int64_t shapes[][4] = {/* B, C, S, G (S = 1: LayerNorm) */
+                                        {2, 64, 37, 32},
+                                        {1, 24, 64, 3},
+                                        {3, 12, 9, 4},
+                                        {5, 40, 1, 1},
+                                        {1, 16, 130, 16}};
+    int64_t differ = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        int64_t B = shapes[i][0], C = shapes[i][1], S = shapes[i][2], G = shapes[i][3];
+        int64_t n = B * C * S;
+        float *x = nt_zeros(n), *dy = nt_zeros(n), *w = nt_zeros(C), *b = nt_zeros(C);
+        nt_fill(x, n, -2.f, 3.f, 60 + i), nt_fill(dy, n, -1.f, 1.f, 70 + i);
+        nt_fill(w, C, 0.5f, 1.5f, 80 + i), nt_fill(b, C, -1.f, 1.f, 90 + i);
+        float *r[2][6];
+        for (int plain = 0; plain < 2; plain++) {
+            clefi_norm_plain = plain;
+            float *y = nt_zeros(n), *mean = nt_zeros(B * G), *rstd = nt_zeros(B * G),
+                  *dx = nt_zeros(n), *dw = nt_zeros(C), *db = nt_zeros(C);
+            clefi_groupnorm_forward(pool, y, mean, rstd, x, w, b, B, C, S, G, 1e-5f);
+            clefi_groupnorm_backward(pool, dx, dw, db, dy, x, w, mean, rstd, B, C, S, G);
+            r[plain][0] = y, r[plain][1] = mean, r[plain][2] = rstd, r[plain][3] = dx;
+            r[plain][4] = dw, r[plain][5] = db;
+        }
+        clefi_norm_plain = 0;
+        int64_t len[6] = {n, B * G, B * G, n, C, C};
+        for (int k = 0; k < 6; k++) {
+            if (memcmp(r[0][k], r[1][k], (size_t)len[k] * sizeof(float)) != 0) {
+                print_error("norm paths: shape %d output %d differs\n", (int)i, k);
+                differ++;
+            }
+            free(r[0][k]), free(r[1][k]);
+        }
+        free(x), free(dy), free(w), free(b);
+    }
+    assert_int_equal(differ, 0);
+    *o = (outs){nt_zeros(1), NULL, NULL, NULL, 1, 0, 0, 0};
+}
+
 static void free_outs(outs *o) { free(o->a), free(o->b), free(o->c), free(o->d); }
 
 static void same_for_threads(workload fn, const char *what) {
@@ -199,6 +242,11 @@ static void test_conv_paths(void **state) {
     same_for_threads(conv_paths_work, "conv paths");
 }
 
+static void test_norm_paths(void **state) {
+    (void)state;
+    same_for_threads(norm_paths_work, "norm paths");
+}
+
 static void test_threads_gemm2(void **state) {
     (void)state;
     same_for_threads(gemm2_work, "sgemm2");
@@ -216,8 +264,8 @@ static void test_threads_vq(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_conv), cmocka_unit_test(test_conv_paths),
-        cmocka_unit_test(test_threads_gemm2), cmocka_unit_test(test_threads_attention),
-        cmocka_unit_test(test_threads_vq)};
+        cmocka_unit_test(test_threads_conv),      cmocka_unit_test(test_conv_paths),
+        cmocka_unit_test(test_norm_paths),        cmocka_unit_test(test_threads_gemm2),
+        cmocka_unit_test(test_threads_attention), cmocka_unit_test(test_threads_vq)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
