@@ -21,6 +21,21 @@ CLEFI_HIDDEN void clefi_nn_blas_init(void);
  *  plain path, columns of the whole image and OpenBLAS for every product, which the blocked
  *  forward and the AVX-512 input-gradient kernel must match bit for bit (test_nn_threads). */
 CLEFI_HIDDEN extern int clefi_conv_plain;
+/** Rows [rb, re) of one image's (C,H,W) columns for output pixels [p0, p1): row r (c, kh, kw)
+ *  at col + (r - rb) * (p1 - p0). */
+CLEFI_HIDDEN void clefi_im2col_block(float *col, const float *img, const clefi_conv2d *s,
+                                     int64_t rb, int64_t re, int64_t p0, int64_t p1);
+/** One image's whole columns, col(C*KH*KW, OH*OW), split over the pool. */
+CLEFI_HIDDEN void clefi_im2col(clefi_pool *pool, float *col, const float *img,
+                               const clefi_conv2d *s);
+/** conv2d backward's products for one image (conv_avx512.c): dW += g col^T (dw, B = col) and,
+ *  when dx->M > 0, dcol = W^T g (dx, C = col + C*KH*KW*OH*OW), as clefi_sgemm2(dw, dx) after
+ *  clefi_im2col would, with the same bits, on CPUs with AVX-512F. col is the whole
+ *  clefi_conv2d_scratch; img the image. Returns 0, having done nothing, when its kernels do not
+ *  apply (CPU, output channels). */
+CLEFI_HIDDEN int clefi_conv2d_products_avx512(clefi_pool *pool, const clefi_conv2d *s,
+                                              const clefi_gemm_args *dw, const clefi_gemm_args *dx,
+                                              const float *img, float *col);
 
 /* ---- normalisation (norm.c) ---- */
 
