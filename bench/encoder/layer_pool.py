@@ -2,7 +2,10 @@
 # "What the tokens hold"): an encoder's states of every layer (the input embeddings, each
 # block's output, ln_f) pooled several ways, through the PyTorch reference of
 # tools/ref/encoder_ref.py, stored as embedding artifacts of a store under the SHA-256 of
-# "exp-NAME", for `clef evaluate --store DB --model HASH`.
+# "exp-NAME", for `clef evaluate --store DB --model HASH`. Also per-position readouts of the
+# session-mean tokens (pos_*): each position's input embedding or final state projected on its
+# own first k principal components (fitted on this store's sessions, no labels), the 128
+# positions side by side, so that positions are not mixed as a mean mixes them.
 #   python bench/encoder/layer_pool.py STORE ENCODER TOKENIZER_HASH   (refvenv: torch, numpy)
 # TOKENIZER_HASH: the model hash of the store's token artifacts (clef tokenize --store).
 import hashlib, os, sys, sqlite3, numpy as np, torch
@@ -15,6 +18,7 @@ con = sqlite3.connect(db)
 rows = con.execute("select session_id, data from artifacts where kind=2 and model_hash=?", (tok_hash,)).fetchall()
 g = c["grid_f"] * c["grid_t"]; nm = c["mean_tokens"]
 out = {}
+per_pos = {"in": {}, "fin": {}}  # session -> session-mean tokens' states (positions x d)
 torch.set_num_threads(2)
 with torch.inference_mode():
     for sid, blob in rows:
@@ -43,6 +47,22 @@ with torch.inference_mode():
         out.setdefault("avg_ln", []).append((sid, torch.stack(lnp).mean(0)))
         out.setdefault("cat_ln", []).append((sid, torch.cat(lnp)))
         out.setdefault("cat_sm_final", []).append((sid, torch.cat([smp[0], allp[-1]])))
+        per_pos["in"][sid], per_pos["fin"][sid] = hs[0][0, g:].numpy(), hs[-1][0, g:].numpy()
+
+
+def pca_readout(states, k):
+    """each position's vector on its own first k principal components, positions side by side"""
+    a = np.stack(list(states.values()))  # sessions x positions x d
+    mu = a.mean(0)
+    vt = [np.linalg.svd(a[:, i] - mu[i], full_matrices=False)[2][:k] for i in range(a.shape[1])]
+    return [(sid, torch.from_numpy(np.concatenate([(v[i] - mu[i]) @ vt[i].T
+                                                   for i in range(a.shape[1])])))
+            for sid, v in states.items()]
+
+
+for layer in ("in", "fin"):
+    for k in (1, 3):
+        out["pos_%s_pca%d" % (layer, k)] = pca_readout(per_pos[layer], k)
 for name, lst in out.items():
     h = hashlib.sha256(("exp-" + name).encode()).hexdigest()
     con.execute("delete from artifacts where model_hash=?", (h,))
