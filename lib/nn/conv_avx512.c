@@ -103,7 +103,8 @@ __attribute__((target("avx512f,fma"))) static void dcol_blocks(void *arg, int64_
  * adds the block's sum to dW. The kernel below keeps exactly that order, so the bits are the
  * same (test_conv_paths), without OpenBLAS repacking g for every 256 columns of dW: g is
  * transposed once to gT (pixels x OC), dW to dWT (C*KH*KW x OC), and a register block of 4
- * rows of col x 64 output channels runs over each K block. */
+ * rows of col x 64 output channels runs over each K block. Used for 64 output channels, and for
+ * multiples of 64 at stride 1 (strided ones measured slower: short column segments). */
 enum { DW_Q = 448, DW_UNROLL = 16, DW_ROWS = 64 }; /* DW_ROWS: rows of col per work block */
 
 static int64_t dw_block_len(int64_t K, int64_t ls) {
@@ -200,7 +201,8 @@ static void transpose(clefi_pool *pool, float *dst, const float *src, int64_t ro
 int clefi_conv2d_products_avx512(clefi_pool *pool, const clefi_conv2d *s, const clefi_gemm_args *dw,
                                  const clefi_gemm_args *dx, const float *img, float *col) {
     int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
-    int fast_dx = dx->M > 0 && s->OC <= DCOL_MAX_K, fast_dw = s->OC == 64;
+    int fast_dx = dx->M > 0 && s->OC <= DCOL_MAX_K,
+        fast_dw = s->OC == 64 || (s->OC % 64 == 0 && s->SH == 1 && s->SW == 1);
     if (!__builtin_cpu_supports("avx512f") || (!fast_dx && !fast_dw))
         return 0;
     /* the weight-gradient kernel builds its columns per K block when the slices fit */
