@@ -12,6 +12,7 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
@@ -88,6 +89,7 @@ typedef struct pair_job {
     clefi_side_work w[2];
     pair_item item[PAIR_MAX_ITEMS];
     int64_t n_items;
+    _Atomic int64_t next; /* the next item to take */
 } pair_job;
 
 static gemm_job job_of(const clefi_gemm_args *a) {
@@ -106,9 +108,12 @@ static clefi_side_work gemm_work(gemm_job *j) {
     return w;
 }
 
+/* each thread takes the next item until none is left: the blocks are independent and compute
+ * the same whichever thread runs them, so the bits do not depend on who takes what */
 static void pair_items(void *arg, int64_t b, int64_t e, int32_t tid) {
-    const pair_job *p = arg;
-    for (int64_t i = b; i < e; i++) {
+    (void)b, (void)e;
+    pair_job *p = arg;
+    for (int64_t i; (i = atomic_fetch_add(&p->next, 1)) < p->n_items;) {
         const pair_item *it = &p->item[i];
         p->w[it->g].fn(p->w[it->g].arg, it->b0, it->b1, tid);
     }
@@ -116,23 +121,22 @@ static void pair_items(void *arg, int64_t b, int64_t e, int32_t tid) {
 
 void clefi_pool_pair(clefi_pool *pool, const clefi_side_work *a, const clefi_side_work *b) {
     pair_job p = {.w = {*a, *b}, .n_items = 0};
-    double unit = 0.0;
-    for (int g = 0; g < 2; g++)
-        if (p.w[g].n_blocks > 0 && p.w[g].block_cost > unit)
-            unit = p.w[g].block_cost;
-    /* items of about `unit` multiply-adds: runs of consecutive blocks of one kind */
-    for (int g = 0; g < 2; g++) {
-        int64_t nb = p.w[g].n_blocks;
+    atomic_init(&p.next, 0);
+    /* the costlier blocks first, then the cheaper ones fill in (longest first balances best);
+     * one block an item unless a kind has more than half the table */
+    int first = p.w[1].block_cost > p.w[0].block_cost;
+    for (int k = 0; k < 2; k++) {
+        int g = k == 0 ? first : 1 - first;
+        int64_t nb = p.w[g].n_blocks, per = 1;
         if (nb <= 0)
             continue;
-        int64_t per = p.w[g].block_cost > 0.0 ? (int64_t)(unit / p.w[g].block_cost + 0.5) : nb;
-        per = per < 1 ? 1 : per;
         while ((nb + per - 1) / per > PAIR_MAX_ITEMS / 2)
             per++;
         for (int64_t b0 = 0; b0 < nb; b0 += per)
             p.item[p.n_items++] = (pair_item){g, b0, b0 + per < nb ? b0 + per : nb};
     }
-    clefi_pool_for(pool, p.n_items, pair_items, &p);
+    if (p.n_items > 0)
+        clefi_pool_for(pool, clefi_pool_size(pool), pair_items, &p);
 }
 
 void clefi_sgemm_beside(clefi_pool *pool, const clefi_gemm_args *a, const clefi_side_work *w) {

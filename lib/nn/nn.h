@@ -80,9 +80,9 @@ typedef struct clefi_side_work {
     clefi_range_fn fn;
     void *arg;
 } clefi_side_work;
-/** Two kinds of work in one pool job: consecutive blocks of each grouped into items of about
- *  equal cost (the pool hands out equal counts of items), a's items first. Which thread runs
- *  a block depends on the thread count; what a block computes must not. */
+/** Two kinds of work in one pool job: the threads take blocks (the costlier kind first) from a
+ *  shared counter until none is left. Which thread runs a block depends on timing; what a
+ *  block computes must not (fn gets the thread's id for per-thread scratch only). */
 CLEFI_HIDDEN void clefi_pool_pair(clefi_pool *pool, const clefi_side_work *a,
                                   const clefi_side_work *b);
 /** clefi_sgemm(a) and the side work w in one pool job, as clefi_sgemm2 (which is this with a
