@@ -192,24 +192,10 @@ static void chan_bias_fill(void *arg, int64_t cb, int64_t ce, int32_t tid) {
             j->x[c * j->HW + k] = j->bias[c];
 }
 
-/* per channel one chained double sum (the trained bits rest on its order), 8 channels side by
- * side since each chain is latency-bound */
-enum { SUM_LANES = 8 };
 static void chan_sum(void *arg, int64_t cb, int64_t ce, int32_t tid) {
     (void)tid;
     const chan_job *j = arg;
-    for (int64_t c0 = cb; c0 < ce; c0 += SUM_LANES) {
-        int64_t n = ce - c0 < SUM_LANES ? ce - c0 : SUM_LANES;
-        const float *g[SUM_LANES];
-        for (int q = 0; q < SUM_LANES; q++)
-            g[q] = j->bias + (c0 + (q < n ? q : n - 1)) * j->HW;
-        double acc[SUM_LANES] = {0};
-        for (int64_t k = 0; k < j->HW; k++)
-            for (int q = 0; q < SUM_LANES; q++)
-                acc[q] += g[q][k];
-        for (int q = 0; q < n; q++)
-            j->x[c0 + q] += (float)acc[q];
-    }
+    clefi_add_row_sums(j->x + cb, j->bias, cb, ce, j->HW);
 }
 
 /* x(C,HW) += bias(C) */

@@ -9,9 +9,6 @@
  * test_conv_paths compares them with the plain path bit for bit. */
 #include "nn_int.h"
 
-#include <stdint.h>
-#include <string.h>
-
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
 #include <immintrin.h>
 
@@ -203,7 +200,8 @@ int clefi_conv2d_products_avx512(clefi_pool *pool, const clefi_conv2d *s, const 
     int64_t ckk = s->C * s->KH * s->KW, ohw = s->OH * s->OW;
     int fast_dx = dx->M > 0 && s->OC <= DCOL_MAX_K,
         fast_dw = s->OC == 64 || (s->OC % 64 == 0 && s->SH == 1 && s->SW == 1);
-    if (!__builtin_cpu_supports("avx512f") || (!fast_dx && !fast_dw))
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma") ||
+        (!fast_dx && !fast_dw))
         return 0;
     /* the weight-gradient kernel builds its columns per K block when the slices fit */
     int cols_per_block = fast_dw && (int64_t)clefi_pool_size(pool) * DW_ROWS * DW_Q <= ckk * ohw;

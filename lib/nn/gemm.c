@@ -142,7 +142,6 @@ void clefi_pool_pair(clefi_pool *pool, const clefi_side_work *a, const clefi_sid
 void clefi_sgemm_beside(clefi_pool *pool, const clefi_gemm_args *a, const clefi_side_work *w) {
     gemm_job ja = job_of(a);
     clefi_side_work wa = gemm_work(&ja);
-    clefi_nn_blas_init();
     clefi_pool_pair(pool, &wa, w);
 }
 

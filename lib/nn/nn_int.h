@@ -19,7 +19,7 @@ CLEFI_HIDDEN void clefi_nn_blas_init(void);
 
 /** For tests only (0 otherwise): nonzero makes clefi_conv2d_forward and _backward take their
  *  plain path, columns of the whole image and OpenBLAS for every product, which the blocked
- *  forward and the AVX-512 input-gradient kernel must match bit for bit (test_nn_threads). */
+ *  forward and the AVX-512 gradient kernels must match bit for bit (test_nn_threads). */
 CLEFI_HIDDEN extern int clefi_conv_plain;
 /** Rows [rb, re) of one image's (C,H,W) columns for output pixels [p0, p1): row r (c, kh, kw)
  *  at col + (r - rb) * (p1 - p0). */
@@ -42,6 +42,10 @@ CLEFI_HIDDEN int clefi_conv2d_products_avx512(clefi_pool *pool, const clefi_conv
 /** For tests only (0 otherwise): nonzero makes the LayerNorm/GroupNorm statistics take their
  *  scalar loops, which the AVX-512 ones must match bit for bit (test_nn_threads). */
 CLEFI_HIDDEN extern int clefi_norm_plain;
+/** out[r - rb] += (float) the sum of row r of x(rows, len), rows [rb, re): one chained double
+ *  sum per row in order of k (the norms' statistics kernel; conv2d's bias gradient). */
+CLEFI_HIDDEN void clefi_add_row_sums(float *out, const float *x, int64_t rb, int64_t re,
+                                     int64_t len);
 
 /* ---- weights: the safetensors reader's internals, element types ---- */
 

@@ -146,6 +146,18 @@ static void sum_lanes(const float *const x[NORM_LANES], int64_t len, double s[NO
             s[q] += x[q][k];
 }
 
+void clefi_add_row_sums(float *out, const float *x, int64_t rb, int64_t re, int64_t len) {
+    for (int64_t r0 = rb; r0 < re; r0 += NORM_LANES) {
+        int64_t n = re - r0 < NORM_LANES ? re - r0 : NORM_LANES;
+        const float *rows[NORM_LANES];
+        lane_ptrs(rows, x, r0, n, len);
+        double s[NORM_LANES] = {0};
+        sum_lanes(rows, len, s);
+        for (int q = 0; q < n; q++)
+            out[r0 - rb + q] += (float)s[q];
+    }
+}
+
 /* ss[q] += (x[q][k] - mu[q])^2, k < len */
 static void sqdev_lanes(const float *const x[NORM_LANES], int64_t len, const double mu[NORM_LANES],
                         double ss[NORM_LANES]) {

@@ -107,6 +107,20 @@ static void gemm2_work(clefi_pool *pool, int32_t nt, outs *o) {
     free(a1), free(b1), free(a2), free(b2), free(r1), free(r2), free(again);
 }
 
+/* Compares a[k] with b[k] (len[k] floats) where cmp[k], frees both; returns how many differ. */
+static int64_t differ_free(const char *what, int64_t shape, float **a, float **b,
+                           const int64_t *len, const int *cmp, int n) {
+    int64_t differ = 0;
+    for (int k = 0; k < n; k++) {
+        if (cmp[k] && memcmp(a[k], b[k], (size_t)len[k] * sizeof(float)) != 0) {
+            print_error("%s: shape %d output %d differs\n", what, (int)shape, k);
+            differ++;
+        }
+        free(a[k]), free(b[k]);
+    }
+    return differ;
+}
+
 /* The blocked forward and the AVX-512 input- and weight-gradient kernels against the plain path
  * (whole-image columns, OpenBLAS): the same bits at shapes with partial pixel panels, rows not
  * a multiple of 4, more than 128 output channels (two k chunks), strides, rectangular kernels,
@@ -147,15 +161,9 @@ static void conv_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
             clefi_conv2d_backward(pool, out[plain][1], out[plain][2], NULL, dy, x, w, &s, col);
         }
         clefi_conv_plain = 0;
-        int64_t n[3] = {ny, nx, nw};
-        for (int k = 0; k < 3; k++) {
-            if ((k == 0 || skx) &&
-                memcmp(out[0][k], out[1][k], (size_t)n[k] * sizeof(float)) != 0) {
-                print_error("conv paths: shape %d output %d differs\n", (int)i, k);
-                differ++;
-            }
-            free(out[0][k]), free(out[1][k]);
-        }
+        const int64_t n[3] = {ny, nx, nw};
+        const int cmp[3] = {1, skx, skx};
+        differ += differ_free("conv paths", i, out[0], out[1], n, cmp, 3);
         free(x), free(w), free(b), free(dy), free(col);
     }
     assert_int_equal(differ, 0);
@@ -191,14 +199,9 @@ static void norm_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
             r[plain][4] = dw, r[plain][5] = db;
         }
         clefi_norm_plain = 0;
-        int64_t len[6] = {n, B * G, B * G, n, C, C};
-        for (int k = 0; k < 6; k++) {
-            if (memcmp(r[0][k], r[1][k], (size_t)len[k] * sizeof(float)) != 0) {
-                print_error("norm paths: shape %d output %d differs\n", (int)i, k);
-                differ++;
-            }
-            free(r[0][k]), free(r[1][k]);
-        }
+        const int64_t len[6] = {n, B * G, B * G, n, C, C};
+        const int cmp[6] = {1, 1, 1, 1, 1, 1};
+        differ += differ_free("norm paths", (int64_t)i, r[0], r[1], len, cmp, 6);
         free(x), free(dy), free(w), free(b);
     }
     assert_int_equal(differ, 0);
