@@ -1498,11 +1498,14 @@ CLEF_API clef_status clef_default_model_path(clef_ctx *ctx, int32_t which, char 
  *  (clef_encoder_trainer_create()). A loaded encoder takes them from its weights' metadata.
  *  Forward FLOPs per layer for n tokens: about 24 n d^2 + 4 n^2 d (docs/encoder.md). */
 enum clef_param_key_encoder {
-    CLEF_P_ENC_D_MODEL = 450,  /**< i64, default 256: width d */
-    CLEF_P_ENC_N_LAYERS = 451, /**< i64, default 4: pre-LN Transformer blocks */
-    CLEF_P_ENC_N_HEADS = 452,  /**< i64, default 4: attention heads (divide d) */
-    CLEF_P_ENC_D_FF = 453,     /**< i64, default 1024: MLP width */
-    CLEF_P_ENC_EMBED_DIM = 454 /**< i64, default 512: session embedding width */
+    CLEF_P_ENC_D_MODEL = 450,   /**< i64, default 256: width d */
+    CLEF_P_ENC_N_LAYERS = 451,  /**< i64, default 4: pre-LN Transformer blocks */
+    CLEF_P_ENC_N_HEADS = 452,   /**< i64, default 4: attention heads (divide d) */
+    CLEF_P_ENC_D_FF = 453,      /**< i64, default 1024: MLP width */
+    CLEF_P_ENC_EMBED_DIM = 454, /**< i64, default 512: session embedding width */
+    /** i64 0 or 1, default 1: the projection reads the pooled state and, beside it, the
+     *  session-mean tokens' coefficients (docs/encoder.md "Outputs"); 0: the state alone */
+    CLEF_P_ENC_POOL_VALUES = 455
 };
 
 /** Keys of CLEF_PARAMS_PRETRAIN sets (names "pretrain.*"; docs/encoder.md "Pretraining"). */

@@ -8,7 +8,10 @@
 #    encoder's embeddings (recon-only, encoder-pretrained.safetensors), the default encoder's
 #    (fine-tuned during alignment) and the aligned ones (clef evaluate), and their paired
 #    differences with bootstrap CIs (clef evaluate --versus); with BENCH_BUILD set to a bench
-#    build, the tokens' coefficients too (bench_pool_states coef);
+#    build, issue 19's baselines and ablations too: the bag-of-tokens histogram
+#    (bench_bag_tokens), the tokens' coefficients alone (bench_pool_states coef) and the
+#    pretrained encoder's pooled state alone (bench_pool_states all: its embedding without the
+#    coefficients);
 # 3. zero-shot AUROC of each feat_ task from a prompt over all labelled sessions (the aligner
 #    never saw the cohort), and their mean;
 # 4. the HTML report of the store with the same models (clef report).
@@ -64,13 +67,21 @@ bash "$root/tools/auroc_summary.sh" bandpower=bandpower.csv recon_only=recon_onl
 # the session-mean tokens' coefficients as an embedding, no network (docs/encoder.md "What the
 # tokens hold"): with a bench build (BENCH_BUILD, -DCLEF_BUILD_BENCH=ON) only
 pool="${BENCH_BUILD:-}/bench/encoder/bench_pool_states"
-if [ -n "${BENCH_BUILD:-}" ] && [ -x "$pool" ]; then
-  coef=$("$pool" "$tok" "$enc" m.db coef 2> /dev/null | tail -n 1)
+bag="${BENCH_BUILD:-}/bench/encoder/bench_bag_tokens"
+if [ -n "${BENCH_BUILD:-}" ] && [ -x "$pool" ] && [ -x "$bag" ]; then
+  coef=$("$pool" "$tok" "$pre" m.db coef 2> /dev/null | tail -n 1)
   versus --model "$coef" --versus bandpower -o coef.csv > coef_vs_bandpower.txt
-  bash "$root/tools/auroc_summary.sh" tokens_coef=coef.csv | tail -n 1
+  state=$("$pool" "$tok" "$pre" m.db all 2> /dev/null | tail -n 1)
+  versus --model "$state" --versus bandpower -o state.csv > state_vs_bandpower.txt
+  bags=$("$bag" "$tok" m.db 2> /dev/null | tail -n 1)
+  "$clef" evaluate --store m.db --model "$bags" -o bag.csv > /dev/null 2>&1
+  versus --model "$pre" --versus "$bags" > recon_only_vs_bag_of_tokens.txt
+  bash "$root/tools/auroc_summary.sh" bag_of_tokens=bag.csv tokens_coef=coef.csv \
+    recon_only_state=state.csv | tail -n 3
 fi
 echo "== paired differences in mean AUROC"
-for f in recon_only_vs_bandpower encoder_vs_bandpower aligned_vs_bandpower coef_vs_bandpower; do
+for f in recon_only_vs_bandpower recon_only_vs_bag_of_tokens encoder_vs_bandpower \
+  aligned_vs_bandpower coef_vs_bandpower state_vs_bandpower; do
   [ -f "$f.txt" ] && { echo "-- ${f//_/ }"; tail -n +2 "$f.txt"; }
 done
 echo "-- aligned vs recon-only"

@@ -32,7 +32,9 @@ const float *clefi_enc_trunk(const clef_encoder *enc, clefi_pool *pool, clefi_bl
     return in;
 }
 
-void clefi_enc_pool(const float *y, const uint8_t *key_pad, int64_t nt, int64_t d, float *p) {
+void clefi_enc_pool(const clefi_enc_cfg *c, const float *y, const int32_t *wids,
+                    const uint8_t *key_pad, int64_t nt, float *p) {
+    const int64_t d = c->d;
     int64_t n = 0;
     /* double accumulation in token order: deterministic and accurate over 2,048 tokens */
     for (int64_t k = 0; k < d; k++) {
@@ -46,6 +48,22 @@ void clefi_enc_pool(const float *y, const uint8_t *key_pad, int64_t nt, int64_t 
         n += !key_pad[t];
     for (int64_t k = 0; k < d; k++)
         p[k] = n > 0 ? p[k] / (float)n : 0.0f;
+    if (!c->pool_values)
+        return;
+    /* The coefficients as the input embedding reads them: the mean over ~2,000 states gives
+     * the 128 session-mean tokens 6 % of its weight and one shared direction for all of
+     * them, so it cannot keep the per-channel spectrum; kept apart they can (docs/encoder.md
+     * "Pooling with the coefficients"). */
+    const int32_t *mean = wids + nt - c->n_mean;
+    float *o = p + d;
+    for (int32_t j = 0; j < clefi_enc_n_value(c); j++) {
+        float v[2];
+        clefi_tok_mean_token_values(j, mean[j] - c->codebook_size, c->mean_full, c->mean_pairs,
+                                    c->mean_levels, v);
+        *o++ = v[0];
+        if (j >= c->mean_full)
+            *o++ = v[1];
+    }
 }
 
 /* ---- inference attention and block ----
@@ -176,7 +194,7 @@ static int slot_plan(const clefi_enc_cfg *c, int64_t nt, int32_t n_threads, enc_
                         2 * p->acts_floats * 4,
                         n * d * 4,
                         2 * n * 4,
-                        d * 4,
+                        (size_t)clefi_enc_pool_dim(c) * 4,
                         (size_t)n_threads * IA_QB * n * 4};
     size_t *at[11] = {&p->ids,  &p->type, &p->pad,   &p->pos_a,  &p->pos_b, &p->x,
                       &p->acts, &p->y,    &p->stats, &p->pooled, &p->scores};
@@ -240,8 +258,9 @@ static clef_status embed_run(const clef_encoder *enc, clef_session *s, const int
     clefi_layernorm_forward(s->pool, y, stats, stats + nt, h, enc->lnf_w, enc->lnf_b, nt, c->d,
                             CLEFI_ENC_LN_EPS);
     float *pooled = (float *)(void *)(m + p.pooled);
-    clefi_enc_pool(y, in.key_pad, nt, c->d, pooled);
-    clefi_linear_forward(NULL, emb, pooled, enc->proj_w, enc->proj_b, 1, c->d, c->embed_dim);
+    clefi_enc_pool(c, y, in.ids, in.key_pad, nt, pooled);
+    clefi_linear_forward(NULL, emb, pooled, enc->proj_w, enc->proj_b, 1, clefi_enc_pool_dim(c),
+                         c->embed_dim);
     if (states != NULL) /* back to the layout of the ids; padding columns' rows 0 */
         scatter_states(c, valid, y, states);
     return CLEF_OK;

@@ -5,8 +5,9 @@
  * order: input embeddings (ids, token type, frequency row, time column, session-mean
  * position), the pre-LN blocks (lib/nn block.c), the final LayerNorm, the masked-token head,
  * then the embedding projection. Pretraining updates everything but the projection, which
- * stays at its initial values until the aligner trains it: the identity onto the first d of
- * the embed_dim outputs (zeros after), so a recon-only embedding is the pooled state itself.
+ * stays at its initial values until the aligner trains it: the identity onto the first P of
+ * the embed_dim outputs (zeros after), P the pooled width (the mean state, then with
+ * pool_values the session-mean coefficients), so a recon-only embedding is the pooled vector.
  * A random projection would mix the pooled dimensions, and a standardized, L2-regularized probe
  * then loses the per-dimension scaling (measured: mean AUROC 0.683 -> 0.660 on one fresh cohort,
  * docs/encoder.md "Quality"). */
@@ -49,7 +50,7 @@ static clef_status build_layout(clefi_layout *lay, const clefi_enc_cfg *c) {
         rc = add(lay, rc, "enc.value_head.weight", 2, 2, d);
         rc = add(lay, rc, "enc.value_head.bias", 1, 2, 0);
     }
-    rc = add(lay, rc, "enc.proj.weight", 2, c->embed_dim, d);
+    rc = add(lay, rc, "enc.proj.weight", 2, c->embed_dim, clefi_enc_pool_dim(c));
     rc = add(lay, rc, "enc.proj.bias", 1, c->embed_dim, 0);
     return rc;
 }
@@ -92,7 +93,8 @@ static clef_status check_cfg(clef_ctx *ctx, const clefi_enc_cfg *c, const char *
         (int64_t)c->grid_f * c->grid_t + c->n_mean > 1048576 ||
         (int64_t)c->codebook_size + c->mean_levels > 65536 || c->mean_full < 0 ||
         c->mean_pairs < 0 ||
-        (int64_t)c->mean_full + c->mean_pairs > (c->n_mean > 0 ? c->n_mean - 1 : 0))
+        (int64_t)c->mean_full + c->mean_pairs > (c->n_mean > 0 ? c->n_mean - 1 : 0) ||
+        (c->pool_values && c->mean_full + c->mean_pairs == 0))
         return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
                                "encoder %s: token layout %d x %d grid + %d session-mean tokens, "
                                "codebook %d, %d levels is not supported",
@@ -150,11 +152,12 @@ void clefi_enc_init(clef_encoder *enc, uint64_t seed) {
             x[k] = e->rank == 1 ? (is_ln ? 1.0f : 0.0f)
                                 : 0.02f * clefi_rng_normal(seed, (uint64_t)(e->offset + k));
     }
-    /* the projection [embed_dim][d]: identity on the first min(embed_dim, d) outputs */
-    const int64_t E = enc->cfg.embed_dim, d = enc->cfg.d;
-    memset(enc->proj_w, 0, (size_t)(E * d) * sizeof *enc->proj_w);
-    for (int64_t j = 0; j < E && j < d; j++)
-        enc->proj_w[j * d + j] = 1.0f;
+    /* the projection [embed_dim][P], P the pooled width: identity on the first min(embed_dim,
+     * P) outputs */
+    const int64_t E = enc->cfg.embed_dim, P = clefi_enc_pool_dim(&enc->cfg);
+    memset(enc->proj_w, 0, (size_t)(E * P) * sizeof *enc->proj_w);
+    for (int64_t j = 0; j < E && j < P; j++)
+        enc->proj_w[j * P + j] = 1.0f;
 }
 
 /* ---- architecture from parameters or metadata ---- */
@@ -189,8 +192,10 @@ clef_status clefi_enc_cfg_from(clef_ctx *ctx, const clef_params *arch, const cle
     c->n_heads = (int32_t)clefi_params_i64(arch, CLEF_P_ENC_N_HEADS);
     c->d_ff = (int32_t)clefi_params_i64(arch, CLEF_P_ENC_D_FF);
     c->embed_dim = (int32_t)clefi_params_i64(arch, CLEF_P_ENC_EMBED_DIM);
+    c->pool_values = (int32_t)clefi_params_i64(arch, CLEF_P_ENC_POOL_VALUES);
     clef_params_free(def);
     layout_from_tok(tok, c);
+    c->pool_values = c->pool_values && clefi_enc_n_value(c) > 0;
     memcpy(c->tok_sha, tok->sha256, sizeof c->tok_sha);
     return check_cfg(ctx, c, "architecture");
 }
@@ -221,9 +226,14 @@ static const char *const k_fixed[][2] = {
                        "mean_levels"},
     {"clef.enc.padding", "grid columns >= valid columns (last session-mean id - codebook_size) "
                          "are attention key padding"},
-    {"clef.enc.block", "pre-LN, GELU (erf), LayerNorm eps 1e-5"},
-    {"clef.enc.pooling", "mean of ln_f states over non-padding tokens, then proj"}};
+    {"clef.enc.block", "pre-LN, GELU (erf), LayerNorm eps 1e-5"}};
 #define N_FIXED (sizeof k_fixed / sizeof k_fixed[0])
+
+/* clef.enc.pooling, by pool_values: the first is the only one of files written before it */
+static const char *const k_pooling[2] = {
+    "mean of ln_f states over non-padding tokens, then proj",
+    "mean of ln_f states over non-padding tokens, then the companded coefficients of the "
+    "session-mean tokens (v0 of each one-coefficient token, v0 v1 of each pair), then proj"};
 
 void clefi_enc_meta_fill(const clefi_enc_cfg *c, clefi_enc_meta *m) {
     size_t n = 0, v = 0;
@@ -237,6 +247,8 @@ void clefi_enc_meta_fill(const clefi_enc_cfg *c, clefi_enc_meta *m) {
         m->kv[2 * n] = k_fixed[i][0];
         m->kv[2 * n + 1] = k_fixed[i][1];
     }
+    m->kv[2 * n] = "clef.enc.pooling";
+    m->kv[2 * n++ + 1] = k_pooling[c->pool_values != 0];
 #define PUT_(key, field)                                                                           \
     snprintf(m->val[v], sizeof m->val[v], "%d", (int)c->field);                                    \
     m->kv[2 * n] = key;                                                                            \
@@ -289,6 +301,13 @@ clef_status clefi_enc_cfg_from_weights(clef_ctx *ctx, clef_weights *w, const cha
             return clefi_ctx_error(ctx, CLEF_ERR_UNSUPPORTED,
                                    "encoder '%s': metadata %s is not this library's ('%.60s')",
                                    path, k_fixed[i][0], v ? v : "(missing)");
+    if (clef_weights_meta_get(w, "clef.enc.pooling", &v) != CLEF_OK ||
+        (strcmp(v, k_pooling[0]) != 0 && strcmp(v, k_pooling[1]) != 0))
+        return clefi_ctx_error(ctx, CLEF_ERR_UNSUPPORTED,
+                               "encoder '%s': metadata clef.enc.pooling is not this library's "
+                               "('%.60s')",
+                               path, v ? v : "(missing)");
+    c->pool_values = strcmp(v, k_pooling[1]) == 0;
     clef_status rc = CLEF_OK;
 #define GET_(key, field)                                                                           \
     if (rc == CLEF_OK)                                                                             \

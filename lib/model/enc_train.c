@@ -725,7 +725,7 @@ const float *clefi_enc_embed_grad(clef_encoder_trainer *tr, const int32_t *ids, 
     const clefi_enc_cfg *c = &enc->cfg;
     enc_work *w = &tr->w;
     clefi_pool *pool = tr->sess->pool;
-    int64_t d = c->d, E = c->embed_dim;
+    int64_t d = c->d, E = c->embed_dim, P = clefi_enc_pool_dim(c);
     size_t total = enc->lay.total;
     clefi_enc_bind(tr->grad, tr->gbuf);
     if (zero)
@@ -733,13 +733,14 @@ const float *clefi_enc_embed_grad(clef_encoder_trainer *tr, const int32_t *ids, 
     int64_t nt = window(tr, ids, tr->seed, 0, 0); /* the whole session, as clef_encoder_embed */
     const float *h = trunk_forward(tr, enc, nt);
     float *pooled = w->hsel, *dpooled = w->dhsel; /* no masked states here: their buffers */
-    clefi_enc_pool(w->y, w->key_pad, nt, d, pooled);
-    clefi_linear_forward(pool, emb, pooled, enc->proj_w, enc->proj_b, 1, d, E);
+    clefi_enc_pool(c, w->y, w->wids, w->key_pad, nt, pooled);
+    clefi_linear_forward(pool, emb, pooled, enc->proj_w, enc->proj_b, 1, P, E);
     if (demb == NULL)
         return tr->gbuf;
-    memset(dpooled, 0, (size_t)d * sizeof(float));
+    memset(dpooled, 0, (size_t)P * sizeof(float));
+    /* dpooled past d (the coefficients, inputs) is computed and not used */
     clefi_linear_backward(pool, dpooled, tr->grad->proj_w, tr->grad->proj_b, demb, pooled,
-                          enc->proj_w, 1, d, E);
+                          enc->proj_w, 1, P, E);
     int64_t n = 0; /* the pooled mean's gradient: dpooled / n on every real token */
     for (int64_t t = 0; t < nt; t++)
         n += !w->key_pad[t];

@@ -467,6 +467,9 @@ typedef struct clefi_enc_cfg {
     /* of the session-mean tokens, the first mean_full hold one coefficient, the next
      * mean_pairs two (clefi_tok_mean_token_values) */
     int32_t mean_full, mean_pairs;
+    /* 1: the pooled vector carries the session-mean coefficients beside the mean state (the
+     * "mean+values" pooling, docs/encoder.md "Outputs"); 0: the mean state alone */
+    int32_t pool_values;
     char tok_sha[65];
 } clefi_enc_cfg;
 
@@ -480,6 +483,11 @@ static inline int32_t clefi_enc_mask_id(const clefi_enc_cfg *c) {
 /** Session-mean tokens that hold coefficients (the first ones). */
 static inline int32_t clefi_enc_n_value(const clefi_enc_cfg *c) {
     return c->mean_full + c->mean_pairs;
+}
+/** Width of the pooled vector the projection reads: d, then with pool_values one number per
+ *  coefficient (mean_full + 2 mean_pairs). */
+static inline int32_t clefi_enc_pool_dim(const clefi_enc_cfg *c) {
+    return c->d + (c->pool_values ? c->mean_full + 2 * c->mean_pairs : 0);
 }
 
 struct clef_encoder {
@@ -556,9 +564,11 @@ CLEFI_HIDDEN clefi_block_dims clefi_enc_dims(const clefi_enc_cfg *c, int64_t nt)
 CLEFI_HIDDEN const float *clefi_enc_trunk(const clef_encoder *enc, clefi_pool *pool,
                                           clefi_block_acts *acts, int32_t n_acts, const float *x,
                                           const uint8_t *key_pad, const clefi_block_dims *dims);
-/** p(d) = mean of y(nt, d) over the tokens that are not padding. */
-CLEFI_HIDDEN void clefi_enc_pool(const float *y, const uint8_t *key_pad, int64_t nt, int64_t d,
-                                 float *p);
+/** p(clefi_enc_pool_dim) = the mean of y(nt, d) over the tokens that are not padding, then
+ *  with pool_values the companded coefficients of the window's session-mean ids (its last
+ *  n_mean of wids, none masked). */
+CLEFI_HIDDEN void clefi_enc_pool(const clefi_enc_cfg *c, const float *y, const int32_t *wids,
+                                 const uint8_t *key_pad, int64_t nt, float *p);
 /** A trainer of architecture cfg (tests: layouts no tokenizer has), weights from its seed. */
 CLEFI_HIDDEN clef_status clefi_enc_trainer_new(clef_encoder_trainer **out, clef_ctx *ctx,
                                                const clefi_enc_cfg *cfg, const clef_params *train,

@@ -17,6 +17,9 @@
 
 enum { GF = 3, GT = 8, NMEAN = 4, K = 12, LEVELS = 16, NT = GF * GT + NMEAN };
 
+/* The pooling of small_cfg: the tests given a prestate set it (0 or 1) and reset it to 0. */
+static int32_t g_pool_values;
+
 static clefi_enc_cfg small_cfg(void) {
     clefi_enc_cfg c;
     memset(&c, 0, sizeof c);
@@ -32,6 +35,7 @@ static clefi_enc_cfg small_cfg(void) {
     c.mean_levels = LEVELS;
     c.mean_full = 1; /* a one-coefficient token, a two-coefficient token, then 2 others */
     c.mean_pairs = 1;
+    c.pool_values = g_pool_values; /* then the projection reads 16 + 1 + 2 numbers */
     memset(c.tok_sha, 'a', 64);
     c.tok_sha[64] = '\0';
     return c;
@@ -143,13 +147,14 @@ static double embed_loss(clef_encoder_trainer *tr, void *arg) {
  * gradient of a linear function of the embedding, the projection included, matches central
  * differences; a session with padding columns too. */
 static void test_embed_gradient_fd(void **state) {
-    (void)state;
+    g_pool_values = *(const int32_t *)*state;
     clef_ctx *ctx;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_params *p = pretrain_params(ctx, 10, 2);
     clef_encoder_trainer *tr = new_trainer(ctx, p, 1);
     clef_encoder *enc = (clef_encoder *)clef_encoder_trainer_encoder(tr, 0);
-    for (size_t k = 0; k < 20 * 16; k++) /* a projection that mixes (it starts as identity) */
+    /* a projection that mixes (it starts as identity), the coefficients' columns too */
+    for (size_t k = 0; k < 20 * (size_t)clefi_enc_pool_dim(&enc->cfg); k++)
         enc->proj_w[k] += 0.1f * (float)((k * 7) % 11) / 11.0f - 0.05f;
     int32_t ids[2 * NT];
     random_ids(ids, 2, 7);
@@ -177,6 +182,7 @@ static void test_embed_gradient_fd(void **state) {
     clef_encoder_trainer_free(tr);
     clef_params_free(p);
     clef_ctx_free(ctx);
+    g_pool_values = 0;
 }
 
 static void train_steps(clef_encoder_trainer *tr, const int32_t *ids, int steps) {
@@ -274,7 +280,7 @@ static void test_resume_identical(void **state) {
 /* Save, load, embed: the same embedding; padding columns' ids change nothing; valid_cols
  * masks like the valid-columns token; bad input gets a specific status. */
 static void test_embed_roundtrip(void **state) {
-    (void)state;
+    g_pool_values = *(const int32_t *)*state;
     clef_ctx *ctx;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     clef_params *p = pretrain_params(ctx, 3, 2);
@@ -302,6 +308,14 @@ static void test_embed_roundtrip(void **state) {
     assert_int_equal(need, 20);
     assert_int_equal(clef_encoder_embed(live, s, s1, NT, 0, b, 20, NULL, 0, NULL), CLEF_OK);
     assert_memory_equal(a, b, sizeof a);
+    if (g_pool_values) { /* untrained identity projection: outputs 16-18 are the coefficients */
+        float v[2];
+        clefi_tok_mean_token_values(0, s1[GF * GT] - K, 1, 1, LEVELS, v);
+        assert_true(a[16] == v[0]);
+        clefi_tok_mean_token_values(1, s1[GF * GT + 1] - K, 1, 1, LEVELS, v);
+        assert_true(a[17] == v[0] && a[18] == v[1]);
+        assert_true(a[19] == 0.0f);
+    }
     int64_t scratch = clef_session_scratch_bytes(s);
     for (int r = 0; r < GF; r++) /* padding column GT - 1 */
         s1[r * GT + GT - 1] = (s1[r * GT + GT - 1] + 5) % K;
@@ -353,6 +367,7 @@ static void test_embed_roundtrip(void **state) {
     clef_encoder_trainer_free(tr);
     clef_params_free(p);
     clef_ctx_free(ctx);
+    g_pool_values = 0;
 }
 
 /* The tokenizer check: an encoder refuses a tokenizer it was not trained with, and a trainer
@@ -452,10 +467,16 @@ static void test_default_models(void **state) {
 }
 
 int main(void) {
+    static const int32_t k_mean = 0, k_values = 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gradient_fd),       cmocka_unit_test(test_embed_gradient_fd),
-        cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_resume_identical),
-        cmocka_unit_test(test_embed_roundtrip),   cmocka_unit_test(test_tokenizer_check),
+        cmocka_unit_test(test_gradient_fd),
+        cmocka_unit_test_prestate(test_embed_gradient_fd, (void *)&k_mean),
+        cmocka_unit_test_prestate(test_embed_gradient_fd, (void *)&k_values),
+        cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_resume_identical),
+        cmocka_unit_test_prestate(test_embed_roundtrip, (void *)&k_mean),
+        cmocka_unit_test_prestate(test_embed_roundtrip, (void *)&k_values),
+        cmocka_unit_test(test_tokenizer_check),
         cmocka_unit_test(test_default_models),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  * (tools/ref/encoder_ref.py writes tests/data/golden/model/enc_parity_*.safetensors: a seeded
  * d 32, 2-layer, 4-head encoder on a 4 x 12 grid + 5 session-mean tokens, and the float64
  * reference's final states and embeddings of 4 cases: three sessions with 12, 7 and 3 valid
- * columns from their ids, and the first again with a caller's valid_cols 5).
+ * columns from their ids, and the first again with a caller's valid_cols 5); the same for a
+ * second encoder whose embedding projects the pooled state and the session-mean coefficients.
  *
  * Tolerances: embeddings within 1e-4 relative to the embedding's largest magnitude (issue 19);
  * states |c - ref| <= 2e-5 + 1e-4 |ref| (float32 GEMMs of <= 64 products, fast exp in the
@@ -38,11 +39,14 @@ static void *read_tensor(clef_weights *w, const char *name, size_t bytes) {
     return p;
 }
 
-static void golden_load(golden *g) {
+/* The golden of tag "enc_parity_" (the pooled state alone) or "enc_parity_pv_" (the pooled
+ * state, then the session-mean coefficients: clef.enc.pooling with the values). */
+static void golden_load(golden *g, const char *tag) {
     memset(g, 0, sizeof *g);
     assert_int_equal(clef_ctx_create(&g->ctx), CLEF_OK);
-    clef_status rc = clef_encoder_load(
-        &g->enc, g->ctx, test_data_path("golden/model/enc_parity_weights.safetensors"), NULL);
+    char path[96];
+    snprintf(path, sizeof path, "golden/model/%sweights.safetensors", tag);
+    clef_status rc = clef_encoder_load(&g->enc, g->ctx, test_data_path(path), NULL);
     if (rc != CLEF_OK)
         print_error("clef_encoder_load: %s\n", clef_ctx_errmsg(g->ctx));
     assert_int_equal(rc, CLEF_OK);
@@ -51,9 +55,8 @@ static void golden_load(golden *g) {
     assert_int_equal(g->d, 32);
     assert_int_equal(g->e, 24);
     clef_weights *w = NULL;
-    assert_int_equal(
-        clef_weights_open(&w, g->ctx, test_data_path("golden/model/enc_parity_io.safetensors")),
-        CLEF_OK);
+    snprintf(path, sizeof path, "golden/model/%sio.safetensors", tag);
+    assert_int_equal(clef_weights_open(&w, g->ctx, test_data_path(path)), CLEF_OK);
     size_t n = (size_t)N_CASES;
     g->ids = read_tensor(w, "ids", n * (size_t)g->nt * sizeof(int32_t));
     int32_t *v = read_tensor(w, "valid_cols", n * sizeof(int32_t));
@@ -89,9 +92,10 @@ static void embed_all(const golden *g, int32_t n_threads, float *emb, float *sta
 
 /* The golden's embeddings (relative to each one's largest magnitude) and states. */
 static void test_parity(void **state) {
-    (void)state;
+    const char *tag = *state;
     golden g;
-    golden_load(&g);
+    golden_load(&g, tag);
+    printf("  %s\n", tag);
     size_t nsd = (size_t)(g.nt * g.d);
     float *emb = calloc(N_CASES * (size_t)g.e, sizeof *emb);
     float *st = calloc(N_CASES * nsd, sizeof *st);
@@ -138,9 +142,8 @@ static void test_parity(void **state) {
 
 /* 1 and 2 threads: the same bits, embeddings and states. */
 static void test_threads_bits(void **state) {
-    (void)state;
     golden g;
-    golden_load(&g);
+    golden_load(&g, *state);
     size_t nsd = (size_t)(g.nt * g.d), ne = N_CASES * (size_t)g.e;
     float *e1 = calloc(ne, sizeof(float)), *e2 = calloc(ne, sizeof(float));
     float *s1 = calloc(N_CASES * nsd, sizeof(float)), *s2 = calloc(N_CASES * nsd, sizeof(float));
@@ -154,7 +157,11 @@ static void test_threads_bits(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_parity),
-                                       cmocka_unit_test(test_threads_bits)};
+    static const char *mean = "enc_parity_", *values = "enc_parity_pv_";
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_prestate(test_parity, (void *)mean),
+        cmocka_unit_test_prestate(test_parity, (void *)values),
+        cmocka_unit_test_prestate(test_threads_bits, (void *)mean),
+        cmocka_unit_test_prestate(test_threads_bits, (void *)values)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ static const char k_usage[] =
     "usage: clef pretrain (COHORT_DIR | --store DB) -w|--tokenizer TOKENIZER -o WEIGHTS\n"
     "         [--threads T] [--steps N] [--batch B] [--lr X] [--seed S]\n"
     "         [--d-model D] [--layers L] [--heads H] [--d-ff F] [--embed-dim E]\n"
-    "         [--crop-cols C] [--mask-min R] [--mask-max R] [--mean-weight W]\n"
+    "         [--pool-values 0|1] [--crop-cols C] [--mask-min R] [--mask-max R] [--mean-weight W]\n"
     "         [--warmup-frac F]\n"
     "         [--weight-decay W] [--ema-decay E] [--grad-clip G] [--max-sessions N]\n"
     "         [--val-every N] [--checkpoint CKPT] [--checkpoint-every N] [--resume CKPT]\n"
@@ -45,7 +45,8 @@ static const char k_usage[] =
     "to [--mask-min 0.15, --mask-max 0.85], the same share of the session-mean coefficient\n"
     "tokens masked and their values regressed (squared error weighted --mean-weight 1);\n"
     "--crop-cols C trains on windows of C token\n"
-    "columns (0: whole sessions).\n"
+    "columns (0: whole sessions). --pool-values 1 (default): the embedding projects the pooled\n"
+    "state and, beside it, the session-mean coefficients; 0: the pooled state alone.\n"
     "--dist (under mpirun, in a build with MPI): data-parallel over the ranks; every rank\n"
     "reads the same sessions and trains batch / ranks of each batch; rank 0 writes.\n"
     "--as-ranks W (one process): compute each batch as W ranks would and combine the\n"
@@ -75,6 +76,7 @@ static const cli_param_flag num_flags[] = {
     {"--heads", 0, CLEF_P_ENC_N_HEADS, 0},
     {"--d-ff", 0, CLEF_P_ENC_D_FF, 0},
     {"--embed-dim", 0, CLEF_P_ENC_EMBED_DIM, 0},
+    {"--pool-values", 0, CLEF_P_ENC_POOL_VALUES, 0},
 };
 
 #define N_NUM (sizeof num_flags / sizeof num_flags[0])

@@ -16,14 +16,18 @@ the first mean_full tokens, range 20 and sqrt(mean_levels) levels for each of th
 coefficients of the next mean_pairs tokens, id - codebook_size = q0 * sqrt(levels) + q1; 0 for
 the presence and valid-columns tokens). Grid columns >= the valid columns (the
 last session-mean id - codebook_size, clamped to [1, grid_t]; or a caller's valid_cols) are
-attention key padding and left out of the mean.
+attention key padding and left out of the mean. With pool_values (clef.enc.pooling) the
+projection reads the mean and then the companded coefficients: v0 of each one-coefficient
+token, then v0 and v1 of each pair token.
 
 usage:
   encoder_ref.py [--out DIR]     write the golden files of tests/model/test_encoder_parity.c
                                  (default tests/data/golden/model): enc_parity_weights.safetensors
                                  (a small seeded encoder, metadata as clef_encoder_save() writes)
                                  and enc_parity_io.safetensors (ids, valid_cols, the float64
-                                 reference's states and embeddings as float32). Not run by the
+                                 reference's states and embeddings as float32), and the same pair
+                                 enc_parity_pv_* of an encoder whose pooled vector carries the
+                                 coefficients (clef.enc.pooling, pool_values 1). Not run by the
                                  test suite: the goldens are committed.
   encoder_ref.py --bench WEIGHTS IDS.i32 --threads 1,2 [--reps N]
                                  time the float32 forward of one session (bench/encoder runs it
@@ -59,8 +63,11 @@ FIXED_META = {
     "clef.enc.padding": "grid columns >= valid columns (last session-mean id - codebook_size) "
                         "are attention key padding",
     "clef.enc.block": "pre-LN, GELU (erf), LayerNorm eps 1e-5",
-    "clef.enc.pooling": "mean of ln_f states over non-padding tokens, then proj",
 }
+# clef.enc.pooling by pool_values (0: the mean state alone; 1: then the coefficients)
+POOLING = ["mean of ln_f states over non-padding tokens, then proj",
+           "mean of ln_f states over non-padding tokens, then the companded coefficients of the "
+           "session-mean tokens (v0 of each one-coefficient token, v0 v1 of each pair), then proj"]
 INT_KEYS = ["d_model", "n_layers", "n_heads", "d_ff", "embed_dim", "grid_f", "grid_t",
             "mean_tokens", "codebook_size", "mean_levels", "mean_full", "mean_pairs"]
 
@@ -123,7 +130,7 @@ class Encoder(nn.Module):
         self.head = nn.Linear(d, c["codebook_size"])
         if c["mean_full"] + c["mean_pairs"] > 0:  # pretraining's session-mean value head
             self.value_head = nn.Linear(d, 2)
-        self.proj = nn.Linear(d, c["embed_dim"])
+        self.proj = nn.Linear(pool_dim(c), c["embed_dim"])
         gf, gt, nm = c["grid_f"], c["grid_t"], c["mean_tokens"]
         # per-token type, row, column and session-mean index of the window (buffers)
         self.register_buffer("type_ids", torch.cat([torch.zeros(gf * gt), torch.ones(nm)]).long(),
@@ -160,6 +167,9 @@ class Encoder(nn.Module):
         y = self.ln_f(x)
         w = keep.to(y.dtype).unsqueeze(2)
         pooled = (y * w).sum(1) / w.sum(1)
+        if c["pool_values"]:  # every coefficient beside the mean: v0 of full tokens, v0 v1 of pairs
+            v = mean_values(c, ids).to(y.dtype)
+            pooled = torch.cat([pooled, v[:, :c["mean_full"], 0], v[:, c["mean_full"]:].flatten(1)], 1)
         return y, self.proj(pooled)
 
 
@@ -169,6 +179,7 @@ def read_weights(path):
         meta = f.metadata()
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     c = {k: int(meta["clef.enc." + k]) for k in INT_KEYS}
+    c["pool_values"] = POOLING.index(meta["clef.enc.pooling"])
     return c, tensors
 
 
@@ -181,10 +192,15 @@ def build(c, tensors, dtype):
 
 # ---- golden files ----
 
-def golden_cfg():
+def pool_dim(c):
+    """Width of the pooled vector the projection reads."""
+    return c["d_model"] + (c["mean_full"] + 2 * c["mean_pairs"] if c["pool_values"] else 0)
+
+
+def golden_cfg(pool_values):
     return dict(d_model=32, n_layers=2, n_heads=4, d_ff=64, embed_dim=24, grid_f=4, grid_t=12,
                 mean_tokens=6, codebook_size=16, mean_levels=16, mean_full=2,
-                mean_pairs=2)
+                mean_pairs=2, pool_values=pool_values)
 
 
 def golden_weights(c, rng):
@@ -207,7 +223,8 @@ def golden_weights(c, rng):
                ("enc.head.weight", (c["codebook_size"], d)), ("enc.head.bias", (c["codebook_size"],))]
     if c["mean_full"] + c["mean_pairs"] > 0:
         shapes += [("enc.value_head.weight", (2, d)), ("enc.value_head.bias", (2,))]
-    shapes += [("enc.proj.weight", (c["embed_dim"], d)), ("enc.proj.bias", (c["embed_dim"],))]
+    shapes += [("enc.proj.weight", (c["embed_dim"], pool_dim(c))),
+               ("enc.proj.bias", (c["embed_dim"],))]
     w = {}
     for name, shape in shapes:
         if len(shape) == 1:
@@ -223,6 +240,7 @@ def golden_weights(c, rng):
 
 def metadata(c, tok_sha):
     m = dict(FIXED_META)
+    m["clef.enc.pooling"] = POOLING[c["pool_values"]]
     m["clef.kind"] = "model"
     m["clef.source"] = "tools/ref/encoder_ref.py"
     for k in INT_KEYS:
@@ -245,9 +263,12 @@ def golden_ids(c, rng, valid_list):
     return np.stack(out).astype(np.int32)
 
 
-def write_golden(out):
-    rng = np.random.default_rng(20261204)
-    c = golden_cfg()
+def write_golden(out, pool_values):
+    """enc_parity_{weights,io}.safetensors (pool_values 0, the first golden, whose draws are
+    unchanged) or enc_parity_pv_*.safetensors (pool_values 1, its own seed)."""
+    rng = np.random.default_rng(20261207 if pool_values else 20261204)
+    tag = "enc_parity_pv_" if pool_values else "enc_parity_"
+    c = golden_cfg(pool_values)
     w = golden_weights(c, rng)
     tok_sha = "".join("0123456789abcdef"[i] for i in rng.integers(0, 16, 64))
     ids = golden_ids(c, rng, [12, 7, 3])
@@ -263,17 +284,17 @@ def write_golden(out):
                             valid)
         states, emb = m(t_ids, valid)
     os.makedirs(out, exist_ok=True)
-    wpath = os.path.join(out, "enc_parity_weights.safetensors")
+    wpath = os.path.join(out, tag + "weights.safetensors")
     save_file(w, wpath, metadata(c, tok_sha))
     io = {"ids": case_ids, "valid_cols": case_valid,
           "states": states.float().numpy(), "emb": emb.float().numpy()}
-    save_file(io, os.path.join(out, "enc_parity_io.safetensors"))
+    save_file(io, os.path.join(out, tag + "io.safetensors"))
     # the float32 torch forward beside the float64 reference: the noise floor of float32
     m32 = build(c, w, torch.float32)
     with torch.no_grad():
         s32, e32 = m32(t_ids, valid)
     rel = lambda a, b: float((a.double() - b).abs().max() / b.abs().max())
-    print(f"wrote {wpath} and enc_parity_io.safetensors: {len(case_ids)} cases, valid "
+    print(f"wrote {wpath} and {tag}io.safetensors: {len(case_ids)} cases, valid "
           f"{valid.tolist()}; torch float32 vs float64: states {rel(s32, states):.2e}, "
           f"emb {rel(e32, emb):.2e} (max abs err / max abs)")
 
@@ -313,7 +334,8 @@ def main():
     if a.bench:
         bench(a.bench[0], a.bench[1], [int(t) for t in a.threads.split(",")], a.reps)
     else:
-        write_golden(a.out)
+        write_golden(a.out, 0)
+        write_golden(a.out, 1)
 
 
 if __name__ == "__main__":

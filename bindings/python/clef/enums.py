@@ -266,6 +266,7 @@ class ParamKeyEncoder(IntEnum):
     N_HEADS = 452  # CLEF_P_ENC_N_HEADS
     D_FF = 453  # CLEF_P_ENC_D_FF
     EMBED_DIM = 454  # CLEF_P_ENC_EMBED_DIM
+    POOL_VALUES = 455  # CLEF_P_ENC_POOL_VALUES
 
 
 class ParamKeyPretrain(IntEnum):
