@@ -26,6 +26,7 @@ seed=${3:-51}
 patients=${PATIENTS:-400}
 threads=(--threads "${THREADS:-2}")
 clef="$build/tools/cli/clef"
+bench="${BENCH_BUILD:+$(cd "$BENCH_BUILD" && pwd)}"  # absolute: the script changes directory
 tok="$root/models/tokenizer.safetensors"
 enc="$root/models/encoder.safetensors"
 pre="$root/models/encoder-pretrained.safetensors"
@@ -66,9 +67,9 @@ bash "$root/tools/auroc_summary.sh" bandpower=bandpower.csv recon_only=recon_onl
   encoder=encoder.csv aligned=aligned.csv
 # the session-mean tokens' coefficients as an embedding, no network (docs/encoder.md "What the
 # tokens hold"): with a bench build (BENCH_BUILD, -DCLEF_BUILD_BENCH=ON) only
-pool="${BENCH_BUILD:-}/bench/encoder/bench_pool_states"
-bag="${BENCH_BUILD:-}/bench/encoder/bench_bag_tokens"
-if [ -n "${BENCH_BUILD:-}" ] && [ -x "$pool" ] && [ -x "$bag" ]; then
+pool="$bench/bench/encoder/bench_pool_states"
+bag="$bench/bench/encoder/bench_bag_tokens"
+if [ -n "$bench" ] && [ -x "$pool" ] && [ -x "$bag" ]; then
   coef=$("$pool" "$tok" "$pre" m.db coef 2> /dev/null | tail -n 1)
   versus --model "$coef" --versus bandpower -o coef.csv > coef_vs_bandpower.txt
   state=$("$pool" "$tok" "$pre" m.db all 2> /dev/null | tail -n 1)
