@@ -8,11 +8,14 @@
 # .865 and .709 there against .681 and .481 for the short ones; other rephrasings of the focal
 # findings gained nothing. "abnormal EEG" is scored against its counterpart "normal EEG" (the
 # two-class form of CLIP's zero-shot): alone, both prompts land nearest the normal sessions'
-# short verdicts (docs/aligner.md "Prompts").
-prompts=("feat_focal_slowing:focal slowing"
+# short verdicts (docs/aligner.md "Prompts"). With the coefficient pooling (2026-12-07) the
+# focal findings gained from their location on the same cohort: "focal slowing over the
+# temporal region" .828 against .418 for "focal slowing", "focal epileptiform discharges over
+# the temporal region" .852 against .790 (the reports name the side and the temporal region).
+prompts=("feat_focal_slowing:focal slowing over the temporal region"
   "feat_generalized_slowing:diffuse generalized slowing of the background"
   "feat_triphasic_waves:generalized periodic discharges with triphasic morphology"
-  "feat_focal_epileptiform:focal epileptiform discharges"
+  "feat_focal_epileptiform:focal epileptiform discharges over the temporal region"
   "feat_generalized_epileptiform:generalized spike and wave discharges"
   "feat_excess_beta:excess beta activity" "feat_drowsiness_sleep:drowsiness and sleep spindles"
   "feat_burst_suppression:burst suppression" "feat_slow_pdr:slow posterior dominant rhythm"
