@@ -93,13 +93,17 @@ static clef_status check_cfg(clef_ctx *ctx, const clefi_enc_cfg *c, const char *
         (int64_t)c->grid_f * c->grid_t + c->n_mean > 1048576 ||
         (int64_t)c->codebook_size + c->mean_levels > 65536 || c->mean_full < 0 ||
         c->mean_pairs < 0 ||
-        (int64_t)c->mean_full + c->mean_pairs > (c->n_mean > 0 ? c->n_mean - 1 : 0) ||
-        (c->pool_values && c->mean_full + c->mean_pairs == 0))
+        (int64_t)c->mean_full + c->mean_pairs > (c->n_mean > 0 ? c->n_mean - 1 : 0))
         return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
                                "encoder %s: token layout %d x %d grid + %d session-mean tokens, "
                                "codebook %d, %d levels is not supported",
                                src, (int)c->grid_f, (int)c->grid_t, (int)c->n_mean,
                                (int)c->codebook_size, (int)c->mean_levels);
+    if (c->pool_values && clefi_enc_n_value(c) == 0)
+        return clefi_ctx_error(ctx, CLEF_ERR_RANGE,
+                               "encoder %s: pooling with the session-mean coefficients, but the "
+                               "token layout has no coefficient tokens",
+                               src);
     return CLEF_OK;
 }
 

@@ -370,6 +370,26 @@ static void test_embed_roundtrip(void **state) {
     g_pool_values = 0;
 }
 
+/* Coefficient pooling needs coefficient tokens: an architecture without them is refused by
+ * name; the same layout with the mean pooling alone is fine. */
+static void test_pool_values_needs_coefficients(void **state) {
+    (void)state;
+    clef_ctx *ctx;
+    assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
+    clefi_enc_cfg c = small_cfg();
+    c.mean_full = c.mean_pairs = 0;
+    c.pool_values = 1;
+    clef_encoder *enc = NULL;
+    assert_int_equal(clefi_enc_alloc(&enc, ctx, &c), CLEF_ERR_RANGE);
+    assert_null(enc);
+    assert_non_null(strstr(clef_ctx_errmsg(ctx), "no coefficient tokens"));
+    c.pool_values = 0;
+    assert_int_equal(clefi_enc_alloc(&enc, ctx, &c), CLEF_OK);
+    assert_int_equal(clefi_enc_pool_dim(&enc->cfg), c.d);
+    clef_encoder_free(enc);
+    clef_ctx_free(ctx);
+}
+
 /* The tokenizer check: an encoder refuses a tokenizer it was not trained with, and a trainer
  * refuses a tokenizer that no file names. */
 static void test_tokenizer_check(void **state) {
@@ -476,6 +496,7 @@ int main(void) {
         cmocka_unit_test(test_resume_identical),
         cmocka_unit_test_prestate(test_embed_roundtrip, (void *)&k_mean),
         cmocka_unit_test_prestate(test_embed_roundtrip, (void *)&k_values),
+        cmocka_unit_test(test_pool_values_needs_coefficients),
         cmocka_unit_test(test_tokenizer_check),
         cmocka_unit_test(test_default_models),
     };
