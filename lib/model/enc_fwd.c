@@ -66,101 +66,18 @@ void clefi_enc_pool(const clefi_enc_cfg *c, const float *y, const int32_t *wids,
     }
 }
 
-/* ---- inference attention and block ----
- * lib/nn's attention (FlashAttention-2: 256 x 256 tiles, online softmax) keeps the log-sum-exp
- * that training's backward needs in bounded scratch. Inference needs neither, and a whole
- * session's scores of a block of IA_QB queries (IA_QB x 2,048 floats) fit in L2: each
- * (head, query block) is one GEMM for the scores over all keys, a plain softmax (AVX-512 or
- * AVX2 clones; the per-tile rescaling, row maxima and exp of the tiled kernel took 30 % of the
- * forward, compiled for baseline SSE2), and one GEMM for the output. The window holds no
- * padding (embed_run leaves padding columns out), so no key is masked. One thread per item,
- * GEMM shapes fixed by the sizes: the same bits for any thread count. */
-#define IA_QB 64
+/* ---- inference block ---- */
 
-typedef struct ia_job {
-    const float *qkv, *k, *v; /* k, v: the keys and values, row stride ldkv */
-    float *out, *scores;      /* scores: IA_QB x nk floats per thread */
-    int64_t T, C, hd, nk, ldkv, n_qb;
-    float scale;
-} ia_job;
-
-/* s = exp(s - max s) over n (>= 1) scores; returns the sum, over 16 fixed partial sums */
-CLEFI_SIMD_CLONES
-static float softmax_row(float *restrict s, int64_t n) {
-    float mx[16], acc[16];
-    for (int k = 0; k < 16; k++)
-        mx[k] = s[0], acc[k] = 0.f;
-    int64_t n16 = n - n % 16;
-    for (int64_t c = 0; c < n16; c += 16)
-        for (int k = 0; k < 16; k++)
-            mx[k] = s[c + k] > mx[k] ? s[c + k] : mx[k];
-    for (int64_t c = n16; c < n; c++)
-        mx[0] = s[c] > mx[0] ? s[c] : mx[0];
-    float m = mx[0];
-    for (int k = 1; k < 16; k++)
-        m = mx[k] > m ? mx[k] : m;
-    for (int64_t c = 0; c < n; c++)
-        s[c] = clefi_expf(s[c] - m);
-    for (int64_t c = 0; c < n16; c += 16)
-        for (int k = 0; k < 16; k++)
-            acc[k] += s[c + k];
-    float sum = 0.f;
-    for (int64_t c = n16; c < n; c++)
-        sum += s[c];
-    for (int k = 0; k < 16; k++)
-        sum += acc[k];
-    return sum;
-}
-
-static void ia_items(void *arg, int64_t b, int64_t e, int32_t tid) {
-    const ia_job *j = arg;
-    float *S = j->scores + (size_t)tid * IA_QB * (size_t)j->nk;
-    int64_t ld = 3 * j->C;
-    for (int64_t it = b; it < e; it++) {
-        int64_t h = it / j->n_qb, q0 = (it % j->n_qb) * IA_QB;
-        int64_t nq = j->T - q0 < IA_QB ? j->T - q0 : IA_QB;
-        clefi_sgemm(NULL, 0, 1, nq, j->nk, j->hd, j->scale, j->qkv + q0 * ld + h * j->hd, ld,
-                    j->k + h * j->hd, j->ldkv, 0.f, S, j->nk);
-        float inv[IA_QB];
-        for (int64_t i = 0; i < nq; i++)
-            inv[i] = 1.f / softmax_row(S + i * j->nk, j->nk);
-        float *o = j->out + q0 * j->C + h * j->hd;
-        clefi_sgemm(NULL, 0, 0, nq, j->hd, j->nk, 1.f, S, j->nk, j->v + h * j->hd, j->ldkv, 0.f, o,
-                    j->C);
-        for (int64_t i = 0; i < nq; i++)
-            for (int64_t d = 0; d < j->hd; d++)
-                o[i * j->C + d] *= inv[i];
-    }
-}
-
-/* out (T, C) = softmax(Q K^T / sqrt(hd)) V per head over all T keys; scores: IA_QB T floats
- * per thread. */
-static void infer_attention(clefi_pool *pool, float *out, const float *qkv, int64_t T, int64_t C,
-                            int64_t NH, float *scores) {
-    ia_job j = {.qkv = qkv,
-                .k = qkv + C,
-                .v = qkv + 2 * C,
-                .out = out,
-                .scores = scores,
-                .T = T,
-                .C = C,
-                .hd = C / NH,
-                .nk = T,
-                .ldkv = 3 * C,
-                .n_qb = (T + IA_QB - 1) / IA_QB};
-    j.scale = 1.f / sqrtf((float)j.hd);
-    clefi_pool_for(pool, NH * j.n_qb, ia_items, &j);
-}
-
-/* clefi_block_forward() (lib/nn/block.c) with infer_attention() in place of the training
- * attention; keep the two in step. */
+/* clefi_block_forward() (lib/nn/block.c) with clefi_attention_infer() (no log-sum-exp,
+ * no mask: the window holds no padding) in place of the training attention; keep the two in
+ * step. */
 static void infer_block(clefi_pool *pool, clefi_block_acts *a, const clefi_block_params *p,
                         const float *x, const clefi_block_dims *d, float *scores) {
     int64_t N = d->T, C = d->C;
     clefi_layernorm_forward(pool, a->ln1, a->ln1_mean, a->ln1_rstd, x, p->ln1_w, p->ln1_b, N, C,
                             d->eps);
     clefi_linear_forward(pool, a->qkv, a->ln1, p->qkv_w, p->qkv_b, N, C, 3 * C);
-    infer_attention(pool, a->att, a->qkv, N, C, d->NH, scores);
+    clefi_attention_infer(pool, a->att, a->qkv, N, C, d->NH, scores);
     clefi_linear_forward(pool, a->h, a->att, p->proj_w, p->proj_b, N, C, C);
     clefi_residual_forward(pool, a->h, a->h, x, N * C);
     clefi_layernorm_forward(pool, a->ln2, a->ln2_mean, a->ln2_rstd, a->h, p->ln2_w, p->ln2_b, N, C,
@@ -195,7 +112,7 @@ static int slot_plan(const clefi_enc_cfg *c, int64_t nt, int32_t n_threads, enc_
                         n * d * 4,
                         2 * n * 4,
                         (size_t)clefi_enc_pool_dim(c) * 4,
-                        (size_t)n_threads * IA_QB * n * 4};
+                        clefi_attention_infer_floats(nt, c->d, n_threads) * 4};
     size_t *at[11] = {&p->ids,  &p->type, &p->pad,   &p->pos_a,  &p->pos_b, &p->x,
                       &p->acts, &p->y,    &p->stats, &p->pooled, &p->scores};
     for (int i = 0; i < 11; i++) {

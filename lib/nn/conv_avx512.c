@@ -102,16 +102,7 @@ __attribute__((target("avx512f,fma"))) static void dcol_blocks(void *arg, int64_
  * transposed once to gT (pixels x OC), dW to dWT (C*KH*KW x OC), and a register block of 4
  * rows of col x 64 output channels runs over each K block. Used for 64 output channels, and for
  * multiples of 64 at stride 1 (strided ones measured slower: short column segments). */
-enum { DW_Q = 448, DW_UNROLL = 16, DW_ROWS = 64 }; /* DW_ROWS: rows of col per work block */
-
-static int64_t dw_block_len(int64_t K, int64_t ls) {
-    int64_t l = K - ls;
-    if (l >= 2 * DW_Q)
-        return DW_Q;
-    if (l > DW_Q)
-        return (l / 2 + DW_UNROLL - 1) / DW_UNROLL * DW_UNROLL;
-    return l;
-}
+enum { DW_Q = CLEFI_BLAS_Q, DW_ROWS = 64 }; /* DW_ROWS: rows of col per work block */
 
 typedef struct dw_job {
     const clefi_conv2d *s;
@@ -153,7 +144,7 @@ __attribute__((target("avx512f,fma"))) static void dw_blocks(void *arg, int64_t 
     for (int64_t blk = bb; blk < be; blk++) {
         int64_t r0 = blk * DW_ROWS, r1 = r0 + DW_ROWS < R ? r0 + DW_ROWS : R;
         for (int64_t ls = 0, l; ls < K; ls += l) {
-            l = dw_block_len(K, ls);
+            l = clefi_blas_k_block(K, ls);
             const float *c0 = j->col != NULL ? j->col + r0 * K + ls : cb;
             int64_t ldc = j->col != NULL ? K : l;
             if (j->col == NULL)

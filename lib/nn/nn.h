@@ -157,6 +157,19 @@ CLEFI_HIDDEN int clefi_linear_forward_bf16(clefi_pool *pool, float *out, const f
                                            const uint32_t *packed, const float *bias, int64_t N,
                                            int64_t C, int64_t OC, uint32_t *act);
 
+/** Floats of scratch for clefi_attention_infer() over T tokens of C columns, n_threads pool
+ *  threads. */
+CLEFI_HIDDEN size_t clefi_attention_infer_floats(int64_t T, int64_t C, int32_t n_threads);
+/** Self-attention of one unpadded sequence for inference, float32: out(T,C) from qkv(T,3C)
+ *  (q | k | v, NH heads of C/NH columns each), as clefi_attention_forward with B = 1, no mask,
+ *  no log-sum-exp. AVX-512 kernels over K^T and V packed once per head when the CPU has
+ *  AVX-512F and FMA and the head width is 16, 32, 48 or 64 (and clefi_attn_plain is 0);
+ *  otherwise two OpenBLAS GEMMs per block of queries (attn_infer.c). scratch:
+ *  clefi_attention_infer_floats(T, C, clefi_pool_size(pool)) floats. Bit-identical for any
+ *  thread count. */
+CLEFI_HIDDEN void clefi_attention_infer(clefi_pool *pool, float *out, const float *qkv, int64_t T,
+                                        int64_t C, int64_t NH, float *scratch);
+
 /** Words of scratch per pool thread of clefi_attention_forward_bf16(). */
 CLEFI_HIDDEN size_t clefi_bf16_attn_words(int64_t T, int64_t C, int64_t NH);
 /** Self-attention of one unpadded sequence for inference: out(T,C) from qkv(T,3C) (q | k | v,

@@ -37,11 +37,33 @@ CLEFI_HIDDEN int clefi_conv2d_products_avx512(clefi_pool *pool, const clefi_conv
                                               const clefi_gemm_args *dw, const clefi_gemm_args *dx,
                                               const float *img, float *col);
 
+/* ---- OpenBLAS's summation order (SkylakeX sgemm) ----
+ * Its level-3 driver cuts K into blocks of GEMM_Q = 448 (the last two split the rest evenly,
+ * rounded up to GEMM_UNROLL_M = 16); the micro-kernel sums each block from zero, one FMA chain
+ * per output in order of k, and adds the block's sum to C (after the beta pass). Kernels that
+ * must give OpenBLAS's bits (conv_avx512.c, attn_infer.c) follow these blocks. */
+enum { CLEFI_BLAS_Q = 448, CLEFI_BLAS_UNROLL = 16 };
+
+/** Length of OpenBLAS's K block that starts at ls (< K). */
+static inline int64_t clefi_blas_k_block(int64_t K, int64_t ls) {
+    int64_t l = K - ls;
+    if (l >= 2 * CLEFI_BLAS_Q)
+        return CLEFI_BLAS_Q;
+    if (l > CLEFI_BLAS_Q)
+        return (l / 2 + CLEFI_BLAS_UNROLL - 1) / CLEFI_BLAS_UNROLL * CLEFI_BLAS_UNROLL;
+    return l;
+}
+
 /* ---- normalisation (norm.c) ---- */
 
 /** For tests only (0 otherwise): nonzero makes the LayerNorm/GroupNorm statistics take their
  *  scalar loops, which the AVX-512 ones must match bit for bit (test_nn_threads). */
 CLEFI_HIDDEN extern int clefi_norm_plain;
+
+/** For tests only (0 otherwise): nonzero makes clefi_attention_infer take its portable path
+ *  (OpenBLAS products), which the AVX-512 one must match to rounding (test_nn_threads). */
+CLEFI_HIDDEN extern int clefi_attn_plain;
+
 /** out[r - rb] += (float) the sum of row r of x(rows, len), rows [rb, re): one chained double
  *  sum per row in order of k (the norms' statistics kernel; conv2d's bias gradient). */
 CLEFI_HIDDEN void clefi_add_row_sums(float *out, const float *x, int64_t rb, int64_t re,

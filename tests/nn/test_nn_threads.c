@@ -2,10 +2,12 @@
  * (clefi_sgemm2, also against two clefi_sgemm calls), attention, the VQ search and the
  * gradient norm give bit-identical results with 1, 2 and 3 threads, at shapes where every
  * GEMM is cut into several blocks; and conv2d's and the norms' fast paths give the bits of
- * their plain paths (test_conv_paths, test_norm_paths). (The Transformer block and AdamW are
+ * their plain paths (test_conv_paths, test_norm_paths); inference attention's two paths
+ * against an exact reference (test_attention_infer_paths). (The Transformer block and AdamW are
  * covered by test_nn_train's 1/2/3-thread training run.) */
 #include "test_support.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -208,6 +210,112 @@ static void norm_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
     *o = (outs){nt_zeros(1), NULL, NULL, NULL, 1, 0, 0, 0};
 }
 
+/* clefi_attention_infer at head widths 32, 48, 64 (the AVX-512 path) and 16, 128 (portable
+ * only), T not a multiple of the 64-key panels or of the 64-query blocks (a short last block
+ * takes the portable path), more than 448 keys (OpenBLAS's K blocks), the shipped encoder's
+ * shape for a 5-minute session (608 tokens, 4 heads of 32), and one token. Its outputs, all shapes
+ * side by side, for the thread check; and both paths against softmax(Q K^T / sqrt(hd)) V in double:
+ * their sums run in other orders, so to rounding, not bit for bit. */
+static const int64_t k_infer_shapes[][3] = {/* T, C, NH */
+                                            {333, 256, 4}, {130, 48, 1},  {70, 32, 2},
+                                            {200, 96, 3},  {1, 64, 1},    {90, 128, 1},
+                                            {1000, 64, 1}, {608, 128, 4}, {136, 64, 1},
+                                            {608, 32, 2}};
+enum { N_INFER = sizeof k_infer_shapes / sizeof k_infer_shapes[0] };
+
+static float *infer_run(clefi_pool *pool, int32_t nt, const float *qkv, int64_t T, int64_t C,
+                        int64_t NH) {
+    float *out = nt_zeros(T * C), *scr = nt_zeros((int64_t)clefi_attention_infer_floats(T, C, nt));
+    clefi_attention_infer(pool, out, qkv, T, C, NH, scr);
+    free(scr);
+    return out;
+}
+
+/* the largest |out - exact| over the shape, exact in double */
+static double infer_error(const float *out, const float *qkv, int64_t T, int64_t C, int64_t NH) {
+    const int64_t hd = C / NH;
+    double worst = 0.0, *p = malloc((size_t)T * sizeof(double));
+    for (int64_t h = 0; h < NH; h++)
+        for (int64_t i = 0; i < T; i++) {
+            double mx = -1e300, sum = 0.0;
+            for (int64_t k = 0; k < T; k++) {
+                double d = 0.0;
+                for (int64_t c = 0; c < hd; c++)
+                    d += (double)qkv[i * 3 * C + h * hd + c] * qkv[k * 3 * C + C + h * hd + c];
+                p[k] = d / sqrt((double)hd);
+                mx = p[k] > mx ? p[k] : mx;
+            }
+            for (int64_t k = 0; k < T; k++)
+                sum += p[k] = exp(p[k] - mx);
+            for (int64_t c = 0; c < hd; c++) {
+                double o = 0.0;
+                for (int64_t k = 0; k < T; k++)
+                    o += p[k] * qkv[k * 3 * C + 2 * C + h * hd + c];
+                double e = fabs(out[i * C + h * hd + c] - o / sum);
+                worst = e > worst ? e : worst;
+            }
+        }
+    free(p);
+    return worst;
+}
+
+static void infer_work(clefi_pool *pool, int32_t nt, outs *o) {
+    int64_t total = 0;
+    for (int i = 0; i < N_INFER; i++)
+        total += k_infer_shapes[i][0] * k_infer_shapes[i][1];
+    *o = (outs){nt_zeros(total), NULL, NULL, NULL, total, 0, 0, 0};
+    float *at = o->a;
+    for (int i = 0; i < N_INFER; i++) {
+        int64_t T = k_infer_shapes[i][0], C = k_infer_shapes[i][1], NH = k_infer_shapes[i][2];
+        float *qkv = nt_zeros(T * 3 * C);
+        nt_fill(qkv, T * 3 * C, -2.f, 2.f, 110 + (uint64_t)i);
+        float *out = infer_run(pool, nt, qkv, T, C, NH);
+        memcpy(at, out, (size_t)(T * C) * sizeof(float));
+        at += T * C;
+        free(out), free(qkv);
+    }
+}
+
+static void same_for_threads(workload fn, const char *what);
+
+static void test_threads_attention_infer(void **state) {
+    (void)state;
+    same_for_threads(infer_work, "inference attention");
+}
+
+/* Both paths within 2e-5 of the exact result; with OpenBLAS's SkylakeX-family kernel (the one
+ * libclef selects on AVX-512 CPUs), the same bits, as the AVX-512 kernels sum in its order. */
+static void test_attention_infer_paths(void **state) {
+    (void)state;
+    const char *kern = clef_blas_kernel();
+    int skx = strncasecmp(kern, "skylakex", 8) == 0 || strncasecmp(kern, "cooperlake", 10) == 0;
+    if (!skx)
+        print_message("inference attention: OpenBLAS kernel %s: bits not compared\n", kern);
+    for (int i = 0; i < N_INFER; i++) {
+        int64_t T = k_infer_shapes[i][0], C = k_infer_shapes[i][1], NH = k_infer_shapes[i][2];
+        float *qkv = nt_zeros(T * 3 * C), *out[2];
+        nt_fill(qkv, T * 3 * C, -2.f, 2.f, 110 + (uint64_t)i);
+        for (int plain = 0; plain < 2; plain++) {
+            clefi_attn_plain = plain;
+            out[plain] = infer_run(NULL, 1, qkv, T, C, NH);
+            clefi_attn_plain = 0;
+            /* outputs are averages of values in [-2, 2]: float rounding of sums over <= 1,000
+             * keys stays far below 2e-5 */
+            double e = infer_error(out[plain], qkv, T, C, NH);
+            if (!(e < 2e-5)) {
+                print_error("inference attention (%s path), shape %d: error %.3g\n",
+                            plain ? "portable" : "fast", i, e);
+                fail();
+            }
+        }
+        if (skx && memcmp(out[0], out[1], (size_t)(T * C) * sizeof(float)) != 0) {
+            print_error("inference attention: shape %d: the paths' bits differ\n", i);
+            fail();
+        }
+        free(out[0]), free(out[1]), free(qkv);
+    }
+}
+
 static void free_outs(outs *o) { free(o->a), free(o->b), free(o->c), free(o->d); }
 
 static void same_for_threads(workload fn, const char *what) {
@@ -266,9 +374,13 @@ static void test_threads_vq(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads_conv),      cmocka_unit_test(test_conv_paths),
-        cmocka_unit_test(test_norm_paths),        cmocka_unit_test(test_threads_gemm2),
-        cmocka_unit_test(test_threads_attention), cmocka_unit_test(test_threads_vq)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads_conv),
+                                       cmocka_unit_test(test_conv_paths),
+                                       cmocka_unit_test(test_norm_paths),
+                                       cmocka_unit_test(test_threads_gemm2),
+                                       cmocka_unit_test(test_threads_attention),
+                                       cmocka_unit_test(test_threads_vq),
+                                       cmocka_unit_test(test_threads_attention_infer),
+                                       cmocka_unit_test(test_attention_infer_paths)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
