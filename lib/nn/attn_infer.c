@@ -8,12 +8,13 @@
  * fixed shapes: the same bits for any thread count.
  *
  * Two paths (docs/NN.md "Inference attention"), with the same bits:
- * - AVX-512F with FMA, head width 16, 32, 48 or 64: K^T and V of each head are packed once per
- *   call, then register-blocked kernels compute Q K^T (4 queries x 64 keys) and P V (4 or 8
- *   queries x the head width) in OpenBLAS's SkylakeX order (nn_int.h "OpenBLAS's summation
- *   order"), the kernel libclef selects on such CPUs and the shipped models' bits rest on.
- *   One OpenBLAS GEMM per item repacked K or V every time: about a fifth of the session
- *   encoder's forward.
+ * - AVX-512F with FMA, head width 32, 48 or 64, at least 64 tokens: K^T and V of each head are
+ *   packed once per call, then register-blocked kernels compute Q K^T (4 queries x 64 keys)
+ *   and P V (4 or 8 queries x the head width) in OpenBLAS's SkylakeX order (nn_int.h
+ *   "OpenBLAS's summation order"), the kernel libclef selects on such CPUs and the shipped
+ *   models' bits rest on. One OpenBLAS GEMM per item repacked K or V every time: about a fifth
+ *   of the session encoder's forward. A short last block of queries stays on OpenBLAS, which
+ *   sums fewer than 64 rows in another order.
  * - otherwise one OpenBLAS GEMM for the scores and one for the output per item.
  * The softmax is the same function on both. */
 #include "nn_int.h"
@@ -65,6 +66,19 @@ static float softmax_row(float *restrict s, int64_t n) {
     return sum;
 }
 
+/* rows [0, nq) of S (lds apart, n scores each) to exp(s - max); inv[i] = 1 / their sum */
+static void softmax_rows(float *S, int64_t lds, int64_t n, int64_t nq, float *inv) {
+    for (int64_t i = 0; i < nq; i++)
+        inv[i] = 1.f / softmax_row(S + i * lds, n);
+}
+
+/* the unnormalized output rows (ldo apart, hd wide) times inv: the softmax's division */
+static void scale_rows(float *o, int64_t ldo, const float *inv, int64_t nq, int64_t hd) {
+    for (int64_t i = 0; i < nq; i++)
+        for (int64_t d = 0; d < hd; d++)
+            o[i * ldo + d] *= inv[i];
+}
+
 /* queries [q0, q0 + nq) of head h; S: nq x T floats */
 static void plain_item(const ia_job *j, float *S, int64_t h, int64_t q0, int64_t nq) {
     const int64_t ld = 3 * j->C, T = j->T;
@@ -72,14 +86,11 @@ static void plain_item(const ia_job *j, float *S, int64_t h, int64_t q0, int64_t
     clefi_sgemm(NULL, 0, 1, nq, T, j->hd, j->scale, q, ld, j->qkv + j->C + h * j->hd, ld, 0.f, S,
                 T);
     float inv[ATTN_QB];
-    for (int64_t i = 0; i < nq; i++)
-        inv[i] = 1.f / softmax_row(S + i * T, T);
+    softmax_rows(S, T, T, nq, inv);
     float *o = j->out + q0 * j->C + h * j->hd;
     clefi_sgemm(NULL, 0, 0, nq, j->hd, T, 1.f, S, T, j->qkv + 2 * j->C + h * j->hd, ld, 0.f, o,
                 j->C);
-    for (int64_t i = 0; i < nq; i++)
-        for (int64_t d = 0; d < j->hd; d++)
-            o[i * j->C + d] *= inv[i];
+    scale_rows(o, j->C, inv, nq, j->hd);
 }
 
 static void plain_items(void *arg, int64_t b, int64_t e, int32_t tid) {
@@ -122,63 +133,56 @@ static void pack_items(void *arg, int64_t b, int64_t e, int32_t tid) {
     }
 }
 
-/* S[i][0..64) = scale * sum_d q_i[d] kt[d][0..64), for nr (<= 4) query rows ldq apart: one FMA
- * chain per score over d, from zero */
+/* S[i][0..64) = scale * sum_d q_i[d] kt[d][0..64), for 4 query rows ldq apart: one FMA chain
+ * per score over d, from zero */
 __attribute__((target("avx512f,fma"), always_inline)) static inline void
 score_tile(float *S, int64_t lds, const float *q, int64_t ldq, const float *kt, int64_t ldk,
-           int64_t hd, int nr, __m512 scale) {
+           int64_t hd, __m512 scale) {
     __m512 acc[4][4];
-    const float *qr[4];
-    for (int i = 0; i < 4; i++) {
-        qr[i] = q + (i < nr ? i : 0) * ldq;
+    for (int i = 0; i < 4; i++)
         for (int x = 0; x < 4; x++)
             acc[i][x] = _mm512_setzero_ps();
-    }
     for (int64_t d = 0; d < hd; d++) {
         __m512 k[4];
         for (int x = 0; x < 4; x++)
             k[x] = _mm512_loadu_ps(kt + d * ldk + 16 * x);
         for (int i = 0; i < 4; i++) {
-            __m512 a = _mm512_set1_ps(qr[i][d]);
+            __m512 a = _mm512_set1_ps(q[i * ldq + d]);
             for (int x = 0; x < 4; x++)
                 acc[i][x] = _mm512_fmadd_ps(a, k[x], acc[i][x]);
         }
     }
-    for (int i = 0; i < nr; i++)
+    for (int i = 0; i < 4; i++)
         for (int x = 0; x < 4; x++)
             _mm512_storeu_ps(S + i * lds + 16 * x, _mm512_mul_ps(acc[i][x], scale));
 }
 
-/* rows [0, nr) (nr <= R) of one head's P V over keys [k0, k1) of OpenBLAS's K block [ls, le):
+/* R rows of one head's P V over keys [k0, k1) of OpenBLAS's K block [ls, le):
  * one FMA chain per output in key order, from zero at ls, carried between passes in part
  * (rows ldp apart); at le the block's sum is added to o (to 0 for the first block, as
  * after OpenBLAS's beta = 0 pass) */
 __attribute__((target("avx512f,fma"), always_inline)) static inline void
 pv_tile(float *o, int64_t ldo, float *part, int64_t ldp, const float *S, int64_t lds,
-        const float *v, int64_t ls, int64_t le, int64_t k0, int64_t k1, int nr, const int R,
-        const int NV) {
+        const float *v, int64_t ls, int64_t le, int64_t k0, int64_t k1, const int R, const int NV) {
     __m512 acc[8][4];
-    const float *sr[8];
     for (int i = 0; i < 8; i++) /* the unused ones are optimized out; GCC cannot always tell */
         for (int x = 0; x < 4; x++)
             acc[i][x] = _mm512_setzero_ps();
-    for (int i = 0; i < R; i++) {
-        sr[i] = S + (i < nr ? i : 0) * lds;
-        if (k0 > ls && i < nr)
+    if (k0 > ls)
+        for (int i = 0; i < R; i++)
             for (int x = 0; x < NV; x++)
                 acc[i][x] = _mm512_loadu_ps(part + i * ldp + 16 * x);
-    }
     for (int64_t k = k0; k < k1; k++) {
         __m512 w[4];
         for (int x = 0; x < NV; x++)
             w[x] = _mm512_loadu_ps(v + k * 16 * NV + 16 * x);
         for (int i = 0; i < R; i++) {
-            __m512 a = _mm512_set1_ps(sr[i][k]);
+            __m512 a = _mm512_set1_ps(S[i * lds + k]);
             for (int x = 0; x < NV; x++)
                 acc[i][x] = _mm512_fmadd_ps(a, w[x], acc[i][x]);
         }
     }
-    for (int i = 0; i < nr; i++)
+    for (int i = 0; i < R; i++)
         for (int x = 0; x < NV; x++) {
             if (k1 < le)
                 _mm512_storeu_ps(part + i * ldp + 16 * x, acc[i][x]);
@@ -190,26 +194,21 @@ pv_tile(float *o, int64_t ldo, float *part, int64_t ldp, const float *S, int64_t
         }
 }
 
-/* out rows [0, nq) of one head = S V: OpenBLAS's K blocks, each in passes of PV_CHUNK keys
- * (that slice of V stays in L1 for every row block); part: nq x hd floats */
+/* out rows of a block of ATTN_QB queries of one head = S V: OpenBLAS's K blocks, each in passes
+ * of PV_CHUNK keys (that slice of V stays in L1 for every row block); part: ATTN_QB x hd */
 __attribute__((target("avx512f,fma"))) static void pv_rows(float *o, int64_t ldo, float *part,
                                                            const float *S, int64_t lds,
-                                                           const float *v, int64_t T, int64_t nq,
-                                                           int64_t hd) {
-    const int R = hd <= 32 ? 8 : 4;
+                                                           const float *v, int64_t T, int64_t hd) {
+    const int R = hd == 32 ? 8 : 4;
     for (int64_t ls = 0, le; ls < T; ls = le) {
         le = ls + clefi_blas_k_block(T, ls);
         for (int64_t k0 = ls; k0 < le; k0 += PV_CHUNK) {
             int64_t k1 = le - k0 < PV_CHUNK ? le : k0 + PV_CHUNK;
-            for (int64_t r = 0; r < nq; r += R) {
-                int nr = nq - r < R ? (int)(nq - r) : R;
+            for (int64_t r = 0; r < ATTN_QB; r += R) {
                 float *orow = o + r * ldo, *prow = part + r * hd;
                 const float *srow = S + r * lds;
-#define PV(R_, NV_) pv_tile(orow, ldo, prow, hd, srow, lds, v, ls, le, k0, k1, nr, R_, NV_)
+#define PV(R_, NV_) pv_tile(orow, ldo, prow, hd, srow, lds, v, ls, le, k0, k1, R_, NV_)
                 switch (hd) {
-                case 16:
-                    PV(8, 1);
-                    break;
                 case 32:
                     PV(8, 2);
                     break;
@@ -234,7 +233,7 @@ __attribute__((target("avx512f,fma"))) static void fast_items(void *arg, int64_t
     float *part = S + ATTN_QB * Tp;
     const __m512 scale = _mm512_set1_ps(j->scale);
     for (int64_t it = b; it < e; it++) {
-        int64_t h = it / j->n_qb, q0 = (it % j->n_qb) * ATTN_QB, nq = ATTN_QB;
+        int64_t h = it / j->n_qb, q0 = (it % j->n_qb) * ATTN_QB;
         if (T - q0 < ATTN_QB) { /* OpenBLAS sums a short block of rows in another order */
             plain_item(j, S, h, q0, T - q0);
             continue;
@@ -242,17 +241,13 @@ __attribute__((target("avx512f,fma"))) static void fast_items(void *arg, int64_t
         const float *q = j->qkv + q0 * ld + h * hd, *kt = j->kt + h * hd * Tp;
         /* a panel of 64 keys for every query: the panel (hd x 64) stays in L1 */
         for (int64_t k0 = 0; k0 < Tp; k0 += KT_CHUNK)
-            for (int64_t r = 0; r < nq; r += 4)
-                score_tile(S + r * Tp + k0, Tp, q + r * ld, ld, kt + k0 * hd, KT_CHUNK, hd,
-                           nq - r < 4 ? (int)(nq - r) : 4, scale);
+            for (int64_t r = 0; r < ATTN_QB; r += 4)
+                score_tile(S + r * Tp + k0, Tp, q + r * ld, ld, kt + k0 * hd, KT_CHUNK, hd, scale);
         float inv[ATTN_QB];
-        for (int64_t i = 0; i < nq; i++)
-            inv[i] = 1.f / softmax_row(S + i * Tp, T);
+        softmax_rows(S, Tp, T, ATTN_QB, inv);
         float *o = j->out + q0 * j->C + h * hd;
-        pv_rows(o, j->C, part, S, Tp, j->v + h * Tp * hd, T, nq, hd);
-        for (int64_t i = 0; i < nq; i++)
-            for (int64_t d = 0; d < hd; d++)
-                o[i * j->C + d] *= inv[i];
+        pv_rows(o, j->C, part, S, Tp, j->v + h * Tp * hd, T, hd);
+        scale_rows(o, j->C, inv, ATTN_QB, hd);
     }
 }
 #endif
@@ -286,7 +281,7 @@ void clefi_attention_infer(clefi_pool *pool, float *out, const float *qkv, int64
                 .n_qb = (T + ATTN_QB - 1) / ATTN_QB,
                 .scale = 1.f / sqrtf((float)hd)};
 #ifdef ATTN_X86
-    if (use_fast(hd)) {
+    if (T >= ATTN_QB && use_fast(hd)) { /* below 64 tokens every block is short */
         j.kt = scratch;
         j.v = scratch + C * j.Tp;
         j.scratch = scratch + 2 * C * j.Tp;

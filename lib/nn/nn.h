@@ -163,8 +163,9 @@ CLEFI_HIDDEN size_t clefi_attention_infer_floats(int64_t T, int64_t C, int32_t n
 /** Self-attention of one unpadded sequence for inference, float32: out(T,C) from qkv(T,3C)
  *  (q | k | v, NH heads of C/NH columns each), as clefi_attention_forward with B = 1, no mask,
  *  no log-sum-exp. AVX-512 kernels over K^T and V packed once per head when the CPU has
- *  AVX-512F and FMA and the head width is 16, 32, 48 or 64 (and clefi_attn_plain is 0);
- *  otherwise two OpenBLAS GEMMs per block of queries (attn_infer.c). scratch:
+ *  AVX-512F and FMA and the head width is 32, 48 or 64 (and clefi_attn_plain is 0); otherwise,
+ *  and for a last block of fewer than 64 queries, two OpenBLAS GEMMs per block of queries
+ *  (attn_infer.c); the same bits with OpenBLAS's SkylakeX kernel. scratch:
  *  clefi_attention_infer_floats(T, C, clefi_pool_size(pool)) floats. Bit-identical for any
  *  thread count. */
 CLEFI_HIDDEN void clefi_attention_infer(clefi_pool *pool, float *out, const float *qkv, int64_t T,

@@ -54,15 +54,16 @@ static inline int64_t clefi_blas_k_block(int64_t K, int64_t ls) {
     return l;
 }
 
+/** For tests only (0 otherwise): nonzero makes clefi_attention_infer take its portable path
+ *  (OpenBLAS products), which the AVX-512 one must match bit for bit with OpenBLAS's SkylakeX
+ *  kernel and to rounding otherwise (test_nn_threads). */
+CLEFI_HIDDEN extern int clefi_attn_plain;
+
 /* ---- normalisation (norm.c) ---- */
 
 /** For tests only (0 otherwise): nonzero makes the LayerNorm/GroupNorm statistics take their
  *  scalar loops, which the AVX-512 ones must match bit for bit (test_nn_threads). */
 CLEFI_HIDDEN extern int clefi_norm_plain;
-
-/** For tests only (0 otherwise): nonzero makes clefi_attention_infer take its portable path
- *  (OpenBLAS products), which the AVX-512 one must match to rounding (test_nn_threads). */
-CLEFI_HIDDEN extern int clefi_attn_plain;
 
 /** out[r - rb] += (float) the sum of row r of x(rows, len), rows [rb, re): one chained double
  *  sum per row in order of k (the norms' statistics kernel; conv2d's bias gradient). */
