@@ -4,9 +4,9 @@
 usage: nn_peer.py --threads 1,2 --batches 1,4 [--only sgemm|npsgemm|linear|attn|block|blockf|conv]
        nn_peer.py --describe
 Prints one line per run: "<workload> <batch> <threads> <best seconds>" (best of 3 after a
-warm-up; 2 for the Transformer block), as bench_nn parses it. npsgemm is numpy's float32 matmul
-(the best sgemm a Python user has at hand, its own OpenBLAS); blockf the block's forward alone,
-under torch.inference_mode().
+warm-up; attention and the block's forward 5, the block 4, as many as bench_nn takes), as
+bench_nn parses it. npsgemm is numpy's float32 matmul (the best sgemm a Python user has at
+hand, its own OpenBLAS); blockf the block's forward alone, under torch.inference_mode().
 """
 import argparse
 import time
@@ -108,14 +108,14 @@ def main():
                 print("linear", b, t, best(fwd_bwd(torch.nn.Linear(512, 2048), x), 3), flush=True)
             if want("attn"):
                 qkv = torch.randn(3, b, 8, 2048, 64, requires_grad=True)
-                print("attn", b, t, best(attn_fwd_bwd(qkv), 2), flush=True)
+                print("attn", b, t, best(attn_fwd_bwd(qkv), 5), flush=True)
             if want("block"):
                 x = torch.randn(b, 2048, 512, requires_grad=True)
-                print("block", b, t, best(fwd_bwd(Block(), x), 2), flush=True)
+                print("block", b, t, best(fwd_bwd(Block(), x), 4), flush=True)
             if want("blockf"):
                 x, m = torch.randn(b, 2048, 512), Block()
                 with torch.inference_mode():
-                    print("blockf", b, t, best(lambda: m(x), 3), flush=True)
+                    print("blockf", b, t, best(lambda: m(x), 5), flush=True)
             if want("conv"):
                 x = torch.randn(b, 19, 128, 128, requires_grad=True)
                 print("conv", b, t, best(fwd_bwd(ConvStack(), x), 3), flush=True)

@@ -15,7 +15,8 @@ mkdir -p "$work" && cd "$work"
 rm -f tok.safetensors enc.safetensors al.safetensors
 "$clef" train-tokenizer c -o tok.safetensors --steps 20 --disc-ndf 0 --mean-tokens 32 --log-every 1000 "${threads[@]}" > /dev/null 2>&1
 "$clef" tokenize --store c.db -w tok.safetensors "${threads[@]}" > /dev/null
-"$clef" pretrain --store c.db -w tok.safetensors -o enc.safetensors --steps 30 --d-model 32 \
+# head width 32, as the shipped encoder's: the attention's AVX-512 tile kernels take it (16 not)
+"$clef" pretrain --store c.db -w tok.safetensors -o enc.safetensors --steps 30 --d-model 64 \
   --layers 2 --heads 2 --d-ff 64 --embed-dim 32 --quiet "${threads[@]}" > /dev/null
 "$clef" embed --store c.db -w enc.safetensors -t tok.safetensors --quiet "${threads[@]}" > /dev/null
 "$clef" align --store c.db -w enc.safetensors -o al.safetensors --steps 10 --quiet \

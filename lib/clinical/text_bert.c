@@ -206,7 +206,7 @@ static size_t bert_bufs_at(bert_bufs *b, float *base, const clef_text_encoder *t
                         (size_t)T,
                         (size_t)T,
                         (size_t)(c->n_heads * T),
-                        clefi_attention_scratch(n_threads),
+                        clefi_attention_scratch(T, c->d / c->n_heads, n_threads),
                         bf ? clefi_bf16_act_words(T, c->d > c->d_ff ? c->d : c->d_ff) : 0,
                         bf ? (size_t)n_threads * clefi_bf16_attn_words(T, c->d, c->n_heads) : 0};
     float **slots[12] = {&b->x,    &b->h,    &b->tmp, &b->qkv,     &b->att, &b->ff,

@@ -118,18 +118,10 @@ static void pack_items(void *arg, int64_t b, int64_t e, int32_t tid) {
     const int64_t nchunk = j->Tp / KT_CHUNK, ld = 3 * j->C, hd = j->hd;
     for (int64_t it = b; it < e; it++) {
         int64_t h = it / nchunk, k0 = (it % nchunk) * KT_CHUNK;
-        float *kt = (float *)j->kt + h * hd * j->Tp + k0 * hd, *v = (float *)j->v + h * j->Tp * hd;
-        const float *src = j->qkv + j->C + h * hd;
-        for (int64_t k = k0; k < k0 + KT_CHUNK; k++) {
-            if (k < j->T) {
-                for (int64_t d = 0; d < hd; d++)
-                    kt[d * KT_CHUNK + k - k0] = src[k * ld + d];
-                memcpy(v + k * hd, src + k * ld + j->C, (size_t)hd * sizeof(float));
-            } else {
-                for (int64_t d = 0; d < hd; d++)
-                    kt[d * KT_CHUNK + k - k0] = 0.f;
-            }
-        }
+        int64_t n = j->T - k0 < KT_CHUNK ? j->T - k0 : KT_CHUNK;
+        const float *src = j->qkv + j->C + h * hd + k0 * ld;
+        clefi_attn_pack_panels((float *)j->kt + h * hd * j->Tp + k0 * hd, src, ld, n, hd);
+        clefi_attn_pack_rows((float *)j->v + (h * j->Tp + k0) * hd, src + j->C, ld, n, hd);
     }
 }
 

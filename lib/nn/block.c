@@ -41,7 +41,7 @@ static void acts_sizes(const clefi_block_dims *d, int32_t n_threads, int backwar
                     bt * C, bt * C,
                     bt,     bt,
                     bt * F, bt * F,
-                    bt * C, clefi_attention_scratch(n_threads),
+                    bt * C, clefi_attention_scratch(d->T, d->C / d->NH, n_threads),
                     bt * C, bt * C,
                     bt * C, bt * 3 * C,
                     bt * F, bt * F};

@@ -374,9 +374,12 @@ CLEFI_HIDDEN void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const
  *  bits depend on (docs/models.md "Rebuilding them"). */
 #define CLEFI_ATTN_QT 256
 #define CLEFI_ATTN_KT 256
+/** Floats between the rows of a score tile: 256 would put a column of it in four L1 sets. */
+#define CLEFI_ATTN_LDS (CLEFI_ATTN_KT + 16)
 
-/** Floats of attention scratch for n_threads workers (forward and backward). */
-CLEFI_HIDDEN size_t clefi_attention_scratch(int32_t n_threads);
+/** Floats of attention scratch for n_threads workers (forward and backward) over T tokens of
+ *  head width hd. */
+CLEFI_HIDDEN size_t clefi_attention_scratch(int64_t T, int64_t hd, int32_t n_threads);
 
 /** Scaled dot-product self-attention, torch F.scaled_dot_product_attention semantics.
  *  qkv (B,T,3C): per token [q | k | v], head h in columns h*hd..(h+1)*hd of each, hd = C/NH.
@@ -384,7 +387,8 @@ CLEFI_HIDDEN size_t clefi_attention_scratch(int32_t n_threads);
  *  key_pad (B,T) or NULL: nonzero = padding key, ignored (torch key_padding_mask=True).
  *  attn_mask (T,T) or NULL: added to the scores, row = query (torch float attn_mask; use
  *  -INFINITY to forbid). A query that sees no key outputs 0 (torch would give NaN).
- *  scratch: clefi_attention_scratch(clefi_pool_size(pool)) floats. Parallel over (b, h). */
+ *  scratch: clefi_attention_scratch(T, C / NH, clefi_pool_size(pool)) floats. Parallel over
+ *  (b, h, query tile) forward and (b, h) backward. */
 CLEFI_HIDDEN void clefi_attention_forward(clefi_pool *pool, float *out, float *lse,
                                           const float *qkv, const uint8_t *key_pad,
                                           const float *attn_mask, int64_t B, int64_t T, int64_t C,

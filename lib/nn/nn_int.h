@@ -54,10 +54,34 @@ static inline int64_t clefi_blas_k_block(int64_t K, int64_t ls) {
     return l;
 }
 
-/** For tests only (0 otherwise): nonzero makes clefi_attention_infer take its portable path
- *  (OpenBLAS products), which the AVX-512 one must match bit for bit with OpenBLAS's SkylakeX
- *  kernel and to rounding otherwise (test_nn_threads). */
+/** For tests only (0 otherwise): nonzero makes clefi_attention_infer and the training attention
+ *  take their portable paths (OpenBLAS products), which the AVX-512 ones must match bit for bit
+ *  with OpenBLAS's SkylakeX kernel and to rounding otherwise (test_nn_threads). */
 CLEFI_HIDDEN extern int clefi_attn_plain;
+
+/* ---- the training attention's tile products on AVX-512 (attn_avx512.c) ----
+ * For full CLEFI_ATTN_QT x CLEFI_ATTN_KT tiles, with OpenBLAS's SkylakeX bits (K <= 256 is one
+ * OpenBLAS block: one FMA chain per output from zero, then fma(sum, alpha, C)). */
+
+/** 1 when the kernels below run here for head width hd (AVX-512F + FMA, hd 32, 48 or 64) and
+ *  clefi_attn_plain is 0. */
+CLEFI_HIDDEN int clefi_attn_tiles_fast(int64_t hd);
+/** dst[r][0..hd) = src[r * ld ...], n rows: contiguous rows. */
+CLEFI_HIDDEN void clefi_attn_pack_rows(float *dst, const float *src, int64_t ld, int64_t n,
+                                       int64_t hd);
+/** The transpose of n rows (ld apart, hd wide) in panels of 64 rows, [panel][d][64], zero past
+ *  n: each panel of B^T for clefi_attn_abt. dst holds hd x n rounded up to 64. */
+CLEFI_HIDDEN void clefi_attn_pack_panels(float *dst, const float *src, int64_t ld, int64_t n,
+                                         int64_t hd);
+/** S (tile, rows lds apart) = alpha * A B^T: A's 256 rows lda apart, bt its 4 panels of B^T. */
+CLEFI_HIDDEN void clefi_attn_abt(float *S, int64_t lds, const float *a, int64_t lda,
+                                 const float *bt, int64_t hd, float alpha);
+/** o (256 rows ldo apart, hd wide) += alpha * T B: T a tile (rows lds apart), B 256 rows. */
+CLEFI_HIDDEN void clefi_attn_ab(float *o, int64_t ldo, const float *t, int64_t lds, const float *b,
+                                int64_t hd, float alpha);
+/** o (256 rows ldo apart, hd wide) += alpha * T^T B. */
+CLEFI_HIDDEN void clefi_attn_atb(float *o, int64_t ldo, const float *t, int64_t lds, const float *b,
+                                 int64_t hd, float alpha);
 
 /* ---- normalisation (norm.c) ---- */
 

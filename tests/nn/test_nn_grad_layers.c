@@ -366,7 +366,7 @@ static void attention_case(int64_t N, int64_t T, int64_t C, int masks, const cha
     l->N = N, l->T = T, l->C = C, l->NH = 2;
     make_x(l, l->N * T * 3 * l->C, 0);
     l->st1 = nt_zeros(l->N * l->NH * T);
-    l->scratch = nt_zeros((int64_t)clefi_attention_scratch(1));
+    l->scratch = nt_zeros((int64_t)clefi_attention_scratch(T, C / 2, 1));
     l->y = nt_zeros(l->N * T * l->C);
     if (masks) {
         l->pad = calloc((size_t)(l->N * T), 1);

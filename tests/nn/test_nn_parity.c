@@ -182,7 +182,7 @@ static void attention_parity(const char *name, int64_t B, int64_t T, int64_t C) 
     clef_ctx *ctx;
     assert_int_equal(clef_ctx_create(&ctx), CLEF_OK);
     assert_int_equal(clefi_pool_create(&pool, ctx, 2), CLEF_OK);
-    float *scr = nt_zeros((int64_t)clefi_attention_scratch(2));
+    float *scr = nt_zeros((int64_t)clefi_attention_scratch(T, C / NH, 2));
     clefi_attention_forward(pool, y, lse, qkv, kp, mask, B, T, C, NH, scr);
     nt_gold_check(w, "y", y, B * T * C, 2e-5, RTOL);
     clefi_attention_backward(pool, dqkv, dy, y, lse, qkv, kp, mask, B, T, C, NH, scr);

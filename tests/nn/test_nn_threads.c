@@ -2,8 +2,9 @@
  * (clefi_sgemm2, also against two clefi_sgemm calls), attention, the VQ search and the
  * gradient norm give bit-identical results with 1, 2 and 3 threads, at shapes where every
  * GEMM is cut into several blocks; and conv2d's and the norms' fast paths give the bits of
- * their plain paths (test_conv_paths, test_norm_paths); inference attention's two paths
- * against an exact reference (test_attention_infer_paths). (The Transformer block and AdamW are
+ * their plain paths (test_conv_paths, test_norm_paths, and the training attention's tile kernels:
+ * test_attention_paths); inference attention's two paths against an exact reference
+ * (test_attention_infer_paths). (The Transformer block and AdamW are
  * covered by test_nn_train's 1/2/3-thread training run.) */
 #include "test_support.h"
 
@@ -55,7 +56,7 @@ static void attn_work(clefi_pool *pool, int32_t nt, outs *o) {
     const int64_t B = 2, T = 300, C = 32, NH = 4;
     int64_t nq = B * T * 3 * C, ny = B * T * C;
     float *qkv = nt_zeros(nq), *dy = nt_zeros(ny), *lse = nt_zeros(B * NH * T);
-    float *scr = nt_zeros((int64_t)clefi_attention_scratch(nt));
+    float *scr = nt_zeros((int64_t)clefi_attention_scratch(T, C / NH, nt));
     nt_fill(qkv, nq, -2.f, 2.f, 7), nt_fill(dy, ny, -1.f, 1.f, 8);
     uint8_t *pad = calloc((size_t)(B * T), 1);
     for (int64_t t = 250; t < T; t++)
@@ -109,6 +110,14 @@ static void gemm2_work(clefi_pool *pool, int32_t nt, outs *o) {
     free(a1), free(b1), free(a2), free(b2), free(r1), free(r2), free(again);
 }
 
+/* 1 when OpenBLAS runs its SkylakeX-family sgemm kernel, whose summation order the AVX-512 fast
+ * paths keep (nn_int.h "OpenBLAS's summation order"): only then are their bits compared */
+static int blas_skylakex(void) {
+    const char *kern = clef_blas_kernel();
+    return strncasecmp(kern, "skylakex", 8) == 0 || strncasecmp(kern, "cooperlake", 10) == 0 ||
+           strncasecmp(kern, "sapphirerapids", 14) == 0;
+}
+
 /* Compares a[k] with b[k] (len[k] floats) where cmp[k], frees both; returns how many differ. */
 static int64_t differ_free(const char *what, int64_t shape, float **a, float **b,
                            const int64_t *len, const int *cmp, int n) {
@@ -138,11 +147,10 @@ static void conv_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
     int64_t nshape = (int64_t)(sizeof shapes / sizeof shapes[0]), differ = 0;
     /* the gradient kernels sum as OpenBLAS's SkylakeX-family sgemm kernel does; other
      * kernel families (Haswell forced on an AVX-512 CPU) round differently */
-    const char *kern = clef_blas_kernel();
-    int skx = strncasecmp(kern, "skylakex", 8) == 0 || strncasecmp(kern, "cooperlake", 10) == 0 ||
-              strncasecmp(kern, "sapphirerapids", 14) == 0;
+    int skx = blas_skylakex();
     if (!skx && nt == 1 && pool == NULL)
-        print_message("conv paths: OpenBLAS kernel %s: gradients not compared\n", kern);
+        print_message("conv paths: OpenBLAS kernel %s: gradients not compared\n",
+                      clef_blas_kernel());
     for (int64_t i = 0; i < nshape; i++) {
         const int64_t *h = shapes[i];
         clefi_conv2d s;
@@ -167,6 +175,67 @@ static void conv_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
         const int cmp[3] = {1, skx, skx};
         differ += differ_free("conv paths", i, out[0], out[1], n, cmp, 3);
         free(x), free(w), free(b), free(dy), free(col);
+    }
+    assert_int_equal(differ, 0);
+    *o = (outs){nt_zeros(1), NULL, NULL, NULL, 1, 0, 0, 0};
+}
+
+/* The training attention's AVX-512 tile kernels (attn_avx512.c) against its OpenBLAS path,
+ * forward and backward: the same bits with OpenBLAS's SkylakeX kernel, within 1e-5 of the
+ * largest value otherwise. Head widths 32, 48 and 64; partial tiles (600, 777 tokens), key
+ * padding (a whole key tile of it in one batch), an additive mask, 256 tokens (one tile). */
+static void attn_paths_work(clefi_pool *pool, int32_t nt, outs *o) {
+    (void)nt;
+    static const int64_t shapes[][5] = {/* B, T, C, NH, masks (1 pad, 2 mask) */
+                                        {1, 512, 64, 2, 0},
+                                        {2, 600, 96, 2, 1},
+                                        {1, 777, 128, 2, 2},
+                                        {2, 512, 128, 2, 1},
+                                        {1, 256, 256, 4, 0}};
+    int skx = blas_skylakex();
+    int64_t differ = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        int64_t B = shapes[i][0], T = shapes[i][1], C = shapes[i][2], NH = shapes[i][3];
+        int64_t nq = B * T * 3 * C, ny = B * T * C;
+        float *qkv = nt_zeros(nq), *dy = nt_zeros(ny), *mask = NULL, *r[2][3];
+        float *scr = nt_zeros((int64_t)clefi_attention_scratch(T, C / NH, clefi_pool_size(pool)));
+        nt_fill(qkv, nq, -2.f, 2.f, 120 + i), nt_fill(dy, ny, -1.f, 1.f, 130 + i);
+        uint8_t *pad = shapes[i][4] == 1 ? calloc((size_t)(B * T), 1) : NULL;
+        for (int64_t t = T / 2; pad != NULL && t < T; t++)
+            pad[(B - 1) * T + t] = 1;
+        if (shapes[i][4] == 2) { /* a band of 300 keys around each query */
+            mask = nt_zeros(T * T);
+            for (int64_t a = 0; a < T; a++)
+                for (int64_t b = 0; b < T; b++)
+                    mask[a * T + b] =
+                        a - b > 150 || b - a > 150 ? -INFINITY : 0.01f * (float)(a % 7);
+        }
+        for (int plain = 0; plain < 2; plain++) {
+            clefi_attn_plain = plain;
+            r[plain][0] = nt_zeros(ny), r[plain][1] = nt_zeros(B * NH * T),
+            r[plain][2] = nt_zeros(nq);
+            clefi_attention_forward(pool, r[plain][0], r[plain][1], qkv, pad, mask, B, T, C, NH,
+                                    scr);
+            clefi_attention_backward(pool, r[plain][2], dy, r[plain][0], r[plain][1], qkv, pad,
+                                     mask, B, T, C, NH, scr);
+        }
+        clefi_attn_plain = 0;
+        const int64_t n[3] = {ny, B * NH * T, nq};
+        for (int k = 0; !skx && k < 3; k++) {
+            double worst = 0.0, big = 0.0;
+            for (int64_t e = 0; e < n[k]; e++) {
+                double d = fabs((double)r[0][k][e] - r[1][k][e]), a = fabs((double)r[1][k][e]);
+                worst = d > worst ? d : worst, big = a > big ? a : big;
+            }
+            if (!(worst <= 1e-5 * big)) {
+                print_error("attention paths: shape %d output %d: %.3g of %.3g\n", (int)i, k, worst,
+                            big);
+                differ++;
+            }
+        }
+        const int cmp[3] = {skx, skx, skx};
+        differ += differ_free("attention paths", (int64_t)i, r[0], r[1], n, cmp, 3);
+        free(qkv), free(dy), free(mask), free(scr), free(pad);
     }
     assert_int_equal(differ, 0);
     *o = (outs){nt_zeros(1), NULL, NULL, NULL, 1, 0, 0, 0};
@@ -287,10 +356,10 @@ static void test_threads_attention_infer(void **state) {
  * libclef selects on AVX-512 CPUs), the same bits, as the AVX-512 kernels sum in its order. */
 static void test_attention_infer_paths(void **state) {
     (void)state;
-    const char *kern = clef_blas_kernel();
-    int skx = strncasecmp(kern, "skylakex", 8) == 0 || strncasecmp(kern, "cooperlake", 10) == 0;
+    int skx = blas_skylakex();
     if (!skx)
-        print_message("inference attention: OpenBLAS kernel %s: bits not compared\n", kern);
+        print_message("inference attention: OpenBLAS kernel %s: bits not compared\n",
+                      clef_blas_kernel());
     for (int i = 0; i < N_INFER; i++) {
         int64_t T = k_infer_shapes[i][0], C = k_infer_shapes[i][1], NH = k_infer_shapes[i][2];
         float *qkv = nt_zeros(T * 3 * C), *out[2];
@@ -358,6 +427,11 @@ static void test_norm_paths(void **state) {
     same_for_threads(norm_paths_work, "norm paths");
 }
 
+static void test_attention_paths(void **state) {
+    (void)state;
+    same_for_threads(attn_paths_work, "attention paths");
+}
+
 static void test_threads_gemm2(void **state) {
     (void)state;
     same_for_threads(gemm2_work, "sgemm2");
@@ -374,13 +448,11 @@ static void test_threads_vq(void **state) {
 }
 
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads_conv),
-                                       cmocka_unit_test(test_conv_paths),
-                                       cmocka_unit_test(test_norm_paths),
-                                       cmocka_unit_test(test_threads_gemm2),
-                                       cmocka_unit_test(test_threads_attention),
-                                       cmocka_unit_test(test_threads_vq),
-                                       cmocka_unit_test(test_threads_attention_infer),
-                                       cmocka_unit_test(test_attention_infer_paths)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_threads_conv),         cmocka_unit_test(test_conv_paths),
+        cmocka_unit_test(test_norm_paths),           cmocka_unit_test(test_threads_gemm2),
+        cmocka_unit_test(test_threads_attention),    cmocka_unit_test(test_attention_paths),
+        cmocka_unit_test(test_threads_vq),           cmocka_unit_test(test_threads_attention_infer),
+        cmocka_unit_test(test_attention_infer_paths)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
