@@ -369,9 +369,9 @@ CLEFI_HIDDEN void clefi_upsample2x_backward(clefi_pool *pool, float *dinp, const
 /** Tile sizes of the memory-efficient attention (FlashAttention-2, Dao 2023, on CPU): each
  *  thread holds one (QT x KT) score tile and one dP tile; the full T x T matrix never exists.
  *  256: the P V and backward GEMMs then have K = 256, not 128, which lifts the attention from
- *  54 to 61 % of the sgemm peak on an AVX-512 Zen 5 (docs/NN.md); the two tiles (512 KiB) stay
- *  in L2. The tile sizes set the summation order, so they are part of what a trained model's
- *  bits depend on (docs/models.md "Rebuilding them"). */
+ *  54 to 61 % of the sgemm peak on an AVX-512 Zen 5 (docs/NN.md); the two tiles (544 KiB with
+ *  their rows CLEFI_ATTN_LDS apart) stay in L2. The tile sizes set the summation order, so they
+ *  are part of what a trained model's bits depend on (docs/models.md "Rebuilding them"). */
 #define CLEFI_ATTN_QT 256
 #define CLEFI_ATTN_KT 256
 /** Floats between the rows of a score tile: 256 would put a column of it in four L1 sets. */
