@@ -298,6 +298,28 @@ static int parse_list(const char *s, int *out, int cap) {
     return n;
 }
 
+/* issue 18 item 4's target for workload w, judged on this row: "met", "NOT met", or "-" where
+ * the row has no target or the target needs the torch time and no peer ran */
+static const char *target_verdict(int w, double pct_peak, double pct_best, double x_torch) {
+    int have_torch = x_torch > 0 && isfinite(x_torch);
+    switch (w) {
+    case 0: /* linear: GEMM-bound, >= 70 % of the best sgemm on the machine */
+        return pct_best >= 70.0 ? "met" : "NOT met";
+    case 1: /* attention: >= 60 % of libclef's sgemm peak */
+        return pct_peak >= 60.0 ? "met" : "NOT met";
+    case 2: /* block, forward + backward: >= 65 % of the peak and >= 1.2x torch */
+        if (pct_peak < 65.0 || (have_torch && x_torch < 1.2))
+            return "NOT met";
+        return have_torch ? "met" : "-";
+    case 3: /* block forward: >= 1.5x torch */
+        return !have_torch ? "-" : x_torch >= 1.5 ? "met" : "NOT met";
+    case 4: /* conv stack, forward + backward: >= 1.0x torch */
+        return !have_torch ? "-" : x_torch >= 1.0 ? "met" : "NOT met";
+    default:
+        return "-";
+    }
+}
+
 int main(int argc, char **argv) {
     bench_print_machine("bench_nn");
     const char *python = "python3", *threads_s = "1,2", *batches_s = "1,4", *only = NULL;
@@ -336,8 +358,8 @@ int main(int argc, char **argv) {
     peer_row rows[MAX_PEER];
     clef_ctx *ctx;
     clef_ctx_create(&ctx);
-    printf("%-8s %5s %7s %10s %9s %9s %9s %10s %9s\n", "workload", "batch", "threads", "seconds",
-           "GFLOP/s", "%peak", "%best", "torch s", "x torch");
+    printf("%-8s %5s %7s %10s %9s %9s %9s %10s %9s  %s\n", "workload", "batch", "threads",
+           "seconds", "GFLOP/s", "%peak", "%best", "torch s", "x torch", "target");
     for (int ti = 0; ti < nth; ti++) {
         double peak = sgemm_peak(th[ti]), pflops = 2.0 * 2048.0 * 2048.0 * 2048.0;
         int npk = peer ? run_peer(python, "sgemm", th[ti], 0, rows) : 0;
@@ -370,8 +392,10 @@ int main(int argc, char **argv) {
                     t = bench_conv(pool, bs[bi], &flops);
                 int npeer = peer ? run_peer(python, names[w], th[ti], bs[bi], rows) : 0;
                 double gf = flops / t * 1e-9, pt = peer_time(rows, npeer, names[w], bs[bi], th[ti]);
-                printf("%-8s %5d %7d %10.4f %9.1f %9.1f %9.1f %10.4f %9.2f\n", names[w], bs[bi],
-                       th[ti], t, gf, 100.0 * gf / peak, 100.0 * gf / best, pt, pt / t);
+                double ppk = 100.0 * gf / peak, pbe = 100.0 * gf / best;
+                printf("%-8s %5d %7d %10.4f %9.1f %9.1f %9.1f %10.4f %9.2f  %s\n", names[w], bs[bi],
+                       th[ti], t, gf, ppk, pbe, pt, pt / t,
+                       target_verdict(w, ppk, pbe, npeer > 0 ? pt / t : 0.0));
                 fflush(stdout);
             }
         clefi_pool_free(pool);
@@ -389,6 +413,8 @@ int main(int argc, char **argv) {
         " torch's or numpy's)\n");
     printf("x torch = torch seconds / libclef seconds (> 1: libclef faster); blockf: forward only"
            " (torch under inference_mode)\n");
+    printf("target (issue 18 item 4): linear >= 70 %%best; attn >= 60 %%peak; block >= 65 %%peak"
+           " and >= 1.2x torch; blockf >= 1.5x torch; conv >= 1.0x torch\n");
     clef_ctx_free(ctx);
     return 0;
 }

@@ -18,6 +18,7 @@ for t in 1 2; do
   p=$(sed -n 's/^encode_s=//p' "$work/torch$t.txt")
   c=$(sed -n 's/^encode_s=//p' "$work/clef$t.txt")
   awk -v t="$t" -v p="$p" -v c="$c" \
-    'BEGIN {printf "ratio PyTorch/libclef encode, %d thread(s): %.2fx\n", t, p / c}'
+    'BEGIN {printf "ratio PyTorch/libclef encode, %d thread(s): %.2fx (issue 18 target >= 1.5x: %s)\n",
+      t, p / c, (p / c >= 1.5 ? "met" : "NOT met")}'
 done
 echo "== load after: $(uptime | sed 's/.*load average: //')"
