@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole libclef test suite, from a fresh Debian machine: installs what it needs, then
 #  1. format check;
-#  2. Release build (-g for abidiff): ctest (unit, parity, ABI exports, abidiff, install+consumer);
+#  2. Release build (-g for abidiff; the benchmarks are compiled, never run, so that they keep
+#     building with -Werror): ctest (unit, parity, ABI exports, abidiff, install+consumer);
 #  3. Debug build with AddressSanitizer + UBSan (halt on error): ctest;
 #  4. the stages in tools/test.d/ (bindings, fuzz smoke runs, ...). The bindings stage needs only
 #     the Release build and runs mostly on one core, so it runs beside step 3 (its output is
@@ -17,7 +18,7 @@ echo "== format check"
 bash tools/check_format.sh
 
 echo "== Release build + tests"
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g \
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g -DCLEF_BUILD_BENCH=ON \
       -DPython3_EXECUTABLE="$root/build/venv/bin/python" > build/release.configure.log
 cmake --build build/release -j "$jobs" > build/release.build.log 2>&1 || { tail -50 build/release.build.log; exit 1; }
 (cd build/release && ctest -j "$jobs" --timeout 900)
