@@ -9,6 +9,8 @@ ref="$root/tools/ref/tokenizer_ref.py"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 w="$work/tok_default.safetensors"
+# the machine first (CPU model, ISA, BLAS kernel): bench_tokenizer prints it before its usage
+{ "$build/bench/tokenizer/bench_tokenizer" 2>/dev/null || true; } | grep -m1 'machine:'
 echo "== $(date -u +%FT%TZ) load: $(uptime | sed 's/.*load average: //') ($(nproc) cores)"
 "$py" "$ref" --save-default "$w"
 for t in 1 2; do
